@@ -1,0 +1,71 @@
+import type { TaskFailure } from './errors.js';
+import type { SkipCause } from './scheduler.js';
+
+/** Tokens and money one attempt used. */
+export interface Usage {
+  readonly inputTokens?: number;
+  readonly outputTokens?: number;
+  readonly cacheReadTokens?: number;
+  readonly cacheWriteTokens?: number;
+  readonly costUsd?: number;
+  readonly model?: string;
+}
+
+/** What a successful attempt produced, as stored in the journal. */
+export interface TaskResultData {
+  readonly exitCode?: number | null;
+  readonly signal?: string | null;
+  /** Structured output (e.g. an agent's JSON), or the parsed stdout of a function. */
+  readonly output?: unknown;
+  /** Final text of an agent or LLM. */
+  readonly text?: string;
+  readonly usage?: Usage;
+  readonly sessionId?: string;
+  readonly cacheKey?: string;
+  readonly cached?: boolean;
+  readonly files?: { readonly changed: number; readonly added: number; readonly removed: number };
+}
+
+export type RunMode = 'parallel' | 'sequential';
+export type RunStatus = 'running' | 'succeeded' | 'failed' | 'cancelled' | 'interrupted';
+
+interface Base {
+  /** Milliseconds since the epoch (or virtual ms in a simulation). */
+  readonly at: number;
+}
+
+/**
+ * Every state change of a run. The journal stores them in order; run state is a fold over them
+ * (see `foldRun`), so a crashed run can be replayed and resumed.
+ */
+export type RunEvent =
+  | (Base & {
+      readonly type: 'run.created';
+      readonly runId: string;
+      readonly plan: string;
+      readonly workers: number;
+      readonly mode: RunMode;
+      readonly tasks: readonly string[];
+      readonly options?: Readonly<Record<string, unknown>>;
+    })
+  | (Base & { readonly type: 'run.resumed'; readonly by: string })
+  | (Base & { readonly type: 'task.ready'; readonly task: string })
+  | (Base & { readonly type: 'task.started'; readonly task: string; readonly attempt: number; readonly worker: number })
+  | (Base & { readonly type: 'task.output'; readonly task: string; readonly attempt: number; readonly usage?: Usage; readonly sessionId?: string; readonly text?: string })
+  | (Base & { readonly type: 'task.succeeded'; readonly task: string; readonly attempt: number; readonly result: TaskResultData })
+  | (Base & { readonly type: 'task.retrying'; readonly task: string; readonly attempt: number; readonly error: TaskFailure; readonly retryAt: number })
+  | (Base & { readonly type: 'task.failed'; readonly task: string; readonly attempt: number; readonly error: TaskFailure })
+  | (Base & { readonly type: 'task.skipped'; readonly task: string; readonly reason: string; readonly cause: SkipCause })
+  | (Base & { readonly type: 'task.cancelled'; readonly task: string; readonly reason: string; readonly attempt?: number })
+  | (Base & { readonly type: 'plan.expanded'; readonly by: string; readonly tasks: readonly unknown[] })
+  | (Base & { readonly type: 'run.finished'; readonly status: Exclude<RunStatus, 'running'>; readonly reason?: string });
+
+export type RunEventType = RunEvent['type'];
+
+/** Progress an executor reports while a task runs; shown live, not all journaled. */
+export interface ProgressEvent {
+  readonly kind: 'text' | 'tool' | 'status' | 'usage' | 'session';
+  readonly message?: string;
+  readonly usage?: Usage;
+  readonly sessionId?: string;
+}

@@ -1,0 +1,44 @@
+import type { TaskFailure } from './errors.js';
+import type { ProgressEvent, TaskResultData } from './events.js';
+import type { ResolvedTask } from './graph.js';
+import type { ExecutorInfo } from './validate.js';
+
+/** Everything an executor gets for one attempt of one task. */
+export interface TaskContext {
+  readonly runId: string;
+  readonly task: ResolvedTask;
+  readonly attempt: number;
+  readonly worker: number;
+  /** Aborted on timeout, cancellation or Ctrl-C; `signal.reason` says which. */
+  readonly signal: AbortSignal;
+  /** Folder of this run (`.weft/runs/<id>`); `undefined` for in-memory runs. */
+  readonly runDir: string | undefined;
+  /** Folder the plan's relative paths (cwd, inputs) are resolved against. */
+  readonly baseDir: string;
+  /** Directory the task works in: its worktree for isolated tasks, else cwd resolved against baseDir. */
+  readonly workdir: string;
+  /** Results of the tasks this one needs, by id. */
+  readonly inputs: Readonly<Record<string, TaskResultData>>;
+  /** A previous session to continue (a retry or a routed-back fix). */
+  readonly sessionId?: string;
+  /** Extra text for the prompt of a routed-back fix (merge conflict, failed check). */
+  readonly feedback?: string;
+  /** Reports progress; shown live. */
+  emit(event: ProgressEvent): void;
+}
+
+export type TaskOutcome =
+  | { readonly ok: true; readonly result: TaskResultData }
+  | { readonly ok: false; readonly failure: TaskFailure; readonly result?: TaskResultData };
+
+/** Why a task's signal was aborted. */
+export type AbortCause = { readonly kind: 'timeout'; readonly ms: number } | { readonly kind: 'cancelled'; readonly reason: string };
+
+/** Runs one attempt of a task. Expected failures are returned, not thrown. */
+export interface Executor {
+  readonly name: string;
+  /** Goes into the cache key: a new version of the executor invalidates cached results. */
+  readonly version: string;
+  readonly info: ExecutorInfo;
+  run(ctx: TaskContext): Promise<TaskOutcome>;
+}

@@ -1,0 +1,118 @@
+/**
+ * Decides whether two `writes` globs can match the same path, so the scheduler never runs two
+ * tasks that might write the same file at once. Supports `*`, `?`, `[...]`, `{a,b}` and `**`.
+ * Character classes are treated as "any character": a possible overlap is reported rather than missed.
+ */
+
+/** Expands `{a,b}` alternatives (nested too) into plain globs. */
+export function expandBraces(glob: string): string[] {
+  const open = glob.indexOf('{');
+  if (open < 0) return [glob];
+  let depth = 0;
+  const commas: number[] = [];
+  for (let i = open; i < glob.length; i++) {
+    const c = glob[i];
+    if (c === '{') depth++;
+    else if (c === '}') {
+      depth--;
+      if (depth === 0) {
+        const head = glob.slice(0, open);
+        const tail = glob.slice(i + 1);
+        const bounds = [open, ...commas, i];
+        const out: string[] = [];
+        for (let k = 0; k + 1 < bounds.length; k++) {
+          const alt = glob.slice((bounds[k] ?? 0) + 1, bounds[k + 1]);
+          for (const expanded of expandBraces(head + alt + tail)) out.push(expanded);
+        }
+        return out;
+      }
+    } else if (c === ',' && depth === 1) commas.push(i);
+  }
+  return [glob]; // unbalanced: take it literally
+}
+
+/** Normalises a glob: `./src/` → `src/**`, duplicate slashes removed. */
+export function normaliseGlob(glob: string): string {
+  let g = glob.trim().replace(/\\/g, '/').replace(/\/+/g, '/');
+  while (g.startsWith('./')) g = g.slice(2);
+  if (g.endsWith('/')) g += '**';
+  return g === '' ? '**' : g;
+}
+
+type Atom = { readonly star: boolean; readonly any: boolean; readonly char: string };
+
+function atoms(segment: string): Atom[] {
+  const out: Atom[] = [];
+  for (let i = 0; i < segment.length; i++) {
+    const c = segment.charAt(i);
+    if (c === '*') {
+      if (out.at(-1)?.star !== true) out.push({ star: true, any: false, char: '' });
+    } else if (c === '?') out.push({ star: false, any: true, char: '' });
+    else if (c === '[') {
+      const end = segment.indexOf(']', i + 2);
+      if (end < 0) out.push({ star: false, any: false, char: c });
+      else {
+        out.push({ star: false, any: true, char: '' });
+        i = end;
+      }
+    } else out.push({ star: false, any: false, char: c });
+  }
+  return out;
+}
+
+function segmentsOverlap(a: string, b: string): boolean {
+  const x = atoms(a);
+  const y = atoms(b);
+  const memo = new Map<number, boolean>();
+  const go = (i: number, j: number): boolean => {
+    const key = i * (y.length + 1) + j;
+    const seen = memo.get(key);
+    if (seen !== undefined) return seen;
+    let result: boolean;
+    const p = x[i];
+    const q = y[j];
+    if (p === undefined && q === undefined) result = true;
+    else if (p?.star === true) result = go(i + 1, j) || (q !== undefined && go(i, j + 1));
+    else if (q?.star === true) result = go(i, j + 1) || (p !== undefined && go(i + 1, j));
+    else if (p === undefined || q === undefined) result = false;
+    else result = (p.any || q.any || p.char === q.char) && go(i + 1, j + 1);
+    memo.set(key, result);
+    return result;
+  };
+  return go(0, 0);
+}
+
+function pathsOverlap(a: readonly string[], b: readonly string[]): boolean {
+  const memo = new Map<number, boolean>();
+  const go = (i: number, j: number): boolean => {
+    const key = i * (b.length + 1) + j;
+    const seen = memo.get(key);
+    if (seen !== undefined) return seen;
+    let result: boolean;
+    const p = a[i];
+    const q = b[j];
+    if (p === undefined && q === undefined) result = true;
+    else if (p === '**') result = go(i + 1, j) || (q !== undefined && go(i, j + 1));
+    else if (q === '**') result = go(i, j + 1) || (p !== undefined && go(i + 1, j));
+    else if (p === undefined || q === undefined) result = false;
+    else result = segmentsOverlap(p, q) && go(i + 1, j + 1);
+    memo.set(key, result);
+    return result;
+  };
+  return go(0, 0);
+}
+
+/** True when some path can match both globs. */
+export function globsOverlap(a: string, b: string): boolean {
+  for (const x of expandBraces(normaliseGlob(a))) {
+    for (const y of expandBraces(normaliseGlob(b))) {
+      if (pathsOverlap(x.split('/'), y.split('/'))) return true;
+    }
+  }
+  return false;
+}
+
+/** True when any glob of one list can match a path that a glob of the other matches. */
+export function writeScopesOverlap(a: readonly string[], b: readonly string[]): boolean {
+  return a.some((x) => b.some((y) => globsOverlap(x, y)));
+}

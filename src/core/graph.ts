@@ -1,0 +1,180 @@
+import type { Expr } from './condition.js';
+import { writeScopesOverlap } from './glob-overlap.js';
+import type { BackoffSpec, TaskSpec } from './plan-schema.js';
+
+/** A task with the plan's defaults applied and durations in milliseconds. */
+export interface ResolvedTask extends Omit<TaskSpec, 'estimate' | 'timeout' | 'backoff' | 'when' | 'needs' | 'after' | 'writes' | 'env' | 'uses'> {
+  readonly executor: string;
+  readonly title: string;
+  readonly needs: readonly string[];
+  readonly after: readonly string[];
+  readonly priority: number;
+  readonly retries: number;
+  /** Estimate in ms; `undefined` when neither the task, the defaults nor history gave one. */
+  readonly estimateMs: number | undefined;
+  readonly timeoutMs: number | undefined;
+  readonly backoff: Required<Pick<BackoffSpec, 'factor' | 'jitter'>> & { readonly initialMs: number; readonly maxMs: number };
+  readonly when: Expr | undefined;
+  readonly whenSource: string | undefined;
+  readonly uses: Readonly<Record<string, number>>;
+  readonly writes: readonly string[];
+  readonly env: Readonly<Record<string, string>>;
+}
+
+export interface Pool {
+  readonly name: string;
+  readonly capacity: number;
+}
+
+/**
+ * The validated, indexed task graph the scheduler works on. Arrays are indexed by task index
+ * (declaration order), so the hot paths never touch strings.
+ */
+export interface Graph {
+  readonly name: string;
+  readonly tasks: readonly ResolvedTask[];
+  readonly index: ReadonlyMap<string, number>;
+  /** Hard dependencies (`needs`) per task. */
+  readonly deps: readonly (readonly number[])[];
+  /** Soft dependencies (`after`) per task. */
+  readonly softDeps: readonly (readonly number[])[];
+  /** Tasks that depend (hard or soft) on each task. */
+  readonly dependents: readonly (readonly number[])[];
+  /** Duration used for ordering and simulation, ms (the estimate, or the default). */
+  readonly duration: Float64Array;
+  /** Longest path from the start of each task to the end of the graph, ms (its "bottom level"). */
+  readonly rank: Float64Array;
+  readonly pools: readonly Pool[];
+  /** Per task: [pool index, units] pairs. */
+  readonly uses: readonly (readonly (readonly [number, number])[])[];
+  /** Per task: the tasks whose write scopes overlap its own. */
+  readonly conflicts: readonly (readonly number[])[];
+  /** A topological order of all tasks. */
+  readonly topo: readonly number[];
+  readonly criticalPath: readonly number[];
+  readonly criticalPathMs: number;
+  readonly totalWorkMs: number;
+}
+
+/** Duration assumed for a task with no estimate, for ordering only. */
+export const DEFAULT_ESTIMATE_MS = 60_000;
+
+export interface GraphInput {
+  readonly name: string;
+  readonly tasks: readonly ResolvedTask[];
+  readonly pools: readonly Pool[];
+}
+
+/**
+ * Builds the indexed graph. Expects a validated plan (known ids, no cycles); see `validatePlan`.
+ */
+export function buildGraph(input: GraphInput): Graph {
+  const { tasks } = input;
+  const n = tasks.length;
+  const index = new Map<string, number>();
+  tasks.forEach((t, i) => index.set(t.id, i));
+  const lookup = (id: string): number => {
+    const i = index.get(id);
+    if (i === undefined) throw new Error(`buildGraph: unknown task "${id}" (validate the plan first)`);
+    return i;
+  };
+  const deps = tasks.map((t) => [...new Set(t.needs.map(lookup))]);
+  const softDeps = tasks.map((t, i) => [...new Set(t.after.map(lookup))].filter((d) => !(deps[i] ?? []).includes(d)));
+  const dependents: number[][] = tasks.map(() => []);
+  for (let i = 0; i < n; i++) {
+    for (const d of deps[i] ?? []) dependents[d]?.push(i);
+    for (const d of softDeps[i] ?? []) dependents[d]?.push(i);
+  }
+  const poolIndex = new Map(input.pools.map((p, i) => [p.name, i]));
+  const uses = tasks.map((t) =>
+    Object.entries(t.uses).map(([name, units]) => {
+      const p = poolIndex.get(name);
+      if (p === undefined) throw new Error(`buildGraph: unknown pool "${name}" (validate the plan first)`);
+      return [p, units] as const;
+    }),
+  );
+  const duration = new Float64Array(n);
+  tasks.forEach((t, i) => (duration[i] = t.estimateMs ?? DEFAULT_ESTIMATE_MS));
+
+  const topo = topologicalOrder(n, deps, softDeps, dependents);
+  const rank = new Float64Array(n);
+  const next = new Int32Array(n).fill(-1);
+  for (let k = topo.length - 1; k >= 0; k--) {
+    const i = topo[k] as number;
+    let best = 0;
+    for (const d of dependents[i] ?? []) {
+      const r = rank[d] as number;
+      if (r > best) {
+        best = r;
+        next[i] = d;
+      }
+    }
+    rank[i] = (duration[i] as number) + best;
+  }
+  let start = -1;
+  let criticalPathMs = 0;
+  for (let i = 0; i < n; i++) {
+    if ((deps[i]?.length ?? 0) + (softDeps[i]?.length ?? 0) === 0 && (rank[i] as number) > criticalPathMs) {
+      criticalPathMs = rank[i] as number;
+      start = i;
+    }
+  }
+  const criticalPath: number[] = [];
+  for (let i = start; i >= 0; i = next[i] as number) criticalPath.push(i);
+  let totalWorkMs = 0;
+  for (let i = 0; i < n; i++) totalWorkMs += duration[i] as number;
+
+  return {
+    name: input.name,
+    tasks,
+    index,
+    deps,
+    softDeps,
+    dependents,
+    duration,
+    rank,
+    pools: input.pools,
+    uses,
+    conflicts: writeConflicts(tasks),
+    topo,
+    criticalPath,
+    criticalPathMs,
+    totalWorkMs,
+  };
+}
+
+function topologicalOrder(n: number, deps: readonly (readonly number[])[], softDeps: readonly (readonly number[])[], dependents: readonly (readonly number[])[]): number[] {
+  const indegree = new Int32Array(n);
+  for (let i = 0; i < n; i++) indegree[i] = (deps[i]?.length ?? 0) + (softDeps[i]?.length ?? 0);
+  const order: number[] = [];
+  for (let i = 0; i < n; i++) if (indegree[i] === 0) order.push(i);
+  for (let k = 0; k < order.length; k++) {
+    for (const d of dependents[order[k] as number] ?? []) {
+      indegree[d] = (indegree[d] as number) - 1;
+      if (indegree[d] === 0) order.push(d);
+    }
+  }
+  if (order.length !== n) throw new Error('buildGraph: the graph has a cycle (validate the plan first)');
+  return order;
+}
+
+function writeConflicts(tasks: readonly ResolvedTask[]): number[][] {
+  const conflicts: number[][] = tasks.map(() => []);
+  const writers = tasks.flatMap((t, i) => (t.writes.length > 0 ? [i] : []));
+  for (let a = 0; a < writers.length; a++) {
+    for (let b = a + 1; b < writers.length; b++) {
+      const i = writers[a] as number;
+      const j = writers[b] as number;
+      if (writeScopesOverlap(tasks[i]?.writes ?? [], tasks[j]?.writes ?? [])) {
+        conflicts[i]?.push(j);
+        conflicts[j]?.push(i);
+      }
+    }
+  }
+  return conflicts;
+}
+
+/** Ids of the tasks on a path of indices. */
+export function pathIds(graph: Graph, path: readonly number[]): string[] {
+  return path.map((i) => graph.tasks[i]?.id ?? String(i));
+}

@@ -1,0 +1,302 @@
+import type { Graph } from './graph.js';
+import { IndexHeap } from './heap.js';
+
+export type TaskState = 'pending' | 'ready' | 'running' | 'retrying' | 'succeeded' | 'failed' | 'skipped' | 'cancelled';
+export type Outcome = 'succeeded' | 'failed' | 'cancelled';
+/** Why a task was skipped: its own (or an upstream) `when` was false, or something upstream failed. */
+export type SkipCause = 'condition' | 'upstream';
+
+export const TERMINAL_STATES: ReadonlySet<TaskState> = new Set(['succeeded', 'failed', 'skipped', 'cancelled']);
+
+/**
+ * The order in which ready tasks start:
+ * - `critical-path`: longest remaining path first, then `priority`, then declaration order;
+ * - `fifo`: in the order they became ready (what `make -j` does);
+ * - `declaration`: plan order (used by `--sequential`).
+ */
+export type ReadyOrder = 'critical-path' | 'fifo' | 'declaration';
+
+export interface Transition {
+  readonly task: number;
+  readonly to: TaskState;
+  readonly at: number;
+  readonly worker?: number;
+  readonly reason?: string;
+  readonly cause?: SkipCause;
+}
+
+export interface SchedulerOptions {
+  /** The budget M. */
+  readonly workers: number;
+  /** @default 'critical-path' */
+  readonly order?: ReadyOrder;
+  /** Custom priority: larger starts first; ties fall back to declaration order. Overrides `order`. */
+  readonly score?: ArrayLike<number>;
+  /** Called when a task's dependencies are done: a string skips it with that reason (its `when`). */
+  readonly gate?: (task: number) => string | undefined;
+  /** Sees every state change, in order. */
+  readonly onTransition?: (t: Transition) => void;
+}
+
+export interface Assignment {
+  readonly task: number;
+  readonly worker: number;
+}
+
+const S_PENDING = 0, S_READY = 1, S_RUNNING = 2, S_RETRYING = 3, S_SUCCEEDED = 4, S_FAILED = 5, S_SKIPPED = 6, S_CANCELLED = 7;
+const STATE_NAMES: readonly TaskState[] = ['pending', 'ready', 'running', 'retrying', 'succeeded', 'failed', 'skipped', 'cancelled'];
+
+/**
+ * The pure scheduling core: a dependency-aware ready queue on M workers with pools and
+ * write-scope locks. It never sleeps and never does I/O; callers pass the time in and tell it
+ * what finished. The same code drives a real run and the virtual-clock estimate.
+ */
+export class Scheduler {
+  private readonly state: Uint8Array;
+  private readonly waiting: Int32Array;
+  private readonly skipCause: Uint8Array; // 1 condition, 2 upstream
+  private readonly worker: Int32Array;
+  private readonly arrival: Float64Array;
+  private readonly lockedBy: Int32Array;
+  private readonly poolFree: Int32Array;
+  private readonly busy: Uint8Array;
+  private readonly ready: IndexHeap;
+  private readonly retries: { task: number; at: number }[] = [];
+  private arrivals = 0;
+  private terminal = 0;
+  private runningCount = 0;
+  private freeWorkers: number;
+
+  constructor(
+    readonly graph: Graph,
+    private readonly options: SchedulerOptions,
+  ) {
+    if (!Number.isInteger(options.workers) || options.workers < 1) {
+      throw new RangeError(`Expected \`workers\` to be a positive integer, got \`${options.workers}\``);
+    }
+    const n = graph.tasks.length;
+    this.state = new Uint8Array(n);
+    this.waiting = new Int32Array(n);
+    this.skipCause = new Uint8Array(n);
+    this.worker = new Int32Array(n).fill(-1);
+    this.arrival = new Float64Array(n);
+    this.lockedBy = new Int32Array(n);
+    this.poolFree = Int32Array.from(graph.pools.map((p) => p.capacity));
+    this.busy = new Uint8Array(options.workers);
+    this.freeWorkers = options.workers;
+    this.ready = new IndexHeap(this.comparator());
+    for (let i = 0; i < n; i++) this.waiting[i] = (graph.deps[i]?.length ?? 0) + (graph.softDeps[i]?.length ?? 0);
+  }
+
+  /** Releases the tasks with no dependencies. Call once before the first {@link start}. */
+  begin(now: number): void {
+    for (let i = 0; i < this.graph.tasks.length; i++) {
+      if (this.state[i] === S_PENDING && this.waiting[i] === 0) this.release(i, now);
+    }
+  }
+
+  /** Starts as many ready tasks as capacity allows, best first; returns them with their worker. */
+  start(now: number): Assignment[] {
+    this.wakeRetries(now);
+    const out: Assignment[] = [];
+    if (this.freeWorkers === 0 || this.ready.size === 0) return out;
+    let deferred: number[] | undefined;
+    while (this.freeWorkers > 0 && this.ready.size > 0) {
+      const i = this.ready.pop() as number;
+      if (!this.fits(i)) {
+        (deferred ??= []).push(i);
+        continue;
+      }
+      const w = this.busy.indexOf(0);
+      this.busy[w] = 1;
+      this.freeWorkers--;
+      this.runningCount++;
+      this.worker[i] = w;
+      this.acquire(i, 1);
+      this.set(i, S_RUNNING, now, { worker: w });
+      out.push({ task: i, worker: w });
+    }
+    if (deferred !== undefined) for (const i of deferred) this.ready.push(i);
+    return out;
+  }
+
+  /** Records the end of a running task (or, on resume, the known outcome of one that never ran here). */
+  finish(task: number, outcome: Outcome, now: number, reason?: string): void {
+    const s = this.state[task] as number;
+    if (s >= S_SUCCEEDED) throw new Error(`task ${this.graph.tasks[task]?.id} already ended`);
+    if (s === S_RUNNING) this.vacate(task);
+    else if (s === S_READY) this.removeReady(task);
+    else if (s === S_RETRYING) this.removeRetry(task);
+    this.set(task, outcome === 'succeeded' ? S_SUCCEEDED : outcome === 'failed' ? S_FAILED : S_CANCELLED, now, reason === undefined ? {} : { reason });
+    this.settle(task, now);
+  }
+
+  /** Frees a running task's slot; it becomes ready again at `at`. */
+  retryAt(task: number, at: number, now: number): void {
+    if (this.state[task] !== S_RUNNING) throw new Error(`task ${this.graph.tasks[task]?.id} is not running`);
+    this.vacate(task);
+    this.set(task, S_RETRYING, now);
+    this.retries.push({ task, at });
+  }
+
+  /** Cancels every task that has not started (running ones are the caller's to stop). */
+  cancelPending(reason: string, now: number): void {
+    for (let i = 0; i < this.graph.tasks.length; i++) {
+      const s = this.state[i] as number;
+      if (s === S_PENDING || s === S_READY || s === S_RETRYING) {
+        this.set(i, S_CANCELLED, now, { reason });
+        this.terminal++;
+      }
+    }
+    this.retries.length = 0;
+    while (this.ready.size > 0) this.ready.pop();
+  }
+
+  /** The earliest time a waiting retry becomes ready, if any. */
+  nextWakeAt(): number | undefined {
+    let best: number | undefined;
+    for (const r of this.retries) if (best === undefined || r.at < best) best = r.at;
+    return best;
+  }
+
+  stateOf(task: number): TaskState {
+    return STATE_NAMES[this.state[task] as number] as TaskState;
+  }
+
+  skipCauseOf(task: number): SkipCause | undefined {
+    const c = this.skipCause[task];
+    return c === 1 ? 'condition' : c === 2 ? 'upstream' : undefined;
+  }
+
+  workerOf(task: number): number | undefined {
+    const w = this.worker[task] as number;
+    return w < 0 ? undefined : w;
+  }
+
+  get running(): number {
+    return this.runningCount;
+  }
+
+  get readyCount(): number {
+    return this.ready.size;
+  }
+
+  get finished(): boolean {
+    return this.terminal === this.graph.tasks.length;
+  }
+
+  /** Whether anything can still happen without an outside event (a start or a retry timer). */
+  get idle(): boolean {
+    return this.runningCount === 0 && this.ready.size === 0 && this.retries.length === 0;
+  }
+
+  private comparator(): (a: number, b: number) => boolean {
+    const { rank, tasks } = this.graph;
+    const score = this.options.score;
+    if (score !== undefined) return (a, b) => (score[a] as number) > (score[b] as number) || (score[a] === score[b] && a < b);
+    switch (this.options.order ?? 'critical-path') {
+      case 'declaration':
+        return (a, b) => a < b;
+      case 'fifo': {
+        const arrival = this.arrival;
+        return (a, b) => (arrival[a] as number) < (arrival[b] as number) || (arrival[a] === arrival[b] && a < b);
+      }
+      case 'critical-path': {
+        const priority = Float64Array.from(tasks, (t) => t.priority);
+        return (a, b) => {
+          const ra = rank[a] as number;
+          const rb = rank[b] as number;
+          if (ra !== rb) return ra > rb;
+          const pa = priority[a] as number;
+          const pb = priority[b] as number;
+          return pa !== pb ? pa > pb : a < b;
+        };
+      }
+    }
+  }
+
+  private set(task: number, state: number, at: number, extra: { worker?: number; reason?: string; cause?: SkipCause } = {}): void {
+    this.state[task] = state;
+    this.options.onTransition?.({ task, to: STATE_NAMES[state] as TaskState, at, ...extra });
+  }
+
+  private release(task: number, now: number): void {
+    const reason = this.options.gate?.(task);
+    if (reason !== undefined) {
+      this.skip(task, now, reason, 'condition');
+      return;
+    }
+    this.arrival[task] = this.arrivals++;
+    this.set(task, S_READY, now);
+    this.ready.push(task);
+  }
+
+  private skip(task: number, now: number, reason: string, cause: SkipCause): void {
+    this.skipCause[task] = cause === 'condition' ? 1 : 2;
+    this.set(task, S_SKIPPED, now, { reason, cause });
+    this.settle(task, now);
+  }
+
+  /** A task reached a terminal state: count it and tell its dependents. */
+  private settle(task: number, now: number): void {
+    this.terminal++;
+    const { dependents, deps, tasks } = this.graph;
+    const s = this.state[task] as number;
+    const id = tasks[task]?.id;
+    for (const d of dependents[task] ?? []) {
+      if (this.state[d] !== S_PENDING) continue;
+      const hard = (deps[d] ?? []).includes(task);
+      const conditionSkip = s === S_SKIPPED && this.skipCause[task] === 1;
+      if (s === S_SUCCEEDED || (!hard && conditionSkip)) {
+        this.waiting[d] = (this.waiting[d] as number) - 1;
+        if (this.waiting[d] === 0) this.release(d, now);
+      } else if (conditionSkip) {
+        this.skip(d, now, `dependency "${id}" was skipped`, 'condition');
+      } else {
+        const what = s === S_FAILED ? 'failed' : s === S_CANCELLED ? 'was cancelled' : 'was skipped';
+        this.skip(d, now, `dependency "${id}" ${what}`, 'upstream');
+      }
+    }
+  }
+
+  private fits(task: number): boolean {
+    if ((this.lockedBy[task] as number) > 0) return false;
+    for (const [p, units] of this.graph.uses[task] ?? []) if ((this.poolFree[p] as number) < units) return false;
+    return true;
+  }
+
+  private acquire(task: number, sign: 1 | -1): void {
+    for (const [p, units] of this.graph.uses[task] ?? []) this.poolFree[p] = (this.poolFree[p] as number) - sign * units;
+    for (const c of this.graph.conflicts[task] ?? []) this.lockedBy[c] = (this.lockedBy[c] as number) + sign;
+  }
+
+  private vacate(task: number): void {
+    this.acquire(task, -1);
+    this.busy[this.worker[task] as number] = 0;
+    this.freeWorkers++;
+    this.runningCount--;
+  }
+
+  private wakeRetries(now: number): void {
+    if (this.retries.length === 0) return;
+    for (let k = this.retries.length - 1; k >= 0; k--) {
+      const r = this.retries[k] as { task: number; at: number };
+      if (r.at <= now) {
+        this.retries.splice(k, 1);
+        this.set(r.task, S_READY, now);
+        this.ready.push(r.task);
+      }
+    }
+  }
+
+  private removeReady(task: number): void {
+    const keep = this.ready.toArray().filter((i) => i !== task);
+    while (this.ready.size > 0) this.ready.pop();
+    for (const i of keep) this.ready.push(i);
+  }
+
+  private removeRetry(task: number): void {
+    const k = this.retries.findIndex((r) => r.task === task);
+    if (k >= 0) this.retries.splice(k, 1);
+  }
+}

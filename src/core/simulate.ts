@@ -1,0 +1,106 @@
+import type { Graph } from './graph.js';
+import { IndexHeap } from './heap.js';
+import { Scheduler, type ReadyOrder } from './scheduler.js';
+
+export interface SimulatedTask {
+  readonly task: number;
+  readonly worker: number;
+  readonly start: number;
+  readonly end: number;
+}
+
+export interface Simulation {
+  readonly makespan: number;
+  readonly schedule: readonly SimulatedTask[];
+  /** Tasks skipped because a `when` was false. */
+  readonly skipped: readonly number[];
+}
+
+export interface SimulateOptions {
+  readonly workers: number;
+  readonly order?: ReadyOrder;
+  readonly score?: ArrayLike<number>;
+  /** Durations to use instead of the graph's, ms. */
+  readonly duration?: ArrayLike<number>;
+  readonly gate?: (task: number) => string | undefined;
+}
+
+/**
+ * Runs the real {@link Scheduler} on a virtual clock: every task takes its estimate. This is what
+ * `weft estimate` prints and what the benchmarks measure.
+ */
+export function simulate(graph: Graph, options: SimulateOptions): Simulation {
+  const duration = options.duration ?? graph.duration;
+  const skipped: number[] = [];
+  const sched = new Scheduler(graph, {
+    workers: options.workers,
+    ...(options.order === undefined ? {} : { order: options.order }),
+    ...(options.score === undefined ? {} : { score: options.score }),
+    ...(options.gate === undefined ? {} : { gate: options.gate }),
+    onTransition: (t) => {
+      if (t.to === 'skipped') skipped.push(t.task);
+    },
+  });
+  const end = new Float64Array(graph.tasks.length);
+  const running = new IndexHeap((a, b) => (end[a] as number) < (end[b] as number) || (end[a] === end[b] && a < b));
+  const schedule: SimulatedTask[] = [];
+  let now = 0;
+  sched.begin(now);
+  for (;;) {
+    for (const { task, worker } of sched.start(now)) {
+      end[task] = now + (duration[task] as number);
+      running.push(task);
+      schedule.push({ task, worker, start: now, end: end[task] as number });
+    }
+    const next = running.peek();
+    if (next === undefined) break;
+    now = end[next] as number;
+    // Finish everything that ends at this instant before deciding what starts next.
+    while (running.size > 0 && end[running.peek() as number] === now) sched.finish(running.pop() as number, 'succeeded', now);
+  }
+  if (!sched.finished) throw new Error('simulate: tasks left unscheduled');
+  return { makespan: now, schedule, skipped };
+}
+
+export interface EstimateFigures {
+  readonly workers: number;
+  readonly makespan: number;
+  readonly sequential: number;
+  readonly criticalPath: number;
+  readonly lowerBound: number;
+  readonly speedup: number;
+}
+
+/** The figures `weft estimate` prints for one M, in ms. */
+export function estimate(graph: Graph, options: SimulateOptions): EstimateFigures & { simulation: Simulation } {
+  const simulation = simulate(graph, options);
+  const skipped = new Set(simulation.skipped);
+  const duration = options.duration ?? graph.duration;
+  let sequential = 0;
+  for (let i = 0; i < graph.tasks.length; i++) if (!skipped.has(i)) sequential += duration[i] as number;
+  const criticalPath = simulation.schedule.length === 0 ? 0 : longestPath(graph, duration, skipped);
+  const lowerBound = Math.max(criticalPath, sequential / options.workers);
+  return {
+    workers: options.workers,
+    makespan: simulation.makespan,
+    sequential,
+    criticalPath,
+    lowerBound,
+    speedup: simulation.makespan === 0 ? 1 : sequential / simulation.makespan,
+    simulation,
+  };
+}
+
+/** Longest path through the tasks that run, ms. */
+export function longestPath(graph: Graph, duration: ArrayLike<number>, skipped: ReadonlySet<number> = new Set()): number {
+  const finish = new Float64Array(graph.tasks.length);
+  let best = 0;
+  for (const i of graph.topo) {
+    let start = 0;
+    for (const d of graph.deps[i] ?? []) start = Math.max(start, finish[d] as number);
+    for (const d of graph.softDeps[i] ?? []) start = Math.max(start, finish[d] as number);
+    finish[i] = start + (skipped.has(i) ? 0 : (duration[i] as number));
+    best = Math.max(best, finish[i] as number);
+  }
+  return best;
+}

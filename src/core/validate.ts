@@ -1,0 +1,260 @@
+import type { z } from 'zod';
+import { ConditionSyntaxError, parseCondition, referencedTasks, type Expr } from './condition.js';
+import { parseDuration } from './duration.js';
+import { PlanValidationError, type PlanIssue } from './errors.js';
+import { buildGraph, type Graph, type Pool, type ResolvedTask } from './graph.js';
+import { PlanSchema, TaskSchema, DefaultsSchema, type PlanSpec, type TaskSpec } from './plan-schema.js';
+import { closest } from './suggest.js';
+
+/** What validation needs to know of an executor. */
+export interface ExecutorInfo {
+  /** Which field the executor runs: a command, a prompt, or a registered function. */
+  readonly requires: 'run' | 'prompt' | 'fn';
+  /** Extra checks on a task, e.g. a command string that needs `shell: true`. */
+  check?(task: TaskSpec): readonly { readonly field: string; readonly message: string; readonly fix?: string }[];
+}
+
+export type ExecutorCatalog = ReadonlyMap<string, ExecutorInfo>;
+
+export interface CompileOptions {
+  /** File name used in messages. @default '<plan>' */
+  readonly file?: string;
+  readonly executors: ExecutorCatalog;
+  /** `--set` overrides for `vars`. */
+  readonly vars?: Readonly<Record<string, string | number | boolean>>;
+  /** Measured durations by task id, used where a task has no estimate. */
+  readonly history?: ReadonlyMap<string, number>;
+}
+
+export interface CompiledPlan {
+  readonly spec: PlanSpec;
+  readonly name: string;
+  readonly workers: number;
+  readonly vars: Readonly<Record<string, string | number | boolean>>;
+  readonly graph: Graph;
+}
+
+/** An issue before it is given a file and a line: `path` is where in the document it sits. */
+export type RawIssue = Omit<PlanIssue, 'file'> & { readonly path: readonly (string | number)[] };
+
+/**
+ * Validates a plan object and compiles it into a graph. Collects every problem rather than
+ * stopping at the first, and throws one {@link PlanValidationError} listing them all.
+ */
+export function compilePlan(raw: unknown, options: CompileOptions): CompiledPlan {
+  const result = checkPlan(raw, options);
+  if (result.issues.length > 0 || result.plan === undefined) {
+    const file = options.file ?? '<plan>';
+    throw new PlanValidationError(result.issues.map((i) => ({ file, ...i })));
+  }
+  return result.plan;
+}
+
+/** Like {@link compilePlan} but returns the issues (with their document paths) instead of throwing. */
+export function checkPlan(raw: unknown, options: CompileOptions): { plan?: CompiledPlan; issues: RawIssue[] } {
+  const parsed = PlanSchema.safeParse(raw);
+  if (!parsed.success) return { issues: schemaIssues(parsed.error, raw) };
+  const spec = parsed.data;
+  const issues: RawIssue[] = [];
+  const ids = new Map<string, number>();
+  spec.tasks.forEach((t, i) => {
+    const first = ids.get(t.id);
+    if (first !== undefined) {
+      issues.push({ path: ['tasks', i, 'id'], task: t.id, field: `tasks[${i}].id`, message: `duplicate id "${t.id}" (first used by tasks[${first}])`, fix: 'give each task a unique id' });
+    } else ids.set(t.id, i);
+  });
+  const pools = new Map(Object.entries(spec.pools ?? {}));
+  const vars = { ...spec.vars, ...options.vars };
+  const defaults = spec.defaults ?? {};
+  const tasks: ResolvedTask[] = [];
+
+  spec.tasks.forEach((t, i) => {
+    const at = (field: string, ...rest: (string | number)[]): Pick<RawIssue, 'path' | 'task' | 'field'> => ({ path: ['tasks', i, field, ...rest], task: t.id, field: [field, ...rest].reduce<string>((s, p) => (typeof p === 'number' ? `${s}[${p}]` : s === '' ? p : `${s}.${p}`), '') });
+    for (const key of ['needs', 'after'] as const) {
+      (t[key] ?? []).forEach((dep, k) => {
+        if (dep === t.id) issues.push({ ...at(key, k), message: `"${t.id}" depends on itself`, fix: `remove "${dep}" from ${key}` });
+        else if (!ids.has(dep)) {
+          const hint = closest(dep, ids.keys());
+          issues.push({ ...at(key, k), message: `unknown task "${dep}"`, fix: hint === undefined ? `use the id of a task in this plan` : `did you mean "${hint}"?` });
+        }
+      });
+    }
+    const executorName = t.executor ?? (t.run !== undefined ? 'shell' : defaults.executor) ?? (t.prompt !== undefined ? undefined : 'shell');
+    if (executorName === undefined) {
+      issues.push({ ...at('executor'), message: 'a task with a prompt needs an executor', fix: 'set executor: claude | codex | gemini | anthropic | openai (or defaults.executor)' });
+    } else {
+      const info = options.executors.get(executorName);
+      if (info === undefined) {
+        const hint = closest(executorName, options.executors.keys());
+        issues.push({ ...at('executor'), message: `unknown executor "${executorName}"`, fix: hint === undefined ? `use one of: ${[...options.executors.keys()].join(', ')}` : `did you mean "${hint}"?` });
+      } else {
+        if (info.requires === 'run' && t.run === undefined) issues.push({ ...at('run'), message: `executor "${executorName}" needs a command`, fix: 'add run: "<command>"' });
+        if (info.requires === 'prompt' && t.prompt === undefined) issues.push({ ...at('prompt'), message: `executor "${executorName}" needs a prompt`, fix: 'add prompt: "<what the agent should do>"' });
+        for (const p of info.check?.({ ...defaults, ...t }) ?? []) issues.push({ ...at(p.field), message: p.message, ...(p.fix === undefined ? {} : { fix: p.fix }) });
+      }
+    }
+    const uses = { ...defaults.uses, ...t.uses };
+    for (const [pool, units] of Object.entries(uses)) {
+      const capacity = pools.get(pool);
+      if (capacity === undefined) {
+        const hint = closest(pool, pools.keys());
+        issues.push({ ...at('uses', pool), message: `unknown pool "${pool}"`, fix: hint === undefined ? `declare it under pools: {${pool}: <capacity>}` : `did you mean "${hint}"?` });
+      } else if (units > capacity) {
+        issues.push({ ...at('uses', pool), message: `needs ${units} units of pool "${pool}" but it has only ${capacity}`, fix: `lower uses.${pool} to at most ${capacity} or raise pools.${pool}` });
+      }
+    }
+    let when: Expr | undefined;
+    if (typeof t.when === 'string') {
+      try {
+        when = parseCondition(t.when);
+        for (const ref of referencedTasks(when)) {
+          if (!ids.has(ref)) issues.push({ ...at('when'), message: `condition reads unknown task "${ref}"`, fix: `use the id of a task in this plan${closest(ref, ids.keys()) === undefined ? '' : ` (did you mean "${closest(ref, ids.keys())}"?)`}` });
+          else if (![...(t.needs ?? []), ...(t.after ?? [])].includes(ref)) issues.push({ ...at('when'), message: `condition reads task "${ref}" which is not in needs or after`, fix: `add "${ref}" to after (or needs) so it has finished when the condition is checked` });
+        }
+      } catch (error) {
+        if (!(error instanceof ConditionSyntaxError)) throw error;
+        issues.push({ ...at('when'), message: `bad condition at character ${error.position + 1}: ${error.message}`, fix: 'write e.g. vars.flag, !vars.flag, vars.env == "prod" && tasks.build.succeeded' });
+      }
+    } else if (t.when === false) when = { kind: 'literal', value: false };
+
+    const ms = (field: 'estimate' | 'timeout', value: string | number | undefined): number | undefined => {
+      if (value === undefined) return undefined;
+      const parsedMs = parseDuration(value);
+      if (parsedMs === undefined) issues.push({ ...at(field), message: `bad duration "${value}"`, fix: 'write e.g. 45m, 1h30m, 90s or 250ms' });
+      return parsedMs;
+    };
+    const backoff = { ...defaults.backoff, ...t.backoff };
+    tasks.push({
+      ...defaults,
+      ...t,
+      executor: executorName ?? 'shell',
+      title: t.title ?? t.id,
+      needs: t.needs ?? [],
+      after: t.after ?? [],
+      priority: t.priority ?? 0,
+      retries: t.retries ?? defaults.retries ?? 0,
+      estimateMs: ms('estimate', t.estimate ?? defaults.estimate) ?? options.history?.get(t.id),
+      timeoutMs: ms('timeout', t.timeout ?? defaults.timeout),
+      backoff: {
+        initialMs: parseDuration(backoff.initial ?? '1s') ?? 1000,
+        maxMs: parseDuration(backoff.max ?? '5m') ?? 300_000,
+        factor: backoff.factor ?? 2,
+        jitter: backoff.jitter ?? true,
+      },
+      when,
+      whenSource: typeof t.when === 'string' ? t.when : t.when === false ? 'false' : undefined,
+      uses,
+      writes: t.writes ?? [],
+      env: Object.fromEntries(Object.entries({ ...defaults.env, ...t.env }).map(([k, v]) => [k, String(v)])),
+    });
+  });
+
+  if (issues.length === 0) issues.push(...cycleIssues(spec.tasks));
+  if (issues.length > 0) return { issues };
+  const poolList: Pool[] = [...pools].map(([name, capacity]) => ({ name, capacity }));
+  const graph = buildGraph({ name: spec.name ?? 'plan', tasks, pools: poolList });
+  return { plan: { spec, name: spec.name ?? 'plan', workers: spec.workers ?? 4, vars, graph }, issues: [] };
+}
+
+/** Finds dependency cycles and reports each as `a → b → c → a`. */
+function cycleIssues(tasks: readonly TaskSpec[]): RawIssue[] {
+  const index = new Map(tasks.map((t, i) => [t.id, i]));
+  const edges = tasks.map((t) => [...(t.needs ?? []), ...(t.after ?? [])].map((d) => index.get(d) ?? -1).filter((d) => d >= 0));
+  const state = new Uint8Array(tasks.length); // 0 new, 1 on stack, 2 done
+  const stack: number[] = [];
+  const issues: RawIssue[] = [];
+  const visit = (start: number): void => {
+    // Iterative DFS: plans can be deep chains.
+    const iters: number[] = [0];
+    stack.push(start);
+    state[start] = 1;
+    while (stack.length > 0) {
+      const v = stack[stack.length - 1] as number;
+      const k = iters[iters.length - 1] as number;
+      const next = edges[v]?.[k];
+      if (next === undefined) {
+        state[v] = 2;
+        stack.pop();
+        iters.pop();
+        continue;
+      }
+      iters[iters.length - 1] = k + 1;
+      if (state[next] === 1) {
+        const cycle = stack.slice(stack.indexOf(next)).map((i) => tasks[i]?.id ?? '?');
+        // Edges point from a task to what it needs; show the flow of work instead: needed → needer.
+        const flow = [...cycle].reverse();
+        const first = tasks[next];
+        issues.push({
+          path: ['tasks', index.get(first?.id ?? '') ?? 0, 'needs'],
+          task: first?.id ?? '?',
+          field: 'needs',
+          message: `dependency cycle ${[...flow, flow[0]].join(' → ')}`,
+          fix: 'remove one of these dependencies',
+        });
+      } else if (state[next] === 0) {
+        state[next] = 1;
+        stack.push(next);
+        iters.push(0);
+      }
+    }
+  };
+  for (let i = 0; i < tasks.length; i++) if (state[i] === 0) visit(i);
+  return issues;
+}
+
+const KNOWN_TASK_FIELDS = Object.keys(TaskSchema.shape);
+const KNOWN_PLAN_FIELDS = Object.keys(PlanSchema.shape);
+const KNOWN_DEFAULT_FIELDS = Object.keys(DefaultsSchema.shape);
+
+function taskAt(raw: unknown, path: readonly PropertyKey[]): string | undefined {
+  if (path[0] !== 'tasks' || typeof path[1] !== 'number') return undefined;
+  const tasks = (raw as { tasks?: unknown } | null)?.tasks;
+  const t = Array.isArray(tasks) ? (tasks[path[1]] as { id?: unknown } | undefined) : undefined;
+  return typeof t?.id === 'string' ? t.id : undefined;
+}
+
+function fieldName(path: readonly PropertyKey[]): string {
+  const rel = path[0] === 'tasks' && typeof path[1] === 'number' ? path.slice(2) : path;
+  return rel.reduce<string>((s, p) => (typeof p === 'number' ? `${s}[${p}]` : s === '' ? String(p) : `${s}.${String(p)}`), '') || '(plan)';
+}
+
+function schemaIssues(error: z.ZodError, raw: unknown): RawIssue[] {
+  const issues: RawIssue[] = [];
+  for (const issue of error.issues) {
+    const path = issue.path.filter((p): p is string | number => typeof p !== 'symbol');
+    const task = taskAt(raw, path);
+    const base = { path, ...(task === undefined ? {} : { task }) };
+    if (issue.code === 'unrecognized_keys') {
+      const known = path.length === 0 ? KNOWN_PLAN_FIELDS : path[0] === 'defaults' && path.length === 1 ? KNOWN_DEFAULT_FIELDS : KNOWN_TASK_FIELDS;
+      for (const key of issue.keys) {
+        const hint = closest(key, known);
+        issues.push({ ...base, path: [...path, key], field: fieldName([...path, key]), message: `unknown field "${key}"`, fix: hint === undefined ? `remove it (known fields: ${known.join(', ')})` : `did you mean "${hint}"?` });
+      }
+      continue;
+    }
+    issues.push({ ...base, field: fieldName(path), message: describeZodIssue(issue), fix: fixFor(issue, path) });
+  }
+  return issues;
+}
+
+function describeZodIssue(issue: z.core.$ZodIssue): string {
+  if (issue.code === 'invalid_type') {
+    const got = (issue as { input?: unknown }).input;
+    const received = got === undefined ? 'nothing' : Array.isArray(got) ? 'a list' : got === null ? 'null' : typeof got;
+    return `expected ${issue.expected}, got ${received}`;
+  }
+  if (issue.code === 'invalid_union') return 'has the wrong type';
+  return issue.message;
+}
+
+function fixFor(issue: z.core.$ZodIssue, path: readonly (string | number)[]): string {
+  const last = path.at(-1);
+  if (last === 'estimate' || last === 'timeout' || last === 'initial' || last === 'max') return 'write a duration like 45m, 1h30m, 90s or 250ms';
+  if (last === 'id') return 'use letters, digits, ".", "_" and "-" (e.g. build-api)';
+  if (last === 'run') return 'write a command string or an argv list, e.g. run: ["npm", "test"]';
+  if (last === 'needs' || last === 'after' || last === 'writes') return 'write a list, e.g. [a, b]';
+  if (last === 'workers') return 'use a whole number from 1 to 1024';
+  if (path.length === 0 || last === 'tasks') return 'a plan needs `tasks:` with at least one task';
+  if (issue.code === 'invalid_type') return `use ${issue.expected}`;
+  return 'see `weft schema` for the expected shape';
+}
