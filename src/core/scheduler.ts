@@ -95,6 +95,17 @@ export class Scheduler {
     }
   }
 
+  /**
+   * Before {@link begin}: records that a task already succeeded in an earlier coordinator's life
+   * (resume), so it never runs again and its dependents can start.
+   */
+  restoreSucceeded(task: number): void {
+    if (this.state[task] !== S_PENDING) throw new Error(`task ${this.graph.tasks[task]?.id} is not pending`);
+    this.state[task] = S_SUCCEEDED;
+    this.terminal++;
+    for (const d of this.graph.dependents[task] ?? []) this.waiting[d] = (this.waiting[d] as number) - 1;
+  }
+
   /** Starts as many ready tasks as capacity allows, best first; returns them with their worker. */
   start(now: number): Assignment[] {
     this.wakeRetries(now);

@@ -1,0 +1,75 @@
+import { formatDuration } from '../../core/duration.js';
+import { estimate, type EstimateFigures } from '../../core/simulate.js';
+import { catalogOf, defaultExecutors } from '../../executors/index.js';
+import { loadPlanFile } from '../../plan/load-plan.js';
+import type { CompiledPlan } from '../../core/validate.js';
+import { evaluateCondition } from '../../core/condition.js';
+import { EXIT } from '../exit-codes.js';
+
+export interface EstimateCommandOptions {
+  readonly jobs?: number;
+  readonly sweep?: [number, number];
+  readonly json?: boolean;
+  readonly set?: Record<string, string>;
+}
+
+const sec = (ms: number): number => Math.round(ms) / 1000;
+
+function figuresJson(f: EstimateFigures): Record<string, number> {
+  return { workers: f.workers, makespan: sec(f.makespan), sequential: sec(f.sequential), criticalPath: sec(f.criticalPath), lowerBound: sec(f.lowerBound), speedup: Math.round(f.speedup * 1000) / 1000 };
+}
+
+/** `when` conditions at estimate time: vars are known, task outcomes are assumed to succeed. */
+export function staticGate(plan: CompiledPlan): (task: number) => string | undefined {
+  return (i) => {
+    const task = plan.graph.tasks[i];
+    if (task?.when === undefined) return undefined;
+    const ok = evaluateCondition(task.when, ([root, name, field]) => (root === 'vars' ? plan.vars[name ?? ''] : root === 'env' ? process.env[name ?? ''] : field === undefined || field === 'succeeded' || field === 'status' ? (field === 'status' ? 'succeeded' : true) : undefined));
+    return ok ? undefined : `condition \`${task.whenSource}\` is false`;
+  };
+}
+
+export function estimateCommand(file: string, opts: EstimateCommandOptions): number {
+  const { compiled } = loadPlanFile(file, { executors: catalogOf(defaultExecutors()), ...(opts.set === undefined ? {} : { vars: opts.set }) });
+  return printEstimate(compiled, opts);
+}
+
+export function printEstimate(compiled: CompiledPlan, opts: EstimateCommandOptions): number {
+  const { graph } = compiled;
+  const gate = staticGate(compiled);
+  const ids = (path: readonly number[]) => path.map((i) => graph.tasks[i]?.id ?? '?');
+  const range = opts.sweep ?? [opts.jobs ?? compiled.workers, opts.jobs ?? compiled.workers];
+  const rows: (EstimateFigures & { skipped: string[] })[] = [];
+  for (let m = range[0]; m <= range[1]; m++) {
+    const f = estimate(graph, { workers: m, gate });
+    rows.push({ ...f, skipped: ids(f.simulation.skipped) });
+  }
+  // "Best M" looks across every useful M, not just the one asked about.
+  const candidates = opts.sweep === undefined ? Array.from({ length: Math.min(graph.tasks.length, 64) }, (_, k) => ({ workers: k + 1, makespan: estimate(graph, { workers: k + 1, gate }).makespan })) : rows;
+  const best = Math.min(...candidates.map((r) => r.makespan));
+  const smallest = candidates.find((r) => r.makespan <= best * 1.05) ?? rows[0];
+  const first = rows[0] as (typeof rows)[number];
+  const criticalPath = ids(graph.criticalPath).filter((id) => !first.skipped.includes(id));
+  if (opts.json === true) {
+    const base = opts.sweep === undefined ? figuresJson(first) : { sweep: rows.map(figuresJson) };
+    process.stdout.write(`${JSON.stringify({ plan: compiled.name, tasks: graph.tasks.length, ...base, criticalPathTasks: criticalPath, skipped: first.skipped, bestWorkers: smallest?.workers })}\n`);
+    return EXIT.ok;
+  }
+  const out: string[] = [`${compiled.name}: ${graph.tasks.length} tasks${first.skipped.length > 0 ? ` (${first.skipped.length} skipped by conditions: ${first.skipped.join(', ')})` : ''}`];
+  if (opts.sweep === undefined) {
+    out.push(
+      `  predicted makespan  ${formatDuration(first.makespan)} on ${first.workers} worker${first.workers === 1 ? '' : 's'}`,
+      `  sequential          ${formatDuration(first.sequential)}`,
+      `  speed-up            ${first.speedup.toFixed(2)}×`,
+      `  critical path       ${formatDuration(first.criticalPath)}: ${criticalPath.join(' → ')}`,
+      `  lower bound         ${formatDuration(first.lowerBound)} = max(critical path, work ÷ ${first.workers})`,
+    );
+  } else {
+    out.push('   M   makespan   speed-up   efficiency');
+    for (const r of rows) out.push(`  ${String(r.workers).padStart(2)}   ${formatDuration(r.makespan).padStart(8)}   ${`${r.speedup.toFixed(2)}×`.padStart(8)}   ${`${((r.speedup / r.workers) * 100).toFixed(0)}%`.padStart(10)}`);
+    out.push(`  sequential ${formatDuration(first.sequential)}, critical path ${formatDuration(first.criticalPath)}: ${criticalPath.join(' → ')}`);
+  }
+  out.push(`  smallest M within 5% of the best makespan (${formatDuration(best)}): ${smallest?.workers}`);
+  process.stdout.write(`${out.join('\n')}\n`);
+  return EXIT.ok;
+}

@@ -1,0 +1,24 @@
+import { PlanValidationError } from '../../core/errors.js';
+import { catalogOf, defaultExecutors } from '../../executors/index.js';
+import { loadPlanFile } from '../../plan/load-plan.js';
+import { formatDuration } from '../../core/duration.js';
+import { EXIT } from '../exit-codes.js';
+
+export function validateCommand(file: string, opts: { json?: boolean }): number {
+  try {
+    const { compiled } = loadPlanFile(file, { executors: catalogOf(defaultExecutors()) });
+    const { graph } = compiled;
+    if (opts.json === true) {
+      process.stdout.write(`${JSON.stringify({ valid: true, file, plan: compiled.name, tasks: graph.tasks.length, workers: compiled.workers, criticalPath: graph.criticalPath.map((i) => graph.tasks[i]?.id), issues: [] })}\n`);
+    } else {
+      process.stdout.write(`${file}: valid — ${graph.tasks.length} tasks, critical path ${formatDuration(graph.criticalPathMs)}\n`);
+    }
+    return EXIT.ok;
+  } catch (error) {
+    if (error instanceof PlanValidationError && opts.json === true) {
+      process.stdout.write(`${JSON.stringify({ valid: false, file, issues: error.issues })}\n`);
+      return EXIT.usage;
+    }
+    throw error;
+  }
+}

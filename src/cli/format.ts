@@ -1,0 +1,37 @@
+import { formatDuration } from '../core/duration.js';
+import type { RunSummary } from '../core/metrics.js';
+
+const useColor = (stream: NodeJS.WriteStream): boolean => stream.isTTY === true && process.env.NO_COLOR === undefined;
+
+export function painter(stream: NodeJS.WriteStream = process.stdout) {
+  const on = useColor(stream);
+  const wrap = (code: number) => (s: string) => (on ? `\x1b[${code}m${s}\x1b[0m` : s);
+  return { green: wrap(32), red: wrap(31), yellow: wrap(33), dim: wrap(2), bold: wrap(1), cyan: wrap(36) };
+}
+
+const pct = (x: number): string => `${(x * 100).toFixed(0)}%`;
+
+/** The end-of-run summary a person reads. */
+export function formatSummary(s: RunSummary, runDir: string | undefined): string {
+  const c = painter();
+  const { counts } = s;
+  const status = s.status === 'succeeded' ? c.green('succeeded') : s.status === 'failed' ? c.red('failed') : c.yellow(s.status);
+  const lines = [
+    '',
+    `${c.bold(`Run ${s.runId}`)} ${status}${s.reason === undefined ? '' : ` — ${s.reason}`}${s.mode === 'sequential' ? ' (sequential)' : ''}`,
+    `  tasks        ${counts.succeeded} succeeded, ${counts.failed} failed, ${counts.skipped} skipped${counts.cancelled > 0 ? `, ${counts.cancelled} cancelled` : ''}${counts.pending > 0 ? `, ${counts.pending} not run` : ''} of ${counts.total}`,
+    `  makespan     ${formatDuration(s.makespanMs)} on ${s.workers} worker${s.workers === 1 ? '' : 's'}`,
+    `  task time    ${formatDuration(s.taskTimeMs)} summed → speed-up ${s.speedup.toFixed(2)}×, utilisation ${pct(s.utilisation)}`,
+    `  critical path ${s.criticalPath.length === 0 ? '—' : `${s.criticalPath.join(' → ')} (${formatDuration(s.criticalPathMs)})`}`,
+  ];
+  if (s.criticalPath.length > 0) lines.push(`  bottleneck   ${c.bold(s.criticalPath.reduce((a, b) => ((s.tasks.find((t) => t.id === b)?.durationMs ?? 0) > (s.tasks.find((t) => t.id === a)?.durationMs ?? 0) ? b : a)))}`);
+  const perWorker = Object.entries(s.tasksPerWorker).sort(([a], [b]) => Number(a) - Number(b));
+  if (perWorker.length > 0) lines.push(`  per worker   ${perWorker.map(([w, n]) => `w${w}: ${n}`).join(', ')}`);
+  if (s.retries > 0) lines.push(`  retries      ${s.retries}`);
+  if (s.usage.inputTokens + s.usage.outputTokens > 0) lines.push(`  usage        ${s.usage.inputTokens} in / ${s.usage.outputTokens} out tokens, $${s.usage.costUsd.toFixed(4)}`);
+  for (const t of s.tasks) {
+    if (t.state === 'failed') lines.push(`  ${c.red('✗')} ${t.id}: ${t.reason ?? 'failed'}`);
+  }
+  if (runDir !== undefined) lines.push(`  files        ${runDir}`);
+  return lines.join('\n');
+}

@@ -1,0 +1,82 @@
+#!/usr/bin/env node
+import { Command, CommanderError, Option } from 'commander';
+import { isWeftError } from '../core/errors.js';
+import { estimateCommand } from './commands/estimate.js';
+import { runCommand } from './commands/run.js';
+import { schemaCommand } from './commands/schema.js';
+import { validateCommand } from './commands/validate.js';
+import { EXIT, exitCodeForError } from './exit-codes.js';
+import { collectVar, parseSweep, parseWorkers } from './options.js';
+
+const program = new Command()
+  .name('weft')
+  .description('Run AI agent work in parallel: plans, a critical-path scheduler on M workers, a journal, reports.')
+  .version('0.1.0')
+  .showSuggestionAfterError()
+  .exitOverride();
+
+program
+  .command('run')
+  .description('run a plan on M workers, critical path first')
+  .argument('<plan>', 'plan file (YAML or JSON)')
+  .option('-j, --jobs <M>', 'workers: how many tasks run at once (default: the plan\'s `workers`)', parseWorkers)
+  .option('--json', 'print events as JSON lines, then the summary')
+  .option('--fail-fast', 'stop at the first failed task')
+  .option('--sequential', 'one task at a time in declaration order (debugging)')
+  .option('--set <name=value>', 'set a plan variable for `when` conditions (repeatable)', collectVar)
+  .option('--no-progress', 'plain lines even on a terminal')
+  .option('-C, --dir <dir>', 'project folder holding .weft/ (default: the current folder)')
+  .action(async (plan: string, opts) => {
+    process.exitCode = await runCommand(plan, opts);
+  });
+
+program
+  .command('validate')
+  .description('check a plan without running anything')
+  .argument('<plan>', 'plan file')
+  .option('--json', 'print the result as JSON')
+  .action((plan: string, opts) => {
+    process.exitCode = validateCommand(plan, opts);
+  });
+
+program
+  .command('estimate')
+  .description('predict makespan, speed-up and the best M on a virtual clock from the estimates')
+  .argument('<plan>', 'plan file')
+  .addOption(new Option('-j, --jobs <M>', 'workers').argParser(parseWorkers).conflicts('sweep'))
+  .option('--sweep <range>', 'try every M in a range, e.g. 1-16', parseSweep)
+  .option('--set <name=value>', 'set a plan variable (repeatable)', collectVar)
+  .option('--json', 'print the figures as JSON (seconds)')
+  .action((plan: string, opts) => {
+    process.exitCode = estimateCommand(plan, opts);
+  });
+
+program
+  .command('schema')
+  .description('print the JSON Schema of plan files (for editor autocomplete)')
+  .option('-o, --output <file>', 'write it to a file')
+  .option('--json', 'same as the default: the schema is JSON')
+  .action((opts) => {
+    process.exitCode = schemaCommand(opts);
+  });
+
+/** The one error boundary: a user's mistake is one line and an exit code, never a stack trace. */
+async function main(argv: string[]): Promise<void> {
+  try {
+    await program.parseAsync(argv);
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      process.exitCode = error.exitCode === 0 ? EXIT.ok : EXIT.usage;
+      return;
+    }
+    if (isWeftError(error)) {
+      process.stderr.write(`weft: ${error.message}${error.hint === undefined ? '' : `\n  ${error.hint}`}\n`);
+      process.exitCode = exitCodeForError(error.code);
+      return;
+    }
+    process.stderr.write(`weft: internal error — please report it: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.exitCode = EXIT.internal;
+  }
+}
+
+await main(process.argv);

@@ -1,0 +1,24 @@
+import { WeftError } from '../core/errors.js';
+
+/** Parses `-j 4`: a positive whole number. */
+export function parseWorkers(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 1024) throw new WeftError('WEFT_USAGE', `-j expects a whole number of workers from 1 to 1024, got "${value}"`);
+  return n;
+}
+
+/** Parses `--sweep 1-16` into [1, 16]. */
+export function parseSweep(value: string): [number, number] {
+  const m = /^(\d+)-(\d+)$/.exec(value.trim());
+  const lo = Number(m?.[1]);
+  const hi = Number(m?.[2]);
+  if (m === null || lo < 1 || hi < lo || hi > 1024) throw new WeftError('WEFT_USAGE', `--sweep expects a range like 1-16, got "${value}"`);
+  return [lo, hi];
+}
+
+/** Collects `--set name=value` pairs. */
+export function collectVar(pair: string, previous: Record<string, string> = {}): Record<string, string> {
+  const at = pair.indexOf('=');
+  if (at <= 0) throw new WeftError('WEFT_USAGE', `--set expects name=value, got "${pair}"`);
+  return { ...previous, [pair.slice(0, at)]: pair.slice(at + 1) };
+}

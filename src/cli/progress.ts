@@ -1,0 +1,114 @@
+import logUpdate from 'log-update';
+import { formatDuration } from '../core/duration.js';
+import type { EngineNotice } from '../core/engine.js';
+import { painter } from './format.js';
+
+export type ProgressMode = 'live' | 'plain' | 'json' | 'quiet';
+
+export interface Progress {
+  readonly onEvent: (event: EngineNotice) => void;
+  stop(): void;
+}
+
+/** Chooses the display: a live board on a terminal, plain lines in a pipe, JSON lines with --json. */
+export function createProgress(mode: ProgressMode, total: number, workers: number): Progress {
+  if (mode === 'json') return { onEvent: (e) => process.stdout.write(`${JSON.stringify(e)}\n`), stop: () => undefined };
+  if (mode === 'quiet') return { onEvent: () => undefined, stop: () => undefined };
+  return mode === 'live' ? new LiveBoard(total, workers) : new PlainLines(total);
+}
+
+const c = painter();
+
+function line(e: EngineNotice, started: Map<string, number>): string | undefined {
+  const time = (task: string): string => formatDuration(e.at - (started.get(task) ?? e.at));
+  switch (e.type) {
+    case 'task.started':
+      started.set(e.task, e.at);
+      return `${c.cyan('▸')} ${e.task} started on w${e.worker}${e.attempt > 1 ? ` (attempt ${e.attempt})` : ''}`;
+    case 'task.succeeded':
+      return `${c.green('✓')} ${e.task} ${c.dim(time(e.task))}${e.result.cached === true ? c.dim(' (cached)') : ''}`;
+    case 'task.retrying':
+      return `${c.yellow('↻')} ${e.task} attempt ${e.attempt} failed: ${e.error.message}; retrying in ${formatDuration(e.retryAt - e.at)}`;
+    case 'task.failed':
+      return `${c.red('✗')} ${e.task} ${e.error.message}${e.error.stderrTail === undefined ? '' : `\n    ${e.error.stderrTail.split('\n').slice(-3).join('\n    ')}`}`;
+    case 'task.skipped':
+      return `${c.yellow('↷')} ${e.task} skipped: ${e.reason}`;
+    case 'task.cancelled':
+      return `${c.yellow('■')} ${e.task} cancelled: ${e.reason}`;
+    case 'run.created':
+      return `weft ▸ ${e.plan}: ${e.tasks.length} tasks on ${e.workers} worker${e.workers === 1 ? '' : 's'}${e.mode === 'sequential' ? ' (sequential)' : ''}`;
+    case 'run.resumed':
+      return `weft ▸ resuming`;
+    default:
+      return undefined;
+  }
+}
+
+class PlainLines implements Progress {
+  private readonly started = new Map<string, number>();
+  private done = 0;
+
+  constructor(private readonly total: number) {}
+
+  readonly onEvent = (e: EngineNotice): void => {
+    if (e.type === 'task.succeeded' || e.type === 'task.failed' || e.type === 'task.skipped' || e.type === 'task.cancelled') this.done++;
+    const text = line(e, this.started);
+    if (text !== undefined) process.stdout.write(`${text}${e.type.startsWith('task.') && e.type !== 'task.started' ? c.dim(` [${this.done}/${this.total}]`) : ''}\n`);
+  };
+
+  stop(): void {}
+}
+
+class LiveBoard implements Progress {
+  private readonly started = new Map<string, number>();
+  private readonly onWorker: (string | undefined)[];
+  private readonly last = new Map<string, string>();
+  private readonly begun = Date.now();
+  private done = 0;
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(
+    private readonly total: number,
+    workers: number,
+  ) {
+    this.onWorker = Array.from({ length: workers }, () => undefined);
+    this.timer = setInterval(() => this.render(), 200);
+    this.timer.unref();
+  }
+
+  readonly onEvent = (e: EngineNotice): void => {
+    if (e.type === 'task.progress') {
+      if (e.progress.message !== undefined) this.last.set(e.task, e.progress.message.split('\n')[0]?.slice(0, 60) ?? '');
+      return;
+    }
+    if (e.type === 'task.started') this.onWorker[e.worker] = e.task;
+    if (e.type === 'task.succeeded' || e.type === 'task.failed' || e.type === 'task.retrying' || e.type === 'task.cancelled') {
+      const w = this.onWorker.indexOf(e.task);
+      if (w >= 0) this.onWorker[w] = undefined;
+    }
+    if (e.type === 'task.succeeded' || e.type === 'task.failed' || e.type === 'task.skipped' || e.type === 'task.cancelled') this.done++;
+    const text = line(e, this.started);
+    if (text !== undefined && e.type !== 'task.started') {
+      logUpdate.clear();
+      process.stdout.write(`${text}\n`);
+    }
+    this.render();
+  };
+
+  private render(): void {
+    const now = Date.now();
+    const rows = this.onWorker.map((task, w) => {
+      if (task === undefined) return c.dim(`  w${w}  idle`);
+      const since = formatDuration(now - (this.started.get(task) ?? now));
+      const note = this.last.get(task);
+      return `  w${w}  ${c.cyan(task)} ${c.dim(since)}${note === undefined ? '' : c.dim(` · ${note}`)}`;
+    });
+    logUpdate([`${c.bold(`${this.done}/${this.total}`)} done · elapsed ${formatDuration(now - this.begun)}`, ...rows].join('\n'));
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+    logUpdate.clear();
+    logUpdate.done();
+  }
+}

@@ -1,0 +1,391 @@
+import { type Clock, systemClock } from './clock.js';
+import { evaluateCondition, type Value } from './condition.js';
+import type { TaskFailure } from './errors.js';
+import type { ProgressEvent, RunEvent, RunMode, RunStatus, TaskResultData } from './events.js';
+import type { AbortCause, Executor, TaskContext, TaskOutcome } from './executor.js';
+import type { ResolvedTask } from './graph.js';
+import { applyEvent, emptyRunState, type RunState } from './run-state.js';
+import { Scheduler, type Transition } from './scheduler.js';
+import type { CompiledPlan } from './validate.js';
+
+/** A live-only event: what an executor reports while a task runs. Not journaled. */
+export interface ProgressNotice {
+  readonly type: 'task.progress';
+  readonly at: number;
+  readonly task: string;
+  readonly attempt: number;
+  readonly progress: ProgressEvent;
+}
+
+export type EngineNotice = RunEvent | ProgressNotice;
+
+export interface EngineOptions {
+  readonly runId: string;
+  readonly plan: CompiledPlan;
+  readonly executors: ReadonlyMap<string, Executor>;
+  /** Folder the plan's relative paths resolve against. */
+  readonly baseDir: string;
+  /** Folder of this run's files (logs); `undefined` keeps nothing on disk. */
+  readonly runDir?: string;
+  /** Where a task works. @default baseDir */
+  readonly workdirFor?: (task: ResolvedTask) => string;
+  /** The budget M. @default plan.workers */
+  readonly workers?: number;
+  /** `sequential`: one task at a time, in declaration order. @default 'parallel' */
+  readonly mode?: RunMode;
+  /** Stop starting tasks (and cancel running ones) after the first failure. @default false */
+  readonly failFast?: boolean;
+  /** Ctrl-C: aborting it cancels running tasks and stops the run. */
+  readonly signal?: AbortSignal;
+  readonly clock?: Clock;
+  /** Jitter source for retry backoff. @default Math.random */
+  readonly random?: () => number;
+  /** Environment visible to `when` conditions as `env.NAME`. */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  /** Ready-queue priorities (larger first), e.g. from `searchOrder`. @default critical path */
+  readonly score?: ArrayLike<number>;
+  /**
+   * Durable journal: every batch of events is handed here, and awaited, *before* it takes effect
+   * (a task starts only once its `task.started` is stored).
+   */
+  readonly journal?: (events: readonly RunEvent[]) => void | Promise<void>;
+  /** Live view of every event and progress notice (terminal, dashboard). */
+  readonly onEvent?: (event: EngineNotice) => void;
+  /** State replayed from the journal of an interrupted run: its succeeded tasks are kept. */
+  readonly prior?: RunState;
+  /** Masks secrets in text that reaches the journal. */
+  readonly redact?: (text: string) => string;
+  /** Retries a transient (rate-limit) failure at most this often without counting it. @default 20 */
+  readonly maxTransientRetries?: number;
+}
+
+export interface RunOutcome {
+  readonly status: Exclude<RunStatus, 'running'>;
+  readonly state: RunState;
+}
+
+interface Running {
+  readonly attempt: number;
+  readonly controller: AbortController;
+  timer?: unknown;
+}
+
+/**
+ * Runs a compiled plan: the scheduler decides, executors run, the journal records. One run at a
+ * time per engine call; everything it does goes through the injected ports.
+ */
+export async function runPlan(options: EngineOptions): Promise<RunOutcome> {
+  return new Run(options).execute();
+}
+
+class Run {
+  private readonly clock: Clock;
+  private readonly graph;
+  private readonly tasks: readonly ResolvedTask[];
+  private readonly sched: Scheduler;
+  private readonly state: RunState;
+  private readonly pending: RunEvent[] = [];
+  private readonly completions: { task: number; attempt: number; outcome: TaskOutcome; cause?: AbortCause }[] = [];
+  private readonly running = new Map<number, Running>();
+  private readonly attempts: Int32Array;
+  private readonly transient: Int32Array;
+  private readonly workers: number;
+  private readonly mode: RunMode;
+  private pumping = false;
+  private finished = false;
+  private again = false;
+  private wakeTimer: unknown;
+  private wakeAt = Infinity;
+  private stopReason: { status: 'cancelled' | 'failed'; reason: string } | undefined;
+  private done!: (outcome: RunOutcome) => void;
+  private fail!: (error: unknown) => void;
+
+  constructor(private readonly options: EngineOptions) {
+    this.clock = options.clock ?? systemClock;
+    this.graph = options.plan.graph;
+    this.tasks = this.graph.tasks;
+    this.mode = options.mode ?? 'parallel';
+    this.workers = this.mode === 'sequential' ? 1 : (options.workers ?? options.plan.workers);
+    this.attempts = new Int32Array(this.tasks.length);
+    this.transient = new Int32Array(this.tasks.length);
+    this.state = options.prior ?? emptyRunState();
+    this.sched = new Scheduler(this.graph, {
+      workers: this.workers,
+      ...(this.mode === 'sequential' ? { order: 'declaration' as const } : options.score === undefined ? {} : { score: options.score }),
+      gate: (i) => this.gate(i),
+      onTransition: (t) => this.onTransition(t),
+    });
+  }
+
+  execute(): Promise<RunOutcome> {
+    return new Promise<RunOutcome>((resolve, reject) => {
+      this.done = resolve;
+      this.fail = reject;
+      const now = this.clock.now();
+      const prior = this.options.prior;
+      if (prior === undefined) {
+        this.pending.push({ type: 'run.created', at: now, runId: this.options.runId, plan: this.options.plan.name, workers: this.workers, mode: this.mode, tasks: this.tasks.map((t) => t.id), options: { failFast: this.options.failFast ?? false } });
+      } else {
+        this.pending.push({ type: 'run.resumed', at: now, by: `pid:${typeof process === 'undefined' ? '?' : process.pid}` });
+        this.restore(prior, now);
+      }
+      const signal = this.options.signal;
+      if (signal !== undefined) {
+        if (signal.aborted) this.stop('cancelled', 'interrupted before start');
+        else signal.addEventListener('abort', () => this.stop('cancelled', 'interrupted (Ctrl-C)'), { once: true });
+      }
+      this.sched.begin(now);
+      void this.pump();
+    });
+  }
+
+  /** Keeps what an earlier life of this run finished; everything else runs again. */
+  private restore(prior: RunState, now: number): void {
+    for (const r of prior.tasks.values()) {
+      const i = this.graph.index.get(r.id);
+      if (i === undefined) continue;
+      this.attempts[i] = r.attempts.reduce((m, a) => Math.max(m, a.attempt), 0);
+      if (r.state === 'succeeded') this.sched.restoreSucceeded(i);
+    }
+    // A task with side effects that was cut off mid-run waits for a person instead of re-running.
+    for (const r of prior.tasks.values()) {
+      const i = this.graph.index.get(r.id);
+      const last = r.attempts.at(-1);
+      if (i === undefined || this.tasks[i]?.resume !== 'never' || last?.outcome !== 'interrupted' || r.state === 'succeeded') continue;
+      const error: TaskFailure = { message: 'was running when weft stopped and has resume: never; check its side effects, then run it again with `weft resume --retry ' + r.id + '`', code: 'WEFT_NEEDS_DECISION' };
+      this.pending.push({ type: 'task.failed', at: now, task: r.id, attempt: last.attempt, error });
+      this.sched.finish(i, 'failed', now, error.message);
+    }
+  }
+
+  private gate(i: number): string | undefined {
+    const task = this.tasks[i] as ResolvedTask;
+    if (task.when === undefined) return undefined;
+    const resolve = (path: readonly string[]): Value => {
+      const [root, name, field] = path;
+      if (root === 'vars') return this.options.plan.vars[name ?? ''];
+      if (root === 'env') return this.options.env?.[name ?? ''];
+      const r = this.state.tasks.get(name ?? '');
+      if (r === undefined) return undefined;
+      switch (field ?? 'status') {
+        case 'status':
+          return r.state;
+        case 'succeeded':
+        case 'failed':
+        case 'skipped':
+        case 'cancelled':
+          return r.state === field;
+        case 'exitCode':
+          return r.result?.exitCode ?? null;
+        case 'text':
+          return r.result?.text;
+        case 'output': {
+          const out = r.result?.output;
+          return typeof out === 'object' && out !== null ? JSON.stringify(out) : (out as Value);
+        }
+        default:
+          return undefined;
+      }
+    };
+    return evaluateCondition(task.when, resolve) ? undefined : `condition \`${task.whenSource}\` is false`;
+  }
+
+  private onTransition(t: Transition): void {
+    const id = (this.tasks[t.task] as ResolvedTask).id;
+    if (t.to === 'ready') this.pending.push({ type: 'task.ready', at: t.at, task: id });
+    else if (t.to === 'skipped') this.pending.push({ type: 'task.skipped', at: t.at, task: id, reason: t.reason ?? 'skipped', cause: t.cause ?? 'upstream' });
+    else if (t.to === 'cancelled' && !this.running.has(t.task)) this.pending.push({ type: 'task.cancelled', at: t.at, task: id, reason: t.reason ?? 'cancelled' });
+  }
+
+  private async flush(): Promise<void> {
+    if (this.pending.length === 0) return;
+    const batch = this.pending.splice(0);
+    const written = this.options.journal?.(batch);
+    if (written !== undefined) await written;
+    for (const e of batch) {
+      applyEvent(this.state, e);
+      this.options.onEvent?.(e);
+    }
+  }
+
+  private async pump(): Promise<void> {
+    if (this.pumping) {
+      this.again = true;
+      return;
+    }
+    this.pumping = true;
+    try {
+      do {
+        this.again = false;
+        await this.settleCompletions();
+        await this.startReady();
+      } while (this.again || this.completions.length > 0);
+      if (this.sched.finished && this.running.size === 0) await this.finishRun();
+      else this.armWakeTimer();
+    } catch (error) {
+      this.abortAll({ kind: 'cancelled', reason: 'internal error' });
+      this.fail(error);
+    } finally {
+      this.pumping = false;
+    }
+  }
+
+  private async settleCompletions(): Promise<void> {
+    if (this.completions.length === 0) return;
+    const batch = this.completions.splice(0);
+    const now = this.clock.now();
+    const effects: (() => void)[] = [];
+    for (const c of batch) effects.push(this.decide(c, now));
+    await this.flush();
+    for (const apply of effects) apply();
+    await this.flush(); // ready/skipped transitions the outcomes caused
+  }
+
+  /** Turns an attempt's outcome into its event; returns the scheduler change to apply once stored. */
+  private decide(c: { task: number; attempt: number; outcome: TaskOutcome; cause?: AbortCause }, now: number): () => void {
+    const task = this.tasks[c.task] as ResolvedTask;
+    const { outcome, cause } = c;
+    this.running.delete(c.task);
+    const redact = this.options.redact ?? ((s: string) => s);
+    if (cause?.kind === 'cancelled') {
+      this.pending.push({ type: 'task.cancelled', at: now, task: task.id, reason: cause.reason, attempt: c.attempt });
+      return () => this.sched.finish(c.task, 'cancelled', now, cause.reason);
+    }
+    if (outcome.ok) {
+      this.pending.push({ type: 'task.succeeded', at: now, task: task.id, attempt: c.attempt, result: redactResult(outcome.result, redact) });
+      return () => this.sched.finish(c.task, 'succeeded', now);
+    }
+    const base = cause?.kind === 'timeout' ? { ...outcome.failure, timedOut: true, message: `timed out after ${cause.ms / 1000}s` } : outcome.failure;
+    const failure: TaskFailure = { ...base, message: redact(base.message), ...(base.stderrTail === undefined ? {} : { stderrTail: redact(base.stderrTail) }) };
+    const transient = failure.transient === true && (this.transient[c.task] as number) < (this.options.maxTransientRetries ?? 20);
+    if (transient) this.transient[c.task] = (this.transient[c.task] as number) + 1;
+    const counted = c.attempt - (this.transient[c.task] as number);
+    if (this.stopReason === undefined && (transient || counted <= task.retries)) {
+      const delay = Math.max(failure.retryAfterMs ?? 0, this.backoff(task, transient ? this.transient[c.task] as number : counted));
+      const retryAt = now + delay;
+      this.pending.push({ type: 'task.retrying', at: now, task: task.id, attempt: c.attempt, error: failure, retryAt });
+      return () => this.sched.retryAt(c.task, retryAt, now);
+    }
+    this.pending.push({ type: 'task.failed', at: now, task: task.id, attempt: c.attempt, error: failure });
+    return () => {
+      this.sched.finish(c.task, 'failed', now, failure.message);
+      if (this.options.failFast === true) this.stop('failed', `fail-fast: task "${task.id}" failed`);
+    };
+  }
+
+  private backoff(task: ResolvedTask, n: number): number {
+    const { initialMs, factor, maxMs, jitter } = task.backoff;
+    const base = Math.min(maxMs, initialMs * factor ** Math.max(0, n - 1));
+    return Math.round(jitter ? base * (0.5 + (this.options.random ?? Math.random)()) : base);
+  }
+
+  private async startReady(): Promise<void> {
+    if (this.stopReason !== undefined) return;
+    const now = this.clock.now();
+    const assignments = this.sched.start(now);
+    if (assignments.length === 0) return;
+    for (const { task, worker } of assignments) {
+      const attempt = (this.attempts[task] = (this.attempts[task] as number) + 1);
+      this.running.set(task, { attempt, controller: new AbortController() });
+      this.pending.push({ type: 'task.started', at: now, task: (this.tasks[task] as ResolvedTask).id, attempt, worker });
+    }
+    await this.flush();
+    for (const { task, worker } of assignments) this.dispatch(task, worker);
+  }
+
+  private dispatch(i: number, worker: number): void {
+    const task = this.tasks[i] as ResolvedTask;
+    const slot = this.running.get(i) as Running;
+    const { attempt, controller } = slot;
+    if (task.timeoutMs !== undefined) {
+      const ms = task.timeoutMs;
+      slot.timer = this.clock.setTimeout(() => controller.abort({ kind: 'timeout', ms } satisfies AbortCause), ms);
+    }
+    const executor = this.options.executors.get(task.executor);
+    const inputs: Record<string, TaskResultData> = {};
+    for (const d of this.graph.deps[i] ?? []) {
+      const r = this.state.tasks.get((this.tasks[d] as ResolvedTask).id)?.result;
+      if (r !== undefined) inputs[(this.tasks[d] as ResolvedTask).id] = r;
+    }
+    const sessionId = this.state.tasks.get(task.id)?.sessionId;
+    const ctx: TaskContext = {
+      runId: this.options.runId,
+      task,
+      attempt,
+      worker,
+      signal: controller.signal,
+      runDir: this.options.runDir,
+      baseDir: this.options.baseDir,
+      workdir: this.options.workdirFor?.(task) ?? this.options.baseDir,
+      inputs,
+      ...(sessionId === undefined ? {} : { sessionId }),
+      emit: (progress) => this.progress(i, attempt, progress),
+    };
+    const started = executor === undefined ? Promise.resolve<TaskOutcome>({ ok: false, failure: { message: `no executor "${task.executor}" is available`, code: 'WEFT_EXECUTOR' } }) : executor.run(ctx);
+    started
+      .catch((error: unknown): TaskOutcome => ({ ok: false, failure: { message: error instanceof Error ? error.message : String(error), code: 'WEFT_EXECUTOR' } }))
+      .then((outcome) => {
+        if (slot.timer !== undefined) this.clock.clearTimeout(slot.timer);
+        const reason = controller.signal.aborted ? (controller.signal.reason as AbortCause) : undefined;
+        this.completions.push({ task: i, attempt, outcome, ...(reason === undefined ? {} : { cause: reason }) });
+        void this.pump();
+      });
+  }
+
+  private progress(i: number, attempt: number, progress: ProgressEvent): void {
+    const id = (this.tasks[i] as ResolvedTask).id;
+    const at = this.clock.now();
+    this.options.onEvent?.({ type: 'task.progress', at, task: id, attempt, progress });
+    if (progress.kind === 'session' || progress.kind === 'usage') {
+      this.pending.push({ type: 'task.output', at, task: id, attempt, ...(progress.sessionId === undefined ? {} : { sessionId: progress.sessionId }), ...(progress.usage === undefined ? {} : { usage: progress.usage }) });
+      void this.pump();
+    }
+  }
+
+  private stop(status: 'cancelled' | 'failed', reason: string): void {
+    if (this.stopReason !== undefined) return;
+    this.stopReason = { status, reason };
+    this.sched.cancelPending(reason, this.clock.now());
+    this.abortAll({ kind: 'cancelled', reason });
+    void this.pump();
+  }
+
+  private abortAll(cause: AbortCause): void {
+    for (const r of this.running.values()) r.controller.abort(cause);
+  }
+
+  private armWakeTimer(): void {
+    const at = this.sched.nextWakeAt();
+    if (at === undefined || at >= this.wakeAt) return;
+    if (this.wakeTimer !== undefined) this.clock.clearTimeout(this.wakeTimer);
+    this.wakeAt = at;
+    this.wakeTimer = this.clock.setTimeout(() => {
+      this.wakeTimer = undefined;
+      this.wakeAt = Infinity;
+      void this.pump();
+    }, Math.max(0, at - this.clock.now()));
+  }
+
+  private async finishRun(): Promise<void> {
+    if (this.finished) return;
+    this.finished = true;
+    let status: Exclude<RunStatus, 'running'> = 'succeeded';
+    let reason: string | undefined;
+    if (this.stopReason !== undefined) ({ status, reason } = this.stopReason);
+    else {
+      const failed = [...this.state.tasks.values()].filter((r) => r.state === 'failed' || r.state === 'cancelled' || (r.state === 'skipped' && r.skipCause === 'upstream'));
+      if (failed.length > 0) {
+        status = 'failed';
+        reason = `${failed.filter((r) => r.state === 'failed').length} task(s) failed`;
+      }
+    }
+    this.pending.push({ type: 'run.finished', at: this.clock.now(), status, ...(reason === undefined ? {} : { reason }) });
+    await this.flush();
+    if (this.wakeTimer !== undefined) this.clock.clearTimeout(this.wakeTimer);
+    this.done({ status, state: this.state });
+  }
+}
+
+function redactResult(result: TaskResultData, redact: (s: string) => string): TaskResultData {
+  return result.text === undefined ? result : { ...result, text: redact(result.text) };
+}

@@ -1,0 +1,160 @@
+import type { Usage } from './events.js';
+import type { RunState, TaskRecord } from './run-state.js';
+
+export interface TaskSummary {
+  readonly id: string;
+  readonly state: TaskRecord['state'];
+  readonly attempts: number;
+  readonly worker?: number;
+  readonly startedAt?: number;
+  readonly endedAt?: number;
+  /** Time spent running, summed over attempts, ms. */
+  readonly durationMs: number;
+  readonly reason?: string;
+  readonly exitCode?: number | null;
+  readonly usage?: Usage;
+}
+
+export interface RunSummary {
+  readonly runId: string;
+  readonly plan: string;
+  readonly status: RunState['status'];
+  readonly mode: RunState['mode'];
+  readonly workers: number;
+  readonly reason?: string;
+  readonly counts: { readonly total: number; readonly succeeded: number; readonly failed: number; readonly skipped: number; readonly cancelled: number; readonly pending: number };
+  readonly successRate: number;
+  /** First start to last end, ms. */
+  readonly makespanMs: number;
+  /** Summed time of every attempt, ms. */
+  readonly taskTimeMs: number;
+  /** taskTime ÷ makespan: how many tasks ran at once on average. */
+  readonly speedup: number;
+  /** taskTime ÷ (workers × makespan). */
+  readonly utilisation: number;
+  /** The chain of tasks that decided when the run ended (each waited on the one before). */
+  readonly criticalPath: readonly string[];
+  readonly criticalPathMs: number;
+  readonly tasksPerWorker: Readonly<Record<string, number>>;
+  readonly busyPerWorkerMs: Readonly<Record<string, number>>;
+  readonly retries: number;
+  readonly usage: { readonly inputTokens: number; readonly outputTokens: number; readonly costUsd: number };
+  readonly resumes: number;
+  readonly tasks: readonly TaskSummary[];
+}
+
+/**
+ * Everything a report needs, computed from the folded journal. `deps` gives each task's
+ * dependencies (needs and after) so the bottleneck chain can be traced.
+ */
+export function summarize(state: RunState, deps: ReadonlyMap<string, readonly string[]>): RunSummary {
+  const records = [...state.tasks.values()];
+  const counts = { total: records.length, succeeded: 0, failed: 0, skipped: 0, cancelled: 0, pending: 0 };
+  let first = Infinity;
+  let last = -Infinity;
+  let taskTimeMs = 0;
+  let retries = 0;
+  const usage = { inputTokens: 0, outputTokens: 0, costUsd: 0 };
+  const tasksPerWorker: Record<string, number> = {};
+  const busyPerWorkerMs: Record<string, number> = {};
+  const tasks: TaskSummary[] = [];
+  for (const r of records) {
+    if (r.state === 'succeeded' || r.state === 'failed' || r.state === 'skipped' || r.state === 'cancelled') counts[r.state]++;
+    else counts.pending++;
+    let duration = 0;
+    let taskUsage: { inputTokens: number; outputTokens: number; costUsd: number } | undefined;
+    for (const a of r.attempts) {
+      const end = a.endedAt ?? a.startedAt;
+      duration += end - a.startedAt;
+      first = Math.min(first, a.startedAt);
+      last = Math.max(last, end);
+      const w = String(a.worker);
+      tasksPerWorker[w] = (tasksPerWorker[w] ?? 0) + 1;
+      busyPerWorkerMs[w] = (busyPerWorkerMs[w] ?? 0) + (end - a.startedAt);
+      if (a.usage !== undefined) {
+        taskUsage ??= { inputTokens: 0, outputTokens: 0, costUsd: 0 };
+        taskUsage.inputTokens += a.usage.inputTokens ?? 0;
+        taskUsage.outputTokens += a.usage.outputTokens ?? 0;
+        taskUsage.costUsd += a.usage.costUsd ?? 0;
+      }
+    }
+    retries += Math.max(0, r.attempts.length - 1);
+    taskTimeMs += duration;
+    if (taskUsage !== undefined) {
+      usage.inputTokens += taskUsage.inputTokens;
+      usage.outputTokens += taskUsage.outputTokens;
+      usage.costUsd += taskUsage.costUsd;
+    }
+    const firstAttempt = r.attempts[0];
+    const lastAttempt = r.attempts.at(-1);
+    tasks.push({
+      id: r.id,
+      state: r.state,
+      attempts: r.attempts.length,
+      ...(lastAttempt === undefined ? {} : { worker: lastAttempt.worker, startedAt: firstAttempt?.startedAt, endedAt: lastAttempt.endedAt }),
+      durationMs: duration,
+      ...(r.reason === undefined ? {} : { reason: r.reason }),
+      ...(r.result?.exitCode === undefined ? {} : { exitCode: r.result.exitCode }),
+      ...(taskUsage === undefined ? {} : { usage: taskUsage }),
+    });
+  }
+  const makespanMs = Number.isFinite(first) ? last - first : 0;
+  const workers = state.workers || 1;
+  const chain = bottleneck(state, deps);
+  return {
+    runId: state.runId,
+    plan: state.plan,
+    status: state.status,
+    mode: state.mode,
+    workers,
+    ...(state.reason === undefined ? {} : { reason: state.reason }),
+    counts,
+    successRate: counts.total === 0 ? 1 : counts.succeeded / counts.total,
+    makespanMs,
+    taskTimeMs,
+    speedup: makespanMs > 0 ? taskTimeMs / makespanMs : 1,
+    utilisation: makespanMs > 0 ? taskTimeMs / (workers * makespanMs) : 0,
+    criticalPath: chain.path,
+    criticalPathMs: chain.ms,
+    tasksPerWorker,
+    busyPerWorkerMs,
+    retries,
+    usage,
+    resumes: state.resumes,
+    tasks,
+  };
+}
+
+/**
+ * Walks back from the task that ended last, each step to the dependency that finished last
+ * before it: the chain that held the run up.
+ */
+function bottleneck(state: RunState, deps: ReadonlyMap<string, readonly string[]>): { path: string[]; ms: number } {
+  const span = (r: TaskRecord | undefined): { start: number; end: number } | undefined => {
+    const a = r?.attempts;
+    if (a === undefined || a.length === 0) return undefined;
+    return { start: (a[0] as { startedAt: number }).startedAt, end: a.at(-1)?.endedAt ?? (a.at(-1) as { startedAt: number }).startedAt };
+  };
+  let current: TaskRecord | undefined;
+  let latest = -Infinity;
+  for (const r of state.tasks.values()) {
+    const s = span(r);
+    if (s !== undefined && s.end > latest) [latest, current] = [s.end, r];
+  }
+  const path: string[] = [];
+  let ms = 0;
+  while (current !== undefined) {
+    path.push(current.id);
+    const s = span(current) as { start: number; end: number };
+    ms += s.end - s.start;
+    let next: TaskRecord | undefined;
+    let nextEnd = -Infinity;
+    for (const d of deps.get(current.id) ?? []) {
+      const r = state.tasks.get(d);
+      const ds = span(r);
+      if (ds !== undefined && ds.end <= s.start + 1 && ds.end > nextEnd) [nextEnd, next] = [ds.end, r];
+    }
+    current = next;
+  }
+  return { path: path.reverse(), ms };
+}

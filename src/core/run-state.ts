@@ -1,0 +1,166 @@
+import type { TaskFailure } from './errors.js';
+import type { RunEvent, RunMode, RunStatus, TaskResultData, Usage } from './events.js';
+import type { SkipCause, TaskState } from './scheduler.js';
+
+export interface AttemptRecord {
+  readonly attempt: number;
+  readonly worker: number;
+  readonly startedAt: number;
+  endedAt?: number;
+  outcome?: 'succeeded' | 'failed' | 'retrying' | 'cancelled' | 'interrupted';
+  error?: TaskFailure;
+  usage?: Usage;
+  sessionId?: string;
+}
+
+export interface TaskRecord {
+  readonly id: string;
+  state: TaskState;
+  attempts: AttemptRecord[];
+  result?: TaskResultData;
+  reason?: string;
+  skipCause?: SkipCause;
+  readyAt?: number;
+  endedAt?: number;
+  /** Last agent session id seen, so a retry or resume can continue it. */
+  sessionId?: string;
+}
+
+export interface RunState {
+  runId: string;
+  plan: string;
+  workers: number;
+  mode: RunMode;
+  status: RunStatus;
+  createdAt: number;
+  finishedAt?: number;
+  reason?: string;
+  /** Tasks in declaration order (expansions appended). */
+  readonly tasks: Map<string, TaskRecord>;
+  readonly expansions: { by: string; tasks: readonly unknown[] }[];
+  options: Readonly<Record<string, unknown>>;
+  resumes: number;
+}
+
+export function emptyRunState(): RunState {
+  return { runId: '', plan: '', workers: 0, mode: 'parallel', status: 'running', createdAt: 0, tasks: new Map(), expansions: [], options: {}, resumes: 0 };
+}
+
+function record(state: RunState, id: string): TaskRecord {
+  let r = state.tasks.get(id);
+  if (r === undefined) {
+    r = { id, state: 'pending', attempts: [] };
+    state.tasks.set(id, r);
+  }
+  return r;
+}
+
+function closeAttempt(r: TaskRecord, attempt: number, at: number, outcome: AttemptRecord['outcome'], error?: TaskFailure): void {
+  const a = r.attempts.find((x) => x.attempt === attempt);
+  if (a === undefined) return;
+  a.endedAt = at;
+  a.outcome = outcome;
+  if (error !== undefined) a.error = error;
+}
+
+/** Applies one event to the state, in place. Run state is exactly the fold of its events. */
+export function applyEvent(state: RunState, event: RunEvent): void {
+  switch (event.type) {
+    case 'run.created':
+      Object.assign(state, { runId: event.runId, plan: event.plan, workers: event.workers, mode: event.mode, status: 'running', createdAt: event.at, options: event.options ?? {} });
+      for (const id of event.tasks) record(state, id);
+      return;
+    case 'run.resumed':
+      state.resumes++;
+      state.status = 'running';
+      delete state.finishedAt;
+      // Whatever was running when the last coordinator died did not finish.
+      for (const r of state.tasks.values()) {
+        for (const a of r.attempts) if (a.endedAt === undefined) Object.assign(a, { endedAt: event.at, outcome: 'interrupted' });
+        if (r.state === 'running' || r.state === 'ready' || r.state === 'retrying') r.state = 'pending';
+      }
+      return;
+    case 'plan.expanded':
+      state.expansions.push({ by: event.by, tasks: event.tasks });
+      for (const t of event.tasks) {
+        const id = (t as { id?: unknown }).id;
+        if (typeof id === 'string') record(state, id);
+      }
+      return;
+    case 'task.ready': {
+      const r = record(state, event.task);
+      r.state = 'ready';
+      r.readyAt = event.at;
+      return;
+    }
+    case 'task.started': {
+      const r = record(state, event.task);
+      r.state = 'running';
+      r.attempts.push({ attempt: event.attempt, worker: event.worker, startedAt: event.at });
+      return;
+    }
+    case 'task.output': {
+      const r = record(state, event.task);
+      const a = r.attempts.find((x) => x.attempt === event.attempt);
+      if (event.sessionId !== undefined) {
+        r.sessionId = event.sessionId;
+        if (a !== undefined) a.sessionId = event.sessionId;
+      }
+      if (event.usage !== undefined && a !== undefined) a.usage = event.usage;
+      return;
+    }
+    case 'task.succeeded': {
+      const r = record(state, event.task);
+      r.state = 'succeeded';
+      r.result = event.result;
+      r.endedAt = event.at;
+      if (event.result.sessionId !== undefined) r.sessionId = event.result.sessionId;
+      closeAttempt(r, event.attempt, event.at, 'succeeded');
+      const a = r.attempts.find((x) => x.attempt === event.attempt);
+      if (a !== undefined && event.result.usage !== undefined) a.usage = event.result.usage;
+      return;
+    }
+    case 'task.retrying': {
+      const r = record(state, event.task);
+      r.state = 'retrying';
+      closeAttempt(r, event.attempt, event.at, 'retrying', event.error);
+      return;
+    }
+    case 'task.failed': {
+      const r = record(state, event.task);
+      r.state = 'failed';
+      r.endedAt = event.at;
+      r.reason = event.error.message;
+      closeAttempt(r, event.attempt, event.at, 'failed', event.error);
+      return;
+    }
+    case 'task.skipped': {
+      const r = record(state, event.task);
+      r.state = 'skipped';
+      r.reason = event.reason;
+      r.skipCause = event.cause;
+      r.endedAt = event.at;
+      return;
+    }
+    case 'task.cancelled': {
+      const r = record(state, event.task);
+      r.state = 'cancelled';
+      r.reason = event.reason;
+      r.endedAt = event.at;
+      if (event.attempt !== undefined) closeAttempt(r, event.attempt, event.at, 'cancelled');
+      return;
+    }
+    case 'run.finished':
+      state.status = event.status;
+      state.finishedAt = event.at;
+      if (event.reason !== undefined) state.reason = event.reason;
+      return;
+  }
+}
+
+/** Replays a journal into run state. */
+export function foldRun(events: Iterable<RunEvent>): RunState {
+  const state = emptyRunState();
+  for (const e of events) applyEvent(state, e);
+  return state;
+}
