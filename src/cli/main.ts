@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { Command, CommanderError, Option } from 'commander';
-import { isWeftError } from '../core/errors.js';
+import { formatPlanIssue, isWeftError, PlanValidationError } from '../core/errors.js';
 import { estimateCommand } from './commands/estimate.js';
 import { runCommand } from './commands/run.js';
 import { schemaCommand } from './commands/schema.js';
@@ -67,6 +67,12 @@ async function main(argv: string[]): Promise<void> {
   } catch (error) {
     if (error instanceof CommanderError) {
       process.exitCode = error.exitCode === 0 ? EXIT.ok : EXIT.usage;
+      return;
+    }
+    if (error instanceof PlanValidationError) {
+      // One line per problem, `file:line:col …` so editors and terminals can jump to it.
+      process.stderr.write(`${error.issues.map(formatPlanIssue).join('\n')}\n`);
+      process.exitCode = EXIT.usage;
       return;
     }
     if (isWeftError(error)) {

@@ -93,6 +93,8 @@ class Run {
   private readonly mode: RunMode;
   private pumping = false;
   private finished = false;
+  /** Set while the scheduler cancels tasks that never started; those get their event here. */
+  private cancellingPending = false;
   private again = false;
   private wakeTimer: unknown;
   private wakeAt = Infinity;
@@ -194,7 +196,7 @@ class Run {
     const id = (this.tasks[t.task] as ResolvedTask).id;
     if (t.to === 'ready') this.pending.push({ type: 'task.ready', at: t.at, task: id });
     else if (t.to === 'skipped') this.pending.push({ type: 'task.skipped', at: t.at, task: id, reason: t.reason ?? 'skipped', cause: t.cause ?? 'upstream' });
-    else if (t.to === 'cancelled' && !this.running.has(t.task)) this.pending.push({ type: 'task.cancelled', at: t.at, task: id, reason: t.reason ?? 'cancelled' });
+    else if (t.to === 'cancelled' && this.cancellingPending) this.pending.push({ type: 'task.cancelled', at: t.at, task: id, reason: t.reason ?? 'cancelled' });
   }
 
   private async flush(): Promise<void> {
@@ -345,7 +347,9 @@ class Run {
   private stop(status: 'cancelled' | 'failed', reason: string): void {
     if (this.stopReason !== undefined) return;
     this.stopReason = { status, reason };
+    this.cancellingPending = true;
     this.sched.cancelPending(reason, this.clock.now());
+    this.cancellingPending = false;
     this.abortAll({ kind: 'cancelled', reason });
     void this.pump();
   }

@@ -28,9 +28,9 @@ export function parsePlanText(text: string, file: string, options: Omit<CompileO
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length > 0) {
     const issues: PlanIssue[] = doc.errors.map((e) => {
-      const pos = e.linePos?.[0];
+      const pos = lines.linePos(e.pos[0]);
       const message = e.message.split('\n')[0] ?? e.message;
-      return { file, ...(pos === undefined ? {} : { line: pos.line, column: pos.col }), message: `bad ${extname(file) === '.json' ? 'JSON/YAML' : 'YAML'}: ${message.replace(/ at line \d+, column \d+:?$/, '')}`, fix: 'fix the syntax at that position' };
+      return { file, line: pos.line, column: pos.col, message: `bad ${extname(file) === '.json' ? 'JSON/YAML' : 'YAML'}: ${message.replace(/ at line \d+, column \d+:?$/, '')}`, fix: 'fix the syntax at that position' };
     });
     throw new PlanValidationError(issues);
   }

@@ -1,0 +1,180 @@
+import { describe, expect, it } from 'vitest';
+import { runPlan, type EngineOptions } from './engine.js';
+import type { RunEvent } from './events.js';
+import type { Executor, TaskContext, TaskOutcome } from './executor.js';
+import { foldRun } from './run-state.js';
+import { compilePlan, type CompiledPlan } from './validate.js';
+
+type Behaviour = (ctx: TaskContext) => TaskOutcome | Promise<TaskOutcome>;
+
+/** An executor whose behaviour per task is a plain function: the port, not a mock of weft. */
+function scripted(behaviours: Record<string, Behaviour>, log: string[] = []): Executor {
+  return {
+    name: 'test',
+    version: '1',
+    info: { requires: 'run' },
+    async run(ctx) {
+      log.push(`run ${ctx.task.id}#${ctx.attempt}`);
+      const b = behaviours[ctx.task.id];
+      return b === undefined ? { ok: true, result: { text: ctx.task.id } } : b(ctx);
+    },
+  };
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const waitForAbort = (ctx: TaskContext): Promise<TaskOutcome> =>
+  new Promise((resolve) => ctx.signal.addEventListener('abort', () => resolve({ ok: false, failure: { message: 'aborted' } }), { once: true }));
+
+function plan(tasks: object[], extra: object = {}): CompiledPlan {
+  return compilePlan({ name: 't', workers: 2, defaults: { executor: 'test', backoff: { initial: '10ms', jitter: false } }, tasks: tasks.map((t) => ({ run: 'x', ...t })), ...extra }, { executors: new Map([['test', { requires: 'run' as const }]]) });
+}
+
+async function run(p: CompiledPlan, executor: Executor, options: Partial<EngineOptions> = {}) {
+  const events: RunEvent[] = [];
+  const outcome = await runPlan({ runId: 'r', plan: p, executors: new Map([['test', executor]]), baseDir: '/tmp', journal: (batch) => void events.push(...batch), ...options });
+  const states = Object.fromEntries([...outcome.state.tasks.values()].map((r) => [r.id, r.state]));
+  return { ...outcome, events, states };
+}
+
+describe('runPlan', () => {
+  it('runs tasks in dependency order and journals each start before the task runs', async () => {
+    const log: string[] = [];
+    const events: RunEvent[] = [];
+    const p = plan([{ id: 'a' }, { id: 'b', needs: ['a'] }, { id: 'c', needs: ['a'] }, { id: 'd', needs: ['b', 'c'] }]);
+    const outcome = await runPlan({
+      runId: 'r',
+      plan: p,
+      baseDir: '/tmp',
+      executors: new Map([['test', scripted({}, log)]]),
+      journal: (batch) => {
+        for (const e of batch) log.push(`journal ${e.type}${'task' in e ? ` ${e.task}` : ''}`);
+        events.push(...batch);
+      },
+    });
+    expect(outcome.status).toBe('succeeded');
+    for (const id of ['a', 'b', 'c', 'd']) expect(log.indexOf(`journal task.started ${id}`)).toBeLessThan(log.indexOf(`run ${id}#1`));
+    expect(log.indexOf('journal task.succeeded a')).toBeLessThan(log.indexOf('run b#1'));
+    expect(log.indexOf('run d#1')).toBeGreaterThan(Math.max(log.indexOf('journal task.succeeded b'), log.indexOf('journal task.succeeded c')));
+    // The journal alone rebuilds the state.
+    expect([...foldRun(events).tasks.values()].map((r) => r.state)).toEqual(['succeeded', 'succeeded', 'succeeded', 'succeeded']);
+    expect(events.at(-1)).toMatchObject({ type: 'run.finished', status: 'succeeded' });
+  });
+
+  it('never runs more than M tasks at once', async () => {
+    let now = 0;
+    let peak = 0;
+    const slow: Behaviour = async () => {
+      peak = Math.max(peak, ++now);
+      await sleep(15);
+      now--;
+      return { ok: true, result: {} };
+    };
+    const ids = Array.from({ length: 9 }, (_, i) => `t${i}`);
+    const r = await run(plan(ids.map((id) => ({ id }))), scripted(Object.fromEntries(ids.map((id) => [id, slow]))), { workers: 3 });
+    expect(r.status).toBe('succeeded');
+    expect(peak).toBe(3);
+  });
+
+  it('retries with backoff and succeeds on a later attempt', async () => {
+    const r = await run(plan([{ id: 'flaky', retries: 2 }]), scripted({ flaky: (ctx) => (ctx.attempt < 3 ? { ok: false, failure: { message: `boom ${ctx.attempt}` } } : { ok: true, result: {} }) }));
+    expect(r.status).toBe('succeeded');
+    const retrying = r.events.filter((e) => e.type === 'task.retrying');
+    expect(retrying.map((e) => e.type === 'task.retrying' && e.retryAt - e.at)).toEqual([10, 20]);
+    expect(r.state.tasks.get('flaky')?.attempts.map((a) => a.outcome)).toEqual(['retrying', 'retrying', 'succeeded']);
+  });
+
+  it('does not count rate-limit (transient) failures against retries', async () => {
+    const r = await run(plan([{ id: 'limited', retries: 0 }]), scripted({ limited: (ctx) => (ctx.attempt <= 3 ? { ok: false, failure: { message: '429', transient: true, retryAfterMs: 5 } } : { ok: true, result: {} }) }));
+    expect(r.status).toBe('succeeded');
+    expect(r.state.tasks.get('limited')?.attempts).toHaveLength(4);
+  });
+
+  it('a failure skips only its dependents; everything else goes on', async () => {
+    const r = await run(plan([{ id: 'bad' }, { id: 'child', needs: ['bad'] }, { id: 'grandchild', needs: ['child'] }, { id: 'other' }, { id: 'other2', needs: ['other'] }]), scripted({ bad: () => ({ ok: false, failure: { message: 'exited with code 1', exitCode: 1 } }) }));
+    expect(r.status).toBe('failed');
+    expect(r.states).toEqual({ bad: 'failed', child: 'skipped', grandchild: 'skipped', other: 'succeeded', other2: 'succeeded' });
+    expect(r.state.tasks.get('child')?.reason).toBe('dependency "bad" failed');
+    expect(r.state.tasks.get('grandchild')?.reason).toBe('dependency "child" was skipped');
+  });
+
+  it('--fail-fast cancels what is running and everything not started', async () => {
+    const r = await run(plan([{ id: 'bad' }, { id: 'long' }, { id: 'later', needs: ['long'] }]), scripted({ bad: async () => (await sleep(10), { ok: false, failure: { message: 'no' } }), long: waitForAbort }), { failFast: true });
+    expect(r.status).toBe('failed');
+    expect(r.states).toEqual({ bad: 'failed', long: 'cancelled', later: 'cancelled' });
+    expect(r.events.at(-1)).toMatchObject({ type: 'run.finished', status: 'failed', reason: 'fail-fast: task "bad" failed' });
+  });
+
+  it('when conditions skip a task and its dependents, with the reason; `after` tolerates the skip', async () => {
+    const p = plan(
+      [
+        { id: 'a' },
+        { id: 'perf', needs: ['a'], when: 'vars.perf' },
+        { id: 'perf-report', needs: ['perf'] },
+        { id: 'stats', needs: ['a'], after: ['perf'] },
+        { id: 'only-if-a', needs: ['a'], when: 'tasks.a.succeeded && tasks.a.text == "a"' },
+      ],
+      { vars: { perf: false } },
+    );
+    const r = await run(p, scripted({}));
+    expect(r.status).toBe('succeeded');
+    expect(r.states).toEqual({ a: 'succeeded', perf: 'skipped', 'perf-report': 'skipped', stats: 'succeeded', 'only-if-a': 'succeeded' });
+    expect(r.state.tasks.get('perf')?.reason).toBe('condition `vars.perf` is false');
+  });
+
+  it('a timeout aborts the attempt and records it', async () => {
+    const r = await run(plan([{ id: 'slow', timeout: '50ms' }]), scripted({ slow: waitForAbort }));
+    expect(r.status).toBe('failed');
+    expect(r.events.find((e) => e.type === 'task.failed')).toMatchObject({ error: { timedOut: true, message: 'timed out after 0.05s' } });
+  });
+
+  it('Ctrl-C (the signal) cancels running and pending tasks and records it', async () => {
+    const controller = new AbortController();
+    const seen: string[] = [];
+    const pending = run(plan([{ id: 'a' }, { id: 'b', needs: ['a'] }]), scripted({ a: (ctx) => (seen.push('a'), waitForAbort(ctx)) }), { signal: controller.signal });
+    await sleep(20);
+    controller.abort();
+    const r = await pending;
+    expect(seen).toEqual(['a']);
+    expect(r.status).toBe('cancelled');
+    expect(r.states).toEqual({ a: 'cancelled', b: 'cancelled' });
+    expect(r.events.at(-1)).toMatchObject({ type: 'run.finished', status: 'cancelled', reason: 'interrupted (Ctrl-C)' });
+  });
+
+  it('resumes from a journal: succeeded tasks never run again, interrupted ones run as a new attempt', async () => {
+    const p = plan([{ id: 'a' }, { id: 'b', needs: ['a'] }, { id: 'c', needs: ['b'] }]);
+    const journal: RunEvent[] = [
+      { type: 'run.created', at: 1, runId: 'r', plan: 't', workers: 2, mode: 'parallel', tasks: ['a', 'b', 'c'] },
+      { type: 'task.started', at: 2, task: 'a', attempt: 1, worker: 0 },
+      { type: 'task.succeeded', at: 3, task: 'a', attempt: 1, result: { text: 'from before' } },
+      { type: 'task.started', at: 4, task: 'b', attempt: 1, worker: 0 },
+    ];
+    const prior = foldRun(journal);
+    prior.tasks.forEach(() => undefined);
+    const log: string[] = [];
+    const r = await run(p, scripted({}, log), { prior: foldRun([...journal, { type: 'run.resumed', at: 5, by: 'test' }]) });
+    expect(log).toEqual(['run b#2', 'run c#1']);
+    expect(r.status).toBe('succeeded');
+    expect(r.state.tasks.get('a')?.result?.text).toBe('from before');
+    expect(r.state.tasks.get('b')?.attempts.map((a) => a.outcome)).toEqual(['interrupted', 'succeeded']);
+  });
+
+  it('resume: never — an interrupted task with side effects waits for a person', async () => {
+    const p = plan([{ id: 'deploy', resume: 'never' }, { id: 'notify', needs: ['deploy'] }]);
+    const journal: RunEvent[] = [
+      { type: 'run.created', at: 1, runId: 'r', plan: 't', workers: 2, mode: 'parallel', tasks: ['deploy', 'notify'] },
+      { type: 'task.started', at: 2, task: 'deploy', attempt: 1, worker: 0 },
+      { type: 'run.resumed', at: 3, by: 'test' },
+    ];
+    const log: string[] = [];
+    const r = await run(p, scripted({}, log), { prior: foldRun(journal) });
+    expect(log).toEqual([]);
+    expect(r.states).toEqual({ deploy: 'failed', notify: 'skipped' });
+    expect(r.state.tasks.get('deploy')?.reason).toMatch(/resume: never/);
+  });
+
+  it('masks secrets before they reach the journal', async () => {
+    const r = await run(plan([{ id: 'leaky' }]), scripted({ leaky: () => ({ ok: false, failure: { message: 'auth failed for sk-live-123456', stderrTail: 'key=sk-live-123456' } }) }), { redact: (s) => s.replaceAll('sk-live-123456', '***') });
+    expect(JSON.stringify(r.events)).not.toContain('sk-live-123456');
+    expect(r.events.find((e) => e.type === 'task.failed')).toMatchObject({ error: { message: 'auth failed for ***', stderrTail: 'key=***' } });
+  });
+});

@@ -1,0 +1,122 @@
+import { mkdtempSync, readFileSync, existsSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { TaskContext } from '../../core/executor.js';
+import type { ResolvedTask } from '../../core/graph.js';
+import { ShellExecutor } from './shell-executor.js';
+import { parseCommand } from './command.js';
+
+function task(partial: Partial<ResolvedTask> & { id: string }): ResolvedTask {
+  return { executor: 'shell', title: partial.id, needs: [], after: [], priority: 0, retries: 0, estimateMs: undefined, timeoutMs: undefined, backoff: { initialMs: 1, maxMs: 1, factor: 1, jitter: false }, when: undefined, whenSource: undefined, uses: {}, writes: [], env: {}, ...partial };
+}
+
+function context(t: ResolvedTask, options: { signal?: AbortSignal; runDir?: string; workdir?: string } = {}): TaskContext {
+  const dir = options.workdir ?? mkdtempSync(join(tmpdir(), 'weft-shell-'));
+  return { runId: 'r1', task: t, attempt: 1, worker: 0, signal: options.signal ?? new AbortController().signal, runDir: options.runDir, baseDir: dir, workdir: dir, inputs: {}, emit: () => undefined };
+}
+
+/** Running and not a zombie (a killed process whose parent has not reaped it yet is dead to us). */
+const alive = (pid: number): boolean => {
+  try {
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false;
+  }
+};
+
+describe('ShellExecutor', () => {
+  const shell = new ShellExecutor({ killGraceMs: 500 });
+
+  it('runs argv without a shell: metacharacters in arguments stay literal', async () => {
+    const runDir = mkdtempSync(join(tmpdir(), 'weft-run-'));
+    const outcome = await shell.run(context(task({ id: 'echo', run: ['echo', 'a; rm -rf / && $HOME'] }), { runDir }));
+    expect(outcome.ok).toBe(true);
+    expect(readFileSync(join(runDir, 'tasks', 'echo', '1.stdout.log'), 'utf8')).toBe('a; rm -rf / && $HOME\n');
+    if (outcome.ok) expect(outcome.result).toMatchObject({ exitCode: 0, text: 'a; rm -rf / && $HOME' });
+  });
+
+  it('keeps exit code and stderr tail of a failing command, with logs on disk', async () => {
+    const runDir = mkdtempSync(join(tmpdir(), 'weft-run-'));
+    const outcome = await shell.run(context(task({ id: 'bad', run: ['sh', '-c', 'echo oops >&2; exit 7'] }), { runDir }));
+    expect(outcome.ok).toBe(false);
+    if (!outcome.ok) {
+      expect(outcome.failure.exitCode).toBe(7);
+      expect(outcome.failure.message).toMatch(/^exited with code 7 after/);
+      expect(outcome.failure.stderrTail).toBe('oops');
+    }
+    expect(readFileSync(join(runDir, 'tasks', 'bad', '1.stderr.log'), 'utf8')).toBe('oops\n');
+  });
+
+  it('passes env and cwd', async () => {
+    const runDir = mkdtempSync(join(tmpdir(), 'weft-run-'));
+    const workdir = mkdtempSync(join(tmpdir(), 'weft-cwd-'));
+    const outcome = await shell.run(context(task({ id: 'env', run: ['sh', '-c', 'pwd; echo $GREETING-$WEFT_TASK_ID'], env: { GREETING: 'hi' } }), { runDir, workdir }));
+    expect(outcome.ok).toBe(true);
+    expect(readFileSync(join(runDir, 'tasks', 'env', '1.stdout.log'), 'utf8').trim().split('\n')).toEqual([workdir, 'hi-env']);
+  });
+
+  it('runs through /bin/sh only with shell: true', async () => {
+    const runDir = mkdtempSync(join(tmpdir(), 'weft-run-'));
+    const outcome = await shell.run(context(task({ id: 'piped', run: 'echo one two | wc -w', shell: true }), { runDir }));
+    expect(outcome.ok).toBe(true);
+    expect(readFileSync(join(runDir, 'tasks', 'piped', '1.stdout.log'), 'utf8').trim()).toBe('2');
+  });
+
+  it('says clearly when the command does not exist', async () => {
+    const outcome = await shell.run(context(task({ id: 'nope', run: ['definitely-not-a-command-xyz'] })));
+    expect(outcome).toMatchObject({ ok: false, failure: { message: 'command not found: definitely-not-a-command-xyz' } });
+  });
+
+  it('kills the whole process group when aborted (timeout or Ctrl-C)', async () => {
+    const workdir = mkdtempSync(join(tmpdir(), 'weft-cwd-'));
+    const controller = new AbortController();
+    // The task starts a grandchild in the background and records both pids.
+    const run = shell.run(context(task({ id: 'group', run: ['sh', '-c', 'sleep 60 & echo $! > child.pid; echo $$ > parent.pid; wait'] }), { signal: controller.signal, workdir }));
+    for (let i = 0; i < 100 && !existsSync(join(workdir, 'child.pid')); i++) await new Promise((r) => setTimeout(r, 20));
+    const child = Number(readFileSync(join(workdir, 'child.pid'), 'utf8'));
+    const parent = Number(readFileSync(join(workdir, 'parent.pid'), 'utf8'));
+    expect(alive(child)).toBe(true);
+    controller.abort({ kind: 'timeout', ms: 100 });
+    const outcome = await run;
+    expect(outcome.ok).toBe(false);
+    if (!outcome.ok) {
+      expect(outcome.failure.timedOut).toBe(true);
+      expect(outcome.failure.signal).toBe('SIGTERM');
+    }
+    for (let i = 0; i < 50 && (alive(child) || alive(parent)); i++) await new Promise((r) => setTimeout(r, 20));
+    expect(alive(child)).toBe(false);
+    expect(alive(parent)).toBe(false);
+  });
+
+  it('escalates to SIGKILL when a task ignores SIGTERM', async () => {
+    const controller = new AbortController();
+    const workdir = mkdtempSync(join(tmpdir(), 'weft-cwd-'));
+    const run = shell.run(context(task({ id: 'stubborn', run: ['sh', '-c', 'trap "" TERM; touch ready; while true; do sleep 0.05; done'] }), { signal: controller.signal, workdir }));
+    for (let i = 0; i < 100 && !readdirSync(workdir).includes('ready'); i++) await new Promise((r) => setTimeout(r, 20));
+    const started = Date.now();
+    controller.abort({ kind: 'cancelled', reason: 'test' });
+    const outcome = await run;
+    expect(outcome.ok).toBe(false);
+    if (!outcome.ok) expect(outcome.failure.signal).toBe('SIGKILL');
+    expect(Date.now() - started).toBeGreaterThanOrEqual(450);
+  });
+});
+
+describe('parseCommand', () => {
+  it('splits quoted arguments', () => {
+    expect(parseCommand(`git commit -m "fix: a b" --author='x y'`)).toEqual({ argv: ['git', 'commit', '-m', 'fix: a b', '--author=x y'] });
+  });
+  it.each([
+    ['ls | wc', 'uses "|", which needs a shell'],
+    ['make && make install', 'uses "&&", which needs a shell'],
+    ['echo $HOME', 'uses $HOME, which only a shell expands'],
+    ['rm *.o', 'uses the glob "*.o", which only a shell expands'],
+  ])('refuses shell syntax in %s', (run, error) => {
+    expect(parseCommand(run)).toEqual({ error });
+  });
+  it('validation tells the user to opt in to a shell', () => {
+    const issues = new ShellExecutor().info.check({ id: 'x', run: 'ls | wc' });
+    expect(issues).toEqual([{ field: 'run', message: 'command uses "|", which needs a shell', fix: 'set shell: true, or write run as an argv list' }]);
+  });
+});

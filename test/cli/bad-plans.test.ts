@@ -1,0 +1,59 @@
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ensureBuilt, tempProject, weft } from '../support/weft-cli.js';
+
+beforeAll(ensureBuilt);
+
+const cases: [string, string, RegExp][] = [
+  ['bad YAML', 'name: x\ntasks:\n  - id: a\n    run: [true\n', /^plan\.yaml:\d+:\d+: bad YAML: .+ — fix: fix the syntax at that position$/m],
+  ['unknown dependency', 'tasks:\n  - id: build\n    run: "true"\n  - id: test\n    run: "true"\n    needs: [biuld]\n', /^plan\.yaml:6:13 task "test" needs\[0\]: unknown task "biuld" — fix: did you mean "build"\?$/m],
+  ['cycle', 'tasks:\n  - { id: a, run: "true", needs: [c] }\n  - { id: b, run: "true", needs: [a] }\n  - { id: c, run: "true", needs: [b] }\n', /^plan\.yaml:2:\d+ task "a" needs\[0\]: dependency cycle a → b → c → a — fix: remove one of these dependencies$/m],
+  ['duplicate id', 'tasks:\n  - { id: a, run: "true" }\n  - { id: a, run: "true" }\n', /^plan\.yaml:3:\d+ task "a" tasks\[1\]\.id: duplicate id "a" \(first used by tasks\[0\]\) — fix: give each task a unique id$/m],
+  ['bad duration', 'tasks:\n  - { id: a, run: "true", estimate: 45 minutes }\n', /^plan\.yaml:2:\d+ task "a" estimate: expected a duration like 45m, 1h30m, 90s or 250ms — fix: write a duration like 45m, 1h30m, 90s or 250ms$/m],
+  ['unknown executor', 'tasks:\n  - { id: a, run: "true", executor: shel }\n', /^plan\.yaml:2:\d+ task "a" executor: unknown executor "shel" — fix: did you mean "shell"\?$/m],
+  ['unknown pool', 'pools: { claude: 2 }\ntasks:\n  - { id: a, run: "true", uses: { cluade: 1 } }\n', /^plan\.yaml:3:\d+ task "a" uses\.cluade: unknown pool "cluade" — fix: did you mean "claude"\?$/m],
+  ['pool too small', 'pools: { gpu: 1 }\ntasks:\n  - { id: a, run: "true", uses: { gpu: 2 } }\n', /^plan\.yaml:3:\d+ task "a" uses\.gpu: needs 2 units of pool "gpu" but it has only 1 — fix: lower uses\.gpu to at most 1 or raise pools\.gpu$/m],
+  ['unknown field', 'tasks:\n  - { id: a, run: "true", neds: [b] }\n', /^plan\.yaml:2:\d+ task "a" neds: unknown field "neds" — fix: did you mean "needs"\?$/m],
+  ['id escaping the run folder', 'tasks:\n  - { id: ../../etc, run: "true" }\n', /^plan\.yaml:2:\d+ task "\.\.\/\.\.\/etc" id: task ids use letters, digits/m],
+  ['shell syntax without shell', 'tasks:\n  - { id: a, run: "ls | wc -l" }\n', /^plan\.yaml:2:\d+ task "a" run: command uses "\|", which needs a shell — fix: set shell: true, or write run as an argv list$/m],
+];
+
+describe('bad plans get one clear line per problem and exit 2, and nothing is written', () => {
+  it.each(cases)('%s', async (_name, text, expected) => {
+    const project = tempProject();
+    writeFileSync(join(project, 'plan.yaml'), text);
+    for (const command of ['validate', 'run', 'estimate']) {
+      const r = await weft([command, 'plan.yaml'], { cwd: project });
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(expected);
+      expect(r.stderr).not.toMatch(/\n\s+at /); // never a stack trace
+      expect(r.stdout).toBe('');
+    }
+    expect(existsSync(join(project, '.weft'))).toBe(false);
+  });
+
+  it('validate --json lists the issues', async () => {
+    const project = tempProject();
+    writeFileSync(join(project, 'plan.yaml'), cases[1]?.[1] ?? '');
+    const r = await weft(['validate', 'plan.yaml', '--json'], { cwd: project });
+    expect(r.code).toBe(2);
+    expect(JSON.parse(r.stdout)).toMatchObject({ valid: false, issues: [{ file: 'plan.yaml', line: 6, task: 'test', field: 'needs[0]', message: 'unknown task "biuld"', fix: 'did you mean "build"?' }] });
+  });
+
+  it('a missing file and a bad flag are usage errors', async () => {
+    const missing = await weft(['run', 'nope.yaml'], { cwd: tempProject() });
+    expect(missing).toMatchObject({ code: 2, stderr: 'weft: nope.yaml: no such file\n  pass the path of a plan file, e.g. examples/app.yaml\n' });
+    const badJobs = await weft(['run', 'x.yaml', '-j', '0'], { cwd: tempProject() });
+    expect(badJobs.code).toBe(2);
+    expect(badJobs.stderr).toContain('-j expects a whole number of workers from 1 to 1024, got "0"');
+  });
+
+  it('schema prints the JSON Schema generated from the plan schema', async () => {
+    const r = await weft(['schema']);
+    const schema = JSON.parse(r.stdout);
+    expect(schema.properties.tasks.items.properties).toHaveProperty('needs');
+    expect(schema.properties.tasks.items.properties.estimate.description).toMatch(/critical-path ordering/);
+    expect(schema.properties.tasks.items.additionalProperties).toBe(false);
+  });
+});

@@ -1,0 +1,39 @@
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ensureBuilt, startWeft, tempProject } from '../support/weft-cli.js';
+
+beforeAll(ensureBuilt);
+
+const alive = (pid: number): boolean => {
+  try {
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false;
+  }
+};
+
+describe('Ctrl-C', () => {
+  it('stops running tasks (their whole process groups), records it, and exits 130', async () => {
+    const project = tempProject();
+    writeFileSync(
+      join(project, 'plan.yaml'),
+      ['workers: 2', 'tasks:', ...['one', 'two'].map((id) => `  - { id: ${id}, run: [sh, -c, 'sleep 60 & echo $! > ${id}.pid; wait'] }`), '  - { id: after, run: "true", needs: [one] }'].join('\n'),
+    );
+    const { child, done } = startWeft(['run', 'plan.yaml'], project);
+    for (let i = 0; i < 200 && !(existsSync(join(project, 'one.pid')) && existsSync(join(project, 'two.pid'))); i++) await new Promise((r) => setTimeout(r, 25));
+    const pids = ['one', 'two'].map((id) => Number(readFileSync(join(project, `${id}.pid`), 'utf8')));
+    expect(pids.every(alive)).toBe(true);
+    child.kill('SIGINT');
+    const r = await done;
+    expect(r.code).toBe(130);
+    expect(r.stderr).toContain('stopping — cancelling running tasks');
+    for (let i = 0; i < 40 && pids.some(alive); i++) await new Promise((res) => setTimeout(res, 25));
+    expect(pids.some(alive)).toBe(false);
+    const runDir = join(project, '.weft', 'runs', readdirSync(join(project, '.weft', 'runs'))[0] as string);
+    const events = readFileSync(join(runDir, 'events.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(events.at(-1)).toMatchObject({ type: 'run.finished', status: 'cancelled', reason: 'interrupted (Ctrl-C)' });
+    expect(events.filter((e) => e.type === 'task.cancelled').map((e) => e.task).sort()).toEqual(['after', 'one', 'two']);
+    expect(JSON.parse(readFileSync(join(runDir, 'summary.json'), 'utf8'))).toMatchObject({ status: 'cancelled', counts: { cancelled: 3 } });
+  });
+});
