@@ -79,7 +79,7 @@ export function checkPlan(raw: unknown, options: CompileOptions): { plan?: Compi
         }
       });
     }
-    const executorName = t.executor ?? (t.run !== undefined ? 'shell' : defaults.executor) ?? (t.prompt !== undefined ? undefined : 'shell');
+    const executorName = t.executor ?? defaultExecutor(t, defaults.executor, options.executors);
     if (executorName === undefined) {
       issues.push({ ...at('executor'), message: 'a task with a prompt needs an executor', fix: 'set executor: claude | codex | gemini | anthropic | openai (or defaults.executor)' });
     } else {
@@ -156,6 +156,17 @@ export function checkPlan(raw: unknown, options: CompileOptions): { plan?: Compi
   return { plan: { spec, name: spec.name ?? 'plan', workers: spec.workers ?? 4, vars, graph }, issues: [] };
 }
 
+/**
+ * A task without `executor` takes `defaults.executor` when that executor runs what the task has
+ * (a command or a prompt); a task with only `run` is a shell task.
+ */
+function defaultExecutor(t: TaskSpec, fallback: string | undefined, executors: ExecutorCatalog): string | undefined {
+  const info = fallback === undefined ? undefined : executors.get(fallback);
+  if (fallback !== undefined && (info === undefined || info.requires === 'fn' || (info.requires === 'run') === (t.run !== undefined))) return fallback;
+  if (t.run !== undefined) return 'shell';
+  return t.prompt === undefined ? 'shell' : fallback;
+}
+
 /** Finds dependency cycles and reports each as `a → b → c → a`. */
 function cycleIssues(tasks: readonly TaskSpec[]): RawIssue[] {
   const index = new Map(tasks.map((t, i) => [t.id, i]));
@@ -181,13 +192,18 @@ function cycleIssues(tasks: readonly TaskSpec[]): RawIssue[] {
       iters[iters.length - 1] = k + 1;
       if (state[next] === 1) {
         const cycle = stack.slice(stack.indexOf(next)).map((i) => tasks[i]?.id ?? '?');
-        // Edges point from a task to what it needs; show the flow of work instead: needed → needer.
-        const flow = [...cycle].reverse();
+        // Edges point from a task to what it needs; show the flow of work instead (needed → needer),
+        // starting from the task the issue names.
+        const flow = [cycle[0], ...cycle.slice(1).reverse()];
         const first = tasks[next];
+        // Point at the entry that closes the cycle: the dependency of `first` on the task above it.
+        const closing = cycle[1] ?? '';
+        const key = (first?.needs ?? []).includes(closing) ? 'needs' : 'after';
+        const k = Math.max(0, (first?.[key] ?? []).indexOf(closing));
         issues.push({
-          path: ['tasks', index.get(first?.id ?? '') ?? 0, 'needs'],
+          path: ['tasks', next, key, k],
           task: first?.id ?? '?',
-          field: 'needs',
+          field: `${key}[${k}]`,
           message: `dependency cycle ${[...flow, flow[0]].join(' → ')}`,
           fix: 'remove one of these dependencies',
         });
