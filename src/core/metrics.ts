@@ -137,9 +137,11 @@ function bottleneck(state: RunState, deps: ReadonlyMap<string, readonly string[]
   };
   let current: TaskRecord | undefined;
   let latest = -Infinity;
+  let latestStart = -Infinity;
   for (const r of state.tasks.values()) {
     const s = span(r);
-    if (s !== undefined && s.end > latest) [latest, current] = [s.end, r];
+    // On a tie (instant tasks end in the same millisecond), the one that started last ended last.
+    if (s !== undefined && (s.end > latest || (s.end === latest && s.start >= latestStart))) [latest, latestStart, current] = [s.end, s.start, r];
   }
   const path: string[] = [];
   let ms = 0;
@@ -152,7 +154,7 @@ function bottleneck(state: RunState, deps: ReadonlyMap<string, readonly string[]
     for (const d of deps.get(current.id) ?? []) {
       const r = state.tasks.get(d);
       const ds = span(r);
-      if (ds !== undefined && ds.end <= s.start + 1 && ds.end > nextEnd) [nextEnd, next] = [ds.end, r];
+      if (ds !== undefined && ds.end <= s.start + 1 && ds.end >= nextEnd) [nextEnd, next] = [ds.end, r];
     }
     current = next;
   }

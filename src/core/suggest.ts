@@ -24,5 +24,6 @@ export function closest(word: string, candidates: Iterable<string>): string | un
       best = c;
     }
   }
-  return best !== undefined && bestDistance <= Math.max(2, Math.floor(word.length / 2)) ? best : undefined;
+  // Close enough to be a typo, and not a rewrite of a short word ("b" is no typo of "a").
+  return best !== undefined && bestDistance < word.length && bestDistance <= Math.max(1, Math.floor(word.length * 0.4)) ? best : undefined;
 }

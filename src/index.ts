@@ -1,0 +1,87 @@
+/**
+ * weft as a library: build a plan in TypeScript (with function tasks), validate it, estimate it,
+ * and run it with the same engine the CLI uses.
+ *
+ * @example
+ * import { definePlan, runWeft } from 'weft';
+ * const plan = definePlan({
+ *   name: 'build',
+ *   workers: 2,
+ *   tasks: [
+ *     { id: 'compile', run: ['tsc', '-p', '.'], estimate: '30s' },
+ *     { id: 'count', needs: ['compile'], fn: async () => ({ files: 42 }) },
+ *   ],
+ * });
+ * const { status, summary } = await runWeft(plan);
+ */
+import { runPlan, type EngineOptions, type RunOutcome } from './core/engine.js';
+import type { RunSummary } from './core/metrics.js';
+import { summarize } from './core/metrics.js';
+import type { PlanSpec, TaskSpec } from './core/plan-schema.js';
+import { estimate, type EstimateFigures } from './core/simulate.js';
+import { compilePlan, type CompiledPlan } from './core/validate.js';
+import { catalogOf, defaultExecutors, type TaskFunction } from './executors/index.js';
+
+export { WeftError, PlanValidationError, TaskFailedError, formatPlanIssue, type PlanIssue, type TaskFailure } from './core/errors.js';
+export { PlanSchema, TaskSchema, planJsonSchema, type PlanSpec, type TaskSpec } from './core/plan-schema.js';
+export { compilePlan, checkPlan, type CompiledPlan, type ExecutorInfo } from './core/validate.js';
+export { runPlan, type EngineOptions, type EngineNotice, type RunOutcome } from './core/engine.js';
+export { Scheduler, type ReadyOrder, type TaskState } from './core/scheduler.js';
+export { simulate, estimate, type EstimateFigures } from './core/simulate.js';
+export { summarize, type RunSummary } from './core/metrics.js';
+export { foldRun, type RunState } from './core/run-state.js';
+export type { RunEvent, Usage, TaskResultData } from './core/events.js';
+export type { Executor, TaskContext, TaskOutcome } from './core/executor.js';
+export { systemClock, VirtualClock, type Clock } from './core/clock.js';
+export { parseDuration, formatDuration } from './core/duration.js';
+export { ShellExecutor, FnExecutor, defaultExecutors, type TaskFunction } from './executors/index.js';
+export { loadPlanFile, parsePlanText } from './plan/load-plan.js';
+
+/** A task in a TypeScript plan: a plan-file task, or one whose work is a function. */
+export type TaskInput = TaskSpec | (Omit<TaskSpec, 'run' | 'prompt' | 'executor'> & { readonly fn: TaskFunction });
+
+export interface PlanInput extends Omit<PlanSpec, 'tasks'> {
+  readonly tasks: readonly TaskInput[];
+}
+
+/** A plan built in code: the plan data plus the functions its `fn` tasks run. */
+export interface BuiltPlan {
+  readonly spec: PlanSpec;
+  readonly functions: ReadonlyMap<string, TaskFunction>;
+}
+
+/** Builds a plan in TypeScript. Function tasks become `executor: fn`. Validation happens in {@link compile}/{@link runWeft}. */
+export function definePlan(input: PlanInput): BuiltPlan {
+  const functions = new Map<string, TaskFunction>();
+  const tasks = input.tasks.map((t): TaskSpec => {
+    if (!('fn' in t)) return t;
+    const { fn, ...rest } = t;
+    functions.set(t.id, fn);
+    return { ...rest, executor: 'fn' };
+  });
+  return { spec: { ...input, tasks }, functions };
+}
+
+/** Validates a built plan; throws a PlanValidationError listing every problem. */
+export function compile(plan: BuiltPlan, vars?: Readonly<Record<string, string | number | boolean>>): CompiledPlan {
+  return compilePlan(plan.spec, { executors: catalogOf(defaultExecutors({ functions: plan.functions })), ...(vars === undefined ? {} : { vars }) });
+}
+
+/** Predicts makespan, sequential time, critical path and lower bound on a virtual clock (ms). */
+export function estimatePlan(plan: BuiltPlan, workers?: number): EstimateFigures {
+  const compiled = compile(plan);
+  return estimate(compiled.graph, { workers: workers ?? compiled.workers });
+}
+
+export interface RunWeftOptions extends Partial<Omit<EngineOptions, 'plan' | 'executors'>> {
+  readonly vars?: Readonly<Record<string, string | number | boolean>>;
+}
+
+/** Runs a plan built in code, in memory (no files unless `runDir` is given). */
+export async function runWeft(plan: BuiltPlan, options: RunWeftOptions = {}): Promise<RunOutcome & { summary: RunSummary }> {
+  const compiled = compile(plan, options.vars);
+  const { vars: _vars, ...engine } = options;
+  const outcome = await runPlan({ runId: options.runId ?? `lib-${Date.now().toString(36)}`, baseDir: options.baseDir ?? process.cwd(), ...engine, plan: compiled, executors: defaultExecutors({ functions: plan.functions }) });
+  const deps = new Map(compiled.graph.tasks.map((t) => [t.id, [...t.needs, ...t.after]]));
+  return { ...outcome, summary: summarize(outcome.state, deps) };
+}
