@@ -4,6 +4,7 @@ import type { TaskFailure } from './errors.js';
 import type { ProgressEvent, RunEvent, RunMode, RunStatus, TaskResultData } from './events.js';
 import type { AbortCause, Executor, TaskContext, TaskOutcome } from './executor.js';
 import type { ResolvedTask } from './graph.js';
+import type { Workspace } from './workspace.js';
 import { applyEvent, emptyRunState, type RunState } from './run-state.js';
 import { Scheduler, type Transition } from './scheduler.js';
 import type { CompiledPlan } from './validate.js';
@@ -55,6 +56,8 @@ export interface EngineOptions {
   readonly prior?: RunState;
   /** Masks secrets in text that reaches the journal. */
   readonly redact?: (text: string) => string;
+  /** Worktrees and the merge queue; without it every task works in `workdirFor(task)`. */
+  readonly workspace?: Workspace;
   /** Retries a transient (rate-limit) failure at most this often without counting it. @default 20 */
   readonly maxTransientRetries?: number;
 }
@@ -89,6 +92,9 @@ class Run {
   private readonly running = new Map<number, Running>();
   private readonly attempts: Int32Array;
   private readonly transient: Int32Array;
+  private readonly fixes: Int32Array;
+  /** Feedback for the next attempt of a task (a merge conflict or failed check to fix). */
+  private readonly feedback = new Map<number, string>();
   private readonly workers: number;
   private readonly mode: RunMode;
   private pumping = false;
@@ -110,6 +116,7 @@ class Run {
     this.workers = this.mode === 'sequential' ? 1 : (options.workers ?? options.plan.workers);
     this.attempts = new Int32Array(this.tasks.length);
     this.transient = new Int32Array(this.tasks.length);
+    this.fixes = new Int32Array(this.tasks.length);
     this.state = options.prior ?? emptyRunState();
     this.sched = new Scheduler(this.graph, {
       workers: this.workers,
@@ -257,6 +264,20 @@ class Run {
       this.pending.push({ type: 'task.succeeded', at: now, task: task.id, attempt: c.attempt, result: redactResult(outcome.result, redact) });
       return () => this.sched.finish(c.task, 'succeeded', now);
     }
+    if (outcome.failure.fix !== undefined && this.stopReason === undefined) {
+      // A merge conflict or failed check goes back to the task that caused it, with the details.
+      if ((this.fixes[c.task] as number) < (task.fixAttempts ?? 2)) {
+        this.fixes[c.task] = (this.fixes[c.task] as number) + 1;
+        this.feedback.set(c.task, outcome.failure.fix);
+        this.transient[c.task] = (this.transient[c.task] as number) + 1; // a fix is not a retry
+        const { fix: _fix, ...error } = outcome.failure;
+        this.pending.push({ type: 'task.retrying', at: now, task: task.id, attempt: c.attempt, error: { ...error, message: redact(error.message) }, retryAt: now });
+        return () => this.sched.retryAt(c.task, now, now);
+      }
+      const error: TaskFailure = { message: redact(`${outcome.failure.message} (after ${task.fixAttempts ?? 2} fix attempts)`), ...(outcome.failure.code === undefined ? {} : { code: outcome.failure.code }) };
+      this.pending.push({ type: 'task.failed', at: now, task: task.id, attempt: c.attempt, error });
+      return () => this.sched.finish(c.task, 'failed', now, error.message);
+    }
     const base = cause?.kind === 'timeout' ? { ...outcome.failure, timedOut: true, message: `timed out after ${cause.ms / 1000}s` } : outcome.failure;
     const failure: TaskFailure = { ...base, message: redact(base.message), ...(base.stderrTail === undefined ? {} : { stderrTail: redact(base.stderrTail) }) };
     const transient = failure.transient === true && (this.transient[c.task] as number) < (this.options.maxTransientRetries ?? 20);
@@ -310,21 +331,38 @@ class Run {
       if (r !== undefined) inputs[(this.tasks[d] as ResolvedTask).id] = r;
     }
     const sessionId = this.state.tasks.get(task.id)?.sessionId;
-    const ctx: TaskContext = {
-      runId: this.options.runId,
-      task,
-      attempt,
-      worker,
-      signal: controller.signal,
-      runDir: this.options.runDir,
-      baseDir: this.options.baseDir,
-      workdir: this.options.workdirFor?.(task) ?? this.options.baseDir,
-      inputs,
-      ...(sessionId === undefined ? {} : { sessionId }),
-      emit: (progress) => this.progress(i, attempt, progress),
+    const feedback = this.feedback.get(i);
+    this.feedback.delete(i);
+    const attemptWork = async (): Promise<TaskOutcome> => {
+      const workspace = this.options.workspace;
+      const workdir = workspace === undefined ? (this.options.workdirFor?.(task) ?? this.options.baseDir) : await workspace.prepare(task, attempt, feedback !== undefined);
+      const ctx: TaskContext = {
+        runId: this.options.runId,
+        task,
+        attempt,
+        worker,
+        signal: controller.signal,
+        runDir: this.options.runDir,
+        baseDir: this.options.baseDir,
+        workdir,
+        inputs,
+        ...(sessionId === undefined ? {} : { sessionId }),
+        ...(feedback === undefined ? {} : { feedback }),
+        emit: (progress) => this.progress(i, attempt, progress),
+      };
+      if (executor === undefined) return { ok: false, failure: { message: `no executor "${task.executor}" is available`, code: 'WEFT_EXECUTOR' } };
+      const outcome = await executor.run(ctx);
+      if (workspace === undefined) return outcome;
+      if (!outcome.ok || controller.signal.aborted) {
+        await workspace.release(task, attempt, controller.signal.aborted ? 'cancelled' : 'failed');
+        return outcome;
+      }
+      // Merged before the success is recorded, so dependents start from a tree that holds it.
+      const merged = await workspace.integrate(task, attempt, outcome.result);
+      if (merged.ok) return { ok: true, result: merged.files === undefined ? outcome.result : { ...outcome.result, files: merged.files } };
+      return { ok: false, failure: { message: merged.message, code: merged.code, fix: merged.feedback }, result: outcome.result };
     };
-    const started = executor === undefined ? Promise.resolve<TaskOutcome>({ ok: false, failure: { message: `no executor "${task.executor}" is available`, code: 'WEFT_EXECUTOR' } }) : executor.run(ctx);
-    started
+    attemptWork()
       .catch((error: unknown): TaskOutcome => ({ ok: false, failure: { message: error instanceof Error ? error.message : String(error), code: 'WEFT_EXECUTOR' } }))
       .then((outcome) => {
         if (slot.timer !== undefined) this.clock.clearTimeout(slot.timer);

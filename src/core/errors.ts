@@ -78,6 +78,8 @@ export interface TaskFailure {
   readonly stderrTail?: string;
   /** Whether this failure is the provider's (rate limit, overload) rather than the task's own. */
   readonly transient?: boolean;
+  /** Set when the work itself is done but must be fixed (merge conflict, failed check): the prompt for the fix. */
+  readonly fix?: string;
   /** Milliseconds to wait before trying again, when the failure says so (e.g. retry-after). */
   readonly retryAfterMs?: number;
 }

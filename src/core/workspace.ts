@@ -1,0 +1,20 @@
+import type { TaskResultData } from './events.js';
+import type { ResolvedTask } from './graph.js';
+
+/** What integrating a finished attempt gave: merged, or feedback for the task to fix. */
+export type Integration =
+  | { readonly ok: true; readonly files?: TaskResultData['files']; readonly commit?: string }
+  | { readonly ok: false; readonly code: string; readonly message: string; readonly feedback: string };
+
+/**
+ * Where tasks do their work and how their results come together. The git adapter gives each
+ * isolated task its own worktree and merges finished work into the run's integration branch.
+ */
+export interface Workspace {
+  /** The directory this attempt works in (created if needed). `fix` is set for a routed-back fix. */
+  prepare(task: ResolvedTask, attempt: number, fix: boolean): Promise<string>;
+  /** Folds a successful attempt into the shared result; merges happen one at a time, in order. */
+  integrate(task: ResolvedTask, attempt: number, result: TaskResultData): Promise<Integration>;
+  /** The attempt ended without integrating (failure, cancel): keep or clean up its work. */
+  release(task: ResolvedTask, attempt: number, outcome: 'failed' | 'cancelled' | 'retrying'): Promise<void>;
+}
