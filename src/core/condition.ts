@@ -37,7 +37,12 @@ function tokenize(source: string): Token[] {
     if (/^\s*$/.test(source.slice(pos))) break;
     TOKEN.lastIndex = pos;
     const m = TOKEN.exec(source);
-    if (m === null) throw new ConditionSyntaxError(`unexpected "${source.slice(pos).trimStart().charAt(0)}"`, pos);
+    if (m === null) {
+      // Point at the offending character, not at the spaces before it.
+      const rest = source.slice(pos);
+      const at = pos + rest.length - rest.trimStart().length;
+      throw new ConditionSyntaxError(`unexpected "${source.charAt(at)}"`, at);
+    }
     const at = pos + (m[0].length - m[0].trimStart().length);
     if (m[1] !== undefined) tokens.push({ kind: 'op', text: m[1], pos: at });
     else if (m[2] !== undefined) tokens.push({ kind: 'name', text: m[2], pos: at });

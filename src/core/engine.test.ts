@@ -23,7 +23,11 @@ function scripted(behaviours: Record<string, Behaviour>, log: string[] = []): Ex
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const waitForAbort = (ctx: TaskContext): Promise<TaskOutcome> =>
-  new Promise((resolve) => ctx.signal.addEventListener('abort', () => resolve({ ok: false, failure: { message: 'aborted' } }), { once: true }));
+  new Promise((resolve) => {
+    const done = () => resolve({ ok: false, failure: { message: 'aborted' } });
+    if (ctx.signal.aborted) done();
+    else ctx.signal.addEventListener('abort', done, { once: true });
+  });
 
 function plan(tasks: object[], extra: object = {}): CompiledPlan {
   return compilePlan({ name: 't', workers: 2, defaults: { executor: 'test', backoff: { initial: '10ms', jitter: false } }, tasks: tasks.map((t) => ({ run: 'x', ...t })), ...extra }, { executors: new Map([['test', { requires: 'run' as const }]]) });
@@ -176,5 +180,51 @@ describe('runPlan', () => {
     const r = await run(plan([{ id: 'leaky' }]), scripted({ leaky: () => ({ ok: false, failure: { message: 'auth failed for sk-live-123456', stderrTail: 'key=sk-live-123456' } }) }), { redact: (s) => s.replaceAll('sk-live-123456', '***') });
     expect(JSON.stringify(r.events)).not.toContain('sk-live-123456');
     expect(r.events.find((e) => e.type === 'task.failed')).toMatchObject({ error: { message: 'auth failed for ***', stderrTail: 'key=***' } });
+  });
+
+  it('a run budget stops new tasks once spent, and says why', async () => {
+    const costly: Behaviour = () => ({ ok: true, result: { usage: { inputTokens: 100, outputTokens: 50, costUsd: 0.6 } } });
+    const ids = ['a', 'b', 'c', 'd'];
+    const r = await run(plan(ids.map((id) => ({ id })), { budget: { usd: 1 } }), scripted(Object.fromEntries(ids.map((id) => [id, costly]))), { workers: 1 });
+    expect(r.status).toBe('failed');
+    expect(r.states).toEqual({ a: 'succeeded', b: 'succeeded', c: 'cancelled', d: 'cancelled' });
+    expect(r.events.at(-1)).toMatchObject({ type: 'run.finished', status: 'failed', reason: 'budget exceeded: spent $1.2000 of $1' });
+  });
+
+  it('a task over its own budget is stopped and not retried', async () => {
+    const spender: Behaviour = (ctx) => {
+      ctx.emit({ kind: 'usage', usage: { inputTokens: 5000, outputTokens: 10 } });
+      return waitForAbort(ctx);
+    };
+    const r = await run(plan([{ id: 'spender', retries: 3, budget: { tokens: 1000 } }]), scripted({ spender }));
+    expect(r.states).toEqual({ spender: 'failed' });
+    expect(r.state.tasks.get('spender')?.attempts).toHaveLength(1);
+    expect(r.events.find((e) => e.type === 'task.failed')).toMatchObject({ error: { code: 'WEFT_BUDGET_EXCEEDED', message: 'task budget exceeded: 5010 > 1000 tokens' } });
+  });
+
+  it('a rate limit narrows the provider\'s pool for a while instead of failing the task', async () => {
+    let running = 0;
+    let peakAfterLimit = 0;
+    let limited = false;
+    const behaviour: Behaviour = async (ctx) => {
+      running++;
+      if (limited) peakAfterLimit = Math.max(peakAfterLimit, running);
+      await sleep(20);
+      running--;
+      if (ctx.task.id === 't0' && ctx.attempt === 1) {
+        limited = true;
+        return { ok: false, failure: { message: 'HTTP 429', transient: true, retryAfterMs: 10 } };
+      }
+      return { ok: true, result: {} };
+    };
+    const executor: Executor = { ...scripted({}), info: { requires: 'run', provider: 'acme' }, run: behaviour };
+    const ids = Array.from({ length: 8 }, (_, i) => `t${i}`);
+    const p = compilePlan({ workers: 4, defaults: { executor: 'test' }, tasks: ids.map((id, i) => ({ id, run: 'x', needs: i >= 4 ? [`t${i - 4}`] : [] })) }, { executors: new Map([['test', { requires: 'run' as const, provider: 'acme' }]]) });
+    expect(p.graph.pools).toEqual([{ name: 'acme', capacity: 4 }]);
+    const events: RunEvent[] = [];
+    const outcome = await runPlan({ runId: 'r', plan: p, executors: new Map([['test', executor]]), baseDir: '/tmp', journal: (b) => void events.push(...b) });
+    expect(outcome.status).toBe('succeeded');
+    expect(events.filter((e) => e.type === 'task.retrying')).toHaveLength(1);
+    expect(peakAfterLimit).toBeLessThanOrEqual(2);
   });
 });

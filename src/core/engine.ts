@@ -1,9 +1,10 @@
 import { type Clock, systemClock } from './clock.js';
 import { evaluateCondition, type Value } from './condition.js';
 import type { TaskFailure } from './errors.js';
-import type { ProgressEvent, RunEvent, RunMode, RunStatus, TaskResultData } from './events.js';
+import type { ProgressEvent, RunEvent, RunMode, RunStatus, TaskResultData, Usage } from './events.js';
 import type { AbortCause, Executor, TaskContext, TaskOutcome } from './executor.js';
 import type { ResolvedTask } from './graph.js';
+import type { BudgetSpec } from './plan-schema.js';
 import type { Workspace } from './workspace.js';
 import { applyEvent, emptyRunState, type RunState } from './run-state.js';
 import { Scheduler, type Transition } from './scheduler.js';
@@ -58,6 +59,10 @@ export interface EngineOptions {
   readonly redact?: (text: string) => string;
   /** Worktrees and the merge queue; without it every task works in `workdirFor(task)`. */
   readonly workspace?: Workspace;
+  /** Run budget; @default the plan's `budget` */
+  readonly budget?: BudgetSpec;
+  /** How long a provider's pool stays narrowed after a rate limit. @default 60000 */
+  readonly throttleCooldownMs?: number;
   /** Retries a transient (rate-limit) failure at most this often without counting it. @default 20 */
   readonly maxTransientRetries?: number;
 }
@@ -93,6 +98,8 @@ class Run {
   private readonly attempts: Int32Array;
   private readonly transient: Int32Array;
   private readonly fixes: Int32Array;
+  private readonly spent = { usd: 0, tokens: 0 };
+  private readonly throttled = new Map<string, { original: number; timer: unknown }>();
   /** Feedback for the next attempt of a task (a merge conflict or failed check to fix). */
   private readonly feedback = new Map<number, string>();
   private readonly workers: number;
@@ -214,6 +221,7 @@ class Run {
     for (const e of batch) {
       applyEvent(this.state, e);
       this.options.onEvent?.(e);
+      if (e.type === 'task.succeeded' || e.type === 'task.failed' || e.type === 'task.retrying') this.account(e.task, e.attempt);
     }
   }
 
@@ -278,9 +286,15 @@ class Run {
       this.pending.push({ type: 'task.failed', at: now, task: task.id, attempt: c.attempt, error });
       return () => this.sched.finish(c.task, 'failed', now, error.message);
     }
+    if (cause?.kind === 'budget') {
+      const error: TaskFailure = { message: cause.reason, code: 'WEFT_BUDGET_EXCEEDED' };
+      this.pending.push({ type: 'task.failed', at: now, task: task.id, attempt: c.attempt, error });
+      return () => this.sched.finish(c.task, 'failed', now, error.message);
+    }
     const base = cause?.kind === 'timeout' ? { ...outcome.failure, timedOut: true, message: `timed out after ${cause.ms / 1000}s` } : outcome.failure;
     const failure: TaskFailure = { ...base, message: redact(base.message), ...(base.stderrTail === undefined ? {} : { stderrTail: redact(base.stderrTail) }) };
     const transient = failure.transient === true && (this.transient[c.task] as number) < (this.options.maxTransientRetries ?? 20);
+    if (failure.transient === true) this.throttle(task, failure.retryAfterMs);
     if (transient) this.transient[c.task] = (this.transient[c.task] as number) + 1;
     const counted = c.attempt - (this.transient[c.task] as number);
     if (this.stopReason === undefined && (transient || counted <= task.retries)) {
@@ -294,6 +308,50 @@ class Run {
       this.sched.finish(c.task, 'failed', now, failure.message);
       if (this.options.failFast === true) this.stop('failed', `fail-fast: task "${task.id}" failed`);
     };
+  }
+
+  /**
+   * A provider said "slow down" (429, overload, usage limit): halve its pool for a while, so the
+   * other tasks waiting on it don't all hit the same wall.
+   */
+  private throttle(task: ResolvedTask, retryAfterMs: number | undefined): void {
+    const provider = this.options.executors.get(task.executor)?.info.provider;
+    const capacity = provider === undefined ? undefined : this.sched.poolCapacity(provider);
+    if (provider === undefined || capacity === undefined) return;
+    const original = this.throttled.get(provider)?.original ?? capacity;
+    const previous = this.throttled.get(provider)?.timer;
+    if (previous !== undefined) this.clock.clearTimeout(previous);
+    this.sched.setPoolCapacity(provider, Math.max(1, Math.floor(capacity / 2)));
+    const cooldown = Math.max(this.options.throttleCooldownMs ?? 60_000, 2 * (retryAfterMs ?? 0));
+    const timer = this.clock.setTimeout(() => {
+      this.throttled.delete(provider);
+      this.sched.setPoolCapacity(provider, original);
+      void this.pump();
+    }, cooldown);
+    this.throttled.set(provider, { original, timer });
+  }
+
+  /** Adds an ended attempt's usage to the run's spend; past the budget, nothing new starts. */
+  private account(id: string, attempt: number): void {
+    const usage = this.state.tasks.get(id)?.attempts.find((a) => a.attempt === attempt)?.usage;
+    if (usage === undefined) return;
+    this.spent.usd += usage.costUsd ?? 0;
+    this.spent.tokens += (usage.inputTokens ?? 0) + (usage.outputTokens ?? 0);
+    const budget = this.options.budget ?? this.options.plan.spec.budget;
+    if (budget === undefined) return;
+    const over = budget.usd !== undefined && this.spent.usd >= budget.usd ? `$${this.spent.usd.toFixed(4)} of $${budget.usd}` : budget.tokens !== undefined && this.spent.tokens >= budget.tokens ? `${this.spent.tokens} of ${budget.tokens} tokens` : undefined;
+    // Running tasks finish; what has not started is cancelled with the reason.
+    if (over !== undefined) this.stop('failed', `budget exceeded: spent ${over}`, false);
+  }
+
+  /** A running task's usage passed its own budget: stop it (not retried). */
+  private checkTaskBudget(i: number, attempt: number, usage: Usage): void {
+    const budget = (this.tasks[i] as ResolvedTask).budget;
+    if (budget === undefined) return;
+    const tokens = (usage.inputTokens ?? 0) + (usage.outputTokens ?? 0);
+    const over = budget.usd !== undefined && (usage.costUsd ?? 0) > budget.usd ? `$${usage.costUsd} > $${budget.usd}` : budget.tokens !== undefined && tokens > budget.tokens ? `${tokens} > ${budget.tokens} tokens` : undefined;
+    const slot = this.running.get(i);
+    if (over !== undefined && slot?.attempt === attempt) slot.controller.abort({ kind: 'budget', reason: `task budget exceeded: ${over}` } satisfies AbortCause);
   }
 
   private backoff(task: ResolvedTask, n: number): number {
@@ -376,19 +434,20 @@ class Run {
     const id = (this.tasks[i] as ResolvedTask).id;
     const at = this.clock.now();
     this.options.onEvent?.({ type: 'task.progress', at, task: id, attempt, progress });
+    if (progress.usage !== undefined) this.checkTaskBudget(i, attempt, progress.usage);
     if (progress.kind === 'session' || progress.kind === 'usage') {
       this.pending.push({ type: 'task.output', at, task: id, attempt, ...(progress.sessionId === undefined ? {} : { sessionId: progress.sessionId }), ...(progress.usage === undefined ? {} : { usage: progress.usage }) });
       void this.pump();
     }
   }
 
-  private stop(status: 'cancelled' | 'failed', reason: string): void {
+  private stop(status: 'cancelled' | 'failed', reason: string, abortRunning = true): void {
     if (this.stopReason !== undefined) return;
     this.stopReason = { status, reason };
     this.cancellingPending = true;
     this.sched.cancelPending(reason, this.clock.now());
     this.cancellingPending = false;
-    this.abortAll({ kind: 'cancelled', reason });
+    if (abortRunning) this.abortAll({ kind: 'cancelled', reason });
     void this.pump();
   }
 
@@ -424,6 +483,7 @@ class Run {
     this.pending.push({ type: 'run.finished', at: this.clock.now(), status, ...(reason === undefined ? {} : { reason }) });
     await this.flush();
     if (this.wakeTimer !== undefined) this.clock.clearTimeout(this.wakeTimer);
+    for (const t of this.throttled.values()) this.clock.clearTimeout(t.timer);
     this.done({ status, state: this.state });
   }
 }

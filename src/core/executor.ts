@@ -32,7 +32,7 @@ export type TaskOutcome =
   | { readonly ok: false; readonly failure: TaskFailure; readonly result?: TaskResultData };
 
 /** Why a task's signal was aborted. */
-export type AbortCause = { readonly kind: 'timeout'; readonly ms: number } | { readonly kind: 'cancelled'; readonly reason: string };
+export type AbortCause = { readonly kind: 'timeout'; readonly ms: number } | { readonly kind: 'cancelled'; readonly reason: string } | { readonly kind: 'budget'; readonly reason: string };
 
 /** Runs one attempt of a task. Expected failures are returned, not thrown. */
 export interface Executor {

@@ -18,6 +18,8 @@ export function expandBraces(glob: string): string[] {
       if (depth === 0) {
         const head = glob.slice(0, open);
         const tail = glob.slice(i + 1);
+        const range = commas.length === 0 ? rangeValues(glob.slice(open + 1, i)) : undefined;
+        if (range !== undefined) return range.flatMap((value) => expandBraces(head + value + tail));
         const bounds = [open, ...commas, i];
         const out: string[] = [];
         for (let k = 0; k + 1 < bounds.length; k++) {
@@ -29,6 +31,27 @@ export function expandBraces(glob: string): string[] {
     } else if (c === ',' && depth === 1) commas.push(i);
   }
   return [glob]; // unbalanced: take it literally
+}
+
+/**
+ * The values a brace range stands for, as picomatch expands them: `{1..3}`, `{c..a}`, `{0..10..5}`.
+ * A range too long to list, or zero-padded, becomes `*` (a possible overlap, never a missed one).
+ * `undefined` when the text is not a range.
+ */
+function rangeValues(body: string): string[] | undefined {
+  const m = /^(-?\d+|[A-Za-z])\.\.(-?\d+|[A-Za-z])(?:\.\.(-?\d+))?$/.exec(body);
+  if (m === null) return undefined;
+  const [, from = '', to = '', stepText = '1'] = m;
+  const numeric = /\d/.test(from);
+  const sameKind = numeric ? /\d/.test(to) : /[a-z]/.test(from) === /[a-z]/.test(to) && !/\d/.test(to);
+  if (!sameKind) return ['*'];
+  const a = numeric ? Number(from) : from.charCodeAt(0);
+  const b = numeric ? Number(to) : to.charCodeAt(0);
+  const step = Math.abs(Number(stepText)) || 1;
+  if (Math.abs(b - a) / step >= 256 || /^-?0\d/.test(from) || /^-?0\d/.test(to)) return ['*'];
+  const values: string[] = [];
+  for (let v = a; a <= b ? v <= b : v >= b; v += a <= b ? step : -step) values.push(numeric ? String(v) : String.fromCharCode(v));
+  return values;
 }
 
 /** Normalises a glob: `./src/` → `src/**`, duplicate slashes removed. */

@@ -21,6 +21,13 @@ export const TaskIdSchema = z
 
 const EnvSchema = z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).describe('Environment variables for the task.');
 
+export const BudgetSchema = z
+  .object({
+    usd: z.number().positive().optional().describe('Most money to spend, in US dollars.'),
+    tokens: z.number().int().positive().optional().describe('Most tokens (input + output) to use.'),
+  })
+  .strict();
+
 export const BackoffSchema = z
   .object({
     initial: DurationSchema.optional().describe('First delay before a retry. @default 1s'),
@@ -46,6 +53,7 @@ const sharedTaskFields = {
   allowedTools: z.array(z.string()).optional().describe('Tools the agent may use.'),
   fixAttempts: z.number().int().min(0).max(20).optional().describe('How often a merge conflict or failed check is routed back to the task. @default 2'),
   cache: z.boolean().optional().describe('Let a re-run skip this task when nothing that decides its result changed. @default true'),
+  budget: BudgetSchema.optional().describe('Limit for one task: exceeding it stops the task (not retried).'),
   resume: z.enum(['auto', 'never']).optional().describe('What `weft resume` does with this task if it was running when weft died: retry it (auto) or wait for a person (never). @default auto'),
 };
 
@@ -85,6 +93,7 @@ export const PlanSchema = z
     vars: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional().describe('Values for `when` conditions; override with --set name=value.'),
     defaults: DefaultsSchema.optional().describe('Values every task gets unless it sets its own.'),
     pools: z.record(z.string(), z.number().int().positive()).optional().describe('Named capacities, e.g. {claude: 3, gpu: 1}.'),
+    budget: BudgetSchema.optional().describe('Limit for the whole run: once spent, no new task starts and the run stops with the reason.'),
     tasks: z.array(TaskSchema).min(1, { message: 'a plan needs at least one task' }),
   })
   .strict();
@@ -93,6 +102,7 @@ export type TaskSpec = z.infer<typeof TaskSchema>;
 export type PlanDefaults = z.infer<typeof DefaultsSchema>;
 export type PlanSpec = z.infer<typeof PlanSchema>;
 export type BackoffSpec = z.infer<typeof BackoffSchema>;
+export type BudgetSpec = z.infer<typeof BudgetSchema>;
 
 /** The JSON Schema editors use to autocomplete plan files. */
 export function planJsonSchema(): Record<string, unknown> {

@@ -55,13 +55,17 @@ export class Scheduler {
   private readonly state: Uint8Array;
   private readonly waiting: Int32Array;
   private readonly skipCause: Uint8Array; // 1 condition, 2 upstream
+  private readonly skippedDep: Int32Array; // 1 + the first hard dependency skipped by a condition, or 0
   private readonly worker: Int32Array;
   private readonly arrival: Float64Array;
   private readonly lockedBy: Int32Array;
   private readonly poolFree: Int32Array;
+  private readonly capacity: Int32Array;
   private readonly busy: Uint8Array;
   private readonly ready: IndexHeap;
   private readonly retries: { task: number; at: number }[] = [];
+  private readonly toSettle: number[] = [];
+  private settling = false;
   private arrivals = 0;
   private terminal = 0;
   private runningCount = 0;
@@ -78,10 +82,12 @@ export class Scheduler {
     this.state = new Uint8Array(n);
     this.waiting = new Int32Array(n);
     this.skipCause = new Uint8Array(n);
+    this.skippedDep = new Int32Array(n);
     this.worker = new Int32Array(n).fill(-1);
     this.arrival = new Float64Array(n);
     this.lockedBy = new Int32Array(n);
     this.poolFree = Int32Array.from(graph.pools.map((p) => p.capacity));
+    this.capacity = Int32Array.from(graph.pools.map((p) => p.capacity));
     this.busy = new Uint8Array(options.workers);
     this.freeWorkers = options.workers;
     this.ready = new IndexHeap(this.comparator());
@@ -161,6 +167,23 @@ export class Scheduler {
     }
     this.retries.length = 0;
     while (this.ready.size > 0) this.ready.pop();
+  }
+
+  /**
+   * Changes a pool's capacity while running (e.g. narrowed after a provider's 429, widened again
+   * later). Units already held stay held; new starts see the new capacity.
+   */
+  setPoolCapacity(pool: string, capacity: number): void {
+    const p = this.graph.pools.findIndex((x) => x.name === pool);
+    if (p < 0) return;
+    const current = this.capacity[p] as number;
+    this.capacity[p] = capacity;
+    this.poolFree[p] = (this.poolFree[p] as number) + capacity - current;
+  }
+
+  poolCapacity(pool: string): number | undefined {
+    const p = this.graph.pools.findIndex((x) => x.name === pool);
+    return p < 0 ? undefined : this.capacity[p];
   }
 
   /** The earliest time a waiting retry becomes ready, if any. */
@@ -248,9 +271,24 @@ export class Scheduler {
     this.settle(task, now);
   }
 
-  /** A task reached a terminal state: count it and tell its dependents. */
+  /**
+   * A task reached a terminal state: count it and tell its dependents. Skips cascade through a
+   * worklist rather than recursion, so a long chain of skipped tasks cannot overflow the stack.
+   */
   private settle(task: number, now: number): void {
     this.terminal++;
+    this.toSettle.push(task);
+    if (this.settling) return;
+    this.settling = true;
+    try {
+      for (let k = 0; k < this.toSettle.length; k++) this.notifyDependents(this.toSettle[k] as number, now);
+    } finally {
+      this.toSettle.length = 0;
+      this.settling = false;
+    }
+  }
+
+  private notifyDependents(task: number, now: number): void {
     const { dependents, deps, tasks } = this.graph;
     const s = this.state[task] as number;
     const id = tasks[task]?.id;
@@ -258,11 +296,16 @@ export class Scheduler {
       if (this.state[d] !== S_PENDING) continue;
       const hard = (deps[d] ?? []).includes(task);
       const conditionSkip = s === S_SKIPPED && this.skipCause[task] === 1;
-      if (s === S_SUCCEEDED || (!hard && conditionSkip)) {
+      if (s === S_SUCCEEDED || conditionSkip) {
+        // A hard dependency skipped by a condition dooms this task, but a failure among its other
+        // dependencies must still win (and reach its `after` dependents): decide once all have ended,
+        // so how a task ends never depends on which dependency happened to end first.
+        if (hard && conditionSkip && this.skippedDep[d] === 0) this.skippedDep[d] = task + 1;
         this.waiting[d] = (this.waiting[d] as number) - 1;
-        if (this.waiting[d] === 0) this.release(d, now);
-      } else if (conditionSkip) {
-        this.skip(d, now, `dependency "${id}" was skipped`, 'condition');
+        if (this.waiting[d] !== 0) continue;
+        const by = (this.skippedDep[d] as number) - 1;
+        if (by < 0) this.release(d, now);
+        else this.skip(d, now, `dependency "${tasks[by]?.id}" was skipped`, 'condition');
       } else {
         const what = s === S_FAILED ? 'failed' : s === S_CANCELLED ? 'was cancelled' : 'was skipped';
         this.skip(d, now, `dependency "${id}" ${what}`, 'upstream');

@@ -10,6 +10,11 @@ import { closest } from './suggest.js';
 export interface ExecutorInfo {
   /** Which field the executor runs: a command, a prompt, or a registered function. */
   readonly requires: 'run' | 'prompt' | 'fn';
+  /**
+   * The API provider behind it (`anthropic`, `openai`, …). Its tasks share a pool of that name —
+   * declared under `pools`, or as wide as `workers` — which weft narrows for a while after a 429.
+   */
+  readonly provider?: string;
   /** Extra checks on a task, e.g. a command string that needs `shell: true`. */
   check?(task: TaskSpec): readonly { readonly field: string; readonly message: string; readonly fix?: string }[];
 }
@@ -93,7 +98,12 @@ export function checkPlan(raw: unknown, options: CompileOptions): { plan?: Compi
         for (const p of info.check?.({ ...defaults, ...t }) ?? []) issues.push({ ...at(p.field), message: p.message, ...(p.fix === undefined ? {} : { fix: p.fix }) });
       }
     }
-    const uses = { ...defaults.uses, ...t.uses };
+    const uses: Record<string, number> = { ...defaults.uses, ...t.uses };
+    const provider = executorName === undefined ? undefined : options.executors.get(executorName)?.provider;
+    if (provider !== undefined && provider !== '' && uses[provider] === undefined) {
+      uses[provider] = 1;
+      if (!pools.has(provider)) pools.set(provider, spec.workers ?? 4);
+    }
     for (const [pool, units] of Object.entries(uses)) {
       const capacity = pools.get(pool);
       if (capacity === undefined) {

@@ -1,0 +1,131 @@
+import Anthropic from '@anthropic-ai/sdk';
+import OpenAI from 'openai';
+import { z } from 'zod';
+import type { Usage } from '../../core/events.js';
+import type { Executor, TaskContext, TaskOutcome } from '../../core/executor.js';
+import { priceUsage, type Price } from '../../core/pricing.js';
+import { composePrompt } from './prompt.js';
+import { httpFailure } from './retryable.js';
+
+export interface LlmExecutorOptions {
+  /** API base URL (Ollama, vLLM, LM Studio, a proxy). @default the provider's */
+  readonly baseUrl?: string;
+  /** @default ANTHROPIC_API_KEY / OPENAI_API_KEY from the environment */
+  readonly apiKey?: string;
+  /** Model when the task names none. */
+  readonly model?: string;
+  /** Output token cap per call. @default 4096 */
+  readonly maxTokens?: number;
+  readonly prices?: Readonly<Record<string, Price>>;
+}
+
+interface Reply {
+  readonly text: string;
+  readonly structured?: unknown;
+  readonly usage: Usage;
+}
+
+/**
+ * For tasks that only need text or JSON (reviews, scores, plans): one call to an LLM API through
+ * its SDK. With `outputSchema`, the answer is structured output validated against it. The SDK's
+ * own retries are off: weft backs off (honouring retry-after) without counting a rate limit as
+ * the task's failure.
+ */
+abstract class LlmExecutor implements Executor {
+  abstract readonly name: string;
+  readonly version = '1';
+  readonly info = { requires: 'prompt' as const, provider: '' };
+
+  constructor(protected readonly options: LlmExecutorOptions = {}) {}
+
+  protected abstract call(ctx: TaskContext, prompt: string, model: string): Promise<Reply>;
+  protected abstract defaultModel(): string;
+
+  async run(ctx: TaskContext): Promise<TaskOutcome> {
+    const model = ctx.task.model ?? this.options.model ?? this.defaultModel();
+    let reply: Reply;
+    try {
+      reply = await this.call(ctx, composePrompt(ctx), model);
+    } catch (error) {
+      const e = error as { status?: number; message?: string; headers?: Headers | Record<string, string> };
+      const retryAfter = e.headers instanceof Headers ? e.headers.get('retry-after') : e.headers?.['retry-after'];
+      return { ok: false, failure: httpFailure(e.status, e.message ?? String(error), retryAfter) };
+    }
+    const usage = priceUsage(reply.usage, this.options.prices);
+    ctx.emit({ kind: 'usage', usage });
+    const schema = ctx.task.outputSchema;
+    if (schema === undefined) return { ok: true, result: { text: reply.text, usage } };
+    let value = reply.structured;
+    if (value === undefined) {
+      try {
+        value = JSON.parse(reply.text.replace(/^```(?:json)?\s*|\s*```$/g, ''));
+      } catch {
+        return { ok: false, failure: { message: 'the answer is not JSON, but the task has an outputSchema' }, result: { text: reply.text, usage } };
+      }
+    }
+    const checked = z.fromJSONSchema(schema as Parameters<typeof z.fromJSONSchema>[0]).safeParse(value);
+    if (!checked.success) {
+      const first = checked.error.issues[0];
+      return { ok: false, failure: { message: `the answer does not match outputSchema: ${first?.path.join('.') || '(root)'} ${first?.message ?? ''}`.trim() }, result: { text: reply.text, usage } };
+    }
+    return { ok: true, result: { text: reply.text, output: checked.data, usage } };
+  }
+}
+
+export class AnthropicExecutor extends LlmExecutor {
+  readonly name = 'anthropic';
+  override readonly info = { requires: 'prompt' as const, provider: 'anthropic' };
+  private client: Anthropic | undefined;
+
+  protected defaultModel(): string {
+    return 'claude-sonnet-4-5';
+  }
+
+  protected async call(ctx: TaskContext, prompt: string, model: string): Promise<Reply> {
+    this.client ??= new Anthropic({ apiKey: this.options.apiKey ?? process.env.ANTHROPIC_API_KEY ?? '', ...(this.options.baseUrl === undefined ? {} : { baseURL: this.options.baseUrl }), maxRetries: 0 });
+    const schema = ctx.task.outputSchema;
+    const message = await this.client.messages.create(
+      {
+        model,
+        max_tokens: this.options.maxTokens ?? 4096,
+        messages: [{ role: 'user', content: prompt }],
+        // Structured output: a forced tool call whose input is the answer.
+        ...(schema === undefined ? {} : { tools: [{ name: 'answer', description: 'Give the answer in this shape.', input_schema: { type: 'object' as const, ...schema } }], tool_choice: { type: 'tool' as const, name: 'answer' } }),
+      },
+      { signal: ctx.signal },
+    );
+    const text = message.content.flatMap((b) => (b.type === 'text' ? [b.text] : [])).join('');
+    const tool = message.content.find((b) => b.type === 'tool_use');
+    const u = message.usage;
+    const usage: Usage = { model, inputTokens: u.input_tokens + (u.cache_read_input_tokens ?? 0) + (u.cache_creation_input_tokens ?? 0), outputTokens: u.output_tokens, cacheReadTokens: u.cache_read_input_tokens ?? 0, cacheWriteTokens: u.cache_creation_input_tokens ?? 0 };
+    return { text: text === '' && tool !== undefined ? JSON.stringify(tool.input) : text, ...(tool === undefined ? {} : { structured: tool.input }), usage };
+  }
+}
+
+/** OpenAI and every OpenAI-compatible server (Ollama, vLLM, LM Studio) via Chat Completions. */
+export class OpenAiExecutor extends LlmExecutor {
+  readonly name = 'openai';
+  override readonly info = { requires: 'prompt' as const, provider: 'openai' };
+  private client: OpenAI | undefined;
+
+  protected defaultModel(): string {
+    return 'gpt-5-mini';
+  }
+
+  protected async call(ctx: TaskContext, prompt: string, model: string): Promise<Reply> {
+    this.client ??= new OpenAI({ apiKey: this.options.apiKey ?? process.env.OPENAI_API_KEY ?? 'none', ...(this.options.baseUrl === undefined ? {} : { baseURL: this.options.baseUrl }), maxRetries: 0 });
+    const schema = ctx.task.outputSchema;
+    const completion = await this.client.chat.completions.create(
+      {
+        model,
+        messages: [{ role: 'user', content: prompt }],
+        ...(schema === undefined ? {} : { response_format: { type: 'json_schema' as const, json_schema: { name: 'answer', schema, strict: false } } }),
+      },
+      { signal: ctx.signal },
+    );
+    const text = completion.choices[0]?.message.content ?? '';
+    const u = completion.usage;
+    const cached = u?.prompt_tokens_details?.cached_tokens ?? 0;
+    return { text, usage: { model, inputTokens: u?.prompt_tokens ?? 0, outputTokens: u?.completion_tokens ?? 0, cacheReadTokens: cached } };
+  }
+}
