@@ -1,0 +1,67 @@
+import { clip, dur, escapeHtml as esc } from './report-format.js';
+import type { ReportModel } from './report-model.js';
+
+const LABEL_W = 52;
+const PLOT_W = 940;
+const RIGHT = 24;
+const ROW_H = 30;
+const BAR_H = 20;
+const AXIS_H = 24;
+const CHAR_W = 6.4;
+
+/** A round tick step (1, 2 or 5 × 10ⁿ ms) giving about `target` ticks over `span`. */
+export function tickStep(span: number, target = 8): number {
+  const raw = Math.max(span, 1) / target;
+  const base = 10 ** Math.floor(Math.log10(raw));
+  const step = [1, 2, 5, 10].map((k) => k * base).find((s) => s >= raw) ?? 10 * base;
+  return Math.max(1, step);
+}
+
+/**
+ * The Gantt chart as SVG: a `g.gantt-row[data-worker]` per worker that ran something, a
+ * `rect.gantt-bar[data-task][data-attempt]` per attempt (class `outcome-<outcome>`, `critical` on
+ * the bottleneck chain), placed by start and end on a shared time axis.
+ */
+export function ganttSvg(model: ReportModel): string {
+  const bars = model.rows.flatMap((r) => r.attempts.map((a) => ({ row: r, a })));
+  if (bars.length === 0) return '<p class="empty">No task started.</p>';
+  const span = Math.max(model.end - model.origin, 1);
+  const x = (t: number): number => LABEL_W + ((t - model.origin) / span) * PLOT_W;
+  const rowOf = new Map(model.workersUsed.map((w, i) => [w, i]));
+  const plotH = model.workersUsed.length * ROW_H;
+  const width = LABEL_W + PLOT_W + RIGHT;
+  const height = plotH + AXIS_H;
+  const step = tickStep(span);
+  const ticks: string[] = [];
+  for (let t = 0; t <= span + 1e-9; t += step) {
+    const tx = x(model.origin + t).toFixed(1);
+    ticks.push(`<line class="gantt-grid" x1="${tx}" y1="0" x2="${tx}" y2="${plotH}"/><text class="gantt-tick" x="${tx}" y="${plotH + 16}">${esc(dur(t))}</text>`);
+  }
+  const lanes = model.workersUsed.map((w, i) => {
+    const y = i * ROW_H;
+    return `<g class="gantt-row" data-worker="${w}"><rect class="gantt-lane${i % 2 === 1 ? ' odd' : ''}" x="0" y="${y}" width="${LABEL_W + PLOT_W}" height="${ROW_H}"/><text class="gantt-worker" x="8" y="${y + ROW_H / 2 + 4}">w${w}</text></g>`;
+  });
+  const rects = bars.map(({ row, a }) => {
+    const x1 = x(a.startedAt);
+    const w = Math.max(2, x(a.drawEnd) - x1);
+    const y = (rowOf.get(a.worker) ?? 0) * ROW_H + (ROW_H - BAR_H) / 2;
+    const cls = ['gantt-bar', `outcome-${a.outcome}`, ...(row.critical ? ['critical'] : [])].join(' ');
+    const label = a.attempt > 1 ? `${row.id} #${a.attempt}` : row.id;
+    const tip = [
+      `${row.id} — ${row.title}`,
+      `attempt ${a.attempt} on w${a.worker}: ${a.outcome}`,
+      `+${dur(a.startedAt - model.origin)} → +${dur(a.drawEnd - model.origin)} (${dur(a.drawEnd - a.startedAt)})`,
+      ...(a.error === undefined ? [] : [clip(a.error.message, 300)]),
+    ].join('\n');
+    const chars = Math.floor((w - 8) / CHAR_W);
+    const text = chars >= 3 ? `<text class="gantt-label" x="${(x1 + 4).toFixed(1)}" y="${y + BAR_H / 2 + 4}">${esc(clip(label, chars))}</text>` : '';
+    return (
+      `<rect class="${cls}" data-task="${esc(row.id)}" data-attempt="${a.attempt}" data-worker="${a.worker}" data-outcome="${a.outcome}" x="${x1.toFixed(1)}" y="${y}" width="${w.toFixed(1)}" height="${BAR_H}" rx="3"><title>${esc(tip)}</title></rect>` +
+      text
+    );
+  });
+  return (
+    `<svg class="gantt" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" role="img" aria-label="Gantt chart: attempts per worker over time">` +
+    `<g class="gantt-lanes">${lanes.join('')}</g><g class="gantt-axis">${ticks.join('')}</g><g class="gantt-bars">${rects.join('')}</g></svg>`
+  );
+}

@@ -1,0 +1,83 @@
+import { createHash } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import type { RunEvent } from '../core/events.js';
+import { HOSTILE_TITLE, sampleEvents, sampleLogTails, samplePlanJson, T0 } from './fixtures/sample-run.js';
+import { REPORT_JS } from './html-assets.js';
+import { renderHtml } from './html-report.js';
+import { buildReportInput } from './report-input.js';
+
+const html = () => renderHtml(buildReportInput(sampleEvents(), samplePlanJson(), sampleLogTails(), { generatedAt: T0 + 10_000 }));
+const count = (text: string, re: RegExp): number => [...text.matchAll(re)].length;
+const tags = (text: string, re: RegExp): string[] => [...text.matchAll(re)].map((m) => m[0]);
+
+describe('renderHtml', () => {
+  it('draws one Gantt bar per attempt, on a row per worker used, coloured by outcome', () => {
+    const page = html();
+    const bars = tags(page, /<rect class="gantt-bar[^>]*>/g);
+    expect(bars).toHaveLength(8);
+    expect(count(page, /<g class="gantt-row" data-worker="\d+">/g)).toBe(3);
+    const unit = bars.filter((b) => b.includes('data-task="test-unit"'));
+    expect(unit.map((b) => /outcome-(\w+)/.exec(b)?.[1])).toEqual(['retrying', 'succeeded']);
+    expect(unit.map((b) => /data-worker="(\d)"/.exec(b)?.[1])).toEqual(['1', '2']);
+    expect(bars.find((b) => b.includes('data-task="test-e2e"'))).toContain('outcome-failed');
+    // 9s across 940px: package starts at 7s.
+    expect(bars.find((b) => b.includes('data-task="package"'))).toMatch(/x="(783\.1)" y="\d+" width="208\.9"/);
+  });
+
+  it('draws the task graph in dependency layers, the critical path highlighted', () => {
+    const page = html();
+    const nodes = tags(page, /<g class="node[^>]*>/g);
+    expect(nodes).toHaveLength(8);
+    const critical = nodes.filter((n) => / critical"/.test(n)).map((n) => /data-task="([^"]+)"/.exec(n)?.[1]);
+    expect(critical).toEqual(['setup', 'build', 'test-unit', 'package']);
+    const layer = (id: string) => Number(/data-layer="(\d+)"/.exec(nodes.find((n) => n.includes(`data-task="${id}"`)) ?? '')?.[1]);
+    expect(['setup', 'lint', 'build', 'docs', 'test-unit', 'package', 'deploy'].map(layer)).toEqual([0, 1, 1, 2, 2, 3, 4]);
+    expect(nodes.find((n) => n.includes('"deploy"'))).toContain('state-skipped');
+    expect(nodes.find((n) => n.includes('"test-e2e"'))).toContain('state-failed');
+    expect(count(page, /<path class="edge[^"]*"/g)).toBe(9);
+    expect(tags(page, /<path class="edge critical"[^>]*>/g).map((e) => /data-from="([^"]+)" data-to="([^"]+)"/.exec(e)?.slice(1).join('>'))).toEqual([
+      'setup>build',
+      'build>test-unit',
+      'test-unit>package',
+    ]);
+    expect(count(page, /<path class="edge soft"/g)).toBe(1);
+  });
+
+  it('shows the summary metrics, failures, log tails, usage and cost', () => {
+    const page = html();
+    expect(page).toMatch(/data-metric="success-rate"><div class="label">Success rate<\/div><div class="value">75%/);
+    expect(page).toMatch(/data-metric="speedup">.*?<div class="value">1\.50×/);
+    expect(page).toMatch(/data-metric="cost">.*?<div class="value">\$0\.0433/);
+    expect(page).toMatch(/data-metric="files">.*?<div class="value">5<\/div><div class="note">\+160 \/ −7 lines/);
+    expect(page).toContain('<div class="failure" data-task="test-e2e">');
+    expect(count(page, /<details class="log" data-task=/g)).toBe(3);
+    expect(count(page, /<tr class="task-row/g)).toBe(8);
+    expect(page).toContain('<td class="id"><strong>total</strong></td><td class="num">2,000</td><td class="num">2,340</td>');
+  });
+
+  it('escapes every piece of run data: a <script> in a log tail stays text', () => {
+    const page = html();
+    expect(count(page, /<script/g)).toBe(1);
+    expect(page).not.toContain('<script>window.__pwned');
+    expect(page).toContain('&lt;/pre&gt;&lt;script&gt;window.__pwned = 1&lt;/script&gt;');
+    expect(page).not.toContain(HOSTILE_TITLE);
+    expect(page).toContain('Write &lt;img src=x onerror=&quot;window.__pwned=2&quot;&gt; docs &amp; more');
+    expect(page).toContain('exit code 1 &lt;b&gt;&amp;amp; friends&lt;/b&gt;');
+    expect(page).not.toMatch(/<img|<b>/);
+  });
+
+  it('is self-contained: no URL, and only its own script may run', () => {
+    const page = html();
+    expect(page).not.toMatch(/https?:|\/\/[a-z]|<[^>]*\s(?:src|href)=/i);
+    const hash = createHash('sha256').update(REPORT_JS).digest('base64');
+    expect(page).toContain(`script-src 'sha256-${hash}'`);
+    expect(page).toContain(`<script>${REPORT_JS}</script>`);
+  });
+
+  it('reports a run that never started a task, and one cut short mid-attempt', () => {
+    const created: RunEvent = { type: 'run.created', at: T0, runId: 'r', plan: 'p', workers: 2, mode: 'parallel', tasks: ['a'] };
+    expect(renderHtml(buildReportInput([created], undefined, {}, { generatedAt: T0 }))).toContain('No task started.');
+    const cut = renderHtml(buildReportInput([created, { type: 'task.started', at: T0 + 10, task: 'a', attempt: 1, worker: 1 }, { type: 'task.ready', at: T0 + 500, task: 'b' }], undefined, {}, { generatedAt: T0 }));
+    expect(cut).toMatch(/<rect class="gantt-bar outcome-running critical" data-task="a" data-attempt="1" data-worker="1" data-outcome="running" x="52\.0" y="5" width="940\.0"/);
+  });
+});

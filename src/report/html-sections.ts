@@ -1,0 +1,87 @@
+import { dur, escapeHtml as esc, int, usd } from './report-format.js';
+import type { ReportModel, TaskRow } from './report-model.js';
+
+/** Table and log sections of the HTML report. Every piece of run data goes through `esc`. */
+
+const pill = (state: string): string => `<span class="pill ${esc(state)}">${esc(state)}</span>`;
+
+/** Failed tasks (and cancelled ones that had started): the error and the stderr a user needs. */
+export function failuresHtml(model: ReportModel): string {
+  const failed = model.rows.filter((r) => r.state === 'failed' || (r.state === 'cancelled' && r.attempts.length > 0));
+  if (failed.length === 0) return '';
+  const items = failed.map((r) => {
+    const e = r.error;
+    const facts = [
+      `${r.attempts.length} attempt${r.attempts.length === 1 ? '' : 's'}`,
+      ...(r.worker === undefined ? [] : [`last on w${r.worker}`]),
+      ...(e?.exitCode === undefined || e.exitCode === null ? [] : [`exit code ${e.exitCode}`]),
+      ...(e?.signal === undefined || e.signal === null ? [] : [`signal ${e.signal}`]),
+      ...(e?.timedOut === true ? ['timed out'] : []),
+    ].join(' · ');
+    const stderr = r.log?.stderr !== undefined && r.log.stderr !== '' ? r.log.stderr : e?.stderrTail;
+    return (
+      `<div class="failure" data-task="${esc(r.id)}"><p><code>${esc(r.id)}</code> — ${esc(r.title)} ${pill(r.state)}</p>` +
+      `<p class="msg">${esc(e?.message ?? r.reason ?? r.state)}</p><p class="meta">${esc(facts)}</p>` +
+      (stderr === undefined || stderr === '' ? '' : `<pre class="stderr">${esc(stderr)}</pre>`) +
+      `</div>`
+    );
+  });
+  return `<section class="failures"><h2>Failures (${failed.length})</h2>${items.join('')}</section>`;
+}
+
+/** One row per task: state, attempts, worker, timing, usage, files. */
+export function tasksTableHtml(model: ReportModel): string {
+  const head = ['Task', 'Title', 'Executor', 'State', 'Attempts', 'Worker', 'Start', 'Duration', 'Tokens in / out', 'Cost', 'Files'];
+  const numeric = new Set(['Attempts', 'Start', 'Duration', 'Tokens in / out', 'Cost', 'Files']);
+  const row = (r: TaskRow): string => {
+    const first = r.attempts[0];
+    const cells = [
+      `<td class="id">${esc(r.id)}</td>`,
+      `<td>${esc(r.title)}${r.reason === undefined || r.state === 'succeeded' ? '' : `<div class="meta">${esc(r.reason)}</div>`}</td>`,
+      `<td>${esc(r.executor)}</td>`,
+      `<td>${pill(r.state)}${r.skipCause === undefined ? '' : ` <span class="meta">(${esc(r.skipCause)})</span>`}</td>`,
+      `<td class="num">${r.attempts.length}</td>`,
+      `<td>${r.worker === undefined ? '—' : `w${r.worker}`}</td>`,
+      `<td class="num">${first === undefined ? '—' : `+${esc(dur(first.startedAt - model.origin))}`}</td>`,
+      `<td class="num">${r.attempts.length === 0 ? '—' : esc(dur(r.durationMs))}</td>`,
+      `<td class="num">${r.usage === undefined ? '—' : `${int(r.usage.inputTokens)} / ${int(r.usage.outputTokens)}`}</td>`,
+      `<td class="num">${r.usage === undefined ? '—' : esc(usd(r.usage.costUsd))}</td>`,
+      `<td class="num">${r.files === undefined ? '—' : esc(`${r.files.changed} (+${r.files.added}/−${r.files.removed})`)}</td>`,
+    ];
+    return `<tr class="task-row${r.critical ? ' critical' : ''}" data-task="${esc(r.id)}">${cells.join('')}</tr>`;
+  };
+  return (
+    `<section class="tasks"><h2>Tasks</h2><div class="scroll"><table><thead><tr>${head.map((h) => `<th${numeric.has(h) ? ' class="num"' : ''}>${h}</th>`).join('')}</tr></thead>` +
+    `<tbody>${model.rows.map(row).join('')}</tbody></table></div><p class="meta">Tasks in bold blue are on the critical path.</p></section>`
+  );
+}
+
+/** Tokens and cost per task that reported usage, with the run's totals. */
+export function usageHtml(model: ReportModel): string {
+  const used = model.rows.filter((r) => r.usage !== undefined);
+  const u = model.usage;
+  if (used.length === 0) return `<section class="usage"><h2>Usage and cost</h2><p class="empty">No task reported token usage.</p></section>`;
+  const line = (label: string, x: typeof u, cls = ''): string =>
+    `<tr${cls}><td class="id">${label}</td><td class="num">${int(x.inputTokens)}</td><td class="num">${int(x.outputTokens)}</td><td class="num">${int(x.cacheReadTokens)}</td><td class="num">${int(x.cacheWriteTokens)}</td><td class="num">${esc(usd(x.costUsd))}</td></tr>`;
+  return (
+    `<section class="usage"><h2>Usage and cost</h2><table><thead><tr><th>Task</th><th class="num">Input tokens</th><th class="num">Output tokens</th><th class="num">Cache read</th><th class="num">Cache write</th><th class="num">Cost</th></tr></thead><tbody>` +
+    used.map((r) => line(esc(r.id), r.usage as typeof u, ` data-task="${esc(r.id)}"`)).join('') +
+    line('<strong>total</strong>', u, ' class="total"') +
+    `</tbody></table></section>`
+  );
+}
+
+/** Each task's latest-attempt log tails, collapsed; failed tasks open. */
+export function logsHtml(model: ReportModel): string {
+  const withLogs = model.rows.filter((r) => r.log !== undefined && (r.log.stdout !== '' || r.log.stderr !== ''));
+  if (withLogs.length === 0) return `<section class="logs"><h2>Logs</h2><p class="empty">No task wrote output.</p></section>`;
+  const item = (r: TaskRow): string => {
+    const log = r.log as NonNullable<TaskRow['log']>;
+    const stream = (name: 'stdout' | 'stderr'): string => (log[name] === '' ? '' : `<div class="stream">${name}</div><pre class="${name}">${esc(log[name])}</pre>`);
+    return (
+      `<details class="log" data-task="${esc(r.id)}"${r.state === 'failed' ? ' open' : ''}><summary><code>${esc(r.id)}</code> — attempt ${log.attempt} ${pill(r.state)}</summary>` +
+      `${stream('stdout')}${stream('stderr')}</details>`
+    );
+  };
+  return `<section class="logs"><h2>Logs (last lines of each task's latest attempt)</h2>${withLogs.map(item).join('')}</section>`;
+}

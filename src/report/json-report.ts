@@ -1,0 +1,137 @@
+import type { TaskFailure } from '../core/errors.js';
+import type { Usage } from '../core/events.js';
+import type { RunSummary } from '../core/metrics.js';
+import type { ReportInput, ReportTask } from './report-input.js';
+import { reportModel, type AttemptOutcome, type ChangeTotals, type UsageTotals } from './report-model.js';
+
+export interface JsonAttempt {
+  readonly attempt: number;
+  readonly worker: number;
+  readonly startedAt: string;
+  readonly endedAt: string | null;
+  readonly durationMs: number;
+  readonly outcome: AttemptOutcome;
+  readonly error: TaskFailure | null;
+  readonly usage: Usage | null;
+}
+
+export interface JsonTask extends ReportTask {
+  readonly state: string;
+  readonly critical: boolean;
+  readonly worker: number | null;
+  readonly durationMs: number;
+  readonly exitCode: number | null;
+  readonly reason: string | null;
+  readonly skipCause: string | null;
+  readonly usage: UsageTotals | null;
+  readonly files: { readonly changed: number; readonly added: number; readonly removed: number } | null;
+  readonly attempts: readonly JsonAttempt[];
+}
+
+/** The machine-readable report: the plan, every metric, and each task's attempts. */
+export interface JsonReport {
+  readonly format: 'weft-report';
+  readonly version: 1;
+  readonly generatedAt: string;
+  readonly run: {
+    readonly id: string;
+    readonly plan: string;
+    readonly status: RunSummary['status'];
+    readonly reason: string | null;
+    readonly mode: RunSummary['mode'];
+    readonly workers: number;
+    readonly createdAt: string;
+    readonly finishedAt: string | null;
+    readonly resumes: number;
+  };
+  readonly plan: { readonly name: string; readonly tasks: readonly ReportTask[] };
+  readonly summary: {
+    readonly counts: RunSummary['counts'];
+    readonly successRate: number;
+    readonly makespanMs: number;
+    readonly taskTimeMs: number;
+    readonly speedup: number;
+    readonly utilisation: number;
+    readonly criticalPath: readonly string[];
+    readonly criticalPathMs: number;
+    readonly workersUsed: readonly number[];
+    readonly tasksPerWorker: Readonly<Record<string, number>>;
+    readonly busyPerWorkerMs: Readonly<Record<string, number>>;
+    readonly retries: number;
+    readonly usage: UsageTotals;
+    readonly changes: ChangeTotals;
+  };
+  readonly tasks: readonly JsonTask[];
+}
+
+const isoOrNull = (ms: number | undefined): string | null => (ms === undefined ? null : new Date(ms).toISOString());
+
+/** Builds the JSON report object (see {@link renderJson} for the text). */
+export function buildJsonReport(input: ReportInput): JsonReport {
+  const { summary: s, state } = input;
+  const model = reportModel(input);
+  return {
+    format: 'weft-report',
+    version: 1,
+    generatedAt: new Date(input.generatedAt).toISOString(),
+    run: {
+      id: s.runId,
+      plan: s.plan,
+      status: s.status,
+      reason: s.reason ?? null,
+      mode: s.mode,
+      workers: s.workers,
+      createdAt: new Date(state.createdAt).toISOString(),
+      finishedAt: isoOrNull(state.finishedAt),
+      resumes: s.resumes,
+    },
+    plan: { name: s.plan, tasks: input.tasks.map(({ id, title, needs, after, executor }) => ({ id, title, needs, after, executor })) },
+    summary: {
+      counts: s.counts,
+      successRate: s.successRate,
+      makespanMs: s.makespanMs,
+      taskTimeMs: s.taskTimeMs,
+      speedup: s.speedup,
+      utilisation: s.utilisation,
+      criticalPath: s.criticalPath,
+      criticalPathMs: s.criticalPathMs,
+      workersUsed: model.workersUsed,
+      tasksPerWorker: s.tasksPerWorker,
+      busyPerWorkerMs: s.busyPerWorkerMs,
+      retries: s.retries,
+      usage: model.usage,
+      changes: model.changes,
+    },
+    tasks: model.rows.map((r) => ({
+      id: r.id,
+      title: r.title,
+      needs: r.needs,
+      after: r.after,
+      executor: r.executor,
+      state: r.state,
+      critical: r.critical,
+      worker: r.worker ?? null,
+      durationMs: r.durationMs,
+      exitCode: r.exitCode ?? null,
+      reason: r.reason ?? null,
+      skipCause: r.skipCause ?? null,
+      usage: r.usage ?? null,
+      files: r.files ?? null,
+      attempts: r.attempts.map((a) => ({
+        attempt: a.attempt,
+        worker: a.worker,
+        startedAt: new Date(a.startedAt).toISOString(),
+        endedAt: isoOrNull(a.endedAt),
+        durationMs: a.durationMs,
+        outcome: a.outcome,
+        error: a.error ?? null,
+        usage: a.usage ?? null,
+      })),
+    })),
+  };
+}
+
+/** The JSON report as text (pretty-printed, newline-terminated). */
+export function renderJson(input: ReportInput): string {
+  return `${JSON.stringify(buildJsonReport(input), null, 2)}\n`;
+}

@@ -1,0 +1,96 @@
+import type { ReportInput } from './report-input.js';
+import { dur, int, iso, mdCell, mdFence, pct, times, tokens, usd } from './report-format.js';
+import { reportModel, type TaskRow } from './report-model.js';
+
+const table = (head: readonly string[], rows: readonly (readonly string[])[]): string[] => [
+  `| ${head.join(' | ')} |`,
+  `| ${head.map((h) => (/^(#|Tokens|Cost|Duration|Attempts|Files|Value)/.test(h) ? '---:' : '---')).join(' | ')} |`,
+  ...rows.map((r) => `| ${r.join(' | ')} |`),
+];
+
+const stateMark: Readonly<Record<string, string>> = { succeeded: '✓', failed: '✗', skipped: '↷', cancelled: '⊘', running: '…', retrying: '↻' };
+
+function failureSection(rows: readonly TaskRow[]): string[] {
+  const failed = rows.filter((r) => r.state === 'failed' || (r.state === 'cancelled' && r.attempts.length > 0));
+  if (failed.length === 0) return [];
+  const out = ['## Failures', ''];
+  for (const r of failed) {
+    const last = r.attempts.at(-1);
+    out.push(`### ✗ ${mdCell(r.id)} — ${mdCell(r.title)}`, '');
+    out.push(`- **state:** ${r.state}${last === undefined ? '' : ` after ${r.attempts.length} attempt${r.attempts.length === 1 ? '' : 's'} (last on w${last.worker})`}`);
+    const message = r.error?.message ?? r.reason;
+    if (message !== undefined) out.push(`- **error:** ${mdCell(message)}`);
+    if (r.error?.exitCode !== undefined && r.error.exitCode !== null) out.push(`- **exit code:** ${r.error.exitCode}`);
+    if (r.error?.signal !== undefined && r.error.signal !== null) out.push(`- **signal:** ${mdCell(r.error.signal)}`);
+    if (r.error?.timedOut === true) out.push('- **timed out**');
+    const stderr = r.log?.stderr !== undefined && r.log.stderr !== '' ? r.log.stderr : r.error?.stderrTail;
+    if (stderr !== undefined && stderr !== '') out.push('', 'stderr (tail):', '', mdFence(stderr));
+    out.push('');
+  }
+  return out;
+}
+
+/** A readable Markdown report: summary, critical path, failures, per-task table. */
+export function renderMarkdown(input: ReportInput): string {
+  const { summary: s } = input;
+  const m = reportModel(input);
+  const c = s.counts;
+  const counts = [`${c.succeeded} succeeded`, `${c.failed} failed`, `${c.skipped} skipped`, ...(c.cancelled > 0 ? [`${c.cancelled} cancelled`] : []), ...(c.pending > 0 ? [`${c.pending} not run`] : [])].join(', ');
+  const perWorker = m.workersUsed.map((w) => `w${w}: ${s.tasksPerWorker[String(w)] ?? 0} (${dur(s.busyPerWorkerMs[String(w)] ?? 0)} busy)`).join(', ');
+  const out = [
+    `# weft run ${mdCell(s.runId)} — ${mdCell(s.plan)}`,
+    '',
+    `**${s.status}**${s.reason === undefined ? '' : ` — ${mdCell(s.reason)}`} · ${s.mode} · ${s.workers} worker${s.workers === 1 ? '' : 's'} · generated ${iso(input.generatedAt)}`,
+    '',
+    '## Summary',
+    '',
+    ...table(
+      ['Metric', 'Value'],
+      [
+        ['Success rate', `${pct(s.successRate)} (${counts} of ${c.total})`],
+        ['Makespan', dur(s.makespanMs)],
+        ['Task time (summed)', dur(s.taskTimeMs)],
+        ['Speed-up', times(s.speedup)],
+        ['Utilisation', pct(s.utilisation)],
+        ['Critical path', s.criticalPath.length === 0 ? '—' : `${s.criticalPath.length} tasks, ${dur(s.criticalPathMs)}`],
+        ['Tasks per worker', perWorker === '' ? '—' : perWorker],
+        ['Retries', String(s.retries)],
+        ['Tokens', `${tokens(m.usage)}${m.usage.cacheReadTokens + m.usage.cacheWriteTokens > 0 ? ` (cache ${int(m.usage.cacheReadTokens)} read / ${int(m.usage.cacheWriteTokens)} written)` : ''}`],
+        ['Cost', usd(m.usage.costUsd)],
+        ['Files changed', `${int(m.changes.filesChanged)} (+${int(m.changes.linesAdded)} / −${int(m.changes.linesRemoved)} lines)`],
+        ...(s.resumes > 0 ? [['Resumes', String(s.resumes)]] : []),
+      ],
+    ),
+    '',
+    '## Critical path',
+    '',
+    s.criticalPath.length === 0 ? 'No task ran.' : `${s.criticalPath.map((id) => `\`${id.replace(/[`\n]/g, '')}\``).join(' → ')} (${dur(s.criticalPathMs)})`,
+    '',
+    ...failureSection(m.rows),
+    '## Tasks',
+    '',
+    ...table(
+      ['Task', 'Title', 'Executor', 'State', 'Attempts', 'Worker', 'Start', 'Duration', 'Tokens', 'Cost', 'Files'],
+      m.rows.map((r) => {
+        const first = r.attempts[0];
+        return [
+          `${r.critical ? '**' : ''}${mdCell(r.id)}${r.critical ? '**' : ''}`,
+          mdCell(r.title),
+          mdCell(r.executor),
+          `${stateMark[r.state] ?? '·'} ${r.state}${r.skipCause === undefined ? '' : ` (${r.skipCause})`}`,
+          String(r.attempts.length),
+          r.worker === undefined ? '—' : `w${r.worker}`,
+          first === undefined ? '—' : `+${dur(first.startedAt - m.origin)}`,
+          r.attempts.length === 0 ? '—' : dur(r.durationMs),
+          r.usage === undefined ? '—' : tokens(r.usage),
+          r.usage === undefined ? '—' : usd(r.usage.costUsd),
+          r.files === undefined ? '—' : `${r.files.changed} (+${r.files.added}/−${r.files.removed})`,
+        ];
+      }),
+    ),
+    '',
+    '**Bold** tasks are on the critical path.',
+    '',
+  ];
+  return `${out.join('\n')}`;
+}

@@ -1,0 +1,101 @@
+import type { RunEvent } from '../core/events.js';
+import { summarize, type RunSummary } from '../core/metrics.js';
+import { foldRun, type RunState } from '../core/run-state.js';
+
+/** A task as the plan declared it (or as a `plan.expanded` event added it). */
+export interface ReportTask {
+  readonly id: string;
+  /** The task's title, or its id when it has none. */
+  readonly title: string;
+  readonly needs: readonly string[];
+  readonly after: readonly string[];
+  /** @default 'shell' when the task has a `run` command; 'unknown' for a task only the journal knows. */
+  readonly executor: string;
+}
+
+/** The last lines of one task's latest attempt logs. */
+export interface LogTail {
+  readonly attempt: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Everything the renderers need; they read nothing else. */
+export interface ReportInput {
+  readonly summary: RunSummary;
+  readonly state: RunState;
+  /** Plan tasks in declaration order, expansions appended, then any task only the journal names. */
+  readonly tasks: readonly ReportTask[];
+  /** By task id: the tail of its latest attempt's stdout and stderr. */
+  readonly logTails: Readonly<Record<string, LogTail>>;
+  /** When the report was made, ms since the epoch. */
+  readonly generatedAt: number;
+}
+
+export interface BuildReportOptions {
+  /** @default Date.now() */
+  readonly generatedAt?: number;
+}
+
+type Loose = Record<string, unknown>;
+const isObject = (v: unknown): v is Loose => typeof v === 'object' && v !== null && !Array.isArray(v);
+const strings = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
+
+function taskOf(raw: unknown, defaultExecutor: string | undefined): ReportTask | undefined {
+  if (!isObject(raw) || typeof raw.id !== 'string') return undefined;
+  const executor = typeof raw.executor === 'string' ? raw.executor : (defaultExecutor ?? ('fn' in raw ? 'fn' : 'shell'));
+  return {
+    id: raw.id,
+    title: typeof raw.title === 'string' && raw.title !== '' ? raw.title : raw.id,
+    needs: strings(raw.needs),
+    after: strings(raw.after),
+    executor,
+  };
+}
+
+/**
+ * The tasks of a plan, from a run folder's `plan.json` (`{ plan: PlanSpec, … }`) or a bare plan
+ * (`{ tasks: [...] }`). Anything else yields no tasks: the journal alone still makes a report.
+ */
+export function planTasksOf(planJson: unknown): ReportTask[] {
+  const plan = isObject(planJson) && isObject(planJson.plan) ? planJson.plan : planJson;
+  if (!isObject(plan) || !Array.isArray(plan.tasks)) return [];
+  const defaults = isObject(plan.defaults) && typeof plan.defaults.executor === 'string' ? plan.defaults.executor : undefined;
+  return plan.tasks.flatMap((t) => taskOf(t, defaults) ?? []);
+}
+
+/** The plan's defaults.executor, so expanded tasks resolve the way the plan's own tasks do. */
+function defaultExecutorOf(planJson: unknown): string | undefined {
+  const plan = isObject(planJson) && isObject(planJson.plan) ? planJson.plan : planJson;
+  return isObject(plan) && isObject(plan.defaults) && typeof plan.defaults.executor === 'string' ? plan.defaults.executor : undefined;
+}
+
+/** Plan tasks, then tasks added mid-run, then tasks only the journal knows (so nothing is lost). */
+export function reportTasks(state: RunState, planJson: unknown): ReportTask[] {
+  const tasks = planTasksOf(planJson);
+  const seen = new Set(tasks.map((t) => t.id));
+  const add = (t: ReportTask | undefined): void => {
+    if (t === undefined || seen.has(t.id)) return;
+    seen.add(t.id);
+    tasks.push(t);
+  };
+  const defaults = defaultExecutorOf(planJson);
+  for (const e of state.expansions) for (const raw of e.tasks) add(taskOf(raw, defaults));
+  for (const id of state.tasks.keys()) add({ id, title: id, needs: [], after: [], executor: 'unknown' });
+  return tasks;
+}
+
+/**
+ * Builds a report's input from a journal, wherever it was stored: a run folder's events.jsonl
+ * (see `loadReportInput`) or a Store. `planJson` is the run's plan.json (or a bare plan).
+ *
+ * @example
+ * const input = buildReportInput(await store.events(runId), plan, {});
+ * writeFileSync('report.html', renderHtml(input));
+ */
+export function buildReportInput(events: Iterable<RunEvent>, planJson: unknown, logTails: Readonly<Record<string, LogTail>> = {}, options: BuildReportOptions = {}): ReportInput {
+  const state = foldRun(events);
+  const tasks = reportTasks(state, planJson);
+  const deps = new Map(tasks.map((t) => [t.id, [...t.needs, ...t.after]]));
+  return { summary: summarize(state, deps), state, tasks, logTails, generatedAt: options.generatedAt ?? Date.now() };
+}

@@ -1,0 +1,160 @@
+import type { TaskFailure } from '../core/errors.js';
+import type { TaskResultData, Usage } from '../core/events.js';
+import type { AttemptRecord, TaskRecord } from '../core/run-state.js';
+import type { LogTail, ReportInput } from './report-input.js';
+
+/** How an attempt ended; `running` when the journal never saw it end. */
+export type AttemptOutcome = NonNullable<AttemptRecord['outcome']> | 'running';
+export const ATTEMPT_OUTCOMES: readonly AttemptOutcome[] = ['succeeded', 'failed', 'retrying', 'cancelled', 'interrupted', 'running'];
+
+export interface UsageTotals {
+  inputTokens: number;
+  outputTokens: number;
+  cacheReadTokens: number;
+  cacheWriteTokens: number;
+  costUsd: number;
+}
+
+/** Files changed and lines added/removed, as a git diff --shortstat counts them. */
+export interface ChangeTotals {
+  filesChanged: number;
+  linesAdded: number;
+  linesRemoved: number;
+}
+
+export interface AttemptRow {
+  readonly attempt: number;
+  readonly worker: number;
+  readonly startedAt: number;
+  /** Unset while (or if) the journal never saw the attempt end. */
+  readonly endedAt?: number;
+  /** Where a chart should end the bar: `endedAt`, or the run's last known moment. */
+  readonly drawEnd: number;
+  readonly durationMs: number;
+  readonly outcome: AttemptOutcome;
+  readonly error?: TaskFailure;
+  readonly usage?: Usage;
+}
+
+/** One task with everything the renderers show about it. */
+export interface TaskRow {
+  readonly id: string;
+  readonly title: string;
+  readonly executor: string;
+  readonly needs: readonly string[];
+  readonly after: readonly string[];
+  readonly state: TaskRecord['state'];
+  readonly reason?: string;
+  readonly skipCause?: TaskRecord['skipCause'];
+  readonly attempts: readonly AttemptRow[];
+  /** Running time summed over attempts, ms (as `summarize` counts it). */
+  readonly durationMs: number;
+  /** Worker of the latest attempt. */
+  readonly worker?: number;
+  readonly exitCode?: number | null;
+  readonly usage?: UsageTotals;
+  readonly files?: NonNullable<TaskResultData['files']>;
+  /** The failure of the latest attempt that failed. */
+  readonly error?: TaskFailure;
+  /** On the bottleneck chain. */
+  readonly critical: boolean;
+  readonly log?: LogTail;
+}
+
+/** The run's model: rows per task plus the run-wide figures the summary does not hold. */
+export interface ReportModel {
+  readonly rows: readonly TaskRow[];
+  /** First attempt start (or the run's creation when nothing started), ms since the epoch. */
+  readonly origin: number;
+  /** The last moment the journal knows of, ms since the epoch. */
+  readonly end: number;
+  /** Workers that ran at least one attempt, ascending. */
+  readonly workersUsed: readonly number[];
+  readonly usage: UsageTotals;
+  readonly changes: ChangeTotals;
+  /** Consecutive pairs on the bottleneck chain, `from→to`. */
+  readonly criticalEdges: ReadonlySet<string>;
+}
+
+export const edgeKey = (from: string, to: string): string => `${from}\u2192${to}`;
+
+const zeroUsage = (): UsageTotals => ({ inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0, costUsd: 0 });
+
+function addUsage(into: UsageTotals, u: Usage): void {
+  into.inputTokens += u.inputTokens ?? 0;
+  into.outputTokens += u.outputTokens ?? 0;
+  into.cacheReadTokens += u.cacheReadTokens ?? 0;
+  into.cacheWriteTokens += u.cacheWriteTokens ?? 0;
+  into.costUsd += u.costUsd ?? 0;
+}
+
+function lastMoment(input: ReportInput): number {
+  const { state } = input;
+  let end = Math.max(state.createdAt, state.finishedAt ?? -Infinity);
+  for (const r of state.tasks.values()) {
+    end = Math.max(end, r.endedAt ?? -Infinity, r.readyAt ?? -Infinity);
+    for (const a of r.attempts) end = Math.max(end, a.startedAt, a.endedAt ?? -Infinity);
+  }
+  return end;
+}
+
+/** Derives what every renderer shows, so JSON, Markdown and HTML always agree. */
+export function reportModel(input: ReportInput): ReportModel {
+  const { state, summary } = input;
+  const end = lastMoment(input);
+  const critical = new Set(summary.criticalPath);
+  const criticalEdges = new Set(summary.criticalPath.slice(1).map((id, i) => edgeKey(summary.criticalPath[i] as string, id)));
+  const usage = zeroUsage();
+  const changes: ChangeTotals = { filesChanged: 0, linesAdded: 0, linesRemoved: 0 };
+  const workers = new Set<number>();
+  let origin = Infinity;
+  const rows = input.tasks.map((t): TaskRow => {
+    const r = state.tasks.get(t.id);
+    let taskUsage: UsageTotals | undefined;
+    let error: TaskFailure | undefined;
+    let durationMs = 0;
+    const attempts = (r?.attempts ?? []).map((a): AttemptRow => {
+      workers.add(a.worker);
+      origin = Math.min(origin, a.startedAt);
+      durationMs += (a.endedAt ?? a.startedAt) - a.startedAt;
+      if (a.usage !== undefined) addUsage((taskUsage ??= zeroUsage()), a.usage);
+      if (a.error !== undefined) error = a.error;
+      return {
+        attempt: a.attempt,
+        worker: a.worker,
+        startedAt: a.startedAt,
+        ...(a.endedAt === undefined ? {} : { endedAt: a.endedAt }),
+        drawEnd: a.endedAt ?? end,
+        durationMs: (a.endedAt ?? a.startedAt) - a.startedAt,
+        outcome: a.outcome ?? 'running',
+        ...(a.error === undefined ? {} : { error: a.error }),
+        ...(a.usage === undefined ? {} : { usage: a.usage }),
+      };
+    });
+    if (taskUsage !== undefined) addUsage(usage, taskUsage);
+    const files = r?.result?.files;
+    if (files !== undefined) {
+      changes.filesChanged += files.changed;
+      changes.linesAdded += files.added;
+      changes.linesRemoved += files.removed;
+    }
+    const log = input.logTails[t.id];
+    return {
+      ...t,
+      state: r?.state ?? 'pending',
+      ...(r?.reason === undefined ? {} : { reason: r.reason }),
+      ...(r?.skipCause === undefined ? {} : { skipCause: r.skipCause }),
+      attempts,
+      durationMs,
+      ...(attempts.length === 0 ? {} : { worker: (attempts.at(-1) as AttemptRow).worker }),
+      ...(r?.result?.exitCode === undefined ? {} : { exitCode: r.result.exitCode }),
+      ...(taskUsage === undefined ? {} : { usage: taskUsage }),
+      ...(files === undefined ? {} : { files }),
+      ...(error === undefined ? {} : { error }),
+      critical: critical.has(t.id),
+      ...(log === undefined ? {} : { log }),
+    };
+  });
+  if (!Number.isFinite(origin)) origin = state.createdAt;
+  return { rows, origin, end: Math.max(end, origin), workersUsed: [...workers].sort((a, b) => a - b), usage, changes, criticalEdges };
+}
