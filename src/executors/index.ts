@@ -2,18 +2,45 @@ import type { Executor } from '../core/executor.js';
 import type { ExecutorCatalog } from '../core/validate.js';
 import { FnExecutor, type TaskFunction } from './fn/fn-executor.js';
 import { ShellExecutor } from './shell/shell-executor.js';
+import { AnthropicExecutor, OpenAiExecutor, type LlmExecutorOptions } from './llm/llm-executor.js';
+import type { Price } from '../core/pricing.js';
 
 export { FnExecutor, type TaskFunction } from './fn/fn-executor.js';
 export { ShellExecutor } from './shell/shell-executor.js';
+export { AnthropicExecutor, OpenAiExecutor } from './llm/llm-executor.js';
+
+/** Per-executor settings from `weft.config.yaml`. */
+export interface ExecutorSettings {
+  readonly baseUrl?: string;
+  readonly apiKeyEnv?: string;
+  readonly model?: string;
+  readonly bin?: string;
+  readonly permissionMode?: string;
+  readonly args?: readonly string[];
+}
 
 export interface ExecutorSetOptions {
   readonly functions?: ReadonlyMap<string, TaskFunction>;
   readonly env?: NodeJS.ProcessEnv;
+  readonly settings?: Readonly<Record<string, ExecutorSettings>>;
+  readonly prices?: Readonly<Record<string, Price>>;
+}
+
+function llmOptions(name: string, options: ExecutorSetOptions): LlmExecutorOptions {
+  const s = options.settings?.[name] ?? {};
+  const env = options.env ?? process.env;
+  const apiKey = s.apiKeyEnv === undefined ? undefined : env[s.apiKeyEnv];
+  return { ...(s.baseUrl === undefined ? {} : { baseUrl: s.baseUrl }), ...(s.model === undefined ? {} : { model: s.model }), ...(apiKey === undefined ? {} : { apiKey }), ...(options.prices === undefined ? {} : { prices: options.prices }) };
 }
 
 /** The executors weft ships, by name. */
 export function defaultExecutors(options: ExecutorSetOptions = {}): Map<string, Executor> {
-  const list: Executor[] = [new ShellExecutor(options.env === undefined ? {} : { env: options.env }), new FnExecutor(options.functions ?? new Map())];
+  const list: Executor[] = [
+    new ShellExecutor(options.env === undefined ? {} : { env: options.env }),
+    new FnExecutor(options.functions ?? new Map()),
+    new AnthropicExecutor(llmOptions('anthropic', options)),
+    new OpenAiExecutor(llmOptions('openai', options)),
+  ];
   return new Map(list.map((e) => [e.name, e]));
 }
 

@@ -1,6 +1,7 @@
 import { formatDuration } from '../../core/duration.js';
 import { estimate, type EstimateFigures } from '../../core/simulate.js';
-import { catalogOf, defaultExecutors } from '../../executors/index.js';
+import { catalogOf } from '../../executors/index.js';
+import { wire } from '../wiring.js';
 import { loadPlanFile } from '../../plan/load-plan.js';
 import type { CompiledPlan } from '../../core/validate.js';
 import { evaluateCondition } from '../../core/condition.js';
@@ -11,6 +12,7 @@ export interface EstimateCommandOptions {
   readonly sweep?: [number, number];
   readonly json?: boolean;
   readonly set?: Record<string, string>;
+  readonly dir?: string;
 }
 
 const sec = (ms: number): number => Math.round(ms) / 1000;
@@ -30,7 +32,7 @@ export function staticGate(plan: CompiledPlan): (task: number) => string | undef
 }
 
 export function estimateCommand(file: string, opts: EstimateCommandOptions): number {
-  const { compiled } = loadPlanFile(file, { executors: catalogOf(defaultExecutors()), ...(opts.set === undefined ? {} : { vars: opts.set }) });
+  const { compiled } = loadPlanFile(file, { executors: catalogOf(wire(opts.dir).executors), ...(opts.set === undefined ? {} : { vars: opts.set }) });
   return printEstimate(compiled, opts);
 }
 

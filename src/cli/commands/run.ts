@@ -3,7 +3,8 @@ import { dirname, join, resolve } from 'node:path';
 import { runPlan } from '../../core/engine.js';
 import type { RunEvent } from '../../core/events.js';
 import { summarize } from '../../core/metrics.js';
-import { catalogOf, defaultExecutors } from '../../executors/index.js';
+import { catalogOf } from '../../executors/index.js';
+import { wire } from '../wiring.js';
 import { loadPlanFile } from '../../plan/load-plan.js';
 import { EXIT, exitCodeForStatus } from '../exit-codes.js';
 import { formatSummary } from '../format.js';
@@ -22,8 +23,7 @@ export interface RunCommandOptions {
 }
 
 export async function runCommand(file: string, opts: RunCommandOptions): Promise<number> {
-  const projectDir = resolve(opts.dir ?? process.cwd());
-  const executors = defaultExecutors();
+  const { projectDir, executors } = wire(opts.dir);
   const { file: planPath, compiled } = loadPlanFile(file, { executors: catalogOf(executors), ...(opts.set === undefined ? {} : { vars: opts.set }) });
   const mode = opts.sequential === true ? 'sequential' : 'parallel';
   const workers = mode === 'sequential' ? 1 : (opts.jobs ?? compiled.workers);

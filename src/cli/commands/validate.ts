@@ -1,12 +1,13 @@
 import { PlanValidationError } from '../../core/errors.js';
-import { catalogOf, defaultExecutors } from '../../executors/index.js';
+import { catalogOf } from '../../executors/index.js';
+import { wire } from '../wiring.js';
 import { loadPlanFile } from '../../plan/load-plan.js';
 import { formatDuration } from '../../core/duration.js';
 import { EXIT } from '../exit-codes.js';
 
-export function validateCommand(file: string, opts: { json?: boolean }): number {
+export function validateCommand(file: string, opts: { json?: boolean; dir?: string }): number {
   try {
-    const { compiled } = loadPlanFile(file, { executors: catalogOf(defaultExecutors()) });
+    const { compiled } = loadPlanFile(file, { executors: catalogOf(wire(opts.dir).executors) });
     const { graph } = compiled;
     if (opts.json === true) {
       process.stdout.write(`${JSON.stringify({ valid: true, file, plan: compiled.name, tasks: graph.tasks.length, workers: compiled.workers, criticalPath: graph.criticalPath.map((i) => graph.tasks[i]?.id), issues: [] })}\n`);

@@ -1,0 +1,18 @@
+import { resolve } from 'node:path';
+import type { Executor } from '../core/executor.js';
+import { defaultExecutors } from '../executors/index.js';
+import { loadConfig, type WeftConfig } from './config.js';
+
+export interface Wiring {
+  readonly projectDir: string;
+  readonly config: WeftConfig;
+  readonly executors: Map<string, Executor>;
+}
+
+/** The one place concrete adapters are chosen: config file + environment → executors (and stores). */
+export function wire(dir: string | undefined): Wiring {
+  const projectDir = resolve(dir ?? process.cwd());
+  const config = loadConfig(projectDir);
+  const executors = defaultExecutors({ ...(config.executors === undefined ? {} : { settings: config.executors }), ...(config.pricing === undefined ? {} : { prices: config.pricing }) });
+  return { projectDir, config, executors };
+}
