@@ -217,7 +217,7 @@ describe('runPlan', () => {
       }
       return { ok: true, result: {} };
     };
-    const executor: Executor = { ...scripted({}), info: { requires: 'run', provider: 'acme' }, run: behaviour };
+    const executor: Executor = { ...scripted({}), info: { requires: "run", provider: "acme" }, run: async (ctx) => behaviour(ctx) };
     const ids = Array.from({ length: 8 }, (_, i) => `t${i}`);
     const p = compilePlan({ workers: 4, defaults: { executor: 'test' }, tasks: ids.map((id, i) => ({ id, run: 'x', needs: i >= 4 ? [`t${i - 4}`] : [] })) }, { executors: new Map([['test', { requires: 'run' as const, provider: 'acme' }]]) });
     expect(p.graph.pools).toEqual([{ name: 'acme', capacity: 4 }]);

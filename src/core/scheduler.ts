@@ -337,6 +337,7 @@ export class Scheduler {
       const r = this.retries[k] as { task: number; at: number };
       if (r.at <= now) {
         this.retries.splice(k, 1);
+        this.arrival[r.task] = this.arrivals++; // a retry queues behind what became ready meanwhile
         this.set(r.task, S_READY, now);
         this.ready.push(r.task);
       }

@@ -1,0 +1,91 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { buildGraph, DEFAULT_ESTIMATE_MS, pathIds, type Graph } from './graph.js';
+import { writeScopesOverlap } from './glob-overlap.js';
+import { longestPath } from './simulate.js';
+import { planArbitrary, TEST_EXECUTORS } from './testing/arbitraries.js';
+import { compilePlan } from './validate.js';
+
+const compile = (tasks: readonly Record<string, unknown>[]): Graph => compilePlan({ tasks }, { executors: TEST_EXECUTORS }).graph;
+
+describe('buildGraph', () => {
+  it('indexes dependencies both ways, with `after` edges that repeat a `needs` counted once', () => {
+    fc.assert(
+      fc.property(planArbitrary({ maxTasks: 80 }), ({ graph, spec }) => {
+        const ids = (list: readonly number[] | undefined) => (list ?? []).map((d) => graph.tasks[d]?.id).sort();
+        expect(spec.tasks.map((t) => graph.index.get(t.id))).toEqual(spec.tasks.map((_, i) => i));
+        expect(graph.deps.map(ids)).toEqual(spec.tasks.map((t) => [...new Set(t.needs ?? [])].sort()));
+        expect(graph.softDeps.map(ids)).toEqual(spec.tasks.map((t) => [...new Set(t.after ?? [])].filter((d) => !(t.needs ?? []).includes(d)).sort()));
+        const dependents = graph.tasks.map((_, i) => graph.tasks.flatMap((_, j) => ((graph.deps[j] ?? []).includes(i) || (graph.softDeps[j] ?? []).includes(i) ? [j] : [])));
+        expect(graph.dependents.map((d) => [...d].sort((a, b) => a - b))).toEqual(dependents);
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  it('orders tasks topologically', () => {
+    fc.assert(
+      fc.property(planArbitrary({ maxTasks: 80 }), ({ graph }) => {
+        const position = new Map(graph.topo.map((t, k) => [t, k]));
+        expect(position.size).toBe(graph.tasks.length);
+        graph.tasks.forEach((_, i) => {
+          for (const d of [...(graph.deps[i] ?? []), ...(graph.softDeps[i] ?? [])]) expect(position.get(d)).toBeLessThan(position.get(i) as number);
+        });
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  it('ranks each task by the longest path from its start to the end of the graph, and finds the critical path', () => {
+    fc.assert(
+      fc.property(planArbitrary({ maxTasks: 120 }), ({ graph }) => {
+        graph.tasks.forEach((_, i) => {
+          const below = Math.max(0, ...(graph.dependents[i] ?? []).map((d) => graph.rank[d] as number));
+          expect(graph.rank[i]).toBe((graph.duration[i] as number) + below);
+        });
+        expect(graph.criticalPathMs).toBe(longestPath(graph, graph.duration));
+        const path = graph.criticalPath;
+        expect(path.reduce((sum, i) => sum + (graph.duration[i] as number), 0)).toBe(graph.criticalPathMs);
+        if (graph.criticalPathMs > 0) {
+          const [first] = path;
+          expect((graph.deps[first as number]?.length ?? 0) + (graph.softDeps[first as number]?.length ?? 0)).toBe(0);
+          for (let k = 1; k < path.length; k++) expect(graph.dependents[path[k - 1] as number]).toContain(path[k]);
+        }
+        expect(graph.totalWorkMs).toBe(graph.duration.reduce((a, b) => a + b, 0));
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  it('records write conflicts for exactly the pairs whose globs overlap', () => {
+    fc.assert(
+      fc.property(planArbitrary({ maxTasks: 40 }), ({ graph }) => {
+        graph.tasks.forEach((a, i) => {
+          const expected = graph.tasks.flatMap((b, j) => (j !== i && a.writes.length > 0 && writeScopesOverlap(a.writes, b.writes) ? [j] : []));
+          expect([...(graph.conflicts[i] ?? [])].sort((x, y) => x - y)).toEqual(expected);
+        });
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  it('names the critical path of a diamond and falls back to the default estimate', () => {
+    const graph = compile([
+      { id: 'schema', run: 'x', estimate: '10m' },
+      { id: 'api', run: 'x', needs: ['schema'] },
+      { id: 'web', run: 'x', estimate: '20m', needs: ['schema'] },
+      { id: 'e2e', run: 'x', estimate: '15m', needs: ['api', 'web'] },
+    ]);
+    expect(graph.duration[1]).toBe(DEFAULT_ESTIMATE_MS);
+    expect(pathIds(graph, graph.criticalPath)).toEqual(['schema', 'web', 'e2e']);
+    expect(graph.criticalPathMs).toBe(45 * 60_000);
+  });
+
+  it('refuses an unvalidated graph with a message that says so', () => {
+    const [task] = compile([{ id: 'a', run: 'x' }]).tasks;
+    if (task === undefined) throw new Error('no task');
+    expect(() => buildGraph({ name: 'p', pools: [], tasks: [{ ...task, needs: ['ghost'] }] })).toThrow('buildGraph: unknown task "ghost" (validate the plan first)');
+    expect(() => buildGraph({ name: 'p', pools: [], tasks: [{ ...task, uses: { gpu: 1 } }] })).toThrow('buildGraph: unknown pool "gpu" (validate the plan first)');
+    expect(() => buildGraph({ name: 'p', pools: [], tasks: [{ ...task, needs: ['b'] }, { ...task, id: 'b', needs: ['a'] }] })).toThrow('buildGraph: the graph has a cycle (validate the plan first)');
+  });
+});

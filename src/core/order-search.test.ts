@@ -1,0 +1,189 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import type { Graph } from './graph.js';
+import { criticalPathScore, makespanLowerBound, searchOrder } from './order-search.js';
+import type { TaskSpec } from './plan-schema.js';
+import { simulate } from './simulate.js';
+import { compilePlan, type ExecutorCatalog } from './validate.js';
+
+const executors: ExecutorCatalog = new Map([['shell', { requires: 'run' as const }]]);
+
+function graphOf(tasks: readonly TaskSpec[], pools?: Record<string, number>): Graph {
+  return compilePlan({ tasks, ...(pools === undefined ? {} : { pools }) }, { executors }).graph;
+}
+
+/** Graham's anomaly in five tasks: critical path starts t0 and t3 (rank 6 each) and ends at 8 s. */
+const anomaly = graphOf([
+  { id: 't0', run: 'true', estimate: 4 },
+  { id: 't1', run: 'true', estimate: 2 },
+  { id: 't2', run: 'true', estimate: 2, needs: ['t0', 't1'] },
+  { id: 't3', run: 'true', estimate: 1 },
+  { id: 't4', run: 'true', estimate: 5, needs: ['t3'] },
+]);
+
+interface DagOptions {
+  readonly resources?: boolean;
+}
+
+/** Random DAGs: each task may need earlier ones; optional priorities, soft deps, pools and write scopes. */
+function dag({ resources = false }: DagOptions = {}): fc.Arbitrary<{ graph: Graph; workers: number }> {
+  const task = fc.record({
+    estimate: fc.integer({ min: 0, max: 12 }),
+    needs: fc.array(fc.nat(), { maxLength: 4 }),
+    after: fc.array(fc.nat(), { maxLength: 1 }),
+    priority: fc.integer({ min: -1, max: 1 }),
+    pool: fc.constantFrom(undefined, 'gpu', 'api'),
+    writes: fc.constantFrom(undefined, 'src/**', 'src/a.ts', 'docs/*.md'),
+  });
+  return fc.record({ tasks: fc.array(task, { minLength: 1, maxLength: 40 }), workers: fc.integer({ min: 1, max: 6 }) }).map(({ tasks, workers }) => {
+    const specs: TaskSpec[] = tasks.map((t, i) => {
+      const earlier = (xs: number[]): string[] => (i === 0 ? [] : [...new Set(xs.map((x) => `t${x % i}`))]);
+      const needs = earlier(t.needs);
+      const after = earlier(t.after).filter((d) => !needs.includes(d));
+      return {
+        id: `t${i}`,
+        run: 'true',
+        estimate: t.estimate,
+        needs,
+        after,
+        priority: t.priority,
+        ...(resources && t.pool !== undefined ? { uses: { [t.pool]: 1 } } : {}),
+        ...(resources && t.writes !== undefined ? { writes: [t.writes] } : {}),
+      };
+    });
+    return { graph: graphOf(specs, resources ? { gpu: 1, api: 2 } : undefined), workers };
+  });
+}
+
+describe('searchOrder', () => {
+  it('finds the order critical path misses, and proves it optimal', () => {
+    expect(simulate(anomaly, { workers: 2 }).makespan).toBe(8000);
+    const found = searchOrder(anomaly, 2);
+    expect(found.makespan).toBe(7000);
+    expect(found.lowerBound).toBe(7000);
+    expect(found.proof).toBe('optimal');
+    expect(found.baseline.criticalPath).toBe(8000);
+    expect(simulate(anomaly, { workers: 2, score: found.score }).makespan).toBe(7000);
+  });
+
+  it('is deterministic for a given seed', () => {
+    fc.assert(
+      fc.property(dag(), fc.integer({ min: 1, max: 1000 }), ({ graph, workers }, seed) => {
+        const a = searchOrder(graph, workers, { seed, iterations: 200 });
+        const b = searchOrder(graph, workers, { seed, iterations: 200 });
+        expect(b.makespan).toBe(a.makespan);
+        expect(b.strategy).toBe(a.strategy);
+        expect(b.evaluations).toBe(a.evaluations);
+        expect([...b.score]).toEqual([...a.score]);
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  it('is never worse than critical-path or FIFO order, and what it promises is what the Scheduler does', () => {
+    fc.assert(
+      fc.property(dag(), ({ graph, workers }) => {
+        const found = searchOrder(graph, workers, { iterations: 150 });
+        const scheduled = simulate(graph, { workers, score: found.score }).makespan;
+        expect(scheduled).toBe(found.makespan);
+        expect(scheduled).toBeLessThanOrEqual(simulate(graph, { workers }).makespan);
+        expect(scheduled).toBeLessThanOrEqual(simulate(graph, { workers, order: 'fifo' }).makespan);
+        expect(scheduled).toBeGreaterThanOrEqual(found.lowerBound);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('holds with pools and write-scope locks', () => {
+    fc.assert(
+      fc.property(dag({ resources: true }), ({ graph, workers }) => {
+        const found = searchOrder(graph, workers, { iterations: 100 });
+        const scheduled = simulate(graph, { workers, score: found.score }).makespan;
+        expect(scheduled).toBe(found.makespan);
+        expect(scheduled).toBeLessThanOrEqual(simulate(graph, { workers }).makespan);
+        expect(scheduled).toBeLessThanOrEqual(simulate(graph, { workers, order: 'fifo' }).makespan);
+        expect(scheduled).toBeGreaterThanOrEqual(found.lowerBound);
+      }),
+      { numRuns: 150 },
+    );
+  });
+
+  it('proves small plans: optimal, or the best the Scheduler can do with any order', () => {
+    fc.assert(
+      fc.property(dag(), ({ graph, workers }) => {
+        fc.pre(graph.tasks.length <= 10);
+        const found = searchOrder(graph, workers);
+        expect(found.proof).not.toBe('unproven');
+        if (found.proof === 'optimal') expect(found.makespan).toBe(found.lowerBound);
+        else expect(found.makespan).toBeGreaterThan(found.lowerBound);
+      }),
+      { numRuns: 100 },
+    );
+  });
+
+  it('keeps plain critical-path order for plans over maxTasks', () => {
+    const found = searchOrder(anomaly, 2, { maxTasks: 4 });
+    expect(found).toMatchObject({ strategy: 'critical-path', proof: 'unproven', evaluations: 1, makespan: 8000, baseline: { criticalPath: 8000 } });
+    expect(found.baseline.fifo).toBeUndefined();
+    expect(simulate(anomaly, { workers: 2, score: found.score }).schedule).toEqual(simulate(anomaly, { workers: 2 }).schedule);
+  });
+
+  it('stops when the clock says the budget is spent', () => {
+    let now = 0;
+    const clock = (): number => (now += 1);
+    const graph = graphOf(Array.from({ length: 30 }, (_, i) => ({ id: `t${i}`, run: 'true', estimate: 1 + ((i * 7) % 5), needs: i > 2 ? [`t${(i * 5) % i}`] : [] })));
+    const found = searchOrder(graph, 3, { iterations: 100_000, exhaustiveNodes: 10_000_000, budgetMs: 20, clock });
+    expect(found.evaluations).toBeLessThan(1000);
+    expect(found.proof).not.toBe('best-list-schedule');
+  });
+
+  it('uses the durations it is given', () => {
+    const found = searchOrder(anomaly, 2, { duration: [1000, 1000, 1000, 1000, 1000] });
+    expect(found.makespan).toBe(3000);
+  });
+
+  it('rejects a bad worker count', () => {
+    expect(() => searchOrder(anomaly, 0)).toThrow('Expected `workers` to be a positive integer, got `0`');
+  });
+});
+
+describe('criticalPathScore', () => {
+  it('orders exactly as the Scheduler’s critical-path order', () => {
+    fc.assert(
+      fc.property(dag({ resources: true }), ({ graph, workers }) => {
+        expect(simulate(graph, { workers, score: criticalPathScore(graph) }).schedule).toEqual(simulate(graph, { workers }).schedule);
+      }),
+      { numRuns: 100 },
+    );
+  });
+});
+
+describe('makespanLowerBound', () => {
+  it('is never above what any order achieves', () => {
+    fc.assert(
+      fc.property(dag({ resources: true }), fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { minLength: 40, maxLength: 40 }), ({ graph, workers }, keys) => {
+        const bound = makespanLowerBound(graph, workers);
+        expect(simulate(graph, { workers, score: keys }).makespan).toBeGreaterThanOrEqual(bound);
+        expect(bound).toBeGreaterThanOrEqual(Math.max(graph.criticalPathMs, graph.totalWorkMs / workers) - 1e-6);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('counts rounds when tasks are too few to share the workers evenly', () => {
+    // 5 tasks of 10 s on 4 workers: work / M says 12.5 s, but one worker runs two of them.
+    const graph = graphOf(Array.from({ length: 5 }, (_, i) => ({ id: `t${i}`, run: 'true', estimate: 10 })));
+    expect(makespanLowerBound(graph, 4)).toBe(20_000);
+  });
+
+  it('sees that a fan-in has to wait for the widest stage', () => {
+    // a (10 s) then b, c, d (10 s each) then e (10 s), on 2 workers: 10 + 20 + 10 = 40 s, not max(30, 25).
+    const graph = graphOf([
+      { id: 'a', run: 'true', estimate: 10 },
+      ...['b', 'c', 'd'].map((id) => ({ id, run: 'true', estimate: 10, needs: ['a'] })),
+      { id: 'e', run: 'true', estimate: 10, needs: ['b', 'c', 'd'] },
+    ]);
+    expect(makespanLowerBound(graph, 2)).toBe(40_000);
+    expect(simulate(graph, { workers: 2 }).makespan).toBe(40_000);
+  });
+});

@@ -1,0 +1,177 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { formatPlanIssue, PlanValidationError } from './errors.js';
+import { TaskIdSchema } from './plan-schema.js';
+import { planArbitrary } from './testing/arbitraries.js';
+import { checkPlan, compilePlan, type ExecutorCatalog } from './validate.js';
+
+const executors: ExecutorCatalog = new Map([
+  ['shell', { requires: 'run' as const }],
+  ['claude', { requires: 'prompt' as const }],
+]);
+
+/** The lines a user sees for a plan in `plan.yaml` (empty when it compiles). */
+function problems(plan: unknown, catalog: ExecutorCatalog = executors): string[] {
+  try {
+    compilePlan(plan, { file: 'plan.yaml', executors: catalog });
+    return [];
+  } catch (error) {
+    if (!(error instanceof PlanValidationError)) throw error;
+    expect(error.message).toBe(error.issues.map(formatPlanIssue).join('\n'));
+    expect(error.code).toBe('WEFT_PLAN_INVALID');
+    return error.issues.map(formatPlanIssue);
+  }
+}
+
+const task = (id: string, extra: Record<string, unknown> = {}) => ({ id, run: `make ${id}`, ...extra });
+
+describe('compilePlan: what a user sees for a broken plan', () => {
+  it('names an unknown dependency and suggests the closest id', () => {
+    expect(problems({ tasks: [task('build'), task('test', { needs: ['biuld'] })] })).toEqual(['plan.yaml task "test" needs[0]: unknown task "biuld" — fix: did you mean "build"?']);
+    expect(problems({ tasks: [task('build'), task('test', { after: ['build', 'deploy-prod'] })] })).toEqual(['plan.yaml task "test" after[1]: unknown task "deploy-prod" — fix: use the id of a task in this plan']);
+  });
+
+  it('prints a cycle in the order work would flow, starting at the task it names', () => {
+    const plan = { tasks: [task('a', { needs: ['c'] }), task('b', { needs: ['a'] }), task('c', { needs: ['b'] })] };
+    expect(problems(plan)).toEqual(['plan.yaml task "a" needs[0]: dependency cycle a → b → c → a — fix: remove one of these dependencies']);
+    expect(problems({ tasks: [task('api', { needs: ['web'] }), task('web', { after: ['api'] })] })).toEqual(['plan.yaml task "api" needs[0]: dependency cycle api → web → api — fix: remove one of these dependencies']);
+    expect(problems({ tasks: [task('lint'), task('api', { after: ['lint', 'web'] }), task('web', { needs: ['api'] })] })).toEqual([
+      'plan.yaml task "api" after[1]: dependency cycle api → web → api — fix: remove one of these dependencies',
+    ]);
+    expect(problems({ tasks: [task('a', { needs: ['a'] })] })).toEqual(['plan.yaml task "a" needs[0]: "a" depends on itself — fix: remove "a" from needs']);
+  });
+
+  it('points at the exact entry of a cycle so a loader can find its line', () => {
+    const { issues } = checkPlan({ tasks: [task('x'), task('a', { needs: ['x', 'b'] }), task('b', { needs: ['a'] })] }, { executors });
+    expect(issues.map((i) => i.path)).toEqual([['tasks', 1, 'needs', 1]]);
+  });
+
+  it('rejects a duplicate id, naming the first task that used it', () => {
+    expect(problems({ tasks: [task('a'), task('a')] })).toEqual(['plan.yaml task "a" tasks[1].id: duplicate id "a" (first used by tasks[0]) — fix: give each task a unique id']);
+  });
+
+  it('rejects a bad duration', () => {
+    expect(problems({ tasks: [task('a', { estimate: '1h30' })] })).toEqual(['plan.yaml task "a" estimate: bad duration "1h30" — fix: write e.g. 45m, 1h30m, 90s or 250ms']);
+    expect(problems({ tasks: [task('a', { timeout: '5 minutes' })] })).toEqual([
+      'plan.yaml task "a" timeout: expected a duration like 45m, 1h30m, 90s or 250ms — fix: write a duration like 45m, 1h30m, 90s or 250ms',
+    ]);
+  });
+
+  it('names an unknown executor and suggests the closest one', () => {
+    expect(problems({ tasks: [{ id: 'a', executor: 'claud', prompt: 'hi' }] })).toEqual(['plan.yaml task "a" executor: unknown executor "claud" — fix: did you mean "claude"?']);
+    expect(problems({ tasks: [{ id: 'a', executor: 'terraform', run: 'x' }] })).toEqual(['plan.yaml task "a" executor: unknown executor "terraform" — fix: use one of: shell, claude']);
+  });
+
+  it('says what an executor needs that the task lacks', () => {
+    expect(problems({ tasks: [{ id: 'a', executor: 'claude', run: 'x' }] })).toEqual(['plan.yaml task "a" prompt: executor "claude" needs a prompt — fix: add prompt: "<what the agent should do>"']);
+    expect(problems({ tasks: [{ id: 'a', prompt: 'hi' }] })).toEqual([
+      'plan.yaml task "a" executor: a task with a prompt needs an executor — fix: set executor: claude | codex | gemini | anthropic | openai (or defaults.executor)',
+    ]);
+  });
+
+  it('passes on what an executor’s own check finds', () => {
+    const strict: ExecutorCatalog = new Map([['shell', { requires: 'run' as const, check: (t) => (typeof t.run === 'string' && t.run.includes('|') && t.shell !== true ? [{ field: 'run', message: 'a pipe needs a shell', fix: 'set shell: true' }] : []) }]]);
+    expect(problems({ tasks: [task('a', { run: 'ls | wc -l' })] }, strict)).toEqual(['plan.yaml task "a" run: a pipe needs a shell — fix: set shell: true']);
+  });
+
+  it('names an unknown pool and a task that needs more of a pool than exists', () => {
+    expect(problems({ pools: { gpu: 1 }, tasks: [task('train', { uses: { gpus: 1 } })] })).toEqual(['plan.yaml task "train" uses.gpus: unknown pool "gpus" — fix: did you mean "gpu"?']);
+    expect(problems({ tasks: [task('train', { uses: { gpu: 1 } })] })).toEqual(['plan.yaml task "train" uses.gpu: unknown pool "gpu" — fix: declare it under pools: {gpu: <capacity>}']);
+    expect(problems({ pools: { gpu: 1 }, tasks: [task('train', { uses: { gpu: 2 } })] })).toEqual(['plan.yaml task "train" uses.gpu: needs 2 units of pool "gpu" but it has only 1 — fix: lower uses.gpu to at most 1 or raise pools.gpu']);
+    expect(problems({ pools: { claude: 2 }, defaults: { uses: { claude: 3 } }, tasks: [task('a')] })).toEqual([
+      'plan.yaml task "a" uses.claude: needs 3 units of pool "claude" but it has only 2 — fix: lower uses.claude to at most 2 or raise pools.claude',
+    ]);
+  });
+
+  it('names an unknown field and suggests the field meant, in a task, the defaults and the plan', () => {
+    expect(problems({ worker: 3, defaults: { retires: 1 }, tasks: [task('a', { need: [] })] })).toEqual([
+      'plan.yaml defaults.retires: unknown field "retires" — fix: did you mean "retries"?',
+      'plan.yaml task "a" need: unknown field "need" — fix: did you mean "needs"?',
+      'plan.yaml worker: unknown field "worker" — fix: did you mean "workers"?',
+    ]);
+    expect(problems({ tasks: [task('a', { xyzzy: 1 })] })[0]).toMatch(/^plan\.yaml task "a" xyzzy: unknown field "xyzzy" — fix: remove it \(known fields: id, title, run, prompt, needs, after, /);
+  });
+
+  it('points at the character where a `when` condition goes wrong', () => {
+    const fix = ' — fix: write e.g. vars.flag, !vars.flag, vars.env == "prod" && tasks.build.succeeded';
+    expect(problems({ tasks: [task('a', { when: 'vars.x & vars.y' })] })).toEqual([`plan.yaml task "a" when: bad condition at character 8: unexpected "&"${fix}`]);
+    expect(problems({ tasks: [task('a', { when: 'vars.x &&' })] })).toEqual([`plan.yaml task "a" when: bad condition at character 10: unexpected end of condition${fix}`]);
+    expect(problems({ tasks: [task('a', { when: '(vars.x || vars.y' })] })).toEqual([`plan.yaml task "a" when: bad condition at character 18: expected ")" at the end${fix}`]);
+    expect(problems({ tasks: [task('a', { when: 'security == true' })] })).toEqual([
+      `plan.yaml task "a" when: bad condition at character 1: unknown name "security": use vars.<name>, env.<NAME> or tasks.<id>.<field>${fix}`,
+    ]);
+  });
+
+  it('rejects a `when` that reads a task it does not wait for', () => {
+    expect(problems({ tasks: [task('build'), task('deploy', { when: 'tasks.build.succeeded' })] })).toEqual([
+      'plan.yaml task "deploy" when: condition reads task "build" which is not in needs or after — fix: add "build" to after (or needs) so it has finished when the condition is checked',
+    ]);
+    expect(problems({ tasks: [task('build'), task('deploy', { after: ['build'], when: 'tasks.biuld.succeeded' })] })).toEqual([
+      'plan.yaml task "deploy" when: condition reads unknown task "biuld" — fix: use the id of a task in this plan (did you mean "build"?)',
+    ]);
+    expect(problems({ tasks: [task('build'), task('deploy', { after: ['build'], when: 'tasks.build.succeeded' })] })).toEqual([]);
+  });
+
+  it('rejects task ids that could escape the run folder', () => {
+    const rule = 'task ids use letters, digits, ".", "_" and "-", start with a letter or digit, and contain no ".." — fix: use letters, digits, ".", "_" and "-" (e.g. build-api)';
+    for (const id of ['api/v2', '..', '../etc', 'a..b', '.hidden', 'C:\\x', ''])
+      expect(problems({ tasks: [task(id)] })).toEqual([`plan.yaml task "${id}" id: ${rule}`]);
+    expect(problems({ tasks: [task('build-api'), task('v1.2'), task('x_y'), task('a.')] })).toEqual([]);
+  });
+
+  it('accepts only ids that name a folder directly inside the run folder', () => {
+    const idChars = fc.constantFrom('a', 'Z', '7', '.', '-', '_', '/', '\\', ' ', '\0', '~', ':');
+    fc.assert(
+      fc.property(fc.string({ unit: idChars, maxLength: 8 }), (id) => {
+        if (!TaskIdSchema.safeParse(id).success) return;
+        expect(id).not.toMatch(/^\.{1,2}$/);
+        expect(id).not.toMatch(/[/\\\0:~ ]|\.\./);
+        expect(id.length).toBeGreaterThan(0);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('reports every problem at once, not just the first', () => {
+    expect(problems({ tasks: [task('a', { needs: ['b'] }), { id: 'c', executor: 'codex', prompt: 'x' }, task('d', { estimate: '1h30' })] })).toEqual([
+      'plan.yaml task "a" needs[0]: unknown task "b" — fix: use the id of a task in this plan',
+      'plan.yaml task "c" executor: unknown executor "codex" — fix: use one of: shell, claude',
+      'plan.yaml task "d" estimate: bad duration "1h30" — fix: write e.g. 45m, 1h30m, 90s or 250ms',
+    ]);
+  });
+
+  it('asks for at least one task', () => {
+    expect(problems({ tasks: [] })).toEqual(['plan.yaml tasks: a plan needs at least one task — fix: a plan needs `tasks:` with at least one task']);
+  });
+});
+
+describe('compilePlan: a valid plan', () => {
+  it('applies defaults, --set overrides and measured history', () => {
+    const plan = compilePlan(
+      {
+        vars: { env: 'dev', level: 1 },
+        defaults: { retries: 2, timeout: '10m', env: { CI: true } },
+        tasks: [task('build', { estimate: '90s' }), task('test', { needs: ['build'], retries: 0, env: { N: 4 } })],
+      },
+      { executors, vars: { env: 'prod' }, history: new Map([['test', 4_000]]) },
+    );
+    expect(plan.workers).toBe(4);
+    expect(plan.name).toBe('plan');
+    expect(plan.vars).toEqual({ env: 'prod', level: 1 });
+    const [build, test] = plan.graph.tasks;
+    expect(build).toMatchObject({ executor: 'shell', title: 'build', retries: 2, estimateMs: 90_000, timeoutMs: 600_000, env: { CI: 'true' }, needs: [], after: [] });
+    expect(test).toMatchObject({ retries: 0, estimateMs: 4_000, env: { CI: 'true', N: '4' }, needs: ['build'] });
+    expect(build?.backoff).toEqual({ initialMs: 1000, maxMs: 300_000, factor: 2, jitter: true });
+  });
+
+  it('compiles every plan the random-plan arbitrary makes', () => {
+    fc.assert(
+      fc.property(planArbitrary({ maxTasks: 30 }), ({ spec, graph }) => {
+        const { issues, plan } = checkPlan(spec, { executors });
+        expect(issues).toEqual([]);
+        expect(plan?.graph.tasks.length).toBe(graph.tasks.length);
+      }),
+      { numRuns: 50 },
+    );
+  });
+});
