@@ -1,0 +1,125 @@
+import { execa } from 'execa';
+import { WeftError } from '../core/errors.js';
+
+/** Who weft's own commits and merges are by. */
+export interface GitIdentity {
+  readonly name: string;
+  readonly email: string;
+}
+
+/** @default weft <weft@localhost> */
+export const WEFT_IDENTITY: GitIdentity = { name: 'weft', email: 'weft@localhost' };
+
+export interface GitRunOptions {
+  /** Exit codes that are answers, not failures (`merge` → 1 on conflict). @default [0] */
+  readonly okCodes?: readonly number[];
+  /**
+   * Run with weft's internal settings: no hooks, no auto-gc, no signing, diff3 conflict markers,
+   * weft as author and committer (unless `identity` says otherwise). Off for commands on the
+   * user's own checkout (`applyRun`), which run with the user's configuration.
+   * @default true
+   */
+  readonly internal?: boolean;
+  /** Author and committer. @default {@link WEFT_IDENTITY} when `internal`, else git's own configuration */
+  readonly identity?: GitIdentity;
+}
+
+export interface GitResult {
+  readonly exitCode: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** A git command that failed: what ran, where, how it ended. */
+export class GitError extends WeftError {
+  readonly args: readonly string[];
+  readonly cwd: string;
+  readonly exitCode: number | undefined;
+  readonly stderr: string;
+
+  constructor(args: readonly string[], cwd: string, exitCode: number | undefined, stderr: string, options: { cause?: unknown } = {}) {
+    const detail = stderr.trim().split('\n').slice(-3).join(' | ');
+    super('WEFT_INTERNAL', `git ${args.join(' ')} failed in ${cwd}${exitCode === undefined ? '' : ` (exit ${exitCode})`}${detail === '' ? '' : `: ${detail}`}`, options);
+    this.name = 'GitError';
+    this.args = args;
+    this.cwd = cwd;
+    this.exitCode = exitCode;
+    this.stderr = stderr;
+  }
+}
+
+/**
+ * Settings for every git command weft runs on its own branches and worktrees. Hooks are off (a
+ * user's post-checkout `npm install` must not run once per worktree; `checks` is where weft
+ * verifies), auto-gc is off (it would race the parallel commands for locks), and conflicts are
+ * written diff3-style so whoever resolves them sees the common ancestor too.
+ */
+const INTERNAL_CONFIG = [
+  'core.hooksPath=/dev/null',
+  'gc.auto=0',
+  'maintenance.auto=false',
+  'commit.gpgSign=false',
+  'merge.conflictStyle=diff3',
+  'merge.autoStash=false',
+  'rerere.enabled=false',
+  'core.quotePath=false',
+  'advice.detachedHead=false',
+].flatMap((c) => ['-c', c]);
+
+/** Variables that would point git somewhere else than the `cwd` it is given (e.g. inside a hook). */
+const REDIRECTING_VARS = ['GIT_DIR', 'GIT_WORK_TREE', 'GIT_INDEX_FILE', 'GIT_COMMON_DIR', 'GIT_OBJECT_DIRECTORY', 'GIT_ALTERNATE_OBJECT_DIRECTORIES', 'GIT_PREFIX', 'GIT_NAMESPACE'];
+
+function gitEnv(identity: GitIdentity | undefined): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !REDIRECTING_VARS.includes(k)) env[k] = v;
+  env.GIT_TERMINAL_PROMPT = '0';
+  env.LC_ALL = 'C';
+  if (identity !== undefined) {
+    env.GIT_AUTHOR_NAME = env.GIT_COMMITTER_NAME = identity.name;
+    env.GIT_AUTHOR_EMAIL = env.GIT_COMMITTER_EMAIL = identity.email;
+  }
+  return env;
+}
+
+const LOCK_BUSY = /Unable to create '[^']*\.lock': File exists/;
+const LOCK_RETRIES = 5;
+
+/** Runs `git <args>` in `cwd` (argv, no shell). Throws a {@link GitError} on an exit code not in `okCodes`. */
+export async function git(cwd: string, args: readonly string[], options: GitRunOptions = {}): Promise<GitResult> {
+  const internal = options.internal ?? true;
+  const argv = internal ? [...INTERNAL_CONFIG, ...args] : [...args];
+  const env = gitEnv(options.identity ?? (internal ? WEFT_IDENTITY : undefined));
+  let result;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      result = await execa('git', argv, { cwd, env, extendEnv: false, reject: false, stdin: 'ignore', stripFinalNewline: false, maxBuffer: 256 * 1024 * 1024 });
+    } catch (error) {
+      throw new GitError(args, cwd, undefined, '', { cause: error });
+    }
+    // Another git process (the user's, another weft) holds a lock this command needs: it failed
+    // before changing anything, so wait a moment and run it again.
+    if (result.exitCode === 0 || attempt > LOCK_RETRIES || !LOCK_BUSY.test(String(result.stderr ?? ''))) break;
+    await new Promise((r) => setTimeout(r, 50 * 2 ** attempt));
+  }
+  const exitCode = result.exitCode ?? -1;
+  const out: GitResult = { exitCode, stdout: String(result.stdout ?? ''), stderr: String(result.stderr ?? '') };
+  if (result.failed && result.exitCode === undefined) throw new GitError(args, cwd, undefined, String(result.message ?? ''), { cause: result.cause });
+  if (!(options.okCodes ?? [0]).includes(exitCode)) throw new GitError(args, cwd, exitCode, out.stderr || out.stdout);
+  return out;
+}
+
+/** `git <args>`'s stdout, trimmed. */
+export async function gitText(cwd: string, args: readonly string[], options: GitRunOptions = {}): Promise<string> {
+  return (await git(cwd, args, options)).stdout.trim();
+}
+
+/** Whether `git <args>` exits 0 (for yes/no questions like `merge-base --is-ancestor`). */
+export async function gitTest(cwd: string, args: readonly string[], options: GitRunOptions = {}): Promise<boolean> {
+  const r = await git(cwd, args, { ...options, okCodes: [0, 1] });
+  return r.exitCode === 0;
+}
+
+/** Splits NUL- or newline-separated git output into its non-empty entries. */
+export function lines(text: string): string[] {
+  return text.split(/\0|\n/).filter((l) => l !== '');
+}

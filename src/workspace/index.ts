@@ -1,0 +1,5 @@
+export { GitWorkspace, type GitWorkspaceOptions } from './git-workspace.js';
+export { applyRun, type AppliedRun, type ApplyRunOptions } from './apply-run.js';
+export { isIsolated } from './isolation.js';
+export { integrationBranch, taskBranch, attemptBranch } from './branch-names.js';
+export { GitError, WEFT_IDENTITY, type GitIdentity } from './git.js';
