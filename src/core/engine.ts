@@ -140,9 +140,9 @@ class Run {
       const now = this.clock.now();
       const prior = this.options.prior;
       if (prior === undefined) {
-        this.pending.push({ type: 'run.created', at: now, runId: this.options.runId, plan: this.options.plan.name, workers: this.workers, mode: this.mode, tasks: this.tasks.map((t) => t.id), options: { failFast: this.options.failFast ?? false } });
+        this.record({ type: 'run.created', at: now, runId: this.options.runId, plan: this.options.plan.name, workers: this.workers, mode: this.mode, tasks: this.tasks.map((t) => t.id), options: { failFast: this.options.failFast ?? false } });
       } else {
-        this.pending.push({ type: 'run.resumed', at: now, by: `pid:${typeof process === 'undefined' ? '?' : process.pid}` });
+        this.record({ type: 'run.resumed', at: now, by: `pid:${typeof process === 'undefined' ? '?' : process.pid}` });
         this.restore(prior, now);
       }
       const signal = this.options.signal;
@@ -169,7 +169,7 @@ class Run {
       const last = r.attempts.at(-1);
       if (i === undefined || this.tasks[i]?.resume !== 'never' || last?.outcome !== 'interrupted' || r.state === 'succeeded') continue;
       const error: TaskFailure = { message: 'was running when weft stopped and has resume: never; check its side effects, then run it again with `weft resume --retry ' + r.id + '`', code: 'WEFT_NEEDS_DECISION' };
-      this.pending.push({ type: 'task.failed', at: now, task: r.id, attempt: last.attempt, error });
+      this.record({ type: 'task.failed', at: now, task: r.id, attempt: last.attempt, error });
       this.sched.finish(i, 'failed', now, error.message);
     }
   }
@@ -208,21 +208,25 @@ class Run {
 
   private onTransition(t: Transition): void {
     const id = (this.tasks[t.task] as ResolvedTask).id;
-    if (t.to === 'ready') this.pending.push({ type: 'task.ready', at: t.at, task: id });
-    else if (t.to === 'skipped') this.pending.push({ type: 'task.skipped', at: t.at, task: id, reason: t.reason ?? 'skipped', cause: t.cause ?? 'upstream' });
-    else if (t.to === 'cancelled' && this.cancellingPending) this.pending.push({ type: 'task.cancelled', at: t.at, task: id, reason: t.reason ?? 'cancelled' });
+    if (t.to === 'ready') this.record({ type: 'task.ready', at: t.at, task: id });
+    else if (t.to === 'skipped') this.record({ type: 'task.skipped', at: t.at, task: id, reason: t.reason ?? 'skipped', cause: t.cause ?? 'upstream' });
+    else if (t.to === 'cancelled' && this.cancellingPending) this.record({ type: 'task.cancelled', at: t.at, task: id, reason: t.reason ?? 'cancelled' });
   }
 
+  /** An event happens: the in-memory state moves now; the journal gets it at the next flush. */
+  private record(event: RunEvent): void {
+    applyEvent(this.state, event);
+    this.pending.push(event);
+    if (event.type === 'task.succeeded' || event.type === 'task.failed' || event.type === 'task.retrying') this.account(event.task, event.attempt);
+  }
+
+  /** One journal append per scheduling pass; nothing it describes has started before it is stored. */
   private async flush(): Promise<void> {
     if (this.pending.length === 0) return;
     const batch = this.pending.splice(0);
     const written = this.options.journal?.(batch);
     if (written !== undefined) await written;
-    for (const e of batch) {
-      applyEvent(this.state, e);
-      this.options.onEvent?.(e);
-      if (e.type === 'task.succeeded' || e.type === 'task.failed' || e.type === 'task.retrying') this.account(e.task, e.attempt);
-    }
+    if (this.options.onEvent !== undefined) for (const e of batch) this.options.onEvent(e);
   }
 
   private async pump(): Promise<void> {
@@ -234,8 +238,7 @@ class Run {
     try {
       do {
         this.again = false;
-        await this.settleCompletions();
-        await this.startReady();
+        await this.pass();
       } while (this.again || this.completions.length > 0);
       if (this.sched.finished && this.running.size === 0) await this.finishRun();
       else this.armWakeTimer();
@@ -247,15 +250,21 @@ class Run {
     }
   }
 
-  private async settleCompletions(): Promise<void> {
-    if (this.completions.length === 0) return;
-    const batch = this.completions.splice(0);
+  /**
+   * One scheduling pass: record what finished, let the scheduler release and start what it can,
+   * store all of it in one append, then start the processes.
+   */
+  private async pass(): Promise<void> {
     const now = this.clock.now();
-    const effects: (() => void)[] = [];
-    for (const c of batch) effects.push(this.decide(c, now));
+    for (const c of this.completions.splice(0)) this.decide(c, now)();
+    const assignments = this.stopReason === undefined ? this.sched.start(now) : [];
+    for (const { task, worker } of assignments) {
+      const attempt = (this.attempts[task] = (this.attempts[task] as number) + 1);
+      this.running.set(task, { attempt, controller: new AbortController() });
+      this.record({ type: 'task.started', at: now, task: (this.tasks[task] as ResolvedTask).id, attempt, worker });
+    }
     await this.flush();
-    for (const apply of effects) apply();
-    await this.flush(); // ready/skipped transitions the outcomes caused
+    for (const { task, worker } of assignments) this.dispatch(task, worker);
   }
 
   /** Turns an attempt's outcome into its event; returns the scheduler change to apply once stored. */
@@ -265,11 +274,11 @@ class Run {
     this.running.delete(c.task);
     const redact = this.options.redact ?? ((s: string) => s);
     if (cause?.kind === 'cancelled') {
-      this.pending.push({ type: 'task.cancelled', at: now, task: task.id, reason: cause.reason, attempt: c.attempt });
+      this.record({ type: 'task.cancelled', at: now, task: task.id, reason: cause.reason, attempt: c.attempt });
       return () => this.sched.finish(c.task, 'cancelled', now, cause.reason);
     }
     if (outcome.ok) {
-      this.pending.push({ type: 'task.succeeded', at: now, task: task.id, attempt: c.attempt, result: redactResult(outcome.result, redact) });
+      this.record({ type: 'task.succeeded', at: now, task: task.id, attempt: c.attempt, result: redactResult(outcome.result, redact) });
       return () => this.sched.finish(c.task, 'succeeded', now);
     }
     if (outcome.failure.fix !== undefined && this.stopReason === undefined) {
@@ -279,16 +288,18 @@ class Run {
         this.feedback.set(c.task, outcome.failure.fix);
         this.transient[c.task] = (this.transient[c.task] as number) + 1; // a fix is not a retry
         const { fix: _fix, ...error } = outcome.failure;
-        this.pending.push({ type: 'task.retrying', at: now, task: task.id, attempt: c.attempt, error: { ...error, message: redact(error.message) }, retryAt: now });
+        this.record({ type: 'task.retrying', at: now, task: task.id, attempt: c.attempt, error: { ...error, message: redact(error.message) }, retryAt: now });
         return () => this.sched.retryAt(c.task, now, now);
       }
       const error: TaskFailure = { message: redact(`${outcome.failure.message} (after ${task.fixAttempts ?? 2} fix attempts)`), ...(outcome.failure.code === undefined ? {} : { code: outcome.failure.code }) };
-      this.pending.push({ type: 'task.failed', at: now, task: task.id, attempt: c.attempt, error });
+      this.record({ type: 'task.failed', at: now, task: task.id, attempt: c.attempt, error });
+      // Its worktree goes; its branch, which holds the unmerged work, stays for a person to look at.
+      void this.options.workspace?.release(task, c.attempt, 'failed').catch(() => undefined);
       return () => this.sched.finish(c.task, 'failed', now, error.message);
     }
     if (cause?.kind === 'budget') {
       const error: TaskFailure = { message: cause.reason, code: 'WEFT_BUDGET_EXCEEDED' };
-      this.pending.push({ type: 'task.failed', at: now, task: task.id, attempt: c.attempt, error });
+      this.record({ type: 'task.failed', at: now, task: task.id, attempt: c.attempt, error });
       return () => this.sched.finish(c.task, 'failed', now, error.message);
     }
     const base = cause?.kind === 'timeout' ? { ...outcome.failure, timedOut: true, message: `timed out after ${cause.ms / 1000}s` } : outcome.failure;
@@ -300,10 +311,10 @@ class Run {
     if (this.stopReason === undefined && (transient || counted <= task.retries)) {
       const delay = Math.max(failure.retryAfterMs ?? 0, this.backoff(task, transient ? this.transient[c.task] as number : counted));
       const retryAt = now + delay;
-      this.pending.push({ type: 'task.retrying', at: now, task: task.id, attempt: c.attempt, error: failure, retryAt });
+      this.record({ type: 'task.retrying', at: now, task: task.id, attempt: c.attempt, error: failure, retryAt });
       return () => this.sched.retryAt(c.task, retryAt, now);
     }
-    this.pending.push({ type: 'task.failed', at: now, task: task.id, attempt: c.attempt, error: failure });
+    this.record({ type: 'task.failed', at: now, task: task.id, attempt: c.attempt, error: failure });
     return () => {
       this.sched.finish(c.task, 'failed', now, failure.message);
       if (this.options.failFast === true) this.stop('failed', `fail-fast: task "${task.id}" failed`);
@@ -360,20 +371,6 @@ class Run {
     return Math.round(jitter ? base * (0.5 + (this.options.random ?? Math.random)()) : base);
   }
 
-  private async startReady(): Promise<void> {
-    if (this.stopReason !== undefined) return;
-    const now = this.clock.now();
-    const assignments = this.sched.start(now);
-    if (assignments.length === 0) return;
-    for (const { task, worker } of assignments) {
-      const attempt = (this.attempts[task] = (this.attempts[task] as number) + 1);
-      this.running.set(task, { attempt, controller: new AbortController() });
-      this.pending.push({ type: 'task.started', at: now, task: (this.tasks[task] as ResolvedTask).id, attempt, worker });
-    }
-    await this.flush();
-    for (const { task, worker } of assignments) this.dispatch(task, worker);
-  }
-
   private dispatch(i: number, worker: number): void {
     const task = this.tasks[i] as ResolvedTask;
     const slot = this.running.get(i) as Running;
@@ -412,7 +409,8 @@ class Run {
       const outcome = await executor.run(ctx);
       if (workspace === undefined) return outcome;
       if (!outcome.ok || controller.signal.aborted) {
-        await workspace.release(task, attempt, controller.signal.aborted ? 'cancelled' : 'failed');
+        const cause = controller.signal.aborted ? (controller.signal.reason as AbortCause) : undefined;
+        await workspace.release(task, attempt, cause === undefined || cause.kind !== 'cancelled' ? 'failed' : 'cancelled');
         return outcome;
       }
       // Merged before the success is recorded, so dependents start from a tree that holds it.
@@ -436,7 +434,7 @@ class Run {
     this.options.onEvent?.({ type: 'task.progress', at, task: id, attempt, progress });
     if (progress.usage !== undefined) this.checkTaskBudget(i, attempt, progress.usage);
     if (progress.kind === 'session' || progress.kind === 'usage') {
-      this.pending.push({ type: 'task.output', at, task: id, attempt, ...(progress.sessionId === undefined ? {} : { sessionId: progress.sessionId }), ...(progress.usage === undefined ? {} : { usage: progress.usage }) });
+      this.record({ type: 'task.output', at, task: id, attempt, ...(progress.sessionId === undefined ? {} : { sessionId: progress.sessionId }), ...(progress.usage === undefined ? {} : { usage: progress.usage }) });
       void this.pump();
     }
   }
@@ -480,7 +478,7 @@ class Run {
         reason = `${failed.filter((r) => r.state === 'failed').length} task(s) failed`;
       }
     }
-    this.pending.push({ type: 'run.finished', at: this.clock.now(), status, ...(reason === undefined ? {} : { reason }) });
+    this.record({ type: 'run.finished', at: this.clock.now(), status, ...(reason === undefined ? {} : { reason }) });
     await this.flush();
     if (this.wakeTimer !== undefined) this.clock.clearTimeout(this.wakeTimer);
     for (const t of this.throttled.values()) this.clock.clearTimeout(t.timer);
