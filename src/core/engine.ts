@@ -72,10 +72,33 @@ export interface RunOutcome {
   readonly state: RunState;
 }
 
-interface Running {
-  readonly attempt: number;
-  readonly controller: AbortController;
+/**
+ * A running attempt. Its AbortController is made on first use: creating one costs more than a
+ * no-op task, and most tasks are never aborted and never look at their signal.
+ */
+class Running {
   timer?: unknown;
+  private controller: AbortController | undefined;
+  private cause: AbortCause | undefined;
+
+  constructor(readonly attempt: number) {}
+
+  get signal(): AbortSignal {
+    this.controller ??= new AbortController();
+    if (this.cause !== undefined && !this.controller.signal.aborted) this.controller.abort(this.cause);
+    return this.controller.signal;
+  }
+
+  /** Why it was aborted, if it was. */
+  get aborted(): AbortCause | undefined {
+    return this.cause;
+  }
+
+  abort(cause: AbortCause): void {
+    if (this.cause !== undefined) return;
+    this.cause = cause;
+    this.controller?.abort(cause);
+  }
 }
 
 /**
@@ -260,7 +283,7 @@ class Run {
     const assignments = this.stopReason === undefined ? this.sched.start(now) : [];
     for (const { task, worker } of assignments) {
       const attempt = (this.attempts[task] = (this.attempts[task] as number) + 1);
-      this.running.set(task, { attempt, controller: new AbortController() });
+      this.running.set(task, new Running(attempt));
       this.record({ type: 'task.started', at: now, task: (this.tasks[task] as ResolvedTask).id, attempt, worker });
     }
     await this.flush();
@@ -362,7 +385,7 @@ class Run {
     const tokens = (usage.inputTokens ?? 0) + (usage.outputTokens ?? 0);
     const over = budget.usd !== undefined && (usage.costUsd ?? 0) > budget.usd ? `$${usage.costUsd} > $${budget.usd}` : budget.tokens !== undefined && tokens > budget.tokens ? `${tokens} > ${budget.tokens} tokens` : undefined;
     const slot = this.running.get(i);
-    if (over !== undefined && slot?.attempt === attempt) slot.controller.abort({ kind: 'budget', reason: `task budget exceeded: ${over}` } satisfies AbortCause);
+    if (over !== undefined && slot?.attempt === attempt) slot.abort({ kind: 'budget', reason: `task budget exceeded: ${over}` } satisfies AbortCause);
   }
 
   private backoff(task: ResolvedTask, n: number): number {
@@ -374,10 +397,10 @@ class Run {
   private dispatch(i: number, worker: number): void {
     const task = this.tasks[i] as ResolvedTask;
     const slot = this.running.get(i) as Running;
-    const { attempt, controller } = slot;
+    const { attempt } = slot;
     if (task.timeoutMs !== undefined) {
       const ms = task.timeoutMs;
-      slot.timer = this.clock.setTimeout(() => controller.abort({ kind: 'timeout', ms } satisfies AbortCause), ms);
+      slot.timer = this.clock.setTimeout(() => slot.abort({ kind: 'timeout', ms }), ms);
     }
     const executor = this.options.executors.get(task.executor);
     const inputs: Record<string, TaskResultData> = {};
@@ -396,7 +419,9 @@ class Run {
         task,
         attempt,
         worker,
-        signal: controller.signal,
+        get signal() {
+          return slot.signal;
+        },
         runDir: this.options.runDir,
         baseDir: this.options.baseDir,
         workdir,
@@ -408,8 +433,8 @@ class Run {
       if (executor === undefined) return { ok: false, failure: { message: `no executor "${task.executor}" is available`, code: 'WEFT_EXECUTOR' } };
       const outcome = await executor.run(ctx);
       if (workspace === undefined) return outcome;
-      if (!outcome.ok || controller.signal.aborted) {
-        const cause = controller.signal.aborted ? (controller.signal.reason as AbortCause) : undefined;
+      if (!outcome.ok || slot.aborted !== undefined) {
+        const cause = slot.aborted;
         await workspace.release(task, attempt, cause === undefined || cause.kind !== 'cancelled' ? 'failed' : 'cancelled');
         return outcome;
       }
@@ -422,7 +447,7 @@ class Run {
       .catch((error: unknown): TaskOutcome => ({ ok: false, failure: { message: error instanceof Error ? error.message : String(error), code: 'WEFT_EXECUTOR' } }))
       .then((outcome) => {
         if (slot.timer !== undefined) this.clock.clearTimeout(slot.timer);
-        const reason = controller.signal.aborted ? (controller.signal.reason as AbortCause) : undefined;
+        const reason = slot.aborted;
         this.completions.push({ task: i, attempt, outcome, ...(reason === undefined ? {} : { cause: reason }) });
         void this.pump();
       });
@@ -450,7 +475,7 @@ class Run {
   }
 
   private abortAll(cause: AbortCause): void {
-    for (const r of this.running.values()) r.controller.abort(cause);
+    for (const r of this.running.values()) r.abort(cause);
   }
 
   private armWakeTimer(): void {

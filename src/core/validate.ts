@@ -146,8 +146,8 @@ export function checkPlan(raw: unknown, options: CompileOptions): { plan?: Compi
       estimateMs: ms('estimate', t.estimate ?? defaults.estimate) ?? options.history?.get(t.id),
       timeoutMs: ms('timeout', t.timeout ?? defaults.timeout),
       backoff: {
-        initialMs: parseDuration(backoff.initial ?? '1s') ?? 1000,
-        maxMs: parseDuration(backoff.max ?? '5m') ?? 300_000,
+        initialMs: backoff.initial === undefined ? 1000 : (parseDuration(backoff.initial) ?? 1000),
+        maxMs: backoff.max === undefined ? 300_000 : (parseDuration(backoff.max) ?? 300_000),
         factor: backoff.factor ?? 2,
         jitter: backoff.jitter ?? true,
       },
