@@ -25,6 +25,7 @@ program
   .option('--sequential', 'one task at a time in declaration order (debugging)')
   .option('--set <name=value>', 'set a plan variable for `when` conditions (repeatable)', collectVar)
   .option('--no-progress', 'plain lines even on a terminal')
+  .option('--no-isolation', 'run every task in the project folder (no git worktrees)')
   .option('-C, --dir <dir>', 'project folder holding .weft/ (default: the current folder)')
   .action(async (plan: string, opts) => {
     process.exitCode = await runCommand(plan, opts);

@@ -14,6 +14,10 @@ export type WeftErrorCode =
   | 'WEFT_BUDGET_EXCEEDED'
   | 'WEFT_EXECUTOR'
   | 'WEFT_IMPORT'
+  | 'WEFT_WORKSPACE'
+  | 'WEFT_GIT'
+  | 'WEFT_MERGE_CONFLICT'
+  | 'WEFT_CHECK_FAILED'
   | 'WEFT_INTERNAL';
 
 export interface WeftErrorOptions {

@@ -17,4 +17,6 @@ export interface Workspace {
   integrate(task: ResolvedTask, attempt: number, result: TaskResultData): Promise<Integration>;
   /** The attempt ended without integrating (failure, cancel): keep or clean up its work. */
   release(task: ResolvedTask, attempt: number, outcome: 'failed' | 'cancelled' | 'retrying'): Promise<void>;
+  /** The run is over: tidy up what is left (worktrees of unfinished tasks; branches with work stay). */
+  close?(): Promise<void>;
 }

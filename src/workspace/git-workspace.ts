@@ -204,6 +204,10 @@ export class GitWorkspace implements Workspace {
       await this.shelve(rel, undefined);
     }
     await this.queue.close();
+    // A run that merged nothing leaves no branch behind in the user's repository.
+    if ((await branchExists(this.repo.root, this.integrationBranch)) && (await commitOf(this.repo.root, this.integrationBranch)) === this.baseCommit) {
+      await this.lock.run(() => git(this.repo.root, ['branch', '-D', this.integrationBranch]));
+    }
   }
 
   // ── prepare ───────────────────────────────────────────────────────────────────────────────────

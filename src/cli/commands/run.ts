@@ -11,6 +11,7 @@ import { formatSummary } from '../format.js';
 import { createProgress, type ProgressMode } from '../progress.js';
 import { createRunDir, newRunId, writeJson } from '../run-files.js';
 import { secretRedactor } from '../secrets.js';
+import { openWorkspace } from '../workspace-wiring.js';
 
 export interface RunCommandOptions {
   readonly jobs?: number;
@@ -20,6 +21,8 @@ export interface RunCommandOptions {
   readonly set?: Record<string, string>;
   readonly dir?: string;
   readonly progress?: boolean;
+  /** `--no-isolation`: run every task in the project folder, no worktrees. */
+  readonly isolation?: boolean;
 }
 
 export async function runCommand(file: string, opts: RunCommandOptions): Promise<number> {
@@ -46,6 +49,7 @@ export async function runCommand(file: string, opts: RunCommandOptions): Promise
   process.on('SIGTERM', onSigint);
   const journalPath = join(runDir, 'events.jsonl');
   const baseDir = dirname(planPath);
+  const workspace = opts.isolation === false ? undefined : await openWorkspace(compiled, { runId, projectDir, baseDir });
   try {
     const { status, state } = await runPlan({
       runId,
@@ -60,6 +64,7 @@ export async function runCommand(file: string, opts: RunCommandOptions): Promise
       signal: controller.signal,
       env: process.env,
       redact: secretRedactor(process.env),
+      ...(workspace === undefined ? {} : { workspace }),
       journal: (events: readonly RunEvent[]) => appendFileSync(journalPath, events.map((e) => `${JSON.stringify(e)}\n`).join('')),
       onEvent: progress.onEvent,
     });
@@ -71,6 +76,7 @@ export async function runCommand(file: string, opts: RunCommandOptions): Promise
     else process.stdout.write(`${formatSummary(summary, runDir)}\n`);
     return exitCodeForStatus(status);
   } finally {
+    await workspace?.close?.();
     progress.stop();
     process.off('SIGINT', onSigint);
     process.off('SIGTERM', onSigint);
