@@ -1,8 +1,11 @@
 #!/usr/bin/env node
 import { Command, CommanderError, Option } from 'commander';
-import { formatPlanIssue, isWeftError, PlanValidationError } from '../core/errors.js';
+import { formatPlanIssue, isWeftError, PlanValidationError, WeftError } from '../core/errors.js';
 import { estimateCommand } from './commands/estimate.js';
 import { runCommand } from './commands/run.js';
+import { resumeCommand } from './commands/resume.js';
+import { logsCommand, reportCommand, runsCommand, statusCommand } from './commands/inspect.js';
+import { applyCommand } from './commands/apply.js';
 import { schemaCommand } from './commands/schema.js';
 import { validateCommand } from './commands/validate.js';
 import { EXIT, exitCodeForError } from './exit-codes.js';
@@ -18,7 +21,8 @@ const program = new Command()
 program
   .command('run')
   .description('run a plan on M workers, critical path first')
-  .argument('<plan>', 'plan file (YAML or JSON)')
+  .argument('[plan]', 'plan file (YAML or JSON)')
+  .option('--resume', 'continue the most recent unfinished run instead (same as `weft resume`)')
   .option('-j, --jobs <M>', 'workers: how many tasks run at once (default: the plan\'s `workers`)', parseWorkers)
   .option('--json', 'print events as JSON lines, then the summary')
   .option('--fail-fast', 'stop at the first failed task')
@@ -27,8 +31,79 @@ program
   .option('--no-progress', 'plain lines even on a terminal')
   .option('--no-isolation', 'run every task in the project folder (no git worktrees)')
   .option('-C, --dir <dir>', 'project folder holding .weft/ (default: the current folder)')
-  .action(async (plan: string, opts) => {
-    process.exitCode = await runCommand(plan, opts);
+  .action(async (plan: string | undefined, opts) => {
+    if (opts.resume === true) process.exitCode = await resumeCommand(undefined, opts);
+    else if (plan === undefined) throw new WeftError('WEFT_USAGE', 'weft run needs a plan file', { hint: 'e.g. `weft run examples/app.yaml`, or `weft run --resume`' });
+    else process.exitCode = await runCommand(plan, opts);
+  });
+
+program
+  .command('resume')
+  .description('continue an interrupted run from its journal (default: the most recent unfinished one)')
+  .argument('[run]', 'run id (a unique prefix is enough)')
+  .option('--retry <task>', 'run again a task with `resume: never` that was cut off (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
+  .option('-j, --jobs <M>', 'workers', parseWorkers)
+  .option('--json', 'print events as JSON lines, then the summary')
+  .option('--no-progress', 'plain lines even on a terminal')
+  .option('-C, --dir <dir>', 'project folder holding .weft/')
+  .action(async (run: string | undefined, opts) => {
+    process.exitCode = await resumeCommand(run, opts);
+  });
+
+program
+  .command('runs')
+  .description('list runs, newest first')
+  .option('--json', 'as JSON')
+  .option('-C, --dir <dir>', 'project folder holding .weft/')
+  .action(async (opts) => {
+    process.exitCode = await runsCommand(opts);
+  });
+
+program
+  .command('status')
+  .description('where a run stands, task by task (default: the latest run)')
+  .argument('[run]', 'run id or unique prefix')
+  .option('--json', 'the full summary as JSON')
+  .option('-C, --dir <dir>', 'project folder holding .weft/')
+  .action(async (run: string | undefined, opts) => {
+    process.exitCode = await statusCommand(run, opts);
+  });
+
+program
+  .command('logs')
+  .description("a task's output (stdout; --stderr for stderr)")
+  .argument('<run>', 'run id or unique prefix')
+  .argument('<task>', 'task id')
+  .option('-f, --follow', 'keep printing until the task ends')
+  .option('--attempt <n>', 'which attempt (default: the latest)')
+  .option('--stderr', 'stderr instead of stdout')
+  .option('--json', 'accepted for symmetry; logs are raw text')
+  .option('-C, --dir <dir>', 'project folder holding .weft/')
+  .action(async (run: string, task: string, opts) => {
+    process.exitCode = await logsCommand(run, task, opts);
+  });
+
+program
+  .command('report')
+  .description('a run report: html (self-contained, with a Gantt chart and the graph), md or json')
+  .argument('[run]', 'run id or unique prefix (default: the latest run)')
+  .option('--format <format>', 'html | md | json (default html, written to the run folder)')
+  .option('-o, --output <file>', 'write it here')
+  .option('--json', 'same as --format json')
+  .option('-C, --dir <dir>', 'project folder holding .weft/')
+  .action(async (run: string | undefined, opts) => {
+    process.exitCode = await reportCommand(run, opts);
+  });
+
+program
+  .command('apply')
+  .description("bring a run's integration branch (weft/<run>) into your current branch")
+  .argument('[run]', 'run id or unique prefix (default: the latest run)')
+  .option('--merge', 'merge instead of fast-forward only')
+  .option('--json', 'print what was applied as JSON')
+  .option('-C, --dir <dir>', 'project folder')
+  .action(async (run: string | undefined, opts) => {
+    process.exitCode = await applyCommand(run, opts);
   });
 
 program
@@ -60,6 +135,11 @@ program
   .action((opts) => {
     process.exitCode = schemaCommand(opts);
   });
+
+// A closed pipe on stdout (`weft run … | head`) must not kill a run that is spending money.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code !== 'EPIPE') throw error;
+});
 
 /** The one error boundary: a user's mistake is one line and an exit code, never a stack trace. */
 async function main(argv: string[]): Promise<void> {

@@ -55,6 +55,10 @@ export interface EngineOptions {
   readonly onEvent?: (event: EngineNotice) => void;
   /** State replayed from the journal of an interrupted run: its succeeded tasks are kept. */
   readonly prior?: RunState;
+  /** Recorded in `run.created` so a resume can rebuild the run (plan, vars, folders). */
+  readonly runOptions?: Readonly<Record<string, unknown>>;
+  /** On resume: tasks with `resume: never` that a person checked and wants run again. */
+  readonly retryTasks?: ReadonlySet<string>;
   /** Masks secrets in text that reaches the journal. */
   readonly redact?: (text: string) => string;
   /** Worktrees and the merge queue; without it every task works in `workdirFor(task)`. */
@@ -121,6 +125,8 @@ class Run {
   private readonly attempts: Int32Array;
   private readonly transient: Int32Array;
   private readonly fixes: Int32Array;
+  /** Attempts made before a resume, which don't count against `retries`. */
+  private readonly resumedAt: Int32Array;
   private readonly spent = { usd: 0, tokens: 0 };
   private readonly throttled = new Map<string, { original: number; timer: unknown }>();
   /** Feedback for the next attempt of a task (a merge conflict or failed check to fix). */
@@ -147,6 +153,7 @@ class Run {
     this.attempts = new Int32Array(this.tasks.length);
     this.transient = new Int32Array(this.tasks.length);
     this.fixes = new Int32Array(this.tasks.length);
+    this.resumedAt = new Int32Array(this.tasks.length);
     this.state = options.prior ?? emptyRunState();
     this.sched = new Scheduler(this.graph, {
       workers: this.workers,
@@ -163,7 +170,7 @@ class Run {
       const now = this.clock.now();
       const prior = this.options.prior;
       if (prior === undefined) {
-        this.record({ type: 'run.created', at: now, runId: this.options.runId, plan: this.options.plan.name, workers: this.workers, mode: this.mode, tasks: this.tasks.map((t) => t.id), options: { failFast: this.options.failFast ?? false } });
+        this.record({ type: 'run.created', at: now, runId: this.options.runId, plan: this.options.plan.name, workers: this.workers, mode: this.mode, tasks: this.tasks.map((t) => t.id), options: { failFast: this.options.failFast ?? false, ...this.options.runOptions } });
       } else {
         this.record({ type: 'run.resumed', at: now, by: `pid:${typeof process === 'undefined' ? '?' : process.pid}` });
         this.restore(prior, now);
@@ -184,13 +191,15 @@ class Run {
       const i = this.graph.index.get(r.id);
       if (i === undefined) continue;
       this.attempts[i] = r.attempts.reduce((m, a) => Math.max(m, a.attempt), 0);
+      // Retries start afresh after a resume; attempt numbers go on.
+      this.resumedAt[i] = this.attempts[i] as number;
       if (r.state === 'succeeded') this.sched.restoreSucceeded(i);
     }
     // A task with side effects that was cut off mid-run waits for a person instead of re-running.
     for (const r of prior.tasks.values()) {
       const i = this.graph.index.get(r.id);
       const last = r.attempts.at(-1);
-      if (i === undefined || this.tasks[i]?.resume !== 'never' || last?.outcome !== 'interrupted' || r.state === 'succeeded') continue;
+      if (i === undefined || this.tasks[i]?.resume !== 'never' || last?.outcome !== 'interrupted' || r.state === 'succeeded' || this.options.retryTasks?.has(r.id) === true) continue;
       const error: TaskFailure = { message: 'was running when weft stopped and has resume: never; check its side effects, then run it again with `weft resume --retry ' + r.id + '`', code: 'WEFT_NEEDS_DECISION' };
       this.record({ type: 'task.failed', at: now, task: r.id, attempt: last.attempt, error });
       this.sched.finish(i, 'failed', now, error.message);
@@ -330,7 +339,7 @@ class Run {
     const transient = failure.transient === true && (this.transient[c.task] as number) < (this.options.maxTransientRetries ?? 20);
     if (failure.transient === true) this.throttle(task, failure.retryAfterMs);
     if (transient) this.transient[c.task] = (this.transient[c.task] as number) + 1;
-    const counted = c.attempt - (this.transient[c.task] as number);
+    const counted = c.attempt - (this.resumedAt[c.task] as number) - (this.transient[c.task] as number);
     if (this.stopReason === undefined && (transient || counted <= task.retries)) {
       const delay = Math.max(failure.retryAfterMs ?? 0, this.backoff(task, transient ? this.transient[c.task] as number : counted));
       const retryAt = now + delay;

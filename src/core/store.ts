@@ -79,6 +79,12 @@ export interface Store {
   releaseLease(runId: string, owner: string): Promise<void>;
 
   /**
+   * Who holds the run's lease and until when (ms since the epoch), or `undefined` when nobody
+   * does. Lets a coordinator see that the holder is a dead process on its own machine.
+   */
+  leaseOf(runId: string): Promise<{ readonly owner: string; readonly expiresAt: number } | undefined>;
+
+  /**
    * A cached task result by key (a content hash of everything that decides the result).
    * @returns the value as JSON gave it back, or `undefined` when there is none.
    */

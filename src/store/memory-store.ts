@@ -86,6 +86,12 @@ export class MemoryStore implements Store {
     if (this.leases.get(runId)?.owner === owner) this.leases.delete(runId);
   }
 
+  async leaseOf(runId: string): Promise<{ owner: string; expiresAt: number } | undefined> {
+    this.open();
+    const lease = this.leases.get(runId);
+    return lease === undefined || lease.expiresAt <= this.now() ? undefined : { owner: lease.owner, expiresAt: lease.expiresAt };
+  }
+
   async getCache(key: string): Promise<unknown> {
     this.open();
     const json = this.cache.get(key);

@@ -127,6 +127,14 @@ export class PostgresStore implements Store {
     await this.run(`release the lease of run "${runId}"`, () => this.pool.query(`DELETE FROM ${this.s}.leases WHERE run_id = $1 AND owner = $2`, [runId, owner]));
   }
 
+  async leaseOf(runId: string): Promise<{ owner: string; expiresAt: number } | undefined> {
+    const sql = `SELECT owner, (extract(epoch from expires_at) * 1000)::float8 AS "expiresAt" FROM ${this.s}.leases WHERE run_id = $1 AND expires_at > clock_timestamp()`;
+    return this.run(`read the lease of run "${runId}"`, async () => {
+      const row = (await this.pool.query<{ owner: string; expiresAt: number }>(sql, [runId])).rows[0];
+      return row === undefined ? undefined : { owner: row.owner, expiresAt: Number(row.expiresAt) };
+    });
+  }
+
   async getCache(key: string): Promise<unknown> {
     return this.run('read the cache', async () => (await this.pool.query<{ value: unknown }>(`SELECT value FROM ${this.s}.cache WHERE key = $1`, [key])).rows[0]?.value);
   }

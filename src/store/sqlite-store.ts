@@ -122,6 +122,13 @@ export class SqliteStore implements Store {
     this.guard(`release the lease of run "${runId}"`, () => this.stmt.release.run(runId, owner));
   }
 
+  async leaseOf(runId: string): Promise<{ owner: string; expiresAt: number } | undefined> {
+    return this.guard(`read the lease of run "${runId}"`, () => {
+      const row = this.db.prepare('SELECT owner, expires_at AS expiresAt FROM leases WHERE run_id = ? AND expires_at > ?').get(runId, this.now()) as { owner: string; expiresAt: number } | undefined;
+      return row === undefined ? undefined : { owner: row.owner, expiresAt: row.expiresAt };
+    });
+  }
+
   async getCache(key: string): Promise<unknown> {
     return this.guard('read the cache', () => {
       const row = this.stmt.getCache.get(key) as { value: string } | undefined;

@@ -127,7 +127,12 @@ export function storeSpec(name: string, open: () => Promise<StoreUnderTest>, opt
     });
 
     it('gives a lease to one owner at a time, extends it for its owner, and frees it on release', async () => {
+      expect(await store.leaseOf('r1')).toBeUndefined();
+      const before = Date.now();
       expect(await store.acquireLease('r1', 'alice', 60_000)).toBe(true);
+      const lease = await store.leaseOf('r1');
+      expect(lease?.owner).toBe('alice');
+      expect(lease?.expiresAt).toBeGreaterThan(before + 50_000);
       expect(await store.acquireLease('r1', 'bob', 60_000)).toBe(false);
       expect(await store.acquireLease('r1', 'alice', 60_000)).toBe(true);
       expect(await store.acquireLease('r2', 'bob', 60_000)).toBe(true);

@@ -1,16 +1,21 @@
-import { appendFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { runPlan } from '../../core/engine.js';
-import type { RunEvent } from '../../core/events.js';
+import type { Executor } from '../../core/executor.js';
 import { summarize } from '../../core/metrics.js';
+import type { RunState } from '../../core/run-state.js';
+import type { Store } from '../../core/store.js';
+import type { CompiledPlan } from '../../core/validate.js';
 import { catalogOf } from '../../executors/index.js';
-import { wire } from '../wiring.js';
 import { loadPlanFile } from '../../plan/load-plan.js';
-import { EXIT, exitCodeForStatus } from '../exit-codes.js';
+import { exitCodeForStatus } from '../exit-codes.js';
 import { formatSummary } from '../format.js';
+import { openJournal, takeLease } from '../journal.js';
 import { createProgress, type ProgressMode } from '../progress.js';
 import { createRunDir, newRunId, writeJson } from '../run-files.js';
 import { secretRedactor } from '../secrets.js';
+import { onInterrupt } from '../signals.js';
+import { stopOrphans } from '../orphans.js';
+import { wire } from '../wiring.js';
 import { openWorkspace } from '../workspace-wiring.js';
 
 export interface RunCommandOptions {
@@ -26,59 +31,96 @@ export interface RunCommandOptions {
 }
 
 export async function runCommand(file: string, opts: RunCommandOptions): Promise<number> {
-  const { projectDir, executors } = wire(opts.dir);
+  const { projectDir, executors, config } = wire(opts.dir);
   const { file: planPath, compiled } = loadPlanFile(file, { executors: catalogOf(executors), ...(opts.set === undefined ? {} : { vars: opts.set }) });
   const mode = opts.sequential === true ? 'sequential' : 'parallel';
-  const workers = mode === 'sequential' ? 1 : (opts.jobs ?? compiled.workers);
-  const runId = newRunId();
-  const runDir = createRunDir(projectDir, runId);
-  writeJson(join(runDir, 'plan.json'), { file: planPath, name: compiled.name, workers, mode, vars: compiled.vars, plan: compiled.spec });
+  const store = await openJournal(projectDir, config);
+  try {
+    return await executeRun({
+      runId: newRunId(),
+      compiled,
+      planFile: planPath,
+      baseDir: dirname(planPath),
+      projectDir,
+      workers: mode === 'sequential' ? 1 : (opts.jobs ?? compiled.workers),
+      mode,
+      failFast: opts.failFast === true,
+      isolation: opts.isolation !== false,
+      executors,
+      store,
+      display: opts,
+    });
+  } finally {
+    await store.close();
+  }
+}
 
-  const progressMode: ProgressMode = opts.json === true ? 'json' : opts.progress === false ? 'plain' : process.stdout.isTTY === true ? 'live' : 'plain';
-  const progress = createProgress(progressMode, compiled.graph.tasks.length, workers);
-  const controller = new AbortController();
-  let interrupts = 0;
-  const onSigint = (): void => {
-    interrupts++;
-    if (interrupts === 1) {
-      process.stderr.write('\nweft: stopping — cancelling running tasks (Ctrl-C again to quit at once)\n');
-      controller.abort();
-    } else process.exit(EXIT.interrupted);
-  };
-  process.on('SIGINT', onSigint);
-  process.on('SIGTERM', onSigint);
-  const journalPath = join(runDir, 'events.jsonl');
-  const baseDir = dirname(planPath);
-  const workspace = opts.isolation === false ? undefined : await openWorkspace(compiled, { runId, projectDir, baseDir });
+export interface ExecuteRunArgs {
+  readonly runId: string;
+  readonly compiled: CompiledPlan;
+  readonly planFile: string;
+  readonly baseDir: string;
+  readonly projectDir: string;
+  readonly workers: number;
+  readonly mode: 'parallel' | 'sequential';
+  readonly failFast: boolean;
+  readonly isolation: boolean;
+  readonly executors: Map<string, Executor>;
+  readonly store: Store;
+  readonly display: { readonly json?: boolean; readonly progress?: boolean };
+  /** State of an interrupted run to continue (resume). */
+  readonly prior?: RunState;
+  /** Tasks with `resume: never` a person has checked and wants run again. */
+  readonly retry?: readonly string[];
+}
+
+/** Runs (or resumes) a run: lease, journal, workspace, live display, summary. Returns the exit code. */
+export async function executeRun(a: ExecuteRunArgs): Promise<number> {
+  const { runId, compiled, store } = a;
+  const lease = await takeLease(store, runId);
+  const runDir = createRunDir(a.projectDir, runId);
+  if (a.prior !== undefined) {
+    const stopped = await stopOrphans(a.prior, runDir);
+    if (stopped.length > 0) process.stderr.write(`weft: stopped ${stopped.length} task process(es) left running by the coordinator that died: ${stopped.join(', ')}\n`);
+  }
+  if (a.prior === undefined) writeJson(join(runDir, 'plan.json'), { file: a.planFile, name: compiled.name, workers: a.workers, mode: a.mode, vars: compiled.vars, plan: compiled.spec });
+  const progressMode: ProgressMode = a.display.json === true ? 'json' : a.display.progress === false ? 'plain' : process.stdout.isTTY === true ? 'live' : 'plain';
+  const progress = createProgress(progressMode, compiled.graph.tasks.length, a.workers);
+  const interrupt = onInterrupt();
+  const stop = AbortSignal.any([interrupt.signal, lease.lost]);
+  const workspace = a.isolation ? await openWorkspace(compiled, { runId, projectDir: a.projectDir, baseDir: a.baseDir }) : undefined;
   try {
     const { status, state } = await runPlan({
       runId,
       plan: compiled,
-      executors,
-      baseDir,
+      executors: a.executors,
+      baseDir: a.baseDir,
       runDir,
-      workdirFor: (task) => (task.cwd === undefined ? baseDir : resolve(baseDir, task.cwd)),
-      workers,
-      mode,
-      failFast: opts.failFast === true,
-      signal: controller.signal,
+      workdirFor: (task) => (task.cwd === undefined ? a.baseDir : resolve(a.baseDir, task.cwd)),
+      workers: a.workers,
+      mode: a.mode,
+      failFast: a.failFast,
+      signal: stop,
       env: process.env,
       redact: secretRedactor(process.env),
       ...(workspace === undefined ? {} : { workspace }),
-      journal: (events: readonly RunEvent[]) => appendFileSync(journalPath, events.map((e) => `${JSON.stringify(e)}\n`).join('')),
+      ...(a.prior === undefined ? {} : { prior: a.prior }),
+      ...(a.retry === undefined ? {} : { retryTasks: new Set(a.retry) }),
+      runOptions: { failFast: a.failFast, planFile: a.planFile, baseDir: a.baseDir, isolation: a.isolation, vars: compiled.vars, spec: compiled.spec },
+      journal: (events) => store.append(runId, events),
       onEvent: progress.onEvent,
     });
     progress.stop();
     const deps = new Map(compiled.graph.tasks.map((t) => [t.id, [...t.needs, ...t.after]]));
     const summary = summarize(state, deps);
     writeJson(join(runDir, 'summary.json'), summary);
-    if (opts.json === true) process.stdout.write(`${JSON.stringify({ type: 'run.summary', summary, runDir })}\n`);
+    if (a.display.json === true) process.stdout.write(`${JSON.stringify({ type: 'run.summary', summary, runDir })}\n`);
     else process.stdout.write(`${formatSummary(summary, runDir)}\n`);
     return exitCodeForStatus(status);
   } finally {
-    await workspace?.close?.();
     progress.stop();
-    process.off('SIGINT', onSigint);
-    process.off('SIGTERM', onSigint);
+    interrupt.dispose();
+    await workspace?.close?.();
+    await lease.release();
   }
 }

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdirSync, openSync, closeSync, existsSync, statSync } from 'node:fs';
+import { mkdirSync, openSync, closeSync, existsSync, statSync, writeFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { AbortCause, Executor, TaskContext, TaskOutcome } from '../../core/executor.js';
@@ -66,6 +66,8 @@ export class ShellExecutor implements Executor {
     return new Promise<TaskOutcome>((resolve) => {
       const child = spawn(file, args as string[], { cwd: ctx.workdir, env, stdio, detached: true });
       for (const fd of fds) closeSync(fd);
+      // If weft itself dies, `weft resume` finds the process group by this file and stops it.
+      if (logs !== undefined && child.pid !== undefined) writeFileSync(join(logs, `${ctx.attempt}.pid`), String(child.pid));
       let stderrMem = '';
       child.stderr?.on('data', (chunk: Buffer) => {
         stderrMem = (stderrMem + chunk.toString()).slice(-(this.options.tailBytes ?? 2000));

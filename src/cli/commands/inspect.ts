@@ -1,0 +1,131 @@
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { formatDuration } from '../../core/duration.js';
+import { WeftError } from '../../core/errors.js';
+import { summarize } from '../../core/metrics.js';
+import { TASK_ID_PATTERN } from '../../core/plan-schema.js';
+import { buildReportInput, readLogTails, renderHtml, renderJson, renderMarkdown } from '../../report/index.js';
+import { EXIT } from '../exit-codes.js';
+import { formatSummary, painter } from '../format.js';
+import { openJournal, readRun, resolveRunId } from '../journal.js';
+import { runDirOf } from '../run-files.js';
+import { wire } from '../wiring.js';
+import type { Store } from '../../core/store.js';
+
+interface Common {
+  readonly dir?: string;
+  readonly json?: boolean;
+}
+
+async function withStore<T>(dir: string | undefined, fn: (store: Store, projectDir: string) => Promise<T>): Promise<T> {
+  const { projectDir, config } = wire(dir);
+  const store = await openJournal(projectDir, config);
+  try {
+    return await fn(store, projectDir);
+  } finally {
+    await store.close();
+  }
+}
+
+function depsOf(planJson: unknown): Map<string, string[]> {
+  const tasks = ((planJson as { plan?: { tasks?: { id: string; needs?: string[]; after?: string[] }[] } } | undefined)?.plan?.tasks ?? []);
+  return new Map(tasks.map((t) => [t.id, [...(t.needs ?? []), ...(t.after ?? [])]]));
+}
+
+function readPlanJson(runDir: string): unknown {
+  const file = join(runDir, 'plan.json');
+  return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as unknown) : undefined;
+}
+
+/** `weft runs`: every run in the journal, newest first. */
+export async function runsCommand(opts: Common): Promise<number> {
+  return withStore(opts.dir, async (store) => {
+    const runs = await store.listRuns();
+    if (opts.json === true) process.stdout.write(`${JSON.stringify(runs)}\n`);
+    else if (runs.length === 0) process.stdout.write('no runs yet — start one with `weft run <plan>`\n');
+    else {
+      process.stdout.write(`${'RUN'.padEnd(22)} ${'PLAN'.padEnd(20)} ${'STATUS'.padEnd(11)} TASKS  STARTED                 LAST EVENT\n`);
+      for (const r of runs) process.stdout.write(`${r.id.padEnd(22)} ${r.plan.slice(0, 20).padEnd(20)} ${r.status.padEnd(11)} ${String(r.tasks).padStart(5)}  ${new Date(r.createdAt).toISOString().padEnd(23)} +${formatDuration(r.lastEventAt - r.createdAt)}\n`);
+    }
+    return EXIT.ok;
+  });
+}
+
+/** `weft status [run]`: where a run stands, task by task. */
+export async function statusCommand(given: string | undefined, opts: Common): Promise<number> {
+  return withStore(opts.dir, async (store, projectDir) => {
+    const runId = await resolveRunId(store, given);
+    const { state } = await readRun(store, runId);
+    const runDir = runDirOf(projectDir, runId);
+    const summary = summarize(state, depsOf(readPlanJson(runDir)));
+    if (opts.json === true) {
+      process.stdout.write(`${JSON.stringify(summary)}\n`);
+      return EXIT.ok;
+    }
+    const c = painter();
+    process.stdout.write(`${formatSummary(summary, runDir)}\n\n`);
+    for (const t of summary.tasks) {
+      const mark = t.state === 'succeeded' ? c.green('✓') : t.state === 'failed' ? c.red('✗') : t.state === 'running' ? c.cyan('▸') : t.state === 'skipped' || t.state === 'cancelled' ? c.yellow('↷') : c.dim('·');
+      process.stdout.write(`  ${mark} ${t.id.padEnd(24)} ${t.state.padEnd(10)} ${t.attempts > 0 ? `${formatDuration(t.durationMs).padStart(7)}  ${t.attempts} attempt${t.attempts === 1 ? '' : 's'}` : ''}${t.reason === undefined ? '' : c.dim(`  ${t.reason}`)}\n`);
+    }
+    return EXIT.ok;
+  });
+}
+
+/** `weft logs <run> <task> [-f]`: a task's output; -f follows it until the task ends. */
+export async function logsCommand(given: string, task: string, opts: Common & { follow?: boolean; attempt?: string; stderr?: boolean }): Promise<number> {
+  if (!TASK_ID_PATTERN.test(task)) throw new WeftError('WEFT_USAGE', `"${task}" is not a task id`);
+  return withStore(opts.dir, async (store, projectDir) => {
+    const runId = await resolveRunId(store, given);
+    let { state } = await readRun(store, runId);
+    const record = state.tasks.get(task);
+    if (record === undefined) throw new WeftError('WEFT_USAGE', `run ${runId} has no task "${task}"`, { hint: `\`weft status ${runId}\` lists its tasks` });
+    const attempt = opts.attempt === undefined ? (record.attempts.at(-1)?.attempt ?? 1) : Number(opts.attempt);
+    const file = join(runDirOf(projectDir, runId), 'tasks', task, `${attempt}.${opts.stderr === true ? 'stderr' : 'stdout'}.log`);
+    let offset = 0;
+    const pump = (): void => {
+      if (!existsSync(file)) return;
+      const size = statSync(file).size;
+      if (size <= offset) return;
+      const text = readFileSync(file).subarray(offset, size);
+      offset = size;
+      process.stdout.write(text);
+    };
+    pump();
+    if (opts.follow !== true) {
+      if (!existsSync(file)) process.stderr.write(`weft: no ${opts.stderr === true ? 'stderr' : 'stdout'} log for ${task} attempt ${attempt} yet\n`);
+      return EXIT.ok;
+    }
+    const ended = (): boolean => {
+      const r = state.tasks.get(task);
+      return r !== undefined && ['succeeded', 'failed', 'skipped', 'cancelled'].includes(r.state) && (r.attempts.at(-1)?.attempt ?? attempt) === attempt;
+    };
+    while (!ended() && (state.status === 'running')) {
+      await new Promise((r) => setTimeout(r, 250));
+      pump();
+      ({ state } = await readRun(store, runId));
+    }
+    pump();
+    return EXIT.ok;
+  });
+}
+
+/** `weft report <run> [--format json|md|html] [-o file]`. */
+export async function reportCommand(given: string | undefined, opts: Common & { format?: string; output?: string }): Promise<number> {
+  const format = opts.format ?? (opts.json === true ? 'json' : 'html');
+  if (!['json', 'md', 'html'].includes(format)) throw new WeftError('WEFT_USAGE', `--format expects json, md or html, got "${format}"`);
+  return withStore(opts.dir, async (store, projectDir) => {
+    const runId = await resolveRunId(store, given);
+    const { events, state } = await readRun(store, runId);
+    const runDir = runDirOf(projectDir, runId);
+    const input = buildReportInput(events, readPlanJson(runDir), existsSync(runDir) ? readLogTails(runDir, state) : {});
+    const text = format === 'json' ? renderJson(input) : format === 'md' ? renderMarkdown(input) : renderHtml(input);
+    const output = opts.output ?? (format === 'html' ? join(runDir, 'report.html') : undefined);
+    if (output === undefined) process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+    else {
+      writeFileSync(output, text);
+      process.stdout.write(`${output}\n`);
+    }
+    return EXIT.ok;
+  });
+}

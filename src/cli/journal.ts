@@ -1,0 +1,91 @@
+import { hostname } from 'node:os';
+import { mkdirSync } from 'node:fs';
+import { WeftError } from '../core/errors.js';
+import type { RunEvent } from '../core/events.js';
+import { foldRun, type RunState } from '../core/run-state.js';
+import type { Store } from '../core/store.js';
+import { openStore } from '../store/open-store.js';
+import type { WeftConfig } from './config.js';
+import { weftDir } from './run-files.js';
+
+/** The run journal: SQLite in .weft/ by default, PostgreSQL from config or WEFT_DATABASE_URL. */
+export async function openJournal(projectDir: string, config: WeftConfig): Promise<Store> {
+  const dir = weftDir(projectDir);
+  mkdirSync(dir, { recursive: true });
+  const url = process.env.WEFT_DATABASE_URL ?? config.database;
+  return openStore({ dir, ...(url === undefined ? {} : { url }) });
+}
+
+export const LEASE_TTL_MS = 15_000;
+
+export interface Lease {
+  readonly owner: string;
+  /** Resolves when the lease is lost (another coordinator took it); the run must stop. */
+  readonly lost: AbortSignal;
+  release(): Promise<void>;
+}
+
+const alive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+};
+
+/**
+ * Takes the run's coordinator lease and keeps renewing it. A lease held by a process on this
+ * machine that no longer exists (weft was killed) is taken over at once instead of waiting for it
+ * to expire; one held by a live process or another machine refuses with WEFT_RUN_LOCKED.
+ */
+export async function takeLease(store: Store, runId: string): Promise<Lease> {
+  const owner = `${hostname()}:${process.pid}`;
+  if (!(await store.acquireLease(runId, owner, LEASE_TTL_MS))) {
+    const held = await store.leaseOf(runId);
+    const [host, pid] = (held?.owner ?? '').split(':');
+    if (held !== undefined && host === hostname() && pid !== undefined && !alive(Number(pid))) await store.releaseLease(runId, held.owner);
+    if (!(await store.acquireLease(runId, owner, LEASE_TTL_MS))) {
+      const who = (await store.leaseOf(runId))?.owner ?? 'another coordinator';
+      throw new WeftError('WEFT_RUN_LOCKED', `run ${runId} is being driven by ${who}`, { hint: 'wait for it to finish (or stop it), then `weft resume`' });
+    }
+  }
+  const lost = new AbortController();
+  const timer = setInterval(() => {
+    store.renewLease(runId, owner, LEASE_TTL_MS).then(
+      (ok) => {
+        if (!ok) lost.abort();
+      },
+      () => undefined, // a passing store error: the next renewal tries again
+    );
+  }, LEASE_TTL_MS / 3);
+  timer.unref();
+  return {
+    owner,
+    lost: lost.signal,
+    release: async () => {
+      clearInterval(timer);
+      await store.releaseLease(runId, owner);
+    },
+  };
+}
+
+export async function readRun(store: Store, runId: string): Promise<{ events: RunEvent[]; state: RunState }> {
+  const events = (await store.read(runId)).map((e) => e.event);
+  return { events, state: foldRun(events) };
+}
+
+/** A run id as typed (a unique prefix is enough), or the most recent run. */
+export async function resolveRunId(store: Store, given: string | undefined, filter: (status: string) => boolean = () => true): Promise<string> {
+  const runs = await store.listRuns();
+  if (given === undefined) {
+    const latest = runs.find((r) => filter(r.status));
+    if (latest === undefined) throw new WeftError('WEFT_RUN_NOT_FOUND', 'no run to pick', { hint: 'start one with `weft run <plan>`; `weft runs` lists them' });
+    return latest.id;
+  }
+  const exact = runs.find((r) => r.id === given);
+  if (exact !== undefined) return exact.id;
+  const matches = runs.filter((r) => r.id.startsWith(given));
+  if (matches.length === 1) return (matches[0] as { id: string }).id;
+  throw new WeftError('WEFT_RUN_NOT_FOUND', matches.length === 0 ? `no run "${given}"` : `"${given}" matches ${matches.length} runs`, { hint: '`weft runs` lists them' });
+}
