@@ -30,6 +30,8 @@ program
   .option('--set <name=value>', 'set a plan variable for `when` conditions (repeatable)', collectVar)
   .option('--no-progress', 'plain lines even on a terminal')
   .option('--no-isolation', 'run every task in the project folder (no git worktrees)')
+  .option('--no-cache', 'run every task, even those whose inputs did not change')
+  .option('--explain-cache', 'say for each cached task why it hit or missed')
   .option('-C, --dir <dir>', 'project folder holding .weft/ (default: the current folder)')
   .action(async (plan: string | undefined, opts) => {
     if (opts.resume === true) process.exitCode = await resumeCommand(undefined, opts);

@@ -6,6 +6,7 @@ import type { AbortCause, Executor, TaskContext, TaskOutcome } from './executor.
 import type { ResolvedTask } from './graph.js';
 import type { BudgetSpec } from './plan-schema.js';
 import type { Workspace } from './workspace.js';
+import { isCacheable, type TaskCache } from './cache.js';
 import { applyEvent, emptyRunState, type RunState } from './run-state.js';
 import { Scheduler, type Transition } from './scheduler.js';
 import type { CompiledPlan } from './validate.js';
@@ -61,6 +62,8 @@ export interface EngineOptions {
   readonly retryTasks?: ReadonlySet<string>;
   /** Masks secrets in text that reaches the journal. */
   readonly redact?: (text: string) => string;
+  /** Skips tasks whose inputs did not change (see `isCacheable`); without it nothing is cached. */
+  readonly cache?: TaskCache;
   /** Worktrees and the merge queue; without it every task works in `workdirFor(task)`. */
   readonly workspace?: Workspace;
   /** Run budget; @default the plan's `budget` */
@@ -440,7 +443,7 @@ class Run {
         emit: (progress) => this.progress(i, attempt, progress),
       };
       if (executor === undefined) return { ok: false, failure: { message: `no executor "${task.executor}" is available`, code: 'WEFT_EXECUTOR' } };
-      const outcome = await executor.run(ctx);
+      const outcome = await this.runCached(i, attempt, executor, ctx);
       if (workspace === undefined) return outcome;
       if (!outcome.ok || slot.aborted !== undefined) {
         const cause = slot.aborted;
@@ -460,6 +463,29 @@ class Run {
         this.completions.push({ task: i, attempt, outcome, ...(reason === undefined ? {} : { cause: reason }) });
         void this.pump();
       });
+  }
+
+  /** Runs the attempt, or restores it from the cache when nothing that decides its result changed. */
+  private async runCached(i: number, attempt: number, executor: Executor, ctx: TaskContext): Promise<TaskOutcome> {
+    const cache = this.options.cache;
+    const task = ctx.task;
+    if (cache === undefined || !isCacheable(task)) return executor.run(ctx);
+    const depKeys: Record<string, string> = {};
+    for (const d of [...(this.graph.deps[i] ?? []), ...(this.graph.softDeps[i] ?? [])]) {
+      const id = (this.tasks[d] as ResolvedTask).id;
+      const r = this.state.tasks.get(id)?.result;
+      depKeys[id] = r?.cacheKey ?? JSON.stringify({ state: this.state.tasks.get(id)?.state, exitCode: r?.exitCode, text: r?.text, output: r?.output });
+    }
+    const probe = await cache.probe(task, executor, depKeys, ctx.workdir);
+    this.progress(i, attempt, { kind: 'status', message: `cache ${probe.explain}` });
+    if (probe.hit !== undefined) {
+      await cache.restore(probe, task, ctx.workdir);
+      return { ok: true, result: { ...probe.hit, cached: true, cacheKey: probe.key } };
+    }
+    const outcome = await executor.run(ctx);
+    if (!outcome.ok) return outcome;
+    await cache.save(probe, task, outcome.result, ctx.workdir);
+    return { ok: true, result: { ...outcome.result, cacheKey: probe.key } };
   }
 
   private progress(i: number, attempt: number, progress: ProgressEvent): void {

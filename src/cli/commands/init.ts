@@ -51,7 +51,8 @@ export function initCommand(opts: InitCommandOptions): number {
   const { catalog, missing } = catalogFor(projectDir);
   const compiled = parsePlanText(rendered.text, toStdout ? '<stdout>' : output, { executors: catalog });
   const used = new Set(compiled.graph.tasks.map((t) => t.executor));
-  const notes = [...rendered.notes, ...missing.filter((name) => used.has(name)).map((name) => `this weft has no "${name}" executor yet: \`weft validate\` rejects its tasks until it has (--offline runs the graph now)`)];
+  const absent = missing.filter((name) => used.has(name));
+  const notes = [...rendered.notes, ...(absent.length === 0 ? [] : [`this weft has no ${absent.join(', ')} executor${absent.length === 1 ? '' : 's'} yet: \`weft validate\` rejects those tasks until it has (--offline runs the graph now)`])];
 
   if (toStdout) {
     process.stdout.write(rendered.text);

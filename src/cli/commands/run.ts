@@ -11,7 +11,9 @@ import { exitCodeForStatus } from '../exit-codes.js';
 import { formatSummary } from '../format.js';
 import { openJournal, takeLease } from '../journal.js';
 import { createProgress, type ProgressMode } from '../progress.js';
-import { createRunDir, newRunId, writeJson } from '../run-files.js';
+import { createRunDir, newRunId, weftDir, writeJson } from '../run-files.js';
+import { FileTaskCache } from '../../store/task-cache.js';
+import type { EngineNotice } from '../../core/engine.js';
 import { secretRedactor } from '../secrets.js';
 import { onInterrupt } from '../signals.js';
 import { stopOrphans } from '../orphans.js';
@@ -28,6 +30,10 @@ export interface RunCommandOptions {
   readonly progress?: boolean;
   /** `--no-isolation`: run every task in the project folder, no worktrees. */
   readonly isolation?: boolean;
+  /** `--no-cache`: run every task even when nothing it depends on changed. */
+  readonly cache?: boolean;
+  /** `--explain-cache`: say for each cached task why it hit or missed. */
+  readonly explainCache?: boolean;
 }
 
 export async function runCommand(file: string, opts: RunCommandOptions): Promise<number> {
@@ -46,6 +52,7 @@ export async function runCommand(file: string, opts: RunCommandOptions): Promise
       mode,
       failFast: opts.failFast === true,
       isolation: opts.isolation !== false,
+      cache: opts.cache !== false,
       executors,
       store,
       display: opts,
@@ -67,7 +74,9 @@ export interface ExecuteRunArgs {
   readonly isolation: boolean;
   readonly executors: Map<string, Executor>;
   readonly store: Store;
-  readonly display: { readonly json?: boolean; readonly progress?: boolean };
+  readonly display: { readonly json?: boolean; readonly progress?: boolean; readonly explainCache?: boolean };
+  /** Use the task cache. @default true */
+  readonly cache?: boolean;
   /** State of an interrupted run to continue (resume). */
   readonly prior?: RunState;
   /** Tasks with `resume: never` a person has checked and wants run again. */
@@ -107,8 +116,9 @@ export async function executeRun(a: ExecuteRunArgs): Promise<number> {
       ...(a.prior === undefined ? {} : { prior: a.prior }),
       ...(a.retry === undefined ? {} : { retryTasks: new Set(a.retry) }),
       runOptions: { failFast: a.failFast, planFile: a.planFile, baseDir: a.baseDir, isolation: a.isolation, vars: compiled.vars, spec: compiled.spec },
+      ...(a.cache === false ? {} : { cache: new FileTaskCache(store, join(weftDir(a.projectDir), 'cache'), compiled.name) }),
       journal: (events) => store.append(runId, events),
-      onEvent: progress.onEvent,
+      onEvent: a.display.explainCache === true && a.display.json !== true ? explaining(progress.onEvent) : progress.onEvent,
     });
     progress.stop();
     const deps = new Map(compiled.graph.tasks.map((t) => [t.id, [...t.needs, ...t.after]]));
@@ -123,4 +133,12 @@ export async function executeRun(a: ExecuteRunArgs): Promise<number> {
     await workspace?.close?.();
     await lease.release();
   }
+}
+
+/** `--explain-cache`: a line per cached task saying why it hit or missed. */
+function explaining(next: (e: EngineNotice) => void): (e: EngineNotice) => void {
+  return (e) => {
+    if (e.type === 'task.progress' && e.progress.message?.startsWith('cache ') === true) process.stdout.write(`cache ${e.task}: ${e.progress.message.slice(6)}\n`);
+    next(e);
+  };
 }

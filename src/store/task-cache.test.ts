@@ -1,0 +1,39 @@
+import { mkdtempSync, writeFileSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { compilePlan } from '../core/validate.js';
+import { MemoryStore } from './memory-store.js';
+import { FileTaskCache } from './task-cache.js';
+
+const executors = new Map([['claude', { requires: 'prompt' as const }]]);
+const task = (prompt: string) => compilePlan({ tasks: [{ id: 'review', executor: 'claude', prompt, inputs: ['*.ts'], writes: ['REVIEW.md'] }] }, { executors }).graph.tasks[0]!;
+const agent = { name: 'claude', version: '2.1.197' };
+
+describe('FileTaskCache', () => {
+  it('keys on the prompt and input contents, restores written files, and explains misses', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'weft-cache-'));
+    const work = mkdtempSync(join(tmpdir(), 'weft-work-'));
+    writeFileSync(join(work, 'a.ts'), 'x');
+    writeFileSync(join(work, 'keep.md'), 'untouched');
+    const cache = new FileTaskCache(new MemoryStore(), join(dir, 'blobs'), 'plan');
+    const first = await cache.probe(task('Review the code'), agent, {}, work);
+    expect(first.hit).toBeUndefined();
+    expect(first.explain).toBe('miss: first run');
+    writeFileSync(join(work, 'REVIEW.md'), 'looks good');
+    await cache.save(first, task('Review the code'), { text: 'done', usage: { costUsd: 0.2 } }, work);
+
+    const again = await cache.probe(task('Review the code'), agent, {}, work);
+    expect(again.key).toBe(first.key);
+    expect(again.hit).toEqual({ text: 'done', usage: { costUsd: 0.2 } });
+    rmSync(join(work, 'REVIEW.md'));
+    await cache.restore(again, task('Review the code'), work);
+    expect(readFileSync(join(work, 'REVIEW.md'), 'utf8')).toBe('looks good');
+
+    const reworded = await cache.probe(task('Review the code for security'), agent, {}, work);
+    expect(reworded.hit).toBeUndefined();
+    expect(reworded.explain).toBe('miss: prompt changed');
+    const newVersion = await cache.probe(task('Review the code'), { name: 'claude', version: '2.2.0' }, {}, work);
+    expect(newVersion.explain).toBe('miss: executor changed');
+  });
+});

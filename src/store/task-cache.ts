@@ -1,0 +1,102 @@
+import { createHash } from 'node:crypto';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join, relative, sep } from 'node:path';
+import picomatch from 'picomatch';
+import { explainMiss, type CacheProbe, type KeyParts, type TaskCache } from '../core/cache.js';
+import type { TaskResultData } from '../core/events.js';
+import type { ResolvedTask } from '../core/graph.js';
+import type { Store } from '../core/store.js';
+
+interface Entry {
+  readonly result: TaskResultData;
+  readonly files: readonly { readonly path: string; readonly sha: string }[];
+}
+
+const SKIP = new Set(['.git', 'node_modules', '.weft']);
+const sha = (data: string | Buffer): string => createHash('sha256').update(data).digest('hex');
+
+/** Files under `root` matching any of the globs, sorted, as paths relative to root. */
+export function matchFiles(root: string, globs: readonly string[]): string[] {
+  const isMatch = picomatch(globs.map((g) => g.replace(/^\.\//, '')), { dot: true });
+  const out: string[] = [];
+  const walk = (dir: string): void => {
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      if (SKIP.has(entry.name)) continue;
+      const full = join(dir, entry.name);
+      if (entry.isDirectory()) walk(full);
+      else if (entry.isFile()) {
+        const rel = relative(root, full).split(sep).join('/');
+        if (isMatch(rel)) out.push(rel);
+      }
+    }
+  };
+  if (existsSync(root)) walk(root);
+  return out.sort();
+}
+
+/**
+ * The cache: key index and last-seen key parts in the journal store (so a team sharing a
+ * PostgreSQL journal shares hits), file contents as content-addressed blobs in `.weft/cache/`.
+ */
+export class FileTaskCache implements TaskCache {
+  constructor(
+    private readonly store: Store,
+    private readonly blobDir: string,
+    /** Names the plan, so two plans' tasks with one id don't compare their keys. */
+    private readonly scope: string,
+  ) {}
+
+  async probe(task: ResolvedTask, executor: { name: string; version: string }, depKeys: Readonly<Record<string, string>>, workdir: string): Promise<CacheProbe> {
+    const parts: Record<string, string> = {
+      executor: `${executor.name}@${executor.version}`,
+      command: sha(JSON.stringify({ run: task.run, shell: task.shell ?? false, cwd: task.cwd ?? '' })),
+      prompt: sha(task.prompt ?? ''),
+      options: sha(JSON.stringify({ model: task.model, maxTurns: task.maxTurns, outputSchema: task.outputSchema, allowedTools: task.allowedTools })),
+      env: sha(JSON.stringify(Object.entries(task.env).sort())),
+    };
+    for (const file of matchFiles(workdir, task.inputs ?? [])) parts[`input:${file}`] = sha(readFileSync(join(workdir, file)));
+    for (const [id, key] of Object.entries(depKeys)) parts[`dep:${id}`] = sha(key);
+    const key = sha(JSON.stringify(Object.entries(parts).sort()));
+    const entry = (await this.store.getCache(`result:${key}`)) as Entry | undefined;
+    const previous = (await this.store.getCache(`parts:${this.scope}:${task.id}`)) as KeyParts | undefined;
+    if (entry !== undefined && entry.files.every((f) => existsSync(this.blob(f.sha)))) return { key, parts, hit: entry.result, explain: 'hit: nothing that decides its result changed' };
+    return { key, parts, explain: explainMiss(previous, parts) };
+  }
+
+  async restore(probe: CacheProbe, _task: ResolvedTask, workdir: string): Promise<void> {
+    const entry = (await this.store.getCache(`result:${probe.key}`)) as Entry | undefined;
+    for (const f of entry?.files ?? []) {
+      const target = join(workdir, f.path);
+      mkdirSync(dirname(target), { recursive: true });
+      copyFileSync(this.blob(f.sha), target);
+    }
+  }
+
+  async save(probe: CacheProbe, task: ResolvedTask, result: TaskResultData, workdir: string): Promise<void> {
+    const files = matchFiles(workdir, [...task.writes, ...(task.outputs ?? [])]).map((path) => {
+      const data = readFileSync(join(workdir, path));
+      const digest = sha(data);
+      const blob = this.blob(digest);
+      if (!existsSync(blob)) {
+        mkdirSync(dirname(blob), { recursive: true });
+        copyFileSync(join(workdir, path), blob);
+      }
+      return { path, sha: digest };
+    });
+    const { cached: _cached, ...fresh } = result;
+    await this.store.putCache(`result:${probe.key}`, { result: fresh, files } satisfies Entry);
+    await this.store.putCache(`parts:${this.scope}:${task.id}`, probe.parts);
+  }
+
+  private blob(digest: string): string {
+    return join(this.blobDir, digest.slice(0, 2), digest);
+  }
+}
+
+/** Blob size on disk, for tests and `weft cache` figures. */
+export function blobBytes(dir: string): number {
+  if (!existsSync(dir)) return 0;
+  let total = 0;
+  for (const d of readdirSync(dir)) for (const f of readdirSync(join(dir, d))) total += statSync(join(dir, d, f)).size;
+  return total;
+}

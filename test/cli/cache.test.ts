@@ -1,0 +1,60 @@
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ensureBuilt, tempProject, weft } from '../support/weft-cli.js';
+
+beforeAll(ensureBuilt);
+
+const plan = (joinCommand = 'cat out-a.txt out-b.txt > all.txt') =>
+  [
+    'tasks:',
+    `  - { id: gen-a, run: [sh, -c, 'cat src/a.txt > out-a.txt; echo gen-a >> ran.txt'], inputs: [src/a.txt], writes: [out-a.txt] }`,
+    `  - { id: gen-b, run: [sh, -c, 'cat src/b.txt > out-b.txt; echo gen-b >> ran.txt'], inputs: [src/b.txt], writes: [out-b.txt] }`,
+    `  - { id: join, run: [sh, -c, '${joinCommand}; echo join >> ran.txt'], needs: [gen-a, gen-b], cache: true, writes: [all.txt] }`,
+    `  - { id: report, run: [sh, -c, 'echo report >> ran.txt'], needs: [join], inputs: [all.txt] }`,
+  ].join('\n');
+
+async function runOnce(project: string, extra: string[] = []): Promise<{ ran: string[]; stdout: string }> {
+  rmSync(join(project, 'ran.txt'), { force: true });
+  const r = await weft(['run', 'plan.yaml', '--explain-cache', ...extra], { cwd: project });
+  expect(r.code).toBe(0);
+  const ran = existsSync(join(project, 'ran.txt')) ? readFileSync(join(project, 'ran.txt'), 'utf8').trim().split('\n').filter(Boolean).sort() : [];
+  return { ran, stdout: r.stdout };
+}
+
+describe('task cache', () => {
+  it('re-runs exactly the task whose input changed and its dependents, and says why', async () => {
+    const project = tempProject();
+    mkdirSync(join(project, 'src'));
+    writeFileSync(join(project, 'src/a.txt'), 'A\n');
+    writeFileSync(join(project, 'src/b.txt'), 'B\n');
+    writeFileSync(join(project, 'plan.yaml'), plan());
+
+    expect((await runOnce(project)).ran).toEqual(['gen-a', 'gen-b', 'join', 'report']);
+
+    // Nothing changed: every cached task hits; files they wrote are restored.
+    rmSync(join(project, 'all.txt'));
+    const second = await runOnce(project);
+    expect(second.ran).toEqual([]);
+    expect(readFileSync(join(project, 'all.txt'), 'utf8')).toBe('A\nB\n');
+    expect(second.stdout).toContain('cache join: hit: nothing that decides its result changed');
+
+    // One input changes: that task, and what depends on it, run again.
+    writeFileSync(join(project, 'src/b.txt'), 'B2\n');
+    const third = await runOnce(project);
+    expect(third.ran).toEqual(['gen-b', 'join', 'report']);
+    expect(third.stdout).toContain('cache gen-a: hit');
+    expect(third.stdout).toContain('cache gen-b: miss: input src/b.txt changed');
+    expect(third.stdout).toContain("cache join: miss: dependency gen-b's result changed");
+    expect(readFileSync(join(project, 'all.txt'), 'utf8')).toBe('A\nB2\n');
+
+    // One task's command changes: only it and its dependents.
+    writeFileSync(join(project, 'plan.yaml'), plan('cat out-b.txt out-a.txt > all.txt'));
+    const fourth = await runOnce(project);
+    expect(fourth.ran).toEqual(['join', 'report']);
+    expect(fourth.stdout).toContain('cache join: miss: command changed');
+
+    // --no-cache runs everything.
+    expect((await runOnce(project, ['--no-cache'])).ran).toEqual(['gen-a', 'gen-b', 'join', 'report']);
+  });
+});
