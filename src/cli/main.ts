@@ -123,6 +123,7 @@ program
   .argument('<plan>', 'plan file')
   .addOption(new Option('-j, --jobs <M>', 'workers').argParser(parseWorkers).conflicts('sweep'))
   .option('--sweep <range>', 'try every M in a range, e.g. 1-16', parseSweep)
+  .option('--format <format>', 'plan (default), stg (Standard Task Graph file) or wfcommons (workflow trace JSON)')
   .option('--set <name=value>', 'set a plan variable (repeatable)', collectVar)
   .option('--json', 'print the figures as JSON (seconds)')
   .action((plan: string, opts) => {

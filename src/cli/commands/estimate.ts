@@ -3,12 +3,19 @@ import { estimate, type EstimateFigures } from '../../core/simulate.js';
 import { catalogOf } from '../../executors/index.js';
 import { wire } from '../wiring.js';
 import { loadPlanFile } from '../../plan/load-plan.js';
+import { importPlan, IMPORT_FORMATS, type ImportFormat } from '../../plan/import/index.js';
+import { searchOrder } from '../../core/order-search.js';
+import { compilePlan } from '../../core/validate.js';
+import { WeftError } from '../../core/errors.js';
+import { readFileSync } from 'node:fs';
 import type { CompiledPlan } from '../../core/validate.js';
 import { evaluateCondition } from '../../core/condition.js';
 import { EXIT } from '../exit-codes.js';
 
 export interface EstimateCommandOptions {
   readonly jobs?: number;
+  /** Read the file as a task graph in another format: an STG file or a WfCommons trace. */
+  readonly format?: string;
   readonly sweep?: [number, number];
   readonly json?: boolean;
   readonly set?: Record<string, string>;
@@ -32,8 +39,24 @@ export function staticGate(plan: CompiledPlan): (task: number) => string | undef
 }
 
 export function estimateCommand(file: string, opts: EstimateCommandOptions): number {
-  const { compiled } = loadPlanFile(file, { executors: catalogOf(wire(opts.dir).executors), ...(opts.set === undefined ? {} : { vars: opts.set }) });
-  return printEstimate(compiled, opts);
+  const executors = catalogOf(wire(opts.dir).executors);
+  const vars = opts.set === undefined ? {} : { vars: opts.set };
+  const format = opts.format ?? 'plan';
+  if (format === 'plan') return printEstimate(loadPlanFile(file, { executors, ...vars }).compiled, opts);
+  if (!(IMPORT_FORMATS as readonly string[]).includes(format)) throw new WeftError('WEFT_USAGE', `--format expects plan, ${IMPORT_FORMATS.join(' or ')}, got "${format}"`);
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new WeftError('WEFT_PLAN_NOT_FOUND', `${file}: no such file`, { cause: error });
+  }
+  const spec = importPlan(text, format as ImportFormat, file);
+  return printEstimate(compilePlan(spec, { executors, file, ...vars }), opts);
+}
+
+/** The ready-queue priorities weft would use for this M (the same decision code as a run). */
+export function scoreFor(plan: CompiledPlan, workers: number): Float64Array {
+  return searchOrder(plan.graph, workers, { seed: 1 }).score;
 }
 
 export function printEstimate(compiled: CompiledPlan, opts: EstimateCommandOptions): number {
@@ -43,11 +66,11 @@ export function printEstimate(compiled: CompiledPlan, opts: EstimateCommandOptio
   const range = opts.sweep ?? [opts.jobs ?? compiled.workers, opts.jobs ?? compiled.workers];
   const rows: (EstimateFigures & { skipped: string[] })[] = [];
   for (let m = range[0]; m <= range[1]; m++) {
-    const f = estimate(graph, { workers: m, gate });
+    const f = estimate(graph, { workers: m, gate, score: scoreFor(compiled, m) });
     rows.push({ ...f, skipped: ids(f.simulation.skipped) });
   }
   // "Best M" looks across every useful M, not just the one asked about.
-  const candidates = opts.sweep === undefined ? Array.from({ length: Math.min(graph.tasks.length, 64) }, (_, k) => ({ workers: k + 1, makespan: estimate(graph, { workers: k + 1, gate }).makespan })) : rows;
+  const candidates = opts.sweep === undefined ? Array.from({ length: Math.min(graph.tasks.length, 64) }, (_, k) => ({ workers: k + 1, makespan: estimate(graph, { workers: k + 1, gate, score: scoreFor(compiled, k + 1) }).makespan })) : rows;
   const best = Math.min(...candidates.map((r) => r.makespan));
   const smallest = candidates.find((r) => r.makespan <= best * 1.05) ?? rows[0];
   const first = rows[0] as (typeof rows)[number];

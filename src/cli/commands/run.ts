@@ -19,6 +19,7 @@ import { onInterrupt } from '../signals.js';
 import { stopOrphans } from '../orphans.js';
 import { wire } from '../wiring.js';
 import { openWorkspace } from '../workspace-wiring.js';
+import { scoreFor } from './estimate.js';
 
 export interface RunCommandOptions {
   readonly jobs?: number;
@@ -114,6 +115,7 @@ export async function executeRun(a: ExecuteRunArgs): Promise<number> {
       redact: secretRedactor(process.env),
       ...(workspace === undefined ? {} : { workspace }),
       ...(a.prior === undefined ? {} : { prior: a.prior }),
+      ...(a.mode === 'sequential' ? {} : { score: scoreFor(compiled, a.workers) }),
       ...(a.retry === undefined ? {} : { retryTasks: new Set(a.retry) }),
       runOptions: { failFast: a.failFast, planFile: a.planFile, baseDir: a.baseDir, isolation: a.isolation, vars: compiled.vars, spec: compiled.spec },
       ...(a.cache === false ? {} : { cache: new FileTaskCache(store, join(weftDir(a.projectDir), 'cache'), compiled.name) }),

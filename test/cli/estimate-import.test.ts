@@ -1,0 +1,30 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ensureBuilt, ROOT, weft } from '../support/weft-cli.js';
+
+beforeAll(ensureBuilt);
+
+const DATA = process.env.WEFT_BENCH_DATA ?? join(ROOT, '..', 'shared', 'bench-data');
+
+describe.runIf(existsSync(DATA))('weft estimate on users\' own task graphs', () => {
+  it('reads an STG file and reaches the proven optimum with the same decision code as a run', async () => {
+    // stg/optimal_values: 50/rand0000.stg at P=4 has optimum 66.
+    const r = await weft(['estimate', join(DATA, 'stg/50/rand0000.stg'), '--format', 'stg', '-j', '4', '--json']);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ tasks: 50, workers: 4, makespan: 66, sequential: 262, criticalPath: 55, lowerBound: 65.5 });
+  });
+
+  it('reads a WfCommons trace; with no limits the estimate is the critical path', async () => {
+    const file = join(DATA, 'wfcommons/montage-chameleon-2mass-01d-001.json');
+    const r = await weft(['estimate', file, '--format', 'wfcommons', '-j', '1024', '--json']);
+    const out = JSON.parse(r.stdout);
+    expect(out.tasks).toBe(103);
+    expect(out.makespan).toBeCloseTo(out.criticalPath, 6);
+  });
+
+  it('an unknown format is a usage error', async () => {
+    const r = await weft(['estimate', 'x.dot', '--format', 'dot']);
+    expect(r).toMatchObject({ code: 2, stderr: 'weft: --format expects plan, stg or wfcommons, got "dot"\n' });
+  });
+});
