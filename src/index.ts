@@ -36,6 +36,7 @@ export { systemClock, VirtualClock, type Clock } from './core/clock.js';
 export { parseDuration, formatDuration } from './core/duration.js';
 export { ShellExecutor, FnExecutor, defaultExecutors, type TaskFunction } from './executors/index.js';
 export { loadPlanFile, parsePlanText } from './plan/load-plan.js';
+export { listTemplates, loadTemplate, renderTemplate } from './plan/templates.js';
 
 /** A task in a TypeScript plan: a plan-file task, or one whose work is a function. */
 export type TaskInput = TaskSpec | (Omit<TaskSpec, 'run' | 'prompt' | 'executor'> & { readonly fn: TaskFunction });

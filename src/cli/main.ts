@@ -6,6 +6,7 @@ import { runCommand } from './commands/run.js';
 import { resumeCommand } from './commands/resume.js';
 import { logsCommand, reportCommand, runsCommand, statusCommand } from './commands/inspect.js';
 import { applyCommand } from './commands/apply.js';
+import { initCommand } from './commands/init.js';
 import { schemaCommand } from './commands/schema.js';
 import { validateCommand } from './commands/validate.js';
 import { EXIT, exitCodeForError } from './exit-codes.js';
@@ -128,6 +129,19 @@ program
   .option('--json', 'print the figures as JSON (seconds)')
   .action((plan: string, opts) => {
     process.exitCode = estimateCommand(plan, opts);
+  });
+
+program
+  .command('init')
+  .description('write a plan from a template (without --template: list the templates)')
+  .option('-t, --template <name>', 'template to start from: staged-delivery, fullstack-feature, scout-architect-builders, test-runner')
+  .option('-o, --output <file>', 'where to write the plan ("-" prints it)', 'weft.yaml')
+  .option('--set <name=value>', 'set a template variable, e.g. goal="…" or security=false (repeatable)', collectVar)
+  .option('--offline', 'shell stand-ins instead of agents: the same graph runs without an API key')
+  .option('--force', 'overwrite the output file if it exists')
+  .option('--json', 'print the result, or the template list, as JSON')
+  .action((opts) => {
+    process.exitCode = initCommand(opts);
   });
 
 program
