@@ -407,62 +407,82 @@ class Run {
   }
 
   private dispatch(i: number, worker: number): void {
-    const task = this.tasks[i] as ResolvedTask;
     const slot = this.running.get(i) as Running;
-    const { attempt } = slot;
+    const task = this.tasks[i] as ResolvedTask;
     if (task.timeoutMs !== undefined) {
       const ms = task.timeoutMs;
       slot.timer = this.clock.setTimeout(() => slot.abort({ kind: 'timeout', ms }), ms);
     }
-    const executor = this.options.executors.get(task.executor);
-    const inputs: Record<string, TaskResultData> = {};
-    for (const d of this.graph.deps[i] ?? []) {
-      const r = this.state.tasks.get((this.tasks[d] as ResolvedTask).id)?.result;
-      if (r !== undefined) inputs[(this.tasks[d] as ResolvedTask).id] = r;
+    void this.attempt(i, worker, slot);
+  }
+
+  /** One attempt, start to end; never throws: whatever happens becomes a completion. */
+  private async attempt(i: number, worker: number, slot: Running): Promise<void> {
+    const { attempt } = slot;
+    let outcome: TaskOutcome;
+    try {
+      outcome = await this.work(i, worker, slot);
+    } catch (error) {
+      outcome = { ok: false, failure: { message: error instanceof Error ? error.message : String(error), code: 'WEFT_EXECUTOR' } };
     }
+    if (slot.timer !== undefined) this.clock.clearTimeout(slot.timer);
+    const reason = slot.aborted;
+    this.completions.push(reason === undefined ? { task: i, attempt, outcome } : { task: i, attempt, outcome, cause: reason });
+    void this.pump();
+  }
+
+  private async work(i: number, worker: number, slot: Running): Promise<TaskOutcome> {
+    const task = this.tasks[i] as ResolvedTask;
+    const { attempt } = slot;
+    const executor = this.options.executors.get(task.executor);
+    if (executor === undefined) return { ok: false, failure: { message: `no executor "${task.executor}" is available`, code: 'WEFT_EXECUTOR' } };
     const sessionId = this.state.tasks.get(task.id)?.sessionId;
     const feedback = this.feedback.get(i);
-    this.feedback.delete(i);
-    const attemptWork = async (): Promise<TaskOutcome> => {
-      const workspace = this.options.workspace;
-      const workdir = workspace === undefined ? (this.options.workdirFor?.(task) ?? this.options.baseDir) : await workspace.prepare(task, attempt, feedback !== undefined);
-      const ctx: TaskContext = {
-        runId: this.options.runId,
-        task,
-        attempt,
-        worker,
-        get signal() {
-          return slot.signal;
-        },
-        runDir: this.options.runDir,
-        baseDir: this.options.baseDir,
-        workdir,
-        inputs,
-        ...(sessionId === undefined ? {} : { sessionId }),
-        ...(feedback === undefined ? {} : { feedback }),
-        emit: (progress) => this.progress(i, attempt, progress),
-      };
-      if (executor === undefined) return { ok: false, failure: { message: `no executor "${task.executor}" is available`, code: 'WEFT_EXECUTOR' } };
-      const outcome = await this.runCached(i, attempt, executor, ctx);
-      if (workspace === undefined) return outcome;
-      if (!outcome.ok || slot.aborted !== undefined) {
-        const cause = slot.aborted;
-        await workspace.release(task, attempt, cause === undefined || cause.kind !== 'cancelled' ? 'failed' : 'cancelled');
-        return outcome;
-      }
-      // Merged before the success is recorded, so dependents start from a tree that holds it.
-      const merged = await workspace.integrate(task, attempt, outcome.result);
-      if (merged.ok) return { ok: true, result: merged.files === undefined ? outcome.result : { ...outcome.result, files: merged.files } };
-      return { ok: false, failure: { message: merged.message, code: merged.code, fix: merged.feedback }, result: outcome.result };
+    if (feedback !== undefined) this.feedback.delete(i);
+    const workspace = this.options.workspace;
+    const workdir = workspace === undefined ? (this.options.workdirFor?.(task) ?? this.options.baseDir) : await workspace.prepare(task, attempt, feedback !== undefined);
+    const run = this;
+    let inputs: Record<string, TaskResultData> | undefined;
+    const ctx: TaskContext = {
+      runId: this.options.runId,
+      task,
+      attempt,
+      worker,
+      get signal() {
+        return slot.signal;
+      },
+      // Built on first use: most executors never read their dependencies' results.
+      get inputs() {
+        return (inputs ??= run.inputsOf(i));
+      },
+      runDir: this.options.runDir,
+      baseDir: this.options.baseDir,
+      workdir,
+      ...(sessionId === undefined ? {} : { sessionId }),
+      ...(feedback === undefined ? {} : { feedback }),
+      emit: (progress) => this.progress(i, attempt, progress),
     };
-    attemptWork()
-      .catch((error: unknown): TaskOutcome => ({ ok: false, failure: { message: error instanceof Error ? error.message : String(error), code: 'WEFT_EXECUTOR' } }))
-      .then((outcome) => {
-        if (slot.timer !== undefined) this.clock.clearTimeout(slot.timer);
-        const reason = slot.aborted;
-        this.completions.push({ task: i, attempt, outcome, ...(reason === undefined ? {} : { cause: reason }) });
-        void this.pump();
-      });
+    const outcome = await this.runCached(i, attempt, executor, ctx);
+    if (workspace === undefined) return outcome;
+    if (!outcome.ok || slot.aborted !== undefined) {
+      const cause = slot.aborted;
+      await workspace.release(task, attempt, cause === undefined || cause.kind !== 'cancelled' ? 'failed' : 'cancelled');
+      return outcome;
+    }
+    // Merged before the success is recorded, so dependents start from a tree that holds it.
+    const merged = await workspace.integrate(task, attempt, outcome.result);
+    if (merged.ok) return { ok: true, result: merged.files === undefined ? outcome.result : { ...outcome.result, files: merged.files } };
+    return { ok: false, failure: { message: merged.message, code: merged.code, fix: merged.feedback }, result: outcome.result };
+  }
+
+  private inputsOf(i: number): Record<string, TaskResultData> {
+    const inputs: Record<string, TaskResultData> = {};
+    for (const d of this.graph.deps[i] ?? []) {
+      const id = (this.tasks[d] as ResolvedTask).id;
+      const r = this.state.tasks.get(id)?.result;
+      if (r !== undefined) inputs[id] = r;
+    }
+    return inputs;
   }
 
   /** Runs the attempt, or restores it from the cache when nothing that decides its result changed. */

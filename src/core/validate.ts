@@ -74,7 +74,7 @@ export function checkPlan(raw: unknown, options: CompileOptions): { plan?: Compi
   const tasks: ResolvedTask[] = [];
 
   spec.tasks.forEach((t, i) => {
-    const at = (field: string, ...rest: (string | number)[]): Pick<RawIssue, 'path' | 'task' | 'field'> => ({ path: ['tasks', i, field, ...rest], task: t.id, field: [field, ...rest].reduce<string>((s, p) => (typeof p === 'number' ? `${s}[${p}]` : s === '' ? p : `${s}.${p}`), '') });
+    const at = (field: string, ...rest: (string | number)[]) => issueAt(i, t.id, field, rest);
     for (const key of ['needs', 'after'] as const) {
       (t[key] ?? []).forEach((dep, k) => {
         if (dep === t.id) issues.push({ ...at(key, k), message: `"${t.id}" depends on itself`, fix: `remove "${dep}" from ${key}` });
@@ -98,7 +98,7 @@ export function checkPlan(raw: unknown, options: CompileOptions): { plan?: Compi
         for (const p of info.check?.({ ...defaults, ...t }) ?? []) issues.push({ ...at(p.field), message: p.message, ...(p.fix === undefined ? {} : { fix: p.fix }) });
       }
     }
-    const uses: Record<string, number> = { ...defaults.uses, ...t.uses };
+    const uses: Record<string, number> = defaults.uses === undefined && t.uses === undefined && executorProvider(executorName, options) === undefined ? NO_USES : { ...defaults.uses, ...t.uses };
     const provider = executorName === undefined ? undefined : options.executors.get(executorName)?.provider;
     if (provider !== undefined && provider !== '' && uses[provider] === undefined) {
       uses[provider] = 1;
@@ -155,7 +155,7 @@ export function checkPlan(raw: unknown, options: CompileOptions): { plan?: Compi
       whenSource: typeof t.when === 'string' ? t.when : t.when === false ? 'false' : undefined,
       uses,
       writes: t.writes ?? [],
-      env: Object.fromEntries(Object.entries({ ...defaults.env, ...t.env }).map(([k, v]) => [k, String(v)])),
+      env: defaults.env === undefined && t.env === undefined ? NO_ENV : Object.fromEntries(Object.entries({ ...defaults.env, ...t.env }).map(([k, v]) => [k, String(v)])),
     });
   });
 
@@ -164,6 +164,19 @@ export function checkPlan(raw: unknown, options: CompileOptions): { plan?: Compi
   const poolList: Pool[] = [...pools].map(([name, capacity]) => ({ name, capacity }));
   const graph = buildGraph({ name: spec.name ?? 'plan', tasks, pools: poolList });
   return { plan: { spec, name: spec.name ?? 'plan', workers: spec.workers ?? 4, vars, graph }, issues: [] };
+}
+
+function issueAt(i: number, task: string, field: string, rest: readonly (string | number)[]): Pick<RawIssue, 'path' | 'task' | 'field'> {
+  return { path: ['tasks', i, field, ...rest], task, field: [field, ...rest].reduce<string>((s, p) => (typeof p === 'number' ? `${s}[${p}]` : s === '' ? p : `${s}.${p}`), '') };
+}
+
+// Shared by every task that sets none: a 100k-task plan should not allocate 200k empty objects.
+const NO_ENV: Readonly<Record<string, string>> = Object.freeze({});
+const NO_USES: Record<string, number> = Object.freeze({}) as Record<string, number>;
+
+function executorProvider(name: string | undefined, options: CompileOptions): string | undefined {
+  const provider = name === undefined ? undefined : options.executors.get(name)?.provider;
+  return provider === '' ? undefined : provider;
 }
 
 /**
