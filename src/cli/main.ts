@@ -7,6 +7,7 @@ import { resumeCommand } from './commands/resume.js';
 import { logsCommand, reportCommand, runsCommand, statusCommand } from './commands/inspect.js';
 import { applyCommand } from './commands/apply.js';
 import { initCommand } from './commands/init.js';
+import { planCommand } from './commands/plan.js';
 import { schemaCommand } from './commands/schema.js';
 import { validateCommand } from './commands/validate.js';
 import { EXIT, exitCodeForError } from './exit-codes.js';
@@ -24,6 +25,9 @@ program
   .description('run a plan on M workers, critical path first')
   .argument('[plan]', 'plan file (YAML or JSON)')
   .option('--resume', 'continue the most recent unfinished run instead (same as `weft resume`)')
+  .option('--goal <goal>', 'plan the goal with an AI planner first (see `weft plan`), then run it')
+  .option('--planner <executor>', 'with --goal: the executor that plans')
+  .option('-y, --yes', 'with --goal: run the plan without asking')
   .option('-j, --jobs <M>', 'workers: how many tasks run at once (default: the plan\'s `workers`)', parseWorkers)
   .option('--json', 'print events as JSON lines, then the summary')
   .option('--fail-fast', 'stop at the first failed task')
@@ -36,6 +40,7 @@ program
   .option('-C, --dir <dir>', 'project folder holding .weft/ (default: the current folder)')
   .action(async (plan: string | undefined, opts) => {
     if (opts.resume === true) process.exitCode = await resumeCommand(undefined, opts);
+    else if (opts.goal !== undefined) process.exitCode = await planCommand(opts.goal, { ...opts, output: plan ?? 'plan.yaml' });
     else if (plan === undefined) throw new WeftError('WEFT_USAGE', 'weft run needs a plan file', { hint: 'e.g. `weft run examples/app.yaml`, or `weft run --resume`' });
     else process.exitCode = await runCommand(plan, opts);
   });
@@ -129,6 +134,23 @@ program
   .option('--json', 'print the figures as JSON (seconds)')
   .action((plan: string, opts) => {
     process.exitCode = estimateCommand(plan, opts);
+  });
+
+program
+  .command('plan')
+  .description('turn a goal into a validated plan with an AI planner (an agent CLI or LLM API), show its estimate, and run it with --yes')
+  .argument('<goal>', 'what you want built, in words')
+  .option('-j, --jobs <M>', 'the worker budget M the plan is made for', parseWorkers)
+  .option('--planner <executor>', 'who plans: claude, codex, gemini, anthropic, openai (default: config `planner`, else the first one installed)')
+  .option('--executor <executor>', 'who runs the planned tasks (default: the planner when it is an agent CLI)')
+  .option('-o, --output <file>', 'where to save the plan', 'plan.yaml')
+  .option('--attempts <n>', 'answers the planner gets to produce a valid plan', '3')
+  .option('-y, --yes', 'run the plan straight away')
+  .option('--json', 'print events and the plan as JSON lines')
+  .option('--no-progress', 'plain lines even on a terminal')
+  .option('-C, --dir <dir>', 'project folder')
+  .action(async (goal: string, opts) => {
+    process.exitCode = await planCommand(goal, opts);
   });
 
 program

@@ -4,6 +4,7 @@ import type { RunEvent } from './events.js';
 import type { Executor, TaskContext, TaskOutcome } from './executor.js';
 import { foldRun } from './run-state.js';
 import { compilePlan, type CompiledPlan } from './validate.js';
+import type { PlanSpec } from './plan-schema.js';
 
 type Behaviour = (ctx: TaskContext) => TaskOutcome | Promise<TaskOutcome>;
 
@@ -226,5 +227,25 @@ describe('runPlan', () => {
     expect(outcome.status).toBe('succeeded');
     expect(events.filter((e) => e.type === 'task.retrying')).toHaveLength(1);
     expect(peakAfterLimit).toBeLessThanOrEqual(2);
+  });
+
+  it('a task with expands: true splices its sub-plan into the running graph; dependents wait for it', async () => {
+    const executors = new Map([['test', { requires: 'run' as const }]]);
+    const recompile = (spec: PlanSpec) => compilePlan(spec, { executors });
+    const log: string[] = [];
+    const fanOut: Behaviour = (ctx) =>
+      ctx.attempt === 1
+        ? { ok: true, result: { output: { tasks: [{ id: 'review-a', run: 'x', needs: ['missing'] }] } } } // invalid: routed back
+        : { ok: true, result: { output: { tasks: [{ id: 'review-a', run: 'x', needs: ['scan'] }, { id: 'review-b', run: 'x', needs: ['scan'] }, { id: 'merge-reviews', run: 'x', needs: ['review-a', 'review-b'] }] } } };
+    const p = plan([{ id: 'scan', expands: true }, { id: 'summary', needs: ['scan'] }]);
+    const events: RunEvent[] = [];
+    const outcome = await runPlan({ runId: 'r', plan: p, executors: new Map([['test', scripted({ scan: fanOut }, log)]]), baseDir: '/tmp', recompile, journal: (b) => void events.push(...b) });
+    expect(outcome.status).toBe('succeeded');
+    expect(log).toEqual(['run scan#1', 'run scan#2', 'run review-a#1', 'run review-b#1', 'run merge-reviews#1', 'run summary#1']);
+    const retry = events.find((e) => e.type === 'task.retrying');
+    expect(retry).toMatchObject({ task: 'scan', error: { code: 'WEFT_PLAN_INVALID' } });
+    expect(events.filter((e) => e.type === 'plan.expanded')).toMatchObject([{ by: 'scan', tasks: [{ id: 'review-a' }, { id: 'review-b' }, { id: 'merge-reviews' }] }]);
+    // Replaying the journal gives the grown run.
+    expect([...foldRun(events).tasks.keys()]).toEqual(['scan', 'summary', 'review-a', 'review-b', 'merge-reviews']);
   });
 });

@@ -4,7 +4,9 @@ import type { TaskFailure } from './errors.js';
 import type { ProgressEvent, RunEvent, RunMode, RunStatus, TaskResultData, Usage } from './events.js';
 import type { AbortCause, Executor, TaskContext, TaskOutcome } from './executor.js';
 import type { ResolvedTask } from './graph.js';
-import type { BudgetSpec } from './plan-schema.js';
+import type { BudgetSpec, PlanSpec, TaskSpec } from './plan-schema.js';
+import { expansionOf, spliceExpansion } from './expansion.js';
+import { PlanValidationError, formatPlanIssue } from './errors.js';
 import type { Workspace } from './workspace.js';
 import { isCacheable, type TaskCache } from './cache.js';
 import { applyEvent, emptyRunState, type RunState } from './run-state.js';
@@ -60,6 +62,13 @@ export interface EngineOptions {
   readonly runOptions?: Readonly<Record<string, unknown>>;
   /** On resume: tasks with `resume: never` that a person checked and wants run again. */
   readonly retryTasks?: ReadonlySet<string>;
+  /**
+   * Checks a successful attempt's result; a returned string is feedback, and the task is sent back
+   * to fix it (same session), up to `fixAttempts`.
+   */
+  readonly validateResult?: (task: ResolvedTask, result: TaskResultData) => string | undefined;
+  /** Compiles a plan grown by a task with `expands: true`; throws PlanValidationError when it is not valid. */
+  readonly recompile?: (spec: PlanSpec) => CompiledPlan;
   /** Masks secrets in text that reaches the journal. */
   readonly redact?: (text: string) => string;
   /** Skips tasks whose inputs did not change (see `isCacheable`); without it nothing is cached. */
@@ -77,6 +86,15 @@ export interface EngineOptions {
 export interface RunOutcome {
   readonly status: Exclude<RunStatus, 'running'>;
   readonly state: RunState;
+}
+
+interface Completion {
+  readonly task: number;
+  readonly attempt: number;
+  readonly outcome: TaskOutcome;
+  readonly cause?: AbortCause;
+  /** A task with `expands: true` produced this grown plan. */
+  readonly expansion?: { readonly spec: PlanSpec; readonly compiled: CompiledPlan; readonly added: readonly TaskSpec[] };
 }
 
 /**
@@ -118,18 +136,19 @@ export async function runPlan(options: EngineOptions): Promise<RunOutcome> {
 
 class Run {
   private readonly clock: Clock;
-  private readonly graph;
-  private readonly tasks: readonly ResolvedTask[];
-  private readonly sched: Scheduler;
+  private graph;
+  private tasks: readonly ResolvedTask[];
+  private sched: Scheduler;
   private readonly state: RunState;
   private readonly pending: RunEvent[] = [];
-  private readonly completions: { task: number; attempt: number; outcome: TaskOutcome; cause?: AbortCause }[] = [];
+  private readonly completions: Completion[] = [];
+  private spec: PlanSpec;
   private readonly running = new Map<number, Running>();
-  private readonly attempts: Int32Array;
-  private readonly transient: Int32Array;
-  private readonly fixes: Int32Array;
+  private attempts: Int32Array;
+  private transient: Int32Array;
+  private fixes: Int32Array;
   /** Attempts made before a resume, which don't count against `retries`. */
-  private readonly resumedAt: Int32Array;
+  private resumedAt: Int32Array;
   private readonly spent = { usd: 0, tokens: 0 };
   private readonly throttled = new Map<string, { original: number; timer: unknown }>();
   /** Feedback for the next attempt of a task (a merge conflict or failed check to fix). */
@@ -158,6 +177,7 @@ class Run {
     this.fixes = new Int32Array(this.tasks.length);
     this.resumedAt = new Int32Array(this.tasks.length);
     this.state = options.prior ?? emptyRunState();
+    this.spec = options.plan.spec;
     this.sched = new Scheduler(this.graph, {
       workers: this.workers,
       ...(this.mode === 'sequential' ? { order: 'declaration' as const } : options.score === undefined ? {} : { score: options.score }),
@@ -303,9 +323,10 @@ class Run {
   }
 
   /** Turns an attempt's outcome into its event; returns the scheduler change to apply once stored. */
-  private decide(c: { task: number; attempt: number; outcome: TaskOutcome; cause?: AbortCause }, now: number): () => void {
+  private decide(c: Completion, now: number): () => void {
     const task = this.tasks[c.task] as ResolvedTask;
-    const { outcome, cause } = c;
+    const { cause } = c;
+    let outcome = c.outcome;
     this.running.delete(c.task);
     const redact = this.options.redact ?? ((s: string) => s);
     if (cause?.kind === 'cancelled') {
@@ -313,8 +334,12 @@ class Run {
       return () => this.sched.finish(c.task, 'cancelled', now, cause.reason);
     }
     if (outcome.ok) {
-      this.record({ type: 'task.succeeded', at: now, task: task.id, attempt: c.attempt, result: redactResult(outcome.result, redact) });
-      return () => this.sched.finish(c.task, 'succeeded', now);
+      const rejected = this.check(task, outcome.result);
+      if (rejected === undefined) {
+        this.record({ type: 'task.succeeded', at: now, task: task.id, attempt: c.attempt, result: redactResult(outcome.result, redact) });
+        return () => this.sched.finish(c.task, 'succeeded', now);
+      }
+      outcome = { ok: false, failure: { message: rejected.message, code: rejected.code, fix: rejected.feedback }, result: outcome.result };
     }
     if (outcome.failure.fix !== undefined && this.stopReason === undefined) {
       // A merge conflict or failed check goes back to the task that caused it, with the details.
@@ -354,6 +379,50 @@ class Run {
       this.sched.finish(c.task, 'failed', now, failure.message);
       if (this.options.failFast === true) this.stop('failed', `fail-fast: task "${task.id}" failed`);
     };
+  }
+
+  /**
+   * Weft's own checks of a successful result: the caller's `validateResult`, and for a task with
+   * `expands: true`, that its sub-plan joins the plan validly — then the graph grows at once.
+   */
+  private check(task: ResolvedTask, result: TaskResultData): { message: string; code: string; feedback: string } | undefined {
+    const feedback = this.options.validateResult?.(task, result);
+    if (feedback !== undefined) return { message: 'the result did not pass its check', code: 'WEFT_RESULT_INVALID', feedback };
+    if (task.expands !== true) return undefined;
+    const added = expansionOf(result.output);
+    if (added === undefined || this.options.recompile === undefined) {
+      return { message: 'an expanding task must output a sub-plan', code: 'WEFT_PLAN_INVALID', feedback: 'Your output must be JSON of the form {"tasks": [{"id": …, "title": …, "prompt" or "run": …, "needs": […]}]}.' };
+    }
+    const spec = spliceExpansion(this.spec, task.id, added as TaskSpec[]);
+    let compiled: CompiledPlan;
+    try {
+      compiled = this.options.recompile(spec);
+    } catch (error) {
+      if (!(error instanceof PlanValidationError)) throw error;
+      const lines = error.issues.map(formatPlanIssue).join('\n');
+      return { message: `its sub-plan is not valid: ${error.issues.length} problem(s)`, code: 'WEFT_PLAN_INVALID', feedback: `The tasks you returned cannot be added to the plan:\n${lines}\nReturn the whole corrected list.` };
+    }
+    this.grow(task, spec, compiled, added);
+    return undefined;
+  }
+
+  /** Splices an expansion in: journal it, then swap in the grown graph and a scheduler that adopts the old one's state. */
+  private grow(by: ResolvedTask, spec: PlanSpec, compiled: CompiledPlan, added: readonly unknown[]): void {
+    const now = this.clock.now();
+    this.record({ type: 'plan.expanded', at: now, by: by.id, tasks: added });
+    const n = compiled.graph.tasks.length;
+    const widen = (a: Int32Array): Int32Array => {
+      const b = new Int32Array(n);
+      b.set(a);
+      return b;
+    };
+    [this.attempts, this.transient, this.fixes, this.resumedAt] = [widen(this.attempts), widen(this.transient), widen(this.fixes), widen(this.resumedAt)];
+    const previous = this.sched;
+    this.spec = spec;
+    this.graph = compiled.graph;
+    this.tasks = compiled.graph.tasks;
+    this.sched = new Scheduler(this.graph, { workers: this.workers, ...(this.mode === 'sequential' ? { order: 'declaration' as const } : {}), gate: (i) => this.gate(i), onTransition: (t) => this.onTransition(t) });
+    this.sched.adopt(previous, now);
   }
 
   /**

@@ -78,6 +78,7 @@ export const TaskSchema = z
     inputs: z.array(z.string().min(1)).optional().describe('Globs of files whose contents decide the result (cache key).'),
     outputs: z.array(z.string().min(1)).optional().describe('Files the task must produce.'),
     outputSchema: z.record(z.string(), z.unknown()).optional().describe('JSON Schema the task result must satisfy (structured output).'),
+    expands: z.boolean().optional().describe('The task plans: its output `{tasks: [...]}` is a sub-plan spliced into the running graph (dynamic fan-out). What depends on it waits for the new tasks too.'),
     ...sharedTaskFields,
   })
   .strict();

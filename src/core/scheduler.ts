@@ -94,6 +94,48 @@ export class Scheduler {
     for (let i = 0; i < n; i++) this.waiting[i] = (graph.deps[i]?.length ?? 0) + (graph.softDeps[i]?.length ?? 0);
   }
 
+  /**
+   * Instead of {@link begin}, for a graph that grew mid-run (a task's output added tasks): takes
+   * over the state of the scheduler that ran the smaller graph. Old tasks keep their indices;
+   * running ones keep their workers, pool units and locks; pending ones — old or new — wait only
+   * for what has not ended yet.
+   */
+  adopt(previous: Scheduler, now: number): void {
+    const old = previous.graph.tasks.length;
+    for (let i = 0; i < old; i++) {
+      const s = previous.state[i] as number;
+      if (s === S_PENDING) continue;
+      this.state[i] = s;
+      this.skipCause[i] = previous.skipCause[i] as number;
+      this.arrival[i] = previous.arrival[i] as number;
+      if (s >= S_SUCCEEDED) this.terminal++;
+      else if (s === S_READY) this.ready.push(i);
+      else if (s === S_RUNNING) {
+        const w = previous.worker[i] as number;
+        this.worker[i] = w;
+        this.busy[w] = 1;
+        this.freeWorkers--;
+        this.runningCount++;
+        this.acquire(i, 1);
+      }
+    }
+    for (const r of previous.retries) this.retries.push(r);
+    this.arrivals = previous.arrivals;
+    for (let p = 0; p < this.capacity.length && p < previous.capacity.length; p++) this.setPoolCapacity(this.graph.pools[p]?.name ?? '', previous.capacity[p] as number);
+    // Pending tasks count only the dependencies still to end; those that ended are replayed.
+    const n = this.graph.tasks.length;
+    for (let i = 0; i < n; i++) if (this.state[i] === S_PENDING) this.waiting[i] = (this.graph.deps[i]?.length ?? 0) + (this.graph.softDeps[i]?.length ?? 0);
+    this.settling = true;
+    try {
+      for (let i = 0; i < old; i++) if ((this.state[i] as number) >= S_SUCCEEDED) this.notifyDependents(i, now);
+      for (let k = 0; k < this.toSettle.length; k++) this.notifyDependents(this.toSettle[k] as number, now);
+    } finally {
+      this.toSettle.length = 0;
+      this.settling = false;
+    }
+    for (let i = 0; i < n; i++) if (this.state[i] === S_PENDING && this.waiting[i] === 0) this.release(i, now);
+  }
+
   /** Releases the tasks with no dependencies. Call once before the first {@link start}. */
   begin(now: number): void {
     for (let i = 0; i < this.graph.tasks.length; i++) {

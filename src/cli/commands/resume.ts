@@ -1,7 +1,9 @@
 import { WeftError } from '../../core/errors.js';
-import type { PlanSpec } from '../../core/plan-schema.js';
+import type { PlanSpec, TaskSpec } from '../../core/plan-schema.js';
+import { spliceExpansion } from '../../core/expansion.js';
 import { compilePlan } from '../../core/validate.js';
 import { catalogOf } from '../../executors/index.js';
+import type { Store } from '../../core/store.js';
 import { EXIT } from '../exit-codes.js';
 import { openJournal, readRun, resolveRunId } from '../journal.js';
 import { wire } from '../wiring.js';
@@ -18,6 +20,21 @@ export interface ResumeOptions {
 const UNFINISHED = new Set(['running', 'cancelled', 'interrupted']);
 
 /**
+ * No id given: the most recent unfinished run. With `--retry`, a failed one too: the resume that
+ * found a `resume: never` task cut off fails it, and its message sends the user to `--retry`.
+ */
+async function pickRun(store: Store, retrying: boolean): Promise<string> {
+  const runs = await store.listRuns();
+  const run = runs.find((r) => UNFINISHED.has(r.status) || (retrying && r.status === 'failed'));
+  if (run !== undefined) return run.id;
+  const latest = runs[0];
+  if (latest === undefined) throw new WeftError('WEFT_RUN_NOT_FOUND', 'no run to resume', { hint: 'start one with `weft run <plan>`' });
+  throw new WeftError('WEFT_RUN_NOT_FOUND', `nothing to resume: no run is unfinished (the latest, ${latest.id}, ${latest.status})`, {
+    hint: '`weft runs` lists them; `weft resume <run>` runs what did not succeed in a finished run again',
+  });
+}
+
+/**
  * Continues a run from its journal: finished tasks keep their results, what was running or
  * waiting runs again. No id: the most recent unfinished run.
  */
@@ -25,7 +42,7 @@ export async function resumeCommand(given: string | undefined, opts: ResumeOptio
   const { projectDir, executors, config } = wire(opts.dir);
   const store = await openJournal(projectDir, config);
   try {
-    const runId = await resolveRunId(store, given, (status) => UNFINISHED.has(status));
+    const runId = given === undefined ? await pickRun(store, opts.retry !== undefined) : await resolveRunId(store, given);
     const { events, state } = await readRun(store, runId);
     const created = events[0];
     if (created?.type !== 'run.created') throw new WeftError('WEFT_STORE', `run ${runId} has no run.created event`);
@@ -35,8 +52,10 @@ export async function resumeCommand(given: string | undefined, opts: ResumeOptio
       process.stdout.write(opts.json === true ? `${JSON.stringify({ runId, status: 'succeeded', resumed: false })}\n` : `run ${runId} already succeeded; nothing to resume\n`);
       return EXIT.ok;
     }
-    // The plan as it was when the run started, not as the file is now.
-    const compiled = compilePlan(o.spec, { executors: catalogOf(executors), file: o.planFile ?? '<journal>', ...(o.vars === undefined ? {} : { vars: o.vars }) });
+    // The plan as it was when the run started (not as the file is now), grown by what tasks added.
+    let spec = o.spec;
+    for (const e of events) if (e.type === 'plan.expanded') spec = spliceExpansion(spec, e.by, e.tasks as TaskSpec[]);
+    const compiled = compilePlan(spec, { executors: catalogOf(executors), file: o.planFile ?? '<journal>', ...(o.vars === undefined ? {} : { vars: o.vars }) });
     const unknown = (opts.retry ?? []).filter((id) => !compiled.graph.index.has(id));
     if (unknown.length > 0) throw new WeftError('WEFT_USAGE', `--retry: no task "${unknown[0]}" in run ${runId}`);
     return await executeRun({

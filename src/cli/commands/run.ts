@@ -4,7 +4,7 @@ import type { Executor } from '../../core/executor.js';
 import { summarize } from '../../core/metrics.js';
 import type { RunState } from '../../core/run-state.js';
 import type { Store } from '../../core/store.js';
-import type { CompiledPlan } from '../../core/validate.js';
+import { compilePlan, type CompiledPlan } from '../../core/validate.js';
 import { catalogOf } from '../../executors/index.js';
 import { loadPlanFile } from '../../plan/load-plan.js';
 import { exitCodeForStatus } from '../exit-codes.js';
@@ -13,7 +13,7 @@ import { openJournal, takeLease } from '../journal.js';
 import { createProgress, type ProgressMode } from '../progress.js';
 import { createRunDir, newRunId, weftDir, writeJson } from '../run-files.js';
 import { FileTaskCache } from '../../store/task-cache.js';
-import type { EngineNotice } from '../../core/engine.js';
+import type { EngineNotice, EngineOptions } from '../../core/engine.js';
 import { secretRedactor } from '../secrets.js';
 import { onInterrupt } from '../signals.js';
 import { stopOrphans } from '../orphans.js';
@@ -82,6 +82,8 @@ export interface ExecuteRunArgs {
   readonly prior?: RunState;
   /** Tasks with `resume: never` a person has checked and wants run again. */
   readonly retry?: readonly string[];
+  /** Extra check of each successful result (e.g. the planner's plan); feedback sends the task back. */
+  readonly validateResult?: EngineOptions['validateResult'];
 }
 
 /** Runs (or resumes) a run: lease, journal, workspace, live display, summary. Returns the exit code. */
@@ -117,6 +119,8 @@ export async function executeRun(a: ExecuteRunArgs): Promise<number> {
       ...(a.prior === undefined ? {} : { prior: a.prior }),
       ...(a.mode === 'sequential' ? {} : { score: scoreFor(compiled, a.workers) }),
       ...(a.retry === undefined ? {} : { retryTasks: new Set(a.retry) }),
+      ...(a.validateResult === undefined ? {} : { validateResult: a.validateResult }),
+      recompile: (spec) => compilePlan(spec, { executors: catalogOf(a.executors), file: a.planFile, vars: compiled.vars }),
       runOptions: { failFast: a.failFast, planFile: a.planFile, baseDir: a.baseDir, isolation: a.isolation, vars: compiled.vars, spec: compiled.spec },
       ...(a.cache === false ? {} : { cache: new FileTaskCache(store, join(weftDir(a.projectDir), 'cache'), compiled.name) }),
       journal: (events) => store.append(runId, events),

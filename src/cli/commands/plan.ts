@@ -1,0 +1,136 @@
+import { accessSync, constants, writeFileSync } from 'node:fs';
+import { delimiter, join, resolve } from 'node:path';
+import { createInterface } from 'node:readline/promises';
+import { stringify } from 'yaml';
+import { WeftError } from '../../core/errors.js';
+import type { PlanSpec } from '../../core/plan-schema.js';
+import { plannerJsonSchema } from '../../core/planner-schema.js';
+import { compilePlan } from '../../core/validate.js';
+import { catalogOf } from '../../executors/index.js';
+import { checkPlannerAnswer, plannerPrompt, repoLayout, type CheckedPlan } from '../../plan/planner.js';
+import type { WeftConfig } from '../config.js';
+import { EXIT } from '../exit-codes.js';
+import { openJournal } from '../journal.js';
+import { newRunId } from '../run-files.js';
+import { wire } from '../wiring.js';
+import { printEstimate } from './estimate.js';
+import { executeRun, runCommand } from './run.js';
+
+export interface PlanCommandOptions {
+  readonly jobs?: number;
+  readonly planner?: string;
+  /** Executor the planned tasks run on. @default the planner when it is an agent CLI */
+  readonly executor?: string;
+  readonly output?: string;
+  readonly yes?: boolean;
+  readonly json?: boolean;
+  readonly dir?: string;
+  /** How many answers the planner gets to produce a valid plan. @default 3 */
+  readonly attempts?: string;
+  readonly progress?: boolean;
+}
+
+const AGENT_CLIS = ['claude', 'codex', 'gemini'] as const;
+
+function onPath(bin: string): boolean {
+  for (const dir of [...(process.env.PATH ?? '').split(delimiter), join(process.cwd(), 'node_modules', '.bin')]) {
+    try {
+      accessSync(join(dir, bin), constants.X_OK);
+      return true;
+    } catch {
+      // not here
+    }
+  }
+  return false;
+}
+
+/** `--planner`, then config, then the first agent CLI installed, then an API key that is set. */
+export function choosePlanner(given: string | undefined, config: WeftConfig, known: ReadonlySet<string>): string {
+  const name = given ?? config.planner ?? AGENT_CLIS.find((c) => known.has(c) && onPath(config.executors?.[c]?.bin ?? c)) ?? (process.env.ANTHROPIC_API_KEY !== undefined ? 'anthropic' : undefined) ?? (process.env.OPENAI_API_KEY !== undefined || config.executors?.openai?.baseUrl !== undefined ? 'openai' : undefined);
+  if (name === undefined) {
+    throw new WeftError('WEFT_USAGE', 'no planner found: no agent CLI (claude, codex, gemini) on PATH and no ANTHROPIC_API_KEY or OPENAI_API_KEY', { hint: 'install one (npm i -g @anthropic-ai/claude-code), set an API key, or pass --planner <executor>; see README "Planning from a goal"' });
+  }
+  if (!known.has(name)) throw new WeftError('WEFT_USAGE', `--planner: unknown executor "${name}"`, { hint: `use one of: ${[...known].join(', ')}` });
+  return name;
+}
+
+/** Asks the planner for a plan, checks it like a hand-written one (repairing it a bounded number of times), saves and shows it. */
+export async function planGoal(goal: string, opts: PlanCommandOptions): Promise<{ code: number; file?: string; plan?: CheckedPlan }> {
+  const { projectDir, executors, config } = wire(opts.dir);
+  const catalog = catalogOf(executors);
+  const planner = choosePlanner(opts.planner, config, new Set(executors.keys()));
+  const workers = opts.jobs ?? 4;
+  const attempts = Math.max(1, Number(opts.attempts ?? 3));
+  const executor = opts.executor ?? ((AGENT_CLIS as readonly string[]).includes(planner) ? planner : (AGENT_CLIS.find((c) => executors.has(c) && onPath(c)) ?? planner));
+  const request = { goal, workers, executor, layout: repoLayout(projectDir) };
+  const plannerPlan: PlanSpec = {
+    name: 'planner',
+    description: goal,
+    workers: 1,
+    tasks: [{ id: 'plan', title: `Plan: ${goal.slice(0, 60)}`, executor: planner, prompt: plannerPrompt(request), outputSchema: plannerJsonSchema(), fixAttempts: attempts - 1, cache: false }],
+  };
+  let checked: CheckedPlan | undefined;
+  const store = await openJournal(projectDir, config);
+  let code: number;
+  try {
+    code = await executeRun({
+      runId: newRunId(),
+      compiled: compilePlan(plannerPlan, { executors: catalog, file: '<planner>' }),
+      planFile: '<planner>',
+      baseDir: projectDir,
+      projectDir,
+      workers: 1,
+      mode: 'parallel',
+      failFast: true,
+      isolation: false,
+      cache: false,
+      executors,
+      store,
+      display: { ...(opts.json === true ? { json: true } : {}), progress: opts.progress ?? true },
+      validateResult: (_task, result) => {
+        const r = checkPlannerAnswer(result.output ?? result.text, request, { executors: catalog });
+        if ('feedback' in r) return r.feedback;
+        checked = r.plan;
+        return undefined;
+      },
+    });
+  } finally {
+    await store.close();
+  }
+  if (checked === undefined) {
+    process.stderr.write(`weft: the planner (${planner}) did not produce a valid plan in ${attempts} answer${attempts === 1 ? '' : 's'}; see \`weft status\` for what it was told\n`);
+    return { code: code === EXIT.ok ? EXIT.failed : code };
+  }
+  const file = resolve(opts.output ?? 'plan.yaml');
+  const { analysis } = checked.output;
+  const header = [`# Planned by weft (${planner}) from the goal: ${goal}`, `# ${analysis.complexity}, ${checked.spec.tasks.length} tasks: ${analysis.reasons.join('; ')}`].join('\n');
+  writeFileSync(file, `${header}\n${stringify(checked.spec, { lineWidth: 0 })}`);
+  if (opts.json !== true) {
+    process.stdout.write(`\nPlan written to ${file}: ${analysis.complexity} (${analysis.reasons.join('; ')}), ${checked.spec.tasks.length} tasks on ${workers} workers\n`);
+    printEstimate(checked.compiled, { jobs: workers });
+  } else process.stdout.write(`${JSON.stringify({ type: 'plan', file, analysis, tasks: checked.spec.tasks.map((t) => ({ id: t.id, needs: t.needs ?? [], estimate: t.estimate })) })}\n`);
+  return { code: EXIT.ok, file, plan: checked };
+}
+
+export async function planCommand(goal: string, opts: PlanCommandOptions): Promise<number> {
+  const { code, file } = await planGoal(goal, opts);
+  if (code !== EXIT.ok || file === undefined) return code;
+  if (!(await confirmRun(opts))) {
+    if (opts.json !== true) process.stdout.write(`Run it with: weft run ${file}${opts.jobs === undefined ? '' : ` -j ${opts.jobs}`}\n`);
+    return EXIT.ok;
+  }
+  return runCommand(file, { ...(opts.jobs === undefined ? {} : { jobs: opts.jobs }), ...(opts.json === undefined ? {} : { json: opts.json }), ...(opts.dir === undefined ? {} : { dir: opts.dir }) });
+}
+
+/** `--yes`, or a person saying yes on a terminal. */
+async function confirmRun(opts: PlanCommandOptions): Promise<boolean> {
+  if (opts.yes === true) return true;
+  if (process.stdin.isTTY !== true || process.stdout.isTTY !== true) return false;
+  const rl = createInterface({ input: process.stdin, output: process.stdout });
+  try {
+    return /^y(es)?$/i.test((await rl.question('Run this plan now? [y/N] ')).trim());
+  } finally {
+    rl.close();
+  }
+}
+
