@@ -132,8 +132,10 @@ program
   .option('--format <format>', 'plan (default), stg (Standard Task Graph file) or wfcommons (workflow trace JSON)')
   .option('--set <name=value>', 'set a plan variable (repeatable)', collectVar)
   .option('--json', 'print the figures as JSON (seconds)')
-  .action((plan: string, opts) => {
-    process.exitCode = estimateCommand(plan, opts);
+  .option('--no-history', 'use the plan\'s estimates only, not durations measured in earlier runs')
+  .option('-C, --dir <dir>', 'project folder holding .weft/')
+  .action(async (plan: string, opts) => {
+    process.exitCode = await estimateCommand(plan, opts);
   });
 
 program

@@ -27,7 +27,7 @@ export interface CompileOptions {
   readonly executors: ExecutorCatalog;
   /** `--set` overrides for `vars`. */
   readonly vars?: Readonly<Record<string, string | number | boolean>>;
-  /** Measured durations by task id, used where a task has no estimate. */
+  /** Measured durations by task id (running medians of earlier runs); they take precedence over `estimate`. */
   readonly history?: ReadonlyMap<string, number>;
 }
 
@@ -143,7 +143,8 @@ export function checkPlan(raw: unknown, options: CompileOptions): { plan?: Compi
       after: t.after ?? [],
       priority: t.priority ?? 0,
       retries: t.retries ?? defaults.retries ?? 0,
-      estimateMs: ms('estimate', t.estimate ?? defaults.estimate) ?? options.history?.get(t.id),
+      // Measured durations from earlier runs beat guesses (the planner's or the author's).
+      estimateMs: pickEstimate(ms('estimate', t.estimate ?? defaults.estimate), options.history?.get(t.id)),
       timeoutMs: ms('timeout', t.timeout ?? defaults.timeout),
       backoff: {
         initialMs: backoff.initial === undefined ? 1000 : (parseDuration(backoff.initial) ?? 1000),
@@ -164,6 +165,10 @@ export function checkPlan(raw: unknown, options: CompileOptions): { plan?: Compi
   const poolList: Pool[] = [...pools].map(([name, capacity]) => ({ name, capacity }));
   const graph = buildGraph({ name: spec.name ?? 'plan', tasks, pools: poolList });
   return { plan: { spec, name: spec.name ?? 'plan', workers: spec.workers ?? 4, vars, graph }, issues: [] };
+}
+
+function pickEstimate(declared: number | undefined, measured: number | undefined): number | undefined {
+  return measured ?? declared;
 }
 
 function issueAt(i: number, task: string, field: string, rest: readonly (string | number)[]): Pick<RawIssue, 'path' | 'task' | 'field'> {

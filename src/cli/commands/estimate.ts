@@ -7,7 +7,11 @@ import { importPlan, IMPORT_FORMATS, type ImportFormat } from '../../plan/import
 import { searchOrder } from '../../core/order-search.js';
 import { compilePlan } from '../../core/validate.js';
 import { WeftError } from '../../core/errors.js';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { openJournal } from '../journal.js';
+import { weftDir } from '../run-files.js';
+import { withHistory } from '../history.js';
 import type { CompiledPlan } from '../../core/validate.js';
 import { evaluateCondition } from '../../core/condition.js';
 import { EXIT } from '../exit-codes.js';
@@ -20,6 +24,10 @@ export interface EstimateCommandOptions {
   readonly json?: boolean;
   readonly set?: Record<string, string>;
   readonly dir?: string;
+  /** `--no-history`: the plan's estimates only, not durations measured in earlier runs. */
+  readonly history?: boolean;
+  /** Whether some durations are measured ones (printed as a note). */
+  readonly measured?: boolean;
 }
 
 const sec = (ms: number): number => Math.round(ms) / 1000;
@@ -38,11 +46,22 @@ export function staticGate(plan: CompiledPlan): (task: number) => string | undef
   };
 }
 
-export function estimateCommand(file: string, opts: EstimateCommandOptions): number {
-  const executors = catalogOf(wire(opts.dir).executors);
+export async function estimateCommand(file: string, opts: EstimateCommandOptions): Promise<number> {
+  const { projectDir, config, executors: all } = wire(opts.dir);
+  const executors = catalogOf(all);
   const vars = opts.set === undefined ? {} : { vars: opts.set };
   const format = opts.format ?? 'plan';
-  if (format === 'plan') return printEstimate(loadPlanFile(file, { executors, ...vars }).compiled, opts);
+  if (format === 'plan') {
+    const loaded = loadPlanFile(file, { executors, ...vars });
+    if (opts.history === false || !existsSync(join(weftDir(projectDir), 'weft.db'))) return printEstimate(loaded.compiled, opts);
+    const store = await openJournal(projectDir, config);
+    try {
+      const compiled = await withHistory(store, loaded.compiled, { executors, file: loaded.file, vars: loaded.compiled.vars });
+      return printEstimate(compiled, { ...opts, measured: compiled !== loaded.compiled });
+    } finally {
+      await store.close();
+    }
+  }
   if (!(IMPORT_FORMATS as readonly string[]).includes(format)) throw new WeftError('WEFT_USAGE', `--format expects plan, ${IMPORT_FORMATS.join(' or ')}, got "${format}"`);
   let text: string;
   try {
@@ -77,7 +96,7 @@ export function printEstimate(compiled: CompiledPlan, opts: EstimateCommandOptio
   const criticalPath = ids(graph.criticalPath).filter((id) => !first.skipped.includes(id));
   if (opts.json === true) {
     const base = opts.sweep === undefined ? figuresJson(first) : { sweep: rows.map(figuresJson) };
-    process.stdout.write(`${JSON.stringify({ plan: compiled.name, tasks: graph.tasks.length, ...base, criticalPathTasks: criticalPath, skipped: first.skipped, bestWorkers: smallest?.workers })}\n`);
+    process.stdout.write(`${JSON.stringify({ plan: compiled.name, tasks: graph.tasks.length, measured: opts.measured === true, ...base, criticalPathTasks: criticalPath, skipped: first.skipped, bestWorkers: smallest?.workers })}\n`);
     return EXIT.ok;
   }
   const out: string[] = [`${compiled.name}: ${graph.tasks.length} tasks${first.skipped.length > 0 ? ` (${first.skipped.length} skipped by conditions: ${first.skipped.join(', ')})` : ''}`];
@@ -95,6 +114,7 @@ export function printEstimate(compiled: CompiledPlan, opts: EstimateCommandOptio
     out.push(`  sequential ${formatDuration(first.sequential)}, critical path ${formatDuration(first.criticalPath)}: ${criticalPath.join(' → ')}`);
   }
   out.push(`  smallest M within 5% of the best makespan (${formatDuration(best)}): ${smallest?.workers}`);
+  if (opts.measured === true) out.push('  (durations measured in earlier runs replace estimates where known; --no-history to use the estimates only)');
   process.stdout.write(`${out.join('\n')}\n`);
   return EXIT.ok;
 }

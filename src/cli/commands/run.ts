@@ -20,6 +20,7 @@ import { stopOrphans } from '../orphans.js';
 import { wire } from '../wiring.js';
 import { openWorkspace } from '../workspace-wiring.js';
 import { scoreFor } from './estimate.js';
+import { recordDurations, withHistory } from '../history.js';
 
 export interface RunCommandOptions {
   readonly jobs?: number;
@@ -39,10 +40,12 @@ export interface RunCommandOptions {
 
 export async function runCommand(file: string, opts: RunCommandOptions): Promise<number> {
   const { projectDir, executors, config } = wire(opts.dir);
-  const { file: planPath, compiled } = loadPlanFile(file, { executors: catalogOf(executors), ...(opts.set === undefined ? {} : { vars: opts.set }) });
+  const loaded = loadPlanFile(file, { executors: catalogOf(executors), ...(opts.set === undefined ? {} : { vars: opts.set }) });
+  const planPath = loaded.file;
   const mode = opts.sequential === true ? 'sequential' : 'parallel';
   const store = await openJournal(projectDir, config);
   try {
+    const compiled = await withHistory(store, loaded.compiled, { executors: catalogOf(executors), file: planPath, vars: loaded.compiled.vars });
     return await executeRun({
       runId: newRunId(),
       compiled,
@@ -127,6 +130,7 @@ export async function executeRun(a: ExecuteRunArgs): Promise<number> {
       onEvent: a.display.explainCache === true && a.display.json !== true ? explaining(progress.onEvent) : progress.onEvent,
     });
     progress.stop();
+    await recordDurations(store, compiled.name, state, (id) => compiled.graph.tasks[compiled.graph.index.get(id) ?? -1]?.executor);
     const deps = new Map(compiled.graph.tasks.map((t) => [t.id, [...t.needs, ...t.after]]));
     const summary = summarize(state, deps);
     writeJson(join(runDir, 'summary.json'), summary);
@@ -148,3 +152,4 @@ function explaining(next: (e: EngineNotice) => void): (e: EngineNotice) => void 
     next(e);
   };
 }
+
