@@ -48,10 +48,10 @@ describe('examples', () => {
   });
 
   it('pipeline.yaml estimates 9h sequential against the parallel time', async () => {
-    const r = await weft(['estimate', 'examples/pipeline.yaml', '--json']);
+    const r = await weft(['estimate', '--no-history', 'examples/pipeline.yaml', '--json']);
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout)).toMatchObject({ makespan: 22_500, sequential: 32_400, criticalPath: 22_500, lowerBound: 22_500, workers: 2 });
-    const text = await weft(['estimate', 'examples/pipeline.yaml']);
+    const text = await weft(['estimate', '--no-history', 'examples/pipeline.yaml']);
     expect(text.stdout).toContain('sequential          9h00m');
     expect(text.stdout).toContain('predicted makespan  6h15m on 2 workers');
     expect(text.stdout).toContain('research → critique → backend → backend-qa → performance → statistics → devops → docs');
@@ -64,12 +64,12 @@ describe('examples', () => {
     expect(r.stdout).toContain('↷ security skipped: condition `vars.security` is false');
     const summary = JSON.parse(readFileSync(join(onlyRun(project), 'summary.json'), 'utf8'));
     expect(summary.counts).toMatchObject({ succeeded: 10, skipped: 1 });
-    const est = await weft(['estimate', 'examples/pipeline.yaml', '--json', '--set', 'security=false', '--set', 'performance=false']);
+    const est = await weft(['estimate', '--no-history', 'examples/pipeline.yaml', '--json', '--set', 'security=false', '--set', 'performance=false']);
     expect(JSON.parse(est.stdout)).toMatchObject({ sequential: 25_200, skipped: ['performance', 'security'] });
   });
 
   it('estimate --sweep finds the smallest M within 5% of the best', async () => {
-    const r = await weft(['estimate', 'examples/app.yaml', '--sweep', '1-4', '--json']);
+    const r = await weft(['estimate', '--no-history', 'examples/app.yaml', '--sweep', '1-4', '--json']);
     const out = JSON.parse(r.stdout);
     expect(out.sweep.map((s: { makespan: number }) => s.makespan)).toEqual([9300, 6000, 6000, 6000]);
     expect(out.bestWorkers).toBe(2);

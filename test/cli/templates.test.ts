@@ -118,7 +118,7 @@ describe.each(TEMPLATES)('%s, offline', (name) => {
     expect(validate.stdout).toMatch(new RegExp(`^weft\\.yaml: valid — ${plan.tasks.length} tasks, critical path `));
     expect(validate.code).toBe(0);
 
-    const estimate = await weft(['estimate', 'weft.yaml', '--json'], { cwd: project });
+    const estimate = await weft(['estimate', '--no-history', 'weft.yaml', '--json'], { cwd: project });
     expect(estimate.code).toBe(0);
     const figures = JSON.parse(estimate.stdout);
     expect(figures.tasks).toBe(plan.tasks.length);
@@ -157,7 +157,7 @@ describe('staged-delivery', () => {
   it('estimates 9h of agent work, 6h15m on 2 workers', async () => {
     const project = tempProject();
     await weft(['init', '--template', 'staged-delivery', '--offline'], { cwd: project });
-    const r = await weft(['estimate', 'weft.yaml'], { cwd: project });
+    const r = await weft(['estimate', '--no-history', 'weft.yaml'], { cwd: project });
     expect(r.stdout).toContain('sequential          9h00m');
     expect(r.stdout).toContain('predicted makespan  6h15m on 2 workers');
     expect(r.stdout).toContain('research → critique → backend → backend-qa → performance → statistics → devops → docs');
@@ -218,7 +218,7 @@ describe('test-runner', () => {
       ['unit-2', 'npm run --silent test -- --shard=2/2'],
       ['e2e', 'npm run --silent test:e2e'],
     ]);
-    const estimate = await weft(['estimate', 'weft.yaml', '--json'], { cwd: dir });
+    const estimate = await weft(['estimate', '--no-history', 'weft.yaml', '--json'], { cwd: dir });
     expect(JSON.parse(estimate.stdout)).toMatchObject({ tasks: 5, workers: 4, makespan: 120, sequential: 260, criticalPathTasks: ['e2e'] });
   });
 

@@ -1,0 +1,261 @@
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { startCli } from '../crash/crash-kit.js';
+import { ensureBuilt, tempProject, weft as runWeft } from '../support/weft-cli.js';
+
+beforeAll(ensureBuilt);
+
+/** `weft …` in `cwd`; the journal is the project's own SQLite file, whatever the environment says. */
+const weft = (args: readonly string[], cwd: string) => runWeft(args, { cwd, env: { WEFT_DATABASE_URL: undefined } });
+
+type Task = { id: string; run: string[]; needs?: string[]; resume?: 'never' };
+const sh = (script: string): string[] => ['sh', '-c', script];
+const LINE = 'echo "$WEFT_TASK_ID $WEFT_ATTEMPT" >> lines.txt';
+
+function writePlan(project: string, file: string, name: string, tasks: Task[], workers = 2): void {
+  writeFileSync(join(project, file), JSON.stringify({ name, workers, tasks }));
+}
+
+async function until(what: string, check: () => boolean, timeoutMs = 20_000): Promise<void> {
+  for (const end = Date.now() + timeoutMs; !check(); ) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+const lines = (project: string): string[] => (existsSync(join(project, 'lines.txt')) ? readFileSync(join(project, 'lines.txt'), 'utf8').trim().split('\n') : []);
+const alive = (pid: number): boolean => {
+  try {
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false;
+  }
+};
+
+interface RunRow {
+  id: string;
+  plan: string;
+  status: string;
+  tasks: number;
+}
+
+describe('inspecting the journal', () => {
+  // One project, two finished runs: `good` (succeeded) and, newer, `bad` (failed).
+  const project = tempProject('weft-journal-');
+  let good: string;
+  let bad: string;
+
+  beforeAll(async () => {
+    expect((await weft(['runs'], project)).stdout).toBe('no runs yet — start one with `weft run <plan>`\n');
+    expect((await weft(['runs', '--json'], project)).stdout).toBe('[]\n');
+    writePlan(project, 'good.yaml', 'good', [
+      { id: 'hello', run: sh('echo out-line; echo err-line >&2') },
+      { id: 'world', needs: ['hello'], run: sh('echo done') },
+    ]);
+    writePlan(project, 'bad.yaml', 'bad', [{ id: 'boom', run: sh('echo no >&2; exit 3') }]);
+    expect((await weft(['run', 'good.yaml'], project)).code).toBe(0);
+    expect((await weft(['run', 'bad.yaml'], project)).code).toBe(1);
+    const runs = JSON.parse((await weft(['runs', '--json'], project)).stdout) as RunRow[];
+    [bad, good] = runs.map((r) => r.id) as [string, string];
+  }, 60_000);
+
+  it('weft runs: newest first, as a table and as JSON', async () => {
+    const json = await weft(['runs', '--json'], project);
+    expect(JSON.parse(json.stdout)).toMatchObject([
+      { id: bad, plan: 'bad', status: 'failed', tasks: 1 },
+      { id: good, plan: 'good', status: 'succeeded', tasks: 2 },
+    ]);
+    const table = await weft(['runs'], project);
+    expect(table.code).toBe(0);
+    const [header, first, second, ...rest] = table.stdout.trimEnd().split('\n');
+    expect(header).toMatch(/^RUN +PLAN +STATUS +TASKS +STARTED +LAST EVENT$/);
+    expect(first).toMatch(new RegExp(`^${bad} +bad +failed +1  \\d{4}-\\d\\d-\\d\\dT\\S+Z +\\+\\d+ms$`));
+    expect(second).toMatch(new RegExp(`^${good} +good +succeeded +2  `));
+    expect(rest).toEqual([]);
+  });
+
+  it('weft status: the latest run by default, task by task', async () => {
+    const r = await weft(['status'], project);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`Run ${bad} failed — 1 task(s) failed`);
+    expect(r.stdout).toMatch(/✗ boom +failed .*exited with code 3/);
+  });
+
+  it('weft status: a unique prefix of the id is enough; --json is the summary', async () => {
+    let n = 1;
+    while (bad.startsWith(good.slice(0, n))) n++;
+    const r = await weft(['status', good.slice(0, n), '--json'], project);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ runId: good, plan: 'good', status: 'succeeded', counts: { succeeded: 2, total: 2 }, criticalPath: ['hello', 'world'], resumes: 0 });
+  });
+
+  it('weft status: an unknown or ambiguous run is one line (and a hint), exit 2', async () => {
+    const unknown = await weft(['status', 'nope'], project);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stdout).toBe('');
+    expect(unknown.stderr).toBe('weft: no run "nope"\n  `weft runs` lists them\n');
+    const ambiguous = await weft(['status', '2', '--json'], project);
+    expect(ambiguous.code).toBe(2);
+    expect(ambiguous.stderr.split('\n')[0]).toBe('weft: "2" matches 2 runs');
+  });
+
+  it("weft logs: a task's stdout, or its stderr", async () => {
+    const out = await weft(['logs', good, 'hello'], project);
+    expect(out).toMatchObject({ code: 0, stdout: 'out-line\n', stderr: '' });
+    expect((await weft(['logs', good, 'hello', '--stderr'], project)).stdout).toBe('err-line\n');
+    const missing = await weft(['logs', good, 'nope'], project);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr.split('\n')[0]).toBe(`weft: run ${good} has no task "nope"`);
+  });
+
+  it('weft report: markdown and JSON on stdout; html written to the run folder, its path printed', async () => {
+    const md = await weft(['report', good, '--format', 'md'], project);
+    expect(md.code).toBe(0);
+    expect(md.stdout.split('\n')[0]).toBe(`# weft run ${good} — good`);
+    expect(md.stdout).toContain('## Summary');
+
+    const json = JSON.parse((await weft(['report', good, '--format', 'json'], project)).stdout);
+    expect(json).toMatchObject({ format: 'weft-report', run: { id: good, plan: 'good', status: 'succeeded', resumes: 0 }, summary: { counts: { succeeded: 2, failed: 0, total: 2 }, successRate: 1, criticalPath: ['hello', 'world'], retries: 0 } });
+    for (const metric of ['makespanMs', 'taskTimeMs', 'speedup', 'utilisation', 'criticalPathMs']) expect(json.summary[metric], metric).toBeGreaterThanOrEqual(0);
+    expect(json.tasks.map((t: { id: string; attempts: unknown[] }) => `${t.id}:${t.attempts.length}`)).toEqual(['hello:1', 'world:1']);
+
+    const html = await weft(['report', good, '--format', 'html'], project);
+    const file = join(project, '.weft', 'runs', good, 'report.html');
+    expect(html).toMatchObject({ code: 0, stdout: `${file}\n` });
+    expect(readFileSync(file, 'utf8')).toMatch(/^<!doctype html>/i);
+
+    const pdf = await weft(['report', good, '--format', 'pdf'], project);
+    expect(pdf.code).toBe(2);
+    expect(pdf.stderr).toBe('weft: --format expects json, md or html, got "pdf"\n');
+  });
+
+  it('weft resume with nothing unfinished says so and exits 2; a finished run by id is a no-op', async () => {
+    const none = await weft(['resume'], tempProject('weft-journal-'));
+    expect(none).toMatchObject({ code: 2, stderr: 'weft: no run to resume\n  start one with `weft run <plan>`\n' });
+    const finished = await weft(['resume'], project);
+    expect(finished.code).toBe(2);
+    expect(finished.stderr.split('\n')[0]).toBe(`weft: nothing to resume: no run is unfinished (the latest, ${bad}, failed)`);
+    const done = await weft(['resume', good], project);
+    expect(done).toMatchObject({ code: 0, stdout: `run ${good} already succeeded; nothing to resume\n` });
+  });
+});
+
+describe('weft logs -f', () => {
+  it('prints a running task’s output as it comes and returns when the task ends', async () => {
+    const project = tempProject('weft-journal-');
+    writePlan(project, 'plan.yaml', 'follow', [{ id: 'slow', run: sh('echo first; while [ ! -f go ]; do sleep 0.05; done; echo second') }]);
+    const run = startCli(['run', 'plan.yaml', '--json'], project);
+    await run.whenLines(3); // run.created, task.ready, task.started
+    const runId = (JSON.parse(run.stdout().split('\n')[0] as string) as { runId: string }).runId;
+    const follow = startCli(['logs', runId.slice(0, -1), 'slow', '-f'], project);
+    await follow.whenLines(1);
+    expect(follow.stdout()).toBe('first\n');
+    await new Promise((r) => setTimeout(r, 600)); // a few of its polls: still following
+    expect(follow.child.exitCode).toBeNull();
+    writeFileSync(join(project, 'go'), '');
+    const followed = await follow.done;
+    expect(followed).toMatchObject({ code: 0, stdout: 'first\nsecond\n', stderr: '' });
+    expect((await run.done).code).toBe(0);
+  }, 60_000);
+});
+
+describe('resuming', () => {
+  it('is refused while a live coordinator holds the run (exit 3), and records nothing', async () => {
+    const project = tempProject('weft-journal-');
+    writePlan(project, 'plan.yaml', 'long', [{ id: 'wait', run: sh('touch started; while [ ! -f go ]; do sleep 0.05; done') }]);
+    const first = startCli(['run', 'plan.yaml', '--json'], project);
+    await until('the task to start', () => existsSync(join(project, 'started')));
+    const runId = (JSON.parse(first.stdout().split('\n')[0] as string) as { runId: string }).runId;
+    for (const args of [['resume', runId], ['resume'], ['run', '--resume']]) {
+      const r = await weft(args, project);
+      expect(r.code, args.join(' ')).toBe(3);
+      expect(r.stderr).toMatch(new RegExp(`^weft: run ${runId} is being driven by [^\\s:]+:${first.child.pid}\n  wait for it to finish \\(or stop it\\), then \`weft resume\`\n$`));
+    }
+    writeFileSync(join(project, 'go'), '');
+    expect((await first.done).code).toBe(0);
+    expect(JSON.parse((await weft(['status', '--json'], project)).stdout)).toMatchObject({ status: 'succeeded', resumes: 0 });
+  }, 60_000);
+
+  it('weft run --resume continues a run whose coordinator was SIGKILLed: stops its orphan, keeps what succeeded', async () => {
+    const project = tempProject('weft-journal-');
+    writePlan(project, 'plan.yaml', 'killed', [
+      { id: 'a', run: sh(LINE) },
+      // The first attempt hangs (until the resume stops it); the next one finishes.
+      { id: 'b', needs: ['a'], run: sh(`${LINE}; if [ "$WEFT_ATTEMPT" = 1 ]; then sleep 60 & echo $! > sleep.pid; wait; fi`) },
+      { id: 'c', needs: ['b'], run: sh(LINE) },
+    ]);
+    const first = startCli(['run', 'plan.yaml'], project);
+    await until('b to start', () => existsSync(join(project, 'sleep.pid')));
+    first.child.kill('SIGKILL');
+    expect((await first.done).signal).toBe('SIGKILL');
+    const sleeper = Number(readFileSync(join(project, 'sleep.pid'), 'utf8'));
+    expect(alive(sleeper)).toBe(true);
+
+    const r = await weft(['run', '--resume'], project);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toBe('weft: stopped 1 task process(es) left running by the coordinator that died: b#1\n');
+    expect(r.stdout).toContain('weft ▸ resuming');
+    expect(r.stdout).toMatch(/▸ b started on w\d \(attempt 2\)/);
+    expect(r.stdout).not.toMatch(/▸ a started/);
+    expect(alive(sleeper)).toBe(false);
+    expect(lines(project)).toEqual(['a 1', 'b 1', 'b 2', 'c 1']);
+    const summary = JSON.parse((await weft(['status', '--json'], project)).stdout);
+    expect(summary).toMatchObject({ status: 'succeeded', resumes: 1, counts: { succeeded: 3 } });
+    expect(summary.reason).toBeUndefined();
+  }, 60_000);
+
+  /** Starts the plan, waits until `deploy` (resume: never) is running and `other` is done, SIGKILLs weft. */
+  async function killDuringDeploy(): Promise<{ project: string; runId: string }> {
+    const project = tempProject('weft-journal-');
+    writePlan(project, 'plan.yaml', 'never', [
+      { id: 'deploy', resume: 'never', run: sh(`${LINE}; if [ "$WEFT_ATTEMPT" = 1 ]; then sleep 60; fi`) },
+      { id: 'other', run: sh(LINE) },
+      { id: 'after', needs: ['deploy'], run: sh(LINE) },
+    ]);
+    const first = startCli(['run', 'plan.yaml', '--json'], project);
+    await until('deploy to start and other to finish', () => first.stdout().includes('"type":"task.succeeded","at":') && lines(project).includes('deploy 1'));
+    first.child.kill('SIGKILL');
+    await first.done;
+    return { project, runId: (JSON.parse(first.stdout().split('\n')[0] as string) as { runId: string }).runId };
+  }
+
+  it('resume: never — a task cut off by the crash is not run again until a person says so with --retry', async () => {
+    const { project, runId } = await killDuringDeploy();
+    const decision = 'was running when weft stopped and has resume: never; check its side effects, then run it again with `weft resume --retry deploy`';
+
+    const resumed = await weft(['resume'], project);
+    expect(resumed.code).toBe(1);
+    expect(resumed.stderr).toBe('weft: stopped 1 task process(es) left running by the coordinator that died: deploy#1\n');
+    expect(resumed.stdout).toContain(`✗ deploy ${decision}`);
+    expect(resumed.stdout).toContain('↷ after skipped: dependency "deploy" failed');
+    expect(lines(project).sort()).toEqual(['deploy 1', 'other 1']);
+    const status = JSON.parse((await weft(['status', '--json'], project)).stdout);
+    expect(status.tasks.find((t: { id: string }) => t.id === 'deploy')).toMatchObject({ state: 'failed', reason: decision });
+
+    const unknown = await weft(['resume', '--retry', 'nope'], project);
+    expect(unknown).toMatchObject({ code: 2, stderr: `weft: --retry: no task "nope" in run ${runId}\n` });
+
+    // As the message says: no run id needed, though the run now stands failed.
+    const retried = await weft(['resume', '--retry', 'deploy'], project);
+    expect(retried.code, retried.stderr).toBe(0);
+    expect(retried.stdout).toContain(`Run ${runId} succeeded\n`);
+    expect(lines(project).filter((l) => l !== 'other 1')).toEqual(['deploy 1', 'deploy 2', 'after 1']);
+    expect(lines(project).filter((l) => l === 'other 1')).toHaveLength(1);
+    const after = JSON.parse((await weft(['status', '--json'], project)).stdout);
+    expect(after).toMatchObject({ status: 'succeeded', resumes: 2, counts: { succeeded: 3 } });
+    expect(after.tasks.find((t: { id: string }) => t.id === 'deploy').reason).toBeUndefined();
+  }, 90_000);
+
+  // KNOWN BUG (engine `restore()`): the decision is only asked for once. The first resume fails the
+  // task (its last attempt becomes `failed`, no longer `interrupted`), so a second plain resume
+  // runs it without `--retry`. Flip to `it` when restore() also holds back a task whose last
+  // failure is WEFT_NEEDS_DECISION.
+  it.fails('resume: never — a second plain resume still does not run the task', async () => {
+    const { project, runId } = await killDuringDeploy();
+    expect((await weft(['resume'], project)).code).toBe(1);
+    const again = await weft(['resume', runId], project);
+    expect(again.code).toBe(1);
+    expect(lines(project)).not.toContain('deploy 2');
+  }, 90_000);
+});
