@@ -510,7 +510,7 @@ class Run {
     if (feedback !== undefined) this.feedback.delete(i);
     const workspace = this.options.workspace;
     const workdir = workspace === undefined ? (this.options.workdirFor?.(task) ?? this.options.baseDir) : await workspace.prepare(task, attempt, feedback !== undefined);
-    const run = this;
+    const inputsOf = (): Record<string, TaskResultData> => this.inputsOf(i);
     let inputs: Record<string, TaskResultData> | undefined;
     const ctx: TaskContext = {
       runId: this.options.runId,
@@ -522,7 +522,7 @@ class Run {
       },
       // Built on first use: most executors never read their dependencies' results.
       get inputs() {
-        return (inputs ??= run.inputsOf(i));
+        return (inputs ??= inputsOf());
       },
       runDir: this.options.runDir,
       baseDir: this.options.baseDir,
