@@ -78,7 +78,7 @@ export class AnthropicExecutor extends LlmExecutor {
   private client: Anthropic | undefined;
 
   protected defaultModel(): string {
-    return 'claude-sonnet-4-5';
+    return 'claude-sonnet-4-6';
   }
 
   protected async call(ctx: TaskContext, prompt: string, model: string): Promise<Reply> {

@@ -1,9 +1,9 @@
 import { spawn } from 'node:child_process';
-import { mkdirSync, openSync, closeSync, existsSync, statSync, writeFileSync } from 'node:fs';
-import { open } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdirSync, openSync, closeSync, existsSync, writeFileSync } from 'node:fs';
 import type { AbortCause, Executor, TaskContext, TaskOutcome } from '../../core/executor.js';
 import type { TaskSpec } from '../../core/plan-schema.js';
+import { attemptLogPaths, tailFile } from '../process/log-files.js';
+import { killGroupOnAbort, killProcessGroup } from '../process/process-group.js';
 import { parseCommand } from './command.js';
 
 export interface ShellExecutorOptions {
@@ -48,15 +48,15 @@ export class ShellExecutor implements Executor {
     }
     if (!existsSync(ctx.workdir)) return { ok: false, failure: { message: `working directory ${ctx.workdir} does not exist` } };
 
-    const logs = ctx.runDir === undefined ? undefined : join(ctx.runDir, 'tasks', task.id);
+    const logs = ctx.runDir === undefined ? undefined : attemptLogPaths(ctx.runDir, task.id, ctx.attempt);
     let stdoutPath: string | undefined;
     let stderrPath: string | undefined;
     let stdio: ['ignore', number | 'ignore', number | 'pipe'];
     const fds: number[] = [];
     if (logs !== undefined) {
-      mkdirSync(logs, { recursive: true });
-      stdoutPath = join(logs, `${ctx.attempt}.stdout.log`);
-      stderrPath = join(logs, `${ctx.attempt}.stderr.log`);
+      mkdirSync(logs.dir, { recursive: true });
+      stdoutPath = logs.stdout;
+      stderrPath = logs.stderr;
       fds.push(openSync(stdoutPath, 'w'), openSync(stderrPath, 'w'));
       stdio = ['ignore', fds[0] as number, fds[1] as number];
     } else stdio = ['ignore', 'ignore', 'pipe'];
@@ -67,39 +67,24 @@ export class ShellExecutor implements Executor {
       const child = spawn(file, args as string[], { cwd: ctx.workdir, env, stdio, detached: true });
       for (const fd of fds) closeSync(fd);
       // If weft itself dies, `weft resume` finds the process group by this file and stops it.
-      if (logs !== undefined && child.pid !== undefined) writeFileSync(join(logs, `${ctx.attempt}.pid`), String(child.pid));
+      if (logs !== undefined && child.pid !== undefined) writeFileSync(logs.pid, String(child.pid));
       let stderrMem = '';
       child.stderr?.on('data', (chunk: Buffer) => {
         stderrMem = (stderrMem + chunk.toString()).slice(-(this.options.tailBytes ?? 2000));
       });
-      let killTimer: NodeJS.Timeout | undefined;
-      const killGroup = (signal: NodeJS.Signals): void => {
-        try {
-          if (child.pid !== undefined) process.kill(-child.pid, signal);
-        } catch {
-          // The group is already gone.
-        }
-      };
-      const onAbort = (): void => {
-        killGroup('SIGTERM');
-        killTimer = setTimeout(() => killGroup('SIGKILL'), this.options.killGraceMs ?? 3000);
-        killTimer.unref();
-      };
-      if (ctx.signal.aborted) onAbort();
-      else ctx.signal.addEventListener('abort', onAbort, { once: true });
+      const stopKilling = killGroupOnAbort(child, ctx.signal, this.options.killGraceMs ?? 3000);
 
       let spawnError: NodeJS.ErrnoException | undefined;
       child.on('error', (error: NodeJS.ErrnoException) => {
         spawnError = error;
       });
       child.on('close', (code, signal) => {
-        ctx.signal.removeEventListener('abort', onAbort);
-        if (killTimer !== undefined) clearTimeout(killTimer);
+        stopKilling();
         // Nothing a task started may outlive it.
-        killGroup('SIGKILL');
+        killProcessGroup(child, 'SIGKILL');
         const durationMs = Date.now() - started;
         void (async () => {
-          const stdoutTail = stdoutPath === undefined ? '' : await tail(stdoutPath, 4000);
+          const stdoutTail = stdoutPath === undefined ? '' : await tailFile(stdoutPath, 4000);
           const result = { exitCode: code, signal, ...(stdoutTail === '' ? {} : { text: stdoutTail }) };
           if (spawnError !== undefined) {
             const message = spawnError.code === 'ENOENT' ? `command not found: ${file}` : `could not start ${file}: ${spawnError.message}`;
@@ -110,26 +95,12 @@ export class ShellExecutor implements Executor {
             resolve({ ok: true, result });
             return;
           }
-          const stderrTail = stderrPath === undefined ? stderrMem : await tail(stderrPath, this.options.tailBytes ?? 2000);
+          const stderrTail = stderrPath === undefined ? stderrMem : await tailFile(stderrPath, this.options.tailBytes ?? 2000);
           const aborted = ctx.signal.aborted ? (ctx.signal.reason as AbortCause) : undefined;
           const message = aborted?.kind === 'timeout' ? `timed out after ${aborted.ms / 1000}s` : signal !== null ? `killed by ${signal}` : `exited with code ${code}`;
           resolve({ ok: false, failure: { message: `${message} after ${(durationMs / 1000).toFixed(1)}s`, exitCode: code, signal, timedOut: aborted?.kind === 'timeout', ...(stderrTail === '' ? {} : { stderrTail }) }, result });
         })();
       });
     });
-  }
-}
-
-async function tail(path: string, bytes: number): Promise<string> {
-  const size = statSync(path, { throwIfNoEntry: false })?.size ?? 0;
-  if (size === 0) return '';
-  const handle = await open(path, 'r');
-  try {
-    const length = Math.min(size, bytes);
-    const buffer = Buffer.alloc(length);
-    await handle.read(buffer, 0, length, size - length);
-    return buffer.toString('utf8').trimEnd();
-  } finally {
-    await handle.close();
   }
 }

@@ -44,11 +44,13 @@ function blocksFor(step: ContentStep, request: RecordedRequest): Block[] {
   switch (step.kind) {
     case 'text':
       return [{ type: 'text', text: step.text }];
-    case 'json':
-      // With --json-schema Claude offers StructuredOutput and insists it is called.
-      return request.offeredTools.includes('StructuredOutput')
-        ? [{ type: 'tool_use', id: id(0), name: 'StructuredOutput', input: step.value }]
-        : [{ type: 'text', text: JSON.stringify(step.value) }];
+    case 'json': {
+      // With --json-schema Claude offers StructuredOutput and insists it is called; an API client
+      // that forces a tool (`tool_choice: {type: "tool"}`) gets its answer as that tool's input.
+      const forced = isRecord(request.body) && isRecord(request.body['tool_choice']) && request.body['tool_choice']['type'] === 'tool' ? String(request.body['tool_choice']['name']) : undefined;
+      const tool = request.offeredTools.includes('StructuredOutput') ? 'StructuredOutput' : forced !== undefined && request.offeredTools.includes(forced) ? forced : undefined;
+      return tool !== undefined ? [{ type: 'tool_use', id: id(0), name: tool, input: step.value }] : [{ type: 'text', text: JSON.stringify(step.value) }];
+    }
     case 'tool-calls':
       return [
         ...(step.text === undefined ? [] : [{ type: 'text' as const, text: step.text }]),

@@ -70,6 +70,22 @@ describe('FakeLlmServer: Anthropic Messages', () => {
     expect(llm.verify()).toEqual([]);
   });
 
+  it('answers step.json with the tool an API client forces (tool_choice), without streaming', async (ctx) => {
+    const llm = await start(ctx);
+    llm.enqueue('anthropic', step.json({ answer: '42' }));
+
+    const message = await anthropic(llm).messages.create({
+      model: 'm',
+      max_tokens: 10,
+      messages: [{ role: 'user', content: 'answer' }],
+      tools: [{ name: 'answer', input_schema: { type: 'object', properties: {} } }],
+      tool_choice: { type: 'tool', name: 'answer' },
+    });
+
+    expect(message.content).toEqual([{ type: 'tool_use', id: 'toolu_fake_1_0', name: 'answer', input: { answer: '42' } }]);
+    expect(llm.turns()[0]?.stream).toBe(false);
+  });
+
   it('answers 429 with retry-after and 529 with overloaded_error', async (ctx) => {
     const llm = await start(ctx);
     llm.enqueue('anthropic', step.rateLimited(7), step.overloaded());
@@ -147,6 +163,54 @@ describe('FakeLlmServer: OpenAI Responses', () => {
     expect(error).toBeInstanceOf(OpenAI.RateLimitError);
     expect(error).toMatchObject({ status: 429, code: 'rate_limit_exceeded' });
     expect((error as InstanceType<typeof OpenAI.RateLimitError>).headers.get('retry-after')).toBe('3');
+  });
+});
+
+describe('FakeLlmServer: OpenAI Chat Completions', () => {
+  it('answers text without streaming, with usage the OpenAI SDK reads', async (ctx) => {
+    const llm = await start(ctx);
+    llm.enqueue('openai', step.text('Hello there', { usage: { input: 12, output: 3, cached: 4 } }));
+
+    const completion = await openai(llm).chat.completions.create({ model: 'gpt-5-mini', messages: [{ role: 'user', content: 'Hi [c1]' }] });
+
+    expect(completion.choices[0]).toMatchObject({ message: { role: 'assistant', content: 'Hello there' }, finish_reason: 'stop' });
+    expect(completion.usage).toMatchObject({ prompt_tokens: 12, completion_tokens: 3, prompt_tokens_details: { cached_tokens: 4 } });
+    expect(llm.turns('openai')[0]).toMatchObject({ path: '/v1/chat/completions', model: 'gpt-5-mini', stream: false, userTexts: ['Hi [c1]'], reply: 'text' });
+  });
+
+  it('streams text and a tool call that the SDK assembles, with usage when asked for', async (ctx) => {
+    const llm = await start(ctx);
+    llm.enqueue('openai', { kind: 'tool-calls', text: 'Looking', calls: [{ kind: 'raw', name: 'lookup', input: { q: 'weft' } }] }, step.text('Found it'));
+    const tools = [{ type: 'function' as const, function: { name: 'lookup', parameters: { type: 'object', properties: {} } } }];
+    const client = openai(llm);
+
+    const first = await client.chat.completions.stream({ model: 'm', messages: [{ role: 'user', content: 'find' }], tools, stream_options: { include_usage: true } }).finalChatCompletion();
+    expect(first.choices[0]).toMatchObject({ finish_reason: 'tool_calls', message: { content: 'Looking', tool_calls: [{ id: 'call_fake_1_0', type: 'function', function: { name: 'lookup', arguments: '{"q":"weft"}' } }] } });
+    expect(first.usage).toMatchObject({ prompt_tokens: 100, completion_tokens: 10 });
+
+    const chunks: string[] = [];
+    const stream = await client.chat.completions.create({
+      model: 'm',
+      stream: true,
+      messages: [
+        { role: 'user', content: 'find' },
+        { role: 'assistant', content: null, tool_calls: [{ id: 'call_fake_1_0', type: 'function', function: { name: 'lookup', arguments: '{}' } }] },
+        { role: 'tool', tool_call_id: 'call_fake_1_0', content: 'weft is an orchestrator' },
+      ],
+    });
+    for await (const chunk of stream) chunks.push(chunk.choices[0]?.delta.content ?? '');
+    expect(chunks.join('')).toBe('Found it');
+    expect(llm.turns()[1]?.toolResults).toEqual([{ callId: 'call_fake_1_0', name: 'lookup', output: 'weft is an orchestrator' }]);
+  });
+
+  it('answers errors in the OpenAI error shape', async (ctx) => {
+    const llm = await start(ctx);
+    llm.enqueue('openai', step.rateLimited(2));
+
+    const error = await openai(llm).chat.completions.create({ model: 'm', messages: [{ role: 'user', content: 'x' }] }).catch((e: unknown) => e);
+
+    expect(error).toBeInstanceOf(OpenAI.RateLimitError);
+    expect((error as InstanceType<typeof OpenAI.RateLimitError>).headers.get('retry-after')).toBe('2');
   });
 });
 

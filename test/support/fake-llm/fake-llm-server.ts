@@ -1,7 +1,8 @@
 /**
  * A protocol-level test double for remote LLMs: an HTTP server on 127.0.0.1 that speaks the
  * Anthropic Messages, OpenAI Responses and Gemini streaming APIs well enough for the real Claude
- * Code, Codex and Gemini CLI binaries, and plays a script of {@link Step}s.
+ * Code, Codex and Gemini CLI binaries (and OpenAI Chat Completions, for API clients), and plays a
+ * script of {@link Step}s.
  */
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
@@ -10,6 +11,7 @@ import { promisify } from 'node:util';
 import * as zlib from 'node:zlib';
 import { anthropicProtocol } from './anthropic-protocol.js';
 import { geminiProtocol } from './gemini-protocol.js';
+import { openaiChatProtocol } from './openai-chat-protocol.js';
 import { openaiProtocol } from './openai-protocol.js';
 import type { ProviderProtocol, Reply } from './protocol.js';
 import { jsonReply, ScriptProblem } from './protocol.js';
@@ -25,7 +27,7 @@ export type { ErrorKind, Provider, Step, StepFn, ToolCall, Usage } from './steps
 export type { RecordedRequest, RequestKind, ToolResult } from './recorded-request.js';
 export { lastUserText } from './recorded-request.js';
 
-const PROTOCOLS: readonly ProviderProtocol[] = [anthropicProtocol, openaiProtocol, geminiProtocol];
+const PROTOCOLS: readonly ProviderProtocol[] = [anthropicProtocol, openaiProtocol, openaiChatProtocol, geminiProtocol];
 const DEBUG = process.env['FAKE_LLM_DEBUG'] === '1';
 
 /**
@@ -75,6 +77,8 @@ export class FakeLlmServer {
     });
     // CONNECT arrives when a CLI honours the HTTPS_PROXY the agent env points here.
     server.on('connect', (req: IncomingMessage, socket: Socket) => {
+      // A client that gives up on the tunnel resets the socket; nobody else listens for that.
+      socket.on('error', () => undefined);
       fake.#record(req, 'off-host', undefined, undefined, req.url ?? '').reply = 'refused';
       socket.end('HTTP/1.1 403 Forbidden\r\ncontent-length: 0\r\n\r\n');
     });

@@ -44,7 +44,8 @@ export type Step =
   | (StepBase & { readonly kind: 'text'; readonly text: string; readonly usage?: Usage })
   /**
    * The model answers with JSON text, or, when Claude offers its `StructuredOutput` tool
-   * (`--json-schema`), calls that tool; Claude then ends the run with no further request.
+   * (`--json-schema`), calls that tool; Claude then ends the run with no further request. An
+   * Anthropic request that forces a tool (`tool_choice: {type: "tool", name}`) gets that call.
    */
   | (StepBase & { readonly kind: 'json'; readonly value: unknown; readonly usage?: Usage })
   | (StepBase & { readonly kind: 'tool-calls'; readonly calls: readonly ToolCall[]; readonly text?: string; readonly usage?: Usage })

@@ -1,0 +1,289 @@
+import { createWriteStream, existsSync, mkdirSync, type WriteStream } from 'node:fs';
+import type { TaskFailure } from '../../core/errors.js';
+import type { ProgressEvent, TaskResultData } from '../../core/events.js';
+import type { AbortCause, Executor, TaskContext, TaskOutcome } from '../../core/executor.js';
+import type { Price } from '../../core/pricing.js';
+import { composePrompt } from '../llm/prompt.js';
+import { attemptLogPaths, type AttemptLogPaths } from '../process/log-files.js';
+import { spawnLines, type LineProcessExit } from '../process/spawn-lines.js';
+import { isRecord, isTransient, oneLine, type AgentError, type AgentEventParser, type AgentReport } from './agent-report.js';
+import { checkCli } from './cli-version.js';
+import { checkOutput, parseJsonAnswer } from './structured-output.js';
+
+/** Settings shared by the agent CLI executors; `weft.config.yaml` `executors.<name>` fills most. */
+export interface AgentExecutorOptions {
+  /** The CLI binary (a name on PATH or a path). @default 'claude' / 'codex' / 'gemini' */
+  readonly bin?: string;
+  /** Model when the task names none. @default the CLI's own default */
+  readonly model?: string;
+  /** Extra argv, added before the prompt. */
+  readonly args?: readonly string[];
+  /** Permission mode when the task names none (see `permission-mode.ts`). @default edit files in the workspace */
+  readonly permissionMode?: string;
+  /** API base URL, for proxies and compatible servers (Claude, Gemini: the host; Codex: the API root incl. `/v1`). */
+  readonly baseUrl?: string;
+  /** Name of the env var holding the API key, when not the CLI's own (`ANTHROPIC_API_KEY`, `OPENAI_API_KEY`, `GEMINI_API_KEY`). */
+  readonly apiKeyEnv?: string;
+  /** Base environment; the user's login and settings come with it. @default process.env */
+  readonly env?: NodeJS.ProcessEnv;
+  /** Root of the per-task CLI state (see `agent-state.ts`). @default $XDG_STATE_HOME/weft/agents */
+  readonly stateDir?: string;
+  /**
+   * How often the CLI itself may retry a failed API call before it gives up and weft's back-off
+   * takes over. @default 1 for Claude (its retry reports the server's retry-after) and Codex, 0 for Gemini
+   */
+  readonly maxRetries?: number;
+  /** How long the CLI may take to exit after SIGTERM before SIGKILL. @default 3000 */
+  readonly killGraceMs?: number;
+  /** Prices for CLIs that report tokens but no cost. @default DEFAULT_PRICES */
+  readonly prices?: Readonly<Record<string, Price>>;
+}
+
+/** What the subclass needs to know of a CLI. */
+export interface CliDescription {
+  /** `claude`: names the executor, its provider pool and its state folder. */
+  readonly name: string;
+  readonly defaultBin: string;
+  /** How to get it, shown when the binary is missing. */
+  readonly install: string;
+  /** The env var a user sets for an API key, named in authentication failures. */
+  readonly apiKeyVar: string;
+  /** How a user logs in instead, named in authentication failures. */
+  readonly login: string;
+}
+
+/** One spawn of the CLI. */
+export interface Invocation {
+  readonly args: readonly string[];
+  /** Added to the base env (after weft's defaults, before the task's `env`). */
+  readonly env: Readonly<Record<string, string>>;
+  readonly parser: AgentEventParser;
+  /** Runs after the process ended (remove temp files, persist totals). */
+  readonly cleanup?: (report: AgentReport) => Promise<void>;
+}
+
+/** What {@link AgentCliExecutor.invocation} gets for one spawn. */
+export interface InvocationRequest {
+  /** The session to continue, if any. */
+  readonly sessionId: string | undefined;
+  /** The whole prompt: the task's (with inputs) or, when resuming, what to do next. */
+  readonly prompt: string;
+  /** The base env as the CLI will see it (for finding the user's config). */
+  readonly baseEnv: NodeJS.ProcessEnv;
+}
+
+/**
+ * The agent CLI executors' common part: checks the binary once, spawns the CLI with the prompt as
+ * an argv element (no shell) in the task's workdir with stdin closed and in its own process group
+ * (killed on abort), tees its raw output into the attempt's log files, turns its JSON events into
+ * progress, and maps the end into a {@link TaskOutcome} — rate limits and overloads as transient
+ * failures that the engine backs off from without counting them against the task.
+ */
+export abstract class AgentCliExecutor implements Executor {
+  abstract readonly name: string;
+  readonly version = '1';
+  abstract readonly info: { readonly requires: 'prompt'; readonly provider: string };
+
+  protected constructor(
+    protected readonly cli: CliDescription,
+    protected readonly options: AgentExecutorOptions = {},
+  ) {
+    const { maxRetries, killGraceMs } = options;
+    if (maxRetries !== undefined && !(Number.isInteger(maxRetries) && maxRetries >= 0)) throw new RangeError(`Expected \`maxRetries\` to be a non-negative integer, got \`${maxRetries}\``);
+    if (killGraceMs !== undefined && !(killGraceMs >= 0)) throw new RangeError(`Expected \`killGraceMs\` to be a non-negative number, got \`${killGraceMs}\``);
+  }
+
+  /** The argv, env and parser for one spawn. */
+  protected abstract invocation(ctx: TaskContext, request: InvocationRequest): Promise<Invocation>;
+
+  protected get bin(): string {
+    return this.options.bin ?? this.cli.defaultBin;
+  }
+
+  /** Env every spawn of this CLI gets on top of the base env (retry caps, base URL, API key). */
+  protected defaultEnv(_base: NodeJS.ProcessEnv): Record<string, string> {
+    return {};
+  }
+
+  /** A reason not to start at all (a setting the CLI would reject without saying why). */
+  protected preflight(_ctx: TaskContext, _env: NodeJS.ProcessEnv): string | undefined {
+    return undefined;
+  }
+
+  /** The model for a task: the task's, else the configured one, else the CLI's own default. */
+  protected model(ctx: TaskContext): string | undefined {
+    return ctx.task.model ?? this.options.model;
+  }
+
+  async run(ctx: TaskContext): Promise<TaskOutcome> {
+    if (!existsSync(ctx.workdir)) return fail({ message: `working directory ${ctx.workdir} does not exist`, code: 'WEFT_EXECUTOR' });
+    const baseEnv = this.options.env ?? process.env;
+    const check = await checkCli(this.bin, { ...baseEnv, ...this.defaultEnv(baseEnv) });
+    if (!check.ok) {
+      const message = check.missing ? `${this.cli.name} not found: ${this.cli.install}, or set executors.${this.name}.bin (tried \`${this.bin}\`)` : check.message;
+      return fail({ message, code: 'WEFT_EXECUTOR' });
+    }
+    ctx.emit({ kind: 'status', message: `${this.cli.name} ${check.version}` });
+    const refusal = this.preflight(ctx, { ...baseEnv, ...ctx.task.env });
+    if (refusal !== undefined) return fail({ message: `${this.cli.name}: ${refusal}`, code: 'WEFT_EXECUTOR' });
+
+    const logs = ctx.runDir === undefined ? undefined : openLogs(attemptLogPaths(ctx.runDir, ctx.task.id, ctx.attempt));
+    try {
+      let sessionId = ctx.sessionId;
+      for (;;) {
+        const prompt = sessionId === undefined ? composePrompt(ctx) : resumePrompt(ctx);
+        const invocation = await this.invocation(ctx, { sessionId, prompt, baseEnv });
+        const { exit, report, shownUsage } = await this.spawn(ctx, invocation, baseEnv, logs);
+        await invocation.cleanup?.(report);
+        if (sessionId !== undefined && report.error?.kind === 'session-not-found' && !ctx.signal.aborted && exit.spawnError === undefined) {
+          // The session is gone (another machine, state deleted): start over rather than fail forever.
+          ctx.emit({ kind: 'status', message: `session ${sessionId} not found; starting a new session` });
+          sessionId = undefined;
+          continue;
+        }
+        if (report.usage !== undefined && JSON.stringify(report.usage) !== shownUsage) ctx.emit({ kind: 'usage', usage: report.usage });
+        return this.outcome(ctx, report, exit);
+      }
+    } finally {
+      await logs?.close();
+    }
+  }
+
+  /** One run of the CLI: its events become progress as they come; the parser may ask to stop it. */
+  private async spawn(ctx: TaskContext, invocation: Invocation, baseEnv: NodeJS.ProcessEnv, logs: AttemptLogs | undefined): Promise<{ exit: LineProcessExit; report: AgentReport; shownUsage: string | undefined }> {
+    const { parser } = invocation;
+    const env: NodeJS.ProcessEnv = { ...baseEnv, ...this.defaultEnv(baseEnv), ...invocation.env, ...ctx.task.env, WEFT_RUN_ID: ctx.runId, WEFT_TASK_ID: ctx.task.id, WEFT_ATTEMPT: String(ctx.attempt), WEFT_WORKER: String(ctx.worker) };
+    // Claude Code refuses to start inside another Claude Code session it can see.
+    delete env['CLAUDECODE'];
+    // Aborted by the engine (timeout, Ctrl-C, budget) or by the parser (a retry beyond weft's cap, the turn limit).
+    const stop = new AbortController();
+    const forward = (): void => stop.abort(ctx.signal.reason);
+    if (ctx.signal.aborted) forward();
+    else ctx.signal.addEventListener('abort', forward, { once: true });
+    let shownUsage: string | undefined;
+    const show = (events: ProgressEvent[]): void => {
+      for (const event of events) {
+        if (event.kind === 'usage') shownUsage = JSON.stringify(event.usage);
+        ctx.emit(event);
+      }
+      if (parser.stopRequest !== undefined && !stop.signal.aborted) {
+        ctx.emit({ kind: 'status', message: `stopping ${this.cli.name}: ${oneLine(parser.stopRequest.message, 160)}` });
+        stop.abort();
+      }
+    };
+    try {
+      const exit = await spawnLines(this.bin, invocation.args, {
+        cwd: ctx.workdir,
+        env,
+        signal: stop.signal,
+        onLine: (line) => show(parseLine(parser, line)),
+        ...(parser.stderr === undefined ? {} : { onStderrLine: (line: string) => show(parser.stderr?.(line) ?? []) }),
+        ...(logs === undefined ? {} : { stdoutLog: logs.stdout, stderrLog: logs.stderr, pidFile: logs.paths.pid }),
+        ...(this.options.killGraceMs === undefined ? {} : { killGraceMs: this.options.killGraceMs }),
+      });
+      return { exit, report: parser.finish({ exitCode: exit.exitCode, stderrTail: exit.stderrTail }), shownUsage };
+    } finally {
+      ctx.signal.removeEventListener('abort', forward);
+    }
+  }
+
+  /** Success as the CLI signalled it, validated against `outputSchema`; otherwise the failure a user needs. */
+  protected outcome(ctx: TaskContext, report: AgentReport, exit: LineProcessExit): TaskOutcome {
+    if (exit.spawnError !== undefined) {
+      const e = exit.spawnError;
+      return fail({ message: e.code === 'ENOENT' ? `${this.cli.name} not found: ${this.cli.install}, or set executors.${this.name}.bin (tried \`${this.bin}\`)` : `could not start ${this.bin}: ${e.message}`, code: 'WEFT_EXECUTOR', exitCode: null, signal: null });
+    }
+    for (const note of report.notes ?? []) ctx.emit({ kind: 'status', message: note });
+    const text = report.notes === undefined || report.notes.length === 0 ? report.text : `${report.text}\n\n[weft] ${report.notes.join('\n[weft] ')}`;
+    const result: TaskResultData = {
+      exitCode: exit.exitCode,
+      ...(exit.signal === null ? {} : { signal: exit.signal }),
+      ...(text === '' ? {} : { text }),
+      ...(report.usage === undefined ? {} : { usage: report.usage }),
+      ...(report.sessionId === undefined ? {} : { sessionId: report.sessionId }),
+    };
+    const stderrTail = exit.stderrTail === '' ? {} : { stderrTail: exit.stderrTail };
+    const seconds = `${(exit.durationMs / 1000).toFixed(1)}s`;
+
+    if (ctx.signal.aborted) {
+      const cause = ctx.signal.reason as AbortCause | undefined;
+      const why = cause?.kind === 'timeout' ? `timed out after ${cause.ms / 1000}s` : cause?.kind === 'budget' ? `stopped: ${cause.reason}` : `cancelled${cause?.kind === 'cancelled' ? `: ${cause.reason}` : ''}`;
+      return { ok: false, failure: { message: `${this.cli.name} ${why}`, exitCode: exit.exitCode, signal: exit.signal, timedOut: cause?.kind === 'timeout', ...stderrTail }, result };
+    }
+
+    if (!report.completed) return { ok: false, failure: { ...this.failure(report.error, exit, seconds), ...stderrTail }, result };
+
+    const schema = ctx.task.outputSchema;
+    if (schema === undefined) return { ok: true, result };
+    const answer = report.output !== undefined ? { ok: true as const, value: report.output } : parseJsonAnswer(report.text);
+    const checked = answer.ok ? checkOutput(schema, answer.value) : { ok: false as const, message: 'the answer is not JSON, but the task has an outputSchema' };
+    if (!checked.ok) {
+      // Routed back to the same session as a fix: the work may be fine, only the answer is off.
+      const fix = `${checked.message}. Reply with only one JSON value — no prose, no code fence — that matches this JSON Schema:\n${JSON.stringify(schema)}`;
+      return { ok: false, failure: { message: `${this.cli.name}: ${checked.message}`, code: 'WEFT_OUTPUT_SCHEMA', exitCode: exit.exitCode, fix }, result };
+    }
+    return { ok: true, result: { ...result, output: checked.value } };
+  }
+
+  private failure(error: AgentError | undefined, exit: LineProcessExit, seconds: string): TaskFailure {
+    const base = { exitCode: exit.exitCode, signal: exit.signal };
+    if (error === undefined) {
+      const how = exit.signal !== null ? `was killed by ${exit.signal}` : `exited with code ${exit.exitCode}`;
+      return { ...base, message: `${this.cli.name} ${how} after ${seconds} without reporting a result${exit.stderrTail === '' ? '' : `: ${oneLine(exit.stderrTail.split('\n').at(-1) ?? '', 200)}`}`, code: 'WEFT_EXECUTOR' };
+    }
+    const status = error.status === undefined ? '' : ` (HTTP ${error.status})`;
+    if (error.kind === 'auth') {
+      const key = this.options.apiKeyEnv ?? this.cli.apiKeyVar;
+      return { ...base, message: `${this.cli.name}: authentication failed${status}: ${oneLine(error.message, 300)} — set ${key}${this.options.apiKeyEnv === undefined ? ` (or executors.${this.name}.apiKeyEnv)` : ''}, or ${this.cli.login}`, code: 'WEFT_AGENT_AUTH' };
+    }
+    if (isTransient(error.kind)) {
+      const what = error.kind === 'rate-limit' ? 'rate limited' : error.kind === 'overloaded' ? 'provider overloaded' : 'API unreachable';
+      return { ...base, message: `${this.cli.name}: ${what}${status}: ${oneLine(error.message, 300)}`, code: 'WEFT_RATE_LIMITED', transient: true, ...(error.retryAfterMs === undefined ? {} : { retryAfterMs: error.retryAfterMs }) };
+    }
+    if (error.kind === 'max-turns') return { ...base, message: `${this.cli.name}: ${oneLine(error.message, 300)}`, code: 'WEFT_AGENT_MAX_TURNS' };
+    return { ...base, message: `${this.cli.name}: ${oneLine(error.message, 400)}${status}`, code: 'WEFT_EXECUTOR' };
+  }
+}
+
+/** The attempt's log files, open for the CLI's raw output. */
+interface AttemptLogs {
+  readonly paths: AttemptLogPaths;
+  readonly stdout: WriteStream;
+  readonly stderr: WriteStream;
+  close(): Promise<void>;
+}
+
+function openLogs(paths: AttemptLogPaths): AttemptLogs {
+  mkdirSync(paths.dir, { recursive: true });
+  const stdout = createWriteStream(paths.stdout);
+  const stderr = createWriteStream(paths.stderr);
+  const end = (s: WriteStream): Promise<void> => new Promise((resolve) => s.end(resolve));
+  return { paths, stdout, stderr, close: async () => void (await Promise.all([end(stdout), end(stderr)])) };
+}
+
+/** One stdout line to the parser: JSON objects as events, anything else as text. */
+function parseLine(parser: AgentEventParser, line: string): ProgressEvent[] {
+  const trimmed = line.trim();
+  if (trimmed === '') return [];
+  let parsed: unknown;
+  try {
+    parsed = trimmed.startsWith('{') ? JSON.parse(trimmed) : undefined;
+  } catch {
+    parsed = undefined;
+  }
+  return isRecord(parsed) ? parser.event(parsed) : (parser.text?.(trimmed) ?? []);
+}
+
+function fail(failure: TaskFailure): TaskOutcome {
+  return { ok: false, failure };
+}
+
+/**
+ * What a resumed session is told: the fix request for a routed-back fix, else to carry on (the
+ * workdir may have been reset since). The task and its inputs are repeated so nothing depends on
+ * the old conversation having got far.
+ */
+export function resumePrompt(ctx: TaskContext): string {
+  if (ctx.feedback !== undefined) return composePrompt(ctx);
+  return ['Your previous attempt at this task ended before it finished. Check the files as they are now (they may have been reset), then carry on and finish the task:', '', composePrompt(ctx)].join('\n');
+}

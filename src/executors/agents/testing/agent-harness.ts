@@ -1,0 +1,131 @@
+/**
+ * Test helpers for the agent CLI executors: one FakeLlmServer, throwaway HOME and workdir, a run
+ * folder, and a TaskContext that records the progress it gets.
+ */
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { TestContext } from 'vitest';
+import type { ProgressEvent } from '../../../core/events.js';
+import type { AbortCause, Executor, TaskContext, TaskOutcome } from '../../../core/executor.js';
+import type { ResolvedTask } from '../../../core/graph.js';
+import { FakeLlmServer } from '../../../../test/support/fake-llm/fake-llm-server.js';
+
+export { step } from '../../../../test/support/fake-llm/fake-llm-server.js';
+export { CLI_BINS } from '../../../../test/support/fake-llm/run-cli.js';
+
+/** A resolved agent task with the engine's defaults. */
+export function agentTask(partial: Partial<ResolvedTask> & { readonly id: string }): ResolvedTask {
+  return { executor: 'agent', title: partial.id, needs: [], after: [], priority: 0, retries: 0, estimateMs: undefined, timeoutMs: undefined, backoff: { initialMs: 1, maxMs: 1, factor: 1, jitter: false }, when: undefined, whenSource: undefined, uses: {}, writes: [], env: {}, ...partial };
+}
+
+export interface AgentHarness {
+  readonly llm: FakeLlmServer;
+  readonly root: string;
+  readonly home: string;
+  readonly runDir: string;
+  /** A fresh workdir `<root>/<name>`. */
+  workdir(name: string): Promise<string>;
+  /** Runs one attempt; `progress` is everything the executor emitted. */
+  run(executor: Executor, task: ResolvedTask, options?: RunOptions): Promise<Attempt>;
+}
+
+export interface RunOptions {
+  readonly workdir?: string;
+  readonly attempt?: number;
+  readonly sessionId?: string;
+  readonly feedback?: string;
+  readonly runId?: string;
+  readonly signal?: AbortSignal;
+  /** Called with each progress event as it comes (e.g. to abort once the session is known). */
+  readonly onProgress?: (event: ProgressEvent) => void;
+}
+
+export interface Attempt {
+  readonly outcome: TaskOutcome;
+  readonly progress: readonly ProgressEvent[];
+  readonly workdir: string;
+}
+
+/** A server, a HOME, a run folder and a default workdir for one test, removed when it ends. */
+export async function agentHarness({ onTestFinished }: TestContext): Promise<AgentHarness> {
+  const llm = await FakeLlmServer.start();
+  const root = await mkdtemp(join(tmpdir(), 'weft-agent-'));
+  const home = join(root, 'home');
+  const runDir = join(root, 'run');
+  await Promise.all([mkdir(home, { recursive: true }), mkdir(runDir, { recursive: true }), mkdir(join(root, 'work'))]);
+  onTestFinished(async () => {
+    await llm.close();
+    await rm(root, { recursive: true, force: true, maxRetries: 3 });
+  });
+  return {
+    llm,
+    root,
+    home,
+    runDir,
+    async workdir(name) {
+      const dir = join(root, name);
+      await mkdir(dir, { recursive: true });
+      return dir;
+    },
+    async run(executor, task, options = {}) {
+      const progress: ProgressEvent[] = [];
+      const workdir = options.workdir ?? join(root, 'work');
+      const ctx: TaskContext = {
+        runId: options.runId ?? 'run-1',
+        task,
+        attempt: options.attempt ?? 1,
+        worker: 0,
+        signal: options.signal ?? new AbortController().signal,
+        runDir,
+        baseDir: root,
+        workdir,
+        inputs: {},
+        ...(options.sessionId === undefined ? {} : { sessionId: options.sessionId }),
+        ...(options.feedback === undefined ? {} : { feedback: options.feedback }),
+        emit(event) {
+          progress.push(event);
+          options.onProgress?.(event);
+        },
+      };
+      return { outcome: await executor.run(ctx), progress, workdir };
+    },
+  };
+}
+
+/** Aborts `controller` with `cause` once the executor reports a session (the CLI is up and talking). */
+export function abortOnSession(controller: AbortController, cause: AbortCause): (event: ProgressEvent) => void {
+  return (event) => {
+    if (event.kind === 'session' && !controller.signal.aborted) setTimeout(() => controller.abort(cause), 300);
+  };
+}
+
+/** Whether any process of the group led by `pid` is still running (zombies do not count). */
+export async function groupAlive(pid: number): Promise<boolean> {
+  try {
+    process.kill(-pid, 0);
+  } catch {
+    return false;
+  }
+  // Members may be zombies waiting for their parent: look closer.
+  const { readdir } = await import('node:fs/promises');
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = await readFile(`/proc/${entry}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (fields[0] !== 'Z' && Number(fields[2]) === pid) return true;
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  return false;
+}
+
+/** The pid an attempt's executor wrote into the run folder. */
+export async function attemptPid(runDir: string, taskId: string, attempt = 1): Promise<number> {
+  return Number(await readFile(join(runDir, 'tasks', taskId, `${attempt}.pid`), 'utf8'));
+}
+
+/** Progress messages of one kind. */
+export const messages = (progress: readonly ProgressEvent[], kind: ProgressEvent['kind']): string[] => progress.filter((p) => p.kind === kind).map((p) => p.message ?? '');

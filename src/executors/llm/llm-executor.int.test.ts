@@ -1,0 +1,88 @@
+/**
+ * AnthropicExecutor and OpenAiExecutor through their SDKs against FakeLlmServer: what a task
+ * gets back (text, structured output, usage and cost) and how provider failures come out.
+ */
+import type { TestContext } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import type { Executor, TaskContext, TaskOutcome } from '../../core/executor.js';
+import type { ResolvedTask } from '../../core/graph.js';
+import { FakeLlmServer, step } from '../../../test/support/fake-llm/fake-llm-server.js';
+import { AnthropicExecutor, OpenAiExecutor } from './llm-executor.js';
+
+function task(partial: Partial<ResolvedTask> & { readonly id: string }): ResolvedTask {
+  return { executor: 'llm', title: partial.id, needs: [], after: [], priority: 0, retries: 0, estimateMs: undefined, timeoutMs: undefined, backoff: { initialMs: 1, maxMs: 1, factor: 1, jitter: false }, when: undefined, whenSource: undefined, uses: {}, writes: [], env: {}, ...partial };
+}
+
+function run(executor: Executor, t: ResolvedTask, extra: Partial<TaskContext> = {}): Promise<TaskOutcome> {
+  return executor.run({ runId: 'r1', task: t, attempt: 1, worker: 0, signal: new AbortController().signal, runDir: undefined, baseDir: '/', workdir: '/', inputs: {}, emit: () => undefined, ...extra });
+}
+
+async function server({ onTestFinished }: TestContext): Promise<FakeLlmServer> {
+  const llm = await FakeLlmServer.start();
+  onTestFinished(() => llm.close());
+  return llm;
+}
+
+const schema = { type: 'object', properties: { answer: { type: 'string' } }, required: ['answer'] };
+
+const providers = [
+  { name: 'AnthropicExecutor', provider: 'anthropic' as const, make: (llm: FakeLlmServer) => new AnthropicExecutor({ baseUrl: llm.url, apiKey: 'k', model: 'claude-sonnet-4-6' }), model: 'claude-sonnet-4-6', path: '/v1/messages' },
+  { name: 'OpenAiExecutor', provider: 'openai' as const, make: (llm: FakeLlmServer) => new OpenAiExecutor({ baseUrl: `${llm.url}/v1`, apiKey: 'k' }), model: 'gpt-5-mini', path: '/v1/chat/completions' },
+];
+
+describe.each(providers)('$name against FakeLlmServer', ({ provider, make, model, path }) => {
+  it('returns the text with usage priced from the table', async (ctx) => {
+    const llm = await server(ctx);
+    llm.enqueue(provider, step.text('Hello from the fake model', { usage: { input: 1000, output: 100 } }));
+    const usage: unknown[] = [];
+
+    const outcome = await run(make(llm), task({ id: 't', prompt: 'Say hello' }), { emit: (e) => usage.push(e.usage) });
+
+    expect(outcome).toEqual({ ok: true, result: { text: 'Hello from the fake model', usage: expect.objectContaining({ model, inputTokens: 1000, outputTokens: 100, costUsd: expect.any(Number) }) } });
+    if (outcome.ok) expect(outcome.result.usage?.costUsd).toBeGreaterThan(0);
+    expect(usage).toEqual([outcome.ok ? outcome.result.usage : undefined]);
+    expect(llm.turns()[0]).toMatchObject({ path, model, userTexts: ['Say hello'] });
+    expect(llm.verify()).toEqual([]);
+  });
+
+  it('returns structured output validated against outputSchema', async (ctx) => {
+    const llm = await server(ctx);
+    llm.enqueue(provider, step.json({ answer: '42' }));
+
+    const outcome = await run(make(llm), task({ id: 't', prompt: 'What is the answer?', outputSchema: schema }));
+
+    expect(outcome).toMatchObject({ ok: true, result: { output: { answer: '42' } } });
+    const body = llm.turns()[0]?.body;
+    if (provider === 'anthropic') expect(body).toMatchObject({ tool_choice: { type: 'tool', name: 'answer' } });
+    else expect(body).toMatchObject({ response_format: { type: 'json_schema', json_schema: { name: 'answer', schema } } });
+  });
+
+  it('fails when the answer does not match outputSchema', async (ctx) => {
+    const llm = await server(ctx);
+    llm.enqueue(provider, step.json({ answer: 42 }));
+
+    const outcome = await run(make(llm), task({ id: 't', prompt: 'What is the answer?', outputSchema: schema }));
+
+    expect(outcome).toMatchObject({ ok: false, failure: { message: expect.stringMatching(/^the answer does not match outputSchema: answer /) } });
+    if (!outcome.ok) expect(outcome.failure.transient).toBeUndefined();
+  });
+
+  it('returns a 429 with retry-after as a transient failure with retryAfterMs, without retrying itself', async (ctx) => {
+    const llm = await server(ctx);
+    llm.enqueue(provider, step.rateLimited(2, { times: Infinity }));
+
+    const outcome = await run(make(llm), task({ id: 't', prompt: 'Hi' }));
+
+    expect(outcome).toMatchObject({ ok: false, failure: { transient: true, retryAfterMs: 2000, code: 'WEFT_RATE_LIMITED', message: expect.stringMatching(/^HTTP 429: /) } });
+    expect(llm.turns()).toHaveLength(1);
+  });
+
+  it('fails a 400 as the task’s own failure', async (ctx) => {
+    const llm = await server(ctx);
+    llm.enqueue(provider, step.badRequest('model: unknown model'));
+
+    const outcome = await run(make(llm), task({ id: 't', prompt: 'Hi' }));
+
+    expect(outcome).toMatchObject({ ok: false, failure: { transient: false, message: expect.stringContaining('HTTP 400') } });
+  });
+});
