@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { WeftError } from '../core/errors.js';
 import type { RunEvent } from '../core/events.js';
 import { foldRun, type RunState } from '../core/run-state.js';
@@ -25,12 +25,17 @@ export interface Lease {
   release(): Promise<void>;
 }
 
+/** Whether a weft coordinator still runs as `pid` (a reused pid of another program does not count). */
 const alive = (pid: number): boolean => {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+  try {
+    return /weft|main\.js/.test(readFileSync(`/proc/${pid}/cmdline`, 'utf8'));
+  } catch {
+    return true; // no /proc: trust the pid
   }
 };
 

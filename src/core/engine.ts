@@ -222,7 +222,9 @@ class Run {
     for (const r of prior.tasks.values()) {
       const i = this.graph.index.get(r.id);
       const last = r.attempts.at(-1);
-      if (i === undefined || this.tasks[i]?.resume !== 'never' || last?.outcome !== 'interrupted' || r.state === 'succeeded' || this.options.retryTasks?.has(r.id) === true) continue;
+      // Cut off in this resume, or in an earlier one that already asked for a decision.
+      const undecided = last?.outcome === 'interrupted' || last?.error?.code === 'WEFT_NEEDS_DECISION';
+      if (i === undefined || this.tasks[i]?.resume !== 'never' || !undecided || r.state === 'succeeded' || this.options.retryTasks?.has(r.id) === true) continue;
       const error: TaskFailure = { message: 'was running when weft stopped and has resume: never; check its side effects, then run it again with `weft resume --retry ' + r.id + '`', code: 'WEFT_NEEDS_DECISION' };
       this.record({ type: 'task.failed', at: now, task: r.id, attempt: last.attempt, error });
       this.sched.finish(i, 'failed', now, error.message);
@@ -389,7 +391,7 @@ class Run {
     const feedback = this.options.validateResult?.(task, result);
     if (feedback !== undefined) return { message: 'the result did not pass its check', code: 'WEFT_RESULT_INVALID', feedback };
     if (task.expands !== true) return undefined;
-    const added = expansionOf(result.output);
+    const added = expansionOf(result.output, result.text);
     if (added === undefined || this.options.recompile === undefined) {
       return { message: 'an expanding task must output a sub-plan', code: 'WEFT_PLAN_INVALID', feedback: 'Your output must be JSON of the form {"tasks": [{"id": …, "title": …, "prompt" or "run": …, "needs": […]}]}.' };
     }

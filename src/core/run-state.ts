@@ -74,6 +74,7 @@ export function applyEvent(state: RunState, event: RunEvent): void {
       state.resumes++;
       state.status = 'running';
       delete state.finishedAt;
+      delete state.reason; // why the last life ended; the next run.finished says why this one did
       // Whatever was running when the last coordinator died did not finish.
       for (const r of state.tasks.values()) {
         for (const a of r.attempts) if (a.endedAt === undefined) Object.assign(a, { endedAt: event.at, outcome: 'interrupted' });
@@ -96,6 +97,7 @@ export function applyEvent(state: RunState, event: RunEvent): void {
     case 'task.started': {
       const r = record(state, event.task);
       r.state = 'running';
+      delete r.reason; // a new attempt: why an earlier one failed or was cut off no longer describes the task
       r.attempts.push({ attempt: event.attempt, worker: event.worker, startedAt: event.at });
       return;
     }

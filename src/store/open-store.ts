@@ -2,7 +2,6 @@ import { join } from 'node:path';
 import type { Store } from '../core/store.js';
 import { storeError } from './journal-rules.js';
 import { MemoryStore } from './memory-store.js';
-import { PostgresStore } from './postgres-store.js';
 import { SqliteStore } from './sqlite-store.js';
 
 export interface OpenStoreOptions {
@@ -28,7 +27,11 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
   const url = nonEmpty(options.url) ?? nonEmpty(env.WEFT_DATABASE_URL);
   if (url === undefined) return new SqliteStore({ path: join(options.dir, 'weft.db') });
   if (url === 'memory:') return new MemoryStore();
-  if (/^postgres(ql)?:\/\//i.test(url)) return PostgresStore.open(postgresOptions(url));
+  if (/^postgres(ql)?:\/\//i.test(url)) {
+    // pg loads only for teams that use it.
+    const { PostgresStore } = await import('./postgres-store.js');
+    return PostgresStore.open(postgresOptions(url));
+  }
   if (url.startsWith('sqlite:')) return new SqliteStore({ path: url.slice('sqlite:'.length) || join(options.dir, 'weft.db') });
   throw storeError(`unknown journal URL \`${url.replace(/\/\/[^@/]*@/, '//***@')}\``, undefined, 'use memory:, postgres://user@host/db, or sqlite:<file> (or leave it unset for .weft/weft.db)');
 }

@@ -47,8 +47,6 @@ describe('inspecting the journal', () => {
   let bad: string;
 
   beforeAll(async () => {
-    expect((await weft(['runs'], project)).stdout).toBe('no runs yet — start one with `weft run <plan>`\n');
-    expect((await weft(['runs', '--json'], project)).stdout).toBe('[]\n');
     writePlan(project, 'good.yaml', 'good', [
       { id: 'hello', run: sh('echo out-line; echo err-line >&2') },
       { id: 'world', needs: ['hello'], run: sh('echo done') },
@@ -58,6 +56,12 @@ describe('inspecting the journal', () => {
     expect((await weft(['run', 'bad.yaml'], project)).code).toBe(1);
     const runs = JSON.parse((await weft(['runs', '--json'], project)).stdout) as RunRow[];
     [bad, good] = runs.map((r) => r.id) as [string, string];
+  }, 60_000);
+
+  it('weft runs with no runs yet says how to start one', async () => {
+    const empty = tempProject('weft-journal-');
+    expect(await weft(['runs'], empty)).toMatchObject({ code: 0, stdout: 'no runs yet — start one with `weft run <plan>`\n' });
+    expect(await weft(['runs', '--json'], empty)).toMatchObject({ code: 0, stdout: '[]\n' });
   }, 60_000);
 
   it('weft runs: newest first, as a table and as JSON', async () => {
@@ -70,17 +74,17 @@ describe('inspecting the journal', () => {
     expect(table.code).toBe(0);
     const [header, first, second, ...rest] = table.stdout.trimEnd().split('\n');
     expect(header).toMatch(/^RUN +PLAN +STATUS +TASKS +STARTED +LAST EVENT$/);
-    expect(first).toMatch(new RegExp(`^${bad} +bad +failed +1  \\d{4}-\\d\\d-\\d\\dT\\S+Z +\\+\\d+ms$`));
+    expect(first).toMatch(new RegExp(`^${bad} +bad +failed +1  \\d{4}-\\d\\d-\\d\\dT\\S+Z +\\+\\S+$`));
     expect(second).toMatch(new RegExp(`^${good} +good +succeeded +2  `));
     expect(rest).toEqual([]);
-  });
+  }, 60_000);
 
   it('weft status: the latest run by default, task by task', async () => {
     const r = await weft(['status'], project);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain(`Run ${bad} failed — 1 task(s) failed`);
     expect(r.stdout).toMatch(/✗ boom +failed .*exited with code 3/);
-  });
+  }, 60_000);
 
   it('weft status: a unique prefix of the id is enough; --json is the summary', async () => {
     let n = 1;
@@ -88,7 +92,7 @@ describe('inspecting the journal', () => {
     const r = await weft(['status', good.slice(0, n), '--json'], project);
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout)).toMatchObject({ runId: good, plan: 'good', status: 'succeeded', counts: { succeeded: 2, total: 2 }, criticalPath: ['hello', 'world'], resumes: 0 });
-  });
+  }, 60_000);
 
   it('weft status: an unknown or ambiguous run is one line (and a hint), exit 2', async () => {
     const unknown = await weft(['status', 'nope'], project);
@@ -98,7 +102,7 @@ describe('inspecting the journal', () => {
     const ambiguous = await weft(['status', '2', '--json'], project);
     expect(ambiguous.code).toBe(2);
     expect(ambiguous.stderr.split('\n')[0]).toBe('weft: "2" matches 2 runs');
-  });
+  }, 60_000);
 
   it("weft logs: a task's stdout, or its stderr", async () => {
     const out = await weft(['logs', good, 'hello'], project);
@@ -107,7 +111,7 @@ describe('inspecting the journal', () => {
     const missing = await weft(['logs', good, 'nope'], project);
     expect(missing.code).toBe(2);
     expect(missing.stderr.split('\n')[0]).toBe(`weft: run ${good} has no task "nope"`);
-  });
+  }, 60_000);
 
   it('weft report: markdown and JSON on stdout; html written to the run folder, its path printed', async () => {
     const md = await weft(['report', good, '--format', 'md'], project);
@@ -128,7 +132,7 @@ describe('inspecting the journal', () => {
     const pdf = await weft(['report', good, '--format', 'pdf'], project);
     expect(pdf.code).toBe(2);
     expect(pdf.stderr).toBe('weft: --format expects json, md or html, got "pdf"\n');
-  });
+  }, 60_000);
 
   it('weft resume with nothing unfinished says so and exits 2; a finished run by id is a no-op', async () => {
     const none = await weft(['resume'], tempProject('weft-journal-'));
@@ -138,7 +142,7 @@ describe('inspecting the journal', () => {
     expect(finished.stderr.split('\n')[0]).toBe(`weft: nothing to resume: no run is unfinished (the latest, ${bad}, failed)`);
     const done = await weft(['resume', good], project);
     expect(done).toMatchObject({ code: 0, stdout: `run ${good} already succeeded; nothing to resume\n` });
-  });
+  }, 60_000);
 });
 
 describe('weft logs -f', () => {
@@ -247,11 +251,8 @@ describe('resuming', () => {
     expect(after.tasks.find((t: { id: string }) => t.id === 'deploy').reason).toBeUndefined();
   }, 90_000);
 
-  // KNOWN BUG (engine `restore()`): the decision is only asked for once. The first resume fails the
-  // task (its last attempt becomes `failed`, no longer `interrupted`), so a second plain resume
-  // runs it without `--retry`. Flip to `it` when restore() also holds back a task whose last
-  // failure is WEFT_NEEDS_DECISION.
-  it.fails('resume: never — a second plain resume still does not run the task', async () => {
+  // The decision is asked for until a person gives it: a second plain resume holds the task back too.
+  it('resume: never — a second plain resume still does not run the task', async () => {
     const { project, runId } = await killDuringDeploy();
     expect((await weft(['resume'], project)).code).toBe(1);
     const again = await weft(['resume', runId], project);

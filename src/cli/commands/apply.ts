@@ -14,6 +14,6 @@ export async function applyCommand(given: string | undefined, opts: { dir?: stri
     await store.close();
   }
   const applied = await applyRun(projectDir, runId, { mode: opts.merge === true ? 'merge' : 'ff' });
-  process.stdout.write(opts.json === true ? `${JSON.stringify(applied)}\n` : `applied ${applied.branch} to ${applied.from ?? 'your branch'} (${applied.how}): ${applied.before.slice(0, 10)} → ${applied.after.slice(0, 10)}\n`);
+  process.stdout.write(opts.json === true ? `${JSON.stringify(applied)}\n` : `applied ${applied.from} to ${applied.branch} (${applied.how}): ${applied.before.slice(0, 10)} → ${applied.after.slice(0, 10)}\n`);
   return EXIT.ok;
 }

@@ -1,3 +1,4 @@
+import { relative, resolve } from 'node:path';
 import { WeftError } from '../../core/errors.js';
 import type { PlanSpec, TaskSpec } from '../../core/plan-schema.js';
 import { spliceExpansion } from '../../core/expansion.js';
@@ -46,7 +47,9 @@ export async function resumeCommand(given: string | undefined, opts: ResumeOptio
     const { events, state } = await readRun(store, runId);
     const created = events[0];
     if (created?.type !== 'run.created') throw new WeftError('WEFT_STORE', `run ${runId} has no run.created event`);
-    const o = (created.options ?? {}) as { spec?: PlanSpec; vars?: Record<string, string | number | boolean>; planFile?: string; baseDir?: string; failFast?: boolean; isolation?: boolean };
+    const o = (created.options ?? {}) as { spec?: PlanSpec; vars?: Record<string, string | number | boolean>; planFile?: string; baseDir?: string; projectDir?: string; failFast?: boolean; isolation?: boolean };
+    // A project copied or moved since: the plan's folder moves with it.
+    const moved = (path: string | undefined): string | undefined => (path === undefined || o.projectDir === undefined || o.projectDir === projectDir ? path : resolve(projectDir, relative(o.projectDir, path)));
     if (o.spec === undefined) throw new WeftError('WEFT_USAGE', `run ${runId} was started by a weft that did not record its plan; it cannot be resumed`);
     if (state.status === 'succeeded') {
       process.stdout.write(opts.json === true ? `${JSON.stringify({ runId, status: 'succeeded', resumed: false })}\n` : `run ${runId} already succeeded; nothing to resume\n`);
@@ -61,8 +64,8 @@ export async function resumeCommand(given: string | undefined, opts: ResumeOptio
     return await executeRun({
       runId,
       compiled,
-      planFile: o.planFile ?? '<journal>',
-      baseDir: o.baseDir ?? projectDir,
+      planFile: moved(o.planFile) ?? '<journal>',
+      baseDir: moved(o.baseDir) ?? projectDir,
       projectDir,
       workers: created.mode === 'sequential' ? 1 : (opts.jobs ?? created.workers),
       mode: created.mode,

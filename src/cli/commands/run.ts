@@ -124,7 +124,7 @@ export async function executeRun(a: ExecuteRunArgs): Promise<number> {
       ...(a.retry === undefined ? {} : { retryTasks: new Set(a.retry) }),
       ...(a.validateResult === undefined ? {} : { validateResult: a.validateResult }),
       recompile: (spec) => compilePlan(spec, { executors: catalogOf(a.executors), file: a.planFile, vars: compiled.vars }),
-      runOptions: { failFast: a.failFast, planFile: a.planFile, baseDir: a.baseDir, isolation: a.isolation, vars: compiled.vars, spec: compiled.spec },
+      runOptions: { failFast: a.failFast, planFile: a.planFile, baseDir: a.baseDir, projectDir: a.projectDir, isolation: a.isolation, vars: compiled.vars, spec: compiled.spec },
       ...(a.cache === false ? {} : { cache: new FileTaskCache(store, join(weftDir(a.projectDir), 'cache'), compiled.name) }),
       journal: (events) => store.append(runId, events),
       onEvent: a.display.explainCache === true && a.display.json !== true ? explaining(progress.onEvent) : progress.onEvent,

@@ -1,5 +1,6 @@
-import Anthropic from '@anthropic-ai/sdk';
-import OpenAI from 'openai';
+// The SDKs load only when an API task runs: every weft command starts faster without them.
+import type Anthropic from '@anthropic-ai/sdk';
+import type OpenAI from 'openai';
 import { z } from 'zod';
 import type { Usage } from '../../core/events.js';
 import type { Executor, TaskContext, TaskOutcome } from '../../core/executor.js';
@@ -82,7 +83,8 @@ export class AnthropicExecutor extends LlmExecutor {
   }
 
   protected async call(ctx: TaskContext, prompt: string, model: string): Promise<Reply> {
-    this.client ??= new Anthropic({ apiKey: this.options.apiKey ?? process.env.ANTHROPIC_API_KEY ?? '', ...(this.options.baseUrl === undefined ? {} : { baseURL: this.options.baseUrl }), maxRetries: 0 });
+    const { default: AnthropicClient } = await import('@anthropic-ai/sdk');
+    this.client ??= new AnthropicClient({ apiKey: this.options.apiKey ?? process.env.ANTHROPIC_API_KEY ?? '', ...(this.options.baseUrl === undefined ? {} : { baseURL: this.options.baseUrl }), maxRetries: 0 });
     const schema = ctx.task.outputSchema;
     const message = await this.client.messages.create(
       {
@@ -113,7 +115,8 @@ export class OpenAiExecutor extends LlmExecutor {
   }
 
   protected async call(ctx: TaskContext, prompt: string, model: string): Promise<Reply> {
-    this.client ??= new OpenAI({ apiKey: this.options.apiKey ?? process.env.OPENAI_API_KEY ?? 'none', ...(this.options.baseUrl === undefined ? {} : { baseURL: this.options.baseUrl }), maxRetries: 0 });
+    const { default: OpenAIClient } = await import('openai');
+    this.client ??= new OpenAIClient({ apiKey: this.options.apiKey ?? process.env.OPENAI_API_KEY ?? 'none', ...(this.options.baseUrl === undefined ? {} : { baseURL: this.options.baseUrl }), maxRetries: 0 });
     const schema = ctx.task.outputSchema;
     const completion = await this.client.chat.completions.create(
       {
