@@ -1,0 +1,179 @@
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { CLI, ensureBuilt } from './built.js';
+import { dagDeps, taskId } from './random-dag.js';
+import { formatTable, int, lastJsonLine, median, runNode } from './run-node.js';
+import type { Bench, BenchOutcome, SummaryRow } from './types.js';
+
+/** The project's target (issue "Prove the schedule", item 4): weft's wall clock ÷ make -j's. */
+export const TARGET_RATIO = 1.15;
+
+const TASKS = 1000;
+const WORKERS = 2;
+const SEED = 1;
+/** Runs of make, the CLI and the in-process run; the diagnostics that split the cost get fewer. */
+const RUNS = 5;
+const DIAGNOSTIC_RUNS = 3;
+const CASE = fileURLToPath(new URL('./shell-case.mjs', import.meta.url));
+
+/** What `bench/shell-case.mjs` prints. */
+interface ShellCaseFigures {
+  readonly variant: ShellVariant;
+  readonly tasks: number;
+  /** `compilePlan`, ms (0 for spawn-floor). */
+  readonly compileMs: number;
+  /** Dispatch: `runPlan` (or the spawn loop) until every task has exited, ms. */
+  readonly runMs: number;
+  /** CPU time of that process during the run (user + system), ms. */
+  readonly runCpuMs: number;
+}
+
+type ShellVariant = 'bare' | 'logs' | 'cli-like' | 'spawn-floor' | 'sh-helpers';
+
+/** YAML: flow-style tasks, `"true"` quoted so it stays a string. */
+export function planYaml(deps: readonly (readonly number[])[], workers: number): string {
+  const lines = deps.map((ds, i) => `  - { id: ${taskId(i)}, run: "true"${ds.length === 0 ? '' : `, needs: [${ds.map(taskId).join(', ')}]`} }`);
+  return `name: shell-vs-make\nworkers: ${workers}\ntasks:\n${lines.join('\n')}\n`;
+}
+
+/** One phony target per task, `true` as its recipe, its dependencies as prerequisites; `all` needs every task. */
+export function makefile(deps: readonly (readonly number[])[]): string {
+  const ids = deps.map((_, i) => taskId(i));
+  const rules = deps.map((ds, i) => `${taskId(i)}:${ds.map((d) => ` ${taskId(d)}`).join('')}\n\ttrue\n`);
+  return `# The same DAG as plan.yaml (bench/shell-vs-make.ts).\n.PHONY: all ${ids.join(' ')}\nall: ${ids.join(' ')}\n${rules.join('')}`;
+}
+
+const GNU_TIME = '/usr/bin/time';
+const hasGnuTime = existsSync(GNU_TIME);
+
+/**
+ * Wall-clock ms of a command, stdout to /dev/null, and — through GNU time when it is there — the
+ * CPU time of it and every process it waited for (make's or weft's `true`s). Rejects unless it exits 0.
+ */
+function timeCommand(file: string, args: readonly string[], cwd: string): Promise<Timing> {
+  const cpuFile = join(cwd, '.cpu-time');
+  const [cmd, argv] = hasGnuTime ? [GNU_TIME, ['-f', '%U %S', '-o', cpuFile, file, ...args]] : [file, args];
+  return new Promise((resolve, reject) => {
+    const t0 = performance.now();
+    const child = spawn(cmd, argv, { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const ms = performance.now() - t0;
+      if (code !== 0) return reject(new Error(`${file} ${args.join(' ')} exited ${code}: ${stderr.trim()}`));
+      const [user, sys] = hasGnuTime ? readFileSync(cpuFile, 'utf8').trim().split(/\s+/).map(Number) : [];
+      resolve(user === undefined || sys === undefined ? { ms } : { ms, cpuMs: (user + sys) * 1000 });
+    });
+  });
+}
+
+interface Timing {
+  readonly ms: number;
+  /** make and the CLI: CPU of the whole process tree (GNU time, 10 ms steps); in-process: runPlan's own process only. */
+  readonly cpuMs?: number;
+}
+
+type Contender = 'make' | 'weft CLI' | 'weft CLI, 1-task plan' | 'in-process, CLI-like' | 'in-process, logs only' | 'in-process, bare' | 'Node spawn floor' | 'sh helper per worker';
+
+interface Entry {
+  readonly name: Contender;
+  readonly what: string;
+  readonly runs: number;
+  readonly measure: () => Promise<Timing>;
+}
+
+/**
+ * 1,000 `true` tasks in a seeded random DAG at -j 2: GNU make against the built weft CLI, and
+ * against runPlan + ShellExecutor in-process, with diagnostics that split weft's cost per task.
+ */
+export const shellVsMake: Bench = {
+  name: 'shell-vs-make',
+  summary: `${TASKS} \`true\` tasks in a seeded random DAG at -j ${WORKERS}: weft (CLI and in-process) against make -j ${WORKERS}, median wall clock`,
+  async run(): Promise<BenchOutcome> {
+    const build = ensureBuilt();
+    const load0 = loadavg()[0] ?? 0;
+    const dir = mkdtempSync(join(tmpdir(), 'weft-shell-vs-make-'));
+    try {
+      const deps = dagDeps('random', TASKS, SEED);
+      writeFileSync(join(dir, 'plan.yaml'), planYaml(deps, WORKERS));
+      writeFileSync(join(dir, 'one.yaml'), planYaml([[]], WORKERS));
+      writeFileSync(join(dir, 'Makefile'), makefile(deps));
+      writeFileSync(join(dir, 'dag.json'), JSON.stringify(deps));
+      const inProcess = (variant: ShellVariant) => async () => {
+        // Plain node, no tsx: see bench/shell-case.mjs.
+        const f = lastJsonLine<ShellCaseFigures>(await runNode(CASE, [variant, dir, '--workers', String(WORKERS)], { tsx: false }));
+        return { ms: f.runMs, cpuMs: f.runCpuMs };
+      };
+      const cli = (plan: string) => () => timeCommand(process.execPath, [CLI, 'run', plan, '-j', String(WORKERS), '--no-progress'], dir);
+      const entries: Entry[] = [
+        { name: 'make', what: `make -j ${WORKERS} (GNU make, one phony target per task)`, runs: RUNS, measure: () => timeCommand('make', ['-j', String(WORKERS)], dir) },
+        { name: 'weft CLI', what: `node <built>/cli/main.js run plan.yaml -j ${WORKERS} --no-progress: start-up, YAML, logs, journal, summary`, runs: RUNS, measure: cli('plan.yaml') },
+        { name: 'in-process, CLI-like', what: 'runPlan + ShellExecutor, per-task log files and the SQLite journal (.weft/weft.db), as the CLI runs it', runs: RUNS, measure: inProcess('cli-like') },
+        { name: 'weft CLI, 1-task plan', what: 'the CLI\'s fixed cost: start-up, wiring, one task, summary', runs: DIAGNOSTIC_RUNS, measure: cli('one.yaml') },
+        { name: 'in-process, logs only', what: 'runPlan + ShellExecutor with per-task log files, no journal', runs: DIAGNOSTIC_RUNS, measure: inProcess('logs') },
+        { name: 'in-process, bare', what: 'runPlan + ShellExecutor, nothing on disk (stderr piped to memory)', runs: DIAGNOSTIC_RUNS, measure: inProcess('bare') },
+        { name: 'Node spawn floor', what: 'child_process.spawn(\'true\') with a FIFO ready queue, nothing else: any Node dispatcher pays this', runs: DIAGNOSTIC_RUNS, measure: inProcess('spawn-floor') },
+        { name: 'sh helper per worker', what: 'a sketch of the way round: one long-lived /bin/sh per worker forks each task, Node only writes a line (no logs, env or groups)', runs: DIAGNOSTIC_RUNS, measure: inProcess('sh-helpers') },
+      ];
+      // Round-robin, so drift in the machine's load hits every contender alike.
+      const times = new Map<Contender, Timing[]>(entries.map((e) => [e.name, []]));
+      for (let round = 0; round < RUNS; round++) {
+        for (const e of entries) if (round < e.runs) times.get(e.name)?.push(await e.measure());
+      }
+      const load1 = loadavg()[0] ?? 0;
+      const med = (name: Contender): number => median((times.get(name) ?? []).map((t) => t.ms));
+      const cpu = (name: Contender): number | undefined => {
+        const xs = (times.get(name) ?? []).flatMap((t) => (t.cpuMs === undefined ? [] : [t.cpuMs]));
+        return xs.length === 0 ? undefined : median(xs);
+      };
+      const make = med('make');
+      const least = (name: Contender): number => Math.min(...(times.get(name) ?? []).map((t) => t.ms));
+      const rows = entries.map((e) => {
+        const ms = med(e.name);
+        return { name: e.name, what: e.what, runs: times.get(e.name)?.map((t) => t.ms) ?? [], medianMs: ms, minMs: least(e.name), perTaskMs: e.name === 'weft CLI, 1-task plan' ? ms : ms / TASKS, cpuMs: cpu(e.name), cpuScope: e.name === 'make' || e.name.startsWith('weft CLI') ? 'tree' : 'self', ratioToMake: ms / make, minRatioToMake: least(e.name) / least('make') };
+      });
+      const ratio = med('weft CLI') / make;
+      const inProcessRatio = med('in-process, CLI-like') / make;
+      const summary: SummaryRow[] = [
+        { figure: `weft CLI ÷ make -j ${WORKERS} (${TASKS} true tasks)`, value: `${ratio.toFixed(2)}× (${int(med('weft CLI'))} vs ${int(make)} ms)`, target: `≤ ${TARGET_RATIO}×`, pass: ratio <= TARGET_RATIO },
+        { figure: `in-process runPlan ÷ make -j ${WORKERS}`, value: `${inProcessRatio.toFixed(2)}× (${int(med('in-process, CLI-like'))} ms)`, target: `≤ ${TARGET_RATIO}×`, pass: inProcessRatio <= TARGET_RATIO },
+        { figure: `Node spawn floor ÷ make -j ${WORKERS}`, value: `${(med('Node spawn floor') / make).toFixed(2)}× (${int(med('Node spawn floor'))} ms)` },
+        { figure: `sh helper per worker ÷ make -j ${WORKERS}`, value: `${(med('sh helper per worker') / make).toFixed(2)}× (${int(med('sh helper per worker'))} ms)` },
+      ];
+      const cpuPerTask = (a: Contender, b: Contender | undefined): string => `${(((cpu(a) ?? NaN) - (b === undefined ? 0 : (cpu(b) ?? NaN))) / TASKS).toFixed(2)} ms CPU`;
+      const table = formatTable(
+        ['contender', 'median ms', 'per task', '÷ make', 'min ms', '÷ make', 'CPU ms', 'of', 'runs (ms)'],
+        rows.map((r) => [r.name, int(r.medianMs), r.name === 'weft CLI, 1-task plan' ? '(fixed)' : `${r.perTaskMs.toFixed(2)} ms`, `${r.ratioToMake.toFixed(2)}×`, int(r.minMs), `${r.minRatioToMake.toFixed(2)}×`, r.cpuMs === undefined ? '' : int(r.cpuMs), r.cpuMs === undefined ? '' : r.cpuScope, r.runs.map(int).join(' ')]),
+        1,
+      );
+      const text = [
+        `Shell tasks: ${TASKS} \`true\` tasks, seeded random DAG (each needs 3 distinct earlier tasks), -j ${WORKERS}; median of ${RUNS} runs (diagnostics ${DIAGNOSTIC_RUNS}), round-robin.`,
+        `Build: ${build}. Load average ${load0.toFixed(1)} → ${load1.toFixed(1)} on ${availableParallelism()} cores. In-process figures time runPlan alone (cold JIT, no Node start-up).`,
+        'CPU ms "tree": GNU time\'s user + sys of the command and every process it waited for (the `true`s too); "self": the in-process',
+        'run\'s own Node process during runPlan (its forks are charged to it; the `true`s are not). min ms: the least-disturbed run.',
+        '',
+        table,
+        '',
+        ...entries.map((e) => `  ${e.name.padEnd(22)} ${e.what}`),
+        '',
+        'Where weft\'s time goes, per task. CPU of the Node process, which load on the machine sways least (wall differences between',
+        'contenders are mostly noise on a busy machine):',
+        `  child_process.spawn alone ${cpuPerTask('Node spawn floor', undefined)}; engine + ShellExecutor on top ${cpuPerTask('in-process, bare', 'Node spawn floor')}; per-task log files ${cpuPerTask('in-process, logs only', 'in-process, bare')};`,
+        `  SQLite journal ${cpuPerTask('in-process, CLI-like', 'in-process, logs only')}; Node's share with sh helpers ${cpuPerTask('sh helper per worker', undefined)}. make and its children: ${((cpu('make') ?? NaN) / TASKS).toFixed(2)} ms CPU per task.`,
+        `  Wall per task (medians): ${rows.filter((r) => r.name !== 'weft CLI, 1-task plan').map((r) => `${r.name} ${r.perTaskMs.toFixed(2)}`).join(', ')} ms;`,
+        `  the CLI's fixed cost (a 1-task run, start-up to summary): ${int(med('weft CLI, 1-task plan'))} ms.`,
+        '',
+        ...summary.filter((s) => s.pass !== undefined).map((s) => `${s.pass === true ? 'PASS' : 'MISS'}  ${s.figure}: ${s.value} (target ${s.target})`),
+      ].join('\n');
+      const ok = ratio <= TARGET_RATIO;
+      return { text, summary, ok, results: { target: { weftOverMake: TARGET_RATIO }, targetsMet: ok, tasks: TASKS, workers: WORKERS, seed: SEED, loadAverage: [load0, load1], cores: availableParallelism(), build, weftOverMake: ratio, inProcessOverMake: inProcessRatio, rows } };
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  },
+};
