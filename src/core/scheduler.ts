@@ -291,9 +291,10 @@ export class Scheduler {
     }
   }
 
-  private set(task: number, state: number, at: number, extra: { worker?: number; reason?: string; cause?: SkipCause } = {}): void {
+  private set(task: number, state: number, at: number, extra?: { worker?: number; reason?: string; cause?: SkipCause }): void {
     this.state[task] = state;
-    this.options.onTransition?.({ task, to: STATE_NAMES[state] as TaskState, at, ...extra });
+    const notify = this.options.onTransition;
+    if (notify !== undefined) notify(extra === undefined ? { task, to: STATE_NAMES[state] as TaskState, at } : { task, to: STATE_NAMES[state] as TaskState, at, ...extra });
   }
 
   private release(task: number, now: number): void {
@@ -336,8 +337,9 @@ export class Scheduler {
     const id = tasks[task]?.id;
     for (const d of dependents[task] ?? []) {
       if (this.state[d] !== S_PENDING) continue;
-      const hard = (deps[d] ?? []).includes(task);
       const conditionSkip = s === S_SKIPPED && this.skipCause[task] === 1;
+      // Whether the edge is hard only matters for a condition-skipped dependency: look it up then.
+      const hard = conditionSkip && (deps[d] ?? []).includes(task);
       if (s === S_SUCCEEDED || conditionSkip) {
         // A hard dependency skipped by a condition dooms this task, but a failure among its other
         // dependencies must still win (and reach its `after` dependents): decide once all have ended,
