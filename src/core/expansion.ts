@@ -13,9 +13,22 @@ export function spliceExpansion(spec: PlanSpec, by: string, added: readonly Task
   return { ...spec, tasks: [...tasks, ...added] };
 }
 
-/** Reads a sub-plan out of a task's structured output: `{ tasks: [...] }` or a bare task list. */
-export function expansionOf(output: unknown): unknown[] | undefined {
-  if (Array.isArray(output)) return output;
-  const tasks = (output as { tasks?: unknown } | null | undefined)?.tasks;
+/**
+ * Reads a sub-plan out of a task's result: `{ tasks: [...] }` or a bare task list, from its
+ * structured output or, when it has none (an agent or LLM task without an `outputSchema`), from its
+ * text if that is JSON (a code fence around it is fine).
+ */
+export function expansionOf(output: unknown, text?: string): unknown[] | undefined {
+  const value = output ?? (text === undefined ? undefined : jsonText(text));
+  if (Array.isArray(value)) return value;
+  const tasks = (value as { tasks?: unknown } | null | undefined)?.tasks;
   return Array.isArray(tasks) ? tasks : undefined;
+}
+
+function jsonText(text: string): unknown {
+  try {
+    return JSON.parse(text.trim().replace(/^```(?:json)?\s*|\s*```$/g, ''));
+  } catch {
+    return undefined;
+  }
 }
