@@ -61,7 +61,7 @@ export async function planGoal(goal: string, opts: PlanCommandOptions): Promise<
   const planner = choosePlanner(opts.planner, config, new Set(executors.keys()));
   const workers = opts.jobs ?? 4;
   const attempts = Math.max(1, Number(opts.attempts ?? 3));
-  const executor = opts.executor ?? ((AGENT_CLIS as readonly string[]).includes(planner) ? planner : (AGENT_CLIS.find((c) => executors.has(c) && onPath(c)) ?? planner));
+  const executor = opts.executor ?? ((AGENT_CLIS as readonly string[]).includes(planner) ? planner : (AGENT_CLIS.find((c) => executors.has(c) && onPath(config.executors?.[c]?.bin ?? c)) ?? planner));
   const request = { goal, workers, executor, layout: repoLayout(projectDir) };
   const plannerPlan: PlanSpec = {
     name: 'planner',
