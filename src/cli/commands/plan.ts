@@ -33,6 +33,14 @@ export interface PlanCommandOptions {
 const AGENT_CLIS = ['claude', 'codex', 'gemini'] as const;
 
 function onPath(bin: string): boolean {
+  if (bin.includes('/')) {
+    try {
+      accessSync(bin, constants.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  }
   for (const dir of [...(process.env.PATH ?? '').split(delimiter), join(process.cwd(), 'node_modules', '.bin')]) {
     try {
       accessSync(join(dir, bin), constants.X_OK);
