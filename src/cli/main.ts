@@ -184,6 +184,12 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
 
 /** The one error boundary: a user's mistake is one line and an exit code, never a stack trace. */
 async function main(argv: string[]): Promise<void> {
+  if (argv.length <= 2) {
+    // `weft` alone: what it can do, as a usage error so scripts notice.
+    process.stderr.write(program.helpInformation());
+    process.exitCode = EXIT.usage;
+    return;
+  }
   try {
     await program.parseAsync(argv);
   } catch (error) {
