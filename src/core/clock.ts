@@ -3,10 +3,13 @@ export interface Clock {
   now(): number;
   setTimeout(fn: () => void, ms: number): unknown;
   clearTimeout(handle: unknown): void;
+  /** Runs `fn` once the current turn of work is done (after pending I/O callbacks and promises). */
+  defer(fn: () => void): void;
 }
 
 export const systemClock: Clock = {
   now: () => Date.now(),
+  defer: (fn) => void setImmediate(fn),
   setTimeout: (fn, ms) => setTimeout(fn, ms),
   clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
 };
@@ -33,6 +36,10 @@ export class VirtualClock implements Clock {
 
   clearTimeout(handle: unknown): void {
     this.timers.delete(handle as number);
+  }
+
+  defer(fn: () => void): void {
+    void Promise.resolve().then(fn);
   }
 
   /** Moves time forward by `ms`, firing due timers in time order. */

@@ -156,6 +156,7 @@ class Run {
   private readonly workers: number;
   private readonly mode: RunMode;
   private pumping = false;
+  private pumpScheduled = false;
   private finished = false;
   /** Set while the scheduler cancels tasks that never started; those get their event here. */
   private cancellingPending = false;
@@ -284,6 +285,19 @@ class Run {
     const written = this.options.journal?.(batch);
     if (written !== undefined) await written;
     if (this.options.onEvent !== undefined) for (const e of batch) this.options.onEvent(e);
+  }
+
+  /**
+   * Completions of short tasks arrive one promise-hop apart; waiting for the current turn of the
+   * event loop to end lets one scheduling pass (and one journal append) take them all.
+   */
+  private soon(): void {
+    if (this.pumpScheduled) return;
+    this.pumpScheduled = true;
+    this.clock.defer((): void => {
+      this.pumpScheduled = false;
+      void this.pump();
+    });
   }
 
   private async pump(): Promise<void> {
@@ -499,7 +513,7 @@ class Run {
     if (slot.timer !== undefined) this.clock.clearTimeout(slot.timer);
     const reason = slot.aborted;
     this.completions.push(reason === undefined ? { task: i, attempt, outcome } : { task: i, attempt, outcome, cause: reason });
-    void this.pump();
+    this.soon();
   }
 
   private async work(i: number, worker: number, slot: Running): Promise<TaskOutcome> {
