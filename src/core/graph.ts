@@ -69,6 +69,13 @@ export interface GraphInput {
  * Builds the indexed graph. Expects a validated plan (known ids, no cycles); see `validatePlan`.
  */
 export function buildGraph(input: GraphInput): Graph {
+  const graph = tryBuildGraph(input);
+  if (graph === undefined) throw new Error('buildGraph: the graph has a cycle (validate the plan first)');
+  return graph;
+}
+
+/** Like {@link buildGraph}, but `undefined` when the dependencies form a cycle. */
+export function tryBuildGraph(input: GraphInput): Graph | undefined {
   const { tasks } = input;
   const n = tasks.length;
   const index = new Map<string, number>();
@@ -97,6 +104,7 @@ export function buildGraph(input: GraphInput): Graph {
   tasks.forEach((t, i) => (duration[i] = t.estimateMs ?? DEFAULT_ESTIMATE_MS));
 
   const topo = topologicalOrder(n, deps, softDeps, dependents);
+  if (topo === undefined) return undefined;
   const rank = new Float64Array(n);
   const next = new Int32Array(n).fill(-1);
   for (let k = topo.length - 1; k >= 0; k--) {
@@ -143,7 +151,7 @@ export function buildGraph(input: GraphInput): Graph {
   };
 }
 
-function topologicalOrder(n: number, deps: readonly (readonly number[])[], softDeps: readonly (readonly number[])[], dependents: readonly (readonly number[])[]): number[] {
+function topologicalOrder(n: number, deps: readonly (readonly number[])[], softDeps: readonly (readonly number[])[], dependents: readonly (readonly number[])[]): number[] | undefined {
   const indegree = new Int32Array(n);
   for (let i = 0; i < n; i++) indegree[i] = (deps[i]?.length ?? 0) + (softDeps[i]?.length ?? 0);
   const order: number[] = [];
@@ -154,8 +162,7 @@ function topologicalOrder(n: number, deps: readonly (readonly number[])[], softD
       if (indegree[d] === 0) order.push(d);
     }
   }
-  if (order.length !== n) throw new Error('buildGraph: the graph has a cycle (validate the plan first)');
-  return order;
+  return order.length === n ? order : undefined;
 }
 
 function writeConflicts(tasks: readonly ResolvedTask[]): number[][] {

@@ -2,7 +2,7 @@ import type { z } from 'zod';
 import { ConditionSyntaxError, parseCondition, referencedTasks, type Expr } from './condition.js';
 import { parseDuration } from './duration.js';
 import { PlanValidationError, type PlanIssue } from './errors.js';
-import { buildGraph, type Graph, type Pool, type ResolvedTask } from './graph.js';
+import { tryBuildGraph, type Graph, type Pool, type ResolvedTask } from './graph.js';
 import { PlanSchema, TaskSchema, DefaultsSchema, type PlanSpec, type TaskSpec } from './plan-schema.js';
 import { closest } from './suggest.js';
 
@@ -160,10 +160,12 @@ export function checkPlan(raw: unknown, options: CompileOptions): { plan?: Compi
     });
   });
 
-  if (issues.length === 0) issues.push(...cycleIssues(spec.tasks));
   if (issues.length > 0) return { issues };
   const poolList: Pool[] = [...pools].map(([name, capacity]) => ({ name, capacity }));
-  const graph = buildGraph({ name: spec.name ?? 'plan', tasks, pools: poolList });
+  // Building the graph orders it topologically; only a plan that cannot be ordered pays for the
+  // search that names its cycles.
+  const graph = tryBuildGraph({ name: spec.name ?? 'plan', tasks, pools: poolList });
+  if (graph === undefined) return { issues: cycleIssues(spec.tasks) };
   return { plan: { spec, name: spec.name ?? 'plan', workers: spec.workers ?? 4, vars, graph }, issues: [] };
 }
 
