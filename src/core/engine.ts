@@ -327,7 +327,7 @@ class Run {
    */
   private async pass(): Promise<void> {
     const now = this.clock.now();
-    for (const c of this.completions.splice(0)) this.decide(c, now)();
+    for (const c of this.completions.splice(0)) this.decide(c, now);
     const assignments = this.stopReason === undefined ? this.sched.start(now) : [];
     for (const { task, worker } of assignments) {
       const attempt = (this.attempts[task] = (this.attempts[task] as number) + 1);
@@ -338,8 +338,8 @@ class Run {
     for (const { task, worker } of assignments) this.dispatch(task, worker);
   }
 
-  /** Turns an attempt's outcome into its event; returns the scheduler change to apply once stored. */
-  private decide(c: Completion, now: number): () => void {
+  /** Records an attempt's outcome as its event and tells the scheduler; the next flush stores both. */
+  private decide(c: Completion, now: number): void {
     const task = this.tasks[c.task] as ResolvedTask;
     const { cause } = c;
     let outcome = c.outcome;
@@ -347,13 +347,15 @@ class Run {
     const redact = this.options.redact ?? ((s: string) => s);
     if (cause?.kind === 'cancelled') {
       this.record({ type: 'task.cancelled', at: now, task: task.id, reason: cause.reason, attempt: c.attempt });
-      return () => this.sched.finish(c.task, 'cancelled', now, cause.reason);
+      this.sched.finish(c.task, 'cancelled', now, cause.reason);
+      return;
     }
     if (outcome.ok) {
       const rejected = this.check(task, outcome.result);
       if (rejected === undefined) {
         this.record({ type: 'task.succeeded', at: now, task: task.id, attempt: c.attempt, result: redactResult(outcome.result, redact) });
-        return () => this.sched.finish(c.task, 'succeeded', now);
+        this.sched.finish(c.task, 'succeeded', now);
+        return;
       }
       outcome = { ok: false, failure: { message: rejected.message, code: rejected.code, fix: rejected.feedback }, result: outcome.result };
     }
@@ -365,18 +367,21 @@ class Run {
         this.transient[c.task] = (this.transient[c.task] as number) + 1; // a fix is not a retry
         const { fix: _fix, ...error } = outcome.failure;
         this.record({ type: 'task.retrying', at: now, task: task.id, attempt: c.attempt, error: { ...error, message: redact(error.message) }, retryAt: now });
-        return () => this.sched.retryAt(c.task, now, now);
+        this.sched.retryAt(c.task, now, now);
+        return;
       }
       const error: TaskFailure = { message: redact(`${outcome.failure.message} (after ${task.fixAttempts ?? 2} fix attempts)`), ...(outcome.failure.code === undefined ? {} : { code: outcome.failure.code }) };
       this.record({ type: 'task.failed', at: now, task: task.id, attempt: c.attempt, error });
       // Its worktree goes; its branch, which holds the unmerged work, stays for a person to look at.
       void this.options.workspace?.release(task, c.attempt, 'failed').catch(() => undefined);
-      return () => this.sched.finish(c.task, 'failed', now, error.message);
+      this.sched.finish(c.task, 'failed', now, error.message);
+      return;
     }
     if (cause?.kind === 'budget') {
       const error: TaskFailure = { message: cause.reason, code: 'WEFT_BUDGET_EXCEEDED' };
       this.record({ type: 'task.failed', at: now, task: task.id, attempt: c.attempt, error });
-      return () => this.sched.finish(c.task, 'failed', now, error.message);
+      this.sched.finish(c.task, 'failed', now, error.message);
+      return;
     }
     const base = cause?.kind === 'timeout' ? { ...outcome.failure, timedOut: true, message: `timed out after ${cause.ms / 1000}s` } : outcome.failure;
     const failure: TaskFailure = { ...base, message: redact(base.message), ...(base.stderrTail === undefined ? {} : { stderrTail: redact(base.stderrTail) }) };
@@ -388,13 +393,12 @@ class Run {
       const delay = Math.max(failure.retryAfterMs ?? 0, this.backoff(task, transient ? this.transient[c.task] as number : counted));
       const retryAt = now + delay;
       this.record({ type: 'task.retrying', at: now, task: task.id, attempt: c.attempt, error: failure, retryAt });
-      return () => this.sched.retryAt(c.task, retryAt, now);
+      this.sched.retryAt(c.task, retryAt, now);
+      return;
     }
     this.record({ type: 'task.failed', at: now, task: task.id, attempt: c.attempt, error: failure });
-    return () => {
-      this.sched.finish(c.task, 'failed', now, failure.message);
-      if (this.options.failFast === true) this.stop('failed', `fail-fast: task "${task.id}" failed`);
-    };
+    this.sched.finish(c.task, 'failed', now, failure.message);
+    if (this.options.failFast === true) this.stop('failed', `fail-fast: task "${task.id}" failed`);
   }
 
   /**

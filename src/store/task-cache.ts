@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, sep } from 'node:path';
 import picomatch from 'picomatch';
 import { explainMiss, type CacheProbe, type KeyParts, type TaskCache } from '../core/cache.js';
@@ -91,12 +91,4 @@ export class FileTaskCache implements TaskCache {
   private blob(digest: string): string {
     return join(this.blobDir, digest.slice(0, 2), digest);
   }
-}
-
-/** Blob size on disk, for tests and `weft cache` figures. */
-export function blobBytes(dir: string): number {
-  if (!existsSync(dir)) return 0;
-  let total = 0;
-  for (const d of readdirSync(dir)) for (const f of readdirSync(join(dir, d))) total += statSync(join(dir, d, f)).size;
-  return total;
 }
