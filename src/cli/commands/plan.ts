@@ -52,9 +52,14 @@ function onPath(bin: string): boolean {
   return false;
 }
 
+/** The first agent CLI weft knows that is installed (at its configured path, or on PATH). */
+function installedCli(config: WeftConfig, known: ReadonlySet<string>): string | undefined {
+  return AGENT_CLIS.find((c) => known.has(c) && onPath(config.executors?.[c]?.bin ?? c));
+}
+
 /** `--planner`, then config, then the first agent CLI installed, then an API key that is set. */
 export function choosePlanner(given: string | undefined, config: WeftConfig, known: ReadonlySet<string>): string {
-  const name = given ?? config.planner ?? AGENT_CLIS.find((c) => known.has(c) && onPath(config.executors?.[c]?.bin ?? c)) ?? (process.env.ANTHROPIC_API_KEY !== undefined ? 'anthropic' : undefined) ?? (process.env.OPENAI_API_KEY !== undefined || config.executors?.openai?.baseUrl !== undefined ? 'openai' : undefined);
+  const name = given ?? config.planner ?? installedCli(config, known) ?? (process.env.ANTHROPIC_API_KEY !== undefined ? 'anthropic' : undefined) ?? (process.env.OPENAI_API_KEY !== undefined || config.executors?.openai?.baseUrl !== undefined ? 'openai' : undefined);
   if (name === undefined) {
     throw new WeftError('WEFT_USAGE', 'no planner found: no agent CLI (claude, codex, gemini) on PATH and no ANTHROPIC_API_KEY or OPENAI_API_KEY', { hint: 'install one (npm i -g @anthropic-ai/claude-code), set an API key, or pass --planner <executor>; see README "Planning from a goal"' });
   }
@@ -69,7 +74,7 @@ export async function planGoal(goal: string, opts: PlanCommandOptions): Promise<
   const planner = choosePlanner(opts.planner, config, new Set(executors.keys()));
   const workers = opts.jobs ?? 4;
   const attempts = Math.max(1, Number(opts.attempts ?? 3));
-  const executor = opts.executor ?? ((AGENT_CLIS as readonly string[]).includes(planner) ? planner : (AGENT_CLIS.find((c) => executors.has(c) && onPath(config.executors?.[c]?.bin ?? c)) ?? planner));
+  const executor = opts.executor ?? ((AGENT_CLIS as readonly string[]).includes(planner) ? planner : (installedCli(config, new Set(executors.keys())) ?? planner));
   const request = { goal, workers, executor, layout: repoLayout(projectDir) };
   const plannerPlan: PlanSpec = {
     name: 'planner',
