@@ -16,7 +16,7 @@
  */
 import { runPlan, type EngineOptions, type RunOutcome } from './core/engine.js';
 import type { RunSummary } from './core/metrics.js';
-import { summarize } from './core/metrics.js';
+import { dependencyMap, summarize } from './core/metrics.js';
 import type { PlanSpec, TaskSpec } from './core/plan-schema.js';
 import { estimate, type EstimateFigures } from './core/simulate.js';
 import { compilePlan, type CompiledPlan } from './core/validate.js';
@@ -83,6 +83,5 @@ export async function runWeft(plan: BuiltPlan, options: RunWeftOptions = {}): Pr
   const compiled = compile(plan, options.vars);
   const { vars: _vars, ...engine } = options;
   const outcome = await runPlan({ runId: options.runId ?? `lib-${Date.now().toString(36)}`, baseDir: options.baseDir ?? process.cwd(), ...engine, plan: compiled, executors: defaultExecutors({ functions: plan.functions }) });
-  const deps = new Map(compiled.graph.tasks.map((t) => [t.id, [...t.needs, ...t.after]]));
-  return { ...outcome, summary: summarize(outcome.state, deps) };
+  return { ...outcome, summary: summarize(outcome.state, dependencyMap(compiled.graph.tasks)) };
 }

@@ -28,7 +28,6 @@ export const ConfigSchema = z
   .strict();
 
 export type WeftConfig = z.infer<typeof ConfigSchema>;
-export type ExecutorConfig = z.infer<typeof ExecutorConfigSchema>;
 
 export const CONFIG_FILE = 'weft.config.yaml';
 

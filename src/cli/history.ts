@@ -1,6 +1,5 @@
 import type { RunState } from '../core/run-state.js';
 import type { Store } from '../core/store.js';
-import type { TaskSpec } from '../core/plan-schema.js';
 import { compilePlan, type CompileOptions, type CompiledPlan } from '../core/validate.js';
 
 /** How many recent durations a key keeps; the median of them is the learned estimate. */
@@ -38,11 +37,10 @@ export async function recordDurations(store: Store, plan: string, state: RunStat
  * Learned durations for a plan's tasks: the running median of the same task in earlier runs of
  * the plan, else of tasks of the same kind on the same executor. Tasks never measured are absent.
  */
-export async function loadHistory(store: Store, plan: string, tasks: readonly TaskSpec[], defaultExecutor: string | undefined): Promise<Map<string, number>> {
+export async function loadHistory(store: Store, plan: string, tasks: readonly { readonly id: string; readonly executor: string }[]): Promise<Map<string, number>> {
   const history = new Map<string, number>();
   for (const t of tasks) {
-    const executor = t.executor ?? (t.run !== undefined ? 'shell' : defaultExecutor) ?? 'shell';
-    const samples = ((await store.getCache(taskKey(plan, t.id))) as number[] | undefined) ?? ((await store.getCache(kindKey(executor, t.id))) as number[] | undefined);
+    const samples = ((await store.getCache(taskKey(plan, t.id))) as number[] | undefined) ?? ((await store.getCache(kindKey(t.executor, t.id))) as number[] | undefined);
     if (samples !== undefined && samples.length > 0) history.set(t.id, Math.round(median(samples)));
   }
   return history;
@@ -50,6 +48,6 @@ export async function loadHistory(store: Store, plan: string, tasks: readonly Ta
 
 /** The plan again, with durations measured in earlier runs in place of estimates. */
 export async function withHistory(store: Store, compiled: CompiledPlan, options: CompileOptions): Promise<CompiledPlan> {
-  const history = await loadHistory(store, compiled.name, compiled.spec.tasks, compiled.spec.defaults?.executor);
+  const history = await loadHistory(store, compiled.name, compiled.graph.tasks);
   return history.size === 0 ? compiled : compilePlan(compiled.spec, { ...options, history });
 }

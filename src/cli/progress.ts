@@ -3,7 +3,7 @@ import { formatDuration } from '../core/duration.js';
 import type { EngineNotice } from '../core/engine.js';
 import { painter } from './format.js';
 
-export type ProgressMode = 'live' | 'plain' | 'json' | 'quiet';
+export type ProgressMode = 'live' | 'plain' | 'json';
 
 export interface Progress {
   readonly onEvent: (event: EngineNotice) => void;
@@ -13,7 +13,6 @@ export interface Progress {
 /** Chooses the display: a live board on a terminal, plain lines in a pipe, JSON lines with --json. */
 export function createProgress(mode: ProgressMode, total: number, workers: number): Progress {
   if (mode === 'json') return { onEvent: (e) => process.stdout.write(`${JSON.stringify(e)}\n`), stop: () => undefined };
-  if (mode === 'quiet') return { onEvent: () => undefined, stop: () => undefined };
   return mode === 'live' ? new LiveBoard(total, workers) : new PlainLines(total);
 }
 

@@ -179,9 +179,14 @@ class Run {
     this.resumedAt = new Int32Array(this.tasks.length);
     this.state = options.prior ?? emptyRunState();
     this.spec = options.plan.spec;
-    this.sched = new Scheduler(this.graph, {
+    this.sched = this.newScheduler(options.score);
+  }
+
+  /** A scheduler for the current graph; `score` only fits the graph it was searched for. */
+  private newScheduler(score?: ArrayLike<number>): Scheduler {
+    return new Scheduler(this.graph, {
       workers: this.workers,
-      ...(this.mode === 'sequential' ? { order: 'declaration' as const } : options.score === undefined ? {} : { score: options.score }),
+      ...(this.mode === 'sequential' ? { order: 'declaration' as const } : score === undefined ? {} : { score }),
       gate: (i) => this.gate(i),
       onTransition: (t) => this.onTransition(t),
     });
@@ -441,7 +446,7 @@ class Run {
     this.spec = spec;
     this.graph = compiled.graph;
     this.tasks = compiled.graph.tasks;
-    this.sched = new Scheduler(this.graph, { workers: this.workers, ...(this.mode === 'sequential' ? { order: 'declaration' as const } : {}), gate: (i) => this.gate(i), onTransition: (t) => this.onTransition(t) });
+    this.sched = this.newScheduler();
     this.sched.adopt(previous, now);
   }
 

@@ -60,7 +60,6 @@ export type RunEvent =
   | (Base & { readonly type: 'plan.expanded'; readonly by: string; readonly tasks: readonly unknown[] })
   | (Base & { readonly type: 'run.finished'; readonly status: Exclude<RunStatus, 'running'>; readonly reason?: string });
 
-export type RunEventType = RunEvent['type'];
 
 /** Progress an executor reports while a task runs; shown live, not all journaled. */
 export interface ProgressEvent {

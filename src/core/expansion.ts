@@ -25,7 +25,8 @@ export function expansionOf(output: unknown, text?: string): unknown[] | undefin
   return Array.isArray(tasks) ? tasks : undefined;
 }
 
-function jsonText(text: string): unknown {
+/** Parses JSON an agent wrote as text (a ```json fence allowed); `undefined` when it is not JSON. */
+export function jsonText(text: string): unknown {
   try {
     return JSON.parse(text.trim().replace(/^```(?:json)?\s*|\s*```$/g, ''));
   } catch {

@@ -43,6 +43,11 @@ export interface RunSummary {
   readonly tasks: readonly TaskSummary[];
 }
 
+/** Each task's dependencies (needs and after), as `summarize` and the reports want them. */
+export function dependencyMap(tasks: readonly { readonly id: string; readonly needs?: readonly string[]; readonly after?: readonly string[] }[]): Map<string, string[]> {
+  return new Map(tasks.map((t) => [t.id, [...(t.needs ?? []), ...(t.after ?? [])]]));
+}
+
 /**
  * Everything a report needs, computed from the folded journal. `deps` gives each task's
  * dependencies (needs and after) so the bottleneck chain can be traced.

@@ -100,7 +100,6 @@ export const PlanSchema = z
   .strict();
 
 export type TaskSpec = z.infer<typeof TaskSchema>;
-export type PlanDefaults = z.infer<typeof DefaultsSchema>;
 export type PlanSpec = z.infer<typeof PlanSchema>;
 export type BackoffSpec = z.infer<typeof BackoffSchema>;
 export type BudgetSpec = z.infer<typeof BudgetSchema>;

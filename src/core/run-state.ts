@@ -55,12 +55,14 @@ function record(state: RunState, id: string): TaskRecord {
   return r;
 }
 
-function closeAttempt(r: TaskRecord, attempt: number, at: number, outcome: AttemptRecord['outcome'], error?: TaskFailure): void {
+/** Ends an attempt; returns it (undefined for one the journal never saw start). */
+function closeAttempt(r: TaskRecord, attempt: number, at: number, outcome: AttemptRecord['outcome'], error?: TaskFailure): AttemptRecord | undefined {
   const a = r.attempts.find((x) => x.attempt === attempt);
-  if (a === undefined) return;
+  if (a === undefined) return undefined;
   a.endedAt = at;
   a.outcome = outcome;
   if (error !== undefined) a.error = error;
+  return a;
 }
 
 /** Applies one event to the state, in place. Run state is exactly the fold of its events. */
@@ -117,8 +119,7 @@ export function applyEvent(state: RunState, event: RunEvent): void {
       r.result = event.result;
       r.endedAt = event.at;
       if (event.result.sessionId !== undefined) r.sessionId = event.result.sessionId;
-      closeAttempt(r, event.attempt, event.at, 'succeeded');
-      const a = r.attempts.find((x) => x.attempt === event.attempt);
+      const a = closeAttempt(r, event.attempt, event.at, 'succeeded');
       if (a !== undefined && event.result.usage !== undefined) a.usage = event.result.usage;
       return;
     }

@@ -68,7 +68,6 @@ export class Scheduler {
   private settling = false;
   private arrivals = 0;
   private terminal = 0;
-  private runningCount = 0;
   private freeWorkers: number;
 
   constructor(
@@ -115,7 +114,6 @@ export class Scheduler {
         this.worker[i] = w;
         this.busy[w] = 1;
         this.freeWorkers--;
-        this.runningCount++;
         this.acquire(i, 1);
       }
     }
@@ -169,7 +167,6 @@ export class Scheduler {
       const w = this.busy.indexOf(0);
       this.busy[w] = 1;
       this.freeWorkers--;
-      this.runningCount++;
       this.worker[i] = w;
       this.acquire(i, 1);
       this.set(i, S_RUNNING, now, { worker: w });
@@ -250,11 +247,7 @@ export class Scheduler {
   }
 
   get running(): number {
-    return this.runningCount;
-  }
-
-  get readyCount(): number {
-    return this.ready.size;
+    return this.options.workers - this.freeWorkers;
   }
 
   get finished(): boolean {
@@ -263,7 +256,7 @@ export class Scheduler {
 
   /** Whether anything can still happen without an outside event (a start or a retry timer). */
   get idle(): boolean {
-    return this.runningCount === 0 && this.ready.size === 0 && this.retries.length === 0;
+    return this.freeWorkers === this.options.workers && this.ready.size === 0 && this.retries.length === 0;
   }
 
   private comparator(): (a: number, b: number) => boolean {
@@ -372,7 +365,6 @@ export class Scheduler {
     this.acquire(task, -1);
     this.busy[this.worker[task] as number] = 0;
     this.freeWorkers++;
-    this.runningCount--;
   }
 
   private wakeRetries(now: number): void {

@@ -98,9 +98,9 @@ export function checkPlan(raw: unknown, options: CompileOptions): { plan?: Compi
         for (const p of info.check?.({ ...defaults, ...t }) ?? []) issues.push({ ...at(p.field), message: p.message, ...(p.fix === undefined ? {} : { fix: p.fix }) });
       }
     }
-    const uses: Record<string, number> = defaults.uses === undefined && t.uses === undefined && executorProvider(executorName, options) === undefined ? NO_USES : { ...defaults.uses, ...t.uses };
-    const provider = executorName === undefined ? undefined : options.executors.get(executorName)?.provider;
-    if (provider !== undefined && provider !== '' && uses[provider] === undefined) {
+    const provider = executorProvider(executorName, options);
+    const uses: Record<string, number> = defaults.uses === undefined && t.uses === undefined && provider === undefined ? NO_USES : { ...defaults.uses, ...t.uses };
+    if (provider !== undefined && uses[provider] === undefined) {
       uses[provider] = 1;
       if (!pools.has(provider)) pools.set(provider, spec.workers ?? 4);
     }
@@ -134,6 +134,7 @@ export function checkPlan(raw: unknown, options: CompileOptions): { plan?: Compi
       return parsedMs;
     };
     const backoff = { ...defaults.backoff, ...t.backoff };
+    const declaredEstimate = ms('estimate', t.estimate ?? defaults.estimate); // checked even when history replaces it
     tasks.push({
       ...defaults,
       ...t,
@@ -144,7 +145,7 @@ export function checkPlan(raw: unknown, options: CompileOptions): { plan?: Compi
       priority: t.priority ?? 0,
       retries: t.retries ?? defaults.retries ?? 0,
       // Measured durations from earlier runs beat guesses (the planner's or the author's).
-      estimateMs: pickEstimate(ms('estimate', t.estimate ?? defaults.estimate), options.history?.get(t.id)),
+      estimateMs: options.history?.get(t.id) ?? declaredEstimate,
       timeoutMs: ms('timeout', t.timeout ?? defaults.timeout),
       backoff: {
         initialMs: backoff.initial === undefined ? 1000 : (parseDuration(backoff.initial) ?? 1000),
@@ -169,12 +170,9 @@ export function checkPlan(raw: unknown, options: CompileOptions): { plan?: Compi
   return { plan: { spec, name: spec.name ?? 'plan', workers: spec.workers ?? 4, vars, graph }, issues: [] };
 }
 
-function pickEstimate(declared: number | undefined, measured: number | undefined): number | undefined {
-  return measured ?? declared;
-}
-
 function issueAt(i: number, task: string, field: string, rest: readonly (string | number)[]): Pick<RawIssue, 'path' | 'task' | 'field'> {
-  return { path: ['tasks', i, field, ...rest], task, field: [field, ...rest].reduce<string>((s, p) => (typeof p === 'number' ? `${s}[${p}]` : s === '' ? p : `${s}.${p}`), '') };
+  const path = ['tasks', i, field, ...rest];
+  return { path, task, field: fieldName(path) };
 }
 
 // Shared by every task that sets none: a 100k-task plan should not allocate 200k empty objects.

@@ -6,6 +6,7 @@ import { complexityFor, PlannerOutputSchema, plannerJsonSchema, plannerOutputToP
 import type { PlanSpec } from '../core/plan-schema.js';
 import { compilePlan, type CompileOptions, type CompiledPlan } from '../core/validate.js';
 import { writeScopesOverlap } from '../core/glob-overlap.js';
+import { jsonText } from '../core/expansion.js';
 
 export interface PlanRequest {
   readonly goal: string;
@@ -75,7 +76,7 @@ export interface CheckedPlan {
  * feedback that tells the planner exactly what to fix.
  */
 export function checkPlannerAnswer(raw: unknown, req: Pick<PlanRequest, 'goal' | 'workers' | 'executor'>, options: Omit<CompileOptions, 'file'>): { plan: CheckedPlan } | { feedback: string } {
-  const parsed = PlannerOutputSchema.safeParse(typeof raw === 'string' ? safeJson(raw) : raw);
+  const parsed = PlannerOutputSchema.safeParse(typeof raw === 'string' ? (jsonText(raw) ?? raw) : raw);
   if (!parsed.success) {
     return { feedback: `Your answer does not match the schema:\n${parsed.error.issues.slice(0, 20).map((i) => `- ${i.path.join('.') || '(top)'}: ${i.message}`).join('\n')}` };
   }
@@ -109,14 +110,6 @@ function unorderedWriters(plan: CompiledPlan): string[] {
     }),
   );
   return out;
-}
-
-function safeJson(text: string): unknown {
-  try {
-    return JSON.parse(text.replace(/^```(?:json)?\s*|\s*```$/g, ''));
-  } catch {
-    return text;
-  }
 }
 
 export function slug(goal: string): string {

@@ -1,5 +1,5 @@
 import type { RunEvent } from '../core/events.js';
-import { summarize, type RunSummary } from '../core/metrics.js';
+import { summarize, type RunSummary, dependencyMap } from '../core/metrics.js';
 import { foldRun, type RunState } from '../core/run-state.js';
 
 /** A task as the plan declared it (or as a `plan.expanded` event added it). */
@@ -35,6 +35,8 @@ export interface ReportInput {
 export interface BuildReportOptions {
   /** @default Date.now() */
   readonly generatedAt?: number;
+  /** The events already folded, when the caller has it: saves a second replay. */
+  readonly state?: RunState;
 }
 
 type Loose = Record<string, unknown>;
@@ -94,8 +96,8 @@ export function reportTasks(state: RunState, planJson: unknown): ReportTask[] {
  * writeFileSync('report.html', renderHtml(input));
  */
 export function buildReportInput(events: Iterable<RunEvent>, planJson: unknown, logTails: Readonly<Record<string, LogTail>> = {}, options: BuildReportOptions = {}): ReportInput {
-  const state = foldRun(events);
+  const state = options.state ?? foldRun(events);
   const tasks = reportTasks(state, planJson);
-  const deps = new Map(tasks.map((t) => [t.id, [...t.needs, ...t.after]]));
+  const deps = dependencyMap(tasks);
   return { summary: summarize(state, deps), state, tasks, logTails, generatedAt: options.generatedAt ?? Date.now() };
 }

@@ -89,10 +89,10 @@ export function printEstimate(compiled: CompiledPlan, opts: EstimateCommandOptio
     rows.push({ ...f, skipped: ids(f.simulation.skipped) });
   }
   // "Best M" looks across every useful M, not just the one asked about.
-  const candidates = opts.sweep === undefined ? Array.from({ length: Math.min(graph.tasks.length, 64) }, (_, k) => ({ workers: k + 1, makespan: estimate(graph, { workers: k + 1, gate, score: scoreFor(compiled, k + 1) }).makespan })) : rows;
+  const first = rows[0] as (typeof rows)[number];
+  const candidates = opts.sweep === undefined ? Array.from({ length: Math.min(graph.tasks.length, 64) }, (_, k) => (k + 1 === first.workers ? first : { workers: k + 1, makespan: estimate(graph, { workers: k + 1, gate, score: scoreFor(compiled, k + 1) }).makespan })) : rows;
   const best = Math.min(...candidates.map((r) => r.makespan));
   const smallest = candidates.find((r) => r.makespan <= best * 1.05) ?? rows[0];
-  const first = rows[0] as (typeof rows)[number];
   const criticalPath = ids(graph.criticalPath).filter((id) => !first.skipped.includes(id));
   if (opts.json === true) {
     const base = opts.sweep === undefined ? figuresJson(first) : { sweep: rows.map(figuresJson) };

@@ -2,7 +2,8 @@ import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { formatDuration } from '../../core/duration.js';
 import { WeftError } from '../../core/errors.js';
-import { summarize } from '../../core/metrics.js';
+import { dependencyMap, summarize } from '../../core/metrics.js';
+import { TERMINAL_STATES } from '../../core/scheduler.js';
 import { TASK_ID_PATTERN } from '../../core/plan-schema.js';
 import { buildReportInput, readLogTails, renderHtml, renderJson, renderMarkdown } from '../../report/index.js';
 import { EXIT } from '../exit-codes.js';
@@ -28,8 +29,7 @@ async function withStore<T>(dir: string | undefined, fn: (store: Store, projectD
 }
 
 function depsOf(planJson: unknown): Map<string, string[]> {
-  const tasks = ((planJson as { plan?: { tasks?: { id: string; needs?: string[]; after?: string[] }[] } } | undefined)?.plan?.tasks ?? []);
-  return new Map(tasks.map((t) => [t.id, [...(t.needs ?? []), ...(t.after ?? [])]]));
+  return dependencyMap((planJson as { plan?: { tasks?: { id: string; needs?: string[]; after?: string[] }[] } } | undefined)?.plan?.tasks ?? []);
 }
 
 function readPlanJson(runDir: string): unknown {
@@ -98,7 +98,7 @@ export async function logsCommand(given: string, task: string, opts: Common & { 
     }
     const ended = (): boolean => {
       const r = state.tasks.get(task);
-      return r !== undefined && ['succeeded', 'failed', 'skipped', 'cancelled'].includes(r.state) && (r.attempts.at(-1)?.attempt ?? attempt) === attempt;
+      return r !== undefined && TERMINAL_STATES.has(r.state) && (r.attempts.at(-1)?.attempt ?? attempt) === attempt;
     };
     while (!ended() && (state.status === 'running')) {
       await new Promise((r) => setTimeout(r, 250));
@@ -118,7 +118,7 @@ export async function reportCommand(given: string | undefined, opts: Common & { 
     const runId = await resolveRunId(store, given);
     const { events, state } = await readRun(store, runId);
     const runDir = runDirOf(projectDir, runId);
-    const input = buildReportInput(events, readPlanJson(runDir), existsSync(runDir) ? readLogTails(runDir, state) : {});
+    const input = buildReportInput(events, readPlanJson(runDir), existsSync(runDir) ? readLogTails(runDir, state) : {}, { state });
     const text = format === 'json' ? renderJson(input) : format === 'md' ? renderMarkdown(input) : renderHtml(input);
     const output = opts.output ?? (format === 'html' ? join(runDir, 'report.html') : undefined);
     if (output === undefined) process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);

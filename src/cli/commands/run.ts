@@ -1,7 +1,7 @@
 import { dirname, join, resolve } from 'node:path';
 import { runPlan } from '../../core/engine.js';
 import type { Executor } from '../../core/executor.js';
-import { summarize } from '../../core/metrics.js';
+import { dependencyMap, summarize } from '../../core/metrics.js';
 import type { RunState } from '../../core/run-state.js';
 import type { Store } from '../../core/store.js';
 import { compilePlan, type CompiledPlan } from '../../core/validate.js';
@@ -40,12 +40,13 @@ export interface RunCommandOptions {
 
 export async function runCommand(file: string, opts: RunCommandOptions): Promise<number> {
   const { projectDir, executors, config } = wire(opts.dir);
-  const loaded = loadPlanFile(file, { executors: catalogOf(executors), ...(opts.set === undefined ? {} : { vars: opts.set }) });
+  const catalog = catalogOf(executors);
+  const loaded = loadPlanFile(file, { executors: catalog, ...(opts.set === undefined ? {} : { vars: opts.set }) });
   const planPath = loaded.file;
   const mode = opts.sequential === true ? 'sequential' : 'parallel';
   const store = await openJournal(projectDir, config);
   try {
-    const compiled = await withHistory(store, loaded.compiled, { executors: catalogOf(executors), file: planPath, vars: loaded.compiled.vars });
+    const compiled = await withHistory(store, loaded.compiled, { executors: catalog, file: planPath, vars: loaded.compiled.vars });
     return await executeRun({
       runId: newRunId(),
       compiled,
@@ -103,6 +104,7 @@ export async function executeRun(a: ExecuteRunArgs): Promise<number> {
   const progress = createProgress(progressMode, compiled.graph.tasks.length, a.workers);
   const interrupt = onInterrupt();
   const stop = AbortSignal.any([interrupt.signal, lease.lost]);
+  const catalog = catalogOf(a.executors);
   const workspace = a.isolation ? await openWorkspace(compiled, { runId, projectDir: a.projectDir, baseDir: a.baseDir }) : undefined;
   try {
     const { status, state } = await runPlan({
@@ -123,7 +125,7 @@ export async function executeRun(a: ExecuteRunArgs): Promise<number> {
       ...(a.mode === 'sequential' ? {} : { score: scoreFor(compiled, a.workers) }),
       ...(a.retry === undefined ? {} : { retryTasks: new Set(a.retry) }),
       ...(a.validateResult === undefined ? {} : { validateResult: a.validateResult }),
-      recompile: (spec) => compilePlan(spec, { executors: catalogOf(a.executors), file: a.planFile, vars: compiled.vars }),
+      recompile: (spec) => compilePlan(spec, { executors: catalog, file: a.planFile, vars: compiled.vars }),
       runOptions: { failFast: a.failFast, planFile: a.planFile, baseDir: a.baseDir, projectDir: a.projectDir, isolation: a.isolation, vars: compiled.vars, spec: compiled.spec },
       ...(a.cache === false ? {} : { cache: new FileTaskCache(store, join(weftDir(a.projectDir), 'cache'), compiled.name) }),
       journal: (events) => store.append(runId, events),
@@ -131,8 +133,7 @@ export async function executeRun(a: ExecuteRunArgs): Promise<number> {
     });
     progress.stop();
     await recordDurations(store, compiled.name, state, (id) => compiled.graph.tasks[compiled.graph.index.get(id) ?? -1]?.executor);
-    const deps = new Map(compiled.graph.tasks.map((t) => [t.id, [...t.needs, ...t.after]]));
-    const summary = summarize(state, deps);
+    const summary = summarize(state, dependencyMap(compiled.graph.tasks));
     writeJson(join(runDir, 'summary.json'), summary);
     if (a.display.json === true) process.stdout.write(`${JSON.stringify({ type: 'run.summary', summary, runDir })}\n`);
     else process.stdout.write(`${formatSummary(summary, runDir)}\n`);
