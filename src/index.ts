@@ -80,8 +80,9 @@ export interface RunWeftOptions extends Partial<Omit<EngineOptions, 'plan' | 'ex
 
 /** Runs a plan built in code, in memory (no files unless `runDir` is given). */
 export async function runWeft(plan: BuiltPlan, options: RunWeftOptions = {}): Promise<RunOutcome & { summary: RunSummary }> {
-  const compiled = compile(plan, options.vars);
+  const executors = defaultExecutors({ functions: plan.functions });
+  const compiled = compilePlan(plan.spec, { executors: catalogOf(executors), ...(options.vars === undefined ? {} : { vars: options.vars }) });
   const { vars: _vars, ...engine } = options;
-  const outcome = await runPlan({ runId: options.runId ?? `lib-${Date.now().toString(36)}`, baseDir: options.baseDir ?? process.cwd(), ...engine, plan: compiled, executors: defaultExecutors({ functions: plan.functions }) });
+  const outcome = await runPlan({ runId: options.runId ?? `lib-${Date.now().toString(36)}`, baseDir: options.baseDir ?? process.cwd(), ...engine, plan: compiled, executors });
   return { ...outcome, summary: summarize(outcome.state, dependencyMap(compiled.graph.tasks)) };
 }

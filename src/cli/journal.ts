@@ -12,7 +12,7 @@ import { weftDir } from './run-files.js';
 export async function openJournal(projectDir: string, config: WeftConfig): Promise<Store> {
   const dir = weftDir(projectDir);
   mkdirSync(dir, { recursive: true });
-  const url = process.env.WEFT_DATABASE_URL ?? config.database;
+  const url = process.env.WEFT_DATABASE_URL || config.database; // an empty variable does not hide the config
   return openStore({ dir, ...(url === undefined ? {} : { url }) });
 }
 

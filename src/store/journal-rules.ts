@@ -1,5 +1,5 @@
 import { WeftError } from '../core/errors.js';
-import type { RunEvent } from '../core/events.js';
+import type { RunEvent, RunStatus } from '../core/events.js';
 import type { RunRow } from '../core/store.js';
 
 /** The rules every store applies to a batch, so they all accept and refuse the same things. */
@@ -93,4 +93,19 @@ export function checkAfterSeq(afterSeq: number): void {
 /** Refuses a TTL that would make a lease meaningless. */
 export function checkTtl(ttlMs: number): void {
   if (!Number.isFinite(ttlMs) || ttlMs <= 0) throw storeError(`Expected \`ttlMs\` to be a positive number of milliseconds, got \`${ttlMs}\``);
+}
+
+/** A run's row as both SQL stores keep it. */
+export interface RunRecord {
+  id: string;
+  plan: string;
+  created_at: number;
+  last_event_at: number;
+  status: string;
+  tasks: number;
+  last_seq: number;
+}
+
+export function runRowOf(r: RunRecord): RunRow {
+  return { id: r.id, plan: r.plan, createdAt: r.created_at, lastEventAt: r.last_event_at, status: r.status as RunStatus, tasks: r.tasks, lastSeq: r.last_seq };
 }

@@ -1,8 +1,8 @@
 import pg from 'pg';
 import { WeftError } from '../core/errors.js';
-import type { RunEvent, RunStatus } from '../core/events.js';
+import type { RunEvent } from '../core/events.js';
 import type { JournalEntry, RunRow, Store } from '../core/store.js';
-import { checkAfterSeq, checkBatch, checkTtl, closedError, nextRunRow, runNotFound, serializeBatch, serializeCacheValue, storeError } from './journal-rules.js';
+import { checkAfterSeq, checkBatch, checkTtl, closedError, nextRunRow, runNotFound, serializeBatch, serializeCacheValue, storeError, runRowOf, type RunRecord } from './journal-rules.js';
 import { POSTGRES_SCHEMA_VERSION, migratePostgres, quoteSchema } from './postgres-schema.js';
 
 export interface PostgresStoreOptions {
@@ -14,15 +14,6 @@ export interface PostgresStoreOptions {
   readonly maxConnections?: number;
 }
 
-interface RunRecord {
-  id: string;
-  plan: string;
-  created_at: number;
-  last_event_at: number;
-  status: string;
-  tasks: number;
-  last_seq: number;
-}
 
 /**
  * A {@link Store} in PostgreSQL, for several machines sharing runs. Each `append` is one
@@ -70,7 +61,7 @@ export class PostgresStore implements Store {
     const json = serializeBatch(runId, events);
     await this.tx(`append to run "${runId}"`, async (c) => {
       const found = await c.query<RunRecord>(`SELECT * FROM ${this.s}.runs WHERE id = $1 FOR UPDATE`, [runId]);
-      const prev = found.rows[0] === undefined ? undefined : toRow(found.rows[0]);
+      const prev = found.rows[0] === undefined ? undefined : runRowOf(found.rows[0]);
       checkBatch(runId, events, prev !== undefined);
       const row = nextRunRow(runId, prev, events);
       if (prev === undefined) {
@@ -105,7 +96,7 @@ export class PostgresStore implements Store {
   }
 
   async listRuns(): Promise<RunRow[]> {
-    return this.run('list runs', async () => (await this.pool.query<RunRecord>(`SELECT * FROM ${this.s}.runs ORDER BY created_at DESC, ord DESC`)).rows.map(toRow));
+    return this.run('list runs', async () => (await this.pool.query<RunRecord>(`SELECT * FROM ${this.s}.runs ORDER BY created_at DESC, ord DESC`)).rows.map(runRowOf));
   }
 
   async acquireLease(runId: string, owner: string, ttlMs: number): Promise<boolean> {
@@ -186,9 +177,6 @@ export class PostgresStore implements Store {
   }
 }
 
-function toRow(r: RunRecord): RunRow {
-  return { id: r.id, plan: r.plan, createdAt: r.created_at, lastEventAt: r.last_event_at, status: r.status as RunStatus, tasks: r.tasks, lastSeq: r.last_seq };
-}
 
 /** The URL without its password, for messages. */
 function redact(url: string): string {

@@ -1,10 +1,10 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import type { RunEvent, RunStatus } from '../core/events.js';
+import type { RunEvent } from '../core/events.js';
 import type { JournalEntry, RunRow, Store } from '../core/store.js';
 import { WeftError } from '../core/errors.js';
-import { checkAfterSeq, checkBatch, checkTtl, closedError, nextRunRow, runNotFound, serializeBatch, serializeCacheValue, storeError } from './journal-rules.js';
+import { checkAfterSeq, checkBatch, checkTtl, closedError, nextRunRow, runNotFound, serializeBatch, serializeCacheValue, storeError, runRowOf, type RunRecord } from './journal-rules.js';
 import { SQLITE_SCHEMA_VERSION, migrateSqlite } from './sqlite-schema.js';
 
 export interface SqliteStoreOptions {
@@ -27,15 +27,6 @@ export interface SqliteStoreOptions {
   readonly now?: () => number;
 }
 
-interface RunRecord {
-  id: string;
-  plan: string;
-  created_at: number;
-  status: string;
-  tasks: number;
-  last_seq: number;
-  last_event_at: number;
-}
 
 /** Events that change a run's row; the rest only add to its journal. */
 const ROW_EVENTS: ReadonlySet<RunEvent['type']> = new Set(['run.created', 'run.finished', 'run.resumed', 'plan.expanded']);
@@ -102,7 +93,7 @@ export class SqliteStore implements Store {
   }
 
   async listRuns(): Promise<RunRow[]> {
-    return this.guard('list runs', () => (this.stmt.listRuns.all() as RunRecord[]).map(toRow));
+    return this.guard('list runs', () => (this.stmt.listRuns.all() as RunRecord[]).map(runRowOf));
   }
 
   async acquireLease(runId: string, owner: string, ttlMs: number): Promise<boolean> {
@@ -124,7 +115,7 @@ export class SqliteStore implements Store {
 
   async leaseOf(runId: string): Promise<{ owner: string; expiresAt: number } | undefined> {
     return this.guard(`read the lease of run "${runId}"`, () => {
-      const row = this.db.prepare('SELECT owner, expires_at AS expiresAt FROM leases WHERE run_id = ? AND expires_at > ?').get(runId, this.now()) as { owner: string; expiresAt: number } | undefined;
+      const row = this.stmt.leaseOf.get(runId, this.now()) as { owner: string; expiresAt: number } | undefined;
       return row === undefined ? undefined : { owner: row.owner, expiresAt: row.expiresAt };
     });
   }
@@ -163,7 +154,7 @@ export class SqliteStore implements Store {
     }
     if (!events.some((e) => ROW_EVENTS.has(e.type))) return;
     const record = lastSeq === 0 ? undefined : (this.stmt.getRun.get(runId) as RunRecord | undefined);
-    const row = nextRunRow(runId, record === undefined ? undefined : toRow(record), events);
+    const row = nextRunRow(runId, record === undefined ? undefined : runRowOf(record), events);
     this.stmt.putRun.run({ id: runId, plan: row.plan, createdAt: row.createdAt, status: row.status, tasks: row.tasks });
   }
 
@@ -190,9 +181,6 @@ export class SqliteStore implements Store {
   }
 }
 
-function toRow(r: RunRecord): RunRow {
-  return { id: r.id, plan: r.plan, createdAt: r.created_at, lastEventAt: r.last_event_at, status: r.status as RunStatus, tasks: r.tasks, lastSeq: r.last_seq };
-}
 
 /** Seq and time of a run's last event come from the journal, not from the row. */
 const RUN_COLUMNS = `r.id, r.plan, r.created_at, r.status, r.tasks, e.seq AS last_seq, e.at AS last_event_at
@@ -215,6 +203,7 @@ function prepareStatements(db: Database.Database) {
        WHERE leases.owner = excluded.owner OR leases.expires_at <= @now`,
     ),
     renew: db.prepare('UPDATE leases SET expires_at = ? WHERE run_id = ? AND owner = ?'),
+    leaseOf: db.prepare('SELECT owner, expires_at AS expiresAt FROM leases WHERE run_id = ? AND expires_at > ?'),
     release: db.prepare('DELETE FROM leases WHERE run_id = ? AND owner = ?'),
     getCache: db.prepare('SELECT value FROM cache WHERE key = ?'),
     putCache: db.prepare('INSERT INTO cache (key, value, updated_at) VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at'),

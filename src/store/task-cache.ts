@@ -16,7 +16,7 @@ const SKIP = new Set(['.git', 'node_modules', '.weft']);
 const sha = (data: string | Buffer): string => createHash('sha256').update(data).digest('hex');
 
 /** Files under `root` matching any of the globs, sorted, as paths relative to root. */
-export function matchFiles(root: string, globs: readonly string[]): string[] {
+function matchFiles(root: string, globs: readonly string[]): string[] {
   const isMatch = picomatch(globs.map((g) => g.replace(/^\.\//, '')), { dot: true });
   const out: string[] = [];
   const walk = (dir: string): void => {
@@ -58,8 +58,9 @@ export class FileTaskCache implements TaskCache {
     for (const [id, key] of Object.entries(depKeys)) parts[`dep:${id}`] = sha(key);
     const key = sha(JSON.stringify(Object.entries(parts).sort()));
     const entry = (await this.store.getCache(`result:${key}`)) as Entry | undefined;
-    const previous = (await this.store.getCache(`parts:${this.scope}:${task.id}`)) as KeyParts | undefined;
     if (entry !== undefined && entry.files.every((f) => existsSync(this.blob(f.sha)))) return { key, parts, hit: entry.result, explain: 'hit: nothing that decides its result changed' };
+    // Only a miss needs the last key's parts, to say what changed.
+    const previous = (await this.store.getCache(`parts:${this.scope}:${task.id}`)) as KeyParts | undefined;
     return { key, parts, explain: explainMiss(previous, parts) };
   }
 

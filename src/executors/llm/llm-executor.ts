@@ -1,7 +1,7 @@
 // The SDKs load only when an API task runs: every weft command starts faster without them.
 import type Anthropic from '@anthropic-ai/sdk';
 import type OpenAI from 'openai';
-import { z } from 'zod';
+import { checkOutput, parseJsonAnswer } from '../agents/structured-output.js';
 import type { Usage } from '../../core/events.js';
 import type { Executor, TaskContext, TaskOutcome } from '../../core/executor.js';
 import { priceUsage, type Price } from '../../core/pricing.js';
@@ -56,20 +56,11 @@ abstract class LlmExecutor implements Executor {
     ctx.emit({ kind: 'usage', usage });
     const schema = ctx.task.outputSchema;
     if (schema === undefined) return { ok: true, result: { text: reply.text, usage } };
-    let value = reply.structured;
-    if (value === undefined) {
-      try {
-        value = JSON.parse(reply.text.replace(/^```(?:json)?\s*|\s*```$/g, ''));
-      } catch {
-        return { ok: false, failure: { message: 'the answer is not JSON, but the task has an outputSchema' }, result: { text: reply.text, usage } };
-      }
-    }
-    const checked = z.fromJSONSchema(schema as Parameters<typeof z.fromJSONSchema>[0]).safeParse(value);
-    if (!checked.success) {
-      const first = checked.error.issues[0];
-      return { ok: false, failure: { message: `the answer does not match outputSchema: ${first?.path.join('.') || '(root)'} ${first?.message ?? ''}`.trim() }, result: { text: reply.text, usage } };
-    }
-    return { ok: true, result: { text: reply.text, output: checked.data, usage } };
+    // The same checks the agent executors make: JSON found in the text, validated against the schema.
+    const answer = reply.structured !== undefined ? { ok: true as const, value: reply.structured } : parseJsonAnswer(reply.text);
+    const checked = answer.ok ? checkOutput(schema, answer.value) : { ok: false as const, message: 'the answer is not JSON, but the task has an outputSchema' };
+    if (!checked.ok) return { ok: false, failure: { message: checked.message }, result: { text: reply.text, usage } };
+    return { ok: true, result: { text: reply.text, output: checked.value, usage } };
   }
 }
 
