@@ -88,8 +88,8 @@ export function reportTasks(state: RunState, planJson: unknown): ReportTask[] {
 }
 
 /**
- * Builds a report's input from a journal, wherever it was stored: a run folder's events.jsonl
- * (see `loadReportInput`) or a Store. `planJson` is the run's plan.json (or a bare plan).
+ * Builds a report's input from a run's journal (the Store's events) and `planJson`, the run's
+ * plan.json (or a bare plan); `logTails` from `readLogTails`.
  *
  * @example
  * const input = buildReportInput(await store.events(runId), plan, {});

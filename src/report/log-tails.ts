@@ -1,0 +1,50 @@
+import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { TASK_ID_PATTERN } from '../core/plan-schema.js';
+import type { RunState } from '../core/run-state.js';
+import type { LogTail } from './report-input.js';
+
+/** Bytes read from the end of a log: enough for the tail, without reading a huge log whole. */
+const TAIL_BYTES = 64 * 1024;
+/** Characters kept of a tail, in case its lines are very long (minified JSON, progress bars). */
+const TAIL_CHARS = 16 * 1024;
+
+/** The last `n` lines of `text` (a trailing newline does not count as an empty last line). */
+export function tailLines(text: string, n: number): string {
+  const lines = text.replace(/\r?\n$/, '').split(/\r?\n/);
+  const kept = lines.slice(-Math.max(0, n)).join('\n');
+  return kept.length > TAIL_CHARS ? `…${kept.slice(-TAIL_CHARS)}` : kept;
+}
+
+/** Reads the last `lines` lines of a file, or '' when it does not exist. */
+export function readTail(path: string, lines: number): string {
+  if (!existsSync(path)) return '';
+  const size = statSync(path).size;
+  const start = Math.max(0, size - TAIL_BYTES);
+  const fd = openSync(path, 'r');
+  try {
+    const buf = Buffer.alloc(size - start);
+    readSync(fd, buf, 0, buf.length, start);
+    let text = buf.toString('utf8');
+    // Started mid-file: the first line (and maybe a character) is cut, so drop it.
+    if (start > 0) text = text.slice(text.indexOf('\n') + 1);
+    return tailLines(text, lines);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** The tails of each task's latest attempt logs (tasks/<id>/<attempt>.stdout.log|stderr.log). */
+export function readLogTails(runDir: string, state: RunState, lines = 40): Record<string, LogTail> {
+  const tails: Record<string, LogTail> = {};
+  for (const r of state.tasks.values()) {
+    // Ids name folders; never follow one that could leave the run folder.
+    if (!TASK_ID_PATTERN.test(r.id) || r.attempts.length === 0) continue;
+    const attempt = Math.max(...r.attempts.map((a) => a.attempt));
+    const base = join(runDir, 'tasks', r.id, String(attempt));
+    const stdout = readTail(`${base}.stdout.log`, lines);
+    const stderr = readTail(`${base}.stderr.log`, lines);
+    if (stdout !== '' || stderr !== '') tails[r.id] = { attempt, stdout, stderr };
+  }
+  return tails;
+}
