@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { WeftError } from '../core/errors.js';
 import type { TaskResultData } from '../core/events.js';
@@ -11,7 +11,7 @@ import { isIsolated } from './isolation.js';
 import { MergeQueue } from './merge-queue.js';
 import { excludeFromCheckout, openRepository, type Repository } from './repository.js';
 import { repositoryLock, type Serial } from './serial.js';
-import { branchExists, changedPaths, clearStaleDir, commitAll, commitOf, isWorktree, listWorktrees, mergeInProgress, unmergedFiles } from './worktrees.js';
+import { branchExists, changedPaths, clearStaleDir, commitAll, commitOf, isWorktree, listWorktrees, mergeInProgress, removeWorktree, unmergedFiles } from './worktrees.js';
 
 export interface GitWorkspaceOptions {
   readonly runId: string;
@@ -283,8 +283,7 @@ export class GitWorkspace implements Workspace {
     const branch = taskBranch(this.runId, taskId);
     this.conflicted.delete(taskId);
     await this.lock.run(async () => {
-      if (await isWorktree(this.repo.root, dir)) await git(this.repo.root, ['worktree', 'remove', '--force', dir]);
-      rmSync(dir, { recursive: true, force: true });
+      await removeWorktree(this.repo.root, dir);
       if ((await branchExists(this.repo.root, branch)) && (await this.merged(branch))) await git(this.repo.root, ['branch', '-q', '-D', branch]);
     });
   }
@@ -304,8 +303,7 @@ export class GitWorkspace implements Workspace {
     if (open) await commitAll(dir, `weft: work of task ${taskId}, attempt ${attempt ?? '?'}, which did not merge (run ${this.runId})`);
     else if (!existsSync(dir) && !(await branchExists(this.repo.root, branch))) return; // nothing to put aside
     await this.lock.run(async () => {
-      if (await isWorktree(this.repo.root, dir)) await git(this.repo.root, ['worktree', 'remove', '--force', dir]);
-      rmSync(dir, { recursive: true, force: true });
+      await removeWorktree(this.repo.root, dir);
       if (!(await branchExists(this.repo.root, branch))) return;
       if (await this.merged(branch)) {
         await git(this.repo.root, ['branch', '-q', '-D', branch]); // nothing on it that is not merged

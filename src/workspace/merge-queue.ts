@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { WeftError } from '../core/errors.js';
 import type { Integration } from '../core/workspace.js';
@@ -6,7 +6,7 @@ import { conflictFeedback, parseConflicts, type ConflictedFile } from './conflic
 import { git, gitText, lines } from './git.js';
 import { formatArgv, runChecks } from './merge-checks.js';
 import { Serial } from './serial.js';
-import { clearStaleDir, commitOf, diffStats, isWorktree, mergeInProgress, unmergedFiles } from './worktrees.js';
+import { clearStaleDir, commitOf, diffStats, isWorktree, mergeInProgress, removeWorktree, unmergedFiles } from './worktrees.js';
 
 export interface MergeQueueOptions {
   readonly runId: string;
@@ -54,8 +54,7 @@ export class MergeQueue {
   async close(): Promise<void> {
     await this.serial.run(() =>
       this.options.lock.run(async () => {
-        if (await isWorktree(this.options.root, this.options.dir)) await git(this.options.root, ['worktree', 'remove', '--force', this.options.dir]);
-        rmSync(this.options.dir, { recursive: true, force: true });
+        await removeWorktree(this.options.root, this.options.dir);
         await git(this.options.root, ['worktree', 'prune']);
         this.ready = false;
       }),

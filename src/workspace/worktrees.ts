@@ -97,6 +97,12 @@ export async function isWorktree(root: string, dir: string): Promise<boolean> {
   return existsSync(join(dir, '.git')) && (await listWorktrees(root)).has(dir);
 }
 
+/** Removes the worktree at `dir` (a real path) and its folder, whatever state either is in. Call under the repository lock. */
+export async function removeWorktree(root: string, dir: string): Promise<void> {
+  if (await isWorktree(root, dir)) await git(root, ['worktree', 'remove', '--force', dir]);
+  rmSync(dir, { recursive: true, force: true });
+}
+
 /**
  * Clears the way for `git worktree add` at `dir`: removes a folder git does not know as a
  * worktree (left by a crash) and forgets registered worktrees whose folder is gone.
