@@ -25,6 +25,26 @@ export interface Transition {
   readonly cause?: SkipCause;
 }
 
+/**
+ * A schedule to follow while the run goes as planned, e.g. one `searchOrder` found that leaves a
+ * worker idle on purpose. Tasks start strictly in `order`: a ready task waits (and a worker may
+ * idle) until every task planned before it has started. When each task takes what the plan says,
+ * this reproduces the plan exactly. The first surprise drops the plan for good and the Scheduler
+ * goes back to its work-conserving order (`score` / `order`): a task ending more than `tolerance`
+ * of its planned duration early or late, or running past that, a failure, a retry, a skip, a
+ * cancel, a pool capacity change, a resumed task, or a planned task that does not fit its pools
+ * or write locks.
+ */
+export interface DispatchPlan {
+  /** Every task once, in planned start order; each task's dependencies come before it. */
+  readonly order: ArrayLike<number>;
+  /** Planned start and end of each task, ms after {@link Scheduler.begin}. */
+  readonly start: ArrayLike<number>;
+  readonly end: ArrayLike<number>;
+  /** How far a task may end from its planned end, as a fraction of its planned duration. @default 0.02 */
+  readonly tolerance?: number;
+}
+
 export interface SchedulerOptions {
   /** The budget M. */
   readonly workers: number;
@@ -32,6 +52,8 @@ export interface SchedulerOptions {
   readonly order?: ReadyOrder;
   /** Custom priority: larger starts first; ties fall back to declaration order. Overrides `order`. */
   readonly score?: ArrayLike<number>;
+  /** Follow this schedule while the run goes as planned (see {@link DispatchPlan}). */
+  readonly plan?: DispatchPlan;
   /** Called when a task's dependencies are done: a string skips it with that reason (its `when`). */
   readonly gate?: (task: number) => string | undefined;
   /** Sees every state change, in order. */
@@ -69,6 +91,13 @@ export class Scheduler {
   private arrivals = 0;
   private terminal = 0;
   private freeWorkers: number;
+  private readyCount = 0;
+  /** The plan being followed; while it is, ready tasks wait outside the heap for their turn. */
+  private plan: DispatchPlan | undefined;
+  /** Tasks planned before `cursor` have started; when the plan began; the task on each worker. */
+  private cursor = 0;
+  private origin = 0;
+  private readonly taskOn: Int32Array;
 
   constructor(
     readonly graph: Graph,
@@ -91,6 +120,8 @@ export class Scheduler {
     this.freeWorkers = options.workers;
     this.ready = new IndexHeap(this.comparator());
     for (let i = 0; i < n; i++) this.waiting[i] = (graph.deps[i]?.length ?? 0) + (graph.softDeps[i]?.length ?? 0);
+    this.taskOn = new Int32Array(options.workers).fill(-1);
+    if (options.plan !== undefined) this.plan = checkedPlan(graph, options.plan);
   }
 
   /**
@@ -100,6 +131,7 @@ export class Scheduler {
    * for what has not ended yet.
    */
   adopt(previous: Scheduler, now: number): void {
+    this.dropPlan();
     const old = previous.graph.tasks.length;
     for (let i = 0; i < old; i++) {
       const s = previous.state[i] as number;
@@ -108,10 +140,13 @@ export class Scheduler {
       this.skipCause[i] = previous.skipCause[i] as number;
       this.arrival[i] = previous.arrival[i] as number;
       if (s >= S_SUCCEEDED) this.terminal++;
-      else if (s === S_READY) this.ready.push(i);
-      else if (s === S_RUNNING) {
+      else if (s === S_READY) {
+        this.ready.push(i);
+        this.readyCount++;
+      } else if (s === S_RUNNING) {
         const w = previous.worker[i] as number;
         this.worker[i] = w;
+        this.taskOn[w] = i;
         this.busy[w] = 1;
         this.freeWorkers--;
         this.acquire(i, 1);
@@ -136,6 +171,7 @@ export class Scheduler {
 
   /** Releases the tasks with no dependencies. Call once before the first {@link start}. */
   begin(now: number): void {
+    this.origin = now;
     for (let i = 0; i < this.graph.tasks.length; i++) {
       if (this.state[i] === S_PENDING && this.waiting[i] === 0) this.release(i, now);
     }
@@ -147,6 +183,7 @@ export class Scheduler {
    */
   restoreSucceeded(task: number): void {
     if (this.state[task] !== S_PENDING) throw new Error(`task ${this.graph.tasks[task]?.id} is not pending`);
+    this.dropPlan();
     this.state[task] = S_SUCCEEDED;
     this.terminal++;
     for (const d of this.graph.dependents[task] ?? []) this.waiting[d] = (this.waiting[d] as number) - 1;
@@ -156,6 +193,7 @@ export class Scheduler {
   start(now: number): Assignment[] {
     this.wakeRetries(now);
     const out: Assignment[] = [];
+    if (this.plan !== undefined) this.followPlan(now, out);
     if (this.freeWorkers === 0 || this.ready.size === 0) return out;
     let deferred: number[] | undefined;
     while (this.freeWorkers > 0 && this.ready.size > 0) {
@@ -164,22 +202,68 @@ export class Scheduler {
         (deferred ??= []).push(i);
         continue;
       }
-      const w = this.busy.indexOf(0);
-      this.busy[w] = 1;
-      this.freeWorkers--;
-      this.worker[i] = w;
-      this.acquire(i, 1);
-      this.set(i, S_RUNNING, now, { worker: w });
-      out.push({ task: i, worker: w });
+      out.push(this.run(i, now));
     }
     if (deferred !== undefined) for (const i of deferred) this.ready.push(i);
     return out;
+  }
+
+  /** Whether the Scheduler still follows its {@link DispatchPlan} (false without one). */
+  get planned(): boolean {
+    return this.plan !== undefined;
+  }
+
+  /** Starts the next planned tasks, in plan order, while they are ready and workers are free. */
+  private followPlan(now: number, out: Assignment[]): void {
+    const plan = this.plan as DispatchPlan;
+    // A task still running at its deadline (which it would have ended by) has overrun the plan.
+    for (const task of this.taskOn) {
+      if (task >= 0 && now >= this.plannedEnd(task) + this.slack(task)) return this.dropPlan();
+    }
+    const n = this.graph.tasks.length;
+    while (this.freeWorkers > 0 && this.cursor < n) {
+      const i = plan.order[this.cursor] as number;
+      const s = this.state[i] as number;
+      if (s === S_PENDING) return;
+      if (s !== S_READY || !this.fits(i)) return this.dropPlan();
+      this.cursor++;
+      out.push(this.run(i, now));
+    }
+  }
+
+  private plannedEnd(task: number): number {
+    return this.origin + ((this.plan as DispatchPlan).end[task] as number);
+  }
+
+  /** How far from its planned end a task may end while the plan holds, ms. */
+  private slack(task: number): number {
+    const plan = this.plan as DispatchPlan;
+    return (plan.tolerance ?? DEFAULT_PLAN_TOLERANCE) * ((plan.end[task] as number) - (plan.start[task] as number));
+  }
+
+  /** Stops following the plan: from now on ready tasks start best first, as without one. */
+  private dropPlan(): void {
+    if (this.plan === undefined) return;
+    this.plan = undefined;
+    for (let i = 0; i < this.graph.tasks.length; i++) if (this.state[i] === S_READY) this.ready.push(i);
+  }
+
+  private run(i: number, now: number): Assignment {
+    const w = this.busy.indexOf(0);
+    this.busy[w] = 1;
+    this.taskOn[w] = i;
+    this.freeWorkers--;
+    this.worker[i] = w;
+    this.acquire(i, 1);
+    this.set(i, S_RUNNING, now, { worker: w });
+    return { task: i, worker: w };
   }
 
   /** Records the end of a running task (or, on resume, the known outcome of one that never ran here). */
   finish(task: number, outcome: Outcome, now: number, reason?: string): void {
     const s = this.state[task] as number;
     if (s >= S_SUCCEEDED) throw new Error(`task ${this.graph.tasks[task]?.id} already ended`);
+    if (this.plan !== undefined && (s !== S_RUNNING || outcome !== 'succeeded' || Math.abs(now - this.plannedEnd(task)) > this.slack(task))) this.dropPlan();
     if (s === S_RUNNING) this.vacate(task);
     else if (s === S_READY) this.removeReady(task);
     else if (s === S_RETRYING) this.removeRetry(task);
@@ -190,6 +274,7 @@ export class Scheduler {
   /** Frees a running task's slot; it becomes ready again at `at`. */
   retryAt(task: number, at: number, now: number): void {
     if (this.state[task] !== S_RUNNING) throw new Error(`task ${this.graph.tasks[task]?.id} is not running`);
+    this.dropPlan();
     this.vacate(task);
     this.set(task, S_RETRYING, now);
     this.retries.push({ task, at });
@@ -197,6 +282,7 @@ export class Scheduler {
 
   /** Cancels every task that has not started (running ones are the caller's to stop). */
   cancelPending(reason: string, now: number): void {
+    this.dropPlan();
     for (let i = 0; i < this.graph.tasks.length; i++) {
       const s = this.state[i] as number;
       if (s === S_PENDING || s === S_READY || s === S_RETRYING) {
@@ -216,6 +302,7 @@ export class Scheduler {
     const p = this.graph.pools.findIndex((x) => x.name === pool);
     if (p < 0) return;
     const current = this.capacity[p] as number;
+    if (capacity !== current) this.dropPlan();
     this.capacity[p] = capacity;
     this.poolFree[p] = (this.poolFree[p] as number) + capacity - current;
   }
@@ -225,10 +312,19 @@ export class Scheduler {
     return p < 0 ? undefined : this.capacity[p];
   }
 
-  /** The earliest time a waiting retry becomes ready, if any. */
+  /**
+   * The earliest time a waiting retry becomes ready or, while a plan is followed, a running task
+   * overruns it (call {@link start} then, which drops the plan), if any.
+   */
   nextWakeAt(): number | undefined {
     let best: number | undefined;
     for (const r of this.retries) if (best === undefined || r.at < best) best = r.at;
+    if (this.plan !== undefined) {
+      for (const task of this.taskOn) {
+        const at = task < 0 ? undefined : this.plannedEnd(task) + this.slack(task);
+        if (at !== undefined && (best === undefined || at < best)) best = at;
+      }
+    }
     return best;
   }
 
@@ -256,7 +352,7 @@ export class Scheduler {
 
   /** Whether anything can still happen without an outside event (a start or a retry timer). */
   get idle(): boolean {
-    return this.freeWorkers === this.options.workers && this.ready.size === 0 && this.retries.length === 0;
+    return this.freeWorkers === this.options.workers && this.readyCount === 0 && this.retries.length === 0;
   }
 
   private comparator(): (a: number, b: number) => boolean {
@@ -285,6 +381,8 @@ export class Scheduler {
   }
 
   private set(task: number, state: number, at: number, extra?: { worker?: number; reason?: string; cause?: SkipCause }): void {
+    if (this.state[task] === S_READY) this.readyCount--;
+    if (state === S_READY) this.readyCount++;
     this.state[task] = state;
     const notify = this.options.onTransition;
     if (notify !== undefined) notify(extra === undefined ? { task, to: STATE_NAMES[state] as TaskState, at } : { task, to: STATE_NAMES[state] as TaskState, at, ...extra });
@@ -298,10 +396,11 @@ export class Scheduler {
     }
     this.arrival[task] = this.arrivals++;
     this.set(task, S_READY, now);
-    this.ready.push(task);
+    if (this.plan === undefined) this.ready.push(task);
   }
 
   private skip(task: number, now: number, reason: string, cause: SkipCause): void {
+    this.dropPlan();
     this.skipCause[task] = cause === 'condition' ? 1 : 2;
     this.set(task, S_SKIPPED, now, { reason, cause });
     this.settle(task, now);
@@ -364,6 +463,7 @@ export class Scheduler {
   private vacate(task: number): void {
     this.acquire(task, -1);
     this.busy[this.worker[task] as number] = 0;
+    this.taskOn[this.worker[task] as number] = -1;
     this.freeWorkers++;
   }
 
@@ -390,4 +490,24 @@ export class Scheduler {
     const k = this.retries.findIndex((r) => r.task === task);
     if (k >= 0) this.retries.splice(k, 1);
   }
+}
+
+const DEFAULT_PLAN_TOLERANCE = 0.02;
+
+/** The plan, if it lists every task once with each task's dependencies before it; else throws. */
+function checkedPlan(graph: Graph, plan: DispatchPlan): DispatchPlan {
+  const n = graph.tasks.length;
+  const position = new Int32Array(n).fill(-1);
+  if (plan.order.length !== n || plan.start.length !== n || plan.end.length !== n) throw new RangeError(`Expected a plan of ${n} tasks, got ${plan.order.length}`);
+  for (let k = 0; k < n; k++) {
+    const i = plan.order[k] as number;
+    if (!Number.isInteger(i) || i < 0 || i >= n || position[i] !== -1) throw new RangeError(`Expected a plan that lists every task once, got task index ${i} at position ${k}`);
+    position[i] = k;
+  }
+  for (let i = 0; i < n; i++) {
+    for (const d of [...(graph.deps[i] ?? []), ...(graph.softDeps[i] ?? [])]) {
+      if ((position[d] as number) > (position[i] as number)) throw new RangeError(`Expected a plan that starts ${graph.tasks[d]?.id} before ${graph.tasks[i]?.id}, which depends on it`);
+    }
+  }
+  return plan;
 }

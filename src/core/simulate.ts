@@ -1,6 +1,6 @@
 import type { Graph } from './graph.js';
 import { IndexHeap } from './heap.js';
-import { Scheduler, type ReadyOrder } from './scheduler.js';
+import { Scheduler, type DispatchPlan, type ReadyOrder } from './scheduler.js';
 
 export interface SimulatedTask {
   readonly task: number;
@@ -20,6 +20,8 @@ export interface SimulateOptions {
   readonly workers: number;
   readonly order?: ReadyOrder;
   readonly score?: ArrayLike<number>;
+  /** A schedule to follow while every task takes its estimate (see `DispatchPlan`), e.g. `searchOrder`'s `plan`. */
+  readonly dispatchPlan?: DispatchPlan;
   /** Durations to use instead of the graph's, ms. */
   readonly duration?: ArrayLike<number>;
   readonly gate?: (task: number) => string | undefined;
@@ -36,6 +38,7 @@ export function simulate(graph: Graph, options: SimulateOptions): Simulation {
     workers: options.workers,
     ...(options.order === undefined ? {} : { order: options.order }),
     ...(options.score === undefined ? {} : { score: options.score }),
+    ...(options.dispatchPlan === undefined ? {} : { plan: options.dispatchPlan }),
     ...(options.gate === undefined ? {} : { gate: options.gate }),
     onTransition: (t) => {
       if (t.to === 'skipped') skipped.push(t.task);
