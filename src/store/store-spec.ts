@@ -80,6 +80,14 @@ export function storeSpec(name: string, open: () => Promise<StoreUnderTest>, opt
       await expect(store.read('r1', -1)).rejects.toMatchObject({ code: 'WEFT_STORE' });
     });
 
+    it('reads from any `afterSeq`, inside a batch or at its edges, as the whole journal has it', async () => {
+      await store.append('r1', [created('r1')]);
+      for (const size of [3, 1, 4, 2]) await store.append('r1', range(1, size).map((i) => ready(`s${size}.${i}`)));
+      const all = await store.read('r1');
+      expect(seqsOf(all)).toEqual(range(1, 11));
+      for (let after = 0; after <= 11; after++) expect(await store.read('r1', after), `afterSeq ${after}`).toEqual(all.slice(after));
+    });
+
     it('fails with WEFT_RUN_NOT_FOUND for a run that was never created', async () => {
       await expect(store.read('ghost')).rejects.toMatchObject({ code: 'WEFT_RUN_NOT_FOUND', message: expect.stringContaining('ghost') });
       await expect(store.append('ghost', [ready('a')])).rejects.toMatchObject({ code: 'WEFT_RUN_NOT_FOUND' });

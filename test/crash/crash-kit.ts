@@ -113,7 +113,7 @@ export function readJournal(project: string): RunJournal | undefined {
   if (!existsSync(path)) return undefined;
   const db = new Database(path, { readonly: true, fileMustExist: true });
   try {
-    const tables = db.prepare("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN ('runs', 'events')").pluck().get() as number;
+    const tables = db.prepare("SELECT count(*) FROM sqlite_master WHERE type IN ('table', 'view') AND name IN ('runs', 'events')").pluck().get() as number;
     if (tables < 2) return undefined;
     const runId = db.prepare('SELECT id FROM runs ORDER BY created_at DESC, rowid DESC LIMIT 1').pluck().get() as string | undefined;
     if (runId === undefined) return undefined;
