@@ -2,15 +2,16 @@
 /**
  * One timed run of the shell-vs-make bench, in a fresh process (cold JIT, like the CLI):
  *
- *   node bench/shell-case.mjs <bare|logs|cli-like|spawn-floor|sh-helpers> <project dir> [--workers 2]
+ *   node bench/shell-case.mjs <bare|bare-node-spawn|logs|cli-like|spawn-floor|sh-helpers> <project dir> [--workers 2]
  *
  * Plain JavaScript on purpose: under `node --import tsx` the loader's extra thread and heap make
  * every fork of this process slower (child_process.spawn blocks ~1.7× longer here), which would
  * charge weft for tsx. It reads the DAG from `<project dir>/dag.json` (dependency lists by task
  * index, written by bench/shell-vs-make.ts) and imports the engine from the benches' build of src/ (bench/.build/dist, see bench/built.ts).
  *
- * `bare`, `logs` and `cli-like` run every task as `true` through `runPlan` + `ShellExecutor`:
- * `bare` keeps nothing on disk, `logs` adds the per-task log files (a run dir), `cli-like` adds the
+ * `bare`, `logs` and `cli-like` run every task as `true` through `runPlan` + `ShellExecutor` (whose
+ * spawn helpers fork the tasks, as in the CLI): `bare` keeps nothing on disk (`bare-node-spawn`
+ * likewise, with the helpers switched off, so Node forks every task), `logs` adds the per-task log files (a run dir), `cli-like` adds the
  * journal `weft run` keeps by default as well (SqliteStore in .weft/weft.db). `spawn-floor` runs the same DAG with nothing but
  * `child_process.spawn('true')` and a FIFO ready queue: what any Node dispatcher pays per task.
  * `sh-helpers` is a sketch of a way round that: one long-lived `/bin/sh` per worker, started once,
@@ -29,7 +30,7 @@ import { parseArgs } from 'node:util';
 
 const { values, positionals } = parseArgs({ allowPositionals: true, options: { workers: { type: 'string', default: '2' } } });
 const [variant, dir] = positionals;
-if (variant !== 'bare' && variant !== 'logs' && variant !== 'cli-like' && variant !== 'spawn-floor' && variant !== 'sh-helpers') throw new Error(`expected bare | logs | cli-like | spawn-floor | sh-helpers, got ${JSON.stringify(variant)}`);
+if (variant !== 'bare' && variant !== 'bare-node-spawn' && variant !== 'logs' && variant !== 'cli-like' && variant !== 'spawn-floor' && variant !== 'sh-helpers') throw new Error(`expected bare | bare-node-spawn | logs | cli-like | spawn-floor | sh-helpers, got ${JSON.stringify(variant)}`);
 if (dir === undefined) throw new Error('expected the project directory');
 const WORKERS = Number(values.workers);
 /** @type {number[][]} */
@@ -120,7 +121,7 @@ async function shHelpers() {
   for (const h of helpers) h.stdin.end();
 }
 
-/** @param {'bare' | 'logs' | 'cli-like'} v @param {string} dir */
+/** @param {'bare' | 'bare-node-spawn' | 'logs' | 'cli-like'} v @param {string} dir */
 async function weft(v, dir) {
   // The benches' build of src/ (bench/built.ts), what the CLI runs.
   const dist = (/** @type {string} */ path) => new URL(`./.build/dist/${path}`, import.meta.url).href;
@@ -130,12 +131,12 @@ async function weft(v, dir) {
   const { compilePlan } = await import(dist('core/validate.js'));
   /** @type {typeof import('../src/executors/shell/shell-executor.js')} */
   const { ShellExecutor } = await import(dist('executors/shell/shell-executor.js'));
-  const shell = new ShellExecutor();
+  const shell = new ShellExecutor({ spawnHelper: v !== 'bare-node-spawn' });
   const t0 = performance.now();
   const plan = compilePlan({ name: 'shell-vs-make', workers: WORKERS, tasks: deps.map((ds, i) => ({ id: id(i), run: 'true', needs: ds.map(id) })) }, { executors: new Map([['shell', shell.info]]) });
   const compileMs = performance.now() - t0;
   const runId = `bench-${process.pid}-${v}`;
-  const runDir = v === 'bare' ? undefined : join(dir, '.weft', 'runs', runId);
+  const runDir = v === 'bare' || v === 'bare-node-spawn' ? undefined : join(dir, '.weft', 'runs', runId);
   if (runDir !== undefined) mkdirSync(join(runDir, 'tasks'), { recursive: true });
   // The CLI's default journal: SQLite (WAL) in .weft/weft.db, every batch appended before it takes effect.
   /** @type {typeof import('../src/store/sqlite-store.js')} */
@@ -149,6 +150,7 @@ async function weft(v, dir) {
     });
     return { compileMs, ...run };
   } finally {
+    await shell.endRun();
     await store?.close();
   }
 }

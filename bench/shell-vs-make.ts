@@ -32,7 +32,7 @@ interface ShellCaseFigures {
   readonly runCpuMs: number;
 }
 
-type ShellVariant = 'bare' | 'logs' | 'cli-like' | 'spawn-floor' | 'sh-helpers';
+type ShellVariant = 'bare' | 'bare-node-spawn' | 'logs' | 'cli-like' | 'spawn-floor' | 'sh-helpers';
 
 /** YAML: flow-style tasks, `"true"` quoted so it stays a string. */
 export function planYaml(deps: readonly (readonly number[])[], workers: number): string {
@@ -78,7 +78,7 @@ interface Timing {
   readonly cpuMs?: number;
 }
 
-type Contender = 'make' | 'weft CLI' | 'weft CLI, 1-task plan' | 'in-process, CLI-like' | 'in-process, logs only' | 'in-process, bare' | 'Node spawn floor' | 'sh helper per worker';
+type Contender = 'make' | 'weft CLI' | 'weft CLI, 1-task plan' | 'in-process, CLI-like' | 'in-process, logs only' | 'in-process, bare' | 'bare, Node forks' | 'Node spawn floor' | 'sh helper per worker';
 
 interface Entry {
   readonly name: Contender;
@@ -113,12 +113,13 @@ export const shellVsMake: Bench = {
       const entries: Entry[] = [
         { name: 'make', what: `make -j ${WORKERS} (GNU make, one phony target per task)`, runs: RUNS, measure: () => timeCommand('make', ['-j', String(WORKERS)], dir) },
         { name: 'weft CLI', what: `node <built>/cli/main.js run plan.yaml -j ${WORKERS} --no-progress: start-up, YAML, logs, journal, summary`, runs: RUNS, measure: cli('plan.yaml') },
-        { name: 'in-process, CLI-like', what: 'runPlan + ShellExecutor, per-task log files and the SQLite journal (.weft/weft.db), as the CLI runs it', runs: RUNS, measure: inProcess('cli-like') },
+        { name: 'in-process, CLI-like', what: 'runPlan + ShellExecutor (bash spawn helpers fork the tasks), per-task log files and the SQLite journal (.weft/weft.db), as the CLI runs it', runs: RUNS, measure: inProcess('cli-like') },
         { name: 'weft CLI, 1-task plan', what: 'the CLI\'s fixed cost: start-up, wiring, one task, summary', runs: DIAGNOSTIC_RUNS, measure: cli('one.yaml') },
         { name: 'in-process, logs only', what: 'runPlan + ShellExecutor with per-task log files, no journal', runs: DIAGNOSTIC_RUNS, measure: inProcess('logs') },
-        { name: 'in-process, bare', what: 'runPlan + ShellExecutor, nothing on disk (stderr piped to memory)', runs: DIAGNOSTIC_RUNS, measure: inProcess('bare') },
+        { name: 'in-process, bare', what: 'runPlan + ShellExecutor, nothing on disk but a scratch stderr file per helper', runs: DIAGNOSTIC_RUNS, measure: inProcess('bare') },
+        { name: 'bare, Node forks', what: 'the same with the spawn helpers off (WEFT_SPAWN_HELPER=0): Node forks every task, stderr piped to memory', runs: DIAGNOSTIC_RUNS, measure: inProcess('bare-node-spawn') },
         { name: 'Node spawn floor', what: 'child_process.spawn(\'true\') with a FIFO ready queue, nothing else: any Node dispatcher pays this', runs: DIAGNOSTIC_RUNS, measure: inProcess('spawn-floor') },
-        { name: 'sh helper per worker', what: 'a sketch of the way round: one long-lived /bin/sh per worker forks each task, Node only writes a line (no logs, env or groups)', runs: DIAGNOSTIC_RUNS, measure: inProcess('sh-helpers') },
+        { name: 'sh helper per worker', what: 'the lower bound of spawn helpers: one long-lived /bin/sh (dash) per worker forks each task, Node only writes a line (no logs, env, groups or exit signals)', runs: DIAGNOSTIC_RUNS, measure: inProcess('sh-helpers') },
       ];
       // Round-robin, so drift in the machine's load hits every contender alike.
       const times = new Map<Contender, Timing[]>(entries.map((e) => [e.name, []]));
@@ -155,7 +156,7 @@ export const shellVsMake: Bench = {
         `Shell tasks: ${TASKS} \`true\` tasks, seeded random DAG (each needs 3 distinct earlier tasks), -j ${WORKERS}; median of ${RUNS} runs (diagnostics ${DIAGNOSTIC_RUNS}), round-robin.`,
         `Build: ${build}. Load average ${load0.toFixed(1)} → ${load1.toFixed(1)} on ${availableParallelism()} cores. In-process figures time runPlan alone (cold JIT, no Node start-up).`,
         'CPU ms "tree": GNU time\'s user + sys of the command and every process it waited for (the `true`s too); "self": the in-process',
-        'run\'s own Node process during runPlan (its forks are charged to it; the `true`s are not). min ms: the least-disturbed run.',
+        'run\'s own Node process during runPlan (forks by Node are charged to it; the helpers\' forks and the `true`s are not). min ms: the least-disturbed run.',
         '',
         table,
         '',
@@ -163,7 +164,7 @@ export const shellVsMake: Bench = {
         '',
         'Where weft\'s time goes, per task. CPU of the Node process, which load on the machine sways least (wall differences between',
         'contenders are mostly noise on a busy machine):',
-        `  child_process.spawn alone ${cpuPerTask('Node spawn floor', undefined)}; engine + ShellExecutor on top ${cpuPerTask('in-process, bare', 'Node spawn floor')}; per-task log files ${cpuPerTask('in-process, logs only', 'in-process, bare')};`,
+        `  child_process.spawn alone ${cpuPerTask('Node spawn floor', undefined)}; engine + ShellExecutor with Node forking ${cpuPerTask('bare, Node forks', undefined)}, with spawn helpers ${cpuPerTask('in-process, bare', undefined)}; per-task log files ${cpuPerTask('in-process, logs only', 'in-process, bare')};`,
         `  SQLite journal ${cpuPerTask('in-process, CLI-like', 'in-process, logs only')}; Node's share with sh helpers ${cpuPerTask('sh helper per worker', undefined)}. make and its children: ${((cpu('make') ?? NaN) / TASKS).toFixed(2)} ms CPU per task.`,
         `  Wall per task (medians): ${rows.filter((r) => r.name !== 'weft CLI, 1-task plan').map((r) => `${r.name} ${r.perTaskMs.toFixed(2)}`).join(', ')} ms;`,
         `  the CLI's fixed cost (a 1-task run, start-up to summary): ${int(med('weft CLI, 1-task plan'))} ms.`,

@@ -15,6 +15,7 @@
  * const { status, summary } = await runWeft(plan);
  */
 import { runPlan, type EngineOptions, type RunOutcome } from './core/engine.js';
+import { endRun } from './core/executor.js';
 import type { RunSummary } from './core/metrics.js';
 import { dependencyMap, summarize } from './core/metrics.js';
 import type { PlanSpec, TaskSpec } from './core/plan-schema.js';
@@ -31,7 +32,7 @@ export { simulate, estimate, type EstimateFigures } from './core/simulate.js';
 export { summarize, type RunSummary } from './core/metrics.js';
 export { foldRun, type RunState } from './core/run-state.js';
 export type { RunEvent, Usage, TaskResultData } from './core/events.js';
-export type { Executor, TaskContext, TaskOutcome } from './core/executor.js';
+export type { Executor, RunEnd, TaskContext, TaskOutcome } from './core/executor.js';
 export { systemClock, VirtualClock, type Clock } from './core/clock.js';
 export { parseDuration, formatDuration } from './core/duration.js';
 export { ShellExecutor, FnExecutor, defaultExecutors, type TaskFunction } from './executors/index.js';
@@ -83,6 +84,13 @@ export async function runWeft(plan: BuiltPlan, options: RunWeftOptions = {}): Pr
   const executors = defaultExecutors({ functions: plan.functions });
   const compiled = compilePlan(plan.spec, { executors: catalogOf(executors), ...(options.vars === undefined ? {} : { vars: options.vars }) });
   const { vars: _vars, ...engine } = options;
-  const outcome = await runPlan({ runId: options.runId ?? `lib-${Date.now().toString(36)}`, baseDir: options.baseDir ?? process.cwd(), ...engine, plan: compiled, executors });
-  return { ...outcome, summary: summarize(outcome.state, dependencyMap(compiled.graph.tasks)) };
+  const runId = options.runId ?? `lib-${Date.now().toString(36)}`;
+  let succeeded = false;
+  try {
+    const outcome = await runPlan({ runId, baseDir: options.baseDir ?? process.cwd(), ...engine, plan: compiled, executors });
+    succeeded = outcome.status === 'succeeded';
+    return { ...outcome, summary: summarize(outcome.state, dependencyMap(compiled.graph.tasks)) };
+  } finally {
+    await endRun(executors, { runId, succeeded });
+  }
 }

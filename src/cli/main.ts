@@ -1,18 +1,11 @@
 #!/usr/bin/env node
 import { Command, CommanderError, Option } from 'commander';
 import { formatPlanIssue, isWeftError, PlanValidationError, WeftError } from '../core/errors.js';
-import { estimateCommand } from './commands/estimate.js';
-import { runCommand } from './commands/run.js';
-import { resumeCommand } from './commands/resume.js';
-import { logsCommand, reportCommand, runsCommand, statusCommand } from './commands/inspect.js';
-import { applyCommand } from './commands/apply.js';
-import { initCommand } from './commands/init.js';
-import { planCommand } from './commands/plan.js';
-import { schemaCommand } from './commands/schema.js';
-import { validateCommand } from './commands/validate.js';
 import { EXIT, exitCodeForError } from './exit-codes.js';
 import { collectVar, parseSweep, parseWorkers } from './options.js';
 
+// Each command's module is imported when it runs: loading them all (git, reports, importers, the
+// planner) would be start-up time that every command pays.
 const program = new Command()
   .name('weft')
   .description('Run AI agent work in parallel: plans, a critical-path scheduler on M workers, a journal, reports.')
@@ -39,10 +32,10 @@ program
   .option('--explain-cache', 'say for each cached task why it hit or missed')
   .option('-C, --dir <dir>', 'project folder holding .weft/ (default: the current folder)')
   .action(async (plan: string | undefined, opts) => {
-    if (opts.resume === true) process.exitCode = await resumeCommand(undefined, opts);
-    else if (opts.goal !== undefined) process.exitCode = await planCommand(opts.goal, { ...opts, output: plan ?? 'plan.yaml' });
+    if (opts.resume === true) process.exitCode = await (await import('./commands/resume.js')).resumeCommand(undefined, opts);
+    else if (opts.goal !== undefined) process.exitCode = await (await import('./commands/plan.js')).planCommand(opts.goal, { ...opts, output: plan ?? 'plan.yaml' });
     else if (plan === undefined) throw new WeftError('WEFT_USAGE', 'weft run needs a plan file', { hint: 'e.g. `weft run examples/app.yaml`, or `weft run --resume`' });
-    else process.exitCode = await runCommand(plan, opts);
+    else process.exitCode = await (await import('./commands/run.js')).runCommand(plan, opts);
   });
 
 program
@@ -55,7 +48,7 @@ program
   .option('--no-progress', 'plain lines even on a terminal')
   .option('-C, --dir <dir>', 'project folder holding .weft/')
   .action(async (run: string | undefined, opts) => {
-    process.exitCode = await resumeCommand(run, opts);
+    process.exitCode = await (await import('./commands/resume.js')).resumeCommand(run, opts);
   });
 
 program
@@ -64,7 +57,7 @@ program
   .option('--json', 'as JSON')
   .option('-C, --dir <dir>', 'project folder holding .weft/')
   .action(async (opts) => {
-    process.exitCode = await runsCommand(opts);
+    process.exitCode = await (await import('./commands/inspect.js')).runsCommand(opts);
   });
 
 program
@@ -74,7 +67,7 @@ program
   .option('--json', 'the full summary as JSON')
   .option('-C, --dir <dir>', 'project folder holding .weft/')
   .action(async (run: string | undefined, opts) => {
-    process.exitCode = await statusCommand(run, opts);
+    process.exitCode = await (await import('./commands/inspect.js')).statusCommand(run, opts);
   });
 
 program
@@ -88,7 +81,7 @@ program
   .option('--json', 'accepted for symmetry; logs are raw text')
   .option('-C, --dir <dir>', 'project folder holding .weft/')
   .action(async (run: string, task: string, opts) => {
-    process.exitCode = await logsCommand(run, task, opts);
+    process.exitCode = await (await import('./commands/inspect.js')).logsCommand(run, task, opts);
   });
 
 program
@@ -100,7 +93,7 @@ program
   .option('--json', 'same as --format json')
   .option('-C, --dir <dir>', 'project folder holding .weft/')
   .action(async (run: string | undefined, opts) => {
-    process.exitCode = await reportCommand(run, opts);
+    process.exitCode = await (await import('./commands/inspect.js')).reportCommand(run, opts);
   });
 
 program
@@ -111,7 +104,7 @@ program
   .option('--json', 'print what was applied as JSON')
   .option('-C, --dir <dir>', 'project folder')
   .action(async (run: string | undefined, opts) => {
-    process.exitCode = await applyCommand(run, opts);
+    process.exitCode = await (await import('./commands/apply.js')).applyCommand(run, opts);
   });
 
 program
@@ -119,8 +112,8 @@ program
   .description('check a plan without running anything')
   .argument('<plan>', 'plan file')
   .option('--json', 'print the result as JSON')
-  .action((plan: string, opts) => {
-    process.exitCode = validateCommand(plan, opts);
+  .action(async (plan: string, opts) => {
+    process.exitCode = (await import('./commands/validate.js')).validateCommand(plan, opts);
   });
 
 program
@@ -135,7 +128,7 @@ program
   .option('--no-history', 'use the plan\'s estimates only, not durations measured in earlier runs')
   .option('-C, --dir <dir>', 'project folder holding .weft/')
   .action(async (plan: string, opts) => {
-    process.exitCode = await estimateCommand(plan, opts);
+    process.exitCode = await (await import('./commands/estimate.js')).estimateCommand(plan, opts);
   });
 
 program
@@ -152,7 +145,7 @@ program
   .option('--no-progress', 'plain lines even on a terminal')
   .option('-C, --dir <dir>', 'project folder')
   .action(async (goal: string, opts) => {
-    process.exitCode = await planCommand(goal, opts);
+    process.exitCode = await (await import('./commands/plan.js')).planCommand(goal, opts);
   });
 
 program
@@ -164,8 +157,8 @@ program
   .option('--offline', 'shell stand-ins instead of agents: the same graph runs without an API key')
   .option('--force', 'overwrite the output file if it exists')
   .option('--json', 'print the result, or the template list, as JSON')
-  .action((opts) => {
-    process.exitCode = initCommand(opts);
+  .action(async (opts) => {
+    process.exitCode = (await import('./commands/init.js')).initCommand(opts);
   });
 
 program
@@ -173,8 +166,8 @@ program
   .description('print the JSON Schema of plan files (for editor autocomplete)')
   .option('-o, --output <file>', 'write it to a file')
   .option('--json', 'same as the default: the schema is JSON')
-  .action((opts) => {
-    process.exitCode = schemaCommand(opts);
+  .action(async (opts) => {
+    process.exitCode = (await import('./commands/schema.js')).schemaCommand(opts);
   });
 
 // A closed pipe on stdout (`weft run … | head`) must not kill a run that is spending money.

@@ -1,4 +1,4 @@
-import logUpdate from 'log-update';
+import type LogUpdate from 'log-update';
 import { formatDuration } from '../core/duration.js';
 import type { EngineNotice } from '../core/engine.js';
 import { painter } from './format.js';
@@ -10,10 +10,13 @@ export interface Progress {
   stop(): void;
 }
 
-/** Chooses the display: a live board on a terminal, plain lines in a pipe, JSON lines with --json. */
-export function createProgress(mode: ProgressMode, total: number, workers: number): Progress {
+/**
+ * Chooses the display: a live board on a terminal, plain lines in a pipe, JSON lines with --json.
+ * log-update is loaded only for the live board (it costs ~70 ms of start-up).
+ */
+export async function createProgress(mode: ProgressMode, total: number, workers: number): Promise<Progress> {
   if (mode === 'json') return { onEvent: (e) => process.stdout.write(`${JSON.stringify(e)}\n`), stop: () => undefined };
-  return mode === 'live' ? new LiveBoard(total, workers) : new PlainLines(total);
+  return mode === 'live' ? new LiveBoard(total, workers, (await import('log-update')).default) : new PlainLines(total);
 }
 
 const c = painter();
@@ -69,6 +72,7 @@ class LiveBoard implements Progress {
   constructor(
     private readonly total: number,
     workers: number,
+    private readonly logUpdate: typeof LogUpdate,
   ) {
     this.onWorker = Array.from({ length: workers }, () => undefined);
     this.timer = setInterval(() => this.render(), 200);
@@ -88,7 +92,7 @@ class LiveBoard implements Progress {
     if (e.type === 'task.succeeded' || e.type === 'task.failed' || e.type === 'task.skipped' || e.type === 'task.cancelled') this.done++;
     const text = line(e, this.started);
     if (text !== undefined && e.type !== 'task.started') {
-      logUpdate.clear();
+      this.logUpdate.clear();
       process.stdout.write(`${text}\n`);
     }
     this.render();
@@ -102,12 +106,12 @@ class LiveBoard implements Progress {
       const note = this.last.get(task);
       return `  w${w}  ${c.cyan(task)} ${c.dim(since)}${note === undefined ? '' : c.dim(` · ${note}`)}`;
     });
-    logUpdate([`${c.bold(`${this.done}/${this.total}`)} done · elapsed ${formatDuration(now - this.begun)}`, ...rows].join('\n'));
+    this.logUpdate([`${c.bold(`${this.done}/${this.total}`)} done · elapsed ${formatDuration(now - this.begun)}`, ...rows].join('\n'));
   }
 
   stop(): void {
     clearInterval(this.timer);
-    logUpdate.clear();
-    logUpdate.done();
+    this.logUpdate.clear();
+    this.logUpdate.done();
   }
 }

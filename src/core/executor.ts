@@ -41,4 +41,22 @@ export interface Executor {
   readonly version: string;
   readonly info: ExecutorInfo;
   run(ctx: TaskContext): Promise<TaskOutcome>;
+  /**
+   * Called once when a run that used this executor ends (also after Ctrl-C or a failure), to let
+   * go of what it keeps between tasks: processes, per-run state a finished run no longer needs.
+   * It may run another task afterwards.
+   */
+  endRun?(end: RunEnd): Promise<void>;
+}
+
+/** How a run ended, for {@link Executor.endRun}. */
+export interface RunEnd {
+  readonly runId: string;
+  /** Every task succeeded: nothing will be resumed or retried. */
+  readonly succeeded: boolean;
+}
+
+/** Calls every executor's {@link Executor.endRun}; one that fails does not stop the others. */
+export async function endRun(executors: ReadonlyMap<string, Executor>, end: RunEnd): Promise<void> {
+  await Promise.allSettled([...executors.values()].map((e) => e.endRun?.(end)));
 }

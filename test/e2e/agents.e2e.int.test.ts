@@ -4,6 +4,7 @@
  * and `weft.config.yaml`). Every test ends with `verify()` == []: nothing left 127.0.0.1 and every
  * scripted step was played.
  */
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { priceUsage } from '../../src/core/pricing.js';
@@ -36,6 +37,8 @@ interface Summary {
 const summaryOf = (p: E2eProject, runId: string): Summary => JSON.parse(runFile(p.repo, runId, 'summary.json')) as Summary;
 const taskIn = (s: Summary, id: string): TaskSummary | undefined => s.tasks.find((t) => t.id === id);
 const show = (p: E2eProject, runId: string, file: string): string => p.git('show', `weft/${runId}:${file}`);
+/** Where the agent executors keep a run's per-task CLI state ($XDG_STATE_HOME of the test's home). */
+const agentStateOf = (p: E2eProject, runId: string): string => join(p.home, '.local', 'state', 'weft', 'agents', runId);
 
 describe.concurrent('Real agents', () => {
   it('runs claude, codex and gemini in parallel worktrees; the integration branch holds all three files; weft apply fast-forwards', { timeout: TIMEOUT }, async (ctx) => {
@@ -68,6 +71,8 @@ describe.concurrent('Real agents', () => {
     expect(p.git('rev-parse', 'HEAD').trim()).toBe(head);
     expect(p.git('status', '--porcelain')).toBe('');
     for (const t of plan.tasks) expect(inCheckout(p.repo, `${t.id}.txt`)).toBe(false);
+    // The run succeeded, so no session will be resumed: the per-task CLI state is gone.
+    expect(existsSync(agentStateOf(p, runId))).toBe(false);
 
     const applied = await p.weft(['apply', runId]);
 
@@ -169,6 +174,8 @@ describe.concurrent('Real agents', () => {
     }
     expect(p.llm.turns()).toHaveLength(2);
     expect(p.llm.verify()).toEqual([]);
+    // A failed run can be resumed or retried: the sessions' state stays.
+    expect(readdirSync(join(agentStateOf(p, runId), 'claude')).sort()).toEqual(ran.sort());
   });
 
   it('sums usage and cost in the report: tokens as the server reported them, cost as Claude reported it (and priced for Codex and Gemini)', { timeout: TIMEOUT }, async (ctx) => {

@@ -5,6 +5,7 @@ import { wire } from '../wiring.js';
 import { loadPlanFile } from '../../plan/load-plan.js';
 import { importPlan, IMPORT_FORMATS, type ImportFormat } from '../../plan/import/index.js';
 import { searchOrder } from '../../core/order-search.js';
+import type { DispatchPlan } from '../../core/scheduler.js';
 import { compilePlan } from '../../core/validate.js';
 import { WeftError } from '../../core/errors.js';
 import { existsSync, readFileSync } from 'node:fs';
@@ -73,9 +74,13 @@ export async function estimateCommand(file: string, opts: EstimateCommandOptions
   return printEstimate(compilePlan(spec, { executors, file, ...vars }), opts);
 }
 
-/** The ready-queue priorities weft would use for this M (the same decision code as a run). */
-export function scoreFor(plan: CompiledPlan, workers: number): Float64Array {
-  return searchOrder(plan.graph, workers, { seed: 1 }).score;
+/**
+ * What weft hands the Scheduler for this M (the same decision code as a run): ready-queue
+ * priorities, and a schedule to follow while the run goes as planned when one beats them.
+ */
+export function orderFor(plan: CompiledPlan, workers: number): { score: Float64Array; dispatchPlan?: DispatchPlan } {
+  const found = searchOrder(plan.graph, workers, { seed: 1 });
+  return found.plan === undefined ? { score: found.score } : { score: found.score, dispatchPlan: found.plan };
 }
 
 export function printEstimate(compiled: CompiledPlan, opts: EstimateCommandOptions): number {
@@ -85,12 +90,12 @@ export function printEstimate(compiled: CompiledPlan, opts: EstimateCommandOptio
   const range = opts.sweep ?? [opts.jobs ?? compiled.workers, opts.jobs ?? compiled.workers];
   const rows: (EstimateFigures & { skipped: string[] })[] = [];
   for (let m = range[0]; m <= range[1]; m++) {
-    const f = estimate(graph, { workers: m, gate, score: scoreFor(compiled, m) });
+    const f = estimate(graph, { workers: m, gate, ...orderFor(compiled, m) });
     rows.push({ ...f, skipped: ids(f.simulation.skipped) });
   }
   // "Best M" looks across every useful M, not just the one asked about.
   const first = rows[0] as (typeof rows)[number];
-  const candidates = opts.sweep === undefined ? Array.from({ length: Math.min(graph.tasks.length, 64) }, (_, k) => (k + 1 === first.workers ? first : { workers: k + 1, makespan: estimate(graph, { workers: k + 1, gate, score: scoreFor(compiled, k + 1) }).makespan })) : rows;
+  const candidates = opts.sweep === undefined ? Array.from({ length: Math.min(graph.tasks.length, 64) }, (_, k) => (k + 1 === first.workers ? first : { workers: k + 1, makespan: estimate(graph, { workers: k + 1, gate, ...orderFor(compiled, k + 1) }).makespan })) : rows;
   const best = Math.min(...candidates.map((r) => r.makespan));
   const smallest = candidates.find((r) => r.makespan <= best * 1.05) ?? rows[0];
   const criticalPath = ids(graph.criticalPath).filter((id) => !first.skipped.includes(id));

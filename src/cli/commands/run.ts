@@ -1,6 +1,6 @@
 import { dirname, join, resolve } from 'node:path';
 import { runPlan } from '../../core/engine.js';
-import type { Executor } from '../../core/executor.js';
+import { endRun, type Executor } from '../../core/executor.js';
 import { dependencyMap, summarize } from '../../core/metrics.js';
 import type { RunState } from '../../core/run-state.js';
 import type { Store } from '../../core/store.js';
@@ -19,7 +19,7 @@ import { onInterrupt } from '../signals.js';
 import { stopOrphans } from '../orphans.js';
 import { wire } from '../wiring.js';
 import { openWorkspace } from '../workspace-wiring.js';
-import { scoreFor } from './estimate.js';
+import { orderFor } from './estimate.js';
 import { recordDurations, withHistory } from '../history.js';
 
 export interface RunCommandOptions {
@@ -101,11 +101,12 @@ export async function executeRun(a: ExecuteRunArgs): Promise<number> {
   }
   if (a.prior === undefined) writeJson(join(runDir, 'plan.json'), { file: a.planFile, name: compiled.name, workers: a.workers, mode: a.mode, vars: compiled.vars, plan: compiled.spec });
   const progressMode: ProgressMode = a.display.json === true ? 'json' : a.display.progress === false ? 'plain' : process.stdout.isTTY === true ? 'live' : 'plain';
-  const progress = createProgress(progressMode, compiled.graph.tasks.length, a.workers);
+  const progress = await createProgress(progressMode, compiled.graph.tasks.length, a.workers);
   const interrupt = onInterrupt();
   const stop = AbortSignal.any([interrupt.signal, lease.lost]);
   const catalog = catalogOf(a.executors);
   const workspace = a.isolation ? await openWorkspace(compiled, { runId, projectDir: a.projectDir, baseDir: a.baseDir }) : undefined;
+  let succeeded = false;
   try {
     const { status, state } = await runPlan({
       runId,
@@ -122,7 +123,7 @@ export async function executeRun(a: ExecuteRunArgs): Promise<number> {
       redact: secretRedactor(process.env),
       ...(workspace === undefined ? {} : { workspace }),
       ...(a.prior === undefined ? {} : { prior: a.prior }),
-      ...(a.mode === 'sequential' ? {} : { score: scoreFor(compiled, a.workers) }),
+      ...(a.mode === 'sequential' ? {} : orderFor(compiled, a.workers)),
       ...(a.retry === undefined ? {} : { retryTasks: new Set(a.retry) }),
       ...(a.validateResult === undefined ? {} : { validateResult: a.validateResult }),
       recompile: (spec) => compilePlan(spec, { executors: catalog, file: a.planFile, vars: compiled.vars }),
@@ -131,6 +132,7 @@ export async function executeRun(a: ExecuteRunArgs): Promise<number> {
       journal: (events) => store.append(runId, events),
       onEvent: a.display.explainCache === true && a.display.json !== true ? explaining(progress.onEvent) : progress.onEvent,
     });
+    succeeded = status === 'succeeded';
     progress.stop();
     await recordDurations(store, compiled.name, state, (id) => compiled.graph.tasks[compiled.graph.index.get(id) ?? -1]?.executor);
     const summary = summarize(state, dependencyMap(compiled.graph.tasks));
@@ -142,6 +144,7 @@ export async function executeRun(a: ExecuteRunArgs): Promise<number> {
     progress.stop();
     interrupt.dispose();
     await workspace?.close?.();
+    await endRun(a.executors, { runId, succeeded });
     await lease.release();
   }
 }

@@ -1,7 +1,7 @@
 import { createWriteStream, existsSync, mkdirSync, type WriteStream } from 'node:fs';
 import type { TaskFailure } from '../../core/errors.js';
 import type { ProgressEvent, TaskResultData } from '../../core/events.js';
-import type { AbortCause, Executor, TaskContext, TaskOutcome } from '../../core/executor.js';
+import type { AbortCause, Executor, RunEnd, TaskContext, TaskOutcome } from '../../core/executor.js';
 import type { Price } from '../../core/pricing.js';
 import { composePrompt } from '../llm/prompt.js';
 import { attemptLogPaths, type AttemptLogPaths } from '../process/log-files.js';
@@ -9,6 +9,7 @@ import { spawnLines, type LineProcessExit } from '../process/spawn-lines.js';
 import { isRecord, isTransient, oneLine, type AgentError, type AgentEventParser, type AgentReport } from './agent-report.js';
 import { checkCli } from './cli-version.js';
 import { checkOutput, parseJsonAnswer } from './structured-output.js';
+import { dropRunState } from './agent-state.js';
 
 /** Settings shared by the agent CLI executors; `weft.config.yaml` `executors.<name>` fills most. */
 export interface AgentExecutorOptions {
@@ -91,6 +92,11 @@ export abstract class AgentCliExecutor implements Executor {
     const { maxRetries, killGraceMs } = options;
     if (maxRetries !== undefined && !(Number.isInteger(maxRetries) && maxRetries >= 0)) throw new RangeError(`Expected \`maxRetries\` to be a non-negative integer, got \`${maxRetries}\``);
     if (killGraceMs !== undefined && !(killGraceMs >= 0)) throw new RangeError(`Expected \`killGraceMs\` to be a non-negative number, got \`${killGraceMs}\``);
+  }
+
+  /** Deletes the run's per-task CLI state once it succeeded (see `agent-state.ts`). */
+  async endRun(end: RunEnd): Promise<void> {
+    await dropRunState(this.options.stateDir, this.options.env ?? process.env, end);
   }
 
   /** The argv, env and parser for one spawn. */

@@ -25,20 +25,34 @@
  *   root owns it and every folder above it, so weft caps its retries by watching its output.)
  *
  * State lives outside the project (`$XDG_STATE_HOME/weft/agents/<run>/<cli>/<task>`, 0700), one
- * folder per task so a retry or a routed-back fix resumes the session it started. Safe to delete
- * once the run is finished.
+ * folder per task so a retry or a routed-back fix resumes the session it started. Deleted when
+ * the run succeeds (`dropRunState`); a failed or interrupted run keeps it for `weft resume`.
  */
 import { existsSync } from 'node:fs';
-import { chmod, copyFile, mkdir, symlink } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, rm, symlink } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import type { RunEnd } from '../../core/executor.js';
 
 /** `<root>/<run>/<cli>/<task>`, created (0700) if missing. */
 export async function taskStateDir(root: string | undefined, env: NodeJS.ProcessEnv, runId: string, cli: string, taskId: string): Promise<string> {
-  const base = root ?? join(env['XDG_STATE_HOME'] || join(env['HOME'] || homedir(), '.local', 'state'), 'weft', 'agents');
-  const dir = join(base, safeSegment(runId), cli, safeSegment(taskId));
+  const dir = join(runStateDir(root, env, runId), cli, safeSegment(taskId));
   await mkdir(dir, { recursive: true, mode: 0o700 });
   return dir;
+}
+
+/** `<root>/<run>`: every CLI's state for one run. */
+export function runStateDir(root: string | undefined, env: NodeJS.ProcessEnv, runId: string): string {
+  const base = root ?? join(env['XDG_STATE_HOME'] || join(env['HOME'] || homedir(), '.local', 'state'), 'weft', 'agents');
+  return join(base, safeSegment(runId));
+}
+
+/**
+ * Deletes a run's state once every task succeeded (no session will be resumed); a run that can
+ * still be resumed or retried keeps it.
+ */
+export async function dropRunState(root: string | undefined, env: NodeJS.ProcessEnv, end: RunEnd): Promise<void> {
+  if (end.succeeded) await rm(runStateDir(root, env, end.runId), { recursive: true, force: true });
 }
 
 function safeSegment(name: string): string {

@@ -1,4 +1,4 @@
-import { statSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readSync, statSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 
@@ -18,6 +18,20 @@ export function attemptLogPaths(runDir: string, taskId: string, attempt: number)
   return { dir, stdout: join(dir, `${attempt}.stdout.log`), stderr: join(dir, `${attempt}.stderr.log`), pid: join(dir, `${attempt}.pid`) };
 }
 
+/**
+ * Creates the attempt's folder. A plain mkdir is one system call (~20 µs); `recursive` costs
+ * twice that on every task, so it is only the fallback for a run dir without `tasks/` yet.
+ */
+export function makeAttemptDir(paths: AttemptLogPaths): void {
+  try {
+    mkdirSync(paths.dir);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') mkdirSync(paths.dir, { recursive: true });
+    else if (code !== 'EEXIST') throw error;
+  }
+}
+
 /** The last `bytes` of a file as text, trailing whitespace trimmed; `''` when missing or empty. */
 export async function tailFile(path: string, bytes: number): Promise<string> {
   const size = statSync(path, { throwIfNoEntry: false })?.size ?? 0;
@@ -30,5 +44,20 @@ export async function tailFile(path: string, bytes: number): Promise<string> {
     return buffer.toString('utf8').trimEnd();
   } finally {
     await handle.close();
+  }
+}
+
+/** {@link tailFile}, synchronously (for a file that is about to be overwritten). */
+export function tailFileSync(path: string, bytes: number): string {
+  const size = statSync(path, { throwIfNoEntry: false })?.size ?? 0;
+  if (size === 0) return '';
+  const fd = openSync(path, 'r');
+  try {
+    const length = Math.min(size, bytes);
+    const buffer = Buffer.alloc(length);
+    readSync(fd, buffer, 0, length, size - length);
+    return buffer.toString('utf8').trimEnd();
+  } finally {
+    closeSync(fd);
   }
 }

@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync, existsSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import type { TaskContext } from '../../core/executor.js';
 import type { ResolvedTask } from '../../core/graph.js';
 import { ShellExecutor } from './shell-executor.js';
@@ -25,8 +25,12 @@ const alive = (pid: number): boolean => {
   }
 };
 
-describe('ShellExecutor', () => {
-  const shell = new ShellExecutor({ killGraceMs: 500 });
+describe.each([
+  ['through spawn helpers', true],
+  ['spawned by Node', false],
+])('ShellExecutor, tasks %s', (_, spawnHelper) => {
+  const shell = new ShellExecutor({ killGraceMs: 500, spawnHelper });
+  afterAll(() => shell.endRun());
 
   it('runs argv without a shell: metacharacters in arguments stay literal', async () => {
     const runDir = mkdtempSync(join(tmpdir(), 'weft-run-'));
@@ -100,6 +104,44 @@ describe('ShellExecutor', () => {
     expect(outcome.ok).toBe(false);
     if (!outcome.ok) expect(outcome.failure.signal).toBe('SIGKILL');
     expect(Date.now() - started).toBeGreaterThanOrEqual(450);
+  });
+  it('keeps arguments literal: spaces, newlines, quotes, $(…), globs', async () => {
+    const runDir = mkdtempSync(join(tmpdir(), 'weft-run-'));
+    const args = ['  lead', 'a\nb', `it's "x"`, '$(touch pwned)', '*', '-n', ''];
+    const outcome = await shell.run(context(task({ id: 'args', run: ['node', '-e', 'process.stdout.write(JSON.stringify(process.argv.slice(1)))', ...args] }), { runDir }));
+    expect(outcome.ok).toBe(true);
+    expect(JSON.parse(readFileSync(join(runDir, 'tasks', 'args', '1.stdout.log'), 'utf8'))).toEqual(args);
+  });
+
+  it('tells a death by signal from an exit code', async () => {
+    const killed = await shell.run(context(task({ id: 'segv', run: ['sh', '-c', 'kill -SEGV $$'] })));
+    expect(killed).toMatchObject({ ok: false, failure: { signal: 'SIGSEGV', exitCode: null, message: expect.stringMatching(/^killed by SIGSEGV/) } });
+    const exited = await shell.run(context(task({ id: 'exit139', run: ['sh', '-c', 'echo late >&2; exit 139'] })));
+    expect(exited).toMatchObject({ ok: false, failure: { signal: null, exitCode: 139, stderrTail: 'late' } });
+  });
+
+  it('writes the pid file of each attempt', async () => {
+    const runDir = mkdtempSync(join(tmpdir(), 'weft-run-'));
+    const outcome = await shell.run(context(task({ id: 'pid', run: ['sh', '-c', 'echo $$'] }), { runDir }));
+    expect(outcome.ok).toBe(true);
+    expect(readFileSync(join(runDir, 'tasks', 'pid', '1.pid'), 'utf8')).toBe(readFileSync(join(runDir, 'tasks', 'pid', '1.stdout.log'), 'utf8').trim());
+  });
+
+  it('gives the task the environment a plain spawn would: the base one, its env and WEFT_*', async () => {
+    // `_` aside: bash drops it (a shell sets it to the command it runs; what the coordinator inherited is stale).
+    const { _: _stale, ...inherited } = process.env;
+    const env: NodeJS.ProcessEnv = { ...inherited, OVERRIDDEN: 'base', 'NOT-AN-IDENTIFIER': 'y', IFS: ':', SHLVL: '7', PWD: '/somewhere', OLDPWD: undefined };
+    const local = new ShellExecutor({ env, spawnHelper });
+    const runDir = mkdtempSync(join(tmpdir(), 'weft-run-'));
+    const print = ['node', '-e', 'process.stdout.write(JSON.stringify(process.env))'];
+    try {
+      expect((await local.run(context(task({ id: 'env', run: print, env: { ADDED: 'a b', OVERRIDDEN: 'task' } }), { runDir }))).ok).toBe(true);
+      const seen = JSON.parse(readFileSync(join(runDir, 'tasks', 'env', '1.stdout.log'), 'utf8')) as Record<string, string>;
+      const { OLDPWD: _none, ...expected } = env;
+      expect(seen).toEqual({ ...expected, ADDED: 'a b', OVERRIDDEN: 'task', WEFT_RUN_ID: 'r1', WEFT_TASK_ID: 'env', WEFT_ATTEMPT: '1', WEFT_WORKER: '0' });
+    } finally {
+      await local.endRun();
+    }
   });
 });
 

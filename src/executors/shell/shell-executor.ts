@@ -1,9 +1,11 @@
 import { spawn } from 'node:child_process';
-import { mkdirSync, openSync, closeSync, existsSync, writeFileSync } from 'node:fs';
+import { openSync, closeSync, existsSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import type { AbortCause, Executor, TaskContext, TaskOutcome } from '../../core/executor.js';
 import type { TaskSpec } from '../../core/plan-schema.js';
-import { attemptLogPaths, tailFile } from '../process/log-files.js';
+import { attemptLogPaths, makeAttemptDir, tailFile, type AttemptLogPaths } from '../process/log-files.js';
 import { killGroupOnAbort, killProcessGroup } from '../process/process-group.js';
+import { findBash, SpawnHelperPool, type HelperExit } from '../process/spawn-helper.js';
 import { parseCommand } from './command.js';
 
 export interface ShellExecutorOptions {
@@ -11,13 +13,23 @@ export interface ShellExecutorOptions {
   readonly killGraceMs?: number;
   /** Bytes of stderr kept in the failure for the report. @default 2000 */
   readonly tailBytes?: number;
-  /** Base environment. @default process.env */
+  /**
+   * Base environment, to which a task's `env` and WEFT_* are added. Through spawn helpers it is
+   * read when a helper starts (the CLI stops them when a run ends). @default process.env
+   */
   readonly env?: NodeJS.ProcessEnv;
+  /**
+   * Fork tasks from a small long-lived bash per worker (see process/spawn-helper.ts) rather than
+   * from Node, whose every fork blocks its event loop. `false`, or WEFT_SPAWN_HELPER=0 in the
+   * environment, spawns each task from Node. @default true when bash is installed
+   */
+  readonly spawnHelper?: boolean;
 }
 
 /**
  * Runs a task's command as argv without a shell (unless `shell: true`), in its own process group,
- * so a timeout or Ctrl-C kills everything it started. Output goes to per-attempt log files.
+ * so a timeout or Ctrl-C kills everything it started. Output goes to per-attempt log files. Tasks
+ * are forked by spawn helpers when bash is there (call {@link endRun} when done), else by Node.
  */
 export class ShellExecutor implements Executor {
   readonly name = 'shell';
@@ -31,76 +43,134 @@ export class ShellExecutor implements Executor {
     },
   };
 
+  /** `null`: no helpers (switched off, or no bash). */
+  private pool: SpawnHelperPool | null | undefined;
+
   constructor(private readonly options: ShellExecutorOptions = {}) {}
 
   async run(ctx: TaskContext): Promise<TaskOutcome> {
     const { task } = ctx;
     const run = task.run ?? [];
-    let file: string;
-    let args: readonly string[];
-    if (task.shell === true) {
-      file = '/bin/sh';
-      args = ['-c', typeof run === 'string' ? run : run.join(' ')];
-    } else {
+    let argv: readonly string[];
+    if (task.shell === true) argv = ['/bin/sh', '-c', typeof run === 'string' ? run : run.join(' ')];
+    else {
       const parsed = parseCommand(run);
       if ('error' in parsed) return { ok: false, failure: { message: `command ${parsed.error}; set shell: true or write run as an argv list` } };
-      [file, ...args] = parsed.argv as [string, ...string[]];
+      argv = parsed.argv;
     }
+    const file = argv[0] as string;
     if (!existsSync(ctx.workdir)) return { ok: false, failure: { message: `working directory ${ctx.workdir} does not exist` } };
 
     const logs = ctx.runDir === undefined ? undefined : attemptLogPaths(ctx.runDir, task.id, ctx.attempt);
-    let stdoutPath: string | undefined;
-    let stderrPath: string | undefined;
-    let stdio: ['ignore', number | 'ignore', number | 'pipe'];
-    const fds: number[] = [];
-    if (logs !== undefined) {
-      mkdirSync(logs.dir, { recursive: true });
-      stdoutPath = logs.stdout;
-      stderrPath = logs.stderr;
-      fds.push(openSync(stdoutPath, 'w'), openSync(stderrPath, 'w'));
-      stdio = ['ignore', fds[0] as number, fds[1] as number];
-    } else stdio = ['ignore', 'ignore', 'pipe'];
-
-    const env = { ...(this.options.env ?? process.env), ...task.env, WEFT_RUN_ID: ctx.runId, WEFT_TASK_ID: task.id, WEFT_ATTEMPT: String(ctx.attempt), WEFT_WORKER: String(ctx.worker) };
+    if (logs !== undefined) makeAttemptDir(logs);
+    // What the task's env adds to the base one (copying all of process.env costs ~0.1 ms a task).
+    const own = { ...task.env, WEFT_RUN_ID: ctx.runId, WEFT_TASK_ID: task.id, WEFT_ATTEMPT: String(ctx.attempt), WEFT_WORKER: String(ctx.worker) };
     const started = Date.now();
-    return new Promise<TaskOutcome>((resolve) => {
-      const child = spawn(file, args as string[], { cwd: ctx.workdir, env, stdio, detached: true });
-      for (const fd of fds) closeSync(fd);
-      // If weft itself dies, `weft resume` finds the process group by this file and stops it.
-      if (logs !== undefined && child.pid !== undefined) writeFileSync(logs.pid, String(child.pid));
-      let stderrMem = '';
-      child.stderr?.on('data', (chunk: Buffer) => {
-        stderrMem = (stderrMem + chunk.toString()).slice(-(this.options.tailBytes ?? 2000));
-      });
-      const stopKilling = killGroupOnAbort(child, ctx.signal, this.options.killGraceMs ?? 3000);
+    const tailBytes = this.options.tailBytes ?? 2000;
+    const killGraceMs = this.options.killGraceMs ?? 3000;
+    const cwd = resolve(ctx.workdir);
+    const pool = this.helpers();
+    let end: ProcessEnd | undefined;
+    if (pool !== undefined) {
+      const exit = await pool.run({ argv, cwd, env: own, stdout: logs?.stdout ?? '/dev/null', stderr: logs?.stderr, ...(logs === undefined ? {} : { pidFile: logs.pid }), signal: ctx.signal, killGraceMs, stderrTailBytes: tailBytes });
+      // A helper that could not be started (or died before forking, twice) never ran the task.
+      if (exit !== undefined && !(exit.kind === 'helper-died' && !exit.started)) end = helperEnd(exit, file, cwd);
+    }
+    end ??= await spawnTask(argv, { cwd, env: { ...(this.options.env ?? process.env), ...own }, logs, signal: ctx.signal, killGraceMs, tailBytes });
+    const durationMs = Date.now() - started;
+    if (end.error !== undefined) return { ok: false, failure: { message: end.error, exitCode: null, signal: null } };
 
-      let spawnError: NodeJS.ErrnoException | undefined;
-      child.on('error', (error: NodeJS.ErrnoException) => {
-        spawnError = error;
-      });
-      child.on('close', (code, signal) => {
-        stopKilling();
-        // Nothing a task started may outlive it.
-        killProcessGroup(child, 'SIGKILL');
-        const durationMs = Date.now() - started;
-        void (async () => {
-          const stdoutTail = stdoutPath === undefined ? '' : await tailFile(stdoutPath, 4000);
-          const result = { exitCode: code, signal, ...(stdoutTail === '' ? {} : { text: stdoutTail }) };
-          if (spawnError !== undefined) {
-            const message = spawnError.code === 'ENOENT' ? `command not found: ${file}` : `could not start ${file}: ${spawnError.message}`;
-            resolve({ ok: false, failure: { message, exitCode: null, signal: null } });
-            return;
-          }
-          if (code === 0) {
-            resolve({ ok: true, result });
-            return;
-          }
-          const stderrTail = stderrPath === undefined ? stderrMem : await tailFile(stderrPath, this.options.tailBytes ?? 2000);
-          const aborted = ctx.signal.aborted ? (ctx.signal.reason as AbortCause) : undefined;
-          const message = aborted?.kind === 'timeout' ? `timed out after ${aborted.ms / 1000}s` : signal !== null ? `killed by ${signal}` : `exited with code ${code}`;
-          resolve({ ok: false, failure: { message: `${message} after ${(durationMs / 1000).toFixed(1)}s`, exitCode: code, signal, timedOut: aborted?.kind === 'timeout', ...(stderrTail === '' ? {} : { stderrTail }) }, result });
-        })();
-      });
-    });
+    const { exitCode, signal } = end;
+    const stdoutTail = logs === undefined ? '' : await tailFile(logs.stdout, 4000);
+    const result = { exitCode, signal, ...(stdoutTail === '' ? {} : { text: stdoutTail }) };
+    if (exitCode === 0) return { ok: true, result };
+    const stderrTail = logs === undefined ? (end.stderrTail ?? '') : await tailFile(logs.stderr, tailBytes);
+    const aborted = ctx.signal.aborted ? (ctx.signal.reason as AbortCause) : undefined;
+    const message = aborted?.kind === 'timeout' ? `timed out after ${aborted.ms / 1000}s` : signal !== null ? `killed by ${signal}` : `exited with code ${exitCode}`;
+    return { ok: false, failure: { message: `${message} after ${(durationMs / 1000).toFixed(1)}s`, exitCode, signal, timedOut: aborted?.kind === 'timeout', ...(stderrTail === '' ? {} : { stderrTail }) }, result };
   }
+
+  /** Stops the spawn helpers (they are started again if the executor runs another task). */
+  async endRun(): Promise<void> {
+    await this.pool?.close();
+  }
+
+  /** The spawn helpers, unless switched off or bash is missing. */
+  private helpers(): SpawnHelperPool | undefined {
+    if (this.pool === undefined) {
+      const wanted = this.options.spawnHelper ?? process.env.WEFT_SPAWN_HELPER !== '0';
+      const bash = wanted ? findBash() : undefined;
+      this.pool = bash === undefined ? null : new SpawnHelperPool(bash, () => this.options.env ?? process.env);
+    }
+    return this.pool ?? undefined;
+  }
+}
+
+/** How a task's process ended: an exit code or signal, or `error` when it never ran. */
+interface ProcessEnd {
+  readonly exitCode: number | null;
+  readonly signal: NodeJS.Signals | null;
+  readonly error?: string;
+  /** stderr kept in memory or a scratch file, for tasks without log files. */
+  readonly stderrTail?: string;
+}
+
+function helperEnd(exit: HelperExit, file: string, cwd: string): ProcessEnd {
+  const tail = exit.stderrTail === undefined ? {} : { stderrTail: exit.stderrTail };
+  switch (exit.kind) {
+    case 'exited':
+      return { exitCode: exit.code, signal: null, ...tail };
+    case 'signaled':
+      return { exitCode: null, signal: exit.signal, ...tail };
+    case 'not-found':
+      return { exitCode: null, signal: null, error: `command not found: ${file}` };
+    case 'no-cwd':
+      return { exitCode: null, signal: null, error: `working directory ${cwd} does not exist` };
+    case 'no-log-file':
+      return { exitCode: null, signal: null, error: `could not start ${file}: cannot open its log files` };
+    case 'helper-died':
+      return { exitCode: null, signal: null, error: `the spawn helper running it died (${exit.detail}); its process group was killed` };
+  }
+}
+
+interface SpawnTaskOptions {
+  readonly cwd: string;
+  readonly env: NodeJS.ProcessEnv;
+  readonly logs: AttemptLogPaths | undefined;
+  readonly signal: AbortSignal;
+  readonly killGraceMs: number;
+  readonly tailBytes: number;
+}
+
+/** The fallback without a spawn helper: Node forks the task itself. */
+function spawnTask(argv: readonly string[], o: SpawnTaskOptions): Promise<ProcessEnd> {
+  const [file, ...args] = argv as [string, ...string[]];
+  const fds: number[] = [];
+  let stdio: ['ignore', number | 'ignore', number | 'pipe'];
+  if (o.logs !== undefined) {
+    fds.push(openSync(o.logs.stdout, 'w'), openSync(o.logs.stderr, 'w'));
+    stdio = ['ignore', fds[0] as number, fds[1] as number];
+  } else stdio = ['ignore', 'ignore', 'pipe'];
+  return new Promise<ProcessEnd>((resolve) => {
+    const child = spawn(file, args, { cwd: o.cwd, env: o.env, stdio, detached: true });
+    for (const fd of fds) closeSync(fd);
+    // If weft itself dies, `weft resume` finds the process group by this file and stops it.
+    if (o.logs !== undefined && child.pid !== undefined) writeFileSync(o.logs.pid, String(child.pid));
+    let stderrMem = '';
+    child.stderr?.on('data', (chunk: Buffer) => {
+      stderrMem = (stderrMem + chunk.toString()).slice(-o.tailBytes);
+    });
+    const stopKilling = killGroupOnAbort(child, o.signal, o.killGraceMs);
+    let spawnError: NodeJS.ErrnoException | undefined;
+    child.on('error', (error: NodeJS.ErrnoException) => {
+      spawnError = error;
+    });
+    child.on('close', (code, signal) => {
+      stopKilling();
+      // Nothing a task started may outlive it.
+      killProcessGroup(child, 'SIGKILL');
+      if (spawnError !== undefined) resolve({ exitCode: null, signal: null, error: spawnError.code === 'ENOENT' ? `command not found: ${file}` : `could not start ${file}: ${spawnError.message}` });
+      else resolve({ exitCode: code, signal, stderrTail: stderrMem.trimEnd() });
+    });
+  });
 }

@@ -1,0 +1,77 @@
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { findBash, SpawnHelperPool, type HelperRequest } from './spawn-helper.js';
+
+const bash = findBash();
+const alive = (pid: number): boolean => {
+  try {
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false;
+  }
+};
+const waitFor = async (check: () => boolean): Promise<void> => {
+  for (let i = 0; i < 200 && !check(); i++) await new Promise((r) => setTimeout(r, 20));
+};
+
+function request(argv: string[], cwd: string, signal = new AbortController().signal): HelperRequest {
+  return { argv, cwd, env: {}, stdout: join(cwd, 'out.log'), stderr: join(cwd, 'err.log'), signal, killGraceMs: 200 };
+}
+
+describe.skipIf(bash === undefined)('SpawnHelperPool', () => {
+  it('fails the running task when its helper dies, kills what it started, and starts a new helper', async () => {
+    const pool = new SpawnHelperPool(bash as string, () => process.env);
+    const cwd = mkdtempSync(join(tmpdir(), 'weft-helper-test-'));
+    try {
+      const run = pool.run(request(['sh', '-c', 'echo $PPID > helper.pid; echo $$ > task.pid; sleep 30'], cwd));
+      await waitFor(() => existsSync(join(cwd, 'task.pid')) && readFileSync(join(cwd, 'task.pid'), 'utf8').endsWith('\n'));
+      const helper = Number(readFileSync(join(cwd, 'helper.pid'), 'utf8'));
+      const task = Number(readFileSync(join(cwd, 'task.pid'), 'utf8'));
+      process.kill(helper, 'SIGKILL');
+      const exit = await run;
+      expect(exit).toMatchObject({ kind: 'helper-died', started: true, detail: 'SIGKILL' });
+      await waitFor(() => !alive(task));
+      expect(alive(task)).toBe(false);
+      expect(await pool.run(request(['sh', '-c', 'exit 3'], cwd))).toEqual({ kind: 'exited', code: 3 });
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('leaves no helper behind after close', async () => {
+    const pool = new SpawnHelperPool(bash as string, () => process.env);
+    const cwd = mkdtempSync(join(tmpdir(), 'weft-helper-test-'));
+    const [a, b] = await Promise.all([pool.run(request(['sh', '-c', 'echo $PPID > a.pid'], cwd)), pool.run(request(['sh', '-c', 'echo $PPID > b.pid'], cwd))]);
+    expect([a, b]).toEqual([
+      { kind: 'exited', code: 0 },
+      { kind: 'exited', code: 0 },
+    ]);
+    const helpers = ['a.pid', 'b.pid'].map((f) => Number(readFileSync(join(cwd, f), 'utf8')));
+    expect(new Set(helpers).size).toBe(2); // one per task running at once
+    expect(helpers.every(alive)).toBe(true);
+    await pool.close();
+    expect(helpers.some(alive)).toBe(false);
+  });
+
+  it('reports a missing command or working directory without running anything', async () => {
+    const pool = new SpawnHelperPool(bash as string, () => process.env);
+    const cwd = mkdtempSync(join(tmpdir(), 'weft-helper-test-'));
+    try {
+      expect(await pool.run(request(['no-such-command-xyz'], cwd))).toEqual({ kind: 'not-found' });
+      expect(await pool.run(request(['./missing.sh'], cwd))).toEqual({ kind: 'not-found' });
+      expect(await pool.run(request(['true'], join(cwd, 'gone')))).toEqual({ kind: 'no-cwd' });
+      expect(await pool.run({ ...request(['true'], cwd), stdout: join(cwd, 'no', 'such', 'dir.log') })).toEqual({ kind: 'no-log-file' });
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('sends only what changes, and leaves to plain spawn what bash cannot pass on', () => {
+    expect(SpawnHelperPool.envChanges({ A: '1', B: '2', PWD: '/p' }, { A: '3', B: '2', C: '4' })).toEqual({ sets: ['A=3', 'C=4', 'PWD=/p'], unsets: ['OLDPWD', 'SHLVL'] });
+    expect(SpawnHelperPool.envChanges({ A: '1' }, { 'B-C': '2' })).toBeUndefined();
+    expect(SpawnHelperPool.envChanges({ A: '1' }, { UID: '0' })).toBeUndefined();
+    expect(SpawnHelperPool.envChanges({ SHELLOPTS: 'xtrace' }, {})).toBeUndefined();
+  });
+});
