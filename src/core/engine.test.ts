@@ -248,4 +248,25 @@ describe('runPlan', () => {
     // Replaying the journal gives the grown run.
     expect([...foldRun(events).tasks.keys()]).toEqual(['scan', 'summary', 'review-a', 'review-b', 'merge-reviews']);
   });
+
+  it('a long chain of instant tasks still lets timers and I/O run while it goes', async () => {
+    // Instant tasks are passed on without waiting for the event loop, but not for ever: a timer set
+    // early in the run fires long before it ends (20k tasks take well over the engine's 10 ms).
+    const n = 20_000;
+    const p = plan(Array.from({ length: n }, (_, i) => ({ id: `t${i}`, ...(i === 0 ? {} : { needs: [`t${i - 1}`] }) })), { workers: 1 });
+    let done = 0;
+    let doneWhenTimerFired: number | undefined;
+    const instant: Executor = {
+      name: 'test',
+      version: '1',
+      info: { requires: 'run' },
+      run: async () => {
+        if (++done === 100) setTimeout(() => (doneWhenTimerFired = done), 0);
+        return { ok: true, result: {} };
+      },
+    };
+    const outcome = await runPlan({ runId: 'r', plan: p, executors: new Map([['test', instant]]), baseDir: '/tmp' });
+    expect(outcome.status).toBe('succeeded');
+    expect(doneWhenTimerFired).toBeLessThan(n);
+  });
 });

@@ -9,9 +9,12 @@ import { expansionOf, spliceExpansion } from './expansion.js';
 import { PlanValidationError, formatPlanIssue } from './errors.js';
 import type { Workspace } from './workspace.js';
 import { isCacheable, type TaskCache } from './cache.js';
-import { applyEvent, emptyRunState, type RunState } from './run-state.js';
-import { Scheduler, type Transition } from './scheduler.js';
+import { applyEvent, applyTaskEvent, emptyRunState, taskRecord, type RunState, type TaskEvent, type TaskRecord } from './run-state.js';
+import { type Assignment, Scheduler, type DispatchPlan, type Transition } from './scheduler.js';
 import type { CompiledPlan } from './validate.js';
+
+/** The longest the engine runs passes back to back without letting the event loop turn, ms. */
+const TURN_MS = 10;
 
 /** A live-only event: what an executor reports while a task runs. Not journaled. */
 export interface ProgressNotice {
@@ -49,6 +52,8 @@ export interface EngineOptions {
   readonly env?: Readonly<Record<string, string | undefined>>;
   /** Ready-queue priorities (larger first), e.g. from `searchOrder`. @default critical path */
   readonly score?: ArrayLike<number>;
+  /** A schedule to follow while the run goes as planned (`searchOrder`'s `plan`); see `DispatchPlan`. */
+  readonly dispatchPlan?: DispatchPlan;
   /**
    * Durable journal: every batch of events is handed here, and awaited, *before* it takes effect
    * (a task starts only once its `task.started` is stored).
@@ -127,6 +132,50 @@ class Running {
 }
 
 /**
+ * What an executor gets for one attempt. A class rather than an object literal with getters and
+ * closures, which costs several allocations per attempt: its lazy parts are prototype getters.
+ */
+class AttemptContext implements TaskContext {
+  declare readonly sessionId?: string;
+  declare readonly feedback?: string;
+  readonly runId: string;
+  readonly attempt: number;
+  readonly runDir: string | undefined;
+  readonly baseDir: string;
+  // Hidden (#) so that an executor that logs or spreads its context sees only the context.
+  readonly #run: Run;
+  readonly #index: number;
+  readonly #slot: Running;
+  #inputs: Record<string, TaskResultData> | undefined;
+
+  constructor(run: Run, index: number, slot: Running, readonly task: ResolvedTask, readonly worker: number, readonly workdir: string, sessionId: string | undefined, feedback: string | undefined) {
+    this.#run = run;
+    this.#index = index;
+    this.#slot = slot;
+    this.runId = run.options.runId;
+    this.attempt = slot.attempt;
+    this.runDir = run.options.runDir;
+    this.baseDir = run.options.baseDir;
+    // Absent rather than undefined, as executors have always seen them.
+    if (sessionId !== undefined) (this as { sessionId?: string }).sessionId = sessionId;
+    if (feedback !== undefined) (this as { feedback?: string }).feedback = feedback;
+  }
+
+  get signal(): AbortSignal {
+    return this.#slot.signal;
+  }
+
+  /** Built on first use: most executors never read their dependencies' results. */
+  get inputs(): Record<string, TaskResultData> {
+    return (this.#inputs ??= this.#run.inputsOf(this.#index));
+  }
+
+  emit(progress: ProgressEvent): void {
+    this.#run.progress(this.#index, this.attempt, progress);
+  }
+}
+
+/**
  * Runs a compiled plan: the scheduler decides, executors run, the journal records. One run at a
  * time per engine call; everything it does goes through the injected ports.
  */
@@ -140,8 +189,13 @@ class Run {
   private tasks: readonly ResolvedTask[];
   private sched: Scheduler;
   private readonly state: RunState;
+  /**
+   * Each task's record in `state`, by task index, found once per plan: the engine folds its own
+   * events into them without looking each one up by id. Undefined until the journal names the task.
+   */
+  private records: (TaskRecord | undefined)[] = [];
   private readonly pending: RunEvent[] = [];
-  private readonly completions: Completion[] = [];
+  private completions: Completion[] = [];
   private spec: PlanSpec;
   private readonly running = new Map<number, Running>();
   private attempts: Int32Array;
@@ -150,6 +204,8 @@ class Run {
   /** Attempts made before a resume, which don't count against `retries`. */
   private resumedAt: Int32Array;
   private readonly spent = { usd: 0, tokens: 0 };
+  private readonly budget: BudgetSpec | undefined;
+  private readonly redact: (text: string) => string;
   private readonly throttled = new Map<string, { original: number; timer: unknown }>();
   /** Feedback for the next attempt of a task (a merge conflict or failed check to fix). */
   private readonly feedback = new Map<number, string>();
@@ -157,6 +213,8 @@ class Run {
   private readonly mode: RunMode;
   private pumping = false;
   private pumpScheduled = false;
+  /** When a deferred pass last ran, that is, when the event loop last had a turn. */
+  private turnAt = -Infinity;
   private finished = false;
   /** Set while the scheduler cancels tasks that never started; those get their event here. */
   private cancellingPending = false;
@@ -167,7 +225,7 @@ class Run {
   private done!: (outcome: RunOutcome) => void;
   private fail!: (error: unknown) => void;
 
-  constructor(private readonly options: EngineOptions) {
+  constructor(readonly options: EngineOptions) {
     this.clock = options.clock ?? systemClock;
     this.graph = options.plan.graph;
     this.tasks = this.graph.tasks;
@@ -179,14 +237,17 @@ class Run {
     this.resumedAt = new Int32Array(this.tasks.length);
     this.state = options.prior ?? emptyRunState();
     this.spec = options.plan.spec;
-    this.sched = this.newScheduler(options.score);
+    this.budget = options.budget ?? options.plan.spec.budget;
+    this.redact = options.redact ?? ((s: string) => s);
+    this.sched = this.newScheduler(options.score, options.dispatchPlan);
   }
 
   /** A scheduler for the current graph; `score` only fits the graph it was searched for. */
-  private newScheduler(score?: ArrayLike<number>): Scheduler {
+  private newScheduler(score?: ArrayLike<number>, plan?: DispatchPlan): Scheduler {
     return new Scheduler(this.graph, {
       workers: this.workers,
       ...(this.mode === 'sequential' ? { order: 'declaration' as const } : score === undefined ? {} : { score }),
+      ...(this.mode === 'sequential' || plan === undefined ? {} : { plan }),
       gate: (i) => this.gate(i),
       onTransition: (t) => this.onTransition(t),
     });
@@ -200,8 +261,10 @@ class Run {
       const prior = this.options.prior;
       if (prior === undefined) {
         this.record({ type: 'run.created', at: now, runId: this.options.runId, plan: this.options.plan.name, workers: this.workers, mode: this.mode, tasks: this.tasks.map((t) => t.id), options: { failFast: this.options.failFast ?? false, ...this.options.runOptions } });
+        this.findRecords();
       } else {
         this.record({ type: 'run.resumed', at: now, by: `pid:${typeof process === 'undefined' ? '?' : process.pid}` });
+        this.findRecords();
         this.restore(prior, now);
       }
       const signal = this.options.signal;
@@ -232,7 +295,7 @@ class Run {
       const undecided = last?.outcome === 'interrupted' || last?.error?.code === 'WEFT_NEEDS_DECISION';
       if (i === undefined || this.tasks[i]?.resume !== 'never' || !undecided || r.state === 'succeeded' || this.options.retryTasks?.has(r.id) === true) continue;
       const error: TaskFailure = { message: 'was running when weft stopped and has resume: never; check its side effects, then run it again with `weft resume --retry ' + r.id + '`', code: 'WEFT_NEEDS_DECISION' };
-      this.record({ type: 'task.failed', at: now, task: r.id, attempt: last.attempt, error });
+      this.recordTask(i, { type: 'task.failed', at: now, task: r.id, attempt: last.attempt, error });
       this.sched.finish(i, 'failed', now, error.message);
     }
   }
@@ -271,39 +334,75 @@ class Run {
 
   private onTransition(t: Transition): void {
     const id = (this.tasks[t.task] as ResolvedTask).id;
-    if (t.to === 'ready') this.record({ type: 'task.ready', at: t.at, task: id });
-    else if (t.to === 'skipped') this.record({ type: 'task.skipped', at: t.at, task: id, reason: t.reason ?? 'skipped', cause: t.cause ?? 'upstream' });
-    else if (t.to === 'cancelled' && this.cancellingPending) this.record({ type: 'task.cancelled', at: t.at, task: id, reason: t.reason ?? 'cancelled' });
+    if (t.to === 'ready') this.recordTask(t.task, { type: 'task.ready', at: t.at, task: id });
+    else if (t.to === 'skipped') this.recordTask(t.task, { type: 'task.skipped', at: t.at, task: id, reason: t.reason ?? 'skipped', cause: t.cause ?? 'upstream' });
+    else if (t.to === 'cancelled' && this.cancellingPending) this.recordTask(t.task, { type: 'task.cancelled', at: t.at, task: id, reason: t.reason ?? 'cancelled' });
   }
 
   /** An event happens: the in-memory state moves now; the journal gets it at the next flush. */
   private record(event: RunEvent): void {
     applyEvent(this.state, event);
-    this.pending.push(event);
-    if (event.type === 'task.succeeded' || event.type === 'task.failed' || event.type === 'task.retrying') this.account(event.task, event.attempt);
+    this.recorded(event);
   }
 
-  /** One journal append per scheduling pass; nothing it describes has started before it is stored. */
-  private async flush(): Promise<void> {
-    if (this.pending.length === 0) return;
+  /** {@link record} for an event of task `i`, folded into its record found by index. */
+  private recordTask(i: number, event: TaskEvent): void {
+    applyTaskEvent((this.records[i] ??= taskRecord(this.state, event.task)), event);
+    this.recorded(event);
+  }
+
+  private findRecords(): void {
+    this.records = this.tasks.map((t) => this.state.tasks.get(t.id));
+  }
+
+  private recorded(event: RunEvent): void {
+    this.pending.push(event);
+    // Without a budget, what was spent decides nothing.
+    if (this.budget !== undefined && (event.type === 'task.succeeded' || event.type === 'task.failed' || event.type === 'task.retrying')) this.account(this.budget, event.task, event.attempt);
+  }
+
+  /**
+   * One journal append per scheduling pass; nothing it describes has started before it is stored.
+   * A promise only when the journal's append is one: without a journal a pass costs no promise.
+   */
+  private flush(): Promise<void> | undefined {
+    if (this.pending.length === 0) return undefined;
     const batch = this.pending.splice(0);
     const written = this.options.journal?.(batch);
-    if (written !== undefined) await written;
-    if (this.options.onEvent !== undefined) for (const e of batch) this.options.onEvent(e);
+    if (written === undefined) {
+      this.announce(batch);
+      return undefined;
+    }
+    return written.then(() => this.announce(batch));
+  }
+
+  private announce(batch: readonly RunEvent[]): void {
+    const onEvent = this.options.onEvent;
+    if (onEvent !== undefined) for (const e of batch) onEvent(e);
   }
 
   /**
    * Completions of short tasks arrive one promise-hop apart; waiting for the current turn of the
-   * event loop to end lets one scheduling pass (and one journal append) take them all.
+   * event loop to end lets one scheduling pass (and one journal append) take them all. Once every
+   * running attempt has ended there is nothing left to wait for (a chain, M = 1, or all M tasks
+   * done at once) and the pass runs now, unless the event loop has had no turn for
+   * {@link TURN_MS}: timers, I/O and Ctrl-C must not wait behind a long run of instant tasks.
    */
   private soon(): void {
+    if (this.completions.length === this.running.size && this.clock.now() - this.turnAt < TURN_MS) {
+      void this.pump();
+      return;
+    }
     if (this.pumpScheduled) return;
     this.pumpScheduled = true;
-    this.clock.defer((): void => {
-      this.pumpScheduled = false;
-      void this.pump();
-    });
+    this.clock.defer(this.deferredPump);
   }
+
+  private readonly deferredPump = (): void => {
+    this.pumpScheduled = false;
+    this.turnAt = this.clock.now();
+    void this.pump();
+  };
 
   private async pump(): Promise<void> {
     if (this.pumping) {
@@ -314,7 +413,8 @@ class Run {
     try {
       do {
         this.again = false;
-        await this.pass();
+        const stored = this.pass();
+        if (stored !== undefined) await stored;
       } while (this.again || this.completions.length > 0);
       if (this.sched.finished && this.running.size === 0) await this.finishRun();
       else this.armWakeTimer();
@@ -328,18 +428,29 @@ class Run {
 
   /**
    * One scheduling pass: record what finished, let the scheduler release and start what it can,
-   * store all of it in one append, then start the processes.
+   * store all of it in one append, then start the processes. Returns the append while it is
+   * being stored (a journal that writes asynchronously), else undefined: the pass is done.
    */
-  private async pass(): Promise<void> {
+  private pass(): Promise<void> | undefined {
     const now = this.clock.now();
-    for (const c of this.completions.splice(0)) this.decide(c, now);
+    const completions = this.completions;
+    this.completions = [];
+    for (const c of completions) this.decide(c, now);
     const assignments = this.stopReason === undefined ? this.sched.start(now) : [];
     for (const { task, worker } of assignments) {
       const attempt = (this.attempts[task] = (this.attempts[task] as number) + 1);
       this.running.set(task, new Running(attempt));
-      this.record({ type: 'task.started', at: now, task: (this.tasks[task] as ResolvedTask).id, attempt, worker });
+      this.recordTask(task, { type: 'task.started', at: now, task: (this.tasks[task] as ResolvedTask).id, attempt, worker });
     }
-    await this.flush();
+    const stored = this.flush();
+    if (stored === undefined) {
+      this.dispatchAll(assignments);
+      return undefined;
+    }
+    return stored.then(() => this.dispatchAll(assignments));
+  }
+
+  private dispatchAll(assignments: readonly Assignment[]): void {
     for (const { task, worker } of assignments) this.dispatch(task, worker);
   }
 
@@ -349,16 +460,16 @@ class Run {
     const { cause } = c;
     let outcome = c.outcome;
     this.running.delete(c.task);
-    const redact = this.options.redact ?? ((s: string) => s);
+    const redact = this.redact;
     if (cause?.kind === 'cancelled') {
-      this.record({ type: 'task.cancelled', at: now, task: task.id, reason: cause.reason, attempt: c.attempt });
+      this.recordTask(c.task, { type: 'task.cancelled', at: now, task: task.id, reason: cause.reason, attempt: c.attempt });
       this.sched.finish(c.task, 'cancelled', now, cause.reason);
       return;
     }
     if (outcome.ok) {
       const rejected = this.check(task, outcome.result);
       if (rejected === undefined) {
-        this.record({ type: 'task.succeeded', at: now, task: task.id, attempt: c.attempt, result: redactResult(outcome.result, redact) });
+        this.recordTask(c.task, { type: 'task.succeeded', at: now, task: task.id, attempt: c.attempt, result: redactResult(outcome.result, redact) });
         this.sched.finish(c.task, 'succeeded', now);
         return;
       }
@@ -371,12 +482,12 @@ class Run {
         this.feedback.set(c.task, outcome.failure.fix);
         this.transient[c.task] = (this.transient[c.task] as number) + 1; // a fix is not a retry
         const { fix: _fix, ...error } = outcome.failure;
-        this.record({ type: 'task.retrying', at: now, task: task.id, attempt: c.attempt, error: { ...error, message: redact(error.message) }, retryAt: now });
+        this.recordTask(c.task, { type: 'task.retrying', at: now, task: task.id, attempt: c.attempt, error: { ...error, message: redact(error.message) }, retryAt: now });
         this.sched.retryAt(c.task, now, now);
         return;
       }
       const error: TaskFailure = { message: redact(`${outcome.failure.message} (after ${task.fixAttempts ?? 2} fix attempts)`), ...(outcome.failure.code === undefined ? {} : { code: outcome.failure.code }) };
-      this.record({ type: 'task.failed', at: now, task: task.id, attempt: c.attempt, error });
+      this.recordTask(c.task, { type: 'task.failed', at: now, task: task.id, attempt: c.attempt, error });
       // Its worktree goes; its branch, which holds the unmerged work, stays for a person to look at.
       void this.options.workspace?.release(task, c.attempt, 'failed').catch(() => undefined);
       this.sched.finish(c.task, 'failed', now, error.message);
@@ -384,7 +495,7 @@ class Run {
     }
     if (cause?.kind === 'budget') {
       const error: TaskFailure = { message: cause.reason, code: 'WEFT_BUDGET_EXCEEDED' };
-      this.record({ type: 'task.failed', at: now, task: task.id, attempt: c.attempt, error });
+      this.recordTask(c.task, { type: 'task.failed', at: now, task: task.id, attempt: c.attempt, error });
       this.sched.finish(c.task, 'failed', now, error.message);
       return;
     }
@@ -397,11 +508,11 @@ class Run {
     if (this.stopReason === undefined && (transient || counted <= task.retries)) {
       const delay = Math.max(failure.retryAfterMs ?? 0, this.backoff(task, transient ? this.transient[c.task] as number : counted));
       const retryAt = now + delay;
-      this.record({ type: 'task.retrying', at: now, task: task.id, attempt: c.attempt, error: failure, retryAt });
+      this.recordTask(c.task, { type: 'task.retrying', at: now, task: task.id, attempt: c.attempt, error: failure, retryAt });
       this.sched.retryAt(c.task, retryAt, now);
       return;
     }
-    this.record({ type: 'task.failed', at: now, task: task.id, attempt: c.attempt, error: failure });
+    this.recordTask(c.task, { type: 'task.failed', at: now, task: task.id, attempt: c.attempt, error: failure });
     this.sched.finish(c.task, 'failed', now, failure.message);
     if (this.options.failFast === true) this.stop('failed', `fail-fast: task "${task.id}" failed`);
   }
@@ -448,6 +559,7 @@ class Run {
     this.tasks = compiled.graph.tasks;
     this.sched = this.newScheduler();
     this.sched.adopt(previous, now);
+    this.findRecords();
   }
 
   /**
@@ -472,13 +584,11 @@ class Run {
   }
 
   /** Adds an ended attempt's usage to the run's spend; past the budget, nothing new starts. */
-  private account(id: string, attempt: number): void {
+  private account(budget: BudgetSpec, id: string, attempt: number): void {
     const usage = this.state.tasks.get(id)?.attempts.find((a) => a.attempt === attempt)?.usage;
     if (usage === undefined) return;
     this.spent.usd += usage.costUsd ?? 0;
     this.spent.tokens += (usage.inputTokens ?? 0) + (usage.outputTokens ?? 0);
-    const budget = this.options.budget ?? this.options.plan.spec.budget;
-    if (budget === undefined) return;
     const over = budget.usd !== undefined && this.spent.usd >= budget.usd ? `$${this.spent.usd.toFixed(4)} of $${budget.usd}` : budget.tokens !== undefined && this.spent.tokens >= budget.tokens ? `${this.spent.tokens} of ${budget.tokens} tokens` : undefined;
     // Running tasks finish; what has not started is cancelled with the reason.
     if (over !== undefined) this.stop('failed', `budget exceeded: spent ${over}`, false);
@@ -525,39 +635,27 @@ class Run {
     this.soon();
   }
 
-  private async work(i: number, worker: number, slot: Running): Promise<TaskOutcome> {
+  /**
+   * Without a workspace this is not async, and neither is `runCached` without a cache: `attempt`
+   * then awaits the executor's own promise, not a chain of three.
+   */
+  private work(i: number, worker: number, slot: Running): TaskOutcome | Promise<TaskOutcome> {
     const task = this.tasks[i] as ResolvedTask;
-    const { attempt } = slot;
     const executor = this.options.executors.get(task.executor);
     if (executor === undefined) return { ok: false, failure: { message: `no executor "${task.executor}" is available`, code: 'WEFT_EXECUTOR' } };
-    const sessionId = this.state.tasks.get(task.id)?.sessionId;
     const feedback = this.feedback.get(i);
     if (feedback !== undefined) this.feedback.delete(i);
     const workspace = this.options.workspace;
-    const workdir = workspace === undefined ? (this.options.workdirFor?.(task) ?? this.options.baseDir) : await workspace.prepare(task, attempt, feedback !== undefined);
-    const inputsOf = (): Record<string, TaskResultData> => this.inputsOf(i);
-    let inputs: Record<string, TaskResultData> | undefined;
-    const ctx: TaskContext = {
-      runId: this.options.runId,
-      task,
-      attempt,
-      worker,
-      get signal() {
-        return slot.signal;
-      },
-      // Built on first use: most executors never read their dependencies' results.
-      get inputs() {
-        return (inputs ??= inputsOf());
-      },
-      runDir: this.options.runDir,
-      baseDir: this.options.baseDir,
-      workdir,
-      ...(sessionId === undefined ? {} : { sessionId }),
-      ...(feedback === undefined ? {} : { feedback }),
-      emit: (progress) => this.progress(i, attempt, progress),
-    };
-    const outcome = await this.runCached(i, attempt, executor, ctx);
-    if (workspace === undefined) return outcome;
+    if (workspace !== undefined) return this.workIn(workspace, i, worker, slot, executor, feedback);
+    return this.runCached(i, executor, this.context(i, worker, slot, this.options.workdirFor?.(task) ?? this.options.baseDir, feedback));
+  }
+
+  /** An attempt in its own worktree: prepared first, its result merged before it counts. */
+  private async workIn(workspace: Workspace, i: number, worker: number, slot: Running, executor: Executor, feedback: string | undefined): Promise<TaskOutcome> {
+    const task = this.tasks[i] as ResolvedTask;
+    const { attempt } = slot;
+    const workdir = await workspace.prepare(task, attempt, feedback !== undefined);
+    const outcome = await this.runCached(i, executor, this.context(i, worker, slot, workdir, feedback));
     if (!outcome.ok || slot.aborted !== undefined) {
       const cause = slot.aborted;
       await workspace.release(task, attempt, cause === undefined || cause.kind !== 'cancelled' ? 'failed' : 'cancelled');
@@ -569,7 +667,13 @@ class Run {
     return { ok: false, failure: { message: merged.message, code: merged.code, fix: merged.feedback }, result: outcome.result };
   }
 
-  private inputsOf(i: number): Record<string, TaskResultData> {
+  private context(i: number, worker: number, slot: Running, workdir: string, feedback: string | undefined): TaskContext {
+    const task = this.tasks[i] as ResolvedTask;
+    return new AttemptContext(this, i, slot, task, worker, workdir, this.records[i]?.sessionId, feedback);
+  }
+
+  /** The results of task `i`'s hard dependencies, by id. */
+  inputsOf(i: number): Record<string, TaskResultData> {
     const inputs: Record<string, TaskResultData> = {};
     for (const d of this.graph.deps[i] ?? []) {
       const id = (this.tasks[d] as ResolvedTask).id;
@@ -580,10 +684,14 @@ class Run {
   }
 
   /** Runs the attempt, or restores it from the cache when nothing that decides its result changed. */
-  private async runCached(i: number, attempt: number, executor: Executor, ctx: TaskContext): Promise<TaskOutcome> {
+  private runCached(i: number, executor: Executor, ctx: TaskContext): Promise<TaskOutcome> {
     const cache = this.options.cache;
-    const task = ctx.task;
-    if (cache === undefined || !isCacheable(task)) return executor.run(ctx);
+    if (cache === undefined || !isCacheable(ctx.task)) return executor.run(ctx);
+    return this.runThroughCache(cache, i, executor, ctx);
+  }
+
+  private async runThroughCache(cache: TaskCache, i: number, executor: Executor, ctx: TaskContext): Promise<TaskOutcome> {
+    const { task, attempt } = ctx;
     const depKeys: Record<string, string> = {};
     for (const d of [...(this.graph.deps[i] ?? []), ...(this.graph.softDeps[i] ?? [])]) {
       const id = (this.tasks[d] as ResolvedTask).id;
@@ -602,13 +710,13 @@ class Run {
     return { ok: true, result: { ...outcome.result, cacheKey: probe.key } };
   }
 
-  private progress(i: number, attempt: number, progress: ProgressEvent): void {
+  progress(i: number, attempt: number, progress: ProgressEvent): void {
     const id = (this.tasks[i] as ResolvedTask).id;
     const at = this.clock.now();
     this.options.onEvent?.({ type: 'task.progress', at, task: id, attempt, progress });
     if (progress.usage !== undefined) this.checkTaskBudget(i, attempt, progress.usage);
     if (progress.kind === 'session' || progress.kind === 'usage') {
-      this.record({ type: 'task.output', at, task: id, attempt, ...(progress.sessionId === undefined ? {} : { sessionId: progress.sessionId }), ...(progress.usage === undefined ? {} : { usage: progress.usage }) });
+      this.recordTask(i, { type: 'task.output', at, task: id, attempt, ...(progress.sessionId === undefined ? {} : { sessionId: progress.sessionId }), ...(progress.usage === undefined ? {} : { usage: progress.usage }) });
       void this.pump();
     }
   }

@@ -46,7 +46,11 @@ export function emptyRunState(): RunState {
   return { runId: '', plan: '', workers: 0, mode: 'parallel', status: 'running', createdAt: 0, tasks: new Map(), expansions: [], options: {}, resumes: 0 };
 }
 
-function record(state: RunState, id: string): TaskRecord {
+/** Events about one task. */
+export type TaskEvent = Extract<RunEvent, { readonly task: string }>;
+
+/** Task `id`'s record, made when an event first names it. */
+export function taskRecord(state: RunState, id: string): TaskRecord {
   let r = state.tasks.get(id);
   if (r === undefined) {
     r = { id, state: 'pending', attempts: [] };
@@ -55,9 +59,15 @@ function record(state: RunState, id: string): TaskRecord {
   return r;
 }
 
+/** A task's attempt by number (a loop, not `find`: no closure per event). */
+function attemptOf(r: TaskRecord, attempt: number): AttemptRecord | undefined {
+  for (const a of r.attempts) if (a.attempt === attempt) return a;
+  return undefined;
+}
+
 /** Ends an attempt; returns it (undefined for one the journal never saw start). */
 function closeAttempt(r: TaskRecord, attempt: number, at: number, outcome: AttemptRecord['outcome'], error?: TaskFailure): AttemptRecord | undefined {
-  const a = r.attempts.find((x) => x.attempt === attempt);
+  const a = attemptOf(r, attempt);
   if (a === undefined) return undefined;
   a.endedAt = at;
   a.outcome = outcome;
@@ -70,7 +80,7 @@ export function applyEvent(state: RunState, event: RunEvent): void {
   switch (event.type) {
     case 'run.created':
       Object.assign(state, { runId: event.runId, plan: event.plan, workers: event.workers, mode: event.mode, status: 'running', createdAt: event.at, options: event.options ?? {} });
-      for (const id of event.tasks) record(state, id);
+      for (const id of event.tasks) taskRecord(state, id);
       return;
     case 'run.resumed':
       state.resumes++;
@@ -87,25 +97,42 @@ export function applyEvent(state: RunState, event: RunEvent): void {
       state.expansions.push({ by: event.by, tasks: event.tasks });
       for (const t of event.tasks) {
         const id = (t as { id?: unknown }).id;
-        if (typeof id === 'string') record(state, id);
+        if (typeof id === 'string') taskRecord(state, id);
       }
       return;
+    case 'run.finished':
+      state.status = event.status;
+      state.finishedAt = event.at;
+      if (event.reason !== undefined) state.reason = event.reason;
+      return;
+    default:
+      applyTaskEvent(taskRecord(state, event.task), event);
+  }
+}
+
+/**
+ * Applies an event of one task to that task's record, in place: what {@link applyEvent} does once
+ * it has found the record by id (the engine, which knows its tasks by index, skips that lookup).
+ */
+export function applyTaskEvent(r: TaskRecord, event: TaskEvent): void {
+  switch (event.type) {
     case 'task.ready': {
-      const r = record(state, event.task);
       r.state = 'ready';
       r.readyAt = event.at;
       return;
     }
     case 'task.started': {
-      const r = record(state, event.task);
       r.state = 'running';
       delete r.reason; // a new attempt: why an earlier one failed or was cut off no longer describes the task
-      r.attempts.push({ attempt: event.attempt, worker: event.worker, startedAt: event.at });
+      const a: AttemptRecord = { attempt: event.attempt, worker: event.worker, startedAt: event.at };
+      // Most tasks run once: a one-slot array, where a push onto the empty one reserves 17 slots,
+      // which for a large plan is megabytes that every young-generation GC copies.
+      if (r.attempts.length === 0) r.attempts = [a];
+      else r.attempts.push(a);
       return;
     }
     case 'task.output': {
-      const r = record(state, event.task);
-      const a = r.attempts.find((x) => x.attempt === event.attempt);
+      const a = attemptOf(r, event.attempt);
       if (event.sessionId !== undefined) {
         r.sessionId = event.sessionId;
         if (a !== undefined) a.sessionId = event.sessionId;
@@ -114,7 +141,6 @@ export function applyEvent(state: RunState, event: RunEvent): void {
       return;
     }
     case 'task.succeeded': {
-      const r = record(state, event.task);
       r.state = 'succeeded';
       r.result = event.result;
       r.endedAt = event.at;
@@ -124,13 +150,11 @@ export function applyEvent(state: RunState, event: RunEvent): void {
       return;
     }
     case 'task.retrying': {
-      const r = record(state, event.task);
       r.state = 'retrying';
       closeAttempt(r, event.attempt, event.at, 'retrying', event.error);
       return;
     }
     case 'task.failed': {
-      const r = record(state, event.task);
       r.state = 'failed';
       r.endedAt = event.at;
       r.reason = event.error.message;
@@ -138,7 +162,6 @@ export function applyEvent(state: RunState, event: RunEvent): void {
       return;
     }
     case 'task.skipped': {
-      const r = record(state, event.task);
       r.state = 'skipped';
       r.reason = event.reason;
       r.skipCause = event.cause;
@@ -146,18 +169,12 @@ export function applyEvent(state: RunState, event: RunEvent): void {
       return;
     }
     case 'task.cancelled': {
-      const r = record(state, event.task);
       r.state = 'cancelled';
       r.reason = event.reason;
       r.endedAt = event.at;
       if (event.attempt !== undefined) closeAttempt(r, event.attempt, event.at, 'cancelled');
       return;
     }
-    case 'run.finished':
-      state.status = event.status;
-      state.finishedAt = event.at;
-      if (event.reason !== undefined) state.reason = event.reason;
-      return;
   }
 }
 
