@@ -1,4 +1,4 @@
-import type { Graph } from './graph.js';
+import type { Graph, ResolvedTask } from './graph.js';
 import { IndexHeap } from './heap.js';
 
 export type TaskState = 'pending' | 'ready' | 'running' | 'retrying' | 'succeeded' | 'failed' | 'skipped' | 'cancelled';
@@ -267,7 +267,7 @@ export class Scheduler {
     if (s === S_RUNNING) this.vacate(task);
     else if (s === S_READY) this.removeReady(task);
     else if (s === S_RETRYING) this.removeRetry(task);
-    this.set(task, outcome === 'succeeded' ? S_SUCCEEDED : outcome === 'failed' ? S_FAILED : S_CANCELLED, now, reason === undefined ? {} : { reason });
+    this.set(task, outcome === 'succeeded' ? S_SUCCEEDED : outcome === 'failed' ? S_FAILED : S_CANCELLED, now, reason === undefined ? undefined : { reason });
     this.settle(task, now);
   }
 
@@ -367,7 +367,8 @@ export class Scheduler {
         return (a, b) => (arrival[a] as number) < (arrival[b] as number) || (arrival[a] === arrival[b] && a < b);
       }
       case 'critical-path': {
-        const priority = Float64Array.from(tasks, (t) => t.priority);
+        const priority = new Float64Array(tasks.length);
+        for (let i = 0; i < tasks.length; i++) priority[i] = (tasks[i] as ResolvedTask).priority;
         return (a, b) => {
           const ra = rank[a] as number;
           const rb = rank[b] as number;
@@ -427,9 +428,12 @@ export class Scheduler {
     const { dependents, deps, tasks } = this.graph;
     const s = this.state[task] as number;
     const id = tasks[task]?.id;
-    for (const d of dependents[task] ?? []) {
+    const conditionSkip = s === S_SKIPPED && this.skipCause[task] === 1;
+    const after = dependents[task];
+    if (after === undefined) return;
+    for (let k = 0; k < after.length; k++) {
+      const d = after[k] as number;
       if (this.state[d] !== S_PENDING) continue;
-      const conditionSkip = s === S_SKIPPED && this.skipCause[task] === 1;
       // Whether the edge is hard only matters for a condition-skipped dependency: look it up then.
       const hard = conditionSkip && (deps[d] ?? []).includes(task);
       if (s === S_SUCCEEDED || conditionSkip) {
@@ -449,15 +453,29 @@ export class Scheduler {
     }
   }
 
+  // Index loops: most tasks use no pool and lock nothing, and these run for every start and end.
   private fits(task: number): boolean {
     if ((this.lockedBy[task] as number) > 0) return false;
-    for (const [p, units] of this.graph.uses[task] ?? []) if ((this.poolFree[p] as number) < units) return false;
+    const uses = this.graph.uses[task];
+    if (uses !== undefined) {
+      for (let k = 0; k < uses.length; k++) {
+        const [p, units] = uses[k] as readonly [number, number];
+        if ((this.poolFree[p] as number) < units) return false;
+      }
+    }
     return true;
   }
 
   private acquire(task: number, sign: 1 | -1): void {
-    for (const [p, units] of this.graph.uses[task] ?? []) this.poolFree[p] = (this.poolFree[p] as number) - sign * units;
-    for (const c of this.graph.conflicts[task] ?? []) this.lockedBy[c] = (this.lockedBy[c] as number) + sign;
+    const uses = this.graph.uses[task];
+    if (uses !== undefined) {
+      for (let k = 0; k < uses.length; k++) {
+        const [p, units] = uses[k] as readonly [number, number];
+        this.poolFree[p] = (this.poolFree[p] as number) - sign * units;
+      }
+    }
+    const conflicts = this.graph.conflicts[task];
+    if (conflicts !== undefined) for (let k = 0; k < conflicts.length; k++) this.lockedBy[conflicts[k] as number] = (this.lockedBy[conflicts[k] as number] as number) + sign;
   }
 
   private vacate(task: number): void {
