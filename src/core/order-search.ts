@@ -161,7 +161,7 @@ export function searchOrder(graph: Graph, workers: number, options: SearchOption
 
   // Pools and write locks are not modelled by the planned order, so such plans stay list-scheduled.
   const listIterations = defaultIterations(n, edges);
-  const delayIterations = options.delayIterations ?? (n <= EXHAUSTIVE_MAX_TASKS ? 2 * listIterations : listIterations);
+  const delayIterations = options.delayIterations ?? (n <= EXHAUSTIVE_MAX_TASKS ? 2 * listIterations : Math.ceil(listIterations / 2));
   if (proof !== 'optimal' && delayIterations > 0 && !resources && !outOfTime()) {
     sim.run(best.score);
     const rand = random((options.seed ?? 1) ^ 0x5bd1e995);
