@@ -1,4 +1,5 @@
 import type { Graph } from './graph.js';
+import { keyHeapPop, keyHeapPush } from './key-heap.js';
 import type { DispatchPlan } from './scheduler.js';
 
 /*
@@ -31,7 +32,6 @@ export class OrderedDecoder {
   private readonly readyAt: Float64Array;
   private readonly eligible: Int32Array;
   private readonly free: Float64Array;
-  private key: ArrayLike<number> = [];
 
   constructor(
     graph: Graph,
@@ -72,17 +72,16 @@ export class OrderedDecoder {
    */
   run(key: ArrayLike<number>): number {
     const { n, duration, waiting, readyAt, startAt, endAt, order, free, succOffset, succs } = this;
-    this.key = key;
     waiting.set(this.indegree);
     readyAt.fill(0);
     free.fill(0);
     let size = 0;
-    for (let i = 0; i < n; i++) if (waiting[i] === 0) size = this.push(size, i);
+    for (let i = 0; i < n; i++) if (waiting[i] === 0) size = keyHeapPush(this.eligible, size, i, key);
     let previous = 0;
     let makespan = 0;
     for (let k = 0; k < n; k++) {
       const i = this.eligible[0] as number;
-      size = this.pop(size);
+      size = keyHeapPop(this.eligible, size, key);
       // free[0] is the worker that frees up first (a min-heap).
       const start = Math.max(previous, readyAt[i] as number, free[0] as number);
       const end = start + (duration[i] as number);
@@ -96,7 +95,7 @@ export class OrderedDecoder {
         const s = succs[e] as number;
         if (end > (readyAt[s] as number)) readyAt[s] = end;
         waiting[s] = (waiting[s] as number) - 1;
-        if (waiting[s] === 0) size = this.push(size, s);
+        if (waiting[s] === 0) size = keyHeapPush(this.eligible, size, s, key);
       }
     }
     return makespan;
@@ -114,43 +113,6 @@ export class OrderedDecoder {
     let count = 0;
     for (let i = 0; i < this.n; i++) if ((this.endAt[i] as number) + (this.tail[i] as number) >= makespan) count++;
     return count;
-  }
-
-  private before(a: number, b: number): boolean {
-    const ka = this.key[a] as number;
-    const kb = this.key[b] as number;
-    return ka > kb || (ka === kb && a < b);
-  }
-
-  private push(size: number, value: number): number {
-    const heap = this.eligible;
-    let i = size;
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      const p = heap[parent] as number;
-      if (!this.before(value, p)) break;
-      heap[i] = p;
-      i = parent;
-    }
-    heap[i] = value;
-    return size + 1;
-  }
-
-  private pop(size: number): number {
-    const heap = this.eligible;
-    const n = size - 1;
-    const last = heap[n] as number;
-    let i = 0;
-    for (;;) {
-      const l = 2 * i + 1;
-      if (l >= n) break;
-      const child = l + 1 < n && this.before(heap[l + 1] as number, heap[l] as number) ? l + 1 : l;
-      if (!this.before(heap[child] as number, last)) break;
-      heap[i] = heap[child] as number;
-      i = child;
-    }
-    heap[i] = last;
-    return n;
   }
 
   private replaceFirstFree(value: number): void {

@@ -1,4 +1,5 @@
 import type { Graph } from './graph.js';
+import { keyHeapPop, keyHeapPush } from './key-heap.js';
 
 /**
  * The {@link Scheduler}'s decisions on plain typed arrays, so a search can simulate thousands of
@@ -93,7 +94,7 @@ export class ListSimulator {
       if (waiting[i] === 0) {
         readyAt[i] = 0;
         if (fifo) score[i] = -arrivals++;
-        readySize = this.pushReady(readySize, i);
+        readySize = keyHeapPush(this.ready, readySize, i, this.score);
       }
     }
     let free = this.workers;
@@ -103,7 +104,7 @@ export class ListSimulator {
       let passed = 0;
       while (free > 0 && readySize > 0) {
         const i = this.ready[0] as number;
-        readySize = this.popReady(readySize);
+        readySize = keyHeapPop(this.ready, readySize, this.score);
         if (this.resources) {
           if (!this.fits(i)) {
             deferred[passed++] = i;
@@ -117,7 +118,7 @@ export class ListSimulator {
         started[count++] = i;
         runningSize = this.pushRunning(runningSize, i);
       }
-      while (passed > 0) readySize = this.pushReady(readySize, deferred[--passed] as number);
+      while (passed > 0) readySize = keyHeapPush(this.ready, readySize, deferred[--passed] as number, this.score);
       if (runningSize === 0) break;
       now = endAt[this.running[0] as number] as number;
       while (runningSize > 0 && endAt[this.running[0] as number] === now) {
@@ -132,7 +133,7 @@ export class ListSimulator {
           if (waiting[d] === 0) {
             readyAt[d] = now;
             if (fifo) score[d] = -arrivals++;
-            readySize = this.pushReady(readySize, d);
+            readySize = keyHeapPush(this.ready, readySize, d, this.score);
           }
         }
       }
@@ -184,45 +185,8 @@ export class ListSimulator {
     for (const c of this.graph.conflicts[task] ?? []) this.lockedBy[c] = (this.lockedBy[c] as number) + sign;
   }
 
-  // Two hand-specialised binary heaps (a generic one with a comparator closure is ~2x slower):
-  // the ready queue, best score first then lower index, and the running set, earliest end first.
-
-  private before(a: number, b: number): boolean {
-    const sa = this.score[a] as number;
-    const sb = this.score[b] as number;
-    return sa > sb || (sa === sb && a < b);
-  }
-
-  private pushReady(size: number, value: number): number {
-    const heap = this.ready;
-    let i = size;
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      const p = heap[parent] as number;
-      if (!this.before(value, p)) break;
-      heap[i] = p;
-      i = parent;
-    }
-    heap[i] = value;
-    return size + 1;
-  }
-
-  private popReady(size: number): number {
-    const heap = this.ready;
-    const n = size - 1;
-    const last = heap[n] as number;
-    let i = 0;
-    for (;;) {
-      const l = 2 * i + 1;
-      if (l >= n) break;
-      const child = l + 1 < n && this.before(heap[l + 1] as number, heap[l] as number) ? l + 1 : l;
-      if (!this.before(heap[child] as number, last)) break;
-      heap[i] = heap[child] as number;
-      i = child;
-    }
-    heap[i] = last;
-    return n;
-  }
+  // The ready queue is a key heap (key-heap.ts); the running set, earliest end first, is its own
+  // hand-specialised heap (a generic one with a comparator closure is ~2x slower).
 
   private earlier(a: number, b: number): boolean {
     const ea = this.endAt[a] as number;
