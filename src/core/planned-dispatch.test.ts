@@ -4,10 +4,10 @@ import { OrderedDecoder } from './delay-search.js';
 import type { Graph } from './graph.js';
 import { branchAndBound } from './list-branch-and-bound.js';
 import { searchOrder } from './order-search.js';
-import { Scheduler, type DispatchPlan, type Transition } from './scheduler.js';
+import { Scheduler, type DispatchPlan } from './scheduler.js';
 import { simulate } from './simulate.js';
 import { planArbitrary, TEST_EXECUTORS, workersArbitrary, type TaskBehaviour } from './testing/arbitraries.js';
-import { conditionGate, expectedOutcomes, SchedulerMonitor } from './testing/scheduler-harness.js';
+import { expectedOutcomes, runOnScheduler } from './testing/scheduler-harness.js';
 import { compilePlan } from './validate.js';
 
 const compile = (tasks: readonly Record<string, unknown>[]): Graph => compilePlan({ tasks }, { executors: TEST_EXECUTORS }).graph;
@@ -33,60 +33,6 @@ function planOf(graph: Graph, workers: number, key: ArrayLike<number>): Dispatch
   return { order: Int32Array.from(decoder.order), start: Float64Array.from(decoder.startAt), end: Float64Array.from(decoder.endAt) };
 }
 
-interface PlannedTrace {
-  readonly final: readonly string[];
-  readonly makespan: number;
-  readonly starts: readonly { task: number; at: number }[];
-  /** When the scheduler stopped following the plan, if it did. */
-  readonly droppedAt?: number;
-}
-
-/**
- * Drives the Scheduler with a plan on virtual time, like `runOnScheduler`, under the same monitor
- * (M, pools, write locks, dependencies, legal transitions). Work conservation is checked only once
- * the plan is dropped: idling on purpose is the point of the plan.
- */
-function runPlanned(graph: Graph, behaviour: readonly TaskBehaviour[], workers: number, plan: DispatchPlan, vars: Readonly<Record<string, string | number | boolean>> = {}): PlannedTrace {
-  const n = graph.tasks.length;
-  const monitor = new SchedulerMonitor(graph, workers);
-  const attempts = new Array<number>(n).fill(0);
-  const endAt = new Float64Array(n);
-  const running = new Set<number>();
-  const starts: { task: number; at: number }[] = [];
-  const sched: Scheduler = new Scheduler(graph, { workers, plan, gate: conditionGate(graph, vars, (i) => sched.stateOf(i)), onTransition: (t: Transition) => monitor.onTransition(t) });
-  let now = 0;
-  let droppedAt: number | undefined;
-  sched.begin(now);
-  for (let step = 0; ; step++) {
-    if (step > 30 * n + 100) throw new Error(`run did not settle after ${step} steps`);
-    for (const { task } of sched.start(now)) {
-      attempts[task] = (attempts[task] as number) + 1;
-      endAt[task] = now + (behaviour[task]?.actualMs ?? 0);
-      running.add(task);
-      starts.push({ task, at: now });
-    }
-    if (!sched.planned) {
-      droppedAt ??= now;
-      monitor.assertNothingStartable(now);
-    }
-    let next = sched.nextWakeAt() ?? Infinity;
-    for (const r of running) next = Math.min(next, endAt[r] as number);
-    if (next === Infinity) break;
-    now = Math.max(now, next);
-    for (const r of [...running].sort((a, b) => a - b)) {
-      if (endAt[r] !== now) continue;
-      running.delete(r);
-      const b = behaviour[r] as TaskBehaviour;
-      const attempt = attempts[r] as number;
-      if (attempt > b.failures) sched.finish(r, 'succeeded', now);
-      else if (attempt <= (graph.tasks[r]?.retries ?? 0)) sched.retryAt(r, now + b.retryDelayMs, now);
-      else sched.finish(r, 'failed', now, `attempt ${attempt} failed`);
-    }
-  }
-  if (!sched.finished || !sched.idle) throw new Error(`run stalled at ${now}`);
-  return { final: graph.tasks.map((_, i) => sched.stateOf(i)), makespan: now, starts, ...(droppedAt === undefined ? {} : { droppedAt }) };
-}
-
 const exactly = (graph: Graph): TaskBehaviour[] => graph.tasks.map((_, i) => ({ failures: 0, retryDelayMs: 0, actualMs: graph.duration[i] as number }));
 
 describe('planned dispatch', () => {
@@ -101,9 +47,9 @@ describe('planned dispatch', () => {
     expect(simulate(graph, { workers: 2, score: found.score, dispatchPlan: found.plan as DispatchPlan }).makespan).toBe(6000);
     // Without the plan, the score alone is a list schedule.
     expect(simulate(graph, { workers: 2, score: found.score }).makespan).toBe(7000);
-    const trace = runPlanned(graph, exactly(graph), 2, found.plan as DispatchPlan);
+    const trace = runOnScheduler(graph, exactly(graph), { workers: 2, plan: found.plan as DispatchPlan });
     expect(trace.makespan).toBe(6000);
-    expect(trace.droppedAt).toBeUndefined();
+    expect(trace.planDroppedAt).toBeUndefined();
   });
 
   it('drops the plan when a task overruns, at its deadline, and goes on work-conserving', () => {
@@ -113,9 +59,9 @@ describe('planned dispatch', () => {
     const a = graph.index.get('a') as number;
     const long = graph.index.get('long') as number;
     const behaviour = exactly(graph).map((b, i) => (i === a ? { ...b, actualMs: 5000 } : b));
-    const trace = runPlanned(graph, behaviour, 2, plan);
+    const trace = runOnScheduler(graph, behaviour, { workers: 2, plan });
     // `a` was planned to end at 1 s (±2%): at 1.02 s the idle worker takes `long` instead of waiting.
-    expect(trace.droppedAt).toBeCloseTo(1020, 6);
+    expect(trace.planDroppedAt).toBeCloseTo(1020, 6);
     expect(trace.starts.find((s) => s.task === long)?.at).toBeCloseTo(1020, 6);
     expect(trace.final.every((s) => s === 'succeeded')).toBe(true);
   });
@@ -124,11 +70,11 @@ describe('planned dispatch', () => {
     const graph = idleWins();
     const plan = searchOrder(graph, 2).plan as DispatchPlan;
     const a = graph.index.get('a') as number;
-    const early = runPlanned(graph, exactly(graph).map((b, i) => (i === a ? { ...b, actualMs: 500 } : b)), 2, plan);
-    expect(early.droppedAt).toBe(500);
+    const early = runOnScheduler(graph, exactly(graph).map((b, i) => (i === a ? { ...b, actualMs: 500 } : b)), { workers: 2, plan });
+    expect(early.planDroppedAt).toBe(500);
     expect(early.final.every((s) => s === 'succeeded')).toBe(true);
-    const failed = runPlanned(graph, exactly(graph).map((b, i) => (i === a ? { ...b, failures: 99 } : b)), 2, plan);
-    expect(failed.droppedAt).toBe(1000);
+    const failed = runOnScheduler(graph, exactly(graph).map((b, i) => (i === a ? { ...b, failures: 99 } : b)), { workers: 2, plan });
+    expect(failed.planDroppedAt).toBe(1000);
     expect(failed.final).toEqual(['failed', 'succeeded', 'skipped', 'skipped', 'skipped']);
   });
 
@@ -145,7 +91,7 @@ describe('planned dispatch', () => {
       fc.property(planArbitrary({ maxTasks: 120 }), workersArbitrary(12), fc.integer(), ({ graph, behaviour, compiled }, workers, seed) => {
         let s = seed >>> 0;
         const key = graph.tasks.map(() => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0));
-        const trace = runPlanned(graph, behaviour, workers, planOf(graph, workers, key), compiled.vars);
+        const trace = runOnScheduler(graph, behaviour, { workers, plan: planOf(graph, workers, key), vars: compiled.vars });
         expect(trace.final).toEqual(expectedOutcomes(graph, behaviour, compiled.vars).map((e) => e.state));
       }),
       { numRuns: 150 },
@@ -158,8 +104,8 @@ describe('planned dispatch', () => {
         let s = seed >>> 0;
         const key = graph.tasks.map(() => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0));
         const plan = planOf(graph, workers, key);
-        const trace = runPlanned(graph, exactly(graph), workers, plan);
-        expect(trace.droppedAt).toBeUndefined();
+        const trace = runOnScheduler(graph, exactly(graph), { workers, plan });
+        expect(trace.planDroppedAt).toBeUndefined();
         expect(trace.makespan).toBe(Math.max(0, ...Array.from(plan.end)));
         for (const { task, at } of trace.starts) expect(at).toBe(plan.start[task]);
       }),

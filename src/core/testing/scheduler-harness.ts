@@ -7,7 +7,7 @@
 import { evaluateCondition, type Value } from '../condition.js';
 import type { Graph } from '../graph.js';
 import { writeScopesOverlap } from '../glob-overlap.js';
-import { Scheduler, TERMINAL_STATES, type ReadyOrder, type SkipCause, type TaskState, type Transition } from '../scheduler.js';
+import { Scheduler, TERMINAL_STATES, type DispatchPlan, type ReadyOrder, type SkipCause, type TaskState, type Transition } from '../scheduler.js';
 import type { TaskBehaviour } from './arbitraries.js';
 
 type Vars = Readonly<Record<string, string | number | boolean>>;
@@ -176,6 +176,8 @@ export interface RunOptions {
   readonly vars?: Vars;
   /** Stop the run at this time: `cancelPending`, then let running tasks end (no more retries). */
   readonly cancelAt?: number;
+  /** A schedule for the Scheduler to follow; no worker may idle only once it has been dropped. */
+  readonly plan?: DispatchPlan;
 }
 
 export interface StartRecord {
@@ -194,6 +196,8 @@ export interface RunTrace {
   readonly transitions: readonly Transition[];
   /** When the last task ended. */
   readonly makespan: number;
+  /** With a `plan`: when the Scheduler stopped following it, if it did. */
+  readonly planDroppedAt?: number;
 }
 
 /**
@@ -213,6 +217,7 @@ export function runOnScheduler(graph: Graph, behaviour: readonly TaskBehaviour[]
   const sched: Scheduler = new Scheduler(graph, {
     workers: options.workers,
     ...(options.order === undefined ? {} : { order: options.order }),
+    ...(options.plan === undefined ? {} : { plan: options.plan }),
     gate: conditionGate(graph, options.vars ?? {}, (i) => sched.stateOf(i)),
     onTransition: (t) => {
       monitor.onTransition(t);
@@ -222,9 +227,10 @@ export function runOnScheduler(graph: Graph, behaviour: readonly TaskBehaviour[]
   const { cancelAt } = options;
   let cancelled = false;
   let now = 0;
+  let planDroppedAt: number | undefined;
   sched.begin(now);
   for (let step = 0; ; step++) {
-    if (step > 20 * n + 100) throw new Error(`run did not settle after ${step} steps`);
+    if (step > 30 * n + 100) throw new Error(`run did not settle after ${step} steps`);
     if (!cancelled && cancelAt !== undefined && now >= cancelAt) {
       sched.cancelPending('run stopped', now);
       cancelled = true;
@@ -236,7 +242,9 @@ export function runOnScheduler(graph: Graph, behaviour: readonly TaskBehaviour[]
         running.add(task);
         starts.push({ task, worker, at: now });
       }
-      monitor.assertNothingStartable(now);
+      // Idling on purpose is the point of a plan: work conservation holds once it is dropped.
+      if (options.plan !== undefined && !sched.planned) planDroppedAt ??= now;
+      if (!sched.planned) monitor.assertNothingStartable(now);
     }
     if (sched.running !== running.size) throw new Error(`scheduler counts ${sched.running} running tasks, the loop ${running.size}`);
     let next = Infinity;
@@ -257,7 +265,7 @@ export function runOnScheduler(graph: Graph, behaviour: readonly TaskBehaviour[]
   if (!sched.finished || !sched.idle) throw new Error(`run stalled at ${now}: ${graph.tasks.map((t, i) => `${t.id}=${sched.stateOf(i)}`).join(' ')}`);
   const final = graph.tasks.map((_, i) => sched.stateOf(i));
   if (final.some((s, i) => s !== monitor.state[i] || !TERMINAL_STATES.has(s))) throw new Error('scheduler and monitor disagree on final states');
-  return { final, cause: graph.tasks.map((_, i) => sched.skipCauseOf(i)), attempts, starts, transitions, makespan: now };
+  return { final, cause: graph.tasks.map((_, i) => sched.skipCauseOf(i)), attempts, starts, transitions, makespan: now, ...(planDroppedAt === undefined ? {} : { planDroppedAt }) };
 }
 
 export interface ExpectedOutcome {
