@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { VirtualClock } from './clock.js';
 import { runPlan, type EngineOptions } from './engine.js';
 import type { RunEvent } from './events.js';
 import type { Executor, TaskContext, TaskOutcome } from './executor.js';
+import { searchOrder } from './order-search.js';
 import { foldRun } from './run-state.js';
 import { compilePlan, type CompiledPlan } from './validate.js';
 import type { PlanSpec } from './plan-schema.js';
@@ -247,6 +249,31 @@ describe('runPlan', () => {
     expect(events.filter((e) => e.type === 'plan.expanded')).toMatchObject([{ by: 'scan', tasks: [{ id: 'review-a' }, { id: 'review-b' }, { id: 'merge-reviews' }] }]);
     // Replaying the journal gives the grown run.
     expect([...foldRun(events).tasks.keys()]).toEqual(['scan', 'summary', 'review-a', 'review-b', 'merge-reviews']);
+  });
+
+  it('follows a searched plan that keeps a worker idle on purpose, and ends when the plan says', async () => {
+    // Every list schedule of this graph on 2 workers takes 7 s (see planned-dispatch.test.ts); 6 s
+    // needs a worker left idle at 0 for `long`, which starts at 3 s beside `d`.
+    const p = plan([{ id: 'a', estimate: 1 }, { id: 'long', estimate: 3 }, { id: 'b', estimate: 2, needs: ['a'] }, { id: 'c', estimate: 2, needs: ['a'] }, { id: 'd', estimate: 2, needs: ['b', 'c'] }]);
+    const found = searchOrder(p.graph, 2);
+    expect(found.plan).toBeDefined();
+    const onClock = async (options: Partial<EngineOptions>) => {
+      const clock = new VirtualClock();
+      const takesItsEstimate: Executor = { name: 'test', version: '1', info: { requires: 'run' }, run: (ctx) => new Promise((resolve) => clock.setTimeout(() => resolve({ ok: true, result: {} }), ctx.task.estimateMs ?? 0)) };
+      let finished = false;
+      const outcome = run(p, takesItsEstimate, { clock, ...options }).finally(() => (finished = true));
+      while (!finished) {
+        await new Promise((r) => setImmediate(r));
+        const next = clock.nextTimerAt();
+        if (next !== undefined) clock.advance(next - clock.now());
+      }
+      const { events, status } = await outcome;
+      const startedAt = (id: string) => events.find((e) => e.type === 'task.started' && e.task === id)?.at;
+      return { status, end: events.at(-1)?.at, longAt: startedAt('long') };
+    };
+    expect(await onClock({ score: found.score, dispatchPlan: found.plan })).toEqual({ status: 'succeeded', end: 6000, longAt: 3000 });
+    // The same ready-queue order without the plan is a list schedule.
+    expect(await onClock({ score: found.score })).toEqual({ status: 'succeeded', end: 7000, longAt: 0 });
   });
 
   it('a long chain of instant tasks still lets timers and I/O run while it goes', async () => {
