@@ -159,10 +159,12 @@ export function searchOrder(graph: Graph, workers: number, options: SearchOption
     else if (exact.complete && best.makespan <= exact.makespan) proof = 'best-list-schedule';
   }
 
-  // Pools and write locks are not modelled by the planned order, so such plans stay list-scheduled.
+  // Pools and write locks are not modelled by the planned order, so such plans stay list-scheduled;
+  // and a worker is never left idle on a guess: every task needs an estimate (declared or learned).
   const listIterations = defaultIterations(n, edges);
   const delayIterations = options.delayIterations ?? (n <= EXHAUSTIVE_MAX_TASKS ? 2 * listIterations : Math.ceil(listIterations / 2));
-  if (proof !== 'optimal' && delayIterations > 0 && !resources && !outOfTime()) {
+  const estimated = options.duration !== undefined || graph.tasks.every((t) => t.estimateMs !== undefined);
+  if (proof !== 'optimal' && delayIterations > 0 && !resources && estimated && !outOfTime()) {
     sim.run(best.score);
     const rand = random((options.seed ?? 1) ^ 0x5bd1e995);
     const delayed = searchDelayPlan(graph, workers, duration, sim.started, best.makespan, lowerBound, delayIterations, rand, outOfTime);

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { OrderedDecoder } from './delay-search.js';
-import type { Graph } from './graph.js';
+import { DEFAULT_ESTIMATE_MS, type Graph } from './graph.js';
 import { branchAndBound } from './list-branch-and-bound.js';
 import { searchOrder } from './order-search.js';
 import { Scheduler, type DispatchPlan } from './scheduler.js';
@@ -76,6 +76,21 @@ describe('planned dispatch', () => {
     const failed = runOnScheduler(graph, exactly(graph).map((b, i) => (i === a ? { ...b, failures: 99 } : b)), { workers: 2, plan });
     expect(failed.planDroppedAt).toBe(1000);
     expect(failed.final).toEqual(['failed', 'succeeded', 'skipped', 'skipped', 'skipped']);
+  });
+
+  it('never idles a worker on a guess: a task without an estimate keeps the run list-scheduled', () => {
+    // idleWins × 20 s, where `long` has no estimate and so gets the default (60 s, the right length).
+    expect(DEFAULT_ESTIMATE_MS).toBe(60_000);
+    const guessed = compile([
+      { id: 'a', run: 'true', estimate: 20 },
+      { id: 'long', run: 'true' },
+      { id: 'b', run: 'true', estimate: 40, needs: ['a'] },
+      { id: 'c', run: 'true', estimate: 40, needs: ['a'] },
+      { id: 'd', run: 'true', estimate: 40, needs: ['b', 'c'] },
+    ]);
+    expect(searchOrder(guessed, 2).plan).toBeUndefined();
+    // Given the same durations as known ones, the search does plan.
+    expect(searchOrder(guessed, 2, { duration: Float64Array.from(guessed.duration) }).plan).toBeDefined();
   });
 
   it('rejects a plan that is not a dependency order of every task', () => {
