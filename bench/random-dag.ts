@@ -8,7 +8,7 @@ export interface DagTask {
 }
 
 /** A seeded linear congruential generator: the same graph for the same seed, on every machine. */
-export function seededRandom(seed: number): () => number {
+export function lcgRandom(seed: number): () => number {
   let a = seed >>> 0;
   return () => (a = (Math.imul(a, 1664525) + 1013904223) >>> 0) / 4294967296;
 }
@@ -21,7 +21,7 @@ export function seededRandom(seed: number): () => number {
 export function dagDeps(shape: Shape, tasks: number, seed = 1, preds = 3): number[][] {
   if (shape === 'wide') return Array.from({ length: tasks }, () => []);
   if (shape === 'chain') return Array.from({ length: tasks }, (_, i) => (i === 0 ? [] : [i - 1]));
-  const rand = seededRandom(seed);
+  const rand = lcgRandom(seed);
   return Array.from({ length: tasks }, (_, i) => {
     const picked = new Set<number>();
     while (picked.size < Math.min(i, preds)) picked.add(Math.floor(rand() * i));

@@ -7,6 +7,7 @@ import { compilePlan } from '../src/core/validate.js';
 import { fifoMakespan, levelBarrierMakespan } from './baselines.js';
 import { benchDataAvailable, BENCH_DATA, stgGraphs, stgLarge, STG_WORKERS, wfcommonsGraphs, type BenchGraph } from './data.js';
 import type { Bench, BenchOutcome } from './types.js';
+import { lcgRandom } from './random-dag.js';
 
 /** The project's targets for schedule quality (issue "Prove the schedule"). */
 export const TARGETS = {
@@ -177,8 +178,7 @@ function stgSplit(group: readonly Row[]): Pick<Summary, 'provenOptimum' | 'bound
  * neither bound is tight, so the search runs to its full budget: the worst case for timing.
  */
 export function randomGraph(tasks: number, meanPreds: number, seed: number): Graph {
-  let a = seed >>> 0;
-  const rand = (): number => (a = (Math.imul(a, 1664525) + 1013904223) >>> 0) / 4294967296;
+  const rand = lcgRandom(seed);
   const plan = Array.from({ length: tasks }, (_, i) => {
     const window = Math.min(i, 60);
     const needs: string[] = [];

@@ -3,6 +3,7 @@ import type { Graph } from './graph.js';
 import { branchAndBound } from './list-branch-and-bound.js';
 import { bottomLevels, ListSimulator, topLevels } from './list-simulator.js';
 import { makespanLowerBound } from './makespan-lower-bound.js';
+import { seededRandom } from './random.js';
 import type { DispatchPlan } from './scheduler.js';
 
 /*
@@ -166,7 +167,7 @@ export function searchOrder(graph: Graph, workers: number, options: SearchOption
   const estimated = options.duration !== undefined || graph.tasks.every((t) => t.estimateMs !== undefined);
   if (proof !== 'optimal' && delayIterations > 0 && !resources && estimated && !outOfTime()) {
     sim.run(best.score);
-    const rand = random((options.seed ?? 1) ^ 0x5bd1e995);
+    const rand = seededRandom((options.seed ?? 1) ^ 0x5bd1e995);
     const delayed = searchDelayPlan(graph, workers, duration, sim.started, best.makespan, lowerBound, delayIterations, rand, outOfTime);
     evaluations += delayed.evaluations;
     if (delayed.plan !== undefined) {
@@ -267,17 +268,6 @@ function descendantWork(graph: Graph, duration: Float64Array): Float64Array {
   return out;
 }
 
-/** mulberry32: small, fast, seedable. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * Iterated local search over start orders, with three moves:
@@ -307,7 +297,7 @@ class LocalSearch {
     private readonly sim: ListSimulator,
     seed: number,
   ) {
-    this.rand = random(seed);
+    this.rand = seededRandom(seed);
     const n = sim.n;
     this.order = new Int32Array(n);
     this.readyAt = new Float64Array(n);

@@ -4,6 +4,7 @@ import { OrderedDecoder } from './delay-search.js';
 import { DEFAULT_ESTIMATE_MS, type Graph } from './graph.js';
 import { branchAndBound } from './list-branch-and-bound.js';
 import { searchOrder } from './order-search.js';
+import { seededRandom } from './random.js';
 import { Scheduler, type DispatchPlan } from './scheduler.js';
 import { simulate } from './simulate.js';
 import { planArbitrary, TEST_EXECUTORS, workersArbitrary, type TaskBehaviour } from './testing/arbitraries.js';
@@ -104,8 +105,8 @@ describe('planned dispatch', () => {
   it('any plan, any run: keeps M, pools, write locks and dependencies, and every task ends as the oracle says', () => {
     fc.assert(
       fc.property(planArbitrary({ maxTasks: 120 }), workersArbitrary(12), fc.integer(), ({ graph, behaviour, compiled }, workers, seed) => {
-        let s = seed >>> 0;
-        const key = graph.tasks.map(() => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0));
+        const rand = seededRandom(seed);
+        const key = graph.tasks.map(() => rand());
         const trace = runOnScheduler(graph, behaviour, { workers, plan: planOf(graph, workers, key), vars: compiled.vars });
         expect(trace.final).toEqual(expectedOutcomes(graph, behaviour, compiled.vars).map((e) => e.state));
       }),
@@ -116,8 +117,8 @@ describe('planned dispatch', () => {
   it('a run that goes exactly as planned follows the plan to the end and ends when the plan does', () => {
     fc.assert(
       fc.property(planArbitrary({ maxTasks: 120, pools: false, writes: false, when: false, failures: false }), workersArbitrary(12), fc.integer(), ({ graph }, workers, seed) => {
-        let s = seed >>> 0;
-        const key = graph.tasks.map(() => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0));
+        const rand = seededRandom(seed);
+        const key = graph.tasks.map(() => rand());
         const plan = planOf(graph, workers, key);
         const trace = runOnScheduler(graph, exactly(graph), { workers, plan });
         expect(trace.planDroppedAt).toBeUndefined();

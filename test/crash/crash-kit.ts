@@ -17,17 +17,6 @@ export const APPEND_LINE = 'echo "$WEFT_TASK_ID $WEFT_ATTEMPT" >> lines.txt';
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-/** A small seeded PRNG (mulberry32), so a failing kill point can be replayed with the same draws. */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** The journal must be the project's SQLite file, whatever the environment running the tests says. */
 function cliEnv(): NodeJS.ProcessEnv {

@@ -2,7 +2,8 @@ import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ensureBuilt, tempProject } from '../support/weft-cli.js';
-import { APPEND_LINE, type KillTrigger, type RunJournal, checkLines, linesOf, readJournal, runAndKill, seeded, startCli } from './crash-kit.js';
+import { APPEND_LINE, type KillTrigger, type RunJournal, checkLines, linesOf, readJournal, runAndKill, startCli } from './crash-kit.js';
+import { seededRandom } from '../../src/core/random.js';
 
 beforeAll(ensureBuilt);
 
@@ -95,7 +96,7 @@ describe('SIGKILL at random points, then resume', () => {
 
     /** One kill point, start to finish: kill the run, resume (killing some resumes too) until one exits 0, check. */
     const point = async (index: number): Promise<void> => {
-      const rnd = seeded(SEED + index * 7919);
+      const rnd = seededRandom(SEED + index * 7919);
       const project = newProject();
       const where = `point ${index} (seed ${SEED}, ${project})`;
       const first = drawTrigger(rnd);
