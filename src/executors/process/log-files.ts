@@ -1,5 +1,4 @@
 import { closeSync, mkdirSync, openSync, readSync, statSync } from 'node:fs';
-import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 
 /**
@@ -32,23 +31,12 @@ export function makeAttemptDir(paths: AttemptLogPaths): void {
   }
 }
 
-/** The last `bytes` of a file as text, trailing whitespace trimmed; `''` when missing or empty. */
-export async function tailFile(path: string, bytes: number): Promise<string> {
-  const size = statSync(path, { throwIfNoEntry: false })?.size ?? 0;
-  if (size === 0) return '';
-  const handle = await open(path, 'r');
-  try {
-    const length = Math.min(size, bytes);
-    const buffer = Buffer.alloc(length);
-    await handle.read(buffer, 0, length, size - length);
-    return buffer.toString('utf8').trimEnd();
-  } finally {
-    await handle.close();
-  }
-}
-
-/** {@link tailFile}, synchronously (for a file that is about to be overwritten). */
-export function tailFileSync(path: string, bytes: number): string {
+/**
+ * The last `bytes` of a file as text, trailing whitespace trimmed; `''` when missing or empty.
+ * Synchronous on purpose: a few kB read at once cost less than the promise and thread-pool hops of
+ * the async calls, and a helper's scratch file must be read before its next task overwrites it.
+ */
+export function tailFile(path: string, bytes: number): string {
   const size = statSync(path, { throwIfNoEntry: false })?.size ?? 0;
   if (size === 0) return '';
   const fd = openSync(path, 'r');

@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { constants, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Socket } from 'node:net';
-import { tailFileSync } from './log-files.js';
+import { tailFile } from './log-files.js';
 import { killGroupOnAbort, killProcessGroup } from './process-group.js';
 
 /**
@@ -157,7 +157,7 @@ export class SpawnHelperPool {
       const exit = await helper.run({ ...request, stderr }, changes);
       // Read before the helper is reused and its next task truncates the file.
       const failed = exit.kind !== 'exited' || exit.code !== 0;
-      const result = request.stderr === undefined && failed ? { ...exit, stderrTail: tailFileSync(stderr, request.stderrTailBytes ?? 2000) } : exit;
+      const result = request.stderr === undefined && failed ? { ...exit, stderrTail: tailFile(stderr, request.stderrTailBytes ?? 2000) } : exit;
       this.release(helper);
       // A helper that died before forking never ran the task: once more on a fresh one.
       if (exit.kind !== 'helper-died' || exit.started || tries === 2) return result;

@@ -81,10 +81,10 @@ export class ShellExecutor implements Executor {
     if (end.error !== undefined) return { ok: false, failure: { message: end.error, exitCode: null, signal: null } };
 
     const { exitCode, signal } = end;
-    const stdoutTail = logs === undefined ? '' : await tailFile(logs.stdout, 4000);
+    const stdoutTail = logs === undefined ? '' : tailFile(logs.stdout, 4000);
     const result = { exitCode, signal, ...(stdoutTail === '' ? {} : { text: stdoutTail }) };
     if (exitCode === 0) return { ok: true, result };
-    const stderrTail = logs === undefined ? (end.stderrTail ?? '') : await tailFile(logs.stderr, tailBytes);
+    const stderrTail = logs === undefined ? (end.stderrTail ?? '') : tailFile(logs.stderr, tailBytes);
     const aborted = ctx.signal.aborted ? (ctx.signal.reason as AbortCause) : undefined;
     const message = aborted?.kind === 'timeout' ? `timed out after ${aborted.ms / 1000}s` : signal !== null ? `killed by ${signal}` : `exited with code ${exitCode}`;
     return { ok: false, failure: { message: `${message} after ${(durationMs / 1000).toFixed(1)}s`, exitCode, signal, timedOut: aborted?.kind === 'timeout', ...(stderrTail === '' ? {} : { stderrTail }) }, result };
