@@ -24,7 +24,7 @@ import { killGroupOnAbort, killProcessGroup } from './process-group.js';
  * variables (see {@link BASH_OWNED}), which are therefore always sent.
  * It ends at EOF on stdin, that is when weft closes it, exits or is killed.
  */
-const SCRIPT = `set +o posix -m
+export const SPAWN_HELPER_SCRIPT = `set +o posix -m
 LC_ALL=C
 unset TMOUT
 trap 'jobs -l' CHLD
@@ -218,7 +218,7 @@ class Helper {
   ) {
     this.base = Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined));
     // Its own session, so a Ctrl-C on the terminal reaches weft (which stops tasks its way), not the helper. -p: no BASH_ENV, no functions from the env.
-    this.child = spawn(bash, ['-p', '-c', SCRIPT, 'weft-spawn-helper'], { env: this.base, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
+    this.child = spawn(bash, ['-p', '-c', SPAWN_HELPER_SCRIPT, 'weft-spawn-helper'], { env: this.base, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
     this.child.unref();
     for (const stream of [this.child.stdin, this.child.stdout, this.child.stderr]) (stream as Socket | null)?.unref();
     this.child.stdout?.setEncoding('utf8').on('data', (text: string) => this.onData(text));
