@@ -1,6 +1,7 @@
 /** Anthropic Messages API (`POST /v1/messages`, SSE), as Claude Code uses it. */
 import type { ContentStep, ErrorStep, Inspection, ProviderProtocol, Reply } from './protocol.js';
 import {
+  bodyBasics,
   asArray,
   defaultErrorMessage,
   isRecord,
@@ -85,13 +86,7 @@ export const anthropicProtocol: ProviderProtocol = {
         }
       }
     }
-    return {
-      model: typeof b['model'] === 'string' ? b['model'] : undefined,
-      stream: b['stream'] === true,
-      userTexts,
-      toolResults,
-      offeredTools: asArray(b['tools']).flatMap((t) => (isRecord(t) && typeof t['name'] === 'string' ? [t['name']] : [])),
-    };
+    return { ...bodyBasics(b), userTexts, toolResults };
   },
 
   reply(step, request): Reply {

@@ -4,7 +4,7 @@
  * Responses API.
  */
 import type { ContentStep, ErrorStep, Inspection, ProviderProtocol, Reply } from './protocol.js';
-import { asArray, defaultErrorMessage, isRecord, jsonReply, retryHeaders, ScriptProblem, SSE_HEADERS, splitInTwo, sseEvent, usageOf } from './protocol.js';
+import { asArray, bodyBasics, defaultErrorMessage, isRecord, jsonReply, retryHeaders, ScriptProblem, SSE_HEADERS, splitInTwo, sseEvent, usageOf } from './protocol.js';
 import type { RecordedRequest, ToolResult } from './recorded-request.js';
 import { flattenOutput } from './recorded-request.js';
 import type { ErrorKind, ToolCall } from './steps.js';
@@ -75,13 +75,7 @@ export const openaiChatProtocol: ProviderProtocol = {
         toolResults.push({ callId, ...(name === undefined ? {} : { name }), output: flattenOutput(content) });
       }
     }
-    return {
-      model: typeof b['model'] === 'string' ? b['model'] : undefined,
-      stream: b['stream'] === true,
-      userTexts,
-      toolResults,
-      offeredTools: asArray(b['tools']).flatMap((t) => (isRecord(t) && isRecord(t['function']) && typeof t['function']['name'] === 'string' ? [t['function']['name']] : [])),
-    };
+    return { ...bodyBasics(b), userTexts, toolResults };
   },
 
   reply(step, request): Reply {

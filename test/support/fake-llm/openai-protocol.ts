@@ -3,6 +3,7 @@ import type { ContentStep, ErrorStep, Inspection, ProviderProtocol, Reply } from
 import {
   addFilePatch,
   asArray,
+  bodyBasics,
   defaultErrorMessage,
   isRecord,
   jsonReply,
@@ -147,13 +148,7 @@ export const openaiProtocol: ProviderProtocol = {
         toolResults.push({ callId, ...(name === undefined ? {} : { name }), output: flattenOutput(item['output']) });
       }
     }
-    return {
-      model: typeof b['model'] === 'string' ? b['model'] : undefined,
-      stream: b['stream'] === true,
-      userTexts,
-      toolResults,
-      offeredTools: asArray(b['tools']).flatMap((t) => (isRecord(t) && typeof t['name'] === 'string' ? [t['name']] : [])),
-    };
+    return { ...bodyBasics(b), userTexts, toolResults };
   },
 
   reply(step, request): Reply {

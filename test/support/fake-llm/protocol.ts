@@ -101,3 +101,18 @@ export function isRecord(value: unknown): value is Record<string, unknown> {
 export function asArray(value: unknown): unknown[] {
   return Array.isArray(value) ? value : [];
 }
+
+/**
+ * What Anthropic- and OpenAI-style bodies say alike: the model, whether to stream, and the names of
+ * the offered tools (`tools[].name`, or `tools[].function.name` for Chat Completions).
+ */
+export function bodyBasics(b: Record<string, unknown>): Pick<Inspection, 'model' | 'stream' | 'offeredTools'> {
+  return {
+    model: typeof b['model'] === 'string' ? b['model'] : undefined,
+    stream: b['stream'] === true,
+    offeredTools: asArray(b['tools']).flatMap((t) => {
+      const named = isRecord(t) && isRecord(t['function']) ? t['function'] : t;
+      return isRecord(named) && typeof named['name'] === 'string' ? [named['name']] : [];
+    }),
+  };
+}
