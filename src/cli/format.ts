@@ -1,5 +1,6 @@
 import { formatDuration } from '../core/duration.js';
 import type { RunSummary } from '../core/metrics.js';
+import { STATE_MARK } from '../report/report-format.js';
 
 const useColor = (stream: NodeJS.WriteStream): boolean => stream.isTTY === true && process.env.NO_COLOR === undefined;
 
@@ -7,6 +8,16 @@ export function painter(stream: NodeJS.WriteStream = process.stdout) {
   const on = useColor(stream);
   const wrap = (code: number) => (s: string) => (on ? `\x1b[${code}m${s}\x1b[0m` : s);
   return { green: wrap(32), red: wrap(31), yellow: wrap(33), dim: wrap(2), bold: wrap(1), cyan: wrap(36) };
+}
+
+/** A task state's mark (the same as the reports'), coloured for `stream`. */
+export function stateMark(state: string, stream: NodeJS.WriteStream = process.stdout): string {
+  const c = painter(stream);
+  const mark = STATE_MARK[state] ?? '·';
+  if (state === 'succeeded') return c.green(mark);
+  if (state === 'failed') return c.red(mark);
+  if (state === 'running') return c.cyan(mark);
+  return state === 'skipped' || state === 'cancelled' || state === 'retrying' ? c.yellow(mark) : c.dim(mark);
 }
 
 const pct = (x: number): string => `${(x * 100).toFixed(0)}%`;
@@ -20,7 +31,7 @@ export function formatSummary(s: RunSummary, runDir: string | undefined): string
     '',
     `${c.bold(`Run ${s.runId}`)} ${status}${s.reason === undefined ? '' : ` — ${s.reason}`}${s.mode === 'sequential' ? ' (sequential)' : ''}`,
     `  tasks        ${counts.succeeded} succeeded, ${counts.failed} failed, ${counts.skipped} skipped${counts.cancelled > 0 ? `, ${counts.cancelled} cancelled` : ''}${counts.pending > 0 ? `, ${counts.pending} not run` : ''} of ${counts.total}`,
-    `  makespan     ${formatDuration(s.makespanMs)} on ${s.workers} worker${s.workers === 1 ? '' : 's'}`,
+    `  makespan     ${formatDuration(s.makespanMs)} on ${s.workers} worker${s.workers === 1 ? '' : 's'}${s.pausedMs > 0 ? c.dim(` (not counting ${formatDuration(s.pausedMs)} while weft was stopped)`) : ''}`,
     `  task time    ${formatDuration(s.taskTimeMs)} summed → speed-up ${s.speedup.toFixed(2)}×, utilisation ${pct(s.utilisation)}`,
     `  critical path ${s.criticalPath.length === 0 ? '—' : `${s.criticalPath.join(' → ')} (${formatDuration(s.criticalPathMs)})`}`,
   ];
@@ -30,7 +41,7 @@ export function formatSummary(s: RunSummary, runDir: string | undefined): string
   if (s.retries > 0) lines.push(`  retries      ${s.retries}`);
   if (s.usage.inputTokens + s.usage.outputTokens > 0) lines.push(`  usage        ${s.usage.inputTokens} in / ${s.usage.outputTokens} out tokens, $${s.usage.costUsd.toFixed(4)}`);
   for (const t of s.tasks) {
-    if (t.state === 'failed') lines.push(`  ${c.red('✗')} ${t.id}: ${t.reason ?? 'failed'}`);
+    if (t.state === 'failed') lines.push(`  ${stateMark('failed')} ${t.id}: ${t.reason ?? 'failed'}`);
   }
   if (runDir !== undefined) lines.push(`  files        ${runDir}`);
   return lines.join('\n');

@@ -1,7 +1,7 @@
 import type LogUpdate from 'log-update';
 import { formatDuration } from '../core/duration.js';
 import type { EngineNotice } from '../core/engine.js';
-import { painter } from './format.js';
+import { painter, stateMark } from './format.js';
 
 export type ProgressMode = 'live' | 'plain' | 'json';
 
@@ -14,9 +14,9 @@ export interface Progress {
  * Chooses the display: a live board on a terminal, plain lines in a pipe, JSON lines with --json.
  * log-update is loaded only for the live board (it costs ~70 ms of start-up).
  */
-export async function createProgress(mode: ProgressMode, total: number, workers: number): Promise<Progress> {
+export async function createProgress(mode: ProgressMode, total: number, workers: number, done = 0): Promise<Progress> {
   if (mode === 'json') return { onEvent: (e) => process.stdout.write(`${JSON.stringify(e)}\n`), stop: () => undefined };
-  return mode === 'live' ? new LiveBoard(total, workers, (await import('log-update')).default) : new PlainLines(total);
+  return mode === 'live' ? new LiveBoard(total, done, workers, (await import('log-update')).default) : new PlainLines(total, done);
 }
 
 const c = painter();
@@ -26,17 +26,17 @@ function line(e: EngineNotice, started: Map<string, number>): string | undefined
   switch (e.type) {
     case 'task.started':
       started.set(e.task, e.at);
-      return `${c.cyan('▸')} ${e.task} started on w${e.worker}${e.attempt > 1 ? ` (attempt ${e.attempt})` : ''}`;
+      return `${stateMark('running')} ${e.task} started on w${e.worker}${e.attempt > 1 ? ` (attempt ${e.attempt})` : ''}`;
     case 'task.succeeded':
-      return `${c.green('✓')} ${e.task} ${c.dim(time(e.task))}${e.result.cached === true ? c.dim(' (cached)') : ''}`;
+      return `${stateMark('succeeded')} ${e.task} ${c.dim(time(e.task))}${e.result.cached === true ? c.dim(' (cached)') : ''}`;
     case 'task.retrying':
-      return `${c.yellow('↻')} ${e.task} attempt ${e.attempt} failed: ${e.error.message}; retrying in ${formatDuration(e.retryAt - e.at)}`;
+      return `${stateMark('retrying')} ${e.task} attempt ${e.attempt} failed: ${e.error.message}; retrying in ${formatDuration(e.retryAt - e.at)}`;
     case 'task.failed':
-      return `${c.red('✗')} ${e.task} ${e.error.message}${e.error.stderrTail === undefined ? '' : `\n    ${e.error.stderrTail.split('\n').slice(-3).join('\n    ')}`}`;
+      return `${stateMark('failed')} ${e.task} ${e.error.message}${e.error.stderrTail === undefined ? '' : `\n    ${e.error.stderrTail.split('\n').slice(-3).join('\n    ')}`}`;
     case 'task.skipped':
-      return `${c.yellow('↷')} ${e.task} skipped: ${e.reason}`;
+      return `${stateMark('skipped')} ${e.task} skipped: ${e.reason}`;
     case 'task.cancelled':
-      return `${c.yellow('■')} ${e.task} cancelled: ${e.reason}`;
+      return `${stateMark('cancelled')} ${e.task} cancelled: ${e.reason}`;
     case 'run.created':
       return `weft ▸ ${e.plan}: ${e.tasks.length} tasks on ${e.workers} worker${e.workers === 1 ? '' : 's'}${e.mode === 'sequential' ? ' (sequential)' : ''}`;
     case 'run.resumed':
@@ -48,9 +48,12 @@ function line(e: EngineNotice, started: Map<string, number>): string | undefined
 
 class PlainLines implements Progress {
   private readonly started = new Map<string, number>();
-  private done = 0;
 
-  constructor(private readonly total: number) {}
+  /** `done`: tasks an earlier life of the run finished (a resume). */
+  constructor(
+    private readonly total: number,
+    private done: number,
+  ) {}
 
   readonly onEvent = (e: EngineNotice): void => {
     if (e.type === 'task.succeeded' || e.type === 'task.failed' || e.type === 'task.skipped' || e.type === 'task.cancelled') this.done++;
@@ -66,11 +69,11 @@ class LiveBoard implements Progress {
   private readonly onWorker: (string | undefined)[];
   private readonly last = new Map<string, string>();
   private readonly begun = Date.now();
-  private done = 0;
   private readonly timer: NodeJS.Timeout;
 
   constructor(
     private readonly total: number,
+    private done: number,
     workers: number,
     private readonly logUpdate: typeof LogUpdate,
   ) {

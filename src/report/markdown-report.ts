@@ -1,5 +1,5 @@
 import type { ReportInput } from './report-input.js';
-import { dur, int, iso, mdCell, mdFence, pct, times, tokens, usd } from './report-format.js';
+import { dur, int, iso, mdCell, mdFence, pct, STATE_MARK, times, tokens, usd } from './report-format.js';
 import { reportModel, type TaskRow } from './report-model.js';
 
 const table = (head: readonly string[], rows: readonly (readonly string[])[]): string[] => [
@@ -7,8 +7,6 @@ const table = (head: readonly string[], rows: readonly (readonly string[])[]): s
   `| ${head.map((h) => (/^(#|Tokens|Cost|Duration|Attempts|Files|Value)/.test(h) ? '---:' : '---')).join(' | ')} |`,
   ...rows.map((r) => `| ${r.join(' | ')} |`),
 ];
-
-const stateMark: Readonly<Record<string, string>> = { succeeded: '✓', failed: '✗', skipped: '↷', cancelled: '⊘', running: '…', retrying: '↻' };
 
 function failureSection(rows: readonly TaskRow[]): string[] {
   const failed = rows.filter((r) => r.state === 'failed' || (r.state === 'cancelled' && r.attempts.length > 0));
@@ -48,7 +46,7 @@ export function renderMarkdown(input: ReportInput): string {
       ['Metric', 'Value'],
       [
         ['Success rate', `${pct(s.successRate)} (${counts} of ${c.total})`],
-        ['Makespan', dur(s.makespanMs)],
+        ['Makespan', `${dur(s.makespanMs)}${s.pausedMs > 0 ? ` (${dur(s.pausedMs)} while weft was stopped not counted)` : ''}`],
         ['Task time (summed)', dur(s.taskTimeMs)],
         ['Speed-up', times(s.speedup)],
         ['Utilisation', pct(s.utilisation)],
@@ -77,7 +75,7 @@ export function renderMarkdown(input: ReportInput): string {
           `${r.critical ? '**' : ''}${mdCell(r.id)}${r.critical ? '**' : ''}`,
           mdCell(r.title),
           mdCell(r.executor),
-          `${stateMark[r.state] ?? '·'} ${r.state}${r.skipCause === undefined ? '' : ` (${r.skipCause})`}`,
+          `${STATE_MARK[r.state] ?? '·'} ${r.state}${r.skipCause === undefined ? '' : ` (${r.skipCause})`}`,
           String(r.attempts.length),
           r.worker === undefined ? '—' : `w${r.worker}`,
           first === undefined ? '—' : `+${dur(first.startedAt - m.origin)}`,

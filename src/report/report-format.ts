@@ -9,6 +9,9 @@ export const times = (x: number): string => `${x.toFixed(2)}×`;
 export const iso = (ms: number): string => (Number.isFinite(ms) ? new Date(ms).toISOString() : '—');
 export const dur = formatDuration;
 
+/** One mark per task state, the same in the live lines, `weft status` and the reports. */
+export const STATE_MARK: Readonly<Record<string, string>> = { succeeded: '✓', failed: '✗', skipped: '↷', cancelled: '■', running: '▸', retrying: '↻', pending: '·', ready: '·' };
+
 /** Escapes text for HTML element content and double-quoted attribute values. */
 export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => `&${{ '&': 'amp', '<': 'lt', '>': 'gt', '"': 'quot', "'": '#39' }[c] as string};`);

@@ -202,6 +202,9 @@ describe('resuming', () => {
     expect(r.stdout).toContain('weft ▸ resuming');
     expect(r.stdout).toMatch(/▸ b started on w\d \(attempt 2\)/);
     expect(r.stdout).not.toMatch(/▸ a started/);
+    // The count goes on from what the first life finished (a), it does not start again at 0.
+    expect(r.stdout).toMatch(/✓ b \S+ \[2\/3\]\n/);
+    expect(r.stdout).toMatch(/✓ c \S+ \[3\/3\]\n/);
     expect(alive(sleeper)).toBe(false);
     expect(lines(project)).toEqual(['a 1', 'b 1', 'b 2', 'c 1']);
     const summary = JSON.parse((await weft(['status', '--json'], project)).stdout);

@@ -7,7 +7,7 @@ import { TERMINAL_STATES } from '../../core/scheduler.js';
 import { TASK_ID_PATTERN } from '../../core/plan-schema.js';
 import { buildReportInput, readLogTails, renderHtml, renderJson, renderMarkdown } from '../../report/index.js';
 import { EXIT } from '../exit-codes.js';
-import { formatSummary, painter } from '../format.js';
+import { formatSummary, painter, stateMark } from '../format.js';
 import { openJournal, readRun, resolveRunId } from '../journal.js';
 import { runDirOf } from '../run-files.js';
 import { wire } from '../wiring.js';
@@ -65,7 +65,7 @@ export async function statusCommand(given: string | undefined, opts: Common): Pr
     const c = painter();
     process.stdout.write(`${formatSummary(summary, runDir)}\n\n`);
     for (const t of summary.tasks) {
-      const mark = t.state === 'succeeded' ? c.green('✓') : t.state === 'failed' ? c.red('✗') : t.state === 'running' ? c.cyan('▸') : t.state === 'skipped' || t.state === 'cancelled' ? c.yellow('↷') : c.dim('·');
+      const mark = stateMark(t.state);
       process.stdout.write(`  ${mark} ${t.id.padEnd(24)} ${t.state.padEnd(10)} ${t.attempts > 0 ? `${formatDuration(t.durationMs).padStart(7)}  ${t.attempts} attempt${t.attempts === 1 ? '' : 's'}` : ''}${t.reason === undefined ? '' : c.dim(`  ${t.reason}`)}\n`);
     }
     return EXIT.ok;

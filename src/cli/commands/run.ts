@@ -101,7 +101,8 @@ export async function executeRun(a: ExecuteRunArgs): Promise<number> {
   }
   if (a.prior === undefined) writeJson(join(runDir, 'plan.json'), { file: a.planFile, name: compiled.name, workers: a.workers, mode: a.mode, vars: compiled.vars, plan: compiled.spec });
   const progressMode: ProgressMode = a.display.json === true ? 'json' : a.display.progress === false ? 'plain' : process.stdout.isTTY === true ? 'live' : 'plain';
-  const progress = await createProgress(progressMode, compiled.graph.tasks.length, a.workers);
+  const alreadyDone = a.prior === undefined ? 0 : [...a.prior.tasks.values()].filter((r) => r.state === 'succeeded').length;
+  const progress = await createProgress(progressMode, compiled.graph.tasks.length, a.workers, alreadyDone);
   const interrupt = onInterrupt();
   const stop = AbortSignal.any([interrupt.signal, lease.lost]);
   const catalog = catalogOf(a.executors);
