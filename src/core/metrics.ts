@@ -24,8 +24,10 @@ export interface RunSummary {
   readonly reason?: string;
   readonly counts: { readonly total: number; readonly succeeded: number; readonly failed: number; readonly skipped: number; readonly cancelled: number; readonly pending: number };
   readonly successRate: number;
-  /** First start to last end, ms. */
+  /** First start to last end, ms, less the time weft was stopped between lives of the run (`pausedMs`). */
   readonly makespanMs: number;
+  /** Time between first start and last end when weft was stopped (a Ctrl-C or failure, then `weft resume`), ms. */
+  readonly pausedMs: number;
   /** Summed time of every attempt, ms. */
   readonly taskTimeMs: number;
   /** taskTime ÷ makespan: how many tasks ran at once on average. */
@@ -37,6 +39,7 @@ export interface RunSummary {
   readonly criticalPathMs: number;
   readonly tasksPerWorker: Readonly<Record<string, number>>;
   readonly busyPerWorkerMs: Readonly<Record<string, number>>;
+  /** Attempts that followed a failed (or sent-back) attempt of the same task; re-runs after a Ctrl-C or crash are not counted. */
   readonly retries: number;
   readonly usage: { readonly inputTokens: number; readonly outputTokens: number; readonly costUsd: number };
   readonly resumes: number;
@@ -83,7 +86,11 @@ export function summarize(state: RunState, deps: ReadonlyMap<string, readonly st
         taskUsage.costUsd += a.usage.costUsd ?? 0;
       }
     }
-    retries += Math.max(0, r.attempts.length - 1);
+    // An attempt after one that failed (or was sent back); not one that only re-runs work a Ctrl-C or crash cut off.
+    for (let k = 1; k < r.attempts.length; k++) {
+      const before = r.attempts[k - 1]?.outcome;
+      if (before !== 'cancelled' && before !== 'interrupted') retries++;
+    }
     taskTimeMs += duration;
     if (taskUsage !== undefined) {
       usage.inputTokens += taskUsage.inputTokens;
@@ -103,7 +110,9 @@ export function summarize(state: RunState, deps: ReadonlyMap<string, readonly st
       ...(taskUsage === undefined ? {} : { usage: taskUsage }),
     });
   }
-  const makespanMs = Number.isFinite(first) ? last - first : 0;
+  // Time weft was stopped between lives of the run is nobody's makespan.
+  const pausedMs = Number.isFinite(first) ? pausedWithin(state, first, last) : 0;
+  const makespanMs = Number.isFinite(first) ? last - first - pausedMs : 0;
   const workers = state.workers || 1;
   const chain = bottleneck(state, deps);
   return {
@@ -116,6 +125,7 @@ export function summarize(state: RunState, deps: ReadonlyMap<string, readonly st
     counts,
     successRate: counts.total === 0 ? 1 : counts.succeeded / counts.total,
     makespanMs,
+    pausedMs,
     taskTimeMs,
     speedup: makespanMs > 0 ? taskTimeMs / makespanMs : 1,
     utilisation: makespanMs > 0 ? taskTimeMs / (workers * makespanMs) : 0,
@@ -128,6 +138,11 @@ export function summarize(state: RunState, deps: ReadonlyMap<string, readonly st
     resumes: state.resumes,
     tasks,
   };
+}
+
+/** How much of [from, to] weft was stopped between lives of the run, ms. */
+function pausedWithin(state: RunState, from: number, to: number): number {
+  return state.pauses.reduce((sum, p) => sum + Math.max(0, Math.min(p.to, to) - Math.max(p.from, from)), 0);
 }
 
 /**
@@ -153,7 +168,7 @@ function bottleneck(state: RunState, deps: ReadonlyMap<string, readonly string[]
   while (current !== undefined) {
     path.push(current.id);
     const s = span(current) as { start: number; end: number };
-    ms += s.end - s.start;
+    ms += s.end - s.start - pausedWithin(state, s.start, s.end);
     let next: TaskRecord | undefined;
     let nextEnd = -Infinity;
     for (const d of deps.get(current.id) ?? []) {

@@ -40,10 +40,16 @@ export interface RunState {
   readonly expansions: { by: string; tasks: readonly unknown[] }[];
   options: Readonly<Record<string, unknown>>;
   resumes: number;
+  /**
+   * When weft was stopped between two lives of the run: from the `run.finished` of a life that
+   * ended cleanly (Ctrl-C, a failure, a budget) to the `run.resumed` of the next. After a crash the
+   * moment the coordinator died is unknown, so that gap is not recorded.
+   */
+  readonly pauses: { readonly from: number; readonly to: number }[];
 }
 
 export function emptyRunState(): RunState {
-  return { runId: '', plan: '', workers: 0, mode: 'parallel', status: 'running', createdAt: 0, tasks: new Map(), expansions: [], options: {}, resumes: 0 };
+  return { runId: '', plan: '', workers: 0, mode: 'parallel', status: 'running', createdAt: 0, tasks: new Map(), expansions: [], options: {}, resumes: 0, pauses: [] };
 }
 
 /** Events about one task. */
@@ -85,6 +91,7 @@ export function applyEvent(state: RunState, event: RunEvent): void {
     case 'run.resumed':
       state.resumes++;
       state.status = 'running';
+      if (state.finishedAt !== undefined && event.at > state.finishedAt) state.pauses.push({ from: state.finishedAt, to: event.at });
       delete state.finishedAt;
       delete state.reason; // why the last life ended; the next run.finished says why this one did
       // Whatever was running when the last coordinator died did not finish.

@@ -17,16 +17,24 @@ export function tickStep(span: number, target = 8): number {
   return Math.max(1, step);
 }
 
+/** Run time: ms since `origin` with the pauses (weft stopped between lives of the run) left out. */
+export function runTime(origin: number, pauses: ReportModel['pauses']): (t: number) => number {
+  return (t) => pauses.reduce((shown, p) => shown - Math.max(0, Math.min(t, p.to) - p.from), t - origin);
+}
+
 /**
  * The Gantt chart as SVG: a `g.gantt-row[data-worker]` per worker that ran something, a
  * `rect.gantt-bar[data-task][data-attempt]` per attempt (class `outcome-<outcome>`, `critical` on
- * the bottleneck chain), placed by start and end on a shared time axis.
+ * the bottleneck chain), placed by start and end on a shared time axis of run time: a time weft
+ * was stopped between lives of the run is left out and marked by a `line.gantt-pause`.
  */
 export function ganttSvg(model: ReportModel): string {
   const bars = model.rows.flatMap((r) => r.attempts.map((a) => ({ row: r, a })));
   if (bars.length === 0) return '<p class="empty">No task started.</p>';
-  const span = Math.max(model.end - model.origin, 1);
-  const x = (t: number): number => LABEL_W + ((t - model.origin) / span) * PLOT_W;
+  const shown = runTime(model.origin, model.pauses);
+  const span = Math.max(shown(model.end), 1);
+  const at = (ms: number): number => LABEL_W + (ms / span) * PLOT_W;
+  const x = (t: number): number => at(shown(t));
   const rowOf = new Map(model.workersUsed.map((w, i) => [w, i]));
   const plotH = model.workersUsed.length * ROW_H;
   const width = LABEL_W + PLOT_W + RIGHT;
@@ -34,9 +42,13 @@ export function ganttSvg(model: ReportModel): string {
   const step = tickStep(span);
   const ticks: string[] = [];
   for (let t = 0; t <= span + 1e-9; t += step) {
-    const tx = x(model.origin + t).toFixed(1);
+    const tx = at(t).toFixed(1);
     ticks.push(`<line class="gantt-grid" x1="${tx}" y1="0" x2="${tx}" y2="${plotH}"/><text class="gantt-tick" x="${tx}" y="${plotH + 16}">${esc(dur(t))}</text>`);
   }
+  const pauses = model.pauses.map((p) => {
+    const px = x(p.from).toFixed(1);
+    return `<line class="gantt-pause" x1="${px}" y1="0" x2="${px}" y2="${plotH}"><title>${esc(`weft was stopped for ${dur(p.to - p.from)} here (left out of the time axis)`)}</title></line>`;
+  });
   const lanes = model.workersUsed.map((w, i) => {
     const y = i * ROW_H;
     return `<g class="gantt-row" data-worker="${w}"><rect class="gantt-lane${i % 2 === 1 ? ' odd' : ''}" x="0" y="${y}" width="${LABEL_W + PLOT_W}" height="${ROW_H}"/><text class="gantt-worker" x="8" y="${y + ROW_H / 2 + 4}">w${w}</text></g>`;
@@ -50,7 +62,7 @@ export function ganttSvg(model: ReportModel): string {
     const tip = [
       `${row.id} — ${row.title}`,
       `attempt ${a.attempt} on w${a.worker}: ${a.outcome}`,
-      `+${dur(a.startedAt - model.origin)} → +${dur(a.drawEnd - model.origin)} (${dur(a.drawEnd - a.startedAt)})`,
+      `+${dur(shown(a.startedAt))} → +${dur(shown(a.drawEnd))} (${dur(a.drawEnd - a.startedAt)})`,
       ...(a.error === undefined ? [] : [clip(a.error.message, 300)]),
     ].join('\n');
     const chars = Math.floor((w - 8) / CHAR_W);
@@ -62,6 +74,6 @@ export function ganttSvg(model: ReportModel): string {
   });
   return (
     `<svg class="gantt" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" role="img" aria-label="Gantt chart: attempts per worker over time">` +
-    `<g class="gantt-lanes">${lanes.join('')}</g><g class="gantt-axis">${ticks.join('')}</g><g class="gantt-bars">${rects.join('')}</g></svg>`
+    `<g class="gantt-lanes">${lanes.join('')}</g><g class="gantt-axis">${ticks.join('')}</g><g class="gantt-bars">${rects.join('')}</g>${pauses.join('')}</svg>`
   );
 }

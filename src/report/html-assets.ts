@@ -26,7 +26,7 @@ svg text{font:11px system-ui,-apple-system,"Segoe UI",Roboto,sans-serif}
 .gantt-lane{fill:#fff}.gantt-lane.odd{fill:#f6f7f9}.gantt-worker{fill:var(--muted);font-weight:600}
 .gantt-grid{stroke:var(--line);stroke-width:1}.gantt-tick{fill:var(--muted);text-anchor:middle}
 .gantt-bar{stroke:#0000;stroke-width:2;cursor:pointer}.gantt-label{fill:#fff;pointer-events:none;font-weight:600}
-.gantt-bar.critical{stroke:var(--crit)}
+.gantt-bar.critical{stroke:var(--crit)}.gantt-pause{stroke:var(--ink);stroke-width:2;stroke-dasharray:4 3}
 .outcome-succeeded{fill:var(--ok)}.outcome-failed{fill:var(--bad)}.outcome-retrying{fill:var(--retry)}.outcome-cancelled{fill:var(--cancel)}
 .outcome-interrupted{fill:var(--intr)}.outcome-running{fill:var(--run)}
 .edge{fill:none;stroke:#b5bcc6;stroke-width:1.5}.edge.soft{stroke-dasharray:5 4}.edge.critical{stroke:var(--crit);stroke-width:3}

@@ -80,4 +80,27 @@ describe('renderHtml', () => {
     const cut = renderHtml(buildReportInput([created, { type: 'task.started', at: T0 + 10, task: 'a', attempt: 1, worker: 1 }, { type: 'task.ready', at: T0 + 500, task: 'b' }], undefined, {}, { generatedAt: T0 }));
     expect(cut).toMatch(/<rect class="gantt-bar outcome-running critical" data-task="a" data-attempt="1" data-worker="1" data-outcome="running" x="52\.0" y="5" width="940\.0"/);
   });
+
+  it('leaves the hours weft was stopped between two lives of a run out of the time axis and the makespan', () => {
+    const HOUR = 3_600_000;
+    const events: RunEvent[] = [
+      { type: 'run.created', at: T0, runId: 'r', plan: 'p', workers: 1, mode: 'parallel', tasks: ['a', 'b'] },
+      { type: 'task.started', at: T0, task: 'a', attempt: 1, worker: 0 },
+      { type: 'task.succeeded', at: T0 + 1000, task: 'a', attempt: 1, result: { exitCode: 0 } },
+      { type: 'task.started', at: T0 + 1000, task: 'b', attempt: 1, worker: 0 },
+      { type: 'task.cancelled', at: T0 + 2000, task: 'b', attempt: 1, reason: 'interrupted (Ctrl-C)' },
+      { type: 'run.finished', at: T0 + 2000, status: 'cancelled', reason: 'interrupted (Ctrl-C)' },
+      { type: 'run.resumed', at: T0 + 2000 + 10 * HOUR, by: 'test' },
+      { type: 'task.started', at: T0 + 2000 + 10 * HOUR, task: 'b', attempt: 2, worker: 0 },
+      { type: 'task.succeeded', at: T0 + 4000 + 10 * HOUR, task: 'b', attempt: 2, result: { exitCode: 0 } },
+      { type: 'run.finished', at: T0 + 4000 + 10 * HOUR, status: 'succeeded' },
+    ];
+    const input = buildReportInput(events, undefined, {}, { generatedAt: T0 });
+    expect(input.summary).toMatchObject({ makespanMs: 4000, pausedMs: 10 * HOUR, taskTimeMs: 4000, utilisation: 1, retries: 0 });
+    const page = renderHtml(input);
+    // 4 s of run time across 940 px: b's second attempt starts at 2 s, not 10 hours in.
+    expect(tags(page, /<rect class="gantt-bar[^>]*>/g).find((b) => b.includes('data-attempt="2"'))).toMatch(/x="522\.0" y="\d+" width="470\.0"/);
+    expect(page).toMatch(/<line class="gantt-pause" x1="522\.0"[^>]*><title>weft was stopped for 10h(00m)? here/);
+    expect(page).toMatch(/data-metric="makespan">.*?<div class="value">4\.00s<\/div><div class="note">on 1 worker · 10h(00m)? stopped, not counted/);
+  });
 });

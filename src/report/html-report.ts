@@ -23,7 +23,7 @@ function summaryHtml(input: ReportInput, model: ReportModel): string {
   const u = model.usage;
   const metrics = [
     metric('success-rate', 'Success rate', pct(s.successRate), `${c.succeeded} of ${c.total} succeeded${notRun.length === 0 ? '' : ` · ${notRun.join(', ')}`}`),
-    metric('makespan', 'Makespan', dur(s.makespanMs), `on ${s.workers} worker${s.workers === 1 ? '' : 's'}`),
+    metric('makespan', 'Makespan', dur(s.makespanMs), `on ${s.workers} worker${s.workers === 1 ? '' : 's'}${s.pausedMs > 0 ? ` · ${dur(s.pausedMs)} stopped, not counted` : ''}`),
     metric('task-time', 'Task time', dur(s.taskTimeMs), 'summed over attempts'),
     metric('speedup', 'Speed-up', times(s.speedup), 'task time ÷ makespan'),
     metric('utilisation', 'Utilisation', pct(s.utilisation), 'of worker time busy'),

@@ -49,6 +49,7 @@ export interface JsonReport {
     readonly counts: RunSummary['counts'];
     readonly successRate: number;
     readonly makespanMs: number;
+    readonly pausedMs: number;
     readonly taskTimeMs: number;
     readonly speedup: number;
     readonly utilisation: number;
@@ -90,6 +91,7 @@ export function buildJsonReport(input: ReportInput): JsonReport {
       counts: s.counts,
       successRate: s.successRate,
       makespanMs: s.makespanMs,
+      pausedMs: s.pausedMs,
       taskTimeMs: s.taskTimeMs,
       speedup: s.speedup,
       utilisation: s.utilisation,

@@ -74,6 +74,8 @@ export interface ReportModel {
   readonly changes: ChangeTotals;
   /** Consecutive pairs on the bottleneck chain, `from→to`. */
   readonly criticalEdges: ReadonlySet<string>;
+  /** When weft was stopped between lives of the run, within [origin, end], in order. */
+  readonly pauses: readonly { readonly from: number; readonly to: number }[];
 }
 
 export const edgeKey = (from: string, to: string): string => `${from}\u2192${to}`;
@@ -156,5 +158,7 @@ export function reportModel(input: ReportInput): ReportModel {
     };
   });
   if (!Number.isFinite(origin)) origin = state.createdAt;
-  return { rows, origin, end: Math.max(end, origin), workersUsed: [...workers].sort((a, b) => a - b), usage, changes, criticalEdges };
+  const last = Math.max(end, origin);
+  const pauses = state.pauses.map((p) => ({ from: Math.max(p.from, origin), to: Math.min(p.to, last) })).filter((p) => p.to > p.from);
+  return { rows, origin, end: last, workersUsed: [...workers].sort((a, b) => a - b), usage, changes, criticalEdges, pauses };
 }

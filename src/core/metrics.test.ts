@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest';
+import type { RunEvent } from './events.js';
+import { dependencyMap, summarize } from './metrics.js';
+import { foldRun } from './run-state.js';
+
+const deps = dependencyMap([{ id: 'a' }, { id: 'b', needs: ['a'] }, { id: 'c', needs: ['a'] }]);
+const created: RunEvent = { type: 'run.created', at: 0, runId: 'r', plan: 'p', workers: 2, mode: 'parallel', tasks: ['a', 'b', 'c'] };
+const failure = { message: 'exited with code 1' };
+
+describe('summarize', () => {
+  it('counts a retry after a failure, not a re-run of what a Ctrl-C cut off; the stop is not makespan', () => {
+    const state = foldRun([
+      created,
+      { type: 'task.started', at: 0, task: 'a', attempt: 1, worker: 0 },
+      { type: 'task.retrying', at: 1000, task: 'a', attempt: 1, error: failure, retryAt: 1000 },
+      { type: 'task.started', at: 1000, task: 'a', attempt: 2, worker: 0 },
+      { type: 'task.succeeded', at: 3000, task: 'a', attempt: 2, result: { exitCode: 0 } },
+      { type: 'task.started', at: 3000, task: 'b', attempt: 1, worker: 0 },
+      { type: 'task.started', at: 3000, task: 'c', attempt: 1, worker: 1 },
+      { type: 'task.cancelled', at: 3500, task: 'b', attempt: 1, reason: 'interrupted (Ctrl-C)' },
+      { type: 'task.cancelled', at: 3500, task: 'c', attempt: 1, reason: 'interrupted (Ctrl-C)' },
+      { type: 'run.finished', at: 3500, status: 'cancelled', reason: 'interrupted (Ctrl-C)' },
+      { type: 'run.resumed', at: 4000, by: 'test' },
+      { type: 'task.started', at: 4000, task: 'b', attempt: 2, worker: 0 },
+      { type: 'task.started', at: 4000, task: 'c', attempt: 2, worker: 1 },
+      { type: 'task.succeeded', at: 5000, task: 'c', attempt: 2, result: { exitCode: 0 } },
+      { type: 'task.succeeded', at: 6000, task: 'b', attempt: 2, result: { exitCode: 0 } },
+      { type: 'run.finished', at: 6000, status: 'succeeded' },
+    ]);
+    const s = summarize(state, deps);
+    expect(s.retries).toBe(1);
+    expect(s.tasks.map((t) => [t.id, t.attempts])).toEqual([
+      ['a', 2],
+      ['b', 2],
+      ['c', 2],
+    ]);
+    expect(s).toMatchObject({ status: 'succeeded', resumes: 1, counts: { succeeded: 3, total: 3 }, makespanMs: 5500, pausedMs: 500, criticalPath: ['a', 'b'], criticalPathMs: 5500 });
+  });
+
+  it('counts every attempt after a failed one, however many', () => {
+    const state = foldRun([
+      created,
+      ...[1, 2, 3].flatMap((attempt): RunEvent[] => [
+        { type: 'task.started', at: attempt * 10, task: 'a', attempt, worker: 0 },
+        attempt < 3 ? { type: 'task.retrying', at: attempt * 10 + 5, task: 'a', attempt, error: failure, retryAt: attempt * 10 + 5 } : { type: 'task.failed', at: attempt * 10 + 5, task: 'a', attempt, error: failure },
+      ]),
+    ]);
+    expect(summarize(state, deps)).toMatchObject({ retries: 2, counts: { failed: 1, pending: 2 } });
+  });
+});
