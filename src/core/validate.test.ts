@@ -31,6 +31,23 @@ describe('compilePlan: what a user sees for a broken plan', () => {
     expect(problems({ tasks: [task('build'), task('test', { after: ['build', 'deploy-prod'] })] })).toEqual(['plan.yaml task "test" after[1]: unknown task "deploy-prod" — fix: use the id of a task in this plan']);
   });
 
+  it('still names unknown dependencies when the schema rejects the plan, so one pass shows every problem', () => {
+    expect(problems({ tasks: [task('build', { timeout: '5 minutes' }), task('test', { needs: ['biuld', 7] }), { id: 'x', needs: ['x'] }] })).toEqual([
+      'plan.yaml task "build" timeout: expected a duration like 45m, 1h30m, 90s or 250ms — fix: write a duration like 45m, 1h30m, 90s or 250ms',
+      'plan.yaml task "test" needs[1]: expected a string, got number 7 — fix: write a task id, e.g. "build"',
+      'plan.yaml task "test" needs[0]: unknown task "biuld" — fix: did you mean "build"?',
+      'plan.yaml task "x" needs[0]: "x" depends on itself — fix: remove "x" from needs',
+    ]);
+  });
+
+  it('says what was written where the type is wrong (zod does not carry the value)', () => {
+    expect(problems({ workers: 'abc', tasks: [task('a', { retries: { n: 1 }, env: ['A=1'] })] })).toEqual([
+      'plan.yaml workers: expected a number, got string "abc" — fix: use a whole number from 1 to 1024',
+      'plan.yaml task "a" retries: expected a number, got a mapping — fix: write a number',
+      'plan.yaml task "a" env: expected a mapping, got a list — fix: write a mapping, e.g. {NAME: value}',
+    ]);
+  });
+
   it('prints a cycle in the order work would flow, starting at the task it names', () => {
     const plan = { tasks: [task('a', { needs: ['c'] }), task('b', { needs: ['a'] }), task('c', { needs: ['b'] })] };
     expect(problems(plan)).toEqual(['plan.yaml task "a" needs[0]: dependency cycle a → b → c → a — fix: remove one of these dependencies']);

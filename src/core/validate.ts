@@ -58,7 +58,8 @@ export function compilePlan(raw: unknown, options: CompileOptions): CompiledPlan
 /** Like {@link compilePlan} but returns the issues (with their document paths) instead of throwing. */
 export function checkPlan(raw: unknown, options: CompileOptions): { plan?: CompiledPlan; issues: RawIssue[] } {
   const parsed = PlanSchema.safeParse(raw);
-  if (!parsed.success) return { issues: schemaIssues(parsed.error, raw) };
+  // A plan the schema rejects still gets its dependencies checked, so one pass shows every problem.
+  if (!parsed.success) return { issues: [...schemaIssues(parsed.error, raw), ...rawDependencyIssues(raw)] };
   const spec = parsed.data;
   const issues: RawIssue[] = [];
   const ids = new Map<string, number>();
@@ -75,15 +76,7 @@ export function checkPlan(raw: unknown, options: CompileOptions): { plan?: Compi
 
   spec.tasks.forEach((t, i) => {
     const at = (field: string, ...rest: (string | number)[]) => issueAt(i, t.id, field, rest);
-    for (const key of ['needs', 'after'] as const) {
-      (t[key] ?? []).forEach((dep, k) => {
-        if (dep === t.id) issues.push({ ...at(key, k), message: `"${t.id}" depends on itself`, fix: `remove "${dep}" from ${key}` });
-        else if (!ids.has(dep)) {
-          const hint = closest(dep, ids.keys());
-          issues.push({ ...at(key, k), message: `unknown task "${dep}"`, fix: hint === undefined ? `use the id of a task in this plan` : `did you mean "${hint}"?` });
-        }
-      });
-    }
+    dependencyIssues(t, i, ids, issues);
     const executorName = t.executor ?? defaultExecutor(t, defaults.executor, options.executors);
     if (executorName === undefined) {
       issues.push({ ...at('executor'), message: 'a task with a prompt needs an executor', fix: 'set executor: claude | codex | gemini | anthropic | openai (or defaults.executor)' });
@@ -168,6 +161,40 @@ export function checkPlan(raw: unknown, options: CompileOptions): { plan?: Compi
   const graph = tryBuildGraph({ name: spec.name ?? 'plan', tasks, pools: poolList });
   if (graph === undefined) return { issues: cycleIssues(spec.tasks) };
   return { plan: { spec, name: spec.name ?? 'plan', workers: spec.workers ?? 4, vars, graph }, issues: [] };
+}
+
+/** A task's `needs` and `after` that name itself or no task in `ids`. */
+function dependencyIssues(t: { readonly id: string; readonly needs?: readonly unknown[]; readonly after?: readonly unknown[] }, i: number, ids: ReadonlyMap<string, number>, issues: RawIssue[]): void {
+  for (const key of ['needs', 'after'] as const) {
+    (t[key] ?? []).forEach((dep, k) => {
+      if (typeof dep !== 'string') return; // the schema says so
+      if (dep === t.id) issues.push({ ...issueAt(i, t.id, key, [k]), message: `"${t.id}" depends on itself`, fix: `remove "${dep}" from ${key}` });
+      else if (!ids.has(dep)) {
+        const hint = closest(dep, ids.keys());
+        issues.push({ ...issueAt(i, t.id, key, [k]), message: `unknown task "${dep}"`, fix: hint === undefined ? `use the id of a task in this plan` : `did you mean "${hint}"?` });
+      }
+    });
+  }
+}
+
+/** {@link dependencyIssues} on a document the schema rejected: every task with a string id and lists for needs/after. */
+function rawDependencyIssues(raw: unknown): RawIssue[] {
+  const tasks = (raw as { tasks?: unknown } | null)?.tasks;
+  if (!Array.isArray(tasks)) return [];
+  const shaped = tasks.map((t: unknown) => {
+    const o = (typeof t === 'object' && t !== null ? t : {}) as { id?: unknown; needs?: unknown; after?: unknown };
+    const list = (v: unknown): unknown[] | undefined => (Array.isArray(v) ? v : undefined);
+    return typeof o.id === 'string' ? { id: o.id, needs: list(o.needs), after: list(o.after) } : undefined;
+  });
+  const ids = new Map<string, number>();
+  shaped.forEach((t, i) => {
+    if (t !== undefined && !ids.has(t.id)) ids.set(t.id, i);
+  });
+  const issues: RawIssue[] = [];
+  shaped.forEach((t, i) => {
+    if (t !== undefined) dependencyIssues({ id: t.id, ...(t.needs === undefined ? {} : { needs: t.needs }), ...(t.after === undefined ? {} : { after: t.after }) }, i, ids, issues);
+  });
+  return issues;
 }
 
 function issueAt(i: number, task: string, field: string, rest: readonly (string | number)[]): Pick<RawIssue, 'path' | 'task' | 'field'> {
@@ -276,16 +303,26 @@ function schemaIssues(error: z.ZodError, raw: unknown): RawIssue[] {
       }
       continue;
     }
-    issues.push({ ...base, field: fieldName(path), message: describeZodIssue(issue), fix: fixFor(issue, path) });
+    issues.push({ ...base, field: fieldName(path), message: describeZodIssue(issue, raw, path), fix: fixFor(issue, path) });
   }
   return issues;
 }
 
-function describeZodIssue(issue: z.core.$ZodIssue): string {
+/** zod's name for a type, as a YAML writer would say it. */
+function typeWord(expected: string): string {
+  return ({ record: 'a mapping', object: 'a mapping', array: 'a list', number: 'a number', int: 'a whole number', string: 'a string', boolean: 'true or false' } as Record<string, string>)[expected] ?? expected;
+}
+
+/** The value at `path` in the document as written (zod's issues do not carry it). */
+function valueAt(raw: unknown, path: readonly (string | number)[]): unknown {
+  return path.reduce<unknown>((v, key) => (typeof v === 'object' && v !== null ? (v as Record<string | number, unknown>)[key] : undefined), raw);
+}
+
+function describeZodIssue(issue: z.core.$ZodIssue, raw: unknown, path: readonly (string | number)[]): string {
   if (issue.code === 'invalid_type') {
-    const got = (issue as { input?: unknown }).input;
-    const received = got === undefined ? 'nothing' : Array.isArray(got) ? 'a list' : got === null ? 'null' : typeof got;
-    return `expected ${issue.expected}, got ${received}`;
+    const got = valueAt(raw, path);
+    const received = got === undefined ? 'nothing' : Array.isArray(got) ? 'a list' : got === null ? 'null' : typeof got === 'object' ? 'a mapping' : `${typeof got} ${JSON.stringify(got)}`;
+    return `expected ${typeWord(issue.expected)}, got ${received}`;
   }
   if (issue.code === 'invalid_union') return 'has the wrong type';
   return issue.message;
@@ -297,8 +334,10 @@ function fixFor(issue: z.core.$ZodIssue, path: readonly (string | number)[]): st
   if (last === 'id') return 'use letters, digits, ".", "_" and "-" (e.g. build-api)';
   if (last === 'run') return 'write a command string or an argv list, e.g. run: ["npm", "test"]';
   if (last === 'needs' || last === 'after' || last === 'writes') return 'write a list, e.g. [a, b]';
+  const parent = path.at(-2);
+  if (typeof last === 'number' && (parent === 'needs' || parent === 'after')) return 'write a task id, e.g. "build"';
   if (last === 'workers') return 'use a whole number from 1 to 1024';
   if (path.length === 0 || last === 'tasks') return 'a plan needs `tasks:` with at least one task';
-  if (issue.code === 'invalid_type') return `use ${issue.expected}`;
+  if (issue.code === 'invalid_type') return `write ${typeWord(issue.expected)}${issue.expected === 'record' || issue.expected === 'object' ? ', e.g. {NAME: value}' : ''}`;
   return 'see `weft schema` for the expected shape';
 }

@@ -36,7 +36,8 @@ export function parsePlanText(text: string, file: string, options: Omit<CompileO
   }
   const raw: unknown = doc.toJS();
   const { plan, issues } = checkPlan(raw, options);
-  if (plan === undefined) throw new PlanValidationError(issues.map((i) => locate(i, doc, lines, file)));
+  // In the order they appear in the file (the checks find them in passes).
+  if (plan === undefined) throw new PlanValidationError(issues.map((i) => locate(i, doc, lines, file)).sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0)));
   return plan;
 }
 

@@ -41,6 +41,19 @@ describe('bad plans get one clear line per problem and exit 2, and nothing is wr
     expect(JSON.parse(r.stdout)).toMatchObject({ valid: false, issues: [{ file: 'plan.yaml', line: 6, task: 'test', field: 'needs[0]', message: 'unknown task "biuld"', fix: 'did you mean "build"?' }] });
   });
 
+  it('lists every problem at once, in file order, even when the schema already rejects the plan', async () => {
+    const project = tempProject();
+    writeFileSync(join(project, 'plan.yaml'), 'workers: two\ntasks:\n  - { id: build, run: "true", needs: [setup] }\n  - { id: test, run: "true", retries: lots, needs: [biuld] }\n');
+    const r = await weft(['validate', 'plan.yaml'], { cwd: project });
+    expect(r.code).toBe(2);
+    expect(r.stderr.split('\n').filter((l) => l !== '')).toEqual([
+      'plan.yaml:1:1 workers: expected a number, got string "two" — fix: use a whole number from 1 to 1024',
+      'plan.yaml:3:39 task "build" needs[0]: unknown task "setup" — fix: use the id of a task in this plan',
+      'plan.yaml:4:30 task "test" retries: expected a number, got string "lots" — fix: write a number',
+      'plan.yaml:4:53 task "test" needs[0]: unknown task "biuld" — fix: did you mean "build"?',
+    ]);
+  });
+
   it('a missing file and a bad flag are usage errors', async () => {
     const missing = await weft(['run', 'nope.yaml'], { cwd: tempProject() });
     expect(missing).toMatchObject({ code: 2, stderr: 'weft: nope.yaml: no such file\n  pass the path of a plan file, e.g. examples/app.yaml\n' });
