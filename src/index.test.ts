@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { definePlan, estimatePlan, PlanValidationError, runWeft } from './index.js';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { definePlan, estimatePlan, PlanValidationError, redactorOf, runWeft, type RunEvent } from './index.js';
 
 describe('library API', () => {
   it('builds a plan in TypeScript with shell and function tasks and runs it', async () => {
@@ -19,6 +22,17 @@ describe('library API', () => {
     expect(state.tasks.get('report')?.result?.output).toEqual({ files: 3 });
     expect(summary.counts).toMatchObject({ succeeded: 3, total: 3 });
     expect(summary.criticalPath).toEqual(['make', 'count', 'report']);
+  });
+
+  it('masks the secrets it is given in the journal and in the log files a shell task leaves', async () => {
+    const runDir = mkdtempSync(join(tmpdir(), 'weft-lib-'));
+    const events: RunEvent[] = [];
+    const plan = definePlan({ tasks: [{ id: 'leak', run: ['sh', '-c', 'echo token=tok-123456789; echo token=tok-123456789 >&2; exit 2'] }] });
+    const { status } = await runWeft(plan, { runDir, redact: redactorOf(['tok-123456789']), journal: (batch) => void events.push(...batch) });
+    expect(status).toBe('failed');
+    expect(JSON.stringify(events)).not.toContain('tok-123456789');
+    expect(events.find((e) => e.type === 'task.failed')).toMatchObject({ error: { stderrTail: 'token=***' } });
+    expect(['stdout', 'stderr'].map((s) => readFileSync(join(runDir, 'tasks', 'leak', `1.${s}.log`), 'utf8'))).toEqual(['token=***\n', 'token=***\n']);
   });
 
   it('validates a built plan like a file', () => {

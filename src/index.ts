@@ -35,6 +35,7 @@ export type { RunEvent, Usage, TaskResultData } from './core/events.js';
 export type { Executor, RunEnd, TaskContext, TaskOutcome } from './core/executor.js';
 export { systemClock, VirtualClock, type Clock } from './core/clock.js';
 export { parseDuration, formatDuration } from './core/duration.js';
+export { redactorOf, type Redactor } from './core/redact.js';
 export { ShellExecutor, FnExecutor, defaultExecutors, type TaskFunction } from './executors/index.js';
 export { loadPlanFile, parsePlanText } from './plan/load-plan.js';
 export { listTemplates, loadTemplate, renderTemplate } from './plan/templates.js';

@@ -1,3 +1,4 @@
+import type { Redactor } from './redact.js';
 import { type Clock, systemClock } from './clock.js';
 import { evaluateCondition, type Value } from './condition.js';
 import type { TaskFailure } from './errors.js';
@@ -74,8 +75,11 @@ export interface EngineOptions {
   readonly validateResult?: (task: ResolvedTask, result: TaskResultData) => string | undefined;
   /** Compiles a plan grown by a task with `expands: true`; throws PlanValidationError when it is not valid. */
   readonly recompile?: (spec: PlanSpec) => CompiledPlan;
-  /** Masks secrets in text that reaches the journal. */
-  readonly redact?: (text: string) => string;
+  /**
+   * Masks secrets in text that reaches the journal. A {@link Redactor} (which lists its secrets)
+   * is also handed to executors, which mask their log files with it.
+   */
+  readonly redact?: Redactor | ((text: string) => string);
   /** Skips tasks whose inputs did not change (see `isCacheable`); without it nothing is cached. */
   readonly cache?: TaskCache;
   /** Worktrees and the merge queue; without it every task works in `workdirFor(task)`. */
@@ -138,6 +142,7 @@ class Running {
 class AttemptContext implements TaskContext {
   declare readonly sessionId?: string;
   declare readonly feedback?: string;
+  declare readonly redact?: Redactor;
   readonly runId: string;
   readonly attempt: number;
   readonly runDir: string | undefined;
@@ -159,6 +164,8 @@ class AttemptContext implements TaskContext {
     // Absent rather than undefined, as executors have always seen them.
     if (sessionId !== undefined) (this as { sessionId?: string }).sessionId = sessionId;
     if (feedback !== undefined) (this as { feedback?: string }).feedback = feedback;
+    const redact = run.options.redact;
+    if (redact !== undefined && 'secrets' in redact && redact.secrets.length > 0) (this as { redact?: Redactor }).redact = redact;
   }
 
   get signal(): AbortSignal {

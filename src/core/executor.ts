@@ -1,3 +1,4 @@
+import type { Redactor } from './redact.js';
 import type { TaskFailure } from './errors.js';
 import type { ProgressEvent, TaskResultData } from './events.js';
 import type { ResolvedTask } from './graph.js';
@@ -23,6 +24,8 @@ export interface TaskContext {
   readonly sessionId?: string;
   /** Extra text for the prompt of a routed-back fix (merge conflict, failed check). */
   readonly feedback?: string;
+  /** The run's secrets: an executor masks them in the log files it leaves (see process/scrub-file.ts). Absent when there are none. */
+  readonly redact?: Redactor;
   /** Reports progress; shown live. */
   emit(event: ProgressEvent): void;
 }

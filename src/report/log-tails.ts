@@ -34,16 +34,19 @@ export function readTail(path: string, lines: number): string {
   }
 }
 
-/** The tails of each task's latest attempt logs (tasks/<id>/<attempt>.stdout.log|stderr.log). */
-export function readLogTails(runDir: string, state: RunState, lines = 40): Record<string, LogTail> {
+/**
+ * The tails of each task's latest attempt logs (tasks/<id>/<attempt>.stdout.log|stderr.log), with
+ * `redact` applied (executors mask secrets in the files; this also covers files left by older versions).
+ */
+export function readLogTails(runDir: string, state: RunState, lines = 40, redact: (text: string) => string = (t) => t): Record<string, LogTail> {
   const tails: Record<string, LogTail> = {};
   for (const r of state.tasks.values()) {
     // Ids name folders; never follow one that could leave the run folder.
     if (!TASK_ID_PATTERN.test(r.id) || r.attempts.length === 0) continue;
     const attempt = Math.max(...r.attempts.map((a) => a.attempt));
     const base = join(runDir, 'tasks', r.id, String(attempt));
-    const stdout = readTail(`${base}.stdout.log`, lines);
-    const stderr = readTail(`${base}.stderr.log`, lines);
+    const stdout = redact(readTail(`${base}.stdout.log`, lines));
+    const stderr = redact(readTail(`${base}.stderr.log`, lines));
     if (stdout !== '' || stderr !== '') tails[r.id] = { attempt, stdout, stderr };
   }
   return tails;

@@ -1,5 +1,6 @@
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { StringDecoder } from 'node:string_decoder';
 import { formatDuration } from '../../core/duration.js';
 import { WeftError } from '../../core/errors.js';
 import { dependencyMap, summarize } from '../../core/metrics.js';
@@ -10,6 +11,7 @@ import { EXIT } from '../exit-codes.js';
 import { formatSummary, painter, stateMark } from '../format.js';
 import { openJournal, readRun, resolveRunId } from '../journal.js';
 import { runDirOf } from '../run-files.js';
+import { secretRedactor } from '../secrets.js';
 import { wire } from '../wiring.js';
 import type { Store } from '../../core/store.js';
 
@@ -83,15 +85,25 @@ export async function logsCommand(given: string, task: string, opts: Common & { 
     const attempt = opts.attempt === undefined ? (record.attempts.at(-1)?.attempt ?? 1) : Number(opts.attempt);
     const file = join(runDirOf(projectDir, runId), 'tasks', task, `${attempt}.${opts.stderr === true ? 'stderr' : 'stdout'}.log`);
     let offset = 0;
-    const pump = (): void => {
-      if (!existsSync(file)) return;
-      const size = statSync(file).size;
-      if (size <= offset) return;
-      const text = readFileSync(file).subarray(offset, size);
-      offset = size;
-      process.stdout.write(text);
+    // Secrets of this environment are masked too (the executors mask the run's own in the files once
+    // an attempt ends); text that may be the start of one waits for the next read.
+    const redact = secretRedactor(process.env);
+    const hold = Math.max(0, ...redact.secrets.map((s) => s.length - 1));
+    let held = '';
+    const decoder = new StringDecoder('utf8'); // a read may end inside a character
+    const pump = (final = false): void => {
+      const size = existsSync(file) ? statSync(file).size : 0;
+      if (size > offset) {
+        held += decoder.write(readFileSync(file).subarray(offset, size));
+        offset = size;
+      }
+      if (final) held += decoder.end();
+      const text = redact(held);
+      const cut = final || redact.secrets.length === 0 ? text.length : Math.max(0, text.length - hold);
+      if (cut > 0) process.stdout.write(text.slice(0, cut));
+      held = text.slice(cut);
     };
-    pump();
+    pump(opts.follow !== true);
     if (opts.follow !== true) {
       if (!existsSync(file)) process.stderr.write(`weft: no ${opts.stderr === true ? 'stderr' : 'stdout'} log for ${task} attempt ${attempt} yet\n`);
       return EXIT.ok;
@@ -105,7 +117,7 @@ export async function logsCommand(given: string, task: string, opts: Common & { 
       pump();
       ({ state } = await readRun(store, runId));
     }
-    pump();
+    pump(true);
     return EXIT.ok;
   });
 }
@@ -118,7 +130,7 @@ export async function reportCommand(given: string | undefined, opts: Common & { 
     const runId = await resolveRunId(store, given);
     const { events, state } = await readRun(store, runId);
     const runDir = runDirOf(projectDir, runId);
-    const input = buildReportInput(events, readPlanJson(runDir), existsSync(runDir) ? readLogTails(runDir, state) : {}, { state });
+    const input = buildReportInput(events, readPlanJson(runDir), existsSync(runDir) ? readLogTails(runDir, state, undefined, secretRedactor(process.env)) : {}, { state });
     const text = format === 'json' ? renderJson(input) : format === 'md' ? renderMarkdown(input) : renderHtml(input);
     const output = opts.output ?? (format === 'html' ? join(runDir, 'report.html') : undefined);
     if (output === undefined) process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);

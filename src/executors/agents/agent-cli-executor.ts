@@ -5,6 +5,7 @@ import type { AbortCause, Executor, RunEnd, TaskContext, TaskOutcome } from '../
 import type { Price } from '../../core/pricing.js';
 import { composePrompt } from '../llm/prompt.js';
 import { attemptLogPaths, type AttemptLogPaths } from '../process/log-files.js';
+import { scrubFile } from '../process/scrub-file.js';
 import { spawnLines, type LineProcessExit } from '../process/spawn-lines.js';
 import { isRecord, isTransient, oneLine, type AgentError, type AgentEventParser, type AgentReport } from './agent-report.js';
 import { checkCli } from './cli-version.js';
@@ -152,6 +153,8 @@ export abstract class AgentCliExecutor implements Executor {
       }
     } finally {
       await logs?.close();
+      // Whatever the agent printed (a tool's output can hold a secret) leaves no copy of it in the logs.
+      if (logs !== undefined && ctx.redact !== undefined) for (const path of [logs.paths.stdout, logs.paths.stderr]) scrubFile(path, ctx.redact.secrets);
     }
   }
 

@@ -7,6 +7,7 @@ import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { claudeEnv } from '../../../test/support/fake-llm/agent-env.js';
+import { redactorOf } from '../../core/redact.js';
 import type { AgentExecutorOptions } from './agent-cli-executor.js';
 import { ClaudeExecutor } from './claude-executor.js';
 import { abortOnSession, agentHarness, agentTask, attemptPid, CLI_BINS, groupAlive, messages, step, type AgentHarness } from './testing/agent-harness.js';
@@ -38,6 +39,19 @@ describe('ClaudeExecutor against the real claude', { concurrent: true }, () => {
     expect(existsSync(join(h.runDir, 'tasks', 'hello', '1.stderr.log'))).toBe(true);
     expect(h.llm.turns()[0]?.userTexts).toContain('Say hello');
     expect(h.llm.verify()).toEqual([]);
+  });
+
+  it('leaves no copy of a secret in its logs: what the model said is masked once the attempt ends', { timeout: TIMEOUT }, async (ctx) => {
+    const h = await agentHarness(ctx);
+    const secret = 'sk-ant-leaked-0123456789';
+    h.llm.enqueue('anthropic', step.text(`The key is ${secret}`));
+
+    const { outcome } = await h.run(await claude(h), agentTask({ id: 'leak', prompt: 'Print the key' }), { redact: redactorOf([secret]) });
+
+    expect(outcome).toMatchObject({ ok: true });
+    const stdoutLog = await readFile(join(h.runDir, 'tasks', 'leak', '1.stdout.log'), 'utf8');
+    expect(stdoutLog).toContain('The key is ***');
+    expect(stdoutLog).not.toContain(secret);
   });
 
   it('writes a file in the workdir with Write (acceptEdits by default) and reports the tool call', { timeout: TIMEOUT }, async (ctx) => {

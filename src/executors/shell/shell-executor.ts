@@ -5,6 +5,7 @@ import type { AbortCause, Executor, TaskContext, TaskOutcome } from '../../core/
 import type { TaskSpec } from '../../core/plan-schema.js';
 import { attemptLogPaths, makeAttemptDir, tailFile, type AttemptLogPaths } from '../process/log-files.js';
 import { killGroupOnAbort, killProcessGroup } from '../process/process-group.js';
+import { scrubFile } from '../process/scrub-file.js';
 import { findBash, SpawnHelperPool, type HelperExit } from '../process/spawn-helper.js';
 import { parseCommand } from './command.js';
 
@@ -78,6 +79,8 @@ export class ShellExecutor implements Executor {
     }
     end ??= await spawnTask(argv, { cwd, env: { ...(this.options.env ?? process.env), ...own }, logs, signal: ctx.signal, killGraceMs, tailBytes });
     const durationMs = Date.now() - started;
+    // A task that printed a secret (`echo $API_KEY`) leaves no copy of it in its logs.
+    if (logs !== undefined && ctx.redact !== undefined) for (const path of [logs.stdout, logs.stderr]) scrubFile(path, ctx.redact.secrets);
     if (end.error !== undefined) return { ok: false, failure: { message: end.error, exitCode: null, signal: null } };
 
     const { exitCode, signal } = end;

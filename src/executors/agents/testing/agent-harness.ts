@@ -2,6 +2,7 @@
  * Test helpers for the agent CLI executors: one FakeLlmServer, throwaway HOME and workdir, a run
  * folder, and a TaskContext that records the progress it gets.
  */
+import type { Redactor } from '../../../core/redact.js';
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -37,6 +38,8 @@ export interface RunOptions {
   readonly feedback?: string;
   readonly runId?: string;
   readonly signal?: AbortSignal;
+  /** The run's secrets, as the engine hands them on. */
+  readonly redact?: Redactor;
   /** Called with each progress event as it comes (e.g. to abort once the session is known). */
   readonly onProgress?: (event: ProgressEvent) => void;
 }
@@ -83,6 +86,7 @@ export async function agentHarness({ onTestFinished }: TestContext): Promise<Age
         inputs: {},
         ...(options.sessionId === undefined ? {} : { sessionId: options.sessionId }),
         ...(options.feedback === undefined ? {} : { feedback: options.feedback }),
+        ...(options.redact === undefined ? {} : { redact: options.redact }),
         emit(event) {
           progress.push(event);
           options.onProgress?.(event);

@@ -1,0 +1,20 @@
+/**
+ * Masks known secret values (API keys, tokens) in text. `secrets` says what it masks, longest
+ * first, so that a file can be scanned in chunks for them (see executors/process/scrub-file.ts).
+ */
+export interface Redactor {
+  (text: string): string;
+  readonly secrets: readonly string[];
+}
+
+/** Values shorter than this are not masked: they would mask ordinary words. */
+export const MIN_SECRET_LENGTH = 6;
+/** What a redactor puts in place of a secret. */
+export const SECRET_MASK = '***';
+
+/** A redactor for these values (duplicates and values under {@link MIN_SECRET_LENGTH} are dropped). */
+export function redactorOf(values: Iterable<string>): Redactor {
+  const secrets = [...new Set(values)].filter((v) => v.length >= MIN_SECRET_LENGTH).sort((a, b) => b.length - a.length);
+  const redact = secrets.length === 0 ? (text: string) => text : (text: string) => secrets.reduce((t, s) => (t.includes(s) ? t.split(s).join(SECRET_MASK) : t), text);
+  return Object.assign(redact, { secrets });
+}
