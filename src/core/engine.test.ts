@@ -179,6 +179,13 @@ describe('runPlan', () => {
     expect(r.state.tasks.get('deploy')?.reason).toMatch(/resume: never/);
   });
 
+  it('masks secrets in what an executor shows live', async () => {
+    const shown: string[] = [];
+    const leaky = scripted({ a: (ctx) => (ctx.emit({ kind: 'tool', message: 'Bash echo sk-live-123456' }), { ok: true, result: {} }) });
+    await run(plan([{ id: 'a' }]), leaky, { redact: (s) => s.replaceAll('sk-live-123456', '***'), onEvent: (e) => void (e.type === 'task.progress' && shown.push(e.progress.message ?? '')) });
+    expect(shown).toEqual(['Bash echo ***']);
+  });
+
   it('masks secrets before they reach the journal', async () => {
     const r = await run(plan([{ id: 'leaky' }]), scripted({ leaky: () => ({ ok: false, failure: { message: 'auth failed for sk-live-123456', stderrTail: 'key=sk-live-123456' } }) }), { redact: (s) => s.replaceAll('sk-live-123456', '***') });
     expect(JSON.stringify(r.events)).not.toContain('sk-live-123456');

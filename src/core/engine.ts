@@ -720,7 +720,9 @@ class Run {
   progress(i: number, attempt: number, progress: ProgressEvent): void {
     const id = (this.tasks[i] as ResolvedTask).id;
     const at = this.clock.now();
-    this.options.onEvent?.({ type: 'task.progress', at, task: id, attempt, progress });
+    // What an agent says or runs is shown live (and --json prints it): its secrets masked like the journal's.
+    const shown = progress.message === undefined ? progress : { ...progress, message: this.redact(progress.message) };
+    this.options.onEvent?.({ type: 'task.progress', at, task: id, attempt, progress: shown });
     if (progress.usage !== undefined) this.checkTaskBudget(i, attempt, progress.usage);
     if (progress.kind === 'session' || progress.kind === 'usage') {
       this.recordTask(i, { type: 'task.output', at, task: id, attempt, ...(progress.sessionId === undefined ? {} : { sessionId: progress.sessionId }), ...(progress.usage === undefined ? {} : { usage: progress.usage }) });
