@@ -75,6 +75,9 @@ export class GitWorkspace implements Workspace {
   readonly repoRoot: string;
   /** `weft/<run-id>`. */
   readonly integrationBranch: string;
+  get resultBranch(): string {
+    return this.integrationBranch;
+  }
   /** The commit the run started from (the user's HEAD when the run was created). */
   readonly baseCommit: string;
   /** Things the user should know, e.g. uncommitted changes the tasks will not see. */

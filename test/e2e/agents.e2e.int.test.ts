@@ -59,6 +59,7 @@ describe.concurrent('Real agents', () => {
 
     expect(r.code, r.stdout + r.stderr).toBe(0);
     const runId = runIdOf(r.stdout);
+    expect(r.stdout).toContain(`  result       branch weft/${runId} · \`weft apply\` brings it into your branch\n`);
     for (const t of plan.tasks) expect(show(p, runId, `${t.id}.txt`)).toBe(`${t.id} by ${t.executor}\n`);
     // All three ran at once, each in its own worktree of this run.
     const s = summaryOf(p, runId);

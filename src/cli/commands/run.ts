@@ -19,6 +19,7 @@ import { onInterrupt } from '../signals.js';
 import { stopOrphans } from '../orphans.js';
 import { wire } from '../wiring.js';
 import { openWorkspace } from '../workspace-wiring.js';
+import { isIsolated } from '../../workspace/isolation.js';
 import { orderFor } from './estimate.js';
 import { recordDurations, withHistory } from '../history.js';
 
@@ -107,6 +108,7 @@ export async function executeRun(a: ExecuteRunArgs): Promise<number> {
   const stop = AbortSignal.any([interrupt.signal, lease.lost]);
   const catalog = catalogOf(a.executors);
   const workspace = a.isolation ? await openWorkspace(compiled, { runId, projectDir: a.projectDir, baseDir: a.baseDir }) : undefined;
+  const isolated = new Set(compiled.graph.tasks.filter(isIsolated).map((t) => t.id));
   let succeeded = false;
   try {
     const { status, state } = await runPlan({
@@ -139,7 +141,11 @@ export async function executeRun(a: ExecuteRunArgs): Promise<number> {
     const summary = summarize(state, dependencyMap(compiled.graph.tasks));
     writeJson(join(runDir, 'summary.json'), summary);
     if (a.display.json === true) process.stdout.write(`${JSON.stringify({ type: 'run.summary', summary, runDir })}\n`);
-    else process.stdout.write(`${formatSummary(summary, runDir)}\n`);
+    else {
+      process.stdout.write(`${formatSummary(summary, runDir)}\n`);
+      const merged = summary.tasks.some((t) => t.state === 'succeeded' && isolated.has(t.id));
+      if (workspace?.resultBranch !== undefined && merged) process.stdout.write(`  result       branch ${workspace.resultBranch} · \`weft apply\` brings it into your branch\n`);
+    }
     return exitCodeForStatus(status);
   } finally {
     progress.stop();
