@@ -1,8 +1,10 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parse } from 'yaml';
 import { z } from 'zod';
-import { WeftError } from '../core/errors.js';
+import { PlanValidationError } from '../core/errors.js';
+import { closest } from '../core/suggest.js';
+import { describeZodIssue, type RawIssue } from '../core/validate.js';
+import { locateIssues, parseYamlDocument } from '../plan/load-plan.js';
 
 const PriceSchema = z.object({ input: z.number().nonnegative(), output: z.number().nonnegative(), cacheRead: z.number().nonnegative().optional(), cacheWrite: z.number().nonnegative().optional() }).strict();
 
@@ -31,19 +33,35 @@ export type WeftConfig = z.infer<typeof ConfigSchema>;
 
 export const CONFIG_FILE = 'weft.config.yaml';
 
+/** Fields a mapping at `path` of the config may have, for "did you mean". */
+function knownFieldsAt(path: readonly PropertyKey[]): readonly string[] {
+  if (path.length === 0) return Object.keys(ConfigSchema.shape);
+  if (path[0] === 'executors' && path.length === 2) return Object.keys(ExecutorConfigSchema.shape);
+  if (path[0] === 'pricing' && path.length === 2) return Object.keys(PriceSchema.shape);
+  return [];
+}
+
+/** Every problem in the config, with where it is and how to fix it. */
+function configIssues(error: z.ZodError, raw: unknown): RawIssue[] {
+  return error.issues.flatMap((issue): RawIssue[] => {
+    const path = issue.path.filter((p): p is string | number => typeof p !== 'symbol');
+    if (issue.code === 'unrecognized_keys') {
+      const known = knownFieldsAt(path);
+      return issue.keys.map((key) => {
+        const hint = closest(key, known);
+        return { path: [...path, key], field: [...path, key].join('.'), message: `unknown field "${key}"`, fix: hint === undefined ? `remove it (known fields: ${known.join(', ')})` : `did you mean "${hint}"?` };
+      });
+    }
+    return [{ path, field: path.join('.') || '(top)', message: describeZodIssue(issue, raw, path), fix: 'see the Configuration section of the README' }];
+  });
+}
+
+/** `weft.config.yaml` in `projectDir`, validated; every problem comes back at once, one line each with its position. */
 export function loadConfig(projectDir: string): WeftConfig {
   const file = join(projectDir, CONFIG_FILE);
   if (!existsSync(file)) return {};
-  let raw: unknown;
-  try {
-    raw = parse(readFileSync(file, 'utf8'));
-  } catch (error) {
-    throw new WeftError('WEFT_USAGE', `${CONFIG_FILE}: bad YAML: ${(error as Error).message.split('\n')[0]}`, { cause: error });
-  }
+  const { doc, lines, raw } = parseYamlDocument(readFileSync(file, 'utf8'), CONFIG_FILE);
   const parsed = ConfigSchema.safeParse(raw ?? {});
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new WeftError('WEFT_USAGE', `${CONFIG_FILE} ${issue?.path.join('.') || '(top)'}: ${issue?.message ?? 'invalid'}`, { hint: 'see the Configuration section of the README' });
-  }
+  if (!parsed.success) throw new PlanValidationError(locateIssues(configIssues(parsed.error, raw), doc, lines, CONFIG_FILE));
   return parsed.data;
 }

@@ -318,7 +318,8 @@ function valueAt(raw: unknown, path: readonly (string | number)[]): unknown {
   return path.reduce<unknown>((v, key) => (typeof v === 'object' && v !== null ? (v as Record<string | number, unknown>)[key] : undefined), raw);
 }
 
-function describeZodIssue(issue: z.core.$ZodIssue, raw: unknown, path: readonly (string | number)[]): string {
+/** What a schema issue means, in a YAML writer's words, for the value at `path` in `raw`. */
+export function describeZodIssue(issue: z.core.$ZodIssue, raw: unknown, path: readonly (string | number)[]): string {
   if (issue.code === 'invalid_type') {
     const got = valueAt(raw, path);
     const received = got === undefined ? 'nothing' : Array.isArray(got) ? 'a list' : got === null ? 'null' : typeof got === 'object' ? 'a mapping' : `${typeof got} ${JSON.stringify(got)}`;

@@ -24,6 +24,22 @@ export function loadPlanFile(path: string, options: Omit<CompileOptions, 'file'>
 
 /** Parses plan text (YAML is a superset of JSON) and validates it. */
 export function parsePlanText(text: string, file: string, options: Omit<CompileOptions, 'file'>): CompiledPlan {
+  const { doc, lines, raw } = parseYamlDocument(text, file);
+  const { plan, issues } = checkPlan(raw, options);
+  // In the order they appear in the file (the checks find them in passes).
+  if (plan === undefined) throw new PlanValidationError(locateIssues(issues, doc, lines, file));
+  return plan;
+}
+
+/** A YAML (or JSON) file that parses: the document with positions, and its plain value. */
+export interface YamlDocument {
+  readonly doc: Document;
+  readonly lines: LineCounter;
+  readonly raw: unknown;
+}
+
+/** Parses YAML text keeping positions; syntax errors throw a {@link PlanValidationError}, one line each with line and column. */
+export function parseYamlDocument(text: string, file: string): YamlDocument {
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length > 0) {
@@ -34,11 +50,12 @@ export function parsePlanText(text: string, file: string, options: Omit<CompileO
     });
     throw new PlanValidationError(issues);
   }
-  const raw: unknown = doc.toJS();
-  const { plan, issues } = checkPlan(raw, options);
-  // In the order they appear in the file (the checks find them in passes).
-  if (plan === undefined) throw new PlanValidationError(issues.map((i) => locate(i, doc, lines, file)).sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0)));
-  return plan;
+  return { doc, lines, raw: doc.toJS() as unknown };
+}
+
+/** Issues with their line and column in `doc`, sorted by position. */
+export function locateIssues(issues: readonly RawIssue[], doc: Document, lines: LineCounter, file: string): PlanIssue[] {
+  return issues.map((i) => locate(i, doc, lines, file)).sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0));
 }
 
 /** Gives an issue the line and column of the node its path points at (or its nearest parent). */

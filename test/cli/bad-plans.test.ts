@@ -54,6 +54,20 @@ describe('bad plans get one clear line per problem and exit 2, and nothing is wr
     ]);
   });
 
+  it('a bad weft.config.yaml gets the same treatment: every problem, where it is, how to fix it', async () => {
+    const project = tempProject();
+    writeFileSync(join(project, 'plan.yaml'), 'tasks:\n  - { id: a, run: "true" }\n');
+    writeFileSync(join(project, 'weft.config.yaml'), 'planer: claude\nexecutors:\n  openai:\n    baseURL: http://localhost:1\n    model: 4\n');
+    const r = await weft(['run', 'plan.yaml'], { cwd: project });
+    expect(r).toMatchObject({ code: 2, stdout: '' });
+    expect(r.stderr.split('\n').filter((l) => l !== '')).toEqual([
+      'weft.config.yaml:1:1 planer: unknown field "planer" — fix: did you mean "planner"?',
+      'weft.config.yaml:4:5 executors.openai.baseURL: unknown field "baseURL" — fix: did you mean "baseUrl"?',
+      'weft.config.yaml:5:5 executors.openai.model: expected a string, got number 4 — fix: see the Configuration section of the README',
+    ]);
+    expect(existsSync(join(project, '.weft'))).toBe(false);
+  });
+
   it('a missing file and a bad flag are usage errors', async () => {
     const missing = await weft(['run', 'nope.yaml'], { cwd: tempProject() });
     expect(missing).toMatchObject({ code: 2, stderr: 'weft: nope.yaml: no such file\n  pass the path of a plan file, e.g. examples/app.yaml\n' });
