@@ -46,6 +46,8 @@ describe('compilePlan: what a user sees for a broken plan', () => {
       'plan.yaml task "a" retries: expected a number, got a mapping — fix: write a number',
       'plan.yaml task "a" env: expected a mapping, got a list — fix: write a mapping, e.g. {NAME: value}',
     ]);
+    // A whole file that is one long string (not a plan at all) is quoted, not dumped.
+    expect(problems('300 0 0 0 1 4 1 0 2 8 1 0 3 7 1 0 4 2 1 0 5 6 1 2 6 7 1 4 7 6 1 3')).toEqual(['plan.yaml (plan): expected a mapping, got string "300 0 0 0 1 4 1 0 2 8 1 0 3 7 1 0 4 … — fix: a plan needs `tasks:` with at least one task']);
   });
 
   it('prints a cycle in the order work would flow, starting at the task it names', () => {

@@ -322,7 +322,8 @@ function valueAt(raw: unknown, path: readonly (string | number)[]): unknown {
 export function describeZodIssue(issue: z.core.$ZodIssue, raw: unknown, path: readonly (string | number)[]): string {
   if (issue.code === 'invalid_type') {
     const got = valueAt(raw, path);
-    const received = got === undefined ? 'nothing' : Array.isArray(got) ? 'a list' : got === null ? 'null' : typeof got === 'object' ? 'a mapping' : `${typeof got} ${JSON.stringify(got)}`;
+    const shown = JSON.stringify(got) ?? '';
+    const received = got === undefined ? 'nothing' : Array.isArray(got) ? 'a list' : got === null ? 'null' : typeof got === 'object' ? 'a mapping' : `${typeof got} ${shown.length > 40 ? `${shown.slice(0, 37)}…` : shown}`;
     return `expected ${typeWord(issue.expected)}, got ${received}`;
   }
   if (issue.code === 'invalid_union') return 'has the wrong type';

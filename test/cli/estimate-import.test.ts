@@ -23,6 +23,15 @@ describe.runIf(existsSync(DATA))('weft estimate on users\' own task graphs', () 
     expect(out.makespan).toBeCloseTo(out.criticalPath, 6);
   });
 
+  it('knows an .stg file and a WfCommons trace without --format', async () => {
+    const stg = await weft(['estimate', join(DATA, 'stg/50/rand0000.stg'), '-j', '4', '--json']);
+    expect(stg.code, stg.stderr).toBe(0);
+    expect(JSON.parse(stg.stdout)).toMatchObject({ tasks: 50, makespan: 66 });
+    const wf = await weft(['estimate', join(DATA, 'wfcommons/montage-chameleon-2mass-01d-001.json'), '-j', '4', '--json']);
+    expect(wf.code, wf.stderr).toBe(0);
+    expect(JSON.parse(wf.stdout)).toMatchObject({ tasks: 103 });
+  });
+
   it('an unknown format is a usage error', async () => {
     const r = await weft(['estimate', 'x.dot', '--format', 'dot']);
     expect(r).toMatchObject({ code: 2, stderr: 'weft: --format expects plan, stg or wfcommons, got "dot"\n' });

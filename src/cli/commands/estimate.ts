@@ -9,7 +9,7 @@ import type { DispatchPlan } from '../../core/scheduler.js';
 import { compilePlan } from '../../core/validate.js';
 import { WeftError } from '../../core/errors.js';
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { extname, join } from 'node:path';
 import { openJournal } from '../journal.js';
 import { weftDir } from '../run-files.js';
 import { withHistory } from '../history.js';
@@ -47,11 +47,23 @@ export function staticGate(plan: CompiledPlan): (task: number) => string | undef
   };
 }
 
+/** Without --format: an `.stg` file is an STG graph, a JSON file with a `workflow` object a WfCommons trace, anything else a plan. */
+function guessFormat(file: string): string {
+  if (extname(file).toLowerCase() === '.stg') return 'stg';
+  if (extname(file).toLowerCase() !== '.json') return 'plan';
+  try {
+    const doc = JSON.parse(readFileSync(file, 'utf8')) as unknown;
+    return typeof doc === 'object' && doc !== null && !Array.isArray(doc) && typeof (doc as { workflow?: unknown }).workflow === 'object' ? 'wfcommons' : 'plan';
+  } catch {
+    return 'plan'; // the plan loader says what is wrong with it
+  }
+}
+
 export async function estimateCommand(file: string, opts: EstimateCommandOptions): Promise<number> {
   const { projectDir, config, executors: all } = wire(opts.dir);
   const executors = catalogOf(all);
   const vars = opts.set === undefined ? {} : { vars: opts.set };
-  const format = opts.format ?? 'plan';
+  const format = opts.format ?? guessFormat(file);
   if (format === 'plan') {
     const loaded = loadPlanFile(file, { executors, ...vars });
     if (opts.history === false || !existsSync(join(weftDir(projectDir), 'weft.db'))) return printEstimate(loaded.compiled, opts);
