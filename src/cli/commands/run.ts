@@ -108,7 +108,6 @@ export async function executeRun(a: ExecuteRunArgs): Promise<number> {
   const stop = AbortSignal.any([interrupt.signal, lease.lost]);
   const catalog = catalogOf(a.executors);
   const workspace = a.isolation ? await openWorkspace(compiled, { runId, projectDir: a.projectDir, baseDir: a.baseDir }) : undefined;
-  const isolated = new Set(compiled.graph.tasks.filter(isIsolated).map((t) => t.id));
   let succeeded = false;
   try {
     const { status, state } = await runPlan({
@@ -143,8 +142,8 @@ export async function executeRun(a: ExecuteRunArgs): Promise<number> {
     if (a.display.json === true) process.stdout.write(`${JSON.stringify({ type: 'run.summary', summary, runDir })}\n`);
     else {
       process.stdout.write(`${formatSummary(summary, runDir)}\n`);
-      const merged = summary.tasks.some((t) => t.state === 'succeeded' && isolated.has(t.id));
-      if (workspace?.resultBranch !== undefined && merged) process.stdout.write(`  result       branch ${workspace.resultBranch} · \`weft apply\` brings it into your branch\n`);
+      const merged = (): boolean => compiled.graph.tasks.some((t) => isIsolated(t) && state.tasks.get(t.id)?.state === 'succeeded');
+      if (workspace?.resultBranch !== undefined && merged()) process.stdout.write(`  result       branch ${workspace.resultBranch} · \`weft apply\` brings it into your branch\n`);
     }
     return exitCodeForStatus(status);
   } finally {
