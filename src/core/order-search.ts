@@ -73,7 +73,8 @@ export interface SearchResult {
    * Whether no order can do better: `optimal` when the makespan equals the lower bound (no
    * schedule at all is shorter), `best-list-schedule` when the exhaustive search finished (no
    * schedule that keeps every worker busy while tasks are ready is shorter; only deliberately
-   * idling a worker could be), otherwise `unproven`.
+   * idling a worker could be — and a `planned` result is such a schedule, shorter still), otherwise
+   * `unproven`.
    */
   readonly proof: 'optimal' | 'best-list-schedule' | 'unproven';
   /** Orders simulated. */
@@ -173,7 +174,8 @@ export function searchOrder(graph: Graph, workers: number, options: SearchOption
     if (delayed.plan !== undefined) {
       const plan = delayed.plan;
       best = { ...best, makespan: delayed.makespan, strategy: 'planned', plan };
-      proof = delayed.makespan <= lowerBound ? 'optimal' : 'unproven';
+      // Shorter than the best list schedule: what was proven of list schedules still holds.
+      if (delayed.makespan <= lowerBound) proof = 'optimal';
     }
   }
   return { ...best, proof, evaluations, lowerBound, baseline: { criticalPath: cpMakespan, fifo: fifoMakespan } };
