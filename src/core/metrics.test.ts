@@ -37,6 +37,24 @@ describe('summarize', () => {
     expect(s).toMatchObject({ status: 'succeeded', resumes: 1, counts: { succeeded: 3, total: 3 }, makespanMs: 5500, pausedMs: 500, criticalPath: ['a', 'b'], criticalPathMs: 5500 });
   });
 
+  it('follows the chain through a skipped task and through a wait for a pool, not just through dependencies', () => {
+    // train-a and train-b share a one-unit pool; deploy (needs both) was skipped; notify comes after deploy.
+    const ran = (task: string, start: number, end: number, worker = 0): RunEvent[] => [
+      { type: 'task.started', at: start, task, attempt: 1, worker },
+      { type: 'task.succeeded', at: end, task, attempt: 1, result: { exitCode: 0 } },
+    ];
+    const state = foldRun([
+      { type: 'run.created', at: 0, runId: 'r', plan: 'p', workers: 4, mode: 'parallel', tasks: ['train-a', 'train-b', 'docs', 'deploy', 'notify'] },
+      ...ran('train-a', 0, 300),
+      ...ran('docs', 0, 100, 1),
+      ...ran('train-b', 300, 600),
+      { type: 'task.skipped', at: 600, task: 'deploy', reason: 'condition `vars.deploy` is false', cause: 'condition' },
+      ...ran('notify', 601, 605),
+    ]);
+    const s = summarize(state, dependencyMap([{ id: 'train-a' }, { id: 'train-b' }, { id: 'docs' }, { id: 'deploy', needs: ['train-a', 'train-b'] }, { id: 'notify', after: ['deploy'] }]));
+    expect(s).toMatchObject({ criticalPath: ['train-a', 'train-b', 'notify'], criticalPathMs: 604, makespanMs: 605 });
+  });
+
   it('counts every attempt after a failed one, however many', () => {
     const state = foldRun([
       created,

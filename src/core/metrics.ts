@@ -146,8 +146,10 @@ function pausedWithin(state: RunState, from: number, to: number): number {
 }
 
 /**
- * Walks back from the task that ended last, each step to the dependency that finished last
- * before it: the chain that held the run up.
+ * Walks back from the task that ended last, each step to what it waited for: the dependency that
+ * finished last before it started (through skipped ones, to what they needed), or — when it started
+ * later than its dependencies allowed, waiting for a worker, a pool or a write lock — the task that
+ * ended as it started. The chain that held the run up.
  */
 function bottleneck(state: RunState, deps: ReadonlyMap<string, readonly string[]>): { path: string[]; ms: number } {
   const span = (r: TaskRecord | undefined): { start: number; end: number } | undefined => {
@@ -155,27 +157,59 @@ function bottleneck(state: RunState, deps: ReadonlyMap<string, readonly string[]
     if (a === undefined || a.length === 0) return undefined;
     return { start: (a[0] as { startedAt: number }).startedAt, end: a.at(-1)?.endedAt ?? (a.at(-1) as { startedAt: number }).startedAt };
   };
+  // By end time, to find what ended as a task started without scanning every task at each step.
+  const ran = [...state.tasks.values()]
+    .flatMap((r) => {
+      const s = span(r);
+      return s === undefined ? [] : [{ r, ...s }];
+    })
+    .sort((a, b) => a.end - b.end);
+  const onPath = new Set<string>();
+  /** A task not yet on the chain that ended within 1 ms of `t`, later than `after`. */
+  const endedAround = (t: number, after: number): TaskRecord | undefined => {
+    let lo = 0;
+    let hi = ran.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if ((ran[mid] as { end: number }).end < t - 1) lo = mid + 1;
+      else hi = mid;
+    }
+    for (let i = lo; i < ran.length && (ran[i] as { end: number }).end <= t + 1; i++) {
+      const o = ran[i] as { r: TaskRecord; end: number };
+      if (!onPath.has(o.r.id) && o.end > after) return o.r;
+    }
+    return undefined;
+  };
   let current: TaskRecord | undefined;
   let latest = -Infinity;
   let latestStart = -Infinity;
-  for (const r of state.tasks.values()) {
-    const s = span(r);
+  for (const { r, start, end } of ran) {
     // On a tie (instant tasks end in the same millisecond), the one that started last ended last.
-    if (s !== undefined && (s.end > latest || (s.end === latest && s.start >= latestStart))) [latest, latestStart, current] = [s.end, s.start, r];
+    if (end > latest || (end === latest && start >= latestStart)) [latest, latestStart, current] = [end, start, r];
   }
+  /** Dependencies that ran, looking through the ones that never did (skipped) to what they needed. */
+  const ranDeps = (id: string, seen = new Set<string>()): TaskRecord[] =>
+    (deps.get(id) ?? []).flatMap((d) => {
+      if (seen.has(d)) return [];
+      seen.add(d);
+      const r = state.tasks.get(d);
+      return span(r) !== undefined ? [r as TaskRecord] : ranDeps(d, seen);
+    });
   const path: string[] = [];
   let ms = 0;
-  while (current !== undefined) {
+  while (current !== undefined && !onPath.has(current.id)) {
     path.push(current.id);
+    onPath.add(current.id);
     const s = span(current) as { start: number; end: number };
     ms += s.end - s.start - pausedWithin(state, s.start, s.end);
     let next: TaskRecord | undefined;
     let nextEnd = -Infinity;
-    for (const d of deps.get(current.id) ?? []) {
-      const r = state.tasks.get(d);
-      const ds = span(r);
-      if (ds !== undefined && ds.end <= s.start + 1 && ds.end >= nextEnd) [nextEnd, next] = [ds.end, r];
+    for (const r of ranDeps(current.id)) {
+      const ds = span(r) as { start: number; end: number };
+      if (ds.end <= s.start + 1 && ds.end >= nextEnd) [nextEnd, next] = [ds.end, r];
     }
+    // Started well after its dependencies ended: it waited for capacity, held by whatever ended as it started.
+    if (next === undefined || nextEnd < s.start - 1) next = endedAround(s.start, nextEnd) ?? next;
     current = next;
   }
   return { path: path.reverse(), ms };
