@@ -1,5 +1,5 @@
 import { formatDuration } from '../core/duration.js';
-import type { RunSummary } from '../core/metrics.js';
+import { chainLine, type RunSummary } from '../core/metrics.js';
 import { STATE_MARK } from '../report/report-format.js';
 
 const useColor = (stream: NodeJS.WriteStream): boolean => stream.isTTY === true && process.env.NO_COLOR === undefined;
@@ -33,9 +33,10 @@ export function formatSummary(s: RunSummary, runDir: string | undefined): string
     `  tasks        ${counts.succeeded} succeeded, ${counts.failed} failed, ${counts.skipped} skipped${counts.cancelled > 0 ? `, ${counts.cancelled} cancelled` : ''}${counts.pending > 0 ? `, ${counts.pending} not run` : ''} of ${counts.total}`,
     `  makespan     ${formatDuration(s.makespanMs)} on ${s.workers} worker${s.workers === 1 ? '' : 's'}${s.pausedMs > 0 ? c.dim(` (not counting ${formatDuration(s.pausedMs)} while weft was stopped)`) : ''}`,
     `  task time    ${formatDuration(s.taskTimeMs)} summed → speed-up ${s.speedup.toFixed(2)}×, utilisation ${pct(s.utilisation)}`,
-    `  critical path ${s.criticalPath.length === 0 ? '—' : `${s.criticalPath.join(' → ')} (${formatDuration(s.criticalPathMs)})`}`,
+    `  critical path ${s.criticalPath.length === 0 ? '—' : `${chainLine(s.criticalPath)} (${formatDuration(s.criticalPathMs)})`}`,
   ];
-  if (s.criticalPath.length > 0) lines.push(`  bottleneck   ${c.bold(s.criticalPath.reduce((a, b) => ((s.tasks.find((t) => t.id === b)?.durationMs ?? 0) > (s.tasks.find((t) => t.id === a)?.durationMs ?? 0) ? b : a)))}`);
+  const durationOf = new Map(s.tasks.map((t) => [t.id, t.durationMs]));
+  if (s.criticalPath.length > 0) lines.push(`  bottleneck   ${c.bold(s.criticalPath.reduce((a, b) => ((durationOf.get(b) ?? 0) > (durationOf.get(a) ?? 0) ? b : a)))}`);
   const perWorker = Object.entries(s.tasksPerWorker).sort(([a], [b]) => Number(a) - Number(b));
   if (perWorker.length > 0) lines.push(`  per worker   ${perWorker.map(([w, n]) => `w${w}: ${n}`).join(', ')}`);
   if (s.retries > 0) lines.push(`  retries      ${s.retries}`);

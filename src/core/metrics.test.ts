@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { RunEvent } from './events.js';
-import { dependencyMap, summarize } from './metrics.js';
+import { chainLine, dependencyMap, summarize } from './metrics.js';
 import { foldRun } from './run-state.js';
 
 const deps = dependencyMap([{ id: 'a' }, { id: 'b', needs: ['a'] }, { id: 'c', needs: ['a'] }]);
@@ -64,5 +64,13 @@ describe('summarize', () => {
       ]),
     ]);
     expect(summarize(state, deps)).toMatchObject({ retries: 2, counts: { failed: 1, pending: 2 } });
+  });
+});
+
+describe('chainLine', () => {
+  it('writes a short chain whole and a long one as its ends around a count (a 25,000-task chain is one line)', () => {
+    const ids = (n: number) => Array.from({ length: n }, (_, i) => `t${i}`);
+    expect(chainLine(ids(9))).toBe('t0 → t1 → t2 → t3 → t4 → t5 → t6 → t7 → t8');
+    expect(chainLine(ids(25_000), (id) => `<${id}>`)).toBe('<t0> → <t1> → <t2> → <t3> → … 24992 more … → <t24996> → <t24997> → <t24998> → <t24999>');
   });
 });

@@ -46,6 +46,12 @@ export interface RunSummary {
   readonly tasks: readonly TaskSummary[];
 }
 
+/** A chain of task ids on one line, `a → b → c`; a long one keeps its first and last `keep` around "… N more …". */
+export function chainLine(ids: readonly string[], render: (id: string) => string = (id) => id, keep = 4): string {
+  if (ids.length <= 2 * keep + 1) return ids.map(render).join(' → ');
+  return [...ids.slice(0, keep).map(render), `… ${ids.length - 2 * keep} more …`, ...ids.slice(-keep).map(render)].join(' → ');
+}
+
 /** Each task's dependencies (needs and after), as `summarize` and the reports want them. */
 export function dependencyMap(tasks: readonly { readonly id: string; readonly needs?: readonly string[]; readonly after?: readonly string[] }[]): Map<string, string[]> {
   return new Map(tasks.map((t) => [t.id, [...(t.needs ?? []), ...(t.after ?? [])]]));

@@ -1,3 +1,4 @@
+import { chainLine } from '../core/metrics.js';
 import { createHash } from 'node:crypto';
 import { ganttSvg } from './gantt-svg.js';
 import { graphSvg } from './graph-svg.js';
@@ -36,7 +37,7 @@ function summaryHtml(input: ReportInput, model: ReportModel): string {
   const chain =
     s.criticalPath.length === 0
       ? '<span class="empty">no task ran</span>'
-      : s.criticalPath.map((id) => `<span class="task" data-task="${esc(id)}">${esc(id)}</span>`).join(' → ');
+      : chainLine(s.criticalPath, (id) => `<span class="task" data-task="${esc(id)}">${esc(id)}</span>`);
   const perWorker = model.workersUsed.map((w) => `w${w}: ${s.tasksPerWorker[String(w)] ?? 0} attempts, ${dur(s.busyPerWorkerMs[String(w)] ?? 0)} busy`).join(' · ');
   return (
     `<section class="summary"><h2>Summary</h2><div class="metrics">${metrics.join('')}</div>` +

@@ -1,3 +1,4 @@
+import { chainLine } from '../core/metrics.js';
 import type { ReportInput } from './report-input.js';
 import { dur, int, iso, mdCell, mdFence, pct, STATE_MARK, times, tokens, usd } from './report-format.js';
 import { reportModel, type TaskRow } from './report-model.js';
@@ -62,7 +63,7 @@ export function renderMarkdown(input: ReportInput): string {
     '',
     '## Critical path',
     '',
-    s.criticalPath.length === 0 ? 'No task ran.' : `${s.criticalPath.map((id) => `\`${id.replace(/[`\n]/g, '')}\``).join(' → ')} (${dur(s.criticalPathMs)})`,
+    s.criticalPath.length === 0 ? 'No task ran.' : `${chainLine(s.criticalPath, (id) => `\`${id.replace(/[`\n]/g, '')}\``)} (${dur(s.criticalPathMs)})`,
     '',
     ...failureSection(m.rows),
     '## Tasks',

@@ -1,3 +1,4 @@
+import { chainLine } from '../../core/metrics.js';
 import { formatDuration } from '../../core/duration.js';
 import { estimate, type EstimateFigures } from '../../core/simulate.js';
 import { catalogOf } from '../../executors/index.js';
@@ -122,13 +123,13 @@ export function printEstimate(compiled: CompiledPlan, opts: EstimateCommandOptio
       `  predicted makespan  ${formatDuration(first.makespan)} on ${first.workers} worker${first.workers === 1 ? '' : 's'}`,
       `  sequential          ${formatDuration(first.sequential)}`,
       `  speed-up            ${first.speedup.toFixed(2)}×`,
-      `  critical path       ${formatDuration(first.criticalPath)}: ${criticalPath.join(' → ')}`,
+      `  critical path       ${formatDuration(first.criticalPath)}: ${chainLine(criticalPath)}`,
       `  lower bound         ${formatDuration(first.lowerBound)} = max(critical path, work ÷ ${first.workers})`,
     );
   } else {
     out.push('   M   makespan   speed-up   efficiency');
     for (const r of rows) out.push(`  ${String(r.workers).padStart(2)}   ${formatDuration(r.makespan).padStart(8)}   ${`${r.speedup.toFixed(2)}×`.padStart(8)}   ${`${((r.speedup / r.workers) * 100).toFixed(0)}%`.padStart(10)}`);
-    out.push(`  sequential ${formatDuration(first.sequential)}, critical path ${formatDuration(first.criticalPath)}: ${criticalPath.join(' → ')}`);
+    out.push(`  sequential ${formatDuration(first.sequential)}, critical path ${formatDuration(first.criticalPath)}: ${chainLine(criticalPath)}`);
   }
   out.push(`  smallest M within 5% of the best makespan (${formatDuration(best)}): ${smallest?.workers}`);
   if (opts.measured === true) out.push('  (durations measured in earlier runs replace estimates where known; --no-history to use the estimates only)');
