@@ -46,6 +46,16 @@ export interface RunSummary {
   readonly tasks: readonly TaskSummary[];
 }
 
+/** Attempts after one that failed (or was sent back); not those that only re-run work a Ctrl-C or crash cut off. */
+export function retriesOf(attempts: readonly { readonly outcome?: string }[]): number {
+  let n = 0;
+  for (let k = 1; k < attempts.length; k++) {
+    const before = attempts[k - 1]?.outcome;
+    if (before !== 'cancelled' && before !== 'interrupted') n++;
+  }
+  return n;
+}
+
 /** A chain of task ids on one line, `a → b → c`; a long one keeps its first and last `keep` around "… N more …". */
 export function chainLine(ids: readonly string[], render: (id: string) => string = (id) => id, keep = 4): string {
   if (ids.length <= 2 * keep + 1) return ids.map(render).join(' → ');
@@ -92,11 +102,7 @@ export function summarize(state: RunState, deps: ReadonlyMap<string, readonly st
         taskUsage.costUsd += a.usage.costUsd ?? 0;
       }
     }
-    // An attempt after one that failed (or was sent back); not one that only re-runs work a Ctrl-C or crash cut off.
-    for (let k = 1; k < r.attempts.length; k++) {
-      const before = r.attempts[k - 1]?.outcome;
-      if (before !== 'cancelled' && before !== 'interrupted') retries++;
-    }
+    retries += retriesOf(r.attempts);
     taskTimeMs += duration;
     if (taskUsage !== undefined) {
       usage.inputTokens += taskUsage.inputTokens;

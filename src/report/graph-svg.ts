@@ -1,3 +1,4 @@
+import { retriesOf } from '../core/metrics.js';
 import { layoutGraph } from './graph-layout.js';
 import { clip, dur, escapeHtml as esc } from './report-format.js';
 import { edgeKey, type ReportModel } from './report-model.js';
@@ -33,7 +34,8 @@ export function graphSvg(model: ReportModel): string {
     const r = rows.get(n.id);
     if (r === undefined) return '';
     const cls = ['node', `state-${r.state}`, ...(r.critical ? ['critical'] : [])].join(' ');
-    const retries = r.attempts.length > 1 ? ` · ${r.attempts.length - 1} retr${r.attempts.length === 2 ? 'y' : 'ies'}` : '';
+    const retried = retriesOf(r.attempts);
+    const retries = retried > 0 ? ` · ${retried} retr${retried === 1 ? 'y' : 'ies'}` : '';
     const sub = `${r.state}${r.attempts.length === 0 ? '' : ` · ${dur(r.durationMs)}`}${retries}`;
     const tip = [`${r.id} — ${r.title}`, `${r.executor} · ${sub}`, ...(r.reason === undefined ? [] : [r.reason]), ...(r.critical ? ['on the critical path'] : [])].join('\n');
     return (

@@ -101,6 +101,9 @@ describe('renderHtml', () => {
     // 4 s of run time across 940 px: b's second attempt starts at 2 s, not 10 hours in.
     expect(tags(page, /<rect class="gantt-bar[^>]*>/g).find((b) => b.includes('data-attempt="2"'))).toMatch(/x="522\.0" y="\d+" width="470\.0"/);
     expect(page).toMatch(/<line class="gantt-pause" x1="522\.0"[^>]*><title>weft was stopped for 10h(00m)? here/);
+    // b ran twice, but only because the Ctrl-C cut its first attempt off: not a retry.
+    expect(page).toMatch(/succeeded · 3\.00s<\/text>/);
+    expect(tags(page, /<text class="node-sub"[^>]*>[^<]*/g).filter((t) => t.includes('retr'))).toEqual([]);
     expect(page).toMatch(/data-metric="makespan">.*?<div class="value">4\.00s<\/div><div class="note">on 1 worker · 10h(00m)? stopped, not counted/);
   });
 });
