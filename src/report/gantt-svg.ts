@@ -1,5 +1,5 @@
 import { clip, dur, escapeHtml as esc } from './report-format.js';
-import type { ReportModel } from './report-model.js';
+import { sinceStart, type ReportModel } from './report-model.js';
 
 const LABEL_W = 52;
 const PLOT_W = 940;
@@ -17,11 +17,6 @@ export function tickStep(span: number, target = 8): number {
   return Math.max(1, step);
 }
 
-/** Run time: ms since `origin` with the pauses (weft stopped between lives of the run) left out. */
-export function runTime(origin: number, pauses: ReportModel['pauses']): (t: number) => number {
-  return (t) => pauses.reduce((shown, p) => shown - Math.max(0, Math.min(t, p.to) - p.from), t - origin);
-}
-
 /**
  * The Gantt chart as SVG: a `g.gantt-row[data-worker]` per worker that ran something, a
  * `rect.gantt-bar[data-task][data-attempt]` per attempt (class `outcome-<outcome>`, `critical` on
@@ -31,7 +26,7 @@ export function runTime(origin: number, pauses: ReportModel['pauses']): (t: numb
 export function ganttSvg(model: ReportModel): string {
   const bars = model.rows.flatMap((r) => r.attempts.map((a) => ({ row: r, a })));
   if (bars.length === 0) return '<p class="empty">No task started.</p>';
-  const shown = runTime(model.origin, model.pauses);
+  const shown = (t: number): number => sinceStart(model, t);
   const span = Math.max(shown(model.end), 1);
   const at = (ms: number): number => LABEL_W + (ms / span) * PLOT_W;
   const x = (t: number): number => at(shown(t));

@@ -84,7 +84,7 @@ describe('renderHtml', () => {
   it('leaves the hours weft was stopped between two lives of a run out of the time axis and the makespan', () => {
     const HOUR = 3_600_000;
     const events: RunEvent[] = [
-      { type: 'run.created', at: T0, runId: 'r', plan: 'p', workers: 1, mode: 'parallel', tasks: ['a', 'b'] },
+      { type: 'run.created', at: T0, runId: 'r', plan: 'p', workers: 1, mode: 'parallel', tasks: ['a', 'b', 'c'] },
       { type: 'task.started', at: T0, task: 'a', attempt: 1, worker: 0 },
       { type: 'task.succeeded', at: T0 + 1000, task: 'a', attempt: 1, result: { exitCode: 0 } },
       { type: 'task.started', at: T0 + 1000, task: 'b', attempt: 1, worker: 0 },
@@ -93,17 +93,21 @@ describe('renderHtml', () => {
       { type: 'run.resumed', at: T0 + 2000 + 10 * HOUR, by: 'test' },
       { type: 'task.started', at: T0 + 2000 + 10 * HOUR, task: 'b', attempt: 2, worker: 0 },
       { type: 'task.succeeded', at: T0 + 4000 + 10 * HOUR, task: 'b', attempt: 2, result: { exitCode: 0 } },
-      { type: 'run.finished', at: T0 + 4000 + 10 * HOUR, status: 'succeeded' },
+      { type: 'task.started', at: T0 + 4000 + 10 * HOUR, task: 'c', attempt: 1, worker: 0 },
+      { type: 'task.succeeded', at: T0 + 5000 + 10 * HOUR, task: 'c', attempt: 1, result: { exitCode: 0 } },
+      { type: 'run.finished', at: T0 + 5000 + 10 * HOUR, status: 'succeeded' },
     ];
     const input = buildReportInput(events, undefined, {}, { generatedAt: T0 });
-    expect(input.summary).toMatchObject({ makespanMs: 4000, pausedMs: 10 * HOUR, taskTimeMs: 4000, utilisation: 1, retries: 0 });
+    expect(input.summary).toMatchObject({ makespanMs: 5000, pausedMs: 10 * HOUR, taskTimeMs: 5000, utilisation: 1, retries: 0 });
     const page = renderHtml(input);
-    // 4 s of run time across 940 px: b's second attempt starts at 2 s, not 10 hours in.
-    expect(tags(page, /<rect class="gantt-bar[^>]*>/g).find((b) => b.includes('data-attempt="2"'))).toMatch(/x="522\.0" y="\d+" width="470\.0"/);
-    expect(page).toMatch(/<line class="gantt-pause" x1="522\.0"[^>]*><title>weft was stopped for 10h(00m)? here/);
+    // 5 s of run time across 940 px: b's second attempt starts at 2 s, not 10 hours in.
+    expect(tags(page, /<rect class="gantt-bar[^>]*>/g).find((b) => b.includes('data-attempt="2"'))).toMatch(/x="428\.0" y="\d+" width="376\.0"/);
+    expect(page).toMatch(/<line class="gantt-pause" x1="428\.0"[^>]*><title>weft was stopped for 10h(00m)? here/);
     // b ran twice, but only because the Ctrl-C cut its first attempt off: not a retry.
     expect(page).toMatch(/succeeded · 3\.00s<\/text>/);
+    // The task table's start times are on the same run time: c, which ran after the resume, started at 4 s.
+    expect(page).toMatch(/<tr class="task-row[^"]*" data-task="c">(?:(?!<\/tr>).)*<td class="num">\+4\.00s<\/td>/);
     expect(tags(page, /<text class="node-sub"[^>]*>[^<]*/g).filter((t) => t.includes('retr'))).toEqual([]);
-    expect(page).toMatch(/data-metric="makespan">.*?<div class="value">4\.00s<\/div><div class="note">on 1 worker · 10h(00m)? stopped, not counted/);
+    expect(page).toMatch(/data-metric="makespan">.*?<div class="value">5\.00s<\/div><div class="note">on 1 worker · 10h(00m)? stopped, not counted/);
   });
 });

@@ -1,5 +1,5 @@
 import { dur, escapeHtml as esc, int, usd } from './report-format.js';
-import type { ReportModel, TaskRow } from './report-model.js';
+import { sinceStart, type ReportModel, type TaskRow } from './report-model.js';
 
 /** Table and log sections of the HTML report. Every piece of run data goes through `esc`. */
 
@@ -42,7 +42,7 @@ export function tasksTableHtml(model: ReportModel): string {
       `<td>${pill(r.state)}${r.skipCause === undefined ? '' : ` <span class="meta">(${esc(r.skipCause)})</span>`}</td>`,
       `<td class="num">${r.attempts.length}</td>`,
       `<td>${r.worker === undefined ? '—' : `w${r.worker}`}</td>`,
-      `<td class="num">${first === undefined ? '—' : `+${esc(dur(first.startedAt - model.origin))}`}</td>`,
+      `<td class="num">${first === undefined ? '—' : `+${esc(dur(sinceStart(model, first.startedAt)))}`}</td>`,
       `<td class="num">${r.attempts.length === 0 ? '—' : esc(dur(r.durationMs))}</td>`,
       `<td class="num">${r.usage === undefined ? '—' : `${int(r.usage.inputTokens)} / ${int(r.usage.outputTokens)}`}</td>`,
       `<td class="num">${r.usage === undefined ? '—' : esc(usd(r.usage.costUsd))}</td>`,

@@ -1,7 +1,7 @@
 import { chainLine } from '../core/metrics.js';
 import type { ReportInput } from './report-input.js';
 import { dur, int, iso, mdCell, mdFence, pct, STATE_MARK, times, tokens, usd } from './report-format.js';
-import { reportModel, type TaskRow } from './report-model.js';
+import { reportModel, sinceStart, type TaskRow } from './report-model.js';
 
 const table = (head: readonly string[], rows: readonly (readonly string[])[]): string[] => [
   `| ${head.join(' | ')} |`,
@@ -79,7 +79,7 @@ export function renderMarkdown(input: ReportInput): string {
           `${STATE_MARK[r.state] ?? '·'} ${r.state}${r.skipCause === undefined ? '' : ` (${r.skipCause})`}`,
           String(r.attempts.length),
           r.worker === undefined ? '—' : `w${r.worker}`,
-          first === undefined ? '—' : `+${dur(first.startedAt - m.origin)}`,
+          first === undefined ? '—' : `+${dur(sinceStart(m, first.startedAt))}`,
           r.attempts.length === 0 ? '—' : dur(r.durationMs),
           r.usage === undefined ? '—' : tokens(r.usage),
           r.usage === undefined ? '—' : usd(r.usage.costUsd),

@@ -78,6 +78,11 @@ export interface ReportModel {
   readonly pauses: readonly { readonly from: number; readonly to: number }[];
 }
 
+/** Run time at `t`: ms since the model's origin, the pauses (weft stopped between lives of the run) left out. */
+export function sinceStart(model: Pick<ReportModel, 'origin' | 'pauses'>, t: number): number {
+  return model.pauses.reduce((shown, p) => shown - Math.max(0, Math.min(t, p.to) - p.from), t - model.origin);
+}
+
 export const edgeKey = (from: string, to: string): string => `${from}\u2192${to}`;
 
 const zeroUsage = (): UsageTotals => ({ inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0, costUsd: 0 });
