@@ -51,11 +51,12 @@ class PlainLines implements Progress {
 
   /** `done`: tasks an earlier life of the run finished (a resume). */
   constructor(
-    private readonly total: number,
+    private total: number,
     private done: number,
   ) {}
 
   readonly onEvent = (e: EngineNotice): void => {
+    if (e.type === 'plan.expanded') this.total += e.tasks.length; // a task added tasks to the run
     if (e.type === 'task.succeeded' || e.type === 'task.failed' || e.type === 'task.skipped' || e.type === 'task.cancelled') this.done++;
     const text = line(e, this.started);
     if (text !== undefined) process.stdout.write(`${text}${e.type.startsWith('task.') && e.type !== 'task.started' ? c.dim(` [${this.done}/${this.total}]`) : ''}\n`);
@@ -72,7 +73,7 @@ class LiveBoard implements Progress {
   private readonly timer: NodeJS.Timeout;
 
   constructor(
-    private readonly total: number,
+    private total: number,
     private done: number,
     workers: number,
     private readonly logUpdate: typeof LogUpdate,
@@ -87,6 +88,7 @@ class LiveBoard implements Progress {
       if (e.progress.message !== undefined) this.last.set(e.task, e.progress.message.split('\n')[0]?.slice(0, 60) ?? '');
       return;
     }
+    if (e.type === 'plan.expanded') this.total += e.tasks.length;
     if (e.type === 'task.started') this.onWorker[e.worker] = e.task;
     if (e.type === 'task.succeeded' || e.type === 'task.failed' || e.type === 'task.retrying' || e.type === 'task.cancelled') {
       const w = this.onWorker.indexOf(e.task);

@@ -252,7 +252,8 @@ describe('runPlan', () => {
     expect(outcome.status).toBe('succeeded');
     expect(log).toEqual(['run scan#1', 'run scan#2', 'run review-a#1', 'run review-b#1', 'run merge-reviews#1', 'run summary#1']);
     const retry = events.find((e) => e.type === 'task.retrying');
-    expect(retry).toMatchObject({ task: 'scan', error: { code: 'WEFT_PLAN_INVALID' } });
+    // The user sees what is wrong, not just that something is.
+    expect(retry).toMatchObject({ task: 'scan', error: { code: 'WEFT_PLAN_INVALID', message: 'its sub-plan is not valid: <plan> task "review-a" needs[0]: unknown task "missing" — fix: use the id of a task in this plan' } });
     expect(events.filter((e) => e.type === 'plan.expanded')).toMatchObject([{ by: 'scan', tasks: [{ id: 'review-a' }, { id: 'review-b' }, { id: 'merge-reviews' }] }]);
     // Replaying the journal gives the grown run.
     expect([...foldRun(events).tasks.keys()]).toEqual(['scan', 'summary', 'review-a', 'review-b', 'merge-reviews']);

@@ -7,7 +7,7 @@ import type { AbortCause, Executor, TaskContext, TaskOutcome } from './executor.
 import type { ResolvedTask } from './graph.js';
 import type { BudgetSpec, PlanSpec, TaskSpec } from './plan-schema.js';
 import { expansionOf, spliceExpansion } from './expansion.js';
-import { PlanValidationError, formatPlanIssue } from './errors.js';
+import { PlanValidationError, formatPlanIssue, type PlanIssue } from './errors.js';
 import type { Workspace } from './workspace.js';
 import { isCacheable, type TaskCache } from './cache.js';
 import { applyEvent, applyTaskEvent, emptyRunState, taskRecord, type RunState, type TaskEvent, type TaskRecord } from './run-state.js';
@@ -543,7 +543,9 @@ class Run {
     } catch (error) {
       if (!(error instanceof PlanValidationError)) throw error;
       const lines = error.issues.map(formatPlanIssue).join('\n');
-      return { message: `its sub-plan is not valid: ${error.issues.length} problem(s)`, code: 'WEFT_PLAN_INVALID', feedback: `The tasks you returned cannot be added to the plan:\n${lines}\nReturn the whole corrected list.` };
+      const first = formatPlanIssue(error.issues[0] as PlanIssue);
+      const more = error.issues.length > 1 ? ` (and ${error.issues.length - 1} more)` : '';
+      return { message: `its sub-plan is not valid: ${first}${more}`, code: 'WEFT_PLAN_INVALID', feedback: `The tasks you returned cannot be added to the plan:\n${lines}\nReturn the whole corrected list.` };
     }
     this.grow(task, spec, compiled, added);
     return undefined;
