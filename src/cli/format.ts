@@ -30,7 +30,7 @@ export function formatSummary(s: RunSummary, runDir: string | undefined): string
   const lines = [
     '',
     `${c.bold(`Run ${s.runId}`)} ${status}${s.reason === undefined ? '' : ` — ${s.reason}`}${s.mode === 'sequential' ? ' (sequential)' : ''}`,
-    `  tasks        ${counts.succeeded} succeeded, ${counts.failed} failed, ${counts.skipped} skipped${counts.cancelled > 0 ? `, ${counts.cancelled} cancelled` : ''}${counts.pending > 0 ? `, ${counts.pending} not run` : ''} of ${counts.total}`,
+    `  tasks        ${counts.succeeded} succeeded, ${counts.failed} failed, ${counts.skipped} skipped${counts.cancelled > 0 ? `, ${counts.cancelled} cancelled` : ''}${(counts.running ?? 0) > 0 ? `, ${counts.running} running` : ''}${counts.pending > 0 ? `, ${counts.pending} not run` : ''} of ${counts.total}`,
     `  makespan     ${formatDuration(s.makespanMs)} on ${s.workers} worker${s.workers === 1 ? '' : 's'}${s.pausedMs > 0 ? c.dim(` (not counting ${formatDuration(s.pausedMs)} while weft was stopped)`) : ''}`,
     `  task time    ${formatDuration(s.taskTimeMs)} summed → speed-up ${s.speedup.toFixed(2)}×, utilisation ${pct(s.utilisation)}`,
     `  critical path ${s.criticalPath.length === 0 ? '—' : `${chainLine(s.criticalPath)} (${formatDuration(s.criticalPathMs)})`}`,

@@ -44,12 +44,22 @@ const alive = (pid: number): boolean => {
  * machine that no longer exists (weft was killed) is taken over at once instead of waiting for it
  * to expire; one held by a live process or another machine refuses with WEFT_RUN_LOCKED.
  */
+/**
+ * Who drives the run: the lease's owner, `'dead'` when that is a process on this machine that no
+ * longer exists (weft was killed; its lease has not expired yet), `undefined` when nobody holds it.
+ */
+export async function coordinatorOf(store: Store, runId: string): Promise<string | 'dead' | undefined> {
+  const held = await store.leaseOf(runId);
+  if (held === undefined) return undefined;
+  const [host, pid] = held.owner.split(':');
+  return host === hostname() && pid !== undefined && !alive(Number(pid)) ? 'dead' : held.owner;
+}
+
 export async function takeLease(store: Store, runId: string): Promise<Lease> {
   const owner = `${hostname()}:${process.pid}`;
   if (!(await store.acquireLease(runId, owner, LEASE_TTL_MS))) {
     const held = await store.leaseOf(runId);
-    const [host, pid] = (held?.owner ?? '').split(':');
-    if (held !== undefined && host === hostname() && pid !== undefined && !alive(Number(pid))) await store.releaseLease(runId, held.owner);
+    if (held !== undefined && (await coordinatorOf(store, runId)) === 'dead') await store.releaseLease(runId, held.owner);
     if (!(await store.acquireLease(runId, owner, LEASE_TTL_MS))) {
       const who = (await store.leaseOf(runId))?.owner ?? 'another coordinator';
       throw new WeftError('WEFT_RUN_LOCKED', `run ${runId} is being driven by ${who}`, { hint: 'wait for it to finish (or stop it), then `weft resume`' });

@@ -22,7 +22,8 @@ export interface RunSummary {
   readonly mode: RunState['mode'];
   readonly workers: number;
   readonly reason?: string;
-  readonly counts: { readonly total: number; readonly succeeded: number; readonly failed: number; readonly skipped: number; readonly cancelled: number; readonly pending: number };
+  /** `running`: running or waiting to retry; `pending`: not started (or not yet again). */
+  readonly counts: { readonly total: number; readonly succeeded: number; readonly failed: number; readonly skipped: number; readonly cancelled: number; readonly running: number; readonly pending: number };
   readonly successRate: number;
   /** First start to last end, ms, less the time weft was stopped between lives of the run (`pausedMs`). */
   readonly makespanMs: number;
@@ -73,7 +74,7 @@ export function dependencyMap(tasks: readonly { readonly id: string; readonly ne
  */
 export function summarize(state: RunState, deps: ReadonlyMap<string, readonly string[]>): RunSummary {
   const records = [...state.tasks.values()];
-  const counts = { total: records.length, succeeded: 0, failed: 0, skipped: 0, cancelled: 0, pending: 0 };
+  const counts = { total: records.length, succeeded: 0, failed: 0, skipped: 0, cancelled: 0, running: 0, pending: 0 };
   let first = Infinity;
   let last = -Infinity;
   let taskTimeMs = 0;
@@ -84,6 +85,7 @@ export function summarize(state: RunState, deps: ReadonlyMap<string, readonly st
   const tasks: TaskSummary[] = [];
   for (const r of records) {
     if (r.state === 'succeeded' || r.state === 'failed' || r.state === 'skipped' || r.state === 'cancelled') counts[r.state]++;
+    else if (r.state === 'running' || r.state === 'retrying') counts.running++;
     else counts.pending++;
     let duration = 0;
     let taskUsage: { inputTokens: number; outputTokens: number; costUsd: number } | undefined;

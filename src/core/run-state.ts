@@ -191,3 +191,12 @@ export function foldRun(events: Iterable<RunEvent>): RunState {
   for (const e of events) applyEvent(state, e);
   return state;
 }
+
+/**
+ * The run as it stands at `now`: a copy whose attempts still running end at `now` (no outcome), so
+ * that durations and makespan of a live run count the time so far. The state itself is not touched.
+ */
+export function stateAt(state: RunState, now: number): RunState {
+  const tasks = new Map([...state.tasks].map(([id, r]) => [id, r.attempts.some((a) => a.endedAt === undefined) ? { ...r, attempts: r.attempts.map((a) => (a.endedAt === undefined ? { ...a, endedAt: Math.max(now, a.startedAt) } : a)) } : r]));
+  return { ...state, tasks };
+}

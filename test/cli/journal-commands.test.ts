@@ -191,10 +191,18 @@ describe('resuming', () => {
     ]);
     const first = startCli(['run', 'plan.yaml'], project);
     await until('b to start', () => existsSync(join(project, 'sleep.pid')));
+    // While it runs: b counts as running, with the time it has run so far.
+    await new Promise((r) => setTimeout(r, 300));
+    const live = JSON.parse((await weft(['status', '--json'], project)).stdout);
+    expect(live).toMatchObject({ status: 'running', driven: true, counts: { succeeded: 1, running: 1, pending: 1 } });
+    expect(live.tasks.find((t: { id: string }) => t.id === 'b').durationMs).toBeGreaterThanOrEqual(250);
     first.child.kill('SIGKILL');
     expect((await first.done).signal).toBe('SIGKILL');
     const sleeper = Number(readFileSync(join(project, 'sleep.pid'), 'utf8'));
     expect(alive(sleeper)).toBe(true);
+    // Its lease has not expired, but its holder is gone: weft says so, and how to go on.
+    expect((await weft(['runs'], project)).stdout).toMatch(/ killed +interrupted\* +3 [^\n]*\n\* the journal says running, but no coordinator drives it \(killed or crashed\); `weft resume` continues it\n$/);
+    expect(JSON.parse((await weft(['status', '--json'], project)).stdout)).toMatchObject({ status: 'running', driven: false });
 
     const r = await weft(['run', '--resume'], project);
     expect(r.code, r.stderr).toBe(0);

@@ -4,12 +4,13 @@ import { StringDecoder } from 'node:string_decoder';
 import { formatDuration } from '../../core/duration.js';
 import { WeftError } from '../../core/errors.js';
 import { dependencyMap, summarize } from '../../core/metrics.js';
+import { stateAt } from '../../core/run-state.js';
 import { TERMINAL_STATES } from '../../core/scheduler.js';
 import { TASK_ID_PATTERN } from '../../core/plan-schema.js';
 import { buildReportInput, readLogTails, renderHtml, renderJson, renderMarkdown } from '../../report/index.js';
 import { EXIT } from '../exit-codes.js';
 import { formatSummary, painter, stateMark } from '../format.js';
-import { openJournal, readRun, resolveRunId } from '../journal.js';
+import { coordinatorOf, openJournal, readRun, resolveRunId } from '../journal.js';
 import { runDirOf } from '../run-files.js';
 import { secretRedactor } from '../secrets.js';
 import { wire } from '../wiring.js';
@@ -46,11 +47,25 @@ export async function runsCommand(opts: Common): Promise<number> {
     if (opts.json === true) process.stdout.write(`${JSON.stringify(runs)}\n`);
     else if (runs.length === 0) process.stdout.write('no runs yet — start one with `weft run <plan>`\n');
     else {
-      process.stdout.write(`${'RUN'.padEnd(22)} ${'PLAN'.padEnd(20)} ${'STATUS'.padEnd(11)} TASKS  STARTED                 LAST EVENT\n`);
-      for (const r of runs) process.stdout.write(`${r.id.padEnd(22)} ${r.plan.slice(0, 20).padEnd(20)} ${r.status.padEnd(11)} ${String(r.tasks).padStart(5)}  ${new Date(r.createdAt).toISOString().padEnd(23)} +${formatDuration(r.lastEventAt - r.createdAt)}\n`);
+      process.stdout.write(`${'RUN'.padEnd(22)} ${'PLAN'.padEnd(20)} ${'STATUS'.padEnd(12)} TASKS  STARTED                 LAST EVENT\n`);
+      let orphans = 0;
+      for (const r of runs) {
+        const orphaned = r.status === 'running' && !(await driven(store, r.id));
+        if (orphaned) orphans++;
+        process.stdout.write(`${r.id.padEnd(22)} ${r.plan.slice(0, 20).padEnd(20)} ${(orphaned ? 'interrupted*' : r.status).padEnd(12)} ${String(r.tasks).padStart(5)}  ${new Date(r.createdAt).toISOString().padEnd(23)} +${formatDuration(r.lastEventAt - r.createdAt)}\n`);
+      }
+      if (orphans > 0) process.stdout.write(`* ${ORPHANED}\n`);
     }
     return EXIT.ok;
   });
+}
+
+const ORPHANED = 'the journal says running, but no coordinator drives it (killed or crashed); `weft resume` continues it';
+
+/** Whether a live coordinator holds the run's lease. */
+async function driven(store: Store, runId: string): Promise<boolean> {
+  const who = await coordinatorOf(store, runId);
+  return who !== undefined && who !== 'dead';
 }
 
 /** `weft status [run]`: where a run stands, task by task. */
@@ -59,13 +74,17 @@ export async function statusCommand(given: string | undefined, opts: Common): Pr
     const runId = await resolveRunId(store, given);
     const { state } = await readRun(store, runId);
     const runDir = runDirOf(projectDir, runId);
-    const summary = summarize(state, depsOf(readPlanJson(runDir)));
+    const live = state.status === 'running' && (await driven(store, runId));
+    // A live run: what is running counts its time so far.
+    const summary = summarize(live ? stateAt(state, Date.now()) : state, depsOf(readPlanJson(runDir)));
     if (opts.json === true) {
-      process.stdout.write(`${JSON.stringify(summary)}\n`);
+      process.stdout.write(`${JSON.stringify(state.status === 'running' ? { ...summary, driven: live } : summary)}\n`);
       return EXIT.ok;
     }
     const c = painter();
-    process.stdout.write(`${formatSummary(summary, runDir)}\n\n`);
+    process.stdout.write(`${formatSummary(summary, runDir)}\n`);
+    if (state.status === 'running' && !live) process.stdout.write(`  ${c.yellow('interrupted')}  ${ORPHANED}\n`);
+    process.stdout.write('\n');
     for (const t of summary.tasks) {
       const mark = stateMark(t.state);
       process.stdout.write(`  ${mark} ${t.id.padEnd(24)} ${t.state.padEnd(10)} ${t.attempts > 0 ? `${formatDuration(t.durationMs).padStart(7)}  ${t.attempts} attempt${t.attempts === 1 ? '' : 's'}` : ''}${t.reason === undefined ? '' : c.dim(`  ${t.reason}`)}\n`);
