@@ -12,7 +12,7 @@ describe('renderJson', () => {
     expect(report.run).toMatchObject({ id: '20231114-221320-beef', plan: 'release', status: 'failed', reason: '1 task failed', workers: 3, resumes: 0 });
     expect(report.plan.tasks.find((t) => t.id === 'package')).toEqual({ id: 'package', title: 'Package', needs: ['test-unit', 'lint'], after: [], executor: 'claude' });
     const s = report.summary;
-    expect(s.counts).toEqual({ total: 8, succeeded: 6, failed: 1, skipped: 1, cancelled: 0, pending: 0 });
+    expect(s.counts).toEqual({ total: 8, succeeded: 6, failed: 1, skipped: 1, cancelled: 0, running: 0, pending: 0 });
     expect(s.successRate).toBe(0.75);
     expect(s.makespanMs).toBe(9000);
     // setup 1000 + build 3000 + lint 1500 + docs 1000 + test-unit 1000+1500 + test-e2e 2500 + package 2000
