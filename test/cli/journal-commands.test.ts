@@ -162,6 +162,20 @@ describe('weft logs -f', () => {
     expect(followed).toMatchObject({ code: 0, stdout: 'first\nsecond\n', stderr: '' });
     expect((await run.done).code).toBe(0);
   }, 60_000);
+
+  it('stops following, and says why, when the run’s coordinator is killed', async () => {
+    const project = tempProject('weft-journal-');
+    writePlan(project, 'plan.yaml', 'follow', [{ id: 'slow', run: sh('echo first; while [ ! -f go ]; do sleep 0.05; done') }]);
+    const run = startCli(['run', 'plan.yaml', '--json'], project);
+    await run.whenLines(3);
+    const runId = (JSON.parse(run.stdout().split('\n')[0] as string) as { runId: string }).runId;
+    const follow = startCli(['logs', runId, 'slow', '-f'], project);
+    await follow.whenLines(1);
+    run.child.kill('SIGKILL');
+    const followed = await follow.done;
+    writeFileSync(join(project, 'go'), ''); // lets the orphaned task end
+    expect(followed).toMatchObject({ code: 0, stdout: 'first\n', stderr: 'weft: stopped following: the journal says running, but no coordinator drives it (killed or crashed); `weft resume` continues it\n' });
+  }, 60_000);
 });
 
 describe('resuming', () => {

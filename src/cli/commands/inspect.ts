@@ -131,10 +131,16 @@ export async function logsCommand(given: string, task: string, opts: Common & { 
       const r = state.tasks.get(task);
       return r !== undefined && TERMINAL_STATES.has(r.state) && (r.attempts.at(-1)?.attempt ?? attempt) === attempt;
     };
-    while (!ended() && (state.status === 'running')) {
+    while (!ended() && state.status === 'running') {
       await new Promise((r) => setTimeout(r, 250));
       pump();
       ({ state } = await readRun(store, runId));
+      // No coordinator (read again: one that just finished released its lease after journaling the end).
+      if (state.status === 'running' && !ended() && !(await driven(store, runId)) && (await readRun(store, runId)).state.status === 'running') {
+        pump(true);
+        process.stderr.write(`weft: stopped following: ${ORPHANED}\n`);
+        return EXIT.ok;
+      }
     }
     pump(true);
     return EXIT.ok;
