@@ -38,7 +38,14 @@ function llmOptions(name: string, options: ExecutorSetOptions): LlmExecutorOptio
   const s = options.settings?.[name] ?? {};
   const env = options.env ?? process.env;
   const apiKey = s.apiKeyEnv === undefined ? undefined : env[s.apiKeyEnv];
-  return { ...(s.baseUrl === undefined ? {} : { baseUrl: s.baseUrl }), ...(s.model === undefined ? {} : { model: s.model }), ...(apiKey === undefined ? {} : { apiKey }), ...(options.prices === undefined ? {} : { prices: options.prices }) };
+  return {
+    ...(s.baseUrl === undefined ? {} : { baseUrl: s.baseUrl }),
+    ...(s.model === undefined ? {} : { model: s.model }),
+    ...(apiKey === undefined ? {} : { apiKey }),
+    ...(s.apiKeyEnv === undefined ? {} : { apiKeyEnv: s.apiKeyEnv }),
+    ...(options.env === undefined ? {} : { env: options.env }),
+    ...(options.prices === undefined ? {} : { prices: options.prices }),
+  };
 }
 
 function agentOptions(name: string, options: ExecutorSetOptions): AgentExecutorOptions {

@@ -30,6 +30,22 @@ const providers = [
   { name: 'OpenAiExecutor', provider: 'openai' as const, make: (llm: FakeLlmServer) => new OpenAiExecutor({ baseUrl: `${llm.url}/v1`, apiKey: 'k' }), model: 'gpt-5-mini', path: '/v1/chat/completions' },
 ];
 
+describe('without an API key', () => {
+  it.each([
+    ['anthropic', () => new AnthropicExecutor({ env: {} }), 'ANTHROPIC_API_KEY is not set: export your API key as ANTHROPIC_API_KEY (or name the variable that holds it with executors.anthropic.apiKeyEnv in weft.config.yaml)'],
+    ['openai', () => new OpenAiExecutor({ env: { OPENAI_API_KEY: '' } }), 'OPENAI_API_KEY is not set: export your API key as OPENAI_API_KEY (or name the variable that holds it with executors.openai.apiKeyEnv in weft.config.yaml)'],
+    ['anthropic, apiKeyEnv', () => new AnthropicExecutor({ apiKeyEnv: 'TEAM_KEY', env: {} }), 'TEAM_KEY is not set: export your API key as TEAM_KEY (executors.anthropic.apiKeyEnv in weft.config.yaml names it)'],
+  ])('%s: fails at once saying which variable to set, without calling the API', async (_name, make, message) => {
+    expect(await run(make(), task({ id: 't', prompt: 'Hi' }))).toEqual({ ok: false, failure: { message, code: 'WEFT_EXECUTOR' } });
+  });
+
+  it('a local OpenAI-compatible server (a baseUrl) needs none', async (ctx) => {
+    const llm = await server(ctx);
+    llm.enqueue('openai', step.text('local'));
+    expect(await run(new OpenAiExecutor({ baseUrl: `${llm.url}/v1`, env: {} }), task({ id: 't', prompt: 'Hi' }))).toMatchObject({ ok: true, result: { text: 'local' } });
+  });
+});
+
 describe.each(providers)('$name against FakeLlmServer', ({ provider, make, model, path }) => {
   it('returns the text with usage priced from the table', async (ctx) => {
     const llm = await server(ctx);

@@ -11,8 +11,12 @@ import { httpFailure } from './retryable.js';
 export interface LlmExecutorOptions {
   /** API base URL (Ollama, vLLM, LM Studio, a proxy). @default the provider's */
   readonly baseUrl?: string;
-  /** @default ANTHROPIC_API_KEY / OPENAI_API_KEY from the environment */
+  /** @default ANTHROPIC_API_KEY / OPENAI_API_KEY from `env` */
   readonly apiKey?: string;
+  /** The variable `apiKey` was read from (`executors.<name>.apiKeyEnv`), for the message when it is unset. */
+  readonly apiKeyEnv?: string;
+  /** @default process.env */
+  readonly env?: NodeJS.ProcessEnv;
   /** Model when the task names none. */
   readonly model?: string;
   /** Output token cap per call. @default 4096 */
@@ -41,8 +45,23 @@ abstract class LlmExecutor implements Executor {
 
   protected abstract call(ctx: TaskContext, prompt: string, model: string): Promise<Reply>;
   protected abstract defaultModel(): string;
+  /** The provider's own variable for its API key. */
+  protected abstract readonly keyVar: string;
+
+  /** The API key: the configured one, else the provider's variable; `undefined` when neither is set. */
+  protected apiKey(): string | undefined {
+    const key = this.options.apiKey ?? (this.options.env ?? process.env)[this.keyVar];
+    return key === '' ? undefined : key;
+  }
 
   async run(ctx: TaskContext): Promise<TaskOutcome> {
+    // Without a key the provider's API answers 401 (or, offline, "Connection error."): say what to set instead.
+    // A baseUrl (a local server, a proxy) may need none.
+    if (this.apiKey() === undefined && this.options.baseUrl === undefined) {
+      const named = this.options.apiKeyEnv;
+      const message = named === undefined ? `${this.keyVar} is not set: export your API key as ${this.keyVar} (or name the variable that holds it with executors.${this.name}.apiKeyEnv in weft.config.yaml)` : `${named} is not set: export your API key as ${named} (executors.${this.name}.apiKeyEnv in weft.config.yaml names it)`;
+      return { ok: false, failure: { message, code: 'WEFT_EXECUTOR' } };
+    }
     const model = ctx.task.model ?? this.options.model ?? this.defaultModel();
     let reply: Reply;
     try {
@@ -67,6 +86,7 @@ abstract class LlmExecutor implements Executor {
 export class AnthropicExecutor extends LlmExecutor {
   readonly name = 'anthropic';
   override readonly info = { requires: 'prompt' as const, provider: 'anthropic' };
+  protected readonly keyVar = 'ANTHROPIC_API_KEY';
   private client: Anthropic | undefined;
 
   protected defaultModel(): string {
@@ -75,7 +95,7 @@ export class AnthropicExecutor extends LlmExecutor {
 
   protected async call(ctx: TaskContext, prompt: string, model: string): Promise<Reply> {
     const { default: AnthropicClient } = await import('@anthropic-ai/sdk');
-    this.client ??= new AnthropicClient({ apiKey: this.options.apiKey ?? process.env.ANTHROPIC_API_KEY ?? '', ...(this.options.baseUrl === undefined ? {} : { baseURL: this.options.baseUrl }), maxRetries: 0 });
+    this.client ??= new AnthropicClient({ apiKey: this.apiKey() ?? '', ...(this.options.baseUrl === undefined ? {} : { baseURL: this.options.baseUrl }), maxRetries: 0 });
     const schema = ctx.task.outputSchema;
     const message = await this.client.messages.create(
       {
@@ -99,6 +119,7 @@ export class AnthropicExecutor extends LlmExecutor {
 export class OpenAiExecutor extends LlmExecutor {
   readonly name = 'openai';
   override readonly info = { requires: 'prompt' as const, provider: 'openai' };
+  protected readonly keyVar = 'OPENAI_API_KEY';
   private client: OpenAI | undefined;
 
   protected defaultModel(): string {
@@ -107,7 +128,7 @@ export class OpenAiExecutor extends LlmExecutor {
 
   protected async call(ctx: TaskContext, prompt: string, model: string): Promise<Reply> {
     const { default: OpenAIClient } = await import('openai');
-    this.client ??= new OpenAIClient({ apiKey: this.options.apiKey ?? process.env.OPENAI_API_KEY ?? 'none', ...(this.options.baseUrl === undefined ? {} : { baseURL: this.options.baseUrl }), maxRetries: 0 });
+    this.client ??= new OpenAIClient({ apiKey: this.apiKey() ?? 'none', ...(this.options.baseUrl === undefined ? {} : { baseURL: this.options.baseUrl }), maxRetries: 0 });
     const schema = ctx.task.outputSchema;
     const completion = await this.client.chat.completions.create(
       {
