@@ -50,6 +50,29 @@ export interface Executor {
    * It may run another task afterwards.
    */
   endRun?(end: RunEnd): Promise<void>;
+  /**
+   * Why none of this executor's tasks could run on this machine — an API key not set, a CLI not
+   * installed — checked before a run starts, so it is refused at once rather than failing hours in.
+   * `undefined` when they can (as far as can be known without running one).
+   */
+  checkSetup?(): Promise<string | undefined>;
+}
+
+/**
+ * What keeps the given tasks from running here: one line per executor they use whose
+ * {@link Executor.checkSetup} found a problem, naming the tasks.
+ */
+export async function checkSetup(executors: ReadonlyMap<string, Executor>, tasks: readonly { readonly id: string; readonly executor: string }[]): Promise<string[]> {
+  const byExecutor = new Map<string, string[]>();
+  for (const t of tasks) byExecutor.set(t.executor, [...(byExecutor.get(t.executor) ?? []), t.id]);
+  const found = await Promise.all(
+    [...byExecutor].map(async ([name, ids]) => {
+      const problem = await executors.get(name)?.checkSetup?.();
+      const named = ids.length <= 3 ? ids.join(', ') : `${ids.slice(0, 3).join(', ')} and ${ids.length - 3} more`;
+      return problem === undefined ? [] : [`${name} (task${ids.length === 1 ? '' : 's'} ${named}): ${problem}`];
+    }),
+  );
+  return found.flat();
 }
 
 /** How a run ended, for {@link Executor.endRun}. */

@@ -1,6 +1,7 @@
 import { dirname, join, resolve } from 'node:path';
 import { runPlan } from '../../core/engine.js';
-import { endRun, type Executor } from '../../core/executor.js';
+import { checkSetup, endRun, type Executor } from '../../core/executor.js';
+import { WeftError } from '../../core/errors.js';
 import { dependencyMap, summarize } from '../../core/metrics.js';
 import type { RunState } from '../../core/run-state.js';
 import type { Store } from '../../core/store.js';
@@ -20,7 +21,7 @@ import { stopOrphans } from '../orphans.js';
 import { wire } from '../wiring.js';
 import { openWorkspace } from '../workspace-wiring.js';
 import { isIsolated } from '../../workspace/isolation.js';
-import { orderFor } from './estimate.js';
+import { orderFor, staticGate } from './estimate.js';
 import { recordDurations, withHistory } from '../history.js';
 
 export interface RunCommandOptions {
@@ -94,6 +95,7 @@ export interface ExecuteRunArgs {
 /** Runs (or resumes) a run: lease, journal, workspace, live display, summary. Returns the exit code. */
 export async function executeRun(a: ExecuteRunArgs): Promise<number> {
   const { runId, compiled, store } = a;
+  await refuseUnlessSetUp(a);
   const lease = await takeLease(store, runId);
   const runDir = createRunDir(a.projectDir, runId);
   if (a.prior !== undefined) {
@@ -153,6 +155,19 @@ export async function executeRun(a: ExecuteRunArgs): Promise<number> {
     await endRun(a.executors, { runId, succeeded });
     await lease.release();
   }
+}
+
+/**
+ * Refuses to start when an executor the run needs is not set up here (an API key not set, an agent
+ * CLI not installed): better now than when its task comes up, hours and dollars in. Tasks a
+ * condition rules out already, and tasks an earlier life of the run finished, do not count.
+ */
+async function refuseUnlessSetUp(a: ExecuteRunArgs): Promise<void> {
+  const gate = staticGate(a.compiled);
+  const tasks = a.compiled.graph.tasks.filter((t, i) => gate(i) === undefined && a.prior?.tasks.get(t.id)?.state !== 'succeeded');
+  const problems = await checkSetup(a.executors, tasks);
+  if (problems.length === 0) return;
+  throw new WeftError('WEFT_USAGE', `cannot start: ${problems.length === 1 ? 'an executor this run needs is' : `${problems.length} executors this run needs are`} not set up here\n  ${problems.join('\n  ')}`, { hint: 'nothing has run; fix that and run again' });
 }
 
 /** `--explain-cache`: a line per cached task saying why it hit or missed. */

@@ -122,14 +122,25 @@ export abstract class AgentCliExecutor implements Executor {
     return ctx.task.model ?? this.options.model;
   }
 
+  /** `<bin> --version`, once per binary and process; a message saying what to install when it fails. */
+  private async checkBin(): Promise<{ ok: true; version: string } | { ok: false; message: string }> {
+    const baseEnv = this.options.env ?? process.env;
+    const check = await checkCli(this.bin, { ...baseEnv, ...this.defaultEnv(baseEnv) });
+    if (check.ok) return check;
+    return { ok: false, message: check.missing ? `${this.cli.name} not found: ${this.cli.install}, or set executors.${this.name}.bin (tried \`${this.bin}\`)` : check.message };
+  }
+
+  /** The CLI must be installed; whether it is logged in only a run can tell (a login needs no variable). */
+  async checkSetup(): Promise<string | undefined> {
+    const check = await this.checkBin();
+    return check.ok ? undefined : check.message;
+  }
+
   async run(ctx: TaskContext): Promise<TaskOutcome> {
     if (!existsSync(ctx.workdir)) return fail({ message: `working directory ${ctx.workdir} does not exist`, code: 'WEFT_EXECUTOR' });
     const baseEnv = this.options.env ?? process.env;
-    const check = await checkCli(this.bin, { ...baseEnv, ...this.defaultEnv(baseEnv) });
-    if (!check.ok) {
-      const message = check.missing ? `${this.cli.name} not found: ${this.cli.install}, or set executors.${this.name}.bin (tried \`${this.bin}\`)` : check.message;
-      return fail({ message, code: 'WEFT_EXECUTOR' });
-    }
+    const check = await this.checkBin();
+    if (!check.ok) return fail({ message: check.message, code: 'WEFT_EXECUTOR' });
     ctx.emit({ kind: 'status', message: `${this.cli.name} ${check.version}` });
     const refusal = this.preflight(ctx, { ...baseEnv, ...ctx.task.env });
     if (refusal !== undefined) return fail({ message: `${this.cli.name}: ${refusal}`, code: 'WEFT_EXECUTOR' });

@@ -54,14 +54,25 @@ abstract class LlmExecutor implements Executor {
     return key === '' ? undefined : key;
   }
 
+  /**
+   * Without a key the provider's API answers 401 (or, offline, "Connection error."): what to set
+   * instead. A baseUrl (a local server, a proxy) may need none.
+   */
+  private missingKey(): string | undefined {
+    if (this.apiKey() !== undefined || this.options.baseUrl !== undefined) return undefined;
+    const named = this.options.apiKeyEnv;
+    return named === undefined
+      ? `${this.keyVar} is not set: export your API key as ${this.keyVar} (or name the variable that holds it with executors.${this.name}.apiKeyEnv in weft.config.yaml)`
+      : `${named} is not set: export your API key as ${named} (executors.${this.name}.apiKeyEnv in weft.config.yaml names it)`;
+  }
+
+  async checkSetup(): Promise<string | undefined> {
+    return this.missingKey();
+  }
+
   async run(ctx: TaskContext): Promise<TaskOutcome> {
-    // Without a key the provider's API answers 401 (or, offline, "Connection error."): say what to set instead.
-    // A baseUrl (a local server, a proxy) may need none.
-    if (this.apiKey() === undefined && this.options.baseUrl === undefined) {
-      const named = this.options.apiKeyEnv;
-      const message = named === undefined ? `${this.keyVar} is not set: export your API key as ${this.keyVar} (or name the variable that holds it with executors.${this.name}.apiKeyEnv in weft.config.yaml)` : `${named} is not set: export your API key as ${named} (executors.${this.name}.apiKeyEnv in weft.config.yaml names it)`;
-      return { ok: false, failure: { message, code: 'WEFT_EXECUTOR' } };
-    }
+    const missing = this.missingKey();
+    if (missing !== undefined) return { ok: false, failure: { message: missing, code: 'WEFT_EXECUTOR' } };
     const model = ctx.task.model ?? this.options.model ?? this.defaultModel();
     let reply: Reply;
     try {
