@@ -40,6 +40,27 @@ describe('compilePlan: what a user sees for a broken plan', () => {
     ]);
   });
 
+  it('types --set values like the variables they replace, and refuses names the plan does not declare', () => {
+    const spec = { vars: { deploy: false, replicas: 2, env: 'dev' }, tasks: [task('a', { when: 'vars.deploy' })] };
+    const compiled = (vars: Record<string, string>) => compilePlan(spec, { file: 'plan.yaml', executors, vars }).vars;
+    expect(compiled({ deploy: 'TRUE', replicas: '3', env: 'prod' })).toEqual({ deploy: true, replicas: 3, env: 'prod' });
+    expect(compiled({ deploy: 'false' })).toMatchObject({ deploy: false });
+    const wrong = (vars: Record<string, string>) => {
+      try {
+        compilePlan(spec, { file: 'plan.yaml', executors, vars });
+      } catch (error) {
+        return (error as PlanValidationError).issues.map(formatPlanIssue);
+      }
+      return [];
+    };
+    // "no" is a truthy string: taken as is, it would have deployed.
+    expect(wrong({ deploy: 'no', replicas: 'many', deplyo: 'true' })).toEqual([
+      'plan.yaml vars.deploy: --set deploy=no: expected true or false — fix: --set deploy=true or --set deploy=false',
+      'plan.yaml vars.replicas: --set replicas=many: expected a number — fix: e.g. --set replicas=2',
+      'plan.yaml vars.deplyo: --set deplyo: the plan has no variable "deplyo" — fix: did you mean "deploy"?',
+    ]);
+  });
+
   it('says what was written where the type is wrong (zod does not carry the value)', () => {
     expect(problems({ workers: 'abc', tasks: [task('a', { retries: { n: 1 }, env: ['A=1'] })] })).toEqual([
       'plan.yaml workers: expected a number, got string "abc" — fix: use a whole number from 1 to 1024',

@@ -70,7 +70,7 @@ export function checkPlan(raw: unknown, options: CompileOptions): { plan?: Compi
     } else ids.set(t.id, i);
   });
   const pools = new Map(Object.entries(spec.pools ?? {}));
-  const vars = { ...spec.vars, ...options.vars };
+  const vars = overriddenVars(spec.vars ?? {}, options.vars ?? {}, issues);
   const defaults = spec.defaults ?? {};
   const tasks: ResolvedTask[] = [];
 
@@ -161,6 +161,32 @@ export function checkPlan(raw: unknown, options: CompileOptions): { plan?: Compi
   const graph = tryBuildGraph({ name: spec.name ?? 'plan', tasks, pools: poolList });
   if (graph === undefined) return { issues: cycleIssues(spec.tasks) };
   return { plan: { spec, name: spec.name ?? 'plan', workers: spec.workers ?? 4, vars, graph }, issues: [] };
+}
+
+type VarValue = string | number | boolean;
+
+/**
+ * The plan's `vars` with `--set` values over them. A value typed on the command line takes the type
+ * of the one it replaces — `--set deploy=no` on `deploy: false` is an error, not the truthy string
+ * "no" — and a name the plan does not declare is an error, not a silent no-op.
+ */
+function overriddenVars(declared: Readonly<Record<string, VarValue>>, overrides: Readonly<Record<string, VarValue>>, issues: RawIssue[]): Record<string, VarValue> {
+  const vars: Record<string, VarValue> = { ...declared };
+  const names = Object.keys(declared);
+  for (const [name, value] of Object.entries(overrides)) {
+    const was = declared[name];
+    const at = { path: was === undefined ? ['vars'] : ['vars', name], field: `vars.${name}` };
+    if (was === undefined) {
+      const hint = closest(name, names);
+      issues.push({ ...at, message: `--set ${name}: the plan has no variable "${name}"`, fix: hint !== undefined ? `did you mean "${hint}"?` : names.length > 0 ? `its variables: ${names.join(', ')}` : `declare it under vars: {${name}: …}` });
+    } else if (typeof value !== 'string' || typeof was === 'string') vars[name] = value;
+    else if (typeof was === 'boolean') {
+      if (/^(true|false)$/i.test(value)) vars[name] = value.toLowerCase() === 'true';
+      else issues.push({ ...at, message: `--set ${name}=${value}: expected true or false`, fix: `--set ${name}=true or --set ${name}=false` });
+    } else if (value.trim() !== '' && Number.isFinite(Number(value))) vars[name] = Number(value);
+    else issues.push({ ...at, message: `--set ${name}=${value}: expected a number`, fix: `e.g. --set ${name}=${was}` });
+  }
+  return vars;
 }
 
 /** A task's `needs` and `after` that name itself or no task in `ids`. */
