@@ -40,11 +40,6 @@ const alive = (pid: number): boolean => {
 };
 
 /**
- * Takes the run's coordinator lease and keeps renewing it. A lease held by a process on this
- * machine that no longer exists (weft was killed) is taken over at once instead of waiting for it
- * to expire; one held by a live process or another machine refuses with WEFT_RUN_LOCKED.
- */
-/**
  * Who drives the run: the lease's owner, `'dead'` when that is a process on this machine that no
  * longer exists (weft was killed; its lease has not expired yet), `undefined` when nobody holds it.
  */
@@ -55,6 +50,11 @@ export async function coordinatorOf(store: Store, runId: string): Promise<string
   return host === hostname() && pid !== undefined && !alive(Number(pid)) ? 'dead' : held.owner;
 }
 
+/**
+ * Takes the run's coordinator lease and keeps renewing it. A lease held by a process on this
+ * machine that no longer exists (weft was killed) is taken over at once instead of waiting for it
+ * to expire; one held by a live process or another machine refuses with WEFT_RUN_LOCKED.
+ */
 export async function takeLease(store: Store, runId: string): Promise<Lease> {
   const owner = `${hostname()}:${process.pid}`;
   if (!(await store.acquireLease(runId, owner, LEASE_TTL_MS))) {

@@ -64,7 +64,11 @@ export interface Executor {
  */
 export async function checkSetup(executors: ReadonlyMap<string, Executor>, tasks: readonly { readonly id: string; readonly executor: string }[]): Promise<string[]> {
   const byExecutor = new Map<string, string[]>();
-  for (const t of tasks) byExecutor.set(t.executor, [...(byExecutor.get(t.executor) ?? []), t.id]);
+  for (const t of tasks) {
+    const ids = byExecutor.get(t.executor);
+    if (ids === undefined) byExecutor.set(t.executor, [t.id]);
+    else ids.push(t.id);
+  }
   const found = await Promise.all(
     [...byExecutor].map(async ([name, ids]) => {
       const problem = await executors.get(name)?.checkSetup?.();
