@@ -186,7 +186,9 @@ export class ListSimulator {
   }
 
   // The ready queue is a key heap (key-heap.ts); the running set, earliest end first, is its own
-  // hand-specialised heap (a generic one with a comparator closure is ~2x slower).
+  // hand-specialised heap on purpose: a comparator closure is ~2x slower, and key-heap.ts over a −endAt
+  // array (one more store per task) made `searchOrder` 5–18% slower on 300- and 1,000-task random
+  // graphs (measured once with a one-off script timing searchOrder, not kept).
 
   private earlier(a: number, b: number): boolean {
     const ea = this.endAt[a] as number;
