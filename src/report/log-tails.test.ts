@@ -34,7 +34,7 @@ describe('readLogTails', () => {
 
   it('keeps as many lines as asked', () => {
     writeLog('setup', '1.stdout.log', 'a\nb\nc\n');
-    expect(readLogTails(dir, foldRun(sampleEvents()), 2).setup?.stdout).toBe('b\nc');
+    expect(readLogTails(dir, foldRun(sampleEvents()), { lines: 2 }).setup?.stdout).toBe('b\nc');
   });
 
   it('never reads outside the run folder for a task id that is not a valid id', () => {

@@ -155,7 +155,7 @@ export async function reportCommand(given: string | undefined, opts: Common & { 
     const runId = await resolveRunId(store, given);
     const { events, state } = await readRun(store, runId);
     const runDir = runDirOf(projectDir, runId);
-    const input = buildReportInput(events, readPlanJson(runDir), existsSync(runDir) ? readLogTails(runDir, state, undefined, secretRedactor(process.env)) : {}, { state });
+    const input = buildReportInput(events, readPlanJson(runDir), existsSync(runDir) ? readLogTails(runDir, state, { redact: secretRedactor(process.env) }) : {}, { state });
     const text = format === 'json' ? renderJson(input) : format === 'md' ? renderMarkdown(input) : renderHtml(input);
     const output = opts.output ?? (format === 'html' ? join(runDir, 'report.html') : undefined);
     if (output === undefined) process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
