@@ -16,22 +16,26 @@ export function tailLines(text: string, n: number): string {
   return kept.length > TAIL_CHARS ? `…${kept.slice(-TAIL_CHARS)}` : kept;
 }
 
+/** Bytes [from, to) of a file (fewer if it is shorter), without reading the rest. */
+export function readRange(path: string, from: number, to: number): Buffer {
+  const fd = openSync(path, 'r');
+  try {
+    const buffer = Buffer.alloc(Math.max(0, to - from));
+    return buffer.subarray(0, readSync(fd, buffer, 0, buffer.length, from));
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /** Reads the last `lines` lines of a file, or '' when it does not exist. */
 export function readTail(path: string, lines: number): string {
   if (!existsSync(path)) return '';
   const size = statSync(path).size;
   const start = Math.max(0, size - TAIL_BYTES);
-  const fd = openSync(path, 'r');
-  try {
-    const buf = Buffer.alloc(size - start);
-    readSync(fd, buf, 0, buf.length, start);
-    let text = buf.toString('utf8');
-    // Started mid-file: the first line (and maybe a character) is cut, so drop it.
-    if (start > 0) text = text.slice(text.indexOf('\n') + 1);
-    return tailLines(text, lines);
-  } finally {
-    closeSync(fd);
-  }
+  let text = readRange(path, start, size).toString('utf8');
+  // Started mid-file: the first line (and maybe a character) is cut, so drop it.
+  if (start > 0) text = text.slice(text.indexOf('\n') + 1);
+  return tailLines(text, lines);
 }
 
 /**

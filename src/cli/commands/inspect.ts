@@ -7,7 +7,7 @@ import { dependencyMap, summarize } from '../../core/metrics.js';
 import { stateAt } from '../../core/run-state.js';
 import { TERMINAL_STATES } from '../../core/scheduler.js';
 import { TASK_ID_PATTERN } from '../../core/plan-schema.js';
-import { buildReportInput, readLogTails, renderHtml, renderJson, renderMarkdown } from '../../report/index.js';
+import { buildReportInput, readLogTails, readRange, renderHtml, renderJson, renderMarkdown } from '../../report/index.js';
 import { EXIT } from '../exit-codes.js';
 import { formatSummary, painter, stateMark } from '../format.js';
 import { coordinatorOf, openJournal, readRun, resolveRunId } from '../journal.js';
@@ -113,7 +113,7 @@ export async function logsCommand(given: string, task: string, opts: Common & { 
     const pump = (final = false): void => {
       const size = existsSync(file) ? statSync(file).size : 0;
       if (size > offset) {
-        held += decoder.write(readFileSync(file).subarray(offset, size));
+        held += decoder.write(readRange(file, offset, size)); // only what is new: a followed log may be large
         offset = size;
       }
       if (final) held += decoder.end();
