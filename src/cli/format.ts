@@ -10,9 +10,11 @@ export function painter(stream: NodeJS.WriteStream = process.stdout) {
   return { green: wrap(32), red: wrap(31), yellow: wrap(33), dim: wrap(2), bold: wrap(1), cyan: wrap(36) };
 }
 
-/** A task state's mark (the same as the reports'), coloured for `stream`. */
-export function stateMark(state: string, stream: NodeJS.WriteStream = process.stdout): string {
-  const c = painter(stream);
+const stdoutPainter = painter();
+
+/** A task state's mark (the same as the reports'), coloured for stdout (a line per task event: no painter per call). */
+export function stateMark(state: string): string {
+  const c = stdoutPainter;
   const mark = STATE_MARK[state] ?? '·';
   if (state === 'succeeded') return c.green(mark);
   if (state === 'failed') return c.red(mark);
