@@ -16,7 +16,8 @@ export interface Progress {
  */
 export async function createProgress(mode: ProgressMode, total: number, workers: number, done = 0): Promise<Progress> {
   if (mode === 'json') return { onEvent: (e) => process.stdout.write(`${JSON.stringify(e)}\n`), stop: () => undefined };
-  return mode === 'live' ? new LiveBoard(total, done, workers, (await import('log-update')).default) : new PlainLines(total, done);
+  const tally = new Tally(total, done);
+  return mode === 'live' ? new LiveBoard(tally, workers, (await import('log-update')).default) : new PlainLines(tally);
 }
 
 const c = painter();
@@ -46,20 +47,29 @@ function line(e: EngineNotice, started: Map<string, number>): string | undefined
   }
 }
 
+/** Tasks finished of all the run has: both displays count the same way. */
+class Tally {
+  /** `done`: tasks an earlier life of the run finished (a resume). */
+  constructor(
+    public total: number,
+    public done: number,
+  ) {}
+
+  note(e: EngineNotice): void {
+    if (e.type === 'plan.expanded') this.total += e.tasks.length; // a task added tasks to the run
+    if (e.type === 'task.succeeded' || e.type === 'task.failed' || e.type === 'task.skipped' || e.type === 'task.cancelled') this.done++;
+  }
+}
+
 class PlainLines implements Progress {
   private readonly started = new Map<string, number>();
 
-  /** `done`: tasks an earlier life of the run finished (a resume). */
-  constructor(
-    private total: number,
-    private done: number,
-  ) {}
+  constructor(private readonly tally: Tally) {}
 
   readonly onEvent = (e: EngineNotice): void => {
-    if (e.type === 'plan.expanded') this.total += e.tasks.length; // a task added tasks to the run
-    if (e.type === 'task.succeeded' || e.type === 'task.failed' || e.type === 'task.skipped' || e.type === 'task.cancelled') this.done++;
+    this.tally.note(e);
     const text = line(e, this.started);
-    if (text !== undefined) process.stdout.write(`${text}${e.type.startsWith('task.') && e.type !== 'task.started' ? c.dim(` [${this.done}/${this.total}]`) : ''}\n`);
+    if (text !== undefined) process.stdout.write(`${text}${e.type.startsWith('task.') && e.type !== 'task.started' ? c.dim(` [${this.tally.done}/${this.tally.total}]`) : ''}\n`);
   };
 
   stop(): void {}
@@ -73,8 +83,7 @@ class LiveBoard implements Progress {
   private readonly timer: NodeJS.Timeout;
 
   constructor(
-    private total: number,
-    private done: number,
+    private readonly tally: Tally,
     workers: number,
     private readonly logUpdate: typeof LogUpdate,
   ) {
@@ -88,13 +97,12 @@ class LiveBoard implements Progress {
       if (e.progress.message !== undefined) this.last.set(e.task, e.progress.message.split('\n')[0]?.slice(0, 60) ?? '');
       return;
     }
-    if (e.type === 'plan.expanded') this.total += e.tasks.length;
+    this.tally.note(e);
     if (e.type === 'task.started') this.onWorker[e.worker] = e.task;
     if (e.type === 'task.succeeded' || e.type === 'task.failed' || e.type === 'task.retrying' || e.type === 'task.cancelled') {
       const w = this.onWorker.indexOf(e.task);
       if (w >= 0) this.onWorker[w] = undefined;
     }
-    if (e.type === 'task.succeeded' || e.type === 'task.failed' || e.type === 'task.skipped' || e.type === 'task.cancelled') this.done++;
     const text = line(e, this.started);
     if (text !== undefined && e.type !== 'task.started') {
       this.logUpdate.clear();
@@ -111,7 +119,7 @@ class LiveBoard implements Progress {
       const note = this.last.get(task);
       return `  w${w}  ${c.cyan(task)} ${c.dim(since)}${note === undefined ? '' : c.dim(` · ${note}`)}`;
     });
-    this.logUpdate([`${c.bold(`${this.done}/${this.total}`)} done · elapsed ${formatDuration(now - this.begun)}`, ...rows].join('\n'));
+    this.logUpdate([`${c.bold(`${this.tally.done}/${this.tally.total}`)} done · elapsed ${formatDuration(now - this.begun)}`, ...rows].join('\n'));
   }
 
   stop(): void {
