@@ -1,5 +1,5 @@
-import type { Graph } from '../src/core/graph.js';
-import { simulate } from '../src/core/simulate.js';
+import type { Graph } from '../src/core/plan/graph.js';
+import { simulate } from '../src/core/schedule/simulate.js';
 
 /**
  * What a hand-written `for (const stage of stages) await Promise.all(stage.map(run))` with a

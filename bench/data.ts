@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { Graph } from '../src/core/graph.js';
-import { compilePlan, type ExecutorCatalog } from '../src/core/validate.js';
+import type { Graph } from '../src/core/plan/graph.js';
+import { compilePlan, type ExecutorCatalog } from '../src/core/plan/compile.js';
 import { importPlan, type ImportFormat } from '../src/plan/import/index.js';
 
 /**

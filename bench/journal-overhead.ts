@@ -13,11 +13,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { runPlan } from '../src/core/engine.js';
-import type { RunEvent } from '../src/core/events.js';
-import type { Executor } from '../src/core/executor.js';
-import type { Store } from '../src/core/store.js';
-import { compilePlan } from '../src/core/validate.js';
+import { runPlan } from '../src/core/run/engine.js';
+import type { RunEvent } from '../src/core/run/events.js';
+import type { Executor } from '../src/core/ports/executor.js';
+import type { Store } from '../src/core/ports/store.js';
+import { compilePlan } from '../src/core/plan/compile.js';
 import { MemoryStore } from '../src/store/memory-store.js';
 import { SqliteStore } from '../src/store/sqlite-store.js';
 

@@ -13,9 +13,9 @@ import { resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import type * as Engine from '../src/core/engine.js';
-import type { Executor } from '../src/core/executor.js';
-import type * as Validate from '../src/core/validate.js';
+import type * as Engine from '../src/core/run/engine.js';
+import type { Executor } from '../src/core/ports/executor.js';
+import type * as Validate from '../src/core/plan/compile.js';
 import { ensureBuilt } from './built.js';
 import { dagDeps, dagTasks, type Shape } from './random-dag.js';
 
@@ -165,8 +165,8 @@ const { values, positionals } = parseArgs({ allowPositionals: true, options: { w
 // Run by hand, the case builds src/ first when it has to (the bench has done so already).
 if (values.from === 'dist') ensureBuilt();
 const from = values.from === 'dist' ? new URL('./.build/dist/', import.meta.url) : values.from === 'src' ? new URL('../src/', import.meta.url) : pathToFileURL(`${resolve(values.from)}/`);
-const { runPlan } = (await import(new URL('core/engine.js', from).href)) as typeof Engine;
-const { compilePlan } = (await import(new URL('core/validate.js', from).href)) as typeof Validate;
+const { runPlan } = (await import(new URL('core/run/engine.js', from).href)) as typeof Engine;
+const { compilePlan } = (await import(new URL('core/plan/compile.js', from).href)) as typeof Validate;
 const [shape, count] = positionals;
 if (shape !== 'wide' && shape !== 'chain' && shape !== 'random') throw new Error(`expected a shape wide | chain | random, got ${JSON.stringify(shape)}`);
 const figures = await runCase(shape, Number(count ?? 10_000), Number(values.workers), values.latency === true);

@@ -1,9 +1,9 @@
 import { availableParallelism, loadavg } from 'node:os';
-import type { Graph } from '../src/core/graph.js';
-import { makespanLowerBound } from '../src/core/makespan-lower-bound.js';
-import { searchOrder } from '../src/core/order-search.js';
-import { simulate } from '../src/core/simulate.js';
-import { compilePlan } from '../src/core/validate.js';
+import type { Graph } from '../src/core/plan/graph.js';
+import { makespanLowerBound } from '../src/core/schedule/search/index.js';
+import { searchOrder } from '../src/core/schedule/search/index.js';
+import { simulate } from '../src/core/schedule/simulate.js';
+import { compilePlan } from '../src/core/plan/compile.js';
 import { fifoMakespan, levelBarrierMakespan } from './baselines.js';
 import { benchDataAvailable, BENCH_DATA, stgGraphs, stgLarge, STG_WORKERS, wfcommonsGraphs, type BenchGraph } from './data.js';
 import type { Bench, BenchOutcome } from './types.js';

@@ -125,10 +125,10 @@ async function shHelpers() {
 async function weft(v, dir) {
   // The benches' build of src/ (bench/built.ts), what the CLI runs.
   const dist = (/** @type {string} */ path) => new URL(`./.build/dist/${path}`, import.meta.url).href;
-  /** @type {typeof import('../src/core/engine.js')} */
-  const { runPlan } = await import(dist('core/engine.js'));
-  /** @type {typeof import('../src/core/validate.js')} */
-  const { compilePlan } = await import(dist('core/validate.js'));
+  /** @type {typeof import('../src/core/run/engine.js')} */
+  const { runPlan } = await import(dist('core/run/engine.js'));
+  /** @type {typeof import('../src/core/plan/compile.js')} */
+  const { compilePlan } = await import(dist('core/plan/compile.js'));
   /** @type {typeof import('../src/executors/shell/shell-executor.js')} */
   const { ShellExecutor } = await import(dist('executors/shell/shell-executor.js'));
   const shell = new ShellExecutor({ spawnHelper: v !== 'bare-node-spawn' });
@@ -142,7 +142,7 @@ async function weft(v, dir) {
   /** @type {typeof import('../src/store/sqlite-store.js')} */
   const { SqliteStore } = await import(dist('store/sqlite-store.js'));
   const store = v === 'cli-like' ? new SqliteStore({ path: join(dir, '.weft', 'weft.db') }) : undefined;
-  const journal = store === undefined ? undefined : (/** @type {readonly import('../src/core/events.js').RunEvent[]} */ events) => store.append(runId, events);
+  const journal = store === undefined ? undefined : (/** @type {readonly import('../src/core/run/events.js').RunEvent[]} */ events) => store.append(runId, events);
   try {
     const run = await timed(async () => {
       const outcome = await runPlan({ runId, plan, executors: new Map([['shell', shell]]), baseDir: dir, workers: WORKERS, ...(runDir === undefined ? {} : { runDir }), ...(journal === undefined ? {} : { journal }) });

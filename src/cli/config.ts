@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { PlanValidationError } from '../core/errors.js';
 import { closest } from '../core/suggest.js';
-import { describeZodIssue, type RawIssue } from '../core/validate.js';
+import { describeZodIssue, type RawIssue } from '../core/plan/compile.js';
 import { locateIssues, parseYamlDocument } from '../plan/load-plan.js';
 
 const PriceSchema = z.object({ input: z.number().nonnegative(), output: z.number().nonnegative(), cacheRead: z.number().nonnegative().optional(), cacheWrite: z.number().nonnegative().optional() }).strict();

@@ -1,5 +1,5 @@
 import type { WeftErrorCode } from '../core/errors.js';
-import type { RunStatus } from '../core/events.js';
+import type { RunStatus } from '../core/run/events.js';
 
 /** Exit codes: 0 all succeeded, 1 a task failed, 2 bad input, 3 locked/busy, 130 interrupted. */
 export const EXIT = { ok: 0, failed: 1, usage: 2, locked: 3, internal: 70, interrupted: 130 } as const;

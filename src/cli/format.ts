@@ -1,5 +1,5 @@
-import { formatDuration } from '../core/duration.js';
-import { chainLine, type RunSummary } from '../core/metrics.js';
+import { formatDuration } from '../core/plan/duration.js';
+import { chainLine, type RunSummary } from '../core/run/metrics.js';
 import { STATE_MARK } from '../report/report-format.js';
 
 const useColor = (stream: NodeJS.WriteStream): boolean => stream.isTTY === true && process.env.NO_COLOR === undefined;

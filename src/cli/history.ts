@@ -1,6 +1,6 @@
-import type { RunState } from '../core/run-state.js';
-import type { Store } from '../core/store.js';
-import { compilePlan, type CompileOptions, type CompiledPlan } from '../core/validate.js';
+import type { RunState } from '../core/run/run-state.js';
+import type { Store } from '../core/ports/store.js';
+import { compilePlan, type CompileOptions, type CompiledPlan } from '../core/plan/compile.js';
 
 /** How many recent durations a key keeps; the median of them is the learned estimate. */
 const WINDOW = 15;

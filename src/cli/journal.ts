@@ -1,9 +1,9 @@
 import { hostname } from 'node:os';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { WeftError } from '../core/errors.js';
-import type { RunEvent } from '../core/events.js';
-import { foldRun, type RunState } from '../core/run-state.js';
-import type { Store } from '../core/store.js';
+import type { RunEvent } from '../core/run/events.js';
+import { foldRun, type RunState } from '../core/run/run-state.js';
+import type { Store } from '../core/ports/store.js';
 import { openStore } from '../store/open-store.js';
 import type { WeftConfig } from './config.js';
 import { weftDir } from './run-files.js';

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { RunState } from '../core/run-state.js';
+import type { RunState } from '../core/run/run-state.js';
 
 /**
  * When a coordinator dies (SIGKILL, power cut of the terminal), the tasks it started live on in

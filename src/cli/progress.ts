@@ -1,6 +1,6 @@
 import type LogUpdate from 'log-update';
-import { formatDuration } from '../core/duration.js';
-import type { EngineNotice } from '../core/engine.js';
+import { formatDuration } from '../core/plan/duration.js';
+import type { EngineNotice } from '../core/run/engine.js';
 import { painter, stateMark } from './format.js';
 
 export type ProgressMode = 'live' | 'plain' | 'json';

@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import type { Executor } from '../core/executor.js';
+import type { Executor } from '../core/ports/executor.js';
 import { defaultExecutors } from '../executors/index.js';
 import { loadConfig, type WeftConfig } from './config.js';
 

@@ -1,5 +1,5 @@
-import type { Workspace } from '../core/workspace.js';
-import type { CompiledPlan } from '../core/validate.js';
+import type { Workspace } from '../core/ports/workspace.js';
+import type { CompiledPlan } from '../core/plan/compile.js';
 import { isIsolated } from '../workspace/isolation.js';
 import { isWeftError } from '../core/errors.js';
 

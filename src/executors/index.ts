@@ -1,9 +1,9 @@
-import type { Executor } from '../core/executor.js';
-import type { ExecutorCatalog } from '../core/validate.js';
+import type { Executor } from '../core/ports/executor.js';
+import type { ExecutorCatalog } from '../core/plan/compile.js';
 import { FnExecutor, type TaskFunction } from './fn/fn-executor.js';
 import { ShellExecutor } from './shell/shell-executor.js';
 import { AnthropicExecutor, OpenAiExecutor, type LlmExecutorOptions } from './llm/llm-executor.js';
-import type { Price } from '../core/pricing.js';
+import type { Price } from '../core/run/pricing.js';
 import type { AgentExecutorOptions } from './agents/agent-cli-executor.js';
 import { ClaudeExecutor } from './agents/claude-executor.js';
 import { CodexExecutor } from './agents/codex-executor.js';

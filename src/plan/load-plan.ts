@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { extname, resolve } from 'node:path';
 import { isMap, isPair, isScalar, LineCounter, parseDocument, type Document } from 'yaml';
 import { PlanValidationError, WeftError, type PlanIssue } from '../core/errors.js';
-import { checkPlan, type CompileOptions, type CompiledPlan, type RawIssue } from '../core/validate.js';
+import { checkPlan, type CompileOptions, type CompiledPlan, type RawIssue } from '../core/plan/compile.js';
 
 export interface LoadedPlan {
   readonly file: string;

@@ -2,11 +2,11 @@ import { execFileSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { PlanValidationError, formatPlanIssue } from '../core/errors.js';
-import { complexityFor, PlannerOutputSchema, plannerJsonSchema, plannerOutputToPlan, type PlannerOutput } from '../core/planner-schema.js';
-import type { PlanSpec } from '../core/plan-schema.js';
-import { compilePlan, type CompileOptions, type CompiledPlan } from '../core/validate.js';
-import { writeScopesOverlap } from '../core/glob-overlap.js';
-import { jsonText } from '../core/expansion.js';
+import { complexityFor, PlannerOutputSchema, plannerJsonSchema, plannerOutputToPlan, type PlannerOutput } from '../core/plan/planner-schema.js';
+import type { PlanSpec } from '../core/plan/plan-schema.js';
+import { compilePlan, type CompileOptions, type CompiledPlan } from '../core/plan/compile.js';
+import { writeScopesOverlap } from '../core/plan/glob-overlap.js';
+import { jsonText } from '../core/plan/expansion.js';
 
 export interface PlanRequest {
   readonly goal: string;

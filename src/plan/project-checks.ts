@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { WeftError } from '../core/errors.js';
-import type { TaskSpec } from '../core/plan-schema.js';
+import type { TaskSpec } from '../core/plan/plan-schema.js';
 
 /** What the test-runner template needs to know of a project folder. */
 export interface ProjectFacts {

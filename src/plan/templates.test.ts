@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { WeftError } from '../core/errors.js';
-import { globsOverlap, writeScopesOverlap } from '../core/glob-overlap.js';
-import type { PlanSpec, TaskSpec } from '../core/plan-schema.js';
-import { compilePlan, type ExecutorCatalog } from '../core/validate.js';
+import { globsOverlap, writeScopesOverlap } from '../core/plan/glob-overlap.js';
+import type { PlanSpec, TaskSpec } from '../core/plan/plan-schema.js';
+import { compilePlan, type ExecutorCatalog } from '../core/plan/compile.js';
 import { parsePlanText } from './load-plan.js';
 import { listTemplates, loadTemplate, renderTemplate, standIn } from './templates.js';
 

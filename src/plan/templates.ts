@@ -2,9 +2,9 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isMap, isScalar, isSeq, Pair, parseDocument, Scalar, visit, type Document, type YAMLMap } from 'yaml';
-import { parseDuration } from '../core/duration.js';
+import { parseDuration } from '../core/plan/duration.js';
 import { WeftError } from '../core/errors.js';
-import { PlanSchema, type PlanSpec, type TaskSpec } from '../core/plan-schema.js';
+import { PlanSchema, type PlanSpec, type TaskSpec } from '../core/plan/plan-schema.js';
 import { closest } from '../core/suggest.js';
 import { CHECK_SCRIPTS, checkTasks, type ProjectFacts } from './project-checks.js';
 

@@ -1,4 +1,4 @@
-import { retriesOf } from '../core/metrics.js';
+import { retriesOf } from '../core/run/metrics.js';
 import { layoutGraph } from './graph-layout.js';
 import { clip, dur, escapeHtml as esc } from './report-format.js';
 import { edgeKey, type ReportModel } from './report-model.js';

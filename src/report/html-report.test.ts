@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import type { RunEvent } from '../core/events.js';
+import type { RunEvent } from '../core/run/events.js';
 import { HOSTILE_TITLE, sampleEvents, sampleLogTails, samplePlanJson, T0 } from './fixtures/sample-run.js';
 import { REPORT_JS } from './html-assets.js';
 import { renderHtml } from './html-report.js';

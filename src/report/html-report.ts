@@ -1,4 +1,4 @@
-import { chainLine } from '../core/metrics.js';
+import { chainLine } from '../core/run/metrics.js';
 import { createHash } from 'node:crypto';
 import { ganttSvg } from './gantt-svg.js';
 import { graphSvg } from './graph-svg.js';

@@ -1,6 +1,6 @@
 import type { TaskFailure } from '../core/errors.js';
-import type { Usage } from '../core/events.js';
-import type { RunSummary } from '../core/metrics.js';
+import type { Usage } from '../core/run/events.js';
+import type { RunSummary } from '../core/run/metrics.js';
 import type { ReportInput, ReportTask } from './report-input.js';
 import { reportModel, type AttemptOutcome, type ChangeTotals, type UsageTotals } from './report-model.js';
 

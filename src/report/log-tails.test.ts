@@ -2,8 +2,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { RunEvent } from '../core/events.js';
-import { foldRun } from '../core/run-state.js';
+import type { RunEvent } from '../core/run/events.js';
+import { foldRun } from '../core/run/run-state.js';
 import { sampleEvents, T0 } from './fixtures/sample-run.js';
 import { readLogTails, readTail, tailLines } from './log-tails.js';
 

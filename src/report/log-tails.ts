@@ -1,7 +1,7 @@
 import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { TASK_ID_PATTERN } from '../core/plan-schema.js';
-import type { RunState } from '../core/run-state.js';
+import { TASK_ID_PATTERN } from '../core/plan/plan-schema.js';
+import type { RunState } from '../core/run/run-state.js';
 import type { LogTail } from './report-input.js';
 
 /** Bytes read from the end of a log: enough for the tail, without reading a huge log whole. */

@@ -1,4 +1,4 @@
-import { chainLine } from '../core/metrics.js';
+import { chainLine } from '../core/run/metrics.js';
 import type { ReportInput } from './report-input.js';
 import { dur, int, iso, mdCell, mdFence, pct, STATE_MARK, times, tokens, usd } from './report-format.js';
 import { reportModel, sinceStart, type TaskRow } from './report-model.js';

@@ -1,4 +1,4 @@
-import { formatDuration } from '../core/duration.js';
+import { formatDuration } from '../core/plan/duration.js';
 
 /** Formatting shared by the Markdown and HTML reports, fixed to one locale so reports are stable. */
 

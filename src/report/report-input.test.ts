@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { RunEvent } from '../core/events.js';
+import type { RunEvent } from '../core/run/events.js';
 import { sampleEvents, sampleLogTails, samplePlanJson, T0 } from './fixtures/sample-run.js';
 import { buildReportInput, planTasksOf } from './report-input.js';
 

@@ -1,6 +1,6 @@
-import type { RunEvent } from '../core/events.js';
-import { summarize, type RunSummary, dependencyMap } from '../core/metrics.js';
-import { foldRun, type RunState } from '../core/run-state.js';
+import type { RunEvent } from '../core/run/events.js';
+import { summarize, type RunSummary, dependencyMap } from '../core/run/metrics.js';
+import { foldRun, type RunState } from '../core/run/run-state.js';
 
 /** A task as the plan declared it (or as a `plan.expanded` event added it). */
 export interface ReportTask {

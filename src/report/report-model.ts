@@ -1,6 +1,6 @@
 import type { TaskFailure } from '../core/errors.js';
-import type { TaskResultData, Usage } from '../core/events.js';
-import type { AttemptRecord, TaskRecord } from '../core/run-state.js';
+import type { TaskResultData, Usage } from '../core/run/events.js';
+import type { AttemptRecord, TaskRecord } from '../core/run/run-state.js';
 import type { LogTail, ReportInput } from './report-input.js';
 
 /** How an attempt ended; `running` when the journal never saw it end. */

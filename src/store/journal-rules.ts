@@ -1,6 +1,6 @@
 import { WeftError } from '../core/errors.js';
-import type { RunEvent, RunStatus } from '../core/events.js';
-import type { RunRow } from '../core/store.js';
+import type { RunEvent, RunStatus } from '../core/run/events.js';
+import type { RunRow } from '../core/ports/store.js';
 
 /** The rules every store applies to a batch, so they all accept and refuse the same things. */
 

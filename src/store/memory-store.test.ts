@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { requireLease } from '../core/store.js';
+import { requireLease } from '../core/ports/store.js';
 import { MemoryStore } from './memory-store.js';
 import { storeSpec } from './store-spec.js';
 

@@ -1,5 +1,5 @@
-import type { RunEvent } from '../core/events.js';
-import type { JournalEntry, RunRow, Store } from '../core/store.js';
+import type { RunEvent } from '../core/run/events.js';
+import type { JournalEntry, RunRow, Store } from '../core/ports/store.js';
 import { checkAfterSeq, checkBatch, checkTtl, closedError, nextRunRow, runNotFound, serializeBatch, serializeCacheValue } from './journal-rules.js';
 
 export interface MemoryStoreOptions {

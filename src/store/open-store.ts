@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import type { Store } from '../core/store.js';
+import type { Store } from '../core/ports/store.js';
 import { storeError } from './journal-rules.js';
 import { MemoryStore } from './memory-store.js';
 import { SqliteStore } from './sqlite-store.js';

@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { WeftError } from '../core/errors.js';
-import type { RunEvent } from '../core/events.js';
-import type { JournalEntry, RunRow, Store } from '../core/store.js';
+import type { RunEvent } from '../core/run/events.js';
+import type { JournalEntry, RunRow, Store } from '../core/ports/store.js';
 import { checkAfterSeq, checkBatch, checkTtl, closedError, nextRunRow, runNotFound, serializeBatch, serializeCacheValue, storeError, runRowOf, type RunRecord } from './journal-rules.js';
 import { POSTGRES_SCHEMA_VERSION, migratePostgres, quoteSchema } from './postgres-schema.js';
 

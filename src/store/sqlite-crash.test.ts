@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { JournalEntry } from '../core/store.js';
+import type { JournalEntry } from '../core/ports/store.js';
 import { SqliteStore } from './sqlite-store.js';
 
 const fixture = join(dirname(fileURLToPath(import.meta.url)), 'fixtures', 'append-loop.ts');

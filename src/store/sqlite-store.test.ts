@@ -5,7 +5,7 @@ import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SqliteStore } from './sqlite-store.js';
 import { storeSpec } from './store-spec.js';
-import type { RunEvent } from '../core/events.js';
+import type { RunEvent } from '../core/run/events.js';
 
 const created = (runId: string, at = 1000): RunEvent => ({ type: 'run.created', at, runId, plan: `plan-${runId}`, workers: 2, mode: 'parallel', tasks: ['a'] });
 const ready = (task: string, at = 1001): RunEvent => ({ type: 'task.ready', at, task });

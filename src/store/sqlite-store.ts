@@ -1,8 +1,8 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import type { RunEvent } from '../core/events.js';
-import type { JournalEntry, RunRow, Store } from '../core/store.js';
+import type { RunEvent } from '../core/run/events.js';
+import type { JournalEntry, RunRow, Store } from '../core/ports/store.js';
 import { WeftError } from '../core/errors.js';
 import { checkAfterSeq, checkBatch, checkTtl, closedError, nextRunRow, runNotFound, serializeBatchArray, serializeCacheValue, storeError, runRowOf, type RunRecord } from './journal-rules.js';
 import { SQLITE_SCHEMA_VERSION, migrateSqlite } from './sqlite-schema.js';

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { RunEvent } from '../core/events.js';
-import type { JournalEntry, Store } from '../core/store.js';
+import type { RunEvent } from '../core/run/events.js';
+import type { JournalEntry, Store } from '../core/ports/store.js';
 
 /** One fresh, empty storage for one test, and how to reach it again. */
 export interface StoreUnderTest {

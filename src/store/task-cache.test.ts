@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { compilePlan } from '../core/validate.js';
+import { compilePlan } from '../core/plan/compile.js';
 import { MemoryStore } from './memory-store.js';
 import { FileTaskCache } from './task-cache.js';
 

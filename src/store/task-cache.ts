@@ -2,10 +2,10 @@ import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, sep } from 'node:path';
 import picomatch from 'picomatch';
-import { explainMiss, type CacheProbe, type KeyParts, type TaskCache } from '../core/cache.js';
-import type { TaskResultData } from '../core/events.js';
-import type { ResolvedTask } from '../core/graph.js';
-import type { Store } from '../core/store.js';
+import { explainMiss, type CacheProbe, type KeyParts, type TaskCache } from '../core/ports/cache.js';
+import type { TaskResultData } from '../core/run/events.js';
+import type { ResolvedTask } from '../core/plan/graph.js';
+import type { Store } from '../core/ports/store.js';
 
 interface Entry {
   readonly result: TaskResultData;

@@ -1,5 +1,5 @@
 import { WeftError } from '../core/errors.js';
-import type { TaskResultData } from '../core/events.js';
+import type { TaskResultData } from '../core/run/events.js';
 import { assertRunId, integrationBranch } from './branch-names.js';
 import { git, gitTest, WEFT_IDENTITY } from './git.js';
 import { openRepository } from './repository.js';

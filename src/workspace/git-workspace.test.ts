@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { ResolvedTask } from '../core/graph.js';
+import type { ResolvedTask } from '../core/plan/graph.js';
 import { isWeftError } from '../core/errors.js';
 import { GitWorkspace, type GitWorkspaceOptions } from './git-workspace.js';
 import { isIsolated } from './isolation.js';

@@ -1,9 +1,9 @@
 import { existsSync, mkdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { WeftError } from '../core/errors.js';
-import type { TaskResultData } from '../core/events.js';
-import type { ResolvedTask } from '../core/graph.js';
-import type { Integration, Workspace } from '../core/workspace.js';
+import type { TaskResultData } from '../core/run/events.js';
+import type { ResolvedTask } from '../core/plan/graph.js';
+import type { Integration, Workspace } from '../core/ports/workspace.js';
 import { assertRunId, attemptBranch, integrationBranch, taskBranch } from './branch-names.js';
 import { conflictFeedback, parseConflicts, type ConflictedFile, type ConflictHunk } from './conflicts.js';
 import { git, gitText, type GitIdentity } from './git.js';

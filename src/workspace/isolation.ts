@@ -1,4 +1,4 @@
-import type { ResolvedTask } from '../core/graph.js';
+import type { ResolvedTask } from '../core/plan/graph.js';
 
 /** Executors that run in the project folder unless their task declares `writes`. */
 const IN_PLACE_EXECUTORS: ReadonlySet<string> = new Set(['shell', 'fn']);

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { WeftError } from '../core/errors.js';
-import type { Integration } from '../core/workspace.js';
+import type { Integration } from '../core/ports/workspace.js';
 import { conflictFeedback, parseConflicts, type ConflictedFile } from './conflicts.js';
 import { git, gitText, lines } from './git.js';
 import { formatArgv, runChecks } from './merge-checks.js';

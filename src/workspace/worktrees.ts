@@ -1,6 +1,6 @@
 import { existsSync, realpathSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import type { TaskResultData } from '../core/events.js';
+import type { TaskResultData } from '../core/run/events.js';
 import { git, gitTest, gitText } from './git.js';
 
 /** Git questions and chores on one worktree or branch, shared by the workspace and `applyRun`. */

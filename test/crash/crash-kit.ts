@@ -2,8 +2,8 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import type { RunEvent } from '../../src/core/events.js';
-import { foldRun, type RunState } from '../../src/core/run-state.js';
+import type { RunEvent } from '../../src/core/run/events.js';
+import { foldRun, type RunState } from '../../src/core/run/run-state.js';
 import { CLI, type CliResult } from '../support/weft-cli.js';
 
 /**

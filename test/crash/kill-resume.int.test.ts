@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ensureBuilt, tempProject } from '../support/weft-cli.js';
 import { APPEND_LINE, type KillTrigger, type RunJournal, checkLines, linesOf, readJournal, runAndKill, startCli } from './crash-kit.js';
-import { seededRandom } from '../../src/core/random.js';
+import { seededRandom } from '../../src/core/schedule/search/index.js';
 
 beforeAll(ensureBuilt);
 

@@ -7,7 +7,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { priceUsage } from '../../src/core/pricing.js';
+import { priceUsage } from '../../src/core/run/pricing.js';
 import type { RecordedRequest } from '../support/fake-llm/fake-llm-server.js';
 import { e2eProject, ensureBuilt, inCheckout, jsonLines, runFile, runIdOf, sessionsOf, step, turnsOf, waitFor, worktreeIn, writeInWorktree, writesFile, type E2eProject } from './e2e-kit.js';
 

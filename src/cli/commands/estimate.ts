@@ -1,21 +1,21 @@
-import { chainLine } from '../../core/metrics.js';
-import { formatDuration } from '../../core/duration.js';
-import { estimate, type EstimateFigures } from '../../core/simulate.js';
+import { chainLine } from '../../core/run/metrics.js';
+import { formatDuration } from '../../core/plan/duration.js';
+import { estimate, type EstimateFigures } from '../../core/schedule/simulate.js';
 import { catalogOf } from '../../executors/index.js';
 import { wire } from '../wiring.js';
 import { loadPlanFile } from '../../plan/load-plan.js';
 import { importPlan, IMPORT_FORMATS, type ImportFormat } from '../../plan/import/index.js';
-import { searchOrder } from '../../core/order-search.js';
-import type { DispatchPlan } from '../../core/scheduler.js';
-import { compilePlan } from '../../core/validate.js';
+import { searchOrder } from '../../core/schedule/search/index.js';
+import type { DispatchPlan } from '../../core/schedule/scheduler.js';
+import { compilePlan } from '../../core/plan/compile.js';
 import { WeftError } from '../../core/errors.js';
 import { existsSync, readFileSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import { openJournal } from '../journal.js';
 import { weftDir } from '../run-files.js';
 import { withHistory } from '../history.js';
-import type { CompiledPlan } from '../../core/validate.js';
-import { evaluateCondition } from '../../core/condition.js';
+import type { CompiledPlan } from '../../core/plan/compile.js';
+import { evaluateCondition } from '../../core/plan/condition.js';
 import { EXIT } from '../exit-codes.js';
 
 export interface EstimateCommandOptions {

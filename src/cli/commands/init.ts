@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { WeftError } from '../../core/errors.js';
-import type { ExecutorCatalog } from '../../core/validate.js';
+import type { ExecutorCatalog } from '../../core/plan/compile.js';
 import { catalogOf } from '../../executors/index.js';
 import { parsePlanText } from '../../plan/load-plan.js';
 import { readProjectFacts } from '../../plan/project-checks.js';

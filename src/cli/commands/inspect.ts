@@ -1,12 +1,12 @@
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
-import { formatDuration } from '../../core/duration.js';
+import { formatDuration } from '../../core/plan/duration.js';
 import { WeftError } from '../../core/errors.js';
-import { dependencyMap, summarize } from '../../core/metrics.js';
-import { stateAt } from '../../core/run-state.js';
-import { TERMINAL_STATES } from '../../core/scheduler.js';
-import { TASK_ID_PATTERN } from '../../core/plan-schema.js';
+import { dependencyMap, summarize } from '../../core/run/metrics.js';
+import { stateAt } from '../../core/run/run-state.js';
+import { TERMINAL_STATES } from '../../core/schedule/scheduler.js';
+import { TASK_ID_PATTERN } from '../../core/plan/plan-schema.js';
 import { buildReportInput, readLogTails, readRange, renderHtml, renderJson, renderMarkdown } from '../../report/index.js';
 import { EXIT } from '../exit-codes.js';
 import { formatSummary, painter, stateMark } from '../format.js';
@@ -14,7 +14,7 @@ import { coordinatorOf, openJournal, readRun, resolveRunId } from '../journal.js
 import { runDirOf } from '../run-files.js';
 import { secretRedactor } from '../secrets.js';
 import { wire } from '../wiring.js';
-import type { Store } from '../../core/store.js';
+import type { Store } from '../../core/ports/store.js';
 
 interface Common {
   readonly dir?: string;

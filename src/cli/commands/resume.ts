@@ -1,10 +1,10 @@
 import { relative, resolve } from 'node:path';
 import { WeftError } from '../../core/errors.js';
-import type { PlanSpec, TaskSpec } from '../../core/plan-schema.js';
-import { spliceExpansion } from '../../core/expansion.js';
-import { compilePlan } from '../../core/validate.js';
+import type { PlanSpec, TaskSpec } from '../../core/plan/plan-schema.js';
+import { spliceExpansion } from '../../core/plan/expansion.js';
+import { compilePlan } from '../../core/plan/compile.js';
 import { catalogOf } from '../../executors/index.js';
-import type { Store } from '../../core/store.js';
+import type { Store } from '../../core/ports/store.js';
 import { EXIT } from '../exit-codes.js';
 import { openJournal, readRun, resolveRunId } from '../journal.js';
 import { wire } from '../wiring.js';

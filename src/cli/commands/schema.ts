@@ -1,5 +1,5 @@
 import { writeFileSync } from 'node:fs';
-import { planJsonSchema } from '../../core/plan-schema.js';
+import { planJsonSchema } from '../../core/plan/plan-schema.js';
 import { EXIT } from '../exit-codes.js';
 
 export function schemaCommand(opts: { output?: string }): number {

@@ -2,7 +2,7 @@ import { PlanValidationError } from '../../core/errors.js';
 import { catalogOf } from '../../executors/index.js';
 import { wire } from '../wiring.js';
 import { loadPlanFile } from '../../plan/load-plan.js';
-import { formatDuration } from '../../core/duration.js';
+import { formatDuration } from '../../core/plan/duration.js';
 import { EXIT } from '../exit-codes.js';
 
 export function validateCommand(file: string, opts: { json?: boolean; dir?: string }): number {

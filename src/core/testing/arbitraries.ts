@@ -3,9 +3,9 @@
  * test that needs "some valid plan"). Not part of the library: nothing outside tests imports it.
  */
 import fc from 'fast-check';
-import type { Graph } from '../graph.js';
-import type { PlanSpec, TaskSpec } from '../plan-schema.js';
-import { compilePlan, type CompiledPlan, type ExecutorCatalog } from '../validate.js';
+import type { Graph } from '../plan/graph.js';
+import type { PlanSpec, TaskSpec } from '../plan/plan-schema.js';
+import { compilePlan, type CompiledPlan, type ExecutorCatalog } from '../plan/compile.js';
 
 /** The executors random plans use: `shell` runs a command, `claude` a prompt. */
 export const TEST_EXECUTORS: ExecutorCatalog = new Map([

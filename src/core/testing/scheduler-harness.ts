@@ -4,10 +4,10 @@
  * must end. Shared by the scheduler's property tests; usable by any test that needs "run this
  * graph with these failures and tell me what happened".
  */
-import { evaluateCondition, type Value } from '../condition.js';
-import type { Graph } from '../graph.js';
-import { writeScopesOverlap } from '../glob-overlap.js';
-import { Scheduler, TERMINAL_STATES, type DispatchPlan, type ReadyOrder, type SkipCause, type TaskState, type Transition } from '../scheduler.js';
+import { evaluateCondition, type Value } from '../plan/condition.js';
+import type { Graph } from '../plan/graph.js';
+import { writeScopesOverlap } from '../plan/glob-overlap.js';
+import { Scheduler, TERMINAL_STATES, type DispatchPlan, type ReadyOrder, type SkipCause, type TaskState, type Transition } from '../schedule/scheduler.js';
 import type { TaskBehaviour } from './arbitraries.js';
 
 type Vars = Readonly<Record<string, string | number | boolean>>;

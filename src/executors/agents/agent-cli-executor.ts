@@ -1,8 +1,8 @@
 import { createWriteStream, existsSync, mkdirSync, type WriteStream } from 'node:fs';
 import type { TaskFailure } from '../../core/errors.js';
-import type { ProgressEvent, TaskResultData } from '../../core/events.js';
-import type { AbortCause, Executor, RunEnd, TaskContext, TaskOutcome } from '../../core/executor.js';
-import type { Price } from '../../core/pricing.js';
+import type { ProgressEvent, TaskResultData } from '../../core/run/events.js';
+import type { AbortCause, Executor, RunEnd, TaskContext, TaskOutcome } from '../../core/ports/executor.js';
+import type { Price } from '../../core/run/pricing.js';
 import { composePrompt } from '../llm/prompt.js';
 import { attemptLogPaths, type AttemptLogPaths } from '../process/log-files.js';
 import { scrubFile } from '../process/scrub-file.js';

@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { ProgressEvent } from '../../core/events.js';
+import type { ProgressEvent } from '../../core/run/events.js';
 import { classifyApiError, retryAfterFromText, summarizeTool, type AgentEventParser, type AgentReport, type ProcessEnd } from './agent-report.js';
 import { ClaudeEvents } from './claude-events.js';
 import { CodexEvents } from './codex-events.js';

@@ -1,4 +1,4 @@
-import type { ProgressEvent, Usage } from '../../core/events.js';
+import type { ProgressEvent, Usage } from '../../core/run/events.js';
 
 /** Why an agent CLI run did not succeed, as far as its own output tells. */
 export type AgentErrorKind =

@@ -32,7 +32,7 @@ import { existsSync } from 'node:fs';
 import { chmod, copyFile, mkdir, rm, symlink } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import type { RunEnd } from '../../core/executor.js';
+import type { RunEnd } from '../../core/ports/executor.js';
 
 /** `<root>/<run>/<cli>/<task>`, created (0700) if missing. */
 export async function taskStateDir(root: string | undefined, env: NodeJS.ProcessEnv, runId: string, cli: string, taskId: string): Promise<string> {

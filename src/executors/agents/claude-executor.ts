@@ -1,4 +1,4 @@
-import type { TaskContext } from '../../core/executor.js';
+import type { TaskContext } from '../../core/ports/executor.js';
 import { AgentCliExecutor, type AgentExecutorOptions, type Invocation, type InvocationRequest } from './agent-cli-executor.js';
 import { claudeConfigEnv, taskStateDir } from './agent-state.js';
 import { ClaudeEvents } from './claude-events.js';

@@ -1,5 +1,5 @@
-import type { ProgressEvent, Usage } from '../../core/events.js';
-import { priceUsage, type Price } from '../../core/pricing.js';
+import type { ProgressEvent, Usage } from '../../core/run/events.js';
+import { priceUsage, type Price } from '../../core/run/pricing.js';
 import { apiError, isRecord, num, oneLine, str, summarizeTool, type AgentEventParser, type AgentReport, type ProcessEnd } from './agent-report.js';
 
 /** The token counters of `turn.completed.usage`, as Codex reports them. */

@@ -1,6 +1,6 @@
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { TaskContext } from '../../core/executor.js';
+import type { TaskContext } from '../../core/ports/executor.js';
 import { AgentCliExecutor, type AgentExecutorOptions, type Invocation, type InvocationRequest } from './agent-cli-executor.js';
 import { taskStateDir } from './agent-state.js';
 import { CodexEvents, type CodexTotals } from './codex-events.js';

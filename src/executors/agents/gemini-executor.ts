@@ -1,4 +1,4 @@
-import type { TaskContext } from '../../core/executor.js';
+import type { TaskContext } from '../../core/ports/executor.js';
 import { AgentCliExecutor, type AgentExecutorOptions, type Invocation, type InvocationRequest } from './agent-cli-executor.js';
 import { GeminiEvents } from './gemini-events.js';
 import { geminiApprovalMode } from './permission-mode.js';

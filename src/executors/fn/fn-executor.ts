@@ -1,5 +1,5 @@
-import type { TaskResultData } from '../../core/events.js';
-import type { Executor, TaskContext, TaskOutcome } from '../../core/executor.js';
+import type { TaskResultData } from '../../core/run/events.js';
+import type { Executor, TaskContext, TaskOutcome } from '../../core/ports/executor.js';
 
 /** A TypeScript function run as a task. Its return value becomes the task's `output`. */
 export type TaskFunction = (ctx: TaskContext) => unknown;

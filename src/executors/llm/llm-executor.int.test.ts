@@ -4,8 +4,8 @@
  */
 import type { TestContext } from 'vitest';
 import { describe, expect, it } from 'vitest';
-import type { Executor, TaskContext, TaskOutcome } from '../../core/executor.js';
-import type { ResolvedTask } from '../../core/graph.js';
+import type { Executor, TaskContext, TaskOutcome } from '../../core/ports/executor.js';
+import type { ResolvedTask } from '../../core/plan/graph.js';
 import { FakeLlmServer, step } from '../../../test/support/fake-llm/fake-llm-server.js';
 import { AnthropicExecutor, OpenAiExecutor } from './llm-executor.js';
 

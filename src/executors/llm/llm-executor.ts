@@ -2,9 +2,9 @@
 import type Anthropic from '@anthropic-ai/sdk';
 import type OpenAI from 'openai';
 import { checkOutput, parseJsonAnswer } from '../agents/structured-output.js';
-import type { Usage } from '../../core/events.js';
-import type { Executor, TaskContext, TaskOutcome } from '../../core/executor.js';
-import { priceUsage, type Price } from '../../core/pricing.js';
+import type { Usage } from '../../core/run/events.js';
+import type { Executor, TaskContext, TaskOutcome } from '../../core/ports/executor.js';
+import { priceUsage, type Price } from '../../core/run/pricing.js';
 import { composePrompt } from './prompt.js';
 import { httpFailure } from './retryable.js';
 

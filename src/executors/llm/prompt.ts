@@ -1,4 +1,4 @@
-import type { TaskContext } from '../../core/executor.js';
+import type { TaskContext } from '../../core/ports/executor.js';
 
 /**
  * The text an agent or LLM gets: the task's prompt, what its dependencies produced, the files it

@@ -2,8 +2,8 @@ import { mkdtempSync, readFileSync, existsSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { TaskContext } from '../../core/executor.js';
-import type { ResolvedTask } from '../../core/graph.js';
+import type { TaskContext } from '../../core/ports/executor.js';
+import type { ResolvedTask } from '../../core/plan/graph.js';
 import { ShellExecutor } from './shell-executor.js';
 import { parseCommand } from './command.js';
 

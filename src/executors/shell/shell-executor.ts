@@ -1,8 +1,8 @@
 import { spawn } from 'node:child_process';
 import { openSync, closeSync, existsSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import type { AbortCause, Executor, TaskContext, TaskOutcome } from '../../core/executor.js';
-import type { TaskSpec } from '../../core/plan-schema.js';
+import type { AbortCause, Executor, TaskContext, TaskOutcome } from '../../core/ports/executor.js';
+import type { TaskSpec } from '../../core/plan/plan-schema.js';
 import { attemptLogPaths, makeAttemptDir, tailFile, type AttemptLogPaths } from '../process/log-files.js';
 import { killGroupOnAbort, killProcessGroup } from '../process/process-group.js';
 import { scrubFile } from '../process/scrub-file.js';

@@ -1,5 +1,5 @@
 import { WeftError } from '../../core/errors.js';
-import type { PlanSpec } from '../../core/plan-schema.js';
+import type { PlanSpec } from '../../core/plan/plan-schema.js';
 import { parseStg } from './stg.js';
 import { parseWfCommons } from './wfcommons.js';
 

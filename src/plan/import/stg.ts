@@ -1,5 +1,5 @@
 import { WeftError } from '../../core/errors.js';
-import type { PlanSpec, TaskSpec } from '../../core/plan-schema.js';
+import type { PlanSpec, TaskSpec } from '../../core/plan/plan-schema.js';
 
 /**
  * Reads a graph of the Standard Task Graph Set (Tobita & Kasahara, J. Scheduling 5(5), 2002) into

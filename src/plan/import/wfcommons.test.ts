@@ -2,9 +2,9 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { isWeftError } from '../../core/errors.js';
-import { PlanSchema } from '../../core/plan-schema.js';
-import { estimate } from '../../core/simulate.js';
-import { compilePlan, type ExecutorCatalog } from '../../core/validate.js';
+import { PlanSchema } from '../../core/plan/plan-schema.js';
+import { estimate } from '../../core/schedule/simulate.js';
+import { compilePlan, type ExecutorCatalog } from '../../core/plan/compile.js';
 import { importPlan } from './index.js';
 import { parseWfCommons } from './wfcommons.js';
 

@@ -1,5 +1,5 @@
 import { WeftError } from '../../core/errors.js';
-import { TASK_ID_PATTERN, type PlanSpec, type TaskSpec } from '../../core/plan-schema.js';
+import { TASK_ID_PATTERN, type PlanSpec, type TaskSpec } from '../../core/plan/plan-schema.js';
 
 const MAX_ID = 100;
 

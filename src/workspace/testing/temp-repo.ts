@@ -2,8 +2,8 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import type { ResolvedTask } from '../../core/graph.js';
-import { compilePlan } from '../../core/validate.js';
+import type { ResolvedTask } from '../../core/plan/graph.js';
+import { compilePlan } from '../../core/plan/compile.js';
 
 /**
  * Makes git in this process (and its children) behave as on a machine with no git configuration:

@@ -7,9 +7,9 @@ import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'vitest';
-import type { ProgressEvent } from '../../../core/events.js';
-import type { AbortCause, Executor, TaskContext, TaskOutcome } from '../../../core/executor.js';
-import type { ResolvedTask } from '../../../core/graph.js';
+import type { ProgressEvent } from '../../../core/run/events.js';
+import type { AbortCause, Executor, TaskContext, TaskOutcome } from '../../../core/ports/executor.js';
+import type { ResolvedTask } from '../../../core/plan/graph.js';
 import { FakeLlmServer } from '../../../../test/support/fake-llm/fake-llm-server.js';
 
 export { step } from '../../../../test/support/fake-llm/fake-llm-server.js';

@@ -1,4 +1,4 @@
-import type { Graph, ResolvedTask } from './graph.js';
+import type { Graph, ResolvedTask } from '../plan/graph.js';
 import { IndexHeap } from './heap.js';
 
 export type TaskState = 'pending' | 'ready' | 'running' | 'retrying' | 'succeeded' | 'failed' | 'skipped' | 'cancelled';

@@ -1,5 +1,5 @@
-import type { TaskFailure } from './errors.js';
-import type { SkipCause } from './scheduler.js';
+import type { TaskFailure } from '../errors.js';
+import type { SkipCause } from '../schedule/scheduler.js';
 
 /** Tokens and money one attempt used. */
 export interface Usage {

@@ -1,10 +1,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { Graph } from './graph.js';
+import type { Graph } from '../../plan/graph.js';
 import { criticalPathScore, searchOrder } from './order-search.js';
-import type { TaskSpec } from './plan-schema.js';
-import { simulate } from './simulate.js';
-import { compilePlan, type ExecutorCatalog } from './validate.js';
+import type { TaskSpec } from '../../plan/plan-schema.js';
+import { simulate } from '../simulate.js';
+import { compilePlan, type ExecutorCatalog } from '../../plan/compile.js';
 
 const executors: ExecutorCatalog = new Map([['shell', { requires: 'run' as const }]]);
 

@@ -1,10 +1,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { Graph } from './graph.js';
-import { writeScopesOverlap } from './glob-overlap.js';
+import type { Graph } from '../plan/graph.js';
+import { writeScopesOverlap } from '../plan/glob-overlap.js';
 import { estimate, longestPath, simulate, type Simulation } from './simulate.js';
-import { planArbitrary, readyOrderArbitrary, TEST_EXECUTORS, workersArbitrary } from './testing/arbitraries.js';
-import { compilePlan } from './validate.js';
+import { planArbitrary, readyOrderArbitrary, TEST_EXECUTORS, workersArbitrary } from '../testing/arbitraries.js';
+import { compilePlan } from '../plan/compile.js';
 
 const compile = (tasks: readonly Record<string, unknown>[], extra: Record<string, unknown> = {}): Graph => compilePlan({ ...extra, tasks }, { executors: TEST_EXECUTORS }).graph;
 

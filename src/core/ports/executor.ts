@@ -1,8 +1,8 @@
-import type { Redactor } from './redact.js';
-import type { TaskFailure } from './errors.js';
-import type { ProgressEvent, TaskResultData } from './events.js';
-import type { ResolvedTask } from './graph.js';
-import type { ExecutorInfo } from './validate.js';
+import type { Redactor } from '../redact.js';
+import type { TaskFailure } from '../errors.js';
+import type { ProgressEvent, TaskResultData } from '../run/events.js';
+import type { ResolvedTask } from '../plan/graph.js';
+import type { ExecutorInfo } from '../plan/compile.js';
 
 /** Everything an executor gets for one attempt of one task. */
 export interface TaskContext {

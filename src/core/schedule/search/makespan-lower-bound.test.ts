@@ -1,9 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { makespanLowerBound } from './makespan-lower-bound.js';
-import type { TaskSpec } from './plan-schema.js';
-import { simulate } from './simulate.js';
-import { compilePlan, type ExecutorCatalog } from './validate.js';
+import type { TaskSpec } from '../../plan/plan-schema.js';
+import { simulate } from '../simulate.js';
+import { compilePlan, type ExecutorCatalog } from '../../plan/compile.js';
 
 const executors: ExecutorCatalog = new Map([['shell', { requires: 'run' as const }]]);
 const graphOf = (tasks: readonly TaskSpec[], pools?: Record<string, number>) => compilePlan({ tasks, ...(pools === undefined ? {} : { pools }) }, { executors }).graph;

@@ -1,10 +1,10 @@
 import { searchDelayPlan } from './delay-search.js';
-import type { Graph } from './graph.js';
+import type { Graph } from '../../plan/graph.js';
 import { branchAndBound } from './list-branch-and-bound.js';
 import { bottomLevels, ListSimulator, topLevels } from './list-simulator.js';
 import { makespanLowerBound } from './makespan-lower-bound.js';
 import { seededRandom } from './random.js';
-import type { DispatchPlan } from './scheduler.js';
+import type { DispatchPlan } from '../scheduler.js';
 
 /*
  * Why search: critical-path list scheduling is within a few percent of optimal on most graphs but

@@ -1,4 +1,4 @@
-import type { Graph } from './graph.js';
+import type { Graph } from '../../plan/graph.js';
 import { bottomLevels } from './list-simulator.js';
 
 export interface BranchAndBoundResult {

@@ -2,9 +2,9 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { buildGraph, DEFAULT_ESTIMATE_MS, pathIds, type Graph } from './graph.js';
 import { writeScopesOverlap } from './glob-overlap.js';
-import { longestPath } from './simulate.js';
-import { planArbitrary, TEST_EXECUTORS } from './testing/arbitraries.js';
-import { compilePlan } from './validate.js';
+import { longestPath } from '../schedule/simulate.js';
+import { planArbitrary, TEST_EXECUTORS } from '../testing/arbitraries.js';
+import { compilePlan } from './compile.js';
 
 const compile = (tasks: readonly Record<string, unknown>[]): Graph => compilePlan({ tasks }, { executors: TEST_EXECUTORS }).graph;
 

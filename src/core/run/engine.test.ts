@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { VirtualClock } from './clock.js';
+import { VirtualClock } from '../ports/clock.js';
 import { runPlan, type EngineOptions } from './engine.js';
 import type { RunEvent } from './events.js';
-import type { Executor, TaskContext, TaskOutcome } from './executor.js';
-import { searchOrder } from './order-search.js';
+import type { Executor, TaskContext, TaskOutcome } from '../ports/executor.js';
+import { searchOrder } from '../schedule/search/index.js';
 import { foldRun } from './run-state.js';
-import { compilePlan, type CompiledPlan } from './validate.js';
-import type { PlanSpec } from './plan-schema.js';
+import { compilePlan, type CompiledPlan } from '../plan/compile.js';
+import type { PlanSpec } from '../plan/plan-schema.js';
 
 type Behaviour = (ctx: TaskContext) => TaskOutcome | Promise<TaskOutcome>;
 

@@ -1,9 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { formatPlanIssue, PlanValidationError } from './errors.js';
+import { formatPlanIssue, PlanValidationError } from '../errors.js';
 import { TaskIdSchema } from './plan-schema.js';
-import { planArbitrary } from './testing/arbitraries.js';
-import { checkPlan, compilePlan, type ExecutorCatalog } from './validate.js';
+import { planArbitrary } from '../testing/arbitraries.js';
+import { checkPlan, compilePlan, type ExecutorCatalog } from './compile.js';
 
 const executors: ExecutorCatalog = new Map([
   ['shell', { requires: 'run' as const }],

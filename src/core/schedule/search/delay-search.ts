@@ -1,6 +1,6 @@
-import type { Graph } from './graph.js';
-import { keyHeapPop, keyHeapPush } from './key-heap.js';
-import type { DispatchPlan } from './scheduler.js';
+import type { Graph } from '../../plan/graph.js';
+import { keyHeapPop, keyHeapPush } from '../key-heap.js';
+import type { DispatchPlan } from '../scheduler.js';
 
 /*
  * Why: a list scheduler never leaves a worker idle while a task is ready, and on some graphs every

@@ -1,10 +1,10 @@
 import type { z } from 'zod';
 import { ConditionSyntaxError, parseCondition, referencedTasks, type Expr } from './condition.js';
 import { parseDuration } from './duration.js';
-import { PlanValidationError, type PlanIssue } from './errors.js';
+import { PlanValidationError, type PlanIssue } from '../errors.js';
 import { tryBuildGraph, type Graph, type Pool, type ResolvedTask } from './graph.js';
 import { PlanSchema, TaskSchema, DefaultsSchema, type PlanSpec, type TaskSpec } from './plan-schema.js';
-import { closest } from './suggest.js';
+import { closest } from '../suggest.js';
 
 /** What validation needs to know of an executor. */
 export interface ExecutorInfo {

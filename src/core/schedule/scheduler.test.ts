@@ -1,10 +1,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { Graph } from './graph.js';
+import type { Graph } from '../plan/graph.js';
 import { Scheduler, type ReadyOrder, type TaskState, type Transition } from './scheduler.js';
-import { planArbitrary, readyOrderArbitrary, TEST_EXECUTORS, workersArbitrary, type TaskBehaviour } from './testing/arbitraries.js';
-import { conditionGate, expectedOutcomeOf, expectedOutcomes, runOnScheduler, transitiveDependents } from './testing/scheduler-harness.js';
-import { compilePlan } from './validate.js';
+import { planArbitrary, readyOrderArbitrary, TEST_EXECUTORS, workersArbitrary, type TaskBehaviour } from '../testing/arbitraries.js';
+import { conditionGate, expectedOutcomeOf, expectedOutcomes, runOnScheduler, transitiveDependents } from '../testing/scheduler-harness.js';
+import { compilePlan } from '../plan/compile.js';
 
 const compile = (tasks: readonly Record<string, unknown>[], extra: Record<string, unknown> = {}): Graph => compilePlan({ ...extra, tasks }, { executors: TEST_EXECUTORS }).graph;
 

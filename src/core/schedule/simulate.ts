@@ -1,4 +1,4 @@
-import type { Graph } from './graph.js';
+import type { Graph } from '../plan/graph.js';
 import { IndexHeap } from './heap.js';
 import { Scheduler, type DispatchPlan, type ReadyOrder } from './scheduler.js';
 

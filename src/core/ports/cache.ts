@@ -1,5 +1,5 @@
-import type { TaskResultData } from './events.js';
-import type { ResolvedTask } from './graph.js';
+import type { TaskResultData } from '../run/events.js';
+import type { ResolvedTask } from '../plan/graph.js';
 
 /** What decided a cache key, part by part, so a miss can say which input changed. */
 export type KeyParts = Readonly<Record<string, string>>;

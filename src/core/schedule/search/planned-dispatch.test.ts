@@ -1,15 +1,15 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { OrderedDecoder } from './delay-search.js';
-import { DEFAULT_ESTIMATE_MS, type Graph } from './graph.js';
+import { DEFAULT_ESTIMATE_MS, type Graph } from '../../plan/graph.js';
 import { branchAndBound } from './list-branch-and-bound.js';
 import { searchOrder } from './order-search.js';
 import { seededRandom } from './random.js';
-import { Scheduler, type DispatchPlan } from './scheduler.js';
-import { simulate } from './simulate.js';
-import { planArbitrary, TEST_EXECUTORS, workersArbitrary, type TaskBehaviour } from './testing/arbitraries.js';
-import { expectedOutcomes, runOnScheduler } from './testing/scheduler-harness.js';
-import { compilePlan } from './validate.js';
+import { Scheduler, type DispatchPlan } from '../scheduler.js';
+import { simulate } from '../simulate.js';
+import { planArbitrary, TEST_EXECUTORS, workersArbitrary, type TaskBehaviour } from '../../testing/arbitraries.js';
+import { expectedOutcomes, runOnScheduler } from '../../testing/scheduler-harness.js';
+import { compilePlan } from '../../plan/compile.js';
 
 const compile = (tasks: readonly Record<string, unknown>[]): Graph => compilePlan({ tasks }, { executors: TEST_EXECUTORS }).graph;
 

@@ -1,6 +1,6 @@
-import type { TaskFailure } from './errors.js';
+import type { TaskFailure } from '../errors.js';
 import type { RunEvent, RunMode, RunStatus, TaskResultData, Usage } from './events.js';
-import type { SkipCause, TaskState } from './scheduler.js';
+import type { SkipCause, TaskState } from '../schedule/scheduler.js';
 
 export interface AttemptRecord {
   readonly attempt: number;

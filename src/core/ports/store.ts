@@ -1,5 +1,5 @@
-import { WeftError } from './errors.js';
-import type { RunEvent, RunStatus } from './events.js';
+import { WeftError } from '../errors.js';
+import type { RunEvent, RunStatus } from '../run/events.js';
 
 /** One stored event and its place in its run's journal. */
 export interface JournalEntry {

@@ -1,5 +1,5 @@
-import type { TaskResultData } from './events.js';
-import type { ResolvedTask } from './graph.js';
+import type { TaskResultData } from '../run/events.js';
+import type { ResolvedTask } from '../plan/graph.js';
 
 /** What integrating a finished attempt gave: merged, or feedback for the task to fix. */
 export type Integration =

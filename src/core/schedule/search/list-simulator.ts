@@ -1,5 +1,5 @@
-import type { Graph } from './graph.js';
-import { keyHeapPop, keyHeapPush } from './key-heap.js';
+import type { Graph } from '../../plan/graph.js';
+import { keyHeapPop, keyHeapPush } from '../key-heap.js';
 
 /**
  * The {@link Scheduler}'s decisions on plain typed arrays, so a search can simulate thousands of

@@ -1,18 +1,18 @@
-import type { Redactor } from './redact.js';
-import { type Clock, systemClock } from './clock.js';
-import { evaluateCondition, type Value } from './condition.js';
-import type { TaskFailure } from './errors.js';
+import type { Redactor } from '../redact.js';
+import { type Clock, systemClock } from '../ports/clock.js';
+import { evaluateCondition, type Value } from '../plan/condition.js';
+import type { TaskFailure } from '../errors.js';
 import type { ProgressEvent, RunEvent, RunMode, RunStatus, TaskResultData, Usage } from './events.js';
-import type { AbortCause, Executor, TaskContext, TaskOutcome } from './executor.js';
-import type { ResolvedTask } from './graph.js';
-import type { BudgetSpec, PlanSpec, TaskSpec } from './plan-schema.js';
-import { expansionOf, spliceExpansion } from './expansion.js';
-import { PlanValidationError, formatPlanIssue, type PlanIssue } from './errors.js';
-import type { Workspace } from './workspace.js';
-import { isCacheable, type TaskCache } from './cache.js';
+import type { AbortCause, Executor, TaskContext, TaskOutcome } from '../ports/executor.js';
+import type { ResolvedTask } from '../plan/graph.js';
+import type { BudgetSpec, PlanSpec, TaskSpec } from '../plan/plan-schema.js';
+import { expansionOf, spliceExpansion } from '../plan/expansion.js';
+import { PlanValidationError, formatPlanIssue, type PlanIssue } from '../errors.js';
+import type { Workspace } from '../ports/workspace.js';
+import { isCacheable, type TaskCache } from '../ports/cache.js';
 import { applyEvent, applyTaskEvent, emptyRunState, taskRecord, type RunState, type TaskEvent, type TaskRecord } from './run-state.js';
-import { type Assignment, Scheduler, type DispatchPlan, type Transition } from './scheduler.js';
-import type { CompiledPlan } from './validate.js';
+import { type Assignment, Scheduler, type DispatchPlan, type Transition } from '../schedule/scheduler.js';
+import type { CompiledPlan } from '../plan/compile.js';
 
 /** The longest the engine runs passes back to back without letting the event loop turn, ms. */
 const TURN_MS = 10;
