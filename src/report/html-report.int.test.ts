@@ -2,19 +2,20 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { findChromium, launchChromium } from '../../test/support/chromium.js';
 import { sampleEvents, sampleLogTails, samplePlanJson, T0 } from './fixtures/sample-run.js';
 import { colourStats, decodePng } from './fixtures/png.js';
 import { renderHtml } from './html-report.js';
 import { buildReportInput } from './report-input.js';
 
 /**
- * Opens the HTML report in headless Chromium (WEFT_CHROMIUM, default /usr/bin/chromium). If the
- * browser is missing, the tests fail: an integration test that skips itself hides a broken CI.
+ * Opens the HTML report in headless Chromium, the one test/support/chromium.ts finds (WEFT_CHROMIUM,
+ * else an installed one, else the npm package's). If it cannot start, the tests fail: an integration
+ * test that skips itself hides a broken CI.
  */
-const executablePath = process.env.WEFT_CHROMIUM ?? '/usr/bin/chromium';
-const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+const found = await findChromium();
 
 const input = buildReportInput(sampleEvents(), samplePlanJson(), sampleLogTails(), { generatedAt: T0 + 10_000 });
 let browser: Browser;
@@ -25,9 +26,7 @@ const requests: string[] = [];
 const errors: string[] = [];
 
 beforeAll(async () => {
-  browser = await chromium.launch({ executablePath, args: ARGS }).catch((error: unknown) => {
-    throw new Error(`cannot start Chromium at ${executablePath}; install it or set WEFT_CHROMIUM`, { cause: error });
-  });
+  browser = await launchChromium(found);
   dir = mkdtempSync(join(tmpdir(), 'weft-html-'));
   const file = join(dir, 'report.html');
   writeFileSync(file, renderHtml(input));
@@ -52,7 +51,7 @@ interface BrowserGlobals {
 }
 const ids = (selector: string): Promise<string[]> => page.locator(selector).evaluateAll((els) => els.map((e) => e.getAttribute('data-task') ?? ''));
 
-describe('HTML report in a browser', () => {
+describe(`HTML report in a browser (${found.source} Chromium: ${found.path})`, () => {
   it('draws one Gantt bar per attempt on one row per worker used, retries as separate bars', async () => {
     const attempts = [...input.state.tasks.values()].reduce((n, r) => n + r.attempts.length, 0);
     expect(attempts).toBe(8);
