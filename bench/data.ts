@@ -5,11 +5,10 @@ import { compilePlan, type ExecutorCatalog } from '../src/core/plan/compile.js';
 import { importPlan, type ImportFormat } from '../src/plan/import/index.js';
 
 /**
- * The benchmark graphs of `shared/bench-data` (see its README for sources and licences).
- * CI clones the repository with `shared/` beside it, so the data is resolved from the
- * repository root: `<root>/../shared/bench-data`, or `$WEFT_BENCH_DATA`.
+ * The benchmark graphs in `bench/data/` (see its README for sources and licences), part of the
+ * repository; `$WEFT_BENCH_DATA` points elsewhere.
  */
-export const BENCH_DATA = (process.env.WEFT_BENCH_DATA ?? fileURLToPath(new URL('../../shared/bench-data/', import.meta.url))).replace(/\/?$/, '/');
+export const BENCH_DATA = (process.env.WEFT_BENCH_DATA ?? fileURLToPath(new URL('./data/', import.meta.url))).replace(/\/?$/, '/');
 
 /** The worker counts the STG optimum tables cover. */
 export const STG_WORKERS = [2, 4, 8, 16] as const;

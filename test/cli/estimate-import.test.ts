@@ -1,13 +1,13 @@
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ensureBuilt, ROOT, weft } from '../support/weft-cli.js';
 
 beforeAll(ensureBuilt);
 
-const DATA = process.env.WEFT_BENCH_DATA ?? join(ROOT, '..', 'shared', 'bench-data');
+// The benchmark data is part of the repository (bench/data/, see its README).
+const DATA = process.env.WEFT_BENCH_DATA ?? join(ROOT, 'bench', 'data');
 
-describe.runIf(existsSync(DATA))('weft estimate on users\' own task graphs', () => {
+describe('weft estimate on users\' own task graphs', () => {
   it('reads an STG file and reaches the proven optimum with the same decision code as a run', async () => {
     // stg/optimal_values: 50/rand0000.stg at P=4 has optimum 66.
     const r = await weft(['estimate', join(DATA, 'stg/50/rand0000.stg'), '--format', 'stg', '-j', '4', '--json']);
