@@ -6,5 +6,7 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // Starts PostgreSQL and Redis when they are down and installed; see test/support/services.ts.
+    globalSetup: ['test/support/global-setup.ts'],
   },
 });

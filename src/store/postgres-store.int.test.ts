@@ -1,19 +1,23 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { needService } from '../../test/support/need-service.js';
+import { TEST_DATABASE_URL } from '../../test/support/services.js';
 import { openStore } from './open-store.js';
 import { PostgresStore } from './postgres-store.js';
 import { storeSpec } from './store-spec.js';
 
 /**
- * Runs against a real PostgreSQL (WEFT_TEST_DATABASE_URL, default the local test database). If it
- * is down, every test here fails: an integration test that skips itself hides a broken CI.
+ * Runs against a real PostgreSQL (WEFT_TEST_DATABASE_URL, default the local test database), which the
+ * suite starts if it is down. If it cannot, every test here fails saying why: an integration test that
+ * skips itself hides a broken CI.
  */
-const url = process.env.WEFT_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const url = TEST_DATABASE_URL;
 const prefix = `weft_test_${process.pid}_${Date.now().toString(36)}`;
 let admin: pg.Pool;
 let n = 0;
 
 beforeAll(async () => {
+  needService('postgres');
   admin = new pg.Pool({ connectionString: url, max: 2 });
   admin.on('error', () => undefined);
   await admin.query('SELECT 1').catch((error: unknown) => {
@@ -21,6 +25,7 @@ beforeAll(async () => {
   });
 });
 afterAll(async () => {
+  if (admin === undefined) return;
   // Drops every schema this run made, even those of tests that failed before their cleanup.
   const { rows } = await admin.query<{ name: string }>('SELECT nspname AS name FROM pg_namespace WHERE nspname LIKE $1', [`${prefix}%`]);
   for (const { name } of rows) await admin.query(`DROP SCHEMA "${name}" CASCADE`);
