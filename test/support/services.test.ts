@@ -53,6 +53,15 @@ describe('the services the suite starts', () => {
     );
   });
 
+  it('a server that answers with an error is not restarted: one line with the fix', async () => {
+    const pg = postgresService('postgres://postgres@127.0.0.1:5432/weft_no_such_database', true);
+    expect(await ensureService(pg)).toBe(
+      'PostgreSQL on 127.0.0.1:5432 refuses the tests (database "weft_no_such_database" does not exist) — fix: let '
+        + 'the tests in (e.g. createdb -h 127.0.0.1 -U postgres test; trust for 127.0.0.1 in pg_hba.conf) or set '
+        + 'WEFT_TEST_DATABASE_URL',
+    );
+  });
+
   it('a database the user named in WEFT_TEST_DATABASE_URL is checked, never started', async () => {
     const port = await freePort();
     const pg = postgresService(`postgres://postgres@127.0.0.1:${port}/test`, false);

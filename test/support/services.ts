@@ -19,6 +19,8 @@ export interface Service {
   readonly binary: string;
   /** The fix when {@link binary} is missing. */
   readonly install: string;
+  /** The fix when it runs but refuses the tests (a missing database, a password). */
+  readonly refused: string;
   /** The commands that start it, run in order; `undefined` when the suite must not start it. */
   readonly start: (() => string[][]) | undefined;
   /** `undefined` when it answers, else why not. */
@@ -42,6 +44,8 @@ export function postgresService(
     address: `${hostname}:${port || '5432'}`,
     binary: 'pg_ctlcluster',
     install: 'install it (Debian: apt-get install postgresql) or set WEFT_TEST_DATABASE_URL',
+    refused: 'let the tests in (e.g. createdb -h 127.0.0.1 -U postgres test; trust for 127.0.0.1 in pg_hba.conf) '
+      + 'or set WEFT_TEST_DATABASE_URL',
     start: canStart ? () => {
       // Debian keeps one folder per installed major version; the first is what `ls | head -n1` picks.
       const version = readdirSync('/etc/postgresql').sort()[0] ?? '';
@@ -70,6 +74,7 @@ export function redisService(port = 6379): Service {
     address: `127.0.0.1:${port}`,
     binary: 'redis-server',
     install: 'install it (Debian: apt-get install redis-server)',
+    refused: 'see what listens there (redis-cli ping)',
     start: () => {
       mkdirSync('/var/lib/redis', { recursive: true });
       mkdirSync('/var/log/redis', { recursive: true });
@@ -114,6 +119,9 @@ function onPath(binary: string, path: string): boolean {
   });
 }
 
+/** Errors that mean nothing is serving yet (as opposed to a server that answered with an error). */
+const NOT_LISTENING = /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|timeout|no answer|starting up|shutting down/i;
+
 export interface EnsureOptions {
   /** Where {@link Service.binary} is looked for. @default process.env.PATH */
   readonly path?: string;
@@ -128,6 +136,10 @@ export interface EnsureOptions {
 export async function ensureService(service: Service, options: EnsureOptions = {}): Promise<string | undefined> {
   const down = await service.ping();
   if (down === undefined) return undefined;
+  // A server that answered with an error (no such database, a password) is up: starting it again cannot help.
+  if (!NOT_LISTENING.test(down)) {
+    return `${service.title} on ${service.address} refuses the tests (${down}) — fix: ${service.refused}`;
+  }
   const where = `${service.title} is not answering on ${service.address} (${down})`;
   if (service.start === undefined) return `${where} — fix: start it`;
   if (!onPath(service.binary, options.path ?? process.env.PATH ?? '')) {
