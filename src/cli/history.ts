@@ -44,11 +44,16 @@ function keysOf(scope: HistoryScope, task: ResolvedTask): Record<LearnedFrom, st
   };
 }
 
-/** A stored list of durations, or `undefined` for anything else (a foreign row is ignored, not fatal). */
-async function samplesAt(store: Store, key: string): Promise<number[] | undefined> {
+/** One measurement as stored: the task's id and how long it took, ms. */
+type Sample = readonly [task: string, ms: number];
+
+const isSample = (v: unknown): v is Sample =>
+  Array.isArray(v) && v.length === 2 && typeof v[0] === 'string' && typeof v[1] === 'number' && v[1] >= 0;
+
+/** A stored list of measurements, or none for anything else (a foreign or damaged row is ignored, not fatal). */
+async function samplesAt(store: Store, key: string): Promise<readonly Sample[]> {
   const value = await store.getCache(key);
-  const ok = Array.isArray(value) && value.every((v) => typeof v === 'number' && Number.isFinite(v) && v >= 0);
-  return ok ? (value as number[]) : undefined;
+  return Array.isArray(value) && value.every(isSample) ? value : [];
 }
 
 /** After a run: each succeeded, really-run task's duration joins its own, its command's and its kind's lists. */
@@ -63,9 +68,9 @@ export async function recordDurations(
     const task = compiled.graph.tasks[compiled.graph.index.get(r.id) ?? -1];
     if (r.state !== 'succeeded' || r.result?.cached === true || a?.endedAt === undefined) continue;
     if (task === undefined) continue;
-    const ms = a.endedAt - a.startedAt;
+    const sample: Sample = [r.id, a.endedAt - a.startedAt];
     for (const key of Object.values(keysOf(scope, task))) {
-      await store.putCache(key, [...((await samplesAt(store, key)) ?? []), ms].slice(-WINDOW));
+      await store.putCache(key, [...(await samplesAt(store, key)), sample].slice(-WINDOW));
     }
   }
 }
@@ -85,8 +90,9 @@ export async function loadHistory(
     const keys = keysOf(scope, t);
     const samples: Partial<Record<LearnedFrom, readonly number[]>> = {};
     for (const from of ['task', 'command', 'kind'] as const) {
-      const found = await samplesAt(store, keys[from]);
-      if (found !== undefined) samples[from] = found;
+      // A kind speaks for the task's siblings: its own earlier runs (before its command changed) do not count.
+      const found = (await samplesAt(store, keys[from])).filter(([id]) => from !== 'kind' || id !== t.id);
+      samples[from] = found.map(([, ms]) => ms);
     }
     const l = learnedDuration(t.estimateMs, samples);
     if (l !== undefined) learned.set(t.id, l);

@@ -4,7 +4,7 @@ import type { ResolvedTask } from './graph.js';
  * Which measurements a learned duration comes from:
  * - `task`: this task's own runs (same plan, same id, same command or prompt);
  * - `command`: tasks in any plan that run the same thing (executor, command or prompt, model, env, folder);
- * - `kind`: tasks of the same kind (`review-3` → `review`) on the same executor in the same plan.
+ * - `kind`: the other tasks of its kind (`review-3` → `review`) on the same executor in the same plan.
  */
 export type LearnedFrom = 'task' | 'command' | 'kind';
 
