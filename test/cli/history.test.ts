@@ -132,6 +132,9 @@ describe('durations that learn', () => {
     const changed = await estimateJson(plan, project);
     expect(changed).toMatchObject({ measured: false, learned: [], sequential: 600 + 60 });
     expect((await weft(['estimate', plan], { cwd: project })).stdout).not.toContain('learned');
+    // The same commands with another environment are other work too.
+    planFile(project, 'plan.yaml', [...first, 'defaults: {env: {SIZE: 2}}']);
+    expect(await estimateJson(plan, project)).toMatchObject({ measured: false, learned: [] });
     planFile(project, 'plan.yaml', first);
     expect(taskIds((await estimateJson(plan, project)).learned)).toEqual(['build', 'lint']);
   });
