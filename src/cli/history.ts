@@ -1,53 +1,119 @@
+import { createHash } from 'node:crypto';
+import { relative, resolve, sep } from 'node:path';
 import type { RunState } from '../core/run/run-state.js';
 import type { Store } from '../core/ports/store.js';
+import type { ResolvedTask } from '../core/plan/graph.js';
 import { compilePlan, type CompileOptions, type CompiledPlan } from '../core/plan/compile.js';
+import { learnedDuration, taskKind, whatTaskRuns } from '../core/plan/learned-duration.js';
+import type { LearnedDuration, LearnedFrom } from '../core/plan/learned-duration.js';
 
 /** How many recent durations a key keeps; the median of them is the learned estimate. */
 const WINDOW = 15;
 
-/** `review-3` and `review_12` are the same kind of task as `review`. */
-export function taskKind(id: string): string {
-  return id.replace(/[-_.]?\d+$/, '') || id;
+/**
+ * Where a plan's history lives: its file, relative to the project (two files are two plans, even
+ * with the same `name`), and the folder its tasks run in.
+ */
+export interface HistoryScope {
+  /** The folder holding `.weft/`. */
+  readonly projectDir: string;
+  /** The plan file (absolute), or a label such as `<planner>` for a plan that has none. */
+  readonly planFile: string;
+  /** The folder a task without `cwd` runs in (the plan file's folder). */
+  readonly baseDir: string;
 }
 
-const taskKey = (plan: string, id: string): string => `duration:task:${plan}:${id}`;
-const kindKey = (executor: string, id: string): string => `duration:kind:${executor}:${taskKind(id)}`;
-
-export function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+/** What {@link withHistory} hands `weft run` and `weft estimate`: the plan with learned durations, and which. */
+export interface PlanWithHistory {
+  readonly compiled: CompiledPlan;
+  /** Per task id, the learned duration that replaced its estimate (tasks that keep theirs are absent). */
+  readonly learned: ReadonlyMap<string, LearnedDuration>;
 }
 
-/** After a run: each succeeded, really-run task's duration joins its task's and its kind's history. */
-export async function recordDurations(store: Store, plan: string, state: RunState, executorOf: (id: string) => string | undefined): Promise<void> {
+const sha = (text: string): string => createHash('sha256').update(text).digest('hex').slice(0, 32);
+const slash = (path: string): string => path.split(sep).join('/');
+
+/** Version 1 keys (`duration:task:<plan name>:<id>`, `duration:kind:<executor>:<kind>`) are never read again. */
+function keysOf(scope: HistoryScope, task: ResolvedTask): Record<LearnedFrom, string> {
+  const plan = scope.planFile.startsWith('<') ? scope.planFile : slash(relative(scope.projectDir, scope.planFile));
+  const what = whatTaskRuns(task, slash(relative(scope.projectDir, resolve(scope.baseDir, task.cwd ?? '.'))) || '.');
+  return {
+    task: `duration:v2:task:${sha(JSON.stringify([plan, task.id, what]))}`,
+    command: `duration:v2:command:${sha(what)}`,
+    kind: `duration:v2:kind:${sha(JSON.stringify([plan, task.executor, taskKind(task.id)]))}`,
+  };
+}
+
+/** One measurement as stored: the task's id and how long it took, ms. */
+type Sample = readonly [task: string, ms: number];
+
+const isSample = (v: unknown): v is Sample =>
+  Array.isArray(v) && v.length === 2 && typeof v[0] === 'string' && typeof v[1] === 'number' && v[1] >= 0;
+
+/** A stored list of measurements, or none for anything else (a foreign or damaged row is ignored, not fatal). */
+async function samplesAt(store: Store, key: string): Promise<readonly Sample[]> {
+  const value = await store.getCache(key);
+  return Array.isArray(value) && value.every(isSample) ? value : [];
+}
+
+/** After a run: each succeeded, really-run task's duration joins its own, its command's and its kind's lists. */
+export async function recordDurations(
+  store: Store,
+  scope: HistoryScope,
+  compiled: CompiledPlan,
+  state: RunState,
+): Promise<void> {
   for (const r of state.tasks.values()) {
     const a = r.attempts.at(-1);
-    const executor = executorOf(r.id);
-    if (r.state !== 'succeeded' || r.result?.cached === true || a?.endedAt === undefined || executor === undefined) continue;
-    const ms = a.endedAt - a.startedAt;
-    for (const key of [taskKey(plan, r.id), kindKey(executor, r.id)]) {
-      const previous = ((await store.getCache(key)) as number[] | undefined) ?? [];
-      await store.putCache(key, [...previous, ms].slice(-WINDOW));
+    const task = compiled.graph.tasks[compiled.graph.index.get(r.id) ?? -1];
+    if (r.state !== 'succeeded' || r.result?.cached === true || a?.endedAt === undefined) continue;
+    if (task === undefined) continue;
+    const sample: Sample = [r.id, a.endedAt - a.startedAt];
+    for (const key of Object.values(keysOf(scope, task))) {
+      await store.putCache(key, [...(await samplesAt(store, key)), sample].slice(-WINDOW));
     }
   }
 }
 
 /**
- * Learned durations for a plan's tasks: the running median of the same task in earlier runs of
- * the plan, else of tasks of the same kind on the same executor. Tasks never measured are absent.
+ * Learned durations for a plan's tasks, decided by {@link learnedDuration}: a declared estimate is
+ * replaced only by the task's own measurements; a task without one may take those of tasks running
+ * the same thing, then of its kind in this plan. Tasks that keep their estimate are absent.
  */
-export async function loadHistory(store: Store, plan: string, tasks: readonly { readonly id: string; readonly executor: string }[]): Promise<Map<string, number>> {
-  const history = new Map<string, number>();
+export async function loadHistory(
+  store: Store,
+  scope: HistoryScope,
+  tasks: readonly ResolvedTask[],
+): Promise<Map<string, LearnedDuration>> {
+  const learned = new Map<string, LearnedDuration>();
   for (const t of tasks) {
-    const samples = ((await store.getCache(taskKey(plan, t.id))) as number[] | undefined) ?? ((await store.getCache(kindKey(t.executor, t.id))) as number[] | undefined);
-    if (samples !== undefined && samples.length > 0) history.set(t.id, Math.round(median(samples)));
+    const keys = keysOf(scope, t);
+    const samples: Partial<Record<LearnedFrom, readonly number[]>> = {};
+    for (const from of ['task', 'command', 'kind'] as const) {
+      // A kind speaks for the task's siblings: its own earlier runs (before its command changed) do not count.
+      const found = (await samplesAt(store, keys[from])).filter(([id]) => from !== 'kind' || id !== t.id);
+      samples[from] = found.map(([, ms]) => ms);
+    }
+    const l = learnedDuration(t.estimateMs, samples);
+    if (l !== undefined) learned.set(t.id, l);
   }
-  return history;
+  return learned;
 }
 
-/** The plan again, with durations measured in earlier runs in place of estimates. */
-export async function withHistory(store: Store, compiled: CompiledPlan, options: CompileOptions): Promise<CompiledPlan> {
-  const history = await loadHistory(store, compiled.name, compiled.graph.tasks);
-  return history.size === 0 ? compiled : compilePlan(compiled.spec, { ...options, history });
+/**
+ * The plan again, with durations measured in earlier runs in place of estimates where
+ * {@link learnedDuration} allows. `weft run` orders its tasks by these numbers and `weft estimate`
+ * prints them: both call this, so they agree.
+ * @param compiled The plan compiled without history (its estimates are the declared ones).
+ */
+export async function withHistory(
+  store: Store,
+  scope: HistoryScope,
+  compiled: CompiledPlan,
+  options: CompileOptions,
+): Promise<PlanWithHistory> {
+  const learned = await loadHistory(store, scope, compiled.graph.tasks);
+  if (learned.size === 0) return { compiled, learned };
+  const history = new Map([...learned].map(([id, l]) => [id, l.ms]));
+  return { compiled: compilePlan(compiled.spec, { ...options, history }), learned };
 }

@@ -10,10 +10,12 @@ import type { DispatchPlan } from '../../core/schedule/scheduler.js';
 import { compilePlan } from '../../core/plan/compile.js';
 import { WeftError } from '../../core/errors.js';
 import { existsSync, readFileSync } from 'node:fs';
-import { extname, join } from 'node:path';
+import { dirname, extname, join } from 'node:path';
 import { openJournal } from '../journal.js';
 import { weftDir } from '../run-files.js';
 import { withHistory } from '../history.js';
+import type { LearnedDuration } from '../../core/plan/learned-duration.js';
+import { learnedJson, learnedLines } from '../learned-lines.js';
 import type { CompiledPlan } from '../../core/plan/compile.js';
 import { evaluateCondition } from '../../core/plan/condition.js';
 import { EXIT } from '../exit-codes.js';
@@ -28,8 +30,8 @@ export interface EstimateCommandOptions {
   readonly dir?: string;
   /** `--no-history`: the plan's estimates only, not durations measured in earlier runs. */
   readonly history?: boolean;
-  /** Whether some durations are measured ones (printed as a note). */
-  readonly measured?: boolean;
+  /** Durations learned from earlier runs in place of estimates, by task id (each is printed, marked). */
+  readonly learned?: ReadonlyMap<string, LearnedDuration>;
 }
 
 const sec = (ms: number): number => Math.round(ms) / 1000;
@@ -70,8 +72,10 @@ export async function estimateCommand(file: string, opts: EstimateCommandOptions
     if (opts.history === false || !existsSync(join(weftDir(projectDir), 'weft.db'))) return printEstimate(loaded.compiled, opts);
     const store = await openJournal(projectDir, config);
     try {
-      const compiled = await withHistory(store, loaded.compiled, { executors, file: loaded.file, vars: loaded.compiled.vars });
-      return printEstimate(compiled, { ...opts, measured: compiled !== loaded.compiled });
+      const scope = { projectDir, planFile: loaded.file, baseDir: dirname(loaded.file) };
+      const options = { executors, file: loaded.file, vars: loaded.compiled.vars };
+      const { compiled, learned } = await withHistory(store, scope, loaded.compiled, options);
+      return printEstimate(compiled, { ...opts, learned });
     } finally {
       await store.close();
     }
@@ -101,10 +105,11 @@ export function printEstimate(compiled: CompiledPlan, opts: EstimateCommandOptio
   const gate = staticGate(compiled);
   const ids = (path: readonly number[]) => path.map((i) => graph.tasks[i]?.id ?? '?');
   const range = opts.sweep ?? [opts.jobs ?? compiled.workers, opts.jobs ?? compiled.workers];
-  const rows: (EstimateFigures & { skipped: string[] })[] = [];
+  const rows: (EstimateFigures & { skipped: string[]; order: string[] })[] = [];
   for (let m = range[0]; m <= range[1]; m++) {
     const f = estimate(graph, { workers: m, gate, ...orderFor(compiled, m) });
-    rows.push({ ...f, skipped: ids(f.simulation.skipped) });
+    const order = ids(f.simulation.schedule.map((s) => s.task));
+    rows.push({ ...f, skipped: ids(f.simulation.skipped), order });
   }
   // "Best M" looks across every useful M, not just the one asked about.
   const first = rows[0] as (typeof rows)[number];
@@ -114,7 +119,12 @@ export function printEstimate(compiled: CompiledPlan, opts: EstimateCommandOptio
   const criticalPath = ids(graph.criticalPath).filter((id) => !first.skipped.includes(id));
   if (opts.json === true) {
     const base = opts.sweep === undefined ? figuresJson(first) : { sweep: rows.map(figuresJson) };
-    process.stdout.write(`${JSON.stringify({ plan: compiled.name, tasks: graph.tasks.length, measured: opts.measured === true, ...base, criticalPathTasks: criticalPath, skipped: first.skipped, bestWorkers: smallest?.workers })}\n`);
+    const learned = learnedJson(graph.tasks.map((t) => t.id), opts.learned ?? new Map());
+    const head = { plan: compiled.name, tasks: graph.tasks.length, measured: learned.length > 0, learned };
+    // The order tasks start in on the virtual clock: a run starts them so while all goes as estimated.
+    const order = { order: first.order };
+    const tail = { criticalPathTasks: criticalPath, skipped: first.skipped, bestWorkers: smallest?.workers };
+    process.stdout.write(`${JSON.stringify({ ...head, ...order, ...base, ...tail })}\n`);
     return EXIT.ok;
   }
   const out: string[] = [`${compiled.name}: ${graph.tasks.length} tasks${first.skipped.length > 0 ? ` (${first.skipped.length} skipped by conditions: ${first.skipped.join(', ')})` : ''}`];
@@ -132,7 +142,7 @@ export function printEstimate(compiled: CompiledPlan, opts: EstimateCommandOptio
     out.push(`  sequential ${formatDuration(first.sequential)}, critical path ${formatDuration(first.criticalPath)}: ${chainLine(criticalPath)}`);
   }
   out.push(`  smallest M within 5% of the best makespan (${formatDuration(best)}): ${smallest?.workers}`);
-  if (opts.measured === true) out.push('  (durations measured in earlier runs replace estimates where known; --no-history to use the estimates only)');
+  out.push(...learnedLines(graph.tasks.map((t) => t.id), opts.learned ?? new Map()));
   process.stdout.write(`${out.join('\n')}\n`);
   return EXIT.ok;
 }

@@ -48,12 +48,14 @@ export async function runCommand(file: string, opts: RunCommandOptions): Promise
   const mode = opts.sequential === true ? 'sequential' : 'parallel';
   const store = await openJournal(projectDir, config);
   try {
-    const compiled = await withHistory(store, loaded.compiled, { executors: catalog, file: planPath, vars: loaded.compiled.vars });
+    const scope = { projectDir, planFile: planPath, baseDir: dirname(planPath) };
+    const options = { executors: catalog, file: planPath, vars: loaded.compiled.vars };
+    const { compiled } = await withHistory(store, scope, loaded.compiled, options);
     return await executeRun({
       runId: newRunId(),
       compiled,
       planFile: planPath,
-      baseDir: dirname(planPath),
+      baseDir: scope.baseDir,
       projectDir,
       workers: mode === 'sequential' ? 1 : (opts.jobs ?? compiled.workers),
       mode,
@@ -138,7 +140,8 @@ export async function executeRun(a: ExecuteRunArgs): Promise<number> {
     });
     succeeded = status === 'succeeded';
     progress.stop();
-    await recordDurations(store, compiled.name, state, (id) => compiled.graph.tasks[compiled.graph.index.get(id) ?? -1]?.executor);
+    const scope = { projectDir: a.projectDir, planFile: a.planFile, baseDir: a.baseDir };
+    await recordDurations(store, scope, compiled, state);
     const summary = summarize(state, dependencyMap(compiled.graph.tasks));
     writeJson(join(runDir, 'summary.json'), summary);
     if (a.display.json === true) process.stdout.write(`${JSON.stringify({ type: 'run.summary', summary, runDir })}\n`);
