@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { PlanValidationError } from '../core/errors.js';
+import { ConfigValidationError, PlanValidationError } from '../core/errors.js';
 import { closest } from '../core/suggest.js';
 import { describeZodIssue, type RawIssue } from '../core/plan/compile.js';
 import { locateIssues, parseYamlDocument } from '../plan/load-plan.js';
@@ -56,12 +56,22 @@ function configIssues(error: z.ZodError, raw: unknown): RawIssue[] {
   });
 }
 
+/** The YAML of the config file; a syntax error is the config's problem, not a plan's. */
+function parseConfigYaml(text: string): ReturnType<typeof parseYamlDocument> {
+  try {
+    return parseYamlDocument(text, CONFIG_FILE);
+  } catch (error) {
+    if (error instanceof PlanValidationError) throw new ConfigValidationError(error.issues, { cause: error });
+    throw error;
+  }
+}
+
 /** `weft.config.yaml` in `projectDir`, validated; every problem comes back at once, one line each with its position. */
 export function loadConfig(projectDir: string): WeftConfig {
   const file = join(projectDir, CONFIG_FILE);
   if (!existsSync(file)) return {};
-  const { doc, lines, raw } = parseYamlDocument(readFileSync(file, 'utf8'), CONFIG_FILE);
+  const { doc, lines, raw } = parseConfigYaml(readFileSync(file, 'utf8'));
   const parsed = ConfigSchema.safeParse(raw ?? {});
-  if (!parsed.success) throw new PlanValidationError(locateIssues(configIssues(parsed.error, raw), doc, lines, CONFIG_FILE));
+  if (!parsed.success) throw new ConfigValidationError(locateIssues(configIssues(parsed.error, raw), doc, lines, CONFIG_FILE));
   return parsed.data;
 }

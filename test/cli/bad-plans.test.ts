@@ -68,6 +68,21 @@ describe('bad plans get one clear line per problem and exit 2, and nothing is wr
     expect(existsSync(join(project, '.weft'))).toBe(false);
   });
 
+  it('a weft.config.yaml that is not YAML is the config\'s problem, not the plan\'s: exit 2, its line, no plan verdict', async () => {
+    const project = tempProject();
+    writeFileSync(join(project, 'plan.yaml'), 'tasks:\n  - { id: a, run: "true" }\n');
+    writeFileSync(join(project, 'weft.config.yaml'), 'executors: { claude: { model: x }\n');
+    const line = /^weft\.config\.yaml:2:1: bad YAML: .+ — fix: fix the syntax at that position$/;
+    // `validate --json` must not answer {"valid": false, "file": "plan.yaml"}: the plan was never checked.
+    const validate = await weft(['validate', 'plan.yaml', '--json'], { cwd: project });
+    expect(validate).toMatchObject({ code: 2, stdout: '' });
+    expect(validate.stderr.split('\n').filter((l) => l !== '')).toEqual([expect.stringMatching(line)]);
+    const run = await weft(['run', 'plan.yaml'], { cwd: project });
+    expect(run).toMatchObject({ code: 2, stdout: '' });
+    expect(run.stderr.split('\n').filter((l) => l !== '')).toEqual([expect.stringMatching(line)]);
+    expect(existsSync(join(project, '.weft'))).toBe(false);
+  });
+
   it('a missing file and a bad flag are usage errors', async () => {
     const missing = await weft(['run', 'nope.yaml'], { cwd: tempProject() });
     expect(missing).toMatchObject({ code: 2, stderr: 'weft: nope.yaml: no such file\n  pass the path of a plan file, e.g. examples/app.yaml\n' });
