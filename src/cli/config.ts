@@ -5,19 +5,10 @@ import { ConfigValidationError, PlanValidationError } from '../core/errors.js';
 import { closest } from '../core/suggest.js';
 import { describeZodIssue, type RawIssue } from '../core/plan/compile.js';
 import { locateIssues, parseYamlDocument } from '../plan/load-plan.js';
+import { ExecutorsSettingsSchema } from '../executors/index.js';
 
 const PriceSchema = z.object({ input: z.number().nonnegative(), output: z.number().nonnegative(), cacheRead: z.number().nonnegative().optional(), cacheWrite: z.number().nonnegative().optional() }).strict();
 
-const ExecutorConfigSchema = z
-  .object({
-    baseUrl: z.string().url().optional().describe('API base URL, e.g. http://localhost:11434/v1 for Ollama.'),
-    apiKeyEnv: z.string().optional().describe('Name of the environment variable holding the API key (the key itself never goes in this file).'),
-    model: z.string().optional(),
-    bin: z.string().optional().describe('Path of the agent CLI binary.'),
-    permissionMode: z.string().optional(),
-    args: z.array(z.string()).optional().describe('Extra CLI arguments.'),
-  })
-  .strict();
 
 /** `weft.config.yaml` in the project folder: settings that belong to a machine or team, not a plan. */
 export const ConfigSchema = z
@@ -25,18 +16,31 @@ export const ConfigSchema = z
     database: z.string().optional().describe('Journal store: a postgres:// URL shared by several machines; default SQLite in .weft/.'),
     planner: z.string().optional().describe('Executor that writes plans from goals.'),
     pricing: z.record(z.string(), PriceSchema).optional().describe('USD per million tokens by model-id prefix, overriding the built-in table.'),
-    executors: z.record(z.string(), ExecutorConfigSchema).optional(),
+    executors: ExecutorsSettingsSchema.optional(),
   })
   .strict();
 
+/** The settings in `weft.config.yaml`, validated. */
 export type WeftConfig = z.infer<typeof ConfigSchema>;
 
+/** The JSON Schema of `weft.config.yaml`, generated from {@link ConfigSchema} (`weft schema --config`). */
+export function configJsonSchema(): Record<string, unknown> {
+  const schema = z.toJSONSchema(ConfigSchema, { target: 'draft-2020-12', io: 'input' }) as Record<string, unknown>;
+  return { ...schema, $id: 'https://weft.dev/schema/config.json', title: 'weft config (weft.config.yaml)' };
+}
+
+/** The config file's name, in the project folder. */
 export const CONFIG_FILE = 'weft.config.yaml';
 
 /** Fields a mapping at `path` of the config may have, for "did you mean". */
 function knownFieldsAt(path: readonly PropertyKey[]): readonly string[] {
   if (path.length === 0) return Object.keys(ConfigSchema.shape);
-  if (path[0] === 'executors' && path.length === 2) return Object.keys(ExecutorConfigSchema.shape);
+  if (path[0] === 'executors' && path.length === 1) return Object.keys(ExecutorsSettingsSchema.shape);
+  if (path[0] === 'executors' && path.length === 2) {
+    const entry = ExecutorsSettingsSchema.shape[path[1] as keyof typeof ExecutorsSettingsSchema.shape] as z.ZodOptional | undefined;
+    const settings = entry?.unwrap();
+    return settings instanceof z.ZodObject ? Object.keys(settings.shape) : [];
+  }
   if (path[0] === 'pricing' && path.length === 2) return Object.keys(PriceSchema.shape);
   return [];
 }
@@ -52,7 +56,7 @@ function configIssues(error: z.ZodError, raw: unknown): RawIssue[] {
         return { path: [...path, key], field: [...path, key].join('.'), message: `unknown field "${key}"`, fix: hint === undefined ? `remove it (known fields: ${known.join(', ')})` : `did you mean "${hint}"?` };
       });
     }
-    return [{ path, field: path.join('.') || '(top)', message: describeZodIssue(issue, raw, path), fix: 'see the Configuration section of the README' }];
+    return [{ path, field: path.join('.') || '(top)', message: describeZodIssue(issue, raw, path), fix: 'see `weft schema --config`, or "What to configure" in the README' }];
   });
 }
 

@@ -164,6 +164,7 @@ program
 program
   .command('schema')
   .description('print the JSON Schema of plan files (for editor autocomplete)')
+  .option('--config', 'the JSON Schema of weft.config.yaml instead')
   .option('-o, --output <file>', 'write it to a file')
   .option('--json', 'same as the default: the schema is JSON')
   .action(async (opts) => {

@@ -11,21 +11,14 @@ import { isRecord, isTransient, oneLine, type AgentError, type AgentEventParser,
 import { checkCli } from './cli-version.js';
 import { checkOutput, parseJsonAnswer } from './structured-output.js';
 import { dropRunState } from './agent-state.js';
+import type { AgentSettings } from '../executor-settings.js';
 
-/** Settings shared by the agent CLI executors; `weft.config.yaml` `executors.<name>` fills most. */
-export interface AgentExecutorOptions {
-  /** The CLI binary (a name on PATH or a path). @default 'claude' / 'codex' / 'gemini' */
-  readonly bin?: string;
-  /** Model when the task names none. @default the CLI's own default */
-  readonly model?: string;
-  /** Extra argv, added before the prompt. */
-  readonly args?: readonly string[];
-  /** Permission mode when the task names none (see `permission-mode.ts`). @default edit files in the workspace */
-  readonly permissionMode?: string;
-  /** API base URL, for proxies and compatible servers (Claude, Gemini: the host; Codex: the API root incl. `/v1`). */
-  readonly baseUrl?: string;
-  /** Name of the env var holding the API key, when not the CLI's own (`ANTHROPIC_API_KEY`, `OPENAI_API_KEY`, `GEMINI_API_KEY`). */
-  readonly apiKeyEnv?: string;
+/**
+ * Settings shared by the agent CLI executors. The ones `weft.config.yaml` `executors.<name>` sets
+ * (`bin`, `model`, `args`, `permissionMode`, `baseUrl`, `apiKeyEnv`) come from
+ * `AgentSettingsSchema` in `executor-settings.ts`, where each is described; the rest are for code.
+ */
+export interface AgentExecutorOptions extends Readonly<AgentSettings> {
   /** Base environment; the user's login and settings come with it. @default process.env */
   readonly env?: NodeJS.ProcessEnv;
   /** Root of the per-task CLI state (see `agent-state.ts`). @default $XDG_STATE_HOME/weft/agents */

@@ -7,20 +7,21 @@ import type { Executor, TaskContext, TaskOutcome } from '../../core/ports/execut
 import { priceUsage, type Price } from '../../core/run/pricing.js';
 import { composePrompt } from './prompt.js';
 import { httpFailure } from './retryable.js';
+import type { LlmSettings } from '../executor-settings.js';
 
-export interface LlmExecutorOptions {
-  /** API base URL (Ollama, vLLM, LM Studio, a proxy). @default the provider's */
-  readonly baseUrl?: string;
-  /** @default ANTHROPIC_API_KEY / OPENAI_API_KEY from `env` */
+/**
+ * Options of the LLM API executors. The ones `weft.config.yaml` `executors.<name>` sets (`baseUrl`,
+ * `apiKeyEnv` — the variable `apiKey` was read from, named when it is unset —, `model`) come from
+ * `LlmSettingsSchema` in `executor-settings.ts`, where each is described; the rest are for code.
+ */
+export interface LlmExecutorOptions extends Readonly<LlmSettings> {
+  /** The API key. @default ANTHROPIC_API_KEY / OPENAI_API_KEY from `env` */
   readonly apiKey?: string;
-  /** The variable `apiKey` was read from (`executors.<name>.apiKeyEnv`), for the message when it is unset. */
-  readonly apiKeyEnv?: string;
-  /** @default process.env */
+  /** Where the provider's key variable is read. @default process.env */
   readonly env?: NodeJS.ProcessEnv;
-  /** Model when the task names none. */
-  readonly model?: string;
   /** Output token cap per call. @default 4096 */
   readonly maxTokens?: number;
+  /** USD per million tokens by model-id prefix. @default DEFAULT_PRICES */
   readonly prices?: Readonly<Record<string, Price>>;
 }
 
