@@ -11,6 +11,7 @@ import { isRecord, isTransient, oneLine, type AgentError, type AgentEventParser,
 import { checkCli } from './cli-version.js';
 import { checkOutput, parseJsonAnswer } from './structured-output.js';
 import { dropRunState } from './agent-state.js';
+import { checkNumbers } from '../../core/options.js';
 import type { AgentSettings } from '../executor-settings.js';
 
 /**
@@ -83,9 +84,8 @@ export abstract class AgentCliExecutor implements Executor {
     protected readonly cli: CliDescription,
     protected readonly options: AgentExecutorOptions = {},
   ) {
-    const { maxRetries, killGraceMs } = options;
-    if (maxRetries !== undefined && !(Number.isInteger(maxRetries) && maxRetries >= 0)) throw new RangeError(`Expected \`maxRetries\` to be a non-negative integer, got \`${maxRetries}\``);
-    if (killGraceMs !== undefined && !(killGraceMs >= 0)) throw new RangeError(`Expected \`killGraceMs\` to be a non-negative number, got \`${killGraceMs}\``);
+    // Both have defaults that differ by CLI or live in spawnLines: checked when given.
+    checkNumbers(`${cli.name} executor`, options, { maxRetries: 'a non-negative integer', killGraceMs: 'a non-negative integer' });
   }
 
   /** Deletes the run's per-task CLI state once it succeeded (see `agent-state.ts`). */

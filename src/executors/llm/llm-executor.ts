@@ -7,7 +7,11 @@ import type { Executor, TaskContext, TaskOutcome } from '../../core/ports/execut
 import { priceUsage, type Price } from '../../core/run/pricing.js';
 import { composePrompt } from './prompt.js';
 import { httpFailure } from './retryable.js';
+import { checkNumbers, withDefaults } from '../../core/options.js';
 import type { LlmSettings } from '../executor-settings.js';
+
+/** The values of {@link LlmExecutorOptions} left out. */
+export const LLM_EXECUTOR_DEFAULTS = { maxTokens: 4096 } as const;
 
 /**
  * Options of the LLM API executors. The ones `weft.config.yaml` `executors.<name>` sets (`baseUrl`,
@@ -42,7 +46,13 @@ abstract class LlmExecutor implements Executor {
   readonly version = '1';
   readonly info = { requires: 'prompt' as const, provider: '' };
 
-  constructor(protected readonly options: LlmExecutorOptions = {}) {}
+  protected readonly options: LlmExecutorOptions & { readonly maxTokens: number };
+
+  /** @throws {WeftError} `WEFT_USAGE` when `maxTokens` is not a positive integer. */
+  constructor(options: LlmExecutorOptions = {}) {
+    this.options = withDefaults(LLM_EXECUTOR_DEFAULTS, options);
+    checkNumbers(`${new.target.name}`, this.options, { maxTokens: 'a positive integer' });
+  }
 
   protected abstract call(ctx: TaskContext, prompt: string, model: string): Promise<Reply>;
   protected abstract defaultModel(): string;
@@ -112,7 +122,7 @@ export class AnthropicExecutor extends LlmExecutor {
     const message = await this.client.messages.create(
       {
         model,
-        max_tokens: this.options.maxTokens ?? 4096,
+        max_tokens: this.options.maxTokens,
         messages: [{ role: 'user', content: prompt }],
         // Structured output: a forced tool call whose input is the answer.
         ...(schema === undefined ? {} : { tools: [{ name: 'answer', description: 'Give the answer in this shape.', input_schema: { type: 'object' as const, ...schema } }], tool_choice: { type: 'tool' as const, name: 'answer' } }),
