@@ -37,8 +37,8 @@ function knownFieldsAt(path: readonly PropertyKey[]): readonly string[] {
   if (path.length === 0) return Object.keys(ConfigSchema.shape);
   if (path[0] === 'executors' && path.length === 1) return Object.keys(ExecutorsSettingsSchema.shape);
   if (path[0] === 'executors' && path.length === 2) {
-    const entry = ExecutorsSettingsSchema.shape[path[1] as keyof typeof ExecutorsSettingsSchema.shape] as z.ZodOptional | undefined;
-    const settings = entry?.unwrap();
+    const entries: Readonly<Record<PropertyKey, z.ZodOptional | undefined>> = ExecutorsSettingsSchema.shape;
+    const settings = entries[path[1] as PropertyKey]?.unwrap();
     return settings instanceof z.ZodObject ? Object.keys(settings.shape) : [];
   }
   if (path[0] === 'pricing' && path.length === 2) return Object.keys(PriceSchema.shape);
@@ -76,6 +76,8 @@ export function loadConfig(projectDir: string): WeftConfig {
   if (!existsSync(file)) return {};
   const { doc, lines, raw } = parseConfigYaml(readFileSync(file, 'utf8'));
   const parsed = ConfigSchema.safeParse(raw ?? {});
-  if (!parsed.success) throw new ConfigValidationError(locateIssues(configIssues(parsed.error, raw), doc, lines, CONFIG_FILE));
+  if (!parsed.success) {
+    throw new ConfigValidationError(locateIssues(configIssues(parsed.error, raw), doc, lines, CONFIG_FILE));
+  }
   return parsed.data;
 }

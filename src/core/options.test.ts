@@ -5,8 +5,10 @@ describe('withDefaults', () => {
   it('fills what was left out or set to undefined, and keeps what was given (0 included)', () => {
     const defaults = { killGraceMs: 3000, tailBytes: 2000 };
     expect(withDefaults(defaults, {})).toEqual({ killGraceMs: 3000, tailBytes: 2000 });
-    expect(withDefaults(defaults, { killGraceMs: undefined, tailBytes: 0 })).toEqual({ killGraceMs: 3000, tailBytes: 0 });
-    expect(withDefaults(defaults, { env: { A: '1' } })).toEqual({ killGraceMs: 3000, tailBytes: 2000, env: { A: '1' } });
+    const given = { killGraceMs: undefined, tailBytes: 0 };
+    expect(withDefaults(defaults, given)).toEqual({ killGraceMs: 3000, tailBytes: 0 });
+    const env = { A: '1' };
+    expect(withDefaults(defaults, { env })).toEqual({ killGraceMs: 3000, tailBytes: 2000, env });
   });
 });
 
@@ -21,12 +23,14 @@ describe('checkNumbers', () => {
     [{ c: Number.POSITIVE_INFINITY }, 'Thing: expected `c` to be a positive number, got `Infinity`'],
     [{ c: '5' }, "Thing: expected `c` to be a positive number, got `'5'`"],
   ])('%o → a WeftError naming the field, what was expected and what came', (values, message) => {
-    expect(() => checkNumbers('Thing', values, rules)).toThrow(expect.objectContaining({ name: 'WeftError', code: 'WEFT_USAGE', message }));
+    const error = expect.objectContaining({ name: 'WeftError', code: 'WEFT_USAGE', message });
+    expect(() => checkNumbers('Thing', values, rules)).toThrow(error);
   });
 
   it('passes good values and skips fields left out; the code can be chosen', () => {
     expect(() => checkNumbers('Thing', { a: 1, b: 0, c: 0.5 }, rules)).not.toThrow();
     expect(() => checkNumbers('Thing', {}, rules)).not.toThrow();
-    expect(() => checkNumbers('Store', { a: 0 }, rules, 'WEFT_STORE')).toThrow(expect.objectContaining({ code: 'WEFT_STORE' }));
+    const store = expect.objectContaining({ code: 'WEFT_STORE' });
+    expect(() => checkNumbers('Store', { a: 0 }, rules, 'WEFT_STORE')).toThrow(store);
   });
 });

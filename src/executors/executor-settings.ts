@@ -13,7 +13,11 @@ const model = z.string().min(1);
 /** `executors.claude|codex|gemini`: settings of an agent CLI executor. */
 export const AgentSettingsSchema = z
   .object({
-    bin: z.string().min(1).optional().describe('The CLI binary: a name on PATH or a path. Default: claude, codex, gemini.'),
+    bin: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('The CLI binary: a name on PATH or a path. Default: claude, codex, gemini.'),
     model: model.optional().describe("Model when the task names none. Default: the CLI's own."),
     args: z.array(z.string()).optional().describe('Extra CLI arguments, added before the prompt.'),
     permissionMode: z
@@ -23,7 +27,9 @@ export const AgentSettingsSchema = z
       .describe('Permission mode when the task names none (e.g. acceptEdits). Default: edit files in the workspace.'),
     baseUrl: baseUrl
       .optional()
-      .describe('API base URL, for proxies and compatible servers (Claude, Gemini: the host; Codex: the API root with /v1).'),
+      .describe(
+        'API base URL, for proxies and compatible servers (Claude, Gemini: the host; Codex: the API root with /v1).',
+      ),
     apiKeyEnv: apiKeyEnv
       .optional()
       .describe("Name of the environment variable holding the API key, when not the CLI's own (never the key itself)."),
@@ -33,10 +39,15 @@ export const AgentSettingsSchema = z
 /** `executors.anthropic|openai`: settings of an LLM API executor. */
 export const LlmSettingsSchema = z
   .object({
-    baseUrl: baseUrl.optional().describe("API base URL, e.g. http://localhost:11434/v1 for Ollama. Default: the provider's."),
+    baseUrl: baseUrl
+      .optional()
+      .describe("API base URL, e.g. http://localhost:11434/v1 for Ollama. Default: the provider's."),
     apiKeyEnv: apiKeyEnv
       .optional()
-      .describe('Name of the environment variable holding the API key (never the key itself). Default: ANTHROPIC_API_KEY / OPENAI_API_KEY.'),
+      .describe(
+        'Name of the environment variable holding the API key (never the key itself). '
+          + 'Default: ANTHROPIC_API_KEY / OPENAI_API_KEY.',
+      ),
     model: model.optional().describe('Model when the task names none.'),
   })
   .strict();

@@ -28,7 +28,10 @@ export interface RunChecksOptions {
  * Runs the checks one after another (argv, no shell) and stops at the first that fails.
  * @returns `undefined` when all passed.
  */
-export async function runChecks(checks: readonly (readonly string[])[], given: RunChecksOptions): Promise<CheckFailure | undefined> {
+export async function runChecks(
+  checks: readonly (readonly string[])[],
+  given: RunChecksOptions,
+): Promise<CheckFailure | undefined> {
   const options = withDefaults(RUN_CHECKS_DEFAULTS, given);
   checkNumbers('runChecks', options, { timeoutMs: 'a positive integer', tailChars: 'a non-negative integer' });
   for (const argv of checks) {

@@ -18,8 +18,14 @@ describe('workspace options are checked on entry', () => {
   it('runChecks: a bad tailChars or timeoutMs is refused before a check runs', async () => {
     const cwd = mkdtempSync(join(tmpdir(), 'weft-checks-options-'));
     const touch = [['touch', 'ran']];
-    await expect(runChecks(touch, { cwd, tailChars: -1 })).rejects.toMatchObject({ code: 'WEFT_USAGE', message: 'runChecks: expected `tailChars` to be a non-negative integer, got `-1`' });
-    await expect(runChecks(touch, { cwd, timeoutMs: 0 })).rejects.toMatchObject({ code: 'WEFT_USAGE', message: 'runChecks: expected `timeoutMs` to be a positive integer, got `0`' });
+    await expect(runChecks(touch, { cwd, tailChars: -1 })).rejects.toMatchObject({
+      code: 'WEFT_USAGE',
+      message: 'runChecks: expected `tailChars` to be a non-negative integer, got `-1`',
+    });
+    await expect(runChecks(touch, { cwd, timeoutMs: 0 })).rejects.toMatchObject({
+      code: 'WEFT_USAGE',
+      message: 'runChecks: expected `timeoutMs` to be a positive integer, got `0`',
+    });
     expect(readdirSync(cwd)).toEqual([]);
     expect(await runChecks(touch, { cwd })).toBeUndefined();
     expect(readdirSync(cwd)).toEqual(['ran']);

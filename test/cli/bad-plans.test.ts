@@ -69,7 +69,7 @@ describe('bad plans get one clear line per problem and exit 2, and nothing is wr
     expect(existsSync(join(project, '.weft'))).toBe(false);
   });
 
-  it('a weft.config.yaml that is not YAML is the config\'s problem, not the plan\'s: exit 2, its line, no plan verdict', async () => {
+  it("a weft.config.yaml that is not YAML is the config's problem, not the plan's: exit 2, its line", async () => {
     const project = tempProject();
     writeFileSync(join(project, 'plan.yaml'), 'tasks:\n  - { id: a, run: "true" }\n');
     writeFileSync(join(project, 'weft.config.yaml'), 'executors: { claude: { model: x }\n');

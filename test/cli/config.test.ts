@@ -47,7 +47,8 @@ const names = (node: SchemaNode | undefined): string[] => Object.keys(node?.prop
 describe('weft schema --config', () => {
   it('prints a JSON Schema (2020-12) that accepts the README example and refuses what the loader refuses', async () => {
     const schema = await configSchema();
-    expect(schema).toMatchObject({ $schema: 'https://json-schema.org/draft/2020-12/schema', type: 'object', additionalProperties: false });
+    const draft = 'https://json-schema.org/draft/2020-12/schema';
+    expect(schema).toMatchObject({ $schema: draft, type: 'object', additionalProperties: false });
     const validator = z.fromJSONSchema(schema as Parameters<typeof z.fromJSONSchema>[0]);
     expect(validator.safeParse(readmeConfig()).success).toBe(true);
     expect(validator.safeParse({ executors: { openai: { baseURL: 'http://localhost:1' } } }).success).toBe(false);
@@ -60,14 +61,16 @@ describe('weft schema --config', () => {
     expect(names(executors)).toEqual(['claude', 'codex', 'gemini', 'anthropic', 'openai']);
     const agentFields = Object.keys(AgentSettingsSchema.shape);
     const llmFields = Object.keys(LlmSettingsSchema.shape);
-    for (const agent of ['claude', 'codex', 'gemini']) expect(names(executors?.properties?.[agent])).toEqual(agentFields);
+    for (const agent of ['claude', 'codex', 'gemini']) {
+      expect(names(executors?.properties?.[agent])).toEqual(agentFields);
+    }
     for (const api of ['anthropic', 'openai']) expect(names(executors?.properties?.[api])).toEqual(llmFields);
     expect(executors?.properties?.openai?.properties?.baseUrl?.description).toMatch(/Ollama/);
     // The options types extend the inferred settings: a field added to the zod source is an option too.
     expectTypeOf<AgentExecutorOptions>().toMatchTypeOf<Readonly<AgentSettings>>();
     expectTypeOf<LlmExecutorOptions>().toMatchTypeOf<Readonly<LlmSettings>>();
-    const agentKeys: readonly (keyof AgentExecutorOptions)[] = Object.keys(AgentSettingsSchema.shape) as (keyof AgentSettings)[];
-    const llmKeys: readonly (keyof LlmExecutorOptions)[] = Object.keys(LlmSettingsSchema.shape) as (keyof LlmSettings)[];
+    const agentKeys: readonly (keyof AgentExecutorOptions)[] = agentFields as (keyof AgentSettings)[];
+    const llmKeys: readonly (keyof LlmExecutorOptions)[] = llmFields as (keyof LlmSettings)[];
     expect(agentKeys).toContain('permissionMode');
     expect(llmKeys).toContain('apiKeyEnv');
   });
@@ -83,16 +86,17 @@ describe('weft schema --config', () => {
 });
 
 describe('weft.config.yaml reaches the executor', () => {
-  it('executors.anthropic baseUrl, apiKeyEnv and model: the API call goes there, with that key and model', async ({ onTestFinished }) => {
+  it('executors.anthropic baseUrl, apiKeyEnv, model: the API call goes there, with that key and model', async (ctx) => {
     const llm = await FakeLlmServer.start();
-    onTestFinished(() => llm.close());
+    ctx.onTestFinished(() => llm.close());
     llm.enqueue('anthropic', step.text('configured answer'));
     const project = tempProject();
     writeFileSync(join(project, 'plan.yaml'), 'tasks:\n  - { id: ask, executor: anthropic, prompt: Say hi }\n');
-    const config = `executors:\n  anthropic: { baseUrl: "${llm.url}", apiKeyEnv: TEAM_KEY, model: claude-from-config }\n`;
-    writeFileSync(join(project, 'weft.config.yaml'), config);
+    const anthropic = `{ baseUrl: "${llm.url}", apiKeyEnv: TEAM_KEY, model: claude-from-config }`;
+    writeFileSync(join(project, 'weft.config.yaml'), `executors:\n  anthropic: ${anthropic}\n`);
 
-    const r = await weft(['run', 'plan.yaml', '--json', '--no-isolation'], { cwd: project, env: { TEAM_KEY: 'team-key-123456', ANTHROPIC_API_KEY: '' } });
+    const env = { TEAM_KEY: 'team-key-123456', ANTHROPIC_API_KEY: '' };
+    const r = await weft(['run', 'plan.yaml', '--json', '--no-isolation'], { cwd: project, env });
 
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);

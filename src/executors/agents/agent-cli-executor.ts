@@ -85,7 +85,8 @@ export abstract class AgentCliExecutor implements Executor {
     protected readonly options: AgentExecutorOptions = {},
   ) {
     // Both have defaults that differ by CLI or live in spawnLines: checked when given.
-    checkNumbers(`${cli.name} executor`, options, { maxRetries: 'a non-negative integer', killGraceMs: 'a non-negative integer' });
+    const rule = 'a non-negative integer';
+    checkNumbers(`${cli.name} executor`, options, { maxRetries: rule, killGraceMs: rule });
   }
 
   /** Deletes the run's per-task CLI state once it succeeded (see `agent-state.ts`). */

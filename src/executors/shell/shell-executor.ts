@@ -57,7 +57,8 @@ export class ShellExecutor implements Executor {
   /** @throws {WeftError} `WEFT_USAGE` when `killGraceMs` or `tailBytes` is not a non-negative integer. */
   constructor(options: ShellExecutorOptions = {}) {
     this.options = withDefaults(SHELL_EXECUTOR_DEFAULTS, options);
-    checkNumbers('ShellExecutor', this.options, { killGraceMs: 'a non-negative integer', tailBytes: 'a non-negative integer' });
+    const rule = 'a non-negative integer';
+    checkNumbers('ShellExecutor', this.options, { killGraceMs: rule, tailBytes: rule });
   }
 
   async run(ctx: TaskContext): Promise<TaskOutcome> {
