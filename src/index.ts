@@ -23,7 +23,8 @@ import { estimate, type EstimateFigures } from './core/schedule/simulate.js';
 import { compilePlan, type CompiledPlan } from './core/plan/compile.js';
 import { catalogOf, defaultExecutors, type TaskFunction } from './executors/index.js';
 
-export { WeftError, PlanValidationError, TaskFailedError, formatPlanIssue, type PlanIssue, type TaskFailure } from './core/errors.js';
+export { WeftError, PlanValidationError, formatPlanIssue, isWeftError } from './core/errors.js';
+export type { PlanIssue, TaskFailure, WeftErrorCode, WeftErrorOptions } from './core/errors.js';
 export { PlanSchema, TaskSchema, planJsonSchema, type PlanSpec, type TaskSpec } from './core/plan/plan-schema.js';
 export { compilePlan, checkPlan, type CompiledPlan, type ExecutorInfo } from './core/plan/compile.js';
 export { runPlan, type EngineOptions, type EngineNotice, type RunOutcome } from './core/run/engine.js';

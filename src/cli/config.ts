@@ -1,23 +1,14 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { PlanValidationError } from '../core/errors.js';
+import { ConfigValidationError, PlanValidationError } from '../core/errors.js';
 import { closest } from '../core/suggest.js';
 import { describeZodIssue, type RawIssue } from '../core/plan/compile.js';
 import { locateIssues, parseYamlDocument } from '../plan/load-plan.js';
+import { ExecutorsSettingsSchema } from '../executors/index.js';
 
 const PriceSchema = z.object({ input: z.number().nonnegative(), output: z.number().nonnegative(), cacheRead: z.number().nonnegative().optional(), cacheWrite: z.number().nonnegative().optional() }).strict();
 
-const ExecutorConfigSchema = z
-  .object({
-    baseUrl: z.string().url().optional().describe('API base URL, e.g. http://localhost:11434/v1 for Ollama.'),
-    apiKeyEnv: z.string().optional().describe('Name of the environment variable holding the API key (the key itself never goes in this file).'),
-    model: z.string().optional(),
-    bin: z.string().optional().describe('Path of the agent CLI binary.'),
-    permissionMode: z.string().optional(),
-    args: z.array(z.string()).optional().describe('Extra CLI arguments.'),
-  })
-  .strict();
 
 /** `weft.config.yaml` in the project folder: settings that belong to a machine or team, not a plan. */
 export const ConfigSchema = z
@@ -25,18 +16,31 @@ export const ConfigSchema = z
     database: z.string().optional().describe('Journal store: a postgres:// URL shared by several machines; default SQLite in .weft/.'),
     planner: z.string().optional().describe('Executor that writes plans from goals.'),
     pricing: z.record(z.string(), PriceSchema).optional().describe('USD per million tokens by model-id prefix, overriding the built-in table.'),
-    executors: z.record(z.string(), ExecutorConfigSchema).optional(),
+    executors: ExecutorsSettingsSchema.optional(),
   })
   .strict();
 
+/** The settings in `weft.config.yaml`, validated. */
 export type WeftConfig = z.infer<typeof ConfigSchema>;
 
+/** The JSON Schema of `weft.config.yaml`, generated from {@link ConfigSchema} (`weft schema --config`). */
+export function configJsonSchema(): Record<string, unknown> {
+  const schema = z.toJSONSchema(ConfigSchema, { target: 'draft-2020-12', io: 'input' }) as Record<string, unknown>;
+  return { ...schema, $id: 'https://weft.dev/schema/config.json', title: 'weft config (weft.config.yaml)' };
+}
+
+/** The config file's name, in the project folder. */
 export const CONFIG_FILE = 'weft.config.yaml';
 
 /** Fields a mapping at `path` of the config may have, for "did you mean". */
 function knownFieldsAt(path: readonly PropertyKey[]): readonly string[] {
   if (path.length === 0) return Object.keys(ConfigSchema.shape);
-  if (path[0] === 'executors' && path.length === 2) return Object.keys(ExecutorConfigSchema.shape);
+  if (path[0] === 'executors' && path.length === 1) return Object.keys(ExecutorsSettingsSchema.shape);
+  if (path[0] === 'executors' && path.length === 2) {
+    const entries: Readonly<Record<PropertyKey, z.ZodOptional | undefined>> = ExecutorsSettingsSchema.shape;
+    const settings = entries[path[1] as PropertyKey]?.unwrap();
+    return settings instanceof z.ZodObject ? Object.keys(settings.shape) : [];
+  }
   if (path[0] === 'pricing' && path.length === 2) return Object.keys(PriceSchema.shape);
   return [];
 }
@@ -52,16 +56,28 @@ function configIssues(error: z.ZodError, raw: unknown): RawIssue[] {
         return { path: [...path, key], field: [...path, key].join('.'), message: `unknown field "${key}"`, fix: hint === undefined ? `remove it (known fields: ${known.join(', ')})` : `did you mean "${hint}"?` };
       });
     }
-    return [{ path, field: path.join('.') || '(top)', message: describeZodIssue(issue, raw, path), fix: 'see the Configuration section of the README' }];
+    return [{ path, field: path.join('.') || '(top)', message: describeZodIssue(issue, raw, path), fix: 'see `weft schema --config`, or "What to configure" in the README' }];
   });
+}
+
+/** The YAML of the config file; a syntax error is the config's problem, not a plan's. */
+function parseConfigYaml(text: string): ReturnType<typeof parseYamlDocument> {
+  try {
+    return parseYamlDocument(text, CONFIG_FILE);
+  } catch (error) {
+    if (error instanceof PlanValidationError) throw new ConfigValidationError(error.issues, { cause: error });
+    throw error;
+  }
 }
 
 /** `weft.config.yaml` in `projectDir`, validated; every problem comes back at once, one line each with its position. */
 export function loadConfig(projectDir: string): WeftConfig {
   const file = join(projectDir, CONFIG_FILE);
   if (!existsSync(file)) return {};
-  const { doc, lines, raw } = parseYamlDocument(readFileSync(file, 'utf8'), CONFIG_FILE);
+  const { doc, lines, raw } = parseConfigYaml(readFileSync(file, 'utf8'));
   const parsed = ConfigSchema.safeParse(raw ?? {});
-  if (!parsed.success) throw new PlanValidationError(locateIssues(configIssues(parsed.error, raw), doc, lines, CONFIG_FILE));
+  if (!parsed.success) {
+    throw new ConfigValidationError(locateIssues(configIssues(parsed.error, raw), doc, lines, CONFIG_FILE));
+  }
   return parsed.data;
 }

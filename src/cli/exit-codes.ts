@@ -1,13 +1,18 @@
 import type { WeftErrorCode } from '../core/errors.js';
 import type { RunStatus } from '../core/run/events.js';
 
-/** Exit codes: 0 all succeeded, 1 a task failed, 2 bad input, 3 locked/busy, 130 interrupted. */
+/** Exit codes: 0 all succeeded, 1 a task failed, 2 bad input, 3 locked/busy, 70 a bug, 130 interrupted. */
 export const EXIT = { ok: 0, failed: 1, usage: 2, locked: 3, internal: 70, interrupted: 130 } as const;
 
+/**
+ * The exit code for an error that ended a command. Every code is listed, without a default, so a
+ * code added to {@link WeftErrorCode} does not compile until someone decides its exit code.
+ */
 export function exitCodeForError(code: WeftErrorCode): number {
   switch (code) {
     case 'WEFT_PLAN_INVALID':
     case 'WEFT_PLAN_NOT_FOUND':
+    case 'WEFT_CONFIG_INVALID':
     case 'WEFT_USAGE':
     case 'WEFT_IMPORT':
     case 'WEFT_RUN_NOT_FOUND':
@@ -16,11 +21,22 @@ export function exitCodeForError(code: WeftErrorCode): number {
       return EXIT.locked;
     case 'WEFT_INTERNAL':
       return EXIT.internal;
-    default:
+    case 'WEFT_STORE':
+    case 'WEFT_EXECUTOR':
+    case 'WEFT_AGENT_AUTH':
+    case 'WEFT_AGENT_MAX_TURNS':
+    case 'WEFT_RATE_LIMITED':
+    case 'WEFT_OUTPUT_SCHEMA':
+    case 'WEFT_RESULT_INVALID':
+    case 'WEFT_BUDGET_EXCEEDED':
+    case 'WEFT_NEEDS_DECISION':
+    case 'WEFT_MERGE_CONFLICT':
+    case 'WEFT_CHECK_FAILED':
       return EXIT.failed;
   }
 }
 
+/** The exit code for a run that ended: 0 succeeded, 130 stopped, 1 otherwise. */
 export function exitCodeForStatus(status: RunStatus): number {
   return status === 'succeeded' ? EXIT.ok : status === 'cancelled' || status === 'interrupted' ? EXIT.interrupted : EXIT.failed;
 }

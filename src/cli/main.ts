@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { Command, CommanderError, Option } from 'commander';
-import { formatPlanIssue, isWeftError, PlanValidationError, WeftError } from '../core/errors.js';
+import { ConfigValidationError, formatPlanIssue, isWeftError, PlanValidationError, WeftError } from '../core/errors.js';
 import { EXIT, exitCodeForError } from './exit-codes.js';
 import { collectVar, parseSweep, parseWorkers } from './options.js';
 
@@ -164,6 +164,7 @@ program
 program
   .command('schema')
   .description('print the JSON Schema of plan files (for editor autocomplete)')
+  .option('--config', 'the JSON Schema of weft.config.yaml instead')
   .option('-o, --output <file>', 'write it to a file')
   .option('--json', 'same as the default: the schema is JSON')
   .action(async (opts) => {
@@ -190,10 +191,10 @@ async function main(argv: string[]): Promise<void> {
       process.exitCode = error.exitCode === 0 ? EXIT.ok : EXIT.usage;
       return;
     }
-    if (error instanceof PlanValidationError) {
+    if (error instanceof PlanValidationError || error instanceof ConfigValidationError) {
       // One line per problem, `file:line:col …` so editors and terminals can jump to it.
       process.stderr.write(`${error.issues.map(formatPlanIssue).join('\n')}\n`);
-      process.exitCode = EXIT.usage;
+      process.exitCode = exitCodeForError(error.code);
       return;
     }
     if (isWeftError(error)) {

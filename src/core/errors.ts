@@ -1,33 +1,67 @@
 /**
- * Every error weft raises on purpose is a {@link WeftError} with a stable `code`.
- * Codes are mapped to exit codes (CLI) and HTTP statuses (server) only at the edges.
+ * Every error weft raises on purpose is a {@link WeftError} with a stable `code` from this closed
+ * list; a failed attempt's {@link TaskFailure} uses the same codes. The list is closed so the
+ * compiler refuses a code that is not documented here. Codes are mapped to exit codes (CLI) and
+ * HTTP statuses (server) only at the edges.
  */
 export type WeftErrorCode =
+  /** A plan (file, code, template or a task's sub-plan) has problems; {@link PlanValidationError} lists them. */
   | 'WEFT_PLAN_INVALID'
+  /** The plan file cannot be read (missing, unreadable). */
   | 'WEFT_PLAN_NOT_FOUND'
+  /** `weft.config.yaml` has problems; {@link ConfigValidationError} lists them. */
+  | 'WEFT_CONFIG_INVALID'
+  /** A command, flag, option or argument was used wrongly (bad value, wrong combination, not a repository). */
   | 'WEFT_USAGE'
-  | 'WEFT_TASK_FAILED'
-  | 'WEFT_TASK_TIMEOUT'
-  | 'WEFT_RUN_NOT_FOUND'
-  | 'WEFT_RUN_LOCKED'
-  | 'WEFT_STORE'
-  | 'WEFT_BUDGET_EXCEEDED'
-  | 'WEFT_EXECUTOR'
+  /** An STG or WfCommons file to import is malformed. */
   | 'WEFT_IMPORT'
-  | 'WEFT_WORKSPACE'
-  | 'WEFT_GIT'
+  /** No run in the journal matches the id or prefix given. */
+  | 'WEFT_RUN_NOT_FOUND'
+  /** Another live coordinator holds the run's lease. */
+  | 'WEFT_RUN_LOCKED'
+  /** The journal store refused or failed (bad arguments, a broken database, a lost connection). */
+  | 'WEFT_STORE'
+  /** An executor could not run the task (binary or API key missing, no such workdir, no such executor). */
+  | 'WEFT_EXECUTOR'
+  /** An agent CLI was refused by its provider: not logged in, bad or missing API key. */
+  | 'WEFT_AGENT_AUTH'
+  /** An agent CLI stopped at its turn limit (`maxTurns`) before finishing. */
+  | 'WEFT_AGENT_MAX_TURNS'
+  /** The provider rate-limited or was overloaded: transient, backed off, not the task's own failure. */
+  | 'WEFT_RATE_LIMITED'
+  /** A task's answer is not JSON, or does not match its `outputSchema`. */
+  | 'WEFT_OUTPUT_SCHEMA'
+  /** A result did not pass the caller's `validateResult` check. */
+  | 'WEFT_RESULT_INVALID'
+  /** A task's budget (USD or tokens) is spent. */
+  | 'WEFT_BUDGET_EXCEEDED'
+  /** A task with `resume: never` was cut off by a stop; a person must decide (`weft resume --retry`). */
+  | 'WEFT_NEEDS_DECISION'
+  /** A task's work conflicts with the integration branch; routed back to the task to fix. */
   | 'WEFT_MERGE_CONFLICT'
+  /** A merge check failed on the merged result; routed back to the task to fix. */
   | 'WEFT_CHECK_FAILED'
+  /** Something weft relies on broke (a git command, a template, an installation file): a bug to report. */
   | 'WEFT_INTERNAL';
 
+/** What a {@link WeftError} carries besides its code and message. */
 export interface WeftErrorOptions {
+  /** The error that led to this one, kept as the standard `cause`. */
   readonly cause?: unknown;
   /** One line telling the user how to fix it. */
   readonly hint?: string;
 }
 
+/**
+ * An error weft raises on purpose: a stable `code`, a message for the user, and a one-line `hint`.
+ *
+ * @example
+ * throw new WeftError('WEFT_USAGE', 'weft run needs a plan file', { hint: 'e.g. `weft run examples/app.yaml`' });
+ */
 export class WeftError extends Error {
+  /** What went wrong, from the closed list {@link WeftErrorCode}. */
   readonly code: WeftErrorCode;
+  /** One line telling the user how to fix it, if there is one. */
   readonly hint: string | undefined;
 
   constructor(code: WeftErrorCode, message: string, options: WeftErrorOptions = {}) {
@@ -42,13 +76,17 @@ export class WeftError extends Error {
 export interface PlanIssue {
   /** The plan file, or `<plan>` for a plan built in code. */
   readonly file: string;
+  /** 1-based line of the problem in the file, when it is known. */
   readonly line?: number;
+  /** 1-based column of the problem in the file, when it is known. */
   readonly column?: number;
   /** The task the problem belongs to, if any. */
   readonly task?: string;
   /** Dotted path of the field, e.g. `tasks[2].needs[0]`. */
   readonly field?: string;
+  /** What is wrong. */
   readonly message: string;
+  /** How to fix it. */
   readonly fix?: string;
 }
 
@@ -62,7 +100,9 @@ export function formatPlanIssue(issue: PlanIssue): string {
   return `${head}: ${issue.message}${issue.fix === undefined ? '' : ` — fix: ${issue.fix}`}`;
 }
 
+/** Every problem found in a plan, one {@link PlanIssue} each; the message is one formatted line per issue. */
 export class PlanValidationError extends WeftError {
+  /** The problems, in the order they are in the file. */
   readonly issues: readonly PlanIssue[];
 
   constructor(issues: readonly PlanIssue[]) {
@@ -72,13 +112,34 @@ export class PlanValidationError extends WeftError {
   }
 }
 
+/**
+ * Every problem found in `weft.config.yaml`, one issue each (file, line, column, field, fix). Not a
+ * plan error: the plan may be fine, and a planner must not be asked to fix the config.
+ */
+export class ConfigValidationError extends WeftError {
+  /** The problems, in the order they are in the file. */
+  readonly issues: readonly PlanIssue[];
+
+  constructor(issues: readonly PlanIssue[], options: WeftErrorOptions = {}) {
+    super('WEFT_CONFIG_INVALID', issues.map(formatPlanIssue).join('\n'), options);
+    this.name = 'ConfigValidationError';
+    this.issues = issues;
+  }
+}
+
 /** What a failed task attempt leaves behind: the error a user needs to see. */
 export interface TaskFailure {
+  /** What went wrong, in one line. */
   readonly message: string;
-  readonly code?: WeftErrorCode | string;
+  /** Which kind of failure, when weft knows (a plain non-zero exit has none). */
+  readonly code?: WeftErrorCode;
+  /** The process's exit code; `null` when it died by a signal. */
   readonly exitCode?: number | null;
+  /** The signal that ended the process (`SIGKILL`, …), if one did. */
   readonly signal?: string | null;
+  /** Whether the task ran past its `timeout` and was killed. */
   readonly timedOut?: boolean;
+  /** The last lines of its stderr. */
   readonly stderrTail?: string;
   /** Whether this failure is the provider's (rate limit, overload) rather than the task's own. */
   readonly transient?: boolean;
@@ -88,20 +149,7 @@ export interface TaskFailure {
   readonly retryAfterMs?: number;
 }
 
-export class TaskFailedError extends WeftError {
-  readonly task: string;
-  readonly attempt: number;
-  readonly failure: TaskFailure;
-
-  constructor(task: string, attempt: number, failure: TaskFailure, options: WeftErrorOptions = {}) {
-    super(failure.timedOut === true ? 'WEFT_TASK_TIMEOUT' : 'WEFT_TASK_FAILED', `task "${task}" attempt ${attempt}: ${failure.message}`, options);
-    this.name = 'TaskFailedError';
-    this.task = task;
-    this.attempt = attempt;
-    this.failure = failure;
-  }
-}
-
+/** Whether `error` is a {@link WeftError} (any subclass included). */
 export function isWeftError(error: unknown): error is WeftError {
   return error instanceof WeftError;
 }

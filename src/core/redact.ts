@@ -4,6 +4,7 @@
  */
 export interface Redactor {
   (text: string): string;
+  /** The values it masks, longest first. */
   readonly secrets: readonly string[];
 }
 

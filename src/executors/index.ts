@@ -4,7 +4,7 @@ import { FnExecutor, type TaskFunction } from './fn/fn-executor.js';
 import { ShellExecutor } from './shell/shell-executor.js';
 import { AnthropicExecutor, OpenAiExecutor, type LlmExecutorOptions } from './llm/llm-executor.js';
 import type { Price } from '../core/run/pricing.js';
-import type { AgentExecutorOptions } from './agents/agent-cli-executor.js';
+import type { ExecutorsSettings, LlmSettings } from './executor-settings.js';
 import { ClaudeExecutor } from './agents/claude-executor.js';
 import { CodexExecutor } from './agents/codex-executor.js';
 import { GeminiExecutor } from './agents/gemini-executor.js';
@@ -16,62 +16,54 @@ export { ClaudeExecutor } from './agents/claude-executor.js';
 export { CodexExecutor } from './agents/codex-executor.js';
 export { GeminiExecutor } from './agents/gemini-executor.js';
 export type { AgentExecutorOptions } from './agents/agent-cli-executor.js';
+export type { LlmExecutorOptions } from './llm/llm-executor.js';
+export {
+  AgentSettingsSchema,
+  LlmSettingsSchema,
+  ExecutorsSettingsSchema,
+  type AgentSettings,
+  type LlmSettings,
+  type ExecutorsSettings,
+} from './executor-settings.js';
 
-/** Per-executor settings from `weft.config.yaml`. */
-export interface ExecutorSettings {
-  readonly baseUrl?: string;
-  readonly apiKeyEnv?: string;
-  readonly model?: string;
-  readonly bin?: string;
-  readonly permissionMode?: string;
-  readonly args?: readonly string[];
-}
-
+/** What {@link defaultExecutors} builds the executors from. */
 export interface ExecutorSetOptions {
+  /** The functions `fn` tasks run, by task id. @default none */
   readonly functions?: ReadonlyMap<string, TaskFunction>;
+  /** Base environment of every executor (API keys are read here). @default process.env */
   readonly env?: NodeJS.ProcessEnv;
-  readonly settings?: Readonly<Record<string, ExecutorSettings>>;
+  /** `weft.config.yaml` `executors:`: settings per executor. @default none */
+  readonly settings?: ExecutorsSettings;
+  /** USD per million tokens by model-id prefix (`pricing:`). @default DEFAULT_PRICES */
   readonly prices?: Readonly<Record<string, Price>>;
 }
 
-function llmOptions(name: string, options: ExecutorSetOptions): LlmExecutorOptions {
-  const s = options.settings?.[name] ?? {};
-  const env = options.env ?? process.env;
-  const apiKey = s.apiKeyEnv === undefined ? undefined : env[s.apiKeyEnv];
+/** Code-only options every configurable executor shares: the environment and the price table. */
+function shared(options: ExecutorSetOptions): { env?: NodeJS.ProcessEnv; prices?: Readonly<Record<string, Price>> } {
   return {
-    ...(s.baseUrl === undefined ? {} : { baseUrl: s.baseUrl }),
-    ...(s.model === undefined ? {} : { model: s.model }),
-    ...(apiKey === undefined ? {} : { apiKey }),
-    ...(s.apiKeyEnv === undefined ? {} : { apiKeyEnv: s.apiKeyEnv }),
     ...(options.env === undefined ? {} : { env: options.env }),
     ...(options.prices === undefined ? {} : { prices: options.prices }),
   };
 }
 
-function agentOptions(name: string, options: ExecutorSetOptions): AgentExecutorOptions {
-  const s = options.settings?.[name] ?? {};
-  return {
-    ...(s.bin === undefined ? {} : { bin: s.bin }),
-    ...(s.model === undefined ? {} : { model: s.model }),
-    ...(s.args === undefined ? {} : { args: s.args }),
-    ...(s.permissionMode === undefined ? {} : { permissionMode: s.permissionMode }),
-    ...(s.baseUrl === undefined ? {} : { baseUrl: s.baseUrl }),
-    ...(s.apiKeyEnv === undefined ? {} : { apiKeyEnv: s.apiKeyEnv }),
-    ...(options.env === undefined ? {} : { env: options.env }),
-    ...(options.prices === undefined ? {} : { prices: options.prices }),
-  };
+/** An API executor's options: its settings as they are, plus the key read from `apiKeyEnv`. */
+function llmOptions(settings: LlmSettings | undefined, options: ExecutorSetOptions): LlmExecutorOptions {
+  const env = options.env ?? process.env;
+  const apiKey = settings?.apiKeyEnv === undefined ? undefined : env[settings.apiKeyEnv];
+  return { ...settings, ...(apiKey === undefined ? {} : { apiKey }), ...shared(options) };
 }
 
 /** The executors weft ships, by name. */
 export function defaultExecutors(options: ExecutorSetOptions = {}): Map<string, Executor> {
+  const settings = options.settings ?? {};
   const list: Executor[] = [
     new ShellExecutor(options.env === undefined ? {} : { env: options.env }),
     new FnExecutor(options.functions ?? new Map()),
-    new AnthropicExecutor(llmOptions('anthropic', options)),
-    new OpenAiExecutor(llmOptions('openai', options)),
-    new ClaudeExecutor(agentOptions('claude', options)),
-    new CodexExecutor(agentOptions('codex', options)),
-    new GeminiExecutor(agentOptions('gemini', options)),
+    new AnthropicExecutor(llmOptions(settings.anthropic, options)),
+    new OpenAiExecutor(llmOptions(settings.openai, options)),
+    new ClaudeExecutor({ ...settings.claude, ...shared(options) }),
+    new CodexExecutor({ ...settings.codex, ...shared(options) }),
+    new GeminiExecutor({ ...settings.gemini, ...shared(options) }),
   ];
   return new Map(list.map((e) => [e.name, e]));
 }

@@ -35,4 +35,16 @@ describe('layoutGraph', () => {
   it('lays out an empty plan as nothing', () => {
     expect(layoutGraph([])).toEqual({ nodes: [], edges: [], width: 0, height: 0 });
   });
+
+  it('checks its sizes on entry: a WeftError naming the field, what was expected and what came', () => {
+    expect(() => layoutGraph([t('a')], { gapX: -1 })).toThrow(
+      expect.objectContaining({
+        code: 'WEFT_USAGE',
+        message: 'layoutGraph: expected `gapX` to be a positive number, got `-1`',
+      }),
+    );
+    const nan = /expected `nodeWidth` to be a positive number, got `NaN`/;
+    expect(() => layoutGraph([t('a')], { nodeWidth: Number.NaN })).toThrow(nan);
+    expect(layoutGraph([t('a')], { nodeWidth: 100.5 }).width).toBe(100.5);
+  });
 });

@@ -1,4 +1,5 @@
 /** A task graph laid out in dependency layers, left to right. Pure: no SVG here. */
+import { checkNumbers, withDefaults } from '../core/options.js';
 
 export interface LayoutTask {
   readonly id: string;
@@ -30,6 +31,10 @@ export interface GraphLayout {
   readonly height: number;
 }
 
+/** The values of {@link LayoutOptions} left out (SVG user units). */
+export const LAYOUT_DEFAULTS = { nodeWidth: 168, nodeHeight: 46, gapX: 64, gapY: 18 } as const;
+
+/** Sizes of the graph drawing; each is checked on entry. */
 export interface LayoutOptions {
   /** @default 168 */
   readonly nodeWidth?: number;
@@ -67,7 +72,10 @@ export function layersOf(tasks: readonly LayoutTask[]): Map<string, number> {
  * of their dependencies (two barycentre sweeps), which keeps most edges short and uncrossed.
  */
 export function layoutGraph(tasks: readonly LayoutTask[], options: LayoutOptions = {}): GraphLayout {
-  const { nodeWidth = 168, nodeHeight = 46, gapX = 64, gapY = 18 } = options;
+  const sizes = withDefaults(LAYOUT_DEFAULTS, options);
+  const rule = 'a positive number';
+  checkNumbers('layoutGraph', sizes, { nodeWidth: rule, nodeHeight: rule, gapX: rule, gapY: rule });
+  const { nodeWidth, nodeHeight, gapX, gapY } = sizes;
   const ids = new Set(tasks.map((t) => t.id));
   const layer = layersOf(tasks);
   const edges: LayoutEdge[] = [];

@@ -1,10 +1,15 @@
 import pg from 'pg';
 import { WeftError } from '../core/errors.js';
+import { checkNumbers, withDefaults } from '../core/options.js';
 import type { RunEvent } from '../core/run/events.js';
 import type { JournalEntry, RunRow, Store } from '../core/ports/store.js';
 import { checkAfterSeq, checkBatch, checkTtl, closedError, nextRunRow, runNotFound, serializeBatch, serializeCacheValue, storeError, runRowOf, type RunRecord } from './journal-rules.js';
 import { POSTGRES_SCHEMA_VERSION, migratePostgres, quoteSchema } from './postgres-schema.js';
 
+/** The values of {@link PostgresStoreOptions} left out. */
+export const POSTGRES_STORE_DEFAULTS = { schema: 'weft', maxConnections: 10 } as const;
+
+/** Options of {@link PostgresStore.open}; `maxConnections` is checked on entry. */
 export interface PostgresStoreOptions {
   /** `postgres://user:password@host:port/database`. */
   readonly url: string;
@@ -33,11 +38,13 @@ export class PostgresStore implements Store {
   ) {}
 
   /** Connects, then creates (or checks) the schema; fails with `WEFT_STORE` naming the server. */
-  static async open(options: PostgresStoreOptions): Promise<PostgresStore> {
-    const schema = options.schema ?? 'weft';
+  static async open(given: PostgresStoreOptions): Promise<PostgresStore> {
+    const options = withDefaults(POSTGRES_STORE_DEFAULTS, given);
+    checkNumbers('PostgresStore', options, { maxConnections: 'a positive integer' }, 'WEFT_STORE');
+    const { schema } = options;
     const s = quoteSchema(schema);
     const where = redact(options.url);
-    const pool = new pg.Pool({ connectionString: options.url, max: options.maxConnections ?? 10 });
+    const pool = new pg.Pool({ connectionString: options.url, max: options.maxConnections });
     // An idle connection dropped by the server must not crash the process; the next query reports it.
     pool.on('error', () => undefined);
     try {

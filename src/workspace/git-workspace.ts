@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { WeftError } from '../core/errors.js';
+import { checkNumbers } from '../core/options.js';
 import type { TaskResultData } from '../core/run/events.js';
 import type { ResolvedTask } from '../core/plan/graph.js';
 import type { Integration, Workspace } from '../core/ports/workspace.js';
@@ -122,10 +123,12 @@ export class GitWorkspace implements Workspace {
   /**
    * Opens the workspace of a run on the repository that holds `projectDir`: creates the
    * integration branch from the current HEAD, or picks it up again when the run is resumed.
-   * @throws WeftError `WEFT_USAGE` when the folder is not in a git repository or it has no commit
+   * @throws WeftError `WEFT_USAGE` when the folder is not in a git repository or it has no commit, or an
+   *   option is malformed (`checks`, `checkTimeoutMs`)
    */
   static async open(options: GitWorkspaceOptions): Promise<GitWorkspace> {
     assertRunId(options.runId);
+    checkNumbers('GitWorkspace', options, { checkTimeoutMs: 'a positive integer' });
     for (const check of options.checks ?? []) {
       if (!Array.isArray(check) || check.length === 0 || check.some((a) => typeof a !== 'string')) {
         throw new WeftError('WEFT_USAGE', `Expected \`checks\` to be a list of argv lists like [["npm", "test"]], got ${JSON.stringify(check)}`);

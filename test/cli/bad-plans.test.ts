@@ -57,14 +57,30 @@ describe('bad plans get one clear line per problem and exit 2, and nothing is wr
   it('a bad weft.config.yaml gets the same treatment: every problem, where it is, how to fix it', async () => {
     const project = tempProject();
     writeFileSync(join(project, 'plan.yaml'), 'tasks:\n  - { id: a, run: "true" }\n');
-    writeFileSync(join(project, 'weft.config.yaml'), 'planer: claude\nexecutors:\n  openai:\n    baseURL: http://localhost:1\n    model: 4\n');
+    writeFileSync(join(project, 'weft.config.yaml'), 'planer: claude\nexecutors:\n  openai:\n    baseURL: http://localhost:1\n    model: 4\n  claud: { model: x }\n');
     const r = await weft(['run', 'plan.yaml'], { cwd: project });
     expect(r).toMatchObject({ code: 2, stdout: '' });
     expect(r.stderr.split('\n').filter((l) => l !== '')).toEqual([
       'weft.config.yaml:1:1 planer: unknown field "planer" — fix: did you mean "planner"?',
       'weft.config.yaml:4:5 executors.openai.baseURL: unknown field "baseURL" — fix: did you mean "baseUrl"?',
-      'weft.config.yaml:5:5 executors.openai.model: expected a string, got number 4 — fix: see the Configuration section of the README',
+      'weft.config.yaml:5:5 executors.openai.model: expected a string, got number 4 — fix: see `weft schema --config`, or "What to configure" in the README',
+      'weft.config.yaml:6:3 executors.claud: unknown field "claud" — fix: did you mean "claude"?',
     ]);
+    expect(existsSync(join(project, '.weft'))).toBe(false);
+  });
+
+  it("a weft.config.yaml that is not YAML is the config's problem, not the plan's: exit 2, its line", async () => {
+    const project = tempProject();
+    writeFileSync(join(project, 'plan.yaml'), 'tasks:\n  - { id: a, run: "true" }\n');
+    writeFileSync(join(project, 'weft.config.yaml'), 'executors: { claude: { model: x }\n');
+    const line = /^weft\.config\.yaml:2:1: bad YAML: .+ — fix: fix the syntax at that position$/;
+    // `validate --json` must not answer {"valid": false, "file": "plan.yaml"}: the plan was never checked.
+    const validate = await weft(['validate', 'plan.yaml', '--json'], { cwd: project });
+    expect(validate).toMatchObject({ code: 2, stdout: '' });
+    expect(validate.stderr.split('\n').filter((l) => l !== '')).toEqual([expect.stringMatching(line)]);
+    const run = await weft(['run', 'plan.yaml'], { cwd: project });
+    expect(run).toMatchObject({ code: 2, stdout: '' });
+    expect(run.stderr.split('\n').filter((l) => l !== '')).toEqual([expect.stringMatching(line)]);
     expect(existsSync(join(project, '.weft'))).toBe(false);
   });
 

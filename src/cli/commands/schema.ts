@@ -1,9 +1,12 @@
 import { writeFileSync } from 'node:fs';
 import { planJsonSchema } from '../../core/plan/plan-schema.js';
+import { configJsonSchema } from '../config.js';
 import { EXIT } from '../exit-codes.js';
 
-export function schemaCommand(opts: { output?: string }): number {
-  const text = `${JSON.stringify(planJsonSchema(), null, 2)}\n`;
+/** `weft schema [--config] [-o file]`: the JSON Schema of plan files, or of `weft.config.yaml` with `--config`. */
+export function schemaCommand(opts: { output?: string; config?: boolean }): number {
+  const schema = opts.config === true ? configJsonSchema() : planJsonSchema();
+  const text = `${JSON.stringify(schema, null, 2)}\n`;
   if (opts.output === undefined) process.stdout.write(text);
   else writeFileSync(opts.output, text);
   return EXIT.ok;

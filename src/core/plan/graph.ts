@@ -4,25 +4,41 @@ import type { BackoffSpec, TaskSpec } from './plan-schema.js';
 
 /** A task with the plan's defaults applied and durations in milliseconds. */
 export interface ResolvedTask extends Omit<TaskSpec, 'estimate' | 'timeout' | 'backoff' | 'when' | 'needs' | 'after' | 'writes' | 'env' | 'uses'> {
+  /** The executor that runs it (`defaults.executor`, else `shell`, when the task names none). */
   readonly executor: string;
+  /** Title shown in progress and reports (the id when none is given). */
   readonly title: string;
+  /** Tasks that must succeed before it starts. */
   readonly needs: readonly string[];
+  /** Tasks it waits for if they run; one skipped does not skip it. */
   readonly after: readonly string[];
+  /** Higher starts first among ready tasks with equal critical path. */
   readonly priority: number;
+  /** Further attempts after a failure. */
   readonly retries: number;
   /** Estimate in ms; `undefined` when neither the task, the defaults nor history gave one. */
   readonly estimateMs: number | undefined;
+  /** How long an attempt may run, ms; `undefined`: no limit. */
   readonly timeoutMs: number | undefined;
+  /** Delays between attempts, ms. */
   readonly backoff: Required<Pick<BackoffSpec, 'factor' | 'jitter'>> & { readonly initialMs: number; readonly maxMs: number };
+  /** The parsed `when` condition; `undefined`: it always runs. */
   readonly when: Expr | undefined;
+  /** The `when` condition as written, for messages. */
   readonly whenSource: string | undefined;
+  /** Pool units it holds while it runs. */
   readonly uses: Readonly<Record<string, number>>;
+  /** Globs of the files it may write; overlapping scopes never run at once. */
   readonly writes: readonly string[];
+  /** Environment variables added for it. */
   readonly env: Readonly<Record<string, string>>;
 }
 
+/** A named capacity from the plan's `pools`, e.g. `gpu: 1`. */
 export interface Pool {
+  /** The pool's name, as tasks' `uses` name it. */
   readonly name: string;
+  /** Units tasks may hold at once. */
   readonly capacity: number;
 }
 
@@ -31,8 +47,11 @@ export interface Pool {
  * (declaration order), so the hot paths never touch strings.
  */
 export interface Graph {
+  /** The plan's name. */
   readonly name: string;
+  /** The tasks, in declaration order. */
   readonly tasks: readonly ResolvedTask[];
+  /** Task id → task index. */
   readonly index: ReadonlyMap<string, number>;
   /** Hard dependencies (`needs`) per task. */
   readonly deps: readonly (readonly number[])[];
@@ -44,6 +63,7 @@ export interface Graph {
   readonly duration: Float64Array;
   /** Longest path from the start of each task to the end of the graph, ms (its "bottom level"). */
   readonly rank: Float64Array;
+  /** The plan's pools; `uses` refers to them by index. */
   readonly pools: readonly Pool[];
   /** Per task: [pool index, units] pairs. */
   readonly uses: readonly (readonly (readonly [number, number])[])[];
@@ -51,17 +71,24 @@ export interface Graph {
   readonly conflicts: readonly (readonly number[])[];
   /** A topological order of all tasks. */
   readonly topo: readonly number[];
+  /** The longest chain of dependencies, first task first. */
   readonly criticalPath: readonly number[];
+  /** Its length, ms: no schedule can end sooner. */
   readonly criticalPathMs: number;
+  /** The sum of all durations, ms. */
   readonly totalWorkMs: number;
 }
 
 /** Duration assumed for a task with no estimate, for ordering only. */
 export const DEFAULT_ESTIMATE_MS = 60_000;
 
+/** What {@link buildGraph} builds the graph from: the plan's resolved tasks and its pools. */
 export interface GraphInput {
+  /** The plan's name. */
   readonly name: string;
+  /** The resolved tasks, in declaration order. */
   readonly tasks: readonly ResolvedTask[];
+  /** The plan's pools. */
   readonly pools: readonly Pool[];
 }
 

@@ -7,12 +7,15 @@ import { z } from 'zod';
 
 const DURATION_PATTERN = '^\\s*(?:\\d+(?:\\.\\d+)?(?:ms|s|m|h|d)?\\s*)+$';
 
+/** A duration field: `45m`, `1h30m`, `90s`, `250ms`, `2d`, or a bare number of seconds. */
 export const DurationSchema = z
   .union([z.string().regex(new RegExp(DURATION_PATTERN), { message: 'expected a duration like 45m, 1h30m, 90s or 250ms' }), z.number().nonnegative()])
   .describe('A duration: 45m, 1h30m, 90s, 250ms, 2d; a bare number is seconds.');
 
+/** What a task id may look like: it names a folder under the run, so no `/` and no `..`. */
 export const TASK_ID_PATTERN = /^[A-Za-z0-9](?:[A-Za-z0-9_-]|\.(?!\.))*$/;
 
+/** A task id (at most 100 characters of {@link TASK_ID_PATTERN}). */
 export const TaskIdSchema = z
   .string()
   .max(100, { message: 'task ids are at most 100 characters' })
@@ -21,6 +24,7 @@ export const TaskIdSchema = z
 
 const EnvSchema = z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).describe('Environment variables for the task.');
 
+/** A spending limit (`budget:` of a task or of the plan): USD and/or tokens. */
 export const BudgetSchema = z
   .object({
     usd: z.number().positive().optional().describe('Most money to spend, in US dollars.'),
@@ -28,6 +32,7 @@ export const BudgetSchema = z
   })
   .strict();
 
+/** How retries back off (`backoff:`): first delay, factor, longest delay. */
 export const BackoffSchema = z
   .object({
     initial: DurationSchema.optional().describe('First delay before a retry. @default 1s'),
@@ -57,6 +62,7 @@ const sharedTaskFields = {
   resume: z.enum(['auto', 'never']).optional().describe('What `weft resume` does with this task if it was running when weft died: retry it (auto) or wait for a person (never). @default auto'),
 };
 
+/** One task of a plan: what it runs, what it needs, how it is scheduled, retried, cached, checked. */
 export const TaskSchema = z
   .object({
     id: TaskIdSchema,
@@ -83,8 +89,10 @@ export const TaskSchema = z
   })
   .strict();
 
+/** The plan's `defaults:`: task fields every task gets unless it sets its own. */
 export const DefaultsSchema = z.object({ ...sharedTaskFields, uses: TaskSchema.shape.uses }).strict();
 
+/** A whole plan file: name, workers, vars, defaults, pools, budget and tasks. */
 export const PlanSchema = z
   .object({
     $schema: z.string().optional(),
@@ -99,9 +107,13 @@ export const PlanSchema = z
   })
   .strict();
 
+/** A task as written in a plan (before defaults and resolution). */
 export type TaskSpec = z.infer<typeof TaskSchema>;
+/** A plan as written in a file or built in code. */
 export type PlanSpec = z.infer<typeof PlanSchema>;
+/** A task's or the defaults' `backoff:` as written. */
 export type BackoffSpec = z.infer<typeof BackoffSchema>;
+/** A `budget:` as written. */
 export type BudgetSpec = z.infer<typeof BudgetSchema>;
 
 /** The JSON Schema editors use to autocomplete plan files. */

@@ -45,8 +45,10 @@ export const PlannerOutputSchema = z
   })
   .strict();
 
+/** The AI planner's answer: its sizing analysis, the tasks and the contracts between them. */
 export type PlannerOutput = z.infer<typeof PlannerOutputSchema>;
 
+/** The JSON Schema of the planner's answer, for the structured output the planner is asked for. */
 export function plannerJsonSchema(): Record<string, unknown> {
   const { $schema: _drop, ...schema } = z.toJSONSchema(PlannerOutputSchema, { io: 'input' }) as Record<string, unknown>;
   return schema;

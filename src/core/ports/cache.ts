@@ -4,8 +4,11 @@ import type { ResolvedTask } from '../plan/graph.js';
 /** What decided a cache key, part by part, so a miss can say which input changed. */
 export type KeyParts = Readonly<Record<string, string>>;
 
+/** What looking a task up in the cache found: its key, what made the key, and the stored result if any. */
 export interface CacheProbe {
+  /** The task's cache key (a hash of {@link CacheProbe.parts}). */
   readonly key: string;
+  /** What went into the key, part by part. */
   readonly parts: KeyParts;
   /** The stored result when the key was seen before. */
   readonly hit?: TaskResultData;
@@ -19,9 +22,11 @@ export interface CacheProbe {
  * keys). A hit restores the result and the files the task wrote, without running it.
  */
 export interface TaskCache {
+  /** Computes the task's key from its inputs and looks it up; `depKeys` are its dependencies' result keys. */
   probe(task: ResolvedTask, executor: { readonly name: string; readonly version: string }, depKeys: Readonly<Record<string, string>>, workdir: string): Promise<CacheProbe>;
   /** Puts back the files a cached result wrote. */
   restore(probe: CacheProbe, task: ResolvedTask, workdir: string): Promise<void>;
+  /** Stores a successful result (and the files it wrote) under the probe's key. */
   save(probe: CacheProbe, task: ResolvedTask, result: TaskResultData, workdir: string): Promise<void>;
 }
 

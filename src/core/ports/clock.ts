@@ -1,12 +1,16 @@
 /** Where time comes from. The scheduler core never reads the wall clock itself. */
 export interface Clock {
+  /** The current time, ms. */
   now(): number;
+  /** Runs `fn` after `ms`; returns a handle for {@link Clock.clearTimeout}. */
   setTimeout(fn: () => void, ms: number): unknown;
+  /** Cancels a timer set with {@link Clock.setTimeout}. */
   clearTimeout(handle: unknown): void;
   /** Runs `fn` once the current turn of work is done (after pending I/O callbacks and promises). */
   defer(fn: () => void): void;
 }
 
+/** The wall clock, for real runs. */
 export const systemClock: Clock = {
   now: () => Date.now(),
   defer: (fn) => void setImmediate(fn),
@@ -20,6 +24,7 @@ export class VirtualClock implements Clock {
   private seq = 0;
   private readonly timers = new Map<number, { at: number; fn: () => void }>();
 
+  /** @param start the time it starts at, ms. @default 0 */
   constructor(start = 0) {
     this.time = start;
   }

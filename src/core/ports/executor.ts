@@ -6,9 +6,13 @@ import type { ExecutorInfo } from '../plan/compile.js';
 
 /** Everything an executor gets for one attempt of one task. */
 export interface TaskContext {
+  /** The run this attempt belongs to. */
   readonly runId: string;
+  /** The task, with the plan's defaults applied. */
   readonly task: ResolvedTask;
+  /** 1 for the first attempt, then 2, 3, … (retries and fixes). */
   readonly attempt: number;
+  /** Which of the M workers runs it, from 0. */
   readonly worker: number;
   /** Aborted on timeout, cancellation or Ctrl-C; `signal.reason` says which. */
   readonly signal: AbortSignal;
@@ -30,6 +34,7 @@ export interface TaskContext {
   emit(event: ProgressEvent): void;
 }
 
+/** How an attempt ended: a result, or a failure (with what it produced so far, when it matters). */
 export type TaskOutcome =
   | { readonly ok: true; readonly result: TaskResultData }
   | { readonly ok: false; readonly failure: TaskFailure; readonly result?: TaskResultData };
@@ -39,10 +44,13 @@ export type AbortCause = { readonly kind: 'timeout'; readonly ms: number } | { r
 
 /** Runs one attempt of a task. Expected failures are returned, not thrown. */
 export interface Executor {
+  /** What tasks write in `executor:` (`shell`, `claude`, …). */
   readonly name: string;
   /** Goes into the cache key: a new version of the executor invalidates cached results. */
   readonly version: string;
+  /** What validation needs to know: `run` or `prompt`, its provider pool, extra checks. */
   readonly info: ExecutorInfo;
+  /** Runs one attempt; a failure the task can have is returned, not thrown. */
   run(ctx: TaskContext): Promise<TaskOutcome>;
   /**
    * Called once when a run that used this executor ends (also after Ctrl-C or a failure), to let
@@ -81,6 +89,7 @@ export async function checkSetup(executors: ReadonlyMap<string, Executor>, tasks
 
 /** How a run ended, for {@link Executor.endRun}. */
 export interface RunEnd {
+  /** The run that ended. */
   readonly runId: string;
   /** Every task succeeded: nothing will be resumed or retried. */
   readonly succeeded: boolean;

@@ -5,11 +5,13 @@ import type { RunEvent, RunStatus } from '../run/events.js';
 export interface JournalEntry {
   /** Position in the run's journal: 1 for `run.created`, then consecutive, never reused. */
   readonly seq: number;
+  /** The event as it was appended. */
   readonly event: RunEvent;
 }
 
 /** What `weft runs` lists: a summary the store keeps up to date as events are appended. */
 export interface RunRow {
+  /** The run id. */
   readonly id: string;
   /** Plan name from `run.created`. */
   readonly plan: string;

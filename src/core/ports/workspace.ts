@@ -1,10 +1,11 @@
+import type { WeftErrorCode } from '../errors.js';
 import type { TaskResultData } from '../run/events.js';
 import type { ResolvedTask } from '../plan/graph.js';
 
 /** What integrating a finished attempt gave: merged, or feedback for the task to fix. */
 export type Integration =
   | { readonly ok: true; readonly files?: TaskResultData['files']; readonly commit?: string }
-  | { readonly ok: false; readonly code: string; readonly message: string; readonly feedback: string };
+  | { readonly ok: false; readonly code: WeftErrorCode; readonly message: string; readonly feedback: string };
 
 /**
  * Where tasks do their work and how their results come together. The git adapter gives each

@@ -7,7 +7,7 @@ import type { AbortCause, Executor, TaskContext, TaskOutcome } from '../ports/ex
 import type { ResolvedTask } from '../plan/graph.js';
 import type { BudgetSpec, PlanSpec, TaskSpec } from '../plan/plan-schema.js';
 import { expansionOf, spliceExpansion } from '../plan/expansion.js';
-import { PlanValidationError, formatPlanIssue, type PlanIssue } from '../errors.js';
+import { PlanValidationError, formatPlanIssue, type PlanIssue, type WeftErrorCode } from '../errors.js';
 import type { Workspace } from '../ports/workspace.js';
 import { isCacheable, type TaskCache } from '../ports/cache.js';
 import { applyEvent, applyTaskEvent, emptyRunState, taskRecord, type RunState, type TaskEvent, type TaskRecord } from './run-state.js';
@@ -528,7 +528,7 @@ class Run {
    * Weft's own checks of a successful result: the caller's `validateResult`, and for a task with
    * `expands: true`, that its sub-plan joins the plan validly — then the graph grows at once.
    */
-  private check(task: ResolvedTask, result: TaskResultData): { message: string; code: string; feedback: string } | undefined {
+  private check(task: ResolvedTask, result: TaskResultData): { message: string; code: WeftErrorCode; feedback: string } | undefined {
     const feedback = this.options.validateResult?.(task, result);
     if (feedback !== undefined) return { message: 'the result did not pass its check', code: 'WEFT_RESULT_INVALID', feedback };
     if (task.expands !== true) return undefined;

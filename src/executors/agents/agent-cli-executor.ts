@@ -11,21 +11,15 @@ import { isRecord, isTransient, oneLine, type AgentError, type AgentEventParser,
 import { checkCli } from './cli-version.js';
 import { checkOutput, parseJsonAnswer } from './structured-output.js';
 import { dropRunState } from './agent-state.js';
+import { checkNumbers } from '../../core/options.js';
+import type { AgentSettings } from '../executor-settings.js';
 
-/** Settings shared by the agent CLI executors; `weft.config.yaml` `executors.<name>` fills most. */
-export interface AgentExecutorOptions {
-  /** The CLI binary (a name on PATH or a path). @default 'claude' / 'codex' / 'gemini' */
-  readonly bin?: string;
-  /** Model when the task names none. @default the CLI's own default */
-  readonly model?: string;
-  /** Extra argv, added before the prompt. */
-  readonly args?: readonly string[];
-  /** Permission mode when the task names none (see `permission-mode.ts`). @default edit files in the workspace */
-  readonly permissionMode?: string;
-  /** API base URL, for proxies and compatible servers (Claude, Gemini: the host; Codex: the API root incl. `/v1`). */
-  readonly baseUrl?: string;
-  /** Name of the env var holding the API key, when not the CLI's own (`ANTHROPIC_API_KEY`, `OPENAI_API_KEY`, `GEMINI_API_KEY`). */
-  readonly apiKeyEnv?: string;
+/**
+ * Settings shared by the agent CLI executors. The ones `weft.config.yaml` `executors.<name>` sets
+ * (`bin`, `model`, `args`, `permissionMode`, `baseUrl`, `apiKeyEnv`) come from
+ * `AgentSettingsSchema` in `executor-settings.ts`, where each is described; the rest are for code.
+ */
+export interface AgentExecutorOptions extends Readonly<AgentSettings> {
   /** Base environment; the user's login and settings come with it. @default process.env */
   readonly env?: NodeJS.ProcessEnv;
   /** Root of the per-task CLI state (see `agent-state.ts`). @default $XDG_STATE_HOME/weft/agents */
@@ -90,9 +84,9 @@ export abstract class AgentCliExecutor implements Executor {
     protected readonly cli: CliDescription,
     protected readonly options: AgentExecutorOptions = {},
   ) {
-    const { maxRetries, killGraceMs } = options;
-    if (maxRetries !== undefined && !(Number.isInteger(maxRetries) && maxRetries >= 0)) throw new RangeError(`Expected \`maxRetries\` to be a non-negative integer, got \`${maxRetries}\``);
-    if (killGraceMs !== undefined && !(killGraceMs >= 0)) throw new RangeError(`Expected \`killGraceMs\` to be a non-negative number, got \`${killGraceMs}\``);
+    // Both have defaults that differ by CLI or live in spawnLines: checked when given.
+    const rule = 'a non-negative integer';
+    checkNumbers(`${cli.name} executor`, options, { maxRetries: rule, killGraceMs: rule });
   }
 
   /** Deletes the run's per-task CLI state once it succeeded (see `agent-state.ts`). */

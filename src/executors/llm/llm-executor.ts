@@ -7,20 +7,25 @@ import type { Executor, TaskContext, TaskOutcome } from '../../core/ports/execut
 import { priceUsage, type Price } from '../../core/run/pricing.js';
 import { composePrompt } from './prompt.js';
 import { httpFailure } from './retryable.js';
+import { checkNumbers, withDefaults } from '../../core/options.js';
+import type { LlmSettings } from '../executor-settings.js';
 
-export interface LlmExecutorOptions {
-  /** API base URL (Ollama, vLLM, LM Studio, a proxy). @default the provider's */
-  readonly baseUrl?: string;
-  /** @default ANTHROPIC_API_KEY / OPENAI_API_KEY from `env` */
+/** The values of {@link LlmExecutorOptions} left out. */
+export const LLM_EXECUTOR_DEFAULTS = { maxTokens: 4096 } as const;
+
+/**
+ * Options of the LLM API executors. The ones `weft.config.yaml` `executors.<name>` sets (`baseUrl`,
+ * `apiKeyEnv` — the variable `apiKey` was read from, named when it is unset —, `model`) come from
+ * `LlmSettingsSchema` in `executor-settings.ts`, where each is described; the rest are for code.
+ */
+export interface LlmExecutorOptions extends Readonly<LlmSettings> {
+  /** The API key. @default ANTHROPIC_API_KEY / OPENAI_API_KEY from `env` */
   readonly apiKey?: string;
-  /** The variable `apiKey` was read from (`executors.<name>.apiKeyEnv`), for the message when it is unset. */
-  readonly apiKeyEnv?: string;
-  /** @default process.env */
+  /** Where the provider's key variable is read. @default process.env */
   readonly env?: NodeJS.ProcessEnv;
-  /** Model when the task names none. */
-  readonly model?: string;
   /** Output token cap per call. @default 4096 */
   readonly maxTokens?: number;
+  /** USD per million tokens by model-id prefix. @default DEFAULT_PRICES */
   readonly prices?: Readonly<Record<string, Price>>;
 }
 
@@ -41,7 +46,13 @@ abstract class LlmExecutor implements Executor {
   readonly version = '1';
   readonly info = { requires: 'prompt' as const, provider: '' };
 
-  constructor(protected readonly options: LlmExecutorOptions = {}) {}
+  protected readonly options: LlmExecutorOptions & { readonly maxTokens: number };
+
+  /** @throws {WeftError} `WEFT_USAGE` when `maxTokens` is not a positive integer. */
+  constructor(options: LlmExecutorOptions = {}) {
+    this.options = withDefaults(LLM_EXECUTOR_DEFAULTS, options);
+    checkNumbers(`${new.target.name}`, this.options, { maxTokens: 'a positive integer' });
+  }
 
   protected abstract call(ctx: TaskContext, prompt: string, model: string): Promise<Reply>;
   protected abstract defaultModel(): string;
@@ -111,7 +122,7 @@ export class AnthropicExecutor extends LlmExecutor {
     const message = await this.client.messages.create(
       {
         model,
-        max_tokens: this.options.maxTokens ?? 4096,
+        max_tokens: this.options.maxTokens,
         messages: [{ role: 'user', content: prompt }],
         // Structured output: a forced tool call whose input is the answer.
         ...(schema === undefined ? {} : { tools: [{ name: 'answer', description: 'Give the answer in this shape.', input_schema: { type: 'object' as const, ...schema } }], tool_choice: { type: 'tool' as const, name: 'answer' } }),

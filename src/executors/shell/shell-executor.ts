@@ -8,7 +8,12 @@ import { killGroupOnAbort, killProcessGroup } from '../process/process-group.js'
 import { scrubFile } from '../process/scrub-file.js';
 import { findBash, SpawnHelperPool, type HelperExit } from '../process/spawn-helper.js';
 import { parseCommand } from './command.js';
+import { checkNumbers, withDefaults } from '../../core/options.js';
 
+/** The values of {@link ShellExecutorOptions} left out. */
+export const SHELL_EXECUTOR_DEFAULTS = { killGraceMs: 3000, tailBytes: 2000 } as const;
+
+/** Options of {@link ShellExecutor}; numbers are checked when it is made. */
 export interface ShellExecutorOptions {
   /** How long a task may take to exit after SIGTERM before SIGKILL. @default 3000 */
   readonly killGraceMs?: number;
@@ -47,7 +52,14 @@ export class ShellExecutor implements Executor {
   /** `null`: no helpers (switched off, or no bash). */
   private pool: SpawnHelperPool | null | undefined;
 
-  constructor(private readonly options: ShellExecutorOptions = {}) {}
+  private readonly options: ShellExecutorOptions & { readonly killGraceMs: number; readonly tailBytes: number };
+
+  /** @throws {WeftError} `WEFT_USAGE` when `killGraceMs` or `tailBytes` is not a non-negative integer. */
+  constructor(options: ShellExecutorOptions = {}) {
+    this.options = withDefaults(SHELL_EXECUTOR_DEFAULTS, options);
+    const rule = 'a non-negative integer';
+    checkNumbers('ShellExecutor', this.options, { killGraceMs: rule, tailBytes: rule });
+  }
 
   async run(ctx: TaskContext): Promise<TaskOutcome> {
     const { task } = ctx;
@@ -67,8 +79,7 @@ export class ShellExecutor implements Executor {
     // What the task's env adds to the base one (copying all of process.env costs ~0.1 ms a task).
     const own = { ...task.env, WEFT_RUN_ID: ctx.runId, WEFT_TASK_ID: task.id, WEFT_ATTEMPT: String(ctx.attempt), WEFT_WORKER: String(ctx.worker) };
     const started = Date.now();
-    const tailBytes = this.options.tailBytes ?? 2000;
-    const killGraceMs = this.options.killGraceMs ?? 3000;
+    const { tailBytes, killGraceMs } = this.options;
     const cwd = resolve(ctx.workdir);
     const pool = this.helpers();
     let end: ProcessEnd | undefined;

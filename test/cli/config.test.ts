@@ -1,0 +1,109 @@
+/**
+ * `weft.config.yaml` through the real binary: `weft schema --config` is the JSON Schema of the file,
+ * generated from the same zod source the loader and the executors' option types use, and a setting
+ * in the file reaches the executor that runs the task.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, expectTypeOf, it } from 'vitest';
+import { z } from 'zod';
+import { parse } from 'yaml';
+import {
+  AgentSettingsSchema,
+  LlmSettingsSchema,
+  type AgentExecutorOptions,
+  type AgentSettings,
+  type LlmExecutorOptions,
+  type LlmSettings,
+} from '../../src/executors/index.js';
+import { FakeLlmServer, step } from '../support/fake-llm/fake-llm-server.js';
+import { ensureBuilt, ROOT, tempProject, weft } from '../support/weft-cli.js';
+
+beforeAll(ensureBuilt);
+
+/** The `weft.config.yaml` example in the README's "What to configure" section. */
+function readmeConfig(): unknown {
+  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+  const block = /`weft\.config\.yaml` in the project folder[^\n]*\n\n```yaml\n([\s\S]*?)```/.exec(readme)?.[1];
+  if (block === undefined) throw new Error('README has no weft.config.yaml example');
+  return parse(block);
+}
+
+/** The part of a JSON Schema these tests read. */
+interface SchemaNode {
+  readonly description?: string;
+  readonly properties?: Readonly<Record<string, SchemaNode>>;
+}
+
+async function configSchema(): Promise<SchemaNode> {
+  const r = await weft(['schema', '--config']);
+  expect(r).toMatchObject({ code: 0, stderr: '' });
+  return JSON.parse(r.stdout) as SchemaNode;
+}
+
+/** The names of the properties a schema node declares. */
+const names = (node: SchemaNode | undefined): string[] => Object.keys(node?.properties ?? {});
+
+describe('weft schema --config', () => {
+  it('prints a JSON Schema (2020-12) that accepts the README example and refuses what the loader refuses', async () => {
+    const schema = await configSchema();
+    const draft = 'https://json-schema.org/draft/2020-12/schema';
+    expect(schema).toMatchObject({ $schema: draft, type: 'object', additionalProperties: false });
+    const validator = z.fromJSONSchema(schema as Parameters<typeof z.fromJSONSchema>[0]);
+    expect(validator.safeParse(readmeConfig()).success).toBe(true);
+    expect(validator.safeParse({ executors: { openai: { baseURL: 'http://localhost:1' } } }).success).toBe(false);
+    expect(validator.safeParse({ executors: { claud: { model: 'x' } } }).success).toBe(false);
+    expect(validator.safeParse({ executors: { claude: { args: 'not-a-list' } } }).success).toBe(false);
+  });
+
+  it("lists each executor's settings exactly as the zod source does, with descriptions", async () => {
+    const executors = (await configSchema()).properties?.executors;
+    expect(names(executors)).toEqual(['claude', 'codex', 'gemini', 'anthropic', 'openai']);
+    const agentFields = Object.keys(AgentSettingsSchema.shape);
+    const llmFields = Object.keys(LlmSettingsSchema.shape);
+    for (const agent of ['claude', 'codex', 'gemini']) {
+      expect(names(executors?.properties?.[agent])).toEqual(agentFields);
+    }
+    for (const api of ['anthropic', 'openai']) expect(names(executors?.properties?.[api])).toEqual(llmFields);
+    expect(executors?.properties?.openai?.properties?.baseUrl?.description).toMatch(/Ollama/);
+    // The options types extend the inferred settings: a field added to the zod source is an option too.
+    expectTypeOf<AgentExecutorOptions>().toMatchTypeOf<Readonly<AgentSettings>>();
+    expectTypeOf<LlmExecutorOptions>().toMatchTypeOf<Readonly<LlmSettings>>();
+    const agentKeys: readonly (keyof AgentExecutorOptions)[] = agentFields as (keyof AgentSettings)[];
+    const llmKeys: readonly (keyof LlmExecutorOptions)[] = llmFields as (keyof LlmSettings)[];
+    expect(agentKeys).toContain('permissionMode');
+    expect(llmKeys).toContain('apiKeyEnv');
+  });
+
+  it('-o writes the same schema to a file; without --config it is still the plan schema', async () => {
+    const dir = tempProject();
+    const r = await weft(['schema', '--config', '-o', join(dir, 'config.schema.json')]);
+    expect(r).toMatchObject({ code: 0, stdout: '' });
+    expect(JSON.parse(readFileSync(join(dir, 'config.schema.json'), 'utf8'))).toEqual(await configSchema());
+    const plan = JSON.parse((await weft(['schema'])).stdout) as SchemaNode;
+    expect(names(plan)).toContain('tasks');
+  });
+});
+
+describe('weft.config.yaml reaches the executor', () => {
+  it('executors.anthropic baseUrl, apiKeyEnv, model: the API call goes there, with that key and model', async (ctx) => {
+    const llm = await FakeLlmServer.start();
+    ctx.onTestFinished(() => llm.close());
+    llm.enqueue('anthropic', step.text('configured answer'));
+    const project = tempProject();
+    writeFileSync(join(project, 'plan.yaml'), 'tasks:\n  - { id: ask, executor: anthropic, prompt: Say hi }\n');
+    const anthropic = `{ baseUrl: "${llm.url}", apiKeyEnv: TEAM_KEY, model: claude-from-config }`;
+    writeFileSync(join(project, 'weft.config.yaml'), `executors:\n  anthropic: ${anthropic}\n`);
+
+    const env = { TEAM_KEY: 'team-key-123456', ANTHROPIC_API_KEY: '' };
+    const r = await weft(['run', 'plan.yaml', '--json', '--no-isolation'], { cwd: project, env });
+
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const turns = llm.turns('anthropic');
+    expect(turns).toHaveLength(1);
+    expect(turns[0]).toMatchObject({ model: 'claude-from-config', userTexts: [expect.stringContaining('Say hi')] });
+    expect(turns[0]?.headers.authorization).toBe('Bearer team-key-123456'); // the SDK sends the key as a bearer token
+    expect(llm.verify()).toEqual([]);
+  });
+});
