@@ -1,7 +1,9 @@
 import type { Redactor } from '../redact.js';
 import type { ProgressEvent, TaskResultData } from './events.js';
 import type { AbortCause, Executor, TaskContext, TaskOutcome } from '../ports/executor.js';
-import type { ResolvedTask } from '../plan/graph.js';
+import type { Graph, ResolvedTask } from '../plan/graph.js';
+import type { ResolvedEngineOptions } from './engine-options.js';
+import type { RunState, TaskRecord } from './run-state.js';
 import type { Workspace } from '../ports/workspace.js';
 import { isCacheable, type TaskCache } from '../ports/cache.js';
 
@@ -39,27 +41,38 @@ export class Running {
 
 /** What running one attempt needs from the run it belongs to. */
 export interface AttemptHost {
-  readonly runId: string;
-  readonly runDir: string | undefined;
-  readonly baseDir: string;
-  /** Handed to executors when it lists secrets (they mask their log files with it). */
-  readonly redactor: Redactor | ((text: string) => string) | undefined;
-  readonly executors: ReadonlyMap<string, Executor>;
-  readonly workspace: Workspace | undefined;
-  readonly cache: TaskCache | undefined;
-  task(i: number): ResolvedTask;
-  /** Where task `i` works without a workspace. */
-  workdirOf(i: number): string;
-  /** The agent session to continue, if any. */
-  sessionOf(i: number): string | undefined;
-  /** Feedback for this attempt (a conflict or failed check to fix), taken once. */
-  takeFeedback(i: number): string | undefined;
-  /** The results of task `i`'s hard dependencies, by id. */
-  inputsOf(i: number): Record<string, TaskResultData>;
-  /** What decides the dependencies' part of task `i`'s cache key, by id. */
-  depKeys(i: number): Record<string, string>;
+  readonly options: ResolvedEngineOptions;
+  /** The current graph (it grows when a task expands the plan). */
+  readonly graph: Graph;
+  readonly state: RunState;
+  readonly journal: { readonly records: readonly (TaskRecord | undefined)[] };
+  /** Feedback for a task's next attempt (a conflict or failed check to fix), taken once. */
+  readonly feedback: Map<number, string>;
   /** An executor's live report. */
   progress(i: number, attempt: number, progress: ProgressEvent): void;
+}
+
+/** The results of task `i`'s hard dependencies, by id. */
+export function inputsOf(graph: Graph, state: RunState, i: number): Record<string, TaskResultData> {
+  const inputs: Record<string, TaskResultData> = {};
+  for (const d of graph.deps[i] ?? []) {
+    const id = (graph.tasks[d] as ResolvedTask).id;
+    const r = state.tasks.get(id)?.result;
+    if (r !== undefined) inputs[id] = r;
+  }
+  return inputs;
+}
+
+/** What decides the dependencies' part of task `i`'s cache key, by id. */
+function depKeysOf(graph: Graph, state: RunState, i: number): Record<string, string> {
+  const keys: Record<string, string> = {};
+  for (const d of [...(graph.deps[i] ?? []), ...(graph.softDeps[i] ?? [])]) {
+    const id = (graph.tasks[d] as ResolvedTask).id;
+    const r = state.tasks.get(id)?.result;
+    const known = { state: state.tasks.get(id)?.state, exitCode: r?.exitCode, text: r?.text, output: r?.output };
+    keys[id] = r?.cacheKey ?? JSON.stringify(known);
+  }
+  return keys;
 }
 
 /**
@@ -84,15 +97,16 @@ class AttemptContext implements TaskContext {
     this.#host = host;
     this.#index = index;
     this.#slot = slot;
-    this.runId = host.runId;
+    const { options } = host;
+    this.runId = options.runId;
     this.attempt = slot.attempt;
-    this.runDir = host.runDir;
-    this.baseDir = host.baseDir;
-    const sessionId = host.sessionOf(index);
+    this.runDir = options.runDir;
+    this.baseDir = options.baseDir;
+    const sessionId = host.journal.records[index]?.sessionId;
     // Absent rather than undefined, as executors have always seen them.
     if (sessionId !== undefined) (this as { sessionId?: string }).sessionId = sessionId;
     if (feedback !== undefined) (this as { feedback?: string }).feedback = feedback;
-    const redact = host.redactor;
+    const redact = options.redact;
     if (redact !== undefined && 'secrets' in redact && redact.secrets.length > 0) (this as { redact?: Redactor }).redact = redact;
   }
 
@@ -102,7 +116,7 @@ class AttemptContext implements TaskContext {
 
   /** Built on first use: most executors never read their dependencies' results. */
   get inputs(): Record<string, TaskResultData> {
-    return (this.#inputs ??= this.#host.inputsOf(this.#index));
+    return (this.#inputs ??= inputsOf(this.#host.graph, this.#host.state, this.#index));
   }
 
   emit(progress: ProgressEvent): void {
@@ -116,18 +130,23 @@ class AttemptContext implements TaskContext {
  * cache: the caller then awaits the executor's own promise, not a chain of three.
  */
 export function runAttempt(host: AttemptHost, i: number, worker: number, slot: Running): TaskOutcome | Promise<TaskOutcome> {
-  const task = host.task(i);
-  const executor = host.executors.get(task.executor);
-  if (executor === undefined) return { ok: false, failure: { message: `no executor "${task.executor}" is available`, code: 'WEFT_EXECUTOR' } };
-  const feedback = host.takeFeedback(i);
-  const workspace = host.workspace;
+  const { options } = host;
+  const task = host.graph.tasks[i] as ResolvedTask;
+  const executor = options.executors.get(task.executor);
+  if (executor === undefined) {
+    return { ok: false, failure: { message: `no executor "${task.executor}" is available`, code: 'WEFT_EXECUTOR' } };
+  }
+  const feedback = host.feedback.get(i);
+  if (feedback !== undefined) host.feedback.delete(i);
+  const workspace = options.workspace;
   if (workspace !== undefined) return workIn(host, workspace, i, worker, slot, executor, feedback);
-  return runCached(host, i, executor, new AttemptContext(host, i, slot, task, worker, host.workdirOf(i), feedback));
+  const workdir = options.workdirFor?.(task) ?? options.baseDir;
+  return runCached(host, i, executor, new AttemptContext(host, i, slot, task, worker, workdir, feedback));
 }
 
 /** An attempt in its own worktree: prepared first, its result merged before it counts. */
 async function workIn(host: AttemptHost, workspace: Workspace, i: number, worker: number, slot: Running, executor: Executor, feedback: string | undefined): Promise<TaskOutcome> {
-  const task = host.task(i);
+  const task = host.graph.tasks[i] as ResolvedTask;
   const { attempt } = slot;
   const workdir = await workspace.prepare(task, attempt, feedback !== undefined);
   const outcome = await runCached(host, i, executor, new AttemptContext(host, i, slot, task, worker, workdir, feedback));
@@ -144,14 +163,14 @@ async function workIn(host: AttemptHost, workspace: Workspace, i: number, worker
 
 /** Runs the attempt, or restores it from the cache when nothing that decides its result changed. */
 function runCached(host: AttemptHost, i: number, executor: Executor, ctx: TaskContext): Promise<TaskOutcome> {
-  const cache = host.cache;
+  const cache = host.options.cache;
   if (cache === undefined || !isCacheable(ctx.task)) return executor.run(ctx);
   return runThroughCache(host, cache, i, executor, ctx);
 }
 
 async function runThroughCache(host: AttemptHost, cache: TaskCache, i: number, executor: Executor, ctx: TaskContext): Promise<TaskOutcome> {
   const { task, attempt } = ctx;
-  const probe = await cache.probe(task, executor, host.depKeys(i), ctx.workdir);
+  const probe = await cache.probe(task, executor, depKeysOf(host.graph, host.state, i), ctx.workdir);
   host.progress(i, attempt, { kind: 'status', message: `cache ${probe.explain}` });
   if (probe.hit !== undefined) {
     await cache.restore(probe, task, ctx.workdir);

@@ -1,20 +1,20 @@
 import type { TaskFailure } from '../errors.js';
-import type { ProgressEvent, RunEvent, RunMode, RunStatus, TaskResultData, Usage } from './events.js';
-import type { AbortCause, Executor, TaskOutcome } from '../ports/executor.js';
+import type { ProgressEvent, RunEvent, RunMode, TaskResultData, Usage } from './events.js';
+import type { AbortCause, TaskOutcome } from '../ports/executor.js';
 import type { ResolvedTask } from '../plan/graph.js';
-import type { BudgetSpec, PlanSpec, TaskSpec } from '../plan/plan-schema.js';
-import type { Workspace } from '../ports/workspace.js';
-import type { TaskCache } from '../ports/cache.js';
+import type { PlanSpec, TaskSpec } from '../plan/plan-schema.js';
 import type { Clock } from '../ports/clock.js';
-import type { Redactor } from '../redact.js';
-import { applyEvent, applyTaskEvent, taskRecord, emptyRunState, type RunState, type TaskEvent, type TaskRecord } from './run-state.js';
+import { emptyRunState, type RunState, type TaskEvent } from './run-state.js';
+import { RunJournal } from './run-journal.js';
+import { ProviderThrottles } from './provider-throttles.js';
+import { runEnded, type StopReason } from './policies/run-ended.js';
 import { Scheduler, type Assignment, type DispatchPlan, type Transition } from '../schedule/scheduler.js';
 import type { CompiledPlan } from '../plan/compile.js';
 import { resolveEngineOptions, type EngineOptions, type ResolvedEngineOptions, type RunOutcome } from './engine-options.js';
 import { runAttempt, Running, type AttemptHost } from './attempt.js';
 import { attemptEnded, type AttemptCounts, type AttemptDecision } from './policies/attempt-ended.js';
-import { NOTHING_SPENT, runBudgetSpent, spend, taskBudgetExceeded, type Spent } from './policies/budget.js';
-import { throttle } from './policies/throttle.js';
+import { taskBudgetExceeded } from './policies/budget.js';
+import { RunSpend } from './run-spend.js';
 import { whenGate, type WhenSources } from './policies/when.js';
 import { expansionFor, type Rejection } from './policies/expansion.js';
 import { restoreRun } from './policies/resume.js';
@@ -45,16 +45,11 @@ export async function runPlan(options: EngineOptions): Promise<RunOutcome> {
 
 class Run implements AttemptHost {
   private readonly clock: Clock;
-  private graph;
+  graph;
   private tasks: readonly ResolvedTask[];
   private sched: Scheduler;
-  private readonly state: RunState;
-  /**
-   * Each task's record in `state`, by task index, found once per plan: the engine folds its own
-   * events into them without looking each one up by id. Undefined until the journal names the task.
-   */
-  private records: (TaskRecord | undefined)[] = [];
-  private readonly pending: RunEvent[] = [];
+  readonly state: RunState;
+  readonly journal: RunJournal;
   private completions: Completion[] = [];
   private spec: PlanSpec;
   private readonly running = new Map<number, Running>();
@@ -63,12 +58,11 @@ class Run implements AttemptHost {
   private fixes: Int32Array;
   /** Attempts made before a resume, which don't count against `retries`. */
   private resumedAt: Int32Array;
-  private spent: Spent = NOTHING_SPENT;
-  private readonly budget: BudgetSpec | undefined;
+  private readonly spend: RunSpend;
   private readonly redact: (text: string) => string;
-  private readonly throttled = new Map<string, { original: number; timer: unknown }>();
+  private readonly throttles: ProviderThrottles;
   /** Feedback for the next attempt of a task (a merge conflict or failed check to fix). */
-  private readonly feedback = new Map<number, string>();
+  readonly feedback = new Map<number, string>();
   private readonly workers: number;
   private readonly mode: RunMode;
   private readonly when: WhenSources;
@@ -82,18 +76,9 @@ class Run implements AttemptHost {
   private again = false;
   private wakeTimer: unknown;
   private wakeAt = Infinity;
-  private stopReason: { status: 'cancelled' | 'failed'; reason: string } | undefined;
+  private stopReason: StopReason | undefined;
   private done!: (outcome: RunOutcome) => void;
   private fail!: (error: unknown) => void;
-  // What an attempt needs of the run (AttemptHost).
-  readonly runId: string;
-  readonly runDir: string | undefined;
-  readonly baseDir: string;
-  readonly redactor: Redactor | ((text: string) => string) | undefined;
-  readonly executors: ReadonlyMap<string, Executor>;
-  readonly workspace: Workspace | undefined;
-  readonly cache: TaskCache | undefined;
-
   constructor(readonly options: ResolvedEngineOptions) {
     this.clock = options.clock;
     this.graph = options.plan.graph;
@@ -106,13 +91,11 @@ class Run implements AttemptHost {
     this.resumedAt = new Int32Array(this.tasks.length);
     this.state = options.prior ?? emptyRunState();
     this.spec = options.plan.spec;
-    this.budget = options.budget;
+    this.spend = new RunSpend(options.budget, this.state, (reason) => this.stop('failed', reason, false));
     this.redact = options.redact;
     this.when = { vars: options.plan.vars, env: options.env, task: (id) => this.state.tasks.get(id) };
-    ({ runId: this.runId, runDir: this.runDir, baseDir: this.baseDir, executors: this.executors } = options);
-    this.redactor = options.redact;
-    this.workspace = options.workspace;
-    this.cache = options.cache;
+    this.journal = new RunJournal(this.state, options.journal, options.onEvent, (e) => this.spend.recorded(e));
+    this.throttles = new ProviderThrottles(this.clock, options.throttleCooldownMs, () => this.sched, () => void this.pump());
     this.sched = this.newScheduler(options.score, options.dispatchPlan);
   }
 
@@ -137,11 +120,11 @@ class Run implements AttemptHost {
       if (prior === undefined) {
         const options = { failFast: this.options.failFast, ...this.options.runOptions };
         const tasks = this.tasks.map((t) => t.id);
-        this.record({ type: 'run.created', at: now, runId: this.runId, plan: this.options.plan.name, workers: this.workers, mode: this.mode, tasks, options });
-        this.findRecords();
+        this.journal.record({ type: 'run.created', at: now, runId: this.options.runId, plan: this.options.plan.name, workers: this.workers, mode: this.mode, tasks, options });
+        this.journal.findRecords(this.tasks);
       } else {
-        this.record({ type: 'run.resumed', at: now, by: `pid:${typeof process === 'undefined' ? '?' : process.pid}` });
-        this.findRecords();
+        this.journal.record({ type: 'run.resumed', at: now, by: `pid:${typeof process === 'undefined' ? '?' : process.pid}` });
+        this.journal.findRecords(this.tasks);
         this.restore(prior, now);
       }
       const signal = this.options.signal;
@@ -163,59 +146,16 @@ class Run implements AttemptHost {
       if (r.succeeded) this.sched.restoreSucceeded(r.task);
     }
     for (const d of needsDecision) {
-      this.recordTask(d.task, { type: 'task.failed', at: now, task: d.id, attempt: d.attempt, error: d.error });
+      this.journal.recordTask(d.task, { type: 'task.failed', at: now, task: d.id, attempt: d.attempt, error: d.error });
       this.sched.finish(d.task, 'failed', now, d.error.message);
     }
   }
 
   private onTransition(t: Transition): void {
     const id = (this.tasks[t.task] as ResolvedTask).id;
-    if (t.to === 'ready') this.recordTask(t.task, { type: 'task.ready', at: t.at, task: id });
-    else if (t.to === 'skipped') this.recordTask(t.task, { type: 'task.skipped', at: t.at, task: id, reason: t.reason ?? 'skipped', cause: t.cause ?? 'upstream' });
-    else if (t.to === 'cancelled' && this.cancellingPending) this.recordTask(t.task, { type: 'task.cancelled', at: t.at, task: id, reason: t.reason ?? 'cancelled' });
-  }
-
-  /** An event happens: the in-memory state moves now; the journal gets it at the next flush. */
-  private record(event: RunEvent): void {
-    applyEvent(this.state, event);
-    this.recorded(event);
-  }
-
-  /** {@link record} for an event of task `i`, folded into its record found by index. */
-  private recordTask(i: number, event: TaskEvent): void {
-    applyTaskEvent((this.records[i] ??= taskRecord(this.state, event.task)), event);
-    this.recorded(event);
-  }
-
-  private findRecords(): void {
-    this.records = this.tasks.map((t) => this.state.tasks.get(t.id));
-  }
-
-  private recorded(event: RunEvent): void {
-    this.pending.push(event);
-    // Without a budget, what was spent decides nothing.
-    const ended = event.type === 'task.succeeded' || event.type === 'task.failed' || event.type === 'task.retrying';
-    if (this.budget !== undefined && ended) this.account(this.budget, event.task, event.attempt);
-  }
-
-  /**
-   * One journal append per scheduling pass; nothing it describes has started before it is stored.
-   * A promise only when the journal's append is one: without a journal a pass costs no promise.
-   */
-  private flush(): Promise<void> | undefined {
-    if (this.pending.length === 0) return undefined;
-    const batch = this.pending.splice(0);
-    const written = this.options.journal?.(batch);
-    if (written === undefined) {
-      this.announce(batch);
-      return undefined;
-    }
-    return written.then(() => this.announce(batch));
-  }
-
-  private announce(batch: readonly RunEvent[]): void {
-    const onEvent = this.options.onEvent;
-    if (onEvent !== undefined) for (const e of batch) onEvent(e);
+    if (t.to === 'ready') this.journal.recordTask(t.task, { type: 'task.ready', at: t.at, task: id });
+    else if (t.to === 'skipped') this.journal.recordTask(t.task, { type: 'task.skipped', at: t.at, task: id, reason: t.reason ?? 'skipped', cause: t.cause ?? 'upstream' });
+    else if (t.to === 'cancelled' && this.cancellingPending) this.journal.recordTask(t.task, { type: 'task.cancelled', at: t.at, task: id, reason: t.reason ?? 'cancelled' });
   }
 
   /**
@@ -277,9 +217,9 @@ class Run implements AttemptHost {
     for (const { task, worker } of assignments) {
       const attempt = (this.attempts[task] = (this.attempts[task] as number) + 1);
       this.running.set(task, new Running(attempt));
-      this.recordTask(task, { type: 'task.started', at: now, task: (this.tasks[task] as ResolvedTask).id, attempt, worker });
+      this.journal.recordTask(task, { type: 'task.started', at: now, task: (this.tasks[task] as ResolvedTask).id, attempt, worker });
     }
-    const stored = this.flush();
+    const stored = this.journal.flush();
     if (stored === undefined) {
       this.dispatchAll(assignments);
       return undefined;
@@ -312,31 +252,33 @@ class Run implements AttemptHost {
     const task = this.tasks[i] as ResolvedTask;
     const at = { at: now, task: task.id, attempt: c.attempt };
     if (d.kind === 'cancel') {
-      this.recordTask(i, { type: 'task.cancelled', ...at, reason: d.reason });
+      this.journal.recordTask(i, { type: 'task.cancelled', ...at, reason: d.reason });
       this.sched.finish(i, 'cancelled', now, d.reason);
       return;
     }
     if (d.kind === 'succeed') {
       const result = (c.outcome as Extract<TaskOutcome, { ok: true }>).result;
-      this.recordTask(i, { type: 'task.succeeded', ...at, result: redactResult(result, this.redact) });
+      this.journal.recordTask(i, { type: 'task.succeeded', ...at, result: redactResult(result, this.redact) });
       this.sched.finish(i, 'succeeded', now);
       return;
     }
     this.fixes[i] = d.counts.fixes;
     this.transient[i] = d.counts.transient;
-    if (d.kind !== 'fix' && d.rateLimited !== undefined) this.throttle(task, d.rateLimited.retryAfterMs);
+    if (d.kind !== 'fix' && d.rateLimited !== undefined) {
+      this.throttles.rateLimited(this.options.executors.get(task.executor)?.info.provider, d.rateLimited.retryAfterMs);
+    }
     if (d.kind === 'fix') {
       this.feedback.set(i, d.feedback);
-      this.recordTask(i, { type: 'task.retrying', ...at, error: d.error, retryAt: now });
+      this.journal.recordTask(i, { type: 'task.retrying', ...at, error: d.error, retryAt: now });
       this.sched.retryAt(i, now, now);
     } else if (d.kind === 'retry') {
       const retryAt = now + d.delayMs;
-      this.recordTask(i, { type: 'task.retrying', ...at, error: d.error, retryAt });
+      this.journal.recordTask(i, { type: 'task.retrying', ...at, error: d.error, retryAt });
       this.sched.retryAt(i, retryAt, now);
     } else {
-      this.recordTask(i, { type: 'task.failed', ...at, error: d.error });
+      this.journal.recordTask(i, { type: 'task.failed', ...at, error: d.error });
       // Its worktree goes; its branch, which holds the unmerged work, stays for a person to look at.
-      if (d.releaseWorkspace === true) void this.workspace?.release(task, c.attempt, 'failed').catch(() => undefined);
+      if (d.releaseWorkspace === true) void this.options.workspace?.release(task, c.attempt, 'failed').catch(() => undefined);
       this.sched.finish(i, 'failed', now, d.error.message);
       if (d.stopRun !== undefined) this.stop('failed', d.stopRun);
     }
@@ -359,7 +301,7 @@ class Run implements AttemptHost {
   /** Splices an expansion in: journal it, then swap in the grown graph and a scheduler that adopts the old one's state. */
   private grow(by: ResolvedTask, spec: PlanSpec, compiled: CompiledPlan, added: readonly TaskSpec[]): void {
     const now = this.clock.now();
-    this.record({ type: 'plan.expanded', at: now, by: by.id, tasks: added });
+    this.journal.record({ type: 'plan.expanded', at: now, by: by.id, tasks: added });
     const n = compiled.graph.tasks.length;
     const widen = (a: Int32Array): Int32Array => {
       const b = new Int32Array(n);
@@ -373,34 +315,7 @@ class Run implements AttemptHost {
     this.tasks = compiled.graph.tasks;
     this.sched = this.newScheduler();
     this.sched.adopt(previous, now);
-    this.findRecords();
-  }
-
-  /** Applies the throttle policy to the task's provider pool, and restores it when the cool-down ends. */
-  private throttle(task: ResolvedTask, retryAfterMs: number | undefined): void {
-    const provider = this.executors.get(task.executor)?.info.provider;
-    const capacity = provider === undefined ? undefined : this.sched.poolCapacity(provider);
-    if (provider === undefined || capacity === undefined) return;
-    const current = this.throttled.get(provider);
-    const d = throttle({ capacity, current, cooldownMs: this.options.throttleCooldownMs, retryAfterMs });
-    if (current !== undefined) this.clock.clearTimeout(current.timer);
-    this.sched.setPoolCapacity(provider, d.capacity);
-    const timer = this.clock.setTimeout(() => {
-      this.throttled.delete(provider);
-      this.sched.setPoolCapacity(provider, d.original);
-      void this.pump();
-    }, d.cooldownMs);
-    this.throttled.set(provider, { original: d.original, timer });
-  }
-
-  /** Adds an ended attempt's usage to the run's spend; past the budget, nothing new starts. */
-  private account(budget: BudgetSpec, id: string, attempt: number): void {
-    const usage = this.state.tasks.get(id)?.attempts.find((a) => a.attempt === attempt)?.usage;
-    if (usage === undefined) return;
-    this.spent = spend(this.spent, usage);
-    const over = runBudgetSpent(budget, this.spent);
-    // Running tasks finish; what has not started is cancelled with the reason.
-    if (over !== undefined) this.stop('failed', over, false);
+    this.journal.findRecords(this.tasks);
   }
 
   /** A running task's usage passed its own budget: stop it (not retried). */
@@ -435,45 +350,6 @@ class Run implements AttemptHost {
     this.soon();
   }
 
-  task(i: number): ResolvedTask {
-    return this.tasks[i] as ResolvedTask;
-  }
-
-  workdirOf(i: number): string {
-    return this.options.workdirFor?.(this.tasks[i] as ResolvedTask) ?? this.baseDir;
-  }
-
-  sessionOf(i: number): string | undefined {
-    return this.records[i]?.sessionId;
-  }
-
-  takeFeedback(i: number): string | undefined {
-    const feedback = this.feedback.get(i);
-    if (feedback !== undefined) this.feedback.delete(i);
-    return feedback;
-  }
-
-  /** The results of task `i`'s hard dependencies, by id. */
-  inputsOf(i: number): Record<string, TaskResultData> {
-    const inputs: Record<string, TaskResultData> = {};
-    for (const d of this.graph.deps[i] ?? []) {
-      const id = (this.tasks[d] as ResolvedTask).id;
-      const r = this.state.tasks.get(id)?.result;
-      if (r !== undefined) inputs[id] = r;
-    }
-    return inputs;
-  }
-
-  depKeys(i: number): Record<string, string> {
-    const keys: Record<string, string> = {};
-    for (const d of [...(this.graph.deps[i] ?? []), ...(this.graph.softDeps[i] ?? [])]) {
-      const id = (this.tasks[d] as ResolvedTask).id;
-      const r = this.state.tasks.get(id)?.result;
-      keys[id] = r?.cacheKey ?? JSON.stringify({ state: this.state.tasks.get(id)?.state, exitCode: r?.exitCode, text: r?.text, output: r?.output });
-    }
-    return keys;
-  }
-
   progress(i: number, attempt: number, progress: ProgressEvent): void {
     const id = (this.tasks[i] as ResolvedTask).id;
     const at = this.clock.now();
@@ -483,7 +359,7 @@ class Run implements AttemptHost {
     if (progress.usage !== undefined) this.checkTaskBudget(i, attempt, progress.usage);
     if (progress.kind === 'session' || progress.kind === 'usage') {
       const session = progress.sessionId === undefined ? {} : { sessionId: progress.sessionId };
-      this.recordTask(i, { type: 'task.output', at, task: id, attempt, ...session, ...(progress.usage === undefined ? {} : { usage: progress.usage }) });
+      this.journal.recordTask(i, { type: 'task.output', at, task: id, attempt, ...session, ...(progress.usage === undefined ? {} : { usage: progress.usage }) });
       void this.pump();
     }
   }
@@ -517,20 +393,11 @@ class Run implements AttemptHost {
   private async finishRun(): Promise<void> {
     if (this.finished) return;
     this.finished = true;
-    let status: Exclude<RunStatus, 'running'> = 'succeeded';
-    let reason: string | undefined;
-    if (this.stopReason !== undefined) ({ status, reason } = this.stopReason);
-    else {
-      const failed = [...this.state.tasks.values()].filter((r) => r.state === 'failed' || r.state === 'cancelled' || (r.state === 'skipped' && r.skipCause === 'upstream'));
-      if (failed.length > 0) {
-        status = 'failed';
-        reason = `${failed.filter((r) => r.state === 'failed').length} task(s) failed`;
-      }
-    }
-    this.record({ type: 'run.finished', at: this.clock.now(), status, ...(reason === undefined ? {} : { reason }) });
-    await this.flush();
+    const { status, reason } = runEnded(this.state, this.stopReason);
+    this.journal.record({ type: 'run.finished', at: this.clock.now(), status, ...(reason === undefined ? {} : { reason }) });
+    await this.journal.flush();
     if (this.wakeTimer !== undefined) this.clock.clearTimeout(this.wakeTimer);
-    for (const t of this.throttled.values()) this.clock.clearTimeout(t.timer);
+    this.throttles.dispose();
     this.done({ status, state: this.state });
   }
 }
