@@ -80,7 +80,8 @@ export function compile(plan: BuiltPlan, vars?: Readonly<Record<string, string |
 export function estimatePlan(plan: BuiltPlan, workers?: number): EstimateFigures {
   const compiled = compile(plan);
   const m = workers ?? compiled.workers;
-  return estimate(compiled.graph, { workers: m, gate: staticGate(compiled, process.env), ...dispatchOrder(compiled, m) });
+  const gate = staticGate(compiled, process.env);
+  return estimate(compiled.graph, { workers: m, gate, ...dispatchOrder(compiled, m) });
 }
 
 export interface RunWeftOptions extends Partial<Omit<EngineOptions, 'plan' | 'executors'>> {
@@ -103,7 +104,8 @@ export async function runWeft(plan: BuiltPlan, options: RunWeftOptions = {}): Pr
   const order = given || !Number.isInteger(workers) || workers < 1 ? {} : dispatchOrder(compiled, workers, mode);
   let succeeded = false;
   try {
-    const outcome = await runPlan({ runId, baseDir: options.baseDir ?? process.cwd(), ...engine, ...order, plan: compiled, executors });
+    const baseDir = options.baseDir ?? process.cwd();
+    const outcome = await runPlan({ runId, baseDir, ...engine, ...order, plan: compiled, executors });
     succeeded = outcome.status === 'succeeded';
     return { ...outcome, summary: summarize(outcome.state, dependencyMap(compiled.graph.tasks)) };
   } finally {

@@ -133,7 +133,8 @@ export function resolveEngineOptions(options: EngineOptions): ResolvedEngineOpti
   check(typeof options === 'object' && options !== null, 'options', 'an object', options);
   const o = { ...ENGINE_DEFAULTS, ...withoutUndefined(options) };
   check(typeof o.runId === 'string' && o.runId !== '', 'runId', 'a non-empty string', o.runId);
-  check(typeof o.plan === 'object' && o.plan !== null && typeof o.plan.graph === 'object', 'plan', 'a compiled plan (compilePlan)', o.plan);
+  const compiled = typeof o.plan === 'object' && o.plan !== null && typeof o.plan.graph === 'object';
+  check(compiled, 'plan', 'a compiled plan (compilePlan)', o.plan);
   check(typeof o.executors?.get === 'function', 'executors', 'a Map of executors by name', o.executors);
   check(typeof o.baseDir === 'string', 'baseDir', 'a folder path', o.baseDir);
   check(o.mode === 'parallel' || o.mode === 'sequential', 'mode', "'parallel' or 'sequential'", o.mode);
@@ -141,16 +142,19 @@ export function resolveEngineOptions(options: EngineOptions): ResolvedEngineOpti
   check(Number.isInteger(workers) && workers >= 1, 'workers', 'a positive integer', workers);
   check(typeof o.failFast === 'boolean', 'failFast', 'a boolean', o.failFast);
   check(isNonNegative(o.throttleCooldownMs), 'throttleCooldownMs', 'a non-negative number of ms', o.throttleCooldownMs);
-  check(Number.isInteger(o.maxTransientRetries) && o.maxTransientRetries >= 0, 'maxTransientRetries', 'a non-negative integer', o.maxTransientRetries);
+  const transient = o.maxTransientRetries;
+  check(Number.isInteger(transient) && transient >= 0, 'maxTransientRetries', 'a non-negative integer', transient);
   for (const name of ['random', 'workdirFor', 'journal', 'onEvent', 'validateResult', 'recompile'] as const) {
     check(o[name] === undefined || typeof o[name] === 'function', name, 'a function', o[name]);
   }
   check(o.redact === undefined || typeof o.redact === 'function', 'redact', 'a function or a Redactor', o.redact);
-  check(typeof o.clock?.now === 'function' && typeof o.clock.setTimeout === 'function', 'clock', 'a Clock (now, setTimeout, clearTimeout, defer)', o.clock);
+  const clock = typeof o.clock?.now === 'function' && typeof o.clock.setTimeout === 'function';
+  check(clock, 'clock', 'a Clock (now, setTimeout, clearTimeout, defer)', o.clock);
   const budget = o.budget ?? o.plan.spec.budget;
   if (budget !== undefined) {
     check(budget.usd === undefined || isNonNegative(budget.usd), 'budget.usd', 'a non-negative number', budget.usd);
-    check(budget.tokens === undefined || isNonNegative(budget.tokens), 'budget.tokens', 'a non-negative number', budget.tokens);
+    const tokens = budget.tokens;
+    check(tokens === undefined || isNonNegative(tokens), 'budget.tokens', 'a non-negative number', tokens);
   }
   return { ...o, workers, budget, redact: o.redact ?? identity };
 }
@@ -165,7 +169,9 @@ function withoutUndefined<T extends object>(options: T): T {
 }
 
 function check(ok: boolean, field: string, expected: string, got: unknown): asserts ok {
-  if (!ok) throw new WeftError('WEFT_USAGE', `runPlan: Expected \`${field}\` to be ${expected}, got \`${show(got)}\``, { hint: `fix the \`${field}\` option passed to runPlan/runWeft` });
+  if (ok) return;
+  const message = `runPlan: Expected \`${field}\` to be ${expected}, got \`${show(got)}\``;
+  throw new WeftError('WEFT_USAGE', message, { hint: `fix the \`${field}\` option passed to runPlan/runWeft` });
 }
 
 function show(value: unknown): string {

@@ -1,16 +1,17 @@
 import type { TaskFailure } from '../errors.js';
-import type { ProgressEvent, RunEvent, RunMode, TaskResultData, Usage } from './events.js';
+import type { ProgressEvent, RunMode, TaskResultData, Usage } from './events.js';
 import type { AbortCause, TaskOutcome } from '../ports/executor.js';
 import type { ResolvedTask } from '../plan/graph.js';
 import type { PlanSpec, TaskSpec } from '../plan/plan-schema.js';
 import type { Clock } from '../ports/clock.js';
-import { emptyRunState, type RunState, type TaskEvent } from './run-state.js';
+import { emptyRunState, type RunState } from './run-state.js';
 import { RunJournal } from './run-journal.js';
 import { ProviderThrottles } from './provider-throttles.js';
 import { runEnded, type StopReason } from './policies/run-ended.js';
 import { Scheduler, type Assignment, type DispatchPlan, type Transition } from '../schedule/scheduler.js';
 import type { CompiledPlan } from '../plan/compile.js';
-import { resolveEngineOptions, type EngineOptions, type ResolvedEngineOptions, type RunOutcome } from './engine-options.js';
+import { resolveEngineOptions, type EngineOptions, type ResolvedEngineOptions } from './engine-options.js';
+import type { RunOutcome } from './engine-options.js';
 import { runAttempt, Running, type AttemptHost } from './attempt.js';
 import { attemptEnded, type AttemptCounts, type AttemptDecision } from './policies/attempt-ended.js';
 import { taskBudgetExceeded } from './policies/budget.js';
@@ -20,7 +21,8 @@ import { expansionFor, type Rejection } from './policies/expansion.js';
 import { restoreRun } from './policies/resume.js';
 
 export { ENGINE_DEFAULTS, resolveEngineOptions } from './engine-options.js';
-export type { EngineNotice, EngineOptions, ProgressNotice, ResolvedEngineOptions, RunOutcome } from './engine-options.js';
+export type { EngineNotice, EngineOptions, ProgressNotice, ResolvedEngineOptions } from './engine-options.js';
+export type { RunOutcome } from './engine-options.js';
 
 /** The longest the engine runs passes back to back without letting the event loop turn, ms. */
 const TURN_MS = 10;
@@ -95,7 +97,8 @@ class Run implements AttemptHost {
     this.redact = options.redact;
     this.when = { vars: options.plan.vars, env: options.env, task: (id) => this.state.tasks.get(id) };
     this.journal = new RunJournal(this.state, options.journal, options.onEvent, (e) => this.spend.recorded(e));
-    this.throttles = new ProviderThrottles(this.clock, options.throttleCooldownMs, () => this.sched, () => void this.pump());
+    const pump = () => void this.pump();
+    this.throttles = new ProviderThrottles(this.clock, options.throttleCooldownMs, () => this.sched, pump);
     this.sched = this.newScheduler(options.score, options.dispatchPlan);
   }
 
@@ -243,8 +246,13 @@ class Run implements AttemptHost {
       if (!outcome.ok) failure = outcome.failure;
       else if (rejected !== undefined) failure = { message: rejected.message, code: rejected.code, fix: rejected.feedback };
     }
-    const counts: AttemptCounts = { fixes: this.fixes[i] as number, transient: this.transient[i] as number, resumedAt: this.resumedAt[i] as number };
-    const ended = { task, attempt: c.attempt, failure, cause: c.cause, counts, stopping: this.stopReason !== undefined };
+    const counts: AttemptCounts = {
+      fixes: this.fixes[i] as number,
+      transient: this.transient[i] as number,
+      resumedAt: this.resumedAt[i] as number,
+    };
+    const stopping = this.stopReason !== undefined;
+    const ended = { task, attempt: c.attempt, failure, cause: c.cause, counts, stopping };
     this.apply(i, c, attemptEnded(ended, this.options), now);
   }
 
@@ -308,7 +316,10 @@ class Run implements AttemptHost {
       b.set(a);
       return b;
     };
-    [this.attempts, this.transient, this.fixes, this.resumedAt] = [this.attempts, this.transient, this.fixes, this.resumedAt].map(widen) as [Int32Array, Int32Array, Int32Array, Int32Array];
+    this.attempts = widen(this.attempts);
+    this.transient = widen(this.transient);
+    this.fixes = widen(this.fixes);
+    this.resumedAt = widen(this.resumedAt);
     const previous = this.sched;
     this.spec = spec;
     this.graph = compiled.graph;

@@ -12,9 +12,16 @@ export type ReadyOrder = 'critical-path' | 'fifo' | 'declaration';
  * The ready queue's "starts before" test: `score` (larger first, ties in declaration order) when
  * given, else `order`. `arrival` is read live: the order each task became ready in (for `fifo`).
  */
-export function readyComparator(graph: Graph, order: ReadyOrder | undefined, score: ArrayLike<number> | undefined, arrival: Float64Array): (a: number, b: number) => boolean {
+export function readyComparator(
+  graph: Graph,
+  order: ReadyOrder | undefined,
+  score: ArrayLike<number> | undefined,
+  arrival: Float64Array,
+): (a: number, b: number) => boolean {
   const { rank, tasks } = graph;
-  if (score !== undefined) return (a, b) => (score[a] as number) > (score[b] as number) || (score[a] === score[b] && a < b);
+  if (score !== undefined) {
+    return (a, b) => (score[a] as number) > (score[b] as number) || (score[a] === score[b] && a < b);
+  }
   switch (order ?? 'critical-path') {
     case 'declaration':
       return (a, b) => a < b;

@@ -111,7 +111,9 @@ export class Scheduler {
     }
     this.retries.addAll(previous.retries);
     this.arrivals = previous.arrivals;
-    for (let p = 0; p < this.resources.pools && p < previous.resources.pools; p++) this.setPoolCapacity(this.graph.pools[p]?.name ?? '', previous.resources.capacityAt(p) as number);
+    for (let p = 0; p < this.resources.pools && p < previous.resources.pools; p++) {
+      this.setPoolCapacity(this.graph.pools[p]?.name ?? '', previous.resources.capacityAt(p) as number);
+    }
     // Pending tasks count only the dependencies still to end; those that ended are replayed.
     const n = this.graph.tasks.length;
     for (let i = 0; i < n; i++) if (this.state[i] === S_PENDING) this.waiting[i] = (this.graph.deps[i]?.length ?? 0) + (this.graph.softDeps[i]?.length ?? 0);

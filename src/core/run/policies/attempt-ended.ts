@@ -55,7 +55,13 @@ export type AttemptDecision =
   /** Send the task back at once, same session, with `feedback` (a merge conflict, a failed check). */
   | { readonly kind: 'fix'; readonly feedback: string; readonly error: TaskFailure; readonly counts: AttemptCounts }
   /** Try again after `delayMs`. */
-  | { readonly kind: 'retry'; readonly delayMs: number; readonly error: TaskFailure; readonly counts: AttemptCounts; readonly rateLimited?: RateLimited }
+  | {
+      readonly kind: 'retry';
+      readonly delayMs: number;
+      readonly error: TaskFailure;
+      readonly counts: AttemptCounts;
+      readonly rateLimited?: RateLimited;
+    }
   | {
       readonly kind: 'fail';
       readonly error: TaskFailure;
@@ -91,22 +97,34 @@ export function attemptEnded(ended: EndedAttempt, policy: AttemptPolicy): Attemp
   const failure = ended.failure;
   if (failure === undefined) return { kind: 'succeed' };
   if (failure.fix !== undefined && !ended.stopping) return routeBack(task, failure, failure.fix, counts, policy.redact);
-  if (cause?.kind === 'budget') return { kind: 'fail', error: { message: cause.reason, code: 'WEFT_BUDGET_EXCEEDED' }, counts };
-  const base = cause?.kind === 'timeout' ? { ...failure, timedOut: true, message: `timed out after ${cause.ms / 1000}s` } : failure;
-  const error: TaskFailure = { ...base, message: policy.redact(base.message), ...(base.stderrTail === undefined ? {} : { stderrTail: policy.redact(base.stderrTail) }) };
+  if (cause?.kind === 'budget') {
+    return { kind: 'fail', error: { message: cause.reason, code: 'WEFT_BUDGET_EXCEEDED' }, counts };
+  }
+  const timedOut = cause?.kind === 'timeout' ? { timedOut: true, message: `timed out after ${cause.ms / 1000}s` } : {};
+  const base: TaskFailure = { ...failure, ...timedOut };
+  const tail = base.stderrTail === undefined ? {} : { stderrTail: policy.redact(base.stderrTail) };
+  const error: TaskFailure = { ...base, message: policy.redact(base.message), ...tail };
   const transient = error.transient === true && counts.transient < policy.maxTransientRetries;
   const rateLimited = error.transient === true ? { rateLimited: { retryAfterMs: error.retryAfterMs } } : {};
   const now: AttemptCounts = transient ? { ...counts, transient: counts.transient + 1 } : counts;
   const counted = attempt - now.resumedAt - now.transient;
   if (!ended.stopping && (transient || counted <= task.retries)) {
-    const delayMs = Math.max(error.retryAfterMs ?? 0, backoffMs(task.backoff, transient ? now.transient : counted, policy.random));
+    const n = transient ? now.transient : counted;
+    const delayMs = Math.max(error.retryAfterMs ?? 0, backoffMs(task.backoff, n, policy.random));
     return { kind: 'retry', delayMs, error, counts: now, ...rateLimited };
   }
-  return { kind: 'fail', error, counts: now, ...rateLimited, ...(policy.failFast ? { stopRun: `fail-fast: task "${task.id}" failed` } : {}) };
+  const stop = policy.failFast ? { stopRun: `fail-fast: task "${task.id}" failed` } : {};
+  return { kind: 'fail', error, counts: now, ...rateLimited, ...stop };
 }
 
 /** A merge conflict or failed check goes back to the task that caused it, with the details. */
-function routeBack(task: ResolvedTask, failure: TaskFailure, feedback: string, counts: AttemptCounts, redact: (text: string) => string): AttemptDecision {
+function routeBack(
+  task: ResolvedTask,
+  failure: TaskFailure,
+  feedback: string,
+  counts: AttemptCounts,
+  redact: (text: string) => string,
+): AttemptDecision {
   const allowed = task.fixAttempts ?? DEFAULT_FIX_ATTEMPTS;
   if (counts.fixes < allowed) {
     const { fix: _fix, ...error } = failure;
@@ -115,5 +133,6 @@ function routeBack(task: ResolvedTask, failure: TaskFailure, feedback: string, c
     return { kind: 'fix', feedback, error: { ...error, message: redact(error.message) }, counts: next };
   }
   const message = redact(`${failure.message} (after ${allowed} fix attempts)`);
-  return { kind: 'fail', error: { message, ...(failure.code === undefined ? {} : { code: failure.code }) }, counts, releaseWorkspace: true };
+  const error = { message, ...(failure.code === undefined ? {} : { code: failure.code }) };
+  return { kind: 'fail', error, counts, releaseWorkspace: true };
 }

@@ -23,8 +23,13 @@ export function spend(spent: Spent, usage: Usage): Spent {
  * started is cancelled with it), or `undefined` while there is budget left. Reaching it counts.
  */
 export function runBudgetSpent(budget: BudgetSpec, spent: Spent): string | undefined {
-  const over = budget.usd !== undefined && spent.usd >= budget.usd ? `$${spent.usd.toFixed(4)} of $${budget.usd}` : budget.tokens !== undefined && spent.tokens >= budget.tokens ? `${spent.tokens} of ${budget.tokens} tokens` : undefined;
-  return over === undefined ? undefined : `budget exceeded: spent ${over}`;
+  if (budget.usd !== undefined && spent.usd >= budget.usd) {
+    return `budget exceeded: spent $${spent.usd.toFixed(4)} of $${budget.usd}`;
+  }
+  if (budget.tokens !== undefined && spent.tokens >= budget.tokens) {
+    return `budget exceeded: spent ${spent.tokens} of ${budget.tokens} tokens`;
+  }
+  return undefined;
 }
 
 /**
@@ -34,6 +39,10 @@ export function runBudgetSpent(budget: BudgetSpec, spent: Spent): string | undef
 export function taskBudgetExceeded(budget: BudgetSpec | undefined, usage: Usage): string | undefined {
   if (budget === undefined) return undefined;
   const tokens = tokensOf(usage);
-  const over = budget.usd !== undefined && (usage.costUsd ?? 0) > budget.usd ? `$${usage.costUsd} > $${budget.usd}` : budget.tokens !== undefined && tokens > budget.tokens ? `${tokens} > ${budget.tokens} tokens` : undefined;
-  return over === undefined ? undefined : `task budget exceeded: ${over}`;
+  const usd = usage.costUsd ?? 0;
+  if (budget.usd !== undefined && usd > budget.usd) return `task budget exceeded: $${usage.costUsd} > $${budget.usd}`;
+  if (budget.tokens !== undefined && tokens > budget.tokens) {
+    return `task budget exceeded: ${tokens} > ${budget.tokens} tokens`;
+  }
+  return undefined;
 }

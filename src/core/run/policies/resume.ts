@@ -39,14 +39,18 @@ export function restoreRun(prior: RunState, graph: Graph, retryTasks?: ReadonlyS
   for (const r of prior.tasks.values()) {
     const task = graph.index.get(r.id);
     if (task === undefined) continue;
-    tasks.push({ task, attempts: r.attempts.reduce((m, a) => Math.max(m, a.attempt), 0), succeeded: r.state === 'succeeded' });
+    const attempts = r.attempts.reduce((m, a) => Math.max(m, a.attempt), 0);
+    tasks.push({ task, attempts, succeeded: r.state === 'succeeded' });
   }
   for (const r of prior.tasks.values()) {
     const task = graph.index.get(r.id);
     const last = r.attempts.at(-1);
     const undecided = last?.outcome === 'interrupted' || last?.error?.code === 'WEFT_NEEDS_DECISION';
-    if (task === undefined || graph.tasks[task]?.resume !== 'never' || !undecided || r.state === 'succeeded' || retryTasks?.has(r.id) === true) continue;
-    const message = `was running when weft stopped and has resume: never; check its side effects, then run it again with \`weft resume --retry ${r.id}\``;
+    if (task === undefined || graph.tasks[task]?.resume !== 'never' || !undecided) continue;
+    if (r.state === 'succeeded' || retryTasks?.has(r.id) === true) continue;
+    const message =
+      'was running when weft stopped and has resume: never; check its side effects, ' +
+      `then run it again with \`weft resume --retry ${r.id}\``;
     needsDecision.push({ task, id: r.id, attempt: last.attempt, error: { message, code: 'WEFT_NEEDS_DECISION' } });
   }
   return { tasks, needsDecision };

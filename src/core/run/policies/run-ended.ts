@@ -1,6 +1,9 @@
 import type { RunStatus } from '../events.js';
 import type { RunState } from '../run-state.js';
 
+/** How a run ends. */
+export type EndStatus = Exclude<RunStatus, 'running'>;
+
 /** Why a run stopped before its tasks were done (Ctrl-C, fail-fast, budget). */
 export interface StopReason {
   readonly status: 'cancelled' | 'failed';
@@ -14,9 +17,11 @@ export interface StopReason {
  * @example
  * runEnded(state, undefined); // → { status: 'failed', reason: '1 task(s) failed' }
  */
-export function runEnded(state: RunState, stopped: StopReason | undefined): { status: Exclude<RunStatus, 'running'>; reason?: string } {
+export function runEnded(state: RunState, stopped: StopReason | undefined): { status: EndStatus; reason?: string } {
   if (stopped !== undefined) return { status: stopped.status, reason: stopped.reason };
-  const failed = [...state.tasks.values()].filter((r) => r.state === 'failed' || r.state === 'cancelled' || (r.state === 'skipped' && r.skipCause === 'upstream'));
+  const failed = [...state.tasks.values()].filter(
+    (r) => r.state === 'failed' || r.state === 'cancelled' || (r.state === 'skipped' && r.skipCause === 'upstream'),
+  );
   if (failed.length === 0) return { status: 'succeeded' };
   return { status: 'failed', reason: `${failed.filter((r) => r.state === 'failed').length} task(s) failed` };
 }

@@ -4,6 +4,18 @@ export interface Throttled {
   readonly original: number;
 }
 
+/** What the throttle policy looks at. */
+export interface ThrottleInput {
+  /** The pool's capacity now. */
+  readonly capacity: number;
+  /** Set while the pool is already narrowed. */
+  readonly current?: Throttled | undefined;
+  /** The shortest cool-down, ms (`throttleCooldownMs`). */
+  readonly cooldownMs: number;
+  /** How long the provider asked to wait, ms, if it said. */
+  readonly retryAfterMs: number | undefined;
+}
+
 /** What to do to a provider's pool after a rate limit. */
 export interface ThrottleDecision {
   /** The pool's capacity from now: half of what it is, at least 1. */
@@ -23,7 +35,7 @@ export interface ThrottleDecision {
  * throttle({ capacity: 4, cooldownMs: 60_000, retryAfterMs: 90_000 });
  * // → { capacity: 2, original: 4, cooldownMs: 180_000 }
  */
-export function throttle(input: { readonly capacity: number; readonly current?: Throttled | undefined; readonly cooldownMs: number; readonly retryAfterMs: number | undefined }): ThrottleDecision {
+export function throttle(input: ThrottleInput): ThrottleDecision {
   return {
     capacity: Math.max(1, Math.floor(input.capacity / 2)),
     original: input.current?.original ?? input.capacity,

@@ -68,7 +68,10 @@ export const assumedSuccess = (): TaskView => SUCCEEDED;
  * The gate `weft estimate` (and the set-up check before a run) applies: vars and `env` are known,
  * every other task is assumed to succeed.
  */
-export function staticGate(plan: CompiledPlan, env?: Readonly<Record<string, string | undefined>>): (task: number) => string | undefined {
+export function staticGate(
+  plan: CompiledPlan,
+  env?: Readonly<Record<string, string | undefined>>,
+): (task: number) => string | undefined {
   const sources: WhenSources = { vars: plan.vars, env, task: assumedSuccess };
   return (i) => {
     const task = plan.graph.tasks[i];
