@@ -8,10 +8,12 @@ export interface WaitingRetry {
 export class RetryQueue {
   private readonly waiting: WaitingRetry[] = [];
 
+  /** How many wait. */
   get size(): number {
     return this.waiting.length;
   }
 
+  /** `retry.task` waits until `retry.at`. */
   add(retry: WaitingRetry): void {
     this.waiting.push(retry);
   }
@@ -21,11 +23,13 @@ export class RetryQueue {
     for (const r of other.waiting) this.waiting.push(r);
   }
 
+  /** `task` no longer waits (it ended some other way). */
   remove(task: number): void {
     const k = this.waiting.findIndex((r) => r.task === task);
     if (k >= 0) this.waiting.splice(k, 1);
   }
 
+  /** Nothing waits any more (the run is stopping). */
   clear(): void {
     this.waiting.length = 0;
   }

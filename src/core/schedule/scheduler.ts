@@ -11,6 +11,7 @@ export { TERMINAL_STATES } from './task-state.js';
 export type { ReadyOrder } from './ready-order.js';
 export type { DispatchPlan } from './dispatch-plan.js';
 
+/** How a {@link Scheduler} orders and limits a graph's tasks. */
 export interface SchedulerOptions {
   /** The budget M. */
   readonly workers: number;
@@ -263,6 +264,7 @@ export class Scheduler {
     if (this.resources.setCapacityAt(p, capacity)) this.dropPlan();
   }
 
+  /** A pool's capacity now (narrowed while its provider is throttled); `undefined` for no such pool. */
   poolCapacity(pool: string): number | undefined {
     const p = this.graph.pools.findIndex((x) => x.name === pool);
     return p < 0 ? undefined : this.resources.capacityAt(p);
@@ -283,24 +285,29 @@ export class Scheduler {
     return best;
   }
 
+  /** Where `task` stands. */
   stateOf(task: number): TaskState {
     return STATE_NAMES[this.state[task] as number] as TaskState;
   }
 
+  /** Why `task` was skipped, if it was. */
   skipCauseOf(task: number): SkipCause | undefined {
     const c = this.skipCause[task];
     return c === 1 ? 'condition' : c === 2 ? 'upstream' : undefined;
   }
 
+  /** The worker `task` runs (or last ran) on, if it started. */
   workerOf(task: number): number | undefined {
     const w = this.worker[task] as number;
     return w < 0 ? undefined : w;
   }
 
+  /** How many tasks run now. */
   get running(): number {
     return this.options.workers - this.freeWorkers;
   }
 
+  /** Whether every task reached a terminal state. */
   get finished(): boolean {
     return this.terminal === this.graph.tasks.length;
   }
