@@ -14,7 +14,9 @@
  * });
  * const { status, summary } = await runWeft(plan);
  */
-import { runPlan, type EngineOptions, type RunOutcome } from './core/run/engine.js';
+import { ENGINE_DEFAULTS, runPlan, type EngineOptions, type RunOutcome } from './core/run/engine.js';
+import { dispatchOrder } from './core/schedule/dispatch-order.js';
+import { staticGate } from './core/run/policies/when.js';
 import { endRun } from './core/ports/executor.js';
 import type { RunSummary } from './core/run/metrics.js';
 import { dependencyMap, summarize } from './core/run/metrics.js';
@@ -27,7 +29,8 @@ export { WeftError, PlanValidationError, formatPlanIssue, isWeftError } from './
 export type { PlanIssue, TaskFailure, WeftErrorCode, WeftErrorOptions } from './core/errors.js';
 export { PlanSchema, TaskSchema, planJsonSchema, type PlanSpec, type TaskSpec } from './core/plan/plan-schema.js';
 export { compilePlan, checkPlan, type CompiledPlan, type ExecutorInfo } from './core/plan/compile.js';
-export { runPlan, type EngineOptions, type EngineNotice, type RunOutcome } from './core/run/engine.js';
+export { runPlan, ENGINE_DEFAULTS, type EngineOptions, type EngineNotice, type RunOutcome } from './core/run/engine.js';
+export { dispatchOrder, type DispatchOrder } from './core/schedule/dispatch-order.js';
 export { Scheduler, type ReadyOrder, type TaskState } from './core/schedule/scheduler.js';
 export { simulate, estimate, type EstimateFigures } from './core/schedule/simulate.js';
 export { summarize, type RunSummary } from './core/run/metrics.js';
@@ -71,25 +74,39 @@ export function compile(plan: BuiltPlan, vars?: Readonly<Record<string, string |
   return compilePlan(plan.spec, { executors: catalogOf(defaultExecutors({ functions: plan.functions })), ...(vars === undefined ? {} : { vars }) });
 }
 
-/** Predicts makespan, sequential time, critical path and lower bound on a virtual clock (ms). */
+/**
+ * Predicts makespan, sequential time, critical path and lower bound on a virtual clock (ms), as
+ * `weft estimate` does: the same searched order and the same `when` gate (tasks assumed to succeed).
+ */
 export function estimatePlan(plan: BuiltPlan, workers?: number): EstimateFigures {
   const compiled = compile(plan);
-  return estimate(compiled.graph, { workers: workers ?? compiled.workers });
+  const m = workers ?? compiled.workers;
+  const gate = staticGate(compiled, process.env);
+  return estimate(compiled.graph, { workers: m, gate, ...dispatchOrder(compiled, m) });
 }
 
 export interface RunWeftOptions extends Partial<Omit<EngineOptions, 'plan' | 'executors'>> {
   readonly vars?: Readonly<Record<string, string | number | boolean>>;
 }
 
-/** Runs a plan built in code, in memory (no files unless `runDir` is given). */
+/**
+ * Runs a plan built in code, in memory (no files unless `runDir` is given). It follows the order
+ * `weft run` follows ({@link dispatchOrder}) unless `score` or `dispatchPlan` is given.
+ */
 export async function runWeft(plan: BuiltPlan, options: RunWeftOptions = {}): Promise<RunOutcome & { summary: RunSummary }> {
   const executors = defaultExecutors({ functions: plan.functions });
   const compiled = compilePlan(plan.spec, { executors: catalogOf(executors), ...(options.vars === undefined ? {} : { vars: options.vars }) });
   const { vars: _vars, ...engine } = options;
   const runId = options.runId ?? `lib-${Date.now().toString(36)}`;
+  const mode = options.mode ?? ENGINE_DEFAULTS.mode;
+  const workers = mode === 'sequential' ? 1 : (options.workers ?? compiled.workers);
+  const given = options.score !== undefined || options.dispatchPlan !== undefined;
+  // A bad `workers` is left to runPlan, which says what is wrong with it.
+  const order = given || !Number.isInteger(workers) || workers < 1 ? {} : dispatchOrder(compiled, workers, mode);
   let succeeded = false;
   try {
-    const outcome = await runPlan({ runId, baseDir: options.baseDir ?? process.cwd(), ...engine, plan: compiled, executors });
+    const baseDir = options.baseDir ?? process.cwd();
+    const outcome = await runPlan({ runId, baseDir, ...engine, ...order, plan: compiled, executors });
     succeeded = outcome.status === 'succeeded';
     return { ...outcome, summary: summarize(outcome.state, dependencyMap(compiled.graph.tasks)) };
   } finally {

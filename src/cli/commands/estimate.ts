@@ -5,8 +5,8 @@ import { catalogOf } from '../../executors/index.js';
 import { wire } from '../wiring.js';
 import { loadPlanFile } from '../../plan/load-plan.js';
 import { importPlan, IMPORT_FORMATS, type ImportFormat } from '../../plan/import/index.js';
-import { searchOrder } from '../../core/schedule/search/index.js';
-import type { DispatchPlan } from '../../core/schedule/scheduler.js';
+import { dispatchOrder } from '../../core/schedule/dispatch-order.js';
+import { staticGate } from '../../core/run/policies/when.js';
 import { compilePlan } from '../../core/plan/compile.js';
 import { WeftError } from '../../core/errors.js';
 import { existsSync, readFileSync } from 'node:fs';
@@ -17,7 +17,6 @@ import { withHistory } from '../history.js';
 import type { LearnedDuration } from '../../core/plan/learned-duration.js';
 import { learnedJson, learnedLines } from '../learned-lines.js';
 import type { CompiledPlan } from '../../core/plan/compile.js';
-import { evaluateCondition } from '../../core/plan/condition.js';
 import { EXIT } from '../exit-codes.js';
 
 export interface EstimateCommandOptions {
@@ -38,16 +37,6 @@ const sec = (ms: number): number => Math.round(ms) / 1000;
 
 function figuresJson(f: EstimateFigures): Record<string, number> {
   return { workers: f.workers, makespan: sec(f.makespan), sequential: sec(f.sequential), criticalPath: sec(f.criticalPath), lowerBound: sec(f.lowerBound), speedup: Math.round(f.speedup * 1000) / 1000 };
-}
-
-/** `when` conditions at estimate time: vars are known, task outcomes are assumed to succeed. */
-export function staticGate(plan: CompiledPlan): (task: number) => string | undefined {
-  return (i) => {
-    const task = plan.graph.tasks[i];
-    if (task?.when === undefined) return undefined;
-    const ok = evaluateCondition(task.when, ([root, name, field]) => (root === 'vars' ? plan.vars[name ?? ''] : root === 'env' ? process.env[name ?? ''] : field === undefined || field === 'succeeded' || field === 'status' ? (field === 'status' ? 'succeeded' : true) : undefined));
-    return ok ? undefined : `condition \`${task.whenSource}\` is false`;
-  };
 }
 
 /** Without --format: an `.stg` file is an STG graph, a JSON file with a `workflow` object a WfCommons trace, anything else a plan. */
@@ -91,29 +80,20 @@ export async function estimateCommand(file: string, opts: EstimateCommandOptions
   return printEstimate(compilePlan(spec, { executors, file, ...vars }), opts);
 }
 
-/**
- * What weft hands the Scheduler for this M (the same decision code as a run): ready-queue
- * priorities, and a schedule to follow while the run goes as planned when one beats them.
- */
-export function orderFor(plan: CompiledPlan, workers: number): { score: Float64Array; dispatchPlan?: DispatchPlan } {
-  const found = searchOrder(plan.graph, workers, { seed: 1 });
-  return found.plan === undefined ? { score: found.score } : { score: found.score, dispatchPlan: found.plan };
-}
-
 export function printEstimate(compiled: CompiledPlan, opts: EstimateCommandOptions): number {
   const { graph } = compiled;
-  const gate = staticGate(compiled);
+  const gate = staticGate(compiled, process.env);
   const ids = (path: readonly number[]) => path.map((i) => graph.tasks[i]?.id ?? '?');
   const range = opts.sweep ?? [opts.jobs ?? compiled.workers, opts.jobs ?? compiled.workers];
   const rows: (EstimateFigures & { skipped: string[]; order: string[] })[] = [];
   for (let m = range[0]; m <= range[1]; m++) {
-    const f = estimate(graph, { workers: m, gate, ...orderFor(compiled, m) });
+    const f = estimate(graph, { workers: m, gate, ...dispatchOrder(compiled, m) });
     const order = ids(f.simulation.schedule.map((s) => s.task));
     rows.push({ ...f, skipped: ids(f.simulation.skipped), order });
   }
   // "Best M" looks across every useful M, not just the one asked about.
   const first = rows[0] as (typeof rows)[number];
-  const candidates = opts.sweep === undefined ? Array.from({ length: Math.min(graph.tasks.length, 64) }, (_, k) => (k + 1 === first.workers ? first : { workers: k + 1, makespan: estimate(graph, { workers: k + 1, gate, ...orderFor(compiled, k + 1) }).makespan })) : rows;
+  const candidates = opts.sweep === undefined ? Array.from({ length: Math.min(graph.tasks.length, 64) }, (_, k) => (k + 1 === first.workers ? first : { workers: k + 1, makespan: estimate(graph, { workers: k + 1, gate, ...dispatchOrder(compiled, k + 1) }).makespan })) : rows;
   const best = Math.min(...candidates.map((r) => r.makespan));
   const smallest = candidates.find((r) => r.makespan <= best * 1.05) ?? rows[0];
   const criticalPath = ids(graph.criticalPath).filter((id) => !first.skipped.includes(id));

@@ -21,7 +21,8 @@ import { stopOrphans } from '../orphans.js';
 import { wire } from '../wiring.js';
 import { openWorkspace } from '../workspace-wiring.js';
 import { isIsolated } from '../../workspace/isolation.js';
-import { orderFor, staticGate } from './estimate.js';
+import { dispatchOrder } from '../../core/schedule/dispatch-order.js';
+import { staticGate } from '../../core/run/policies/when.js';
 import { recordDurations, withHistory } from '../history.js';
 
 export interface RunCommandOptions {
@@ -129,7 +130,7 @@ export async function executeRun(a: ExecuteRunArgs): Promise<number> {
       redact: secretRedactor(process.env),
       ...(workspace === undefined ? {} : { workspace }),
       ...(a.prior === undefined ? {} : { prior: a.prior }),
-      ...(a.mode === 'sequential' ? {} : orderFor(compiled, a.workers)),
+      ...dispatchOrder(compiled, a.workers, a.mode),
       ...(a.retry === undefined ? {} : { retryTasks: new Set(a.retry) }),
       ...(a.validateResult === undefined ? {} : { validateResult: a.validateResult }),
       recompile: (spec) => compilePlan(spec, { executors: catalog, file: a.planFile, vars: compiled.vars }),
@@ -166,7 +167,7 @@ export async function executeRun(a: ExecuteRunArgs): Promise<number> {
  * condition rules out already, and tasks an earlier life of the run finished, do not count.
  */
 async function refuseUnlessSetUp(a: ExecuteRunArgs): Promise<void> {
-  const gate = staticGate(a.compiled);
+  const gate = staticGate(a.compiled, process.env);
   const tasks = a.compiled.graph.tasks.filter((t, i) => gate(i) === undefined && a.prior?.tasks.get(t.id)?.state !== 'succeeded');
   const problems = await checkSetup(a.executors, tasks);
   if (problems.length === 0) return;

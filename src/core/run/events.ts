@@ -26,7 +26,9 @@ export interface TaskResultData {
   readonly files?: { readonly changed: number; readonly added: number; readonly removed: number };
 }
 
+/** `parallel`: up to M tasks at once; `sequential`: one at a time, in declaration order. */
 export type RunMode = 'parallel' | 'sequential';
+/** Where a run stands; `interrupted` is a run whose coordinator died (see `weft resume`). */
 export type RunStatus = 'running' | 'succeeded' | 'failed' | 'cancelled' | 'interrupted';
 
 interface Base {

@@ -1,6 +1,7 @@
 import type { Usage } from './events.js';
 import type { RunState, TaskRecord } from './run-state.js';
 
+/** One task in a run's summary. */
 export interface TaskSummary {
   readonly id: string;
   readonly state: TaskRecord['state'];
@@ -15,6 +16,7 @@ export interface TaskSummary {
   readonly usage?: Usage;
 }
 
+/** What a run did: counts, times, speed-up, critical path, spend (`weft run`'s summary, `summary.json`). */
 export interface RunSummary {
   readonly runId: string;
   readonly plan: string;

@@ -32,6 +32,7 @@ export const DEFAULT_PRICES: Readonly<Record<string, Price>> = {
   'gemini-2.5-flash': { input: 0.3, output: 2.5, cacheRead: 0.075 },
 };
 
+/** The price of `model`: the entry of `table` with the longest name `model` starts with, if any. */
 export function priceFor(model: string | undefined, table: Readonly<Record<string, Price>> = DEFAULT_PRICES): Price | undefined {
   if (model === undefined) return undefined;
   let best: string | undefined;

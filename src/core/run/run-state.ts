@@ -2,6 +2,7 @@ import type { TaskFailure } from '../errors.js';
 import type { RunEvent, RunMode, RunStatus, TaskResultData, Usage } from './events.js';
 import type { SkipCause, TaskState } from '../schedule/scheduler.js';
 
+/** One attempt of a task, as the journal tells it. */
 export interface AttemptRecord {
   readonly attempt: number;
   readonly worker: number;
@@ -13,6 +14,7 @@ export interface AttemptRecord {
   sessionId?: string;
 }
 
+/** A task's state, attempts and result, folded from its events. */
 export interface TaskRecord {
   readonly id: string;
   state: TaskState;
@@ -26,6 +28,7 @@ export interface TaskRecord {
   sessionId?: string;
 }
 
+/** A run as its journal tells it: a fold over its events ({@link foldRun}). */
 export interface RunState {
   runId: string;
   plan: string;
@@ -48,6 +51,7 @@ export interface RunState {
   readonly pauses: { readonly from: number; readonly to: number }[];
 }
 
+/** The state before any event: what `run.created` (or a journal's replay) starts from. */
 export function emptyRunState(): RunState {
   return { runId: '', plan: '', workers: 0, mode: 'parallel', status: 'running', createdAt: 0, tasks: new Map(), expansions: [], options: {}, resumes: 0, pauses: [] };
 }

@@ -1,50 +1,17 @@
-import type { Graph, ResolvedTask } from '../plan/graph.js';
+import type { Graph } from '../plan/graph.js';
 import { IndexHeap } from './heap.js';
+import type { Assignment, Outcome, SkipCause, TaskState, Transition } from './task-state.js';
+import { readyComparator, type ReadyOrder } from './ready-order.js';
+import { checkedPlan, DEFAULT_PLAN_TOLERANCE, type DispatchPlan } from './dispatch-plan.js';
+import { Resources } from './resources.js';
+import { RetryQueue } from './retry-queue.js';
 
-export type TaskState = 'pending' | 'ready' | 'running' | 'retrying' | 'succeeded' | 'failed' | 'skipped' | 'cancelled';
-export type Outcome = 'succeeded' | 'failed' | 'cancelled';
-/** Why a task was skipped: its own (or an upstream) `when` was false, or something upstream failed. */
-export type SkipCause = 'condition' | 'upstream';
+export type { TaskState, Outcome, SkipCause, Transition, Assignment } from './task-state.js';
+export { TERMINAL_STATES } from './task-state.js';
+export type { ReadyOrder } from './ready-order.js';
+export type { DispatchPlan } from './dispatch-plan.js';
 
-export const TERMINAL_STATES: ReadonlySet<TaskState> = new Set(['succeeded', 'failed', 'skipped', 'cancelled']);
-
-/**
- * The order in which ready tasks start:
- * - `critical-path`: longest remaining path first, then `priority`, then declaration order;
- * - `fifo`: in the order they became ready (what `make -j` does);
- * - `declaration`: plan order (used by `--sequential`).
- */
-export type ReadyOrder = 'critical-path' | 'fifo' | 'declaration';
-
-export interface Transition {
-  readonly task: number;
-  readonly to: TaskState;
-  readonly at: number;
-  readonly worker?: number;
-  readonly reason?: string;
-  readonly cause?: SkipCause;
-}
-
-/**
- * A schedule to follow while the run goes as planned, e.g. one `searchOrder` found that leaves a
- * worker idle on purpose. Tasks start strictly in `order`: a ready task waits (and a worker may
- * idle) until every task planned before it has started. When each task takes what the plan says,
- * this reproduces the plan exactly. The first surprise drops the plan for good and the Scheduler
- * goes back to its work-conserving order (`score` / `order`): a task ending more than `tolerance`
- * of its planned duration early or late, or running past that, a failure, a retry, a skip, a
- * cancel, a pool capacity change, a resumed task, or a planned task that does not fit its pools
- * or write locks.
- */
-export interface DispatchPlan {
-  /** Every task once, in planned start order; each task's dependencies come before it. */
-  readonly order: ArrayLike<number>;
-  /** Planned start and end of each task, ms after {@link Scheduler.begin}. */
-  readonly start: ArrayLike<number>;
-  readonly end: ArrayLike<number>;
-  /** How far a task may end from its planned end, as a fraction of its planned duration. @default 0.02 */
-  readonly tolerance?: number;
-}
-
+/** How a {@link Scheduler} orders and limits a graph's tasks. */
 export interface SchedulerOptions {
   /** The budget M. */
   readonly workers: number;
@@ -58,11 +25,6 @@ export interface SchedulerOptions {
   readonly gate?: (task: number) => string | undefined;
   /** Sees every state change, in order. */
   readonly onTransition?: (t: Transition) => void;
-}
-
-export interface Assignment {
-  readonly task: number;
-  readonly worker: number;
 }
 
 const S_PENDING = 0, S_READY = 1, S_RUNNING = 2, S_RETRYING = 3, S_SUCCEEDED = 4, S_FAILED = 5, S_SKIPPED = 6, S_CANCELLED = 7;
@@ -80,12 +42,10 @@ export class Scheduler {
   private readonly skippedDep: Int32Array; // 1 + the first hard dependency skipped by a condition, or 0
   private readonly worker: Int32Array;
   private readonly arrival: Float64Array;
-  private readonly lockedBy: Int32Array;
-  private readonly poolFree: Int32Array;
-  private readonly capacity: Int32Array;
+  private readonly resources: Resources;
   private readonly busy: Uint8Array;
   private readonly ready: IndexHeap;
-  private readonly retries: { task: number; at: number }[] = [];
+  private readonly retries = new RetryQueue();
   private readonly toSettle: number[] = [];
   private settling = false;
   private arrivals = 0;
@@ -113,12 +73,10 @@ export class Scheduler {
     this.skippedDep = new Int32Array(n);
     this.worker = new Int32Array(n).fill(-1);
     this.arrival = new Float64Array(n);
-    this.lockedBy = new Int32Array(n);
-    this.poolFree = Int32Array.from(graph.pools.map((p) => p.capacity));
-    this.capacity = Int32Array.from(graph.pools.map((p) => p.capacity));
+    this.resources = new Resources(graph);
     this.busy = new Uint8Array(options.workers);
     this.freeWorkers = options.workers;
-    this.ready = new IndexHeap(this.comparator());
+    this.ready = new IndexHeap(readyComparator(graph, options.order, options.score, this.arrival));
     for (let i = 0; i < n; i++) this.waiting[i] = (graph.deps[i]?.length ?? 0) + (graph.softDeps[i]?.length ?? 0);
     this.taskOn = new Int32Array(options.workers).fill(-1);
     if (options.plan !== undefined) this.plan = checkedPlan(graph, options.plan);
@@ -149,12 +107,14 @@ export class Scheduler {
         this.taskOn[w] = i;
         this.busy[w] = 1;
         this.freeWorkers--;
-        this.acquire(i, 1);
+        this.resources.acquire(i, 1);
       }
     }
-    for (const r of previous.retries) this.retries.push(r);
+    this.retries.addAll(previous.retries);
     this.arrivals = previous.arrivals;
-    for (let p = 0; p < this.capacity.length && p < previous.capacity.length; p++) this.setPoolCapacity(this.graph.pools[p]?.name ?? '', previous.capacity[p] as number);
+    for (let p = 0; p < this.resources.pools && p < previous.resources.pools; p++) {
+      this.setPoolCapacity(this.graph.pools[p]?.name ?? '', previous.resources.capacityAt(p) as number);
+    }
     // Pending tasks count only the dependencies still to end; those that ended are replayed.
     const n = this.graph.tasks.length;
     for (let i = 0; i < n; i++) if (this.state[i] === S_PENDING) this.waiting[i] = (this.graph.deps[i]?.length ?? 0) + (this.graph.softDeps[i]?.length ?? 0);
@@ -198,7 +158,7 @@ export class Scheduler {
     let deferred: number[] | undefined;
     while (this.freeWorkers > 0 && this.ready.size > 0) {
       const i = this.ready.pop() as number;
-      if (!this.fits(i)) {
+      if (!this.resources.fits(i)) {
         (deferred ??= []).push(i);
         continue;
       }
@@ -225,7 +185,7 @@ export class Scheduler {
       const i = plan.order[this.cursor] as number;
       const s = this.state[i] as number;
       if (s === S_PENDING) return;
-      if (s !== S_READY || !this.fits(i)) return this.dropPlan();
+      if (s !== S_READY || !this.resources.fits(i)) return this.dropPlan();
       this.cursor++;
       out.push(this.run(i, now));
     }
@@ -254,7 +214,7 @@ export class Scheduler {
     this.taskOn[w] = i;
     this.freeWorkers--;
     this.worker[i] = w;
-    this.acquire(i, 1);
+    this.resources.acquire(i, 1);
     this.set(i, S_RUNNING, now, { worker: w });
     return { task: i, worker: w };
   }
@@ -266,7 +226,7 @@ export class Scheduler {
     if (this.plan !== undefined && (s !== S_RUNNING || outcome !== 'succeeded' || Math.abs(now - this.plannedEnd(task)) > this.slack(task))) this.dropPlan();
     if (s === S_RUNNING) this.vacate(task);
     else if (s === S_READY) this.removeReady(task);
-    else if (s === S_RETRYING) this.removeRetry(task);
+    else if (s === S_RETRYING) this.retries.remove(task);
     this.set(task, outcome === 'succeeded' ? S_SUCCEEDED : outcome === 'failed' ? S_FAILED : S_CANCELLED, now, reason === undefined ? undefined : { reason });
     this.settle(task, now);
   }
@@ -277,7 +237,7 @@ export class Scheduler {
     this.dropPlan();
     this.vacate(task);
     this.set(task, S_RETRYING, now);
-    this.retries.push({ task, at });
+    this.retries.add({ task, at });
   }
 
   /** Cancels every task that has not started (running ones are the caller's to stop). */
@@ -290,7 +250,7 @@ export class Scheduler {
         this.terminal++;
       }
     }
-    this.retries.length = 0;
+    this.retries.clear();
     while (this.ready.size > 0) this.ready.pop();
   }
 
@@ -301,15 +261,13 @@ export class Scheduler {
   setPoolCapacity(pool: string, capacity: number): void {
     const p = this.graph.pools.findIndex((x) => x.name === pool);
     if (p < 0) return;
-    const current = this.capacity[p] as number;
-    if (capacity !== current) this.dropPlan();
-    this.capacity[p] = capacity;
-    this.poolFree[p] = (this.poolFree[p] as number) + capacity - current;
+    if (this.resources.setCapacityAt(p, capacity)) this.dropPlan();
   }
 
+  /** A pool's capacity now (narrowed while its provider is throttled); `undefined` for no such pool. */
   poolCapacity(pool: string): number | undefined {
     const p = this.graph.pools.findIndex((x) => x.name === pool);
-    return p < 0 ? undefined : this.capacity[p];
+    return p < 0 ? undefined : this.resources.capacityAt(p);
   }
 
   /**
@@ -317,8 +275,7 @@ export class Scheduler {
    * overruns it (call {@link start} then, which drops the plan), if any.
    */
   nextWakeAt(): number | undefined {
-    let best: number | undefined;
-    for (const r of this.retries) if (best === undefined || r.at < best) best = r.at;
+    let best = this.retries.nextAt();
     if (this.plan !== undefined) {
       for (const task of this.taskOn) {
         const at = task < 0 ? undefined : this.plannedEnd(task) + this.slack(task);
@@ -328,57 +285,36 @@ export class Scheduler {
     return best;
   }
 
+  /** Where `task` stands. */
   stateOf(task: number): TaskState {
     return STATE_NAMES[this.state[task] as number] as TaskState;
   }
 
+  /** Why `task` was skipped, if it was. */
   skipCauseOf(task: number): SkipCause | undefined {
     const c = this.skipCause[task];
     return c === 1 ? 'condition' : c === 2 ? 'upstream' : undefined;
   }
 
+  /** The worker `task` runs (or last ran) on, if it started. */
   workerOf(task: number): number | undefined {
     const w = this.worker[task] as number;
     return w < 0 ? undefined : w;
   }
 
+  /** How many tasks run now. */
   get running(): number {
     return this.options.workers - this.freeWorkers;
   }
 
+  /** Whether every task reached a terminal state. */
   get finished(): boolean {
     return this.terminal === this.graph.tasks.length;
   }
 
   /** Whether anything can still happen without an outside event (a start or a retry timer). */
   get idle(): boolean {
-    return this.freeWorkers === this.options.workers && this.readyCount === 0 && this.retries.length === 0;
-  }
-
-  private comparator(): (a: number, b: number) => boolean {
-    const { rank, tasks } = this.graph;
-    const score = this.options.score;
-    if (score !== undefined) return (a, b) => (score[a] as number) > (score[b] as number) || (score[a] === score[b] && a < b);
-    switch (this.options.order ?? 'critical-path') {
-      case 'declaration':
-        return (a, b) => a < b;
-      case 'fifo': {
-        const arrival = this.arrival;
-        return (a, b) => (arrival[a] as number) < (arrival[b] as number) || (arrival[a] === arrival[b] && a < b);
-      }
-      case 'critical-path': {
-        const priority = new Float64Array(tasks.length);
-        for (let i = 0; i < tasks.length; i++) priority[i] = (tasks[i] as ResolvedTask).priority;
-        return (a, b) => {
-          const ra = rank[a] as number;
-          const rb = rank[b] as number;
-          if (ra !== rb) return ra > rb;
-          const pa = priority[a] as number;
-          const pb = priority[b] as number;
-          return pa !== pb ? pa > pb : a < b;
-        };
-      }
-    }
+    return this.freeWorkers === this.options.workers && this.readyCount === 0 && this.retries.size === 0;
   }
 
   private set(task: number, state: number, at: number, extra?: { worker?: number; reason?: string; cause?: SkipCause }): void {
@@ -453,49 +389,20 @@ export class Scheduler {
     }
   }
 
-  // Index loops: most tasks use no pool and lock nothing, and these run for every start and end.
-  private fits(task: number): boolean {
-    if ((this.lockedBy[task] as number) > 0) return false;
-    const uses = this.graph.uses[task];
-    if (uses !== undefined) {
-      for (let k = 0; k < uses.length; k++) {
-        const [p, units] = uses[k] as readonly [number, number];
-        if ((this.poolFree[p] as number) < units) return false;
-      }
-    }
-    return true;
-  }
-
-  private acquire(task: number, sign: 1 | -1): void {
-    const uses = this.graph.uses[task];
-    if (uses !== undefined) {
-      for (let k = 0; k < uses.length; k++) {
-        const [p, units] = uses[k] as readonly [number, number];
-        this.poolFree[p] = (this.poolFree[p] as number) - sign * units;
-      }
-    }
-    const conflicts = this.graph.conflicts[task];
-    if (conflicts !== undefined) for (let k = 0; k < conflicts.length; k++) this.lockedBy[conflicts[k] as number] = (this.lockedBy[conflicts[k] as number] as number) + sign;
-  }
-
   private vacate(task: number): void {
-    this.acquire(task, -1);
+    this.resources.acquire(task, -1);
     this.busy[this.worker[task] as number] = 0;
     this.taskOn[this.worker[task] as number] = -1;
     this.freeWorkers++;
   }
 
   private wakeRetries(now: number): void {
-    if (this.retries.length === 0) return;
-    for (let k = this.retries.length - 1; k >= 0; k--) {
-      const r = this.retries[k] as { task: number; at: number };
-      if (r.at <= now) {
-        this.retries.splice(k, 1);
-        this.arrival[r.task] = this.arrivals++; // a retry queues behind what became ready meanwhile
-        this.set(r.task, S_READY, now);
-        this.ready.push(r.task);
-      }
-    }
+    if (this.retries.size === 0) return;
+    this.retries.takeDue(now, (task) => {
+      this.arrival[task] = this.arrivals++; // a retry queues behind what became ready meanwhile
+      this.set(task, S_READY, now);
+      this.ready.push(task);
+    });
   }
 
   private removeReady(task: number): void {
@@ -503,29 +410,4 @@ export class Scheduler {
     while (this.ready.size > 0) this.ready.pop();
     for (const i of keep) this.ready.push(i);
   }
-
-  private removeRetry(task: number): void {
-    const k = this.retries.findIndex((r) => r.task === task);
-    if (k >= 0) this.retries.splice(k, 1);
-  }
-}
-
-const DEFAULT_PLAN_TOLERANCE = 0.02;
-
-/** The plan, if it lists every task once with each task's dependencies before it; else throws. */
-function checkedPlan(graph: Graph, plan: DispatchPlan): DispatchPlan {
-  const n = graph.tasks.length;
-  const position = new Int32Array(n).fill(-1);
-  if (plan.order.length !== n || plan.start.length !== n || plan.end.length !== n) throw new RangeError(`Expected a plan of ${n} tasks, got ${plan.order.length}`);
-  for (let k = 0; k < n; k++) {
-    const i = plan.order[k] as number;
-    if (!Number.isInteger(i) || i < 0 || i >= n || position[i] !== -1) throw new RangeError(`Expected a plan that lists every task once, got task index ${i} at position ${k}`);
-    position[i] = k;
-  }
-  for (let i = 0; i < n; i++) {
-    for (const d of [...(graph.deps[i] ?? []), ...(graph.softDeps[i] ?? [])]) {
-      if ((position[d] as number) > (position[i] as number)) throw new RangeError(`Expected a plan that starts ${graph.tasks[d]?.id} before ${graph.tasks[i]?.id}, which depends on it`);
-    }
-  }
-  return plan;
 }

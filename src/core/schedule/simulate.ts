@@ -2,6 +2,7 @@ import type { Graph } from '../plan/graph.js';
 import { IndexHeap } from './heap.js';
 import { Scheduler, type DispatchPlan, type ReadyOrder } from './scheduler.js';
 
+/** A task's place in a simulated schedule: its worker, start and end, ms. */
 export interface SimulatedTask {
   readonly task: number;
   readonly worker: number;
@@ -9,6 +10,7 @@ export interface SimulatedTask {
   readonly end: number;
 }
 
+/** A run simulated on the virtual clock. */
 export interface Simulation {
   readonly makespan: number;
   readonly schedule: readonly SimulatedTask[];
@@ -16,6 +18,7 @@ export interface Simulation {
   readonly skipped: readonly number[];
 }
 
+/** How to simulate: M, the ready-queue order, and what the Scheduler would be handed in a run. */
 export interface SimulateOptions {
   readonly workers: number;
   readonly order?: ReadyOrder;
@@ -65,6 +68,7 @@ export function simulate(graph: Graph, options: SimulateOptions): Simulation {
   return { makespan: now, schedule, skipped };
 }
 
+/** What `weft estimate` prints for one M, ms. */
 export interface EstimateFigures {
   readonly workers: number;
   readonly makespan: number;

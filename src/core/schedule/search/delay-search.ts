@@ -139,6 +139,7 @@ function csr(n: number, edges: (i: number) => readonly number[]): [Int32Array, I
   return [offset, out];
 }
 
+/** What the search for planned idle time found. */
 export interface DelaySearchResult {
   /** The best plan found, when it beats the incumbent. */
   readonly plan?: DispatchPlan;

@@ -1,6 +1,7 @@
 import type { Graph } from '../../plan/graph.js';
 import { bottomLevels } from './list-simulator.js';
 
+/** What the branch-and-bound over list schedules found, and whether it searched the whole tree. */
 export interface BranchAndBoundResult {
   /** Start time of each task in the best schedule found, if it beats the incumbent. */
   readonly startAt?: Float64Array;

@@ -57,6 +57,7 @@ export interface SearchOptions {
   readonly delayIterations?: number;
 }
 
+/** The order `searchOrder` found for a graph and M. */
 export interface SearchResult {
   /** Priority per task for the Scheduler's (or `simulate`'s) `score` option: larger starts first. */
   readonly score: Float64Array;

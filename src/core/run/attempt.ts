@@ -1,0 +1,183 @@
+import type { Redactor } from '../redact.js';
+import type { ProgressEvent, TaskResultData } from './events.js';
+import type { AbortCause, Executor, TaskContext, TaskOutcome } from '../ports/executor.js';
+import type { Graph, ResolvedTask } from '../plan/graph.js';
+import type { ResolvedEngineOptions } from './engine-options.js';
+import type { RunState, TaskRecord } from './run-state.js';
+import type { Workspace } from '../ports/workspace.js';
+import { isCacheable, type TaskCache } from '../ports/cache.js';
+
+/**
+ * A running attempt. Its AbortController is made on first use: creating one costs more than a
+ * no-op task, and most tasks are never aborted and never look at their signal.
+ */
+export class Running {
+  /** Its timeout's timer, if it has one. */
+  timer?: unknown;
+  private controller: AbortController | undefined;
+  private cause: AbortCause | undefined;
+
+  constructor(readonly attempt: number) {}
+
+  /** The signal the executor watches. */
+  get signal(): AbortSignal {
+    this.controller ??= new AbortController();
+    if (this.cause !== undefined && !this.controller.signal.aborted) this.controller.abort(this.cause);
+    return this.controller.signal;
+  }
+
+  /** Why it was aborted, if it was. */
+  get aborted(): AbortCause | undefined {
+    return this.cause;
+  }
+
+  /** Aborts it; the first cause wins. */
+  abort(cause: AbortCause): void {
+    if (this.cause !== undefined) return;
+    this.cause = cause;
+    this.controller?.abort(cause);
+  }
+}
+
+/** What running one attempt needs from the run it belongs to. */
+export interface AttemptHost {
+  readonly options: ResolvedEngineOptions;
+  /** The current graph (it grows when a task expands the plan). */
+  readonly graph: Graph;
+  readonly state: RunState;
+  readonly journal: { readonly records: readonly (TaskRecord | undefined)[] };
+  /** Feedback for a task's next attempt (a conflict or failed check to fix), taken once. */
+  readonly feedback: Map<number, string>;
+  /** An executor's live report. */
+  progress(i: number, attempt: number, progress: ProgressEvent): void;
+}
+
+/** The results of task `i`'s hard dependencies, by id. */
+export function inputsOf(graph: Graph, state: RunState, i: number): Record<string, TaskResultData> {
+  const inputs: Record<string, TaskResultData> = {};
+  for (const d of graph.deps[i] ?? []) {
+    const id = (graph.tasks[d] as ResolvedTask).id;
+    const r = state.tasks.get(id)?.result;
+    if (r !== undefined) inputs[id] = r;
+  }
+  return inputs;
+}
+
+/** What decides the dependencies' part of task `i`'s cache key, by id. */
+function depKeysOf(graph: Graph, state: RunState, i: number): Record<string, string> {
+  const keys: Record<string, string> = {};
+  for (const d of [...(graph.deps[i] ?? []), ...(graph.softDeps[i] ?? [])]) {
+    const id = (graph.tasks[d] as ResolvedTask).id;
+    const r = state.tasks.get(id)?.result;
+    const known = { state: state.tasks.get(id)?.state, exitCode: r?.exitCode, text: r?.text, output: r?.output };
+    keys[id] = r?.cacheKey ?? JSON.stringify(known);
+  }
+  return keys;
+}
+
+/**
+ * What an executor gets for one attempt. A class rather than an object literal with getters and
+ * closures, which costs several allocations per attempt: its lazy parts are prototype getters.
+ */
+class AttemptContext implements TaskContext {
+  declare readonly sessionId?: string;
+  declare readonly feedback?: string;
+  declare readonly redact?: Redactor;
+  readonly runId: string;
+  readonly attempt: number;
+  readonly runDir: string | undefined;
+  readonly baseDir: string;
+  // Hidden (#) so that an executor that logs or spreads its context sees only the context.
+  readonly #host: AttemptHost;
+  readonly #index: number;
+  readonly #slot: Running;
+  #inputs: Record<string, TaskResultData> | undefined;
+
+  constructor(host: AttemptHost, index: number, slot: Running, readonly task: ResolvedTask, readonly worker: number, readonly workdir: string, feedback: string | undefined) {
+    this.#host = host;
+    this.#index = index;
+    this.#slot = slot;
+    const { options } = host;
+    this.runId = options.runId;
+    this.attempt = slot.attempt;
+    this.runDir = options.runDir;
+    this.baseDir = options.baseDir;
+    const sessionId = host.journal.records[index]?.sessionId;
+    // Absent rather than undefined, as executors have always seen them.
+    if (sessionId !== undefined) (this as { sessionId?: string }).sessionId = sessionId;
+    if (feedback !== undefined) (this as { feedback?: string }).feedback = feedback;
+    const redact = options.redact;
+    if (redact !== undefined && 'secrets' in redact && redact.secrets.length > 0) (this as { redact?: Redactor }).redact = redact;
+  }
+
+  get signal(): AbortSignal {
+    return this.#slot.signal;
+  }
+
+  /** Built on first use: most executors never read their dependencies' results. */
+  get inputs(): Record<string, TaskResultData> {
+    return (this.#inputs ??= inputsOf(this.#host.graph, this.#host.state, this.#index));
+  }
+
+  emit(progress: ProgressEvent): void {
+    this.#host.progress(this.#index, this.attempt, progress);
+  }
+}
+
+/**
+ * Runs one attempt of task `i`: in its worktree when there is a workspace, through the cache when
+ * there is one. Without a workspace this is not async, and neither is the cache step without a
+ * cache: the caller then awaits the executor's own promise, not a chain of three.
+ */
+export function runAttempt(host: AttemptHost, i: number, worker: number, slot: Running): TaskOutcome | Promise<TaskOutcome> {
+  const { options } = host;
+  const task = host.graph.tasks[i] as ResolvedTask;
+  const executor = options.executors.get(task.executor);
+  if (executor === undefined) {
+    return { ok: false, failure: { message: `no executor "${task.executor}" is available`, code: 'WEFT_EXECUTOR' } };
+  }
+  const feedback = host.feedback.get(i);
+  if (feedback !== undefined) host.feedback.delete(i);
+  const workspace = options.workspace;
+  if (workspace !== undefined) return workIn(host, workspace, i, worker, slot, executor, feedback);
+  const workdir = options.workdirFor?.(task) ?? options.baseDir;
+  return runCached(host, i, executor, new AttemptContext(host, i, slot, task, worker, workdir, feedback));
+}
+
+/** An attempt in its own worktree: prepared first, its result merged before it counts. */
+async function workIn(host: AttemptHost, workspace: Workspace, i: number, worker: number, slot: Running, executor: Executor, feedback: string | undefined): Promise<TaskOutcome> {
+  const task = host.graph.tasks[i] as ResolvedTask;
+  const { attempt } = slot;
+  const workdir = await workspace.prepare(task, attempt, feedback !== undefined);
+  const outcome = await runCached(host, i, executor, new AttemptContext(host, i, slot, task, worker, workdir, feedback));
+  if (!outcome.ok || slot.aborted !== undefined) {
+    const cause = slot.aborted;
+    await workspace.release(task, attempt, cause === undefined || cause.kind !== 'cancelled' ? 'failed' : 'cancelled');
+    return outcome;
+  }
+  // Merged before the success is recorded, so dependents start from a tree that holds it.
+  const merged = await workspace.integrate(task, attempt, outcome.result);
+  if (merged.ok) return { ok: true, result: merged.files === undefined ? outcome.result : { ...outcome.result, files: merged.files } };
+  return { ok: false, failure: { message: merged.message, code: merged.code, fix: merged.feedback }, result: outcome.result };
+}
+
+/** Runs the attempt, or restores it from the cache when nothing that decides its result changed. */
+function runCached(host: AttemptHost, i: number, executor: Executor, ctx: TaskContext): Promise<TaskOutcome> {
+  const cache = host.options.cache;
+  if (cache === undefined || !isCacheable(ctx.task)) return executor.run(ctx);
+  return runThroughCache(host, cache, i, executor, ctx);
+}
+
+async function runThroughCache(host: AttemptHost, cache: TaskCache, i: number, executor: Executor, ctx: TaskContext): Promise<TaskOutcome> {
+  const { task, attempt } = ctx;
+  const probe = await cache.probe(task, executor, depKeysOf(host.graph, host.state, i), ctx.workdir);
+  host.progress(i, attempt, { kind: 'status', message: `cache ${probe.explain}` });
+  if (probe.hit !== undefined) {
+    await cache.restore(probe, task, ctx.workdir);
+    return { ok: true, result: { ...probe.hit, cached: true, cacheKey: probe.key } };
+  }
+  const outcome = await executor.run(ctx);
+  if (!outcome.ok) return outcome;
+  await cache.save(probe, task, outcome.result, ctx.workdir);
+  return { ok: true, result: { ...outcome.result, cacheKey: probe.key } };
+}

@@ -1,0 +1,182 @@
+import type { Redactor } from '../redact.js';
+import { type Clock, systemClock } from '../ports/clock.js';
+import { WeftError } from '../errors.js';
+import type { ProgressEvent, RunEvent, RunMode, RunStatus, TaskResultData } from './events.js';
+import type { Executor } from '../ports/executor.js';
+import type { ResolvedTask } from '../plan/graph.js';
+import type { BudgetSpec, PlanSpec } from '../plan/plan-schema.js';
+import type { Workspace } from '../ports/workspace.js';
+import type { TaskCache } from '../ports/cache.js';
+import type { RunState } from './run-state.js';
+import type { DispatchPlan } from '../schedule/dispatch-plan.js';
+import type { CompiledPlan } from '../plan/compile.js';
+
+/** A live-only event: what an executor reports while a task runs. Not journaled. */
+export interface ProgressNotice {
+  readonly type: 'task.progress';
+  readonly at: number;
+  readonly task: string;
+  readonly attempt: number;
+  readonly progress: ProgressEvent;
+}
+
+/** What the engine shows live: every journaled event, and progress notices. */
+export type EngineNotice = RunEvent | ProgressNotice;
+
+/** How a run ended, and the state it ended in. */
+export interface RunOutcome {
+  readonly status: Exclude<RunStatus, 'running'>;
+  readonly state: RunState;
+}
+
+/** What {@link runPlan} runs, and how. Defaults are in {@link ENGINE_DEFAULTS}; each is checked on entry. */
+export interface EngineOptions {
+  /** The run's id, as journaled. */
+  readonly runId: string;
+  readonly plan: CompiledPlan;
+  /** Executors by name; a task whose executor is missing fails with `WEFT_EXECUTOR`. */
+  readonly executors: ReadonlyMap<string, Executor>;
+  /** Folder the plan's relative paths resolve against. */
+  readonly baseDir: string;
+  /** Folder of this run's files (logs); `undefined` keeps nothing on disk. */
+  readonly runDir?: string;
+  /** Where a task works. @default baseDir */
+  readonly workdirFor?: (task: ResolvedTask) => string;
+  /** The budget M: a positive integer. @default plan.workers (1 when `mode` is `sequential`) */
+  readonly workers?: number;
+  /** `sequential`: one task at a time, in declaration order. @default 'parallel' */
+  readonly mode?: RunMode;
+  /** Stop starting tasks (and cancel running ones) after the first failure. @default false */
+  readonly failFast?: boolean;
+  /** Ctrl-C: aborting it cancels running tasks and stops the run. */
+  readonly signal?: AbortSignal;
+  /** Where time comes from (a `VirtualClock` in tests and estimates). @default systemClock */
+  readonly clock?: Clock;
+  /** Jitter source for retry backoff, in [0, 1). @default Math.random */
+  readonly random?: () => number;
+  /** Environment visible to `when` conditions as `env.NAME`. @default {} (no variables) */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  /** Ready-queue priorities (larger first), e.g. from `dispatchOrder`. @default critical path */
+  readonly score?: ArrayLike<number>;
+  /** A schedule to follow while the run goes as planned (`dispatchOrder`'s); see `DispatchPlan`. */
+  readonly dispatchPlan?: DispatchPlan;
+  /**
+   * Durable journal: every batch of events is handed here, and awaited, *before* it takes effect
+   * (a task starts only once its `task.started` is stored).
+   */
+  readonly journal?: (events: readonly RunEvent[]) => void | Promise<void>;
+  /** Live view of every event and progress notice (terminal, dashboard). */
+  readonly onEvent?: (event: EngineNotice) => void;
+  /** State replayed from the journal of an interrupted run: its succeeded tasks are kept. */
+  readonly prior?: RunState;
+  /** Recorded in `run.created` so a resume can rebuild the run (plan, vars, folders). */
+  readonly runOptions?: Readonly<Record<string, unknown>>;
+  /** On resume: tasks with `resume: never` that a person checked and wants run again. */
+  readonly retryTasks?: ReadonlySet<string>;
+  /**
+   * Checks a successful attempt's result; a returned string is feedback, and the task is sent back
+   * to fix it (same session), up to `fixAttempts`.
+   */
+  readonly validateResult?: (task: ResolvedTask, result: TaskResultData) => string | undefined;
+  /** Compiles a plan grown by a task with `expands: true`; throws PlanValidationError when it is not valid. */
+  readonly recompile?: (spec: PlanSpec) => CompiledPlan;
+  /**
+   * Masks secrets in text that reaches the journal. A {@link Redactor} (which lists its secrets)
+   * is also handed to executors, which mask their log files with it. @default no masking
+   */
+  readonly redact?: Redactor | ((text: string) => string);
+  /** Skips tasks whose inputs did not change (see `isCacheable`); without it nothing is cached. */
+  readonly cache?: TaskCache;
+  /** Worktrees and the merge queue; without it every task works in `workdirFor(task)`. */
+  readonly workspace?: Workspace;
+  /** Run budget. @default the plan's `budget` */
+  readonly budget?: BudgetSpec;
+  /** How long a provider's pool stays narrowed after a rate limit, ms. @default 60000 */
+  readonly throttleCooldownMs?: number;
+  /** Retries a transient (rate-limit) failure at most this often without counting it. @default 20 */
+  readonly maxTransientRetries?: number;
+}
+
+/** The defaults of {@link EngineOptions} that do not depend on the plan. */
+export const ENGINE_DEFAULTS = {
+  /** @default 'parallel' */
+  mode: 'parallel' as RunMode,
+  /** @default false */
+  failFast: false,
+  /** @default systemClock */
+  clock: systemClock as Clock,
+  /** @default Math.random */
+  random: Math.random as () => number,
+  /** @default 60000 (one minute) */
+  throttleCooldownMs: 60_000,
+  /** @default 20 */
+  maxTransientRetries: 20,
+} as const satisfies Partial<EngineOptions>;
+
+/** {@link EngineOptions} with every default filled in. */
+export type ResolvedEngineOptions = EngineOptions &
+  { readonly [K in keyof typeof ENGINE_DEFAULTS]-?: NonNullable<EngineOptions[K]> } & {
+    readonly workers: number;
+    readonly budget: BudgetSpec | undefined;
+    readonly redact: Redactor | ((text: string) => string);
+  };
+
+const identity = (text: string): string => text;
+
+/**
+ * The options spread over {@link ENGINE_DEFAULTS} and checked at once: a `WeftError`
+ * (`WEFT_USAGE`) names the field, what was expected and what came.
+ *
+ * @throws WeftError when a field has the wrong type or is out of range.
+ */
+export function resolveEngineOptions(options: EngineOptions): ResolvedEngineOptions {
+  check(typeof options === 'object' && options !== null, 'options', 'an object', options);
+  const o = { ...ENGINE_DEFAULTS, ...withoutUndefined(options) };
+  check(typeof o.runId === 'string' && o.runId !== '', 'runId', 'a non-empty string', o.runId);
+  const compiled = typeof o.plan === 'object' && o.plan !== null && typeof o.plan.graph === 'object';
+  check(compiled, 'plan', 'a compiled plan (compilePlan)', o.plan);
+  check(typeof o.executors?.get === 'function', 'executors', 'a Map of executors by name', o.executors);
+  check(typeof o.baseDir === 'string', 'baseDir', 'a folder path', o.baseDir);
+  check(o.mode === 'parallel' || o.mode === 'sequential', 'mode', "'parallel' or 'sequential'", o.mode);
+  const workers = o.mode === 'sequential' ? 1 : (o.workers ?? o.plan.workers);
+  check(Number.isInteger(workers) && workers >= 1, 'workers', 'a positive integer', workers);
+  check(typeof o.failFast === 'boolean', 'failFast', 'a boolean', o.failFast);
+  check(isNonNegative(o.throttleCooldownMs), 'throttleCooldownMs', 'a non-negative number of ms', o.throttleCooldownMs);
+  const transient = o.maxTransientRetries;
+  check(Number.isInteger(transient) && transient >= 0, 'maxTransientRetries', 'a non-negative integer', transient);
+  for (const name of ['random', 'workdirFor', 'journal', 'onEvent', 'validateResult', 'recompile'] as const) {
+    check(o[name] === undefined || typeof o[name] === 'function', name, 'a function', o[name]);
+  }
+  check(o.redact === undefined || typeof o.redact === 'function', 'redact', 'a function or a Redactor', o.redact);
+  const clock = typeof o.clock?.now === 'function' && typeof o.clock.setTimeout === 'function';
+  check(clock, 'clock', 'a Clock (now, setTimeout, clearTimeout, defer)', o.clock);
+  const budget = o.budget ?? o.plan.spec.budget;
+  if (budget !== undefined) {
+    check(budget.usd === undefined || isNonNegative(budget.usd), 'budget.usd', 'a non-negative number', budget.usd);
+    const tokens = budget.tokens;
+    check(tokens === undefined || isNonNegative(tokens), 'budget.tokens', 'a non-negative number', tokens);
+  }
+  return { ...o, workers, budget, redact: o.redact ?? identity };
+}
+
+function isNonNegative(n: unknown): n is number {
+  return typeof n === 'number' && Number.isFinite(n) && n >= 0;
+}
+
+/** Fields given as `undefined` take their default, as if not given (`{ workers: undefined }`). */
+function withoutUndefined<T extends object>(options: T): T {
+  return Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as T;
+}
+
+function check(ok: boolean, field: string, expected: string, got: unknown): asserts ok {
+  if (ok) return;
+  const message = `runPlan: Expected \`${field}\` to be ${expected}, got \`${show(got)}\``;
+  throw new WeftError('WEFT_USAGE', message, { hint: `fix the \`${field}\` option passed to runPlan/runWeft` });
+}
+
+function show(value: unknown): string {
+  if (typeof value === 'function') return 'a function';
+  if (value instanceof Map) return 'a Map';
+  if (typeof value === 'object' && value !== null) return Array.isArray(value) ? 'an array' : 'an object';
+  return String(value);
+}

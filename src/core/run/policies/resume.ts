@@ -1,0 +1,57 @@
+import type { TaskFailure } from '../../errors.js';
+import type { Graph } from '../../plan/graph.js';
+import type { RunState } from '../run-state.js';
+
+/** A task an earlier life of the run knew of, by index in the current graph. */
+export interface RestoredTask {
+  readonly task: number;
+  /** Attempts it made; the next one is numbered after them, and retries start afresh. */
+  readonly attempts: number;
+  /** It succeeded: it never runs again, and its dependents may start. */
+  readonly succeeded: boolean;
+}
+
+/** A task with `resume: never` cut off mid-run: it fails, waiting for a person. */
+export interface NeedsDecision {
+  readonly task: number;
+  readonly id: string;
+  readonly attempt: number;
+  readonly error: TaskFailure;
+}
+
+/** How a resumed run starts from the state its journal replays. */
+export interface Restoration {
+  readonly tasks: readonly RestoredTask[];
+  readonly needsDecision: readonly NeedsDecision[];
+}
+
+/**
+ * Keeps what an earlier life of this run finished; everything else runs again — except a task with
+ * side effects (`resume: never`) that was cut off mid-run (in this resume, or an earlier one that
+ * already asked), which waits for a person unless `retryTasks` names it.
+ *
+ * @example
+ * restoreRun(prior, graph, new Set(['deploy'])); // deploy runs again; other cut-off `resume: never` tasks fail
+ */
+export function restoreRun(prior: RunState, graph: Graph, retryTasks?: ReadonlySet<string>): Restoration {
+  const tasks: RestoredTask[] = [];
+  const needsDecision: NeedsDecision[] = [];
+  for (const r of prior.tasks.values()) {
+    const task = graph.index.get(r.id);
+    if (task === undefined) continue;
+    const attempts = r.attempts.reduce((m, a) => Math.max(m, a.attempt), 0);
+    tasks.push({ task, attempts, succeeded: r.state === 'succeeded' });
+  }
+  for (const r of prior.tasks.values()) {
+    const task = graph.index.get(r.id);
+    const last = r.attempts.at(-1);
+    const undecided = last?.outcome === 'interrupted' || last?.error?.code === 'WEFT_NEEDS_DECISION';
+    if (task === undefined || graph.tasks[task]?.resume !== 'never' || !undecided) continue;
+    if (r.state === 'succeeded' || retryTasks?.has(r.id) === true) continue;
+    const message =
+      'was running when weft stopped and has resume: never; check its side effects, ' +
+      `then run it again with \`weft resume --retry ${r.id}\``;
+    needsDecision.push({ task, id: r.id, attempt: last.attempt, error: { message, code: 'WEFT_NEEDS_DECISION' } });
+  }
+  return { tasks, needsDecision };
+}

@@ -1,0 +1,27 @@
+import type { RunStatus } from '../events.js';
+import type { RunState } from '../run-state.js';
+
+/** How a run ends. */
+export type EndStatus = Exclude<RunStatus, 'running'>;
+
+/** Why a run stopped before its tasks were done (Ctrl-C, fail-fast, budget). */
+export interface StopReason {
+  readonly status: 'cancelled' | 'failed';
+  readonly reason: string;
+}
+
+/**
+ * How a run ended once nothing runs or waits: as it was stopped, else failed when a task failed,
+ * was cancelled or was skipped because something upstream failed, else succeeded.
+ *
+ * @example
+ * runEnded(state, undefined); // → { status: 'failed', reason: '1 task(s) failed' }
+ */
+export function runEnded(state: RunState, stopped: StopReason | undefined): { status: EndStatus; reason?: string } {
+  if (stopped !== undefined) return { status: stopped.status, reason: stopped.reason };
+  const failed = [...state.tasks.values()].filter(
+    (r) => r.state === 'failed' || r.state === 'cancelled' || (r.state === 'skipped' && r.skipCause === 'upstream'),
+  );
+  if (failed.length === 0) return { status: 'succeeded' };
+  return { status: 'failed', reason: `${failed.filter((r) => r.state === 'failed').length} task(s) failed` };
+}

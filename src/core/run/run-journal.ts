@@ -1,0 +1,67 @@
+import type { RunEvent } from './events.js';
+import type { ResolvedTask } from '../plan/graph.js';
+import type { EngineNotice } from './engine-options.js';
+import { applyEvent, applyTaskEvent, taskRecord, type RunState, type TaskEvent, type TaskRecord } from './run-state.js';
+
+/**
+ * A run's events on their way to the journal: each moves the in-memory state at once, and waits
+ * for the next {@link flush} to be stored — one append per scheduling pass — then shown.
+ */
+export class RunJournal {
+  /**
+   * Each task's record in `state`, by task index, found once per plan: the engine folds its own
+   * events into them without looking each one up by id. Undefined until the journal names the task.
+   */
+  records: (TaskRecord | undefined)[] = [];
+  private readonly pending: RunEvent[] = [];
+
+  constructor(
+    readonly state: RunState,
+    private readonly append: ((events: readonly RunEvent[]) => void | Promise<void>) | undefined,
+    private readonly onEvent: ((event: EngineNotice) => void) | undefined,
+    /** Sees every event as it is recorded (the budget counts what ended attempts spent). */
+    private readonly onRecorded: (event: RunEvent) => void,
+  ) {}
+
+  /** An event happens: the in-memory state moves now; the journal gets it at the next flush. */
+  record(event: RunEvent): void {
+    applyEvent(this.state, event);
+    this.recorded(event);
+  }
+
+  /** {@link record} for an event of task `i`, folded into its record found by index. */
+  recordTask(i: number, event: TaskEvent): void {
+    applyTaskEvent((this.records[i] ??= taskRecord(this.state, event.task)), event);
+    this.recorded(event);
+  }
+
+  /** Finds the records of a plan's tasks (again after the plan grew). */
+  findRecords(tasks: readonly ResolvedTask[]): void {
+    this.records = tasks.map((t) => this.state.tasks.get(t.id));
+  }
+
+  private recorded(event: RunEvent): void {
+    this.pending.push(event);
+    this.onRecorded(event);
+  }
+
+  /**
+   * One journal append per scheduling pass; nothing it describes has started before it is stored.
+   * A promise only when the journal's append is one: without a journal a pass costs no promise.
+   */
+  flush(): Promise<void> | undefined {
+    if (this.pending.length === 0) return undefined;
+    const batch = this.pending.splice(0);
+    const written = this.append?.(batch);
+    if (written === undefined) {
+      this.announce(batch);
+      return undefined;
+    }
+    return written.then(() => this.announce(batch));
+  }
+
+  private announce(batch: readonly RunEvent[]): void {
+    const onEvent = this.onEvent;
+    if (onEvent !== undefined) for (const e of batch) onEvent(e);
+  }
+}
