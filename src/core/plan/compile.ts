@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import { ConditionSyntaxError, parseCondition, referencedTasks, type Expr } from './condition.js';
+import { checkCondition, type ConditionTask } from './condition-check.js';
 import { parseDuration } from './duration.js';
 import { PlanValidationError, type PlanIssue } from '../errors.js';
 import { tryBuildGraph, type Graph, type Pool, type ResolvedTask } from './graph.js';
@@ -73,6 +74,7 @@ export function checkPlan(raw: unknown, options: CompileOptions): { plan?: Compi
   const vars = overriddenVars(spec.vars ?? {}, options.vars ?? {}, issues);
   const defaults = spec.defaults ?? {};
   const tasks: ResolvedTask[] = [];
+  const conditionNames = { vars, tasks: conditionTasks(spec, options.executors) };
 
   spec.tasks.forEach((t, i) => {
     const at = (field: string, ...rest: (string | number)[]) => issueAt(i, t.id, field, rest);
@@ -110,9 +112,9 @@ export function checkPlan(raw: unknown, options: CompileOptions): { plan?: Compi
     if (typeof t.when === 'string') {
       try {
         when = parseCondition(t.when);
-        for (const ref of referencedTasks(when)) {
-          if (!ids.has(ref)) issues.push({ ...at('when'), message: `condition reads unknown task "${ref}"`, fix: `use the id of a task in this plan${closest(ref, ids.keys()) === undefined ? '' : ` (did you mean "${closest(ref, ids.keys())}"?)`}` });
-          else if (![...(t.needs ?? []), ...(t.after ?? [])].includes(ref)) issues.push({ ...at('when'), message: `condition reads task "${ref}" which is not in needs or after`, fix: `add "${ref}" to after (or needs) so it has finished when the condition is checked` });
+        for (const p of checkCondition(when, conditionNames)) issues.push({ ...at('when'), ...p });
+        for (const ref of new Set(referencedTasks(when))) {
+          if (ids.has(ref) && ![...(t.needs ?? []), ...(t.after ?? [])].includes(ref)) issues.push({ ...at('when'), message: `condition reads task "${ref}" which is not in needs or after`, fix: `add "${ref}" to after (or needs) so it has finished when the condition is checked` });
         }
       } catch (error) {
         if (!(error instanceof ConditionSyntaxError)) throw error;
@@ -165,6 +167,15 @@ export function checkPlan(raw: unknown, options: CompileOptions): { plan?: Compi
 
 type VarValue = string | number | boolean;
 
+/** What conditions may read of each task: its `outputSchema`, or that it is a function (output without one). */
+function conditionTasks(spec: PlanSpec, executors: ExecutorCatalog): Map<string, ConditionTask> {
+  const fallback = spec.defaults?.executor;
+  return new Map(spec.tasks.map((t) => {
+    const fn = executors.get(t.executor ?? fallback ?? '')?.requires === 'fn';
+    return [t.id, { ...(t.outputSchema === undefined ? {} : { outputSchema: t.outputSchema }), outputWithoutSchema: fn }];
+  }));
+}
+
 /**
  * The plan's `vars` with `--set` values over them. A value typed on the command line takes the type
  * of the one it replaces — `--set deploy=no` on `deploy: false` is an error, not the truthy string
@@ -174,7 +185,8 @@ function overriddenVars(declared: Readonly<Record<string, VarValue>>, overrides:
   const vars: Record<string, VarValue> = { ...declared };
   const names = Object.keys(declared);
   for (const [name, value] of Object.entries(overrides)) {
-    const was = declared[name];
+    // Own names only: `--set __proto__=1` names no variable, whatever Object.prototype holds.
+    const was = Object.hasOwn(declared, name) ? declared[name] : undefined;
     const at = { path: was === undefined ? ['vars'] : ['vars', name], field: `vars.${name}` };
     if (was === undefined) {
       const hint = closest(name, names);

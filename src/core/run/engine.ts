@@ -1,6 +1,6 @@
 import type { Redactor } from '../redact.js';
 import { type Clock, systemClock } from '../ports/clock.js';
-import { evaluateCondition, type Value } from '../plan/condition.js';
+import { evaluateCondition, resolverOf } from '../plan/condition.js';
 import type { TaskFailure } from '../errors.js';
 import type { ProgressEvent, RunEvent, RunMode, RunStatus, TaskResultData, Usage } from './events.js';
 import type { AbortCause, Executor, TaskContext, TaskOutcome } from '../ports/executor.js';
@@ -310,32 +310,15 @@ class Run {
   private gate(i: number): string | undefined {
     const task = this.tasks[i] as ResolvedTask;
     if (task.when === undefined) return undefined;
-    const resolve = (path: readonly string[]): Value => {
-      const [root, name, field] = path;
-      if (root === 'vars') return this.options.plan.vars[name ?? ''];
-      if (root === 'env') return this.options.env?.[name ?? ''];
-      const r = this.state.tasks.get(name ?? '');
-      if (r === undefined) return undefined;
-      switch (field ?? 'status') {
-        case 'status':
-          return r.state;
-        case 'succeeded':
-        case 'failed':
-        case 'skipped':
-        case 'cancelled':
-          return r.state === field;
-        case 'exitCode':
-          return r.result?.exitCode ?? null;
-        case 'text':
-          return r.result?.text;
-        case 'output': {
-          const out = r.result?.output;
-          return typeof out === 'object' && out !== null ? JSON.stringify(out) : (out as Value);
-        }
-        default:
-          return undefined;
-      }
-    };
+    // The evaluator looks names up (condition.ts); the engine only hands it the tasks' facts.
+    const resolve = resolverOf({
+      vars: this.options.plan.vars,
+      ...(this.options.env === undefined ? {} : { env: this.options.env }),
+      task: (id) => {
+        const r = this.state.tasks.get(id);
+        return r === undefined ? undefined : { state: r.state, exitCode: r.result?.exitCode ?? null, ...(r.result?.text === undefined ? {} : { text: r.result.text }), output: r.result?.output };
+      },
+    });
     return evaluateCondition(task.when, resolve) ? undefined : `condition \`${task.whenSource}\` is false`;
   }
 
