@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import { ConditionSyntaxError, parseCondition, referencedTasks, type Expr } from './condition.js';
-import { checkCondition, type ConditionTask } from './condition-check.js';
+import { checkWhen, type ConditionTask } from './condition-check.js';
 import { parseDuration } from './duration.js';
 import { PlanValidationError, type PlanIssue } from '../errors.js';
 import { tryBuildGraph, type Graph, type Pool, type ResolvedTask } from './graph.js';
@@ -112,7 +112,7 @@ export function checkPlan(raw: unknown, options: CompileOptions): { plan?: Compi
     if (typeof t.when === 'string') {
       try {
         when = parseCondition(t.when);
-        for (const p of checkCondition(when, conditionNames)) issues.push({ ...at('when'), ...p });
+        for (const p of checkWhen(when, conditionNames)) issues.push({ ...at('when'), ...p });
         for (const ref of new Set(referencedTasks(when))) {
           if (ids.has(ref) && ![...(t.needs ?? []), ...(t.after ?? [])].includes(ref)) issues.push({ ...at('when'), message: `condition reads task "${ref}" which is not in needs or after`, fix: `add "${ref}" to after (or needs) so it has finished when the condition is checked` });
         }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseCondition } from './condition.js';
-import { checkCondition, type ConditionTask } from './condition-check.js';
+import { checkCondition, checkWhen, type ConditionTask } from './condition-check.js';
 
 const schema = {
   type: 'object',
@@ -117,5 +117,17 @@ describe('checkCondition: every name a condition reads is checked before anythin
 
   it('reports every problem in one condition', () => {
     expect(problems('tasks.build.succeded || vars.nope || tasks.ui.output.scroe > 1')).toHaveLength(3);
+  });
+});
+
+describe('checkWhen', () => {
+  it('refuses reading failed or cancelled in when: the task would be skipped before its condition is read', () => {
+    const when = (source: string) => checkWhen(parseCondition(source), { vars, tasks }).map((p) => `${p.message} — fix: ${p.fix}`);
+    expect(when('tasks.build.failed || vars.security')).toEqual([
+      'condition reads tasks.build.failed, which is never true in when: a task whose dependency failed is skipped before'
+        + ' its condition is checked — fix: read tasks.build.succeeded or tasks.build.skipped instead',
+    ]);
+    expect(when('!tasks.build.cancelled')).toHaveLength(1);
+    expect(when('tasks.build.succeeded || tasks.build.skipped')).toEqual([]);
   });
 });

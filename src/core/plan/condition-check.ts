@@ -41,6 +41,31 @@ export function checkCondition(expr: Expr, names: ConditionNames): ConditionProb
   return problems;
 }
 
+/**
+ * {@link checkCondition} for a task's `when`, which is checked only once every task it reads has
+ * succeeded or been skipped by its own condition: a failed or cancelled dependency skips the task
+ * first, so reading `failed` or `cancelled` there could never be true.
+ */
+export function checkWhen(expr: Expr, names: ConditionNames): ConditionProblem[] {
+  const problems = checkCondition(expr, names);
+  for (const path of refs(expr)) {
+    const [root, id, field] = path;
+    if (root !== 'tasks' || (field !== 'failed' && field !== 'cancelled') || !names.tasks.has(id ?? '')) continue;
+    problems.push({
+      message: `condition reads ${path.join('.')}, which is never true in when: a task whose dependency`
+        + ` ${field === 'failed' ? 'failed' : 'was cancelled'} is skipped before its condition is checked`,
+      fix: `read tasks.${id ?? ''}.succeeded or tasks.${id ?? ''}.skipped instead`,
+    });
+  }
+  return problems;
+}
+
+function refs(expr: Expr): (readonly string[])[] {
+  if (expr.kind === 'ref') return [expr.path];
+  if (expr.kind === 'not') return refs(expr.operand);
+  return expr.kind === 'binary' ? [...refs(expr.left), ...refs(expr.right)] : [];
+}
+
 function kindOf(expr: Expr, names: ConditionNames, problems: ConditionProblem[]): Kind {
   switch (expr.kind) {
     case 'literal':
