@@ -59,7 +59,13 @@ export function formatPlanIssue(issue: PlanIssue): string {
   if (issue.task !== undefined) parts.push(`task "${issue.task}"`);
   if (issue.field !== undefined) parts.push(issue.field);
   const head = parts.join(' ');
-  return `${head}: ${issue.message}${issue.fix === undefined ? '' : ` — fix: ${issue.fix}`}`;
+  // A value from the plan (an id with a newline or NUL) is shown escaped: one issue stays one line.
+  // eslint-disable-next-line no-control-regex -- control characters are what it looks for
+  return `${head}: ${issue.message}${issue.fix === undefined ? '' : ` — fix: ${issue.fix}`}`.replace(/[\u0000-\u001f\u007f]/g, escapeControl);
+}
+
+function escapeControl(c: string): string {
+  return JSON.stringify(c).slice(1, -1);
 }
 
 export class PlanValidationError extends WeftError {

@@ -76,6 +76,7 @@ export function checkPlan(raw: unknown, options: CompileOptions): { plan?: Compi
   const tasks: ResolvedTask[] = [];
   const conditionNames = { vars, tasks: conditionTasks(spec, options.executors) };
 
+  envIssues(defaults.env, (name) => ({ path: ['defaults', 'env', name], field: `defaults.env.${name}` }), issues);
   spec.tasks.forEach((t, i) => {
     const at = (field: string, ...rest: (string | number)[]) => issueAt(i, t.id, field, rest);
     dependencyIssues(t, i, ids, issues);
@@ -126,8 +127,11 @@ export function checkPlan(raw: unknown, options: CompileOptions): { plan?: Compi
       if (value === undefined) return undefined;
       const parsedMs = parseDuration(value);
       if (parsedMs === undefined) issues.push({ ...at(field), message: `bad duration "${value}"`, fix: 'write e.g. 45m, 1h30m, 90s or 250ms' });
+      // A timer set past 2³¹-1 ms fires at once: such a timeout would kill the task as it starts.
+      else if (field === 'timeout' && parsedMs > MAX_TIMER_MS) issues.push({ ...at(field), message: `timeout ${value} is longer than the longest timer, 24d20h31m`, fix: 'use at most 24d, or leave timeout out for none' });
       return parsedMs;
     };
+    envIssues(t.env, (name) => at('env', name), issues);
     const backoff = { ...defaults.backoff, ...t.backoff };
     const declaredEstimate = ms('estimate', t.estimate ?? defaults.estimate); // checked even when history replaces it
     tasks.push({
@@ -144,7 +148,7 @@ export function checkPlan(raw: unknown, options: CompileOptions): { plan?: Compi
       timeoutMs: ms('timeout', t.timeout ?? defaults.timeout),
       backoff: {
         initialMs: backoff.initial === undefined ? 1000 : (parseDuration(backoff.initial) ?? 1000),
-        maxMs: backoff.max === undefined ? 300_000 : (parseDuration(backoff.max) ?? 300_000),
+        maxMs: backoff.max === undefined ? 300_000 : Math.min(MAX_TIMER_MS, parseDuration(backoff.max) ?? 300_000),
         factor: backoff.factor ?? 2,
         jitter: backoff.jitter ?? true,
       },
@@ -166,6 +170,23 @@ export function checkPlan(raw: unknown, options: CompileOptions): { plan?: Compi
 }
 
 type VarValue = string | number | boolean;
+
+/** The longest delay a JavaScript timer takes (2³¹-1 ms); a longer one fires at once. */
+const MAX_TIMER_MS = 2_147_483_647;
+
+/**
+ * Names and values of `env` that no process environment can hold: an empty name or one with `=`
+ * or NUL, and a value with NUL (it would end the value early, or smuggle in another variable).
+ */
+function envIssues(env: Readonly<Record<string, unknown>> | undefined, at: (name: string) => Pick<RawIssue, 'path' | 'field'> & { task?: string }, issues: RawIssue[]): void {
+  for (const [name, value] of Object.entries(env ?? {})) {
+    if (name === '' || name.includes('=') || name.includes('\0')) {
+      issues.push({ ...at(name), message: `environment variable name ${JSON.stringify(name)} is ${name === '' ? 'empty' : `not allowed (it contains ${name.includes('=') ? '"="' : 'NUL'})`}`, fix: 'use letters, digits and _, e.g. NODE_ENV' });
+    } else if (typeof value === 'string' && value.includes('\0')) {
+      issues.push({ ...at(name), message: `environment variable ${name} contains a NUL character`, fix: 'remove the NUL (\\u0000): no process environment can hold one' });
+    }
+  }
+}
 
 /** What conditions may read of each task: its `outputSchema`, or that it is a function (output without one). */
 function conditionTasks(spec: PlanSpec, executors: ExecutorCatalog): Map<string, ConditionTask> {

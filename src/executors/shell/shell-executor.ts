@@ -8,7 +8,7 @@ import { attemptLogPaths, makeAttemptDir, tailFile, type AttemptLogPaths } from 
 import { killGroupOnAbort, killProcessGroup } from '../process/process-group.js';
 import { scrubFile } from '../process/scrub-file.js';
 import { findBash, SpawnHelperPool, type HelperExit } from '../process/spawn-helper.js';
-import { parseCommand } from './command.js';
+import { MAX_COMMAND_LENGTH, parseCommand } from './command.js';
 import { checkOutput } from '../agents/structured-output.js';
 
 export interface ShellExecutorOptions {
@@ -40,9 +40,13 @@ export class ShellExecutor implements Executor {
   readonly info = {
     requires: 'run' as const,
     check(task: TaskSpec) {
-      if (task.run === undefined || task.shell === true) return [];
+      if (task.run === undefined) return [];
+      if (task.shell === true) {
+        const text = typeof task.run === 'string' ? task.run : task.run.join(' ');
+        return text.length > MAX_COMMAND_LENGTH ? [{ field: 'run', message: `command is ${text.length} characters long, over the ${MAX_COMMAND_LENGTH} a command may have`, fix: 'put the script in a file and run that file' }] : [];
+      }
       const parsed = parseCommand(task.run);
-      return 'error' in parsed ? [{ field: 'run', message: `command ${parsed.error}`, fix: 'set shell: true, or write run as an argv list' }] : [];
+      return 'error' in parsed ? [{ field: 'run', message: `command ${parsed.error}`, fix: parsed.fix ?? 'set shell: true, or write run as an argv list' }] : [];
     },
   };
 
