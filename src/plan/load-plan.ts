@@ -57,9 +57,9 @@ function cwdIssues(plan: CompiledPlan, baseDir: string): RawIssue[] {
     const cwd = t.cwd ?? plan.spec.defaults?.cwd;
     if (cwd === undefined || (t.needs ?? []).length > 0 || (t.after ?? []).length > 0) return;
     const dir = resolve(baseDir, cwd);
-    if (statSync(dir, { throwIfNoEntry: false })?.isDirectory() === true) return;
+    if (isDirectory(dir)) return;
     const path = t.cwd === undefined ? ['defaults', 'cwd'] : ['tasks', i, 'cwd'];
-    issues.push({ path, task: t.id, field: 'cwd', message: `folder ${dir} does not exist`, fix: 'create it, or give cwd relative to the plan\'s folder' });
+    issues.push({ path, task: t.id, field: 'cwd', message: `folder "${dir}" does not exist`, fix: 'create it, or give cwd relative to the plan\'s folder' });
   });
   return issues;
 }
@@ -102,6 +102,15 @@ export function parseYamlDocument(text: string, file: string): YamlDocument {
   }
   if (depthOf(raw) > MAX_PLAN_DEPTH) fail(`bad YAML: nested deeper than ${MAX_PLAN_DEPTH} levels`);
   return { doc, lines, raw };
+}
+
+/** Whether `path` is a folder; a name too long or a path through a file is not one. */
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path, { throwIfNoEntry: false })?.isDirectory() === true;
+  } catch {
+    return false;
+  }
 }
 
 /** How deep `value` nests, without recursion (the value may be deeper than the stack). */
