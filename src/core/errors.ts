@@ -59,9 +59,9 @@ export function formatPlanIssue(issue: PlanIssue): string {
   if (issue.task !== undefined) parts.push(`task "${shorten(issue.task)}"`);
   if (issue.field !== undefined) parts.push(shorten(issue.field));
   const head = parts.join(' ');
+  const message = issue.message.replace(/"([^"]{61,})"/g, (_, value: string) => `"${shorten(value)}"`);
   // A value from the plan (an id with a newline or NUL) is shown escaped: one issue stays one line.
   // eslint-disable-next-line no-control-regex -- control characters are what it looks for
-  const message = issue.message.replace(/"([^"]{61,})"/g, (_, value: string) => `"${shorten(value)}"`);
   return `${head}: ${message}${issue.fix === undefined ? '' : ` — fix: ${issue.fix}`}`.replace(/[\u0000-\u001f\u007f]/g, escapeControl);
 }
 
