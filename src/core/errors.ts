@@ -94,10 +94,22 @@ export interface PlanIssue {
 export function formatPlanIssue(issue: PlanIssue): string {
   const where = issue.line === undefined ? issue.file : `${issue.file}:${issue.line}${issue.column === undefined ? '' : `:${issue.column}`}`;
   const parts = [where];
-  if (issue.task !== undefined) parts.push(`task "${issue.task}"`);
-  if (issue.field !== undefined) parts.push(issue.field);
+  if (issue.task !== undefined) parts.push(`task "${shorten(issue.task)}"`);
+  if (issue.field !== undefined) parts.push(shorten(issue.field));
   const head = parts.join(' ');
-  return `${head}: ${issue.message}${issue.fix === undefined ? '' : ` — fix: ${issue.fix}`}`;
+  const message = issue.message.replace(/"([^"]{61,})"/g, (_, value: string) => `"${shorten(value)}"`);
+  // A value from the plan (an id with a newline or NUL) is shown escaped: one issue stays one line.
+  // eslint-disable-next-line no-control-regex -- control characters are what it looks for
+  return `${head}: ${message}${issue.fix === undefined ? '' : ` — fix: ${issue.fix}`}`.replace(/[\u0000-\u001f\u007f]/g, escapeControl);
+}
+
+/** A value from the plan cut to 60 characters: a 5 MB id must not make a 5 MB line. */
+function shorten(value: string): string {
+  return value.length > 60 ? `${value.slice(0, 59)}…` : value;
+}
+
+function escapeControl(c: string): string {
+  return JSON.stringify(c).slice(1, -1);
 }
 
 /** Every problem found in a plan, one {@link PlanIssue} each; the message is one formatted line per issue. */

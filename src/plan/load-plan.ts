@@ -1,8 +1,14 @@
-import { readFileSync } from 'node:fs';
-import { extname, resolve } from 'node:path';
+import { readFileSync, statSync } from 'node:fs';
+import { dirname, extname, resolve } from 'node:path';
 import { isMap, isPair, isScalar, LineCounter, parseDocument, type Document } from 'yaml';
 import { PlanValidationError, WeftError, type PlanIssue } from '../core/errors.js';
 import { checkPlan, type CompileOptions, type CompiledPlan, type RawIssue } from '../core/plan/compile.js';
+
+/** The largest plan file weft reads: 64 MB. */
+export const MAX_PLAN_BYTES = 64 * 1024 * 1024;
+
+/** How deep mappings and lists may nest in a plan (a real plan needs fewer than 20 levels). */
+export const MAX_PLAN_DEPTH = 100;
 
 export interface LoadedPlan {
   readonly file: string;
@@ -14,21 +20,48 @@ export function loadPlanFile(path: string, options: Omit<CompileOptions, 'file'>
   const file = resolve(path);
   let text: string;
   try {
+    // Checked before reading: /dev/zero or a FIFO would be read for ever, a huge file into an
+    // out-of-memory abort.
+    const stat = statSync(file);
+    if (!stat.isFile()) throw new PlanValidationError([{ file: path, message: 'not a regular file (a device, FIFO or folder)', fix: 'pass the path of a plan file (.yaml or .json)' }]);
+    if (stat.size > MAX_PLAN_BYTES) throw new PlanValidationError([{ file: path, message: `${stat.size} bytes, over the 64 MB a plan file may have`, fix: 'split the plan, or let a task generate tasks with expands: true' }]);
     text = readFileSync(file, 'utf8');
   } catch (error) {
+    if (error instanceof WeftError) throw error;
     const code = (error as NodeJS.ErrnoException).code;
     throw new WeftError('WEFT_PLAN_NOT_FOUND', code === 'ENOENT' ? `${path}: no such file` : `${path}: cannot read (${code ?? String(error)})`, { cause: error, hint: 'pass the path of a plan file, e.g. examples/app.yaml' });
   }
-  return { file, compiled: parsePlanText(text, path, options) };
+  return { file, compiled: parsePlanText(text, path, options, dirname(file)) };
 }
 
-/** Parses plan text (YAML is a superset of JSON) and validates it. */
-export function parsePlanText(text: string, file: string, options: Omit<CompileOptions, 'file'>): CompiledPlan {
+/**
+ * Parses plan text (YAML is a superset of JSON) and validates it. With `baseDir` (the plan's
+ * folder), a `cwd` that does not exist there is refused too.
+ */
+export function parsePlanText(text: string, file: string, options: Omit<CompileOptions, 'file'>, baseDir?: string): CompiledPlan {
   const { doc, lines, raw } = parseYamlDocument(text, file);
   const { plan, issues } = checkPlan(raw, options);
+  if (plan !== undefined && baseDir !== undefined) issues.push(...cwdIssues(plan, baseDir));
   // In the order they appear in the file (the checks find them in passes).
-  if (plan === undefined) throw new PlanValidationError(locateIssues(issues, doc, lines, file));
+  if (plan === undefined || issues.length > 0) throw new PlanValidationError(locateIssues(issues, doc, lines, file));
   return plan;
+}
+
+/**
+ * A `cwd` (relative to the plan's folder) that is not a folder, for tasks that wait for nothing:
+ * a task that waits may work in a folder an earlier task creates.
+ */
+function cwdIssues(plan: CompiledPlan, baseDir: string): RawIssue[] {
+  const issues: RawIssue[] = [];
+  plan.spec.tasks.forEach((t, i) => {
+    const cwd = t.cwd ?? plan.spec.defaults?.cwd;
+    if (cwd === undefined || (t.needs ?? []).length > 0 || (t.after ?? []).length > 0) return;
+    const dir = resolve(baseDir, cwd);
+    if (isDirectory(dir)) return;
+    const path = t.cwd === undefined ? ['defaults', 'cwd'] : ['tasks', i, 'cwd'];
+    issues.push({ path, task: t.id, field: 'cwd', message: `folder "${dir}" does not exist`, fix: 'create it, or give cwd relative to the plan\'s folder' });
+  });
+  return issues;
 }
 
 /** A YAML (or JSON) file that parses: the document with positions, and its plain value. */
@@ -45,12 +78,53 @@ export function parseYamlDocument(text: string, file: string): YamlDocument {
   if (doc.errors.length > 0) {
     const issues: PlanIssue[] = doc.errors.map((e) => {
       const pos = lines.linePos(e.pos[0]);
-      const message = e.message.split('\n')[0] ?? e.message;
+      const first = e.message.split('\n')[0] ?? e.message;
+      const message = /Maximum call stack/.test(first) ? `nested deeper than the parser can follow (keep it under ${MAX_PLAN_DEPTH} levels)` : first;
       return { file, line: pos.line, column: pos.col, message: `bad ${extname(file) === '.json' ? 'JSON/YAML' : 'YAML'}: ${message.replace(/ at line \d+, column \d+:?$/, '')}`, fix: 'fix the syntax at that position' };
     });
     throw new PlanValidationError(issues);
   }
-  return { doc, lines, raw: doc.toJS() as unknown };
+  const fail = (message: string, offset = 0): never => {
+    const pos = lines.linePos(offset);
+    throw new PlanValidationError([{ file, line: pos.line, column: pos.col, message, fix: 'fix the syntax at that position' }]);
+  };
+  let raw: unknown;
+  try {
+    raw = doc.toJS() as unknown;
+  } catch (error) {
+    // The yaml library refuses an undefined alias and an alias bomb with a plain Error.
+    const message = error instanceof Error ? error.message : String(error);
+    const alias = /Unresolved alias.*: (.+)$/.exec(message)?.[1];
+    if (alias !== undefined) fail(`bad YAML: alias *${alias} names no anchor (&${alias}) before it`, Math.max(0, text.indexOf(`*${alias}`)));
+    if (/Excessive alias count/.test(message)) fail('bad YAML: its aliases expand into too many copies (an alias bomb?)');
+    if (error instanceof RangeError) fail(`bad YAML: nested deeper than ${MAX_PLAN_DEPTH} levels`);
+    throw error;
+  }
+  if (depthOf(raw) > MAX_PLAN_DEPTH) fail(`bad YAML: nested deeper than ${MAX_PLAN_DEPTH} levels`);
+  return { doc, lines, raw };
+}
+
+/** Whether `path` is a folder; a name too long or a path through a file is not one. */
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path, { throwIfNoEntry: false })?.isDirectory() === true;
+  } catch {
+    return false;
+  }
+}
+
+/** How deep `value` nests, without recursion (the value may be deeper than the stack). */
+function depthOf(value: unknown): number {
+  let deepest = 0;
+  const stack: [unknown, number][] = [[value, 0]];
+  while (stack.length > 0) {
+    const [v, depth] = stack.pop() as [unknown, number];
+    if (typeof v !== 'object' || v === null) continue;
+    deepest = Math.max(deepest, depth + 1);
+    if (deepest > MAX_PLAN_DEPTH) return deepest;
+    for (const child of Object.values(v)) stack.push([child, depth + 1]);
+  }
+  return deepest;
 }
 
 /** Issues with their line and column in `doc`, sorted by position. */

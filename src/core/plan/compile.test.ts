@@ -147,7 +147,7 @@ describe('compilePlan: what a user sees for a broken plan', () => {
       'plan.yaml task "deploy" when: condition reads task "build" which is not in needs or after — fix: add "build" to after (or needs) so it has finished when the condition is checked',
     ]);
     expect(problems({ tasks: [task('build'), task('deploy', { after: ['build'], when: 'tasks.biuld.succeeded' })] })).toEqual([
-      'plan.yaml task "deploy" when: condition reads unknown task "biuld" — fix: use the id of a task in this plan (did you mean "build"?)',
+      'plan.yaml task "deploy" when: condition reads tasks.biuld.succeeded: unknown task "biuld" — fix: did you mean "build"?',
     ]);
     expect(problems({ tasks: [task('build'), task('deploy', { after: ['build'], when: 'tasks.build.succeeded' })] })).toEqual([]);
   });

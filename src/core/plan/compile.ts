@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import { ConditionSyntaxError, parseCondition, referencedTasks, type Expr } from './condition.js';
+import { checkWhen, type ConditionTask } from './condition-check.js';
 import { parseDuration } from './duration.js';
 import { PlanValidationError, type PlanIssue } from '../errors.js';
 import { tryBuildGraph, type Graph, type Pool, type ResolvedTask } from './graph.js';
@@ -73,7 +74,9 @@ export function checkPlan(raw: unknown, options: CompileOptions): { plan?: Compi
   const vars = overriddenVars(spec.vars ?? {}, options.vars ?? {}, issues);
   const defaults = spec.defaults ?? {};
   const tasks: ResolvedTask[] = [];
+  const conditionNames = { vars, tasks: conditionTasks(spec, options.executors) };
 
+  envIssues(defaults.env, (name) => ({ path: ['defaults', 'env', name], field: `defaults.env.${name}` }), issues);
   spec.tasks.forEach((t, i) => {
     const at = (field: string, ...rest: (string | number)[]) => issueAt(i, t.id, field, rest);
     dependencyIssues(t, i, ids, issues);
@@ -110,9 +113,9 @@ export function checkPlan(raw: unknown, options: CompileOptions): { plan?: Compi
     if (typeof t.when === 'string') {
       try {
         when = parseCondition(t.when);
-        for (const ref of referencedTasks(when)) {
-          if (!ids.has(ref)) issues.push({ ...at('when'), message: `condition reads unknown task "${ref}"`, fix: `use the id of a task in this plan${closest(ref, ids.keys()) === undefined ? '' : ` (did you mean "${closest(ref, ids.keys())}"?)`}` });
-          else if (![...(t.needs ?? []), ...(t.after ?? [])].includes(ref)) issues.push({ ...at('when'), message: `condition reads task "${ref}" which is not in needs or after`, fix: `add "${ref}" to after (or needs) so it has finished when the condition is checked` });
+        for (const p of checkWhen(when, conditionNames)) issues.push({ ...at('when'), ...p });
+        for (const ref of new Set(referencedTasks(when))) {
+          if (ids.has(ref) && ![...(t.needs ?? []), ...(t.after ?? [])].includes(ref)) issues.push({ ...at('when'), message: `condition reads task "${ref}" which is not in needs or after`, fix: `add "${ref}" to after (or needs) so it has finished when the condition is checked` });
         }
       } catch (error) {
         if (!(error instanceof ConditionSyntaxError)) throw error;
@@ -124,8 +127,11 @@ export function checkPlan(raw: unknown, options: CompileOptions): { plan?: Compi
       if (value === undefined) return undefined;
       const parsedMs = parseDuration(value);
       if (parsedMs === undefined) issues.push({ ...at(field), message: `bad duration "${value}"`, fix: 'write e.g. 45m, 1h30m, 90s or 250ms' });
+      // A timer set past 2³¹-1 ms fires at once: such a timeout would kill the task as it starts.
+      else if (field === 'timeout' && parsedMs > MAX_TIMER_MS) issues.push({ ...at(field), message: `timeout ${value} is longer than the longest timer, 24d20h31m`, fix: 'use at most 24d, or leave timeout out for none' });
       return parsedMs;
     };
+    envIssues(t.env, (name) => at('env', name), issues);
     const backoff = { ...defaults.backoff, ...t.backoff };
     const declaredEstimate = ms('estimate', t.estimate ?? defaults.estimate); // checked even when history replaces it
     tasks.push({
@@ -142,7 +148,7 @@ export function checkPlan(raw: unknown, options: CompileOptions): { plan?: Compi
       timeoutMs: ms('timeout', t.timeout ?? defaults.timeout),
       backoff: {
         initialMs: backoff.initial === undefined ? 1000 : (parseDuration(backoff.initial) ?? 1000),
-        maxMs: backoff.max === undefined ? 300_000 : (parseDuration(backoff.max) ?? 300_000),
+        maxMs: backoff.max === undefined ? 300_000 : Math.min(MAX_TIMER_MS, parseDuration(backoff.max) ?? 300_000),
         factor: backoff.factor ?? 2,
         jitter: backoff.jitter ?? true,
       },
@@ -165,6 +171,32 @@ export function checkPlan(raw: unknown, options: CompileOptions): { plan?: Compi
 
 type VarValue = string | number | boolean;
 
+/** The longest delay a JavaScript timer takes (2³¹-1 ms); a longer one fires at once. */
+const MAX_TIMER_MS = 2_147_483_647;
+
+/**
+ * Names and values of `env` that no process environment can hold: an empty name or one with `=`
+ * or NUL, and a value with NUL (it would end the value early, or smuggle in another variable).
+ */
+function envIssues(env: Readonly<Record<string, unknown>> | undefined, at: (name: string) => Pick<RawIssue, 'path' | 'field'> & { task?: string }, issues: RawIssue[]): void {
+  for (const [name, value] of Object.entries(env ?? {})) {
+    if (name === '' || name.includes('=') || name.includes('\0')) {
+      issues.push({ ...at(name), message: `environment variable name ${JSON.stringify(name)} is ${name === '' ? 'empty' : `not allowed (it contains ${name.includes('=') ? '"="' : 'NUL'})`}`, fix: 'use letters, digits and _, e.g. NODE_ENV' });
+    } else if (typeof value === 'string' && value.includes('\0')) {
+      issues.push({ ...at(name), message: `environment variable ${name} contains a NUL character`, fix: 'remove the NUL (\\u0000): no process environment can hold one' });
+    }
+  }
+}
+
+/** What conditions may read of each task: its `outputSchema`, or that it is a function (output without one). */
+function conditionTasks(spec: PlanSpec, executors: ExecutorCatalog): Map<string, ConditionTask> {
+  const fallback = spec.defaults?.executor;
+  return new Map(spec.tasks.map((t) => {
+    const fn = executors.get(t.executor ?? fallback ?? '')?.requires === 'fn';
+    return [t.id, { ...(t.outputSchema === undefined ? {} : { outputSchema: t.outputSchema }), outputWithoutSchema: fn }];
+  }));
+}
+
 /**
  * The plan's `vars` with `--set` values over them. A value typed on the command line takes the type
  * of the one it replaces — `--set deploy=no` on `deploy: false` is an error, not the truthy string
@@ -174,7 +206,8 @@ function overriddenVars(declared: Readonly<Record<string, VarValue>>, overrides:
   const vars: Record<string, VarValue> = { ...declared };
   const names = Object.keys(declared);
   for (const [name, value] of Object.entries(overrides)) {
-    const was = declared[name];
+    // Own names only: `--set __proto__=1` names no variable, whatever Object.prototype holds.
+    const was = Object.hasOwn(declared, name) ? declared[name] : undefined;
     const at = { path: was === undefined ? ['vars'] : ['vars', name], field: `vars.${name}` };
     if (was === undefined) {
       const hint = closest(name, names);

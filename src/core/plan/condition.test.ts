@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ConditionSyntaxError, evaluateCondition, parseCondition, referencedTasks, type Expr, type Value } from './condition.js';
+import { ConditionSyntaxError, evaluateCondition, MAX_CONDITION_DEPTH, MAX_CONDITION_LENGTH } from './condition.js';
+import { parseCondition, referencedTasks, resolverOf, type Expr, type Value } from './condition.js';
 
 /** Evaluates a condition against `vars` and `tasks.<id>.<field>` values, as a run would. */
 function check(source: string, vars: Record<string, Value> = {}, tasks: Record<string, Record<string, Value>> = {}): boolean {
@@ -142,3 +143,81 @@ function print(expr: Expr, min = 0): string {
     }
   }
 }
+
+describe('resolverOf: conditions read the run as data', () => {
+  const output = { score: 7, verdict: 'ok', meta: { lint: { errors: 0 } }, tags: ['ui', 'api'], empty: '', flag: false };
+  const scope = {
+    vars: { security: true, level: 2, mode: 'prod' },
+    env: { CI: 'true' },
+    task: (id: string) =>
+      id === 'ui' ? { state: 'succeeded', exitCode: 0, text: 'done', output }
+        : id === 'lint' ? { state: 'failed', exitCode: 2 }
+          : id === 'docs' ? { state: 'skipped', exitCode: null } : undefined,
+  };
+  const holds = (source: string): boolean => evaluateCondition(parseCondition(source), resolverOf(scope));
+
+  it('reads a key of structured output, nested keys and list items, with its type', () => {
+    expect(holds('tasks.ui.output.score >= 6')).toBe(true);
+    expect(holds('tasks.ui.output.score >= 8')).toBe(false);
+    expect(holds('tasks.ui.output.score == 7')).toBe(true);
+    expect(holds('tasks.ui.output.score < 7')).toBe(false);
+    expect(holds('tasks.ui.output.verdict == "ok"')).toBe(true);
+    expect(holds('tasks.ui.output.verdict != "ok"')).toBe(false);
+    expect(holds('tasks.ui.output.meta.lint.errors == 0')).toBe(true);
+    expect(holds('tasks.ui.output.meta.lint.errors > 0')).toBe(false);
+    expect(holds('tasks.ui.output.tags.1 == "api"')).toBe(true);
+    expect(holds('tasks.ui.output.tags.2')).toBe(false);
+    expect(holds('tasks.ui.output.empty')).toBe(false);
+    expect(holds('tasks.ui.output.flag')).toBe(false);
+    expect(holds('!tasks.ui.output.flag')).toBe(true);
+    expect(holds('tasks.ui.output.missing')).toBe(false);
+    expect(holds('tasks.lint.output.score >= 0')).toBe(false);
+  });
+
+  it('reads succeeded, failed, skipped, cancelled, status, exitCode and text', () => {
+    expect([holds('tasks.ui.succeeded'), holds('tasks.ui.failed'), holds('tasks.ui.skipped')]).toEqual([true, false, false]);
+    expect([holds('tasks.lint.succeeded'), holds('tasks.lint.failed'), holds('tasks.lint.skipped')]).toEqual([false, true, false]);
+    expect([holds('tasks.docs.succeeded'), holds('tasks.docs.failed'), holds('tasks.docs.skipped')]).toEqual([false, false, true]);
+    expect(holds('tasks.docs.cancelled')).toBe(false);
+    expect(holds('tasks.lint.status == "failed"')).toBe(true);
+    expect(holds('tasks.lint == "failed"')).toBe(true);
+    expect(holds('tasks.lint.exitCode == 2')).toBe(true);
+    expect(holds('tasks.docs.exitCode == null')).toBe(true);
+    expect(holds('tasks.ui.text == "done"')).toBe(true);
+    expect(holds('tasks.never.succeeded')).toBe(false);
+  });
+
+  it('reads vars and env', () => {
+    expect(holds('vars.security && vars.level == 2 && vars.mode == "prod"')).toBe(true);
+    expect(holds('vars.level > 2')).toBe(false);
+    expect(holds('env.CI == "true" && env.CI')).toBe(true);
+    expect(holds('env.HOME')).toBe(false);
+  });
+
+  it('never resolves a prototype member: vars.constructor, vars.__proto__, vars.toString are undefined', () => {
+    for (const name of ['constructor', '__proto__', 'toString', 'hasOwnProperty', 'valueOf']) {
+      expect(holds(`vars.${name}`)).toBe(false);
+      expect(holds(`vars.${name} == null`)).toBe(false);
+      expect(holds(`env.${name}`)).toBe(false);
+      expect(holds(`tasks.ui.output.${name}`)).toBe(false);
+      expect(holds(`tasks.ui.output.tags.${name}`)).toBe(false);
+    }
+    expect(holds('tasks.ui.output.tags.length')).toBe(false);
+    expect(holds('vars.mode.length')).toBe(false);
+  });
+});
+
+describe('parseCondition: limits', () => {
+  it('refuses thousands of terms and deep nesting with a syntax error, not a stack overflow', () => {
+    const terms = Array.from({ length: 5000 }, () => 'vars.a').join(' && ');
+    expect(syntaxError(terms)).toEqual([`longer than ${MAX_CONDITION_LENGTH} characters (${terms.length})`, MAX_CONDITION_LENGTH]);
+    expect(syntaxError(`${'('.repeat(40)}vars.a${')'.repeat(40)}`)).toEqual([`nested deeper than ${MAX_CONDITION_DEPTH} levels`, 32]);
+    expect(syntaxError(`${'!'.repeat(200)}vars.a`)).toEqual([`nested deeper than ${MAX_CONDITION_DEPTH} levels`, 32]);
+    const deepest = `${'('.repeat(MAX_CONDITION_DEPTH)}vars.a${')'.repeat(MAX_CONDITION_DEPTH)}`;
+    expect(check(deepest, { a: true })).toBe(true);
+    const many = Array.from({ length: 150 }, (_, k) => `vars.a${k}`).join(' || ');
+    expect(many.length).toBeLessThanOrEqual(MAX_CONDITION_LENGTH);
+    expect(check(many, { a149: true })).toBe(true);
+    expect(check(many, { a150: true })).toBe(false);
+  });
+});

@@ -6,7 +6,11 @@
  *   tasks.build.succeeded || vars.force
  *   vars.level >= 2
  *
- * Names: `vars.<name>`, `env.<NAME>`, `tasks.<id>.<status|succeeded|failed|skipped|exitCode|output>`.
+ *   tasks.review.output.score >= 6    a key of a task's structured output (nested keys too)
+ *
+ * Names: `vars.<name>`, `env.<NAME>`, `tasks.<id>.<status|succeeded|failed|skipped|cancelled|exitCode|text>`,
+ * `tasks.<id>.output[.<key>…]`. A condition is data: a name resolves only to what the plan declared
+ * (own properties, never a prototype's), so `vars.constructor` is undefined, not a function.
  */
 export type Value = string | number | boolean | null | undefined;
 
@@ -56,9 +60,18 @@ function tokenize(source: string): Token[] {
 
 const ROOTS = new Set(['vars', 'env', 'tasks']);
 
+/** The longest condition weft parses: longer ones are refused, not parsed into a deep tree. */
+export const MAX_CONDITION_LENGTH = 2000;
+/** How deep parentheses and `!` may nest in a condition. */
+export const MAX_CONDITION_DEPTH = 32;
+
 /** Parses a condition; throws {@link ConditionSyntaxError} with the position of the problem. */
 export function parseCondition(source: string): Expr {
+  if (source.length > MAX_CONDITION_LENGTH) {
+    throw new ConditionSyntaxError(`longer than ${MAX_CONDITION_LENGTH} characters (${source.length})`, MAX_CONDITION_LENGTH);
+  }
   const tokens = tokenize(source);
+  let depth = 0;
   let i = 0;
   const peek = (): Token | undefined => tokens[i];
   const expect = (text: string): void => {
@@ -77,10 +90,12 @@ export function parseCondition(source: string): Expr {
   const primary = (): Expr => {
     const t = tokens[i++];
     if (t === undefined) throw new ConditionSyntaxError('unexpected end of condition', source.length);
-    if (t.kind === 'op' && t.text === '!') return { kind: 'not', operand: primary() };
-    if (t.kind === 'paren' && t.text === '(') {
-      const inner = or();
-      expect(')');
+    if ((t.kind === 'op' && t.text === '!') || (t.kind === 'paren' && t.text === '(')) {
+      // Recursion depth is bounded so a fuzzed `((((…` is a message, not a stack overflow.
+      if (++depth > MAX_CONDITION_DEPTH) throw new ConditionSyntaxError(`nested deeper than ${MAX_CONDITION_DEPTH} levels`, t.pos);
+      const inner = t.text === '!' ? ({ kind: 'not', operand: primary() } as const) : or();
+      if (t.text === '(') expect(')');
+      depth--;
       return inner;
     }
     if (t.kind === 'string') return { kind: 'literal', value: t.text };
@@ -120,6 +135,74 @@ export function referencedTasks(expr: Expr): string[] {
 }
 
 export type Resolver = (path: readonly string[]) => Value;
+
+/** What `tasks.<id>.<field>` can read; `status` is what `tasks.<id>` alone reads. */
+export const TASK_FIELDS = ['status', 'succeeded', 'failed', 'skipped', 'cancelled', 'exitCode', 'text', 'output'] as const;
+
+/** What a condition can read of a task the run knows. */
+export interface TaskFacts {
+  /** `succeeded`, `failed`, `skipped`, `cancelled`, … */
+  readonly state: string;
+  readonly exitCode?: number | null;
+  readonly text?: string;
+  /** The task's structured output (an object from `outputSchema` or a function), as it came. */
+  readonly output?: unknown;
+}
+
+/** Everything a condition may read during a run. */
+export interface ConditionScope {
+  /** The plan's `vars` after `--set`. */
+  readonly vars: Readonly<Record<string, Value>>;
+  /** What `env.NAME` reads. @default no variables */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  /** A task's facts by id; `undefined` for a task that has not run. */
+  readonly task: (id: string) => TaskFacts | undefined;
+}
+
+/** `container[key]` when it is the container's own data: never a prototype's member. */
+function own(container: unknown, key: string): unknown {
+  if (Array.isArray(container)) return /^\d+$/.test(key) ? container[Number(key)] : undefined;
+  if (typeof container !== 'object' || container === null || !Object.hasOwn(container, key)) return undefined;
+  return (container as Record<string, unknown>)[key];
+}
+
+/** An output value as a condition sees it: a scalar, or an object or list as its JSON text. */
+function scalar(v: unknown): Value {
+  if (v === null || v === undefined || typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') return v;
+  return typeof v === 'object' ? JSON.stringify(v) : undefined;
+}
+
+/**
+ * The resolver a run evaluates conditions with: looks names up in `scope` as data.
+ *
+ * @example
+ * evaluateCondition(parseCondition('tasks.ui.output.score >= 6'), resolverOf({ vars: {}, task: () => ({ state: 'succeeded', output: { score: 7 } }) })) // true
+ */
+export function resolverOf(scope: ConditionScope): Resolver {
+  return ([root = '', name = '', field = 'status', ...keys]) => {
+    if (root === 'vars') return keys.length > 0 || field !== 'status' ? undefined : scalar(own(scope.vars, name));
+    if (root === 'env') return keys.length > 0 || field !== 'status' ? undefined : scalar(own(scope.env ?? {}, name));
+    const facts = root === 'tasks' ? scope.task(name) : undefined;
+    if (facts === undefined) return undefined;
+    switch (field) {
+      case 'status':
+        return facts.state;
+      case 'succeeded':
+      case 'failed':
+      case 'skipped':
+      case 'cancelled':
+        return facts.state === field;
+      case 'exitCode':
+        return facts.exitCode ?? null;
+      case 'text':
+        return facts.text;
+      case 'output':
+        return scalar(keys.reduce<unknown>((at, key) => own(at, key), facts.output));
+      default:
+        return undefined;
+    }
+  };
+}
 
 function truthy(v: Value): boolean {
   if (typeof v === 'string') return v !== '' && v !== 'false' && v !== '0';
@@ -161,6 +244,7 @@ function value(expr: Expr, resolve: Resolver): Value {
   }
 }
 
+/** Whether `expr` holds, reading names through `resolve` (see {@link resolverOf}). */
 export function evaluateCondition(expr: Expr, resolve: Resolver): boolean {
   return truthy(value(expr, resolve));
 }

@@ -334,7 +334,7 @@ describe('Scheduler examples', () => {
     const graph = compile([
       { id: 'a', run: 'x' },
       { id: 'b', run: 'x', after: ['a'], when: 'vars.level >= 2 && tasks.a.status == "succeeded"' },
-    ]);
+    ], { vars: { level: 0 } });
     expect(conditionGate(graph, { level: '3' }, () => 'succeeded')(1)).toBeUndefined();
     expect(conditionGate(graph, { level: 1 }, () => 'succeeded')(1)).toBe('condition `vars.level >= 2 && tasks.a.status == "succeeded"` is false');
     expect(conditionGate(graph, { level: 2 }, () => 'failed')(1)).toBeDefined();

@@ -131,7 +131,7 @@ describe('simulate', () => {
       { id: 'build', run: 'x', estimate: '1m' },
       { id: 'bench', run: 'x', estimate: '1h', needs: ['build'], when: 'vars.bench' },
       { id: 'report', run: 'x', estimate: '1m', after: ['bench'] },
-    ]);
+    ], { vars: { bench: false } });
     const f = estimate(graph, { workers: 4, gate: skipGated(graph) });
     expect(f.simulation.skipped.map((i) => graph.tasks[i]?.id)).toEqual(['bench']);
     expect([f.makespan, f.sequential, f.criticalPath]).toEqual([120_000, 120_000, 120_000]);

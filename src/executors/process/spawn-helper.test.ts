@@ -74,4 +74,21 @@ describe.skipIf(bash === undefined)('SpawnHelperPool', () => {
     expect(SpawnHelperPool.envChanges({ A: '1' }, { UID: '0' })).toBeUndefined();
     expect(SpawnHelperPool.envChanges({ SHELLOPTS: 'xtrace' }, {})).toBeUndefined();
   });
+
+  it('never sends a NUL in an env name or value: it would smuggle in another variable', async () => {
+    expect(SpawnHelperPool.envChanges({}, { A: 'x\0B=injected' })).toBeUndefined();
+    expect(SpawnHelperPool.envChanges({}, { 'A\0B': '1' })).toBeUndefined();
+    const pool = new SpawnHelperPool(bash as string, () => process.env);
+    const cwd = mkdtempSync(join(tmpdir(), 'weft-helper-test-'));
+    try {
+      // Refused (left to plain spawn, which refuses it too), so nothing ran with B set.
+      const argv = ['sh', '-c', 'echo "B=$B" > env.txt'];
+      expect(await pool.run({ ...request(argv, cwd), env: { A: 'x\0B=injected' } })).toBeUndefined();
+      expect(existsSync(join(cwd, 'env.txt'))).toBe(false);
+      expect(await pool.run({ ...request(argv, cwd), env: { A: 'x' } })).toEqual({ kind: 'exited', code: 0 });
+      expect(readFileSync(join(cwd, 'env.txt'), 'utf8')).toBe('B=\n');
+    } finally {
+      await pool.close();
+    }
+  });
 });

@@ -128,6 +128,8 @@ export class SpawnHelperPool {
     const sets: string[] = [];
     const unsets: string[] = [];
     for (const [name, value] of Object.entries(overrides)) {
+      // A NUL would end the field early and start another: `A=x\0B=y` would set B as well.
+      if (name.includes('\0') || value.includes('\0')) return undefined;
       if (base[name] === value || OWNED.has(name)) continue;
       if (!IDENTIFIER.test(name) || BASH_READONLY.has(name)) return undefined;
       sets.push(`${name}=${value}`);

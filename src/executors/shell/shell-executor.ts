@@ -2,12 +2,14 @@ import { spawn } from 'node:child_process';
 import { openSync, closeSync, existsSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { AbortCause, Executor, TaskContext, TaskOutcome } from '../../core/ports/executor.js';
+import type { TaskResultData } from '../../core/run/events.js';
 import type { TaskSpec } from '../../core/plan/plan-schema.js';
 import { attemptLogPaths, makeAttemptDir, tailFile, type AttemptLogPaths } from '../process/log-files.js';
 import { killGroupOnAbort, killProcessGroup } from '../process/process-group.js';
 import { scrubFile } from '../process/scrub-file.js';
 import { findBash, SpawnHelperPool, type HelperExit } from '../process/spawn-helper.js';
-import { parseCommand } from './command.js';
+import { MAX_COMMAND_LENGTH, parseCommand } from './command.js';
+import { checkOutput } from '../agents/structured-output.js';
 import { checkNumbers, withDefaults } from '../../core/options.js';
 
 /** The values of {@link ShellExecutorOptions} left out. */
@@ -43,9 +45,13 @@ export class ShellExecutor implements Executor {
   readonly info = {
     requires: 'run' as const,
     check(task: TaskSpec) {
-      if (task.run === undefined || task.shell === true) return [];
+      if (task.run === undefined) return [];
+      if (task.shell === true) {
+        const text = typeof task.run === 'string' ? task.run : task.run.join(' ');
+        return text.length > MAX_COMMAND_LENGTH ? [{ field: 'run', message: `command is ${text.length} characters long, over the ${MAX_COMMAND_LENGTH} a command may have`, fix: 'put the script in a file and run that file' }] : [];
+      }
       const parsed = parseCommand(task.run);
-      return 'error' in parsed ? [{ field: 'run', message: `command ${parsed.error}`, fix: 'set shell: true, or write run as an argv list' }] : [];
+      return 'error' in parsed ? [{ field: 'run', message: `command ${parsed.error}`, fix: parsed.fix ?? 'set shell: true, or write run as an argv list' }] : [];
     },
   };
 
@@ -97,7 +103,7 @@ export class ShellExecutor implements Executor {
     const { exitCode, signal } = end;
     const stdoutTail = logs === undefined ? '' : tailFile(logs.stdout, 4000);
     const result = { exitCode, signal, ...(stdoutTail === '' ? {} : { text: stdoutTail }) };
-    if (exitCode === 0) return { ok: true, result };
+    if (exitCode === 0) return task.outputSchema === undefined || logs === undefined ? { ok: true, result } : structured(task.outputSchema, logs.stdout, result);
     const stderrTail = logs === undefined ? (end.stderrTail ?? '') : tailFile(logs.stderr, tailBytes);
     const aborted = ctx.signal.aborted ? (ctx.signal.reason as AbortCause) : undefined;
     const message = aborted?.kind === 'timeout' ? `timed out after ${aborted.ms / 1000}s` : signal !== null ? `killed by ${signal}` : `exited with code ${exitCode}`;
@@ -117,6 +123,32 @@ export class ShellExecutor implements Executor {
       this.pool = bash === undefined ? null : new SpawnHelperPool(bash, () => this.options.env ?? process.env);
     }
     return this.pool ?? undefined;
+  }
+}
+
+/** The most stdout a task with `outputSchema` may print: its output is read whole. */
+const MAX_OUTPUT_BYTES = 1 << 20;
+
+/**
+ * A task with `outputSchema` prints its output as JSON: all of stdout, or its last line (a script
+ * may log before it). Checked against the schema, it becomes the task's `output`, which `when`
+ * conditions read as `tasks.<id>.output.<key>`.
+ */
+function structured(schema: Readonly<Record<string, unknown>>, stdout: string, result: TaskResultData): TaskOutcome {
+  const text = tailFile(stdout, MAX_OUTPUT_BYTES + 1);
+  const fail = (message: string): TaskOutcome => ({ ok: false, failure: { message, code: 'WEFT_OUTPUT_SCHEMA', exitCode: 0, signal: null }, result });
+  if (Buffer.byteLength(text) > MAX_OUTPUT_BYTES) return fail(`printed over ${MAX_OUTPUT_BYTES} bytes, but a task with outputSchema prints one JSON value`);
+  const value = jsonOf(text) ?? jsonOf(text.slice(text.lastIndexOf('\n') + 1));
+  if (value === undefined) return fail('printed no JSON, but the task has an outputSchema: print one JSON value (all of stdout, or its last line)');
+  const checked = checkOutput(schema, value.json);
+  return checked.ok ? { ok: true, result: { ...result, output: checked.value } } : fail(checked.message);
+}
+
+function jsonOf(text: string): { readonly json: unknown } | undefined {
+  try {
+    return { json: JSON.parse(text) as unknown };
+  } catch {
+    return undefined;
   }
 }
 

@@ -7,7 +7,7 @@ import { staticGate, whenGate, type TaskView } from './when.js';
 const EXECUTORS = new Map([['shell', { requires: 'run' as const }]]);
 
 function planWith(when: string, vars: Record<string, string | number | boolean> = {}) {
-  return compilePlan({ vars, tasks: [{ id: 'build', run: 'true', estimate: '2s' }, { id: 't', run: 'true', needs: ['build'], when, estimate: '3s' }] }, { executors: EXECUTORS });
+  return compilePlan({ vars, tasks: [{ id: 'build', run: 'true', estimate: '2s', outputSchema: { type: 'object', properties: { a: { type: 'number' } } } }, { id: 't', run: 'true', needs: ['build'], when, estimate: '3s' }] }, { executors: EXECUTORS });
 }
 
 const gateOf = (when: string, build: TaskView | undefined, env: Record<string, string> = {}) => {
@@ -24,9 +24,10 @@ describe('whenGate', () => {
     expect(gateOf('tasks.build.succeeded && tasks.build.exitCode == 0', ok)).toBeUndefined();
     expect(gateOf('tasks.build.status == "succeeded"', ok)).toBeUndefined();
     expect(gateOf('tasks.build.text == "v2"', ok)).toBeUndefined();
-    expect(gateOf('tasks.build.output == \'{"a":1}\'', ok)).toBeUndefined();
-    expect(gateOf('tasks.build.failed', ok)).toBe('condition `tasks.build.failed` is false');
-    expect(gateOf('tasks.build.failed', { state: 'failed' })).toBeUndefined();
+    expect(gateOf('tasks.build.output.a >= 1', ok)).toBeUndefined();
+    expect(gateOf('tasks.build.output.a >= 2', ok)).toBe('condition `tasks.build.output.a >= 2` is false');
+    expect(gateOf('tasks.build.skipped', ok)).toBe('condition `tasks.build.skipped` is false');
+    expect(gateOf('tasks.build.skipped', { state: 'skipped' })).toBeUndefined();
     expect(gateOf('tasks.build.succeeded', undefined)).toBe('condition `tasks.build.succeeded` is false');
   });
 });
@@ -34,7 +35,7 @@ describe('whenGate', () => {
 describe('staticGate', () => {
   it('is the same gate with every task assumed to succeed (what weft estimate and the set-up check use)', () => {
     expect(staticGate(planWith('tasks.build.succeeded'))(1)).toBeUndefined();
-    expect(staticGate(planWith('tasks.build.failed == false'))(1)).toBeUndefined();
+    expect(staticGate(planWith('tasks.build.skipped == false'))(1)).toBeUndefined();
     expect(staticGate(planWith('vars.go', { go: false }))(1)).toBe('condition `vars.go` is false');
     expect(staticGate(planWith('env.DEPLOY == "yes"'), { DEPLOY: 'yes' })(1)).toBeUndefined();
     expect(staticGate(planWith('env.DEPLOY == "yes"'), {})(1)).toBe('condition `env.DEPLOY == "yes"` is false');

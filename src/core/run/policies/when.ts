@@ -1,4 +1,4 @@
-import { evaluateCondition, type Value } from '../../plan/condition.js';
+import { evaluateCondition, resolverOf, type TaskFacts, type Value } from '../../plan/condition.js';
 import type { ResolvedTask } from '../../plan/graph.js';
 import type { CompiledPlan } from '../../plan/compile.js';
 import type { TaskRecord } from '../run-state.js';
@@ -16,46 +16,36 @@ export interface WhenSources {
   readonly task: (id: string) => TaskView | undefined;
 }
 
-/** A task's field as a condition sees it (`status`, `succeeded`, …, `exitCode`, `text`, `output`). */
-export function taskField(r: TaskView, field: string | undefined): Value {
-  switch (field ?? 'status') {
-    case 'status':
-      return r.state;
-    case 'succeeded':
-    case 'failed':
-    case 'skipped':
-    case 'cancelled':
-      return r.state === field;
-    case 'exitCode':
-      return r.result?.exitCode ?? null;
-    case 'text':
-      return r.result?.text;
-    case 'output': {
-      const out = r.result?.output;
-      return typeof out === 'object' && out !== null ? JSON.stringify(out) : (out as Value);
-    }
-    default:
-      return undefined;
-  }
+/** What a condition sees of a task (see {@link resolverOf}): its state and, once it ended, its result. */
+export function taskFacts(r: TaskView): TaskFacts {
+  const result = r.result;
+  return {
+    state: r.state,
+    exitCode: result?.exitCode ?? null,
+    ...(result?.text === undefined ? {} : { text: result.text }),
+    output: result?.output,
+  };
 }
 
 /**
  * The gate on a task whose dependencies are done: `undefined` lets it run, a string skips it with
  * that reason (its `when` is false). The engine asks it with the run's state; `weft estimate`
- * with {@link assumedSuccess} — one function, so a plan is gated the same way in both.
+ * with {@link assumedSuccess} — one function, so a plan is gated the same way in both. Names are
+ * looked up by condition.ts ({@link resolverOf}): own properties only, outputs as data.
  *
  * @example
  * whenGate(task, { vars: plan.vars, env: process.env, task: (id) => state.tasks.get(id) });
  */
 export function whenGate(task: ResolvedTask, sources: WhenSources): string | undefined {
   if (task.when === undefined) return undefined;
-  const resolve = (path: readonly string[]): Value => {
-    const [root, name, field] = path;
-    if (root === 'vars') return sources.vars[name ?? ''];
-    if (root === 'env') return sources.env?.[name ?? ''];
-    const r = sources.task(name ?? '');
-    return r === undefined ? undefined : taskField(r, field);
-  };
+  const resolve = resolverOf({
+    vars: sources.vars,
+    ...(sources.env === undefined ? {} : { env: sources.env }),
+    task: (id) => {
+      const r = sources.task(id);
+      return r === undefined ? undefined : taskFacts(r);
+    },
+  });
   return evaluateCondition(task.when, resolve) ? undefined : `condition \`${task.whenSource}\` is false`;
 }
 
