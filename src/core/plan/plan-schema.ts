@@ -39,7 +39,7 @@ export const BackoffSchema = z
 
 /** Fields a task may set, which `defaults` may also set for every task. */
 const sharedTaskFields = {
-  executor: z.string().min(1).optional().describe('Who runs the task: shell, claude, codex, gemini, opencode, anthropic, openai, fn. @default shell when `run` is set'),
+  executor: z.string().min(1).optional().describe('Who runs the task: shell, claude, codex, gemini, anthropic, openai, fn. @default shell when `run` is set'),
   retries: z.number().int().min(0).max(100).optional().describe('How many times to try again after a failure. @default 0'),
   backoff: BackoffSchema.optional(),
   timeout: DurationSchema.optional().describe('Kill the task (its whole process group) after this long.'),
