@@ -75,8 +75,9 @@ export class GitWorkspace implements Workspace {
   readonly repoRoot: string;
   /** `weft/<run-id>`. */
   readonly integrationBranch: string;
-  get resultBranch(): string {
-    return this.integrationBranch;
+  /** `weft/<run-id>` once a merge changed a file; undefined while it holds nothing (then `close` deletes it). */
+  get resultBranch(): string | undefined {
+    return this.changed ? this.integrationBranch : undefined;
   }
   /** The commit the run started from (the user's HEAD when the run was created). */
   readonly baseCommit: string;
@@ -88,6 +89,8 @@ export class GitWorkspace implements Workspace {
   private readonly integrationDir: string;
   private readonly lock: Serial;
   private readonly queue: MergeQueue;
+  /** Whether the integration branch holds a change (a merge that changed files, or an earlier life's merges). */
+  private changed: boolean;
   /** Files the last fix merge left conflicted, per task: checked for leftover markers on integrate. */
   private readonly conflicted = new Map<string, readonly string[]>();
 
@@ -97,7 +100,9 @@ export class GitWorkspace implements Workspace {
     runDir: string,
     baseCommit: string,
     warnings: readonly string[],
+    changed: boolean,
   ) {
+    this.changed = changed;
     this.runId = options.runId;
     this.repoRoot = repo.root;
     this.integrationBranch = integrationBranch(options.runId);
@@ -139,6 +144,7 @@ export class GitWorkspace implements Workspace {
     const runFile = join(runDir, RUN_FILE);
     const warnings: string[] = [];
     let base!: string;
+    let changed = false;
     const lock = repositoryLock(repo.commonDir);
     await lock.run(async () => {
       await excludeFromCheckout(repo, realpathSync(worktreesDir));
@@ -146,6 +152,7 @@ export class GitWorkspace implements Workspace {
         // A resumed run: keep what was merged so far.
         const recorded = existsSync(runFile) ? (JSON.parse(readFileSync(runFile, 'utf8')) as { base?: string }).base : undefined;
         base = recorded ?? (await gitText(repo.root, ['merge-base', 'HEAD', branch]));
+        changed = (await commitOf(repo.root, branch)) !== base;
       } else {
         base = await commitOf(repo.root, 'HEAD');
         await git(repo.root, ['branch', '--no-track', branch, base]);
@@ -154,7 +161,7 @@ export class GitWorkspace implements Workspace {
       }
       writeFileSync(runFile, `${JSON.stringify({ runId: options.runId, branch, base }, null, 2)}\n`);
     });
-    return new GitWorkspace(repo, options, runDir, base, warnings);
+    return new GitWorkspace(repo, options, runDir, base, warnings, changed);
   }
 
   /** The worktree folder of a task (whether or not it exists right now). */
@@ -187,6 +194,7 @@ export class GitWorkspace implements Workspace {
     // merges happen in the order integrate was called.
     const merged = await this.queue.merge(task.id, taskBranch(this.runId, task.id), this.commitWork(task, attempt, dir));
     if (merged.ok) await this.retire(task.id);
+    if (merged.ok && (merged.files?.changed ?? 0) > 0) this.changed = true;
     return merged;
   }
 

@@ -1,4 +1,5 @@
-import { dirname, join, resolve } from 'node:path';
+import { realpathSync } from 'node:fs';
+import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { runPlan } from '../../core/run/engine.js';
 import { checkSetup, endRun, type Executor } from '../../core/ports/executor.js';
 import { WeftError } from '../../core/errors.js';
@@ -19,8 +20,7 @@ import { secretRedactor } from '../secrets.js';
 import { onInterrupt } from '../signals.js';
 import { stopOrphans } from '../orphans.js';
 import { wire } from '../wiring.js';
-import { openWorkspace } from '../workspace-wiring.js';
-import { isIsolated } from '../../workspace/isolation.js';
+import { findWorkspace, openWorkspace } from '../workspace-wiring.js';
 import { orderFor, staticGate } from './estimate.js';
 import { recordDurations, withHistory } from '../history.js';
 
@@ -96,6 +96,8 @@ export interface ExecuteRunArgs {
 export async function executeRun(a: ExecuteRunArgs): Promise<number> {
   const { runId, compiled, store } = a;
   await refuseUnlessSetUp(a);
+  const place = { runId, projectDir: a.projectDir, baseDir: a.baseDir, planFile: a.planFile };
+  const found = a.isolation ? await findWorkspace(compiled, place) : undefined;
   const lease = await takeLease(store, runId);
   const runDir = createRunDir(a.projectDir, runId);
   if (a.prior !== undefined) {
@@ -109,7 +111,7 @@ export async function executeRun(a: ExecuteRunArgs): Promise<number> {
   const interrupt = onInterrupt();
   const stop = AbortSignal.any([interrupt.signal, lease.lost]);
   const catalog = catalogOf(a.executors);
-  const workspace = a.isolation ? await openWorkspace(compiled, { runId, projectDir: a.projectDir, baseDir: a.baseDir }) : undefined;
+  const workspace = found === undefined ? undefined : await openWorkspace(found, place);
   let succeeded = false;
   try {
     const { status, state } = await runPlan({
@@ -144,8 +146,7 @@ export async function executeRun(a: ExecuteRunArgs): Promise<number> {
     if (a.display.json === true) process.stdout.write(`${JSON.stringify({ type: 'run.summary', summary, runDir })}\n`);
     else {
       process.stdout.write(`${formatSummary(summary, runDir)}\n`);
-      const merged = (): boolean => compiled.graph.tasks.some((t) => isIsolated(t) && state.tasks.get(t.id)?.state === 'succeeded');
-      if (workspace?.resultBranch !== undefined && merged()) process.stdout.write(`  result       branch ${workspace.resultBranch} · \`weft apply\` brings it into your branch\n`);
+      if (workspace?.resultBranch !== undefined) process.stdout.write(`${resultLine(workspace.resultBranch, workspace.repoRoot, a.projectDir)}\n`);
     }
     return exitCodeForStatus(status);
   } finally {
@@ -168,6 +169,13 @@ async function refuseUnlessSetUp(a: ExecuteRunArgs): Promise<void> {
   const problems = await checkSetup(a.executors, tasks);
   if (problems.length === 0) return;
   throw new WeftError('WEFT_USAGE', `cannot start: ${problems.length === 1 ? 'an executor this run needs is' : `${problems.length} executors this run needs are`} not set up here\n  ${problems.join('\n  ')}`, { hint: 'nothing has run; fix that and run again' });
+}
+
+/** The summary's pointer to the run's result: the branch, and its repository when that is not the project's. */
+function resultLine(branch: string, repoRoot: string, projectDir: string): string {
+  const rel = relative(repoRoot, realpathSync(projectDir));
+  if (!rel.startsWith('..') && !isAbsolute(rel)) return `  result       branch ${branch} · \`weft apply\` brings it into your branch`;
+  return `  result       branch ${branch} in ${repoRoot} · \`weft apply\` brings it into the branch checked out there`;
 }
 
 /** `--explain-cache`: a line per cached task saying why it hit or missed. */
