@@ -18,6 +18,7 @@ export type WeftErrorCode =
   | 'WEFT_GIT'
   | 'WEFT_MERGE_CONFLICT'
   | 'WEFT_CHECK_FAILED'
+  | 'WEFT_OUTPUT_MISSING'
   | 'WEFT_INTERNAL';
 
 export interface WeftErrorOptions {

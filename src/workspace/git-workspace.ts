@@ -9,6 +9,7 @@ import { conflictFeedback, parseConflicts, type ConflictedFile, type ConflictHun
 import { git, gitText, type GitIdentity } from './git.js';
 import { isIsolated } from './isolation.js';
 import { MergeQueue } from './merge-queue.js';
+import { missingOutputs, missingOutputsVerdict } from './outputs.js';
 import { excludeFromCheckout, openRepository, type Repository } from './repository.js';
 import { repositoryLock, type Serial } from './serial.js';
 import { branchExists, changedPaths, clearStaleDir, commitAll, commitOf, isWorktree, listWorktrees, mergeInProgress, removeWorktree, unmergedFiles } from './worktrees.js';
@@ -48,7 +49,8 @@ const RUN_FILE = '_run.json';
  *   stops once per conflicting commit and needs `git rebase --continue`, which an agent that only
  *   edits files cannot drive; a merge shows every conflict at once and is concluded by the one
  *   commit weft makes, keeping the task's history as it was.)
- * - **integrate**: commits everything the task changed (author weft), merges its branch with
+ * - **integrate**: checks that the task's declared `outputs` exist (missing ones go back to the
+ *   task as feedback, unmerged), commits everything the task changed (author weft), merges its branch with
  *   `--no-ff` in a detached integration worktree, runs the `checks` there, and only then moves
  *   `weft/<run>` — so no task ever branches from a merge that a check later reverts. A conflict or a
  *   failed check returns feedback for the task's fix attempt; on success the worktree is removed
@@ -190,6 +192,9 @@ export class GitWorkspace implements Workspace {
     if (!isIsolated(task)) return { ok: true };
     const dir = this.worktreeOf(task.id);
     if (!(await isWorktree(this.repo.root, dir))) throw new WeftError('WEFT_INTERNAL', `task "${task.id}" has no worktree at ${dir} to integrate`);
+    // Work without the outputs the task promised is not merged: the task is told what is missing.
+    const missing = missingOutputs(this.cwdIn(dir, task), task.outputs ?? []);
+    if (missing.length > 0) return { ok: false, code: 'WEFT_OUTPUT_MISSING', ...missingOutputsVerdict(task.id, missing) };
     // Commit now, in parallel with other tasks' merges, but take the queue's place at once, so
     // merges happen in the order integrate was called.
     const merged = await this.queue.merge(task.id, taskBranch(this.runId, task.id), this.commitWork(task, attempt, dir));

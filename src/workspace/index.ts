@@ -5,3 +5,4 @@ export { integrationBranch, taskBranch, attemptBranch } from './branch-names.js'
 export { GitError, WEFT_IDENTITY, type GitIdentity } from './git.js';
 export { openRepository, type Repository } from './repository.js';
 export { branchExists } from './worktrees.js';
+export { missingOutputs, missingOutputsVerdict } from './outputs.js';

@@ -20,7 +20,9 @@ import { secretRedactor } from '../secrets.js';
 import { onInterrupt } from '../signals.js';
 import { stopOrphans } from '../orphans.js';
 import { wire } from '../wiring.js';
-import { findWorkspace, openWorkspace } from '../workspace-wiring.js';
+import { checkingOutputs, findWorkspace, openWorkspace } from '../workspace-wiring.js';
+import { isIsolated } from '../../workspace/isolation.js';
+import type { ResolvedTask } from '../../core/plan/graph.js';
 import { orderFor, staticGate } from './estimate.js';
 import { recordDurations, withHistory } from '../history.js';
 
@@ -112,6 +114,7 @@ export async function executeRun(a: ExecuteRunArgs): Promise<number> {
   const stop = AbortSignal.any([interrupt.signal, lease.lost]);
   const catalog = catalogOf(a.executors);
   const workspace = found === undefined ? undefined : await openWorkspace(found, place);
+  const workdirFor = (task: ResolvedTask): string => (task.cwd === undefined ? a.baseDir : resolve(a.baseDir, task.cwd));
   let succeeded = false;
   try {
     const { status, state } = await runPlan({
@@ -120,7 +123,7 @@ export async function executeRun(a: ExecuteRunArgs): Promise<number> {
       executors: a.executors,
       baseDir: a.baseDir,
       runDir,
-      workdirFor: (task) => (task.cwd === undefined ? a.baseDir : resolve(a.baseDir, task.cwd)),
+      workdirFor,
       workers: a.workers,
       mode: a.mode,
       failFast: a.failFast,
@@ -131,7 +134,7 @@ export async function executeRun(a: ExecuteRunArgs): Promise<number> {
       ...(a.prior === undefined ? {} : { prior: a.prior }),
       ...(a.mode === 'sequential' ? {} : orderFor(compiled, a.workers)),
       ...(a.retry === undefined ? {} : { retryTasks: new Set(a.retry) }),
-      ...(a.validateResult === undefined ? {} : { validateResult: a.validateResult }),
+      validateResult: checkingOutputs(a.validateResult, (task) => (workspace !== undefined && isIsolated(task) ? undefined : workdirFor(task))),
       recompile: (spec) => compilePlan(spec, { executors: catalog, file: a.planFile, vars: compiled.vars }),
       runOptions: { failFast: a.failFast, planFile: a.planFile, baseDir: a.baseDir, projectDir: a.projectDir, isolation: a.isolation, vars: compiled.vars, spec: compiled.spec },
       ...(a.cache === false ? {} : { cache: new FileTaskCache(store, join(weftDir(a.projectDir), 'cache'), compiled.name) }),

@@ -76,7 +76,10 @@ export const TaskSchema = z
     uses: z.record(z.string(), z.number().int().positive()).optional().describe('Units of named pools held while running, e.g. {claude: 1}.'),
     writes: z.array(z.string().min(1)).optional().describe('Globs of files the task may write; tasks whose globs overlap never run at once.'),
     inputs: z.array(z.string().min(1)).optional().describe('Globs of files whose contents decide the result (cache key).'),
-    outputs: z.array(z.string().min(1)).optional().describe('Files the task must produce.'),
+    outputs: z
+      .array(z.string().min(1))
+      .optional()
+      .describe('Files the task must produce (paths or globs, relative to its folder); a task that ends without one is sent back, then fails.'),
     outputSchema: z.record(z.string(), z.unknown()).optional().describe('JSON Schema the task result must satisfy (structured output).'),
     expands: z.boolean().optional().describe('The task plans: its output `{tasks: [...]}` is a sub-plan spliced into the running graph (dynamic fan-out). What depends on it waits for the new tasks too.'),
     ...sharedTaskFields,

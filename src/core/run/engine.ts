@@ -70,9 +70,10 @@ export interface EngineOptions {
   readonly retryTasks?: ReadonlySet<string>;
   /**
    * Checks a successful attempt's result; a returned string is feedback, and the task is sent back
-   * to fix it (same session), up to `fixAttempts`.
+   * to fix it (same session), up to `fixAttempts`. An object also says what failed (`message`, which
+   * the task's failure shows once the fixes run out) and its `code`.
    */
-  readonly validateResult?: (task: ResolvedTask, result: TaskResultData) => string | undefined;
+  readonly validateResult?: (task: ResolvedTask, result: TaskResultData) => string | ResultRejection | undefined;
   /** Compiles a plan grown by a task with `expands: true`; throws PlanValidationError when it is not valid. */
   readonly recompile?: (spec: PlanSpec) => CompiledPlan;
   /**
@@ -90,6 +91,14 @@ export interface EngineOptions {
   readonly throttleCooldownMs?: number;
   /** Retries a transient (rate-limit) failure at most this often without counting it. @default 20 */
   readonly maxTransientRetries?: number;
+}
+
+/** Why `validateResult` sent a successful attempt back: what failed, and what the task is told. */
+export interface ResultRejection {
+  readonly message: string;
+  readonly feedback: string;
+  /** @default 'WEFT_RESULT_INVALID' */
+  readonly code?: string;
 }
 
 export interface RunOutcome {
@@ -529,8 +538,9 @@ class Run {
    * `expands: true`, that its sub-plan joins the plan validly — then the graph grows at once.
    */
   private check(task: ResolvedTask, result: TaskResultData): { message: string; code: string; feedback: string } | undefined {
-    const feedback = this.options.validateResult?.(task, result);
-    if (feedback !== undefined) return { message: 'the result did not pass its check', code: 'WEFT_RESULT_INVALID', feedback };
+    const rejected = this.options.validateResult?.(task, result);
+    if (typeof rejected === 'string') return { message: 'the result did not pass its check', code: 'WEFT_RESULT_INVALID', feedback: rejected };
+    if (rejected !== undefined) return { code: 'WEFT_RESULT_INVALID', ...rejected };
     if (task.expands !== true) return undefined;
     const added = expansionOf(result.output, result.text);
     if (added === undefined || this.options.recompile === undefined) {
