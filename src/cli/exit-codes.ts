@@ -32,6 +32,7 @@ export function exitCodeForError(code: WeftErrorCode): number {
     case 'WEFT_NEEDS_DECISION':
     case 'WEFT_MERGE_CONFLICT':
     case 'WEFT_CHECK_FAILED':
+    case 'WEFT_OUTPUT_MISSING':
       return EXIT.failed;
   }
 }

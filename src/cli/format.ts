@@ -42,6 +42,7 @@ export function formatSummary(s: RunSummary, runDir: string | undefined): string
   const perWorker = Object.entries(s.tasksPerWorker).sort(([a], [b]) => Number(a) - Number(b));
   if (perWorker.length > 0) lines.push(`  per worker   ${perWorker.map(([w, n]) => `w${w}: ${n}`).join(', ')}`);
   if (s.retries > 0) lines.push(`  retries      ${s.retries}`);
+  if (s.files !== undefined) lines.push(`  changes      ${s.files.changed} file${s.files.changed === 1 ? '' : 's'}, +${s.files.added} −${s.files.removed} lines`);
   if (s.usage.inputTokens + s.usage.outputTokens > 0) lines.push(`  usage        ${s.usage.inputTokens} in / ${s.usage.outputTokens} out tokens, $${s.usage.costUsd.toFixed(4)}`);
   for (const t of s.tasks) {
     if (t.state === 'failed') lines.push(`  ${stateMark('failed')} ${t.id}: ${t.reason ?? 'failed'}`);

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { Command, CommanderError, Option } from 'commander';
-import { ConfigValidationError, formatPlanIssue, isWeftError, PlanValidationError, WeftError } from '../core/errors.js';
+import { ConfigValidationError, formatPlanIssue, isWeftError, PlanValidationError, WeftError, type PlanIssue } from '../core/errors.js';
 import { EXIT, exitCodeForError } from './exit-codes.js';
 import { collectVar, parseSweep, parseWorkers } from './options.js';
 
@@ -176,6 +176,21 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
   if (error.code !== 'EPIPE') throw error;
 });
 
+/**
+ * `--json` among the arguments (before a `--`): the command's caller reads JSON, so an error is
+ * also one JSON object on stdout — `{"error":{"code","message","hint"?,"issues"?}}` — whatever the
+ * command, even when the arguments themselves are what is wrong.
+ */
+function wantsJson(argv: readonly string[]): boolean {
+  const end = argv.indexOf('--');
+  return (end === -1 ? argv : argv.slice(0, end)).includes('--json');
+}
+
+/** What `--json` prints on stdout for an error: one line, no stack. */
+interface JsonError {
+  readonly error: { readonly code: string; readonly message: string; readonly hint?: string; readonly issues?: readonly PlanIssue[] };
+}
+
 /** The one error boundary: a user's mistake is one line and an exit code, never a stack trace. */
 async function main(argv: string[]): Promise<void> {
   if (argv.length <= 2) {
@@ -184,25 +199,34 @@ async function main(argv: string[]): Promise<void> {
     process.exitCode = EXIT.usage;
     return;
   }
+  const json = wantsJson(argv.slice(2));
+  const report = (error: JsonError['error']): void => {
+    if (json) process.stdout.write(`${JSON.stringify({ error } satisfies JsonError)}\n`);
+  };
   try {
     await program.parseAsync(argv);
   } catch (error) {
     if (error instanceof CommanderError) {
+      // Commander has written its own line to stderr already.
       process.exitCode = error.exitCode === 0 ? EXIT.ok : EXIT.usage;
+      if (error.exitCode !== 0) report({ code: 'WEFT_USAGE', message: error.message.replace(/^error: /, '').replace(/\n/g, ' ') });
       return;
     }
     if (error instanceof PlanValidationError || error instanceof ConfigValidationError) {
       // One line per problem, `file:line:col …` so editors and terminals can jump to it.
       process.stderr.write(`${error.issues.map(formatPlanIssue).join('\n')}\n`);
+      report({ code: error.code, message: error.message, issues: error.issues });
       process.exitCode = exitCodeForError(error.code);
       return;
     }
     if (isWeftError(error)) {
       process.stderr.write(`weft: ${error.message}${error.hint === undefined ? '' : `\n  ${error.hint}`}\n`);
+      report({ code: error.code, message: error.message, ...(error.hint === undefined ? {} : { hint: error.hint }) });
       process.exitCode = exitCodeForError(error.code);
       return;
     }
     process.stderr.write(`weft: internal error — please report it: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    report({ code: 'WEFT_INTERNAL', message: `internal error — please report it: ${error instanceof Error ? error.message : String(error)}` });
     process.exitCode = EXIT.internal;
   }
 }

@@ -1,24 +1,105 @@
-import type { Workspace } from '../core/ports/workspace.js';
+import { realpathSync } from 'node:fs';
+import { isAbsolute, join, relative, resolve } from 'node:path';
 import type { CompiledPlan } from '../core/plan/compile.js';
+import type { ResolvedTask } from '../core/plan/graph.js';
+import { isWeftError, PlanValidationError, type PlanIssue } from '../core/errors.js';
+import type { GitWorkspace } from '../workspace/index.js';
 import { isIsolated } from '../workspace/isolation.js';
-import { isWeftError } from '../core/errors.js';
+import { missingOutputs, missingOutputsVerdict } from '../workspace/outputs.js';
+import type { EngineOptions } from '../core/run/engine.js';
+
+/** Where a run works: the plan's folder and the folder holding `.weft/` (the journal). */
+export interface WorkspacePlace {
+  readonly runId: string;
+  /** The folder holding `.weft/` (`-C`, else the current folder). */
+  readonly projectDir: string;
+  /** The plan file's folder: its repository is the one isolated tasks work in. */
+  readonly baseDir: string;
+  /** The plan file, for the messages. */
+  readonly planFile: string;
+}
+
+/** Where a run's worktrees will be: found (and checked) before the run starts, opened once it does. */
+export interface WorkspacePlan {
+  /** Top folder of the repository holding the plan's folder. */
+  readonly root: string;
+  readonly worktreesDir: string;
+}
 
 /**
- * Isolated tasks (agents, tasks with `writes`) get their own git worktrees when the project is a
- * git repository with a commit; elsewhere they run in place, and weft says so. The git code (and
- * execa) is loaded only then: ~80 ms of start-up that a plan of plain commands does not need.
+ * Isolated tasks (agents, tasks with `writes`) get their own git worktrees of the repository that
+ * holds the *plan's* folder — not the current folder, which may be another repository or none —
+ * when it has a commit; elsewhere they run in place, and weft says so (`undefined`). A task that
+ * could never work in a worktree (its `cwd` leaves the repository) is refused here, before
+ * anything runs. The git code (and execa) is loaded only when needed: ~80 ms of start-up that a
+ * plan of plain commands does not pay.
+ * @throws PlanValidationError when an isolated task's `cwd` is outside the plan's repository
  */
-export async function openWorkspace(plan: CompiledPlan, where: { runId: string; projectDir: string; baseDir: string }): Promise<Workspace | undefined> {
+export async function findWorkspace(plan: CompiledPlan, where: WorkspacePlace): Promise<WorkspacePlan | undefined> {
   const isolated = plan.graph.tasks.filter(isIsolated);
   if (isolated.length === 0) return undefined;
+  const { openRepository } = await import('../workspace/index.js');
+  let root: string;
   try {
-    const { GitWorkspace } = await import('../workspace/index.js');
-    const workspace = await GitWorkspace.open(where);
-    for (const w of workspace.warnings) process.stderr.write(`weft: ${w}\n`);
-    return workspace;
+    root = (await openRepository(where.baseDir)).root;
   } catch (error) {
     if (!isWeftError(error) || error.code !== 'WEFT_USAGE') throw error;
-    process.stderr.write(`weft: ${error.message}; ${isolated.length} task(s) that write files run in the project folder without isolation\n`);
+    const folder = `the plan's folder ${where.baseDir}`;
+    const why = error.message.startsWith(resolve(where.baseDir)) ? error.message.replace(resolve(where.baseDir), folder) : error.message;
+    process.stderr.write(`weft: ${why}; ${isolated.length} task(s) that write files run in place, without isolation\n`);
     return undefined;
   }
+  const outside = isolated.map((t) => outsideIssue(t, where.planFile, realpathSync(where.baseDir), root)).filter((i) => i !== undefined);
+  if (outside.length > 0) throw new PlanValidationError(outside);
+  return { root, worktreesDir: worktreesDirFor(where.projectDir, root) };
+}
+
+/** Opens the run's worktrees where {@link findWorkspace} found them; says what the user should know. */
+export async function openWorkspace(found: WorkspacePlan, where: WorkspacePlace): Promise<GitWorkspace> {
+  const { GitWorkspace } = await import('../workspace/index.js');
+  const workspace = await GitWorkspace.open({ runId: where.runId, projectDir: where.baseDir, baseDir: where.baseDir, worktreesDir: found.worktreesDir });
+  for (const w of workspace.warnings) process.stderr.write(`weft: ${w}\n`);
+  return workspace;
+}
+
+/** `.weft/worktrees` in the project folder when it is inside the repository, else in the repository's top folder. */
+export function worktreesDirFor(projectDir: string, root: string): string {
+  return join(inside(realpathSync(projectDir), root) ? projectDir : root, '.weft', 'worktrees');
+}
+
+function inside(dir: string, root: string): boolean {
+  const rel = relative(root, dir);
+  return !rel.startsWith('..') && !isAbsolute(rel);
+}
+
+/** An isolated task whose folder is outside the repository cannot have a worktree of it. */
+function outsideIssue(task: ResolvedTask, planFile: string, baseDir: string, root: string): PlanIssue | undefined {
+  const dir = resolve(baseDir, task.cwd ?? '.');
+  if (inside(dir, root)) return undefined;
+  return {
+    file: planFile,
+    task: task.id,
+    field: 'cwd',
+    message: `works in ${dir}, outside the repository ${root} that holds the plan, so it cannot have a worktree of it`,
+    fix: 'set cwd to a folder inside that repository, or run with --no-isolation',
+  };
+}
+
+/**
+ * The engine's `validateResult`: the caller's own check first, then, for a task that worked in
+ * place (`inPlaceDir` gives its folder; a worktree task's outputs are checked before its merge),
+ * that every file it declared in `outputs` is there. A missing one sends the task back with what
+ * is missing, and once its fixes run out it fails naming those paths.
+ */
+export function checkingOutputs(
+  own: EngineOptions['validateResult'],
+  inPlaceDir: (task: ResolvedTask) => string | undefined,
+): NonNullable<EngineOptions['validateResult']> {
+  return (task, result) => {
+    const rejected = own?.(task, result);
+    if (rejected !== undefined || task.outputs === undefined || task.outputs.length === 0) return rejected;
+    const dir = inPlaceDir(task);
+    const missing = dir === undefined ? [] : missingOutputs(dir, task.outputs);
+    return missing.length === 0 ? undefined : { code: 'WEFT_OUTPUT_MISSING', ...missingOutputsVerdict(task.id, missing) };
+  };
 }

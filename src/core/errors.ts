@@ -41,6 +41,8 @@ export type WeftErrorCode =
   | 'WEFT_MERGE_CONFLICT'
   /** A merge check failed on the merged result; routed back to the task to fix. */
   | 'WEFT_CHECK_FAILED'
+  /** A task finished without a file its `outputs` declares; routed back to the task to fix. */
+  | 'WEFT_OUTPUT_MISSING'
   /** Something weft relies on broke (a git command, a template, an installation file): a bug to report. */
   | 'WEFT_INTERNAL';
 

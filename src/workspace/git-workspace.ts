@@ -10,6 +10,7 @@ import { conflictFeedback, parseConflicts, type ConflictedFile, type ConflictHun
 import { git, gitText, type GitIdentity } from './git.js';
 import { isIsolated } from './isolation.js';
 import { MergeQueue } from './merge-queue.js';
+import { missingOutputs, missingOutputsVerdict } from './outputs.js';
 import { excludeFromCheckout, openRepository, type Repository } from './repository.js';
 import { repositoryLock, type Serial } from './serial.js';
 import { branchExists, changedPaths, clearStaleDir, commitAll, commitOf, isWorktree, listWorktrees, mergeInProgress, removeWorktree, unmergedFiles } from './worktrees.js';
@@ -49,7 +50,8 @@ const RUN_FILE = '_run.json';
  *   stops once per conflicting commit and needs `git rebase --continue`, which an agent that only
  *   edits files cannot drive; a merge shows every conflict at once and is concluded by the one
  *   commit weft makes, keeping the task's history as it was.)
- * - **integrate**: commits everything the task changed (author weft), merges its branch with
+ * - **integrate**: checks that the task's declared `outputs` exist (missing ones go back to the
+ *   task as feedback, unmerged), commits everything the task changed (author weft), merges its branch with
  *   `--no-ff` in a detached integration worktree, runs the `checks` there, and only then moves
  *   `weft/<run>` — so no task ever branches from a merge that a check later reverts. A conflict or a
  *   failed check returns feedback for the task's fix attempt; on success the worktree is removed
@@ -76,8 +78,9 @@ export class GitWorkspace implements Workspace {
   readonly repoRoot: string;
   /** `weft/<run-id>`. */
   readonly integrationBranch: string;
-  get resultBranch(): string {
-    return this.integrationBranch;
+  /** `weft/<run-id>` once a merge changed a file; undefined while it holds nothing (then `close` deletes it). */
+  get resultBranch(): string | undefined {
+    return this.changed ? this.integrationBranch : undefined;
   }
   /** The commit the run started from (the user's HEAD when the run was created). */
   readonly baseCommit: string;
@@ -89,6 +92,8 @@ export class GitWorkspace implements Workspace {
   private readonly integrationDir: string;
   private readonly lock: Serial;
   private readonly queue: MergeQueue;
+  /** Whether the integration branch holds a change (a merge that changed files, or an earlier life's merges). */
+  private changed: boolean;
   /** Files the last fix merge left conflicted, per task: checked for leftover markers on integrate. */
   private readonly conflicted = new Map<string, readonly string[]>();
 
@@ -98,7 +103,9 @@ export class GitWorkspace implements Workspace {
     runDir: string,
     baseCommit: string,
     warnings: readonly string[],
+    changed: boolean,
   ) {
+    this.changed = changed;
     this.runId = options.runId;
     this.repoRoot = repo.root;
     this.integrationBranch = integrationBranch(options.runId);
@@ -142,6 +149,7 @@ export class GitWorkspace implements Workspace {
     const runFile = join(runDir, RUN_FILE);
     const warnings: string[] = [];
     let base!: string;
+    let changed = false;
     const lock = repositoryLock(repo.commonDir);
     await lock.run(async () => {
       await excludeFromCheckout(repo, realpathSync(worktreesDir));
@@ -149,6 +157,7 @@ export class GitWorkspace implements Workspace {
         // A resumed run: keep what was merged so far.
         const recorded = existsSync(runFile) ? (JSON.parse(readFileSync(runFile, 'utf8')) as { base?: string }).base : undefined;
         base = recorded ?? (await gitText(repo.root, ['merge-base', 'HEAD', branch]));
+        changed = (await commitOf(repo.root, branch)) !== base;
       } else {
         base = await commitOf(repo.root, 'HEAD');
         await git(repo.root, ['branch', '--no-track', branch, base]);
@@ -157,7 +166,7 @@ export class GitWorkspace implements Workspace {
       }
       writeFileSync(runFile, `${JSON.stringify({ runId: options.runId, branch, base }, null, 2)}\n`);
     });
-    return new GitWorkspace(repo, options, runDir, base, warnings);
+    return new GitWorkspace(repo, options, runDir, base, warnings, changed);
   }
 
   /** The worktree folder of a task (whether or not it exists right now). */
@@ -186,10 +195,14 @@ export class GitWorkspace implements Workspace {
     if (!isIsolated(task)) return { ok: true };
     const dir = this.worktreeOf(task.id);
     if (!(await isWorktree(this.repo.root, dir))) throw new WeftError('WEFT_INTERNAL', `task "${task.id}" has no worktree at ${dir} to integrate`);
+    // Work without the outputs the task promised is not merged: the task is told what is missing.
+    const missing = missingOutputs(this.cwdIn(dir, task), task.outputs ?? []);
+    if (missing.length > 0) return { ok: false, code: 'WEFT_OUTPUT_MISSING', ...missingOutputsVerdict(task.id, missing) };
     // Commit now, in parallel with other tasks' merges, but take the queue's place at once, so
     // merges happen in the order integrate was called.
     const merged = await this.queue.merge(task.id, taskBranch(this.runId, task.id), this.commitWork(task, attempt, dir));
     if (merged.ok) await this.retire(task.id);
+    if (merged.ok && (merged.files?.changed ?? 0) > 0) this.changed = true;
     return merged;
   }
 

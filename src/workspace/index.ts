@@ -3,3 +3,6 @@ export { applyRun, type AppliedRun, type ApplyRunOptions } from './apply-run.js'
 export { isIsolated } from './isolation.js';
 export { integrationBranch, taskBranch, attemptBranch } from './branch-names.js';
 export { GitError, WEFT_IDENTITY, type GitIdentity } from './git.js';
+export { openRepository, type Repository } from './repository.js';
+export { branchExists } from './worktrees.js';
+export { missingOutputs, missingOutputsVerdict } from './outputs.js';

@@ -13,6 +13,9 @@ function onlyRun(project: string): string {
   return join(project, '.weft', 'runs', runs[0] as string);
 }
 
+// The runs below are about scheduling and the summary: --no-isolation keeps them in place, as they
+// ran from a folder without git before the plan's folder decided the repository, so they never
+// make branches or worktrees in the repository that holds examples/ (this one).
 describe('examples', () => {
   it.each(examples)('%s validates', async (file) => {
     const r = await weft(['validate', `examples/${file}`]);
@@ -23,7 +26,7 @@ describe('examples', () => {
 
   it('app.yaml runs to success with a summary and run files', async () => {
     const project = tempProject();
-    const r = await weft(['run', join(ROOT, 'examples/app.yaml'), '-j', '2'], { cwd: project });
+    const r = await weft(['run', join(ROOT, 'examples/app.yaml'), '-j', '2', '--no-isolation'], { cwd: project });
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/tasks +6 succeeded, 0 failed, 0 skipped of 6/);
     expect(r.stdout).toMatch(/critical path schema → api → integration → tests/);
@@ -39,7 +42,7 @@ describe('examples', () => {
 
   it('app.yaml --sequential runs one at a time in declaration order and says so', async () => {
     const project = tempProject();
-    const r = await weft(['run', join(ROOT, 'examples/app.yaml'), '--sequential', '--json'], { cwd: project });
+    const r = await weft(['run', join(ROOT, 'examples/app.yaml'), '--sequential', '--json', '--no-isolation'], { cwd: project });
     expect(r.code).toBe(0);
     const events = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
     expect(events.filter((e) => e.type === 'task.started').map((e) => e.task)).toEqual(['schema', 'api', 'ui-setup', 'ui', 'integration', 'tests']);
@@ -59,7 +62,7 @@ describe('examples', () => {
 
   it('pipeline.yaml skips a review whose flag is off, and statistics still runs', async () => {
     const project = tempProject();
-    const r = await weft(['run', join(ROOT, 'examples/pipeline.yaml'), '--set', 'security=false'], { cwd: project });
+    const r = await weft(['run', join(ROOT, 'examples/pipeline.yaml'), '--set', 'security=false', '--no-isolation'], { cwd: project });
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('↷ security skipped: condition `vars.security` is false');
     const summary = JSON.parse(readFileSync(join(onlyRun(project), 'summary.json'), 'utf8'));
@@ -92,7 +95,7 @@ describe('examples', () => {
 
   it('checks.yaml runs weft\'s own checks in parallel and names the bottleneck', async () => {
     const project = tempProject();
-    const r = await weft(['run', join(ROOT, 'examples/checks.yaml'), '-j', '4'], { cwd: project, timeoutMs: 240_000 });
+    const r = await weft(['run', join(ROOT, 'examples/checks.yaml'), '-j', '4', '--no-isolation'], { cwd: project, timeoutMs: 240_000 });
     expect(r.stdout).toMatch(/tasks +4 succeeded/);
     expect(r.stdout).toMatch(/bottleneck +(lint|typecheck|unit|build)\n/);
     expect(r.code).toBe(0);

@@ -1,4 +1,5 @@
-import { dirname, join, resolve } from 'node:path';
+import { realpathSync } from 'node:fs';
+import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { runPlan } from '../../core/run/engine.js';
 import { checkSetup, endRun, type Executor } from '../../core/ports/executor.js';
 import { WeftError } from '../../core/errors.js';
@@ -19,10 +20,11 @@ import { secretRedactor } from '../secrets.js';
 import { onInterrupt } from '../signals.js';
 import { stopOrphans } from '../orphans.js';
 import { wire } from '../wiring.js';
-import { openWorkspace } from '../workspace-wiring.js';
+import { checkingOutputs, findWorkspace, openWorkspace } from '../workspace-wiring.js';
 import { isIsolated } from '../../workspace/isolation.js';
 import { dispatchOrder } from '../../core/schedule/dispatch-order.js';
 import { staticGate } from '../../core/run/policies/when.js';
+import type { ResolvedTask } from '../../core/plan/graph.js';
 import { recordDurations, withHistory } from '../history.js';
 
 export interface RunCommandOptions {
@@ -99,6 +101,8 @@ export interface ExecuteRunArgs {
 export async function executeRun(a: ExecuteRunArgs): Promise<number> {
   const { runId, compiled, store } = a;
   await refuseUnlessSetUp(a);
+  const place = { runId, projectDir: a.projectDir, baseDir: a.baseDir, planFile: a.planFile };
+  const found = a.isolation ? await findWorkspace(compiled, place) : undefined;
   const lease = await takeLease(store, runId);
   const runDir = createRunDir(a.projectDir, runId);
   if (a.prior !== undefined) {
@@ -112,7 +116,8 @@ export async function executeRun(a: ExecuteRunArgs): Promise<number> {
   const interrupt = onInterrupt();
   const stop = AbortSignal.any([interrupt.signal, lease.lost]);
   const catalog = catalogOf(a.executors);
-  const workspace = a.isolation ? await openWorkspace(compiled, { runId, projectDir: a.projectDir, baseDir: a.baseDir }) : undefined;
+  const workspace = found === undefined ? undefined : await openWorkspace(found, place);
+  const workdirFor = (task: ResolvedTask): string => (task.cwd === undefined ? a.baseDir : resolve(a.baseDir, task.cwd));
   let succeeded = false;
   try {
     const { status, state } = await runPlan({
@@ -121,7 +126,7 @@ export async function executeRun(a: ExecuteRunArgs): Promise<number> {
       executors: a.executors,
       baseDir: a.baseDir,
       runDir,
-      workdirFor: (task) => (task.cwd === undefined ? a.baseDir : resolve(a.baseDir, task.cwd)),
+      workdirFor,
       workers: a.workers,
       mode: a.mode,
       failFast: a.failFast,
@@ -132,7 +137,7 @@ export async function executeRun(a: ExecuteRunArgs): Promise<number> {
       ...(a.prior === undefined ? {} : { prior: a.prior }),
       ...dispatchOrder(compiled, a.workers, a.mode),
       ...(a.retry === undefined ? {} : { retryTasks: new Set(a.retry) }),
-      ...(a.validateResult === undefined ? {} : { validateResult: a.validateResult }),
+      validateResult: checkingOutputs(a.validateResult, (task) => (workspace !== undefined && isIsolated(task) ? undefined : workdirFor(task))),
       recompile: (spec) => compilePlan(spec, { executors: catalog, file: a.planFile, vars: compiled.vars }),
       runOptions: { failFast: a.failFast, planFile: a.planFile, baseDir: a.baseDir, projectDir: a.projectDir, isolation: a.isolation, vars: compiled.vars, spec: compiled.spec },
       ...(a.cache === false ? {} : { cache: new FileTaskCache(store, join(weftDir(a.projectDir), 'cache'), compiled.name) }),
@@ -148,8 +153,7 @@ export async function executeRun(a: ExecuteRunArgs): Promise<number> {
     if (a.display.json === true) process.stdout.write(`${JSON.stringify({ type: 'run.summary', summary, runDir })}\n`);
     else {
       process.stdout.write(`${formatSummary(summary, runDir)}\n`);
-      const merged = (): boolean => compiled.graph.tasks.some((t) => isIsolated(t) && state.tasks.get(t.id)?.state === 'succeeded');
-      if (workspace?.resultBranch !== undefined && merged()) process.stdout.write(`  result       branch ${workspace.resultBranch} · \`weft apply\` brings it into your branch\n`);
+      if (workspace?.resultBranch !== undefined) process.stdout.write(`${resultLine(workspace.resultBranch, workspace.repoRoot, a.projectDir)}\n`);
     }
     return exitCodeForStatus(status);
   } finally {
@@ -172,6 +176,13 @@ async function refuseUnlessSetUp(a: ExecuteRunArgs): Promise<void> {
   const problems = await checkSetup(a.executors, tasks);
   if (problems.length === 0) return;
   throw new WeftError('WEFT_USAGE', `cannot start: ${problems.length === 1 ? 'an executor this run needs is' : `${problems.length} executors this run needs are`} not set up here\n  ${problems.join('\n  ')}`, { hint: 'nothing has run; fix that and run again' });
+}
+
+/** The summary's pointer to the run's result: the branch, and its repository when that is not the project's. */
+function resultLine(branch: string, repoRoot: string, projectDir: string): string {
+  const rel = relative(repoRoot, realpathSync(projectDir));
+  if (!rel.startsWith('..') && !isAbsolute(rel)) return `  result       branch ${branch} · \`weft apply\` brings it into your branch`;
+  return `  result       branch ${branch} in ${repoRoot} · \`weft apply\` brings it into the branch checked out there`;
 }
 
 /** `--explain-cache`: a line per cached task saying why it hit or missed. */

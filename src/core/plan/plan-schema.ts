@@ -44,7 +44,7 @@ export const BackoffSchema = z
 
 /** Fields a task may set, which `defaults` may also set for every task. */
 const sharedTaskFields = {
-  executor: z.string().min(1).optional().describe('Who runs the task: shell, claude, codex, gemini, opencode, anthropic, openai, fn. @default shell when `run` is set'),
+  executor: z.string().min(1).optional().describe('Who runs the task: shell, claude, codex, gemini, anthropic, openai, fn. @default shell when `run` is set'),
   retries: z.number().int().min(0).max(100).optional().describe('How many times to try again after a failure. @default 0'),
   backoff: BackoffSchema.optional(),
   timeout: DurationSchema.optional().describe('Kill the task (its whole process group) after this long.'),
@@ -82,7 +82,10 @@ export const TaskSchema = z
     uses: z.record(z.string(), z.number().int().positive()).optional().describe('Units of named pools held while running, e.g. {claude: 1}.'),
     writes: z.array(z.string().min(1)).optional().describe('Globs of files the task may write; tasks whose globs overlap never run at once.'),
     inputs: z.array(z.string().min(1)).optional().describe('Globs of files whose contents decide the result (cache key).'),
-    outputs: z.array(z.string().min(1)).optional().describe('Files the task must produce.'),
+    outputs: z
+      .array(z.string().min(1))
+      .optional()
+      .describe('Files the task must produce (paths or globs, relative to its folder); a task that ends without one is sent back, then fails.'),
     outputSchema: z.record(z.string(), z.unknown()).optional().describe('JSON Schema the task result must satisfy (structured output).'),
     expands: z.boolean().optional().describe('The task plans: its output `{tasks: [...]}` is a sub-plan spliced into the running graph (dynamic fan-out). What depends on it waits for the new tasks too.'),
     ...sharedTaskFields,

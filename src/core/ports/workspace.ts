@@ -12,8 +12,11 @@ export type Integration =
  * isolated task its own worktree and merges finished work into the run's integration branch.
  */
 export interface Workspace {
-  /** Where the run's combined work ends up (a git branch), for the summary to name. */
-  readonly resultBranch?: string;
+  /**
+   * Where the run's combined work ends up (a git branch), for the summary to name; `undefined`
+   * while no task has changed a file (there is nothing to bring in, and the branch goes at `close`).
+   */
+  readonly resultBranch?: string | undefined;
   /** The directory this attempt works in (created if needed). `fix` is set for a routed-back fix. */
   prepare(task: ResolvedTask, attempt: number, fix: boolean): Promise<string>;
   /** Folds a successful attempt into the shared result; merges happen one at a time, in order. */

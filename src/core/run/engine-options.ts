@@ -1,6 +1,6 @@
 import type { Redactor } from '../redact.js';
 import { type Clock, systemClock } from '../ports/clock.js';
-import { WeftError } from '../errors.js';
+import { WeftError, type WeftErrorCode } from '../errors.js';
 import type { ProgressEvent, RunEvent, RunMode, RunStatus, TaskResultData } from './events.js';
 import type { Executor } from '../ports/executor.js';
 import type { ResolvedTask } from '../plan/graph.js';
@@ -75,9 +75,10 @@ export interface EngineOptions {
   readonly retryTasks?: ReadonlySet<string>;
   /**
    * Checks a successful attempt's result; a returned string is feedback, and the task is sent back
-   * to fix it (same session), up to `fixAttempts`.
+   * to fix it (same session), up to `fixAttempts`. An object also says what failed (`message`, which
+   * the task's failure shows once the fixes run out) and its `code`.
    */
-  readonly validateResult?: (task: ResolvedTask, result: TaskResultData) => string | undefined;
+  readonly validateResult?: (task: ResolvedTask, result: TaskResultData) => string | ResultRejection | undefined;
   /** Compiles a plan grown by a task with `expands: true`; throws PlanValidationError when it is not valid. */
   readonly recompile?: (spec: PlanSpec) => CompiledPlan;
   /**
@@ -179,4 +180,12 @@ function show(value: unknown): string {
   if (value instanceof Map) return 'a Map';
   if (typeof value === 'object' && value !== null) return Array.isArray(value) ? 'an array' : 'an object';
   return String(value);
+}
+
+/** Why `validateResult` sent a successful attempt back: what failed, and what the task is told. */
+export interface ResultRejection {
+  readonly message: string;
+  readonly feedback: string;
+  /** @default 'WEFT_RESULT_INVALID' */
+  readonly code?: WeftErrorCode;
 }

@@ -297,8 +297,9 @@ class Run implements AttemptHost {
    * `expands: true`, that its sub-plan joins the plan validly — then the graph grows at once.
    */
   private check(task: ResolvedTask, result: TaskResultData): Rejection | undefined {
-    const feedback = this.options.validateResult?.(task, result);
-    if (feedback !== undefined) return { message: 'the result did not pass its check', code: 'WEFT_RESULT_INVALID', feedback };
+    const rejected = this.options.validateResult?.(task, result);
+    if (typeof rejected === 'string') return { message: 'the result did not pass its check', code: 'WEFT_RESULT_INVALID', feedback: rejected };
+    if (rejected !== undefined) return { code: 'WEFT_RESULT_INVALID', ...rejected };
     if (task.expands !== true) return undefined;
     const d = expansionFor(this.spec, task, result, this.options.recompile);
     if (d.kind === 'reject') return { message: d.message, code: d.code, feedback: d.feedback };

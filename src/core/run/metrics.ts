@@ -14,6 +14,15 @@ export interface TaskSummary {
   readonly reason?: string;
   readonly exitCode?: number | null;
   readonly usage?: Usage;
+  /** What the task's merge changed (git's numstat of the merge): worktree tasks only. */
+  readonly files?: FilesChanged;
+}
+
+/** Files changed and lines added and removed, as `git diff --numstat` counts them. */
+export interface FilesChanged {
+  readonly changed: number;
+  readonly added: number;
+  readonly removed: number;
 }
 
 /** What a run did: counts, times, speed-up, critical path, spend (`weft run`'s summary, `summary.json`). */
@@ -46,6 +55,11 @@ export interface RunSummary {
   readonly retries: number;
   readonly usage: { readonly inputTokens: number; readonly outputTokens: number; readonly costUsd: number };
   readonly resumes: number;
+  /**
+   * The tasks' `files` summed (a file two tasks changed counts twice); present when a task worked
+   * in a worktree, absent when every task ran in place (weft did not see what they changed).
+   */
+  readonly files?: FilesChanged;
   readonly tasks: readonly TaskSummary[];
 }
 
@@ -82,6 +96,7 @@ export function summarize(state: RunState, deps: ReadonlyMap<string, readonly st
   let taskTimeMs = 0;
   let retries = 0;
   const usage = { inputTokens: 0, outputTokens: 0, costUsd: 0 };
+  let files: { changed: number; added: number; removed: number } | undefined;
   const tasksPerWorker: Record<string, number> = {};
   const busyPerWorkerMs: Record<string, number> = {};
   const tasks: TaskSummary[] = [];
@@ -113,6 +128,13 @@ export function summarize(state: RunState, deps: ReadonlyMap<string, readonly st
       usage.outputTokens += taskUsage.outputTokens;
       usage.costUsd += taskUsage.costUsd;
     }
+    const taskFiles = r.result?.files;
+    if (taskFiles !== undefined) {
+      files ??= { changed: 0, added: 0, removed: 0 };
+      files.changed += taskFiles.changed;
+      files.added += taskFiles.added;
+      files.removed += taskFiles.removed;
+    }
     const firstAttempt = r.attempts[0];
     const lastAttempt = r.attempts.at(-1);
     tasks.push({
@@ -124,6 +146,7 @@ export function summarize(state: RunState, deps: ReadonlyMap<string, readonly st
       ...(r.reason === undefined ? {} : { reason: r.reason }),
       ...(r.result?.exitCode === undefined ? {} : { exitCode: r.result.exitCode }),
       ...(taskUsage === undefined ? {} : { usage: taskUsage }),
+      ...(taskFiles === undefined ? {} : { files: { changed: taskFiles.changed, added: taskFiles.added, removed: taskFiles.removed } }),
     });
   }
   // Time weft was stopped between lives of the run is nobody's makespan.
@@ -152,6 +175,7 @@ export function summarize(state: RunState, deps: ReadonlyMap<string, readonly st
     retries,
     usage,
     resumes: state.resumes,
+    ...(files === undefined ? {} : { files }),
     tasks,
   };
 }
