@@ -19,7 +19,7 @@ describe("a task's terminal control sequences", () => {
     const project = tempProject('weft-ctl-');
     writeFileSync(join(project, 'plan.yaml'), plan);
     // `script` gives weft a real pseudo-terminal, as a user's shell would.
-    const env = { ...process.env, TERM: 'xterm-256color', WEFT_DATABASE_URL: '' };
+    const env: NodeJS.ProcessEnv = { ...process.env, TERM: 'xterm-256color', WEFT_DATABASE_URL: '' };
     delete env.NO_COLOR;
     const r = spawnSync('script', ['-qec', `${process.execPath} ${CLI} run plan.yaml`, '/dev/null'], { cwd: project, env, encoding: 'utf8', timeout: 60_000 });
     expect(r.stdout).toContain('err tail'); // the failure tail, shown
