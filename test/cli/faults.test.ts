@@ -1,7 +1,8 @@
-import { statSync, truncateSync, writeFileSync } from 'node:fs';
+import { readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ensureBuilt, tempProject, weft as runWeft } from '../support/weft-cli.js';
+import { readJournal } from '../crash/crash-kit.js';
 
 beforeAll(ensureBuilt);
 
@@ -24,4 +25,33 @@ describe('a journal truncated to 0 bytes', () => {
     }
     expect(statSync(db).size).toBe(0);
   }, 60_000);
+});
+
+describe('with more workers than cores', () => {
+  it("task durations count from the task's own process start to its end, not from the queue", async () => {
+    const project = tempProject('weft-faults-');
+    const stamp = 'date +%s%3N > "$WEFT_TASK_ID.start"; sleep 0.2; date +%s%3N > "$WEFT_TASK_ID.end"';
+    const ids = Array.from({ length: 32 }, (_, i) => `t${i}`);
+    writeFileSync(join(project, 'plan.yaml'), JSON.stringify({ tasks: ids.map((id) => ({ id, run: ['sh', '-c', stamp] })) }));
+    const run = await weft(['run', 'plan.yaml', '-j', '32'], project);
+    expect(run.code, run.stderr).toBe(0);
+    const summary = JSON.parse((await weft(['status', '--json'], project)).stdout) as { tasks: { id: string; durationMs: number }[]; utilisation: number };
+    const journal = readJournal(project);
+    let spans = 0;
+    let durations = 0;
+    for (const id of ids) {
+      const own = { start: Number(readFileSync(join(project, `${id}.start`), 'utf8')), end: Number(readFileSync(join(project, `${id}.end`), 'utf8')) };
+      const queued = journal?.events.find((e) => e.type === 'task.started' && e.task === id)?.at as number;
+      const done = journal?.events.find((e) => e.type === 'task.succeeded' && e.task === id);
+      if (done?.type !== 'task.succeeded') throw new Error(`${id} did not succeed`);
+      const { processStartedAt: from = NaN, processEndedAt: to = NaN } = done;
+      // The process's life holds what the task itself saw, and lies within what the coordinator saw.
+      expect([queued <= from, from <= own.start, own.end <= to, to <= done.at], id).toEqual([true, true, true, true]);
+      const shown = summary.tasks.find((t) => t.id === id)?.durationMs;
+      expect(shown, id).toBe(to - from);
+      spans += done.at - queued;
+      durations += to - from;
+    }
+    expect(durations).toBeLessThan(spans);
+  }, 120_000);
 });

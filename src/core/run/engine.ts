@@ -466,6 +466,8 @@ class Run {
     const task = this.tasks[c.task] as ResolvedTask;
     const { cause } = c;
     let outcome = c.outcome;
+    // When the process really started (the executor knows): durations count from there, not from the queue.
+    const ran = { ...(outcome.startedAt === undefined ? {} : { processStartedAt: outcome.startedAt }), ...(outcome.endedAt === undefined ? {} : { processEndedAt: outcome.endedAt }) };
     this.running.delete(c.task);
     const redact = this.redact;
     if (cause?.kind === 'cancelled') {
@@ -476,7 +478,7 @@ class Run {
     if (outcome.ok) {
       const rejected = this.check(task, outcome.result);
       if (rejected === undefined) {
-        this.recordTask(c.task, { type: 'task.succeeded', at: now, task: task.id, attempt: c.attempt, result: redactResult(outcome.result, redact) });
+        this.recordTask(c.task, { type: 'task.succeeded', at: now, task: task.id, attempt: c.attempt, result: redactResult(outcome.result, redact), ...ran });
         this.sched.finish(c.task, 'succeeded', now);
         return;
       }
@@ -489,12 +491,12 @@ class Run {
         this.feedback.set(c.task, outcome.failure.fix);
         this.transient[c.task] = (this.transient[c.task] as number) + 1; // a fix is not a retry
         const { fix: _fix, ...error } = outcome.failure;
-        this.recordTask(c.task, { type: 'task.retrying', at: now, task: task.id, attempt: c.attempt, error: { ...error, message: redact(error.message) }, retryAt: now });
+        this.recordTask(c.task, { type: 'task.retrying', at: now, task: task.id, attempt: c.attempt, error: { ...error, message: redact(error.message) }, retryAt: now, ...ran });
         this.sched.retryAt(c.task, now, now);
         return;
       }
       const error: TaskFailure = { message: redact(`${outcome.failure.message} (after ${task.fixAttempts ?? 2} fix attempts)`), ...(outcome.failure.code === undefined ? {} : { code: outcome.failure.code }) };
-      this.recordTask(c.task, { type: 'task.failed', at: now, task: task.id, attempt: c.attempt, error });
+      this.recordTask(c.task, { type: 'task.failed', at: now, task: task.id, attempt: c.attempt, error, ...ran });
       // Its worktree goes; its branch, which holds the unmerged work, stays for a person to look at.
       void this.options.workspace?.release(task, c.attempt, 'failed').catch(() => undefined);
       this.sched.finish(c.task, 'failed', now, error.message);
@@ -515,11 +517,11 @@ class Run {
     if (this.stopReason === undefined && (transient || counted <= task.retries)) {
       const delay = Math.max(failure.retryAfterMs ?? 0, this.backoff(task, transient ? this.transient[c.task] as number : counted));
       const retryAt = now + delay;
-      this.recordTask(c.task, { type: 'task.retrying', at: now, task: task.id, attempt: c.attempt, error: failure, retryAt });
+      this.recordTask(c.task, { type: 'task.retrying', at: now, task: task.id, attempt: c.attempt, error: failure, retryAt, ...ran });
       this.sched.retryAt(c.task, retryAt, now);
       return;
     }
-    this.recordTask(c.task, { type: 'task.failed', at: now, task: task.id, attempt: c.attempt, error: failure });
+    this.recordTask(c.task, { type: 'task.failed', at: now, task: task.id, attempt: c.attempt, error: failure, ...ran });
     this.sched.finish(c.task, 'failed', now, failure.message);
     if (this.options.failFast === true) this.stop('failed', `fail-fast: task "${task.id}" failed`);
   }
@@ -672,8 +674,8 @@ class Run {
     }
     // Merged before the success is recorded, so dependents start from a tree that holds it.
     const merged = await workspace.integrate(task, attempt, outcome.result);
-    if (merged.ok) return { ok: true, result: merged.files === undefined ? outcome.result : { ...outcome.result, files: merged.files } };
-    return { ok: false, failure: { message: merged.message, code: merged.code, fix: merged.feedback }, result: outcome.result };
+    if (merged.ok) return { ...outcome, result: merged.files === undefined ? outcome.result : { ...outcome.result, files: merged.files } };
+    return { ok: false, failure: { message: merged.message, code: merged.code, fix: merged.feedback }, result: outcome.result, ...(outcome.startedAt === undefined ? {} : { startedAt: outcome.startedAt }), ...(outcome.endedAt === undefined ? {} : { endedAt: outcome.endedAt }) };
   }
 
   private context(i: number, worker: number, slot: Running, workdir: string, feedback: string | undefined): TaskContext {
@@ -716,7 +718,7 @@ class Run {
     const outcome = await executor.run(ctx);
     if (!outcome.ok) return outcome;
     await cache.save(probe, task, outcome.result, ctx.workdir);
-    return { ok: true, result: { ...outcome.result, cacheKey: probe.key } };
+    return { ...outcome, result: { ...outcome.result, cacheKey: probe.key } };
   }
 
   progress(i: number, attempt: number, progress: ProgressEvent): void {
