@@ -204,7 +204,12 @@ export class SqliteStore implements Store {
     } catch (error) {
       if (error instanceof WeftError) throw error;
       const code = (error as { code?: unknown }).code;
-      const hint = code === 'SQLITE_BUSY' ? 'another weft process holds the journal\'s write lock; try again, or raise `busyTimeoutMs`' : undefined;
+      const hint =
+        code === 'SQLITE_BUSY'
+          ? 'another weft process holds the journal\'s write lock; try again, or raise `busyTimeoutMs`'
+          : code === 'SQLITE_FULL'
+            ? `free space on the disk that holds ${this.path}, then \`weft resume\` continues the run`
+            : undefined;
       throw storeError(`cannot ${what} in ${this.path}: ${(error as Error).message}`, error, hint);
     }
   }

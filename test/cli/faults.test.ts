@@ -1,6 +1,7 @@
-import { readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureBuilt, tempProject, weft as runWeft } from '../support/weft-cli.js';
 import { readJournal } from '../crash/crash-kit.js';
 
@@ -54,4 +55,36 @@ describe('with more workers than cores', () => {
     }
     expect(durations).toBeLessThan(spans);
   }, 120_000);
+});
+
+/** A 3 MB tmpfs to fill up, where this machine lets the tests mount one (as root in CI); `undefined` elsewhere. */
+function smallDisk(): string | undefined {
+  const dir = tempProject('weft-full-');
+  return spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=3m', 'tmpfs', dir]).status === 0 ? dir : undefined;
+}
+
+describe('a disk that fills up during a run', () => {
+  const disk = smallDisk();
+  afterAll(() => {
+    if (disk !== undefined) spawnSync('umount', [disk]);
+  });
+  it.skipIf(disk === undefined)('names the write that failed (the journal append), the fix, and leaves a journal weft can still read', async () => {
+    const project = disk as string;
+    const tasks = [
+      { id: 'big', run: ['sh', '-c', "head -c 5000000 /dev/zero | tr '\\0' x"] },
+      { id: 'small', run: ['sh', '-c', 'echo hi'] },
+    ];
+    writeFileSync(join(project, 'plan.yaml'), JSON.stringify({ workers: 2, tasks }));
+    const r = await weft(['run', 'plan.yaml'], project);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/weft: cannot append to run "[^"]+" in .*\/\.weft\/weft\.db: database or disk is full\n/);
+    expect(r.stderr).toContain('free space on the disk that holds');
+    expect(r.stderr).not.toContain('cannot release the lease'); // a clean-up step's error no longer hides the cause
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+    // Space freed: the journal is intact and says where the run stands.
+    rmSync(join(project, '.weft', 'runs'), { recursive: true, force: true });
+    const status = await weft(['status', '--json'], project);
+    expect(status.code, status.stderr).toBe(0);
+    expect((JSON.parse(status.stdout) as { tasks: { id: string }[] }).tasks.map((t) => t.id).sort()).toEqual(['big', 'small']);
+  }, 60_000);
 });

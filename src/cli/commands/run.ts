@@ -119,6 +119,7 @@ export async function executeRun(a: ExecuteRunArgs): Promise<number> {
   const catalog = catalogOf(a.executors);
   const workspace = a.isolation ? await openWorkspace(compiled, { runId, projectDir: a.projectDir, baseDir: a.baseDir }) : undefined;
   let succeeded = false;
+  let failure: unknown;
   try {
     const { status, state } = await runPlan({
       runId,
@@ -156,12 +157,24 @@ export async function executeRun(a: ExecuteRunArgs): Promise<number> {
       if (workspace?.resultBranch !== undefined && merged()) process.stdout.write(`  result       branch ${workspace.resultBranch} · \`weft apply\` brings it into your branch\n`);
     }
     return exitCodeForStatus(status);
+  } catch (error) {
+    failure = error;
+    throw error;
   } finally {
     progress.stop();
     interrupt.dispose();
-    await workspace?.close?.();
-    await endRun(a.executors, { runId, succeeded });
-    await lease.release();
+    // A clean-up step that fails (the disk that filled up fails the lease's release too) must not
+    // hide the error that ended the run: that one names the write that failed.
+    const cleanUp = async (step: () => Promise<void> | undefined): Promise<void> => {
+      try {
+        await step();
+      } catch (error) {
+        if (failure === undefined) throw error;
+      }
+    };
+    await cleanUp(() => workspace?.close?.());
+    await cleanUp(() => endRun(a.executors, { runId, succeeded }));
+    await cleanUp(() => lease.release());
   }
 }
 
