@@ -1,6 +1,7 @@
 import { formatDuration } from '../core/plan/duration.js';
 import { chainLine, type RunSummary } from '../core/run/metrics.js';
 import { STATE_MARK } from '../report/report-format.js';
+import { stripControl } from '../core/control-stripper.js';
 
 const useColor = (stream: NodeJS.WriteStream): boolean => stream.isTTY === true && process.env.NO_COLOR === undefined;
 
@@ -45,7 +46,7 @@ export function formatSummary(s: RunSummary, runDir: string | undefined): string
   if (s.files !== undefined) lines.push(`  changes      ${s.files.changed} file${s.files.changed === 1 ? '' : 's'}, +${s.files.added} −${s.files.removed} lines`);
   if (s.usage.inputTokens + s.usage.outputTokens > 0) lines.push(`  usage        ${s.usage.inputTokens} in / ${s.usage.outputTokens} out tokens, $${s.usage.costUsd.toFixed(4)}`);
   for (const t of s.tasks) {
-    if (t.state === 'failed') lines.push(`  ${stateMark('failed')} ${t.id}: ${t.reason ?? 'failed'}`);
+    if (t.state === 'failed') lines.push(`  ${stateMark('failed')} ${t.id}: ${stripControl(t.reason ?? 'failed')}`);
   }
   if (runDir !== undefined) lines.push(`  files        ${runDir}`);
   return lines.join('\n');

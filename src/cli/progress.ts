@@ -2,6 +2,7 @@ import type LogUpdate from 'log-update';
 import { formatDuration } from '../core/plan/duration.js';
 import type { EngineNotice } from '../core/run/engine.js';
 import { painter, stateMark } from './format.js';
+import { stripControl } from '../core/control-stripper.js';
 
 export type ProgressMode = 'live' | 'plain' | 'json';
 
@@ -31,9 +32,10 @@ function line(e: EngineNotice, started: Map<string, number>): string | undefined
     case 'task.succeeded':
       return `${stateMark('succeeded')} ${e.task} ${c.dim(time(e.task))}${e.result.cached === true ? c.dim(' (cached)') : ''}`;
     case 'task.retrying':
-      return `${stateMark('retrying')} ${e.task} attempt ${e.attempt} failed: ${e.error.message}; retrying in ${formatDuration(e.retryAt - e.at)}`;
+      return `${stateMark('retrying')} ${e.task} attempt ${e.attempt} failed: ${stripControl(e.error.message)}; retrying in ${formatDuration(e.retryAt - e.at)}`;
     case 'task.failed':
-      return `${stateMark('failed')} ${e.task} ${e.error.message}${e.error.stderrTail === undefined ? '' : `\n    ${e.error.stderrTail.split('\n').slice(-3).join('\n    ')}`}`;
+      // What a task wrote is shown without its terminal control sequences (an OSC 52 clipboard write).
+      return `${stateMark('failed')} ${e.task} ${stripControl(e.error.message)}${e.error.stderrTail === undefined ? '' : `\n    ${stripControl(e.error.stderrTail).split('\n').slice(-3).join('\n    ')}`}`;
     case 'task.skipped':
       return `${stateMark('skipped')} ${e.task} skipped: ${e.reason}`;
     case 'task.cancelled':
@@ -94,7 +96,7 @@ class LiveBoard implements Progress {
 
   readonly onEvent = (e: EngineNotice): void => {
     if (e.type === 'task.progress') {
-      if (e.progress.message !== undefined) this.last.set(e.task, e.progress.message.split('\n')[0]?.slice(0, 60) ?? '');
+      if (e.progress.message !== undefined) this.last.set(e.task, stripControl(e.progress.message).split('\n')[0]?.slice(0, 60) ?? '');
       return;
     }
     this.tally.note(e);

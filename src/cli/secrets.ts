@@ -1,11 +1,26 @@
 import { redactorOf, type Redactor } from '../core/redact.js';
+import type { PlanSpec } from '../core/plan/plan-schema.js';
 
 const SECRET_NAME = /(KEY|TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIAL|AUTH)/i;
+
+/** Values of the secret-looking names (API keys, tokens, passwords) in one set of variables. */
+function secretValues(vars: Readonly<Record<string, string | number | boolean | undefined>>): string[] {
+  return Object.entries(vars).flatMap(([name, value]) => (SECRET_NAME.test(name) && value !== undefined ? [String(value)] : []));
+}
 
 /**
  * Masks the values of secret-looking environment variables (API keys, tokens) wherever they
  * appear in text bound for the journal, logs or reports.
  */
 export function secretRedactor(env: NodeJS.ProcessEnv): Redactor {
-  return redactorOf(Object.entries(env).flatMap(([name, value]) => (SECRET_NAME.test(name) && value !== undefined ? [value] : [])));
+  return redactorOf(secretValues(env));
+}
+
+/**
+ * A run's redactor: the secrets of weft's environment and those the plan itself sets in an `env`
+ * (`defaults.env` or a task's) under a secret-looking name, e.g. `env: { DB_PASSWORD: … }`.
+ */
+export function runRedactor(env: NodeJS.ProcessEnv, spec: PlanSpec): Redactor {
+  const planEnvs = [spec.defaults?.env ?? {}, ...spec.tasks.map((t) => t.env ?? {})];
+  return redactorOf([...secretValues(env), ...planEnvs.flatMap(secretValues)]);
 }

@@ -1,23 +1,49 @@
+import { killLiveGroups } from '../executors/process/process-group.js';
 import { EXIT } from './exit-codes.js';
 
-/** Ctrl-C (or SIGTERM) once: stop cleanly and record it. Twice: quit at once. */
+/** The signals that stop a run: Ctrl-C, `kill`, and the terminal closing (SIGHUP). */
+const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+
+/**
+ * Ctrl-C, SIGTERM or SIGHUP once: stop cleanly and record it. Twice: SIGKILL every task's process
+ * group (a task that traps SIGTERM would outlive weft otherwise) and quit at once.
+ */
 export function onInterrupt(): { signal: AbortSignal; dispose(): void } {
   const controller = new AbortController();
   let count = 0;
-  const handler = (): void => {
+  const handler = (name: NodeJS.Signals): void => {
+    // A closed terminal takes stdout and stderr with it: writing there must not crash the clean stop.
+    if (name === 'SIGHUP') ignoreOutputErrors();
     count++;
     if (count === 1) {
-      process.stderr.write('\nweft: stopping — cancelling running tasks (Ctrl-C again to quit at once; `weft resume` continues)\n');
+      say('\nweft: stopping — cancelling running tasks (Ctrl-C again to quit at once; `weft resume` continues)\n');
       controller.abort();
-    } else process.exit(EXIT.interrupted);
+    } else {
+      const killed = killLiveGroups();
+      say(`\nweft: quitting — killed ${killed} task process group(s); \`weft resume\` continues\n`);
+      process.exit(EXIT.interrupted);
+    }
   };
-  process.on('SIGINT', handler);
-  process.on('SIGTERM', handler);
+  for (const name of STOP_SIGNALS) process.on(name, handler);
   return {
     signal: controller.signal,
     dispose: () => {
-      process.off('SIGINT', handler);
-      process.off('SIGTERM', handler);
+      for (const name of STOP_SIGNALS) process.off(name, handler);
     },
   };
+}
+
+function say(text: string): void {
+  try {
+    process.stderr.write(text);
+  } catch {
+    // the terminal is gone
+  }
+}
+
+let ignoring = false;
+function ignoreOutputErrors(): void {
+  if (ignoring) return;
+  ignoring = true;
+  for (const stream of [process.stdout, process.stderr]) stream.on('error', () => undefined);
 }

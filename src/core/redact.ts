@@ -19,3 +19,15 @@ export function redactorOf(values: Iterable<string>): Redactor {
   const redact = secrets.length === 0 ? (text: string) => text : (text: string) => secrets.reduce((t, s) => (t.includes(s) ? t.split(s).join(SECRET_MASK) : t), text);
   return Object.assign(redact, { secrets });
 }
+
+/**
+ * A copy of a JSON-like value (a plan, a run's options) with `redact` applied to every string in
+ * it; keys are kept. What a plan holds literally (an API key in a `run` line, a password in `env`)
+ * must not reach the journal, `plan.json` or the `--json` stream.
+ */
+export function redactValue<T>(value: T, redact: (text: string) => string): T {
+  if (typeof value === 'string') return redact(value) as T;
+  if (Array.isArray(value)) return value.map((v: unknown) => redactValue(v, redact)) as T;
+  if (value === null || typeof value !== 'object') return value;
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redactValue(v, redact)])) as T;
+}

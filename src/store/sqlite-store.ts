@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { RunEvent } from '../core/run/events.js';
@@ -58,6 +58,7 @@ export class SqliteStore implements Store {
     if (synchronous !== 'FULL' && synchronous !== 'NORMAL') throw storeError(`Expected \`synchronous\` to be 'FULL' or 'NORMAL', got \`${String(synchronous)}\``);
     const busy = options.busyTimeoutMs ?? 5000;
     if (!Number.isInteger(busy) || busy < 0) throw storeError(`Expected \`busyTimeoutMs\` to be a non-negative integer, got \`${busy}\``);
+    refuseEmptyJournal(this.path);
     try {
       mkdirSync(dirname(this.path), { recursive: true });
       this.db = new Database(this.path);
@@ -203,7 +204,12 @@ export class SqliteStore implements Store {
     } catch (error) {
       if (error instanceof WeftError) throw error;
       const code = (error as { code?: unknown }).code;
-      const hint = code === 'SQLITE_BUSY' ? 'another weft process holds the journal\'s write lock; try again, or raise `busyTimeoutMs`' : undefined;
+      const hint =
+        code === 'SQLITE_BUSY'
+          ? 'another weft process holds the journal\'s write lock; try again, or raise `busyTimeoutMs`'
+          : code === 'SQLITE_FULL'
+            ? `free space on the disk that holds ${this.path}, then \`weft resume\` continues the run`
+            : undefined;
       throw storeError(`cannot ${what} in ${this.path}: ${(error as Error).message}`, error, hint);
     }
   }
@@ -251,3 +257,22 @@ function prepareStatements(db: Database.Database) {
 }
 
 type Statements = ReturnType<typeof prepareStatements>;
+
+/**
+ * A journal file of 0 bytes (and no write-ahead log to rebuild it from) was truncated or wiped:
+ * SQLite would take it for a new, empty journal, and every run it held would silently be gone.
+ * @throws WeftError WEFT_STORE naming the file and what to do.
+ */
+function refuseEmptyJournal(path: string): void {
+  if (sizeOf(path) !== 0 || (sizeOf(`${path}-wal`) ?? 0) > 0) return;
+  throw storeError(`the journal ${path} is empty (0 bytes): it was truncated or wiped, and the runs it held are not in it`, undefined, `restore it from a backup, or move it away (mv ${path} ${path}.empty) to start a new journal`);
+}
+
+/** A file's size; `undefined` when it cannot be seen (missing, or its folder is not one: opening says why). */
+function sizeOf(path: string): number | undefined {
+  try {
+    return statSync(path).size;
+  } catch {
+    return undefined;
+  }
+}

@@ -39,4 +39,47 @@ describe('Ctrl-C', () => {
     const runs = JSON.parse((await weft(['runs', '--json'], { cwd: project })).stdout);
     expect(runs).toMatchObject([{ status: 'cancelled', tasks: 3 }]);
   });
+
+  it('closing the terminal (SIGHUP) stops running tasks like Ctrl-C, records it, and exits 130', async () => {
+    const project = tempProject();
+    writeFileSync(join(project, 'plan.yaml'), ['tasks:', "  - { id: one, run: [sh, -c, 'sleep 60 & echo $! > one.pid; wait'] }"].join('\n'));
+    const { child, done } = startWeft(['run', 'plan.yaml'], project);
+    const pid = await pidFrom(join(project, 'one.pid'));
+    child.kill('SIGHUP');
+    const r = await done;
+    expect([r.code, r.signal]).toEqual([130, null]);
+    await until(() => !alive(pid));
+    expect(alive(pid)).toBe(false);
+    const status = JSON.parse((await weft(['status', '--json'], { cwd: project })).stdout);
+    expect(status.tasks.map((t: { id: string; state: string }) => `${t.id}:${t.state}`)).toEqual(['one:cancelled']);
+  });
+
+  it('a second Ctrl-C kills a task that ignores SIGTERM (its whole process group) and quits at once', async () => {
+    const project = tempProject();
+    const stubborn = 'trap "" TERM; echo $$ > sh.pid; sleep 60 & echo $! > sleep.pid; wait; sleep 60';
+    writeFileSync(join(project, 'plan.yaml'), JSON.stringify({ tasks: [{ id: 'stubborn', run: ['sh', '-c', stubborn] }] }));
+    const { child, done } = startWeft(['run', 'plan.yaml'], project);
+    const pids = [await pidFrom(join(project, 'sh.pid')), await pidFrom(join(project, 'sleep.pid'))];
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.kill('SIGINT');
+    await until(() => stderr.includes('stopping'));
+    expect(pids.every(alive)).toBe(true); // SIGTERM did nothing to it
+    child.kill('SIGINT');
+    const r = await done;
+    expect(r.code).toBe(130);
+    expect(r.stderr).toContain('quitting — killed 1 task process group(s)');
+    // weft is gone, and with it the 3 s SIGTERM→SIGKILL grace timer: only the second Ctrl-C can have killed them.
+    await until(() => !pids.some(alive));
+    expect(pids.filter(alive)).toEqual([]);
+  });
 });
+
+async function pidFrom(file: string): Promise<number> {
+  await until(() => existsSync(file) && readFileSync(file, 'utf8').trim() !== '');
+  return Number(readFileSync(file, 'utf8'));
+}
+
+async function until(ok: () => boolean, ms = 5000): Promise<void> {
+  for (let waited = 0; waited < ms && !ok(); waited += 25) await new Promise((r) => setTimeout(r, 25));
+}

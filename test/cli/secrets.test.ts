@@ -1,7 +1,8 @@
-import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ensureBuilt, tempProject, weft as runWeft } from '../support/weft-cli.js';
+import { ensureBuilt, startWeft, tempProject, weft as runWeft } from '../support/weft-cli.js';
+import { startCli } from '../crash/crash-kit.js';
 
 beforeAll(ensureBuilt);
 
@@ -52,4 +53,97 @@ describe('a secret a task prints', () => {
     expect((await weft(['logs', runId, 't'], project)).stdout).toBe('token *** in ünïcode\n');
     expect((await weft(['logs', runId, 't'], project, {})).stdout).toBe(`token ${SECRET} in ünïcode\n`);
   }, 60_000);
+});
+
+const PASSWORD = 'hunter2-plan-password';
+
+async function until(ok: () => boolean, ms = 20_000): Promise<void> {
+  for (let waited = 0; waited < ms && !ok(); waited += 25) await new Promise((r) => setTimeout(r, 25));
+}
+
+const latestRun = async (project: string): Promise<string> => (JSON.parse((await weft(['runs', '--json'], project)).stdout) as { id: string }[])[0]?.id as string;
+
+describe('a secret the plan itself holds', () => {
+  it('a password in the plan\'s env is masked in the task\'s log, the live lines, weft logs and the journal', async () => {
+    const project = tempProject('weft-secrets-');
+    const plan = { tasks: [{ id: 'db', env: { DB_PASSWORD: PASSWORD }, run: ['sh', '-c', 'echo "pw=$DB_PASSWORD"; echo "pw=$DB_PASSWORD" >&2; exit 1'] }] };
+    writeFileSync(join(project, 'plan.yaml'), JSON.stringify(plan));
+    const run = await weft(['run', 'plan.yaml', '--no-progress'], project, {});
+    expect(run.code).toBe(1);
+    expect(run.stdout).toContain('pw=***');
+    expect(run.stdout).not.toContain(PASSWORD);
+    const logs = await weft(['logs', await latestRun(project), 'db'], project, {});
+    expect(logs.stdout).toBe('pw=***\n');
+    expect(filesHolding(join(project, '.weft'), PASSWORD)).toEqual([]);
+  }, 60_000);
+
+  it('a known key written literally in the plan stays out of weft.db, plan.json and the --json stream; resume still runs with it', async () => {
+    const project = tempProject('weft-secrets-');
+    // First life: note the key and the password the task got, then wait to be interrupted. Second life: check them.
+    const check = `[ "$DB_PASSWORD" = ${PASSWORD} ] && [ "$1" = ${SECRET} ] && echo same > ok`;
+    const script = `if [ -e started ]; then ${check}; exit 0; fi; touch started; sleep 30`;
+    const plan = { tasks: [{ id: 't', env: { DB_PASSWORD: PASSWORD }, run: ['sh', '-c', script, 'sh', SECRET] }] };
+    writeFileSync(join(project, 'plan.yaml'), JSON.stringify(plan));
+    process.env.ANTHROPIC_API_KEY = SECRET; // startWeft passes the test's environment on
+    try {
+      const first = startWeft(['run', 'plan.yaml', '--json'], project);
+      await until(() => existsSync(join(project, 'started')));
+      first.child.kill('SIGINT');
+      const r = await first.done;
+      expect(r.code).toBe(130);
+      expect(r.stdout).toContain('"type":"run.created"');
+      expect(r.stdout).not.toContain(SECRET);
+      expect(r.stdout).not.toContain(PASSWORD);
+      expect(filesHolding(join(project, '.weft'), SECRET)).toEqual([]);
+      expect(filesHolding(join(project, '.weft'), PASSWORD)).toEqual([]);
+      const planJson = JSON.parse(readFileSync(join(project, '.weft', 'runs', await latestRun(project), 'plan.json'), 'utf8'));
+      expect(planJson.plan.tasks[0].env).toEqual({ DB_PASSWORD: '***' });
+      expect(planJson.plan.tasks[0].run.at(-1)).toBe('***');
+      const resumed = await weft(['resume', '--no-progress'], project);
+      expect(resumed.code, resumed.stderr).toBe(0);
+      expect(readFileSync(join(project, 'ok'), 'utf8')).toBe('same\n');
+      expect(filesHolding(join(project, '.weft'), SECRET)).toEqual([]);
+    } finally {
+      delete process.env.ANTHROPIC_API_KEY;
+    }
+  }, 90_000);
+
+  it('a resume whose plan file changed since is refused in one line, not run with *** for the password', async () => {
+    const project = tempProject('weft-secrets-');
+    const plan = { tasks: [{ id: 't', env: { DB_PASSWORD: PASSWORD }, run: ['sleep', '30'] }] };
+    writeFileSync(join(project, 'plan.yaml'), JSON.stringify(plan));
+    const first = startWeft(['run', 'plan.yaml', '--no-progress'], project);
+    await until(() => first.output().includes('t started'));
+    first.child.kill('SIGINT');
+    expect((await first.done).code).toBe(130);
+    // The secrets' values cannot be compared (the journal has none), so the file must be the same plan otherwise.
+    writeFileSync(join(project, 'plan.yaml'), JSON.stringify({ tasks: [{ ...plan.tasks[0], run: ['sleep', '31'] }] }));
+    const resumed = await weft(['resume'], project, {});
+    expect(resumed.code).toBe(2);
+    expect(resumed.stderr).toMatch(/the journal keeps the plan's secrets masked \(\*\*\*\), and the plan file they come from \(.*plan\.yaml\) has changed/);
+    expect(resumed.stderr).not.toMatch(/\n\s+at /);
+  }, 60_000);
+});
+
+describe('the log of an attempt whose weft was killed by SIGKILL', () => {
+  it('holds the secret raw until the run is resumed, and *** for good after', async () => {
+    const project = tempProject('weft-secrets-');
+    const script = 'if [ -e started ]; then exit 0; fi; touch started; echo "pw=$DB_PASSWORD"; sleep 30';
+    writeFileSync(join(project, 'plan.yaml'), JSON.stringify({ tasks: [{ id: 't', env: { DB_PASSWORD: PASSWORD }, run: ['sh', '-c', script] }] }));
+    const cli = startCli(['run', 'plan.yaml'], project);
+    const runs = join(project, '.weft', 'runs');
+    const log = (): string => {
+      const id = existsSync(runs) ? readdirSync(runs)[0] : undefined;
+      const file = id === undefined ? '' : join(runs, id, 'tasks', 't', '1.stdout.log');
+      return file !== '' && existsSync(file) ? readFileSync(file, 'utf8') : '';
+    };
+    await until(() => log().includes('pw='));
+    expect(log()).toBe(`pw=${PASSWORD}\n`); // the task still runs: nobody has masked it yet
+    cli.child.kill('SIGKILL');
+    await cli.done;
+    const resumed = await weft(['resume', '--no-progress'], project, {});
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(log()).toBe('pw=***\n');
+    expect(filesHolding(join(project, '.weft'), PASSWORD)).toEqual([]);
+  }, 90_000);
 });

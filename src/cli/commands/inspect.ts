@@ -13,6 +13,7 @@ import { formatSummary, painter, stateMark } from '../format.js';
 import { coordinatorOf, openJournal, readRun, resolveRunId } from '../journal.js';
 import { runDirOf } from '../run-files.js';
 import { secretRedactor } from '../secrets.js';
+import { ControlStripper, stripControl } from '../../core/control-stripper.js';
 import { wire } from '../wiring.js';
 import type { Store } from '../../core/ports/store.js';
 
@@ -87,9 +88,24 @@ export async function statusCommand(given: string | undefined, opts: Common): Pr
     process.stdout.write('\n');
     for (const t of summary.tasks) {
       const mark = stateMark(t.state);
-      process.stdout.write(`  ${mark} ${t.id.padEnd(24)} ${t.state.padEnd(10)} ${t.attempts > 0 ? `${formatDuration(t.durationMs).padStart(7)}  ${t.attempts} attempt${t.attempts === 1 ? '' : 's'}` : ''}${t.reason === undefined ? '' : c.dim(`  ${t.reason}`)}\n`);
+      process.stdout.write(`  ${mark} ${t.id.padEnd(24)} ${t.state.padEnd(10)} ${t.attempts > 0 ? `${formatDuration(t.durationMs).padStart(7)}  ${t.attempts} attempt${t.attempts === 1 ? '' : 's'}` : ''}${t.reason === undefined ? '' : c.dim(`  ${stripControl(t.reason)}`)}\n`);
     }
     return EXIT.ok;
+  });
+}
+
+const LOG_CHUNK = 1 << 20;
+
+/** Writes to stdout, waiting while its buffer is full. */
+function writeOut(text: string): Promise<void> {
+  if (process.stdout.write(text)) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const done = (error?: Error): void => {
+      process.stdout.off('drain', done).off('error', done);
+      if (error === undefined) resolve();
+      else reject(error);
+    };
+    process.stdout.on('drain', done).on('error', done);
   });
 }
 
@@ -110,19 +126,26 @@ export async function logsCommand(given: string, task: string, opts: Common & { 
     const hold = Math.max(0, ...redact.secrets.map((s) => s.length - 1));
     let held = '';
     const decoder = new StringDecoder('utf8'); // a read may end inside a character
-    const pump = (final = false): void => {
-      const size = existsSync(file) ? statSync(file).size : 0;
-      if (size > offset) {
-        held += decoder.write(readRange(file, offset, size)); // only what is new: a followed log may be large
-        offset = size;
-      }
-      if (final) held += decoder.end();
-      const text = redact(held);
+    // A task's output must not drive the user's terminal (an OSC 52 clipboard write, cursor moves).
+    const strip = new ControlStripper();
+    const show = async (piece: string, final: boolean): Promise<void> => {
+      const text = redact(held + strip.push(piece) + (final ? strip.end() : ''));
       const cut = final || redact.secrets.length === 0 ? text.length : Math.max(0, text.length - hold);
-      if (cut > 0) process.stdout.write(text.slice(0, cut));
       held = text.slice(cut);
+      if (cut > 0) await writeOut(text.slice(0, cut));
     };
-    pump(opts.follow !== true);
+    // Only what is new, a chunk at a time, as fast as stdout takes it: a log may be far larger than memory should hold.
+    const pump = async (final = false): Promise<void> => {
+      const size = existsSync(file) ? statSync(file).size : 0;
+      while (offset < size) {
+        const bytes = readRange(file, offset, Math.min(size, offset + LOG_CHUNK));
+        if (bytes.length === 0) break;
+        offset += bytes.length;
+        await show(decoder.write(bytes), false);
+      }
+      if (final) await show(decoder.end(), true);
+    };
+    await pump(opts.follow !== true);
     if (opts.follow !== true) {
       if (!existsSync(file)) process.stderr.write(`weft: no ${opts.stderr === true ? 'stderr' : 'stdout'} log for ${task} attempt ${attempt} yet\n`);
       return EXIT.ok;
@@ -133,16 +156,16 @@ export async function logsCommand(given: string, task: string, opts: Common & { 
     };
     while (!ended() && state.status === 'running') {
       await new Promise((r) => setTimeout(r, 250));
-      pump();
+      await pump();
       ({ state } = await readRun(store, runId));
       // No coordinator (read again: one that just finished released its lease after journaling the end).
       if (state.status === 'running' && !ended() && !(await driven(store, runId)) && (await readRun(store, runId)).state.status === 'running') {
-        pump(true);
+        await pump(true);
         process.stderr.write(`weft: stopped following: ${ORPHANED}\n`);
         return EXIT.ok;
       }
     }
-    pump(true);
+    await pump(true);
     return EXIT.ok;
   });
 }

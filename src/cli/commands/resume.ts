@@ -9,6 +9,11 @@ import { EXIT } from '../exit-codes.js';
 import { openJournal, readRun, resolveRunId } from '../journal.js';
 import { wire } from '../wiring.js';
 import { executeRun } from './run.js';
+import { existsSync } from 'node:fs';
+import { isDeepStrictEqual } from 'node:util';
+import { redactValue, SECRET_MASK } from '../../core/redact.js';
+import { loadPlanFile } from '../../plan/load-plan.js';
+import { runRedactor } from '../secrets.js';
 
 export interface ResumeOptions {
   readonly dir?: string;
@@ -56,7 +61,7 @@ export async function resumeCommand(given: string | undefined, opts: ResumeOptio
       return EXIT.ok;
     }
     // The plan as it was when the run started (not as the file is now), grown by what tasks added.
-    let spec = o.spec;
+    let spec = withSecrets(o.spec, moved(o.planFile), executors, runId);
     for (const e of events) if (e.type === 'plan.expanded') spec = spliceExpansion(spec, e.by, e.tasks as TaskSpec[]);
     const compiled = compilePlan(spec, { executors: catalogOf(executors), file: o.planFile ?? '<journal>', ...(o.vars === undefined ? {} : { vars: o.vars }) });
     const unknown = (opts.retry ?? []).filter((id) => !compiled.graph.index.has(id));
@@ -80,4 +85,28 @@ export async function resumeCommand(given: string | undefined, opts: ResumeOptio
   } finally {
     await store.close();
   }
+}
+
+/**
+ * The journal keeps a plan's secrets masked (a key in a `run` line, a password in `env`); a resume
+ * needs them back. They come from the plan file, provided that file, masked the same way, is the
+ * plan the journal holds — else the resume is refused rather than run with `***` for a password.
+ * The secrets' own values cannot be compared (the journal has none): a rotated key is taken as is.
+ */
+function withSecrets(journaled: PlanSpec, planFile: string | undefined, executors: ReturnType<typeof wire>['executors'], runId: string): PlanSpec {
+  if (!JSON.stringify(journaled).includes(SECRET_MASK)) return journaled;
+  const refuse = (why: string): never => {
+    throw new WeftError('WEFT_USAGE', `run ${runId}: the journal keeps the plan's secrets masked (${SECRET_MASK}), and ${why}`, {
+      hint: 'put the plan file back as it was when the run started and export the same secret variables, then `weft resume`',
+    });
+  };
+  if (planFile === undefined || !existsSync(planFile)) return refuse(`the plan file they come from (${planFile ?? 'unknown'}) is gone`);
+  let spec: PlanSpec;
+  try {
+    spec = loadPlanFile(planFile, { executors: catalogOf(executors) }).compiled.spec;
+  } catch (error) {
+    return refuse(`the plan file they come from (${planFile}) no longer loads: ${(error as Error).message}`);
+  }
+  if (isDeepStrictEqual(JSON.parse(JSON.stringify(redactValue(spec, runRedactor(process.env, spec)))), journaled)) return spec;
+  return refuse(`the plan file they come from (${planFile}) has changed since the run started (or a secret variable is not set)`);
 }

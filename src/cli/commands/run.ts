@@ -16,7 +16,10 @@ import { createProgress, type ProgressMode } from '../progress.js';
 import { createRunDir, newRunId, weftDir, writeJson } from '../run-files.js';
 import { FileTaskCache } from '../../store/task-cache.js';
 import type { EngineNotice, EngineOptions } from '../../core/run/engine.js';
-import { secretRedactor } from '../secrets.js';
+import { runRedactor } from '../secrets.js';
+import { redactValue, type Redactor } from '../../core/redact.js';
+import { attemptLogPaths } from '../../executors/process/log-files.js';
+import { scrubFile } from '../../executors/process/scrub-file.js';
 import { onInterrupt } from '../signals.js';
 import { stopOrphans } from '../orphans.js';
 import { wire } from '../wiring.js';
@@ -109,7 +112,12 @@ export async function executeRun(a: ExecuteRunArgs): Promise<number> {
     const stopped = await stopOrphans(a.prior, runDir);
     if (stopped.length > 0) process.stderr.write(`weft: stopped ${stopped.length} task process(es) left running by the coordinator that died: ${stopped.join(', ')}\n`);
   }
-  if (a.prior === undefined) writeJson(join(runDir, 'plan.json'), { file: a.planFile, name: compiled.name, workers: a.workers, mode: a.mode, vars: compiled.vars, plan: compiled.spec });
+  const redact = runRedactor(process.env, compiled.spec);
+  if (a.prior !== undefined) scrubUnfinishedLogs(a.prior, runDir, redact);
+  // What the plan holds literally (a key in a `run` line, a password in `env`) stays out of plan.json and the journal.
+  const spec = redactValue(compiled.spec, redact);
+  const vars = redactValue(compiled.vars, redact);
+  if (a.prior === undefined) writeJson(join(runDir, 'plan.json'), { file: a.planFile, name: compiled.name, workers: a.workers, mode: a.mode, vars, plan: spec });
   const progressMode: ProgressMode = a.display.json === true ? 'json' : a.display.progress === false ? 'plain' : process.stdout.isTTY === true ? 'live' : 'plain';
   const alreadyDone = a.prior === undefined ? 0 : [...a.prior.tasks.values()].filter((r) => r.state === 'succeeded').length;
   const progress = await createProgress(progressMode, compiled.graph.tasks.length, a.workers, alreadyDone);
@@ -119,6 +127,7 @@ export async function executeRun(a: ExecuteRunArgs): Promise<number> {
   const workspace = found === undefined ? undefined : await openWorkspace(found, place);
   const workdirFor = (task: ResolvedTask): string => (task.cwd === undefined ? a.baseDir : resolve(a.baseDir, task.cwd));
   let succeeded = false;
+  let failure: unknown;
   try {
     const { status, state } = await runPlan({
       runId,
@@ -132,14 +141,14 @@ export async function executeRun(a: ExecuteRunArgs): Promise<number> {
       failFast: a.failFast,
       signal: stop,
       env: process.env,
-      redact: secretRedactor(process.env),
+      redact,
       ...(workspace === undefined ? {} : { workspace }),
       ...(a.prior === undefined ? {} : { prior: a.prior }),
       ...dispatchOrder(compiled, a.workers, a.mode),
       ...(a.retry === undefined ? {} : { retryTasks: new Set(a.retry) }),
       validateResult: checkingOutputs(a.validateResult, (task) => (workspace !== undefined && isIsolated(task) ? undefined : workdirFor(task))),
       recompile: (spec) => compilePlan(spec, { executors: catalog, file: a.planFile, vars: compiled.vars }),
-      runOptions: { failFast: a.failFast, planFile: a.planFile, baseDir: a.baseDir, projectDir: a.projectDir, isolation: a.isolation, vars: compiled.vars, spec: compiled.spec },
+      runOptions: { failFast: a.failFast, planFile: a.planFile, baseDir: a.baseDir, projectDir: a.projectDir, isolation: a.isolation, vars, spec },
       ...(a.cache === false ? {} : { cache: new FileTaskCache(store, join(weftDir(a.projectDir), 'cache'), compiled.name) }),
       journal: (events) => store.append(runId, events),
       onEvent: a.display.explainCache === true && a.display.json !== true ? explaining(progress.onEvent) : progress.onEvent,
@@ -156,12 +165,24 @@ export async function executeRun(a: ExecuteRunArgs): Promise<number> {
       if (workspace?.resultBranch !== undefined) process.stdout.write(`${resultLine(workspace.resultBranch, workspace.repoRoot, a.projectDir)}\n`);
     }
     return exitCodeForStatus(status);
+  } catch (error) {
+    failure = error;
+    throw error;
   } finally {
     progress.stop();
     interrupt.dispose();
-    await workspace?.close?.();
-    await endRun(a.executors, { runId, succeeded });
-    await lease.release();
+    // A clean-up step that fails (the disk that filled up fails the lease's release too) must not
+    // hide the error that ended the run: that one names the write that failed.
+    const cleanUp = async (step: () => Promise<void> | undefined): Promise<void> => {
+      try {
+        await step();
+      } catch (error) {
+        if (failure === undefined) throw error;
+      }
+    };
+    await cleanUp(() => workspace?.close?.());
+    await cleanUp(() => endRun(a.executors, { runId, succeeded }));
+    await cleanUp(() => lease.release());
   }
 }
 
@@ -183,6 +204,21 @@ function resultLine(branch: string, repoRoot: string, projectDir: string): strin
   const rel = relative(repoRoot, realpathSync(projectDir));
   if (!rel.startsWith('..') && !isAbsolute(rel)) return `  result       branch ${branch} · \`weft apply\` brings it into your branch`;
   return `  result       branch ${branch} in ${repoRoot} · \`weft apply\` brings it into the branch checked out there`;
+}
+
+/**
+ * Masks the secrets in the logs of attempts an earlier life of the run never saw end: a shell
+ * task masks its own logs when its process ends, which a coordinator killed by SIGKILL never saw.
+ */
+function scrubUnfinishedLogs(prior: RunState, runDir: string, redact: Redactor): void {
+  if (redact.secrets.length === 0) return;
+  for (const r of prior.tasks.values()) {
+    for (const at of r.attempts) {
+      if (at.endedAt !== undefined && at.outcome !== 'interrupted') continue;
+      const logs = attemptLogPaths(runDir, r.id, at.attempt);
+      for (const path of [logs.stdout, logs.stderr]) scrubFile(path, redact.secrets);
+    }
+  }
 }
 
 /** `--explain-cache`: a line per cached task saying why it hit or missed. */

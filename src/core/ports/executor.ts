@@ -35,9 +35,19 @@ export interface TaskContext {
 }
 
 /** How an attempt ended: a result, or a failure (with what it produced so far, when it matters). */
-export type TaskOutcome =
+export type TaskOutcome = (
   | { readonly ok: true; readonly result: TaskResultData }
-  | { readonly ok: false; readonly failure: TaskFailure; readonly result?: TaskResultData };
+  | { readonly ok: false; readonly failure: TaskFailure; readonly result?: TaskResultData }
+) & {
+  /**
+   * When the task's process really started (epoch ms), where the executor knows it: with more
+   * workers than cores a task may wait to be forked long after `task.started`, and that wait is
+   * not the task's time. Durations and utilisation count from here.
+   */
+  readonly startedAt?: number;
+  /** When that process ended (epoch ms), likewise: a busy coordinator may learn it much later. */
+  readonly endedAt?: number;
+};
 
 /** Why a task's signal was aborted. */
 export type AbortCause = { readonly kind: 'timeout'; readonly ms: number } | { readonly kind: 'cancelled'; readonly reason: string } | { readonly kind: 'budget'; readonly reason: string };

@@ -157,8 +157,15 @@ async function workIn(host: AttemptHost, workspace: Workspace, i: number, worker
   }
   // Merged before the success is recorded, so dependents start from a tree that holds it.
   const merged = await workspace.integrate(task, attempt, outcome.result);
-  if (merged.ok) return { ok: true, result: merged.files === undefined ? outcome.result : { ...outcome.result, files: merged.files } };
-  return { ok: false, failure: { message: merged.message, code: merged.code, fix: merged.feedback }, result: outcome.result };
+  if (merged.ok) return { ...outcome, result: merged.files === undefined ? outcome.result : { ...outcome.result, files: merged.files } };
+  const { startedAt, endedAt } = outcome;
+  return {
+    ok: false,
+    failure: { message: merged.message, code: merged.code, fix: merged.feedback },
+    result: outcome.result,
+    ...(startedAt === undefined ? {} : { startedAt }),
+    ...(endedAt === undefined ? {} : { endedAt }),
+  };
 }
 
 /** Runs the attempt, or restores it from the cache when nothing that decides its result changed. */
@@ -179,5 +186,5 @@ async function runThroughCache(host: AttemptHost, cache: TaskCache, i: number, e
   const outcome = await executor.run(ctx);
   if (!outcome.ok) return outcome;
   await cache.save(probe, task, outcome.result, ctx.workdir);
-  return { ok: true, result: { ...outcome.result, cacheKey: probe.key } };
+  return { ...outcome, result: { ...outcome.result, cacheKey: probe.key } };
 }

@@ -258,12 +258,19 @@ class Run implements AttemptHost {
 
   private apply(i: number, c: Completion, d: AttemptDecision, now: number): void {
     const task = this.tasks[i] as ResolvedTask;
-    const at = { at: now, task: task.id, attempt: c.attempt };
+    const base = { at: now, task: task.id, attempt: c.attempt };
     if (d.kind === 'cancel') {
-      this.journal.recordTask(i, { type: 'task.cancelled', ...at, reason: d.reason });
+      this.journal.recordTask(i, { type: 'task.cancelled', ...base, reason: d.reason });
       this.sched.finish(i, 'cancelled', now, d.reason);
       return;
     }
+    // When the process really ran (the executor knows): durations count from there, not from the queue.
+    const { startedAt, endedAt } = c.outcome;
+    const at = {
+      ...base,
+      ...(startedAt === undefined ? {} : { processStartedAt: startedAt }),
+      ...(endedAt === undefined ? {} : { processEndedAt: endedAt }),
+    };
     if (d.kind === 'succeed') {
       const result = (c.outcome as Extract<TaskOutcome, { ok: true }>).result;
       this.journal.recordTask(i, { type: 'task.succeeded', ...at, result: redactResult(result, this.redact) });

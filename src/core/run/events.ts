@@ -36,6 +36,12 @@ interface Base {
   readonly at: number;
 }
 
+/** On an attempt's end: when its process really started and ended, where the executor knows (see TaskOutcome.startedAt). */
+interface Ran {
+  readonly processStartedAt?: number;
+  readonly processEndedAt?: number;
+}
+
 /**
  * Every state change of a run. The journal stores them in order; run state is a fold over them
  * (see `foldRun`), so a crashed run can be replayed and resumed.
@@ -54,9 +60,9 @@ export type RunEvent =
   | (Base & { readonly type: 'task.ready'; readonly task: string })
   | (Base & { readonly type: 'task.started'; readonly task: string; readonly attempt: number; readonly worker: number })
   | (Base & { readonly type: 'task.output'; readonly task: string; readonly attempt: number; readonly usage?: Usage; readonly sessionId?: string; readonly text?: string })
-  | (Base & { readonly type: 'task.succeeded'; readonly task: string; readonly attempt: number; readonly result: TaskResultData })
-  | (Base & { readonly type: 'task.retrying'; readonly task: string; readonly attempt: number; readonly error: TaskFailure; readonly retryAt: number })
-  | (Base & { readonly type: 'task.failed'; readonly task: string; readonly attempt: number; readonly error: TaskFailure })
+  | (Base & Ran & { readonly type: 'task.succeeded'; readonly task: string; readonly attempt: number; readonly result: TaskResultData })
+  | (Base & Ran & { readonly type: 'task.retrying'; readonly task: string; readonly attempt: number; readonly error: TaskFailure; readonly retryAt: number })
+  | (Base & Ran & { readonly type: 'task.failed'; readonly task: string; readonly attempt: number; readonly error: TaskFailure })
   | (Base & { readonly type: 'task.skipped'; readonly task: string; readonly reason: string; readonly cause: SkipCause })
   | (Base & { readonly type: 'task.cancelled'; readonly task: string; readonly reason: string; readonly attempt?: number })
   | (Base & { readonly type: 'plan.expanded'; readonly by: string; readonly tasks: readonly unknown[] })

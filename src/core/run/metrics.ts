@@ -108,12 +108,15 @@ export function summarize(state: RunState, deps: ReadonlyMap<string, readonly st
     let taskUsage: { inputTokens: number; outputTokens: number; costUsd: number } | undefined;
     for (const a of r.attempts) {
       const end = a.endedAt ?? a.startedAt;
-      duration += end - a.startedAt;
+      // The task's own time: its process's life where the executor knows it, not the wait to be forked or reaped.
+      const from = Math.min(end, Math.max(a.startedAt, a.processStartedAt ?? a.startedAt));
+      const ran = Math.max(from, Math.min(end, a.processEndedAt ?? end)) - from;
+      duration += ran;
       first = Math.min(first, a.startedAt);
       last = Math.max(last, end);
       const w = String(a.worker);
       tasksPerWorker[w] = (tasksPerWorker[w] ?? 0) + 1;
-      busyPerWorkerMs[w] = (busyPerWorkerMs[w] ?? 0) + (end - a.startedAt);
+      busyPerWorkerMs[w] = (busyPerWorkerMs[w] ?? 0) + ran;
       if (a.usage !== undefined) {
         taskUsage ??= { inputTokens: 0, outputTokens: 0, costUsd: 0 };
         taskUsage.inputTokens += a.usage.inputTokens ?? 0;

@@ -7,6 +7,9 @@ export interface AttemptRecord {
   readonly attempt: number;
   readonly worker: number;
   readonly startedAt: number;
+  /** When its process really started and ended, where the executor said (else `startedAt`/`endedAt` are the best known). */
+  processStartedAt?: number;
+  processEndedAt?: number;
   endedAt?: number;
   outcome?: 'succeeded' | 'failed' | 'retrying' | 'cancelled' | 'interrupted';
   error?: TaskFailure;
@@ -76,9 +79,11 @@ function attemptOf(r: TaskRecord, attempt: number): AttemptRecord | undefined {
 }
 
 /** Ends an attempt; returns it (undefined for one the journal never saw start). */
-function closeAttempt(r: TaskRecord, attempt: number, at: number, outcome: AttemptRecord['outcome'], error?: TaskFailure): AttemptRecord | undefined {
+function closeAttempt(r: TaskRecord, attempt: number, at: number, outcome: AttemptRecord['outcome'], error?: TaskFailure, ran?: { readonly processStartedAt?: number; readonly processEndedAt?: number }): AttemptRecord | undefined {
   const a = attemptOf(r, attempt);
   if (a === undefined) return undefined;
+  if (ran?.processStartedAt !== undefined) a.processStartedAt = ran.processStartedAt;
+  if (ran?.processEndedAt !== undefined) a.processEndedAt = ran.processEndedAt;
   a.endedAt = at;
   a.outcome = outcome;
   if (error !== undefined) a.error = error;
@@ -156,20 +161,20 @@ export function applyTaskEvent(r: TaskRecord, event: TaskEvent): void {
       r.result = event.result;
       r.endedAt = event.at;
       if (event.result.sessionId !== undefined) r.sessionId = event.result.sessionId;
-      const a = closeAttempt(r, event.attempt, event.at, 'succeeded');
+      const a = closeAttempt(r, event.attempt, event.at, 'succeeded', undefined, event);
       if (a !== undefined && event.result.usage !== undefined) a.usage = event.result.usage;
       return;
     }
     case 'task.retrying': {
       r.state = 'retrying';
-      closeAttempt(r, event.attempt, event.at, 'retrying', event.error);
+      closeAttempt(r, event.attempt, event.at, 'retrying', event.error, event);
       return;
     }
     case 'task.failed': {
       r.state = 'failed';
       r.endedAt = event.at;
       r.reason = event.error.message;
-      closeAttempt(r, event.attempt, event.at, 'failed', event.error);
+      closeAttempt(r, event.attempt, event.at, 'failed', event.error, event);
       return;
     }
     case 'task.skipped': {

@@ -13,13 +13,30 @@ export function killProcessGroup(child: Pick<ChildProcess, 'pid'>, signal: NodeJ
   }
 }
 
+/** Process groups of tasks running now (registered by {@link killGroupOnAbort} until their task ends). */
+const liveGroups = new Set<number>();
+
+/**
+ * SIGKILLs the process group of every task still running, at once: for a coordinator on its way
+ * out (a second Ctrl-C), which cannot wait for a task that traps SIGTERM.
+ * @returns how many groups were signalled.
+ */
+export function killLiveGroups(): number {
+  const n = liveGroups.size;
+  for (const pid of liveGroups) killProcessGroup({ pid }, 'SIGKILL');
+  liveGroups.clear();
+  return n;
+}
+
 /**
  * Kills the child's process group when `signal` aborts: SIGTERM first, SIGKILL after `graceMs`
- * if anything is still there. Returns a function that stops listening (call it once the child
- * has exited).
+ * if anything is still there. Until the returned function is called (once the child has exited),
+ * the group also counts as live for {@link killLiveGroups}.
  */
 export function killGroupOnAbort(child: Pick<ChildProcess, 'pid'>, signal: AbortSignal, graceMs: number): () => void {
   let killTimer: NodeJS.Timeout | undefined;
+  const pid = child.pid;
+  if (pid !== undefined) liveGroups.add(pid);
   const onAbort = (): void => {
     killProcessGroup(child, 'SIGTERM');
     killTimer = setTimeout(() => killProcessGroup(child, 'SIGKILL'), graceMs);
@@ -28,6 +45,7 @@ export function killGroupOnAbort(child: Pick<ChildProcess, 'pid'>, signal: Abort
   if (signal.aborted) onAbort();
   else signal.addEventListener('abort', onAbort, { once: true });
   return () => {
+    if (pid !== undefined) liveGroups.delete(pid);
     signal.removeEventListener('abort', onAbort);
     if (killTimer !== undefined) clearTimeout(killTimer);
   };

@@ -34,7 +34,7 @@ describe.skipIf(bash === undefined)('SpawnHelperPool', () => {
       expect(exit).toMatchObject({ kind: 'helper-died', started: true, detail: 'SIGKILL' });
       await waitFor(() => !alive(task));
       expect(alive(task)).toBe(false);
-      expect(await pool.run(request(['sh', '-c', 'exit 3'], cwd))).toEqual({ kind: 'exited', code: 3 });
+      expect(await pool.run(request(['sh', '-c', 'exit 3'], cwd))).toEqual({ kind: 'exited', code: 3, startedAt: expect.any(Number), endedAt: expect.any(Number) });
     } finally {
       await pool.close();
     }
@@ -44,15 +44,30 @@ describe.skipIf(bash === undefined)('SpawnHelperPool', () => {
     const pool = new SpawnHelperPool(bash as string, () => process.env);
     const cwd = mkdtempSync(join(tmpdir(), 'weft-helper-test-'));
     const [a, b] = await Promise.all([pool.run(request(['sh', '-c', 'echo $PPID > a.pid'], cwd)), pool.run(request(['sh', '-c', 'echo $PPID > b.pid'], cwd))]);
+    const ran = { startedAt: expect.any(Number), endedAt: expect.any(Number) };
     expect([a, b]).toEqual([
-      { kind: 'exited', code: 0 },
-      { kind: 'exited', code: 0 },
+      { kind: 'exited', code: 0, ...ran },
+      { kind: 'exited', code: 0, ...ran },
     ]);
     const helpers = ['a.pid', 'b.pid'].map((f) => Number(readFileSync(join(cwd, f), 'utf8')));
     expect(new Set(helpers).size).toBe(2); // one per task running at once
     expect(helpers.every(alive)).toBe(true);
     await pool.close();
     expect(helpers.some(alive)).toBe(false);
+  });
+
+  it("says when the task's process was forked and reaped, by the helper's clock", async () => {
+    const pool = new SpawnHelperPool(bash as string, () => process.env);
+    const cwd = mkdtempSync(join(tmpdir(), 'weft-helper-test-'));
+    try {
+      const before = Date.now();
+      const exit = await pool.run(request(['sleep', '0.2'], cwd));
+      const after = Date.now();
+      const { startedAt = NaN, endedAt = NaN } = exit ?? {};
+      expect([before <= startedAt, endedAt - startedAt >= 200, endedAt <= after]).toEqual([true, true, true]);
+    } finally {
+      await pool.close();
+    }
   });
 
   it('reports a missing command or working directory without running anything', async () => {

@@ -15,8 +15,9 @@ import { killGroupOnAbort, killProcessGroup } from './process-group.js';
  * (empty: none), a count and that many `NAME=value` to export, a count and names to unset, argc, argv.
  * They are read with `read -r -d ''` into variables and an array: data, never code; `exec --
  * "${argv[@]}"` runs them with no word splitting, globbing or expansion. Answers are lines:
- * `S <pid>` once forked, `D` (no such cwd), `N` (command not found), `R` (a log file cannot be
- * opened), `X <status>` once reaped. bash hides whether 128+n meant "killed by signal n", so job
+ * `S <pid> <time>` once forked (bash 5's
+ * $EPOCHREALTIME, taken right after the fork: a busy coordinator may read the line much later), `D` (no such cwd), `N` (command not found), `R` (a log file cannot be
+ * opened), `X <status> <time>` once reaped. bash hides whether 128+n meant "killed by signal n", so job
  * control (`set -m`, which also gives each task its own process group) and a CHLD trap print the
  * job's state (`[1]+ <pid> Done|Exit n|Terminated|Killed…`) before `X`; LC_ALL=C keeps it English.
  * The task's env is the helper's (the coordinator's as of the helper's start) plus the task's own
@@ -49,9 +50,9 @@ while rd cwd && rd out && rd err && rd pidfile && rd n; do
   ( run_task ) &
   pid=$!
   [[ -z $pidfile ]] || printf '%s' "$pid" >"$pidfile"
-  printf 'S %s\\n' "$pid"
+  printf 'S %s %s\\n' "$pid" "$EPOCHREALTIME"
   wait "$pid"
-  printf 'X %s\\n' "$?"
+  printf 'X %s %s\\n' "$?" "$EPOCHREALTIME"
 done
 `;
 
@@ -88,7 +89,12 @@ export interface HelperRequest {
 
 /** How a task run by a helper ended; `stderrTail` only for a request without a stderr file. */
 export type HelperExit = HelperEnd & { readonly stderrTail?: string };
-type HelperEnd =
+type HelperEnd = HelperEndKind & {
+  /** When the task's process was forked and reaped (epoch ms), by the helper's clock; absent if never forked. */
+  readonly startedAt?: number;
+  readonly endedAt?: number;
+};
+type HelperEndKind =
   | { readonly kind: 'exited'; readonly code: number }
   | { readonly kind: 'signaled'; readonly signal: NodeJS.Signals }
   | { readonly kind: 'not-found' }
@@ -200,6 +206,9 @@ interface Pending {
   pid?: number;
   /** The last job line: whose it was and whether it says the process died of a signal. */
   job?: { readonly pid: number; readonly signaled: boolean };
+  /** When the helper forked and reaped it (epoch ms). */
+  startedAt?: number;
+  endedAt?: number;
   answer?: 'no-cwd' | 'not-found' | 'no-log-file';
   stopKilling?: () => void;
 }
@@ -277,13 +286,17 @@ class Helper {
     }
     const [tag, value] = [line[0], line.slice(2)];
     if (tag === 'S') {
-      p.pid = Number(value);
+      const [pid = '', forkedAt = ''] = value.split(' ');
+      p.pid = Number(pid);
+      p.startedAt = epochMs(forkedAt);
       p.stopKilling = killGroupOnAbort({ pid: p.pid }, p.request.signal, p.request.killGraceMs);
     } else if (tag === 'D') p.answer = 'no-cwd';
     else if (tag === 'N') p.answer = 'not-found';
     else if (tag === 'R') p.answer = 'no-log-file';
     else if (tag === 'X') {
-      const status = Number(value);
+      const [code = '', reapedAt = ''] = value.split(' ');
+      const status = Number(code);
+      p.endedAt = epochMs(reapedAt);
       const name = status > 128 && p.job !== undefined && p.job.pid === p.pid && p.job.signaled ? signalName(status - 128) : undefined;
       this.finish(p.answer !== undefined ? { kind: p.answer } : name !== undefined ? { kind: 'signaled', signal: name } : { kind: 'exited', code: status });
     }
@@ -297,8 +310,16 @@ class Helper {
     p.stopKilling?.();
     // Nothing a task started may outlive it (and a helper that died leaves no task behind).
     if (p.pid !== undefined) killProcessGroup({ pid: p.pid }, 'SIGKILL');
-    p.resolve(exit);
+    // Times only for a task that really ran (a missing command was forked, but never exec'd).
+    const ran = (exit.kind === 'exited' || exit.kind === 'signaled') && p.startedAt !== undefined && p.endedAt !== undefined;
+    p.resolve(ran ? { ...exit, startedAt: p.startedAt, endedAt: p.endedAt } : exit);
   }
+}
+
+/** bash's `$EPOCHREALTIME` (seconds) in ms; bash < 5 has none: then the moment its line arrives is the best known. */
+function epochMs(text: string): number {
+  const seconds = Number(text);
+  return text !== '' && Number.isFinite(seconds) ? Math.floor(seconds * 1000) : Date.now(); // floor, like Date.now()
 }
 
 function signalName(n: number): NodeJS.Signals | undefined {

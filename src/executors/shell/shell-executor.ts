@@ -95,19 +95,23 @@ export class ShellExecutor implements Executor {
       if (exit !== undefined && !(exit.kind === 'helper-died' && !exit.started)) end = helperEnd(exit, file, cwd);
     }
     end ??= await spawnTask(argv, { cwd, env: { ...(this.options.env ?? process.env), ...own }, logs, signal: ctx.signal, killGraceMs, tailBytes });
-    const durationMs = Date.now() - started;
+    const durationMs = (end.endedAt ?? Date.now()) - (end.startedAt ?? started); // a wait to be forked is not the task's time
     // A task that printed a secret (`echo $API_KEY`) leaves no copy of it in its logs.
     if (logs !== undefined && ctx.redact !== undefined) for (const path of [logs.stdout, logs.stderr]) scrubFile(path, ctx.redact.secrets);
     if (end.error !== undefined) return { ok: false, failure: { message: end.error, exitCode: null, signal: null } };
 
     const { exitCode, signal } = end;
+    const ran = end.startedAt === undefined ? {} : { startedAt: end.startedAt, ...(end.endedAt === undefined ? {} : { endedAt: end.endedAt }) };
     const stdoutTail = logs === undefined ? '' : tailFile(logs.stdout, 4000);
     const result = { exitCode, signal, ...(stdoutTail === '' ? {} : { text: stdoutTail }) };
-    if (exitCode === 0) return task.outputSchema === undefined || logs === undefined ? { ok: true, result } : structured(task.outputSchema, logs.stdout, result);
+    if (exitCode === 0) {
+      if (task.outputSchema === undefined || logs === undefined) return { ok: true, result, ...ran };
+      return { ...structured(task.outputSchema, logs.stdout, result), ...ran };
+    }
     const stderrTail = logs === undefined ? (end.stderrTail ?? '') : tailFile(logs.stderr, tailBytes);
     const aborted = ctx.signal.aborted ? (ctx.signal.reason as AbortCause) : undefined;
     const message = aborted?.kind === 'timeout' ? `timed out after ${aborted.ms / 1000}s` : signal !== null ? `killed by ${signal}` : `exited with code ${exitCode}`;
-    return { ok: false, failure: { message: `${message} after ${(durationMs / 1000).toFixed(1)}s`, exitCode, signal, timedOut: aborted?.kind === 'timeout', ...(stderrTail === '' ? {} : { stderrTail }) }, result };
+    return { ok: false, failure: { message: `${message} after ${(durationMs / 1000).toFixed(1)}s`, exitCode, signal, timedOut: aborted?.kind === 'timeout', ...(stderrTail === '' ? {} : { stderrTail }) }, result, ...ran };
   }
 
   /** Stops the spawn helpers (they are started again if the executor runs another task). */
@@ -159,10 +163,13 @@ interface ProcessEnd {
   readonly error?: string;
   /** stderr kept in memory or a scratch file, for tasks without log files. */
   readonly stderrTail?: string;
+  /** When the process was forked and reaped (epoch ms); absent when it never was. */
+  readonly startedAt?: number;
+  readonly endedAt?: number | undefined;
 }
 
 function helperEnd(exit: HelperExit, file: string, cwd: string): ProcessEnd {
-  const tail = exit.stderrTail === undefined ? {} : { stderrTail: exit.stderrTail };
+  const tail = { ...(exit.stderrTail === undefined ? {} : { stderrTail: exit.stderrTail }), ...(exit.startedAt === undefined ? {} : { startedAt: exit.startedAt, endedAt: exit.endedAt }) };
   switch (exit.kind) {
     case 'exited':
       return { exitCode: exit.code, signal: null, ...tail };
@@ -199,6 +206,7 @@ function spawnTask(argv: readonly string[], o: SpawnTaskOptions): Promise<Proces
   } else stdio = ['ignore', 'ignore', 'pipe'];
   return new Promise<ProcessEnd>((resolve) => {
     const child = spawn(file, args, { cwd: o.cwd, env: o.env, stdio, detached: true });
+    const startedAt = Date.now(); // spawn() returns once the process is forked
     for (const fd of fds) closeSync(fd);
     // If weft itself dies, `weft resume` finds the process group by this file and stops it.
     if (o.logs !== undefined && child.pid !== undefined) writeFileSync(o.logs.pid, String(child.pid));
@@ -216,7 +224,7 @@ function spawnTask(argv: readonly string[], o: SpawnTaskOptions): Promise<Proces
       // Nothing a task started may outlive it.
       killProcessGroup(child, 'SIGKILL');
       if (spawnError !== undefined) resolve({ exitCode: null, signal: null, error: spawnError.code === 'ENOENT' ? `command not found: ${file}` : `could not start ${file}: ${spawnError.message}` });
-      else resolve({ exitCode: code, signal, stderrTail: stderrMem.trimEnd() });
+      else resolve({ exitCode: code, signal, stderrTail: stderrMem.trimEnd(), startedAt, endedAt: Date.now() });
     });
   });
 }
