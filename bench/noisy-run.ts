@@ -142,3 +142,19 @@ function researchScore(graph: Graph, state: Uint8Array, started: Float64Array, n
   left.forEach((i, k) => (score[i] = found.score[k] as number));
   return score;
 }
+
+/**
+ * PROTOTYPE, not weft's policy: of some candidate orders (e.g. the searched one and plain critical
+ * path), the one with the shortest mean realized makespan over `draws` noise samples of an assumed
+ * σ (its own seeds, not the ones it is then measured on). Ties keep the first candidate.
+ */
+export function robustChoice(graph: Graph, workers: number, candidates: readonly RunOptions[], assumed: { readonly sigma: number; readonly draws: number; readonly seed: number }): number {
+  const total = candidates.map(() => 0);
+  for (let k = 0; k < assumed.draws; k++) {
+    const real = realDurations(graph, normals(graph.tasks.length, assumed.seed + k), assumed.sigma);
+    candidates.forEach((c, j) => (total[j] = (total[j] as number) + runOnClock(graph, workers, real, c).makespan));
+  }
+  let best = 0;
+  for (let j = 1; j < total.length; j++) if ((total[j] as number) < (total[best] as number)) best = j;
+  return best;
+}

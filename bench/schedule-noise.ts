@@ -1,8 +1,8 @@
 import type { Graph } from '../src/core/plan/graph.js';
-import { searchOrder, type SearchOptions } from '../src/core/schedule/search/index.js';
+import { criticalPathScore, searchOrder, type SearchOptions } from '../src/core/schedule/search/index.js';
 import { agentPlan } from './agent-plans.js';
 import { benchDataAvailable, BENCH_DATA, stgGraphs, wfcommonsGraphs } from './data.js';
-import { normals, realDurations, runOnClock, type RunOptions } from './noisy-run.js';
+import { normals, realDurations, robustChoice, runOnClock, type RunOptions } from './noisy-run.js';
 import { formatTable } from './run-node.js';
 import type { Bench, BenchOutcome, SummaryRow } from './types.js';
 
@@ -13,7 +13,8 @@ export const NOISE_TARGETS = {
   atSigma: 0.6,
 } as const;
 
-export const SIGMAS = [0.3, 0.6, 1.0] as const;
+/** 0 is the control: every task takes its estimate, as in schedule-quality. */
+export const SIGMAS = [0, 0.3, 0.6, 1.0] as const;
 export const NOISE_WORKERS = [2, 4, 8] as const;
 /** Noise draws per (graph, M). */
 export const NOISE_SEEDS = 5;
@@ -23,6 +24,8 @@ const STG_STRIDE = 3;
 const AGENT_PLANS = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
 /** The re-search prototype's budget per decision: a few dozen orders, no exhaustive or idle-time search. */
 const RESEARCH_BUDGET = { seed: 1, iterations: 40, exhaustiveNodes: 0, delayIterations: 0 } as const;
+/** The robust-choice prototype: σ it assumes (weft cannot know the real one) and the draws it tries each order on. */
+const ROBUST = { sigma: 0.5, draws: 8 } as const;
 
 /**
  * Hindsight: the best list schedule searchOrder finds knowing the real durations (default budget
@@ -30,7 +33,7 @@ const RESEARCH_BUDGET = { seed: 1, iterations: 40, exhaustiveNodes: 0, delayIter
  */
 const HINDSIGHT = (duration: Float64Array): SearchOptions => ({ seed: 1, duration, delayIterations: 0 });
 
-const POLICIES = ['weft', 'critical-path', 'fifo', 'proto-list', 'proto-research'] as const;
+const POLICIES = ['weft', 'critical-path', 'fifo', 'proto-list', 'proto-research', 'proto-robust', 'clairvoyant-cp'] as const;
 type Policy = (typeof POLICIES)[number];
 type GraphSet = 'stg' | 'wfcommons' | 'agent';
 const SETS: readonly GraphSet[] = ['stg', 'wfcommons', 'agent'];
@@ -52,6 +55,8 @@ export interface NoiseRow {
   readonly planned: boolean;
   readonly planHeld: boolean;
   readonly searches: number;
+  /** The robust-choice prototype kept weft's searched order (else it took critical path). */
+  readonly robustKeptSearch: boolean;
 }
 
 interface Item {
@@ -75,23 +80,30 @@ function measureItem(item: Item, itemIndex: number): NoiseRow[] {
   for (const workers of NOISE_WORKERS) {
     // What `weft run` hands the Scheduler: searched on the estimates, seed 1, default budget.
     const found = searchOrder(graph, workers, { seed: 1 });
-    const policies: Readonly<Record<Policy, RunOptions>> = {
-      weft: { score: found.score, ...(found.plan === undefined ? {} : { plan: found.plan }) },
-      'critical-path': { order: 'critical-path' },
+    const weft: RunOptions = { score: found.score, ...(found.plan === undefined ? {} : { plan: found.plan }) };
+    const criticalPath: RunOptions = { order: 'critical-path' };
+    const robust = robustChoice(graph, workers, [weft, criticalPath], { ...ROBUST, seed: 7_000_001 * (itemIndex + 1) + workers }) === 0 ? weft : criticalPath;
+    const policies: Readonly<Record<Exclude<Policy, 'clairvoyant-cp'>, RunOptions>> = {
+      weft,
+      'critical-path': criticalPath,
       fifo: { order: 'fifo' },
       'proto-list': { score: found.score },
       'proto-research': { score: found.score, research: { options: RESEARCH_BUDGET } },
+      'proto-robust': robust,
     };
     for (let seed = 1; seed <= NOISE_SEEDS; seed++) {
       // The same draws for every σ and M of a graph: the figures differ by σ, not by luck.
       const z = normals(graph.tasks.length, 1_000_003 * (itemIndex + 1) + seed);
       for (const sigma of SIGMAS) {
+        if (sigma === 0 && seed > 1) continue; // without noise every draw is the same run
         const real = realDurations(graph, z, sigma);
-        const runs = Object.fromEntries(POLICIES.map((p) => [p, runOnClock(graph, workers, real, policies[p])])) as Record<Policy, ReturnType<typeof runOnClock>>;
+        // Not a policy weft could follow: critical path on the real durations, to show what knowing them is worth.
+        const clairvoyant: RunOptions = { score: criticalPathScore(graph, real) };
+        const runs = Object.fromEntries(POLICIES.map((p) => [p, runOnClock(graph, workers, real, p === 'clairvoyant-cp' ? clairvoyant : policies[p as Exclude<Policy, 'clairvoyant-cp'>])])) as Record<Policy, ReturnType<typeof runOnClock>>;
         const makespan = Object.fromEntries(POLICIES.map((p) => [p, runs[p].makespan])) as Record<Policy, number>;
         const searched = searchOrder(graph, workers, HINDSIGHT(real)).makespan;
         const hindsight = Math.min(searched, ...POLICIES.map((p) => makespan[p]));
-        rows.push({ set: item.set, file: item.file, workers, sigma, seed, makespan, searched, hindsight, planned: found.plan !== undefined, planHeld: runs.weft.planHeld, searches: runs['proto-research'].searches });
+        rows.push({ set: item.set, file: item.file, workers, sigma, seed, makespan, searched, hindsight, planned: found.plan !== undefined, planHeld: runs.weft.planHeld, searches: runs['proto-research'].searches, robustKeptSearch: robust === weft });
       }
     }
   }
@@ -119,9 +131,29 @@ function group(rows: readonly NoiseRow[], sigma: number, set: GraphSet, workers?
 }
 
 const f4 = (x: number): string => x.toFixed(4);
+const round4 = (x: number): number => Math.round(x * 1e4) / 1e4;
+
+/** Mean and standard error of (a − b) ÷ hindsight over the same runs, in % (paired: the same draws). */
+function pairedGap(rows: readonly NoiseRow[], a: Policy, b: Policy): string {
+  const d = rows.map((r) => ((r.makespan[a] - r.makespan[b]) / r.hindsight) * 100);
+  const mean = d.reduce((t, x) => t + x, 0) / Math.max(1, d.length);
+  const se = Math.sqrt(d.reduce((t, x) => t + (x - mean) ** 2, 0) / Math.max(1, d.length - 1) / Math.max(1, d.length));
+  return `${mean >= 0 ? '+' : ''}${mean.toFixed(2)} ± ${se.toFixed(2)}`;
+}
+
+/** For the JSON: per (graph, M, σ), each policy's mean ratio to hindsight over the draws (all 1,350 runs would be ~1 MB). */
+function perPair(rows: readonly NoiseRow[]): Record<string, unknown>[] {
+  const keys = [...new Set(rows.map((r) => `${r.set}\t${r.file}\t${r.workers}\t${r.sigma}`))];
+  return keys.map((key) => {
+    const g = rows.filter((r) => `${r.set}\t${r.file}\t${r.workers}\t${r.sigma}` === key);
+    const first = g[0] as NoiseRow;
+    const mean = Object.fromEntries(POLICIES.map((p) => [p, round4(g.reduce((t, r) => t + r.makespan[p] / r.hindsight, 0) / g.length)]));
+    return { set: first.set, file: first.file, workers: first.workers, sigma: first.sigma, draws: g.length, mean, planned: first.planned, robustKeptSearch: first.robustKeptSearch, researches: g.reduce((t, r) => t + r.searches, 0) };
+  });
+}
 
 function table(groups: readonly Group[]): string {
-  const head = ['σ', 'set', 'M', 'cases', 'weft mean', 'worst', 'crit-path', 'worst', 'FIFO', 'worst', 'weft ≤ FIFO', '>FIFO', 'proto list-only', 'worst', 'proto re-search', 'worst'];
+  const head = ['σ', 'set', 'M', 'cases', 'weft mean', 'worst', 'crit-path', 'worst', 'FIFO', 'worst', 'weft ≤ FIFO', '>FIFO', 'proto list-only', 'worst', 'proto re-search', 'worst', 'proto robust', 'worst', 'cp knowing real'];
   const rows = groups.map((g) => [
     g.sigma.toFixed(1),
     SET_NAME[g.set],
@@ -130,7 +162,8 @@ function table(groups: readonly Group[]): string {
     ...(['weft', 'critical-path', 'fifo'] as const).flatMap((p) => [f4(g.mean[p]), f4(g.worst[p])]),
     g.mean.weft <= g.mean.fifo + 1e-12 ? 'yes' : 'NO',
     String(g.worseThanFifo),
-    ...(['proto-list', 'proto-research'] as const).flatMap((p) => [f4(g.mean[p]), f4(g.worst[p])]),
+    ...(['proto-list', 'proto-research', 'proto-robust'] as const).flatMap((p) => [f4(g.mean[p]), f4(g.worst[p])]),
+    f4(g.mean['clairvoyant-cp']),
   ]);
   return formatTable(head, rows, 2);
 }
@@ -146,12 +179,12 @@ function targets(groups: readonly Group[]): SummaryRow[] {
 }
 
 /**
- * weft's realized makespan when tasks do not take their estimates (lognormal noise, mean one),
+ * weft's realized makespan when tasks do not take their estimates (lognormal noise, mean one; σ = 0, every task on its estimate, as the control),
  * against FIFO, plain critical path and the best schedule found knowing the real durations.
  */
 export const scheduleNoise: Bench = {
   name: 'schedule-noise',
-  summary: 'realized makespan ÷ hindsight when real durations are estimate × lognormal noise (σ = 0.3, 0.6, 1.0), STG / WfCommons / agent-shaped plans, M = 2, 4, 8',
+  summary: 'realized makespan ÷ hindsight when real durations are estimate × lognormal noise (σ = 0.3, 0.6, 1.0; and 0 as the control), STG / WfCommons / agent-shaped plans, M = 2, 4, 8',
   run(): BenchOutcome {
     if (!benchDataAvailable()) return { text: `schedule-noise: no benchmark data at ${BENCH_DATA}`, results: {}, ok: false };
     const all = items();
@@ -159,25 +192,33 @@ export const scheduleNoise: Bench = {
     const groups = SIGMAS.flatMap((sigma) => SETS.flatMap((set) => [...NOISE_WORKERS.map((m) => group(rows, sigma, set, m)), group(rows, sigma, set)]));
     const summary = targets(groups);
     const ok = summary.every((r) => r.pass !== false);
-    const planned = rows.filter((r) => r.planned);
+    const planned = rows.filter((r) => r.planned && r.sigma > 0);
     const count = (set: GraphSet): number => new Set(all.filter((i) => i.set === set).map((i) => i.file)).size;
     const text = [
       'Schedules under surprise: each task takes estimate × exp(σZ − σ²/2) (lognormal, mean one; seeded), the Scheduler sees only the estimates.',
       `  ${count('stg')} STG graphs (every ${STG_STRIDE}rd with a known optimum), ${count('wfcommons')} WfCommons traces, ${count('agent')} agent-shaped plans (bench/agent-plans.ts);`,
-      `  M = ${NOISE_WORKERS.join(', ')}; ${NOISE_SEEDS} noise draws per (graph, M), the same draws at every σ. Ratios ÷ hindsight = the best of searchOrder given`,
+      `  M = ${NOISE_WORKERS.join(', ')}; ${NOISE_SEEDS} noise draws per (graph, M) (1 at σ = 0), the same at every σ. Ratios ÷ hindsight = the best of searchOrder given`,
       '  the real durations and every realized makespan below. weft = searchOrder on the estimates (score, and a dispatch plan where it found one),',
       '  as `weft run` does; crit-path / FIFO = the Scheduler\'s own orders. ">FIFO" = runs where weft took longer than FIFO.',
       '  PROTOTYPES (not weft\'s policy): "list-only" = weft\'s score without the dispatch plan (no idle time on purpose);',
-      `  "re-search" = list-only, and after a task overruns its estimate, at the next choice searchOrder again on what is left (${RESEARCH_BUDGET.iterations} orders).`,
+      `  "re-search" = list-only, and after a task overruns its estimate, at the next choice searchOrder again on what is left (${RESEARCH_BUDGET.iterations} orders);`,
+      `  "robust" = of weft's order and plain critical path, the one with the shorter mean makespan on ${ROBUST.draws} draws of an assumed σ = ${ROBUST.sigma} (other seeds).`,
+      '  "cp knowing real" = NOT an online policy: critical path ranked on the real durations, what knowing them is worth to plain critical path.',
       '',
       table(groups),
       '',
       ...summary.map((r) => `${r.pass === true ? 'PASS' : 'MISS'}  ${r.figure}: ${r.value} ${r.target}`),
       '',
-      `Dispatch plans (idle on purpose): ${new Set(planned.map((r) => `${r.file}@${r.workers}`)).size} (graph, M) pairs; under noise the plan held to the end in ${planned.filter((r) => r.planHeld).length} of ${planned.length} runs;`,
+      `Dispatch plans (idle on purpose): ${new Set(planned.map((r) => `${r.file}@${r.workers}`)).size} (graph, M) pairs; with noise (σ > 0) the plan held to the end in ${planned.filter((r) => r.planHeld).length} of ${planned.length} runs;`,
       `  on those runs weft ÷ list-only: mean ${f4(planned.reduce((t, r) => t + r.makespan.weft / r.makespan['proto-list'], 0) / Math.max(1, planned.length))}.`,
+      'Paired differences, % of hindsight (mean ± standard error over the same runs; negative = the first is shorter):',
+      ...SIGMAS.map((sigma) => `  σ=${sigma.toFixed(1)}  ${SETS.map((set) => {
+        const g = rows.filter((r) => r.sigma === sigma && r.set === set);
+        return `${SET_NAME[set]}: weft − crit-path ${pairedGap(g, 'weft', 'critical-path')}, re-search − weft ${pairedGap(g, 'proto-research', 'weft')}, robust − weft ${pairedGap(g, 'proto-robust', 'weft')}`;
+      }).join('; ')}`),
+      `Robust prototype kept weft's searched order on ${new Set(rows.filter((r) => r.robustKeptSearch).map((r) => `${r.file}@${r.workers}`)).size} of ${new Set(rows.map((r) => `${r.file}@${r.workers}`)).size} (graph, M) pairs, else plain critical path.`,
       `searchOrder on the real durations beaten by a realized schedule in ${rows.filter((r) => r.hindsight < r.searched).length} of ${rows.length} runs (then that schedule is the hindsight).`,
     ].join('\n');
-    return { text, summary, results: { targets: NOISE_TARGETS, sigmas: SIGMAS, workers: NOISE_WORKERS, seeds: NOISE_SEEDS, groups, checks: summary, rows }, ok };
+    return { text, summary, results: { targets: NOISE_TARGETS, sigmas: SIGMAS, workers: NOISE_WORKERS, seeds: NOISE_SEEDS, groups, checks: summary, pairs: perPair(rows) }, ok };
   },
 };
