@@ -65,15 +65,15 @@ export class MergeQueue {
 
   private async mergeNow(taskId: string, taskBranch: string): Promise<Integration> {
     const { root, runId, branch, checks = [] } = this.options;
-    const before = await this.tip();
-    const theirs = await commitOf(root, `refs/heads/${taskBranch}`);
+    const refs = [`refs/heads/${branch}^{commit}`, `refs/heads/${taskBranch}^{commit}`, `refs/heads/${branch}^{tree}`];
+    const [before = '', theirs = '', beforeTree] = lines(await gitText(root, ['rev-parse', ...refs]));
     // In the object database: no checkout, so the cost follows the change, not the repository's size.
     const merged = await mergeTrees(root, before, theirs);
     if (!merged.clean) {
       if (merged.conflicts.length > 0) return this.conflict(taskId, before, theirs, merged);
       throw new WeftError('WEFT_INTERNAL', `could not merge task "${taskId}" into ${branch}: git merge-tree reported a conflict without naming a file`);
     }
-    if (merged.tree === (await gitText(root, ['rev-parse', `${before}^{tree}`]))) {
+    if (merged.tree === beforeTree) {
       return { ok: true, files: { changed: 0, added: 0, removed: 0 }, commit: before }; // nothing new
     }
     const message = `weft: merge task ${taskId} (run ${runId})`;

@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { git, gitText } from './git.js';
-import { isWorktree, listWorktrees, mergeInProgress, removeWorktree } from './worktrees.js';
+import { git } from './git.js';
+import { listWorktrees, removeWorktree } from './worktrees.js';
 
 /**
  * Worktrees a run has finished with, kept checked out for the next task: moving one to a task's
@@ -58,15 +58,14 @@ export class WorktreePool {
   }
 
   /**
-   * Parks the worktree at `dir` for a later task: detaches it (so its branch can be deleted or
-   * renamed) and moves it into the pool. A worktree in the middle of a merge, or one git cannot
-   * move, is removed instead. Commit what it holds first.
+   * Parks the open worktree at `dir` for a later task: detaches it (so its branch can be deleted
+   * or renamed) and moves it into the pool; one git cannot move is removed instead. Commit what it
+   * holds first (so no merge is in progress either).
    */
   async park(dir: string): Promise<void> {
-    if (!(await isWorktree(this.root, dir))) return removeWorktree(this.root, dir);
-    if (await mergeInProgress(dir)) return removeWorktree(this.root, dir);
-    const head = await gitText(dir, ['rev-parse', '--verify', 'HEAD']);
-    await git(dir, ['update-ref', '--no-deref', '-m', 'weft: parked for reuse', 'HEAD', head]);
+    if (!existsSync(join(dir, '.git'))) return removeWorktree(this.root, dir);
+    const detached = await git(dir, ['update-ref', '--no-deref', '-m', 'weft: parked for reuse', 'HEAD', 'HEAD'], { okCodes: [0, 128] });
+    if (detached.exitCode !== 0) return removeWorktree(this.root, dir);
     mkdirSync(this.dir, { recursive: true });
     let slot = join(this.dir, String(this.next++));
     while (existsSync(slot)) slot = join(this.dir, String(this.next++));
