@@ -71,7 +71,8 @@ export class MergeQueue {
     const merged = await mergeTrees(root, before, theirs);
     if (!merged.clean) {
       if (merged.conflicts.length > 0) return this.conflict(taskId, before, theirs, merged);
-      throw new WeftError('WEFT_INTERNAL', `could not merge task "${taskId}" into ${branch}: git merge-tree reported a conflict without naming a file`);
+      const what = 'git merge-tree reported a conflict without naming a file';
+      throw new WeftError('WEFT_INTERNAL', `could not merge task "${taskId}" into ${branch}: ${what}`);
     }
     if (merged.tree === beforeTree) {
       return { ok: true, files: { changed: 0, added: 0, removed: 0 }, commit: before }; // nothing new
@@ -96,11 +97,13 @@ export class MergeQueue {
     try {
       await this.reset(dir, after);
       const timeout = this.options.checkTimeoutMs === undefined ? {} : { timeoutMs: this.options.checkTimeoutMs };
-      const failure = await runChecks(checks, { cwd: dir, ...timeout, env: { WEFT_RUN_ID: runId, WEFT_TASK_ID: taskId } });
+      const env = { WEFT_RUN_ID: runId, WEFT_TASK_ID: taskId };
+      const failure = await runChecks(checks, { cwd: dir, ...timeout, env });
       if (failure === undefined) return undefined;
       await this.reset(dir, before);
       const command = formatArgv(failure.argv);
-      const how = failure.timedOut ? 'timed out' : failure.exitCode === undefined ? 'could not run' : `exited with code ${failure.exitCode}`;
+      const exited = `exited with code ${failure.exitCode}`;
+      const how = failure.timedOut ? 'timed out' : failure.exitCode === undefined ? 'could not run' : exited;
       return {
         ok: false,
         code: 'WEFT_CHECK_FAILED',

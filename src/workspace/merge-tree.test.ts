@@ -11,7 +11,9 @@ afterEach(() => {
 
 describe('parseMergeTree', () => {
   it('reads the tree and names each unmerged path with the status git status would show', () => {
-    const out = ['t1', '100644 a 1\tboth.txt', '100644 b 2\tboth.txt', '100644 c 3\tboth.txt', '100644 d 1\tgone.txt', '100644 e 2\tgone.txt', '100644 f 2\tnew.txt', '100644 g 3\tnew.txt', '', '1', 'both.txt', 'CONFLICT (contents)', 'msg', ''].join('\0');
+    const entries = ['100644 a 1\tboth.txt', '100644 b 2\tboth.txt', '100644 c 3\tboth.txt', '100644 d 1\tgone.txt'];
+    entries.push('100644 e 2\tgone.txt', '100644 f 2\tnew.txt', '100644 g 3\tnew.txt');
+    const out = ['t1', ...entries, '', '1', 'both.txt', 'CONFLICT (contents)', 'msg', ''].join('\0');
     expect(parseMergeTree(out, false)).toEqual({
       tree: 't1',
       clean: false,
@@ -44,7 +46,8 @@ describe('mergeTrees', () => {
     repo.commit('main');
     const merged = await mergeTrees(repo.dir, 'main', 'task');
     expect(merged).toMatchObject({ clean: true, conflicts: [] });
-    expect(repo.git('ls-tree', '--name-only', merged.tree).split('\n')).toEqual(['keep.txt', 'main.txt', 'task.txt', 'x.txt']);
+    const names = repo.git('ls-tree', '--name-only', merged.tree).split('\n');
+    expect(names).toEqual(['keep.txt', 'main.txt', 'task.txt', 'x.txt']);
     expect(repo.git('status', '--porcelain')).toBe('');
   });
 
@@ -59,6 +62,7 @@ describe('mergeTrees', () => {
       { path: 'keep.txt', status: 'DU' },
       { path: 'x.txt', status: 'UU' },
     ]);
-    expect(repo.git('cat-file', 'blob', `${merged.tree}:x.txt`)).toMatch(/^<<<<<<< main\nport = 8080\n\|\|\|\|\|\|\| \w+\nport = 80\n=======\nport = 9090\n>>>>>>> task$/);
+    const marked = repo.git('cat-file', 'blob', `${merged.tree}:x.txt`);
+    expect(marked).toMatch(/^<<<<<<< main\nport = 8080\n\|{7} \w+\nport = 80\n=======\nport = 9090\n>>>>>>> task$/);
   });
 });

@@ -50,7 +50,10 @@ export function parseMergeTree(out: string, clean: boolean): TreeMerge {
     seen.add(stage);
     stages.set(path, seen);
   }
-  const conflicts = [...stages].map(([path, seen]) => ({ path, status: STATUS_OF_STAGES[[...seen].sort().join('')] ?? 'UU' }));
+  const conflicts = [...stages].map(([path, seen]) => {
+    const status = STATUS_OF_STAGES[[...seen].sort().join('')] ?? 'UU';
+    return { path, status };
+  });
   return { tree, clean, conflicts };
 }
 

@@ -31,7 +31,8 @@ export class WorktreePool {
   /** Takes up the worktrees an earlier process of the run left parked (weft resume). */
   async adopt(): Promise<void> {
     for (const path of await listWorktrees(this.root)) {
-      if (dirname(path) === this.dir && existsSync(join(path, '.git')) && !this.free.includes(path)) this.free.push(path);
+      const parked = dirname(path) === this.dir && existsSync(join(path, '.git'));
+      if (parked && !this.free.includes(path)) this.free.push(path);
     }
   }
 
@@ -64,7 +65,8 @@ export class WorktreePool {
    */
   async park(dir: string): Promise<void> {
     if (!existsSync(join(dir, '.git'))) return removeWorktree(this.root, dir);
-    const detached = await git(dir, ['update-ref', '--no-deref', '-m', 'weft: parked for reuse', 'HEAD', 'HEAD'], { okCodes: [0, 128] });
+    const detach = ['update-ref', '--no-deref', '-m', 'weft: parked for reuse', 'HEAD', 'HEAD'];
+    const detached = await git(dir, detach, { okCodes: [0, 128] });
     if (detached.exitCode !== 0) return removeWorktree(this.root, dir);
     mkdirSync(this.dir, { recursive: true });
     let slot = join(this.dir, String(this.next++));
@@ -77,7 +79,9 @@ export class WorktreePool {
   /** Removes every parked worktree and the pool's folder. */
   async drain(): Promise<void> {
     this.free.length = 0;
-    for (const path of await listWorktrees(this.root)) if (dirname(path) === this.dir) await removeWorktree(this.root, path);
+    for (const path of await listWorktrees(this.root)) {
+      if (dirname(path) === this.dir) await removeWorktree(this.root, path);
+    }
     rmSync(this.dir, { recursive: true, force: true });
   }
 }
