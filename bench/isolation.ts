@@ -44,7 +44,8 @@ export async function makeRepo(files: number): Promise<string> {
     writeFileSync(join(folder, `f${i}.txt`), `file ${i}\n`);
   }
   const git = ['-c', 'user.name=bench', '-c', 'user.email=bench@localhost'];
-  for (const args of [['init', '-q', '-b', 'main'], ['add', '-A'], ['commit', '-q', '-m', 'initial']]) await run('git', [...git, ...args], dir);
+  const steps = [['init', '-q', '-b', 'main'], ['add', '-A'], ['commit', '-q', '-m', 'initial']];
+  for (const args of steps) await run('git', [...git, ...args], dir);
   // The plans live in the checkout, untracked; keep `git status` there clean all the same.
   writeFileSync(join(dir, '.git', 'info', 'exclude'), '/*.yaml\n/out-*.txt\n/.weft/\n');
   return dir;
@@ -66,7 +67,10 @@ function run(file: string, args: readonly string[], cwd: string): Promise<number
     let stderr = '';
     child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
     child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolve(performance.now() - t0) : reject(new Error(`${file} ${args.join(' ')} exited ${code}: ${stderr.trim()}`))));
+    child.on('close', (code) => {
+      if (code === 0) resolve(performance.now() - t0);
+      else reject(new Error(`${file} ${args.join(' ')} exited ${code}: ${stderr.trim()}`));
+    });
   });
 }
 
@@ -88,7 +92,9 @@ interface Row {
  */
 export const isolation: Bench = {
   name: 'isolation',
-  summary: `${TASKS} trivial isolated tasks at -j ${WORKERS} through the CLI, on repositories of ${sizes().join(' and ')} files: what isolation costs per task`,
+  summary:
+    `${TASKS} trivial isolated tasks at -j ${WORKERS} through the CLI, on repositories of ` +
+    `${sizes().join(' and ')} files: what isolation costs per task`,
   async run(): Promise<BenchOutcome> {
     const build = ensureBuilt();
     const load0 = loadavg()[0] ?? 0;
@@ -104,14 +110,17 @@ export const isolation: Bench = {
         for (let r = 0; r < runs(); r++) {
           for (const c of contenders) {
             const t = times.get(c.name);
-            t?.iso.push(await run(process.execPath, [c.cli, 'run', 'isolated.yaml', '-j', String(WORKERS), '--no-progress'], repo));
-            t?.plain.push(await run(process.execPath, [c.cli, 'run', 'in-place.yaml', '-j', String(WORKERS), '--no-progress'], repo));
+            const cli = (plan: string): Promise<number> =>
+              run(process.execPath, [c.cli, 'run', plan, '-j', String(WORKERS), '--no-progress'], repo);
+            t?.iso.push(await cli('isolated.yaml'));
+            t?.plain.push(await cli('in-place.yaml'));
             for (let k = 0; k < TASKS; k++) rmSync(join(repo, `out-${k}.txt`), { force: true });
           }
         }
         for (const c of contenders) {
           const t = times.get(c.name) ?? { iso: [], plain: [] };
-          rows.push({ build: c.name, files, isolatedMs: t.iso, inPlaceMs: t.plain, perTaskMs: ((median(t.iso) - median(t.plain)) * WORKERS) / TASKS });
+          const perTaskMs = ((median(t.iso) - median(t.plain)) * WORKERS) / TASKS;
+          rows.push({ build: c.name, files, isolatedMs: t.iso, inPlaceMs: t.plain, perTaskMs });
         }
       } finally {
         if (existsSync(repo)) rmSync(repo, { recursive: true, force: true });
@@ -124,21 +133,32 @@ export const isolation: Bench = {
     const summary: SummaryRow[] = rows.map((r) => ({
       figure: `isolation per task, ${int(r.files)} files (${r.build})`,
       value: `${int(r.perTaskMs)} ms`,
-      ...(r.build === 'this tree' && r.files >= 20_000 ? { target: `≤ ${int(TARGET_MS_PER_TASK)} ms`, pass: r.perTaskMs <= TARGET_MS_PER_TASK } : {}),
+      ...(r.build === 'this tree' && r.files >= 20_000
+        ? { target: `≤ ${int(TARGET_MS_PER_TASK)} ms`, pass: r.perTaskMs <= TARGET_MS_PER_TASK }
+        : {}),
     }));
     const table = formatTable(
       ['build', 'files', 'isolated ms', 'in place ms', 'per task', 'isolated runs (ms)', 'in place runs (ms)'],
-      rows.map((r) => [r.build, int(r.files), int(median(r.isolatedMs)), int(median(r.inPlaceMs)), `${int(r.perTaskMs)} ms`, r.isolatedMs.map(int).join(' '), r.inPlaceMs.map(int).join(' ')]),
+      rows.map((r) => {
+        const medians = [int(median(r.isolatedMs)), int(median(r.inPlaceMs)), `${int(r.perTaskMs)} ms`];
+        return [r.build, int(r.files), ...medians, r.isolatedMs.map(int).join(' '), r.inPlaceMs.map(int).join(' ')];
+      }),
       1,
     );
+    const cli = `\`node <build>/cli/main.js run <plan> -j ${WORKERS} --no-progress\``;
     const text = [
-      `${TASKS} tasks (\`sh -c 'echo k > out-k.txt'\`) at -j ${WORKERS}, \`node <build>/cli/main.js run <plan> -j ${WORKERS} --no-progress\` in a fresh repository of N one-line files (${PER_DIR} per folder).`,
-      `isolated: each task declares \`writes: [out-k.txt]\` (own worktree, commit, merge into weft/<run>); in place: the same plan without.`,
-      `per task = (median isolated − median in place) × ${WORKERS} workers ÷ ${TASKS} tasks: the worker time isolation adds to each task. Median of ${runs()} runs, round-robin.`,
+      `${TASKS} tasks (\`sh -c 'echo k > out-k.txt'\`) at -j ${WORKERS}, ${cli}`,
+      `in a fresh repository of N one-line files (${PER_DIR} per folder).`,
+      'isolated: each task declares `writes: [out-k.txt]` (own worktree, commit, merge into weft/<run>);',
+      'in place: the same plan without.',
+      `per task = (median isolated − median in place) × ${WORKERS} workers ÷ ${TASKS} tasks: the worker time`,
+      `isolation adds to each task. Median of ${runs()} runs, round-robin.`,
       `Build: ${build}. Load average ${load0.toFixed(1)} → ${load1.toFixed(1)} on ${availableParallelism()} cores.`,
       '',
       table,
     ].join('\n');
-    return { text, summary, ok, results: { target: { msPerTaskAt20k: TARGET_MS_PER_TASK }, targetsMet: ok, tasks: TASKS, workers: WORKERS, loadAverage: [load0, load1], cores: availableParallelism(), build, rows } };
+    const shape = { tasks: TASKS, workers: WORKERS, loadAverage: [load0, load1], cores: availableParallelism() };
+    const results = { target: { msPerTaskAt20k: TARGET_MS_PER_TASK }, targetsMet: ok, ...shape, build, rows };
+    return { text, summary, ok, results };
   },
 };
