@@ -3,6 +3,7 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { journalOverhead } from './journal-overhead-bench.js';
 import { overhead } from './overhead.js';
+import { isolation } from './isolation.js';
 import { formatTable } from './run-node.js';
 import { scheduleNoise } from './schedule-noise.js';
 import { scheduleQuality } from './schedule-quality.js';
@@ -12,7 +13,7 @@ import type { Bench, BenchOutcome, SummaryRow } from './types.js';
 export type { Bench, BenchContext, BenchOutcome, SummaryRow } from './types.js';
 
 /** Every benchmark `npm run bench` runs, in order. Add new ones here. */
-export const benches: readonly Bench[] = [scheduleQuality, scheduleNoise, overhead, journalOverhead, shellVsMake];
+export const benches: readonly Bench[] = [scheduleQuality, scheduleNoise, overhead, journalOverhead, shellVsMake, isolation];
 
 const RESULTS = fileURLToPath(new URL('./results/', import.meta.url));
 

@@ -11,6 +11,7 @@ import { git, gitText, type GitIdentity } from './git.js';
 import { isIsolated } from './isolation.js';
 import { MergeQueue } from './merge-queue.js';
 import { missingOutputs, missingOutputsVerdict } from './outputs.js';
+import { WorktreePool } from './worktree-pool.js';
 import { excludeFromCheckout, openRepository, type Repository } from './repository.js';
 import { repositoryLock, type Serial } from './serial.js';
 import { branchExists, changedPaths, clearStaleDir, commitAll, commitOf, isWorktree, listWorktrees, mergeInProgress, removeWorktree, unmergedFiles } from './worktrees.js';
@@ -36,6 +37,7 @@ export interface GitWorkspaceOptions {
 }
 
 const INTEGRATION_DIR = '_integration'; // task ids start with a letter or digit, so no task is called this
+const POOL_DIR = '_pool';
 const RUN_FILE = '_run.json';
 
 /**
@@ -43,21 +45,24 @@ const RUN_FILE = '_run.json';
  * finished work into the run's integration branch `weft/<run-id>` through a merge queue — one
  * merge at a time, in the order `integrate` is called — without ever touching the user's checkout.
  *
- * - **prepare**: a fresh worktree `<worktreesDir>/<run>/<task>` on `weft/<run>--<task>`, branched
+ * - **prepare**: a worktree `<worktreesDir>/<run>/<task>` on `weft/<run>--<task>`, branched
  *   from the integration branch's tip (which holds every dependency: a task starts only after they
- *   were merged). A **fix** attempt keeps the worktree and branch and *merges* the integration tip
+ *   were merged), exactly as a fresh checkout of it. It is one an earlier task of the run finished
+ *   with when there is one (see {@link WorktreePool}: switching it writes only the files that
+ *   differ), else a new one. A **fix** attempt keeps the worktree and branch and *merges* the integration tip
  *   into it; conflicts stay in the files, marked, for the agent to resolve. (Not a rebase: a rebase
  *   stops once per conflicting commit and needs `git rebase --continue`, which an agent that only
  *   edits files cannot drive; a merge shows every conflict at once and is concluded by the one
  *   commit weft makes, keeping the task's history as it was.)
  * - **integrate**: checks that the task's declared `outputs` exist (missing ones go back to the
- *   task as feedback, unmerged), commits everything the task changed (author weft), merges its branch with
- *   `--no-ff` in a detached integration worktree, runs the `checks` there, and only then moves
- *   `weft/<run>` — so no task ever branches from a merge that a check later reverts. A conflict or a
- *   failed check returns feedback for the task's fix attempt; on success the worktree is removed
- *   and the task branch (now merged) deleted.
+ *   task as feedback, unmerged), commits everything the task changed (author weft), merges its branch
+ *   into the tip without a checkout (a merge commit made by `git merge-tree` and `commit-tree`; see
+ *   {@link MergeQueue}), runs the `checks` on it in an integration worktree when there are any, and
+ *   only then moves `weft/<run>` — so no task ever branches from a merge that a check later
+ *   reverts. A conflict or a failed check returns feedback for the task's fix attempt; on success
+ *   the worktree is parked for reuse and the task branch (now merged) deleted.
  * - **release** (an attempt ended without merging: failed, timed out, cancelled): its changes are
- *   committed, its worktree removed, and if it changed anything the branch is kept as
+ *   committed, its worktree parked, and if it changed anything the branch is kept as
  *   `weft/<run>--<task>--attempt-<n>` for inspection. A retry starts fresh from the integration tip.
  *
  * Repository-wide operations (worktree add/remove, branch create/rename/delete) are serialized by
@@ -94,6 +99,7 @@ export class GitWorkspace implements Workspace {
   private readonly queue: MergeQueue;
   /** Whether the integration branch holds a change (a merge that changed files, or an earlier life's merges). */
   private changed: boolean;
+  private readonly pool: WorktreePool;
   /** Files the last fix merge left conflicted, per task: checked for leftover markers on integrate. */
   private readonly conflicted = new Map<string, readonly string[]>();
 
@@ -116,6 +122,7 @@ export class GitWorkspace implements Workspace {
     this.runDir = runDir;
     this.integrationDir = join(runDir, INTEGRATION_DIR);
     this.lock = repositoryLock(repo.commonDir);
+    this.pool = new WorktreePool(repo.root, join(runDir, POOL_DIR));
     this.queue = new MergeQueue({
       runId: this.runId,
       root: repo.root,
@@ -166,7 +173,9 @@ export class GitWorkspace implements Workspace {
       }
       writeFileSync(runFile, `${JSON.stringify({ runId: options.runId, branch, base }, null, 2)}\n`);
     });
-    return new GitWorkspace(repo, options, runDir, base, warnings, changed);
+    const workspace = new GitWorkspace(repo, options, runDir, base, warnings, changed);
+    await lock.run(() => workspace.pool.adopt()); // worktrees parked before a crash
+    return workspace;
   }
 
   /** The worktree folder of a task (whether or not it exists right now). */
@@ -184,10 +193,17 @@ export class GitWorkspace implements Workspace {
     }
     // A first attempt or a retry: put aside whatever an earlier attempt left, start from the tip.
     await this.shelve(task.id, Math.max(1, attempt - 1));
-    await this.lock.run(async () => {
+    const reused = await this.lock.run(async () => {
       await clearStaleDir(this.repo.root, dir);
-      await git(this.repo.root, ['worktree', 'add', '-q', '-b', branch, dir, await this.queue.tip()]);
+      const tip = await this.queue.tip();
+      if (await this.pool.take(dir)) {
+        await git(this.repo.root, ['branch', '--no-track', branch, tip]);
+        return true;
+      }
+      await git(this.repo.root, ['worktree', 'add', '-q', '-b', branch, dir, tip]);
+      return false;
     });
+    if (reused) await this.pool.switchTo(dir, branch);
     return this.cwdIn(dir, task);
   }
 
@@ -213,7 +229,8 @@ export class GitWorkspace implements Workspace {
 
   /**
    * Ends the run's use of git: commits and removes every worktree still open (a task whose fixes
-   * ran out keeps its branch `weft/<run>--<task>`), removes the integration worktree. Branches stay.
+   * ran out keeps its branch `weft/<run>--<task>`), the parked ones and the integration worktree.
+   * Branches stay.
    */
   async close(): Promise<void> {
     const open = await listWorktrees(this.repo.root);
@@ -223,6 +240,7 @@ export class GitWorkspace implements Workspace {
       await this.shelve(rel, undefined);
     }
     await this.queue.close();
+    await this.lock.run(() => this.pool.drain());
     // A run that merged nothing leaves no branch behind in the user's repository.
     if ((await branchExists(this.repo.root, this.integrationBranch)) && (await commitOf(this.repo.root, this.integrationBranch)) === this.baseCommit) {
       await this.lock.run(() => git(this.repo.root, ['branch', '-D', this.integrationBranch]));
@@ -235,10 +253,13 @@ export class GitWorkspace implements Workspace {
   private async reopen(dir: string, branch: string): Promise<boolean> {
     if (await isWorktree(this.repo.root, dir)) return true;
     if (!(await branchExists(this.repo.root, branch))) return false;
-    await this.lock.run(async () => {
+    const reused = await this.lock.run(async () => {
       await clearStaleDir(this.repo.root, dir);
+      if (await this.pool.take(dir)) return true;
       await git(this.repo.root, ['worktree', 'add', '-q', dir, branch]);
+      return false;
     });
+    if (reused) await this.pool.switchTo(dir, branch);
     return true;
   }
 
@@ -302,7 +323,7 @@ export class GitWorkspace implements Workspace {
     const branch = taskBranch(this.runId, taskId);
     this.conflicted.delete(taskId);
     await this.lock.run(async () => {
-      await removeWorktree(this.repo.root, dir);
+      await this.pool.park(dir);
       if ((await branchExists(this.repo.root, branch)) && (await this.merged(branch))) await git(this.repo.root, ['branch', '-q', '-D', branch]);
     });
   }
@@ -322,7 +343,7 @@ export class GitWorkspace implements Workspace {
     if (open) await commitAll(dir, `weft: work of task ${taskId}, attempt ${attempt ?? '?'}, which did not merge (run ${this.runId})`);
     else if (!existsSync(dir) && !(await branchExists(this.repo.root, branch))) return; // nothing to put aside
     await this.lock.run(async () => {
-      await removeWorktree(this.repo.root, dir);
+      await (open ? this.pool.park(dir) : removeWorktree(this.repo.root, dir));
       if (!(await branchExists(this.repo.root, branch))) return;
       if (await this.merged(branch)) {
         await git(this.repo.root, ['branch', '-q', '-D', branch]); // nothing on it that is not merged

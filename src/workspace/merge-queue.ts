@@ -1,12 +1,11 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { WeftError } from '../core/errors.js';
 import type { Integration } from '../core/ports/workspace.js';
 import { conflictFeedback, parseConflicts, type ConflictedFile } from './conflicts.js';
 import { git, gitText, lines } from './git.js';
 import { formatArgv, runChecks } from './merge-checks.js';
+import { mergeTrees, type TreeMerge } from './merge-tree.js';
 import { Serial } from './serial.js';
-import { clearStaleDir, commitOf, diffStats, isWorktree, mergeInProgress, removeWorktree, unmergedFiles } from './worktrees.js';
+import { clearStaleDir, commitOf, diffStats, isWorktree, mergeInProgress, removeWorktree } from './worktrees.js';
 
 export interface MergeQueueOptions {
   readonly runId: string;
@@ -14,7 +13,7 @@ export interface MergeQueueOptions {
   readonly root: string;
   /** The integration branch, e.g. `weft/<run>`. */
   readonly branch: string;
-  /** Folder of the integration worktree (created on the first merge). */
+  /** Folder of the integration worktree, where `checks` run (created on the first merge that has checks). */
   readonly dir: string;
   /** The repository lock, for adding and removing the integration worktree. */
   readonly lock: Serial;
@@ -26,9 +25,12 @@ export interface MergeQueueOptions {
 
 /**
  * Merges task branches into the integration branch one at a time, in the order they were
- * queued. Each merge happens in a worktree of its own, detached at the branch's tip; the branch
- * moves (compare-and-swap) only once the merge succeeded and every check passed, so nobody ever
- * starts from a merge that is later reverted — and the user's checkout is never touched.
+ * queued. Each merge is made in the object database (`git merge-tree --write-tree`, then
+ * `commit-tree`), with no checkout, so it costs what the task changed whatever the size of the
+ * repository; only when there are `checks` is the merge checked out, in an integration worktree
+ * of its own kept between merges. The branch moves (compare-and-swap) only once the merge
+ * succeeded and every check passed, so nobody ever starts from a merge that is later reverted —
+ * and the user's checkout is never touched.
  */
 export class MergeQueue {
   private readonly serial = new Serial();
@@ -62,57 +64,74 @@ export class MergeQueue {
   }
 
   private async mergeNow(taskId: string, taskBranch: string): Promise<Integration> {
+    const { root, runId, branch, checks = [] } = this.options;
+    const refs = [`refs/heads/${branch}^{commit}`, `refs/heads/${taskBranch}^{commit}`, `refs/heads/${branch}^{tree}`];
+    const [before = '', theirs = '', beforeTree] = lines(await gitText(root, ['rev-parse', ...refs]));
+    // In the object database: no checkout, so the cost follows the change, not the repository's size.
+    const merged = await mergeTrees(root, before, theirs);
+    if (!merged.clean) {
+      if (merged.conflicts.length > 0) return this.conflict(taskId, before, theirs, merged);
+      const what = 'git merge-tree reported a conflict without naming a file';
+      throw new WeftError('WEFT_INTERNAL', `could not merge task "${taskId}" into ${branch}: ${what}`);
+    }
+    if (merged.tree === beforeTree) {
+      return { ok: true, files: { changed: 0, added: 0, removed: 0 }, commit: before }; // nothing new
+    }
+    const message = `weft: merge task ${taskId} (run ${runId})`;
+    const after = await gitText(root, ['commit-tree', merged.tree, '-p', before, '-p', theirs, '-m', message]);
+    if (checks.length > 0) {
+      const failed = await this.check(taskId, before, after);
+      if (failed !== undefined) return failed;
+    }
+    await git(root, ['update-ref', '-m', `weft: merge task ${taskId}`, `refs/heads/${branch}`, after, before]);
+    return { ok: true, files: await diffStats(root, before, after), commit: after };
+  }
+
+  /**
+   * Runs the checks on the merge `after` in the integration worktree (kept between merges, so
+   * moving it changes only what the merge changed); on a failure puts it back at `before`.
+   */
+  private async check(taskId: string, before: string, after: string): Promise<Integration | undefined> {
     const { runId, branch, checks = [] } = this.options;
     const dir = await this.worktree();
-    const before = await this.tip();
-    await this.reset(dir, before);
     try {
-      const r = await git(dir, ['merge', '--no-ff', '--no-edit', '-m', `weft: merge task ${taskId} (run ${runId})`, taskBranch], { okCodes: [0, 1] });
-      if (r.exitCode !== 0) return await this.conflict(taskId, dir, before, taskBranch, (r.stderr || r.stdout).trim());
-      const after = await commitOf(dir, 'HEAD');
-      if (after === before) return { ok: true, files: { changed: 0, added: 0, removed: 0 }, commit: before };
-      if (checks.length > 0) {
-        const failure = await runChecks(checks, { cwd: dir, ...(this.options.checkTimeoutMs === undefined ? {} : { timeoutMs: this.options.checkTimeoutMs }), env: { WEFT_RUN_ID: runId, WEFT_TASK_ID: taskId } });
-        if (failure !== undefined) {
-          await this.reset(dir, before);
-          const command = formatArgv(failure.argv);
-          const how = failure.timedOut ? 'timed out' : failure.exitCode === undefined ? 'could not run' : `exited with code ${failure.exitCode}`;
-          return {
-            ok: false,
-            code: 'WEFT_CHECK_FAILED',
-            message: `check \`${command}\` ${how} after merging task "${taskId}"; the merge was reverted`,
-            feedback: [
-              `Your work on task "${taskId}" merged cleanly into ${branch}, but the check \`${command}\` ${how} on the merged result, so the merge was reverted.`,
-              `Your fix attempt continues in the same worktree, with ${branch} merged in. Make the check pass; weft commits and merges the result.`,
-              '',
-              `Output of \`${command}\` (end):`,
-              failure.outputTail === '' ? '(no output)' : failure.outputTail,
-            ].join('\n'),
-          };
-        }
-      }
-      await git(dir, ['update-ref', '-m', `weft: merge task ${taskId}`, `refs/heads/${branch}`, after, before]);
-      return { ok: true, files: await diffStats(dir, before, after), commit: after };
+      await this.reset(dir, after);
+      const timeout = this.options.checkTimeoutMs === undefined ? {} : { timeoutMs: this.options.checkTimeoutMs };
+      const env = { WEFT_RUN_ID: runId, WEFT_TASK_ID: taskId };
+      const failure = await runChecks(checks, { cwd: dir, ...timeout, env });
+      if (failure === undefined) return undefined;
+      await this.reset(dir, before);
+      const command = formatArgv(failure.argv);
+      const exited = `exited with code ${failure.exitCode}`;
+      const how = failure.timedOut ? 'timed out' : failure.exitCode === undefined ? 'could not run' : exited;
+      return {
+        ok: false,
+        code: 'WEFT_CHECK_FAILED',
+        message: `check \`${command}\` ${how} after merging task "${taskId}"; the merge was reverted`,
+        feedback: [
+          `Your work on task "${taskId}" merged cleanly into ${branch}, but the check \`${command}\` ${how} on the merged result, so the merge was reverted.`,
+          `Your fix attempt continues in the same worktree, with ${branch} merged in. Make the check pass; weft commits and merges the result.`,
+          '',
+          `Output of \`${command}\` (end):`,
+          failure.outputTail === '' ? '(no output)' : failure.outputTail,
+        ].join('\n'),
+      };
     } catch (error) {
       await this.reset(dir, before).catch(() => undefined);
       throw error;
     }
   }
 
-  private async conflict(taskId: string, dir: string, before: string, taskBranch: string, gitMessage: string): Promise<Integration> {
-    const { branch } = this.options;
-    const unmerged = await unmergedFiles(dir);
-    if (unmerged.length === 0) {
-      await this.reset(dir, before);
-      throw new WeftError('WEFT_INTERNAL', `could not merge task "${taskId}" into ${branch}: ${gitMessage}`);
+  /** A conflicted merge: the files with their hunks, read from the tree merge-tree wrote. */
+  private async conflict(taskId: string, before: string, theirs: string, merged: TreeMerge): Promise<Integration> {
+    const { root, branch } = this.options;
+    const files: ConflictedFile[] = [];
+    for (const { path, status } of merged.conflicts) {
+      const blob = await git(root, ['cat-file', 'blob', `${merged.tree}:${path}`], { okCodes: [0, 128] });
+      files.push({ path, status, hunks: blob.exitCode === 0 ? parseConflicts(blob.stdout) : [] });
     }
-    const files: ConflictedFile[] = unmerged.map(({ path, status }) => {
-      const file = join(dir, path);
-      return { path, status, hunks: existsSync(file) ? parseConflicts(readFileSync(file, 'utf8')) : [] };
-    });
-    const forkPoint = await gitText(dir, ['merge-base', before, taskBranch]);
-    const meanwhile = lines(await gitText(dir, ['log', '--first-parent', '--format=%s', `${forkPoint}..${before}`, '--', ...files.map((f) => f.path)])).slice(0, 10);
-    await this.reset(dir, before);
+    const forkPoint = await gitText(root, ['merge-base', before, theirs]);
+    const meanwhile = lines(await gitText(root, ['log', '--first-parent', '--format=%s', `${forkPoint}..${before}`, '--', ...files.map((f) => f.path)])).slice(0, 10);
     return {
       ok: false,
       code: 'WEFT_MERGE_CONFLICT',

@@ -1,0 +1,81 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { ResolvedTask } from '../core/plan/graph.js';
+import { GitWorkspace } from './git-workspace.js';
+import { resolvedTasks, tempRepo, withoutGitConfig, type TempRepo } from './testing/temp-repo.js';
+
+beforeAll(() => withoutGitConfig());
+
+const repos: TempRepo[] = [];
+afterEach(() => {
+  for (const r of repos.splice(0)) r.cleanup();
+});
+
+function task(tasks: Map<string, ResolvedTask>, id: string): ResolvedTask {
+  const t = tasks.get(id);
+  if (t === undefined) throw new Error(`no task ${id}`);
+  return t;
+}
+
+const inode = (path: string): number => statSync(path).ino;
+const inWorktree = (dir: string, ...args: string[]): string =>
+  execFileSync('git', args, { cwd: dir, encoding: 'utf8' }).trim();
+const worktrees = (repo: TempRepo): string[] =>
+  repo.git('worktree', 'list', '--porcelain').split('\n').filter((l) => l.startsWith('worktree '));
+
+describe('worktree reuse', () => {
+  it('hands a finished task’s worktree to the next task, which finds exactly a fresh checkout of the tip', async () => {
+    const repo = tempRepo({ 'README.md': '# project\n', '.gitignore': '*.log\n', 'lib/util.ts': 'export {};\n' });
+    repos.push(repo);
+    const ws = await GitWorkspace.open({ runId: 'r1', projectDir: repo.dir });
+    const tasks = resolvedTasks([{ id: 'a' }, { id: 'b' }]);
+    const aDir = await ws.prepare(task(tasks, 'a'), 1, false);
+    const unchanged = inode(join(aDir, 'lib/util.ts'));
+    writeFileSync(join(aDir, 'a.txt'), 'from a\n');
+    writeFileSync(join(aDir, 'build.log'), 'ignored, so not committed\n');
+    expect(await ws.integrate(task(tasks, 'a'), 1, {})).toMatchObject({ ok: true, files: { changed: 1 } });
+    expect(existsSync(aDir)).toBe(false);
+    expect(worktrees(repo).filter((w) => w.includes('/_pool/'))).toHaveLength(1);
+
+    const bDir = await ws.prepare(task(tasks, 'b'), 1, false);
+    // The same files on disk (nothing rewritten that did not change)…
+    expect(inode(join(bDir, 'lib/util.ts'))).toBe(unchanged);
+    expect(worktrees(repo).filter((w) => w.includes('/_pool/'))).toHaveLength(0);
+    // …yet exactly what a fresh worktree on b's branch at the tip would hold.
+    expect(inWorktree(bDir, 'symbolic-ref', 'HEAD')).toBe('refs/heads/weft/r1--b');
+    expect(inWorktree(bDir, 'rev-parse', 'HEAD')).toBe(repo.git('rev-parse', 'weft/r1'));
+    expect(inWorktree(bDir, 'status', '--porcelain', '--ignored')).toBe('');
+    expect(existsSync(join(bDir, 'build.log'))).toBe(false);
+    expect(existsSync(join(bDir, 'a.txt'))).toBe(true);
+    writeFileSync(join(bDir, 'b.txt'), 'from b\n');
+    expect(await ws.integrate(task(tasks, 'b'), 1, {})).toMatchObject({ ok: true, files: { changed: 1 } });
+    expect(repo.git('show', 'weft/r1:b.txt')).toBe('from b');
+    expect(repo.git('branch', '--format=%(refname:short)').split('\n').sort()).toEqual(['main', 'weft/r1']);
+
+    await ws.close();
+    expect(worktrees(repo)).toHaveLength(1);
+    expect(existsSync(join(repo.dir, '.weft/worktrees/r1/_pool'))).toBe(false);
+  });
+
+  it('a resumed run takes up the worktrees parked before the crash, and close removes them', async () => {
+    const repo = tempRepo({ 'README.md': '# project\n' });
+    repos.push(repo);
+    const tasks = resolvedTasks([{ id: 'a' }, { id: 'b' }]);
+    const first = await GitWorkspace.open({ runId: 'r1', projectDir: repo.dir });
+    const aDir = await first.prepare(task(tasks, 'a'), 1, false);
+    const readme = inode(join(aDir, 'README.md'));
+    writeFileSync(join(aDir, 'a.txt'), 'a\n');
+    expect(await first.integrate(task(tasks, 'a'), 1, {})).toMatchObject({ ok: true });
+    // The process dies here: no close(). weft resume opens the run again.
+    const resumed = await GitWorkspace.open({ runId: 'r1', projectDir: repo.dir });
+    const bDir = await resumed.prepare(task(tasks, 'b'), 1, false);
+    expect(inode(join(bDir, 'README.md'))).toBe(readme);
+    expect(inWorktree(bDir, 'status', '--porcelain', '--ignored')).toBe('');
+    expect(existsSync(join(bDir, 'a.txt'))).toBe(true);
+    await resumed.close();
+    expect(worktrees(repo)).toHaveLength(1);
+    expect(repo.git('show', 'weft/r1:a.txt')).toBe('a');
+  });
+});
