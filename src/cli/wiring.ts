@@ -9,7 +9,7 @@ export interface Wiring {
   readonly executors: Map<string, Executor>;
 }
 
-/** The one place concrete adapters are chosen: config file + environment → executors (and stores). */
+/** Chooses the executors: config file + environment → one Executor per name (stores: journal.ts; workspace: workspace-wiring.ts). */
 export function wire(dir: string | undefined): Wiring {
   const projectDir = resolve(dir ?? process.cwd());
   const config = loadConfig(projectDir);

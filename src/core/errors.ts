@@ -1,8 +1,8 @@
 /**
  * Every error weft raises on purpose is a {@link WeftError} with a stable `code` from this closed
  * list; a failed attempt's {@link TaskFailure} uses the same codes. The list is closed so the
- * compiler refuses a code that is not documented here. Codes are mapped to exit codes (CLI) and
- * HTTP statuses (server) only at the edges.
+ * compiler refuses a code that is not documented here. Codes are mapped to exit codes only at the
+ * edge (src/cli/exit-codes.ts).
  */
 export type WeftErrorCode =
   /** A plan (file, code, template or a task's sub-plan) has problems; {@link PlanValidationError} lists them. */

@@ -93,7 +93,7 @@ export interface GraphInput {
 }
 
 /**
- * Builds the indexed graph. Expects a validated plan (known ids, no cycles); see `validatePlan`.
+ * Builds the indexed graph. Expects a validated plan (known ids, no cycles); see `compilePlan`.
  */
 export function buildGraph(input: GraphInput): Graph {
   const graph = tryBuildGraph(input);

@@ -1,8 +1,8 @@
 import { z } from 'zod';
 
 /**
- * The one schema for a plan: plan files (YAML/JSON), the TypeScript builder, HTTP and MCP bodies
- * all parse through it, and `weft schema` prints the JSON Schema generated from it.
+ * The one schema for a plan: plan files (YAML/JSON), the TypeScript builder and the AI planner's
+ * output all parse through it, and `weft schema` prints the JSON Schema generated from it.
  */
 
 const DURATION_PATTERN = '^\\s*(?:\\d+(?:\\.\\d+)?(?:ms|s|m|h|d)?\\s*)+$';
