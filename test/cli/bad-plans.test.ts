@@ -76,7 +76,10 @@ describe('bad plans get one clear line per problem and exit 2, and nothing is wr
     const line = /^weft\.config\.yaml:2:1: bad YAML: .+ — fix: fix the syntax at that position$/;
     // `validate --json` must not answer {"valid": false, "file": "plan.yaml"}: the plan was never checked.
     const validate = await weft(['validate', 'plan.yaml', '--json'], { cwd: project });
-    expect(validate).toMatchObject({ code: 2, stdout: '' });
+    expect(validate.code).toBe(2);
+    // --json errors are JSON: the config's error, not the plan's verdict.
+    expect(JSON.parse(validate.stdout)).toMatchObject({ error: { code: 'WEFT_CONFIG_INVALID', issues: [{ file: 'weft.config.yaml', line: 2 }] } });
+    expect(validate.stdout).not.toContain('"valid"');
     expect(validate.stderr.split('\n').filter((l) => l !== '')).toEqual([expect.stringMatching(line)]);
     const run = await weft(['run', 'plan.yaml'], { cwd: project });
     expect(run).toMatchObject({ code: 2, stdout: '' });

@@ -100,7 +100,7 @@ describe.skipIf(bash === undefined)('SpawnHelperPool', () => {
       const argv = ['sh', '-c', 'echo "B=$B" > env.txt'];
       expect(await pool.run({ ...request(argv, cwd), env: { A: 'x\0B=injected' } })).toBeUndefined();
       expect(existsSync(join(cwd, 'env.txt'))).toBe(false);
-      expect(await pool.run({ ...request(argv, cwd), env: { A: 'x' } })).toEqual({ kind: 'exited', code: 0 });
+      expect(await pool.run({ ...request(argv, cwd), env: { A: 'x' } })).toMatchObject({ kind: 'exited', code: 0 });
       expect(readFileSync(join(cwd, 'env.txt'), 'utf8')).toBe('B=\n');
     } finally {
       await pool.close();
