@@ -33,7 +33,8 @@ describe('weft logs into a pipe that closes early', () => {
     const project = tempProject('weft-epipe-');
     writeFileSync(join(project, 'plan.yaml'), JSON.stringify({ tasks: [{ id: 't', run: ['true'] }] }));
     expect((await weft(['run', 'plan.yaml'], { cwd: project, env: { WEFT_DATABASE_URL: '' } })).code).toBe(0);
-    const runId = (JSON.parse((await weft(['runs', '--json'], { cwd: project })).stdout) as { id: string }[])[0]?.id as string;
+    const runs = JSON.parse((await weft(['runs', '--json'], { cwd: project })).stdout) as { id: string }[];
+    const runId = runs[0]?.id as string;
     // 2 MB of lines: far more than a pipe holds, so weft is still writing when head goes.
     const lines = Array.from({ length: 200_000 }, (_, i) => `line ${i}`).join('\n');
     writeFileSync(join(project, '.weft', 'runs', runId, 'tasks', 't', '1.stdout.log'), `${lines}\n`);
