@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { definePlan, estimatePlan, PlanValidationError, redactorOf, runWeft, type RunEvent } from './index.js';
@@ -33,6 +33,30 @@ describe('library API', () => {
     expect(JSON.stringify(events)).not.toContain('tok-123456789');
     expect(events.find((e) => e.type === 'task.failed')).toMatchObject({ error: { stderrTail: 'token=***' } });
     expect(['stdout', 'stderr'].map((s) => readFileSync(join(runDir, 'tasks', 'leak', `1.${s}.log`), 'utf8'))).toEqual(['token=***\n', 'token=***\n']);
+  });
+
+  it('enforces `outputs:` as weft run does: a task ending without a declared output fails naming it', async () => {
+    const baseDir = mkdtempSync(join(tmpdir(), 'weft-lib-'));
+    mkdirSync(join(baseDir, 'out'));
+    const write = (files: string) => ['sh', '-c', `touch ${files}`];
+    const plan = definePlan({
+      workers: 1,
+      tasks: [
+        { id: 'gen', run: write('notes.txt'), outputs: ['notes.txt', 'report.md'], fixAttempts: 1 },
+        { id: 'after', needs: ['gen'], fn: () => 1 },
+        // In its cwd, as in the CLI: the output is looked for (and made) in out/.
+        { id: 'docs', cwd: 'out', run: write('api.md'), outputs: ['api.md'] },
+      ],
+    });
+    const events: RunEvent[] = [];
+    const { status, summary } = await runWeft(plan, { baseDir, journal: (batch) => void events.push(...batch) });
+    expect(status).toBe('failed');
+    const failed = events.find((e) => e.type === 'task.failed');
+    const message = 'finished but its declared outputs are missing: report.md (after 1 fix attempts)';
+    expect(failed).toMatchObject({ task: 'gen', attempt: 2, error: { code: 'WEFT_OUTPUT_MISSING', message } });
+    const states = summary.tasks.map((t) => `${t.id}:${t.state}`);
+    expect(states).toEqual(['gen:failed', 'after:skipped', 'docs:succeeded']);
+    expect(existsSync(join(baseDir, 'out', 'api.md'))).toBe(true);
   });
 
   it('validates a built plan like a file', () => {

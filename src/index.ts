@@ -23,7 +23,10 @@ import { dependencyMap, summarize } from './core/run/metrics.js';
 import type { PlanSpec, TaskSpec } from './core/plan/plan-schema.js';
 import { estimate, type EstimateFigures } from './core/schedule/simulate.js';
 import { compilePlan, type CompiledPlan } from './core/plan/compile.js';
+import type { ResolvedTask } from './core/plan/graph.js';
 import { catalogOf, defaultExecutors, type TaskFunction } from './executors/index.js';
+import { checkingOutputs } from './workspace/outputs.js';
+import { resolve } from 'node:path';
 
 export { WeftError, PlanValidationError, formatPlanIssue, isWeftError } from './core/errors.js';
 export type { PlanIssue, TaskFailure, WeftErrorCode, WeftErrorOptions } from './core/errors.js';
@@ -91,7 +94,10 @@ export interface RunWeftOptions extends Partial<Omit<EngineOptions, 'plan' | 'ex
 
 /**
  * Runs a plan built in code, in memory (no files unless `runDir` is given). It follows the order
- * `weft run` follows ({@link dispatchOrder}) unless `score` or `dispatchPlan` is given.
+ * `weft run` follows ({@link dispatchOrder}) unless `score` or `dispatchPlan` is given. As in
+ * `weft run`, a task works in its `cwd` (relative to `baseDir`) unless `workdirFor` says otherwise,
+ * and one that succeeds without a file it declared in `outputs` is sent back, then fails
+ * (`WEFT_OUTPUT_MISSING`) naming it; with a `workspace`, isolated tasks' outputs are its to check.
  */
 export async function runWeft(plan: BuiltPlan, options: RunWeftOptions = {}): Promise<RunOutcome & { summary: RunSummary }> {
   const executors = defaultExecutors({ functions: plan.functions });
@@ -106,7 +112,14 @@ export async function runWeft(plan: BuiltPlan, options: RunWeftOptions = {}): Pr
   let succeeded = false;
   try {
     const baseDir = options.baseDir ?? process.cwd();
-    const outcome = await runPlan({ runId, baseDir, ...engine, ...order, plan: compiled, executors });
+    const workdirFor = options.workdirFor ?? ((task: ResolvedTask) => resolve(baseDir, task.cwd ?? '.'));
+    const isolating = options.workspace !== undefined;
+    // A `validateResult` that is not a function is left to runPlan, which says what is wrong with it.
+    const own = options.validateResult;
+    const checked = own === undefined || typeof own === 'function';
+    const validateResult = checked ? checkingOutputs(own, { workdirFor, isolating }) : own;
+    const place = { baseDir, workdirFor, validateResult };
+    const outcome = await runPlan({ runId, ...engine, ...place, ...order, plan: compiled, executors });
     succeeded = outcome.status === 'succeeded';
     return { ...outcome, summary: summarize(outcome.state, dependencyMap(compiled.graph.tasks)) };
   } finally {

@@ -5,8 +5,6 @@ import type { ResolvedTask } from '../core/plan/graph.js';
 import { isWeftError, PlanValidationError, type PlanIssue } from '../core/errors.js';
 import type { GitWorkspace } from '../workspace/index.js';
 import { isIsolated } from '../workspace/isolation.js';
-import { missingOutputs, missingOutputsVerdict } from '../workspace/outputs.js';
-import type { EngineOptions } from '../core/run/engine.js';
 
 /** Where a run works: the plan's folder and the folder holding `.weft/` (the journal). */
 export interface WorkspacePlace {
@@ -82,24 +80,5 @@ function outsideIssue(task: ResolvedTask, planFile: string, baseDir: string, roo
     field: 'cwd',
     message: `works in ${dir}, outside the repository ${root} that holds the plan, so it cannot have a worktree of it`,
     fix: 'set cwd to a folder inside that repository, or run with --no-isolation',
-  };
-}
-
-/**
- * The engine's `validateResult`: the caller's own check first, then, for a task that worked in
- * place (`inPlaceDir` gives its folder; a worktree task's outputs are checked before its merge),
- * that every file it declared in `outputs` is there. A missing one sends the task back with what
- * is missing, and once its fixes run out it fails naming those paths.
- */
-export function checkingOutputs(
-  own: EngineOptions['validateResult'],
-  inPlaceDir: (task: ResolvedTask) => string | undefined,
-): NonNullable<EngineOptions['validateResult']> {
-  return (task, result) => {
-    const rejected = own?.(task, result);
-    if (rejected !== undefined || task.outputs === undefined || task.outputs.length === 0) return rejected;
-    const dir = inPlaceDir(task);
-    const missing = dir === undefined ? [] : missingOutputs(dir, task.outputs);
-    return missing.length === 0 ? undefined : { code: 'WEFT_OUTPUT_MISSING', ...missingOutputsVerdict(task.id, missing) };
   };
 }

@@ -30,7 +30,51 @@ export interface GitResult {
   readonly stderr: string;
 }
 
-/** A git command that failed: what ran, where, how it ended. */
+/** What git says when the repository's state, not weft, is the problem: why, in a user's words, and the fix. */
+const USER_CAUSES: readonly { readonly test: RegExp; readonly why: string; readonly fix: string }[] = [
+  {
+    test: /Another git process seems to be running|cannot lock ref|Unable to create '.*\.lock'/,
+    why: 'another git process holds a lock in the repository',
+    fix: 'wait for it to finish; if none is running, remove the stale .lock file git names',
+  },
+  {
+    test: /untracked working tree files would be (overwritten|removed)/,
+    why: 'untracked files in the checkout are in the way',
+    fix: 'move or commit the files git names, then try again',
+  },
+  {
+    test: /local changes to the following files would be overwritten|Your local changes would be overwritten/,
+    why: 'uncommitted changes in the checkout are in the way',
+    fix: 'commit or stash them (`git stash`), then try again',
+  },
+  {
+    test: /You have not concluded your (merge|cherry-pick|revert)|resolve your current index first|unmerged files/,
+    why: 'the checkout is in the middle of a merge',
+    fix: 'finish or abort it (`git merge --abort`), then try again',
+  },
+  {
+    test: /not a git repository/,
+    why: 'the folder is not inside a git repository',
+    fix: 'run `git init && git add -A && git commit -m "initial"` there first',
+  },
+  {
+    test: /does not have any commits yet|ambiguous argument 'HEAD'|bad revision 'HEAD'/,
+    why: 'the repository has no commit yet',
+    fix: 'commit once first: `git add -A && git commit -m "initial"`',
+  },
+  {
+    test: /Please tell me who you are|unable to auto-detect email address/,
+    why: 'git does not know who you are',
+    fix: 'set it: `git config --global user.name "…"` and `git config --global user.email …`',
+  },
+  { test: /No space left on device/, why: 'the disk is full', fix: 'free some space, then try again' },
+];
+
+/**
+ * A git command that failed: what ran, where, how it ended. When git's answer shows the user's
+ * repository is the cause (a lock, files in the way, a merge in progress, no commit), it is
+ * `WEFT_USAGE` (exit 2) with the fix as `hint`; anything else is `WEFT_INTERNAL`, a bug to report.
+ */
 export class GitError extends WeftError {
   readonly args: readonly string[];
   readonly cwd: string;
@@ -39,7 +83,14 @@ export class GitError extends WeftError {
 
   constructor(args: readonly string[], cwd: string, exitCode: number | undefined, stderr: string, options: { cause?: unknown } = {}) {
     const detail = stderr.trim().split('\n').slice(-3).join(' | ');
-    super('WEFT_INTERNAL', `git ${args.join(' ')} failed in ${cwd}${exitCode === undefined ? '' : ` (exit ${exitCode})`}${detail === '' ? '' : `: ${detail}`}`, options);
+    const ran = `git ${args.join(' ')} failed in ${cwd}${exitCode === undefined ? '' : ` (exit ${exitCode})`}`;
+    const user = USER_CAUSES.find((c) => c.test.test(stderr));
+    const message = user === undefined ? ran : `${user.why}: ${ran}`;
+    const hint = user === undefined ? {} : { hint: user.fix };
+    super(user === undefined ? 'WEFT_INTERNAL' : 'WEFT_USAGE', `${message}${detail === '' ? '' : `: ${detail}`}`, {
+      ...options,
+      ...hint,
+    });
     this.name = 'GitError';
     this.args = args;
     this.cwd = cwd;

@@ -1,6 +1,9 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import picomatch from 'picomatch';
+import type { ResolvedTask } from '../core/plan/graph.js';
+import type { EngineOptions } from '../core/run/engine-options.js';
+import { isIsolated } from './isolation.js';
 
 /** Folders never searched for a glob output: they are not what a task produces. */
 const SKIP = new Set(['.git', 'node_modules', '.weft']);
@@ -42,5 +45,39 @@ export function missingOutputsVerdict(taskId: string, missing: readonly string[]
       `Your task "${taskId}" ended without producing every file it must produce (its \`outputs\`): ${list} is missing.`,
       'Paths are relative to the folder you work in. Create them; weft checks again when you finish.',
     ].join('\n'),
+  };
+}
+
+/** Where {@link checkingOutputs} looks for a task's outputs. */
+export interface OutputsPlace {
+  /** The folder a task works in when it works in place (what the engine's `workdirFor` gives). */
+  readonly workdirFor: (task: ResolvedTask) => string;
+  /**
+   * Whether a workspace gives isolated tasks their own worktrees: their outputs are then checked
+   * there, before their merge (`GitWorkspace.integrate`), not here. @default false
+   */
+  readonly isolating?: boolean;
+}
+
+/**
+ * The engine's `validateResult` that enforces `outputs:`, shared by `weft run` and `runWeft`: the
+ * caller's own check first, then, for a task that worked in place, that every file it declared in
+ * `outputs` is there. A missing one sends the task back with what is missing, and once its fixes
+ * run out it fails (`WEFT_OUTPUT_MISSING`) naming those paths.
+ *
+ * @example
+ * runPlan({ ...options, validateResult: checkingOutputs(undefined, { workdirFor: () => dir }) });
+ */
+export function checkingOutputs(
+  own: EngineOptions['validateResult'],
+  place: OutputsPlace,
+): NonNullable<EngineOptions['validateResult']> {
+  return (task, result) => {
+    const rejected = own?.(task, result);
+    if (rejected !== undefined || task.outputs === undefined || task.outputs.length === 0) return rejected;
+    if (place.isolating === true && isIsolated(task)) return undefined;
+    const missing = missingOutputs(place.workdirFor(task), task.outputs);
+    if (missing.length === 0) return undefined;
+    return { code: 'WEFT_OUTPUT_MISSING', ...missingOutputsVerdict(task.id, missing) };
   };
 }

@@ -1,8 +1,8 @@
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ensureBuilt, ROOT, tempProject, weft } from '../support/weft-cli.js';
+import { ensureBuilt, ROOT, startWeft, tempProject, weft } from '../support/weft-cli.js';
 
 beforeAll(ensureBuilt);
 
@@ -154,6 +154,38 @@ describe('durations that learn', () => {
     expect(learned.measured).toBe(true);
     expect(learned.order).toEqual(['slow', 'mid', 'quick']);
     expect(starts(await run(plan, project))).toEqual(learned.order);
+  });
+
+  // Issue #12 follow-up: a resume compiled the journal's plan without history, so the rest of the run
+  // followed the declared estimates.
+  it('weft resume starts the rest of an interrupted run in the order the learned durations give', async () => {
+    const project = tempProject();
+    // One worker, the longest first: declared, quick, mid, slow; measured, slow, mid, quick.
+    const slow = `  - {id: slow, run: [sh, -c, 'echo $$ > slow.pid; sleep 1'], estimate: 1s}`;
+    const tasks = [slow, task('quick', 'sleep 0', '10s'), task('mid', 'sleep 0.5', '5s')];
+    const plan = planFile(join(project, 'plans'), 'order.yaml', ['name: order', 'workers: 1', 'tasks:', ...tasks]);
+    const starts = (stdout: string) =>
+      stdout
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+        .map((l) => JSON.parse(l) as { type: string; task?: string })
+        .filter((e) => e.type === 'task.started')
+        .map((e) => e.task);
+    await run(plan, project); // learns the durations
+    const learned = await estimateJson(plan, project);
+    expect(learned.order).toEqual(['slow', 'mid', 'quick']);
+    const pidFile = join(project, 'plans', 'slow.pid');
+    rmSync(pidFile);
+    const { child, done } = startWeft(['run', plan, '--no-isolation', '--json'], project);
+    for (let i = 0; i < 400 && !existsSync(pidFile); i++) await new Promise((r) => setTimeout(r, 25));
+    child.kill('SIGINT');
+    const interrupted = await done;
+    expect(interrupted.code).toBe(130);
+    expect(starts(interrupted.stdout)).toEqual(['slow']);
+    const resumed = await weft(['resume', '--json'], { cwd: project });
+    expect(resumed.stderr).toBe('');
+    expect(resumed.code).toBe(0);
+    expect(starts(resumed.stdout)).toEqual(learned.order);
   });
 
   it('history written by earlier versions (keyed by task kind) is ignored, not read and not fatal', async () => {

@@ -96,14 +96,19 @@ export async function statusCommand(given: string | undefined, opts: Common): Pr
 
 const LOG_CHUNK = 1 << 20;
 
-/** Writes to stdout, waiting while its buffer is full. */
+/** stdout's reader went away (`weft logs … | head -1`): not a failure, the rest is just not wanted. */
+class StdoutClosed extends Error {}
+
+/** Writes to stdout, waiting while its buffer is full. @throws StdoutClosed once the reader has gone */
 function writeOut(text: string): Promise<void> {
+  // After an EPIPE the stream is destroyed: a write would neither fail nor ever drain.
+  if (process.stdout.destroyed) return Promise.reject(new StdoutClosed());
   if (process.stdout.write(text)) return Promise.resolve();
   return new Promise((resolve, reject) => {
-    const done = (error?: Error): void => {
+    const done = (error?: NodeJS.ErrnoException): void => {
       process.stdout.off('drain', done).off('error', done);
       if (error === undefined) resolve();
-      else reject(error);
+      else reject(error.code === 'EPIPE' ? new StdoutClosed(error.message, { cause: error }) : error);
     };
     process.stdout.on('drain', done).on('error', done);
   });
@@ -112,7 +117,7 @@ function writeOut(text: string): Promise<void> {
 /** `weft logs <run> <task> [-f]`: a task's output; -f follows it until the task ends. */
 export async function logsCommand(given: string, task: string, opts: Common & { follow?: boolean; attempt?: string; stderr?: boolean }): Promise<number> {
   if (!TASK_ID_PATTERN.test(task)) throw new WeftError('WEFT_USAGE', `"${task}" is not a task id`);
-  return withStore(opts.dir, async (store, projectDir) => {
+  const shown = withStore(opts.dir, async (store, projectDir) => {
     const runId = await resolveRunId(store, given);
     let { state } = await readRun(store, runId);
     const record = state.tasks.get(task);
@@ -167,6 +172,11 @@ export async function logsCommand(given: string, task: string, opts: Common & { 
     }
     await pump(true);
     return EXIT.ok;
+  });
+  // The reader went away (`| head -1`): it has what it wanted; nothing is wrong.
+  return shown.catch((error: unknown) => {
+    if (error instanceof StdoutClosed) return EXIT.ok;
+    throw error;
   });
 }
 

@@ -14,6 +14,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { redactValue, SECRET_MASK } from '../../core/redact.js';
 import { loadPlanFile } from '../../plan/load-plan.js';
 import { runRedactor } from '../secrets.js';
+import { withHistory } from '../history.js';
 
 export interface ResumeOptions {
   readonly dir?: string;
@@ -63,14 +64,21 @@ export async function resumeCommand(given: string | undefined, opts: ResumeOptio
     // The plan as it was when the run started (not as the file is now), grown by what tasks added.
     let spec = withSecrets(o.spec, moved(o.planFile), executors, runId);
     for (const e of events) if (e.type === 'plan.expanded') spec = spliceExpansion(spec, e.by, e.tasks as TaskSpec[]);
-    const compiled = compilePlan(spec, { executors: catalogOf(executors), file: o.planFile ?? '<journal>', ...(o.vars === undefined ? {} : { vars: o.vars }) });
+    const vars = o.vars === undefined ? {} : { vars: o.vars };
+    const options = { executors: catalogOf(executors), file: o.planFile ?? '<journal>', ...vars };
+    // Ordered by the durations learned so far, as `weft run` and `weft estimate` order it (a label such as
+    // `<planner>` is not a path, and does not move with the project).
+    const planFile = o.planFile?.startsWith('<') === true ? o.planFile : (moved(o.planFile) ?? '<journal>');
+    const baseDir = moved(o.baseDir) ?? projectDir;
+    const scope = { projectDir, planFile, baseDir };
+    const { compiled } = await withHistory(store, scope, compilePlan(spec, options), options);
     const unknown = (opts.retry ?? []).filter((id) => !compiled.graph.index.has(id));
     if (unknown.length > 0) throw new WeftError('WEFT_USAGE', `--retry: no task "${unknown[0]}" in run ${runId}`);
     return await executeRun({
       runId,
       compiled,
-      planFile: moved(o.planFile) ?? '<journal>',
-      baseDir: moved(o.baseDir) ?? projectDir,
+      planFile,
+      baseDir,
       projectDir,
       workers: created.mode === 'sequential' ? 1 : (opts.jobs ?? created.workers),
       mode: created.mode,

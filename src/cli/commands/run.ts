@@ -23,8 +23,8 @@ import { scrubFile } from '../../executors/process/scrub-file.js';
 import { onInterrupt } from '../signals.js';
 import { stopOrphans } from '../orphans.js';
 import { wire } from '../wiring.js';
-import { checkingOutputs, findWorkspace, openWorkspace } from '../workspace-wiring.js';
-import { isIsolated } from '../../workspace/isolation.js';
+import { findWorkspace, openWorkspace } from '../workspace-wiring.js';
+import { checkingOutputs } from '../../workspace/outputs.js';
 import { dispatchOrder } from '../../core/schedule/dispatch-order.js';
 import { staticGate } from '../../core/run/policies/when.js';
 import type { ResolvedTask } from '../../core/plan/graph.js';
@@ -146,7 +146,7 @@ export async function executeRun(a: ExecuteRunArgs): Promise<number> {
       ...(a.prior === undefined ? {} : { prior: a.prior }),
       ...dispatchOrder(compiled, a.workers, a.mode),
       ...(a.retry === undefined ? {} : { retryTasks: new Set(a.retry) }),
-      validateResult: checkingOutputs(a.validateResult, (task) => (workspace !== undefined && isIsolated(task) ? undefined : workdirFor(task))),
+      validateResult: checkingOutputs(a.validateResult, { workdirFor, isolating: workspace !== undefined }),
       recompile: (spec) => compilePlan(spec, { executors: catalog, file: a.planFile, vars: compiled.vars }),
       runOptions: { failFast: a.failFast, planFile: a.planFile, baseDir: a.baseDir, projectDir: a.projectDir, isolation: a.isolation, vars, spec },
       ...(a.cache === false ? {} : { cache: new FileTaskCache(store, join(weftDir(a.projectDir), 'cache'), compiled.name) }),

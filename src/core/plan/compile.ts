@@ -20,8 +20,10 @@ export interface ExecutorInfo {
   check?(task: TaskSpec): readonly { readonly field: string; readonly message: string; readonly fix?: string }[];
 }
 
+/** The executors a plan may name, by name, as validation sees them. */
 export type ExecutorCatalog = ReadonlyMap<string, ExecutorInfo>;
 
+/** How {@link compilePlan} reads a plan: the file for messages, the executors, `--set`, learned durations. */
 export interface CompileOptions {
   /** File name used in messages. @default '<plan>' */
   readonly file?: string;
@@ -32,10 +34,14 @@ export interface CompileOptions {
   readonly history?: ReadonlyMap<string, number>;
 }
 
+/** A valid plan: the document as parsed, and the task graph the scheduler and engine run. */
 export interface CompiledPlan {
+  /** The plan document as the schema parsed it; the tasks as they run are in `graph`. */
   readonly spec: PlanSpec;
   readonly name: string;
+  /** The plan's `workers` (the budget M before `-j`). */
   readonly workers: number;
+  /** `vars` after `--set`, typed like the declared values. */
   readonly vars: Readonly<Record<string, string | number | boolean>>;
   readonly graph: Graph;
 }

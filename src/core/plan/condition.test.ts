@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ConditionSyntaxError, evaluateCondition, MAX_CONDITION_DEPTH, MAX_CONDITION_LENGTH } from './condition.js';
 import { parseCondition, referencedTasks, resolverOf, type Expr, type Value } from './condition.js';
+import { isWeftError } from '../errors.js';
 
 /** Evaluates a condition against `vars` and `tasks.<id>.<field>` values, as a run would. */
 function check(source: string, vars: Record<string, Value> = {}, tasks: Record<string, Record<string, Value>> = {}): boolean {
@@ -91,6 +92,18 @@ describe('parseCondition + evaluateCondition', () => {
     expect(syntaxError('x && security')).toEqual(['unknown name "x": use vars.<name>, env.<NAME> or tasks.<id>.<field>', 0]);
     expect(syntaxError('vars.a && secrets.key')).toEqual(['unknown name "secrets.key": use vars.<name>, env.<NAME> or tasks.<id>.<field>', 10]);
     expect(syntaxError('vars')).toEqual(['unknown name "vars": use vars.<name>, env.<NAME> or tasks.<id>.<field>', 0]);
+  });
+
+  it('is a WeftError with a code from the closed list (a bad plan)', () => {
+    const thrown = (() => {
+      try {
+        return parseCondition('vars.a &');
+      } catch (error) {
+        return error;
+      }
+    })();
+    expect(thrown).toBeInstanceOf(ConditionSyntaxError);
+    expect(isWeftError(thrown) && thrown.code).toBe('WEFT_PLAN_INVALID');
   });
 
   it('fails on any input only with a syntax error that points inside the text', () => {

@@ -12,8 +12,12 @@
  * `tasks.<id>.output[.<key>…]`. A condition is data: a name resolves only to what the plan declared
  * (own properties, never a prototype's), so `vars.constructor` is undefined, not a function.
  */
+import { WeftError } from '../errors.js';
+
+/** What a name in a condition reads, and what a literal is. */
 export type Value = string | number | boolean | null | undefined;
 
+/** A parsed condition: a tree of literals, names, `!` and binary operators. */
 export type Expr =
   | { readonly kind: 'literal'; readonly value: Value }
   | { readonly kind: 'ref'; readonly path: readonly string[] }
@@ -22,9 +26,17 @@ export type Expr =
 
 type BinaryOp = '&&' | '||' | '==' | '!=' | '<' | '<=' | '>' | '>=';
 
-export class ConditionSyntaxError extends Error {
-  constructor(message: string, readonly position: number) {
-    super(message);
+/**
+ * A condition that does not parse (`WEFT_PLAN_INVALID`); `position` is the 0-based character where
+ * the problem is. The plan compiler turns it into a plan issue naming the task's `when`.
+ */
+export class ConditionSyntaxError extends WeftError {
+  constructor(
+    message: string,
+    /** 0-based index into the condition's text. */
+    readonly position: number,
+  ) {
+    super('WEFT_PLAN_INVALID', message);
     this.name = 'ConditionSyntaxError';
   }
 }
@@ -134,6 +146,7 @@ export function referencedTasks(expr: Expr): string[] {
   }
 }
 
+/** Looks a name up (`['tasks', 'build', 'succeeded']`); `undefined` when it names nothing. */
 export type Resolver = (path: readonly string[]) => Value;
 
 /** What `tasks.<id>.<field>` can read; `status` is what `tasks.<id>` alone reads. */
