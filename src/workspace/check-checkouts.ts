@@ -2,7 +2,6 @@ import { join } from 'node:path';
 import { WeftError } from '../core/errors.js';
 import type { CheckAt, CheckCheckout } from '../core/ports/workspace.js';
 import { git, gitText, lines } from './git.js';
-import { mergeTrees } from './merge-tree.js';
 import type { Serial } from './serial.js';
 import { clearStaleDir, removeWorktree } from './worktrees.js';
 
