@@ -123,3 +123,15 @@ describe('checks: a task that `verifies` others runs on the merged result and ro
     expect(lines().filter((l) => l.who === 'check')).toHaveLength(3);
   });
 });
+
+describe('a bad `verifies` is refused before anything runs: one line, exit 2', () => {
+  it.each([
+    ['an unknown task', '[backnd]', 'verifies[0]: unknown task "backnd" — fix: did you mean "backend"?'],
+    ['itself', '[build]', 'verifies[0]: "build" depends on itself — fix: remove "build" from verifies'],
+  ])('%s', async (_name, verifies, line) => {
+    const repo = tempRepo({ 'plan.yaml': `tasks:\n  - { id: backend, run: "true" }\n  - { id: build, verifies: ${verifies}, run: "true" }\n` });
+    const r = await weft(['validate', 'plan.yaml'], { cwd: repo.dir });
+    expect(r.code).toBe(2);
+    expect(r.stderr.split('\n').filter((l) => l !== '')).toEqual([expect.stringMatching(new RegExp(`^plan\\.yaml:3:\\d+ task "build" ${line.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`))]);
+  });
+});
