@@ -70,7 +70,12 @@ describe('checks: a task that `verifies` others runs on the merged result and ro
     const r = await weft(['run', 'plan.yaml'], { cwd: repo.dir, timeoutMs: 120_000 });
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain('check build: broken by backend; frontend passes on its own');
+    expect(r.stdout).toContain('↻ build attempt 1 failed: check build: broken by backend; frontend passes on its own;');
+    expect(r.stdout).toContain('↻ backend attempt 1 failed: check build: broken by backend; frontend passes on its own;');
+    expect(r.stdout).toMatch(/ \[4\/4\]\n/); // backend ended twice, counted once
+    expect(r.stdout).not.toContain('[5/4]');
+    const report = await weft(['report', '--format', 'md'], { cwd: repo.dir });
+    expect(report.stdout).toContain('## Checks\n\n- check build: broken by backend; frontend passes on its own\n');
     const seen = lines();
     const told = seen.filter((l) => l.feedback !== undefined && l.feedback !== '');
     expect(told.map((l) => l.who)).toEqual(['backend']);

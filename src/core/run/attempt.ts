@@ -176,7 +176,8 @@ async function workIn(host: AttemptHost, workspace: Workspace, i: number, worker
 /** Runs the attempt, or restores it from the cache when nothing that decides its result changed. */
 function runCached(host: AttemptHost, i: number, executor: Executor, ctx: TaskContext): Promise<TaskOutcome> {
   const cache = host.options.cache;
-  if (cache === undefined || !isCacheable(ctx.task)) return executor.run(ctx);
+  // A routed-back fix must run: its feedback is not part of the cache key.
+  if (cache === undefined || !isCacheable(ctx.task) || ctx.feedback !== undefined) return executor.run(ctx);
   return runThroughCache(host, cache, i, executor, ctx);
 }
 
