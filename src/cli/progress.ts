@@ -51,6 +51,7 @@ function line(e: EngineNotice, started: Map<string, number>): string | undefined
 
 /** Tasks finished of all the run has: both displays count the same way. */
 class Tally {
+  private readonly ended = new Set<string>();
   /** `done`: tasks an earlier life of the run finished (a resume). */
   constructor(
     public total: number,
@@ -59,7 +60,12 @@ class Tally {
 
   note(e: EngineNotice): void {
     if (e.type === 'plan.expanded') this.total += e.tasks.length; // a task added tasks to the run
-    if (e.type === 'task.succeeded' || e.type === 'task.failed' || e.type === 'task.skipped' || e.type === 'task.cancelled') this.done++;
+    if (e.type === 'task.succeeded' || e.type === 'task.failed' || e.type === 'task.skipped' || e.type === 'task.cancelled') {
+      // A task a check sent back ends twice; it counts once.
+      if (this.ended.has(e.task)) return;
+      this.ended.add(e.task);
+      this.done++;
+    }
   }
 }
 

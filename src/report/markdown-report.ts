@@ -29,6 +29,13 @@ function failureSection(rows: readonly TaskRow[]): string[] {
   return out;
 }
 
+/** What the run's checks found (`verifies`): each verdict once, e.g. `check build: broken by backend; frontend passes on its own`. */
+function checkSection(rows: readonly TaskRow[]): string[] {
+  const verdicts = new Set<string>();
+  for (const r of rows) for (const a of r.attempts) if (a.error?.code === 'WEFT_CHECK_FAILED') verdicts.add(a.error.message.split('\n')[0] as string);
+  return verdicts.size === 0 ? [] : ['## Checks', '', ...[...verdicts].map((v) => `- ${mdCell(v)}`), ''];
+}
+
 /** A readable Markdown report: summary, critical path, failures, per-task table. */
 export function renderMarkdown(input: ReportInput): string {
   const { summary: s } = input;
@@ -65,6 +72,7 @@ export function renderMarkdown(input: ReportInput): string {
     '',
     s.criticalPath.length === 0 ? 'No task ran.' : `${chainLine(s.criticalPath, (id) => `\`${id.replace(/[`\n]/g, '')}\``)} (${dur(s.criticalPathMs)})`,
     '',
+    ...checkSection(m.rows),
     ...failureSection(m.rows),
     '## Tasks',
     '',

@@ -4,7 +4,8 @@ import { WeftError } from '../core/errors.js';
 import { checkNumbers } from '../core/options.js';
 import type { TaskResultData } from '../core/run/events.js';
 import type { ResolvedTask } from '../core/plan/graph.js';
-import type { Integration, Workspace } from '../core/ports/workspace.js';
+import type { CheckAt, CheckCheckout, Integration, Workspace } from '../core/ports/workspace.js';
+import { checkCheckout } from './check-checkouts.js';
 import { assertRunId, attemptBranch, integrationBranch, taskBranch } from './branch-names.js';
 import { conflictFeedback, parseConflicts, type ConflictedFile, type ConflictHunk } from './conflicts.js';
 import { git, gitText, type GitIdentity } from './git.js';
@@ -227,6 +228,13 @@ export class GitWorkspace implements Workspace {
     await this.shelve(task.id, attempt);
   }
 
+  /** A detached worktree of `weft/<run>` for a check (see {@link checkCheckout}), in the task's `cwd`. */
+  async checkout(check: ResolvedTask, at: CheckAt): Promise<CheckCheckout> {
+    const o = { root: this.repo.root, runId: this.runId, branch: this.integrationBranch, runDir: this.runDir, lock: this.lock };
+    const made = await checkCheckout(o, check.id, at);
+    return { ...made, dir: this.cwdIn(made.dir, check) };
+  }
+
   /**
    * Ends the run's use of git: commits and removes every worktree still open (a task whose fixes
    * ran out keeps its branch `weft/<run>--<task>`), the parked ones and the integration worktree.
@@ -237,6 +245,10 @@ export class GitWorkspace implements Workspace {
     for (const path of open) {
       const rel = relative(this.runDir, path);
       if (rel === '' || rel.startsWith('..') || isAbsolute(rel) || rel.includes('/') || rel === INTEGRATION_DIR) continue;
+      if (rel.startsWith('_check-')) {
+        await this.lock.run(() => removeWorktree(this.repo.root, path)); // a check's, left by a crash
+        continue;
+      }
       await this.shelve(rel, undefined);
     }
     await this.queue.close();

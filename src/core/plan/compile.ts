@@ -145,7 +145,8 @@ export function checkPlan(raw: unknown, options: CompileOptions): { plan?: Compi
       ...t,
       executor: executorName ?? 'shell',
       title: t.title ?? t.id,
-      needs: t.needs ?? [],
+      // A check waits for what it verifies.
+      needs: t.verifies === undefined ? (t.needs ?? []) : [...new Set([...(t.needs ?? []), ...t.verifies])],
       after: t.after ?? [],
       priority: t.priority ?? 0,
       retries: t.retries ?? defaults.retries ?? 0,
@@ -229,8 +230,8 @@ function overriddenVars(declared: Readonly<Record<string, VarValue>>, overrides:
 }
 
 /** A task's `needs` and `after` that name itself or no task in `ids`. */
-function dependencyIssues(t: { readonly id: string; readonly needs?: readonly unknown[]; readonly after?: readonly unknown[] }, i: number, ids: ReadonlyMap<string, number>, issues: RawIssue[]): void {
-  for (const key of ['needs', 'after'] as const) {
+function dependencyIssues(t: { readonly id: string; readonly needs?: readonly unknown[]; readonly after?: readonly unknown[]; readonly verifies?: readonly unknown[] }, i: number, ids: ReadonlyMap<string, number>, issues: RawIssue[]): void {
+  for (const key of ['needs', 'after', 'verifies'] as const) {
     (t[key] ?? []).forEach((dep, k) => {
       if (typeof dep !== 'string') return; // the schema says so
       if (dep === t.id) issues.push({ ...issueAt(i, t.id, key, [k]), message: `"${t.id}" depends on itself`, fix: `remove "${dep}" from ${key}` });
@@ -290,7 +291,7 @@ function defaultExecutor(t: TaskSpec, fallback: string | undefined, executors: E
 /** Finds dependency cycles and reports each as `a → b → c → a`. */
 function cycleIssues(tasks: readonly TaskSpec[]): RawIssue[] {
   const index = new Map(tasks.map((t, i) => [t.id, i]));
-  const edges = tasks.map((t) => [...(t.needs ?? []), ...(t.after ?? [])].map((d) => index.get(d) ?? -1).filter((d) => d >= 0));
+  const edges = tasks.map((t) => [...(t.needs ?? []), ...(t.after ?? []), ...(t.verifies ?? [])].map((d) => index.get(d) ?? -1).filter((d) => d >= 0));
   const state = new Uint8Array(tasks.length); // 0 new, 1 on stack, 2 done
   const stack: number[] = [];
   const issues: RawIssue[] = [];
@@ -318,7 +319,7 @@ function cycleIssues(tasks: readonly TaskSpec[]): RawIssue[] {
         const first = tasks[next];
         // Point at the entry that closes the cycle: the dependency of `first` on the task above it.
         const closing = cycle[1] ?? '';
-        const key = (first?.needs ?? []).includes(closing) ? 'needs' : 'after';
+        const key = (first?.needs ?? []).includes(closing) ? 'needs' : (first?.after ?? []).includes(closing) ? 'after' : 'verifies';
         const k = Math.max(0, (first?.[key] ?? []).indexOf(closing));
         issues.push({
           path: ['tasks', next, key, k],

@@ -74,6 +74,10 @@ export const TaskSchema = z
       .array(z.string())
       .optional()
       .describe('Tasks this one waits for; unlike `needs`, one skipped by its `when` condition does not skip this task.'),
+    verifies: z
+      .array(z.string())
+      .optional()
+      .describe('Tasks this one checks (it also waits for them): it runs on the merged result, and when it fails its output goes back to the task(s) that broke it.'),
     priority: z.number().int().optional().describe('Higher starts first among tasks with equal critical path. @default 0'),
     when: z
       .union([z.string(), z.boolean()])

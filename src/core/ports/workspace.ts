@@ -8,6 +8,23 @@ export type Integration =
   | { readonly ok: false; readonly code: WeftErrorCode; readonly message: string; readonly feedback: string };
 
 /**
+ * Which tree a check (a task with `verifies`) runs on: the integration tip, which holds every task
+ * it verifies; or, to find which of them broke it, the tree before any of them was merged plus
+ * only `task`'s merges.
+ */
+export type CheckAt = { readonly kind: 'tip' } | { readonly kind: 'alone'; readonly task: string; readonly among: readonly string[] };
+
+/** A detached checkout of the run's integration branch for a check; never the user's checkout. */
+export interface CheckCheckout {
+  /** The folder the check runs in. */
+  readonly dir: string;
+  /** The git tree it holds: a check's verdict is the same on the same tree. */
+  readonly tree: string;
+  /** Removes the checkout. */
+  release(): Promise<void>;
+}
+
+/**
  * Where tasks do their work and how their results come together. The git adapter gives each
  * isolated task its own worktree and merges finished work into the run's integration branch.
  */
@@ -23,6 +40,11 @@ export interface Workspace {
   integrate(task: ResolvedTask, attempt: number, result: TaskResultData): Promise<Integration>;
   /** The attempt ended without integrating (failure, cancel): keep or clean up its work. */
   release(task: ResolvedTask, attempt: number, outcome: 'failed' | 'cancelled' | 'retrying'): Promise<void>;
+  /**
+   * A checkout where a check runs (see {@link CheckAt}). Absent where there is no integration
+   * branch (no git): checks then run where the task would.
+   */
+  checkout?(check: ResolvedTask, at: CheckAt): Promise<CheckCheckout>;
   /** The run is over: tidy up what is left (worktrees of unfinished tasks; branches with work stay). */
   close?(): Promise<void>;
 }

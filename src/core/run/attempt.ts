@@ -17,7 +17,8 @@ export class Running {
   private controller: AbortController | undefined;
   private cause: AbortCause | undefined;
 
-  constructor(readonly attempt: number) {}
+  /** Which attempt it is; a check moves on to its next attempt while it waits for fixes. */
+  constructor(public attempt: number) {}
 
   /** The signal the executor watches. */
   get signal(): AbortSignal {
@@ -48,6 +49,8 @@ export interface AttemptHost {
   readonly journal: { readonly records: readonly (TaskRecord | undefined)[] };
   /** Feedback for a task's next attempt (a conflict or failed check to fix), taken once. */
   readonly feedback: Map<number, string>;
+  /** Runs an attempt of a check (a task with `verifies`; see check-attempt.ts). */
+  runCheck?(i: number, worker: number, slot: Running, executor: Executor): Promise<TaskOutcome>;
   /** An executor's live report. */
   progress(i: number, attempt: number, progress: ProgressEvent): void;
 }
@@ -79,7 +82,7 @@ function depKeysOf(graph: Graph, state: RunState, i: number): Record<string, str
  * What an executor gets for one attempt. A class rather than an object literal with getters and
  * closures, which costs several allocations per attempt: its lazy parts are prototype getters.
  */
-class AttemptContext implements TaskContext {
+export class AttemptContext implements TaskContext {
   declare readonly sessionId?: string;
   declare readonly feedback?: string;
   declare readonly redact?: Redactor;
@@ -138,6 +141,8 @@ export function runAttempt(host: AttemptHost, i: number, worker: number, slot: R
   }
   const feedback = host.feedback.get(i);
   if (feedback !== undefined) host.feedback.delete(i);
+  // A check runs on the merged result and routes its failures; it is not merged itself.
+  if (task.verifies !== undefined && task.verifies.length > 0 && host.runCheck !== undefined) return host.runCheck(i, worker, slot, executor);
   const workspace = options.workspace;
   if (workspace !== undefined) return workIn(host, workspace, i, worker, slot, executor, feedback);
   const workdir = options.workdirFor?.(task) ?? options.baseDir;
@@ -171,7 +176,8 @@ async function workIn(host: AttemptHost, workspace: Workspace, i: number, worker
 /** Runs the attempt, or restores it from the cache when nothing that decides its result changed. */
 function runCached(host: AttemptHost, i: number, executor: Executor, ctx: TaskContext): Promise<TaskOutcome> {
   const cache = host.options.cache;
-  if (cache === undefined || !isCacheable(ctx.task)) return executor.run(ctx);
+  // A routed-back fix must run: its feedback is not part of the cache key.
+  if (cache === undefined || !isCacheable(ctx.task) || ctx.feedback !== undefined) return executor.run(ctx);
   return runThroughCache(host, cache, i, executor, ctx);
 }
 

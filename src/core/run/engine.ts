@@ -19,6 +19,8 @@ import { RunSpend } from './run-spend.js';
 import { whenGate, type WhenSources } from './policies/when.js';
 import { expansionFor, type Rejection } from './policies/expansion.js';
 import { restoreRun } from './policies/resume.js';
+import { CheckRouting } from './check-routing.js';
+import type { Executor } from '../ports/executor.js';
 
 export { ENGINE_DEFAULTS, resolveEngineOptions } from './engine-options.js';
 export type { EngineNotice, EngineOptions, ProgressNotice, ResolvedEngineOptions } from './engine-options.js';
@@ -61,7 +63,9 @@ class Run implements AttemptHost {
   /** Attempts made before a resume, which don't count against `retries`. */
   private resumedAt: Int32Array;
   private readonly spend: RunSpend;
-  private readonly redact: (text: string) => string;
+  readonly redact: (text: string) => string;
+  /** Checks (tasks with `verifies`) route their failures to the tasks that broke them. */
+  private readonly checks = new CheckRouting(this);
   private readonly throttles: ProviderThrottles;
   /** Feedback for the next attempt of a task (a merge conflict or failed check to fix). */
   readonly feedback = new Map<number, string>();
@@ -138,6 +142,14 @@ class Run implements AttemptHost {
       this.sched.begin(now);
       void this.pump();
     });
+  }
+
+  counters(): { attempts: Int32Array; fixes: Int32Array; transient: Int32Array } {
+    return { attempts: this.attempts, fixes: this.fixes, transient: this.transient };
+  }
+
+  runCheck(i: number, worker: number, slot: Running, executor: Executor): Promise<TaskOutcome> {
+    return this.checks.run(i, worker, slot, executor);
   }
 
   /** Applies the resume policy: what an earlier life of this run finished is kept. */
@@ -356,7 +368,6 @@ class Run implements AttemptHost {
 
   /** One attempt, start to end; never throws: whatever happens becomes a completion. */
   private async attempt(i: number, worker: number, slot: Running): Promise<void> {
-    const { attempt } = slot;
     let outcome: TaskOutcome;
     try {
       outcome = await runAttempt(this, i, worker, slot);
@@ -364,6 +375,7 @@ class Run implements AttemptHost {
       outcome = { ok: false, failure: { message: error instanceof Error ? error.message : String(error), code: 'WEFT_EXECUTOR' } };
     }
     if (slot.timer !== undefined) this.clock.clearTimeout(slot.timer);
+    const { attempt } = slot; // read at the end: a check moves on to new attempts while it waits for fixes
     const reason = slot.aborted;
     this.completions.push(reason === undefined ? { task: i, attempt, outcome } : { task: i, attempt, outcome, cause: reason });
     this.soon();

@@ -127,7 +127,7 @@ describe.each([
     expect(readFileSync(join(runDir, 'tasks', 'pid', '1.pid'), 'utf8')).toBe(readFileSync(join(runDir, 'tasks', 'pid', '1.stdout.log'), 'utf8').trim());
   });
 
-  it('gives the task the environment a plain spawn would: the base one, its env and WEFT_*', async () => {
+  it('gives the task the environment a plain spawn would: the base one, its env and WEFT_* (WEFT_OUTPUT always; no WEFT_INPUTS without needs, no WEFT_FEEDBACK on a first attempt)', async () => {
     // `_` aside: bash drops it (a shell sets it to the command it runs; what the coordinator inherited is stale).
     const { _: _stale, ...inherited } = process.env;
     const env: NodeJS.ProcessEnv = { ...inherited, OVERRIDDEN: 'base', 'NOT-AN-IDENTIFIER': 'y', IFS: ':', SHLVL: '7', PWD: '/somewhere', OLDPWD: undefined };
@@ -138,7 +138,7 @@ describe.each([
       expect((await local.run(context(task({ id: 'env', run: print, env: { ADDED: 'a b', OVERRIDDEN: 'task' } }), { runDir }))).ok).toBe(true);
       const seen = JSON.parse(readFileSync(join(runDir, 'tasks', 'env', '1.stdout.log'), 'utf8')) as Record<string, string>;
       const { OLDPWD: _none, ...expected } = env;
-      expect(seen).toEqual({ ...expected, ADDED: 'a b', OVERRIDDEN: 'task', WEFT_RUN_ID: 'r1', WEFT_TASK_ID: 'env', WEFT_ATTEMPT: '1', WEFT_WORKER: '0' });
+      expect(seen).toEqual({ ...expected, ADDED: 'a b', OVERRIDDEN: 'task', WEFT_RUN_ID: 'r1', WEFT_TASK_ID: 'env', WEFT_ATTEMPT: '1', WEFT_WORKER: '0', WEFT_OUTPUT: join(runDir, 'tasks', 'env', '1.output.json') });
     } finally {
       await local.endRun();
     }

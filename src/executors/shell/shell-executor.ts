@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
-import { openSync, closeSync, existsSync, writeFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { openSync, closeSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import type { AbortCause, Executor, TaskContext, TaskOutcome } from '../../core/ports/executor.js';
 import type { TaskResultData } from '../../core/run/events.js';
 import type { TaskSpec } from '../../core/plan/plan-schema.js';
@@ -55,6 +56,8 @@ export class ShellExecutor implements Executor {
     },
   };
 
+  private scratchDir: string | undefined;
+
   /** `null`: no helpers (switched off, or no bash). */
   private pool: SpawnHelperPool | null | undefined;
 
@@ -77,13 +80,24 @@ export class ShellExecutor implements Executor {
       if ('error' in parsed) return { ok: false, failure: { message: `command ${parsed.error}; set shell: true or write run as an argv list` } };
       argv = parsed.argv;
     }
-    const file = argv[0] as string;
     if (!existsSync(ctx.workdir)) return { ok: false, failure: { message: `working directory ${ctx.workdir} does not exist` } };
 
     const logs = ctx.runDir === undefined ? undefined : attemptLogPaths(ctx.runDir, task.id, ctx.attempt);
     if (logs !== undefined) makeAttemptDir(logs);
     // What the task's env adds to the base one (copying all of process.env costs ~0.1 ms a task).
-    const own = { ...task.env, WEFT_RUN_ID: ctx.runId, WEFT_TASK_ID: task.id, WEFT_ATTEMPT: String(ctx.attempt), WEFT_WORKER: String(ctx.worker) };
+    const own: Record<string, string> = { ...task.env, WEFT_RUN_ID: ctx.runId, WEFT_TASK_ID: task.id, WEFT_ATTEMPT: String(ctx.attempt), WEFT_WORKER: String(ctx.worker) };
+    const files = contextFiles(ctx, logs?.dir ?? this.scratch());
+    Object.assign(own, files.env);
+    try {
+      return await this.spawnAndRead(ctx, argv, own, logs, files.output);
+    } finally {
+      files.dispose();
+    }
+  }
+
+  private async spawnAndRead(ctx: TaskContext, argv: readonly string[], own: Record<string, string>, logs: AttemptLogPaths | undefined, outputFile: string): Promise<TaskOutcome> {
+    const { task } = ctx;
+    const file = argv[0] as string;
     const started = Date.now();
     const { tailBytes, killGraceMs } = this.options;
     const cwd = resolve(ctx.workdir);
@@ -105,6 +119,8 @@ export class ShellExecutor implements Executor {
     const stdoutTail = logs === undefined ? '' : tailFile(logs.stdout, 4000);
     const result = { exitCode, signal, ...(stdoutTail === '' ? {} : { text: stdoutTail }) };
     if (exitCode === 0) {
+      // Written to WEFT_OUTPUT, it is the output (over stdout), like GitHub Actions' output file.
+      if (existsSync(outputFile)) return { ...outputFileResult(task.outputSchema, outputFile, result), ...ran };
       if (task.outputSchema === undefined || logs === undefined) return { ok: true, result, ...ran };
       return { ...structured(task.outputSchema, logs.stdout, result), ...ran };
     }
@@ -117,6 +133,14 @@ export class ShellExecutor implements Executor {
   /** Stops the spawn helpers (they are started again if the executor runs another task). */
   async endRun(): Promise<void> {
     await this.pool?.close();
+    if (this.scratchDir !== undefined) rmSync(this.scratchDir, { recursive: true, force: true });
+    this.scratchDir = undefined;
+  }
+
+  /** For runs without a run folder: one scratch folder for the tasks' context files, made on first use. */
+  private scratch(): { readonly dir: string } {
+    this.scratchDir ??= mkdtempSync(join(tmpdir(), 'weft-shell-'));
+    return { dir: this.scratchDir };
   }
 
   /** The spawn helpers, unless switched off or bash is missing. */
@@ -146,6 +170,57 @@ function structured(schema: Readonly<Record<string, unknown>>, stdout: string, r
   if (value === undefined) return fail('printed no JSON, but the task has an outputSchema: print one JSON value (all of stdout, or its last line)');
   const checked = checkOutput(schema, value.json);
   return checked.ok ? { ok: true, result: { ...result, output: checked.value } } : fail(checked.message);
+}
+
+/** A task that wrote WEFT_OUTPUT: its JSON is the output, checked against `outputSchema` when there is one. */
+function outputFileResult(schema: Readonly<Record<string, unknown>> | undefined, path: string, result: TaskResultData): TaskOutcome {
+  const fail = (message: string): TaskOutcome => ({ ok: false, failure: { message, code: 'WEFT_OUTPUT_SCHEMA', exitCode: 0, signal: null }, result });
+  const text = tailFile(path, MAX_OUTPUT_BYTES + 1);
+  if (Buffer.byteLength(text) > MAX_OUTPUT_BYTES) return fail(`wrote over ${MAX_OUTPUT_BYTES} bytes to WEFT_OUTPUT, which holds one JSON value`);
+  const value = jsonOf(text);
+  if (value === undefined) return fail('wrote no valid JSON to WEFT_OUTPUT: write one JSON value there (or nothing)');
+  if (schema === undefined) return { ok: true, result: { ...result, output: value.json as Record<string, unknown> } };
+  const checked = checkOutput(schema, value.json);
+  return checked.ok ? { ok: true, result: { ...result, output: checked.value } } : fail(checked.message);
+}
+
+/** The files an attempt shares with its process, named in its environment, and how to clean up after it. */
+interface ContextFiles {
+  readonly env: Readonly<Record<string, string>>;
+  /** Where the task may write its output (WEFT_OUTPUT). */
+  readonly output: string;
+  dispose(): void;
+}
+
+/**
+ * What an agent gets, for a script: `WEFT_FEEDBACK` (a file with the failure routed back to it;
+ * only on a fix), `WEFT_INPUTS` (a JSON file with the results of the tasks it needs; only when it
+ * needs any) and `WEFT_OUTPUT` (where JSON it writes becomes its output). They live beside the
+ * attempt's logs (`<runDir>/tasks/<id>/<attempt>.*`), or in the executor's scratch folder (removed after the attempt).
+ */
+function contextFiles(ctx: TaskContext, where: string | { readonly dir: string }): ContextFiles {
+  const scratch = typeof where !== 'string';
+  const dir = scratch ? where.dir : where;
+  // In a shared scratch folder, names must not collide between runs and tasks.
+  const prefix = scratch ? `${ctx.runId}.${ctx.task.id}.${ctx.attempt}.` : `${ctx.attempt}.`;
+  const output = join(dir, `${prefix}output.json`);
+  // A file left by an earlier life of this attempt number (a crash) must not pass for this one's.
+  rmSync(output, { force: true });
+  const env: Record<string, string> = { WEFT_OUTPUT: output };
+  if (ctx.feedback !== undefined) {
+    const path = join(dir, `${prefix}feedback.txt`);
+    writeFileSync(path, ctx.feedback.endsWith('\n') ? ctx.feedback : `${ctx.feedback}\n`);
+    env.WEFT_FEEDBACK = path;
+  }
+  if (ctx.task.needs.length > 0) {
+    const path = join(dir, `${prefix}inputs.json`);
+    writeFileSync(path, `${JSON.stringify(ctx.inputs, null, 2)}\n`);
+    env.WEFT_INPUTS = path;
+  }
+  const dispose = (): void => {
+    if (scratch) for (const path of [output, env.WEFT_FEEDBACK, env.WEFT_INPUTS]) if (path !== undefined) rmSync(path, { force: true });
+  };
+  return { env, output, dispose };
 }
 
 function jsonOf(text: string): { readonly json: unknown } | undefined {

@@ -1,0 +1,97 @@
+import type { TaskFailure } from '../errors.js';
+import type { Executor, TaskOutcome } from '../ports/executor.js';
+import type { CheckAt, Workspace } from '../ports/workspace.js';
+import type { ResolvedTask } from '../plan/graph.js';
+import { AttemptContext, type AttemptHost, type Running } from './attempt.js';
+import { blameTrials, checkFailed, type Verdict } from './policies/check-failed.js';
+
+/** What a check's attempt needs from its run beyond an ordinary attempt's (see check-routing.ts). */
+export interface CheckRoutes {
+  /** Verdicts of checks by `<check>\0<tree>`: a check never runs twice on the same tree. */
+  readonly checkVerdicts: Map<string, TaskOutcome>;
+  /** Fixes routed back to task `i` so far. */
+  fixesOf(i: number): number;
+  /**
+   * Records that the check's attempt failed with `error` (the blame) and starts its next attempt
+   * on the same worker; returns its number.
+   */
+  againCheck(i: number, worker: number, slot: Running, error: TaskFailure): number;
+  /**
+   * Runs a fix of verified task `i` with `feedback` as an attempt of its own (journaled, merged
+   * like any), on the check's worker, aborted with the check.
+   */
+  fixVerified(i: number, worker: number, check: Running, feedback: string, error: TaskFailure): Promise<TaskOutcome>;
+  /** Records that verified task `i` fails with `reason` (its fixes for a check ran out). */
+  failVerified(i: number, reason: string): void;
+}
+
+/** What the check printed: the end of its stdout and stderr, and why it failed. */
+function outputOf(outcome: TaskOutcome): string {
+  if (outcome.ok) return '';
+  const parts = [outcome.result?.text, outcome.failure.stderrTail, outcome.failure.message].filter((s): s is string => s !== undefined && s !== '');
+  return parts.join('\n').slice(-4000);
+}
+
+/**
+ * One attempt of a check (a task with `verifies`) as the engine sees it: the check runs on the
+ * integration branch at the commit that holds what it verifies (a worktree of it, never the
+ * user's checkout). When it fails, the tasks that broke it are found (each one's merges alone,
+ * see `policies/check-failed.ts`), get the check's output back as a fix (journaled as their own
+ * attempts, merged), and the check runs again — until it passes or their `fixAttempts` run out.
+ */
+export async function runCheckAttempt(host: AttemptHost, routes: CheckRoutes, i: number, worker: number, slot: Running, executor: Executor): Promise<TaskOutcome> {
+  const check = host.graph.tasks[i] as ResolvedTask;
+  const verified = (check.verifies ?? []).map((id) => host.graph.index.get(id)).filter((v): v is number => v !== undefined);
+  const ids = verified.map((v) => (host.graph.tasks[v] as ResolvedTask).id);
+  const workspace = host.options.workspace;
+  const canCheckAlone = workspace?.checkout !== undefined;
+  for (;;) {
+    const outcome = await checkOn(host, routes, i, worker, slot, executor, { kind: 'tip' });
+    if (outcome.ok || slot.aborted !== undefined || outcome.failure.transient === true || verified.length === 0) return outcome;
+    const alone = new Map<string, Verdict>();
+    for (const id of blameTrials(ids, canCheckAlone)) {
+      const trial = await checkOn(host, routes, i, worker, slot, executor, { kind: 'alone', task: id, among: ids }).catch(() => undefined);
+      if (slot.aborted !== undefined) return outcome;
+      alone.set(id, trial === undefined ? 'unknown' : trial.ok ? 'passes' : 'fails');
+    }
+    const d = checkFailed({
+      check: check.id,
+      verified: verified.map((v) => ({ id: (host.graph.tasks[v] as ResolvedTask).id, fixes: routes.fixesOf(v), fixAttempts: (host.graph.tasks[v] as ResolvedTask).fixAttempts })),
+      alone,
+      output: outputOf(outcome),
+      branch: workspace?.resultBranch ?? `weft/${host.options.runId}`,
+    });
+    if (d.kind === 'fail') {
+      for (const id of d.culprits) routes.failVerified(host.graph.index.get(id) as number, d.reason);
+      const failure = outcome.ok ? {} : outcome.failure;
+      return { ...outcome, ok: false, failure: { ...failure, message: d.reason, code: 'WEFT_CHECK_FAILED' } } as TaskOutcome;
+    }
+    const error: TaskFailure = { message: d.summary, code: 'WEFT_CHECK_FAILED' };
+    routes.againCheck(i, worker, slot, error);
+    for (const id of d.to) {
+      await routes.fixVerified(host.graph.index.get(id) as number, worker, slot, d.feedback, error);
+      if (slot.aborted !== undefined) return { ok: false, failure: { message: 'cancelled while a fix ran', code: 'WEFT_CHECK_FAILED' } };
+    }
+  }
+}
+
+/** Runs the check once on the tree `at` names (or where the task works, without a workspace that can). */
+async function checkOn(host: AttemptHost, routes: CheckRoutes, i: number, worker: number, slot: Running, executor: Executor, at: CheckAt): Promise<TaskOutcome> {
+  const check = host.graph.tasks[i] as ResolvedTask;
+  const workspace: Workspace | undefined = host.options.workspace;
+  if (workspace?.checkout === undefined) {
+    const workdir = host.options.workdirFor?.(check) ?? host.options.baseDir;
+    return executor.run(new AttemptContext(host, i, slot, check, worker, workdir, undefined));
+  }
+  const checkout = await workspace.checkout(check, at);
+  try {
+    const key = `${check.id}\0${checkout.tree}`;
+    const known = routes.checkVerdicts.get(key);
+    if (known !== undefined) return known;
+    const outcome = await executor.run(new AttemptContext(host, i, slot, check, worker, checkout.dir, undefined));
+    if (slot.aborted === undefined && (outcome.ok || outcome.failure.transient !== true)) routes.checkVerdicts.set(key, outcome);
+    return outcome;
+  } finally {
+    await checkout.release();
+  }
+}

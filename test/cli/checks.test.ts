@@ -1,0 +1,142 @@
+import { existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
+import { tempRepo } from '../../src/workspace/testing/temp-repo.js';
+import { ensureBuilt, weft } from '../support/weft-cli.js';
+
+beforeAll(ensureBuilt);
+vi.setConfig({ testTimeout: 150_000 });
+
+/**
+ * A stand-in for an agent: writes `<task>.txt` — first as MODE says (`broken`, `half`: fine alone,
+ * broken next to another `half`), and `ok` once it is given feedback (WEFT_FEEDBACK); `never`
+ * writes `broken` whatever it is told. It logs what it was told.
+ */
+const worker = `const fs = require('fs');
+const e = process.env;
+const fb = e.WEFT_FEEDBACK === undefined ? '' : fs.readFileSync(e.WEFT_FEEDBACK, 'utf8');
+fs.appendFileSync(e.LOG, JSON.stringify({ who: e.WEFT_TASK_ID, attempt: e.WEFT_ATTEMPT, feedback: fb }) + '\\n');
+const mode = e.MODE === 'never' ? 'broken' : fb !== '' ? 'ok' : e.MODE;
+fs.writeFileSync(e.WEFT_TASK_ID + '.txt', mode + '\\n');
+`;
+
+/** The check: fails when a file says broken, or when two say half; logs where it ran and what it saw. */
+const check = `const fs = require('fs');
+const seen = {};
+for (const f of ['backend.txt', 'frontend.txt']) if (fs.existsSync(f)) seen[f] = fs.readFileSync(f, 'utf8').trim();
+fs.appendFileSync(process.env.LOG, JSON.stringify({ who: 'check', cwd: process.cwd(), seen }) + '\\n');
+const bad = Object.entries(seen).filter(([, v]) => v === 'broken').map(([f]) => f);
+const half = Object.entries(seen).filter(([, v]) => v === 'half').map(([f]) => f);
+if (bad.length > 0) { console.error('BUILD ERROR: ' + bad.join(', ') + ' is broken'); process.exit(1); }
+if (half.length > 1) { console.error('BUILD ERROR: ' + half.join(' and ') + ' do not fit together'); process.exit(1); }
+console.log('build ok');
+`;
+
+interface Line { who: string; attempt?: string; feedback?: string; cwd?: string; seen?: Record<string, string> }
+
+function project(backend: string, frontend: string, extra = '') {
+  const log = join(mkdtempSync(join(tmpdir(), 'weft-check-log-')), 'log.jsonl');
+  const plan = `tasks:
+  - id: backend
+    run: [node, worker.js]
+    writes: [backend.txt]
+    env: { MODE: ${backend}, LOG: ${log} }
+${extra}  - id: frontend
+    run: [node, worker.js]
+    writes: [frontend.txt]
+    env: { MODE: ${frontend}, LOG: ${log} }
+  - id: build
+    verifies: [backend, frontend]
+    run: [node, check.js]
+    env: { LOG: ${log} }
+  - id: ship
+    needs: [build]
+    run: "true"
+`;
+  const repo = tempRepo({ 'plan.yaml': plan, 'worker.js': worker, 'check.js': check });
+  const lines = (): Line[] => readFileSync(log, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Line);
+  return { repo, lines };
+}
+
+const summaryOf = (dir: string): { tasks: { id: string; state: string; reason?: string }[] } => {
+  const runs = readdirSync(join(dir, '.weft', 'runs'));
+  return JSON.parse(readFileSync(join(dir, '.weft', 'runs', runs[0] as string, 'summary.json'), 'utf8'));
+};
+
+describe('checks: a task that `verifies` others runs on the merged result and routes its failure to the culprit', () => {
+  it('one of two breaks it: only that one is told (blame), fixed, merged, and the check passes on the merged fix', async () => {
+    const { repo, lines } = project('broken', 'ok');
+    const r = await weft(['run', 'plan.yaml'], { cwd: repo.dir, timeoutMs: 120_000 });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('↻ build attempt 1 failed: check build: broken by backend; frontend passes on its own;');
+    expect(r.stdout).toContain('↻ backend attempt 1 failed: check build: broken by backend; frontend passes on its own;');
+    expect(r.stdout).toMatch(/ \[4\/4\]\n/); // backend ended twice, counted once
+    expect(r.stdout).not.toContain('[5/4]');
+    const report = await weft(['report', '--format', 'md'], { cwd: repo.dir });
+    expect(report.stdout).toContain('## Checks\n\n- check build: broken by backend; frontend passes on its own\n');
+    const seen = lines();
+    const told = seen.filter((l) => l.feedback !== undefined && l.feedback !== '');
+    expect(told.map((l) => l.who)).toEqual(['backend']);
+    expect(told[0]?.feedback).toContain('BUILD ERROR: backend.txt is broken');
+    // The last check ran on a tree holding both tasks' work, the fixed backend included.
+    const checks = seen.filter((l) => l.who === 'check');
+    expect(checks.at(-1)?.seen).toEqual({ 'backend.txt': 'ok', 'frontend.txt': 'ok' });
+    const runId = /Run (\S+) succeeded/.exec(r.stdout)?.[1] ?? '';
+    expect(repo.git('show', `weft/${runId}:backend.txt`)).toBe('ok');
+    // Never in the user's checkout: it ran in worktrees elsewhere, and the checkout is as it was.
+    for (const c of checks) expect(c.cwd).toContain(join(repo.dir, '.weft', 'worktrees', runId, '_check-build-'));
+    expect(existsSync(join(repo.dir, 'backend.txt'))).toBe(false);
+    // `.weft/` is weft's own folder (journal, run files), there after any run.
+    expect(repo.git('status', '--porcelain').split('\n').filter((l) => l !== '' && l !== '?? .weft/')).toEqual([]);
+  });
+
+  it('both break it: both are told and both fixed', async () => {
+    const { repo, lines } = project('broken', 'broken');
+    const r = await weft(['run', 'plan.yaml'], { cwd: repo.dir, timeoutMs: 120_000 });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('check build: broken by backend and frontend');
+    const told = lines().filter((l) => l.feedback !== undefined && l.feedback !== '').map((l) => l.who).sort();
+    expect(told).toEqual(['backend', 'frontend']);
+  });
+
+  it('only the combination breaks it: both are told, with the combined failure', async () => {
+    const { repo, lines } = project('half', 'half');
+    const r = await weft(['run', 'plan.yaml'], { cwd: repo.dir, timeoutMs: 120_000 });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('check build: broken only by backend and frontend together; each passes on its own');
+    const told = lines().filter((l) => l.feedback !== undefined && l.feedback !== '');
+    expect(told.map((l) => l.who).sort()).toEqual(['backend', 'frontend']);
+    for (const t of told) expect(t.feedback).toContain('BUILD ERROR: backend.txt and frontend.txt do not fit together');
+  });
+
+  it('a fix that never comes: after fixAttempts the task and the check fail with the check output; only their dependents are skipped', async () => {
+    const { repo, lines } = project('never', 'ok', '    fixAttempts: 1\n');
+    const r = await weft(['run', 'plan.yaml'], { cwd: repo.dir, timeoutMs: 120_000 });
+    expect(r.code).toBe(1);
+    const tasks = summaryOf(repo.dir).tasks;
+    const reason = 'check build: broken by backend; frontend passes on its own (backend after 1 fix attempts); its output:';
+    expect(tasks.find((t) => t.id === 'build')).toMatchObject({ state: 'failed', reason: expect.stringContaining(reason) });
+    expect(tasks.find((t) => t.id === 'build')?.reason).toContain('BUILD ERROR: backend.txt is broken');
+    expect(tasks.find((t) => t.id === 'backend')).toMatchObject({ state: 'failed', reason: expect.stringContaining(reason) });
+    expect(tasks.find((t) => t.id === 'frontend')).toMatchObject({ state: 'succeeded' });
+    expect(tasks.find((t) => t.id === 'ship')).toMatchObject({ state: 'skipped' });
+    expect(lines().filter((l) => l.who === 'backend')).toHaveLength(2); // the first attempt and 1 fix
+    // The fix changed nothing, so the tree is the same: the check ran at the tip and on each task
+    // alone once; its verdicts were reused after the fix (never twice on the same tree).
+    expect(lines().filter((l) => l.who === 'check')).toHaveLength(3);
+  });
+});
+
+describe('a bad `verifies` is refused before anything runs: one line, exit 2', () => {
+  it.each([
+    ['an unknown task', '[backnd]', 'verifies[0]: unknown task "backnd" — fix: did you mean "backend"?'],
+    ['itself', '[build]', 'verifies[0]: "build" depends on itself — fix: remove "build" from verifies'],
+  ])('%s', async (_name, verifies, line) => {
+    const repo = tempRepo({ 'plan.yaml': `tasks:\n  - { id: backend, run: "true" }\n  - { id: build, verifies: ${verifies}, run: "true" }\n` });
+    const r = await weft(['validate', 'plan.yaml'], { cwd: repo.dir });
+    expect(r.code).toBe(2);
+    expect(r.stderr.split('\n').filter((l) => l !== '')).toEqual([expect.stringMatching(new RegExp(`^plan\\.yaml:3:\\d+ task "build" ${line.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`))]);
+  });
+});
