@@ -54,10 +54,14 @@ export async function findWorkspace(plan: CompiledPlan, where: WorkspacePlace): 
   return { root, worktreesDir: worktreesDirFor(where.projectDir, root) };
 }
 
-/** Opens the run's worktrees where {@link findWorkspace} found them; says what the user should know. */
-export async function openWorkspace(found: WorkspacePlan, where: WorkspacePlace): Promise<GitWorkspace> {
+/**
+ * Opens the run's worktrees where {@link findWorkspace} found them; says what the user should know.
+ * `tasks` (the plan's) tell which tasks run on the merged result.
+ */
+export async function openWorkspace(found: WorkspacePlan, where: WorkspacePlace, tasks: readonly ResolvedTask[] = []): Promise<GitWorkspace> {
   const { GitWorkspace } = await import('../workspace/index.js');
-  const workspace = await GitWorkspace.open({ runId: where.runId, projectDir: where.baseDir, baseDir: where.baseDir, worktreesDir: found.worktreesDir });
+  const at = { runId: where.runId, projectDir: where.baseDir, baseDir: where.baseDir, worktreesDir: found.worktreesDir };
+  const workspace = await GitWorkspace.open({ ...at, tasks });
   for (const w of workspace.warnings) process.stderr.write(`weft: ${w}\n`);
   return workspace;
 }

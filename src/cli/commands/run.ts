@@ -24,7 +24,6 @@ import { onInterrupt } from '../signals.js';
 import { stopOrphans } from '../orphans.js';
 import { wire } from '../wiring.js';
 import { checkingOutputs, findWorkspace, openWorkspace } from '../workspace-wiring.js';
-import { isIsolated } from '../../workspace/isolation.js';
 import { dispatchOrder } from '../../core/schedule/dispatch-order.js';
 import { staticGate } from '../../core/run/policies/when.js';
 import type { ResolvedTask } from '../../core/plan/graph.js';
@@ -124,7 +123,7 @@ export async function executeRun(a: ExecuteRunArgs): Promise<number> {
   const interrupt = onInterrupt();
   const stop = AbortSignal.any([interrupt.signal, lease.lost]);
   const catalog = catalogOf(a.executors);
-  const workspace = found === undefined ? undefined : await openWorkspace(found, place);
+  const workspace = found === undefined ? undefined : await openWorkspace(found, place, compiled.graph.tasks);
   const workdirFor = (task: ResolvedTask): string => (task.cwd === undefined ? a.baseDir : resolve(a.baseDir, task.cwd));
   let succeeded = false;
   let failure: unknown;
@@ -146,7 +145,8 @@ export async function executeRun(a: ExecuteRunArgs): Promise<number> {
       ...(a.prior === undefined ? {} : { prior: a.prior }),
       ...dispatchOrder(compiled, a.workers, a.mode),
       ...(a.retry === undefined ? {} : { retryTasks: new Set(a.retry) }),
-      validateResult: checkingOutputs(a.validateResult, (task) => (workspace !== undefined && isIsolated(task) ? undefined : workdirFor(task))),
+      // A task in a worktree (its own or the merged result's) has its outputs checked there, by the workspace.
+      validateResult: checkingOutputs(a.validateResult, (task) => (workspace !== undefined && workspace.placeOf(task) !== 'in place' ? undefined : workdirFor(task))),
       recompile: (spec) => compilePlan(spec, { executors: catalog, file: a.planFile, vars: compiled.vars }),
       runOptions: { failFast: a.failFast, planFile: a.planFile, baseDir: a.baseDir, projectDir: a.projectDir, isolation: a.isolation, vars, spec },
       ...(a.cache === false ? {} : { cache: new FileTaskCache(store, join(weftDir(a.projectDir), 'cache'), compiled.name) }),
