@@ -1,5 +1,5 @@
 import { existsSync, mkdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
-import { isAbsolute, join, relative, resolve } from 'node:path';
+import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { WeftError } from '../core/errors.js';
 import { checkNumbers } from '../core/options.js';
 import type { TaskPlace, TaskResultData } from '../core/run/events.js';
@@ -12,6 +12,8 @@ import { isIsolated, Placement, type PlacedTask } from './isolation.js';
 import { MergeQueue } from './merge-queue.js';
 import { missingOutputs, missingOutputsVerdict } from './outputs.js';
 import { WorktreePool } from './worktree-pool.js';
+import { WorktreeSetup } from './worktree-setup.js';
+import type { WorkspaceSpec } from '../core/plan/workspace-schema.js';
 import { excludeFromCheckout, openRepository, type Repository } from './repository.js';
 import { repositoryLock, type Serial } from './serial.js';
 import { branchExists, changedPaths, clearStaleDir, commitAll, commitOf, isWorktree, listWorktrees, mergeInProgress, removeWorktree, unmergedFiles } from './worktrees.js';
@@ -40,6 +42,13 @@ export interface GitWorkspaceOptions {
    * @default []
    */
   readonly tasks?: readonly PlacedTask[];
+  /**
+   * How each worktree is made ready (see {@link WorktreeSetup}): a set-up run once per content of
+   * its key files and shared, and files git does not track copied in. @default {}
+   */
+  readonly workspace?: WorkspaceSpec;
+  /** Where finished set-ups are kept between runs. @default <worktreesDir>/../setup (.weft/setup) */
+  readonly setupDir?: string;
 }
 
 const INTEGRATION_DIR = '_integration'; // task ids start with a letter or digit, so no task is called this
@@ -111,6 +120,9 @@ export class GitWorkspace implements Workspace {
   /** Files the last fix merge left conflicted, per task: checked for leftover markers on integrate. */
   private readonly conflicted = new Map<string, readonly string[]>();
   private readonly placement: Placement;
+  private readonly setup: WorktreeSetup | undefined;
+  /** What weft put into worktrees itself (shared folders, copies): never committed. */
+  private readonly excluded: readonly string[];
   /** The integration commit each task running on the merged result was given. */
   private readonly mergedAt = new Map<string, string>();
 
@@ -135,6 +147,12 @@ export class GitWorkspace implements Workspace {
     this.lock = repositoryLock(repo.commonDir);
     this.pool = new WorktreePool(repo.root, join(runDir, POOL_DIR));
     this.placement = new Placement(options.tasks ?? []);
+    const spec = options.workspace ?? {};
+    const worktreesDir = resolve(options.worktreesDir ?? join(options.projectDir, '.weft', 'worktrees'));
+    const cacheDir = resolve(options.setupDir ?? join(dirname(worktreesDir), 'setup'));
+    const wanted = spec.setup !== undefined || (spec.copy?.length ?? 0) > 0;
+    this.setup = wanted ? new WorktreeSetup({ root: repo.root, cacheDir, scratchDir: runDir, spec, lock: this.lock }) : undefined;
+    this.excluded = this.setup?.excluded ?? [];
     this.queue = new MergeQueue({
       runId: this.runId,
       root: repo.root,
@@ -215,6 +233,7 @@ export class GitWorkspace implements Workspace {
     const branch = taskBranch(this.runId, task.id);
     if (fix && (await this.reopen(dir, branch))) {
       await this.bringIntegrationIn(task, dir);
+      await this.setup?.provision(dir);
       return this.cwdIn(dir, task);
     }
     // A first attempt or a retry: put aside whatever an earlier attempt left, start from the tip.
@@ -230,7 +249,19 @@ export class GitWorkspace implements Workspace {
       return false;
     });
     if (reused) await this.pool.switchTo(dir, branch);
+    await this.setup?.provision(dir);
     return this.cwdIn(dir, task);
+  }
+
+  /**
+   * Runs the workspace's set-up (`workspace.setup`) for the commit tasks start from, unless an
+   * earlier run ran it for the same key files: call before any task starts, so a failing set-up
+   * fails the run before any work is done.
+   * @throws WeftError `WEFT_SETUP_FAILED` when the set-up command fails
+   */
+  async setUp(): Promise<void> {
+    if (this.setup === undefined) return;
+    await this.setup.ready(await this.queue.tip());
   }
 
   async integrate(task: ResolvedTask, attempt: number, _result: TaskResultData): Promise<Integration> {
@@ -295,6 +326,7 @@ export class GitWorkspace implements Workspace {
       return { tip: at, reused: false };
     });
     if (reused) await this.pool.switchTo(dir, tip);
+    await this.setup?.provision(dir);
     this.mergedAt.set(task.id, tip);
     return this.cwdIn(dir, task);
   }
@@ -332,7 +364,7 @@ export class GitWorkspace implements Workspace {
   /** Merges the integration tip into a task's worktree, leaving any conflicts marked in the files. */
   private async bringIntegrationIn(task: ResolvedTask, dir: string): Promise<void> {
     if (await mergeInProgress(dir)) return; // the last fix left conflicts unresolved: carry on from there
-    await commitAll(dir, `weft: uncommitted work of task ${task.id} before its fix (run ${this.runId})`);
+    await commitAll(dir, `weft: uncommitted work of task ${task.id} before its fix (run ${this.runId})`, this.excluded);
     const r = await git(dir, ['merge', '--no-ff', '--no-edit', '-m', `weft: bring ${this.integrationBranch} into task ${task.id} to fix it (run ${this.runId})`, this.integrationBranch], { okCodes: [0, 1] });
     if (r.exitCode === 0) return;
     const files = await unmergedFiles(dir);
@@ -378,7 +410,7 @@ export class GitWorkspace implements Workspace {
         };
       }
     }
-    await commitAll(dir, `weft: task ${task.id} (run ${this.runId}, attempt ${attempt})`);
+    await commitAll(dir, `weft: task ${task.id} (run ${this.runId}, attempt ${attempt})`, this.excluded);
     this.conflicted.delete(task.id);
     return undefined;
   }
@@ -406,7 +438,7 @@ export class GitWorkspace implements Workspace {
     const branch = taskBranch(this.runId, taskId);
     this.conflicted.delete(taskId);
     const open = await isWorktree(this.repo.root, dir);
-    if (open) await commitAll(dir, `weft: work of task ${taskId}, attempt ${attempt ?? '?'}, which did not merge (run ${this.runId})`);
+    if (open) await commitAll(dir, `weft: work of task ${taskId}, attempt ${attempt ?? '?'}, which did not merge (run ${this.runId})`, this.excluded);
     else if (!existsSync(dir) && !(await branchExists(this.repo.root, branch))) return; // nothing to put aside
     await this.lock.run(async () => {
       await (open ? this.pool.park(dir) : removeWorktree(this.repo.root, dir));

@@ -123,11 +123,12 @@ export async function executeRun(a: ExecuteRunArgs): Promise<number> {
   const interrupt = onInterrupt();
   const stop = AbortSignal.any([interrupt.signal, lease.lost]);
   const catalog = catalogOf(a.executors);
-  const workspace = found === undefined ? undefined : await openWorkspace(found, place, compiled.graph.tasks);
+  const workspace = found === undefined ? undefined : await openWorkspace(found, place, compiled);
   const workdirFor = (task: ResolvedTask): string => (task.cwd === undefined ? a.baseDir : resolve(a.baseDir, task.cwd));
   let succeeded = false;
   let failure: unknown;
   try {
+    await workspace?.setUp(); // a failing set-up fails the run here, before any task starts
     const { status, state } = await runPlan({
       runId,
       plan: compiled,
