@@ -161,6 +161,7 @@ export class GitWorkspace implements Workspace {
       lock: this.lock,
       ...(options.checks === undefined ? {} : { checks: options.checks }),
       ...(options.checkTimeoutMs === undefined ? {} : { checkTimeoutMs: options.checkTimeoutMs }),
+      prepare: async (dir) => this.setup?.provision(dir),
     });
   }
 
