@@ -92,6 +92,17 @@ describe('workspace: a set-up shared by every worktree, and files copied in', ()
     expect(r.stderr).toMatch(/^\/.*plan\.yaml workspace\.copy\[1\]: \.env\.local is not in .* — fix: create it there, or remove it from workspace\.copy\n$/);
   });
 
+  it('a wrong workspace field is one line naming file, field and fix; exit 2', async () => {
+    const { repo } = project('workspace:\n  setup: { run: [node, x.js], key: [lock], shre: [x] }\n  copy: [../.env]\ntasks:\n  - { id: a, run: "true" }\n');
+    const r = await weft(['validate', 'plan.yaml'], { cwd: repo.dir });
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim().split('\n').sort()).toEqual([
+      expect.stringMatching(/^plan\.yaml:2:\d+ workspace\.setup\.share: expected a list, got nothing — fix: write a list$/),
+      expect.stringMatching(/^plan\.yaml:2:\d+ workspace\.setup\.shre: unknown field "shre" — fix: did you mean "share"\?$/),
+      expect.stringMatching(/^plan\.yaml:3:\d+ workspace\.copy\[0\]: must be a path relative to the repository top, inside it/),
+    ]);
+  });
+
   it('weft.config.yaml gives the workspace when the plan has none', async () => {
     const { repo, env } = project(PLAN.replace(WORKSPACE, ''));
     writeFileSync(join(repo.dir, 'weft.config.yaml'), WORKSPACE.replace('config/local.json', 'config/missing.json'));
