@@ -18,7 +18,9 @@ export const ConfigSchema = z
     planner: z.string().optional().describe('Executor that writes plans from goals.'),
     pricing: z.record(z.string(), PriceSchema).optional().describe('USD per million tokens by model-id prefix, overriding the built-in table.'),
     executors: ExecutorsSettingsSchema.optional(),
-    workspace: WorkspaceSchema.optional().describe('How worktrees are made ready (a shared set-up, files to copy in); a plan\'s own `workspace` wins.'),
+    workspace: WorkspaceSchema.optional().describe(
+      'How worktrees are made ready (a shared set-up, files to copy in); a plan\'s own `workspace` wins.',
+    ),
   })
   .strict();
 
@@ -45,7 +47,9 @@ function knownFieldsAt(path: readonly PropertyKey[]): readonly string[] {
   }
   if (path[0] === 'pricing' && path.length === 2) return Object.keys(PriceSchema.shape);
   if (path[0] === 'workspace' && path.length === 1) return Object.keys(WorkspaceSchema.shape);
-  if (path[0] === 'workspace' && path[1] === 'setup' && path.length === 2) return Object.keys(WorkspaceSetupSchema.shape);
+  if (path[0] === 'workspace' && path[1] === 'setup' && path.length === 2) {
+    return Object.keys(WorkspaceSetupSchema.shape);
+  }
   return [];
 }
 

@@ -65,9 +65,14 @@ export async function findWorkspace(plan: CompiledPlan, where: WorkspacePlace): 
  * Opens the run's worktrees where {@link findWorkspace} found them, made ready as its `workspace`
  * says; says what the user should know. `plan` tells which tasks run on the merged result.
  */
-export async function openWorkspace(found: WorkspacePlan, where: WorkspacePlace, plan?: CompiledPlan): Promise<GitWorkspace> {
+export async function openWorkspace(
+  found: WorkspacePlan,
+  where: WorkspacePlace,
+  plan?: CompiledPlan,
+): Promise<GitWorkspace> {
   const { GitWorkspace } = await import('../workspace/index.js');
-  const at = { runId: where.runId, projectDir: where.baseDir, baseDir: where.baseDir, worktreesDir: found.worktreesDir };
+  const { worktreesDir } = found;
+  const at = { runId: where.runId, projectDir: where.baseDir, baseDir: where.baseDir, worktreesDir };
   const workspace = await GitWorkspace.open({ ...at, tasks: plan?.graph.tasks ?? [], workspace: found.workspace });
   for (const w of workspace.warnings) process.stderr.write(`weft: ${w}\n`);
   return workspace;
@@ -128,7 +133,12 @@ function checkCopies(spec: WorkspaceSpec, file: string, root: string): void {
     .map((path, i): PlanIssue | undefined =>
       existsSync(join(root, path))
         ? undefined
-        : { file, field: `workspace.copy[${i}]`, message: `${path} is not in ${root}, so it cannot be copied into worktrees`, fix: 'create it there, or remove it from workspace.copy' },
+        : {
+            file,
+            field: `workspace.copy[${i}]`,
+            message: `${path} is not in ${root}, so it cannot be copied into worktrees`,
+            fix: 'create it there, or remove it from workspace.copy',
+          },
     )
     .filter((i) => i !== undefined);
   if (issues.length === 0) return;

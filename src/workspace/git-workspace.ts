@@ -151,7 +151,8 @@ export class GitWorkspace implements Workspace {
     const worktreesDir = resolve(options.worktreesDir ?? join(options.projectDir, '.weft', 'worktrees'));
     const cacheDir = resolve(options.setupDir ?? join(dirname(worktreesDir), 'setup'));
     const wanted = spec.setup !== undefined || (spec.copy?.length ?? 0) > 0;
-    this.setup = wanted ? new WorktreeSetup({ root: repo.root, cacheDir, scratchDir: runDir, spec, lock: this.lock }) : undefined;
+    const setupOptions = { root: repo.root, cacheDir, scratchDir: runDir, spec, lock: this.lock };
+    this.setup = wanted ? new WorktreeSetup(setupOptions) : undefined;
     this.excluded = this.setup?.excluded ?? [];
     this.queue = new MergeQueue({
       runId: this.runId,
@@ -335,7 +336,9 @@ export class GitWorkspace implements Workspace {
   /** A task on the merged result succeeded: its declared outputs are checked there, then the worktree is parked. */
   private async endMerged(task: ResolvedTask): Promise<Integration> {
     const missing = missingOutputs(this.cwdIn(this.worktreeOf(task.id), task), task.outputs ?? []);
-    if (missing.length > 0) return { ok: false, code: 'WEFT_OUTPUT_MISSING', ...missingOutputsVerdict(task.id, missing) };
+    if (missing.length > 0) {
+      return { ok: false, code: 'WEFT_OUTPUT_MISSING', ...missingOutputsVerdict(task.id, missing) };
+    }
     const tip = this.mergedAt.get(task.id) ?? (await this.queue.tip());
     await this.parkMerged(task.id);
     const where: TaskPlace = `merged result @${tip.slice(0, SHORT_SHA)}`;
@@ -439,7 +442,8 @@ export class GitWorkspace implements Workspace {
     const branch = taskBranch(this.runId, taskId);
     this.conflicted.delete(taskId);
     const open = await isWorktree(this.repo.root, dir);
-    if (open) await commitAll(dir, `weft: work of task ${taskId}, attempt ${attempt ?? '?'}, which did not merge (run ${this.runId})`, this.excluded);
+    const message = `weft: work of task ${taskId}, attempt ${attempt ?? '?'}, which did not merge (run ${this.runId})`;
+    if (open) await commitAll(dir, message, this.excluded);
     else if (!existsSync(dir) && !(await branchExists(this.repo.root, branch))) return; // nothing to put aside
     await this.lock.run(async () => {
       await (open ? this.pool.park(dir) : removeWorktree(this.repo.root, dir));

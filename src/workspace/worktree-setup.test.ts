@@ -12,10 +12,14 @@ afterEach(() => {
   for (const r of repos.splice(0)) r.cleanup();
 });
 
-const SETUP = "require('fs').mkdirSync('deps/lib', { recursive: true }); require('fs').writeFileSync('deps/lib/index.js', 'module.exports = 42')";
+const SETUP =
+  "require('fs').mkdirSync('deps/lib', { recursive: true }); " +
+  "require('fs').writeFileSync('deps/lib/index.js', 'module.exports = 42')";
+
+const CHECK = "process.exit(require('./deps/lib') === 42 && require('fs').existsSync('.env') ? 0 : 1)";
 
 describe('GitWorkspace with a workspace set-up', () => {
-  it('links the shared folder and copies the files into task worktrees and into the worktree the checks run in', async () => {
+  it('links the shared folder and copies the files into task worktrees and where the checks run', async () => {
     const repo = tempRepo({ '.gitignore': '.env\n', 'lock.txt': '1\n' });
     repos.push(repo);
     repo.write('.env', 'A=1\n');
@@ -26,7 +30,7 @@ describe('GitWorkspace with a workspace set-up', () => {
       setupDir,
       workspace: { setup: { run: ['node', '-e', SETUP], key: ['lock.txt'], share: ['deps'] }, copy: ['.env'] },
       // The check fails unless the shared folder and the copied file are there.
-      checks: [['node', '-e', "if (require('./deps/lib') !== 42 || !require('fs').existsSync('.env')) process.exit(1)"]],
+      checks: [['node', '-e', CHECK]],
     });
     await ws.setUp();
     const task = resolvedTasks([{ id: 'a', executor: 'shell', run: 'true', writes: ['a.txt'] }]).get('a');
@@ -38,7 +42,8 @@ describe('GitWorkspace with a workspace set-up', () => {
     writeFileSync(join(dir, 'a.txt'), 'a\n');
     const merged = await ws.integrate(task, 1, {});
     expect(merged).toMatchObject({ ok: true, where: 'worktree' });
-    expect(repo.git('ls-tree', '-r', '--name-only', 'weft/r1').split('\n').sort()).toEqual(['.gitignore', 'a.txt', 'lock.txt']);
+    const committed = repo.git('ls-tree', '-r', '--name-only', 'weft/r1').split('\n').sort();
+    expect(committed).toEqual(['.gitignore', 'a.txt', 'lock.txt']);
     await ws.close();
     expect(existsSync(join(repo.dir, 'deps'))).toBe(false);
   }, 60_000);

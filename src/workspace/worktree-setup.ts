@@ -89,7 +89,8 @@ export class WorktreeSetup {
     const setup = this.options.spec.setup;
     const hash = createHash('sha256').update(JSON.stringify([setup?.run, setup?.share]));
     for (const path of setup?.key ?? []) {
-      const blob = await git(this.options.root, ['rev-parse', '--verify', '-q', `${commit}:${path}`], { okCodes: [0, 1, 128] });
+      const args = ['rev-parse', '--verify', '-q', `${commit}:${path}`];
+      const blob = await git(this.options.root, args, { okCodes: [0, 1, 128] });
       hash.update(`\0${path}\0${blob.exitCode === 0 ? blob.stdout.trim() : 'missing'}`);
     }
     return hash.digest('hex').slice(0, 24);
@@ -118,18 +119,22 @@ export class WorktreeSetup {
         const ending = r.exitCode === undefined ? (r.signal ?? r.shortMessage) : `exit code ${r.exitCode}`;
         const last = (r.all ?? '').trim().split('\n').at(-1)?.trim() ?? '';
         const said = last === '' ? '' : `: ${last}`;
-        throw new WeftError('WEFT_SETUP_FAILED', `${shown} failed (${ending}) before any task ran${said} (all its output: ${where})`);
+        const message = `${shown} failed (${ending}) before any task ran${said} (all its output: ${where})`;
+        throw new WeftError('WEFT_SETUP_FAILED', message);
       }
       const partial = `${final}.partial-${process.pid}`;
       rmSync(partial, { recursive: true, force: true });
       for (const path of setup.share) {
         if (!isThere(join(scratch, path))) {
-          throw new WeftError('WEFT_SETUP_FAILED', `${shown} succeeded but left no ${path} to share`, { hint: 'fix workspace.setup.share: name what the command makes' });
+          throw new WeftError('WEFT_SETUP_FAILED', `${shown} succeeded but left no ${path} to share`, {
+            hint: 'fix workspace.setup.share: name what the command makes',
+          });
         }
         mkdirSync(dirname(join(partial, path)), { recursive: true });
         renameSync(join(scratch, path), join(partial, path));
       }
-      writeFileSync(join(partial, DONE_FILE), `${JSON.stringify({ run: setup.run, key: setup.key, commit, at: new Date().toISOString() }, null, 2)}\n`);
+      const done = { run: setup.run, key: setup.key, commit, at: new Date().toISOString() };
+      writeFileSync(join(partial, DONE_FILE), `${JSON.stringify(done, null, 2)}\n`);
       rmSync(final, { recursive: true, force: true }); // a crashed build's leftovers
       renameSync(partial, final);
       return final;
@@ -141,7 +146,11 @@ export class WorktreeSetup {
   private copyInto(dir: string): void {
     for (const path of this.options.spec.copy ?? []) {
       const from = join(this.options.root, path);
-      if (!existsSync(from)) throw new WeftError('WEFT_USAGE', `workspace.copy: ${path} is not in ${this.options.root}`, { hint: 'create it, or take it out of workspace.copy' });
+      if (!existsSync(from)) {
+        throw new WeftError('WEFT_USAGE', `workspace.copy: ${path} is not in ${this.options.root}`, {
+          hint: 'create it, or take it out of workspace.copy',
+        });
+      }
       cpSync(from, join(dir, path), { recursive: true, force: true });
     }
   }

@@ -147,7 +147,9 @@ export async function executeRun(a: ExecuteRunArgs): Promise<number> {
       ...dispatchOrder(compiled, a.workers, a.mode),
       ...(a.retry === undefined ? {} : { retryTasks: new Set(a.retry) }),
       // A task in a worktree (its own or the merged result's) has its outputs checked there, by the workspace.
-      validateResult: checkingOutputs(a.validateResult, (task) => (workspace !== undefined && workspace.placeOf(task) !== 'in place' ? undefined : workdirFor(task))),
+      validateResult: checkingOutputs(a.validateResult, (task) =>
+        workspace !== undefined && workspace.placeOf(task) !== 'in place' ? undefined : workdirFor(task),
+      ),
       recompile: (spec) => compilePlan(spec, { executors: catalog, file: a.planFile, vars: compiled.vars }),
       runOptions: { failFast: a.failFast, planFile: a.planFile, baseDir: a.baseDir, projectDir: a.projectDir, isolation: a.isolation, vars, spec },
       ...(a.cache === false ? {} : { cache: new FileTaskCache(store, join(weftDir(a.projectDir), 'cache'), compiled.name) }),

@@ -359,7 +359,14 @@ function schemaIssues(error: z.ZodError, raw: unknown): RawIssue[] {
     const task = taskAt(raw, path);
     const base = { path, ...(task === undefined ? {} : { task }) };
     if (issue.code === 'unrecognized_keys') {
-      const known = path[0] === 'workspace' ? knownWorkspaceFields(path) : path.length === 0 ? KNOWN_PLAN_FIELDS : path[0] === 'defaults' && path.length === 1 ? KNOWN_DEFAULT_FIELDS : KNOWN_TASK_FIELDS;
+      const known =
+        path[0] === 'workspace'
+          ? knownWorkspaceFields(path)
+          : path.length === 0
+            ? KNOWN_PLAN_FIELDS
+            : path[0] === 'defaults' && path.length === 1
+              ? KNOWN_DEFAULT_FIELDS
+              : KNOWN_TASK_FIELDS;
       for (const key of issue.keys) {
         const hint = closest(key, known);
         issues.push({ ...base, path: [...path, key], field: fieldName([...path, key]), message: `unknown field "${key}"`, fix: hint === undefined ? `remove it (known fields: ${known.join(', ')})` : `did you mean "${hint}"?` });

@@ -14,11 +14,15 @@ export const WorkspaceSetupSchema = z
     run: z
       .array(z.string().min(1))
       .min(1)
-      .describe('The set-up command as argv (no shell), run at the top of a checkout of the run\'s commit, e.g. ["npm", "ci"].'),
+      .describe(
+        'The set-up command as argv (no shell), run at the top of a checkout of the run\'s commit, e.g. ["npm", "ci"].',
+      ),
     key: z
       .array(RepoPath)
       .min(1)
-      .describe('Files whose content decides when it runs again (lockfiles), read from the commit a worktree starts at.'),
+      .describe(
+        'Files whose content decides when it runs again (lockfiles), read from the commit a worktree starts at.',
+      ),
     share: z
       .array(RepoPath)
       .min(1)
@@ -30,12 +34,15 @@ export const WorkspaceSetupSchema = z
 export const WorkspaceSchema = z
   .object({
     setup: WorkspaceSetupSchema.optional().describe(
-      'A set-up (e.g. installing dependencies) run once per content of its `key` files, cached under .weft/setup/, shared by every worktree.',
+      'A set-up (e.g. installing dependencies) run once per content of its `key` files, ' +
+        'cached under .weft/setup/, shared by every worktree.',
     ),
     copy: z
       .array(RepoPath)
       .optional()
-      .describe('Files git does not track (.env, local config) copied from your checkout into every worktree; never committed.'),
+      .describe(
+        'Files git does not track (.env, local config) copied from your checkout into every worktree; never committed.',
+      ),
   })
   .strict();
 

@@ -4,7 +4,13 @@ import type { ResolvedTask } from '../plan/graph.js';
 
 /** What integrating a finished attempt gave: merged, or feedback for the task to fix. */
 export type Integration =
-  | { readonly ok: true; readonly files?: TaskResultData['files']; readonly commit?: string; readonly where?: TaskPlace }
+  | {
+      readonly ok: true;
+      readonly files?: TaskResultData['files'];
+      readonly commit?: string;
+      /** Where the task ran, for the summary. */
+      readonly where?: TaskPlace;
+    }
   | { readonly ok: false; readonly code: WeftErrorCode; readonly message: string; readonly feedback: string };
 
 /**

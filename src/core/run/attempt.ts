@@ -160,7 +160,12 @@ async function workIn(host: AttemptHost, workspace: Workspace, i: number, worker
   if (merged.ok) {
     const { files, where } = merged;
     if (files === undefined && where === undefined) return outcome;
-    return { ...outcome, result: { ...outcome.result, ...(files === undefined ? {} : { files }), ...(where === undefined ? {} : { where }) } };
+    const result = {
+      ...outcome.result,
+      ...(files === undefined ? {} : { files }),
+      ...(where === undefined ? {} : { where }),
+    };
+    return { ...outcome, result };
   }
   const { startedAt, endedAt } = outcome;
   return {

@@ -16,7 +16,7 @@ export interface TaskSummary {
   readonly usage?: Usage;
   /** What the task's merge changed (git's numstat of the merge): worktree tasks only. */
   readonly files?: FilesChanged;
-  /** Where its successful attempt ran (`in place`, `worktree`, `merged result @<sha>`), when the run had a workspace. */
+  /** Where its successful attempt ran (`in place`, `worktree`, `merged result @<sha>`), with a workspace. */
   readonly where?: TaskPlace;
 }
 
