@@ -38,7 +38,7 @@ export { Scheduler, type ReadyOrder, type TaskState } from './core/schedule/sche
 export { simulate, estimate, type EstimateFigures } from './core/schedule/simulate.js';
 export { summarize, type RunSummary } from './core/run/metrics.js';
 export { foldRun, type RunState } from './core/run/run-state.js';
-export type { RunEvent, Usage, TaskResultData } from './core/run/events.js';
+export type { RunEvent, Usage, TaskResultData, TaskPlace } from './core/run/events.js';
 export type { Executor, RunEnd, TaskContext, TaskOutcome } from './core/ports/executor.js';
 export { systemClock, VirtualClock, type Clock } from './core/ports/clock.js';
 export { parseDuration, formatDuration } from './core/plan/duration.js';

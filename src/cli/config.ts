@@ -6,6 +6,7 @@ import { closest } from '../core/suggest.js';
 import { describeZodIssue, type RawIssue } from '../core/plan/compile.js';
 import { locateIssues, parseYamlDocument } from '../plan/load-plan.js';
 import { ExecutorsSettingsSchema } from '../executors/index.js';
+import { WorkspaceSchema, WorkspaceSetupSchema } from '../core/plan/workspace-schema.js';
 
 const PriceSchema = z.object({ input: z.number().nonnegative(), output: z.number().nonnegative(), cacheRead: z.number().nonnegative().optional(), cacheWrite: z.number().nonnegative().optional() }).strict();
 
@@ -17,6 +18,9 @@ export const ConfigSchema = z
     planner: z.string().optional().describe('Executor that writes plans from goals.'),
     pricing: z.record(z.string(), PriceSchema).optional().describe('USD per million tokens by model-id prefix, overriding the built-in table.'),
     executors: ExecutorsSettingsSchema.optional(),
+    workspace: WorkspaceSchema.optional().describe(
+      'How worktrees are made ready (a shared set-up, files to copy in); a plan\'s own `workspace` wins.',
+    ),
   })
   .strict();
 
@@ -42,6 +46,10 @@ function knownFieldsAt(path: readonly PropertyKey[]): readonly string[] {
     return settings instanceof z.ZodObject ? Object.keys(settings.shape) : [];
   }
   if (path[0] === 'pricing' && path.length === 2) return Object.keys(PriceSchema.shape);
+  if (path[0] === 'workspace' && path.length === 1) return Object.keys(WorkspaceSchema.shape);
+  if (path[0] === 'workspace' && path[1] === 'setup' && path.length === 2) {
+    return Object.keys(WorkspaceSetupSchema.shape);
+  }
   return [];
 }
 

@@ -33,6 +33,7 @@ export function exitCodeForError(code: WeftErrorCode): number {
     case 'WEFT_MERGE_CONFLICT':
     case 'WEFT_CHECK_FAILED':
     case 'WEFT_OUTPUT_MISSING':
+    case 'WEFT_SETUP_FAILED':
       return EXIT.failed;
   }
 }

@@ -45,9 +45,21 @@ export function formatSummary(s: RunSummary, runDir: string | undefined): string
   if (s.retries > 0) lines.push(`  retries      ${s.retries}`);
   if (s.files !== undefined) lines.push(`  changes      ${s.files.changed} file${s.files.changed === 1 ? '' : 's'}, +${s.files.added} −${s.files.removed} lines`);
   if (s.usage.inputTokens + s.usage.outputTokens > 0) lines.push(`  usage        ${s.usage.inputTokens} in / ${s.usage.outputTokens} out tokens, $${s.usage.costUsd.toFixed(4)}`);
+  const where = placesLine(s.tasks);
+  if (where !== undefined) lines.push(`  ran          ${where}`);
   for (const t of s.tasks) {
     if (t.state === 'failed') lines.push(`  ${stateMark('failed')} ${t.id}: ${stripControl(t.reason ?? 'failed')}`);
   }
   if (runDir !== undefined) lines.push(`  files        ${runDir}`);
   return lines.join('\n');
+}
+
+/** Where the tasks ran, grouped by place: `backend, frontend: worktree · deploy: merged result @1a2b3c4`. */
+function placesLine(tasks: RunSummary['tasks']): string | undefined {
+  const byPlace = new Map<string, string[]>();
+  for (const t of tasks) {
+    if (t.where !== undefined) byPlace.set(t.where, [...(byPlace.get(t.where) ?? []), t.id]);
+  }
+  if (byPlace.size === 0) return undefined;
+  return [...byPlace].map(([place, ids]) => `${ids.join(', ')}: ${place}`).join(' · ');
 }

@@ -1,8 +1,10 @@
-import { realpathSync } from 'node:fs';
+import { existsSync, realpathSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import type { CompiledPlan } from '../core/plan/compile.js';
 import type { ResolvedTask } from '../core/plan/graph.js';
-import { isWeftError, PlanValidationError, type PlanIssue } from '../core/errors.js';
+import { ConfigValidationError, isWeftError, PlanValidationError, type PlanIssue } from '../core/errors.js';
+import type { WorkspaceSpec } from '../core/plan/workspace-schema.js';
+import { CONFIG_FILE, loadConfig } from './config.js';
 import type { GitWorkspace } from '../workspace/index.js';
 import { isIsolated } from '../workspace/isolation.js';
 
@@ -22,6 +24,8 @@ export interface WorkspacePlan {
   /** Top folder of the repository holding the plan's folder. */
   readonly root: string;
   readonly worktreesDir: string;
+  /** How worktrees are made ready: the plan's `workspace`, else `weft.config.yaml`'s. */
+  readonly workspace: WorkspaceSpec;
 }
 
 /**
@@ -31,7 +35,8 @@ export interface WorkspacePlan {
  * could never work in a worktree (its `cwd` leaves the repository) is refused here, before
  * anything runs. The git code (and execa) is loaded only when needed: ~80 ms of start-up that a
  * plan of plain commands does not pay.
- * @throws PlanValidationError when an isolated task's `cwd` is outside the plan's repository
+ * @throws PlanValidationError when an isolated task's `cwd` is outside the plan's repository, or a
+ *   `workspace.copy` file is not in it (ConfigValidationError when that comes from `weft.config.yaml`)
  */
 export async function findWorkspace(plan: CompiledPlan, where: WorkspacePlace): Promise<WorkspacePlan | undefined> {
   const isolated = plan.graph.tasks.filter(isIsolated);
@@ -49,13 +54,24 @@ export async function findWorkspace(plan: CompiledPlan, where: WorkspacePlace): 
   }
   const outside = isolated.map((t) => outsideIssue(t, where.planFile, realpathSync(where.baseDir), root)).filter((i) => i !== undefined);
   if (outside.length > 0) throw new PlanValidationError(outside);
-  return { root, worktreesDir: worktreesDirFor(where.projectDir, root) };
+  const { spec, file } = workspaceSpec(plan, where);
+  checkCopies(spec, file, root);
+  return { root, worktreesDir: worktreesDirFor(where.projectDir, root), workspace: spec };
 }
 
-/** Opens the run's worktrees where {@link findWorkspace} found them; says what the user should know. */
-export async function openWorkspace(found: WorkspacePlan, where: WorkspacePlace): Promise<GitWorkspace> {
+/**
+ * Opens the run's worktrees where {@link findWorkspace} found them, made ready as its `workspace`
+ * says; says what the user should know. `plan` tells which tasks run on the merged result.
+ */
+export async function openWorkspace(
+  found: WorkspacePlan,
+  where: WorkspacePlace,
+  plan?: CompiledPlan,
+): Promise<GitWorkspace> {
   const { GitWorkspace } = await import('../workspace/index.js');
-  const workspace = await GitWorkspace.open({ runId: where.runId, projectDir: where.baseDir, baseDir: where.baseDir, worktreesDir: found.worktreesDir });
+  const { worktreesDir } = found;
+  const at = { runId: where.runId, projectDir: where.baseDir, baseDir: where.baseDir, worktreesDir };
+  const workspace = await GitWorkspace.open({ ...at, tasks: plan?.graph.tasks ?? [], workspace: found.workspace });
   for (const w of workspace.warnings) process.stderr.write(`weft: ${w}\n`);
   return workspace;
 }
@@ -81,4 +97,29 @@ function outsideIssue(task: ResolvedTask, planFile: string, baseDir: string, roo
     message: `works in ${dir}, outside the repository ${root} that holds the plan, so it cannot have a worktree of it`,
     fix: 'set cwd to a folder inside that repository, or run with --no-isolation',
   };
+}
+
+/** The plan's `workspace`, else the one in `weft.config.yaml`, and the file it came from. */
+function workspaceSpec(plan: CompiledPlan | undefined, where: WorkspacePlace): { spec: WorkspaceSpec; file: string } {
+  const own = plan?.spec.workspace;
+  if (own !== undefined) return { spec: own, file: where.planFile };
+  return { spec: loadConfig(where.projectDir).workspace ?? {}, file: join(where.projectDir, CONFIG_FILE) };
+}
+
+/** Every `workspace.copy` file must be in the checkout: one line each, before anything runs. */
+function checkCopies(spec: WorkspaceSpec, file: string, root: string): void {
+  const issues = (spec.copy ?? [])
+    .map((path, i): PlanIssue | undefined =>
+      existsSync(join(root, path))
+        ? undefined
+        : {
+            file,
+            field: `workspace.copy[${i}]`,
+            message: `${path} is not in ${root}, so it cannot be copied into worktrees`,
+            fix: 'create it there, or remove it from workspace.copy',
+          },
+    )
+    .filter((i) => i !== undefined);
+  if (issues.length === 0) return;
+  throw file.endsWith(CONFIG_FILE) ? new ConfigValidationError(issues) : new PlanValidationError(issues);
 }

@@ -43,6 +43,8 @@ export type WeftErrorCode =
   | 'WEFT_CHECK_FAILED'
   /** A task finished without a file its `outputs` declares; routed back to the task to fix. */
   | 'WEFT_OUTPUT_MISSING'
+  /** The workspace's set-up command (`workspace.setup`) failed: no task ran. */
+  | 'WEFT_SETUP_FAILED'
   /** Something weft relies on broke (a git command, a template, an installation file): a bug to report. */
   | 'WEFT_INTERNAL';
 

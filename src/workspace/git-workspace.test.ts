@@ -6,7 +6,7 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ResolvedTask } from '../core/plan/graph.js';
 import { isWeftError } from '../core/errors.js';
 import { GitWorkspace, type GitWorkspaceOptions } from './git-workspace.js';
-import { isIsolated } from './isolation.js';
+import { isIsolated, Placement } from './isolation.js';
 import { resolvedTasks, tempRepo, withoutGitConfig, type TempRepo } from './testing/temp-repo.js';
 
 beforeAll(() => withoutGitConfig());
@@ -41,6 +41,23 @@ describe('isIsolated', () => {
     expect(isIsolated({ executor: 'shell', writes: ['src/**'] })).toBe(true);
     expect(isIsolated({ executor: 'shell', writes: [] })).toBe(false);
     expect(isIsolated({ executor: 'fn', writes: [] })).toBe(false);
+  });
+});
+
+describe('Placement', () => {
+  it('puts a task that is not isolated on the merged result when it waits on an isolated one, directly or not', () => {
+    const tasks = resolvedTasks([
+      { id: 'agent' },
+      { id: 'lint', executor: 'shell', run: 'true' },
+      { id: 'test', executor: 'shell', run: 'true', needs: ['agent'] },
+      { id: 'deploy', executor: 'shell', run: 'true', needs: ['test'] },
+      { id: 'report', executor: 'shell', run: 'true', after: ['agent'] },
+      { id: 'later', executor: 'shell', run: 'true', needs: ['lint'] },
+      { id: 'writer', executor: 'shell', run: 'true', needs: ['agent'], writes: ['x'] },
+    ]);
+    const placement = new Placement(tasks.values());
+    const onMerged = [...tasks.keys()].filter((id) => placement.onMergedResult(task(tasks, id)));
+    expect(onMerged).toEqual(['test', 'deploy', 'report']);
   });
 });
 
@@ -264,7 +281,7 @@ describe('GitWorkspace', () => {
       { id: 'outside', cwd: '../..' },
     ]);
     expect(await ws.prepare(task(tasks, 'plain'), 1, false)).toBe(join(repo.dir, 'pkg/web'));
-    expect(await ws.integrate(task(tasks, 'plain'), 1, {})).toEqual({ ok: true });
+    expect(await ws.integrate(task(tasks, 'plain'), 1, {})).toEqual({ ok: true, where: 'in place' });
     expect(await ws.prepare(task(tasks, 'iso'), 1, false)).toBe(join(repo.dir, '.weft/worktrees/r1/iso/pkg/web'));
     await expect(ws.prepare(task(tasks, 'outside'), 1, false)).rejects.toThrow(/outside the repository/);
   });

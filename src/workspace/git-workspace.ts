@@ -1,18 +1,20 @@
 import { existsSync, mkdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
-import { isAbsolute, join, relative, resolve } from 'node:path';
+import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { WeftError } from '../core/errors.js';
 import { checkNumbers } from '../core/options.js';
-import type { TaskResultData } from '../core/run/events.js';
+import type { TaskPlace, TaskResultData } from '../core/run/events.js';
 import type { ResolvedTask } from '../core/plan/graph.js';
 import type { CheckAt, CheckCheckout, Integration, Workspace } from '../core/ports/workspace.js';
 import { checkCheckout } from './check-checkouts.js';
 import { assertRunId, attemptBranch, integrationBranch, taskBranch } from './branch-names.js';
 import { conflictFeedback, parseConflicts, type ConflictedFile, type ConflictHunk } from './conflicts.js';
 import { git, gitText, type GitIdentity } from './git.js';
-import { isIsolated } from './isolation.js';
+import { isIsolated, Placement, type PlacedTask } from './isolation.js';
 import { MergeQueue } from './merge-queue.js';
 import { missingOutputs, missingOutputsVerdict } from './outputs.js';
 import { WorktreePool } from './worktree-pool.js';
+import { WorktreeSetup } from './worktree-setup.js';
+import type { WorkspaceSpec } from '../core/plan/workspace-schema.js';
 import { excludeFromCheckout, openRepository, type Repository } from './repository.js';
 import { repositoryLock, type Serial } from './serial.js';
 import { branchExists, changedPaths, clearStaleDir, commitAll, commitOf, isWorktree, listWorktrees, mergeInProgress, removeWorktree, unmergedFiles } from './worktrees.js';
@@ -35,11 +37,26 @@ export interface GitWorkspaceOptions {
   readonly checkTimeoutMs?: number;
   /** Author and committer of weft's commits and merges. @default weft <weft@localhost> */
   readonly identity?: GitIdentity;
+  /**
+   * The plan's tasks, to tell which run on the merged result (see {@link Placement}): a task that
+   * is not isolated but waits on isolated ones. Tasks not listed are learnt when prepared.
+   * @default []
+   */
+  readonly tasks?: readonly PlacedTask[];
+  /**
+   * How each worktree is made ready (see {@link WorktreeSetup}): a set-up run once per content of
+   * its key files and shared, and files git does not track copied in. @default {}
+   */
+  readonly workspace?: WorkspaceSpec;
+  /** Where finished set-ups are kept between runs. @default <worktreesDir>/../setup (.weft/setup) */
+  readonly setupDir?: string;
 }
 
 const INTEGRATION_DIR = '_integration'; // task ids start with a letter or digit, so no task is called this
 const POOL_DIR = '_pool';
 const RUN_FILE = '_run.json';
+/** Characters of a commit's name in `merged result @<sha>`, as `git log --oneline` shows it. */
+const SHORT_SHA = 7;
 
 /**
  * Gives each isolated task (see {@link isIsolated}) its own git worktree and branch, and merges
@@ -103,6 +120,12 @@ export class GitWorkspace implements Workspace {
   private readonly pool: WorktreePool;
   /** Files the last fix merge left conflicted, per task: checked for leftover markers on integrate. */
   private readonly conflicted = new Map<string, readonly string[]>();
+  private readonly placement: Placement;
+  private readonly setup: WorktreeSetup | undefined;
+  /** What weft put into worktrees itself (shared folders, copies): never committed. */
+  private readonly excluded: readonly string[];
+  /** The integration commit each task running on the merged result was given. */
+  private readonly mergedAt = new Map<string, string>();
 
   private constructor(
     private readonly repo: Repository,
@@ -124,6 +147,14 @@ export class GitWorkspace implements Workspace {
     this.integrationDir = join(runDir, INTEGRATION_DIR);
     this.lock = repositoryLock(repo.commonDir);
     this.pool = new WorktreePool(repo.root, join(runDir, POOL_DIR));
+    this.placement = new Placement(options.tasks ?? []);
+    const spec = options.workspace ?? {};
+    const worktreesDir = resolve(options.worktreesDir ?? join(options.projectDir, '.weft', 'worktrees'));
+    const cacheDir = resolve(options.setupDir ?? join(dirname(worktreesDir), 'setup'));
+    const wanted = spec.setup !== undefined || (spec.copy?.length ?? 0) > 0;
+    const setupOptions = { root: repo.root, cacheDir, scratchDir: runDir, spec, lock: this.lock };
+    this.setup = wanted ? new WorktreeSetup(setupOptions) : undefined;
+    this.excluded = this.setup?.excluded ?? [];
     this.queue = new MergeQueue({
       runId: this.runId,
       root: repo.root,
@@ -132,6 +163,7 @@ export class GitWorkspace implements Workspace {
       lock: this.lock,
       ...(options.checks === undefined ? {} : { checks: options.checks }),
       ...(options.checkTimeoutMs === undefined ? {} : { checkTimeoutMs: options.checkTimeoutMs }),
+      prepare: async (dir) => this.setup?.provision(dir),
     });
   }
 
@@ -184,12 +216,27 @@ export class GitWorkspace implements Workspace {
     return join(this.runDir, taskId);
   }
 
+  /**
+   * Where `task` runs: `worktree` (isolated), `merged` (not isolated, but after isolated tasks: a
+   * worktree of the integration branch at the commit holding their work), or `in place` (the
+   * user's checkout; also a task whose folder is outside the repository).
+   */
+  placeOf(task: ResolvedTask): 'in place' | 'worktree' | 'merged' {
+    if (isIsolated(task)) return 'worktree';
+    if (!this.placement.onMergedResult(task)) return 'in place';
+    const rel = relative(this.repo.root, resolve(this.baseDir, task.cwd ?? '.'));
+    return rel.startsWith('..') || isAbsolute(rel) ? 'in place' : 'merged';
+  }
+
   async prepare(task: ResolvedTask, attempt: number, fix: boolean): Promise<string> {
-    if (!isIsolated(task)) return resolve(this.baseDir, task.cwd ?? '.');
+    const place = this.placeOf(task);
+    if (place === 'merged') return this.prepareMerged(task);
+    if (place === 'in place') return resolve(this.baseDir, task.cwd ?? '.');
     const dir = this.worktreeOf(task.id);
     const branch = taskBranch(this.runId, task.id);
     if (fix && (await this.reopen(dir, branch))) {
       await this.bringIntegrationIn(task, dir);
+      await this.setup?.provision(dir);
       return this.cwdIn(dir, task);
     }
     // A first attempt or a retry: put aside whatever an earlier attempt left, start from the tip.
@@ -205,11 +252,25 @@ export class GitWorkspace implements Workspace {
       return false;
     });
     if (reused) await this.pool.switchTo(dir, branch);
+    await this.setup?.provision(dir);
     return this.cwdIn(dir, task);
   }
 
+  /**
+   * Runs the workspace's set-up (`workspace.setup`) for the commit tasks start from, unless an
+   * earlier run ran it for the same key files: call before any task starts, so a failing set-up
+   * fails the run before any work is done.
+   * @throws WeftError `WEFT_SETUP_FAILED` when the set-up command fails
+   */
+  async setUp(): Promise<void> {
+    if (this.setup === undefined) return;
+    await this.setup.ready(await this.queue.tip());
+  }
+
   async integrate(task: ResolvedTask, attempt: number, _result: TaskResultData): Promise<Integration> {
-    if (!isIsolated(task)) return { ok: true };
+    const place = this.placeOf(task);
+    if (place === 'merged') return this.endMerged(task);
+    if (place === 'in place') return { ok: true, where: 'in place' };
     const dir = this.worktreeOf(task.id);
     if (!(await isWorktree(this.repo.root, dir))) throw new WeftError('WEFT_INTERNAL', `task "${task.id}" has no worktree at ${dir} to integrate`);
     // Work without the outputs the task promised is not merged: the task is told what is missing.
@@ -220,11 +281,13 @@ export class GitWorkspace implements Workspace {
     const merged = await this.queue.merge(task.id, taskBranch(this.runId, task.id), this.commitWork(task, attempt, dir));
     if (merged.ok) await this.retire(task.id);
     if (merged.ok && (merged.files?.changed ?? 0) > 0) this.changed = true;
-    return merged;
+    return merged.ok ? { ...merged, where: 'worktree' } : merged;
   }
 
   async release(task: ResolvedTask, attempt: number, _outcome: 'failed' | 'cancelled' | 'retrying'): Promise<void> {
-    if (!isIsolated(task)) return;
+    const place = this.placeOf(task);
+    if (place === 'merged') return this.parkMerged(task.id);
+    if (place === 'in place') return;
     await this.shelve(task.id, attempt);
   }
 
@@ -261,6 +324,45 @@ export class GitWorkspace implements Workspace {
 
   // ── prepare ───────────────────────────────────────────────────────────────────────────────────
 
+  /**
+   * A worktree of the integration branch, detached at its tip — which holds the work of every
+   * isolated task this one waits on, since a task starts only after its dependencies merged. It is
+   * read-mostly: what the task writes there is not merged (a task that writes declares `writes`).
+   */
+  private async prepareMerged(task: ResolvedTask): Promise<string> {
+    const dir = this.worktreeOf(task.id);
+    const { tip, reused } = await this.lock.run(async () => {
+      if (await isWorktree(this.repo.root, dir)) await this.pool.park(dir); // an earlier attempt's
+      await clearStaleDir(this.repo.root, dir);
+      const at = await this.queue.tip();
+      if (await this.pool.take(dir)) return { tip: at, reused: true };
+      await git(this.repo.root, ['worktree', 'add', '-q', '--detach', dir, at]);
+      return { tip: at, reused: false };
+    });
+    if (reused) await this.pool.switchTo(dir, tip);
+    await this.setup?.provision(dir);
+    this.mergedAt.set(task.id, tip);
+    return this.cwdIn(dir, task);
+  }
+
+  /** A task on the merged result succeeded: its declared outputs are checked there, then the worktree is parked. */
+  private async endMerged(task: ResolvedTask): Promise<Integration> {
+    const missing = missingOutputs(this.cwdIn(this.worktreeOf(task.id), task), task.outputs ?? []);
+    if (missing.length > 0) {
+      return { ok: false, code: 'WEFT_OUTPUT_MISSING', ...missingOutputsVerdict(task.id, missing) };
+    }
+    const tip = this.mergedAt.get(task.id) ?? (await this.queue.tip());
+    await this.parkMerged(task.id);
+    const where: TaskPlace = `merged result @${tip.slice(0, SHORT_SHA)}`;
+    return { ok: true, where };
+  }
+
+  private async parkMerged(taskId: string): Promise<void> {
+    this.mergedAt.delete(taskId);
+    const dir = this.worktreeOf(taskId);
+    await this.lock.run(() => this.pool.park(dir));
+  }
+
   /** Makes sure the task's worktree is there for a fix; false when its branch is gone too. */
   private async reopen(dir: string, branch: string): Promise<boolean> {
     if (await isWorktree(this.repo.root, dir)) return true;
@@ -278,7 +380,7 @@ export class GitWorkspace implements Workspace {
   /** Merges the integration tip into a task's worktree, leaving any conflicts marked in the files. */
   private async bringIntegrationIn(task: ResolvedTask, dir: string): Promise<void> {
     if (await mergeInProgress(dir)) return; // the last fix left conflicts unresolved: carry on from there
-    await commitAll(dir, `weft: uncommitted work of task ${task.id} before its fix (run ${this.runId})`);
+    await commitAll(dir, `weft: uncommitted work of task ${task.id} before its fix (run ${this.runId})`, this.excluded);
     const r = await git(dir, ['merge', '--no-ff', '--no-edit', '-m', `weft: bring ${this.integrationBranch} into task ${task.id} to fix it (run ${this.runId})`, this.integrationBranch], { okCodes: [0, 1] });
     if (r.exitCode === 0) return;
     const files = await unmergedFiles(dir);
@@ -324,7 +426,7 @@ export class GitWorkspace implements Workspace {
         };
       }
     }
-    await commitAll(dir, `weft: task ${task.id} (run ${this.runId}, attempt ${attempt})`);
+    await commitAll(dir, `weft: task ${task.id} (run ${this.runId}, attempt ${attempt})`, this.excluded);
     this.conflicted.delete(task.id);
     return undefined;
   }
@@ -352,7 +454,8 @@ export class GitWorkspace implements Workspace {
     const branch = taskBranch(this.runId, taskId);
     this.conflicted.delete(taskId);
     const open = await isWorktree(this.repo.root, dir);
-    if (open) await commitAll(dir, `weft: work of task ${taskId}, attempt ${attempt ?? '?'}, which did not merge (run ${this.runId})`);
+    const message = `weft: work of task ${taskId}, attempt ${attempt ?? '?'}, which did not merge (run ${this.runId})`;
+    if (open) await commitAll(dir, message, this.excluded);
     else if (!existsSync(dir) && !(await branchExists(this.repo.root, branch))) return; // nothing to put aside
     await this.lock.run(async () => {
       await (open ? this.pool.park(dir) : removeWorktree(this.repo.root, dir));

@@ -21,6 +21,8 @@ export interface MergeQueueOptions {
   readonly checks?: readonly (readonly string[])[];
   /** @default 600000 */
   readonly checkTimeoutMs?: number;
+  /** Makes the integration worktree ready before the checks run (the workspace's set-up and copies). */
+  readonly prepare?: (dir: string) => Promise<void>;
 }
 
 /**
@@ -96,6 +98,7 @@ export class MergeQueue {
     const dir = await this.worktree();
     try {
       await this.reset(dir, after);
+      await this.options.prepare?.(dir);
       const timeout = this.options.checkTimeoutMs === undefined ? {} : { timeoutMs: this.options.checkTimeoutMs };
       const env = { WEFT_RUN_ID: runId, WEFT_TASK_ID: taskId };
       const failure = await runChecks(checks, { cwd: dir, ...timeout, env });

@@ -57,6 +57,11 @@ export interface OutputsPlace {
    * there, before their merge (`GitWorkspace.integrate`), not here. @default false
    */
   readonly isolating?: boolean;
+  /**
+   * Whether the workspace checks this task's outputs itself, in the worktree it worked in (its own,
+   * or the merged result's). @default isolating && the task is isolated
+   */
+  readonly inWorktree?: (task: ResolvedTask) => boolean;
 }
 
 /**
@@ -75,7 +80,8 @@ export function checkingOutputs(
   return (task, result) => {
     const rejected = own?.(task, result);
     if (rejected !== undefined || task.outputs === undefined || task.outputs.length === 0) return rejected;
-    if (place.isolating === true && isIsolated(task)) return undefined;
+    const inWorktree = place.inWorktree ?? ((t: ResolvedTask) => place.isolating === true && isIsolated(t));
+    if (inWorktree(task)) return undefined;
     const missing = missingOutputs(place.workdirFor(task), task.outputs);
     if (missing.length === 0) return undefined;
     return { code: 'WEFT_OUTPUT_MISSING', ...missingOutputsVerdict(task.id, missing) };

@@ -50,8 +50,9 @@ export class WorktreePool {
   }
 
   /**
-   * Puts a taken worktree on `branch` exactly as a fresh checkout of it would be: untracked and
-   * ignored files gone, tracked files as committed. Touches only what differs. Needs no lock.
+   * Puts a taken worktree on `branch` (or, detached, on a commit) exactly as a fresh checkout of it
+   * would be: untracked and ignored files gone, tracked files as committed. Touches only what
+   * differs. Needs no lock.
    */
   async switchTo(dir: string, branch: string): Promise<void> {
     await git(dir, ['clean', '-ffdxq']);

@@ -124,11 +124,12 @@ export async function executeRun(a: ExecuteRunArgs): Promise<number> {
   const interrupt = onInterrupt();
   const stop = AbortSignal.any([interrupt.signal, lease.lost]);
   const catalog = catalogOf(a.executors);
-  const workspace = found === undefined ? undefined : await openWorkspace(found, place);
+  const workspace = found === undefined ? undefined : await openWorkspace(found, place, compiled);
   const workdirFor = (task: ResolvedTask): string => (task.cwd === undefined ? a.baseDir : resolve(a.baseDir, task.cwd));
   let succeeded = false;
   let failure: unknown;
   try {
+    await workspace?.setUp(); // a failing set-up fails the run here, before any task starts
     const { status, state } = await runPlan({
       runId,
       plan: compiled,
@@ -146,7 +147,11 @@ export async function executeRun(a: ExecuteRunArgs): Promise<number> {
       ...(a.prior === undefined ? {} : { prior: a.prior }),
       ...dispatchOrder(compiled, a.workers, a.mode),
       ...(a.retry === undefined ? {} : { retryTasks: new Set(a.retry) }),
-      validateResult: checkingOutputs(a.validateResult, { workdirFor, isolating: workspace !== undefined }),
+      // A task in a worktree (its own or the merged result's) has its outputs checked there, by the workspace.
+      validateResult: checkingOutputs(a.validateResult, {
+        workdirFor,
+        inWorktree: (task) => workspace !== undefined && workspace.placeOf(task) !== 'in place',
+      }),
       recompile: (spec) => compilePlan(spec, { executors: catalog, file: a.planFile, vars: compiled.vars }),
       runOptions: { failFast: a.failFast, planFile: a.planFile, baseDir: a.baseDir, projectDir: a.projectDir, isolation: a.isolation, vars, spec },
       ...(a.cache === false ? {} : { cache: new FileTaskCache(store, join(weftDir(a.projectDir), 'cache'), compiled.name) }),

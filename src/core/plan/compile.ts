@@ -5,6 +5,7 @@ import { parseDuration } from './duration.js';
 import { PlanValidationError, type PlanIssue } from '../errors.js';
 import { tryBuildGraph, type Graph, type Pool, type ResolvedTask } from './graph.js';
 import { PlanSchema, TaskSchema, DefaultsSchema, type PlanSpec, type TaskSpec } from './plan-schema.js';
+import { WorkspaceSchema, WorkspaceSetupSchema } from './workspace-schema.js';
 import { closest } from '../suggest.js';
 
 /** What validation needs to know of an executor. */
@@ -342,6 +343,9 @@ function cycleIssues(tasks: readonly TaskSpec[]): RawIssue[] {
 const KNOWN_TASK_FIELDS = Object.keys(TaskSchema.shape);
 const KNOWN_PLAN_FIELDS = Object.keys(PlanSchema.shape);
 const KNOWN_DEFAULT_FIELDS = Object.keys(DefaultsSchema.shape);
+/** Fields `workspace:` (path `[workspace]`) or `workspace.setup:` may have. */
+const knownWorkspaceFields = (path: readonly (string | number)[]): readonly string[] =>
+  Object.keys(path.length === 1 ? WorkspaceSchema.shape : WorkspaceSetupSchema.shape);
 
 function taskAt(raw: unknown, path: readonly PropertyKey[]): string | undefined {
   if (path[0] !== 'tasks' || typeof path[1] !== 'number') return undefined;
@@ -362,7 +366,14 @@ function schemaIssues(error: z.ZodError, raw: unknown): RawIssue[] {
     const task = taskAt(raw, path);
     const base = { path, ...(task === undefined ? {} : { task }) };
     if (issue.code === 'unrecognized_keys') {
-      const known = path.length === 0 ? KNOWN_PLAN_FIELDS : path[0] === 'defaults' && path.length === 1 ? KNOWN_DEFAULT_FIELDS : KNOWN_TASK_FIELDS;
+      const known =
+        path[0] === 'workspace'
+          ? knownWorkspaceFields(path)
+          : path.length === 0
+            ? KNOWN_PLAN_FIELDS
+            : path[0] === 'defaults' && path.length === 1
+              ? KNOWN_DEFAULT_FIELDS
+              : KNOWN_TASK_FIELDS;
       for (const key of issue.keys) {
         const hint = closest(key, known);
         issues.push({ ...base, path: [...path, key], field: fieldName([...path, key]), message: `unknown field "${key}"`, fix: hint === undefined ? `remove it (known fields: ${known.join(', ')})` : `did you mean "${hint}"?` });

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { WorkspaceSchema } from './workspace-schema.js';
 
 /**
  * The one schema for a plan: plan files (YAML/JSON), the TypeScript builder and the AI planner's
@@ -110,6 +111,9 @@ export const PlanSchema = z
     defaults: DefaultsSchema.optional().describe('Values every task gets unless it sets its own.'),
     pools: z.record(z.string(), z.number().int().positive()).optional().describe('Named capacities, e.g. {claude: 3, gpu: 1}.'),
     budget: BudgetSchema.optional().describe('Limit for the whole run: once spent, no new task starts and the run stops with the reason.'),
+    workspace: WorkspaceSchema.optional().describe(
+      'How worktrees are made ready: a shared set-up and files to copy in. Overrides `workspace` in weft.config.yaml.',
+    ),
     tasks: z.array(TaskSchema).min(1, { message: 'a plan needs at least one task' }),
   })
   .strict();

@@ -1,10 +1,16 @@
 import type { WeftErrorCode } from '../errors.js';
-import type { TaskResultData } from '../run/events.js';
+import type { TaskPlace, TaskResultData } from '../run/events.js';
 import type { ResolvedTask } from '../plan/graph.js';
 
 /** What integrating a finished attempt gave: merged, or feedback for the task to fix. */
 export type Integration =
-  | { readonly ok: true; readonly files?: TaskResultData['files']; readonly commit?: string }
+  | {
+      readonly ok: true;
+      readonly files?: TaskResultData['files'];
+      readonly commit?: string;
+      /** Where the task ran, for the summary. */
+      readonly where?: TaskPlace;
+    }
   | { readonly ok: false; readonly code: WeftErrorCode; readonly message: string; readonly feedback: string };
 
 /**

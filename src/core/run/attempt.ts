@@ -162,7 +162,16 @@ async function workIn(host: AttemptHost, workspace: Workspace, i: number, worker
   }
   // Merged before the success is recorded, so dependents start from a tree that holds it.
   const merged = await workspace.integrate(task, attempt, outcome.result);
-  if (merged.ok) return { ...outcome, result: merged.files === undefined ? outcome.result : { ...outcome.result, files: merged.files } };
+  if (merged.ok) {
+    const { files, where } = merged;
+    if (files === undefined && where === undefined) return outcome;
+    const result = {
+      ...outcome.result,
+      ...(files === undefined ? {} : { files }),
+      ...(where === undefined ? {} : { where }),
+    };
+    return { ...outcome, result };
+  }
   const { startedAt, endedAt } = outcome;
   return {
     ok: false,

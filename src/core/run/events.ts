@@ -24,7 +24,16 @@ export interface TaskResultData {
   readonly cacheKey?: string;
   readonly cached?: boolean;
   readonly files?: { readonly changed: number; readonly added: number; readonly removed: number };
+  /** Where the task ran (see {@link TaskPlace}); set when the run had a workspace. */
+  readonly where?: TaskPlace;
 }
+
+/**
+ * Where a task ran: the user's checkout (`in place`), its own worktree whose work was merged
+ * (`worktree`), or a worktree of the integration branch at the commit holding its dependencies'
+ * work (`merged result @<short sha>`).
+ */
+export type TaskPlace = 'in place' | 'worktree' | `merged result @${string}`;
 
 /** `parallel`: up to M tasks at once; `sequential`: one at a time, in declaration order. */
 export type RunMode = 'parallel' | 'sequential';

@@ -1,4 +1,4 @@
-import type { Usage } from './events.js';
+import type { TaskPlace, Usage } from './events.js';
 import type { RunState, TaskRecord } from './run-state.js';
 
 /** One task in a run's summary. */
@@ -16,6 +16,8 @@ export interface TaskSummary {
   readonly usage?: Usage;
   /** What the task's merge changed (git's numstat of the merge): worktree tasks only. */
   readonly files?: FilesChanged;
+  /** Where its successful attempt ran (`in place`, `worktree`, `merged result @<sha>`), with a workspace. */
+  readonly where?: TaskPlace;
 }
 
 /** Files changed and lines added and removed, as `git diff --numstat` counts them. */
@@ -150,6 +152,7 @@ export function summarize(state: RunState, deps: ReadonlyMap<string, readonly st
       ...(r.result?.exitCode === undefined ? {} : { exitCode: r.result.exitCode }),
       ...(taskUsage === undefined ? {} : { usage: taskUsage }),
       ...(taskFiles === undefined ? {} : { files: { changed: taskFiles.changed, added: taskFiles.added, removed: taskFiles.removed } }),
+      ...(r.result?.where === undefined ? {} : { where: r.result.where }),
     });
   }
   // Time weft was stopped between lives of the run is nobody's makespan.
