@@ -46,14 +46,16 @@ module.exports = {
     },
     {
       name: 'plan-knows-no-schedule',
-      comment: 'Imports go one way inside core: plan <- schedule <- run. A plan is data; it never knows how it is scheduled.',
+      comment:
+        'Imports go one way inside core: plan <- schedule <- run. A plan is data; it never knows how it is scheduled.',
       severity: 'error',
       from: { path: '^src/core/plan/' },
       to: { path: '^src/core/schedule/', dependencyTypesNot: ['type-only'] },
     },
     {
       name: 'plan-and-schedule-before-run',
-      comment: 'Imports go one way inside core: plan <- schedule <- run. Planning and scheduling never know about a run.',
+      comment:
+        'Imports go one way inside core: plan <- schedule <- run. Planning and scheduling never know about a run.',
       severity: 'error',
       from: { path: '^src/core/(plan|schedule)/' },
       to: { path: '^src/core/run/', dependencyTypesNot: ['type-only'] },

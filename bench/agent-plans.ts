@@ -38,6 +38,9 @@ export function agentPlan(seed: number): Graph {
   tasks.push(...whole);
   tasks.push({ id: 'review', needs: [...checks, ...whole.map((t) => t.id)], minutes: between(15, 30) });
   tasks.push({ id: 'deploy', needs: ['review'], minutes: between(5, 10) });
-  const spec = { name: `agent-${seed}`, tasks: tasks.map((t) => ({ id: t.id, run: 'true', needs: [...t.needs], estimate: `${t.minutes}m` })) };
+  const spec = {
+    name: `agent-${seed}`,
+    tasks: tasks.map((t) => ({ id: t.id, run: 'true', needs: [...t.needs], estimate: `${t.minutes}m` })),
+  };
   return compilePlan(spec, { executors: new Map([['shell', { requires: 'run' as const }]]) }).graph;
 }

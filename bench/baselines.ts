@@ -7,7 +7,11 @@ import { simulate } from '../src/core/schedule/simulate.js';
  * above them), each level is list-scheduled in declaration order on M workers, and the next
  * level waits for the whole level to finish. Returns the makespan in ms.
  */
-export function levelBarrierMakespan(graph: Graph, workers: number, duration: ArrayLike<number> = graph.duration): number {
+export function levelBarrierMakespan(
+  graph: Graph,
+  workers: number,
+  duration: ArrayLike<number> = graph.duration,
+): number {
   const level = new Int32Array(graph.tasks.length);
   let levels = 0;
   for (const i of graph.topo) {

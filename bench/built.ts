@@ -48,18 +48,25 @@ export function ensureBuilt(): string {
   mkdirSync(BUILD, { recursive: true });
   // Never committed: the folder ignores itself.
   writeFileSync(join(BUILD, '..', '.gitignore'), '*\n');
-  const tsc = spawnSync(join(ROOT, 'node_modules', '.bin', 'tsc'), ['-p', 'tsconfig.build.json', '--outDir', BUILD], { cwd: ROOT, encoding: 'utf8' });
+  const tsc = spawnSync(join(ROOT, 'node_modules', '.bin', 'tsc'), ['-p', 'tsconfig.build.json', '--outDir', BUILD], {
+    cwd: ROOT,
+    encoding: 'utf8',
+  });
   const what = `built src/ at ${sourceState()} into bench/.build (tsc -p tsconfig.build.json; ${stale.length} source(s) were newer than their output)`;
   if (tsc.status === 0) return what;
-  if (statSync(CLI, { throwIfNoEntry: false }) === undefined) throw new Error(`tsc -p tsconfig.build.json --outDir ${BUILD} failed and left no CLI:\n${tsc.stdout}${tsc.stderr}`);
+  if (statSync(CLI, { throwIfNoEntry: false }) === undefined)
+    throw new Error(`tsc -p tsconfig.build.json --outDir ${BUILD} failed and left no CLI:\n${tsc.stdout}${tsc.stderr}`);
   const first = `${tsc.stdout}${tsc.stderr}`.split('\n').find((l) => l.includes('error')) ?? `exit ${tsc.status}`;
   return `${what}; tsc reported errors (first: ${first.trim()}), timing what it emitted`;
 }
 
 /** `HEAD 4b487af + 3 uncommitted src/ files`: which code the figures are of. */
 export function sourceState(): string {
-  const git = (...args: string[]): string => spawnSync('git', args, { cwd: ROOT, encoding: 'utf8' }).stdout?.trim() ?? '';
+  const git = (...args: string[]): string =>
+    spawnSync('git', args, { cwd: ROOT, encoding: 'utf8' }).stdout?.trim() ?? '';
   const head = git('rev-parse', '--short', 'HEAD') || 'unknown';
-  const dirty = git('status', '--porcelain', '--', 'src').split('\n').filter((l) => l !== '').length;
+  const dirty = git('status', '--porcelain', '--', 'src')
+    .split('\n')
+    .filter((l) => l !== '').length;
   return `HEAD ${head}${dirty === 0 ? '' : ` + ${dirty} uncommitted src/ change(s)`}`;
 }

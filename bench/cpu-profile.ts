@@ -61,7 +61,9 @@ export function hotFunctions(profile: CpuProfile, top = 25): HotFunction[] {
 }
 
 export function formatHot(hot: readonly HotFunction[]): string {
-  return hot.map((h) => `${h.selfMs.toFixed(0).padStart(7)} ms ${(h.share * 100).toFixed(1).padStart(5)}%  ${h.fn}`).join('\n');
+  return hot
+    .map((h) => `${h.selfMs.toFixed(0).padStart(7)} ms ${(h.share * 100).toFixed(1).padStart(5)}%  ${h.fn}`)
+    .join('\n');
 }
 
 /** Runs `work` under the V8 CPU profiler of this process and writes the profile to `file`. */

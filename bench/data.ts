@@ -8,7 +8,10 @@ import { importPlan, type ImportFormat } from '../src/plan/import/index.js';
  * The benchmark graphs in `bench/data/` (see its README for sources and licences), part of the
  * repository; `$WEFT_BENCH_DATA` points elsewhere.
  */
-export const BENCH_DATA = (process.env.WEFT_BENCH_DATA ?? fileURLToPath(new URL('./data/', import.meta.url))).replace(/\/?$/, '/');
+export const BENCH_DATA = (process.env.WEFT_BENCH_DATA ?? fileURLToPath(new URL('./data/', import.meta.url))).replace(
+  /\/?$/,
+  '/',
+);
 
 /** The worker counts the STG optimum tables cover. */
 export const STG_WORKERS = [2, 4, 8, 16] as const;
@@ -43,7 +46,9 @@ function load(path: string, format: ImportFormat, file: string): Graph {
 function stgOptima(): Map<string, Map<number, Bound>> {
   const dir = `${BENCH_DATA}stg/optimal_values/`;
   const out = new Map<string, Map<number, Bound>>();
-  for (const name of readdirSync(dir).filter((f) => f.endsWith('.csv')).sort()) {
+  for (const name of readdirSync(dir)
+    .filter((f) => f.endsWith('.csv'))
+    .sort()) {
     for (const line of readFileSync(`${dir}${name}`, 'utf8').split('\n')) {
       const [file, m, lo, hi] = line.trim().split(',');
       if (file === undefined || m === undefined || lo === undefined || !/^\d+$/.test(m)) continue;
@@ -61,7 +66,9 @@ export function stgGraphs(): BenchGraph[] {
   const optima = stgOptima();
   const out: BenchGraph[] = [];
   for (const dir of ['50', '100', '300']) {
-    for (const name of readdirSync(`${BENCH_DATA}stg/${dir}`).filter((f) => f.endsWith('.stg')).sort()) {
+    for (const name of readdirSync(`${BENCH_DATA}stg/${dir}`)
+      .filter((f) => f.endsWith('.stg'))
+      .sort()) {
       const file = `${dir}/${name}`;
       const optimum = optima.get(file);
       if (optimum === undefined || STG_WORKERS.some((m) => !optimum.has(m))) continue;

@@ -18,14 +18,20 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { SPAWN_HELPER_SCRIPT } from '../src/executors/process/spawn-helper.js';
 
-const { values } = parseArgs({ options: { tasks: { type: 'string', default: '1000' }, runs: { type: 'string', default: '3' } } });
+const { values } = parseArgs({
+  options: { tasks: { type: 'string', default: '1000' }, runs: { type: 'string', default: '3' } },
+});
 const TASKS = Number(values.tasks);
 const RUNS = Number(values.runs);
 const dir = mkdtempSync(join(tmpdir(), 'weft-helper-cost-'));
 mkdirSync(join(dir, 'logs'));
 
 /** weft's request format (see spawn-helper.ts): cwd, stdout, stderr, pid file, sets, unsets, argv. */
-const requests = Array.from({ length: TASKS }, (_, i) => [dir, join(dir, 'logs', `${i}.out`), join(dir, 'logs', `${i}.err`), '', '0', '0', '1', 'true'].join('\0') + '\0').join('');
+const requests = Array.from(
+  { length: TASKS },
+  (_, i) =>
+    [dir, join(dir, 'logs', `${i}.out`), join(dir, 'logs', `${i}.err`), '', '0', '0', '1', 'true'].join('\0') + '\0',
+).join('');
 writeFileSync(join(dir, 'requests'), requests);
 
 const PYTHON = String.raw`
@@ -61,7 +67,10 @@ while True:
     _, st = os.waitpid(pid, 0)
     out.write(b'X s %d\n' % os.WTERMSIG(st) if os.WIFSIGNALED(st) else b'X e %d\n' % os.WEXITSTATUS(st)); out.flush()
 `;
-writeFileSync(join(dir, 'Makefile'), `all: ${Array.from({ length: TASKS }, (_, i) => `t${i}`).join(' ')}\n.PHONY: all ${Array.from({ length: TASKS }, (_, i) => `t${i}`).join(' ')}\n${Array.from({ length: TASKS }, (_, i) => `t${i}:\n\ttrue\n`).join('')}`);
+writeFileSync(
+  join(dir, 'Makefile'),
+  `all: ${Array.from({ length: TASKS }, (_, i) => `t${i}`).join(' ')}\n.PHONY: all ${Array.from({ length: TASKS }, (_, i) => `t${i}`).join(' ')}\n${Array.from({ length: TASKS }, (_, i) => `t${i}:\n\ttrue\n`).join('')}`,
+);
 
 const has = (cmd: string): boolean => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
 interface Contender {
@@ -71,9 +80,19 @@ interface Contender {
   readonly fromRequests: boolean;
 }
 const contenders: Contender[] = [
-  { name: "weft's bash helper", argv: ['bash', '-p', '-c', SPAWN_HELPER_SCRIPT, 'weft-spawn-helper'], fromRequests: true },
-  { name: 'bash floor: ( exec true ) & wait', argv: ['bash', '-p', '-c', `set -m; for ((i = 0; i < ${TASKS}; i++)); do ( exec true ) & wait $!; done`], fromRequests: false },
-  ...(has('python3') ? [{ name: 'Python os.posix_spawn helper', argv: ['python3', '-c', PYTHON], fromRequests: true }] : []),
+  {
+    name: "weft's bash helper",
+    argv: ['bash', '-p', '-c', SPAWN_HELPER_SCRIPT, 'weft-spawn-helper'],
+    fromRequests: true,
+  },
+  {
+    name: 'bash floor: ( exec true ) & wait',
+    argv: ['bash', '-p', '-c', `set -m; for ((i = 0; i < ${TASKS}; i++)); do ( exec true ) & wait $!; done`],
+    fromRequests: false,
+  },
+  ...(has('python3')
+    ? [{ name: 'Python os.posix_spawn helper', argv: ['python3', '-c', PYTHON], fromRequests: true }]
+    : []),
   ...(has('make') ? [{ name: 'make -j 1', argv: ['make', '-s', '-j', '1', '-C', dir], fromRequests: false }] : []),
 ];
 
@@ -90,6 +109,8 @@ console.log(`${TASKS} \`true\` tasks, one at a time, requests through a pipe; be
 for (const c of contenders) {
   const runs = Array.from({ length: RUNS }, () => timeOnce(c));
   const best = runs.reduce((a, b) => (b.wallMs < a.wallMs ? b : a));
-  console.log(`  ${c.name.padEnd(36)} ${(best.wallMs / TASKS).toFixed(2)} ms wall, ${(best.cpuMs / TASKS).toFixed(2)} ms CPU per task`);
+  console.log(
+    `  ${c.name.padEnd(36)} ${(best.wallMs / TASKS).toFixed(2)} ms wall, ${(best.cpuMs / TASKS).toFixed(2)} ms CPU per task`,
+  );
 }
 rmSync(dir, { recursive: true, force: true });

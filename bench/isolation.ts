@@ -18,7 +18,10 @@ const PER_DIR = 100;
 /** Repository sizes; `WEFT_ISOLATION_SIZES=2000,20000` by default. */
 function sizes(): number[] {
   const raw = process.env.WEFT_ISOLATION_SIZES ?? '2000,20000';
-  return raw.split(',').map((s) => Number(s.trim())).filter((n) => Number.isInteger(n) && n > 0);
+  return raw
+    .split(',')
+    .map((s) => Number(s.trim()))
+    .filter((n) => Number.isInteger(n) && n > 0);
 }
 
 /** Runs per build and size, round-robin; `WEFT_ISOLATION_RUNS`, default 3. */
@@ -44,7 +47,11 @@ export async function makeRepo(files: number): Promise<string> {
     writeFileSync(join(folder, `f${i}.txt`), `file ${i}\n`);
   }
   const git = ['-c', 'user.name=bench', '-c', 'user.email=bench@localhost'];
-  const steps = [['init', '-q', '-b', 'main'], ['add', '-A'], ['commit', '-q', '-m', 'initial']];
+  const steps = [
+    ['init', '-q', '-b', 'main'],
+    ['add', '-A'],
+    ['commit', '-q', '-m', 'initial'],
+  ];
   for (const args of steps) await run('git', [...git, ...args], dir);
   // The plans live in the checkout, untracked; keep `git status` there clean all the same.
   writeFileSync(join(dir, '.git', 'info', 'exclude'), '/*.yaml\n/out-*.txt\n/.weft/\n');

@@ -32,9 +32,22 @@ export function parseJournalReport(text: string): { appends: AppendFigures[]; ru
     const header = /^([AB])\. (.*)$/.exec(line);
     if (header !== null) mode = header[1] === 'A' ? (header[2] ?? '') : '';
     const a = /^\s+(\S.*?)\s+([\d,]+) ms\s+([\d,]+) events\/s\s+([\d.]+) µs\/append/.exec(line);
-    if (a !== null) appends.push({ mode, store: a[1] ?? '', ms: num(a[2] ?? ''), eventsPerSecond: num(a[3] ?? ''), usPerAppend: Number(a[4]) });
+    if (a !== null)
+      appends.push({
+        mode,
+        store: a[1] ?? '',
+        ms: num(a[2] ?? ''),
+        eventsPerSecond: num(a[3] ?? ''),
+        usPerAppend: Number(a[4]),
+      });
     const b = /^\s+(\S.*?)\s+([\d,]+) ms wall\s+([\d,]+) ms CPU\s+([\d,]+) tasks\/s/.exec(line);
-    if (b !== null) runs.push({ journal: b[1] ?? '', wallMs: num(b[2] ?? ''), cpuMs: num(b[3] ?? ''), tasksPerSecond: num(b[4] ?? '') });
+    if (b !== null)
+      runs.push({
+        journal: b[1] ?? '',
+        wallMs: num(b[2] ?? ''),
+        cpuMs: num(b[3] ?? ''),
+        tasksPerSecond: num(b[4] ?? ''),
+      });
   }
   return { appends, runs };
 }
@@ -42,26 +55,42 @@ export function parseJournalReport(text: string): { appends: AppendFigures[]; ru
 /** `bench/journal-overhead.ts` (a standalone script) run in its own process, its figures kept as JSON. */
 export const journalOverhead: Bench = {
   name: 'journal-overhead',
-  summary: 'what the durable journal costs: 10k no-op lifecycles appended to SqliteStore vs MemoryStore, and a 10k no-op run through runPlan with each',
+  summary:
+    'what the durable journal costs: 10k no-op lifecycles appended to SqliteStore vs MemoryStore, and a 10k no-op run through runPlan with each',
   async run(): Promise<BenchOutcome> {
     const text = (await runNode(SCRIPT, [])).trimEnd();
     const { appends, runs } = parseJournalReport(text);
     const memory = runs.find((r) => r.journal === 'MemoryStore');
     const sqlite = runs.find((r) => r.journal === 'SqliteStore');
-    if (memory === undefined || sqlite === undefined) throw new Error(`journal-overhead: could not read the run figures from its report:\n${text}`);
+    if (memory === undefined || sqlite === undefined)
+      throw new Error(`journal-overhead: could not read the run figures from its report:\n${text}`);
     const wall = sqlite.wallMs / memory.wallMs;
     const cpu = sqlite.cpuMs / memory.cpuMs;
     const pass = wall <= TARGET_SQLITE_OVER_MEMORY;
     const pct = (x: number): string => `${x >= 1 ? '+' : ''}${((x - 1) * 100).toFixed(0)}%`;
     const summary: SummaryRow[] = [
-      { figure: '10k no-op run: SqliteStore vs MemoryStore, wall', value: `${pct(wall)} (${sqlite.wallMs} vs ${memory.wallMs} ms)`, target: `≤ +${((TARGET_SQLITE_OVER_MEMORY - 1) * 100).toFixed(0)}%`, pass },
-      { figure: '10k no-op run: SqliteStore vs MemoryStore, CPU', value: `${pct(cpu)} (${sqlite.cpuMs} vs ${memory.cpuMs} ms)` },
+      {
+        figure: '10k no-op run: SqliteStore vs MemoryStore, wall',
+        value: `${pct(wall)} (${sqlite.wallMs} vs ${memory.wallMs} ms)`,
+        target: `≤ +${((TARGET_SQLITE_OVER_MEMORY - 1) * 100).toFixed(0)}%`,
+        pass,
+      },
+      {
+        figure: '10k no-op run: SqliteStore vs MemoryStore, CPU',
+        value: `${pct(cpu)} (${sqlite.cpuMs} vs ${memory.cpuMs} ms)`,
+      },
     ];
     return {
       text: `${text}\n\n${pass ? 'PASS' : 'MISS'}  SqliteStore run ${pct(wall)} wall vs MemoryStore (target ≤ +${((TARGET_SQLITE_OVER_MEMORY - 1) * 100).toFixed(0)}%); CPU ${pct(cpu)}`,
       summary,
       ok: pass,
-      results: { target: { sqliteOverMemory: TARGET_SQLITE_OVER_MEMORY }, targetsMet: pass, sqliteOverMemory: { wall, cpu }, appends, runs },
+      results: {
+        target: { sqliteOverMemory: TARGET_SQLITE_OVER_MEMORY },
+        targetsMet: pass,
+        sqliteOverMemory: { wall, cpu },
+        appends,
+        runs,
+      },
     };
   },
 };

@@ -44,12 +44,39 @@ const journals: Journal[] = [
   { name: 'none', open: () => undefined },
   { name: 'MemoryStore', open: () => new MemoryStore() },
   { name: 'SqliteStore', open: () => new SqliteStore({ path: join(root, `normal-${++opened}.db`) }) },
-  ...(args.full ? [{ name: 'SqliteStore FULL', open: () => new SqliteStore({ path: join(root, `full-${++opened}.db`), synchronous: 'FULL' }) }] : []),
+  ...(args.full
+    ? [
+        {
+          name: 'SqliteStore FULL',
+          open: () => new SqliteStore({ path: join(root, `full-${++opened}.db`), synchronous: 'FULL' }),
+        },
+      ]
+    : []),
 ];
 
-const created = (runId: string): RunEvent => ({ type: 'run.created', at: Date.now(), runId, plan: 'bench', workers: WORKERS, mode: 'parallel', tasks: [] });
-const started = (i: number): RunEvent => ({ type: 'task.started', at: Date.now(), task: `t${i}`, attempt: 1, worker: i % WORKERS });
-const succeeded = (i: number): RunEvent => ({ type: 'task.succeeded', at: Date.now(), task: `t${i}`, attempt: 1, result: { exitCode: 0, usage: { costUsd: 0 } } });
+const created = (runId: string): RunEvent => ({
+  type: 'run.created',
+  at: Date.now(),
+  runId,
+  plan: 'bench',
+  workers: WORKERS,
+  mode: 'parallel',
+  tasks: [],
+});
+const started = (i: number): RunEvent => ({
+  type: 'task.started',
+  at: Date.now(),
+  task: `t${i}`,
+  attempt: 1,
+  worker: i % WORKERS,
+});
+const succeeded = (i: number): RunEvent => ({
+  type: 'task.succeeded',
+  at: Date.now(),
+  task: `t${i}`,
+  attempt: 1,
+  result: { exitCode: 0, usage: { costUsd: 0 } },
+});
 
 /**
  * Appends TASKS lifecycles, `wave` tasks at a time. `split`: [wave × started], then [wave ×
@@ -75,13 +102,31 @@ async function lifecycles(store: Store, wave: number, split: boolean): Promise<n
   return performance.now() - t0;
 }
 
-const noop: Executor = { name: 'noop', version: '1', info: { requires: 'run' }, run: async () => ({ ok: true, result: { exitCode: 0 } }) };
-const plan = compilePlan({ name: 'bench', workers: WORKERS, tasks: Array.from({ length: TASKS }, (_, i) => ({ id: `t${i}`, executor: 'noop', run: 'true' })) }, { executors: new Map([['noop', noop.info]]) });
+const noop: Executor = {
+  name: 'noop',
+  version: '1',
+  info: { requires: 'run' },
+  run: async () => ({ ok: true, result: { exitCode: 0 } }),
+};
+const plan = compilePlan(
+  {
+    name: 'bench',
+    workers: WORKERS,
+    tasks: Array.from({ length: TASKS }, (_, i) => ({ id: `t${i}`, executor: 'noop', run: 'true' })),
+  },
+  { executors: new Map([['noop', noop.info]]) },
+);
 
 /** A whole run through the engine: scheduler, no-op executor, and every batch journaled first. */
 async function engineRun(store: Store | undefined): Promise<number> {
   const t0 = performance.now();
-  const outcome = await runPlan({ runId: 'bench', plan, executors: new Map([['noop', noop]]), baseDir: root, ...(store === undefined ? {} : { journal: (events: readonly RunEvent[]) => store.append('bench', events) }) });
+  const outcome = await runPlan({
+    runId: 'bench',
+    plan,
+    executors: new Map([['noop', noop]]),
+    baseDir: root,
+    ...(store === undefined ? {} : { journal: (events: readonly RunEvent[]) => store.append('bench', events) }),
+  });
   if (outcome.status !== 'succeeded') throw new Error(`bench run ${outcome.status}`);
   return performance.now() - t0;
 }
@@ -94,7 +139,10 @@ interface Figures {
 }
 
 /** Median figures of each journal; trials go round-robin so drift in the machine hits all alike. */
-async function measure(list: readonly Journal[], fn: (store: Store | undefined) => Promise<number>): Promise<Figures[]> {
+async function measure(
+  list: readonly Journal[],
+  fn: (store: Store | undefined) => Promise<number>,
+): Promise<Figures[]> {
   const times: Figures[][] = list.map(() => []);
   for (let t = 0; t < TRIALS; t++) {
     for (const [j, journal] of list.entries()) {
@@ -119,7 +167,11 @@ console.log(`SqliteStore is the default (synchronous=NORMAL)${args.full ? '; FUL
 try {
   const modes = [
     { label: `one append per event (tasks finishing one at a time)`, wave: 1, split: true },
-    { label: `[${WORKERS} × started], then [${WORKERS} × succeeded] (engine-style flushes)`, wave: WORKERS, split: true },
+    {
+      label: `[${WORKERS} × started], then [${WORKERS} × succeeded] (engine-style flushes)`,
+      wave: WORKERS,
+      split: true,
+    },
     { label: `one append per wave: [${WORKERS} × succeeded + ${WORKERS} × started]`, wave: WORKERS, split: false },
   ];
   for (const mode of modes) {
@@ -129,16 +181,25 @@ try {
     const appends = Math.ceil(TASKS / mode.wave) * (mode.split ? 2 : 1) + (mode.split ? 1 : 2);
     stores.forEach((journal, j) => {
       const t = (ms[j] as Figures).wall;
-      console.log(`   ${journal.name.padEnd(17)} ${fmt(t).padStart(6)} ms  ${fmt((events / t) * 1000).padStart(9)} events/s  ${((t / appends) * 1000).toFixed(1).padStart(7)} µs/append  ×${(t / (ms[0] as Figures).wall).toFixed(2)} MemoryStore  (${fmt(appends)} appends)`);
+      console.log(
+        `   ${journal.name.padEnd(17)} ${fmt(t).padStart(6)} ms  ${fmt((events / t) * 1000).padStart(9)} events/s  ${((t / appends) * 1000).toFixed(1).padStart(7)} µs/append  ×${(t / (ms[0] as Figures).wall).toFixed(2)} MemoryStore  (${fmt(appends)} appends)`,
+      );
     });
   }
-  console.log(`\nB. one run of ${fmt(TASKS)} no-op tasks through runPlan, every batch journaled before it takes effect (target: ≤ +20% vs MemoryStore)`);
+  console.log(
+    `\nB. one run of ${fmt(TASKS)} no-op tasks through runPlan, every batch journaled before it takes effect (target: ≤ +20% vs MemoryStore)`,
+  );
   const ms = await measure(journals, engineRun);
   const memory = ms[1] as Figures;
   journals.forEach((journal, j) => {
     const { wall, cpu } = ms[j] as Figures;
-    const versus = j < 2 ? '' : `   ${pct(wall, memory.wall).padStart(5)} wall, ${pct(cpu, memory.cpu).padStart(5)} CPU vs MemoryStore`;
-    console.log(`   ${journal.name.padEnd(17)} ${fmt(wall).padStart(6)} ms wall ${fmt(cpu).padStart(6)} ms CPU  ${fmt((TASKS / wall) * 1000).padStart(7)} tasks/s${versus}`);
+    const versus =
+      j < 2
+        ? ''
+        : `   ${pct(wall, memory.wall).padStart(5)} wall, ${pct(cpu, memory.cpu).padStart(5)} CPU vs MemoryStore`;
+    console.log(
+      `   ${journal.name.padEnd(17)} ${fmt(wall).padStart(6)} ms wall ${fmt(cpu).padStart(6)} ms CPU  ${fmt((TASKS / wall) * 1000).padStart(7)} tasks/s${versus}`,
+    );
   });
 } finally {
   rmSync(root, { recursive: true, force: true });

@@ -63,7 +63,12 @@ export interface RealizedRun {
  * wakes at `nextWakeAt()` (when a task following a dispatch plan overruns it, so the plan is dropped
  * then rather than at the next end). The Scheduler only ever sees the graph's estimates.
  */
-export function runOnClock(graph: Graph, workers: number, duration: ArrayLike<number>, options: RunOptions = {}): RealizedRun {
+export function runOnClock(
+  graph: Graph,
+  workers: number,
+  duration: ArrayLike<number>,
+  options: RunOptions = {},
+): RealizedRun {
   const n = graph.tasks.length;
   const state = new Uint8Array(n); // 0 pending, 1 ready, 2 running, 3 done
   const started = new Float64Array(n);
@@ -88,7 +93,11 @@ export function runOnClock(graph: Graph, workers: number, duration: ArrayLike<nu
   // Tasks whose overrun a search has already taken into account.
   const overrunSeen = new Uint8Array(n);
   const begun: number[] = [];
-  const overran = (i: number): boolean => state[i] !== 0 && state[i] !== 1 && overrunSeen[i] === 0 && Math.min(end[i] as number, now) - (started[i] as number) > (graph.duration[i] as number) * (1 + OVERRUN);
+  const overran = (i: number): boolean =>
+    state[i] !== 0 &&
+    state[i] !== 1 &&
+    overrunSeen[i] === 0 &&
+    Math.min(end[i] as number, now) - (started[i] as number) > (graph.duration[i] as number) * (1 + OVERRUN);
   sched.begin(now);
   for (;;) {
     if (options.research !== undefined && readyCount > workers - sched.running && begun.some(overran)) {
@@ -115,14 +124,22 @@ export function runOnClock(graph: Graph, workers: number, duration: ArrayLike<nu
     if (first === undefined) throw new Error('runOnClock: woken with nothing running');
     now = end[first] as number;
     // Everything that ends at this instant ends before anything new starts.
-    while (running.size > 0 && end[running.peek() as number] === now) sched.finish(running.pop() as number, 'succeeded', now);
+    while (running.size > 0 && end[running.peek() as number] === now)
+      sched.finish(running.pop() as number, 'succeeded', now);
   }
   if (!sched.finished) throw new Error('runOnClock: tasks left unscheduled');
   return { makespan: now, searches, planHeld: sched.planned };
 }
 
 /** The {@link Research} prototype's order: a search on what is left, mapped back to the graph's tasks. */
-function researchScore(graph: Graph, state: Uint8Array, started: Float64Array, now: number, workers: number, options: SearchOptions): Float64Array {
+function researchScore(
+  graph: Graph,
+  state: Uint8Array,
+  started: Float64Array,
+  now: number,
+  workers: number,
+  options: SearchOptions,
+): Float64Array {
   const left: number[] = [];
   for (let i = 0; i < graph.tasks.length; i++) if (state[i] !== 3) left.push(i);
   const at = new Map(left.map((i, k) => [i, k]));
@@ -148,7 +165,12 @@ function researchScore(graph: Graph, state: Uint8Array, started: Float64Array, n
  * path), the one with the shortest mean realized makespan over `draws` noise samples of an assumed
  * σ (its own seeds, not the ones it is then measured on). Ties keep the first candidate.
  */
-export function robustChoice(graph: Graph, workers: number, candidates: readonly RunOptions[], assumed: { readonly sigma: number; readonly draws: number; readonly seed: number }): number {
+export function robustChoice(
+  graph: Graph,
+  workers: number,
+  candidates: readonly RunOptions[],
+  assumed: { readonly sigma: number; readonly draws: number; readonly seed: number },
+): number {
   const total = candidates.map(() => 0);
   for (let k = 0; k < assumed.draws; k++) {
     const real = realDurations(graph, normals(graph.tasks.length, assumed.seed + k), assumed.sigma);

@@ -69,7 +69,11 @@ function percentiles(values: Float64Array): Percentiles {
 }
 
 /** Per edge and per releasing edge, dependent start − dependency end, in µs. */
-function edgeLatencies(deps: readonly (readonly number[])[], end: Float64Array, start: Float64Array): { edge: Percentiles; release: Percentiles } {
+function edgeLatencies(
+  deps: readonly (readonly number[])[],
+  end: Float64Array,
+  start: Float64Array,
+): { edge: Percentiles; release: Percentiles } {
   const edges: number[] = [];
   const release: number[] = [];
   deps.forEach((ds, i) => {
@@ -131,7 +135,15 @@ async function runCase(shape: Shape, tasks: number, workers: number, latency: bo
           if (e.type === 'task.started') evStarted[index.get(e.task) as number] = performance.now();
           else if (e.type === 'task.succeeded') evSucceeded[index.get(e.task) as number] = performance.now();
         };
-  const outcome = await phase('run', () => runPlan({ runId: 'overhead', plan, executors: new Map([['noop', noop]]), baseDir: process.cwd(), ...(onEvent === undefined ? {} : { onEvent }) }));
+  const outcome = await phase('run', () =>
+    runPlan({
+      runId: 'overhead',
+      plan,
+      executors: new Map([['noop', noop]]),
+      baseDir: process.cwd(),
+      ...(onEvent === undefined ? {} : { onEvent }),
+    }),
+  );
   const t2 = performance.now();
   const c2 = cpu();
   if (outcome.status !== 'succeeded') throw new Error(`overhead ${shape} ${tasks}: run ${outcome.status}`);
@@ -151,23 +163,46 @@ async function runCase(shape: Shape, tasks: number, workers: number, latency: bo
     peakRssMb: mb(process.resourceUsage().maxRSS),
     baseRssMb,
   };
-  if (exStart === undefined || exEnd === undefined || evStarted === undefined || evSucceeded === undefined) return figures;
+  if (exStart === undefined || exEnd === undefined || evStarted === undefined || evSucceeded === undefined)
+    return figures;
   const event = edgeLatencies(graphDeps, evSucceeded, evStarted);
   const executor = edgeLatencies(graphDeps, exEnd, exStart);
-  return { ...figures, latency: { eventEdge: event.edge, eventRelease: event.release, executorEdge: executor.edge, executorRelease: executor.release } };
+  return {
+    ...figures,
+    latency: {
+      eventEdge: event.edge,
+      eventRelease: event.release,
+      executorEdge: executor.edge,
+      executorRelease: executor.release,
+    },
+  };
 }
 
-const { values, positionals } = parseArgs({ allowPositionals: true, options: { workers: { type: 'string', default: '8' }, latency: { type: 'boolean', default: false }, profile: { type: 'string' }, from: { type: 'string', default: 'dist' } } });
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: {
+    workers: { type: 'string', default: '8' },
+    latency: { type: 'boolean', default: false },
+    profile: { type: 'string' },
+    from: { type: 'string', default: 'dist' },
+  },
+});
 // tsc's output is what users run (`--from dist`: the benches' build of src/, see bench/built.ts);
 // tsx's transform wraps every closure in `__name()`, which costs the engine's per-task closures
 // several percent. `--from src` for a quick look, or `--from <dir>` for an A/B run against another
 // build (a copy of the build with a fix in it).
 // Run by hand, the case builds src/ first when it has to (the bench has done so already).
 if (values.from === 'dist') ensureBuilt();
-const from = values.from === 'dist' ? new URL('./.build/dist/', import.meta.url) : values.from === 'src' ? new URL('../src/', import.meta.url) : pathToFileURL(`${resolve(values.from)}/`);
+const from =
+  values.from === 'dist'
+    ? new URL('./.build/dist/', import.meta.url)
+    : values.from === 'src'
+      ? new URL('../src/', import.meta.url)
+      : pathToFileURL(`${resolve(values.from)}/`);
 const { runPlan } = (await import(new URL('core/run/engine.js', from).href)) as typeof Engine;
 const { compilePlan } = (await import(new URL('core/plan/compile.js', from).href)) as typeof Validate;
 const [shape, count] = positionals;
-if (shape !== 'wide' && shape !== 'chain' && shape !== 'random') throw new Error(`expected a shape wide | chain | random, got ${JSON.stringify(shape)}`);
+if (shape !== 'wide' && shape !== 'chain' && shape !== 'random')
+  throw new Error(`expected a shape wide | chain | random, got ${JSON.stringify(shape)}`);
 const figures = await runCase(shape, Number(count ?? 10_000), Number(values.workers), values.latency === true);
 process.stdout.write(`${JSON.stringify(figures)}\n`);

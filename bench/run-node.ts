@@ -6,15 +6,29 @@ import { ROOT } from './built.js';
  * for plain JavaScript), so that its timings start from a cold JIT and its peak RSS is its own.
  * Resolves to its stdout; rejects with its stderr when it exits non-zero.
  */
-export function runNode(script: string, args: readonly string[], options: { readonly nodeArgs?: readonly string[]; readonly cwd?: string; /** @default true */ readonly tsx?: boolean } = {}): Promise<string> {
+export function runNode(
+  script: string,
+  args: readonly string[],
+  options: {
+    readonly nodeArgs?: readonly string[];
+    readonly cwd?: string;
+    /** @default true */ readonly tsx?: boolean;
+  } = {},
+): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...(options.nodeArgs ?? []), ...(options.tsx === false ? [] : ['--import', 'tsx']), script, ...args], { cwd: options.cwd ?? ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(
+      process.execPath,
+      [...(options.nodeArgs ?? []), ...(options.tsx === false ? [] : ['--import', 'tsx']), script, ...args],
+      { cwd: options.cwd ?? ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));
     child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
     child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolve(stdout) : reject(new Error(`${script} ${args.join(' ')} exited ${code}:\n${stderr.trim()}`))));
+    child.on('close', (code) =>
+      code === 0 ? resolve(stdout) : reject(new Error(`${script} ${args.join(' ')} exited ${code}:\n${stderr.trim()}`)),
+    );
   });
 }
 

@@ -13,7 +13,14 @@ import type { Bench, BenchOutcome, SummaryRow } from './types.js';
 export type { Bench, BenchContext, BenchOutcome, SummaryRow } from './types.js';
 
 /** Every benchmark `npm run bench` runs, in order. Add new ones here. */
-export const benches: readonly Bench[] = [scheduleQuality, scheduleNoise, overhead, journalOverhead, shellVsMake, isolation];
+export const benches: readonly Bench[] = [
+  scheduleQuality,
+  scheduleNoise,
+  overhead,
+  journalOverhead,
+  shellVsMake,
+  isolation,
+];
 
 const RESULTS = fileURLToPath(new URL('./results/', import.meta.url));
 
@@ -23,7 +30,10 @@ const RESULTS = fileURLToPath(new URL('./results/', import.meta.url));
  */
 export async function runBenches(names: readonly string[] = []): Promise<boolean> {
   const unknown = names.filter((n) => !benches.some((b) => b.name === n));
-  if (unknown.length > 0) throw new Error(`unknown bench ${unknown.map((n) => `"${n}"`).join(', ')}; known: ${benches.map((b) => b.name).join(', ')}`);
+  if (unknown.length > 0)
+    throw new Error(
+      `unknown bench ${unknown.map((n) => `"${n}"`).join(', ')}; known: ${benches.map((b) => b.name).join(', ')}`,
+    );
   const selected = names.length === 0 ? benches : benches.filter((b) => names.includes(b.name));
   mkdirSync(RESULTS, { recursive: true });
   let ok = true;
@@ -33,14 +43,27 @@ export async function runBenches(names: readonly string[] = []): Promise<boolean
     const outcome = await bench.run({ clock: () => performance.now() });
     const seconds = (performance.now() - t0) / 1000;
     const file = `${RESULTS}${bench.name}.json`;
-    const record = { bench: bench.name, summary: bench.summary, at: new Date().toISOString(), node: process.version, seconds, ...asObject(outcome.results) };
+    const record = {
+      bench: bench.name,
+      summary: bench.summary,
+      at: new Date().toISOString(),
+      node: process.version,
+      seconds,
+      ...asObject(outcome.results),
+    };
     writeJson(file, record);
     console.log(`== ${bench.name} (${seconds.toFixed(1)}s) ==\n${outcome.text}\n→ ${file}\n`);
     ok &&= outcome.ok ?? true;
     done.push({ bench, outcome, seconds, record });
   }
   const latest = `${RESULTS}latest.json`;
-  writeJson(latest, combined(latest, done.map((d) => d.record)));
+  writeJson(
+    latest,
+    combined(
+      latest,
+      done.map((d) => d.record),
+    ),
+  );
   console.log(`== summary ==\n${summaryTable(done)}\n→ ${latest}`);
   return ok;
 }
@@ -50,7 +73,15 @@ function summaryTable(done: readonly { bench: Bench; outcome: BenchOutcome; seco
   const rows = done.flatMap(({ bench, outcome, seconds }) => {
     const lines = outcome.summary ?? checksOf(outcome.results);
     const head = `${bench.name} (${seconds.toFixed(0)}s)`;
-    return lines.length === 0 ? [[head, '(no targets)', '', '', outcome.ok === false ? 'MISS' : '']] : lines.map((l, k) => [k === 0 ? head : '', l.figure, l.value, l.target ?? '', l.pass === undefined ? '' : l.pass ? 'PASS' : 'MISS']);
+    return lines.length === 0
+      ? [[head, '(no targets)', '', '', outcome.ok === false ? 'MISS' : '']]
+      : lines.map((l, k) => [
+          k === 0 ? head : '',
+          l.figure,
+          l.value,
+          l.target ?? '',
+          l.pass === undefined ? '' : l.pass ? 'PASS' : 'MISS',
+        ]);
   });
   return formatTable(['bench', 'figure', 'value', 'target', 'result'], rows, 2);
 }
@@ -63,10 +94,18 @@ function checksOf(results: unknown): SummaryRow[] {
     if (typeof line !== 'string') return [];
     // `PASS  text (target ≥ 10%)`, or `MISS  text 1.0077 ≤ 1.005 — why`.
     const inText = /^(PASS|MISS)\s+(.*?) \(target ([^)]+)\)$/.exec(line);
-    if (inText !== null) return [{ figure: inText[2] ?? '', value: '', target: inText[3] ?? '', pass: inText[1] === 'PASS' }];
+    if (inText !== null)
+      return [{ figure: inText[2] ?? '', value: '', target: inText[3] ?? '', pass: inText[1] === 'PASS' }];
     const m = /^(PASS|MISS)\s+(.*?)(?: (\S+) (≤|≥|<|>) (\S+))?( — .*)?$/.exec(line);
     if (m === null) return [];
-    return [{ figure: `${m[2] ?? ''}${m[6] ?? ''}`, value: m[3] ?? '', target: m[4] === undefined ? '' : `${m[4]} ${m[5] ?? ''}`, pass: m[1] === 'PASS' }];
+    return [
+      {
+        figure: `${m[2] ?? ''}${m[6] ?? ''}`,
+        value: m[3] ?? '',
+        target: m[4] === undefined ? '' : `${m[4]} ${m[5] ?? ''}`,
+        pass: m[1] === 'PASS',
+      },
+    ];
   });
 }
 
@@ -80,7 +119,11 @@ function combined(file: string, records: readonly Record<string, unknown>[]): Re
   }
   const fresh = Object.fromEntries(records.map((r) => [r.bench as string, r]));
   const order = benches.map((b) => b.name).filter((n) => n in fresh || n in benchesSoFar);
-  return { at: new Date().toISOString(), node: process.version, benches: Object.fromEntries(order.map((n) => [n, fresh[n] ?? benchesSoFar[n]])) };
+  return {
+    at: new Date().toISOString(),
+    node: process.version,
+    benches: Object.fromEntries(order.map((n) => [n, fresh[n] ?? benchesSoFar[n]])),
+  };
 }
 
 /** Writes through a temporary file, so a reader never sees half a file. */
@@ -90,7 +133,9 @@ function writeJson(file: string, value: unknown): void {
 }
 
 function asObject(value: unknown): Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : { results: value };
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+    ? (value as Record<string, unknown>)
+    : { results: value };
 }
 
 if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) {

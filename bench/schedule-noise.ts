@@ -33,7 +33,15 @@ const ROBUST = { sigma: 0.5, draws: 8 } as const;
  */
 const HINDSIGHT = (duration: Float64Array): SearchOptions => ({ seed: 1, duration, delayIterations: 0 });
 
-const POLICIES = ['weft', 'critical-path', 'fifo', 'proto-list', 'proto-research', 'proto-robust', 'clairvoyant-cp'] as const;
+const POLICIES = [
+  'weft',
+  'critical-path',
+  'fifo',
+  'proto-list',
+  'proto-research',
+  'proto-robust',
+  'clairvoyant-cp',
+] as const;
 type Policy = (typeof POLICIES)[number];
 type GraphSet = 'stg' | 'wfcommons' | 'agent';
 const SETS: readonly GraphSet[] = ['stg', 'wfcommons', 'agent'];
@@ -82,7 +90,11 @@ function measureItem(item: Item, itemIndex: number): NoiseRow[] {
     const found = searchOrder(graph, workers, { seed: 1 });
     const weft: RunOptions = { score: found.score, ...(found.plan === undefined ? {} : { plan: found.plan }) };
     const criticalPath: RunOptions = { order: 'critical-path' };
-    const robust = robustChoice(graph, workers, [weft, criticalPath], { ...ROBUST, seed: 7_000_001 * (itemIndex + 1) + workers }) === 0 ? weft : criticalPath;
+    const robust =
+      robustChoice(graph, workers, [weft, criticalPath], { ...ROBUST, seed: 7_000_001 * (itemIndex + 1) + workers }) ===
+      0
+        ? weft
+        : criticalPath;
     const policies: Readonly<Record<Exclude<Policy, 'clairvoyant-cp'>, RunOptions>> = {
       weft,
       'critical-path': criticalPath,
@@ -99,11 +111,34 @@ function measureItem(item: Item, itemIndex: number): NoiseRow[] {
         const real = realDurations(graph, z, sigma);
         // Not a policy weft could follow: critical path on the real durations, to show what knowing them is worth.
         const clairvoyant: RunOptions = { score: criticalPathScore(graph, real) };
-        const runs = Object.fromEntries(POLICIES.map((p) => [p, runOnClock(graph, workers, real, p === 'clairvoyant-cp' ? clairvoyant : policies[p as Exclude<Policy, 'clairvoyant-cp'>])])) as Record<Policy, ReturnType<typeof runOnClock>>;
+        const runs = Object.fromEntries(
+          POLICIES.map((p) => [
+            p,
+            runOnClock(
+              graph,
+              workers,
+              real,
+              p === 'clairvoyant-cp' ? clairvoyant : policies[p as Exclude<Policy, 'clairvoyant-cp'>],
+            ),
+          ]),
+        ) as Record<Policy, ReturnType<typeof runOnClock>>;
         const makespan = Object.fromEntries(POLICIES.map((p) => [p, runs[p].makespan])) as Record<Policy, number>;
         const searched = searchOrder(graph, workers, HINDSIGHT(real)).makespan;
         const hindsight = Math.min(searched, ...POLICIES.map((p) => makespan[p]));
-        rows.push({ set: item.set, file: item.file, workers, sigma, seed, makespan, searched, hindsight, planned: found.plan !== undefined, planHeld: runs.weft.planHeld, searches: runs['proto-research'].searches, robustKeptSearch: robust === weft });
+        rows.push({
+          set: item.set,
+          file: item.file,
+          workers,
+          sigma,
+          seed,
+          makespan,
+          searched,
+          hindsight,
+          planned: found.plan !== undefined,
+          planHeld: runs.weft.planHeld,
+          searches: runs['proto-research'].searches,
+          robustKeptSearch: robust === weft,
+        });
       }
     }
   }
@@ -125,9 +160,22 @@ interface Group {
 function group(rows: readonly NoiseRow[], sigma: number, set: GraphSet, workers?: number): Group {
   const g = rows.filter((r) => r.sigma === sigma && r.set === set && (workers === undefined || r.workers === workers));
   const ratio = (r: NoiseRow, p: Policy): number => r.makespan[p] / r.hindsight;
-  const mean = Object.fromEntries(POLICIES.map((p) => [p, g.reduce((t, r) => t + ratio(r, p), 0) / Math.max(1, g.length)])) as Record<Policy, number>;
-  const worst = Object.fromEntries(POLICIES.map((p) => [p, Math.max(0, ...g.map((r) => ratio(r, p)))])) as Record<Policy, number>;
-  return { sigma, set, ...(workers === undefined ? {} : { workers }), cases: g.length, mean, worst, worseThanFifo: g.filter((r) => r.makespan.weft > r.makespan.fifo * (1 + 1e-12)).length };
+  const mean = Object.fromEntries(
+    POLICIES.map((p) => [p, g.reduce((t, r) => t + ratio(r, p), 0) / Math.max(1, g.length)]),
+  ) as Record<Policy, number>;
+  const worst = Object.fromEntries(POLICIES.map((p) => [p, Math.max(0, ...g.map((r) => ratio(r, p)))])) as Record<
+    Policy,
+    number
+  >;
+  return {
+    sigma,
+    set,
+    ...(workers === undefined ? {} : { workers }),
+    cases: g.length,
+    mean,
+    worst,
+    worseThanFifo: g.filter((r) => r.makespan.weft > r.makespan.fifo * (1 + 1e-12)).length,
+  };
 }
 
 const f4 = (x: number): string => x.toFixed(4);
@@ -147,13 +195,45 @@ function perPair(rows: readonly NoiseRow[]): Record<string, unknown>[] {
   return keys.map((key) => {
     const g = rows.filter((r) => `${r.set}\t${r.file}\t${r.workers}\t${r.sigma}` === key);
     const first = g[0] as NoiseRow;
-    const mean = Object.fromEntries(POLICIES.map((p) => [p, round4(g.reduce((t, r) => t + r.makespan[p] / r.hindsight, 0) / g.length)]));
-    return { set: first.set, file: first.file, workers: first.workers, sigma: first.sigma, draws: g.length, mean, planned: first.planned, robustKeptSearch: first.robustKeptSearch, researches: g.reduce((t, r) => t + r.searches, 0) };
+    const mean = Object.fromEntries(
+      POLICIES.map((p) => [p, round4(g.reduce((t, r) => t + r.makespan[p] / r.hindsight, 0) / g.length)]),
+    );
+    return {
+      set: first.set,
+      file: first.file,
+      workers: first.workers,
+      sigma: first.sigma,
+      draws: g.length,
+      mean,
+      planned: first.planned,
+      robustKeptSearch: first.robustKeptSearch,
+      researches: g.reduce((t, r) => t + r.searches, 0),
+    };
   });
 }
 
 function table(groups: readonly Group[]): string {
-  const head = ['σ', 'set', 'M', 'cases', 'weft mean', 'worst', 'crit-path', 'worst', 'FIFO', 'worst', 'weft ≤ FIFO', '>FIFO', 'proto list-only', 'worst', 'proto re-search', 'worst', 'proto robust', 'worst', 'cp knowing real'];
+  const head = [
+    'σ',
+    'set',
+    'M',
+    'cases',
+    'weft mean',
+    'worst',
+    'crit-path',
+    'worst',
+    'FIFO',
+    'worst',
+    'weft ≤ FIFO',
+    '>FIFO',
+    'proto list-only',
+    'worst',
+    'proto re-search',
+    'worst',
+    'proto robust',
+    'worst',
+    'cp knowing real',
+  ];
   const rows = groups.map((g) => [
     g.sigma.toFixed(1),
     SET_NAME[g.set],
@@ -172,8 +252,19 @@ function targets(groups: readonly Group[]): SummaryRow[] {
   const out: SummaryRow[] = [];
   for (const g of groups.filter((x) => x.workers === undefined)) {
     const name = `σ=${g.sigma.toFixed(1)} ${SET_NAME[g.set]}`;
-    if (g.sigma === NOISE_TARGETS.atSigma) out.push({ figure: `${name}: weft ÷ hindsight, mean (${g.cases} runs)`, value: f4(g.mean.weft), target: `≤ ${NOISE_TARGETS.mean}`, pass: g.mean.weft <= NOISE_TARGETS.mean + 1e-12 });
-    out.push({ figure: `${name}: weft ÷ FIFO, mean of ratios to hindsight`, value: `${f4(g.mean.weft)} vs ${f4(g.mean.fifo)}`, target: '≤ FIFO', pass: g.mean.weft <= g.mean.fifo + 1e-12 });
+    if (g.sigma === NOISE_TARGETS.atSigma)
+      out.push({
+        figure: `${name}: weft ÷ hindsight, mean (${g.cases} runs)`,
+        value: f4(g.mean.weft),
+        target: `≤ ${NOISE_TARGETS.mean}`,
+        pass: g.mean.weft <= NOISE_TARGETS.mean + 1e-12,
+      });
+    out.push({
+      figure: `${name}: weft ÷ FIFO, mean of ratios to hindsight`,
+      value: `${f4(g.mean.weft)} vs ${f4(g.mean.fifo)}`,
+      target: '≤ FIFO',
+      pass: g.mean.weft <= g.mean.fifo + 1e-12,
+    });
   }
   return out;
 }
@@ -184,12 +275,16 @@ function targets(groups: readonly Group[]): SummaryRow[] {
  */
 export const scheduleNoise: Bench = {
   name: 'schedule-noise',
-  summary: 'realized makespan ÷ hindsight when real durations are estimate × lognormal noise (σ = 0.3, 0.6, 1.0; and 0 as the control), STG / WfCommons / agent-shaped plans, M = 2, 4, 8',
+  summary:
+    'realized makespan ÷ hindsight when real durations are estimate × lognormal noise (σ = 0.3, 0.6, 1.0; and 0 as the control), STG / WfCommons / agent-shaped plans, M = 2, 4, 8',
   run(): BenchOutcome {
-    if (!benchDataAvailable()) return { text: `schedule-noise: no benchmark data at ${BENCH_DATA}`, results: {}, ok: false };
+    if (!benchDataAvailable())
+      return { text: `schedule-noise: no benchmark data at ${BENCH_DATA}`, results: {}, ok: false };
     const all = items();
     const rows = all.flatMap((item, k) => measureItem(item, k));
-    const groups = SIGMAS.flatMap((sigma) => SETS.flatMap((set) => [...NOISE_WORKERS.map((m) => group(rows, sigma, set, m)), group(rows, sigma, set)]));
+    const groups = SIGMAS.flatMap((sigma) =>
+      SETS.flatMap((set) => [...NOISE_WORKERS.map((m) => group(rows, sigma, set, m)), group(rows, sigma, set)]),
+    );
     const summary = targets(groups);
     const ok = summary.every((r) => r.pass !== false);
     const planned = rows.filter((r) => r.planned && r.sigma > 0);
@@ -212,13 +307,29 @@ export const scheduleNoise: Bench = {
       `Dispatch plans (idle on purpose): ${new Set(planned.map((r) => `${r.file}@${r.workers}`)).size} (graph, M) pairs; with noise (σ > 0) the plan held to the end in ${planned.filter((r) => r.planHeld).length} of ${planned.length} runs;`,
       `  on those runs weft ÷ list-only: mean ${f4(planned.reduce((t, r) => t + r.makespan.weft / r.makespan['proto-list'], 0) / Math.max(1, planned.length))}.`,
       'Paired differences, % of hindsight (mean ± standard error over the same runs; negative = the first is shorter):',
-      ...SIGMAS.map((sigma) => `  σ=${sigma.toFixed(1)}  ${SETS.map((set) => {
-        const g = rows.filter((r) => r.sigma === sigma && r.set === set);
-        return `${SET_NAME[set]}: weft − crit-path ${pairedGap(g, 'weft', 'critical-path')}, re-search − weft ${pairedGap(g, 'proto-research', 'weft')}, robust − weft ${pairedGap(g, 'proto-robust', 'weft')}`;
-      }).join('; ')}`),
+      ...SIGMAS.map(
+        (sigma) =>
+          `  σ=${sigma.toFixed(1)}  ${SETS.map((set) => {
+            const g = rows.filter((r) => r.sigma === sigma && r.set === set);
+            return `${SET_NAME[set]}: weft − crit-path ${pairedGap(g, 'weft', 'critical-path')}, re-search − weft ${pairedGap(g, 'proto-research', 'weft')}, robust − weft ${pairedGap(g, 'proto-robust', 'weft')}`;
+          }).join('; ')}`,
+      ),
       `Robust prototype kept weft's searched order on ${new Set(rows.filter((r) => r.robustKeptSearch).map((r) => `${r.file}@${r.workers}`)).size} of ${new Set(rows.map((r) => `${r.file}@${r.workers}`)).size} (graph, M) pairs, else plain critical path.`,
       `searchOrder on the real durations beaten by a realized schedule in ${rows.filter((r) => r.hindsight < r.searched).length} of ${rows.length} runs (then that schedule is the hindsight).`,
     ].join('\n');
-    return { text, summary, results: { targets: NOISE_TARGETS, sigmas: SIGMAS, workers: NOISE_WORKERS, seeds: NOISE_SEEDS, groups, checks: summary, pairs: perPair(rows) }, ok };
+    return {
+      text,
+      summary,
+      results: {
+        targets: NOISE_TARGETS,
+        sigmas: SIGMAS,
+        workers: NOISE_WORKERS,
+        seeds: NOISE_SEEDS,
+        groups,
+        checks: summary,
+        pairs: perPair(rows),
+      },
+      ok,
+    };
   },
 };

@@ -28,9 +28,22 @@ import process from 'node:process';
 import { URL } from 'node:url';
 import { parseArgs } from 'node:util';
 
-const { values, positionals } = parseArgs({ allowPositionals: true, options: { workers: { type: 'string', default: '2' } } });
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: { workers: { type: 'string', default: '2' } },
+});
 const [variant, dir] = positionals;
-if (variant !== 'bare' && variant !== 'bare-node-spawn' && variant !== 'logs' && variant !== 'cli-like' && variant !== 'spawn-floor' && variant !== 'sh-helpers') throw new Error(`expected bare | bare-node-spawn | logs | cli-like | spawn-floor | sh-helpers, got ${JSON.stringify(variant)}`);
+if (
+  variant !== 'bare' &&
+  variant !== 'bare-node-spawn' &&
+  variant !== 'logs' &&
+  variant !== 'cli-like' &&
+  variant !== 'spawn-floor' &&
+  variant !== 'sh-helpers'
+)
+  throw new Error(
+    `expected bare | bare-node-spawn | logs | cli-like | spawn-floor | sh-helpers, got ${JSON.stringify(variant)}`,
+  );
 if (dir === undefined) throw new Error('expected the project directory');
 const WORKERS = Number(values.workers);
 /** @type {number[][]} */
@@ -91,7 +104,12 @@ async function shHelpers() {
   const dependents = deps.map(() => []);
   deps.forEach((ds, i) => ds.forEach((d) => dependents[d]?.push(i)));
   const ready = waiting.flatMap((w, i) => (w === 0 ? [i] : []));
-  const helpers = Array.from({ length: WORKERS }, () => spawn('/bin/sh', ['-c', 'while read -r cmd; do $cmd </dev/null >/dev/null 2>&1; echo $?; done'], { cwd: dir, stdio: ['pipe', 'pipe', 'inherit'] }));
+  const helpers = Array.from({ length: WORKERS }, () =>
+    spawn('/bin/sh', ['-c', 'while read -r cmd; do $cmd </dev/null >/dev/null 2>&1; echo $?; done'], {
+      cwd: dir,
+      stdio: ['pipe', 'pipe', 'inherit'],
+    }),
+  );
   let done = 0;
   await /** @type {Promise<void>} */ (
     new Promise((resolve, reject) => {
@@ -133,7 +151,14 @@ async function weft(v, dir) {
   const { ShellExecutor } = await import(dist('executors/shell/shell-executor.js'));
   const shell = new ShellExecutor({ spawnHelper: v !== 'bare-node-spawn' });
   const t0 = performance.now();
-  const plan = compilePlan({ name: 'shell-vs-make', workers: WORKERS, tasks: deps.map((ds, i) => ({ id: id(i), run: 'true', needs: ds.map(id) })) }, { executors: new Map([['shell', shell.info]]) });
+  const plan = compilePlan(
+    {
+      name: 'shell-vs-make',
+      workers: WORKERS,
+      tasks: deps.map((ds, i) => ({ id: id(i), run: 'true', needs: ds.map(id) })),
+    },
+    { executors: new Map([['shell', shell.info]]) },
+  );
   const compileMs = performance.now() - t0;
   const runId = `bench-${process.pid}-${v}`;
   const runDir = v === 'bare' || v === 'bare-node-spawn' ? undefined : join(dir, '.weft', 'runs', runId);
@@ -142,10 +167,21 @@ async function weft(v, dir) {
   /** @type {typeof import('../src/store/sqlite-store.js')} */
   const { SqliteStore } = await import(dist('store/sqlite-store.js'));
   const store = v === 'cli-like' ? new SqliteStore({ path: join(dir, '.weft', 'weft.db') }) : undefined;
-  const journal = store === undefined ? undefined : (/** @type {readonly import('../src/core/run/events.js').RunEvent[]} */ events) => store.append(runId, events);
+  const journal =
+    store === undefined
+      ? undefined
+      : (/** @type {readonly import('../src/core/run/events.js').RunEvent[]} */ events) => store.append(runId, events);
   try {
     const run = await timed(async () => {
-      const outcome = await runPlan({ runId, plan, executors: new Map([['shell', shell]]), baseDir: dir, workers: WORKERS, ...(runDir === undefined ? {} : { runDir }), ...(journal === undefined ? {} : { journal }) });
+      const outcome = await runPlan({
+        runId,
+        plan,
+        executors: new Map([['shell', shell]]),
+        baseDir: dir,
+        workers: WORKERS,
+        ...(runDir === undefined ? {} : { runDir }),
+        ...(journal === undefined ? {} : { journal }),
+      });
       if (outcome.status !== 'succeeded') throw new Error(`shell-case ${v}: run ${outcome.status}`);
     });
     return { compileMs, ...run };
@@ -155,5 +191,10 @@ async function weft(v, dir) {
   }
 }
 
-const measured = variant === 'spawn-floor' ? { compileMs: 0, ...(await timed(spawnFloor)) } : variant === 'sh-helpers' ? { compileMs: 0, ...(await timed(shHelpers)) } : await weft(variant, dir);
+const measured =
+  variant === 'spawn-floor'
+    ? { compileMs: 0, ...(await timed(spawnFloor)) }
+    : variant === 'sh-helpers'
+      ? { compileMs: 0, ...(await timed(shHelpers)) }
+      : await weft(variant, dir);
 process.stdout.write(`${JSON.stringify({ variant, tasks: deps.length, ...measured })}\n`);

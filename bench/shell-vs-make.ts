@@ -36,7 +36,10 @@ type ShellVariant = 'bare' | 'bare-node-spawn' | 'logs' | 'cli-like' | 'spawn-fl
 
 /** YAML: flow-style tasks, `"true"` quoted so it stays a string. */
 export function planYaml(deps: readonly (readonly number[])[], workers: number): string {
-  const lines = deps.map((ds, i) => `  - { id: ${taskId(i)}, run: "true"${ds.length === 0 ? '' : `, needs: [${ds.map(taskId).join(', ')}]`} }`);
+  const lines = deps.map(
+    (ds, i) =>
+      `  - { id: ${taskId(i)}, run: "true"${ds.length === 0 ? '' : `, needs: [${ds.map(taskId).join(', ')}]`} }`,
+  );
   return `name: shell-vs-make\nworkers: ${workers}\ntasks:\n${lines.join('\n')}\n`;
 }
 
@@ -78,7 +81,17 @@ interface Timing {
   readonly cpuMs?: number;
 }
 
-type Contender = 'make' | 'weft CLI' | 'weft CLI, 1-task plan' | 'node -e 0' | 'in-process, CLI-like' | 'in-process, logs only' | 'in-process, bare' | 'bare, Node forks' | 'Node spawn floor' | 'sh helper per worker';
+type Contender =
+  | 'make'
+  | 'weft CLI'
+  | 'weft CLI, 1-task plan'
+  | 'node -e 0'
+  | 'in-process, CLI-like'
+  | 'in-process, logs only'
+  | 'in-process, bare'
+  | 'bare, Node forks'
+  | 'Node spawn floor'
+  | 'sh helper per worker';
 
 interface Entry {
   readonly name: Contender;
@@ -119,21 +132,74 @@ export const shellVsMake: Bench = {
       writeFileSync(join(dir, 'dag.json'), JSON.stringify(deps));
       const inProcess = (variant: ShellVariant) => async () => {
         // Plain node, no tsx: see bench/shell-case.mjs.
-        const f = lastJsonLine<ShellCaseFigures>(await runNode(CASE, [variant, dir, '--workers', String(WORKERS)], { tsx: false }));
+        const f = lastJsonLine<ShellCaseFigures>(
+          await runNode(CASE, [variant, dir, '--workers', String(WORKERS)], { tsx: false }),
+        );
         return { ms: f.runMs, cpuMs: f.runCpuMs };
       };
-      const cli = (plan: string) => () => timeCommand(process.execPath, [CLI, 'run', plan, '-j', String(WORKERS), '--no-progress'], dir);
+      const cli = (plan: string) => () =>
+        timeCommand(process.execPath, [CLI, 'run', plan, '-j', String(WORKERS), '--no-progress'], dir);
       const entries: Entry[] = [
-        { name: 'make', what: `make -j ${WORKERS} (GNU make, one phony target per task)`, runs: RUNS, measure: () => timeCommand('make', ['-j', String(WORKERS)], dir) },
-        { name: 'weft CLI', what: `node <built>/cli/main.js run plan.yaml -j ${WORKERS} --no-progress: start-up, YAML, logs, journal, summary`, runs: RUNS, measure: cli('plan.yaml') },
-        { name: 'in-process, CLI-like', what: 'runPlan + ShellExecutor (bash spawn helpers fork the tasks), per-task log files and the SQLite journal (.weft/weft.db), as the CLI runs it', runs: RUNS, measure: inProcess('cli-like') },
-        { name: 'weft CLI, 1-task plan', what: 'the CLI\'s fixed cost: start-up, wiring, one task, summary', runs: DIAGNOSTIC_RUNS, measure: cli('one.yaml') },
-        { name: 'node -e 0', what: 'Node\'s own start-up, which every CLI run pays first (NODE_OPTIONS and NODE_EXTRA_CA_CERTS sway it)', runs: DIAGNOSTIC_RUNS, measure: () => timeCommand(process.execPath, ['-e', '0'], dir) },
-        { name: 'in-process, logs only', what: 'runPlan + ShellExecutor with per-task log files, no journal', runs: DIAGNOSTIC_RUNS, measure: inProcess('logs') },
-        { name: 'in-process, bare', what: 'runPlan + ShellExecutor, nothing on disk but a scratch stderr file per helper', runs: DIAGNOSTIC_RUNS, measure: inProcess('bare') },
-        { name: 'bare, Node forks', what: 'the same with the spawn helpers off (WEFT_SPAWN_HELPER=0): Node forks every task, stderr piped to memory', runs: DIAGNOSTIC_RUNS, measure: inProcess('bare-node-spawn') },
-        { name: 'Node spawn floor', what: 'child_process.spawn(\'true\') with a FIFO ready queue, nothing else: any Node dispatcher pays this', runs: DIAGNOSTIC_RUNS, measure: inProcess('spawn-floor') },
-        { name: 'sh helper per worker', what: 'the lower bound of spawn helpers: one long-lived /bin/sh (dash) per worker forks each task, Node only writes a line (no logs, env, groups or exit signals)', runs: DIAGNOSTIC_RUNS, measure: inProcess('sh-helpers') },
+        {
+          name: 'make',
+          what: `make -j ${WORKERS} (GNU make, one phony target per task)`,
+          runs: RUNS,
+          measure: () => timeCommand('make', ['-j', String(WORKERS)], dir),
+        },
+        {
+          name: 'weft CLI',
+          what: `node <built>/cli/main.js run plan.yaml -j ${WORKERS} --no-progress: start-up, YAML, logs, journal, summary`,
+          runs: RUNS,
+          measure: cli('plan.yaml'),
+        },
+        {
+          name: 'in-process, CLI-like',
+          what: 'runPlan + ShellExecutor (bash spawn helpers fork the tasks), per-task log files and the SQLite journal (.weft/weft.db), as the CLI runs it',
+          runs: RUNS,
+          measure: inProcess('cli-like'),
+        },
+        {
+          name: 'weft CLI, 1-task plan',
+          what: "the CLI's fixed cost: start-up, wiring, one task, summary",
+          runs: DIAGNOSTIC_RUNS,
+          measure: cli('one.yaml'),
+        },
+        {
+          name: 'node -e 0',
+          what: "Node's own start-up, which every CLI run pays first (NODE_OPTIONS and NODE_EXTRA_CA_CERTS sway it)",
+          runs: DIAGNOSTIC_RUNS,
+          measure: () => timeCommand(process.execPath, ['-e', '0'], dir),
+        },
+        {
+          name: 'in-process, logs only',
+          what: 'runPlan + ShellExecutor with per-task log files, no journal',
+          runs: DIAGNOSTIC_RUNS,
+          measure: inProcess('logs'),
+        },
+        {
+          name: 'in-process, bare',
+          what: 'runPlan + ShellExecutor, nothing on disk but a scratch stderr file per helper',
+          runs: DIAGNOSTIC_RUNS,
+          measure: inProcess('bare'),
+        },
+        {
+          name: 'bare, Node forks',
+          what: 'the same with the spawn helpers off (WEFT_SPAWN_HELPER=0): Node forks every task, stderr piped to memory',
+          runs: DIAGNOSTIC_RUNS,
+          measure: inProcess('bare-node-spawn'),
+        },
+        {
+          name: 'Node spawn floor',
+          what: "child_process.spawn('true') with a FIFO ready queue, nothing else: any Node dispatcher pays this",
+          runs: DIAGNOSTIC_RUNS,
+          measure: inProcess('spawn-floor'),
+        },
+        {
+          name: 'sh helper per worker',
+          what: 'the lower bound of spawn helpers: one long-lived /bin/sh (dash) per worker forks each task, Node only writes a line (no logs, env, groups or exit signals)',
+          runs: DIAGNOSTIC_RUNS,
+          measure: inProcess('sh-helpers'),
+        },
       ];
       // Round-robin, so drift in the machine's load hits every contender alike.
       const times = new Map<Contender, Timing[]>(entries.map((e) => [e.name, []]));
@@ -150,45 +216,105 @@ export const shellVsMake: Bench = {
       const least = (name: Contender): number => Math.min(...(times.get(name) ?? []).map((t) => t.ms));
       const rows = entries.map((e) => {
         const ms = med(e.name);
-        return { name: e.name, what: e.what, runs: times.get(e.name)?.map((t) => t.ms) ?? [], medianMs: ms, minMs: least(e.name), perTaskMs: FIXED.has(e.name) ? ms : ms / TASKS, cpuMs: cpu(e.name), cpuScope: e.name === 'make' || e.name.startsWith('weft CLI') || e.name === 'node -e 0' ? 'tree' : 'self', ratioToMake: ms / make, minRatioToMake: least(e.name) / least('make') };
+        return {
+          name: e.name,
+          what: e.what,
+          runs: times.get(e.name)?.map((t) => t.ms) ?? [],
+          medianMs: ms,
+          minMs: least(e.name),
+          perTaskMs: FIXED.has(e.name) ? ms : ms / TASKS,
+          cpuMs: cpu(e.name),
+          cpuScope: e.name === 'make' || e.name.startsWith('weft CLI') || e.name === 'node -e 0' ? 'tree' : 'self',
+          ratioToMake: ms / make,
+          minRatioToMake: least(e.name) / least('make'),
+        };
       });
       const ratio = med('weft CLI') / make;
       const inProcessRatio = med('in-process, CLI-like') / make;
       const summary: SummaryRow[] = [
-        { figure: `weft CLI ÷ make -j ${WORKERS} (${TASKS} true tasks)`, value: `${ratio.toFixed(2)}× (${int(med('weft CLI'))} vs ${int(make)} ms)`, target: `≤ ${TARGET_RATIO}×`, pass: ratio <= TARGET_RATIO },
-        { figure: `in-process runPlan ÷ make -j ${WORKERS}`, value: `${inProcessRatio.toFixed(2)}× (${int(med('in-process, CLI-like'))} ms)`, target: `≤ ${TARGET_RATIO}×`, pass: inProcessRatio <= TARGET_RATIO },
-        { figure: `Node spawn floor ÷ make -j ${WORKERS}`, value: `${(med('Node spawn floor') / make).toFixed(2)}× (${int(med('Node spawn floor'))} ms)` },
-        { figure: `sh helper per worker ÷ make -j ${WORKERS}`, value: `${(med('sh helper per worker') / make).toFixed(2)}× (${int(med('sh helper per worker'))} ms)` },
+        {
+          figure: `weft CLI ÷ make -j ${WORKERS} (${TASKS} true tasks)`,
+          value: `${ratio.toFixed(2)}× (${int(med('weft CLI'))} vs ${int(make)} ms)`,
+          target: `≤ ${TARGET_RATIO}×`,
+          pass: ratio <= TARGET_RATIO,
+        },
+        {
+          figure: `in-process runPlan ÷ make -j ${WORKERS}`,
+          value: `${inProcessRatio.toFixed(2)}× (${int(med('in-process, CLI-like'))} ms)`,
+          target: `≤ ${TARGET_RATIO}×`,
+          pass: inProcessRatio <= TARGET_RATIO,
+        },
+        {
+          figure: `Node spawn floor ÷ make -j ${WORKERS}`,
+          value: `${(med('Node spawn floor') / make).toFixed(2)}× (${int(med('Node spawn floor'))} ms)`,
+        },
+        {
+          figure: `sh helper per worker ÷ make -j ${WORKERS}`,
+          value: `${(med('sh helper per worker') / make).toFixed(2)}× (${int(med('sh helper per worker'))} ms)`,
+        },
       ];
-      const cpuPerTask = (a: Contender, b: Contender | undefined): string => `${(((cpu(a) ?? NaN) - (b === undefined ? 0 : (cpu(b) ?? NaN))) / TASKS).toFixed(2)} ms CPU`;
+      const cpuPerTask = (a: Contender, b: Contender | undefined): string =>
+        `${(((cpu(a) ?? NaN) - (b === undefined ? 0 : (cpu(b) ?? NaN))) / TASKS).toFixed(2)} ms CPU`;
       const table = formatTable(
         ['contender', 'median ms', 'per task', '÷ make', 'min ms', '÷ make', 'CPU ms', 'of', 'runs (ms)'],
-        rows.map((r) => [r.name, int(r.medianMs), FIXED.has(r.name) ? '(fixed)' : `${r.perTaskMs.toFixed(2)} ms`, `${r.ratioToMake.toFixed(2)}×`, int(r.minMs), `${r.minRatioToMake.toFixed(2)}×`, r.cpuMs === undefined ? '' : int(r.cpuMs), r.cpuMs === undefined ? '' : r.cpuScope, r.runs.map(int).join(' ')]),
+        rows.map((r) => [
+          r.name,
+          int(r.medianMs),
+          FIXED.has(r.name) ? '(fixed)' : `${r.perTaskMs.toFixed(2)} ms`,
+          `${r.ratioToMake.toFixed(2)}×`,
+          int(r.minMs),
+          `${r.minRatioToMake.toFixed(2)}×`,
+          r.cpuMs === undefined ? '' : int(r.cpuMs),
+          r.cpuMs === undefined ? '' : r.cpuScope,
+          r.runs.map(int).join(' '),
+        ]),
         1,
       );
       const text = [
         `Shell tasks: ${TASKS} \`true\` tasks, seeded random DAG (each needs 3 distinct earlier tasks), -j ${WORKERS}; median of ${RUNS} runs (diagnostics ${DIAGNOSTIC_RUNS}), round-robin.`,
         `Build: ${build}. Load average ${load0.toFixed(1)} → ${load1.toFixed(1)} on ${availableParallelism()} cores. In-process figures time runPlan alone (cold JIT, no Node start-up).`,
         'CPU ms "tree": GNU time\'s user + sys of the command and every process it waited for (the `true`s too); "self": the in-process',
-        'run\'s own Node process during runPlan (forks by Node are charged to it; the helpers\' forks and the `true`s are not). min ms: the least-disturbed run.',
+        "run's own Node process during runPlan (forks by Node are charged to it; the helpers' forks and the `true`s are not). min ms: the least-disturbed run.",
         '',
         table,
         '',
         ...entries.map((e) => `  ${e.name.padEnd(22)} ${e.what}`),
         '',
-        'Where weft\'s time goes, per task. CPU of the Node process, which load on the machine sways least (wall differences between',
+        "Where weft's time goes, per task. CPU of the Node process, which load on the machine sways least (wall differences between",
         'contenders are mostly noise on a busy machine):',
         `  child_process.spawn alone ${cpuPerTask('Node spawn floor', undefined)}; engine + ShellExecutor with Node forking ${cpuPerTask('bare, Node forks', undefined)}, with spawn helpers ${cpuPerTask('in-process, bare', undefined)}; per-task log files ${cpuPerTask('in-process, logs only', 'in-process, bare')};`,
         `  SQLite journal ${cpuPerTask('in-process, CLI-like', 'in-process, logs only')}; Node's share with sh helpers ${cpuPerTask('sh helper per worker', undefined)}. make and its children: ${((cpu('make') ?? NaN) / TASKS).toFixed(2)} ms CPU per task.`,
-        `  Wall per task (medians): ${rows.filter((r) => !FIXED.has(r.name)).map((r) => `${r.name} ${r.perTaskMs.toFixed(2)}`).join(', ')} ms;`,
+        `  Wall per task (medians): ${rows
+          .filter((r) => !FIXED.has(r.name))
+          .map((r) => `${r.name} ${r.perTaskMs.toFixed(2)}`)
+          .join(', ')} ms;`,
         `  the CLI's fixed cost (a 1-task run, start-up to summary): ${int(med('weft CLI, 1-task plan'))} ms, of which Node's own start-up ${int(med('node -e 0'))} ms.`,
         '',
         budgetLine(make, med('weft CLI, 1-task plan')),
         '',
-        ...summary.filter((s) => s.pass !== undefined).map((s) => `${s.pass === true ? 'PASS' : 'MISS'}  ${s.figure}: ${s.value} (target ${s.target})`),
+        ...summary
+          .filter((s) => s.pass !== undefined)
+          .map((s) => `${s.pass === true ? 'PASS' : 'MISS'}  ${s.figure}: ${s.value} (target ${s.target})`),
       ].join('\n');
       const ok = ratio <= TARGET_RATIO;
-      return { text, summary, ok, results: { target: { weftOverMake: TARGET_RATIO }, targetsMet: ok, tasks: TASKS, workers: WORKERS, seed: SEED, loadAverage: [load0, load1], cores: availableParallelism(), build, weftOverMake: ratio, inProcessOverMake: inProcessRatio, rows } };
+      return {
+        text,
+        summary,
+        ok,
+        results: {
+          target: { weftOverMake: TARGET_RATIO },
+          targetsMet: ok,
+          tasks: TASKS,
+          workers: WORKERS,
+          seed: SEED,
+          loadAverage: [load0, load1],
+          cores: availableParallelism(),
+          build,
+          weftOverMake: ratio,
+          inProcessOverMake: inProcessRatio,
+          rows,
+        },
+      };
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

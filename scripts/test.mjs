@@ -22,7 +22,11 @@ mkdirSync('.weft', { recursive: true });
 const results = '.weft/test-results.json';
 process.stdout.write('\n── tests\n');
 const extra = process.argv.slice(2);
-const r = spawnSync('npx', ['--no-install', 'vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${results}`, ...extra], { stdio: 'inherit' });
+const r = spawnSync(
+  'npx',
+  ['--no-install', 'vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${results}`, ...extra],
+  { stdio: 'inherit' },
+);
 let passed = 0;
 let failed = r.status === 0 ? 0 : 1;
 let skipped = 0;

@@ -12,7 +12,11 @@ describe('library API', () => {
       workers: 2,
       tasks: [
         { id: 'make', run: ['sh', '-c', 'exit 0'], estimate: '1s' },
-        { id: 'count', needs: ['make'], fn: (ctx) => (order.push(`count after ${Object.keys(ctx.inputs).join()}`), { files: 3 }) },
+        {
+          id: 'count',
+          needs: ['make'],
+          fn: (ctx) => (order.push(`count after ${Object.keys(ctx.inputs).join()}`), { files: 3 }),
+        },
         { id: 'report', needs: ['count'], fn: (ctx) => (order.push('report'), ctx.inputs.count?.output) },
       ],
     });
@@ -27,12 +31,21 @@ describe('library API', () => {
   it('masks the secrets it is given in the journal and in the log files a shell task leaves', async () => {
     const runDir = mkdtempSync(join(tmpdir(), 'weft-lib-'));
     const events: RunEvent[] = [];
-    const plan = definePlan({ tasks: [{ id: 'leak', run: ['sh', '-c', 'echo token=tok-123456789; echo token=tok-123456789 >&2; exit 2'] }] });
-    const { status } = await runWeft(plan, { runDir, redact: redactorOf(['tok-123456789']), journal: (batch) => void events.push(...batch) });
+    const plan = definePlan({
+      tasks: [{ id: 'leak', run: ['sh', '-c', 'echo token=tok-123456789; echo token=tok-123456789 >&2; exit 2'] }],
+    });
+    const { status } = await runWeft(plan, {
+      runDir,
+      redact: redactorOf(['tok-123456789']),
+      journal: (batch) => void events.push(...batch),
+    });
     expect(status).toBe('failed');
     expect(JSON.stringify(events)).not.toContain('tok-123456789');
     expect(events.find((e) => e.type === 'task.failed')).toMatchObject({ error: { stderrTail: 'token=***' } });
-    expect(['stdout', 'stderr'].map((s) => readFileSync(join(runDir, 'tasks', 'leak', `1.${s}.log`), 'utf8'))).toEqual(['token=***\n', 'token=***\n']);
+    expect(['stdout', 'stderr'].map((s) => readFileSync(join(runDir, 'tasks', 'leak', `1.${s}.log`), 'utf8'))).toEqual([
+      'token=***\n',
+      'token=***\n',
+    ]);
   });
 
   it('enforces `outputs:` as weft run does: a task ending without a declared output fails naming it', async () => {
@@ -62,11 +75,19 @@ describe('library API', () => {
   it('validates a built plan like a file', () => {
     const plan = definePlan({ tasks: [{ id: 'a', needs: ['b'], fn: () => 1 }] });
     expect(() => estimatePlan(plan)).toThrow(PlanValidationError);
-    expect(() => estimatePlan(plan)).toThrow('<plan> task "a" needs[0]: unknown task "b" — fix: use the id of a task in this plan');
+    expect(() => estimatePlan(plan)).toThrow(
+      '<plan> task "a" needs[0]: unknown task "b" — fix: use the id of a task in this plan',
+    );
   });
 
   it('estimates on a virtual clock', () => {
-    const plan = definePlan({ tasks: [{ id: 'a', run: 'true', estimate: '10m' }, { id: 'b', run: 'true', estimate: '5m' }, { id: 'c', needs: ['a', 'b'], run: 'true', estimate: '1m' }] });
+    const plan = definePlan({
+      tasks: [
+        { id: 'a', run: 'true', estimate: '10m' },
+        { id: 'b', run: 'true', estimate: '5m' },
+        { id: 'c', needs: ['a', 'b'], run: 'true', estimate: '1m' },
+      ],
+    });
     expect(estimatePlan(plan, 2)).toMatchObject({ makespan: 660_000, sequential: 960_000, criticalPath: 660_000 });
     expect(estimatePlan(plan, 1).makespan).toBe(960_000);
   });

@@ -74,7 +74,10 @@ export function definePlan(input: PlanInput): BuiltPlan {
 
 /** Validates a built plan; throws a PlanValidationError listing every problem. */
 export function compile(plan: BuiltPlan, vars?: Readonly<Record<string, string | number | boolean>>): CompiledPlan {
-  return compilePlan(plan.spec, { executors: catalogOf(defaultExecutors({ functions: plan.functions })), ...(vars === undefined ? {} : { vars }) });
+  return compilePlan(plan.spec, {
+    executors: catalogOf(defaultExecutors({ functions: plan.functions })),
+    ...(vars === undefined ? {} : { vars }),
+  });
 }
 
 /**
@@ -99,9 +102,15 @@ export interface RunWeftOptions extends Partial<Omit<EngineOptions, 'plan' | 'ex
  * and one that succeeds without a file it declared in `outputs` is sent back, then fails
  * (`WEFT_OUTPUT_MISSING`) naming it; with a `workspace`, isolated tasks' outputs are its to check.
  */
-export async function runWeft(plan: BuiltPlan, options: RunWeftOptions = {}): Promise<RunOutcome & { summary: RunSummary }> {
+export async function runWeft(
+  plan: BuiltPlan,
+  options: RunWeftOptions = {},
+): Promise<RunOutcome & { summary: RunSummary }> {
   const executors = defaultExecutors({ functions: plan.functions });
-  const compiled = compilePlan(plan.spec, { executors: catalogOf(executors), ...(options.vars === undefined ? {} : { vars: options.vars }) });
+  const compiled = compilePlan(plan.spec, {
+    executors: catalogOf(executors),
+    ...(options.vars === undefined ? {} : { vars: options.vars }),
+  });
   const { vars: _vars, ...engine } = options;
   const runId = options.runId ?? `lib-${Date.now().toString(36)}`;
   const mode = options.mode ?? ENGINE_DEFAULTS.mode;

@@ -8,18 +8,30 @@ import { locateIssues, parseYamlDocument } from '../plan/load-plan.js';
 import { ExecutorsSettingsSchema } from '../executors/index.js';
 import { WorkspaceSchema, WorkspaceSetupSchema } from '../core/plan/workspace-schema.js';
 
-const PriceSchema = z.object({ input: z.number().nonnegative(), output: z.number().nonnegative(), cacheRead: z.number().nonnegative().optional(), cacheWrite: z.number().nonnegative().optional() }).strict();
-
+const PriceSchema = z
+  .object({
+    input: z.number().nonnegative(),
+    output: z.number().nonnegative(),
+    cacheRead: z.number().nonnegative().optional(),
+    cacheWrite: z.number().nonnegative().optional(),
+  })
+  .strict();
 
 /** `weft.config.yaml` in the project folder: settings that belong to a machine or team, not a plan. */
 export const ConfigSchema = z
   .object({
-    database: z.string().optional().describe('Journal store: a postgres:// URL shared by several machines; default SQLite in .weft/.'),
+    database: z
+      .string()
+      .optional()
+      .describe('Journal store: a postgres:// URL shared by several machines; default SQLite in .weft/.'),
     planner: z.string().optional().describe('Executor that writes plans from goals.'),
-    pricing: z.record(z.string(), PriceSchema).optional().describe('USD per million tokens by model-id prefix, overriding the built-in table.'),
+    pricing: z
+      .record(z.string(), PriceSchema)
+      .optional()
+      .describe('USD per million tokens by model-id prefix, overriding the built-in table.'),
     executors: ExecutorsSettingsSchema.optional(),
     workspace: WorkspaceSchema.optional().describe(
-      'How worktrees are made ready (a shared set-up, files to copy in); a plan\'s own `workspace` wins.',
+      "How worktrees are made ready (a shared set-up, files to copy in); a plan's own `workspace` wins.",
     ),
   })
   .strict();
@@ -61,10 +73,22 @@ function configIssues(error: z.ZodError, raw: unknown): RawIssue[] {
       const known = knownFieldsAt(path);
       return issue.keys.map((key) => {
         const hint = closest(key, known);
-        return { path: [...path, key], field: [...path, key].join('.'), message: `unknown field "${key}"`, fix: hint === undefined ? `remove it (known fields: ${known.join(', ')})` : `did you mean "${hint}"?` };
+        return {
+          path: [...path, key],
+          field: [...path, key].join('.'),
+          message: `unknown field "${key}"`,
+          fix: hint === undefined ? `remove it (known fields: ${known.join(', ')})` : `did you mean "${hint}"?`,
+        };
       });
     }
-    return [{ path, field: path.join('.') || '(top)', message: describeZodIssue(issue, raw, path), fix: 'see `weft schema --config`, or "What to configure" in the README' }];
+    return [
+      {
+        path,
+        field: path.join('.') || '(top)',
+        message: describeZodIssue(issue, raw, path),
+        fix: 'see `weft schema --config`, or "What to configure" in the README',
+      },
+    ];
   });
 }
 

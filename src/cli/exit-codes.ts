@@ -40,5 +40,9 @@ export function exitCodeForError(code: WeftErrorCode): number {
 
 /** The exit code for a run that ended: 0 succeeded, 130 stopped, 1 otherwise. */
 export function exitCodeForStatus(status: RunStatus): number {
-  return status === 'succeeded' ? EXIT.ok : status === 'cancelled' || status === 'interrupted' ? EXIT.interrupted : EXIT.failed;
+  return status === 'succeeded'
+    ? EXIT.ok
+    : status === 'cancelled' || status === 'interrupted'
+      ? EXIT.interrupted
+      : EXIT.failed;
 }

@@ -29,7 +29,8 @@ const pct = (x: number): string => `${(x * 100).toFixed(0)}%`;
 export function formatSummary(s: RunSummary, runDir: string | undefined): string {
   const c = painter();
   const { counts } = s;
-  const status = s.status === 'succeeded' ? c.green('succeeded') : s.status === 'failed' ? c.red('failed') : c.yellow(s.status);
+  const status =
+    s.status === 'succeeded' ? c.green('succeeded') : s.status === 'failed' ? c.red('failed') : c.yellow(s.status);
   const lines = [
     '',
     `${c.bold(`Run ${s.runId}`)} ${status}${s.reason === undefined ? '' : ` — ${s.reason}`}${s.mode === 'sequential' ? ' (sequential)' : ''}`,
@@ -39,12 +40,21 @@ export function formatSummary(s: RunSummary, runDir: string | undefined): string
     `  critical path ${s.criticalPath.length === 0 ? '—' : `${chainLine(s.criticalPath)} (${formatDuration(s.criticalPathMs)})`}`,
   ];
   const durationOf = new Map(s.tasks.map((t) => [t.id, t.durationMs]));
-  if (s.criticalPath.length > 0) lines.push(`  bottleneck   ${c.bold(s.criticalPath.reduce((a, b) => ((durationOf.get(b) ?? 0) > (durationOf.get(a) ?? 0) ? b : a)))}`);
+  if (s.criticalPath.length > 0)
+    lines.push(
+      `  bottleneck   ${c.bold(s.criticalPath.reduce((a, b) => ((durationOf.get(b) ?? 0) > (durationOf.get(a) ?? 0) ? b : a)))}`,
+    );
   const perWorker = Object.entries(s.tasksPerWorker).sort(([a], [b]) => Number(a) - Number(b));
   if (perWorker.length > 0) lines.push(`  per worker   ${perWorker.map(([w, n]) => `w${w}: ${n}`).join(', ')}`);
   if (s.retries > 0) lines.push(`  retries      ${s.retries}`);
-  if (s.files !== undefined) lines.push(`  changes      ${s.files.changed} file${s.files.changed === 1 ? '' : 's'}, +${s.files.added} −${s.files.removed} lines`);
-  if (s.usage.inputTokens + s.usage.outputTokens > 0) lines.push(`  usage        ${s.usage.inputTokens} in / ${s.usage.outputTokens} out tokens, $${s.usage.costUsd.toFixed(4)}`);
+  if (s.files !== undefined)
+    lines.push(
+      `  changes      ${s.files.changed} file${s.files.changed === 1 ? '' : 's'}, +${s.files.added} −${s.files.removed} lines`,
+    );
+  if (s.usage.inputTokens + s.usage.outputTokens > 0)
+    lines.push(
+      `  usage        ${s.usage.inputTokens} in / ${s.usage.outputTokens} out tokens, $${s.usage.costUsd.toFixed(4)}`,
+    );
   const where = placesLine(s.tasks);
   if (where !== undefined) lines.push(`  ran          ${where}`);
   for (const t of s.tasks) {

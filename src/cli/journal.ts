@@ -59,10 +59,13 @@ export async function takeLease(store: Store, runId: string): Promise<Lease> {
   const owner = `${hostname()}:${process.pid}`;
   if (!(await store.acquireLease(runId, owner, LEASE_TTL_MS))) {
     const held = await store.leaseOf(runId);
-    if (held !== undefined && (await coordinatorOf(store, runId)) === 'dead') await store.releaseLease(runId, held.owner);
+    if (held !== undefined && (await coordinatorOf(store, runId)) === 'dead')
+      await store.releaseLease(runId, held.owner);
     if (!(await store.acquireLease(runId, owner, LEASE_TTL_MS))) {
       const who = (await store.leaseOf(runId))?.owner ?? 'another coordinator';
-      throw new WeftError('WEFT_RUN_LOCKED', `run ${runId} is being driven by ${who}`, { hint: 'wait for it to finish (or stop it), then `weft resume`' });
+      throw new WeftError('WEFT_RUN_LOCKED', `run ${runId} is being driven by ${who}`, {
+        hint: 'wait for it to finish (or stop it), then `weft resume`',
+      });
     }
   }
   const lost = new AbortController();
@@ -91,16 +94,27 @@ export async function readRun(store: Store, runId: string): Promise<{ events: Ru
 }
 
 /** A run id as typed (a unique prefix is enough), or the most recent run. */
-export async function resolveRunId(store: Store, given: string | undefined, filter: (status: string) => boolean = () => true): Promise<string> {
+export async function resolveRunId(
+  store: Store,
+  given: string | undefined,
+  filter: (status: string) => boolean = () => true,
+): Promise<string> {
   const runs = await store.listRuns();
   if (given === undefined) {
     const latest = runs.find((r) => filter(r.status));
-    if (latest === undefined) throw new WeftError('WEFT_RUN_NOT_FOUND', 'no run to pick', { hint: 'start one with `weft run <plan>`; `weft runs` lists them' });
+    if (latest === undefined)
+      throw new WeftError('WEFT_RUN_NOT_FOUND', 'no run to pick', {
+        hint: 'start one with `weft run <plan>`; `weft runs` lists them',
+      });
     return latest.id;
   }
   const exact = runs.find((r) => r.id === given);
   if (exact !== undefined) return exact.id;
   const matches = runs.filter((r) => r.id.startsWith(given));
   if (matches.length === 1) return (matches[0] as { id: string }).id;
-  throw new WeftError('WEFT_RUN_NOT_FOUND', matches.length === 0 ? `no run "${given}"` : `"${given}" matches ${matches.length} runs`, { hint: '`weft runs` lists them' });
+  throw new WeftError(
+    'WEFT_RUN_NOT_FOUND',
+    matches.length === 0 ? `no run "${given}"` : `"${given}" matches ${matches.length} runs`,
+    { hint: '`weft runs` lists them' },
+  );
 }

@@ -1,6 +1,13 @@
 #!/usr/bin/env node
 import { Command, CommanderError, Option } from 'commander';
-import { ConfigValidationError, formatPlanIssue, isWeftError, PlanValidationError, WeftError, type PlanIssue } from '../core/errors.js';
+import {
+  ConfigValidationError,
+  formatPlanIssue,
+  isWeftError,
+  PlanValidationError,
+  WeftError,
+  type PlanIssue,
+} from '../core/errors.js';
 import { EXIT, exitCodeForError } from './exit-codes.js';
 import { collectVar, parseSweep, parseWorkers } from './options.js';
 
@@ -21,7 +28,7 @@ program
   .option('--goal <goal>', 'plan the goal with an AI planner first (see `weft plan`), then run it')
   .option('--planner <executor>', 'with --goal: the executor that plans')
   .option('-y, --yes', 'with --goal: run the plan without asking')
-  .option('-j, --jobs <M>', 'workers: how many tasks run at once (default: the plan\'s `workers`)', parseWorkers)
+  .option('-j, --jobs <M>', "workers: how many tasks run at once (default: the plan's `workers`)", parseWorkers)
   .option('--json', 'print events as JSON lines, then the summary')
   .option('--fail-fast', 'stop at the first failed task')
   .option('--sequential', 'one task at a time in declaration order (debugging)')
@@ -32,9 +39,16 @@ program
   .option('--explain-cache', 'say for each cached task why it hit or missed')
   .option('-C, --dir <dir>', 'project folder holding .weft/ (default: the current folder)')
   .action(async (plan: string | undefined, opts) => {
-    if (opts.resume === true) process.exitCode = await (await import('./commands/resume.js')).resumeCommand(undefined, opts);
-    else if (opts.goal !== undefined) process.exitCode = await (await import('./commands/plan.js')).planCommand(opts.goal, { ...opts, output: plan ?? 'plan.yaml' });
-    else if (plan === undefined) throw new WeftError('WEFT_USAGE', 'weft run needs a plan file', { hint: 'e.g. `weft run examples/app.yaml`, or `weft run --resume`' });
+    if (opts.resume === true)
+      process.exitCode = await (await import('./commands/resume.js')).resumeCommand(undefined, opts);
+    else if (opts.goal !== undefined)
+      process.exitCode = await (
+        await import('./commands/plan.js')
+      ).planCommand(opts.goal, { ...opts, output: plan ?? 'plan.yaml' });
+    else if (plan === undefined)
+      throw new WeftError('WEFT_USAGE', 'weft run needs a plan file', {
+        hint: 'e.g. `weft run examples/app.yaml`, or `weft run --resume`',
+      });
     else process.exitCode = await (await import('./commands/run.js')).runCommand(plan, opts);
   });
 
@@ -42,7 +56,11 @@ program
   .command('resume')
   .description('continue an interrupted run from its journal (default: the most recent unfinished one)')
   .argument('[run]', 'run id (a unique prefix is enough)')
-  .option('--retry <task>', 'run again a task with `resume: never` that was cut off (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
+  .option(
+    '--retry <task>',
+    'run again a task with `resume: never` that was cut off (repeatable)',
+    (v: string, prev: string[] = []) => [...prev, v],
+  )
   .option('-j, --jobs <M>', 'workers', parseWorkers)
   .option('--json', 'print events as JSON lines, then the summary')
   .option('--no-progress', 'plain lines even on a terminal')
@@ -125,7 +143,7 @@ program
   .option('--format <format>', 'plan (default), stg (Standard Task Graph file) or wfcommons (workflow trace JSON)')
   .option('--set <name=value>', 'set a plan variable (repeatable)', collectVar)
   .option('--json', 'print the figures as JSON (seconds)')
-  .option('--no-history', 'use the plan\'s estimates only, not durations measured in earlier runs')
+  .option('--no-history', "use the plan's estimates only, not durations measured in earlier runs")
   .option('-C, --dir <dir>', 'project folder holding .weft/')
   .action(async (plan: string, opts) => {
     process.exitCode = await (await import('./commands/estimate.js')).estimateCommand(plan, opts);
@@ -133,10 +151,15 @@ program
 
 program
   .command('plan')
-  .description('turn a goal into a validated plan with an AI planner (an agent CLI or LLM API), show its estimate, and run it with --yes')
+  .description(
+    'turn a goal into a validated plan with an AI planner (an agent CLI or LLM API), show its estimate, and run it with --yes',
+  )
   .argument('<goal>', 'what you want built, in words')
   .option('-j, --jobs <M>', 'the worker budget M the plan is made for', parseWorkers)
-  .option('--planner <executor>', 'who plans: claude, codex, gemini, anthropic, openai (default: config `planner`, else the first one installed)')
+  .option(
+    '--planner <executor>',
+    'who plans: claude, codex, gemini, anthropic, openai (default: config `planner`, else the first one installed)',
+  )
   .option('--executor <executor>', 'who runs the planned tasks (default: the planner when it is an agent CLI)')
   .option('-o, --output <file>', 'where to save the plan', 'plan.yaml')
   .option('--attempts <n>', 'answers the planner gets to produce a valid plan', '3')
@@ -151,7 +174,10 @@ program
 program
   .command('init')
   .description('write a plan from a template (without --template: list the templates)')
-  .option('-t, --template <name>', 'template to start from: staged-delivery, fullstack-feature, scout-architect-builders, test-runner')
+  .option(
+    '-t, --template <name>',
+    'template to start from: staged-delivery, fullstack-feature, scout-architect-builders, test-runner',
+  )
   .option('-o, --output <file>', 'where to write the plan ("-" prints it)', 'weft.yaml')
   .option('--set <name=value>', 'set a template variable, e.g. goal="…" or security=false (repeatable)', collectVar)
   .option('--offline', 'shell stand-ins instead of agents: the same graph runs without an API key')
@@ -188,7 +214,12 @@ function wantsJson(argv: readonly string[]): boolean {
 
 /** What `--json` prints on stdout for an error: one line, no stack. */
 interface JsonError {
-  readonly error: { readonly code: string; readonly message: string; readonly hint?: string; readonly issues?: readonly PlanIssue[] };
+  readonly error: {
+    readonly code: string;
+    readonly message: string;
+    readonly hint?: string;
+    readonly issues?: readonly PlanIssue[];
+  };
 }
 
 /** The one error boundary: a user's mistake is one line and an exit code, never a stack trace. */
@@ -209,7 +240,8 @@ async function main(argv: string[]): Promise<void> {
     if (error instanceof CommanderError) {
       // Commander has written its own line to stderr already.
       process.exitCode = error.exitCode === 0 ? EXIT.ok : EXIT.usage;
-      if (error.exitCode !== 0) report({ code: 'WEFT_USAGE', message: error.message.replace(/^error: /, '').replace(/\n/g, ' ') });
+      if (error.exitCode !== 0)
+        report({ code: 'WEFT_USAGE', message: error.message.replace(/^error: /, '').replace(/\n/g, ' ') });
       return;
     }
     if (error instanceof PlanValidationError || error instanceof ConfigValidationError) {
@@ -225,8 +257,13 @@ async function main(argv: string[]): Promise<void> {
       process.exitCode = exitCodeForError(error.code);
       return;
     }
-    process.stderr.write(`weft: internal error — please report it: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-    report({ code: 'WEFT_INTERNAL', message: `internal error — please report it: ${error instanceof Error ? error.message : String(error)}` });
+    process.stderr.write(
+      `weft: internal error — please report it: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+    );
+    report({
+      code: 'WEFT_INTERNAL',
+      message: `internal error — please report it: ${error instanceof Error ? error.message : String(error)}`,
+    });
     process.exitCode = EXIT.internal;
   }
 }

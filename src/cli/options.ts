@@ -3,7 +3,8 @@ import { WeftError } from '../core/errors.js';
 /** Parses `-j 4`: a positive whole number. */
 export function parseWorkers(value: string): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1 || n > 1024) throw new WeftError('WEFT_USAGE', `-j expects a whole number of workers from 1 to 1024, got "${value}"`);
+  if (!Number.isInteger(n) || n < 1 || n > 1024)
+    throw new WeftError('WEFT_USAGE', `-j expects a whole number of workers from 1 to 1024, got "${value}"`);
   return n;
 }
 
@@ -12,7 +13,8 @@ export function parseSweep(value: string): [number, number] {
   const m = /^(\d+)-(\d+)$/.exec(value.trim());
   const lo = Number(m?.[1]);
   const hi = Number(m?.[2]);
-  if (m === null || lo < 1 || hi < lo || hi > 1024) throw new WeftError('WEFT_USAGE', `--sweep expects a range like 1-16, got "${value}"`);
+  if (m === null || lo < 1 || hi < lo || hi > 1024)
+    throw new WeftError('WEFT_USAGE', `--sweep expects a range like 1-16, got "${value}"`);
   return [lo, hi];
 }
 

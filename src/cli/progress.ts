@@ -60,7 +60,12 @@ class Tally {
 
   note(e: EngineNotice): void {
     if (e.type === 'plan.expanded') this.total += e.tasks.length; // a task added tasks to the run
-    if (e.type === 'task.succeeded' || e.type === 'task.failed' || e.type === 'task.skipped' || e.type === 'task.cancelled') {
+    if (
+      e.type === 'task.succeeded' ||
+      e.type === 'task.failed' ||
+      e.type === 'task.skipped' ||
+      e.type === 'task.cancelled'
+    ) {
       // A task a check sent back ends twice; it counts once.
       if (this.ended.has(e.task)) return;
       this.ended.add(e.task);
@@ -77,7 +82,10 @@ class PlainLines implements Progress {
   readonly onEvent = (e: EngineNotice): void => {
     this.tally.note(e);
     const text = line(e, this.started);
-    if (text !== undefined) process.stdout.write(`${text}${e.type.startsWith('task.') && e.type !== 'task.started' ? c.dim(` [${this.tally.done}/${this.tally.total}]`) : ''}\n`);
+    if (text !== undefined)
+      process.stdout.write(
+        `${text}${e.type.startsWith('task.') && e.type !== 'task.started' ? c.dim(` [${this.tally.done}/${this.tally.total}]`) : ''}\n`,
+      );
   };
 
   stop(): void {}
@@ -102,12 +110,18 @@ class LiveBoard implements Progress {
 
   readonly onEvent = (e: EngineNotice): void => {
     if (e.type === 'task.progress') {
-      if (e.progress.message !== undefined) this.last.set(e.task, stripControl(e.progress.message).split('\n')[0]?.slice(0, 60) ?? '');
+      if (e.progress.message !== undefined)
+        this.last.set(e.task, stripControl(e.progress.message).split('\n')[0]?.slice(0, 60) ?? '');
       return;
     }
     this.tally.note(e);
     if (e.type === 'task.started') this.onWorker[e.worker] = e.task;
-    if (e.type === 'task.succeeded' || e.type === 'task.failed' || e.type === 'task.retrying' || e.type === 'task.cancelled') {
+    if (
+      e.type === 'task.succeeded' ||
+      e.type === 'task.failed' ||
+      e.type === 'task.retrying' ||
+      e.type === 'task.cancelled'
+    ) {
       const w = this.onWorker.indexOf(e.task);
       if (w >= 0) this.onWorker[w] = undefined;
     }
@@ -127,7 +141,12 @@ class LiveBoard implements Progress {
       const note = this.last.get(task);
       return `  w${w}  ${c.cyan(task)} ${c.dim(since)}${note === undefined ? '' : c.dim(` · ${note}`)}`;
     });
-    this.logUpdate([`${c.bold(`${this.tally.done}/${this.tally.total}`)} done · elapsed ${formatDuration(now - this.begun)}`, ...rows].join('\n'));
+    this.logUpdate(
+      [
+        `${c.bold(`${this.tally.done}/${this.tally.total}`)} done · elapsed ${formatDuration(now - this.begun)}`,
+        ...rows,
+      ].join('\n'),
+    );
   }
 
   stop(): void {

@@ -5,7 +5,9 @@ const SECRET_NAME = /(KEY|TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIAL|AUTH)/i;
 
 /** Values of the secret-looking names (API keys, tokens, passwords) in one set of variables. */
 function secretValues(vars: Readonly<Record<string, string | number | boolean | undefined>>): string[] {
-  return Object.entries(vars).flatMap(([name, value]) => (SECRET_NAME.test(name) && value !== undefined ? [String(value)] : []));
+  return Object.entries(vars).flatMap(([name, value]) =>
+    SECRET_NAME.test(name) && value !== undefined ? [String(value)] : [],
+  );
 }
 
 /**

@@ -13,6 +13,9 @@ export interface Wiring {
 export function wire(dir: string | undefined): Wiring {
   const projectDir = resolve(dir ?? process.cwd());
   const config = loadConfig(projectDir);
-  const executors = defaultExecutors({ ...(config.executors === undefined ? {} : { settings: config.executors }), ...(config.pricing === undefined ? {} : { prices: config.pricing }) });
+  const executors = defaultExecutors({
+    ...(config.executors === undefined ? {} : { settings: config.executors }),
+    ...(config.pricing === undefined ? {} : { prices: config.pricing }),
+  });
   return { projectDir, config, executors };
 }

@@ -48,11 +48,15 @@ export async function findWorkspace(plan: CompiledPlan, where: WorkspacePlace): 
   } catch (error) {
     if (!isWeftError(error) || error.code !== 'WEFT_USAGE') throw error;
     const folder = `the plan's folder ${where.baseDir}`;
-    const why = error.message.startsWith(resolve(where.baseDir)) ? error.message.replace(resolve(where.baseDir), folder) : error.message;
+    const why = error.message.startsWith(resolve(where.baseDir))
+      ? error.message.replace(resolve(where.baseDir), folder)
+      : error.message;
     process.stderr.write(`weft: ${why}; ${isolated.length} task(s) that write files run in place, without isolation\n`);
     return undefined;
   }
-  const outside = isolated.map((t) => outsideIssue(t, where.planFile, realpathSync(where.baseDir), root)).filter((i) => i !== undefined);
+  const outside = isolated
+    .map((t) => outsideIssue(t, where.planFile, realpathSync(where.baseDir), root))
+    .filter((i) => i !== undefined);
   if (outside.length > 0) throw new PlanValidationError(outside);
   const { spec, file } = workspaceSpec(plan, where);
   checkCopies(spec, file, root);

@@ -31,13 +31,15 @@ export class ControlStripper {
         case 'cr':
           out += '\n';
           this.state = 'text';
-          if (code === 0x0a) from = i + 1; // CR LF: one line feed
+          if (code === 0x0a)
+            from = i + 1; // CR LF: one line feed
           else i--; // a lone CR: look at this character again as text
           break;
         case 'esc':
           // ESC [ is CSI; ESC ] P X ^ _ open a string; ESC + intermediates (0x20–0x2f) wait for a final byte.
           if (code === 0x5b) this.state = 'csi';
-          else if (code === 0x5d || code === 0x50 || code === 0x58 || code === 0x5e || code === 0x5f) this.state = 'string';
+          else if (code === 0x5d || code === 0x50 || code === 0x58 || code === 0x5e || code === 0x5f)
+            this.state = 'string';
           else if (!((code >= 0x20 && code <= 0x2f) || code === 0x1b)) this.state = 'text';
           from = i + 1;
           break;

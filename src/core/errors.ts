@@ -96,7 +96,10 @@ export interface PlanIssue {
 
 /** Formats an issue as the one line a user sees: `plan.yaml:12:5 task "api" needs[0]: … — fix: …`. */
 export function formatPlanIssue(issue: PlanIssue): string {
-  const where = issue.line === undefined ? issue.file : `${issue.file}:${issue.line}${issue.column === undefined ? '' : `:${issue.column}`}`;
+  const where =
+    issue.line === undefined
+      ? issue.file
+      : `${issue.file}:${issue.line}${issue.column === undefined ? '' : `:${issue.column}`}`;
   const parts = [where];
   if (issue.task !== undefined) parts.push(`task "${shorten(issue.task)}"`);
   if (issue.field !== undefined) parts.push(shorten(issue.field));
@@ -104,7 +107,10 @@ export function formatPlanIssue(issue: PlanIssue): string {
   const message = issue.message.replace(/"([^"]{61,})"/g, (_, value: string) => `"${shorten(value)}"`);
   // A value from the plan (an id with a newline or NUL) is shown escaped: one issue stays one line.
   // eslint-disable-next-line no-control-regex -- control characters are what it looks for
-  return `${head}: ${message}${issue.fix === undefined ? '' : ` — fix: ${issue.fix}`}`.replace(/[\u0000-\u001f\u007f]/g, escapeControl);
+  return `${head}: ${message}${issue.fix === undefined ? '' : ` — fix: ${issue.fix}`}`.replace(
+    /[\u0000-\u001f\u007f]/g,
+    escapeControl,
+  );
 }
 
 /** A value from the plan cut to 60 characters: a 5 MB id must not make a 5 MB line. */

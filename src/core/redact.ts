@@ -16,7 +16,10 @@ export const SECRET_MASK = '***';
 /** A redactor for these values (duplicates and values under {@link MIN_SECRET_LENGTH} are dropped). */
 export function redactorOf(values: Iterable<string>): Redactor {
   const secrets = [...new Set(values)].filter((v) => v.length >= MIN_SECRET_LENGTH).sort((a, b) => b.length - a.length);
-  const redact = secrets.length === 0 ? (text: string) => text : (text: string) => secrets.reduce((t, s) => (t.includes(s) ? t.split(s).join(SECRET_MASK) : t), text);
+  const redact =
+    secrets.length === 0
+      ? (text: string) => text
+      : (text: string) => secrets.reduce((t, s) => (t.includes(s) ? t.split(s).join(SECRET_MASK) : t), text);
   return Object.assign(redact, { secrets });
 }
 

@@ -35,7 +35,15 @@ describe('closest', () => {
   it('suggests the nearest candidate, ignoring case', () => {
     expect(closest('biuld', ['test', 'build', 'deploy'])).toBe('build');
     expect(closest('BUILD', ['build'])).toBe('build');
-    expect(closest('claud', new Map([['shell', 1], ['claude', 2]]).keys())).toBe('claude');
+    expect(
+      closest(
+        'claud',
+        new Map([
+          ['shell', 1],
+          ['claude', 2],
+        ]).keys(),
+      ),
+    ).toBe('claude');
   });
 
   it('keeps quiet when nothing is close', () => {

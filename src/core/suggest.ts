@@ -25,5 +25,7 @@ export function closest(word: string, candidates: Iterable<string>): string | un
     }
   }
   // Close enough to be a typo, and not a rewrite of a short word ("b" is no typo of "a").
-  return best !== undefined && bestDistance < word.length && bestDistance <= Math.max(1, Math.floor(word.length * 0.4)) ? best : undefined;
+  return best !== undefined && bestDistance < word.length && bestDistance <= Math.max(1, Math.floor(word.length * 0.4))
+    ? best
+    : undefined;
 }

@@ -45,8 +45,8 @@ export const LlmSettingsSchema = z
     apiKeyEnv: apiKeyEnv
       .optional()
       .describe(
-        'Name of the environment variable holding the API key (never the key itself). '
-          + 'Default: ANTHROPIC_API_KEY / OPENAI_API_KEY.',
+        'Name of the environment variable holding the API key (never the key itself). ' +
+          'Default: ANTHROPIC_API_KEY / OPENAI_API_KEY.',
       ),
     model: model.optional().describe('Model when the task names none.'),
   })

@@ -23,13 +23,31 @@ export function loadPlanFile(path: string, options: Omit<CompileOptions, 'file'>
     // Checked before reading: /dev/zero or a FIFO would be read for ever, a huge file into an
     // out-of-memory abort.
     const stat = statSync(file);
-    if (!stat.isFile()) throw new PlanValidationError([{ file: path, message: 'not a regular file (a device, FIFO or folder)', fix: 'pass the path of a plan file (.yaml or .json)' }]);
-    if (stat.size > MAX_PLAN_BYTES) throw new PlanValidationError([{ file: path, message: `${stat.size} bytes, over the 64 MB a plan file may have`, fix: 'split the plan, or let a task generate tasks with expands: true' }]);
+    if (!stat.isFile())
+      throw new PlanValidationError([
+        {
+          file: path,
+          message: 'not a regular file (a device, FIFO or folder)',
+          fix: 'pass the path of a plan file (.yaml or .json)',
+        },
+      ]);
+    if (stat.size > MAX_PLAN_BYTES)
+      throw new PlanValidationError([
+        {
+          file: path,
+          message: `${stat.size} bytes, over the 64 MB a plan file may have`,
+          fix: 'split the plan, or let a task generate tasks with expands: true',
+        },
+      ]);
     text = readFileSync(file, 'utf8');
   } catch (error) {
     if (error instanceof WeftError) throw error;
     const code = (error as NodeJS.ErrnoException).code;
-    throw new WeftError('WEFT_PLAN_NOT_FOUND', code === 'ENOENT' ? `${path}: no such file` : `${path}: cannot read (${code ?? String(error)})`, { cause: error, hint: 'pass the path of a plan file, e.g. examples/app.yaml' });
+    throw new WeftError(
+      'WEFT_PLAN_NOT_FOUND',
+      code === 'ENOENT' ? `${path}: no such file` : `${path}: cannot read (${code ?? String(error)})`,
+      { cause: error, hint: 'pass the path of a plan file, e.g. examples/app.yaml' },
+    );
   }
   return { file, compiled: parsePlanText(text, path, options, dirname(file)) };
 }
@@ -38,7 +56,12 @@ export function loadPlanFile(path: string, options: Omit<CompileOptions, 'file'>
  * Parses plan text (YAML is a superset of JSON) and validates it. With `baseDir` (the plan's
  * folder), a `cwd` that does not exist there is refused too.
  */
-export function parsePlanText(text: string, file: string, options: Omit<CompileOptions, 'file'>, baseDir?: string): CompiledPlan {
+export function parsePlanText(
+  text: string,
+  file: string,
+  options: Omit<CompileOptions, 'file'>,
+  baseDir?: string,
+): CompiledPlan {
   const { doc, lines, raw } = parseYamlDocument(text, file);
   const { plan, issues } = checkPlan(raw, options);
   if (plan !== undefined && baseDir !== undefined) issues.push(...cwdIssues(plan, baseDir));
@@ -59,7 +82,13 @@ function cwdIssues(plan: CompiledPlan, baseDir: string): RawIssue[] {
     const dir = resolve(baseDir, cwd);
     if (isDirectory(dir)) return;
     const path = t.cwd === undefined ? ['defaults', 'cwd'] : ['tasks', i, 'cwd'];
-    issues.push({ path, task: t.id, field: 'cwd', message: `folder "${dir}" does not exist`, fix: 'create it, or give cwd relative to the plan\'s folder' });
+    issues.push({
+      path,
+      task: t.id,
+      field: 'cwd',
+      message: `folder "${dir}" does not exist`,
+      fix: "create it, or give cwd relative to the plan's folder",
+    });
   });
   return issues;
 }
@@ -79,14 +108,24 @@ export function parseYamlDocument(text: string, file: string): YamlDocument {
     const issues: PlanIssue[] = doc.errors.map((e) => {
       const pos = lines.linePos(e.pos[0]);
       const first = e.message.split('\n')[0] ?? e.message;
-      const message = /Maximum call stack/.test(first) ? `nested deeper than the parser can follow (keep it under ${MAX_PLAN_DEPTH} levels)` : first;
-      return { file, line: pos.line, column: pos.col, message: `bad ${extname(file) === '.json' ? 'JSON/YAML' : 'YAML'}: ${message.replace(/ at line \d+, column \d+:?$/, '')}`, fix: 'fix the syntax at that position' };
+      const message = /Maximum call stack/.test(first)
+        ? `nested deeper than the parser can follow (keep it under ${MAX_PLAN_DEPTH} levels)`
+        : first;
+      return {
+        file,
+        line: pos.line,
+        column: pos.col,
+        message: `bad ${extname(file) === '.json' ? 'JSON/YAML' : 'YAML'}: ${message.replace(/ at line \d+, column \d+:?$/, '')}`,
+        fix: 'fix the syntax at that position',
+      };
     });
     throw new PlanValidationError(issues);
   }
   const fail = (message: string, offset = 0): never => {
     const pos = lines.linePos(offset);
-    throw new PlanValidationError([{ file, line: pos.line, column: pos.col, message, fix: 'fix the syntax at that position' }]);
+    throw new PlanValidationError([
+      { file, line: pos.line, column: pos.col, message, fix: 'fix the syntax at that position' },
+    ]);
   };
   let raw: unknown;
   try {
@@ -95,8 +134,10 @@ export function parseYamlDocument(text: string, file: string): YamlDocument {
     // The yaml library refuses an undefined alias and an alias bomb with a plain Error.
     const message = error instanceof Error ? error.message : String(error);
     const alias = /Unresolved alias.*: (.+)$/.exec(message)?.[1];
-    if (alias !== undefined) fail(`bad YAML: alias *${alias} names no anchor (&${alias}) before it`, Math.max(0, text.indexOf(`*${alias}`)));
-    if (/Excessive alias count/.test(message)) fail('bad YAML: its aliases expand into too many copies (an alias bomb?)');
+    if (alias !== undefined)
+      fail(`bad YAML: alias *${alias} names no anchor (&${alias}) before it`, Math.max(0, text.indexOf(`*${alias}`)));
+    if (/Excessive alias count/.test(message))
+      fail('bad YAML: its aliases expand into too many copies (an alias bomb?)');
     if (error instanceof RangeError) fail(`bad YAML: nested deeper than ${MAX_PLAN_DEPTH} levels`);
     throw error;
   }
@@ -128,8 +169,15 @@ function depthOf(value: unknown): number {
 }
 
 /** Issues with their line and column in `doc`, sorted by position. */
-export function locateIssues(issues: readonly RawIssue[], doc: Document, lines: LineCounter, file: string): PlanIssue[] {
-  return issues.map((i) => locate(i, doc, lines, file)).sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0));
+export function locateIssues(
+  issues: readonly RawIssue[],
+  doc: Document,
+  lines: LineCounter,
+  file: string,
+): PlanIssue[] {
+  return issues
+    .map((i) => locate(i, doc, lines, file))
+    .sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0));
 }
 
 /** Gives an issue the line and column of the node its path points at (or its nearest parent). */
@@ -145,7 +193,11 @@ function locate(issue: RawIssue, doc: Document, lines: LineCounter, file: string
   return { file, ...rest };
 }
 
-function offsetOf(doc: Document, path: readonly (string | number)[], key: string | number | undefined): number | undefined {
+function offsetOf(
+  doc: Document,
+  path: readonly (string | number)[],
+  key: string | number | undefined,
+): number | undefined {
   if (path.length === 0) return doc.contents?.range?.[0];
   // For a missing or unknown key, point at the key itself.
   const parent = doc.getIn(path.slice(0, -1), true);

@@ -2,7 +2,13 @@ import { execFileSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { PlanValidationError, formatPlanIssue } from '../core/errors.js';
-import { complexityFor, PlannerOutputSchema, plannerJsonSchema, plannerOutputToPlan, type PlannerOutput } from '../core/plan/planner-schema.js';
+import {
+  complexityFor,
+  PlannerOutputSchema,
+  plannerJsonSchema,
+  plannerOutputToPlan,
+  type PlannerOutput,
+} from '../core/plan/planner-schema.js';
 import type { PlanSpec } from '../core/plan/plan-schema.js';
 import { compilePlan, type CompileOptions, type CompiledPlan } from '../core/plan/compile.js';
 import { writeScopesOverlap } from '../core/plan/glob-overlap.js';
@@ -32,7 +38,7 @@ export function plannerPrompt(req: PlanRequest): string {
     'Then write the tasks. Each task: a short kebab-case id, a title, a prompt that lets an agent do it alone, `needs` (ids it must wait for),',
     'an `estimate` such as 20m, `writes` (globs of the only files it may change), and `outputs` (what it must produce).',
     'Rules: no dependency cycles; every id in needs must exist; two tasks whose `writes` can touch the same file must be ordered by needs;',
-    'maximise parallelism: only add a dependency when a task really uses the other\'s result. Where tasks must agree (e.g. an API\'s',
+    "maximise parallelism: only add a dependency when a task really uses the other's result. Where tasks must agree (e.g. an API's",
     'request/response shape shared by backend and frontend), write a `contracts` entry naming the tasks and stating the agreement exactly,',
     'and make a contract-first task when it helps.',
     ...(req.skeleton === undefined ? [] : ['', 'A plan skeleton you may adapt:', req.skeleton]),
@@ -48,7 +54,9 @@ export function plannerPrompt(req: PlanRequest): string {
 export function repoLayout(dir: string, max = 200): string {
   let files: string[];
   try {
-    files = execFileSync('git', ['ls-files'], { cwd: dir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).split('\n').filter(Boolean);
+    files = execFileSync('git', ['ls-files'], { cwd: dir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })
+      .split('\n')
+      .filter(Boolean);
   } catch {
     files = [];
     const walk = (d: string, rel: string): void => {
@@ -75,24 +83,47 @@ export interface CheckedPlan {
  * generated one (writes that overlap with no order between them). Returns the plan, or the
  * feedback that tells the planner exactly what to fix.
  */
-export function checkPlannerAnswer(raw: unknown, req: Pick<PlanRequest, 'goal' | 'workers' | 'executor'>, options: Omit<CompileOptions, 'file'>): { plan: CheckedPlan } | { feedback: string } {
+export function checkPlannerAnswer(
+  raw: unknown,
+  req: Pick<PlanRequest, 'goal' | 'workers' | 'executor'>,
+  options: Omit<CompileOptions, 'file'>,
+): { plan: CheckedPlan } | { feedback: string } {
   const parsed = PlannerOutputSchema.safeParse(typeof raw === 'string' ? (jsonText(raw) ?? raw) : raw);
   if (!parsed.success) {
-    return { feedback: `Your answer does not match the schema:\n${parsed.error.issues.slice(0, 20).map((i) => `- ${i.path.join('.') || '(top)'}: ${i.message}`).join('\n')}` };
+    return {
+      feedback: `Your answer does not match the schema:\n${parsed.error.issues
+        .slice(0, 20)
+        .map((i) => `- ${i.path.join('.') || '(top)'}: ${i.message}`)
+        .join('\n')}`,
+    };
   }
   const output = parsed.data;
-  const spec = plannerOutputToPlan(output, { name: slug(req.goal), workers: req.workers, executor: req.executor, goal: req.goal });
+  const spec = plannerOutputToPlan(output, {
+    name: slug(req.goal),
+    workers: req.workers,
+    executor: req.executor,
+    goal: req.goal,
+  });
   let compiled: CompiledPlan;
   try {
     compiled = compilePlan(spec, { ...options, file: 'plan' });
   } catch (error) {
     if (!(error instanceof PlanValidationError)) throw error;
-    return { feedback: `The plan is not valid:\n${error.issues.map((i) => `- ${formatPlanIssue(i)}`).join('\n')}\nReturn the whole corrected plan.` };
+    return {
+      feedback: `The plan is not valid:\n${error.issues.map((i) => `- ${formatPlanIssue(i)}`).join('\n')}\nReturn the whole corrected plan.`,
+    };
   }
   const problems = unorderedWriters(compiled);
-  if (output.analysis.taskCount !== output.tasks.length) problems.push(`analysis.taskCount is ${output.analysis.taskCount} but you wrote ${output.tasks.length} tasks`);
-  if (complexityFor(output.tasks.length) !== output.analysis.complexity) problems.push(`${output.tasks.length} tasks is "${complexityFor(output.tasks.length)}", not "${output.analysis.complexity}"`);
-  if (problems.length > 0) return { feedback: `The plan is not valid:\n${problems.map((p) => `- ${p}`).join('\n')}\nReturn the whole corrected plan.` };
+  if (output.analysis.taskCount !== output.tasks.length)
+    problems.push(`analysis.taskCount is ${output.analysis.taskCount} but you wrote ${output.tasks.length} tasks`);
+  if (complexityFor(output.tasks.length) !== output.analysis.complexity)
+    problems.push(
+      `${output.tasks.length} tasks is "${complexityFor(output.tasks.length)}", not "${output.analysis.complexity}"`,
+    );
+  if (problems.length > 0)
+    return {
+      feedback: `The plan is not valid:\n${problems.map((p) => `- ${p}`).join('\n')}\nReturn the whole corrected plan.`,
+    };
   return { plan: { output, spec, compiled } };
 }
 
@@ -100,18 +131,28 @@ export function checkPlannerAnswer(raw: unknown, req: Pick<PlanRequest, 'goal' |
 function unorderedWriters(plan: CompiledPlan): string[] {
   const { graph } = plan;
   const reach = graph.tasks.map(() => new Set<number>());
-  for (const i of graph.topo) for (const d of [...(graph.deps[i] ?? []), ...(graph.softDeps[i] ?? [])]) for (const x of [d, ...(reach[d] ?? [])]) reach[i]?.add(x);
+  for (const i of graph.topo)
+    for (const d of [...(graph.deps[i] ?? []), ...(graph.softDeps[i] ?? [])])
+      for (const x of [d, ...(reach[d] ?? [])]) reach[i]?.add(x);
   const out: string[] = [];
   graph.tasks.forEach((a, i) =>
     graph.tasks.forEach((b, j) => {
       if (j <= i || a.writes.length === 0 || b.writes.length === 0) return;
       if (!writeScopesOverlap(a.writes, b.writes) || reach[i]?.has(j) === true || reach[j]?.has(i) === true) return;
-      out.push(`tasks "${a.id}" and "${b.id}" both write ${[...a.writes, ...b.writes].filter((w, k, all) => all.indexOf(w) === k).join(', ')} with no order between them: make one need the other, or split the files`);
+      out.push(
+        `tasks "${a.id}" and "${b.id}" both write ${[...a.writes, ...b.writes].filter((w, k, all) => all.indexOf(w) === k).join(', ')} with no order between them: make one need the other, or split the files`,
+      );
     }),
   );
   return out;
 }
 
 export function slug(goal: string): string {
-  return goal.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 40) || 'plan';
+  return (
+    goal
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, '-')
+      .replace(/^-|-$/g, '')
+      .slice(0, 40) || 'plan'
+  );
 }

@@ -34,13 +34,41 @@ interface CheckKind {
   readonly fallback?: { readonly files: readonly string[]; readonly run: string; readonly what: string };
 }
 
-const ESLINT_CONFIGS = ['eslint.config.js', 'eslint.config.mjs', 'eslint.config.cjs', 'eslint.config.ts', '.eslintrc', '.eslintrc.js', '.eslintrc.cjs', '.eslintrc.json', '.eslintrc.yml', '.eslintrc.yaml'];
+const ESLINT_CONFIGS = [
+  'eslint.config.js',
+  'eslint.config.mjs',
+  'eslint.config.cjs',
+  'eslint.config.ts',
+  '.eslintrc',
+  '.eslintrc.js',
+  '.eslintrc.cjs',
+  '.eslintrc.json',
+  '.eslintrc.yml',
+  '.eslintrc.yaml',
+];
 
 /** The checks the test-runner template looks for, in the order they are written. */
 const KINDS: readonly CheckKind[] = [
-  { id: 'lint', title: 'Lint', scripts: ['lint'], estimate: '30s', fallback: { files: ESLINT_CONFIGS, run: 'npx --no-install eslint .', what: 'ESLint config' } },
-  { id: 'format', title: 'Formatting', scripts: ['format:check', 'fmt:check', 'prettier:check', 'check:format'], estimate: '10s' },
-  { id: 'typecheck', title: 'Type check', scripts: ['typecheck', 'type-check', 'check-types', 'types:check', 'check:types'], estimate: '30s', fallback: { files: ['tsconfig.json'], run: 'npx --no-install tsc --noEmit', what: 'tsconfig.json' } },
+  {
+    id: 'lint',
+    title: 'Lint',
+    scripts: ['lint'],
+    estimate: '30s',
+    fallback: { files: ESLINT_CONFIGS, run: 'npx --no-install eslint .', what: 'ESLint config' },
+  },
+  {
+    id: 'format',
+    title: 'Formatting',
+    scripts: ['format:check', 'fmt:check', 'prettier:check', 'check:format'],
+    estimate: '10s',
+  },
+  {
+    id: 'typecheck',
+    title: 'Type check',
+    scripts: ['typecheck', 'type-check', 'check-types', 'types:check', 'check:types'],
+    estimate: '30s',
+    fallback: { files: ['tsconfig.json'], run: 'npx --no-install tsc --noEmit', what: 'tsconfig.json' },
+  },
   { id: 'unit', title: 'Unit tests', scripts: ['test', 'test:unit', 'unit'], estimate: '2m', shardEstimate: '40s' },
   { id: 'e2e', title: 'End-to-end tests', scripts: ['test:e2e', 'e2e', 'test:integration'], estimate: '2m' },
   { id: 'build', title: 'Build', scripts: ['build'], estimate: '45s' },
@@ -68,10 +96,17 @@ export function readProjectFacts(dir: string): ProjectFacts {
   try {
     pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
   } catch (error) {
-    throw new WeftError('WEFT_USAGE', `${join(dir, 'package.json')}: cannot read it as JSON (${(error as Error).message})`, { cause: error, hint: 'fix package.json, or write the plan to another folder with -o' });
+    throw new WeftError(
+      'WEFT_USAGE',
+      `${join(dir, 'package.json')}: cannot read it as JSON (${(error as Error).message})`,
+      { cause: error, hint: 'fix package.json, or write the plan to another folder with -o' },
+    );
   }
   const raw = (pkg as { scripts?: unknown } | null)?.scripts;
-  const scripts = typeof raw === 'object' && raw !== null ? Object.fromEntries(Object.entries(raw).filter((e): e is [string, string] => typeof e[1] === 'string')) : {};
+  const scripts =
+    typeof raw === 'object' && raw !== null
+      ? Object.fromEntries(Object.entries(raw).filter((e): e is [string, string] => typeof e[1] === 'string'))
+      : {};
   return { scripts, files };
 }
 
@@ -85,17 +120,26 @@ export function readProjectFacts(dir: string): ProjectFacts {
  */
 export function checkTasks(facts: ProjectFacts, options: CheckTasksOptions = {}): DetectedChecks | undefined {
   const shards = options.shards ?? 3;
-  if (!Number.isInteger(shards) || shards < 1 || shards > 64) throw new WeftError('WEFT_USAGE', `shards expects a whole number from 1 to 64, got "${shards}"`);
+  if (!Number.isInteger(shards) || shards < 1 || shards > 64)
+    throw new WeftError('WEFT_USAGE', `shards expects a whole number from 1 to 64, got "${shards}"`);
   const scripts = facts.scripts ?? {};
   const tasks: TaskSpec[] = [];
   const found: string[] = [];
   for (const kind of KINDS) {
-    const script = kind.scripts.find((s) => scripts[s] !== undefined && scripts[s].trim() !== '' && !NO_TEST.test(scripts[s]));
+    const script = kind.scripts.find(
+      (s) => scripts[s] !== undefined && scripts[s].trim() !== '' && !NO_TEST.test(scripts[s]),
+    );
     if (script !== undefined) {
       const body = scripts[script] ?? '';
       const run = `npm run --silent ${script}`;
       if (kind.shardEstimate !== undefined && shards > 1 && SHARDABLE.test(body) && !WATCH.test(body)) {
-        for (let k = 1; k <= shards; k++) tasks.push({ id: `${kind.id}-${k}`, title: `${kind.title} (shard ${k}/${shards})`, run: `${run} -- --shard=${k}/${shards}`, estimate: kind.shardEstimate });
+        for (let k = 1; k <= shards; k++)
+          tasks.push({
+            id: `${kind.id}-${k}`,
+            title: `${kind.title} (shard ${k}/${shards})`,
+            run: `${run} -- --shard=${k}/${shards}`,
+            estimate: kind.shardEstimate,
+          });
         found.push(`${kind.id}: script "${script}" in ${shards} shards (${SHARDABLE.exec(body)?.[1]})`);
       } else {
         tasks.push({ id: kind.id, title: kind.title, run, estimate: kind.estimate });

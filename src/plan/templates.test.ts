@@ -38,13 +38,26 @@ function ancestors(spec: PlanSpec, id: string, seen = new Set<string>()): Set<st
   return seen;
 }
 
-const shape = (t: TaskSpec) => ({ id: t.id, title: t.title, needs: t.needs, after: t.after, when: t.when, writes: t.writes, outputs: t.outputs, estimate: t.estimate });
+const shape = (t: TaskSpec) => ({
+  id: t.id,
+  title: t.title,
+  needs: t.needs,
+  after: t.after,
+  when: t.when,
+  writes: t.writes,
+  outputs: t.outputs,
+  estimate: t.estimate,
+});
 
 describe('listTemplates', () => {
   it('lists the four templates with a description each', () => {
     expect(names).toEqual(['fullstack-feature', 'scout-architect-builders', 'staged-delivery', 'test-runner']);
     for (const t of listTemplates()) expect(t.description.length).toBeGreaterThan(20);
-    expect(listTemplates().find((t) => t.name === 'staged-delivery')?.vars).toMatchObject({ performance: true, security: true, goal: expect.any(String) });
+    expect(listTemplates().find((t) => t.name === 'staged-delivery')?.vars).toMatchObject({
+      performance: true,
+      security: true,
+      goal: expect.any(String),
+    });
     expect(listTemplates().find((t) => t.name === 'test-runner')?.vars).toEqual({ shards: 3 });
   });
 });
@@ -64,12 +77,18 @@ describe.each(names)('template %s', (name) => {
   const offline = renderTemplate(template, { offline: true });
 
   it('is itself a valid plan, and so are both renderings', () => {
-    for (const [file, text] of [[template.file, template.text], ['real', real.text], ['offline', offline.text]] as const) {
+    for (const [file, text] of [
+      [template.file, template.text],
+      ['real', real.text],
+      ['offline', offline.text],
+    ] as const) {
       expect(() => parsePlanText(text, file, { executors: catalog })).not.toThrow();
       if (file !== template.file) expect(text).not.toMatch(/\{\{/);
     }
     expect(real.spec.$schema).toBeUndefined();
-    expect(renderTemplate(template, { schema: 'node_modules/weft/schema/plan.schema.json' }).spec.$schema).toBe('node_modules/weft/schema/plan.schema.json');
+    expect(renderTemplate(template, { schema: 'node_modules/weft/schema/plan.schema.json' }).spec.$schema).toBe(
+      'node_modules/weft/schema/plan.schema.json',
+    );
   });
 
   it('keeps the header comment that says when to use it', () => {
@@ -90,8 +109,13 @@ describe.each(names)('template %s', (name) => {
     }
   });
 
-  it('writes each output inside its task\'s writes, and tasks that can run at once write disjoint files', () => {
-    for (const t of real.spec.tasks) for (const out of t.outputs ?? []) expect((t.writes ?? []).some((w) => globsOverlap(out, w)), `${t.id} ${out}`).toBe(true);
+  it("writes each output inside its task's writes, and tasks that can run at once write disjoint files", () => {
+    for (const t of real.spec.tasks)
+      for (const out of t.outputs ?? [])
+        expect(
+          (t.writes ?? []).some((w) => globsOverlap(out, w)),
+          `${t.id} ${out}`,
+        ).toBe(true);
     const tasks = real.spec.tasks;
     for (const a of tasks) {
       for (const b of tasks) {
@@ -112,32 +136,43 @@ describe.each(names)('template %s', (name) => {
       for (const out of t.outputs ?? []) expect(run, t.id).toContain(`> ${out}`);
       expect(t.shell === true, t.id).toBe((t.outputs ?? []).length > 0);
     }
-    expect(compilePlan(offline.spec, { executors: new Map([['shell', { requires: 'run' as const }]]) }).graph.tasks).toHaveLength(real.spec.tasks.length);
+    expect(
+      compilePlan(offline.spec, { executors: new Map([['shell', { requires: 'run' as const }]]) }).graph.tasks,
+    ).toHaveLength(real.spec.tasks.length);
   });
 });
 
 describe('renderTemplate', () => {
   const staged = loadTemplate('staged-delivery');
 
-  it('types --set values by the template\'s defaults and drops text-only placeholders from vars', () => {
+  it("types --set values by the template's defaults and drops text-only placeholders from vars", () => {
     const r = renderTemplate(staged, { vars: { security: 'false', goal: 'Share dashboards: "by link"' } });
     expect(r.spec.vars).toEqual({ performance: true, security: false });
     expect(r.spec.tasks[0]?.prompt).toMatch(/^Goal: Share dashboards: "by link"\.\n/);
     expect(r.notes).toEqual([]);
-    expect(renderTemplate(staged, {}).notes).toEqual(['the prompts say goal = "the goal described in GOAL.md at the project root"; set your own with --set goal="…"']);
+    expect(renderTemplate(staged, {}).notes).toEqual([
+      'the prompts say goal = "the goal described in GOAL.md at the project root"; set your own with --set goal="…"',
+    ]);
   });
 
   it('refuses an unknown variable (with a suggestion) and a value of the wrong type', () => {
     const unknown = usageError(() => renderTemplate(staged, { vars: { securty: 'false' } }));
     expect(unknown.message).toBe('--set securty: template "staged-delivery" has no variable "securty"');
     expect(unknown.hint).toBe('did you mean "security"?');
-    expect(usageError(() => renderTemplate(staged, { vars: { security: 'maybe' } })).message).toBe('--set security expects true or false, got "maybe"');
-    expect(usageError(() => renderTemplate(loadTemplate('test-runner'), { vars: { shards: 'many' } })).message).toBe('--set shards expects a number, got "many"');
+    expect(usageError(() => renderTemplate(staged, { vars: { security: 'maybe' } })).message).toBe(
+      '--set security expects true or false, got "maybe"',
+    );
+    expect(usageError(() => renderTemplate(loadTemplate('test-runner'), { vars: { shards: 'many' } })).message).toBe(
+      '--set shards expects a number, got "many"',
+    );
   });
 
   it('test-runner: one task per check the project has, the unit tests in shards', () => {
     const template = loadTemplate('test-runner');
-    const project = { scripts: { lint: 'eslint .', test: 'vitest run', build: 'tsc -p tsconfig.build.json', dev: 'vite' }, files: new Set(['package.json', 'tsconfig.json']) };
+    const project = {
+      scripts: { lint: 'eslint .', test: 'vitest run', build: 'tsc -p tsconfig.build.json', dev: 'vite' },
+      files: new Set(['package.json', 'tsconfig.json']),
+    };
     const r = renderTemplate(template, { project, vars: { shards: '2' } });
     expect(r.spec.tasks.map((t) => [t.id, t.run])).toEqual([
       ['lint', 'npm run --silent lint'],
@@ -147,7 +182,9 @@ describe('renderTemplate', () => {
       ['build', 'npm run --silent build'],
     ]);
     expect(r.spec.vars).toBeUndefined();
-    expect(r.text).toContain('# Detected in this project:\n#   lint: script "lint"\n#   typecheck: no script, tsconfig.json → tsc --noEmit\n');
+    expect(r.text).toContain(
+      '# Detected in this project:\n#   lint: script "lint"\n#   typecheck: no script, tsconfig.json → tsc --noEmit\n',
+    );
     expect(r.notes).toContain('detected unit: script "test" in 2 shards (vitest)');
   });
 
@@ -156,7 +193,9 @@ describe('renderTemplate', () => {
     const none = renderTemplate(template, { project: { scripts: undefined, files: new Set() } });
     expect(none.spec.tasks.map((t) => t.id)).toEqual(['lint', 'typecheck', 'unit-1', 'unit-2', 'unit-3', 'build']);
     expect(none.notes).toEqual(['no package.json here: wrote the generic checks — edit their commands']);
-    const placeholder = renderTemplate(template, { project: { scripts: { test: 'echo "Error: no test specified" && exit 1' }, files: new Set(['package.json']) } });
+    const placeholder = renderTemplate(template, {
+      project: { scripts: { test: 'echo "Error: no test specified" && exit 1' }, files: new Set(['package.json']) },
+    });
     expect(placeholder.notes[0]).toMatch(/^no check scripts in package\.json \(looked for lint, /);
   });
 });
@@ -166,7 +205,7 @@ describe('standIn', () => {
     expect(standIn({ id: 'a', estimate: '1h' })).toEqual({ run: 'sleep 0.1' });
     expect(standIn({ id: 'a', estimate: '10h' })).toEqual({ run: 'sleep 0.2' });
     expect(standIn({ id: 'a' })).toEqual({ run: 'sleep 0.05' });
-    expect(standIn({ id: 'api', estimate: '30m', outputs: ['contracts/api.yaml', 'out.json', 'it\'s.md'] })).toEqual({
+    expect(standIn({ id: 'api', estimate: '30m', outputs: ['contracts/api.yaml', 'out.json', "it's.md"] })).toEqual({
       run: `sleep 0.05 && mkdir -p contracts && printf '%s\\n' 'offline stand-in written by task api' > contracts/api.yaml && printf '%s\\n' '{"standIn":"api"}' > out.json && printf '%s\\n' 'offline stand-in written by task api' > 'it'\\''s.md'`,
       shell: true,
     });

@@ -58,7 +58,10 @@ export interface RenderedPlan {
 /** Templates whose tasks are generated from the project rather than written in the file. */
 interface Generator {
   readonly params: Readonly<Record<string, TemplateValue>>;
-  generate(project: ProjectFacts, params: Readonly<Record<string, TemplateValue>>): { tasks: TaskSpec[]; comment: string; notes: string[] };
+  generate(
+    project: ProjectFacts,
+    params: Readonly<Record<string, TemplateValue>>,
+  ): { tasks: TaskSpec[]; comment: string; notes: string[] };
 }
 
 const GENERATORS: Readonly<Record<string, Generator>> = {
@@ -67,10 +70,17 @@ const GENERATORS: Readonly<Record<string, Generator>> = {
     generate(project, params) {
       const detected = checkTasks(project, { shards: Number(params.shards) });
       if (detected === undefined) {
-        const why = project.scripts === undefined ? 'no package.json here' : `no check scripts in package.json (looked for ${CHECK_SCRIPTS.join(', ')})`;
+        const why =
+          project.scripts === undefined
+            ? 'no package.json here'
+            : `no check scripts in package.json (looked for ${CHECK_SCRIPTS.join(', ')})`;
         return { tasks: [], comment: '', notes: [`${why}: wrote the generic checks — edit their commands`] };
       }
-      return { tasks: detected.tasks, comment: [' Detected in this project:', ...detected.found.map((f) => `   ${f}`)].join('\n'), notes: detected.found.map((f) => `detected ${f}`) };
+      return {
+        tasks: detected.tasks,
+        comment: [' Detected in this project:', ...detected.found.map((f) => `   ${f}`)].join('\n'),
+        notes: detected.found.map((f) => `detected ${f}`),
+      };
     },
   },
 };
@@ -78,7 +88,15 @@ const GENERATORS: Readonly<Record<string, Generator>> = {
 const NAME = /^[a-z0-9][a-z0-9-]*$/;
 const PLACEHOLDER = /\{\{\s*([A-Za-z_][\w-]*)\s*\}\}/g;
 /** Task fields only agents and LLMs read; a shell stand-in drops them. */
-const AGENT_FIELDS = ['executor', 'prompt', 'model', 'maxTurns', 'permissionMode', 'allowedTools', 'outputSchema'] as const;
+const AGENT_FIELDS = [
+  'executor',
+  'prompt',
+  'model',
+  'maxTurns',
+  'permissionMode',
+  'allowedTools',
+  'outputSchema',
+] as const;
 
 /** The templates in `dir`, by name. */
 export function listTemplates(dir: string = TEMPLATES_DIR): TemplateInfo[] {
@@ -99,13 +117,22 @@ export function loadTemplate(name: string, dir: string = TEMPLATES_DIR): Templat
   const wanted = name.replace(/\.ya?ml$/, '');
   if (!NAME.test(wanted) || !names.includes(wanted)) {
     const hint = closest(wanted, names) ?? uniqueMatch(wanted, names);
-    throw new WeftError('WEFT_USAGE', `unknown template "${name}"`, { hint: `${hint === undefined ? '' : `did you mean "${hint}"? `}templates: ${names.join(', ')} (\`weft init\` describes them)` });
+    throw new WeftError('WEFT_USAGE', `unknown template "${name}"`, {
+      hint: `${hint === undefined ? '' : `did you mean "${hint}"? `}templates: ${names.join(', ')} (\`weft init\` describes them)`,
+    });
   }
   const file = join(dir, `${wanted}.yaml`);
   const text = readFileSync(file, 'utf8');
   const spec = parseTemplate(text, file);
   const generator = GENERATORS[wanted];
-  return { name: wanted, file, text, description: spec.description ?? '', vars: { ...spec.vars, ...generator?.params }, readsProject: generator !== undefined };
+  return {
+    name: wanted,
+    file,
+    text,
+    description: spec.description ?? '',
+    vars: { ...spec.vars, ...generator?.params },
+    readsProject: generator !== undefined,
+  };
 }
 
 /**
@@ -133,20 +160,28 @@ export function renderTemplate(template: Template, options: RenderOptions = {}):
   }
 
   const used = placeholders(doc);
-  const conditions = ((doc.toJS() as PlanSpec).tasks ?? []).map((t) => (typeof t.when === 'string' ? t.when : '')).join('\n');
-  for (const name of used) if (!(name in values)) throw new WeftError('WEFT_INTERNAL', `template ${template.name}: placeholder {{${name}}} has no value under vars`);
+  const conditions = ((doc.toJS() as PlanSpec).tasks ?? [])
+    .map((t) => (typeof t.when === 'string' ? t.when : ''))
+    .join('\n');
+  for (const name of used)
+    if (!(name in values))
+      throw new WeftError(
+        'WEFT_INTERNAL',
+        `template ${template.name}: placeholder {{${name}}} has no value under vars`,
+      );
   visit(doc, {
     Scalar(_, node) {
-      if (typeof node.value === 'string') node.value = node.value.replace(PLACEHOLDER, (_m, name: string) => String(values[name]));
+      if (typeof node.value === 'string')
+        node.value = node.value.replace(PLACEHOLDER, (_m, name: string) => String(values[name]));
     },
   });
   for (const name of Object.keys(template.vars)) {
     const textOnly = used.has(name) && !new RegExp(`vars\\.${name}(?![\\w-])`).test(conditions);
     if (generator?.params[name] !== undefined || textOnly) {
       if (doc.hasIn(['vars', name])) doc.deleteIn(['vars', name]);
-    }
-    else doc.setIn(['vars', name], values[name]);
-    if (textOnly && options.offline !== true && options.vars?.[name] === undefined) notes.push(`the prompts say ${name} = "${String(values[name])}"; set your own with --set ${name}="…"`);
+    } else doc.setIn(['vars', name], values[name]);
+    if (textOnly && options.offline !== true && options.vars?.[name] === undefined)
+      notes.push(`the prompts say ${name} = "${String(values[name])}"; set your own with --set ${name}="…"`);
   }
   const vars = doc.get('vars');
   if (isMap(vars) && vars.items.length === 0) doc.delete('vars');
@@ -157,7 +192,11 @@ export function renderTemplate(template: Template, options: RenderOptions = {}):
 
   const text = doc.toString({ lineWidth: 0, flowCollectionPadding: false });
   const parsed = PlanSchema.safeParse(parseDocument(text).toJS());
-  if (!parsed.success) throw new WeftError('WEFT_INTERNAL', `template ${template.name} rendered an invalid plan: ${parsed.error.issues[0]?.path.join('.')}: ${parsed.error.issues[0]?.message}`);
+  if (!parsed.success)
+    throw new WeftError(
+      'WEFT_INTERNAL',
+      `template ${template.name} rendered an invalid plan: ${parsed.error.issues[0]?.path.join('.')}: ${parsed.error.issues[0]?.message}`,
+    );
   return { text, spec: parsed.data, notes };
 }
 
@@ -173,7 +212,9 @@ export function standIn(task: Pick<TaskSpec, 'id' | 'outputs' | 'estimate'>): { 
   const dirs = [...new Set(outputs.map((o) => dirname(o)).filter((d) => d !== '.'))];
   const steps = [`sleep ${seconds}`, ...(dirs.length === 0 ? [] : [`mkdir -p ${dirs.map(quote).join(' ')}`])];
   for (const out of outputs) {
-    const content = out.endsWith('.json') ? JSON.stringify({ standIn: task.id }) : `offline stand-in written by task ${task.id}`;
+    const content = out.endsWith('.json')
+      ? JSON.stringify({ standIn: task.id })
+      : `offline stand-in written by task ${task.id}`;
     steps.push(`printf '%s\\n' ${quote(content)} > ${quote(out)}`);
   }
   return { run: steps.join(' && '), shell: true };
@@ -191,18 +232,26 @@ function makeOffline(doc: Document): void {
     const replacement = standIn({ id: spec.id, outputs: spec.outputs, estimate });
     const at = firstIndex(item, ['executor', 'prompt', 'run']);
     for (const field of [...AGENT_FIELDS, 'run', 'shell']) item.delete(field);
-    const pairs = [new Pair(new Scalar('run'), new Scalar(replacement.run)), ...(replacement.shell === true ? [new Pair(new Scalar('shell'), new Scalar(true))] : [])];
+    const pairs = [
+      new Pair(new Scalar('run'), new Scalar(replacement.run)),
+      ...(replacement.shell === true ? [new Pair(new Scalar('shell'), new Scalar(true))] : []),
+    ];
     item.items.splice(Math.min(at, item.items.length), 0, ...pairs);
   }
-  const header = ' Offline: every task below is a shell stand-in (weft init --offline) that sleeps a moment and\n writes its outputs — the same graph, runnable without an API key. Drop --offline for the real work.';
-  doc.commentBefore = doc.commentBefore === null || doc.commentBefore === undefined ? header : `${header}\n\n${doc.commentBefore}`;
+  const header =
+    ' Offline: every task below is a shell stand-in (weft init --offline) that sleeps a moment and\n writes its outputs — the same graph, runnable without an API key. Drop --offline for the real work.';
+  doc.commentBefore =
+    doc.commentBefore === null || doc.commentBefore === undefined ? header : `${header}\n\n${doc.commentBefore}`;
 }
 
 /** Makes the comment above the first key the document's header, so it survives edits to that key. */
 function liftHeader(doc: Document): void {
   const first = isMap(doc.contents) ? doc.contents.items[0]?.key : undefined;
   if (!isScalar(first) || first.commentBefore === null || first.commentBefore === undefined) return;
-  doc.commentBefore = doc.commentBefore === null || doc.commentBefore === undefined ? first.commentBefore : `${doc.commentBefore}\n${first.commentBefore}`;
+  doc.commentBefore =
+    doc.commentBefore === null || doc.commentBefore === undefined
+      ? first.commentBefore
+      : `${doc.commentBefore}\n${first.commentBefore}`;
   first.commentBefore = undefined;
 }
 
@@ -213,7 +262,14 @@ function resolveValues(template: Template, set: Readonly<Record<string, string>>
     if (fallback === undefined) {
       const known = Object.keys(template.vars);
       const hint = closest(name, known);
-      throw new WeftError('WEFT_USAGE', `--set ${name}: template "${template.name}" has no variable "${name}"`, { hint: hint !== undefined ? `did you mean "${hint}"?` : known.length === 0 ? 'this template takes no variables' : `its variables: ${known.join(', ')}` });
+      throw new WeftError('WEFT_USAGE', `--set ${name}: template "${template.name}" has no variable "${name}"`, {
+        hint:
+          hint !== undefined
+            ? `did you mean "${hint}"?`
+            : known.length === 0
+              ? 'this template takes no variables'
+              : `its variables: ${known.join(', ')}`,
+      });
     }
     values[name] = coerce(name, raw, fallback);
   }
@@ -228,7 +284,8 @@ function coerce(name: string, raw: string, fallback: TemplateValue): TemplateVal
   }
   if (typeof fallback === 'number') {
     const n = Number(raw);
-    if (raw.trim() === '' || !Number.isFinite(n)) throw new WeftError('WEFT_USAGE', `--set ${name} expects a number, got "${raw}"`);
+    if (raw.trim() === '' || !Number.isFinite(n))
+      throw new WeftError('WEFT_USAGE', `--set ${name} expects a number, got "${raw}"`);
     return n;
   }
   return raw;
@@ -247,12 +304,17 @@ function placeholders(doc: Document): Set<string> {
 function parseTemplate(text: string, file: string): PlanSpec {
   const doc = parseDocument(text);
   const parsed = doc.errors.length === 0 ? PlanSchema.safeParse(doc.toJS()) : undefined;
-  if (parsed?.success !== true) throw new WeftError('WEFT_INTERNAL', `${file}: not a valid plan${parsed === undefined ? `: ${doc.errors[0]?.message}` : `: ${parsed.error.issues[0]?.path.join('.')}: ${parsed.error.issues[0]?.message}`}`);
+  if (parsed?.success !== true)
+    throw new WeftError(
+      'WEFT_INTERNAL',
+      `${file}: not a valid plan${parsed === undefined ? `: ${doc.errors[0]?.message}` : `: ${parsed.error.issues[0]?.path.join('.')}: ${parsed.error.issues[0]?.message}`}`,
+    );
   return parsed.data;
 }
 
 function templateNames(dir: string): string[] {
-  if (!existsSync(dir)) throw new WeftError('WEFT_INTERNAL', `templates folder ${dir} is missing from this installation`);
+  if (!existsSync(dir))
+    throw new WeftError('WEFT_INTERNAL', `templates folder ${dir} is missing from this installation`);
   return readdirSync(dir)
     .filter((f) => f.endsWith('.yaml'))
     .map((f) => f.slice(0, -'.yaml'.length))

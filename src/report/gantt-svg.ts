@@ -38,7 +38,9 @@ export function ganttSvg(model: ReportModel): string {
   const ticks: string[] = [];
   for (let t = 0; t <= span + 1e-9; t += step) {
     const tx = at(t).toFixed(1);
-    ticks.push(`<line class="gantt-grid" x1="${tx}" y1="0" x2="${tx}" y2="${plotH}"/><text class="gantt-tick" x="${tx}" y="${plotH + 16}">${esc(dur(t))}</text>`);
+    ticks.push(
+      `<line class="gantt-grid" x1="${tx}" y1="0" x2="${tx}" y2="${plotH}"/><text class="gantt-tick" x="${tx}" y="${plotH + 16}">${esc(dur(t))}</text>`,
+    );
   }
   const pauses = model.pauses.map((p) => {
     const px = x(p.from).toFixed(1);
@@ -61,7 +63,10 @@ export function ganttSvg(model: ReportModel): string {
       ...(a.error === undefined ? [] : [clip(a.error.message, 300)]),
     ].join('\n');
     const chars = Math.floor((w - 8) / CHAR_W);
-    const text = chars >= 3 ? `<text class="gantt-label" x="${(x1 + 4).toFixed(1)}" y="${y + BAR_H / 2 + 4}">${esc(clip(label, chars))}</text>` : '';
+    const text =
+      chars >= 3
+        ? `<text class="gantt-label" x="${(x1 + 4).toFixed(1)}" y="${y + BAR_H / 2 + 4}">${esc(clip(label, chars))}</text>`
+        : '';
     return (
       `<rect class="${cls}" data-task="${esc(row.id)}" data-attempt="${a.attempt}" data-worker="${a.worker}" data-outcome="${a.outcome}" x="${x1.toFixed(1)}" y="${y}" width="${w.toFixed(1)}" height="${BAR_H}" rx="3"><title>${esc(tip)}</title></rect>` +
       text

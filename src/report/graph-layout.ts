@@ -95,10 +95,12 @@ export function layoutGraph(tasks: readonly LayoutTask[], options: LayoutOptions
   const position = new Map<string, number>();
   const place = (): void => columns.forEach((col) => col.forEach((id, i) => position.set(id, i)));
   const sweep = (col: string[], neighbours: Map<string, string[]>): void => {
-    const key = new Map(col.map((id, i) => {
-      const ns = (neighbours.get(id) ?? []).map((n) => position.get(n) ?? 0);
-      return [id, ns.length === 0 ? i : ns.reduce((a, b) => a + b, 0) / ns.length] as const;
-    }));
+    const key = new Map(
+      col.map((id, i) => {
+        const ns = (neighbours.get(id) ?? []).map((n) => position.get(n) ?? 0);
+        return [id, ns.length === 0 ? i : ns.reduce((a, b) => a + b, 0) / ns.length] as const;
+      }),
+    );
     col.sort((a, b) => (key.get(a) ?? 0) - (key.get(b) ?? 0));
     col.forEach((id, i) => position.set(id, i));
   };
@@ -112,7 +114,9 @@ export function layoutGraph(tasks: readonly LayoutTask[], options: LayoutOptions
   const nodes: LayoutNode[] = [];
   columns.forEach((col, l) => {
     const offset = (height - (col.length * nodeHeight + (col.length - 1) * gapY)) / 2;
-    col.forEach((id, i) => nodes.push({ id, layer: l, order: i, x: l * (nodeWidth + gapX), y: offset + i * (nodeHeight + gapY) }));
+    col.forEach((id, i) =>
+      nodes.push({ id, layer: l, order: i, x: l * (nodeWidth + gapX), y: offset + i * (nodeHeight + gapY) }),
+    );
   });
   const width = columns.length === 0 ? 0 : columns.length * nodeWidth + (columns.length - 1) * gapX;
   return { nodes, edges, width, height: columns.length === 0 ? 0 : height };

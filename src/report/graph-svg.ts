@@ -37,7 +37,12 @@ export function graphSvg(model: ReportModel): string {
     const retried = retriesOf(r.attempts);
     const retries = retried > 0 ? ` · ${retried} retr${retried === 1 ? 'y' : 'ies'}` : '';
     const sub = `${r.state}${r.attempts.length === 0 ? '' : ` · ${dur(r.durationMs)}`}${retries}`;
-    const tip = [`${r.id} — ${r.title}`, `${r.executor} · ${sub}`, ...(r.reason === undefined ? [] : [r.reason]), ...(r.critical ? ['on the critical path'] : [])].join('\n');
+    const tip = [
+      `${r.id} — ${r.title}`,
+      `${r.executor} · ${sub}`,
+      ...(r.reason === undefined ? [] : [r.reason]),
+      ...(r.critical ? ['on the critical path'] : []),
+    ].join('\n');
     return (
       `<g class="${cls}" data-task="${esc(r.id)}" data-state="${r.state}" data-layer="${n.layer}" transform="translate(${n.x + PAD} ${n.y + PAD})">` +
       `<title>${esc(tip)}</title>` +

@@ -49,7 +49,8 @@ afterAll(async () => {
 interface BrowserGlobals {
   getComputedStyle(e: unknown): { strokeWidth: string };
 }
-const ids = (selector: string): Promise<string[]> => page.locator(selector).evaluateAll((els) => els.map((e) => e.getAttribute('data-task') ?? ''));
+const ids = (selector: string): Promise<string[]> =>
+  page.locator(selector).evaluateAll((els) => els.map((e) => e.getAttribute('data-task') ?? ''));
 
 describe(`HTML report in a browser (${found.source} Chromium: ${found.path})`, () => {
   it('draws one Gantt bar per attempt on one row per worker used, retries as separate bars', async () => {
@@ -76,18 +77,27 @@ describe(`HTML report in a browser (${found.source} Chromium: ${found.path})`, (
     for (const [i, a] of boxes.entries()) {
       for (const b of boxes.slice(i + 1)) {
         if (a === null || b === null) throw new Error('a graph node is not rendered');
-        expect(a.x + a.width <= b.x || b.x + b.width <= a.x || a.y + a.height <= b.y || b.y + b.height <= a.y).toBe(true);
+        expect(a.x + a.width <= b.x || b.x + b.width <= a.x || a.y + a.height <= b.y || b.y + b.height <= a.y).toBe(
+          true,
+        );
       }
     }
-    const stroke = await page.locator('g.node.critical rect').first().evaluate((e) => (globalThis as unknown as BrowserGlobals).getComputedStyle(e).strokeWidth);
+    const stroke = await page
+      .locator('g.node.critical rect')
+      .first()
+      .evaluate((e) => (globalThis as unknown as BrowserGlobals).getComputedStyle(e).strokeWidth);
     expect(stroke).toBe('3px');
   });
 
   it('shows hostile text as text: the <script> in a log never runs', async () => {
     expect(await page.evaluate('typeof window.__pwned')).toBe('undefined');
     expect(await page.locator('script').count()).toBe(1);
-    expect(await page.locator('details.log[data-task="test-e2e"] pre.stderr').textContent()).toContain('</pre><script>window.__pwned = 1</script>');
-    expect(await page.locator('tr.task-row[data-task="docs"] td').nth(1).textContent()).toBe('Write <img src=x onerror="window.__pwned=2"> docs & more');
+    expect(await page.locator('details.log[data-task="test-e2e"] pre.stderr').textContent()).toContain(
+      '</pre><script>window.__pwned = 1</script>',
+    );
+    expect(await page.locator('tr.task-row[data-task="docs"] td').nth(1).textContent()).toBe(
+      'Write <img src=x onerror="window.__pwned=2"> docs & more',
+    );
   });
 
   it('runs its own script under the CSP: hover lights a task up everywhere, click opens its log', async () => {
@@ -109,7 +119,13 @@ describe(`HTML report in a browser (${found.source} Chromium: ${found.path})`, (
     const near = (rgb: readonly [number, number, number]): number => {
       let n = 0;
       for (let i = 0; i < pixels.data.length; i += pixels.channels) {
-        if (Math.abs((pixels.data[i] as number) - rgb[0]) + Math.abs((pixels.data[i + 1] as number) - rgb[1]) + Math.abs((pixels.data[i + 2] as number) - rgb[2]) < 12) n++;
+        if (
+          Math.abs((pixels.data[i] as number) - rgb[0]) +
+            Math.abs((pixels.data[i + 1] as number) - rgb[1]) +
+            Math.abs((pixels.data[i + 2] as number) - rgb[2]) <
+          12
+        )
+          n++;
       }
       return n;
     };

@@ -6,7 +6,8 @@ import { REPORT_JS } from './html-assets.js';
 import { renderHtml } from './html-report.js';
 import { buildReportInput } from './report-input.js';
 
-const html = () => renderHtml(buildReportInput(sampleEvents(), samplePlanJson(), sampleLogTails(), { generatedAt: T0 + 10_000 }));
+const html = () =>
+  renderHtml(buildReportInput(sampleEvents(), samplePlanJson(), sampleLogTails(), { generatedAt: T0 + 10_000 }));
 const count = (text: string, re: RegExp): number => [...text.matchAll(re)].length;
 const tags = (text: string, re: RegExp): string[] => [...text.matchAll(re)].map((m) => m[0]);
 
@@ -30,16 +31,19 @@ describe('renderHtml', () => {
     expect(nodes).toHaveLength(8);
     const critical = nodes.filter((n) => / critical"/.test(n)).map((n) => /data-task="([^"]+)"/.exec(n)?.[1]);
     expect(critical).toEqual(['setup', 'build', 'test-unit', 'package']);
-    const layer = (id: string) => Number(/data-layer="(\d+)"/.exec(nodes.find((n) => n.includes(`data-task="${id}"`)) ?? '')?.[1]);
-    expect(['setup', 'lint', 'build', 'docs', 'test-unit', 'package', 'deploy'].map(layer)).toEqual([0, 1, 1, 2, 2, 3, 4]);
+    const layer = (id: string) =>
+      Number(/data-layer="(\d+)"/.exec(nodes.find((n) => n.includes(`data-task="${id}"`)) ?? '')?.[1]);
+    expect(['setup', 'lint', 'build', 'docs', 'test-unit', 'package', 'deploy'].map(layer)).toEqual([
+      0, 1, 1, 2, 2, 3, 4,
+    ]);
     expect(nodes.find((n) => n.includes('"deploy"'))).toContain('state-skipped');
     expect(nodes.find((n) => n.includes('"test-e2e"'))).toContain('state-failed');
     expect(count(page, /<path class="edge[^"]*"/g)).toBe(9);
-    expect(tags(page, /<path class="edge critical"[^>]*>/g).map((e) => /data-from="([^"]+)" data-to="([^"]+)"/.exec(e)?.slice(1).join('>'))).toEqual([
-      'setup>build',
-      'build>test-unit',
-      'test-unit>package',
-    ]);
+    expect(
+      tags(page, /<path class="edge critical"[^>]*>/g).map((e) =>
+        /data-from="([^"]+)" data-to="([^"]+)"/.exec(e)?.slice(1).join('>'),
+      ),
+    ).toEqual(['setup>build', 'build>test-unit', 'test-unit>package']);
     expect(count(page, /<path class="edge soft"/g)).toBe(1);
   });
 
@@ -52,7 +56,9 @@ describe('renderHtml', () => {
     expect(page).toContain('<div class="failure" data-task="test-e2e">');
     expect(count(page, /<details class="log" data-task=/g)).toBe(3);
     expect(count(page, /<tr class="task-row/g)).toBe(8);
-    expect(page).toContain('<td class="id"><strong>total</strong></td><td class="num">2,000</td><td class="num">2,340</td>');
+    expect(page).toContain(
+      '<td class="id"><strong>total</strong></td><td class="num">2,000</td><td class="num">2,340</td>',
+    );
   });
 
   it('escapes every piece of run data: a <script> in a log tail stays text', () => {
@@ -75,10 +81,31 @@ describe('renderHtml', () => {
   });
 
   it('reports a run that never started a task, and one cut short mid-attempt', () => {
-    const created: RunEvent = { type: 'run.created', at: T0, runId: 'r', plan: 'p', workers: 2, mode: 'parallel', tasks: ['a'] };
+    const created: RunEvent = {
+      type: 'run.created',
+      at: T0,
+      runId: 'r',
+      plan: 'p',
+      workers: 2,
+      mode: 'parallel',
+      tasks: ['a'],
+    };
     expect(renderHtml(buildReportInput([created], undefined, {}, { generatedAt: T0 }))).toContain('No task started.');
-    const cut = renderHtml(buildReportInput([created, { type: 'task.started', at: T0 + 10, task: 'a', attempt: 1, worker: 1 }, { type: 'task.ready', at: T0 + 500, task: 'b' }], undefined, {}, { generatedAt: T0 }));
-    expect(cut).toMatch(/<rect class="gantt-bar outcome-running critical" data-task="a" data-attempt="1" data-worker="1" data-outcome="running" x="52\.0" y="5" width="940\.0"/);
+    const cut = renderHtml(
+      buildReportInput(
+        [
+          created,
+          { type: 'task.started', at: T0 + 10, task: 'a', attempt: 1, worker: 1 },
+          { type: 'task.ready', at: T0 + 500, task: 'b' },
+        ],
+        undefined,
+        {},
+        { generatedAt: T0 },
+      ),
+    );
+    expect(cut).toMatch(
+      /<rect class="gantt-bar outcome-running critical" data-task="a" data-attempt="1" data-worker="1" data-outcome="running" x="52\.0" y="5" width="940\.0"/,
+    );
   });
 
   it('leaves the hours weft was stopped between two lives of a run out of the time axis and the makespan', () => {
@@ -98,16 +125,26 @@ describe('renderHtml', () => {
       { type: 'run.finished', at: T0 + 5000 + 10 * HOUR, status: 'succeeded' },
     ];
     const input = buildReportInput(events, undefined, {}, { generatedAt: T0 });
-    expect(input.summary).toMatchObject({ makespanMs: 5000, pausedMs: 10 * HOUR, taskTimeMs: 5000, utilisation: 1, retries: 0 });
+    expect(input.summary).toMatchObject({
+      makespanMs: 5000,
+      pausedMs: 10 * HOUR,
+      taskTimeMs: 5000,
+      utilisation: 1,
+      retries: 0,
+    });
     const page = renderHtml(input);
     // 5 s of run time across 940 px: b's second attempt starts at 2 s, not 10 hours in.
-    expect(tags(page, /<rect class="gantt-bar[^>]*>/g).find((b) => b.includes('data-attempt="2"'))).toMatch(/x="428\.0" y="\d+" width="376\.0"/);
+    expect(tags(page, /<rect class="gantt-bar[^>]*>/g).find((b) => b.includes('data-attempt="2"'))).toMatch(
+      /x="428\.0" y="\d+" width="376\.0"/,
+    );
     expect(page).toMatch(/<line class="gantt-pause" x1="428\.0"[^>]*><title>weft was stopped for 10h(00m)? here/);
     // b ran twice, but only because the Ctrl-C cut its first attempt off: not a retry.
     expect(page).toMatch(/succeeded · 3\.00s<\/text>/);
     // The task table's start times are on the same run time: c, which ran after the resume, started at 4 s.
     expect(page).toMatch(/<tr class="task-row[^"]*" data-task="c">(?:(?!<\/tr>).)*<td class="num">\+4\.00s<\/td>/);
     expect(tags(page, /<text class="node-sub"[^>]*>[^<]*/g).filter((t) => t.includes('retr'))).toEqual([]);
-    expect(page).toMatch(/data-metric="makespan">.*?<div class="value">5\.00s<\/div><div class="note">on 1 worker · 10h(00m)? stopped, not counted/);
+    expect(page).toMatch(
+      /data-metric="makespan">.*?<div class="value">5\.00s<\/div><div class="note">on 1 worker · 10h(00m)? stopped, not counted/,
+    );
   });
 });

@@ -20,25 +20,62 @@ const metric = (key: string, label: string, value: string, note = ''): string =>
 function summaryHtml(input: ReportInput, model: ReportModel): string {
   const s = input.summary;
   const c = s.counts;
-  const notRun = [...(c.failed > 0 ? [`${c.failed} failed`] : []), ...(c.skipped > 0 ? [`${c.skipped} skipped`] : []), ...(c.cancelled > 0 ? [`${c.cancelled} cancelled`] : []), ...(c.pending > 0 ? [`${c.pending} not run`] : [])];
+  const notRun = [
+    ...(c.failed > 0 ? [`${c.failed} failed`] : []),
+    ...(c.skipped > 0 ? [`${c.skipped} skipped`] : []),
+    ...(c.cancelled > 0 ? [`${c.cancelled} cancelled`] : []),
+    ...(c.pending > 0 ? [`${c.pending} not run`] : []),
+  ];
   const u = model.usage;
   const metrics = [
-    metric('success-rate', 'Success rate', pct(s.successRate), `${c.succeeded} of ${c.total} succeeded${notRun.length === 0 ? '' : ` · ${notRun.join(', ')}`}`),
-    metric('makespan', 'Makespan', dur(s.makespanMs), `on ${s.workers} worker${s.workers === 1 ? '' : 's'}${s.pausedMs > 0 ? ` · ${dur(s.pausedMs)} stopped, not counted` : ''}`),
+    metric(
+      'success-rate',
+      'Success rate',
+      pct(s.successRate),
+      `${c.succeeded} of ${c.total} succeeded${notRun.length === 0 ? '' : ` · ${notRun.join(', ')}`}`,
+    ),
+    metric(
+      'makespan',
+      'Makespan',
+      dur(s.makespanMs),
+      `on ${s.workers} worker${s.workers === 1 ? '' : 's'}${s.pausedMs > 0 ? ` · ${dur(s.pausedMs)} stopped, not counted` : ''}`,
+    ),
     metric('task-time', 'Task time', dur(s.taskTimeMs), 'summed over attempts'),
     metric('speedup', 'Speed-up', times(s.speedup), 'task time ÷ makespan'),
     metric('utilisation', 'Utilisation', pct(s.utilisation), 'of worker time busy'),
-    metric('critical-path', 'Critical path', dur(s.criticalPathMs), `${s.criticalPath.length} task${s.criticalPath.length === 1 ? '' : 's'}`),
-    metric('retries', 'Retries', String(s.retries), s.resumes > 0 ? `${s.resumes} resume${s.resumes === 1 ? '' : 's'}` : ''),
-    metric('tokens', 'Tokens', int(u.inputTokens + u.outputTokens), `${int(u.inputTokens)} in / ${int(u.outputTokens)} out`),
+    metric(
+      'critical-path',
+      'Critical path',
+      dur(s.criticalPathMs),
+      `${s.criticalPath.length} task${s.criticalPath.length === 1 ? '' : 's'}`,
+    ),
+    metric(
+      'retries',
+      'Retries',
+      String(s.retries),
+      s.resumes > 0 ? `${s.resumes} resume${s.resumes === 1 ? '' : 's'}` : '',
+    ),
+    metric(
+      'tokens',
+      'Tokens',
+      int(u.inputTokens + u.outputTokens),
+      `${int(u.inputTokens)} in / ${int(u.outputTokens)} out`,
+    ),
     metric('cost', 'Cost', usd(u.costUsd)),
-    metric('files', 'Files changed', int(model.changes.filesChanged), `+${int(model.changes.linesAdded)} / −${int(model.changes.linesRemoved)} lines`),
+    metric(
+      'files',
+      'Files changed',
+      int(model.changes.filesChanged),
+      `+${int(model.changes.linesAdded)} / −${int(model.changes.linesRemoved)} lines`,
+    ),
   ];
   const chain =
     s.criticalPath.length === 0
       ? '<span class="empty">no task ran</span>'
       : chainLine(s.criticalPath, (id) => `<span class="task" data-task="${esc(id)}">${esc(id)}</span>`);
-  const perWorker = model.workersUsed.map((w) => `w${w}: ${s.tasksPerWorker[String(w)] ?? 0} attempts, ${dur(s.busyPerWorkerMs[String(w)] ?? 0)} busy`).join(' · ');
+  const perWorker = model.workersUsed
+    .map((w) => `w${w}: ${s.tasksPerWorker[String(w)] ?? 0} attempts, ${dur(s.busyPerWorkerMs[String(w)] ?? 0)} busy`)
+    .join(' · ');
   return (
     `<section class="summary"><h2>Summary</h2><div class="metrics">${metrics.join('')}</div>` +
     `<p class="chain"><strong>Critical path</strong> (the chain that decided when the run ended): ${chain}</p>` +
@@ -46,7 +83,8 @@ function summaryHtml(input: ReportInput, model: ReportModel): string {
   );
 }
 
-const legend = (items: readonly string[]): string => `<div class="legend">${items.map((k) => `<span><i class="sw-${k}"></i>${k}</span>`).join('')}</div>`;
+const legend = (items: readonly string[]): string =>
+  `<div class="legend">${items.map((k) => `<span><i class="sw-${k}"></i>${k}</span>`).join('')}</div>`;
 
 /**
  * The report as ONE self-contained HTML file: inline CSS, inline SVG (Gantt chart and task graph),

@@ -31,7 +31,19 @@ export function failuresHtml(model: ReportModel): string {
 
 /** One row per task: state, attempts, worker, timing, usage, files. */
 export function tasksTableHtml(model: ReportModel): string {
-  const head = ['Task', 'Title', 'Executor', 'State', 'Attempts', 'Worker', 'Start', 'Duration', 'Tokens in / out', 'Cost', 'Files'];
+  const head = [
+    'Task',
+    'Title',
+    'Executor',
+    'State',
+    'Attempts',
+    'Worker',
+    'Start',
+    'Duration',
+    'Tokens in / out',
+    'Cost',
+    'Files',
+  ];
   const numeric = new Set(['Attempts', 'Start', 'Duration', 'Tokens in / out', 'Cost', 'Files']);
   const row = (r: TaskRow): string => {
     const first = r.attempts[0];
@@ -60,7 +72,8 @@ export function tasksTableHtml(model: ReportModel): string {
 export function usageHtml(model: ReportModel): string {
   const used = model.rows.filter((r) => r.usage !== undefined);
   const u = model.usage;
-  if (used.length === 0) return `<section class="usage"><h2>Usage and cost</h2><p class="empty">No task reported token usage.</p></section>`;
+  if (used.length === 0)
+    return `<section class="usage"><h2>Usage and cost</h2><p class="empty">No task reported token usage.</p></section>`;
   const line = (label: string, x: typeof u, cls = ''): string =>
     `<tr${cls}><td class="id">${label}</td><td class="num">${int(x.inputTokens)}</td><td class="num">${int(x.outputTokens)}</td><td class="num">${int(x.cacheReadTokens)}</td><td class="num">${int(x.cacheWriteTokens)}</td><td class="num">${esc(usd(x.costUsd))}</td></tr>`;
   return (
@@ -74,10 +87,12 @@ export function usageHtml(model: ReportModel): string {
 /** Each task's latest-attempt log tails, collapsed; failed tasks open. */
 export function logsHtml(model: ReportModel): string {
   const withLogs = model.rows.filter((r) => r.log !== undefined && (r.log.stdout !== '' || r.log.stderr !== ''));
-  if (withLogs.length === 0) return `<section class="logs"><h2>Logs</h2><p class="empty">No task wrote output.</p></section>`;
+  if (withLogs.length === 0)
+    return `<section class="logs"><h2>Logs</h2><p class="empty">No task wrote output.</p></section>`;
   const item = (r: TaskRow): string => {
     const log = r.log as NonNullable<TaskRow['log']>;
-    const stream = (name: 'stdout' | 'stderr'): string => (log[name] === '' ? '' : `<div class="stream">${name}</div><pre class="${name}">${esc(log[name])}</pre>`);
+    const stream = (name: 'stdout' | 'stderr'): string =>
+      log[name] === '' ? '' : `<div class="stream">${name}</div><pre class="${name}">${esc(log[name])}</pre>`;
     return (
       `<details class="log" data-task="${esc(r.id)}"${r.state === 'failed' ? ' open' : ''}><summary><code>${esc(r.id)}</code> — attempt ${log.attempt} ${pill(r.state)}</summary>` +
       `${stream('stdout')}${stream('stderr')}</details>`

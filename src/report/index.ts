@@ -1,5 +1,13 @@
 /** Run reports: JSON, Markdown and a self-contained HTML file, from a run folder or a journal. */
-export { buildReportInput, planTasksOf, reportTasks, type BuildReportOptions, type LogTail, type ReportInput, type ReportTask } from './report-input.js';
+export {
+  buildReportInput,
+  planTasksOf,
+  reportTasks,
+  type BuildReportOptions,
+  type LogTail,
+  type ReportInput,
+  type ReportTask,
+} from './report-input.js';
 export { readLogTails, readRange, readTail, tailLines } from './log-tails.js';
 export { buildJsonReport, renderJson, type JsonAttempt, type JsonReport, type JsonTask } from './json-report.js';
 export { renderMarkdown } from './markdown-report.js';

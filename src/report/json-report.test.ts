@@ -8,9 +8,26 @@ const input = () => buildReportInput(sampleEvents(), samplePlanJson(), sampleLog
 describe('renderJson', () => {
   it('holds the plan with its dependencies and every run metric', () => {
     const report = JSON.parse(renderJson(input())) as JsonReport;
-    expect(report).toMatchObject({ format: 'weft-report', version: 1, generatedAt: new Date(T0 + 10_000).toISOString() });
-    expect(report.run).toMatchObject({ id: '20231114-221320-beef', plan: 'release', status: 'failed', reason: '1 task failed', workers: 3, resumes: 0 });
-    expect(report.plan.tasks.find((t) => t.id === 'package')).toEqual({ id: 'package', title: 'Package', needs: ['test-unit', 'lint'], after: [], executor: 'claude' });
+    expect(report).toMatchObject({
+      format: 'weft-report',
+      version: 1,
+      generatedAt: new Date(T0 + 10_000).toISOString(),
+    });
+    expect(report.run).toMatchObject({
+      id: '20231114-221320-beef',
+      plan: 'release',
+      status: 'failed',
+      reason: '1 task failed',
+      workers: 3,
+      resumes: 0,
+    });
+    expect(report.plan.tasks.find((t) => t.id === 'package')).toEqual({
+      id: 'package',
+      title: 'Package',
+      needs: ['test-unit', 'lint'],
+      after: [],
+      executor: 'claude',
+    });
     const s = report.summary;
     expect(s.counts).toEqual({ total: 8, succeeded: 6, failed: 1, skipped: 1, cancelled: 0, running: 0, pending: 0 });
     expect(s.successRate).toBe(0.75);
@@ -24,7 +41,13 @@ describe('renderJson', () => {
     expect(s.workersUsed).toEqual([0, 1, 2]);
     expect(s.tasksPerWorker).toEqual({ '0': 3, '1': 3, '2': 2 });
     expect(s.retries).toBe(1);
-    expect(s.usage).toEqual({ inputTokens: 2000, outputTokens: 2340, cacheReadTokens: 500, cacheWriteTokens: 0, costUsd: expect.closeTo(0.0433, 6) });
+    expect(s.usage).toEqual({
+      inputTokens: 2000,
+      outputTokens: 2340,
+      cacheReadTokens: 500,
+      cacheWriteTokens: 0,
+      costUsd: expect.closeTo(0.0433, 6),
+    });
     expect(s.changes).toEqual({ filesChanged: 5, linesAdded: 160, linesRemoved: 7 });
   });
 
@@ -33,16 +56,42 @@ describe('renderJson', () => {
     const unit = report.tasks.find((t) => t.id === 'test-unit');
     expect(unit).toMatchObject({ state: 'succeeded', critical: true, worker: 2, durationMs: 2500, exitCode: 0 });
     expect(unit?.attempts).toEqual([
-      { attempt: 1, worker: 1, startedAt: new Date(T0 + 4000).toISOString(), endedAt: new Date(T0 + 5000).toISOString(), durationMs: 1000, outcome: 'retrying', error: { message: 'exit code 1', exitCode: 1, stderrTail: 'flaky: ECONNRESET' }, usage: null },
-      { attempt: 2, worker: 2, startedAt: new Date(T0 + 5500).toISOString(), endedAt: new Date(T0 + 7000).toISOString(), durationMs: 1500, outcome: 'succeeded', error: null, usage: null },
+      {
+        attempt: 1,
+        worker: 1,
+        startedAt: new Date(T0 + 4000).toISOString(),
+        endedAt: new Date(T0 + 5000).toISOString(),
+        durationMs: 1000,
+        outcome: 'retrying',
+        error: { message: 'exit code 1', exitCode: 1, stderrTail: 'flaky: ECONNRESET' },
+        usage: null,
+      },
+      {
+        attempt: 2,
+        worker: 2,
+        startedAt: new Date(T0 + 5500).toISOString(),
+        endedAt: new Date(T0 + 7000).toISOString(),
+        durationMs: 1500,
+        outcome: 'succeeded',
+        error: null,
+        usage: null,
+      },
     ]);
-    expect(report.tasks.find((t) => t.id === 'deploy')).toMatchObject({ state: 'skipped', skipCause: 'upstream', attempts: [], worker: null, files: null });
+    expect(report.tasks.find((t) => t.id === 'deploy')).toMatchObject({
+      state: 'skipped',
+      skipCause: 'upstream',
+      attempts: [],
+      worker: null,
+      files: null,
+    });
     expect(report.tasks.find((t) => t.id === 'docs')?.files).toEqual({ changed: 2, added: 120, removed: 0 });
     expect(report.tasks.find((t) => t.id === 'test-e2e')?.attempts[0]?.outcome).toBe('failed');
   });
 
   it('counts no files and no usage when no result carried them', () => {
-    const events = sampleEvents().filter((e) => e.type !== 'task.succeeded' || (e.task !== 'package' && e.task !== 'docs'));
+    const events = sampleEvents().filter(
+      (e) => e.type !== 'task.succeeded' || (e.task !== 'package' && e.task !== 'docs'),
+    );
     const s = buildJsonReport(buildReportInput(events, samplePlanJson(), {}, { generatedAt: T0 })).summary;
     expect(s.changes).toEqual({ filesChanged: 0, linesAdded: 0, linesRemoved: 0 });
     // docs' usage still counts: it came with a task.output event before the attempt ended.

@@ -86,7 +86,10 @@ export function buildJsonReport(input: ReportInput): JsonReport {
       finishedAt: isoOrNull(state.finishedAt),
       resumes: s.resumes,
     },
-    plan: { name: s.plan, tasks: input.tasks.map(({ id, title, needs, after, executor }) => ({ id, title, needs, after, executor })) },
+    plan: {
+      name: s.plan,
+      tasks: input.tasks.map(({ id, title, needs, after, executor }) => ({ id, title, needs, after, executor })),
+    },
     summary: {
       counts: s.counts,
       successRate: s.successRate,

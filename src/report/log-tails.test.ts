@@ -54,7 +54,11 @@ describe('readLogTails', () => {
 
 describe('readTail', () => {
   it('reads only the end of a large log', () => {
-    writeLog('big', '1.stdout.log', `${'x'.repeat(200_000)}\n${Array.from({ length: 50 }, (_, i) => `row ${i}`).join('\n')}\n`);
+    writeLog(
+      'big',
+      '1.stdout.log',
+      `${'x'.repeat(200_000)}\n${Array.from({ length: 50 }, (_, i) => `row ${i}`).join('\n')}\n`,
+    );
     expect(readTail(join(dir, 'tasks', 'big', '1.stdout.log'), 3)).toBe('row 47\nrow 48\nrow 49');
     expect(readTail(join(dir, 'missing.log'), 3)).toBe('');
   });

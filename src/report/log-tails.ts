@@ -42,7 +42,14 @@ export function readTail(path: string, lines: number): string {
  * The tails of each task's latest attempt logs (tasks/<id>/<attempt>.stdout.log|stderr.log), with
  * `redact` applied (executors mask secrets in the files; this also covers files left by older versions).
  */
-export function readLogTails(runDir: string, state: RunState, { lines = 40, redact = (t: string) => t }: { readonly lines?: number; readonly redact?: (text: string) => string } = {}): Record<string, LogTail> {
+export function readLogTails(
+  runDir: string,
+  state: RunState,
+  {
+    lines = 40,
+    redact = (t: string) => t,
+  }: { readonly lines?: number; readonly redact?: (text: string) => string } = {},
+): Record<string, LogTail> {
   const tails: Record<string, LogTail> = {};
   for (const r of state.tasks.values()) {
     // Ids name folders; never follow one that could leave the run folder.

@@ -3,12 +3,15 @@ import { HOSTILE_TITLE, sampleEvents, sampleLogTails, samplePlanJson, T0 } from 
 import { renderMarkdown } from './markdown-report.js';
 import { buildReportInput } from './report-input.js';
 
-const md = () => renderMarkdown(buildReportInput(sampleEvents(), samplePlanJson(), sampleLogTails(), { generatedAt: T0 + 10_000 }));
+const md = () =>
+  renderMarkdown(buildReportInput(sampleEvents(), samplePlanJson(), sampleLogTails(), { generatedAt: T0 + 10_000 }));
 
 describe('renderMarkdown', () => {
   it('opens with the run and a summary table of the metrics', () => {
     const text = md();
-    expect(text).toMatch(/^# weft run 20231114-221320-beef — release\n\n\*\*failed\*\* — 1 task failed · parallel · 3 workers/);
+    expect(text).toMatch(
+      /^# weft run 20231114-221320-beef — release\n\n\*\*failed\*\* — 1 task failed · parallel · 3 workers/,
+    );
     expect(text).toContain('| Success rate | 75% (6 succeeded, 1 failed, 1 skipped of 8) |');
     expect(text).toContain('| Makespan | 9.00s |');
     expect(text).toContain('| Speed-up | 1.50× |');
@@ -27,19 +30,28 @@ describe('renderMarkdown', () => {
     expect(failures).toContain('### ✗ test-e2e — End-to-end tests');
     expect(failures).toContain('- **error:** exit code 1 &lt;b&gt;&amp;amp; friends&lt;/b&gt;');
     expect(failures).toContain('- **exit code:** 1');
-    expect(failures).toContain('```text\nbuilding docs\n</pre><script>window.__pwned = 1</script>\nFAIL e2e/login.spec.ts | expected 200\n```');
+    expect(failures).toContain(
+      '```text\nbuilding docs\n</pre><script>window.__pwned = 1</script>\nFAIL e2e/login.spec.ts | expected 200\n```',
+    );
     expect(failures).not.toContain('test-unit');
   });
 
   it('has one table row per task, escaping what would break the table or render as HTML', () => {
     const text = md();
-    const rows = text.slice(text.indexOf('## Tasks')).split('\n').filter((l) => l.startsWith('| ') && !l.startsWith('| Task') && !l.startsWith('| ---'));
+    const rows = text
+      .slice(text.indexOf('## Tasks'))
+      .split('\n')
+      .filter((l) => l.startsWith('| ') && !l.startsWith('| Task') && !l.startsWith('| ---'));
     expect(rows).toHaveLength(8);
-    expect(rows[0]).toBe('| **setup** | Install dependencies | shell | ✓ succeeded | 1 | w0 | +0ms | 1.00s | — | — | — |');
+    expect(rows[0]).toBe(
+      '| **setup** | Install dependencies | shell | ✓ succeeded | 1 | w0 | +0ms | 1.00s | — | — | — |',
+    );
     expect(rows.find((r) => r.includes('test-unit'))).toContain('| 2 | w2 | +4.00s | 2.50s |');
     expect(rows.find((r) => r.includes('deploy'))).toContain('↷ skipped (upstream)');
     expect(text).not.toContain(HOSTILE_TITLE);
-    expect(rows.find((r) => r.startsWith('| docs'))).toContain('Write &lt;img src=x onerror="window.__pwned=2"&gt; docs &amp; more');
+    expect(rows.find((r) => r.startsWith('| docs'))).toContain(
+      'Write &lt;img src=x onerror="window.__pwned=2"&gt; docs &amp; more',
+    );
   });
 
   it('lengthens a code fence past any backticks in the log', () => {

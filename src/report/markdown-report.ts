@@ -16,7 +16,9 @@ function failureSection(rows: readonly TaskRow[]): string[] {
   for (const r of failed) {
     const last = r.attempts.at(-1);
     out.push(`### ✗ ${mdCell(r.id)} — ${mdCell(r.title)}`, '');
-    out.push(`- **state:** ${r.state}${last === undefined ? '' : ` after ${r.attempts.length} attempt${r.attempts.length === 1 ? '' : 's'} (last on w${last.worker})`}`);
+    out.push(
+      `- **state:** ${r.state}${last === undefined ? '' : ` after ${r.attempts.length} attempt${r.attempts.length === 1 ? '' : 's'} (last on w${last.worker})`}`,
+    );
     const message = r.error?.message ?? r.reason;
     if (message !== undefined) out.push(`- **error:** ${mdCell(message)}`);
     if (r.error?.exitCode !== undefined && r.error.exitCode !== null) out.push(`- **exit code:** ${r.error.exitCode}`);
@@ -32,7 +34,9 @@ function failureSection(rows: readonly TaskRow[]): string[] {
 /** What the run's checks found (`verifies`): each verdict once, e.g. `check build: broken by backend; frontend passes on its own`. */
 function checkSection(rows: readonly TaskRow[]): string[] {
   const verdicts = new Set<string>();
-  for (const r of rows) for (const a of r.attempts) if (a.error?.code === 'WEFT_CHECK_FAILED') verdicts.add(a.error.message.split('\n')[0] as string);
+  for (const r of rows)
+    for (const a of r.attempts)
+      if (a.error?.code === 'WEFT_CHECK_FAILED') verdicts.add(a.error.message.split('\n')[0] as string);
   return verdicts.size === 0 ? [] : ['## Checks', '', ...[...verdicts].map((v) => `- ${mdCell(v)}`), ''];
 }
 
@@ -41,8 +45,16 @@ export function renderMarkdown(input: ReportInput): string {
   const { summary: s } = input;
   const m = reportModel(input);
   const c = s.counts;
-  const counts = [`${c.succeeded} succeeded`, `${c.failed} failed`, `${c.skipped} skipped`, ...(c.cancelled > 0 ? [`${c.cancelled} cancelled`] : []), ...(c.pending > 0 ? [`${c.pending} not run`] : [])].join(', ');
-  const perWorker = m.workersUsed.map((w) => `w${w}: ${s.tasksPerWorker[String(w)] ?? 0} (${dur(s.busyPerWorkerMs[String(w)] ?? 0)} busy)`).join(', ');
+  const counts = [
+    `${c.succeeded} succeeded`,
+    `${c.failed} failed`,
+    `${c.skipped} skipped`,
+    ...(c.cancelled > 0 ? [`${c.cancelled} cancelled`] : []),
+    ...(c.pending > 0 ? [`${c.pending} not run`] : []),
+  ].join(', ');
+  const perWorker = m.workersUsed
+    .map((w) => `w${w}: ${s.tasksPerWorker[String(w)] ?? 0} (${dur(s.busyPerWorkerMs[String(w)] ?? 0)} busy)`)
+    .join(', ');
   const out = [
     `# weft run ${mdCell(s.runId)} — ${mdCell(s.plan)}`,
     '',
@@ -54,23 +66,37 @@ export function renderMarkdown(input: ReportInput): string {
       ['Metric', 'Value'],
       [
         ['Success rate', `${pct(s.successRate)} (${counts} of ${c.total})`],
-        ['Makespan', `${dur(s.makespanMs)}${s.pausedMs > 0 ? ` (${dur(s.pausedMs)} while weft was stopped not counted)` : ''}`],
+        [
+          'Makespan',
+          `${dur(s.makespanMs)}${s.pausedMs > 0 ? ` (${dur(s.pausedMs)} while weft was stopped not counted)` : ''}`,
+        ],
         ['Task time (summed)', dur(s.taskTimeMs)],
         ['Speed-up', times(s.speedup)],
         ['Utilisation', pct(s.utilisation)],
-        ['Critical path', s.criticalPath.length === 0 ? '—' : `${s.criticalPath.length} tasks, ${dur(s.criticalPathMs)}`],
+        [
+          'Critical path',
+          s.criticalPath.length === 0 ? '—' : `${s.criticalPath.length} tasks, ${dur(s.criticalPathMs)}`,
+        ],
         ['Tasks per worker', perWorker === '' ? '—' : perWorker],
         ['Retries', String(s.retries)],
-        ['Tokens', `${tokens(m.usage)}${m.usage.cacheReadTokens + m.usage.cacheWriteTokens > 0 ? ` (cache ${int(m.usage.cacheReadTokens)} read / ${int(m.usage.cacheWriteTokens)} written)` : ''}`],
+        [
+          'Tokens',
+          `${tokens(m.usage)}${m.usage.cacheReadTokens + m.usage.cacheWriteTokens > 0 ? ` (cache ${int(m.usage.cacheReadTokens)} read / ${int(m.usage.cacheWriteTokens)} written)` : ''}`,
+        ],
         ['Cost', usd(m.usage.costUsd)],
-        ['Files changed', `${int(m.changes.filesChanged)} (+${int(m.changes.linesAdded)} / −${int(m.changes.linesRemoved)} lines)`],
+        [
+          'Files changed',
+          `${int(m.changes.filesChanged)} (+${int(m.changes.linesAdded)} / −${int(m.changes.linesRemoved)} lines)`,
+        ],
         ...(s.resumes > 0 ? [['Resumes', String(s.resumes)]] : []),
       ],
     ),
     '',
     '## Critical path',
     '',
-    s.criticalPath.length === 0 ? 'No task ran.' : `${chainLine(s.criticalPath, (id) => `\`${id.replace(/[`\n]/g, '')}\``)} (${dur(s.criticalPathMs)})`,
+    s.criticalPath.length === 0
+      ? 'No task ran.'
+      : `${chainLine(s.criticalPath, (id) => `\`${id.replace(/[`\n]/g, '')}\``)} (${dur(s.criticalPathMs)})`,
     '',
     ...checkSection(m.rows),
     ...failureSection(m.rows),

@@ -10,16 +10,31 @@ export const iso = (ms: number): string => (Number.isFinite(ms) ? new Date(ms).t
 export const dur = formatDuration;
 
 /** One mark per task state, the same in the live lines, `weft status` and the reports. */
-export const STATE_MARK: Readonly<Record<string, string>> = { succeeded: '✓', failed: '✗', skipped: '↷', cancelled: '■', running: '▸', retrying: '↻', pending: '·', ready: '·' };
+export const STATE_MARK: Readonly<Record<string, string>> = {
+  succeeded: '✓',
+  failed: '✗',
+  skipped: '↷',
+  cancelled: '■',
+  running: '▸',
+  retrying: '↻',
+  pending: '·',
+  ready: '·',
+};
 
 /** Escapes text for HTML element content and double-quoted attribute values. */
 export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => `&${{ '&': 'amp', '<': 'lt', '>': 'gt', '"': 'quot', "'": '#39' }[c] as string};`);
+  return text.replace(
+    /[&<>"']/g,
+    (c) => `&${{ '&': 'amp', '<': 'lt', '>': 'gt', '"': 'quot', "'": '#39' }[c] as string};`,
+  );
 }
 
 /** One line of text for a Markdown table cell: no pipes, no newlines, no raw HTML. */
 export function mdCell(text: string): string {
-  return text.replace(/\r?\n/g, ' ').replace(/[&<>]/g, (c) => `&${{ '&': 'amp', '<': 'lt', '>': 'gt' }[c] as string};`).replace(/\|/g, '\\|');
+  return text
+    .replace(/\r?\n/g, ' ')
+    .replace(/[&<>]/g, (c) => `&${{ '&': 'amp', '<': 'lt', '>': 'gt' }[c] as string};`)
+    .replace(/\|/g, '\\|');
 }
 
 /** A fenced code block whose fence is longer than any backtick run inside, so text can't close it. */
@@ -35,4 +50,5 @@ export function clip(text: string, max: number): string {
 }
 
 /** Tokens as `1,234 in / 567 out`. */
-export const tokens = (u: { inputTokens: number; outputTokens: number }): string => `${int(u.inputTokens)} in / ${int(u.outputTokens)} out`;
+export const tokens = (u: { inputTokens: number; outputTokens: number }): string =>
+  `${int(u.inputTokens)} in / ${int(u.outputTokens)} out`;

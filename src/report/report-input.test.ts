@@ -6,9 +6,22 @@ import { buildReportInput, planTasksOf } from './report-input.js';
 describe('buildReportInput', () => {
   it('folds the journal, reads the plan and computes the summary with the bottleneck chain', () => {
     const input = buildReportInput(sampleEvents(), samplePlanJson(), sampleLogTails(), { generatedAt: T0 + 10_000 });
-    expect(input.tasks.map((t) => t.id)).toEqual(['setup', 'lint', 'build', 'docs', 'test-unit', 'test-e2e', 'package', 'deploy']);
+    expect(input.tasks.map((t) => t.id)).toEqual([
+      'setup',
+      'lint',
+      'build',
+      'docs',
+      'test-unit',
+      'test-e2e',
+      'package',
+      'deploy',
+    ]);
     expect(input.tasks.find((t) => t.id === 'docs')).toMatchObject({ executor: 'claude', after: ['lint'], needs: [] });
-    expect(input.tasks.find((t) => t.id === 'lint')).toMatchObject({ title: 'lint', executor: 'shell', needs: ['setup'] });
+    expect(input.tasks.find((t) => t.id === 'lint')).toMatchObject({
+      title: 'lint',
+      executor: 'shell',
+      needs: ['setup'],
+    });
     expect(input.summary.criticalPath).toEqual(['setup', 'build', 'test-unit', 'package']);
     expect(input.summary.makespanMs).toBe(9000);
     expect(input.summary.retries).toBe(1);
@@ -33,7 +46,9 @@ describe('buildReportInput', () => {
 describe('planTasksOf', () => {
   it('reads a run folder plan.json, a bare plan, and nothing from anything else', () => {
     expect(planTasksOf(samplePlanJson())).toHaveLength(8);
-    expect(planTasksOf({ tasks: [{ id: 'x', run: 'true', title: '' }] })).toEqual([{ id: 'x', title: 'x', needs: [], after: [], executor: 'shell' }]);
+    expect(planTasksOf({ tasks: [{ id: 'x', run: 'true', title: '' }] })).toEqual([
+      { id: 'x', title: 'x', needs: [], after: [], executor: 'shell' },
+    ]);
     expect(planTasksOf(undefined)).toEqual([]);
     expect(planTasksOf({ plan: { tasks: 'no' } })).toEqual([]);
   });

@@ -45,7 +45,8 @@ const strings = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is
 
 function taskOf(raw: unknown, defaultExecutor: string | undefined): ReportTask | undefined {
   if (!isObject(raw) || typeof raw.id !== 'string') return undefined;
-  const executor = typeof raw.executor === 'string' ? raw.executor : (defaultExecutor ?? ('fn' in raw ? 'fn' : 'shell'));
+  const executor =
+    typeof raw.executor === 'string' ? raw.executor : (defaultExecutor ?? ('fn' in raw ? 'fn' : 'shell'));
   return {
     id: raw.id,
     title: typeof raw.title === 'string' && raw.title !== '' ? raw.title : raw.id,
@@ -62,14 +63,17 @@ function taskOf(raw: unknown, defaultExecutor: string | undefined): ReportTask |
 export function planTasksOf(planJson: unknown): ReportTask[] {
   const plan = isObject(planJson) && isObject(planJson.plan) ? planJson.plan : planJson;
   if (!isObject(plan) || !Array.isArray(plan.tasks)) return [];
-  const defaults = isObject(plan.defaults) && typeof plan.defaults.executor === 'string' ? plan.defaults.executor : undefined;
+  const defaults =
+    isObject(plan.defaults) && typeof plan.defaults.executor === 'string' ? plan.defaults.executor : undefined;
   return plan.tasks.flatMap((t) => taskOf(t, defaults) ?? []);
 }
 
 /** The plan's defaults.executor, so expanded tasks resolve the way the plan's own tasks do. */
 function defaultExecutorOf(planJson: unknown): string | undefined {
   const plan = isObject(planJson) && isObject(planJson.plan) ? planJson.plan : planJson;
-  return isObject(plan) && isObject(plan.defaults) && typeof plan.defaults.executor === 'string' ? plan.defaults.executor : undefined;
+  return isObject(plan) && isObject(plan.defaults) && typeof plan.defaults.executor === 'string'
+    ? plan.defaults.executor
+    : undefined;
 }
 
 /** Plan tasks, then tasks added mid-run, then tasks only the journal knows (so nothing is lost). */
@@ -95,7 +99,12 @@ export function reportTasks(state: RunState, planJson: unknown): ReportTask[] {
  * const input = buildReportInput(await store.events(runId), plan, {});
  * writeFileSync('report.html', renderHtml(input));
  */
-export function buildReportInput(events: Iterable<RunEvent>, planJson: unknown, logTails: Readonly<Record<string, LogTail>> = {}, options: BuildReportOptions = {}): ReportInput {
+export function buildReportInput(
+  events: Iterable<RunEvent>,
+  planJson: unknown,
+  logTails: Readonly<Record<string, LogTail>> = {},
+  options: BuildReportOptions = {},
+): ReportInput {
   const state = options.state ?? foldRun(events);
   const tasks = reportTasks(state, planJson);
   const deps = dependencyMap(tasks);

@@ -5,7 +5,14 @@ import type { LogTail, ReportInput } from './report-input.js';
 
 /** How an attempt ended; `running` when the journal never saw it end. */
 export type AttemptOutcome = NonNullable<AttemptRecord['outcome']> | 'running';
-export const ATTEMPT_OUTCOMES: readonly AttemptOutcome[] = ['succeeded', 'failed', 'retrying', 'cancelled', 'interrupted', 'running'];
+export const ATTEMPT_OUTCOMES: readonly AttemptOutcome[] = [
+  'succeeded',
+  'failed',
+  'retrying',
+  'cancelled',
+  'interrupted',
+  'running',
+];
 
 export interface UsageTotals {
   inputTokens: number;
@@ -85,7 +92,13 @@ export function sinceStart(model: Pick<ReportModel, 'origin' | 'pauses'>, t: num
 
 export const edgeKey = (from: string, to: string): string => `${from}\u2192${to}`;
 
-const zeroUsage = (): UsageTotals => ({ inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0, costUsd: 0 });
+const zeroUsage = (): UsageTotals => ({
+  inputTokens: 0,
+  outputTokens: 0,
+  cacheReadTokens: 0,
+  cacheWriteTokens: 0,
+  costUsd: 0,
+});
 
 function addUsage(into: UsageTotals, u: Usage): void {
   into.inputTokens += u.inputTokens ?? 0;
@@ -110,7 +123,9 @@ export function reportModel(input: ReportInput): ReportModel {
   const { state, summary } = input;
   const end = lastMoment(input);
   const critical = new Set(summary.criticalPath);
-  const criticalEdges = new Set(summary.criticalPath.slice(1).map((id, i) => edgeKey(summary.criticalPath[i] as string, id)));
+  const criticalEdges = new Set(
+    summary.criticalPath.slice(1).map((id, i) => edgeKey(summary.criticalPath[i] as string, id)),
+  );
   const usage = zeroUsage();
   const changes: ChangeTotals = { filesChanged: 0, linesAdded: 0, linesRemoved: 0 };
   const workers = new Set<number>();
@@ -164,6 +179,17 @@ export function reportModel(input: ReportInput): ReportModel {
   });
   if (!Number.isFinite(origin)) origin = state.createdAt;
   const last = Math.max(end, origin);
-  const pauses = state.pauses.map((p) => ({ from: Math.max(p.from, origin), to: Math.min(p.to, last) })).filter((p) => p.to > p.from);
-  return { rows, origin, end: last, workersUsed: [...workers].sort((a, b) => a - b), usage, changes, criticalEdges, pauses };
+  const pauses = state.pauses
+    .map((p) => ({ from: Math.max(p.from, origin), to: Math.min(p.to, last) }))
+    .filter((p) => p.to > p.from);
+  return {
+    rows,
+    origin,
+    end: last,
+    workersUsed: [...workers].sort((a, b) => a - b),
+    usage,
+    changes,
+    criticalEdges,
+    pauses,
+  };
 }

@@ -27,15 +27,20 @@ export function checkBatch(runId: string, events: readonly RunEvent[], exists: b
   const first = events[0];
   if (!exists) {
     if (first?.type !== 'run.created') throw runNotFound(runId);
-    if (first.runId !== runId) throw storeError(`run.created names run "${first.runId}" but was appended to run "${runId}"`);
+    if (first.runId !== runId)
+      throw storeError(`run.created names run "${first.runId}" but was appended to run "${runId}"`);
   } else if (first?.type === 'run.created') {
     throw storeError(`run "${runId}" already exists; its run.created cannot be appended again`);
   }
   for (let i = 1; i < events.length; i++) {
-    if (events[i]?.type === 'run.created') throw storeError(`run.created must be the first event of run "${runId}", found at position ${i + 1} of the batch`);
+    if (events[i]?.type === 'run.created')
+      throw storeError(
+        `run.created must be the first event of run "${runId}", found at position ${i + 1} of the batch`,
+      );
   }
   for (const event of events) {
-    if (!Number.isFinite(event.at)) throw storeError(`event ${event.type} of run "${runId}" has no finite \`at\`, got \`${String(event.at)}\``);
+    if (!Number.isFinite(event.at))
+      throw storeError(`event ${event.type} of run "${runId}" has no finite \`at\`, got \`${String(event.at)}\``);
   }
 }
 
@@ -75,7 +80,15 @@ function toJson(value: unknown, what: () => string): string {
 
 /** The run's summary after `events` are appended to it (`prev` undefined when they create it). */
 export function nextRunRow(runId: string, prev: RunRow | undefined, events: readonly RunEvent[]): RunRow {
-  let row: RunRow = prev ?? { id: runId, plan: '', createdAt: 0, lastEventAt: 0, status: 'running', tasks: 0, lastSeq: 0 };
+  let row: RunRow = prev ?? {
+    id: runId,
+    plan: '',
+    createdAt: 0,
+    lastEventAt: 0,
+    status: 'running',
+    tasks: 0,
+    lastSeq: 0,
+  };
   for (const event of events) {
     row = { ...row, lastEventAt: event.at, lastSeq: row.lastSeq + 1 };
     switch (event.type) {
@@ -100,12 +113,14 @@ export function nextRunRow(runId: string, prev: RunRow | undefined, events: read
 
 /** Refuses an `afterSeq` that is not a seq (stores would otherwise disagree on what it means). */
 export function checkAfterSeq(afterSeq: number): void {
-  if (!Number.isSafeInteger(afterSeq) || afterSeq < 0) throw storeError(`Expected \`afterSeq\` to be a non-negative integer, got \`${afterSeq}\``);
+  if (!Number.isSafeInteger(afterSeq) || afterSeq < 0)
+    throw storeError(`Expected \`afterSeq\` to be a non-negative integer, got \`${afterSeq}\``);
 }
 
 /** Refuses a TTL that would make a lease meaningless. */
 export function checkTtl(ttlMs: number): void {
-  if (!Number.isFinite(ttlMs) || ttlMs <= 0) throw storeError(`Expected \`ttlMs\` to be a positive number of milliseconds, got \`${ttlMs}\``);
+  if (!Number.isFinite(ttlMs) || ttlMs <= 0)
+    throw storeError(`Expected \`ttlMs\` to be a positive number of milliseconds, got \`${ttlMs}\``);
 }
 
 /** A run's row as both SQL stores keep it. */
@@ -120,5 +135,13 @@ export interface RunRecord {
 }
 
 export function runRowOf(r: RunRecord): RunRow {
-  return { id: r.id, plan: r.plan, createdAt: r.created_at, lastEventAt: r.last_event_at, status: r.status as RunStatus, tasks: r.tasks, lastSeq: r.last_seq };
+  return {
+    id: r.id,
+    plan: r.plan,
+    createdAt: r.created_at,
+    lastEventAt: r.last_event_at,
+    status: r.status as RunStatus,
+    tasks: r.tasks,
+    lastSeq: r.last_seq,
+  };
 }

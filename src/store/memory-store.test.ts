@@ -19,6 +19,10 @@ describe('MemoryStore', () => {
   it('requireLease fails with WEFT_RUN_LOCKED while another coordinator holds the run', async () => {
     const store = new MemoryStore();
     await requireLease(store, 'r1', 'alice', 30_000);
-    await expect(requireLease(store, 'r1', 'bob', 30_000)).rejects.toMatchObject({ code: 'WEFT_RUN_LOCKED', message: expect.stringContaining('r1'), hint: expect.stringContaining('30s') });
+    await expect(requireLease(store, 'r1', 'bob', 30_000)).rejects.toMatchObject({
+      code: 'WEFT_RUN_LOCKED',
+      message: expect.stringContaining('r1'),
+      hint: expect.stringContaining('30s'),
+    });
   });
 });

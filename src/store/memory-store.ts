@@ -1,6 +1,15 @@
 import type { RunEvent } from '../core/run/events.js';
 import type { JournalEntry, RunRow, Store } from '../core/ports/store.js';
-import { checkAfterSeq, checkBatch, checkTtl, closedError, nextRunRow, runNotFound, serializeBatch, serializeCacheValue } from './journal-rules.js';
+import {
+  checkAfterSeq,
+  checkBatch,
+  checkTtl,
+  closedError,
+  nextRunRow,
+  runNotFound,
+  serializeBatch,
+  serializeCacheValue,
+} from './journal-rules.js';
 
 export interface MemoryStoreOptions {
   /** Clock for lease expiry, ms. @default Date.now */
@@ -59,7 +68,9 @@ export class MemoryStore implements Store {
 
   async listRuns(): Promise<RunRow[]> {
     this.open();
-    return [...this.runs.values()].sort((a, b) => b.row.createdAt - a.row.createdAt || b.order - a.order).map((r) => r.row);
+    return [...this.runs.values()]
+      .sort((a, b) => b.row.createdAt - a.row.createdAt || b.order - a.order)
+      .map((r) => r.row);
   }
 
   async acquireLease(runId: string, owner: string, ttlMs: number): Promise<boolean> {
@@ -89,7 +100,9 @@ export class MemoryStore implements Store {
   async leaseOf(runId: string): Promise<{ owner: string; expiresAt: number } | undefined> {
     this.open();
     const lease = this.leases.get(runId);
-    return lease === undefined || lease.expiresAt <= this.now() ? undefined : { owner: lease.owner, expiresAt: lease.expiresAt };
+    return lease === undefined || lease.expiresAt <= this.now()
+      ? undefined
+      : { owner: lease.owner, expiresAt: lease.expiresAt };
   }
 
   async getCache(key: string): Promise<unknown> {

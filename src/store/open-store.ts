@@ -32,8 +32,13 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
     const { PostgresStore } = await import('./postgres-store.js');
     return PostgresStore.open(postgresOptions(url));
   }
-  if (url.startsWith('sqlite:')) return new SqliteStore({ path: url.slice('sqlite:'.length) || join(options.dir, 'weft.db') });
-  throw storeError(`unknown journal URL \`${url.replace(/\/\/[^@/]*@/, '//***@')}\``, undefined, 'use memory:, postgres://user@host/db, or sqlite:<file> (or leave it unset for .weft/weft.db)');
+  if (url.startsWith('sqlite:'))
+    return new SqliteStore({ path: url.slice('sqlite:'.length) || join(options.dir, 'weft.db') });
+  throw storeError(
+    `unknown journal URL \`${url.replace(/\/\/[^@/]*@/, '//***@')}\``,
+    undefined,
+    'use memory:, postgres://user@host/db, or sqlite:<file> (or leave it unset for .weft/weft.db)',
+  );
 }
 
 /** Takes weft's own `schema` parameter out of the URL; the rest goes to `pg` as it is. */
@@ -42,7 +47,11 @@ function postgresOptions(url: string): { url: string; schema?: string } {
   try {
     parsed = new URL(url);
   } catch (error) {
-    throw storeError('the PostgreSQL URL cannot be parsed', error, 'write it as postgres://user:password@host:5432/database');
+    throw storeError(
+      'the PostgreSQL URL cannot be parsed',
+      error,
+      'write it as postgres://user:password@host:5432/database',
+    );
   }
   const schema = parsed.searchParams.get('schema');
   if (schema === null) return { url };

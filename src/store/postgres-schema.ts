@@ -8,7 +8,8 @@ const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 
 /** Checks a schema name and quotes it for SQL (names come from config, never from users' data). */
 export function quoteSchema(schema: string): string {
-  if (!SCHEMA_NAME.test(schema)) throw storeError(`Expected \`schema\` to be a lower-case SQL name (letters, digits, _), got \`${schema}\``);
+  if (!SCHEMA_NAME.test(schema))
+    throw storeError(`Expected \`schema\` to be a lower-case SQL name (letters, digits, _), got \`${schema}\``);
   return `"${schema}"`;
 }
 
@@ -59,11 +60,17 @@ export async function migratePostgres(client: pg.PoolClient, schema: string): Pr
     const found = await client.query<{ value: string }>(`SELECT value FROM ${s}.meta WHERE key = 'schema_version'`);
     const version = Number(found.rows[0]?.value ?? 0);
     if (version > POSTGRES_SCHEMA_VERSION) {
-      throw storeError(`schema "${schema}" has weft schema version ${version}; this weft knows up to ${POSTGRES_SCHEMA_VERSION}`, undefined, 'upgrade weft, or use another schema');
+      throw storeError(
+        `schema "${schema}" has weft schema version ${version}; this weft knows up to ${POSTGRES_SCHEMA_VERSION}`,
+        undefined,
+        'upgrade weft, or use another schema',
+      );
     }
     if (version === 0) {
       await client.query(v1(s));
-      await client.query(`INSERT INTO ${s}.meta (key, value) VALUES ('schema_version', $1)`, [String(POSTGRES_SCHEMA_VERSION)]);
+      await client.query(`INSERT INTO ${s}.meta (key, value) VALUES ('schema_version', $1)`, [
+        String(POSTGRES_SCHEMA_VERSION),
+      ]);
     }
     await client.query('COMMIT');
   } catch (error) {

@@ -27,7 +27,10 @@ beforeAll(async () => {
 afterAll(async () => {
   if (admin === undefined) return;
   // Drops every schema this run made, even those of tests that failed before their cleanup.
-  const { rows } = await admin.query<{ name: string }>('SELECT nspname AS name FROM pg_namespace WHERE nspname LIKE $1', [`${prefix}%`]);
+  const { rows } = await admin.query<{ name: string }>(
+    'SELECT nspname AS name FROM pg_namespace WHERE nspname LIKE $1',
+    [`${prefix}%`],
+  );
   for (const { name } of rows) await admin.query(`DROP SCHEMA "${name}" CASCADE`);
   await admin.end();
 });
@@ -51,7 +54,9 @@ describe('PostgresStore', () => {
     const schema = `${prefix}_race`;
     const stores = await Promise.all([1, 2, 3, 4].map(() => PostgresStore.open({ url, schema })));
     await Promise.all(stores.map((s) => s.close()));
-    const { rows } = await admin.query<{ value: string }>(`SELECT value FROM "${schema}".meta WHERE key = 'schema_version'`);
+    const { rows } = await admin.query<{ value: string }>(
+      `SELECT value FROM "${schema}".meta WHERE key = 'schema_version'`,
+    );
     expect(rows).toEqual([{ value: String(PostgresStore.schemaVersion) }]);
     await dropSchema(schema);
   });
@@ -60,28 +65,42 @@ describe('PostgresStore', () => {
     const schema = `${prefix}_newer`;
     await (await PostgresStore.open({ url, schema })).close();
     await admin.query(`UPDATE "${schema}".meta SET value = '99' WHERE key = 'schema_version'`);
-    await expect(PostgresStore.open({ url, schema })).rejects.toMatchObject({ code: 'WEFT_STORE', message: expect.stringContaining('version 99') });
+    await expect(PostgresStore.open({ url, schema })).rejects.toMatchObject({
+      code: 'WEFT_STORE',
+      message: expect.stringContaining('version 99'),
+    });
     await dropSchema(schema);
   });
 
   it('fails with WEFT_STORE naming the server, without its password, when it cannot connect', async () => {
     const error = await PostgresStore.open({ url: 'postgres://weft:s3cret@127.0.0.1:1/none' }).catch((e: unknown) => e);
-    expect(error).toMatchObject({ code: 'WEFT_STORE', hint: expect.stringContaining('WEFT_DATABASE_URL'), cause: expect.any(Error) });
+    expect(error).toMatchObject({
+      code: 'WEFT_STORE',
+      hint: expect.stringContaining('WEFT_DATABASE_URL'),
+      cause: expect.any(Error),
+    });
     expect((error as Error).message).toContain('127.0.0.1:1');
     expect((error as Error).message).not.toContain('s3cret');
   });
 
   it('refuses a schema name that is not a plain SQL name', async () => {
-    await expect(PostgresStore.open({ url, schema: 'x"; DROP TABLE y; --' })).rejects.toMatchObject({ code: 'WEFT_STORE' });
+    await expect(PostgresStore.open({ url, schema: 'x"; DROP TABLE y; --' })).rejects.toMatchObject({
+      code: 'WEFT_STORE',
+    });
   });
 
   it('is what openStore gives for postgres:// and postgresql:// URLs and for WEFT_DATABASE_URL', async () => {
     const withSchema = (schema: string): string => `${url}${url.includes('?') ? '&' : '?'}schema=${schema}`;
-    const fromUrl = await openStore({ url: withSchema(`${prefix}_url`).replace(/^postgres:/, 'postgresql:'), dir: '/nonexistent' });
+    const fromUrl = await openStore({
+      url: withSchema(`${prefix}_url`).replace(/^postgres:/, 'postgresql:'),
+      dir: '/nonexistent',
+    });
     const fromEnv = await openStore({ dir: '/nonexistent', env: { WEFT_DATABASE_URL: withSchema(`${prefix}_env`) } });
     expect(fromUrl).toBeInstanceOf(PostgresStore);
     expect(fromEnv).toBeInstanceOf(PostgresStore);
-    await fromEnv.append('r1', [{ type: 'run.created', at: 1, runId: 'r1', plan: 'p', workers: 1, mode: 'parallel', tasks: [] }]);
+    await fromEnv.append('r1', [
+      { type: 'run.created', at: 1, runId: 'r1', plan: 'p', workers: 1, mode: 'parallel', tasks: [] },
+    ]);
     await Promise.all([fromUrl.close(), fromEnv.close()]);
     const { rows } = await admin.query(`SELECT id FROM "${prefix}_env".runs`);
     expect(rows).toEqual([{ id: 'r1' }]);

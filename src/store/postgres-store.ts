@@ -3,7 +3,19 @@ import { WeftError } from '../core/errors.js';
 import { checkNumbers, withDefaults } from '../core/options.js';
 import type { RunEvent } from '../core/run/events.js';
 import type { JournalEntry, RunRow, Store } from '../core/ports/store.js';
-import { checkAfterSeq, checkBatch, checkTtl, closedError, nextRunRow, runNotFound, serializeBatch, serializeCacheValue, storeError, runRowOf, type RunRecord } from './journal-rules.js';
+import {
+  checkAfterSeq,
+  checkBatch,
+  checkTtl,
+  closedError,
+  nextRunRow,
+  runNotFound,
+  serializeBatch,
+  serializeCacheValue,
+  storeError,
+  runRowOf,
+  type RunRecord,
+} from './journal-rules.js';
 import { POSTGRES_SCHEMA_VERSION, migratePostgres, quoteSchema } from './postgres-schema.js';
 
 /** The values of {@link PostgresStoreOptions} left out. */
@@ -18,7 +30,6 @@ export interface PostgresStoreOptions {
   /** Connections in the pool. @default 10 */
   readonly maxConnections?: number;
 }
-
 
 /**
  * A {@link Store} in PostgreSQL, for several machines sharing runs. Each `append` is one
@@ -57,7 +68,11 @@ export class PostgresStore implements Store {
     } catch (error) {
       await pool.end().catch(() => undefined);
       if (error instanceof WeftError) throw error;
-      throw storeError(`cannot open the journal at ${where}: ${(error as Error).message}`, error, 'check that PostgreSQL is running and the URL (or WEFT_DATABASE_URL) is right');
+      throw storeError(
+        `cannot open the journal at ${where}: ${(error as Error).message}`,
+        error,
+        'check that PostgreSQL is running and the URL (or WEFT_DATABASE_URL) is right',
+      );
     }
     return new PostgresStore(pool, s, where);
   }
@@ -76,9 +91,13 @@ export class PostgresStore implements Store {
           `INSERT INTO ${this.s}.runs (id, plan, created_at, last_event_at, status, tasks, last_seq) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id) DO NOTHING`,
           [runId, row.plan, row.createdAt, row.lastEventAt, row.status, row.tasks, row.lastSeq],
         );
-        if (created.rowCount !== 1) throw storeError(`run "${runId}" already exists; its run.created cannot be appended again`);
+        if (created.rowCount !== 1)
+          throw storeError(`run "${runId}" already exists; its run.created cannot be appended again`);
       } else {
-        await c.query(`UPDATE ${this.s}.runs SET last_event_at = $2, status = $3, tasks = $4, last_seq = $5 WHERE id = $1`, [runId, row.lastEventAt, row.status, row.tasks, row.lastSeq]);
+        await c.query(
+          `UPDATE ${this.s}.runs SET last_event_at = $2, status = $3, tasks = $4, last_seq = $5 WHERE id = $1`,
+          [runId, row.lastEventAt, row.status, row.tasks, row.lastSeq],
+        );
       }
       // Type and time go in beside the JSON: reading them out of it would de-escape every string, and fail on \u0000.
       await c.query(
@@ -93,7 +112,10 @@ export class PostgresStore implements Store {
   async read(runId: string, afterSeq = 0): Promise<JournalEntry[]> {
     checkAfterSeq(afterSeq);
     return this.run(`read run "${runId}"`, async () => {
-      const { rows } = await this.pool.query<{ seq: number; body: RunEvent }>(`SELECT seq, body FROM ${this.s}.events WHERE run_id = $1 AND seq > $2 ORDER BY seq`, [runId, afterSeq]);
+      const { rows } = await this.pool.query<{ seq: number; body: RunEvent }>(
+        `SELECT seq, body FROM ${this.s}.events WHERE run_id = $1 AND seq > $2 ORDER BY seq`,
+        [runId, afterSeq],
+      );
       if (rows.length === 0) {
         const run = await this.pool.query(`SELECT 1 FROM ${this.s}.runs WHERE id = $1`, [runId]);
         if (run.rowCount === 0) throw runNotFound(runId);
@@ -103,7 +125,11 @@ export class PostgresStore implements Store {
   }
 
   async listRuns(): Promise<RunRow[]> {
-    return this.run('list runs', async () => (await this.pool.query<RunRecord>(`SELECT * FROM ${this.s}.runs ORDER BY created_at DESC, ord DESC`)).rows.map(runRowOf));
+    return this.run('list runs', async () =>
+      (await this.pool.query<RunRecord>(`SELECT * FROM ${this.s}.runs ORDER BY created_at DESC, ord DESC`)).rows.map(
+        runRowOf,
+      ),
+    );
   }
 
   async acquireLease(runId: string, owner: string, ttlMs: number): Promise<boolean> {
@@ -112,17 +138,25 @@ export class PostgresStore implements Store {
     const sql = `INSERT INTO ${this.s}.leases AS l (run_id, owner, expires_at) VALUES ($1, $2, clock_timestamp() + $3 * interval '1 millisecond')
       ON CONFLICT (run_id) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at
       WHERE l.owner = excluded.owner OR l.expires_at <= clock_timestamp()`;
-    return this.run(`lease run "${runId}"`, async () => (await this.pool.query(sql, [runId, owner, ttlMs])).rowCount === 1);
+    return this.run(
+      `lease run "${runId}"`,
+      async () => (await this.pool.query(sql, [runId, owner, ttlMs])).rowCount === 1,
+    );
   }
 
   async renewLease(runId: string, owner: string, ttlMs: number): Promise<boolean> {
     checkTtl(ttlMs);
     const sql = `UPDATE ${this.s}.leases SET expires_at = clock_timestamp() + $3 * interval '1 millisecond' WHERE run_id = $1 AND owner = $2`;
-    return this.run(`renew the lease of run "${runId}"`, async () => (await this.pool.query(sql, [runId, owner, ttlMs])).rowCount === 1);
+    return this.run(
+      `renew the lease of run "${runId}"`,
+      async () => (await this.pool.query(sql, [runId, owner, ttlMs])).rowCount === 1,
+    );
   }
 
   async releaseLease(runId: string, owner: string): Promise<void> {
-    await this.run(`release the lease of run "${runId}"`, () => this.pool.query(`DELETE FROM ${this.s}.leases WHERE run_id = $1 AND owner = $2`, [runId, owner]));
+    await this.run(`release the lease of run "${runId}"`, () =>
+      this.pool.query(`DELETE FROM ${this.s}.leases WHERE run_id = $1 AND owner = $2`, [runId, owner]),
+    );
   }
 
   async leaseOf(runId: string): Promise<{ owner: string; expiresAt: number } | undefined> {
@@ -134,7 +168,12 @@ export class PostgresStore implements Store {
   }
 
   async getCache(key: string): Promise<unknown> {
-    return this.run('read the cache', async () => (await this.pool.query<{ value: unknown }>(`SELECT value FROM ${this.s}.cache WHERE key = $1`, [key])).rows[0]?.value);
+    return this.run(
+      'read the cache',
+      async () =>
+        (await this.pool.query<{ value: unknown }>(`SELECT value FROM ${this.s}.cache WHERE key = $1`, [key])).rows[0]
+          ?.value,
+    );
   }
 
   async putCache(key: string, value: unknown): Promise<void> {
@@ -183,7 +222,6 @@ export class PostgresStore implements Store {
     });
   }
 }
-
 
 /** The URL without its password, for messages. */
 function redact(url: string): string {

@@ -78,11 +78,20 @@ export function migrateSqlite(db: Database.Database, path: string): void {
     const version = db.pragma('user_version', { simple: true }) as number;
     if (version === SQLITE_SCHEMA_VERSION) return;
     if (version > SQLITE_SCHEMA_VERSION) {
-      throw storeError(`the journal at ${path} has schema version ${version}; this weft knows up to ${SQLITE_SCHEMA_VERSION}`, undefined, 'upgrade weft, or point it at another journal');
+      throw storeError(
+        `the journal at ${path} has schema version ${version}; this weft knows up to ${SQLITE_SCHEMA_VERSION}`,
+        undefined,
+        'upgrade weft, or point it at another journal',
+      );
     }
     if (version === 0) {
       const tables = db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table'").get() as { n: number };
-      if (tables.n > 0) throw storeError(`${path} is an SQLite file but not a weft journal (it has tables and no weft schema version)`, undefined, 'point weft at another file');
+      if (tables.n > 0)
+        throw storeError(
+          `${path} is an SQLite file but not a weft journal (it has tables and no weft schema version)`,
+          undefined,
+          'point weft at another file',
+        );
       db.exec(JOURNAL + OTHERS);
     }
     if (version === 1) migrateFromV1(db, path);
@@ -97,7 +106,11 @@ function migrateFromV1(db: Database.Database, path: string): void {
   const before = count('SELECT count(*) FROM events_v1');
   const after = count('SELECT coalesce(sum(json_array_length(events)), 0) FROM batches');
   if (after !== before) {
-    throw storeError(`cannot migrate the journal at ${path} to schema version ${SQLITE_SCHEMA_VERSION}: ${before - after} of its ${before} events belong to no run`, undefined, 'open it with the weft that wrote it, or point weft at another journal');
+    throw storeError(
+      `cannot migrate the journal at ${path} to schema version ${SQLITE_SCHEMA_VERSION}: ${before - after} of its ${before} events belong to no run`,
+      undefined,
+      'open it with the weft that wrote it, or point weft at another journal',
+    );
   }
   db.exec('DROP TABLE events_v1; DROP TABLE runs_v1;');
 }

@@ -7,7 +7,15 @@ import { SqliteStore } from './sqlite-store.js';
 import { storeSpec } from './store-spec.js';
 import type { RunEvent } from '../core/run/events.js';
 
-const created = (runId: string, at = 1000): RunEvent => ({ type: 'run.created', at, runId, plan: `plan-${runId}`, workers: 2, mode: 'parallel', tasks: ['a'] });
+const created = (runId: string, at = 1000): RunEvent => ({
+  type: 'run.created',
+  at,
+  runId,
+  plan: `plan-${runId}`,
+  workers: 2,
+  mode: 'parallel',
+  tasks: ['a'],
+});
 const ready = (task: string, at = 1001): RunEvent => ({ type: 'task.ready', at, task });
 const output = (text: string): RunEvent => ({ type: 'task.output', at: 1002, task: 'a', attempt: 1, text });
 const finished = (status: 'succeeded' | 'failed', at: number): RunEvent => ({ type: 'run.finished', at, status });
@@ -81,7 +89,9 @@ describe('SqliteStore', () => {
     const db = new Database(path);
     db.pragma('user_version = 99');
     db.close();
-    expect(() => new SqliteStore({ path })).toThrow(expect.objectContaining({ code: 'WEFT_STORE', message: expect.stringContaining('schema version 99') }));
+    expect(() => new SqliteStore({ path })).toThrow(
+      expect.objectContaining({ code: 'WEFT_STORE', message: expect.stringContaining('schema version 99') }),
+    );
   });
 
   it('refuses an SQLite file that is not a weft journal, and a file that is not SQLite', () => {
@@ -89,18 +99,24 @@ describe('SqliteStore', () => {
     const other = new Database(join(dir, 'app.db'));
     other.exec('CREATE TABLE users (id INTEGER)');
     other.close();
-    expect(() => new SqliteStore({ path: join(dir, 'app.db') })).toThrow(expect.objectContaining({ code: 'WEFT_STORE', message: expect.stringContaining('not a weft journal') }));
+    expect(() => new SqliteStore({ path: join(dir, 'app.db') })).toThrow(
+      expect.objectContaining({ code: 'WEFT_STORE', message: expect.stringContaining('not a weft journal') }),
+    );
     writeFileSync(join(dir, 'notes.txt'), 'x'.repeat(4096));
-    expect(() => new SqliteStore({ path: join(dir, 'notes.txt') })).toThrow(expect.objectContaining({ code: 'WEFT_STORE', cause: expect.any(Error) }));
+    expect(() => new SqliteStore({ path: join(dir, 'notes.txt') })).toThrow(
+      expect.objectContaining({ code: 'WEFT_STORE', cause: expect.any(Error) }),
+    );
   });
 
   it('fails with WEFT_STORE when its folder cannot be created', () => {
     const dir = tempDir();
     writeFileSync(join(dir, 'file'), '');
-    expect(() => new SqliteStore({ path: join(dir, 'file', 'weft.db') })).toThrow(expect.objectContaining({ code: 'WEFT_STORE', hint: expect.any(String) }));
+    expect(() => new SqliteStore({ path: join(dir, 'file', 'weft.db') })).toThrow(
+      expect.objectContaining({ code: 'WEFT_STORE', hint: expect.any(String) }),
+    );
   });
 
-  it('keeps a run\'s events in one row per append, readable one per event through the `events` view', async () => {
+  it("keeps a run's events in one row per append, readable one per event through the `events` view", async () => {
     const path = join(tempDir(), 'weft.db');
     const store = new SqliteStore({ path });
     await store.append('r1', [created('r1'), output('é\u0000"')]);
@@ -110,9 +126,26 @@ describe('SqliteStore', () => {
     const db = new Database(path, { readonly: true });
     try {
       expect(db.prepare('SELECT count(*) FROM batches').pluck().get()).toBe(3);
-      const rows = db.prepare("SELECT seq, type, at, body FROM events WHERE run_id = 'r1' ORDER BY seq").all() as { seq: number; type: string; at: number; body: string }[];
-      expect(rows.map((r) => [r.seq, r.type, r.at])).toEqual([[1, 'run.created', 1000], [2, 'task.output', 1002], [3, 'task.ready', 1001], [4, 'task.ready', 1001], [5, 'task.ready', 1001]]);
-      expect(rows.map((r) => JSON.parse(r.body) as unknown)).toEqual([created('r1'), output('é\u0000"'), ready('b'), ready('c'), ready('d')]);
+      const rows = db.prepare("SELECT seq, type, at, body FROM events WHERE run_id = 'r1' ORDER BY seq").all() as {
+        seq: number;
+        type: string;
+        at: number;
+        body: string;
+      }[];
+      expect(rows.map((r) => [r.seq, r.type, r.at])).toEqual([
+        [1, 'run.created', 1000],
+        [2, 'task.output', 1002],
+        [3, 'task.ready', 1001],
+        [4, 'task.ready', 1001],
+        [5, 'task.ready', 1001],
+      ]);
+      expect(rows.map((r) => JSON.parse(r.body) as unknown)).toEqual([
+        created('r1'),
+        output('é\u0000"'),
+        ready('b'),
+        ready('c'),
+        ready('d'),
+      ]);
     } finally {
       db.close();
     }
@@ -122,7 +155,16 @@ describe('SqliteStore', () => {
     const path = join(tempDir(), 'weft.db');
     const big = Array.from({ length: 2500 }, (_, i) => ready(`t${i}`, 2000 + i));
     writeV1(path, [
-      { id: 'old', events: [created('old', 1000), output('é\u0000"'), { type: 'task.failed', at: 1003.5, task: 'a', attempt: 1, error: { message: 'x', exitCode: null } }, finished('failed', 4000)], status: 'failed' },
+      {
+        id: 'old',
+        events: [
+          created('old', 1000),
+          output('é\u0000"'),
+          { type: 'task.failed', at: 1003.5, task: 'a', attempt: 1, error: { message: 'x', exitCode: null } },
+          finished('failed', 4000),
+        ],
+        status: 'failed',
+      },
       { id: 'tie-1', events: [created('tie-1', 3000)] },
       { id: 'tie-2', events: [created('tie-2', 3000)] },
       { id: 'big', events: [created('big', 500), ...big] },
@@ -130,8 +172,24 @@ describe('SqliteStore', () => {
     const store = new SqliteStore({ path });
     try {
       expect(await store.listRuns()).toEqual([
-        { id: 'tie-2', plan: 'plan-tie-2', createdAt: 3000, lastEventAt: 3000, status: 'running', tasks: 1, lastSeq: 1 },
-        { id: 'tie-1', plan: 'plan-tie-1', createdAt: 3000, lastEventAt: 3000, status: 'running', tasks: 1, lastSeq: 1 },
+        {
+          id: 'tie-2',
+          plan: 'plan-tie-2',
+          createdAt: 3000,
+          lastEventAt: 3000,
+          status: 'running',
+          tasks: 1,
+          lastSeq: 1,
+        },
+        {
+          id: 'tie-1',
+          plan: 'plan-tie-1',
+          createdAt: 3000,
+          lastEventAt: 3000,
+          status: 'running',
+          tasks: 1,
+          lastSeq: 1,
+        },
         { id: 'old', plan: 'plan-old', createdAt: 1000, lastEventAt: 4000, status: 'failed', tasks: 1, lastSeq: 4 },
         { id: 'big', plan: 'plan-big', createdAt: 500, lastEventAt: 4499, status: 'running', tasks: 1, lastSeq: 2501 },
       ]);
@@ -144,7 +202,9 @@ describe('SqliteStore', () => {
       const all = await store.read('big');
       expect(all.map((e) => e.seq)).toEqual(Array.from({ length: 2501 }, (_, i) => i + 1));
       expect(all.slice(1).map((e) => e.event)).toEqual(big);
-      expect((await store.read('big', 1999)).map((e) => e.seq)).toEqual(Array.from({ length: 502 }, (_, i) => i + 2000));
+      expect((await store.read('big', 1999)).map((e) => e.seq)).toEqual(
+        Array.from({ length: 502 }, (_, i) => i + 2000),
+      );
       expect(await store.getCache('k')).toEqual({ n: 1 });
       expect(await store.acquireLease('old', 'bob', 60_000)).toBe(false);
       await store.append('old', [{ type: 'run.resumed', at: 5000, by: 'me' }]);
@@ -167,9 +227,18 @@ describe('SqliteStore', () => {
     const path = join(tempDir(), 'weft.db');
     writeV1(path, [{ id: 'r1', events: [created('r1'), ready('a')] }]);
     const db = new Database(path);
-    db.prepare('INSERT INTO events (run_id, seq, type, at, body) VALUES (?, 1, ?, 1, ?)').run('orphan', 'task.ready', JSON.stringify(ready('x')));
+    db.prepare('INSERT INTO events (run_id, seq, type, at, body) VALUES (?, 1, ?, 1, ?)').run(
+      'orphan',
+      'task.ready',
+      JSON.stringify(ready('x')),
+    );
     db.close();
-    expect(() => new SqliteStore({ path })).toThrow(expect.objectContaining({ code: 'WEFT_STORE', message: expect.stringContaining('1 of its 3 events belong to no run') }));
+    expect(() => new SqliteStore({ path })).toThrow(
+      expect.objectContaining({
+        code: 'WEFT_STORE',
+        message: expect.stringContaining('1 of its 3 events belong to no run'),
+      }),
+    );
     const check = new Database(path, { readonly: true });
     try {
       expect(check.pragma('user_version', { simple: true })).toBe(1);
@@ -188,7 +257,10 @@ describe('SqliteStore', () => {
       db.prepare('UPDATE batches SET key = key + ? WHERE key = (1 << 32) + 1').run(2 ** 32 - 4);
       db.close();
       await store.append('r1', [ready('a'), ready('b')]);
-      await expect(store.append('r1', [ready('c')])).rejects.toMatchObject({ code: 'WEFT_STORE', message: expect.stringContaining('more than 4294967295 events') });
+      await expect(store.append('r1', [ready('c')])).rejects.toMatchObject({
+        code: 'WEFT_STORE',
+        message: expect.stringContaining('more than 4294967295 events'),
+      });
       expect((await store.read('r1', 2 ** 32 - 3)).map((e) => e.seq)).toEqual([2 ** 32 - 2, 2 ** 32 - 1]);
     } finally {
       await store.close();

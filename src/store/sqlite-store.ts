@@ -4,7 +4,19 @@ import Database from 'better-sqlite3';
 import type { RunEvent } from '../core/run/events.js';
 import type { JournalEntry, RunRow, Store } from '../core/ports/store.js';
 import { WeftError } from '../core/errors.js';
-import { checkAfterSeq, checkBatch, checkTtl, closedError, nextRunRow, runNotFound, serializeBatchArray, serializeCacheValue, storeError, runRowOf, type RunRecord } from './journal-rules.js';
+import {
+  checkAfterSeq,
+  checkBatch,
+  checkTtl,
+  closedError,
+  nextRunRow,
+  runNotFound,
+  serializeBatchArray,
+  serializeCacheValue,
+  storeError,
+  runRowOf,
+  type RunRecord,
+} from './journal-rules.js';
 import { SQLITE_SCHEMA_VERSION, migrateSqlite } from './sqlite-schema.js';
 
 export interface SqliteStoreOptions {
@@ -28,11 +40,15 @@ export interface SqliteStoreOptions {
   readonly now?: () => number;
 }
 
-
 /** WAL pages (4 KiB) between automatic checkpoints: ~40 MB, ~4,500 typical batches. */
 const CHECKPOINT_PAGES = 10_000;
 /** Events that change a run's row; the rest only add to its journal. */
-const ROW_EVENTS: ReadonlySet<RunEvent['type']> = new Set(['run.created', 'run.finished', 'run.resumed', 'plan.expanded']);
+const ROW_EVENTS: ReadonlySet<RunEvent['type']> = new Set([
+  'run.created',
+  'run.finished',
+  'run.resumed',
+  'plan.expanded',
+]);
 
 /**
  * A {@link Store} in one SQLite file (WAL mode), the default journal in a project's `.weft/`.
@@ -55,21 +71,32 @@ export class SqliteStore implements Store {
     this.path = options.path ?? '.weft/weft.db';
     this.now = options.now ?? Date.now;
     const synchronous = options.synchronous ?? 'NORMAL';
-    if (synchronous !== 'FULL' && synchronous !== 'NORMAL') throw storeError(`Expected \`synchronous\` to be 'FULL' or 'NORMAL', got \`${String(synchronous)}\``);
+    if (synchronous !== 'FULL' && synchronous !== 'NORMAL')
+      throw storeError(`Expected \`synchronous\` to be 'FULL' or 'NORMAL', got \`${String(synchronous)}\``);
     const busy = options.busyTimeoutMs ?? 5000;
-    if (!Number.isInteger(busy) || busy < 0) throw storeError(`Expected \`busyTimeoutMs\` to be a non-negative integer, got \`${busy}\``);
+    if (!Number.isInteger(busy) || busy < 0)
+      throw storeError(`Expected \`busyTimeoutMs\` to be a non-negative integer, got \`${busy}\``);
     refuseEmptyJournal(this.path);
     try {
       mkdirSync(dirname(this.path), { recursive: true });
       this.db = new Database(this.path);
     } catch (error) {
-      throw storeError(`cannot open the journal at ${this.path}: ${(error as Error).message}`, error, 'check that the folder is writable');
+      throw storeError(
+        `cannot open the journal at ${this.path}: ${(error as Error).message}`,
+        error,
+        'check that the folder is writable',
+      );
     }
     try {
       this.db.pragma(`busy_timeout = ${busy}`);
       const mode = this.db.pragma('journal_mode = WAL', { simple: true }) as string;
       // Without WAL a reader blocks the writer and crash safety rests on a rollback journal.
-      if (mode !== 'wal') throw storeError(`cannot put the journal at ${this.path} in WAL mode (got ${mode})`, undefined, 'keep .weft/ on a local disk, not a network share');
+      if (mode !== 'wal')
+        throw storeError(
+          `cannot put the journal at ${this.path} in WAL mode (got ${mode})`,
+          undefined,
+          'keep .weft/ on a local disk, not a network share',
+        );
       this.db.pragma(`synchronous = ${synchronous}`);
       // A checkpoint costs two fsyncs (WAL, then database) on the appending thread; at SQLite's
       // default of 1000 pages that was one every ~450 batches. Crash safety does not depend on it.
@@ -78,9 +105,13 @@ export class SqliteStore implements Store {
       this.stmt = prepareStatements(this.db);
     } catch (error) {
       this.db.close();
-      throw error instanceof WeftError ? error : storeError(`cannot open the journal at ${this.path}: ${(error as Error).message}`, error);
+      throw error instanceof WeftError
+        ? error
+        : storeError(`cannot open the journal at ${this.path}: ${(error as Error).message}`, error);
     }
-    this.appendTx = this.db.transaction((runId: string, events: readonly RunEvent[]) => this.appendNow(runId, events)).immediate;
+    this.appendTx = this.db.transaction((runId: string, events: readonly RunEvent[]) =>
+      this.appendNow(runId, events),
+    ).immediate;
   }
 
   async append(runId: string, events: readonly RunEvent[]): Promise<void> {
@@ -103,12 +134,16 @@ export class SqliteStore implements Store {
       const num = this.numOf(runId);
       if (num === undefined) throw runNotFound(runId);
       // Past 2^32 there are no seqs; the clamp keeps the key arithmetic in range.
-      const rows = this.stmt.read.all({ num, afterSeq: Math.min(afterSeq, SEQ_LIMIT) }) as { last: number; events: string }[];
+      const rows = this.stmt.read.all({ num, afterSeq: Math.min(afterSeq, SEQ_LIMIT) }) as {
+        last: number;
+        events: string;
+      }[];
       const out: JournalEntry[] = [];
       for (const row of rows) {
         const events = JSON.parse(row.events) as RunEvent[];
         const first = row.last - events.length + 1;
-        for (let i = Math.max(0, afterSeq + 1 - first); i < events.length; i++) out.push({ seq: first + i, event: events[i] as RunEvent });
+        for (let i = Math.max(0, afterSeq + 1 - first); i < events.length; i++)
+          out.push({ seq: first + i, event: events[i] as RunEvent });
       }
       return out;
     });
@@ -128,7 +163,10 @@ export class SqliteStore implements Store {
 
   async renewLease(runId: string, owner: string, ttlMs: number): Promise<boolean> {
     checkTtl(ttlMs);
-    return this.guard(`renew the lease of run "${runId}"`, () => this.stmt.renew.run(this.now() + ttlMs, runId, owner).changes === 1);
+    return this.guard(
+      `renew the lease of run "${runId}"`,
+      () => this.stmt.renew.run(this.now() + ttlMs, runId, owner).changes === 1,
+    );
   }
 
   async releaseLease(runId: string, owner: string): Promise<void> {
@@ -169,7 +207,8 @@ export class SqliteStore implements Store {
     const record = num === undefined ? undefined : (this.stmt.getRun.get(runId) as RunRecord);
     const row = nextRunRow(runId, record === undefined ? undefined : runRowOf(record), events);
     // Not cached here: this transaction may still roll back, and the num go to another run.
-    if (num === undefined) num = Number(this.stmt.createRun.run(runId, row.plan, row.createdAt, row.status, row.tasks).lastInsertRowid);
+    if (num === undefined)
+      num = Number(this.stmt.createRun.run(runId, row.plan, row.createdAt, row.status, row.tasks).lastInsertRowid);
     else this.stmt.updateRun.run(row.status, row.tasks, num);
     this.insertBatch(runId, num, events);
   }
@@ -206,7 +245,7 @@ export class SqliteStore implements Store {
       const code = (error as { code?: unknown }).code;
       const hint =
         code === 'SQLITE_BUSY'
-          ? 'another weft process holds the journal\'s write lock; try again, or raise `busyTimeoutMs`'
+          ? "another weft process holds the journal's write lock; try again, or raise `busyTimeoutMs`"
           : code === 'SQLITE_FULL'
             ? `free space on the disk that holds ${this.path}, then \`weft resume\` continues the run`
             : undefined;
@@ -214,7 +253,6 @@ export class SqliteStore implements Store {
     }
   }
 }
-
 
 /** Seqs of a run are below this: a batch's key is `(run num << 32) + last seq` (sqlite-schema.ts). */
 const SEQ_LIMIT = 2 ** 32;
@@ -240,7 +278,9 @@ function prepareStatements(db: Database.Database) {
        WHERE last + @n < (@num + 1) << 32`,
     ),
     // The batch holding seq afterSeq + 1 is the first whose last seq is past afterSeq.
-    read: db.prepare(`SELECT key & 4294967295 AS last, events FROM batches WHERE ${RUN_KEYS} AND key > (@num << 32) + @afterSeq ORDER BY key`),
+    read: db.prepare(
+      `SELECT key & 4294967295 AS last, events FROM batches WHERE ${RUN_KEYS} AND key > (@num << 32) + @afterSeq ORDER BY key`,
+    ),
     listRuns: db.prepare(`SELECT ${RUN_COLUMNS} ORDER BY r.created_at DESC, r.num DESC`),
     // One statement: insert a free lease, or take it over when it is ours or has expired.
     acquire: db.prepare(
@@ -252,7 +292,9 @@ function prepareStatements(db: Database.Database) {
     leaseOf: db.prepare('SELECT owner, expires_at AS expiresAt FROM leases WHERE run_id = ? AND expires_at > ?'),
     release: db.prepare('DELETE FROM leases WHERE run_id = ? AND owner = ?'),
     getCache: db.prepare('SELECT value FROM cache WHERE key = ?'),
-    putCache: db.prepare('INSERT INTO cache (key, value, updated_at) VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at'),
+    putCache: db.prepare(
+      'INSERT INTO cache (key, value, updated_at) VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at',
+    ),
   };
 }
 
@@ -265,7 +307,11 @@ type Statements = ReturnType<typeof prepareStatements>;
  */
 function refuseEmptyJournal(path: string): void {
   if (sizeOf(path) !== 0 || (sizeOf(`${path}-wal`) ?? 0) > 0) return;
-  throw storeError(`the journal ${path} is empty (0 bytes): it was truncated or wiped, and the runs it held are not in it`, undefined, `restore it from a backup, or move it away (mv ${path} ${path}.empty) to start a new journal`);
+  throw storeError(
+    `the journal ${path} is empty (0 bytes): it was truncated or wiped, and the runs it held are not in it`,
+    undefined,
+    `restore it from a backup, or move it away (mv ${path} ${path}.empty) to start a new journal`,
+  );
 }
 
 /** A file's size; `undefined` when it cannot be seen (missing, or its folder is not one: opening says why). */

@@ -18,11 +18,26 @@ export interface StoreSpecOptions {
   readonly durable?: boolean;
 }
 
-const created = (runId: string, at = 1000, tasks = ['a', 'b']): RunEvent => ({ type: 'run.created', at, runId, plan: `plan-${runId}`, workers: 2, mode: 'parallel', tasks });
+const created = (runId: string, at = 1000, tasks = ['a', 'b']): RunEvent => ({
+  type: 'run.created',
+  at,
+  runId,
+  plan: `plan-${runId}`,
+  workers: 2,
+  mode: 'parallel',
+  tasks,
+});
 const ready = (task: string, at = 1001): RunEvent => ({ type: 'task.ready', at, task });
-const started = (task: string, at = 1002, attempt = 1): RunEvent => ({ type: 'task.started', at, task, attempt, worker: 0 });
+const started = (task: string, at = 1002, attempt = 1): RunEvent => ({
+  type: 'task.started',
+  at,
+  task,
+  attempt,
+  worker: 0,
+});
 const finished = (status: 'succeeded' | 'failed', at = 2000): RunEvent => ({ type: 'run.finished', at, status });
-const tasksOf = (entries: JournalEntry[]): string[] => entries.map((e) => ('task' in e.event ? e.event.task : e.event.type));
+const tasksOf = (entries: JournalEntry[]): string[] =>
+  entries.map((e) => ('task' in e.event ? e.event.task : e.event.type));
 const seqsOf = (entries: JournalEntry[]): number[] => entries.map((e) => e.seq);
 const range = (from: number, to: number): number[] => Array.from({ length: to - from + 1 }, (_, i) => from + i);
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -63,10 +78,22 @@ export function storeSpec(name: string, open: () => Promise<StoreUnderTest>, opt
 
     it('gives events back as JSON does: undefined dropped, NULs, unicode and nesting kept', async () => {
       const odd = 'nul\u0000 tab\t quote" backslash\\ é 漢 🎉';
-      const failed: RunEvent = { type: 'task.failed', at: 1003.5, task: 'a', attempt: 1, error: { message: odd, stderrTail: odd, exitCode: null, signal: undefined } };
+      const failed: RunEvent = {
+        type: 'task.failed',
+        at: 1003.5,
+        task: 'a',
+        attempt: 1,
+        error: { message: odd, stderrTail: odd, exitCode: null, signal: undefined },
+      };
       await store.append('r1', [created('r1'), failed]);
       const [, entry] = await store.read('r1');
-      expect(entry?.event).toEqual({ type: 'task.failed', at: 1003.5, task: 'a', attempt: 1, error: { message: odd, stderrTail: odd, exitCode: null } });
+      expect(entry?.event).toEqual({
+        type: 'task.failed',
+        at: 1003.5,
+        task: 'a',
+        attempt: 1,
+        error: { message: odd, stderrTail: odd, exitCode: null },
+      });
       expect(entry?.event).not.toHaveProperty('error.signal');
     });
 
@@ -76,20 +103,31 @@ export function storeSpec(name: string, open: () => Promise<StoreUnderTest>, opt
       expect(tasksOf(await store.read('r1', 2))).toEqual(['b', 'a']);
       expect(await store.read('r1', 4)).toEqual([]);
       expect(await store.read('r1', 99)).toEqual([]);
-      await expect(store.read('r1', 1.5)).rejects.toMatchObject({ code: 'WEFT_STORE', message: expect.stringContaining('afterSeq') });
+      await expect(store.read('r1', 1.5)).rejects.toMatchObject({
+        code: 'WEFT_STORE',
+        message: expect.stringContaining('afterSeq'),
+      });
       await expect(store.read('r1', -1)).rejects.toMatchObject({ code: 'WEFT_STORE' });
     });
 
     it('reads from any `afterSeq`, inside a batch or at its edges, as the whole journal has it', async () => {
       await store.append('r1', [created('r1')]);
-      for (const size of [3, 1, 4, 2]) await store.append('r1', range(1, size).map((i) => ready(`s${size}.${i}`)));
+      for (const size of [3, 1, 4, 2])
+        await store.append(
+          'r1',
+          range(1, size).map((i) => ready(`s${size}.${i}`)),
+        );
       const all = await store.read('r1');
       expect(seqsOf(all)).toEqual(range(1, 11));
-      for (let after = 0; after <= 11; after++) expect(await store.read('r1', after), `afterSeq ${after}`).toEqual(all.slice(after));
+      for (let after = 0; after <= 11; after++)
+        expect(await store.read('r1', after), `afterSeq ${after}`).toEqual(all.slice(after));
     });
 
     it('fails with WEFT_RUN_NOT_FOUND for a run that was never created', async () => {
-      await expect(store.read('ghost')).rejects.toMatchObject({ code: 'WEFT_RUN_NOT_FOUND', message: expect.stringContaining('ghost') });
+      await expect(store.read('ghost')).rejects.toMatchObject({
+        code: 'WEFT_RUN_NOT_FOUND',
+        message: expect.stringContaining('ghost'),
+      });
       await expect(store.append('ghost', [ready('a')])).rejects.toMatchObject({ code: 'WEFT_RUN_NOT_FOUND' });
       await expect(store.read('ghost')).rejects.toMatchObject({ code: 'WEFT_RUN_NOT_FOUND' });
       await store.append('ghost', []);
@@ -99,14 +137,27 @@ export function storeSpec(name: string, open: () => Promise<StoreUnderTest>, opt
     it('refuses run.created anywhere but first, twice, or for another run', async () => {
       await expect(store.append('r1', [created('other')])).rejects.toMatchObject({ code: 'WEFT_STORE' });
       await store.append('r1', [created('r1')]);
-      await expect(store.append('r1', [created('r1')])).rejects.toMatchObject({ code: 'WEFT_STORE', message: expect.stringContaining('already exists') });
+      await expect(store.append('r1', [created('r1')])).rejects.toMatchObject({
+        code: 'WEFT_STORE',
+        message: expect.stringContaining('already exists'),
+      });
       await expect(store.append('r1', [ready('a'), created('r1')])).rejects.toMatchObject({ code: 'WEFT_STORE' });
       expect(seqsOf(await store.read('r1'))).toEqual([1]);
     });
 
     it('stores a batch whole or not at all', async () => {
-      const bad = { type: 'task.output', at: 5, task: 'a', attempt: 1, text: 'x', usage: { costUsd: 1n } } as unknown as RunEvent;
-      await expect(store.append('r1', [created('r1'), bad])).rejects.toMatchObject({ code: 'WEFT_STORE', cause: expect.any(Error) });
+      const bad = {
+        type: 'task.output',
+        at: 5,
+        task: 'a',
+        attempt: 1,
+        text: 'x',
+        usage: { costUsd: 1n },
+      } as unknown as RunEvent;
+      await expect(store.append('r1', [created('r1'), bad])).rejects.toMatchObject({
+        code: 'WEFT_STORE',
+        cause: expect.any(Error),
+      });
       await expect(store.read('r1')).rejects.toMatchObject({ code: 'WEFT_RUN_NOT_FOUND' });
       expect(await store.listRuns()).toEqual([]);
       await store.append('r1', [created('r1'), ready('a')]);
@@ -122,14 +173,20 @@ export function storeSpec(name: string, open: () => Promise<StoreUnderTest>, opt
       await store.append('old', [created('old', 1000, ['a'])]);
       await store.append('new', [created('new', 3000, ['a', 'b', 'c'])]);
       await store.append('tie', [created('tie', 3000)]);
-      await store.append('old', [{ type: 'plan.expanded', at: 1500, by: 'a', tasks: [{ id: 'x' }, { id: 'y' }] }, finished('failed', 4000)]);
+      await store.append('old', [
+        { type: 'plan.expanded', at: 1500, by: 'a', tasks: [{ id: 'x' }, { id: 'y' }] },
+        finished('failed', 4000),
+      ]);
       expect(await store.listRuns()).toEqual([
         { id: 'tie', plan: 'plan-tie', createdAt: 3000, lastEventAt: 3000, status: 'running', tasks: 2, lastSeq: 1 },
         { id: 'new', plan: 'plan-new', createdAt: 3000, lastEventAt: 3000, status: 'running', tasks: 3, lastSeq: 1 },
         { id: 'old', plan: 'plan-old', createdAt: 1000, lastEventAt: 4000, status: 'failed', tasks: 3, lastSeq: 3 },
       ]);
       await store.append('old', [{ type: 'run.resumed', at: 5000, by: 'me' }]);
-      expect((await store.listRuns()).find((r) => r.id === 'old')).toMatchObject({ status: 'running', lastEventAt: 5000 });
+      expect((await store.listRuns()).find((r) => r.id === 'old')).toMatchObject({
+        status: 'running',
+        lastEventAt: 5000,
+      });
       await store.append('old', [finished('succeeded', 6000)]);
       expect((await store.listRuns()).find((r) => r.id === 'old')).toMatchObject({ status: 'succeeded', lastSeq: 5 });
     });
@@ -180,7 +237,11 @@ export function storeSpec(name: string, open: () => Promise<StoreUnderTest>, opt
     it('caches values by key: missing is undefined, put overwrites, JSON values round-trip', async () => {
       expect(await store.getCache('k1')).toBeUndefined();
       await store.putCache('k1', { exitCode: 0, output: { files: ['a.ts'], ok: true }, text: 'é\u0000' });
-      expect(await store.getCache('k1')).toEqual({ exitCode: 0, output: { files: ['a.ts'], ok: true }, text: 'é\u0000' });
+      expect(await store.getCache('k1')).toEqual({
+        exitCode: 0,
+        output: { files: ['a.ts'], ok: true },
+        text: 'é\u0000',
+      });
       await store.putCache('k1', 'second');
       expect(await store.getCache('k1')).toBe('second');
       await store.putCache('k2', null);
@@ -191,7 +252,11 @@ export function storeSpec(name: string, open: () => Promise<StoreUnderTest>, opt
 
     it('keeps thousands of events in order', async () => {
       await store.append('big', [created('big')]);
-      for (let b = 0; b < 50; b++) await store.append('big', range(1, 100).map((i) => ready(`t${b * 100 + i}`, 2000 + b)));
+      for (let b = 0; b < 50; b++)
+        await store.append(
+          'big',
+          range(1, 100).map((i) => ready(`t${b * 100 + i}`, 2000 + b)),
+        );
       const all = await store.read('big');
       expect(seqsOf(all)).toEqual(range(1, 5001));
       expect(tasksOf(all).slice(1)).toEqual(range(1, 5000).map((i) => `t${i}`));
@@ -203,7 +268,11 @@ export function storeSpec(name: string, open: () => Promise<StoreUnderTest>, opt
       await Promise.all(
         runs.map(async (id) => {
           await store.append(id, [created(id)]);
-          for (let k = 1; k <= 30; k++) await store.append(id, range(1, (k % 3) + 1).map((j) => ready(`${id}.${k}.${j}`)));
+          for (let k = 1; k <= 30; k++)
+            await store.append(
+              id,
+              range(1, (k % 3) + 1).map((j) => ready(`${id}.${k}.${j}`)),
+            );
         }),
       );
       for (const id of runs) {
@@ -218,7 +287,14 @@ export function storeSpec(name: string, open: () => Promise<StoreUnderTest>, opt
     it('never interleaves or renumbers batches appended to one run at once', async () => {
       await store.append('r1', [created('r1')]);
       const peer = h.peer === undefined ? store : await track(h.peer());
-      await Promise.all(range(1, 20).map((b) => (b % 2 === 0 ? store : peer).append('r1', range(1, 3).map((j) => ready(`b${b}.${j}`)))));
+      await Promise.all(
+        range(1, 20).map((b) =>
+          (b % 2 === 0 ? store : peer).append(
+            'r1',
+            range(1, 3).map((j) => ready(`b${b}.${j}`)),
+          ),
+        ),
+      );
       const entries = await store.read('r1');
       expect(seqsOf(entries)).toEqual(range(1, 61));
       const tasks = tasksOf(entries).slice(1);

@@ -7,7 +7,11 @@ import { MemoryStore } from './memory-store.js';
 import { FileTaskCache } from './task-cache.js';
 
 const executors = new Map([['claude', { requires: 'prompt' as const }]]);
-const task = (prompt: string) => compilePlan({ tasks: [{ id: 'review', executor: 'claude', prompt, inputs: ['*.ts'], writes: ['REVIEW.md'] }] }, { executors }).graph.tasks[0]!;
+const task = (prompt: string) =>
+  compilePlan(
+    { tasks: [{ id: 'review', executor: 'claude', prompt, inputs: ['*.ts'], writes: ['REVIEW.md'] }] },
+    { executors },
+  ).graph.tasks[0]!;
 const agent = { name: 'claude', version: '2.1.197' };
 
 describe('FileTaskCache', () => {

@@ -17,7 +17,10 @@ const sha = (data: string | Buffer): string => createHash('sha256').update(data)
 
 /** Files under `root` matching any of the globs, sorted, as paths relative to root. */
 function matchFiles(root: string, globs: readonly string[]): string[] {
-  const isMatch = picomatch(globs.map((g) => g.replace(/^\.\//, '')), { dot: true });
+  const isMatch = picomatch(
+    globs.map((g) => g.replace(/^\.\//, '')),
+    { dot: true },
+  );
   const out: string[] = [];
   const walk = (dir: string): void => {
     for (const entry of readdirSync(dir, { withFileTypes: true })) {
@@ -46,19 +49,33 @@ export class FileTaskCache implements TaskCache {
     private readonly scope: string,
   ) {}
 
-  async probe(task: ResolvedTask, executor: { name: string; version: string }, depKeys: Readonly<Record<string, string>>, workdir: string): Promise<CacheProbe> {
+  async probe(
+    task: ResolvedTask,
+    executor: { name: string; version: string },
+    depKeys: Readonly<Record<string, string>>,
+    workdir: string,
+  ): Promise<CacheProbe> {
     const parts: Record<string, string> = {
       executor: `${executor.name}@${executor.version}`,
       command: sha(JSON.stringify({ run: task.run, shell: task.shell ?? false, cwd: task.cwd ?? '' })),
       prompt: sha(task.prompt ?? ''),
-      options: sha(JSON.stringify({ model: task.model, maxTurns: task.maxTurns, outputSchema: task.outputSchema, allowedTools: task.allowedTools })),
+      options: sha(
+        JSON.stringify({
+          model: task.model,
+          maxTurns: task.maxTurns,
+          outputSchema: task.outputSchema,
+          allowedTools: task.allowedTools,
+        }),
+      ),
       env: sha(JSON.stringify(Object.entries(task.env).sort())),
     };
-    for (const file of matchFiles(workdir, task.inputs ?? [])) parts[`input:${file}`] = sha(readFileSync(join(workdir, file)));
+    for (const file of matchFiles(workdir, task.inputs ?? []))
+      parts[`input:${file}`] = sha(readFileSync(join(workdir, file)));
     for (const [id, key] of Object.entries(depKeys)) parts[`dep:${id}`] = sha(key);
     const key = sha(JSON.stringify(Object.entries(parts).sort()));
     const entry = (await this.store.getCache(`result:${key}`)) as Entry | undefined;
-    if (entry !== undefined && entry.files.every((f) => existsSync(this.blob(f.sha)))) return { key, parts, hit: entry.result, explain: 'hit: nothing that decides its result changed' };
+    if (entry !== undefined && entry.files.every((f) => existsSync(this.blob(f.sha))))
+      return { key, parts, hit: entry.result, explain: 'hit: nothing that decides its result changed' };
     // Only a miss needs the last key's parts, to say what changed.
     const previous = (await this.store.getCache(`parts:${this.scope}:${task.id}`)) as KeyParts | undefined;
     return { key, parts, explain: explainMiss(previous, parts) };

@@ -26,7 +26,9 @@ async function finishedRun(): Promise<TempRepo> {
   return repo;
 }
 
-async function refusal(promise: Promise<unknown>): Promise<{ code: string; message: string; hint: string | undefined }> {
+async function refusal(
+  promise: Promise<unknown>,
+): Promise<{ code: string; message: string; hint: string | undefined }> {
   const error = await promise.then(
     () => undefined,
     (e: unknown) => e,
@@ -40,7 +42,14 @@ describe('applyRun', () => {
     const repo = await finishedRun();
     const before = repo.git('rev-parse', 'HEAD');
     const applied = await applyRun(repo.dir, 'r1', { mode: 'ff' });
-    expect(applied).toEqual({ branch: 'main', from: 'weft/r1', how: 'fast-forward', before, after: repo.git('rev-parse', 'weft/r1'), files: { changed: 1, added: 2, removed: 0 } });
+    expect(applied).toEqual({
+      branch: 'main',
+      from: 'weft/r1',
+      how: 'fast-forward',
+      before,
+      after: repo.git('rev-parse', 'weft/r1'),
+      files: { changed: 1, added: 2, removed: 0 },
+    });
     expect(repo.git('rev-parse', 'main')).toBe(repo.git('rev-parse', 'weft/r1'));
     expect(repo.read('feature.txt')).toBe('one\ntwo\n');
     expect(repo.git('status', '--porcelain')).toBe('');
@@ -52,7 +61,11 @@ describe('applyRun', () => {
     const repo = await finishedRun();
     const before = repo.git('rev-parse', 'HEAD');
     repo.write('README.md', 'local edit\n');
-    expect(await refusal(applyRun(repo.dir, 'r1', { mode: 'ff' }))).toMatchObject({ code: 'WEFT_USAGE', message: expect.stringMatching(/has uncommitted changes \(README\.md\)/), hint: expect.stringMatching(/commit or stash/) });
+    expect(await refusal(applyRun(repo.dir, 'r1', { mode: 'ff' }))).toMatchObject({
+      code: 'WEFT_USAGE',
+      message: expect.stringMatching(/has uncommitted changes \(README\.md\)/),
+      hint: expect.stringMatching(/commit or stash/),
+    });
     expect(repo.git('rev-parse', 'HEAD')).toBe(before);
     expect(repo.read('README.md')).toBe('local edit\n');
   });
@@ -61,10 +74,16 @@ describe('applyRun', () => {
     const repo = await finishedRun();
     repo.write('NOTES.md', 'meanwhile\n');
     const moved = repo.commit('meanwhile');
-    expect(await refusal(applyRun(repo.dir, 'r1', { mode: 'ff' }))).toMatchObject({ code: 'WEFT_USAGE', message: expect.stringMatching(/cannot fast-forward main/), hint: expect.stringMatching(/mode "merge"/) });
+    expect(await refusal(applyRun(repo.dir, 'r1', { mode: 'ff' }))).toMatchObject({
+      code: 'WEFT_USAGE',
+      message: expect.stringMatching(/cannot fast-forward main/),
+      hint: expect.stringMatching(/mode "merge"/),
+    });
     const applied = await applyRun(repo.dir, 'r1', { mode: 'merge' });
     expect(applied).toMatchObject({ how: 'merge', before: moved, files: { changed: 1, added: 2 } });
-    expect(repo.git('log', '-1', '--format=%s%n%P')).toBe(`Merge weft run r1 (weft/r1)\n${moved} ${repo.git('rev-parse', 'weft/r1')}`);
+    expect(repo.git('log', '-1', '--format=%s%n%P')).toBe(
+      `Merge weft run r1 (weft/r1)\n${moved} ${repo.git('rev-parse', 'weft/r1')}`,
+    );
     expect(repo.read('feature.txt')).toBe('one\ntwo\n');
     expect(repo.read('NOTES.md')).toBe('meanwhile\n');
   });
@@ -73,15 +92,24 @@ describe('applyRun', () => {
     const repo = await finishedRun();
     repo.write('feature.txt', 'mine\n');
     const mine = repo.commit('my own feature.txt');
-    expect(await refusal(applyRun(repo.dir, 'r1', { mode: 'merge' }))).toMatchObject({ code: 'WEFT_USAGE', message: 'merging weft/r1 into main conflicts in feature.txt; nothing was changed' });
+    expect(await refusal(applyRun(repo.dir, 'r1', { mode: 'merge' }))).toMatchObject({
+      code: 'WEFT_USAGE',
+      message: 'merging weft/r1 into main conflicts in feature.txt; nothing was changed',
+    });
     expect(repo.git('rev-parse', 'HEAD')).toBe(mine);
     expect(repo.git('status', '--porcelain')).toBe('');
   });
 
   it('says so when the run has no branch, or HEAD is detached', async () => {
     const repo = await finishedRun();
-    expect(await refusal(applyRun(repo.dir, 'nope', { mode: 'ff' }))).toMatchObject({ code: 'WEFT_RUN_NOT_FOUND', message: expect.stringMatching(/run "nope" has no branch weft\/nope/) });
+    expect(await refusal(applyRun(repo.dir, 'nope', { mode: 'ff' }))).toMatchObject({
+      code: 'WEFT_RUN_NOT_FOUND',
+      message: expect.stringMatching(/run "nope" has no branch weft\/nope/),
+    });
     repo.git('checkout', '-q', '--detach');
-    expect(await refusal(applyRun(repo.dir, 'r1', { mode: 'ff' }))).toMatchObject({ code: 'WEFT_USAGE', message: expect.stringMatching(/HEAD .* is detached/) });
+    expect(await refusal(applyRun(repo.dir, 'r1', { mode: 'ff' }))).toMatchObject({
+      code: 'WEFT_USAGE',
+      message: expect.stringMatching(/HEAD .* is detached/),
+    });
   });
 });

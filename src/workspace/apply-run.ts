@@ -35,23 +35,39 @@ export interface AppliedRun {
  * @throws WeftError `WEFT_RUN_NOT_FOUND` without the run's branch, `WEFT_USAGE` when it refuses
  */
 export async function applyRun(repoDir: string, runId: string, options: ApplyRunOptions): Promise<AppliedRun> {
-  if (options.mode !== 'ff' && options.mode !== 'merge') throw new WeftError('WEFT_USAGE', `Expected \`mode\` to be "ff" or "merge", got ${JSON.stringify(options.mode)}`);
+  if (options.mode !== 'ff' && options.mode !== 'merge')
+    throw new WeftError('WEFT_USAGE', `Expected \`mode\` to be "ff" or "merge", got ${JSON.stringify(options.mode)}`);
   assertRunId(runId);
   const { root } = await openRepository(repoDir);
   const from = integrationBranch(runId);
   if (!(await branchExists(root, from))) {
-    throw new WeftError('WEFT_RUN_NOT_FOUND', `run "${runId}" has no branch ${from} in ${root}`, { hint: 'list the runs that have one with `git branch --list "weft/*"`' });
+    throw new WeftError('WEFT_RUN_NOT_FOUND', `run "${runId}" has no branch ${from} in ${root}`, {
+      hint: 'list the runs that have one with `git branch --list "weft/*"`',
+    });
   }
   const user = { internal: false } as const;
   const head = await git(root, ['symbolic-ref', '-q', '--short', 'HEAD'], { ...user, okCodes: [0, 1] });
-  if (head.exitCode !== 0) throw new WeftError('WEFT_USAGE', `HEAD in ${root} is detached; weft applies a run to a branch`, { hint: 'check out the branch to apply it to, e.g. `git switch main`' });
+  if (head.exitCode !== 0)
+    throw new WeftError('WEFT_USAGE', `HEAD in ${root} is detached; weft applies a run to a branch`, {
+      hint: 'check out the branch to apply it to, e.g. `git switch main`',
+    });
   const branch = head.stdout.trim();
-  if (branch === from) throw new WeftError('WEFT_USAGE', `${from} is checked out in ${root}; apply the run to another branch`, { hint: 'check out the branch to apply it to, e.g. `git switch main`' });
-  if (await mergeInProgress(root)) throw new WeftError('WEFT_USAGE', `${root} is in the middle of a merge`, { hint: 'finish or abort it (`git merge --abort`), then apply again' });
+  if (branch === from)
+    throw new WeftError('WEFT_USAGE', `${from} is checked out in ${root}; apply the run to another branch`, {
+      hint: 'check out the branch to apply it to, e.g. `git switch main`',
+    });
+  if (await mergeInProgress(root))
+    throw new WeftError('WEFT_USAGE', `${root} is in the middle of a merge`, {
+      hint: 'finish or abort it (`git merge --abort`), then apply again',
+    });
   const dirty = await changedPaths(root, false);
   if (dirty.length > 0) {
     const shown = dirty.slice(0, 5).join(', ') + (dirty.length > 5 ? `, … (${dirty.length} in all)` : '');
-    throw new WeftError('WEFT_USAGE', `${root} has uncommitted changes (${shown}); applying run "${runId}" would mix them in`, { hint: 'commit or stash them (`git stash`), then apply again' });
+    throw new WeftError(
+      'WEFT_USAGE',
+      `${root} has uncommitted changes (${shown}); applying run "${runId}" would mix them in`,
+      { hint: 'commit or stash them (`git stash`), then apply again' },
+    );
   }
 
   const before = await commitOf(root, 'HEAD');
@@ -64,7 +80,11 @@ export async function applyRun(repoDir: string, runId: string, options: ApplyRun
 
   if (options.mode === 'ff') {
     if (!(await gitTest(root, ['merge-base', '--is-ancestor', before, tip], user))) {
-      throw new WeftError('WEFT_USAGE', `cannot fast-forward ${branch} to ${from}: ${branch} has commits the run did not start from`, { hint: 'apply it as a merge instead (mode "merge")' });
+      throw new WeftError(
+        'WEFT_USAGE',
+        `cannot fast-forward ${branch} to ${from}: ${branch} has commits the run did not start from`,
+        { hint: 'apply it as a merge instead (mode "merge")' },
+      );
     }
     await git(root, ['merge', '--ff-only', '-q', from], user);
     return done('fast-forward');
@@ -72,13 +92,21 @@ export async function applyRun(repoDir: string, runId: string, options: ApplyRun
   // The user's identity if git has one, else weft's, so the merge works on a bare machine too.
   const known = (await git(root, ['var', 'GIT_COMMITTER_IDENT'], { ...user, okCodes: [0, 128] })).exitCode === 0;
   const identity = known ? {} : { identity: WEFT_IDENTITY };
-  const r = await git(root, ['merge', '--no-ff', '--no-edit', '-m', `Merge weft run ${runId} (${from})`, from], { ...user, ...identity, okCodes: [0, 1] });
+  const r = await git(root, ['merge', '--no-ff', '--no-edit', '-m', `Merge weft run ${runId} (${from})`, from], {
+    ...user,
+    ...identity,
+    okCodes: [0, 1],
+  });
   if (r.exitCode !== 0) {
     const conflicts = (await unmergedFiles(root)).map((f) => f.path);
     await git(root, ['merge', '--abort'], { ...user, okCodes: [0, 128] });
-    if (conflicts.length === 0) throw new WeftError('WEFT_USAGE', `could not merge ${from} into ${branch}: ${(r.stderr || r.stdout).trim()}`);
-    throw new WeftError('WEFT_USAGE', `merging ${from} into ${branch} conflicts in ${conflicts.join(', ')}; nothing was changed`, { hint: `merge it by hand: \`git merge ${from}\`` });
+    if (conflicts.length === 0)
+      throw new WeftError('WEFT_USAGE', `could not merge ${from} into ${branch}: ${(r.stderr || r.stdout).trim()}`);
+    throw new WeftError(
+      'WEFT_USAGE',
+      `merging ${from} into ${branch} conflicts in ${conflicts.join(', ')}; nothing was changed`,
+      { hint: `merge it by hand: \`git merge ${from}\`` },
+    );
   }
   return done('merge');
 }
-

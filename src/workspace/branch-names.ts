@@ -15,7 +15,9 @@ const RUN_ID = /^[A-Za-z0-9](?:[A-Za-z0-9_-]|\.(?!\.))*$/;
 /** Checks a run id can name a branch; throws a WeftError saying what is allowed. */
 export function assertRunId(runId: string): void {
   if (!RUN_ID.test(runId) || runId.endsWith('.') || runId.endsWith('.lock')) {
-    throw new WeftError('WEFT_USAGE', `run id "${runId}" cannot name a git branch`, { hint: 'use letters, digits, ".", "_" and "-" (no "..", not ending in "." or ".lock")' });
+    throw new WeftError('WEFT_USAGE', `run id "${runId}" cannot name a git branch`, {
+      hint: 'use letters, digits, ".", "_" and "-" (no "..", not ending in "." or ".lock")',
+    });
   }
 }
 

@@ -37,7 +37,11 @@ export async function checkCheckout(o: CheckCheckoutsOptions, checkId: string, a
   try {
     for (const merge of own?.merges ?? []) {
       const r = await git(dir, ['cherry-pick', '-m', '1', '--no-commit', merge], { okCodes: [0, 1] });
-      if (r.exitCode !== 0) throw new WeftError('WEFT_INTERNAL', `task "${at.kind === 'alone' ? at.task : ''}"'s change does not apply on its own: ${(r.stderr || r.stdout).trim()}`);
+      if (r.exitCode !== 0)
+        throw new WeftError(
+          'WEFT_INTERNAL',
+          `task "${at.kind === 'alone' ? at.task : ''}"'s change does not apply on its own: ${(r.stderr || r.stdout).trim()}`,
+        );
     }
     return { dir, tree: await gitText(dir, ['write-tree']), release };
   } catch (error) {
@@ -47,7 +51,12 @@ export async function checkCheckout(o: CheckCheckoutsOptions, checkId: string, a
 }
 
 /** The commit before the first merge of any task in `among`, and `task`'s own merges, oldest first. */
-async function mergesOf(o: CheckCheckoutsOptions, tip: string, task: string, among: readonly string[]): Promise<{ base: string; merges: string[] }> {
+async function mergesOf(
+  o: CheckCheckoutsOptions,
+  tip: string,
+  task: string,
+  among: readonly string[],
+): Promise<{ base: string; merges: string[] }> {
   const log = lines(await gitText(o.root, ['log', '--first-parent', '--reverse', '--format=%H %s', tip]));
   const wanted = new Set(among);
   let first: string | undefined;
@@ -58,6 +67,7 @@ async function mergesOf(o: CheckCheckoutsOptions, tip: string, task: string, amo
     first ??= m[1] as string;
     if (m[2] === task) merges.push(m[1] as string);
   }
-  if (first === undefined || merges.length === 0) throw new WeftError('WEFT_INTERNAL', `task "${task}" has no merge on ${o.branch} to check on its own`);
+  if (first === undefined || merges.length === 0)
+    throw new WeftError('WEFT_INTERNAL', `task "${task}" has no merge on ${o.branch} to check on its own`);
   return { base: await gitText(o.root, ['rev-parse', `${first}^1`]), merges };
 }

@@ -78,9 +78,16 @@ const MAX_HUNK_LINES = 40;
  */
 export function conflictFeedback(report: ConflictReport): string {
   const { taskId, integration, files } = report;
-  const head = [report.lead ?? `Your work on task "${taskId}" could not be merged into the run's integration branch ${integration}: it conflicts with work merged there after your task started.`];
-  if (report.mergedMeanwhile.length > 0) head.push('Merged meanwhile:', ...report.mergedMeanwhile.map((s) => `  - ${s}`));
-  head.push(`Conflicting files (${files.length}):`, ...files.map((f) => `  - ${f.path} (${STATUS[f.status] ?? f.status})`));
+  const head = [
+    report.lead ??
+      `Your work on task "${taskId}" could not be merged into the run's integration branch ${integration}: it conflicts with work merged there after your task started.`,
+  ];
+  if (report.mergedMeanwhile.length > 0)
+    head.push('Merged meanwhile:', ...report.mergedMeanwhile.map((s) => `  - ${s}`));
+  head.push(
+    `Conflicting files (${files.length}):`,
+    ...files.map((f) => `  - ${f.path} (${STATUS[f.status] ?? f.status})`),
+  );
   head.push(
     '',
     `Your fix attempt continues in the same worktree, with ${integration} merged in. Each conflict is marked in the file: the part after "<<<<<<< HEAD" is yours, the part after "|||||||" the common ancestor, the part after "=======" up to ">>>>>>> ${integration}" the work already merged.`,
@@ -89,9 +96,16 @@ export function conflictFeedback(report: ConflictReport): string {
   let text = head.join('\n');
   for (const f of files) {
     const parts: string[] = [];
-    if (f.hunks.length === 0) parts.push(`\n${f.path}: ${STATUS[f.status] ?? 'conflict'} — no text hunks (binary, or changed on one side and deleted on the other); keep the version that carries both intents.`);
+    if (f.hunks.length === 0)
+      parts.push(
+        `\n${f.path}: ${STATUS[f.status] ?? 'conflict'} — no text hunks (binary, or changed on one side and deleted on the other); keep the version that carries both intents.`,
+      );
     f.hunks.forEach((h, k) => {
-      parts.push(`\n${f.path}, conflict ${k + 1} of ${f.hunks.length}, at line ${h.line}`, `  already merged (${integration}):`, ...quote(h.ours));
+      parts.push(
+        `\n${f.path}, conflict ${k + 1} of ${f.hunks.length}, at line ${h.line}`,
+        `  already merged (${integration}):`,
+        ...quote(h.ours),
+      );
       if (h.base !== undefined) parts.push('  common ancestor:', ...quote(h.base));
       parts.push('  yours:', ...quote(h.theirs));
     });

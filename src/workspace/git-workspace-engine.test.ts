@@ -54,7 +54,12 @@ describe('GitWorkspace under runPlan', () => {
           // Their write scopes do not overlap, so they run at the same time — yet both edit settings.txt.
           { id: 'a', run: edit('A', 'B'), writes: ['A.*'], env: { SYNC_DIR: sync } },
           { id: 'b', run: edit('B', 'A'), writes: ['B.*'], env: { SYNC_DIR: sync } },
-          { id: 'check', needs: ['a', 'b'], writes: ['report.txt'], run: "grep -q 'value = A' settings.txt && grep -q 'value = B' settings.txt && ! grep -q '<<<<<<<' settings.txt && echo both > report.txt" },
+          {
+            id: 'check',
+            needs: ['a', 'b'],
+            writes: ['report.txt'],
+            run: "grep -q 'value = A' settings.txt && grep -q 'value = B' settings.txt && ! grep -q '<<<<<<<' settings.txt && echo both > report.txt",
+          },
           // A plain shell task runs in the project folder itself.
           { id: 'plain', run: 'pwd > /dev/null' },
         ],
@@ -63,7 +68,14 @@ describe('GitWorkspace under runPlan', () => {
     );
     const ws = await GitWorkspace.open({ runId: 'e2e', projectDir: repo.dir });
     const events: RunEvent[] = [];
-    const outcome = await runPlan({ runId: 'e2e', plan, executors: new Map([['shell', shell]]), baseDir: repo.dir, workspace: ws, journal: (batch) => void events.push(...batch) });
+    const outcome = await runPlan({
+      runId: 'e2e',
+      plan,
+      executors: new Map([['shell', shell]]),
+      baseDir: repo.dir,
+      workspace: ws,
+      journal: (batch) => void events.push(...batch),
+    });
     await ws.close();
 
     const states = Object.fromEntries([...outcome.state.tasks.values()].map((r) => [r.id, r.state]));
@@ -74,10 +86,18 @@ describe('GitWorkspace under runPlan', () => {
     const routed = events.filter((e) => e.type === 'task.retrying');
     expect(routed).toHaveLength(1);
     const fixer = (routed[0] as Extract<RunEvent, { type: 'task.retrying' }>).task;
-    expect(routed[0]).toMatchObject({ error: { code: 'WEFT_MERGE_CONFLICT', message: `merging task "${fixer}" into weft/e2e conflicts in settings.txt` } });
+    expect(routed[0]).toMatchObject({
+      error: {
+        code: 'WEFT_MERGE_CONFLICT',
+        message: `merging task "${fixer}" into weft/e2e conflicts in settings.txt`,
+      },
+    });
     const letter = fixer === 'a' ? 'A' : 'B';
     expect(repo.git('show', `weft/e2e:${letter}.fix`)).toBe('fixed on attempt 2');
-    expect(events.find((e) => e.type === 'task.succeeded' && e.task === fixer)).toMatchObject({ attempt: 2, result: { files: { changed: 3 } } }); // settings.txt, its own file, the .fix note
+    expect(events.find((e) => e.type === 'task.succeeded' && e.task === fixer)).toMatchObject({
+      attempt: 2,
+      result: { files: { changed: 3 } },
+    }); // settings.txt, its own file, the .fix note
 
     const settings = repo.git('show', 'weft/e2e:settings.txt');
     expect(settings).toContain('value = A');

@@ -125,7 +125,12 @@ describe('GitWorkspace', () => {
 
     for (const id of ids) expect(show(repo, 'weft/r1', `${id}.txt`)).toBe(`from ${id}`);
     // One merge commit per task, on the integration branch's first-parent line.
-    expect(repo.git('log', '--first-parent', '--format=%s', 'weft/r1').split('\n').filter((s) => s.startsWith('weft: merge task'))).toHaveLength(ids.length);
+    expect(
+      repo
+        .git('log', '--first-parent', '--format=%s', 'weft/r1')
+        .split('\n')
+        .filter((s) => s.startsWith('weft: merge task')),
+    ).toHaveLength(ids.length);
     expect(repo.git('log', '-1', '--format=%an <%ae>', 'weft/r1')).toBe('weft <weft@localhost>');
     // The user's checkout: same branch, same commit, no new files, clean.
     expect(repo.git('symbolic-ref', '--short', 'HEAD')).toBe('main');
@@ -167,7 +172,9 @@ describe('GitWorkspace', () => {
     expect(conflict.message).toBe('merging task "b" into weft/r1 conflicts in config.txt');
     expect(conflict.feedback).toContain('config.txt (both changed it)');
     expect(conflict.feedback).toContain('weft: merge task a (run r1)'); // who merged the other side
-    expect(conflict.feedback).toMatch(/already merged \(weft\/r1\):\n {2}\| port = 8080\n {2}common ancestor:\n {2}\| port = 80\n {2}yours:\n {2}\| port = 9090/);
+    expect(conflict.feedback).toMatch(
+      /already merged \(weft\/r1\):\n {2}\| port = 8080\n {2}common ancestor:\n {2}\| port = 80\n {2}yours:\n {2}\| port = 9090/,
+    );
     // The merge was aborted: the integration branch did not move; b's work is kept on its branch.
     expect(repo.git('rev-parse', 'weft/r1')).toBe(tipBefore);
     expect(show(repo, 'weft/r1--b', 'config.txt')).toContain('port = 9090');
@@ -176,7 +183,9 @@ describe('GitWorkspace', () => {
     const fixDir = await ws.prepare(task(tasks, 'b'), 2, true);
     expect(fixDir).toBe(bDir);
     const marked = readFileSync(join(bDir, 'config.txt'), 'utf8');
-    expect(marked).toMatch(/<<<<<<< HEAD\nport = 9090\n\|\|\|\|\|\|\| .*\nport = 80\n=======\nport = 8080\n>>>>>>> weft\/r1/);
+    expect(marked).toMatch(
+      /<<<<<<< HEAD\nport = 9090\n\|\|\|\|\|\|\| .*\nport = 80\n=======\nport = 8080\n>>>>>>> weft\/r1/,
+    );
     expect(readFileSync(join(bDir, 'b-only.txt'), 'utf8')).toBe('b\n');
     writeFileSync(join(bDir, 'config.txt'), 'name = demo\nport = 8080\nadmin_port = 9090\nmode = dev\n');
     const fixed = await ws.integrate(task(tasks, 'b'), 2, {});
@@ -200,8 +209,14 @@ describe('GitWorkspace', () => {
     await ws.prepare(task(tasks, 'b'), 2, true);
     const tip = repo.git('rev-parse', 'weft/r1');
     const again = await ws.integrate(task(tasks, 'b'), 2, {}); // the "agent" changed nothing
-    expect(again).toMatchObject({ ok: false, code: 'WEFT_MERGE_CONFLICT', message: 'task "b" left conflict markers in x.txt' });
-    expect(!again.ok && again.feedback).toMatch(/still has unresolved conflict markers[\s\S]*already merged \(weft\/r1\):\n {2}\| two\n[\s\S]*yours:\n {2}\| three/);
+    expect(again).toMatchObject({
+      ok: false,
+      code: 'WEFT_MERGE_CONFLICT',
+      message: 'task "b" left conflict markers in x.txt',
+    });
+    expect(!again.ok && again.feedback).toMatch(
+      /still has unresolved conflict markers[\s\S]*already merged \(weft\/r1\):\n {2}\| two\n[\s\S]*yours:\n {2}\| three/,
+    );
     expect(repo.git('rev-parse', 'weft/r1')).toBe(tip);
     // The next fix attempt finds the same conflict and can finish it.
     await ws.prepare(task(tasks, 'b'), 3, true);
@@ -212,7 +227,11 @@ describe('GitWorkspace', () => {
 
   it('reverts a merge whose check fails and reports the check’s output; the fix merges once the check passes', async () => {
     const repo = setup();
-    const check = ['node', '-e', "const fs = require('node:fs'); if (fs.existsSync('debug.log')) { console.log('lint: 1 problem'); console.error('debug.log must not be committed'); process.exit(3); }"];
+    const check = [
+      'node',
+      '-e',
+      "const fs = require('node:fs'); if (fs.existsSync('debug.log')) { console.log('lint: 1 problem'); console.error('debug.log must not be committed'); process.exit(3); }",
+    ];
     const ws = await open(repo, { checks: [check] });
     const tasks = resolvedTasks([{ id: 'a' }]);
     const dir = await ws.prepare(task(tasks, 'a'), 1, false);
@@ -222,7 +241,9 @@ describe('GitWorkspace', () => {
     const failed = await ws.integrate(task(tasks, 'a'), 1, {});
     expect(failed).toMatchObject({ ok: false, code: 'WEFT_CHECK_FAILED' });
     if (failed.ok) throw new Error('expected a failed check');
-    expect(failed.message).toMatch(/^check `node -e ".*"` exited with code 3 after merging task "a"; the merge was reverted$/);
+    expect(failed.message).toMatch(
+      /^check `node -e ".*"` exited with code 3 after merging task "a"; the merge was reverted$/,
+    );
     expect(failed.feedback).toContain('debug.log must not be committed');
     expect(failed.feedback).toContain('lint: 1 problem');
     expect(repo.git('rev-parse', 'weft/r1')).toBe(tip);

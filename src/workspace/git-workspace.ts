@@ -17,7 +17,18 @@ import { WorktreeSetup } from './worktree-setup.js';
 import type { WorkspaceSpec } from '../core/plan/workspace-schema.js';
 import { excludeFromCheckout, openRepository, type Repository } from './repository.js';
 import { repositoryLock, type Serial } from './serial.js';
-import { branchExists, changedPaths, clearStaleDir, commitAll, commitOf, isWorktree, listWorktrees, mergeInProgress, removeWorktree, unmergedFiles } from './worktrees.js';
+import {
+  branchExists,
+  changedPaths,
+  clearStaleDir,
+  commitAll,
+  commitOf,
+  isWorktree,
+  listWorktrees,
+  mergeInProgress,
+  removeWorktree,
+  unmergedFiles,
+} from './worktrees.js';
 
 export interface GitWorkspaceOptions {
   readonly runId: string;
@@ -178,7 +189,10 @@ export class GitWorkspace implements Workspace {
     checkNumbers('GitWorkspace', options, { checkTimeoutMs: 'a positive integer' });
     for (const check of options.checks ?? []) {
       if (!Array.isArray(check) || check.length === 0 || check.some((a) => typeof a !== 'string')) {
-        throw new WeftError('WEFT_USAGE', `Expected \`checks\` to be a list of argv lists like [["npm", "test"]], got ${JSON.stringify(check)}`);
+        throw new WeftError(
+          'WEFT_USAGE',
+          `Expected \`checks\` to be a list of argv lists like [["npm", "test"]], got ${JSON.stringify(check)}`,
+        );
       }
     }
     const repo = await openRepository(options.projectDir);
@@ -195,14 +209,19 @@ export class GitWorkspace implements Workspace {
       await excludeFromCheckout(repo, realpathSync(worktreesDir));
       if (await branchExists(repo.root, branch)) {
         // A resumed run: keep what was merged so far.
-        const recorded = existsSync(runFile) ? (JSON.parse(readFileSync(runFile, 'utf8')) as { base?: string }).base : undefined;
+        const recorded = existsSync(runFile)
+          ? (JSON.parse(readFileSync(runFile, 'utf8')) as { base?: string }).base
+          : undefined;
         base = recorded ?? (await gitText(repo.root, ['merge-base', 'HEAD', branch]));
         changed = (await commitOf(repo.root, branch)) !== base;
       } else {
         base = await commitOf(repo.root, 'HEAD');
         await git(repo.root, ['branch', '--no-track', branch, base]);
         const dirty = await changedPaths(repo.root, false);
-        if (dirty.length > 0) warnings.push(`${dirty.length} uncommitted change(s) in ${repo.root} are not part of the run: isolated tasks start from the last commit (${base.slice(0, 10)})`);
+        if (dirty.length > 0)
+          warnings.push(
+            `${dirty.length} uncommitted change(s) in ${repo.root} are not part of the run: isolated tasks start from the last commit (${base.slice(0, 10)})`,
+          );
       }
       writeFileSync(runFile, `${JSON.stringify({ runId: options.runId, branch, base }, null, 2)}\n`);
     });
@@ -272,13 +291,19 @@ export class GitWorkspace implements Workspace {
     if (place === 'merged') return this.endMerged(task);
     if (place === 'in place') return { ok: true, where: 'in place' };
     const dir = this.worktreeOf(task.id);
-    if (!(await isWorktree(this.repo.root, dir))) throw new WeftError('WEFT_INTERNAL', `task "${task.id}" has no worktree at ${dir} to integrate`);
+    if (!(await isWorktree(this.repo.root, dir)))
+      throw new WeftError('WEFT_INTERNAL', `task "${task.id}" has no worktree at ${dir} to integrate`);
     // Work without the outputs the task promised is not merged: the task is told what is missing.
     const missing = missingOutputs(this.cwdIn(dir, task), task.outputs ?? []);
-    if (missing.length > 0) return { ok: false, code: 'WEFT_OUTPUT_MISSING', ...missingOutputsVerdict(task.id, missing) };
+    if (missing.length > 0)
+      return { ok: false, code: 'WEFT_OUTPUT_MISSING', ...missingOutputsVerdict(task.id, missing) };
     // Commit now, in parallel with other tasks' merges, but take the queue's place at once, so
     // merges happen in the order integrate was called.
-    const merged = await this.queue.merge(task.id, taskBranch(this.runId, task.id), this.commitWork(task, attempt, dir));
+    const merged = await this.queue.merge(
+      task.id,
+      taskBranch(this.runId, task.id),
+      this.commitWork(task, attempt, dir),
+    );
     if (merged.ok) await this.retire(task.id);
     if (merged.ok && (merged.files?.changed ?? 0) > 0) this.changed = true;
     return merged.ok ? { ...merged, where: 'worktree' } : merged;
@@ -293,7 +318,13 @@ export class GitWorkspace implements Workspace {
 
   /** A detached worktree of `weft/<run>` for a check (see {@link checkCheckout}), in the task's `cwd`. */
   async checkout(check: ResolvedTask, at: CheckAt): Promise<CheckCheckout> {
-    const o = { root: this.repo.root, runId: this.runId, branch: this.integrationBranch, runDir: this.runDir, lock: this.lock };
+    const o = {
+      root: this.repo.root,
+      runId: this.runId,
+      branch: this.integrationBranch,
+      runDir: this.runDir,
+      lock: this.lock,
+    };
     const made = await checkCheckout(o, check.id, at);
     return { ...made, dir: this.cwdIn(made.dir, check) };
   }
@@ -307,7 +338,8 @@ export class GitWorkspace implements Workspace {
     const open = await listWorktrees(this.repo.root);
     for (const path of open) {
       const rel = relative(this.runDir, path);
-      if (rel === '' || rel.startsWith('..') || isAbsolute(rel) || rel.includes('/') || rel === INTEGRATION_DIR) continue;
+      if (rel === '' || rel.startsWith('..') || isAbsolute(rel) || rel.includes('/') || rel === INTEGRATION_DIR)
+        continue;
       if (rel.startsWith('_check-')) {
         await this.lock.run(() => removeWorktree(this.repo.root, path)); // a check's, left by a crash
         continue;
@@ -317,7 +349,10 @@ export class GitWorkspace implements Workspace {
     await this.queue.close();
     await this.lock.run(() => this.pool.drain());
     // A run that merged nothing leaves no branch behind in the user's repository.
-    if ((await branchExists(this.repo.root, this.integrationBranch)) && (await commitOf(this.repo.root, this.integrationBranch)) === this.baseCommit) {
+    if (
+      (await branchExists(this.repo.root, this.integrationBranch)) &&
+      (await commitOf(this.repo.root, this.integrationBranch)) === this.baseCommit
+    ) {
       await this.lock.run(() => git(this.repo.root, ['branch', '-D', this.integrationBranch]));
     }
   }
@@ -381,11 +416,29 @@ export class GitWorkspace implements Workspace {
   private async bringIntegrationIn(task: ResolvedTask, dir: string): Promise<void> {
     if (await mergeInProgress(dir)) return; // the last fix left conflicts unresolved: carry on from there
     await commitAll(dir, `weft: uncommitted work of task ${task.id} before its fix (run ${this.runId})`, this.excluded);
-    const r = await git(dir, ['merge', '--no-ff', '--no-edit', '-m', `weft: bring ${this.integrationBranch} into task ${task.id} to fix it (run ${this.runId})`, this.integrationBranch], { okCodes: [0, 1] });
+    const r = await git(
+      dir,
+      [
+        'merge',
+        '--no-ff',
+        '--no-edit',
+        '-m',
+        `weft: bring ${this.integrationBranch} into task ${task.id} to fix it (run ${this.runId})`,
+        this.integrationBranch,
+      ],
+      { okCodes: [0, 1] },
+    );
     if (r.exitCode === 0) return;
     const files = await unmergedFiles(dir);
-    if (files.length === 0) throw new WeftError('WEFT_INTERNAL', `could not merge ${this.integrationBranch} into the worktree of task "${task.id}": ${(r.stderr || r.stdout).trim()}`);
-    this.conflicted.set(task.id, files.map((f) => f.path));
+    if (files.length === 0)
+      throw new WeftError(
+        'WEFT_INTERNAL',
+        `could not merge ${this.integrationBranch} into the worktree of task "${task.id}": ${(r.stderr || r.stdout).trim()}`,
+      );
+    this.conflicted.set(
+      task.id,
+      files.map((f) => f.path),
+    );
   }
 
   /** The folder a task works in inside a worktree: its `cwd`, at the same place relative to the repository. */
@@ -393,9 +446,13 @@ export class GitWorkspace implements Workspace {
     const wanted = resolve(this.baseDir, task.cwd ?? '.');
     const rel = relative(this.repo.root, wanted);
     if (rel.startsWith('..') || isAbsolute(rel)) {
-      throw new WeftError('WEFT_USAGE', `task "${task.id}" works in ${wanted}, outside the repository ${this.repo.root}, so it cannot run in a worktree of it`, {
-        hint: 'set its cwd to a folder inside the repository',
-      });
+      throw new WeftError(
+        'WEFT_USAGE',
+        `task "${task.id}" works in ${wanted}, outside the repository ${this.repo.root}, so it cannot run in a worktree of it`,
+        {
+          hint: 'set its cwd to a folder inside the repository',
+        },
+      );
     }
     const dir = join(worktree, rel);
     mkdirSync(dir, { recursive: true });
@@ -407,13 +464,20 @@ export class GitWorkspace implements Workspace {
   /** Commits the task's work; returns feedback instead when a fix left conflict markers. */
   private async commitWork(task: ResolvedTask, attempt: number, dir: string): Promise<Integration | undefined> {
     if (await mergeInProgress(dir)) {
-      const suspects = new Set([...(this.conflicted.get(task.id) ?? []), ...(await unmergedFiles(dir)).map((f) => f.path)]);
+      const suspects = new Set([
+        ...(this.conflicted.get(task.id) ?? []),
+        ...(await unmergedFiles(dir)).map((f) => f.path),
+      ]);
       const left: ConflictedFile[] = [];
       for (const path of suspects) {
         const file = join(dir, path);
         if (!existsSync(file)) continue;
         // In the task's worktree "ours" is the task; swap so the feedback reads like a merge conflict.
-        const hunks = parseConflicts(readFileSync(file, 'utf8')).map((h): ConflictHunk => ({ ...h, ours: h.theirs, theirs: h.ours }));
+        const hunks = parseConflicts(readFileSync(file, 'utf8')).map((h): ConflictHunk => ({
+          ...h,
+          ours: h.theirs,
+          theirs: h.ours,
+        }));
         if (hunks.length > 0) left.push({ path, status: 'UU', hunks });
       }
       if (left.length > 0) {
@@ -422,7 +486,13 @@ export class GitWorkspace implements Workspace {
           ok: false,
           code: 'WEFT_MERGE_CONFLICT',
           message: `task "${task.id}" left conflict markers in ${names}`,
-          feedback: conflictFeedback({ taskId: task.id, integration: this.integrationBranch, files: left, mergedMeanwhile: [], lead: `Your fix of task "${task.id}" still has unresolved conflict markers, so it was not merged into ${this.integrationBranch}.` }),
+          feedback: conflictFeedback({
+            taskId: task.id,
+            integration: this.integrationBranch,
+            files: left,
+            mergedMeanwhile: [],
+            lead: `Your fix of task "${task.id}" still has unresolved conflict markers, so it was not merged into ${this.integrationBranch}.`,
+          }),
         };
       }
     }
@@ -438,7 +508,8 @@ export class GitWorkspace implements Workspace {
     this.conflicted.delete(taskId);
     await this.lock.run(async () => {
       await this.pool.park(dir);
-      if ((await branchExists(this.repo.root, branch)) && (await this.merged(branch))) await git(this.repo.root, ['branch', '-q', '-D', branch]);
+      if ((await branchExists(this.repo.root, branch)) && (await this.merged(branch)))
+        await git(this.repo.root, ['branch', '-q', '-D', branch]);
     });
   }
 
@@ -466,7 +537,8 @@ export class GitWorkspace implements Workspace {
       }
       if (attempt === undefined) return;
       let keep = attemptBranch(this.runId, taskId, attempt);
-      for (let k = 2; await branchExists(this.repo.root, keep); k++) keep = `${attemptBranch(this.runId, taskId, attempt)}.${k}`;
+      for (let k = 2; await branchExists(this.repo.root, keep); k++)
+        keep = `${attemptBranch(this.runId, taskId, attempt)}.${k}`;
       await git(this.repo.root, ['branch', '-q', '-m', branch, keep]);
     });
   }
@@ -475,7 +547,11 @@ export class GitWorkspace implements Workspace {
 
   /** Whether every commit of `branch` is in the integration branch. */
   private async merged(branch: string): Promise<boolean> {
-    const ahead = await gitText(this.repo.root, ['rev-list', '--count', `refs/heads/${this.integrationBranch}..refs/heads/${branch}`]);
+    const ahead = await gitText(this.repo.root, [
+      'rev-list',
+      '--count',
+      `refs/heads/${this.integrationBranch}..refs/heads/${branch}`,
+    ]);
     return ahead === '0';
   }
 }

@@ -30,6 +30,8 @@ describe('git', () => {
     repo = tempRepo();
     const error = await git(repo.dir, ['rev-parse', '--verify', 'no-such-branch']).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(GitError);
-    expect((error as GitError).message).toMatch(/^git rev-parse --verify no-such-branch failed in .* \(exit 128\): fatal: Needed a single revision$/);
+    expect((error as GitError).message).toMatch(
+      /^git rev-parse --verify no-such-branch failed in .* \(exit 128\): fatal: Needed a single revision$/,
+    );
   });
 });

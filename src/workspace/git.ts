@@ -81,7 +81,13 @@ export class GitError extends WeftError {
   readonly exitCode: number | undefined;
   readonly stderr: string;
 
-  constructor(args: readonly string[], cwd: string, exitCode: number | undefined, stderr: string, options: { cause?: unknown } = {}) {
+  constructor(
+    args: readonly string[],
+    cwd: string,
+    exitCode: number | undefined,
+    stderr: string,
+    options: { cause?: unknown } = {},
+  ) {
     const detail = stderr.trim().split('\n').slice(-3).join(' | ');
     const ran = `git ${args.join(' ')} failed in ${cwd}${exitCode === undefined ? '' : ` (exit ${exitCode})`}`;
     const user = USER_CAUSES.find((c) => c.test.test(stderr));
@@ -118,7 +124,16 @@ const INTERNAL_CONFIG = [
 ].flatMap((c) => ['-c', c]);
 
 /** Variables that would point git somewhere else than the `cwd` it is given (e.g. inside a hook). */
-const REDIRECTING_VARS = ['GIT_DIR', 'GIT_WORK_TREE', 'GIT_INDEX_FILE', 'GIT_COMMON_DIR', 'GIT_OBJECT_DIRECTORY', 'GIT_ALTERNATE_OBJECT_DIRECTORIES', 'GIT_PREFIX', 'GIT_NAMESPACE'];
+const REDIRECTING_VARS = [
+  'GIT_DIR',
+  'GIT_WORK_TREE',
+  'GIT_INDEX_FILE',
+  'GIT_COMMON_DIR',
+  'GIT_OBJECT_DIRECTORY',
+  'GIT_ALTERNATE_OBJECT_DIRECTORIES',
+  'GIT_PREFIX',
+  'GIT_NAMESPACE',
+];
 
 function gitEnv(identity: GitIdentity | undefined): Record<string, string> {
   const env: Record<string, string> = {};
@@ -143,7 +158,15 @@ export async function git(cwd: string, args: readonly string[], options: GitRunO
   let result;
   for (let attempt = 1; ; attempt++) {
     try {
-      result = await execa('git', argv, { cwd, env, extendEnv: false, reject: false, stdin: 'ignore', stripFinalNewline: false, maxBuffer: 256 * 1024 * 1024 });
+      result = await execa('git', argv, {
+        cwd,
+        env,
+        extendEnv: false,
+        reject: false,
+        stdin: 'ignore',
+        stripFinalNewline: false,
+        maxBuffer: 256 * 1024 * 1024,
+      });
     } catch (error) {
       throw new GitError(args, cwd, undefined, '', { cause: error });
     }
@@ -154,7 +177,8 @@ export async function git(cwd: string, args: readonly string[], options: GitRunO
   }
   const exitCode = result.exitCode ?? -1;
   const out: GitResult = { exitCode, stdout: String(result.stdout ?? ''), stderr: String(result.stderr ?? '') };
-  if (result.failed && result.exitCode === undefined) throw new GitError(args, cwd, undefined, String(result.message ?? ''), { cause: result.cause });
+  if (result.failed && result.exitCode === undefined)
+    throw new GitError(args, cwd, undefined, String(result.message ?? ''), { cause: result.cause });
   if (!(options.okCodes ?? [0]).includes(exitCode)) throw new GitError(args, cwd, exitCode, out.stderr || out.stdout);
   return out;
 }

@@ -50,7 +50,12 @@ export async function runChecks(
     const all = String(r.all ?? '').trimEnd();
     const output = r.exitCode === undefined && !r.timedOut ? `${all}\n${r.shortMessage}`.trim() : all;
     const max = options.tailChars;
-    return { argv, exitCode: r.exitCode, timedOut: r.timedOut, outputTail: output.length > max ? `…${output.slice(-max)}` : output };
+    return {
+      argv,
+      exitCode: r.exitCode,
+      timedOut: r.timedOut,
+      outputTail: output.length > max ? `…${output.slice(-max)}` : output,
+    };
   }
   return undefined;
 }

@@ -134,7 +134,16 @@ export class MergeQueue {
       files.push({ path, status, hunks: blob.exitCode === 0 ? parseConflicts(blob.stdout) : [] });
     }
     const forkPoint = await gitText(root, ['merge-base', before, theirs]);
-    const meanwhile = lines(await gitText(root, ['log', '--first-parent', '--format=%s', `${forkPoint}..${before}`, '--', ...files.map((f) => f.path)])).slice(0, 10);
+    const meanwhile = lines(
+      await gitText(root, [
+        'log',
+        '--first-parent',
+        '--format=%s',
+        `${forkPoint}..${before}`,
+        '--',
+        ...files.map((f) => f.path),
+      ]),
+    ).slice(0, 10);
     return {
       ok: false,
       code: 'WEFT_MERGE_CONFLICT',

@@ -31,13 +31,17 @@ function anyMatch(from: string, root: string, isMatch: (path: string) => boolean
   for (const entry of readdirSync(from, { withFileTypes: true })) {
     if (SKIP.has(entry.name)) continue;
     const full = join(from, entry.name);
-    if (entry.isDirectory() ? anyMatch(full, root, isMatch) : isMatch(relative(root, full).split(sep).join('/'))) return true;
+    if (entry.isDirectory() ? anyMatch(full, root, isMatch) : isMatch(relative(root, full).split(sep).join('/')))
+      return true;
   }
   return false;
 }
 
 /** What a task is told, and what its failure says, when outputs it declared are missing. */
-export function missingOutputsVerdict(taskId: string, missing: readonly string[]): { message: string; feedback: string } {
+export function missingOutputsVerdict(
+  taskId: string,
+  missing: readonly string[],
+): { message: string; feedback: string } {
   const list = missing.join(', ');
   return {
     message: `finished but its declared outputs are missing: ${list}`,

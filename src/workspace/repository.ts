@@ -17,12 +17,17 @@ export interface Repository {
  */
 export async function openRepository(dir: string): Promise<Repository> {
   const abs = resolve(dir);
-  if (!existsSync(abs) || !statSync(abs).isDirectory()) throw new WeftError('WEFT_USAGE', `project folder ${abs} does not exist`);
+  if (!existsSync(abs) || !statSync(abs).isDirectory())
+    throw new WeftError('WEFT_USAGE', `project folder ${abs} does not exist`);
   const top = await git(abs, ['rev-parse', '--show-toplevel'], { okCodes: [0, 128] });
   if (top.exitCode !== 0) {
-    throw new WeftError('WEFT_USAGE', `${abs} is not inside a git repository, so tasks cannot get their own worktrees`, {
-      hint: 'run `git init && git add -A && git commit -m "initial"` there first',
-    });
+    throw new WeftError(
+      'WEFT_USAGE',
+      `${abs} is not inside a git repository, so tasks cannot get their own worktrees`,
+      {
+        hint: 'run `git init && git add -A && git commit -m "initial"` there first',
+      },
+    );
   }
   const root = realpathSync(top.stdout.trim());
   if (!(await gitTest(root, ['rev-parse', '--verify', '-q', 'HEAD^{commit}']))) {

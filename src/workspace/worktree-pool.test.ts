@@ -23,7 +23,10 @@ const inode = (path: string): number => statSync(path).ino;
 const inWorktree = (dir: string, ...args: string[]): string =>
   execFileSync('git', args, { cwd: dir, encoding: 'utf8' }).trim();
 const worktrees = (repo: TempRepo): string[] =>
-  repo.git('worktree', 'list', '--porcelain').split('\n').filter((l) => l.startsWith('worktree '));
+  repo
+    .git('worktree', 'list', '--porcelain')
+    .split('\n')
+    .filter((l) => l.startsWith('worktree '));
 
 describe('worktree reuse', () => {
   it('hands a finished task’s worktree to the next task, which finds exactly a fresh checkout of the tip', async () => {

@@ -52,7 +52,8 @@ export async function unmergedFiles(dir: string): Promise<{ path: string; status
 
 /** Paths with uncommitted changes (tracked only, unless `untracked`). */
 export async function changedPaths(dir: string, untracked: boolean): Promise<string[]> {
-  const out = (await git(dir, ['status', '--porcelain=v1', '-z', `--untracked-files=${untracked ? 'all' : 'no'}`])).stdout;
+  const out = (await git(dir, ['status', '--porcelain=v1', '-z', `--untracked-files=${untracked ? 'all' : 'no'}`]))
+    .stdout;
   const paths: string[] = [];
   const entries = out.split('\0');
   for (let i = 0; i < entries.length; i++) {

@@ -9,26 +9,83 @@ beforeAll(ensureBuilt);
 /** `a: &a [x × 9]`, then ten levels of nine aliases each: billions of copies if expanded. */
 function aliasBomb(): string {
   const lines = ['l0: &l0 [x, x, x, x, x, x, x, x, x]'];
-  for (let k = 1; k <= 10; k++) lines.push(`l${k}: &l${k} [${Array.from({ length: 9 }, () => `*l${k - 1}`).join(', ')}]`);
+  for (let k = 1; k <= 10; k++)
+    lines.push(`l${k}: &l${k} [${Array.from({ length: 9 }, () => `*l${k - 1}`).join(', ')}]`);
   return `${lines.join('\n')}\ntasks:\n  - { id: a, run: "true" }\n`;
 }
 
 /** [plan text, the one line weft validate prints] — found by the fuzzer, or by reading the code. */
 const cases: [string, string, string][] = [
-  ['an undefined alias', 'tasks:\n  - id: a\n    run: *nope\n', 'plan.yaml:3:10: bad YAML: alias *nope names no anchor (&nope) before it — fix: fix the syntax at that position'],
-  ['an alias bomb', aliasBomb(), 'plan.yaml:1:1: bad YAML: its aliases expand into too many copies (an alias bomb?) — fix: fix the syntax at that position'],
-  ['2,000-deep nesting', `tasks:\n  - id: a\n    run: "true"\n    env: ${'['.repeat(2000)}${']'.repeat(2000)}\n`, 'plan.yaml:4:794: bad YAML: nested deeper than the parser can follow (keep it under 100 levels) — fix: fix the syntax at that position'],
-  ['300-deep nesting the parser follows', `tasks:\n  - id: a\n    run: "true"\n    outputSchema: ${'{a: '.repeat(300)}1${'}'.repeat(300)}\n`, 'plan.yaml:1:1: bad YAML: nested deeper than 100 levels — fix: fix the syntax at that position'],
-  ['a 5 MB run string', `tasks:\n  - id: a\n    run: "${'x'.repeat(5_000_000)}"\n`, 'plan.yaml:3:5 task "a" run: command is 5000000 characters long, over the 131072 a command may have — fix: put the script in a file and run that file'],
-  ['an id with a newline and a NUL', 'tasks:\n  - id: "a\\nb\\0c"\n    run: "true"\n', 'plan.yaml:2:5 task "a\\nb\\u0000c" id: task ids use letters, digits, ".", "_" and "-", start with a letter or digit, and contain no ".." — fix: use letters, digits, ".", "_" and "-" (e.g. build-api)'],
-  ['a NUL in an env value', 'tasks:\n  - id: a\n    run: [env]\n    env: { A: "x\\0B=injected" }\n', 'plan.yaml:4:12 task "a" env.A: environment variable A contains a NUL character — fix: remove the NUL (\\u0000): no process environment can hold one'],
-  ['an env name with =', 'tasks:\n  - id: a\n    run: [env]\n    env: { "A=B": "1" }\n', 'plan.yaml:4:12 task "a" env.A=B: environment variable name "A=B" is not allowed (it contains "=") — fix: use letters, digits and _, e.g. NODE_ENV'],
-  ['an empty env name', 'tasks:\n  - id: a\n    run: [env]\n    env: { "": "1" }\n', 'plan.yaml:4:12 task "a" env.: environment variable name "" is empty — fix: use letters, digits and _, e.g. NODE_ENV'],
-  ['run: [""]', 'tasks:\n  - id: a\n    run: [""]\n', 'plan.yaml:3:5 task "a" run: command names no program (it is empty) — fix: put the program first, e.g. run: [npm, test]'],
-  ['a cwd that does not exist', 'tasks:\n  - id: a\n    run: "true"\n    cwd: no/such/dir\n', 'plan.yaml:4:5 task "a" cwd: folder "<dir>/no/such/dir" does not exist — fix: create it, or give cwd relative to the plan\'s folder'],
-  ['timeout: 25d', 'tasks:\n  - id: a\n    run: [sleep, "1"]\n    timeout: 25d\n', 'plan.yaml:4:5 task "a" timeout: timeout 25d is longer than the longest timer, 24d20h31m — fix: use at most 24d, or leave timeout out for none'],
-  ['a when of thousands of terms', `tasks:\n  - id: a\n    run: "true"\n    when: "${'vars.a && '.repeat(3000)}vars.a"\n`, 'plan.yaml:4:5 task "a" when: bad condition at character 2001: longer than 2000 characters (30006) — fix: write e.g. vars.flag, !vars.flag, vars.env == "prod" && tasks.build.succeeded'],
-  ['a when of thousands of parentheses', `vars: { a: true }\ntasks:\n  - id: a\n    run: "true"\n    when: "${'('.repeat(900)}vars.a${')'.repeat(900)}"\n`, 'plan.yaml:5:5 task "a" when: bad condition at character 33: nested deeper than 32 levels — fix: write e.g. vars.flag, !vars.flag, vars.env == "prod" && tasks.build.succeeded'],
+  [
+    'an undefined alias',
+    'tasks:\n  - id: a\n    run: *nope\n',
+    'plan.yaml:3:10: bad YAML: alias *nope names no anchor (&nope) before it — fix: fix the syntax at that position',
+  ],
+  [
+    'an alias bomb',
+    aliasBomb(),
+    'plan.yaml:1:1: bad YAML: its aliases expand into too many copies (an alias bomb?) — fix: fix the syntax at that position',
+  ],
+  [
+    '2,000-deep nesting',
+    `tasks:\n  - id: a\n    run: "true"\n    env: ${'['.repeat(2000)}${']'.repeat(2000)}\n`,
+    'plan.yaml:4:794: bad YAML: nested deeper than the parser can follow (keep it under 100 levels) — fix: fix the syntax at that position',
+  ],
+  [
+    '300-deep nesting the parser follows',
+    `tasks:\n  - id: a\n    run: "true"\n    outputSchema: ${'{a: '.repeat(300)}1${'}'.repeat(300)}\n`,
+    'plan.yaml:1:1: bad YAML: nested deeper than 100 levels — fix: fix the syntax at that position',
+  ],
+  [
+    'a 5 MB run string',
+    `tasks:\n  - id: a\n    run: "${'x'.repeat(5_000_000)}"\n`,
+    'plan.yaml:3:5 task "a" run: command is 5000000 characters long, over the 131072 a command may have — fix: put the script in a file and run that file',
+  ],
+  [
+    'an id with a newline and a NUL',
+    'tasks:\n  - id: "a\\nb\\0c"\n    run: "true"\n',
+    'plan.yaml:2:5 task "a\\nb\\u0000c" id: task ids use letters, digits, ".", "_" and "-", start with a letter or digit, and contain no ".." — fix: use letters, digits, ".", "_" and "-" (e.g. build-api)',
+  ],
+  [
+    'a NUL in an env value',
+    'tasks:\n  - id: a\n    run: [env]\n    env: { A: "x\\0B=injected" }\n',
+    'plan.yaml:4:12 task "a" env.A: environment variable A contains a NUL character — fix: remove the NUL (\\u0000): no process environment can hold one',
+  ],
+  [
+    'an env name with =',
+    'tasks:\n  - id: a\n    run: [env]\n    env: { "A=B": "1" }\n',
+    'plan.yaml:4:12 task "a" env.A=B: environment variable name "A=B" is not allowed (it contains "=") — fix: use letters, digits and _, e.g. NODE_ENV',
+  ],
+  [
+    'an empty env name',
+    'tasks:\n  - id: a\n    run: [env]\n    env: { "": "1" }\n',
+    'plan.yaml:4:12 task "a" env.: environment variable name "" is empty — fix: use letters, digits and _, e.g. NODE_ENV',
+  ],
+  [
+    'run: [""]',
+    'tasks:\n  - id: a\n    run: [""]\n',
+    'plan.yaml:3:5 task "a" run: command names no program (it is empty) — fix: put the program first, e.g. run: [npm, test]',
+  ],
+  [
+    'a cwd that does not exist',
+    'tasks:\n  - id: a\n    run: "true"\n    cwd: no/such/dir\n',
+    'plan.yaml:4:5 task "a" cwd: folder "<dir>/no/such/dir" does not exist — fix: create it, or give cwd relative to the plan\'s folder',
+  ],
+  [
+    'timeout: 25d',
+    'tasks:\n  - id: a\n    run: [sleep, "1"]\n    timeout: 25d\n',
+    'plan.yaml:4:5 task "a" timeout: timeout 25d is longer than the longest timer, 24d20h31m — fix: use at most 24d, or leave timeout out for none',
+  ],
+  [
+    'a when of thousands of terms',
+    `tasks:\n  - id: a\n    run: "true"\n    when: "${'vars.a && '.repeat(3000)}vars.a"\n`,
+    'plan.yaml:4:5 task "a" when: bad condition at character 2001: longer than 2000 characters (30006) — fix: write e.g. vars.flag, !vars.flag, vars.env == "prod" && tasks.build.succeeded',
+  ],
+  [
+    'a when of thousands of parentheses',
+    `vars: { a: true }\ntasks:\n  - id: a\n    run: "true"\n    when: "${'('.repeat(900)}vars.a${')'.repeat(900)}"\n`,
+    'plan.yaml:5:5 task "a" when: bad condition at character 33: nested deeper than 32 levels — fix: write e.g. vars.flag, !vars.flag, vars.env == "prod" && tasks.build.succeeded',
+  ],
 ];
 
 describe('bad input through the real binary: one line, exit 2, never a stack trace or "internal error"', () => {
@@ -45,7 +102,10 @@ describe('bad input through the real binary: one line, exit 2, never a stack tra
   it('a cwd that exists, or that a task it waits for may create, is fine', async () => {
     const project = tempProject();
     mkdirSync(join(project, 'app'));
-    writeFileSync(join(project, 'plan.yaml'), 'tasks:\n  - { id: a, run: "true", cwd: app }\n  - { id: b, needs: [a], run: "true", cwd: later }\n');
+    writeFileSync(
+      join(project, 'plan.yaml'),
+      'tasks:\n  - { id: a, run: "true", cwd: app }\n  - { id: b, needs: [a], run: "true", cwd: later }\n',
+    );
     const r = await weft(['validate', 'plan.yaml'], { cwd: project });
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
@@ -62,7 +122,10 @@ describe('bad input through the real binary: one line, exit 2, never a stack tra
       ['/dev/zero', `/dev/zero: not a regular file (a device, FIFO or folder) ${notFile}`],
       ['fifo.yaml', `fifo.yaml: not a regular file (a device, FIFO or folder) ${notFile}`],
       ['folder.yaml', `folder.yaml: not a regular file (a device, FIFO or folder) ${notFile}`],
-      ['huge.yaml', 'huge.yaml: 67108865 bytes, over the 64 MB a plan file may have — fix: split the plan, or let a task generate tasks with expands: true'],
+      [
+        'huge.yaml',
+        'huge.yaml: 67108865 bytes, over the 64 MB a plan file may have — fix: split the plan, or let a task generate tasks with expands: true',
+      ],
     ] as const) {
       for (const command of ['validate', 'run']) {
         const r = await weft([command, path], { cwd: project, timeoutMs: 20_000 });

@@ -6,17 +6,61 @@ import { ensureBuilt, tempProject, weft } from '../support/weft-cli.js';
 beforeAll(ensureBuilt);
 
 const cases: [string, string, RegExp][] = [
-  ['bad YAML', 'name: x\ntasks:\n  - id: a\n    run: [true\n', /^plan\.yaml:\d+:\d+: bad YAML: .+ — fix: fix the syntax at that position$/m],
-  ['unknown dependency', 'tasks:\n  - id: build\n    run: "true"\n  - id: test\n    run: "true"\n    needs: [biuld]\n', /^plan\.yaml:6:13 task "test" needs\[0\]: unknown task "biuld" — fix: did you mean "build"\?$/m],
-  ['cycle', 'tasks:\n  - { id: a, run: "true", needs: [c] }\n  - { id: b, run: "true", needs: [a] }\n  - { id: c, run: "true", needs: [b] }\n', /^plan\.yaml:2:\d+ task "a" needs\[0\]: dependency cycle a → b → c → a — fix: remove one of these dependencies$/m],
-  ['duplicate id', 'tasks:\n  - { id: a, run: "true" }\n  - { id: a, run: "true" }\n', /^plan\.yaml:3:\d+ task "a" tasks\[1\]\.id: duplicate id "a" \(first used by tasks\[0\]\) — fix: give each task a unique id$/m],
-  ['bad duration', 'tasks:\n  - { id: a, run: "true", estimate: 45 minutes }\n', /^plan\.yaml:2:\d+ task "a" estimate: expected a duration like 45m, 1h30m, 90s or 250ms — fix: write a duration like 45m, 1h30m, 90s or 250ms$/m],
-  ['unknown executor', 'tasks:\n  - { id: a, run: "true", executor: shel }\n', /^plan\.yaml:2:\d+ task "a" executor: unknown executor "shel" — fix: did you mean "shell"\?$/m],
-  ['unknown pool', 'pools: { claude: 2 }\ntasks:\n  - { id: a, run: "true", uses: { cluade: 1 } }\n', /^plan\.yaml:3:\d+ task "a" uses\.cluade: unknown pool "cluade" — fix: did you mean "claude"\?$/m],
-  ['pool too small', 'pools: { gpu: 1 }\ntasks:\n  - { id: a, run: "true", uses: { gpu: 2 } }\n', /^plan\.yaml:3:\d+ task "a" uses\.gpu: needs 2 units of pool "gpu" but it has only 1 — fix: lower uses\.gpu to at most 1 or raise pools\.gpu$/m],
-  ['unknown field', 'tasks:\n  - { id: a, run: "true", neds: [b] }\n', /^plan\.yaml:2:\d+ task "a" neds: unknown field "neds" — fix: did you mean "needs"\?$/m],
-  ['id escaping the run folder', 'tasks:\n  - { id: ../../etc, run: "true" }\n', /^plan\.yaml:2:\d+ task "\.\.\/\.\.\/etc" id: task ids use letters, digits/m],
-  ['shell syntax without shell', 'tasks:\n  - { id: a, run: "ls | wc -l" }\n', /^plan\.yaml:2:\d+ task "a" run: command uses "\|", which needs a shell — fix: set shell: true, or write run as an argv list$/m],
+  [
+    'bad YAML',
+    'name: x\ntasks:\n  - id: a\n    run: [true\n',
+    /^plan\.yaml:\d+:\d+: bad YAML: .+ — fix: fix the syntax at that position$/m,
+  ],
+  [
+    'unknown dependency',
+    'tasks:\n  - id: build\n    run: "true"\n  - id: test\n    run: "true"\n    needs: [biuld]\n',
+    /^plan\.yaml:6:13 task "test" needs\[0\]: unknown task "biuld" — fix: did you mean "build"\?$/m,
+  ],
+  [
+    'cycle',
+    'tasks:\n  - { id: a, run: "true", needs: [c] }\n  - { id: b, run: "true", needs: [a] }\n  - { id: c, run: "true", needs: [b] }\n',
+    /^plan\.yaml:2:\d+ task "a" needs\[0\]: dependency cycle a → b → c → a — fix: remove one of these dependencies$/m,
+  ],
+  [
+    'duplicate id',
+    'tasks:\n  - { id: a, run: "true" }\n  - { id: a, run: "true" }\n',
+    /^plan\.yaml:3:\d+ task "a" tasks\[1\]\.id: duplicate id "a" \(first used by tasks\[0\]\) — fix: give each task a unique id$/m,
+  ],
+  [
+    'bad duration',
+    'tasks:\n  - { id: a, run: "true", estimate: 45 minutes }\n',
+    /^plan\.yaml:2:\d+ task "a" estimate: expected a duration like 45m, 1h30m, 90s or 250ms — fix: write a duration like 45m, 1h30m, 90s or 250ms$/m,
+  ],
+  [
+    'unknown executor',
+    'tasks:\n  - { id: a, run: "true", executor: shel }\n',
+    /^plan\.yaml:2:\d+ task "a" executor: unknown executor "shel" — fix: did you mean "shell"\?$/m,
+  ],
+  [
+    'unknown pool',
+    'pools: { claude: 2 }\ntasks:\n  - { id: a, run: "true", uses: { cluade: 1 } }\n',
+    /^plan\.yaml:3:\d+ task "a" uses\.cluade: unknown pool "cluade" — fix: did you mean "claude"\?$/m,
+  ],
+  [
+    'pool too small',
+    'pools: { gpu: 1 }\ntasks:\n  - { id: a, run: "true", uses: { gpu: 2 } }\n',
+    /^plan\.yaml:3:\d+ task "a" uses\.gpu: needs 2 units of pool "gpu" but it has only 1 — fix: lower uses\.gpu to at most 1 or raise pools\.gpu$/m,
+  ],
+  [
+    'unknown field',
+    'tasks:\n  - { id: a, run: "true", neds: [b] }\n',
+    /^plan\.yaml:2:\d+ task "a" neds: unknown field "neds" — fix: did you mean "needs"\?$/m,
+  ],
+  [
+    'id escaping the run folder',
+    'tasks:\n  - { id: ../../etc, run: "true" }\n',
+    /^plan\.yaml:2:\d+ task "\.\.\/\.\.\/etc" id: task ids use letters, digits/m,
+  ],
+  [
+    'shell syntax without shell',
+    'tasks:\n  - { id: a, run: "ls | wc -l" }\n',
+    /^plan\.yaml:2:\d+ task "a" run: command uses "\|", which needs a shell — fix: set shell: true, or write run as an argv list$/m,
+  ],
 ];
 
 describe('bad plans get one clear line per problem and exit 2, and nothing is written', () => {
@@ -38,12 +82,27 @@ describe('bad plans get one clear line per problem and exit 2, and nothing is wr
     writeFileSync(join(project, 'plan.yaml'), cases[1]?.[1] ?? '');
     const r = await weft(['validate', 'plan.yaml', '--json'], { cwd: project });
     expect(r.code).toBe(2);
-    expect(JSON.parse(r.stdout)).toMatchObject({ valid: false, issues: [{ file: 'plan.yaml', line: 6, task: 'test', field: 'needs[0]', message: 'unknown task "biuld"', fix: 'did you mean "build"?' }] });
+    expect(JSON.parse(r.stdout)).toMatchObject({
+      valid: false,
+      issues: [
+        {
+          file: 'plan.yaml',
+          line: 6,
+          task: 'test',
+          field: 'needs[0]',
+          message: 'unknown task "biuld"',
+          fix: 'did you mean "build"?',
+        },
+      ],
+    });
   });
 
   it('lists every problem at once, in file order, even when the schema already rejects the plan', async () => {
     const project = tempProject();
-    writeFileSync(join(project, 'plan.yaml'), 'workers: two\ntasks:\n  - { id: build, run: "true", needs: [setup] }\n  - { id: test, run: "true", retries: lots, needs: [biuld] }\n');
+    writeFileSync(
+      join(project, 'plan.yaml'),
+      'workers: two\ntasks:\n  - { id: build, run: "true", needs: [setup] }\n  - { id: test, run: "true", retries: lots, needs: [biuld] }\n',
+    );
     const r = await weft(['validate', 'plan.yaml'], { cwd: project });
     expect(r.code).toBe(2);
     expect(r.stderr.split('\n').filter((l) => l !== '')).toEqual([
@@ -57,7 +116,10 @@ describe('bad plans get one clear line per problem and exit 2, and nothing is wr
   it('a bad weft.config.yaml gets the same treatment: every problem, where it is, how to fix it', async () => {
     const project = tempProject();
     writeFileSync(join(project, 'plan.yaml'), 'tasks:\n  - { id: a, run: "true" }\n');
-    writeFileSync(join(project, 'weft.config.yaml'), 'planer: claude\nexecutors:\n  openai:\n    baseURL: http://localhost:1\n    model: 4\n  claud: { model: x }\n');
+    writeFileSync(
+      join(project, 'weft.config.yaml'),
+      'planer: claude\nexecutors:\n  openai:\n    baseURL: http://localhost:1\n    model: 4\n  claud: { model: x }\n',
+    );
     const r = await weft(['run', 'plan.yaml'], { cwd: project });
     expect(r).toMatchObject({ code: 2, stdout: '' });
     expect(r.stderr.split('\n').filter((l) => l !== '')).toEqual([
@@ -78,7 +140,9 @@ describe('bad plans get one clear line per problem and exit 2, and nothing is wr
     const validate = await weft(['validate', 'plan.yaml', '--json'], { cwd: project });
     expect(validate.code).toBe(2);
     // --json errors are JSON: the config's error, not the plan's verdict.
-    expect(JSON.parse(validate.stdout)).toMatchObject({ error: { code: 'WEFT_CONFIG_INVALID', issues: [{ file: 'weft.config.yaml', line: 2 }] } });
+    expect(JSON.parse(validate.stdout)).toMatchObject({
+      error: { code: 'WEFT_CONFIG_INVALID', issues: [{ file: 'weft.config.yaml', line: 2 }] },
+    });
     expect(validate.stdout).not.toContain('"valid"');
     expect(validate.stderr.split('\n').filter((l) => l !== '')).toEqual([expect.stringMatching(line)]);
     const run = await weft(['run', 'plan.yaml'], { cwd: project });
@@ -89,7 +153,10 @@ describe('bad plans get one clear line per problem and exit 2, and nothing is wr
 
   it('a missing file and a bad flag are usage errors', async () => {
     const missing = await weft(['run', 'nope.yaml'], { cwd: tempProject() });
-    expect(missing).toMatchObject({ code: 2, stderr: 'weft: nope.yaml: no such file\n  pass the path of a plan file, e.g. examples/app.yaml\n' });
+    expect(missing).toMatchObject({
+      code: 2,
+      stderr: 'weft: nope.yaml: no such file\n  pass the path of a plan file, e.g. examples/app.yaml\n',
+    });
     const badJobs = await weft(['run', 'x.yaml', '-j', '0'], { cwd: tempProject() });
     expect(badJobs.code).toBe(2);
     expect(badJobs.stderr).toContain('-j expects a whole number of workers from 1 to 1024, got "0"');

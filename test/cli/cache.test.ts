@@ -18,7 +18,9 @@ async function runOnce(project: string, extra: string[] = []): Promise<{ ran: st
   rmSync(join(project, 'ran.txt'), { force: true });
   const r = await weft(['run', 'plan.yaml', '--explain-cache', ...extra], { cwd: project });
   expect(r.code).toBe(0);
-  const ran = existsSync(join(project, 'ran.txt')) ? readFileSync(join(project, 'ran.txt'), 'utf8').trim().split('\n').filter(Boolean).sort() : [];
+  const ran = existsSync(join(project, 'ran.txt'))
+    ? readFileSync(join(project, 'ran.txt'), 'utf8').trim().split('\n').filter(Boolean).sort()
+    : [];
   return { ran, stdout: r.stdout };
 }
 

@@ -33,7 +33,13 @@ if (half.length > 1) { console.error('BUILD ERROR: ' + half.join(' and ') + ' do
 console.log('build ok');
 `;
 
-interface Line { who: string; attempt?: string; feedback?: string; cwd?: string; seen?: Record<string, string> }
+interface Line {
+  who: string;
+  attempt?: string;
+  feedback?: string;
+  cwd?: string;
+  seen?: Record<string, string>;
+}
 
 function project(backend: string, frontend: string, extra = '') {
   const log = join(mkdtempSync(join(tmpdir(), 'weft-check-log-')), 'log.jsonl');
@@ -55,7 +61,11 @@ ${extra}  - id: frontend
     run: "true"
 `;
   const repo = tempRepo({ 'plan.yaml': plan, 'worker.js': worker, 'check.js': check });
-  const lines = (): Line[] => readFileSync(log, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Line);
+  const lines = (): Line[] =>
+    readFileSync(log, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Line);
   return { repo, lines };
 }
 
@@ -71,7 +81,9 @@ describe('checks: a task that `verifies` others runs on the merged result and ro
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('↻ build attempt 1 failed: check build: broken by backend; frontend passes on its own;');
-    expect(r.stdout).toContain('↻ backend attempt 1 failed: check build: broken by backend; frontend passes on its own;');
+    expect(r.stdout).toContain(
+      '↻ backend attempt 1 failed: check build: broken by backend; frontend passes on its own;',
+    );
     expect(r.stdout).toMatch(/ \[4\/4\]\n/); // backend ended twice, counted once
     expect(r.stdout).not.toContain('[5/4]');
     const report = await weft(['report', '--format', 'md'], { cwd: repo.dir });
@@ -89,7 +101,12 @@ describe('checks: a task that `verifies` others runs on the merged result and ro
     for (const c of checks) expect(c.cwd).toContain(join(repo.dir, '.weft', 'worktrees', runId, '_check-build-'));
     expect(existsSync(join(repo.dir, 'backend.txt'))).toBe(false);
     // `.weft/` is weft's own folder (journal, run files), there after any run.
-    expect(repo.git('status', '--porcelain').split('\n').filter((l) => l !== '' && l !== '?? .weft/')).toEqual([]);
+    expect(
+      repo
+        .git('status', '--porcelain')
+        .split('\n')
+        .filter((l) => l !== '' && l !== '?? .weft/'),
+    ).toEqual([]);
   });
 
   it('both break it: both are told and both fixed', async () => {
@@ -97,7 +114,10 @@ describe('checks: a task that `verifies` others runs on the merged result and ro
     const r = await weft(['run', 'plan.yaml'], { cwd: repo.dir, timeoutMs: 120_000 });
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('check build: broken by backend and frontend');
-    const told = lines().filter((l) => l.feedback !== undefined && l.feedback !== '').map((l) => l.who).sort();
+    const told = lines()
+      .filter((l) => l.feedback !== undefined && l.feedback !== '')
+      .map((l) => l.who)
+      .sort();
     expect(told).toEqual(['backend', 'frontend']);
   });
 
@@ -116,10 +136,17 @@ describe('checks: a task that `verifies` others runs on the merged result and ro
     const r = await weft(['run', 'plan.yaml'], { cwd: repo.dir, timeoutMs: 120_000 });
     expect(r.code).toBe(1);
     const tasks = summaryOf(repo.dir).tasks;
-    const reason = 'check build: broken by backend; frontend passes on its own (backend after 1 fix attempts); its output:';
-    expect(tasks.find((t) => t.id === 'build')).toMatchObject({ state: 'failed', reason: expect.stringContaining(reason) });
+    const reason =
+      'check build: broken by backend; frontend passes on its own (backend after 1 fix attempts); its output:';
+    expect(tasks.find((t) => t.id === 'build')).toMatchObject({
+      state: 'failed',
+      reason: expect.stringContaining(reason),
+    });
     expect(tasks.find((t) => t.id === 'build')?.reason).toContain('BUILD ERROR: backend.txt is broken');
-    expect(tasks.find((t) => t.id === 'backend')).toMatchObject({ state: 'failed', reason: expect.stringContaining(reason) });
+    expect(tasks.find((t) => t.id === 'backend')).toMatchObject({
+      state: 'failed',
+      reason: expect.stringContaining(reason),
+    });
     expect(tasks.find((t) => t.id === 'frontend')).toMatchObject({ state: 'succeeded' });
     expect(tasks.find((t) => t.id === 'ship')).toMatchObject({ state: 'skipped' });
     expect(lines().filter((l) => l.who === 'backend')).toHaveLength(2); // the first attempt and 1 fix
@@ -134,9 +161,15 @@ describe('a bad `verifies` is refused before anything runs: one line, exit 2', (
     ['an unknown task', '[backnd]', 'verifies[0]: unknown task "backnd" — fix: did you mean "backend"?'],
     ['itself', '[build]', 'verifies[0]: "build" depends on itself — fix: remove "build" from verifies'],
   ])('%s', async (_name, verifies, line) => {
-    const repo = tempRepo({ 'plan.yaml': `tasks:\n  - { id: backend, run: "true" }\n  - { id: build, verifies: ${verifies}, run: "true" }\n` });
+    const repo = tempRepo({
+      'plan.yaml': `tasks:\n  - { id: backend, run: "true" }\n  - { id: build, verifies: ${verifies}, run: "true" }\n`,
+    });
     const r = await weft(['validate', 'plan.yaml'], { cwd: repo.dir });
     expect(r.code).toBe(2);
-    expect(r.stderr.split('\n').filter((l) => l !== '')).toEqual([expect.stringMatching(new RegExp(`^plan\\.yaml:3:\\d+ task "build" ${line.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`))]);
+    expect(r.stderr.split('\n').filter((l) => l !== '')).toEqual([
+      expect.stringMatching(
+        new RegExp(`^plan\\.yaml:3:\\d+ task "build" ${line.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`),
+      ),
+    ]);
   });
 });

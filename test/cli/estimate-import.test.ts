@@ -7,12 +7,19 @@ beforeAll(ensureBuilt);
 // The benchmark data is part of the repository (bench/data/, see its README).
 const DATA = process.env.WEFT_BENCH_DATA ?? join(ROOT, 'bench', 'data');
 
-describe('weft estimate on users\' own task graphs', () => {
+describe("weft estimate on users' own task graphs", () => {
   it('reads an STG file and reaches the proven optimum with the same decision code as a run', async () => {
     // stg/optimal_values: 50/rand0000.stg at P=4 has optimum 66.
     const r = await weft(['estimate', join(DATA, 'stg/50/rand0000.stg'), '--format', 'stg', '-j', '4', '--json']);
     expect(r.code).toBe(0);
-    expect(JSON.parse(r.stdout)).toMatchObject({ tasks: 50, workers: 4, makespan: 66, sequential: 262, criticalPath: 55, lowerBound: 65.5 });
+    expect(JSON.parse(r.stdout)).toMatchObject({
+      tasks: 50,
+      workers: 4,
+      makespan: 66,
+      sequential: 262,
+      criticalPath: 55,
+      lowerBound: 65.5,
+    });
   });
 
   it('reads a WfCommons trace; with no limits the estimate is the critical path', async () => {
@@ -27,7 +34,13 @@ describe('weft estimate on users\' own task graphs', () => {
     const stg = await weft(['estimate', join(DATA, 'stg/50/rand0000.stg'), '-j', '4', '--json']);
     expect(stg.code, stg.stderr).toBe(0);
     expect(JSON.parse(stg.stdout)).toMatchObject({ tasks: 50, makespan: 66 });
-    const wf = await weft(['estimate', join(DATA, 'wfcommons/montage-chameleon-2mass-01d-001.json'), '-j', '4', '--json']);
+    const wf = await weft([
+      'estimate',
+      join(DATA, 'wfcommons/montage-chameleon-2mass-01d-001.json'),
+      '-j',
+      '4',
+      '--json',
+    ]);
     expect(wf.code, wf.stderr).toBe(0);
     expect(JSON.parse(wf.stdout)).toMatchObject({ tasks: 103 });
   });

@@ -33,19 +33,40 @@ describe('examples', () => {
     expect(r.stdout).toMatch(/speed-up \d\.\d\d×, utilisation \d+%/);
     const dir = onlyRun(project);
     const summary = JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8'));
-    expect(summary).toMatchObject({ status: 'succeeded', mode: 'parallel', workers: 2, counts: { succeeded: 6, total: 6 } });
+    expect(summary).toMatchObject({
+      status: 'succeeded',
+      mode: 'parallel',
+      workers: 2,
+      counts: { succeeded: 6, total: 6 },
+    });
     expect(summary.makespanMs).toBeLessThan(summary.taskTimeMs);
     expect(Object.values(summary.tasksPerWorker).reduce((a: number, b) => a + (b as number), 0)).toBe(6);
-    expect(JSON.parse(readFileSync(join(dir, 'plan.json'), 'utf8'))).toMatchObject({ name: 'app', workers: 2, plan: { tasks: expect.any(Array) } });
+    expect(JSON.parse(readFileSync(join(dir, 'plan.json'), 'utf8'))).toMatchObject({
+      name: 'app',
+      workers: 2,
+      plan: { tasks: expect.any(Array) },
+    });
     expect(existsSync(join(dir, 'tasks', 'api', '1.stdout.log'))).toBe(true);
   });
 
   it('app.yaml --sequential runs one at a time in declaration order and says so', async () => {
     const project = tempProject();
-    const r = await weft(['run', join(ROOT, 'examples/app.yaml'), '--sequential', '--json', '--no-isolation'], { cwd: project });
+    const r = await weft(['run', join(ROOT, 'examples/app.yaml'), '--sequential', '--json', '--no-isolation'], {
+      cwd: project,
+    });
     expect(r.code).toBe(0);
-    const events = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
-    expect(events.filter((e) => e.type === 'task.started').map((e) => e.task)).toEqual(['schema', 'api', 'ui-setup', 'ui', 'integration', 'tests']);
+    const events = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(events.filter((e) => e.type === 'task.started').map((e) => e.task)).toEqual([
+      'schema',
+      'api',
+      'ui-setup',
+      'ui',
+      'integration',
+      'tests',
+    ]);
     expect(events.filter((e) => e.type === 'task.started').every((e) => e.worker === 0)).toBe(true);
     expect(events.at(-1)).toMatchObject({ type: 'run.summary', summary: { mode: 'sequential', workers: 1 } });
   });
@@ -53,21 +74,40 @@ describe('examples', () => {
   it('pipeline.yaml estimates 9h sequential against the parallel time', async () => {
     const r = await weft(['estimate', '--no-history', 'examples/pipeline.yaml', '--json']);
     expect(r.code).toBe(0);
-    expect(JSON.parse(r.stdout)).toMatchObject({ makespan: 22_500, sequential: 32_400, criticalPath: 22_500, lowerBound: 22_500, workers: 2 });
+    expect(JSON.parse(r.stdout)).toMatchObject({
+      makespan: 22_500,
+      sequential: 32_400,
+      criticalPath: 22_500,
+      lowerBound: 22_500,
+      workers: 2,
+    });
     const text = await weft(['estimate', '--no-history', 'examples/pipeline.yaml']);
     expect(text.stdout).toContain('sequential          9h00m');
     expect(text.stdout).toContain('predicted makespan  6h15m on 2 workers');
-    expect(text.stdout).toContain('research → critique → backend → backend-qa → performance → statistics → devops → docs');
+    expect(text.stdout).toContain(
+      'research → critique → backend → backend-qa → performance → statistics → devops → docs',
+    );
   });
 
   it('pipeline.yaml skips a review whose flag is off, and statistics still runs', async () => {
     const project = tempProject();
-    const r = await weft(['run', join(ROOT, 'examples/pipeline.yaml'), '--set', 'security=false', '--no-isolation'], { cwd: project });
+    const r = await weft(['run', join(ROOT, 'examples/pipeline.yaml'), '--set', 'security=false', '--no-isolation'], {
+      cwd: project,
+    });
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('↷ security skipped: condition `vars.security` is false');
     const summary = JSON.parse(readFileSync(join(onlyRun(project), 'summary.json'), 'utf8'));
     expect(summary.counts).toMatchObject({ succeeded: 10, skipped: 1 });
-    const est = await weft(['estimate', '--no-history', 'examples/pipeline.yaml', '--json', '--set', 'security=false', '--set', 'performance=false']);
+    const est = await weft([
+      'estimate',
+      '--no-history',
+      'examples/pipeline.yaml',
+      '--json',
+      '--set',
+      'security=false',
+      '--set',
+      'performance=false',
+    ]);
     expect(JSON.parse(est.stdout)).toMatchObject({ sequential: 25_200, skipped: ['performance', 'security'] });
   });
 
@@ -93,9 +133,12 @@ describe('examples', () => {
     expect(r.stdout).toContain('config missing');
   });
 
-  it('checks.yaml runs weft\'s own checks in parallel and names the bottleneck', async () => {
+  it("checks.yaml runs weft's own checks in parallel and names the bottleneck", async () => {
     const project = tempProject();
-    const r = await weft(['run', join(ROOT, 'examples/checks.yaml'), '-j', '4', '--no-isolation'], { cwd: project, timeoutMs: 240_000 });
+    const r = await weft(['run', join(ROOT, 'examples/checks.yaml'), '-j', '4', '--no-isolation'], {
+      cwd: project,
+      timeoutMs: 240_000,
+    });
     expect(r.stdout).toMatch(/tasks +4 succeeded/);
     expect(r.stdout).toMatch(/bottleneck +(lint|typecheck|unit|build)\n/);
     expect(r.code).toBe(0);

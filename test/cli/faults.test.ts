@@ -33,15 +33,24 @@ describe('with more workers than cores', () => {
     const project = tempProject('weft-faults-');
     const stamp = 'date +%s%3N > "$WEFT_TASK_ID.start"; sleep 0.2; date +%s%3N > "$WEFT_TASK_ID.end"';
     const ids = Array.from({ length: 32 }, (_, i) => `t${i}`);
-    writeFileSync(join(project, 'plan.yaml'), JSON.stringify({ tasks: ids.map((id) => ({ id, run: ['sh', '-c', stamp] })) }));
+    writeFileSync(
+      join(project, 'plan.yaml'),
+      JSON.stringify({ tasks: ids.map((id) => ({ id, run: ['sh', '-c', stamp] })) }),
+    );
     const run = await weft(['run', 'plan.yaml', '-j', '32'], project);
     expect(run.code, run.stderr).toBe(0);
-    const summary = JSON.parse((await weft(['status', '--json'], project)).stdout) as { tasks: { id: string; durationMs: number }[]; utilisation: number };
+    const summary = JSON.parse((await weft(['status', '--json'], project)).stdout) as {
+      tasks: { id: string; durationMs: number }[];
+      utilisation: number;
+    };
     const journal = readJournal(project);
     let spans = 0;
     let durations = 0;
     for (const id of ids) {
-      const own = { start: Number(readFileSync(join(project, `${id}.start`), 'utf8')), end: Number(readFileSync(join(project, `${id}.end`), 'utf8')) };
+      const own = {
+        start: Number(readFileSync(join(project, `${id}.start`), 'utf8')),
+        end: Number(readFileSync(join(project, `${id}.end`), 'utf8')),
+      };
       const queued = journal?.events.find((e) => e.type === 'task.started' && e.task === id)?.at as number;
       const done = journal?.events.find((e) => e.type === 'task.succeeded' && e.task === id);
       if (done?.type !== 'task.succeeded') throw new Error(`${id} did not succeed`);
@@ -68,23 +77,32 @@ describe('a disk that fills up during a run', () => {
   afterAll(() => {
     if (disk !== undefined) spawnSync('umount', [disk]);
   });
-  it.skipIf(disk === undefined)('names the write that failed (the journal append), the fix, and leaves a journal weft can still read', async () => {
-    const project = disk as string;
-    const tasks = [
-      { id: 'big', run: ['sh', '-c', "head -c 5000000 /dev/zero | tr '\\0' x"] },
-      { id: 'small', run: ['sh', '-c', 'echo hi'] },
-    ];
-    writeFileSync(join(project, 'plan.yaml'), JSON.stringify({ workers: 2, tasks }));
-    const r = await weft(['run', 'plan.yaml'], project);
-    expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/weft: cannot append to run "[^"]+" in .*\/\.weft\/weft\.db: database or disk is full\n/);
-    expect(r.stderr).toContain('free space on the disk that holds');
-    expect(r.stderr).not.toContain('cannot release the lease'); // a clean-up step's error no longer hides the cause
-    expect(r.stderr).not.toMatch(/\n\s+at /);
-    // Space freed: the journal is intact and says where the run stands.
-    rmSync(join(project, '.weft', 'runs'), { recursive: true, force: true });
-    const status = await weft(['status', '--json'], project);
-    expect(status.code, status.stderr).toBe(0);
-    expect((JSON.parse(status.stdout) as { tasks: { id: string }[] }).tasks.map((t) => t.id).sort()).toEqual(['big', 'small']);
-  }, 60_000);
+  it.skipIf(disk === undefined)(
+    'names the write that failed (the journal append), the fix, and leaves a journal weft can still read',
+    async () => {
+      const project = disk as string;
+      const tasks = [
+        { id: 'big', run: ['sh', '-c', "head -c 5000000 /dev/zero | tr '\\0' x"] },
+        { id: 'small', run: ['sh', '-c', 'echo hi'] },
+      ];
+      writeFileSync(join(project, 'plan.yaml'), JSON.stringify({ workers: 2, tasks }));
+      const r = await weft(['run', 'plan.yaml'], project);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(
+        /weft: cannot append to run "[^"]+" in .*\/\.weft\/weft\.db: database or disk is full\n/,
+      );
+      expect(r.stderr).toContain('free space on the disk that holds');
+      expect(r.stderr).not.toContain('cannot release the lease'); // a clean-up step's error no longer hides the cause
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+      // Space freed: the journal is intact and says where the run stands.
+      rmSync(join(project, '.weft', 'runs'), { recursive: true, force: true });
+      const status = await weft(['status', '--json'], project);
+      expect(status.code, status.stderr).toBe(0);
+      expect((JSON.parse(status.stdout) as { tasks: { id: string }[] }).tasks.map((t) => t.id).sort()).toEqual([
+        'big',
+        'small',
+      ]);
+    },
+    60_000,
+  );
 });

@@ -100,7 +100,7 @@ describe('durations that learn', () => {
     expect(grown.learned.at(-1)).toEqual(t040);
     const grownText = (await weft(['estimate', quick], { cwd: project })).stdout;
     expect(grownText).toMatch(/^ {2}learned {13}41 of 42 task durations/m);
-   }, 120_000); // eight CLI calls and a 40-task run, on a shared machine
+  }, 120_000); // eight CLI calls and a 40-task run, on a shared machine
 
   it('a task run twice is estimated at the median of its own two runs, marked as learned', async () => {
     const project = tempProject();
@@ -139,7 +139,7 @@ describe('durations that learn', () => {
     expect(taskIds((await estimateJson(plan, project)).learned)).toEqual(['build', 'lint']);
   });
 
-  it("weft run starts tasks in the order weft estimate predicts, from the same learned durations", async () => {
+  it('weft run starts tasks in the order weft estimate predicts, from the same learned durations', async () => {
     const project = tempProject();
     // On one worker the longest task goes first: the declared estimates say quick, mid, slow; the
     // measured durations say the opposite.

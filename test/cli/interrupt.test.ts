@@ -18,10 +18,16 @@ describe('Ctrl-C', () => {
     const project = tempProject();
     writeFileSync(
       join(project, 'plan.yaml'),
-      ['workers: 2', 'tasks:', ...['one', 'two'].map((id) => `  - { id: ${id}, run: [sh, -c, 'sleep 60 & echo $! > ${id}.pid; wait'] }`), '  - { id: after, run: "true", needs: [one] }'].join('\n'),
+      [
+        'workers: 2',
+        'tasks:',
+        ...['one', 'two'].map((id) => `  - { id: ${id}, run: [sh, -c, 'sleep 60 & echo $! > ${id}.pid; wait'] }`),
+        '  - { id: after, run: "true", needs: [one] }',
+      ].join('\n'),
     );
     const { child, done } = startWeft(['run', 'plan.yaml'], project);
-    for (let i = 0; i < 200 && !(existsSync(join(project, 'one.pid')) && existsSync(join(project, 'two.pid'))); i++) await new Promise((r) => setTimeout(r, 25));
+    for (let i = 0; i < 200 && !(existsSync(join(project, 'one.pid')) && existsSync(join(project, 'two.pid'))); i++)
+      await new Promise((r) => setTimeout(r, 25));
     const pids = ['one', 'two'].map((id) => Number(readFileSync(join(project, `${id}.pid`), 'utf8')));
     expect(pids.every(alive)).toBe(true);
     child.kill('SIGINT');
@@ -31,18 +37,29 @@ describe('Ctrl-C', () => {
     for (let i = 0; i < 40 && pids.some(alive); i++) await new Promise((res) => setTimeout(res, 25));
     expect(pids.some(alive)).toBe(false);
     const runDir = join(project, '.weft', 'runs', readdirSync(join(project, '.weft', 'runs'))[0] as string);
-    expect(JSON.parse(readFileSync(join(runDir, 'summary.json'), 'utf8'))).toMatchObject({ status: 'cancelled', reason: 'interrupted (Ctrl-C)', counts: { cancelled: 3 } });
+    expect(JSON.parse(readFileSync(join(runDir, 'summary.json'), 'utf8'))).toMatchObject({
+      status: 'cancelled',
+      reason: 'interrupted (Ctrl-C)',
+      counts: { cancelled: 3 },
+    });
     // The journal says the same, and the run can be resumed.
     const status = await weft(['status', '--json'], { cwd: project });
     const summary = JSON.parse(status.stdout);
-    expect(summary.tasks.map((t: { id: string; state: string }) => `${t.id}:${t.state}`)).toEqual(['one:cancelled', 'two:cancelled', 'after:cancelled']);
+    expect(summary.tasks.map((t: { id: string; state: string }) => `${t.id}:${t.state}`)).toEqual([
+      'one:cancelled',
+      'two:cancelled',
+      'after:cancelled',
+    ]);
     const runs = JSON.parse((await weft(['runs', '--json'], { cwd: project })).stdout);
     expect(runs).toMatchObject([{ status: 'cancelled', tasks: 3 }]);
   });
 
   it('closing the terminal (SIGHUP) stops running tasks like Ctrl-C, records it, and exits 130', async () => {
     const project = tempProject();
-    writeFileSync(join(project, 'plan.yaml'), ['tasks:', "  - { id: one, run: [sh, -c, 'sleep 60 & echo $! > one.pid; wait'] }"].join('\n'));
+    writeFileSync(
+      join(project, 'plan.yaml'),
+      ['tasks:', "  - { id: one, run: [sh, -c, 'sleep 60 & echo $! > one.pid; wait'] }"].join('\n'),
+    );
     const { child, done } = startWeft(['run', 'plan.yaml'], project);
     const pid = await pidFrom(join(project, 'one.pid'));
     child.kill('SIGHUP');
@@ -57,7 +74,10 @@ describe('Ctrl-C', () => {
   it('a second Ctrl-C kills a task that ignores SIGTERM (its whole process group) and quits at once', async () => {
     const project = tempProject();
     const stubborn = 'trap "" TERM; echo $$ > sh.pid; sleep 60 & echo $! > sleep.pid; wait; sleep 60';
-    writeFileSync(join(project, 'plan.yaml'), JSON.stringify({ tasks: [{ id: 'stubborn', run: ['sh', '-c', stubborn] }] }));
+    writeFileSync(
+      join(project, 'plan.yaml'),
+      JSON.stringify({ tasks: [{ id: 'stubborn', run: ['sh', '-c', stubborn] }] }),
+    );
     const { child, done } = startWeft(['run', 'plan.yaml'], project);
     const pids = [await pidFrom(join(project, 'sh.pid')), await pidFrom(join(project, 'sleep.pid'))];
     let stderr = '';

@@ -18,13 +18,14 @@ function writePlan(project: string, file: string, name: string, tasks: Task[], w
 }
 
 async function until(what: string, check: () => boolean, timeoutMs = 20_000): Promise<void> {
-  for (const end = Date.now() + timeoutMs; !check(); ) {
+  for (const end = Date.now() + timeoutMs; !check();) {
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 25));
   }
 }
 
-const lines = (project: string): string[] => (existsSync(join(project, 'lines.txt')) ? readFileSync(join(project, 'lines.txt'), 'utf8').trim().split('\n') : []);
+const lines = (project: string): string[] =>
+  existsSync(join(project, 'lines.txt')) ? readFileSync(join(project, 'lines.txt'), 'utf8').trim().split('\n') : [];
 const alive = (pid: number): boolean => {
   try {
     return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
@@ -60,7 +61,10 @@ describe('inspecting the journal', () => {
 
   it('weft runs with no runs yet says how to start one', async () => {
     const empty = tempProject('weft-journal-');
-    expect(await weft(['runs'], empty)).toMatchObject({ code: 0, stdout: 'no runs yet — start one with `weft run <plan>`\n' });
+    expect(await weft(['runs'], empty)).toMatchObject({
+      code: 0,
+      stdout: 'no runs yet — start one with `weft run <plan>`\n',
+    });
     expect(await weft(['runs', '--json'], empty)).toMatchObject({ code: 0, stdout: '[]\n' });
   }, 60_000);
 
@@ -91,7 +95,14 @@ describe('inspecting the journal', () => {
     while (bad.startsWith(good.slice(0, n))) n++;
     const r = await weft(['status', good.slice(0, n), '--json'], project);
     expect(r.code).toBe(0);
-    expect(JSON.parse(r.stdout)).toMatchObject({ runId: good, plan: 'good', status: 'succeeded', counts: { succeeded: 2, total: 2 }, criticalPath: ['hello', 'world'], resumes: 0 });
+    expect(JSON.parse(r.stdout)).toMatchObject({
+      runId: good,
+      plan: 'good',
+      status: 'succeeded',
+      counts: { succeeded: 2, total: 2 },
+      criticalPath: ['hello', 'world'],
+      resumes: 0,
+    });
   }, 60_000);
 
   it('weft status: an unknown or ambiguous run is one line (and a hint), exit 2', async () => {
@@ -120,9 +131,22 @@ describe('inspecting the journal', () => {
     expect(md.stdout).toContain('## Summary');
 
     const json = JSON.parse((await weft(['report', good, '--format', 'json'], project)).stdout);
-    expect(json).toMatchObject({ format: 'weft-report', run: { id: good, plan: 'good', status: 'succeeded', resumes: 0 }, summary: { counts: { succeeded: 2, failed: 0, total: 2 }, successRate: 1, criticalPath: ['hello', 'world'], retries: 0 } });
-    for (const metric of ['makespanMs', 'taskTimeMs', 'speedup', 'utilisation', 'criticalPathMs']) expect(json.summary[metric], metric).toBeGreaterThanOrEqual(0);
-    expect(json.tasks.map((t: { id: string; attempts: unknown[] }) => `${t.id}:${t.attempts.length}`)).toEqual(['hello:1', 'world:1']);
+    expect(json).toMatchObject({
+      format: 'weft-report',
+      run: { id: good, plan: 'good', status: 'succeeded', resumes: 0 },
+      summary: {
+        counts: { succeeded: 2, failed: 0, total: 2 },
+        successRate: 1,
+        criticalPath: ['hello', 'world'],
+        retries: 0,
+      },
+    });
+    for (const metric of ['makespanMs', 'taskTimeMs', 'speedup', 'utilisation', 'criticalPathMs'])
+      expect(json.summary[metric], metric).toBeGreaterThanOrEqual(0);
+    expect(json.tasks.map((t: { id: string; attempts: unknown[] }) => `${t.id}:${t.attempts.length}`)).toEqual([
+      'hello:1',
+      'world:1',
+    ]);
 
     const html = await weft(['report', good, '--format', 'html'], project);
     const file = join(project, '.weft', 'runs', good, 'report.html');
@@ -139,7 +163,9 @@ describe('inspecting the journal', () => {
     expect(none).toMatchObject({ code: 2, stderr: 'weft: no run to resume\n  start one with `weft run <plan>`\n' });
     const finished = await weft(['resume'], project);
     expect(finished.code).toBe(2);
-    expect(finished.stderr.split('\n')[0]).toBe(`weft: nothing to resume: no run is unfinished (the latest, ${bad}, failed)`);
+    expect(finished.stderr.split('\n')[0]).toBe(
+      `weft: nothing to resume: no run is unfinished (the latest, ${bad}, failed)`,
+    );
     const done = await weft(['resume', good], project);
     expect(done).toMatchObject({ code: 0, stdout: `run ${good} already succeeded; nothing to resume\n` });
   }, 60_000);
@@ -148,7 +174,9 @@ describe('inspecting the journal', () => {
 describe('weft logs -f', () => {
   it('prints a running task’s output as it comes and returns when the task ends', async () => {
     const project = tempProject('weft-journal-');
-    writePlan(project, 'plan.yaml', 'follow', [{ id: 'slow', run: sh('echo first; while [ ! -f go ]; do sleep 0.05; done; echo second') }]);
+    writePlan(project, 'plan.yaml', 'follow', [
+      { id: 'slow', run: sh('echo first; while [ ! -f go ]; do sleep 0.05; done; echo second') },
+    ]);
     const run = startCli(['run', 'plan.yaml', '--json'], project);
     await run.whenLines(3); // run.created, task.ready, task.started
     const runId = (JSON.parse(run.stdout().split('\n')[0] as string) as { runId: string }).runId;
@@ -165,7 +193,9 @@ describe('weft logs -f', () => {
 
   it('stops following, and says why, when the run’s coordinator is killed', async () => {
     const project = tempProject('weft-journal-');
-    writePlan(project, 'plan.yaml', 'follow', [{ id: 'slow', run: sh('echo first; while [ ! -f go ]; do sleep 0.05; done') }]);
+    writePlan(project, 'plan.yaml', 'follow', [
+      { id: 'slow', run: sh('echo first; while [ ! -f go ]; do sleep 0.05; done') },
+    ]);
     const run = startCli(['run', 'plan.yaml', '--json'], project);
     await run.whenLines(3);
     const runId = (JSON.parse(run.stdout().split('\n')[0] as string) as { runId: string }).runId;
@@ -174,25 +204,39 @@ describe('weft logs -f', () => {
     run.child.kill('SIGKILL');
     const followed = await follow.done;
     writeFileSync(join(project, 'go'), ''); // lets the orphaned task end
-    expect(followed).toMatchObject({ code: 0, stdout: 'first\n', stderr: 'weft: stopped following: the journal says running, but no coordinator drives it (killed or crashed); `weft resume` continues it\n' });
+    expect(followed).toMatchObject({
+      code: 0,
+      stdout: 'first\n',
+      stderr:
+        'weft: stopped following: the journal says running, but no coordinator drives it (killed or crashed); `weft resume` continues it\n',
+    });
   }, 60_000);
 });
 
 describe('resuming', () => {
   it('is refused while a live coordinator holds the run (exit 3), and records nothing', async () => {
     const project = tempProject('weft-journal-');
-    writePlan(project, 'plan.yaml', 'long', [{ id: 'wait', run: sh('touch started; while [ ! -f go ]; do sleep 0.05; done') }]);
+    writePlan(project, 'plan.yaml', 'long', [
+      { id: 'wait', run: sh('touch started; while [ ! -f go ]; do sleep 0.05; done') },
+    ]);
     const first = startCli(['run', 'plan.yaml', '--json'], project);
     await until('the task to start', () => existsSync(join(project, 'started')));
     const runId = (JSON.parse(first.stdout().split('\n')[0] as string) as { runId: string }).runId;
     for (const args of [['resume', runId], ['resume'], ['run', '--resume']]) {
       const r = await weft(args, project);
       expect(r.code, args.join(' ')).toBe(3);
-      expect(r.stderr).toMatch(new RegExp(`^weft: run ${runId} is being driven by [^\\s:]+:${first.child.pid}\n  wait for it to finish \\(or stop it\\), then \`weft resume\`\n$`));
+      expect(r.stderr).toMatch(
+        new RegExp(
+          `^weft: run ${runId} is being driven by [^\\s:]+:${first.child.pid}\n  wait for it to finish \\(or stop it\\), then \`weft resume\`\n$`,
+        ),
+      );
     }
     writeFileSync(join(project, 'go'), '');
     expect((await first.done).code).toBe(0);
-    expect(JSON.parse((await weft(['status', '--json'], project)).stdout)).toMatchObject({ status: 'succeeded', resumes: 0 });
+    expect(JSON.parse((await weft(['status', '--json'], project)).stdout)).toMatchObject({
+      status: 'succeeded',
+      resumes: 0,
+    });
   }, 60_000);
 
   it('weft run --resume continues a run whose coordinator was SIGKILLed: stops its orphan, keeps what succeeded', async () => {
@@ -200,7 +244,11 @@ describe('resuming', () => {
     writePlan(project, 'plan.yaml', 'killed', [
       { id: 'a', run: sh(LINE) },
       // The first attempt hangs (until the resume stops it); the next one finishes.
-      { id: 'b', needs: ['a'], run: sh(`${LINE}; if [ "$WEFT_ATTEMPT" = 1 ]; then sleep 60 & echo $! > sleep.pid; wait; fi`) },
+      {
+        id: 'b',
+        needs: ['a'],
+        run: sh(`${LINE}; if [ "$WEFT_ATTEMPT" = 1 ]; then sleep 60 & echo $! > sleep.pid; wait; fi`),
+      },
       { id: 'c', needs: ['b'], run: sh(LINE) },
     ]);
     const first = startCli(['run', 'plan.yaml'], project);
@@ -215,8 +263,13 @@ describe('resuming', () => {
     const sleeper = Number(readFileSync(join(project, 'sleep.pid'), 'utf8'));
     expect(alive(sleeper)).toBe(true);
     // Its lease has not expired, but its holder is gone: weft says so, and how to go on.
-    expect((await weft(['runs'], project)).stdout).toMatch(/ killed +interrupted\* +3 [^\n]*\n\* the journal says running, but no coordinator drives it \(killed or crashed\); `weft resume` continues it\n$/);
-    expect(JSON.parse((await weft(['status', '--json'], project)).stdout)).toMatchObject({ status: 'running', driven: false });
+    expect((await weft(['runs'], project)).stdout).toMatch(
+      / killed +interrupted\* +3 [^\n]*\n\* the journal says running, but no coordinator drives it \(killed or crashed\); `weft resume` continues it\n$/,
+    );
+    expect(JSON.parse((await weft(['status', '--json'], project)).stdout)).toMatchObject({
+      status: 'running',
+      driven: false,
+    });
 
     const r = await weft(['run', '--resume'], project);
     expect(r.code, r.stderr).toBe(0);
@@ -243,7 +296,10 @@ describe('resuming', () => {
       { id: 'after', needs: ['deploy'], run: sh(LINE) },
     ]);
     const first = startCli(['run', 'plan.yaml', '--json'], project);
-    await until('deploy to start and other to finish', () => first.stdout().includes('"type":"task.succeeded","at":') && lines(project).includes('deploy 1'));
+    await until(
+      'deploy to start and other to finish',
+      () => first.stdout().includes('"type":"task.succeeded","at":') && lines(project).includes('deploy 1'),
+    );
     first.child.kill('SIGKILL');
     await first.done;
     return { project, runId: (JSON.parse(first.stdout().split('\n')[0] as string) as { runId: string }).runId };
@@ -251,16 +307,22 @@ describe('resuming', () => {
 
   it('resume: never — a task cut off by the crash is not run again until a person says so with --retry', async () => {
     const { project, runId } = await killDuringDeploy();
-    const decision = 'was running when weft stopped and has resume: never; check its side effects, then run it again with `weft resume --retry deploy`';
+    const decision =
+      'was running when weft stopped and has resume: never; check its side effects, then run it again with `weft resume --retry deploy`';
 
     const resumed = await weft(['resume'], project);
     expect(resumed.code).toBe(1);
-    expect(resumed.stderr).toBe('weft: stopped 1 task process(es) left running by the coordinator that died: deploy#1\n');
+    expect(resumed.stderr).toBe(
+      'weft: stopped 1 task process(es) left running by the coordinator that died: deploy#1\n',
+    );
     expect(resumed.stdout).toContain(`✗ deploy ${decision}`);
     expect(resumed.stdout).toContain('↷ after skipped: dependency "deploy" failed');
     expect(lines(project).sort()).toEqual(['deploy 1', 'other 1']);
     const status = JSON.parse((await weft(['status', '--json'], project)).stdout);
-    expect(status.tasks.find((t: { id: string }) => t.id === 'deploy')).toMatchObject({ state: 'failed', reason: decision });
+    expect(status.tasks.find((t: { id: string }) => t.id === 'deploy')).toMatchObject({
+      state: 'failed',
+      reason: decision,
+    });
 
     const unknown = await weft(['resume', '--retry', 'nope'], project);
     expect(unknown).toMatchObject({ code: 2, stderr: `weft: --retry: no task "nope" in run ${runId}\n` });

@@ -9,10 +9,22 @@ const BAD_PLAN = 'tasks:\n  - { id: build, run: "true" }\n  - { id: test, run: "
 
 /** [what fails, the arguments (run in a fresh folder holding plan.yaml with a typo and notes.txt), exit code, code, message] */
 const cases: [string, string[], number, string, RegExp][] = [
-  ['run: a bad plan', ['run', 'plan.yaml'], 2, 'WEFT_PLAN_INVALID', /^plan\.yaml:3:\d+ task "test" needs\[0\]: unknown task "biuld"/],
+  [
+    'run: a bad plan',
+    ['run', 'plan.yaml'],
+    2,
+    'WEFT_PLAN_INVALID',
+    /^plan\.yaml:3:\d+ task "test" needs\[0\]: unknown task "biuld"/,
+  ],
   ['run: a missing plan file', ['run', 'nope.yaml'], 2, 'WEFT_PLAN_NOT_FOUND', /^nope\.yaml: no such file$/],
   ['run: an unknown flag', ['run', 'plan.yaml', '--bogus'], 2, 'WEFT_USAGE', /^unknown option '--bogus'$/],
-  ['run: a bad flag value', ['run', 'plan.yaml', '-j', '0'], 2, 'WEFT_USAGE', /^-j expects a whole number of workers from 1 to 1024, got "0"$/],
+  [
+    'run: a bad flag value',
+    ['run', 'plan.yaml', '-j', '0'],
+    2,
+    'WEFT_USAGE',
+    /^-j expects a whole number of workers from 1 to 1024, got "0"$/,
+  ],
   ['estimate: a bad plan', ['estimate', 'plan.yaml'], 2, 'WEFT_PLAN_INVALID', /unknown task "biuld"/],
   ['estimate: a missing plan file', ['estimate', 'nope.yaml'], 2, 'WEFT_PLAN_NOT_FOUND', /^nope\.yaml: no such file$/],
   ['validate: a missing plan file', ['validate', 'nope.yaml'], 2, 'WEFT_PLAN_NOT_FOUND', /^nope\.yaml: no such file$/],
@@ -23,7 +35,13 @@ const cases: [string, string[], number, string, RegExp][] = [
   ['resume: no run yet', ['resume'], 2, 'WEFT_RUN_NOT_FOUND', /^no run to resume$/],
   ['init: an unknown template', ['init', '--template', 'nope'], 2, 'WEFT_USAGE', /^unknown template "nope"$/],
   ['plan: a missing argument', ['plan'], 2, 'WEFT_USAGE', /^missing required argument 'goal'$/],
-  ['schema: a file it cannot write', ['schema', '-o', 'notes.txt/schema.json'], 2, 'WEFT_USAGE', /^cannot write the schema to notes\.txt\/schema\.json: ENOTDIR$/],
+  [
+    'schema: a file it cannot write',
+    ['schema', '-o', 'notes.txt/schema.json'],
+    2,
+    'WEFT_USAGE',
+    /^cannot write the schema to notes\.txt\/schema\.json: ENOTDIR$/,
+  ],
   ['an unknown command', ['bogus'], 2, 'WEFT_USAGE', /^unknown command 'bogus'/],
 ];
 
@@ -53,7 +71,14 @@ describe('with --json, a command that fails prints one JSON object on stdout and
     const r = await weft(['run', 'plan.yaml', '--json'], { cwd: project });
     expect(r.code).toBe(2);
     expect(JSON.parse(r.stdout).error.issues).toEqual([
-      expect.objectContaining({ file: 'plan.yaml', line: 3, task: 'test', field: 'needs[0]', message: 'unknown task "biuld"', fix: 'did you mean "build"?' }),
+      expect.objectContaining({
+        file: 'plan.yaml',
+        line: 3,
+        task: 'test',
+        field: 'needs[0]',
+        message: 'unknown task "biuld"',
+        fix: 'did you mean "build"?',
+      }),
     ]);
   });
 

@@ -11,10 +11,31 @@ const tmux = (...args: string[]) => spawnSync('tmux', args, { encoding: 'utf8' }
 afterAll(() => tmux('kill-session', '-t', session));
 
 describe('live progress on a terminal', () => {
-  it('shows each worker\'s current task, done/total and elapsed time while it runs', async () => {
+  it("shows each worker's current task, done/total and elapsed time while it runs", async () => {
     const project = tempProject();
-    writeFileSync(join(project, 'plan.yaml'), ['workers: 2', 'tasks:', '  - { id: alpha, run: sleep 3 }', '  - { id: beta, run: sleep 3 }', '  - { id: gamma, run: sleep 0.2, needs: [alpha] }'].join('\n'));
-    const started = tmux('new-session', '-d', '-s', session, '-x', '100', '-y', '20', '-c', project, `${process.execPath} ${CLI} run plan.yaml; sleep 30`);
+    writeFileSync(
+      join(project, 'plan.yaml'),
+      [
+        'workers: 2',
+        'tasks:',
+        '  - { id: alpha, run: sleep 3 }',
+        '  - { id: beta, run: sleep 3 }',
+        '  - { id: gamma, run: sleep 0.2, needs: [alpha] }',
+      ].join('\n'),
+    );
+    const started = tmux(
+      'new-session',
+      '-d',
+      '-s',
+      session,
+      '-x',
+      '100',
+      '-y',
+      '20',
+      '-c',
+      project,
+      `${process.execPath} ${CLI} run plan.yaml; sleep 30`,
+    );
     expect(started.status).toBe(0);
     let screen = '';
     for (let i = 0; i < 60; i++) {

@@ -11,14 +11,19 @@ describe('weft logs on a log larger than memory should hold', () => {
     const project = tempProject('weft-biglog-');
     writeFileSync(join(project, 'plan.yaml'), JSON.stringify({ tasks: [{ id: 't', run: ['true'] }] }));
     expect((await weft(['run', 'plan.yaml'], { cwd: project, env: { WEFT_DATABASE_URL: '' } })).code).toBe(0);
-    const runId = (JSON.parse((await weft(['runs', '--json'], { cwd: project })).stdout) as { id: string }[])[0]?.id as string;
+    const runId = (JSON.parse((await weft(['runs', '--json'], { cwd: project })).stdout) as { id: string }[])[0]
+      ?.id as string;
     // A sparse file: 400 MB to read, no disk used; the NUL bytes in between are control characters weft does not show.
     const log = join(project, '.weft', 'runs', runId, 'tasks', 't', '1.stdout.log');
     writeFileSync(log, 'first line\n');
     truncateSync(log, 400 * 1024 * 1024);
     appendFileSync(log, 'last line\n');
     // GNU time's %M: the peak resident set of `weft logs`, in kB, on its last line of stderr.
-    const r = spawnSync('/usr/bin/time', ['-f', '%M', process.execPath, CLI, 'logs', runId, 't'], { cwd: project, encoding: 'utf8', timeout: 120_000 });
+    const r = spawnSync('/usr/bin/time', ['-f', '%M', process.execPath, CLI, 'logs', runId, 't'], {
+      cwd: project,
+      encoding: 'utf8',
+      timeout: 120_000,
+    });
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toBe('first line\nlast line\n');
     const peakMb = Number(r.stderr.trim().split('\n').at(-1)) / 1024;

@@ -41,7 +41,11 @@ describe('a task that waits on isolated tasks runs on the merged result, not in 
     const runId = /Run (\S+) succeeded/.exec(r.stdout)?.[1] ?? '';
     const tip = repo.git('rev-parse', `weft/${runId}`);
     // deploy saw every merged file, and the user's files, at the integration branch's tip.
-    expect(readdirSync(out).filter((f) => f.endsWith('.txt')).sort()).toEqual(['backend.txt', 'base.txt', 'frontend.txt']);
+    expect(
+      readdirSync(out)
+        .filter((f) => f.endsWith('.txt'))
+        .sort(),
+    ).toEqual(['backend.txt', 'base.txt', 'frontend.txt']);
     expect(readFileSync(join(out, 'backend.txt'), 'utf8')).toBe('api\n');
     expect(readFileSync(join(out, 'frontend.txt'), 'utf8')).toBe('ui\n');
     expect(readFileSync(join(out, 'deploy-head'), 'utf8').trim()).toBe(tip);
@@ -57,8 +61,17 @@ describe('a task that waits on isolated tasks runs on the merged result, not in 
     // The summary says where each task ran.
     const short = tip.slice(0, 7);
     const where = Object.fromEntries(summaryOf(repo.dir).tasks.map((t) => [t.id, t.where]));
-    expect(where).toEqual({ backend: 'worktree', frontend: 'worktree', deploy: `merged result @${short}`, lint: 'in place' });
-    expect(r.stdout).toMatch(new RegExp(`\\n  ran +(backend, frontend|frontend, backend): worktree · deploy: merged result @${short} · lint: in place\\n`));
+    expect(where).toEqual({
+      backend: 'worktree',
+      frontend: 'worktree',
+      deploy: `merged result @${short}`,
+      lint: 'in place',
+    });
+    expect(r.stdout).toMatch(
+      new RegExp(
+        `\\n  ran +(backend, frontend|frontend, backend): worktree · deploy: merged result @${short} · lint: in place\\n`,
+      ),
+    );
   });
 
   it('a task on the merged result with declared outputs is checked there, and a missing one fails it', async () => {
@@ -80,7 +93,10 @@ describe('a task that waits on isolated tasks runs on the merged result, not in 
     expect(r.code).toBe(1);
     const summary = summaryOf(repo.dir);
     const byId = new Map(summary.tasks.map((t) => [t.id, t]));
-    expect(byId.get('report')).toMatchObject({ state: 'succeeded', where: expect.stringMatching(/^merged result @[0-9a-f]{7}$/) });
+    expect(byId.get('report')).toMatchObject({
+      state: 'succeeded',
+      where: expect.stringMatching(/^merged result @[0-9a-f]{7}$/),
+    });
     expect(byId.get('broken')).toMatchObject({ state: 'failed' });
     expect(r.stdout).toContain('never.txt');
     expect(repo.git('status', '--porcelain', '--', '.', ':!.weft')).toBe(''); // .weft/ is weft's journal

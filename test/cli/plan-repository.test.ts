@@ -15,15 +15,17 @@ const WRITES_OUT = `tasks:
 
 const runIdOf = (stdout: string): string => /Run (\S+) succeeded/.exec(stdout)?.[1] ?? 'no run id in the output';
 
-describe('the plan\'s folder decides the repository isolated tasks work in', () => {
-  it('a plan in another repository than the current folder: tasks work in worktrees of the plan\'s repository, the result branch is there, and weft apply brings it into that repository', async () => {
+describe("the plan's folder decides the repository isolated tasks work in", () => {
+  it("a plan in another repository than the current folder: tasks work in worktrees of the plan's repository, the result branch is there, and weft apply brings it into that repository", async () => {
     const here = tempRepo();
     const there = tempRepo({ 'plan.yaml': WRITES_OUT });
     const r = await weft(['run', join(there.dir, 'plan.yaml')], { cwd: here.dir });
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const runId = runIdOf(r.stdout);
-    expect(r.stdout).toContain(`result       branch weft/${runId} in ${realpathSync(there.dir)} · \`weft apply\` brings it into the branch checked out there`);
+    expect(r.stdout).toContain(
+      `result       branch weft/${runId} in ${realpathSync(there.dir)} · \`weft apply\` brings it into the branch checked out there`,
+    );
     // The work is on the plan's repository's branch, not in its checkout, and nothing happened to the current one.
     expect(there.git('show', `weft/${runId}:out.txt`)).toBe('made by gen');
     expect(existsSync(join(there.dir, 'out.txt'))).toBe(false);
@@ -43,14 +45,16 @@ describe('the plan\'s folder decides the repository isolated tasks work in', () 
     writeFileSync(join(plain, 'plan.yaml'), WRITES_OUT);
     const r = await weft(['run', join(plain, 'plan.yaml')], { cwd: here.dir });
     expect(r.code).toBe(0);
-    expect(r.stderr).toBe(`weft: the plan's folder ${plain} is not inside a git repository, so tasks cannot get their own worktrees; 1 task(s) that write files run in place, without isolation\n`);
+    expect(r.stderr).toBe(
+      `weft: the plan's folder ${plain} is not inside a git repository, so tasks cannot get their own worktrees; 1 task(s) that write files run in place, without isolation\n`,
+    );
     expect(readFileSync(join(plain, 'out.txt'), 'utf8')).toBe('made by gen\n');
     expect(r.stdout).not.toContain('result ');
     expect(here.git('branch', '--list', 'weft/*')).toBe('');
     expect(here.git('status', '--porcelain', '--untracked-files=no')).toBe('');
   });
 
-  it('an isolated task whose cwd leaves the plan\'s repository is refused before any task runs: one line, exit 2', async () => {
+  it("an isolated task whose cwd leaves the plan's repository is refused before any task runs: one line, exit 2", async () => {
     const here = tempRepo();
     const there = tempRepo();
     mkdirSync(join(there.dir, 'sub'));
@@ -63,7 +67,11 @@ describe('the plan\'s folder decides the repository isolated tasks work in', () 
     expect(r.code).toBe(2);
     const lines = r.stderr.split('\n').filter((l) => l !== '');
     expect(lines).toEqual([
-      expect.stringMatching(new RegExp(`^${join(there.dir, 'sub', 'plan.yaml')} task "far" cwd: works in .+, outside the repository ${realpathSync(there.dir)} that holds the plan, so it cannot have a worktree of it — fix: set cwd to a folder inside that repository, or run with --no-isolation$`)),
+      expect.stringMatching(
+        new RegExp(
+          `^${join(there.dir, 'sub', 'plan.yaml')} task "far" cwd: works in .+, outside the repository ${realpathSync(there.dir)} that holds the plan, so it cannot have a worktree of it — fix: set cwd to a folder inside that repository, or run with --no-isolation$`,
+        ),
+      ),
     ]);
     expect(r.stdout).toBe('');
     expect(existsSync(join(there.dir, 'sub', 'ran.txt'))).toBe(false);
@@ -78,7 +86,10 @@ describe('the plan\'s folder decides the repository isolated tasks work in', () 
 
 describe('the summary names a result branch only when there is one', () => {
   it('isolated tasks that change nothing: no "result" line, no branch, and weft apply says there is nothing to apply in one line', async () => {
-    const repo = tempRepo({ 'plan.yaml': 'tasks:\n  - { id: look, run: "true", writes: [notes.txt] }\n  - { id: read, run: [cat, plan.yaml], writes: [x/**] }\n' });
+    const repo = tempRepo({
+      'plan.yaml':
+        'tasks:\n  - { id: look, run: "true", writes: [notes.txt] }\n  - { id: read, run: [cat, plan.yaml], writes: [x/**] }\n',
+    });
     const r = await weft(['run', 'plan.yaml'], { cwd: repo.dir });
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/tasks +2 succeeded/);
@@ -88,9 +99,16 @@ describe('the summary names a result branch only when there is one', () => {
     const applied = await weft(['apply'], { cwd: repo.dir });
     expect(applied.code).toBe(0);
     expect(applied.stderr).toBe('');
-    expect(applied.stdout).toBe(`nothing to apply: run ${runId} has no branch weft/${runId} (none of its tasks changed a file in a worktree)\n`);
+    expect(applied.stdout).toBe(
+      `nothing to apply: run ${runId} has no branch weft/${runId} (none of its tasks changed a file in a worktree)\n`,
+    );
     const json = await weft(['apply', '--json'], { cwd: repo.dir });
-    expect(JSON.parse(json.stdout)).toEqual({ runId, from: `weft/${runId}`, how: 'nothing', files: { changed: 0, added: 0, removed: 0 } });
+    expect(JSON.parse(json.stdout)).toEqual({
+      runId,
+      from: `weft/${runId}`,
+      how: 'nothing',
+      files: { changed: 0, added: 0, removed: 0 },
+    });
   });
 
   it('a task that changes a file: the "result" line names the branch, which exists', async () => {

@@ -10,7 +10,8 @@ interface ObjectSchema {
   readonly properties: Record<string, { readonly description?: string; readonly items?: ObjectSchema }>;
 }
 
-const schemaFile = (): ObjectSchema & Record<string, unknown> => JSON.parse(readFileSync(join(ROOT, 'schema/plan.schema.json'), 'utf8'));
+const schemaFile = (): ObjectSchema & Record<string, unknown> =>
+  JSON.parse(readFileSync(join(ROOT, 'schema/plan.schema.json'), 'utf8'));
 const taskSchema = (s: ObjectSchema): ObjectSchema => s.properties.tasks?.items as ObjectSchema;
 
 /** The ```yaml blocks of README.md that are plans (they have `tasks:`), with the line each starts on. */
@@ -29,7 +30,9 @@ function readmePlans(): { line: number; text: string }[] {
 
 const examplePlans = (): { name: string; text: string }[] => [
   ...readmePlans().map((p) => ({ name: `README.md:${p.line}`, text: p.text })),
-  ...readdirSync(join(ROOT, 'examples')).filter((f) => f.endsWith('.yaml')).map((f) => ({ name: `examples/${f}`, text: readFileSync(join(ROOT, 'examples', f), 'utf8') })),
+  ...readdirSync(join(ROOT, 'examples'))
+    .filter((f) => f.endsWith('.yaml'))
+    .map((f) => ({ name: `examples/${f}`, text: readFileSync(join(ROOT, 'examples', f), 'utf8') })),
 ];
 
 describe('schema/plan.schema.json is what `weft schema` prints', () => {
@@ -43,7 +46,9 @@ describe('schema/plan.schema.json is what `weft schema` prints', () => {
     const project = tempProject();
     const r = await weft(['schema', '-o', 'plan.schema.json'], { cwd: project });
     expect(r.code).toBe(0);
-    expect(readFileSync(join(project, 'plan.schema.json'), 'utf8')).toBe(readFileSync(join(ROOT, 'schema/plan.schema.json'), 'utf8'));
+    expect(readFileSync(join(project, 'plan.schema.json'), 'utf8')).toBe(
+      readFileSync(join(ROOT, 'schema/plan.schema.json'), 'utf8'),
+    );
   });
 
   it('describes every task field the README lists, and no other', () => {
@@ -60,7 +65,9 @@ describe('schema/plan.schema.json is what `weft schema` prints', () => {
     expect(names).toEqual(['shell', 'claude', 'codex', 'gemini', 'anthropic', 'openai', 'fn']);
     const project = tempProject();
     // `fn` tasks exist only in plans built in code (a function is not YAML); the rest must validate from a file.
-    const tasks = names.filter((n) => n !== 'fn').map((n) => `  - { id: ${n}-task, executor: ${n}, ${n === 'shell' ? 'run: "true"' : 'prompt: hi'} }`);
+    const tasks = names
+      .filter((n) => n !== 'fn')
+      .map((n) => `  - { id: ${n}-task, executor: ${n}, ${n === 'shell' ? 'run: "true"' : 'prompt: hi'} }`);
     writeFileSync(join(project, 'plan.yaml'), `tasks:\n${tasks.join('\n')}\n`);
     const r = await weft(['validate', 'plan.yaml'], { cwd: project });
     expect(r.stderr).toBe('');
@@ -86,16 +93,25 @@ describe('every plan example in README.md and examples/ is valid', () => {
     expect(r.code).toBe(0);
   });
 
-  it.each(examplePlans())('$name uses only fields the schema file describes (so editors do not flag it)', ({ text }) => {
-    const plan = parse(text) as { defaults?: object; tasks: object[] } & Record<string, unknown>;
-    const schema = schemaFile();
-    const task = taskSchema(schema);
-    const defaults = schema.properties.defaults as unknown as ObjectSchema;
-    const unknown = [
-      ...Object.keys(plan).filter((k) => !(k in schema.properties)),
-      ...Object.keys(plan.defaults ?? {}).filter((k) => !(k in defaults.properties)).map((k) => `defaults.${k}`),
-      ...plan.tasks.flatMap((t, i) => Object.keys(t).filter((k) => !(k in task.properties)).map((k) => `tasks[${i}].${k}`)),
-    ];
-    expect(unknown).toEqual([]);
-  });
+  it.each(examplePlans())(
+    '$name uses only fields the schema file describes (so editors do not flag it)',
+    ({ text }) => {
+      const plan = parse(text) as { defaults?: object; tasks: object[] } & Record<string, unknown>;
+      const schema = schemaFile();
+      const task = taskSchema(schema);
+      const defaults = schema.properties.defaults as unknown as ObjectSchema;
+      const unknown = [
+        ...Object.keys(plan).filter((k) => !(k in schema.properties)),
+        ...Object.keys(plan.defaults ?? {})
+          .filter((k) => !(k in defaults.properties))
+          .map((k) => `defaults.${k}`),
+        ...plan.tasks.flatMap((t, i) =>
+          Object.keys(t)
+            .filter((k) => !(k in task.properties))
+            .map((k) => `tasks[${i}].${k}`),
+        ),
+      ];
+      expect(unknown).toEqual([]);
+    },
+  );
 });

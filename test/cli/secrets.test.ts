@@ -8,7 +8,8 @@ beforeAll(ensureBuilt);
 
 const SECRET = 'sk-ant-test-5f4e3d2c1b0a';
 /** The key in the environment, as a user with an API key exported has it; the journal is the project's own SQLite file. */
-const weft = (args: readonly string[], cwd: string, env: NodeJS.ProcessEnv = { ANTHROPIC_API_KEY: SECRET }) => runWeft(args, { cwd, env: { WEFT_DATABASE_URL: undefined, ...env } });
+const weft = (args: readonly string[], cwd: string, env: NodeJS.ProcessEnv = { ANTHROPIC_API_KEY: SECRET }) =>
+  runWeft(args, { cwd, env: { WEFT_DATABASE_URL: undefined, ...env } });
 
 /** Every file under `dir` whose bytes contain `needle`. */
 function filesHolding(dir: string, needle: string): string[] {
@@ -20,7 +21,12 @@ function filesHolding(dir: string, needle: string): string[] {
 describe('a secret a task prints', () => {
   it('is masked in the live lines, the log files, weft logs, every report and the journal', async () => {
     const project = tempProject('weft-secrets-');
-    const plan = { name: 'leaky', tasks: [{ id: 'leak', run: ['sh', '-c', 'echo "key=$ANTHROPIC_API_KEY"; echo "err=$ANTHROPIC_API_KEY" >&2; exit 1'] }] };
+    const plan = {
+      name: 'leaky',
+      tasks: [
+        { id: 'leak', run: ['sh', '-c', 'echo "key=$ANTHROPIC_API_KEY"; echo "err=$ANTHROPIC_API_KEY" >&2; exit 1'] },
+      ],
+    };
     writeFileSync(join(project, 'plan.yaml'), JSON.stringify(plan));
     const run = await weft(['run', 'plan.yaml', '--no-progress'], project);
     expect(run.code).toBe(1);
@@ -31,14 +37,23 @@ describe('a secret a task prints', () => {
     expect([logs.stdout, stderr.stdout]).toEqual(['key=***\n', 'err=***\n']);
     // Reports written by a shell without the key: the files themselves hold no copy.
     for (const format of ['md', 'json', 'html']) {
-      const report = await weft(['report', runId, '--format', format, '-o', join(project, `report.${format}`)], project, {});
+      const report = await weft(
+        ['report', runId, '--format', format, '-o', join(project, `report.${format}`)],
+        project,
+        {},
+      );
       expect(report.code, report.stderr).toBe(0);
       expect(readFileSync(join(project, `report.${format}`), 'utf8')).toContain('err=***');
     }
     expect(filesHolding(project, SECRET)).toEqual([]);
     // The masked text is there instead: in the log, the reports and the journal (SQLite, or its WAL until a checkpoint).
     const masked = filesHolding(project, 'err=***').map((p) => p.slice(project.length + 1));
-    expect(masked.filter((p) => !p.startsWith('.weft/weft.db')).sort()).toEqual([`.weft/runs/${runId}/tasks/leak/1.stderr.log`, 'report.html', 'report.json', 'report.md']);
+    expect(masked.filter((p) => !p.startsWith('.weft/weft.db')).sort()).toEqual([
+      `.weft/runs/${runId}/tasks/leak/1.stderr.log`,
+      'report.html',
+      'report.json',
+      'report.md',
+    ]);
     expect(masked.some((p) => p.startsWith('.weft/weft.db'))).toBe(true);
   }, 60_000);
 
@@ -61,12 +76,21 @@ async function until(ok: () => boolean, ms = 20_000): Promise<void> {
   for (let waited = 0; waited < ms && !ok(); waited += 25) await new Promise((r) => setTimeout(r, 25));
 }
 
-const latestRun = async (project: string): Promise<string> => (JSON.parse((await weft(['runs', '--json'], project)).stdout) as { id: string }[])[0]?.id as string;
+const latestRun = async (project: string): Promise<string> =>
+  (JSON.parse((await weft(['runs', '--json'], project)).stdout) as { id: string }[])[0]?.id as string;
 
 describe('a secret the plan itself holds', () => {
-  it('a password in the plan\'s env is masked in the task\'s log, the live lines, weft logs and the journal', async () => {
+  it("a password in the plan's env is masked in the task's log, the live lines, weft logs and the journal", async () => {
     const project = tempProject('weft-secrets-');
-    const plan = { tasks: [{ id: 'db', env: { DB_PASSWORD: PASSWORD }, run: ['sh', '-c', 'echo "pw=$DB_PASSWORD"; echo "pw=$DB_PASSWORD" >&2; exit 1'] }] };
+    const plan = {
+      tasks: [
+        {
+          id: 'db',
+          env: { DB_PASSWORD: PASSWORD },
+          run: ['sh', '-c', 'echo "pw=$DB_PASSWORD"; echo "pw=$DB_PASSWORD" >&2; exit 1'],
+        },
+      ],
+    };
     writeFileSync(join(project, 'plan.yaml'), JSON.stringify(plan));
     const run = await weft(['run', 'plan.yaml', '--no-progress'], project, {});
     expect(run.code).toBe(1);
@@ -96,7 +120,9 @@ describe('a secret the plan itself holds', () => {
       expect(r.stdout).not.toContain(PASSWORD);
       expect(filesHolding(join(project, '.weft'), SECRET)).toEqual([]);
       expect(filesHolding(join(project, '.weft'), PASSWORD)).toEqual([]);
-      const planJson = JSON.parse(readFileSync(join(project, '.weft', 'runs', await latestRun(project), 'plan.json'), 'utf8'));
+      const planJson = JSON.parse(
+        readFileSync(join(project, '.weft', 'runs', await latestRun(project), 'plan.json'), 'utf8'),
+      );
       expect(planJson.plan.tasks[0].env).toEqual({ DB_PASSWORD: '***' });
       expect(planJson.plan.tasks[0].run.at(-1)).toBe('***');
       const resumed = await weft(['resume', '--no-progress'], project);
@@ -120,7 +146,9 @@ describe('a secret the plan itself holds', () => {
     writeFileSync(join(project, 'plan.yaml'), JSON.stringify({ tasks: [{ ...plan.tasks[0], run: ['sleep', '31'] }] }));
     const resumed = await weft(['resume'], project, {});
     expect(resumed.code).toBe(2);
-    expect(resumed.stderr).toMatch(/the journal keeps the plan's secrets masked \(\*\*\*\), and the plan file they come from \(.*plan\.yaml\) has changed/);
+    expect(resumed.stderr).toMatch(
+      /the journal keeps the plan's secrets masked \(\*\*\*\), and the plan file they come from \(.*plan\.yaml\) has changed/,
+    );
     expect(resumed.stderr).not.toMatch(/\n\s+at /);
   }, 60_000);
 });
@@ -129,7 +157,10 @@ describe('the log of an attempt whose weft was killed by SIGKILL', () => {
   it('holds the secret raw until the run is resumed, and *** for good after', async () => {
     const project = tempProject('weft-secrets-');
     const script = 'if [ -e started ]; then exit 0; fi; touch started; echo "pw=$DB_PASSWORD"; sleep 30';
-    writeFileSync(join(project, 'plan.yaml'), JSON.stringify({ tasks: [{ id: 't', env: { DB_PASSWORD: PASSWORD }, run: ['sh', '-c', script] }] }));
+    writeFileSync(
+      join(project, 'plan.yaml'),
+      JSON.stringify({ tasks: [{ id: 't', env: { DB_PASSWORD: PASSWORD }, run: ['sh', '-c', script] }] }),
+    );
     const cli = startCli(['run', 'plan.yaml'], project);
     const runs = join(project, '.weft', 'runs');
     const log = (): string => {

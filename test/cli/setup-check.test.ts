@@ -6,7 +6,12 @@ import { ensureBuilt, tempProject, weft } from '../support/weft-cli.js';
 beforeAll(ensureBuilt);
 
 /** No API keys, and a PATH without any agent CLI. */
-const bare = { ANTHROPIC_API_KEY: undefined, OPENAI_API_KEY: undefined, PATH: '/usr/bin:/bin', WEFT_DATABASE_URL: undefined };
+const bare = {
+  ANTHROPIC_API_KEY: undefined,
+  OPENAI_API_KEY: undefined,
+  PATH: '/usr/bin:/bin',
+  WEFT_DATABASE_URL: undefined,
+};
 
 describe('a run whose executors are not set up here', () => {
   it('is refused before anything runs, naming each executor, its tasks and what to do', async () => {

@@ -32,7 +32,9 @@ describe('shell tasks get what agents get: WEFT_INPUTS, WEFT_OUTPUT, WEFT_FEEDBA
   it('WEFT_OUTPUT becomes the output (over stdout), WEFT_INPUTS holds what the task needs, `when` reads the output', async () => {
     const project = tempProject();
     writeFileSync(join(project, 'task.js'), script);
-    writeFileSync(join(project, 'plan.yaml'), `tasks:
+    writeFileSync(
+      join(project, 'plan.yaml'),
+      `tasks:
   - id: gen
     run: [node, task.js]
     outputSchema: { type: object, properties: { n: { type: number }, who: { type: string } } }
@@ -42,7 +44,8 @@ describe('shell tasks get what agents get: WEFT_INPUTS, WEFT_OUTPUT, WEFT_FEEDBA
     run: [node, task.js]
     outputSchema: { type: object, properties: { doubled: { type: number } } }
   - { id: ship, needs: [use], when: tasks.use.output.doubled == 6, run: [node, -e, "require('fs').writeFileSync('shipped', '')"] }
-`);
+`,
+    );
     const r = await weft(['run', 'plan.yaml'], { cwd: project });
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
@@ -50,7 +53,9 @@ describe('shell tasks get what agents get: WEFT_INPUTS, WEFT_OUTPUT, WEFT_FEEDBA
     expect(seen).toContain('gen 1 feedback=absent');
     expect(seen).toContain('gen 1 inputs=absent');
     expect(seen).toContain('use 1 feedback=absent');
-    const inputs = JSON.parse((seen.find((l) => l.startsWith('use 1 inputs=')) as string).slice('use 1 inputs='.length)) as Record<string, { output?: unknown }>;
+    const inputs = JSON.parse(
+      (seen.find((l) => l.startsWith('use 1 inputs=')) as string).slice('use 1 inputs='.length),
+    ) as Record<string, { output?: unknown }>;
     expect(inputs.gen?.output).toEqual({ n: 3, who: 'gen' });
     // ship's `when` read use's output: only {doubled: 6} from WEFT_OUTPUT makes it run.
     expect(existsSync(join(project, 'shipped'))).toBe(true);
@@ -60,7 +65,10 @@ describe('shell tasks get what agents get: WEFT_INPUTS, WEFT_OUTPUT, WEFT_FEEDBA
   it('WEFT_OUTPUT that does not match outputSchema fails the task, naming the key', async () => {
     const project = tempProject();
     writeFileSync(join(project, 'task.js'), script);
-    writeFileSync(join(project, 'plan.yaml'), 'tasks:\n  - id: bad\n    run: [node, task.js]\n    outputSchema: { type: object, properties: { n: { type: number } } }\n');
+    writeFileSync(
+      join(project, 'plan.yaml'),
+      'tasks:\n  - id: bad\n    run: [node, task.js]\n    outputSchema: { type: object, properties: { n: { type: number } } }\n',
+    );
     const r = await weft(['run', 'plan.yaml'], { cwd: project });
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/✗ bad the answer does not match outputSchema: n /);
@@ -69,7 +77,10 @@ describe('shell tasks get what agents get: WEFT_INPUTS, WEFT_OUTPUT, WEFT_FEEDBA
   it('a routed-back fix gets WEFT_FEEDBACK: a file holding the failure; a first attempt has none', async () => {
     const project = tempProject();
     writeFileSync(join(project, 'task.js'), script);
-    writeFileSync(join(project, 'plan.yaml'), 'tasks:\n  - id: fixer\n    run: [node, task.js]\n    outputs: [fixed.txt]\n');
+    writeFileSync(
+      join(project, 'plan.yaml'),
+      'tasks:\n  - id: fixer\n    run: [node, task.js]\n    outputs: [fixed.txt]\n',
+    );
     const r = await weft(['run', 'plan.yaml'], { cwd: project });
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);

@@ -38,7 +38,9 @@ describe('summary.json has the files and lines each worktree task changed, and t
     expect(byId.get('look')?.files).toBeUndefined(); // ran in place: weft did not see what it changed
     // The same figures git gives for the run's branch against where it started.
     const runId = /Run (\S+) succeeded/.exec(r.stdout)?.[1] ?? '';
-    expect(repo.git('diff', '--shortstat', `main...weft/${runId}`)).toBe('3 files changed, 4 insertions(+), 1 deletion(-)');
+    expect(repo.git('diff', '--shortstat', `main...weft/${runId}`)).toBe(
+      '3 files changed, 4 insertions(+), 1 deletion(-)',
+    );
   });
 
   it('a run whose tasks all ran in place has no files figures (not zeros it did not measure)', async () => {

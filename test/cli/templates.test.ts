@@ -18,13 +18,17 @@ interface Task {
   run?: string;
 }
 
-function summaryOf(project: string): { counts: Record<string, number>; tasks: { id: string; state: string; reason?: string }[] } {
+function summaryOf(project: string): {
+  counts: Record<string, number>;
+  tasks: { id: string; state: string; reason?: string }[];
+} {
   const runs = readdirSync(join(project, '.weft', 'runs'));
   expect(runs).toHaveLength(1);
   return JSON.parse(readFileSync(join(project, '.weft', 'runs', runs[0] as string, 'summary.json'), 'utf8'));
 }
 
-const planIn = (project: string, file = 'weft.yaml'): { tasks: Task[]; vars?: Record<string, unknown> } => parse(readFileSync(join(project, file), 'utf8'));
+const planIn = (project: string, file = 'weft.yaml'): { tasks: Task[]; vars?: Record<string, unknown> } =>
+  parse(readFileSync(join(project, file), 'utf8'));
 
 describe('weft init: the template list', () => {
   it('lists the templates with what each is for', async () => {
@@ -41,7 +45,11 @@ describe('weft init: the template list', () => {
     expect(r.code).toBe(0);
     const { templates } = JSON.parse(r.stdout);
     expect(templates.map((t: { name: string }) => t.name)).toEqual(TEMPLATES);
-    expect(templates[0]).toMatchObject({ name: 'fullstack-feature', description: expect.stringContaining('Contract first'), vars: { goal: expect.any(String) } });
+    expect(templates[0]).toMatchObject({
+      name: 'fullstack-feature',
+      description: expect.stringContaining('Contract first'),
+      vars: { goal: expect.any(String) },
+    });
   });
 });
 
@@ -50,7 +58,9 @@ describe('weft init: mistakes', () => {
     const project = tempProject();
     const r = await weft(['init', '--template', 'staged-delivry'], { cwd: project });
     expect(r.code).toBe(2);
-    expect(r.stderr).toBe('weft: unknown template "staged-delivry"\n  did you mean "staged-delivery"? templates: fullstack-feature, scout-architect-builders, staged-delivery, test-runner (`weft init` describes them)\n');
+    expect(r.stderr).toBe(
+      'weft: unknown template "staged-delivry"\n  did you mean "staged-delivery"? templates: fullstack-feature, scout-architect-builders, staged-delivery, test-runner (`weft init` describes them)\n',
+    );
     expect(existsSync(join(project, 'weft.yaml'))).toBe(false);
   });
 
@@ -59,7 +69,9 @@ describe('weft init: mistakes', () => {
     writeFileSync(join(project, 'weft.yaml'), 'mine\n');
     const r = await weft(['init', '--template', 'fullstack-feature'], { cwd: project });
     expect(r.code).toBe(2);
-    expect(r.stderr).toBe('weft: weft.yaml already exists\n  pass --force to overwrite it, or -o to write another file\n');
+    expect(r.stderr).toBe(
+      'weft: weft.yaml already exists\n  pass --force to overwrite it, or -o to write another file\n',
+    );
     expect(readFileSync(join(project, 'weft.yaml'), 'utf8')).toBe('mine\n');
     const forced = await weft(['init', '--template', 'fullstack-feature', '--force'], { cwd: project });
     expect(forced.code).toBe(0);
@@ -70,7 +82,9 @@ describe('weft init: mistakes', () => {
     const project = tempProject();
     const r = await weft(['init', '--template', 'staged-delivery', '--set', 'securty=false'], { cwd: project });
     expect(r.code).toBe(2);
-    expect(r.stderr).toBe('weft: --set securty: template "staged-delivery" has no variable "securty"\n  did you mean "security"?\n');
+    expect(r.stderr).toBe(
+      'weft: --set securty: template "staged-delivery" has no variable "securty"\n  did you mean "security"?\n',
+    );
     const bad = await weft(['init', '--template', 'staged-delivery', '--set', 'security=perhaps'], { cwd: project });
     expect(bad.code).toBe(2);
     expect(bad.stderr).toBe('weft: --set security expects true or false, got "perhaps"\n');
@@ -80,17 +94,26 @@ describe('weft init: mistakes', () => {
 describe('weft init: writing a plan', () => {
   it('writes the real plan with the goal in its prompts, -o to another file', async () => {
     const project = tempProject();
-    const r = await weft(['init', '--template', 'fullstack-feature', '-o', 'plans/feature.yaml', '--set', 'goal=Export invoices as CSV'], { cwd: project });
+    const r = await weft(
+      ['init', '--template', 'fullstack-feature', '-o', 'plans/feature.yaml', '--set', 'goal=Export invoices as CSV'],
+      { cwd: project },
+    );
     expect(r.code).toBe(0);
     expect(r.stdout.split('\n')[0]).toBe('wrote plans/feature.yaml: template fullstack-feature, 6 tasks');
     expect(r.stdout).toContain('next: weft estimate plans/feature.yaml, then weft run plans/feature.yaml');
     const plan = planIn(project, 'plans/feature.yaml') as { tasks: (Task & { executor?: string; prompt?: string })[] };
-    expect(plan.tasks.find((t) => t.id === 'contract')).toMatchObject({ executor: 'claude', outputs: ['contracts/api.yaml'], prompt: expect.stringMatching(/^Feature: Export invoices as CSV\./) });
+    expect(plan.tasks.find((t) => t.id === 'contract')).toMatchObject({
+      executor: 'claude',
+      outputs: ['contracts/api.yaml'],
+      prompt: expect.stringMatching(/^Feature: Export invoices as CSV\./),
+    });
     expect(plan.tasks.every((t) => t.executor !== undefined && t.prompt !== undefined)).toBe(true);
   });
 
   it('-o - prints the plan', async () => {
-    const r = await weft(['init', '--template', 'scout-architect-builders', '--offline', '-o', '-'], { cwd: tempProject() });
+    const r = await weft(['init', '--template', 'scout-architect-builders', '--offline', '-o', '-'], {
+      cwd: tempProject(),
+    });
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^# Offline: every task below is a shell stand-in/);
     expect(parse(r.stdout).tasks).toHaveLength(11);
@@ -111,7 +134,12 @@ describe.each(TEMPLATES)('%s, offline', (name) => {
     const init = await weft(['init', '--template', name, '--offline', '--json'], { cwd: project });
     expect(init.stderr).toBe('');
     expect(init.code).toBe(0);
-    expect(JSON.parse(init.stdout)).toMatchObject({ file: 'weft.yaml', template: name, offline: true, tasks: expect.any(Number) });
+    expect(JSON.parse(init.stdout)).toMatchObject({
+      file: 'weft.yaml',
+      template: name,
+      offline: true,
+      tasks: expect.any(Number),
+    });
     const plan = planIn(project);
 
     const validate = await weft(['validate', 'weft.yaml'], { cwd: project });
@@ -130,16 +158,20 @@ describe.each(TEMPLATES)('%s, offline', (name) => {
     const run = await weft(['run', 'weft.yaml', '--no-isolation'], { cwd: project });
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
-    expect(run.stdout).toMatch(new RegExp(`tasks +${plan.tasks.length} succeeded, 0 failed, 0 skipped of ${plan.tasks.length}`));
+    expect(run.stdout).toMatch(
+      new RegExp(`tasks +${plan.tasks.length} succeeded, 0 failed, 0 skipped of ${plan.tasks.length}`),
+    );
     expect(run.stdout).toMatch(/bottleneck +\S+/);
-    for (const out of plan.tasks.flatMap((t) => t.outputs ?? [])) expect(existsSync(join(project, out)), out).toBe(true);
+    for (const out of plan.tasks.flatMap((t) => t.outputs ?? []))
+      expect(existsSync(join(project, out)), out).toBe(true);
   });
 });
 
 describe('fullstack-feature, offline, in a git repository', () => {
-  it('each stand-in works in its own worktree and its outputs land on the run\'s branch', async () => {
+  it("each stand-in works in its own worktree and its outputs land on the run's branch", async () => {
     const project = tempProject();
-    const git = (...args: string[]) => execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', ...args], { cwd: project, encoding: 'utf8' });
+    const git = (...args: string[]) =>
+      execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', ...args], { cwd: project, encoding: 'utf8' });
     git('init', '-q');
     writeFileSync(join(project, 'README.md'), 'demo\n');
     git('add', '.');
@@ -148,7 +180,13 @@ describe('fullstack-feature, offline, in a git repository', () => {
     const run = await weft(['run', 'weft.yaml'], { cwd: project });
     expect(run.code).toBe(0);
     const branch = git('branch', '--list', 'weft/*', '--format=%(refname:short)').trim();
-    expect(git('ls-tree', '-r', '--name-only', branch).split('\n').filter(Boolean).sort()).toEqual(['README.md', 'contracts/api.yaml', 'docs/api/feature.md', 'reports/integration.md', 'reports/security.md']);
+    expect(git('ls-tree', '-r', '--name-only', branch).split('\n').filter(Boolean).sort()).toEqual([
+      'README.md',
+      'contracts/api.yaml',
+      'docs/api/feature.md',
+      'reports/integration.md',
+      'reports/security.md',
+    ]);
     expect(existsSync(join(project, 'contracts'))).toBe(false);
   });
 });
@@ -191,10 +229,26 @@ describe('test-runner', () => {
   const wait = (ms: number) => `node -e "setTimeout(() => {}, ${ms})"`;
 
   it('writes a task for each script the project has, runs them, and names the bottleneck', async () => {
-    const dir = project({ lint: wait(50), typecheck: wait(50), test: wait(50), build: wait(900), start: 'node server.js' });
+    const dir = project({
+      lint: wait(50),
+      typecheck: wait(50),
+      test: wait(50),
+      build: wait(900),
+      start: 'node server.js',
+    });
     const init = await weft(['init', '--template', 'test-runner'], { cwd: dir });
     expect(init.code).toBe(0);
-    expect(init.stdout).toBe(['wrote weft.yaml: template test-runner, 4 tasks', '  detected lint: script "lint"', '  detected typecheck: script "typecheck"', '  detected unit: script "test"', '  detected build: script "build"', 'next: weft estimate weft.yaml, then weft run weft.yaml', ''].join('\n'));
+    expect(init.stdout).toBe(
+      [
+        'wrote weft.yaml: template test-runner, 4 tasks',
+        '  detected lint: script "lint"',
+        '  detected typecheck: script "typecheck"',
+        '  detected unit: script "test"',
+        '  detected build: script "build"',
+        'next: weft estimate weft.yaml, then weft run weft.yaml',
+        '',
+      ].join('\n'),
+    );
     expect(planIn(dir).tasks.map((t) => [t.id, t.run])).toEqual([
       ['lint', 'npm run --silent lint'],
       ['typecheck', 'npm run --silent typecheck'],
@@ -208,7 +262,10 @@ describe('test-runner', () => {
   });
 
   it('splits a vitest suite into shards (--set shards) and falls back to tsc and eslint', async () => {
-    const dir = project({ test: 'vitest run', 'test:e2e': 'playwright test' }, { 'tsconfig.json': '{}', 'eslint.config.js': 'export default [];\n' });
+    const dir = project(
+      { test: 'vitest run', 'test:e2e': 'playwright test' },
+      { 'tsconfig.json': '{}', 'eslint.config.js': 'export default [];\n' },
+    );
     const init = await weft(['init', '--template', 'test-runner', '--set', 'shards=2'], { cwd: dir });
     expect(init.code).toBe(0);
     expect(planIn(dir).tasks.map((t) => [t.id, t.run])).toEqual([
@@ -219,7 +276,13 @@ describe('test-runner', () => {
       ['e2e', 'npm run --silent test:e2e'],
     ]);
     const estimate = await weft(['estimate', '--no-history', 'weft.yaml', '--json'], { cwd: dir });
-    expect(JSON.parse(estimate.stdout)).toMatchObject({ tasks: 5, workers: 4, makespan: 120, sequential: 260, criticalPathTasks: ['e2e'] });
+    expect(JSON.parse(estimate.stdout)).toMatchObject({
+      tasks: 5,
+      workers: 4,
+      makespan: 120,
+      sequential: 260,
+      criticalPathTasks: ['e2e'],
+    });
   });
 
   it('without a package.json writes the generic checks and says so', async () => {
@@ -230,7 +293,7 @@ describe('test-runner', () => {
     expect(planIn(dir).tasks.map((t) => t.id)).toEqual(['lint', 'typecheck', 'unit-1', 'unit-2', 'unit-3', 'build']);
   });
 
-  it('in ROOT, finds weft\'s own scripts', async () => {
+  it("in ROOT, finds weft's own scripts", async () => {
     const r = await weft(['init', '--template', 'test-runner', '-o', '-'], { cwd: ROOT });
     expect(r.code).toBe(0);
     expect(parse(r.stdout).tasks.map((t: Task) => t.id)).toEqual(['lint', 'typecheck', 'unit', 'build']);

@@ -12,16 +12,22 @@ const SCRIPT = `printf 'out ${EVIL}ok\\n'; printf 'err ${EVIL}tail\\n' >&2; exit
 const plan = JSON.stringify({ tasks: [{ id: 'evil', run: ['sh', '-c', SCRIPT] }] });
 
 // eslint-disable-next-line no-control-regex -- what it looks for are control characters
-const controls = (text: string): string[] => [...text.matchAll(/\x1b\]52[^\x07]*\x07?|\x1b\[2J|\x07/g)].map((m) => JSON.stringify(m[0]));
+const controls = (text: string): string[] =>
+  [...text.matchAll(/\x1b\]52[^\x07]*\x07?|\x1b\[2J|\x07/g)].map((m) => JSON.stringify(m[0]));
 
 describe("a task's terminal control sequences", () => {
-  it('never reach the terminal: live board on a real terminal keeps weft\'s own colours, drops the clipboard write', () => {
+  it("never reach the terminal: live board on a real terminal keeps weft's own colours, drops the clipboard write", () => {
     const project = tempProject('weft-ctl-');
     writeFileSync(join(project, 'plan.yaml'), plan);
     // `script` gives weft a real pseudo-terminal, as a user's shell would.
     const env: NodeJS.ProcessEnv = { ...process.env, TERM: 'xterm-256color', WEFT_DATABASE_URL: '' };
     delete env.NO_COLOR;
-    const r = spawnSync('script', ['-qec', `${process.execPath} ${CLI} run plan.yaml`, '/dev/null'], { cwd: project, env, encoding: 'utf8', timeout: 60_000 });
+    const r = spawnSync('script', ['-qec', `${process.execPath} ${CLI} run plan.yaml`, '/dev/null'], {
+      cwd: project,
+      env,
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
     expect(r.stdout).toContain('err tail'); // the failure tail, shown
     expect(r.stdout).toContain('\x1b[31m'); // weft's own colours (the failed mark)
     expect(controls(r.stdout)).toEqual([]);
@@ -33,7 +39,8 @@ describe("a task's terminal control sequences", () => {
     const run = await weft(['run', 'plan.yaml'], { cwd: project, env: { WEFT_DATABASE_URL: '' } });
     expect(run.code).toBe(1);
     expect(run.stdout).toContain('err tail');
-    const runId = (JSON.parse((await weft(['runs', '--json'], { cwd: project })).stdout) as { id: string }[])[0]?.id as string;
+    const runId = (JSON.parse((await weft(['runs', '--json'], { cwd: project })).stdout) as { id: string }[])[0]
+      ?.id as string;
     const out = await weft(['logs', runId, 'evil'], { cwd: project });
     const err = await weft(['logs', runId, 'evil', '--stderr'], { cwd: project });
     const status = await weft(['status', runId], { cwd: project });

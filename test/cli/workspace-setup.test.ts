@@ -37,7 +37,12 @@ function project(plan: string) {
   const out = mkdtempSync(join(tmpdir(), 'weft-setup-out-'));
   const count = join(out, 'count');
   const env = { SETUP_COUNT: count, OUT: out };
-  return { repo, out, env, runs: () => (existsSync(count) ? readFileSync(count, 'utf8').split('\n').filter(Boolean).length : 0) };
+  return {
+    repo,
+    out,
+    env,
+    runs: () => (existsSync(count) ? readFileSync(count, 'utf8').split('\n').filter(Boolean).length : 0),
+  };
 }
 
 describe('workspace: a set-up shared by every worktree, and files copied in', () => {
@@ -49,7 +54,8 @@ describe('workspace: a set-up shared by every worktree, and files copied in', ()
     expect(runs()).toBe(1);
     const runId = /Run (\S+) succeeded/.exec(first.stdout)?.[1] ?? '';
     // Each task ran its script in its worktree: the shared folder and the copies were there.
-    for (const id of ['a', 'b', 'c']) expect(repo.git('show', `weft/${runId}:out-${id}.txt`)).toBe('dep@v1 | SECRET=local | sqlite://dev');
+    for (const id of ['a', 'b', 'c'])
+      expect(repo.git('show', `weft/${runId}:out-${id}.txt`)).toBe('dep@v1 | SECRET=local | sqlite://dev');
     // What weft put in the worktrees is not part of the result.
     const files = repo.git('ls-tree', '-r', '--name-only', `weft/${runId}`).split('\n');
     expect(files.filter((f) => /node_modules|\.env|local\.json/.test(f))).toEqual([]);
@@ -74,12 +80,17 @@ describe('workspace: a set-up shared by every worktree, and files copied in', ()
   }, 180_000); // three runs of a real CLI on a shared machine
 
   it('a failing set-up fails the run before any task starts, in one line', async () => {
-    const failing = PLAN.replace('run: [node, setup.js]', 'run: [node, -e, "console.error(\'npm ERR! no network\'); process.exit(3)"]');
+    const failing = PLAN.replace(
+      'run: [node, setup.js]',
+      'run: [node, -e, "console.error(\'npm ERR! no network\'); process.exit(3)"]',
+    );
     const { repo, out, env } = project(failing);
     const r = await weft(['run', 'plan.yaml'], { cwd: repo.dir, env });
     expect(r.code).toBe(1);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
-    expect(r.stderr).toMatch(/^weft: workspace\.setup `node -e .*` failed \(exit code 3\) before any task ran: npm ERR! no network/);
+    expect(r.stderr).toMatch(
+      /^weft: workspace\.setup `node -e .*` failed \(exit code 3\) before any task ran: npm ERR! no network/,
+    );
     expect(r.stderr).toMatch(/\.weft\/setup\/[0-9a-f]+\.log/);
     expect(existsSync(join(out, 'a'))).toBe(false);
     expect(repo.git('branch', '--list', 'weft/*')).toBe('');
@@ -89,17 +100,27 @@ describe('workspace: a set-up shared by every worktree, and files copied in', ()
     const { repo, env } = project(PLAN.replace('copy: [.env, config/local.json]', 'copy: [.env, .env.local]'));
     const r = await weft(['run', 'plan.yaml'], { cwd: repo.dir, env });
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/^\/.*plan\.yaml workspace\.copy\[1\]: \.env\.local is not in .* — fix: create it there, or remove it from workspace\.copy\n$/);
+    expect(r.stderr).toMatch(
+      /^\/.*plan\.yaml workspace\.copy\[1\]: \.env\.local is not in .* — fix: create it there, or remove it from workspace\.copy\n$/,
+    );
   });
 
   it('a wrong workspace field is one line naming file, field and fix; exit 2', async () => {
-    const { repo } = project('workspace:\n  setup: { run: [node, x.js], key: [lock], shre: [x] }\n  copy: [../.env]\ntasks:\n  - { id: a, run: "true" }\n');
+    const { repo } = project(
+      'workspace:\n  setup: { run: [node, x.js], key: [lock], shre: [x] }\n  copy: [../.env]\ntasks:\n  - { id: a, run: "true" }\n',
+    );
     const r = await weft(['validate', 'plan.yaml'], { cwd: repo.dir });
     expect(r.code).toBe(2);
     expect(r.stderr.trim().split('\n').sort()).toEqual([
-      expect.stringMatching(/^plan\.yaml:2:\d+ workspace\.setup\.share: expected a list, got nothing — fix: write a list$/),
-      expect.stringMatching(/^plan\.yaml:2:\d+ workspace\.setup\.shre: unknown field "shre" — fix: did you mean "share"\?$/),
-      expect.stringMatching(/^plan\.yaml:3:\d+ workspace\.copy\[0\]: must be a path relative to the repository top, inside it/),
+      expect.stringMatching(
+        /^plan\.yaml:2:\d+ workspace\.setup\.share: expected a list, got nothing — fix: write a list$/,
+      ),
+      expect.stringMatching(
+        /^plan\.yaml:2:\d+ workspace\.setup\.shre: unknown field "shre" — fix: did you mean "share"\?$/,
+      ),
+      expect.stringMatching(
+        /^plan\.yaml:3:\d+ workspace\.copy\[0\]: must be a path relative to the repository top, inside it/,
+      ),
     ]);
   });
 

@@ -41,7 +41,10 @@ describe('SIGKILL while a check routed a fix back: resume ends the run, and the 
     expect(r.code).toBe(0);
     const runId = /Run (\S+) succeeded/.exec(r.stdout)?.[1] ?? '';
     expect(repo.git('show', `weft/${runId}:backend.txt`)).toBe('ok');
-    const merges = repo.git('log', '--first-parent', '--format=%s', `weft/${runId}`).split('\n').filter((s) => s.startsWith('weft: merge task backend '));
+    const merges = repo
+      .git('log', '--first-parent', '--format=%s', `weft/${runId}`)
+      .split('\n')
+      .filter((s) => s.startsWith('weft: merge task backend '));
     expect(merges).toHaveLength(2);
   }, 200_000);
 });

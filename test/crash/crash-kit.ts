@@ -17,7 +17,6 @@ export const APPEND_LINE = 'echo "$WEFT_TASK_ID $WEFT_ATTEMPT" >> lines.txt';
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-
 /** The journal must be the project's SQLite file, whatever the environment running the tests says. */
 function cliEnv(): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1' };
@@ -74,7 +73,11 @@ export interface KillTrigger {
 }
 
 /** Runs `weft …` and SIGKILLs it at the trigger; `killed` is false when it had already exited. */
-export async function runAndKill(args: readonly string[], cwd: string, trigger: KillTrigger): Promise<{ killed: boolean; result: CliResult & { timedOut: boolean } }> {
+export async function runAndKill(
+  args: readonly string[],
+  cwd: string,
+  trigger: KillTrigger,
+): Promise<{ killed: boolean; result: CliResult & { timedOut: boolean } }> {
   const cli = startCli(args, cwd);
   const fire = async (): Promise<'fire'> => {
     await cli.whenLines(trigger.afterLines);
@@ -102,11 +105,17 @@ export function readJournal(project: string): RunJournal | undefined {
   if (!existsSync(path)) return undefined;
   const db = new Database(path, { readonly: true, fileMustExist: true });
   try {
-    const tables = db.prepare("SELECT count(*) FROM sqlite_master WHERE type IN ('table', 'view') AND name IN ('runs', 'events')").pluck().get() as number;
+    const tables = db
+      .prepare("SELECT count(*) FROM sqlite_master WHERE type IN ('table', 'view') AND name IN ('runs', 'events')")
+      .pluck()
+      .get() as number;
     if (tables < 2) return undefined;
-    const runId = db.prepare('SELECT id FROM runs ORDER BY created_at DESC, rowid DESC LIMIT 1').pluck().get() as string | undefined;
+    const runId = db.prepare('SELECT id FROM runs ORDER BY created_at DESC, rowid DESC LIMIT 1').pluck().get() as
+      string | undefined;
     if (runId === undefined) return undefined;
-    const events = (db.prepare('SELECT body FROM events WHERE run_id = ? ORDER BY seq').pluck().all(runId) as string[]).map((b) => JSON.parse(b) as RunEvent);
+    const events = (
+      db.prepare('SELECT body FROM events WHERE run_id = ? ORDER BY seq').pluck().all(runId) as string[]
+    ).map((b) => JSON.parse(b) as RunEvent);
     return { runId, events, state: foldRun(events) };
   } finally {
     db.close();
@@ -126,7 +135,12 @@ const RAN_TO_END = new Set(['succeeded', 'retrying', 'failed']);
  * `keep` maps tasks to the attempt an earlier journal (a power-cut copy) already had as succeeded.
  * @returns problems, one line each (empty when all is well), and how many lines were checked.
  */
-export function checkLines(text: string, journal: RunJournal, taskIds: readonly string[], keep: ReadonlyMap<string, number> = new Map()): { problems: string[]; lines: number } {
+export function checkLines(
+  text: string,
+  journal: RunJournal,
+  taskIds: readonly string[],
+  keep: ReadonlyMap<string, number> = new Map(),
+): { problems: string[]; lines: number } {
   const problems: string[] = [];
   const seen = new Map<string, number>();
   const lines = text.split('\n').filter((l) => l !== '');
@@ -136,29 +150,35 @@ export function checkLines(text: string, journal: RunJournal, taskIds: readonly 
     else seen.set(`${m[1]} ${m[2]}`, (seen.get(`${m[1]} ${m[2]}`) ?? 0) + 1);
   }
   const succeededEvents = new Map<string, number>();
-  for (const e of journal.events) if (e.type === 'task.succeeded') succeededEvents.set(e.task, (succeededEvents.get(e.task) ?? 0) + 1);
+  for (const e of journal.events)
+    if (e.type === 'task.succeeded') succeededEvents.set(e.task, (succeededEvents.get(e.task) ?? 0) + 1);
   for (const id of taskIds) {
     const r = journal.state.tasks.get(id);
     const wins = succeededEvents.get(id) ?? 0;
     if (r === undefined || r.state !== 'succeeded' || wins !== 1) {
-      problems.push(`task ${id}: ${r?.state ?? 'missing'} with ${wins} task.succeeded event(s) — expected succeeded exactly once`);
+      problems.push(
+        `task ${id}: ${r?.state ?? 'missing'} with ${wins} task.succeeded event(s) — expected succeeded exactly once`,
+      );
       continue;
     }
     const won = r.attempts.find((a) => a.outcome === 'succeeded')?.attempt ?? NaN;
     const kept = keep.get(id);
-    if (kept !== undefined && kept !== won) problems.push(`task ${id}: the copied journal had attempt ${kept} succeeded, the run ended with attempt ${won}`);
+    if (kept !== undefined && kept !== won)
+      problems.push(`task ${id}: the copied journal had attempt ${kept} succeeded, the run ended with attempt ${won}`);
     for (const a of r.attempts) {
       const n = seen.get(`${id} ${a.attempt}`) ?? 0;
       if (a.attempt > won) problems.push(`task ${id}: attempt ${a.attempt} started after attempt ${won} succeeded`);
       if (a.outcome === undefined) problems.push(`task ${id}: attempt ${a.attempt} never ended in the journal`);
-      else if (RAN_TO_END.has(a.outcome) && n !== 1) problems.push(`task ${id}: attempt ${a.attempt} (${a.outcome}) wrote ${n} lines, expected 1`);
+      else if (RAN_TO_END.has(a.outcome) && n !== 1)
+        problems.push(`task ${id}: attempt ${a.attempt} (${a.outcome}) wrote ${n} lines, expected 1`);
       else if (n > 1) problems.push(`task ${id}: attempt ${a.attempt} (${a.outcome}) wrote ${n} lines`);
     }
   }
   for (const key of seen.keys()) {
     const [id = '', n = ''] = key.split(' ');
     if (!taskIds.includes(id)) problems.push(`line "${key}": no such task`);
-    else if (journal.state.tasks.get(id)?.attempts.some((a) => a.attempt === Number(n)) !== true) problems.push(`line "${key}": an attempt the journal does not know`);
+    else if (journal.state.tasks.get(id)?.attempts.some((a) => a.attempt === Number(n)) !== true)
+      problems.push(`line "${key}": an attempt the journal does not know`);
   }
   return { problems, lines: lines.length };
 }

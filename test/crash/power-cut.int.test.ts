@@ -14,11 +14,24 @@ beforeAll(ensureBuilt);
  * must reopen the journal, keep what it had as succeeded, and finish the rest.
  */
 const TASKS = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j'];
-const NEEDS: Record<string, string[]> = { c: ['a'], d: ['a', 'b'], e: ['c'], f: ['d'], g: ['c', 'd'], h: ['e', 'f'], i: ['g'], j: ['h', 'i'] };
+const NEEDS: Record<string, string[]> = {
+  c: ['a'],
+  d: ['a', 'b'],
+  e: ['c'],
+  f: ['d'],
+  g: ['c', 'd'],
+  h: ['e', 'f'],
+  i: ['g'],
+  j: ['h', 'i'],
+};
 const PLAN = {
   name: 'power-cut',
   workers: 3,
-  tasks: TASKS.map((id) => ({ id, ...(NEEDS[id] === undefined ? {} : { needs: NEEDS[id] }), run: ['sh', '-c', `${APPEND_LINE}; sleep 0.15`] })),
+  tasks: TASKS.map((id) => ({
+    id,
+    ...(NEEDS[id] === undefined ? {} : { needs: NEEDS[id] }),
+    run: ['sh', '-c', `${APPEND_LINE}; sleep 0.15`],
+  })),
 };
 /** Lines `weft run --json` prints: run.created, ready/started/succeeded per task, run.finished, the summary. */
 const LINES = 3 * TASKS.length + 3;
@@ -54,7 +67,13 @@ function peek(project: string): RunJournal {
 }
 
 const succeededAt = (j: RunJournal): Map<string, number> =>
-  new Map([...j.state.tasks.values()].flatMap((r) => (r.state === 'succeeded' ? [[r.id, r.attempts.find((a) => a.outcome === 'succeeded')?.attempt ?? NaN] as const] : [])));
+  new Map(
+    [...j.state.tasks.values()].flatMap((r) =>
+      r.state === 'succeeded'
+        ? [[r.id, r.attempts.find((a) => a.outcome === 'succeeded')?.attempt ?? NaN] as const]
+        : [],
+    ),
+  );
 
 interface Cut {
   readonly afterLines: number;
@@ -62,7 +81,9 @@ interface Cut {
   readonly then: 'kill' | 'continue';
 }
 
-const CUTS: Cut[] = [0.2, 0.45, 0.7].flatMap((f) => (['kill', 'continue'] as const).map((then) => ({ afterLines: Math.round(f * LINES), then })));
+const CUTS: Cut[] = [0.2, 0.45, 0.7].flatMap((f) =>
+  (['kill', 'continue'] as const).map((then) => ({ afterLines: Math.round(f * LINES), then })),
+);
 
 async function cutAndResume(cut: Cut): Promise<{ kept: number; unfinished: number }> {
   const project = tempProject('weft-power-');
@@ -94,11 +115,18 @@ async function cutAndResume(cut: Cut): Promise<{ kept: number; unfinished: numbe
 
   const resumed = await startCli(['resume', '--json'], project).done;
   expect(resumed.code, `${resumed.stderr}\n${resumed.stdout}`).toBe(0);
-  const events = resumed.stdout.trim().split('\n').map((l) => JSON.parse(l) as { type: string; task?: string });
+  const events = resumed.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { type: string; task?: string });
   // Nothing the copied journal had as succeeded started again.
   expect(events.filter((e) => e.type === 'task.started' && kept.has(e.task ?? ''))).toEqual([]);
   const status = await startCli(['status', '--json'], project).done;
-  const summary = JSON.parse(status.stdout) as { status: string; resumes: number; tasks: { id: string; state: string }[] };
+  const summary = JSON.parse(status.stdout) as {
+    status: string;
+    resumes: number;
+    tasks: { id: string; state: string }[];
+  };
   expect(summary).toMatchObject({ status: 'succeeded', resumes: 1 });
   expect(summary.tasks.map((t) => `${t.id}:${t.state}`)).toEqual(TASKS.map((id) => `${id}:succeeded`));
   const journal = readJournal(project) as RunJournal;
@@ -112,8 +140,11 @@ describe('power cut: the journal as a crash leaves it on disk', () => {
   it('resumes from a copy of weft.db + WAL taken mid-run: keeps what had succeeded, finishes the rest', async () => {
     const results: { kept: number; unfinished: number }[] = [];
     // Two at a time: each cut is a real run of ~1s.
-    for (let i = 0; i < CUTS.length; i += 2) results.push(...(await Promise.all(CUTS.slice(i, i + 2).map(cutAndResume))));
-    console.log(`power cut: ${results.map((r, i) => `${(CUTS[i] as Cut).then} after ${(CUTS[i] as Cut).afterLines} lines → ${r.kept} kept, ${r.unfinished} resumed`).join('; ')}`);
+    for (let i = 0; i < CUTS.length; i += 2)
+      results.push(...(await Promise.all(CUTS.slice(i, i + 2).map(cutAndResume))));
+    console.log(
+      `power cut: ${results.map((r, i) => `${(CUTS[i] as Cut).then} after ${(CUTS[i] as Cut).afterLines} lines → ${r.kept} kept, ${r.unfinished} resumed`).join('; ')}`,
+    );
     // The cuts really fell mid-run: some kept work, and some left work to resume.
     expect(results.some((r) => r.kept > 0 && r.unfinished > 0)).toBe(true);
   }, 120_000);

@@ -12,7 +12,14 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { TestContext } from 'vitest';
 import { claudeEnv, codexEnv, geminiEnv } from '../support/fake-llm/agent-env.js';
-import { FakeLlmServer, step, type RecordedRequest, type Step, type StepFn, type Usage } from '../support/fake-llm/fake-llm-server.js';
+import {
+  FakeLlmServer,
+  step,
+  type RecordedRequest,
+  type Step,
+  type StepFn,
+  type Usage,
+} from '../support/fake-llm/fake-llm-server.js';
 import { CLI_BINS } from '../support/fake-llm/run-cli.js';
 import { CLI, ensureBuilt } from '../support/weft-cli.js';
 
@@ -58,7 +65,12 @@ export interface ProjectOptions {
   readonly config?: Readonly<Record<string, unknown>>;
 }
 
-const GIT_ENV = { GIT_AUTHOR_NAME: 'Test User', GIT_AUTHOR_EMAIL: 'user@example.test', GIT_COMMITTER_NAME: 'Test User', GIT_COMMITTER_EMAIL: 'user@example.test' };
+const GIT_ENV = {
+  GIT_AUTHOR_NAME: 'Test User',
+  GIT_AUTHOR_EMAIL: 'user@example.test',
+  GIT_COMMITTER_NAME: 'Test User',
+  GIT_COMMITTER_EMAIL: 'user@example.test',
+};
 
 /**
  * A server, HOME, repository and config for one test; the server is closed, any weft process still
@@ -78,20 +90,31 @@ export async function e2eProject({ onTestFinished }: TestContext, options: Proje
   });
 
   // One env for all three CLIs: they share the base (PATH, HOME, XDG_*, TMPDIR, the off-host trap).
-  const [claude, codex, gemini] = await Promise.all([claudeEnv(llm, { home }), codexEnv(llm, { home }), geminiEnv(llm, { home })]);
+  const [claude, codex, gemini] = await Promise.all([
+    claudeEnv(llm, { home }),
+    codexEnv(llm, { home }),
+    geminiEnv(llm, { home }),
+  ]);
   const env: Record<string, string> = { ...claude.env, ...codex.env, ...gemini.env, ...GIT_ENV };
 
   const config = {
     executors: {
       claude: { bin: CLI_BINS.claude },
       // Codex ignores OPENAI_BASE_URL: weft makes it a custom provider from baseUrl + apiKeyEnv.
-      codex: { bin: CLI_BINS.codex, baseUrl: `${llm.url}/v1`, apiKeyEnv: 'LOCAL_API_KEY', model: 'gpt-5.5', args: ['-c', 'analytics.enabled=false', '--disable', 'plugins'] },
+      codex: {
+        bin: CLI_BINS.codex,
+        baseUrl: `${llm.url}/v1`,
+        apiKeyEnv: 'LOCAL_API_KEY',
+        model: 'gpt-5.5',
+        args: ['-c', 'analytics.enabled=false', '--disable', 'plugins'],
+      },
       gemini: { bin: CLI_BINS.gemini, model: 'gemini-2.5-flash' },
     },
     ...options.config,
   };
 
-  const git = (...args: string[]): string => execFileSync('git', args, { cwd: repo, env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  const git = (...args: string[]): string =>
+    execFileSync('git', args, { cwd: repo, env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
   const write = async (file: string, text: string): Promise<void> => {
     await mkdir(dirname(join(repo, file)), { recursive: true });
     await writeFile(join(repo, file), text);
@@ -134,13 +157,21 @@ const escape = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
  * in the request: Claude's system prompt, Codex's `<environment_context>`, Gemini's session context).
  */
 export function worktreeIn(request: RecordedRequest, repo: string, taskId: string): string {
-  const found = new RegExp(`${escape(repo)}/\\.weft/worktrees/[A-Za-z0-9._-]+/${escape(taskId)}(?=[/"'\\s<\\\\]|$)`).exec(JSON.stringify(request.body));
+  const found = new RegExp(
+    `${escape(repo)}/\\.weft/worktrees/[A-Za-z0-9._-]+/${escape(taskId)}(?=[/"'\\s<\\\\]|$)`,
+  ).exec(JSON.stringify(request.body));
   if (found === null) throw new Error(`no worktree of task "${taskId}" under ${repo} in request #${request.seq}`);
   return found[0];
 }
 
 /** A step that writes `file` (relative) in the task's worktree with the CLI's own file tool. */
-export function writeInWorktree(repo: string, taskId: string, file: string, content: string, options: { usage?: Usage } = {}): StepFn {
+export function writeInWorktree(
+  repo: string,
+  taskId: string,
+  file: string,
+  content: string,
+  options: { usage?: Usage } = {},
+): StepFn {
   return (request) => step.writeFile(join(worktreeIn(request, repo, taskId), file), content, options);
 }
 
@@ -177,7 +208,13 @@ export function turnsOf(llm: FakeLlmServer, marker: string): RecordedRequest[] {
 
 /** Session ids of the Claude and Codex sessions that carry `marker` (each CLI sends its session id as a header). */
 export function sessionsOf(llm: FakeLlmServer, marker: string): Set<string> {
-  return new Set(turnsOf(llm, marker).flatMap((t) => [t.headers['x-claude-code-session-id'] ?? t.headers['session-id']].filter((h): h is string => typeof h === 'string')));
+  return new Set(
+    turnsOf(llm, marker).flatMap((t) =>
+      [t.headers['x-claude-code-session-id'] ?? t.headers['session-id']].filter(
+        (h): h is string => typeof h === 'string',
+      ),
+    ),
+  );
 }
 
 /** Reads a file of the run folder. */
@@ -191,7 +228,11 @@ export function inCheckout(repo: string, file: string): boolean {
 }
 
 /** Waits until `check` holds (polling), or fails after `timeoutMs`. */
-export async function waitFor(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 60_000): Promise<void> {
+export async function waitFor(
+  what: string,
+  check: () => boolean | Promise<boolean>,
+  timeoutMs = 60_000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);

@@ -32,7 +32,7 @@ function npmMajor(): string {
 }
 
 describe('findChromium: which browser the browser tests run', () => {
-  it('WEFT_CHROMIUM=npm runs the npm package\'s Chromium, even with one on PATH; it draws a page offline', async () => {
+  it("WEFT_CHROMIUM=npm runs the npm package's Chromium, even with one on PATH; it draws a page offline", async () => {
     const found = await findChromium({ env: { WEFT_CHROMIUM: 'npm', PATH: fakeSystem() } });
     expect(found).toEqual({ source: 'npm', path: join(tmpdir(), 'chromium') });
     const browser = await launchChromium(found);
@@ -61,7 +61,7 @@ describe('findChromium: which browser the browser tests run', () => {
     expect(found).toEqual({ source: 'system', path: join(bin, 'chromium') });
   });
 
-  it('with none on PATH, the npm package\'s', async () => {
+  it("with none on PATH, the npm package's", async () => {
     const found = await findChromium({ env: { PATH: emptyPath() } });
     expect(found).toEqual({ source: 'npm', path: join(tmpdir(), 'chromium') });
   }, 180_000);
@@ -74,8 +74,8 @@ describe('findChromium: which browser the browser tests run', () => {
 
   it('WEFT_CHROMIUM naming no executable: one line with the fix', async () => {
     await expect(findChromium({ env: { WEFT_CHROMIUM: join(dir, 'nope') } })).rejects.toThrow(
-      `WEFT_CHROMIUM=${join(dir, 'nope')} is not an executable file — fix: point it at a Chromium binary, `
-        + 'or set WEFT_CHROMIUM=npm to use the one from the @sparticuz/chromium package',
+      `WEFT_CHROMIUM=${join(dir, 'nope')} is not an executable file — fix: point it at a Chromium binary, ` +
+        'or set WEFT_CHROMIUM=npm to use the one from the @sparticuz/chromium package',
     );
   });
 

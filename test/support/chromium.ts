@@ -26,8 +26,15 @@ export interface FindChromiumOptions {
 const SYSTEM_NAMES = ['chromium', 'chromium-browser', 'google-chrome-stable', 'google-chrome'];
 
 /** Flags for a container without a GPU, a sandbox or the network. */
-export const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+export const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-dev-shm-usage',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
 
 function executable(path: string): boolean {
   try {
@@ -48,8 +55,10 @@ export async function findChromium(options: FindChromiumOptions = {}): Promise<F
   const wanted = env.WEFT_CHROMIUM?.trim();
   if (wanted !== undefined && wanted !== '' && wanted !== 'npm') {
     if (!executable(wanted)) {
-      throw new Error(`WEFT_CHROMIUM=${wanted} is not an executable file — fix: point it at a Chromium binary, `
-        + 'or set WEFT_CHROMIUM=npm to use the one from the @sparticuz/chromium package');
+      throw new Error(
+        `WEFT_CHROMIUM=${wanted} is not an executable file — fix: point it at a Chromium binary, ` +
+          'or set WEFT_CHROMIUM=npm to use the one from the @sparticuz/chromium package',
+      );
     }
     return { path: wanted, source: 'WEFT_CHROMIUM' };
   }
@@ -106,9 +115,10 @@ async function unpackNpmChromium(): Promise<string> {
 export async function launchChromium(found: FoundChromium): Promise<Browser> {
   const launched = chromium.launch({ executablePath: found.path, args: CHROMIUM_ARGS, headless: true });
   return launched.catch((error: unknown) => {
-    const fix = found.source === 'npm'
-      ? `delete ${found.path} (a half-unpacked copy?) and run again`
-      : 'set WEFT_CHROMIUM to a working Chromium, or WEFT_CHROMIUM=npm';
+    const fix =
+      found.source === 'npm'
+        ? `delete ${found.path} (a half-unpacked copy?) and run again`
+        : 'set WEFT_CHROMIUM to a working Chromium, or WEFT_CHROMIUM=npm';
     throw new Error(`cannot start Chromium at ${found.path} (${found.source}) — fix: ${fix}`, { cause: error });
   });
 }

@@ -43,22 +43,22 @@ describe('the services the suite starts', () => {
   it('down and not installed: one line saying what to install', async () => {
     const port = await freePort();
     expect(await ensureService(redisService(port), { path: empty })).toBe(
-      `Redis is not answering on 127.0.0.1:${port} (connect ECONNREFUSED 127.0.0.1:${port}) and redis-server is not `
-        + 'installed — fix: install it (Debian: apt-get install redis-server)',
+      `Redis is not answering on 127.0.0.1:${port} (connect ECONNREFUSED 127.0.0.1:${port}) and redis-server is not ` +
+        'installed — fix: install it (Debian: apt-get install redis-server)',
     );
     const pg = postgresService(`postgres://postgres@127.0.0.1:${port}/test`, true);
     expect(await ensureService(pg, { path: empty })).toBe(
-      `PostgreSQL is not answering on 127.0.0.1:${port} (connect ECONNREFUSED 127.0.0.1:${port}) and pg_ctlcluster is `
-        + 'not installed — fix: install it (Debian: apt-get install postgresql) or set WEFT_TEST_DATABASE_URL',
+      `PostgreSQL is not answering on 127.0.0.1:${port} (connect ECONNREFUSED 127.0.0.1:${port}) and pg_ctlcluster is ` +
+        'not installed — fix: install it (Debian: apt-get install postgresql) or set WEFT_TEST_DATABASE_URL',
     );
   });
 
   it('a server that answers with an error is not restarted: one line with the fix', async () => {
     const pg = postgresService('postgres://postgres@127.0.0.1:5432/weft_no_such_database', true);
     expect(await ensureService(pg)).toBe(
-      'PostgreSQL on 127.0.0.1:5432 refuses the tests (database "weft_no_such_database" does not exist) — fix: let '
-        + 'the tests in (e.g. createdb -h 127.0.0.1 -U postgres test; trust for 127.0.0.1 in pg_hba.conf) or set '
-        + 'WEFT_TEST_DATABASE_URL',
+      'PostgreSQL on 127.0.0.1:5432 refuses the tests (database "weft_no_such_database" does not exist) — fix: let ' +
+        'the tests in (e.g. createdb -h 127.0.0.1 -U postgres test; trust for 127.0.0.1 in pg_hba.conf) or set ' +
+        'WEFT_TEST_DATABASE_URL',
     );
   });
 

@@ -44,13 +44,16 @@ export function postgresService(
     address: `${hostname}:${port || '5432'}`,
     binary: 'pg_ctlcluster',
     install: 'install it (Debian: apt-get install postgresql) or set WEFT_TEST_DATABASE_URL',
-    refused: 'let the tests in (e.g. createdb -h 127.0.0.1 -U postgres test; trust for 127.0.0.1 in pg_hba.conf) '
-      + 'or set WEFT_TEST_DATABASE_URL',
-    start: canStart ? () => {
-      // Debian keeps one folder per installed major version; the first is what `ls | head -n1` picks.
-      const version = readdirSync('/etc/postgresql').sort()[0] ?? '';
-      return [['pg_ctlcluster', '--skip-systemctl-redirect', version, 'main', 'start']];
-    } : undefined,
+    refused:
+      'let the tests in (e.g. createdb -h 127.0.0.1 -U postgres test; trust for 127.0.0.1 in pg_hba.conf) ' +
+      'or set WEFT_TEST_DATABASE_URL',
+    start: canStart
+      ? () => {
+          // Debian keeps one folder per installed major version; the first is what `ls | head -n1` picks.
+          const version = readdirSync('/etc/postgresql').sort()[0] ?? '';
+          return [['pg_ctlcluster', '--skip-systemctl-redirect', version, 'main', 'start']];
+        }
+      : undefined,
     ping: async () => {
       const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2000 });
       client.on('error', () => undefined);
@@ -78,8 +81,25 @@ export function redisService(port = 6379): Service {
     start: () => {
       mkdirSync('/var/lib/redis', { recursive: true });
       mkdirSync('/var/log/redis', { recursive: true });
-      return [['redis-server', '--daemonize', 'yes', '--bind', '127.0.0.1', '--port', String(port), '--save', '',
-        '--appendonly', 'no', '--dir', '/var/lib/redis', '--logfile', '/var/log/redis/ci.log']];
+      return [
+        [
+          'redis-server',
+          '--daemonize',
+          'yes',
+          '--bind',
+          '127.0.0.1',
+          '--port',
+          String(port),
+          '--save',
+          '',
+          '--appendonly',
+          'no',
+          '--dir',
+          '/var/lib/redis',
+          '--logfile',
+          '/var/log/redis/ci.log',
+        ],
+      ];
     },
     ping: () => redisPing(port),
   };
@@ -109,14 +129,17 @@ export const SERVICES = { postgres: postgresService(), redis: redisService() } a
 export type ServiceName = keyof typeof SERVICES;
 
 function onPath(binary: string, path: string): boolean {
-  return path.split(delimiter).filter(Boolean).some((dir) => {
-    try {
-      accessSync(join(dir, binary), constants.X_OK);
-      return true;
-    } catch {
-      return false;
-    }
-  });
+  return path
+    .split(delimiter)
+    .filter(Boolean)
+    .some((dir) => {
+      try {
+        accessSync(join(dir, binary), constants.X_OK);
+        return true;
+      } catch {
+        return false;
+      }
+    });
 }
 
 /** Errors that mean nothing is serving yet (as opposed to a server that answered with an error). */
@@ -167,6 +190,8 @@ export async function ensureService(service: Service, options: EnsureOptions = {
     if (why === undefined) return undefined;
     await sleep(250);
   }
-  return `${service.title} did not come up on ${service.address} within ${timeoutMs / 1000} s of starting it `
-    + `(${failed || why}) — fix: start it by hand and see why`;
+  return (
+    `${service.title} did not come up on ${service.address} within ${timeoutMs / 1000} s of starting it ` +
+    `(${failed || why}) — fix: start it by hand and see why`
+  );
 }

@@ -11,7 +11,10 @@ import { wire } from '../wiring.js';
  * repository the run worked in (its plan's, which need not be the current folder's). A run whose
  * tasks changed no file has no branch: that is said in one line, and nothing is done.
  */
-export async function applyCommand(given: string | undefined, opts: { dir?: string; merge?: boolean; json?: boolean }): Promise<number> {
+export async function applyCommand(
+  given: string | undefined,
+  opts: { dir?: string; merge?: boolean; json?: boolean },
+): Promise<number> {
   const { projectDir, config } = wire(opts.dir);
   const store = await openJournal(projectDir, config);
   let runId: string;
@@ -26,11 +29,19 @@ export async function applyCommand(given: string | undefined, opts: { dir?: stri
   if (!changedFiles(state) && !(await hasBranch(repoDir, runId))) {
     const files = { changed: 0, added: 0, removed: 0 };
     const text = `nothing to apply: run ${runId} has no branch ${integrationBranch(runId)} (none of its tasks changed a file in a worktree)`;
-    process.stdout.write(opts.json === true ? `${JSON.stringify({ runId, from: integrationBranch(runId), how: 'nothing', files })}\n` : `${text}\n`);
+    process.stdout.write(
+      opts.json === true
+        ? `${JSON.stringify({ runId, from: integrationBranch(runId), how: 'nothing', files })}\n`
+        : `${text}\n`,
+    );
     return EXIT.ok;
   }
   const applied = await applyRun(repoDir, runId, { mode: opts.merge === true ? 'merge' : 'ff' });
-  process.stdout.write(opts.json === true ? `${JSON.stringify(applied)}\n` : `applied ${applied.from} to ${applied.branch} (${applied.how}): ${applied.before.slice(0, 10)} → ${applied.after.slice(0, 10)}\n`);
+  process.stdout.write(
+    opts.json === true
+      ? `${JSON.stringify(applied)}\n`
+      : `applied ${applied.from} to ${applied.branch} (${applied.how}): ${applied.before.slice(0, 10)} → ${applied.after.slice(0, 10)}\n`,
+  );
   return EXIT.ok;
 }
 

@@ -36,7 +36,14 @@ export interface EstimateCommandOptions {
 const sec = (ms: number): number => Math.round(ms) / 1000;
 
 function figuresJson(f: EstimateFigures): Record<string, number> {
-  return { workers: f.workers, makespan: sec(f.makespan), sequential: sec(f.sequential), criticalPath: sec(f.criticalPath), lowerBound: sec(f.lowerBound), speedup: Math.round(f.speedup * 1000) / 1000 };
+  return {
+    workers: f.workers,
+    makespan: sec(f.makespan),
+    sequential: sec(f.sequential),
+    criticalPath: sec(f.criticalPath),
+    lowerBound: sec(f.lowerBound),
+    speedup: Math.round(f.speedup * 1000) / 1000,
+  };
 }
 
 /** Without --format: an `.stg` file is an STG graph, a JSON file with a `workflow` object a WfCommons trace, anything else a plan. */
@@ -45,7 +52,12 @@ function guessFormat(file: string): string {
   if (extname(file).toLowerCase() !== '.json') return 'plan';
   try {
     const doc = JSON.parse(readFileSync(file, 'utf8')) as unknown;
-    return typeof doc === 'object' && doc !== null && !Array.isArray(doc) && typeof (doc as { workflow?: unknown }).workflow === 'object' ? 'wfcommons' : 'plan';
+    return typeof doc === 'object' &&
+      doc !== null &&
+      !Array.isArray(doc) &&
+      typeof (doc as { workflow?: unknown }).workflow === 'object'
+      ? 'wfcommons'
+      : 'plan';
   } catch {
     return 'plan'; // the plan loader says what is wrong with it
   }
@@ -58,7 +70,8 @@ export async function estimateCommand(file: string, opts: EstimateCommandOptions
   const format = opts.format ?? guessFormat(file);
   if (format === 'plan') {
     const loaded = loadPlanFile(file, { executors, ...vars });
-    if (opts.history === false || !existsSync(join(weftDir(projectDir), 'weft.db'))) return printEstimate(loaded.compiled, opts);
+    if (opts.history === false || !existsSync(join(weftDir(projectDir), 'weft.db')))
+      return printEstimate(loaded.compiled, opts);
     const store = await openJournal(projectDir, config);
     try {
       const scope = { projectDir, planFile: loaded.file, baseDir: dirname(loaded.file) };
@@ -69,7 +82,8 @@ export async function estimateCommand(file: string, opts: EstimateCommandOptions
       await store.close();
     }
   }
-  if (!(IMPORT_FORMATS as readonly string[]).includes(format)) throw new WeftError('WEFT_USAGE', `--format expects plan, ${IMPORT_FORMATS.join(' or ')}, got "${format}"`);
+  if (!(IMPORT_FORMATS as readonly string[]).includes(format))
+    throw new WeftError('WEFT_USAGE', `--format expects plan, ${IMPORT_FORMATS.join(' or ')}, got "${format}"`);
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -93,13 +107,26 @@ export function printEstimate(compiled: CompiledPlan, opts: EstimateCommandOptio
   }
   // "Best M" looks across every useful M, not just the one asked about.
   const first = rows[0] as (typeof rows)[number];
-  const candidates = opts.sweep === undefined ? Array.from({ length: Math.min(graph.tasks.length, 64) }, (_, k) => (k + 1 === first.workers ? first : { workers: k + 1, makespan: estimate(graph, { workers: k + 1, gate, ...dispatchOrder(compiled, k + 1) }).makespan })) : rows;
+  const candidates =
+    opts.sweep === undefined
+      ? Array.from({ length: Math.min(graph.tasks.length, 64) }, (_, k) =>
+          k + 1 === first.workers
+            ? first
+            : {
+                workers: k + 1,
+                makespan: estimate(graph, { workers: k + 1, gate, ...dispatchOrder(compiled, k + 1) }).makespan,
+              },
+        )
+      : rows;
   const best = Math.min(...candidates.map((r) => r.makespan));
   const smallest = candidates.find((r) => r.makespan <= best * 1.05) ?? rows[0];
   const criticalPath = ids(graph.criticalPath).filter((id) => !first.skipped.includes(id));
   if (opts.json === true) {
     const base = opts.sweep === undefined ? figuresJson(first) : { sweep: rows.map(figuresJson) };
-    const learned = learnedJson(graph.tasks.map((t) => t.id), opts.learned ?? new Map());
+    const learned = learnedJson(
+      graph.tasks.map((t) => t.id),
+      opts.learned ?? new Map(),
+    );
     const head = { plan: compiled.name, tasks: graph.tasks.length, measured: learned.length > 0, learned };
     // The order tasks start in on the virtual clock: a run starts them so while all goes as estimated.
     const order = { order: first.order };
@@ -107,7 +134,9 @@ export function printEstimate(compiled: CompiledPlan, opts: EstimateCommandOptio
     process.stdout.write(`${JSON.stringify({ ...head, ...order, ...base, ...tail })}\n`);
     return EXIT.ok;
   }
-  const out: string[] = [`${compiled.name}: ${graph.tasks.length} tasks${first.skipped.length > 0 ? ` (${first.skipped.length} skipped by conditions: ${first.skipped.join(', ')})` : ''}`];
+  const out: string[] = [
+    `${compiled.name}: ${graph.tasks.length} tasks${first.skipped.length > 0 ? ` (${first.skipped.length} skipped by conditions: ${first.skipped.join(', ')})` : ''}`,
+  ];
   if (opts.sweep === undefined) {
     out.push(
       `  predicted makespan  ${formatDuration(first.makespan)} on ${first.workers} worker${first.workers === 1 ? '' : 's'}`,
@@ -118,11 +147,21 @@ export function printEstimate(compiled: CompiledPlan, opts: EstimateCommandOptio
     );
   } else {
     out.push('   M   makespan   speed-up   efficiency');
-    for (const r of rows) out.push(`  ${String(r.workers).padStart(2)}   ${formatDuration(r.makespan).padStart(8)}   ${`${r.speedup.toFixed(2)}×`.padStart(8)}   ${`${((r.speedup / r.workers) * 100).toFixed(0)}%`.padStart(10)}`);
-    out.push(`  sequential ${formatDuration(first.sequential)}, critical path ${formatDuration(first.criticalPath)}: ${chainLine(criticalPath)}`);
+    for (const r of rows)
+      out.push(
+        `  ${String(r.workers).padStart(2)}   ${formatDuration(r.makespan).padStart(8)}   ${`${r.speedup.toFixed(2)}×`.padStart(8)}   ${`${((r.speedup / r.workers) * 100).toFixed(0)}%`.padStart(10)}`,
+      );
+    out.push(
+      `  sequential ${formatDuration(first.sequential)}, critical path ${formatDuration(first.criticalPath)}: ${chainLine(criticalPath)}`,
+    );
   }
   out.push(`  smallest M within 5% of the best makespan (${formatDuration(best)}): ${smallest?.workers}`);
-  out.push(...learnedLines(graph.tasks.map((t) => t.id), opts.learned ?? new Map()));
+  out.push(
+    ...learnedLines(
+      graph.tasks.map((t) => t.id),
+      opts.learned ?? new Map(),
+    ),
+  );
   process.stdout.write(`${out.join('\n')}\n`);
   return EXIT.ok;
 }

@@ -36,7 +36,9 @@ export function initCommand(opts: InitCommandOptions): number {
   const toStdout = output === '-';
   const path = resolve(output);
   if (!toStdout && existsSync(path) && opts.force !== true) {
-    throw new WeftError('WEFT_USAGE', `${output} already exists`, { hint: 'pass --force to overwrite it, or -o to write another file' });
+    throw new WeftError('WEFT_USAGE', `${output} already exists`, {
+      hint: 'pass --force to overwrite it, or -o to write another file',
+    });
   }
   // The plan's tasks run in the plan file's folder, so that is the project the template looks at.
   const projectDir = toStdout ? process.cwd() : dirname(path);
@@ -52,7 +54,14 @@ export function initCommand(opts: InitCommandOptions): number {
   const compiled = parsePlanText(rendered.text, toStdout ? '<stdout>' : output, { executors: catalog });
   const used = new Set(compiled.graph.tasks.map((t) => t.executor));
   const absent = missing.filter((name) => used.has(name));
-  const notes = [...rendered.notes, ...(absent.length === 0 ? [] : [`this weft has no ${absent.join(', ')} executor${absent.length === 1 ? '' : 's'} yet: \`weft validate\` rejects those tasks until it has (--offline runs the graph now)`])];
+  const notes = [
+    ...rendered.notes,
+    ...(absent.length === 0
+      ? []
+      : [
+          `this weft has no ${absent.join(', ')} executor${absent.length === 1 ? '' : 's'} yet: \`weft validate\` rejects those tasks until it has (--offline runs the graph now)`,
+        ]),
+  ];
 
   if (toStdout) {
     process.stdout.write(rendered.text);
@@ -63,10 +72,16 @@ export function initCommand(opts: InitCommandOptions): number {
   writeFileSync(path, rendered.text);
   const tasks = compiled.graph.tasks.length;
   if (opts.json === true) {
-    process.stdout.write(`${JSON.stringify({ file: output, template: template.name, offline: opts.offline === true, tasks, vars: compiled.vars, notes })}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ file: output, template: template.name, offline: opts.offline === true, tasks, vars: compiled.vars, notes })}\n`,
+    );
     return EXIT.ok;
   }
-  const lines = [`wrote ${output}: template ${template.name}, ${tasks} tasks${opts.offline === true ? ', offline stand-ins' : ''}`, ...notes.map((n) => `  ${n}`), `next: weft estimate ${output}, then weft run ${output}`];
+  const lines = [
+    `wrote ${output}: template ${template.name}, ${tasks} tasks${opts.offline === true ? ', offline stand-ins' : ''}`,
+    ...notes.map((n) => `  ${n}`),
+    `next: weft estimate ${output}, then weft run ${output}`,
+  ];
   process.stdout.write(`${lines.join('\n')}\n`);
   return EXIT.ok;
 }
@@ -80,7 +95,9 @@ function printTemplates(templates: readonly TemplateInfo[], json: boolean): numb
   const lines = ['Templates — weft init --template <name> [-o weft.yaml] [--set name=value] [--offline] [--force]'];
   for (const t of templates) {
     lines.push(`  ${t.name.padEnd(width)}${t.description}`);
-    const vars = Object.entries(t.vars).map(([name, value]) => (typeof value === 'string' ? `${name}="…"` : `${name}=${value}`));
+    const vars = Object.entries(t.vars).map(([name, value]) =>
+      typeof value === 'string' ? `${name}="…"` : `${name}=${value}`,
+    );
     if (vars.length > 0) lines.push(`  ${''.padEnd(width)}--set ${vars.join(', ')}`);
   }
   process.stdout.write(`${lines.join('\n')}\n`);

@@ -7,7 +7,14 @@ import { dependencyMap, summarize } from '../../core/run/metrics.js';
 import { stateAt } from '../../core/run/run-state.js';
 import { TERMINAL_STATES } from '../../core/schedule/scheduler.js';
 import { TASK_ID_PATTERN } from '../../core/plan/plan-schema.js';
-import { buildReportInput, readLogTails, readRange, renderHtml, renderJson, renderMarkdown } from '../../report/index.js';
+import {
+  buildReportInput,
+  readLogTails,
+  readRange,
+  renderHtml,
+  renderJson,
+  renderMarkdown,
+} from '../../report/index.js';
 import { EXIT } from '../exit-codes.js';
 import { formatSummary, painter, stateMark } from '../format.js';
 import { coordinatorOf, openJournal, readRun, resolveRunId } from '../journal.js';
@@ -33,7 +40,10 @@ async function withStore<T>(dir: string | undefined, fn: (store: Store, projectD
 }
 
 function depsOf(planJson: unknown): Map<string, string[]> {
-  return dependencyMap((planJson as { plan?: { tasks?: { id: string; needs?: string[]; after?: string[] }[] } } | undefined)?.plan?.tasks ?? []);
+  return dependencyMap(
+    (planJson as { plan?: { tasks?: { id: string; needs?: string[]; after?: string[] }[] } } | undefined)?.plan
+      ?.tasks ?? [],
+  );
 }
 
 function readPlanJson(runDir: string): unknown {
@@ -48,12 +58,16 @@ export async function runsCommand(opts: Common): Promise<number> {
     if (opts.json === true) process.stdout.write(`${JSON.stringify(runs)}\n`);
     else if (runs.length === 0) process.stdout.write('no runs yet — start one with `weft run <plan>`\n');
     else {
-      process.stdout.write(`${'RUN'.padEnd(22)} ${'PLAN'.padEnd(20)} ${'STATUS'.padEnd(12)} TASKS  STARTED                 LAST EVENT\n`);
+      process.stdout.write(
+        `${'RUN'.padEnd(22)} ${'PLAN'.padEnd(20)} ${'STATUS'.padEnd(12)} TASKS  STARTED                 LAST EVENT\n`,
+      );
       let orphans = 0;
       for (const r of runs) {
         const orphaned = r.status === 'running' && !(await driven(store, r.id));
         if (orphaned) orphans++;
-        process.stdout.write(`${r.id.padEnd(22)} ${r.plan.slice(0, 20).padEnd(20)} ${(orphaned ? 'interrupted*' : r.status).padEnd(12)} ${String(r.tasks).padStart(5)}  ${new Date(r.createdAt).toISOString().padEnd(23)} +${formatDuration(r.lastEventAt - r.createdAt)}\n`);
+        process.stdout.write(
+          `${r.id.padEnd(22)} ${r.plan.slice(0, 20).padEnd(20)} ${(orphaned ? 'interrupted*' : r.status).padEnd(12)} ${String(r.tasks).padStart(5)}  ${new Date(r.createdAt).toISOString().padEnd(23)} +${formatDuration(r.lastEventAt - r.createdAt)}\n`,
+        );
       }
       if (orphans > 0) process.stdout.write(`* ${ORPHANED}\n`);
     }
@@ -61,7 +75,8 @@ export async function runsCommand(opts: Common): Promise<number> {
   });
 }
 
-const ORPHANED = 'the journal says running, but no coordinator drives it (killed or crashed); `weft resume` continues it';
+const ORPHANED =
+  'the journal says running, but no coordinator drives it (killed or crashed); `weft resume` continues it';
 
 /** Whether a live coordinator holds the run's lease. */
 async function driven(store: Store, runId: string): Promise<boolean> {
@@ -88,7 +103,9 @@ export async function statusCommand(given: string | undefined, opts: Common): Pr
     process.stdout.write('\n');
     for (const t of summary.tasks) {
       const mark = stateMark(t.state);
-      process.stdout.write(`  ${mark} ${t.id.padEnd(24)} ${t.state.padEnd(10)} ${t.attempts > 0 ? `${formatDuration(t.durationMs).padStart(7)}  ${t.attempts} attempt${t.attempts === 1 ? '' : 's'}` : ''}${t.reason === undefined ? '' : c.dim(`  ${stripControl(t.reason)}`)}\n`);
+      process.stdout.write(
+        `  ${mark} ${t.id.padEnd(24)} ${t.state.padEnd(10)} ${t.attempts > 0 ? `${formatDuration(t.durationMs).padStart(7)}  ${t.attempts} attempt${t.attempts === 1 ? '' : 's'}` : ''}${t.reason === undefined ? '' : c.dim(`  ${stripControl(t.reason)}`)}\n`,
+      );
     }
     return EXIT.ok;
   });
@@ -115,15 +132,27 @@ function writeOut(text: string): Promise<void> {
 }
 
 /** `weft logs <run> <task> [-f]`: a task's output; -f follows it until the task ends. */
-export async function logsCommand(given: string, task: string, opts: Common & { follow?: boolean; attempt?: string; stderr?: boolean }): Promise<number> {
+export async function logsCommand(
+  given: string,
+  task: string,
+  opts: Common & { follow?: boolean; attempt?: string; stderr?: boolean },
+): Promise<number> {
   if (!TASK_ID_PATTERN.test(task)) throw new WeftError('WEFT_USAGE', `"${task}" is not a task id`);
   const shown = withStore(opts.dir, async (store, projectDir) => {
     const runId = await resolveRunId(store, given);
     let { state } = await readRun(store, runId);
     const record = state.tasks.get(task);
-    if (record === undefined) throw new WeftError('WEFT_USAGE', `run ${runId} has no task "${task}"`, { hint: `\`weft status ${runId}\` lists its tasks` });
+    if (record === undefined)
+      throw new WeftError('WEFT_USAGE', `run ${runId} has no task "${task}"`, {
+        hint: `\`weft status ${runId}\` lists its tasks`,
+      });
     const attempt = opts.attempt === undefined ? (record.attempts.at(-1)?.attempt ?? 1) : Number(opts.attempt);
-    const file = join(runDirOf(projectDir, runId), 'tasks', task, `${attempt}.${opts.stderr === true ? 'stderr' : 'stdout'}.log`);
+    const file = join(
+      runDirOf(projectDir, runId),
+      'tasks',
+      task,
+      `${attempt}.${opts.stderr === true ? 'stderr' : 'stdout'}.log`,
+    );
     let offset = 0;
     // Secrets of this environment are masked too (the executors mask the run's own in the files once
     // an attempt ends); text that may be the start of one waits for the next read.
@@ -152,7 +181,10 @@ export async function logsCommand(given: string, task: string, opts: Common & { 
     };
     await pump(opts.follow !== true);
     if (opts.follow !== true) {
-      if (!existsSync(file)) process.stderr.write(`weft: no ${opts.stderr === true ? 'stderr' : 'stdout'} log for ${task} attempt ${attempt} yet\n`);
+      if (!existsSync(file))
+        process.stderr.write(
+          `weft: no ${opts.stderr === true ? 'stderr' : 'stdout'} log for ${task} attempt ${attempt} yet\n`,
+        );
       return EXIT.ok;
     }
     const ended = (): boolean => {
@@ -164,7 +196,12 @@ export async function logsCommand(given: string, task: string, opts: Common & { 
       await pump();
       ({ state } = await readRun(store, runId));
       // No coordinator (read again: one that just finished released its lease after journaling the end).
-      if (state.status === 'running' && !ended() && !(await driven(store, runId)) && (await readRun(store, runId)).state.status === 'running') {
+      if (
+        state.status === 'running' &&
+        !ended() &&
+        !(await driven(store, runId)) &&
+        (await readRun(store, runId)).state.status === 'running'
+      ) {
         await pump(true);
         process.stderr.write(`weft: stopped following: ${ORPHANED}\n`);
         return EXIT.ok;
@@ -181,14 +218,23 @@ export async function logsCommand(given: string, task: string, opts: Common & { 
 }
 
 /** `weft report <run> [--format json|md|html] [-o file]`. */
-export async function reportCommand(given: string | undefined, opts: Common & { format?: string; output?: string }): Promise<number> {
+export async function reportCommand(
+  given: string | undefined,
+  opts: Common & { format?: string; output?: string },
+): Promise<number> {
   const format = opts.format ?? (opts.json === true ? 'json' : 'html');
-  if (!['json', 'md', 'html'].includes(format)) throw new WeftError('WEFT_USAGE', `--format expects json, md or html, got "${format}"`);
+  if (!['json', 'md', 'html'].includes(format))
+    throw new WeftError('WEFT_USAGE', `--format expects json, md or html, got "${format}"`);
   return withStore(opts.dir, async (store, projectDir) => {
     const runId = await resolveRunId(store, given);
     const { events, state } = await readRun(store, runId);
     const runDir = runDirOf(projectDir, runId);
-    const input = buildReportInput(events, readPlanJson(runDir), existsSync(runDir) ? readLogTails(runDir, state, { redact: secretRedactor(process.env) }) : {}, { state });
+    const input = buildReportInput(
+      events,
+      readPlanJson(runDir),
+      existsSync(runDir) ? readLogTails(runDir, state, { redact: secretRedactor(process.env) }) : {},
+      { state },
+    );
     const text = format === 'json' ? renderJson(input) : format === 'md' ? renderMarkdown(input) : renderHtml(input);
     const output = opts.output ?? (format === 'html' ? join(runDir, 'report.html') : undefined);
     if (output === undefined) process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);

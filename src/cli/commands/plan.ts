@@ -59,28 +59,61 @@ function installedCli(config: WeftConfig, known: ReadonlySet<string>): string | 
 
 /** `--planner`, then config, then the first agent CLI installed, then an API key that is set. */
 export function choosePlanner(given: string | undefined, config: WeftConfig, known: ReadonlySet<string>): string {
-  const name = given ?? config.planner ?? installedCli(config, known) ?? (process.env.ANTHROPIC_API_KEY !== undefined ? 'anthropic' : undefined) ?? (process.env.OPENAI_API_KEY !== undefined || config.executors?.openai?.baseUrl !== undefined ? 'openai' : undefined);
+  const name =
+    given ??
+    config.planner ??
+    installedCli(config, known) ??
+    (process.env.ANTHROPIC_API_KEY !== undefined ? 'anthropic' : undefined) ??
+    (process.env.OPENAI_API_KEY !== undefined || config.executors?.openai?.baseUrl !== undefined
+      ? 'openai'
+      : undefined);
   if (name === undefined) {
-    throw new WeftError('WEFT_USAGE', 'no planner found: no agent CLI (claude, codex, gemini) on PATH and no ANTHROPIC_API_KEY or OPENAI_API_KEY', { hint: 'install one (npm i -g @anthropic-ai/claude-code), set an API key, or pass --planner <executor>; see README "Planning from a goal"' });
+    throw new WeftError(
+      'WEFT_USAGE',
+      'no planner found: no agent CLI (claude, codex, gemini) on PATH and no ANTHROPIC_API_KEY or OPENAI_API_KEY',
+      {
+        hint: 'install one (npm i -g @anthropic-ai/claude-code), set an API key, or pass --planner <executor>; see README "Planning from a goal"',
+      },
+    );
   }
-  if (!known.has(name)) throw new WeftError('WEFT_USAGE', `--planner: unknown executor "${name}"`, { hint: `use one of: ${[...known].join(', ')}` });
+  if (!known.has(name))
+    throw new WeftError('WEFT_USAGE', `--planner: unknown executor "${name}"`, {
+      hint: `use one of: ${[...known].join(', ')}`,
+    });
   return name;
 }
 
 /** Asks the planner for a plan, checks it like a hand-written one (repairing it a bounded number of times), saves and shows it. */
-export async function planGoal(goal: string, opts: PlanCommandOptions): Promise<{ code: number; file?: string; plan?: CheckedPlan }> {
+export async function planGoal(
+  goal: string,
+  opts: PlanCommandOptions,
+): Promise<{ code: number; file?: string; plan?: CheckedPlan }> {
   const { projectDir, executors, config } = wire(opts.dir);
   const catalog = catalogOf(executors);
   const planner = choosePlanner(opts.planner, config, new Set(executors.keys()));
   const workers = opts.jobs ?? 4;
   const attempts = Math.max(1, Number(opts.attempts ?? 3));
-  const executor = opts.executor ?? ((AGENT_CLIS as readonly string[]).includes(planner) ? planner : (installedCli(config, new Set(executors.keys())) ?? planner));
+  const executor =
+    opts.executor ??
+    ((AGENT_CLIS as readonly string[]).includes(planner)
+      ? planner
+      : (installedCli(config, new Set(executors.keys())) ?? planner));
   const request = { goal, workers, executor, layout: repoLayout(projectDir) };
   const plannerPlan: PlanSpec = {
     name: 'planner',
     description: goal,
     workers: 1,
-    tasks: [{ id: 'plan', title: `Plan: ${goal.slice(0, 60)}`, executor: planner, prompt: plannerPrompt(request), outputSchema: plannerJsonSchema(), fixAttempts: attempts - 1, cache: false }],
+    tasks: [
+      {
+        id: 'plan',
+        title: `Plan: ${goal.slice(0, 60)}`,
+        executor: planner,
+        prompt: plannerPrompt(request),
+        outputSchema: plannerJsonSchema(),
+        fixAttempts: attempts - 1,
+        cache: false,
+      },
+    ],
   };
   let checked: CheckedPlan | undefined;
   const store = await openJournal(projectDir, config);
@@ -111,17 +144,27 @@ export async function planGoal(goal: string, opts: PlanCommandOptions): Promise<
     await store.close();
   }
   if (checked === undefined) {
-    process.stderr.write(`weft: the planner (${planner}) did not produce a valid plan in ${attempts} answer${attempts === 1 ? '' : 's'}; see \`weft status\` for what it was told\n`);
+    process.stderr.write(
+      `weft: the planner (${planner}) did not produce a valid plan in ${attempts} answer${attempts === 1 ? '' : 's'}; see \`weft status\` for what it was told\n`,
+    );
     return { code: code === EXIT.ok ? EXIT.failed : code };
   }
   const file = resolve(opts.output ?? 'plan.yaml');
   const { analysis } = checked.output;
-  const header = [`# Planned by weft (${planner}) from the goal: ${goal}`, `# ${analysis.complexity}, ${checked.spec.tasks.length} tasks: ${analysis.reasons.join('; ')}`].join('\n');
+  const header = [
+    `# Planned by weft (${planner}) from the goal: ${goal}`,
+    `# ${analysis.complexity}, ${checked.spec.tasks.length} tasks: ${analysis.reasons.join('; ')}`,
+  ].join('\n');
   writeFileSync(file, `${header}\n${stringify(checked.spec, { lineWidth: 0 })}`);
   if (opts.json !== true) {
-    process.stdout.write(`\nPlan written to ${file}: ${analysis.complexity} (${analysis.reasons.join('; ')}), ${checked.spec.tasks.length} tasks on ${workers} workers\n`);
+    process.stdout.write(
+      `\nPlan written to ${file}: ${analysis.complexity} (${analysis.reasons.join('; ')}), ${checked.spec.tasks.length} tasks on ${workers} workers\n`,
+    );
     printEstimate(checked.compiled, { jobs: workers });
-  } else process.stdout.write(`${JSON.stringify({ type: 'plan', file, analysis, tasks: checked.spec.tasks.map((t) => ({ id: t.id, needs: t.needs ?? [], estimate: t.estimate })) })}\n`);
+  } else
+    process.stdout.write(
+      `${JSON.stringify({ type: 'plan', file, analysis, tasks: checked.spec.tasks.map((t) => ({ id: t.id, needs: t.needs ?? [], estimate: t.estimate })) })}\n`,
+    );
   return { code: EXIT.ok, file, plan: checked };
 }
 
@@ -129,10 +172,15 @@ export async function planCommand(goal: string, opts: PlanCommandOptions): Promi
   const { code, file } = await planGoal(goal, opts);
   if (code !== EXIT.ok || file === undefined) return code;
   if (!(await confirmRun(opts))) {
-    if (opts.json !== true) process.stdout.write(`Run it with: weft run ${file}${opts.jobs === undefined ? '' : ` -j ${opts.jobs}`}\n`);
+    if (opts.json !== true)
+      process.stdout.write(`Run it with: weft run ${file}${opts.jobs === undefined ? '' : ` -j ${opts.jobs}`}\n`);
     return EXIT.ok;
   }
-  return runCommand(file, { ...(opts.jobs === undefined ? {} : { jobs: opts.jobs }), ...(opts.json === undefined ? {} : { json: opts.json }), ...(opts.dir === undefined ? {} : { dir: opts.dir }) });
+  return runCommand(file, {
+    ...(opts.jobs === undefined ? {} : { jobs: opts.jobs }),
+    ...(opts.json === undefined ? {} : { json: opts.json }),
+    ...(opts.dir === undefined ? {} : { dir: opts.dir }),
+  });
 }
 
 /** `--yes`, or a person saying yes on a terminal. */
@@ -146,4 +194,3 @@ async function confirmRun(opts: PlanCommandOptions): Promise<boolean> {
     rl.close();
   }
 }
-

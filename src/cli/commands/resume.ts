@@ -35,10 +35,15 @@ async function pickRun(store: Store, retrying: boolean): Promise<string> {
   const run = runs.find((r) => UNFINISHED.has(r.status) || (retrying && r.status === 'failed'));
   if (run !== undefined) return run.id;
   const latest = runs[0];
-  if (latest === undefined) throw new WeftError('WEFT_RUN_NOT_FOUND', 'no run to resume', { hint: 'start one with `weft run <plan>`' });
-  throw new WeftError('WEFT_RUN_NOT_FOUND', `nothing to resume: no run is unfinished (the latest, ${latest.id}, ${latest.status})`, {
-    hint: '`weft runs` lists them; `weft resume <run>` runs what did not succeed in a finished run again',
-  });
+  if (latest === undefined)
+    throw new WeftError('WEFT_RUN_NOT_FOUND', 'no run to resume', { hint: 'start one with `weft run <plan>`' });
+  throw new WeftError(
+    'WEFT_RUN_NOT_FOUND',
+    `nothing to resume: no run is unfinished (the latest, ${latest.id}, ${latest.status})`,
+    {
+      hint: '`weft runs` lists them; `weft resume <run>` runs what did not succeed in a finished run again',
+    },
+  );
 }
 
 /**
@@ -49,16 +54,36 @@ export async function resumeCommand(given: string | undefined, opts: ResumeOptio
   const { projectDir, executors, config } = wire(opts.dir);
   const store = await openJournal(projectDir, config);
   try {
-    const runId = given === undefined ? await pickRun(store, opts.retry !== undefined) : await resolveRunId(store, given);
+    const runId =
+      given === undefined ? await pickRun(store, opts.retry !== undefined) : await resolveRunId(store, given);
     const { events, state } = await readRun(store, runId);
     const created = events[0];
     if (created?.type !== 'run.created') throw new WeftError('WEFT_STORE', `run ${runId} has no run.created event`);
-    const o = (created.options ?? {}) as { spec?: PlanSpec; vars?: Record<string, string | number | boolean>; planFile?: string; baseDir?: string; projectDir?: string; failFast?: boolean; isolation?: boolean };
+    const o = (created.options ?? {}) as {
+      spec?: PlanSpec;
+      vars?: Record<string, string | number | boolean>;
+      planFile?: string;
+      baseDir?: string;
+      projectDir?: string;
+      failFast?: boolean;
+      isolation?: boolean;
+    };
     // A project copied or moved since: the plan's folder moves with it.
-    const moved = (path: string | undefined): string | undefined => (path === undefined || o.projectDir === undefined || o.projectDir === projectDir ? path : resolve(projectDir, relative(o.projectDir, path)));
-    if (o.spec === undefined) throw new WeftError('WEFT_USAGE', `run ${runId} was started by a weft that did not record its plan; it cannot be resumed`);
+    const moved = (path: string | undefined): string | undefined =>
+      path === undefined || o.projectDir === undefined || o.projectDir === projectDir
+        ? path
+        : resolve(projectDir, relative(o.projectDir, path));
+    if (o.spec === undefined)
+      throw new WeftError(
+        'WEFT_USAGE',
+        `run ${runId} was started by a weft that did not record its plan; it cannot be resumed`,
+      );
     if (state.status === 'succeeded') {
-      process.stdout.write(opts.json === true ? `${JSON.stringify({ runId, status: 'succeeded', resumed: false })}\n` : `run ${runId} already succeeded; nothing to resume\n`);
+      process.stdout.write(
+        opts.json === true
+          ? `${JSON.stringify({ runId, status: 'succeeded', resumed: false })}\n`
+          : `run ${runId} already succeeded; nothing to resume\n`,
+      );
       return EXIT.ok;
     }
     // The plan as it was when the run started (not as the file is now), grown by what tasks added.
@@ -101,20 +126,33 @@ export async function resumeCommand(given: string | undefined, opts: ResumeOptio
  * plan the journal holds — else the resume is refused rather than run with `***` for a password.
  * The secrets' own values cannot be compared (the journal has none): a rotated key is taken as is.
  */
-function withSecrets(journaled: PlanSpec, planFile: string | undefined, executors: ReturnType<typeof wire>['executors'], runId: string): PlanSpec {
+function withSecrets(
+  journaled: PlanSpec,
+  planFile: string | undefined,
+  executors: ReturnType<typeof wire>['executors'],
+  runId: string,
+): PlanSpec {
   if (!JSON.stringify(journaled).includes(SECRET_MASK)) return journaled;
   const refuse = (why: string): never => {
-    throw new WeftError('WEFT_USAGE', `run ${runId}: the journal keeps the plan's secrets masked (${SECRET_MASK}), and ${why}`, {
-      hint: 'put the plan file back as it was when the run started and export the same secret variables, then `weft resume`',
-    });
+    throw new WeftError(
+      'WEFT_USAGE',
+      `run ${runId}: the journal keeps the plan's secrets masked (${SECRET_MASK}), and ${why}`,
+      {
+        hint: 'put the plan file back as it was when the run started and export the same secret variables, then `weft resume`',
+      },
+    );
   };
-  if (planFile === undefined || !existsSync(planFile)) return refuse(`the plan file they come from (${planFile ?? 'unknown'}) is gone`);
+  if (planFile === undefined || !existsSync(planFile))
+    return refuse(`the plan file they come from (${planFile ?? 'unknown'}) is gone`);
   let spec: PlanSpec;
   try {
     spec = loadPlanFile(planFile, { executors: catalogOf(executors) }).compiled.spec;
   } catch (error) {
     return refuse(`the plan file they come from (${planFile}) no longer loads: ${(error as Error).message}`);
   }
-  if (isDeepStrictEqual(JSON.parse(JSON.stringify(redactValue(spec, runRedactor(process.env, spec)))), journaled)) return spec;
-  return refuse(`the plan file they come from (${planFile}) has changed since the run started (or a secret variable is not set)`);
+  if (isDeepStrictEqual(JSON.parse(JSON.stringify(redactValue(spec, runRedactor(process.env, spec)))), journaled))
+    return spec;
+  return refuse(
+    `the plan file they come from (${planFile}) has changed since the run started (or a secret variable is not set)`,
+  );
 }

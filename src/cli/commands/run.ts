@@ -110,22 +110,42 @@ export async function executeRun(a: ExecuteRunArgs): Promise<number> {
   const runDir = createRunDir(a.projectDir, runId);
   if (a.prior !== undefined) {
     const stopped = await stopOrphans(a.prior, runDir);
-    if (stopped.length > 0) process.stderr.write(`weft: stopped ${stopped.length} task process(es) left running by the coordinator that died: ${stopped.join(', ')}\n`);
+    if (stopped.length > 0)
+      process.stderr.write(
+        `weft: stopped ${stopped.length} task process(es) left running by the coordinator that died: ${stopped.join(', ')}\n`,
+      );
   }
   const redact = runRedactor(process.env, compiled.spec);
   if (a.prior !== undefined) scrubUnfinishedLogs(a.prior, runDir, redact);
   // What the plan holds literally (a key in a `run` line, a password in `env`) stays out of plan.json and the journal.
   const spec = redactValue(compiled.spec, redact);
   const vars = redactValue(compiled.vars, redact);
-  if (a.prior === undefined) writeJson(join(runDir, 'plan.json'), { file: a.planFile, name: compiled.name, workers: a.workers, mode: a.mode, vars, plan: spec });
-  const progressMode: ProgressMode = a.display.json === true ? 'json' : a.display.progress === false ? 'plain' : process.stdout.isTTY === true ? 'live' : 'plain';
-  const alreadyDone = a.prior === undefined ? 0 : [...a.prior.tasks.values()].filter((r) => r.state === 'succeeded').length;
+  if (a.prior === undefined)
+    writeJson(join(runDir, 'plan.json'), {
+      file: a.planFile,
+      name: compiled.name,
+      workers: a.workers,
+      mode: a.mode,
+      vars,
+      plan: spec,
+    });
+  const progressMode: ProgressMode =
+    a.display.json === true
+      ? 'json'
+      : a.display.progress === false
+        ? 'plain'
+        : process.stdout.isTTY === true
+          ? 'live'
+          : 'plain';
+  const alreadyDone =
+    a.prior === undefined ? 0 : [...a.prior.tasks.values()].filter((r) => r.state === 'succeeded').length;
   const progress = await createProgress(progressMode, compiled.graph.tasks.length, a.workers, alreadyDone);
   const interrupt = onInterrupt();
   const stop = AbortSignal.any([interrupt.signal, lease.lost]);
   const catalog = catalogOf(a.executors);
   const workspace = found === undefined ? undefined : await openWorkspace(found, place, compiled);
-  const workdirFor = (task: ResolvedTask): string => (task.cwd === undefined ? a.baseDir : resolve(a.baseDir, task.cwd));
+  const workdirFor = (task: ResolvedTask): string =>
+    task.cwd === undefined ? a.baseDir : resolve(a.baseDir, task.cwd);
   let succeeded = false;
   let failure: unknown;
   try {
@@ -153,10 +173,21 @@ export async function executeRun(a: ExecuteRunArgs): Promise<number> {
         inWorktree: (task) => workspace !== undefined && workspace.placeOf(task) !== 'in place',
       }),
       recompile: (spec) => compilePlan(spec, { executors: catalog, file: a.planFile, vars: compiled.vars }),
-      runOptions: { failFast: a.failFast, planFile: a.planFile, baseDir: a.baseDir, projectDir: a.projectDir, isolation: a.isolation, vars, spec },
-      ...(a.cache === false ? {} : { cache: new FileTaskCache(store, join(weftDir(a.projectDir), 'cache'), compiled.name) }),
+      runOptions: {
+        failFast: a.failFast,
+        planFile: a.planFile,
+        baseDir: a.baseDir,
+        projectDir: a.projectDir,
+        isolation: a.isolation,
+        vars,
+        spec,
+      },
+      ...(a.cache === false
+        ? {}
+        : { cache: new FileTaskCache(store, join(weftDir(a.projectDir), 'cache'), compiled.name) }),
       journal: (events) => store.append(runId, events),
-      onEvent: a.display.explainCache === true && a.display.json !== true ? explaining(progress.onEvent) : progress.onEvent,
+      onEvent:
+        a.display.explainCache === true && a.display.json !== true ? explaining(progress.onEvent) : progress.onEvent,
     });
     succeeded = status === 'succeeded';
     progress.stop();
@@ -167,7 +198,8 @@ export async function executeRun(a: ExecuteRunArgs): Promise<number> {
     if (a.display.json === true) process.stdout.write(`${JSON.stringify({ type: 'run.summary', summary, runDir })}\n`);
     else {
       process.stdout.write(`${formatSummary(summary, runDir)}\n`);
-      if (workspace?.resultBranch !== undefined) process.stdout.write(`${resultLine(workspace.resultBranch, workspace.repoRoot, a.projectDir)}\n`);
+      if (workspace?.resultBranch !== undefined)
+        process.stdout.write(`${resultLine(workspace.resultBranch, workspace.repoRoot, a.projectDir)}\n`);
     }
     return exitCodeForStatus(status);
   } catch (error) {
@@ -198,16 +230,23 @@ export async function executeRun(a: ExecuteRunArgs): Promise<number> {
  */
 async function refuseUnlessSetUp(a: ExecuteRunArgs): Promise<void> {
   const gate = staticGate(a.compiled, process.env);
-  const tasks = a.compiled.graph.tasks.filter((t, i) => gate(i) === undefined && a.prior?.tasks.get(t.id)?.state !== 'succeeded');
+  const tasks = a.compiled.graph.tasks.filter(
+    (t, i) => gate(i) === undefined && a.prior?.tasks.get(t.id)?.state !== 'succeeded',
+  );
   const problems = await checkSetup(a.executors, tasks);
   if (problems.length === 0) return;
-  throw new WeftError('WEFT_USAGE', `cannot start: ${problems.length === 1 ? 'an executor this run needs is' : `${problems.length} executors this run needs are`} not set up here\n  ${problems.join('\n  ')}`, { hint: 'nothing has run; fix that and run again' });
+  throw new WeftError(
+    'WEFT_USAGE',
+    `cannot start: ${problems.length === 1 ? 'an executor this run needs is' : `${problems.length} executors this run needs are`} not set up here\n  ${problems.join('\n  ')}`,
+    { hint: 'nothing has run; fix that and run again' },
+  );
 }
 
 /** The summary's pointer to the run's result: the branch, and its repository when that is not the project's. */
 function resultLine(branch: string, repoRoot: string, projectDir: string): string {
   const rel = relative(repoRoot, realpathSync(projectDir));
-  if (!rel.startsWith('..') && !isAbsolute(rel)) return `  result       branch ${branch} · \`weft apply\` brings it into your branch`;
+  if (!rel.startsWith('..') && !isAbsolute(rel))
+    return `  result       branch ${branch} · \`weft apply\` brings it into your branch`;
   return `  result       branch ${branch} in ${repoRoot} · \`weft apply\` brings it into the branch checked out there`;
 }
 
@@ -229,8 +268,8 @@ function scrubUnfinishedLogs(prior: RunState, runDir: string, redact: Redactor):
 /** `--explain-cache`: a line per cached task saying why it hit or missed. */
 function explaining(next: (e: EngineNotice) => void): (e: EngineNotice) => void {
   return (e) => {
-    if (e.type === 'task.progress' && e.progress.message?.startsWith('cache ') === true) process.stdout.write(`cache ${e.task}: ${e.progress.message.slice(6)}\n`);
+    if (e.type === 'task.progress' && e.progress.message?.startsWith('cache ') === true)
+      process.stdout.write(`cache ${e.task}: ${e.progress.message.slice(6)}\n`);
     next(e);
   };
 }
-

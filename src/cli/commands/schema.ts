@@ -14,7 +14,10 @@ export function schemaCommand(opts: { output?: string; config?: boolean }): numb
       writeFileSync(opts.output, text);
     } catch (error) {
       const why = (error as NodeJS.ErrnoException).code ?? String(error);
-      throw new WeftError('WEFT_USAGE', `cannot write the schema to ${opts.output}: ${why}`, { cause: error, hint: 'pass -o a path in a folder that exists and you can write to' });
+      throw new WeftError('WEFT_USAGE', `cannot write the schema to ${opts.output}: ${why}`, {
+        cause: error,
+        hint: 'pass -o a path in a folder that exists and you can write to',
+      });
     }
   }
   return EXIT.ok;

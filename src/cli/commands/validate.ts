@@ -10,9 +10,13 @@ export function validateCommand(file: string, opts: { json?: boolean; dir?: stri
     const { compiled } = loadPlanFile(file, { executors: catalogOf(wire(opts.dir).executors) });
     const { graph } = compiled;
     if (opts.json === true) {
-      process.stdout.write(`${JSON.stringify({ valid: true, file, plan: compiled.name, tasks: graph.tasks.length, workers: compiled.workers, criticalPath: graph.criticalPath.map((i) => graph.tasks[i]?.id), issues: [] })}\n`);
+      process.stdout.write(
+        `${JSON.stringify({ valid: true, file, plan: compiled.name, tasks: graph.tasks.length, workers: compiled.workers, criticalPath: graph.criticalPath.map((i) => graph.tasks[i]?.id), issues: [] })}\n`,
+      );
     } else {
-      process.stdout.write(`${file}: valid — ${graph.tasks.length} tasks, critical path ${formatDuration(graph.criticalPathMs)}\n`);
+      process.stdout.write(
+        `${file}: valid — ${graph.tasks.length} tasks, critical path ${formatDuration(graph.criticalPathMs)}\n`,
+      );
     }
     return EXIT.ok;
   } catch (error) {

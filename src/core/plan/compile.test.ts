@@ -27,12 +27,24 @@ const task = (id: string, extra: Record<string, unknown> = {}) => ({ id, run: `m
 
 describe('compilePlan: what a user sees for a broken plan', () => {
   it('names an unknown dependency and suggests the closest id', () => {
-    expect(problems({ tasks: [task('build'), task('test', { needs: ['biuld'] })] })).toEqual(['plan.yaml task "test" needs[0]: unknown task "biuld" — fix: did you mean "build"?']);
-    expect(problems({ tasks: [task('build'), task('test', { after: ['build', 'deploy-prod'] })] })).toEqual(['plan.yaml task "test" after[1]: unknown task "deploy-prod" — fix: use the id of a task in this plan']);
+    expect(problems({ tasks: [task('build'), task('test', { needs: ['biuld'] })] })).toEqual([
+      'plan.yaml task "test" needs[0]: unknown task "biuld" — fix: did you mean "build"?',
+    ]);
+    expect(problems({ tasks: [task('build'), task('test', { after: ['build', 'deploy-prod'] })] })).toEqual([
+      'plan.yaml task "test" after[1]: unknown task "deploy-prod" — fix: use the id of a task in this plan',
+    ]);
   });
 
   it('still names unknown dependencies when the schema rejects the plan, so one pass shows every problem', () => {
-    expect(problems({ tasks: [task('build', { timeout: '5 minutes' }), task('test', { needs: ['biuld', 7] }), { id: 'x', needs: ['x'] }] })).toEqual([
+    expect(
+      problems({
+        tasks: [
+          task('build', { timeout: '5 minutes' }),
+          task('test', { needs: ['biuld', 7] }),
+          { id: 'x', needs: ['x'] },
+        ],
+      }),
+    ).toEqual([
       'plan.yaml task "build" timeout: expected a duration like 45m, 1h30m, 90s or 250ms — fix: write a duration like 45m, 1h30m, 90s or 250ms',
       'plan.yaml task "test" needs[1]: expected a string, got number 7 — fix: write a task id, e.g. "build"',
       'plan.yaml task "test" needs[0]: unknown task "biuld" — fix: did you mean "build"?',
@@ -43,7 +55,11 @@ describe('compilePlan: what a user sees for a broken plan', () => {
   it('types --set values like the variables they replace, and refuses names the plan does not declare', () => {
     const spec = { vars: { deploy: false, replicas: 2, env: 'dev' }, tasks: [task('a', { when: 'vars.deploy' })] };
     const compiled = (vars: Record<string, string>) => compilePlan(spec, { file: 'plan.yaml', executors, vars }).vars;
-    expect(compiled({ deploy: 'TRUE', replicas: '3', env: 'prod' })).toEqual({ deploy: true, replicas: 3, env: 'prod' });
+    expect(compiled({ deploy: 'TRUE', replicas: '3', env: 'prod' })).toEqual({
+      deploy: true,
+      replicas: 3,
+      env: 'prod',
+    });
     expect(compiled({ deploy: 'false' })).toMatchObject({ deploy: false });
     const wrong = (vars: Record<string, string>) => {
       try {
@@ -68,56 +84,98 @@ describe('compilePlan: what a user sees for a broken plan', () => {
       'plan.yaml task "a" env: expected a mapping, got a list — fix: write a mapping, e.g. {NAME: value}',
     ]);
     // A whole file that is one long string (not a plan at all) is quoted, not dumped.
-    expect(problems('300 0 0 0 1 4 1 0 2 8 1 0 3 7 1 0 4 2 1 0 5 6 1 2 6 7 1 4 7 6 1 3')).toEqual(['plan.yaml (plan): expected a mapping, got string "300 0 0 0 1 4 1 0 2 8 1 0 3 7 1 0 4 … — fix: a plan needs `tasks:` with at least one task']);
+    expect(problems('300 0 0 0 1 4 1 0 2 8 1 0 3 7 1 0 4 2 1 0 5 6 1 2 6 7 1 4 7 6 1 3')).toEqual([
+      'plan.yaml (plan): expected a mapping, got string "300 0 0 0 1 4 1 0 2 8 1 0 3 7 1 0 4 … — fix: a plan needs `tasks:` with at least one task',
+    ]);
   });
 
   it('prints a cycle in the order work would flow, starting at the task it names', () => {
     const plan = { tasks: [task('a', { needs: ['c'] }), task('b', { needs: ['a'] }), task('c', { needs: ['b'] })] };
-    expect(problems(plan)).toEqual(['plan.yaml task "a" needs[0]: dependency cycle a → b → c → a — fix: remove one of these dependencies']);
-    expect(problems({ tasks: [task('api', { needs: ['web'] }), task('web', { after: ['api'] })] })).toEqual(['plan.yaml task "api" needs[0]: dependency cycle api → web → api — fix: remove one of these dependencies']);
-    expect(problems({ tasks: [task('lint'), task('api', { after: ['lint', 'web'] }), task('web', { needs: ['api'] })] })).toEqual([
+    expect(problems(plan)).toEqual([
+      'plan.yaml task "a" needs[0]: dependency cycle a → b → c → a — fix: remove one of these dependencies',
+    ]);
+    expect(problems({ tasks: [task('api', { needs: ['web'] }), task('web', { after: ['api'] })] })).toEqual([
+      'plan.yaml task "api" needs[0]: dependency cycle api → web → api — fix: remove one of these dependencies',
+    ]);
+    expect(
+      problems({ tasks: [task('lint'), task('api', { after: ['lint', 'web'] }), task('web', { needs: ['api'] })] }),
+    ).toEqual([
       'plan.yaml task "api" after[1]: dependency cycle api → web → api — fix: remove one of these dependencies',
     ]);
-    expect(problems({ tasks: [task('a', { needs: ['a'] })] })).toEqual(['plan.yaml task "a" needs[0]: "a" depends on itself — fix: remove "a" from needs']);
+    expect(problems({ tasks: [task('a', { needs: ['a'] })] })).toEqual([
+      'plan.yaml task "a" needs[0]: "a" depends on itself — fix: remove "a" from needs',
+    ]);
   });
 
   it('points at the exact entry of a cycle so a loader can find its line', () => {
-    const { issues } = checkPlan({ tasks: [task('x'), task('a', { needs: ['x', 'b'] }), task('b', { needs: ['a'] })] }, { executors });
+    const { issues } = checkPlan(
+      { tasks: [task('x'), task('a', { needs: ['x', 'b'] }), task('b', { needs: ['a'] })] },
+      { executors },
+    );
     expect(issues.map((i) => i.path)).toEqual([['tasks', 1, 'needs', 1]]);
   });
 
   it('rejects a duplicate id, naming the first task that used it', () => {
-    expect(problems({ tasks: [task('a'), task('a')] })).toEqual(['plan.yaml task "a" tasks[1].id: duplicate id "a" (first used by tasks[0]) — fix: give each task a unique id']);
+    expect(problems({ tasks: [task('a'), task('a')] })).toEqual([
+      'plan.yaml task "a" tasks[1].id: duplicate id "a" (first used by tasks[0]) — fix: give each task a unique id',
+    ]);
   });
 
   it('rejects a bad duration', () => {
-    expect(problems({ tasks: [task('a', { estimate: '1h30' })] })).toEqual(['plan.yaml task "a" estimate: bad duration "1h30" — fix: write e.g. 45m, 1h30m, 90s or 250ms']);
+    expect(problems({ tasks: [task('a', { estimate: '1h30' })] })).toEqual([
+      'plan.yaml task "a" estimate: bad duration "1h30" — fix: write e.g. 45m, 1h30m, 90s or 250ms',
+    ]);
     expect(problems({ tasks: [task('a', { timeout: '5 minutes' })] })).toEqual([
       'plan.yaml task "a" timeout: expected a duration like 45m, 1h30m, 90s or 250ms — fix: write a duration like 45m, 1h30m, 90s or 250ms',
     ]);
   });
 
   it('names an unknown executor and suggests the closest one', () => {
-    expect(problems({ tasks: [{ id: 'a', executor: 'claud', prompt: 'hi' }] })).toEqual(['plan.yaml task "a" executor: unknown executor "claud" — fix: did you mean "claude"?']);
-    expect(problems({ tasks: [{ id: 'a', executor: 'terraform', run: 'x' }] })).toEqual(['plan.yaml task "a" executor: unknown executor "terraform" — fix: use one of: shell, claude']);
+    expect(problems({ tasks: [{ id: 'a', executor: 'claud', prompt: 'hi' }] })).toEqual([
+      'plan.yaml task "a" executor: unknown executor "claud" — fix: did you mean "claude"?',
+    ]);
+    expect(problems({ tasks: [{ id: 'a', executor: 'terraform', run: 'x' }] })).toEqual([
+      'plan.yaml task "a" executor: unknown executor "terraform" — fix: use one of: shell, claude',
+    ]);
   });
 
   it('says what an executor needs that the task lacks', () => {
-    expect(problems({ tasks: [{ id: 'a', executor: 'claude', run: 'x' }] })).toEqual(['plan.yaml task "a" prompt: executor "claude" needs a prompt — fix: add prompt: "<what the agent should do>"']);
+    expect(problems({ tasks: [{ id: 'a', executor: 'claude', run: 'x' }] })).toEqual([
+      'plan.yaml task "a" prompt: executor "claude" needs a prompt — fix: add prompt: "<what the agent should do>"',
+    ]);
     expect(problems({ tasks: [{ id: 'a', prompt: 'hi' }] })).toEqual([
       'plan.yaml task "a" executor: a task with a prompt needs an executor — fix: set executor: claude | codex | gemini | anthropic | openai (or defaults.executor)',
     ]);
   });
 
   it('passes on what an executor’s own check finds', () => {
-    const strict: ExecutorCatalog = new Map([['shell', { requires: 'run' as const, check: (t) => (typeof t.run === 'string' && t.run.includes('|') && t.shell !== true ? [{ field: 'run', message: 'a pipe needs a shell', fix: 'set shell: true' }] : []) }]]);
-    expect(problems({ tasks: [task('a', { run: 'ls | wc -l' })] }, strict)).toEqual(['plan.yaml task "a" run: a pipe needs a shell — fix: set shell: true']);
+    const strict: ExecutorCatalog = new Map([
+      [
+        'shell',
+        {
+          requires: 'run' as const,
+          check: (t) =>
+            typeof t.run === 'string' && t.run.includes('|') && t.shell !== true
+              ? [{ field: 'run', message: 'a pipe needs a shell', fix: 'set shell: true' }]
+              : [],
+        },
+      ],
+    ]);
+    expect(problems({ tasks: [task('a', { run: 'ls | wc -l' })] }, strict)).toEqual([
+      'plan.yaml task "a" run: a pipe needs a shell — fix: set shell: true',
+    ]);
   });
 
   it('names an unknown pool and a task that needs more of a pool than exists', () => {
-    expect(problems({ pools: { gpu: 1 }, tasks: [task('train', { uses: { gpus: 1 } })] })).toEqual(['plan.yaml task "train" uses.gpus: unknown pool "gpus" — fix: did you mean "gpu"?']);
-    expect(problems({ tasks: [task('train', { uses: { gpu: 1 } })] })).toEqual(['plan.yaml task "train" uses.gpu: unknown pool "gpu" — fix: declare it under pools: {gpu: <capacity>}']);
-    expect(problems({ pools: { gpu: 1 }, tasks: [task('train', { uses: { gpu: 2 } })] })).toEqual(['plan.yaml task "train" uses.gpu: needs 2 units of pool "gpu" but it has only 1 — fix: lower uses.gpu to at most 1 or raise pools.gpu']);
+    expect(problems({ pools: { gpu: 1 }, tasks: [task('train', { uses: { gpus: 1 } })] })).toEqual([
+      'plan.yaml task "train" uses.gpus: unknown pool "gpus" — fix: did you mean "gpu"?',
+    ]);
+    expect(problems({ tasks: [task('train', { uses: { gpu: 1 } })] })).toEqual([
+      'plan.yaml task "train" uses.gpu: unknown pool "gpu" — fix: declare it under pools: {gpu: <capacity>}',
+    ]);
+    expect(problems({ pools: { gpu: 1 }, tasks: [task('train', { uses: { gpu: 2 } })] })).toEqual([
+      'plan.yaml task "train" uses.gpu: needs 2 units of pool "gpu" but it has only 1 — fix: lower uses.gpu to at most 1 or raise pools.gpu',
+    ]);
     expect(problems({ pools: { claude: 2 }, defaults: { uses: { claude: 3 } }, tasks: [task('a')] })).toEqual([
       'plan.yaml task "a" uses.claude: needs 3 units of pool "claude" but it has only 2 — fix: lower uses.claude to at most 2 or raise pools.claude',
     ]);
@@ -129,14 +187,22 @@ describe('compilePlan: what a user sees for a broken plan', () => {
       'plan.yaml task "a" need: unknown field "need" — fix: did you mean "needs"?',
       'plan.yaml worker: unknown field "worker" — fix: did you mean "workers"?',
     ]);
-    expect(problems({ tasks: [task('a', { xyzzy: 1 })] })[0]).toMatch(/^plan\.yaml task "a" xyzzy: unknown field "xyzzy" — fix: remove it \(known fields: id, title, run, prompt, needs, after, /);
+    expect(problems({ tasks: [task('a', { xyzzy: 1 })] })[0]).toMatch(
+      /^plan\.yaml task "a" xyzzy: unknown field "xyzzy" — fix: remove it \(known fields: id, title, run, prompt, needs, after, /,
+    );
   });
 
   it('points at the character where a `when` condition goes wrong', () => {
     const fix = ' — fix: write e.g. vars.flag, !vars.flag, vars.env == "prod" && tasks.build.succeeded';
-    expect(problems({ tasks: [task('a', { when: 'vars.x & vars.y' })] })).toEqual([`plan.yaml task "a" when: bad condition at character 8: unexpected "&"${fix}`]);
-    expect(problems({ tasks: [task('a', { when: 'vars.x &&' })] })).toEqual([`plan.yaml task "a" when: bad condition at character 10: unexpected end of condition${fix}`]);
-    expect(problems({ tasks: [task('a', { when: '(vars.x || vars.y' })] })).toEqual([`plan.yaml task "a" when: bad condition at character 18: expected ")" at the end${fix}`]);
+    expect(problems({ tasks: [task('a', { when: 'vars.x & vars.y' })] })).toEqual([
+      `plan.yaml task "a" when: bad condition at character 8: unexpected "&"${fix}`,
+    ]);
+    expect(problems({ tasks: [task('a', { when: 'vars.x &&' })] })).toEqual([
+      `plan.yaml task "a" when: bad condition at character 10: unexpected end of condition${fix}`,
+    ]);
+    expect(problems({ tasks: [task('a', { when: '(vars.x || vars.y' })] })).toEqual([
+      `plan.yaml task "a" when: bad condition at character 18: expected ")" at the end${fix}`,
+    ]);
     expect(problems({ tasks: [task('a', { when: 'security == true' })] })).toEqual([
       `plan.yaml task "a" when: bad condition at character 1: unknown name "security": use vars.<name>, env.<NAME> or tasks.<id>.<field>${fix}`,
     ]);
@@ -146,14 +212,19 @@ describe('compilePlan: what a user sees for a broken plan', () => {
     expect(problems({ tasks: [task('build'), task('deploy', { when: 'tasks.build.succeeded' })] })).toEqual([
       'plan.yaml task "deploy" when: condition reads task "build" which is not in needs or after — fix: add "build" to after (or needs) so it has finished when the condition is checked',
     ]);
-    expect(problems({ tasks: [task('build'), task('deploy', { after: ['build'], when: 'tasks.biuld.succeeded' })] })).toEqual([
+    expect(
+      problems({ tasks: [task('build'), task('deploy', { after: ['build'], when: 'tasks.biuld.succeeded' })] }),
+    ).toEqual([
       'plan.yaml task "deploy" when: condition reads tasks.biuld.succeeded: unknown task "biuld" — fix: did you mean "build"?',
     ]);
-    expect(problems({ tasks: [task('build'), task('deploy', { after: ['build'], when: 'tasks.build.succeeded' })] })).toEqual([]);
+    expect(
+      problems({ tasks: [task('build'), task('deploy', { after: ['build'], when: 'tasks.build.succeeded' })] }),
+    ).toEqual([]);
   });
 
   it('rejects task ids that could escape the run folder', () => {
-    const rule = 'task ids use letters, digits, ".", "_" and "-", start with a letter or digit, and contain no ".." — fix: use letters, digits, ".", "_" and "-" (e.g. build-api)';
+    const rule =
+      'task ids use letters, digits, ".", "_" and "-", start with a letter or digit, and contain no ".." — fix: use letters, digits, ".", "_" and "-" (e.g. build-api)';
     for (const id of ['api/v2', '..', '../etc', 'a..b', '.hidden', 'C:\\x', ''])
       expect(problems({ tasks: [task(id)] })).toEqual([`plan.yaml task "${id}" id: ${rule}`]);
     expect(problems({ tasks: [task('build-api'), task('v1.2'), task('x_y'), task('a.')] })).toEqual([]);
@@ -173,7 +244,15 @@ describe('compilePlan: what a user sees for a broken plan', () => {
   });
 
   it('reports every problem at once, not just the first', () => {
-    expect(problems({ tasks: [task('a', { needs: ['b'] }), { id: 'c', executor: 'codex', prompt: 'x' }, task('d', { estimate: '1h30' })] })).toEqual([
+    expect(
+      problems({
+        tasks: [
+          task('a', { needs: ['b'] }),
+          { id: 'c', executor: 'codex', prompt: 'x' },
+          task('d', { estimate: '1h30' }),
+        ],
+      }),
+    ).toEqual([
       'plan.yaml task "a" needs[0]: unknown task "b" — fix: use the id of a task in this plan',
       'plan.yaml task "c" executor: unknown executor "codex" — fix: use one of: shell, claude',
       'plan.yaml task "d" estimate: bad duration "1h30" — fix: write e.g. 45m, 1h30m, 90s or 250ms',
@@ -181,7 +260,9 @@ describe('compilePlan: what a user sees for a broken plan', () => {
   });
 
   it('asks for at least one task', () => {
-    expect(problems({ tasks: [] })).toEqual(['plan.yaml tasks: a plan needs at least one task — fix: a plan needs `tasks:` with at least one task']);
+    expect(problems({ tasks: [] })).toEqual([
+      'plan.yaml tasks: a plan needs at least one task — fix: a plan needs `tasks:` with at least one task',
+    ]);
   });
 });
 
@@ -199,7 +280,16 @@ describe('compilePlan: a valid plan', () => {
     expect(plan.name).toBe('plan');
     expect(plan.vars).toEqual({ env: 'prod', level: 1 });
     const [build, test] = plan.graph.tasks;
-    expect(build).toMatchObject({ executor: 'shell', title: 'build', retries: 2, estimateMs: 90_000, timeoutMs: 600_000, env: { CI: 'true' }, needs: [], after: [] });
+    expect(build).toMatchObject({
+      executor: 'shell',
+      title: 'build',
+      retries: 2,
+      estimateMs: 90_000,
+      timeoutMs: 600_000,
+      env: { CI: 'true' },
+      needs: [],
+      after: [],
+    });
     expect(test).toMatchObject({ retries: 0, estimateMs: 4_000, env: { CI: 'true', N: '4' }, needs: ['build'] });
     expect(build?.backoff).toEqual({ initialMs: 1000, maxMs: 300_000, factor: 2, jitter: true });
   });

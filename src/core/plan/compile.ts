@@ -74,7 +74,13 @@ export function checkPlan(raw: unknown, options: CompileOptions): { plan?: Compi
   spec.tasks.forEach((t, i) => {
     const first = ids.get(t.id);
     if (first !== undefined) {
-      issues.push({ path: ['tasks', i, 'id'], task: t.id, field: `tasks[${i}].id`, message: `duplicate id "${t.id}" (first used by tasks[${first}])`, fix: 'give each task a unique id' });
+      issues.push({
+        path: ['tasks', i, 'id'],
+        task: t.id,
+        field: `tasks[${i}].id`,
+        message: `duplicate id "${t.id}" (first used by tasks[${first}])`,
+        fix: 'give each task a unique id',
+      });
     } else ids.set(t.id, i);
   });
   const pools = new Map(Object.entries(spec.pools ?? {}));
@@ -89,20 +95,43 @@ export function checkPlan(raw: unknown, options: CompileOptions): { plan?: Compi
     dependencyIssues(t, i, ids, issues);
     const executorName = t.executor ?? defaultExecutor(t, defaults.executor, options.executors);
     if (executorName === undefined) {
-      issues.push({ ...at('executor'), message: 'a task with a prompt needs an executor', fix: 'set executor: claude | codex | gemini | anthropic | openai (or defaults.executor)' });
+      issues.push({
+        ...at('executor'),
+        message: 'a task with a prompt needs an executor',
+        fix: 'set executor: claude | codex | gemini | anthropic | openai (or defaults.executor)',
+      });
     } else {
       const info = options.executors.get(executorName);
       if (info === undefined) {
         const hint = closest(executorName, options.executors.keys());
-        issues.push({ ...at('executor'), message: `unknown executor "${executorName}"`, fix: hint === undefined ? `use one of: ${[...options.executors.keys()].join(', ')}` : `did you mean "${hint}"?` });
+        issues.push({
+          ...at('executor'),
+          message: `unknown executor "${executorName}"`,
+          fix:
+            hint === undefined ? `use one of: ${[...options.executors.keys()].join(', ')}` : `did you mean "${hint}"?`,
+        });
       } else {
-        if (info.requires === 'run' && t.run === undefined) issues.push({ ...at('run'), message: `executor "${executorName}" needs a command`, fix: 'add run: "<command>"' });
-        if (info.requires === 'prompt' && t.prompt === undefined) issues.push({ ...at('prompt'), message: `executor "${executorName}" needs a prompt`, fix: 'add prompt: "<what the agent should do>"' });
-        for (const p of info.check?.({ ...defaults, ...t }) ?? []) issues.push({ ...at(p.field), message: p.message, ...(p.fix === undefined ? {} : { fix: p.fix }) });
+        if (info.requires === 'run' && t.run === undefined)
+          issues.push({
+            ...at('run'),
+            message: `executor "${executorName}" needs a command`,
+            fix: 'add run: "<command>"',
+          });
+        if (info.requires === 'prompt' && t.prompt === undefined)
+          issues.push({
+            ...at('prompt'),
+            message: `executor "${executorName}" needs a prompt`,
+            fix: 'add prompt: "<what the agent should do>"',
+          });
+        for (const p of info.check?.({ ...defaults, ...t }) ?? [])
+          issues.push({ ...at(p.field), message: p.message, ...(p.fix === undefined ? {} : { fix: p.fix }) });
       }
     }
     const provider = executorProvider(executorName, options);
-    const uses: Record<string, number> = defaults.uses === undefined && t.uses === undefined && provider === undefined ? NO_USES : { ...defaults.uses, ...t.uses };
+    const uses: Record<string, number> =
+      defaults.uses === undefined && t.uses === undefined && provider === undefined
+        ? NO_USES
+        : { ...defaults.uses, ...t.uses };
     if (provider !== undefined && uses[provider] === undefined) {
       uses[provider] = 1;
       if (!pools.has(provider)) pools.set(provider, spec.workers ?? 4);
@@ -111,9 +140,17 @@ export function checkPlan(raw: unknown, options: CompileOptions): { plan?: Compi
       const capacity = pools.get(pool);
       if (capacity === undefined) {
         const hint = closest(pool, pools.keys());
-        issues.push({ ...at('uses', pool), message: `unknown pool "${pool}"`, fix: hint === undefined ? `declare it under pools: {${pool}: <capacity>}` : `did you mean "${hint}"?` });
+        issues.push({
+          ...at('uses', pool),
+          message: `unknown pool "${pool}"`,
+          fix: hint === undefined ? `declare it under pools: {${pool}: <capacity>}` : `did you mean "${hint}"?`,
+        });
       } else if (units > capacity) {
-        issues.push({ ...at('uses', pool), message: `needs ${units} units of pool "${pool}" but it has only ${capacity}`, fix: `lower uses.${pool} to at most ${capacity} or raise pools.${pool}` });
+        issues.push({
+          ...at('uses', pool),
+          message: `needs ${units} units of pool "${pool}" but it has only ${capacity}`,
+          fix: `lower uses.${pool} to at most ${capacity} or raise pools.${pool}`,
+        });
       }
     }
     let when: Expr | undefined;
@@ -122,20 +159,35 @@ export function checkPlan(raw: unknown, options: CompileOptions): { plan?: Compi
         when = parseCondition(t.when);
         for (const p of checkWhen(when, conditionNames)) issues.push({ ...at('when'), ...p });
         for (const ref of new Set(referencedTasks(when))) {
-          if (ids.has(ref) && ![...(t.needs ?? []), ...(t.after ?? [])].includes(ref)) issues.push({ ...at('when'), message: `condition reads task "${ref}" which is not in needs or after`, fix: `add "${ref}" to after (or needs) so it has finished when the condition is checked` });
+          if (ids.has(ref) && ![...(t.needs ?? []), ...(t.after ?? [])].includes(ref))
+            issues.push({
+              ...at('when'),
+              message: `condition reads task "${ref}" which is not in needs or after`,
+              fix: `add "${ref}" to after (or needs) so it has finished when the condition is checked`,
+            });
         }
       } catch (error) {
         if (!(error instanceof ConditionSyntaxError)) throw error;
-        issues.push({ ...at('when'), message: `bad condition at character ${error.position + 1}: ${error.message}`, fix: 'write e.g. vars.flag, !vars.flag, vars.env == "prod" && tasks.build.succeeded' });
+        issues.push({
+          ...at('when'),
+          message: `bad condition at character ${error.position + 1}: ${error.message}`,
+          fix: 'write e.g. vars.flag, !vars.flag, vars.env == "prod" && tasks.build.succeeded',
+        });
       }
     } else if (t.when === false) when = { kind: 'literal', value: false };
 
     const ms = (field: 'estimate' | 'timeout', value: string | number | undefined): number | undefined => {
       if (value === undefined) return undefined;
       const parsedMs = parseDuration(value);
-      if (parsedMs === undefined) issues.push({ ...at(field), message: `bad duration "${value}"`, fix: 'write e.g. 45m, 1h30m, 90s or 250ms' });
+      if (parsedMs === undefined)
+        issues.push({ ...at(field), message: `bad duration "${value}"`, fix: 'write e.g. 45m, 1h30m, 90s or 250ms' });
       // A timer set past 2³¹-1 ms fires at once: such a timeout would kill the task as it starts.
-      else if (field === 'timeout' && parsedMs > MAX_TIMER_MS) issues.push({ ...at(field), message: `timeout ${value} is longer than the longest timer, 24d20h31m`, fix: 'use at most 24d, or leave timeout out for none' });
+      else if (field === 'timeout' && parsedMs > MAX_TIMER_MS)
+        issues.push({
+          ...at(field),
+          message: `timeout ${value} is longer than the longest timer, 24d20h31m`,
+          fix: 'use at most 24d, or leave timeout out for none',
+        });
       return parsedMs;
     };
     envIssues(t.env, (name) => at('env', name), issues);
@@ -164,7 +216,10 @@ export function checkPlan(raw: unknown, options: CompileOptions): { plan?: Compi
       whenSource: typeof t.when === 'string' ? t.when : t.when === false ? 'false' : undefined,
       uses,
       writes: t.writes ?? [],
-      env: defaults.env === undefined && t.env === undefined ? NO_ENV : Object.fromEntries(Object.entries({ ...defaults.env, ...t.env }).map(([k, v]) => [k, String(v)])),
+      env:
+        defaults.env === undefined && t.env === undefined
+          ? NO_ENV
+          : Object.fromEntries(Object.entries({ ...defaults.env, ...t.env }).map(([k, v]) => [k, String(v)])),
     });
   });
 
@@ -186,12 +241,24 @@ const MAX_TIMER_MS = 2_147_483_647;
  * Names and values of `env` that no process environment can hold: an empty name or one with `=`
  * or NUL, and a value with NUL (it would end the value early, or smuggle in another variable).
  */
-function envIssues(env: Readonly<Record<string, unknown>> | undefined, at: (name: string) => Pick<RawIssue, 'path' | 'field'> & { task?: string }, issues: RawIssue[]): void {
+function envIssues(
+  env: Readonly<Record<string, unknown>> | undefined,
+  at: (name: string) => Pick<RawIssue, 'path' | 'field'> & { task?: string },
+  issues: RawIssue[],
+): void {
   for (const [name, value] of Object.entries(env ?? {})) {
     if (name === '' || name.includes('=') || name.includes('\0')) {
-      issues.push({ ...at(name), message: `environment variable name ${JSON.stringify(name)} is ${name === '' ? 'empty' : `not allowed (it contains ${name.includes('=') ? '"="' : 'NUL'})`}`, fix: 'use letters, digits and _, e.g. NODE_ENV' });
+      issues.push({
+        ...at(name),
+        message: `environment variable name ${JSON.stringify(name)} is ${name === '' ? 'empty' : `not allowed (it contains ${name.includes('=') ? '"="' : 'NUL'})`}`,
+        fix: 'use letters, digits and _, e.g. NODE_ENV',
+      });
     } else if (typeof value === 'string' && value.includes('\0')) {
-      issues.push({ ...at(name), message: `environment variable ${name} contains a NUL character`, fix: 'remove the NUL (\\u0000): no process environment can hold one' });
+      issues.push({
+        ...at(name),
+        message: `environment variable ${name} contains a NUL character`,
+        fix: 'remove the NUL (\\u0000): no process environment can hold one',
+      });
     }
   }
 }
@@ -199,10 +266,15 @@ function envIssues(env: Readonly<Record<string, unknown>> | undefined, at: (name
 /** What conditions may read of each task: its `outputSchema`, or that it is a function (output without one). */
 function conditionTasks(spec: PlanSpec, executors: ExecutorCatalog): Map<string, ConditionTask> {
   const fallback = spec.defaults?.executor;
-  return new Map(spec.tasks.map((t) => {
-    const fn = executors.get(t.executor ?? fallback ?? '')?.requires === 'fn';
-    return [t.id, { ...(t.outputSchema === undefined ? {} : { outputSchema: t.outputSchema }), outputWithoutSchema: fn }];
-  }));
+  return new Map(
+    spec.tasks.map((t) => {
+      const fn = executors.get(t.executor ?? fallback ?? '')?.requires === 'fn';
+      return [
+        t.id,
+        { ...(t.outputSchema === undefined ? {} : { outputSchema: t.outputSchema }), outputWithoutSchema: fn },
+      ];
+    }),
+  );
 }
 
 /**
@@ -210,7 +282,11 @@ function conditionTasks(spec: PlanSpec, executors: ExecutorCatalog): Map<string,
  * of the one it replaces — `--set deploy=no` on `deploy: false` is an error, not the truthy string
  * "no" — and a name the plan does not declare is an error, not a silent no-op.
  */
-function overriddenVars(declared: Readonly<Record<string, VarValue>>, overrides: Readonly<Record<string, VarValue>>, issues: RawIssue[]): Record<string, VarValue> {
+function overriddenVars(
+  declared: Readonly<Record<string, VarValue>>,
+  overrides: Readonly<Record<string, VarValue>>,
+  issues: RawIssue[],
+): Record<string, VarValue> {
   const vars: Record<string, VarValue> = { ...declared };
   const names = Object.keys(declared);
   for (const [name, value] of Object.entries(overrides)) {
@@ -219,11 +295,25 @@ function overriddenVars(declared: Readonly<Record<string, VarValue>>, overrides:
     const at = { path: was === undefined ? ['vars'] : ['vars', name], field: `vars.${name}` };
     if (was === undefined) {
       const hint = closest(name, names);
-      issues.push({ ...at, message: `--set ${name}: the plan has no variable "${name}"`, fix: hint !== undefined ? `did you mean "${hint}"?` : names.length > 0 ? `its variables: ${names.join(', ')}` : `declare it under vars: {${name}: …}` });
+      issues.push({
+        ...at,
+        message: `--set ${name}: the plan has no variable "${name}"`,
+        fix:
+          hint !== undefined
+            ? `did you mean "${hint}"?`
+            : names.length > 0
+              ? `its variables: ${names.join(', ')}`
+              : `declare it under vars: {${name}: …}`,
+      });
     } else if (typeof value !== 'string' || typeof was === 'string') vars[name] = value;
     else if (typeof was === 'boolean') {
       if (/^(true|false)$/i.test(value)) vars[name] = value.toLowerCase() === 'true';
-      else issues.push({ ...at, message: `--set ${name}=${value}: expected true or false`, fix: `--set ${name}=true or --set ${name}=false` });
+      else
+        issues.push({
+          ...at,
+          message: `--set ${name}=${value}: expected true or false`,
+          fix: `--set ${name}=true or --set ${name}=false`,
+        });
     } else if (value.trim() !== '' && Number.isFinite(Number(value))) vars[name] = Number(value);
     else issues.push({ ...at, message: `--set ${name}=${value}: expected a number`, fix: `e.g. --set ${name}=${was}` });
   }
@@ -231,14 +321,33 @@ function overriddenVars(declared: Readonly<Record<string, VarValue>>, overrides:
 }
 
 /** A task's `needs` and `after` that name itself or no task in `ids`. */
-function dependencyIssues(t: { readonly id: string; readonly needs?: readonly unknown[]; readonly after?: readonly unknown[]; readonly verifies?: readonly unknown[] }, i: number, ids: ReadonlyMap<string, number>, issues: RawIssue[]): void {
+function dependencyIssues(
+  t: {
+    readonly id: string;
+    readonly needs?: readonly unknown[];
+    readonly after?: readonly unknown[];
+    readonly verifies?: readonly unknown[];
+  },
+  i: number,
+  ids: ReadonlyMap<string, number>,
+  issues: RawIssue[],
+): void {
   for (const key of ['needs', 'after', 'verifies'] as const) {
     (t[key] ?? []).forEach((dep, k) => {
       if (typeof dep !== 'string') return; // the schema says so
-      if (dep === t.id) issues.push({ ...issueAt(i, t.id, key, [k]), message: `"${t.id}" depends on itself`, fix: `remove "${dep}" from ${key}` });
+      if (dep === t.id)
+        issues.push({
+          ...issueAt(i, t.id, key, [k]),
+          message: `"${t.id}" depends on itself`,
+          fix: `remove "${dep}" from ${key}`,
+        });
       else if (!ids.has(dep)) {
         const hint = closest(dep, ids.keys());
-        issues.push({ ...issueAt(i, t.id, key, [k]), message: `unknown task "${dep}"`, fix: hint === undefined ? `use the id of a task in this plan` : `did you mean "${hint}"?` });
+        issues.push({
+          ...issueAt(i, t.id, key, [k]),
+          message: `unknown task "${dep}"`,
+          fix: hint === undefined ? `use the id of a task in this plan` : `did you mean "${hint}"?`,
+        });
       }
     });
   }
@@ -259,12 +368,27 @@ function rawDependencyIssues(raw: unknown): RawIssue[] {
   });
   const issues: RawIssue[] = [];
   shaped.forEach((t, i) => {
-    if (t !== undefined) dependencyIssues({ id: t.id, ...(t.needs === undefined ? {} : { needs: t.needs }), ...(t.after === undefined ? {} : { after: t.after }) }, i, ids, issues);
+    if (t !== undefined)
+      dependencyIssues(
+        {
+          id: t.id,
+          ...(t.needs === undefined ? {} : { needs: t.needs }),
+          ...(t.after === undefined ? {} : { after: t.after }),
+        },
+        i,
+        ids,
+        issues,
+      );
   });
   return issues;
 }
 
-function issueAt(i: number, task: string, field: string, rest: readonly (string | number)[]): Pick<RawIssue, 'path' | 'task' | 'field'> {
+function issueAt(
+  i: number,
+  task: string,
+  field: string,
+  rest: readonly (string | number)[],
+): Pick<RawIssue, 'path' | 'task' | 'field'> {
   const path = ['tasks', i, field, ...rest];
   return { path, task, field: fieldName(path) };
 }
@@ -284,7 +408,11 @@ function executorProvider(name: string | undefined, options: CompileOptions): st
  */
 function defaultExecutor(t: TaskSpec, fallback: string | undefined, executors: ExecutorCatalog): string | undefined {
   const info = fallback === undefined ? undefined : executors.get(fallback);
-  if (fallback !== undefined && (info === undefined || info.requires === 'fn' || (info.requires === 'run') === (t.run !== undefined))) return fallback;
+  if (
+    fallback !== undefined &&
+    (info === undefined || info.requires === 'fn' || (info.requires === 'run') === (t.run !== undefined))
+  )
+    return fallback;
   if (t.run !== undefined) return 'shell';
   return t.prompt === undefined ? 'shell' : fallback;
 }
@@ -292,7 +420,11 @@ function defaultExecutor(t: TaskSpec, fallback: string | undefined, executors: E
 /** Finds dependency cycles and reports each as `a → b → c → a`. */
 function cycleIssues(tasks: readonly TaskSpec[]): RawIssue[] {
   const index = new Map(tasks.map((t, i) => [t.id, i]));
-  const edges = tasks.map((t) => [...(t.needs ?? []), ...(t.after ?? []), ...(t.verifies ?? [])].map((d) => index.get(d) ?? -1).filter((d) => d >= 0));
+  const edges = tasks.map((t) =>
+    [...(t.needs ?? []), ...(t.after ?? []), ...(t.verifies ?? [])]
+      .map((d) => index.get(d) ?? -1)
+      .filter((d) => d >= 0),
+  );
   const state = new Uint8Array(tasks.length); // 0 new, 1 on stack, 2 done
   const stack: number[] = [];
   const issues: RawIssue[] = [];
@@ -320,7 +452,11 @@ function cycleIssues(tasks: readonly TaskSpec[]): RawIssue[] {
         const first = tasks[next];
         // Point at the entry that closes the cycle: the dependency of `first` on the task above it.
         const closing = cycle[1] ?? '';
-        const key = (first?.needs ?? []).includes(closing) ? 'needs' : (first?.after ?? []).includes(closing) ? 'after' : 'verifies';
+        const key = (first?.needs ?? []).includes(closing)
+          ? 'needs'
+          : (first?.after ?? []).includes(closing)
+            ? 'after'
+            : 'verifies';
         const k = Math.max(0, (first?.[key] ?? []).indexOf(closing));
         issues.push({
           path: ['tasks', next, key, k],
@@ -356,7 +492,12 @@ function taskAt(raw: unknown, path: readonly PropertyKey[]): string | undefined 
 
 function fieldName(path: readonly PropertyKey[]): string {
   const rel = path[0] === 'tasks' && typeof path[1] === 'number' ? path.slice(2) : path;
-  return rel.reduce<string>((s, p) => (typeof p === 'number' ? `${s}[${p}]` : s === '' ? String(p) : `${s}.${String(p)}`), '') || '(plan)';
+  return (
+    rel.reduce<string>(
+      (s, p) => (typeof p === 'number' ? `${s}[${p}]` : s === '' ? String(p) : `${s}.${String(p)}`),
+      '',
+    ) || '(plan)'
+  );
 }
 
 function schemaIssues(error: z.ZodError, raw: unknown): RawIssue[] {
@@ -376,23 +517,49 @@ function schemaIssues(error: z.ZodError, raw: unknown): RawIssue[] {
               : KNOWN_TASK_FIELDS;
       for (const key of issue.keys) {
         const hint = closest(key, known);
-        issues.push({ ...base, path: [...path, key], field: fieldName([...path, key]), message: `unknown field "${key}"`, fix: hint === undefined ? `remove it (known fields: ${known.join(', ')})` : `did you mean "${hint}"?` });
+        issues.push({
+          ...base,
+          path: [...path, key],
+          field: fieldName([...path, key]),
+          message: `unknown field "${key}"`,
+          fix: hint === undefined ? `remove it (known fields: ${known.join(', ')})` : `did you mean "${hint}"?`,
+        });
       }
       continue;
     }
-    issues.push({ ...base, field: fieldName(path), message: describeZodIssue(issue, raw, path), fix: fixFor(issue, path) });
+    issues.push({
+      ...base,
+      field: fieldName(path),
+      message: describeZodIssue(issue, raw, path),
+      fix: fixFor(issue, path),
+    });
   }
   return issues;
 }
 
 /** zod's name for a type, as a YAML writer would say it. */
 function typeWord(expected: string): string {
-  return ({ record: 'a mapping', object: 'a mapping', array: 'a list', number: 'a number', int: 'a whole number', string: 'a string', boolean: 'true or false' } as Record<string, string>)[expected] ?? expected;
+  return (
+    (
+      {
+        record: 'a mapping',
+        object: 'a mapping',
+        array: 'a list',
+        number: 'a number',
+        int: 'a whole number',
+        string: 'a string',
+        boolean: 'true or false',
+      } as Record<string, string>
+    )[expected] ?? expected
+  );
 }
 
 /** The value at `path` in the document as written (zod's issues do not carry it). */
 function valueAt(raw: unknown, path: readonly (string | number)[]): unknown {
-  return path.reduce<unknown>((v, key) => (typeof v === 'object' && v !== null ? (v as Record<string | number, unknown>)[key] : undefined), raw);
+  return path.reduce<unknown>(
+    (v, key) => (typeof v === 'object' && v !== null ? (v as Record<string | number, unknown>)[key] : undefined),
+    raw,
+  );
 }
 
 /** What a schema issue means, in a YAML writer's words, for the value at `path` in `raw`. */
@@ -400,7 +567,16 @@ export function describeZodIssue(issue: z.core.$ZodIssue, raw: unknown, path: re
   if (issue.code === 'invalid_type') {
     const got = valueAt(raw, path);
     const shown = JSON.stringify(got) ?? '';
-    const received = got === undefined ? 'nothing' : Array.isArray(got) ? 'a list' : got === null ? 'null' : typeof got === 'object' ? 'a mapping' : `${typeof got} ${shown.length > 40 ? `${shown.slice(0, 37)}…` : shown}`;
+    const received =
+      got === undefined
+        ? 'nothing'
+        : Array.isArray(got)
+          ? 'a list'
+          : got === null
+            ? 'null'
+            : typeof got === 'object'
+              ? 'a mapping'
+              : `${typeof got} ${shown.length > 40 ? `${shown.slice(0, 37)}…` : shown}`;
     return `expected ${typeWord(issue.expected)}, got ${received}`;
   }
   if (issue.code === 'invalid_union') return 'has the wrong type';
@@ -409,7 +585,8 @@ export function describeZodIssue(issue: z.core.$ZodIssue, raw: unknown, path: re
 
 function fixFor(issue: z.core.$ZodIssue, path: readonly (string | number)[]): string {
   const last = path.at(-1);
-  if (last === 'estimate' || last === 'timeout' || last === 'initial' || last === 'max') return 'write a duration like 45m, 1h30m, 90s or 250ms';
+  if (last === 'estimate' || last === 'timeout' || last === 'initial' || last === 'max')
+    return 'write a duration like 45m, 1h30m, 90s or 250ms';
   if (last === 'id') return 'use letters, digits, ".", "_" and "-" (e.g. build-api)';
   if (last === 'run') return 'write a command string or an argv list, e.g. run: ["npm", "test"]';
   if (last === 'needs' || last === 'after' || last === 'writes') return 'write a list, e.g. [a, b]';
@@ -417,6 +594,7 @@ function fixFor(issue: z.core.$ZodIssue, path: readonly (string | number)[]): st
   if (typeof last === 'number' && (parent === 'needs' || parent === 'after')) return 'write a task id, e.g. "build"';
   if (last === 'workers') return 'use a whole number from 1 to 1024';
   if (path.length === 0 || last === 'tasks') return 'a plan needs `tasks:` with at least one task';
-  if (issue.code === 'invalid_type') return `write ${typeWord(issue.expected)}${issue.expected === 'record' || issue.expected === 'object' ? ', e.g. {NAME: value}' : ''}`;
+  if (issue.code === 'invalid_type')
+    return `write ${typeWord(issue.expected)}${issue.expected === 'record' || issue.expected === 'object' ? ', e.g. {NAME: value}' : ''}`;
   return 'see `weft schema` for the expected shape';
 }

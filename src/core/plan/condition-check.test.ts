@@ -28,14 +28,33 @@ const problems = (source: string): string[] =>
 describe('checkCondition: every name a condition reads is checked before anything runs', () => {
   it('accepts every documented form', () => {
     for (const ok of [
-      'vars.security', '!vars.security', 'vars.level >= 2', 'vars.mode == "prod"', 'env.CI == "true"', 'env.ANY',
-      'tasks.build.succeeded', 'tasks.build.failed', 'tasks.build.skipped', 'tasks.build.cancelled',
-      'tasks.build.status == "failed"', 'tasks.build == "failed"', 'tasks.build.exitCode != 0', 'tasks.build.text == "x"',
-      'tasks.ui.output.score >= 6', 'tasks.ui.output.verdict == "ok"', 'tasks.ui.output.passed',
-      'tasks.ui.output.meta.lint.errors == 0', 'tasks.ui.output.tags.0 == "a"', 'tasks.ui.output.extra.anything > 1',
-      'tasks.ui.output.score == null', 'tasks.count.output.files > 1', 'tasks.loose.output.any.key == "x"',
-      'env.LEVEL > 1', 'tasks.ui.output.meta',
-    ]) expect(problems(ok), ok).toEqual([]);
+      'vars.security',
+      '!vars.security',
+      'vars.level >= 2',
+      'vars.mode == "prod"',
+      'env.CI == "true"',
+      'env.ANY',
+      'tasks.build.succeeded',
+      'tasks.build.failed',
+      'tasks.build.skipped',
+      'tasks.build.cancelled',
+      'tasks.build.status == "failed"',
+      'tasks.build == "failed"',
+      'tasks.build.exitCode != 0',
+      'tasks.build.text == "x"',
+      'tasks.ui.output.score >= 6',
+      'tasks.ui.output.verdict == "ok"',
+      'tasks.ui.output.passed',
+      'tasks.ui.output.meta.lint.errors == 0',
+      'tasks.ui.output.tags.0 == "a"',
+      'tasks.ui.output.extra.anything > 1',
+      'tasks.ui.output.score == null',
+      'tasks.count.output.files > 1',
+      'tasks.loose.output.any.key == "x"',
+      'env.LEVEL > 1',
+      'tasks.ui.output.meta',
+    ])
+      expect(problems(ok), ok).toEqual([]);
   });
 
   it('names an unknown task, field, variable or output key, with did-you-mean', () => {
@@ -52,20 +71,20 @@ describe('checkCondition: every name a condition reads is checked before anythin
       'condition reads tasks.ui.output.scroe: outputSchema has no key "scroe" at tasks.ui.output — fix: did you mean "score"?',
     ]);
     expect(problems('tasks.ui.output.meta.lint.erors == 0')).toEqual([
-      'condition reads tasks.ui.output.meta.lint.erors: outputSchema has no key "erors" at tasks.ui.output.meta.lint'
-        + ' — fix: did you mean "errors"?',
+      'condition reads tasks.ui.output.meta.lint.erors: outputSchema has no key "erors" at tasks.ui.output.meta.lint' +
+        ' — fix: did you mean "errors"?',
     ]);
     expect(problems('tasks.ui.output.tags.first')).toEqual([
-      'condition reads tasks.ui.output.tags.first: tasks.ui.output.tags is a list in outputSchema; it has no key "first"'
-        + ' — fix: read an item by its position, e.g. tasks.ui.output.tags.0',
+      'condition reads tasks.ui.output.tags.first: tasks.ui.output.tags is a list in outputSchema; it has no key "first"' +
+        ' — fix: read an item by its position, e.g. tasks.ui.output.tags.0',
     ]);
     expect(problems('tasks.ui.output.score.value')).toEqual([
-      'condition reads tasks.ui.output.score.value: tasks.ui.output.score is a number in outputSchema and has no key "value"'
-        + ' — fix: write tasks.ui.output.score',
+      'condition reads tasks.ui.output.score.value: tasks.ui.output.score is a number in outputSchema and has no key "value"' +
+        ' — fix: write tasks.ui.output.score',
     ]);
     expect(problems('tasks.build.output.score >= 6')).toEqual([
-      'condition reads tasks.build.output.score: task "build" declares no outputSchema, so it has no structured output'
-        + ' — fix: add outputSchema to task "build", e.g. {type: object, properties: {score: {type: number}}}',
+      'condition reads tasks.build.output.score: task "build" declares no outputSchema, so it has no structured output' +
+        ' — fix: add outputSchema to task "build", e.g. {type: object, properties: {score: {type: number}}}',
     ]);
     expect(problems('tasks.build.succeeded.really')).toEqual([
       'condition reads tasks.build.succeeded.really: succeeded has no fields — fix: write tasks.build.succeeded',
@@ -76,26 +95,30 @@ describe('checkCondition: every name a condition reads is checked before anythin
     expect(problems('vars.mode.length')).toEqual([
       'condition reads vars.mode.length: variable "mode" is a single value and has no fields — fix: write vars.mode',
     ]);
-    expect(problems('env.CI.x')).toEqual(['condition reads env.CI.x: environment variables have no fields — fix: write env.CI']);
+    expect(problems('env.CI.x')).toEqual([
+      'condition reads env.CI.x: environment variables have no fields — fix: write env.CI',
+    ]);
   });
 
-  it('declares only the plan\'s own variables: prototype names are unknown', () => {
+  it("declares only the plan's own variables: prototype names are unknown", () => {
     for (const name of ['constructor', '__proto__', 'toString', 'hasOwnProperty']) {
       expect(problems(`vars.${name}`)).toEqual([
         `condition reads vars.${name}: the plan declares no variable "${name}" — fix: its variables: security, level, mode`,
       ]);
     }
-    expect(checkCondition(parseCondition('vars.x'), { vars: {}, tasks }).map((p) => p.fix)).toEqual(['declare it under vars: {x: …}']);
+    expect(checkCondition(parseCondition('vars.x'), { vars: {}, tasks }).map((p) => p.fix)).toEqual([
+      'declare it under vars: {x: …}',
+    ]);
     expect(problems('tasks.ui.output.constructor')).toEqual([
-      'condition reads tasks.ui.output.constructor: outputSchema has no key "constructor" at tasks.ui.output'
-        + ' — fix: its keys: score, verdict, passed, meta, tags, extra',
+      'condition reads tasks.ui.output.constructor: outputSchema has no key "constructor" at tasks.ui.output' +
+        ' — fix: its keys: score, verdict, passed, meta, tags, extra',
     ]);
   });
 
   it('refuses comparisons whose types are known and cannot match', () => {
     expect(problems('tasks.ui.output.score == "high"')).toEqual([
-      'condition compares a number with a string in tasks.ui.output.score == "high"'
-        + ' — fix: compare with a number, e.g. tasks.ui.output.score == 6',
+      'condition compares a number with a string in tasks.ui.output.score == "high"' +
+        ' — fix: compare with a number, e.g. tasks.ui.output.score == 6',
     ]);
     expect(problems('tasks.ui.output.verdict > 3')).toEqual([
       'condition compares a string with > in tasks.ui.output.verdict > 3 — fix: > compares numbers; use == or != for strings',
@@ -122,10 +145,11 @@ describe('checkCondition: every name a condition reads is checked before anythin
 
 describe('checkWhen', () => {
   it('refuses reading failed or cancelled in when: the task would be skipped before its condition is read', () => {
-    const when = (source: string) => checkWhen(parseCondition(source), { vars, tasks }).map((p) => `${p.message} — fix: ${p.fix}`);
+    const when = (source: string) =>
+      checkWhen(parseCondition(source), { vars, tasks }).map((p) => `${p.message} — fix: ${p.fix}`);
     expect(when('tasks.build.failed || vars.security')).toEqual([
-      'condition reads tasks.build.failed, which is never true in when: a task whose dependency failed is skipped before'
-        + ' its condition is checked — fix: read tasks.build.succeeded or tasks.build.skipped instead',
+      'condition reads tasks.build.failed, which is never true in when: a task whose dependency failed is skipped before' +
+        ' its condition is checked — fix: read tasks.build.succeeded or tasks.build.skipped instead',
     ]);
     expect(when('!tasks.build.cancelled')).toHaveLength(1);
     expect(when('tasks.build.succeeded || tasks.build.skipped')).toEqual([]);

@@ -52,8 +52,9 @@ export function checkWhen(expr: Expr, names: ConditionNames): ConditionProblem[]
     const [root, id, field] = path;
     if (root !== 'tasks' || (field !== 'failed' && field !== 'cancelled') || !names.tasks.has(id ?? '')) continue;
     problems.push({
-      message: `condition reads ${path.join('.')}, which is never true in when: a task whose dependency`
-        + ` ${field === 'failed' ? 'failed' : 'was cancelled'} is skipped before its condition is checked`,
+      message:
+        `condition reads ${path.join('.')}, which is never true in when: a task whose dependency` +
+        ` ${field === 'failed' ? 'failed' : 'was cancelled'} is skipped before its condition is checked`,
       fix: `read tasks.${id ?? ''}.succeeded or tasks.${id ?? ''}.skipped instead`,
     });
   }
@@ -87,16 +88,27 @@ function kindOf(expr: Expr, names: ConditionNames, problems: ConditionProblem[])
 }
 
 /** Why `left op right` can never mean what its author wants, when both kinds are known. */
-function comparisonProblem(op: string, left: Kind, right: Kind, expr: Expr & { kind: 'binary' }): ConditionProblem | undefined {
+function comparisonProblem(
+  op: string,
+  left: Kind,
+  right: Kind,
+  expr: Expr & { kind: 'binary' },
+): ConditionProblem | undefined {
   if (left === 'unknown' || right === 'unknown') return undefined;
   const shown = `${describe(expr.left)} ${op} ${describe(expr.right)}`;
   if (op !== '==' && op !== '!=') {
     if (left === 'number' && right === 'number') return undefined;
     const wrong = left === 'number' ? right : left;
-    return { message: `condition compares ${a(wrong)} with ${op} in ${shown}`, fix: `${op} compares numbers; use == or != for ${wrong}s` };
+    return {
+      message: `condition compares ${a(wrong)} with ${op} in ${shown}`,
+      fix: `${op} compares numbers; use == or != for ${wrong}s`,
+    };
   }
   if (left === right || left === 'null' || right === 'null') return undefined;
-  return { message: `condition compares ${a(left)} with ${a(right)} in ${shown}`, fix: `compare with ${a(left)}, e.g. ${describe(expr.left)} ${op} ${example(left)}` };
+  return {
+    message: `condition compares ${a(left)} with ${a(right)} in ${shown}`,
+    fix: `compare with ${a(left)}, e.g. ${describe(expr.left)} ${op} ${example(left)}`,
+  };
 }
 
 function a(kind: Kind): string {
@@ -120,44 +132,79 @@ function refKind(path: readonly string[], names: ConditionNames, problems: Condi
     problems.push({ message: `condition reads ${ref}: ${message}`, fix });
     return 'unknown';
   };
-  if (root === 'env') return field === undefined ? 'unknown' : fail('environment variables have no fields', `write env.${name}`);
+  if (root === 'env')
+    return field === undefined ? 'unknown' : fail('environment variables have no fields', `write env.${name}`);
   if (root === 'vars') {
     if (!Object.hasOwn(names.vars, name)) {
       const declared = Object.keys(names.vars);
       const hint = closest(name, declared);
-      return fail(`the plan declares no variable "${name}"`, hint !== undefined ? `did you mean "vars.${hint}"?` : declared.length > 0 ? `its variables: ${declared.join(', ')}` : `declare it under vars: {${name}: …}`);
+      return fail(
+        `the plan declares no variable "${name}"`,
+        hint !== undefined
+          ? `did you mean "vars.${hint}"?`
+          : declared.length > 0
+            ? `its variables: ${declared.join(', ')}`
+            : `declare it under vars: {${name}: …}`,
+      );
     }
-    if (field !== undefined) return fail(`variable "${name}" is a single value and has no fields`, `write vars.${name}`);
+    if (field !== undefined)
+      return fail(`variable "${name}" is a single value and has no fields`, `write vars.${name}`);
     const value = names.vars[name];
     return value === null || value === undefined ? 'null' : (typeof value as Kind);
   }
   const task = names.tasks.get(name);
   if (task === undefined || !names.tasks.has(name)) {
     const hint = closest(name, names.tasks.keys());
-    return fail(`unknown task "${name}"`, hint === undefined ? 'use the id of a task in this plan' : `did you mean "${hint}"?`);
+    return fail(
+      `unknown task "${name}"`,
+      hint === undefined ? 'use the id of a task in this plan' : `did you mean "${hint}"?`,
+    );
   }
-  if (field === undefined || field === 'status' || field === 'text') return keys.length === 0 ? 'string' : fail(`${field ?? 'status'} is text and has no fields`, `write tasks.${name}.${field ?? 'status'}`);
+  if (field === undefined || field === 'status' || field === 'text')
+    return keys.length === 0
+      ? 'string'
+      : fail(`${field ?? 'status'} is text and has no fields`, `write tasks.${name}.${field ?? 'status'}`);
   if (!(TASK_FIELDS as readonly string[]).includes(field)) {
     const hint = closest(field, TASK_FIELDS);
-    return fail(`tasks have no field "${field}"`, hint === undefined ? `use one of: ${TASK_FIELDS.join(', ')}` : `did you mean "${hint}"?`);
+    return fail(
+      `tasks have no field "${field}"`,
+      hint === undefined ? `use one of: ${TASK_FIELDS.join(', ')}` : `did you mean "${hint}"?`,
+    );
   }
-  if (field !== 'output') return keys.length === 0 ? (field === 'exitCode' ? 'number' : 'boolean') : fail(`${field} has no fields`, `write tasks.${name}.${field}`);
+  if (field !== 'output')
+    return keys.length === 0
+      ? field === 'exitCode'
+        ? 'number'
+        : 'boolean'
+      : fail(`${field} has no fields`, `write tasks.${name}.${field}`);
   if (task.outputSchema === undefined) {
     if (task.outputWithoutSchema === true) return 'unknown';
-    return fail(`task "${name}" declares no outputSchema, so it has no structured output`, `add outputSchema to task "${name}", e.g. {type: object, properties: {score: {type: number}}}`);
+    return fail(
+      `task "${name}" declares no outputSchema, so it has no structured output`,
+      `add outputSchema to task "${name}", e.g. {type: object, properties: {score: {type: number}}}`,
+    );
   }
   return outputKind(task.outputSchema, keys, `tasks.${name}.output`, fail);
 }
 
 /** Walks `keys` down a JSON Schema; the kind at the end, or a problem naming the first key it lacks. */
-function outputKind(root: Schema, keys: readonly string[], base: string, fail: (message: string, fix: string) => Kind): Kind {
+function outputKind(
+  root: Schema,
+  keys: readonly string[],
+  base: string,
+  fail: (message: string, fix: string) => Kind,
+): Kind {
   let schema: Schema | undefined = root;
   let at = base;
   for (const key of keys) {
     if (schema === undefined) return 'unknown';
     const type = schema.type;
     if (type === 'array' || isSchema(schema.items)) {
-      if (!/^\d+$/.test(key)) return fail(`${at} is a list in outputSchema; it has no key "${key}"`, `read an item by its position, e.g. ${at}.0`);
+      if (!/^\d+$/.test(key))
+        return fail(
+          `${at} is a list in outputSchema; it has no key "${key}"`,
+          `read an item by its position, e.g. ${at}.0`,
+        );
       schema = isSchema(schema.items) ? schema.items : undefined;
     } else if (type === 'string' || type === 'number' || type === 'integer' || type === 'boolean' || type === 'null') {
       return fail(`${at} is a ${type} in outputSchema and has no key "${key}"`, `write ${at}`);
@@ -169,13 +216,24 @@ function outputKind(root: Schema, keys: readonly string[], base: string, fail: (
       else {
         const hint = closest(key, Object.keys(properties));
         const known = Object.keys(properties);
-        return fail(`outputSchema has no key "${key}" at ${at}`, hint !== undefined ? `did you mean "${hint}"?` : known.length > 0 ? `its keys: ${known.join(', ')}` : `declare "${key}" under properties`);
+        return fail(
+          `outputSchema has no key "${key}" at ${at}`,
+          hint !== undefined
+            ? `did you mean "${hint}"?`
+            : known.length > 0
+              ? `its keys: ${known.join(', ')}`
+              : `declare "${key}" under properties`,
+        );
       }
     } else schema = isSchema(schema.additionalProperties) ? schema.additionalProperties : undefined;
     at = `${at}.${key}`;
   }
   const type = schema?.type;
-  return type === 'string' || type === 'boolean' || type === 'null' ? type : type === 'number' || type === 'integer' ? 'number' : 'unknown';
+  return type === 'string' || type === 'boolean' || type === 'null'
+    ? type
+    : type === 'number' || type === 'integer'
+      ? 'number'
+      : 'unknown';
 }
 
 function isSchema(v: unknown): v is Schema {

@@ -5,8 +5,14 @@ import { parseCondition, referencedTasks, resolverOf, type Expr, type Value } fr
 import { isWeftError } from '../errors.js';
 
 /** Evaluates a condition against `vars` and `tasks.<id>.<field>` values, as a run would. */
-function check(source: string, vars: Record<string, Value> = {}, tasks: Record<string, Record<string, Value>> = {}): boolean {
-  return evaluateCondition(parseCondition(source), ([root, name = '', field = '']) => (root === 'vars' ? vars[name] : root === 'tasks' ? tasks[name]?.[field] : undefined));
+function check(
+  source: string,
+  vars: Record<string, Value> = {},
+  tasks: Record<string, Record<string, Value>> = {},
+): boolean {
+  return evaluateCondition(parseCondition(source), ([root, name = '', field = '']) =>
+    root === 'vars' ? vars[name] : root === 'tasks' ? tasks[name]?.[field] : undefined,
+  );
 }
 
 /** The message and 0-based position a syntax error reports. */
@@ -23,7 +29,8 @@ function syntaxError(source: string): [string, number] {
 describe('parseCondition + evaluateCondition', () => {
   it('reads variables as truthy or falsy the way a user means them', () => {
     for (const on of [true, 'yes', 'true', 1, '1', 'prod']) expect(check('vars.flag', { flag: on })).toBe(true);
-    for (const off of [false, '', 'false', '0', 0, null, undefined]) expect(check('vars.flag', { flag: off })).toBe(false);
+    for (const off of [false, '', 'false', '0', 0, null, undefined])
+      expect(check('vars.flag', { flag: off })).toBe(false);
     expect(check('!vars.flag', { flag: 'false' })).toBe(true);
     expect(check('vars.missing')).toBe(false);
   });
@@ -45,7 +52,10 @@ describe('parseCondition + evaluateCondition', () => {
   });
 
   it('reads task results', () => {
-    const tasks = { build: { succeeded: true, status: 'succeeded', exitCode: 0 }, lint: { succeeded: false, status: 'failed', exitCode: 2 } };
+    const tasks = {
+      build: { succeeded: true, status: 'succeeded', exitCode: 0 },
+      lint: { succeeded: false, status: 'failed', exitCode: 2 },
+    };
     expect(check('tasks.build.succeeded && tasks.lint.exitCode != 0', {}, tasks)).toBe(true);
     expect(check('tasks.lint.status == "failed"', {}, tasks)).toBe(true);
     expect(check('tasks.build-api.succeeded', {}, { 'build-api': { succeeded: true } })).toBe(true);
@@ -61,7 +71,12 @@ describe('parseCondition + evaluateCondition', () => {
       kind: 'binary',
       op: '||',
       left: { kind: 'ref', path: ['vars', 'a'] },
-      right: { kind: 'binary', op: '&&', left: { kind: 'ref', path: ['vars', 'b'] }, right: { kind: 'not', operand: { kind: 'ref', path: ['vars', 'c'] } } },
+      right: {
+        kind: 'binary',
+        op: '&&',
+        left: { kind: 'ref', path: ['vars', 'b'] },
+        right: { kind: 'not', operand: { kind: 'ref', path: ['vars', 'c'] } },
+      },
     });
   });
 
@@ -75,7 +90,9 @@ describe('parseCondition + evaluateCondition', () => {
   });
 
   it('lists the tasks a condition reads', () => {
-    expect(referencedTasks(parseCondition('tasks.a.succeeded && (vars.x || !tasks.b.failed) && env.CI == "1"'))).toEqual(['a', 'b']);
+    expect(
+      referencedTasks(parseCondition('tasks.a.succeeded && (vars.x || !tasks.b.failed) && env.CI == "1"')),
+    ).toEqual(['a', 'b']);
   });
 
   it('says what is wrong and where (0-based)', () => {
@@ -89,8 +106,14 @@ describe('parseCondition + evaluateCondition', () => {
     expect(syntaxError('(vars.a')).toEqual(['expected ")" at the end', 7]);
     expect(syntaxError('vars.a)')).toEqual(['unexpected ")"', 6]);
     expect(syntaxError('== 1')).toEqual(['unexpected "=="', 0]);
-    expect(syntaxError('x && security')).toEqual(['unknown name "x": use vars.<name>, env.<NAME> or tasks.<id>.<field>', 0]);
-    expect(syntaxError('vars.a && secrets.key')).toEqual(['unknown name "secrets.key": use vars.<name>, env.<NAME> or tasks.<id>.<field>', 10]);
+    expect(syntaxError('x && security')).toEqual([
+      'unknown name "x": use vars.<name>, env.<NAME> or tasks.<id>.<field>',
+      0,
+    ]);
+    expect(syntaxError('vars.a && secrets.key')).toEqual([
+      'unknown name "secrets.key": use vars.<name>, env.<NAME> or tasks.<id>.<field>',
+      10,
+    ]);
     expect(syntaxError('vars')).toEqual(['unknown name "vars": use vars.<name>, env.<NAME> or tasks.<id>.<field>', 0]);
   });
 
@@ -107,7 +130,28 @@ describe('parseCondition + evaluateCondition', () => {
   });
 
   it('fails on any input only with a syntax error that points inside the text', () => {
-    const chars = fc.constantFrom('v', 'a', 'r', 's', '.', ' ', '!', '&', '|', '=', '<', '>', '(', ')', '"', "'", '1', '-', 'x', '\\');
+    const chars = fc.constantFrom(
+      'v',
+      'a',
+      'r',
+      's',
+      '.',
+      ' ',
+      '!',
+      '&',
+      '|',
+      '=',
+      '<',
+      '>',
+      '(',
+      ')',
+      '"',
+      "'",
+      '1',
+      '-',
+      'x',
+      '\\',
+    );
     fc.assert(
       fc.property(fc.string({ unit: chars, maxLength: 20 }), (source) => {
         try {
@@ -126,17 +170,42 @@ describe('parseCondition + evaluateCondition', () => {
   });
 });
 
-const PRECEDENCE: Readonly<Record<string, number>> = { '||': 1, '&&': 2, '==': 3, '!=': 3, '<': 3, '<=': 3, '>': 3, '>=': 3 };
+const PRECEDENCE: Readonly<Record<string, number>> = {
+  '||': 1,
+  '&&': 2,
+  '==': 3,
+  '!=': 3,
+  '<': 3,
+  '<=': 3,
+  '>': 3,
+  '>=': 3,
+};
 
 const exprArbitrary: fc.Arbitrary<Expr> = fc.letrec<{ expr: Expr }>((tie) => ({
   expr: fc.oneof(
     { depthSize: 'small', withCrossShrink: true },
     fc.oneof(
-      fc.constantFrom<Value>(true, false, null, 0, 2, -1, 1.5, 'prod', 'a b').map((value): Expr => ({ kind: 'literal', value })),
-      fc.constantFrom(['vars', 'x'], ['vars', 'level'], ['env', 'CI'], ['tasks', 'build', 'succeeded'], ['tasks', 'api-v2', 'exitCode']).map((path): Expr => ({ kind: 'ref', path })),
+      fc
+        .constantFrom<Value>(true, false, null, 0, 2, -1, 1.5, 'prod', 'a b')
+        .map((value): Expr => ({ kind: 'literal', value })),
+      fc
+        .constantFrom(
+          ['vars', 'x'],
+          ['vars', 'level'],
+          ['env', 'CI'],
+          ['tasks', 'build', 'succeeded'],
+          ['tasks', 'api-v2', 'exitCode'],
+        )
+        .map((path): Expr => ({ kind: 'ref', path })),
     ),
     tie('expr').map((operand): Expr => ({ kind: 'not', operand })),
-    fc.record({ op: fc.constantFrom('&&', '||', '==', '!=', '<', '<=', '>', '>=' as const), left: tie('expr'), right: tie('expr') }).map(({ op, left, right }): Expr => ({ kind: 'binary', op, left, right })),
+    fc
+      .record({
+        op: fc.constantFrom('&&', '||', '==', '!=', '<', '<=', '>', '>=' as const),
+        left: tie('expr'),
+        right: tie('expr'),
+      })
+      .map(({ op, left, right }): Expr => ({ kind: 'binary', op, left, right })),
   ),
 })).expr;
 
@@ -158,14 +227,25 @@ function print(expr: Expr, min = 0): string {
 }
 
 describe('resolverOf: conditions read the run as data', () => {
-  const output = { score: 7, verdict: 'ok', meta: { lint: { errors: 0 } }, tags: ['ui', 'api'], empty: '', flag: false };
+  const output = {
+    score: 7,
+    verdict: 'ok',
+    meta: { lint: { errors: 0 } },
+    tags: ['ui', 'api'],
+    empty: '',
+    flag: false,
+  };
   const scope = {
     vars: { security: true, level: 2, mode: 'prod' },
     env: { CI: 'true' },
     task: (id: string) =>
-      id === 'ui' ? { state: 'succeeded', exitCode: 0, text: 'done', output }
-        : id === 'lint' ? { state: 'failed', exitCode: 2 }
-          : id === 'docs' ? { state: 'skipped', exitCode: null } : undefined,
+      id === 'ui'
+        ? { state: 'succeeded', exitCode: 0, text: 'done', output }
+        : id === 'lint'
+          ? { state: 'failed', exitCode: 2 }
+          : id === 'docs'
+            ? { state: 'skipped', exitCode: null }
+            : undefined,
   };
   const holds = (source: string): boolean => evaluateCondition(parseCondition(source), resolverOf(scope));
 
@@ -188,9 +268,21 @@ describe('resolverOf: conditions read the run as data', () => {
   });
 
   it('reads succeeded, failed, skipped, cancelled, status, exitCode and text', () => {
-    expect([holds('tasks.ui.succeeded'), holds('tasks.ui.failed'), holds('tasks.ui.skipped')]).toEqual([true, false, false]);
-    expect([holds('tasks.lint.succeeded'), holds('tasks.lint.failed'), holds('tasks.lint.skipped')]).toEqual([false, true, false]);
-    expect([holds('tasks.docs.succeeded'), holds('tasks.docs.failed'), holds('tasks.docs.skipped')]).toEqual([false, false, true]);
+    expect([holds('tasks.ui.succeeded'), holds('tasks.ui.failed'), holds('tasks.ui.skipped')]).toEqual([
+      true,
+      false,
+      false,
+    ]);
+    expect([holds('tasks.lint.succeeded'), holds('tasks.lint.failed'), holds('tasks.lint.skipped')]).toEqual([
+      false,
+      true,
+      false,
+    ]);
+    expect([holds('tasks.docs.succeeded'), holds('tasks.docs.failed'), holds('tasks.docs.skipped')]).toEqual([
+      false,
+      false,
+      true,
+    ]);
     expect(holds('tasks.docs.cancelled')).toBe(false);
     expect(holds('tasks.lint.status == "failed"')).toBe(true);
     expect(holds('tasks.lint == "failed"')).toBe(true);
@@ -223,8 +315,14 @@ describe('resolverOf: conditions read the run as data', () => {
 describe('parseCondition: limits', () => {
   it('refuses thousands of terms and deep nesting with a syntax error, not a stack overflow', () => {
     const terms = Array.from({ length: 5000 }, () => 'vars.a').join(' && ');
-    expect(syntaxError(terms)).toEqual([`longer than ${MAX_CONDITION_LENGTH} characters (${terms.length})`, MAX_CONDITION_LENGTH]);
-    expect(syntaxError(`${'('.repeat(40)}vars.a${')'.repeat(40)}`)).toEqual([`nested deeper than ${MAX_CONDITION_DEPTH} levels`, 32]);
+    expect(syntaxError(terms)).toEqual([
+      `longer than ${MAX_CONDITION_LENGTH} characters (${terms.length})`,
+      MAX_CONDITION_LENGTH,
+    ]);
+    expect(syntaxError(`${'('.repeat(40)}vars.a${')'.repeat(40)}`)).toEqual([
+      `nested deeper than ${MAX_CONDITION_DEPTH} levels`,
+      32,
+    ]);
     expect(syntaxError(`${'!'.repeat(200)}vars.a`)).toEqual([`nested deeper than ${MAX_CONDITION_DEPTH} levels`, 32]);
     const deepest = `${'('.repeat(MAX_CONDITION_DEPTH)}vars.a${')'.repeat(MAX_CONDITION_DEPTH)}`;
     expect(check(deepest, { a: true })).toBe(true);

@@ -43,7 +43,8 @@ export class ConditionSyntaxError extends WeftError {
 
 type Token = { kind: 'op' | 'name' | 'string' | 'number' | 'paren'; text: string; pos: number };
 
-const TOKEN = /\s*(?:(&&|\|\||==|!=|<=|>=|<|>|!)|([A-Za-z_][\w.-]*)|"((?:[^"\\]|\\.)*)"|'((?:[^'\\]|\\.)*)'|(-?\d+(?:\.\d+)?)|([()]))/y;
+const TOKEN =
+  /\s*(?:(&&|\|\||==|!=|<=|>=|<|>|!)|([A-Za-z_][\w.-]*)|"((?:[^"\\]|\\.)*)"|'((?:[^'\\]|\\.)*)'|(-?\d+(?:\.\d+)?)|([()]))/y;
 
 function tokenize(source: string): Token[] {
   const tokens: Token[] = [];
@@ -62,7 +63,8 @@ function tokenize(source: string): Token[] {
     const at = pos + (m[0].length - m[0].trimStart().length);
     if (m[1] !== undefined) tokens.push({ kind: 'op', text: m[1], pos: at });
     else if (m[2] !== undefined) tokens.push({ kind: 'name', text: m[2], pos: at });
-    else if (m[3] !== undefined || m[4] !== undefined) tokens.push({ kind: 'string', text: (m[3] ?? m[4] ?? '').replace(/\\(.)/g, '$1'), pos: at });
+    else if (m[3] !== undefined || m[4] !== undefined)
+      tokens.push({ kind: 'string', text: (m[3] ?? m[4] ?? '').replace(/\\(.)/g, '$1'), pos: at });
     else if (m[5] !== undefined) tokens.push({ kind: 'number', text: m[5], pos: at });
     else tokens.push({ kind: 'paren', text: m[6] ?? '', pos: at });
     pos = TOKEN.lastIndex;
@@ -80,7 +82,10 @@ export const MAX_CONDITION_DEPTH = 32;
 /** Parses a condition; throws {@link ConditionSyntaxError} with the position of the problem. */
 export function parseCondition(source: string): Expr {
   if (source.length > MAX_CONDITION_LENGTH) {
-    throw new ConditionSyntaxError(`longer than ${MAX_CONDITION_LENGTH} characters (${source.length})`, MAX_CONDITION_LENGTH);
+    throw new ConditionSyntaxError(
+      `longer than ${MAX_CONDITION_LENGTH} characters (${source.length})`,
+      MAX_CONDITION_LENGTH,
+    );
   }
   const tokens = tokenize(source);
   let depth = 0;
@@ -88,7 +93,11 @@ export function parseCondition(source: string): Expr {
   const peek = (): Token | undefined => tokens[i];
   const expect = (text: string): void => {
     const t = tokens[i];
-    if (t?.text !== text) throw new ConditionSyntaxError(`expected "${text}"${t === undefined ? ' at the end' : ` before "${t.text}"`}`, t?.pos ?? source.length);
+    if (t?.text !== text)
+      throw new ConditionSyntaxError(
+        `expected "${text}"${t === undefined ? ' at the end' : ` before "${t.text}"`}`,
+        t?.pos ?? source.length,
+      );
     i++;
   };
   const binary = (ops: readonly string[], next: () => Expr) => (): Expr => {
@@ -104,7 +113,8 @@ export function parseCondition(source: string): Expr {
     if (t === undefined) throw new ConditionSyntaxError('unexpected end of condition', source.length);
     if ((t.kind === 'op' && t.text === '!') || (t.kind === 'paren' && t.text === '(')) {
       // Recursion depth is bounded so a fuzzed `((((…` is a message, not a stack overflow.
-      if (++depth > MAX_CONDITION_DEPTH) throw new ConditionSyntaxError(`nested deeper than ${MAX_CONDITION_DEPTH} levels`, t.pos);
+      if (++depth > MAX_CONDITION_DEPTH)
+        throw new ConditionSyntaxError(`nested deeper than ${MAX_CONDITION_DEPTH} levels`, t.pos);
       const inner = t.text === '!' ? ({ kind: 'not', operand: primary() } as const) : or();
       if (t.text === '(') expect(')');
       depth--;
@@ -117,7 +127,10 @@ export function parseCondition(source: string): Expr {
       if (t.text === 'null') return { kind: 'literal', value: null };
       const path = t.text.split('.');
       if (!ROOTS.has(path[0] ?? '') || path.length < 2) {
-        throw new ConditionSyntaxError(`unknown name "${t.text}": use vars.<name>, env.<NAME> or tasks.<id>.<field>`, t.pos);
+        throw new ConditionSyntaxError(
+          `unknown name "${t.text}": use vars.<name>, env.<NAME> or tasks.<id>.<field>`,
+          t.pos,
+        );
       }
       return { kind: 'ref', path };
     }
@@ -150,7 +163,16 @@ export function referencedTasks(expr: Expr): string[] {
 export type Resolver = (path: readonly string[]) => Value;
 
 /** What `tasks.<id>.<field>` can read; `status` is what `tasks.<id>` alone reads. */
-export const TASK_FIELDS = ['status', 'succeeded', 'failed', 'skipped', 'cancelled', 'exitCode', 'text', 'output'] as const;
+export const TASK_FIELDS = [
+  'status',
+  'succeeded',
+  'failed',
+  'skipped',
+  'cancelled',
+  'exitCode',
+  'text',
+  'output',
+] as const;
 
 /** What a condition can read of a task the run knows. */
 export interface TaskFacts {
@@ -181,7 +203,8 @@ function own(container: unknown, key: string): unknown {
 
 /** An output value as a condition sees it: a scalar, or an object or list as its JSON text. */
 function scalar(v: unknown): Value {
-  if (v === null || v === undefined || typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') return v;
+  if (v === null || v === undefined || typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean')
+    return v;
   return typeof v === 'object' ? JSON.stringify(v) : undefined;
 }
 

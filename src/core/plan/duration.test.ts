@@ -64,8 +64,12 @@ describe('formatDuration', () => {
   it('round-trips its own output exactly', () => {
     const text = fc.oneof(
       fc.integer({ min: 0, max: 999 }).map((ms) => `${ms}ms`),
-      fc.tuple(fc.integer({ min: 1, max: 59 }), fc.integer({ min: 0, max: 59 })).map(([m, s]) => `${m}m${String(s).padStart(2, '0')}s`),
-      fc.tuple(fc.integer({ min: 1, max: 999 }), fc.integer({ min: 0, max: 59 })).map(([h, m]) => `${h}h${String(m).padStart(2, '0')}m`),
+      fc
+        .tuple(fc.integer({ min: 1, max: 59 }), fc.integer({ min: 0, max: 59 }))
+        .map(([m, s]) => `${m}m${String(s).padStart(2, '0')}s`),
+      fc
+        .tuple(fc.integer({ min: 1, max: 999 }), fc.integer({ min: 0, max: 59 }))
+        .map(([h, m]) => `${h}h${String(m).padStart(2, '0')}m`),
     );
     fc.assert(
       fc.property(text, (t) => {

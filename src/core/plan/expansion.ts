@@ -7,9 +7,17 @@ import type { PlanSpec, TaskSpec } from './plan-schema.js';
  */
 export function spliceExpansion(spec: PlanSpec, by: string, added: readonly TaskSpec[]): PlanSpec {
   const addedIds = new Set(added.map((t) => t.id));
-  const inner = new Set(added.flatMap((t) => [...(t.needs ?? []), ...(t.after ?? [])]).filter((id) => addedIds.has(id)));
+  const inner = new Set(
+    added.flatMap((t) => [...(t.needs ?? []), ...(t.after ?? [])]).filter((id) => addedIds.has(id)),
+  );
   const sinks = added.map((t) => t.id).filter((id) => !inner.has(id));
-  const tasks = spec.tasks.map((t) => ((t.needs ?? []).includes(by) ? { ...t, needs: [...(t.needs ?? []), ...sinks.filter((s) => !(t.needs ?? []).includes(s))] } : (t.after ?? []).includes(by) ? { ...t, after: [...(t.after ?? []), ...sinks] } : t));
+  const tasks = spec.tasks.map((t) =>
+    (t.needs ?? []).includes(by)
+      ? { ...t, needs: [...(t.needs ?? []), ...sinks.filter((s) => !(t.needs ?? []).includes(s))] }
+      : (t.after ?? []).includes(by)
+        ? { ...t, after: [...(t.after ?? []), ...sinks] }
+        : t,
+  );
   return { ...spec, tasks: [...tasks, ...added] };
 }
 

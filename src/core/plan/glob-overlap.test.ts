@@ -48,7 +48,9 @@ describe('globsOverlap', () => {
   it('never misses an overlap: if picomatch matches one path with both globs, they overlap', () => {
     fc.assert(
       fc.property(
-        pathArbitrary.chain((path) => fc.tuple(fc.constant(path), globMatching(path), fc.oneof(globMatching(path), randomGlob))),
+        pathArbitrary.chain((path) =>
+          fc.tuple(fc.constant(path), globMatching(path), fc.oneof(globMatching(path), randomGlob)),
+        ),
         ([path, a, b]) => {
           if (picomatch(a)(path) && picomatch(b)(path)) expect(globsOverlap(a, b)).toBe(true);
         },
@@ -147,5 +149,8 @@ function globMatching(path: string): fc.Arbitrary<string> {
 }
 
 const randomGlob = fc
-  .array(fc.constantFrom('a', 'b', '*', '**', '?', 'a*', '*.ts', '{a,b}', '[ab]', 'x?', 'src', '{x1,ab}', 'x{1..2}'), { minLength: 1, maxLength: 4 })
+  .array(fc.constantFrom('a', 'b', '*', '**', '?', 'a*', '*.ts', '{a,b}', '[ab]', 'x?', 'src', '{x1,ab}', 'x{1..2}'), {
+    minLength: 1,
+    maxLength: 4,
+  })
   .map((s) => s.join('/'));

@@ -50,7 +50,8 @@ function rangeValues(body: string): string[] | undefined {
   const step = Math.abs(Number(stepText)) || 1;
   if (Math.abs(b - a) / step >= 256 || /^-?0\d/.test(from) || /^-?0\d/.test(to)) return ['*'];
   const values: string[] = [];
-  for (let v = a; a <= b ? v <= b : v >= b; v += a <= b ? step : -step) values.push(numeric ? String(v) : String.fromCharCode(v));
+  for (let v = a; a <= b ? v <= b : v >= b; v += a <= b ? step : -step)
+    values.push(numeric ? String(v) : String.fromCharCode(v));
   return values;
 }
 

@@ -6,7 +6,8 @@ import { longestPath } from '../schedule/simulate.js';
 import { planArbitrary, TEST_EXECUTORS } from '../testing/arbitraries.js';
 import { compilePlan } from './compile.js';
 
-const compile = (tasks: readonly Record<string, unknown>[]): Graph => compilePlan({ tasks }, { executors: TEST_EXECUTORS }).graph;
+const compile = (tasks: readonly Record<string, unknown>[]): Graph =>
+  compilePlan({ tasks }, { executors: TEST_EXECUTORS }).graph;
 
 describe('buildGraph', () => {
   it('indexes dependencies both ways, with `after` edges that repeat a `needs` counted once', () => {
@@ -15,8 +16,14 @@ describe('buildGraph', () => {
         const ids = (list: readonly number[] | undefined) => (list ?? []).map((d) => graph.tasks[d]?.id).sort();
         expect(spec.tasks.map((t) => graph.index.get(t.id))).toEqual(spec.tasks.map((_, i) => i));
         expect(graph.deps.map(ids)).toEqual(spec.tasks.map((t) => [...new Set(t.needs ?? [])].sort()));
-        expect(graph.softDeps.map(ids)).toEqual(spec.tasks.map((t) => [...new Set(t.after ?? [])].filter((d) => !(t.needs ?? []).includes(d)).sort()));
-        const dependents = graph.tasks.map((_, i) => graph.tasks.flatMap((_, j) => ((graph.deps[j] ?? []).includes(i) || (graph.softDeps[j] ?? []).includes(i) ? [j] : [])));
+        expect(graph.softDeps.map(ids)).toEqual(
+          spec.tasks.map((t) => [...new Set(t.after ?? [])].filter((d) => !(t.needs ?? []).includes(d)).sort()),
+        );
+        const dependents = graph.tasks.map((_, i) =>
+          graph.tasks.flatMap((_, j) =>
+            (graph.deps[j] ?? []).includes(i) || (graph.softDeps[j] ?? []).includes(i) ? [j] : [],
+          ),
+        );
         expect(graph.dependents.map((d) => [...d].sort((a, b) => a - b))).toEqual(dependents);
       }),
       { numRuns: 60 },
@@ -29,7 +36,8 @@ describe('buildGraph', () => {
         const position = new Map(graph.topo.map((t, k) => [t, k]));
         expect(position.size).toBe(graph.tasks.length);
         graph.tasks.forEach((_, i) => {
-          for (const d of [...(graph.deps[i] ?? []), ...(graph.softDeps[i] ?? [])]) expect(position.get(d)).toBeLessThan(position.get(i) as number);
+          for (const d of [...(graph.deps[i] ?? []), ...(graph.softDeps[i] ?? [])])
+            expect(position.get(d)).toBeLessThan(position.get(i) as number);
         });
       }),
       { numRuns: 60 },
@@ -61,7 +69,9 @@ describe('buildGraph', () => {
     fc.assert(
       fc.property(planArbitrary({ maxTasks: 40 }), ({ graph }) => {
         graph.tasks.forEach((a, i) => {
-          const expected = graph.tasks.flatMap((b, j) => (j !== i && a.writes.length > 0 && writeScopesOverlap(a.writes, b.writes) ? [j] : []));
+          const expected = graph.tasks.flatMap((b, j) =>
+            j !== i && a.writes.length > 0 && writeScopesOverlap(a.writes, b.writes) ? [j] : [],
+          );
           expect([...(graph.conflicts[i] ?? [])].sort((x, y) => x - y)).toEqual(expected);
         });
       }),
@@ -84,8 +94,21 @@ describe('buildGraph', () => {
   it('refuses an unvalidated graph with a message that says so', () => {
     const [task] = compile([{ id: 'a', run: 'x' }]).tasks;
     if (task === undefined) throw new Error('no task');
-    expect(() => buildGraph({ name: 'p', pools: [], tasks: [{ ...task, needs: ['ghost'] }] })).toThrow('buildGraph: unknown task "ghost" (validate the plan first)');
-    expect(() => buildGraph({ name: 'p', pools: [], tasks: [{ ...task, uses: { gpu: 1 } }] })).toThrow('buildGraph: unknown pool "gpu" (validate the plan first)');
-    expect(() => buildGraph({ name: 'p', pools: [], tasks: [{ ...task, needs: ['b'] }, { ...task, id: 'b', needs: ['a'] }] })).toThrow('buildGraph: the graph has a cycle (validate the plan first)');
+    expect(() => buildGraph({ name: 'p', pools: [], tasks: [{ ...task, needs: ['ghost'] }] })).toThrow(
+      'buildGraph: unknown task "ghost" (validate the plan first)',
+    );
+    expect(() => buildGraph({ name: 'p', pools: [], tasks: [{ ...task, uses: { gpu: 1 } }] })).toThrow(
+      'buildGraph: unknown pool "gpu" (validate the plan first)',
+    );
+    expect(() =>
+      buildGraph({
+        name: 'p',
+        pools: [],
+        tasks: [
+          { ...task, needs: ['b'] },
+          { ...task, id: 'b', needs: ['a'] },
+        ],
+      }),
+    ).toThrow('buildGraph: the graph has a cycle (validate the plan first)');
   });
 });

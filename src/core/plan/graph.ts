@@ -3,7 +3,10 @@ import { writeScopesOverlap } from './glob-overlap.js';
 import type { BackoffSpec, TaskSpec } from './plan-schema.js';
 
 /** A task with the plan's defaults applied and durations in milliseconds. */
-export interface ResolvedTask extends Omit<TaskSpec, 'estimate' | 'timeout' | 'backoff' | 'when' | 'needs' | 'after' | 'writes' | 'env' | 'uses'> {
+export interface ResolvedTask extends Omit<
+  TaskSpec,
+  'estimate' | 'timeout' | 'backoff' | 'when' | 'needs' | 'after' | 'writes' | 'env' | 'uses'
+> {
   /** The executor that runs it (`defaults.executor`, else `shell`, when the task names none). */
   readonly executor: string;
   /** Title shown in progress and reports (the id when none is given). */
@@ -21,7 +24,10 @@ export interface ResolvedTask extends Omit<TaskSpec, 'estimate' | 'timeout' | 'b
   /** How long an attempt may run, ms; `undefined`: no limit. */
   readonly timeoutMs: number | undefined;
   /** Delays between attempts, ms. */
-  readonly backoff: Required<Pick<BackoffSpec, 'factor' | 'jitter'>> & { readonly initialMs: number; readonly maxMs: number };
+  readonly backoff: Required<Pick<BackoffSpec, 'factor' | 'jitter'>> & {
+    readonly initialMs: number;
+    readonly maxMs: number;
+  };
   /** The parsed `when` condition; `undefined`: it always runs. */
   readonly when: Expr | undefined;
   /** The `when` condition as written, for messages. */
@@ -178,7 +184,12 @@ export function tryBuildGraph(input: GraphInput): Graph | undefined {
   };
 }
 
-function topologicalOrder(n: number, deps: readonly (readonly number[])[], softDeps: readonly (readonly number[])[], dependents: readonly (readonly number[])[]): number[] | undefined {
+function topologicalOrder(
+  n: number,
+  deps: readonly (readonly number[])[],
+  softDeps: readonly (readonly number[])[],
+  dependents: readonly (readonly number[])[],
+): number[] | undefined {
   const indegree = new Int32Array(n);
   for (let i = 0; i < n; i++) indegree[i] = (deps[i]?.length ?? 0) + (softDeps[i]?.length ?? 0);
   const order: number[] = [];

@@ -3,7 +3,7 @@ import { learnedDuration, median, taskKind, whatTaskRuns } from './learned-durat
 import { compilePlan } from './compile.js';
 
 describe('learnedDuration', () => {
-  it('replaces a declared estimate only with the task\'s own measurements', () => {
+  it("replaces a declared estimate only with the task's own measurements", () => {
     expect(learnedDuration(30_000, { kind: [900], command: [800] })).toBeUndefined();
     const own = learnedDuration(30_000, { task: [1000, 3000, 2000], kind: [900] });
     expect(own).toEqual({ ms: 2000, runs: 3, from: 'task', declaredMs: 30_000 });

@@ -10,7 +10,10 @@ const DURATION_PATTERN = '^\\s*(?:\\d+(?:\\.\\d+)?(?:ms|s|m|h|d)?\\s*)+$';
 
 /** A duration field: `45m`, `1h30m`, `90s`, `250ms`, `2d`, or a bare number of seconds. */
 export const DurationSchema = z
-  .union([z.string().regex(new RegExp(DURATION_PATTERN), { message: 'expected a duration like 45m, 1h30m, 90s or 250ms' }), z.number().nonnegative()])
+  .union([
+    z.string().regex(new RegExp(DURATION_PATTERN), { message: 'expected a duration like 45m, 1h30m, 90s or 250ms' }),
+    z.number().nonnegative(),
+  ])
   .describe('A duration: 45m, 1h30m, 90s, 250ms, 2d; a bare number is seconds.');
 
 /** What a task id may look like: it names a folder under the run, so no `/` and no `..`. */
@@ -20,10 +23,14 @@ export const TASK_ID_PATTERN = /^[A-Za-z0-9](?:[A-Za-z0-9_-]|\.(?!\.))*$/;
 export const TaskIdSchema = z
   .string()
   .max(100, { message: 'task ids are at most 100 characters' })
-  .regex(TASK_ID_PATTERN, { message: 'task ids use letters, digits, ".", "_" and "-", start with a letter or digit, and contain no ".."' })
+  .regex(TASK_ID_PATTERN, {
+    message: 'task ids use letters, digits, ".", "_" and "-", start with a letter or digit, and contain no ".."',
+  })
   .describe('Unique task id; also names its folder under the run, so it cannot contain "/" or "..".');
 
-const EnvSchema = z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).describe('Environment variables for the task.');
+const EnvSchema = z
+  .record(z.string(), z.union([z.string(), z.number(), z.boolean()]))
+  .describe('Environment variables for the task.');
 
 /** A spending limit (`budget:` of a task or of the plan): USD and/or tokens. */
 export const BudgetSchema = z
@@ -45,22 +52,51 @@ export const BackoffSchema = z
 
 /** Fields a task may set, which `defaults` may also set for every task. */
 const sharedTaskFields = {
-  executor: z.string().min(1).optional().describe('Who runs the task: shell, claude, codex, gemini, anthropic, openai, fn. @default shell when `run` is set'),
-  retries: z.number().int().min(0).max(100).optional().describe('How many times to try again after a failure. @default 0'),
+  executor: z
+    .string()
+    .min(1)
+    .optional()
+    .describe(
+      'Who runs the task: shell, claude, codex, gemini, anthropic, openai, fn. @default shell when `run` is set',
+    ),
+  retries: z
+    .number()
+    .int()
+    .min(0)
+    .max(100)
+    .optional()
+    .describe('How many times to try again after a failure. @default 0'),
   backoff: BackoffSchema.optional(),
   timeout: DurationSchema.optional().describe('Kill the task (its whole process group) after this long.'),
   estimate: DurationSchema.optional().describe('Expected duration; drives critical-path ordering and `weft estimate`.'),
   env: EnvSchema.optional(),
   cwd: z.string().optional().describe('Working directory, relative to the plan file.'),
-  shell: z.boolean().optional().describe('Run `run` through /bin/sh. Off by default: commands are split into argv and run without a shell.'),
+  shell: z
+    .boolean()
+    .optional()
+    .describe('Run `run` through /bin/sh. Off by default: commands are split into argv and run without a shell.'),
   model: z.string().optional().describe('Model for agent and LLM executors.'),
   maxTurns: z.number().int().positive().optional().describe('Agent turn limit.'),
   permissionMode: z.string().optional().describe('Agent permission mode (executor-specific, e.g. acceptEdits).'),
   allowedTools: z.array(z.string()).optional().describe('Tools the agent may use.'),
-  fixAttempts: z.number().int().min(0).max(20).optional().describe('How often a merge conflict or failed check is routed back to the task. @default 2'),
-  cache: z.boolean().optional().describe('Let a re-run skip this task when nothing that decides its result changed. @default true'),
+  fixAttempts: z
+    .number()
+    .int()
+    .min(0)
+    .max(20)
+    .optional()
+    .describe('How often a merge conflict or failed check is routed back to the task. @default 2'),
+  cache: z
+    .boolean()
+    .optional()
+    .describe('Let a re-run skip this task when nothing that decides its result changed. @default true'),
   budget: BudgetSchema.optional().describe('Limit for one task: exceeding it stops the task (not retried).'),
-  resume: z.enum(['auto', 'never']).optional().describe('What `weft resume` does with this task if it was running when weft died: retry it (auto) or wait for a person (never). @default auto'),
+  resume: z
+    .enum(['auto', 'never'])
+    .optional()
+    .describe(
+      'What `weft resume` does with this task if it was running when weft died: retry it (auto) or wait for a person (never). @default auto',
+    ),
 };
 
 /** One task of a plan: what it runs, what it needs, how it is scheduled, retried, cached, checked. */
@@ -68,31 +104,63 @@ export const TaskSchema = z
   .object({
     id: TaskIdSchema,
     title: z.string().optional().describe('Human title shown in progress and reports.'),
-    run: z.union([z.string().min(1), z.array(z.string()).min(1)]).optional().describe('Command: a string (split into argv, no shell) or an argv array.'),
+    run: z
+      .union([z.string().min(1), z.array(z.string()).min(1)])
+      .optional()
+      .describe('Command: a string (split into argv, no shell) or an argv array.'),
     prompt: z.string().min(1).optional().describe('Prompt for agent and LLM executors.'),
     needs: z.array(z.string()).optional().describe('Tasks that must succeed before this one starts.'),
     after: z
       .array(z.string())
       .optional()
-      .describe('Tasks this one waits for; unlike `needs`, one skipped by its `when` condition does not skip this task.'),
+      .describe(
+        'Tasks this one waits for; unlike `needs`, one skipped by its `when` condition does not skip this task.',
+      ),
     verifies: z
       .array(z.string())
       .optional()
-      .describe('Tasks this one checks (it also waits for them): it runs on the merged result, and when it fails its output goes back to the task(s) that broke it.'),
-    priority: z.number().int().optional().describe('Higher starts first among tasks with equal critical path. @default 0'),
+      .describe(
+        'Tasks this one checks (it also waits for them): it runs on the merged result, and when it fails its output goes back to the task(s) that broke it.',
+      ),
+    priority: z
+      .number()
+      .int()
+      .optional()
+      .describe('Higher starts first among tasks with equal critical path. @default 0'),
     when: z
       .union([z.string(), z.boolean()])
       .optional()
-      .describe('Condition, e.g. `vars.security` or `vars.env == "prod" && tasks.build.succeeded`. False skips the task and its dependents.'),
-    uses: z.record(z.string(), z.number().int().positive()).optional().describe('Units of named pools held while running, e.g. {claude: 1}.'),
-    writes: z.array(z.string().min(1)).optional().describe('Globs of files the task may write; tasks whose globs overlap never run at once.'),
-    inputs: z.array(z.string().min(1)).optional().describe('Globs of files whose contents decide the result (cache key).'),
+      .describe(
+        'Condition, e.g. `vars.security` or `vars.env == "prod" && tasks.build.succeeded`. False skips the task and its dependents.',
+      ),
+    uses: z
+      .record(z.string(), z.number().int().positive())
+      .optional()
+      .describe('Units of named pools held while running, e.g. {claude: 1}.'),
+    writes: z
+      .array(z.string().min(1))
+      .optional()
+      .describe('Globs of files the task may write; tasks whose globs overlap never run at once.'),
+    inputs: z
+      .array(z.string().min(1))
+      .optional()
+      .describe('Globs of files whose contents decide the result (cache key).'),
     outputs: z
       .array(z.string().min(1))
       .optional()
-      .describe('Files the task must produce (paths or globs, relative to its folder); a task that ends without one is sent back, then fails.'),
-    outputSchema: z.record(z.string(), z.unknown()).optional().describe('JSON Schema the task result must satisfy (structured output).'),
-    expands: z.boolean().optional().describe('The task plans: its output `{tasks: [...]}` is a sub-plan spliced into the running graph (dynamic fan-out). What depends on it waits for the new tasks too.'),
+      .describe(
+        'Files the task must produce (paths or globs, relative to its folder); a task that ends without one is sent back, then fails.',
+      ),
+    outputSchema: z
+      .record(z.string(), z.unknown())
+      .optional()
+      .describe('JSON Schema the task result must satisfy (structured output).'),
+    expands: z
+      .boolean()
+      .optional()
+      .describe(
+        'The task plans: its output `{tasks: [...]}` is a sub-plan spliced into the running graph (dynamic fan-out). What depends on it waits for the new tasks too.',
+      ),
     ...sharedTaskFields,
   })
   .strict();
@@ -106,11 +174,25 @@ export const PlanSchema = z
     $schema: z.string().optional(),
     name: z.string().min(1).optional().describe('Name of the plan.'),
     description: z.string().optional(),
-    workers: z.number().int().min(1).max(1024).optional().describe('The budget M: how many tasks run at once. @default 4'),
-    vars: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional().describe('Values for `when` conditions; override with --set name=value.'),
+    workers: z
+      .number()
+      .int()
+      .min(1)
+      .max(1024)
+      .optional()
+      .describe('The budget M: how many tasks run at once. @default 4'),
+    vars: z
+      .record(z.string(), z.union([z.string(), z.number(), z.boolean()]))
+      .optional()
+      .describe('Values for `when` conditions; override with --set name=value.'),
     defaults: DefaultsSchema.optional().describe('Values every task gets unless it sets its own.'),
-    pools: z.record(z.string(), z.number().int().positive()).optional().describe('Named capacities, e.g. {claude: 3, gpu: 1}.'),
-    budget: BudgetSchema.optional().describe('Limit for the whole run: once spent, no new task starts and the run stops with the reason.'),
+    pools: z
+      .record(z.string(), z.number().int().positive())
+      .optional()
+      .describe('Named capacities, e.g. {claude: 3, gpu: 1}.'),
+    budget: BudgetSchema.optional().describe(
+      'Limit for the whole run: once spent, no new task starts and the run stops with the reason.',
+    ),
     workspace: WorkspaceSchema.optional().describe(
       'How worktrees are made ready: a shared set-up and files to copy in. Overrides `workspace` in weft.config.yaml.',
     ),

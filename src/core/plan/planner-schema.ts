@@ -9,9 +9,15 @@ export const PlannerOutputSchema = z
   .object({
     analysis: z
       .object({
-        complexity: z.enum(['simple', 'moderate', 'complex', 'larger']).describe('simple: 1–3 tasks, moderate: 3–8, complex: 8–15, larger: 15+'),
+        complexity: z
+          .enum(['simple', 'moderate', 'complex', 'larger'])
+          .describe('simple: 1–3 tasks, moderate: 3–8, complex: 8–15, larger: 15+'),
         reasons: z.array(z.string()).min(1).describe('Why the goal is this size.'),
-        taskCount: z.number().int().positive().describe('N, the number of tasks chosen; may exceed the worker budget M.'),
+        taskCount: z
+          .number()
+          .int()
+          .positive()
+          .describe('N, the number of tasks chosen; may exceed the worker budget M.'),
       })
       .strict(),
     contracts: z
@@ -60,10 +66,16 @@ export function complexityFor(n: number): PlannerOutput['analysis']['complexity'
 }
 
 /** Turns the planner's answer into a plan: contracts go into the prompts of the tasks that share them. */
-export function plannerOutputToPlan(out: PlannerOutput, options: { name: string; workers: number; executor: string; goal: string }): PlanSpec {
+export function plannerOutputToPlan(
+  out: PlannerOutput,
+  options: { name: string; workers: number; executor: string; goal: string },
+): PlanSpec {
   const tasks: TaskSpec[] = out.tasks.map((t) => {
     const contracts = (out.contracts ?? []).filter((c) => c.between.includes(t.id));
-    const prompt = contracts.length === 0 ? t.prompt : `${t.prompt}\n\nContracts you must honour exactly (other tasks rely on them):\n${contracts.map((c) => `- ${c.name} (shared with ${c.between.filter((b) => b !== t.id).join(', ')}): ${c.description}`).join('\n')}`;
+    const prompt =
+      contracts.length === 0
+        ? t.prompt
+        : `${t.prompt}\n\nContracts you must honour exactly (other tasks rely on them):\n${contracts.map((c) => `- ${c.name} (shared with ${c.between.filter((b) => b !== t.id).join(', ')}): ${c.description}`).join('\n')}`;
     return {
       id: t.id,
       title: t.title,

@@ -23,7 +23,12 @@ export interface CacheProbe {
  */
 export interface TaskCache {
   /** Computes the task's key from its inputs and looks it up; `depKeys` are its dependencies' result keys. */
-  probe(task: ResolvedTask, executor: { readonly name: string; readonly version: string }, depKeys: Readonly<Record<string, string>>, workdir: string): Promise<CacheProbe>;
+  probe(
+    task: ResolvedTask,
+    executor: { readonly name: string; readonly version: string },
+    depKeys: Readonly<Record<string, string>>,
+    workdir: string,
+  ): Promise<CacheProbe>;
   /** Puts back the files a cached result wrote. */
   restore(probe: CacheProbe, task: ResolvedTask, workdir: string): Promise<void>;
   /** Stores a successful result (and the files it wrote) under the probe's key. */
@@ -41,7 +46,8 @@ export function explainMiss(previous: KeyParts | undefined, now: KeyParts): stri
   if (previous === undefined) return 'miss: first run';
   const changed = Object.keys({ ...previous, ...now }).filter((k) => previous[k] !== now[k]);
   if (changed.length === 0) return 'miss: result not stored';
-  const say = (k: string): string => (k.startsWith('input:') ? `input ${k.slice(6)}` : k.startsWith('dep:') ? `dependency ${k.slice(4)}'s result` : k);
+  const say = (k: string): string =>
+    k.startsWith('input:') ? `input ${k.slice(6)}` : k.startsWith('dep:') ? `dependency ${k.slice(4)}'s result` : k;
   const added = changed.filter((k) => previous[k] === undefined).map(say);
   const removed = changed.filter((k) => now[k] === undefined).map(say);
   const modified = changed.filter((k) => previous[k] !== undefined && now[k] !== undefined).map(say);

@@ -53,15 +53,19 @@ describe('VirtualClock', () => {
 
   it('fires every timer exactly once, in (time, creation) order, whatever the steps', () => {
     fc.assert(
-      fc.property(fc.array(fc.integer({ min: 0, max: 100 }), { maxLength: 40 }), fc.array(fc.integer({ min: 0, max: 40 }), { maxLength: 20 }), (delays, steps) => {
-        const clock = new VirtualClock();
-        const fired: { id: number; at: number; now: number }[] = [];
-        delays.forEach((d, id) => clock.setTimeout(() => fired.push({ id, at: d, now: clock.now() }), d));
-        for (const s of [...steps, 100]) clock.advance(s);
-        const expected = delays.map((d, id) => ({ id, at: d, now: d })).sort((x, y) => x.at - y.at || x.id - y.id);
-        expect(fired).toEqual(expected);
-        expect(clock.nextTimerAt()).toBeUndefined();
-      }),
+      fc.property(
+        fc.array(fc.integer({ min: 0, max: 100 }), { maxLength: 40 }),
+        fc.array(fc.integer({ min: 0, max: 40 }), { maxLength: 20 }),
+        (delays, steps) => {
+          const clock = new VirtualClock();
+          const fired: { id: number; at: number; now: number }[] = [];
+          delays.forEach((d, id) => clock.setTimeout(() => fired.push({ id, at: d, now: clock.now() }), d));
+          for (const s of [...steps, 100]) clock.advance(s);
+          const expected = delays.map((d, id) => ({ id, at: d, now: d })).sort((x, y) => x.at - y.at || x.id - y.id);
+          expect(fired).toEqual(expected);
+          expect(clock.nextTimerAt()).toBeUndefined();
+        },
+      ),
     );
   });
 });

@@ -50,7 +50,10 @@ export type TaskOutcome = (
 };
 
 /** Why a task's signal was aborted. */
-export type AbortCause = { readonly kind: 'timeout'; readonly ms: number } | { readonly kind: 'cancelled'; readonly reason: string } | { readonly kind: 'budget'; readonly reason: string };
+export type AbortCause =
+  | { readonly kind: 'timeout'; readonly ms: number }
+  | { readonly kind: 'cancelled'; readonly reason: string }
+  | { readonly kind: 'budget'; readonly reason: string };
 
 /** Runs one attempt of a task. Expected failures are returned, not thrown. */
 export interface Executor {
@@ -80,7 +83,10 @@ export interface Executor {
  * What keeps the given tasks from running here: one line per executor they use whose
  * {@link Executor.checkSetup} found a problem, naming the tasks.
  */
-export async function checkSetup(executors: ReadonlyMap<string, Executor>, tasks: readonly { readonly id: string; readonly executor: string }[]): Promise<string[]> {
+export async function checkSetup(
+  executors: ReadonlyMap<string, Executor>,
+  tasks: readonly { readonly id: string; readonly executor: string }[],
+): Promise<string[]> {
   const byExecutor = new Map<string, string[]>();
   for (const t of tasks) {
     const ids = byExecutor.get(t.executor);

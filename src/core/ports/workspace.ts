@@ -18,7 +18,8 @@ export type Integration =
  * it verifies; or, to find which of them broke it, the tree before any of them was merged plus
  * only `task`'s merges.
  */
-export type CheckAt = { readonly kind: 'tip' } | { readonly kind: 'alone'; readonly task: string; readonly among: readonly string[] };
+export type CheckAt =
+  { readonly kind: 'tip' } | { readonly kind: 'alone'; readonly task: string; readonly among: readonly string[] };
 
 /** A detached checkout of the run's integration branch for a check; never the user's checkout. */
 export interface CheckCheckout {

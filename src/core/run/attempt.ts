@@ -96,7 +96,15 @@ export class AttemptContext implements TaskContext {
   readonly #slot: Running;
   #inputs: Record<string, TaskResultData> | undefined;
 
-  constructor(host: AttemptHost, index: number, slot: Running, readonly task: ResolvedTask, readonly worker: number, readonly workdir: string, feedback: string | undefined) {
+  constructor(
+    host: AttemptHost,
+    index: number,
+    slot: Running,
+    readonly task: ResolvedTask,
+    readonly worker: number,
+    readonly workdir: string,
+    feedback: string | undefined,
+  ) {
     this.#host = host;
     this.#index = index;
     this.#slot = slot;
@@ -110,7 +118,8 @@ export class AttemptContext implements TaskContext {
     if (sessionId !== undefined) (this as { sessionId?: string }).sessionId = sessionId;
     if (feedback !== undefined) (this as { feedback?: string }).feedback = feedback;
     const redact = options.redact;
-    if (redact !== undefined && 'secrets' in redact && redact.secrets.length > 0) (this as { redact?: Redactor }).redact = redact;
+    if (redact !== undefined && 'secrets' in redact && redact.secrets.length > 0)
+      (this as { redact?: Redactor }).redact = redact;
   }
 
   get signal(): AbortSignal {
@@ -132,7 +141,12 @@ export class AttemptContext implements TaskContext {
  * there is one. Without a workspace this is not async, and neither is the cache step without a
  * cache: the caller then awaits the executor's own promise, not a chain of three.
  */
-export function runAttempt(host: AttemptHost, i: number, worker: number, slot: Running): TaskOutcome | Promise<TaskOutcome> {
+export function runAttempt(
+  host: AttemptHost,
+  i: number,
+  worker: number,
+  slot: Running,
+): TaskOutcome | Promise<TaskOutcome> {
   const { options } = host;
   const task = host.graph.tasks[i] as ResolvedTask;
   const executor = options.executors.get(task.executor);
@@ -142,7 +156,8 @@ export function runAttempt(host: AttemptHost, i: number, worker: number, slot: R
   const feedback = host.feedback.get(i);
   if (feedback !== undefined) host.feedback.delete(i);
   // A check runs on the merged result and routes its failures; it is not merged itself.
-  if (task.verifies !== undefined && task.verifies.length > 0 && host.runCheck !== undefined) return host.runCheck(i, worker, slot, executor);
+  if (task.verifies !== undefined && task.verifies.length > 0 && host.runCheck !== undefined)
+    return host.runCheck(i, worker, slot, executor);
   const workspace = options.workspace;
   if (workspace !== undefined) return workIn(host, workspace, i, worker, slot, executor, feedback);
   const workdir = options.workdirFor?.(task) ?? options.baseDir;
@@ -150,11 +165,24 @@ export function runAttempt(host: AttemptHost, i: number, worker: number, slot: R
 }
 
 /** An attempt in its own worktree: prepared first, its result merged before it counts. */
-async function workIn(host: AttemptHost, workspace: Workspace, i: number, worker: number, slot: Running, executor: Executor, feedback: string | undefined): Promise<TaskOutcome> {
+async function workIn(
+  host: AttemptHost,
+  workspace: Workspace,
+  i: number,
+  worker: number,
+  slot: Running,
+  executor: Executor,
+  feedback: string | undefined,
+): Promise<TaskOutcome> {
   const task = host.graph.tasks[i] as ResolvedTask;
   const { attempt } = slot;
   const workdir = await workspace.prepare(task, attempt, feedback !== undefined);
-  const outcome = await runCached(host, i, executor, new AttemptContext(host, i, slot, task, worker, workdir, feedback));
+  const outcome = await runCached(
+    host,
+    i,
+    executor,
+    new AttemptContext(host, i, slot, task, worker, workdir, feedback),
+  );
   if (!outcome.ok || slot.aborted !== undefined) {
     const cause = slot.aborted;
     await workspace.release(task, attempt, cause === undefined || cause.kind !== 'cancelled' ? 'failed' : 'cancelled');
@@ -190,7 +218,13 @@ function runCached(host: AttemptHost, i: number, executor: Executor, ctx: TaskCo
   return runThroughCache(host, cache, i, executor, ctx);
 }
 
-async function runThroughCache(host: AttemptHost, cache: TaskCache, i: number, executor: Executor, ctx: TaskContext): Promise<TaskOutcome> {
+async function runThroughCache(
+  host: AttemptHost,
+  cache: TaskCache,
+  i: number,
+  executor: Executor,
+  ctx: TaskContext,
+): Promise<TaskOutcome> {
   const { task, attempt } = ctx;
   const probe = await cache.probe(task, executor, depKeysOf(host.graph, host.state, i), ctx.workdir);
   host.progress(i, attempt, { kind: 'status', message: `cache ${probe.explain}` });

@@ -28,7 +28,9 @@ export interface CheckRoutes {
 /** What the check printed: the end of its stdout and stderr, and why it failed. */
 function outputOf(outcome: TaskOutcome): string {
   if (outcome.ok) return '';
-  const parts = [outcome.result?.text, outcome.failure.stderrTail, outcome.failure.message].filter((s): s is string => s !== undefined && s !== '');
+  const parts = [outcome.result?.text, outcome.failure.stderrTail, outcome.failure.message].filter(
+    (s): s is string => s !== undefined && s !== '',
+  );
   return parts.join('\n').slice(-4000);
 }
 
@@ -39,24 +41,42 @@ function outputOf(outcome: TaskOutcome): string {
  * see `policies/check-failed.ts`), get the check's output back as a fix (journaled as their own
  * attempts, merged), and the check runs again — until it passes or their `fixAttempts` run out.
  */
-export async function runCheckAttempt(host: AttemptHost, routes: CheckRoutes, i: number, worker: number, slot: Running, executor: Executor): Promise<TaskOutcome> {
+export async function runCheckAttempt(
+  host: AttemptHost,
+  routes: CheckRoutes,
+  i: number,
+  worker: number,
+  slot: Running,
+  executor: Executor,
+): Promise<TaskOutcome> {
   const check = host.graph.tasks[i] as ResolvedTask;
-  const verified = (check.verifies ?? []).map((id) => host.graph.index.get(id)).filter((v): v is number => v !== undefined);
+  const verified = (check.verifies ?? [])
+    .map((id) => host.graph.index.get(id))
+    .filter((v): v is number => v !== undefined);
   const ids = verified.map((v) => (host.graph.tasks[v] as ResolvedTask).id);
   const workspace = host.options.workspace;
   const canCheckAlone = workspace?.checkout !== undefined;
   for (;;) {
     const outcome = await checkOn(host, routes, i, worker, slot, executor, { kind: 'tip' });
-    if (outcome.ok || slot.aborted !== undefined || outcome.failure.transient === true || verified.length === 0) return outcome;
+    if (outcome.ok || slot.aborted !== undefined || outcome.failure.transient === true || verified.length === 0)
+      return outcome;
     const alone = new Map<string, Verdict>();
     for (const id of blameTrials(ids, canCheckAlone)) {
-      const trial = await checkOn(host, routes, i, worker, slot, executor, { kind: 'alone', task: id, among: ids }).catch(() => undefined);
+      const trial = await checkOn(host, routes, i, worker, slot, executor, {
+        kind: 'alone',
+        task: id,
+        among: ids,
+      }).catch(() => undefined);
       if (slot.aborted !== undefined) return outcome;
       alone.set(id, trial === undefined ? 'unknown' : trial.ok ? 'passes' : 'fails');
     }
     const d = checkFailed({
       check: check.id,
-      verified: verified.map((v) => ({ id: (host.graph.tasks[v] as ResolvedTask).id, fixes: routes.fixesOf(v), fixAttempts: (host.graph.tasks[v] as ResolvedTask).fixAttempts })),
+      verified: verified.map((v) => ({
+        id: (host.graph.tasks[v] as ResolvedTask).id,
+        fixes: routes.fixesOf(v),
+        fixAttempts: (host.graph.tasks[v] as ResolvedTask).fixAttempts,
+      })),
       alone,
       output: outputOf(outcome),
       branch: workspace?.resultBranch ?? `weft/${host.options.runId}`,
@@ -64,19 +84,32 @@ export async function runCheckAttempt(host: AttemptHost, routes: CheckRoutes, i:
     if (d.kind === 'fail') {
       for (const id of d.culprits) routes.failVerified(host.graph.index.get(id) as number, d.reason);
       const failure = outcome.ok ? {} : outcome.failure;
-      return { ...outcome, ok: false, failure: { ...failure, message: d.reason, code: 'WEFT_CHECK_FAILED' } } as TaskOutcome;
+      return {
+        ...outcome,
+        ok: false,
+        failure: { ...failure, message: d.reason, code: 'WEFT_CHECK_FAILED' },
+      } as TaskOutcome;
     }
     const error: TaskFailure = { message: d.summary, code: 'WEFT_CHECK_FAILED' };
     routes.againCheck(i, worker, slot, error);
     for (const id of d.to) {
       await routes.fixVerified(host.graph.index.get(id) as number, worker, slot, d.feedback, error);
-      if (slot.aborted !== undefined) return { ok: false, failure: { message: 'cancelled while a fix ran', code: 'WEFT_CHECK_FAILED' } };
+      if (slot.aborted !== undefined)
+        return { ok: false, failure: { message: 'cancelled while a fix ran', code: 'WEFT_CHECK_FAILED' } };
     }
   }
 }
 
 /** Runs the check once on the tree `at` names (or where the task works, without a workspace that can). */
-async function checkOn(host: AttemptHost, routes: CheckRoutes, i: number, worker: number, slot: Running, executor: Executor, at: CheckAt): Promise<TaskOutcome> {
+async function checkOn(
+  host: AttemptHost,
+  routes: CheckRoutes,
+  i: number,
+  worker: number,
+  slot: Running,
+  executor: Executor,
+  at: CheckAt,
+): Promise<TaskOutcome> {
   const check = host.graph.tasks[i] as ResolvedTask;
   const workspace: Workspace | undefined = host.options.workspace;
   if (workspace?.checkout === undefined) {
@@ -89,7 +122,8 @@ async function checkOn(host: AttemptHost, routes: CheckRoutes, i: number, worker
     const known = routes.checkVerdicts.get(key);
     if (known !== undefined) return known;
     const outcome = await executor.run(new AttemptContext(host, i, slot, check, worker, checkout.dir, undefined));
-    if (slot.aborted === undefined && (outcome.ok || outcome.failure.transient !== true)) routes.checkVerdicts.set(key, outcome);
+    if (slot.aborted === undefined && (outcome.ok || outcome.failure.transient !== true))
+      routes.checkVerdicts.set(key, outcome);
     return outcome;
   } finally {
     await checkout.release();

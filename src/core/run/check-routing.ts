@@ -37,7 +37,14 @@ export class CheckRouting implements CheckRoutes {
     const { journal } = this.host;
     const now = this.host.options.clock.now();
     const id = this.idOf(i);
-    journal.recordTask(i, { type: 'task.retrying', at: now, task: id, attempt: slot.attempt, error: this.masked(error), retryAt: now });
+    journal.recordTask(i, {
+      type: 'task.retrying',
+      at: now,
+      task: id,
+      attempt: slot.attempt,
+      error: this.masked(error),
+      retryAt: now,
+    });
     const counters = this.host.counters();
     const attempt = (counters.attempts[i] = (counters.attempts[i] as number) + 1);
     counters.transient[i] = (counters.transient[i] as number) + 1; // waiting for a fix is not a retry of the check
@@ -47,13 +54,26 @@ export class CheckRouting implements CheckRoutes {
     return attempt;
   }
 
-  async fixVerified(i: number, worker: number, check: Running, feedback: string, error: TaskFailure): Promise<TaskOutcome> {
+  async fixVerified(
+    i: number,
+    worker: number,
+    check: Running,
+    feedback: string,
+    error: TaskFailure,
+  ): Promise<TaskOutcome> {
     const { journal } = this.host;
     const counters = this.host.counters();
     const id = this.idOf(i);
     const at = this.host.options.clock.now();
     const last = counters.attempts[i] as number;
-    journal.recordTask(i, { type: 'task.retrying', at, task: id, attempt: last, error: this.masked(error), retryAt: at });
+    journal.recordTask(i, {
+      type: 'task.retrying',
+      at,
+      task: id,
+      attempt: last,
+      error: this.masked(error),
+      retryAt: at,
+    });
     counters.fixes[i] = (counters.fixes[i] as number) + 1;
     counters.transient[i] = (counters.transient[i] as number) + 1;
     const attempt = (counters.attempts[i] = last + 1);
@@ -73,11 +93,21 @@ export class CheckRouting implements CheckRoutes {
     check.signal.removeEventListener('abort', abort);
     const end = this.host.options.clock.now();
     if (outcome.ok) {
-      const result = outcome.result.text === undefined ? outcome.result : { ...outcome.result, text: this.host.redact(outcome.result.text) };
+      const result =
+        outcome.result.text === undefined
+          ? outcome.result
+          : { ...outcome.result, text: this.host.redact(outcome.result.text) };
       journal.recordTask(i, { type: 'task.succeeded', at: end, task: id, attempt, result });
     } else {
       // The check decides: it runs again (and may route again) or fails the task with its reason.
-      journal.recordTask(i, { type: 'task.retrying', at: end, task: id, attempt, error: this.masked(outcome.failure), retryAt: end });
+      journal.recordTask(i, {
+        type: 'task.retrying',
+        at: end,
+        task: id,
+        attempt,
+        error: this.masked(outcome.failure),
+        retryAt: end,
+      });
     }
     await journal.flush();
     return outcome;
@@ -86,7 +116,13 @@ export class CheckRouting implements CheckRoutes {
   failVerified(i: number, reason: string): void {
     const now = this.host.options.clock.now();
     const attempt = this.host.counters().attempts[i] as number;
-    this.host.journal.recordTask(i, { type: 'task.failed', at: now, task: this.idOf(i), attempt, error: { message: this.host.redact(reason), code: 'WEFT_CHECK_FAILED' } });
+    this.host.journal.recordTask(i, {
+      type: 'task.failed',
+      at: now,
+      task: this.idOf(i),
+      attempt,
+      error: { message: this.host.redact(reason), code: 'WEFT_CHECK_FAILED' },
+    });
   }
 
   private idOf(i: number): string {

@@ -4,13 +4,24 @@ import { compilePlan } from '../plan/compile.js';
 import { ENGINE_DEFAULTS, resolveEngineOptions, runPlan, type EngineOptions } from './engine.js';
 import type { Executor } from '../ports/executor.js';
 
-const plan = compilePlan({ workers: 3, tasks: [{ id: 'a', run: 'true' }] }, { executors: new Map([['shell', { requires: 'run' as const }]]) });
-const ok: Executor = { name: 'shell', version: '1', info: { requires: 'run' }, run: async () => ({ ok: true, result: {} }) };
+const plan = compilePlan(
+  { workers: 3, tasks: [{ id: 'a', run: 'true' }] },
+  { executors: new Map([['shell', { requires: 'run' as const }]]) },
+);
+const ok: Executor = {
+  name: 'shell',
+  version: '1',
+  info: { requires: 'run' },
+  run: async () => ({ ok: true, result: {} }),
+};
 const base: EngineOptions = { runId: 'r', plan, executors: new Map([['shell', ok]]), baseDir: '/tmp' };
 
 /** The error runPlan rejects with, for options a caller got wrong. */
 async function rejection(options: Record<string, unknown>): Promise<WeftError> {
-  const error = await runPlan({ ...base, ...options } as EngineOptions).then(() => undefined, (e: unknown) => e);
+  const error = await runPlan({ ...base, ...options } as EngineOptions).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   if (!(error instanceof WeftError)) throw new Error(`expected a WeftError, got ${String(error)}`);
   return error;
 }
@@ -18,7 +29,14 @@ async function rejection(options: Record<string, unknown>): Promise<WeftError> {
 describe('engine options', () => {
   it('fill in the documented defaults; the plan decides workers and budget', () => {
     const o = resolveEngineOptions(base);
-    expect(o).toMatchObject({ mode: 'parallel', failFast: false, throttleCooldownMs: 60_000, maxTransientRetries: 20, workers: 3, budget: undefined });
+    expect(o).toMatchObject({
+      mode: 'parallel',
+      failFast: false,
+      throttleCooldownMs: 60_000,
+      maxTransientRetries: 20,
+      workers: 3,
+      budget: undefined,
+    });
     expect(o.clock).toBe(ENGINE_DEFAULTS.clock);
     expect(o.redact('sk-1')).toBe('sk-1');
     expect(resolveEngineOptions({ ...base, mode: 'sequential', workers: 8 }).workers).toBe(1);
@@ -31,14 +49,24 @@ describe('engine options', () => {
     expect(workers.code).toBe('WEFT_USAGE');
     expect(workers.message).toBe('runPlan: Expected `workers` to be a positive integer, got `0`');
     expect((await rejection({ workers: 1.5 })).message).toContain('`workers` to be a positive integer, got `1.5`');
-    expect((await rejection({ mode: 'fast' })).message).toBe("runPlan: Expected `mode` to be 'parallel' or 'sequential', got `fast`");
-    expect((await rejection({ maxTransientRetries: -1 })).message).toContain('`maxTransientRetries` to be a non-negative integer, got `-1`');
-    expect((await rejection({ throttleCooldownMs: Number.NaN })).message).toContain('`throttleCooldownMs` to be a non-negative number of ms, got `NaN`');
+    expect((await rejection({ mode: 'fast' })).message).toBe(
+      "runPlan: Expected `mode` to be 'parallel' or 'sequential', got `fast`",
+    );
+    expect((await rejection({ maxTransientRetries: -1 })).message).toContain(
+      '`maxTransientRetries` to be a non-negative integer, got `-1`',
+    );
+    expect((await rejection({ throttleCooldownMs: Number.NaN })).message).toContain(
+      '`throttleCooldownMs` to be a non-negative number of ms, got `NaN`',
+    );
     expect((await rejection({ failFast: 'yes' })).message).toContain('`failFast` to be a boolean, got `yes`');
     expect((await rejection({ random: 0.5 })).message).toContain('`random` to be a function, got `0.5`');
-    expect((await rejection({ executors: {} })).message).toContain('`executors` to be a Map of executors by name, got `an object`');
+    expect((await rejection({ executors: {} })).message).toContain(
+      '`executors` to be a Map of executors by name, got `an object`',
+    );
     expect((await rejection({ runId: '' })).message).toContain('`runId` to be a non-empty string, got ``');
-    expect((await rejection({ budget: { usd: -1 } })).message).toContain('`budget.usd` to be a non-negative number, got `-1`');
+    expect((await rejection({ budget: { usd: -1 } })).message).toContain(
+      '`budget.usd` to be a non-negative number, got `-1`',
+    );
   });
 
   it('a valid run still runs', async () => {

@@ -115,12 +115,13 @@ export const ENGINE_DEFAULTS = {
 } as const satisfies Partial<EngineOptions>;
 
 /** {@link EngineOptions} with every default filled in. */
-export type ResolvedEngineOptions = EngineOptions &
-  { readonly [K in keyof typeof ENGINE_DEFAULTS]-?: NonNullable<EngineOptions[K]> } & {
-    readonly workers: number;
-    readonly budget: BudgetSpec | undefined;
-    readonly redact: Redactor | ((text: string) => string);
-  };
+export type ResolvedEngineOptions = EngineOptions & {
+  readonly [K in keyof typeof ENGINE_DEFAULTS]-?: NonNullable<EngineOptions[K]>;
+} & {
+  readonly workers: number;
+  readonly budget: BudgetSpec | undefined;
+  readonly redact: Redactor | ((text: string) => string);
+};
 
 const identity = (text: string): string => text;
 

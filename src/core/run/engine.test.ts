@@ -33,12 +33,28 @@ const waitForAbort = (ctx: TaskContext): Promise<TaskOutcome> =>
   });
 
 function plan(tasks: object[], extra: object = {}): CompiledPlan {
-  return compilePlan({ name: 't', workers: 2, defaults: { executor: 'test', backoff: { initial: '10ms', jitter: false } }, tasks: tasks.map((t) => ({ run: 'x', ...t })), ...extra }, { executors: new Map([['test', { requires: 'run' as const }]]) });
+  return compilePlan(
+    {
+      name: 't',
+      workers: 2,
+      defaults: { executor: 'test', backoff: { initial: '10ms', jitter: false } },
+      tasks: tasks.map((t) => ({ run: 'x', ...t })),
+      ...extra,
+    },
+    { executors: new Map([['test', { requires: 'run' as const }]]) },
+  );
 }
 
 async function run(p: CompiledPlan, executor: Executor, options: Partial<EngineOptions> = {}) {
   const events: RunEvent[] = [];
-  const outcome = await runPlan({ runId: 'r', plan: p, executors: new Map([['test', executor]]), baseDir: '/tmp', journal: (batch) => void events.push(...batch), ...options });
+  const outcome = await runPlan({
+    runId: 'r',
+    plan: p,
+    executors: new Map([['test', executor]]),
+    baseDir: '/tmp',
+    journal: (batch) => void events.push(...batch),
+    ...options,
+  });
   const states = Object.fromEntries([...outcome.state.tasks.values()].map((r) => [r.id, r.state]));
   return { ...outcome, events, states };
 }
@@ -59,11 +75,19 @@ describe('runPlan', () => {
       },
     });
     expect(outcome.status).toBe('succeeded');
-    for (const id of ['a', 'b', 'c', 'd']) expect(log.indexOf(`journal task.started ${id}`)).toBeLessThan(log.indexOf(`run ${id}#1`));
+    for (const id of ['a', 'b', 'c', 'd'])
+      expect(log.indexOf(`journal task.started ${id}`)).toBeLessThan(log.indexOf(`run ${id}#1`));
     expect(log.indexOf('journal task.succeeded a')).toBeLessThan(log.indexOf('run b#1'));
-    expect(log.indexOf('run d#1')).toBeGreaterThan(Math.max(log.indexOf('journal task.succeeded b'), log.indexOf('journal task.succeeded c')));
+    expect(log.indexOf('run d#1')).toBeGreaterThan(
+      Math.max(log.indexOf('journal task.succeeded b'), log.indexOf('journal task.succeeded c')),
+    );
     // The journal alone rebuilds the state.
-    expect([...foldRun(events).tasks.values()].map((r) => r.state)).toEqual(['succeeded', 'succeeded', 'succeeded', 'succeeded']);
+    expect([...foldRun(events).tasks.values()].map((r) => r.state)).toEqual([
+      'succeeded',
+      'succeeded',
+      'succeeded',
+      'succeeded',
+    ]);
     expect(events.at(-1)).toMatchObject({ type: 'run.finished', status: 'succeeded' });
   });
 
@@ -77,13 +101,21 @@ describe('runPlan', () => {
       return { ok: true, result: {} };
     };
     const ids = Array.from({ length: 9 }, (_, i) => `t${i}`);
-    const r = await run(plan(ids.map((id) => ({ id }))), scripted(Object.fromEntries(ids.map((id) => [id, slow]))), { workers: 3 });
+    const r = await run(plan(ids.map((id) => ({ id }))), scripted(Object.fromEntries(ids.map((id) => [id, slow]))), {
+      workers: 3,
+    });
     expect(r.status).toBe('succeeded');
     expect(peak).toBe(3);
   });
 
   it('retries with backoff and succeeds on a later attempt', async () => {
-    const r = await run(plan([{ id: 'flaky', retries: 2 }]), scripted({ flaky: (ctx) => (ctx.attempt < 3 ? { ok: false, failure: { message: `boom ${ctx.attempt}` } } : { ok: true, result: {} }) }));
+    const r = await run(
+      plan([{ id: 'flaky', retries: 2 }]),
+      scripted({
+        flaky: (ctx) =>
+          ctx.attempt < 3 ? { ok: false, failure: { message: `boom ${ctx.attempt}` } } : { ok: true, result: {} },
+      }),
+    );
     expect(r.status).toBe('succeeded');
     const retrying = r.events.filter((e) => e.type === 'task.retrying');
     expect(retrying.map((e) => e.type === 'task.retrying' && e.retryAt - e.at)).toEqual([10, 20]);
@@ -91,24 +123,55 @@ describe('runPlan', () => {
   });
 
   it('does not count rate-limit (transient) failures against retries', async () => {
-    const r = await run(plan([{ id: 'limited', retries: 0 }]), scripted({ limited: (ctx) => (ctx.attempt <= 3 ? { ok: false, failure: { message: '429', transient: true, retryAfterMs: 5 } } : { ok: true, result: {} }) }));
+    const r = await run(
+      plan([{ id: 'limited', retries: 0 }]),
+      scripted({
+        limited: (ctx) =>
+          ctx.attempt <= 3
+            ? { ok: false, failure: { message: '429', transient: true, retryAfterMs: 5 } }
+            : { ok: true, result: {} },
+      }),
+    );
     expect(r.status).toBe('succeeded');
     expect(r.state.tasks.get('limited')?.attempts).toHaveLength(4);
   });
 
   it('a failure skips only its dependents; everything else goes on', async () => {
-    const r = await run(plan([{ id: 'bad' }, { id: 'child', needs: ['bad'] }, { id: 'grandchild', needs: ['child'] }, { id: 'other' }, { id: 'other2', needs: ['other'] }]), scripted({ bad: () => ({ ok: false, failure: { message: 'exited with code 1', exitCode: 1 } }) }));
+    const r = await run(
+      plan([
+        { id: 'bad' },
+        { id: 'child', needs: ['bad'] },
+        { id: 'grandchild', needs: ['child'] },
+        { id: 'other' },
+        { id: 'other2', needs: ['other'] },
+      ]),
+      scripted({ bad: () => ({ ok: false, failure: { message: 'exited with code 1', exitCode: 1 } }) }),
+    );
     expect(r.status).toBe('failed');
-    expect(r.states).toEqual({ bad: 'failed', child: 'skipped', grandchild: 'skipped', other: 'succeeded', other2: 'succeeded' });
+    expect(r.states).toEqual({
+      bad: 'failed',
+      child: 'skipped',
+      grandchild: 'skipped',
+      other: 'succeeded',
+      other2: 'succeeded',
+    });
     expect(r.state.tasks.get('child')?.reason).toBe('dependency "bad" failed');
     expect(r.state.tasks.get('grandchild')?.reason).toBe('dependency "child" was skipped');
   });
 
   it('--fail-fast cancels what is running and everything not started', async () => {
-    const r = await run(plan([{ id: 'bad' }, { id: 'long' }, { id: 'later', needs: ['long'] }]), scripted({ bad: async () => (await sleep(10), { ok: false, failure: { message: 'no' } }), long: waitForAbort }), { failFast: true });
+    const r = await run(
+      plan([{ id: 'bad' }, { id: 'long' }, { id: 'later', needs: ['long'] }]),
+      scripted({ bad: async () => (await sleep(10), { ok: false, failure: { message: 'no' } }), long: waitForAbort }),
+      { failFast: true },
+    );
     expect(r.status).toBe('failed');
     expect(r.states).toEqual({ bad: 'failed', long: 'cancelled', later: 'cancelled' });
-    expect(r.events.at(-1)).toMatchObject({ type: 'run.finished', status: 'failed', reason: 'fail-fast: task "bad" failed' });
+    expect(r.events.at(-1)).toMatchObject({
+      type: 'run.finished',
+      status: 'failed',
+      reason: 'fail-fast: task "bad" failed',
+    });
   });
 
   it('when conditions skip a task and its dependents, with the reason; `after` tolerates the skip', async () => {
@@ -124,27 +187,43 @@ describe('runPlan', () => {
     );
     const r = await run(p, scripted({}));
     expect(r.status).toBe('succeeded');
-    expect(r.states).toEqual({ a: 'succeeded', perf: 'skipped', 'perf-report': 'skipped', stats: 'succeeded', 'only-if-a': 'succeeded' });
+    expect(r.states).toEqual({
+      a: 'succeeded',
+      perf: 'skipped',
+      'perf-report': 'skipped',
+      stats: 'succeeded',
+      'only-if-a': 'succeeded',
+    });
     expect(r.state.tasks.get('perf')?.reason).toBe('condition `vars.perf` is false');
   });
 
   it('a timeout aborts the attempt and records it', async () => {
     const r = await run(plan([{ id: 'slow', timeout: '50ms' }]), scripted({ slow: waitForAbort }));
     expect(r.status).toBe('failed');
-    expect(r.events.find((e) => e.type === 'task.failed')).toMatchObject({ error: { timedOut: true, message: 'timed out after 0.05s' } });
+    expect(r.events.find((e) => e.type === 'task.failed')).toMatchObject({
+      error: { timedOut: true, message: 'timed out after 0.05s' },
+    });
   });
 
   it('Ctrl-C (the signal) cancels running and pending tasks and records it', async () => {
     const controller = new AbortController();
     const seen: string[] = [];
-    const pending = run(plan([{ id: 'a' }, { id: 'b', needs: ['a'] }]), scripted({ a: (ctx) => (seen.push('a'), waitForAbort(ctx)) }), { signal: controller.signal });
+    const pending = run(
+      plan([{ id: 'a' }, { id: 'b', needs: ['a'] }]),
+      scripted({ a: (ctx) => (seen.push('a'), waitForAbort(ctx)) }),
+      { signal: controller.signal },
+    );
     await sleep(20);
     controller.abort();
     const r = await pending;
     expect(seen).toEqual(['a']);
     expect(r.status).toBe('cancelled');
     expect(r.states).toEqual({ a: 'cancelled', b: 'cancelled' });
-    expect(r.events.at(-1)).toMatchObject({ type: 'run.finished', status: 'cancelled', reason: 'interrupted (Ctrl-C)' });
+    expect(r.events.at(-1)).toMatchObject({
+      type: 'run.finished',
+      status: 'cancelled',
+      reason: 'interrupted (Ctrl-C)',
+    });
   });
 
   it('resumes from a journal: succeeded tasks never run again, interrupted ones run as a new attempt', async () => {
@@ -158,7 +237,9 @@ describe('runPlan', () => {
     const prior = foldRun(journal);
     prior.tasks.forEach(() => undefined);
     const log: string[] = [];
-    const r = await run(p, scripted({}, log), { prior: foldRun([...journal, { type: 'run.resumed', at: 5, by: 'test' }]) });
+    const r = await run(p, scripted({}, log), {
+      prior: foldRun([...journal, { type: 'run.resumed', at: 5, by: 'test' }]),
+    });
     expect(log).toEqual(['run b#2', 'run c#1']);
     expect(r.status).toBe('succeeded');
     expect(r.state.tasks.get('a')?.result?.text).toBe('from before');
@@ -166,7 +247,10 @@ describe('runPlan', () => {
   });
 
   it('resume: never — an interrupted task with side effects waits for a person', async () => {
-    const p = plan([{ id: 'deploy', resume: 'never' }, { id: 'notify', needs: ['deploy'] }]);
+    const p = plan([
+      { id: 'deploy', resume: 'never' },
+      { id: 'notify', needs: ['deploy'] },
+    ]);
     const journal: RunEvent[] = [
       { type: 'run.created', at: 1, runId: 'r', plan: 't', workers: 2, mode: 'parallel', tasks: ['deploy', 'notify'] },
       { type: 'task.started', at: 2, task: 'deploy', attempt: 1, worker: 0 },
@@ -181,24 +265,54 @@ describe('runPlan', () => {
 
   it('masks secrets in what an executor shows live', async () => {
     const shown: string[] = [];
-    const leaky = scripted({ a: (ctx) => (ctx.emit({ kind: 'tool', message: 'Bash echo sk-live-123456' }), { ok: true, result: {} }) });
-    await run(plan([{ id: 'a' }]), leaky, { redact: (s) => s.replaceAll('sk-live-123456', '***'), onEvent: (e) => void (e.type === 'task.progress' && shown.push(e.progress.message ?? '')) });
+    const leaky = scripted({
+      a: (ctx) => (ctx.emit({ kind: 'tool', message: 'Bash echo sk-live-123456' }), { ok: true, result: {} }),
+    });
+    await run(plan([{ id: 'a' }]), leaky, {
+      redact: (s) => s.replaceAll('sk-live-123456', '***'),
+      onEvent: (e) => void (e.type === 'task.progress' && shown.push(e.progress.message ?? '')),
+    });
     expect(shown).toEqual(['Bash echo ***']);
   });
 
   it('masks secrets before they reach the journal', async () => {
-    const r = await run(plan([{ id: 'leaky' }]), scripted({ leaky: () => ({ ok: false, failure: { message: 'auth failed for sk-live-123456', stderrTail: 'key=sk-live-123456' } }) }), { redact: (s) => s.replaceAll('sk-live-123456', '***') });
+    const r = await run(
+      plan([{ id: 'leaky' }]),
+      scripted({
+        leaky: () => ({
+          ok: false,
+          failure: { message: 'auth failed for sk-live-123456', stderrTail: 'key=sk-live-123456' },
+        }),
+      }),
+      { redact: (s) => s.replaceAll('sk-live-123456', '***') },
+    );
     expect(JSON.stringify(r.events)).not.toContain('sk-live-123456');
-    expect(r.events.find((e) => e.type === 'task.failed')).toMatchObject({ error: { message: 'auth failed for ***', stderrTail: 'key=***' } });
+    expect(r.events.find((e) => e.type === 'task.failed')).toMatchObject({
+      error: { message: 'auth failed for ***', stderrTail: 'key=***' },
+    });
   });
 
   it('a run budget stops new tasks once spent, and says why', async () => {
-    const costly: Behaviour = () => ({ ok: true, result: { usage: { inputTokens: 100, outputTokens: 50, costUsd: 0.6 } } });
+    const costly: Behaviour = () => ({
+      ok: true,
+      result: { usage: { inputTokens: 100, outputTokens: 50, costUsd: 0.6 } },
+    });
     const ids = ['a', 'b', 'c', 'd'];
-    const r = await run(plan(ids.map((id) => ({ id })), { budget: { usd: 1 } }), scripted(Object.fromEntries(ids.map((id) => [id, costly]))), { workers: 1 });
+    const r = await run(
+      plan(
+        ids.map((id) => ({ id })),
+        { budget: { usd: 1 } },
+      ),
+      scripted(Object.fromEntries(ids.map((id) => [id, costly]))),
+      { workers: 1 },
+    );
     expect(r.status).toBe('failed');
     expect(r.states).toEqual({ a: 'succeeded', b: 'succeeded', c: 'cancelled', d: 'cancelled' });
-    expect(r.events.at(-1)).toMatchObject({ type: 'run.finished', status: 'failed', reason: 'budget exceeded: spent $1.2000 of $1' });
+    expect(r.events.at(-1)).toMatchObject({
+      type: 'run.finished',
+      status: 'failed',
+      reason: 'budget exceeded: spent $1.2000 of $1',
+    });
   });
 
   it('a task over its own budget is stopped and not retried', async () => {
@@ -209,10 +323,12 @@ describe('runPlan', () => {
     const r = await run(plan([{ id: 'spender', retries: 3, budget: { tokens: 1000 } }]), scripted({ spender }));
     expect(r.states).toEqual({ spender: 'failed' });
     expect(r.state.tasks.get('spender')?.attempts).toHaveLength(1);
-    expect(r.events.find((e) => e.type === 'task.failed')).toMatchObject({ error: { code: 'WEFT_BUDGET_EXCEEDED', message: 'task budget exceeded: 5010 > 1000 tokens' } });
+    expect(r.events.find((e) => e.type === 'task.failed')).toMatchObject({
+      error: { code: 'WEFT_BUDGET_EXCEEDED', message: 'task budget exceeded: 5010 > 1000 tokens' },
+    });
   });
 
-  it('a rate limit narrows the provider\'s pool for a while instead of failing the task', async () => {
+  it("a rate limit narrows the provider's pool for a while instead of failing the task", async () => {
     let running = 0;
     let peakAfterLimit = 0;
     let limited = false;
@@ -227,12 +343,29 @@ describe('runPlan', () => {
       }
       return { ok: true, result: {} };
     };
-    const executor: Executor = { ...scripted({}), info: { requires: "run", provider: "acme" }, run: async (ctx) => behaviour(ctx) };
+    const executor: Executor = {
+      ...scripted({}),
+      info: { requires: 'run', provider: 'acme' },
+      run: async (ctx) => behaviour(ctx),
+    };
     const ids = Array.from({ length: 8 }, (_, i) => `t${i}`);
-    const p = compilePlan({ workers: 4, defaults: { executor: 'test' }, tasks: ids.map((id, i) => ({ id, run: 'x', needs: i >= 4 ? [`t${i - 4}`] : [] })) }, { executors: new Map([['test', { requires: 'run' as const, provider: 'acme' }]]) });
+    const p = compilePlan(
+      {
+        workers: 4,
+        defaults: { executor: 'test' },
+        tasks: ids.map((id, i) => ({ id, run: 'x', needs: i >= 4 ? [`t${i - 4}`] : [] })),
+      },
+      { executors: new Map([['test', { requires: 'run' as const, provider: 'acme' }]]) },
+    );
     expect(p.graph.pools).toEqual([{ name: 'acme', capacity: 4 }]);
     const events: RunEvent[] = [];
-    const outcome = await runPlan({ runId: 'r', plan: p, executors: new Map([['test', executor]]), baseDir: '/tmp', journal: (b) => void events.push(...b) });
+    const outcome = await runPlan({
+      runId: 'r',
+      plan: p,
+      executors: new Map([['test', executor]]),
+      baseDir: '/tmp',
+      journal: (b) => void events.push(...b),
+    });
     expect(outcome.status).toBe('succeeded');
     expect(events.filter((e) => e.type === 'task.retrying')).toHaveLength(1);
     expect(peakAfterLimit).toBeLessThanOrEqual(2);
@@ -245,16 +378,53 @@ describe('runPlan', () => {
     const fanOut: Behaviour = (ctx) =>
       ctx.attempt === 1
         ? { ok: true, result: { output: { tasks: [{ id: 'review-a', run: 'x', needs: ['missing'] }] } } } // invalid: routed back
-        : { ok: true, result: { output: { tasks: [{ id: 'review-a', run: 'x', needs: ['scan'] }, { id: 'review-b', run: 'x', needs: ['scan'] }, { id: 'merge-reviews', run: 'x', needs: ['review-a', 'review-b'] }] } } };
-    const p = plan([{ id: 'scan', expands: true }, { id: 'summary', needs: ['scan'] }]);
+        : {
+            ok: true,
+            result: {
+              output: {
+                tasks: [
+                  { id: 'review-a', run: 'x', needs: ['scan'] },
+                  { id: 'review-b', run: 'x', needs: ['scan'] },
+                  { id: 'merge-reviews', run: 'x', needs: ['review-a', 'review-b'] },
+                ],
+              },
+            },
+          };
+    const p = plan([
+      { id: 'scan', expands: true },
+      { id: 'summary', needs: ['scan'] },
+    ]);
     const events: RunEvent[] = [];
-    const outcome = await runPlan({ runId: 'r', plan: p, executors: new Map([['test', scripted({ scan: fanOut }, log)]]), baseDir: '/tmp', recompile, journal: (b) => void events.push(...b) });
+    const outcome = await runPlan({
+      runId: 'r',
+      plan: p,
+      executors: new Map([['test', scripted({ scan: fanOut }, log)]]),
+      baseDir: '/tmp',
+      recompile,
+      journal: (b) => void events.push(...b),
+    });
     expect(outcome.status).toBe('succeeded');
-    expect(log).toEqual(['run scan#1', 'run scan#2', 'run review-a#1', 'run review-b#1', 'run merge-reviews#1', 'run summary#1']);
+    expect(log).toEqual([
+      'run scan#1',
+      'run scan#2',
+      'run review-a#1',
+      'run review-b#1',
+      'run merge-reviews#1',
+      'run summary#1',
+    ]);
     const retry = events.find((e) => e.type === 'task.retrying');
     // The user sees what is wrong, not just that something is.
-    expect(retry).toMatchObject({ task: 'scan', error: { code: 'WEFT_PLAN_INVALID', message: 'its sub-plan is not valid: <plan> task "review-a" needs[0]: unknown task "missing" — fix: use the id of a task in this plan' } });
-    expect(events.filter((e) => e.type === 'plan.expanded')).toMatchObject([{ by: 'scan', tasks: [{ id: 'review-a' }, { id: 'review-b' }, { id: 'merge-reviews' }] }]);
+    expect(retry).toMatchObject({
+      task: 'scan',
+      error: {
+        code: 'WEFT_PLAN_INVALID',
+        message:
+          'its sub-plan is not valid: <plan> task "review-a" needs[0]: unknown task "missing" — fix: use the id of a task in this plan',
+      },
+    });
+    expect(events.filter((e) => e.type === 'plan.expanded')).toMatchObject([
+      { by: 'scan', tasks: [{ id: 'review-a' }, { id: 'review-b' }, { id: 'merge-reviews' }] },
+    ]);
     // Replaying the journal gives the grown run.
     expect([...foldRun(events).tasks.keys()]).toEqual(['scan', 'summary', 'review-a', 'review-b', 'merge-reviews']);
   });
@@ -262,12 +432,24 @@ describe('runPlan', () => {
   it('follows a searched plan that keeps a worker idle on purpose, and ends when the plan says', async () => {
     // Every list schedule of this graph on 2 workers takes 7 s (see planned-dispatch.test.ts); 6 s
     // needs a worker left idle at 0 for `long`, which starts at 3 s beside `d`.
-    const p = plan([{ id: 'a', estimate: 1 }, { id: 'long', estimate: 3 }, { id: 'b', estimate: 2, needs: ['a'] }, { id: 'c', estimate: 2, needs: ['a'] }, { id: 'd', estimate: 2, needs: ['b', 'c'] }]);
+    const p = plan([
+      { id: 'a', estimate: 1 },
+      { id: 'long', estimate: 3 },
+      { id: 'b', estimate: 2, needs: ['a'] },
+      { id: 'c', estimate: 2, needs: ['a'] },
+      { id: 'd', estimate: 2, needs: ['b', 'c'] },
+    ]);
     const found = searchOrder(p.graph, 2);
     expect(found.plan).toBeDefined();
     const onClock = async (options: Partial<EngineOptions>) => {
       const clock = new VirtualClock();
-      const takesItsEstimate: Executor = { name: 'test', version: '1', info: { requires: 'run' }, run: (ctx) => new Promise((resolve) => clock.setTimeout(() => resolve({ ok: true, result: {} }), ctx.task.estimateMs ?? 0)) };
+      const takesItsEstimate: Executor = {
+        name: 'test',
+        version: '1',
+        info: { requires: 'run' },
+        run: (ctx) =>
+          new Promise((resolve) => clock.setTimeout(() => resolve({ ok: true, result: {} }), ctx.task.estimateMs ?? 0)),
+      };
       let finished = false;
       const outcome = run(p, takesItsEstimate, { clock, ...options }).finally(() => (finished = true));
       while (!finished) {
@@ -279,7 +461,11 @@ describe('runPlan', () => {
       const startedAt = (id: string) => events.find((e) => e.type === 'task.started' && e.task === id)?.at;
       return { status, end: events.at(-1)?.at, longAt: startedAt('long') };
     };
-    expect(await onClock({ score: found.score, dispatchPlan: found.plan })).toEqual({ status: 'succeeded', end: 6000, longAt: 3000 });
+    expect(await onClock({ score: found.score, dispatchPlan: found.plan })).toEqual({
+      status: 'succeeded',
+      end: 6000,
+      longAt: 3000,
+    });
     // The same ready-queue order without the plan is a list schedule.
     expect(await onClock({ score: found.score })).toEqual({ status: 'succeeded', end: 7000, longAt: 0 });
   });
@@ -288,7 +474,10 @@ describe('runPlan', () => {
     // Instant tasks are passed on without waiting for the event loop, but not for ever: a timer set
     // early in the run fires long before it ends (20k tasks take well over the engine's 10 ms).
     const n = 20_000;
-    const p = plan(Array.from({ length: n }, (_, i) => ({ id: `t${i}`, ...(i === 0 ? {} : { needs: [`t${i - 1}`] }) })), { workers: 1 });
+    const p = plan(
+      Array.from({ length: n }, (_, i) => ({ id: `t${i}`, ...(i === 0 ? {} : { needs: [`t${i - 1}`] }) })),
+      { workers: 1 },
+    );
     let done = 0;
     let doneWhenTimerFired: number | undefined;
     const instant: Executor = {

@@ -127,10 +127,23 @@ class Run implements AttemptHost {
       if (prior === undefined) {
         const options = { failFast: this.options.failFast, ...this.options.runOptions };
         const tasks = this.tasks.map((t) => t.id);
-        this.journal.record({ type: 'run.created', at: now, runId: this.options.runId, plan: this.options.plan.name, workers: this.workers, mode: this.mode, tasks, options });
+        this.journal.record({
+          type: 'run.created',
+          at: now,
+          runId: this.options.runId,
+          plan: this.options.plan.name,
+          workers: this.workers,
+          mode: this.mode,
+          tasks,
+          options,
+        });
         this.journal.findRecords(this.tasks);
       } else {
-        this.journal.record({ type: 'run.resumed', at: now, by: `pid:${typeof process === 'undefined' ? '?' : process.pid}` });
+        this.journal.record({
+          type: 'run.resumed',
+          at: now,
+          by: `pid:${typeof process === 'undefined' ? '?' : process.pid}`,
+        });
         this.journal.findRecords(this.tasks);
         this.restore(prior, now);
       }
@@ -169,8 +182,16 @@ class Run implements AttemptHost {
   private onTransition(t: Transition): void {
     const id = (this.tasks[t.task] as ResolvedTask).id;
     if (t.to === 'ready') this.journal.recordTask(t.task, { type: 'task.ready', at: t.at, task: id });
-    else if (t.to === 'skipped') this.journal.recordTask(t.task, { type: 'task.skipped', at: t.at, task: id, reason: t.reason ?? 'skipped', cause: t.cause ?? 'upstream' });
-    else if (t.to === 'cancelled' && this.cancellingPending) this.journal.recordTask(t.task, { type: 'task.cancelled', at: t.at, task: id, reason: t.reason ?? 'cancelled' });
+    else if (t.to === 'skipped')
+      this.journal.recordTask(t.task, {
+        type: 'task.skipped',
+        at: t.at,
+        task: id,
+        reason: t.reason ?? 'skipped',
+        cause: t.cause ?? 'upstream',
+      });
+    else if (t.to === 'cancelled' && this.cancellingPending)
+      this.journal.recordTask(t.task, { type: 'task.cancelled', at: t.at, task: id, reason: t.reason ?? 'cancelled' });
   }
 
   /**
@@ -232,7 +253,13 @@ class Run implements AttemptHost {
     for (const { task, worker } of assignments) {
       const attempt = (this.attempts[task] = (this.attempts[task] as number) + 1);
       this.running.set(task, new Running(attempt));
-      this.journal.recordTask(task, { type: 'task.started', at: now, task: (this.tasks[task] as ResolvedTask).id, attempt, worker });
+      this.journal.recordTask(task, {
+        type: 'task.started',
+        at: now,
+        task: (this.tasks[task] as ResolvedTask).id,
+        attempt,
+        worker,
+      });
     }
     const stored = this.journal.flush();
     if (stored === undefined) {
@@ -256,7 +283,8 @@ class Run implements AttemptHost {
       const { outcome } = c;
       const rejected = outcome.ok ? this.check(task, outcome.result) : undefined;
       if (!outcome.ok) failure = outcome.failure;
-      else if (rejected !== undefined) failure = { message: rejected.message, code: rejected.code, fix: rejected.feedback };
+      else if (rejected !== undefined)
+        failure = { message: rejected.message, code: rejected.code, fix: rejected.feedback };
     }
     const counts: AttemptCounts = {
       fixes: this.fixes[i] as number,
@@ -305,7 +333,8 @@ class Run implements AttemptHost {
     } else {
       this.journal.recordTask(i, { type: 'task.failed', ...at, error: d.error });
       // Its worktree goes; its branch, which holds the unmerged work, stays for a person to look at.
-      if (d.releaseWorkspace === true) void this.options.workspace?.release(task, c.attempt, 'failed').catch(() => undefined);
+      if (d.releaseWorkspace === true)
+        void this.options.workspace?.release(task, c.attempt, 'failed').catch(() => undefined);
       this.sched.finish(i, 'failed', now, d.error.message);
       if (d.stopRun !== undefined) this.stop('failed', d.stopRun);
     }
@@ -317,7 +346,8 @@ class Run implements AttemptHost {
    */
   private check(task: ResolvedTask, result: TaskResultData): Rejection | undefined {
     const rejected = this.options.validateResult?.(task, result);
-    if (typeof rejected === 'string') return { message: 'the result did not pass its check', code: 'WEFT_RESULT_INVALID', feedback: rejected };
+    if (typeof rejected === 'string')
+      return { message: 'the result did not pass its check', code: 'WEFT_RESULT_INVALID', feedback: rejected };
     if (rejected !== undefined) return { code: 'WEFT_RESULT_INVALID', ...rejected };
     if (task.expands !== true) return undefined;
     const d = expansionFor(this.spec, task, result, this.options.recompile);
@@ -353,7 +383,8 @@ class Run implements AttemptHost {
   private checkTaskBudget(i: number, attempt: number, usage: Usage): void {
     const over = taskBudgetExceeded((this.tasks[i] as ResolvedTask).budget, usage);
     const slot = this.running.get(i);
-    if (over !== undefined && slot?.attempt === attempt) slot.abort({ kind: 'budget', reason: over } satisfies AbortCause);
+    if (over !== undefined && slot?.attempt === attempt)
+      slot.abort({ kind: 'budget', reason: over } satisfies AbortCause);
   }
 
   private dispatch(i: number, worker: number): void {
@@ -372,12 +403,17 @@ class Run implements AttemptHost {
     try {
       outcome = await runAttempt(this, i, worker, slot);
     } catch (error) {
-      outcome = { ok: false, failure: { message: error instanceof Error ? error.message : String(error), code: 'WEFT_EXECUTOR' } };
+      outcome = {
+        ok: false,
+        failure: { message: error instanceof Error ? error.message : String(error), code: 'WEFT_EXECUTOR' },
+      };
     }
     if (slot.timer !== undefined) this.clock.clearTimeout(slot.timer);
     const { attempt } = slot; // read at the end: a check moves on to new attempts while it waits for fixes
     const reason = slot.aborted;
-    this.completions.push(reason === undefined ? { task: i, attempt, outcome } : { task: i, attempt, outcome, cause: reason });
+    this.completions.push(
+      reason === undefined ? { task: i, attempt, outcome } : { task: i, attempt, outcome, cause: reason },
+    );
     this.soon();
   }
 
@@ -390,7 +426,14 @@ class Run implements AttemptHost {
     if (progress.usage !== undefined) this.checkTaskBudget(i, attempt, progress.usage);
     if (progress.kind === 'session' || progress.kind === 'usage') {
       const session = progress.sessionId === undefined ? {} : { sessionId: progress.sessionId };
-      this.journal.recordTask(i, { type: 'task.output', at, task: id, attempt, ...session, ...(progress.usage === undefined ? {} : { usage: progress.usage }) });
+      this.journal.recordTask(i, {
+        type: 'task.output',
+        at,
+        task: id,
+        attempt,
+        ...session,
+        ...(progress.usage === undefined ? {} : { usage: progress.usage }),
+      });
       void this.pump();
     }
   }
@@ -414,18 +457,26 @@ class Run implements AttemptHost {
     if (at === undefined || at >= this.wakeAt) return;
     if (this.wakeTimer !== undefined) this.clock.clearTimeout(this.wakeTimer);
     this.wakeAt = at;
-    this.wakeTimer = this.clock.setTimeout(() => {
-      this.wakeTimer = undefined;
-      this.wakeAt = Infinity;
-      void this.pump();
-    }, Math.max(0, at - this.clock.now()));
+    this.wakeTimer = this.clock.setTimeout(
+      () => {
+        this.wakeTimer = undefined;
+        this.wakeAt = Infinity;
+        void this.pump();
+      },
+      Math.max(0, at - this.clock.now()),
+    );
   }
 
   private async finishRun(): Promise<void> {
     if (this.finished) return;
     this.finished = true;
     const { status, reason } = runEnded(this.state, this.stopReason);
-    this.journal.record({ type: 'run.finished', at: this.clock.now(), status, ...(reason === undefined ? {} : { reason }) });
+    this.journal.record({
+      type: 'run.finished',
+      at: this.clock.now(),
+      status,
+      ...(reason === undefined ? {} : { reason }),
+    });
     await this.journal.flush();
     if (this.wakeTimer !== undefined) this.clock.clearTimeout(this.wakeTimer);
     this.throttles.dispose();

@@ -68,15 +68,54 @@ export type RunEvent =
   | (Base & { readonly type: 'run.resumed'; readonly by: string })
   | (Base & { readonly type: 'task.ready'; readonly task: string })
   | (Base & { readonly type: 'task.started'; readonly task: string; readonly attempt: number; readonly worker: number })
-  | (Base & { readonly type: 'task.output'; readonly task: string; readonly attempt: number; readonly usage?: Usage; readonly sessionId?: string; readonly text?: string })
-  | (Base & Ran & { readonly type: 'task.succeeded'; readonly task: string; readonly attempt: number; readonly result: TaskResultData })
-  | (Base & Ran & { readonly type: 'task.retrying'; readonly task: string; readonly attempt: number; readonly error: TaskFailure; readonly retryAt: number })
-  | (Base & Ran & { readonly type: 'task.failed'; readonly task: string; readonly attempt: number; readonly error: TaskFailure })
-  | (Base & { readonly type: 'task.skipped'; readonly task: string; readonly reason: string; readonly cause: SkipCause })
-  | (Base & { readonly type: 'task.cancelled'; readonly task: string; readonly reason: string; readonly attempt?: number })
+  | (Base & {
+      readonly type: 'task.output';
+      readonly task: string;
+      readonly attempt: number;
+      readonly usage?: Usage;
+      readonly sessionId?: string;
+      readonly text?: string;
+    })
+  | (Base &
+      Ran & {
+        readonly type: 'task.succeeded';
+        readonly task: string;
+        readonly attempt: number;
+        readonly result: TaskResultData;
+      })
+  | (Base &
+      Ran & {
+        readonly type: 'task.retrying';
+        readonly task: string;
+        readonly attempt: number;
+        readonly error: TaskFailure;
+        readonly retryAt: number;
+      })
+  | (Base &
+      Ran & {
+        readonly type: 'task.failed';
+        readonly task: string;
+        readonly attempt: number;
+        readonly error: TaskFailure;
+      })
+  | (Base & {
+      readonly type: 'task.skipped';
+      readonly task: string;
+      readonly reason: string;
+      readonly cause: SkipCause;
+    })
+  | (Base & {
+      readonly type: 'task.cancelled';
+      readonly task: string;
+      readonly reason: string;
+      readonly attempt?: number;
+    })
   | (Base & { readonly type: 'plan.expanded'; readonly by: string; readonly tasks: readonly unknown[] })
-  | (Base & { readonly type: 'run.finished'; readonly status: Exclude<RunStatus, 'running'>; readonly reason?: string });
-
+  | (Base & {
+      readonly type: 'run.finished';
+      readonly status: Exclude<RunStatus, 'running'>;
+      readonly reason?: string;
+    });
 
 /** Progress an executor reports while a task runs; shown live, not all journaled. */
 export interface ProgressEvent {

@@ -4,7 +4,15 @@ import { chainLine, dependencyMap, summarize } from './metrics.js';
 import { foldRun } from './run-state.js';
 
 const deps = dependencyMap([{ id: 'a' }, { id: 'b', needs: ['a'] }, { id: 'c', needs: ['a'] }]);
-const created: RunEvent = { type: 'run.created', at: 0, runId: 'r', plan: 'p', workers: 2, mode: 'parallel', tasks: ['a', 'b', 'c'] };
+const created: RunEvent = {
+  type: 'run.created',
+  at: 0,
+  runId: 'r',
+  plan: 'p',
+  workers: 2,
+  mode: 'parallel',
+  tasks: ['a', 'b', 'c'],
+};
 const failure = { message: 'exited with code 1' };
 
 describe('summarize', () => {
@@ -34,7 +42,15 @@ describe('summarize', () => {
       ['b', 2],
       ['c', 2],
     ]);
-    expect(s).toMatchObject({ status: 'succeeded', resumes: 1, counts: { succeeded: 3, total: 3 }, makespanMs: 5500, pausedMs: 500, criticalPath: ['a', 'b'], criticalPathMs: 5500 });
+    expect(s).toMatchObject({
+      status: 'succeeded',
+      resumes: 1,
+      counts: { succeeded: 3, total: 3 },
+      makespanMs: 5500,
+      pausedMs: 500,
+      criticalPath: ['a', 'b'],
+      criticalPathMs: 5500,
+    });
   });
 
   it('follows the chain through a skipped task and through a wait for a pool, not just through dependencies', () => {
@@ -44,14 +60,31 @@ describe('summarize', () => {
       { type: 'task.succeeded', at: end, task, attempt: 1, result: { exitCode: 0 } },
     ];
     const state = foldRun([
-      { type: 'run.created', at: 0, runId: 'r', plan: 'p', workers: 4, mode: 'parallel', tasks: ['train-a', 'train-b', 'docs', 'deploy', 'notify'] },
+      {
+        type: 'run.created',
+        at: 0,
+        runId: 'r',
+        plan: 'p',
+        workers: 4,
+        mode: 'parallel',
+        tasks: ['train-a', 'train-b', 'docs', 'deploy', 'notify'],
+      },
       ...ran('train-a', 0, 300),
       ...ran('docs', 0, 100, 1),
       ...ran('train-b', 300, 600),
       { type: 'task.skipped', at: 600, task: 'deploy', reason: 'condition `vars.deploy` is false', cause: 'condition' },
       ...ran('notify', 601, 605),
     ]);
-    const s = summarize(state, dependencyMap([{ id: 'train-a' }, { id: 'train-b' }, { id: 'docs' }, { id: 'deploy', needs: ['train-a', 'train-b'] }, { id: 'notify', after: ['deploy'] }]));
+    const s = summarize(
+      state,
+      dependencyMap([
+        { id: 'train-a' },
+        { id: 'train-b' },
+        { id: 'docs' },
+        { id: 'deploy', needs: ['train-a', 'train-b'] },
+        { id: 'notify', after: ['deploy'] },
+      ]),
+    );
     expect(s).toMatchObject({ criticalPath: ['train-a', 'train-b', 'notify'], criticalPathMs: 604, makespanMs: 605 });
   });
 
@@ -60,7 +93,16 @@ describe('summarize', () => {
       created,
       ...[1, 2, 3].flatMap((attempt): RunEvent[] => [
         { type: 'task.started', at: attempt * 10, task: 'a', attempt, worker: 0 },
-        attempt < 3 ? { type: 'task.retrying', at: attempt * 10 + 5, task: 'a', attempt, error: failure, retryAt: attempt * 10 + 5 } : { type: 'task.failed', at: attempt * 10 + 5, task: 'a', attempt, error: failure },
+        attempt < 3
+          ? {
+              type: 'task.retrying',
+              at: attempt * 10 + 5,
+              task: 'a',
+              attempt,
+              error: failure,
+              retryAt: attempt * 10 + 5,
+            }
+          : { type: 'task.failed', at: attempt * 10 + 5, task: 'a', attempt, error: failure },
       ]),
     ]);
     expect(summarize(state, deps)).toMatchObject({ retries: 2, counts: { failed: 1, pending: 2 } });
@@ -71,6 +113,8 @@ describe('chainLine', () => {
   it('writes a short chain whole and a long one as its ends around a count (a 25,000-task chain is one line)', () => {
     const ids = (n: number) => Array.from({ length: n }, (_, i) => `t${i}`);
     expect(chainLine(ids(9))).toBe('t0 → t1 → t2 → t3 → t4 → t5 → t6 → t7 → t8');
-    expect(chainLine(ids(25_000), (id) => `<${id}>`)).toBe('<t0> → <t1> → <t2> → <t3> → … 24992 more … → <t24996> → <t24997> → <t24998> → <t24999>');
+    expect(chainLine(ids(25_000), (id) => `<${id}>`)).toBe(
+      '<t0> → <t1> → <t2> → <t3> → … 24992 more … → <t24996> → <t24997> → <t24998> → <t24999>',
+    );
   });
 });

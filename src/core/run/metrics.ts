@@ -36,7 +36,15 @@ export interface RunSummary {
   readonly workers: number;
   readonly reason?: string;
   /** `running`: running or waiting to retry; `pending`: not started (or not yet again). */
-  readonly counts: { readonly total: number; readonly succeeded: number; readonly failed: number; readonly skipped: number; readonly cancelled: number; readonly running: number; readonly pending: number };
+  readonly counts: {
+    readonly total: number;
+    readonly succeeded: number;
+    readonly failed: number;
+    readonly skipped: number;
+    readonly cancelled: number;
+    readonly running: number;
+    readonly pending: number;
+  };
   readonly successRate: number;
   /** First start to last end, ms, less the time weft was stopped between lives of the run (`pausedMs`). */
   readonly makespanMs: number;
@@ -78,11 +86,15 @@ export function retriesOf(attempts: readonly { readonly outcome?: string }[]): n
 /** A chain of task ids on one line, `a → b → c`; a long one keeps its first and last `keep` around "… N more …". */
 export function chainLine(ids: readonly string[], render: (id: string) => string = (id) => id, keep = 4): string {
   if (ids.length <= 2 * keep + 1) return ids.map(render).join(' → ');
-  return [...ids.slice(0, keep).map(render), `… ${ids.length - 2 * keep} more …`, ...ids.slice(-keep).map(render)].join(' → ');
+  return [...ids.slice(0, keep).map(render), `… ${ids.length - 2 * keep} more …`, ...ids.slice(-keep).map(render)].join(
+    ' → ',
+  );
 }
 
 /** Each task's dependencies (needs and after), as `summarize` and the reports want them. */
-export function dependencyMap(tasks: readonly { readonly id: string; readonly needs?: readonly string[]; readonly after?: readonly string[] }[]): Map<string, string[]> {
+export function dependencyMap(
+  tasks: readonly { readonly id: string; readonly needs?: readonly string[]; readonly after?: readonly string[] }[],
+): Map<string, string[]> {
   return new Map(tasks.map((t) => [t.id, [...(t.needs ?? []), ...(t.after ?? [])]]));
 }
 
@@ -103,7 +115,8 @@ export function summarize(state: RunState, deps: ReadonlyMap<string, readonly st
   const busyPerWorkerMs: Record<string, number> = {};
   const tasks: TaskSummary[] = [];
   for (const r of records) {
-    if (r.state === 'succeeded' || r.state === 'failed' || r.state === 'skipped' || r.state === 'cancelled') counts[r.state]++;
+    if (r.state === 'succeeded' || r.state === 'failed' || r.state === 'skipped' || r.state === 'cancelled')
+      counts[r.state]++;
     else if (r.state === 'running' || r.state === 'retrying') counts.running++;
     else counts.pending++;
     let duration = 0;
@@ -146,12 +159,16 @@ export function summarize(state: RunState, deps: ReadonlyMap<string, readonly st
       id: r.id,
       state: r.state,
       attempts: r.attempts.length,
-      ...(lastAttempt === undefined ? {} : { worker: lastAttempt.worker, startedAt: firstAttempt?.startedAt, endedAt: lastAttempt.endedAt }),
+      ...(lastAttempt === undefined
+        ? {}
+        : { worker: lastAttempt.worker, startedAt: firstAttempt?.startedAt, endedAt: lastAttempt.endedAt }),
       durationMs: duration,
       ...(r.reason === undefined ? {} : { reason: r.reason }),
       ...(r.result?.exitCode === undefined ? {} : { exitCode: r.result.exitCode }),
       ...(taskUsage === undefined ? {} : { usage: taskUsage }),
-      ...(taskFiles === undefined ? {} : { files: { changed: taskFiles.changed, added: taskFiles.added, removed: taskFiles.removed } }),
+      ...(taskFiles === undefined
+        ? {}
+        : { files: { changed: taskFiles.changed, added: taskFiles.added, removed: taskFiles.removed } }),
       ...(r.result?.where === undefined ? {} : { where: r.result.where }),
     });
   }
@@ -201,7 +218,10 @@ function bottleneck(state: RunState, deps: ReadonlyMap<string, readonly string[]
   const span = (r: TaskRecord | undefined): { start: number; end: number } | undefined => {
     const a = r?.attempts;
     if (a === undefined || a.length === 0) return undefined;
-    return { start: (a[0] as { startedAt: number }).startedAt, end: a.at(-1)?.endedAt ?? (a.at(-1) as { startedAt: number }).startedAt };
+    return {
+      start: (a[0] as { startedAt: number }).startedAt,
+      end: a.at(-1)?.endedAt ?? (a.at(-1) as { startedAt: number }).startedAt,
+    };
   };
   // By end time, to find what ended as a task started without scanning every task at each step.
   const ran = [...state.tasks.values()]

@@ -33,10 +33,14 @@ export const DEFAULT_PRICES: Readonly<Record<string, Price>> = {
 };
 
 /** The price of `model`: the entry of `table` with the longest name `model` starts with, if any. */
-export function priceFor(model: string | undefined, table: Readonly<Record<string, Price>> = DEFAULT_PRICES): Price | undefined {
+export function priceFor(
+  model: string | undefined,
+  table: Readonly<Record<string, Price>> = DEFAULT_PRICES,
+): Price | undefined {
   if (model === undefined) return undefined;
   let best: string | undefined;
-  for (const key of Object.keys(table)) if (model.startsWith(key) && (best === undefined || key.length > best.length)) best = key;
+  for (const key of Object.keys(table))
+    if (model.startsWith(key) && (best === undefined || key.length > best.length)) best = key;
   return best === undefined ? undefined : table[best];
 }
 
@@ -46,6 +50,11 @@ export function priceUsage(usage: Usage, table?: Readonly<Record<string, Price>>
   const price = priceFor(usage.model, table);
   if (price === undefined) return usage;
   const fresh = Math.max(0, (usage.inputTokens ?? 0) - (usage.cacheReadTokens ?? 0));
-  const cost = (fresh * price.input + (usage.outputTokens ?? 0) * price.output + (usage.cacheReadTokens ?? 0) * (price.cacheRead ?? price.input) + (usage.cacheWriteTokens ?? 0) * (price.cacheWrite ?? price.input)) / 1e6;
+  const cost =
+    (fresh * price.input +
+      (usage.outputTokens ?? 0) * price.output +
+      (usage.cacheReadTokens ?? 0) * (price.cacheRead ?? price.input) +
+      (usage.cacheWriteTokens ?? 0) * (price.cacheWrite ?? price.input)) /
+    1e6;
   return { ...usage, costUsd: Math.round(cost * 1e6) / 1e6 };
 }

@@ -56,7 +56,19 @@ export interface RunState {
 
 /** The state before any event: what `run.created` (or a journal's replay) starts from. */
 export function emptyRunState(): RunState {
-  return { runId: '', plan: '', workers: 0, mode: 'parallel', status: 'running', createdAt: 0, tasks: new Map(), expansions: [], options: {}, resumes: 0, pauses: [] };
+  return {
+    runId: '',
+    plan: '',
+    workers: 0,
+    mode: 'parallel',
+    status: 'running',
+    createdAt: 0,
+    tasks: new Map(),
+    expansions: [],
+    options: {},
+    resumes: 0,
+    pauses: [],
+  };
 }
 
 /** Events about one task. */
@@ -79,7 +91,14 @@ function attemptOf(r: TaskRecord, attempt: number): AttemptRecord | undefined {
 }
 
 /** Ends an attempt; returns it (undefined for one the journal never saw start). */
-function closeAttempt(r: TaskRecord, attempt: number, at: number, outcome: AttemptRecord['outcome'], error?: TaskFailure, ran?: { readonly processStartedAt?: number; readonly processEndedAt?: number }): AttemptRecord | undefined {
+function closeAttempt(
+  r: TaskRecord,
+  attempt: number,
+  at: number,
+  outcome: AttemptRecord['outcome'],
+  error?: TaskFailure,
+  ran?: { readonly processStartedAt?: number; readonly processEndedAt?: number },
+): AttemptRecord | undefined {
   const a = attemptOf(r, attempt);
   if (a === undefined) return undefined;
   if (ran?.processStartedAt !== undefined) a.processStartedAt = ran.processStartedAt;
@@ -94,18 +113,28 @@ function closeAttempt(r: TaskRecord, attempt: number, at: number, outcome: Attem
 export function applyEvent(state: RunState, event: RunEvent): void {
   switch (event.type) {
     case 'run.created':
-      Object.assign(state, { runId: event.runId, plan: event.plan, workers: event.workers, mode: event.mode, status: 'running', createdAt: event.at, options: event.options ?? {} });
+      Object.assign(state, {
+        runId: event.runId,
+        plan: event.plan,
+        workers: event.workers,
+        mode: event.mode,
+        status: 'running',
+        createdAt: event.at,
+        options: event.options ?? {},
+      });
       for (const id of event.tasks) taskRecord(state, id);
       return;
     case 'run.resumed':
       state.resumes++;
       state.status = 'running';
-      if (state.finishedAt !== undefined && event.at > state.finishedAt) state.pauses.push({ from: state.finishedAt, to: event.at });
+      if (state.finishedAt !== undefined && event.at > state.finishedAt)
+        state.pauses.push({ from: state.finishedAt, to: event.at });
       delete state.finishedAt;
       delete state.reason; // why the last life ended; the next run.finished says why this one did
       // Whatever was running when the last coordinator died did not finish.
       for (const r of state.tasks.values()) {
-        for (const a of r.attempts) if (a.endedAt === undefined) Object.assign(a, { endedAt: event.at, outcome: 'interrupted' });
+        for (const a of r.attempts)
+          if (a.endedAt === undefined) Object.assign(a, { endedAt: event.at, outcome: 'interrupted' });
         if (r.state === 'running' || r.state === 'ready' || r.state === 'retrying') r.state = 'pending';
       }
       return;
@@ -206,6 +235,18 @@ export function foldRun(events: Iterable<RunEvent>): RunState {
  * that durations and makespan of a live run count the time so far. The state itself is not touched.
  */
 export function stateAt(state: RunState, now: number): RunState {
-  const tasks = new Map([...state.tasks].map(([id, r]) => [id, r.attempts.some((a) => a.endedAt === undefined) ? { ...r, attempts: r.attempts.map((a) => (a.endedAt === undefined ? { ...a, endedAt: Math.max(now, a.startedAt) } : a)) } : r]));
+  const tasks = new Map(
+    [...state.tasks].map(([id, r]) => [
+      id,
+      r.attempts.some((a) => a.endedAt === undefined)
+        ? {
+            ...r,
+            attempts: r.attempts.map((a) =>
+              a.endedAt === undefined ? { ...a, endedAt: Math.max(now, a.startedAt) } : a,
+            ),
+          }
+        : r,
+    ]),
+  );
   return { ...state, tasks };
 }

@@ -27,15 +27,20 @@ export const DEFAULT_PLAN_TOLERANCE = 0.02;
 export function checkedPlan(graph: Graph, plan: DispatchPlan): DispatchPlan {
   const n = graph.tasks.length;
   const position = new Int32Array(n).fill(-1);
-  if (plan.order.length !== n || plan.start.length !== n || plan.end.length !== n) throw new RangeError(`Expected a plan of ${n} tasks, got ${plan.order.length}`);
+  if (plan.order.length !== n || plan.start.length !== n || plan.end.length !== n)
+    throw new RangeError(`Expected a plan of ${n} tasks, got ${plan.order.length}`);
   for (let k = 0; k < n; k++) {
     const i = plan.order[k] as number;
-    if (!Number.isInteger(i) || i < 0 || i >= n || position[i] !== -1) throw new RangeError(`Expected a plan that lists every task once, got task index ${i} at position ${k}`);
+    if (!Number.isInteger(i) || i < 0 || i >= n || position[i] !== -1)
+      throw new RangeError(`Expected a plan that lists every task once, got task index ${i} at position ${k}`);
     position[i] = k;
   }
   for (let i = 0; i < n; i++) {
     for (const d of [...(graph.deps[i] ?? []), ...(graph.softDeps[i] ?? [])]) {
-      if ((position[d] as number) > (position[i] as number)) throw new RangeError(`Expected a plan that starts ${graph.tasks[d]?.id} before ${graph.tasks[i]?.id}, which depends on it`);
+      if ((position[d] as number) > (position[i] as number))
+        throw new RangeError(
+          `Expected a plan that starts ${graph.tasks[d]?.id} before ${graph.tasks[i]?.id}, which depends on it`,
+        );
     }
   }
   return plan;

@@ -21,7 +21,9 @@ describe('IndexHeap', () => {
     fc.assert(
       fc.property(fc.array(fc.integer({ min: 0, max: 5 }), { minLength: 1, maxLength: 100 }), (rank) => {
         // Highest rank first, then the lower index.
-        const heap = new IndexHeap((a, b) => (rank[a] as number) > (rank[b] as number) || (rank[a] === rank[b] && a < b));
+        const heap = new IndexHeap(
+          (a, b) => (rank[a] as number) > (rank[b] as number) || (rank[a] === rank[b] && a < b),
+        );
         rank.forEach((_, i) => heap.push(i));
         const out: number[] = [];
         while (heap.size > 0) out.push(heap.pop() as number);
@@ -31,7 +33,10 @@ describe('IndexHeap', () => {
   });
 
   it('behaves like a sorted list under any mix of push, pop and peek', () => {
-    const op = fc.oneof(fc.integer({ min: 0, max: 30 }).map((v) => ({ push: v })), fc.constant({ pop: true as const }));
+    const op = fc.oneof(
+      fc.integer({ min: 0, max: 30 }).map((v) => ({ push: v })),
+      fc.constant({ pop: true as const }),
+    );
     fc.assert(
       fc.property(fc.array(op, { maxLength: 300 }), (ops) => {
         const heap = new IndexHeap((a, b) => a < b);

@@ -40,7 +40,9 @@ export class Resources {
       }
     }
     const conflicts = this.graph.conflicts[task];
-    if (conflicts !== undefined) for (let k = 0; k < conflicts.length; k++) this.lockedBy[conflicts[k] as number] = (this.lockedBy[conflicts[k] as number] as number) + sign;
+    if (conflicts !== undefined)
+      for (let k = 0; k < conflicts.length; k++)
+        this.lockedBy[conflicts[k] as number] = (this.lockedBy[conflicts[k] as number] as number) + sign;
   }
 
   /** Pool `p`'s capacity (by index). */

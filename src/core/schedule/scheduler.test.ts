@@ -2,79 +2,120 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Graph } from '../plan/graph.js';
 import { Scheduler, type ReadyOrder, type TaskState, type Transition } from './scheduler.js';
-import { planArbitrary, readyOrderArbitrary, TEST_EXECUTORS, workersArbitrary, type TaskBehaviour } from '../testing/arbitraries.js';
-import { conditionGate, expectedOutcomeOf, expectedOutcomes, runOnScheduler, transitiveDependents } from '../testing/scheduler-harness.js';
+import {
+  planArbitrary,
+  readyOrderArbitrary,
+  TEST_EXECUTORS,
+  workersArbitrary,
+  type TaskBehaviour,
+} from '../testing/arbitraries.js';
+import {
+  conditionGate,
+  expectedOutcomeOf,
+  expectedOutcomes,
+  runOnScheduler,
+  transitiveDependents,
+} from '../testing/scheduler-harness.js';
 import { compilePlan } from '../plan/compile.js';
 
-const compile = (tasks: readonly Record<string, unknown>[], extra: Record<string, unknown> = {}): Graph => compilePlan({ ...extra, tasks }, { executors: TEST_EXECUTORS }).graph;
+const compile = (tasks: readonly Record<string, unknown>[], extra: Record<string, unknown> = {}): Graph =>
+  compilePlan({ ...extra, tasks }, { executors: TEST_EXECUTORS }).graph;
 
 /** Every task takes `ms` and succeeds at the first attempt. */
-const steady = (graph: Graph, ms = 10): TaskBehaviour[] => graph.tasks.map(() => ({ failures: 0, retryDelayMs: 0, actualMs: ms }));
+const steady = (graph: Graph, ms = 10): TaskBehaviour[] =>
+  graph.tasks.map(() => ({ failures: 0, retryDelayMs: 0, actualMs: ms }));
 
-const byId = (graph: Graph, states: readonly string[]): Record<string, string> => Object.fromEntries(graph.tasks.map((t, i) => [t.id, states[i] as string]));
+const byId = (graph: Graph, states: readonly string[]): Record<string, string> =>
+  Object.fromEntries(graph.tasks.map((t, i) => [t.id, states[i] as string]));
 
 describe('Scheduler on random plans', () => {
   it('keeps M, pools, write locks and dependency order, and every task ends as the oracle says', () => {
     fc.assert(
-      fc.property(planArbitrary({ maxTasks: 200 }), workersArbitrary(16), readyOrderArbitrary, ({ graph, behaviour, compiled }, workers, order) => {
-        // The monitor inside runOnScheduler throws at the first broken promise.
-        const trace = runOnScheduler(graph, behaviour, { workers, order, vars: compiled.vars });
-        const expected = expectedOutcomes(graph, behaviour, compiled.vars);
-        expect(byId(graph, trace.final)).toEqual(byId(graph, expected.map((e) => e.state)));
-        expect(trace.cause).toEqual(expected.map((e) => e.cause));
-        expect(trace.attempts).toEqual(expected.map((e) => e.attempts));
-        // Exactly one terminal transition per task.
-        const ends = trace.transitions.filter((t) => ['succeeded', 'failed', 'skipped', 'cancelled'].includes(t.to)).map((t) => t.task);
-        expect(ends.sort((a, b) => a - b)).toEqual(graph.tasks.map((_, i) => i));
-      }),
+      fc.property(
+        planArbitrary({ maxTasks: 200 }),
+        workersArbitrary(16),
+        readyOrderArbitrary,
+        ({ graph, behaviour, compiled }, workers, order) => {
+          // The monitor inside runOnScheduler throws at the first broken promise.
+          const trace = runOnScheduler(graph, behaviour, { workers, order, vars: compiled.vars });
+          const expected = expectedOutcomes(graph, behaviour, compiled.vars);
+          expect(byId(graph, trace.final)).toEqual(
+            byId(
+              graph,
+              expected.map((e) => e.state),
+            ),
+          );
+          expect(trace.cause).toEqual(expected.map((e) => e.cause));
+          expect(trace.attempts).toEqual(expected.map((e) => e.attempts));
+          // Exactly one terminal transition per task.
+          const ends = trace.transitions
+            .filter((t) => ['succeeded', 'failed', 'skipped', 'cancelled'].includes(t.to))
+            .map((t) => t.task);
+          expect(ends.sort((a, b) => a - b)).toEqual(graph.tasks.map((_, i) => i));
+        },
+      ),
       { numRuns: 150 },
     );
   });
 
   it('a failed task skips exactly its transitive dependents; everything else still runs', () => {
     fc.assert(
-      fc.property(planArbitrary({ maxTasks: 120, when: false }), workersArbitrary(16), ({ graph, behaviour }, workers) => {
-        const trace = runOnScheduler(graph, behaviour, { workers });
-        const failed = trace.final.flatMap((s, i) => (s === 'failed' ? [i] : []));
-        const skipped = trace.final.flatMap((s, i) => (s === 'skipped' ? [i] : []));
-        expect(new Set(skipped)).toEqual(transitiveDependents(graph, failed));
-        for (const i of skipped) expect(trace.cause[i]).toBe('upstream');
-        trace.final.forEach((s, i) => {
-          if (s === 'skipped') return;
-          const b = behaviour[i] as TaskBehaviour;
-          const retries = graph.tasks[i]?.retries ?? 0;
-          // A task that is not downstream of a failure runs, and fails only when its retries run out.
-          expect(s).toBe(b.failures > retries ? 'failed' : 'succeeded');
-          expect(trace.attempts[i]).toBe(Math.min(b.failures, retries) + 1);
-        });
-      }),
+      fc.property(
+        planArbitrary({ maxTasks: 120, when: false }),
+        workersArbitrary(16),
+        ({ graph, behaviour }, workers) => {
+          const trace = runOnScheduler(graph, behaviour, { workers });
+          const failed = trace.final.flatMap((s, i) => (s === 'failed' ? [i] : []));
+          const skipped = trace.final.flatMap((s, i) => (s === 'skipped' ? [i] : []));
+          expect(new Set(skipped)).toEqual(transitiveDependents(graph, failed));
+          for (const i of skipped) expect(trace.cause[i]).toBe('upstream');
+          trace.final.forEach((s, i) => {
+            if (s === 'skipped') return;
+            const b = behaviour[i] as TaskBehaviour;
+            const retries = graph.tasks[i]?.retries ?? 0;
+            // A task that is not downstream of a failure runs, and fails only when its retries run out.
+            expect(s).toBe(b.failures > retries ? 'failed' : 'succeeded');
+            expect(trace.attempts[i]).toBe(Math.min(b.failures, retries) + 1);
+          });
+        },
+      ),
       { numRuns: 100 },
     );
   });
 
   it('cancelPending cancels everything not yet started; running tasks end on their own; nothing starts after', () => {
     fc.assert(
-      fc.property(planArbitrary({ maxTasks: 80 }), workersArbitrary(8), fc.integer({ min: 0, max: 400 }), ({ graph, behaviour, compiled }, workers, cancelAt) => {
-        const trace = runOnScheduler(graph, behaviour, { workers, vars: compiled.vars, cancelAt });
-        expect(trace.starts.every((s) => s.at < cancelAt)).toBe(true);
-        for (const t of trace.transitions) if (t.to === 'cancelled') expect(t.at).toBe(cancelAt);
-        const outcome = (i: number) => ({ state: trace.final[i] as TaskState, ...(trace.cause[i] === undefined ? {} : { cause: trace.cause[i] }), attempts: trace.attempts[i] as number });
-        trace.final.forEach((s, i) => {
-          if (s === 'cancelled') {
-            // Cancelled tasks were waiting (pending, ready or between retries) when the run stopped.
-            const ended = trace.transitions.find((t) => t.task === i && t.to === 'cancelled');
-            expect(ended?.at).toBe(cancelAt);
-            return;
-          }
-          const expected = expectedOutcomeOf(graph, behaviour, compiled.vars, i, outcome);
-          if (expected.state === 'succeeded' || expected.state === 'failed') {
-            // A task running when the run stopped ends with its current attempt: no more retries.
-            const b = behaviour[i] as TaskBehaviour;
-            expect(s).toBe((trace.attempts[i] as number) > b.failures ? 'succeeded' : 'failed');
-            expect(trace.attempts[i]).toBeLessThanOrEqual(expected.attempts);
-          } else expect({ state: s, cause: trace.cause[i] }).toEqual({ state: expected.state, cause: expected.cause });
-        });
-      }),
+      fc.property(
+        planArbitrary({ maxTasks: 80 }),
+        workersArbitrary(8),
+        fc.integer({ min: 0, max: 400 }),
+        ({ graph, behaviour, compiled }, workers, cancelAt) => {
+          const trace = runOnScheduler(graph, behaviour, { workers, vars: compiled.vars, cancelAt });
+          expect(trace.starts.every((s) => s.at < cancelAt)).toBe(true);
+          for (const t of trace.transitions) if (t.to === 'cancelled') expect(t.at).toBe(cancelAt);
+          const outcome = (i: number) => ({
+            state: trace.final[i] as TaskState,
+            ...(trace.cause[i] === undefined ? {} : { cause: trace.cause[i] }),
+            attempts: trace.attempts[i] as number,
+          });
+          trace.final.forEach((s, i) => {
+            if (s === 'cancelled') {
+              // Cancelled tasks were waiting (pending, ready or between retries) when the run stopped.
+              const ended = trace.transitions.find((t) => t.task === i && t.to === 'cancelled');
+              expect(ended?.at).toBe(cancelAt);
+              return;
+            }
+            const expected = expectedOutcomeOf(graph, behaviour, compiled.vars, i, outcome);
+            if (expected.state === 'succeeded' || expected.state === 'failed') {
+              // A task running when the run stopped ends with its current attempt: no more retries.
+              const b = behaviour[i] as TaskBehaviour;
+              expect(s).toBe((trace.attempts[i] as number) > b.failures ? 'succeeded' : 'failed');
+              expect(trace.attempts[i]).toBeLessThanOrEqual(expected.attempts);
+            } else
+              expect({ state: s, cause: trace.cause[i] }).toEqual({ state: expected.state, cause: expected.cause });
+          });
+        },
+      ),
       { numRuns: 100 },
     );
   });
@@ -93,27 +134,39 @@ describe('Scheduler on random plans', () => {
 
   it('starts the best ready task first, for every order', () => {
     fc.assert(
-      fc.property(planArbitrary({ maxTasks: 80, pools: false, writes: false, failures: false }), workersArbitrary(8), readyOrderArbitrary, ({ graph, behaviour, compiled }, workers, order) => {
-        const trace = runOnScheduler(graph, behaviour, { workers, order, vars: compiled.vars });
-        const better = referenceOrder(graph, order);
-        const ready = new Set<number>();
-        for (const t of trace.transitions) {
-          if (t.to === 'ready') {
-            better.arrived(t.task);
-            ready.add(t.task);
-          } else if (t.to === 'running') {
-            for (const other of ready) if (other !== t.task && better.before(other, t.task)) throw new Error(`${order}: started ${graph.tasks[t.task]?.id} at ${t.at} before ${graph.tasks[other]?.id}`);
-            ready.delete(t.task);
+      fc.property(
+        planArbitrary({ maxTasks: 80, pools: false, writes: false, failures: false }),
+        workersArbitrary(8),
+        readyOrderArbitrary,
+        ({ graph, behaviour, compiled }, workers, order) => {
+          const trace = runOnScheduler(graph, behaviour, { workers, order, vars: compiled.vars });
+          const better = referenceOrder(graph, order);
+          const ready = new Set<number>();
+          for (const t of trace.transitions) {
+            if (t.to === 'ready') {
+              better.arrived(t.task);
+              ready.add(t.task);
+            } else if (t.to === 'running') {
+              for (const other of ready)
+                if (other !== t.task && better.before(other, t.task))
+                  throw new Error(
+                    `${order}: started ${graph.tasks[t.task]?.id} at ${t.at} before ${graph.tasks[other]?.id}`,
+                  );
+              ready.delete(t.task);
+            }
           }
-        }
-      }),
+        },
+      ),
       { numRuns: 100 },
     );
   });
 });
 
 /** The order the docs promise, written out independently of the scheduler's comparator. */
-function referenceOrder(graph: Graph, order: ReadyOrder): { arrived(task: number): void; before(a: number, b: number): boolean } {
+function referenceOrder(
+  graph: Graph,
+  order: ReadyOrder,
+): { arrived(task: number): void; before(a: number, b: number): boolean } {
   const arrival = new Map<number, number>();
   const key = (i: number): number[] => {
     if (order === 'declaration') return [i];
@@ -215,7 +268,12 @@ describe('Scheduler examples', () => {
       { vars: { env: 'staging' } },
     );
     const trace = runOnScheduler(graph, steady(graph), { workers: 2, vars: { env: 'staging' } });
-    expect(byId(graph, trace.final)).toEqual({ deploy: 'skipped', smoke: 'skipped', notify: 'succeeded', 'notify-later': 'succeeded' });
+    expect(byId(graph, trace.final)).toEqual({
+      deploy: 'skipped',
+      smoke: 'skipped',
+      notify: 'succeeded',
+      'notify-later': 'succeeded',
+    });
     expect(trace.cause).toEqual(['condition', 'condition', undefined, undefined]);
   });
 
@@ -225,9 +283,14 @@ describe('Scheduler examples', () => {
       { id: 'test', run: 'x', needs: ['build'] },
       { id: 'notify', run: 'x', after: ['build'] },
     ]);
-    const trace = runOnScheduler(graph, [{ failures: 1, retryDelayMs: 0, actualMs: 10 }, ...steady(graph).slice(1)], { workers: 2 });
+    const trace = runOnScheduler(graph, [{ failures: 1, retryDelayMs: 0, actualMs: 10 }, ...steady(graph).slice(1)], {
+      workers: 2,
+    });
     expect(byId(graph, trace.final)).toEqual({ build: 'failed', test: 'skipped', notify: 'skipped' });
-    expect(trace.transitions.filter((t) => t.to === 'skipped').map((t) => t.reason)).toEqual(['dependency "build" failed', 'dependency "build" failed']);
+    expect(trace.transitions.filter((t) => t.to === 'skipped').map((t) => t.reason)).toEqual([
+      'dependency "build" failed',
+      'dependency "build" failed',
+    ]);
   });
 
   it('a failure upstream wins over a condition skip, whichever happens first', () => {
@@ -245,7 +308,12 @@ describe('Scheduler examples', () => {
     const behaviour = [...steady(graph)];
     behaviour[1] = { failures: 1, retryDelayMs: 0, actualMs: 10 };
     const trace = runOnScheduler(graph, behaviour, { workers: 4, vars: { sign: false } });
-    expect(byId(graph, trace.final)).toEqual({ sign: 'skipped', build: 'failed', package: 'skipped', release: 'skipped' });
+    expect(byId(graph, trace.final)).toEqual({
+      sign: 'skipped',
+      build: 'failed',
+      package: 'skipped',
+      release: 'skipped',
+    });
     expect(trace.cause).toEqual(['condition', undefined, 'upstream', 'upstream']);
     const reasons = trace.transitions.filter((t) => t.to === 'skipped').map((t) => [graph.tasks[t.task]?.id, t.reason]);
     expect(reasons).toEqual([
@@ -266,7 +334,10 @@ describe('Scheduler examples', () => {
   });
 
   it('narrows a pool for new starts while running tasks keep their units, and widens it again', () => {
-    const graph = compile(['a', 'b', 'c', 'd'].map((id) => ({ id, run: 'x', uses: { claude: 1 } })), { pools: { claude: 2 } });
+    const graph = compile(
+      ['a', 'b', 'c', 'd'].map((id) => ({ id, run: 'x', uses: { claude: 1 } })),
+      { pools: { claude: 2 } },
+    );
     const sched = new Scheduler(graph, { workers: 4 });
     const started = (now: number) => sched.start(now).map((s) => graph.tasks[s.task]?.id);
     sched.begin(0);
@@ -285,7 +356,9 @@ describe('Scheduler examples', () => {
   it('rejects a budget that is not a positive integer', () => {
     const graph = compile([{ id: 'a', run: 'x' }]);
     expect(() => new Scheduler(graph, { workers: 0 })).toThrow('Expected `workers` to be a positive integer, got `0`');
-    expect(() => new Scheduler(graph, { workers: 1.5 })).toThrow('Expected `workers` to be a positive integer, got `1.5`');
+    expect(() => new Scheduler(graph, { workers: 1.5 })).toThrow(
+      'Expected `workers` to be a positive integer, got `1.5`',
+    );
   });
 
   it('refuses to end a task twice or to retry one that is not running', () => {
@@ -331,12 +404,17 @@ describe('Scheduler examples', () => {
   });
 
   it('conditionGate evaluates `when` against vars and task states', () => {
-    const graph = compile([
-      { id: 'a', run: 'x' },
-      { id: 'b', run: 'x', after: ['a'], when: 'vars.level >= 2 && tasks.a.status == "succeeded"' },
-    ], { vars: { level: 0 } });
+    const graph = compile(
+      [
+        { id: 'a', run: 'x' },
+        { id: 'b', run: 'x', after: ['a'], when: 'vars.level >= 2 && tasks.a.status == "succeeded"' },
+      ],
+      { vars: { level: 0 } },
+    );
     expect(conditionGate(graph, { level: '3' }, () => 'succeeded')(1)).toBeUndefined();
-    expect(conditionGate(graph, { level: 1 }, () => 'succeeded')(1)).toBe('condition `vars.level >= 2 && tasks.a.status == "succeeded"` is false');
+    expect(conditionGate(graph, { level: 1 }, () => 'succeeded')(1)).toBe(
+      'condition `vars.level >= 2 && tasks.a.status == "succeeded"` is false',
+    );
     expect(conditionGate(graph, { level: 2 }, () => 'failed')(1)).toBeDefined();
   });
 });

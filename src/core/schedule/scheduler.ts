@@ -27,8 +27,24 @@ export interface SchedulerOptions {
   readonly onTransition?: (t: Transition) => void;
 }
 
-const S_PENDING = 0, S_READY = 1, S_RUNNING = 2, S_RETRYING = 3, S_SUCCEEDED = 4, S_FAILED = 5, S_SKIPPED = 6, S_CANCELLED = 7;
-const STATE_NAMES: readonly TaskState[] = ['pending', 'ready', 'running', 'retrying', 'succeeded', 'failed', 'skipped', 'cancelled'];
+const S_PENDING = 0,
+  S_READY = 1,
+  S_RUNNING = 2,
+  S_RETRYING = 3,
+  S_SUCCEEDED = 4,
+  S_FAILED = 5,
+  S_SKIPPED = 6,
+  S_CANCELLED = 7;
+const STATE_NAMES: readonly TaskState[] = [
+  'pending',
+  'ready',
+  'running',
+  'retrying',
+  'succeeded',
+  'failed',
+  'skipped',
+  'cancelled',
+];
 
 /**
  * The pure scheduling core: a dependency-aware ready queue on M workers with pools and
@@ -117,7 +133,9 @@ export class Scheduler {
     }
     // Pending tasks count only the dependencies still to end; those that ended are replayed.
     const n = this.graph.tasks.length;
-    for (let i = 0; i < n; i++) if (this.state[i] === S_PENDING) this.waiting[i] = (this.graph.deps[i]?.length ?? 0) + (this.graph.softDeps[i]?.length ?? 0);
+    for (let i = 0; i < n; i++)
+      if (this.state[i] === S_PENDING)
+        this.waiting[i] = (this.graph.deps[i]?.length ?? 0) + (this.graph.softDeps[i]?.length ?? 0);
     this.settling = true;
     try {
       for (let i = 0; i < old; i++) if ((this.state[i] as number) >= S_SUCCEEDED) this.notifyDependents(i, now);
@@ -223,11 +241,20 @@ export class Scheduler {
   finish(task: number, outcome: Outcome, now: number, reason?: string): void {
     const s = this.state[task] as number;
     if (s >= S_SUCCEEDED) throw new Error(`task ${this.graph.tasks[task]?.id} already ended`);
-    if (this.plan !== undefined && (s !== S_RUNNING || outcome !== 'succeeded' || Math.abs(now - this.plannedEnd(task)) > this.slack(task))) this.dropPlan();
+    if (
+      this.plan !== undefined &&
+      (s !== S_RUNNING || outcome !== 'succeeded' || Math.abs(now - this.plannedEnd(task)) > this.slack(task))
+    )
+      this.dropPlan();
     if (s === S_RUNNING) this.vacate(task);
     else if (s === S_READY) this.removeReady(task);
     else if (s === S_RETRYING) this.retries.remove(task);
-    this.set(task, outcome === 'succeeded' ? S_SUCCEEDED : outcome === 'failed' ? S_FAILED : S_CANCELLED, now, reason === undefined ? undefined : { reason });
+    this.set(
+      task,
+      outcome === 'succeeded' ? S_SUCCEEDED : outcome === 'failed' ? S_FAILED : S_CANCELLED,
+      now,
+      reason === undefined ? undefined : { reason },
+    );
     this.settle(task, now);
   }
 
@@ -317,12 +344,22 @@ export class Scheduler {
     return this.freeWorkers === this.options.workers && this.readyCount === 0 && this.retries.size === 0;
   }
 
-  private set(task: number, state: number, at: number, extra?: { worker?: number; reason?: string; cause?: SkipCause }): void {
+  private set(
+    task: number,
+    state: number,
+    at: number,
+    extra?: { worker?: number; reason?: string; cause?: SkipCause },
+  ): void {
     if (this.state[task] === S_READY) this.readyCount--;
     if (state === S_READY) this.readyCount++;
     this.state[task] = state;
     const notify = this.options.onTransition;
-    if (notify !== undefined) notify(extra === undefined ? { task, to: STATE_NAMES[state] as TaskState, at } : { task, to: STATE_NAMES[state] as TaskState, at, ...extra });
+    if (notify !== undefined)
+      notify(
+        extra === undefined
+          ? { task, to: STATE_NAMES[state] as TaskState, at }
+          : { task, to: STATE_NAMES[state] as TaskState, at, ...extra },
+      );
   }
 
   private release(task: number, now: number): void {

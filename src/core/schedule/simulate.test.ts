@@ -6,13 +6,15 @@ import { estimate, longestPath, simulate, type Simulation } from './simulate.js'
 import { planArbitrary, readyOrderArbitrary, TEST_EXECUTORS, workersArbitrary } from '../testing/arbitraries.js';
 import { compilePlan } from '../plan/compile.js';
 
-const compile = (tasks: readonly Record<string, unknown>[], extra: Record<string, unknown> = {}): Graph => compilePlan({ ...extra, tasks }, { executors: TEST_EXECUTORS }).graph;
+const compile = (tasks: readonly Record<string, unknown>[], extra: Record<string, unknown> = {}): Graph =>
+  compilePlan({ ...extra, tasks }, { executors: TEST_EXECUTORS }).graph;
 
 /** Plans with no pools, no write scopes and no gates: only dependencies limit the schedule. */
 const unlimitedPlan = planArbitrary({ maxTasks: 200, pools: false, writes: false, when: false, failures: false });
 
 /** Skips every task that carries a `when` (a stand-in for "its condition was false"). */
-const skipGated = (graph: Graph) => (i: number) => (graph.tasks[i]?.when === undefined ? undefined : 'condition is false');
+const skipGated = (graph: Graph) => (i: number) =>
+  graph.tasks[i]?.when === undefined ? undefined : 'condition is false';
 
 /**
  * When each task could start at the earliest: when its last dependency ended. A skipped task
@@ -24,7 +26,8 @@ function readyTimes(graph: Graph, sim: Simulation): Float64Array {
   const end = new Map(sim.schedule.map((s) => [s.task, s.end]));
   const skipped = new Set(sim.skipped);
   for (const i of graph.topo) {
-    for (const d of [...(graph.deps[i] ?? []), ...(graph.softDeps[i] ?? [])]) ready[i] = Math.max(ready[i] as number, ended[d] as number);
+    for (const d of [...(graph.deps[i] ?? []), ...(graph.softDeps[i] ?? [])])
+      ready[i] = Math.max(ready[i] as number, ended[d] as number);
     const e = end.get(i);
     if (e === undefined && !skipped.has(i)) throw new Error(`${graph.tasks[i]?.id} neither ran nor was skipped`);
     ended[i] = e ?? (ready[i] as number);
@@ -49,7 +52,11 @@ describe('simulate', () => {
       fc.property(unlimitedPlan, readyOrderArbitrary, ({ graph }, order) => {
         const sim = simulate(graph, { workers: graph.tasks.length, order });
         const ready = readyTimes(graph, sim);
-        for (const s of sim.schedule) expect({ task: graph.tasks[s.task]?.id, start: s.start }).toEqual({ task: graph.tasks[s.task]?.id, start: ready[s.task] });
+        for (const s of sim.schedule)
+          expect({ task: graph.tasks[s.task]?.id, start: s.start }).toEqual({
+            task: graph.tasks[s.task]?.id,
+            start: ready[s.task],
+          });
       }),
       { numRuns: 100 },
     );
@@ -57,31 +64,40 @@ describe('simulate', () => {
 
   it('with limits, respects M, pools, write locks and dependencies, and runs every task once for its estimate', () => {
     fc.assert(
-      fc.property(planArbitrary({ maxTasks: 120 }), workersArbitrary(16), readyOrderArbitrary, ({ graph }, workers, order) => {
-        const sim = simulate(graph, { workers, order, gate: skipGated(graph) });
-        const ran = sim.schedule.map((s) => s.task);
-        const ready = readyTimes(graph, sim);
-        expect(new Set(ran).size).toBe(ran.length);
-        expect([...ran, ...sim.skipped].sort((a, b) => a - b)).toEqual(graph.tasks.map((_, i) => i));
-        for (const s of sim.schedule) {
-          expect(s.end - s.start).toBe(graph.duration[s.task]);
-          expect(s.start).toBeGreaterThanOrEqual(ready[s.task] as number);
-          expect(s.worker).toBeGreaterThanOrEqual(0);
-          expect(s.worker).toBeLessThan(workers);
-        }
-        // At every start, what is running then (half-open intervals) stays within every limit.
-        for (const s of sim.schedule) {
-          const during = sim.schedule.filter((o) => o.start <= s.start && s.start < o.end && o.end > o.start);
-          expect(during.length).toBeLessThanOrEqual(workers);
-          expect(new Set(during.map((o) => o.worker)).size).toBe(during.length);
-          graph.pools.forEach((pool, p) => {
-            const used = during.reduce((sum, o) => sum + (graph.uses[o.task]?.find(([q]) => q === p)?.[1] ?? 0), 0);
-            expect(used).toBeLessThanOrEqual(pool.capacity);
-          });
-          for (const o of during) if (o !== s && s.end > s.start) expect(writeScopesOverlap(graph.tasks[s.task]?.writes ?? [], graph.tasks[o.task]?.writes ?? [])).toBe(false);
-        }
-        expect(sim.makespan).toBe(Math.max(0, ...sim.schedule.map((s) => s.end)));
-      }),
+      fc.property(
+        planArbitrary({ maxTasks: 120 }),
+        workersArbitrary(16),
+        readyOrderArbitrary,
+        ({ graph }, workers, order) => {
+          const sim = simulate(graph, { workers, order, gate: skipGated(graph) });
+          const ran = sim.schedule.map((s) => s.task);
+          const ready = readyTimes(graph, sim);
+          expect(new Set(ran).size).toBe(ran.length);
+          expect([...ran, ...sim.skipped].sort((a, b) => a - b)).toEqual(graph.tasks.map((_, i) => i));
+          for (const s of sim.schedule) {
+            expect(s.end - s.start).toBe(graph.duration[s.task]);
+            expect(s.start).toBeGreaterThanOrEqual(ready[s.task] as number);
+            expect(s.worker).toBeGreaterThanOrEqual(0);
+            expect(s.worker).toBeLessThan(workers);
+          }
+          // At every start, what is running then (half-open intervals) stays within every limit.
+          for (const s of sim.schedule) {
+            const during = sim.schedule.filter((o) => o.start <= s.start && s.start < o.end && o.end > o.start);
+            expect(during.length).toBeLessThanOrEqual(workers);
+            expect(new Set(during.map((o) => o.worker)).size).toBe(during.length);
+            graph.pools.forEach((pool, p) => {
+              const used = during.reduce((sum, o) => sum + (graph.uses[o.task]?.find(([q]) => q === p)?.[1] ?? 0), 0);
+              expect(used).toBeLessThanOrEqual(pool.capacity);
+            });
+            for (const o of during)
+              if (o !== s && s.end > s.start)
+                expect(writeScopesOverlap(graph.tasks[s.task]?.writes ?? [], graph.tasks[o.task]?.writes ?? [])).toBe(
+                  false,
+                );
+          }
+          expect(sim.makespan).toBe(Math.max(0, ...sim.schedule.map((s) => s.end)));
+        },
+      ),
       { numRuns: 60 },
     );
   });
@@ -98,11 +114,16 @@ describe('simulate', () => {
 
   it('without pools or write scopes, stays within Graham’s bound: work / M + (1 − 1/M) · critical path', () => {
     fc.assert(
-      fc.property(planArbitrary({ maxTasks: 200, pools: false, writes: false, failures: false }), workersArbitrary(16), readyOrderArbitrary, ({ graph }, workers, order) => {
-        const f = estimate(graph, { workers, order, gate: skipGated(graph) });
-        expect(f.makespan).toBeGreaterThanOrEqual(f.lowerBound);
-        expect(f.makespan).toBeLessThanOrEqual(f.sequential / workers + (1 - 1 / workers) * f.criticalPath + 1e-6);
-      }),
+      fc.property(
+        planArbitrary({ maxTasks: 200, pools: false, writes: false, failures: false }),
+        workersArbitrary(16),
+        readyOrderArbitrary,
+        ({ graph }, workers, order) => {
+          const f = estimate(graph, { workers, order, gate: skipGated(graph) });
+          expect(f.makespan).toBeGreaterThanOrEqual(f.lowerBound);
+          expect(f.makespan).toBeLessThanOrEqual(f.sequential / workers + (1 - 1 / workers) * f.criticalPath + 1e-6);
+        },
+      ),
       { numRuns: 100 },
     );
   });
@@ -116,7 +137,14 @@ describe('simulate', () => {
     ]);
     const min = 60_000;
     const { simulation, ...two } = estimate(graph, { workers: 2 });
-    expect(two).toEqual({ workers: 2, makespan: 55 * min, sequential: 75 * min, criticalPath: 55 * min, lowerBound: 55 * min, speedup: 75 / 55 });
+    expect(two).toEqual({
+      workers: 2,
+      makespan: 55 * min,
+      sequential: 75 * min,
+      criticalPath: 55 * min,
+      lowerBound: 55 * min,
+      speedup: 75 / 55,
+    });
     expect(simulation.schedule.map((s) => [graph.tasks[s.task]?.id, s.start / min, s.end / min])).toEqual([
       ['schema', 0, 10],
       ['api', 10, 40],
@@ -127,11 +155,14 @@ describe('simulate', () => {
   });
 
   it('leaves skipped tasks out of the schedule and the critical path', () => {
-    const graph = compile([
-      { id: 'build', run: 'x', estimate: '1m' },
-      { id: 'bench', run: 'x', estimate: '1h', needs: ['build'], when: 'vars.bench' },
-      { id: 'report', run: 'x', estimate: '1m', after: ['bench'] },
-    ], { vars: { bench: false } });
+    const graph = compile(
+      [
+        { id: 'build', run: 'x', estimate: '1m' },
+        { id: 'bench', run: 'x', estimate: '1h', needs: ['build'], when: 'vars.bench' },
+        { id: 'report', run: 'x', estimate: '1m', after: ['bench'] },
+      ],
+      { vars: { bench: false } },
+    );
     const f = estimate(graph, { workers: 4, gate: skipGated(graph) });
     expect(f.simulation.skipped.map((i) => graph.tasks[i]?.id)).toEqual(['bench']);
     expect([f.makespan, f.sequential, f.criticalPath]).toEqual([120_000, 120_000, 120_000]);

@@ -62,7 +62,8 @@ export function simulate(graph: Graph, options: SimulateOptions): Simulation {
     if (next === undefined) break;
     now = end[next] as number;
     // Finish everything that ends at this instant before deciding what starts next.
-    while (running.size > 0 && end[running.peek() as number] === now) sched.finish(running.pop() as number, 'succeeded', now);
+    while (running.size > 0 && end[running.peek() as number] === now)
+      sched.finish(running.pop() as number, 'succeeded', now);
   }
   if (!sched.finished) throw new Error('simulate: tasks left unscheduled');
   return { makespan: now, schedule, skipped };
@@ -99,7 +100,11 @@ export function estimate(graph: Graph, options: SimulateOptions): EstimateFigure
 }
 
 /** Longest path through the tasks that run, ms. */
-export function longestPath(graph: Graph, duration: ArrayLike<number>, skipped: ReadonlySet<number> = new Set()): number {
+export function longestPath(
+  graph: Graph,
+  duration: ArrayLike<number>,
+  skipped: ReadonlySet<number> = new Set(),
+): number {
   const finish = new Float64Array(graph.tasks.length);
   let best = 0;
   for (const i of graph.topo) {

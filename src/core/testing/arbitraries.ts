@@ -17,7 +17,18 @@ export const TEST_EXECUTORS: ExecutorCatalog = new Map([
  * The `writes` globs random tasks pick from: few enough that many pairs overlap
  * (`src/**` with `src/api/*.ts`), with some that never do (`README.md` with `docs/*.md`).
  */
-export const WRITE_GLOBS = ['src/**', 'src/api/*.ts', 'src/api/index.ts', 'src/web/', 'src/*/util.ts', 'docs/*.md', 'docs/{guide,api}.md', 'README.md', 'test/**/*.test.ts', 'dist/'] as const;
+export const WRITE_GLOBS = [
+  'src/**',
+  'src/api/*.ts',
+  'src/api/index.ts',
+  'src/web/',
+  'src/*/util.ts',
+  'docs/*.md',
+  'docs/{guide,api}.md',
+  'README.md',
+  'test/**/*.test.ts',
+  'dist/',
+] as const;
 
 /** How a task behaves when the test "runs" it; not part of the plan. */
 export interface TaskBehaviour {
@@ -75,10 +86,25 @@ const taskShape = (o: Required<PlanArbitraryOptions>) =>
     uses: o.pools
       ? fc.oneof(
           { weight: 2, arbitrary: fc.constant({}) },
-          { weight: 1, arbitrary: fc.record({ claude: fc.integer({ min: 1, max: 3 }), gpu: fc.integer({ min: 1, max: 2 }), net: fc.integer({ min: 1, max: 4 }) }, { requiredKeys: [] }) },
+          {
+            weight: 1,
+            arbitrary: fc.record(
+              {
+                claude: fc.integer({ min: 1, max: 3 }),
+                gpu: fc.integer({ min: 1, max: 2 }),
+                net: fc.integer({ min: 1, max: 4 }),
+              },
+              { requiredKeys: [] },
+            ),
+          },
         )
       : fc.constant({}),
-    writes: o.writes ? fc.oneof({ weight: 3, arbitrary: fc.constant<string[]>([]) }, { weight: 2, arbitrary: fc.subarray<string>([...WRITE_GLOBS], { minLength: 1, maxLength: 2 }) }) : fc.constant<string[]>([]),
+    writes: o.writes
+      ? fc.oneof(
+          { weight: 3, arbitrary: fc.constant<string[]>([]) },
+          { weight: 2, arbitrary: fc.subarray<string>([...WRITE_GLOBS], { minLength: 1, maxLength: 2 }) },
+        )
+      : fc.constant<string[]>([]),
     when: o.when ? whenShape : fc.constant(undefined),
     retries: o.failures ? fc.integer({ min: 0, max: 2 }) : fc.constant(0),
     // Compared with the plan's failure rate: a roll under it makes the task flaky (1–2 failed
@@ -96,7 +122,16 @@ const taskShape = (o: Required<PlanArbitraryOptions>) =>
  * @example fc.assert(fc.property(planArbitrary({ maxTasks: 20 }), ({ graph }) => …))
  */
 export function planArbitrary(options: PlanArbitraryOptions = {}): fc.Arbitrary<GeneratedPlan> {
-  const o: Required<PlanArbitraryOptions> = { maxTasks: 60, pools: true, writes: true, when: true, after: true, failures: true, zeroDurations: true, ...options };
+  const o: Required<PlanArbitraryOptions> = {
+    maxTasks: 60,
+    pools: true,
+    writes: true,
+    when: true,
+    after: true,
+    failures: true,
+    zeroDurations: true,
+    ...options,
+  };
   return fc
     .record({
       shapes: fc.array(taskShape(o), { minLength: 1, maxLength: o.maxTasks, size: 'max' }),
@@ -107,7 +142,16 @@ export function planArbitrary(options: PlanArbitraryOptions = {}): fc.Arbitrary<
       // Percentage of tasks that fail at least once; most plans have few or none, so that
       // failures do not skip most of the graph.
       failurePercent: o.failures ? fc.constantFrom(0, 0, 1, 3, 10, 30) : fc.constant(0),
-      pools: o.pools ? fc.record({ claude: fc.integer({ min: 1, max: 3 }), gpu: fc.integer({ min: 1, max: 2 }), net: fc.integer({ min: 1, max: 4 }) }, { requiredKeys: [] }) : fc.constant({}),
+      pools: o.pools
+        ? fc.record(
+            {
+              claude: fc.integer({ min: 1, max: 3 }),
+              gpu: fc.integer({ min: 1, max: 2 }),
+              net: fc.integer({ min: 1, max: 4 }),
+            },
+            { requiredKeys: [] },
+          )
+        : fc.constant({}),
       vars: fc.record({ on: fc.boolean(), level: fc.integer({ min: 0, max: 3 }) }),
       workers: fc.integer({ min: 1, max: 16 }),
     })
@@ -123,7 +167,14 @@ export function planArbitrary(options: PlanArbitraryOptions = {}): fc.Arbitrary<
             return capacity === undefined ? [] : [[pool, Math.min(units, capacity)]];
           }),
         );
-        const when = s.when === 'after-dep' ? (after[0] === undefined ? undefined : `tasks.${after[0]}.succeeded`) : s.when === 'false' ? false : s.when;
+        const when =
+          s.when === 'after-dep'
+            ? after[0] === undefined
+              ? undefined
+              : `tasks.${after[0]}.succeeded`
+            : s.when === 'false'
+              ? false
+              : s.when;
         return {
           id: `t${i}`,
           ...(s.executor === 'shell' ? { run: `echo t${i}` } : { executor: 'claude', prompt: `do t${i}` }),
@@ -137,9 +188,19 @@ export function planArbitrary(options: PlanArbitraryOptions = {}): fc.Arbitrary<
           ...(s.retries > 0 ? { retries: s.retries } : {}),
         };
       });
-      const spec: PlanSpec = { name: 'random', workers, vars, ...(Object.keys(pools).length > 0 ? { pools } : {}), tasks };
+      const spec: PlanSpec = {
+        name: 'random',
+        workers,
+        vars,
+        ...(Object.keys(pools).length > 0 ? { pools } : {}),
+        tasks,
+      };
       const compiled = compilePlan(spec, { executors: TEST_EXECUTORS });
-      const behaviour = shapes.map((s): TaskBehaviour => ({ failures: s.failureRoll < failurePercent ? s.failures : 0, retryDelayMs: s.retryDelayMs, actualMs: s.actualMs }));
+      const behaviour = shapes.map((s): TaskBehaviour => ({
+        failures: s.failureRoll < failurePercent ? s.failures : 0,
+        retryDelayMs: s.retryDelayMs,
+        actualMs: s.actualMs,
+      }));
       return withReadableCounterexample({ spec, compiled, graph: compiled.graph, behaviour });
     });
 }

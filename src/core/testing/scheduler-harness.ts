@@ -7,7 +7,15 @@
 import { evaluateCondition, type Value } from '../plan/condition.js';
 import type { Graph } from '../plan/graph.js';
 import { writeScopesOverlap } from '../plan/glob-overlap.js';
-import { Scheduler, TERMINAL_STATES, type DispatchPlan, type ReadyOrder, type SkipCause, type TaskState, type Transition } from '../schedule/scheduler.js';
+import {
+  Scheduler,
+  TERMINAL_STATES,
+  type DispatchPlan,
+  type ReadyOrder,
+  type SkipCause,
+  type TaskState,
+  type Transition,
+} from '../schedule/scheduler.js';
 import type { TaskBehaviour } from './arbitraries.js';
 
 type Vars = Readonly<Record<string, string | number | boolean>>;
@@ -16,7 +24,11 @@ type Vars = Readonly<Record<string, string | number | boolean>>;
  * The scheduler gate a run uses: evaluates each task's `when` against `vars` and the states of
  * the tasks it reads (`tasks.<id>.succeeded|failed|skipped|status`).
  */
-export function conditionGate(graph: Graph, vars: Vars, stateOf: (task: number) => TaskState): (task: number) => string | undefined {
+export function conditionGate(
+  graph: Graph,
+  vars: Vars,
+  stateOf: (task: number) => TaskState,
+): (task: number) => string | undefined {
   const resolve = (path: readonly string[]): Value => {
     const [root, name, field] = path;
     if (root === 'vars') return name === undefined ? undefined : vars[name];
@@ -24,7 +36,11 @@ export function conditionGate(graph: Graph, vars: Vars, stateOf: (task: number) 
     const i = graph.index.get(name);
     if (i === undefined) return undefined;
     const state = stateOf(i);
-    return field === 'status' ? state : field === 'succeeded' || field === 'failed' || field === 'skipped' ? state === field : undefined;
+    return field === 'status'
+      ? state
+      : field === 'succeeded' || field === 'failed' || field === 'skipped'
+        ? state === field
+        : undefined;
   };
   return (task) => {
     const t = graph.tasks[task];
@@ -45,7 +61,8 @@ const LEGAL: Readonly<Record<TaskState, readonly TaskState[]>> = {
 };
 
 /** A dependency in this state keeps an `after` dependent waiting no longer (and does not skip it). */
-const finishedForAfter = (state: TaskState, cause: SkipCause | undefined): boolean => state === 'succeeded' || (state === 'skipped' && cause === 'condition');
+const finishedForAfter = (state: TaskState, cause: SkipCause | undefined): boolean =>
+  state === 'succeeded' || (state === 'skipped' && cause === 'condition');
 
 /**
  * Watches every transition and throws the moment the scheduler breaks a promise: the budget M,
@@ -86,7 +103,8 @@ export class SchedulerMonitor {
     if (to === 'running') this.occupy(task, t.worker, at);
     if (to === 'skipped') {
       if (t.cause === undefined) this.fail(`${id} was skipped without a cause`);
-      if (t.cause === 'upstream' && !this.allDeps(task).some((d) => this.brokeDependents(d))) this.fail(`${id} was skipped as "upstream" but no dependency failed or was cancelled`);
+      if (t.cause === 'upstream' && !this.allDeps(task).some((d) => this.brokeDependents(d)))
+        this.fail(`${id} was skipped as "upstream" but no dependency failed or was cancelled`);
       this.cause[task] = t.cause;
     }
     this.state[task] = to;
@@ -96,13 +114,17 @@ export class SchedulerMonitor {
   assertNothingStartable(now: number): void {
     if (this.running.size >= this.workers) return;
     for (const t of this.ready) {
-      if (this.fits(t)) this.fail(`at ${now} ${this.id(t)} was ready and fit, but ${this.workers - this.running.size} worker(s) stayed idle`);
+      if (this.fits(t))
+        this.fail(
+          `at ${now} ${this.id(t)} was ready and fit, but ${this.workers - this.running.size} worker(s) stayed idle`,
+        );
     }
   }
 
   /** Whether a ready task could start now: pool units are free and no running task writes where it writes. */
   fits(task: number): boolean {
-    for (const [p, units] of this.graph.uses[task] ?? []) if ((this.poolUsed[p] as number) + units > (this.graph.pools[p]?.capacity ?? 0)) return false;
+    for (const [p, units] of this.graph.uses[task] ?? [])
+      if ((this.poolUsed[p] as number) + units > (this.graph.pools[p]?.capacity ?? 0)) return false;
     for (const r of this.running) if (this.overlap(task, r)) return false;
     return true;
   }
@@ -121,14 +143,20 @@ export class SchedulerMonitor {
   private occupy(task: number, worker: number | undefined, at: number): void {
     const id = this.id(task);
     this.checkDependenciesDone(task, 'started');
-    if (this.running.size + 1 > this.workers) this.fail(`${id} started at ${at} with ${this.running.size} of ${this.workers} workers already busy`);
-    if (worker === undefined || worker < 0 || worker >= this.workers || !Number.isInteger(worker)) this.fail(`${id} started on worker ${worker} (M = ${this.workers})`);
-    for (const [r, w] of this.workerOf) if (w === worker) this.fail(`${id} started at ${at} on worker ${worker}, which ${this.id(r)} is using`);
-    for (const r of this.running) if (this.overlap(task, r)) this.fail(`${id} started at ${at} while ${this.id(r)}, whose writes overlap, is running`);
+    if (this.running.size + 1 > this.workers)
+      this.fail(`${id} started at ${at} with ${this.running.size} of ${this.workers} workers already busy`);
+    if (worker === undefined || worker < 0 || worker >= this.workers || !Number.isInteger(worker))
+      this.fail(`${id} started on worker ${worker} (M = ${this.workers})`);
+    for (const [r, w] of this.workerOf)
+      if (w === worker) this.fail(`${id} started at ${at} on worker ${worker}, which ${this.id(r)} is using`);
+    for (const r of this.running)
+      if (this.overlap(task, r))
+        this.fail(`${id} started at ${at} while ${this.id(r)}, whose writes overlap, is running`);
     for (const [p, units] of this.graph.uses[task] ?? []) {
       const used = (this.poolUsed[p] as number) + units;
       const pool = this.graph.pools[p];
-      if (used > (pool?.capacity ?? 0)) this.fail(`${id} started at ${at} and took pool "${pool?.name}" to ${used} of ${pool?.capacity} units`);
+      if (used > (pool?.capacity ?? 0))
+        this.fail(`${id} started at ${at} and took pool "${pool?.name}" to ${used} of ${pool?.capacity} units`);
       this.poolUsed[p] = used;
     }
     this.running.add(task);
@@ -143,10 +171,12 @@ export class SchedulerMonitor {
 
   private checkDependenciesDone(task: number, what: string): void {
     for (const d of this.graph.deps[task] ?? []) {
-      if (this.state[d] !== 'succeeded') this.fail(`${this.id(task)} ${what} while it needs ${this.id(d)}, which is ${this.state[d]}`);
+      if (this.state[d] !== 'succeeded')
+        this.fail(`${this.id(task)} ${what} while it needs ${this.id(d)}, which is ${this.state[d]}`);
     }
     for (const d of this.graph.softDeps[task] ?? []) {
-      if (!finishedForAfter(this.state[d] as TaskState, this.cause[d])) this.fail(`${this.id(task)} ${what} while it is after ${this.id(d)}, which is ${this.state[d]}`);
+      if (!finishedForAfter(this.state[d] as TaskState, this.cause[d]))
+        this.fail(`${this.id(task)} ${what} while it is after ${this.id(d)}, which is ${this.state[d]}`);
     }
   }
 
@@ -246,7 +276,8 @@ export function runOnScheduler(graph: Graph, behaviour: readonly TaskBehaviour[]
       if (options.plan !== undefined && !sched.planned) planDroppedAt ??= now;
       if (!sched.planned) monitor.assertNothingStartable(now);
     }
-    if (sched.running !== running.size) throw new Error(`scheduler counts ${sched.running} running tasks, the loop ${running.size}`);
+    if (sched.running !== running.size)
+      throw new Error(`scheduler counts ${sched.running} running tasks, the loop ${running.size}`);
     let next = Infinity;
     for (const r of running) next = Math.min(next, endAt[r] as number);
     if (!cancelled) next = Math.min(next, sched.nextWakeAt() ?? Infinity, cancelAt ?? Infinity);
@@ -262,10 +293,20 @@ export function runOnScheduler(graph: Graph, behaviour: readonly TaskBehaviour[]
       else sched.finish(r, 'failed', now, `attempt ${attempt} failed`);
     }
   }
-  if (!sched.finished || !sched.idle) throw new Error(`run stalled at ${now}: ${graph.tasks.map((t, i) => `${t.id}=${sched.stateOf(i)}`).join(' ')}`);
+  if (!sched.finished || !sched.idle)
+    throw new Error(`run stalled at ${now}: ${graph.tasks.map((t, i) => `${t.id}=${sched.stateOf(i)}`).join(' ')}`);
   const final = graph.tasks.map((_, i) => sched.stateOf(i));
-  if (final.some((s, i) => s !== monitor.state[i] || !TERMINAL_STATES.has(s))) throw new Error('scheduler and monitor disagree on final states');
-  return { final, cause: graph.tasks.map((_, i) => sched.skipCauseOf(i)), attempts, starts, transitions, makespan: now, ...(planDroppedAt === undefined ? {} : { planDroppedAt }) };
+  if (final.some((s, i) => s !== monitor.state[i] || !TERMINAL_STATES.has(s)))
+    throw new Error('scheduler and monitor disagree on final states');
+  return {
+    final,
+    cause: graph.tasks.map((_, i) => sched.skipCauseOf(i)),
+    attempts,
+    starts,
+    transitions,
+    makespan: now,
+    ...(planDroppedAt === undefined ? {} : { planDroppedAt }),
+  };
 }
 
 export interface ExpectedOutcome {
@@ -281,7 +322,13 @@ export interface ExpectedOutcome {
  * condition skips it as "condition"; otherwise its own `when` decides; otherwise it runs until it
  * succeeds or its retries run out.
  */
-export function expectedOutcomeOf(graph: Graph, behaviour: readonly TaskBehaviour[], vars: Vars, task: number, outcomeOf: (task: number) => ExpectedOutcome): ExpectedOutcome {
+export function expectedOutcomeOf(
+  graph: Graph,
+  behaviour: readonly TaskBehaviour[],
+  vars: Vars,
+  task: number,
+  outcomeOf: (task: number) => ExpectedOutcome,
+): ExpectedOutcome {
   const hard = graph.deps[task] ?? [];
   const all = [...hard, ...(graph.softDeps[task] ?? [])];
   const broken = (d: number): boolean => {
@@ -290,14 +337,21 @@ export function expectedOutcomeOf(graph: Graph, behaviour: readonly TaskBehaviou
   };
   if (all.some(broken)) return { state: 'skipped', cause: 'upstream', attempts: 0 };
   if (hard.some((d) => outcomeOf(d).state === 'skipped')) return { state: 'skipped', cause: 'condition', attempts: 0 };
-  if (conditionGate(graph, vars, (d) => outcomeOf(d).state)(task) !== undefined) return { state: 'skipped', cause: 'condition', attempts: 0 };
+  if (conditionGate(graph, vars, (d) => outcomeOf(d).state)(task) !== undefined)
+    return { state: 'skipped', cause: 'condition', attempts: 0 };
   const b = behaviour[task] as TaskBehaviour;
   const retries = graph.tasks[task]?.retries ?? 0;
-  return b.failures > retries ? { state: 'failed', attempts: retries + 1 } : { state: 'succeeded', attempts: b.failures + 1 };
+  return b.failures > retries
+    ? { state: 'failed', attempts: retries + 1 }
+    : { state: 'succeeded', attempts: b.failures + 1 };
 }
 
 /** The oracle: how every task of an uninterrupted run must end, independent of M, order and timing. */
-export function expectedOutcomes(graph: Graph, behaviour: readonly TaskBehaviour[], vars: Vars = {}): ExpectedOutcome[] {
+export function expectedOutcomes(
+  graph: Graph,
+  behaviour: readonly TaskBehaviour[],
+  vars: Vars = {},
+): ExpectedOutcome[] {
   const out: ExpectedOutcome[] = new Array<ExpectedOutcome>(graph.tasks.length);
   for (const i of graph.topo) out[i] = expectedOutcomeOf(graph, behaviour, vars, i, (d) => out[d] as ExpectedOutcome);
   return out;

@@ -7,7 +7,14 @@ import { composePrompt } from '../llm/prompt.js';
 import { attemptLogPaths, type AttemptLogPaths } from '../process/log-files.js';
 import { scrubFile } from '../process/scrub-file.js';
 import { spawnLines, type LineProcessExit } from '../process/spawn-lines.js';
-import { isRecord, isTransient, oneLine, type AgentError, type AgentEventParser, type AgentReport } from './agent-report.js';
+import {
+  isRecord,
+  isTransient,
+  oneLine,
+  type AgentError,
+  type AgentEventParser,
+  type AgentReport,
+} from './agent-report.js';
 import { checkCli } from './cli-version.js';
 import { checkOutput, parseJsonAnswer } from './structured-output.js';
 import { dropRunState } from './agent-state.js';
@@ -121,7 +128,12 @@ export abstract class AgentCliExecutor implements Executor {
     const baseEnv = this.options.env ?? process.env;
     const check = await checkCli(this.bin, { ...baseEnv, ...this.defaultEnv(baseEnv) });
     if (check.ok) return check;
-    return { ok: false, message: check.missing ? `${this.cli.name} not found: ${this.cli.install}, or set executors.${this.name}.bin (tried \`${this.bin}\`)` : check.message };
+    return {
+      ok: false,
+      message: check.missing
+        ? `${this.cli.name} not found: ${this.cli.install}, or set executors.${this.name}.bin (tried \`${this.bin}\`)`
+        : check.message,
+    };
   }
 
   /** The CLI must be installed; whether it is logged in only a run can tell (a login needs no variable). */
@@ -131,7 +143,8 @@ export abstract class AgentCliExecutor implements Executor {
   }
 
   async run(ctx: TaskContext): Promise<TaskOutcome> {
-    if (!existsSync(ctx.workdir)) return fail({ message: `working directory ${ctx.workdir} does not exist`, code: 'WEFT_EXECUTOR' });
+    if (!existsSync(ctx.workdir))
+      return fail({ message: `working directory ${ctx.workdir} does not exist`, code: 'WEFT_EXECUTOR' });
     const baseEnv = this.options.env ?? process.env;
     const check = await this.checkBin();
     if (!check.ok) return fail({ message: check.message, code: 'WEFT_EXECUTOR' });
@@ -147,26 +160,47 @@ export abstract class AgentCliExecutor implements Executor {
         const invocation = await this.invocation(ctx, { sessionId, prompt, baseEnv });
         const { exit, report, shownUsage } = await this.spawn(ctx, invocation, baseEnv, logs);
         await invocation.cleanup?.(report);
-        if (sessionId !== undefined && report.error?.kind === 'session-not-found' && !ctx.signal.aborted && exit.spawnError === undefined) {
+        if (
+          sessionId !== undefined &&
+          report.error?.kind === 'session-not-found' &&
+          !ctx.signal.aborted &&
+          exit.spawnError === undefined
+        ) {
           // The session is gone (another machine, state deleted): start over rather than fail forever.
           ctx.emit({ kind: 'status', message: `session ${sessionId} not found; starting a new session` });
           sessionId = undefined;
           continue;
         }
-        if (report.usage !== undefined && JSON.stringify(report.usage) !== shownUsage) ctx.emit({ kind: 'usage', usage: report.usage });
+        if (report.usage !== undefined && JSON.stringify(report.usage) !== shownUsage)
+          ctx.emit({ kind: 'usage', usage: report.usage });
         return this.outcome(ctx, report, exit);
       }
     } finally {
       await logs?.close();
       // Whatever the agent printed (a tool's output can hold a secret) leaves no copy of it in the logs.
-      if (logs !== undefined && ctx.redact !== undefined) for (const path of [logs.paths.stdout, logs.paths.stderr]) scrubFile(path, ctx.redact.secrets);
+      if (logs !== undefined && ctx.redact !== undefined)
+        for (const path of [logs.paths.stdout, logs.paths.stderr]) scrubFile(path, ctx.redact.secrets);
     }
   }
 
   /** One run of the CLI: its events become progress as they come; the parser may ask to stop it. */
-  private async spawn(ctx: TaskContext, invocation: Invocation, baseEnv: NodeJS.ProcessEnv, logs: AttemptLogs | undefined): Promise<{ exit: LineProcessExit; report: AgentReport; shownUsage: string | undefined }> {
+  private async spawn(
+    ctx: TaskContext,
+    invocation: Invocation,
+    baseEnv: NodeJS.ProcessEnv,
+    logs: AttemptLogs | undefined,
+  ): Promise<{ exit: LineProcessExit; report: AgentReport; shownUsage: string | undefined }> {
     const { parser } = invocation;
-    const env: NodeJS.ProcessEnv = { ...baseEnv, ...this.defaultEnv(baseEnv), ...invocation.env, ...ctx.task.env, WEFT_RUN_ID: ctx.runId, WEFT_TASK_ID: ctx.task.id, WEFT_ATTEMPT: String(ctx.attempt), WEFT_WORKER: String(ctx.worker) };
+    const env: NodeJS.ProcessEnv = {
+      ...baseEnv,
+      ...this.defaultEnv(baseEnv),
+      ...invocation.env,
+      ...ctx.task.env,
+      WEFT_RUN_ID: ctx.runId,
+      WEFT_TASK_ID: ctx.task.id,
+      WEFT_ATTEMPT: String(ctx.attempt),
+      WEFT_WORKER: String(ctx.worker),
+    };
     // Claude Code refuses to start inside another Claude Code session it can see.
     delete env['CLAUDECODE'];
     // Aborted by the engine (timeout, Ctrl-C, budget) or by the parser (a retry beyond weft's cap, the turn limit).
@@ -205,10 +239,21 @@ export abstract class AgentCliExecutor implements Executor {
   protected outcome(ctx: TaskContext, report: AgentReport, exit: LineProcessExit): TaskOutcome {
     if (exit.spawnError !== undefined) {
       const e = exit.spawnError;
-      return fail({ message: e.code === 'ENOENT' ? `${this.cli.name} not found: ${this.cli.install}, or set executors.${this.name}.bin (tried \`${this.bin}\`)` : `could not start ${this.bin}: ${e.message}`, code: 'WEFT_EXECUTOR', exitCode: null, signal: null });
+      return fail({
+        message:
+          e.code === 'ENOENT'
+            ? `${this.cli.name} not found: ${this.cli.install}, or set executors.${this.name}.bin (tried \`${this.bin}\`)`
+            : `could not start ${this.bin}: ${e.message}`,
+        code: 'WEFT_EXECUTOR',
+        exitCode: null,
+        signal: null,
+      });
     }
     for (const note of report.notes ?? []) ctx.emit({ kind: 'status', message: note });
-    const text = report.notes === undefined || report.notes.length === 0 ? report.text : `${report.text}\n\n[weft] ${report.notes.join('\n[weft] ')}`;
+    const text =
+      report.notes === undefined || report.notes.length === 0
+        ? report.text
+        : `${report.text}\n\n[weft] ${report.notes.join('\n[weft] ')}`;
     const result: TaskResultData = {
       exitCode: exit.exitCode,
       ...(exit.signal === null ? {} : { signal: exit.signal }),
@@ -221,20 +266,48 @@ export abstract class AgentCliExecutor implements Executor {
 
     if (ctx.signal.aborted) {
       const cause = ctx.signal.reason as AbortCause | undefined;
-      const why = cause?.kind === 'timeout' ? `timed out after ${cause.ms / 1000}s` : cause?.kind === 'budget' ? `stopped: ${cause.reason}` : `cancelled${cause?.kind === 'cancelled' ? `: ${cause.reason}` : ''}`;
-      return { ok: false, failure: { message: `${this.cli.name} ${why}`, exitCode: exit.exitCode, signal: exit.signal, timedOut: cause?.kind === 'timeout', ...stderrTail }, result };
+      const why =
+        cause?.kind === 'timeout'
+          ? `timed out after ${cause.ms / 1000}s`
+          : cause?.kind === 'budget'
+            ? `stopped: ${cause.reason}`
+            : `cancelled${cause?.kind === 'cancelled' ? `: ${cause.reason}` : ''}`;
+      return {
+        ok: false,
+        failure: {
+          message: `${this.cli.name} ${why}`,
+          exitCode: exit.exitCode,
+          signal: exit.signal,
+          timedOut: cause?.kind === 'timeout',
+          ...stderrTail,
+        },
+        result,
+      };
     }
 
-    if (!report.completed) return { ok: false, failure: { ...this.failure(report.error, exit, seconds), ...stderrTail }, result };
+    if (!report.completed)
+      return { ok: false, failure: { ...this.failure(report.error, exit, seconds), ...stderrTail }, result };
 
     const schema = ctx.task.outputSchema;
     if (schema === undefined) return { ok: true, result };
-    const answer = report.output !== undefined ? { ok: true as const, value: report.output } : parseJsonAnswer(report.text);
-    const checked = answer.ok ? checkOutput(schema, answer.value) : { ok: false as const, message: 'the answer is not JSON, but the task has an outputSchema' };
+    const answer =
+      report.output !== undefined ? { ok: true as const, value: report.output } : parseJsonAnswer(report.text);
+    const checked = answer.ok
+      ? checkOutput(schema, answer.value)
+      : { ok: false as const, message: 'the answer is not JSON, but the task has an outputSchema' };
     if (!checked.ok) {
       // Routed back to the same session as a fix: the work may be fine, only the answer is off.
       const fix = `${checked.message}. Reply with only one JSON value — no prose, no code fence — that matches this JSON Schema:\n${JSON.stringify(schema)}`;
-      return { ok: false, failure: { message: `${this.cli.name}: ${checked.message}`, code: 'WEFT_OUTPUT_SCHEMA', exitCode: exit.exitCode, fix }, result };
+      return {
+        ok: false,
+        failure: {
+          message: `${this.cli.name}: ${checked.message}`,
+          code: 'WEFT_OUTPUT_SCHEMA',
+          exitCode: exit.exitCode,
+          fix,
+        },
+        result,
+      };
     }
     return { ok: true, result: { ...result, output: checked.value } };
   }
@@ -243,18 +316,38 @@ export abstract class AgentCliExecutor implements Executor {
     const base = { exitCode: exit.exitCode, signal: exit.signal };
     if (error === undefined) {
       const how = exit.signal !== null ? `was killed by ${exit.signal}` : `exited with code ${exit.exitCode}`;
-      return { ...base, message: `${this.cli.name} ${how} after ${seconds} without reporting a result${exit.stderrTail === '' ? '' : `: ${oneLine(exit.stderrTail.split('\n').at(-1) ?? '', 200)}`}`, code: 'WEFT_EXECUTOR' };
+      return {
+        ...base,
+        message: `${this.cli.name} ${how} after ${seconds} without reporting a result${exit.stderrTail === '' ? '' : `: ${oneLine(exit.stderrTail.split('\n').at(-1) ?? '', 200)}`}`,
+        code: 'WEFT_EXECUTOR',
+      };
     }
     const status = error.status === undefined ? '' : ` (HTTP ${error.status})`;
     if (error.kind === 'auth') {
       const key = this.options.apiKeyEnv ?? this.cli.apiKeyVar;
-      return { ...base, message: `${this.cli.name}: authentication failed${status}: ${oneLine(error.message, 300)} — set ${key}${this.options.apiKeyEnv === undefined ? ` (or executors.${this.name}.apiKeyEnv)` : ''}, or ${this.cli.login}`, code: 'WEFT_AGENT_AUTH' };
+      return {
+        ...base,
+        message: `${this.cli.name}: authentication failed${status}: ${oneLine(error.message, 300)} — set ${key}${this.options.apiKeyEnv === undefined ? ` (or executors.${this.name}.apiKeyEnv)` : ''}, or ${this.cli.login}`,
+        code: 'WEFT_AGENT_AUTH',
+      };
     }
     if (isTransient(error.kind)) {
-      const what = error.kind === 'rate-limit' ? 'rate limited' : error.kind === 'overloaded' ? 'provider overloaded' : 'API unreachable';
-      return { ...base, message: `${this.cli.name}: ${what}${status}: ${oneLine(error.message, 300)}`, code: 'WEFT_RATE_LIMITED', transient: true, ...(error.retryAfterMs === undefined ? {} : { retryAfterMs: error.retryAfterMs }) };
+      const what =
+        error.kind === 'rate-limit'
+          ? 'rate limited'
+          : error.kind === 'overloaded'
+            ? 'provider overloaded'
+            : 'API unreachable';
+      return {
+        ...base,
+        message: `${this.cli.name}: ${what}${status}: ${oneLine(error.message, 300)}`,
+        code: 'WEFT_RATE_LIMITED',
+        transient: true,
+        ...(error.retryAfterMs === undefined ? {} : { retryAfterMs: error.retryAfterMs }),
+      };
     }
-    if (error.kind === 'max-turns') return { ...base, message: `${this.cli.name}: ${oneLine(error.message, 300)}`, code: 'WEFT_AGENT_MAX_TURNS' };
+    if (error.kind === 'max-turns')
+      return { ...base, message: `${this.cli.name}: ${oneLine(error.message, 300)}`, code: 'WEFT_AGENT_MAX_TURNS' };
     return { ...base, message: `${this.cli.name}: ${oneLine(error.message, 400)}${status}`, code: 'WEFT_EXECUTOR' };
   }
 }
@@ -299,5 +392,9 @@ function fail(failure: TaskFailure): TaskOutcome {
  */
 export function resumePrompt(ctx: TaskContext): string {
   if (ctx.feedback !== undefined) return composePrompt(ctx);
-  return ['Your previous attempt at this task ended before it finished. Check the files as they are now (they may have been reset), then carry on and finish the task:', '', composePrompt(ctx)].join('\n');
+  return [
+    'Your previous attempt at this task ended before it finished. Check the files as they are now (they may have been reset), then carry on and finish the task:',
+    '',
+    composePrompt(ctx),
+  ].join('\n');
 }

@@ -65,10 +65,13 @@ export interface AgentEventParser {
   finish(end: ProcessEnd): AgentReport;
 }
 
-const AUTH = /\b(401|403)\b|unauthori[sz]ed|unauthenticated|failed to authenticate|authentication|invalid (x-)?api.?key|api key not valid|not logged in|please run \/login|log ?in again/i;
-const RATE = /\b429\b|rate.?limit|too many requests|quota|resource.?exhausted|usage limit|limit reached|hit your (usage )?limit/i;
+const AUTH =
+  /\b(401|403)\b|unauthori[sz]ed|unauthenticated|failed to authenticate|authentication|invalid (x-)?api.?key|api key not valid|not logged in|please run \/login|log ?in again/i;
+const RATE =
+  /\b429\b|rate.?limit|too many requests|quota|resource.?exhausted|usage limit|limit reached|hit your (usage )?limit/i;
 const OVERLOAD = /\b(529|503|502)\b|overloaded|at capacity|service unavailable|\bunavailable\b|bad gateway/i;
-const NETWORK = /unable to connect|connection (error|refused|failed|reset)|fetch failed|econnrefused|econnreset|enotfound|etimedout|socket hang up|network/i;
+const NETWORK =
+  /unable to connect|connection (error|refused|failed|reset)|fetch failed|econnrefused|econnreset|enotfound|etimedout|socket hang up|network/i;
 
 /** Sorts an API error into a kind from its HTTP status (when known) and message. */
 export function classifyApiError(status: number | undefined, message: string): AgentErrorKind {
@@ -83,7 +86,21 @@ export function classifyApiError(status: number | undefined, message: string): A
   return 'other';
 }
 
-const UNIT_MS: Readonly<Record<string, number>> = { ms: 1, millisecond: 1, s: 1000, sec: 1000, second: 1000, m: 60_000, min: 60_000, minute: 60_000, h: 3_600_000, hr: 3_600_000, hour: 3_600_000, d: 86_400_000, day: 86_400_000 };
+const UNIT_MS: Readonly<Record<string, number>> = {
+  ms: 1,
+  millisecond: 1,
+  s: 1000,
+  sec: 1000,
+  second: 1000,
+  m: 60_000,
+  min: 60_000,
+  minute: 60_000,
+  h: 3_600_000,
+  hr: 3_600_000,
+  hour: 3_600_000,
+  d: 86_400_000,
+  day: 86_400_000,
+};
 
 /**
  * The wait an error message asks for: "Suggested retry after 7s", "Please retry in 37.5s",
@@ -109,8 +126,14 @@ export function retryAfterFromText(text: string, now: number = Date.now()): numb
 /** An {@link AgentError} from a status and message, with the kind and any retry-after filled in. */
 export function apiError(status: number | undefined, message: string, retryAfterMs?: number): AgentError {
   const kind = classifyApiError(status, message);
-  const wait = retryAfterMs ?? (kind === 'rate-limit' || kind === 'overloaded' ? retryAfterFromText(message) : undefined);
-  return { kind, message, ...(status === undefined ? {} : { status }), ...(wait === undefined ? {} : { retryAfterMs: wait }) };
+  const wait =
+    retryAfterMs ?? (kind === 'rate-limit' || kind === 'overloaded' ? retryAfterFromText(message) : undefined);
+  return {
+    kind,
+    message,
+    ...(status === undefined ? {} : { status }),
+    ...(wait === undefined ? {} : { retryAfterMs: wait }),
+  };
 }
 
 /** Whether an error is the provider's (back off, don't count it against the task). */
@@ -124,7 +147,19 @@ export function oneLine(text: string, max = 120): string {
   return flat.length <= max ? flat : `${flat.slice(0, max - 1)}…`;
 }
 
-const SUMMARY_KEYS = ['command', 'cmd', 'file_path', 'filePath', 'path', 'absolute_path', 'pattern', 'url', 'query', 'prompt', 'description'];
+const SUMMARY_KEYS = [
+  'command',
+  'cmd',
+  'file_path',
+  'filePath',
+  'path',
+  'absolute_path',
+  'pattern',
+  'url',
+  'query',
+  'prompt',
+  'description',
+];
 
 /** `Write /abs/hello.txt`, `Bash npm test`: a tool call's name and its most telling argument. */
 export function summarizeTool(name: string, input: unknown): string {
@@ -133,7 +168,8 @@ export function summarizeTool(name: string, input: unknown): string {
     for (const key of SUMMARY_KEYS) {
       const value = record[key];
       if (typeof value === 'string' && value.trim() !== '') return `${name} ${oneLine(value, 100)}`;
-      if (Array.isArray(value) && value.every((v) => typeof v === 'string')) return `${name} ${oneLine(value.join(' '), 100)}`;
+      if (Array.isArray(value) && value.every((v) => typeof v === 'string'))
+        return `${name} ${oneLine(value.join(' '), 100)}`;
     }
     const json = JSON.stringify(input);
     return json === '{}' ? name : `${name} ${oneLine(json, 100)}`;

@@ -35,7 +35,13 @@ import { join } from 'node:path';
 import type { RunEnd } from '../../core/ports/executor.js';
 
 /** `<root>/<run>/<cli>/<task>`, created (0700) if missing. */
-export async function taskStateDir(root: string | undefined, env: NodeJS.ProcessEnv, runId: string, cli: string, taskId: string): Promise<string> {
+export async function taskStateDir(
+  root: string | undefined,
+  env: NodeJS.ProcessEnv,
+  runId: string,
+  cli: string,
+  taskId: string,
+): Promise<string> {
   const dir = join(runStateDir(root, env, runId), cli, safeSegment(taskId));
   await mkdir(dir, { recursive: true, mode: 0o700 });
   return dir;
@@ -43,7 +49,8 @@ export async function taskStateDir(root: string | undefined, env: NodeJS.Process
 
 /** `<root>/<run>`: every CLI's state for one run. */
 export function runStateDir(root: string | undefined, env: NodeJS.ProcessEnv, runId: string): string {
-  const base = root ?? join(env['XDG_STATE_HOME'] || join(env['HOME'] || homedir(), '.local', 'state'), 'weft', 'agents');
+  const base =
+    root ?? join(env['XDG_STATE_HOME'] || join(env['HOME'] || homedir(), '.local', 'state'), 'weft', 'agents');
   return join(base, safeSegment(runId));
 }
 
@@ -63,11 +70,22 @@ function safeSegment(name: string): string {
 function claudeUserPaths(env: NodeJS.ProcessEnv): { readonly configDir: string; readonly globalConfig: string } {
   const custom = env['CLAUDE_CONFIG_DIR'];
   const home = env['HOME'] || homedir();
-  return custom ? { configDir: custom, globalConfig: join(custom, '.claude.json') } : { configDir: join(home, '.claude'), globalConfig: join(home, '.claude.json') };
+  return custom
+    ? { configDir: custom, globalConfig: join(custom, '.claude.json') }
+    : { configDir: join(home, '.claude'), globalConfig: join(home, '.claude.json') };
 }
 
 /** What the user configured in their Claude config dir that a task's session should see too. */
-export const CLAUDE_SHARED_ENTRIES = ['settings.json', 'CLAUDE.md', 'agents', 'commands', 'skills', 'plugins', 'output-styles', 'hooks'] as const;
+export const CLAUDE_SHARED_ENTRIES = [
+  'settings.json',
+  'CLAUDE.md',
+  'agents',
+  'commands',
+  'skills',
+  'plugins',
+  'output-styles',
+  'hooks',
+] as const;
 
 /**
  * Makes `dir` a Claude config dir for one task (see the file comment) and returns the env that

@@ -1,6 +1,18 @@
 import type { ProgressEvent, Usage } from '../../core/run/events.js';
 import { priceUsage, type Price } from '../../core/run/pricing.js';
-import { apiError, isRecord, num, oneLine, retryAfterFromText, str, summarizeTool, type AgentError, type AgentEventParser, type AgentReport, type ProcessEnd } from './agent-report.js';
+import {
+  apiError,
+  isRecord,
+  num,
+  oneLine,
+  retryAfterFromText,
+  str,
+  summarizeTool,
+  type AgentError,
+  type AgentEventParser,
+  type AgentReport,
+  type ProcessEnd,
+} from './agent-report.js';
 
 /** `claude-opus-4-8[1m]` → `claude-opus-4-8` (the context-window suffix is not part of the id). */
 function modelId(model: string | undefined): string | undefined {
@@ -12,7 +24,13 @@ function anthropicUsage(u: Record<string, unknown>, model: string | undefined): 
   const fresh = num(u['input_tokens']) ?? 0;
   const cacheRead = num(u['cache_read_input_tokens']) ?? 0;
   const cacheWrite = num(u['cache_creation_input_tokens']) ?? 0;
-  return { ...(model === undefined ? {} : { model }), inputTokens: fresh + cacheRead + cacheWrite, outputTokens: num(u['output_tokens']) ?? 0, cacheReadTokens: cacheRead, cacheWriteTokens: cacheWrite };
+  return {
+    ...(model === undefined ? {} : { model }),
+    inputTokens: fresh + cacheRead + cacheWrite,
+    outputTokens: num(u['output_tokens']) ?? 0,
+    cacheReadTokens: cacheRead,
+    cacheWriteTokens: cacheWrite,
+  };
 }
 
 /**
@@ -49,7 +67,10 @@ export class ClaudeEvents implements AgentEventParser {
         if (e['subtype'] === 'api_retry') {
           this.retryDelayMs = num(e['retry_delay_ms']);
           const status = num(e['error_status']);
-          out.push({ kind: 'status', message: `API error${status === undefined ? '' : ` ${status}`} (${str(e['error']) ?? 'unknown'}); claude retries in ${((this.retryDelayMs ?? 0) / 1000).toFixed(1)}s (${num(e['attempt']) ?? '?'}/${num(e['max_retries']) ?? '?'})` });
+          out.push({
+            kind: 'status',
+            message: `API error${status === undefined ? '' : ` ${status}`} (${str(e['error']) ?? 'unknown'}); claude retries in ${((this.retryDelayMs ?? 0) / 1000).toFixed(1)}s (${num(e['attempt']) ?? '?'}/${num(e['max_retries']) ?? '?'})`,
+          });
         }
         break;
       case 'assistant': {
@@ -59,8 +80,10 @@ export class ClaudeEvents implements AgentEventParser {
         if (message['model'] === '<synthetic>') break;
         for (const block of Array.isArray(message['content']) ? message['content'] : []) {
           if (!isRecord(block)) continue;
-          if (block['type'] === 'text' && typeof block['text'] === 'string' && block['text'].trim() !== '') out.push({ kind: 'text', message: block['text'] });
-          if (block['type'] === 'tool_use' && typeof block['name'] === 'string' && block['name'] !== 'StructuredOutput') out.push({ kind: 'tool', message: summarizeTool(block['name'], block['input']) });
+          if (block['type'] === 'text' && typeof block['text'] === 'string' && block['text'].trim() !== '')
+            out.push({ kind: 'text', message: block['text'] });
+          if (block['type'] === 'tool_use' && typeof block['name'] === 'string' && block['name'] !== 'StructuredOutput')
+            out.push({ kind: 'tool', message: summarizeTool(block['name'], block['input']) });
         }
         const id = str(message['id']);
         if (id !== undefined && isRecord(message['usage'])) {
@@ -102,17 +125,36 @@ export class ClaudeEvents implements AgentEventParser {
     const session = str(r?.['session_id']) ?? this.sessionId;
     const base = { ...(session === undefined ? {} : { sessionId: session }) };
     if (r === undefined) {
-      const why = end.stderrTail === '' ? `claude exited with code ${end.exitCode} without a result` : oneLine(end.stderrTail.split('\n').at(-1) ?? '', 300);
-      return { ...base, completed: false, text: '', error: { kind: /no conversation found/i.test(end.stderrTail) ? 'session-not-found' : 'other', message: why } };
+      const why =
+        end.stderrTail === ''
+          ? `claude exited with code ${end.exitCode} without a result`
+          : oneLine(end.stderrTail.split('\n').at(-1) ?? '', 300);
+      return {
+        ...base,
+        completed: false,
+        text: '',
+        error: { kind: /no conversation found/i.test(end.stderrTail) ? 'session-not-found' : 'other', message: why },
+      };
     }
     const model = modelId(isRecord(r['modelUsage']) ? Object.keys(r['modelUsage'])[0] : undefined) ?? this.model;
     const cost = num(r['total_cost_usd']);
-    const usage = isRecord(r['usage']) ? priceUsage({ ...anthropicUsage(r['usage'], model), ...(cost === undefined ? {} : { costUsd: cost }) }, this.prices) : undefined;
+    const usage = isRecord(r['usage'])
+      ? priceUsage(
+          { ...anthropicUsage(r['usage'], model), ...(cost === undefined ? {} : { costUsd: cost }) },
+          this.prices,
+        )
+      : undefined;
     const text = typeof r['result'] === 'string' ? r['result'] : '';
     const withUsage = { ...base, ...(usage === undefined ? {} : { usage }) };
     if (r['is_error'] === false) {
       const notes = denials(r['permission_denials']);
-      return { ...withUsage, completed: true, text, ...(r['structured_output'] === undefined ? {} : { output: r['structured_output'] }), ...(notes.length === 0 ? {} : { notes }) };
+      return {
+        ...withUsage,
+        completed: true,
+        text,
+        ...(r['structured_output'] === undefined ? {} : { output: r['structured_output'] }),
+        ...(notes.length === 0 ? {} : { notes }),
+      };
     }
     return { ...withUsage, completed: false, text, error: this.error(r, text) };
   }
@@ -121,17 +163,30 @@ export class ClaudeEvents implements AgentEventParser {
     const errors = (Array.isArray(r['errors']) ? r['errors'] : []).filter((x): x is string => typeof x === 'string');
     const message = text || errors.join('; ') || String(r['subtype'] ?? 'error');
     if (errors.some((x) => /no conversation found/i.test(x))) return { kind: 'session-not-found', message };
-    if (r['subtype'] === 'error_max_turns') return { kind: 'max-turns', message: `stopped after ${num(r['num_turns']) ?? '?'} turns (maxTurns): ${message}` };
+    if (r['subtype'] === 'error_max_turns')
+      return { kind: 'max-turns', message: `stopped after ${num(r['num_turns']) ?? '?'} turns (maxTurns): ${message}` };
     const status = num(r['api_error_status']);
-    const hinted = this.assistantError === 'rate_limit' ? 429 : this.assistantError === 'authentication_failed' ? 401 : this.assistantError === 'overloaded' ? 529 : undefined;
+    const hinted =
+      this.assistantError === 'rate_limit'
+        ? 429
+        : this.assistantError === 'authentication_failed'
+          ? 401
+          : this.assistantError === 'overloaded'
+            ? 529
+            : undefined;
     const error = apiError(status ?? hinted, message);
     // The CLI waited the server's retry-after once already; weft waits it again rather than guess.
-    const wait = retryAfterFromText(message) ?? (error.kind === 'rate-limit' || error.kind === 'overloaded' ? this.retryDelayMs : undefined);
+    const wait =
+      retryAfterFromText(message) ??
+      (error.kind === 'rate-limit' || error.kind === 'overloaded' ? this.retryDelayMs : undefined);
     return { ...error, ...(wait === undefined ? {} : { retryAfterMs: wait }) };
   }
 }
 
 function denials(value: unknown): string[] {
   const list = Array.isArray(value) ? value.filter(isRecord) : [];
-  return list.map((d) => `claude was denied ${summarizeTool(str(d['tool_name']) ?? 'a tool', d['tool_input'])} (allow it with allowedTools or permissionMode)`);
+  return list.map(
+    (d) =>
+      `claude was denied ${summarizeTool(str(d['tool_name']) ?? 'a tool', d['tool_input'])} (allow it with allowedTools or permissionMode)`,
+  );
 }

@@ -10,7 +10,17 @@ import { claudeEnv } from '../../../test/support/fake-llm/agent-env.js';
 import { redactorOf } from '../../core/redact.js';
 import type { AgentExecutorOptions } from './agent-cli-executor.js';
 import { ClaudeExecutor } from './claude-executor.js';
-import { abortOnSession, agentHarness, agentTask, attemptPid, CLI_BINS, groupAlive, messages, step, type AgentHarness } from './testing/agent-harness.js';
+import {
+  abortOnSession,
+  agentHarness,
+  agentTask,
+  attemptPid,
+  CLI_BINS,
+  groupAlive,
+  messages,
+  step,
+  type AgentHarness,
+} from './testing/agent-harness.js';
 
 const TIMEOUT = 60_000;
 
@@ -20,66 +30,112 @@ async function claude(h: AgentHarness, options: AgentExecutorOptions = {}): Prom
 }
 
 describe('ClaudeExecutor against the real claude', { concurrent: true }, () => {
-  it('returns the text with usage, Claude’s cost and the session; logs go to the run folder', { timeout: TIMEOUT }, async (ctx) => {
-    const h = await agentHarness(ctx);
-    h.llm.enqueue('anthropic', step.text('Hello from the fake model', { usage: { input: 120, output: 7, cached: 30 } }));
+  it(
+    'returns the text with usage, Claude’s cost and the session; logs go to the run folder',
+    { timeout: TIMEOUT },
+    async (ctx) => {
+      const h = await agentHarness(ctx);
+      h.llm.enqueue(
+        'anthropic',
+        step.text('Hello from the fake model', { usage: { input: 120, output: 7, cached: 30 } }),
+      );
 
-    const { outcome, progress } = await h.run(await claude(h), agentTask({ id: 'hello', prompt: 'Say hello' }));
+      const { outcome, progress } = await h.run(await claude(h), agentTask({ id: 'hello', prompt: 'Say hello' }));
 
-    expect(outcome).toMatchObject({ ok: true, result: { exitCode: 0, text: 'Hello from the fake model', sessionId: expect.any(String) } });
-    if (!outcome.ok) return;
-    expect(outcome.result.usage).toMatchObject({ model: 'claude-opus-4-8', inputTokens: 150, outputTokens: 7, cacheReadTokens: 30, costUsd: expect.any(Number) });
-    expect(outcome.result.usage?.costUsd).toBeGreaterThan(0);
-    expect(messages(progress, 'status')[0]).toBe('claude 2.1.197');
-    expect(progress).toContainEqual({ kind: 'session', sessionId: outcome.result.sessionId });
-    expect(progress.filter((p) => p.kind === 'usage').at(-1)?.usage).toEqual(outcome.result.usage);
-    expect(messages(progress, 'text')).toEqual(['Hello from the fake model']);
-    const stdoutLog = await readFile(join(h.runDir, 'tasks', 'hello', '1.stdout.log'), 'utf8');
-    expect(stdoutLog).toContain('"type":"result"');
-    expect(existsSync(join(h.runDir, 'tasks', 'hello', '1.stderr.log'))).toBe(true);
-    expect(h.llm.turns()[0]?.userTexts).toContain('Say hello');
-    expect(h.llm.verify()).toEqual([]);
-  });
+      expect(outcome).toMatchObject({
+        ok: true,
+        result: { exitCode: 0, text: 'Hello from the fake model', sessionId: expect.any(String) },
+      });
+      if (!outcome.ok) return;
+      expect(outcome.result.usage).toMatchObject({
+        model: 'claude-opus-4-8',
+        inputTokens: 150,
+        outputTokens: 7,
+        cacheReadTokens: 30,
+        costUsd: expect.any(Number),
+      });
+      expect(outcome.result.usage?.costUsd).toBeGreaterThan(0);
+      expect(messages(progress, 'status')[0]).toBe('claude 2.1.197');
+      expect(progress).toContainEqual({ kind: 'session', sessionId: outcome.result.sessionId });
+      expect(progress.filter((p) => p.kind === 'usage').at(-1)?.usage).toEqual(outcome.result.usage);
+      expect(messages(progress, 'text')).toEqual(['Hello from the fake model']);
+      const stdoutLog = await readFile(join(h.runDir, 'tasks', 'hello', '1.stdout.log'), 'utf8');
+      expect(stdoutLog).toContain('"type":"result"');
+      expect(existsSync(join(h.runDir, 'tasks', 'hello', '1.stderr.log'))).toBe(true);
+      expect(h.llm.turns()[0]?.userTexts).toContain('Say hello');
+      expect(h.llm.verify()).toEqual([]);
+    },
+  );
 
-  it('leaves no copy of a secret in its logs: what the model said is masked once the attempt ends', { timeout: TIMEOUT }, async (ctx) => {
-    const h = await agentHarness(ctx);
-    const secret = 'sk-ant-leaked-0123456789';
-    h.llm.enqueue('anthropic', step.text(`The key is ${secret}`));
+  it(
+    'leaves no copy of a secret in its logs: what the model said is masked once the attempt ends',
+    { timeout: TIMEOUT },
+    async (ctx) => {
+      const h = await agentHarness(ctx);
+      const secret = 'sk-ant-leaked-0123456789';
+      h.llm.enqueue('anthropic', step.text(`The key is ${secret}`));
 
-    const { outcome } = await h.run(await claude(h), agentTask({ id: 'leak', prompt: 'Print the key' }), { redact: redactorOf([secret]) });
+      const { outcome } = await h.run(await claude(h), agentTask({ id: 'leak', prompt: 'Print the key' }), {
+        redact: redactorOf([secret]),
+      });
 
-    expect(outcome).toMatchObject({ ok: true });
-    const stdoutLog = await readFile(join(h.runDir, 'tasks', 'leak', '1.stdout.log'), 'utf8');
-    expect(stdoutLog).toContain('The key is ***');
-    expect(stdoutLog).not.toContain(secret);
-  });
+      expect(outcome).toMatchObject({ ok: true });
+      const stdoutLog = await readFile(join(h.runDir, 'tasks', 'leak', '1.stdout.log'), 'utf8');
+      expect(stdoutLog).toContain('The key is ***');
+      expect(stdoutLog).not.toContain(secret);
+    },
+  );
 
-  it('writes a file in the workdir with Write (acceptEdits by default) and reports the tool call', { timeout: TIMEOUT }, async (ctx) => {
-    const h = await agentHarness(ctx);
-    const workdir = await h.workdir('tree');
-    h.llm.enqueue('anthropic', step.writeFile(join(workdir, 'hello.txt'), 'hello from claude\n'), step.text('Wrote hello.txt'));
+  it(
+    'writes a file in the workdir with Write (acceptEdits by default) and reports the tool call',
+    { timeout: TIMEOUT },
+    async (ctx) => {
+      const h = await agentHarness(ctx);
+      const workdir = await h.workdir('tree');
+      h.llm.enqueue(
+        'anthropic',
+        step.writeFile(join(workdir, 'hello.txt'), 'hello from claude\n'),
+        step.text('Wrote hello.txt'),
+      );
 
-    const { outcome, progress } = await h.run(await claude(h), agentTask({ id: 'write', prompt: 'Create hello.txt' }), { workdir });
+      const { outcome, progress } = await h.run(
+        await claude(h),
+        agentTask({ id: 'write', prompt: 'Create hello.txt' }),
+        { workdir },
+      );
 
-    expect(outcome).toMatchObject({ ok: true, result: { text: 'Wrote hello.txt' } });
-    expect(await readFile(join(workdir, 'hello.txt'), 'utf8')).toBe('hello from claude\n');
-    expect(messages(progress, 'tool')).toEqual([`Write ${join(workdir, 'hello.txt')}`]);
-    expect(h.llm.verify()).toEqual([]);
-  });
+      expect(outcome).toMatchObject({ ok: true, result: { text: 'Wrote hello.txt' } });
+      expect(await readFile(join(workdir, 'hello.txt'), 'utf8')).toBe('hello from claude\n');
+      expect(messages(progress, 'tool')).toEqual([`Write ${join(workdir, 'hello.txt')}`]);
+      expect(h.llm.verify()).toEqual([]);
+    },
+  );
 
-  it('passes outputSchema as --json-schema and returns the structured output (Claude makes the model fix a mismatch)', { timeout: TIMEOUT }, async (ctx) => {
-    const h = await agentHarness(ctx);
-    const outputSchema = { type: 'object', properties: { answer: { type: 'string' } }, required: ['answer'] };
-    h.llm.enqueue('anthropic', step.json({ answer: 42 }), step.json({ answer: '42' }));
+  it(
+    'passes outputSchema as --json-schema and returns the structured output (Claude makes the model fix a mismatch)',
+    { timeout: TIMEOUT },
+    async (ctx) => {
+      const h = await agentHarness(ctx);
+      const outputSchema = { type: 'object', properties: { answer: { type: 'string' } }, required: ['answer'] };
+      h.llm.enqueue('anthropic', step.json({ answer: 42 }), step.json({ answer: '42' }));
 
-    const { outcome } = await h.run(await claude(h), agentTask({ id: 'answer', prompt: 'What is the answer?', outputSchema }));
+      const { outcome } = await h.run(
+        await claude(h),
+        agentTask({ id: 'answer', prompt: 'What is the answer?', outputSchema }),
+      );
 
-    expect(outcome).toMatchObject({ ok: true, result: { output: { answer: '42' } } });
-    const [first, second] = h.llm.turns();
-    expect(first?.offeredTools).toContain('StructuredOutput');
-    expect(second?.toolResults).toEqual([expect.objectContaining({ isError: true, output: 'Output does not match required schema: /answer: must be string' })]);
-    expect(h.llm.verify()).toEqual([]);
-  });
+      expect(outcome).toMatchObject({ ok: true, result: { output: { answer: '42' } } });
+      const [first, second] = h.llm.turns();
+      expect(first?.offeredTools).toContain('StructuredOutput');
+      expect(second?.toolResults).toEqual([
+        expect.objectContaining({
+          isError: true,
+          output: 'Output does not match required schema: /answer: must be string',
+        }),
+      ]);
+      expect(h.llm.verify()).toEqual([]);
+    },
+  );
 
   it('fails on a 400 with the API’s message, not transient', { timeout: TIMEOUT }, async (ctx) => {
     const h = await agentHarness(ctx);
@@ -87,7 +143,10 @@ describe('ClaudeExecutor against the real claude', { concurrent: true }, () => {
 
     const { outcome } = await h.run(await claude(h), agentTask({ id: 'bad', prompt: 'Hi' }));
 
-    expect(outcome).toMatchObject({ ok: false, failure: { message: 'claude: API Error: 400 model: unknown model (HTTP 400)', exitCode: 1 } });
+    expect(outcome).toMatchObject({
+      ok: false,
+      failure: { message: 'claude: API Error: 400 model: unknown model (HTTP 400)', exitCode: 1 },
+    });
     if (!outcome.ok) expect(outcome.failure.transient).toBeUndefined();
   });
 
@@ -97,22 +156,40 @@ describe('ClaudeExecutor against the real claude', { concurrent: true }, () => {
 
     const { outcome } = await h.run(await claude(h), agentTask({ id: 'auth', prompt: 'Hi' }));
 
-    expect(outcome).toMatchObject({ ok: false, failure: { code: 'WEFT_AGENT_AUTH', message: expect.stringContaining('set ANTHROPIC_API_KEY (or executors.claude.apiKeyEnv), or log in') } });
+    expect(outcome).toMatchObject({
+      ok: false,
+      failure: {
+        code: 'WEFT_AGENT_AUTH',
+        message: expect.stringContaining('set ANTHROPIC_API_KEY (or executors.claude.apiKeyEnv), or log in'),
+      },
+    });
     if (!outcome.ok) expect(outcome.failure.transient).toBeUndefined();
   });
 
-  it('returns a 429 as a transient failure with the server’s retry-after, after one capped CLI retry', { timeout: TIMEOUT }, async (ctx) => {
-    const h = await agentHarness(ctx);
-    h.llm.enqueue('anthropic', step.rateLimited(1, { times: Infinity }));
+  it(
+    'returns a 429 as a transient failure with the server’s retry-after, after one capped CLI retry',
+    { timeout: TIMEOUT },
+    async (ctx) => {
+      const h = await agentHarness(ctx);
+      h.llm.enqueue('anthropic', step.rateLimited(1, { times: Infinity }));
 
-    const started = Date.now();
-    const { outcome, progress } = await h.run(await claude(h), agentTask({ id: 'limited', prompt: 'Hi' }));
+      const started = Date.now();
+      const { outcome, progress } = await h.run(await claude(h), agentTask({ id: 'limited', prompt: 'Hi' }));
 
-    expect(outcome).toMatchObject({ ok: false, failure: { transient: true, retryAfterMs: 1000, code: 'WEFT_RATE_LIMITED', message: expect.stringMatching(/^claude: rate limited \(HTTP 429\)/) } });
-    expect(h.llm.turns()).toHaveLength(2);
-    expect(Date.now() - started).toBeLessThan(15_000);
-    expect(messages(progress, 'status')).toContain('API error 429 (rate_limit); claude retries in 1.0s (1/1)');
-  });
+      expect(outcome).toMatchObject({
+        ok: false,
+        failure: {
+          transient: true,
+          retryAfterMs: 1000,
+          code: 'WEFT_RATE_LIMITED',
+          message: expect.stringMatching(/^claude: rate limited \(HTTP 429\)/),
+        },
+      });
+      expect(h.llm.turns()).toHaveLength(2);
+      expect(Date.now() - started).toBeLessThan(15_000);
+      expect(messages(progress, 'status')).toContain('API error 429 (rate_limit); claude retries in 1.0s (1/1)');
+    },
+  );
 
   it('resumes the session with --resume and sends the fix request', { timeout: TIMEOUT }, async (ctx) => {
     const h = await agentHarness(ctx);
@@ -123,9 +200,16 @@ describe('ClaudeExecutor against the real claude', { concurrent: true }, () => {
     if (!first.outcome.ok) expect.fail(first.outcome.failure.message);
     const sessionId = first.outcome.result.sessionId as string;
 
-    const { outcome } = await h.run(executor, task, { attempt: 2, sessionId, feedback: 'Merge conflict in greeting.txt: keep both lines' });
+    const { outcome } = await h.run(executor, task, {
+      attempt: 2,
+      sessionId,
+      feedback: 'Merge conflict in greeting.txt: keep both lines',
+    });
 
-    expect(outcome).toMatchObject({ ok: true, result: { text: 'Fixed', sessionId, usage: { inputTokens: 100, outputTokens: 10 } } });
+    expect(outcome).toMatchObject({
+      ok: true,
+      result: { text: 'Fixed', sessionId, usage: { inputTokens: 100, outputTokens: 10 } },
+    });
     const second = h.llm.turns()[1];
     expect(second?.headers['x-claude-code-session-id']).toBe(sessionId);
     expect(second?.userTexts).toContain('Write the greeting');
@@ -136,10 +220,14 @@ describe('ClaudeExecutor against the real claude', { concurrent: true }, () => {
     const h = await agentHarness(ctx);
     h.llm.enqueue('anthropic', step.text('Fresh start'));
 
-    const { outcome, progress } = await h.run(await claude(h), agentTask({ id: 'lost', prompt: 'Hi' }), { sessionId: '6f1c2d7e-0000-4000-8000-000000000000' });
+    const { outcome, progress } = await h.run(await claude(h), agentTask({ id: 'lost', prompt: 'Hi' }), {
+      sessionId: '6f1c2d7e-0000-4000-8000-000000000000',
+    });
 
     expect(outcome).toMatchObject({ ok: true, result: { text: 'Fresh start' } });
-    expect(messages(progress, 'status')).toContain('session 6f1c2d7e-0000-4000-8000-000000000000 not found; starting a new session');
+    expect(messages(progress, 'status')).toContain(
+      'session 6f1c2d7e-0000-4000-8000-000000000000 not found; starting a new session',
+    );
   });
 
   it('kills the process group when the attempt is aborted', { timeout: TIMEOUT }, async (ctx) => {
@@ -147,59 +235,104 @@ describe('ClaudeExecutor against the real claude', { concurrent: true }, () => {
     h.llm.enqueue('anthropic', step.hang());
     const controller = new AbortController();
 
-    const { outcome } = await h.run(await claude(h, { killGraceMs: 1000 }), agentTask({ id: 'stuck', prompt: 'Hi' }), { signal: controller.signal, onProgress: abortOnSession(controller, { kind: 'timeout', ms: 5000 }) });
+    const { outcome } = await h.run(await claude(h, { killGraceMs: 1000 }), agentTask({ id: 'stuck', prompt: 'Hi' }), {
+      signal: controller.signal,
+      onProgress: abortOnSession(controller, { kind: 'timeout', ms: 5000 }),
+    });
 
     expect(outcome).toMatchObject({ ok: false, failure: { message: 'claude timed out after 5s', timedOut: true } });
     expect(await groupAlive(await attemptPid(h.runDir, 'stuck'))).toBe(false);
   });
 
-  it('runs parallel sessions in one HOME without sharing config: each its own, all with the user’s settings', { timeout: TIMEOUT }, async (ctx) => {
-    const h = await agentHarness(ctx);
-    // The user's own state: a global config that must stay as it was, and settings that must apply.
-    const userConfig = JSON.stringify({ numStartups: 7, hasCompletedOnboarding: true, userID: 'u1' });
-    await writeFile(join(h.home, '.claude.json'), userConfig);
-    await mkdir(join(h.home, '.claude'), { recursive: true });
-    await writeFile(join(h.home, '.claude', 'settings.json'), JSON.stringify({ model: 'claude-sonnet-4-5' }));
-    const ids = ['a', 'b', 'c'];
-    const workdirs = await Promise.all(ids.map((id) => h.workdir(`tree-${id}`)));
-    ids.forEach((id, i) => h.llm.script({ marker: `[task-${id}]` }, step.writeFile(join(workdirs[i] as string, `${id}.txt`), `${id}\n`), step.text(`${id} done`)));
-    const executor = await claude(h);
+  it(
+    'runs parallel sessions in one HOME without sharing config: each its own, all with the user’s settings',
+    { timeout: TIMEOUT },
+    async (ctx) => {
+      const h = await agentHarness(ctx);
+      // The user's own state: a global config that must stay as it was, and settings that must apply.
+      const userConfig = JSON.stringify({ numStartups: 7, hasCompletedOnboarding: true, userID: 'u1' });
+      await writeFile(join(h.home, '.claude.json'), userConfig);
+      await mkdir(join(h.home, '.claude'), { recursive: true });
+      await writeFile(join(h.home, '.claude', 'settings.json'), JSON.stringify({ model: 'claude-sonnet-4-5' }));
+      const ids = ['a', 'b', 'c'];
+      const workdirs = await Promise.all(ids.map((id) => h.workdir(`tree-${id}`)));
+      ids.forEach((id, i) =>
+        h.llm.script(
+          { marker: `[task-${id}]` },
+          step.writeFile(join(workdirs[i] as string, `${id}.txt`), `${id}\n`),
+          step.text(`${id} done`),
+        ),
+      );
+      const executor = await claude(h);
 
-    const attempts = await Promise.all(ids.map((id, i) => h.run(executor, agentTask({ id, prompt: `Write ${id}.txt [task-${id}]` }), { workdir: workdirs[i] as string })));
+      const attempts = await Promise.all(
+        ids.map((id, i) =>
+          h.run(executor, agentTask({ id, prompt: `Write ${id}.txt [task-${id}]` }), {
+            workdir: workdirs[i] as string,
+          }),
+        ),
+      );
 
-    for (const [i, id] of ids.entries()) {
-      expect(attempts[i]?.outcome).toMatchObject({ ok: true, result: { text: `${id} done` } });
-      expect(await readFile(join(workdirs[i] as string, `${id}.txt`), 'utf8')).toBe(`${id}\n`);
-      const config = join(h.home, '.local', 'state', 'weft', 'agents', 'run-1', 'claude', id);
-      expect(lstatSync(join(config, 'settings.json')).isSymbolicLink()).toBe(true);
-      expect(await readdir(join(config, 'projects'))).toHaveLength(1);
-    }
-    expect(new Set(h.llm.turns().map((t) => t.model))).toEqual(new Set(['claude-sonnet-4-5']));
-    expect(await readFile(join(h.home, '.claude.json'), 'utf8')).toBe(userConfig);
-    expect(existsSync(join(h.home, '.claude', 'projects'))).toBe(false);
-    expect(h.llm.verify()).toEqual([]);
-  });
+      for (const [i, id] of ids.entries()) {
+        expect(attempts[i]?.outcome).toMatchObject({ ok: true, result: { text: `${id} done` } });
+        expect(await readFile(join(workdirs[i] as string, `${id}.txt`), 'utf8')).toBe(`${id}\n`);
+        const config = join(h.home, '.local', 'state', 'weft', 'agents', 'run-1', 'claude', id);
+        expect(lstatSync(join(config, 'settings.json')).isSymbolicLink()).toBe(true);
+        expect(await readdir(join(config, 'projects'))).toHaveLength(1);
+      }
+      expect(new Set(h.llm.turns().map((t) => t.model))).toEqual(new Set(['claude-sonnet-4-5']));
+      expect(await readFile(join(h.home, '.claude.json'), 'utf8')).toBe(userConfig);
+      expect(existsSync(join(h.home, '.claude', 'projects'))).toBe(false);
+      expect(h.llm.verify()).toEqual([]);
+    },
+  );
 
-  it('keeps the user’s OAuth login: credentials stay where the user’s claude keeps them', { timeout: TIMEOUT }, async (ctx) => {
-    const h = await agentHarness(ctx);
-    await mkdir(join(h.home, '.claude'), { recursive: true });
-    const credentials = { claudeAiOauth: { accessToken: 'sk-ant-oat01-fake', refreshToken: 'sk-ant-ort01-fake', expiresAt: Date.now() + 3_600_000, scopes: ['user:inference', 'user:profile'], subscriptionType: 'max' } };
-    await writeFile(join(h.home, '.claude', '.credentials.json'), JSON.stringify(credentials), { mode: 0o600 });
-    h.llm.enqueue('anthropic', step.text('Logged in'));
-    const { env } = await claudeEnv(h.llm, { home: h.home });
-    const { ANTHROPIC_API_KEY: _key, ...withoutKey } = env;
+  it(
+    'keeps the user’s OAuth login: credentials stay where the user’s claude keeps them',
+    { timeout: TIMEOUT },
+    async (ctx) => {
+      const h = await agentHarness(ctx);
+      await mkdir(join(h.home, '.claude'), { recursive: true });
+      const credentials = {
+        claudeAiOauth: {
+          accessToken: 'sk-ant-oat01-fake',
+          refreshToken: 'sk-ant-ort01-fake',
+          expiresAt: Date.now() + 3_600_000,
+          scopes: ['user:inference', 'user:profile'],
+          subscriptionType: 'max',
+        },
+      };
+      await writeFile(join(h.home, '.claude', '.credentials.json'), JSON.stringify(credentials), { mode: 0o600 });
+      h.llm.enqueue('anthropic', step.text('Logged in'));
+      const { env } = await claudeEnv(h.llm, { home: h.home });
+      const { ANTHROPIC_API_KEY: _key, ...withoutKey } = env;
 
-    const { outcome } = await h.run(new ClaudeExecutor({ bin: CLI_BINS.claude, env: withoutKey }), agentTask({ id: 'oauth', prompt: 'Hi' }));
+      const { outcome } = await h.run(
+        new ClaudeExecutor({ bin: CLI_BINS.claude, env: withoutKey }),
+        agentTask({ id: 'oauth', prompt: 'Hi' }),
+      );
 
-    expect(outcome).toMatchObject({ ok: true, result: { text: 'Logged in' } });
-    expect(h.llm.turns()[0]?.headers.authorization).toBe('Bearer sk-ant-oat01-fake');
-    expect(existsSync(join(h.home, '.local', 'state', 'weft', 'agents', 'run-1', 'claude', 'oauth', '.credentials.json'))).toBe(false);
-  });
+      expect(outcome).toMatchObject({ ok: true, result: { text: 'Logged in' } });
+      expect(h.llm.turns()[0]?.headers.authorization).toBe('Bearer sk-ant-oat01-fake');
+      expect(
+        existsSync(join(h.home, '.local', 'state', 'weft', 'agents', 'run-1', 'claude', 'oauth', '.credentials.json')),
+      ).toBe(false);
+    },
+  );
 
   it('says how to install claude when the binary is missing', async (ctx) => {
     const h = await agentHarness(ctx);
-    const { outcome } = await h.run(new ClaudeExecutor({ bin: 'claude-not-installed-xyz', env: { PATH: process.env['PATH'] ?? '' } }), agentTask({ id: 'none', prompt: 'Hi' }));
+    const { outcome } = await h.run(
+      new ClaudeExecutor({ bin: 'claude-not-installed-xyz', env: { PATH: process.env['PATH'] ?? '' } }),
+      agentTask({ id: 'none', prompt: 'Hi' }),
+    );
 
-    expect(outcome).toMatchObject({ ok: false, failure: { message: 'claude not found: npm i -g @anthropic-ai/claude-code, or set executors.claude.bin (tried `claude-not-installed-xyz`)' } });
+    expect(outcome).toMatchObject({
+      ok: false,
+      failure: {
+        message:
+          'claude not found: npm i -g @anthropic-ai/claude-code, or set executors.claude.bin (tried `claude-not-installed-xyz`)',
+      },
+    });
   });
 });

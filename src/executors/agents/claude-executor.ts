@@ -1,5 +1,10 @@
 import type { TaskContext } from '../../core/ports/executor.js';
-import { AgentCliExecutor, type AgentExecutorOptions, type Invocation, type InvocationRequest } from './agent-cli-executor.js';
+import {
+  AgentCliExecutor,
+  type AgentExecutorOptions,
+  type Invocation,
+  type InvocationRequest,
+} from './agent-cli-executor.js';
 import { claudeConfigEnv, taskStateDir } from './agent-state.js';
 import { ClaudeEvents } from './claude-events.js';
 import { claudePermissionMode } from './permission-mode.js';
@@ -24,7 +29,16 @@ export class ClaudeExecutor extends AgentCliExecutor {
   readonly info = { requires: 'prompt' as const, provider: 'claude' };
 
   constructor(options: AgentExecutorOptions = {}) {
-    super({ name: 'claude', defaultBin: 'claude', install: 'npm i -g @anthropic-ai/claude-code', apiKeyVar: 'ANTHROPIC_API_KEY', login: 'log in with `claude` then /login' }, options);
+    super(
+      {
+        name: 'claude',
+        defaultBin: 'claude',
+        install: 'npm i -g @anthropic-ai/claude-code',
+        apiKeyVar: 'ANTHROPIC_API_KEY',
+        login: 'log in with `claude` then /login',
+      },
+      options,
+    );
   }
 
   protected override defaultEnv(base: NodeJS.ProcessEnv): Record<string, string> {
@@ -57,7 +71,8 @@ export class ClaudeExecutor extends AgentCliExecutor {
     if (request.sessionId !== undefined) args.push('--resume', request.sessionId);
     args.push(...(this.options.args ?? []));
     // Variadic, so last; `--` ends it and keeps a prompt that starts with "-" a prompt.
-    if (task.allowedTools !== undefined && task.allowedTools.length > 0) args.push('--allowedTools', ...task.allowedTools);
+    if (task.allowedTools !== undefined && task.allowedTools.length > 0)
+      args.push('--allowedTools', ...task.allowedTools);
     args.push('--', request.prompt);
     return { args, env, parser: new ClaudeEvents(this.options.prices) };
   }

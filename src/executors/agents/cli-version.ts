@@ -1,7 +1,9 @@
 import { execFile } from 'node:child_process';
 
 /** What `<bin> --version` said, or why it could not be run. */
-export type CliCheck = { readonly ok: true; readonly version: string } | { readonly ok: false; readonly missing: boolean; readonly message: string };
+export type CliCheck =
+  | { readonly ok: true; readonly version: string }
+  | { readonly ok: false; readonly missing: boolean; readonly message: string };
 
 const checks = new Map<string, Promise<CliCheck>>();
 
@@ -23,16 +25,31 @@ export function checkCli(bin: string, env: NodeJS.ProcessEnv, timeoutMs = 30_000
 
 function runVersion(bin: string, env: NodeJS.ProcessEnv, timeoutMs: number): Promise<CliCheck> {
   return new Promise((resolve) => {
-    const child = execFile(bin, ['--version'], { env, timeout: timeoutMs, maxBuffer: 1 << 20 }, (error, stdout, stderr) => {
-      if (error !== null) {
-        const code = (error as NodeJS.ErrnoException).code;
-        if (code === 'ENOENT' || code === 'EACCES') resolve({ ok: false, missing: true, message: `${bin}: ${code === 'ENOENT' ? 'not found' : 'not executable'}` });
-        else resolve({ ok: false, missing: false, message: `\`${bin} --version\` failed: ${(stderr || error.message).trim().split('\n')[0]}` });
-        return;
-      }
-      const text = `${stdout}\n${stderr}`;
-      resolve({ ok: true, version: /\d+\.\d+\.\d+[\w.+-]*/.exec(text)?.[0] ?? text.trim().split('\n')[0] ?? '' });
-    });
+    const child = execFile(
+      bin,
+      ['--version'],
+      { env, timeout: timeoutMs, maxBuffer: 1 << 20 },
+      (error, stdout, stderr) => {
+        if (error !== null) {
+          const code = (error as NodeJS.ErrnoException).code;
+          if (code === 'ENOENT' || code === 'EACCES')
+            resolve({
+              ok: false,
+              missing: true,
+              message: `${bin}: ${code === 'ENOENT' ? 'not found' : 'not executable'}`,
+            });
+          else
+            resolve({
+              ok: false,
+              missing: false,
+              message: `\`${bin} --version\` failed: ${(stderr || error.message).trim().split('\n')[0]}`,
+            });
+          return;
+        }
+        const text = `${stdout}\n${stderr}`;
+        resolve({ ok: true, version: /\d+\.\d+\.\d+[\w.+-]*/.exec(text)?.[0] ?? text.trim().split('\n')[0] ?? '' });
+      },
+    );
     child.stdin?.end();
   });
 }

@@ -1,6 +1,16 @@
 import type { ProgressEvent, Usage } from '../../core/run/events.js';
 import { priceUsage, type Price } from '../../core/run/pricing.js';
-import { apiError, isRecord, num, oneLine, str, summarizeTool, type AgentEventParser, type AgentReport, type ProcessEnd } from './agent-report.js';
+import {
+  apiError,
+  isRecord,
+  num,
+  oneLine,
+  str,
+  summarizeTool,
+  type AgentEventParser,
+  type AgentReport,
+  type ProcessEnd,
+} from './agent-report.js';
 
 /** The token counters of `turn.completed.usage`, as Codex reports them. */
 export interface CodexTotals {
@@ -91,7 +101,10 @@ export class CodexEvents implements AgentEventParser {
         break;
       case 'file_change': {
         const changes = (Array.isArray(item['changes']) ? item['changes'] : []).filter(isRecord);
-        message = summarizeTool('edit', changes.map((c) => `${str(c['path']) ?? '?'} (${str(c['kind']) ?? 'update'})`).join(', '));
+        message = summarizeTool(
+          'edit',
+          changes.map((c) => `${str(c['path']) ?? '?'} (${str(c['kind']) ?? 'update'})`).join(', '),
+        );
         break;
       }
       case 'mcp_tool_call':
@@ -119,22 +132,52 @@ export class CodexEvents implements AgentEventParser {
   }
 
   private ownUsage(u: Record<string, unknown>): Usage {
-    const now: CodexTotals = { input: num(u['input_tokens']) ?? 0, cached: num(u['cached_input_tokens']) ?? 0, cacheWrite: num(u['cache_write_input_tokens']) ?? 0, output: num(u['output_tokens']) ?? 0 };
+    const now: CodexTotals = {
+      input: num(u['input_tokens']) ?? 0,
+      cached: num(u['cached_input_tokens']) ?? 0,
+      cacheWrite: num(u['cache_write_input_tokens']) ?? 0,
+      output: num(u['output_tokens']) ?? 0,
+    };
     this.totals = now;
     const before = this.options.previous;
     // Only subtract totals that can be the same thread's earlier state.
-    const own = before !== undefined && before.input <= now.input && before.output <= now.output ? { input: now.input - before.input, cached: Math.max(0, now.cached - before.cached), cacheWrite: Math.max(0, now.cacheWrite - before.cacheWrite), output: now.output - before.output } : now;
+    const own =
+      before !== undefined && before.input <= now.input && before.output <= now.output
+        ? {
+            input: now.input - before.input,
+            cached: Math.max(0, now.cached - before.cached),
+            cacheWrite: Math.max(0, now.cacheWrite - before.cacheWrite),
+            output: now.output - before.output,
+          }
+        : now;
     const model = this.options.model;
-    return priceUsage({ ...(model === undefined ? {} : { model }), inputTokens: own.input, outputTokens: own.output, cacheReadTokens: own.cached, cacheWriteTokens: own.cacheWrite }, this.options.prices);
+    return priceUsage(
+      {
+        ...(model === undefined ? {} : { model }),
+        inputTokens: own.input,
+        outputTokens: own.output,
+        cacheReadTokens: own.cached,
+        cacheWriteTokens: own.cacheWrite,
+      },
+      this.options.prices,
+    );
   }
 
   finish(end: ProcessEnd): AgentReport {
-    const base = { ...(this.threadId === undefined ? {} : { sessionId: this.threadId }), ...(this.usage === undefined ? {} : { usage: this.usage }), text: this.lastMessage };
+    const base = {
+      ...(this.threadId === undefined ? {} : { sessionId: this.threadId }),
+      ...(this.usage === undefined ? {} : { usage: this.usage }),
+      text: this.lastMessage,
+    };
     if (this.completed && this.failed === undefined) return { ...base, completed: true };
     if (this.failed !== undefined) return { ...base, completed: false, error: apiError(undefined, this.failed) };
     const stderr = end.stderrTail.replace(/^Reading (additional input|prompt) from stdin\.\.\.\s*/m, '').trim();
-    if (/no rollout found|thread\/resume failed/i.test(stderr)) return { ...base, completed: false, error: { kind: 'session-not-found', message: oneLine(stderr, 300) } };
-    const why = stderr !== '' ? oneLine(stderr.split('\n').at(-1) ?? '', 300) : (this.lastError ?? `codex exited with code ${end.exitCode} without completing the turn`);
+    if (/no rollout found|thread\/resume failed/i.test(stderr))
+      return { ...base, completed: false, error: { kind: 'session-not-found', message: oneLine(stderr, 300) } };
+    const why =
+      stderr !== ''
+        ? oneLine(stderr.split('\n').at(-1) ?? '', 300)
+        : (this.lastError ?? `codex exited with code ${end.exitCode} without completing the turn`);
     return { ...base, completed: false, error: apiError(undefined, why) };
   }
 }

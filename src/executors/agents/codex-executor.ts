@@ -1,7 +1,12 @@
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { TaskContext } from '../../core/ports/executor.js';
-import { AgentCliExecutor, type AgentExecutorOptions, type Invocation, type InvocationRequest } from './agent-cli-executor.js';
+import {
+  AgentCliExecutor,
+  type AgentExecutorOptions,
+  type Invocation,
+  type InvocationRequest,
+} from './agent-cli-executor.js';
 import { taskStateDir } from './agent-state.js';
 import { CodexEvents, type CodexTotals } from './codex-events.js';
 import { codexSandboxMode } from './permission-mode.js';
@@ -32,11 +37,23 @@ export class CodexExecutor extends AgentCliExecutor {
   readonly info = { requires: 'prompt' as const, provider: 'codex' };
 
   constructor(options: AgentExecutorOptions = {}) {
-    super({ name: 'codex', defaultBin: 'codex', install: 'npm i -g @openai/codex', apiKeyVar: 'OPENAI_API_KEY', login: 'log in with `codex login`' }, options);
+    super(
+      {
+        name: 'codex',
+        defaultBin: 'codex',
+        install: 'npm i -g @openai/codex',
+        apiKeyVar: 'OPENAI_API_KEY',
+        login: 'log in with `codex login`',
+      },
+      options,
+    );
   }
 
   protected override defaultEnv(base: NodeJS.ProcessEnv): Record<string, string> {
-    const key = this.options.apiKeyEnv === undefined || this.options.baseUrl !== undefined ? undefined : base[this.options.apiKeyEnv];
+    const key =
+      this.options.apiKeyEnv === undefined || this.options.baseUrl !== undefined
+        ? undefined
+        : base[this.options.apiKeyEnv];
     return key === undefined ? {} : { CODEX_API_KEY: key };
   }
 
@@ -53,7 +70,9 @@ export class CodexExecutor extends AgentCliExecutor {
     const sandbox = codexSandboxMode(task.permissionMode ?? this.options.permissionMode);
     const model = this.model(ctx);
     const resuming = request.sessionId !== undefined;
-    const args = resuming ? ['exec', 'resume', ...this.providerArgs(), '-c', `sandbox_mode="${sandbox}"`] : ['exec', ...this.providerArgs()];
+    const args = resuming
+      ? ['exec', 'resume', ...this.providerArgs(), '-c', `sandbox_mode="${sandbox}"`]
+      : ['exec', ...this.providerArgs()];
     args.push('--json', '--skip-git-repo-check');
     if (!resuming) args.push('-C', ctx.workdir, '-s', sandbox);
     if (model !== undefined) args.push('-m', model);
@@ -68,14 +87,19 @@ export class CodexExecutor extends AgentCliExecutor {
     args.push(request.prompt);
 
     const previous = request.sessionId === undefined ? undefined : await readTotals(dir, request.sessionId);
-    const parser = new CodexEvents({ ...(model === undefined ? {} : { model }), ...(this.options.prices === undefined ? {} : { prices: this.options.prices }), ...(previous === undefined ? {} : { previous }) });
+    const parser = new CodexEvents({
+      ...(model === undefined ? {} : { model }),
+      ...(this.options.prices === undefined ? {} : { prices: this.options.prices }),
+      ...(previous === undefined ? {} : { previous }),
+    });
     return {
       args,
       env: { CODEX_SQLITE_HOME: dir },
       parser,
       cleanup: async (report) => {
         if (schemaFile !== undefined) await rm(schemaFile, { force: true });
-        if (report.sessionId !== undefined && parser.totals !== undefined) await writeFile(totalsFile(dir, report.sessionId), JSON.stringify(parser.totals));
+        if (report.sessionId !== undefined && parser.totals !== undefined)
+          await writeFile(totalsFile(dir, report.sessionId), JSON.stringify(parser.totals));
       },
     };
   }
@@ -89,7 +113,9 @@ function totalsFile(dir: string, threadId: string): string {
 async function readTotals(dir: string, threadId: string): Promise<CodexTotals | undefined> {
   try {
     const value = JSON.parse(await readFile(totalsFile(dir, threadId), 'utf8')) as Partial<CodexTotals>;
-    return typeof value.input === 'number' && typeof value.output === 'number' ? { input: value.input, output: value.output, cached: value.cached ?? 0, cacheWrite: value.cacheWrite ?? 0 } : undefined;
+    return typeof value.input === 'number' && typeof value.output === 'number'
+      ? { input: value.input, output: value.output, cached: value.cached ?? 0, cacheWrite: value.cacheWrite ?? 0 }
+      : undefined;
   } catch {
     return undefined;
   }

@@ -1,13 +1,34 @@
 import type { ProgressEvent, Usage } from '../../core/run/events.js';
 import { priceUsage, type Price } from '../../core/run/pricing.js';
-import { apiError, isRecord, num, oneLine, str, summarizeTool, type AgentError, type AgentEventParser, type AgentReport, type ProcessEnd } from './agent-report.js';
+import {
+  apiError,
+  isRecord,
+  num,
+  oneLine,
+  str,
+  summarizeTool,
+  type AgentError,
+  type AgentEventParser,
+  type AgentReport,
+  type ProcessEnd,
+} from './agent-report.js';
 
 /**
  * Gemini CLI exits with the failed call's HTTP status & 0xFF (429 → 173) — and with codes of its
  * own: 41 authentication, 42 bad input (e.g. `--resume` of an unknown session), 53 turn limit,
  * 55 untrusted folder.
  */
-const EXIT_STATUS: Readonly<Record<number, number>> = { 144: 400, 145: 401, 147: 403, 148: 404, 173: 429, 244: 500, 246: 502, 247: 503, 17: 529 };
+const EXIT_STATUS: Readonly<Record<number, number>> = {
+  144: 400,
+  145: 401,
+  147: 403,
+  148: 404,
+  173: 429,
+  244: 500,
+  246: 502,
+  247: 503,
+  17: 529,
+};
 
 /**
  * `gemini -o stream-json` events: `init{session_id, model}`, `message` (assistant text in deltas),
@@ -59,7 +80,8 @@ export class GeminiEvents implements AgentEventParser {
     this.inTurn = true;
     this.turns += 1;
     const max = this.options.maxTurns;
-    if (max !== undefined && this.turns > max && this.stopRequest === undefined) this.stopRequest = { kind: 'max-turns', message: `stopped after ${max} turns (maxTurns)` };
+    if (max !== undefined && this.turns > max && this.stopRequest === undefined)
+      this.stopRequest = { kind: 'max-turns', message: `stopped after ${max} turns (maxTurns)` };
   }
 
   stderr(line: string): ProgressEvent[] {
@@ -76,7 +98,15 @@ export class GeminiEvents implements AgentEventParser {
       // Gemini CLI retries only what it thinks is transient.
       this.stopRequest = error.kind === 'other' || error.kind === 'auth' ? { ...error, kind: 'overloaded' } : error;
     }
-    return [{ kind: 'status', message: oneLine(`gemini: ${notice}; it retries${wait === undefined ? '' : ` in ${(wait / 1000).toFixed(1)}s`}`, 200) }];
+    return [
+      {
+        kind: 'status',
+        message: oneLine(
+          `gemini: ${notice}; it retries${wait === undefined ? '' : ` in ${(wait / 1000).toFixed(1)}s`}`,
+          200,
+        ),
+      },
+    ];
   }
 
   event(e: Record<string, unknown>): ProgressEvent[] {
@@ -135,14 +165,23 @@ export class GeminiEvents implements AgentEventParser {
     if (stats === undefined) return undefined;
     const models = isRecord(stats['models']) ? Object.keys(stats['models']) : [];
     const model = models.length === 1 ? models[0] : this.model;
-    const usage: Usage = { ...(model === undefined ? {} : { model }), inputTokens: num(stats['input_tokens']) ?? 0, outputTokens: num(stats['output_tokens']) ?? 0, cacheReadTokens: num(stats['cached']) ?? 0 };
+    const usage: Usage = {
+      ...(model === undefined ? {} : { model }),
+      inputTokens: num(stats['input_tokens']) ?? 0,
+      outputTokens: num(stats['output_tokens']) ?? 0,
+      cacheReadTokens: num(stats['cached']) ?? 0,
+    };
     return (usage.inputTokens ?? 0) + (usage.outputTokens ?? 0) === 0 ? undefined : priceUsage(usage, this.prices);
   }
 
   finish(end: ProcessEnd): AgentReport {
     this.flush();
     const usage = this.usage();
-    const base = { text: this.lastText, ...(this.sessionId === undefined ? {} : { sessionId: this.sessionId }), ...(usage === undefined ? {} : { usage }) };
+    const base = {
+      text: this.lastText,
+      ...(this.sessionId === undefined ? {} : { sessionId: this.sessionId }),
+      ...(usage === undefined ? {} : { usage }),
+    };
     if (this.stopRequest !== undefined) return { ...base, completed: false, error: this.stopRequest };
     const r = this.result;
     if (r?.['status'] === 'success') return { ...base, completed: true };
@@ -156,7 +195,8 @@ export class GeminiEvents implements AgentEventParser {
     if (reported !== undefined) return apiError(status, reported.replace(/^\[API Error: ([\s\S]*?)\]/, '$1'));
     if (end.exitCode === 42 && /resum/i.test(stderr)) return { kind: 'session-not-found', message: lastLine(stderr) };
     if (end.exitCode === 41) return { kind: 'auth', message: lastLine(stderr) || 'authentication failed' };
-    if (end.exitCode === 53) return { kind: 'max-turns', message: `stopped at the turn limit (maxTurns): ${lastLine(stderr)}` };
+    if (end.exitCode === 53)
+      return { kind: 'max-turns', message: `stopped at the turn limit (maxTurns): ${lastLine(stderr)}` };
     if (end.exitCode === 55) return { kind: 'other', message: `the folder is not trusted: ${lastLine(stderr)}` };
     const json = /\{"error":\{[\s\S]*\}\}/.exec(stderr)?.[0];
     if (json !== undefined) {
@@ -172,6 +212,9 @@ export class GeminiEvents implements AgentEventParser {
 }
 
 function lastLine(text: string): string {
-  const lines = text.split('\n').map((l) => l.trim()).filter((l) => l !== '' && !/^at |^Warning: |^Ripgrep /.test(l));
+  const lines = text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '' && !/^at |^Warning: |^Ripgrep /.test(l));
   return oneLine(lines.at(-1) ?? '', 300);
 }

@@ -1,5 +1,10 @@
 import type { TaskContext } from '../../core/ports/executor.js';
-import { AgentCliExecutor, type AgentExecutorOptions, type Invocation, type InvocationRequest } from './agent-cli-executor.js';
+import {
+  AgentCliExecutor,
+  type AgentExecutorOptions,
+  type Invocation,
+  type InvocationRequest,
+} from './agent-cli-executor.js';
 import { GeminiEvents } from './gemini-events.js';
 import { geminiApprovalMode } from './permission-mode.js';
 import { outputInstruction } from './structured-output.js';
@@ -26,7 +31,16 @@ export class GeminiExecutor extends AgentCliExecutor {
   readonly info = { requires: 'prompt' as const, provider: 'gemini' };
 
   constructor(options: AgentExecutorOptions = {}) {
-    super({ name: 'gemini', defaultBin: 'gemini', install: 'npm i -g @google/gemini-cli', apiKeyVar: 'GEMINI_API_KEY', login: 'log in by running `gemini` once' }, options);
+    super(
+      {
+        name: 'gemini',
+        defaultBin: 'gemini',
+        install: 'npm i -g @google/gemini-cli',
+        apiKeyVar: 'GEMINI_API_KEY',
+        login: 'log in by running `gemini` once',
+      },
+      options,
+    );
   }
 
   protected override defaultEnv(base: NodeJS.ProcessEnv): Record<string, string> {
@@ -43,13 +57,24 @@ export class GeminiExecutor extends AgentCliExecutor {
     const model = this.model(ctx);
     const args = ['-o', 'stream-json'];
     if (model !== undefined) args.push('-m', model);
-    args.push('--approval-mode', geminiApprovalMode(task.permissionMode ?? this.options.permissionMode), '--skip-trust');
-    if (task.allowedTools !== undefined && task.allowedTools.length > 0) args.push('--allowed-tools', ...task.allowedTools);
+    args.push(
+      '--approval-mode',
+      geminiApprovalMode(task.permissionMode ?? this.options.permissionMode),
+      '--skip-trust',
+    );
+    if (task.allowedTools !== undefined && task.allowedTools.length > 0)
+      args.push('--allowed-tools', ...task.allowedTools);
     if (request.sessionId !== undefined) args.push('--resume', request.sessionId);
     args.push(...(this.options.args ?? []));
-    const prompt = task.outputSchema === undefined ? request.prompt : `${request.prompt}\n${outputInstruction(task.outputSchema)}`;
+    const prompt =
+      task.outputSchema === undefined ? request.prompt : `${request.prompt}\n${outputInstruction(task.outputSchema)}`;
     args.push(`--prompt=${prompt}`);
-    const parser = new GeminiEvents({ ...(model === undefined ? {} : { model }), ...(this.options.prices === undefined ? {} : { prices: this.options.prices }), maxRetries: this.options.maxRetries ?? 0, ...(task.maxTurns === undefined ? {} : { maxTurns: task.maxTurns }) });
+    const parser = new GeminiEvents({
+      ...(model === undefined ? {} : { model }),
+      ...(this.options.prices === undefined ? {} : { prices: this.options.prices }),
+      maxRetries: this.options.maxRetries ?? 0,
+      ...(task.maxTurns === undefined ? {} : { maxTurns: task.maxTurns }),
+    });
     return Promise.resolve({ args, env: {}, parser });
   }
 }

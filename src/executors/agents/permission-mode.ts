@@ -24,7 +24,11 @@ const LEVELS: Readonly<Record<string, Level>> = {
 };
 
 const CLAUDE: Readonly<Record<Level, string>> = { read: 'plan', edit: 'acceptEdits', all: 'bypassPermissions' };
-const CODEX: Readonly<Record<Level, string>> = { read: 'read-only', edit: 'workspace-write', all: 'danger-full-access' };
+const CODEX: Readonly<Record<Level, string>> = {
+  read: 'read-only',
+  edit: 'workspace-write',
+  all: 'danger-full-access',
+};
 const GEMINI: Readonly<Record<Level, string>> = { read: 'plan', edit: 'auto_edit', all: 'yolo' };
 const CLAUDE_OWN = new Set(['default', 'auto', 'dontAsk']);
 const GEMINI_OWN = new Set(['default']);

@@ -30,15 +30,26 @@ export function checkOutput(schema: Readonly<Record<string, unknown>>, value: un
   try {
     validator = z.fromJSONSchema(schema as Parameters<typeof z.fromJSONSchema>[0]);
   } catch (error) {
-    return { ok: false, message: `outputSchema is not a JSON Schema weft can check: ${error instanceof Error ? error.message : String(error)}` };
+    return {
+      ok: false,
+      message: `outputSchema is not a JSON Schema weft can check: ${error instanceof Error ? error.message : String(error)}`,
+    };
   }
   const checked = validator.safeParse(value);
   if (checked.success) return { ok: true, value: checked.data };
   const first = checked.error.issues[0];
-  return { ok: false, message: `the answer does not match outputSchema: ${first?.path.join('.') || '(root)'} ${first?.message ?? ''}`.trim() };
+  return {
+    ok: false,
+    message:
+      `the answer does not match outputSchema: ${first?.path.join('.') || '(root)'} ${first?.message ?? ''}`.trim(),
+  };
 }
 
 /** What an agent without a schema flag is told to end with (Gemini). */
 export function outputInstruction(schema: Readonly<Record<string, unknown>>): string {
-  return ['', 'When you are done, reply with only one JSON value — no prose, no code fence — that matches this JSON Schema:', JSON.stringify(schema)].join('\n');
+  return [
+    '',
+    'When you are done, reply with only one JSON value — no prose, no code fence — that matches this JSON Schema:',
+    JSON.stringify(schema),
+  ].join('\n');
 }

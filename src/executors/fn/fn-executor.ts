@@ -16,11 +16,17 @@ export class FnExecutor implements Executor {
 
   async run(ctx: TaskContext): Promise<TaskOutcome> {
     const fn = this.functions.get(ctx.task.id);
-    if (fn === undefined) return { ok: false, failure: { message: `no function registered for task "${ctx.task.id}"` } };
+    if (fn === undefined)
+      return { ok: false, failure: { message: `no function registered for task "${ctx.task.id}"` } };
     try {
       // A function that ignores its signal still cannot outlive a timeout or Ctrl-C.
       const aborted = new Promise<never>((_, reject) => {
-        const fail = (): void => reject(new Error(ctx.signal.reason?.kind === 'timeout' ? `timed out after ${ctx.signal.reason.ms / 1000}s` : 'cancelled'));
+        const fail = (): void =>
+          reject(
+            new Error(
+              ctx.signal.reason?.kind === 'timeout' ? `timed out after ${ctx.signal.reason.ms / 1000}s` : 'cancelled',
+            ),
+          );
         if (ctx.signal.aborted) fail();
         else ctx.signal.addEventListener('abort', fail, { once: true });
       });

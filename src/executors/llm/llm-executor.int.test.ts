@@ -10,11 +10,39 @@ import { FakeLlmServer, step } from '../../../test/support/fake-llm/fake-llm-ser
 import { AnthropicExecutor, OpenAiExecutor } from './llm-executor.js';
 
 function task(partial: Partial<ResolvedTask> & { readonly id: string }): ResolvedTask {
-  return { executor: 'llm', title: partial.id, needs: [], after: [], priority: 0, retries: 0, estimateMs: undefined, timeoutMs: undefined, backoff: { initialMs: 1, maxMs: 1, factor: 1, jitter: false }, when: undefined, whenSource: undefined, uses: {}, writes: [], env: {}, ...partial };
+  return {
+    executor: 'llm',
+    title: partial.id,
+    needs: [],
+    after: [],
+    priority: 0,
+    retries: 0,
+    estimateMs: undefined,
+    timeoutMs: undefined,
+    backoff: { initialMs: 1, maxMs: 1, factor: 1, jitter: false },
+    when: undefined,
+    whenSource: undefined,
+    uses: {},
+    writes: [],
+    env: {},
+    ...partial,
+  };
 }
 
 function run(executor: Executor, t: ResolvedTask, extra: Partial<TaskContext> = {}): Promise<TaskOutcome> {
-  return executor.run({ runId: 'r1', task: t, attempt: 1, worker: 0, signal: new AbortController().signal, runDir: undefined, baseDir: '/', workdir: '/', inputs: {}, emit: () => undefined, ...extra });
+  return executor.run({
+    runId: 'r1',
+    task: t,
+    attempt: 1,
+    worker: 0,
+    signal: new AbortController().signal,
+    runDir: undefined,
+    baseDir: '/',
+    workdir: '/',
+    inputs: {},
+    emit: () => undefined,
+    ...extra,
+  });
 }
 
 async function server({ onTestFinished }: TestContext): Promise<FakeLlmServer> {
@@ -26,23 +54,52 @@ async function server({ onTestFinished }: TestContext): Promise<FakeLlmServer> {
 const schema = { type: 'object', properties: { answer: { type: 'string' } }, required: ['answer'] };
 
 const providers = [
-  { name: 'AnthropicExecutor', provider: 'anthropic' as const, make: (llm: FakeLlmServer) => new AnthropicExecutor({ baseUrl: llm.url, apiKey: 'k', model: 'claude-sonnet-4-6' }), model: 'claude-sonnet-4-6', path: '/v1/messages' },
-  { name: 'OpenAiExecutor', provider: 'openai' as const, make: (llm: FakeLlmServer) => new OpenAiExecutor({ baseUrl: `${llm.url}/v1`, apiKey: 'k' }), model: 'gpt-5-mini', path: '/v1/chat/completions' },
+  {
+    name: 'AnthropicExecutor',
+    provider: 'anthropic' as const,
+    make: (llm: FakeLlmServer) => new AnthropicExecutor({ baseUrl: llm.url, apiKey: 'k', model: 'claude-sonnet-4-6' }),
+    model: 'claude-sonnet-4-6',
+    path: '/v1/messages',
+  },
+  {
+    name: 'OpenAiExecutor',
+    provider: 'openai' as const,
+    make: (llm: FakeLlmServer) => new OpenAiExecutor({ baseUrl: `${llm.url}/v1`, apiKey: 'k' }),
+    model: 'gpt-5-mini',
+    path: '/v1/chat/completions',
+  },
 ];
 
 describe('without an API key', () => {
   it.each([
-    ['anthropic', () => new AnthropicExecutor({ env: {} }), 'ANTHROPIC_API_KEY is not set: export your API key as ANTHROPIC_API_KEY (or name the variable that holds it with executors.anthropic.apiKeyEnv in weft.config.yaml)'],
-    ['openai', () => new OpenAiExecutor({ env: { OPENAI_API_KEY: '' } }), 'OPENAI_API_KEY is not set: export your API key as OPENAI_API_KEY (or name the variable that holds it with executors.openai.apiKeyEnv in weft.config.yaml)'],
-    ['anthropic, apiKeyEnv', () => new AnthropicExecutor({ apiKeyEnv: 'TEAM_KEY', env: {} }), 'TEAM_KEY is not set: export your API key as TEAM_KEY (executors.anthropic.apiKeyEnv in weft.config.yaml names it)'],
+    [
+      'anthropic',
+      () => new AnthropicExecutor({ env: {} }),
+      'ANTHROPIC_API_KEY is not set: export your API key as ANTHROPIC_API_KEY (or name the variable that holds it with executors.anthropic.apiKeyEnv in weft.config.yaml)',
+    ],
+    [
+      'openai',
+      () => new OpenAiExecutor({ env: { OPENAI_API_KEY: '' } }),
+      'OPENAI_API_KEY is not set: export your API key as OPENAI_API_KEY (or name the variable that holds it with executors.openai.apiKeyEnv in weft.config.yaml)',
+    ],
+    [
+      'anthropic, apiKeyEnv',
+      () => new AnthropicExecutor({ apiKeyEnv: 'TEAM_KEY', env: {} }),
+      'TEAM_KEY is not set: export your API key as TEAM_KEY (executors.anthropic.apiKeyEnv in weft.config.yaml names it)',
+    ],
   ])('%s: fails at once saying which variable to set, without calling the API', async (_name, make, message) => {
-    expect(await run(make(), task({ id: 't', prompt: 'Hi' }))).toEqual({ ok: false, failure: { message, code: 'WEFT_EXECUTOR' } });
+    expect(await run(make(), task({ id: 't', prompt: 'Hi' }))).toEqual({
+      ok: false,
+      failure: { message, code: 'WEFT_EXECUTOR' },
+    });
   });
 
   it('a local OpenAI-compatible server (a baseUrl) needs none', async (ctx) => {
     const llm = await server(ctx);
     llm.enqueue('openai', step.text('local'));
-    expect(await run(new OpenAiExecutor({ baseUrl: `${llm.url}/v1`, env: {} }), task({ id: 't', prompt: 'Hi' }))).toMatchObject({ ok: true, result: { text: 'local' } });
+    expect(
+      await run(new OpenAiExecutor({ baseUrl: `${llm.url}/v1`, env: {} }), task({ id: 't', prompt: 'Hi' })),
+    ).toMatchObject({ ok: true, result: { text: 'local' } });
   });
 });
 
@@ -54,7 +111,13 @@ describe.each(providers)('$name against FakeLlmServer', ({ provider, make, model
 
     const outcome = await run(make(llm), task({ id: 't', prompt: 'Say hello' }), { emit: (e) => usage.push(e.usage) });
 
-    expect(outcome).toEqual({ ok: true, result: { text: 'Hello from the fake model', usage: expect.objectContaining({ model, inputTokens: 1000, outputTokens: 100, costUsd: expect.any(Number) }) } });
+    expect(outcome).toEqual({
+      ok: true,
+      result: {
+        text: 'Hello from the fake model',
+        usage: expect.objectContaining({ model, inputTokens: 1000, outputTokens: 100, costUsd: expect.any(Number) }),
+      },
+    });
     if (outcome.ok) expect(outcome.result.usage?.costUsd).toBeGreaterThan(0);
     expect(usage).toEqual([outcome.ok ? outcome.result.usage : undefined]);
     expect(llm.turns()[0]).toMatchObject({ path, model, userTexts: ['Say hello'] });
@@ -70,7 +133,8 @@ describe.each(providers)('$name against FakeLlmServer', ({ provider, make, model
     expect(outcome).toMatchObject({ ok: true, result: { output: { answer: '42' } } });
     const body = llm.turns()[0]?.body;
     if (provider === 'anthropic') expect(body).toMatchObject({ tool_choice: { type: 'tool', name: 'answer' } });
-    else expect(body).toMatchObject({ response_format: { type: 'json_schema', json_schema: { name: 'answer', schema } } });
+    else
+      expect(body).toMatchObject({ response_format: { type: 'json_schema', json_schema: { name: 'answer', schema } } });
   });
 
   it('fails when the answer does not match outputSchema', async (ctx) => {
@@ -79,7 +143,10 @@ describe.each(providers)('$name against FakeLlmServer', ({ provider, make, model
 
     const outcome = await run(make(llm), task({ id: 't', prompt: 'What is the answer?', outputSchema: schema }));
 
-    expect(outcome).toMatchObject({ ok: false, failure: { message: expect.stringMatching(/^the answer does not match outputSchema: answer /) } });
+    expect(outcome).toMatchObject({
+      ok: false,
+      failure: { message: expect.stringMatching(/^the answer does not match outputSchema: answer /) },
+    });
     if (!outcome.ok) expect(outcome.failure.transient).toBeUndefined();
   });
 
@@ -89,7 +156,15 @@ describe.each(providers)('$name against FakeLlmServer', ({ provider, make, model
 
     const outcome = await run(make(llm), task({ id: 't', prompt: 'Hi' }));
 
-    expect(outcome).toMatchObject({ ok: false, failure: { transient: true, retryAfterMs: 2000, code: 'WEFT_RATE_LIMITED', message: expect.stringMatching(/^HTTP 429: /) } });
+    expect(outcome).toMatchObject({
+      ok: false,
+      failure: {
+        transient: true,
+        retryAfterMs: 2000,
+        code: 'WEFT_RATE_LIMITED',
+        message: expect.stringMatching(/^HTTP 429: /),
+      },
+    });
     expect(llm.turns()).toHaveLength(1);
   });
 
@@ -99,6 +174,9 @@ describe.each(providers)('$name against FakeLlmServer', ({ provider, make, model
 
     const outcome = await run(make(llm), task({ id: 't', prompt: 'Hi' }));
 
-    expect(outcome).toMatchObject({ ok: false, failure: { transient: false, message: expect.stringContaining('HTTP 400') } });
+    expect(outcome).toMatchObject({
+      ok: false,
+      failure: { transient: false, message: expect.stringContaining('HTTP 400') },
+    });
   });
 });

@@ -98,8 +98,11 @@ abstract class LlmExecutor implements Executor {
     const schema = ctx.task.outputSchema;
     if (schema === undefined) return { ok: true, result: { text: reply.text, usage } };
     // The same checks the agent executors make: JSON found in the text, validated against the schema.
-    const answer = reply.structured !== undefined ? { ok: true as const, value: reply.structured } : parseJsonAnswer(reply.text);
-    const checked = answer.ok ? checkOutput(schema, answer.value) : { ok: false as const, message: 'the answer is not JSON, but the task has an outputSchema' };
+    const answer =
+      reply.structured !== undefined ? { ok: true as const, value: reply.structured } : parseJsonAnswer(reply.text);
+    const checked = answer.ok
+      ? checkOutput(schema, answer.value)
+      : { ok: false as const, message: 'the answer is not JSON, but the task has an outputSchema' };
     if (!checked.ok) return { ok: false, failure: { message: checked.message }, result: { text: reply.text, usage } };
     return { ok: true, result: { text: reply.text, output: checked.value, usage } };
   }
@@ -117,7 +120,11 @@ export class AnthropicExecutor extends LlmExecutor {
 
   protected async call(ctx: TaskContext, prompt: string, model: string): Promise<Reply> {
     const { default: AnthropicClient } = await import('@anthropic-ai/sdk');
-    this.client ??= new AnthropicClient({ apiKey: this.apiKey() ?? '', ...(this.options.baseUrl === undefined ? {} : { baseURL: this.options.baseUrl }), maxRetries: 0 });
+    this.client ??= new AnthropicClient({
+      apiKey: this.apiKey() ?? '',
+      ...(this.options.baseUrl === undefined ? {} : { baseURL: this.options.baseUrl }),
+      maxRetries: 0,
+    });
     const schema = ctx.task.outputSchema;
     const message = await this.client.messages.create(
       {
@@ -125,15 +132,36 @@ export class AnthropicExecutor extends LlmExecutor {
         max_tokens: this.options.maxTokens,
         messages: [{ role: 'user', content: prompt }],
         // Structured output: a forced tool call whose input is the answer.
-        ...(schema === undefined ? {} : { tools: [{ name: 'answer', description: 'Give the answer in this shape.', input_schema: { type: 'object' as const, ...schema } }], tool_choice: { type: 'tool' as const, name: 'answer' } }),
+        ...(schema === undefined
+          ? {}
+          : {
+              tools: [
+                {
+                  name: 'answer',
+                  description: 'Give the answer in this shape.',
+                  input_schema: { type: 'object' as const, ...schema },
+                },
+              ],
+              tool_choice: { type: 'tool' as const, name: 'answer' },
+            }),
       },
       { signal: ctx.signal },
     );
     const text = message.content.flatMap((b) => (b.type === 'text' ? [b.text] : [])).join('');
     const tool = message.content.find((b) => b.type === 'tool_use');
     const u = message.usage;
-    const usage: Usage = { model, inputTokens: u.input_tokens + (u.cache_read_input_tokens ?? 0) + (u.cache_creation_input_tokens ?? 0), outputTokens: u.output_tokens, cacheReadTokens: u.cache_read_input_tokens ?? 0, cacheWriteTokens: u.cache_creation_input_tokens ?? 0 };
-    return { text: text === '' && tool !== undefined ? JSON.stringify(tool.input) : text, ...(tool === undefined ? {} : { structured: tool.input }), usage };
+    const usage: Usage = {
+      model,
+      inputTokens: u.input_tokens + (u.cache_read_input_tokens ?? 0) + (u.cache_creation_input_tokens ?? 0),
+      outputTokens: u.output_tokens,
+      cacheReadTokens: u.cache_read_input_tokens ?? 0,
+      cacheWriteTokens: u.cache_creation_input_tokens ?? 0,
+    };
+    return {
+      text: text === '' && tool !== undefined ? JSON.stringify(tool.input) : text,
+      ...(tool === undefined ? {} : { structured: tool.input }),
+      usage,
+    };
   }
 }
 
@@ -150,19 +178,35 @@ export class OpenAiExecutor extends LlmExecutor {
 
   protected async call(ctx: TaskContext, prompt: string, model: string): Promise<Reply> {
     const { default: OpenAIClient } = await import('openai');
-    this.client ??= new OpenAIClient({ apiKey: this.apiKey() ?? 'none', ...(this.options.baseUrl === undefined ? {} : { baseURL: this.options.baseUrl }), maxRetries: 0 });
+    this.client ??= new OpenAIClient({
+      apiKey: this.apiKey() ?? 'none',
+      ...(this.options.baseUrl === undefined ? {} : { baseURL: this.options.baseUrl }),
+      maxRetries: 0,
+    });
     const schema = ctx.task.outputSchema;
     const completion = await this.client.chat.completions.create(
       {
         model,
         messages: [{ role: 'user', content: prompt }],
-        ...(schema === undefined ? {} : { response_format: { type: 'json_schema' as const, json_schema: { name: 'answer', schema, strict: false } } }),
+        ...(schema === undefined
+          ? {}
+          : {
+              response_format: { type: 'json_schema' as const, json_schema: { name: 'answer', schema, strict: false } },
+            }),
       },
       { signal: ctx.signal },
     );
     const text = completion.choices[0]?.message.content ?? '';
     const u = completion.usage;
     const cached = u?.prompt_tokens_details?.cached_tokens ?? 0;
-    return { text, usage: { model, inputTokens: u?.prompt_tokens ?? 0, outputTokens: u?.completion_tokens ?? 0, cacheReadTokens: cached } };
+    return {
+      text,
+      usage: {
+        model,
+        inputTokens: u?.prompt_tokens ?? 0,
+        outputTokens: u?.completion_tokens ?? 0,
+        cacheReadTokens: cached,
+      },
+    };
   }
 }

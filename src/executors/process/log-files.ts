@@ -14,7 +14,12 @@ export interface AttemptLogPaths {
 
 export function attemptLogPaths(runDir: string, taskId: string, attempt: number): AttemptLogPaths {
   const dir = join(runDir, 'tasks', taskId);
-  return { dir, stdout: join(dir, `${attempt}.stdout.log`), stderr: join(dir, `${attempt}.stderr.log`), pid: join(dir, `${attempt}.pid`) };
+  return {
+    dir,
+    stdout: join(dir, `${attempt}.stdout.log`),
+    stderr: join(dir, `${attempt}.stderr.log`),
+    pid: join(dir, `${attempt}.pid`),
+  };
 }
 
 /**

@@ -41,13 +41,19 @@ describe('scrubFile', () => {
 
   it('leaves the same text a redactor would leave, whatever the content and chunk boundaries', () => {
     fc.assert(
-      fc.property(fc.array(fc.constantFrom('sk-secret-1', 'sk-secret-1-long', 'tok3n-abc', 'plain ', 'sk-', '\n', 'é'), { maxLength: 40 }), fc.integer({ min: 1, max: 40 }), (parts, chunkBytes) => {
-        const text = parts.join('');
-        const path = file(text);
-        const redact = redactorOf(['sk-secret-1', 'sk-secret-1-long', 'tok3n-abc']);
-        scrubFile(path, redact.secrets, chunkBytes);
-        expect(readFileSync(path, 'utf8')).toBe(redact(text));
-      }),
+      fc.property(
+        fc.array(fc.constantFrom('sk-secret-1', 'sk-secret-1-long', 'tok3n-abc', 'plain ', 'sk-', '\n', 'é'), {
+          maxLength: 40,
+        }),
+        fc.integer({ min: 1, max: 40 }),
+        (parts, chunkBytes) => {
+          const text = parts.join('');
+          const path = file(text);
+          const redact = redactorOf(['sk-secret-1', 'sk-secret-1-long', 'tok3n-abc']);
+          scrubFile(path, redact.secrets, chunkBytes);
+          expect(readFileSync(path, 'utf8')).toBe(redact(text));
+        },
+      ),
       { numRuns: 500 },
     );
   });

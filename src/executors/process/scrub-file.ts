@@ -44,7 +44,13 @@ export function scrubFile(path: string, secrets: readonly string[], chunkBytes =
  * straddle two chunks, so the last `keep` bytes of what has been read wait for the next chunk.
  * @returns whether a needle was found.
  */
-function scan(fd: number, needles: readonly Buffer[], keep: number, out: number | undefined, chunkBytes: number): boolean {
+function scan(
+  fd: number,
+  needles: readonly Buffer[],
+  keep: number,
+  out: number | undefined,
+  chunkBytes: number,
+): boolean {
   const chunk = Buffer.alloc(chunkBytes);
   let pending = Buffer.alloc(0);
   let position = 0;
@@ -74,11 +80,16 @@ function scan(fd: number, needles: readonly Buffer[], keep: number, out: number 
 }
 
 /** The first needle in `haystack` at or after `from` (the longest, where two start at one place). */
-function earliest(haystack: Buffer, needles: readonly Buffer[], from: number): { at: number; length: number } | undefined {
+function earliest(
+  haystack: Buffer,
+  needles: readonly Buffer[],
+  from: number,
+): { at: number; length: number } | undefined {
   let best: { at: number; length: number } | undefined;
   for (const needle of needles) {
     const at = haystack.indexOf(needle, from);
-    if (at >= 0 && (best === undefined || at < best.at || (at === best.at && needle.length > best.length))) best = { at, length: needle.length };
+    if (at >= 0 && (best === undefined || at < best.at || (at === best.at && needle.length > best.length)))
+      best = { at, length: needle.length };
   }
   return best;
 }

@@ -26,7 +26,9 @@ describe.skipIf(bash === undefined)('SpawnHelperPool', () => {
     const cwd = mkdtempSync(join(tmpdir(), 'weft-helper-test-'));
     try {
       const run = pool.run(request(['sh', '-c', 'echo $PPID > helper.pid; echo $$ > task.pid; sleep 30'], cwd));
-      await waitFor(() => existsSync(join(cwd, 'task.pid')) && readFileSync(join(cwd, 'task.pid'), 'utf8').endsWith('\n'));
+      await waitFor(
+        () => existsSync(join(cwd, 'task.pid')) && readFileSync(join(cwd, 'task.pid'), 'utf8').endsWith('\n'),
+      );
       const helper = Number(readFileSync(join(cwd, 'helper.pid'), 'utf8'));
       const task = Number(readFileSync(join(cwd, 'task.pid'), 'utf8'));
       process.kill(helper, 'SIGKILL');
@@ -34,7 +36,12 @@ describe.skipIf(bash === undefined)('SpawnHelperPool', () => {
       expect(exit).toMatchObject({ kind: 'helper-died', started: true, detail: 'SIGKILL' });
       await waitFor(() => !alive(task));
       expect(alive(task)).toBe(false);
-      expect(await pool.run(request(['sh', '-c', 'exit 3'], cwd))).toEqual({ kind: 'exited', code: 3, startedAt: expect.any(Number), endedAt: expect.any(Number) });
+      expect(await pool.run(request(['sh', '-c', 'exit 3'], cwd))).toEqual({
+        kind: 'exited',
+        code: 3,
+        startedAt: expect.any(Number),
+        endedAt: expect.any(Number),
+      });
     } finally {
       await pool.close();
     }
@@ -43,7 +50,10 @@ describe.skipIf(bash === undefined)('SpawnHelperPool', () => {
   it('leaves no helper behind after close', async () => {
     const pool = new SpawnHelperPool(bash as string, () => process.env);
     const cwd = mkdtempSync(join(tmpdir(), 'weft-helper-test-'));
-    const [a, b] = await Promise.all([pool.run(request(['sh', '-c', 'echo $PPID > a.pid'], cwd)), pool.run(request(['sh', '-c', 'echo $PPID > b.pid'], cwd))]);
+    const [a, b] = await Promise.all([
+      pool.run(request(['sh', '-c', 'echo $PPID > a.pid'], cwd)),
+      pool.run(request(['sh', '-c', 'echo $PPID > b.pid'], cwd)),
+    ]);
     const ran = { startedAt: expect.any(Number), endedAt: expect.any(Number) };
     expect([a, b]).toEqual([
       { kind: 'exited', code: 0, ...ran },
@@ -77,14 +87,19 @@ describe.skipIf(bash === undefined)('SpawnHelperPool', () => {
       expect(await pool.run(request(['no-such-command-xyz'], cwd))).toEqual({ kind: 'not-found' });
       expect(await pool.run(request(['./missing.sh'], cwd))).toEqual({ kind: 'not-found' });
       expect(await pool.run(request(['true'], join(cwd, 'gone')))).toEqual({ kind: 'no-cwd' });
-      expect(await pool.run({ ...request(['true'], cwd), stdout: join(cwd, 'no', 'such', 'dir.log') })).toEqual({ kind: 'no-log-file' });
+      expect(await pool.run({ ...request(['true'], cwd), stdout: join(cwd, 'no', 'such', 'dir.log') })).toEqual({
+        kind: 'no-log-file',
+      });
     } finally {
       await pool.close();
     }
   });
 
   it('sends only what changes, and leaves to plain spawn what bash cannot pass on', () => {
-    expect(SpawnHelperPool.envChanges({ A: '1', B: '2', PWD: '/p' }, { A: '3', B: '2', C: '4' })).toEqual({ sets: ['A=3', 'C=4', 'PWD=/p'], unsets: ['OLDPWD', 'SHLVL'] });
+    expect(SpawnHelperPool.envChanges({ A: '1', B: '2', PWD: '/p' }, { A: '3', B: '2', C: '4' })).toEqual({
+      sets: ['A=3', 'C=4', 'PWD=/p'],
+      unsets: ['OLDPWD', 'SHLVL'],
+    });
     expect(SpawnHelperPool.envChanges({ A: '1' }, { 'B-C': '2' })).toBeUndefined();
     expect(SpawnHelperPool.envChanges({ A: '1' }, { UID: '0' })).toBeUndefined();
     expect(SpawnHelperPool.envChanges({ SHELLOPTS: 'xtrace' }, {})).toBeUndefined();

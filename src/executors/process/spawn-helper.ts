@@ -129,7 +129,10 @@ export class SpawnHelperPool {
    * What to export and unset for a task whose env is the helper's plus `overrides`, or `undefined`
    * when bash cannot set it (then use plain spawn).
    */
-  static envChanges(base: Readonly<Record<string, string>>, overrides: Readonly<Record<string, string>>): { sets: string[]; unsets: string[] } | undefined {
+  static envChanges(
+    base: Readonly<Record<string, string>>,
+    overrides: Readonly<Record<string, string>>,
+  ): { sets: string[]; unsets: string[] } | undefined {
     if (base.SHELLOPTS !== undefined || base.BASHOPTS !== undefined) return undefined; // bash rewrites them and cannot set them back
     const sets: string[] = [];
     const unsets: string[] = [];
@@ -153,7 +156,12 @@ export class SpawnHelperPool {
    * cannot go through a helper (an env name bash cannot set, a NUL byte): use plain spawn.
    */
   async run(request: HelperRequest): Promise<HelperExit | undefined> {
-    if ([request.cwd, request.stdout, request.stderr ?? '', request.pidFile ?? '', ...request.argv].some((s) => s.includes('\0'))) return undefined;
+    if (
+      [request.cwd, request.stdout, request.stderr ?? '', request.pidFile ?? '', ...request.argv].some((s) =>
+        s.includes('\0'),
+      )
+    )
+      return undefined;
     for (let tries = 1; ; tries++) {
       const helper = this.idle.pop() ?? this.start();
       const changes = SpawnHelperPool.envChanges(helper.base, request.env);
@@ -165,7 +173,10 @@ export class SpawnHelperPool {
       const exit = await helper.run({ ...request, stderr }, changes);
       // Read before the helper is reused and its next task truncates the file.
       const failed = exit.kind !== 'exited' || exit.code !== 0;
-      const result = request.stderr === undefined && failed ? { ...exit, stderrTail: tailFile(stderr, request.stderrTailBytes ?? 2000) } : exit;
+      const result =
+        request.stderr === undefined && failed
+          ? { ...exit, stderrTail: tailFile(stderr, request.stderrTailBytes ?? 2000) }
+          : exit;
       this.release(helper);
       // A helper that died before forking never ran the task: once more on a fresh one.
       if (exit.kind !== 'helper-died' || exit.started || tries === 2) return result;
@@ -229,7 +240,11 @@ class Helper {
   ) {
     this.base = Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined));
     // Its own session, so a Ctrl-C on the terminal reaches weft (which stops tasks its way), not the helper. -p: no BASH_ENV, no functions from the env.
-    this.child = spawn(bash, ['-p', '-c', SPAWN_HELPER_SCRIPT, 'weft-spawn-helper'], { env: this.base, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
+    this.child = spawn(bash, ['-p', '-c', SPAWN_HELPER_SCRIPT, 'weft-spawn-helper'], {
+      env: this.base,
+      stdio: ['pipe', 'pipe', 'pipe'],
+      detached: true,
+    });
     this.child.unref();
     for (const stream of [this.child.stdin, this.child.stdout, this.child.stderr]) (stream as Socket | null)?.unref();
     this.child.stdout?.setEncoding('utf8').on('data', (text: string) => this.onData(text));
@@ -242,19 +257,36 @@ class Helper {
     this.child.on('close', (code, signal) => {
       this.dead = true;
       onDeath();
-      const detail = error !== '' ? error : `${signal === null ? `exit ${code}` : signal}${this.stderrTail.trim() === '' ? '' : `: ${this.stderrTail.trim()}`}`;
+      const detail =
+        error !== ''
+          ? error
+          : `${signal === null ? `exit ${code}` : signal}${this.stderrTail.trim() === '' ? '' : `: ${this.stderrTail.trim()}`}`;
       this.finish({ kind: 'helper-died', started: this.pending?.pid !== undefined, detail });
     });
   }
 
-  run(request: HelperRequest & { readonly stderr: string }, changes: { readonly sets: readonly string[]; readonly unsets: readonly string[] }): Promise<HelperExit> {
+  run(
+    request: HelperRequest & { readonly stderr: string },
+    changes: { readonly sets: readonly string[]; readonly unsets: readonly string[] },
+  ): Promise<HelperExit> {
     if (this.dead) return Promise.resolve({ kind: 'helper-died', started: false, detail: 'not running' });
     return new Promise((resolve) => {
       this.pending = { request, resolve };
       // Busy: keep Node alive until the answer comes.
       (this.child.stdout as Socket | null)?.ref();
       const { sets, unsets } = changes;
-      const fields = [request.cwd, request.stdout, request.stderr, request.pidFile ?? '', String(sets.length), ...sets, String(unsets.length), ...unsets, String(request.argv.length), ...request.argv];
+      const fields = [
+        request.cwd,
+        request.stdout,
+        request.stderr,
+        request.pidFile ?? '',
+        String(sets.length),
+        ...sets,
+        String(unsets.length),
+        ...unsets,
+        String(request.argv.length),
+        ...request.argv,
+      ];
       this.child.stdin?.write(`${fields.join('\0')}\0`);
     });
   }
@@ -297,8 +329,17 @@ class Helper {
       const [code = '', reapedAt = ''] = value.split(' ');
       const status = Number(code);
       p.endedAt = epochMs(reapedAt);
-      const name = status > 128 && p.job !== undefined && p.job.pid === p.pid && p.job.signaled ? signalName(status - 128) : undefined;
-      this.finish(p.answer !== undefined ? { kind: p.answer } : name !== undefined ? { kind: 'signaled', signal: name } : { kind: 'exited', code: status });
+      const name =
+        status > 128 && p.job !== undefined && p.job.pid === p.pid && p.job.signaled
+          ? signalName(status - 128)
+          : undefined;
+      this.finish(
+        p.answer !== undefined
+          ? { kind: p.answer }
+          : name !== undefined
+            ? { kind: 'signaled', signal: name }
+            : { kind: 'exited', code: status },
+      );
     }
   }
 
@@ -311,7 +352,8 @@ class Helper {
     // Nothing a task started may outlive it (and a helper that died leaves no task behind).
     if (p.pid !== undefined) killProcessGroup({ pid: p.pid }, 'SIGKILL');
     // Times only for a task that really ran (a missing command was forked, but never exec'd).
-    const ran = (exit.kind === 'exited' || exit.kind === 'signaled') && p.startedAt !== undefined && p.endedAt !== undefined;
+    const ran =
+      (exit.kind === 'exited' || exit.kind === 'signaled') && p.startedAt !== undefined && p.endedAt !== undefined;
     p.resolve(ran ? { ...exit, startedAt: p.startedAt, endedAt: p.endedAt } : exit);
   }
 }

@@ -44,11 +44,20 @@ export interface LineProcessExit {
  * `onLine` line by line until EOF (Codex aborts its turn when stdout closes early, so it is always
  * read to the end). stderr is kept apart. Whatever the process started is killed once it ends.
  */
-export function spawnLines(file: string, args: readonly string[], options: SpawnLinesOptions): Promise<LineProcessExit> {
+export function spawnLines(
+  file: string,
+  args: readonly string[],
+  options: SpawnLinesOptions,
+): Promise<LineProcessExit> {
   const started = Date.now();
   const tailBytes = options.stderrTailBytes ?? 4000;
   return new Promise<LineProcessExit>((resolve) => {
-    const child = spawn(file, args as string[], { cwd: options.cwd, env: options.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const child = spawn(file, args as string[], {
+      cwd: options.cwd,
+      env: options.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
     if (options.pidFile !== undefined && child.pid !== undefined) writeFileSync(options.pidFile, String(child.pid));
     const stopKilling = killGroupOnAbort(child, options.signal, options.killGraceMs ?? 3000);
 
@@ -82,7 +91,13 @@ export function spawnLines(file: string, args: readonly string[], options: Spawn
       if (exitTimer !== undefined) clearTimeout(exitTimer);
       // Nothing the process started may outlive it.
       killProcessGroup(child, 'SIGKILL');
-      resolve({ exitCode, signal, ...(spawnError === undefined ? {} : { spawnError }), stderrTail: stderrTail.trimEnd(), durationMs: Date.now() - started });
+      resolve({
+        exitCode,
+        signal,
+        ...(spawnError === undefined ? {} : { spawnError }),
+        stderrTail: stderrTail.trimEnd(),
+        durationMs: Date.now() - started,
+      });
     });
   });
 }

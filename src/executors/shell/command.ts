@@ -12,13 +12,21 @@ export type ParsedCommand = { readonly argv: readonly string[] } | { readonly er
  */
 export function parseCommand(run: string | readonly string[]): ParsedCommand {
   if (typeof run !== 'string') {
-    if (run.length === 0 || run[0] === '') return { error: 'names no program (it is empty)', fix: 'put the program first, e.g. run: [npm, test]' };
-    return run.some((a) => a.includes('\0')) ? { error: 'contains a NUL character', fix: 'remove the NUL (\\u0000): no argument can hold one' } : { argv: run };
+    if (run.length === 0 || run[0] === '')
+      return { error: 'names no program (it is empty)', fix: 'put the program first, e.g. run: [npm, test]' };
+    return run.some((a) => a.includes('\0'))
+      ? { error: 'contains a NUL character', fix: 'remove the NUL (\\u0000): no argument can hold one' }
+      : { argv: run };
   }
-  if (run.includes('\0')) return { error: 'contains a NUL character', fix: 'remove the NUL (\\u0000): no argument can hold one' };
+  if (run.includes('\0'))
+    return { error: 'contains a NUL character', fix: 'remove the NUL (\\u0000): no argument can hold one' };
   // Linux takes no single argument over 128 KiB (MAX_ARG_STRLEN); longer text is no command, and
   // shell-quote would overflow the stack splitting megabytes.
-  if (run.length > MAX_COMMAND_LENGTH) return { error: `is ${run.length} characters long, over the ${MAX_COMMAND_LENGTH} a command may have`, fix: 'put the script in a file and run that file' };
+  if (run.length > MAX_COMMAND_LENGTH)
+    return {
+      error: `is ${run.length} characters long, over the ${MAX_COMMAND_LENGTH} a command may have`,
+      fix: 'put the script in a file and run that file',
+    };
   const vars: string[] = [];
   const parts = parse(run, (name) => {
     vars.push(name);

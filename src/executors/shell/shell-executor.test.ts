@@ -8,12 +8,42 @@ import { ShellExecutor } from './shell-executor.js';
 import { parseCommand } from './command.js';
 
 function task(partial: Partial<ResolvedTask> & { id: string }): ResolvedTask {
-  return { executor: 'shell', title: partial.id, needs: [], after: [], priority: 0, retries: 0, estimateMs: undefined, timeoutMs: undefined, backoff: { initialMs: 1, maxMs: 1, factor: 1, jitter: false }, when: undefined, whenSource: undefined, uses: {}, writes: [], env: {}, ...partial };
+  return {
+    executor: 'shell',
+    title: partial.id,
+    needs: [],
+    after: [],
+    priority: 0,
+    retries: 0,
+    estimateMs: undefined,
+    timeoutMs: undefined,
+    backoff: { initialMs: 1, maxMs: 1, factor: 1, jitter: false },
+    when: undefined,
+    whenSource: undefined,
+    uses: {},
+    writes: [],
+    env: {},
+    ...partial,
+  };
 }
 
-function context(t: ResolvedTask, options: { signal?: AbortSignal; runDir?: string; workdir?: string } = {}): TaskContext {
+function context(
+  t: ResolvedTask,
+  options: { signal?: AbortSignal; runDir?: string; workdir?: string } = {},
+): TaskContext {
   const dir = options.workdir ?? mkdtempSync(join(tmpdir(), 'weft-shell-'));
-  return { runId: 'r1', task: t, attempt: 1, worker: 0, signal: options.signal ?? new AbortController().signal, runDir: options.runDir, baseDir: dir, workdir: dir, inputs: {}, emit: () => undefined };
+  return {
+    runId: 'r1',
+    task: t,
+    attempt: 1,
+    worker: 0,
+    signal: options.signal ?? new AbortController().signal,
+    runDir: options.runDir,
+    baseDir: dir,
+    workdir: dir,
+    inputs: {},
+    emit: () => undefined,
+  };
 }
 
 /** Running and not a zombie (a killed process whose parent has not reaped it yet is dead to us). */
@@ -42,7 +72,9 @@ describe.each([
 
   it('keeps exit code and stderr tail of a failing command, with logs on disk', async () => {
     const runDir = mkdtempSync(join(tmpdir(), 'weft-run-'));
-    const outcome = await shell.run(context(task({ id: 'bad', run: ['sh', '-c', 'echo oops >&2; exit 7'] }), { runDir }));
+    const outcome = await shell.run(
+      context(task({ id: 'bad', run: ['sh', '-c', 'echo oops >&2; exit 7'] }), { runDir }),
+    );
     expect(outcome.ok).toBe(false);
     if (!outcome.ok) {
       expect(outcome.failure.exitCode).toBe(7);
@@ -55,29 +87,49 @@ describe.each([
   it('passes env and cwd', async () => {
     const runDir = mkdtempSync(join(tmpdir(), 'weft-run-'));
     const workdir = mkdtempSync(join(tmpdir(), 'weft-cwd-'));
-    const outcome = await shell.run(context(task({ id: 'env', run: ['sh', '-c', 'pwd; echo $GREETING-$WEFT_TASK_ID'], env: { GREETING: 'hi' } }), { runDir, workdir }));
+    const outcome = await shell.run(
+      context(task({ id: 'env', run: ['sh', '-c', 'pwd; echo $GREETING-$WEFT_TASK_ID'], env: { GREETING: 'hi' } }), {
+        runDir,
+        workdir,
+      }),
+    );
     expect(outcome.ok).toBe(true);
-    expect(readFileSync(join(runDir, 'tasks', 'env', '1.stdout.log'), 'utf8').trim().split('\n')).toEqual([workdir, 'hi-env']);
+    expect(
+      readFileSync(join(runDir, 'tasks', 'env', '1.stdout.log'), 'utf8')
+        .trim()
+        .split('\n'),
+    ).toEqual([workdir, 'hi-env']);
   });
 
   it('runs through /bin/sh only with shell: true', async () => {
     const runDir = mkdtempSync(join(tmpdir(), 'weft-run-'));
-    const outcome = await shell.run(context(task({ id: 'piped', run: 'echo one two | wc -w', shell: true }), { runDir }));
+    const outcome = await shell.run(
+      context(task({ id: 'piped', run: 'echo one two | wc -w', shell: true }), { runDir }),
+    );
     expect(outcome.ok).toBe(true);
     expect(readFileSync(join(runDir, 'tasks', 'piped', '1.stdout.log'), 'utf8').trim()).toBe('2');
   });
 
   it('says clearly when the command does not exist', async () => {
     const outcome = await shell.run(context(task({ id: 'nope', run: ['definitely-not-a-command-xyz'] })));
-    expect(outcome).toMatchObject({ ok: false, failure: { message: 'command not found: definitely-not-a-command-xyz' } });
+    expect(outcome).toMatchObject({
+      ok: false,
+      failure: { message: 'command not found: definitely-not-a-command-xyz' },
+    });
   });
 
   it('kills the whole process group when aborted (timeout or Ctrl-C)', async () => {
     const workdir = mkdtempSync(join(tmpdir(), 'weft-cwd-'));
     const controller = new AbortController();
     // The task starts a grandchild in the background and records both pids.
-    const run = shell.run(context(task({ id: 'group', run: ['sh', '-c', 'sleep 60 & echo $! > child.pid; echo $$ > parent.pid; wait'] }), { signal: controller.signal, workdir }));
-    for (let i = 0; i < 100 && !existsSync(join(workdir, 'child.pid')); i++) await new Promise((r) => setTimeout(r, 20));
+    const run = shell.run(
+      context(task({ id: 'group', run: ['sh', '-c', 'sleep 60 & echo $! > child.pid; echo $$ > parent.pid; wait'] }), {
+        signal: controller.signal,
+        workdir,
+      }),
+    );
+    for (let i = 0; i < 100 && !existsSync(join(workdir, 'child.pid')); i++)
+      await new Promise((r) => setTimeout(r, 20));
     const child = Number(readFileSync(join(workdir, 'child.pid'), 'utf8'));
     const parent = Number(readFileSync(join(workdir, 'parent.pid'), 'utf8'));
     expect(alive(child)).toBe(true);
@@ -96,8 +148,14 @@ describe.each([
   it('escalates to SIGKILL when a task ignores SIGTERM', async () => {
     const controller = new AbortController();
     const workdir = mkdtempSync(join(tmpdir(), 'weft-cwd-'));
-    const run = shell.run(context(task({ id: 'stubborn', run: ['sh', '-c', 'trap "" TERM; touch ready; while true; do sleep 0.05; done'] }), { signal: controller.signal, workdir }));
-    for (let i = 0; i < 100 && !readdirSync(workdir).includes('ready'); i++) await new Promise((r) => setTimeout(r, 20));
+    const run = shell.run(
+      context(
+        task({ id: 'stubborn', run: ['sh', '-c', 'trap "" TERM; touch ready; while true; do sleep 0.05; done'] }),
+        { signal: controller.signal, workdir },
+      ),
+    );
+    for (let i = 0; i < 100 && !readdirSync(workdir).includes('ready'); i++)
+      await new Promise((r) => setTimeout(r, 20));
     const started = Date.now();
     controller.abort({ kind: 'cancelled', reason: 'test' });
     const outcome = await run;
@@ -108,14 +166,25 @@ describe.each([
   it('keeps arguments literal: spaces, newlines, quotes, $(…), globs', async () => {
     const runDir = mkdtempSync(join(tmpdir(), 'weft-run-'));
     const args = ['  lead', 'a\nb', `it's "x"`, '$(touch pwned)', '*', '-n', ''];
-    const outcome = await shell.run(context(task({ id: 'args', run: ['node', '-e', 'process.stdout.write(JSON.stringify(process.argv.slice(1)))', ...args] }), { runDir }));
+    const outcome = await shell.run(
+      context(
+        task({
+          id: 'args',
+          run: ['node', '-e', 'process.stdout.write(JSON.stringify(process.argv.slice(1)))', ...args],
+        }),
+        { runDir },
+      ),
+    );
     expect(outcome.ok).toBe(true);
     expect(JSON.parse(readFileSync(join(runDir, 'tasks', 'args', '1.stdout.log'), 'utf8'))).toEqual(args);
   });
 
   it('tells a death by signal from an exit code', async () => {
     const killed = await shell.run(context(task({ id: 'segv', run: ['sh', '-c', 'kill -SEGV $$'] })));
-    expect(killed).toMatchObject({ ok: false, failure: { signal: 'SIGSEGV', exitCode: null, message: expect.stringMatching(/^killed by SIGSEGV/) } });
+    expect(killed).toMatchObject({
+      ok: false,
+      failure: { signal: 'SIGSEGV', exitCode: null, message: expect.stringMatching(/^killed by SIGSEGV/) },
+    });
     const exited = await shell.run(context(task({ id: 'exit139', run: ['sh', '-c', 'echo late >&2; exit 139'] })));
     expect(exited).toMatchObject({ ok: false, failure: { signal: null, exitCode: 139, stderrTail: 'late' } });
   });
@@ -124,21 +193,49 @@ describe.each([
     const runDir = mkdtempSync(join(tmpdir(), 'weft-run-'));
     const outcome = await shell.run(context(task({ id: 'pid', run: ['sh', '-c', 'echo $$'] }), { runDir }));
     expect(outcome.ok).toBe(true);
-    expect(readFileSync(join(runDir, 'tasks', 'pid', '1.pid'), 'utf8')).toBe(readFileSync(join(runDir, 'tasks', 'pid', '1.stdout.log'), 'utf8').trim());
+    expect(readFileSync(join(runDir, 'tasks', 'pid', '1.pid'), 'utf8')).toBe(
+      readFileSync(join(runDir, 'tasks', 'pid', '1.stdout.log'), 'utf8').trim(),
+    );
   });
 
   it('gives the task the environment a plain spawn would: the base one, its env and WEFT_* (WEFT_OUTPUT always; no WEFT_INPUTS without needs, no WEFT_FEEDBACK on a first attempt)', async () => {
     // `_` aside: bash drops it (a shell sets it to the command it runs; what the coordinator inherited is stale).
     const { _: _stale, ...inherited } = process.env;
-    const env: NodeJS.ProcessEnv = { ...inherited, OVERRIDDEN: 'base', 'NOT-AN-IDENTIFIER': 'y', IFS: ':', SHLVL: '7', PWD: '/somewhere', OLDPWD: undefined };
+    const env: NodeJS.ProcessEnv = {
+      ...inherited,
+      OVERRIDDEN: 'base',
+      'NOT-AN-IDENTIFIER': 'y',
+      IFS: ':',
+      SHLVL: '7',
+      PWD: '/somewhere',
+      OLDPWD: undefined,
+    };
     const local = new ShellExecutor({ env, spawnHelper });
     const runDir = mkdtempSync(join(tmpdir(), 'weft-run-'));
     const print = ['node', '-e', 'process.stdout.write(JSON.stringify(process.env))'];
     try {
-      expect((await local.run(context(task({ id: 'env', run: print, env: { ADDED: 'a b', OVERRIDDEN: 'task' } }), { runDir }))).ok).toBe(true);
-      const seen = JSON.parse(readFileSync(join(runDir, 'tasks', 'env', '1.stdout.log'), 'utf8')) as Record<string, string>;
+      expect(
+        (
+          await local.run(
+            context(task({ id: 'env', run: print, env: { ADDED: 'a b', OVERRIDDEN: 'task' } }), { runDir }),
+          )
+        ).ok,
+      ).toBe(true);
+      const seen = JSON.parse(readFileSync(join(runDir, 'tasks', 'env', '1.stdout.log'), 'utf8')) as Record<
+        string,
+        string
+      >;
       const { OLDPWD: _none, ...expected } = env;
-      expect(seen).toEqual({ ...expected, ADDED: 'a b', OVERRIDDEN: 'task', WEFT_RUN_ID: 'r1', WEFT_TASK_ID: 'env', WEFT_ATTEMPT: '1', WEFT_WORKER: '0', WEFT_OUTPUT: join(runDir, 'tasks', 'env', '1.output.json') });
+      expect(seen).toEqual({
+        ...expected,
+        ADDED: 'a b',
+        OVERRIDDEN: 'task',
+        WEFT_RUN_ID: 'r1',
+        WEFT_TASK_ID: 'env',
+        WEFT_ATTEMPT: '1',
+        WEFT_WORKER: '0',
+        WEFT_OUTPUT: join(runDir, 'tasks', 'env', '1.output.json'),
+      });
     } finally {
       await local.endRun();
     }
@@ -147,7 +244,9 @@ describe.each([
 
 describe('parseCommand', () => {
   it('splits quoted arguments', () => {
-    expect(parseCommand(`git commit -m "fix: a b" --author='x y'`)).toEqual({ argv: ['git', 'commit', '-m', 'fix: a b', '--author=x y'] });
+    expect(parseCommand(`git commit -m "fix: a b" --author='x y'`)).toEqual({
+      argv: ['git', 'commit', '-m', 'fix: a b', '--author=x y'],
+    });
   });
   it.each([
     ['ls | wc', 'uses "|", which needs a shell'],
@@ -159,6 +258,12 @@ describe('parseCommand', () => {
   });
   it('validation tells the user to opt in to a shell', () => {
     const issues = new ShellExecutor().info.check({ id: 'x', run: 'ls | wc' });
-    expect(issues).toEqual([{ field: 'run', message: 'command uses "|", which needs a shell', fix: 'set shell: true, or write run as an argv list' }]);
+    expect(issues).toEqual([
+      {
+        field: 'run',
+        message: 'command uses "|", which needs a shell',
+        fix: 'set shell: true, or write run as an argv list',
+      },
+    ]);
   });
 });

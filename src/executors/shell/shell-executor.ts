@@ -49,10 +49,26 @@ export class ShellExecutor implements Executor {
       if (task.run === undefined) return [];
       if (task.shell === true) {
         const text = typeof task.run === 'string' ? task.run : task.run.join(' ');
-        return text.length > MAX_COMMAND_LENGTH ? [{ field: 'run', message: `command is ${text.length} characters long, over the ${MAX_COMMAND_LENGTH} a command may have`, fix: 'put the script in a file and run that file' }] : [];
+        return text.length > MAX_COMMAND_LENGTH
+          ? [
+              {
+                field: 'run',
+                message: `command is ${text.length} characters long, over the ${MAX_COMMAND_LENGTH} a command may have`,
+                fix: 'put the script in a file and run that file',
+              },
+            ]
+          : [];
       }
       const parsed = parseCommand(task.run);
-      return 'error' in parsed ? [{ field: 'run', message: `command ${parsed.error}`, fix: parsed.fix ?? 'set shell: true, or write run as an argv list' }] : [];
+      return 'error' in parsed
+        ? [
+            {
+              field: 'run',
+              message: `command ${parsed.error}`,
+              fix: parsed.fix ?? 'set shell: true, or write run as an argv list',
+            },
+          ]
+        : [];
     },
   };
 
@@ -77,15 +93,26 @@ export class ShellExecutor implements Executor {
     if (task.shell === true) argv = ['/bin/sh', '-c', typeof run === 'string' ? run : run.join(' ')];
     else {
       const parsed = parseCommand(run);
-      if ('error' in parsed) return { ok: false, failure: { message: `command ${parsed.error}; set shell: true or write run as an argv list` } };
+      if ('error' in parsed)
+        return {
+          ok: false,
+          failure: { message: `command ${parsed.error}; set shell: true or write run as an argv list` },
+        };
       argv = parsed.argv;
     }
-    if (!existsSync(ctx.workdir)) return { ok: false, failure: { message: `working directory ${ctx.workdir} does not exist` } };
+    if (!existsSync(ctx.workdir))
+      return { ok: false, failure: { message: `working directory ${ctx.workdir} does not exist` } };
 
     const logs = ctx.runDir === undefined ? undefined : attemptLogPaths(ctx.runDir, task.id, ctx.attempt);
     if (logs !== undefined) makeAttemptDir(logs);
     // What the task's env adds to the base one (copying all of process.env costs ~0.1 ms a task).
-    const own: Record<string, string> = { ...task.env, WEFT_RUN_ID: ctx.runId, WEFT_TASK_ID: task.id, WEFT_ATTEMPT: String(ctx.attempt), WEFT_WORKER: String(ctx.worker) };
+    const own: Record<string, string> = {
+      ...task.env,
+      WEFT_RUN_ID: ctx.runId,
+      WEFT_TASK_ID: task.id,
+      WEFT_ATTEMPT: String(ctx.attempt),
+      WEFT_WORKER: String(ctx.worker),
+    };
     const files = contextFiles(ctx, logs?.dir ?? this.scratch());
     Object.assign(own, files.env);
     try {
@@ -95,7 +122,13 @@ export class ShellExecutor implements Executor {
     }
   }
 
-  private async spawnAndRead(ctx: TaskContext, argv: readonly string[], own: Record<string, string>, logs: AttemptLogPaths | undefined, outputFile: string): Promise<TaskOutcome> {
+  private async spawnAndRead(
+    ctx: TaskContext,
+    argv: readonly string[],
+    own: Record<string, string>,
+    logs: AttemptLogPaths | undefined,
+    outputFile: string,
+  ): Promise<TaskOutcome> {
     const { task } = ctx;
     const file = argv[0] as string;
     const started = Date.now();
@@ -104,18 +137,39 @@ export class ShellExecutor implements Executor {
     const pool = this.helpers();
     let end: ProcessEnd | undefined;
     if (pool !== undefined) {
-      const exit = await pool.run({ argv, cwd, env: own, stdout: logs?.stdout ?? '/dev/null', stderr: logs?.stderr, ...(logs === undefined ? {} : { pidFile: logs.pid }), signal: ctx.signal, killGraceMs, stderrTailBytes: tailBytes });
+      const exit = await pool.run({
+        argv,
+        cwd,
+        env: own,
+        stdout: logs?.stdout ?? '/dev/null',
+        stderr: logs?.stderr,
+        ...(logs === undefined ? {} : { pidFile: logs.pid }),
+        signal: ctx.signal,
+        killGraceMs,
+        stderrTailBytes: tailBytes,
+      });
       // A helper that could not be started (or died before forking, twice) never ran the task.
       if (exit !== undefined && !(exit.kind === 'helper-died' && !exit.started)) end = helperEnd(exit, file, cwd);
     }
-    end ??= await spawnTask(argv, { cwd, env: { ...(this.options.env ?? process.env), ...own }, logs, signal: ctx.signal, killGraceMs, tailBytes });
+    end ??= await spawnTask(argv, {
+      cwd,
+      env: { ...(this.options.env ?? process.env), ...own },
+      logs,
+      signal: ctx.signal,
+      killGraceMs,
+      tailBytes,
+    });
     const durationMs = (end.endedAt ?? Date.now()) - (end.startedAt ?? started); // a wait to be forked is not the task's time
     // A task that printed a secret (`echo $API_KEY`) leaves no copy of it in its logs.
-    if (logs !== undefined && ctx.redact !== undefined) for (const path of [logs.stdout, logs.stderr]) scrubFile(path, ctx.redact.secrets);
+    if (logs !== undefined && ctx.redact !== undefined)
+      for (const path of [logs.stdout, logs.stderr]) scrubFile(path, ctx.redact.secrets);
     if (end.error !== undefined) return { ok: false, failure: { message: end.error, exitCode: null, signal: null } };
 
     const { exitCode, signal } = end;
-    const ran = end.startedAt === undefined ? {} : { startedAt: end.startedAt, ...(end.endedAt === undefined ? {} : { endedAt: end.endedAt }) };
+    const ran =
+      end.startedAt === undefined
+        ? {}
+        : { startedAt: end.startedAt, ...(end.endedAt === undefined ? {} : { endedAt: end.endedAt }) };
     const stdoutTail = logs === undefined ? '' : tailFile(logs.stdout, 4000);
     const result = { exitCode, signal, ...(stdoutTail === '' ? {} : { text: stdoutTail }) };
     if (exitCode === 0) {
@@ -126,8 +180,24 @@ export class ShellExecutor implements Executor {
     }
     const stderrTail = logs === undefined ? (end.stderrTail ?? '') : tailFile(logs.stderr, tailBytes);
     const aborted = ctx.signal.aborted ? (ctx.signal.reason as AbortCause) : undefined;
-    const message = aborted?.kind === 'timeout' ? `timed out after ${aborted.ms / 1000}s` : signal !== null ? `killed by ${signal}` : `exited with code ${exitCode}`;
-    return { ok: false, failure: { message: `${message} after ${(durationMs / 1000).toFixed(1)}s`, exitCode, signal, timedOut: aborted?.kind === 'timeout', ...(stderrTail === '' ? {} : { stderrTail }) }, result, ...ran };
+    const message =
+      aborted?.kind === 'timeout'
+        ? `timed out after ${aborted.ms / 1000}s`
+        : signal !== null
+          ? `killed by ${signal}`
+          : `exited with code ${exitCode}`;
+    return {
+      ok: false,
+      failure: {
+        message: `${message} after ${(durationMs / 1000).toFixed(1)}s`,
+        exitCode,
+        signal,
+        timedOut: aborted?.kind === 'timeout',
+        ...(stderrTail === '' ? {} : { stderrTail }),
+      },
+      result,
+      ...ran,
+    };
   }
 
   /** Stops the spawn helpers (they are started again if the executor runs another task). */
@@ -164,19 +234,36 @@ const MAX_OUTPUT_BYTES = 1 << 20;
  */
 function structured(schema: Readonly<Record<string, unknown>>, stdout: string, result: TaskResultData): TaskOutcome {
   const text = tailFile(stdout, MAX_OUTPUT_BYTES + 1);
-  const fail = (message: string): TaskOutcome => ({ ok: false, failure: { message, code: 'WEFT_OUTPUT_SCHEMA', exitCode: 0, signal: null }, result });
-  if (Buffer.byteLength(text) > MAX_OUTPUT_BYTES) return fail(`printed over ${MAX_OUTPUT_BYTES} bytes, but a task with outputSchema prints one JSON value`);
+  const fail = (message: string): TaskOutcome => ({
+    ok: false,
+    failure: { message, code: 'WEFT_OUTPUT_SCHEMA', exitCode: 0, signal: null },
+    result,
+  });
+  if (Buffer.byteLength(text) > MAX_OUTPUT_BYTES)
+    return fail(`printed over ${MAX_OUTPUT_BYTES} bytes, but a task with outputSchema prints one JSON value`);
   const value = jsonOf(text) ?? jsonOf(text.slice(text.lastIndexOf('\n') + 1));
-  if (value === undefined) return fail('printed no JSON, but the task has an outputSchema: print one JSON value (all of stdout, or its last line)');
+  if (value === undefined)
+    return fail(
+      'printed no JSON, but the task has an outputSchema: print one JSON value (all of stdout, or its last line)',
+    );
   const checked = checkOutput(schema, value.json);
   return checked.ok ? { ok: true, result: { ...result, output: checked.value } } : fail(checked.message);
 }
 
 /** A task that wrote WEFT_OUTPUT: its JSON is the output, checked against `outputSchema` when there is one. */
-function outputFileResult(schema: Readonly<Record<string, unknown>> | undefined, path: string, result: TaskResultData): TaskOutcome {
-  const fail = (message: string): TaskOutcome => ({ ok: false, failure: { message, code: 'WEFT_OUTPUT_SCHEMA', exitCode: 0, signal: null }, result });
+function outputFileResult(
+  schema: Readonly<Record<string, unknown>> | undefined,
+  path: string,
+  result: TaskResultData,
+): TaskOutcome {
+  const fail = (message: string): TaskOutcome => ({
+    ok: false,
+    failure: { message, code: 'WEFT_OUTPUT_SCHEMA', exitCode: 0, signal: null },
+    result,
+  });
   const text = tailFile(path, MAX_OUTPUT_BYTES + 1);
-  if (Buffer.byteLength(text) > MAX_OUTPUT_BYTES) return fail(`wrote over ${MAX_OUTPUT_BYTES} bytes to WEFT_OUTPUT, which holds one JSON value`);
+  if (Buffer.byteLength(text) > MAX_OUTPUT_BYTES)
+    return fail(`wrote over ${MAX_OUTPUT_BYTES} bytes to WEFT_OUTPUT, which holds one JSON value`);
   const value = jsonOf(text);
   if (value === undefined) return fail('wrote no valid JSON to WEFT_OUTPUT: write one JSON value there (or nothing)');
   if (schema === undefined) return { ok: true, result: { ...result, output: value.json as Record<string, unknown> } };
@@ -218,7 +305,9 @@ function contextFiles(ctx: TaskContext, where: string | { readonly dir: string }
     env.WEFT_INPUTS = path;
   }
   const dispose = (): void => {
-    if (scratch) for (const path of [output, env.WEFT_FEEDBACK, env.WEFT_INPUTS]) if (path !== undefined) rmSync(path, { force: true });
+    if (scratch)
+      for (const path of [output, env.WEFT_FEEDBACK, env.WEFT_INPUTS])
+        if (path !== undefined) rmSync(path, { force: true });
   };
   return { env, output, dispose };
 }
@@ -244,7 +333,10 @@ interface ProcessEnd {
 }
 
 function helperEnd(exit: HelperExit, file: string, cwd: string): ProcessEnd {
-  const tail = { ...(exit.stderrTail === undefined ? {} : { stderrTail: exit.stderrTail }), ...(exit.startedAt === undefined ? {} : { startedAt: exit.startedAt, endedAt: exit.endedAt }) };
+  const tail = {
+    ...(exit.stderrTail === undefined ? {} : { stderrTail: exit.stderrTail }),
+    ...(exit.startedAt === undefined ? {} : { startedAt: exit.startedAt, endedAt: exit.endedAt }),
+  };
   switch (exit.kind) {
     case 'exited':
       return { exitCode: exit.code, signal: null, ...tail };
@@ -257,7 +349,11 @@ function helperEnd(exit: HelperExit, file: string, cwd: string): ProcessEnd {
     case 'no-log-file':
       return { exitCode: null, signal: null, error: `could not start ${file}: cannot open its log files` };
     case 'helper-died':
-      return { exitCode: null, signal: null, error: `the spawn helper running it died (${exit.detail}); its process group was killed` };
+      return {
+        exitCode: null,
+        signal: null,
+        error: `the spawn helper running it died (${exit.detail}); its process group was killed`,
+      };
   }
 }
 
@@ -298,7 +394,15 @@ function spawnTask(argv: readonly string[], o: SpawnTaskOptions): Promise<Proces
       stopKilling();
       // Nothing a task started may outlive it.
       killProcessGroup(child, 'SIGKILL');
-      if (spawnError !== undefined) resolve({ exitCode: null, signal: null, error: spawnError.code === 'ENOENT' ? `command not found: ${file}` : `could not start ${file}: ${spawnError.message}` });
+      if (spawnError !== undefined)
+        resolve({
+          exitCode: null,
+          signal: null,
+          error:
+            spawnError.code === 'ENOENT'
+              ? `command not found: ${file}`
+              : `could not start ${file}: ${spawnError.message}`,
+        });
       else resolve({ exitCode: code, signal, stderrTail: stderrMem.trimEnd(), startedAt, endedAt: Date.now() });
     });
   });

@@ -28,6 +28,8 @@ export function importPlan(text: string, format: ImportFormat, file: string): Pl
     case 'wfcommons':
       return parseWfCommons(text, file);
     default:
-      throw new WeftError('WEFT_IMPORT', `${file}: unknown import format "${String(format)}"`, { hint: `use one of: ${IMPORT_FORMATS.join(', ')}` });
+      throw new WeftError('WEFT_IMPORT', `${file}: unknown import format "${String(format)}"`, {
+        hint: `use one of: ${IMPORT_FORMATS.join(', ')}`,
+      });
   }
 }

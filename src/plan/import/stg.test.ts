@@ -26,7 +26,13 @@ function summary(): SummaryRow[] {
   const at = (cells: string[], name: string): string => cells[cols.indexOf(name)] ?? '';
   return rows.map((row) => {
     const cells = row.split(',');
-    return { file: at(cells, 'file'), tasks: Number(at(cells, 'n_tasks')), edges: Number(at(cells, 'n_edges_excl_dummy')), work: Number(at(cells, 'total_work')), cp: Number(at(cells, 'cp_length')) };
+    return {
+      file: at(cells, 'file'),
+      tasks: Number(at(cells, 'n_tasks')),
+      edges: Number(at(cells, 'n_edges_excl_dummy')),
+      work: Number(at(cells, 'total_work')),
+      cp: Number(at(cells, 'cp_length')),
+    };
   });
 }
 
@@ -47,7 +53,11 @@ function importError(text: string): string {
 }
 
 describe('parseStg on the Standard Task Graph Set', () => {
-  const files = ['50', '100', '300'].flatMap((dir) => readdirSync(`${STG}${dir}`).filter((f) => f.endsWith('.stg')).map((f) => `${dir}/${f}`));
+  const files = ['50', '100', '300'].flatMap((dir) =>
+    readdirSync(`${STG}${dir}`)
+      .filter((f) => f.endsWith('.stg'))
+      .map((f) => `${dir}/${f}`),
+  );
 
   it('finds the 35 graphs', () => {
     expect(files).toHaveLength(35);
@@ -102,7 +112,9 @@ describe('parseStg', () => {
   it('names the file and line of malformed input', () => {
     expect(importError('')).toMatch(/^bad\.stg:1: empty file/);
     expect(importError('2\n0 0 0\n1 3 x 0')).toBe('bad.stg:3: expected a non-negative integer, got "x"');
-    expect(importError('2\n0 0 0\n1 3 2 0\n2 4 1 1\n3 0 1 2')).toBe('bad.stg:3: task 1 declares 2 predecessors but lists 1');
+    expect(importError('2\n0 0 0\n1 3 2 0\n2 4 1 1\n3 0 1 2')).toBe(
+      'bad.stg:3: task 1 declares 2 predecessors but lists 1',
+    );
     expect(importError('2\n0 0 0\n2 3 1 0')).toBe('bad.stg:3: expected task 1, got task 2');
     expect(importError('2\n0 0 0\n1 3 1 9')).toBe('bad.stg:3: task 1 names predecessor 9, but ids run from 0 to 3');
     expect(importError('2\n0 0 0\n1 3 1 0')).toBe('bad.stg:3: expected 4 task lines (tasks 0 to 3), got 2');

@@ -20,7 +20,9 @@ import type { PlanSpec, TaskSpec } from '../../core/plan/plan-schema.js';
 export function parseStg(text: string, file: string): PlanSpec {
   const lines = text.split(/\r?\n/);
   function fail(line: number, message: string): never {
-    throw new WeftError('WEFT_IMPORT', `${file}:${line}: ${message}`, { hint: 'expected the STG format: n, then n+2 lines "id time npreds preds…", then # comments' });
+    throw new WeftError('WEFT_IMPORT', `${file}:${line}: ${message}`, {
+      hint: 'expected the STG format: n, then n+2 lines "id time npreds preds…", then # comments',
+    });
   }
   const comments: string[] = [];
   let n: number | undefined;

@@ -19,7 +19,13 @@ function summary(): { file: string; tasks: number; edges: number; runtime: numbe
   return rows.map((row) => {
     const cells = row.split(',');
     const at = (name: string): string => cells[cols.indexOf(name)] ?? '';
-    return { file: at('file'), tasks: Number(at('n_tasks')), edges: Number(at('n_edges')), runtime: Number(at('sum_runtime_s')), cp: Number(at('critical_path_s')) };
+    return {
+      file: at('file'),
+      tasks: Number(at('n_tasks')),
+      edges: Number(at('n_edges')),
+      runtime: Number(at('sum_runtime_s')),
+      cp: Number(at('critical_path_s')),
+    };
   });
 }
 
@@ -37,7 +43,11 @@ describe('parseWfCommons on the WfInstances traces', () => {
   const rows = summary();
 
   it('has a summary row for every trace', () => {
-    expect(rows.map((r) => r.file).sort()).toEqual(readdirSync(WF).filter((f) => f.endsWith('.json')).sort());
+    expect(rows.map((r) => r.file).sort()).toEqual(
+      readdirSync(WF)
+        .filter((f) => f.endsWith('.json'))
+        .sort(),
+    );
   });
 
   it.each(rows)('$file: tasks, edges, summed runtime and critical path match SUMMARY.csv', (row) => {
@@ -55,7 +65,10 @@ describe('parseWfCommons on the WfInstances traces', () => {
 });
 
 describe('parseWfCommons', () => {
-  const trace = (spec: unknown[], exec: unknown[]) => ({ name: 'wf', workflow: { specification: { tasks: spec }, execution: { makespanInSeconds: 9, tasks: exec } } });
+  const trace = (spec: unknown[], exec: unknown[]) => ({
+    name: 'wf',
+    workflow: { specification: { tasks: spec }, execution: { makespanInSeconds: 9, tasks: exec } },
+  });
   const ok = trace(
     [
       { id: 'a', name: 'prep', parents: [], children: ['b'] },
@@ -82,7 +95,21 @@ describe('parseWfCommons', () => {
 
   it('rewrites ids weft cannot use and keeps the original as the title', () => {
     const long = `NFCORE.${'X'.repeat(120)}.STATS_37`;
-    const plan = parseWfCommons(JSON.stringify(trace([{ id: long, parents: [] }, { id: 'a b', parents: [long] }], [{ id: long, runtimeInSeconds: 1 }, { id: 'a b', runtimeInSeconds: 1 }])), 'x.json');
+    const plan = parseWfCommons(
+      JSON.stringify(
+        trace(
+          [
+            { id: long, parents: [] },
+            { id: 'a b', parents: [long] },
+          ],
+          [
+            { id: long, runtimeInSeconds: 1 },
+            { id: 'a b', runtimeInSeconds: 1 },
+          ],
+        ),
+      ),
+      'x.json',
+    );
     const [first, second] = plan.tasks;
     expect(first?.id).toHaveLength(100);
     expect(first?.id.endsWith('.STATS_37')).toBe(true);
@@ -93,11 +120,23 @@ describe('parseWfCommons', () => {
 
   it('names the file and field of malformed input', () => {
     expect(importError('{')).toMatch(/^trace\.json: \(file\): not valid JSON/);
-    expect(importError({ workflow: {} })).toBe('trace.json: workflow.specification.tasks: expected a list of tasks, got nothing');
-    expect(importError(trace([{ id: 'a' }], [{ id: 'a', runtimeInSeconds: -1 }]))).toBe('trace.json: workflow.execution.tasks[0].runtimeInSeconds: expected a non-negative number of seconds, got number -1');
-    expect(importError(trace([{ id: 'a' }], [{ id: 'a', runtime: 3 }]))).toBe('trace.json: workflow.execution.tasks[0].runtimeInSeconds: expected a non-negative number of seconds, got nothing');
-    expect(importError(trace([{ id: 'a', parents: ['z'] }], [{ id: 'a', runtimeInSeconds: 1 }]))).toBe('trace.json: workflow.specification.tasks[0].parents[0]: unknown task "z"');
-    expect(importError(trace([{ id: 'a' }, { id: 'b' }], [{ id: 'a', runtimeInSeconds: 1 }]))).toBe('trace.json: workflow.specification.tasks[1].id: task "b" has no entry in workflow.execution.tasks, so no runtime');
-    expect(importError(trace([{ id: 'a' }, { id: 'a' }], []))).toBe('trace.json: workflow.specification.tasks[1].id: duplicate task id "a" (first at tasks[0])');
+    expect(importError({ workflow: {} })).toBe(
+      'trace.json: workflow.specification.tasks: expected a list of tasks, got nothing',
+    );
+    expect(importError(trace([{ id: 'a' }], [{ id: 'a', runtimeInSeconds: -1 }]))).toBe(
+      'trace.json: workflow.execution.tasks[0].runtimeInSeconds: expected a non-negative number of seconds, got number -1',
+    );
+    expect(importError(trace([{ id: 'a' }], [{ id: 'a', runtime: 3 }]))).toBe(
+      'trace.json: workflow.execution.tasks[0].runtimeInSeconds: expected a non-negative number of seconds, got nothing',
+    );
+    expect(importError(trace([{ id: 'a', parents: ['z'] }], [{ id: 'a', runtimeInSeconds: 1 }]))).toBe(
+      'trace.json: workflow.specification.tasks[0].parents[0]: unknown task "z"',
+    );
+    expect(importError(trace([{ id: 'a' }, { id: 'b' }], [{ id: 'a', runtimeInSeconds: 1 }]))).toBe(
+      'trace.json: workflow.specification.tasks[1].id: task "b" has no entry in workflow.execution.tasks, so no runtime',
+    );
+    expect(importError(trace([{ id: 'a' }, { id: 'a' }], []))).toBe(
+      'trace.json: workflow.specification.tasks[1].id: duplicate task id "a" (first at tasks[0])',
+    );
   });
 });

@@ -17,7 +17,10 @@ const MAX_ID = 100;
  */
 export function parseWfCommons(text: string, file: string): PlanSpec {
   function fail(field: string, message: string, cause?: unknown): never {
-    throw new WeftError('WEFT_IMPORT', `${file}: ${field}: ${message}`, { hint: 'expected a WfCommons WfFormat 1.5 trace (workflow.specification.tasks and workflow.execution.tasks)', ...(cause === undefined ? {} : { cause }) });
+    throw new WeftError('WEFT_IMPORT', `${file}: ${field}: ${message}`, {
+      hint: 'expected a WfCommons WfFormat 1.5 trace (workflow.specification.tasks and workflow.execution.tasks)',
+      ...(cause === undefined ? {} : { cause }),
+    });
   }
   let doc: unknown;
   try {
@@ -28,8 +31,10 @@ export function parseWfCommons(text: string, file: string): PlanSpec {
   const workflow = field(doc, 'workflow');
   const specTasks = field(field(workflow, 'specification'), 'tasks');
   const execTasks = field(field(workflow, 'execution'), 'tasks');
-  if (!Array.isArray(specTasks)) fail('workflow.specification.tasks', `expected a list of tasks, got ${describe(specTasks)}`);
-  if (!Array.isArray(execTasks)) fail('workflow.execution.tasks', `expected a list of tasks, got ${describe(execTasks)}`);
+  if (!Array.isArray(specTasks))
+    fail('workflow.specification.tasks', `expected a list of tasks, got ${describe(specTasks)}`);
+  if (!Array.isArray(execTasks))
+    fail('workflow.execution.tasks', `expected a list of tasks, got ${describe(execTasks)}`);
   if (specTasks.length === 0) fail('workflow.specification.tasks', 'the workflow has no tasks');
 
   const runtime = new Map<string, number>();
@@ -38,7 +43,8 @@ export function parseWfCommons(text: string, file: string): PlanSpec {
     const id = field(t, 'id');
     if (typeof id !== 'string' || id === '') fail(`${at}.id`, `expected a task id, got ${describe(id)}`);
     const seconds = field(t, 'runtimeInSeconds');
-    if (typeof seconds !== 'number' || !Number.isFinite(seconds) || seconds < 0) fail(`${at}.runtimeInSeconds`, `expected a non-negative number of seconds, got ${describe(seconds)}`);
+    if (typeof seconds !== 'number' || !Number.isFinite(seconds) || seconds < 0)
+      fail(`${at}.runtimeInSeconds`, `expected a non-negative number of seconds, got ${describe(seconds)}`);
     if (runtime.has(id)) fail(`${at}.id`, `duplicate task id "${id}"`);
     runtime.set(id, seconds);
   });
@@ -47,8 +53,10 @@ export function parseWfCommons(text: string, file: string): PlanSpec {
   const position = new Map<string, number>();
   specTasks.forEach((t, i) => {
     const id = field(t, 'id');
-    if (typeof id !== 'string' || id === '') fail(`workflow.specification.tasks[${i}].id`, `expected a task id, got ${describe(id)}`);
-    if (position.has(id)) fail(`workflow.specification.tasks[${i}].id`, `duplicate task id "${id}" (first at tasks[${position.get(id)}])`);
+    if (typeof id !== 'string' || id === '')
+      fail(`workflow.specification.tasks[${i}].id`, `expected a task id, got ${describe(id)}`);
+    if (position.has(id))
+      fail(`workflow.specification.tasks[${i}].id`, `duplicate task id "${id}" (first at tasks[${position.get(id)}])`);
     position.set(id, i);
     ids.push(id);
   });
@@ -74,11 +82,21 @@ export function parseWfCommons(text: string, file: string): PlanSpec {
   const weftIds = toWeftIds(ids);
   const tasks: TaskSpec[] = ids.map((id, i) => {
     const seconds = runtime.get(id);
-    if (seconds === undefined) fail(`workflow.specification.tasks[${i}].id`, `task "${id}" has no entry in workflow.execution.tasks, so no runtime`);
+    if (seconds === undefined)
+      fail(
+        `workflow.specification.tasks[${i}].id`,
+        `task "${id}" has no entry in workflow.execution.tasks, so no runtime`,
+      );
     const name = field(specTasks[i], 'name');
     const title = weftIds[i] !== id ? id : typeof name === 'string' && name !== id ? name : undefined;
     const deps = [...(needs[i] ?? [])].map((d) => weftIds[position.get(d) as number] as string);
-    return { id: weftIds[i] as string, ...(title === undefined ? {} : { title }), run: 'true', ...(deps.length > 0 ? { needs: deps } : {}), estimate: seconds };
+    return {
+      id: weftIds[i] as string,
+      ...(title === undefined ? {} : { title }),
+      run: 'true',
+      ...(deps.length > 0 ? { needs: deps } : {}),
+      estimate: seconds,
+    };
   });
   const name = field(doc, 'name');
   const description = field(doc, 'description');
@@ -90,7 +108,9 @@ export function parseWfCommons(text: string, file: string): PlanSpec {
 }
 
 function field(value: unknown, key: string): unknown {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>)[key] : undefined;
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+    ? (value as Record<string, unknown>)[key]
+    : undefined;
 }
 
 function describe(value: unknown): string {
@@ -108,7 +128,12 @@ function toWeftIds(ids: readonly string[]): string[] {
   return ids.map((id) => {
     if (id.length <= MAX_ID && TASK_ID_PATTERN.test(id)) return id;
     // Long trace ids are dotted paths whose tail (step name and number) is what tells them apart.
-    const base = id.replace(/[^A-Za-z0-9_.-]/g, '_').replace(/\.{2,}/g, '.').slice(-MAX_ID).replace(/^[^A-Za-z0-9]+/, '') || 'task';
+    const base =
+      id
+        .replace(/[^A-Za-z0-9_.-]/g, '_')
+        .replace(/\.{2,}/g, '.')
+        .slice(-MAX_ID)
+        .replace(/^[^A-Za-z0-9]+/, '') || 'task';
     let candidate = base;
     for (let k = 2; taken.has(candidate); k++) candidate = `${base.slice(0, MAX_ID - String(k).length - 1)}-${k}`;
     taken.add(candidate);

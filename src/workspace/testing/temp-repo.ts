@@ -14,7 +14,8 @@ export function withoutGitConfig(): void {
   writeFileSync(join(home, 'gitconfig'), '');
   process.env.GIT_CONFIG_GLOBAL = join(home, 'gitconfig');
   process.env.GIT_CONFIG_NOSYSTEM = '1';
-  for (const k of ['GIT_AUTHOR_NAME', 'GIT_AUTHOR_EMAIL', 'GIT_COMMITTER_NAME', 'GIT_COMMITTER_EMAIL', 'EMAIL']) delete process.env[k];
+  for (const k of ['GIT_AUTHOR_NAME', 'GIT_AUTHOR_EMAIL', 'GIT_COMMITTER_NAME', 'GIT_COMMITTER_EMAIL', 'EMAIL'])
+    delete process.env[k];
 }
 
 export interface TempRepo {
@@ -31,7 +32,12 @@ export interface TempRepo {
 /** A fresh repository on branch `main` with the files committed. */
 export function tempRepo(files: Record<string, string> = { 'README.md': '# project\n' }): TempRepo {
   const dir = mkdtempSync(join(tmpdir(), 'weft-ws-'));
-  const git = (...args: string[]): string => execFileSync('git', ['-c', 'user.name=user', '-c', 'user.email=user@example.com', ...args], { cwd: dir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
+  const git = (...args: string[]): string =>
+    execFileSync('git', ['-c', 'user.name=user', '-c', 'user.email=user@example.com', ...args], {
+      cwd: dir,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+    }).trim();
   const write = (path: string, text: string): void => {
     mkdirSync(dirname(join(dir, path)), { recursive: true });
     writeFileSync(join(dir, path), text);
@@ -44,7 +50,14 @@ export function tempRepo(files: Record<string, string> = { 'README.md': '# proje
     return git('rev-parse', 'HEAD');
   };
   commit('initial');
-  return { dir, git, write, read: (path) => readFileSync(join(dir, path), 'utf8'), commit, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+  return {
+    dir,
+    git,
+    write,
+    read: (path) => readFileSync(join(dir, path), 'utf8'),
+    commit,
+    cleanup: () => rmSync(dir, { recursive: true, force: true }),
+  };
 }
 
 /** Resolved tasks as the engine hands them to a workspace, from plan-file task specs. */
@@ -54,6 +67,9 @@ export function resolvedTasks(tasks: readonly Record<string, unknown>[]): Map<st
     ['fn', { requires: 'fn' as const }],
     ['claude', { requires: 'prompt' as const }],
   ]);
-  const plan = compilePlan({ name: 't', tasks: tasks.map((t) => ({ executor: 'claude', prompt: 'do it', ...t })) }, { executors });
+  const plan = compilePlan(
+    { name: 't', tasks: tasks.map((t) => ({ executor: 'claude', prompt: 'do it', ...t })) },
+    { executors },
+  );
   return new Map(plan.graph.tasks.map((t) => [t.id, t]));
 }

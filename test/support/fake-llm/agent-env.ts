@@ -92,7 +92,8 @@ async function baseEnv(server: HasUrl, options: AgentEnvOptions): Promise<Record
     XDG_STATE_HOME: join(home, '.local', 'state'),
   };
   if (options.trapOffHost ?? true) {
-    for (const name of ['HTTP_PROXY', 'HTTPS_PROXY', 'ALL_PROXY', 'http_proxy', 'https_proxy', 'all_proxy']) env[name] = server.url;
+    for (const name of ['HTTP_PROXY', 'HTTPS_PROXY', 'ALL_PROXY', 'http_proxy', 'https_proxy', 'all_proxy'])
+      env[name] = server.url;
     for (const name of ['NO_PROXY', 'no_proxy']) env[name] = '127.0.0.1,localhost,::1';
   }
   return env;
@@ -100,7 +101,8 @@ async function baseEnv(server: HasUrl, options: AgentEnvOptions): Promise<Record
 
 function retries(options: AgentEnvOptions): number {
   const n = options.maxRetries ?? 0;
-  if (!Number.isInteger(n) || n < 0) throw new RangeError(`Expected \`maxRetries\` to be a non-negative integer, got \`${n}\``);
+  if (!Number.isInteger(n) || n < 0)
+    throw new RangeError(`Expected \`maxRetries\` to be a non-negative integer, got \`${n}\``);
   return n;
 }
 
@@ -127,14 +129,22 @@ export async function claudeEnv(server: HasUrl, options: AgentEnvOptions): Promi
  * Codex: `codex exec <args> --json --skip-git-repo-check -C <cwd> -s workspace-write <prompt>`.
  * `OPENAI_BASE_URL` is ignored by Codex, hence a custom model provider named `local`.
  */
-export async function codexEnv(server: HasUrl, options: AgentEnvOptions & { readonly model?: string }): Promise<AgentInvocation> {
+export async function codexEnv(
+  server: HasUrl,
+  options: AgentEnvOptions & { readonly model?: string },
+): Promise<AgentInvocation> {
   const n = retries(options);
   const provider =
     `{name="local",base_url="${server.url}/v1",env_key="LOCAL_API_KEY",wire_api="responses",` +
     `stream_max_retries=${n},request_max_retries=${n}}`;
   const codexHome = join(options.home, '.codex');
   await mkdir(codexHome, { recursive: true });
-  const env = { ...(await baseEnv(server, options)), CODEX_HOME: codexHome, LOCAL_API_KEY: FAKE_API_KEY, ...options.env };
+  const env = {
+    ...(await baseEnv(server, options)),
+    CODEX_HOME: codexHome,
+    LOCAL_API_KEY: FAKE_API_KEY,
+    ...options.env,
+  };
   const args = [
     '-c',
     'model_provider=local',
@@ -155,7 +165,10 @@ export async function codexEnv(server: HasUrl, options: AgentEnvOptions & { read
  * Writes `$HOME/.gemini/settings.json`; without it the base URL alone fails with
  * "Invalid auth method selected".
  */
-export async function geminiEnv(server: HasUrl, options: AgentEnvOptions & { readonly model?: string }): Promise<AgentInvocation> {
+export async function geminiEnv(
+  server: HasUrl,
+  options: AgentEnvOptions & { readonly model?: string },
+): Promise<AgentInvocation> {
   const dir = join(options.home, '.gemini');
   await mkdir(dir, { recursive: true });
   const settings = {

@@ -48,9 +48,20 @@ function blocksFor(step: ContentStep, request: RecordedRequest): Block[] {
     case 'json': {
       // With --json-schema Claude offers StructuredOutput and insists it is called; an API client
       // that forces a tool (`tool_choice: {type: "tool"}`) gets its answer as that tool's input.
-      const forced = isRecord(request.body) && isRecord(request.body['tool_choice']) && request.body['tool_choice']['type'] === 'tool' ? String(request.body['tool_choice']['name']) : undefined;
-      const tool = request.offeredTools.includes('StructuredOutput') ? 'StructuredOutput' : forced !== undefined && request.offeredTools.includes(forced) ? forced : undefined;
-      return tool !== undefined ? [{ type: 'tool_use', id: id(0), name: tool, input: step.value }] : [{ type: 'text', text: JSON.stringify(step.value) }];
+      const forced =
+        isRecord(request.body) &&
+        isRecord(request.body['tool_choice']) &&
+        request.body['tool_choice']['type'] === 'tool'
+          ? String(request.body['tool_choice']['name'])
+          : undefined;
+      const tool = request.offeredTools.includes('StructuredOutput')
+        ? 'StructuredOutput'
+        : forced !== undefined && request.offeredTools.includes(forced)
+          ? forced
+          : undefined;
+      return tool !== undefined
+        ? [{ type: 'tool_use', id: id(0), name: tool, input: step.value }]
+        : [{ type: 'text', text: JSON.stringify(step.value) }];
     }
     case 'tool-calls':
       return [
@@ -116,14 +127,35 @@ export const anthropicProtocol: ProviderProtocol = {
     const events: string[] = [
       sseEvent('message_start', {
         type: 'message_start',
-        message: { id, type: 'message', role: 'assistant', model, content: [], stop_reason: null, stop_sequence: null, usage: startUsage },
+        message: {
+          id,
+          type: 'message',
+          role: 'assistant',
+          model,
+          content: [],
+          stop_reason: null,
+          stop_sequence: null,
+          usage: startUsage,
+        },
       }),
     ];
     blocks.forEach((block, index) => {
       if (block.type === 'text') {
-        events.push(sseEvent('content_block_start', { type: 'content_block_start', index, content_block: { type: 'text', text: '' } }));
+        events.push(
+          sseEvent('content_block_start', {
+            type: 'content_block_start',
+            index,
+            content_block: { type: 'text', text: '' },
+          }),
+        );
         for (const text of splitInTwo(block.text)) {
-          events.push(sseEvent('content_block_delta', { type: 'content_block_delta', index, delta: { type: 'text_delta', text } }));
+          events.push(
+            sseEvent('content_block_delta', {
+              type: 'content_block_delta',
+              index,
+              delta: { type: 'text_delta', text },
+            }),
+          );
         }
       } else {
         events.push(
@@ -134,7 +166,13 @@ export const anthropicProtocol: ProviderProtocol = {
           }),
         );
         for (const partial_json of splitInTwo(JSON.stringify(block.input))) {
-          events.push(sseEvent('content_block_delta', { type: 'content_block_delta', index, delta: { type: 'input_json_delta', partial_json } }));
+          events.push(
+            sseEvent('content_block_delta', {
+              type: 'content_block_delta',
+              index,
+              delta: { type: 'input_json_delta', partial_json },
+            }),
+          );
         }
       }
       events.push(sseEvent('content_block_stop', { type: 'content_block_stop', index }));

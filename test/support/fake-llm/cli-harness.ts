@@ -34,20 +34,49 @@ export async function harness({ onTestFinished }: TestContext): Promise<Harness>
 export type EnvOptions = Omit<AgentEnvOptions, 'home'>;
 
 /** `claude -p <prompt> --output-format stream-json --verbose <extra>` in the harness cwd. */
-export async function claude(h: Harness, prompt: string, extra: string[] = [], options: EnvOptions = {}): Promise<CliRun> {
+export async function claude(
+  h: Harness,
+  prompt: string,
+  extra: string[] = [],
+  options: EnvOptions = {},
+): Promise<CliRun> {
   const { env } = await claudeEnv(h.llm, { home: h.dirs.home, ...options });
-  return runCli(CLI_BINS.claude, ['-p', prompt, '--output-format', 'stream-json', '--verbose', ...extra], { cwd: h.dirs.cwd, env });
+  return runCli(CLI_BINS.claude, ['-p', prompt, '--output-format', 'stream-json', '--verbose', ...extra], {
+    cwd: h.dirs.cwd,
+    env,
+  });
 }
 
 /** `codex exec <env args> --json --skip-git-repo-check -C <cwd> -s workspace-write <extra> <prompt>`. */
-export async function codex(h: Harness, prompt: string, extra: string[] = [], options: EnvOptions = {}): Promise<CliRun> {
+export async function codex(
+  h: Harness,
+  prompt: string,
+  extra: string[] = [],
+  options: EnvOptions = {},
+): Promise<CliRun> {
   const { env, args } = await codexEnv(h.llm, { home: h.dirs.home, ...options });
-  const argv = ['exec', ...args, '--json', '--skip-git-repo-check', '-C', h.dirs.cwd, '-s', 'workspace-write', ...extra, prompt];
+  const argv = [
+    'exec',
+    ...args,
+    '--json',
+    '--skip-git-repo-check',
+    '-C',
+    h.dirs.cwd,
+    '-s',
+    'workspace-write',
+    ...extra,
+    prompt,
+  ];
   return runCli(CLI_BINS.codex, argv, { cwd: h.dirs.cwd, env });
 }
 
 /** `gemini -p <prompt> -o stream-json -m <model> --approval-mode yolo <extra>`. */
-export async function gemini(h: Harness, prompt: string, extra: string[] = [], options: EnvOptions = {}): Promise<CliRun> {
+export async function gemini(
+  h: Harness,
+  prompt: string,
+  extra: string[] = [],
+  options: EnvOptions = {},
+): Promise<CliRun> {
   const { env, args } = await geminiEnv(h.llm, { home: h.dirs.home, ...options });
   const argv = ['-p', prompt, '-o', 'stream-json', ...args, '--approval-mode', 'yolo', ...extra];
   return runCli(CLI_BINS.gemini, argv, { cwd: h.dirs.cwd, env });
@@ -73,4 +102,5 @@ export const geminiText = (run: CliRun): string =>
     .map((e) => e['content'])
     .join('');
 /** Milliseconds between model call `i - 1` and `i` (a retry delay). */
-export const gap = (llm: FakeLlmServer, i: number): number => (llm.turns()[i]?.receivedAt ?? NaN) - (llm.turns()[i - 1]?.receivedAt ?? NaN);
+export const gap = (llm: FakeLlmServer, i: number): number =>
+  (llm.turns()[i]?.receivedAt ?? NaN) - (llm.turns()[i - 1]?.receivedAt ?? NaN);

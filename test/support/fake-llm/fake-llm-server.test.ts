@@ -41,8 +41,18 @@ describe('FakeLlmServer: Anthropic Messages', () => {
       .finalMessage();
 
     expect(message.content).toEqual([{ type: 'text', text: 'Hello there' }]);
-    expect(message).toMatchObject({ stop_reason: 'end_turn', model: 'claude-x', usage: { input_tokens: 12, output_tokens: 3, cache_read_input_tokens: 4 } });
-    expect(llm.turns('anthropic')[0]).toMatchObject({ path: '/v1/messages', userTexts: ['Hi [m1]'], stream: true, script: 'anthropic', reply: 'text' });
+    expect(message).toMatchObject({
+      stop_reason: 'end_turn',
+      model: 'claude-x',
+      usage: { input_tokens: 12, output_tokens: 3, cache_read_input_tokens: 4 },
+    });
+    expect(llm.turns('anthropic')[0]).toMatchObject({
+      path: '/v1/messages',
+      userTexts: ['Hi [m1]'],
+      stream: true,
+      script: 'anthropic',
+      reply: 'text',
+    });
   });
 
   it('streams a Write tool call, then records the tool result that comes back', async (ctx) => {
@@ -54,7 +64,9 @@ describe('FakeLlmServer: Anthropic Messages', () => {
       .stream({ model: 'm', max_tokens: 10, tools: [WRITE_TOOL], messages: [{ role: 'user', content: 'write' }] })
       .finalMessage();
     expect(first.stop_reason).toBe('tool_use');
-    expect(first.content).toEqual([{ type: 'tool_use', id: 'toolu_fake_1_0', name: 'Write', input: { file_path: '/w/a.txt', content: 'A\n' } }]);
+    expect(first.content).toEqual([
+      { type: 'tool_use', id: 'toolu_fake_1_0', name: 'Write', input: { file_path: '/w/a.txt', content: 'A\n' } },
+    ]);
 
     await client.messages.create({
       model: 'm',
@@ -63,7 +75,10 @@ describe('FakeLlmServer: Anthropic Messages', () => {
       messages: [
         { role: 'user', content: 'write' },
         { role: 'assistant', content: first.content },
-        { role: 'user', content: [{ type: 'tool_result', tool_use_id: 'toolu_fake_1_0', content: [{ type: 'text', text: 'ok' }] }] },
+        {
+          role: 'user',
+          content: [{ type: 'tool_result', tool_use_id: 'toolu_fake_1_0', content: [{ type: 'text', text: 'ok' }] }],
+        },
       ],
     });
     expect(llm.turns()[1]?.toolResults).toEqual([{ callId: 'toolu_fake_1_0', output: 'ok', isError: false }]);
@@ -82,20 +97,26 @@ describe('FakeLlmServer: Anthropic Messages', () => {
       tool_choice: { type: 'tool', name: 'answer' },
     });
 
-    expect(message.content).toEqual([{ type: 'tool_use', id: 'toolu_fake_1_0', name: 'answer', input: { answer: '42' } }]);
+    expect(message.content).toEqual([
+      { type: 'tool_use', id: 'toolu_fake_1_0', name: 'answer', input: { answer: '42' } },
+    ]);
     expect(llm.turns()[0]?.stream).toBe(false);
   });
 
   it('answers 429 with retry-after and 529 with overloaded_error', async (ctx) => {
     const llm = await start(ctx);
     llm.enqueue('anthropic', step.rateLimited(7), step.overloaded());
-    const call = (): Promise<unknown> => anthropic(llm).messages.create({ model: 'm', max_tokens: 1, messages: [{ role: 'user', content: 'x' }] });
+    const call = (): Promise<unknown> =>
+      anthropic(llm).messages.create({ model: 'm', max_tokens: 1, messages: [{ role: 'user', content: 'x' }] });
 
     const limited = await call().catch((e: unknown) => e);
     expect(limited).toBeInstanceOf(Anthropic.RateLimitError);
     expect((limited as InstanceType<typeof Anthropic.RateLimitError>).headers.get('retry-after')).toBe('7');
     const overloaded = await call().catch((e: unknown) => e);
-    expect(overloaded).toMatchObject({ status: 529, error: { type: 'error', error: { type: 'overloaded_error', message: 'Overloaded' } } });
+    expect(overloaded).toMatchObject({
+      status: 529,
+      error: { type: 'error', error: { type: 'overloaded_error', message: 'Overloaded' } },
+    });
   });
 
   it('refuses a tool the CLI did not offer, and says so in verify()', async (ctx) => {
@@ -119,13 +140,24 @@ describe('FakeLlmServer: OpenAI Responses', () => {
     const response = await openai(llm).responses.stream({ model: 'gpt-5.5', input: 'Hi' }).finalResponse();
 
     expect(response.output_text).toBe('Hello there');
-    expect(response.usage).toMatchObject({ input_tokens: 12, output_tokens: 3, input_tokens_details: { cached_tokens: 4 }, output_tokens_details: { reasoning_tokens: 2 } });
+    expect(response.usage).toMatchObject({
+      input_tokens: 12,
+      output_tokens: 3,
+      input_tokens_details: { cached_tokens: 4 },
+      output_tokens_details: { reasoning_tokens: 2 },
+    });
     expect(llm.turns('openai')[0]).toMatchObject({ path: '/v1/responses', model: 'gpt-5.5', userTexts: ['Hi'] });
   });
 
   it('renders writeFile as a freeform apply_patch call and shell as exec_command', async (ctx) => {
     const llm = await start(ctx);
-    llm.enqueue('openai', step.tools([{ kind: 'write-file', path: 'a.txt', content: 'A\nB\n' }, { kind: 'shell', command: 'ls' }]));
+    llm.enqueue(
+      'openai',
+      step.tools([
+        { kind: 'write-file', path: 'a.txt', content: 'A\nB\n' },
+        { kind: 'shell', command: 'ls' },
+      ]),
+    );
     const tools = [
       { type: 'custom' as const, name: 'apply_patch' },
       { type: 'function' as const, name: 'exec_command', parameters: {}, strict: false },
@@ -134,8 +166,18 @@ describe('FakeLlmServer: OpenAI Responses', () => {
     const response = await openai(llm).responses.stream({ model: 'gpt-5.5', input: 'go', tools }).finalResponse();
 
     expect(response.output).toEqual([
-      expect.objectContaining({ type: 'custom_tool_call', name: 'apply_patch', call_id: 'call_fake_1_0', input: '*** Begin Patch\n*** Add File: a.txt\n+A\n+B\n*** End Patch\n' }),
-      expect.objectContaining({ type: 'function_call', name: 'exec_command', call_id: 'call_fake_1_1', arguments: '{"cmd":"ls"}' }),
+      expect.objectContaining({
+        type: 'custom_tool_call',
+        name: 'apply_patch',
+        call_id: 'call_fake_1_0',
+        input: '*** Begin Patch\n*** Add File: a.txt\n+A\n+B\n*** End Patch\n',
+      }),
+      expect.objectContaining({
+        type: 'function_call',
+        name: 'exec_command',
+        call_id: 'call_fake_1_1',
+        arguments: '{"cmd":"ls"}',
+      }),
     ]);
   });
 
@@ -158,7 +200,9 @@ describe('FakeLlmServer: OpenAI Responses', () => {
     const llm = await start(ctx);
     llm.enqueue('openai', step.rateLimited(3));
 
-    const error = await openai(llm).responses.create({ model: 'm', input: 'x' }).catch((e: unknown) => e);
+    const error = await openai(llm)
+      .responses.create({ model: 'm', input: 'x' })
+      .catch((e: unknown) => e);
 
     expect(error).toBeInstanceOf(OpenAI.RateLimitError);
     expect(error).toMatchObject({ status: 429, code: 'rate_limit_exceeded' });
@@ -171,21 +215,58 @@ describe('FakeLlmServer: OpenAI Chat Completions', () => {
     const llm = await start(ctx);
     llm.enqueue('openai', step.text('Hello there', { usage: { input: 12, output: 3, cached: 4 } }));
 
-    const completion = await openai(llm).chat.completions.create({ model: 'gpt-5-mini', messages: [{ role: 'user', content: 'Hi [c1]' }] });
+    const completion = await openai(llm).chat.completions.create({
+      model: 'gpt-5-mini',
+      messages: [{ role: 'user', content: 'Hi [c1]' }],
+    });
 
-    expect(completion.choices[0]).toMatchObject({ message: { role: 'assistant', content: 'Hello there' }, finish_reason: 'stop' });
-    expect(completion.usage).toMatchObject({ prompt_tokens: 12, completion_tokens: 3, prompt_tokens_details: { cached_tokens: 4 } });
-    expect(llm.turns('openai')[0]).toMatchObject({ path: '/v1/chat/completions', model: 'gpt-5-mini', stream: false, userTexts: ['Hi [c1]'], reply: 'text' });
+    expect(completion.choices[0]).toMatchObject({
+      message: { role: 'assistant', content: 'Hello there' },
+      finish_reason: 'stop',
+    });
+    expect(completion.usage).toMatchObject({
+      prompt_tokens: 12,
+      completion_tokens: 3,
+      prompt_tokens_details: { cached_tokens: 4 },
+    });
+    expect(llm.turns('openai')[0]).toMatchObject({
+      path: '/v1/chat/completions',
+      model: 'gpt-5-mini',
+      stream: false,
+      userTexts: ['Hi [c1]'],
+      reply: 'text',
+    });
   });
 
   it('streams text and a tool call that the SDK assembles, with usage when asked for', async (ctx) => {
     const llm = await start(ctx);
-    llm.enqueue('openai', { kind: 'tool-calls', text: 'Looking', calls: [{ kind: 'raw', name: 'lookup', input: { q: 'weft' } }] }, step.text('Found it'));
-    const tools = [{ type: 'function' as const, function: { name: 'lookup', parameters: { type: 'object', properties: {} } } }];
+    llm.enqueue(
+      'openai',
+      { kind: 'tool-calls', text: 'Looking', calls: [{ kind: 'raw', name: 'lookup', input: { q: 'weft' } }] },
+      step.text('Found it'),
+    );
+    const tools = [
+      { type: 'function' as const, function: { name: 'lookup', parameters: { type: 'object', properties: {} } } },
+    ];
     const client = openai(llm);
 
-    const first = await client.chat.completions.stream({ model: 'm', messages: [{ role: 'user', content: 'find' }], tools, stream_options: { include_usage: true } }).finalChatCompletion();
-    expect(first.choices[0]).toMatchObject({ finish_reason: 'tool_calls', message: { content: 'Looking', tool_calls: [{ id: 'call_fake_1_0', type: 'function', function: { name: 'lookup', arguments: '{"q":"weft"}' } }] } });
+    const first = await client.chat.completions
+      .stream({
+        model: 'm',
+        messages: [{ role: 'user', content: 'find' }],
+        tools,
+        stream_options: { include_usage: true },
+      })
+      .finalChatCompletion();
+    expect(first.choices[0]).toMatchObject({
+      finish_reason: 'tool_calls',
+      message: {
+        content: 'Looking',
+        tool_calls: [
+          { id: 'call_fake_1_0', type: 'function', function: { name: 'lookup', arguments: '{"q":"weft"}' } },
+        ],
+      },
+    });
     expect(first.usage).toMatchObject({ prompt_tokens: 100, completion_tokens: 10 });
 
     const chunks: string[] = [];
@@ -194,20 +275,28 @@ describe('FakeLlmServer: OpenAI Chat Completions', () => {
       stream: true,
       messages: [
         { role: 'user', content: 'find' },
-        { role: 'assistant', content: null, tool_calls: [{ id: 'call_fake_1_0', type: 'function', function: { name: 'lookup', arguments: '{}' } }] },
+        {
+          role: 'assistant',
+          content: null,
+          tool_calls: [{ id: 'call_fake_1_0', type: 'function', function: { name: 'lookup', arguments: '{}' } }],
+        },
         { role: 'tool', tool_call_id: 'call_fake_1_0', content: 'weft is an orchestrator' },
       ],
     });
     for await (const chunk of stream) chunks.push(chunk.choices[0]?.delta.content ?? '');
     expect(chunks.join('')).toBe('Found it');
-    expect(llm.turns()[1]?.toolResults).toEqual([{ callId: 'call_fake_1_0', name: 'lookup', output: 'weft is an orchestrator' }]);
+    expect(llm.turns()[1]?.toolResults).toEqual([
+      { callId: 'call_fake_1_0', name: 'lookup', output: 'weft is an orchestrator' },
+    ]);
   });
 
   it('answers errors in the OpenAI error shape', async (ctx) => {
     const llm = await start(ctx);
     llm.enqueue('openai', step.rateLimited(2));
 
-    const error = await openai(llm).chat.completions.create({ model: 'm', messages: [{ role: 'user', content: 'x' }] }).catch((e: unknown) => e);
+    const error = await openai(llm)
+      .chat.completions.create({ model: 'm', messages: [{ role: 'user', content: 'x' }] })
+      .catch((e: unknown) => e);
 
     expect(error).toBeInstanceOf(OpenAI.RateLimitError);
     expect((error as InstanceType<typeof OpenAI.RateLimitError>).headers.get('retry-after')).toBe('2');
@@ -222,10 +311,21 @@ describe('FakeLlmServer: Gemini', () => {
     const res = await postGemini(llm, { contents: [{ role: 'user', parts: [{ text: 'Hi' }] }] });
 
     expect(res.headers.get('content-type')).toContain('text/event-stream');
-    const chunks = sseData(await res.text()) as { candidates: { content: { parts: { text: string }[] }; finishReason?: string }[]; usageMetadata?: unknown }[];
+    const chunks = sseData(await res.text()) as {
+      candidates: { content: { parts: { text: string }[] }; finishReason?: string }[];
+      usageMetadata?: unknown;
+    }[];
     expect(chunks.map((c) => c.candidates[0]?.content.parts[0]?.text).join('')).toBe('Hello there');
-    expect(chunks.at(-1)).toMatchObject({ candidates: [{ finishReason: 'STOP' }], usageMetadata: { promptTokenCount: 12, candidatesTokenCount: 3, totalTokenCount: 15 } });
-    expect(llm.turns('gemini')[0]).toMatchObject({ model: 'gemini-2.5-flash', stream: true, query: { alt: 'sse' }, userTexts: ['Hi'] });
+    expect(chunks.at(-1)).toMatchObject({
+      candidates: [{ finishReason: 'STOP' }],
+      usageMetadata: { promptTokenCount: 12, candidatesTokenCount: 3, totalTokenCount: 15 },
+    });
+    expect(llm.turns('gemini')[0]).toMatchObject({
+      model: 'gemini-2.5-flash',
+      stream: true,
+      query: { alt: 'sse' },
+      userTexts: ['Hi'],
+    });
   });
 
   it('renders writeFile as a write_file functionCall, also without streaming', async (ctx) => {
@@ -233,10 +333,29 @@ describe('FakeLlmServer: Gemini', () => {
     llm.enqueue('gemini', step.writeFile('/w/a.txt', 'A'));
     const tools = [{ functionDeclarations: [{ name: 'write_file' }] }];
 
-    const res = await postGemini(llm, { contents: [{ role: 'user', parts: [{ text: 'go' }] }], tools }, 'generateContent');
+    const res = await postGemini(
+      llm,
+      { contents: [{ role: 'user', parts: [{ text: 'go' }] }], tools },
+      'generateContent',
+    );
 
     expect(await res.json()).toMatchObject({
-      candidates: [{ content: { role: 'model', parts: [{ functionCall: { id: 'call_fake_1_0', name: 'write_file', args: { file_path: '/w/a.txt', content: 'A' } } }] } }],
+      candidates: [
+        {
+          content: {
+            role: 'model',
+            parts: [
+              {
+                functionCall: {
+                  id: 'call_fake_1_0',
+                  name: 'write_file',
+                  args: { file_path: '/w/a.txt', content: 'A' },
+                },
+              },
+            ],
+          },
+        },
+      ],
     });
   });
 
@@ -248,7 +367,9 @@ describe('FakeLlmServer: Gemini', () => {
 
     expect(res.status).toBe(429);
     expect(res.headers.get('retry-after')).toBe('2');
-    expect(await res.json()).toMatchObject({ error: { code: 429, status: 'RESOURCE_EXHAUSTED', details: [{ retryDelay: '2s' }] } });
+    expect(await res.json()).toMatchObject({
+      error: { code: 429, status: 'RESOURCE_EXHAUSTED', details: [{ retryDelay: '2s' }] },
+    });
   });
 });
 
@@ -256,10 +377,18 @@ describe('FakeLlmServer: scripts', () => {
   it('routes by marker before the default script, and repeats steps `times` times', async (ctx) => {
     const llm = await start(ctx);
     llm.enqueue('openai', step.text('default'));
-    const a = llm.script({ marker: '[a]' }, step.text('a', { times: 2 }), (req) => step.text(`echo ${req.userTexts.at(-1) ?? ''}`));
-    const say = async (input: string): Promise<string> => (await openai(llm).responses.create({ model: 'm', input })).output_text;
+    const a = llm.script({ marker: '[a]' }, step.text('a', { times: 2 }), (req) =>
+      step.text(`echo ${req.userTexts.at(-1) ?? ''}`),
+    );
+    const say = async (input: string): Promise<string> =>
+      (await openai(llm).responses.create({ model: 'm', input })).output_text;
 
-    expect([await say('x [a]'), await say('plain'), await say('y [a]'), await say('z [a]')]).toEqual(['a', 'default', 'a', 'echo z [a]']);
+    expect([await say('x [a]'), await say('plain'), await say('y [a]'), await say('z [a]')]).toEqual([
+      'a',
+      'default',
+      'a',
+      'echo z [a]',
+    ]);
     expect(a.requests.map((r) => r.seq)).toEqual([1, 3, 4]);
     expect(llm.verify()).toEqual([]);
   });
@@ -273,7 +402,10 @@ describe('FakeLlmServer: scripts', () => {
     const second = await postGemini(llm, { contents: [{ role: 'user', parts: [{ text: 'again' }] }] });
 
     expect(second.status).toBe(400);
-    expect(llm.verify()).toEqual(['#2 POST /v1beta/models/gemini-2.5-flash:streamGenerateContent: no scripted step left in script g (prompt: "again")', 'script anthropic: 1 step(s) never played']);
+    expect(llm.verify()).toEqual([
+      '#2 POST /v1beta/models/gemini-2.5-flash:streamGenerateContent: no scripted step left in script g (prompt: "again")',
+      'script anthropic: 1 step(s) never played',
+    ]);
   });
 
   it('answers 500 when a step function throws, and says so in verify()', async (ctx) => {
@@ -283,7 +415,9 @@ describe('FakeLlmServer: scripts', () => {
     });
 
     expect((await postGemini(llm, { contents: [] })).status).toBe(500);
-    expect(llm.verify()).toEqual(['fake-llm crashed on POST /v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse: bad script']);
+    expect(llm.verify()).toEqual([
+      'fake-llm crashed on POST /v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse: bad script',
+    ]);
   });
 
   it('holds a hanging request open until the server closes', async (ctx) => {

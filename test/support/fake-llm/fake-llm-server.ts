@@ -130,7 +130,8 @@ export class FakeLlmServer {
       if (r.kind === 'off-host') issues.push(`#${r.seq} tried to reach ${r.path} (off 127.0.0.1)`);
     }
     for (const s of [...this.#scripts, ...this.#defaults.values()]) {
-      if (s.remaining > 0 && Number.isFinite(s.remaining)) issues.push(`script ${s.name}: ${s.remaining} step(s) never played`);
+      if (s.remaining > 0 && Number.isFinite(s.remaining))
+        issues.push(`script ${s.name}: ${s.remaining} step(s) never played`);
     }
     return issues;
   }
@@ -150,7 +151,13 @@ export class FakeLlmServer {
     await closed;
   }
 
-  #record(req: IncomingMessage, kind: RequestKind, protocol: ProviderProtocol | undefined, body: unknown, path: string): RecordedRequest {
+  #record(
+    req: IncomingMessage,
+    kind: RequestKind,
+    protocol: ProviderProtocol | undefined,
+    body: unknown,
+    path: string,
+  ): RecordedRequest {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     const seen = protocol?.inspect(body, path, Object.fromEntries(url.searchParams));
     const request: RecordedRequest = {
@@ -177,7 +184,11 @@ export class FakeLlmServer {
     const body = await readBody(req);
     const rawUrl = req.url ?? '/';
     const absolute = /^[a-z]+:\/\//i.test(rawUrl) ? new URL(rawUrl) : undefined;
-    if (absolute !== undefined && absolute.origin !== this.url && absolute.origin !== this.url.replace('127.0.0.1', 'localhost')) {
+    if (
+      absolute !== undefined &&
+      absolute.origin !== this.url &&
+      absolute.origin !== this.url.replace('127.0.0.1', 'localhost')
+    ) {
       // A plain-HTTP proxy request for another host.
       this.#record(req, 'off-host', undefined, body, rawUrl).reply = 'refused';
       send(res, jsonReply(403, { error: { message: 'fake-llm: off-host request refused' } }));
@@ -232,7 +243,10 @@ export class FakeLlmServer {
   }
 
   #log(r: RecordedRequest): void {
-    if (DEBUG) console.error(`[fake-llm] #${r.seq} ${r.method} ${r.path} ${r.provider ?? ''} ${r.script ?? ''} → ${r.reply ?? ''} ${r.problem ?? ''}`);
+    if (DEBUG)
+      console.error(
+        `[fake-llm] #${r.seq} ${r.method} ${r.path} ${r.provider ?? ''} ${r.script ?? ''} → ${r.reply ?? ''} ${r.problem ?? ''}`,
+      );
   }
 }
 
@@ -245,7 +259,8 @@ function send(res: ServerResponse, reply: Reply): void {
 /** Harmless answers to what the CLIs look up besides model calls. */
 function lookupReply(method: string, path: string): Reply {
   if (method === 'HEAD') return { status: 200, headers: {}, chunks: [] };
-  if (method === 'GET' && /^\/(v1\/)?models\/?$/.test(path)) return jsonReply(200, { object: 'list', data: [], has_more: false });
+  if (method === 'GET' && /^\/(v1\/)?models\/?$/.test(path))
+    return jsonReply(200, { object: 'list', data: [], has_more: false });
   if (method === 'GET' && /^\/v1(beta|alpha)?\/models\/?$/.test(path)) return jsonReply(200, { models: [] });
   if (method === 'POST' && path === '/v1/messages/count_tokens') return jsonReply(200, { input_tokens: 100 });
   if (method === 'POST' && path.endsWith(':countTokens')) return jsonReply(200, { totalTokens: 100 });
@@ -257,7 +272,10 @@ const decoders: Record<string, ((b: Buffer) => Promise<Buffer>) | undefined> = {
   deflate: promisify(zlib.inflate),
   br: promisify(zlib.brotliDecompress),
   // Node ≥ 22.15 only; Codex compresses request bodies with zstd when talking to OpenAI itself.
-  zstd: 'zstdDecompress' in zlib ? promisify((zlib as unknown as { zstdDecompress: typeof zlib.gunzip }).zstdDecompress) : undefined,
+  zstd:
+    'zstdDecompress' in zlib
+      ? promisify((zlib as unknown as { zstdDecompress: typeof zlib.gunzip }).zstdDecompress)
+      : undefined,
 };
 
 async function readBody(req: IncomingMessage): Promise<unknown> {

@@ -24,7 +24,10 @@ const test = it.sequential;
 lane('Claude Code against FakeLlmServer', () => {
   test('returns the scripted text with the session id and usage', { timeout: TIMEOUT }, async (ctx) => {
     const h = await harness(ctx);
-    h.llm.enqueue('anthropic', step.text('Hello from the fake model', { usage: { input: 120, output: 7, cached: 30 } }));
+    h.llm.enqueue(
+      'anthropic',
+      step.text('Hello from the fake model', { usage: { input: 120, output: 7, cached: 30 } }),
+    );
 
     const run = await claude(h, 'Say hello');
 
@@ -48,22 +51,38 @@ lane('Claude Code against FakeLlmServer', () => {
     expect(h.llm.verify()).toEqual([]);
   });
 
-  test('writes a file with Write, runs a command with Bash, then gives the final text', { timeout: TIMEOUT }, async (ctx) => {
-    const h = await harness(ctx);
-    const target = join(h.dirs.cwd, 'hello.txt');
-    h.llm.enqueue('anthropic', step.writeFile(target, 'hello from claude\n'), step.shell('echo ran > ran.txt'), step.text('Wrote hello.txt'));
+  test(
+    'writes a file with Write, runs a command with Bash, then gives the final text',
+    { timeout: TIMEOUT },
+    async (ctx) => {
+      const h = await harness(ctx);
+      const target = join(h.dirs.cwd, 'hello.txt');
+      h.llm.enqueue(
+        'anthropic',
+        step.writeFile(target, 'hello from claude\n'),
+        step.shell('echo ran > ran.txt'),
+        step.text('Wrote hello.txt'),
+      );
 
-    const run = await claude(h, 'Create hello.txt', ['--permission-mode', 'acceptEdits', '--allowedTools', 'Bash']);
+      const run = await claude(h, 'Create hello.txt', ['--permission-mode', 'acceptEdits', '--allowedTools', 'Bash']);
 
-    expect(only(run, 'result')).toMatchObject({ is_error: false, result: 'Wrote hello.txt', num_turns: 3, permission_denials: [] });
-    expect(only(run, 'result')['usage']).toMatchObject({ input_tokens: 300, output_tokens: 30 });
-    expect(await readFile(target, 'utf8')).toBe('hello from claude\n');
-    expect(await readFile(join(h.dirs.cwd, 'ran.txt'), 'utf8')).toBe('ran\n');
-    const [, second, third] = h.llm.turns();
-    expect(second?.toolResults).toEqual([{ callId: 'toolu_fake_1_0', output: expect.stringContaining('File created successfully'), isError: false }]);
-    expect(third?.toolResults.at(-1)).toMatchObject({ callId: 'toolu_fake_2_0', isError: false });
-    expect(h.llm.verify()).toEqual([]);
-  });
+      expect(only(run, 'result')).toMatchObject({
+        is_error: false,
+        result: 'Wrote hello.txt',
+        num_turns: 3,
+        permission_denials: [],
+      });
+      expect(only(run, 'result')['usage']).toMatchObject({ input_tokens: 300, output_tokens: 30 });
+      expect(await readFile(target, 'utf8')).toBe('hello from claude\n');
+      expect(await readFile(join(h.dirs.cwd, 'ran.txt'), 'utf8')).toBe('ran\n');
+      const [, second, third] = h.llm.turns();
+      expect(second?.toolResults).toEqual([
+        { callId: 'toolu_fake_1_0', output: expect.stringContaining('File created successfully'), isError: false },
+      ]);
+      expect(third?.toolResults.at(-1)).toMatchObject({ callId: 'toolu_fake_2_0', isError: false });
+      expect(h.llm.verify()).toEqual([]);
+    },
+  );
 
   test('denies Bash under the default permission mode yet reports success', { timeout: TIMEOUT }, async (ctx) => {
     const h = await harness(ctx);
@@ -78,18 +97,26 @@ lane('Claude Code against FakeLlmServer', () => {
     await expect(readFile(join(h.dirs.cwd, 'denied.txt'))).rejects.toThrow();
   });
 
-  test('returns --json-schema output as structured_output (the model calls StructuredOutput)', { timeout: TIMEOUT }, async (ctx) => {
-    const h = await harness(ctx);
-    const schema = { type: 'object', properties: { answer: { type: 'string' } }, required: ['answer'] };
-    // Claude ends the run on the StructuredOutput call: no final text step is needed.
-    h.llm.enqueue('anthropic', step.json({ answer: '42' }));
+  test(
+    'returns --json-schema output as structured_output (the model calls StructuredOutput)',
+    { timeout: TIMEOUT },
+    async (ctx) => {
+      const h = await harness(ctx);
+      const schema = { type: 'object', properties: { answer: { type: 'string' } }, required: ['answer'] };
+      // Claude ends the run on the StructuredOutput call: no final text step is needed.
+      h.llm.enqueue('anthropic', step.json({ answer: '42' }));
 
-    const run = await claude(h, 'What is the answer?', ['--json-schema', JSON.stringify(schema)]);
+      const run = await claude(h, 'What is the answer?', ['--json-schema', JSON.stringify(schema)]);
 
-    expect(only(run, 'result')).toMatchObject({ is_error: false, structured_output: { answer: '42' }, result: '{"answer":"42"}' });
-    expect(h.llm.turns()[0]?.offeredTools).toContain('StructuredOutput');
-    expect(h.llm.verify()).toEqual([]);
-  });
+      expect(only(run, 'result')).toMatchObject({
+        is_error: false,
+        structured_output: { answer: '42' },
+        result: '{"answer":"42"}',
+      });
+      expect(h.llm.turns()[0]?.offeredTools).toContain('StructuredOutput');
+      expect(h.llm.verify()).toEqual([]);
+    },
+  );
 
   test('continues a session with --resume', { timeout: TIMEOUT }, async (ctx) => {
     const h = await harness(ctx);
@@ -138,22 +165,29 @@ lane('Claude Code against FakeLlmServer', () => {
   test.for([
     ['429', step.rateLimited(1, { times: Infinity }), 429],
     ['529 overloaded_error', step.overloaded({ times: Infinity }), 529],
-  ] as const)('gives up on a repeated %s after its capped retry', { timeout: TIMEOUT }, async ([, error, status], ctx) => {
-    const h = await harness(ctx);
-    h.llm.enqueue('anthropic', error);
+  ] as const)(
+    'gives up on a repeated %s after its capped retry',
+    { timeout: TIMEOUT },
+    async ([, error, status], ctx) => {
+      const h = await harness(ctx);
+      h.llm.enqueue('anthropic', error);
 
-    const run = await claude(h, 'Hi', [], { maxRetries: 1 });
+      const run = await claude(h, 'Hi', [], { maxRetries: 1 });
 
-    expect(run.exitCode).toBe(1);
-    expect(only(run, 'result')).toMatchObject({ is_error: true, api_error_status: status });
-    expect(h.llm.turns()).toHaveLength(2);
-  });
+      expect(run.exitCode).toBe(1);
+      expect(only(run, 'result')).toMatchObject({ is_error: true, api_error_status: status });
+      expect(h.llm.turns()).toHaveLength(2);
+    },
+  );
 });
 
 lane('Codex against FakeLlmServer', () => {
   test('completes a turn with the final agent_message and usage', { timeout: TIMEOUT }, async (ctx) => {
     const h = await harness(ctx);
-    h.llm.enqueue('openai', step.text('Hello from the fake model', { usage: { input: 120, output: 7, cached: 30, reasoning: 3 } }));
+    h.llm.enqueue(
+      'openai',
+      step.text('Hello from the fake model', { usage: { input: 120, output: 7, cached: 30, reasoning: 3 } }),
+    );
 
     const run = await codex(h, 'Say hello');
 
@@ -177,7 +211,12 @@ lane('Codex against FakeLlmServer', () => {
 
   test('writes a file with apply_patch and runs a command with exec_command', { timeout: TIMEOUT }, async (ctx) => {
     const h = await harness(ctx);
-    h.llm.enqueue('openai', step.writeFile('hello.txt', 'hello from codex\n'), step.shell('echo ran > ran.txt'), step.text('Wrote hello.txt'));
+    h.llm.enqueue(
+      'openai',
+      step.writeFile('hello.txt', 'hello from codex\n'),
+      step.shell('echo ran > ran.txt'),
+      step.text('Wrote hello.txt'),
+    );
 
     const run = await codex(h, 'Create hello.txt');
 
@@ -195,36 +234,64 @@ lane('Codex against FakeLlmServer', () => {
     expect(h.llm.verify()).toEqual([]);
   });
 
-  test('answers --output-schema with JSON text (sent as text.format json_schema)', { timeout: TIMEOUT }, async (ctx) => {
-    const h = await harness(ctx);
-    const schemaFile = join(h.dirs.root, 'schema.json');
-    const schema = { type: 'object', properties: { answer: { type: 'string' } }, required: ['answer'], additionalProperties: false };
-    await writeFile(schemaFile, JSON.stringify(schema));
-    h.llm.enqueue('openai', step.json({ answer: '42' }));
+  test(
+    'answers --output-schema with JSON text (sent as text.format json_schema)',
+    { timeout: TIMEOUT },
+    async (ctx) => {
+      const h = await harness(ctx);
+      const schemaFile = join(h.dirs.root, 'schema.json');
+      const schema = {
+        type: 'object',
+        properties: { answer: { type: 'string' } },
+        required: ['answer'],
+        additionalProperties: false,
+      };
+      await writeFile(schemaFile, JSON.stringify(schema));
+      h.llm.enqueue('openai', step.json({ answer: '42' }));
 
-    const run = await codex(h, 'What is the answer?', ['--output-schema', schemaFile]);
+      const run = await codex(h, 'What is the answer?', ['--output-schema', schemaFile]);
 
-    expect(JSON.parse(String(codexItems(run, 'agent_message').at(-1)?.['text']))).toEqual({ answer: '42' });
-    expect(h.llm.turns()[0]?.body).toMatchObject({ text: { format: { type: 'json_schema', strict: true, schema } } });
-    expect(h.llm.verify()).toEqual([]);
-  });
+      expect(JSON.parse(String(codexItems(run, 'agent_message').at(-1)?.['text']))).toEqual({ answer: '42' });
+      expect(h.llm.turns()[0]?.body).toMatchObject({ text: { format: { type: 'json_schema', strict: true, schema } } });
+      expect(h.llm.verify()).toEqual([]);
+    },
+  );
 
-  test('continues a thread with `exec resume` (needs -c sandbox_mode; usage is the thread total)', { timeout: TIMEOUT }, async (ctx) => {
-    const h = await harness(ctx);
-    h.llm.enqueue('openai', step.text('First answer'), step.shell('echo resumed > resumed.txt'), step.text('Second answer'));
-    const threadId = String(only(await codex(h, 'First prompt'), 'thread.started')['thread_id']);
+  test(
+    'continues a thread with `exec resume` (needs -c sandbox_mode; usage is the thread total)',
+    { timeout: TIMEOUT },
+    async (ctx) => {
+      const h = await harness(ctx);
+      h.llm.enqueue(
+        'openai',
+        step.text('First answer'),
+        step.shell('echo resumed > resumed.txt'),
+        step.text('Second answer'),
+      );
+      const threadId = String(only(await codex(h, 'First prompt'), 'thread.started')['thread_id']);
 
-    // `exec resume` takes neither -C nor -s: it works in the process cwd and defaults to read-only.
-    const { env, args } = await codexEnv(h.llm, { home: h.dirs.home });
-    const argv = ['exec', 'resume', ...args, '-c', 'sandbox_mode="workspace-write"', '--json', '--skip-git-repo-check', threadId, 'Second prompt'];
-    const run = await runCli(CLI_BINS.codex, argv, { cwd: h.dirs.cwd, env });
+      // `exec resume` takes neither -C nor -s: it works in the process cwd and defaults to read-only.
+      const { env, args } = await codexEnv(h.llm, { home: h.dirs.home });
+      const argv = [
+        'exec',
+        'resume',
+        ...args,
+        '-c',
+        'sandbox_mode="workspace-write"',
+        '--json',
+        '--skip-git-repo-check',
+        threadId,
+        'Second prompt',
+      ];
+      const run = await runCli(CLI_BINS.codex, argv, { cwd: h.dirs.cwd, env });
 
-    expect(only(run, 'thread.started')['thread_id']).toBe(threadId);
-    expect(codexItems(run, 'agent_message').at(-1)).toMatchObject({ text: 'Second answer' });
-    expect(only(run, 'turn.completed')['usage']).toMatchObject({ input_tokens: 300, output_tokens: 30 });
-    expect(await readFile(join(h.dirs.cwd, 'resumed.txt'), 'utf8')).toBe('resumed\n');
-    expect(h.llm.turns()[1]?.userTexts).toEqual(expect.arrayContaining(['First prompt', 'Second prompt']));
-  });
+      expect(only(run, 'thread.started')['thread_id']).toBe(threadId);
+      expect(codexItems(run, 'agent_message').at(-1)).toMatchObject({ text: 'Second answer' });
+      expect(only(run, 'turn.completed')['usage']).toMatchObject({ input_tokens: 300, output_tokens: 30 });
+      expect(await readFile(join(h.dirs.cwd, 'resumed.txt'), 'utf8')).toBe('resumed\n');
+      expect(h.llm.turns()[1]?.userTexts).toEqual(expect.arrayContaining(['First prompt', 'Second prompt']));
+    },
+  );
 
   test.for([
     ['400', step.badRequest('prompt is too long'), 'prompt is too long'],
@@ -243,17 +310,23 @@ lane('Codex against FakeLlmServer', () => {
     expect(h.llm.turns()).toHaveLength(1);
   });
 
-  test('waits retry-after on a 429, then succeeds; the retry shows as a non-fatal `error` event', { timeout: TIMEOUT }, async (ctx) => {
-    const h = await harness(ctx);
-    h.llm.enqueue('openai', step.rateLimited(2), step.text('After the retry'));
+  test(
+    'waits retry-after on a 429, then succeeds; the retry shows as a non-fatal `error` event',
+    { timeout: TIMEOUT },
+    async (ctx) => {
+      const h = await harness(ctx);
+      h.llm.enqueue('openai', step.rateLimited(2), step.text('After the retry'));
 
-    const run = await codex(h, 'Hi', [], { maxRetries: 1 });
+      const run = await codex(h, 'Hi', [], { maxRetries: 1 });
 
-    expect(ofType(run, 'error').map((e) => e['message'])).toEqual(['Reconnecting... 1/1 (exceeded retry limit, last status: 429 Too Many Requests)']);
-    expect(ofType(run, 'turn.failed')).toEqual([]);
-    expect(codexItems(run, 'agent_message').at(-1)).toMatchObject({ text: 'After the retry' });
-    expect(gap(h.llm, 1)).toBeGreaterThanOrEqual(1_900);
-  });
+      expect(ofType(run, 'error').map((e) => e['message'])).toEqual([
+        'Reconnecting... 1/1 (exceeded retry limit, last status: 429 Too Many Requests)',
+      ]);
+      expect(ofType(run, 'turn.failed')).toEqual([]);
+      expect(codexItems(run, 'agent_message').at(-1)).toMatchObject({ text: 'After the retry' });
+      expect(gap(h.llm, 1)).toBeGreaterThanOrEqual(1_900);
+    },
+  );
 
   test('never gives up on an unreachable endpoint, whatever its retry caps', { timeout: TIMEOUT }, async (ctx) => {
     const h = await harness(ctx);
@@ -264,7 +337,9 @@ lane('Codex against FakeLlmServer', () => {
     const run = await runCli(CLI_BINS.codex, argv, { cwd: h.dirs.cwd, env, timeoutMs: 6_000 });
 
     expect(run.timedOut).toBe(true);
-    expect(ofType(run, 'error').map((e) => e['message'])).toContain('Reconnecting... waiting for network (Connection failed: error sending request)');
+    expect(ofType(run, 'error').map((e) => e['message'])).toContain(
+      'Reconnecting... waiting for network (Connection failed: error sending request)',
+    );
     expect(ofType(run, 'turn.failed')).toEqual([]);
   });
 });
@@ -284,7 +359,10 @@ lane('Gemini CLI against FakeLlmServer', () => {
       stats: { input_tokens: 120, output_tokens: 7, cached: 30, tool_calls: 0 },
     });
     const [turn] = h.llm.turns('gemini');
-    expect(turn).toMatchObject({ path: '/v1beta/models/gemini-2.5-flash:streamGenerateContent', query: { alt: 'sse' } });
+    expect(turn).toMatchObject({
+      path: '/v1beta/models/gemini-2.5-flash:streamGenerateContent',
+      query: { alt: 'sse' },
+    });
     expect(turn?.headers).toMatchObject({ 'x-goog-api-key': FAKE_API_KEY });
     expect(turn?.userTexts).toContain('Say hello');
     expect(h.llm.verify()).toEqual([]);
@@ -293,7 +371,12 @@ lane('Gemini CLI against FakeLlmServer', () => {
   test('writes a file with write_file and runs a command with run_shell_command', { timeout: TIMEOUT }, async (ctx) => {
     const h = await harness(ctx);
     const target = join(h.dirs.cwd, 'hello.txt');
-    h.llm.enqueue('gemini', step.writeFile(target, 'hello from gemini\n'), step.shell('echo ran > ran.txt'), step.text('Wrote hello.txt'));
+    h.llm.enqueue(
+      'gemini',
+      step.writeFile(target, 'hello from gemini\n'),
+      step.shell('echo ran > ran.txt'),
+      step.text('Wrote hello.txt'),
+    );
 
     const run = await gemini(h, 'Create hello.txt');
 
@@ -328,28 +411,39 @@ lane('Gemini CLI against FakeLlmServer', () => {
     ['401', step.unauthorized(), 145],
     ['429 without retries', step.rateLimited(1), 173],
     ['503 overloaded', step.overloaded(), 247],
-  ] as const)('ends with status error on a %s (exit code = HTTP status & 0xff)', { timeout: TIMEOUT }, async ([, error, exitCode], ctx) => {
-    const h = await harness(ctx);
-    h.llm.enqueue('gemini', error);
+  ] as const)(
+    'ends with status error on a %s (exit code = HTTP status & 0xff)',
+    { timeout: TIMEOUT },
+    async ([, error, exitCode], ctx) => {
+      const h = await harness(ctx);
+      h.llm.enqueue('gemini', error);
 
-    const run = await gemini(h, 'Hi');
+      const run = await gemini(h, 'Hi');
 
-    expect(run.exitCode).toBe(exitCode);
-    expect(only(run, 'result')).toMatchObject({ status: 'error', error: { message: expect.stringContaining('API Error') } });
-    expect(h.llm.turns()).toHaveLength(1);
-  });
+      expect(run.exitCode).toBe(exitCode);
+      expect(only(run, 'result')).toMatchObject({
+        status: 'error',
+        error: { message: expect.stringContaining('API Error') },
+      });
+      expect(h.llm.turns()).toHaveLength(1);
+    },
+  );
 
-  test('retries a 429 after at least 5 s whatever retry-after says, then succeeds', { timeout: TIMEOUT }, async (ctx) => {
-    const h = await harness(ctx);
-    h.llm.enqueue('gemini', step.rateLimited(1), step.text('After the retry'));
+  test(
+    'retries a 429 after at least 5 s whatever retry-after says, then succeeds',
+    { timeout: TIMEOUT },
+    async (ctx) => {
+      const h = await harness(ctx);
+      h.llm.enqueue('gemini', step.rateLimited(1), step.text('After the retry'));
 
-    const run = await gemini(h, 'Hi', [], { maxRetries: 1 });
+      const run = await gemini(h, 'Hi', [], { maxRetries: 1 });
 
-    expect(only(run, 'result')).toMatchObject({ status: 'success' });
-    expect(geminiText(run)).toBe('After the retry');
-    expect(gap(h.llm, 1)).toBeGreaterThanOrEqual(4_900);
-    expect(run.stderr).toContain('Retrying after');
-  });
+      expect(only(run, 'result')).toMatchObject({ status: 'success' });
+      expect(geminiText(run)).toBe('After the retry');
+      expect(gap(h.llm, 1)).toBeGreaterThanOrEqual(4_900);
+      expect(run.stderr).toContain('Retrying after');
+    },
+  );
 });
 
 lane('parallel agents on one server', () => {
@@ -358,13 +452,24 @@ lane('parallel agents on one server', () => {
     const dirsB = await makeAgentDirs();
     const dirsC = await makeAgentDirs();
     ctx.onTestFinished(() => Promise.all([dirsB.cleanup(), dirsC.cleanup()]).then(() => undefined));
-    const a = h.llm.script({ marker: '[task-a]' }, step.writeFile(join(h.dirs.cwd, 'a.txt'), 'A\n'), step.text('A done'));
-    const b = h.llm.script({ marker: '[task-b]' }, step.rateLimited(0), step.writeFile(join(dirsB.cwd, 'b.txt'), 'B\n'), step.text('B done'));
+    const a = h.llm.script(
+      { marker: '[task-a]' },
+      step.writeFile(join(h.dirs.cwd, 'a.txt'), 'A\n'),
+      step.text('A done'),
+    );
+    const b = h.llm.script(
+      { marker: '[task-b]' },
+      step.rateLimited(0),
+      step.writeFile(join(dirsB.cwd, 'b.txt'), 'B\n'),
+      step.text('B done'),
+    );
     const c = h.llm.script({ marker: '[task-c]' }, step.writeFile('c.txt', 'C\n'), step.text('C done'));
 
     const [runA, runB, runC] = await Promise.all([
       claude(h, 'Write a.txt [task-a]', ['--permission-mode', 'acceptEdits']),
-      claude({ llm: h.llm, dirs: dirsB }, 'Write b.txt [task-b]', ['--permission-mode', 'acceptEdits'], { maxRetries: 1 }),
+      claude({ llm: h.llm, dirs: dirsB }, 'Write b.txt [task-b]', ['--permission-mode', 'acceptEdits'], {
+        maxRetries: 1,
+      }),
       codex({ llm: h.llm, dirs: dirsC }, 'Write c.txt [task-c]'),
     ]);
 

@@ -117,20 +117,33 @@ export const geminiProtocol: ProviderProtocol = {
     const chunks =
       parts.length === 1 && first !== undefined && 'text' in first
         ? splitInTwo(first.text).map((text, i, all) => chunk([{ text }], i === all.length - 1))
-        : [first === undefined ? chunk([], true) : chunk([first], rest.length === 0), ...rest.map((p, i) => chunk([p], i === rest.length - 1))];
+        : [
+            first === undefined ? chunk([], true) : chunk([first], rest.length === 0),
+            ...rest.map((p, i) => chunk([p], i === rest.length - 1)),
+          ];
     return { status: 200, headers: { ...SSE_HEADERS }, chunks: chunks.map((c) => sseEvent(undefined, c)) };
   },
 
   error(step: ErrorStep): Reply {
     const { status, code } = ERRORS[step.error];
-    const message = step.error === 'overloaded' && step.message === undefined ? 'The model is overloaded. Please try again later.' : step.message;
+    const message =
+      step.error === 'overloaded' && step.message === undefined
+        ? 'The model is overloaded. Please try again later.'
+        : step.message;
     const details =
       step.retryAfterSeconds === undefined
         ? []
         : [{ '@type': 'type.googleapis.com/google.rpc.RetryInfo', retryDelay: `${step.retryAfterSeconds}s` }];
     return jsonReply(
       step.status ?? status,
-      { error: { code: step.status ?? status, message: message ?? defaultErrorMessage(step.error), status: code, details } },
+      {
+        error: {
+          code: step.status ?? status,
+          message: message ?? defaultErrorMessage(step.error),
+          status: code,
+          details,
+        },
+      },
       retryHeaders(step),
     );
   },

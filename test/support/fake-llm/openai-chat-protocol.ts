@@ -4,7 +4,19 @@
  * Responses API.
  */
 import type { ContentStep, ErrorStep, Inspection, ProviderProtocol, Reply } from './protocol.js';
-import { asArray, bodyBasics, defaultErrorMessage, isRecord, jsonReply, retryHeaders, ScriptProblem, SSE_HEADERS, splitInTwo, sseEvent, usageOf } from './protocol.js';
+import {
+  asArray,
+  bodyBasics,
+  defaultErrorMessage,
+  isRecord,
+  jsonReply,
+  retryHeaders,
+  ScriptProblem,
+  SSE_HEADERS,
+  splitInTwo,
+  sseEvent,
+  usageOf,
+} from './protocol.js';
 import type { RecordedRequest, ToolResult } from './recorded-request.js';
 import { flattenOutput } from './recorded-request.js';
 import type { ErrorKind, ToolCall } from './steps.js';
@@ -31,8 +43,15 @@ function functionCall(call: ToolCall, request: RecordedRequest, id: string): Fun
       : call.kind === 'shell'
         ? { name: 'shell', input: { command: call.command } }
         : { name: call.name, input: call.input };
-  if (!request.offeredTools.includes(name)) throw new ScriptProblem(`the client did not offer tool \`${name}\`; offered: ${request.offeredTools.join(', ') || 'none'}`);
-  return { id, type: 'function', function: { name, arguments: typeof input === 'string' ? input : JSON.stringify(input) } };
+  if (!request.offeredTools.includes(name))
+    throw new ScriptProblem(
+      `the client did not offer tool \`${name}\`; offered: ${request.offeredTools.join(', ') || 'none'}`,
+    );
+  return {
+    id,
+    type: 'function',
+    function: { name, arguments: typeof input === 'string' ? input : JSON.stringify(input) },
+  };
 }
 
 function answer(step: ContentStep, request: RecordedRequest): { content: string | null; toolCalls: FunctionCall[] } {
@@ -42,7 +61,10 @@ function answer(step: ContentStep, request: RecordedRequest): { content: string 
     case 'json':
       return { content: JSON.stringify(step.value), toolCalls: [] };
     case 'tool-calls':
-      return { content: step.text ?? null, toolCalls: step.calls.map((call, i) => functionCall(call, request, `call_fake_${request.seq}_${i}`)) };
+      return {
+        content: step.text ?? null,
+        toolCalls: step.calls.map((call, i) => functionCall(call, request, `call_fake_${request.seq}_${i}`)),
+      };
   }
 }
 
@@ -62,11 +84,13 @@ export const openaiChatProtocol: ProviderProtocol = {
       const content = message['content'];
       if (message['role'] === 'user') {
         if (typeof content === 'string') userTexts.push(content);
-        for (const part of asArray(content)) if (isRecord(part) && typeof part['text'] === 'string') userTexts.push(part['text']);
+        for (const part of asArray(content))
+          if (isRecord(part) && typeof part['text'] === 'string') userTexts.push(part['text']);
       }
       if (message['role'] === 'assistant') {
         for (const call of asArray(message['tool_calls'])) {
-          if (isRecord(call) && isRecord(call['function'])) names.set(String(call['id']), String(call['function']['name']));
+          if (isRecord(call) && isRecord(call['function']))
+            names.set(String(call['id']), String(call['function']['name']));
         }
       }
       if (message['role'] === 'tool') {
@@ -82,7 +106,12 @@ export const openaiChatProtocol: ProviderProtocol = {
     const u = usageOf(step);
     const { content, toolCalls } = answer(step, request);
     const finish = toolCalls.length > 0 ? 'tool_calls' : 'stop';
-    const base = { id: `chatcmpl-fake-${request.seq}`, created: Math.floor(Date.now() / 1000), model: request.model ?? 'gpt-fake', system_fingerprint: null };
+    const base = {
+      id: `chatcmpl-fake-${request.seq}`,
+      created: Math.floor(Date.now() / 1000),
+      model: request.model ?? 'gpt-fake',
+      system_fingerprint: null,
+    };
     const usage = {
       prompt_tokens: u.input,
       completion_tokens: u.output,
@@ -91,24 +120,57 @@ export const openaiChatProtocol: ProviderProtocol = {
       completion_tokens_details: { reasoning_tokens: u.reasoning },
     };
     if (!request.stream) {
-      const message = { role: 'assistant', content, refusal: null, ...(toolCalls.length === 0 ? {} : { tool_calls: toolCalls }) };
-      return jsonReply(200, { ...base, object: 'chat.completion', choices: [{ index: 0, message, logprobs: null, finish_reason: finish }], usage });
+      const message = {
+        role: 'assistant',
+        content,
+        refusal: null,
+        ...(toolCalls.length === 0 ? {} : { tool_calls: toolCalls }),
+      };
+      return jsonReply(200, {
+        ...base,
+        object: 'chat.completion',
+        choices: [{ index: 0, message, logprobs: null, finish_reason: finish }],
+        usage,
+      });
     }
-    const chunk = (delta: Record<string, unknown>, finishReason: string | null): unknown => ({ ...base, object: 'chat.completion.chunk', choices: [{ index: 0, delta, logprobs: null, finish_reason: finishReason }] });
+    const chunk = (delta: Record<string, unknown>, finishReason: string | null): unknown => ({
+      ...base,
+      object: 'chat.completion.chunk',
+      choices: [{ index: 0, delta, logprobs: null, finish_reason: finishReason }],
+    });
     const chunks: unknown[] = [chunk({ role: 'assistant', content: '' }, null)];
     if (content !== null) for (const piece of splitInTwo(content)) chunks.push(chunk({ content: piece }, null));
     toolCalls.forEach((call, index) => {
-      chunks.push(chunk({ tool_calls: [{ index, id: call.id, type: 'function', function: { name: call.function.name, arguments: '' } }] }, null));
-      for (const piece of splitInTwo(call.function.arguments)) chunks.push(chunk({ tool_calls: [{ index, function: { arguments: piece } }] }, null));
+      chunks.push(
+        chunk(
+          {
+            tool_calls: [
+              { index, id: call.id, type: 'function', function: { name: call.function.name, arguments: '' } },
+            ],
+          },
+          null,
+        ),
+      );
+      for (const piece of splitInTwo(call.function.arguments))
+        chunks.push(chunk({ tool_calls: [{ index, function: { arguments: piece } }] }, null));
     });
     chunks.push(chunk({}, finish));
     const body = isRecord(request.body) ? request.body : {};
-    if (isRecord(body['stream_options']) && body['stream_options']['include_usage'] === true) chunks.push({ ...base, object: 'chat.completion.chunk', choices: [], usage });
-    return { status: 200, headers: { ...SSE_HEADERS }, chunks: [...chunks.map((c) => sseEvent(undefined, c)), 'data: [DONE]\n\n'] };
+    if (isRecord(body['stream_options']) && body['stream_options']['include_usage'] === true)
+      chunks.push({ ...base, object: 'chat.completion.chunk', choices: [], usage });
+    return {
+      status: 200,
+      headers: { ...SSE_HEADERS },
+      chunks: [...chunks.map((c) => sseEvent(undefined, c)), 'data: [DONE]\n\n'],
+    };
   },
 
   error(step: ErrorStep): Reply {
     const { status, type, code } = ERRORS[step.error];
-    return jsonReply(step.status ?? status, { error: { message: step.message ?? defaultErrorMessage(step.error), type, param: null, code } }, retryHeaders(step));
+    return jsonReply(
+      step.status ?? status,
+      { error: { message: step.message ?? defaultErrorMessage(step.error), type, param: null, code } },
+      retryHeaders(step),
+    );
   },
 };

@@ -27,7 +27,13 @@ const ERRORS: Record<ErrorKind, { status: number; type: string; code: string | n
 };
 
 type Item =
-  | { type: 'message'; id: string; role: 'assistant'; status: 'completed'; content: { type: 'output_text'; text: string; annotations: [] }[] }
+  | {
+      type: 'message';
+      id: string;
+      role: 'assistant';
+      status: 'completed';
+      content: { type: 'output_text'; text: string; annotations: [] }[];
+    }
   | { type: 'function_call'; id: string; call_id: string; name: string; arguments: string; status: 'completed' }
   | { type: 'custom_tool_call'; id: string; call_id: string; name: string; input: string; status: 'completed' };
 
@@ -39,7 +45,12 @@ function offeredType(request: RecordedRequest, name: string): string | undefined
 
 function toolItem(call: ToolCall, request: RecordedRequest, n: string): Item {
   const ids = { id: `fc_fake_${n}`, call_id: `call_fake_${n}`, status: 'completed' as const };
-  const fn = (name: string, args: unknown): Item => ({ type: 'function_call', ...ids, name, arguments: JSON.stringify(args) });
+  const fn = (name: string, args: unknown): Item => ({
+    type: 'function_call',
+    ...ids,
+    name,
+    arguments: JSON.stringify(args),
+  });
   const custom = (name: string, input: string): Item => ({ type: 'custom_tool_call', ...ids, name, input });
   const offered = request.offeredTools.join(', ');
   switch (call.kind) {
@@ -68,7 +79,13 @@ function toolItem(call: ToolCall, request: RecordedRequest, n: string): Item {
 }
 
 function message(id: string, text: string): Item {
-  return { type: 'message', id, role: 'assistant', status: 'completed', content: [{ type: 'output_text', text, annotations: [] }] };
+  return {
+    type: 'message',
+    id,
+    role: 'assistant',
+    status: 'completed',
+    content: [{ type: 'output_text', text, annotations: [] }],
+  };
 }
 
 function itemsFor(step: ContentStep, request: RecordedRequest): Item[] {
@@ -106,7 +123,12 @@ function itemEvents(item: Item, output_index: number): { type: string; [k: strin
     case 'function_call':
       return [
         { ...added, item: { ...item, arguments: '', status: 'in_progress' } },
-        ...splitInTwo(item.arguments).map((delta) => ({ type: 'response.function_call_arguments.delta', item_id: item.id, output_index, delta })),
+        ...splitInTwo(item.arguments).map((delta) => ({
+          type: 'response.function_call_arguments.delta',
+          item_id: item.id,
+          output_index,
+          delta,
+        })),
         { type: 'response.function_call_arguments.done', item_id: item.id, output_index, arguments: item.arguments },
         done,
       ];
@@ -137,9 +159,13 @@ export const openaiProtocol: ProviderProtocol = {
       if ((item['type'] === 'message' || item['type'] === undefined) && item['role'] === 'user') {
         const content = item['content'];
         if (typeof content === 'string') userTexts.push(content);
-        for (const part of asArray(content)) if (isRecord(part) && typeof part['text'] === 'string') userTexts.push(part['text']);
+        for (const part of asArray(content))
+          if (isRecord(part) && typeof part['text'] === 'string') userTexts.push(part['text']);
       }
-      if ((item['type'] === 'function_call' || item['type'] === 'custom_tool_call') && typeof item['call_id'] === 'string') {
+      if (
+        (item['type'] === 'function_call' || item['type'] === 'custom_tool_call') &&
+        typeof item['call_id'] === 'string'
+      ) {
         names.set(item['call_id'], String(item['name']));
       }
       if (item['type'] === 'function_call_output' || item['type'] === 'custom_tool_call_output') {
@@ -155,7 +181,12 @@ export const openaiProtocol: ProviderProtocol = {
     const u = usageOf(step);
     const items = itemsFor(step, request);
     const id = `resp_fake_${request.seq}`;
-    const base = { id, object: 'response', created_at: Math.floor(Date.now() / 1000), model: request.model ?? 'gpt-fake' };
+    const base = {
+      id,
+      object: 'response',
+      created_at: Math.floor(Date.now() / 1000),
+      model: request.model ?? 'gpt-fake',
+    };
     const usage = {
       input_tokens: u.input,
       input_tokens_details: { cached_tokens: u.cached },

@@ -38,7 +38,12 @@ export interface RunCliOptions {
 export function runCli(bin: string, args: readonly string[], options: RunCliOptions): Promise<CliRun> {
   const started = Date.now();
   // Own process group, so a timeout also ends what the CLI spawned (Codex's sandboxed shells).
-  const child = spawn(bin, args, { cwd: options.cwd, env: options.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const child = spawn(bin, args, {
+    cwd: options.cwd,
+    env: options.env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
   const out: Buffer[] = [];
   const err: Buffer[] = [];
   child.stdout.on('data', (b: Buffer) => out.push(b));

@@ -48,7 +48,12 @@ export type Step =
    * Anthropic request that forces a tool (`tool_choice: {type: "tool", name}`) gets that call.
    */
   | (StepBase & { readonly kind: 'json'; readonly value: unknown; readonly usage?: Usage })
-  | (StepBase & { readonly kind: 'tool-calls'; readonly calls: readonly ToolCall[]; readonly text?: string; readonly usage?: Usage })
+  | (StepBase & {
+      readonly kind: 'tool-calls';
+      readonly calls: readonly ToolCall[];
+      readonly text?: string;
+      readonly usage?: Usage;
+    })
   | (StepBase & {
       readonly kind: 'error';
       readonly error: ErrorKind;
@@ -94,9 +99,17 @@ export const step = {
     ...options,
   }),
   /** Several tool calls in one reply (parallel tool use). */
-  tools: (calls: readonly ToolCall[], options: Options<Of<'tool-calls'>> = {}): Step => ({ kind: 'tool-calls', calls, ...options }),
+  tools: (calls: readonly ToolCall[], options: Options<Of<'tool-calls'>> = {}): Step => ({
+    kind: 'tool-calls',
+    calls,
+    ...options,
+  }),
   error: (error: ErrorKind, options: Options<Of<'error'>> = {}): Step => ({ kind: 'error', error, ...options }),
-  badRequest: (message?: string): Step => ({ kind: 'error', error: 'bad-request', ...(message === undefined ? {} : { message }) }),
+  badRequest: (message?: string): Step => ({
+    kind: 'error',
+    error: 'bad-request',
+    ...(message === undefined ? {} : { message }),
+  }),
   unauthorized: (): Step => ({ kind: 'error', error: 'unauthorized' }),
   rateLimited: (retryAfterSeconds = 1, options: Options<Of<'error'>> = {}): Step => ({
     kind: 'error',

@@ -15,7 +15,9 @@ describe('budget policy', () => {
   it('stops a task only once it passes its own budget', () => {
     expect(taskBudgetExceeded(undefined, { inputTokens: 1e9 })).toBeUndefined();
     expect(taskBudgetExceeded({ tokens: 5000 }, { inputTokens: 5000 })).toBeUndefined();
-    expect(taskBudgetExceeded({ tokens: 5000 }, { inputTokens: 5000, outputTokens: 10 })).toBe('task budget exceeded: 5010 > 5000 tokens');
+    expect(taskBudgetExceeded({ tokens: 5000 }, { inputTokens: 5000, outputTokens: 10 })).toBe(
+      'task budget exceeded: 5010 > 5000 tokens',
+    );
     expect(taskBudgetExceeded({ usd: 1 }, { costUsd: 1.5 })).toBe('task budget exceeded: $1.5 > $1');
   });
 });

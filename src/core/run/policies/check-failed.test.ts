@@ -15,41 +15,102 @@ describe('blameTrials: which verified tasks the check runs with on their own', (
 
 describe('checkFailed: whom a failed check goes back to', () => {
   it('only the task that breaks it on its own, naming the one that passes', () => {
-    const d = checkFailed({ ...base, verified: [v('backend'), v('frontend')], alone: alone([['backend', 'fails'], ['frontend', 'passes']]) });
-    expect(d).toMatchObject({ kind: 'route', to: ['backend'], summary: 'check build: broken by backend; frontend passes on its own' });
+    const d = checkFailed({
+      ...base,
+      verified: [v('backend'), v('frontend')],
+      alone: alone([
+        ['backend', 'fails'],
+        ['frontend', 'passes'],
+      ]),
+    });
+    expect(d).toMatchObject({
+      kind: 'route',
+      to: ['backend'],
+      summary: 'check build: broken by backend; frontend passes on its own',
+    });
     expect(d.kind === 'route' && d.feedback).toContain('error TS2322 in api.ts');
   });
 
   it('both when both break it on their own', () => {
-    const d = checkFailed({ ...base, verified: [v('backend'), v('frontend')], alone: alone([['backend', 'fails'], ['frontend', 'fails']]) });
-    expect(d).toMatchObject({ kind: 'route', to: ['backend', 'frontend'], summary: 'check build: broken by backend and frontend' });
+    const d = checkFailed({
+      ...base,
+      verified: [v('backend'), v('frontend')],
+      alone: alone([
+        ['backend', 'fails'],
+        ['frontend', 'fails'],
+      ]),
+    });
+    expect(d).toMatchObject({
+      kind: 'route',
+      to: ['backend', 'frontend'],
+      summary: 'check build: broken by backend and frontend',
+    });
   });
 
   it('all of them, with the combined failure, when only the combination breaks it', () => {
-    const d = checkFailed({ ...base, verified: [v('backend'), v('frontend')], alone: alone([['backend', 'passes'], ['frontend', 'passes']]) });
-    expect(d).toMatchObject({ kind: 'route', to: ['backend', 'frontend'], summary: 'check build: broken only by backend and frontend together; each passes on its own' });
+    const d = checkFailed({
+      ...base,
+      verified: [v('backend'), v('frontend')],
+      alone: alone([
+        ['backend', 'passes'],
+        ['frontend', 'passes'],
+      ]),
+    });
+    expect(d).toMatchObject({
+      kind: 'route',
+      to: ['backend', 'frontend'],
+      summary: 'check build: broken only by backend and frontend together; each passes on its own',
+    });
     expect(d.kind === 'route' && d.feedback).toContain('together they break it');
   });
 
   it('all of them when blame could not run (no trials, or a trial that could not be made)', () => {
-    expect(checkFailed({ ...base, verified: [v('a'), v('b')], alone: new Map() })).toMatchObject({ kind: 'route', to: ['a', 'b'], summary: 'check build: broken by a and b' });
-    expect(checkFailed({ ...base, verified: [v('a'), v('b')], alone: alone([['a', 'unknown'], ['b', 'passes']]) })).toMatchObject({ to: ['a', 'b'] });
+    expect(checkFailed({ ...base, verified: [v('a'), v('b')], alone: new Map() })).toMatchObject({
+      kind: 'route',
+      to: ['a', 'b'],
+      summary: 'check build: broken by a and b',
+    });
+    expect(
+      checkFailed({
+        ...base,
+        verified: [v('a'), v('b')],
+        alone: alone([
+          ['a', 'unknown'],
+          ['b', 'passes'],
+        ]),
+      }),
+    ).toMatchObject({ to: ['a', 'b'] });
   });
 
   it('a culprit whose fixAttempts are spent ends it: the reason names it and holds the output', () => {
-    const d = checkFailed({ ...base, verified: [v('backend', 1, 1), v('frontend')], alone: alone([['backend', 'fails'], ['frontend', 'passes']]) });
+    const d = checkFailed({
+      ...base,
+      verified: [v('backend', 1, 1), v('frontend')],
+      alone: alone([
+        ['backend', 'fails'],
+        ['frontend', 'passes'],
+      ]),
+    });
     expect(d).toEqual({
       kind: 'fail',
       summary: 'check build: broken by backend; frontend passes on its own',
       culprits: ['backend'],
-      reason: 'check build: broken by backend; frontend passes on its own (backend after 1 fix attempts); its output:\nerror TS2322 in api.ts',
+      reason:
+        'check build: broken by backend; frontend passes on its own (backend after 1 fix attempts); its output:\nerror TS2322 in api.ts',
     });
   });
 
   it('the default is 2 fix attempts; spent fixes of a task that is not to blame do not end it', () => {
     expect(checkFailed({ ...base, verified: [v('a', 1)], alone: new Map() }).kind).toBe('route');
     expect(checkFailed({ ...base, verified: [v('a', 2)], alone: new Map() }).kind).toBe('fail');
-    const d = checkFailed({ ...base, verified: [v('a', 0), v('b', 5, 1)], alone: alone([['a', 'fails'], ['b', 'passes']]) });
+    const d = checkFailed({
+      ...base,
+      verified: [v('a', 0), v('b', 5, 1)],
+      alone: alone([
+        ['a', 'fails'],
+        ['b', 'passes'],
+      ]),
+    });
     expect(d).toMatchObject({ kind: 'route', to: ['a'] });
   });
 });

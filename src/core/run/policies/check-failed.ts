@@ -88,13 +88,18 @@ export function checkFailed(f: FailedCheck): CheckDecision {
     '',
     `Output of the check "${f.check}" (end):`,
     tail,
-  ].filter((line, k) => k !== 1 || line !== '').join('\n');
+  ]
+    .filter((line, k) => k !== 1 || line !== '')
+    .join('\n');
   return { kind: 'route', to, summary, feedback };
 }
 
 function summaryOf(check: string, to: readonly string[], passed: readonly string[], combination: boolean): string {
   if (combination) return `check ${check}: broken only by ${list(to)} together; each passes on its own`;
-  const passes = passed.length === 0 ? '' : `; ${list(passed)} pass${passed.length === 1 ? 'es' : ''} on ${passed.length === 1 ? 'its' : 'their'} own`;
+  const passes =
+    passed.length === 0
+      ? ''
+      : `; ${list(passed)} pass${passed.length === 1 ? 'es' : ''} on ${passed.length === 1 ? 'its' : 'their'} own`;
   return `check ${check}: broken by ${list(to)}${passes}`;
 }
 

@@ -5,13 +5,30 @@ import type { PlanSpec } from '../../plan/plan-schema.js';
 import { expansionFor } from './expansion.js';
 
 const EXECUTORS = new Map([['shell', { requires: 'run' as const }]]);
-const spec: PlanSpec = { tasks: [{ id: 'plan', run: 'true', expands: true }, { id: 'ship', run: 'true', needs: ['plan'] }] };
+const spec: PlanSpec = {
+  tasks: [
+    { id: 'plan', run: 'true', expands: true },
+    { id: 'ship', run: 'true', needs: ['plan'] },
+  ],
+};
 const planner = compilePlan(spec, { executors: EXECUTORS }).graph.tasks[0] as ResolvedTask;
 const recompile = (s: PlanSpec) => compilePlan(s, { executors: EXECUTORS });
 
 describe('expansionFor', () => {
   it('splices a valid sub-plan in after the task that made it', () => {
-    const d = expansionFor(spec, planner, { output: { tasks: [{ id: 'x', run: 'true' }, { id: 'y', run: 'true', needs: ['x'] }] } }, recompile);
+    const d = expansionFor(
+      spec,
+      planner,
+      {
+        output: {
+          tasks: [
+            { id: 'x', run: 'true' },
+            { id: 'y', run: 'true', needs: ['x'] },
+          ],
+        },
+      },
+      recompile,
+    );
     if (d.kind !== 'grow') throw new Error(`expected grow, got ${d.kind}: ${JSON.stringify(d)}`);
     expect(d.added.map((t) => t.id)).toEqual(['x', 'y']);
     expect(d.compiled.graph.tasks.map((t) => t.id)).toEqual(['plan', 'ship', 'x', 'y']);
@@ -21,14 +38,25 @@ describe('expansionFor', () => {
   });
 
   it('sends the task back when its output is no sub-plan, or one that does not join the plan', () => {
-    expect(expansionFor(spec, planner, { text: 'done!' }, recompile)).toMatchObject({ kind: 'reject', message: 'an expanding task must output a sub-plan', code: 'WEFT_PLAN_INVALID' });
-    const d = expansionFor(spec, planner, { output: { tasks: [{ id: 'x', run: 'true', needs: ['nope'] }] } }, recompile);
+    expect(expansionFor(spec, planner, { text: 'done!' }, recompile)).toMatchObject({
+      kind: 'reject',
+      message: 'an expanding task must output a sub-plan',
+      code: 'WEFT_PLAN_INVALID',
+    });
+    const d = expansionFor(
+      spec,
+      planner,
+      { output: { tasks: [{ id: 'x', run: 'true', needs: ['nope'] }] } },
+      recompile,
+    );
     expect(d).toMatchObject({ kind: 'reject', code: 'WEFT_PLAN_INVALID' });
     expect(d.kind === 'reject' && d.message).toMatch(/^its sub-plan is not valid: .*nope/);
     expect(d.kind === 'reject' && d.feedback).toMatch(/Return the whole corrected list\.$/);
   });
 
   it('without a way to compile the grown plan, nothing is spliced', () => {
-    expect(expansionFor(spec, planner, { output: { tasks: [{ id: 'x', run: 'true' }] } }, undefined)).toMatchObject({ kind: 'reject' });
+    expect(expansionFor(spec, planner, { output: { tasks: [{ id: 'x', run: 'true' }] } }, undefined)).toMatchObject({
+      kind: 'reject',
+    });
   });
 });

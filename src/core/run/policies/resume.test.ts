@@ -6,19 +6,36 @@ import type { RunEvent } from '../events.js';
 import { restoreRun } from './resume.js';
 
 const EXECUTORS = new Map([['shell', { requires: 'run' as const }]]);
-const plan = compilePlan({ tasks: [{ id: 'a', run: 'true' }, { id: 'deploy', run: 'true', resume: 'never' }, { id: 'b', run: 'true', needs: ['a'] }] }, { executors: EXECUTORS });
+const plan = compilePlan(
+  {
+    tasks: [
+      { id: 'a', run: 'true' },
+      { id: 'deploy', run: 'true', resume: 'never' },
+      { id: 'b', run: 'true', needs: ['a'] },
+    ],
+  },
+  { executors: EXECUTORS },
+);
 
 /** A journal cut off while `deploy` and `b` ran, then read by a resume, on the clock. */
 function cutOff(): RunEvent[] {
   const clock = new VirtualClock(1000);
   const at = () => clock.now();
-  const events: RunEvent[] = [{ type: 'run.created', at: at(), runId: 'r', plan: 'p', workers: 2, mode: 'parallel', tasks: ['a', 'deploy', 'b'] }];
-  events.push({ type: 'task.started', at: at(), task: 'a', attempt: 1, worker: 0 }, { type: 'task.started', at: at(), task: 'deploy', attempt: 1, worker: 1 });
+  const events: RunEvent[] = [
+    { type: 'run.created', at: at(), runId: 'r', plan: 'p', workers: 2, mode: 'parallel', tasks: ['a', 'deploy', 'b'] },
+  ];
+  events.push(
+    { type: 'task.started', at: at(), task: 'a', attempt: 1, worker: 0 },
+    { type: 'task.started', at: at(), task: 'deploy', attempt: 1, worker: 1 },
+  );
   clock.advance(500);
   events.push({ type: 'task.retrying', at: at(), task: 'a', attempt: 1, error: { message: 'x' }, retryAt: at() });
   events.push({ type: 'task.started', at: at(), task: 'a', attempt: 2, worker: 0 });
   clock.advance(500);
-  events.push({ type: 'task.succeeded', at: at(), task: 'a', attempt: 2, result: {} }, { type: 'task.started', at: at(), task: 'b', attempt: 1, worker: 0 });
+  events.push(
+    { type: 'task.succeeded', at: at(), task: 'a', attempt: 2, result: {} },
+    { type: 'task.started', at: at(), task: 'b', attempt: 1, worker: 0 },
+  );
   clock.advance(60_000);
   events.push({ type: 'run.resumed', at: at(), by: 'pid:1' });
   return events;
@@ -32,17 +49,41 @@ describe('restoreRun', () => {
       { task: 1, attempts: 1, succeeded: false },
       { task: 2, attempts: 1, succeeded: false },
     ]);
-    expect(r.needsDecision).toEqual([{ task: 1, id: 'deploy', attempt: 1, error: { code: 'WEFT_NEEDS_DECISION', message: 'was running when weft stopped and has resume: never; check its side effects, then run it again with `weft resume --retry deploy`' } }]);
+    expect(r.needsDecision).toEqual([
+      {
+        task: 1,
+        id: 'deploy',
+        attempt: 1,
+        error: {
+          code: 'WEFT_NEEDS_DECISION',
+          message:
+            'was running when weft stopped and has resume: never; check its side effects, then run it again with `weft resume --retry deploy`',
+        },
+      },
+    ]);
   });
 
   it('runs it again when a person said so, and keeps asking in a later resume until then', () => {
     expect(restoreRun(foldRun(cutOff()), plan.graph, new Set(['deploy'])).needsDecision).toEqual([]);
-    const asked = [...cutOff(), { type: 'task.failed', at: 62_000, task: 'deploy', attempt: 1, error: { message: 'm', code: 'WEFT_NEEDS_DECISION' } } as RunEvent, { type: 'run.resumed', at: 70_000, by: 'pid:2' } as RunEvent];
+    const asked = [
+      ...cutOff(),
+      {
+        type: 'task.failed',
+        at: 62_000,
+        task: 'deploy',
+        attempt: 1,
+        error: { message: 'm', code: 'WEFT_NEEDS_DECISION' },
+      } as RunEvent,
+      { type: 'run.resumed', at: 70_000, by: 'pid:2' } as RunEvent,
+    ];
     expect(restoreRun(foldRun(asked), plan.graph).needsDecision.map((d) => d.id)).toEqual(['deploy']);
   });
 
   it('ignores tasks the current plan does not have', () => {
     const other = compilePlan({ tasks: [{ id: 'b', run: 'true' }] }, { executors: EXECUTORS });
-    expect(restoreRun(foldRun(cutOff()), other.graph)).toEqual({ tasks: [{ task: 0, attempts: 1, succeeded: false }], needsDecision: [] });
+    expect(restoreRun(foldRun(cutOff()), other.graph)).toEqual({
+      tasks: [{ task: 0, attempts: 1, succeeded: false }],
+      needsDecision: [],
+    });
   });
 });

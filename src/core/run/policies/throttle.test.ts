@@ -10,7 +10,12 @@ describe('throttle policy', () => {
     expect(first).toEqual({ capacity: 2, original: 4, cooldownMs: 60_000 });
     capacity = first.capacity;
     // A second rate limit narrows it again but remembers the capacity before the first.
-    const second = throttle({ capacity, current: { original: first.original }, cooldownMs: 60_000, retryAfterMs: 45_000 });
+    const second = throttle({
+      capacity,
+      current: { original: first.original },
+      cooldownMs: 60_000,
+      retryAfterMs: 45_000,
+    });
     expect(second).toEqual({ capacity: 1, original: 4, cooldownMs: 90_000 });
     capacity = second.capacity;
     clock.setTimeout(() => (capacity = second.original), second.cooldownMs);
@@ -18,6 +23,10 @@ describe('throttle policy', () => {
     expect(capacity).toBe(1);
     clock.advance(1);
     expect(capacity).toBe(4);
-    expect(throttle({ capacity: 1, cooldownMs: 0, retryAfterMs: undefined })).toEqual({ capacity: 1, original: 1, cooldownMs: 0 });
+    expect(throttle({ capacity: 1, cooldownMs: 0, retryAfterMs: undefined })).toEqual({
+      capacity: 1,
+      original: 1,
+      cooldownMs: 0,
+    });
   });
 });

@@ -7,16 +7,34 @@ import { staticGate, whenGate, type TaskView } from './when.js';
 const EXECUTORS = new Map([['shell', { requires: 'run' as const }]]);
 
 function planWith(when: string, vars: Record<string, string | number | boolean> = {}) {
-  return compilePlan({ vars, tasks: [{ id: 'build', run: 'true', estimate: '2s', outputSchema: { type: 'object', properties: { a: { type: 'number' } } } }, { id: 't', run: 'true', needs: ['build'], when, estimate: '3s' }] }, { executors: EXECUTORS });
+  return compilePlan(
+    {
+      vars,
+      tasks: [
+        {
+          id: 'build',
+          run: 'true',
+          estimate: '2s',
+          outputSchema: { type: 'object', properties: { a: { type: 'number' } } },
+        },
+        { id: 't', run: 'true', needs: ['build'], when, estimate: '3s' },
+      ],
+    },
+    { executors: EXECUTORS },
+  );
 }
 
 const gateOf = (when: string, build: TaskView | undefined, env: Record<string, string> = {}) => {
   const p = planWith(when, { flag: true, n: 2 });
-  return whenGate(p.graph.tasks[1] as ResolvedTask, { vars: p.vars, env, task: (id) => (id === 'build' ? build : undefined) });
+  return whenGate(p.graph.tasks[1] as ResolvedTask, {
+    vars: p.vars,
+    env,
+    task: (id) => (id === 'build' ? build : undefined),
+  });
 };
 
 describe('whenGate', () => {
-  it('reads vars, env and another task\'s state and result; false skips with the condition', () => {
+  it("reads vars, env and another task's state and result; false skips with the condition", () => {
     const ok: TaskView = { state: 'succeeded', result: { exitCode: 0, text: 'v2', output: { a: 1 } } };
     expect(gateOf('vars.flag && vars.n >= 2', ok)).toBeUndefined();
     expect(gateOf('env.CI == "true"', ok, { CI: 'true' })).toBeUndefined();

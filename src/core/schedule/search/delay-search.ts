@@ -44,7 +44,10 @@ export class OrderedDecoder {
     const after = (i: number): readonly number[] => graph.dependents[i] ?? [];
     [this.predOffset, this.preds] = csr(n, reversed ? after : before);
     [this.succOffset, this.succs] = csr(n, reversed ? before : after);
-    this.indegree = Int32Array.from({ length: n }, (_, i) => (this.predOffset[i + 1] as number) - (this.predOffset[i] as number));
+    this.indegree = Int32Array.from(
+      { length: n },
+      (_, i) => (this.predOffset[i + 1] as number) - (this.predOffset[i] as number),
+    );
     this.order = new Int32Array(n);
     this.startAt = new Float64Array(n);
     this.endAt = new Float64Array(n);
@@ -104,7 +107,8 @@ export class OrderedDecoder {
   /** When `task`'s dependencies were all done, given each task's end. */
   dependenciesDone(task: number, endAt: Float64Array): number {
     let t = 0;
-    for (let e = this.predOffset[task] as number; e < (this.predOffset[task + 1] as number); e++) t = Math.max(t, endAt[this.preds[e] as number] as number);
+    for (let e = this.predOffset[task] as number; e < (this.predOffset[task + 1] as number); e++)
+      t = Math.max(t, endAt[this.preds[e] as number] as number);
     return t;
   }
 
@@ -170,7 +174,14 @@ export function searchDelayPlan(
   const forward = new OrderedDecoder(graph, workers, duration);
   const backward = new OrderedDecoder(graph, workers, duration, true);
   // The current schedule: priorities (= rank in its start order), start order, starts and ends.
-  const cur = { key: new Float64Array(n), order: new Int32Array(n), startAt: new Float64Array(n), endAt: new Float64Array(n), makespan: 0, critical: 0 };
+  const cur = {
+    key: new Float64Array(n),
+    order: new Int32Array(n),
+    startAt: new Float64Array(n),
+    endAt: new Float64Array(n),
+    makespan: 0,
+    critical: 0,
+  };
   const adopt = (makespan: number): void => {
     cur.order.set(forward.order);
     cur.startAt.set(forward.startAt);
@@ -192,7 +203,11 @@ export function searchDelayPlan(
     backward.run(cur.endAt);
     evaluations++;
     // A later backward end is an earlier forward start; ties keep the current order.
-    const order = Array.from(cur.order).sort((a, b) => (backward.endAt[b] as number) - (backward.endAt[a] as number) || (cur.key[b] as number) - (cur.key[a] as number));
+    const order = Array.from(cur.order).sort(
+      (a, b) =>
+        (backward.endAt[b] as number) - (backward.endAt[a] as number) ||
+        (cur.key[b] as number) - (cur.key[a] as number),
+    );
     order.forEach((task, k) => (into[task] = n - k));
   };
 
@@ -204,7 +219,11 @@ export function searchDelayPlan(
   const shift = (into: Float64Array): boolean => {
     const candidates: number[] = [];
     for (let i = 0; i < n; i++) {
-      if ((cur.endAt[i] as number) + (forward.tail[i] as number) >= cur.makespan && (cur.startAt[i] as number) > forward.dependenciesDone(i, cur.endAt)) candidates.push(i);
+      if (
+        (cur.endAt[i] as number) + (forward.tail[i] as number) >= cur.makespan &&
+        (cur.startAt[i] as number) > forward.dependenciesDone(i, cur.endAt)
+      )
+        candidates.push(i);
     }
     if (candidates.length === 0) return false;
     const task = candidates[Math.floor(rand() * candidates.length)] as number;
@@ -241,7 +260,15 @@ export function searchDelayPlan(
   }
   if (best.makespan >= incumbent) return { makespan: incumbent, evaluations };
   const makespan = forward.run(best.key);
-  return { plan: { order: Int32Array.from(forward.order), start: Float64Array.from(forward.startAt), end: Float64Array.from(forward.endAt) }, makespan, evaluations };
+  return {
+    plan: {
+      order: Int32Array.from(forward.order),
+      start: Float64Array.from(forward.startAt),
+      end: Float64Array.from(forward.endAt),
+    },
+    makespan,
+    evaluations,
+  };
 }
 
 function kick(key: Float64Array, strength: number, rand: () => number): void {

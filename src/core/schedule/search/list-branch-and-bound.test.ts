@@ -23,7 +23,13 @@ function bruteForce(graph: Graph, workers: number): number {
         const released: number[] = [];
         for (const t of finished) for (const d of graph.dependents[t] ?? []) if (--waiting[d]! === 0) released.push(d);
         if (done + finished.length === n) best = Math.min(best, next);
-        else step(next, [...ready.filter((t) => !picked.includes(t)), ...released], run.filter(([, end]) => end !== next), done + finished.length);
+        else
+          step(
+            next,
+            [...ready.filter((t) => !picked.includes(t)), ...released],
+            run.filter(([, end]) => end !== next),
+            done + finished.length,
+          );
         for (const t of finished) for (const d of graph.dependents[t] ?? []) waiting[d]!++;
         return;
       }
@@ -31,17 +37,30 @@ function bruteForce(graph: Graph, workers: number): number {
     };
     choose(0, []);
   };
-  step(0, waiting.flatMap((w, i) => (w === 0 ? [i] : [])), [], 0);
+  step(
+    0,
+    waiting.flatMap((w, i) => (w === 0 ? [i] : [])),
+    [],
+    0,
+  );
   return best;
 }
 
 const smallDag = fc
   .record({
-    tasks: fc.array(fc.record({ estimate: fc.integer({ min: 1, max: 6 }), needs: fc.array(fc.nat(), { maxLength: 3 }) }), { minLength: 1, maxLength: 8 }),
+    tasks: fc.array(
+      fc.record({ estimate: fc.integer({ min: 1, max: 6 }), needs: fc.array(fc.nat(), { maxLength: 3 }) }),
+      { minLength: 1, maxLength: 8 },
+    ),
     workers: fc.integer({ min: 1, max: 3 }),
   })
   .map(({ tasks, workers }) => {
-    const specs: TaskSpec[] = tasks.map((t, i) => ({ id: `t${i}`, run: 'true', estimate: t.estimate, needs: i === 0 ? [] : [...new Set(t.needs.map((x) => `t${x % i}`))] }));
+    const specs: TaskSpec[] = tasks.map((t, i) => ({
+      id: `t${i}`,
+      run: 'true',
+      estimate: t.estimate,
+      needs: i === 0 ? [] : [...new Set(t.needs.map((x) => `t${x % i}`))],
+    }));
     return { graph: compilePlan({ tasks: specs }, { executors }).graph, workers };
   });
 
@@ -65,7 +84,11 @@ describe('branchAndBound', () => {
   });
 
   it('stops at its node budget and does not claim completeness', () => {
-    const specs: TaskSpec[] = Array.from({ length: 14 }, (_, i) => ({ id: `t${i}`, run: 'true', estimate: 1 + ((i * 5) % 7) }));
+    const specs: TaskSpec[] = Array.from({ length: 14 }, (_, i) => ({
+      id: `t${i}`,
+      run: 'true',
+      estimate: 1 + ((i * 5) % 7),
+    }));
     const graph = compilePlan({ tasks: specs }, { executors }).graph;
     const result = branchAndBound(graph, 3, Float64Array.from(graph.duration), graph.rank, Infinity, 0, 10);
     expect(result.complete).toBe(false);

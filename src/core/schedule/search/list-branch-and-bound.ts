@@ -38,7 +38,10 @@ export function branchAndBound(
   const n = graph.tasks.length;
   const rank = bottomLevels(graph, duration);
   const tail = Float64Array.from(rank, (r, i) => r - (duration[i] as number));
-  const waiting = Int32Array.from(graph.tasks, (_, i) => (graph.deps[i]?.length ?? 0) + (graph.softDeps[i]?.length ?? 0));
+  const waiting = Int32Array.from(
+    graph.tasks,
+    (_, i) => (graph.deps[i]?.length ?? 0) + (graph.softDeps[i]?.length ?? 0),
+  );
   const startAt = new Float64Array(n);
   const runTask = new Int32Array(workers);
   const runEnd = new Float64Array(workers);

@@ -181,7 +181,8 @@ export class ListSimulator {
   }
 
   private acquire(task: number, sign: 1 | -1): void {
-    for (const [p, units] of this.graph.uses[task] ?? []) this.poolFree[p] = (this.poolFree[p] as number) - sign * units;
+    for (const [p, units] of this.graph.uses[task] ?? [])
+      this.poolFree[p] = (this.poolFree[p] as number) - sign * units;
     for (const c of this.graph.conflicts[task] ?? []) this.lockedBy[c] = (this.lockedBy[c] as number) + sign;
   }
 

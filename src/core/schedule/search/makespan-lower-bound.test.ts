@@ -6,7 +6,8 @@ import { simulate } from '../simulate.js';
 import { compilePlan, type ExecutorCatalog } from '../../plan/compile.js';
 
 const executors: ExecutorCatalog = new Map([['shell', { requires: 'run' as const }]]);
-const graphOf = (tasks: readonly TaskSpec[], pools?: Record<string, number>) => compilePlan({ tasks, ...(pools === undefined ? {} : { pools }) }, { executors }).graph;
+const graphOf = (tasks: readonly TaskSpec[], pools?: Record<string, number>) =>
+  compilePlan({ tasks, ...(pools === undefined ? {} : { pools }) }, { executors }).graph;
 
 /** Random DAGs with soft deps, pools and write scopes, and a random order to run them in. */
 const dagWithOrder = fc

@@ -11,7 +11,11 @@ import { bottomLevels, topLevels } from './list-simulator.js';
  * two rounds. With whole-ms durations it is rounded up to their greatest common divisor, since a
  * schedule that never idles on purpose ends at a sum of durations.
  */
-export function makespanLowerBound(graph: Graph, workers: number, duration: ArrayLike<number> = graph.duration): number {
+export function makespanLowerBound(
+  graph: Graph,
+  workers: number,
+  duration: ArrayLike<number> = graph.duration,
+): number {
   const n = graph.tasks.length;
   const head = topLevels(graph, duration);
   const rank = bottomLevels(graph, duration);
@@ -51,7 +55,8 @@ export function makespanLowerBound(graph: Graph, workers: number, duration: Arra
       if (size > workers) {
         for (let j = 0; j < size; j++) prefix[j + 1] = (prefix[j] as number) + (sorted[j] as number);
         // sorted[m] is the (kM+1)-th longest, k = m / M: it and the k next-longer ones share a worker.
-        for (let m = workers, k = 1; m < size; m += workers, k++) span = Math.max(span, (prefix[m + 1] as number) - (prefix[m - k] as number));
+        for (let m = workers, k = 1; m < size; m += workers, k++)
+          span = Math.max(span, (prefix[m + 1] as number) - (prefix[m - k] as number));
       }
       bound = Math.max(bound, a + span + b);
     }

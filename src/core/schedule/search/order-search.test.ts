@@ -35,24 +35,26 @@ function dag({ resources = false }: DagOptions = {}): fc.Arbitrary<{ graph: Grap
     pool: fc.constantFrom(undefined, 'gpu', 'api'),
     writes: fc.constantFrom(undefined, 'src/**', 'src/a.ts', 'docs/*.md'),
   });
-  return fc.record({ tasks: fc.array(task, { minLength: 1, maxLength: 40 }), workers: fc.integer({ min: 1, max: 6 }) }).map(({ tasks, workers }) => {
-    const specs: TaskSpec[] = tasks.map((t, i) => {
-      const earlier = (xs: number[]): string[] => (i === 0 ? [] : [...new Set(xs.map((x) => `t${x % i}`))]);
-      const needs = earlier(t.needs);
-      const after = earlier(t.after).filter((d) => !needs.includes(d));
-      return {
-        id: `t${i}`,
-        run: 'true',
-        estimate: t.estimate,
-        needs,
-        after,
-        priority: t.priority,
-        ...(resources && t.pool !== undefined ? { uses: { [t.pool]: 1 } } : {}),
-        ...(resources && t.writes !== undefined ? { writes: [t.writes] } : {}),
-      };
+  return fc
+    .record({ tasks: fc.array(task, { minLength: 1, maxLength: 40 }), workers: fc.integer({ min: 1, max: 6 }) })
+    .map(({ tasks, workers }) => {
+      const specs: TaskSpec[] = tasks.map((t, i) => {
+        const earlier = (xs: number[]): string[] => (i === 0 ? [] : [...new Set(xs.map((x) => `t${x % i}`))]);
+        const needs = earlier(t.needs);
+        const after = earlier(t.after).filter((d) => !needs.includes(d));
+        return {
+          id: `t${i}`,
+          run: 'true',
+          estimate: t.estimate,
+          needs,
+          after,
+          priority: t.priority,
+          ...(resources && t.pool !== undefined ? { uses: { [t.pool]: 1 } } : {}),
+          ...(resources && t.writes !== undefined ? { writes: [t.writes] } : {}),
+        };
+      });
+      return { graph: graphOf(specs, resources ? { gpu: 1, api: 2 } : undefined), workers };
     });
-    return { graph: graphOf(specs, resources ? { gpu: 1, api: 2 } : undefined), workers };
-  });
 }
 
 describe('searchOrder', () => {
@@ -85,7 +87,11 @@ describe('searchOrder', () => {
       fc.property(dag(), ({ graph, workers }) => {
         const found = searchOrder(graph, workers, { iterations: 150 });
         // With a planned schedule (one that idles a worker on purpose) the Scheduler follows it.
-        const scheduled = simulate(graph, { workers, score: found.score, ...(found.plan === undefined ? {} : { dispatchPlan: found.plan }) }).makespan;
+        const scheduled = simulate(graph, {
+          workers,
+          score: found.score,
+          ...(found.plan === undefined ? {} : { dispatchPlan: found.plan }),
+        }).makespan;
         expect(scheduled).toBe(found.makespan);
         expect(scheduled).toBeLessThanOrEqual(simulate(graph, { workers }).makespan);
         expect(scheduled).toBeLessThanOrEqual(simulate(graph, { workers, order: 'fifo' }).makespan);
@@ -99,7 +105,11 @@ describe('searchOrder', () => {
     fc.assert(
       fc.property(dag({ resources: true }), ({ graph, workers }) => {
         const found = searchOrder(graph, workers, { iterations: 100 });
-        const scheduled = simulate(graph, { workers, score: found.score, ...(found.plan === undefined ? {} : { dispatchPlan: found.plan }) }).makespan;
+        const scheduled = simulate(graph, {
+          workers,
+          score: found.score,
+          ...(found.plan === undefined ? {} : { dispatchPlan: found.plan }),
+        }).makespan;
         const fifo = simulate(graph, { workers, order: 'fifo' }).makespan;
         expect(scheduled).toBe(found.makespan);
         expect(found.baseline.criticalPath).toBe(simulate(graph, { workers }).makespan);
@@ -117,8 +127,15 @@ describe('searchOrder', () => {
     // list schedule; idling a worker for t4's chain gives 9 s, above the lower bound of 8 s. It once said
     // `unproven`, losing what the exhaustive search had proven.
     const est = [0, 0, 0, 1, 2, 5, 6, 3, 6];
-    const deps: Record<number, Partial<TaskSpec>> = { 6: { needs: ['t4'] }, 7: { needs: ['t3'] }, 8: { after: ['t4'] } };
-    const found = searchOrder(graphOf(est.map((estimate, i) => ({ id: `t${i}`, run: 'true', estimate, ...deps[i] }))), 3);
+    const deps: Record<number, Partial<TaskSpec>> = {
+      6: { needs: ['t4'] },
+      7: { needs: ['t3'] },
+      8: { after: ['t4'] },
+    };
+    const found = searchOrder(
+      graphOf(est.map((estimate, i) => ({ id: `t${i}`, run: 'true', estimate, ...deps[i] }))),
+      3,
+    );
     expect(found).toMatchObject({ makespan: 9000, lowerBound: 8000, strategy: 'planned', proof: 'best-list-schedule' });
     fc.assert(
       fc.property(dag(), ({ graph, workers }) => {
@@ -134,15 +151,30 @@ describe('searchOrder', () => {
 
   it('keeps plain critical-path order for plans over maxTasks', () => {
     const found = searchOrder(anomaly, 2, { maxTasks: 4 });
-    expect(found).toMatchObject({ strategy: 'critical-path', proof: 'unproven', evaluations: 1, makespan: 8000, baseline: { criticalPath: 8000 } });
+    expect(found).toMatchObject({
+      strategy: 'critical-path',
+      proof: 'unproven',
+      evaluations: 1,
+      makespan: 8000,
+      baseline: { criticalPath: 8000 },
+    });
     expect(found.baseline.fifo).toBeUndefined();
-    expect(simulate(anomaly, { workers: 2, score: found.score }).schedule).toEqual(simulate(anomaly, { workers: 2 }).schedule);
+    expect(simulate(anomaly, { workers: 2, score: found.score }).schedule).toEqual(
+      simulate(anomaly, { workers: 2 }).schedule,
+    );
   });
 
   it('stops when the clock says the budget is spent', () => {
     let now = 0;
     const clock = (): number => (now += 1);
-    const graph = graphOf(Array.from({ length: 30 }, (_, i) => ({ id: `t${i}`, run: 'true', estimate: 1 + ((i * 7) % 5), needs: i > 2 ? [`t${(i * 5) % i}`] : [] })));
+    const graph = graphOf(
+      Array.from({ length: 30 }, (_, i) => ({
+        id: `t${i}`,
+        run: 'true',
+        estimate: 1 + ((i * 7) % 5),
+        needs: i > 2 ? [`t${(i * 5) % i}`] : [],
+      })),
+    );
     const found = searchOrder(graph, 3, { iterations: 100_000, exhaustiveNodes: 10_000_000, budgetMs: 20, clock });
     expect(found.evaluations).toBeLessThan(1000);
     expect(found.proof).not.toBe('best-list-schedule');
@@ -162,7 +194,9 @@ describe('criticalPathScore', () => {
   it('orders exactly as the Scheduler’s critical-path order', () => {
     fc.assert(
       fc.property(dag({ resources: true }), ({ graph, workers }) => {
-        expect(simulate(graph, { workers, score: criticalPathScore(graph) }).schedule).toEqual(simulate(graph, { workers }).schedule);
+        expect(simulate(graph, { workers, score: criticalPathScore(graph) }).schedule).toEqual(
+          simulate(graph, { workers }).schedule,
+        );
       }),
       { numRuns: 100 },
     );

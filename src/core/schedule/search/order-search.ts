@@ -105,7 +105,8 @@ const EXHAUSTIVE_MAX_TASKS = 300;
  * simulate(graph, { workers: 4, score }).makespan; // ≤ the critical-path and FIFO makespans
  */
 export function searchOrder(graph: Graph, workers: number, options: SearchOptions = {}): SearchResult {
-  if (!Number.isInteger(workers) || workers < 1) throw new RangeError(`Expected \`workers\` to be a positive integer, got \`${workers}\``);
+  if (!Number.isInteger(workers) || workers < 1)
+    throw new RangeError(`Expected \`workers\` to be a positive integer, got \`${workers}\``);
   const n = graph.tasks.length;
   const duration = Float64Array.from(options.duration ?? graph.duration);
   const cp = criticalPathScore(graph, duration);
@@ -115,14 +116,26 @@ export function searchOrder(graph: Graph, workers: number, options: SearchOption
   const lowerBound = n > maxTasks ? 0 : makespanLowerBound(graph, workers, duration);
   if (n > maxTasks || cpMakespan <= lowerBound) {
     const proof = cpMakespan <= lowerBound ? 'optimal' : 'unproven';
-    return { score: cp, makespan: cpMakespan, strategy: 'critical-path', proof, evaluations: 1, lowerBound, baseline: { criticalPath: cpMakespan } };
+    return {
+      score: cp,
+      makespan: cpMakespan,
+      strategy: 'critical-path',
+      proof,
+      evaluations: 1,
+      lowerBound,
+      baseline: { criticalPath: cpMakespan },
+    };
   }
 
   const fifo = new Float64Array(n);
   const fifoMakespan = sim.run(fifo, true);
   rankByStart(sim, fifo);
   let evaluations = 2;
-  let best: { score: Float64Array; makespan: number; strategy: string; plan?: DispatchPlan } = { score: cp, makespan: cpMakespan, strategy: 'critical-path' };
+  let best: { score: Float64Array; makespan: number; strategy: string; plan?: DispatchPlan } = {
+    score: cp,
+    makespan: cpMakespan,
+    strategy: 'critical-path',
+  };
   const candidates: [string, () => Float64Array][] = [['fifo', () => fifo], ...ruleScores(graph, duration, workers)];
   for (const [strategy, make] of candidates) {
     if (best.makespan <= lowerBound) break;
@@ -165,12 +178,23 @@ export function searchOrder(graph: Graph, workers: number, options: SearchOption
   // Pools and write locks are not modelled by the planned order, so such plans stay list-scheduled;
   // and a worker is never left idle on a guess: every task needs an estimate (declared or learned).
   const listIterations = defaultIterations(n, edges);
-  const delayIterations = options.delayIterations ?? (n <= EXHAUSTIVE_MAX_TASKS ? 2 * listIterations : Math.ceil(listIterations / 2));
+  const delayIterations =
+    options.delayIterations ?? (n <= EXHAUSTIVE_MAX_TASKS ? 2 * listIterations : Math.ceil(listIterations / 2));
   const estimated = options.duration !== undefined || graph.tasks.every((t) => t.estimateMs !== undefined);
   if (proof !== 'optimal' && delayIterations > 0 && !resources && estimated && !outOfTime()) {
     sim.run(best.score);
     const rand = seededRandom((options.seed ?? 1) ^ 0x5bd1e995);
-    const delayed = searchDelayPlan(graph, workers, duration, sim.started, best.makespan, lowerBound, delayIterations, rand, outOfTime);
+    const delayed = searchDelayPlan(
+      graph,
+      workers,
+      duration,
+      sim.started,
+      best.makespan,
+      lowerBound,
+      delayIterations,
+      rand,
+      outOfTime,
+    );
     evaluations += delayed.evaluations;
     if (delayed.plan !== undefined) {
       const plan = delayed.plan;
@@ -224,7 +248,8 @@ function ruleScores(graph: Graph, duration: Float64Array, workers: number): [str
   const work = (): Float64Array => (below ??= descendantWork(graph, duration));
   let top = 0;
   for (const r of rank) top = Math.max(top, r);
-  const blend = (weight: number): Float64Array => Float64Array.from(rank, (r, i) => r + (weight * (work()[i] as number)) / workers);
+  const blend = (weight: number): Float64Array =>
+    Float64Array.from(rank, (r, i) => r + (weight * (work()[i] as number)) / workers);
   return [
     // CP/MISF (Kasahara & Narita): critical path, then most immediate successors first.
     ['cp-misf', () => lexScore(n, [rank, Float64Array.from(graph.dependents, (d) => d.length)])],
@@ -264,13 +289,13 @@ function descendantWork(graph: Graph, duration: Float64Array): Float64Array {
     }
     let s = 0;
     for (let w = 0; w < words; w++) {
-      for (let bits = sets[base + w] as number; bits !== 0; bits &= bits - 1) s += duration[(w << 5) + 31 - Math.clz32(bits & -bits)] as number;
+      for (let bits = sets[base + w] as number; bits !== 0; bits &= bits - 1)
+        s += duration[(w << 5) + 31 - Math.clz32(bits & -bits)] as number;
     }
     out[i] = s;
   }
   return out;
 }
-
 
 /**
  * Iterated local search over start orders, with three moves:
@@ -309,7 +334,12 @@ class LocalSearch {
     this.key = new Float64Array(n);
   }
 
-  improve(start: Float64Array, lowerBound: number, iterations: number, outOfTime: () => boolean): { score: Float64Array; makespan: number } {
+  improve(
+    start: Float64Array,
+    lowerBound: number,
+    iterations: number,
+    outOfTime: () => boolean,
+  ): { score: Float64Array; makespan: number } {
     const sim = this.sim;
     const trial = new Float64Array(sim.n);
     this.adopt(sim.run(start));
@@ -328,7 +358,8 @@ class LocalSearch {
         best = { score: Float64Array.from(trial), makespan: value };
         stale = 0;
       } else stale++;
-      if (value < this.makespan || (value === this.makespan && sim.criticalCount(value) <= this.critical)) this.adopt(value);
+      if (value < this.makespan || (value === this.makespan && sim.criticalCount(value) <= this.critical))
+        this.adopt(value);
       else if (stale >= 300) {
         stale = 0;
         trial.set(best.score);
@@ -370,12 +401,15 @@ class LocalSearch {
     this.evaluations++;
     const { key } = this;
     const end = back.endAt;
-    const order = Array.from(this.order).sort((a, b) => (end[b] as number) - (end[a] as number) || (key[b] as number) - (key[a] as number));
+    const order = Array.from(this.order).sort(
+      (a, b) => (end[b] as number) - (end[a] as number) || (key[b] as number) - (key[a] as number),
+    );
     order.forEach((task, k) => (score[task] = order.length - k));
   }
 
   private kick(score: Float64Array, strength: number): void {
     const n = score.length;
-    for (let i = 0; i < n; i++) if (this.rand() < strength) score[i] = (score[i] as number) + (this.rand() - 0.5) * n * strength;
+    for (let i = 0; i < n; i++)
+      if (this.rand() < strength) score[i] = (score[i] as number) + (this.rand() - 0.5) * n * strength;
   }
 }

@@ -11,7 +11,8 @@ import { planArbitrary, TEST_EXECUTORS, workersArbitrary, type TaskBehaviour } f
 import { expectedOutcomes, runOnScheduler } from '../../testing/scheduler-harness.js';
 import { compilePlan } from '../../plan/compile.js';
 
-const compile = (tasks: readonly Record<string, unknown>[]): Graph => compilePlan({ tasks }, { executors: TEST_EXECUTORS }).graph;
+const compile = (tasks: readonly Record<string, unknown>[]): Graph =>
+  compilePlan({ tasks }, { executors: TEST_EXECUTORS }).graph;
 
 /**
  * On 2 workers only `a` and `long` are ready at 0, so every list schedule runs both then, and `b`
@@ -31,10 +32,15 @@ const idleWins = (): Graph =>
 function planOf(graph: Graph, workers: number, key: ArrayLike<number>): DispatchPlan {
   const decoder = new OrderedDecoder(graph, workers, Float64Array.from(graph.duration));
   decoder.run(key);
-  return { order: Int32Array.from(decoder.order), start: Float64Array.from(decoder.startAt), end: Float64Array.from(decoder.endAt) };
+  return {
+    order: Int32Array.from(decoder.order),
+    start: Float64Array.from(decoder.startAt),
+    end: Float64Array.from(decoder.endAt),
+  };
 }
 
-const exactly = (graph: Graph): TaskBehaviour[] => graph.tasks.map((_, i) => ({ failures: 0, retryDelayMs: 0, actualMs: graph.duration[i] as number }));
+const exactly = (graph: Graph): TaskBehaviour[] =>
+  graph.tasks.map((_, i) => ({ failures: 0, retryDelayMs: 0, actualMs: graph.duration[i] as number }));
 
 describe('planned dispatch', () => {
   it('reaches a makespan no list schedule can, and the Scheduler reproduces it on the virtual clock', () => {
@@ -45,7 +51,9 @@ describe('planned dispatch', () => {
     const found = searchOrder(graph, 2);
     expect(found.strategy).toBe('planned');
     expect(found.makespan).toBe(6000);
-    expect(simulate(graph, { workers: 2, score: found.score, dispatchPlan: found.plan as DispatchPlan }).makespan).toBe(6000);
+    expect(simulate(graph, { workers: 2, score: found.score, dispatchPlan: found.plan as DispatchPlan }).makespan).toBe(
+      6000,
+    );
     // Without the plan, the score alone is a list schedule.
     expect(simulate(graph, { workers: 2, score: found.score }).makespan).toBe(7000);
     const trace = runOnScheduler(graph, exactly(graph), { workers: 2, plan: found.plan as DispatchPlan });
@@ -71,10 +79,18 @@ describe('planned dispatch', () => {
     const graph = idleWins();
     const plan = searchOrder(graph, 2).plan as DispatchPlan;
     const a = graph.index.get('a') as number;
-    const early = runOnScheduler(graph, exactly(graph).map((b, i) => (i === a ? { ...b, actualMs: 500 } : b)), { workers: 2, plan });
+    const early = runOnScheduler(
+      graph,
+      exactly(graph).map((b, i) => (i === a ? { ...b, actualMs: 500 } : b)),
+      { workers: 2, plan },
+    );
     expect(early.planDroppedAt).toBe(500);
     expect(early.final.every((s) => s === 'succeeded')).toBe(true);
-    const failed = runOnScheduler(graph, exactly(graph).map((b, i) => (i === a ? { ...b, failures: 99 } : b)), { workers: 2, plan });
+    const failed = runOnScheduler(
+      graph,
+      exactly(graph).map((b, i) => (i === a ? { ...b, failures: 99 } : b)),
+      { workers: 2, plan },
+    );
     expect(failed.planDroppedAt).toBe(1000);
     expect(failed.final).toEqual(['failed', 'succeeded', 'skipped', 'skipped', 'skipped']);
   });
@@ -104,27 +120,41 @@ describe('planned dispatch', () => {
 
   it('any plan, any run: keeps M, pools, write locks and dependencies, and every task ends as the oracle says', () => {
     fc.assert(
-      fc.property(planArbitrary({ maxTasks: 120 }), workersArbitrary(12), fc.integer(), ({ graph, behaviour, compiled }, workers, seed) => {
-        const rand = seededRandom(seed);
-        const key = graph.tasks.map(() => rand());
-        const trace = runOnScheduler(graph, behaviour, { workers, plan: planOf(graph, workers, key), vars: compiled.vars });
-        expect(trace.final).toEqual(expectedOutcomes(graph, behaviour, compiled.vars).map((e) => e.state));
-      }),
+      fc.property(
+        planArbitrary({ maxTasks: 120 }),
+        workersArbitrary(12),
+        fc.integer(),
+        ({ graph, behaviour, compiled }, workers, seed) => {
+          const rand = seededRandom(seed);
+          const key = graph.tasks.map(() => rand());
+          const trace = runOnScheduler(graph, behaviour, {
+            workers,
+            plan: planOf(graph, workers, key),
+            vars: compiled.vars,
+          });
+          expect(trace.final).toEqual(expectedOutcomes(graph, behaviour, compiled.vars).map((e) => e.state));
+        },
+      ),
       { numRuns: 150 },
     );
   });
 
   it('a run that goes exactly as planned follows the plan to the end and ends when the plan does', () => {
     fc.assert(
-      fc.property(planArbitrary({ maxTasks: 120, pools: false, writes: false, when: false, failures: false }), workersArbitrary(12), fc.integer(), ({ graph }, workers, seed) => {
-        const rand = seededRandom(seed);
-        const key = graph.tasks.map(() => rand());
-        const plan = planOf(graph, workers, key);
-        const trace = runOnScheduler(graph, exactly(graph), { workers, plan });
-        expect(trace.planDroppedAt).toBeUndefined();
-        expect(trace.makespan).toBe(Math.max(0, ...Array.from(plan.end)));
-        for (const { task, at } of trace.starts) expect(at).toBe(plan.start[task]);
-      }),
+      fc.property(
+        planArbitrary({ maxTasks: 120, pools: false, writes: false, when: false, failures: false }),
+        workersArbitrary(12),
+        fc.integer(),
+        ({ graph }, workers, seed) => {
+          const rand = seededRandom(seed);
+          const key = graph.tasks.map(() => rand());
+          const plan = planOf(graph, workers, key);
+          const trace = runOnScheduler(graph, exactly(graph), { workers, plan });
+          expect(trace.planDroppedAt).toBeUndefined();
+          expect(trace.makespan).toBe(Math.max(0, ...Array.from(plan.end)));
+          for (const { task, at } of trace.starts) expect(at).toBe(plan.start[task]);
+        },
+      ),
       { numRuns: 150 },
     );
   });

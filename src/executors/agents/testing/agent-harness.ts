@@ -17,7 +17,23 @@ export { CLI_BINS } from '../../../../test/support/fake-llm/run-cli.js';
 
 /** A resolved agent task with the engine's defaults. */
 export function agentTask(partial: Partial<ResolvedTask> & { readonly id: string }): ResolvedTask {
-  return { executor: 'agent', title: partial.id, needs: [], after: [], priority: 0, retries: 0, estimateMs: undefined, timeoutMs: undefined, backoff: { initialMs: 1, maxMs: 1, factor: 1, jitter: false }, when: undefined, whenSource: undefined, uses: {}, writes: [], env: {}, ...partial };
+  return {
+    executor: 'agent',
+    title: partial.id,
+    needs: [],
+    after: [],
+    priority: 0,
+    retries: 0,
+    estimateMs: undefined,
+    timeoutMs: undefined,
+    backoff: { initialMs: 1, maxMs: 1, factor: 1, jitter: false },
+    when: undefined,
+    whenSource: undefined,
+    uses: {},
+    writes: [],
+    env: {},
+    ...partial,
+  };
 }
 
 export interface AgentHarness {
@@ -132,4 +148,5 @@ export async function attemptPid(runDir: string, taskId: string, attempt = 1): P
 }
 
 /** Progress messages of one kind. */
-export const messages = (progress: readonly ProgressEvent[], kind: ProgressEvent['kind']): string[] => progress.filter((p) => p.kind === kind).map((p) => p.message ?? '');
+export const messages = (progress: readonly ProgressEvent[], kind: ProgressEvent['kind']): string[] =>
+  progress.filter((p) => p.kind === kind).map((p) => p.message ?? '');
