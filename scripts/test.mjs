@@ -5,6 +5,22 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 
 const steps = [
+  [
+    'format',
+    'npx',
+    [
+      '--no-install',
+      'prettier',
+      '--check',
+      'src',
+      'bench',
+      'test',
+      'scripts',
+      'vitest.config.ts',
+      'eslint.config.js',
+      '.dependency-cruiser.cjs',
+    ],
+  ],
   ['build', 'npx', ['--no-install', 'tsc', '-p', 'tsconfig.build.json']],
   ['lint', 'npx', ['--no-install', 'eslint', '.']],
   ['typecheck', 'npx', ['--no-install', 'tsc', '-p', 'tsconfig.json', '--noEmit']],

@@ -106,8 +106,8 @@ export function formatPlanIssue(issue: PlanIssue): string {
   const head = parts.join(' ');
   const message = issue.message.replace(/"([^"]{61,})"/g, (_, value: string) => `"${shorten(value)}"`);
   // A value from the plan (an id with a newline or NUL) is shown escaped: one issue stays one line.
-  // eslint-disable-next-line no-control-regex -- control characters are what it looks for
   return `${head}: ${message}${issue.fix === undefined ? '' : ` — fix: ${issue.fix}`}`.replace(
+    // eslint-disable-next-line no-control-regex -- control characters are what it looks for
     /[\u0000-\u001f\u007f]/g,
     escapeControl,
   );

@@ -11,8 +11,8 @@ const EVIL = '\\033]52;c;cm0gLXJmIH4=\\007\\033[2J\\007';
 const SCRIPT = `printf 'out ${EVIL}ok\\n'; printf 'err ${EVIL}tail\\n' >&2; exit 1`;
 const plan = JSON.stringify({ tasks: [{ id: 'evil', run: ['sh', '-c', SCRIPT] }] });
 
-// eslint-disable-next-line no-control-regex -- what it looks for are control characters
 const controls = (text: string): string[] =>
+  // eslint-disable-next-line no-control-regex -- what it looks for are control characters
   [...text.matchAll(/\x1b\]52[^\x07]*\x07?|\x1b\[2J|\x07/g)].map((m) => JSON.stringify(m[0]));
 
 describe("a task's terminal control sequences", () => {
