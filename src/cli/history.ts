@@ -1,3 +1,4 @@
+import { attemptRunMs } from '../core/run/metrics.js';
 import { createHash } from 'node:crypto';
 import { relative, resolve, sep } from 'node:path';
 import type { RunState } from '../core/run/run-state.js';
@@ -68,7 +69,7 @@ export async function recordDurations(
     const task = compiled.graph.tasks[compiled.graph.index.get(r.id) ?? -1];
     if (r.state !== 'succeeded' || r.result?.cached === true || a?.endedAt === undefined) continue;
     if (task === undefined) continue;
-    const sample: Sample = [r.id, a.endedAt - a.startedAt];
+    const sample: Sample = [r.id, attemptRunMs(a)];
     for (const key of Object.values(keysOf(scope, task))) {
       await store.putCache(key, [...(await samplesAt(store, key)), sample].slice(-WINDOW));
     }

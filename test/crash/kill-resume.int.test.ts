@@ -22,14 +22,14 @@ beforeAll(ensureBuilt);
  * succeeded exactly once and that nothing which had finished ran again.
  *
  * WEFT_CRASH_POINTS (default 100) sets how many kills of `weft run` to land, WEFT_CRASH_SEED the
- * draws, WEFT_CRASH_LANES how many projects run at once, WEFT_CRASH_BUDGET_S (default 250) the time
+ * draws, WEFT_CRASH_LANES how many projects run at once, WEFT_CRASH_BUDGET_S (default 600) the time
  * after which no new point starts. Each point costs about three CLI starts (~0.8 s of CPU each).
  */
 const POINTS = Number(process.env.WEFT_CRASH_POINTS ?? 100);
 const SEED = Number(process.env.WEFT_CRASH_SEED ?? 20_261_121);
 const LANES = Number(process.env.WEFT_CRASH_LANES ?? 4);
 /** No new kill point starts after this, so a slow machine ends with the counts, not a timeout. */
-const BUDGET_MS = Number(process.env.WEFT_CRASH_BUDGET_S ?? 250) * 1000;
+const BUDGET_MS = Number(process.env.WEFT_CRASH_BUDGET_S ?? 600) * 1000;
 /** Every n-th point asks `weft status --json` (a CLI start costs more than the rest of a point). */
 const STATUS_EVERY = 4;
 

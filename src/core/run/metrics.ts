@@ -1,5 +1,5 @@
 import type { TaskPlace, Usage } from './events.js';
-import type { RunState, TaskRecord } from './run-state.js';
+import type { AttemptRecord, RunState, TaskRecord } from './run-state.js';
 
 /** One task in a run's summary. */
 export interface TaskSummary {
@@ -123,9 +123,7 @@ export function summarize(state: RunState, deps: ReadonlyMap<string, readonly st
     let taskUsage: { inputTokens: number; outputTokens: number; costUsd: number } | undefined;
     for (const a of r.attempts) {
       const end = a.endedAt ?? a.startedAt;
-      // The task's own time: its process's life where the executor knows it, not the wait to be forked or reaped.
-      const from = Math.min(end, Math.max(a.startedAt, a.processStartedAt ?? a.startedAt));
-      const ran = Math.max(from, Math.min(end, a.processEndedAt ?? end)) - from;
+      const ran = attemptRunMs(a);
       duration += ran;
       first = Math.min(first, a.startedAt);
       last = Math.max(last, end);
@@ -279,4 +277,16 @@ function bottleneck(state: RunState, deps: ReadonlyMap<string, readonly string[]
     current = next;
   }
   return { path: path.reverse(), ms };
+}
+
+/**
+ * An attempt's own time, ms: its process's life where the executor knows it (clamped to the
+ * attempt's span), not the wait to be forked or reaped; else from `task.started` to its end.
+ */
+export function attemptRunMs(
+  a: Pick<AttemptRecord, 'startedAt' | 'endedAt' | 'processStartedAt' | 'processEndedAt'>,
+): number {
+  const end = a.endedAt ?? a.startedAt;
+  const from = Math.min(end, Math.max(a.startedAt, a.processStartedAt ?? a.startedAt));
+  return Math.max(from, Math.min(end, a.processEndedAt ?? end)) - from;
 }
