@@ -1,4 +1,5 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { attemptRunMs } from '../../src/core/run/metrics.js';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -38,9 +39,19 @@ async function run(plan: string, cwd: string, ...more: string[]) {
 }
 
 /** The ms each task took in a run, from its `--json` events (what weft measures). */
+/** What the run says a task took: its process's own time, as the summary and history count it. */
 function tookMs(events: readonly { type: string; task?: string; at?: number }[], id: string): number {
-  const at = (type: string) => events.find((e) => e.type === type && e.task === id)?.at as number;
-  return at('task.succeeded') - at('task.started');
+  const find = (type: string) =>
+    events.find((e) => e.type === type && e.task === id) as
+      { at: number; processStartedAt?: number; processEndedAt?: number } | undefined;
+  const started = find('task.started') as { at: number };
+  const ended = find('task.succeeded') as { at: number; processStartedAt?: number; processEndedAt?: number };
+  return attemptRunMs({
+    startedAt: started.at,
+    endedAt: ended.at,
+    ...(ended.processStartedAt === undefined ? {} : { processStartedAt: ended.processStartedAt }),
+    ...(ended.processEndedAt === undefined ? {} : { processEndedAt: ended.processEndedAt }),
+  });
 }
 
 describe('durations that learn', () => {

@@ -37,7 +37,8 @@ describe('SIGKILL while a check routed a fix back: resume ends the run, and the 
     const killed = await cli.done;
     expect(killed.signal).toBe('SIGKILL');
     const r = await weft(['resume'], { cwd: repo.dir, timeoutMs: 120_000 });
-    expect(r.stderr).toBe('');
+    // The fix attempt's process outlived the killed weft: resume stops it and says so; nothing else.
+    expect(r.stderr.split('\n').filter((l) => l !== '' && !/^weft: stopped \d+ task process/.test(l))).toEqual([]);
     expect(r.code).toBe(0);
     const runId = /Run (\S+) succeeded/.exec(r.stdout)?.[1] ?? '';
     expect(repo.git('show', `weft/${runId}:backend.txt`)).toBe('ok');
