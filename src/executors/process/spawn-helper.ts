@@ -16,7 +16,7 @@ import { killGroupOnAbort, killProcessGroup } from './process-group.js';
  * They are read with `read -r -d ''` into variables and an array: data, never code; `exec --
  * "${argv[@]}"` runs them with no word splitting, globbing or expansion. Answers are lines:
  * `S <pid> <time>` once forked (bash 5's
- * $EPOCHREALTIME, taken right after the fork: a busy coordinator may read the line much later), `D` (no such cwd), `N` (command not found), `R` (a log file cannot be
+ * $EPOCHREALTIME, taken just before the fork, so it is never later than the task's own first instant: a busy coordinator may read the line much later), `D` (no such cwd), `N` (command not found), `R` (a log file cannot be
  * opened), `X <status> <time>` once reaped. bash hides whether 128+n meant "killed by signal n", so job
  * control (`set -m`, which also gives each task its own process group) and a CHLD trap print the
  * job's state (`[1]+ <pid> Done|Exit n|Terminated|Killed…`) before `X`; LC_ALL=C keeps it English.
@@ -47,10 +47,11 @@ while rd cwd && rd out && rd err && rd pidfile && rd n; do
   rd n || exit
   argv=()
   for ((i = 0; i < n; i++)); do rd v || exit; argv+=("$v"); done
+  forked=$EPOCHREALTIME
   ( run_task ) &
   pid=$!
   [[ -z $pidfile ]] || printf '%s' "$pid" >"$pidfile"
-  printf 'S %s %s\\n' "$pid" "$EPOCHREALTIME"
+  printf 'S %s %s\\n' "$pid" "$forked"
   wait "$pid"
   printf 'X %s %s\\n' "$?" "$EPOCHREALTIME"
 done
