@@ -107,8 +107,10 @@ describe.each([
         workdir,
       }),
     );
-    for (let i = 0; i < 100 && !existsSync(join(workdir, 'child.pid')); i++)
-      await new Promise((r) => setTimeout(r, 20));
+    // parent.pid is written after child.pid: once it holds a pid, both files are complete.
+    const written = (): boolean =>
+      existsSync(join(workdir, 'parent.pid')) && readFileSync(join(workdir, 'parent.pid'), 'utf8').endsWith('\n');
+    for (let i = 0; i < 1000 && !written(); i++) await new Promise((r) => setTimeout(r, 20));
     const child = Number(readFileSync(join(workdir, 'child.pid'), 'utf8'));
     const parent = Number(readFileSync(join(workdir, 'parent.pid'), 'utf8'));
     expect(alive(child)).toBe(true);
