@@ -86,7 +86,8 @@ export function checkPlan(raw: unknown, options: CompileOptions): { plan?: Compi
   const vars = overriddenVars(spec.vars ?? {}, options.vars ?? {}, issues);
   const defaults = spec.defaults ?? {};
   const tasks: ResolvedTask[] = [];
-  const conditionNames = { vars, tasks: conditionTasks(spec, options.executors) };
+  // Built only for a plan with conditions: a 100k-task plan without any should not pay for it.
+  let conditionNames: { vars: typeof vars; tasks: Map<string, ConditionTask> } | undefined;
 
   envIssues(defaults.env, (name) => ({ path: ['defaults', 'env', name], field: `defaults.env.${name}` }), issues);
   spec.tasks.forEach((t, i) => {
@@ -122,7 +123,7 @@ export function checkPlan(raw: unknown, options: CompileOptions): { plan?: Compi
             message: `executor "${executorName}" needs a prompt`,
             fix: 'add prompt: "<what the agent should do>"',
           });
-        for (const p of info.check?.({ ...defaults, ...t }) ?? [])
+        for (const p of info.check?.(spec.defaults === undefined ? t : { ...defaults, ...t }) ?? [])
           issues.push({ ...at(p.field), message: p.message, ...(p.fix === undefined ? {} : { fix: p.fix }) });
       }
     }
@@ -156,6 +157,7 @@ export function checkPlan(raw: unknown, options: CompileOptions): { plan?: Compi
     if (typeof t.when === 'string') {
       try {
         when = parseCondition(t.when);
+        conditionNames ??= { vars, tasks: conditionTasks(spec, options.executors) };
         for (const p of checkWhen(when, conditionNames)) issues.push({ ...at('when'), ...p });
         for (const ref of new Set(referencedTasks(when))) {
           if (ids.has(ref) && ![...(t.needs ?? []), ...(t.after ?? [])].includes(ref))
@@ -190,7 +192,8 @@ export function checkPlan(raw: unknown, options: CompileOptions): { plan?: Compi
       return parsedMs;
     };
     envIssues(t.env, (name) => at('env', name), issues);
-    const backoff = { ...defaults.backoff, ...t.backoff };
+    const backoff =
+      defaults.backoff === undefined && t.backoff === undefined ? NO_BACKOFF : { ...defaults.backoff, ...t.backoff };
     const declaredEstimate = ms('estimate', t.estimate ?? defaults.estimate); // checked even when history replaces it
     tasks.push({
       ...defaults,
@@ -205,12 +208,16 @@ export function checkPlan(raw: unknown, options: CompileOptions): { plan?: Compi
       // Measured durations from earlier runs beat guesses (the planner's or the author's).
       estimateMs: options.history?.get(t.id) ?? declaredEstimate,
       timeoutMs: ms('timeout', t.timeout ?? defaults.timeout),
-      backoff: {
-        initialMs: backoff.initial === undefined ? 1000 : (parseDuration(backoff.initial) ?? 1000),
-        maxMs: backoff.max === undefined ? 300_000 : Math.min(MAX_TIMER_MS, parseDuration(backoff.max) ?? 300_000),
-        factor: backoff.factor ?? 2,
-        jitter: backoff.jitter ?? true,
-      },
+      backoff:
+        backoff === NO_BACKOFF
+          ? DEFAULT_BACKOFF
+          : {
+              initialMs: backoff.initial === undefined ? 1000 : (parseDuration(backoff.initial) ?? 1000),
+              maxMs:
+                backoff.max === undefined ? 300_000 : Math.min(MAX_TIMER_MS, parseDuration(backoff.max) ?? 300_000),
+              factor: backoff.factor ?? 2,
+              jitter: backoff.jitter ?? true,
+            },
       when,
       whenSource: typeof t.when === 'string' ? t.when : t.when === false ? 'false' : undefined,
       uses,
@@ -322,6 +329,8 @@ function overriddenVars(
 // Shared by every task that sets none: a 100k-task plan should not allocate 200k empty objects.
 const NO_ENV: Readonly<Record<string, string>> = Object.freeze({});
 const NO_USES: Record<string, number> = Object.freeze({}) as Record<string, number>;
+const NO_BACKOFF: NonNullable<TaskSpec['backoff']> = Object.freeze({});
+const DEFAULT_BACKOFF = Object.freeze({ initialMs: 1000, maxMs: 300_000, factor: 2, jitter: true });
 
 function executorProvider(name: string | undefined, options: CompileOptions): string | undefined {
   const provider = name === undefined ? undefined : options.executors.get(name)?.provider;
