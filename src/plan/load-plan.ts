@@ -4,6 +4,7 @@ import { isMap, isPair, isScalar, LineCounter, parseDocument, type Document } fr
 import { PlanValidationError, WeftError, type PlanIssue } from '../core/errors.js';
 import { checkPlan, type CompileOptions, type CompiledPlan, type RawIssue } from '../core/plan/compile.js';
 import { jsonOffsets, lineColumn, parseJsonFast } from './fast-json.js';
+import { parseYamlFast } from './fast-yaml.js';
 
 /** The largest plan file weft reads: 64 MB. */
 export const MAX_PLAN_BYTES = 64 * 1024 * 1024;
@@ -63,14 +64,16 @@ export function parsePlanText(
   options: Omit<CompileOptions, 'file'>,
   baseDir?: string,
 ): CompiledPlan {
-  // JSON is read without positions; they are found (by the YAML parser) only for an error to report.
-  const fast = parseJsonFast(text, MAX_PLAN_DEPTH);
-  const parsed = fast === undefined ? parseYamlDocument(text, file) : undefined;
-  const { plan, issues } = checkPlan(parsed?.raw ?? fast, options);
+  // JSON and YAML are read without positions; they are found (by the `yaml` parser, which also
+  // reports syntax errors and takes what the fast paths are not sure of) only for an error to report.
+  const json = parseJsonFast(text, MAX_PLAN_DEPTH);
+  const yaml = json === undefined ? parseYamlFast(text, MAX_PLAN_DEPTH) : undefined;
+  const parsed = json === undefined && yaml === undefined ? parseYamlDocument(text, file) : undefined;
+  const { plan, issues } = checkPlan(parsed !== undefined ? parsed.raw : json !== undefined ? json : yaml, options);
   if (plan !== undefined && baseDir !== undefined) issues.push(...cwdIssues(plan, baseDir));
   if (plan !== undefined && issues.length === 0) return plan;
-  if (parsed === undefined) throw new PlanValidationError(locateJsonIssues(issues, text, file));
-  const { doc, lines } = parsed;
+  if (json !== undefined) throw new PlanValidationError(locateJsonIssues(issues, text, file));
+  const { doc, lines } = parsed ?? parseYamlDocument(text, file);
   // In the order they appear in the file (the checks find them in passes).
   throw new PlanValidationError(locateIssues(issues, doc, lines, file));
 }
