@@ -5,7 +5,8 @@ import { WeftError } from '../core/errors.js';
 export function shownUrl(url: string): string {
   try {
     const u = new URL(url);
-    if (u.password !== '') u.password = '***';
+    if (u.password === '') return url;
+    u.password = '***';
     return u.toString();
   } catch {
     return url;

@@ -1,0 +1,199 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { needService } from '../support/need-service.js';
+import { TEST_DATABASE_URL } from '../support/services.js';
+import { ensureBuilt, tempProject, weft } from '../support/weft-cli.js';
+import {
+  events,
+  killMachine,
+  MARK,
+  marks,
+  REDIS,
+  sleep,
+  start,
+  startWorker,
+  stopAll,
+  uniquePrefix,
+  until,
+  type Proc,
+} from './dispatch-kit.js';
+
+/**
+ * `weft worker` and `weft run --dispatch` as real processes on the real Redis (and PostgreSQL for
+ * the journal of the resume test): tasks append "task attempt worker phase" to lines.txt in the
+ * project folder, which every worker shares (tasks run in place).
+ */
+const procs: (Proc | undefined)[] = [];
+afterEach(async () => {
+  await stopAll(procs.splice(0));
+});
+beforeAll(() => {
+  needService('redis');
+  ensureBuilt();
+}, 300_000);
+
+const sh = (script: string): string[] => ['sh', '-c', script];
+
+function writePlan(project: string, plan: unknown): string {
+  const file = join(project, 'plan.json');
+  writeFileSync(file, JSON.stringify(plan));
+  return file;
+}
+
+describe('weft worker + weft run --dispatch', () => {
+  it('200 tasks on 3 workers, one SIGKILLed mid-run: every task done, re-runs only of what the dead worker was running', async () => {
+    const project = tempProject('weft-dispatch-');
+    const prefix = uniquePrefix();
+    const tasks = Array.from({ length: 200 }, (_, i) => ({
+      id: `t${i}`,
+      run: sh(`${MARK('start')}; sleep 0.2; ${MARK('end')}`),
+    }));
+    const plan = writePlan(project, {
+      name: 'two-hundred',
+      workers: 12,
+      defaults: { backoff: { initial: '20ms', jitter: false } },
+      tasks,
+    });
+    const args = ['--concurrency', '4', '--lock-ms', '2000'];
+    const workers = await Promise.all(['w1', 'w2', 'w3'].map((who) => startWorker(project, who, prefix, args)));
+    procs.push(...workers);
+    const run = start(['run', plan, '--dispatch', REDIS, '--queue-prefix', prefix, '--json'], project);
+    procs.push(run);
+    // Kill w1 once it has started a few tasks and is running some.
+    await until(() => marks(project).filter((m) => m.who === 'w1' && m.phase === 'start').length >= 8, 'w1 to work');
+    expect(killMachine(`${prefix}-w1`)).toBeGreaterThan(1);
+    await sleep(500); // a line being written as the signals landed
+    const killedAt = marks(project);
+    const { code } = await run.done;
+    expect(code, run.stderr()).toBe(0);
+    const all = marks(project);
+    const journal = events(run.stdout());
+    const succeeded = journal.filter((e) => e.type === 'task.succeeded');
+    // None lost: every task succeeded once.
+    expect(new Set(succeeded.map((e) => e.task)).size).toBe(200);
+    expect(succeeded.length).toBe(200);
+    // What ran again: only attempts w1 had taken and whose result never came back — its process
+    // may have ended just before the kill, but a job still active on a dead worker is in flight.
+    const retried = journal.filter((e) => e.type === 'task.retrying');
+    expect(retried.length).toBeGreaterThan(0);
+    expect(retried.length).toBeLessThanOrEqual(4); // w1's --concurrency
+    const takenByW1 = new Set(killedAt.filter((m) => m.who === 'w1' && m.phase === 'start').map((m) => m.task));
+    for (const e of retried) {
+      expect(e.attempt).toBe(1);
+      expect(e.error).toMatchObject({ code: 'WEFT_WORKER_LOST', transient: true });
+      expect(takenByW1.has(e.task as string), `${e.task} ran again but w1 never ran it`).toBe(true);
+      expect(succeeded.find((s) => s.task === e.task)?.attempt).toBe(2);
+      // Its second attempt ran on a live worker.
+      expect(all.filter((m) => m.task === e.task && m.attempt === 2).map((m) => m.who)).not.toContain('w1');
+    }
+    const rerun = new Set(retried.map((e) => e.task));
+    for (const m of all) if (!rerun.has(m.task)) expect(m.attempt, `${m.task} ran twice`).toBe(1);
+    // Every task's work ended; only a re-run one may have ended twice (once on w1, its result lost).
+    const ends = (t: string): number => all.filter((m) => m.task === t && m.phase === 'end').length;
+    for (const t of tasks) expect(ends(t.id), t.id).toBe(rerun.has(t.id) ? ends(t.id) : 1);
+    // Nothing ran on w1 after the kill.
+    expect(all.filter((m) => m.who === 'w1')).toEqual(killedAt.filter((m) => m.who === 'w1'));
+  }, 240_000);
+
+  it('coordinator SIGKILLed, then `weft resume --dispatch` (PostgreSQL journal): no attempt starts twice', async () => {
+    needService('postgres');
+    const project = tempProject('weft-dispatch-resume-');
+    const prefix = uniquePrefix();
+    const database = `${TEST_DATABASE_URL}?schema=${prefix.replaceAll('-', '_')}`;
+    const tasks = Array.from({ length: 24 }, (_, i) => ({
+      id: `t${i}`,
+      run: sh(`${MARK('start')}; sleep 1; ${MARK('end')}`),
+      ...(i >= 12 ? { needs: [`t${i - 12}`] } : {}),
+    }));
+    const plan = writePlan(project, { name: 'adopt', workers: 6, tasks });
+    const workers = await Promise.all(
+      ['w1', 'w2'].map((who) => startWorker(project, who, prefix, ['--concurrency', '3', '--lock-ms', '2000'])),
+    );
+    procs.push(...workers);
+    const env = { WEFT_DATABASE_URL: database };
+    const run = start(['run', plan, '--dispatch', REDIS, '--queue-prefix', prefix, '--json'], project, env);
+    procs.push(run);
+    // Killed while attempts run on the workers (and some have finished).
+    await until(() => marks(project).filter((m) => m.phase === 'end').length >= 3, 'tasks to end');
+    await until(() => events(run.stdout()).filter((e) => e.type === 'task.started').length >= 9, 'more to start');
+    run.child.kill('SIGKILL');
+    await run.done;
+    const resumed = await weft(['resume', '--dispatch', REDIS, '--json'], { cwd: project, env, timeoutMs: 120_000 });
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(resumed.stderr).toMatch(/adopting \d+ attempt\(s\) still queued or running on workers/);
+    const all = marks(project);
+    // Every task started once and ended once: adopted attempts were waited for, not started again.
+    for (const t of tasks) {
+      expect(all.filter((m) => m.task === t.id && m.phase === 'start').length, t.id).toBe(1);
+      expect(all.filter((m) => m.task === t.id && m.phase === 'end').length, t.id).toBe(1);
+    }
+    expect(all.every((m) => m.attempt === 1)).toBe(true);
+    const summary = events(resumed.stdout).find((e) => e.type === 'run.summary') as unknown as {
+      summary: { status: string };
+    };
+    expect(summary.summary.status).toBe('succeeded');
+  }, 240_000);
+
+  it('a task only one worker can run (labels) goes to that worker', async () => {
+    const project = tempProject('weft-dispatch-label-');
+    const prefix = uniquePrefix();
+    const tasks = [
+      { id: 'train', labels: ['gpu'], run: sh(`${MARK('start')}; ${MARK('end')}`) },
+      ...Array.from({ length: 6 }, (_, i) => ({ id: `cpu${i}`, run: sh(`${MARK('start')}; ${MARK('end')}`) })),
+    ];
+    const plan = writePlan(project, { name: 'labels', workers: 4, tasks });
+    procs.push(await startWorker(project, 'plain', prefix, ['--concurrency', '4']));
+    procs.push(await startWorker(project, 'gpu', prefix, ['--label', 'gpu']));
+    const run = await weft(['run', plan, '--dispatch', REDIS, '--queue-prefix', prefix, '--json'], {
+      cwd: project,
+      timeoutMs: 120_000,
+    });
+    expect(run.code, run.stderr).toBe(0);
+    const who = marks(project).filter((m) => m.task === 'train');
+    expect(who.map((m) => m.who)).toEqual(['gpu', 'gpu']);
+  }, 180_000);
+
+  it('says which tasks no connected worker can run', async () => {
+    const project = tempProject('weft-dispatch-unmet-');
+    const prefix = uniquePrefix();
+    const plan = writePlan(project, { name: 'unmet', tasks: [{ id: 'render', labels: ['gpu'], run: ['true'] }] });
+    const run = start(['run', plan, '--dispatch', REDIS, '--queue-prefix', prefix], project);
+    procs.push(run);
+    await until(() => run.stderr().includes('no worker'), 'the notice');
+    expect(run.stderr()).toContain(
+      'weft: no worker connected runs shell with label gpu (task render); they wait for one (`weft worker --redis … --label gpu`)',
+    );
+    // A worker that comes later takes it.
+    procs.push(await startWorker(project, 'late', prefix, ['--label', 'gpu']));
+    expect((await run.done).code).toBe(0);
+  }, 120_000);
+});
+
+describe('bad input: one line naming the flag and the fix, exit 2', () => {
+  const project = tempProject('weft-dispatch-bad-');
+  const plan = writePlan(project, { name: 'bad', tasks: [{ id: 'a', run: ['true'] }] });
+
+  it.each([
+    [['run', plan, '--dispatch', 'http://x'], 'weft: --dispatch: "http://x" is not a Redis URL'],
+    [['run', plan, '--dispatch', 'redis://127.0.0.1:1'], 'weft: --dispatch: cannot reach Redis at redis://127.0.0.1:1'],
+    [['worker', '--redis', 'nope'], 'weft: --redis: "nope" is not a Redis URL'],
+    [['worker', '--redis', 'redis://127.0.0.1:1'], 'weft: --redis: cannot reach Redis at redis://127.0.0.1:1'],
+    [['worker', '--redis', REDIS, '--concurrency', '0'], 'weft: --concurrency expects a whole number from 1'],
+    [['worker', '--redis', REDIS, '--lock-ms', '5'], 'weft: --lock-ms expects a whole number from 1000'],
+    [['worker', '--redis', REDIS, '--label', 'a b'], 'weft: --label: "a b" is not a label'],
+    [['run', plan, '--queue-prefix', 'x'], 'weft: --queue-prefix needs --dispatch'],
+  ])('weft %j', async (args, line) => {
+    const r = await weft(args, { cwd: project });
+    expect(r.code).toBe(2);
+    expect(r.stderr.split('\n')[0]).toContain(line);
+    expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
+  });
+
+  it('a password in the URL is not shown', async () => {
+    const r = await weft(['run', plan, '--dispatch', 'redis://:hunter2@127.0.0.1:1'], { cwd: project });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('redis://:***@127.0.0.1:1');
+    expect(r.stderr).not.toContain('hunter2');
+  });
+});
