@@ -4,6 +4,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Redis } from 'ioredis';
 import { BUILD, ensureBuilt } from './built.js';
 import type { Bench, BenchOutcome, SummaryRow } from './types.js';
 import type * as Engine from '../src/core/run/engine.js';
@@ -24,6 +25,10 @@ const TARGET = 5_000;
 
 interface Figures {
   readonly tasksPerSecond: number;
+  /** CPU time per task, µs: the coordinator's, the workers' together, and Redis's (a shared Redis counts others' too). */
+  readonly cpuUsPerTask?: { readonly coordinator: number; readonly workers: number; readonly redis: number };
+  /** 2 cores ÷ all that CPU per task: the rate on this machine were it otherwise idle. */
+  readonly idleMachineEstimate?: number;
   readonly seconds: number;
   /** task.ready → the worker (or local executor) starting it, ms. */
   readonly readyToStartedP50: number;
@@ -38,10 +43,19 @@ const pct = (xs: number[], p: number): number => {
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? NaN;
 };
 
-async function measure(run: () => Promise<{ events: EngineNotice[] }>): Promise<Figures> {
+/** CPU time so far, µs: this process, the workers, Redis. */
+interface Cpu {
+  readonly coordinator: number;
+  readonly workers: number;
+  readonly redis: number;
+}
+
+async function measure(run: () => Promise<{ events: EngineNotice[] }>, cpu?: () => Promise<Cpu>): Promise<Figures> {
+  const before = await cpu?.();
   const t0 = performance.now();
   const { events } = await run();
   const seconds = (performance.now() - t0) / 1000;
+  const after = await cpu?.();
   const ready = new Map<string, number>();
   const started = new Map<string, number>();
   const readyToStarted: number[] = [];
@@ -55,7 +69,14 @@ async function measure(run: () => Promise<{ events: EngineNotice[] }>): Promise<
       dispatchedToStarted.push(at - (started.get(e.task) ?? at));
     }
   }
+  const per = (k: keyof Cpu): number => Math.round(((after?.[k] ?? 0) - (before?.[k] ?? 0)) / TASKS);
+  const cpuUsPerTask =
+    before === undefined
+      ? undefined
+      : { coordinator: per('coordinator'), workers: per('workers'), redis: per('redis') };
+  const total = cpuUsPerTask === undefined ? 0 : cpuUsPerTask.coordinator + cpuUsPerTask.workers + cpuUsPerTask.redis;
   return {
+    ...(cpuUsPerTask === undefined ? {} : { cpuUsPerTask, idleMachineEstimate: Math.round((2 * 1e6) / total) }),
     tasksPerSecond: Math.round(TASKS / seconds),
     seconds: Number(seconds.toFixed(2)),
     readyToStartedP50: pct(readyToStarted, 50),
@@ -68,7 +89,7 @@ async function measure(run: () => Promise<{ events: EngineNotice[] }>): Promise<
 function startWorker(prefix: string, workDir: string): Promise<ChildProcess> {
   const script = fileURLToPath(new URL('./dispatch-worker.mjs', import.meta.url));
   const child = spawn(process.execPath, [script, BUILD, REDIS, prefix, String(CONCURRENCY), workDir], {
-    stdio: ['ignore', 'pipe', 'inherit'],
+    stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
   });
   return new Promise((resolve, reject) => {
     child.stdout?.once('data', () => resolve(child));
@@ -118,15 +139,32 @@ export const dispatch: Bench = {
     const workDir = mkdtempSync(join(tmpdir(), 'weft-bench-worker-'));
     const workers = await Promise.all(Array.from({ length: WORKERS }, () => startWorker(prefix, workDir)));
     const dispatcher = await RedisDispatcher.open({ url: REDIS, prefix, keepSeconds: 600 });
+    const probe = new Redis(REDIS);
     let remote: Figures;
     let localFigures: Figures;
     try {
       const remoteExecutors = dispatcher.executors(local);
       await measure(() => once(remoteExecutors)); // warm-up: queues made, workers listening, JIT
-      remote = await measure(() => once(remoteExecutors));
+      const redisCpu = async (): Promise<number> => {
+        const info = await probe.info('cpu');
+        const f = (k: string): number => Number(new RegExp(`${k}:([\\d.]+)`).exec(info)?.[1] ?? 0);
+        return (f('used_cpu_sys') + f('used_cpu_user')) * 1e6;
+      };
+      const workerCpu = (w: ChildProcess): Promise<number> =>
+        new Promise((resolve) => {
+          w.once('message', (m) => resolve(Number(m)));
+          w.send('cpu');
+        });
+      const cpu = async (): Promise<Cpu> => {
+        const { user, system } = process.cpuUsage();
+        const ws = await Promise.all(workers.map(workerCpu));
+        return { coordinator: user + system, workers: ws.reduce((a, b) => a + b, 0), redis: await redisCpu() };
+      };
+      remote = await measure(() => once(remoteExecutors), cpu);
       localFigures = await measure(() => once(local));
     } finally {
       await dispatcher.close();
+      probe.disconnect();
       for (const w of workers) w.kill('SIGTERM');
     }
     const rows: SummaryRow[] = [
@@ -144,6 +182,11 @@ export const dispatch: Bench = {
         figure: 'redis: dispatched→started p50 / p99 ms',
         value: `${remote.dispatchedToStartedP50} / ${remote.dispatchedToStartedP99}`,
       },
+      {
+        figure: 'redis: CPU µs/task coord / workers / redis',
+        value: `${remote.cpuUsPerTask?.coordinator} / ${remote.cpuUsPerTask?.workers} / ${remote.cpuUsPerTask?.redis}`,
+      },
+      { figure: 'redis: tasks/s were 2 cores idle (est.)', value: String(remote.idleMachineEstimate) },
       { figure: 'local: tasks/s', value: String(localFigures.tasksPerSecond) },
       {
         figure: 'local: ready→started p50 / p99 ms',
@@ -156,6 +199,7 @@ export const dispatch: Bench = {
         .map((l) => l.toFixed(1))
         .join(' ')}`,
       `  redis  ${remote.tasksPerSecond} tasks/s (${remote.seconds}s); ready→started p50 ${remote.readyToStartedP50} ms, p99 ${remote.readyToStartedP99} ms; dispatched→started p50 ${remote.dispatchedToStartedP50} ms, p99 ${remote.dispatchedToStartedP99} ms`,
+      `         CPU per task: coordinator ${remote.cpuUsPerTask?.coordinator} µs, workers ${remote.cpuUsPerTask?.workers} µs, Redis ${remote.cpuUsPerTask?.redis} µs (shared: others' use counts) → ≈ ${remote.idleMachineEstimate} tasks/s were the 2 cores idle`,
       `  local  ${localFigures.tasksPerSecond} tasks/s (${localFigures.seconds}s); ready→started p50 ${localFigures.readyToStartedP50} ms, p99 ${localFigures.readyToStartedP99} ms`,
     ].join('\n');
     return {
