@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -170,6 +171,47 @@ describe('weft worker + weft run --dispatch', () => {
   }, 120_000);
 });
 
+describe('settings', () => {
+  it('`dispatch:` in weft.config.yaml sends the run to the workers without a flag', async () => {
+    const project = tempProject('weft-dispatch-config-');
+    const prefix = uniquePrefix();
+    writeFileSync(join(project, 'weft.config.yaml'), `dispatch: { redis: ${REDIS}, prefix: ${prefix} }\n`);
+    const plan = writePlan(project, { name: 'cfg', tasks: [{ id: 'a', run: sh(`${MARK('start')}`) }] });
+    procs.push(await startWorker(project, 'remote', prefix));
+    const r = await weft(['run', plan], { cwd: project, timeoutMs: 120_000 });
+    expect(r.code, r.stderr).toBe(0);
+    expect(marks(project).map((m) => m.who)).toEqual(['remote']);
+  }, 120_000);
+
+  it('a worker with --root refuses a task whose folder is outside it, saying why', async () => {
+    const project = tempProject('weft-dispatch-root-');
+    const prefix = uniquePrefix();
+    const plan = writePlan(project, { name: 'root', tasks: [{ id: 'a', run: ['true'] }] });
+    procs.push(await startWorker(project, 'rooted', prefix, ['--root', tempProject('weft-elsewhere-')]));
+    const r = await weft(['run', plan, '--dispatch', REDIS, '--queue-prefix', prefix, '--json'], {
+      cwd: project,
+      timeoutMs: 120_000,
+    });
+    expect(r.code).toBe(1);
+    const failed = events(r.stdout).find((e) => e.type === 'task.failed');
+    expect((failed?.error as { message: string }).message).toMatch(/the task's folder .* is outside its --root/);
+  }, 120_000);
+
+  it('refuses tasks that would work in their own worktree, before anything runs', async () => {
+    const project = tempProject('weft-dispatch-iso-');
+    const git = (...args: string[]) => spawnSync('git', args, { cwd: project });
+    git('init', '-q');
+    git('-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-q', '--allow-empty', '-m', 'init');
+    const plan = writePlan(project, { name: 'iso', tasks: [{ id: 'gen', run: ['true'], writes: ['out/**'] }] });
+    const r = await weft(['run', plan, '--dispatch', REDIS], { cwd: project });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(
+      'weft: --dispatch: task gen would work in its own git worktree (isolated), which remote workers do not do yet',
+    );
+    expect(r.stderr).toContain('add --no-isolation');
+  });
+});
+
 describe('bad input: one line naming the flag and the fix, exit 2', () => {
   const project = tempProject('weft-dispatch-bad-');
   const plan = writePlan(project, { name: 'bad', tasks: [{ id: 'a', run: ['true'] }] });
@@ -183,11 +225,23 @@ describe('bad input: one line naming the flag and the fix, exit 2', () => {
     [['worker', '--redis', REDIS, '--lock-ms', '5'], 'weft: --lock-ms expects a whole number from 1000'],
     [['worker', '--redis', REDIS, '--label', 'a b'], 'weft: --label: "a b" is not a label'],
     [['run', plan, '--queue-prefix', 'x'], 'weft: --queue-prefix needs --dispatch'],
+    [['run', plan, '--dispatch', REDIS, '--queue-prefix', 'a:b'], 'weft: --queue-prefix: "a:b" is not a prefix'],
   ])('weft %j', async (args, line) => {
     const r = await weft(args, { cwd: project });
     expect(r.code).toBe(2);
     expect(r.stderr.split('\n')[0]).toContain(line);
     expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
+  });
+
+  it('a bad `dispatch.redis` in weft.config.yaml is named as such', async () => {
+    const dir = tempProject('weft-dispatch-badcfg-');
+    writeFileSync(join(dir, 'weft.config.yaml'), 'dispatch: { redis: "redis://127.0.0.1:1" }\n');
+    const p = writePlan(dir, { name: 'bad', tasks: [{ id: 'a', run: ['true'] }] });
+    const r = await weft(['run', p], { cwd: dir });
+    expect(r.code).toBe(2);
+    expect(r.stderr.split('\n')[0]).toContain(
+      'weft: dispatch.redis (weft.config.yaml): cannot reach Redis at redis://127.0.0.1:1',
+    );
   });
 
   it('a password in the URL is not shown', async () => {
