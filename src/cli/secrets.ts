@@ -26,3 +26,8 @@ export function runRedactor(env: NodeJS.ProcessEnv, spec: PlanSpec): Redactor {
   const planEnvs = [spec.defaults?.env ?? {}, ...spec.tasks.map((t) => t.env ?? {})];
   return redactorOf([...secretValues(env), ...planEnvs.flatMap(secretValues)]);
 }
+
+/** One task's redactor on a remote worker: the worker's own secrets and those the task's `env` sets. */
+export function taskRedactor(env: NodeJS.ProcessEnv, taskEnv: Readonly<Record<string, string>>): Redactor {
+  return redactorOf([...secretValues(env), ...secretValues(taskEnv)]);
+}

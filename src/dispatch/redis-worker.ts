@@ -4,7 +4,8 @@ import { isAbsolute, join, relative } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
-import type { Redactor } from '../core/redact.js';
+import { redactValue, type Redactor } from '../core/redact.js';
+import type { ResolvedTask } from '../core/plan/graph.js';
 import type { Executor, TaskContext, TaskOutcome } from '../core/ports/executor.js';
 import { endRun } from '../core/ports/executor.js';
 import { WeftError } from '../core/errors.js';
@@ -34,8 +35,11 @@ export interface RedisWorkerOptions {
   readonly root?: string;
   /** Where this worker's attempts keep their logs (`<workDir>/<run>/`). */
   readonly workDir: string;
-  /** Masks secrets in what executors write (the worker's own API keys). */
-  readonly redact?: Redactor;
+  /**
+   * The secrets to mask for one task — the worker's own API keys and those the task's `env` sets —
+   * in the logs its executor writes and in the text and errors that go back to the coordinator.
+   */
+  readonly redactFor?: (task: ResolvedTask) => Redactor;
   /** Its id in the worker list. @default `<host>-<pid>-<random>` */
   readonly id?: string;
   /** How the user gave the URL, for messages. @default '--redis' */
@@ -167,6 +171,8 @@ export class RedisWorker {
       mkdirSync(runDir, { recursive: true });
       this.runs.add(data.runId);
     }
+    const redact = this.options.redactFor?.(data.task);
+    const masking = redact !== undefined && redact.secrets.length > 0 ? redact : undefined;
     const ctx: TaskContext = {
       runId: data.runId,
       task: data.task,
@@ -179,8 +185,12 @@ export class RedisWorker {
       inputs: data.inputs,
       ...(data.sessionId === undefined ? {} : { sessionId: data.sessionId }),
       ...(data.feedback === undefined ? {} : { feedback: data.feedback }),
-      ...(this.options.redact === undefined ? {} : { redact: this.options.redact }),
-      emit: (event) => void job.updateProgress(event as unknown as object).catch(() => undefined),
+      ...(masking === undefined ? {} : { redact: masking }),
+      emit: (event) => {
+        const shown =
+          masking === undefined || event.message === undefined ? event : { ...event, message: masking(event.message) };
+        void job.updateProgress(shown as unknown as object).catch(() => undefined);
+      },
     };
     let outcome: TaskOutcome;
     try {
@@ -195,7 +205,8 @@ export class RedisWorker {
     }
     this.options.onNotice?.(`${jobId} ${outcome.ok ? 'succeeded' : `failed: ${outcome.failure.message}`}`);
     // The task's time is the worker's: from when it took the job, not from when it was queued.
-    return { ...outcome, startedAt: outcome.startedAt ?? startedAt, endedAt: outcome.endedAt ?? Date.now() };
+    const timed = { ...outcome, startedAt: outcome.startedAt ?? startedAt, endedAt: outcome.endedAt ?? Date.now() };
+    return masking === undefined ? timed : redactValue(timed, masking);
   }
 
   /** Why a task cannot work in `dir` here, if it cannot: tasks work in place, in a folder both machines see. */

@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
+import { Redis } from 'ioredis';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { needService } from '../support/need-service.js';
@@ -210,6 +211,38 @@ describe('settings', () => {
     );
     expect(r.stderr).toContain('add --no-isolation');
   });
+});
+
+describe('secrets', () => {
+  it("a worker's key printed by a task is masked before it leaves the worker; the coordinator's keys never enter Redis", async () => {
+    const project = tempProject('weft-dispatch-secret-');
+    const prefix = uniquePrefix();
+    const plan = writePlan(project, {
+      name: 'secret',
+      tasks: [{ id: 'leak', run: sh('echo "key=$WORKER_API_KEY"'), env: { DB_PASSWORD: 'plan-pass-123' } }],
+    });
+    procs.push(await startWorker(project, 'keyed', prefix, [], { WORKER_API_KEY: 'worker-key-98765' }));
+    const r = await weft(['run', plan, '--dispatch', REDIS, '--queue-prefix', prefix, '--json'], {
+      cwd: project,
+      env: { COORDINATOR_API_KEY: 'coordinator-key-4242' },
+      timeoutMs: 120_000,
+    });
+    expect(r.code, r.stderr).toBe(0);
+    const done = events(r.stdout).find((e) => e.type === 'task.succeeded');
+    expect((done?.result as { text: string }).text).toBe('key=***');
+    expect(r.stdout).not.toContain('worker-key-98765');
+    const redis = new Redis(REDIS);
+    try {
+      const keys = await redis.keys(`${prefix}:*`);
+      let stored = '';
+      for (const k of keys) if ((await redis.type(k)) === 'hash') stored += JSON.stringify(await redis.hgetall(k));
+      expect(stored).toContain('leak'); // the job is there
+      expect(stored).not.toContain('coordinator-key-4242');
+      expect(stored).not.toContain('worker-key-98765');
+    } finally {
+      redis.disconnect();
+    }
+  }, 120_000);
 });
 
 describe('bad input: one line naming the flag and the fix, exit 2', () => {

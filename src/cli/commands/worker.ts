@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { RedisWorker, type WorkerAd } from '../../dispatch/index.js';
 import { EXIT } from '../exit-codes.js';
 import { weftDir } from '../run-files.js';
-import { secretRedactor } from '../secrets.js';
+import { taskRedactor } from '../secrets.js';
 import { wire } from '../wiring.js';
 
 export interface WorkerCommandOptions {
@@ -28,7 +28,7 @@ export async function workerCommand(opts: WorkerCommandOptions): Promise<number>
     url: opts.redis,
     executors,
     workDir: join(weftDir(projectDir), 'worker'),
-    redact: secretRedactor(process.env),
+    redactFor: (task) => taskRedactor(process.env, task.env),
     ...(opts.label === undefined ? {} : { labels: opts.label }),
     ...(opts.concurrency === undefined ? {} : { concurrency: opts.concurrency }),
     ...(opts.lockMs === undefined ? {} : { lockMs: opts.lockMs }),
