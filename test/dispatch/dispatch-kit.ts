@@ -42,7 +42,7 @@ export function start(args: readonly string[], cwd: string, extra: NodeJS.Proces
 }
 
 /** Waits until `ok()` holds, polling; throws with `what` after `ms`. */
-export async function until(ok: () => boolean, what: string, ms = 60_000): Promise<void> {
+export async function until(ok: () => boolean, what: string, ms = 180_000): Promise<void> {
   const end = Date.now() + ms;
   while (!ok()) {
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
@@ -63,7 +63,7 @@ export async function startWorker(
     WEFT_TEST_MACHINE: `${prefix}-${who}`,
     ...extra,
   });
-  await until(() => w.stdout().includes('"worker.started"'), `worker ${who} to start (${w.stderr()})`, 60_000);
+  await until(() => w.stdout().includes('"worker.started"'), `worker ${who} to start (${w.stderr()})`, 180_000);
   return w;
 }
 

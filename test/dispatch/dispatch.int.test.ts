@@ -57,7 +57,7 @@ describe('weft worker + weft run --dispatch', () => {
       defaults: { backoff: { initial: '20ms', jitter: false } },
       tasks,
     });
-    const args = ['--concurrency', '4', '--lock-ms', '2000'];
+    const args = ['--concurrency', '4', '--lock-ms', '10000'];
     const workers = await Promise.all(['w1', 'w2', 'w3'].map((who) => startWorker(project, who, prefix, args)));
     procs.push(...workers);
     const run = start(['run', plan, '--dispatch', REDIS, '--queue-prefix', prefix, '--json'], project);
@@ -96,7 +96,7 @@ describe('weft worker + weft run --dispatch', () => {
     for (const t of tasks) expect(ends(t.id), t.id).toBe(rerun.has(t.id) ? ends(t.id) : 1);
     // Nothing ran on w1 after the kill.
     expect(all.filter((m) => m.who === 'w1')).toEqual(killedAt.filter((m) => m.who === 'w1'));
-  }, 240_000);
+  }, 600_000);
 
   it('coordinator SIGKILLed, then `weft resume --dispatch` (PostgreSQL journal): no attempt starts twice', async () => {
     needService('postgres');
@@ -110,7 +110,7 @@ describe('weft worker + weft run --dispatch', () => {
     }));
     const plan = writePlan(project, { name: 'adopt', workers: 6, tasks });
     const workers = await Promise.all(
-      ['w1', 'w2'].map((who) => startWorker(project, who, prefix, ['--concurrency', '3', '--lock-ms', '2000'])),
+      ['w1', 'w2'].map((who) => startWorker(project, who, prefix, ['--concurrency', '3', '--lock-ms', '10000'])),
     );
     procs.push(...workers);
     const env = { WEFT_DATABASE_URL: database };
@@ -121,7 +121,7 @@ describe('weft worker + weft run --dispatch', () => {
     await until(() => events(run.stdout()).filter((e) => e.type === 'task.started').length >= 9, 'more to start');
     run.child.kill('SIGKILL');
     await run.done;
-    const resumed = await weft(['resume', '--dispatch', REDIS, '--json'], { cwd: project, env, timeoutMs: 120_000 });
+    const resumed = await weft(['resume', '--dispatch', REDIS, '--json'], { cwd: project, env, timeoutMs: 300_000 });
     expect(resumed.code, resumed.stderr).toBe(0);
     expect(resumed.stderr).toMatch(/adopting \d+ attempt\(s\) still queued or running on workers/);
     const all = marks(project);
@@ -135,7 +135,7 @@ describe('weft worker + weft run --dispatch', () => {
       summary: { status: string };
     };
     expect(summary.summary.status).toBe('succeeded');
-  }, 240_000);
+  }, 600_000);
 
   it('a task only one worker can run (labels) goes to that worker', async () => {
     const project = tempProject('weft-dispatch-label-');
@@ -149,12 +149,12 @@ describe('weft worker + weft run --dispatch', () => {
     procs.push(await startWorker(project, 'gpu', prefix, ['--label', 'gpu']));
     const run = await weft(['run', plan, '--dispatch', REDIS, '--queue-prefix', prefix, '--json'], {
       cwd: project,
-      timeoutMs: 120_000,
+      timeoutMs: 300_000,
     });
     expect(run.code, run.stderr).toBe(0);
     const who = marks(project).filter((m) => m.task === 'train');
     expect(who.map((m) => m.who)).toEqual(['gpu', 'gpu']);
-  }, 180_000);
+  }, 400_000);
 
   it('says which tasks no connected worker can run', async () => {
     const project = tempProject('weft-dispatch-unmet-');
@@ -169,7 +169,7 @@ describe('weft worker + weft run --dispatch', () => {
     // A worker that comes later takes it.
     procs.push(await startWorker(project, 'late', prefix, ['--label', 'gpu']));
     expect((await run.done).code).toBe(0);
-  }, 120_000);
+  }, 400_000);
 });
 
 describe('settings', () => {
@@ -179,10 +179,10 @@ describe('settings', () => {
     writeFileSync(join(project, 'weft.config.yaml'), `dispatch: { redis: ${REDIS}, prefix: ${prefix} }\n`);
     const plan = writePlan(project, { name: 'cfg', tasks: [{ id: 'a', run: sh(`${MARK('start')}`) }] });
     procs.push(await startWorker(project, 'remote', prefix));
-    const r = await weft(['run', plan], { cwd: project, timeoutMs: 120_000 });
+    const r = await weft(['run', plan], { cwd: project, timeoutMs: 300_000 });
     expect(r.code, r.stderr).toBe(0);
     expect(marks(project).map((m) => m.who)).toEqual(['remote']);
-  }, 120_000);
+  }, 400_000);
 
   it('a worker with --root refuses a task whose folder is outside it, saying why', async () => {
     const project = tempProject('weft-dispatch-root-');
@@ -191,12 +191,12 @@ describe('settings', () => {
     procs.push(await startWorker(project, 'rooted', prefix, ['--root', tempProject('weft-elsewhere-')]));
     const r = await weft(['run', plan, '--dispatch', REDIS, '--queue-prefix', prefix, '--json'], {
       cwd: project,
-      timeoutMs: 120_000,
+      timeoutMs: 300_000,
     });
     expect(r.code).toBe(1);
     const failed = events(r.stdout).find((e) => e.type === 'task.failed');
     expect((failed?.error as { message: string }).message).toMatch(/the task's folder .* is outside its --root/);
-  }, 120_000);
+  }, 400_000);
 
   it('refuses tasks that would work in their own worktree, before anything runs', async () => {
     const project = tempProject('weft-dispatch-iso-');
@@ -225,7 +225,7 @@ describe('secrets', () => {
     const r = await weft(['run', plan, '--dispatch', REDIS, '--queue-prefix', prefix, '--json'], {
       cwd: project,
       env: { COORDINATOR_API_KEY: 'coordinator-key-4242' },
-      timeoutMs: 120_000,
+      timeoutMs: 300_000,
     });
     expect(r.code, r.stderr).toBe(0);
     const done = events(r.stdout).find((e) => e.type === 'task.succeeded');
@@ -242,7 +242,7 @@ describe('secrets', () => {
     } finally {
       redis.disconnect();
     }
-  }, 120_000);
+  }, 400_000);
 });
 
 describe('bad input: one line naming the flag and the fix, exit 2', () => {
