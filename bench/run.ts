@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from '
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { cliLarge } from './cli-large.js';
+import { dispatch } from './dispatch.js';
 import { journalOverhead } from './journal-overhead-bench.js';
 import { overhead } from './overhead.js';
 import { isolation } from './isolation.js';
@@ -22,6 +23,7 @@ export const benches: readonly Bench[] = [
   shellVsMake,
   isolation,
   cliLarge,
+  dispatch,
 ];
 
 const RESULTS = fileURLToPath(new URL('./results/', import.meta.url));

@@ -17,6 +17,17 @@ const PriceSchema = z
   })
   .strict();
 
+const DispatchSchema = z
+  .object({
+    redis: z.string().describe('redis://host:port[/db] of the queue the workers take tasks from.'),
+    prefix: z
+      .string()
+      .regex(/^[A-Za-z0-9_.-]+$/)
+      .optional()
+      .describe("Key prefix of the queues (the workers' `--prefix`). @default weft"),
+  })
+  .strict();
+
 /** `weft.config.yaml` in the project folder: settings that belong to a machine or team, not a plan. */
 export const ConfigSchema = z
   .object({
@@ -25,6 +36,9 @@ export const ConfigSchema = z
       .optional()
       .describe('Journal store: a postgres:// URL shared by several machines; default SQLite in .weft/.'),
     planner: z.string().optional().describe('Executor that writes plans from goals.'),
+    dispatch: DispatchSchema.optional().describe(
+      'Run tasks on remote workers (`weft worker`) through this Redis, as `weft run --dispatch` does.',
+    ),
     pricing: z
       .record(z.string(), PriceSchema)
       .optional()
@@ -57,6 +71,7 @@ function knownFieldsAt(path: readonly PropertyKey[]): readonly string[] {
     const settings = entries[path[1] as PropertyKey]?.unwrap();
     return settings instanceof z.ZodObject ? Object.keys(settings.shape) : [];
   }
+  if (path[0] === 'dispatch' && path.length === 1) return Object.keys(DispatchSchema.shape);
   if (path[0] === 'pricing' && path.length === 2) return Object.keys(PriceSchema.shape);
   if (path[0] === 'workspace' && path.length === 1) return Object.keys(WorkspaceSchema.shape);
   if (path[0] === 'workspace' && path[1] === 'setup' && path.length === 2) {

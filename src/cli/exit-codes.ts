@@ -16,6 +16,7 @@ export function exitCodeForError(code: WeftErrorCode): number {
     case 'WEFT_USAGE':
     case 'WEFT_IMPORT':
     case 'WEFT_RUN_NOT_FOUND':
+    case 'WEFT_DISPATCH':
       return EXIT.usage;
     case 'WEFT_RUN_LOCKED':
       return EXIT.locked;
@@ -34,6 +35,7 @@ export function exitCodeForError(code: WeftErrorCode): number {
     case 'WEFT_CHECK_FAILED':
     case 'WEFT_OUTPUT_MISSING':
     case 'WEFT_SETUP_FAILED':
+    case 'WEFT_WORKER_LOST':
       return EXIT.failed;
   }
 }

@@ -9,7 +9,7 @@ import {
   type PlanIssue,
 } from '../core/errors.js';
 import { EXIT, exitCodeForError } from './exit-codes.js';
-import { collectVar, parseSweep, parseWorkers } from './options.js';
+import { collectVar, parseSweep, parseWorkers, wholeNumber } from './options.js';
 
 // Each command's module is imported when it runs: loading them all (git, reports, importers, the
 // planner) would be start-up time that every command pays.
@@ -37,6 +37,8 @@ program
   .option('--no-isolation', 'run every task in the project folder (no git worktrees)')
   .option('--no-cache', 'run every task, even those whose inputs did not change')
   .option('--explain-cache', 'say for each cached task why it hit or missed')
+  .option('--dispatch <redis-url>', 'run the tasks on `weft worker` processes through this Redis (redis://host:port)')
+  .option('--queue-prefix <prefix>', "with --dispatch: the queues' key prefix, as the workers' --prefix (default weft)")
   .option('-C, --dir <dir>', 'project folder holding .weft/ (default: the current folder)')
   .action(async (plan: string | undefined, opts) => {
     if (opts.resume === true)
@@ -64,9 +66,34 @@ program
   .option('-j, --jobs <M>', 'workers', parseWorkers)
   .option('--json', 'print events as JSON lines, then the summary')
   .option('--no-progress', 'plain lines even on a terminal')
+  .option('--dispatch <redis-url>', 'run on `weft worker`s through this Redis, adopting their jobs still running')
+  .option('--queue-prefix <prefix>', "with --dispatch: the queues' key prefix (default: the run's)")
   .option('-C, --dir <dir>', 'project folder holding .weft/')
   .action(async (run: string | undefined, opts) => {
     process.exitCode = await (await import('./commands/resume.js')).resumeCommand(run, opts);
+  });
+
+program
+  .command('worker')
+  .description("take tasks from a Redis queue (`weft run --dispatch`) and run them with this machine's executors")
+  .requiredOption('--redis <url>', 'the Redis the coordinator dispatches through (redis://host:port)')
+  .option(
+    '--label <label>',
+    'a label tasks may require (`labels: [gpu]`); repeatable',
+    (v: string, prev: string[] = []) => [...prev, v],
+  )
+  .option('--concurrency <n>', 'attempts run at once per queue (default 1)', wholeNumber('--concurrency', 1, 10_000))
+  .option(
+    '--lock-ms <ms>',
+    "how soon a killed worker's attempt is taken as lost, ms (default 30000)",
+    wholeNumber('--lock-ms', 1_000, 86_400_000),
+  )
+  .option('--root <dir>', 'only run tasks whose folder is under this one')
+  .option('--prefix <prefix>', "the queues' key prefix, as the coordinator's --queue-prefix (default weft)")
+  .option('--json', 'print what the worker advertises, then one JSON line per attempt')
+  .option('-C, --dir <dir>', 'folder whose weft.config.yaml sets up the executors; logs go to its .weft/worker/')
+  .action(async (opts) => {
+    process.exitCode = await (await import('./commands/worker.js')).workerCommand(opts);
   });
 
 program

@@ -24,3 +24,13 @@ export function collectVar(pair: string, previous: Record<string, string> = {}):
   if (at <= 0) throw new WeftError('WEFT_USAGE', `--set expects name=value, got "${pair}"`);
   return { ...previous, [pair.slice(0, at)]: pair.slice(at + 1) };
 }
+
+/** A parser for a flag taking a whole number from `min` to `max`, naming the flag when the value is not one. */
+export function wholeNumber(flag: string, min: number, max: number): (value: string) => number {
+  return (value) => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < min || n > max)
+      throw new WeftError('WEFT_USAGE', `${flag} expects a whole number from ${min} to ${max}, got "${value}"`);
+    return n;
+  };
+}

@@ -28,3 +28,8 @@ export function runRedactor(env: NodeJS.ProcessEnv, spec: PlanSpec): Redactor {
   // A collector's key in OTEL_EXPORTER_OTLP_HEADERS is a secret too, though its name does not say so.
   return redactorOf([...secretValues(env), ...telemetrySecrets(env), ...planEnvs.flatMap(secretValues)]);
 }
+
+/** One task's redactor on a remote worker: the worker's own secrets and those the task's `env` sets. */
+export function taskRedactor(env: NodeJS.ProcessEnv, taskEnv: Readonly<Record<string, string>>): Redactor {
+  return redactorOf([...secretValues(env), ...secretValues(taskEnv)]);
+}

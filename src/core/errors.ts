@@ -45,6 +45,10 @@ export type WeftErrorCode =
   | 'WEFT_OUTPUT_MISSING'
   /** The workspace's set-up command (`workspace.setup`) failed: no task ran. */
   | 'WEFT_SETUP_FAILED'
+  /** Remote dispatch could not start or reach its queue (a bad or unreachable `--dispatch`/`--redis` URL). */
+  | 'WEFT_DISPATCH'
+  /** The remote worker running an attempt stopped answering (killed, lost): the attempt is tried again elsewhere. */
+  | 'WEFT_WORKER_LOST'
   /** Something weft relies on broke (a git command, a template, an installation file): a bug to report. */
   | 'WEFT_INTERNAL';
 

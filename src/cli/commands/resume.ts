@@ -15,6 +15,7 @@ import { redactValue, SECRET_MASK } from '../../core/redact.js';
 import { loadPlanFile } from '../../plan/load-plan.js';
 import { runRedactor } from '../secrets.js';
 import { withHistory } from '../history.js';
+import { chooseDispatch } from '../dispatch-wiring.js';
 
 export interface ResumeOptions {
   readonly dir?: string;
@@ -22,6 +23,10 @@ export interface ResumeOptions {
   readonly progress?: boolean;
   readonly jobs?: number;
   readonly retry?: string[];
+  /** `--dispatch <redis-url>`: the Redis the run's workers take tasks from. */
+  readonly dispatch?: string;
+  /** `--queue-prefix`: its queues' key prefix (default: the one the run used). */
+  readonly queuePrefix?: string;
 }
 
 const UNFINISHED = new Set(['running', 'cancelled', 'interrupted']);
@@ -67,6 +72,7 @@ export async function resumeCommand(given: string | undefined, opts: ResumeOptio
       projectDir?: string;
       failFast?: boolean;
       isolation?: boolean;
+      dispatch?: { prefix?: string };
     };
     // A project copied or moved since: the plan's folder moves with it.
     const moved = (path: string | undefined): string | undefined =>
@@ -97,6 +103,14 @@ export async function resumeCommand(given: string | undefined, opts: ResumeOptio
     const baseDir = moved(o.baseDir) ?? projectDir;
     const scope = { projectDir, planFile, baseDir };
     const { compiled } = await withHistory(store, scope, compilePlan(spec, options), options);
+    // A run that was dispatched keeps its queues' prefix: its jobs are there to be adopted.
+    const dispatching = opts.dispatch !== undefined || config.dispatch !== undefined;
+    const prefix = opts.queuePrefix ?? (dispatching ? o.dispatch?.prefix : undefined);
+    const dispatch = chooseDispatch({ ...opts, ...(prefix === undefined ? {} : { queuePrefix: prefix }) }, config);
+    if (dispatch === undefined && o.dispatch !== undefined)
+      process.stderr.write(
+        `weft: run ${runId} was dispatched to workers; resuming it here runs its tasks locally (give --dispatch to adopt the workers' jobs)\n`,
+      );
     const unknown = (opts.retry ?? []).filter((id) => !compiled.graph.index.has(id));
     if (unknown.length > 0) throw new WeftError('WEFT_USAGE', `--retry: no task "${unknown[0]}" in run ${runId}`);
     return await executeRun({
@@ -114,6 +128,7 @@ export async function resumeCommand(given: string | undefined, opts: ResumeOptio
       display: opts,
       prior: state,
       ...(opts.retry === undefined ? {} : { retry: opts.retry }),
+      ...(dispatch === undefined ? {} : { dispatch }),
     });
   } finally {
     await store.close();

@@ -30,6 +30,8 @@ import { staticGate } from '../../core/run/policies/when.js';
 import type { ResolvedTask } from '../../core/plan/graph.js';
 import { recordDurations, withHistory } from '../history.js';
 import { openRunTelemetry } from '../telemetry-wiring.js';
+import { chooseDispatch, openDispatch, type DispatchChoice, type OpenDispatch } from '../dispatch-wiring.js';
+import { isIsolated } from '../../workspace/isolation.js';
 
 export interface RunCommandOptions {
   readonly jobs?: number;
@@ -45,6 +47,10 @@ export interface RunCommandOptions {
   readonly cache?: boolean;
   /** `--explain-cache`: say for each cached task why it hit or missed. */
   readonly explainCache?: boolean;
+  /** `--dispatch <redis-url>`: run the tasks on `weft worker`s through this Redis. */
+  readonly dispatch?: string;
+  /** `--queue-prefix`: the queues' key prefix (the workers' `--prefix`). */
+  readonly queuePrefix?: string;
 }
 
 export async function runCommand(file: string, opts: RunCommandOptions): Promise<number> {
@@ -53,6 +59,7 @@ export async function runCommand(file: string, opts: RunCommandOptions): Promise
   const loaded = loadPlanFile(file, { executors: catalog, ...(opts.set === undefined ? {} : { vars: opts.set }) });
   const planPath = loaded.file;
   const mode = opts.sequential === true ? 'sequential' : 'parallel';
+  const dispatch = chooseDispatch(opts, config);
   const store = await openJournal(projectDir, config);
   try {
     const scope = { projectDir, planFile: planPath, baseDir: dirname(planPath) };
@@ -72,6 +79,7 @@ export async function runCommand(file: string, opts: RunCommandOptions): Promise
       executors,
       store,
       display: opts,
+      ...(dispatch === undefined ? {} : { dispatch }),
     });
   } finally {
     await store.close();
@@ -99,15 +107,31 @@ export interface ExecuteRunArgs {
   readonly retry?: readonly string[];
   /** Extra check of each successful result (e.g. the planner's plan); feedback sends the task back. */
   readonly validateResult?: EngineOptions['validateResult'];
+  /** Run the tasks on remote workers through this Redis (see dispatch-wiring.ts). */
+  readonly dispatch?: DispatchChoice;
 }
 
 /** Runs (or resumes) a run: lease, journal, workspace, live display, summary. Returns the exit code. */
 export async function executeRun(a: ExecuteRunArgs): Promise<number> {
   const { runId, compiled, store } = a;
-  await refuseUnlessSetUp(a);
+  // Remote workers check their own set-up: the keys and CLIs are theirs.
+  if (a.dispatch === undefined) await refuseUnlessSetUp(a);
   const place = { runId, projectDir: a.projectDir, baseDir: a.baseDir, planFile: a.planFile };
   const found = a.isolation ? await findWorkspace(compiled, place) : undefined;
-  const lease = await takeLease(store, runId);
+  const remote: OpenDispatch | undefined =
+    a.dispatch === undefined
+      ? undefined
+      : await openDispatch(a.dispatch, {
+          runId,
+          compiled,
+          executors: a.executors,
+          isolated: found === undefined ? [] : compiled.graph.tasks.filter(isIsolated),
+          ...(a.prior === undefined ? {} : { prior: a.prior }),
+        });
+  const lease = await takeLease(store, runId).catch(async (error: unknown) => {
+    await remote?.close();
+    throw error;
+  });
   const runDir = createRunDir(a.projectDir, runId);
   if (a.prior !== undefined) {
     const stopped = await stopOrphans(a.prior, runDir);
@@ -156,7 +180,7 @@ export async function executeRun(a: ExecuteRunArgs): Promise<number> {
     const { status, state } = await runPlan({
       runId,
       plan: compiled,
-      executors: a.executors,
+      executors: remote?.executors ?? a.executors,
       baseDir: a.baseDir,
       runDir,
       workdirFor,
@@ -170,6 +194,7 @@ export async function executeRun(a: ExecuteRunArgs): Promise<number> {
       ...(a.prior === undefined ? {} : { prior: a.prior }),
       ...dispatchOrder(compiled, a.workers, a.mode),
       ...(a.retry === undefined ? {} : { retryTasks: new Set(a.retry) }),
+      ...(remote === undefined || remote.adopt.size === 0 ? {} : { adopt: remote.adopt }),
       // A task in a worktree (its own or the merged result's) has its outputs checked there, by the workspace.
       validateResult: checkingOutputs(a.validateResult, {
         workdirFor,
@@ -184,6 +209,7 @@ export async function executeRun(a: ExecuteRunArgs): Promise<number> {
         isolation: a.isolation,
         vars,
         spec,
+        ...(a.dispatch === undefined ? {} : { dispatch: { prefix: a.dispatch.prefix } }),
       },
       ...(a.cache === false
         ? {}
@@ -222,6 +248,7 @@ export async function executeRun(a: ExecuteRunArgs): Promise<number> {
       }
     };
     await cleanUp(() => workspace?.close?.());
+    await cleanUp(() => remote?.close());
     await cleanUp(() => endRun(a.executors, { runId, succeeded }));
     await cleanUp(() => lease.release());
     // Last, so the spans hold the whole run; it never throws, also on Ctrl-C or an error.

@@ -71,6 +71,12 @@ const sharedTaskFields = {
   estimate: DurationSchema.optional().describe('Expected duration; drives critical-path ordering and `weft estimate`.'),
   env: EnvSchema.optional(),
   cwd: z.string().optional().describe('Working directory, relative to the plan file.'),
+  labels: z
+    .array(z.string().regex(/^[A-Za-z0-9_.-]+$/, 'a label is letters, digits, `_`, `.` or `-`'))
+    .optional()
+    .describe(
+      'Under remote dispatch (`--dispatch`), only a worker started with each of these labels (`weft worker --label gpu`) runs the task.',
+    ),
   shell: z
     .boolean()
     .optional()

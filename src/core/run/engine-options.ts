@@ -74,6 +74,11 @@ export interface EngineOptions {
   /** On resume: tasks with `resume: never` that a person checked and wants run again. */
   readonly retryTasks?: ReadonlySet<string>;
   /**
+   * With `prior`: attempts still running elsewhere to wait for rather than start again (task id →
+   * attempt), e.g. jobs a remote worker still runs for a coordinator that died (see policies/resume.ts).
+   */
+  readonly adopt?: ReadonlyMap<string, number>;
+  /**
    * Checks a successful attempt's result; a returned string is feedback, and the task is sent back
    * to fix it (same session), up to `fixAttempts`. An object also says what failed (`message`, which
    * the task's failure shows once the fixes run out) and its `code`.

@@ -167,7 +167,7 @@ class Run implements AttemptHost {
 
   /** Applies the resume policy: what an earlier life of this run finished is kept. */
   private restore(prior: RunState, now: number): void {
-    const { tasks, needsDecision } = restoreRun(prior, this.graph, this.options.retryTasks);
+    const { tasks, needsDecision } = restoreRun(prior, this.graph, this.options.retryTasks, this.options.adopt);
     for (const r of tasks) {
       // Retries start afresh after a resume; attempt numbers go on.
       this.attempts[r.task] = this.resumedAt[r.task] = r.attempts;

@@ -169,6 +169,15 @@ export function applyTaskEvent(r: TaskRecord, event: TaskEvent): void {
     case 'task.started': {
       r.state = 'running';
       delete r.reason; // a new attempt: why an earlier one failed or was cut off no longer describes the task
+      const last = r.attempts.at(-1);
+      if (last?.attempt === event.attempt && last.outcome === 'interrupted') {
+        // A resumed coordinator adopted an attempt still running on a remote worker: the same
+        // attempt, running since it first started, not a new one.
+        const open = last as { endedAt?: number; outcome?: string };
+        delete open.endedAt;
+        delete open.outcome;
+        return;
+      }
       const a: AttemptRecord = { attempt: event.attempt, worker: event.worker, startedAt: event.at };
       // Most tasks run once: a one-slot array, where a push onto the empty one reserves 17 slots,
       // which for a large plan is megabytes that every young-generation GC copies.

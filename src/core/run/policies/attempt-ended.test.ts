@@ -86,6 +86,13 @@ describe('attemptEnded', () => {
     expect(over).toMatchObject({ kind: 'fail', counts: { transient: 3 }, rateLimited: { retryAfterMs: undefined } });
   });
 
+  it('a lost worker retries without counting, and leaves the provider alone', () => {
+    const failure = { message: 'its worker was lost', code: 'WEFT_WORKER_LOST' as const, transient: true };
+    const d = attemptEnded(ended({ attempt: 1, failure }), POLICY);
+    expect(d).toMatchObject({ kind: 'retry', counts: { transient: 1 } });
+    expect(d).not.toHaveProperty('rateLimited');
+  });
+
   it('a timeout says so; a task over its budget fails at once', () => {
     const timeout = attemptEnded(
       ended({ attempt: 3, cause: { kind: 'timeout', ms: 1500 }, failure: { message: 'killed' } }),

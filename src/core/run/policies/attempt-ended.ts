@@ -105,7 +105,11 @@ export function attemptEnded(ended: EndedAttempt, policy: AttemptPolicy): Attemp
   const tail = base.stderrTail === undefined ? {} : { stderrTail: policy.redact(base.stderrTail) };
   const error: TaskFailure = { ...base, message: policy.redact(base.message), ...tail };
   const transient = error.transient === true && counts.transient < policy.maxTransientRetries;
-  const rateLimited = error.transient === true ? { rateLimited: { retryAfterMs: error.retryAfterMs } } : {};
+  // A lost worker is transient too, but says nothing about the provider's limits.
+  const rateLimited =
+    error.transient === true && error.code !== 'WEFT_WORKER_LOST'
+      ? { rateLimited: { retryAfterMs: error.retryAfterMs } }
+      : {};
   const now: AttemptCounts = transient ? { ...counts, transient: counts.transient + 1 } : counts;
   const counted = attempt - now.resumedAt - now.transient;
   if (!ended.stopping && (transient || counted <= task.retries)) {

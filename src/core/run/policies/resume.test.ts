@@ -86,4 +86,56 @@ describe('restoreRun', () => {
       needsDecision: [],
     });
   });
+
+  it('adopts an attempt still running elsewhere: the next attempt is that one again, and a `resume: never` task needs no decision', () => {
+    const r = restoreRun(
+      foldRun(cutOff()),
+      plan.graph,
+      undefined,
+      new Map([
+        ['b', 1],
+        ['deploy', 1],
+      ]),
+    );
+    expect(r.tasks).toEqual([
+      { task: 0, attempts: 2, succeeded: true },
+      { task: 1, attempts: 0, succeeded: false },
+      { task: 2, attempts: 0, succeeded: false },
+    ]);
+    expect(r.needsDecision).toEqual([]);
+  });
+
+  it('adopts only the last attempt, never one that ended or a task that succeeded', () => {
+    const prior = foldRun(cutOff());
+    const r = restoreRun(
+      prior,
+      plan.graph,
+      undefined,
+      new Map([
+        ['a', 2],
+        ['b', 2],
+      ]),
+    );
+    expect(r.tasks).toEqual([
+      { task: 0, attempts: 2, succeeded: true },
+      { task: 1, attempts: 1, succeeded: false },
+      { task: 2, attempts: 1, succeeded: false },
+    ]);
+  });
+});
+
+describe('an adopted attempt in the journal', () => {
+  it('is reopened by its second task.started, not counted twice', () => {
+    const events = cutOff();
+    const end = events.at(-1)?.at as number;
+    const state = foldRun([
+      ...events,
+      { type: 'task.started', at: end, task: 'b', attempt: 1, worker: 1 },
+      { type: 'task.succeeded', at: end + 10, task: 'b', attempt: 1, result: {} },
+    ]);
+    const b = state.tasks.get('b');
+    expect(b?.attempts).toHaveLength(1);
+    expect(b?.attempts[0]).toMatchObject({ attempt: 1, outcome: 'succeeded', endedAt: end + 10 });
+    expect(b?.attempts[0]?.startedAt).toBeLessThan(end); // it has run since it first started
+  });
 });

@@ -30,19 +30,36 @@ export interface Restoration {
  * side effects (`resume: never`) that was cut off mid-run (in this resume, or an earlier one that
  * already asked), which waits for a person unless `retryTasks` names it.
  *
+ * `adopt` names attempts still running elsewhere (a remote worker's job, by task id → attempt): the
+ * task's next attempt is that one again, so it is waited for rather than started anew. Only an
+ * attempt that is the task's last, and never ended, can be adopted.
+ *
  * @example
  * restoreRun(prior, graph, new Set(['deploy'])); // deploy runs again; other cut-off `resume: never` tasks fail
+ * restoreRun(prior, graph, undefined, new Map([['build', 2]])); // build's attempt 2 is adopted, not run again
  */
-export function restoreRun(prior: RunState, graph: Graph, retryTasks?: ReadonlySet<string>): Restoration {
+export function restoreRun(
+  prior: RunState,
+  graph: Graph,
+  retryTasks?: ReadonlySet<string>,
+  adopt?: ReadonlyMap<string, number>,
+): Restoration {
   const tasks: RestoredTask[] = [];
   const needsDecision: NeedsDecision[] = [];
+  const adopted = new Set<string>();
   for (const r of prior.tasks.values()) {
     const task = graph.index.get(r.id);
     if (task === undefined) continue;
     const attempts = r.attempts.reduce((m, a) => Math.max(m, a.attempt), 0);
-    tasks.push({ task, attempts, succeeded: r.state === 'succeeded' });
+    const last = r.attempts.at(-1);
+    const cutOff = last !== undefined && (last.endedAt === undefined || last.outcome === 'interrupted');
+    if (r.state !== 'succeeded' && cutOff && last.attempt === attempts && adopt?.get(r.id) === attempts) {
+      adopted.add(r.id);
+      tasks.push({ task, attempts: attempts - 1, succeeded: false });
+    } else tasks.push({ task, attempts, succeeded: r.state === 'succeeded' });
   }
   for (const r of prior.tasks.values()) {
+    if (adopted.has(r.id)) continue;
     const task = graph.index.get(r.id);
     const last = r.attempts.at(-1);
     const undecided = last?.outcome === 'interrupted' || last?.error?.code === 'WEFT_NEEDS_DECISION';

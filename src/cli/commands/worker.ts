@@ -1,0 +1,66 @@
+import { join } from 'node:path';
+import { RedisWorker, type WorkerAd } from '../../dispatch/index.js';
+import { EXIT } from '../exit-codes.js';
+import { weftDir } from '../run-files.js';
+import { taskRedactor } from '../secrets.js';
+import { wire } from '../wiring.js';
+
+export interface WorkerCommandOptions {
+  readonly redis: string;
+  readonly label?: string[];
+  readonly concurrency?: number;
+  readonly lockMs?: number;
+  readonly root?: string;
+  readonly prefix?: string;
+  readonly json?: boolean;
+  readonly dir?: string;
+}
+
+/**
+ * `weft worker --redis …`: takes the tasks `weft run --dispatch` sends and runs them with this
+ * machine's executors, until SIGINT or SIGTERM (which lets the running attempts end first).
+ */
+export async function workerCommand(opts: WorkerCommandOptions): Promise<number> {
+  const { projectDir, executors } = wire(opts.dir);
+  const json = opts.json === true;
+  const say = (line: string): void => void process.stdout.write(`${line}\n`);
+  const worker = await RedisWorker.start({
+    url: opts.redis,
+    executors,
+    workDir: join(weftDir(projectDir), 'worker'),
+    redactFor: (task) => taskRedactor(process.env, task.env),
+    ...(opts.label === undefined ? {} : { labels: opts.label }),
+    ...(opts.concurrency === undefined ? {} : { concurrency: opts.concurrency }),
+    ...(opts.lockMs === undefined ? {} : { lockMs: opts.lockMs }),
+    ...(opts.root === undefined ? {} : { root: opts.root }),
+    ...(opts.prefix === undefined ? {} : { prefix: opts.prefix }),
+    onNotice: (line) => say(json ? JSON.stringify({ type: 'worker.notice', message: line }) : `weft worker: ${line}`),
+  });
+  say(json ? JSON.stringify({ type: 'worker.started', worker: worker.ad }) : describe(worker.ad));
+  await new Promise<void>((resolve) => {
+    const stop = (): void => {
+      say(json ? JSON.stringify({ type: 'worker.stopping' }) : 'weft worker: stopping — letting running attempts end');
+      process.once('SIGINT', () => process.exit(EXIT.interrupted));
+      process.once('SIGTERM', () => process.exit(EXIT.interrupted));
+      resolve();
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  await worker.close();
+  return EXIT.ok;
+}
+
+/** The worker's first line: what it runs, with which labels and keys, and what it cannot run and why. */
+function describe(ad: WorkerAd): string {
+  const keys = Object.entries(ad.keys)
+    .filter(([, set]) => set)
+    .map(([k]) => k);
+  const lines = [
+    `weft worker ${ad.id}: runs ${ad.executors.join(', ') || 'nothing'}` +
+      `${ad.labels.length === 0 ? '' : `; labels ${ad.labels.join(', ')}`}` +
+      `${keys.length === 0 ? '' : `; keys set: ${keys.join(', ')}`}; ${ad.concurrency} at once per queue`,
+    ...Object.entries(ad.unavailable).map(([name, why]) => `  not ${name}: ${why}`),
+  ];
+  return lines.join('\n');
+}

@@ -1,0 +1,96 @@
+import type { Executor } from '../core/ports/executor.js';
+import type { CompiledPlan } from '../core/plan/compile.js';
+import type { ResolvedTask } from '../core/plan/graph.js';
+import type { RunState } from '../core/run/run-state.js';
+import { WeftError } from '../core/errors.js';
+import { checkRedisUrl, RedisDispatcher } from '../dispatch/index.js';
+import type { WeftConfig } from './config.js';
+
+/** Where a run's tasks are sent: a Redis URL and queue prefix, and which flag or field said so. */
+export interface DispatchChoice {
+  readonly url: string;
+  readonly prefix: string;
+  /** `--dispatch` or `dispatch.redis` (weft.config.yaml), for messages. */
+  readonly flag: string;
+}
+
+const PREFIX = /^[A-Za-z0-9_.-]+$/;
+
+/**
+ * `--dispatch` wins over `dispatch:` in weft.config.yaml; neither: the run is local (`undefined`).
+ * @throws WeftError (`WEFT_USAGE`) for a URL that is not a Redis URL or a bad prefix, naming the flag
+ */
+export function chooseDispatch(
+  opts: { readonly dispatch?: string; readonly queuePrefix?: string },
+  config: WeftConfig,
+): DispatchChoice | undefined {
+  const fromFlag = opts.dispatch !== undefined;
+  const url = opts.dispatch ?? config.dispatch?.redis;
+  if (url === undefined) {
+    if (opts.queuePrefix !== undefined)
+      throw new WeftError('WEFT_USAGE', '--queue-prefix needs --dispatch (or `dispatch:` in weft.config.yaml)');
+    return undefined;
+  }
+  const flag = fromFlag ? '--dispatch' : 'dispatch.redis (weft.config.yaml)';
+  checkRedisUrl(url, flag);
+  const prefix = opts.queuePrefix ?? config.dispatch?.prefix ?? 'weft';
+  if (!PREFIX.test(prefix))
+    throw new WeftError('WEFT_USAGE', `--queue-prefix: "${prefix}" is not a prefix`, {
+      hint: "letters, digits, `_`, `.` or `-`, the same as the workers' --prefix",
+    });
+  return { url, prefix, flag };
+}
+
+/** A run's remote dispatch, opened: the executors the engine runs attempts with, and what a resume adopts. */
+export interface OpenDispatch {
+  readonly executors: Map<string, Executor>;
+  /** Attempts still running on workers for a coordinator that died (task id → attempt). */
+  readonly adopt: ReadonlyMap<string, number>;
+  close(): Promise<void>;
+}
+
+/**
+ * Opens the dispatcher for a run: refuses tasks that would need their own worktree (not supported
+ * remotely yet), says which tasks no connected worker can run, and on a resume finds the attempts
+ * still alive on workers.
+ */
+export async function openDispatch(
+  choice: DispatchChoice,
+  a: {
+    readonly runId: string;
+    readonly compiled: CompiledPlan;
+    readonly executors: ReadonlyMap<string, Executor>;
+    readonly prior?: RunState;
+    readonly isolated: readonly ResolvedTask[];
+  },
+): Promise<OpenDispatch> {
+  if (a.isolated.length > 0) {
+    const ids = a.isolated.map((t) => t.id);
+    const named = ids.length <= 3 ? ids.join(', ') : `${ids.slice(0, 3).join(', ')} and ${ids.length - 3} more`;
+    throw new WeftError(
+      'WEFT_USAGE',
+      `${choice.flag}: task${ids.length === 1 ? '' : 's'} ${named} would work in ${ids.length === 1 ? 'its' : 'their'} own git worktree (isolated), which remote workers do not do yet`,
+      { hint: 'add --no-isolation to run them in the project folder on the workers, or run without --dispatch' },
+    );
+  }
+  const d = await RedisDispatcher.open({ url: choice.url, prefix: choice.prefix, flag: choice.flag });
+  try {
+    const unmet = await d.unmet(a.compiled.graph.tasks.filter((t) => a.prior?.tasks.get(t.id)?.state !== 'succeeded'));
+    for (const line of unmet) process.stderr.write(`weft: ${line}\n`);
+    const running: { task: ResolvedTask; attempt: number }[] = [];
+    for (const r of a.prior?.tasks.values() ?? []) {
+      const last = r.attempts.at(-1);
+      const i = a.compiled.graph.index.get(r.id);
+      if (last === undefined || i === undefined || r.state === 'succeeded') continue;
+      if (last.endedAt === undefined || last.outcome === 'interrupted')
+        running.push({ task: a.compiled.graph.tasks[i] as ResolvedTask, attempt: last.attempt });
+    }
+    const adopt = await d.adoptable(a.runId, running);
+    if (adopt.size > 0)
+      process.stderr.write(`weft: adopting ${adopt.size} attempt(s) still queued or running on workers\n`);
+    return { executors: d.executors(a.executors), adopt, close: () => d.close() };
+  } catch (error) {
+    await d.close();
+    throw error;
+  }
+}

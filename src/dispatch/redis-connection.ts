@@ -1,0 +1,67 @@
+import { Redis } from 'ioredis';
+import { WeftError } from '../core/errors.js';
+
+/** A Redis URL with its password masked, for messages. */
+export function shownUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password === '') return url;
+    u.password = '***';
+    return u.toString();
+  } catch {
+    return url;
+  }
+}
+
+/**
+ * Checks that `url` is a Redis URL (`redis://host:port[/db]`, `rediss://` for TLS).
+ * @param flag what the user set it with, for the message (`--dispatch`, `--redis`, `dispatch.redis`)
+ * @throws WeftError (`WEFT_USAGE`) naming the flag and an example of what it expects
+ */
+export function checkRedisUrl(url: string, flag: string): URL {
+  let u: URL | undefined;
+  try {
+    u = new URL(url);
+  } catch {
+    u = undefined;
+  }
+  if (u === undefined || (u.protocol !== 'redis:' && u.protocol !== 'rediss:') || u.hostname === '')
+    throw new WeftError('WEFT_USAGE', `${flag}: "${shownUrl(url)}" is not a Redis URL`, {
+      hint: 'expected redis://host:port[/db], e.g. redis://127.0.0.1:6379',
+    });
+  return u;
+}
+
+/**
+ * Connects to Redis, failing at once (not retrying forever) when it does not answer; once
+ * connected, a dropped connection is retried as BullMQ expects (`maxRetriesPerRequest: null`).
+ * @throws WeftError (`WEFT_USAGE`) for a URL that is not one, (`WEFT_DISPATCH`) when Redis does not answer
+ */
+export async function connectRedis(url: string, flag: string): Promise<Redis> {
+  checkRedisUrl(url, flag);
+  const client = new Redis(url, {
+    lazyConnect: true,
+    maxRetriesPerRequest: null,
+    connectTimeout: 5_000,
+    retryStrategy: () => null,
+  });
+  // The first socket error says why (ECONNREFUSED, …); connect() itself only says the connection closed.
+  let first: Error | undefined;
+  const onError = (error: Error): void => void (first ??= error);
+  client.on('error', onError);
+  try {
+    await client.connect();
+    await client.ping();
+  } catch (error) {
+    client.disconnect();
+    const why = (first ?? (error instanceof Error ? error : new Error(String(error)))).message;
+    throw new WeftError('WEFT_DISPATCH', `${flag}: cannot reach Redis at ${shownUrl(url)} (${why})`, {
+      hint: 'start Redis there (redis-server) or fix the URL',
+      cause: error,
+    });
+  }
+  client.off('error', onError);
+  client.on('error', () => undefined); // a dropped connection is retried; commands wait for it
+  client.options.retryStrategy = (times: number) => Math.min(times * 200, 2_000);
+  return client;
+}
