@@ -1,6 +1,6 @@
 import { realpathSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
-import { runPlan } from '../../core/run/engine.js';
+import { RunBus, runPlan } from '../../core/run/engine.js';
 import { checkSetup, endRun, type Executor } from '../../core/ports/executor.js';
 import { WeftError } from '../../core/errors.js';
 import { dependencyMap, summarize } from '../../core/run/metrics.js';
@@ -98,6 +98,8 @@ export interface ExecuteRunArgs {
   readonly retry?: readonly string[];
   /** Extra check of each successful result (e.g. the planner's plan); feedback sends the task back. */
   readonly validateResult?: EngineOptions['validateResult'];
+  /** The run's event bus, when someone besides the display listens (`--ui`). @default a new one */
+  readonly bus?: RunBus;
 }
 
 /** Runs (or resumes) a run: lease, journal, workspace, live display, summary. Returns the exit code. */
@@ -140,6 +142,11 @@ export async function executeRun(a: ExecuteRunArgs): Promise<number> {
   const alreadyDone =
     a.prior === undefined ? 0 : [...a.prior.tasks.values()].filter((r) => r.state === 'succeeded').length;
   const progress = await createProgress(progressMode, compiled.graph.tasks.length, a.workers, alreadyDone);
+  // The live lines (or --json) are one subscriber of the run's bus; `--ui`'s server is another.
+  const bus = a.bus ?? new RunBus();
+  const showing =
+    a.display.explainCache === true && a.display.json !== true ? explaining(progress.onEvent) : progress.onEvent;
+  const unsubscribe = bus.on('*', showing);
   const interrupt = onInterrupt();
   const stop = AbortSignal.any([interrupt.signal, lease.lost]);
   const catalog = catalogOf(a.executors);
@@ -186,8 +193,7 @@ export async function executeRun(a: ExecuteRunArgs): Promise<number> {
         ? {}
         : { cache: new FileTaskCache(store, join(weftDir(a.projectDir), 'cache'), compiled.name) }),
       journal: (events) => store.append(runId, events),
-      onEvent:
-        a.display.explainCache === true && a.display.json !== true ? explaining(progress.onEvent) : progress.onEvent,
+      bus,
     });
     succeeded = status === 'succeeded';
     progress.stop();
@@ -206,6 +212,7 @@ export async function executeRun(a: ExecuteRunArgs): Promise<number> {
     failure = error;
     throw error;
   } finally {
+    unsubscribe();
     progress.stop();
     interrupt.dispose();
     // A clean-up step that fails (the disk that filled up fails the lease's release too) must not
