@@ -24,3 +24,18 @@ export function collectVar(pair: string, previous: Record<string, string> = {}):
   if (at <= 0) throw new WeftError('WEFT_USAGE', `--set expects name=value, got "${pair}"`);
   return { ...previous, [pair.slice(0, at)]: pair.slice(at + 1) };
 }
+
+/** Parses `--port 8080`: 0 (any free port) to 65535. */
+export function parsePort(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value.trim()) || !Number.isInteger(n) || n < 0 || n > 65535)
+    throw new WeftError('WEFT_USAGE', `--port expects a port number from 0 to 65535, got "${value}"`);
+  return n;
+}
+
+/** A run id as `weft serve` hands it to the run it starts: letters, digits, `-`, `_`, `.`. */
+export function parseRunId(value: string): string {
+  if (!/^[\w.-]{1,80}$/.test(value) || value.includes('..'))
+    throw new WeftError('WEFT_USAGE', `--run-id expects letters, digits, '-', '_' or '.', got "${value}"`);
+  return value;
+}

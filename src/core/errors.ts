@@ -45,6 +45,8 @@ export type WeftErrorCode =
   | 'WEFT_OUTPUT_MISSING'
   /** The workspace's set-up command (`workspace.setup`) failed: no task ran. */
   | 'WEFT_SETUP_FAILED'
+  /** A request to `weft serve` without the right token, or addressed to a foreign `Host` (HTTP 401/403). */
+  | 'WEFT_UNAUTHORIZED'
   /** Something weft relies on broke (a git command, a template, an installation file): a bug to report. */
   | 'WEFT_INTERNAL';
 

@@ -23,6 +23,7 @@ import { scrubFile } from '../../executors/process/scrub-file.js';
 import { onInterrupt } from '../signals.js';
 import { stopOrphans } from '../orphans.js';
 import { wire } from '../wiring.js';
+import { serveRunUi } from '../serve-wiring.js';
 import { findWorkspace, openWorkspace } from '../workspace-wiring.js';
 import { checkingOutputs } from '../../workspace/outputs.js';
 import { dispatchOrder } from '../../core/schedule/dispatch-order.js';
@@ -44,6 +45,14 @@ export interface RunCommandOptions {
   readonly cache?: boolean;
   /** `--explain-cache`: say for each cached task why it hit or missed. */
   readonly explainCache?: boolean;
+  /** `--ui`: serve the dashboard for this run while it runs. */
+  readonly ui?: boolean;
+  /** With `--ui`: the port. @default 0 (any free one) */
+  readonly port?: number;
+  /** The run's id (`weft serve` chooses it). @default a new one */
+  readonly runId?: string;
+  /** Folder the plan's relative paths resolve against. @default the plan file's folder */
+  readonly base?: string;
 }
 
 export async function runCommand(file: string, opts: RunCommandOptions): Promise<number> {
@@ -54,24 +63,39 @@ export async function runCommand(file: string, opts: RunCommandOptions): Promise
   const mode = opts.sequential === true ? 'sequential' : 'parallel';
   const store = await openJournal(projectDir, config);
   try {
-    const scope = { projectDir, planFile: planPath, baseDir: dirname(planPath) };
+    const scope = {
+      projectDir,
+      planFile: planPath,
+      baseDir: opts.base === undefined ? dirname(planPath) : resolve(opts.base),
+    };
     const options = { executors: catalog, file: planPath, vars: loaded.compiled.vars };
     const { compiled } = await withHistory(store, scope, loaded.compiled, options);
-    return await executeRun({
-      runId: newRunId(),
-      compiled,
-      planFile: planPath,
-      baseDir: scope.baseDir,
-      projectDir,
-      workers: mode === 'sequential' ? 1 : (opts.jobs ?? compiled.workers),
-      mode,
-      failFast: opts.failFast === true,
-      isolation: opts.isolation !== false,
-      cache: opts.cache !== false,
-      executors,
-      store,
-      display: opts,
-    });
+    const runId = opts.runId ?? newRunId();
+    const bus = new RunBus();
+    const ui =
+      opts.ui === true
+        ? await serveRunUi({ projectDir, store, executors, bus, runId, port: opts.port ?? 0 })
+        : undefined;
+    try {
+      return await executeRun({
+        bus,
+        runId,
+        compiled,
+        planFile: planPath,
+        baseDir: scope.baseDir,
+        projectDir,
+        workers: mode === 'sequential' ? 1 : (opts.jobs ?? compiled.workers),
+        mode,
+        failFast: opts.failFast === true,
+        isolation: opts.isolation !== false,
+        cache: opts.cache !== false,
+        executors,
+        store,
+        display: opts,
+      });
+    } finally {
+      await ui?.close();
+    }
   } finally {
     await store.close();
   }
