@@ -155,9 +155,18 @@ export function createRunControl(deps: RunControlDeps): LocalRunControl {
       const { input, live } = await reportInput(runId, false);
       const report = buildJsonReport(input);
       const layout = layoutGraph(report.plan.tasks);
-      const plan = planJsonOf(runId) as { plan?: { budget?: unknown } } | undefined;
+      const plan = planJsonOf(runId) as PlanJson | undefined;
       const lastSeq = (await store.listRuns()).find((r) => r.id === runId)?.lastSeq ?? 0;
-      return { ...report, layout, budget: plan?.plan?.budget ?? null, driven: live, lastSeq, now: Date.now() };
+      const budget = plan?.plan?.budget ?? null;
+      return {
+        ...report,
+        layout,
+        budget,
+        checks: checksOf(plan, report.tasks),
+        driven: live,
+        lastSeq,
+        now: Date.now(),
+      };
     },
 
     async summary(runId) {
@@ -302,4 +311,26 @@ function wholeCharacters(bytes: Buffer): Buffer {
   const lead = bytes[i] ?? 0;
   const need = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : lead >= 0xc0 ? 2 : 1;
   return bytes.length - i < need ? bytes.subarray(0, i) : bytes;
+}
+
+/** What `plan.json` holds that the dashboard reads beyond the report: the budget, and which tasks check which. */
+interface PlanJson {
+  readonly plan?: {
+    readonly budget?: unknown;
+    readonly tasks?: readonly { readonly id?: unknown; readonly checks?: unknown }[];
+  };
+}
+
+/** The plan's checks (tasks with `checks:`) and their verdicts so far: the check task's state, attempts and reason. */
+function checksOf(
+  plan: PlanJson | undefined,
+  tasks: readonly { id: string; state: string; attempts: readonly unknown[]; reason: string | null }[],
+): { id: string; checks: string[]; state: string; attempts: number; reason: string | null }[] {
+  const byId = new Map(tasks.map((t) => [t.id, t]));
+  return (plan?.plan?.tasks ?? []).flatMap((t) => {
+    const checks = Array.isArray(t.checks) ? t.checks.filter((c): c is string => typeof c === 'string') : [];
+    const row = typeof t.id === 'string' ? byId.get(t.id) : undefined;
+    if (checks.length === 0 || row === undefined) return [];
+    return [{ id: row.id, checks, state: row.state, attempts: row.attempts.length, reason: row.reason }];
+  });
 }
