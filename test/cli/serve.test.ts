@@ -1,0 +1,316 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CLI, ensureBuilt, tempProject } from '../support/weft-cli.js';
+import { openStore } from '../../src/store/open-store.js';
+
+/** `weft serve` over a real socket, driven as a client would: a token, runs started, followed, cancelled, resumed. */
+
+const TIMEOUT = 180_000;
+const children: ChildProcess[] = [];
+
+export interface Server {
+  readonly child: ChildProcess;
+  readonly base: string;
+  readonly token: string;
+  readonly dashboard: string;
+  stop(signal?: NodeJS.Signals): Promise<void>;
+}
+
+/** Starts `weft serve -p 0` in `project`, and resolves with the URL it prints. */
+export async function startServe(project: string, env: NodeJS.ProcessEnv): Promise<Server> {
+  const child = spawn(process.execPath, [CLI, 'serve', '-p', '0'], {
+    cwd: project,
+    env: { ...process.env, NO_COLOR: '1', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  children.push(child);
+  let out = '';
+  let err = '';
+  child.stderr?.on('data', (d: Buffer) => (err += d.toString()));
+  const dashboard = await new Promise<string>((resolve, reject) => {
+    child.stdout?.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /weft serve: (\S+)/.exec(out);
+      if (m?.[1] !== undefined) resolve(m[1]);
+    });
+    child.on('exit', (code) => reject(new Error(`weft serve exited ${code}: ${err}`)));
+  });
+  const url = new URL(dashboard);
+  const token = new URLSearchParams(url.hash.slice(1)).get('token') ?? '';
+  const exited = new Promise<void>((r) => child.on('exit', () => r()));
+  return {
+    child,
+    base: url.origin,
+    token,
+    dashboard,
+    stop: async (signal = 'SIGINT') => {
+      child.kill(signal);
+      await exited;
+    },
+  };
+}
+
+/** An HTTP request with any headers (fetch does not let a client choose `Host`). */
+export function http(
+  base: string,
+  path: string,
+  options: { method?: string; headers?: Record<string, string>; body?: string } = {},
+): Promise<{ status: number; headers: Record<string, unknown>; text: string; json: () => unknown }> {
+  return new Promise((resolve, reject) => {
+    const req = request(`${base}${path}`, { method: options.method ?? 'GET', headers: options.headers }, (res) => {
+      let text = '';
+      res.on('data', (d: Buffer) => (text += d.toString()));
+      res.on('end', () =>
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json: () => JSON.parse(text) as unknown }),
+      );
+    });
+    req.on('error', reject);
+    req.end(options.body);
+  });
+}
+
+const api = (s: Server, path: string, body?: unknown) =>
+  http(s.base, path, {
+    method: body === undefined ? 'GET' : 'POST',
+    headers: { authorization: `Bearer ${s.token}`, 'content-type': 'application/json' },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+
+/** Follows the run's event stream until `until` says stop; returns the events seen. */
+async function follow(s: Server, runId: string, until: (type: string, data: Record<string, unknown>) => boolean) {
+  const controller = new AbortController();
+  const res = await fetch(`${s.base}/api/runs/${runId}/events`, {
+    headers: { authorization: `Bearer ${s.token}` },
+    signal: controller.signal,
+  });
+  const reader = (res.body as ReadableStream<Uint8Array>).pipeThrough(new TextDecoderStream()).getReader();
+  const seen: { type: string; data: Record<string, unknown> }[] = [];
+  let buffer = '';
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    buffer += value;
+    let cut: number;
+    while ((cut = buffer.indexOf('\n\n')) >= 0) {
+      const block = buffer.slice(0, cut);
+      buffer = buffer.slice(cut + 2);
+      const type = /^event: (.*)$/m.exec(block)?.[1];
+      const data = /^data: (.*)$/m.exec(block)?.[1];
+      if (type === undefined || data === undefined) continue;
+      const parsed = JSON.parse(data) as Record<string, unknown>;
+      seen.push({ type, data: parsed });
+      if (until(type, parsed)) {
+        controller.abort();
+        return seen;
+      }
+    }
+  }
+  return seen;
+}
+
+const waitFor = async (ok: () => boolean | Promise<boolean>, what: string, ms = 60_000): Promise<void> => {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (await ok()) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+};
+
+let project: string;
+let env: NodeJS.ProcessEnv;
+
+beforeAll(() => {
+  ensureBuilt();
+  project = tempProject('weft-serve-');
+  env = { XDG_STATE_HOME: mkdtempSync(join(tmpdir(), 'weft-state-')), WEFT_TOKEN: '' };
+}, TIMEOUT);
+
+afterAll(() => {
+  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+});
+
+describe('weft serve over a real socket', () => {
+  it(
+    'prints the dashboard URL with the token in the fragment, keeps the token 0600, and guards the API',
+    async () => {
+      const s = await startServe(project, env);
+      try {
+        expect(s.dashboard).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/#token=[\w-]{43}$/);
+        const file = join(env.XDG_STATE_HOME as string, 'weft', 'token');
+        expect(readFileSync(file, 'utf8').trim()).toBe(s.token);
+        expect(statSync(file).mode & 0o777).toBe(0o600);
+        expect((await http(s.base, '/api/runs')).status).toBe(401);
+        const foreign = await http(s.base, '/api/runs', {
+          headers: { authorization: `Bearer ${s.token}`, host: 'rebound.example' },
+        });
+        expect(foreign.status).toBe(403);
+        const ok = await api(s, '/api/runs');
+        expect(ok.status).toBe(200);
+        expect(ok.json()).toEqual([]);
+        expect(ok.headers['access-control-allow-origin']).toBeUndefined();
+        const page = await http(s.base, '/');
+        expect(page.status).toBe(200);
+        expect(String(page.headers['content-security-policy'])).toContain("default-src 'none'");
+        expect(page.text).not.toContain(s.token);
+      } finally {
+        await s.stop();
+      }
+    },
+    TIMEOUT,
+  );
+
+  it(
+    'POST /api/runs starts a run that the event stream follows to its end; WEFT_TOKEN never reaches a task',
+    async () => {
+      const s = await startServe(project, { ...env, WEFT_TOKEN: 'env-token-0123456789abcdef' });
+      expect(s.token).toBe('env-token-0123456789abcdef');
+      try {
+        const plan = {
+          name: 'api-run',
+          workers: 2,
+          tasks: [
+            { id: 'one', run: ['sh', '-c', 'echo from-one; env'] },
+            { id: 'two', run: ['sh', '-c', 'echo from-two'] },
+            { id: 'last', needs: ['one', 'two'], run: ['sh', '-c', 'echo last'] },
+          ],
+        };
+        const started = await api(s, '/api/runs', { plan, isolation: false });
+        expect(started.status).toBe(201);
+        const { runId } = started.json() as { runId: string };
+        const seen = await follow(s, runId, (type) => type === 'run.finished');
+        expect(seen[0]?.type).toBe('run.created');
+        expect(seen.at(-1)?.data).toMatchObject({ type: 'run.finished', status: 'succeeded' });
+        expect(seen.filter((e) => e.type === 'task.succeeded').map((e) => e.data.task)).toEqual(
+          expect.arrayContaining(['one', 'two', 'last']),
+        );
+        const detail = (await api(s, `/api/runs/${runId}`)).json() as { run: { status: string } };
+        expect(detail.run.status).toBe('succeeded');
+        const log = (await api(s, `/api/runs/${runId}/tasks/one/log`)).json() as { text: string };
+        expect(log.text).toContain('from-one');
+        expect(log.text).not.toContain(s.token);
+        for (const path of ['/api/runs', `/api/runs/${runId}`, `/api/runs/${runId}/report?format=html`])
+          expect((await api(s, path)).text).not.toContain(s.token);
+      } finally {
+        await s.stop();
+      }
+    },
+    TIMEOUT,
+  );
+
+  it(
+    'POST /api/runs/:id/cancel stops a running run as Ctrl-C does',
+    async () => {
+      const s = await startServe(project, env);
+      try {
+        const plan = { name: 'long', tasks: [{ id: 'wait', run: ['sleep', '120'] }] };
+        const { runId } = (await api(s, '/api/runs', { plan, isolation: false })).json() as { runId: string };
+        await follow(s, runId, (type) => type === 'task.started');
+        const cancel = await api(s, `/api/runs/${runId}/cancel`, {});
+        expect(cancel.json()).toEqual({ runId, cancelled: true });
+        const end = await follow(s, runId, (type) => type === 'run.finished');
+        expect(end.at(-1)?.data).toMatchObject({ status: 'cancelled' });
+      } finally {
+        await s.stop();
+      }
+    },
+    TIMEOUT,
+  );
+
+  it(
+    'a run started over the API outlives the server; killed too, a new server resumes it from the journal',
+    async () => {
+      const go = join(project, 'go');
+      const plan = {
+        name: 'survivor',
+        tasks: [
+          { id: 'first', run: ['sh', '-c', 'echo first'] },
+          { id: 'gate', needs: ['first'], run: ['sh', '-c', `while [ ! -f ${go} ]; do sleep 0.1; done; echo through`] },
+        ],
+      };
+      const s1 = await startServe(project, env);
+      const { runId } = (await api(s1, '/api/runs', { plan, isolation: false })).json() as { runId: string };
+      await follow(s1, runId, (type, d) => type === 'task.started' && d.task === 'gate');
+      await s1.stop('SIGKILL');
+
+      const s2 = await startServe(project, env);
+      try {
+        const listed = (await api(s2, '/api/runs')).json() as { id: string; status: string; driven: boolean }[];
+        expect(listed.find((r) => r.id === runId)).toMatchObject({ status: 'running', driven: true });
+        // The run's own process dies too (a reboot): its coordinator is gone, the journal says running.
+        const store = await openStore({ dir: join(project, '.weft') });
+        const owner = (await store.leaseOf(runId))?.owner ?? '';
+        await store.close();
+        process.kill(Number(owner.split(':')[1]), 'SIGKILL');
+        await waitFor(async () => {
+          const runs = (await api(s2, '/api/runs')).json() as { id: string; driven: boolean }[];
+          return runs.find((r) => r.id === runId)?.driven === false;
+        }, 'the run to show as not driven');
+        const resumed = await api(s2, `/api/runs/${runId}/resume`, {});
+        expect(resumed.status).toBe(200);
+        writeFileSync(go, '');
+        const end = await follow(s2, runId, (type) => type === 'run.finished');
+        expect(end.at(-1)?.data).toMatchObject({ status: 'succeeded' });
+        expect(end.some((e) => e.type === 'run.resumed')).toBe(true);
+        const detail = (await api(s2, `/api/runs/${runId}`)).json() as { run: { resumes: number } };
+        expect(detail.run.resumes).toBe(1);
+        const again = await api(s2, `/api/runs/${runId}/resume`, {});
+        expect(again.status).toBe(400);
+      } finally {
+        await s2.stop();
+      }
+    },
+    TIMEOUT,
+  );
+
+  it(
+    'weft run --ui serves the dashboard for the run it starts, while it runs',
+    async () => {
+      const dir = tempProject('weft-ui-');
+      const go = join(dir, 'go');
+      writeFileSync(
+        join(dir, 'plan.yaml'),
+        `name: ui\ntasks:\n  - id: gate\n    run: [sh, -c, 'while [ ! -f ${go} ]; do sleep 0.1; done']\n`,
+      );
+      const child = spawn(process.execPath, [CLI, 'run', 'plan.yaml', '--ui', '--no-isolation'], {
+        cwd: dir,
+        env: { ...process.env, NO_COLOR: '1', ...env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      children.push(child);
+      let err = '';
+      child.stderr?.on('data', (d: Buffer) => (err += d.toString()));
+      const done = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+      await waitFor(() => /dashboard for run (\S+) at (\S+)/.test(err), 'the dashboard URL');
+      const [, runId, url] = /dashboard for run (\S+) at (\S+)/.exec(err) ?? [];
+      const u = new URL(url as string);
+      const params = new URLSearchParams(u.hash.slice(1));
+      expect(params.get('run')).toBe(runId);
+      const s = { base: u.origin, token: params.get('token') ?? '' } as Server;
+      await waitFor(async () => (await api(s, `/api/runs/${runId}`)).status === 200, 'the run in the journal');
+      const detail = (await api(s, `/api/runs/${runId}`)).json() as { run: { status: string }; driven: boolean };
+      expect(detail).toMatchObject({ run: { status: 'running' }, driven: true });
+      writeFileSync(go, '');
+      expect(await done).toBe(0);
+      expect(existsSync(join(dir, '.weft'))).toBe(true);
+    },
+    TIMEOUT,
+  );
+
+  it('bad flags: one line naming the flag, exit code 2', async () => {
+    const child = spawn(process.execPath, [CLI, 'serve', '--port', 'abc'], {
+      cwd: project,
+      env: { ...process.env, ...env },
+    });
+    let err = '';
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    const code = await new Promise<number | null>((r) => child.on('exit', r));
+    expect(code).toBe(2);
+    expect(err.trim().split('\n')).toHaveLength(1);
+    expect(err).toContain('--port expects a port number');
+  });
+});
