@@ -31,6 +31,7 @@ export default tseslint.config(
     languageOptions: {
       globals: Object.fromEntries(
         [
+          'window',
           'document',
           'location',
           'history',

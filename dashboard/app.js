@@ -6,11 +6,14 @@ const $ = (id) => document.getElementById(id);
 const SVG = 'http://www.w3.org/2000/svg';
 
 /** The token comes in the URL's fragment (never sent to a server); it is kept for this tab only. */
-const params = new URLSearchParams(location.hash.slice(1));
-if (params.has('token')) sessionStorage.setItem('weft-token', params.get('token'));
+function readFragment() {
+  const params = new URLSearchParams(location.hash.slice(1));
+  if (params.has('token')) sessionStorage.setItem('weft-token', params.get('token'));
+  if (location.hash !== '') history.replaceState(null, '', location.pathname);
+  return params.get('run');
+}
+let wanted = readFragment() ?? sessionStorage.getItem('weft-run');
 const token = sessionStorage.getItem('weft-token');
-let wanted = params.get('run') ?? sessionStorage.getItem('weft-run');
-history.replaceState(null, '', location.pathname);
 
 const state = { runs: [], runId: undefined, detail: undefined, stream: undefined, panel: undefined, skew: 0 };
 
@@ -267,7 +270,7 @@ function renderGraph(d) {
     g.append(svg('title', {}, `${t.id} — ${t.title}\n${t.executor} · ${t.state}${t.reason ? `\n${t.reason}` : ''}`));
     g.append(svg('rect', { width: W, height: H, rx: 8 }));
     g.append(svg('text', { x: 10, y: 19 }, clip(t.id, 22)));
-    const running = t.attempts.at(-1)?.endedAt === null;
+    const running = t.attempts.at(-1)?.outcome === 'running' && d.driven;
     const time = running ? now() - ms(t.attempts.at(-1).startedAt) : t.durationMs;
     g.append(
       svg('text', { x: 10, y: 36, class: 'sub' }, clip(`${t.state}${t.attempts.length ? ` · ${dur(time)}` : ''}`, 28)),
@@ -283,8 +286,9 @@ const clip = (s, n) => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
 /** One lane per worker: a bar per attempt (growing while it runs), and what the worker holds now. */
 function renderWorkers(d) {
   const start = ms(d.run.createdAt);
+  // A live run's attempts still running come with outcome `running` (and the server's now as their end).
   const attempts = d.tasks.flatMap((t) =>
-    t.attempts.map((a) => ({ task: t, a, s: ms(a.startedAt), e: ms(a.endedAt) })),
+    t.attempts.map((a) => ({ task: t, a, s: ms(a.startedAt), e: a.outcome === 'running' ? undefined : ms(a.endedAt) })),
   );
   const end = Math.max(now(), ...attempts.map((x) => x.e ?? 0));
   const finished = ms(d.run.finishedAt);
@@ -329,7 +333,7 @@ function renderChecks(d) {
         const [word, cls] = verdict(c.state);
         return el('li', { attrs: { 'data-check': c.id } }, [
           el('strong', { text: c.id }),
-          el('span', { text: ` checks ${c.checks.join(', ')}: ` }),
+          el('span', { text: ` verifies ${c.verifies.join(', ')}: ` }),
           el('span', { text: word, cls: `verdict-${cls}` }),
           el('span', { text: c.attempts > 1 ? ` after ${c.attempts} attempts` : '', cls: 'sub' }),
           el('span', { text: c.reason ? ` — ${c.reason}` : '', cls: 'sub' }),
@@ -442,3 +446,8 @@ async function start() {
   }
 }
 void start();
+// A link to another run (`#run=<id>`) opened in this tab.
+window.addEventListener('hashchange', () => {
+  const run = readFragment();
+  if (run) void loadRuns().then(() => selectRun(run));
+});

@@ -317,20 +317,20 @@ function wholeCharacters(bytes: Buffer): Buffer {
 interface PlanJson {
   readonly plan?: {
     readonly budget?: unknown;
-    readonly tasks?: readonly { readonly id?: unknown; readonly checks?: unknown }[];
+    readonly tasks?: readonly { readonly id?: unknown; readonly verifies?: unknown }[];
   };
 }
 
-/** The plan's checks (tasks with `checks:`) and their verdicts so far: the check task's state, attempts and reason. */
+/** The plan's checks (tasks with `verifies:`) and their verdicts so far: the check task's state, attempts and reason. */
 function checksOf(
   plan: PlanJson | undefined,
   tasks: readonly { id: string; state: string; attempts: readonly unknown[]; reason: string | null }[],
-): { id: string; checks: string[]; state: string; attempts: number; reason: string | null }[] {
+): { id: string; verifies: string[]; state: string; attempts: number; reason: string | null }[] {
   const byId = new Map(tasks.map((t) => [t.id, t]));
   return (plan?.plan?.tasks ?? []).flatMap((t) => {
-    const checks = Array.isArray(t.checks) ? t.checks.filter((c): c is string => typeof c === 'string') : [];
+    const verifies = Array.isArray(t.verifies) ? t.verifies.filter((c): c is string => typeof c === 'string') : [];
     const row = typeof t.id === 'string' ? byId.get(t.id) : undefined;
-    if (checks.length === 0 || row === undefined) return [];
-    return [{ id: row.id, checks, state: row.state, attempts: row.attempts.length, reason: row.reason }];
+    if (verifies.length === 0 || row === undefined) return [];
+    return [{ id: row.id, verifies, state: row.state, attempts: row.attempts.length, reason: row.reason }];
   });
 }

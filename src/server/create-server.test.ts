@@ -51,7 +51,7 @@ beforeAll(async () => {
         budget: { usd: 5 },
         tasks: [
           { id: 'build', title: HOSTILE, run: ['true'] },
-          { id: 'test', needs: ['build'], checks: ['build'], run: ['false'] },
+          { id: 'test', needs: ['build'], verifies: ['build'], run: ['false'] },
         ],
       },
     }),
@@ -173,7 +173,7 @@ describe('weft serve: the runs API', () => {
     ]);
     expect(d.budget).toEqual({ usd: 5 });
     expect(d.checks).toEqual([
-      { id: 'test', checks: ['build'], state: 'failed', attempts: 1, reason: expect.any(String) },
+      { id: 'test', verifies: ['build'], state: 'failed', attempts: 1, reason: expect.any(String) },
     ]);
     expect(d).toMatchObject({ driven: false, lastSeq: events.length });
   });
