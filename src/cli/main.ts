@@ -62,6 +62,7 @@ program
   .description("serve the HTTP API and the live dashboard of this project's runs (token required; see README)")
   .option('-p, --port <port>', 'the port (0: any free one)', parsePort, 4873)
   .option('--host <host>', 'the address to listen on; 0.0.0.0 exposes it to the network', '127.0.0.1')
+  .option('--json', 'print the address as one JSON line')
   .option('-C, --dir <dir>', 'project folder holding .weft/')
   .action(async (opts) => {
     process.exitCode = await (await import('./commands/serve.js')).serveCommand(opts);

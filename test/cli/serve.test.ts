@@ -192,6 +192,42 @@ describe('weft serve over a real socket', () => {
     TIMEOUT,
   );
 
+  it(
+    '--json prints the address as one JSON line; a port in use is one line naming it, exit code 2',
+    async () => {
+      const s = await startServe(project, env);
+      try {
+        const port = new URL(s.base).port;
+        const child = spawn(process.execPath, [CLI, 'serve', '--json', '-p', port], {
+          cwd: project,
+          env: { ...process.env, ...env },
+        });
+        let out = '';
+        child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+        const code = await new Promise<number | null>((r) => child.on('exit', r));
+        expect(code).toBe(2);
+        expect(JSON.parse(out)).toMatchObject({
+          error: { code: 'WEFT_USAGE', message: expect.stringContaining('EADDRINUSE') },
+        });
+        const json = spawn(process.execPath, [CLI, 'serve', '--json', '-p', '0'], {
+          cwd: project,
+          env: { ...process.env, ...env },
+        });
+        children.push(json);
+        const line = await new Promise<string>((r) => json.stdout.once('data', (d: Buffer) => r(d.toString())));
+        expect(JSON.parse(line)).toMatchObject({
+          type: 'serve.listening',
+          url: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/),
+          dashboard: expect.stringContaining('/#token='),
+        });
+        json.kill('SIGINT');
+      } finally {
+        await s.stop();
+      }
+    },
+    TIMEOUT,
+  );
+
   it('bad flags: one line naming the flag, exit code 2', async () => {
     const child = spawn(process.execPath, [CLI, 'serve', '--port', 'abc'], {
       cwd: project,

@@ -9,6 +9,7 @@ export interface ServeOptions {
   readonly port?: number;
   readonly host?: string;
   readonly dir?: string;
+  readonly json?: boolean;
 }
 
 /**
@@ -22,8 +23,14 @@ export async function serveCommand(opts: ServeOptions): Promise<number> {
     const host = opts.host ?? '127.0.0.1';
     const served = await startServer({ projectDir, store, executors, host, port: opts.port ?? 4873 });
     const from = process.env.WEFT_TOKEN ? 'WEFT_TOKEN' : tokenPath();
-    process.stdout.write(`weft serve: ${served.dashboard}\n`);
-    process.stdout.write(`  API ${served.url}/api/ · Authorization: Bearer <token from ${from}> · Ctrl-C stops\n`);
+    if (opts.json === true)
+      process.stdout.write(
+        `${JSON.stringify({ type: 'serve.listening', url: served.url, dashboard: served.dashboard, token: from })}\n`,
+      );
+    else {
+      process.stdout.write(`weft serve: ${served.dashboard}\n`);
+      process.stdout.write(`  API ${served.url}/api/ · Authorization: Bearer <token from ${from}> · Ctrl-C stops\n`);
+    }
     if (isWildcard(host))
       process.stderr.write(
         `weft: listening on every interface (${host}): the Host header is not checked; the token is all that guards the API\n`,
