@@ -203,8 +203,10 @@ export function createRunControl(deps: RunControlDeps): LocalRunControl {
       offset += bytes.length;
       const strip = new ControlStripper();
       const text = secretRedactor(process.env)(strip.push(new StringDecoder('utf8').write(bytes)) + strip.end());
+      // A run nobody drives (finished, or its coordinator died) writes no more.
       const ended =
         state.status !== 'running' ||
+        !(await driven(runId)) ||
         attempt < latest ||
         (TERMINAL_STATES.has(record.state) && record.attempts.at(-1)?.endedAt !== undefined);
       return { task, attempt, stream, text, offset, ended: ended && offset >= size };

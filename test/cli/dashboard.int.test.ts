@@ -174,6 +174,27 @@ describe(`the dashboard in a browser (${found.source} Chromium)`, () => {
     TIMEOUT,
   );
 
+  it(
+    'the Cancel button stops a live run, and Resume continues it from the journal',
+    async () => {
+      const plan = { name: 'stoppable', tasks: [{ id: 'long', run: ['sleep', '120'] }] };
+      const { runId } = (await api(server, '/api/runs', { plan, isolation: false })).json() as { runId: string };
+      await page.goto(`${server.dashboard}&run=${runId}`, { waitUntil: 'load' });
+      await page.waitForSelector('#graph g.node[data-task="long"][data-state="running"]', { timeout: 60_000 });
+      await page.locator('#cancel').click();
+      await page.waitForSelector('#run-status.cancelled', { timeout: 60_000 });
+      expect(await page.locator('#cancel').isHidden()).toBe(true);
+      await page.locator('#resume').click();
+      await page.waitForSelector('#run-status.running', { timeout: 60_000 });
+      await page.waitForSelector('#graph g.node[data-task="long"][data-state="running"]', { timeout: 60_000 });
+      const detail = (await api(server, `/api/runs/${runId}`)).json() as { run: { resumes: number } };
+      expect(detail.run.resumes).toBe(1);
+      await waitFor(async () => (await api(server, `/api/runs/${runId}/cancel`, {})).status === 200, 'a cancel');
+      await page.waitForSelector('#run-status.cancelled', { timeout: 60_000 });
+    },
+    TIMEOUT,
+  );
+
   it('fetched nothing but the server, and the CSP refused nothing', () => {
     const origin = new URL(server.base).origin;
     expect(requests.filter((u) => new URL(u).origin !== origin)).toEqual([]);
