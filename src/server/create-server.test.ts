@@ -9,6 +9,7 @@ import { openStore } from '../store/open-store.js';
 import { defaultExecutors } from '../executors/index.js';
 import { createRunControl } from '../cli/run-control.js';
 import { createServer } from './create-server.js';
+import { RunBus } from '../core/run/run-bus.js';
 
 const TOKEN = 'test-token-0123456789abcdef';
 const RUN = '20261205-100000-beef';
@@ -35,6 +36,7 @@ const events: RunEvent[] = [
 let dir: string;
 let store: Store;
 let app: Hono;
+let control: ReturnType<typeof createRunControl>;
 const auth = { authorization: `Bearer ${TOKEN}`, host: '127.0.0.1:4873' };
 
 beforeAll(async () => {
@@ -57,7 +59,7 @@ beforeAll(async () => {
     }),
   );
   writeFileSync(join(runDir, 'tasks', 'build', '1.stdout.log'), `compiled\n${HOSTILE}\n\u001b]52;c;aGk=\u0007done\n`);
-  const control = createRunControl({ projectDir: dir, store, executors: defaultExecutors() });
+  control = createRunControl({ projectDir: dir, store, executors: defaultExecutors() });
   app = createServer({ control, token: TOKEN, maxBodyBytes: 4096, pollMs: 20 });
 });
 
@@ -279,5 +281,30 @@ describe('weft serve: the runs API', () => {
     });
     expect(resume.status).toBe(400);
     expect((await app.request(`/api/runs/nope/cancel`, { method: 'POST', headers: auth })).status).toBe(404);
+  });
+
+  it('a run this process drives (weft run --ui): the progress on its bus notices reach the event stream, without an id', async () => {
+    const bus = new RunBus();
+    const detach = control.attach(RUN, bus);
+    const res = await app.request(`/api/runs/${RUN}/events`, {
+      headers: { ...auth, 'last-event-id': String(events.length) },
+    });
+    const reader = (res.body as ReadableStream<Uint8Array>).pipeThrough(new TextDecoderStream()).getReader();
+    const progress = {
+      type: 'task.progress',
+      at: T0,
+      task: 'build',
+      attempt: 1,
+      progress: { kind: 'text', message: 'thinking' },
+    } as const;
+    const timer = setInterval(() => bus.publish(progress), 50);
+    let text = '';
+    while (!text.includes('event: task.progress')) text += (await reader.read()).value ?? '';
+    clearInterval(timer);
+    await reader.cancel();
+    detach();
+    const block = text.slice(text.indexOf('event: task.progress')).split('\n\n')[0] ?? '';
+    expect(block).not.toMatch(/^id:/m);
+    expect(JSON.parse(/^data: (.*)$/m.exec(block)?.[1] ?? '{}')).toEqual(progress);
   });
 });
