@@ -183,6 +183,9 @@ program
   .option('--json', 'print events and the plan as JSON lines')
   .option('--no-progress', 'plain lines even on a terminal')
   .option('-C, --dir <dir>', 'project folder')
+  // Set by `weft serve` when it plans a goal: the planned run's id, and the folder its paths resolve against.
+  .addOption(new Option('--run-id <id>').hideHelp().argParser(parseRunId))
+  .addOption(new Option('--base <dir>').hideHelp())
   .action(async (goal: string, opts) => {
     process.exitCode = await (await import('./commands/plan.js')).planCommand(goal, opts);
   });

@@ -97,7 +97,7 @@ export function createRunControl(deps: RunControlDeps): LocalRunControl {
   const compile = (input: StartRunInput): { compiled: CompiledPlan; file?: string } => {
     const vars = input.vars === undefined ? {} : { vars: input.vars };
     if ((input.plan === undefined) === (input.planFile === undefined))
-      throw new WeftError('WEFT_USAGE', 'give either `plan` (the plan itself) or `planFile` (a path), not both', {
+      throw new WeftError('WEFT_USAGE', 'give one of `plan` (the plan itself), `planFile` (a path) or `goal`', {
         hint: 'e.g. {"plan": {"tasks": [{"id": "hello", "run": "echo hi"}]}}',
       });
     if (input.planFile !== undefined) {
@@ -143,6 +143,30 @@ export function createRunControl(deps: RunControlDeps): LocalRunControl {
     throw new WeftError('WEFT_INTERNAL', `run ${runId} did not reach the journal within ${timeoutMs} ms`, {
       hint: `see ${errFile}`,
     });
+  };
+
+  /** A goal: `weft plan --yes` plans it (a run of its own), then runs the plan under the id answered now. */
+  const planAndStart = async (input: StartRunInput): Promise<{ runId: string; plannerRunId: string }> => {
+    if (input.plan !== undefined || input.planFile !== undefined)
+      throw new WeftError('WEFT_USAGE', 'give one of `plan` (the plan itself), `planFile` (a path) or `goal`');
+    if (input.goal === undefined || input.goal.trim() === '')
+      throw new WeftError('WEFT_USAGE', '`goal` is empty', { hint: 'say what you want built, in words' });
+    const runId = newRunId();
+    const plannerRunId = `${runId}-planner`;
+    const dir = join(weftDir(projectDir), 'plans');
+    mkdirSync(dir, { recursive: true });
+    const args = ['plan', input.goal, '--yes', '--json', '--run-id', runId, '--base', projectDir];
+    args.push('-o', join(dir, `${runId}.yaml`));
+    if (input.planner !== undefined) args.push('--planner', input.planner);
+    if (input.executor !== undefined) args.push('--executor', input.executor);
+    if (input.workers !== undefined) args.push('-j', String(input.workers));
+    const ignored = (['vars', 'sequential', 'failFast', 'isolation', 'cache'] as const).filter(
+      (k) => input[k] !== undefined,
+    );
+    if (ignored.length > 0)
+      throw new WeftError('WEFT_USAGE', `\`${ignored[0]}\` does not go with \`goal\` (the planner chooses)`);
+    await launch(runId, args, () => exists(plannerRunId));
+    return { runId, plannerRunId };
   };
 
   return {
@@ -213,6 +237,9 @@ export function createRunControl(deps: RunControlDeps): LocalRunControl {
     },
 
     async start(input) {
+      if (input.goal !== undefined) return planAndStart(input);
+      if (input.planner !== undefined || input.executor !== undefined)
+        throw new WeftError('WEFT_USAGE', '`planner` and `executor` go with `goal`');
       const { compiled, file } = compile(input);
       const runId = newRunId();
       let planFile = file;

@@ -7,13 +7,17 @@ import type { EngineNotice } from '../core/run/engine-options.js';
 import { TASK_ID_PATTERN } from '../core/plan/plan-schema.js';
 
 /**
- * What starts (or estimates) a run: the plan inline (`plan`, checked by the plan file's schema)
- * or a plan file (`planFile`), and `weft run`'s flags. Unknown fields are refused.
+ * What starts (or estimates) a run: the plan inline (`plan`, checked by the plan file's schema),
+ * a plan file (`planFile`) or a goal to plan first (`goal`, with `planner` and `executor`), and
+ * `weft run`'s flags. Unknown fields are refused.
  */
 export const StartRunSchema = z
   .object({
     plan: z.unknown().optional(),
     planFile: z.string().min(1).optional(),
+    goal: z.string().max(20_000).optional(),
+    planner: z.string().min(1).max(100).optional(),
+    executor: z.string().min(1).max(100).optional(),
     vars: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()]).transform(String)).optional(),
     workers: z.number().int().min(1).max(1024).optional(),
     sequential: z.boolean().optional(),

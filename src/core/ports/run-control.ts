@@ -9,12 +9,18 @@ export interface RunListItem extends RunRow {
 }
 
 /**
- * What starts a run: `plan` (the plan file's schema, inline) or `planFile` (a path, relative to
- * the project folder). The rest are `weft run`'s flags.
+ * What starts a run: `plan` (the plan file's schema, inline), `planFile` (a path, relative to
+ * the project folder) or `goal` (planned first by the AI planner, as `weft plan --yes`). The rest
+ * are `weft run`'s flags.
  */
 export interface StartRunInput {
   readonly plan?: unknown;
   readonly planFile?: string;
+  readonly goal?: string;
+  /** With `goal`: who plans (`weft plan --planner`). @default config `planner`, else the first installed */
+  readonly planner?: string;
+  /** With `goal`: who runs the planned tasks (`weft plan --executor`). */
+  readonly executor?: string;
   /** `--set name=value`, for `when` conditions and templates. */
   readonly vars?: Readonly<Record<string, string>>;
   /** `-j`: workers. @default the plan's `workers` */
@@ -65,8 +71,12 @@ export interface RunControl {
     task: string,
     options: { readonly attempt?: number; readonly stream?: 'stdout' | 'stderr'; readonly offset?: number },
   ): Promise<LogSlice>;
-  /** Validates the plan, then starts the run; resolves once it is in the journal. */
-  start(input: StartRunInput): Promise<{ readonly runId: string }>;
+  /**
+   * Validates the plan, then starts the run; resolves once it is in the journal. With a `goal`,
+   * resolves once the planner's run (`plannerRunId`) is: `runId` is the planned run, in the
+   * journal when the planner has answered with a valid plan.
+   */
+  start(input: StartRunInput): Promise<{ readonly runId: string; readonly plannerRunId?: string }>;
   /** `weft estimate`'s figures for a plan (ms). */
   estimate(input: StartRunInput): Promise<Readonly<Record<string, unknown>>>;
   /** Asks the run's coordinator to stop (as Ctrl-C does): running tasks are cancelled; `weft resume` continues. */
