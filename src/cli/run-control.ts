@@ -203,7 +203,8 @@ export function createRunControl(deps: RunControlDeps): LocalRunControl {
     },
 
     async events(runId, afterSeq) {
-      await known(runId);
+      // Called every poll of every event stream: the store's own read says whether the run exists.
+      if (!/^[\w.-]{1,80}$/.test(runId)) await known(runId);
       return store.read(runId, afterSeq);
     },
 

@@ -245,7 +245,13 @@ describe('weft serve: the runs API', () => {
     const unknown = await post(JSON.stringify({ plan: {}, colour: 'red' }));
     expect(((await unknown.json()) as { error: { message: string } }).error.message).toContain('colour');
     const both = await post(JSON.stringify({ plan: { tasks: [] }, planFile: 'x.yaml' }));
-    expect(((await both.json()) as { error: { message: string } }).error.message).toContain('either');
+    expect(((await both.json()) as { error: { message: string } }).error.message).toContain('give one of');
+    const message = async (body: unknown) =>
+      ((await (await post(JSON.stringify(body))).json()) as { error: { message: string } }).error.message;
+    expect(await message({ goal: 'an app', plan: { tasks: [] } })).toContain('give one of');
+    expect(await message({ goal: '  ' })).toBe('`goal` is empty');
+    expect(await message({ plan: { tasks: [] }, planner: 'claude' })).toContain('go with `goal`');
+    expect(await message({ goal: 'an app', sequential: true })).toContain('`sequential` does not go with `goal`');
     expect((await post(JSON.stringify({ workers: 0, plan: {} }))).status).toBe(400);
     const missing = await post(JSON.stringify({ planFile: 'nope.yaml' }));
     expect(((await missing.json()) as { error: { code: string } }).error.code).toBe('WEFT_PLAN_NOT_FOUND');
@@ -283,7 +289,7 @@ describe('weft serve: the runs API', () => {
     expect((await app.request(`/api/runs/nope/cancel`, { method: 'POST', headers: auth })).status).toBe(404);
   });
 
-  it('a run this process drives (weft run --ui): the progress on its bus notices reach the event stream, without an id', async () => {
+  it('a run this process drives (weft run --ui): progress notices on its bus reach the event stream, without an id', async () => {
     const bus = new RunBus();
     const detach = control.attach(RUN, bus);
     const res = await app.request(`/api/runs/${RUN}/events`, {
