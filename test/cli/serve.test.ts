@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { createServer, type AddressInfo } from 'node:net';
 import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,6 +12,15 @@ import { openStore } from '../../src/store/open-store.js';
 
 const TIMEOUT = 180_000;
 const children = serveChildren;
+
+/** A port nothing listens on right now. */
+const freePort = (): Promise<number> =>
+  new Promise((resolve) => {
+    const probe = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
 
 let project: string;
 let env: NodeJS.ProcessEnv;
@@ -167,11 +177,16 @@ describe('weft serve over a real socket', () => {
         join(dir, 'plan.yaml'),
         `name: ui\ntasks:\n  - id: gate\n    run: [sh, -c, 'while [ ! -f ${go} ]; do sleep 0.1; done']\n`,
       );
-      const child = spawn(process.execPath, [CLI, 'run', 'plan.yaml', '--ui', '--no-isolation'], {
-        cwd: dir,
-        env: { ...process.env, NO_COLOR: '1', ...env },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
+      const port = await freePort();
+      const child = spawn(
+        process.execPath,
+        [CLI, 'run', 'plan.yaml', '--ui', '--port', String(port), '--no-isolation'],
+        {
+          cwd: dir,
+          env: { ...process.env, NO_COLOR: '1', ...env },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        },
+      );
       children.push(child);
       let err = '';
       child.stderr?.on('data', (d: Buffer) => (err += d.toString()));
@@ -179,6 +194,7 @@ describe('weft serve over a real socket', () => {
       await waitFor(() => /dashboard for run (\S+) at (\S+)/.test(err), 'the dashboard URL');
       const [, runId, url] = /dashboard for run (\S+) at (\S+)/.exec(err) ?? [];
       const u = new URL(url as string);
+      expect(u.port).toBe(String(port));
       const params = new URLSearchParams(u.hash.slice(1));
       expect(params.get('run')).toBe(runId);
       const s = { base: u.origin, token: params.get('token') ?? '' } as Server;
@@ -221,6 +237,28 @@ describe('weft serve over a real socket', () => {
           dashboard: expect.stringContaining('/#token='),
         });
         json.kill('SIGINT');
+      } finally {
+        await s.stop();
+      }
+    },
+    TIMEOUT,
+  );
+
+  it(
+    '--host 0.0.0.0 listens on every interface: it warns that the Host header is not checked, and the token still guards it',
+    async () => {
+      const s = await startServe(project, env, ['--host', '0.0.0.0']);
+      try {
+        expect(s.dashboard).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/#token=/);
+        await waitFor(
+          () => s.stderr().includes('listening on every interface (0.0.0.0): the Host header is not checked'),
+          'the warning',
+        );
+        const other = await http(s.base, '/api/runs', {
+          headers: { authorization: `Bearer ${s.token}`, host: 'my-box.lan:4873' },
+        });
+        expect(other.status).toBe(200);
+        expect((await http(s.base, '/api/runs', { headers: { host: 'my-box.lan' } })).status).toBe(401);
       } finally {
         await s.stop();
       }

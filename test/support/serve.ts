@@ -13,12 +13,18 @@ export interface Server {
   readonly base: string;
   readonly token: string;
   readonly dashboard: string;
+  /** What it wrote on stderr so far. */
+  stderr(): string;
   stop(signal?: NodeJS.Signals): Promise<void>;
 }
 
 /** Starts `weft serve -p 0` in `project`, and resolves with the URL it prints. */
-export async function startServe(project: string, env: NodeJS.ProcessEnv): Promise<Server> {
-  const child = spawn(process.execPath, [CLI, 'serve', '-p', '0'], {
+export async function startServe(
+  project: string,
+  env: NodeJS.ProcessEnv,
+  args: readonly string[] = [],
+): Promise<Server> {
+  const child = spawn(process.execPath, [CLI, 'serve', '-p', '0', ...args], {
     cwd: project,
     env: { ...process.env, NO_COLOR: '1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -43,6 +49,7 @@ export async function startServe(project: string, env: NodeJS.ProcessEnv): Promi
     base: url.origin,
     token,
     dashboard,
+    stderr: () => err,
     stop: async (signal = 'SIGINT') => {
       child.kill(signal);
       await exited;

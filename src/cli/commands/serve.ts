@@ -23,6 +23,10 @@ export async function serveCommand(opts: ServeOptions): Promise<number> {
     const host = opts.host ?? '127.0.0.1';
     const served = await startServer({ projectDir, store, executors, host, port: opts.port ?? 4873 });
     const from = process.env.WEFT_TOKEN ? 'WEFT_TOKEN' : tokenPath();
+    if (isWildcard(host))
+      process.stderr.write(
+        `weft: listening on every interface (${host}): the Host header is not checked; the token is all that guards the API\n`,
+      );
     if (opts.json === true)
       process.stdout.write(
         `${JSON.stringify({ type: 'serve.listening', url: served.url, dashboard: served.dashboard, token: from })}\n`,
@@ -31,10 +35,6 @@ export async function serveCommand(opts: ServeOptions): Promise<number> {
       process.stdout.write(`weft serve: ${served.dashboard}\n`);
       process.stdout.write(`  API ${served.url}/api/ · Authorization: Bearer <token from ${from}> · Ctrl-C stops\n`);
     }
-    if (isWildcard(host))
-      process.stderr.write(
-        `weft: listening on every interface (${host}): the Host header is not checked; the token is all that guards the API\n`,
-      );
     await new Promise<void>((resolve) => {
       const stop = (): void => {
         for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.off(s, stop);
