@@ -313,4 +313,19 @@ describe('weft serve: the runs API', () => {
     expect(block).not.toMatch(/^id:/m);
     expect(JSON.parse(/^data: (.*)$/m.exec(block)?.[1] ?? '{}')).toEqual(progress);
   });
+
+  it('a route mounted at /mcp later (MCP streamable HTTP) is behind the same token, Host check and body limit', async () => {
+    const mounted = createServer({ control, token: TOKEN, maxBodyBytes: 64 });
+    mounted.post('/mcp', async (c) => c.json({ got: await c.req.text() }));
+    expect((await mounted.request('/mcp', { method: 'POST', body: '{}', headers: { host: '127.0.0.1' } })).status).toBe(
+      401,
+    );
+    expect(
+      (await mounted.request('/mcp', { method: 'POST', body: '{}', headers: { ...auth, host: 'evil.example' } }))
+        .status,
+    ).toBe(403);
+    expect((await mounted.request('/mcp', { method: 'POST', body: 'x'.repeat(100), headers: auth })).status).toBe(413);
+    const ok = await mounted.request('/mcp', { method: 'POST', body: '{}', headers: auth });
+    expect(await ok.json()).toEqual({ got: '{}' });
+  });
 });

@@ -39,8 +39,8 @@ const DASHBOARD_DIR = new URL('../../dashboard/', import.meta.url);
 /**
  * The HTTP API and the dashboard, as a hono app (serve it with `listen`, or call `app.request()`).
  * Every response carries a strict CSP; every `/api/` call needs the token; no CORS headers are
- * ever sent, so another origin's page cannot read an answer. Mount more routes (MCP's streamable
- * HTTP at `/mcp`) on the returned app behind the same checks with `app.route`.
+ * ever sent, so another origin's page cannot read an answer. `/mcp` and below are guarded like
+ * `/api/`: mount MCP's streamable HTTP there with `app.route('/mcp', …)` (or `app.all('/mcp', …)`).
  *
  * @example
  * const app = createServer({ control, token });
@@ -73,27 +73,24 @@ export function createServer(deps: ServerDeps): Hono {
       hint: 'send Authorization: Bearer <token> (the token `weft serve` printed)',
     },
   });
-  app.use(
-    '/api/*',
-    bearerAuth({
-      token: deps.token,
-      noAuthenticationHeader: { message: denied('missing bearer token') },
-      invalidAuthenticationHeader: { message: denied('malformed Authorization header') },
-      invalidToken: { message: denied('wrong token') },
-    }),
-  );
+  // `/mcp` too: MCP's streamable HTTP transport, mounted on this app later, is behind the same token.
+  const auth = bearerAuth({
+    token: deps.token,
+    noAuthenticationHeader: { message: denied('missing bearer token') },
+    invalidAuthenticationHeader: { message: denied('malformed Authorization header') },
+    invalidToken: { message: denied('wrong token') },
+  });
+  for (const path of ['/api/*', '/mcp/*']) app.use(path, auth);
   const limit = deps.maxBodyBytes ?? 1024 * 1024;
-  app.use(
-    '/api/*',
-    bodyLimit({
-      maxSize: limit,
-      onError: (c) =>
-        c.json(
-          { error: { code: 'WEFT_USAGE', message: `request body over ${limit} bytes`, hint: 'send a smaller plan' } },
-          413,
-        ),
-    }),
-  );
+  const limited = bodyLimit({
+    maxSize: limit,
+    onError: (c) =>
+      c.json(
+        { error: { code: 'WEFT_USAGE', message: `request body over ${limit} bytes`, hint: 'send a smaller plan' } },
+        413,
+      ),
+  });
+  for (const path of ['/api/*', '/mcp/*']) app.use(path, limited);
   app.route('/api', apiRoutes(deps.control, { pollMs: deps.pollMs ?? 100 }));
   for (const [path, asset] of Object.entries(ASSETS)) {
     let body: string | undefined;
