@@ -2,7 +2,16 @@ import { describe, expect, it } from 'vitest';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { definePlan, estimatePlan, PlanValidationError, redactorOf, runWeft, type RunEvent } from './index.js';
+import {
+  definePlan,
+  estimatePlan,
+  PlanValidationError,
+  redactorOf,
+  replayEvents,
+  runWeft,
+  startWeft,
+  type RunEvent,
+} from './index.js';
 
 describe('library API', () => {
   it('builds a plan in TypeScript with shell and function tasks and runs it', async () => {
@@ -90,5 +99,54 @@ describe('library API', () => {
     });
     expect(estimatePlan(plan, 2)).toMatchObject({ makespan: 660_000, sequential: 960_000, criticalPath: 660_000 });
     expect(estimatePlan(plan, 1).makespan).toBe(960_000);
+  });
+});
+
+describe('library event bus', () => {
+  const plan = () =>
+    definePlan({
+      name: 'bus',
+      workers: 2,
+      tasks: [
+        { id: 'one', fn: () => 1 },
+        { id: 'two', needs: ['one'], fn: () => 2 },
+      ],
+    });
+
+  it('runWeft `on`: typed listeners see the run from run.created to run.finished', async () => {
+    const seen: string[] = [];
+    const { status } = await runWeft(plan(), {
+      on: {
+        'task.succeeded': (e) => seen.push(`${e.task} ok`),
+        'run.finished': (e) => seen.push(`finished ${e.status}`),
+        '*': (e) => seen.push(e.type),
+      },
+    });
+    expect(status).toBe('succeeded');
+    expect(seen[0]).toBe('run.created');
+    expect(seen).toContain('one ok');
+    expect(seen.indexOf('one ok')).toBeLessThan(seen.indexOf('two ok'));
+    expect(seen.slice(-2)).toEqual(['finished succeeded', 'run.finished']);
+  });
+
+  it('startWeft returns at once; run.on subscribes before the first event; cancel stops the run', async () => {
+    const run = startWeft(plan());
+    const done: string[] = [];
+    run.on('task.succeeded', (e) => done.push(e.task));
+    const { status } = await run.done;
+    expect(status).toBe('succeeded');
+    expect(done).toEqual(['one', 'two']);
+
+    const slow = startWeft(definePlan({ tasks: [{ id: 'wait', run: ['sleep', '30'] }] }));
+    slow.on('task.started', () => slow.cancel());
+    expect((await slow.done).status).toBe('cancelled');
+  });
+
+  it('replayEvents replays a journal through the same handlers', async () => {
+    const journal: RunEvent[] = [];
+    await runWeft(plan(), { journal: (batch) => void journal.push(...batch) });
+    const replayed: string[] = [];
+    replayEvents(journal, { 'task.succeeded': (e) => replayed.push(e.task) });
+    expect(replayed).toEqual(['one', 'two']);
   });
 });

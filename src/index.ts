@@ -14,7 +14,15 @@
  * });
  * const { status, summary } = await runWeft(plan);
  */
-import { ENGINE_DEFAULTS, runPlan, type EngineNotice, type EngineOptions, type RunOutcome } from './core/run/engine.js';
+import {
+  ENGINE_DEFAULTS,
+  RunBus,
+  runPlan,
+  type EngineNotice,
+  type EngineOptions,
+  type RunOutcome,
+} from './core/run/engine.js';
+import type { RunHandlers } from './core/run/run-bus.js';
 import { dispatchOrder } from './core/schedule/dispatch-order.js';
 import { staticGate } from './core/run/policies/when.js';
 import { endRun } from './core/ports/executor.js';
@@ -36,6 +44,15 @@ export type { PlanIssue, TaskFailure, WeftErrorCode, WeftErrorOptions } from './
 export { PlanSchema, TaskSchema, planJsonSchema, type PlanSpec, type TaskSpec } from './core/plan/plan-schema.js';
 export { compilePlan, checkPlan, type CompiledPlan, type ExecutorInfo } from './core/plan/compile.js';
 export { runPlan, ENGINE_DEFAULTS, type EngineOptions, type EngineNotice, type RunOutcome } from './core/run/engine.js';
+export type { ProgressNotice } from './core/run/engine-options.js';
+export {
+  RunBus,
+  replayEvents,
+  type RunEventOf,
+  type RunEventType,
+  type RunHandlers,
+  type RunListener,
+} from './core/run/run-bus.js';
 export { dispatchOrder, type DispatchOrder } from './core/schedule/dispatch-order.js';
 export { Scheduler, type ReadyOrder, type TaskState } from './core/schedule/scheduler.js';
 export { simulate, estimate, type EstimateFigures } from './core/schedule/simulate.js';
@@ -105,6 +122,11 @@ export interface RunWeftOptions extends Partial<Omit<EngineOptions, 'plan' | 'ex
    * `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`) is set, flushed before `runWeft` returns; else none
    */
   readonly tracer?: Tracer | false;
+  /**
+   * Listeners by event type (`'task.succeeded'`, `'task.progress'`, `'*'` for all), subscribed to
+   * the run's bus for the run's life. @example { 'task.failed': (e) => console.error(e.task, e.error.message) }
+   */
+  readonly on?: RunHandlers;
 }
 
 /** The run's spans for {@link runWeft}: on the given tracer, on weft's exporter, or none. */
@@ -137,7 +159,9 @@ export async function runWeft(
     executors: catalogOf(executors),
     ...(options.vars === undefined ? {} : { vars: options.vars }),
   });
-  const { vars: _vars, tracer: _tracer, ...engine } = options;
+  const { vars: _vars, tracer: _tracer, on, ...engine } = options;
+  const bus = on === undefined ? options.bus : (options.bus ?? new RunBus());
+  const unsubscribe = on === undefined ? undefined : bus?.onAll(on);
   const runId = options.runId ?? `lib-${Date.now().toString(36)}`;
   const mode = options.mode ?? ENGINE_DEFAULTS.mode;
   const workers = mode === 'sequential' ? 1 : (options.workers ?? compiled.workers);
@@ -172,18 +196,52 @@ export async function runWeft(
     const ownCheck = options.validateResult;
     const checked = ownCheck === undefined || typeof ownCheck === 'function';
     const validateResult = checked ? checkingOutputs(ownCheck, { workdirFor, isolating }) : ownCheck;
-    const place = { baseDir, workdirFor, validateResult, ...(onEvent === undefined ? {} : { onEvent }) };
-    const outcome = await runPlan({ runId, ...engine, ...place, ...order, plan: compiled, executors });
+    const place = { baseDir, workdirFor, validateResult };
+    const live = { ...(bus === undefined ? {} : { bus }), ...(onEvent === undefined ? {} : { onEvent }) };
+    const outcome = await runPlan({ runId, ...engine, ...live, ...place, ...order, plan: compiled, executors });
     succeeded = outcome.status === 'succeeded';
     return { ...outcome, summary: summarize(outcome.state, dependencyMap(compiled.graph.tasks)) };
   } catch (error) {
     failure = error;
     throw error;
   } finally {
+    unsubscribe?.();
     await endRun(executors, { runId, succeeded });
     if (spans !== undefined) {
       spans.tracer.end(failure instanceof Error ? failure.message : undefined);
       await spans.close();
     }
   }
+}
+
+/** A run started by {@link startWeft}: subscribe to its events, cancel it, await its end. */
+export interface WeftRun {
+  readonly runId: string;
+  /** The run's bus. */
+  readonly bus: RunBus;
+  /** Subscribes to one event type (or `'*'`); returns a function that unsubscribes. */
+  readonly on: RunBus['on'];
+  /** Stops the run: running tasks are cancelled, and `done` resolves with status `cancelled`. */
+  cancel(): void;
+  /** The outcome, as {@link runWeft} returns it. */
+  readonly done: Promise<RunOutcome & { summary: RunSummary }>;
+}
+
+/**
+ * Starts a plan built in code and returns at once, so listeners can be subscribed before the
+ * first event (the run begins on the next microtask).
+ *
+ * @example
+ * const run = startWeft(plan);
+ * run.on('task.succeeded', (e) => console.log(`${e.task} done`));
+ * const { status } = await run.done;
+ */
+export function startWeft(plan: BuiltPlan, options: RunWeftOptions = {}): WeftRun {
+  const bus = options.bus ?? new RunBus();
+  const controller = new AbortController();
+  const signal =
+    options.signal === undefined ? controller.signal : AbortSignal.any([options.signal, controller.signal]);
+  const runId = options.runId ?? `lib-${Date.now().toString(36)}`;
+  const done = Promise.resolve().then(() => runWeft(plan, { ...options, runId, bus, signal }));
+  return { runId, bus, on: bus.on.bind(bus), cancel: () => controller.abort(), done };
 }

@@ -17,6 +17,7 @@ export function exitCodeForError(code: WeftErrorCode): number {
     case 'WEFT_IMPORT':
     case 'WEFT_RUN_NOT_FOUND':
     case 'WEFT_DISPATCH':
+    case 'WEFT_UNAUTHORIZED':
       return EXIT.usage;
     case 'WEFT_RUN_LOCKED':
       return EXIT.locked;

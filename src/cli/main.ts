@@ -9,7 +9,7 @@ import {
   type PlanIssue,
 } from '../core/errors.js';
 import { EXIT, exitCodeForError } from './exit-codes.js';
-import { collectVar, parseSweep, parseWorkers, wholeNumber } from './options.js';
+import { collectVar, parsePort, parseRunId, parseSweep, parseWorkers, wholeNumber } from './options.js';
 
 // Each command's module is imported when it runs: loading them all (git, reports, importers, the
 // planner) would be start-up time that every command pays.
@@ -39,7 +39,12 @@ program
   .option('--explain-cache', 'say for each cached task why it hit or missed')
   .option('--dispatch <redis-url>', 'run the tasks on `weft worker` processes through this Redis (redis://host:port)')
   .option('--queue-prefix <prefix>', "with --dispatch: the queues' key prefix, as the workers' --prefix (default weft)")
+  .option('--ui', 'serve the live dashboard for this run (prints its URL; see `weft serve`)')
+  .option('--port <port>', 'with --ui: the port (default: any free one)', parsePort)
   .option('-C, --dir <dir>', 'project folder holding .weft/ (default: the current folder)')
+  // Set by `weft serve` when it starts a run: the id it answered with, and the folder the plan's paths resolve against.
+  .addOption(new Option('--run-id <id>').hideHelp().argParser(parseRunId))
+  .addOption(new Option('--base <dir>').hideHelp())
   .action(async (plan: string | undefined, opts) => {
     if (opts.resume === true)
       process.exitCode = await (await import('./commands/resume.js')).resumeCommand(undefined, opts);
@@ -52,6 +57,17 @@ program
         hint: 'e.g. `weft run examples/app.yaml`, or `weft run --resume`',
       });
     else process.exitCode = await (await import('./commands/run.js')).runCommand(plan, opts);
+  });
+
+program
+  .command('serve')
+  .description("serve the HTTP API and the live dashboard of this project's runs (token required; see README)")
+  .option('-p, --port <port>', 'the port (0: any free one)', parsePort, 4873)
+  .option('--host <host>', 'the address to listen on; 0.0.0.0 exposes it to the network', '127.0.0.1')
+  .option('--json', 'print the address as one JSON line')
+  .option('-C, --dir <dir>', 'project folder holding .weft/')
+  .action(async (opts) => {
+    process.exitCode = await (await import('./commands/serve.js')).serveCommand(opts);
   });
 
 program
@@ -194,6 +210,9 @@ program
   .option('--json', 'print events and the plan as JSON lines')
   .option('--no-progress', 'plain lines even on a terminal')
   .option('-C, --dir <dir>', 'project folder')
+  // Set by `weft serve` when it plans a goal: the planned run's id, and the folder its paths resolve against.
+  .addOption(new Option('--run-id <id>').hideHelp().argParser(parseRunId))
+  .addOption(new Option('--base <dir>').hideHelp())
   .action(async (goal: string, opts) => {
     process.exitCode = await (await import('./commands/plan.js')).planCommand(goal, opts);
   });

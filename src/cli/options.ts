@@ -34,3 +34,18 @@ export function wholeNumber(flag: string, min: number, max: number): (value: str
     return n;
   };
 }
+
+/** Parses `--port 8080`: 0 (any free port) to 65535. */
+export function parsePort(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value.trim()) || !Number.isInteger(n) || n < 0 || n > 65535)
+    throw new WeftError('WEFT_USAGE', `--port expects a port number from 0 to 65535, got "${value}"`);
+  return n;
+}
+
+/** A run id as `weft serve` hands it to the run it starts: letters, digits, `-`, `_`, `.`. */
+export function parseRunId(value: string): string {
+  if (!/^[\w.-]{1,80}$/.test(value) || value.includes('..'))
+    throw new WeftError('WEFT_USAGE', `--run-id expects letters, digits, '-', '_' or '.', got "${value}"`);
+  return value;
+}

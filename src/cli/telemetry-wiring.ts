@@ -5,8 +5,8 @@ import type { TracedTaskInfo } from '../telemetry/run-tracer.js';
 
 /** A run's telemetry as the CLI wires it: an event subscriber, and the end that flushes the spans. */
 export interface RunTelemetry {
-  /** `onEvent` with the tracer after it (the display sees each event first). */
-  subscribe(onEvent: (event: EngineNotice) => void): (event: EngineNotice) => void;
+  /** The tracer's subscriber: subscribe it to the run's bus. */
+  readonly onEvent: (event: EngineNotice) => void;
   /** Ends any span still open (`failure` says why) and sends every span; never throws. */
   close(failure?: unknown): Promise<void>;
 }
@@ -33,10 +33,7 @@ export async function openRunTelemetry(
   };
   const tracer = telemetry.tracer({ taskInfo, redact, runAttributes: { 'weft.plan.file': redact(planFile) } });
   return {
-    subscribe: (onEvent) => (event) => {
-      onEvent(event);
-      tracer.onEvent(event);
-    },
+    onEvent: (event) => tracer.onEvent(event),
     close: async (failure) => {
       if (failure !== undefined)
         tracer.end(failure instanceof Error ? `${failure.name}: ${failure.message}` : String(failure));

@@ -49,6 +49,8 @@ export type WeftErrorCode =
   | 'WEFT_DISPATCH'
   /** The remote worker running an attempt stopped answering (killed, lost): the attempt is tried again elsewhere. */
   | 'WEFT_WORKER_LOST'
+  /** A request to `weft serve` without the right token, or addressed to a foreign `Host` (HTTP 401/403). */
+  | 'WEFT_UNAUTHORIZED'
   /** Something weft relies on broke (a git command, a template, an installation file): a bug to report. */
   | 'WEFT_INTERNAL';
 

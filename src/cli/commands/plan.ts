@@ -28,6 +28,10 @@ export interface PlanCommandOptions {
   /** How many answers the planner gets to produce a valid plan. @default 3 */
   readonly attempts?: string;
   readonly progress?: boolean;
+  /** The planned run's id (`weft serve` chooses it); the planner's own run is `<id>-planner`. */
+  readonly runId?: string;
+  /** Folder the planned plan's relative paths resolve against. @default the plan file's folder */
+  readonly base?: string;
 }
 
 const AGENT_CLIS = ['claude', 'codex', 'gemini'] as const;
@@ -120,7 +124,7 @@ export async function planGoal(
   let code: number;
   try {
     code = await executeRun({
-      runId: newRunId(),
+      runId: opts.runId === undefined ? newRunId() : `${opts.runId}-planner`,
       compiled: compilePlan(plannerPlan, { executors: catalog, file: '<planner>' }),
       planFile: '<planner>',
       baseDir: projectDir,
@@ -177,6 +181,8 @@ export async function planCommand(goal: string, opts: PlanCommandOptions): Promi
     return EXIT.ok;
   }
   return runCommand(file, {
+    ...(opts.runId === undefined ? {} : { runId: opts.runId }),
+    ...(opts.base === undefined ? {} : { base: opts.base }),
     ...(opts.jobs === undefined ? {} : { jobs: opts.jobs }),
     ...(opts.json === undefined ? {} : { json: opts.json }),
     ...(opts.dir === undefined ? {} : { dir: opts.dir }),

@@ -1,6 +1,6 @@
 import { realpathSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
-import { runPlan } from '../../core/run/engine.js';
+import { RunBus, runPlan } from '../../core/run/engine.js';
 import { checkSetup, endRun, type Executor } from '../../core/ports/executor.js';
 import { WeftError } from '../../core/errors.js';
 import { dependencyMap, summarize } from '../../core/run/metrics.js';
@@ -23,6 +23,7 @@ import { scrubFile } from '../../executors/process/scrub-file.js';
 import { onInterrupt } from '../signals.js';
 import { stopOrphans } from '../orphans.js';
 import { wire } from '../wiring.js';
+import { serveRunUi } from '../serve-wiring.js';
 import { findWorkspace, openWorkspace } from '../workspace-wiring.js';
 import { checkingOutputs } from '../../workspace/outputs.js';
 import { dispatchOrder } from '../../core/schedule/dispatch-order.js';
@@ -51,6 +52,14 @@ export interface RunCommandOptions {
   readonly dispatch?: string;
   /** `--queue-prefix`: the queues' key prefix (the workers' `--prefix`). */
   readonly queuePrefix?: string;
+  /** `--ui`: serve the dashboard for this run while it runs. */
+  readonly ui?: boolean;
+  /** With `--ui`: the port. @default 0 (any free one) */
+  readonly port?: number;
+  /** The run's id (`weft serve` chooses it). @default a new one */
+  readonly runId?: string;
+  /** Folder the plan's relative paths resolve against. @default the plan file's folder */
+  readonly base?: string;
 }
 
 export async function runCommand(file: string, opts: RunCommandOptions): Promise<number> {
@@ -62,25 +71,40 @@ export async function runCommand(file: string, opts: RunCommandOptions): Promise
   const dispatch = chooseDispatch(opts, config);
   const store = await openJournal(projectDir, config);
   try {
-    const scope = { projectDir, planFile: planPath, baseDir: dirname(planPath) };
+    const scope = {
+      projectDir,
+      planFile: planPath,
+      baseDir: opts.base === undefined ? dirname(planPath) : resolve(opts.base),
+    };
     const options = { executors: catalog, file: planPath, vars: loaded.compiled.vars };
     const { compiled } = await withHistory(store, scope, loaded.compiled, options);
-    return await executeRun({
-      runId: newRunId(),
-      compiled,
-      planFile: planPath,
-      baseDir: scope.baseDir,
-      projectDir,
-      workers: mode === 'sequential' ? 1 : (opts.jobs ?? compiled.workers),
-      mode,
-      failFast: opts.failFast === true,
-      isolation: opts.isolation !== false,
-      cache: opts.cache !== false,
-      executors,
-      store,
-      display: opts,
-      ...(dispatch === undefined ? {} : { dispatch }),
-    });
+    const runId = opts.runId ?? newRunId();
+    const bus = new RunBus();
+    const ui =
+      opts.ui === true
+        ? await serveRunUi({ projectDir, store, executors, bus, runId, port: opts.port ?? 0 })
+        : undefined;
+    try {
+      return await executeRun({
+        bus,
+        runId,
+        compiled,
+        planFile: planPath,
+        baseDir: scope.baseDir,
+        projectDir,
+        workers: mode === 'sequential' ? 1 : (opts.jobs ?? compiled.workers),
+        mode,
+        failFast: opts.failFast === true,
+        isolation: opts.isolation !== false,
+        cache: opts.cache !== false,
+        executors,
+        store,
+        display: opts,
+        ...(dispatch === undefined ? {} : { dispatch }),
+      });
+    } finally {
+      await ui?.close();
+    }
   } finally {
     await store.close();
   }
@@ -109,6 +133,8 @@ export interface ExecuteRunArgs {
   readonly validateResult?: EngineOptions['validateResult'];
   /** Run the tasks on remote workers through this Redis (see dispatch-wiring.ts). */
   readonly dispatch?: DispatchChoice;
+  /** The run's event bus, when someone besides the display listens (`--ui`). @default a new one */
+  readonly bus?: RunBus;
 }
 
 /** Runs (or resumes) a run: lease, journal, workspace, live display, summary. Returns the exit code. */
@@ -167,6 +193,13 @@ export async function executeRun(a: ExecuteRunArgs): Promise<number> {
   const alreadyDone =
     a.prior === undefined ? 0 : [...a.prior.tasks.values()].filter((r) => r.state === 'succeeded').length;
   const progress = await createProgress(progressMode, compiled.graph.tasks.length, a.workers, alreadyDone);
+  // The live lines (or --json) are one subscriber of the run's bus; `--ui`'s server is another.
+  const bus = a.bus ?? new RunBus();
+  const showing =
+    a.display.explainCache === true && a.display.json !== true ? explaining(progress.onEvent) : progress.onEvent;
+  const unsubscribe = bus.on('*', showing);
+  // The tracer after the display, so the display sees each event first.
+  const untrace = telemetry === undefined ? undefined : bus.on('*', telemetry.onEvent);
   const interrupt = onInterrupt();
   const stop = AbortSignal.any([interrupt.signal, lease.lost]);
   const catalog = catalogOf(a.executors);
@@ -215,9 +248,7 @@ export async function executeRun(a: ExecuteRunArgs): Promise<number> {
         ? {}
         : { cache: new FileTaskCache(store, join(weftDir(a.projectDir), 'cache'), compiled.name) }),
       journal: (events) => store.append(runId, events),
-      onEvent: (telemetry?.subscribe ?? ((f: (e: EngineNotice) => void) => f))(
-        a.display.explainCache === true && a.display.json !== true ? explaining(progress.onEvent) : progress.onEvent,
-      ),
+      bus,
     });
     succeeded = status === 'succeeded';
     progress.stop();
@@ -236,6 +267,8 @@ export async function executeRun(a: ExecuteRunArgs): Promise<number> {
     failure = error;
     throw error;
   } finally {
+    unsubscribe();
+    untrace?.();
     progress.stop();
     interrupt.dispose();
     // A clean-up step that fails (the disk that filled up fails the lease's release too) must not

@@ -10,6 +10,7 @@ import type { TaskCache } from '../ports/cache.js';
 import type { RunState } from './run-state.js';
 import type { DispatchPlan } from '../schedule/dispatch-plan.js';
 import type { CompiledPlan } from '../plan/compile.js';
+import { RunBus } from './run-bus.js';
 
 /** A live-only event: what an executor reports while a task runs. Not journaled. */
 export interface ProgressNotice {
@@ -67,6 +68,11 @@ export interface EngineOptions {
   readonly journal?: (events: readonly RunEvent[]) => void | Promise<void>;
   /** Live view of every event and progress notice (terminal, dashboard). */
   readonly onEvent?: (event: EngineNotice) => void;
+  /**
+   * The run's event bus: every journaled event is published once it is stored, and every progress
+   * notice as it comes (see {@link RunBus}). `onEvent` sees the same, first.
+   */
+  readonly bus?: RunBus;
   /** State replayed from the journal of an interrupted run: its succeeded tasks are kept. */
   readonly prior?: RunState;
   /** Recorded in `run.created` so a resume can rebuild the run (plan, vars, folders). */
@@ -154,6 +160,7 @@ export function resolveEngineOptions(options: EngineOptions): ResolvedEngineOpti
   for (const name of ['random', 'workdirFor', 'journal', 'onEvent', 'validateResult', 'recompile'] as const) {
     check(o[name] === undefined || typeof o[name] === 'function', name, 'a function', o[name]);
   }
+  check(o.bus === undefined || o.bus instanceof RunBus, 'bus', 'a RunBus', o.bus);
   check(o.redact === undefined || typeof o.redact === 'function', 'redact', 'a function or a Redactor', o.redact);
   const clock = typeof o.clock?.now === 'function' && typeof o.clock.setTimeout === 'function';
   check(clock, 'clock', 'a Clock (now, setTimeout, clearTimeout, defer)', o.clock);
@@ -194,4 +201,17 @@ export interface ResultRejection {
   readonly feedback: string;
   /** @default 'WEFT_RESULT_INVALID' */
   readonly code?: WeftErrorCode;
+}
+
+/** One function handing a notice to `onEvent`, then to the bus; `undefined` when neither listens. */
+export function announcer(
+  onEvent: ((event: EngineNotice) => void) | undefined,
+  bus: RunBus | undefined,
+): ((event: EngineNotice) => void) | undefined {
+  if (bus === undefined) return onEvent;
+  if (onEvent === undefined) return (e) => bus.publish(e);
+  return (e) => {
+    onEvent(e);
+    bus.publish(e);
+  };
 }

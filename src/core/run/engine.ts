@@ -10,7 +10,13 @@ import { ProviderThrottles } from './provider-throttles.js';
 import { runEnded, type StopReason } from './policies/run-ended.js';
 import { Scheduler, type Assignment, type DispatchPlan, type Transition } from '../schedule/scheduler.js';
 import type { CompiledPlan } from '../plan/compile.js';
-import { resolveEngineOptions, type EngineOptions, type ResolvedEngineOptions } from './engine-options.js';
+import {
+  announcer,
+  resolveEngineOptions,
+  type EngineNotice,
+  type EngineOptions,
+  type ResolvedEngineOptions,
+} from './engine-options.js';
 import type { RunOutcome } from './engine-options.js';
 import { runAttempt, Running, type AttemptHost } from './attempt.js';
 import { attemptEnded, type AttemptCounts, type AttemptDecision } from './policies/attempt-ended.js';
@@ -24,6 +30,14 @@ import type { Executor } from '../ports/executor.js';
 
 export { ENGINE_DEFAULTS, resolveEngineOptions } from './engine-options.js';
 export type { EngineNotice, EngineOptions, ProgressNotice, ResolvedEngineOptions } from './engine-options.js';
+export {
+  RunBus,
+  replayEvents,
+  type RunEventOf,
+  type RunEventType,
+  type RunHandlers,
+  type RunListener,
+} from './run-bus.js';
 export type { RunOutcome } from './engine-options.js';
 
 /** The longest the engine runs passes back to back without letting the event loop turn, ms. */
@@ -54,6 +68,8 @@ class Run implements AttemptHost {
   private sched: Scheduler;
   readonly state: RunState;
   readonly journal: RunJournal;
+  /** Hands a notice to `onEvent` and the bus. */
+  private readonly notify: ((event: EngineNotice) => void) | undefined;
   private completions: Completion[] = [];
   private spec: PlanSpec;
   private readonly running = new Map<number, Running>();
@@ -100,7 +116,8 @@ class Run implements AttemptHost {
     this.spend = new RunSpend(options.budget, this.state, (reason) => this.stop('failed', reason, false));
     this.redact = options.redact;
     this.when = { vars: options.plan.vars, env: options.env, task: (id) => this.state.tasks.get(id) };
-    this.journal = new RunJournal(this.state, options.journal, options.onEvent, (e) => this.spend.recorded(e));
+    this.notify = announcer(options.onEvent, options.bus);
+    this.journal = new RunJournal(this.state, options.journal, this.notify, (e) => this.spend.recorded(e));
     const pump = () => void this.pump();
     this.throttles = new ProviderThrottles(this.clock, options.throttleCooldownMs, () => this.sched, pump);
     this.sched = this.newScheduler(options.score, options.dispatchPlan);
@@ -422,7 +439,7 @@ class Run implements AttemptHost {
     const at = this.clock.now();
     // What an agent says or runs is shown live (and --json prints it): its secrets masked like the journal's.
     const shown = progress.message === undefined ? progress : { ...progress, message: this.redact(progress.message) };
-    this.options.onEvent?.({ type: 'task.progress', at, task: id, attempt, progress: shown });
+    this.notify?.({ type: 'task.progress', at, task: id, attempt, progress: shown });
     if (progress.usage !== undefined) this.checkTaskBudget(i, attempt, progress.usage);
     if (progress.kind === 'session' || progress.kind === 'usage') {
       const session = progress.sessionId === undefined ? {} : { sessionId: progress.sessionId };

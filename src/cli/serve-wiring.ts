@@ -1,0 +1,64 @@
+import type { Executor } from '../core/ports/executor.js';
+import type { Store } from '../core/ports/store.js';
+import type { RunBus } from '../core/run/run-bus.js';
+import { createServer } from '../server/create-server.js';
+import { isWildcard, listen, type Listening } from '../server/listen.js';
+import { loadToken } from '../server/token.js';
+import { createRunControl } from './run-control.js';
+
+/** The server's address and how to stop it. */
+export interface Served extends Listening {
+  /** The dashboard's URL, the token in its fragment (which browsers never send to a server). */
+  readonly dashboard: string;
+}
+
+/** What {@link startServer} serves. */
+export interface ServeArgs {
+  readonly projectDir: string;
+  readonly store: Store;
+  readonly executors: ReadonlyMap<string, Executor>;
+  /** @default '127.0.0.1' */
+  readonly host?: string;
+  /** @default 0 (any free port) */
+  readonly port?: number;
+  /** A run this process drives (`weft run --ui`): its bus, for live notices, and the run the dashboard opens. */
+  readonly run?: { readonly id: string; readonly bus: RunBus };
+}
+
+/** Wires the run control, the token and the hono app, and listens. */
+export async function startServer(a: ServeArgs): Promise<Served> {
+  const host = a.host ?? '127.0.0.1';
+  const { token } = loadToken();
+  const control = createRunControl({ projectDir: a.projectDir, store: a.store, executors: a.executors });
+  const detach = a.run === undefined ? undefined : control.attach(a.run.id, a.run.bus);
+  const loopback = ['127.0.0.1', 'localhost', '[::1]'];
+  const named = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
+  const hosts = isWildcard(host) ? 'any' : [...new Set([...loopback, named.toLowerCase()])];
+  const app = createServer({ control, token, hosts });
+  const listening = await listen(app, host, a.port ?? 0);
+  const shown = isWildcard(host) ? listening.url.replace(/\/\/[^/]+:/, '//127.0.0.1:') : listening.url;
+  const runPart = a.run === undefined ? '' : `&run=${encodeURIComponent(a.run.id)}`;
+  return {
+    ...listening,
+    dashboard: `${shown}/#token=${token}${runPart}`,
+    close: async () => {
+      detach?.();
+      await control.close();
+      await listening.close();
+    },
+  };
+}
+
+/** `weft run --ui`: the dashboard for the run this process starts, while it runs. The URL goes to stderr. */
+export async function serveRunUi(a: {
+  readonly projectDir: string;
+  readonly store: Store;
+  readonly executors: ReadonlyMap<string, Executor>;
+  readonly bus: RunBus;
+  readonly runId: string;
+  readonly port: number;
+}): Promise<Served> {
+  const served = await startServer({ ...a, run: { id: a.runId, bus: a.bus } });
+  process.stderr.write(`weft: dashboard for run ${a.runId} at ${served.dashboard}\n`);
+  return served;
+}

@@ -1,0 +1,331 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Hono } from 'hono';
+import type { RunEvent } from '../core/run/events.js';
+import type { Store } from '../core/ports/store.js';
+import { openStore } from '../store/open-store.js';
+import { defaultExecutors } from '../executors/index.js';
+import { createRunControl } from '../cli/run-control.js';
+import { createServer } from './create-server.js';
+import { RunBus } from '../core/run/run-bus.js';
+
+const TOKEN = 'test-token-0123456789abcdef';
+const RUN = '20261205-100000-beef';
+const T0 = Date.UTC(2026, 11, 5, 10);
+const HOSTILE = '<img src=x onerror="alert(1)">';
+
+const events: RunEvent[] = [
+  { type: 'run.created', at: T0, runId: RUN, plan: 'demo', workers: 2, mode: 'parallel', tasks: ['build', 'test'] },
+  { type: 'task.ready', at: T0, task: 'build' },
+  { type: 'task.started', at: T0 + 1, task: 'build', attempt: 1, worker: 0 },
+  { type: 'task.succeeded', at: T0 + 1000, task: 'build', attempt: 1, result: { exitCode: 0 } },
+  { type: 'task.ready', at: T0 + 1000, task: 'test' },
+  { type: 'task.started', at: T0 + 1001, task: 'test', attempt: 1, worker: 1 },
+  {
+    type: 'task.failed',
+    at: T0 + 3000,
+    task: 'test',
+    attempt: 1,
+    error: { code: 'WEFT_EXECUTOR', message: 'exit 1' } as never,
+  },
+  { type: 'run.finished', at: T0 + 3000, status: 'failed', reason: 'a task failed' },
+];
+
+let dir: string;
+let store: Store;
+let app: Hono;
+let control: ReturnType<typeof createRunControl>;
+const auth = { authorization: `Bearer ${TOKEN}`, host: '127.0.0.1:4873' };
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'weft-server-'));
+  store = await openStore({ dir: join(dir, '.weft') });
+  await store.append(RUN, events);
+  const runDir = join(dir, '.weft', 'runs', RUN);
+  mkdirSync(join(runDir, 'tasks', 'build'), { recursive: true });
+  writeFileSync(
+    join(runDir, 'plan.json'),
+    JSON.stringify({
+      plan: {
+        name: 'demo',
+        budget: { usd: 5 },
+        tasks: [
+          { id: 'build', title: HOSTILE, run: ['true'] },
+          { id: 'test', needs: ['build'], verifies: ['build'], run: ['false'] },
+        ],
+      },
+    }),
+  );
+  writeFileSync(join(runDir, 'tasks', 'build', '1.stdout.log'), `compiled\n${HOSTILE}\n\u001b]52;c;aGk=\u0007done\n`);
+  control = createRunControl({ projectDir: dir, store, executors: defaultExecutors() });
+  app = createServer({ control, token: TOKEN, maxBodyBytes: 4096, pollMs: 20 });
+});
+
+afterAll(async () => {
+  await store.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** Reads an SSE response until `n` events with an id came, then cancels it. */
+async function readEvents(res: Response, n: number): Promise<{ id: string; event: string; data: string }[]> {
+  const reader = (res.body as ReadableStream<Uint8Array>).pipeThrough(new TextDecoderStream()).getReader();
+  const out: { id: string; event: string; data: string }[] = [];
+  let buffer = '';
+  while (out.length < n) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    buffer += value;
+    let cut: number;
+    while ((cut = buffer.indexOf('\n\n')) >= 0) {
+      const block = buffer.slice(0, cut);
+      buffer = buffer.slice(cut + 2);
+      const field = (name: string) =>
+        /^(\w+): ?(.*)$/m.exec(block) && (new RegExp(`^${name}: ?(.*)$`, 'm').exec(block)?.[1] ?? '');
+      const id = field('id');
+      if (id) out.push({ id, event: field('event') || 'message', data: field('data') || '' });
+    }
+  }
+  await reader.cancel();
+  return out;
+}
+
+describe('weft serve: checks on every request', () => {
+  it('401 without a token, with a wrong one, and a malformed header; the answer is JSON with no secret', async () => {
+    for (const headers of [
+      { host: '127.0.0.1' } as Record<string, string>,
+      { host: '127.0.0.1', authorization: 'Bearer wrong-token-0123456789' },
+      { host: '127.0.0.1', authorization: 'Basic abc' },
+    ]) {
+      const res = await app.request('/api/runs', { headers });
+      expect([400, 401]).toContain(res.status);
+      const text = await res.text();
+      expect(text).toContain('WEFT_UNAUTHORIZED');
+      expect(text).not.toContain(TOKEN);
+    }
+    expect((await app.request('/api/runs', { headers: { host: '127.0.0.1' } })).status).toBe(401);
+  });
+
+  it('403 for a foreign Host (DNS rebinding), even with the right token; loopback names pass', async () => {
+    const foreign = await app.request('/api/runs', { headers: { ...auth, host: 'evil.example:4873' } });
+    expect(foreign.status).toBe(403);
+    expect((await app.request('/', { headers: { host: 'evil.example' } })).status).toBe(403);
+    for (const host of ['127.0.0.1:4873', 'localhost:4873', '[::1]:4873', 'LOCALHOST'])
+      expect((await app.request('/api/runs', { headers: { ...auth, host } })).status).toBe(200);
+  });
+
+  it('413 for a body over the limit, before it is parsed', async () => {
+    const big = JSON.stringify({ plan: { tasks: [{ id: 'x', run: 'a'.repeat(10_000) }] } });
+    const res = await app.request('/api/runs', {
+      method: 'POST',
+      body: big,
+      headers: { ...auth, 'content-type': 'application/json' },
+    });
+    expect(res.status).toBe(413);
+    expect(await res.json()).toMatchObject({ error: { code: 'WEFT_USAGE' } });
+  });
+
+  it('a strict CSP and no CORS header on every answer; the dashboard is served without the token', async () => {
+    for (const path of ['/', '/app.js', '/app.css']) {
+      const res = await app.request(path, { headers: { host: '127.0.0.1' } });
+      expect(res.status).toBe(200);
+      const csp = res.headers.get('content-security-policy') ?? '';
+      expect(csp).toContain("default-src 'none'");
+      expect(csp).toContain("script-src 'self'");
+      expect(csp).not.toContain('unsafe-inline');
+      expect(res.headers.get('access-control-allow-origin')).toBeNull();
+      expect(await res.text()).not.toContain(TOKEN);
+    }
+    const preflight = await app.request('/api/runs', {
+      method: 'OPTIONS',
+      headers: { host: '127.0.0.1', origin: 'https://evil.example', 'access-control-request-method': 'POST' },
+    });
+    expect(preflight.headers.get('access-control-allow-origin')).toBeNull();
+  });
+});
+
+describe('weft serve: the runs API', () => {
+  it('GET /api/runs lists runs with whether a coordinator drives them', async () => {
+    const runs = (await (await app.request('/api/runs', { headers: auth })).json()) as {
+      id: string;
+      status: string;
+      driven: boolean;
+    }[];
+    expect(runs).toEqual([
+      expect.objectContaining({ id: RUN, plan: 'demo', status: 'failed', driven: false, tasks: 2 }),
+    ]);
+  });
+
+  it('GET /api/runs/:id: the report, graph layout, budget, checks with verdicts', async () => {
+    const d = (await (await app.request(`/api/runs/${RUN}`, { headers: auth })).json()) as Record<string, unknown> & {
+      tasks: { id: string; state: string; title: string }[];
+      layout: { nodes: { id: string; layer: number }[] };
+      checks: unknown[];
+    };
+    expect(d.run).toMatchObject({ id: RUN, status: 'failed', workers: 2 });
+    expect(d.tasks.map((t) => [t.id, t.state])).toEqual([
+      ['build', 'succeeded'],
+      ['test', 'failed'],
+    ]);
+    expect(d.tasks[0]?.title).toBe(HOSTILE);
+    expect(d.layout.nodes.map((n) => [n.id, n.layer])).toEqual([
+      ['build', 0],
+      ['test', 1],
+    ]);
+    expect(d.budget).toEqual({ usd: 5 });
+    expect(d.checks).toEqual([
+      { id: 'test', verifies: ['build'], state: 'failed', attempts: 1, reason: expect.any(String) },
+    ]);
+    expect(d).toMatchObject({ driven: false, lastSeq: events.length });
+  });
+
+  it('tasks, summary, and the report in json, md and html', async () => {
+    const tasks = (await (await app.request(`/api/runs/${RUN}/tasks`, { headers: auth })).json()) as unknown[];
+    expect(tasks).toHaveLength(2);
+    const summary = (await (await app.request(`/api/runs/${RUN}/summary`, { headers: auth })).json()) as {
+      counts: unknown;
+    };
+    expect(summary.counts).toMatchObject({ succeeded: 1, failed: 1, total: 2 });
+    const json = await app.request(`/api/runs/${RUN}/report?format=json`, { headers: auth });
+    expect(((await json.json()) as { format: string }).format).toBe('weft-report');
+    const md = await app.request(`/api/runs/${RUN}/report?format=md`, { headers: auth });
+    expect(md.headers.get('content-type')).toContain('text/markdown');
+    expect(await md.text()).toContain('demo');
+    const html = await app.request(`/api/runs/${RUN}/report?format=html`, { headers: auth });
+    expect(await html.text()).toContain('<svg');
+    const bad = await app.request(`/api/runs/${RUN}/report?format=pdf`, { headers: auth });
+    expect(bad.status).toBe(400);
+  });
+
+  it('a task log: from an offset, terminal control sequences removed; an unknown run or task is a 404', async () => {
+    const res = await app.request(`/api/runs/${RUN}/tasks/build/log`, { headers: auth });
+    const log = (await res.json()) as { text: string; offset: number; ended: boolean };
+    expect(log.text).toBe(`compiled\n${HOSTILE}\ndone\n`);
+    expect(log.ended).toBe(true);
+    const rest = (await (await app.request(`/api/runs/${RUN}/tasks/build/log?offset=9`, { headers: auth })).json()) as {
+      text: string;
+    };
+    expect(rest.text.startsWith(HOSTILE)).toBe(true);
+    const follow = await app.request(`/api/runs/${RUN}/tasks/build/log?follow=1`, { headers: auth });
+    expect(follow.headers.get('content-type')).toContain('text/event-stream');
+    expect(await follow.text()).toContain('event: end');
+    expect((await app.request(`/api/runs/nope/tasks/build/log`, { headers: auth })).status).toBe(404);
+    expect((await app.request(`/api/runs/${RUN}/tasks/ghost/log`, { headers: auth })).status).toBe(404);
+    expect((await app.request(`/api/runs/${RUN}/tasks/build/log?stream=both`, { headers: auth })).status).toBe(400);
+  });
+
+  it('events as SSE with the journal seq as id; Last-Event-ID resumes after it', async () => {
+    const all = await readEvents(await app.request(`/api/runs/${RUN}/events`, { headers: auth }), events.length);
+    expect(all.map((e) => e.id)).toEqual(events.map((_, i) => String(i + 1)));
+    expect(all.map((e) => e.event)).toEqual(events.map((e) => e.type));
+    expect(JSON.parse(all[0]?.data ?? '{}')).toMatchObject({ type: 'run.created', runId: RUN });
+    const resumed = await app.request(`/api/runs/${RUN}/events`, { headers: { ...auth, 'last-event-id': '5' } });
+    const rest = await readEvents(resumed, events.length - 5);
+    expect(rest.map((e) => e.id)).toEqual(['6', '7', '8']);
+    expect(rest[0]?.event).toBe('task.started');
+    const bad = await app.request(`/api/runs/${RUN}/events`, { headers: { ...auth, 'last-event-id': 'x' } });
+    expect(bad.status).toBe(400);
+    expect((await app.request(`/api/runs/none/events`, { headers: auth })).status).toBe(404);
+  });
+
+  it('POST /api/runs: a plan the schema refuses is a 400 listing every issue; the body is checked field by field', async () => {
+    const post = (body: string) =>
+      app.request('/api/runs', { method: 'POST', body, headers: { ...auth, 'content-type': 'application/json' } });
+    const invalid = await post(
+      JSON.stringify({ plan: { tasks: [{ id: 'a', needs: ['ghost'], run: ['true'] }, { id: 'b' }] } }),
+    );
+    expect(invalid.status).toBe(400);
+    const err = ((await invalid.json()) as { error: { code: string; issues: { message: string }[] } }).error;
+    expect(err.code).toBe('WEFT_PLAN_INVALID');
+    expect(err.issues.length).toBeGreaterThanOrEqual(2);
+    expect(((await (await post('{not json')).json()) as { error: { message: string } }).error.message).toContain(
+      'not JSON',
+    );
+    const unknown = await post(JSON.stringify({ plan: {}, colour: 'red' }));
+    expect(((await unknown.json()) as { error: { message: string } }).error.message).toContain('colour');
+    const both = await post(JSON.stringify({ plan: { tasks: [] }, planFile: 'x.yaml' }));
+    expect(((await both.json()) as { error: { message: string } }).error.message).toContain('give one of');
+    const message = async (body: unknown) =>
+      ((await (await post(JSON.stringify(body))).json()) as { error: { message: string } }).error.message;
+    expect(await message({ goal: 'an app', plan: { tasks: [] } })).toContain('give one of');
+    expect(await message({ goal: '  ' })).toBe('`goal` is empty');
+    expect(await message({ plan: { tasks: [] }, planner: 'claude' })).toContain('go with `goal`');
+    expect(await message({ goal: 'an app', sequential: true })).toContain('`sequential` does not go with `goal`');
+    expect((await post(JSON.stringify({ workers: 0, plan: {} }))).status).toBe(400);
+    const missing = await post(JSON.stringify({ planFile: 'nope.yaml' }));
+    expect(((await missing.json()) as { error: { code: string } }).error.code).toBe('WEFT_PLAN_NOT_FOUND');
+  });
+
+  it('POST /api/estimate: the figures weft estimate prints, for an inline plan', async () => {
+    const plan = {
+      workers: 2,
+      tasks: [
+        { id: 'a', run: ['true'], estimate: '10s' },
+        { id: 'b', run: ['true'], estimate: '10s' },
+        { id: 'c', needs: ['a', 'b'], run: ['true'], estimate: '5s' },
+      ],
+    };
+    const res = await app.request('/api/estimate', { method: 'POST', body: JSON.stringify({ plan }), headers: auth });
+    expect(await res.json()).toMatchObject({
+      tasks: 3,
+      workers: 2,
+      makespan: 15_000,
+      sequential: 25_000,
+      criticalPath: 15_000,
+    });
+  });
+
+  it('cancel and resume refuse with a reason when they cannot act', async () => {
+    const cancel = await app.request(`/api/runs/${RUN}/cancel`, { method: 'POST', headers: auth });
+    expect(cancel.status).toBe(400);
+    expect(((await cancel.json()) as { error: { message: string } }).error.message).toContain('not running');
+    const resume = await app.request(`/api/runs/${RUN}/resume`, {
+      method: 'POST',
+      body: '{"retry":["../x"]}',
+      headers: auth,
+    });
+    expect(resume.status).toBe(400);
+    expect((await app.request(`/api/runs/nope/cancel`, { method: 'POST', headers: auth })).status).toBe(404);
+  });
+
+  it('a run this process drives (weft run --ui): progress notices on its bus reach the event stream, without an id', async () => {
+    const bus = new RunBus();
+    const detach = control.attach(RUN, bus);
+    const res = await app.request(`/api/runs/${RUN}/events`, {
+      headers: { ...auth, 'last-event-id': String(events.length) },
+    });
+    const reader = (res.body as ReadableStream<Uint8Array>).pipeThrough(new TextDecoderStream()).getReader();
+    const progress = {
+      type: 'task.progress',
+      at: T0,
+      task: 'build',
+      attempt: 1,
+      progress: { kind: 'text', message: 'thinking' },
+    } as const;
+    const timer = setInterval(() => bus.publish(progress), 50);
+    let text = '';
+    while (!text.includes('event: task.progress')) text += (await reader.read()).value ?? '';
+    clearInterval(timer);
+    await reader.cancel();
+    detach();
+    const block = text.slice(text.indexOf('event: task.progress')).split('\n\n')[0] ?? '';
+    expect(block).not.toMatch(/^id:/m);
+    expect(JSON.parse(/^data: (.*)$/m.exec(block)?.[1] ?? '{}')).toEqual(progress);
+  });
+
+  it('a route mounted at /mcp later (MCP streamable HTTP) is behind the same token, Host check and body limit', async () => {
+    const mounted = createServer({ control, token: TOKEN, maxBodyBytes: 64 });
+    mounted.post('/mcp', async (c) => c.json({ got: await c.req.text() }));
+    expect((await mounted.request('/mcp', { method: 'POST', body: '{}', headers: { host: '127.0.0.1' } })).status).toBe(
+      401,
+    );
+    expect(
+      (await mounted.request('/mcp', { method: 'POST', body: '{}', headers: { ...auth, host: 'evil.example' } }))
+        .status,
+    ).toBe(403);
+    expect((await mounted.request('/mcp', { method: 'POST', body: 'x'.repeat(100), headers: auth })).status).toBe(413);
+    const ok = await mounted.request('/mcp', { method: 'POST', body: '{}', headers: auth });
+    expect(await ok.json()).toEqual({ got: '{}' });
+  });
+});

@@ -1,0 +1,203 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { findChromium, launchChromium } from '../support/chromium.js';
+import { ensureBuilt, tempProject, weft } from '../support/weft-cli.js';
+import { api, follow, serveChildren, startServe, waitFor, type Server } from '../support/serve.js';
+import { colourStats, decodePng } from '../../src/report/fixtures/png.js';
+
+/**
+ * The dashboard `weft serve` serves, in real headless Chromium (test/support/chromium.ts): a
+ * finished run from the journal, a live run whose board updates, hostile titles and log lines
+ * shown as text, and nothing fetched but the server itself.
+ */
+const found = await findChromium();
+const TIMEOUT = 240_000;
+const HOSTILE_TITLE = '<img src=x onerror="window.__pwned=1">';
+const HOSTILE_LINE = '<script>window.__pwned=2</script><b>bold</b>';
+
+let browser: Browser;
+let page: Page;
+let server: Server;
+let project: string;
+let finishedRun: string;
+const requests: string[] = [];
+const errors: string[] = [];
+
+/** The few browser globals used below (tsconfig has no DOM lib). */
+interface BrowserWindow {
+  __pwned?: number;
+  document: { querySelectorAll(s: string): { length: number } };
+}
+
+beforeAll(async () => {
+  ensureBuilt();
+  project = tempProject('weft-dashboard-');
+  writeFileSync(
+    join(project, 'plan.yaml'),
+    [
+      'name: hostile',
+      'workers: 2',
+      'tasks:',
+      `  - id: evil`,
+      `    title: '${HOSTILE_TITLE}'`,
+      `    run: [sh, -c, "echo 'first line'; echo '${HOSTILE_LINE}'"]`,
+      `  - id: calm`,
+      `    run: [sh, -c, 'echo calm']`,
+      `  - id: after`,
+      `    needs: [evil, calm]`,
+      `    verifies: [evil]`,
+      `    run: [sh, -c, 'echo checked']`,
+      '',
+    ].join('\n'),
+  );
+  const ran = await weft(['run', 'plan.yaml', '--no-isolation', '--json'], { cwd: project });
+  expect(ran.code, ran.stderr).toBe(0);
+  finishedRun = /"runId":"([^"]+)"/.exec(ran.stdout)?.[1] ?? '';
+  server = await startServe(project, { XDG_STATE_HOME: mkdtempSync(join(tmpdir(), 'weft-state-')), WEFT_TOKEN: '' });
+  browser = await launchChromium(found);
+  page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+  page.on('request', (r) => requests.push(r.url()));
+  page.on('console', (m) => {
+    if (m.type() === 'error') errors.push(m.text());
+  });
+  page.on('pageerror', (e) => errors.push(e.message));
+}, TIMEOUT);
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.stop();
+  for (const c of serveChildren) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+});
+
+const states = (): Promise<Record<string, string>> =>
+  page
+    .locator('#graph g.node[data-task]')
+    .evaluateAll((els) =>
+      Object.fromEntries(els.map((e) => [e.getAttribute('data-task'), e.getAttribute('data-state')])),
+    );
+
+describe(`the dashboard in a browser (${found.source} Chromium)`, () => {
+  it(
+    'opens on the most recent run, from the journal: graph, critical path, lanes, checks, tasks — and a screenshot shows them',
+    async () => {
+      await page.goto(server.dashboard, { waitUntil: 'load' });
+      await page.waitForSelector('#graph g.node[data-task="after"][data-state="succeeded"]', { timeout: 60_000 });
+      expect(page.url()).not.toContain('token'); // the token leaves the address bar at once
+      expect(await page.locator('#run-list li').count()).toBe(1);
+      expect(await page.locator('#run-list li.selected').getAttribute('data-run')).toBe(finishedRun);
+      expect(await page.locator('#run-title').textContent()).toBe(`hostile · ${finishedRun}`);
+      expect(await page.locator('#run-status').textContent()).toBe('succeeded');
+      expect(await states()).toEqual({ evil: 'succeeded', calm: 'succeeded', after: 'succeeded' });
+      expect(await page.locator('#graph g.node.critical').count()).toBe(2);
+      expect(await page.locator('#graph path.edge').count()).toBe(2);
+      expect(await page.locator('#workers .lane').count()).toBe(2);
+      expect(await page.locator('#workers .bar.succeeded').count()).toBe(3);
+      expect(await page.locator('#checks li[data-check="after"] .verdict-pass').textContent()).toBe('pass');
+      expect(await page.locator('#tasks tbody tr').count()).toBe(3);
+      expect(await page.locator('#cancel').isHidden()).toBe(true);
+      const png = decodePng(await page.screenshot({ fullPage: true }));
+      expect(png.width).toBe(1400);
+      expect(colourStats(png).colours).toBeGreaterThan(30);
+      // The succeeded green (#22c55e) of the status badge, node borders and bars is on the picture.
+      let green = 0;
+      for (let i = 0; i < png.data.length; i += png.channels)
+        if (
+          Math.abs((png.data[i] ?? 0) - 0x22) < 12 &&
+          Math.abs((png.data[i + 1] ?? 0) - 0xc5) < 12 &&
+          Math.abs((png.data[i + 2] ?? 0) - 0x5e) < 12
+        )
+          green++;
+      expect(green).toBeGreaterThan(500);
+    },
+    TIMEOUT,
+  );
+
+  it(
+    'shows hostile task titles and log lines as text: nothing of them runs or renders as HTML',
+    async () => {
+      const row = page.locator('#tasks tbody tr[data-task="evil"]');
+      expect(await row.locator('td').nth(1).textContent()).toBe(HOSTILE_TITLE);
+      expect(await page.locator('#graph g.node[data-task="evil"] title').textContent()).toContain(HOSTILE_TITLE);
+      await row.click();
+      await waitFor(async () => ((await page.locator('#log').textContent()) ?? '').includes('bold'), 'the log');
+      expect(await page.locator('#log').textContent()).toBe(`first line\n${HOSTILE_LINE}\n`);
+      expect(await page.locator('#panel-title').textContent()).toBe(`evil — ${HOSTILE_TITLE}`);
+      const pwned = await page.evaluate(() => {
+        const w = globalThis as unknown as BrowserWindow;
+        return {
+          flag: w.__pwned,
+          imgs: w.document.querySelectorAll('img').length,
+          bold: w.document.querySelectorAll('#log b, #tasks b').length,
+          scripts: w.document.querySelectorAll('script').length,
+        };
+      });
+      expect(pwned).toEqual({ flag: undefined, imgs: 0, bold: 0, scripts: 1 });
+      await page.locator('#panel-close').click();
+    },
+    TIMEOUT,
+  );
+
+  it(
+    'follows a live run: states, lanes and the task log update as events come, until it ends',
+    async () => {
+      const go = join(project, 'go');
+      const plan = {
+        name: 'live',
+        workers: 2,
+        tasks: [
+          { id: 'wait', run: ['sh', '-c', `echo line-1; while [ ! -f ${go} ]; do sleep 0.1; done; echo line-2`] },
+          { id: 'then', needs: ['wait'], run: ['sh', '-c', 'echo then'] },
+        ],
+      };
+      const { runId } = (await api(server, '/api/runs', { plan, isolation: false })).json() as { runId: string };
+      await page.goto(`${server.dashboard}&run=${runId}`, { waitUntil: 'load' });
+      await page.waitForSelector('#graph g.node[data-task="wait"][data-state="running"]', { timeout: 60_000 });
+      expect(await page.locator('#run-status').textContent()).toBe('running');
+      expect(await page.locator('#cancel').isVisible()).toBe(true);
+      expect(await page.locator('#graph g.node[data-task="then"]').getAttribute('data-state')).not.toBe('succeeded');
+      expect(await page.locator('#workers .holds').first().textContent()).toContain('wait');
+      expect(await page.locator('#workers .bar.running[data-task="wait"]').count()).toBe(1);
+      await page.locator('#graph g.node[data-task="wait"]').click();
+      await waitFor(async () => ((await page.locator('#log').textContent()) ?? '').includes('line-1'), 'line-1');
+      writeFileSync(go, '');
+      await waitFor(async () => ((await page.locator('#log').textContent()) ?? '').includes('line-2'), 'line-2');
+      await page.waitForSelector('#graph g.node[data-task="then"][data-state="succeeded"]', { timeout: 60_000 });
+      await page.waitForSelector('#run-status.succeeded', { timeout: 60_000 });
+      expect(await page.locator('#workers .bar.running').count()).toBe(0);
+      expect(await page.locator('#workers .bar.succeeded').count()).toBe(2);
+      expect(await page.locator('#run-list li').count()).toBe(2);
+      await follow(server, runId, (type) => type === 'run.finished');
+    },
+    TIMEOUT,
+  );
+
+  it(
+    'the Cancel button stops a live run, and Resume continues it from the journal',
+    async () => {
+      const plan = { name: 'stoppable', tasks: [{ id: 'long', run: ['sleep', '120'] }] };
+      const { runId } = (await api(server, '/api/runs', { plan, isolation: false })).json() as { runId: string };
+      await page.goto(`${server.dashboard}&run=${runId}`, { waitUntil: 'load' });
+      await page.waitForSelector('#graph g.node[data-task="long"][data-state="running"]', { timeout: 60_000 });
+      await page.locator('#cancel').click();
+      await page.waitForSelector('#run-status.cancelled', { timeout: 60_000 });
+      expect(await page.locator('#cancel').isHidden()).toBe(true);
+      await page.locator('#resume').click();
+      await page.waitForSelector('#run-status.running', { timeout: 60_000 });
+      await page.waitForSelector('#graph g.node[data-task="long"][data-state="running"]', { timeout: 60_000 });
+      const detail = (await api(server, `/api/runs/${runId}`)).json() as { run: { resumes: number } };
+      expect(detail.run.resumes).toBe(1);
+      await waitFor(async () => (await api(server, `/api/runs/${runId}/cancel`, {})).status === 200, 'a cancel');
+      await page.waitForSelector('#run-status.cancelled', { timeout: 60_000 });
+    },
+    TIMEOUT,
+  );
+
+  it('fetched nothing but the server, and the CSP refused nothing', () => {
+    const origin = new URL(server.base).origin;
+    expect(requests.filter((u) => new URL(u).origin !== origin)).toEqual([]);
+    expect(errors).toEqual([]);
+  });
+});

@@ -1,0 +1,281 @@
+import { spawn } from 'node:child_process';
+import { createServer, type AddressInfo } from 'node:net';
+import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CLI, ensureBuilt, tempProject } from '../support/weft-cli.js';
+import { api, follow, http, serveChildren, startServe, waitFor, type Server } from '../support/serve.js';
+import { openStore } from '../../src/store/open-store.js';
+
+/** `weft serve` over a real socket, driven as a client would: a token, runs started, followed, cancelled, resumed. */
+
+const TIMEOUT = 180_000;
+const children = serveChildren;
+
+/** A port nothing listens on right now. */
+const freePort = (): Promise<number> =>
+  new Promise((resolve) => {
+    const probe = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
+
+let project: string;
+let env: NodeJS.ProcessEnv;
+
+beforeAll(() => {
+  ensureBuilt();
+  project = tempProject('weft-serve-');
+  env = { XDG_STATE_HOME: mkdtempSync(join(tmpdir(), 'weft-state-')), WEFT_TOKEN: '' };
+}, TIMEOUT);
+
+afterAll(() => {
+  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+});
+
+describe('weft serve over a real socket', () => {
+  it(
+    'prints the dashboard URL with the token in the fragment, keeps the token 0600, and guards the API',
+    async () => {
+      const s = await startServe(project, env);
+      try {
+        expect(s.dashboard).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/#token=[\w-]{43}$/);
+        const file = join(env.XDG_STATE_HOME as string, 'weft', 'token');
+        expect(readFileSync(file, 'utf8').trim()).toBe(s.token);
+        expect(statSync(file).mode & 0o777).toBe(0o600);
+        expect((await http(s.base, '/api/runs')).status).toBe(401);
+        const foreign = await http(s.base, '/api/runs', {
+          headers: { authorization: `Bearer ${s.token}`, host: 'rebound.example' },
+        });
+        expect(foreign.status).toBe(403);
+        const ok = await api(s, '/api/runs');
+        expect(ok.status).toBe(200);
+        expect(ok.json()).toEqual([]);
+        expect(ok.headers['access-control-allow-origin']).toBeUndefined();
+        const page = await http(s.base, '/');
+        expect(page.status).toBe(200);
+        expect(String(page.headers['content-security-policy'])).toContain("default-src 'none'");
+        expect(page.text).not.toContain(s.token);
+      } finally {
+        await s.stop();
+      }
+    },
+    TIMEOUT,
+  );
+
+  it(
+    'POST /api/runs starts a run that the event stream follows to its end; WEFT_TOKEN never reaches a task',
+    async () => {
+      const s = await startServe(project, { ...env, WEFT_TOKEN: 'env-token-0123456789abcdef' });
+      expect(s.token).toBe('env-token-0123456789abcdef');
+      try {
+        const plan = {
+          name: 'api-run',
+          workers: 2,
+          tasks: [
+            { id: 'one', run: ['sh', '-c', 'echo from-one; env'] },
+            { id: 'two', run: ['sh', '-c', 'echo from-two'] },
+            { id: 'last', needs: ['one', 'two'], run: ['sh', '-c', 'echo last'] },
+          ],
+        };
+        const started = await api(s, '/api/runs', { plan, isolation: false });
+        expect(started.status).toBe(201);
+        const { runId } = started.json() as { runId: string };
+        const seen = await follow(s, runId, (type) => type === 'run.finished');
+        expect(seen[0]?.type).toBe('run.created');
+        expect(seen.at(-1)?.data).toMatchObject({ type: 'run.finished', status: 'succeeded' });
+        expect(seen.filter((e) => e.type === 'task.succeeded').map((e) => e.data.task)).toEqual(
+          expect.arrayContaining(['one', 'two', 'last']),
+        );
+        const detail = (await api(s, `/api/runs/${runId}`)).json() as { run: { status: string } };
+        expect(detail.run.status).toBe('succeeded');
+        const log = (await api(s, `/api/runs/${runId}/tasks/one/log`)).json() as { text: string };
+        expect(log.text).toContain('from-one');
+        expect(log.text).not.toContain(s.token);
+        for (const path of ['/api/runs', `/api/runs/${runId}`, `/api/runs/${runId}/report?format=html`])
+          expect((await api(s, path)).text).not.toContain(s.token);
+      } finally {
+        await s.stop();
+      }
+    },
+    TIMEOUT,
+  );
+
+  it(
+    'POST /api/runs/:id/cancel stops a running run as Ctrl-C does',
+    async () => {
+      const s = await startServe(project, env);
+      try {
+        const plan = { name: 'long', tasks: [{ id: 'wait', run: ['sleep', '120'] }] };
+        const { runId } = (await api(s, '/api/runs', { plan, isolation: false })).json() as { runId: string };
+        await follow(s, runId, (type) => type === 'task.started');
+        const cancel = await api(s, `/api/runs/${runId}/cancel`, {});
+        expect(cancel.json()).toEqual({ runId, cancelled: true });
+        const end = await follow(s, runId, (type) => type === 'run.finished');
+        expect(end.at(-1)?.data).toMatchObject({ status: 'cancelled' });
+      } finally {
+        await s.stop();
+      }
+    },
+    TIMEOUT,
+  );
+
+  it(
+    'a run started over the API outlives the server; killed too, a new server resumes it from the journal',
+    async () => {
+      const go = join(project, 'go');
+      const plan = {
+        name: 'survivor',
+        tasks: [
+          { id: 'first', run: ['sh', '-c', 'echo first'] },
+          { id: 'gate', needs: ['first'], run: ['sh', '-c', `while [ ! -f ${go} ]; do sleep 0.1; done; echo through`] },
+        ],
+      };
+      const s1 = await startServe(project, env);
+      const { runId } = (await api(s1, '/api/runs', { plan, isolation: false })).json() as { runId: string };
+      await follow(s1, runId, (type, d) => type === 'task.started' && d.task === 'gate');
+      await s1.stop('SIGKILL');
+
+      const s2 = await startServe(project, env);
+      try {
+        const listed = (await api(s2, '/api/runs')).json() as { id: string; status: string; driven: boolean }[];
+        expect(listed.find((r) => r.id === runId)).toMatchObject({ status: 'running', driven: true });
+        // The run's own process dies too (a reboot): its coordinator is gone, the journal says running.
+        const store = await openStore({ dir: join(project, '.weft') });
+        const owner = (await store.leaseOf(runId))?.owner ?? '';
+        await store.close();
+        process.kill(Number(owner.split(':')[1]), 'SIGKILL');
+        await waitFor(async () => {
+          const runs = (await api(s2, '/api/runs')).json() as { id: string; driven: boolean }[];
+          return runs.find((r) => r.id === runId)?.driven === false;
+        }, 'the run to show as not driven');
+        const resumed = await api(s2, `/api/runs/${runId}/resume`, {});
+        expect(resumed.status).toBe(200);
+        writeFileSync(go, '');
+        const end = await follow(s2, runId, (type) => type === 'run.finished');
+        expect(end.at(-1)?.data).toMatchObject({ status: 'succeeded' });
+        expect(end.some((e) => e.type === 'run.resumed')).toBe(true);
+        const detail = (await api(s2, `/api/runs/${runId}`)).json() as { run: { resumes: number } };
+        expect(detail.run.resumes).toBe(1);
+        const again = await api(s2, `/api/runs/${runId}/resume`, {});
+        expect(again.status).toBe(400);
+      } finally {
+        await s2.stop();
+      }
+    },
+    TIMEOUT,
+  );
+
+  it(
+    'weft run --ui serves the dashboard for the run it starts, while it runs',
+    async () => {
+      const dir = tempProject('weft-ui-');
+      const go = join(dir, 'go');
+      writeFileSync(
+        join(dir, 'plan.yaml'),
+        `name: ui\ntasks:\n  - id: gate\n    run: [sh, -c, 'while [ ! -f ${go} ]; do sleep 0.1; done']\n`,
+      );
+      const port = await freePort();
+      const child = spawn(
+        process.execPath,
+        [CLI, 'run', 'plan.yaml', '--ui', '--port', String(port), '--no-isolation'],
+        {
+          cwd: dir,
+          env: { ...process.env, NO_COLOR: '1', ...env },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        },
+      );
+      children.push(child);
+      let err = '';
+      child.stderr?.on('data', (d: Buffer) => (err += d.toString()));
+      const done = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+      await waitFor(() => /dashboard for run (\S+) at (\S+)/.test(err), 'the dashboard URL');
+      const [, runId, url] = /dashboard for run (\S+) at (\S+)/.exec(err) ?? [];
+      const u = new URL(url as string);
+      expect(u.port).toBe(String(port));
+      const params = new URLSearchParams(u.hash.slice(1));
+      expect(params.get('run')).toBe(runId);
+      const s = { base: u.origin, token: params.get('token') ?? '' } as Server;
+      await waitFor(async () => (await api(s, `/api/runs/${runId}`)).status === 200, 'the run in the journal');
+      const detail = (await api(s, `/api/runs/${runId}`)).json() as { run: { status: string }; driven: boolean };
+      expect(detail).toMatchObject({ run: { status: 'running' }, driven: true });
+      writeFileSync(go, '');
+      expect(await done).toBe(0);
+      expect(existsSync(join(dir, '.weft'))).toBe(true);
+    },
+    TIMEOUT,
+  );
+
+  it(
+    '--json prints the address as one JSON line; a port in use is one line naming it, exit code 2',
+    async () => {
+      const s = await startServe(project, env);
+      try {
+        const port = new URL(s.base).port;
+        const child = spawn(process.execPath, [CLI, 'serve', '--json', '-p', port], {
+          cwd: project,
+          env: { ...process.env, ...env },
+        });
+        let out = '';
+        child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+        const code = await new Promise<number | null>((r) => child.on('exit', r));
+        expect(code).toBe(2);
+        expect(JSON.parse(out)).toMatchObject({
+          error: { code: 'WEFT_USAGE', message: expect.stringContaining('EADDRINUSE') },
+        });
+        const json = spawn(process.execPath, [CLI, 'serve', '--json', '-p', '0'], {
+          cwd: project,
+          env: { ...process.env, ...env },
+        });
+        children.push(json);
+        const line = await new Promise<string>((r) => json.stdout.once('data', (d: Buffer) => r(d.toString())));
+        expect(JSON.parse(line)).toMatchObject({
+          type: 'serve.listening',
+          url: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/),
+          dashboard: expect.stringContaining('/#token='),
+        });
+        json.kill('SIGINT');
+      } finally {
+        await s.stop();
+      }
+    },
+    TIMEOUT,
+  );
+
+  it(
+    '--host 0.0.0.0 listens on every interface: it warns that the Host header is not checked, and the token still guards it',
+    async () => {
+      const s = await startServe(project, env, ['--host', '0.0.0.0']);
+      try {
+        expect(s.dashboard).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/#token=/);
+        await waitFor(
+          () => s.stderr().includes('listening on every interface (0.0.0.0): the Host header is not checked'),
+          'the warning',
+        );
+        const other = await http(s.base, '/api/runs', {
+          headers: { authorization: `Bearer ${s.token}`, host: 'my-box.lan:4873' },
+        });
+        expect(other.status).toBe(200);
+        expect((await http(s.base, '/api/runs', { headers: { host: 'my-box.lan' } })).status).toBe(401);
+      } finally {
+        await s.stop();
+      }
+    },
+    TIMEOUT,
+  );
+
+  it('bad flags: one line naming the flag, exit code 2', async () => {
+    const child = spawn(process.execPath, [CLI, 'serve', '--port', 'abc'], {
+      cwd: project,
+      env: { ...process.env, ...env },
+    });
+    let err = '';
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    const code = await new Promise<number | null>((r) => child.on('exit', r));
+    expect(code).toBe(2);
+    expect(err.trim().split('\n')).toHaveLength(1);
+    expect(err).toContain('--port expects a port number');
+  });
+});
