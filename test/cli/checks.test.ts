@@ -41,7 +41,7 @@ interface Line {
   seen?: Record<string, string>;
 }
 
-function project(backend: string, frontend: string, extra = '') {
+function project(backend: string, frontend: string, extra = '', more = '') {
   const log = join(mkdtempSync(join(tmpdir(), 'weft-check-log-')), 'log.jsonl');
   const plan = `tasks:
   - id: backend
@@ -59,7 +59,7 @@ ${extra}  - id: frontend
   - id: ship
     needs: [build]
     run: "true"
-`;
+${more}`;
   const repo = tempRepo({ 'plan.yaml': plan, 'worker.js': worker, 'check.js': check });
   const lines = (): Line[] =>
     readFileSync(log, 'utf8')
@@ -132,7 +132,10 @@ describe('checks: a task that `verifies` others runs on the merged result and ro
   });
 
   it('a fix that never comes: after fixAttempts the task and the check fail with the check output; only their dependents are skipped', async () => {
-    const { repo, lines } = project('never', 'ok', '    fixAttempts: 1\n');
+    // api-docs needs backend, storybook frontend: each waits for the check's verdict on what it needs.
+    const more =
+      '  - { id: api-docs, needs: [backend], run: "true" }\n  - { id: storybook, needs: [frontend], run: "true" }\n';
+    const { repo, lines } = project('never', 'ok', '    fixAttempts: 1\n', more);
     const r = await weft(['run', 'plan.yaml'], { cwd: repo.dir, timeoutMs: 120_000 });
     expect(r.code).toBe(1);
     const tasks = summaryOf(repo.dir).tasks;
@@ -149,6 +152,13 @@ describe('checks: a task that `verifies` others runs on the merged result and ro
     });
     expect(tasks.find((t) => t.id === 'frontend')).toMatchObject({ state: 'succeeded' });
     expect(tasks.find((t) => t.id === 'ship')).toMatchObject({ state: 'skipped' });
+    // The culprit's own dependent is skipped for its failure; the other task's dependent runs.
+    expect(tasks.find((t) => t.id === 'api-docs')).toMatchObject({
+      state: 'skipped',
+      reason: 'dependency "backend" failed',
+    });
+    expect(tasks.find((t) => t.id === 'storybook')).toMatchObject({ state: 'succeeded' });
+    expect(r.stdout).toMatch(/api-docs.*dependency "backend" failed/);
     expect(lines().filter((l) => l.who === 'backend')).toHaveLength(2); // the first attempt and 1 fix
     // The fix changed nothing, so the tree is the same: the check ran at the tip and on each task
     // alone once; its verdicts were reused after the fix (never twice on the same tree).
