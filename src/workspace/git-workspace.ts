@@ -39,6 +39,13 @@ export interface GitWorkspaceOptions {
   /** Where the run's worktrees go (`<worktreesDir>/<run-id>/<task-id>`). @default <projectDir>/.weft/worktrees */
   readonly worktreesDir?: string;
   /**
+   * How many worktrees `close()` leaves parked in `<worktreesDir>/_pool` (detached, clean; git
+   * lists them) for the next run to take up: a full checkout each, so that run writes only the
+   * files that differ instead of whole checkouts, and this one deletes none. 0 leaves no worktree.
+   * @default 4
+   */
+  readonly keepWorktrees?: number;
+  /**
    * Commands (argv, no shell) run in the integration worktree after each merge, e.g.
    * `[['npm', 'test']]`. One that fails reverts the merge and goes back to the task to fix.
    * @default []
@@ -64,7 +71,16 @@ export interface GitWorkspaceOptions {
 }
 
 const INTEGRATION_DIR = '_integration'; // task ids start with a letter or digit, so no task is called this
-const POOL_DIR = '_pool';
+const POOL_DIR = '_pool'; // shared by the runs (run ids start with a letter or digit)
+const DEFAULT_KEEP_WORKTREES = 4;
+
+/**
+ * Writes the files of a worktree added with `--no-checkout` — outside the repository lock, so
+ * worktrees fill in parallel (`git worktree add` alone would write them all while holding it).
+ */
+function checkOut(dir: string): Promise<unknown> {
+  return git(dir, ['reset', '-q', '--hard']);
+}
 const RUN_FILE = '_run.json';
 /** Characters of a commit's name in `merged result @<sha>`, as `git log --oneline` shows it. */
 const SHORT_SHA = 7;
@@ -157,7 +173,7 @@ export class GitWorkspace implements Workspace {
     this.runDir = runDir;
     this.integrationDir = join(runDir, INTEGRATION_DIR);
     this.lock = repositoryLock(repo.commonDir);
-    this.pool = new WorktreePool(repo.root, join(runDir, POOL_DIR));
+    this.pool = new WorktreePool(repo.root, join(dirname(runDir), POOL_DIR), options.runId);
     this.placement = new Placement(options.tasks ?? []);
     const spec = options.workspace ?? {};
     const worktreesDir = resolve(options.worktreesDir ?? join(options.projectDir, '.weft', 'worktrees'));
@@ -186,7 +202,10 @@ export class GitWorkspace implements Workspace {
    */
   static async open(options: GitWorkspaceOptions): Promise<GitWorkspace> {
     assertRunId(options.runId);
-    checkNumbers('GitWorkspace', options, { checkTimeoutMs: 'a positive integer' });
+    checkNumbers('GitWorkspace', options, {
+      checkTimeoutMs: 'a positive integer',
+      keepWorktrees: 'a non-negative integer',
+    });
     for (const check of options.checks ?? []) {
       if (!Array.isArray(check) || check.length === 0 || check.some((a) => typeof a !== 'string')) {
         throw new WeftError(
@@ -267,10 +286,10 @@ export class GitWorkspace implements Workspace {
         await git(this.repo.root, ['branch', '--no-track', branch, tip]);
         return true;
       }
-      await git(this.repo.root, ['worktree', 'add', '-q', '-b', branch, dir, tip]);
+      await git(this.repo.root, ['worktree', 'add', '-q', '--no-checkout', '-b', branch, dir, tip]);
       return false;
     });
-    if (reused) await this.pool.switchTo(dir, branch);
+    await (reused ? this.pool.switchTo(dir, branch) : checkOut(dir));
     await this.setup?.provision(dir);
     return this.cwdIn(dir, task);
   }
@@ -330,9 +349,9 @@ export class GitWorkspace implements Workspace {
   }
 
   /**
-   * Ends the run's use of git: commits and removes every worktree still open (a task whose fixes
-   * ran out keeps its branch `weft/<run>--<task>`), the parked ones and the integration worktree.
-   * Branches stay.
+   * Ends the run's use of git: commits and parks every worktree still open (a task whose fixes
+   * ran out keeps its branch `weft/<run>--<task>`), removes the integration worktree and the parked
+   * ones beyond `keepWorktrees` (which stay, detached and clean, for the next run). Branches stay.
    */
   async close(): Promise<void> {
     const open = await listWorktrees(this.repo.root);
@@ -347,7 +366,7 @@ export class GitWorkspace implements Workspace {
       await this.shelve(rel, undefined);
     }
     await this.queue.close();
-    await this.lock.run(() => this.pool.drain());
+    await this.lock.run(() => this.pool.trim(this.options.keepWorktrees ?? DEFAULT_KEEP_WORKTREES));
     // A run that merged nothing leaves no branch behind in the user's repository.
     if (
       (await branchExists(this.repo.root, this.integrationBranch)) &&
@@ -371,10 +390,10 @@ export class GitWorkspace implements Workspace {
       await clearStaleDir(this.repo.root, dir);
       const at = await this.queue.tip();
       if (await this.pool.take(dir)) return { tip: at, reused: true };
-      await git(this.repo.root, ['worktree', 'add', '-q', '--detach', dir, at]);
+      await git(this.repo.root, ['worktree', 'add', '-q', '--no-checkout', '--detach', dir, at]);
       return { tip: at, reused: false };
     });
-    if (reused) await this.pool.switchTo(dir, tip);
+    await (reused ? this.pool.switchTo(dir, tip) : checkOut(dir));
     await this.setup?.provision(dir);
     this.mergedAt.set(task.id, tip);
     return this.cwdIn(dir, task);
@@ -405,10 +424,10 @@ export class GitWorkspace implements Workspace {
     const reused = await this.lock.run(async () => {
       await clearStaleDir(this.repo.root, dir);
       if (await this.pool.take(dir)) return true;
-      await git(this.repo.root, ['worktree', 'add', '-q', dir, branch]);
+      await git(this.repo.root, ['worktree', 'add', '-q', '--no-checkout', dir, branch]);
       return false;
     });
-    if (reused) await this.pool.switchTo(dir, branch);
+    await (reused ? this.pool.switchTo(dir, branch) : checkOut(dir));
     return true;
   }
 

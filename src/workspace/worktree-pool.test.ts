@@ -58,11 +58,48 @@ describe('worktree reuse', () => {
     expect(repo.git('branch', '--format=%(refname:short)').split('\n').sort()).toEqual(['main', 'weft/r1']);
 
     await ws.close();
-    expect(worktrees(repo)).toHaveLength(1);
+    // One worktree stays parked for the next run: detached, clean, in the pool shared by the runs.
+    const parked = worktrees(repo).filter((w) => w.includes('/.weft/worktrees/_pool/r1-'));
+    expect(parked).toHaveLength(1);
+    expect(worktrees(repo)).toHaveLength(2);
+    const slot = (parked[0] as string).slice('worktree '.length);
+    expect(inWorktree(slot, 'status', '--porcelain', '--ignored')).toBe('');
+    expect(() => inWorktree(slot, 'symbolic-ref', '-q', 'HEAD')).toThrow();
     expect(existsSync(join(repo.dir, '.weft/worktrees/r1/_pool'))).toBe(false);
   });
 
-  it('a resumed run takes up the worktrees parked before the crash, and close removes them', async () => {
+  it('the next run takes up a worktree the last one parked; keepWorktrees: 0 leaves none', async () => {
+    const repo = tempRepo({ 'README.md': '# project\n', 'lib/util.ts': 'export {};\n' });
+    repos.push(repo);
+    const tasks = resolvedTasks([{ id: 'a' }, { id: 'b' }]);
+    const first = await GitWorkspace.open({ runId: 'r1', projectDir: repo.dir });
+    const aDir = await first.prepare(task(tasks, 'a'), 1, false);
+    const unchanged = inode(join(aDir, 'lib/util.ts'));
+    writeFileSync(join(aDir, 'a.txt'), 'a\n');
+    expect(await first.integrate(task(tasks, 'a'), 1, {})).toMatchObject({ ok: true });
+    await first.close();
+    // The user's branch moved on meanwhile: the next run starts from it, in the parked worktree.
+    writeFileSync(join(repo.dir, 'lib/new.ts'), 'export const n = 1;\n');
+    repo.git('add', 'lib/new.ts');
+    repo.git('commit', '-q', '-m', 'new');
+    const second = await GitWorkspace.open({ runId: 'r2', projectDir: repo.dir, keepWorktrees: 0 });
+    const bDir = await second.prepare(task(tasks, 'b'), 1, false);
+    expect(inode(join(bDir, 'lib/util.ts'))).toBe(unchanged);
+    expect(inWorktree(bDir, 'rev-parse', 'HEAD')).toBe(repo.git('rev-parse', 'main'));
+    expect(inWorktree(bDir, 'status', '--porcelain', '--ignored')).toBe('');
+    expect(existsSync(join(bDir, 'a.txt'))).toBe(false); // r1's work is not on main
+    expect(existsSync(join(bDir, 'lib/new.ts'))).toBe(true);
+    writeFileSync(join(bDir, 'b.txt'), 'b\n');
+    expect(await second.integrate(task(tasks, 'b'), 1, {})).toMatchObject({ ok: true });
+    await second.close();
+    expect(worktrees(repo)).toHaveLength(1);
+    expect(existsSync(join(repo.dir, '.weft/worktrees/_pool'))).toBe(false);
+    await expect(GitWorkspace.open({ runId: 'r3', projectDir: repo.dir, keepWorktrees: -1 })).rejects.toThrow(
+      'GitWorkspace: expected `keepWorktrees` to be a non-negative integer, got `-1`',
+    );
+  });
+
+  it('a resumed run takes up the worktrees parked before the crash', async () => {
     const repo = tempRepo({ 'README.md': '# project\n' });
     repos.push(repo);
     const tasks = resolvedTasks([{ id: 'a' }, { id: 'b' }]);
@@ -78,7 +115,7 @@ describe('worktree reuse', () => {
     expect(inWorktree(bDir, 'status', '--porcelain', '--ignored')).toBe('');
     expect(existsSync(join(bDir, 'a.txt'))).toBe(true);
     await resumed.close();
-    expect(worktrees(repo)).toHaveLength(1);
+    expect(worktrees(repo).filter((w) => !w.includes('/.weft/worktrees/_pool/'))).toHaveLength(1);
     expect(repo.git('show', 'weft/r1:a.txt')).toBe('a');
   });
 });
