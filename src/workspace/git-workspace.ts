@@ -343,6 +343,7 @@ export class GitWorkspace implements Workspace {
       branch: this.integrationBranch,
       runDir: this.runDir,
       lock: this.lock,
+      pool: this.pool,
     };
     const made = await checkCheckout(o, check.id, at);
     return { ...made, dir: this.cwdIn(made.dir, check) };

@@ -99,6 +99,36 @@ describe('worktree reuse', () => {
     );
   });
 
+  it("a check's checkout is a parked worktree switched to the tree it checks, parked again after", async () => {
+    const repo = tempRepo({ 'README.md': '# project\n', 'lib/util.ts': 'export {};\n' });
+    repos.push(repo);
+    const ws = await GitWorkspace.open({ runId: 'r1', projectDir: repo.dir });
+    const tasks = resolvedTasks([{ id: 'a' }, { id: 'b' }, { id: 'check', verifies: ['a', 'b'] }]);
+    for (const id of ['a', 'b']) {
+      const dir = await ws.prepare(task(tasks, id), 1, false);
+      writeFileSync(join(dir, `${id}.txt`), `${id}\n`);
+      expect(await ws.integrate(task(tasks, id), 1, {})).toMatchObject({ ok: true });
+    }
+    const parked = () => worktrees(repo).filter((w) => w.includes('/_pool/')).length;
+    expect(parked()).toBe(1);
+    const tip = await ws.checkout(task(tasks, 'check'), { kind: 'tip' });
+    expect(parked()).toBe(0); // taken, not added
+    const util = inode(join(tip.dir, 'lib/util.ts'));
+    expect(tip.tree).toBe(repo.git('rev-parse', 'weft/r1^{tree}'));
+    writeFileSync(join(tip.dir, 'check.log'), 'what the check wrote\n');
+    await tip.release();
+    expect(parked()).toBe(1);
+    // b's merge alone on the tree before a and b: the same worktree, switched, b's change staged.
+    const alone = await ws.checkout(task(tasks, 'check'), { kind: 'alone', task: 'b', among: ['a', 'b'] });
+    expect(inode(join(alone.dir, 'lib/util.ts'))).toBe(util);
+    expect(existsSync(join(alone.dir, 'a.txt'))).toBe(false);
+    expect(existsSync(join(alone.dir, 'check.log'))).toBe(false);
+    expect(inWorktree(alone.dir, 'status', '--porcelain')).toBe('A  b.txt');
+    await alone.release();
+    expect(parked()).toBe(1);
+    await ws.close();
+  });
+
   it('a resumed run takes up the worktrees parked before the crash', async () => {
     const repo = tempRepo({ 'README.md': '# project\n' });
     repos.push(repo);
