@@ -53,8 +53,9 @@ export async function makeRepo(files: number): Promise<string> {
     ['commit', '-q', '-m', 'initial'],
   ];
   for (const args of steps) await run('git', [...git, ...args], dir);
-  // The plans live in the checkout, untracked; keep `git status` there clean all the same.
-  writeFileSync(join(dir, '.git', 'info', 'exclude'), '/*.yaml\n/out-*.txt\n/.weft/\n');
+  // The plans live in the checkout, untracked; keep `git status` there clean all the same. Not the
+  // tasks' out-*.txt: worktrees share this file, and an ignored output is never committed or merged.
+  writeFileSync(join(dir, '.git', 'info', 'exclude'), '/*.yaml\n/.weft/\n');
   return dir;
 }
 

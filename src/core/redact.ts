@@ -1,3 +1,5 @@
+import type { TaskResultData } from './run/events.js';
+
 /**
  * Masks known secret values (API keys, tokens) in text. `secrets` says what it masks, longest
  * first, so that a file can be scanned in chunks for them (see executors/process/scrub-file.ts).
@@ -33,4 +35,9 @@ export function redactValue<T>(value: T, redact: (text: string) => string): T {
   if (Array.isArray(value)) return value.map((v: unknown) => redactValue(v, redact)) as T;
   if (value === null || typeof value !== 'object') return value;
   return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redactValue(v, redact)])) as T;
+}
+
+/** A task's result with its text masked (the only part of it a task writes freely). */
+export function redactResult(result: TaskResultData, redact: (text: string) => string): TaskResultData {
+  return result.text === undefined ? result : { ...result, text: redact(result.text) };
 }

@@ -3,6 +3,7 @@ import { WeftError } from '../core/errors.js';
 import type { CheckAt, CheckCheckout } from '../core/ports/workspace.js';
 import { git, gitText, lines } from './git.js';
 import type { Serial } from './serial.js';
+import type { WorktreePool } from './worktree-pool.js';
 import { clearStaleDir, removeWorktree } from './worktrees.js';
 
 /** Where {@link checkCheckout} works: the repository, the run's folder and branch, the repository lock. */
@@ -14,6 +15,8 @@ export interface CheckCheckoutsOptions {
   /** The run's worktree folder; checkouts go in `_check-<task>-<n>` under it. */
   readonly runDir: string;
   readonly lock: Serial;
+  /** Parked worktrees to take instead of checking out the whole repository, and to park again after. */
+  readonly pool?: WorktreePool;
 }
 
 let made = 0;
@@ -29,12 +32,24 @@ export async function checkCheckout(o: CheckCheckoutsOptions, checkId: string, a
   const tip = await gitText(o.root, ['rev-parse', `refs/heads/${o.branch}^{commit}`]);
   const own = at.kind === 'tip' ? undefined : await mergesOf(o, tip, at.task, at.among);
   const dir = join(o.runDir, `_check-${checkId}-${++made}`);
-  await o.lock.run(async () => {
+  const at0 = own?.base ?? tip;
+  const reused = await o.lock.run(async () => {
     await clearStaleDir(o.root, dir);
-    await git(o.root, ['worktree', 'add', '-q', '--detach', dir, own?.base ?? tip]);
+    if ((await o.pool?.take(dir)) === true) return true;
+    await git(o.root, ['worktree', 'add', '-q', '--no-checkout', '--detach', dir, at0]);
+    return false;
   });
-  const release = (): Promise<void> => o.lock.run(() => removeWorktree(o.root, dir));
+  // A taken worktree is switched (only the files that differ are written); a new one filled outside the lock.
+  const release = async (): Promise<void> => {
+    const pool = o.pool;
+    if (pool === undefined) return o.lock.run(() => removeWorktree(o.root, dir));
+    // What the check staged or wrote goes: the slot is parked as a plain checkout.
+    const reset = await git(dir, ['reset', '-q', '--hard'], { okCodes: [0, 128] }).catch(() => undefined);
+    return o.lock.run(() => (reset?.exitCode === 0 ? pool.park(dir) : removeWorktree(o.root, dir)));
+  };
   try {
+    if (reused) await o.pool?.switchTo(dir, at0);
+    else await git(dir, ['reset', '-q', '--hard']);
     for (const merge of own?.merges ?? []) {
       const r = await git(dir, ['cherry-pick', '-m', '1', '--no-commit', merge], { okCodes: [0, 1] });
       if (r.exitCode !== 0)

@@ -109,7 +109,10 @@ describe('GitWorkspace under runPlan', () => {
     expect(repo.git('rev-parse', 'HEAD')).toBe(head);
     expect(repo.read('settings.txt')).toBe('name = demo\nvalue = base\n');
     expect(repo.git('status', '--porcelain')).toBe('');
-    expect(repo.git('worktree', 'list').split('\n')).toHaveLength(1);
+    // Only the worktrees parked for the next run stay (detached, in the shared pool).
+    const left = repo.git('worktree', 'list').split('\n');
+    expect(left.filter((w) => !w.includes('/.weft/worktrees/_pool/'))).toHaveLength(1);
+    for (const w of left.slice(1)) expect(w).toMatch(/\(detached HEAD\)$/);
     expect(repo.git('branch', '--format=%(refname:short)').split('\n').sort()).toEqual(['main', 'weft/e2e']);
     expect(existsSync(join(repo.dir, '.weft/worktrees/e2e/a'))).toBe(false);
 

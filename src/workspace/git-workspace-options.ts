@@ -16,6 +16,13 @@ export interface GitWorkspaceOptions {
   /** Where the run's worktrees go (`<worktreesDir>/<run-id>/<task-id>`). @default <projectDir>/.weft/worktrees */
   readonly worktreesDir?: string;
   /**
+   * How many worktrees `close()` leaves parked in `<worktreesDir>/_pool` (detached, clean; git
+   * lists them) for the next run to take up: a full checkout each, so that run writes only the
+   * files that differ instead of whole checkouts, and this one deletes none. 0 leaves no worktree.
+   * @default 4
+   */
+  readonly keepWorktrees?: number;
+  /**
    * Commands (argv, no shell) run in the integration worktree after each merge, e.g.
    * `[['npm', 'test']]`. One that fails reverts the merge and goes back to the task to fix.
    * @default []
@@ -47,7 +54,10 @@ export interface GitWorkspaceOptions {
  */
 export function checkGitWorkspaceOptions(options: GitWorkspaceOptions): void {
   assertRunId(options.runId);
-  checkNumbers('GitWorkspace', options, { checkTimeoutMs: 'a positive integer' });
+  checkNumbers('GitWorkspace', options, {
+    checkTimeoutMs: 'a positive integer',
+    keepWorktrees: 'a non-negative integer',
+  });
   for (const check of options.checks ?? []) {
     if (!Array.isArray(check) || check.length === 0 || check.some((a) => typeof a !== 'string')) {
       throw new WeftError(

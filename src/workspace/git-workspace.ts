@@ -14,7 +14,7 @@ import { MergeQueue } from './merge-queue.js';
 import { MergedResult } from './merged-result.js';
 import { missingOutputs, missingOutputsVerdict } from './outputs.js';
 import { openRunBranch } from './run-branch.js';
-import { WorktreePool } from './worktree-pool.js';
+import { checkOut, WorktreePool } from './worktree-pool.js';
 import { WorktreeSetup } from './worktree-setup.js';
 import { openRepository, type Repository } from './repository.js';
 import { repositoryLock, type Serial } from './serial.js';
@@ -31,7 +31,8 @@ import {
 export type { GitWorkspaceOptions } from './git-workspace-options.js';
 
 const INTEGRATION_DIR = '_integration'; // task ids start with a letter or digit, so no task is called this
-const POOL_DIR = '_pool';
+const POOL_DIR = '_pool'; // shared by the runs (run ids start with a letter or digit)
+const DEFAULT_KEEP_WORKTREES = 4;
 
 /**
  * Gives each isolated task (see {@link isIsolated}) its own git worktree and branch, and merges
@@ -121,7 +122,7 @@ export class GitWorkspace implements Workspace {
     this.runDir = runDir;
     this.integrationDir = join(runDir, INTEGRATION_DIR);
     this.lock = repositoryLock(repo.commonDir);
-    this.pool = new WorktreePool(repo.root, join(runDir, POOL_DIR));
+    this.pool = new WorktreePool(repo.root, join(dirname(runDir), POOL_DIR), options.runId);
     this.placement = new Placement(options.tasks ?? []);
     const spec = options.workspace ?? {};
     const worktreesDir = worktreesDirOf(options);
@@ -207,10 +208,10 @@ export class GitWorkspace implements Workspace {
         await git(this.repo.root, ['branch', '--no-track', branch, tip]);
         return true;
       }
-      await git(this.repo.root, ['worktree', 'add', '-q', '-b', branch, dir, tip]);
+      await git(this.repo.root, ['worktree', 'add', '-q', '--no-checkout', '-b', branch, dir, tip]);
       return false;
     });
-    if (reused) await this.pool.switchTo(dir, branch);
+    await (reused ? this.pool.switchTo(dir, branch) : checkOut(dir));
     await this.setup?.provision(dir);
     return this.cwdIn(dir, task);
   }
@@ -267,15 +268,16 @@ export class GitWorkspace implements Workspace {
       branch: this.integrationBranch,
       runDir: this.runDir,
       lock: this.lock,
+      pool: this.pool,
     };
     const made = await checkCheckout(o, check.id, at);
     return { ...made, dir: this.cwdIn(made.dir, check) };
   }
 
   /**
-   * Ends the run's use of git: commits and removes every worktree still open (a task whose fixes
-   * ran out keeps its branch `weft/<run>--<task>`), the parked ones and the integration worktree.
-   * Branches stay.
+   * Ends the run's use of git: commits and parks every worktree still open (a task whose fixes
+   * ran out keeps its branch `weft/<run>--<task>`), removes the integration worktree and the parked
+   * ones beyond `keepWorktrees` (which stay, detached and clean, for the next run). Branches stay.
    */
   async close(): Promise<void> {
     const open = await listWorktrees(this.repo.root);
@@ -290,7 +292,7 @@ export class GitWorkspace implements Workspace {
       await this.shelve(rel, undefined);
     }
     await this.queue.close();
-    await this.lock.run(() => this.pool.drain());
+    await this.lock.run(() => this.pool.trim(this.options.keepWorktrees ?? DEFAULT_KEEP_WORKTREES));
     // A run that merged nothing leaves no branch behind in the user's repository.
     if (
       (await branchExists(this.repo.root, this.integrationBranch)) &&
@@ -309,10 +311,10 @@ export class GitWorkspace implements Workspace {
     const reused = await this.lock.run(async () => {
       await clearStaleDir(this.repo.root, dir);
       if (await this.pool.take(dir)) return true;
-      await git(this.repo.root, ['worktree', 'add', '-q', dir, branch]);
+      await git(this.repo.root, ['worktree', 'add', '-q', '--no-checkout', dir, branch]);
       return false;
     });
-    if (reused) await this.pool.switchTo(dir, branch);
+    await (reused ? this.pool.switchTo(dir, branch) : checkOut(dir));
     return true;
   }
 

@@ -3,7 +3,7 @@ import type { Integration } from '../core/ports/workspace.js';
 import { git } from './git.js';
 import { missingOutputs, missingOutputsVerdict } from './outputs.js';
 import type { Serial } from './serial.js';
-import type { WorktreePool } from './worktree-pool.js';
+import { checkOut, type WorktreePool } from './worktree-pool.js';
 import { clearStaleDir, isWorktree } from './worktrees.js';
 
 /** Characters of a commit's name in `merged result @<sha>`, as `git log --oneline` shows it. */
@@ -42,10 +42,10 @@ export class MergedResult {
       await clearStaleDir(root, dir);
       const at = await this.o.tip();
       if (await pool.take(dir)) return { tip: at, reused: true };
-      await git(root, ['worktree', 'add', '-q', '--detach', dir, at]);
+      await git(root, ['worktree', 'add', '-q', '--no-checkout', '--detach', dir, at]);
       return { tip: at, reused: false };
     });
-    if (reused) await pool.switchTo(dir, tip);
+    await (reused ? pool.switchTo(dir, tip) : checkOut(dir));
     await this.o.provision(dir);
     this.mergedAt.set(taskId, tip);
   }

@@ -58,11 +58,78 @@ describe('worktree reuse', () => {
     expect(repo.git('branch', '--format=%(refname:short)').split('\n').sort()).toEqual(['main', 'weft/r1']);
 
     await ws.close();
-    expect(worktrees(repo)).toHaveLength(1);
+    // One worktree stays parked for the next run: detached, clean, in the pool shared by the runs.
+    const parked = worktrees(repo).filter((w) => w.includes('/.weft/worktrees/_pool/r1-'));
+    expect(parked).toHaveLength(1);
+    expect(worktrees(repo)).toHaveLength(2);
+    const slot = (parked[0] as string).slice('worktree '.length);
+    expect(inWorktree(slot, 'status', '--porcelain', '--ignored')).toBe('');
+    expect(() => inWorktree(slot, 'symbolic-ref', '-q', 'HEAD')).toThrow();
     expect(existsSync(join(repo.dir, '.weft/worktrees/r1/_pool'))).toBe(false);
   });
 
-  it('a resumed run takes up the worktrees parked before the crash, and close removes them', async () => {
+  it('the next run takes up a worktree the last one parked; keepWorktrees: 0 leaves none', async () => {
+    const repo = tempRepo({ 'README.md': '# project\n', 'lib/util.ts': 'export {};\n' });
+    repos.push(repo);
+    const tasks = resolvedTasks([{ id: 'a' }, { id: 'b' }]);
+    const first = await GitWorkspace.open({ runId: 'r1', projectDir: repo.dir });
+    const aDir = await first.prepare(task(tasks, 'a'), 1, false);
+    const unchanged = inode(join(aDir, 'lib/util.ts'));
+    writeFileSync(join(aDir, 'a.txt'), 'a\n');
+    expect(await first.integrate(task(tasks, 'a'), 1, {})).toMatchObject({ ok: true });
+    await first.close();
+    // The user's branch moved on meanwhile: the next run starts from it, in the parked worktree.
+    writeFileSync(join(repo.dir, 'lib/new.ts'), 'export const n = 1;\n');
+    repo.git('add', 'lib/new.ts');
+    repo.git('commit', '-q', '-m', 'new');
+    const second = await GitWorkspace.open({ runId: 'r2', projectDir: repo.dir, keepWorktrees: 0 });
+    const bDir = await second.prepare(task(tasks, 'b'), 1, false);
+    expect(inode(join(bDir, 'lib/util.ts'))).toBe(unchanged);
+    expect(inWorktree(bDir, 'rev-parse', 'HEAD')).toBe(repo.git('rev-parse', 'main'));
+    expect(inWorktree(bDir, 'status', '--porcelain', '--ignored')).toBe('');
+    expect(existsSync(join(bDir, 'a.txt'))).toBe(false); // r1's work is not on main
+    expect(existsSync(join(bDir, 'lib/new.ts'))).toBe(true);
+    writeFileSync(join(bDir, 'b.txt'), 'b\n');
+    expect(await second.integrate(task(tasks, 'b'), 1, {})).toMatchObject({ ok: true });
+    await second.close();
+    expect(worktrees(repo)).toHaveLength(1);
+    expect(existsSync(join(repo.dir, '.weft/worktrees/_pool'))).toBe(false);
+    await expect(GitWorkspace.open({ runId: 'r3', projectDir: repo.dir, keepWorktrees: -1 })).rejects.toThrow(
+      'GitWorkspace: expected `keepWorktrees` to be a non-negative integer, got `-1`',
+    );
+  });
+
+  it("a check's checkout is a parked worktree switched to the tree it checks, parked again after", async () => {
+    const repo = tempRepo({ 'README.md': '# project\n', 'lib/util.ts': 'export {};\n' });
+    repos.push(repo);
+    const ws = await GitWorkspace.open({ runId: 'r1', projectDir: repo.dir });
+    const tasks = resolvedTasks([{ id: 'a' }, { id: 'b' }, { id: 'check', verifies: ['a', 'b'] }]);
+    for (const id of ['a', 'b']) {
+      const dir = await ws.prepare(task(tasks, id), 1, false);
+      writeFileSync(join(dir, `${id}.txt`), `${id}\n`);
+      expect(await ws.integrate(task(tasks, id), 1, {})).toMatchObject({ ok: true });
+    }
+    const parked = () => worktrees(repo).filter((w) => w.includes('/_pool/')).length;
+    expect(parked()).toBe(1);
+    const tip = await ws.checkout(task(tasks, 'check'), { kind: 'tip' });
+    expect(parked()).toBe(0); // taken, not added
+    const util = inode(join(tip.dir, 'lib/util.ts'));
+    expect(tip.tree).toBe(repo.git('rev-parse', 'weft/r1^{tree}'));
+    writeFileSync(join(tip.dir, 'check.log'), 'what the check wrote\n');
+    await tip.release();
+    expect(parked()).toBe(1);
+    // b's merge alone on the tree before a and b: the same worktree, switched, b's change staged.
+    const alone = await ws.checkout(task(tasks, 'check'), { kind: 'alone', task: 'b', among: ['a', 'b'] });
+    expect(inode(join(alone.dir, 'lib/util.ts'))).toBe(util);
+    expect(existsSync(join(alone.dir, 'a.txt'))).toBe(false);
+    expect(existsSync(join(alone.dir, 'check.log'))).toBe(false);
+    expect(inWorktree(alone.dir, 'status', '--porcelain')).toBe('A  b.txt');
+    await alone.release();
+    expect(parked()).toBe(1);
+    await ws.close();
+  });
+
+  it('a resumed run takes up the worktrees parked before the crash', async () => {
     const repo = tempRepo({ 'README.md': '# project\n' });
     repos.push(repo);
     const tasks = resolvedTasks([{ id: 'a' }, { id: 'b' }]);
@@ -78,7 +145,7 @@ describe('worktree reuse', () => {
     expect(inWorktree(bDir, 'status', '--porcelain', '--ignored')).toBe('');
     expect(existsSync(join(bDir, 'a.txt'))).toBe(true);
     await resumed.close();
-    expect(worktrees(repo)).toHaveLength(1);
+    expect(worktrees(repo).filter((w) => !w.includes('/.weft/worktrees/_pool/'))).toHaveLength(1);
     expect(repo.git('show', 'weft/r1:a.txt')).toBe('a');
   });
 });

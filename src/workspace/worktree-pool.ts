@@ -4,16 +4,19 @@ import { git } from './git.js';
 import { listWorktrees, removeWorktree } from './worktrees.js';
 
 /**
- * Worktrees a run has finished with, kept checked out for the next task: moving one to a task's
- * folder and switching it to the task's branch writes only the files that differ, where a new
- * `git worktree add` writes every file of the repository (seconds on 20,000 files).
+ * Worktrees a run has finished with, kept checked out for the next task — of this run or of a
+ * later one: moving one to a task's folder and switching it to the task's branch writes only the
+ * files that differ, where a new `git worktree add` writes every file of the repository (seconds
+ * on 20,000 files, and as long again to delete them).
  *
- * A parked worktree sits detached at `<dir>/<n>` with nothing of value in it (its work was
- * committed before it was parked), so a crash leaves nothing to recover there: a resumed run
- * adopts the slots it finds, and `drain` removes them all when the run ends.
+ * A parked worktree sits detached at `<dir>/<run>-<n>` (`.weft/worktrees/_pool`, shared by the
+ * runs of the repository) with nothing of value in it (its work was committed before it was
+ * parked), so a crash leaves nothing to recover there: a run adopts the slots it finds when it
+ * opens, and {@link WorktreePool.trim} keeps a few of them for the next run when it ends.
  *
  * Every method but {@link WorktreePool.switchTo} changes the repository's worktree list: call
- * them under the repository lock.
+ * them under the repository lock. Two runs at once may adopt the same slot: the one whose
+ * `worktree move` comes second finds it gone and takes another (or adds a new worktree).
  */
 export class WorktreePool {
   private readonly free: string[] = [];
@@ -21,14 +24,16 @@ export class WorktreePool {
 
   /**
    * @param root top folder of the repository
-   * @param dir the folder the parked worktrees go in (`<run dir>/_pool`)
+   * @param dir the folder the parked worktrees go in (`.weft/worktrees/_pool`)
+   * @param tag what the slots this pool parks are named after (the run id), so that runs never pick the same name
    */
   constructor(
     private readonly root: string,
     private readonly dir: string,
+    private readonly tag = 'slot',
   ) {}
 
-  /** Takes up the worktrees an earlier process of the run left parked (weft resume). */
+  /** Takes up the worktrees parked by earlier runs (or an earlier process of this run: weft resume). */
   async adopt(): Promise<void> {
     for (const path of await listWorktrees(this.root)) {
       const parked = dirname(path) === this.dir && existsSync(join(path, '.git'));
@@ -70,19 +75,31 @@ export class WorktreePool {
     const detached = await git(dir, detach, { okCodes: [0, 128] });
     if (detached.exitCode !== 0) return removeWorktree(this.root, dir);
     mkdirSync(this.dir, { recursive: true });
-    let slot = join(this.dir, String(this.next++));
-    while (existsSync(slot)) slot = join(this.dir, String(this.next++));
+    let slot = join(this.dir, `${this.tag}-${this.next++}`);
+    while (existsSync(slot)) slot = join(this.dir, `${this.tag}-${this.next++}`);
     const moved = await git(this.root, ['worktree', 'move', dir, slot], { okCodes: [0, 128] });
     if (moved.exitCode === 0) this.free.push(slot);
     else await removeWorktree(this.root, dir);
   }
 
-  /** Removes every parked worktree and the pool's folder. */
-  async drain(): Promise<void> {
+  /**
+   * Keeps at most `keep` parked worktrees (those this pool parked last first) for the next run to
+   * take up, and removes the others; with `keep` 0, the pool's folder goes too.
+   */
+  async trim(keep: number): Promise<void> {
+    const parked = [...(await listWorktrees(this.root))].filter((path) => dirname(path) === this.dir);
+    const mine = this.free.filter((path) => parked.includes(path)).reverse();
+    const kept = new Set([...mine, ...parked].slice(0, Math.max(0, keep)));
     this.free.length = 0;
-    for (const path of await listWorktrees(this.root)) {
-      if (dirname(path) === this.dir) await removeWorktree(this.root, path);
-    }
-    rmSync(this.dir, { recursive: true, force: true });
+    for (const path of parked) if (!kept.has(path)) await removeWorktree(this.root, path);
+    if (kept.size === 0) rmSync(this.dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * Writes the files of a worktree added with `--no-checkout` — outside the repository lock, so
+ * worktrees fill in parallel (`git worktree add` alone would write them all while holding it).
+ */
+export function checkOut(dir: string): Promise<unknown> {
+  return git(dir, ['reset', '-q', '--hard']);
 }

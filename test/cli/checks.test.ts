@@ -21,11 +21,12 @@ const mode = e.MODE === 'never' ? 'broken' : fb !== '' ? 'ok' : e.MODE;
 fs.writeFileSync(e.WEFT_TASK_ID + '.txt', mode + '\\n');
 `;
 
-/** The check: fails when a file says broken, or when two say half; logs where it ran and what it saw. */
+/** The check: fails when a file says broken, or when two say half; logs where it ran, the tree it saw (its index: a blame trial's changes are staged) and what. */
 const check = `const fs = require('fs');
 const seen = {};
 for (const f of ['backend.txt', 'frontend.txt']) if (fs.existsSync(f)) seen[f] = fs.readFileSync(f, 'utf8').trim();
-fs.appendFileSync(process.env.LOG, JSON.stringify({ who: 'check', cwd: process.cwd(), seen }) + '\\n');
+const tree = require('child_process').execFileSync('git', ['write-tree'], { encoding: 'utf8' }).trim();
+fs.appendFileSync(process.env.LOG, JSON.stringify({ who: 'check', cwd: process.cwd(), seen, tree }) + '\\n');
 const bad = Object.entries(seen).filter(([, v]) => v === 'broken').map(([f]) => f);
 const half = Object.entries(seen).filter(([, v]) => v === 'half').map(([f]) => f);
 if (bad.length > 0) { console.error('BUILD ERROR: ' + bad.join(', ') + ' is broken'); process.exit(1); }
@@ -33,7 +34,17 @@ if (half.length > 1) { console.error('BUILD ERROR: ' + half.join(' and ') + ' do
 console.log('build ok');
 `;
 
+/** The deploy after the check: logs what it sees, where, and at which commit. */
+const deploy = `const fs = require('fs');
+const seen = {};
+for (const f of ['backend.txt', 'frontend.txt']) if (fs.existsSync(f)) seen[f] = fs.readFileSync(f, 'utf8').trim();
+const head = require('child_process').execFileSync('git', ['rev-parse', 'HEAD'], { encoding: 'utf8' }).trim();
+fs.appendFileSync(process.env.LOG, JSON.stringify({ who: 'ship', cwd: process.cwd(), seen, head }) + '\\n');
+`;
+
 interface Line {
+  head?: string;
+  tree?: string;
   who: string;
   attempt?: string;
   feedback?: string;
@@ -41,7 +52,7 @@ interface Line {
   seen?: Record<string, string>;
 }
 
-function project(backend: string, frontend: string, extra = '') {
+function project(backend: string, frontend: string, extra = '', more = '') {
   const log = join(mkdtempSync(join(tmpdir(), 'weft-check-log-')), 'log.jsonl');
   const plan = `tasks:
   - id: backend
@@ -58,9 +69,10 @@ ${extra}  - id: frontend
     env: { LOG: ${log} }
   - id: ship
     needs: [build]
-    run: "true"
-`;
-  const repo = tempRepo({ 'plan.yaml': plan, 'worker.js': worker, 'check.js': check });
+    run: [node, deploy.js]
+    env: { LOG: ${log} }
+${more}`;
+  const repo = tempRepo({ 'plan.yaml': plan, 'worker.js': worker, 'check.js': check, 'deploy.js': deploy });
   const lines = (): Line[] =>
     readFileSync(log, 'utf8')
       .trim()
@@ -95,8 +107,17 @@ describe('checks: a task that `verifies` others runs on the merged result and ro
     // The last check ran on a tree holding both tasks' work, the fixed backend included.
     const checks = seen.filter((l) => l.who === 'check');
     expect(checks.at(-1)?.seen).toEqual({ 'backend.txt': 'ok', 'frontend.txt': 'ok' });
+    // Tip, backend alone, frontend alone, tip after the fix: never twice on the same tree.
+    expect(checks).toHaveLength(4);
+    expect(new Set(checks.map((c) => c.tree)).size).toBe(checks.length);
     const runId = /Run (\S+) succeeded/.exec(r.stdout)?.[1] ?? '';
     expect(repo.git('show', `weft/${runId}:backend.txt`)).toBe('ok');
+    // The deploy after the check saw every merged file, the fix included, at the integration tip.
+    const ship = seen.filter((l) => l.who === 'ship');
+    expect(ship).toHaveLength(1);
+    expect(ship[0]?.seen).toEqual({ 'backend.txt': 'ok', 'frontend.txt': 'ok' });
+    expect(ship[0]?.head).toBe(repo.git('rev-parse', `weft/${runId}`));
+    expect(ship[0]?.cwd).not.toBe(repo.dir);
     // Never in the user's checkout: it ran in worktrees elsewhere, and the checkout is as it was.
     for (const c of checks) expect(c.cwd).toContain(join(repo.dir, '.weft', 'worktrees', runId, '_check-build-'));
     expect(existsSync(join(repo.dir, 'backend.txt'))).toBe(false);
@@ -119,6 +140,9 @@ describe('checks: a task that `verifies` others runs on the merged result and ro
       .map((l) => l.who)
       .sort();
     expect(told).toEqual(['backend', 'frontend']);
+    const runId = /Run (\S+) succeeded/.exec(r.stdout)?.[1] ?? '';
+    for (const f of ['backend.txt', 'frontend.txt']) expect(repo.git('show', `weft/${runId}:${f}`)).toBe('ok');
+    expect(lines().filter((l) => l.who === 'ship')[0]?.seen).toEqual({ 'backend.txt': 'ok', 'frontend.txt': 'ok' });
   });
 
   it('only the combination breaks it: both are told, with the combined failure', async () => {
@@ -132,7 +156,10 @@ describe('checks: a task that `verifies` others runs on the merged result and ro
   });
 
   it('a fix that never comes: after fixAttempts the task and the check fail with the check output; only their dependents are skipped', async () => {
-    const { repo, lines } = project('never', 'ok', '    fixAttempts: 1\n');
+    // api-docs needs backend, storybook frontend: each waits for the check's verdict on what it needs.
+    const more =
+      '  - { id: api-docs, needs: [backend], run: "true" }\n  - { id: storybook, needs: [frontend], run: "true" }\n';
+    const { repo, lines } = project('never', 'ok', '    fixAttempts: 1\n', more);
     const r = await weft(['run', 'plan.yaml'], { cwd: repo.dir, timeoutMs: 120_000 });
     expect(r.code).toBe(1);
     const tasks = summaryOf(repo.dir).tasks;
@@ -149,10 +176,18 @@ describe('checks: a task that `verifies` others runs on the merged result and ro
     });
     expect(tasks.find((t) => t.id === 'frontend')).toMatchObject({ state: 'succeeded' });
     expect(tasks.find((t) => t.id === 'ship')).toMatchObject({ state: 'skipped' });
+    // The culprit's own dependent is skipped for its failure; the other task's dependent runs.
+    expect(tasks.find((t) => t.id === 'api-docs')).toMatchObject({
+      state: 'skipped',
+      reason: 'dependency "backend" failed',
+    });
+    expect(tasks.find((t) => t.id === 'storybook')).toMatchObject({ state: 'succeeded' });
+    expect(r.stdout).toMatch(/api-docs.*dependency "backend" failed/);
     expect(lines().filter((l) => l.who === 'backend')).toHaveLength(2); // the first attempt and 1 fix
     // The fix changed nothing, so the tree is the same: the check ran at the tip and on each task
     // alone once; its verdicts were reused after the fix (never twice on the same tree).
     expect(lines().filter((l) => l.who === 'check')).toHaveLength(3);
+    expect(new Set(lines().flatMap((l) => (l.who === 'check' ? [l.tree] : []))).size).toBe(3);
   });
 });
 

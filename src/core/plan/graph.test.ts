@@ -111,4 +111,45 @@ describe('buildGraph', () => {
       }),
     ).toThrow('buildGraph: the graph has a cycle (validate the plan first)');
   });
+
+  it("makes what needs a verified task wait for its checks' verdict, never closing a cycle", () => {
+    const ids = (graph: Graph) => (list: readonly number[] | undefined) => (list ?? []).map((d) => graph.tasks[d]?.id);
+    const graph = compile([
+      { id: 'a', run: 'x' },
+      { id: 'b', run: 'x' },
+      { id: 'g', run: 'x', needs: ['a'] }, // the check needs it: it comes first
+      { id: 'check', run: 'x', verifies: ['a', 'b'], needs: ['g'] },
+      { id: 'd', run: 'x', needs: ['a'] },
+      { id: 'e', run: 'x', after: ['b'] },
+      { id: 'other', run: 'x', verifies: ['a'] }, // another check of a
+      { id: 'ship', run: 'x', needs: ['check'] },
+    ]);
+    const verdict = Object.fromEntries(graph.tasks.map((t, i) => [t.id, ids(graph)(graph.verdictDeps[i])]));
+    // g comes before check (check needs it), but waits for other, the other check of a.
+    const expected = {
+      a: [],
+      b: [],
+      g: ['other'],
+      check: [],
+      d: ['check', 'other'],
+      e: ['check'],
+      other: [],
+      ship: [],
+    };
+    expect(verdict).toEqual(expected);
+    expect(ids(graph)(graph.softDeps[graph.index.get('d') as number])).toEqual(['check', 'other']);
+    expect(ids(graph)(graph.dependents[graph.index.get('check') as number])).toEqual(['ship', 'd', 'e']);
+    // Two checks, each needing a dependent of what the other verifies: only the wait that closes no cycle.
+    const crossed = compile([
+      { id: 'v1', run: 'x' },
+      { id: 'v2', run: 'x' },
+      { id: 'd1', run: 'x', needs: ['v1'] },
+      { id: 'd2', run: 'x', needs: ['v2'] },
+      { id: 'c1', run: 'x', verifies: ['v1'], needs: ['d2'] },
+      { id: 'c2', run: 'x', verifies: ['v2'], needs: ['d1'] },
+    ]);
+    const waits = crossed.tasks.map((t, i) => [t.id, ids(crossed)(crossed.verdictDeps[i])]);
+    expect(waits.filter(([, w]) => (w as string[]).length > 0)).toEqual([['d1', ['c1']]]);
+    expect(crossed.topo).toHaveLength(6);
+  });
 });

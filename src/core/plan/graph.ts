@@ -61,8 +61,18 @@ export interface Graph {
   readonly index: ReadonlyMap<string, number>;
   /** Hard dependencies (`needs`) per task. */
   readonly deps: readonly (readonly number[])[];
-  /** Soft dependencies (`after`) per task. */
+  /**
+   * Soft dependencies per task: its `after`, and the checks it waits for the verdict of
+   * ({@link Graph.verdictDeps}).
+   */
   readonly softDeps: readonly (readonly number[])[];
+  /**
+   * Per task: the checks (tasks with `verifies`) it waits for although it does not need them,
+   * because it needs a task they verify: it starts only once they have ended, so a task whose fixes
+   * for a check run out fails before its dependents start (they are then skipped). How a check
+   * ends does not decide whether it runs; how the task it needs ends does. A subset of `softDeps`.
+   */
+  readonly verdictDeps: readonly (readonly number[])[];
   /** Tasks that depend (hard or soft) on each task. */
   readonly dependents: readonly (readonly number[])[];
   /** Duration used for ordering and simulation, ms (the estimate, or the default). */
@@ -125,6 +135,7 @@ export function tryBuildGraph(input: GraphInput): Graph | undefined {
     for (const d of deps[i] ?? []) dependents[d]?.push(i);
     for (const d of softDeps[i] ?? []) dependents[d]?.push(i);
   }
+  const verdictDeps = verdictWaits(tasks, index, deps, softDeps, dependents);
   const poolIndex = new Map(input.pools.map((p, i) => [p.name, i]));
   const uses = tasks.map((t) =>
     Object.entries(t.uses).map(([name, units]) => {
@@ -171,6 +182,7 @@ export function tryBuildGraph(input: GraphInput): Graph | undefined {
     index,
     deps,
     softDeps,
+    verdictDeps,
     dependents,
     duration,
     rank,
@@ -182,6 +194,52 @@ export function tryBuildGraph(input: GraphInput): Graph | undefined {
     criticalPathMs,
     totalWorkMs,
   };
+}
+
+/**
+ * Adds, for every check C verifying a task V, the wait "D after C" for each other task D that
+ * needs (or comes `after`) V — unless D is a check of V too, or C already waits on D (D comes
+ * before C, so it cannot wait for C's verdict). Returns the added waits per task; `softDeps` and
+ * `dependents` get them too, so ordering, simulation and the scheduler see them like any edge.
+ */
+function verdictWaits(
+  tasks: readonly ResolvedTask[],
+  index: ReadonlyMap<string, number>,
+  deps: readonly (readonly number[])[],
+  softDeps: number[][],
+  dependents: number[][],
+): number[][] {
+  const waits: number[][] = tasks.map(() => []);
+  const checks = tasks.flatMap((t, c) => ((t.verifies?.length ?? 0) > 0 ? [c] : []));
+  if (checks.length === 0) return waits;
+  /** Whether `to` can be reached from `from` along the edges so far (a wait to it would close a cycle). */
+  const reaches = (from: number, to: number): boolean => {
+    const seen = new Uint8Array(tasks.length);
+    const stack = [from];
+    for (let x = stack.pop(); x !== undefined; x = stack.pop()) {
+      if (x === to) return true;
+      for (const y of dependents[x] ?? [])
+        if (seen[y] === 0) {
+          seen[y] = 1;
+          stack.push(y);
+        }
+    }
+    return false;
+  };
+  for (const c of checks) {
+    const verifies = tasks[c]?.verifies ?? [];
+    for (const v of verifies.map((id) => index.get(id))) {
+      if (v === undefined) continue;
+      for (const d of [...(dependents[v] ?? [])]) {
+        const own = deps[d]?.includes(c) === true || softDeps[d]?.includes(c) === true;
+        if (d === c || own || tasks[d]?.verifies?.includes(tasks[v]?.id ?? '') === true || reaches(d, c)) continue;
+        waits[d]?.push(c);
+        softDeps[d]?.push(c);
+        dependents[c]?.push(d);
+      }
+    }
+  }
+  return waits;
 }
 
 function topologicalOrder(

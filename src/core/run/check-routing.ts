@@ -4,6 +4,7 @@ import type { ResolvedTask } from '../plan/graph.js';
 import { runAttempt, Running, type AttemptHost } from './attempt.js';
 import { runCheckAttempt, type CheckRoutes } from './check-attempt.js';
 import type { RunJournal } from './run-journal.js';
+import { redactResult } from '../redact.js';
 
 /** What routing a check's failure needs from the engine: its journal and its per-task counters. */
 export interface RoutingHost extends AttemptHost {
@@ -21,6 +22,8 @@ export interface RoutingHost extends AttemptHost {
  */
 export class CheckRouting implements CheckRoutes {
   readonly checkVerdicts = new Map<string, TaskOutcome>();
+  /** Verified tasks that failed since the engine last asked (see {@link CheckRouting.takeFailed}). */
+  private failed: { readonly task: number; readonly reason: string }[] = [];
 
   constructor(private readonly host: RoutingHost) {}
 
@@ -93,10 +96,7 @@ export class CheckRouting implements CheckRoutes {
     check.signal.removeEventListener('abort', abort);
     const end = this.host.options.clock.now();
     if (outcome.ok) {
-      const result =
-        outcome.result.text === undefined
-          ? outcome.result
-          : { ...outcome.result, text: this.host.redact(outcome.result.text) };
+      const result = redactResult(outcome.result, this.host.redact);
       journal.recordTask(i, { type: 'task.succeeded', at: end, task: id, attempt, result });
     } else {
       // The check decides: it runs again (and may route again) or fails the task with its reason.
@@ -123,6 +123,18 @@ export class CheckRouting implements CheckRoutes {
       attempt,
       error: { message: this.host.redact(reason), code: 'WEFT_CHECK_FAILED' },
     });
+    this.failed.push({ task: i, reason });
+  }
+
+  /**
+   * The verified tasks that failed (their fixes for a check ran out) since the last call. The
+   * scheduler had them as succeeded: the engine fails them there before it ends their check, so
+   * their dependents, which waited for the check's verdict, are skipped.
+   */
+  takeFailed(): readonly { readonly task: number; readonly reason: string }[] {
+    const failed = this.failed;
+    this.failed = [];
+    return failed;
   }
 
   private idOf(i: number): string {

@@ -26,6 +26,7 @@ import { whenGate, type WhenSources } from './policies/when.js';
 import { expansionFor, type Rejection } from './policies/expansion.js';
 import { restoreRun } from './policies/resume.js';
 import { CheckRouting } from './check-routing.js';
+import { redactResult } from '../redact.js';
 import type { Executor } from '../ports/executor.js';
 
 export { ENGINE_DEFAULTS, resolveEngineOptions } from './engine-options.js';
@@ -265,6 +266,9 @@ class Run implements AttemptHost {
     const now = this.clock.now();
     const completions = this.completions;
     this.completions = [];
+    // Before their checks end: what waits for those checks' verdict must see these tasks failed.
+    for (const f of this.checks.takeFailed())
+      if (this.sched.stateOf(f.task) === 'succeeded') this.sched.failSucceeded(f.task, now, f.reason);
     for (const c of completions) this.decide(c, now);
     const assignments = this.stopReason === undefined ? this.sched.start(now) : [];
     for (const { task, worker } of assignments) {
@@ -499,8 +503,4 @@ class Run implements AttemptHost {
     this.throttles.dispose();
     this.done({ status, state: this.state });
   }
-}
-
-function redactResult(result: TaskResultData, redact: (s: string) => string): TaskResultData {
-  return result.text === undefined ? result : { ...result, text: redact(result.text) };
 }

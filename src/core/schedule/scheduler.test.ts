@@ -353,6 +353,38 @@ describe('Scheduler examples', () => {
     expect(sched.poolCapacity('gpu')).toBeUndefined();
   });
 
+  it("waits for a check's verdict on what a task needs, and skips it when that task fails after all", () => {
+    const graph = compile([
+      { id: 'a', run: 'x' },
+      { id: 'check', run: 'x', verifies: ['a'] },
+      { id: 'd', run: 'x', needs: ['a'] },
+    ]);
+    const run = (failA: boolean) => {
+      const transitions: Transition[] = [];
+      const sched = new Scheduler(graph, { workers: 2, onTransition: (t) => transitions.push(t) });
+      const started = (now: number) => sched.start(now).map((s) => graph.tasks[s.task]?.id);
+      sched.begin(0);
+      expect(started(0)).toEqual(['a']);
+      sched.finish(0, 'succeeded', 1);
+      expect(started(1)).toEqual(['check']); // d waits for the check's verdict
+      if (failA) sched.failSucceeded(0, 2, 'its fixes ran out');
+      sched.finish(1, 'failed', 3);
+      return { sched, started: started(3), transitions };
+    };
+    const fixed = run(false); // the check failed for another reason: d runs
+    expect(fixed.started).toEqual(['d']);
+    const failed = run(true);
+    expect(failed.started).toEqual([]);
+    expect(failed.sched.stateOf(0)).toBe('failed');
+    expect(failed.sched.stateOf(2)).toBe('skipped');
+    expect(failed.transitions.find((t) => t.task === 2 && t.to === 'skipped')).toMatchObject({
+      reason: 'dependency "a" failed',
+      at: 2,
+    });
+    expect(failed.sched.finished).toBe(true);
+    expect(() => failed.sched.failSucceeded(0, 4, 'again')).toThrow('task a has not succeeded');
+  });
+
   it('rejects a budget that is not a positive integer', () => {
     const graph = compile([{ id: 'a', run: 'x' }]);
     expect(() => new Scheduler(graph, { workers: 0 })).toThrow('Expected `workers` to be a positive integer, got `0`');

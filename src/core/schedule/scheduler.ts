@@ -227,6 +227,18 @@ export class Scheduler {
     this.settle(task, now);
   }
 
+  /**
+   * A task that succeeded fails after all (a check that verifies it ran out of fixes for it): its
+   * dependents that have not started are skipped, as if it had failed when it ended.
+   */
+  failSucceeded(task: number, now: number, reason: string): void {
+    if (this.state[task] !== S_SUCCEEDED) throw new Error(`task ${this.graph.tasks[task]?.id} has not succeeded`);
+    this.dropPlan();
+    this.set(task, S_FAILED, now, { reason });
+    this.terminal--; // counted again as it settles
+    this.settle(task, now);
+  }
+
   /** Frees a running task's slot; it becomes ready again at `at`. */
   retryAt(task: number, at: number, now: number): void {
     if (this.state[task] !== S_RUNNING) throw new Error(`task ${this.graph.tasks[task]?.id} is not running`);
@@ -361,7 +373,7 @@ export class Scheduler {
   }
 
   private notifyDependents(task: number, now: number): void {
-    const { dependents, deps, tasks } = this.graph;
+    const { dependents, deps, tasks, verdictDeps } = this.graph;
     const s = this.state[task] as number;
     const id = tasks[task]?.id;
     const conditionSkip = s === S_SKIPPED && this.skipCause[task] === 1;
@@ -372,7 +384,9 @@ export class Scheduler {
       if (this.state[d] !== S_PENDING) continue;
       // Whether the edge is hard only matters for a condition-skipped dependency: look it up then.
       const hard = conditionSkip && (deps[d] ?? []).includes(task);
-      if (s === S_SUCCEEDED || conditionSkip) {
+      // A check it waits on only for the verdict (see Graph.verdictDeps) lets it go however it ends.
+      const verdict = s !== S_SUCCEEDED && (verdictDeps[d]?.includes(task) ?? false);
+      if (s === S_SUCCEEDED || conditionSkip || verdict) {
         // A hard dependency skipped by a condition dooms this task, but a failure among its other
         // dependencies must still win (and reach its `after` dependents): decide once all have ended,
         // so how a task ends never depends on which dependency happened to end first.
