@@ -10,13 +10,14 @@ import {
 } from '../core/errors.js';
 import { EXIT, exitCodeForError } from './exit-codes.js';
 import { collectVar, parseSweep, parseWorkers } from './options.js';
+import { WEFT_VERSION } from './version.js';
 
 // Each command's module is imported when it runs: loading them all (git, reports, importers, the
 // planner) would be start-up time that every command pays.
 const program = new Command()
   .name('weft')
   .description('Run AI agent work in parallel: plans, a critical-path scheduler on M workers, a journal, reports.')
-  .version('0.1.0')
+  .version(WEFT_VERSION)
   .showSuggestionAfterError()
   .exitOverride();
 
@@ -38,6 +39,10 @@ program
   .option('--no-cache', 'run every task, even those whose inputs did not change')
   .option('--explain-cache', 'say for each cached task why it hit or missed')
   .option('-C, --dir <dir>', 'project folder holding .weft/ (default: the current folder)')
+  // For `weft mcp`, which starts runs as detached children: the id it already answered, and where the
+  // tasks of a plan it was handed inline (saved under .weft/) run.
+  .addOption(new Option('--run-id <id>').hideHelp())
+  .addOption(new Option('--base-dir <dir>').hideHelp())
   .action(async (plan: string | undefined, opts) => {
     if (opts.resume === true)
       process.exitCode = await (await import('./commands/resume.js')).resumeCommand(undefined, opts);
@@ -195,6 +200,19 @@ program
   .option('--json', 'same as the default: the schema is JSON')
   .action(async (opts) => {
     process.exitCode = (await import('./commands/schema.js')).schemaCommand(opts);
+  });
+
+program
+  .command('mcp')
+  .description(
+    'an MCP server on stdio for agents to drive weft: plan, estimate, run, status, logs, result, cancel, build_and_deploy',
+  )
+  .option(
+    '-C, --dir <dir>',
+    'the folder served: projects and plan files must be inside it (default: the current folder)',
+  )
+  .action(async (opts) => {
+    process.exitCode = await (await import('./commands/mcp.js')).mcpCommand(opts);
   });
 
 // A closed pipe on stdout (`weft run … | head`) must not kill a run that is spending money.

@@ -28,6 +28,8 @@ export interface PlanCommandOptions {
   /** How many answers the planner gets to produce a valid plan. @default 3 */
   readonly attempts?: string;
   readonly progress?: boolean;
+  /** The planner run's id (`weft mcp` names it in its answer). @default a new one */
+  readonly runId?: string;
 }
 
 const AGENT_CLIS = ['claude', 'codex', 'gemini'] as const;
@@ -120,7 +122,7 @@ export async function planGoal(
   let code: number;
   try {
     code = await executeRun({
-      runId: newRunId(),
+      runId: opts.runId ?? newRunId(),
       compiled: compilePlan(plannerPlan, { executors: catalog, file: '<planner>' }),
       planFile: '<planner>',
       baseDir: projectDir,

@@ -44,21 +44,31 @@ export interface RunCommandOptions {
   readonly cache?: boolean;
   /** `--explain-cache`: say for each cached task why it hit or missed. */
   readonly explainCache?: boolean;
+  /** The run's id, chosen by the caller (`weft mcp` answers it before the run starts). @default a new one */
+  readonly runId?: string;
+  /** Where the tasks run. @default the plan file's folder */
+  readonly baseDir?: string;
 }
 
 export async function runCommand(file: string, opts: RunCommandOptions): Promise<number> {
   const { projectDir, executors, config } = wire(opts.dir);
   const catalog = catalogOf(executors);
-  const loaded = loadPlanFile(file, { executors: catalog, ...(opts.set === undefined ? {} : { vars: opts.set }) });
+  const baseDir = opts.baseDir === undefined ? undefined : resolve(opts.baseDir);
+  const vars = opts.set === undefined ? {} : { vars: opts.set };
+  const loaded = loadPlanFile(file, { executors: catalog, ...vars }, baseDir);
   const planPath = loaded.file;
   const mode = opts.sequential === true ? 'sequential' : 'parallel';
   const store = await openJournal(projectDir, config);
   try {
-    const scope = { projectDir, planFile: planPath, baseDir: dirname(planPath) };
+    if (opts.runId !== undefined && (await store.listRuns()).some((r) => r.id === opts.runId))
+      throw new WeftError('WEFT_USAGE', `--run-id: run ${opts.runId} exists already`, {
+        hint: '`weft resume` continues a run; leave --run-id out for a new one',
+      });
+    const scope = { projectDir, planFile: planPath, baseDir: baseDir ?? dirname(planPath) };
     const options = { executors: catalog, file: planPath, vars: loaded.compiled.vars };
     const { compiled } = await withHistory(store, scope, loaded.compiled, options);
     return await executeRun({
-      runId: newRunId(),
+      runId: opts.runId ?? newRunId(),
       compiled,
       planFile: planPath,
       baseDir: scope.baseDir,
