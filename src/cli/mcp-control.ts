@@ -3,7 +3,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, realpathSync,
 import { hostname } from 'node:os';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { checkSetup } from '../core/ports/executor.js';
-import { WeftError } from '../core/errors.js';
+import { isWeftError, WeftError } from '../core/errors.js';
 import { compilePlan, type CompiledPlan } from '../core/plan/compile.js';
 import { staticGate } from '../core/run/policies/when.js';
 import { catalogOf } from '../executors/index.js';
@@ -155,22 +155,24 @@ export function mcpControl(options: McpControlOptions): RunControl {
       if (request.sequential === true) args.push('--sequential');
       if (request.failFast === true) args.push('--fail-fast');
       for (const [name, value] of Object.entries(request.vars ?? {})) args.push('--set', `${name}=${value}`);
+      let child: ChildProcess;
       try {
         // Its own process group, its output in files: it outlives this server, and a Ctrl-C to the
         // client's terminal does not reach it (`cancel` does).
-        const child = spawn(process.execPath, args, {
+        child = spawn(process.execPath, args, {
           cwd: projectDir,
           detached: true,
           stdio: ['ignore', out, err],
           env: process.env,
         });
-        child.unref();
-        children.set(runId, child);
-        child.once('exit', () => children.delete(runId));
       } finally {
         closeSync(out);
         closeSync(err);
       }
+      child.unref();
+      children.set(runId, child);
+      child.once('exit', () => children.delete(runId));
+      await journaled(projectDir, runId, child, files.stderr);
       return { runId, planFile: loaded.file };
     },
 
@@ -267,6 +269,41 @@ export function mcpControl(options: McpControlOptions): RunControl {
       }
     },
   };
+}
+
+/** How long `run` waits for the run to be in the journal before answering anyway. */
+const START_WAIT_MS = 30_000;
+
+/**
+ * Waits until the run's process has journaled the run (so `status` right after `run` finds it), or
+ * has died first (then its own error is the tool's), or {@link START_WAIT_MS} passed.
+ */
+async function journaled(projectDir: string, runId: string, child: ChildProcess, stderr: string): Promise<void> {
+  const store = await openJournal(projectDir, wire(projectDir).config);
+  const exists = (): Promise<boolean> =>
+    store.read(runId).then(
+      () => true,
+      (error: unknown) => {
+        if (isWeftError(error) && error.code === 'WEFT_RUN_NOT_FOUND') return false;
+        throw error;
+      },
+    );
+  try {
+    const end = Date.now() + START_WAIT_MS;
+    while (Date.now() < end) {
+      if (await exists()) return;
+      if (child.exitCode !== null || child.signalCode !== null) {
+        if (await exists()) return; // it ran, and quickly
+        const said = existsSync(stderr) ? readFileSync(stderr, 'utf8').trim() : '';
+        throw new WeftError('WEFT_USAGE', `the run did not start: ${said || `weft run exited ${child.exitCode}`}`, {
+          hint: 'fix that and call `run` again',
+        });
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  } finally {
+    await store.close();
+  }
 }
 
 /** `host:pid` of a live coordinator on this machine → its pid. */

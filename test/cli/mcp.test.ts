@@ -135,6 +135,10 @@ describe('weft mcp over stdio', () => {
       expect(Object.keys(started.value)).toEqual(['runId']);
       const { runId } = started.value as { runId: string };
       expect(runId).toMatch(/^\d{8}-\d{6}-[0-9a-f]{4}$/);
+      // The run is in the journal by the time `run` answers: `status` right after finds it.
+      const first = await call(client, 'status', { runId });
+      expect(first.isError, first.text).toBe(false);
+      expect(first.value.summary.runId).toBe(runId);
 
       const status = await ended(client, runId);
       expect(status.summary.status).toBe('succeeded');
