@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { hostname } from 'node:os';
+import { StringDecoder } from 'node:string_decoder';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { checkSetup } from '../core/ports/executor.js';
 import { isWeftError, WeftError } from '../core/errors.js';
@@ -78,20 +79,24 @@ export function mcpControl(options: McpControlOptions): RunControl {
       await store.close();
     }
   };
-  /** The plan of a call, checked; an inline one is saved so the run (and `weft resume`) can read it. */
-  const loadRef = (ref: PlanRef, projectDir: string, vars?: Readonly<Record<string, string>>) => {
+  /**
+   * The plan of a call, checked; an inline one is saved (with `save`) so the run (and `weft resume`)
+   * can read it.
+   */
+  const loadRef = (ref: PlanRef, projectDir: string, save: boolean, vars?: Readonly<Record<string, string>>) => {
     const catalog = catalogOf(wire(projectDir).executors);
     const opts = { executors: catalog, ...(vars === undefined ? {} : { vars: { ...vars } }) };
     if (ref.planFile !== undefined) {
       const file = insideRoot(projectDir, ref.planFile, 'planFile', projectDir);
-      return { ...loadPlanFile(file, opts, projectDir), saved: false };
+      return loadPlanFile(file, opts, projectDir);
     }
-    compilePlan(ref.plan, { ...opts, file: 'plan' }); // its problems named as the tool's field
+    const compiled = compilePlan(ref.plan, { ...opts, file: 'plan' }); // its problems named as the tool's field
+    if (!save) return { file: join(projectDir, 'plan'), compiled };
     const dir = join(weftDir(projectDir), 'mcp', 'plans');
     mkdirSync(dir, { recursive: true });
     const file = join(dir, `${newRunId()}.json`);
     writeJson(file, ref.plan);
-    return { ...loadPlanFile(file, opts, projectDir), saved: true };
+    return loadPlanFile(file, opts, projectDir);
   };
   const resolved = (ref: RunRef) =>
     ((projectDir) => ({ projectDir, find: (store: Store) => resolveRunId(store, ref.runId) }))(projectOf(ref.project));
@@ -128,7 +133,7 @@ export function mcpControl(options: McpControlOptions): RunControl {
 
     async estimate(request) {
       const projectDir = projectOf(request.project);
-      const loaded = loadRef(request, projectDir);
+      const loaded = loadRef(request, projectDir, false);
       const opts = request.workers === undefined ? {} : { jobs: request.workers };
       if (!existsSync(join(weftDir(projectDir), 'weft.db'))) return estimateJson(loaded.compiled, opts);
       return withStore(projectDir, async (store) => {
@@ -142,7 +147,7 @@ export function mcpControl(options: McpControlOptions): RunControl {
 
     async start(request) {
       const projectDir = projectOf(request.project);
-      const loaded = loadRef(request, projectDir, request.vars);
+      const loaded = loadRef(request, projectDir, true, request.vars);
       await refuseUnlessSetUp(loaded.compiled, projectDir);
       const runId = newRunId();
       const files = launchFiles(projectDir, runId);
@@ -237,12 +242,14 @@ export function mcpControl(options: McpControlOptions): RunControl {
       let offset = 0;
       let partial = '';
       let ended = false;
+      const decoder = new StringDecoder('utf8'); // a read may end inside a character
       const pump = (): void => {
         if (!existsSync(file)) return;
         const size = statSync(file).size;
         if (size <= offset) return;
-        const text = partial + readRange(file, offset, size).toString('utf8');
-        offset = size;
+        const bytes = readRange(file, offset, size);
+        offset += bytes.length;
+        const text = partial + decoder.write(bytes);
         const lines = text.split('\n');
         partial = lines.pop() ?? '';
         for (const line of lines) {

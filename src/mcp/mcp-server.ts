@@ -189,10 +189,11 @@ export function createMcpServer(control: RunControl, options: McpServerOptions):
       inputSchema: TOOL_INPUTS.build_and_deploy,
     },
     (a, extra) =>
-      answer(() => {
+      answer(async () => {
         const token = extra._meta?.progressToken;
         let progress = 0;
-        return buildAndDeploy(
+        const sent: Promise<void>[] = [];
+        const done = await buildAndDeploy(
           control,
           {
             task: a.task,
@@ -203,15 +204,23 @@ export function createMcpServer(control: RunControl, options: McpServerOptions):
           (runId, event, total) => {
             notify(runId, event);
             if (token !== undefined && TASK_END_EVENTS.has(event.type))
-              void extra
-                .sendNotification({
-                  method: 'notifications/progress',
-                  params: { progressToken: token, progress: ++progress, total, message: describe(event) },
-                })
-                .catch(() => undefined);
+              sent.push(
+                extra
+                  .sendNotification({
+                    method: 'notifications/progress',
+                    params: { progressToken: token, progress: ++progress, total, message: describe(event) },
+                  })
+                  .catch(() => undefined),
+              );
           },
           AbortSignal.any([closing.signal, extra.signal]),
         );
+        // The SDK's client handles a notification a microtask later than a response that came in the
+        // same read, and by then has dropped the call's progress handler: the last tasks' progress
+        // would be lost. A pause after they are written lets them arrive first.
+        await Promise.all(sent);
+        await new Promise((r) => setTimeout(r, 200));
+        return done;
       }),
   );
   return server;
