@@ -9,7 +9,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { LoggingMessageNotificationSchema, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { CLI, ensureBuilt, tempProject } from '../support/weft-cli.js';
+import { CLI, ensureBuilt, tempProject, weft } from '../support/weft-cli.js';
 
 beforeAll(ensureBuilt);
 
@@ -209,6 +209,31 @@ describe('weft mcp over stdio', () => {
     expect(status.summary.tasks[0]).toMatchObject({ id: 'sleepy', state: 'cancelled' });
     // Cancelling an ended run changes nothing.
     expect((await call(client, 'cancel', { runId })).value).toMatchObject({ status: 'cancelled', stopping: false });
+  });
+
+  it('-C names the folder served, whatever the cwd; paths resolve there', { timeout: 60_000 }, async () => {
+    const repo = gitProject({ 'plan.yaml': JSON.stringify(SMALL_PLAN) });
+    const { client } = await connect(tempProject('weft-mcp-elsewhere-'), ['-C', repo]);
+    const est = await call(client, 'estimate', { planFile: 'plan.yaml' });
+    expect(est.isError, est.text).toBe(false);
+    expect(est.value).toMatchObject({ plan: 'small', workers: 2 });
+    expect((await call(client, 'estimate', { planFile: join(repo, 'plan.yaml') })).value.plan).toBe('small');
+    // An inline plan is only estimated: nothing is saved.
+    expect((await call(client, 'estimate', { plan: SMALL_PLAN })).value.tasks).toBe(3);
+    expect(existsSync(join(repo, '.weft', 'mcp'))).toBe(false);
+  });
+
+  it('weft run --run-id (what weft mcp passes) refuses an id that exists', { timeout: 60_000 }, async () => {
+    const repo = gitProject({ 'plan.yaml': JSON.stringify(SMALL_PLAN) });
+    const first = await weft(['run', 'plan.yaml', '--run-id', 'my-run-1', '--json'], { cwd: repo });
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.stdout).toContain('"runId":"my-run-1"');
+    const again = await weft(['run', 'plan.yaml', '--run-id', 'my-run-1'], { cwd: repo });
+    expect(again.code).toBe(2);
+    expect(again.stderr).toContain('weft: --run-id: run my-run-1 exists already');
+    const bad = await weft(['run', 'plan.yaml', '--run-id', '../escape'], { cwd: repo });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('weft: --run-id: "../escape" is not a run id');
   });
 
   it('bad input: a tool error naming the field and the fix, never a stack trace', { timeout: 90_000 }, async () => {

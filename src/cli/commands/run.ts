@@ -58,6 +58,10 @@ export async function runCommand(file: string, opts: RunCommandOptions): Promise
   const loaded = loadPlanFile(file, { executors: catalog, ...vars }, baseDir);
   const planPath = loaded.file;
   const mode = opts.sequential === true ? 'sequential' : 'parallel';
+  if (opts.runId !== undefined && (!/^[\w.-]{1,100}$/.test(opts.runId) || opts.runId.includes('..')))
+    throw new WeftError('WEFT_USAGE', `--run-id: "${opts.runId}" is not a run id`, {
+      hint: 'letters, digits, ".", "_" and "-", e.g. 20261205-101500-a1b2',
+    });
   const store = await openJournal(projectDir, config);
   try {
     if (opts.runId !== undefined && (await store.listRuns()).some((r) => r.id === opts.runId))
