@@ -3,6 +3,7 @@ import { dirname, extname, resolve } from 'node:path';
 import { isMap, isPair, isScalar, LineCounter, parseDocument, type Document } from 'yaml';
 import { PlanValidationError, WeftError, type PlanIssue } from '../core/errors.js';
 import { checkPlan, type CompileOptions, type CompiledPlan, type RawIssue } from '../core/plan/compile.js';
+import { jsonOffsets, lineColumn, parseJsonFast } from './fast-json.js';
 
 /** The largest plan file weft reads: 64 MB. */
 export const MAX_PLAN_BYTES = 64 * 1024 * 1024;
@@ -65,12 +66,16 @@ export function parsePlanText(
   options: Omit<CompileOptions, 'file'>,
   baseDir?: string,
 ): CompiledPlan {
-  const { doc, lines, raw } = parseYamlDocument(text, file);
-  const { plan, issues } = checkPlan(raw, options);
+  // JSON is read without positions; they are found (by the YAML parser) only for an error to report.
+  const fast = parseJsonFast(text, MAX_PLAN_DEPTH);
+  const parsed = fast === undefined ? parseYamlDocument(text, file) : undefined;
+  const { plan, issues } = checkPlan(parsed?.raw ?? fast, options);
   if (plan !== undefined && baseDir !== undefined) issues.push(...cwdIssues(plan, baseDir));
+  if (plan !== undefined && issues.length === 0) return plan;
+  if (parsed === undefined) throw new PlanValidationError(locateJsonIssues(issues, text, file));
+  const { doc, lines } = parsed;
   // In the order they appear in the file (the checks find them in passes).
-  if (plan === undefined || issues.length > 0) throw new PlanValidationError(locateIssues(issues, doc, lines, file));
-  return plan;
+  throw new PlanValidationError(locateIssues(issues, doc, lines, file));
 }
 
 /**
@@ -180,6 +185,30 @@ export function locateIssues(
 ): PlanIssue[] {
   return issues
     .map((i) => locate(i, doc, lines, file))
+    .sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0));
+}
+
+/**
+ * {@link locateIssues} for a document read by the JSON fast path: the same positions (a member's
+ * key, else its value, else its nearest parent's), found by one scan of the text.
+ */
+function locateJsonIssues(issues: readonly RawIssue[], text: string, file: string): PlanIssue[] {
+  const offsetOf = jsonOffsets(
+    text,
+    issues.map((i) => i.path),
+  );
+  const position = lineColumn(text);
+  return issues
+    .map(({ path, ...rest }): PlanIssue => {
+      for (let len = path.length; len >= 0; len--) {
+        const offset = offsetOf(path.slice(0, len), len === path.length);
+        if (offset !== undefined) {
+          const pos = position(offset);
+          return { file, line: pos.line, column: pos.col, ...rest };
+        }
+      }
+      return { file, ...rest };
+    })
     .sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0));
 }
 
