@@ -10,13 +10,14 @@ import {
 } from '../core/errors.js';
 import { EXIT, exitCodeForError } from './exit-codes.js';
 import { collectVar, parsePort, parseRunId, parseSweep, parseWorkers, wholeNumber } from './options.js';
+import { WEFT_VERSION } from './version.js';
 
 // Each command's module is imported when it runs: loading them all (git, reports, importers, the
 // planner) would be start-up time that every command pays.
 const program = new Command()
   .name('weft')
   .description('Run AI agent work in parallel: plans, a critical-path scheduler on M workers, a journal, reports.')
-  .version('0.1.0')
+  .version(WEFT_VERSION)
   .showSuggestionAfterError()
   .exitOverride();
 
@@ -42,7 +43,8 @@ program
   .option('--ui', 'serve the live dashboard for this run (prints its URL; see `weft serve`)')
   .option('--port <port>', 'with --ui: the port (default: any free one)', parsePort)
   .option('-C, --dir <dir>', 'project folder holding .weft/ (default: the current folder)')
-  // Set by `weft serve` when it starts a run: the id it answered with, and the folder the plan's paths resolve against.
+  // Set by `weft serve` and `weft mcp`, which start runs as detached children: the id they answered
+  // with, and the folder the plan's paths resolve against (where an inline plan's tasks run).
   .addOption(new Option('--run-id <id>').hideHelp().argParser(parseRunId))
   .addOption(new Option('--base <dir>').hideHelp())
   .action(async (plan: string | undefined, opts) => {
@@ -241,6 +243,19 @@ program
   .option('--json', 'same as the default: the schema is JSON')
   .action(async (opts) => {
     process.exitCode = (await import('./commands/schema.js')).schemaCommand(opts);
+  });
+
+program
+  .command('mcp')
+  .description(
+    'an MCP server on stdio for agents to drive weft: plan, estimate, run, status, logs, result, cancel, build_and_deploy',
+  )
+  .option(
+    '-C, --dir <dir>',
+    'the folder served: projects and plan files must be inside it (default: the current folder)',
+  )
+  .action(async (opts) => {
+    process.exitCode = await (await import('./commands/mcp.js')).mcpCommand(opts);
   });
 
 // A closed pipe on stdout (`weft run … | head`) must not kill a run that is spending money.

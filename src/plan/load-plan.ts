@@ -17,8 +17,11 @@ export interface LoadedPlan {
   readonly compiled: CompiledPlan;
 }
 
-/** Reads and validates a YAML or JSON plan file; problems come back with line and column. */
-export function loadPlanFile(path: string, options: Omit<CompileOptions, 'file'>): LoadedPlan {
+/**
+ * Reads and validates a YAML or JSON plan file; problems come back with line and column.
+ * `baseDir` is where its tasks run. @default the plan file's folder
+ */
+export function loadPlanFile(path: string, options: Omit<CompileOptions, 'file'>, baseDir?: string): LoadedPlan {
   const file = resolve(path);
   let text: string;
   try {
@@ -51,7 +54,7 @@ export function loadPlanFile(path: string, options: Omit<CompileOptions, 'file'>
       { cause: error, hint: 'pass the path of a plan file, e.g. examples/app.yaml' },
     );
   }
-  return { file, compiled: parsePlanText(text, path, options, dirname(file)) };
+  return { file, compiled: parsePlanText(text, path, options, baseDir ?? dirname(file)) };
 }
 
 /**

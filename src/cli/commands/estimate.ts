@@ -105,7 +105,18 @@ export async function estimateCommand(file: string, opts: EstimateCommandOptions
   return printEstimate(compilePlan(spec, { executors, file, ...vars }), opts);
 }
 
-export function printEstimate(compiled: CompiledPlan, opts: EstimateCommandOptions): number {
+/** A plan's estimate on a virtual clock for each M asked about, and the best M: what both outputs show. */
+interface EstimateRows {
+  readonly rows: readonly (EstimateFigures & { skipped: string[]; order: string[] })[];
+  readonly first: EstimateFigures & { skipped: string[]; order: string[] };
+  readonly best: number;
+  readonly smallest: { readonly workers: number } | undefined;
+  readonly criticalPath: string[];
+  /** Whether the best M was found by the lower bound rather than simulated (a large plan). */
+  readonly bounded: boolean;
+}
+
+function estimateRows(compiled: CompiledPlan, opts: EstimateCommandOptions): EstimateRows {
   const { graph } = compiled;
   const gate = staticGate(compiled, process.env);
   const ids = (path: readonly number[]) => path.map((i) => graph.tasks[i]?.id ?? '?');
@@ -136,24 +147,40 @@ export function printEstimate(compiled: CompiledPlan, opts: EstimateCommandOptio
   const best = Math.min(...candidates.map((r) => r.makespan));
   const smallest = candidates.find((r) => r.makespan <= best * 1.05) ?? rows[0];
   const criticalPath = ids(graph.criticalPath).filter((id) => !first.skipped.includes(id));
+  return { rows, first, best, smallest, criticalPath, bounded };
+}
+
+/**
+ * What `weft estimate --json` prints (seconds): the predicted makespan on M workers (or a sweep of
+ * M), the order tasks start in, the critical path, the smallest M within 5% of the best makespan.
+ */
+export function estimateJson(compiled: CompiledPlan, opts: EstimateCommandOptions): Record<string, unknown> {
+  const { graph } = compiled;
+  const { rows, first, smallest, criticalPath, bounded } = estimateRows(compiled, opts);
+  const base = opts.sweep === undefined ? figuresJson(first) : { sweep: rows.map(figuresJson) };
+  const learned = learnedJson(
+    graph.tasks.map((t) => t.id),
+    opts.learned ?? new Map(),
+  );
+  const head = { plan: compiled.name, tasks: graph.tasks.length, measured: learned.length > 0, learned };
+  // The order tasks start in on the virtual clock: a run starts them so while all goes as estimated.
+  const order = { order: first.order };
+  const tail = {
+    criticalPathTasks: criticalPath,
+    skipped: first.skipped,
+    bestWorkers: smallest?.workers,
+    bestWorkersBy: bounded ? 'lower bound' : 'simulation',
+  };
+  return { ...head, ...order, ...base, ...tail };
+}
+
+export function printEstimate(compiled: CompiledPlan, opts: EstimateCommandOptions): number {
   if (opts.json === true) {
-    const base = opts.sweep === undefined ? figuresJson(first) : { sweep: rows.map(figuresJson) };
-    const learned = learnedJson(
-      graph.tasks.map((t) => t.id),
-      opts.learned ?? new Map(),
-    );
-    const head = { plan: compiled.name, tasks: graph.tasks.length, measured: learned.length > 0, learned };
-    // The order tasks start in on the virtual clock: a run starts them so while all goes as estimated.
-    const order = { order: first.order };
-    const tail = {
-      criticalPathTasks: criticalPath,
-      skipped: first.skipped,
-      bestWorkers: smallest?.workers,
-      bestWorkersBy: bounded ? 'lower bound' : 'simulation',
-    };
-    process.stdout.write(`${JSON.stringify({ ...head, ...order, ...base, ...tail })}\n`);
+    process.stdout.write(`${JSON.stringify(estimateJson(compiled, opts))}\n`);
     return EXIT.ok;
   }
+  const { graph } = compiled;
+  const { rows, first, best, smallest, criticalPath, bounded } = estimateRows(compiled, opts);
   const out: string[] = [
     `${compiled.name}: ${graph.tasks.length} tasks${first.skipped.length > 0 ? ` (${first.skipped.length} skipped by conditions: ${first.skipped.join(', ')})` : ''}`,
   ];

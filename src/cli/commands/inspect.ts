@@ -1,28 +1,20 @@
-import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import { formatDuration } from '../../core/plan/duration.js';
 import { WeftError } from '../../core/errors.js';
-import { dependencyMap, summarize } from '../../core/run/metrics.js';
-import { stateAt } from '../../core/run/run-state.js';
 import { TERMINAL_STATES } from '../../core/schedule/scheduler.js';
 import { TASK_ID_PATTERN } from '../../core/plan/plan-schema.js';
-import {
-  buildReportInput,
-  readLogTails,
-  readRange,
-  renderHtml,
-  renderJson,
-  renderMarkdown,
-} from '../../report/index.js';
+import { readRange } from '../../report/index.js';
 import { EXIT } from '../exit-codes.js';
 import { formatSummary, painter, stateMark } from '../format.js';
-import { coordinatorOf, openJournal, readRun, resolveRunId } from '../journal.js';
+import { openJournal, readRun, resolveRunId } from '../journal.js';
 import { runDirOf } from '../run-files.js';
 import { secretRedactor } from '../secrets.js';
 import { ControlStripper, stripControl } from '../../core/control-stripper.js';
 import { wire } from '../wiring.js';
 import type { Store } from '../../core/ports/store.js';
+import { driven, REPORT_FORMATS, runReport, runStatus, taskLogFile, type ReportFormat } from '../run-views.js';
 
 interface Common {
   readonly dir?: string;
@@ -37,18 +29,6 @@ async function withStore<T>(dir: string | undefined, fn: (store: Store, projectD
   } finally {
     await store.close();
   }
-}
-
-function depsOf(planJson: unknown): Map<string, string[]> {
-  return dependencyMap(
-    (planJson as { plan?: { tasks?: { id: string; needs?: string[]; after?: string[] }[] } } | undefined)?.plan
-      ?.tasks ?? [],
-  );
-}
-
-function readPlanJson(runDir: string): unknown {
-  const file = join(runDir, 'plan.json');
-  return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as unknown) : undefined;
 }
 
 /** `weft runs`: every run in the journal, newest first. */
@@ -78,28 +58,18 @@ export async function runsCommand(opts: Common): Promise<number> {
 const ORPHANED =
   'the journal says running, but no coordinator drives it (killed or crashed); `weft resume` continues it';
 
-/** Whether a live coordinator holds the run's lease. */
-async function driven(store: Store, runId: string): Promise<boolean> {
-  const who = await coordinatorOf(store, runId);
-  return who !== undefined && who !== 'dead';
-}
-
 /** `weft status [run]`: where a run stands, task by task. */
 export async function statusCommand(given: string | undefined, opts: Common): Promise<number> {
   return withStore(opts.dir, async (store, projectDir) => {
     const runId = await resolveRunId(store, given);
-    const { state } = await readRun(store, runId);
-    const runDir = runDirOf(projectDir, runId);
-    const live = state.status === 'running' && (await driven(store, runId));
-    // A live run: what is running counts its time so far.
-    const summary = summarize(live ? stateAt(state, Date.now()) : state, depsOf(readPlanJson(runDir)));
+    const { summary, driven: live, runDir } = await runStatus(store, projectDir, runId);
     if (opts.json === true) {
-      process.stdout.write(`${JSON.stringify(state.status === 'running' ? { ...summary, driven: live } : summary)}\n`);
+      process.stdout.write(`${JSON.stringify(live === undefined ? summary : { ...summary, driven: live })}\n`);
       return EXIT.ok;
     }
     const c = painter();
     process.stdout.write(`${formatSummary(summary, runDir)}\n`);
-    if (state.status === 'running' && !live) process.stdout.write(`  ${c.yellow('interrupted')}  ${ORPHANED}\n`);
+    if (live === false) process.stdout.write(`  ${c.yellow('interrupted')}  ${ORPHANED}\n`);
     process.stdout.write('\n');
     for (const t of summary.tasks) {
       const mark = stateMark(t.state);
@@ -140,19 +110,14 @@ export async function logsCommand(
   if (!TASK_ID_PATTERN.test(task)) throw new WeftError('WEFT_USAGE', `"${task}" is not a task id`);
   const shown = withStore(opts.dir, async (store, projectDir) => {
     const runId = await resolveRunId(store, given);
-    let { state } = await readRun(store, runId);
-    const record = state.tasks.get(task);
-    if (record === undefined)
-      throw new WeftError('WEFT_USAGE', `run ${runId} has no task "${task}"`, {
-        hint: `\`weft status ${runId}\` lists its tasks`,
-      });
-    const attempt = opts.attempt === undefined ? (record.attempts.at(-1)?.attempt ?? 1) : Number(opts.attempt);
-    const file = join(
-      runDirOf(projectDir, runId),
-      'tasks',
+    const ref = {
+      runId,
       task,
-      `${attempt}.${opts.stderr === true ? 'stderr' : 'stdout'}.log`,
-    );
+      stream: opts.stderr === true ? ('stderr' as const) : ('stdout' as const),
+      ...(opts.attempt === undefined ? {} : { attempt: Number(opts.attempt) }),
+    };
+    const { file, attempt } = await taskLogFile(store, projectDir, ref);
+    let { state } = await readRun(store, runId);
     let offset = 0;
     // Secrets of this environment are masked too (the executors mask the run's own in the files once
     // an attempt ends); text that may be the start of one waits for the next read.
@@ -223,19 +188,12 @@ export async function reportCommand(
   opts: Common & { format?: string; output?: string },
 ): Promise<number> {
   const format = opts.format ?? (opts.json === true ? 'json' : 'html');
-  if (!['json', 'md', 'html'].includes(format))
+  if (!(REPORT_FORMATS as readonly string[]).includes(format))
     throw new WeftError('WEFT_USAGE', `--format expects json, md or html, got "${format}"`);
   return withStore(opts.dir, async (store, projectDir) => {
     const runId = await resolveRunId(store, given);
-    const { events, state } = await readRun(store, runId);
+    const text = await runReport(store, projectDir, runId, format as ReportFormat);
     const runDir = runDirOf(projectDir, runId);
-    const input = buildReportInput(
-      events,
-      readPlanJson(runDir),
-      existsSync(runDir) ? readLogTails(runDir, state, { redact: secretRedactor(process.env) }) : {},
-      { state },
-    );
-    const text = format === 'json' ? renderJson(input) : format === 'md' ? renderMarkdown(input) : renderHtml(input);
     const output = opts.output ?? (format === 'html' ? join(runDir, 'report.html') : undefined);
     if (output === undefined) process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
     else {

@@ -32,6 +32,8 @@ export interface PlanCommandOptions {
   readonly runId?: string;
   /** Folder the planned plan's relative paths resolve against. @default the plan file's folder */
   readonly base?: string;
+  /** The planner run's own id (`weft mcp` names it in its answer). @default `<runId>-planner`, or a new one */
+  readonly plannerRunId?: string;
 }
 
 const AGENT_CLIS = ['claude', 'codex', 'gemini'] as const;
@@ -124,7 +126,7 @@ export async function planGoal(
   let code: number;
   try {
     code = await executeRun({
-      runId: opts.runId === undefined ? newRunId() : `${opts.runId}-planner`,
+      runId: opts.plannerRunId ?? (opts.runId === undefined ? newRunId() : `${opts.runId}-planner`),
       compiled: compilePlan(plannerPlan, { executors: catalog, file: '<planner>' }),
       planFile: '<planner>',
       baseDir: projectDir,

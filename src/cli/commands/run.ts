@@ -65,7 +65,9 @@ export interface RunCommandOptions {
 export async function runCommand(file: string, opts: RunCommandOptions): Promise<number> {
   const { projectDir, executors, config } = wire(opts.dir);
   const catalog = catalogOf(executors);
-  const loaded = loadPlanFile(file, { executors: catalog, ...(opts.set === undefined ? {} : { vars: opts.set }) });
+  const baseDir = opts.base === undefined ? undefined : resolve(opts.base);
+  const vars = opts.set === undefined ? {} : { vars: opts.set };
+  const loaded = loadPlanFile(file, { executors: catalog, ...vars }, baseDir);
   const planPath = loaded.file;
   const mode = opts.sequential === true ? 'sequential' : 'parallel';
   const dispatch = chooseDispatch(opts, config);
@@ -78,6 +80,10 @@ export async function runCommand(file: string, opts: RunCommandOptions): Promise
     };
     const options = { executors: catalog, file: planPath, vars: loaded.compiled.vars };
     const { compiled } = await withHistory(store, scope, loaded.compiled, options);
+    if (opts.runId !== undefined && (await store.listRuns()).some((r) => r.id === opts.runId))
+      throw new WeftError('WEFT_USAGE', `--run-id: run ${opts.runId} exists already`, {
+        hint: '`weft resume` continues a run; leave --run-id out for a new one',
+      });
     const runId = opts.runId ?? newRunId();
     const bus = new RunBus();
     const ui =

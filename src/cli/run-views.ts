@@ -1,0 +1,141 @@
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { WeftError } from '../core/errors.js';
+import { dependencyMap, summarize, type RunSummary } from '../core/run/metrics.js';
+import { stateAt } from '../core/run/run-state.js';
+import type { Store } from '../core/ports/store.js';
+import { TASK_ID_PATTERN } from '../core/plan/plan-schema.js';
+import { stripControl } from '../core/control-stripper.js';
+import { buildReportInput, readLogTails, readRange, renderHtml, renderJson, renderMarkdown } from '../report/index.js';
+import { coordinatorOf, readRun } from './journal.js';
+import { runDirOf } from './run-files.js';
+import { secretRedactor } from './secrets.js';
+
+/*
+ * What a run looks like from outside — its status, a task's log, its report — as values, for the
+ * commands that print them (`weft status`, `weft logs`, `weft report`) and for `weft mcp`, which
+ * answers them as tool results.
+ */
+
+/** The dependencies written in a run's plan.json, for `summarize`. */
+export function depsOf(planJson: unknown): Map<string, string[]> {
+  return dependencyMap(
+    (planJson as { plan?: { tasks?: { id: string; needs?: string[]; after?: string[] }[] } } | undefined)?.plan
+      ?.tasks ?? [],
+  );
+}
+
+/** A run's plan.json (what it ran), or undefined for a run without its folder. */
+export function readPlanJson(runDir: string): unknown {
+  const file = join(runDir, 'plan.json');
+  return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as unknown) : undefined;
+}
+
+/** Whether a live coordinator holds the run's lease. */
+export async function driven(store: Store, runId: string): Promise<boolean> {
+  const who = await coordinatorOf(store, runId);
+  return who !== undefined && who !== 'dead';
+}
+
+/** Where a run stands. */
+export interface RunStatusView {
+  readonly summary: RunSummary;
+  /** A running run: whether a live coordinator drives it (false: killed or crashed; `weft resume` continues it). */
+  readonly driven?: boolean;
+  readonly runDir: string;
+}
+
+/** The run's summary from its journal; a live run's running tasks count their time so far. */
+export async function runStatus(store: Store, projectDir: string, runId: string): Promise<RunStatusView> {
+  const { state } = await readRun(store, runId);
+  const runDir = runDirOf(projectDir, runId);
+  const live = state.status === 'running' && (await driven(store, runId));
+  const summary = summarize(live ? stateAt(state, Date.now()) : state, depsOf(readPlanJson(runDir)));
+  return state.status === 'running' ? { summary, driven: live, runDir } : { summary, runDir };
+}
+
+/** The formats `weft report` writes. */
+export const REPORT_FORMATS = ['json', 'md', 'html'] as const;
+export type ReportFormat = (typeof REPORT_FORMATS)[number];
+
+/** The run's report as text (JSON, Markdown or self-contained HTML), secrets of this environment masked in the log tails. */
+export async function runReport(
+  store: Store,
+  projectDir: string,
+  runId: string,
+  format: ReportFormat,
+): Promise<string> {
+  const { events, state } = await readRun(store, runId);
+  const runDir = runDirOf(projectDir, runId);
+  const input = buildReportInput(
+    events,
+    readPlanJson(runDir),
+    existsSync(runDir) ? readLogTails(runDir, state, { redact: secretRedactor(process.env) }) : {},
+    { state },
+  );
+  return format === 'json' ? renderJson(input) : format === 'md' ? renderMarkdown(input) : renderHtml(input);
+}
+
+/** Which log of which attempt of a task. */
+export interface TaskLogRef {
+  readonly runId: string;
+  readonly task: string;
+  /** @default the latest attempt */
+  readonly attempt?: number;
+  readonly stream: 'stdout' | 'stderr';
+}
+
+/** Where a task's log is, after checking the run has that task. */
+export async function taskLogFile(
+  store: Store,
+  projectDir: string,
+  ref: TaskLogRef,
+): Promise<{ file: string; attempt: number }> {
+  if (!TASK_ID_PATTERN.test(ref.task)) throw new WeftError('WEFT_USAGE', `"${ref.task}" is not a task id`);
+  const { state } = await readRun(store, ref.runId);
+  const record = state.tasks.get(ref.task);
+  if (record === undefined)
+    throw new WeftError('WEFT_USAGE', `run ${ref.runId} has no task "${ref.task}"`, {
+      hint: `\`weft status ${ref.runId}\` lists its tasks`,
+    });
+  const attempt = ref.attempt ?? record.attempts.at(-1)?.attempt ?? 1;
+  const file = join(runDirOf(projectDir, ref.runId), 'tasks', ref.task, `${attempt}.${ref.stream}.log`);
+  return { file, attempt };
+}
+
+/** A task's log tail as text. */
+export interface TaskLogView {
+  readonly attempt: number;
+  readonly text: string;
+  /** The log's size in bytes. */
+  readonly bytes: number;
+  /** Whether the start of the log was left out (it is longer than asked for). */
+  readonly truncated: boolean;
+  /** False when the attempt has written no such log (yet). */
+  readonly exists: boolean;
+}
+
+/**
+ * The last `maxBytes` of a task's log, secrets of this environment masked and terminal control
+ * sequences removed (the text goes to another program, which may show it on a terminal).
+ */
+export async function taskLog(
+  store: Store,
+  projectDir: string,
+  ref: TaskLogRef,
+  maxBytes: number,
+): Promise<TaskLogView> {
+  const { file, attempt } = await taskLogFile(store, projectDir, ref);
+  if (!existsSync(file)) return { attempt, text: '', bytes: 0, truncated: false, exists: false };
+  const size = statSync(file).size;
+  const start = Math.max(0, size - maxBytes);
+  let text = readRange(file, start, size).toString('utf8');
+  if (start > 0) text = text.replace(/^[^\n]*\n?/, ''); // a cut first line (and maybe character)
+  return {
+    attempt,
+    text: secretRedactor(process.env)(stripControl(text)),
+    bytes: size,
+    truncated: start > 0,
+    exists: true,
+  };
+}

@@ -1,0 +1,257 @@
+import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import type { CallToolResult, LoggingLevel } from '@modelcontextprotocol/sdk/types.js';
+import { formatPlanIssue, isWeftError, PlanValidationError } from '../core/errors.js';
+import { buildAndDeploy } from './build-and-deploy.js';
+import type { RunControl, RunEventView } from './run-control.js';
+import { planRefOf, TOOL_INPUTS } from './tool-inputs.js';
+
+/** What {@link createMcpServer} serves. */
+export interface McpServerOptions {
+  /** weft's version, as the server names itself. */
+  readonly version: string;
+  /**
+   * Send each event of a run `run` started as a logging notification (`notifications/message`,
+   * logger `weft`) until it ends. Off for a stateless transport, which has nowhere to send them
+   * once the call is answered. @default true
+   */
+  readonly notifyRuns?: boolean;
+}
+
+/**
+ * The weft MCP server: tools `plan`, `estimate`, `run`, `status`, `logs`, `result`, `cancel` and
+ * `build_and_deploy`, each driving weft through the injected {@link RunControl}. Connect it to a
+ * transport (stdio for `weft mcp`, streamable HTTP on `weft serve`); {@link McpServer.close} stops
+ * following runs (the runs go on).
+ * @example
+ * const server = createMcpServer(control, { version: '0.1.0' });
+ * await server.connect(new StdioServerTransport());
+ */
+export function createMcpServer(control: RunControl, options: McpServerOptions): McpServer {
+  const server = new McpServer(
+    { name: 'weft', version: options.version },
+    {
+      capabilities: { logging: {} },
+      instructions:
+        'weft runs plans of tasks (shell commands, coding agents) in parallel on M workers. `run` answers a runId at once; follow it with `status`, `logs` and `result`. `build_and_deploy` does it all in one call.',
+    },
+  );
+  const closing = new AbortController();
+  const previousOnClose = server.server.onclose;
+  server.server.onclose = () => {
+    closing.abort();
+    previousOnClose?.();
+  };
+
+  /** Runs a tool body; an answer is JSON text plus the same value as structured content. */
+  const answer = async (body: () => Promise<object>): Promise<CallToolResult> => {
+    try {
+      const value = await body();
+      return {
+        content: [{ type: 'text', text: JSON.stringify(value, null, 2) }],
+        structuredContent: value as Record<string, unknown>,
+      };
+    } catch (error) {
+      return toolError(error);
+    }
+  };
+  const notify = (runId: string, event: RunEventView): void => {
+    server
+      .sendLoggingMessage({ level: levelOf(event), logger: 'weft', data: { runId, ...event } })
+      .catch(() => undefined); // the client went away; the run goes on
+  };
+  const project = (dir: string | undefined) => (dir === undefined ? {} : { project: dir });
+
+  server.registerTool(
+    'plan',
+    {
+      title: 'Plan a goal',
+      description:
+        "Turns a goal into a validated weft plan with the AI planner (an agent CLI or LLM API), saves it under .weft/plans/ and answers it with the planner's sizing. Run it with `run`.",
+      inputSchema: TOOL_INPUTS.plan,
+    },
+    (a) =>
+      answer(() =>
+        control.plan({
+          goal: a.goal,
+          ...(a.workers === undefined ? {} : { workers: a.workers }),
+          ...(a.planner === undefined ? {} : { planner: a.planner }),
+          ...(a.executor === undefined ? {} : { executor: a.executor }),
+          ...project(a.working_directory),
+        }),
+      ),
+  );
+  server.registerTool(
+    'estimate',
+    {
+      title: 'Estimate a plan',
+      description:
+        "Predicts a plan's makespan on M workers from its estimates (and durations measured in earlier runs), with the speed-up, the critical path and the smallest M within 5% of the best.",
+      inputSchema: TOOL_INPUTS.estimate,
+      annotations: { readOnlyHint: true },
+    },
+    (a) =>
+      answer(() =>
+        control.estimate({
+          ...planRefOf(a),
+          ...(a.workers === undefined ? {} : { workers: a.workers }),
+          ...project(a.working_directory),
+        }),
+      ),
+  );
+  server.registerTool(
+    'run',
+    {
+      title: 'Start a run',
+      description:
+        'Starts a plan in the background and answers {runId} at once; the run survives this server. Its events come as logging notifications (logger "weft"); `status`, `logs` and `result` take the runId.',
+      inputSchema: TOOL_INPUTS.run,
+    },
+    (a) =>
+      answer(async () => {
+        const started = await control.start({
+          ...planRefOf(a),
+          ...(a.workers === undefined ? {} : { workers: a.workers }),
+          ...(a.sequential === undefined ? {} : { sequential: a.sequential }),
+          ...(a.failFast === undefined ? {} : { failFast: a.failFast }),
+          ...(a.vars === undefined ? {} : { vars: a.vars }),
+          ...project(a.working_directory),
+        });
+        if (options.notifyRuns !== false)
+          void control
+            .follow(
+              { runId: started.runId, ...project(a.working_directory) },
+              (e) => notify(started.runId, e),
+              closing.signal,
+            )
+            .catch(() => undefined);
+        return { runId: started.runId };
+      }),
+  );
+  server.registerTool(
+    'status',
+    {
+      title: 'Where a run stands',
+      description:
+        'The summary of a run: status (running, succeeded, failed, cancelled), counts, each task with its state, attempts and time, the critical path. `driven: false` means nobody drives a running run any more.',
+      inputSchema: TOOL_INPUTS.status,
+      annotations: { readOnlyHint: true },
+    },
+    (a) => answer(() => control.status({ runId: a.runId, ...project(a.working_directory) })),
+  );
+  server.registerTool(
+    'logs',
+    {
+      title: "A task's log",
+      description:
+        "The end of a task's stdout (or stderr) for an attempt (default: the latest), secrets masked and terminal control sequences removed.",
+      inputSchema: TOOL_INPUTS.logs,
+      annotations: { readOnlyHint: true },
+    },
+    (a) =>
+      answer(() =>
+        control.logs({
+          runId: a.runId,
+          task: a.task,
+          ...(a.attempt === undefined ? {} : { attempt: a.attempt }),
+          ...(a.stream === undefined ? {} : { stream: a.stream }),
+          ...(a.maxBytes === undefined ? {} : { maxBytes: a.maxBytes }),
+          ...project(a.working_directory),
+        }),
+      ),
+  );
+  server.registerTool(
+    'result',
+    {
+      title: "A run's result",
+      description: "A run's summary and its Markdown report (tasks, attempts, the critical path, log tails).",
+      inputSchema: TOOL_INPUTS.result,
+      annotations: { readOnlyHint: true },
+    },
+    (a) => answer(() => control.result({ runId: a.runId, ...project(a.working_directory) })),
+  );
+  server.registerTool(
+    'cancel',
+    {
+      title: 'Cancel a run',
+      description:
+        'Stops a running run: its running tasks are cancelled and the run ends "cancelled" (`weft resume` can continue it). A run that has ended is left as it is.',
+      inputSchema: TOOL_INPUTS.cancel,
+      annotations: { destructiveHint: true },
+    },
+    (a) => answer(() => control.cancel({ runId: a.runId, ...project(a.working_directory) })),
+  );
+  server.registerTool(
+    'build_and_deploy',
+    {
+      title: 'Plan, build, test and deploy in one call',
+      description:
+        'Plans the task, builds it (in parallel unless use_parallel is false), runs unit ∥ e2e ∥ lint checks and names the slowest one, and holds the deploy step for approval. Answers when the run ends: which mode ran and why it stopped.',
+      inputSchema: TOOL_INPUTS.build_and_deploy,
+    },
+    (a, extra) =>
+      answer(async () => {
+        const token = extra._meta?.progressToken;
+        let progress = 0;
+        const sent: Promise<void>[] = [];
+        const done = await buildAndDeploy(
+          control,
+          {
+            task: a.task,
+            useParallel: a.use_parallel,
+            ...(a.github_repo_name === undefined ? {} : { githubRepo: a.github_repo_name }),
+            ...project(a.working_directory),
+          },
+          (runId, event, total) => {
+            notify(runId, event);
+            if (token !== undefined && TASK_END_EVENTS.has(event.type))
+              sent.push(
+                extra
+                  .sendNotification({
+                    method: 'notifications/progress',
+                    params: { progressToken: token, progress: ++progress, total, message: describe(event) },
+                  })
+                  .catch(() => undefined),
+              );
+          },
+          AbortSignal.any([closing.signal, extra.signal]),
+        );
+        // The SDK's client handles a notification a microtask later than a response that came in the
+        // same read, and by then has dropped the call's progress handler: the last tasks' progress
+        // would be lost. A pause after they are written lets them arrive first.
+        await Promise.all(sent);
+        await new Promise((r) => setTimeout(r, 200));
+        return done;
+      }),
+  );
+  return server;
+}
+
+/** A tool error: the code, the message and the fix, one problem a line; never a stack trace. */
+export function toolError(error: unknown): CallToolResult {
+  let text: string;
+  if (error instanceof PlanValidationError)
+    text = `${error.code}: ${error.message}\n${error.issues.map(formatPlanIssue).join('\n')}`;
+  else if (isWeftError(error))
+    text = `${error.code}: ${error.message}${error.hint === undefined ? '' : `\n${error.hint}`}`;
+  else
+    text = `WEFT_INTERNAL: internal error — please report it: ${error instanceof Error ? error.message : String(error)}`;
+  return { isError: true, content: [{ type: 'text', text }] };
+}
+
+/** Events that end a task's part in the run. */
+export const TASK_END_EVENTS: ReadonlySet<string> = new Set([
+  'task.succeeded',
+  'task.failed',
+  'task.skipped',
+  'task.cancelled',
+]);
+
+function levelOf(event: RunEventView): LoggingLevel {
+  if (event.type === 'task.failed' || event.type === 'task.retrying') return 'warning';
+  if (event.type === 'run.finished' && event.status !== 'succeeded') return 'warning';
+  return 'info';
+}
+
+function describe(event: RunEventView): string {
+  return `${event.task ?? 'run'} ${event.type.replace(/^task\./, '')}`;
+}

@@ -1,0 +1,293 @@
+/**
+ * `weft mcp` as its clients use it: the MCP SDK's Client over a real stdio child
+ * (`node dist/cli/main.js mcp`) in a temp git repository; runs are real `weft run` processes.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { LoggingMessageNotificationSchema, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { CLI, ensureBuilt, tempProject, weft } from '../support/weft-cli.js';
+
+beforeAll(ensureBuilt);
+
+const GIT_ENV = {
+  GIT_AUTHOR_NAME: 'Test User',
+  GIT_AUTHOR_EMAIL: 'user@example.test',
+  GIT_COMMITTER_NAME: 'Test User',
+  GIT_COMMITTER_EMAIL: 'user@example.test',
+};
+
+/** A git repository with one commit, `.weft/` ignored. */
+function gitProject(files: Record<string, string> = {}): string {
+  const repo = realpathSync(tempProject('weft-mcp-'));
+  const git = (...args: string[]) =>
+    execFileSync('git', args, { cwd: repo, env: { ...process.env, ...GIT_ENV }, stdio: 'ignore' });
+  git('init', '-q', '-b', 'main');
+  writeFileSync(join(repo, '.gitignore'), '.weft/\n');
+  writeFileSync(join(repo, 'README.md'), '# demo\n');
+  for (const [file, text] of Object.entries(files)) writeFileSync(join(repo, file), text);
+  git('add', '-A');
+  git('commit', '-q', '-m', 'initial');
+  return repo;
+}
+
+const clients: Client[] = [];
+afterEach(async () => {
+  await Promise.all(clients.splice(0).map((c) => c.close().catch(() => undefined)));
+});
+
+/** `weft mcp` started in `cwd` with the SDK's stdio client connected to it; its stderr collected. */
+async function connect(cwd: string, args: string[] = []) {
+  const transport = new StdioClientTransport({
+    command: process.execPath,
+    args: [CLI, 'mcp', ...args],
+    cwd,
+    env: { ...(process.env as Record<string, string>), ...GIT_ENV, NO_COLOR: '1', WEFT_DATABASE_URL: '' },
+    stderr: 'pipe',
+  });
+  let stderr = '';
+  transport.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+  const client = new Client({ name: 'weft-test', version: '1.0.0' });
+  const logs: { runId?: string; type?: string; task?: string }[] = [];
+  client.setNotificationHandler(LoggingMessageNotificationSchema, (n) => {
+    logs.push(n.params.data as { runId?: string; type?: string; task?: string });
+  });
+  await client.connect(transport);
+  clients.push(client);
+  return { client, logs, stderr: () => stderr };
+}
+
+/** A tool's answer, as the tests read it. */
+type Answer = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+/** A tool's answer: the JSON of its text (the same value as its structuredContent; `{}` for an error), and the text. */
+async function call(
+  client: Client,
+  name: string,
+  args: Record<string, unknown>,
+): Promise<{ isError: boolean; text: string; value: Answer }> {
+  const r = (await client.callTool({ name, arguments: args }, undefined, { timeout: 120_000 })) as CallToolResult;
+  const text = r.content.map((c) => (c.type === 'text' ? c.text : '')).join('');
+  if (r.isError === true) return { isError: true, text, value: {} };
+  const value = JSON.parse(text) as Answer;
+  expect(r.structuredContent).toEqual(value);
+  return { isError: false, text, value };
+}
+
+async function until<T>(what: () => Promise<T | undefined>, timeoutMs = 90_000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const got = await what();
+    if (got !== undefined) return got;
+    if (Date.now() > end) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+/** Polls `status` until the run has ended. */
+const ended = (client: Client, runId: string, extra: Record<string, unknown> = {}) =>
+  until(async () => {
+    const s = await call(client, 'status', { runId, ...extra });
+    return s.value?.summary?.status !== undefined && s.value.summary.status !== 'running' ? s.value : undefined;
+  });
+
+const SMALL_PLAN = {
+  name: 'small',
+  workers: 2,
+  tasks: [
+    { id: 'hello', run: ['sh', '-c', 'echo hello from weft; echo oops >&2'], estimate: '1s' },
+    { id: 'write', run: ['sh', '-c', 'echo made > made.txt'], writes: ['made.txt'], estimate: '1s' },
+    { id: 'after', run: ['sh', '-c', 'echo after'], needs: ['hello', 'write'], estimate: '2s' },
+  ],
+};
+
+describe('weft mcp over stdio', () => {
+  it('lists its tools, each with an input schema naming its fields', { timeout: 60_000 }, async () => {
+    const { client } = await connect(gitProject());
+    const { tools } = await client.listTools();
+    expect(tools.map((t) => t.name).sort()).toEqual(
+      ['build_and_deploy', 'cancel', 'estimate', 'logs', 'plan', 'result', 'run', 'status'].sort(),
+    );
+    const byName = new Map(tools.map((t) => [t.name, t]));
+    expect(Object.keys(byName.get('run')?.inputSchema.properties ?? {})).toEqual(
+      expect.arrayContaining(['plan', 'planFile', 'workers', 'sequential', 'working_directory']),
+    );
+    expect(byName.get('status')?.inputSchema.required).toEqual(['runId']);
+    const bd = byName.get('build_and_deploy')?.inputSchema;
+    expect(Object.keys(bd?.properties ?? {}).sort()).toEqual(
+      ['github_repo_name', 'task', 'use_parallel', 'working_directory'].sort(),
+    );
+    expect((bd?.properties?.use_parallel as { default?: unknown }).default).toBe(true);
+    expect(bd?.required).toEqual(['task']);
+  });
+
+  it(
+    'runs an inline plan: run answers {runId} at once; status, logs, result; events as notifications',
+    { timeout: 150_000 },
+    async () => {
+      const repo = gitProject();
+      const { client, logs } = await connect(repo);
+      const started = await call(client, 'run', { plan: SMALL_PLAN });
+      expect(started.isError, started.text).toBe(false);
+      expect(Object.keys(started.value)).toEqual(['runId']);
+      const { runId } = started.value as { runId: string };
+      expect(runId).toMatch(/^\d{8}-\d{6}-[0-9a-f]{4}$/);
+      // The run is in the journal by the time `run` answers: `status` right after finds it.
+      const first = await call(client, 'status', { runId });
+      expect(first.isError, first.text).toBe(false);
+      expect(first.value.summary.runId).toBe(runId);
+
+      const status = await ended(client, runId);
+      expect(status.summary.status).toBe('succeeded');
+      expect(status.summary.tasks.map((t: { id: string; state: string }) => [t.id, t.state])).toEqual([
+        ['hello', 'succeeded'],
+        ['write', 'succeeded'],
+        ['after', 'succeeded'],
+      ]);
+      // Tasks ran in the project (a worktree of it), and the result branch holds what they wrote.
+      expect(execFileSync('git', ['show', `weft/${runId}:made.txt`], { cwd: repo, encoding: 'utf8' })).toBe('made\n');
+
+      const out = await call(client, 'logs', { runId, task: 'hello' });
+      expect(out.value).toMatchObject({ attempt: 1, text: 'hello from weft\n', truncated: false, exists: true });
+      const err = await call(client, 'logs', { runId, task: 'hello', stream: 'stderr' });
+      expect(err.value.text).toBe('oops\n');
+
+      const result = await call(client, 'result', { runId });
+      expect(result.value.summary).toMatchObject({ runId, status: 'succeeded', counts: { total: 3, succeeded: 3 } });
+      expect(result.value.report).toContain(`# weft run ${runId} — small`);
+      expect(result.value.report).toMatch(/\| \*\*after\*\* \| after \| shell \| ✓ succeeded \|/);
+
+      // The run's events reached the client as logging notifications, in order, up to the run's end.
+      await until(async () => (logs.some((l) => l.type === 'run.finished') ? true : undefined), 30_000);
+      const mine = logs.filter((l) => l.runId === runId);
+      expect(mine.map((l) => l.type)).toContain('task.started');
+      expect(
+        mine
+          .filter((l) => l.type === 'task.succeeded')
+          .map((l) => l.task)
+          .sort(),
+      ).toEqual(['after', 'hello', 'write']);
+      expect(mine.at(-1)?.type).toBe('run.finished');
+    },
+  );
+
+  it(
+    'runs a plan file; estimate reads the same plan; use_parallel-like sequential runs one at a time',
+    { timeout: 150_000 },
+    async () => {
+      const repo = gitProject({ 'plan.yaml': JSON.stringify(SMALL_PLAN) });
+      const { client } = await connect(repo);
+      const est = await call(client, 'estimate', { planFile: 'plan.yaml', workers: 2 });
+      expect(est.value).toMatchObject({ plan: 'small', tasks: 3, workers: 2, makespan: 3, sequential: 4 });
+      expect(est.value.criticalPathTasks).toEqual(['hello', 'after']);
+
+      const { runId } = (await call(client, 'run', { planFile: 'plan.yaml', sequential: true })).value as {
+        runId: string;
+      };
+      const status = await ended(client, runId);
+      expect(status.summary).toMatchObject({ status: 'succeeded', mode: 'sequential', workers: 1 });
+    },
+  );
+
+  it('cancels a long run: its task is stopped and the run ends cancelled', { timeout: 150_000 }, async () => {
+    const repo = gitProject();
+    const { client } = await connect(repo);
+    const plan = { name: 'long', tasks: [{ id: 'sleepy', run: ['sh', '-c', 'echo started; sleep 600'] }] };
+    const { runId } = (await call(client, 'run', { plan })).value as { runId: string };
+    // Wait until the task is running, then cancel.
+    await until(async () => {
+      const s = await call(client, 'logs', { runId, task: 'sleepy' });
+      return s.value?.text === 'started\n' ? true : undefined;
+    });
+    const cancel = await call(client, 'cancel', { runId });
+    expect(cancel.value).toMatchObject({ runId, status: 'running', stopping: true });
+    const status = await ended(client, runId, {});
+    expect(status.summary.status).toBe('cancelled');
+    expect(status.summary.tasks[0]).toMatchObject({ id: 'sleepy', state: 'cancelled' });
+    // Cancelling an ended run changes nothing.
+    expect((await call(client, 'cancel', { runId })).value).toMatchObject({ status: 'cancelled', stopping: false });
+  });
+
+  it('-C names the folder served, whatever the cwd; paths resolve there', { timeout: 60_000 }, async () => {
+    const repo = gitProject({ 'plan.yaml': JSON.stringify(SMALL_PLAN) });
+    const { client } = await connect(tempProject('weft-mcp-elsewhere-'), ['-C', repo]);
+    const est = await call(client, 'estimate', { planFile: 'plan.yaml' });
+    expect(est.isError, est.text).toBe(false);
+    expect(est.value).toMatchObject({ plan: 'small', workers: 2 });
+    expect((await call(client, 'estimate', { planFile: join(repo, 'plan.yaml') })).value.plan).toBe('small');
+    // An inline plan is only estimated: nothing is saved.
+    expect((await call(client, 'estimate', { plan: SMALL_PLAN })).value.tasks).toBe(3);
+    expect(existsSync(join(repo, '.weft', 'mcp'))).toBe(false);
+  });
+
+  it('weft run --run-id (what weft mcp passes) refuses an id that exists', { timeout: 60_000 }, async () => {
+    const repo = gitProject({ 'plan.yaml': JSON.stringify(SMALL_PLAN) });
+    const first = await weft(['run', 'plan.yaml', '--run-id', 'my-run-1', '--json'], { cwd: repo });
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.stdout).toContain('"runId":"my-run-1"');
+    const again = await weft(['run', 'plan.yaml', '--run-id', 'my-run-1'], { cwd: repo });
+    expect(again.code).toBe(2);
+    expect(again.stderr).toContain('weft: --run-id: run my-run-1 exists already');
+    const bad = await weft(['run', 'plan.yaml', '--run-id', '../escape'], { cwd: repo });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('weft: --run-id: "../escape" is not a run id');
+  });
+
+  it('bad input: a tool error naming the field and the fix, never a stack trace', { timeout: 90_000 }, async () => {
+    const repo = gitProject();
+    mkdirSync(join(repo, 'sub'));
+    const { client } = await connect(join(repo, 'sub'));
+    const cases: [string, Record<string, unknown>, RegExp][] = [
+      ['status', {}, /runId is required/],
+      ['status', { runId: '../../etc' }, /runId: letters, digits/],
+      ['logs', { runId: 'x' }, /task is required/],
+      ['run', {}, /plan or planFile is required[\s\S]*give `plan`/],
+      ['run', { plan: SMALL_PLAN, planFile: 'plan.yaml' }, /plan and planFile were both given/],
+      ['run', { planFile: 'nope.yaml' }, /planFile: nope\.yaml: no such file/],
+      ['run', { planFile: '../README.md' }, /planFile: \.\.\/README\.md is outside the folder this server serves/],
+      ['run', { planFile: '/etc/passwd' }, /planFile: \/etc\/passwd is outside/],
+      ['run', { plan: SMALL_PLAN, working_directory: '..' }, /working_directory: \.\. is outside/],
+      [
+        'run',
+        { plan: { tasks: [{ id: 'a', rnu: ['true'] }] } },
+        /WEFT_PLAN_INVALID[\s\S]*plan task "a" rnu: unknown field "rnu" — fix: remove it/,
+      ],
+      ['run', { plan: { tasks: [{ id: 'a', run: ['true'], needs: ['b'] }] } }, /needs[\s\S]*"b"/],
+      ['run', { plan: SMALL_PLAN, workers: 0 }, /workers/],
+      ['status', { runId: 'nosuchrun' }, /WEFT_RUN_NOT_FOUND: no run "nosuchrun"/],
+      ['build_and_deploy', { task: 'x', github_repo_name: 'a b' }, /github_repo_name: a repository name/],
+      ['estimate', { plan: { tasks: [] } }, /WEFT_PLAN_INVALID/],
+    ];
+    for (const [tool, args, expected] of cases) {
+      const r = await call(client, tool, args);
+      expect(r.isError, `${tool} ${JSON.stringify(args)} → ${r.text}`).toBe(true);
+      expect(r.text, `${tool} ${JSON.stringify(args)}`).toMatch(expected);
+      expect(r.text).not.toMatch(/\n\s+at .+:\d+:\d+/); // no stack
+    }
+    // Nothing was started by any of them.
+    expect(existsSync(join(repo, 'sub', '.weft', 'mcp', 'runs'))).toBe(false);
+  });
+
+  it(
+    'a run survives the server: the client goes, the run ends, a new server reports it',
+    { timeout: 150_000 },
+    async () => {
+      const repo = gitProject();
+      const first = await connect(repo);
+      const plan = { name: 'outlive', tasks: [{ id: 'slow', run: ['sh', '-c', 'sleep 2; echo done'] }] };
+      const { runId } = (await call(first.client, 'run', { plan })).value as { runId: string };
+      await first.client.close();
+      const second = await connect(repo);
+      const status = await ended(second.client, runId);
+      expect(status.summary.status).toBe('succeeded');
+      expect((await call(second.client, 'logs', { runId, task: 'slow' })).value.text).toBe('done\n');
+      // The inline plan was saved where `weft resume` finds it.
+      expect(JSON.parse(readFileSync(join(repo, '.weft', 'runs', runId, 'plan.json'), 'utf8')).plan.name).toBe(
+        'outlive',
+      );
+    },
+  );
+});
