@@ -130,7 +130,10 @@ export async function runWeft(
     const place = { baseDir, workdirFor, validateResult };
     const outcome = await runPlan({ runId, ...engine, ...place, ...order, plan: compiled, executors });
     succeeded = outcome.status === 'succeeded';
-    return { ...outcome, summary: summarize(outcome.state, dependencyMap(compiled.graph.tasks)) };
+    return {
+      ...outcome,
+      summary: summarize(outcome.state, dependencyMap(compiled.graph.tasks), compiled.spec.contracts),
+    };
   } finally {
     await endRun(executors, { runId, succeeded });
   }

@@ -3,6 +3,7 @@ import { dirname, extname, resolve } from 'node:path';
 import { isMap, isPair, isScalar, LineCounter, parseDocument, type Document } from 'yaml';
 import { PlanValidationError, WeftError, type PlanIssue } from '../core/errors.js';
 import { checkPlan, type CompileOptions, type CompiledPlan, type RawIssue } from '../core/plan/compile.js';
+import { inlineSchemaFiles } from './contract-schema-files.js';
 
 /** The largest plan file weft reads: 64 MB. */
 export const MAX_PLAN_BYTES = 64 * 1024 * 1024;
@@ -54,7 +55,8 @@ export function loadPlanFile(path: string, options: Omit<CompileOptions, 'file'>
 
 /**
  * Parses plan text (YAML is a superset of JSON) and validates it. With `baseDir` (the plan's
- * folder), a `cwd` that does not exist there is refused too.
+ * folder), contracts' `schemaFile`s are read from there, and a `cwd` that does not exist there is
+ * refused.
  */
 export function parsePlanText(
   text: string,
@@ -63,7 +65,15 @@ export function parsePlanText(
   baseDir?: string,
 ): CompiledPlan {
   const { doc, lines, raw } = parseYamlDocument(text, file);
-  const { plan, issues } = checkPlan(raw, options);
+  // A contract's schemaFile is read next to the plan: compiling is pure and reads no files.
+  const fileIssues = baseDir === undefined ? [] : inlineSchemaFiles(raw, baseDir);
+  const checked = checkPlan(raw, options);
+  const plan = fileIssues.length === 0 ? checked.plan : undefined;
+  // A contract whose file could not be read also lacks its schema: its own issue says why.
+  const atFile = (i: RawIssue): string =>
+    i.path[0] === 'contracts' && i.path[2] === 'schemaFile' ? String(i.path[1]) : '';
+  const unread = new Set(fileIssues.map(atFile));
+  const issues = [...fileIssues, ...checked.issues.filter((i) => !unread.has(atFile(i)) || atFile(i) === '')];
   if (plan !== undefined && baseDir !== undefined) issues.push(...cwdIssues(plan, baseDir));
   // In the order they appear in the file (the checks find them in passes).
   if (plan === undefined || issues.length > 0) throw new PlanValidationError(locateIssues(issues, doc, lines, file));

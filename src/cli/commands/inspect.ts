@@ -4,6 +4,7 @@ import { StringDecoder } from 'node:string_decoder';
 import { formatDuration } from '../../core/plan/duration.js';
 import { WeftError } from '../../core/errors.js';
 import { dependencyMap, summarize } from '../../core/run/metrics.js';
+import { contractRefsOf } from '../../core/run/contract-verdicts.js';
 import { stateAt } from '../../core/run/run-state.js';
 import { TERMINAL_STATES } from '../../core/schedule/scheduler.js';
 import { TASK_ID_PATTERN } from '../../core/plan/plan-schema.js';
@@ -92,7 +93,9 @@ export async function statusCommand(given: string | undefined, opts: Common): Pr
     const runDir = runDirOf(projectDir, runId);
     const live = state.status === 'running' && (await driven(store, runId));
     // A live run: what is running counts its time so far.
-    const summary = summarize(live ? stateAt(state, Date.now()) : state, depsOf(readPlanJson(runDir)));
+    const planJson = readPlanJson(runDir);
+    const contracts = contractRefsOf((planJson as { plan?: unknown } | undefined)?.plan);
+    const summary = summarize(live ? stateAt(state, Date.now()) : state, depsOf(planJson), contracts);
     if (opts.json === true) {
       process.stdout.write(`${JSON.stringify(state.status === 'running' ? { ...summary, driven: live } : summary)}\n`);
       return EXIT.ok;

@@ -4,9 +4,10 @@ import { checkWhen, type ConditionTask } from './condition-check.js';
 import { parseDuration } from './duration.js';
 import { PlanValidationError, type PlanIssue } from '../errors.js';
 import { tryBuildGraph, type Graph, type Pool, type ResolvedTask } from './graph.js';
-import { PlanSchema, TaskSchema, DefaultsSchema, type PlanSpec, type TaskSpec } from './plan-schema.js';
+import { ContractSchema, PlanSchema, TaskSchema, DefaultsSchema, type PlanSpec, type TaskSpec } from './plan-schema.js';
 import { WorkspaceSchema, WorkspaceSetupSchema } from './workspace-schema.js';
 import { closest } from '../suggest.js';
+import { contractIssues, contractNeeds, taskContracts } from './contracts.js';
 
 /** What validation needs to know of an executor. */
 export interface ExecutorInfo {
@@ -90,6 +91,9 @@ export function checkPlan(raw: unknown, options: CompileOptions): { plan?: Compi
   const conditionNames = { vars, tasks: conditionTasks(spec, options.executors) };
 
   envIssues(defaults.env, (name) => ({ path: ['defaults', 'env', name], field: `defaults.env.${name}` }), issues);
+  issues.push(...contractIssues(spec, ids));
+  const contracts = taskContracts(spec);
+  const providers = contractNeeds(spec);
   spec.tasks.forEach((t, i) => {
     const at = (field: string, ...rest: (string | number)[]) => issueAt(i, t.id, field, rest);
     dependencyIssues(t, i, ids, issues);
@@ -198,8 +202,12 @@ export function checkPlan(raw: unknown, options: CompileOptions): { plan?: Compi
       ...t,
       executor: executorName ?? 'shell',
       title: t.title ?? t.id,
-      // A check waits for what it verifies.
-      needs: t.verifies === undefined ? (t.needs ?? []) : [...new Set([...(t.needs ?? []), ...t.verifies])],
+      // A check waits for what it verifies, a contract's consumer for its provider.
+      needs:
+        t.verifies === undefined && !providers.has(t.id)
+          ? (t.needs ?? [])
+          : [...new Set([...(t.needs ?? []), ...(t.verifies ?? []), ...(providers.get(t.id) ?? [])])],
+      ...(contracts.has(t.id) ? { contracts: contracts.get(t.id) } : {}),
       after: t.after ?? [],
       priority: t.priority ?? 0,
       retries: t.retries ?? defaults.retries ?? 0,
@@ -479,6 +487,7 @@ function cycleIssues(tasks: readonly TaskSpec[]): RawIssue[] {
 const KNOWN_TASK_FIELDS = Object.keys(TaskSchema.shape);
 const KNOWN_PLAN_FIELDS = Object.keys(PlanSchema.shape);
 const KNOWN_DEFAULT_FIELDS = Object.keys(DefaultsSchema.shape);
+const KNOWN_CONTRACT_FIELDS = Object.keys(ContractSchema.shape);
 /** Fields `workspace:` (path `[workspace]`) or `workspace.setup:` may have. */
 const knownWorkspaceFields = (path: readonly (string | number)[]): readonly string[] =>
   Object.keys(path.length === 1 ? WorkspaceSchema.shape : WorkspaceSetupSchema.shape);
@@ -512,9 +521,11 @@ function schemaIssues(error: z.ZodError, raw: unknown): RawIssue[] {
           ? knownWorkspaceFields(path)
           : path.length === 0
             ? KNOWN_PLAN_FIELDS
-            : path[0] === 'defaults' && path.length === 1
-              ? KNOWN_DEFAULT_FIELDS
-              : KNOWN_TASK_FIELDS;
+            : path[0] === 'contracts'
+              ? KNOWN_CONTRACT_FIELDS
+              : path[0] === 'defaults' && path.length === 1
+                ? KNOWN_DEFAULT_FIELDS
+                : KNOWN_TASK_FIELDS;
       for (const key of issue.keys) {
         const hint = closest(key, known);
         issues.push({
