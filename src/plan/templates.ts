@@ -161,9 +161,9 @@ export function renderTemplate(template: Template, options: RenderOptions = {}):
   }
 
   const used = placeholders(doc);
-  const conditions = ((doc.toJS() as PlanSpec).tasks ?? [])
-    .map((t) => (typeof t.when === 'string' ? t.when : ''))
-    .join('\n');
+  const written = (doc.toJS() as PlanSpec).tasks ?? [];
+  const conditions = written.map((t) => (typeof t.when === 'string' ? t.when : '')).join('\n');
+  const commands = written.map((t) => (typeof t.run === 'string' ? t.run : '')).join('\n');
   for (const name of used)
     if (!(name in values))
       throw new WeftError(
@@ -182,7 +182,9 @@ export function renderTemplate(template: Template, options: RenderOptions = {}):
       if (doc.hasIn(['vars', name])) doc.deleteIn(['vars', name]);
     } else doc.setIn(['vars', name], values[name]);
     if (textOnly && options.offline !== true && options.vars?.[name] === undefined)
-      notes.push(`the prompts say ${name} = "${String(values[name])}"; set your own with --set ${name}="…"`);
+      notes.push(
+        `the ${commands.includes(`{{${name}}}`) ? 'commands' : 'prompts'} say ${name} = "${String(values[name])}"; set your own with --set ${name}="…"`,
+      );
   }
   const vars = doc.get('vars');
   if (isMap(vars) && vars.items.length === 0) doc.delete('vars');
