@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
+import { cliLarge } from './cli-large.js';
 import { journalOverhead } from './journal-overhead-bench.js';
 import { overhead } from './overhead.js';
 import { isolation } from './isolation.js';
@@ -20,6 +21,7 @@ export const benches: readonly Bench[] = [
   journalOverhead,
   shellVsMake,
   isolation,
+  cliLarge,
 ];
 
 const RESULTS = fileURLToPath(new URL('./results/', import.meta.url));

@@ -14,7 +14,7 @@
  * });
  * const { status, summary } = await runWeft(plan);
  */
-import { ENGINE_DEFAULTS, runPlan, type EngineOptions, type RunOutcome } from './core/run/engine.js';
+import { ENGINE_DEFAULTS, runPlan, type EngineNotice, type EngineOptions, type RunOutcome } from './core/run/engine.js';
 import { dispatchOrder } from './core/schedule/dispatch-order.js';
 import { staticGate } from './core/run/policies/when.js';
 import { endRun } from './core/ports/executor.js';
@@ -27,6 +27,9 @@ import type { ResolvedTask } from './core/plan/graph.js';
 import { catalogOf, defaultExecutors, type TaskFunction } from './executors/index.js';
 import { checkingOutputs } from './workspace/outputs.js';
 import { resolve } from 'node:path';
+import type { Tracer } from '@opentelemetry/api';
+import { startTelemetry } from './telemetry/start-telemetry.js';
+import type { RunTracer, RunTracerOptions } from './telemetry/run-tracer.js';
 
 export { WeftError, PlanValidationError, formatPlanIssue, isWeftError } from './core/errors.js';
 export type { PlanIssue, TaskFailure, WeftErrorCode, WeftErrorOptions } from './core/errors.js';
@@ -46,6 +49,9 @@ export { redactorOf, type Redactor } from './core/redact.js';
 export { ShellExecutor, FnExecutor, defaultExecutors, type TaskFunction } from './executors/index.js';
 export { loadPlanFile, parsePlanText } from './plan/load-plan.js';
 export { listTemplates, loadTemplate, renderTemplate } from './plan/templates.js';
+export { startTelemetry, telemetryConfig, type Telemetry, type TelemetryConfig } from './telemetry/start-telemetry.js';
+export type { RunTracer, RunTracerOptions, TracedTaskInfo } from './telemetry/run-tracer.js';
+export { traceparentOf, parseTraceparent } from './telemetry/traceparent.js';
 
 /** A task in a TypeScript plan: a plan-file task, or one whose work is a function. */
 export type TaskInput = TaskSpec | (Omit<TaskSpec, 'run' | 'prompt' | 'executor'> & { readonly fn: TaskFunction });
@@ -93,6 +99,26 @@ export function estimatePlan(plan: BuiltPlan, workers?: number): EstimateFigures
 
 export interface RunWeftOptions extends Partial<Omit<EngineOptions, 'plan' | 'executors'>> {
   readonly vars?: Readonly<Record<string, string | number | boolean>>;
+  /**
+   * OpenTelemetry: the application's `Tracer` to put the run's spans on (run → task → attempt), or
+   * `false` for none. @default weft's own OTLP/HTTP exporter when `OTEL_EXPORTER_OTLP_ENDPOINT` (or
+   * `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`) is set, flushed before `runWeft` returns; else none
+   */
+  readonly tracer?: Tracer | false;
+}
+
+/** The run's spans for {@link runWeft}: on the given tracer, on weft's exporter, or none. */
+async function libraryTracer(
+  given: Tracer | false | undefined,
+  options: RunTracerOptions,
+): Promise<{ tracer: RunTracer; close(): Promise<void> } | undefined> {
+  if (given === false) return undefined;
+  if (given !== undefined) {
+    const { createRunTracer } = await import('./telemetry/run-tracer.js');
+    return { tracer: createRunTracer(given, options), close: async () => undefined };
+  }
+  const telemetry = await startTelemetry(process.env);
+  return telemetry === undefined ? undefined : { tracer: telemetry.tracer(options), close: () => telemetry.shutdown() };
 }
 
 /**
@@ -111,30 +137,56 @@ export async function runWeft(
     executors: catalogOf(executors),
     ...(options.vars === undefined ? {} : { vars: options.vars }),
   });
-  const { vars: _vars, ...engine } = options;
+  const { vars: _vars, tracer: _tracer, ...engine } = options;
   const runId = options.runId ?? `lib-${Date.now().toString(36)}`;
   const mode = options.mode ?? ENGINE_DEFAULTS.mode;
   const workers = mode === 'sequential' ? 1 : (options.workers ?? compiled.workers);
   const given = options.score !== undefined || options.dispatchPlan !== undefined;
   // A bad `workers` is left to runPlan, which says what is wrong with it.
   const order = given || !Number.isInteger(workers) || workers < 1 ? {} : dispatchOrder(compiled, workers, mode);
+  const { graph } = compiled;
+  const spans = await libraryTracer(options.tracer, {
+    taskInfo: (id) => {
+      const t = graph.tasks[graph.index.get(id) ?? -1];
+      return t === undefined
+        ? undefined
+        : { executor: t.executor, ...(t.model === undefined ? {} : { model: t.model }) };
+    },
+    ...(typeof options.redact === 'function' ? { redact: options.redact } : {}),
+  });
+  const own = options.onEvent;
+  const onEvent =
+    spans === undefined || (own !== undefined && typeof own !== 'function') // a bad one is runPlan's to refuse
+      ? own
+      : (e: EngineNotice): void => {
+          if (typeof own === 'function') own(e);
+          spans.tracer.onEvent(e);
+        };
   let succeeded = false;
+  let failure: unknown;
   try {
     const baseDir = options.baseDir ?? process.cwd();
     const workdirFor = options.workdirFor ?? ((task: ResolvedTask) => resolve(baseDir, task.cwd ?? '.'));
     const isolating = options.workspace !== undefined;
     // A `validateResult` that is not a function is left to runPlan, which says what is wrong with it.
-    const own = options.validateResult;
-    const checked = own === undefined || typeof own === 'function';
-    const validateResult = checked ? checkingOutputs(own, { workdirFor, isolating }) : own;
-    const place = { baseDir, workdirFor, validateResult };
+    const ownCheck = options.validateResult;
+    const checked = ownCheck === undefined || typeof ownCheck === 'function';
+    const validateResult = checked ? checkingOutputs(ownCheck, { workdirFor, isolating }) : ownCheck;
+    const place = { baseDir, workdirFor, validateResult, ...(onEvent === undefined ? {} : { onEvent }) };
     const outcome = await runPlan({ runId, ...engine, ...place, ...order, plan: compiled, executors });
     succeeded = outcome.status === 'succeeded';
     return {
       ...outcome,
       summary: summarize(outcome.state, dependencyMap(compiled.graph.tasks), compiled.spec.contracts),
     };
+  } catch (error) {
+    failure = error;
+    throw error;
   } finally {
     await endRun(executors, { runId, succeeded });
+    if (spans !== undefined) {
+      spans.tracer.end(failure instanceof Error ? failure.message : undefined);
+      await spans.close();
+    }
   }
 }

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { ConfigValidationError, PlanValidationError } from '../core/errors.js';
 import { closest } from '../core/suggest.js';
-import { describeZodIssue, type RawIssue } from '../core/plan/compile.js';
+import { describeZodIssue, type RawIssue } from '../core/plan/schema-issues.js';
 import { locateIssues, parseYamlDocument } from '../plan/load-plan.js';
 import { ExecutorsSettingsSchema } from '../executors/index.js';
 import { WorkspaceSchema, WorkspaceSetupSchema } from '../core/plan/workspace-schema.js';

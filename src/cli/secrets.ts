@@ -1,5 +1,6 @@
 import { redactorOf, type Redactor } from '../core/redact.js';
 import type { PlanSpec } from '../core/plan/plan-schema.js';
+import { telemetrySecrets } from '../telemetry/start-telemetry.js';
 
 const SECRET_NAME = /(KEY|TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIAL|AUTH)/i;
 
@@ -24,5 +25,6 @@ export function secretRedactor(env: NodeJS.ProcessEnv): Redactor {
  */
 export function runRedactor(env: NodeJS.ProcessEnv, spec: PlanSpec): Redactor {
   const planEnvs = [spec.defaults?.env ?? {}, ...spec.tasks.map((t) => t.env ?? {})];
-  return redactorOf([...secretValues(env), ...planEnvs.flatMap(secretValues)]);
+  // A collector's key in OTEL_EXPORTER_OTLP_HEADERS is a secret too, though its name does not say so.
+  return redactorOf([...secretValues(env), ...telemetrySecrets(env), ...planEnvs.flatMap(secretValues)]);
 }

@@ -4,6 +4,8 @@ import { isMap, isPair, isScalar, LineCounter, parseDocument, type Document } fr
 import { PlanValidationError, WeftError, type PlanIssue } from '../core/errors.js';
 import { checkPlan, type CompileOptions, type CompiledPlan, type RawIssue } from '../core/plan/compile.js';
 import { inlineSchemaFiles } from './contract-schema-files.js';
+import { jsonOffsets, lineColumn, parseJsonFast } from './fast-json.js';
+import { parseYamlFast } from './fast-yaml.js';
 
 /** The largest plan file weft reads: 64 MB. */
 export const MAX_PLAN_BYTES = 64 * 1024 * 1024;
@@ -64,7 +66,12 @@ export function parsePlanText(
   options: Omit<CompileOptions, 'file'>,
   baseDir?: string,
 ): CompiledPlan {
-  const { doc, lines, raw } = parseYamlDocument(text, file);
+  // JSON and YAML are read without positions; they are found (by the `yaml` parser, which also
+  // reports syntax errors and takes what the fast paths are not sure of) only for an error to report.
+  const json = parseJsonFast(text, MAX_PLAN_DEPTH);
+  const yaml = json === undefined ? parseYamlFast(text, MAX_PLAN_DEPTH) : undefined;
+  const parsed = json === undefined && yaml === undefined ? parseYamlDocument(text, file) : undefined;
+  const raw: unknown = parsed !== undefined ? parsed.raw : json !== undefined ? json : yaml;
   // A contract's schemaFile is read next to the plan: compiling is pure and reads no files.
   const fileIssues = baseDir === undefined ? [] : inlineSchemaFiles(raw, baseDir);
   const checked = checkPlan(raw, options);
@@ -75,9 +82,11 @@ export function parsePlanText(
   const unread = new Set(fileIssues.map(atFile));
   const issues = [...fileIssues, ...checked.issues.filter((i) => !unread.has(atFile(i)) || atFile(i) === '')];
   if (plan !== undefined && baseDir !== undefined) issues.push(...cwdIssues(plan, baseDir));
+  if (plan !== undefined && issues.length === 0) return plan;
+  if (json !== undefined) throw new PlanValidationError(locateJsonIssues(issues, text, file));
+  const { doc, lines } = parsed ?? parseYamlDocument(text, file);
   // In the order they appear in the file (the checks find them in passes).
-  if (plan === undefined || issues.length > 0) throw new PlanValidationError(locateIssues(issues, doc, lines, file));
-  return plan;
+  throw new PlanValidationError(locateIssues(issues, doc, lines, file));
 }
 
 /**
@@ -187,6 +196,30 @@ export function locateIssues(
 ): PlanIssue[] {
   return issues
     .map((i) => locate(i, doc, lines, file))
+    .sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0));
+}
+
+/**
+ * {@link locateIssues} for a document read by the JSON fast path: the same positions (a member's
+ * key, else its value, else its nearest parent's), found by one scan of the text.
+ */
+function locateJsonIssues(issues: readonly RawIssue[], text: string, file: string): PlanIssue[] {
+  const offsetOf = jsonOffsets(
+    text,
+    issues.map((i) => i.path),
+  );
+  const position = lineColumn(text);
+  return issues
+    .map(({ path, ...rest }): PlanIssue => {
+      for (let len = path.length; len >= 0; len--) {
+        const offset = offsetOf(path.slice(0, len), len === path.length);
+        if (offset !== undefined) {
+          const pos = position(offset);
+          return { file, line: pos.line, column: pos.col, ...rest };
+        }
+      }
+      return { file, ...rest };
+    })
     .sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0));
 }
 

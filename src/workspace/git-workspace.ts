@@ -1,73 +1,37 @@
-import { existsSync, mkdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, realpathSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { WeftError } from '../core/errors.js';
-import { checkNumbers } from '../core/options.js';
-import type { TaskPlace, TaskResultData } from '../core/run/events.js';
+import type { TaskResultData } from '../core/run/events.js';
 import type { ResolvedTask } from '../core/plan/graph.js';
 import type { CheckAt, CheckCheckout, Integration, Workspace } from '../core/ports/workspace.js';
 import { checkCheckout } from './check-checkouts.js';
-import { assertRunId, attemptBranch, integrationBranch, taskBranch } from './branch-names.js';
-import { conflictFeedback, parseConflicts, type ConflictedFile, type ConflictHunk } from './conflicts.js';
-import { git, gitText, type GitIdentity } from './git.js';
-import { isIsolated, Placement, type PlacedTask } from './isolation.js';
+import { attemptBranch, integrationBranch, taskBranch } from './branch-names.js';
+import { bringIntegrationIn, conflictMarkersLeft } from './fix-merge.js';
+import { checkGitWorkspaceOptions, worktreesDirOf, type GitWorkspaceOptions } from './git-workspace-options.js';
+import { git, gitText } from './git.js';
+import { isIsolated, Placement } from './isolation.js';
 import { MergeQueue } from './merge-queue.js';
+import { MergedResult } from './merged-result.js';
 import { missingOutputs, missingOutputsVerdict } from './outputs.js';
+import { openRunBranch } from './run-branch.js';
 import { WorktreePool } from './worktree-pool.js';
 import { WorktreeSetup } from './worktree-setup.js';
-import type { WorkspaceSpec } from '../core/plan/workspace-schema.js';
-import { excludeFromCheckout, openRepository, type Repository } from './repository.js';
+import { openRepository, type Repository } from './repository.js';
 import { repositoryLock, type Serial } from './serial.js';
 import {
   branchExists,
-  changedPaths,
   clearStaleDir,
   commitAll,
   commitOf,
   isWorktree,
   listWorktrees,
-  mergeInProgress,
   removeWorktree,
-  unmergedFiles,
 } from './worktrees.js';
 
-export interface GitWorkspaceOptions {
-  readonly runId: string;
-  /** The user's project folder; anywhere inside the repository. */
-  readonly projectDir: string;
-  /** Folder a task's relative `cwd` resolves against (the plan file's folder). @default projectDir */
-  readonly baseDir?: string;
-  /** Where the run's worktrees go (`<worktreesDir>/<run-id>/<task-id>`). @default <projectDir>/.weft/worktrees */
-  readonly worktreesDir?: string;
-  /**
-   * Commands (argv, no shell) run in the integration worktree after each merge, e.g.
-   * `[['npm', 'test']]`. One that fails reverts the merge and goes back to the task to fix.
-   * @default []
-   */
-  readonly checks?: readonly (readonly string[])[];
-  /** How long one check may run. @default 600000 (10 minutes) */
-  readonly checkTimeoutMs?: number;
-  /** Author and committer of weft's commits and merges. @default weft <weft@localhost> */
-  readonly identity?: GitIdentity;
-  /**
-   * The plan's tasks, to tell which run on the merged result (see {@link Placement}): a task that
-   * is not isolated but waits on isolated ones. Tasks not listed are learnt when prepared.
-   * @default []
-   */
-  readonly tasks?: readonly PlacedTask[];
-  /**
-   * How each worktree is made ready (see {@link WorktreeSetup}): a set-up run once per content of
-   * its key files and shared, and files git does not track copied in. @default {}
-   */
-  readonly workspace?: WorkspaceSpec;
-  /** Where finished set-ups are kept between runs. @default <worktreesDir>/../setup (.weft/setup) */
-  readonly setupDir?: string;
-}
+export type { GitWorkspaceOptions } from './git-workspace-options.js';
 
 const INTEGRATION_DIR = '_integration'; // task ids start with a letter or digit, so no task is called this
 const POOL_DIR = '_pool';
-const RUN_FILE = '_run.json';
-/** Characters of a commit's name in `merged result @<sha>`, as `git log --oneline` shows it. */
-const SHORT_SHA = 7;
 
 /**
  * Gives each isolated task (see {@link isIsolated}) its own git worktree and branch, and merges
@@ -135,8 +99,8 @@ export class GitWorkspace implements Workspace {
   private readonly setup: WorktreeSetup | undefined;
   /** What weft put into worktrees itself (shared folders, copies): never committed. */
   private readonly excluded: readonly string[];
-  /** The integration commit each task running on the merged result was given. */
-  private readonly mergedAt = new Map<string, string>();
+  /** The worktrees of tasks that run on the merged result. */
+  private readonly mergedResult: MergedResult;
 
   private constructor(
     private readonly repo: Repository,
@@ -160,7 +124,7 @@ export class GitWorkspace implements Workspace {
     this.pool = new WorktreePool(repo.root, join(runDir, POOL_DIR));
     this.placement = new Placement(options.tasks ?? []);
     const spec = options.workspace ?? {};
-    const worktreesDir = resolve(options.worktreesDir ?? join(options.projectDir, '.weft', 'worktrees'));
+    const worktreesDir = worktreesDirOf(options);
     const cacheDir = resolve(options.setupDir ?? join(dirname(worktreesDir), 'setup'));
     const wanted = spec.setup !== undefined || (spec.copy?.length ?? 0) > 0;
     const setupOptions = { root: repo.root, cacheDir, scratchDir: runDir, spec, lock: this.lock };
@@ -176,6 +140,13 @@ export class GitWorkspace implements Workspace {
       ...(options.checkTimeoutMs === undefined ? {} : { checkTimeoutMs: options.checkTimeoutMs }),
       prepare: async (dir) => this.setup?.provision(dir),
     });
+    this.mergedResult = new MergedResult({
+      root: repo.root,
+      lock: this.lock,
+      pool: this.pool,
+      tip: () => this.queue.tip(),
+      provision: async (dir) => this.setup?.provision(dir),
+    });
   }
 
   /**
@@ -185,46 +156,10 @@ export class GitWorkspace implements Workspace {
    *   option is malformed (`checks`, `checkTimeoutMs`)
    */
   static async open(options: GitWorkspaceOptions): Promise<GitWorkspace> {
-    assertRunId(options.runId);
-    checkNumbers('GitWorkspace', options, { checkTimeoutMs: 'a positive integer' });
-    for (const check of options.checks ?? []) {
-      if (!Array.isArray(check) || check.length === 0 || check.some((a) => typeof a !== 'string')) {
-        throw new WeftError(
-          'WEFT_USAGE',
-          `Expected \`checks\` to be a list of argv lists like [["npm", "test"]], got ${JSON.stringify(check)}`,
-        );
-      }
-    }
+    checkGitWorkspaceOptions(options);
     const repo = await openRepository(options.projectDir);
-    const worktreesDir = resolve(options.worktreesDir ?? join(options.projectDir, '.weft', 'worktrees'));
-    mkdirSync(join(worktreesDir, options.runId), { recursive: true });
-    const runDir = realpathSync(join(worktreesDir, options.runId));
-    const branch = integrationBranch(options.runId);
-    const runFile = join(runDir, RUN_FILE);
-    const warnings: string[] = [];
-    let base!: string;
-    let changed = false;
+    const { runDir, base, changed, warnings } = await openRunBranch(repo, options.runId, worktreesDirOf(options));
     const lock = repositoryLock(repo.commonDir);
-    await lock.run(async () => {
-      await excludeFromCheckout(repo, realpathSync(worktreesDir));
-      if (await branchExists(repo.root, branch)) {
-        // A resumed run: keep what was merged so far.
-        const recorded = existsSync(runFile)
-          ? (JSON.parse(readFileSync(runFile, 'utf8')) as { base?: string }).base
-          : undefined;
-        base = recorded ?? (await gitText(repo.root, ['merge-base', 'HEAD', branch]));
-        changed = (await commitOf(repo.root, branch)) !== base;
-      } else {
-        base = await commitOf(repo.root, 'HEAD');
-        await git(repo.root, ['branch', '--no-track', branch, base]);
-        const dirty = await changedPaths(repo.root, false);
-        if (dirty.length > 0)
-          warnings.push(
-            `${dirty.length} uncommitted change(s) in ${repo.root} are not part of the run: isolated tasks start from the last commit (${base.slice(0, 10)})`,
-          );
-      }
-      writeFileSync(runFile, `${JSON.stringify({ runId: options.runId, branch, base }, null, 2)}\n`);
-    });
     const workspace = new GitWorkspace(repo, options, runDir, base, warnings, changed);
     await lock.run(() => workspace.pool.adopt()); // worktrees parked before a crash
     return workspace;
@@ -249,12 +184,17 @@ export class GitWorkspace implements Workspace {
 
   async prepare(task: ResolvedTask, attempt: number, fix: boolean): Promise<string> {
     const place = this.placeOf(task);
-    if (place === 'merged') return this.prepareMerged(task);
+    if (place === 'merged') {
+      await this.mergedResult.open(task.id, this.worktreeOf(task.id));
+      return this.cwdIn(this.worktreeOf(task.id), task);
+    }
     if (place === 'in place') return resolve(this.baseDir, task.cwd ?? '.');
     const dir = this.worktreeOf(task.id);
     const branch = taskBranch(this.runId, task.id);
     if (fix && (await this.reopen(dir, branch))) {
-      await this.bringIntegrationIn(task, dir);
+      const o = { dir, taskId: task.id, runId: this.runId, integrationBranch: this.integrationBranch };
+      const conflicted = await bringIntegrationIn({ ...o, excluded: this.excluded });
+      if (conflicted !== undefined) this.conflicted.set(task.id, conflicted);
       await this.setup?.provision(dir);
       return this.cwdIn(dir, task);
     }
@@ -288,7 +228,10 @@ export class GitWorkspace implements Workspace {
 
   async integrate(task: ResolvedTask, attempt: number, _result: TaskResultData): Promise<Integration> {
     const place = this.placeOf(task);
-    if (place === 'merged') return this.endMerged(task);
+    if (place === 'merged') {
+      const dir = this.worktreeOf(task.id);
+      return this.mergedResult.end(task.id, dir, this.cwdIn(dir, task), task.outputs ?? []);
+    }
     if (place === 'in place') return { ok: true, where: 'in place' };
     const dir = this.worktreeOf(task.id);
     if (!(await isWorktree(this.repo.root, dir)))
@@ -311,7 +254,7 @@ export class GitWorkspace implements Workspace {
 
   async release(task: ResolvedTask, attempt: number, _outcome: 'failed' | 'cancelled' | 'retrying'): Promise<void> {
     const place = this.placeOf(task);
-    if (place === 'merged') return this.parkMerged(task.id);
+    if (place === 'merged') return this.mergedResult.park(task.id, this.worktreeOf(task.id));
     if (place === 'in place') return;
     await this.shelve(task.id, attempt);
   }
@@ -359,45 +302,6 @@ export class GitWorkspace implements Workspace {
 
   // ── prepare ───────────────────────────────────────────────────────────────────────────────────
 
-  /**
-   * A worktree of the integration branch, detached at its tip — which holds the work of every
-   * isolated task this one waits on, since a task starts only after its dependencies merged. It is
-   * read-mostly: what the task writes there is not merged (a task that writes declares `writes`).
-   */
-  private async prepareMerged(task: ResolvedTask): Promise<string> {
-    const dir = this.worktreeOf(task.id);
-    const { tip, reused } = await this.lock.run(async () => {
-      if (await isWorktree(this.repo.root, dir)) await this.pool.park(dir); // an earlier attempt's
-      await clearStaleDir(this.repo.root, dir);
-      const at = await this.queue.tip();
-      if (await this.pool.take(dir)) return { tip: at, reused: true };
-      await git(this.repo.root, ['worktree', 'add', '-q', '--detach', dir, at]);
-      return { tip: at, reused: false };
-    });
-    if (reused) await this.pool.switchTo(dir, tip);
-    await this.setup?.provision(dir);
-    this.mergedAt.set(task.id, tip);
-    return this.cwdIn(dir, task);
-  }
-
-  /** A task on the merged result succeeded: its declared outputs are checked there, then the worktree is parked. */
-  private async endMerged(task: ResolvedTask): Promise<Integration> {
-    const missing = missingOutputs(this.cwdIn(this.worktreeOf(task.id), task), task.outputs ?? []);
-    if (missing.length > 0) {
-      return { ok: false, code: 'WEFT_OUTPUT_MISSING', ...missingOutputsVerdict(task.id, missing) };
-    }
-    const tip = this.mergedAt.get(task.id) ?? (await this.queue.tip());
-    await this.parkMerged(task.id);
-    const where: TaskPlace = `merged result @${tip.slice(0, SHORT_SHA)}`;
-    return { ok: true, where };
-  }
-
-  private async parkMerged(taskId: string): Promise<void> {
-    this.mergedAt.delete(taskId);
-    const dir = this.worktreeOf(taskId);
-    await this.lock.run(() => this.pool.park(dir));
-  }
-
   /** Makes sure the task's worktree is there for a fix; false when its branch is gone too. */
   private async reopen(dir: string, branch: string): Promise<boolean> {
     if (await isWorktree(this.repo.root, dir)) return true;
@@ -410,35 +314,6 @@ export class GitWorkspace implements Workspace {
     });
     if (reused) await this.pool.switchTo(dir, branch);
     return true;
-  }
-
-  /** Merges the integration tip into a task's worktree, leaving any conflicts marked in the files. */
-  private async bringIntegrationIn(task: ResolvedTask, dir: string): Promise<void> {
-    if (await mergeInProgress(dir)) return; // the last fix left conflicts unresolved: carry on from there
-    await commitAll(dir, `weft: uncommitted work of task ${task.id} before its fix (run ${this.runId})`, this.excluded);
-    const r = await git(
-      dir,
-      [
-        'merge',
-        '--no-ff',
-        '--no-edit',
-        '-m',
-        `weft: bring ${this.integrationBranch} into task ${task.id} to fix it (run ${this.runId})`,
-        this.integrationBranch,
-      ],
-      { okCodes: [0, 1] },
-    );
-    if (r.exitCode === 0) return;
-    const files = await unmergedFiles(dir);
-    if (files.length === 0)
-      throw new WeftError(
-        'WEFT_INTERNAL',
-        `could not merge ${this.integrationBranch} into the worktree of task "${task.id}": ${(r.stderr || r.stdout).trim()}`,
-      );
-    this.conflicted.set(
-      task.id,
-      files.map((f) => f.path),
-    );
   }
 
   /** The folder a task works in inside a worktree: its `cwd`, at the same place relative to the repository. */
@@ -463,39 +338,9 @@ export class GitWorkspace implements Workspace {
 
   /** Commits the task's work; returns feedback instead when a fix left conflict markers. */
   private async commitWork(task: ResolvedTask, attempt: number, dir: string): Promise<Integration | undefined> {
-    if (await mergeInProgress(dir)) {
-      const suspects = new Set([
-        ...(this.conflicted.get(task.id) ?? []),
-        ...(await unmergedFiles(dir)).map((f) => f.path),
-      ]);
-      const left: ConflictedFile[] = [];
-      for (const path of suspects) {
-        const file = join(dir, path);
-        if (!existsSync(file)) continue;
-        // In the task's worktree "ours" is the task; swap so the feedback reads like a merge conflict.
-        const hunks = parseConflicts(readFileSync(file, 'utf8')).map((h): ConflictHunk => ({
-          ...h,
-          ours: h.theirs,
-          theirs: h.ours,
-        }));
-        if (hunks.length > 0) left.push({ path, status: 'UU', hunks });
-      }
-      if (left.length > 0) {
-        const names = left.map((f) => f.path).join(', ');
-        return {
-          ok: false,
-          code: 'WEFT_MERGE_CONFLICT',
-          message: `task "${task.id}" left conflict markers in ${names}`,
-          feedback: conflictFeedback({
-            taskId: task.id,
-            integration: this.integrationBranch,
-            files: left,
-            mergedMeanwhile: [],
-            lead: `Your fix of task "${task.id}" still has unresolved conflict markers, so it was not merged into ${this.integrationBranch}.`,
-          }),
-        };
-      }
-    }
+    const o = { dir, taskId: task.id, integrationBranch: this.integrationBranch };
+    const left = await conflictMarkersLeft(o, this.conflicted.get(task.id) ?? []);
+    if (left !== undefined) return left;
     await commitAll(dir, `weft: task ${task.id} (run ${this.runId}, attempt ${attempt})`, this.excluded);
     this.conflicted.delete(task.id);
     return undefined;

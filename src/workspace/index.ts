@@ -1,4 +1,5 @@
-export { GitWorkspace, type GitWorkspaceOptions } from './git-workspace.js';
+export { GitWorkspace } from './git-workspace.js';
+export type { GitWorkspaceOptions } from './git-workspace-options.js';
 export { applyRun, type AppliedRun, type ApplyRunOptions } from './apply-run.js';
 export { isIsolated } from './isolation.js';
 export { integrationBranch, taskBranch, attemptBranch } from './branch-names.js';

@@ -29,6 +29,7 @@ import { dispatchOrder } from '../../core/schedule/dispatch-order.js';
 import { staticGate } from '../../core/run/policies/when.js';
 import type { ResolvedTask } from '../../core/plan/graph.js';
 import { recordDurations, withHistory } from '../history.js';
+import { openRunTelemetry } from '../telemetry-wiring.js';
 
 export interface RunCommandOptions {
   readonly jobs?: number;
@@ -116,6 +117,8 @@ export async function executeRun(a: ExecuteRunArgs): Promise<number> {
       );
   }
   const redact = runRedactor(process.env, compiled.spec);
+  // Started before any task: a malformed OTEL_* variable stops the run here, with one line.
+  const telemetry = await openRunTelemetry(compiled, redact, a.planFile);
   if (a.prior !== undefined) scrubUnfinishedLogs(a.prior, runDir, redact);
   // What the plan holds literally (a key in a `run` line, a password in `env`) stays out of plan.json and the journal.
   const spec = redactValue(compiled.spec, redact);
@@ -186,8 +189,9 @@ export async function executeRun(a: ExecuteRunArgs): Promise<number> {
         ? {}
         : { cache: new FileTaskCache(store, join(weftDir(a.projectDir), 'cache'), compiled.name) }),
       journal: (events) => store.append(runId, events),
-      onEvent:
+      onEvent: (telemetry?.subscribe ?? ((f: (e: EngineNotice) => void) => f))(
         a.display.explainCache === true && a.display.json !== true ? explaining(progress.onEvent) : progress.onEvent,
+      ),
     });
     succeeded = status === 'succeeded';
     progress.stop();
@@ -220,6 +224,8 @@ export async function executeRun(a: ExecuteRunArgs): Promise<number> {
     await cleanUp(() => workspace?.close?.());
     await cleanUp(() => endRun(a.executors, { runId, succeeded }));
     await cleanUp(() => lease.release());
+    // Last, so the spans hold the whole run; it never throws, also on Ctrl-C or an error.
+    await telemetry?.close(failure);
   }
 }
 

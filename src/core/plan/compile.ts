@@ -1,11 +1,11 @@
-import type { z } from 'zod';
 import { ConditionSyntaxError, parseCondition, referencedTasks, type Expr } from './condition.js';
 import { checkWhen, type ConditionTask } from './condition-check.js';
 import { parseDuration } from './duration.js';
-import { PlanValidationError, type PlanIssue } from '../errors.js';
+import { PlanValidationError } from '../errors.js';
 import { tryBuildGraph, type Graph, type Pool, type ResolvedTask } from './graph.js';
-import { ContractSchema, PlanSchema, TaskSchema, DefaultsSchema, type PlanSpec, type TaskSpec } from './plan-schema.js';
-import { WorkspaceSchema, WorkspaceSetupSchema } from './workspace-schema.js';
+import { PlanSchema, type PlanSpec, type TaskSpec } from './plan-schema.js';
+import { issueAt, schemaIssues, type RawIssue } from './schema-issues.js';
+import { cycleIssues, dependencyIssues, rawDependencyIssues } from './dependency-issues.js';
 import { closest } from '../suggest.js';
 import { contractIssues, contractNeeds, taskContracts } from './contracts.js';
 
@@ -48,8 +48,7 @@ export interface CompiledPlan {
   readonly graph: Graph;
 }
 
-/** An issue before it is given a file and a line: `path` is where in the document it sits. */
-export type RawIssue = Omit<PlanIssue, 'file'> & { readonly path: readonly (string | number)[] };
+export type { RawIssue } from './schema-issues.js';
 
 /**
  * Validates a plan object and compiles it into a graph. Collects every problem rather than
@@ -88,7 +87,8 @@ export function checkPlan(raw: unknown, options: CompileOptions): { plan?: Compi
   const vars = overriddenVars(spec.vars ?? {}, options.vars ?? {}, issues);
   const defaults = spec.defaults ?? {};
   const tasks: ResolvedTask[] = [];
-  const conditionNames = { vars, tasks: conditionTasks(spec, options.executors) };
+  // Built only for a plan with conditions: a 100k-task plan without any should not pay for it.
+  let conditionNames: { vars: typeof vars; tasks: Map<string, ConditionTask> } | undefined;
 
   envIssues(defaults.env, (name) => ({ path: ['defaults', 'env', name], field: `defaults.env.${name}` }), issues);
   issues.push(...contractIssues(spec, ids));
@@ -127,7 +127,7 @@ export function checkPlan(raw: unknown, options: CompileOptions): { plan?: Compi
             message: `executor "${executorName}" needs a prompt`,
             fix: 'add prompt: "<what the agent should do>"',
           });
-        for (const p of info.check?.({ ...defaults, ...t }) ?? [])
+        for (const p of info.check?.(spec.defaults === undefined ? t : { ...defaults, ...t }) ?? [])
           issues.push({ ...at(p.field), message: p.message, ...(p.fix === undefined ? {} : { fix: p.fix }) });
       }
     }
@@ -161,6 +161,7 @@ export function checkPlan(raw: unknown, options: CompileOptions): { plan?: Compi
     if (typeof t.when === 'string') {
       try {
         when = parseCondition(t.when);
+        conditionNames ??= { vars, tasks: conditionTasks(spec, options.executors) };
         for (const p of checkWhen(when, conditionNames)) issues.push({ ...at('when'), ...p });
         for (const ref of new Set(referencedTasks(when))) {
           if (ids.has(ref) && ![...(t.needs ?? []), ...(t.after ?? [])].includes(ref))
@@ -195,7 +196,8 @@ export function checkPlan(raw: unknown, options: CompileOptions): { plan?: Compi
       return parsedMs;
     };
     envIssues(t.env, (name) => at('env', name), issues);
-    const backoff = { ...defaults.backoff, ...t.backoff };
+    const backoff =
+      defaults.backoff === undefined && t.backoff === undefined ? NO_BACKOFF : { ...defaults.backoff, ...t.backoff };
     const declaredEstimate = ms('estimate', t.estimate ?? defaults.estimate); // checked even when history replaces it
     tasks.push({
       ...defaults,
@@ -214,12 +216,16 @@ export function checkPlan(raw: unknown, options: CompileOptions): { plan?: Compi
       // Measured durations from earlier runs beat guesses (the planner's or the author's).
       estimateMs: options.history?.get(t.id) ?? declaredEstimate,
       timeoutMs: ms('timeout', t.timeout ?? defaults.timeout),
-      backoff: {
-        initialMs: backoff.initial === undefined ? 1000 : (parseDuration(backoff.initial) ?? 1000),
-        maxMs: backoff.max === undefined ? 300_000 : Math.min(MAX_TIMER_MS, parseDuration(backoff.max) ?? 300_000),
-        factor: backoff.factor ?? 2,
-        jitter: backoff.jitter ?? true,
-      },
+      backoff:
+        backoff === NO_BACKOFF
+          ? DEFAULT_BACKOFF
+          : {
+              initialMs: backoff.initial === undefined ? 1000 : (parseDuration(backoff.initial) ?? 1000),
+              maxMs:
+                backoff.max === undefined ? 300_000 : Math.min(MAX_TIMER_MS, parseDuration(backoff.max) ?? 300_000),
+              factor: backoff.factor ?? 2,
+              jitter: backoff.jitter ?? true,
+            },
       when,
       whenSource: typeof t.when === 'string' ? t.when : t.when === false ? 'false' : undefined,
       uses,
@@ -328,82 +334,11 @@ function overriddenVars(
   return vars;
 }
 
-/** A task's `needs` and `after` that name itself or no task in `ids`. */
-function dependencyIssues(
-  t: {
-    readonly id: string;
-    readonly needs?: readonly unknown[];
-    readonly after?: readonly unknown[];
-    readonly verifies?: readonly unknown[];
-  },
-  i: number,
-  ids: ReadonlyMap<string, number>,
-  issues: RawIssue[],
-): void {
-  for (const key of ['needs', 'after', 'verifies'] as const) {
-    (t[key] ?? []).forEach((dep, k) => {
-      if (typeof dep !== 'string') return; // the schema says so
-      if (dep === t.id)
-        issues.push({
-          ...issueAt(i, t.id, key, [k]),
-          message: `"${t.id}" depends on itself`,
-          fix: `remove "${dep}" from ${key}`,
-        });
-      else if (!ids.has(dep)) {
-        const hint = closest(dep, ids.keys());
-        issues.push({
-          ...issueAt(i, t.id, key, [k]),
-          message: `unknown task "${dep}"`,
-          fix: hint === undefined ? `use the id of a task in this plan` : `did you mean "${hint}"?`,
-        });
-      }
-    });
-  }
-}
-
-/** {@link dependencyIssues} on a document the schema rejected: every task with a string id and lists for needs/after. */
-function rawDependencyIssues(raw: unknown): RawIssue[] {
-  const tasks = (raw as { tasks?: unknown } | null)?.tasks;
-  if (!Array.isArray(tasks)) return [];
-  const shaped = tasks.map((t: unknown) => {
-    const o = (typeof t === 'object' && t !== null ? t : {}) as { id?: unknown; needs?: unknown; after?: unknown };
-    const list = (v: unknown): unknown[] | undefined => (Array.isArray(v) ? v : undefined);
-    return typeof o.id === 'string' ? { id: o.id, needs: list(o.needs), after: list(o.after) } : undefined;
-  });
-  const ids = new Map<string, number>();
-  shaped.forEach((t, i) => {
-    if (t !== undefined && !ids.has(t.id)) ids.set(t.id, i);
-  });
-  const issues: RawIssue[] = [];
-  shaped.forEach((t, i) => {
-    if (t !== undefined)
-      dependencyIssues(
-        {
-          id: t.id,
-          ...(t.needs === undefined ? {} : { needs: t.needs }),
-          ...(t.after === undefined ? {} : { after: t.after }),
-        },
-        i,
-        ids,
-        issues,
-      );
-  });
-  return issues;
-}
-
-function issueAt(
-  i: number,
-  task: string,
-  field: string,
-  rest: readonly (string | number)[],
-): Pick<RawIssue, 'path' | 'task' | 'field'> {
-  const path = ['tasks', i, field, ...rest];
-  return { path, task, field: fieldName(path) };
-}
-
 // Shared by every task that sets none: a 100k-task plan should not allocate 200k empty objects.
 const NO_ENV: Readonly<Record<string, string>> = Object.freeze({});
 const NO_USES: Record<string, number> = Object.freeze({}) as Record<string, number>;
+const NO_BACKOFF: NonNullable<TaskSpec['backoff']> = Object.freeze({});
+const DEFAULT_BACKOFF = Object.freeze({ initialMs: 1000, maxMs: 300_000, factor: 2, jitter: true });
 
 function executorProvider(name: string | undefined, options: CompileOptions): string | undefined {
   const provider = name === undefined ? undefined : options.executors.get(name)?.provider;
@@ -423,189 +358,4 @@ function defaultExecutor(t: TaskSpec, fallback: string | undefined, executors: E
     return fallback;
   if (t.run !== undefined) return 'shell';
   return t.prompt === undefined ? 'shell' : fallback;
-}
-
-/** Finds dependency cycles and reports each as `a → b → c → a`. */
-function cycleIssues(tasks: readonly TaskSpec[]): RawIssue[] {
-  const index = new Map(tasks.map((t, i) => [t.id, i]));
-  const edges = tasks.map((t) =>
-    [...(t.needs ?? []), ...(t.after ?? []), ...(t.verifies ?? [])]
-      .map((d) => index.get(d) ?? -1)
-      .filter((d) => d >= 0),
-  );
-  const state = new Uint8Array(tasks.length); // 0 new, 1 on stack, 2 done
-  const stack: number[] = [];
-  const issues: RawIssue[] = [];
-  const visit = (start: number): void => {
-    // Iterative DFS: plans can be deep chains.
-    const iters: number[] = [0];
-    stack.push(start);
-    state[start] = 1;
-    while (stack.length > 0) {
-      const v = stack[stack.length - 1] as number;
-      const k = iters[iters.length - 1] as number;
-      const next = edges[v]?.[k];
-      if (next === undefined) {
-        state[v] = 2;
-        stack.pop();
-        iters.pop();
-        continue;
-      }
-      iters[iters.length - 1] = k + 1;
-      if (state[next] === 1) {
-        const cycle = stack.slice(stack.indexOf(next)).map((i) => tasks[i]?.id ?? '?');
-        // Edges point from a task to what it needs; show the flow of work instead (needed → needer),
-        // starting from the task the issue names.
-        const flow = [cycle[0], ...cycle.slice(1).reverse()];
-        const first = tasks[next];
-        // Point at the entry that closes the cycle: the dependency of `first` on the task above it.
-        const closing = cycle[1] ?? '';
-        const key = (first?.needs ?? []).includes(closing)
-          ? 'needs'
-          : (first?.after ?? []).includes(closing)
-            ? 'after'
-            : 'verifies';
-        const k = Math.max(0, (first?.[key] ?? []).indexOf(closing));
-        issues.push({
-          path: ['tasks', next, key, k],
-          task: first?.id ?? '?',
-          field: `${key}[${k}]`,
-          message: `dependency cycle ${[...flow, flow[0]].join(' → ')}`,
-          fix: 'remove one of these dependencies',
-        });
-      } else if (state[next] === 0) {
-        state[next] = 1;
-        stack.push(next);
-        iters.push(0);
-      }
-    }
-  };
-  for (let i = 0; i < tasks.length; i++) if (state[i] === 0) visit(i);
-  return issues;
-}
-
-const KNOWN_TASK_FIELDS = Object.keys(TaskSchema.shape);
-const KNOWN_PLAN_FIELDS = Object.keys(PlanSchema.shape);
-const KNOWN_DEFAULT_FIELDS = Object.keys(DefaultsSchema.shape);
-const KNOWN_CONTRACT_FIELDS = Object.keys(ContractSchema.shape);
-/** Fields `workspace:` (path `[workspace]`) or `workspace.setup:` may have. */
-const knownWorkspaceFields = (path: readonly (string | number)[]): readonly string[] =>
-  Object.keys(path.length === 1 ? WorkspaceSchema.shape : WorkspaceSetupSchema.shape);
-
-function taskAt(raw: unknown, path: readonly PropertyKey[]): string | undefined {
-  if (path[0] !== 'tasks' || typeof path[1] !== 'number') return undefined;
-  const tasks = (raw as { tasks?: unknown } | null)?.tasks;
-  const t = Array.isArray(tasks) ? (tasks[path[1]] as { id?: unknown } | undefined) : undefined;
-  return typeof t?.id === 'string' ? t.id : undefined;
-}
-
-function fieldName(path: readonly PropertyKey[]): string {
-  const rel = path[0] === 'tasks' && typeof path[1] === 'number' ? path.slice(2) : path;
-  return (
-    rel.reduce<string>(
-      (s, p) => (typeof p === 'number' ? `${s}[${p}]` : s === '' ? String(p) : `${s}.${String(p)}`),
-      '',
-    ) || '(plan)'
-  );
-}
-
-function schemaIssues(error: z.ZodError, raw: unknown): RawIssue[] {
-  const issues: RawIssue[] = [];
-  for (const issue of error.issues) {
-    const path = issue.path.filter((p): p is string | number => typeof p !== 'symbol');
-    const task = taskAt(raw, path);
-    const base = { path, ...(task === undefined ? {} : { task }) };
-    if (issue.code === 'unrecognized_keys') {
-      const known =
-        path[0] === 'workspace'
-          ? knownWorkspaceFields(path)
-          : path.length === 0
-            ? KNOWN_PLAN_FIELDS
-            : path[0] === 'contracts'
-              ? KNOWN_CONTRACT_FIELDS
-              : path[0] === 'defaults' && path.length === 1
-                ? KNOWN_DEFAULT_FIELDS
-                : KNOWN_TASK_FIELDS;
-      for (const key of issue.keys) {
-        const hint = closest(key, known);
-        issues.push({
-          ...base,
-          path: [...path, key],
-          field: fieldName([...path, key]),
-          message: `unknown field "${key}"`,
-          fix: hint === undefined ? `remove it (known fields: ${known.join(', ')})` : `did you mean "${hint}"?`,
-        });
-      }
-      continue;
-    }
-    issues.push({
-      ...base,
-      field: fieldName(path),
-      message: describeZodIssue(issue, raw, path),
-      fix: fixFor(issue, path),
-    });
-  }
-  return issues;
-}
-
-/** zod's name for a type, as a YAML writer would say it. */
-function typeWord(expected: string): string {
-  return (
-    (
-      {
-        record: 'a mapping',
-        object: 'a mapping',
-        array: 'a list',
-        number: 'a number',
-        int: 'a whole number',
-        string: 'a string',
-        boolean: 'true or false',
-      } as Record<string, string>
-    )[expected] ?? expected
-  );
-}
-
-/** The value at `path` in the document as written (zod's issues do not carry it). */
-function valueAt(raw: unknown, path: readonly (string | number)[]): unknown {
-  return path.reduce<unknown>(
-    (v, key) => (typeof v === 'object' && v !== null ? (v as Record<string | number, unknown>)[key] : undefined),
-    raw,
-  );
-}
-
-/** What a schema issue means, in a YAML writer's words, for the value at `path` in `raw`. */
-export function describeZodIssue(issue: z.core.$ZodIssue, raw: unknown, path: readonly (string | number)[]): string {
-  if (issue.code === 'invalid_type') {
-    const got = valueAt(raw, path);
-    const shown = JSON.stringify(got) ?? '';
-    const received =
-      got === undefined
-        ? 'nothing'
-        : Array.isArray(got)
-          ? 'a list'
-          : got === null
-            ? 'null'
-            : typeof got === 'object'
-              ? 'a mapping'
-              : `${typeof got} ${shown.length > 40 ? `${shown.slice(0, 37)}…` : shown}`;
-    return `expected ${typeWord(issue.expected)}, got ${received}`;
-  }
-  if (issue.code === 'invalid_union') return 'has the wrong type';
-  return issue.message;
-}
-
-function fixFor(issue: z.core.$ZodIssue, path: readonly (string | number)[]): string {
-  const last = path.at(-1);
-  if (last === 'estimate' || last === 'timeout' || last === 'initial' || last === 'max')
-    return 'write a duration like 45m, 1h30m, 90s or 250ms';
-  if (last === 'id') return 'use letters, digits, ".", "_" and "-" (e.g. build-api)';
-  if (last === 'run') return 'write a command string or an argv list, e.g. run: ["npm", "test"]';
-  if (last === 'needs' || last === 'after' || last === 'writes') return 'write a list, e.g. [a, b]';
-  const parent = path.at(-2);
-  if (typeof last === 'number' && (parent === 'needs' || parent === 'after')) return 'write a task id, e.g. "build"';
-  if (last === 'workers') return 'use a whole number from 1 to 1024';
-  if (path.length === 0 || last === 'tasks') return 'a plan needs `tasks:` with at least one task';
-  if (issue.code === 'invalid_type')
-    return `write ${typeWord(issue.expected)}${issue.expected === 'record' || issue.expected === 'object' ? ', e.g. {NAME: value}' : ''}`;
-  return 'see `weft schema` for the expected shape';
 }

@@ -2,9 +2,11 @@ import type { Graph } from '../plan/graph.js';
 import { IndexHeap } from './heap.js';
 import type { Assignment, Outcome, SkipCause, TaskState, Transition } from './task-state.js';
 import { readyComparator, type ReadyOrder } from './ready-order.js';
-import { checkedPlan, DEFAULT_PLAN_TOLERANCE, type DispatchPlan } from './dispatch-plan.js';
+import { checkedPlan, type DispatchPlan } from './dispatch-plan.js';
+import { PlanFollower } from './plan-follower.js';
 import { Resources } from './resources.js';
 import { RetryQueue } from './retry-queue.js';
+import { WorkerSlots } from './worker-slots.js';
 
 export type { TaskState, Outcome, SkipCause, Transition, Assignment } from './task-state.js';
 export { TERMINAL_STATES } from './task-state.js';
@@ -56,24 +58,18 @@ export class Scheduler {
   private readonly waiting: Int32Array;
   private readonly skipCause: Uint8Array; // 1 condition, 2 upstream
   private readonly skippedDep: Int32Array; // 1 + the first hard dependency skipped by a condition, or 0
-  private readonly worker: Int32Array;
   private readonly arrival: Float64Array;
   private readonly resources: Resources;
-  private readonly busy: Uint8Array;
+  private readonly workers: WorkerSlots;
   private readonly ready: IndexHeap;
   private readonly retries = new RetryQueue();
   private readonly toSettle: number[] = [];
   private settling = false;
   private arrivals = 0;
   private terminal = 0;
-  private freeWorkers: number;
   private readyCount = 0;
   /** The plan being followed; while it is, ready tasks wait outside the heap for their turn. */
-  private plan: DispatchPlan | undefined;
-  /** Tasks planned before `cursor` have started; when the plan began; the task on each worker. */
-  private cursor = 0;
-  private origin = 0;
-  private readonly taskOn: Int32Array;
+  private plan: PlanFollower | undefined;
 
   constructor(
     readonly graph: Graph,
@@ -87,15 +83,12 @@ export class Scheduler {
     this.waiting = new Int32Array(n);
     this.skipCause = new Uint8Array(n);
     this.skippedDep = new Int32Array(n);
-    this.worker = new Int32Array(n).fill(-1);
     this.arrival = new Float64Array(n);
     this.resources = new Resources(graph);
-    this.busy = new Uint8Array(options.workers);
-    this.freeWorkers = options.workers;
+    this.workers = new WorkerSlots(options.workers, n);
     this.ready = new IndexHeap(readyComparator(graph, options.order, options.score, this.arrival));
     for (let i = 0; i < n; i++) this.waiting[i] = (graph.deps[i]?.length ?? 0) + (graph.softDeps[i]?.length ?? 0);
-    this.taskOn = new Int32Array(options.workers).fill(-1);
-    if (options.plan !== undefined) this.plan = checkedPlan(graph, options.plan);
+    if (options.plan !== undefined) this.plan = new PlanFollower(checkedPlan(graph, options.plan));
   }
 
   /**
@@ -118,11 +111,7 @@ export class Scheduler {
         this.ready.push(i);
         this.readyCount++;
       } else if (s === S_RUNNING) {
-        const w = previous.worker[i] as number;
-        this.worker[i] = w;
-        this.taskOn[w] = i;
-        this.busy[w] = 1;
-        this.freeWorkers--;
+        this.workers.put(i, previous.workers.workerOf(i) as number);
         this.resources.acquire(i, 1);
       }
     }
@@ -149,7 +138,7 @@ export class Scheduler {
 
   /** Releases the tasks with no dependencies. Call once before the first {@link start}. */
   begin(now: number): void {
-    this.origin = now;
+    this.plan?.begin(now);
     for (let i = 0; i < this.graph.tasks.length; i++) {
       if (this.state[i] === S_PENDING && this.waiting[i] === 0) this.release(i, now);
     }
@@ -172,9 +161,9 @@ export class Scheduler {
     this.wakeRetries(now);
     const out: Assignment[] = [];
     if (this.plan !== undefined) this.followPlan(now, out);
-    if (this.freeWorkers === 0 || this.ready.size === 0) return out;
+    if (this.workers.free === 0 || this.ready.size === 0) return out;
     let deferred: number[] | undefined;
-    while (this.freeWorkers > 0 && this.ready.size > 0) {
+    while (this.workers.free > 0 && this.ready.size > 0) {
       const i = this.ready.pop() as number;
       if (!this.resources.fits(i)) {
         (deferred ??= []).push(i);
@@ -193,30 +182,17 @@ export class Scheduler {
 
   /** Starts the next planned tasks, in plan order, while they are ready and workers are free. */
   private followPlan(now: number, out: Assignment[]): void {
-    const plan = this.plan as DispatchPlan;
+    const plan = this.plan as PlanFollower;
     // A task still running at its deadline (which it would have ended by) has overrun the plan.
-    for (const task of this.taskOn) {
-      if (task >= 0 && now >= this.plannedEnd(task) + this.slack(task)) return this.dropPlan();
-    }
-    const n = this.graph.tasks.length;
-    while (this.freeWorkers > 0 && this.cursor < n) {
-      const i = plan.order[this.cursor] as number;
+    const deadline = plan.firstDeadline(this.workers.taskOn);
+    if (deadline !== undefined && now >= deadline) return this.dropPlan();
+    for (let i = plan.next; this.workers.free > 0 && i !== undefined; i = plan.next) {
       const s = this.state[i] as number;
       if (s === S_PENDING) return;
       if (s !== S_READY || !this.resources.fits(i)) return this.dropPlan();
-      this.cursor++;
+      plan.advance();
       out.push(this.run(i, now));
     }
-  }
-
-  private plannedEnd(task: number): number {
-    return this.origin + ((this.plan as DispatchPlan).end[task] as number);
-  }
-
-  /** How far from its planned end a task may end while the plan holds, ms. */
-  private slack(task: number): number {
-    const plan = this.plan as DispatchPlan;
-    return (plan.tolerance ?? DEFAULT_PLAN_TOLERANCE) * ((plan.end[task] as number) - (plan.start[task] as number));
   }
 
   /** Stops following the plan: from now on ready tasks start best first, as without one. */
@@ -227,11 +203,7 @@ export class Scheduler {
   }
 
   private run(i: number, now: number): Assignment {
-    const w = this.busy.indexOf(0);
-    this.busy[w] = 1;
-    this.taskOn[w] = i;
-    this.freeWorkers--;
-    this.worker[i] = w;
+    const w = this.workers.take(i);
     this.resources.acquire(i, 1);
     this.set(i, S_RUNNING, now, { worker: w });
     return { task: i, worker: w };
@@ -241,10 +213,7 @@ export class Scheduler {
   finish(task: number, outcome: Outcome, now: number, reason?: string): void {
     const s = this.state[task] as number;
     if (s >= S_SUCCEEDED) throw new Error(`task ${this.graph.tasks[task]?.id} already ended`);
-    if (
-      this.plan !== undefined &&
-      (s !== S_RUNNING || outcome !== 'succeeded' || Math.abs(now - this.plannedEnd(task)) > this.slack(task))
-    )
+    if (this.plan !== undefined && (s !== S_RUNNING || outcome !== 'succeeded' || this.plan.offPlan(task, now)))
       this.dropPlan();
     if (s === S_RUNNING) this.vacate(task);
     else if (s === S_READY) this.removeReady(task);
@@ -302,14 +271,9 @@ export class Scheduler {
    * overruns it (call {@link start} then, which drops the plan), if any.
    */
   nextWakeAt(): number | undefined {
-    let best = this.retries.nextAt();
-    if (this.plan !== undefined) {
-      for (const task of this.taskOn) {
-        const at = task < 0 ? undefined : this.plannedEnd(task) + this.slack(task);
-        if (at !== undefined && (best === undefined || at < best)) best = at;
-      }
-    }
-    return best;
+    const retry = this.retries.nextAt();
+    const overrun = this.plan?.firstDeadline(this.workers.taskOn);
+    return overrun === undefined || (retry !== undefined && retry <= overrun) ? retry : overrun;
   }
 
   /** Where `task` stands. */
@@ -325,13 +289,12 @@ export class Scheduler {
 
   /** The worker `task` runs (or last ran) on, if it started. */
   workerOf(task: number): number | undefined {
-    const w = this.worker[task] as number;
-    return w < 0 ? undefined : w;
+    return this.workers.workerOf(task);
   }
 
   /** How many tasks run now. */
   get running(): number {
-    return this.options.workers - this.freeWorkers;
+    return this.options.workers - this.workers.free;
   }
 
   /** Whether every task reached a terminal state. */
@@ -341,7 +304,7 @@ export class Scheduler {
 
   /** Whether anything can still happen without an outside event (a start or a retry timer). */
   get idle(): boolean {
-    return this.freeWorkers === this.options.workers && this.readyCount === 0 && this.retries.size === 0;
+    return this.workers.free === this.options.workers && this.readyCount === 0 && this.retries.size === 0;
   }
 
   private set(
@@ -428,9 +391,7 @@ export class Scheduler {
 
   private vacate(task: number): void {
     this.resources.acquire(task, -1);
-    this.busy[this.worker[task] as number] = 0;
-    this.taskOn[this.worker[task] as number] = -1;
-    this.freeWorkers++;
+    this.workers.vacate(task);
   }
 
   private wakeRetries(now: number): void {

@@ -4,7 +4,6 @@
  * must end. Shared by the scheduler's property tests; usable by any test that needs "run this
  * graph with these failures and tell me what happened".
  */
-import { evaluateCondition, type Value } from '../plan/condition.js';
 import type { Graph } from '../plan/graph.js';
 import { writeScopesOverlap } from '../plan/glob-overlap.js';
 import {
@@ -16,36 +15,30 @@ import {
   type TaskState,
   type Transition,
 } from '../schedule/scheduler.js';
+import { whenGate, type WhenSources } from '../run/policies/when.js';
 import type { TaskBehaviour } from './arbitraries.js';
 
 type Vars = Readonly<Record<string, string | number | boolean>>;
 
 /**
- * The scheduler gate a run uses: evaluates each task's `when` against `vars` and the states of
- * the tasks it reads (`tasks.<id>.succeeded|failed|skipped|status`).
+ * The scheduler gate a run uses ({@link whenGate}): evaluates each task's `when` against `vars` and
+ * the states of the tasks it reads (`tasks.<id>.succeeded|failed|skipped|status`).
  */
 export function conditionGate(
   graph: Graph,
   vars: Vars,
   stateOf: (task: number) => TaskState,
 ): (task: number) => string | undefined {
-  const resolve = (path: readonly string[]): Value => {
-    const [root, name, field] = path;
-    if (root === 'vars') return name === undefined ? undefined : vars[name];
-    if (root !== 'tasks' || name === undefined) return undefined;
-    const i = graph.index.get(name);
-    if (i === undefined) return undefined;
-    const state = stateOf(i);
-    return field === 'status'
-      ? state
-      : field === 'succeeded' || field === 'failed' || field === 'skipped'
-        ? state === field
-        : undefined;
+  const sources: WhenSources = {
+    vars,
+    task: (id) => {
+      const i = graph.index.get(id);
+      return i === undefined ? undefined : { state: stateOf(i) };
+    },
   };
   return (task) => {
     const t = graph.tasks[task];
-    if (t?.when === undefined) return undefined;
-    return evaluateCondition(t.when, resolve) ? undefined : `condition \`${t.whenSource ?? ''}\` is false`;
+    return t === undefined ? undefined : whenGate(t, sources);
   };
 }
 

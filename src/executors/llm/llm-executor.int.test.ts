@@ -8,41 +8,14 @@ import type { Executor, TaskContext, TaskOutcome } from '../../core/ports/execut
 import type { ResolvedTask } from '../../core/plan/graph.js';
 import { FakeLlmServer, step } from '../../../test/support/fake-llm/fake-llm-server.js';
 import { AnthropicExecutor, OpenAiExecutor } from './llm-executor.js';
+import { testContext, testTask } from '../testing/task-context.js';
 
 function task(partial: Partial<ResolvedTask> & { readonly id: string }): ResolvedTask {
-  return {
-    executor: 'llm',
-    title: partial.id,
-    needs: [],
-    after: [],
-    priority: 0,
-    retries: 0,
-    estimateMs: undefined,
-    timeoutMs: undefined,
-    backoff: { initialMs: 1, maxMs: 1, factor: 1, jitter: false },
-    when: undefined,
-    whenSource: undefined,
-    uses: {},
-    writes: [],
-    env: {},
-    ...partial,
-  };
+  return testTask({ executor: 'llm', ...partial });
 }
 
 function run(executor: Executor, t: ResolvedTask, extra: Partial<TaskContext> = {}): Promise<TaskOutcome> {
-  return executor.run({
-    runId: 'r1',
-    task: t,
-    attempt: 1,
-    worker: 0,
-    signal: new AbortController().signal,
-    runDir: undefined,
-    baseDir: '/',
-    workdir: '/',
-    inputs: {},
-    emit: () => undefined,
-    ...extra,
-  });
+  return executor.run(testContext(t, extra));
 }
 
 async function server({ onTestFinished }: TestContext): Promise<FakeLlmServer> {

@@ -3,6 +3,12 @@ import { parse } from 'shell-quote';
 /** The longest `run` string weft splits: 128 KiB, Linux's limit for one argument. */
 export const MAX_COMMAND_LENGTH = 131_072;
 
+/**
+ * Words shell-quote would split at spaces and tabs and leave as they are: no quote, escape, `$`,
+ * glob, operator, comment, brace, `~` or newline anywhere.
+ */
+const PLAIN_WORDS = /^[A-Za-z0-9 \t_\-./=,:+@%]*$/;
+
 /** argv, or why the command cannot run and (when it is not "use a shell") how to fix it. */
 export type ParsedCommand = { readonly argv: readonly string[] } | { readonly error: string; readonly fix?: string };
 
@@ -27,6 +33,12 @@ export function parseCommand(run: string | readonly string[]): ParsedCommand {
       error: `is ${run.length} characters long, over the ${MAX_COMMAND_LENGTH} a command may have`,
       fix: 'put the script in a file and run that file',
     };
+  // Most commands are plain words: split them at once. shell-quote costs ~30 µs a command, which a
+  // 100,000-task plan pays for every task while it is validated.
+  if (PLAIN_WORDS.test(run)) {
+    const argv = run.split(/[ \t]+/).filter((w) => w !== '');
+    return argv.length === 0 ? { error: 'empty command' } : { argv };
+  }
   const vars: string[] = [];
   const parts = parse(run, (name) => {
     vars.push(name);

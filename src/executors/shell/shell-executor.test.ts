@@ -6,25 +6,10 @@ import type { TaskContext } from '../../core/ports/executor.js';
 import type { ResolvedTask } from '../../core/plan/graph.js';
 import { ShellExecutor } from './shell-executor.js';
 import { parseCommand } from './command.js';
+import { testContext, testTask } from '../testing/task-context.js';
 
 function task(partial: Partial<ResolvedTask> & { id: string }): ResolvedTask {
-  return {
-    executor: 'shell',
-    title: partial.id,
-    needs: [],
-    after: [],
-    priority: 0,
-    retries: 0,
-    estimateMs: undefined,
-    timeoutMs: undefined,
-    backoff: { initialMs: 1, maxMs: 1, factor: 1, jitter: false },
-    when: undefined,
-    whenSource: undefined,
-    uses: {},
-    writes: [],
-    env: {},
-    ...partial,
-  };
+  return testTask({ executor: 'shell', ...partial });
 }
 
 function context(
@@ -32,18 +17,12 @@ function context(
   options: { signal?: AbortSignal; runDir?: string; workdir?: string } = {},
 ): TaskContext {
   const dir = options.workdir ?? mkdtempSync(join(tmpdir(), 'weft-shell-'));
-  return {
-    runId: 'r1',
-    task: t,
-    attempt: 1,
-    worker: 0,
-    signal: options.signal ?? new AbortController().signal,
+  return testContext(t, {
+    ...(options.signal === undefined ? {} : { signal: options.signal }),
     runDir: options.runDir,
     baseDir: dir,
     workdir: dir,
-    inputs: {},
-    emit: () => undefined,
-  };
+  });
 }
 
 /** Running and not a zombie (a killed process whose parent has not reaped it yet is dead to us). */
@@ -128,8 +107,10 @@ describe.each([
         workdir,
       }),
     );
-    for (let i = 0; i < 100 && !existsSync(join(workdir, 'child.pid')); i++)
-      await new Promise((r) => setTimeout(r, 20));
+    // parent.pid is written after child.pid: once it holds a pid, both files are complete.
+    const written = (): boolean =>
+      existsSync(join(workdir, 'parent.pid')) && readFileSync(join(workdir, 'parent.pid'), 'utf8').endsWith('\n');
+    for (let i = 0; i < 1000 && !written(); i++) await new Promise((r) => setTimeout(r, 20));
     const child = Number(readFileSync(join(workdir, 'child.pid'), 'utf8'));
     const parent = Number(readFileSync(join(workdir, 'parent.pid'), 'utf8'));
     expect(alive(child)).toBe(true);

@@ -8,32 +8,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'vitest';
 import type { ProgressEvent } from '../../../core/run/events.js';
-import type { AbortCause, Executor, TaskContext, TaskOutcome } from '../../../core/ports/executor.js';
+import type { AbortCause, Executor, TaskOutcome } from '../../../core/ports/executor.js';
 import type { ResolvedTask } from '../../../core/plan/graph.js';
 import { FakeLlmServer } from '../../../../test/support/fake-llm/fake-llm-server.js';
+import { testContext, testTask } from '../../testing/task-context.js';
 
 export { step } from '../../../../test/support/fake-llm/fake-llm-server.js';
 export { CLI_BINS } from '../../../../test/support/fake-llm/run-cli.js';
 
 /** A resolved agent task with the engine's defaults. */
 export function agentTask(partial: Partial<ResolvedTask> & { readonly id: string }): ResolvedTask {
-  return {
-    executor: 'agent',
-    title: partial.id,
-    needs: [],
-    after: [],
-    priority: 0,
-    retries: 0,
-    estimateMs: undefined,
-    timeoutMs: undefined,
-    backoff: { initialMs: 1, maxMs: 1, factor: 1, jitter: false },
-    when: undefined,
-    whenSource: undefined,
-    uses: {},
-    writes: [],
-    env: {},
-    ...partial,
-  };
+  return testTask({ executor: 'agent', ...partial });
 }
 
 export interface AgentHarness {
@@ -90,16 +75,13 @@ export async function agentHarness({ onTestFinished }: TestContext): Promise<Age
     async run(executor, task, options = {}) {
       const progress: ProgressEvent[] = [];
       const workdir = options.workdir ?? join(root, 'work');
-      const ctx: TaskContext = {
+      const ctx = testContext(task, {
         runId: options.runId ?? 'run-1',
-        task,
         attempt: options.attempt ?? 1,
-        worker: 0,
-        signal: options.signal ?? new AbortController().signal,
+        ...(options.signal === undefined ? {} : { signal: options.signal }),
         runDir,
         baseDir: root,
         workdir,
-        inputs: {},
         ...(options.sessionId === undefined ? {} : { sessionId: options.sessionId }),
         ...(options.feedback === undefined ? {} : { feedback: options.feedback }),
         ...(options.redact === undefined ? {} : { redact: options.redact }),
@@ -107,7 +89,7 @@ export async function agentHarness({ onTestFinished }: TestContext): Promise<Age
           progress.push(event);
           options.onProgress?.(event);
         },
-      };
+      });
       return { outcome: await executor.run(ctx), progress, workdir };
     },
   };

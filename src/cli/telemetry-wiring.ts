@@ -1,0 +1,47 @@
+import type { CompiledPlan } from '../core/plan/compile.js';
+import type { EngineNotice } from '../core/run/engine-options.js';
+import { startTelemetry } from '../telemetry/start-telemetry.js';
+import type { TracedTaskInfo } from '../telemetry/run-tracer.js';
+
+/** A run's telemetry as the CLI wires it: an event subscriber, and the end that flushes the spans. */
+export interface RunTelemetry {
+  /** `onEvent` with the tracer after it (the display sees each event first). */
+  subscribe(onEvent: (event: EngineNotice) => void): (event: EngineNotice) => void;
+  /** Ends any span still open (`failure` says why) and sends every span; never throws. */
+  close(failure?: unknown): Promise<void>;
+}
+
+/**
+ * Spans for this run when `OTEL_EXPORTER_OTLP_ENDPOINT` (or `…_TRACES_ENDPOINT`) is set; without
+ * one, `undefined`, and no OpenTelemetry module is loaded.
+ *
+ * @throws WeftError when an endpoint or header variable is malformed (before anything runs).
+ */
+export async function openRunTelemetry(
+  compiled: CompiledPlan,
+  redact: (text: string) => string,
+  planFile: string,
+): Promise<RunTelemetry | undefined> {
+  const telemetry = await startTelemetry(process.env);
+  if (telemetry === undefined) return undefined;
+  const { graph } = compiled;
+  const taskInfo = (id: string): TracedTaskInfo | undefined => {
+    const t = graph.tasks[graph.index.get(id) ?? -1];
+    return t === undefined
+      ? undefined
+      : { executor: t.executor, title: t.title, ...(t.model === undefined ? {} : { model: t.model }) };
+  };
+  const tracer = telemetry.tracer({ taskInfo, redact, runAttributes: { 'weft.plan.file': redact(planFile) } });
+  return {
+    subscribe: (onEvent) => (event) => {
+      onEvent(event);
+      tracer.onEvent(event);
+    },
+    close: async (failure) => {
+      if (failure !== undefined)
+        tracer.end(failure instanceof Error ? `${failure.name}: ${failure.message}` : String(failure));
+      else tracer.end();
+      await telemetry.shutdown();
+    },
+  };
+}

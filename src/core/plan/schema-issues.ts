@@ -1,0 +1,150 @@
+import type { z } from 'zod';
+import type { PlanIssue } from '../errors.js';
+import { ContractSchema, PlanSchema, TaskSchema, DefaultsSchema } from './plan-schema.js';
+import { WorkspaceSchema, WorkspaceSetupSchema } from './workspace-schema.js';
+import { closest } from '../suggest.js';
+
+// Schema problems in a YAML writer's words: each zod issue becomes one RawIssue that names the
+// field, says what came and how to fix it ("did you mean" for an unknown field).
+
+/** An issue before it is given a file and a line: `path` is where in the document it sits. */
+export type RawIssue = Omit<PlanIssue, 'file'> & { readonly path: readonly (string | number)[] };
+
+const KNOWN_TASK_FIELDS = Object.keys(TaskSchema.shape);
+const KNOWN_PLAN_FIELDS = Object.keys(PlanSchema.shape);
+const KNOWN_DEFAULT_FIELDS = Object.keys(DefaultsSchema.shape);
+const KNOWN_CONTRACT_FIELDS = Object.keys(ContractSchema.shape);
+/** Fields `workspace:` (path `[workspace]`) or `workspace.setup:` may have. */
+const knownWorkspaceFields = (path: readonly (string | number)[]): readonly string[] =>
+  Object.keys(path.length === 1 ? WorkspaceSchema.shape : WorkspaceSetupSchema.shape);
+
+function taskAt(raw: unknown, path: readonly PropertyKey[]): string | undefined {
+  if (path[0] !== 'tasks' || typeof path[1] !== 'number') return undefined;
+  const tasks = (raw as { tasks?: unknown } | null)?.tasks;
+  const t = Array.isArray(tasks) ? (tasks[path[1]] as { id?: unknown } | undefined) : undefined;
+  return typeof t?.id === 'string' ? t.id : undefined;
+}
+
+/** How a message names the field at `path`: `needs[0]` inside a task, `defaults.env.X` outside. */
+function fieldName(path: readonly PropertyKey[]): string {
+  const rel = path[0] === 'tasks' && typeof path[1] === 'number' ? path.slice(2) : path;
+  return (
+    rel.reduce<string>(
+      (s, p) => (typeof p === 'number' ? `${s}[${p}]` : s === '' ? String(p) : `${s}.${String(p)}`),
+      '',
+    ) || '(plan)'
+  );
+}
+
+/** One issue per schema problem in `raw`, several for an issue listing unknown fields. */
+export function schemaIssues(error: z.ZodError, raw: unknown): RawIssue[] {
+  const issues: RawIssue[] = [];
+  for (const issue of error.issues) {
+    const path = issue.path.filter((p): p is string | number => typeof p !== 'symbol');
+    const task = taskAt(raw, path);
+    const base = { path, ...(task === undefined ? {} : { task }) };
+    if (issue.code === 'unrecognized_keys') {
+      const known =
+        path[0] === 'workspace'
+          ? knownWorkspaceFields(path)
+          : path.length === 0
+            ? KNOWN_PLAN_FIELDS
+            : path[0] === 'contracts'
+              ? KNOWN_CONTRACT_FIELDS
+              : path[0] === 'defaults' && path.length === 1
+                ? KNOWN_DEFAULT_FIELDS
+                : KNOWN_TASK_FIELDS;
+      for (const key of issue.keys) {
+        const hint = closest(key, known);
+        issues.push({
+          ...base,
+          path: [...path, key],
+          field: fieldName([...path, key]),
+          message: `unknown field "${key}"`,
+          fix: hint === undefined ? `remove it (known fields: ${known.join(', ')})` : `did you mean "${hint}"?`,
+        });
+      }
+      continue;
+    }
+    issues.push({
+      ...base,
+      field: fieldName(path),
+      message: describeZodIssue(issue, raw, path),
+      fix: fixFor(issue, path),
+    });
+  }
+  return issues;
+}
+
+/** zod's name for a type, as a YAML writer would say it. */
+function typeWord(expected: string): string {
+  return (
+    (
+      {
+        record: 'a mapping',
+        object: 'a mapping',
+        array: 'a list',
+        number: 'a number',
+        int: 'a whole number',
+        string: 'a string',
+        boolean: 'true or false',
+      } as Record<string, string>
+    )[expected] ?? expected
+  );
+}
+
+/** The value at `path` in the document as written (zod's issues do not carry it). */
+function valueAt(raw: unknown, path: readonly (string | number)[]): unknown {
+  return path.reduce<unknown>(
+    (v, key) => (typeof v === 'object' && v !== null ? (v as Record<string | number, unknown>)[key] : undefined),
+    raw,
+  );
+}
+
+/** What a schema issue means, in a YAML writer's words, for the value at `path` in `raw`. */
+export function describeZodIssue(issue: z.core.$ZodIssue, raw: unknown, path: readonly (string | number)[]): string {
+  if (issue.code === 'invalid_type') {
+    const got = valueAt(raw, path);
+    const shown = JSON.stringify(got) ?? '';
+    const received =
+      got === undefined
+        ? 'nothing'
+        : Array.isArray(got)
+          ? 'a list'
+          : got === null
+            ? 'null'
+            : typeof got === 'object'
+              ? 'a mapping'
+              : `${typeof got} ${shown.length > 40 ? `${shown.slice(0, 37)}…` : shown}`;
+    return `expected ${typeWord(issue.expected)}, got ${received}`;
+  }
+  if (issue.code === 'invalid_union') return 'has the wrong type';
+  return issue.message;
+}
+
+function fixFor(issue: z.core.$ZodIssue, path: readonly (string | number)[]): string {
+  const last = path.at(-1);
+  if (last === 'estimate' || last === 'timeout' || last === 'initial' || last === 'max')
+    return 'write a duration like 45m, 1h30m, 90s or 250ms';
+  if (last === 'id') return 'use letters, digits, ".", "_" and "-" (e.g. build-api)';
+  if (last === 'run') return 'write a command string or an argv list, e.g. run: ["npm", "test"]';
+  if (last === 'needs' || last === 'after' || last === 'writes') return 'write a list, e.g. [a, b]';
+  const parent = path.at(-2);
+  if (typeof last === 'number' && (parent === 'needs' || parent === 'after')) return 'write a task id, e.g. "build"';
+  if (last === 'workers') return 'use a whole number from 1 to 1024';
+  if (path.length === 0 || last === 'tasks') return 'a plan needs `tasks:` with at least one task';
+  if (issue.code === 'invalid_type')
+    return `write ${typeWord(issue.expected)}${issue.expected === 'record' || issue.expected === 'object' ? ', e.g. {NAME: value}' : ''}`;
+  return 'see `weft schema` for the expected shape';
+}
+
+/** Where an issue about `tasks[i].<field>…` sits: its document path, its task and its field name. */
+export function issueAt(
+  i: number,
+  task: string,
+  field: string,
+  rest: readonly (string | number)[],
+): Pick<RawIssue, 'path' | 'task' | 'field'> {
+  const path = ['tasks', i, field, ...rest];
+  return { path, task, field: fieldName(path) };
+}

@@ -1,0 +1,27 @@
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { parse } from 'shell-quote';
+import { parseCommand } from './command.js';
+
+describe('parseCommand', () => {
+  it('splits plain words at once, exactly as shell-quote does', () => {
+    const plain = fc.stringMatching(/^[A-Za-z0-9 \t_\-./=,:+@%]{0,40}$/);
+    fc.assert(
+      fc.property(plain, (run) => {
+        const expected = parse(run).filter((p): p is string => typeof p === 'string');
+        const got = parseCommand(run);
+        if (expected.length === 0) expect(got).toEqual({ error: 'empty command' });
+        else expect(got).toEqual({ argv: expected });
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('still refuses what needs a shell', () => {
+    expect(parseCommand('ls | wc')).toMatchObject({ error: 'uses "|", which needs a shell' });
+    expect(parseCommand('echo $HOME')).toMatchObject({ error: 'uses $HOME, which only a shell expands' });
+    expect(parseCommand('ls *.ts')).toMatchObject({ error: 'uses the glob "*.ts", which only a shell expands' });
+    expect(parseCommand('echo "a b" c')).toEqual({ argv: ['echo', 'a b', 'c'] });
+    expect(parseCommand('echo ~/x')).toEqual({ argv: ['echo', '~/x'] });
+  });
+});

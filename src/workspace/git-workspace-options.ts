@@ -1,0 +1,64 @@
+import { join, resolve } from 'node:path';
+import { WeftError } from '../core/errors.js';
+import { checkNumbers } from '../core/options.js';
+import type { WorkspaceSpec } from '../core/plan/workspace-schema.js';
+import { assertRunId } from './branch-names.js';
+import type { GitIdentity } from './git.js';
+import type { PlacedTask } from './isolation.js';
+
+/** How `GitWorkspace.open` sets up a run's workspace: the run, the repository, checks, set-up. */
+export interface GitWorkspaceOptions {
+  readonly runId: string;
+  /** The user's project folder; anywhere inside the repository. */
+  readonly projectDir: string;
+  /** Folder a task's relative `cwd` resolves against (the plan file's folder). @default projectDir */
+  readonly baseDir?: string;
+  /** Where the run's worktrees go (`<worktreesDir>/<run-id>/<task-id>`). @default <projectDir>/.weft/worktrees */
+  readonly worktreesDir?: string;
+  /**
+   * Commands (argv, no shell) run in the integration worktree after each merge, e.g.
+   * `[['npm', 'test']]`. One that fails reverts the merge and goes back to the task to fix.
+   * @default []
+   */
+  readonly checks?: readonly (readonly string[])[];
+  /** How long one check may run. @default 600000 (10 minutes) */
+  readonly checkTimeoutMs?: number;
+  /** Author and committer of weft's commits and merges. @default weft <weft@localhost> */
+  readonly identity?: GitIdentity;
+  /**
+   * The plan's tasks, to tell which run on the merged result (see `Placement`): a task that
+   * is not isolated but waits on isolated ones. Tasks not listed are learnt when prepared.
+   * @default []
+   */
+  readonly tasks?: readonly PlacedTask[];
+  /**
+   * How each worktree is made ready (see `WorktreeSetup`): a set-up run once per content of
+   * its key files and shared, and files git does not track copied in. @default {}
+   */
+  readonly workspace?: WorkspaceSpec;
+  /** Where finished set-ups are kept between runs. @default <worktreesDir>/../setup (.weft/setup) */
+  readonly setupDir?: string;
+}
+
+/**
+ * Checks the options `GitWorkspace.open` was given.
+ * @throws WeftError `WEFT_USAGE` when `runId` is not a run id, `checkTimeoutMs` is not a positive
+ *   integer or `checks` is not a list of argv lists
+ */
+export function checkGitWorkspaceOptions(options: GitWorkspaceOptions): void {
+  assertRunId(options.runId);
+  checkNumbers('GitWorkspace', options, { checkTimeoutMs: 'a positive integer' });
+  for (const check of options.checks ?? []) {
+    if (!Array.isArray(check) || check.length === 0 || check.some((a) => typeof a !== 'string')) {
+      throw new WeftError(
+        'WEFT_USAGE',
+        `Expected \`checks\` to be a list of argv lists like [["npm", "test"]], got ${JSON.stringify(check)}`,
+      );
+    }
+  }
+}
+
+/** Where the run's worktrees go: `worktreesDir`, by default `<projectDir>/.weft/worktrees`. */
+export function worktreesDirOf(options: GitWorkspaceOptions): string {
+  return resolve(options.worktreesDir ?? join(options.projectDir, '.weft', 'worktrees'));
+}
