@@ -200,7 +200,10 @@ export async function runWeft(
     const live = { ...(bus === undefined ? {} : { bus }), ...(onEvent === undefined ? {} : { onEvent }) };
     const outcome = await runPlan({ runId, ...engine, ...live, ...place, ...order, plan: compiled, executors });
     succeeded = outcome.status === 'succeeded';
-    return { ...outcome, summary: summarize(outcome.state, dependencyMap(compiled.graph.tasks)) };
+    return {
+      ...outcome,
+      summary: summarize(outcome.state, dependencyMap(compiled.graph.tasks), compiled.spec.contracts),
+    };
   } catch (error) {
     failure = error;
     throw error;

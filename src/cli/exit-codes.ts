@@ -29,6 +29,7 @@ export function exitCodeForError(code: WeftErrorCode): number {
     case 'WEFT_AGENT_MAX_TURNS':
     case 'WEFT_RATE_LIMITED':
     case 'WEFT_OUTPUT_SCHEMA':
+    case 'WEFT_CONTRACT_BROKEN':
     case 'WEFT_RESULT_INVALID':
     case 'WEFT_BUDGET_EXCEEDED':
     case 'WEFT_NEEDS_DECISION':

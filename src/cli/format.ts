@@ -1,5 +1,6 @@
 import { formatDuration } from '../core/plan/duration.js';
 import { chainLine, type RunSummary } from '../core/run/metrics.js';
+import type { ContractVerdict } from '../core/run/contract-verdicts.js';
 import { STATE_MARK } from '../report/report-format.js';
 import { stripControl } from '../core/control-stripper.js';
 
@@ -47,6 +48,7 @@ export function formatSummary(s: RunSummary, runDir: string | undefined): string
   const perWorker = Object.entries(s.tasksPerWorker).sort(([a], [b]) => Number(a) - Number(b));
   if (perWorker.length > 0) lines.push(`  per worker   ${perWorker.map(([w, n]) => `w${w}: ${n}`).join(', ')}`);
   if (s.retries > 0) lines.push(`  retries      ${s.retries}`);
+  for (const k of s.contracts ?? []) lines.push(`  contract     ${contractLine(k, c)}`);
   if (s.files !== undefined)
     lines.push(
       `  changes      ${s.files.changed} file${s.files.changed === 1 ? '' : 's'}, +${s.files.added} −${s.files.removed} lines`,
@@ -62,6 +64,16 @@ export function formatSummary(s: RunSummary, runDir: string | undefined): string
   }
   if (runDir !== undefined) lines.push(`  files        ${runDir}`);
   return lines.join('\n');
+}
+
+/** One contract's verdict: `api ✓ verified: design → backend, frontend (broken once, fixed)`. */
+function contractLine(k: ContractVerdict, c: ReturnType<typeof painter>): string {
+  const sides = `${k.provider} → ${k.consumers.join(', ')}`;
+  const times = k.brokenAttempts === 1 ? 'once' : `${k.brokenAttempts} times`;
+  if (k.verdict === 'verified')
+    return `${k.name} ${c.green('✓ verified')}: ${sides}${k.brokenAttempts > 0 ? ` (broken ${times}, fixed)` : ''}`;
+  if (k.verdict === 'broken') return `${k.name} ${c.red('✗ broken')}: ${stripControl(k.problem ?? '')}`;
+  return `${k.name} ${c.dim('· unchecked')}: ${k.provider} produced no output to check`;
 }
 
 /** Where the tasks ran, grouped by place: `backend, frontend: worktree · deploy: merged result @1a2b3c4`. */

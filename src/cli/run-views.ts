@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { WeftError } from '../core/errors.js';
 import { dependencyMap, summarize, type RunSummary } from '../core/run/metrics.js';
 import { stateAt } from '../core/run/run-state.js';
+import { contractRefsOf } from '../core/run/contract-verdicts.js';
 import type { Store } from '../core/ports/store.js';
 import { TASK_ID_PATTERN } from '../core/plan/plan-schema.js';
 import { stripControl } from '../core/control-stripper.js';
@@ -50,7 +51,10 @@ export async function runStatus(store: Store, projectDir: string, runId: string)
   const { state } = await readRun(store, runId);
   const runDir = runDirOf(projectDir, runId);
   const live = state.status === 'running' && (await driven(store, runId));
-  const summary = summarize(live ? stateAt(state, Date.now()) : state, depsOf(readPlanJson(runDir)));
+  // A live run: what is running counts its time so far.
+  const planJson = readPlanJson(runDir);
+  const contracts = contractRefsOf((planJson as { plan?: unknown } | undefined)?.plan);
+  const summary = summarize(live ? stateAt(state, Date.now()) : state, depsOf(planJson), contracts);
   return state.status === 'running' ? { summary, driven: live, runDir } : { summary, runDir };
 }
 

@@ -31,6 +31,8 @@ export type WeftErrorCode =
   | 'WEFT_RATE_LIMITED'
   /** A task's answer is not JSON, or does not match its `outputSchema`. */
   | 'WEFT_OUTPUT_SCHEMA'
+  /** A contract's provider produced output that does not satisfy the contract; routed back to it to fix. */
+  | 'WEFT_CONTRACT_BROKEN'
   /** A result did not pass the caller's `validateResult` check. */
   | 'WEFT_RESULT_INVALID'
   /** A task's budget (USD or tokens) is spent. */

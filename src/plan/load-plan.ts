@@ -3,6 +3,7 @@ import { dirname, extname, resolve } from 'node:path';
 import { isMap, isPair, isScalar, LineCounter, parseDocument, type Document } from 'yaml';
 import { PlanValidationError, WeftError, type PlanIssue } from '../core/errors.js';
 import { checkPlan, type CompileOptions, type CompiledPlan, type RawIssue } from '../core/plan/compile.js';
+import { inlineSchemaFiles } from './contract-schema-files.js';
 import { jsonOffsets, lineColumn, parseJsonFast } from './fast-json.js';
 import { parseYamlFast } from './fast-yaml.js';
 
@@ -59,7 +60,8 @@ export function loadPlanFile(path: string, options: Omit<CompileOptions, 'file'>
 
 /**
  * Parses plan text (YAML is a superset of JSON) and validates it. With `baseDir` (the plan's
- * folder), a `cwd` that does not exist there is refused too.
+ * folder), contracts' `schemaFile`s are read from there, and a `cwd` that does not exist there is
+ * refused.
  */
 export function parsePlanText(
   text: string,
@@ -72,7 +74,16 @@ export function parsePlanText(
   const json = parseJsonFast(text, MAX_PLAN_DEPTH);
   const yaml = json === undefined ? parseYamlFast(text, MAX_PLAN_DEPTH) : undefined;
   const parsed = json === undefined && yaml === undefined ? parseYamlDocument(text, file) : undefined;
-  const { plan, issues } = checkPlan(parsed !== undefined ? parsed.raw : json !== undefined ? json : yaml, options);
+  const raw: unknown = parsed !== undefined ? parsed.raw : json !== undefined ? json : yaml;
+  // A contract's schemaFile is read next to the plan: compiling is pure and reads no files.
+  const fileIssues = baseDir === undefined ? [] : inlineSchemaFiles(raw, baseDir);
+  const checked = checkPlan(raw, options);
+  const plan = fileIssues.length === 0 ? checked.plan : undefined;
+  // A contract whose file could not be read also lacks its schema: its own issue says why.
+  const atFile = (i: RawIssue): string =>
+    i.path[0] === 'contracts' && i.path[2] === 'schemaFile' ? String(i.path[1]) : '';
+  const unread = new Set(fileIssues.map(atFile));
+  const issues = [...fileIssues, ...checked.issues.filter((i) => !unread.has(atFile(i)) || atFile(i) === '')];
   if (plan !== undefined && baseDir !== undefined) issues.push(...cwdIssues(plan, baseDir));
   if (plan !== undefined && issues.length === 0) return plan;
   if (json !== undefined) throw new PlanValidationError(locateJsonIssues(issues, text, file));

@@ -5,6 +5,8 @@ import type { PlanSpec, TaskSpec } from '../core/plan/plan-schema.js';
 import { compilePlan, type ExecutorCatalog } from '../core/plan/compile.js';
 import { parsePlanText } from './load-plan.js';
 import { listTemplates, loadTemplate, renderTemplate, standIn } from './templates.js';
+import { sampleOf } from './offline-roles.js';
+import { checkJson } from '../core/json-schema.js';
 
 const catalog: ExecutorCatalog = new Map([
   ['shell', { requires: 'run' as const }],
@@ -51,7 +53,13 @@ const shape = (t: TaskSpec) => ({
 
 describe('listTemplates', () => {
   it('lists the four templates with a description each', () => {
-    expect(names).toEqual(['fullstack-feature', 'scout-architect-builders', 'staged-delivery', 'test-runner']);
+    expect(names).toEqual([
+      'fullstack-feature',
+      'parallel-contracts',
+      'scout-architect-builders',
+      'staged-delivery',
+      'test-runner',
+    ]);
     for (const t of listTemplates()) expect(t.description.length).toBeGreaterThan(20);
     expect(listTemplates().find((t) => t.name === 'staged-delivery')?.vars).toMatchObject({
       performance: true,
@@ -134,7 +142,7 @@ describe.each(names)('template %s', (name) => {
       const run = String(t.run);
       expect(Number(/^sleep (\d+(?:\.\d+)?)/.exec(run)?.[1]), t.id).toBeLessThanOrEqual(0.2);
       for (const out of t.outputs ?? []) expect(run, t.id).toContain(`> ${out}`);
-      expect(t.shell === true, t.id).toBe((t.outputs ?? []).length > 0);
+      expect(t.shell === true, t.id).toBe((t.outputs ?? []).length > 0 || run.includes('{ '));
     }
     expect(
       compilePlan(offline.spec, { executors: new Map([['shell', { requires: 'run' as const }]]) }).graph.tasks,
@@ -146,12 +154,15 @@ describe('renderTemplate', () => {
   const staged = loadTemplate('staged-delivery');
 
   it("types --set values by the template's defaults and drops text-only placeholders from vars", () => {
-    const r = renderTemplate(staged, { vars: { security: 'false', goal: 'Share dashboards: "by link"' } });
+    const r = renderTemplate(staged, {
+      vars: { security: 'false', goal: 'Share dashboards: "by link"', verify: 'make ci' },
+    });
     expect(r.spec.vars).toEqual({ performance: true, security: false });
     expect(r.spec.tasks[0]?.prompt).toMatch(/^Goal: Share dashboards: "by link"\.\n/);
     expect(r.notes).toEqual([]);
     expect(renderTemplate(staged, {}).notes).toEqual([
       'the prompts say goal = "the goal described in GOAL.md at the project root"; set your own with --set goal="…"',
+      'the commands say verify = "npm run build && npm test"; set your own with --set verify="…"',
     ]);
   });
 
@@ -209,5 +220,53 @@ describe('standIn', () => {
       run: `sleep 0.05 && mkdir -p contracts && printf '%s\\n' 'offline stand-in written by task api' > contracts/api.yaml && printf '%s\\n' '{"standIn":"api"}' > out.json && printf '%s\\n' 'offline stand-in written by task api' > 'it'\\''s.md'`,
       shell: true,
     });
+  });
+});
+
+describe('offline stand-ins that show the routing', () => {
+  it('parallel-contracts: the provider answers from the contract, which the offline plan keeps', () => {
+    const { spec } = renderTemplate(loadTemplate('parallel-contracts'), { offline: true });
+    expect(spec.contracts?.map((c) => [c.name, c.provider, c.consumers])).toEqual([
+      ['api', 'contract', ['backend', 'frontend']],
+    ]);
+    const run = spec.tasks.find((t) => t.id === 'contract')?.run as string;
+    expect(run).toContain(`else printf '%s\\n' '{}' > "$WEFT_OUTPUT"; fi`);
+    const good = /then printf '%s\\n' '([^']+)' > "\$WEFT_OUTPUT"/.exec(run)?.[1] as string;
+    const compiled = compilePlan(spec, { executors: catalog });
+    const design = compiled.graph.tasks.find((t) => t.id === 'contract');
+    expect(design?.contracts?.[0]?.role).toBe('provider');
+    expect(checkJson(spec.contracts?.[0]?.schema ?? {}, JSON.parse(good)).ok).toBe(true);
+    expect(checkJson(spec.contracts?.[0]?.schema ?? {}, {}).ok).toBe(false);
+  });
+
+  it('staged-delivery: build verifies backend ∥ frontend, QA waits for it, backend breaks it once', () => {
+    const { spec } = renderTemplate(loadTemplate('staged-delivery'), { offline: true });
+    const byId = new Map(spec.tasks.map((t) => [t.id, t]));
+    expect(byId.get('build')?.verifies).toEqual(['backend', 'frontend']);
+    expect(byId.get('build')?.run).toContain('for f in OFFLINE-BROKEN-*');
+    expect(byId.get('backend')?.run).toContain('rm -f OFFLINE-BROKEN-backend');
+    expect(byId.get('frontend')?.run).not.toContain('OFFLINE-BROKEN');
+    for (const qa of ['backend-qa', 'frontend-qa']) expect(ancestors(spec, qa).has('build')).toBe(true);
+    const real = renderTemplate(loadTemplate('staged-delivery'), {});
+    expect(real.spec.tasks.find((t) => t.id === 'build')?.run).toBe('npm run build && npm test');
+    const custom = renderTemplate(loadTemplate('staged-delivery'), { vars: { verify: 'make ci' } });
+    expect(custom.spec.tasks.find((t) => t.id === 'build')?.run).toBe('make ci');
+  });
+});
+
+describe('sampleOf', () => {
+  it('makes a value each simple schema accepts', () => {
+    const schema = {
+      type: 'object',
+      properties: {
+        a: { enum: ['x', 'y'] },
+        b: { type: 'array', minItems: 2, items: { type: 'integer', minimum: 3 } },
+        c: { type: 'string', minLength: 3 },
+        d: { const: 7 },
+        e: { type: ['boolean', 'null'] },
+      },
+    };
+    expect(sampleOf(schema)).toEqual({ a: 'x', b: [3, 3], c: 'xxx', d: 7, e: true });
+    expect(checkJson(schema, sampleOf(schema)).ok).toBe(true);
   });
 });

@@ -7,6 +7,7 @@ import { WeftError } from '../core/errors.js';
 import { PlanSchema, type PlanSpec, type TaskSpec } from '../core/plan/plan-schema.js';
 import { closest } from '../core/suggest.js';
 import { CHECK_SCRIPTS, checkTasks, type ProjectFacts } from './project-checks.js';
+import { offlineRoles, roleSteps, type OfflineRoles } from './offline-roles.js';
 
 /** Where weft's templates live: `templates/` at the package root, beside `src/` and `dist/`. */
 export const TEMPLATES_DIR = fileURLToPath(new URL('../../templates/', import.meta.url));
@@ -160,9 +161,9 @@ export function renderTemplate(template: Template, options: RenderOptions = {}):
   }
 
   const used = placeholders(doc);
-  const conditions = ((doc.toJS() as PlanSpec).tasks ?? [])
-    .map((t) => (typeof t.when === 'string' ? t.when : ''))
-    .join('\n');
+  const written = (doc.toJS() as PlanSpec).tasks ?? [];
+  const conditions = written.map((t) => (typeof t.when === 'string' ? t.when : '')).join('\n');
+  const commands = written.map((t) => (typeof t.run === 'string' ? t.run : '')).join('\n');
   for (const name of used)
     if (!(name in values))
       throw new WeftError(
@@ -181,7 +182,9 @@ export function renderTemplate(template: Template, options: RenderOptions = {}):
       if (doc.hasIn(['vars', name])) doc.deleteIn(['vars', name]);
     } else doc.setIn(['vars', name], values[name]);
     if (textOnly && options.offline !== true && options.vars?.[name] === undefined)
-      notes.push(`the prompts say ${name} = "${String(values[name])}"; set your own with --set ${name}="…"`);
+      notes.push(
+        `the ${commands.includes(`{{${name}}}`) ? 'commands' : 'prompts'} say ${name} = "${String(values[name])}"; set your own with --set ${name}="…"`,
+      );
   }
   const vars = doc.get('vars');
   if (isMap(vars) && vars.items.length === 0) doc.delete('vars');
@@ -204,11 +207,15 @@ export function renderTemplate(template: Template, options: RenderOptions = {}):
  * The shell stand-in for a task: sleeps in proportion to its estimate (an hour → 0.1 s, between
  * 0.05 s and 0.2 s) and writes each of its `outputs`, so dependents find the files they expect.
  */
-export function standIn(task: Pick<TaskSpec, 'id' | 'outputs' | 'estimate'>): { run: string; shell?: true } {
+export function standIn(
+  task: Pick<TaskSpec, 'id' | 'outputs' | 'estimate'>,
+  roles?: OfflineRoles,
+): { run: string; shell?: true } {
   const estimateMs = task.estimate === undefined ? undefined : parseDuration(task.estimate);
   const seconds = Math.min(0.2, Math.max(0.05, Math.round(((estimateMs ?? 0) / 36_000_000) * 100) / 100));
   const outputs = (task.outputs ?? []).filter((o) => !/[*?[\]{}]/.test(o));
-  if (outputs.length === 0) return { run: `sleep ${seconds}` };
+  const role = roles === undefined ? [] : roleSteps(task.id, roles);
+  if (outputs.length === 0 && role.length === 0) return { run: `sleep ${seconds}` };
   const dirs = [...new Set(outputs.map((o) => dirname(o)).filter((d) => d !== '.'))];
   const steps = [`sleep ${seconds}`, ...(dirs.length === 0 ? [] : [`mkdir -p ${dirs.map(quote).join(' ')}`])];
   for (const out of outputs) {
@@ -217,7 +224,8 @@ export function standIn(task: Pick<TaskSpec, 'id' | 'outputs' | 'estimate'>): { 
       : `offline stand-in written by task ${task.id}`;
     steps.push(`printf '%s\\n' ${quote(content)} > ${quote(out)}`);
   }
-  return { run: steps.join(' && '), shell: true };
+  // Each role step is a whole `if`/`for`: joined with `;`-free `&&`, a failing check ends the stand-in.
+  return { run: [...steps, ...role.map((r) => `{ ${r}; }`)].join(' && '), shell: true };
 }
 
 function makeOffline(doc: Document): void {
@@ -225,11 +233,12 @@ function makeOffline(doc: Document): void {
   if (isMap(defaults)) for (const field of AGENT_FIELDS) defaults.delete(field);
   const tasks = doc.get('tasks');
   if (!isSeq(tasks)) return;
+  const roles = offlineRoles(doc.toJS() as PlanSpec);
   for (const item of tasks.items) {
     if (!isMap(item)) continue;
     const spec = item.toJSON() as TaskSpec;
     const estimate = spec.estimate ?? (doc.getIn(['defaults', 'estimate']) as TaskSpec['estimate']);
-    const replacement = standIn({ id: spec.id, outputs: spec.outputs, estimate });
+    const replacement = standIn({ id: spec.id, outputs: spec.outputs, estimate }, roles);
     const at = firstIndex(item, ['executor', 'prompt', 'run']);
     for (const field of [...AGENT_FIELDS, 'run', 'shell']) item.delete(field);
     const pairs = [
@@ -238,8 +247,15 @@ function makeOffline(doc: Document): void {
     ];
     item.items.splice(Math.min(at, item.items.length), 0, ...pairs);
   }
-  const header =
-    ' Offline: every task below is a shell stand-in (weft init --offline) that sleeps a moment and\n writes its outputs — the same graph, runnable without an API key. Drop --offline for the real work.';
+  const breaks = [
+    ...[...roles.provides.keys()].map((id) => `${id} breaks its contract`),
+    ...[...roles.breakers].map((id) => `${id} breaks its check`),
+  ];
+  const routed =
+    breaks.length === 0
+      ? ''
+      : `\n To show weft routing failures back, on the first attempt ${breaks.join('; ')}.\n Each fixes it when given the failure (WEFT_FEEDBACK).`;
+  const header = ` Offline: every task below is a shell stand-in (weft init --offline) that sleeps a moment and\n writes its outputs — the same graph, runnable without an API key. Drop --offline for the real work.${routed}`;
   doc.commentBefore =
     doc.commentBefore === null || doc.commentBefore === undefined ? header : `${header}\n\n${doc.commentBefore}`;
 }

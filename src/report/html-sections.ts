@@ -1,9 +1,26 @@
+import type { RunSummary } from '../core/run/metrics.js';
 import { dur, escapeHtml as esc, int, usd } from './report-format.js';
 import { sinceStart, type ReportModel, type TaskRow } from './report-model.js';
 
 /** Table and log sections of the HTML report. Every piece of run data goes through `esc`. */
 
 const pill = (state: string): string => `<span class="pill ${esc(state)}">${esc(state)}</span>`;
+
+/** Each contract's verdict, when the plan has contracts: `tr.contract[data-contract][data-verdict]`. */
+export function contractsHtml(summary: RunSummary): string {
+  const contracts = summary.contracts ?? [];
+  if (contracts.length === 0) return '';
+  const rows = contracts.map(
+    (k) =>
+      `<tr class="contract" data-contract="${esc(k.name)}" data-verdict="${k.verdict}"><td><code>${esc(k.name)}</code></td>` +
+      `<td>${esc(k.provider)}</td><td>${esc(k.consumers.join(', '))}</td><td>${pill(k.verdict === 'verified' ? 'succeeded' : k.verdict === 'broken' ? 'failed' : 'pending')} ${esc(k.verdict)}</td>` +
+      `<td class="num">${k.brokenAttempts}</td><td>${esc(k.problem ?? '—')}</td></tr>`,
+  );
+  return (
+    `<section class="contracts"><h2>Contracts</h2><table><thead><tr><th>Contract</th><th>Provider</th><th>Consumers</th><th>Verdict</th><th class="num">Broken attempts</th><th>Last mismatch</th></tr></thead>` +
+    `<tbody>${rows.join('')}</tbody></table></section>`
+  );
+}
 
 /** Failed tasks (and cancelled ones that had started): the error and the stderr a user needs. */
 export function failuresHtml(model: ReportModel): string {

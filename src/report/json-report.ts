@@ -61,6 +61,8 @@ export interface JsonReport {
     readonly retries: number;
     readonly usage: UsageTotals;
     readonly changes: ChangeTotals;
+    /** Each of the plan's contracts with its verdict (empty when it has none). */
+    readonly contracts: NonNullable<RunSummary['contracts']>;
   };
   readonly tasks: readonly JsonTask[];
 }
@@ -106,6 +108,7 @@ export function buildJsonReport(input: ReportInput): JsonReport {
       retries: s.retries,
       usage: model.usage,
       changes: model.changes,
+      contracts: s.contracts ?? [],
     },
     tasks: model.rows.map((r) => ({
       id: r.id,

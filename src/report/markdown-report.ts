@@ -1,4 +1,4 @@
-import { chainLine } from '../core/run/metrics.js';
+import { chainLine, type RunSummary } from '../core/run/metrics.js';
 import type { ReportInput } from './report-input.js';
 import { dur, int, iso, mdCell, mdFence, pct, STATE_MARK, times, tokens, usd } from './report-format.js';
 import { reportModel, sinceStart, type TaskRow } from './report-model.js';
@@ -38,6 +38,27 @@ function checkSection(rows: readonly TaskRow[]): string[] {
     for (const a of r.attempts)
       if (a.error?.code === 'WEFT_CHECK_FAILED') verdicts.add(a.error.message.split('\n')[0] as string);
   return verdicts.size === 0 ? [] : ['## Checks', '', ...[...verdicts].map((v) => `- ${mdCell(v)}`), ''];
+}
+
+/** Each contract's verdict (`contracts:`), when the plan has any. */
+function contractSection(contracts: RunSummary['contracts']): string[] {
+  if (contracts === undefined || contracts.length === 0) return [];
+  return [
+    '## Contracts',
+    '',
+    ...table(
+      ['Contract', 'Provider', 'Consumers', 'Verdict', 'Broken attempts', 'Last mismatch'],
+      contracts.map((k) => [
+        mdCell(k.name),
+        mdCell(k.provider),
+        mdCell(k.consumers.join(', ')),
+        `${k.verdict === 'verified' ? '✓' : k.verdict === 'broken' ? '✗' : '·'} ${k.verdict}`,
+        String(k.brokenAttempts),
+        k.problem === undefined ? '—' : mdCell(k.problem),
+      ]),
+    ),
+    '',
+  ];
 }
 
 /** A readable Markdown report: summary, critical path, failures, per-task table. */
@@ -98,6 +119,7 @@ export function renderMarkdown(input: ReportInput): string {
       ? 'No task ran.'
       : `${chainLine(s.criticalPath, (id) => `\`${id.replace(/[`\n]/g, '')}\``)} (${dur(s.criticalPathMs)})`,
     '',
+    ...contractSection(s.contracts),
     ...checkSection(m.rows),
     ...failureSection(m.rows),
     '## Tasks',

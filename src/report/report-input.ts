@@ -1,6 +1,7 @@
 import type { RunEvent } from '../core/run/events.js';
 import { summarize, type RunSummary, dependencyMap } from '../core/run/metrics.js';
 import { foldRun, type RunState } from '../core/run/run-state.js';
+import { contractRefsOf } from '../core/run/contract-verdicts.js';
 
 /** A task as the plan declared it (or as a `plan.expanded` event added it). */
 export interface ReportTask {
@@ -108,5 +109,7 @@ export function buildReportInput(
   const state = options.state ?? foldRun(events);
   const tasks = reportTasks(state, planJson);
   const deps = dependencyMap(tasks);
-  return { summary: summarize(state, deps), state, tasks, logTails, generatedAt: options.generatedAt ?? Date.now() };
+  const plan = isObject(planJson) && isObject(planJson.plan) ? planJson.plan : planJson;
+  const summary = summarize(state, deps, contractRefsOf(plan));
+  return { summary, state, tasks, logTails, generatedAt: options.generatedAt ?? Date.now() };
 }

@@ -65,6 +65,8 @@ export class FileTaskCache implements TaskCache {
           maxTurns: task.maxTurns,
           outputSchema: task.outputSchema,
           allowedTools: task.allowedTools,
+          // In the prompt (and WEFT_CONTRACTS) of both sides; absent, it leaves the key as it was.
+          contracts: task.contracts,
         }),
       ),
       env: sha(JSON.stringify(Object.entries(task.env).sort())),

@@ -8,7 +8,13 @@ import { ensureBuilt, ROOT, tempProject, weft } from '../support/weft-cli.js';
 
 beforeAll(ensureBuilt);
 
-const TEMPLATES = ['fullstack-feature', 'scout-architect-builders', 'staged-delivery', 'test-runner'];
+const TEMPLATES = [
+  'fullstack-feature',
+  'parallel-contracts',
+  'scout-architect-builders',
+  'staged-delivery',
+  'test-runner',
+];
 /** Until weft registers the agent CLIs, plans that use them are checked in src/plan/templates.test.ts only. */
 const agentsRegistered = ['claude', 'codex', 'gemini'].every((name) => defaultExecutors().has(name));
 
@@ -37,7 +43,7 @@ describe('weft init: the template list', () => {
     const lines = r.stdout.split('\n');
     expect(lines[0]).toMatch(/^Templates — weft init --template <name>/);
     for (const name of TEMPLATES) expect(r.stdout).toMatch(new RegExp(`^  ${name} +\\S.{20,}$`, 'm'));
-    expect(r.stdout).toMatch(/--set goal="…", performance=true, security=true/);
+    expect(r.stdout).toMatch(/--set goal="…", verify="…", performance=true, security=true/);
   });
 
   it('--json lists them as JSON', async () => {
@@ -59,7 +65,7 @@ describe('weft init: mistakes', () => {
     const r = await weft(['init', '--template', 'staged-delivry'], { cwd: project });
     expect(r.code).toBe(2);
     expect(r.stderr).toBe(
-      'weft: unknown template "staged-delivry"\n  did you mean "staged-delivery"? templates: fullstack-feature, scout-architect-builders, staged-delivery, test-runner (`weft init` describes them)\n',
+      'weft: unknown template "staged-delivry"\n  did you mean "staged-delivery"? templates: fullstack-feature, parallel-contracts, scout-architect-builders, staged-delivery, test-runner (`weft init` describes them)\n',
     );
     expect(existsSync(join(project, 'weft.yaml'))).toBe(false);
   });
@@ -192,13 +198,15 @@ describe('fullstack-feature, offline, in a git repository', () => {
 });
 
 describe('staged-delivery', () => {
-  it('estimates 9h of agent work, 6h15m on 2 workers', async () => {
+  it('estimates 9h10m of agent work, 6h25m on 2 workers', async () => {
     const project = tempProject();
     await weft(['init', '--template', 'staged-delivery', '--offline'], { cwd: project });
     const r = await weft(['estimate', '--no-history', 'weft.yaml'], { cwd: project });
-    expect(r.stdout).toContain('sequential          9h00m');
-    expect(r.stdout).toContain('predicted makespan  6h15m on 2 workers');
-    expect(r.stdout).toContain('research → critique → backend → backend-qa → performance → statistics → devops → docs');
+    expect(r.stdout).toContain('sequential          9h10m');
+    expect(r.stdout).toContain('predicted makespan  6h25m on 2 workers');
+    expect(r.stdout).toContain(
+      'research → critique → backend → build → backend-qa → performance → statistics → devops → docs',
+    );
   });
 
   it('a review turned off at init or at run is skipped, and statistics still runs', async () => {
@@ -208,7 +216,7 @@ describe('staged-delivery', () => {
     const r = await weft(['run', 'weft.yaml', '--no-isolation', '--set', 'performance=false'], { cwd: project });
     expect(r.code).toBe(0);
     const summary = summaryOf(project);
-    expect(summary.counts).toMatchObject({ succeeded: 9, skipped: 2 });
+    expect(summary.counts).toMatchObject({ succeeded: 10, skipped: 2 });
     const byId = Object.fromEntries(summary.tasks.map((t) => [t.id, t]));
     expect(byId.security).toMatchObject({ state: 'skipped', reason: 'condition `vars.security` is false' });
     expect(byId.performance).toMatchObject({ state: 'skipped', reason: 'condition `vars.performance` is false' });
@@ -216,6 +224,91 @@ describe('staged-delivery', () => {
     expect(existsSync(join(project, 'reports/statistics.json'))).toBe(true);
     expect(existsSync(join(project, 'reports/security.md'))).toBe(false);
   });
+});
+
+/** A fresh git repository with one commit, as `weft init` finds a project. */
+function gitProject(): { dir: string; git: (...args: string[]) => string } {
+  const dir = tempProject();
+  const git = (...args: string[]) =>
+    execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', ...args], { cwd: dir, encoding: 'utf8' });
+  git('init', '-q');
+  writeFileSync(join(dir, 'README.md'), 'demo\n');
+  git('add', '.');
+  git('commit', '-qm', 'start');
+  return { dir, git };
+}
+
+interface Attempt {
+  attempt: number;
+  startedAt: number;
+  endedAt?: number;
+  outcome: string;
+  error?: { message: string; code?: string };
+}
+
+/** The JSON report's tasks by id: each task's attempts as the journal tells them. */
+async function attemptsOf(dir: string): Promise<Record<string, { state: string; attempts: Attempt[] }>> {
+  const r = await weft(['report', '--format', 'json'], { cwd: dir });
+  const report = JSON.parse(r.stdout) as { tasks: { id: string; state: string; attempts: Attempt[] }[] };
+  return Object.fromEntries(report.tasks.map((t) => [t.id, t]));
+}
+
+const ms = (iso: string | number | undefined): number => (typeof iso === 'string' ? Date.parse(iso) : (iso ?? NaN));
+
+describe('parallel-contracts, offline, in a git repository', () => {
+  it('the contract is broken once and fixed, backend ∥ frontend build on it, the integration check routes its failure to backend and passes', async () => {
+    const { dir } = gitProject();
+    expect((await weft(['init', '--template', 'parallel-contracts', '--offline'], { cwd: dir })).code).toBe(0);
+    const r = await weft(['run', 'weft.yaml'], { cwd: dir });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/tasks +4 succeeded, 0 failed, 0 skipped of 4/);
+    expect(r.stdout).toContain('↻ contract attempt 1 failed: contract "api" broken: endpoints:');
+    expect(r.stdout).toContain('↻ integration attempt 1 failed: check integration: broken by backend');
+    expect(r.stdout).toContain('contract     api ✓ verified: contract → backend, frontend (broken once, fixed)');
+    expect(summaryOf(dir)).toMatchObject({
+      contracts: [{ name: 'api', provider: 'contract', verdict: 'verified', brokenAttempts: 1 }],
+    });
+    const t = await attemptsOf(dir);
+    expect(t.contract?.attempts.map((a) => a.outcome)).toEqual(['retrying', 'succeeded']);
+    expect(t.contract?.attempts[0]?.error?.code).toBe('WEFT_CONTRACT_BROKEN');
+    expect(t.backend?.attempts.map((a) => a.outcome)).toEqual(['retrying', 'succeeded']);
+    expect(t.backend?.attempts[0]?.error?.code).toBe('WEFT_CHECK_FAILED');
+    expect(t.frontend?.attempts.map((a) => a.outcome)).toEqual(['succeeded']);
+    expect(t.integration?.state).toBe('succeeded');
+    // Both sides started only once the contract was verified.
+    const verifiedAt = ms(t.contract?.attempts[1]?.endedAt);
+    for (const side of ['backend', 'frontend'])
+      expect(ms(t[side]?.attempts[0]?.startedAt)).toBeGreaterThanOrEqual(verifiedAt);
+  }, 120_000);
+});
+
+describe('staged-delivery, offline, in a git repository', () => {
+  it('build verifies backend ∥ frontend, its failure goes back to backend, and QA runs only after it passes', async () => {
+    const { dir, git } = gitProject();
+    expect((await weft(['init', '--template', 'staged-delivery', '--offline'], { cwd: dir })).code).toBe(0);
+    const r = await weft(['run', 'weft.yaml'], { cwd: dir });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/tasks +12 succeeded, 0 failed, 0 skipped of 12/);
+    expect(r.stdout).toContain('↻ build attempt 1 failed: check build: broken by backend');
+    const t = await attemptsOf(dir);
+    expect(t.backend?.attempts.map((a) => a.outcome)).toEqual(['retrying', 'succeeded']);
+    expect(t.frontend?.attempts.map((a) => a.outcome)).toEqual(['succeeded']);
+    const build = t.build?.attempts ?? [];
+    expect(build.at(-1)?.outcome).toBe('succeeded');
+    const passedAt = ms(build.at(-1)?.endedAt);
+    for (const qa of ['backend-qa', 'frontend-qa']) {
+      expect(t[qa]?.attempts).toHaveLength(1);
+      expect(ms(t[qa]?.attempts[0]?.startedAt)).toBeGreaterThanOrEqual(passedAt);
+    }
+    // The fix removed what broke the build: the result holds no marker.
+    const branch = git('branch', '--list', 'weft/*', '--format=%(refname:short)')
+      .split('\n')
+      .find((b) => !b.includes('--')) as string;
+    expect(git('ls-tree', '-r', '--name-only', branch)).not.toContain('OFFLINE-BROKEN');
+    expect(git('ls-tree', '-r', '--name-only', branch)).toContain('reports/backend-qa.md');
+  }, 120_000);
 });
 
 describe('test-runner', () => {

@@ -25,7 +25,17 @@ const PLANNER = 'You are the planner of weft';
 const TODO_PLAN = {
   analysis: { complexity: 'simple', reasons: ['one API and one UI', 'they share one contract'], taskCount: 2 },
   contracts: [
-    { name: 'todos-api', between: ['api', 'ui'], description: 'GET /todos returns [{"id": number, "title": string}]' },
+    {
+      name: 'todos-api',
+      description: 'GET /todos returns the todos',
+      provider: 'api',
+      consumers: ['ui'],
+      schema: {
+        type: 'object',
+        required: ['todos'],
+        properties: { todos: { type: 'array', items: { type: 'object', required: ['id', 'title'] } } },
+      },
+    },
   ],
   tasks: [
     {
@@ -142,8 +152,8 @@ describe.concurrent('The AI planner', () => {
           { id: 'ui', executor: 'claude', needs: ['api'] },
         ],
       });
-      // The contract went into the prompts of both sides.
-      for (const t of plan.tasks) expect(t.prompt).toContain('todos-api (shared with');
+      // The contract is the plan's, in the structured form: both sides get it when they run.
+      expect((plan as unknown as { contracts: unknown }).contracts).toEqual(TODO_PLAN.contracts);
       expect(r.stdout).toContain(
         `Plan written to ${join(p.repo, 'plan.yaml')}: simple (one API and one UI; they share one contract), 2 tasks on 3 workers`,
       );

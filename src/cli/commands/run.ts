@@ -260,7 +260,7 @@ export async function executeRun(a: ExecuteRunArgs): Promise<number> {
     progress.stop();
     const scope = { projectDir: a.projectDir, planFile: a.planFile, baseDir: a.baseDir };
     await recordDurations(store, scope, compiled, state);
-    const summary = summarize(state, dependencyMap(compiled.graph.tasks));
+    const summary = summarize(state, dependencyMap(compiled.graph.tasks), compiled.spec.contracts);
     writeJson(join(runDir, 'summary.json'), summary);
     if (a.display.json === true) process.stdout.write(`${JSON.stringify({ type: 'run.summary', summary, runDir })}\n`);
     else {

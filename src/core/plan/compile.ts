@@ -7,6 +7,7 @@ import { PlanSchema, type PlanSpec, type TaskSpec } from './plan-schema.js';
 import { issueAt, schemaIssues, type RawIssue } from './schema-issues.js';
 import { cycleIssues, dependencyIssues, rawDependencyIssues } from './dependency-issues.js';
 import { closest } from '../suggest.js';
+import { contractIssues, contractNeeds, taskContracts } from './contracts.js';
 
 /** What validation needs to know of an executor. */
 export interface ExecutorInfo {
@@ -90,6 +91,9 @@ export function checkPlan(raw: unknown, options: CompileOptions): { plan?: Compi
   let conditionNames: { vars: typeof vars; tasks: Map<string, ConditionTask> } | undefined;
 
   envIssues(defaults.env, (name) => ({ path: ['defaults', 'env', name], field: `defaults.env.${name}` }), issues);
+  issues.push(...contractIssues(spec, ids));
+  const contracts = taskContracts(spec);
+  const providers = contractNeeds(spec);
   spec.tasks.forEach((t, i) => {
     const at = (field: string, ...rest: (string | number)[]) => issueAt(i, t.id, field, rest);
     dependencyIssues(t, i, ids, issues);
@@ -200,8 +204,12 @@ export function checkPlan(raw: unknown, options: CompileOptions): { plan?: Compi
       ...t,
       executor: executorName ?? 'shell',
       title: t.title ?? t.id,
-      // A check waits for what it verifies.
-      needs: t.verifies === undefined ? (t.needs ?? []) : [...new Set([...(t.needs ?? []), ...t.verifies])],
+      // A check waits for what it verifies, a contract's consumer for its provider.
+      needs:
+        t.verifies === undefined && !providers.has(t.id)
+          ? (t.needs ?? [])
+          : [...new Set([...(t.needs ?? []), ...(t.verifies ?? []), ...(providers.get(t.id) ?? [])])],
+      ...(contracts.has(t.id) ? { contracts: contracts.get(t.id) } : {}),
       after: t.after ?? [],
       priority: t.priority ?? 0,
       retries: t.retries ?? defaults.retries ?? 0,

@@ -1,6 +1,7 @@
 import type { Expr } from './condition.js';
 import { writeScopesOverlap } from './glob-overlap.js';
 import type { BackoffSpec, TaskSpec } from './plan-schema.js';
+import type { TaskContract } from './contracts.js';
 
 /** A task with the plan's defaults applied and durations in milliseconds. */
 export interface ResolvedTask extends Omit<
@@ -38,6 +39,8 @@ export interface ResolvedTask extends Omit<
   readonly writes: readonly string[];
   /** Environment variables added for it. */
   readonly env: Readonly<Record<string, string>>;
+  /** The plan's contracts it provides or consumes; absent when it is on no side of any. */
+  readonly contracts?: readonly TaskContract[];
 }
 
 /** A named capacity from the plan's `pools`, e.g. `gpu: 1`. */

@@ -171,6 +171,42 @@ export const TaskSchema = z
   })
   .strict();
 
+/** What a contract's name may look like: it is written in prompts, env files and reports. */
+export const CONTRACT_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
+
+/**
+ * A contract between tasks (`contracts:`): a JSON Schema one task's output must satisfy (the
+ * provider's) and other tasks build against (the consumers'). Both sides get it in their prompt
+ * (scripts: in `WEFT_CONTRACTS`); the provider's output is checked against it before its work is
+ * merged and its consumers start, and a mismatch goes back to the provider as a fix.
+ */
+export const ContractSchema = z
+  .object({
+    name: z
+      .string()
+      .max(100, { message: 'contract names are at most 100 characters' })
+      .regex(CONTRACT_NAME_PATTERN, {
+        message: 'contract names use letters, digits, ".", "_" and "-", and start with a letter or digit',
+      })
+      .describe('Unique name of the contract, e.g. todo-api; shown in prompts, feedback and reports.'),
+    description: z.string().optional().describe('What the contract is about, in a sentence; given to both sides.'),
+    schema: z
+      .record(z.string(), z.unknown())
+      .optional()
+      .describe("JSON Schema the provider's output must satisfy. Give this or schemaFile."),
+    schemaFile: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('A JSON or YAML file holding the JSON Schema, relative to the plan file. Give this or schema.'),
+    provider: z.string().describe('The task whose output must satisfy the contract.'),
+    consumers: z
+      .array(z.string())
+      .min(1, { message: 'a contract needs at least one consumer' })
+      .describe('Tasks that build against the contract; each waits for the provider (it is added to their needs).'),
+  })
+  .strict();
+
 /** The plan's `defaults:`: task fields every task gets unless it sets its own. */
 export const DefaultsSchema = z.object({ ...sharedTaskFields, uses: TaskSchema.shape.uses }).strict();
 
@@ -202,6 +238,12 @@ export const PlanSchema = z
     workspace: WorkspaceSchema.optional().describe(
       'How worktrees are made ready: a shared set-up and files to copy in. Overrides `workspace` in weft.config.yaml.',
     ),
+    contracts: z
+      .array(ContractSchema)
+      .optional()
+      .describe(
+        "Contracts between tasks: a JSON Schema the provider's output must satisfy, given to both sides; a mismatch goes back to the provider.",
+      ),
     tasks: z.array(TaskSchema).min(1, { message: 'a plan needs at least one task' }),
   })
   .strict();
@@ -212,6 +254,8 @@ export type TaskSpec = z.infer<typeof TaskSchema>;
 export type PlanSpec = z.infer<typeof PlanSchema>;
 /** A task's or the defaults' `backoff:` as written. */
 export type BackoffSpec = z.infer<typeof BackoffSchema>;
+/** A contract (`contracts:` item) as written. */
+export type ContractSpec = z.infer<typeof ContractSchema>;
 /** A `budget:` as written. */
 export type BudgetSpec = z.infer<typeof BudgetSchema>;
 

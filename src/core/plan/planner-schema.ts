@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DurationSchema, TaskIdSchema, type PlanSpec, type TaskSpec } from './plan-schema.js';
+import { ContractSchema, DurationSchema, TaskIdSchema, type PlanSpec, type TaskSpec } from './plan-schema.js';
 
 /**
  * What the AI planner must return (structured output): a sizing of the goal and the tasks. The
@@ -24,9 +24,15 @@ export const PlannerOutputSchema = z
       .array(
         z
           .object({
-            name: z.string().min(1),
-            between: z.array(z.string()).min(2).describe('Ids of the tasks that must agree on it.'),
-            description: z.string().min(1).describe('The agreement itself, e.g. an API request/response schema.'),
+            name: ContractSchema.shape.name,
+            description: z.string().min(1).describe('What the contract is about, in a sentence.'),
+            provider: z.string().min(1).describe('Id of the task whose output must satisfy the schema.'),
+            consumers: z.array(z.string()).min(1).describe('Ids of the tasks that build against it.'),
+            schema: z
+              .record(z.string(), z.unknown())
+              .describe(
+                "The agreement itself as a JSON Schema (e.g. the API's endpoints with their request and response shapes); the provider's output is checked against it.",
+              ),
           })
           .strict(),
       )
@@ -65,22 +71,20 @@ export function complexityFor(n: number): PlannerOutput['analysis']['complexity'
   return n <= 3 ? 'simple' : n <= 8 ? 'moderate' : n <= 15 ? 'complex' : 'larger';
 }
 
-/** Turns the planner's answer into a plan: contracts go into the prompts of the tasks that share them. */
+/**
+ * Turns the planner's answer into a plan. Its contracts become the plan's `contracts:` — given to
+ * both sides in their prompts and checked against the provider's output when the plan runs.
+ */
 export function plannerOutputToPlan(
   out: PlannerOutput,
   options: { name: string; workers: number; executor: string; goal: string },
 ): PlanSpec {
   const tasks: TaskSpec[] = out.tasks.map((t) => {
-    const contracts = (out.contracts ?? []).filter((c) => c.between.includes(t.id));
-    const prompt =
-      contracts.length === 0
-        ? t.prompt
-        : `${t.prompt}\n\nContracts you must honour exactly (other tasks rely on them):\n${contracts.map((c) => `- ${c.name} (shared with ${c.between.filter((b) => b !== t.id).join(', ')}): ${c.description}`).join('\n')}`;
     return {
       id: t.id,
       title: t.title,
       executor: t.executor ?? options.executor,
-      prompt,
+      prompt: t.prompt,
       estimate: t.estimate,
       ...(t.needs === undefined ? {} : { needs: t.needs }),
       ...(t.priority === undefined ? {} : { priority: t.priority }),
@@ -88,5 +92,12 @@ export function plannerOutputToPlan(
       ...(t.outputs === undefined ? {} : { outputs: t.outputs }),
     };
   });
-  return { name: options.name, description: options.goal, workers: options.workers, tasks };
+  const contracts = out.contracts ?? [];
+  return {
+    name: options.name,
+    description: options.goal,
+    workers: options.workers,
+    ...(contracts.length === 0 ? {} : { contracts: contracts.map((c) => ({ ...c })) }),
+    tasks,
+  };
 }

@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import type { PlanIssue } from '../errors.js';
-import { PlanSchema, TaskSchema, DefaultsSchema } from './plan-schema.js';
+import { ContractSchema, PlanSchema, TaskSchema, DefaultsSchema } from './plan-schema.js';
 import { WorkspaceSchema, WorkspaceSetupSchema } from './workspace-schema.js';
 import { closest } from '../suggest.js';
 
@@ -13,6 +13,7 @@ export type RawIssue = Omit<PlanIssue, 'file'> & { readonly path: readonly (stri
 const KNOWN_TASK_FIELDS = Object.keys(TaskSchema.shape);
 const KNOWN_PLAN_FIELDS = Object.keys(PlanSchema.shape);
 const KNOWN_DEFAULT_FIELDS = Object.keys(DefaultsSchema.shape);
+const KNOWN_CONTRACT_FIELDS = Object.keys(ContractSchema.shape);
 /** Fields `workspace:` (path `[workspace]`) or `workspace.setup:` may have. */
 const knownWorkspaceFields = (path: readonly (string | number)[]): readonly string[] =>
   Object.keys(path.length === 1 ? WorkspaceSchema.shape : WorkspaceSetupSchema.shape);
@@ -48,9 +49,11 @@ export function schemaIssues(error: z.ZodError, raw: unknown): RawIssue[] {
           ? knownWorkspaceFields(path)
           : path.length === 0
             ? KNOWN_PLAN_FIELDS
-            : path[0] === 'defaults' && path.length === 1
-              ? KNOWN_DEFAULT_FIELDS
-              : KNOWN_TASK_FIELDS;
+            : path[0] === 'contracts'
+              ? KNOWN_CONTRACT_FIELDS
+              : path[0] === 'defaults' && path.length === 1
+                ? KNOWN_DEFAULT_FIELDS
+                : KNOWN_TASK_FIELDS;
       for (const key of issue.keys) {
         const hint = closest(key, known);
         issues.push({

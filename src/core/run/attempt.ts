@@ -6,6 +6,7 @@ import type { ResolvedEngineOptions } from './engine-options.js';
 import type { RunState, TaskRecord } from './run-state.js';
 import type { Workspace } from '../ports/workspace.js';
 import { isCacheable, type TaskCache } from '../ports/cache.js';
+import { verifyContracts } from './contract-check.js';
 
 /**
  * A running attempt. Its AbortController is made on first use: creating one costs more than a
@@ -161,7 +162,26 @@ export function runAttempt(
   const workspace = options.workspace;
   if (workspace !== undefined) return workIn(host, workspace, i, worker, slot, executor, feedback);
   const workdir = options.workdirFor?.(task) ?? options.baseDir;
-  return runCached(host, i, executor, new AttemptContext(host, i, slot, task, worker, workdir, feedback));
+  const ran = runCached(host, i, executor, new AttemptContext(host, i, slot, task, worker, workdir, feedback));
+  return task.contracts === undefined ? ran : ran.then(checkedAgainstContracts(task));
+}
+
+/** A provider's successful outcome checked against its contracts (see contract-check.ts). */
+function checkedAgainstContracts(task: ResolvedTask): (outcome: TaskOutcome) => TaskOutcome {
+  return (outcome) => {
+    if (!outcome.ok) return outcome;
+    const verdict = verifyContracts(task, outcome.result);
+    if (verdict === undefined) return outcome;
+    if (verdict.ok) return { ...outcome, result: verdict.result };
+    const { startedAt, endedAt } = outcome;
+    return {
+      ok: false,
+      failure: verdict.failure,
+      result: outcome.result,
+      ...(startedAt === undefined ? {} : { startedAt }),
+      ...(endedAt === undefined ? {} : { endedAt }),
+    };
+  };
 }
 
 /** An attempt in its own worktree: prepared first, its result merged before it counts. */
@@ -177,12 +197,9 @@ async function workIn(
   const task = host.graph.tasks[i] as ResolvedTask;
   const { attempt } = slot;
   const workdir = await workspace.prepare(task, attempt, feedback !== undefined);
-  const outcome = await runCached(
-    host,
-    i,
-    executor,
-    new AttemptContext(host, i, slot, task, worker, workdir, feedback),
-  );
+  const ran = await runCached(host, i, executor, new AttemptContext(host, i, slot, task, worker, workdir, feedback));
+  // A provider's output is checked against its contracts before its work is merged.
+  const outcome = task.contracts === undefined ? ran : checkedAgainstContracts(task)(ran);
   if (!outcome.ok || slot.aborted !== undefined) {
     const cause = slot.aborted;
     await workspace.release(task, attempt, cause === undefined || cause.kind !== 'cancelled' ? 'failed' : 'cancelled');

@@ -24,6 +24,8 @@ export interface TaskResultData {
   readonly cacheKey?: string;
   readonly cached?: boolean;
   readonly files?: { readonly changed: number; readonly added: number; readonly removed: number };
+  /** The contracts a provider's output was verified against (see `contract-check.ts`). */
+  readonly contracts?: readonly string[];
   /** Where the task ran (see {@link TaskPlace}); set when the run had a workspace. */
   readonly where?: TaskPlace;
 }

@@ -1,5 +1,6 @@
 import type { TaskPlace, Usage } from './events.js';
 import type { AttemptRecord, RunState, TaskRecord } from './run-state.js';
+import { contractVerdicts, type ContractRef, type ContractVerdict } from './contract-verdicts.js';
 
 /** One task in a run's summary. */
 export interface TaskSummary {
@@ -70,6 +71,8 @@ export interface RunSummary {
    * in a worktree, absent when every task ran in place (weft did not see what they changed).
    */
   readonly files?: FilesChanged;
+  /** Each of the plan's `contracts` with its verdict; absent when the plan has none. */
+  readonly contracts?: readonly ContractVerdict[];
   readonly tasks: readonly TaskSummary[];
 }
 
@@ -100,9 +103,14 @@ export function dependencyMap(
 
 /**
  * Everything a report needs, computed from the folded journal. `deps` gives each task's
- * dependencies (needs and after) so the bottleneck chain can be traced.
+ * dependencies (needs and after) so the bottleneck chain can be traced; `contracts`, the plan's
+ * contracts, get their verdicts.
  */
-export function summarize(state: RunState, deps: ReadonlyMap<string, readonly string[]>): RunSummary {
+export function summarize(
+  state: RunState,
+  deps: ReadonlyMap<string, readonly string[]>,
+  contracts: readonly ContractRef[] = [],
+): RunSummary {
   const records = [...state.tasks.values()];
   const counts = { total: records.length, succeeded: 0, failed: 0, skipped: 0, cancelled: 0, running: 0, pending: 0 };
   let first = Infinity;
@@ -197,6 +205,7 @@ export function summarize(state: RunState, deps: ReadonlyMap<string, readonly st
     usage,
     resumes: state.resumes,
     ...(files === undefined ? {} : { files }),
+    ...(contracts.length === 0 ? {} : { contracts: contractVerdicts(state, contracts) }),
     tasks,
   };
 }

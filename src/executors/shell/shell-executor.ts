@@ -281,7 +281,9 @@ interface ContextFiles {
 /**
  * What an agent gets, for a script: `WEFT_FEEDBACK` (a file with the failure routed back to it;
  * only on a fix), `WEFT_INPUTS` (a JSON file with the results of the tasks it needs; only when it
- * needs any) and `WEFT_OUTPUT` (where JSON it writes becomes its output). They live beside the
+ * needs any), `WEFT_CONTRACTS` (a JSON file: each contract it provides or consumes by name, with
+ * its `role`, `provider`, `consumers`, `description` and `schema`; only when it is on a side of
+ * one) and `WEFT_OUTPUT` (where JSON it writes becomes its output). They live beside the
  * attempt's logs (`<runDir>/tasks/<id>/<attempt>.*`), or in the executor's scratch folder (removed after the attempt).
  */
 function contextFiles(ctx: TaskContext, where: string | { readonly dir: string }): ContextFiles {
@@ -303,9 +305,16 @@ function contextFiles(ctx: TaskContext, where: string | { readonly dir: string }
     writeFileSync(path, `${JSON.stringify(ctx.inputs, null, 2)}\n`);
     env.WEFT_INPUTS = path;
   }
+  const contracts = ctx.task.contracts;
+  if (contracts !== undefined && contracts.length > 0) {
+    const path = join(dir, `${prefix}contracts.json`);
+    const byName = Object.fromEntries(contracts.map(({ name, ...side }) => [name, side]));
+    writeFileSync(path, `${JSON.stringify(byName, null, 2)}\n`);
+    env.WEFT_CONTRACTS = path;
+  }
   const dispose = (): void => {
     if (scratch)
-      for (const path of [output, env.WEFT_FEEDBACK, env.WEFT_INPUTS])
+      for (const path of [output, env.WEFT_FEEDBACK, env.WEFT_INPUTS, env.WEFT_CONTRACTS])
         if (path !== undefined) rmSync(path, { force: true });
   };
   return { env, output, dispose };

@@ -1,0 +1,85 @@
+import type { PlanSpec } from '../core/plan/plan-schema.js';
+
+/**
+ * What an offline stand-in does besides sleeping and writing its outputs, so that an offline run
+ * shows weft's routing at work: a contract's provider writes output made from the contract's
+ * schema (`WEFT_OUTPUT`), a check fails while a task it verifies has left a marker file, and —
+ * on their first attempt only — the provider writes output that breaks its contract and the first
+ * task each check verifies leaves that marker. Given the failure back (`WEFT_FEEDBACK`), they fix it.
+ */
+export interface OfflineRoles {
+  /** Provider id → the schemas of the contracts it provides. */
+  readonly provides: ReadonlyMap<string, readonly Readonly<Record<string, unknown>>[]>;
+  /** Tasks that break their check on the first attempt (the first each check verifies). */
+  readonly breakers: ReadonlySet<string>;
+  /** Checks (tasks with `verifies`). */
+  readonly checks: ReadonlySet<string>;
+}
+
+/** The marker a breaker leaves in the tree until it is given the check's failure back. */
+export const BROKEN_MARKER = 'OFFLINE-BROKEN';
+
+/** The roles of a plan's tasks offline (see {@link OfflineRoles}). */
+export function offlineRoles(spec: Pick<PlanSpec, 'contracts' | 'tasks'>): OfflineRoles {
+  const provides = new Map<string, Readonly<Record<string, unknown>>[]>();
+  for (const c of spec.contracts ?? [])
+    if (c.schema !== undefined) provides.set(c.provider, [...(provides.get(c.provider) ?? []), c.schema]);
+  const checks = new Set(spec.tasks.filter((t) => (t.verifies ?? []).length > 0).map((t) => t.id));
+  const breakers = new Set(spec.tasks.flatMap((t) => (t.verifies ?? []).slice(0, 1)));
+  return { provides, breakers, checks };
+}
+
+/** The shell steps of task `id`'s role, after its sleep; empty when it has none. */
+export function roleSteps(id: string, roles: OfflineRoles): string[] {
+  const steps: string[] = [];
+  const schemas = roles.provides.get(id);
+  if (schemas !== undefined) {
+    const good = JSON.stringify(Object.assign({}, ...schemas.map((s) => sampleOf(s)).filter(isObject)));
+    steps.push(
+      `if [ -n "$WEFT_FEEDBACK" ]; then printf '%s\\n' ${quote(good)} > "$WEFT_OUTPUT"; else printf '%s\\n' '{}' > "$WEFT_OUTPUT"; fi`,
+    );
+  }
+  if (roles.breakers.has(id)) {
+    const marker = `${BROKEN_MARKER}-${id}`;
+    steps.push(
+      `if [ -n "$WEFT_FEEDBACK" ]; then rm -f ${marker}; else printf '%s\\n' ${quote(`${id} left a failing test (offline stand-in)`)} > ${marker}; fi`,
+    );
+  }
+  if (roles.checks.has(id))
+    steps.push(
+      `for f in ${BROKEN_MARKER}-*; do if [ -e "$f" ]; then echo "check failed: $(cat "$f")" >&2; exit 1; fi; done; echo 'check passed'`,
+    );
+  return steps;
+}
+
+/**
+ * A value that satisfies a (simple) JSON Schema: `const`, the first `enum` value, an object with
+ * every property, one-item arrays (or `minItems`), strings of `minLength`, numbers at `minimum`.
+ */
+export function sampleOf(schema: unknown): unknown {
+  if (!isObject(schema)) return {};
+  if ('const' in schema) return schema['const'];
+  if (Array.isArray(schema['enum'])) return schema['enum'][0];
+  const type = Array.isArray(schema['type']) ? (schema['type'][0] as unknown) : schema['type'];
+  if (type === 'object' || (type === undefined && isObject(schema['properties']))) {
+    const props = isObject(schema['properties']) ? schema['properties'] : {};
+    return Object.fromEntries(Object.entries(props).map(([k, v]) => [k, sampleOf(v)]));
+  }
+  if (type === 'array') {
+    const n = typeof schema['minItems'] === 'number' ? Math.max(1, schema['minItems']) : 1;
+    return Array.from({ length: n }, () => sampleOf(schema['items']));
+  }
+  if (type === 'string')
+    return 'x'.repeat(typeof schema['minLength'] === 'number' ? Math.max(1, schema['minLength']) : 1);
+  if (type === 'integer' || type === 'number') return typeof schema['minimum'] === 'number' ? schema['minimum'] : 1;
+  if (type === 'boolean') return true;
+  if (type === 'null') return null;
+  return {};
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Single-quotes a word for /bin/sh. */
+function quote(word: string): string {
+  return `'${word.replace(/'/g, `'\\''`)}'`;
+}

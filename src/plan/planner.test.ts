@@ -1,0 +1,67 @@
+import { describe, expect, it } from 'vitest';
+import type { ExecutorCatalog } from '../core/plan/compile.js';
+import { checkPlannerAnswer, plannerPrompt } from './planner.js';
+
+const executors: ExecutorCatalog = new Map([['claude', { requires: 'prompt' as const }]]);
+const req = { goal: 'Build a todo app', workers: 2, executor: 'claude' };
+const SCHEMA = {
+  type: 'object',
+  required: ['endpoints'],
+  properties: { endpoints: { type: 'array', items: { type: 'object', required: ['path'] } } },
+};
+const answer = (contract: Record<string, unknown>) => ({
+  analysis: { complexity: 'simple', reasons: ['an API and a UI'], taskCount: 3 },
+  contracts: [
+    {
+      name: 'todos-api',
+      description: 'The REST API.',
+      provider: 'design',
+      consumers: ['api', 'ui'],
+      schema: SCHEMA,
+      ...contract,
+    },
+  ],
+  tasks: [
+    { id: 'design', title: 'Design', prompt: 'Design the API.', estimate: '10m' },
+    { id: 'api', title: 'API', prompt: 'Build the API.', estimate: '20m', writes: ['src/api/**'] },
+    { id: 'ui', title: 'UI', prompt: 'Build the UI.', estimate: '30m', writes: ['src/ui/**'] },
+  ],
+});
+
+describe('the planner writes contracts in the structured form', () => {
+  it('its prompt asks for name, description, provider, consumers and a JSON Schema', () => {
+    const prompt = plannerPrompt({ ...req, layout: '' });
+    expect(prompt).toContain('write a `contracts` entry: a `name`, a one-sentence `description`, the');
+    expect(prompt).toContain('the agreement itself as a JSON Schema in `schema`');
+    expect(prompt).toMatch(/"contracts":\{"type":"array","items":\{"type":"object","properties":\{"name":/);
+    expect(prompt).toMatch(/"required":\["name","description","provider","consumers","schema"\]/);
+  });
+
+  it('a valid answer becomes plan contracts: consumers wait for the provider and both sides carry it', () => {
+    const checked = checkPlannerAnswer(answer({}), req, { executors });
+    if (!('plan' in checked)) throw new Error(checked.feedback);
+    expect(checked.plan.spec.contracts).toEqual([answer({}).contracts[0]]);
+    const byId = new Map(checked.plan.compiled.graph.tasks.map((t) => [t.id, t]));
+    expect(byId.get('ui')?.needs).toEqual(['design']);
+    expect(byId.get('api')?.contracts?.[0]).toMatchObject({ name: 'todos-api', role: 'consumer', schema: SCHEMA });
+    expect(byId.get('design')?.contracts?.[0]?.role).toBe('provider');
+    // The prompts stay as written: the contract reaches them when the tasks run.
+    expect(byId.get('ui')?.prompt).toBe('Build the UI.');
+  });
+
+  it('an unknown task, a bad schema or the old text form goes back to the planner as feedback', () => {
+    expect(checkPlannerAnswer(answer({ consumers: ['api', 'iu'] }), req, { executors })).toEqual({
+      feedback:
+        'The plan is not valid:\n- plan contracts[0].consumers[1]: unknown task "iu" — fix: use the id of a task in this plan\nReturn the whole corrected plan.',
+    });
+    const bad = checkPlannerAnswer(answer({ schema: { type: 'list' } }), req, { executors });
+    expect('feedback' in bad && bad.feedback).toContain(
+      'contracts[0].schema: schema is not a JSON Schema weft can check: Unsupported type: list',
+    );
+    const old = { ...answer({}), contracts: [{ name: 'x', between: ['api', 'ui'], description: 'GET /todos' }] };
+    const feedback = checkPlannerAnswer(old, req, { executors });
+    expect('feedback' in feedback && feedback.feedback).toMatch(
+      /^Your answer does not match the schema:\n- contracts\.0/,
+    );
+  });
+});
