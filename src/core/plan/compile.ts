@@ -18,6 +18,8 @@ export interface ExecutorInfo {
    */
   readonly provider?: string;
   /** Extra checks on a task, e.g. a command string that needs `shell: true`. */
+  /** Its tasks' `stallAfter` when they set none, ms (agents that go silent for long have hung). @default undefined: not watched */
+  readonly stallAfterMs?: number;
   check?(task: TaskSpec): readonly { readonly field: string; readonly message: string; readonly fix?: string }[];
 }
 
@@ -175,17 +177,20 @@ export function checkPlan(raw: unknown, options: CompileOptions): { plan?: Compi
       }
     } else if (t.when === false) when = { kind: 'literal', value: false };
 
-    const ms = (field: 'estimate' | 'timeout', value: string | number | undefined): number | undefined => {
+    const ms = (
+      field: 'estimate' | 'timeout' | 'stallAfter',
+      value: string | number | undefined,
+    ): number | undefined => {
       if (value === undefined) return undefined;
       const parsedMs = parseDuration(value);
       if (parsedMs === undefined)
         issues.push({ ...at(field), message: `bad duration "${value}"`, fix: 'write e.g. 45m, 1h30m, 90s or 250ms' });
       // A timer set past 2³¹-1 ms fires at once: such a timeout would kill the task as it starts.
-      else if (field === 'timeout' && parsedMs > MAX_TIMER_MS)
+      else if (field !== 'estimate' && parsedMs > MAX_TIMER_MS)
         issues.push({
           ...at(field),
-          message: `timeout ${value} is longer than the longest timer, 24d20h31m`,
-          fix: 'use at most 24d, or leave timeout out for none',
+          message: `${field} ${value} is longer than the longest timer, 24d20h31m`,
+          fix: `use at most 24d, or leave ${field} out for none`,
         });
       return parsedMs;
     };
@@ -205,6 +210,7 @@ export function checkPlan(raw: unknown, options: CompileOptions): { plan?: Compi
       // Measured durations from earlier runs beat guesses (the planner's or the author's).
       estimateMs: options.history?.get(t.id) ?? declaredEstimate,
       timeoutMs: ms('timeout', t.timeout ?? defaults.timeout),
+      stallAfterMs: stallAfterMs(ms('stallAfter', t.stallAfter ?? defaults.stallAfter), executorName, options),
       backoff: {
         initialMs: backoff.initial === undefined ? 1000 : (parseDuration(backoff.initial) ?? 1000),
         maxMs: backoff.max === undefined ? 300_000 : Math.min(MAX_TIMER_MS, parseDuration(backoff.max) ?? 300_000),
@@ -322,6 +328,16 @@ function overriddenVars(
 // Shared by every task that sets none: a 100k-task plan should not allocate 200k empty objects.
 const NO_ENV: Readonly<Record<string, string>> = Object.freeze({});
 const NO_USES: Record<string, number> = Object.freeze({}) as Record<string, number>;
+
+/** The task's own (or the defaults') `stallAfter`, else its executor's; 0 means not watched. */
+function stallAfterMs(
+  given: number | undefined,
+  name: string | undefined,
+  options: CompileOptions,
+): number | undefined {
+  const ms = given ?? (name === undefined ? undefined : options.executors.get(name)?.stallAfterMs);
+  return ms === 0 ? undefined : ms;
+}
 
 function executorProvider(name: string | undefined, options: CompileOptions): string | undefined {
   const provider = name === undefined ? undefined : options.executors.get(name)?.provider;

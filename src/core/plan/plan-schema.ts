@@ -68,6 +68,9 @@ const sharedTaskFields = {
     .describe('How many times to try again after a failure. @default 0'),
   backoff: BackoffSchema.optional(),
   timeout: DurationSchema.optional().describe('Kill the task (its whole process group) after this long.'),
+  stallAfter: DurationSchema.optional().describe(
+    'Watchdog: a task that shows no progress (no output, no agent event) for this long is reported as stalled, stopped and retried (agent sessions resumed). 0 turns it off. @default 10m for agent CLIs (claude, codex, gemini), off for other executors',
+  ),
   estimate: DurationSchema.optional().describe('Expected duration; drives critical-path ordering and `weft estimate`.'),
   env: EnvSchema.optional(),
   cwd: z.string().optional().describe('Working directory, relative to the plan file.'),

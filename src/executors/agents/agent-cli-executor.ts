@@ -55,6 +55,12 @@ export interface CliDescription {
   readonly login: string;
 }
 
+/**
+ * The watchdog's default for agent CLIs (a task's `stallAfter` overrides it): an agent emits an
+ * event per message and tool call, so ten silent minutes means a hung tool or a hung CLI.
+ */
+export const AGENT_STALL_AFTER_MS = 600_000;
+
 /** One spawn of the CLI. */
 export interface Invocation {
   readonly args: readonly string[];
@@ -85,7 +91,7 @@ export interface InvocationRequest {
 export abstract class AgentCliExecutor implements Executor {
   abstract readonly name: string;
   readonly version = '1';
-  abstract readonly info: { readonly requires: 'prompt'; readonly provider: string };
+  abstract readonly info: { readonly requires: 'prompt'; readonly provider: string; readonly stallAfterMs: number };
 
   protected constructor(
     protected readonly cli: CliDescription,

@@ -4,6 +4,7 @@ import {
   type AgentExecutorOptions,
   type Invocation,
   type InvocationRequest,
+  AGENT_STALL_AFTER_MS,
 } from './agent-cli-executor.js';
 import { claudeConfigEnv, taskStateDir } from './agent-state.js';
 import { ClaudeEvents } from './claude-events.js';
@@ -26,7 +27,7 @@ import { claudePermissionMode } from './permission-mode.js';
  */
 export class ClaudeExecutor extends AgentCliExecutor {
   readonly name = 'claude';
-  readonly info = { requires: 'prompt' as const, provider: 'claude' };
+  readonly info = { requires: 'prompt' as const, provider: 'claude', stallAfterMs: AGENT_STALL_AFTER_MS };
 
   constructor(options: AgentExecutorOptions = {}) {
     super(

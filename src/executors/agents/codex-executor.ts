@@ -6,6 +6,7 @@ import {
   type AgentExecutorOptions,
   type Invocation,
   type InvocationRequest,
+  AGENT_STALL_AFTER_MS,
 } from './agent-cli-executor.js';
 import { taskStateDir } from './agent-state.js';
 import { CodexEvents, type CodexTotals } from './codex-events.js';
@@ -34,7 +35,7 @@ import { codexSandboxMode } from './permission-mode.js';
  */
 export class CodexExecutor extends AgentCliExecutor {
   readonly name = 'codex';
-  readonly info = { requires: 'prompt' as const, provider: 'codex' };
+  readonly info = { requires: 'prompt' as const, provider: 'codex', stallAfterMs: AGENT_STALL_AFTER_MS };
 
   constructor(options: AgentExecutorOptions = {}) {
     super(

@@ -4,6 +4,7 @@ import {
   type AgentExecutorOptions,
   type Invocation,
   type InvocationRequest,
+  AGENT_STALL_AFTER_MS,
 } from './agent-cli-executor.js';
 import { GeminiEvents } from './gemini-events.js';
 import { geminiApprovalMode } from './permission-mode.js';
@@ -28,7 +29,7 @@ import { outputInstruction } from './structured-output.js';
  */
 export class GeminiExecutor extends AgentCliExecutor {
   readonly name = 'gemini';
-  readonly info = { requires: 'prompt' as const, provider: 'gemini' };
+  readonly info = { requires: 'prompt' as const, provider: 'gemini', stallAfterMs: AGENT_STALL_AFTER_MS };
 
   constructor(options: AgentExecutorOptions = {}) {
     super(

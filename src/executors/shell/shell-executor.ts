@@ -6,6 +6,7 @@ import type { TaskResultData } from '../../core/run/events.js';
 import type { TaskSpec } from '../../core/plan/plan-schema.js';
 import { attemptLogPaths, makeAttemptDir, tailFile, type AttemptLogPaths } from '../process/log-files.js';
 import { scrubFile } from '../process/scrub-file.js';
+import { outputPollMs, watchOutput } from '../process/output-watch.js';
 import { findBash, SpawnHelperPool } from '../process/spawn-helper.js';
 import { helperEnd, spawnTask, type ProcessEnd } from './task-process.js';
 import { MAX_COMMAND_LENGTH, parseCommand } from './command.js';
@@ -129,11 +130,33 @@ export class ShellExecutor implements Executor {
     outputFile: string,
   ): Promise<TaskOutcome> {
     const { task } = ctx;
-    const file = argv[0] as string;
     const started = Date.now();
+    const pool = this.helpers();
+    // The watchdog counts output as progress; without log files there is none to see.
+    const stopWatching =
+      task.stallAfterMs === undefined || logs === undefined
+        ? undefined
+        : watchOutput([logs.stdout, logs.stderr], outputPollMs(task.stallAfterMs), (e) => ctx.emit(e));
+    try {
+      return await this.spawnAndWait(ctx, argv, own, logs, outputFile, pool, started);
+    } finally {
+      stopWatching?.();
+    }
+  }
+
+  private async spawnAndWait(
+    ctx: TaskContext,
+    argv: readonly string[],
+    own: Record<string, string>,
+    logs: AttemptLogPaths | undefined,
+    outputFile: string,
+    pool: SpawnHelperPool | undefined,
+    started: number,
+  ): Promise<TaskOutcome> {
+    const { task } = ctx;
+    const file = argv[0] as string;
     const { tailBytes, killGraceMs } = this.options;
     const cwd = resolve(ctx.workdir);
-    const pool = this.helpers();
     let end: ProcessEnd | undefined;
     if (pool !== undefined) {
       const exit = await pool.run({
