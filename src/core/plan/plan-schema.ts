@@ -71,6 +71,12 @@ const sharedTaskFields = {
   stallAfter: DurationSchema.optional().describe(
     'Watchdog: a task that shows no progress (no output, no agent event) for this long is reported as stalled, stopped and retried (agent sessions resumed). 0 turns it off. @default 10m for agent CLIs (claude, codex, gemini), off for other executors',
   ),
+  sandbox: z
+    .boolean()
+    .optional()
+    .describe(
+      "Run the task's process under bubblewrap: its folder (worktree or cwd) and an agent's state writable, the rest of the file system read-only, the home folder hidden, /tmp private. Needs bubblewrap installed. @default false",
+    ),
   estimate: DurationSchema.optional().describe('Expected duration; drives critical-path ordering and `weft estimate`.'),
   env: EnvSchema.optional(),
   cwd: z.string().optional().describe('Working directory, relative to the plan file.'),

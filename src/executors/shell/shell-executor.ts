@@ -1,12 +1,13 @@
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import type { AbortCause, Executor, TaskContext, TaskOutcome } from '../../core/ports/executor.js';
 import type { TaskResultData } from '../../core/run/events.js';
 import type { TaskSpec } from '../../core/plan/plan-schema.js';
 import { attemptLogPaths, makeAttemptDir, tailFile, type AttemptLogPaths } from '../process/log-files.js';
 import { scrubFile } from '../process/scrub-file.js';
 import { outputPollMs, watchOutput } from '../process/output-watch.js';
+import { BWRAP_FIX, findBwrap, refusedWrite, sandboxArgv, sandboxIssues } from '../process/sandbox.js';
 import { findBash, SpawnHelperPool } from '../process/spawn-helper.js';
 import { helperEnd, spawnTask, type ProcessEnd } from './task-process.js';
 import { MAX_COMMAND_LENGTH, parseCommand } from './command.js';
@@ -46,29 +47,7 @@ export class ShellExecutor implements Executor {
   readonly info = {
     requires: 'run' as const,
     check(task: TaskSpec) {
-      if (task.run === undefined) return [];
-      if (task.shell === true) {
-        const text = typeof task.run === 'string' ? task.run : task.run.join(' ');
-        return text.length > MAX_COMMAND_LENGTH
-          ? [
-              {
-                field: 'run',
-                message: `command is ${text.length} characters long, over the ${MAX_COMMAND_LENGTH} a command may have`,
-                fix: 'put the script in a file and run that file',
-              },
-            ]
-          : [];
-      }
-      const parsed = parseCommand(task.run);
-      return 'error' in parsed
-        ? [
-            {
-              field: 'run',
-              message: `command ${parsed.error}`,
-              fix: parsed.fix ?? 'set shell: true, or write run as an argv list',
-            },
-          ]
-        : [];
+      return [...sandboxIssues(task), ...commandIssues(task)];
     },
   };
 
@@ -115,6 +94,18 @@ export class ShellExecutor implements Executor {
     };
     const files = contextFiles(ctx, logs?.dir ?? this.scratch());
     Object.assign(own, files.env);
+    if (task.sandbox === true) {
+      const bwrap = findBwrap(this.options.env ?? process.env);
+      if (bwrap === undefined)
+        return {
+          ok: false,
+          failure: { message: `sandbox: bubblewrap (bwrap) is not installed; ${BWRAP_FIX}`, code: 'WEFT_SANDBOX' },
+        };
+      // Its folder, the one holding WEFT_OUTPUT/WEFT_FEEDBACK and a TMPDIR of its own are all it may write.
+      const tmp = join(dirname(files.output), `${ctx.attempt}.tmp`);
+      own.TMPDIR = tmp;
+      argv = sandboxArgv(bwrap, argv, { workdir: resolve(ctx.workdir), writable: [dirname(files.output), tmp] });
+    }
     try {
       return await this.spawnAndRead(ctx, argv, own, logs, files.output);
     } finally {
@@ -202,6 +193,9 @@ export class ShellExecutor implements Executor {
     }
     const stderrTail = logs === undefined ? (end.stderrTail ?? '') : tailFile(logs.stderr, tailBytes);
     const aborted = ctx.signal.aborted ? (ctx.signal.reason as AbortCause) : undefined;
+    const refused = task.sandbox === true ? refusedWrite(stderrTail) : undefined;
+    // A write the sandbox refused is named, so the user knows it was the sandbox and where.
+    const refusal = refused === undefined ? '' : `; the sandbox refused a write outside the task's folder: ${refused}`;
     const message =
       aborted?.kind === 'timeout'
         ? `timed out after ${aborted.ms / 1000}s`
@@ -211,7 +205,8 @@ export class ShellExecutor implements Executor {
     return {
       ok: false,
       failure: {
-        message: `${message} after ${(durationMs / 1000).toFixed(1)}s`,
+        message: `${message} after ${(durationMs / 1000).toFixed(1)}s${refusal}`,
+        ...(refused === undefined ? {} : { code: 'WEFT_SANDBOX' as const }),
         exitCode,
         signal,
         timedOut: aborted?.kind === 'timeout',
@@ -244,6 +239,33 @@ export class ShellExecutor implements Executor {
     }
     return this.pool ?? undefined;
   }
+}
+
+/** Problems with the task's command that validation reports. */
+function commandIssues(task: TaskSpec): { field: string; message: string; fix?: string }[] {
+  if (task.run === undefined) return [];
+  if (task.shell === true) {
+    const text = typeof task.run === 'string' ? task.run : task.run.join(' ');
+    return text.length > MAX_COMMAND_LENGTH
+      ? [
+          {
+            field: 'run',
+            message: `command is ${text.length} characters long, over the ${MAX_COMMAND_LENGTH} a command may have`,
+            fix: 'put the script in a file and run that file',
+          },
+        ]
+      : [];
+  }
+  const parsed = parseCommand(task.run);
+  return 'error' in parsed
+    ? [
+        {
+          field: 'run',
+          message: `command ${parsed.error}`,
+          fix: parsed.fix ?? 'set shell: true, or write run as an argv list',
+        },
+      ]
+    : [];
 }
 
 /** The most stdout a task with `outputSchema` may print: its output is read whole. */
