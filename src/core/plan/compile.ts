@@ -85,6 +85,9 @@ export function checkPlan(raw: unknown, options: CompileOptions): { plan?: Compi
     } else ids.set(t.id, i);
   });
   const pools = new Map(Object.entries(spec.pools ?? {}));
+  // Each capped profile is a pool its tasks hold one unit of (`profile:cpu`), so the scheduler caps it like any pool.
+  for (const [profile, cap] of Object.entries(spec.profiles ?? {}))
+    if (cap !== undefined) pools.set(`profile:${profile}`, cap);
   const vars = overriddenVars(spec.vars ?? {}, options.vars ?? {}, issues);
   const defaults = spec.defaults ?? {};
   const tasks: ResolvedTask[] = [];
@@ -129,10 +132,13 @@ export function checkPlan(raw: unknown, options: CompileOptions): { plan?: Compi
       }
     }
     const provider = executorProvider(executorName, options);
+    const profile = t.profile ?? defaults.profile;
+    const profilePool = profile !== undefined && pools.has(`profile:${profile}`) ? `profile:${profile}` : undefined;
     const uses: Record<string, number> =
-      defaults.uses === undefined && t.uses === undefined && provider === undefined
+      defaults.uses === undefined && t.uses === undefined && provider === undefined && profilePool === undefined
         ? NO_USES
         : { ...defaults.uses, ...t.uses };
+    if (profilePool !== undefined) uses[profilePool] = 1;
     if (provider !== undefined && uses[provider] === undefined) {
       uses[provider] = 1;
       if (!pools.has(provider)) pools.set(provider, spec.workers ?? 4);

@@ -7,6 +7,7 @@ import type { TaskSpec } from '../../core/plan/plan-schema.js';
 import { attemptLogPaths, makeAttemptDir, tailFile, type AttemptLogPaths } from '../process/log-files.js';
 import { scrubFile } from '../process/scrub-file.js';
 import { outputPollMs, watchOutput } from '../process/output-watch.js';
+import { applyLimits, memoryExceededMessage, noteStderr, type AppliedLimits } from '../process/os-limits.js';
 import { BWRAP_FIX, findBwrap, refusedWrite, sandboxArgv, sandboxIssues } from '../process/sandbox.js';
 import { findBash, SpawnHelperPool } from '../process/spawn-helper.js';
 import { helperEnd, spawnTask, type ProcessEnd } from './task-process.js';
@@ -106,9 +107,12 @@ export class ShellExecutor implements Executor {
       own.TMPDIR = tmp;
       argv = sandboxArgv(bwrap, argv, { workdir: resolve(ctx.workdir), writable: [dirname(files.output), tmp] });
     }
+    // Outside the sandbox: entering a cgroup writes to /sys/fs/cgroup, which the sandbox makes read-only.
+    const limited = applyLimits(argv, task.limits, `${ctx.runId}.${task.id}.${ctx.attempt}`);
     try {
-      return await this.spawnAndRead(ctx, argv, own, logs, files.output);
+      return await this.spawnAndRead(ctx, limited?.argv ?? argv, own, logs, files.output, limited);
     } finally {
+      limited?.release();
       files.dispose();
     }
   }
@@ -119,6 +123,7 @@ export class ShellExecutor implements Executor {
     own: Record<string, string>,
     logs: AttemptLogPaths | undefined,
     outputFile: string,
+    limited: AppliedLimits | undefined,
   ): Promise<TaskOutcome> {
     const { task } = ctx;
     const started = Date.now();
@@ -129,7 +134,7 @@ export class ShellExecutor implements Executor {
         ? undefined
         : watchOutput([logs.stdout, logs.stderr], outputPollMs(task.stallAfterMs), (e) => ctx.emit(e));
     try {
-      return await this.spawnAndWait(ctx, argv, own, logs, outputFile, pool, started);
+      return await this.spawnAndWait(ctx, argv, own, logs, outputFile, pool, started, limited);
     } finally {
       stopWatching?.();
     }
@@ -143,6 +148,7 @@ export class ShellExecutor implements Executor {
     outputFile: string,
     pool: SpawnHelperPool | undefined,
     started: number,
+    limited: AppliedLimits | undefined,
   ): Promise<TaskOutcome> {
     const { task } = ctx;
     const file = argv[0] as string;
@@ -194,6 +200,20 @@ export class ShellExecutor implements Executor {
     const stderrTail = logs === undefined ? (end.stderrTail ?? '') : tailFile(logs.stderr, tailBytes);
     const aborted = ctx.signal.aborted ? (ctx.signal.reason as AbortCause) : undefined;
     const refused = task.sandbox === true ? refusedWrite(stderrTail) : undefined;
+    if (limited !== undefined) noteStderr(limited, stderrTail);
+    if (limited?.memoryExceeded() === true && task.limits?.memory !== undefined)
+      return {
+        ok: false,
+        failure: {
+          message: `${memoryExceededMessage(task.limits.memory)} (${limited.how}): ${signal !== null ? `killed by ${signal}` : `exited with code ${exitCode}`}`,
+          code: 'WEFT_LIMIT_EXCEEDED',
+          exitCode,
+          signal,
+          ...(stderrTail === '' ? {} : { stderrTail }),
+        },
+        result,
+        ...ran,
+      };
     // A write the sandbox refused is named, so the user knows it was the sandbox and where.
     const refusal = refused === undefined ? '' : `; the sandbox refused a write outside the task's folder: ${refused}`;
     const message =
