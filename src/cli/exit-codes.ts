@@ -36,6 +36,9 @@ export function exitCodeForError(code: WeftErrorCode): number {
     case 'WEFT_MERGE_CONFLICT':
     case 'WEFT_CHECK_FAILED':
     case 'WEFT_OUTPUT_MISSING':
+    case 'WEFT_TASK_STALLED':
+    case 'WEFT_LIMIT_EXCEEDED':
+    case 'WEFT_SANDBOX':
     case 'WEFT_SETUP_FAILED':
     case 'WEFT_WORKER_LOST':
       return EXIT.failed;

@@ -36,6 +36,10 @@ function line(e: EngineNotice, started: Map<string, number>): string | undefined
     case 'task.failed':
       // What a task wrote is shown without its terminal control sequences (an OSC 52 clipboard write).
       return `${stateMark('failed')} ${e.task} ${stripControl(e.error.message)}${e.error.stderrTail === undefined ? '' : `\n    ${stripControl(e.error.stderrTail).split('\n').slice(-3).join('\n    ')}`}`;
+    case 'task.stalled':
+      return `${stateMark('retrying')} ${e.task} attempt ${e.attempt} stalled: no progress for ${formatDuration(e.silentMs)}; stopping it`;
+    case 'task.preempted':
+      return `${stateMark('retrying')} ${e.task} attempt ${e.attempt} preempted by ${e.byClass} task ${e.by}; it runs again later`;
     case 'task.skipped':
       return `${stateMark('skipped')} ${e.task} skipped: ${e.reason}`;
     case 'task.cancelled':

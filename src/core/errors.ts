@@ -53,6 +53,12 @@ export type WeftErrorCode =
   | 'WEFT_WORKER_LOST'
   /** A request to `weft serve` without the right token, or addressed to a foreign `Host` (HTTP 401/403). */
   | 'WEFT_UNAUTHORIZED'
+  /** A task showed no progress (no output, no agent event) for its `stallAfter`: stopped, and retried while it has retries. */
+  | 'WEFT_TASK_STALLED'
+  /** A task went over its `limits` (memory): the OS stopped it. */
+  | 'WEFT_LIMIT_EXCEEDED'
+  /** A sandboxed task could not run as asked: bubblewrap missing, or a write outside its folder refused. */
+  | 'WEFT_SANDBOX'
   /** Something weft relies on broke (a git command, a template, an installation file): a bug to report. */
   | 'WEFT_INTERNAL';
 

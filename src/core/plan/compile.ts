@@ -19,6 +19,8 @@ export interface ExecutorInfo {
    */
   readonly provider?: string;
   /** Extra checks on a task, e.g. a command string that needs `shell: true`. */
+  /** Its tasks' `stallAfter` when they set none, ms (agents that go silent for long have hung). @default undefined: not watched */
+  readonly stallAfterMs?: number;
   check?(task: TaskSpec): readonly { readonly field: string; readonly message: string; readonly fix?: string }[];
 }
 
@@ -84,6 +86,9 @@ export function checkPlan(raw: unknown, options: CompileOptions): { plan?: Compi
     } else ids.set(t.id, i);
   });
   const pools = new Map(Object.entries(spec.pools ?? {}));
+  // Each capped profile is a pool its tasks hold one unit of (`profile:cpu`), so the scheduler caps it like any pool.
+  for (const [profile, cap] of Object.entries(spec.profiles ?? {}))
+    if (cap !== undefined) pools.set(`profile:${profile}`, cap);
   const vars = overriddenVars(spec.vars ?? {}, options.vars ?? {}, issues);
   const defaults = spec.defaults ?? {};
   const tasks: ResolvedTask[] = [];
@@ -132,10 +137,13 @@ export function checkPlan(raw: unknown, options: CompileOptions): { plan?: Compi
       }
     }
     const provider = executorProvider(executorName, options);
+    const profile = t.profile ?? defaults.profile;
+    const profilePool = profile !== undefined && pools.has(`profile:${profile}`) ? `profile:${profile}` : undefined;
     const uses: Record<string, number> =
-      defaults.uses === undefined && t.uses === undefined && provider === undefined
+      defaults.uses === undefined && t.uses === undefined && provider === undefined && profilePool === undefined
         ? NO_USES
         : { ...defaults.uses, ...t.uses };
+    if (profilePool !== undefined) uses[profilePool] = 1;
     if (provider !== undefined && uses[provider] === undefined) {
       uses[provider] = 1;
       if (!pools.has(provider)) pools.set(provider, spec.workers ?? 4);
@@ -181,17 +189,20 @@ export function checkPlan(raw: unknown, options: CompileOptions): { plan?: Compi
       }
     } else if (t.when === false) when = { kind: 'literal', value: false };
 
-    const ms = (field: 'estimate' | 'timeout', value: string | number | undefined): number | undefined => {
+    const ms = (
+      field: 'estimate' | 'timeout' | 'stallAfter',
+      value: string | number | undefined,
+    ): number | undefined => {
       if (value === undefined) return undefined;
       const parsedMs = parseDuration(value);
       if (parsedMs === undefined)
         issues.push({ ...at(field), message: `bad duration "${value}"`, fix: 'write e.g. 45m, 1h30m, 90s or 250ms' });
       // A timer set past 2³¹-1 ms fires at once: such a timeout would kill the task as it starts.
-      else if (field === 'timeout' && parsedMs > MAX_TIMER_MS)
+      else if (field !== 'estimate' && parsedMs > MAX_TIMER_MS)
         issues.push({
           ...at(field),
-          message: `timeout ${value} is longer than the longest timer, 24d20h31m`,
-          fix: 'use at most 24d, or leave timeout out for none',
+          message: `${field} ${value} is longer than the longest timer, 24d20h31m`,
+          fix: `use at most 24d, or leave ${field} out for none`,
         });
       return parsedMs;
     };
@@ -216,6 +227,7 @@ export function checkPlan(raw: unknown, options: CompileOptions): { plan?: Compi
       // Measured durations from earlier runs beat guesses (the planner's or the author's).
       estimateMs: options.history?.get(t.id) ?? declaredEstimate,
       timeoutMs: ms('timeout', t.timeout ?? defaults.timeout),
+      stallAfterMs: stallAfterMs(ms('stallAfter', t.stallAfter ?? defaults.stallAfter), executorName, options),
       backoff:
         backoff === NO_BACKOFF
           ? DEFAULT_BACKOFF
@@ -339,6 +351,16 @@ const NO_ENV: Readonly<Record<string, string>> = Object.freeze({});
 const NO_USES: Record<string, number> = Object.freeze({}) as Record<string, number>;
 const NO_BACKOFF: NonNullable<TaskSpec['backoff']> = Object.freeze({});
 const DEFAULT_BACKOFF = Object.freeze({ initialMs: 1000, maxMs: 300_000, factor: 2, jitter: true });
+
+/** The task's own (or the defaults') `stallAfter`, else its executor's; 0 means not watched. */
+function stallAfterMs(
+  given: number | undefined,
+  name: string | undefined,
+  options: CompileOptions,
+): number | undefined {
+  const ms = given ?? (name === undefined ? undefined : options.executors.get(name)?.stallAfterMs);
+  return ms === 0 ? undefined : ms;
+}
 
 function executorProvider(name: string | undefined, options: CompileOptions): string | undefined {
   const provider = name === undefined ? undefined : options.executors.get(name)?.provider;

@@ -6,7 +6,7 @@ import type { TaskContract } from './contracts.js';
 /** A task with the plan's defaults applied and durations in milliseconds. */
 export interface ResolvedTask extends Omit<
   TaskSpec,
-  'estimate' | 'timeout' | 'backoff' | 'when' | 'needs' | 'after' | 'writes' | 'env' | 'uses'
+  'estimate' | 'timeout' | 'stallAfter' | 'backoff' | 'when' | 'needs' | 'after' | 'writes' | 'env' | 'uses'
 > {
   /** The executor that runs it (`defaults.executor`, else `shell`, when the task names none). */
   readonly executor: string;
@@ -24,6 +24,8 @@ export interface ResolvedTask extends Omit<
   readonly estimateMs: number | undefined;
   /** How long an attempt may run, ms; `undefined`: no limit. */
   readonly timeoutMs: number | undefined;
+  /** Watchdog: no progress for this long, ms, and the attempt is stopped as stalled; `undefined`: not watched. */
+  readonly stallAfterMs?: number | undefined;
   /** Delays between attempts, ms. */
   readonly backoff: Required<Pick<BackoffSpec, 'factor' | 'jitter'>> & {
     readonly initialMs: number;

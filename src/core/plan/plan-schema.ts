@@ -50,6 +50,24 @@ export const BackoffSchema = z
   })
   .strict();
 
+/** OS limits of a task's process (`limits:`): memory and CPUs, enforced by cgroups (or rlimits). */
+export const LimitsSchema = z
+  .object({
+    memory: z
+      .union([
+        z.string().regex(/^\s*\d+(?:\.\d+)?\s*(?:B|K|KB|KiB|M|MB|MiB|G|GB|GiB|T|TB|TiB)?\s*$/i, {
+          message: 'expected a size like 2GB, 512MB or 100M',
+        }),
+        z.number().int().positive(),
+      ])
+      .optional()
+      .describe(
+        'Most memory the task may use (2GB, 512MB; a number is bytes): over it the task is killed and fails with "memory limit 2GB exceeded".',
+      ),
+    cpus: z.number().positive().max(1024).optional().describe('Most CPU time, in CPUs (1.5 = one and a half cores).'),
+  })
+  .strict();
+
 /** Fields a task may set, which `defaults` may also set for every task. */
 const sharedTaskFields = {
   executor: z
@@ -68,6 +86,22 @@ const sharedTaskFields = {
     .describe('How many times to try again after a failure. @default 0'),
   backoff: BackoffSchema.optional(),
   timeout: DurationSchema.optional().describe('Kill the task (its whole process group) after this long.'),
+  stallAfter: DurationSchema.optional().describe(
+    'Watchdog: a task that shows no progress (no output, no agent event) for this long is reported as stalled, stopped and retried (agent sessions resumed). 0 turns it off. @default 10m for agent CLIs (claude, codex, gemini), off for other executors',
+  ),
+  limits: LimitsSchema.optional().describe(
+    "OS limits of the task's process: {memory: 2GB, cpus: 1.5}, through cgroups (v1 or v2), else rlimits (memory only).",
+  ),
+  profile: z
+    .enum(['cpu', 'memory', 'io'])
+    .optional()
+    .describe("What the task mostly uses; the plan's `profiles` caps how many of each run at once."),
+  sandbox: z
+    .boolean()
+    .optional()
+    .describe(
+      "Run the task's process under bubblewrap: its folder (worktree or cwd) and an agent's state writable, the rest of the file system read-only, the home folder hidden, /tmp private. Needs bubblewrap installed. @default false",
+    ),
   estimate: DurationSchema.optional().describe('Expected duration; drives critical-path ordering and `weft estimate`.'),
   env: EnvSchema.optional(),
   cwd: z.string().optional().describe('Working directory, relative to the plan file.'),
@@ -232,6 +266,15 @@ export const PlanSchema = z
       .record(z.string(), z.number().int().positive())
       .optional()
       .describe('Named capacities, e.g. {claude: 3, gpu: 1}.'),
+    profiles: z
+      .object({
+        cpu: z.number().int().positive().optional(),
+        memory: z.number().int().positive().optional(),
+        io: z.number().int().positive().optional(),
+      })
+      .strict()
+      .optional()
+      .describe('How many tasks of each `profile` run at once, on top of workers and pools, e.g. {cpu: 2, io: 1}.'),
     budget: BudgetSchema.optional().describe(
       'Limit for the whole run: once spent, no new task starts and the run stops with the reason.',
     ),

@@ -53,7 +53,11 @@ export type TaskOutcome = (
 export type AbortCause =
   | { readonly kind: 'timeout'; readonly ms: number }
   | { readonly kind: 'cancelled'; readonly reason: string }
-  | { readonly kind: 'budget'; readonly reason: string };
+  | { readonly kind: 'budget'; readonly reason: string }
+  /** No progress for `ms` (the task's `stallAfter`): the watchdog stopped it. */
+  | { readonly kind: 'stalled'; readonly ms: number }
+  /** A task of a higher class (`by`) needed its worker: stopped, to run again later. */
+  | { readonly kind: 'preempted'; readonly by: string };
 
 /** Runs one attempt of a task. Expected failures are returned, not thrown. */
 export interface Executor {

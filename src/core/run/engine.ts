@@ -28,6 +28,7 @@ import { restoreRun } from './policies/resume.js';
 import { CheckRouting } from './check-routing.js';
 import { redactResult } from '../redact.js';
 import type { Executor } from '../ports/executor.js';
+import { StallWatch } from './stall-watch.js';
 
 export { ENGINE_DEFAULTS, resolveEngineOptions } from './engine-options.js';
 export type { EngineNotice, EngineOptions, ProgressNotice, ResolvedEngineOptions } from './engine-options.js';
@@ -84,6 +85,8 @@ class Run implements AttemptHost {
   /** Checks (tasks with `verifies`) route their failures to the tasks that broke them. */
   private readonly checks = new CheckRouting(this);
   private readonly throttles: ProviderThrottles;
+  /** The watchdog: attempts silent for their `stallAfter` are stopped as stalled. */
+  private readonly stalls: StallWatch;
   /** Feedback for the next attempt of a task (a merge conflict or failed check to fix). */
   readonly feedback = new Map<number, string>();
   private readonly workers: number;
@@ -122,6 +125,17 @@ class Run implements AttemptHost {
     const pump = () => void this.pump();
     this.throttles = new ProviderThrottles(this.clock, options.throttleCooldownMs, () => this.sched, pump);
     this.sched = this.newScheduler(options.score, options.dispatchPlan);
+    this.stalls = new StallWatch(this.clock, (i, attempt, silentMs) => this.stalled(i, attempt, silentMs));
+  }
+
+  /** The watchdog found attempt `attempt` of task `i` silent: journal it, then stop it (it is retried as a failure). */
+  private stalled(i: number, attempt: number, silentMs: number): void {
+    const slot = this.running.get(i);
+    if (slot?.attempt !== attempt) return;
+    const task = this.tasks[i] as ResolvedTask;
+    this.journal.recordTask(i, { type: 'task.stalled', at: this.clock.now(), task: task.id, attempt, silentMs });
+    slot.abort({ kind: 'stalled', ms: silentMs });
+    void this.pump();
   }
 
   /** A scheduler for the current graph; `score` only fits the graph it was searched for. */
@@ -299,6 +313,7 @@ class Run implements AttemptHost {
     const i = c.task;
     const task = this.tasks[i] as ResolvedTask;
     this.running.delete(i);
+    this.stalls.stop(i);
     let failure: TaskFailure | undefined;
     if (c.cause?.kind !== 'cancelled') {
       const { outcome } = c;
@@ -348,6 +363,7 @@ class Run implements AttemptHost {
       this.journal.recordTask(i, { type: 'task.retrying', ...at, error: d.error, retryAt: now });
       this.sched.retryAt(i, now, now);
     } else if (d.kind === 'retry') {
+      if (d.note !== undefined) this.feedback.set(i, d.note);
       const retryAt = now + d.delayMs;
       this.journal.recordTask(i, { type: 'task.retrying', ...at, error: d.error, retryAt });
       this.sched.retryAt(i, retryAt, now);
@@ -415,6 +431,7 @@ class Run implements AttemptHost {
       const ms = task.timeoutMs;
       slot.timer = this.clock.setTimeout(() => slot.abort({ kind: 'timeout', ms }), ms);
     }
+    this.stalls.watch(i, slot.attempt, task.stallAfterMs);
     void this.attempt(i, worker, slot);
   }
 
@@ -441,6 +458,8 @@ class Run implements AttemptHost {
   progress(i: number, attempt: number, progress: ProgressEvent): void {
     const id = (this.tasks[i] as ResolvedTask).id;
     const at = this.clock.now();
+    this.stalls.progress(i, attempt);
+    if (progress.kind === 'output') return; // a heartbeat for the watchdog, nothing to show
     // What an agent says or runs is shown live (and --json prints it): its secrets masked like the journal's.
     const shown = progress.message === undefined ? progress : { ...progress, message: this.redact(progress.message) };
     this.notify?.({ type: 'task.progress', at, task: id, attempt, progress: shown });
@@ -501,6 +520,7 @@ class Run implements AttemptHost {
     await this.journal.flush();
     if (this.wakeTimer !== undefined) this.clock.clearTimeout(this.wakeTimer);
     this.throttles.dispose();
+    this.stalls.dispose();
     this.done({ status, state: this.state });
   }
 }

@@ -112,6 +112,21 @@ export type RunEvent =
       readonly reason: string;
       readonly attempt?: number;
     })
+  /** The watchdog found the attempt silent for `silentMs` (its `stallAfter`): it is being stopped. */
+  | (Base & {
+      readonly type: 'task.stalled';
+      readonly task: string;
+      readonly attempt: number;
+      readonly silentMs: number;
+    })
+  /** The attempt is being stopped so that task `by` (of class `byClass`) gets its worker; it runs again later. */
+  | (Base & {
+      readonly type: 'task.preempted';
+      readonly task: string;
+      readonly attempt: number;
+      readonly by: string;
+      readonly byClass: string;
+    })
   | (Base & { readonly type: 'plan.expanded'; readonly by: string; readonly tasks: readonly unknown[] })
   | (Base & {
       readonly type: 'run.finished';
@@ -121,7 +136,8 @@ export type RunEvent =
 
 /** Progress an executor reports while a task runs; shown live, not all journaled. */
 export interface ProgressEvent {
-  readonly kind: 'text' | 'tool' | 'status' | 'usage' | 'session';
+  /** `output`: the process wrote something (the watchdog counts it as progress; not shown). */
+  readonly kind: 'text' | 'tool' | 'status' | 'usage' | 'session' | 'output';
   readonly message?: string;
   readonly usage?: Usage;
   readonly sessionId?: string;

@@ -1,8 +1,10 @@
 import { createWriteStream, existsSync, mkdirSync, type WriteStream } from 'node:fs';
+import { homedir } from 'node:os';
 import type { TaskFailure } from '../../core/errors.js';
 import type { ProgressEvent, TaskResultData } from '../../core/run/events.js';
 import type { AbortCause, Executor, RunEnd, TaskContext, TaskOutcome } from '../../core/ports/executor.js';
 import type { Price } from '../../core/run/pricing.js';
+import type { ExecutorInfo } from '../../core/plan/compile.js';
 import { composePrompt } from '../llm/prompt.js';
 import { attemptLogPaths, type AttemptLogPaths } from '../process/log-files.js';
 import { scrubFile } from '../process/scrub-file.js';
@@ -17,7 +19,8 @@ import {
 } from './agent-report.js';
 import { checkCli } from './cli-version.js';
 import { checkOutput, parseJsonAnswer } from './structured-output.js';
-import { dropRunState } from './agent-state.js';
+import { dropRunState, runStateDir } from './agent-state.js';
+import { agentHomeEntries, BWRAP_FIX, findBwrap, sandboxArgv } from '../process/sandbox.js';
 import { checkNumbers } from '../../core/options.js';
 import type { AgentSettings } from '../executor-settings.js';
 
@@ -55,6 +58,12 @@ export interface CliDescription {
   readonly login: string;
 }
 
+/**
+ * The watchdog's default for agent CLIs (a task's `stallAfter` overrides it): an agent emits an
+ * event per message and tool call, so ten silent minutes means a hung tool or a hung CLI.
+ */
+export const AGENT_STALL_AFTER_MS = 600_000;
+
 /** One spawn of the CLI. */
 export interface Invocation {
   readonly args: readonly string[];
@@ -85,7 +94,7 @@ export interface InvocationRequest {
 export abstract class AgentCliExecutor implements Executor {
   abstract readonly name: string;
   readonly version = '1';
-  abstract readonly info: { readonly requires: 'prompt'; readonly provider: string };
+  abstract readonly info: ExecutorInfo & { readonly requires: 'prompt'; readonly provider: string };
 
   protected constructor(
     protected readonly cli: CliDescription,
@@ -149,6 +158,8 @@ export abstract class AgentCliExecutor implements Executor {
     const check = await this.checkBin();
     if (!check.ok) return fail({ message: check.message, code: 'WEFT_EXECUTOR' });
     ctx.emit({ kind: 'status', message: `${this.cli.name} ${check.version}` });
+    if (ctx.task.sandbox === true && findBwrap(baseEnv) === undefined)
+      return fail({ message: `sandbox: bubblewrap (bwrap) is not installed; ${BWRAP_FIX}`, code: 'WEFT_SANDBOX' });
     const refusal = this.preflight(ctx, { ...baseEnv, ...ctx.task.env });
     if (refusal !== undefined) return fail({ message: `${this.cli.name}: ${refusal}`, code: 'WEFT_EXECUTOR' });
 
@@ -219,8 +230,23 @@ export abstract class AgentCliExecutor implements Executor {
         stop.abort();
       }
     };
+    let [file, ...args] = [this.bin, ...invocation.args];
+    if (ctx.task.sandbox === true) {
+      const bwrap = findBwrap(baseEnv) as string; // checked in run()
+      const home = baseEnv['HOME'] || homedir();
+      const entries = agentHomeEntries(this.cli.name, home);
+      // The agent's state for this run (its config dir, sessions) stays writable, as does its folder.
+      const state = runStateDir(this.options.stateDir, baseEnv, ctx.runId);
+      const wrapped = sandboxArgv(bwrap, [file, ...args], {
+        workdir: ctx.workdir,
+        writable: [state, ...entries.writable],
+        readable: entries.readable,
+        home,
+      });
+      [file, ...args] = wrapped as [string, ...string[]];
+    }
     try {
-      const exit = await spawnLines(this.bin, invocation.args, {
+      const exit = await spawnLines(file, args, {
         cwd: ctx.workdir,
         env,
         signal: stop.signal,

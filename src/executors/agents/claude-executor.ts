@@ -4,7 +4,9 @@ import {
   type AgentExecutorOptions,
   type Invocation,
   type InvocationRequest,
+  AGENT_STALL_AFTER_MS,
 } from './agent-cli-executor.js';
+import { sandboxIssues } from '../process/sandbox.js';
 import { claudeConfigEnv, taskStateDir } from './agent-state.js';
 import { ClaudeEvents } from './claude-events.js';
 import { claudePermissionMode } from './permission-mode.js';
@@ -26,7 +28,12 @@ import { claudePermissionMode } from './permission-mode.js';
  */
 export class ClaudeExecutor extends AgentCliExecutor {
   readonly name = 'claude';
-  readonly info = { requires: 'prompt' as const, provider: 'claude' };
+  readonly info = {
+    requires: 'prompt' as const,
+    provider: 'claude',
+    stallAfterMs: AGENT_STALL_AFTER_MS,
+    check: sandboxIssues,
+  };
 
   constructor(options: AgentExecutorOptions = {}) {
     super(

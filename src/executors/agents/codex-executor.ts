@@ -6,7 +6,9 @@ import {
   type AgentExecutorOptions,
   type Invocation,
   type InvocationRequest,
+  AGENT_STALL_AFTER_MS,
 } from './agent-cli-executor.js';
+import { sandboxIssues } from '../process/sandbox.js';
 import { taskStateDir } from './agent-state.js';
 import { CodexEvents, type CodexTotals } from './codex-events.js';
 import { codexSandboxMode } from './permission-mode.js';
@@ -34,7 +36,12 @@ import { codexSandboxMode } from './permission-mode.js';
  */
 export class CodexExecutor extends AgentCliExecutor {
   readonly name = 'codex';
-  readonly info = { requires: 'prompt' as const, provider: 'codex' };
+  readonly info = {
+    requires: 'prompt' as const,
+    provider: 'codex',
+    stallAfterMs: AGENT_STALL_AFTER_MS,
+    check: sandboxIssues,
+  };
 
   constructor(options: AgentExecutorOptions = {}) {
     super(

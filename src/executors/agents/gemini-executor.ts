@@ -4,7 +4,9 @@ import {
   type AgentExecutorOptions,
   type Invocation,
   type InvocationRequest,
+  AGENT_STALL_AFTER_MS,
 } from './agent-cli-executor.js';
+import { sandboxIssues } from '../process/sandbox.js';
 import { GeminiEvents } from './gemini-events.js';
 import { geminiApprovalMode } from './permission-mode.js';
 import { outputInstruction } from './structured-output.js';
@@ -28,7 +30,12 @@ import { outputInstruction } from './structured-output.js';
  */
 export class GeminiExecutor extends AgentCliExecutor {
   readonly name = 'gemini';
-  readonly info = { requires: 'prompt' as const, provider: 'gemini' };
+  readonly info = {
+    requires: 'prompt' as const,
+    provider: 'gemini',
+    stallAfterMs: AGENT_STALL_AFTER_MS,
+    check: sandboxIssues,
+  };
 
   constructor(options: AgentExecutorOptions = {}) {
     super(

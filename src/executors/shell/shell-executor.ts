@@ -1,11 +1,14 @@
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import type { AbortCause, Executor, TaskContext, TaskOutcome } from '../../core/ports/executor.js';
 import type { TaskResultData } from '../../core/run/events.js';
 import type { TaskSpec } from '../../core/plan/plan-schema.js';
 import { attemptLogPaths, makeAttemptDir, tailFile, type AttemptLogPaths } from '../process/log-files.js';
 import { scrubFile } from '../process/scrub-file.js';
+import { outputPollMs, watchOutput } from '../process/output-watch.js';
+import { applyLimits, memoryExceededMessage, noteStderr, type AppliedLimits } from '../process/os-limits.js';
+import { BWRAP_FIX, findBwrap, refusedWrite, sandboxArgv, sandboxIssues } from '../process/sandbox.js';
 import { findBash, SpawnHelperPool } from '../process/spawn-helper.js';
 import { helperEnd, spawnTask, type ProcessEnd } from './task-process.js';
 import { MAX_COMMAND_LENGTH, parseCommand } from './command.js';
@@ -45,29 +48,7 @@ export class ShellExecutor implements Executor {
   readonly info = {
     requires: 'run' as const,
     check(task: TaskSpec) {
-      if (task.run === undefined) return [];
-      if (task.shell === true) {
-        const text = typeof task.run === 'string' ? task.run : task.run.join(' ');
-        return text.length > MAX_COMMAND_LENGTH
-          ? [
-              {
-                field: 'run',
-                message: `command is ${text.length} characters long, over the ${MAX_COMMAND_LENGTH} a command may have`,
-                fix: 'put the script in a file and run that file',
-              },
-            ]
-          : [];
-      }
-      const parsed = parseCommand(task.run);
-      return 'error' in parsed
-        ? [
-            {
-              field: 'run',
-              message: `command ${parsed.error}`,
-              fix: parsed.fix ?? 'set shell: true, or write run as an argv list',
-            },
-          ]
-        : [];
+      return [...sandboxIssues(task), ...commandIssues(task)];
     },
   };
 
@@ -114,9 +95,24 @@ export class ShellExecutor implements Executor {
     };
     const files = contextFiles(ctx, logs?.dir ?? this.scratch());
     Object.assign(own, files.env);
+    if (task.sandbox === true) {
+      const bwrap = findBwrap(this.options.env ?? process.env);
+      if (bwrap === undefined)
+        return {
+          ok: false,
+          failure: { message: `sandbox: bubblewrap (bwrap) is not installed; ${BWRAP_FIX}`, code: 'WEFT_SANDBOX' },
+        };
+      // Its folder, the one holding WEFT_OUTPUT/WEFT_FEEDBACK and a TMPDIR of its own are all it may write.
+      const tmp = join(dirname(files.output), `${ctx.attempt}.tmp`);
+      own.TMPDIR = tmp;
+      argv = sandboxArgv(bwrap, argv, { workdir: resolve(ctx.workdir), writable: [dirname(files.output), tmp] });
+    }
+    // Outside the sandbox: entering a cgroup writes to /sys/fs/cgroup, which the sandbox makes read-only.
+    const limited = applyLimits(argv, task.limits, `${ctx.runId}.${task.id}.${ctx.attempt}`);
     try {
-      return await this.spawnAndRead(ctx, argv, own, logs, files.output);
+      return await this.spawnAndRead(ctx, limited?.argv ?? argv, own, logs, files.output, limited);
     } finally {
+      limited?.release();
       files.dispose();
     }
   }
@@ -127,13 +123,37 @@ export class ShellExecutor implements Executor {
     own: Record<string, string>,
     logs: AttemptLogPaths | undefined,
     outputFile: string,
+    limited: AppliedLimits | undefined,
+  ): Promise<TaskOutcome> {
+    const { task } = ctx;
+    const started = Date.now();
+    const pool = this.helpers();
+    // The watchdog counts output as progress; without log files there is none to see.
+    const stopWatching =
+      task.stallAfterMs === undefined || logs === undefined
+        ? undefined
+        : watchOutput([logs.stdout, logs.stderr], outputPollMs(task.stallAfterMs), (e) => ctx.emit(e));
+    try {
+      return await this.spawnAndWait(ctx, argv, own, logs, outputFile, pool, started, limited);
+    } finally {
+      stopWatching?.();
+    }
+  }
+
+  private async spawnAndWait(
+    ctx: TaskContext,
+    argv: readonly string[],
+    own: Record<string, string>,
+    logs: AttemptLogPaths | undefined,
+    outputFile: string,
+    pool: SpawnHelperPool | undefined,
+    started: number,
+    limited: AppliedLimits | undefined,
   ): Promise<TaskOutcome> {
     const { task } = ctx;
     const file = argv[0] as string;
-    const started = Date.now();
     const { tailBytes, killGraceMs } = this.options;
     const cwd = resolve(ctx.workdir);
-    const pool = this.helpers();
     let end: ProcessEnd | undefined;
     if (pool !== undefined) {
       const exit = await pool.run({
@@ -179,6 +199,23 @@ export class ShellExecutor implements Executor {
     }
     const stderrTail = logs === undefined ? (end.stderrTail ?? '') : tailFile(logs.stderr, tailBytes);
     const aborted = ctx.signal.aborted ? (ctx.signal.reason as AbortCause) : undefined;
+    const refused = task.sandbox === true ? refusedWrite(stderrTail) : undefined;
+    if (limited !== undefined) noteStderr(limited, stderrTail);
+    if (limited?.memoryExceeded() === true && task.limits?.memory !== undefined)
+      return {
+        ok: false,
+        failure: {
+          message: `${memoryExceededMessage(task.limits.memory)} (${limited.how}): ${signal !== null ? `killed by ${signal}` : `exited with code ${exitCode}`}`,
+          code: 'WEFT_LIMIT_EXCEEDED',
+          exitCode,
+          signal,
+          ...(stderrTail === '' ? {} : { stderrTail }),
+        },
+        result,
+        ...ran,
+      };
+    // A write the sandbox refused is named, so the user knows it was the sandbox and where.
+    const refusal = refused === undefined ? '' : `; the sandbox refused a write outside the task's folder: ${refused}`;
     const message =
       aborted?.kind === 'timeout'
         ? `timed out after ${aborted.ms / 1000}s`
@@ -188,7 +225,8 @@ export class ShellExecutor implements Executor {
     return {
       ok: false,
       failure: {
-        message: `${message} after ${(durationMs / 1000).toFixed(1)}s`,
+        message: `${message} after ${(durationMs / 1000).toFixed(1)}s${refusal}`,
+        ...(refused === undefined ? {} : { code: 'WEFT_SANDBOX' as const }),
         exitCode,
         signal,
         timedOut: aborted?.kind === 'timeout',
@@ -221,6 +259,33 @@ export class ShellExecutor implements Executor {
     }
     return this.pool ?? undefined;
   }
+}
+
+/** Problems with the task's command that validation reports. */
+function commandIssues(task: TaskSpec): { field: string; message: string; fix?: string }[] {
+  if (task.run === undefined) return [];
+  if (task.shell === true) {
+    const text = typeof task.run === 'string' ? task.run : task.run.join(' ');
+    return text.length > MAX_COMMAND_LENGTH
+      ? [
+          {
+            field: 'run',
+            message: `command is ${text.length} characters long, over the ${MAX_COMMAND_LENGTH} a command may have`,
+            fix: 'put the script in a file and run that file',
+          },
+        ]
+      : [];
+  }
+  const parsed = parseCommand(task.run);
+  return 'error' in parsed
+    ? [
+        {
+          field: 'run',
+          message: `command ${parsed.error}`,
+          fix: parsed.fix ?? 'set shell: true, or write run as an argv list',
+        },
+      ]
+    : [];
 }
 
 /** The most stdout a task with `outputSchema` may print: its output is read whole. */

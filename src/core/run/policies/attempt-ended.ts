@@ -1,6 +1,7 @@
 import type { TaskFailure } from '../../errors.js';
 import type { ResolvedTask } from '../../plan/graph.js';
 import type { AbortCause } from '../../ports/executor.js';
+import { stalledMessage, stalledNote } from './stall.js';
 
 /** How often a merge conflict or failed check goes back to a task that does not set `fixAttempts`. */
 export const DEFAULT_FIX_ATTEMPTS = 2;
@@ -61,6 +62,8 @@ export type AttemptDecision =
       readonly error: TaskFailure;
       readonly counts: AttemptCounts;
       readonly rateLimited?: RateLimited;
+      /** What the next attempt is told (as feedback; an agent resumes its session with it): why this one was stopped. */
+      readonly note?: string;
     }
   | {
       readonly kind: 'fail';
@@ -97,11 +100,18 @@ export function attemptEnded(ended: EndedAttempt, policy: AttemptPolicy): Attemp
   const failure = ended.failure;
   if (failure === undefined) return { kind: 'succeed' };
   if (failure.fix !== undefined && !ended.stopping) return routeBack(task, failure, failure.fix, counts, policy.redact);
+  if (cause?.kind === 'preempted') {
+    // Stopped to make room, not failed: it goes back to the queue at once and the try does not count.
+    const error: TaskFailure = { message: `preempted by ${cause.by}` };
+    return { kind: 'retry', delayMs: 0, error, counts: { ...counts, transient: counts.transient + 1 } };
+  }
   if (cause?.kind === 'budget') {
     return { kind: 'fail', error: { message: cause.reason, code: 'WEFT_BUDGET_EXCEEDED' }, counts };
   }
   const timedOut = cause?.kind === 'timeout' ? { timedOut: true, message: `timed out after ${cause.ms / 1000}s` } : {};
-  const base: TaskFailure = { ...failure, ...timedOut };
+  const stalled =
+    cause?.kind === 'stalled' ? { message: stalledMessage(cause.ms), code: 'WEFT_TASK_STALLED' as const } : {};
+  const base: TaskFailure = { ...failure, ...timedOut, ...stalled };
   const tail = base.stderrTail === undefined ? {} : { stderrTail: policy.redact(base.stderrTail) };
   const error: TaskFailure = { ...base, message: policy.redact(base.message), ...tail };
   const transient = error.transient === true && counts.transient < policy.maxTransientRetries;
@@ -115,7 +125,8 @@ export function attemptEnded(ended: EndedAttempt, policy: AttemptPolicy): Attemp
   if (!ended.stopping && (transient || counted <= task.retries)) {
     const n = transient ? now.transient : counted;
     const delayMs = Math.max(error.retryAfterMs ?? 0, backoffMs(task.backoff, n, policy.random));
-    return { kind: 'retry', delayMs, error, counts: now, ...rateLimited };
+    const note = cause?.kind === 'stalled' ? { note: stalledNote(cause.ms) } : {};
+    return { kind: 'retry', delayMs, error, counts: now, ...rateLimited, ...note };
   }
   const stop = policy.failFast ? { stopRun: `fail-fast: task "${task.id}" failed` } : {};
   return { kind: 'fail', error, counts: now, ...rateLimited, ...stop };

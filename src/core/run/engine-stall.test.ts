@@ -1,0 +1,111 @@
+import { describe, expect, it } from 'vitest';
+import { VirtualClock } from '../ports/clock.js';
+import { runPlan } from './engine.js';
+import type { RunEvent } from './events.js';
+import type { Executor, TaskContext, TaskOutcome } from '../ports/executor.js';
+import { compilePlan } from '../plan/compile.js';
+import { stalledNote } from './policies/stall.js';
+
+/** Runs `tasks` on a VirtualClock; the executor is a plain function of the context and the clock. */
+async function runVirtual(
+  tasks: object[],
+  behave: (ctx: TaskContext, clock: VirtualClock) => Promise<TaskOutcome>,
+  info: { requires: 'run'; stallAfterMs?: number } = { requires: 'run' },
+) {
+  const clock = new VirtualClock();
+  const plan = compilePlan(
+    { name: 't', workers: 2, defaults: { executor: 'test', backoff: { initial: '10ms', jitter: false } }, tasks },
+    { executors: new Map([['test', info]]) },
+  );
+  const executor: Executor = { name: 'test', version: '1', info, run: (ctx) => behave(ctx, clock) };
+  const events: RunEvent[] = [];
+  let finished = false;
+  const outcome = runPlan({
+    runId: 'r',
+    plan,
+    executors: new Map([['test', executor]]),
+    baseDir: '/tmp',
+    clock,
+    journal: (batch) => void events.push(...batch),
+  }).finally(() => (finished = true));
+  while (!finished) {
+    await new Promise((r) => setImmediate(r));
+    const next = clock.nextTimerAt();
+    if (next !== undefined) clock.advance(next - clock.now());
+  }
+  const { state } = await outcome;
+  return { state, events, at: clock.now() };
+}
+
+/** Silent until aborted on its first attempt; succeeds at once on later ones, noting the feedback it got. */
+const silentOnce =
+  (feedback: (string | undefined)[]) =>
+  (ctx: TaskContext): Promise<TaskOutcome> => {
+    feedback.push(ctx.feedback);
+    if (ctx.attempt > 1) return Promise.resolve({ ok: true, result: {} });
+    return new Promise((resolve) =>
+      ctx.signal.addEventListener('abort', () => resolve({ ok: false, failure: { message: 'killed by SIGTERM' } })),
+    );
+  };
+
+describe('the watchdog (stallAfter) on the virtual clock', () => {
+  it('stops a silent attempt after stallAfter, journals it and retries it with a note', async () => {
+    const feedback: (string | undefined)[] = [];
+    const { state, events } = await runVirtual(
+      [{ id: 'quiet', run: 'x', stallAfter: '1s', retries: 1 }],
+      silentOnce(feedback),
+    );
+    const stalled = events.find((e) => e.type === 'task.stalled');
+    expect(stalled).toMatchObject({ task: 'quiet', attempt: 1, silentMs: 1000, at: 1000 });
+    const retrying = events.find((e) => e.type === 'task.retrying');
+    expect(retrying).toMatchObject({ error: { code: 'WEFT_TASK_STALLED' } });
+    expect(state.tasks.get('quiet')?.state).toBe('succeeded');
+    expect(feedback).toEqual([undefined, stalledNote(1000)]);
+  });
+
+  it('leaves alone a task that reports progress more often than stallAfter', async () => {
+    const { state, events, at } = await runVirtual(
+      [{ id: 'chatty', run: 'x', stallAfter: '1s' }],
+      (ctx, clock) =>
+        new Promise((resolve) => {
+          let n = 0;
+          const tick = (): void => {
+            ctx.emit({ kind: 'output' });
+            if (++n === 20) resolve({ ok: true, result: {} });
+            else clock.setTimeout(tick, 200);
+          };
+          clock.setTimeout(tick, 200);
+        }),
+    );
+    expect(events.some((e) => e.type === 'task.stalled')).toBe(false);
+    expect(state.tasks.get('chatty')?.state).toBe('succeeded');
+    expect(at).toBe(4000);
+  });
+
+  it('fails a task that stalls on every attempt once its retries are spent', async () => {
+    const { state, events } = await runVirtual(
+      [{ id: 'hung', run: 'x', stallAfter: '2s', retries: 1 }],
+      (ctx) =>
+        new Promise((resolve) =>
+          ctx.signal.addEventListener('abort', () => resolve({ ok: false, failure: { message: 'killed' } })),
+        ),
+    );
+    expect(events.filter((e) => e.type === 'task.stalled')).toHaveLength(2);
+    expect(state.tasks.get('hung')).toMatchObject({ state: 'failed' });
+    expect(state.tasks.get('hung')?.reason).toMatch(/^stalled: no progress .* for 2s$/);
+  });
+
+  it("takes the executor's default stallAfter, and stallAfter: 0 turns it off", async () => {
+    const feedback: (string | undefined)[] = [];
+    const defaulted = await runVirtual([{ id: 'a', run: 'x', retries: 1 }], silentOnce(feedback), {
+      requires: 'run',
+      stallAfterMs: 5000,
+    });
+    expect(defaulted.events.find((e) => e.type === 'task.stalled')).toMatchObject({ at: 5000 });
+    const off = compilePlan(
+      { tasks: [{ id: 'a', run: 'x', executor: 'test', stallAfter: 0 }] },
+      { executors: new Map([['test', { requires: 'run' as const, stallAfterMs: 5000 }]]) },
+    );
+    expect(off.graph.tasks[0]?.stallAfterMs).toBeUndefined();
+  });
+});
