@@ -1,6 +1,6 @@
 import type { TaskFailure } from '../core/errors.js';
 import type { TaskResultData, Usage } from '../core/run/events.js';
-import type { AttemptRecord, TaskRecord } from '../core/run/run-state.js';
+import type { ApprovalRecord, AttemptRecord, TaskRecord } from '../core/run/run-state.js';
 import type { LogTail, ReportInput } from './report-input.js';
 
 /** How an attempt ended; `running` when the journal never saw it end. */
@@ -11,6 +11,7 @@ export const ATTEMPT_OUTCOMES: readonly AttemptOutcome[] = [
   'retrying',
   'cancelled',
   'interrupted',
+  'blocked',
   'running',
 ];
 
@@ -65,6 +66,10 @@ export interface TaskRow {
   readonly error?: TaskFailure;
   /** On the bottleneck chain. */
   readonly critical: boolean;
+  /** A blocked gate's failing parts, with the values they read. */
+  readonly blockedBy?: readonly string[];
+  /** Its `approval: required`: waiting, or who decided what. */
+  readonly approval?: ApprovalRecord;
   readonly log?: LogTail;
 }
 
@@ -174,6 +179,8 @@ export function reportModel(input: ReportInput): ReportModel {
       ...(files === undefined ? {} : { files }),
       ...(error === undefined ? {} : { error }),
       critical: critical.has(t.id),
+      ...(r?.blockedBy === undefined ? {} : { blockedBy: r.blockedBy }),
+      ...(r?.approval === undefined ? {} : { approval: r.approval }),
       ...(log === undefined ? {} : { log }),
     };
   });

@@ -139,7 +139,7 @@ export async function executeRun(a: ExecuteRunArgs): Promise<number> {
           : 'plain';
   const alreadyDone =
     a.prior === undefined ? 0 : [...a.prior.tasks.values()].filter((r) => r.state === 'succeeded').length;
-  const progress = await createProgress(progressMode, compiled.graph.tasks.length, a.workers, alreadyDone);
+  const progress = await createProgress(progressMode, compiled.graph.tasks.length, a.workers, alreadyDone, runId);
   const interrupt = onInterrupt();
   const stop = AbortSignal.any([interrupt.signal, lease.lost]);
   const catalog = catalogOf(a.executors);

@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import { ConditionSyntaxError, parseCondition, referencedTasks, type Expr } from './condition.js';
 import { checkWhen, type ConditionTask } from './condition-check.js';
+import { controlFields } from './compile-control.js';
 import { parseDuration } from './duration.js';
 import { PlanValidationError, type PlanIssue } from '../errors.js';
 import { tryBuildGraph, type Graph, type Pool, type ResolvedTask } from './graph.js';
@@ -88,13 +89,20 @@ export function checkPlan(raw: unknown, options: CompileOptions): { plan?: Compi
   const defaults = spec.defaults ?? {};
   const tasks: ResolvedTask[] = [];
   const conditionNames = { vars, tasks: conditionTasks(spec, options.executors) };
+  const gateReads = new Map<string, readonly string[]>();
 
   envIssues(defaults.env, (name) => ({ path: ['defaults', 'env', name], field: `defaults.env.${name}` }), issues);
   spec.tasks.forEach((t, i) => {
     const at = (field: string, ...rest: (string | number)[]) => issueAt(i, t.id, field, rest);
     dependencyIssues(t, i, ids, issues);
-    const executorName = t.executor ?? defaultExecutor(t, defaults.executor, options.executors);
-    if (executorName === undefined) {
+    const control = controlFields(t, conditionNames);
+    for (const p of control.problems) issues.push({ ...at(p.field), message: p.message, fix: p.fix });
+    gateReads.set(t.id, control.reads);
+    const executorName =
+      t.gate !== undefined ? GATE : (t.executor ?? defaultExecutor(t, defaults.executor, options.executors));
+    if (executorName === GATE) {
+      // A gate runs nothing: no executor to check.
+    } else if (executorName === undefined) {
       issues.push({
         ...at('executor'),
         message: 'a task with a prompt needs an executor',
@@ -200,11 +208,14 @@ export function checkPlan(raw: unknown, options: CompileOptions): { plan?: Compi
       title: t.title ?? t.id,
       // A check waits for what it verifies.
       needs: t.verifies === undefined ? (t.needs ?? []) : [...new Set([...(t.needs ?? []), ...t.verifies])],
-      after: t.after ?? [],
+      // A gate waits for the tasks it reads.
+      after: control.reads.length === 0 ? (t.after ?? []) : [...new Set([...(t.after ?? []), ...control.reads])],
+      gate: control.gate,
+      gateSource: t.gate,
       priority: t.priority ?? 0,
       retries: t.retries ?? defaults.retries ?? 0,
       // Measured durations from earlier runs beat guesses (the planner's or the author's).
-      estimateMs: options.history?.get(t.id) ?? declaredEstimate,
+      estimateMs: t.gate !== undefined ? 0 : (options.history?.get(t.id) ?? declaredEstimate), // a gate takes no time
       timeoutMs: ms('timeout', t.timeout ?? defaults.timeout),
       backoff: {
         initialMs: backoff.initial === undefined ? 1000 : (parseDuration(backoff.initial) ?? 1000),
@@ -228,7 +239,15 @@ export function checkPlan(raw: unknown, options: CompileOptions): { plan?: Compi
   // Building the graph orders it topologically; only a plan that cannot be ordered pays for the
   // search that names its cycles.
   const graph = tryBuildGraph({ name: spec.name ?? 'plan', tasks, pools: poolList });
-  if (graph === undefined) return { issues: cycleIssues(spec.tasks) };
+  if (graph === undefined)
+    return {
+      issues: cycleIssues(
+        spec.tasks.map((t) => {
+          const reads = gateReads.get(t.id) ?? [];
+          return reads.length === 0 ? t : { ...t, after: [...(t.after ?? []), ...reads] };
+        }),
+      ),
+    };
   return { plan: { spec, name: spec.name ?? 'plan', workers: spec.workers ?? 4, vars, graph }, issues: [] };
 }
 
@@ -392,6 +411,9 @@ function issueAt(
   const path = ['tasks', i, field, ...rest];
   return { path, task, field: fieldName(path) };
 }
+
+/** The executor name a gate resolves to: it runs nothing, no executor is looked up. */
+export const GATE = 'gate';
 
 // Shared by every task that sets none: a 100k-task plan should not allocate 200k empty objects.
 const NO_ENV: Readonly<Record<string, string>> = Object.freeze({});

@@ -17,6 +17,7 @@ import { attemptEnded, type AttemptCounts, type AttemptDecision } from './polici
 import { taskBudgetExceeded } from './policies/budget.js';
 import { RunSpend } from './run-spend.js';
 import { whenGate, type WhenSources } from './policies/when.js';
+import { gateDecision } from './policies/gate.js';
 import { expansionFor, type Rejection } from './policies/expansion.js';
 import { restoreRun } from './policies/resume.js';
 import { CheckRouting } from './check-routing.js';
@@ -26,6 +27,12 @@ export { ENGINE_DEFAULTS, resolveEngineOptions } from './engine-options.js';
 export type { EngineNotice, EngineOptions, ProgressNotice, ResolvedEngineOptions } from './engine-options.js';
 export type { RunOutcome } from './engine-options.js';
 
+/** Why a task ends blocked: one line, and a gate's failing parts. */
+interface Blocked {
+  readonly reason: string;
+  readonly parts?: readonly string[];
+}
+
 /** The longest the engine runs passes back to back without letting the event loop turn, ms. */
 const TURN_MS = 10;
 
@@ -34,6 +41,8 @@ interface Completion {
   readonly attempt: number;
   readonly outcome: TaskOutcome;
   readonly cause?: AbortCause;
+  /** A gate that blocked (or an approval rejected): the task ends blocked. */
+  readonly blocked?: Blocked;
 }
 
 /**
@@ -173,6 +182,8 @@ class Run implements AttemptHost {
       this.attempts[r.task] = this.resumedAt[r.task] = r.attempts;
       if (r.succeeded) this.sched.restoreSucceeded(r.task);
     }
+    // A blocked gate stays blocked: its decision is in the journal and is not made again.
+    for (const r of tasks) if (r.blocked !== undefined) this.sched.finish(r.task, 'blocked', now, r.blocked);
     for (const d of needsDecision) {
       this.journal.recordTask(d.task, { type: 'task.failed', at: now, task: d.id, attempt: d.attempt, error: d.error });
       this.sched.finish(d.task, 'failed', now, d.error.message);
@@ -278,6 +289,7 @@ class Run implements AttemptHost {
     const i = c.task;
     const task = this.tasks[i] as ResolvedTask;
     this.running.delete(i);
+    if (c.blocked !== undefined && c.cause?.kind !== 'cancelled') return this.block(i, c.blocked, now, c.attempt);
     let failure: TaskFailure | undefined;
     if (c.cause?.kind !== 'cancelled') {
       const { outcome } = c;
@@ -294,6 +306,15 @@ class Run implements AttemptHost {
     const stopping = this.stopReason !== undefined;
     const ended = { task, attempt: c.attempt, failure, cause: c.cause, counts, stopping };
     this.apply(i, c, attemptEnded(ended, this.options), now);
+  }
+
+  /** A gate blocked, or a person rejected the task: it ends blocked and its dependents are skipped. */
+  block(i: number, b: Blocked, now: number, attempt?: number): void {
+    const id = (this.tasks[i] as ResolvedTask).id;
+    const parts = b.parts === undefined ? {} : { parts: b.parts };
+    const ran = attempt === undefined ? {} : { attempt };
+    this.journal.recordTask(i, { type: 'task.blocked', at: now, task: id, ...ran, reason: b.reason, ...parts });
+    this.sched.finish(i, 'blocked', now, b.reason);
   }
 
   private apply(i: number, c: Completion, d: AttemptDecision, now: number): void {
@@ -390,6 +411,18 @@ class Run implements AttemptHost {
   private dispatch(i: number, worker: number): void {
     const slot = this.running.get(i) as Running;
     const task = this.tasks[i] as ResolvedTask;
+    if (task.gate !== undefined) {
+      // A gate runs nothing: it is decided now, from what the tasks it reads ended with.
+      const d = gateDecision(task, this.when);
+      const at = this.clock.now();
+      const outcome: TaskOutcome = { ok: true, result: {}, startedAt: at, endedAt: at };
+      const { attempt } = slot;
+      this.completions.push(
+        d.kind === 'pass' ? { task: i, attempt, outcome } : { task: i, attempt, outcome, blocked: d },
+      );
+      this.soon();
+      return;
+    }
     if (task.timeoutMs !== undefined) {
       const ms = task.timeoutMs;
       slot.timer = this.clock.setTimeout(() => slot.abort({ kind: 'timeout', ms }), ms);

@@ -1,5 +1,5 @@
 import type { TaskPlace, Usage } from './events.js';
-import type { AttemptRecord, RunState, TaskRecord } from './run-state.js';
+import type { ApprovalRecord, AttemptRecord, RunState, TaskRecord } from './run-state.js';
 
 /** One task in a run's summary. */
 export interface TaskSummary {
@@ -18,6 +18,10 @@ export interface TaskSummary {
   readonly files?: FilesChanged;
   /** Where its successful attempt ran (`in place`, `worktree`, `merged result @<sha>`), with a workspace. */
   readonly where?: TaskPlace;
+  /** A blocked gate's failing parts, each with the values it read. */
+  readonly blockedBy?: readonly string[];
+  /** Its `approval: required`: waiting since when, or who decided what. */
+  readonly approval?: ApprovalRecord;
 }
 
 /** Files changed and lines added and removed, as `git diff --numstat` counts them. */
@@ -42,6 +46,8 @@ export interface RunSummary {
     readonly failed: number;
     readonly skipped: number;
     readonly cancelled: number;
+    /** Gates that blocked and tasks a person rejected. */
+    readonly blocked: number;
     readonly running: number;
     readonly pending: number;
   };
@@ -104,7 +110,16 @@ export function dependencyMap(
  */
 export function summarize(state: RunState, deps: ReadonlyMap<string, readonly string[]>): RunSummary {
   const records = [...state.tasks.values()];
-  const counts = { total: records.length, succeeded: 0, failed: 0, skipped: 0, cancelled: 0, running: 0, pending: 0 };
+  const counts = {
+    total: records.length,
+    succeeded: 0,
+    failed: 0,
+    skipped: 0,
+    cancelled: 0,
+    blocked: 0,
+    running: 0,
+    pending: 0,
+  };
   let first = Infinity;
   let last = -Infinity;
   let taskTimeMs = 0;
@@ -115,7 +130,13 @@ export function summarize(state: RunState, deps: ReadonlyMap<string, readonly st
   const busyPerWorkerMs: Record<string, number> = {};
   const tasks: TaskSummary[] = [];
   for (const r of records) {
-    if (r.state === 'succeeded' || r.state === 'failed' || r.state === 'skipped' || r.state === 'cancelled')
+    if (
+      r.state === 'succeeded' ||
+      r.state === 'failed' ||
+      r.state === 'skipped' ||
+      r.state === 'cancelled' ||
+      r.state === 'blocked'
+    )
       counts[r.state]++;
     else if (r.state === 'running' || r.state === 'retrying') counts.running++;
     else counts.pending++;
@@ -168,6 +189,8 @@ export function summarize(state: RunState, deps: ReadonlyMap<string, readonly st
         ? {}
         : { files: { changed: taskFiles.changed, added: taskFiles.added, removed: taskFiles.removed } }),
       ...(r.result?.where === undefined ? {} : { where: r.result.where }),
+      ...(r.blockedBy === undefined ? {} : { blockedBy: r.blockedBy }),
+      ...(r.approval === undefined ? {} : { approval: { ...r.approval } }),
     });
   }
   // Time weft was stopped between lives of the run is nobody's makespan.

@@ -11,7 +11,7 @@ export interface AttemptRecord {
   processStartedAt?: number;
   processEndedAt?: number;
   endedAt?: number;
-  outcome?: 'succeeded' | 'failed' | 'retrying' | 'cancelled' | 'interrupted';
+  outcome?: 'succeeded' | 'failed' | 'retrying' | 'cancelled' | 'interrupted' | 'blocked';
   error?: TaskFailure;
   usage?: Usage;
   sessionId?: string;
@@ -29,6 +29,20 @@ export interface TaskRecord {
   endedAt?: number;
   /** Last agent session id seen, so a retry or resume can continue it. */
   sessionId?: string;
+  /** A blocked gate's failing parts, with their values. */
+  blockedBy?: readonly string[];
+  /** Where its `approval: required` stands: waiting since when, or decided. */
+  approval?: ApprovalRecord;
+}
+
+/** A task's approval, as the journal tells it. */
+export interface ApprovalRecord {
+  state: 'waiting' | 'approved' | 'rejected';
+  /** When it began to wait. */
+  since: number;
+  decidedAt?: number;
+  reason?: string;
+  by?: string;
 }
 
 /** A run as its journal tells it: a fold over its events ({@link foldRun}). */
@@ -211,6 +225,29 @@ export function applyTaskEvent(r: TaskRecord, event: TaskEvent): void {
       r.reason = event.reason;
       r.skipCause = event.cause;
       r.endedAt = event.at;
+      return;
+    }
+    case 'task.blocked': {
+      r.state = 'blocked';
+      r.reason = event.reason;
+      r.endedAt = event.at;
+      if (event.parts !== undefined) r.blockedBy = event.parts;
+      if (event.attempt !== undefined) closeAttempt(r, event.attempt, event.at, 'blocked');
+      return;
+    }
+    case 'approval.waiting': {
+      // Waiting again after a resume keeps the first `since`.
+      if (r.approval?.state !== 'waiting') r.approval = { state: 'waiting', since: event.at };
+      return;
+    }
+    case 'approval.decided': {
+      r.approval = {
+        state: event.decision,
+        since: r.approval?.since ?? event.at,
+        decidedAt: event.at,
+        ...(event.reason === undefined ? {} : { reason: event.reason }),
+        ...(event.by === undefined ? {} : { by: event.by }),
+      };
       return;
     }
     case 'task.cancelled': {

@@ -9,6 +9,8 @@ export interface RestoredTask {
   readonly attempts: number;
   /** It succeeded: it never runs again, and its dependents may start. */
   readonly succeeded: boolean;
+  /** It was blocked (a gate, a rejection), with why: it stays blocked, never decided again. */
+  readonly blocked?: string;
 }
 
 /** A task with `resume: never` cut off mid-run: it fails, waiting for a person. */
@@ -40,7 +42,8 @@ export function restoreRun(prior: RunState, graph: Graph, retryTasks?: ReadonlyS
     const task = graph.index.get(r.id);
     if (task === undefined) continue;
     const attempts = r.attempts.reduce((m, a) => Math.max(m, a.attempt), 0);
-    tasks.push({ task, attempts, succeeded: r.state === 'succeeded' });
+    const blocked = r.state === 'blocked' ? { blocked: r.reason ?? 'blocked' } : {};
+    tasks.push({ task, attempts, succeeded: r.state === 'succeeded', ...blocked });
   }
   for (const r of prior.tasks.values()) {
     const task = graph.index.get(r.id);

@@ -1,0 +1,33 @@
+import { evaluateCondition, resolverOf } from '../../plan/condition.js';
+import { explainFalse } from '../../plan/condition-explain.js';
+import type { ResolvedTask } from '../../plan/graph.js';
+import { taskFacts, type WhenSources } from './when.js';
+
+/** What a gate decides: pass (its dependents may run) or block, naming the failing parts with their values. */
+export type GateDecision =
+  { readonly kind: 'pass' } | { readonly kind: 'block'; readonly reason: string; readonly parts: readonly string[] };
+
+/**
+ * Decides a gate (a task with `gate:`) once the tasks it reads have ended: its condition holds →
+ * pass; else block, with each failing part and the values it read, e.g.
+ * `tasks.ui.output.score = 4 < 6; tasks.security.output.veto = 'SQL built from input'`. Reads names
+ * as `when` does ({@link whenGate}); the decision is journaled, so a resume never decides again.
+ *
+ * @example
+ * gateDecision(task, { vars: {}, task: (id) => state.tasks.get(id) })
+ * // { kind: 'block', reason: 'tasks.ui.output.score = 4 < 6', parts: ['tasks.ui.output.score = 4 < 6'] }
+ */
+export function gateDecision(task: ResolvedTask, sources: WhenSources): GateDecision {
+  if (task.gate === undefined) return { kind: 'pass' };
+  const resolve = resolverOf({
+    vars: sources.vars,
+    ...(sources.env === undefined ? {} : { env: sources.env }),
+    task: (id) => {
+      const r = sources.task(id);
+      return r === undefined ? undefined : taskFacts(r);
+    },
+  });
+  if (evaluateCondition(task.gate, resolve)) return { kind: 'pass' };
+  const parts = explainFalse(task.gate, resolve);
+  return { kind: 'block', reason: parts.join('; '), parts };
+}

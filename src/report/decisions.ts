@@ -1,0 +1,25 @@
+import type { TaskRow } from './report-model.js';
+
+/**
+ * What the run's gates and approvals decided, one line per task, the same in every report:
+ * `approve blocked: tasks.ui.output.score = 4 < 6`, `deploy approved by ana@host at …`,
+ * `deploy waits for approval since …`.
+ */
+export function decisionLines(rows: readonly TaskRow[]): string[] {
+  const out: string[] = [];
+  for (const r of rows) {
+    const a = r.approval;
+    if (a !== undefined) {
+      const by = a.by === undefined ? '' : ` by ${a.by}`;
+      const when = new Date(a.decidedAt ?? a.since).toISOString();
+      out.push(
+        a.state === 'waiting'
+          ? `${r.id} waits for approval since ${when}`
+          : `${r.id} ${a.state}${by} at ${when}${a.reason === undefined ? '' : `: ${a.reason}`}`,
+      );
+    }
+    if (r.state === 'blocked' && a?.state !== 'rejected') out.push(`${r.id} blocked: ${r.reason ?? ''}`);
+    else if (r.state === 'succeeded' && r.executor === 'gate') out.push(`${r.id} passed`);
+  }
+  return out;
+}
