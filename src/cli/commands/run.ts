@@ -16,6 +16,7 @@ import { createProgress, type ProgressMode } from '../progress.js';
 import { createRunDir, newRunId, weftDir, writeJson } from '../run-files.js';
 import { FileTaskCache } from '../../store/task-cache.js';
 import type { EngineNotice, EngineOptions } from '../../core/run/engine.js';
+import type { ApprovalDecision } from '../../core/run/engine-options.js';
 import { runRedactor } from '../secrets.js';
 import { redactValue, type Redactor } from '../../core/redact.js';
 import { attemptLogPaths } from '../../executors/process/log-files.js';
@@ -186,6 +187,7 @@ export async function executeRun(a: ExecuteRunArgs): Promise<number> {
         ? {}
         : { cache: new FileTaskCache(store, join(weftDir(a.projectDir), 'cache'), compiled.name) }),
       journal: (events) => store.append(runId, events),
+      pollDecisions: decisionsOf(store, runId),
       onEvent:
         a.display.explainCache === true && a.display.json !== true ? explaining(progress.onEvent) : progress.onEvent,
     });
@@ -271,5 +273,15 @@ function explaining(next: (e: EngineNotice) => void): (e: EngineNotice) => void 
     if (e.type === 'task.progress' && e.progress.message?.startsWith('cache ') === true)
       process.stdout.write(`cache ${e.task}: ${e.progress.message.slice(6)}\n`);
     next(e);
+  };
+}
+
+/** Reads the decisions `weft approve` / `weft reject` appended to the run's journal since the last call. */
+function decisionsOf(store: Store, runId: string): () => Promise<ApprovalDecision[]> {
+  let afterSeq = 0;
+  return async () => {
+    const entries = await store.read(runId, afterSeq);
+    afterSeq = entries.at(-1)?.seq ?? afterSeq;
+    return entries.flatMap((e) => (e.event.type === 'approval.decided' ? [e.event] : []));
   };
 }

@@ -18,6 +18,7 @@ import { taskBudgetExceeded } from './policies/budget.js';
 import { RunSpend } from './run-spend.js';
 import { whenGate, type WhenSources } from './policies/when.js';
 import { gateDecision } from './policies/gate.js';
+import { Approvals } from './approvals.js';
 import { expansionFor, type Rejection } from './policies/expansion.js';
 import { restoreRun } from './policies/resume.js';
 import { CheckRouting } from './check-routing.js';
@@ -76,6 +77,8 @@ class Run implements AttemptHost {
   /** Checks (tasks with `verifies`) route their failures to the tasks that broke them. */
   private readonly checks = new CheckRouting(this);
   private readonly throttles: ProviderThrottles;
+  /** Tasks with `approval: required` wait here for a person. */
+  private readonly approvals: Approvals;
   /** Feedback for the next attempt of a task (a merge conflict or failed check to fix). */
   readonly feedback = new Map<number, string>();
   private readonly workers: number;
@@ -112,6 +115,8 @@ class Run implements AttemptHost {
     this.journal = new RunJournal(this.state, options.journal, options.onEvent, (e) => this.spend.recorded(e));
     const pump = () => void this.pump();
     this.throttles = new ProviderThrottles(this.clock, options.throttleCooldownMs, () => this.sched, pump);
+    const host = { state: this.state, journal: this.journal, tasks: () => this.tasks, block: this.block, pump };
+    this.approvals = new Approvals(host, this.clock, options.approvalPollMs, options.pollDecisions);
     this.sched = this.newScheduler(options.score, options.dispatchPlan);
   }
 
@@ -124,6 +129,7 @@ class Run implements AttemptHost {
       ...(sequential || plan === undefined ? {} : { plan }),
       gate: (i) => whenGate(this.tasks[i] as ResolvedTask, this.when),
       onTransition: (t) => this.onTransition(t),
+      held: (i) => this.approvals.held(i),
     });
   }
 
@@ -192,8 +198,10 @@ class Run implements AttemptHost {
 
   private onTransition(t: Transition): void {
     const id = (this.tasks[t.task] as ResolvedTask).id;
-    if (t.to === 'ready') this.journal.recordTask(t.task, { type: 'task.ready', at: t.at, task: id });
-    else if (t.to === 'skipped')
+    if (t.to === 'ready') {
+      this.journal.recordTask(t.task, { type: 'task.ready', at: t.at, task: id });
+      this.approvals.ready(t.task, t.at);
+    } else if (t.to === 'skipped')
       this.journal.recordTask(t.task, {
         type: 'task.skipped',
         at: t.at,
@@ -260,6 +268,7 @@ class Run implements AttemptHost {
     const completions = this.completions;
     this.completions = [];
     for (const c of completions) this.decide(c, now);
+    this.approvals.settle(now);
     const assignments = this.stopReason === undefined ? this.sched.start(now) : [];
     for (const { task, worker } of assignments) {
       const attempt = (this.attempts[task] = (this.attempts[task] as number) + 1);
@@ -309,13 +318,13 @@ class Run implements AttemptHost {
   }
 
   /** A gate blocked, or a person rejected the task: it ends blocked and its dependents are skipped. */
-  block(i: number, b: Blocked, now: number, attempt?: number): void {
+  readonly block = (i: number, b: Blocked, now: number, attempt?: number): void => {
     const id = (this.tasks[i] as ResolvedTask).id;
     const parts = b.parts === undefined ? {} : { parts: b.parts };
     const ran = attempt === undefined ? {} : { attempt };
     this.journal.recordTask(i, { type: 'task.blocked', at: now, task: id, ...ran, reason: b.reason, ...parts });
     this.sched.finish(i, 'blocked', now, b.reason);
-  }
+  };
 
   private apply(i: number, c: Completion, d: AttemptDecision, now: number): void {
     const task = this.tasks[i] as ResolvedTask;
@@ -513,6 +522,7 @@ class Run implements AttemptHost {
     await this.journal.flush();
     if (this.wakeTimer !== undefined) this.clock.clearTimeout(this.wakeTimer);
     this.throttles.dispose();
+    this.approvals.dispose();
     this.done({ status, state: this.state });
   }
 }

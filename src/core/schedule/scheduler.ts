@@ -25,6 +25,11 @@ export interface SchedulerOptions {
   readonly gate?: (task: number) => string | undefined;
   /** Sees every state change, in order. */
   readonly onTransition?: (t: Transition) => void;
+  /**
+   * A ready task that may not start yet (it waits for a person's approval): it stays ready, and is
+   * asked about again at each {@link Scheduler.start}.
+   */
+  readonly held?: (task: number) => boolean;
 }
 
 const S_PENDING = 0,
@@ -178,7 +183,7 @@ export class Scheduler {
     let deferred: number[] | undefined;
     while (this.freeWorkers > 0 && this.ready.size > 0) {
       const i = this.ready.pop() as number;
-      if (!this.resources.fits(i)) {
+      if (!this.resources.fits(i) || this.options.held?.(i) === true) {
         (deferred ??= []).push(i);
         continue;
       }
@@ -205,7 +210,7 @@ export class Scheduler {
       const i = plan.order[this.cursor] as number;
       const s = this.state[i] as number;
       if (s === S_PENDING) return;
-      if (s !== S_READY || !this.resources.fits(i)) return this.dropPlan();
+      if (s !== S_READY || !this.resources.fits(i) || this.options.held?.(i) === true) return this.dropPlan();
       this.cursor++;
       out.push(this.run(i, now));
     }
