@@ -37,6 +37,7 @@ export function exitCodeForError(code: WeftErrorCode): number {
     case 'WEFT_CHECK_FAILED':
     case 'WEFT_OUTPUT_MISSING':
     case 'WEFT_SETUP_FAILED':
+    case 'WEFT_SCORE_TOO_LOW':
       return EXIT.failed;
   }
 }

@@ -59,6 +59,9 @@ export function formatSummary(s: RunSummary, runDir: string | undefined): string
     lines.push(
       `  usage        ${s.usage.inputTokens} in / ${s.usage.outputTokens} out tokens, $${s.usage.costUsd.toFixed(4)}`,
     );
+  const scored = s.tasks.filter((t) => t.scores !== undefined);
+  if (scored.length > 0)
+    lines.push(`  scores       ${scored.map((t) => `${t.id}: ${(t.scores ?? []).join(' → ')}`).join(', ')}`);
   const where = placesLine(s.tasks);
   if (where !== undefined) lines.push(`  ran          ${where}`);
   for (const t of s.tasks) {

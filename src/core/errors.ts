@@ -45,6 +45,8 @@ export type WeftErrorCode =
   | 'WEFT_OUTPUT_MISSING'
   /** The workspace's set-up command (`workspace.setup`) failed: no task ran. */
   | 'WEFT_SETUP_FAILED'
+  /** A scored task's output stayed below its `minScore` (or had no numeric score). */
+  | 'WEFT_SCORE_TOO_LOW'
   /** Something weft relies on broke (a git command, a template, an installation file): a bug to report. */
   | 'WEFT_INTERNAL';
 
@@ -169,6 +171,8 @@ export interface TaskFailure {
   readonly fix?: string;
   /** Milliseconds to wait before trying again, when the failure says so (e.g. retry-after). */
   readonly retryAfterMs?: number;
+  /** The attempt's score (`score:`), when its output had one and it was too low. */
+  readonly score?: number;
 }
 
 /** Whether `error` is a {@link WeftError} (any subclass included). */

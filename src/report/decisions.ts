@@ -1,7 +1,7 @@
 import type { TaskRow } from './report-model.js';
 
 /**
- * What the run's gates and approvals decided, one line per task, the same in every report:
+ * What the run's gates, approvals and scores decided, one line each, the same in every report:
  * `approve blocked: tasks.ui.output.score = 4 < 6`, `deploy approved by ana@host at …`,
  * `deploy waits for approval since …`.
  */
@@ -20,6 +20,8 @@ export function decisionLines(rows: readonly TaskRow[]): string[] {
     }
     if (r.state === 'blocked' && a?.state !== 'rejected') out.push(`${r.id} blocked: ${r.reason ?? ''}`);
     else if (r.state === 'succeeded' && r.executor === 'gate') out.push(`${r.id} passed`);
+    const scores = r.attempts.flatMap((x) => (x.score === undefined ? [] : [x.score]));
+    if (scores.length > 0) out.push(`${r.id} scored ${scores.join(' → ')}`);
   }
   return out;
 }

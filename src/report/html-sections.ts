@@ -34,7 +34,7 @@ export function failuresHtml(model: ReportModel): string {
 export function decisionsHtml(model: ReportModel): string {
   const lines = decisionLines(model.rows);
   if (lines.length === 0) return '';
-  return `<section class="decisions"><h2>Gates and approvals</h2><ul>${lines.map((l) => `<li>${esc(l)}</li>`).join('')}</ul></section>`;
+  return `<section class="decisions"><h2>Gates, approvals and scores</h2><ul>${lines.map((l) => `<li>${esc(l)}</li>`).join('')}</ul></section>`;
 }
 
 /** One row per task: state, attempts, worker, timing, usage, files. */

@@ -74,6 +74,7 @@ describe('renderJson', () => {
         outcome: 'retrying',
         error: { message: 'exit code 1', exitCode: 1, stderrTail: 'flaky: ECONNRESET' },
         usage: null,
+        score: null,
       },
       {
         attempt: 2,
@@ -84,6 +85,7 @@ describe('renderJson', () => {
         outcome: 'succeeded',
         error: null,
         usage: null,
+        score: null,
       },
     ]);
     expect(report.tasks.find((t) => t.id === 'deploy')).toMatchObject({

@@ -13,6 +13,8 @@ export interface JsonAttempt {
   readonly outcome: AttemptOutcome;
   readonly error: TaskFailure | null;
   readonly usage: Usage | null;
+  /** Its output's score (`score:`), kept or sent back below `minScore`. */
+  readonly score: number | null;
 }
 
 export interface JsonTask extends ReportTask {
@@ -152,6 +154,7 @@ export function buildJsonReport(input: ReportInput): JsonReport {
         outcome: a.outcome,
         error: a.error ?? null,
         usage: a.usage ?? null,
+        score: a.score ?? null,
       })),
     })),
   };

@@ -44,7 +44,7 @@ function checkSection(rows: readonly TaskRow[]): string[] {
 /** What gates and approvals decided. */
 function decisionSection(rows: readonly TaskRow[]): string[] {
   const lines = decisionLines(rows);
-  return lines.length === 0 ? [] : ['## Gates and approvals', '', ...lines.map((l) => `- ${mdCell(l)}`), ''];
+  return lines.length === 0 ? [] : ['## Gates, approvals and scores', '', ...lines.map((l) => `- ${mdCell(l)}`), ''];
 }
 
 /** A readable Markdown report: summary, critical path, failures, per-task table. */

@@ -42,6 +42,8 @@ export interface AttemptRow {
   readonly outcome: AttemptOutcome;
   readonly error?: TaskFailure;
   readonly usage?: Usage;
+  /** Its output's score (`score:`), kept or sent back. */
+  readonly score?: number;
 }
 
 /** One task with everything the renderers show about it. */
@@ -156,6 +158,7 @@ export function reportModel(input: ReportInput): ReportModel {
         outcome: a.outcome ?? 'running',
         ...(a.error === undefined ? {} : { error: a.error }),
         ...(a.usage === undefined ? {} : { usage: a.usage }),
+        ...(a.score === undefined ? {} : { score: a.score }),
       };
     });
     if (taskUsage !== undefined) addUsage(usage, taskUsage);

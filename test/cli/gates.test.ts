@@ -60,7 +60,7 @@ describe('gates on the CLI', () => {
     const md = await weft(['report', runId, '--format', 'md', '-o', 'r.md'], { cwd: dir });
     expect(md.code).toBe(0);
     const text = readFileSync(join(dir, 'r.md'), 'utf8');
-    expect(text).toContain('## Gates and approvals');
+    expect(text).toContain('## Gates, approvals and scores');
     expect(text).toContain(`- approve blocked: ${why.replace('<', '&lt;')}`);
     const json = await weft(['report', runId, '--json'], { cwd: dir });
     const report = JSON.parse(json.stdout) as { run: { status: string }; tasks: { id: string; blockedBy: unknown }[] };
@@ -68,7 +68,7 @@ describe('gates on the CLI', () => {
     expect(report.tasks.find((t) => t.id === 'approve')?.blockedBy).toHaveLength(2);
     const html = await weft(['report', runId, '--format', 'html', '-o', 'r.html'], { cwd: dir });
     expect(html.code).toBe(0);
-    expect(readFileSync(join(dir, 'r.html'), 'utf8')).toContain('Gates and approvals');
+    expect(readFileSync(join(dir, 'r.html'), 'utf8')).toContain('Gates, approvals and scores');
   }, 180_000);
 
   it('a gate that holds: exit 0 and the deploy behind it ran', async () => {
@@ -88,4 +88,31 @@ describe('gates on the CLI', () => {
     ]);
     expect(r.stdout).toBe('');
   });
+});
+
+describe('scores on the CLI', () => {
+  it('a score below minScore goes back to the script with WEFT_FEEDBACK naming it; every score is in the summary and reports', async () => {
+    // The stand-in scores 4, then 7 once it was told (WEFT_FEEDBACK is set on a fix attempt).
+    const script = `const fs = require("fs"); const told = process.env.WEFT_FEEDBACK ? fs.readFileSync(process.env.WEFT_FEEDBACK, "utf8") : ""; fs.writeFileSync(process.env.WEFT_OUTPUT, JSON.stringify({ score: told.includes("scored 4") ? 7 : 4 }))`;
+    const dir = project(`tasks:
+  - id: ui
+    run: [node, -e, '${script}']
+    outputSchema: { type: object, properties: { score: { type: number } } }
+    score: score
+    minScore: 6
+`);
+    const r = await weft(['run', 'plans/review.yaml', '--no-isolation'], { cwd: dir, timeoutMs: 120_000 });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('score 4 is below minScore 6');
+    expect(r.stdout).toMatch(/scores +ui: 4 → 7/);
+    const runId = /Run (\S+) succeeded/.exec(r.stdout)?.[1] ?? '';
+    const md = await weft(['report', runId, '--format', 'md', '-o', 'r.md'], { cwd: dir });
+    expect(md.code).toBe(0);
+    expect(readFileSync(join(dir, 'r.md'), 'utf8')).toContain('- ui scored 4 → 7');
+    const json = JSON.parse((await weft(['report', runId, '--json'], { cwd: dir })).stdout) as {
+      tasks: { id: string; attempts: { score: number | null }[] }[];
+    };
+    expect(json.tasks[0]?.attempts.map((a) => a.score)).toEqual([4, 7]);
+  }, 180_000);
 });

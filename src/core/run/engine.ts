@@ -18,6 +18,7 @@ import { taskBudgetExceeded } from './policies/budget.js';
 import { RunSpend } from './run-spend.js';
 import { whenGate, type WhenSources } from './policies/when.js';
 import { gateDecision } from './policies/gate.js';
+import { scoreOf, scoreRejection } from './policies/score.js';
 import { Approvals } from './approvals.js';
 import { expansionFor, type Rejection } from './policies/expansion.js';
 import { restoreRun } from './policies/resume.js';
@@ -304,8 +305,7 @@ class Run implements AttemptHost {
       const { outcome } = c;
       const rejected = outcome.ok ? this.check(task, outcome.result) : undefined;
       if (!outcome.ok) failure = outcome.failure;
-      else if (rejected !== undefined)
-        failure = { message: rejected.message, code: rejected.code, fix: rejected.feedback };
+      else if (rejected !== undefined) failure = rejectedFailure(rejected);
     }
     const counts: AttemptCounts = {
       fixes: this.fixes[i] as number,
@@ -342,7 +342,9 @@ class Run implements AttemptHost {
       ...(endedAt === undefined ? {} : { processEndedAt: endedAt }),
     };
     if (d.kind === 'succeed') {
-      const result = (c.outcome as Extract<TaskOutcome, { ok: true }>).result;
+      const ran = (c.outcome as Extract<TaskOutcome, { ok: true }>).result;
+      const score = scoreOf(task, ran);
+      const result = score === undefined ? ran : { ...ran, score };
       this.journal.recordTask(i, { type: 'task.succeeded', ...at, result: redactResult(result, this.redact) });
       this.sched.finish(i, 'succeeded', now);
       return;
@@ -379,6 +381,8 @@ class Run implements AttemptHost {
     if (typeof rejected === 'string')
       return { message: 'the result did not pass its check', code: 'WEFT_RESULT_INVALID', feedback: rejected };
     if (rejected !== undefined) return { code: 'WEFT_RESULT_INVALID', ...rejected };
+    const low = scoreRejection(task, result);
+    if (low !== undefined) return low;
     if (task.expands !== true) return undefined;
     const d = expansionFor(this.spec, task, result, this.options.recompile);
     if (d.kind === 'reject') return { message: d.message, code: d.code, feedback: d.feedback };
@@ -525,6 +529,10 @@ class Run implements AttemptHost {
     this.approvals.dispose();
     this.done({ status, state: this.state });
   }
+}
+
+function rejectedFailure(r: Rejection & { readonly score?: number }): TaskFailure {
+  return { message: r.message, code: r.code, fix: r.feedback, ...(r.score === undefined ? {} : { score: r.score }) };
 }
 
 function redactResult(result: TaskResultData, redact: (s: string) => string): TaskResultData {

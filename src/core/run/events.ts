@@ -24,6 +24,8 @@ export interface TaskResultData {
   readonly cacheKey?: string;
   readonly cached?: boolean;
   readonly files?: { readonly changed: number; readonly added: number; readonly removed: number };
+  /** The number under the task's `score:` key of its output, when it has one. */
+  readonly score?: number;
   /** Where the task ran (see {@link TaskPlace}); set when the run had a workspace. */
   readonly where?: TaskPlace;
 }

@@ -20,6 +20,8 @@ export interface TaskSummary {
   readonly where?: TaskPlace;
   /** A blocked gate's failing parts, each with the values it read. */
   readonly blockedBy?: readonly string[];
+  /** Its attempts' scores (`score:`), in order: those sent back below `minScore`, then the one kept. */
+  readonly scores?: readonly number[];
   /** Its `approval: required`: waiting since when, or who decided what. */
   readonly approval?: ApprovalRecord;
 }
@@ -77,6 +79,12 @@ export interface RunSummary {
    */
   readonly files?: FilesChanged;
   readonly tasks: readonly TaskSummary[];
+}
+
+/** The scores of a task's attempts, in order (none: no field). */
+function scoresOf(attempts: readonly AttemptRecord[]): { scores?: number[] } {
+  const scores = attempts.flatMap((a) => (a.score === undefined ? [] : [a.score]));
+  return scores.length === 0 ? {} : { scores };
 }
 
 /** Attempts after one that failed (or was sent back); not those that only re-run work a Ctrl-C or crash cut off. */
@@ -190,6 +198,7 @@ export function summarize(state: RunState, deps: ReadonlyMap<string, readonly st
         : { files: { changed: taskFiles.changed, added: taskFiles.added, removed: taskFiles.removed } }),
       ...(r.result?.where === undefined ? {} : { where: r.result.where }),
       ...(r.blockedBy === undefined ? {} : { blockedBy: r.blockedBy }),
+      ...scoresOf(r.attempts),
       ...(r.approval === undefined ? {} : { approval: { ...r.approval } }),
     });
   }

@@ -15,6 +15,8 @@ export interface AttemptRecord {
   error?: TaskFailure;
   usage?: Usage;
   sessionId?: string;
+  /** Its output's score (`score:`), accepted or sent back. */
+  score?: number;
 }
 
 /** A task's state, attempts and result, folded from its events. */
@@ -120,6 +122,7 @@ function closeAttempt(
   a.endedAt = at;
   a.outcome = outcome;
   if (error !== undefined) a.error = error;
+  if (error?.score !== undefined) a.score = error.score;
   return a;
 }
 
@@ -206,6 +209,7 @@ export function applyTaskEvent(r: TaskRecord, event: TaskEvent): void {
       if (event.result.sessionId !== undefined) r.sessionId = event.result.sessionId;
       const a = closeAttempt(r, event.attempt, event.at, 'succeeded', undefined, event);
       if (a !== undefined && event.result.usage !== undefined) a.usage = event.result.usage;
+      if (a !== undefined && event.result.score !== undefined) a.score = event.result.score;
       return;
     }
     case 'task.retrying': {
