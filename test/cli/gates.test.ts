@@ -116,3 +116,21 @@ describe('scores on the CLI', () => {
     expect(json.tasks[0]?.attempts.map((a) => a.score)).toEqual([4, 7]);
   }, 180_000);
 });
+
+describe('weft estimate with gates and approvals', () => {
+  it('says what it assumes: gates pass and approvals are given at once (a gate takes no time)', async () => {
+    const dir = project(`tasks:
+  - { id: ui, run: "true", estimate: 2m, outputSchema: { type: object, properties: { score: { type: number } } } }
+  - { id: ok, gate: tasks.ui.output.score >= 6 }
+  - { id: deploy, needs: [ok], run: "true", estimate: 1m, approval: required }
+`);
+    const r = await weft(['estimate', 'plans/review.yaml'], { cwd: dir });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('predicted makespan  3m00s');
+    expect(r.stdout).toContain('assumes             gates pass at once (ok); approvals are given at once (deploy)');
+    const json = JSON.parse((await weft(['estimate', 'plans/review.yaml', '--json'], { cwd: dir })).stdout) as {
+      assumes: string[];
+    };
+    expect(json.assumes).toEqual(['gates pass at once (ok)', 'approvals are given at once (deploy)']);
+  });
+});

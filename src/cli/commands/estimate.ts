@@ -94,6 +94,18 @@ export async function estimateCommand(file: string, opts: EstimateCommandOptions
   return printEstimate(compilePlan(spec, { executors, file, ...vars }), opts);
 }
 
+/** What the estimate takes for granted about gates and approvals (it cannot know what they decide). */
+function assumed(compiled: CompiledPlan): { assumes?: string[] } {
+  const tasks = compiled.graph.tasks;
+  const gates = tasks.filter((t) => t.gate !== undefined).map((t) => t.id);
+  const approvals = tasks.filter((t) => t.approval === 'required').map((t) => t.id);
+  const assumes = [
+    ...(gates.length === 0 ? [] : [`gates pass at once (${gates.join(', ')})`]),
+    ...(approvals.length === 0 ? [] : [`approvals are given at once (${approvals.join(', ')})`]),
+  ];
+  return assumes.length === 0 ? {} : { assumes };
+}
+
 export function printEstimate(compiled: CompiledPlan, opts: EstimateCommandOptions): number {
   const { graph } = compiled;
   const gate = staticGate(compiled, process.env);
@@ -130,7 +142,12 @@ export function printEstimate(compiled: CompiledPlan, opts: EstimateCommandOptio
     const head = { plan: compiled.name, tasks: graph.tasks.length, measured: learned.length > 0, learned };
     // The order tasks start in on the virtual clock: a run starts them so while all goes as estimated.
     const order = { order: first.order };
-    const tail = { criticalPathTasks: criticalPath, skipped: first.skipped, bestWorkers: smallest?.workers };
+    const tail = {
+      criticalPathTasks: criticalPath,
+      skipped: first.skipped,
+      bestWorkers: smallest?.workers,
+      ...assumed(compiled),
+    };
     process.stdout.write(`${JSON.stringify({ ...head, ...order, ...base, ...tail })}\n`);
     return EXIT.ok;
   }
@@ -156,6 +173,8 @@ export function printEstimate(compiled: CompiledPlan, opts: EstimateCommandOptio
     );
   }
   out.push(`  smallest M within 5% of the best makespan (${formatDuration(best)}): ${smallest?.workers}`);
+  const { assumes } = assumed(compiled);
+  if (assumes !== undefined) out.push(`  assumes             ${assumes.join('; ')}`);
   out.push(
     ...learnedLines(
       graph.tasks.map((t) => t.id),
