@@ -17,7 +17,7 @@ import { attemptEnded, type AttemptCounts, type AttemptDecision } from './polici
 import { taskBudgetExceeded } from './policies/budget.js';
 import { RunSpend } from './run-spend.js';
 import { whenGate, type WhenSources } from './policies/when.js';
-import { gateDecision } from './policies/gate.js';
+import { gateEnded } from './policies/gate.js';
 import { scoreOf, scoreRejection } from './policies/score.js';
 import { Approvals } from './approvals.js';
 import { expansionFor, type Rejection } from './policies/expansion.js';
@@ -426,13 +426,7 @@ class Run implements AttemptHost {
     const task = this.tasks[i] as ResolvedTask;
     if (task.gate !== undefined) {
       // A gate runs nothing: it is decided now, from what the tasks it reads ended with.
-      const d = gateDecision(task, this.when);
-      const at = this.clock.now();
-      const outcome: TaskOutcome = { ok: true, result: {}, startedAt: at, endedAt: at };
-      const { attempt } = slot;
-      this.completions.push(
-        d.kind === 'pass' ? { task: i, attempt, outcome } : { task: i, attempt, outcome, blocked: d },
-      );
+      this.completions.push({ task: i, attempt: slot.attempt, ...gateEnded(task, this.when, this.clock.now()) });
       this.soon();
       return;
     }

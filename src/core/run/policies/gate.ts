@@ -1,6 +1,7 @@
 import { evaluateCondition, resolverOf } from '../../plan/condition.js';
 import { explainFalse } from '../../plan/condition-explain.js';
 import type { ResolvedTask } from '../../plan/graph.js';
+import type { TaskOutcome } from '../../ports/executor.js';
 import { taskFacts, type WhenSources } from './when.js';
 
 /** What a gate decides: pass (its dependents may run) or block, naming the failing parts with their values. */
@@ -30,4 +31,18 @@ export function gateDecision(task: ResolvedTask, sources: WhenSources): GateDeci
   if (evaluateCondition(task.gate, resolve)) return { kind: 'pass' };
   const parts = explainFalse(task.gate, resolve);
   return { kind: 'block', reason: parts.join('; '), parts };
+}
+
+/**
+ * A gate's attempt as the engine completes it: it took no time (`at`), and either passed (a success
+ * with no output) or carries why it blocked.
+ */
+export function gateEnded(
+  task: ResolvedTask,
+  sources: WhenSources,
+  at: number,
+): { outcome: TaskOutcome; blocked?: { reason: string; parts: readonly string[] } } {
+  const d = gateDecision(task, sources);
+  const outcome: TaskOutcome = { ok: true, result: {}, startedAt: at, endedAt: at };
+  return d.kind === 'pass' ? { outcome } : { outcome, blocked: { reason: d.reason, parts: d.parts } };
 }
