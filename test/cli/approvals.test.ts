@@ -124,4 +124,26 @@ describe('weft approve / weft reject', () => {
     expect(ok.stdout).toContain('the running weft goes on');
     expect((await resumed.done).code).toBe(0);
   }, 240_000);
+
+  it('SIGKILL while waiting: approve names `weft resume`, and the resume runs the task once', async () => {
+    const dir = project();
+    const run = await startWaiting(dir);
+    run.child.kill('SIGKILL');
+    await run.done;
+    const ok = await weft(['approve', run.runId, 'deploy'], { cwd: dir });
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toContain(`\`weft resume ${run.runId}\` goes on`);
+    const resumed = await weft(['resume', run.runId], { cwd: dir, timeoutMs: 120_000 });
+    expect(resumed.code).toBe(0);
+    expect(resumed.stdout).not.toContain('waits for approval');
+    expect(existsSync(join(dir, 'plans', 'deployed'))).toBe(true);
+    const status = await weft(['status', run.runId, '--json'], { cwd: dir });
+    const summary = JSON.parse(status.stdout) as {
+      tasks: { id: string; attempts: number; approval?: { state: string } }[];
+    };
+    expect(summary.tasks.find((t) => t.id === 'deploy')).toMatchObject({
+      attempts: 1,
+      approval: { state: 'approved' },
+    });
+  }, 240_000);
 });
