@@ -1,8 +1,11 @@
 import type { WeftErrorCode } from '../core/errors.js';
 import type { RunStatus } from '../core/run/events.js';
 
-/** Exit codes: 0 all succeeded, 1 a task failed, 2 bad input, 3 locked/busy, 70 a bug, 130 interrupted. */
-export const EXIT = { ok: 0, failed: 1, usage: 2, locked: 3, internal: 70, interrupted: 130 } as const;
+/**
+ * Exit codes: 0 all succeeded, 1 a task failed, 2 bad input, 3 locked/busy, 4 blocked (a gate blocked
+ * or a person rejected a task, nothing failed), 70 a bug, 130 interrupted.
+ */
+export const EXIT = { ok: 0, failed: 1, usage: 2, locked: 3, blocked: 4, internal: 70, interrupted: 130 } as const;
 
 /**
  * The exit code for an error that ended a command. Every code is listed, without a default, so a
@@ -41,15 +44,18 @@ export function exitCodeForError(code: WeftErrorCode): number {
     case 'WEFT_SANDBOX':
     case 'WEFT_SETUP_FAILED':
     case 'WEFT_WORKER_LOST':
+    case 'WEFT_SCORE_TOO_LOW':
       return EXIT.failed;
   }
 }
 
-/** The exit code for a run that ended: 0 succeeded, 130 stopped, 1 otherwise. */
+/** The exit code for a run that ended: 0 succeeded, 4 blocked, 130 stopped, 1 otherwise. */
 export function exitCodeForStatus(status: RunStatus): number {
   return status === 'succeeded'
     ? EXIT.ok
-    : status === 'cancelled' || status === 'interrupted'
-      ? EXIT.interrupted
-      : EXIT.failed;
+    : status === 'blocked'
+      ? EXIT.blocked
+      : status === 'cancelled' || status === 'interrupted'
+        ? EXIT.interrupted
+        : EXIT.failed;
 }

@@ -19,7 +19,7 @@ export function stateMark(state: string): string {
   const c = stdoutPainter;
   const mark = STATE_MARK[state] ?? '·';
   if (state === 'succeeded') return c.green(mark);
-  if (state === 'failed') return c.red(mark);
+  if (state === 'failed' || state === 'blocked') return c.red(mark);
   if (state === 'running') return c.cyan(mark);
   return state === 'skipped' || state === 'cancelled' || state === 'retrying' ? c.yellow(mark) : c.dim(mark);
 }
@@ -31,11 +31,15 @@ export function formatSummary(s: RunSummary, runDir: string | undefined): string
   const c = painter();
   const { counts } = s;
   const status =
-    s.status === 'succeeded' ? c.green('succeeded') : s.status === 'failed' ? c.red('failed') : c.yellow(s.status);
+    s.status === 'succeeded'
+      ? c.green('succeeded')
+      : s.status === 'failed' || s.status === 'blocked'
+        ? c.red(s.status)
+        : c.yellow(s.status);
   const lines = [
     '',
     `${c.bold(`Run ${s.runId}`)} ${status}${s.reason === undefined ? '' : ` — ${s.reason}`}${s.mode === 'sequential' ? ' (sequential)' : ''}`,
-    `  tasks        ${counts.succeeded} succeeded, ${counts.failed} failed, ${counts.skipped} skipped${counts.cancelled > 0 ? `, ${counts.cancelled} cancelled` : ''}${(counts.running ?? 0) > 0 ? `, ${counts.running} running` : ''}${counts.pending > 0 ? `, ${counts.pending} not run` : ''} of ${counts.total}`,
+    `  tasks        ${counts.succeeded} succeeded, ${counts.failed} failed, ${counts.skipped} skipped${counts.cancelled > 0 ? `, ${counts.cancelled} cancelled` : ''}${(counts.blocked ?? 0) > 0 ? `, ${counts.blocked} blocked` : ''}${(counts.running ?? 0) > 0 ? `, ${counts.running} running` : ''}${counts.pending > 0 ? `, ${counts.pending} not run` : ''} of ${counts.total}`,
     `  makespan     ${formatDuration(s.makespanMs)} on ${s.workers} worker${s.workers === 1 ? '' : 's'}${s.pausedMs > 0 ? c.dim(` (not counting ${formatDuration(s.pausedMs)} while weft was stopped)`) : ''}`,
     `  task time    ${formatDuration(s.taskTimeMs)} summed → speed-up ${s.speedup.toFixed(2)}×, utilisation ${pct(s.utilisation)}`,
     `  critical path ${s.criticalPath.length === 0 ? '—' : `${chainLine(s.criticalPath)} (${formatDuration(s.criticalPathMs)})`}`,
@@ -57,10 +61,17 @@ export function formatSummary(s: RunSummary, runDir: string | undefined): string
     lines.push(
       `  usage        ${s.usage.inputTokens} in / ${s.usage.outputTokens} out tokens, $${s.usage.costUsd.toFixed(4)}`,
     );
+  const scored = s.tasks.filter((t) => t.scores !== undefined);
+  if (scored.length > 0)
+    lines.push(`  scores       ${scored.map((t) => `${t.id}: ${(t.scores ?? []).join(' → ')}`).join(', ')}`);
   const where = placesLine(s.tasks);
   if (where !== undefined) lines.push(`  ran          ${where}`);
   for (const t of s.tasks) {
     if (t.state === 'failed') lines.push(`  ${stateMark('failed')} ${t.id}: ${stripControl(t.reason ?? 'failed')}`);
+    if (t.state === 'blocked')
+      lines.push(`  ${stateMark('blocked')} ${t.id} blocked: ${stripControl(t.reason ?? 'blocked')}`);
+    if (t.approval?.state === 'waiting')
+      lines.push(`  ${c.yellow('⏸')} ${t.id} waits for approval since ${new Date(t.approval.since).toISOString()}`);
   }
   if (runDir !== undefined) lines.push(`  files        ${runDir}`);
   return lines.join('\n');

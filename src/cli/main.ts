@@ -134,6 +134,29 @@ program
   });
 
 program
+  .command('approve')
+  .description('let a task that waits for approval (approval: required) go on')
+  .argument('<run>', 'run id or unique prefix')
+  .argument('<task>', 'task id')
+  .option('--json', 'print the decision as JSON')
+  .option('-C, --dir <dir>', 'project folder holding .weft/')
+  .action(async (run: string, task: string, opts) => {
+    process.exitCode = await (await import('./commands/approve.js')).decideCommand('approved', run, task, opts);
+  });
+
+program
+  .command('reject')
+  .description('refuse a task that waits for approval: it ends blocked with the reason')
+  .argument('<run>', 'run id or unique prefix')
+  .argument('<task>', 'task id')
+  .option('--reason <text>', 'why (required): shown in the summary and reports')
+  .option('--json', 'print the decision as JSON')
+  .option('-C, --dir <dir>', 'project folder holding .weft/')
+  .action(async (run: string, task: string, opts) => {
+    process.exitCode = await (await import('./commands/approve.js')).decideCommand('rejected', run, task, opts);
+  });
+
+program
   .command('logs')
   .description("a task's output (stdout; --stderr for stderr)")
   .argument('<run>', 'run id or unique prefix')

@@ -15,15 +15,21 @@ export interface Progress {
  * Chooses the display: a live board on a terminal, plain lines in a pipe, JSON lines with --json.
  * log-update is loaded only for the live board (it costs ~70 ms of start-up).
  */
-export async function createProgress(mode: ProgressMode, total: number, workers: number, done = 0): Promise<Progress> {
+export async function createProgress(
+  mode: ProgressMode,
+  total: number,
+  workers: number,
+  done = 0,
+  runId = '<run>',
+): Promise<Progress> {
   if (mode === 'json') return { onEvent: (e) => process.stdout.write(`${JSON.stringify(e)}\n`), stop: () => undefined };
-  const tally = new Tally(total, done);
+  const tally = new Tally(total, done, runId);
   return mode === 'live' ? new LiveBoard(tally, workers, (await import('log-update')).default) : new PlainLines(tally);
 }
 
 const c = painter();
 
-function line(e: EngineNotice, started: Map<string, number>): string | undefined {
+function line(e: EngineNotice, started: Map<string, number>, runId: string): string | undefined {
   const time = (task: string): string => formatDuration(e.at - (started.get(task) ?? e.at));
   switch (e.type) {
     case 'task.started':
@@ -44,6 +50,12 @@ function line(e: EngineNotice, started: Map<string, number>): string | undefined
       return `${stateMark('skipped')} ${e.task} skipped: ${e.reason}`;
     case 'task.cancelled':
       return `${stateMark('cancelled')} ${e.task} cancelled: ${e.reason}`;
+    case 'task.blocked':
+      return `${stateMark('blocked')} ${e.task} blocked: ${stripControl(e.reason)}`;
+    case 'approval.waiting':
+      return `${c.yellow('⏸')} ${e.task} waits for approval: weft approve ${runId} ${e.task} (or weft reject … --reason "…")`;
+    case 'approval.decided':
+      return `${e.decision === 'approved' ? stateMark('succeeded') : stateMark('blocked')} ${e.task} ${e.decision}${e.by === undefined ? '' : ` by ${e.by}`}${e.reason === undefined ? '' : `: ${stripControl(e.reason)}`}`;
     case 'run.created':
       return `weft ▸ ${e.plan}: ${e.tasks.length} tasks on ${e.workers} worker${e.workers === 1 ? '' : 's'}${e.mode === 'sequential' ? ' (sequential)' : ''}`;
     case 'run.resumed':
@@ -60,6 +72,7 @@ class Tally {
   constructor(
     public total: number,
     public done: number,
+    readonly runId: string,
   ) {}
 
   note(e: EngineNotice): void {
@@ -68,7 +81,8 @@ class Tally {
       e.type === 'task.succeeded' ||
       e.type === 'task.failed' ||
       e.type === 'task.skipped' ||
-      e.type === 'task.cancelled'
+      e.type === 'task.cancelled' ||
+      e.type === 'task.blocked'
     ) {
       // A task a check sent back ends twice; it counts once.
       if (this.ended.has(e.task)) return;
@@ -85,7 +99,7 @@ class PlainLines implements Progress {
 
   readonly onEvent = (e: EngineNotice): void => {
     this.tally.note(e);
-    const text = line(e, this.started);
+    const text = line(e, this.started, this.tally.runId);
     if (text !== undefined)
       process.stdout.write(
         `${text}${e.type.startsWith('task.') && e.type !== 'task.started' ? c.dim(` [${this.tally.done}/${this.tally.total}]`) : ''}\n`,
@@ -124,12 +138,13 @@ class LiveBoard implements Progress {
       e.type === 'task.succeeded' ||
       e.type === 'task.failed' ||
       e.type === 'task.retrying' ||
-      e.type === 'task.cancelled'
+      e.type === 'task.cancelled' ||
+      e.type === 'task.blocked'
     ) {
       const w = this.onWorker.indexOf(e.task);
       if (w >= 0) this.onWorker[w] = undefined;
     }
-    const text = line(e, this.started);
+    const text = line(e, this.started, this.tally.runId);
     if (text !== undefined && e.type !== 'task.started') {
       this.logUpdate.clear();
       process.stdout.write(`${text}\n`);

@@ -59,6 +59,8 @@ export type WeftErrorCode =
   | 'WEFT_LIMIT_EXCEEDED'
   /** A sandboxed task could not run as asked: bubblewrap missing, or a write outside its folder refused. */
   | 'WEFT_SANDBOX'
+  /** A scored task's output stayed below its `minScore` (or had no numeric score). */
+  | 'WEFT_SCORE_TOO_LOW'
   /** Something weft relies on broke (a git command, a template, an installation file): a bug to report. */
   | 'WEFT_INTERNAL';
 
@@ -183,6 +185,8 @@ export interface TaskFailure {
   readonly fix?: string;
   /** Milliseconds to wait before trying again, when the failure says so (e.g. retry-after). */
   readonly retryAfterMs?: number;
+  /** The attempt's score (`score:`), when its output had one and it was too low. */
+  readonly score?: number;
 }
 
 /** Whether `error` is a {@link WeftError} (any subclass included). */

@@ -19,7 +19,7 @@ section{background:#fff;border:1px solid var(--line);border-radius:10px;padding:
 .scroll{overflow-x:auto}svg.gantt,svg.graph{display:block;max-width:100%;height:auto}
 .legend{display:flex;flex-wrap:wrap;gap:14px;color:var(--muted);font-size:12px;margin:6px 0 8px}
 .legend i{display:inline-block;width:12px;height:12px;border-radius:3px;margin-right:5px;vertical-align:-2px}
-.sw-succeeded{background:var(--ok)}.sw-failed{background:var(--bad)}.sw-retrying{background:var(--retry)}.sw-cancelled{background:var(--cancel)}
+.sw-blocked{background:var(--bad)}.sw-succeeded{background:var(--ok)}.sw-failed{background:var(--bad)}.sw-retrying{background:var(--retry)}.sw-cancelled{background:var(--cancel)}
 .sw-interrupted{background:var(--intr)}.sw-running{background:var(--run)}.sw-skipped{background:var(--skip-bg);border:1px dashed var(--skip)}
 .sw-pending{background:#fff;border:1px solid #c3c8cf}.sw-critical{background:#fff;border:3px solid var(--crit)}
 svg text{font:11px system-ui,-apple-system,"Segoe UI",Roboto,sans-serif}
@@ -27,7 +27,7 @@ svg text{font:11px system-ui,-apple-system,"Segoe UI",Roboto,sans-serif}
 .gantt-grid{stroke:var(--line);stroke-width:1}.gantt-tick{fill:var(--muted);text-anchor:middle}
 .gantt-bar{stroke:#0000;stroke-width:2;cursor:pointer}.gantt-label{fill:#fff;pointer-events:none;font-weight:600}
 .gantt-bar.critical{stroke:var(--crit)}.gantt-pause{stroke:var(--ink);stroke-width:2;stroke-dasharray:4 3}
-.outcome-succeeded{fill:var(--ok)}.outcome-failed{fill:var(--bad)}.outcome-retrying{fill:var(--retry)}.outcome-cancelled{fill:var(--cancel)}
+.outcome-blocked{fill:var(--bad)}.outcome-succeeded{fill:var(--ok)}.outcome-failed{fill:var(--bad)}.outcome-retrying{fill:var(--retry)}.outcome-cancelled{fill:var(--cancel)}
 .outcome-interrupted{fill:var(--intr)}.outcome-running{fill:var(--run)}
 .edge{fill:none;stroke:#b5bcc6;stroke-width:1.5}.edge.soft{stroke-dasharray:5 4}.edge.critical{stroke:var(--crit);stroke-width:3}
 .arrowhead{fill:#b5bcc6}.arrowhead.critical{fill:var(--crit)}
@@ -41,7 +41,7 @@ table{border-collapse:collapse;width:100%;font-size:13px}th,td{text-align:left;p
 th{color:var(--muted);font-weight:600;font-size:12px}td.num,th.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 td.id{font-family:ui-monospace,Menlo,Consolas,monospace;white-space:nowrap}tr.critical td.id{color:var(--crit);font-weight:700}
 .pill{display:inline-block;padding:0 7px;border-radius:9px;font-size:12px;background:var(--cancel-bg)}
-.pill.succeeded{background:var(--ok-bg);color:#1d6b41}.pill.failed{background:var(--bad-bg);color:#a32427}.pill.skipped{background:var(--skip-bg);color:var(--muted)}
+.pill.blocked{background:var(--bad-bg);color:#a32427}.pill.succeeded{background:var(--ok-bg);color:#1d6b41}.pill.failed{background:var(--bad-bg);color:#a32427}.pill.skipped{background:var(--skip-bg);color:var(--muted)}
 .failure{border-left:4px solid var(--bad);padding:2px 12px;margin:10px 0;background:#fffafa}.failure .msg{font-weight:600}
 pre{margin:6px 0;padding:10px 12px;background:#161a22;color:#e6e8ee;border-radius:6px;font:12px/1.4 ui-monospace,Menlo,Consolas,monospace;overflow-x:auto;white-space:pre-wrap;word-break:break-word;max-height:360px;overflow-y:auto}
 pre.stderr{background:#2a1717}

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { ganttSvg } from './gantt-svg.js';
 import { graphSvg } from './graph-svg.js';
 import { REPORT_CSS, REPORT_JS } from './html-assets.js';
-import { contractsHtml, failuresHtml, logsHtml, tasksTableHtml, usageHtml } from './html-sections.js';
+import { contractsHtml, decisionsHtml, failuresHtml, logsHtml, tasksTableHtml, usageHtml } from './html-sections.js';
 import type { ReportInput } from './report-input.js';
 import { dur, escapeHtml as esc, int, iso, pct, times, usd } from './report-format.js';
 import { ATTEMPT_OUTCOMES, reportModel, type ReportModel } from './report-model.js';
@@ -24,6 +24,7 @@ function summaryHtml(input: ReportInput, model: ReportModel): string {
     ...(c.failed > 0 ? [`${c.failed} failed`] : []),
     ...(c.skipped > 0 ? [`${c.skipped} skipped`] : []),
     ...(c.cancelled > 0 ? [`${c.cancelled} cancelled`] : []),
+    ...((c.blocked ?? 0) > 0 ? [`${c.blocked} blocked`] : []),
     ...(c.pending > 0 ? [`${c.pending} not run`] : []),
   ];
   const u = model.usage;
@@ -115,6 +116,7 @@ ${legend([...ATTEMPT_OUTCOMES.filter((o) => o !== 'running' || model.rows.some((
 ${legend(['succeeded', 'failed', 'skipped', 'cancelled', 'pending', 'critical'])}
 <div class="scroll">${graphSvg(model)}</div></section>
 ${contractsHtml(s)}
+${decisionsHtml(model)}
 ${failuresHtml(model)}
 ${tasksTableHtml(model)}
 ${usageHtml(model)}

@@ -1,6 +1,7 @@
 import type { RunSummary } from '../core/run/metrics.js';
 import { dur, escapeHtml as esc, int, usd } from './report-format.js';
 import { sinceStart, type ReportModel, type TaskRow } from './report-model.js';
+import { decisionLines } from './decisions.js';
 
 /** Table and log sections of the HTML report. Every piece of run data goes through `esc`. */
 
@@ -44,6 +45,13 @@ export function failuresHtml(model: ReportModel): string {
     );
   });
   return `<section class="failures"><h2>Failures (${failed.length})</h2>${items.join('')}</section>`;
+}
+
+/** What gates and approvals decided, one line each. */
+export function decisionsHtml(model: ReportModel): string {
+  const lines = decisionLines(model.rows);
+  if (lines.length === 0) return '';
+  return `<section class="decisions"><h2>Gates, approvals and scores</h2><ul>${lines.map((l) => `<li>${esc(l)}</li>`).join('')}</ul></section>`;
 }
 
 /** One row per task: state, attempts, worker, timing, usage, files. */

@@ -29,7 +29,16 @@ describe('renderJson', () => {
       executor: 'claude',
     });
     const s = report.summary;
-    expect(s.counts).toEqual({ total: 8, succeeded: 6, failed: 1, skipped: 1, cancelled: 0, running: 0, pending: 0 });
+    expect(s.counts).toEqual({
+      total: 8,
+      succeeded: 6,
+      failed: 1,
+      skipped: 1,
+      cancelled: 0,
+      blocked: 0,
+      running: 0,
+      pending: 0,
+    });
     expect(s.successRate).toBe(0.75);
     expect(s.makespanMs).toBe(9000);
     // setup 1000 + build 3000 + lint 1500 + docs 1000 + test-unit 1000+1500 + test-e2e 2500 + package 2000
@@ -65,6 +74,7 @@ describe('renderJson', () => {
         outcome: 'retrying',
         error: { message: 'exit code 1', exitCode: 1, stderrTail: 'flaky: ECONNRESET' },
         usage: null,
+        score: null,
       },
       {
         attempt: 2,
@@ -75,6 +85,7 @@ describe('renderJson', () => {
         outcome: 'succeeded',
         error: null,
         usage: null,
+        score: null,
       },
     ]);
     expect(report.tasks.find((t) => t.id === 'deploy')).toMatchObject({

@@ -13,6 +13,8 @@ export interface JsonAttempt {
   readonly outcome: AttemptOutcome;
   readonly error: TaskFailure | null;
   readonly usage: Usage | null;
+  /** Its output's score (`score:`), kept or sent back below `minScore`. */
+  readonly score: number | null;
 }
 
 export interface JsonTask extends ReportTask {
@@ -23,6 +25,16 @@ export interface JsonTask extends ReportTask {
   readonly exitCode: number | null;
   readonly reason: string | null;
   readonly skipCause: string | null;
+  /** A blocked gate's failing parts, each with the values it read. */
+  readonly blockedBy: readonly string[] | null;
+  /** Its `approval: required`: waiting since when, or who decided what (ISO times). */
+  readonly approval: {
+    readonly state: string;
+    readonly since: string;
+    readonly decidedAt: string | null;
+    readonly by: string | null;
+    readonly reason: string | null;
+  } | null;
   readonly usage: UsageTotals | null;
   readonly files: { readonly changed: number; readonly added: number; readonly removed: number } | null;
   readonly attempts: readonly JsonAttempt[];
@@ -123,6 +135,17 @@ export function buildJsonReport(input: ReportInput): JsonReport {
       exitCode: r.exitCode ?? null,
       reason: r.reason ?? null,
       skipCause: r.skipCause ?? null,
+      blockedBy: r.blockedBy ?? null,
+      approval:
+        r.approval === undefined
+          ? null
+          : {
+              state: r.approval.state,
+              since: new Date(r.approval.since).toISOString(),
+              decidedAt: isoOrNull(r.approval.decidedAt),
+              by: r.approval.by ?? null,
+              reason: r.approval.reason ?? null,
+            },
       usage: r.usage ?? null,
       files: r.files ?? null,
       attempts: r.attempts.map((a) => ({
@@ -134,6 +157,7 @@ export function buildJsonReport(input: ReportInput): JsonReport {
         outcome: a.outcome,
         error: a.error ?? null,
         usage: a.usage ?? null,
+        score: a.score ?? null,
       })),
     })),
   };

@@ -2,6 +2,7 @@ import { chainLine, type RunSummary } from '../core/run/metrics.js';
 import type { ReportInput } from './report-input.js';
 import { dur, int, iso, mdCell, mdFence, pct, STATE_MARK, times, tokens, usd } from './report-format.js';
 import { reportModel, sinceStart, type TaskRow } from './report-model.js';
+import { decisionLines } from './decisions.js';
 
 const table = (head: readonly string[], rows: readonly (readonly string[])[]): string[] => [
   `| ${head.join(' | ')} |`,
@@ -61,6 +62,12 @@ function contractSection(contracts: RunSummary['contracts']): string[] {
   ];
 }
 
+/** What gates and approvals decided. */
+function decisionSection(rows: readonly TaskRow[]): string[] {
+  const lines = decisionLines(rows);
+  return lines.length === 0 ? [] : ['## Gates, approvals and scores', '', ...lines.map((l) => `- ${mdCell(l)}`), ''];
+}
+
 /** A readable Markdown report: summary, critical path, failures, per-task table. */
 export function renderMarkdown(input: ReportInput): string {
   const { summary: s } = input;
@@ -71,6 +78,7 @@ export function renderMarkdown(input: ReportInput): string {
     `${c.failed} failed`,
     `${c.skipped} skipped`,
     ...(c.cancelled > 0 ? [`${c.cancelled} cancelled`] : []),
+    ...((c.blocked ?? 0) > 0 ? [`${c.blocked} blocked`] : []),
     ...(c.pending > 0 ? [`${c.pending} not run`] : []),
   ].join(', ');
   const perWorker = m.workersUsed
@@ -121,6 +129,7 @@ export function renderMarkdown(input: ReportInput): string {
     '',
     ...contractSection(s.contracts),
     ...checkSection(m.rows),
+    ...decisionSection(m.rows),
     ...failureSection(m.rows),
     '## Tasks',
     '',

@@ -15,6 +15,7 @@ export const STATE_MARK: Readonly<Record<string, string>> = {
   failed: '✗',
   skipped: '↷',
   cancelled: '■',
+  blocked: '⊘',
   running: '▸',
   retrying: '↻',
   pending: '·',

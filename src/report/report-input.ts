@@ -47,7 +47,11 @@ const strings = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is
 function taskOf(raw: unknown, defaultExecutor: string | undefined): ReportTask | undefined {
   if (!isObject(raw) || typeof raw.id !== 'string') return undefined;
   const executor =
-    typeof raw.executor === 'string' ? raw.executor : (defaultExecutor ?? ('fn' in raw ? 'fn' : 'shell'));
+    typeof raw.gate === 'string'
+      ? 'gate'
+      : typeof raw.executor === 'string'
+        ? raw.executor
+        : (defaultExecutor ?? ('fn' in raw ? 'fn' : 'shell'));
   return {
     id: raw.id,
     title: typeof raw.title === 'string' && raw.title !== '' ? raw.title : raw.id,

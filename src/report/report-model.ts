@@ -1,6 +1,6 @@
 import type { TaskFailure } from '../core/errors.js';
 import type { TaskResultData, Usage } from '../core/run/events.js';
-import type { AttemptRecord, TaskRecord } from '../core/run/run-state.js';
+import type { ApprovalRecord, AttemptRecord, TaskRecord } from '../core/run/run-state.js';
 import type { LogTail, ReportInput } from './report-input.js';
 
 /** How an attempt ended; `running` when the journal never saw it end. */
@@ -11,6 +11,7 @@ export const ATTEMPT_OUTCOMES: readonly AttemptOutcome[] = [
   'retrying',
   'cancelled',
   'interrupted',
+  'blocked',
   'running',
 ];
 
@@ -41,6 +42,8 @@ export interface AttemptRow {
   readonly outcome: AttemptOutcome;
   readonly error?: TaskFailure;
   readonly usage?: Usage;
+  /** Its output's score (`score:`), kept or sent back. */
+  readonly score?: number;
 }
 
 /** One task with everything the renderers show about it. */
@@ -65,6 +68,10 @@ export interface TaskRow {
   readonly error?: TaskFailure;
   /** On the bottleneck chain. */
   readonly critical: boolean;
+  /** A blocked gate's failing parts, with the values they read. */
+  readonly blockedBy?: readonly string[];
+  /** Its `approval: required`: waiting, or who decided what. */
+  readonly approval?: ApprovalRecord;
   readonly log?: LogTail;
 }
 
@@ -151,6 +158,7 @@ export function reportModel(input: ReportInput): ReportModel {
         outcome: a.outcome ?? 'running',
         ...(a.error === undefined ? {} : { error: a.error }),
         ...(a.usage === undefined ? {} : { usage: a.usage }),
+        ...(a.score === undefined ? {} : { score: a.score }),
       };
     });
     if (taskUsage !== undefined) addUsage(usage, taskUsage);
@@ -174,6 +182,8 @@ export function reportModel(input: ReportInput): ReportModel {
       ...(files === undefined ? {} : { files }),
       ...(error === undefined ? {} : { error }),
       critical: critical.has(t.id),
+      ...(r?.blockedBy === undefined ? {} : { blockedBy: r.blockedBy }),
+      ...(r?.approval === undefined ? {} : { approval: r.approval }),
       ...(log === undefined ? {} : { log }),
     };
   });

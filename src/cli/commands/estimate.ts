@@ -105,6 +105,18 @@ export async function estimateCommand(file: string, opts: EstimateCommandOptions
   return printEstimate(compilePlan(spec, { executors, file, ...vars }), opts);
 }
 
+/** What the estimate takes for granted about gates and approvals (it cannot know what they decide). */
+function assumed(compiled: CompiledPlan): { assumes?: string[] } {
+  const tasks = compiled.graph.tasks;
+  const gates = tasks.filter((t) => t.gate !== undefined).map((t) => t.id);
+  const approvals = tasks.filter((t) => t.approval === 'required').map((t) => t.id);
+  const assumes = [
+    ...(gates.length === 0 ? [] : [`gates pass at once (${gates.join(', ')})`]),
+    ...(approvals.length === 0 ? [] : [`approvals are given at once (${approvals.join(', ')})`]),
+  ];
+  return assumes.length === 0 ? {} : { assumes };
+}
+
 /** A plan's estimate on a virtual clock for each M asked about, and the best M: what both outputs show. */
 interface EstimateRows {
   readonly rows: readonly (EstimateFigures & { skipped: string[]; order: string[] })[];
@@ -170,6 +182,7 @@ export function estimateJson(compiled: CompiledPlan, opts: EstimateCommandOption
     skipped: first.skipped,
     bestWorkers: smallest?.workers,
     bestWorkersBy: bounded ? 'lower bound' : 'simulation',
+    ...assumed(compiled),
   };
   return { ...head, ...order, ...base, ...tail };
 }
@@ -207,6 +220,8 @@ export function printEstimate(compiled: CompiledPlan, opts: EstimateCommandOptio
       ? `  smallest M within 5% of the best makespan (${formatDuration(best)}): ${smallest?.workers} (M other than ${first.workers} by the lower bound: ${graph.tasks.length} tasks are too many to simulate 64 times)`
       : `  smallest M within 5% of the best makespan (${formatDuration(best)}): ${smallest?.workers}`,
   );
+  const { assumes } = assumed(compiled);
+  if (assumes !== undefined) out.push(`  assumes             ${assumes.join('; ')}`);
   out.push(
     ...learnedLines(
       graph.tasks.map((t) => t.id),

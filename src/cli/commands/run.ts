@@ -16,6 +16,7 @@ import { createProgress, type ProgressMode } from '../progress.js';
 import { createRunDir, newRunId, weftDir, writeJson } from '../run-files.js';
 import { FileTaskCache } from '../../store/task-cache.js';
 import type { EngineNotice, EngineOptions } from '../../core/run/engine.js';
+import type { ApprovalDecision } from '../../core/run/engine-options.js';
 import { runRedactor } from '../secrets.js';
 import { redactValue, type Redactor } from '../../core/redact.js';
 import { attemptLogPaths } from '../../executors/process/log-files.js';
@@ -198,7 +199,7 @@ export async function executeRun(a: ExecuteRunArgs): Promise<number> {
           : 'plain';
   const alreadyDone =
     a.prior === undefined ? 0 : [...a.prior.tasks.values()].filter((r) => r.state === 'succeeded').length;
-  const progress = await createProgress(progressMode, compiled.graph.tasks.length, a.workers, alreadyDone);
+  const progress = await createProgress(progressMode, compiled.graph.tasks.length, a.workers, alreadyDone, runId);
   // The live lines (or --json) are one subscriber of the run's bus; `--ui`'s server is another.
   const bus = a.bus ?? new RunBus();
   const showing =
@@ -255,6 +256,7 @@ export async function executeRun(a: ExecuteRunArgs): Promise<number> {
         : { cache: new FileTaskCache(store, join(weftDir(a.projectDir), 'cache'), compiled.name) }),
       journal: (events) => store.append(runId, events),
       bus,
+      pollDecisions: decisionsOf(store, runId),
     });
     succeeded = status === 'succeeded';
     progress.stop();
@@ -343,5 +345,15 @@ function explaining(next: (e: EngineNotice) => void): (e: EngineNotice) => void 
     if (e.type === 'task.progress' && e.progress.message?.startsWith('cache ') === true)
       process.stdout.write(`cache ${e.task}: ${e.progress.message.slice(6)}\n`);
     next(e);
+  };
+}
+
+/** Reads the decisions `weft approve` / `weft reject` appended to the run's journal since the last call. */
+function decisionsOf(store: Store, runId: string): () => Promise<ApprovalDecision[]> {
+  let afterSeq = 0;
+  return async () => {
+    const entries = await store.read(runId, afterSeq);
+    afterSeq = entries.at(-1)?.seq ?? afterSeq;
+    return entries.flatMap((e) => (e.event.type === 'approval.decided' ? [e.event] : []));
   };
 }

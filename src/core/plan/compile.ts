@@ -1,5 +1,6 @@
 import { ConditionSyntaxError, parseCondition, referencedTasks, type Expr } from './condition.js';
 import { checkWhen, type ConditionTask } from './condition-check.js';
+import { controlFields } from './compile-control.js';
 import { parseDuration } from './duration.js';
 import { PlanValidationError } from '../errors.js';
 import { tryBuildGraph, type Graph, type Pool, type ResolvedTask } from './graph.js';
@@ -94,6 +95,9 @@ export function checkPlan(raw: unknown, options: CompileOptions): { plan?: Compi
   const tasks: ResolvedTask[] = [];
   // Built only for a plan with conditions: a 100k-task plan without any should not pay for it.
   let conditionNames: { vars: typeof vars; tasks: Map<string, ConditionTask> } | undefined;
+  // A task without a gate reads no condition names: it gets none.
+  const noNames = { vars, tasks: new Map<string, ConditionTask>() };
+  const gateReads = new Map<string, readonly string[]>();
 
   envIssues(defaults.env, (name) => ({ path: ['defaults', 'env', name], field: `defaults.env.${name}` }), issues);
   issues.push(...contractIssues(spec, ids));
@@ -102,8 +106,17 @@ export function checkPlan(raw: unknown, options: CompileOptions): { plan?: Compi
   spec.tasks.forEach((t, i) => {
     const at = (field: string, ...rest: (string | number)[]) => issueAt(i, t.id, field, rest);
     dependencyIssues(t, i, ids, issues);
-    const executorName = t.executor ?? defaultExecutor(t, defaults.executor, options.executors);
-    if (executorName === undefined) {
+    const control = controlFields(
+      t,
+      t.gate === undefined ? noNames : (conditionNames ??= { vars, tasks: conditionTasks(spec, options.executors) }),
+    );
+    for (const p of control.problems) issues.push({ ...at(p.field), message: p.message, fix: p.fix });
+    gateReads.set(t.id, control.reads);
+    const executorName =
+      t.gate !== undefined ? GATE : (t.executor ?? defaultExecutor(t, defaults.executor, options.executors));
+    if (executorName === GATE) {
+      // A gate runs nothing: no executor to check.
+    } else if (executorName === undefined) {
       issues.push({
         ...at('executor'),
         message: 'a task with a prompt needs an executor',
@@ -221,11 +234,14 @@ export function checkPlan(raw: unknown, options: CompileOptions): { plan?: Compi
           ? (t.needs ?? [])
           : [...new Set([...(t.needs ?? []), ...(t.verifies ?? []), ...(providers.get(t.id) ?? [])])],
       ...(contracts.has(t.id) ? { contracts: contracts.get(t.id) } : {}),
-      after: t.after ?? [],
+      // A gate waits for the tasks it reads.
+      after: control.reads.length === 0 ? (t.after ?? []) : [...new Set([...(t.after ?? []), ...control.reads])],
+      gate: control.gate,
+      gateSource: t.gate,
       priority: t.priority ?? 0,
       retries: t.retries ?? defaults.retries ?? 0,
       // Measured durations from earlier runs beat guesses (the planner's or the author's).
-      estimateMs: options.history?.get(t.id) ?? declaredEstimate,
+      estimateMs: t.gate !== undefined ? 0 : (options.history?.get(t.id) ?? declaredEstimate), // a gate takes no time
       timeoutMs: ms('timeout', t.timeout ?? defaults.timeout),
       stallAfterMs: stallAfterMs(ms('stallAfter', t.stallAfter ?? defaults.stallAfter), executorName, options),
       backoff:
@@ -254,7 +270,15 @@ export function checkPlan(raw: unknown, options: CompileOptions): { plan?: Compi
   // Building the graph orders it topologically; only a plan that cannot be ordered pays for the
   // search that names its cycles.
   const graph = tryBuildGraph({ name: spec.name ?? 'plan', tasks, pools: poolList });
-  if (graph === undefined) return { issues: cycleIssues(spec.tasks) };
+  if (graph === undefined)
+    return {
+      issues: cycleIssues(
+        spec.tasks.map((t) => {
+          const reads = gateReads.get(t.id) ?? [];
+          return reads.length === 0 ? t : { ...t, after: [...(t.after ?? []), ...reads] };
+        }),
+      ),
+    };
   return { plan: { spec, name: spec.name ?? 'plan', workers: spec.workers ?? 4, vars, graph }, issues: [] };
 }
 
@@ -345,6 +369,9 @@ function overriddenVars(
   }
   return vars;
 }
+
+/** The executor name a gate resolves to: it runs nothing, no executor is looked up. */
+export const GATE = 'gate';
 
 // Shared by every task that sets none: a 100k-task plan should not allocate 200k empty objects.
 const NO_ENV: Readonly<Record<string, string>> = Object.freeze({});

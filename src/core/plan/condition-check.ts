@@ -50,11 +50,13 @@ export function checkWhen(expr: Expr, names: ConditionNames): ConditionProblem[]
   const problems = checkCondition(expr, names);
   for (const path of refs(expr)) {
     const [root, id, field] = path;
-    if (root !== 'tasks' || (field !== 'failed' && field !== 'cancelled') || !names.tasks.has(id ?? '')) continue;
+    if (root !== 'tasks' || (field !== 'failed' && field !== 'cancelled' && field !== 'blocked')) continue;
+    if (!names.tasks.has(id ?? '')) continue;
+    const what = field === 'failed' ? 'failed' : field === 'blocked' ? 'was blocked' : 'was cancelled';
     problems.push({
       message:
         `condition reads ${path.join('.')}, which is never true in when: a task whose dependency` +
-        ` ${field === 'failed' ? 'failed' : 'was cancelled'} is skipped before its condition is checked`,
+        ` ${what} is skipped before its condition is checked`,
       fix: `read tasks.${id ?? ''}.succeeded or tasks.${id ?? ''}.skipped instead`,
     });
   }

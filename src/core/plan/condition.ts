@@ -8,7 +8,9 @@
  *
  *   tasks.review.output.score >= 6    a key of a task's structured output (nested keys too)
  *
- * Names: `vars.<name>`, `env.<NAME>`, `tasks.<id>.<status|succeeded|failed|skipped|cancelled|exitCode|text>`,
+ * Names: `vars.<name>`, `env.<NAME>`,
+ * `tasks.<id>.<status|succeeded|failed|skipped|cancelled|blocked|passed|exitCode|text>` (`passed`: a
+ * gate that passed, the same as `succeeded`),
  * `tasks.<id>.output[.<key>…]`. A condition is data: a name resolves only to what the plan declared
  * (own properties, never a prototype's), so `vars.constructor` is undefined, not a function.
  */
@@ -169,6 +171,8 @@ export const TASK_FIELDS = [
   'failed',
   'skipped',
   'cancelled',
+  'blocked',
+  'passed',
   'exitCode',
   'text',
   'output',
@@ -227,7 +231,10 @@ export function resolverOf(scope: ConditionScope): Resolver {
       case 'failed':
       case 'skipped':
       case 'cancelled':
+      case 'blocked':
         return facts.state === field;
+      case 'passed':
+        return facts.state === 'succeeded';
       case 'exitCode':
         return facts.exitCode ?? null;
       case 'text':

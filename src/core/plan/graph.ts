@@ -6,7 +6,7 @@ import type { TaskContract } from './contracts.js';
 /** A task with the plan's defaults applied and durations in milliseconds. */
 export interface ResolvedTask extends Omit<
   TaskSpec,
-  'estimate' | 'timeout' | 'stallAfter' | 'backoff' | 'when' | 'needs' | 'after' | 'writes' | 'env' | 'uses'
+  'estimate' | 'timeout' | 'stallAfter' | 'backoff' | 'when' | 'needs' | 'after' | 'writes' | 'env' | 'uses' | 'gate'
 > {
   /** The executor that runs it (`defaults.executor`, else `shell`, when the task names none). */
   readonly executor: string;
@@ -35,6 +35,10 @@ export interface ResolvedTask extends Omit<
   readonly when: Expr | undefined;
   /** The `when` condition as written, for messages. */
   readonly whenSource: string | undefined;
+  /** A gate's parsed condition (`gate:`): the task runs nothing, it passes or blocks. */
+  readonly gate?: Expr | undefined;
+  /** The gate's condition as written, for messages. */
+  readonly gateSource?: string | undefined;
   /** Pool units it holds while it runs. */
   readonly uses: Readonly<Record<string, number>>;
   /** Globs of the files it may write; overlapping scopes never run at once. */

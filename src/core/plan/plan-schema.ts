@@ -173,6 +173,32 @@ export const TaskSchema = z
       .describe(
         'Condition, e.g. `vars.security` or `vars.env == "prod" && tasks.build.succeeded`. False skips the task and its dependents.',
       ),
+    gate: z
+      .string()
+      .min(1)
+      .optional()
+      .describe(
+        'A gate runs nothing: it passes when this condition holds (e.g. `tasks.ui.output.score >= 6 && !tasks.security.output.veto`), else it blocks, naming the failing parts, and its dependents are skipped. The tasks it reads are waited for.',
+      ),
+    approval: z
+      .enum(['required'])
+      .optional()
+      .describe(
+        'Wait for a person before this task (or gate) starts: `weft approve <run> <task>` lets it go, `weft reject <run> <task> --reason "…"` blocks it.',
+      ),
+    score: z
+      .string()
+      .min(1)
+      .optional()
+      .describe(
+        "Key of the numeric output that scores the result (e.g. a reviewer's 0–10), shown in the summary and reports.",
+      ),
+    minScore: z
+      .number()
+      .optional()
+      .describe(
+        'Lowest acceptable `score`: below it the task is sent back with the score as feedback (up to `fixAttempts`), then fails.',
+      ),
     uses: z
       .record(z.string(), z.number().int().positive())
       .optional()

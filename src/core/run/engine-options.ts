@@ -107,7 +107,18 @@ export interface EngineOptions {
   readonly throttleCooldownMs?: number;
   /** Retries a transient (rate-limit) failure at most this often without counting it. @default 20 */
   readonly maxTransientRetries?: number;
+  /**
+   * Reads the decisions people made (`weft approve` / `weft reject`) since the last call, for tasks
+   * with `approval: required`; asked every {@link approvalPollMs} while a task waits. Without it a
+   * waiting task waits until the run is stopped (a decision is then read on resume, from `prior`).
+   */
+  readonly pollDecisions?: () => Promise<readonly ApprovalDecision[]>;
+  /** How often {@link pollDecisions} is asked while a task waits for approval, ms. @default 1000 */
+  readonly approvalPollMs?: number;
 }
+
+/** A person's decision on a task that waits for approval, as `weft approve` / `weft reject` journal it. */
+export type ApprovalDecision = Extract<RunEvent, { readonly type: 'approval.decided' }>;
 
 /** The defaults of {@link EngineOptions} that do not depend on the plan. */
 export const ENGINE_DEFAULTS = {
@@ -123,6 +134,8 @@ export const ENGINE_DEFAULTS = {
   throttleCooldownMs: 60_000,
   /** @default 20 */
   maxTransientRetries: 20,
+  /** @default 1000 (one second) */
+  approvalPollMs: 1000,
 } as const satisfies Partial<EngineOptions>;
 
 /** {@link EngineOptions} with every default filled in. */
@@ -155,9 +168,23 @@ export function resolveEngineOptions(options: EngineOptions): ResolvedEngineOpti
   check(Number.isInteger(workers) && workers >= 1, 'workers', 'a positive integer', workers);
   check(typeof o.failFast === 'boolean', 'failFast', 'a boolean', o.failFast);
   check(isNonNegative(o.throttleCooldownMs), 'throttleCooldownMs', 'a non-negative number of ms', o.throttleCooldownMs);
+  check(
+    o.approvalPollMs > 0 && isNonNegative(o.approvalPollMs),
+    'approvalPollMs',
+    'a positive number of ms',
+    o.approvalPollMs,
+  );
   const transient = o.maxTransientRetries;
   check(Number.isInteger(transient) && transient >= 0, 'maxTransientRetries', 'a non-negative integer', transient);
-  for (const name of ['random', 'workdirFor', 'journal', 'onEvent', 'validateResult', 'recompile'] as const) {
+  for (const name of [
+    'random',
+    'workdirFor',
+    'journal',
+    'onEvent',
+    'validateResult',
+    'recompile',
+    'pollDecisions',
+  ] as const) {
     check(o[name] === undefined || typeof o[name] === 'function', name, 'a function', o[name]);
   }
   check(o.bus === undefined || o.bus instanceof RunBus, 'bus', 'a RunBus', o.bus);

@@ -23,6 +23,9 @@ import { attemptEnded, type AttemptCounts, type AttemptDecision } from './polici
 import { taskBudgetExceeded } from './policies/budget.js';
 import { RunSpend } from './run-spend.js';
 import { whenGate, type WhenSources } from './policies/when.js';
+import { gateEnded } from './policies/gate.js';
+import { scoreOf, scoreRejection } from './policies/score.js';
+import { Approvals } from './approvals.js';
 import { expansionFor, type Rejection } from './policies/expansion.js';
 import { restoreRun } from './policies/resume.js';
 import { CheckRouting } from './check-routing.js';
@@ -42,6 +45,12 @@ export {
 } from './run-bus.js';
 export type { RunOutcome } from './engine-options.js';
 
+/** Why a task ends blocked: one line, and a gate's failing parts. */
+interface Blocked {
+  readonly reason: string;
+  readonly parts?: readonly string[];
+}
+
 /** The longest the engine runs passes back to back without letting the event loop turn, ms. */
 const TURN_MS = 10;
 
@@ -50,6 +59,8 @@ interface Completion {
   readonly attempt: number;
   readonly outcome: TaskOutcome;
   readonly cause?: AbortCause;
+  /** A gate that blocked (or an approval rejected): the task ends blocked. */
+  readonly blocked?: Blocked;
 }
 
 /**
@@ -87,6 +98,8 @@ class Run implements AttemptHost {
   private readonly throttles: ProviderThrottles;
   /** The watchdog: attempts silent for their `stallAfter` are stopped as stalled. */
   private readonly stalls: StallWatch;
+  /** Tasks with `approval: required` wait here for a person. */
+  private readonly approvals: Approvals;
   /** Feedback for the next attempt of a task (a merge conflict or failed check to fix). */
   readonly feedback = new Map<number, string>();
   private readonly workers: number;
@@ -124,6 +137,8 @@ class Run implements AttemptHost {
     this.journal = new RunJournal(this.state, options.journal, this.notify, (e) => this.spend.recorded(e));
     const pump = () => void this.pump();
     this.throttles = new ProviderThrottles(this.clock, options.throttleCooldownMs, () => this.sched, pump);
+    const host = { state: this.state, journal: this.journal, tasks: () => this.tasks, block: this.block, pump };
+    this.approvals = new Approvals(host, this.clock, options.approvalPollMs, options.pollDecisions);
     this.sched = this.newScheduler(options.score, options.dispatchPlan);
     this.stalls = new StallWatch(this.clock, (i, attempt, silentMs) => this.stalled(i, attempt, silentMs));
   }
@@ -147,6 +162,7 @@ class Run implements AttemptHost {
       ...(sequential || plan === undefined ? {} : { plan }),
       gate: (i) => whenGate(this.tasks[i] as ResolvedTask, this.when),
       onTransition: (t) => this.onTransition(t),
+      held: (i) => this.approvals.held(i),
     });
   }
 
@@ -205,6 +221,8 @@ class Run implements AttemptHost {
       this.attempts[r.task] = this.resumedAt[r.task] = r.attempts;
       if (r.succeeded) this.sched.restoreSucceeded(r.task);
     }
+    // A blocked gate stays blocked: its decision is in the journal and is not made again.
+    for (const r of tasks) if (r.blocked !== undefined) this.sched.finish(r.task, 'blocked', now, r.blocked);
     for (const d of needsDecision) {
       this.journal.recordTask(d.task, { type: 'task.failed', at: now, task: d.id, attempt: d.attempt, error: d.error });
       this.sched.finish(d.task, 'failed', now, d.error.message);
@@ -213,8 +231,10 @@ class Run implements AttemptHost {
 
   private onTransition(t: Transition): void {
     const id = (this.tasks[t.task] as ResolvedTask).id;
-    if (t.to === 'ready') this.journal.recordTask(t.task, { type: 'task.ready', at: t.at, task: id });
-    else if (t.to === 'skipped')
+    if (t.to === 'ready') {
+      this.journal.recordTask(t.task, { type: 'task.ready', at: t.at, task: id });
+      this.approvals.ready(t.task, t.at);
+    } else if (t.to === 'skipped')
       this.journal.recordTask(t.task, {
         type: 'task.skipped',
         at: t.at,
@@ -284,6 +304,7 @@ class Run implements AttemptHost {
     for (const f of this.checks.takeFailed())
       if (this.sched.stateOf(f.task) === 'succeeded') this.sched.failSucceeded(f.task, now, f.reason);
     for (const c of completions) this.decide(c, now);
+    this.approvals.settle(now);
     const assignments = this.stopReason === undefined ? this.sched.start(now) : [];
     for (const { task, worker } of assignments) {
       const attempt = (this.attempts[task] = (this.attempts[task] as number) + 1);
@@ -314,13 +335,13 @@ class Run implements AttemptHost {
     const task = this.tasks[i] as ResolvedTask;
     this.running.delete(i);
     this.stalls.stop(i);
+    if (c.blocked !== undefined && c.cause?.kind !== 'cancelled') return this.block(i, c.blocked, now, c.attempt);
     let failure: TaskFailure | undefined;
     if (c.cause?.kind !== 'cancelled') {
       const { outcome } = c;
       const rejected = outcome.ok ? this.check(task, outcome.result) : undefined;
       if (!outcome.ok) failure = outcome.failure;
-      else if (rejected !== undefined)
-        failure = { message: rejected.message, code: rejected.code, fix: rejected.feedback };
+      else if (rejected !== undefined) failure = rejectedFailure(rejected);
     }
     const counts: AttemptCounts = {
       fixes: this.fixes[i] as number,
@@ -331,6 +352,15 @@ class Run implements AttemptHost {
     const ended = { task, attempt: c.attempt, failure, cause: c.cause, counts, stopping };
     this.apply(i, c, attemptEnded(ended, this.options), now);
   }
+
+  /** A gate blocked, or a person rejected the task: it ends blocked and its dependents are skipped. */
+  readonly block = (i: number, b: Blocked, now: number, attempt?: number): void => {
+    const id = (this.tasks[i] as ResolvedTask).id;
+    const parts = b.parts === undefined ? {} : { parts: b.parts };
+    const ran = attempt === undefined ? {} : { attempt };
+    this.journal.recordTask(i, { type: 'task.blocked', at: now, task: id, ...ran, reason: b.reason, ...parts });
+    this.sched.finish(i, 'blocked', now, b.reason);
+  };
 
   private apply(i: number, c: Completion, d: AttemptDecision, now: number): void {
     const task = this.tasks[i] as ResolvedTask;
@@ -348,7 +378,9 @@ class Run implements AttemptHost {
       ...(endedAt === undefined ? {} : { processEndedAt: endedAt }),
     };
     if (d.kind === 'succeed') {
-      const result = (c.outcome as Extract<TaskOutcome, { ok: true }>).result;
+      const ran = (c.outcome as Extract<TaskOutcome, { ok: true }>).result;
+      const score = scoreOf(task, ran);
+      const result = score === undefined ? ran : { ...ran, score };
       this.journal.recordTask(i, { type: 'task.succeeded', ...at, result: redactResult(result, this.redact) });
       this.sched.finish(i, 'succeeded', now);
       return;
@@ -386,6 +418,8 @@ class Run implements AttemptHost {
     if (typeof rejected === 'string')
       return { message: 'the result did not pass its check', code: 'WEFT_RESULT_INVALID', feedback: rejected };
     if (rejected !== undefined) return { code: 'WEFT_RESULT_INVALID', ...rejected };
+    const low = scoreRejection(task, result);
+    if (low !== undefined) return low;
     if (task.expands !== true) return undefined;
     const d = expansionFor(this.spec, task, result, this.options.recompile);
     if (d.kind === 'reject') return { message: d.message, code: d.code, feedback: d.feedback };
@@ -427,6 +461,12 @@ class Run implements AttemptHost {
   private dispatch(i: number, worker: number): void {
     const slot = this.running.get(i) as Running;
     const task = this.tasks[i] as ResolvedTask;
+    if (task.gate !== undefined) {
+      // A gate runs nothing: it is decided now, from what the tasks it reads ended with.
+      this.completions.push({ task: i, attempt: slot.attempt, ...gateEnded(task, this.when, this.clock.now()) });
+      this.soon();
+      return;
+    }
     if (task.timeoutMs !== undefined) {
       const ms = task.timeoutMs;
       slot.timer = this.clock.setTimeout(() => slot.abort({ kind: 'timeout', ms }), ms);
@@ -521,6 +561,11 @@ class Run implements AttemptHost {
     if (this.wakeTimer !== undefined) this.clock.clearTimeout(this.wakeTimer);
     this.throttles.dispose();
     this.stalls.dispose();
+    this.approvals.dispose();
     this.done({ status, state: this.state });
   }
+}
+
+function rejectedFailure(r: Rejection & { readonly score?: number }): TaskFailure {
+  return { message: r.message, code: r.code, fix: r.feedback, ...(r.score === undefined ? {} : { score: r.score }) };
 }

@@ -26,6 +26,8 @@ export interface TaskResultData {
   readonly files?: { readonly changed: number; readonly added: number; readonly removed: number };
   /** The contracts a provider's output was verified against (see `contract-check.ts`). */
   readonly contracts?: readonly string[];
+  /** The number under the task's `score:` key of its output, when it has one. */
+  readonly score?: number;
   /** Where the task ran (see {@link TaskPlace}); set when the run had a workspace. */
   readonly where?: TaskPlace;
 }
@@ -40,7 +42,8 @@ export type TaskPlace = 'in place' | 'worktree' | `merged result @${string}`;
 /** `parallel`: up to M tasks at once; `sequential`: one at a time, in declaration order. */
 export type RunMode = 'parallel' | 'sequential';
 /** Where a run stands; `interrupted` is a run whose coordinator died (see `weft resume`). */
-export type RunStatus = 'running' | 'succeeded' | 'failed' | 'cancelled' | 'interrupted';
+/** `blocked`: nothing failed, but a gate blocked or a person rejected a task (see `gate:` and `approval:`). */
+export type RunStatus = 'running' | 'succeeded' | 'failed' | 'cancelled' | 'interrupted' | 'blocked';
 
 interface Base {
   /** Milliseconds since the epoch (or virtual ms in a simulation). */
@@ -126,6 +129,31 @@ export type RunEvent =
       readonly attempt: number;
       readonly by: string;
       readonly byClass: string;
+    })
+  | (Base & {
+      /** A gate's condition was false, or a person rejected the task: it ends blocked, its dependents are skipped. */
+      readonly type: 'task.blocked';
+      readonly task: string;
+      /** The gate's attempt; none for a task rejected before it started. */
+      readonly attempt?: number;
+      /** Why, in one line: the failing parts joined with "; ", or the rejection's reason. */
+      readonly reason: string;
+      /** The failing parts of the gate's condition with their values, e.g. `tasks.ui.output.score = 4 < 6`. */
+      readonly parts?: readonly string[];
+    })
+  | (Base & {
+      /** A task with `approval: required` is ready and waits for a person; `at` is since when. */
+      readonly type: 'approval.waiting';
+      readonly task: string;
+    })
+  | (Base & {
+      /** A person decided (`weft approve` / `weft reject`); written by that command into the run's journal. */
+      readonly type: 'approval.decided';
+      readonly task: string;
+      readonly decision: 'approved' | 'rejected';
+      readonly reason?: string;
+      /** Who decided (user@host), when known. */
+      readonly by?: string;
     })
   | (Base & { readonly type: 'plan.expanded'; readonly by: string; readonly tasks: readonly unknown[] })
   | (Base & {

@@ -1,5 +1,5 @@
 import type { TaskPlace, Usage } from './events.js';
-import type { AttemptRecord, RunState, TaskRecord } from './run-state.js';
+import type { ApprovalRecord, AttemptRecord, RunState, TaskRecord } from './run-state.js';
 import { contractVerdicts, type ContractRef, type ContractVerdict } from './contract-verdicts.js';
 
 /** One task in a run's summary. */
@@ -19,6 +19,12 @@ export interface TaskSummary {
   readonly files?: FilesChanged;
   /** Where its successful attempt ran (`in place`, `worktree`, `merged result @<sha>`), with a workspace. */
   readonly where?: TaskPlace;
+  /** A blocked gate's failing parts, each with the values it read. */
+  readonly blockedBy?: readonly string[];
+  /** Its attempts' scores (`score:`), in order: those sent back below `minScore`, then the one kept. */
+  readonly scores?: readonly number[];
+  /** Its `approval: required`: waiting since when, or who decided what. */
+  readonly approval?: ApprovalRecord;
 }
 
 /** Files changed and lines added and removed, as `git diff --numstat` counts them. */
@@ -43,6 +49,8 @@ export interface RunSummary {
     readonly failed: number;
     readonly skipped: number;
     readonly cancelled: number;
+    /** Gates that blocked and tasks a person rejected. */
+    readonly blocked: number;
     readonly running: number;
     readonly pending: number;
   };
@@ -74,6 +82,12 @@ export interface RunSummary {
   /** Each of the plan's `contracts` with its verdict; absent when the plan has none. */
   readonly contracts?: readonly ContractVerdict[];
   readonly tasks: readonly TaskSummary[];
+}
+
+/** The scores of a task's attempts, in order (none: no field). */
+function scoresOf(attempts: readonly AttemptRecord[]): { scores?: number[] } {
+  const scores = attempts.flatMap((a) => (a.score === undefined ? [] : [a.score]));
+  return scores.length === 0 ? {} : { scores };
 }
 
 /** Attempts after one that failed (or was sent back); not those that only re-run work a Ctrl-C or crash cut off. */
@@ -112,7 +126,16 @@ export function summarize(
   contracts: readonly ContractRef[] = [],
 ): RunSummary {
   const records = [...state.tasks.values()];
-  const counts = { total: records.length, succeeded: 0, failed: 0, skipped: 0, cancelled: 0, running: 0, pending: 0 };
+  const counts = {
+    total: records.length,
+    succeeded: 0,
+    failed: 0,
+    skipped: 0,
+    cancelled: 0,
+    blocked: 0,
+    running: 0,
+    pending: 0,
+  };
   let first = Infinity;
   let last = -Infinity;
   let taskTimeMs = 0;
@@ -123,7 +146,13 @@ export function summarize(
   const busyPerWorkerMs: Record<string, number> = {};
   const tasks: TaskSummary[] = [];
   for (const r of records) {
-    if (r.state === 'succeeded' || r.state === 'failed' || r.state === 'skipped' || r.state === 'cancelled')
+    if (
+      r.state === 'succeeded' ||
+      r.state === 'failed' ||
+      r.state === 'skipped' ||
+      r.state === 'cancelled' ||
+      r.state === 'blocked'
+    )
       counts[r.state]++;
     else if (r.state === 'running' || r.state === 'retrying') counts.running++;
     else counts.pending++;
@@ -176,6 +205,9 @@ export function summarize(
         ? {}
         : { files: { changed: taskFiles.changed, added: taskFiles.added, removed: taskFiles.removed } }),
       ...(r.result?.where === undefined ? {} : { where: r.result.where }),
+      ...(r.blockedBy === undefined ? {} : { blockedBy: r.blockedBy }),
+      ...scoresOf(r.attempts),
+      ...(r.approval === undefined ? {} : { approval: { ...r.approval } }),
     });
   }
   // Time weft was stopped between lives of the run is nobody's makespan.

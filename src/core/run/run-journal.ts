@@ -35,6 +35,15 @@ export class RunJournal {
     this.recorded(event);
   }
 
+  /**
+   * An event another process already stored in this run's journal (a person's `weft approve`):
+   * the state moves and it is shown, but it is not appended again.
+   */
+  adopt(event: RunEvent): void {
+    applyEvent(this.state, event);
+    this.announce([event]);
+  }
+
   /** Finds the records of a plan's tasks (again after the plan grew). */
   findRecords(tasks: readonly ResolvedTask[]): void {
     this.records = tasks.map((t) => this.state.tasks.get(t.id));

@@ -11,10 +11,12 @@ export interface AttemptRecord {
   processStartedAt?: number;
   processEndedAt?: number;
   endedAt?: number;
-  outcome?: 'succeeded' | 'failed' | 'retrying' | 'cancelled' | 'interrupted';
+  outcome?: 'succeeded' | 'failed' | 'retrying' | 'cancelled' | 'interrupted' | 'blocked';
   error?: TaskFailure;
   usage?: Usage;
   sessionId?: string;
+  /** Its output's score (`score:`), accepted or sent back. */
+  score?: number;
 }
 
 /** A task's state, attempts and result, folded from its events. */
@@ -29,6 +31,20 @@ export interface TaskRecord {
   endedAt?: number;
   /** Last agent session id seen, so a retry or resume can continue it. */
   sessionId?: string;
+  /** A blocked gate's failing parts, with their values. */
+  blockedBy?: readonly string[];
+  /** Where its `approval: required` stands: waiting since when, or decided. */
+  approval?: ApprovalRecord;
+}
+
+/** A task's approval, as the journal tells it. */
+export interface ApprovalRecord {
+  state: 'waiting' | 'approved' | 'rejected';
+  /** When it began to wait. */
+  since: number;
+  decidedAt?: number;
+  reason?: string;
+  by?: string;
 }
 
 /** A run as its journal tells it: a fold over its events ({@link foldRun}). */
@@ -106,6 +122,7 @@ function closeAttempt(
   a.endedAt = at;
   a.outcome = outcome;
   if (error !== undefined) a.error = error;
+  if (error?.score !== undefined) a.score = error.score;
   return a;
 }
 
@@ -201,6 +218,7 @@ export function applyTaskEvent(r: TaskRecord, event: TaskEvent): void {
       if (event.result.sessionId !== undefined) r.sessionId = event.result.sessionId;
       const a = closeAttempt(r, event.attempt, event.at, 'succeeded', undefined, event);
       if (a !== undefined && event.result.usage !== undefined) a.usage = event.result.usage;
+      if (a !== undefined && event.result.score !== undefined) a.score = event.result.score;
       return;
     }
     case 'task.retrying': {
@@ -220,6 +238,29 @@ export function applyTaskEvent(r: TaskRecord, event: TaskEvent): void {
       r.reason = event.reason;
       r.skipCause = event.cause;
       r.endedAt = event.at;
+      return;
+    }
+    case 'task.blocked': {
+      r.state = 'blocked';
+      r.reason = event.reason;
+      r.endedAt = event.at;
+      if (event.parts !== undefined) r.blockedBy = event.parts;
+      if (event.attempt !== undefined) closeAttempt(r, event.attempt, event.at, 'blocked');
+      return;
+    }
+    case 'approval.waiting': {
+      // Waiting again after a resume keeps the first `since`.
+      if (r.approval?.state !== 'waiting') r.approval = { state: 'waiting', since: event.at };
+      return;
+    }
+    case 'approval.decided': {
+      r.approval = {
+        state: event.decision,
+        since: r.approval?.since ?? event.at,
+        decidedAt: event.at,
+        ...(event.reason === undefined ? {} : { reason: event.reason }),
+        ...(event.by === undefined ? {} : { by: event.by }),
+      };
       return;
     }
     case 'task.cancelled': {

@@ -27,6 +27,11 @@ export interface SchedulerOptions {
   readonly gate?: (task: number) => string | undefined;
   /** Sees every state change, in order. */
   readonly onTransition?: (t: Transition) => void;
+  /**
+   * A ready task that may not start yet (it waits for a person's approval): it stays ready, and is
+   * asked about again at each {@link Scheduler.start}.
+   */
+  readonly held?: (task: number) => boolean;
 }
 
 const S_PENDING = 0,
@@ -36,7 +41,8 @@ const S_PENDING = 0,
   S_SUCCEEDED = 4,
   S_FAILED = 5,
   S_SKIPPED = 6,
-  S_CANCELLED = 7;
+  S_CANCELLED = 7,
+  S_BLOCKED = 8;
 const STATE_NAMES: readonly TaskState[] = [
   'pending',
   'ready',
@@ -46,6 +52,7 @@ const STATE_NAMES: readonly TaskState[] = [
   'failed',
   'skipped',
   'cancelled',
+  'blocked',
 ];
 
 /**
@@ -56,7 +63,7 @@ const STATE_NAMES: readonly TaskState[] = [
 export class Scheduler {
   private readonly state: Uint8Array;
   private readonly waiting: Int32Array;
-  private readonly skipCause: Uint8Array; // 1 condition, 2 upstream
+  private readonly skipCause: Uint8Array; // 1 condition, 2 upstream, 3 blocked
   private readonly skippedDep: Int32Array; // 1 + the first hard dependency skipped by a condition, or 0
   private readonly arrival: Float64Array;
   private readonly resources: Resources;
@@ -165,7 +172,7 @@ export class Scheduler {
     let deferred: number[] | undefined;
     while (this.workers.free > 0 && this.ready.size > 0) {
       const i = this.ready.pop() as number;
-      if (!this.resources.fits(i)) {
+      if (!this.resources.fits(i) || this.options.held?.(i) === true) {
         (deferred ??= []).push(i);
         continue;
       }
@@ -189,7 +196,7 @@ export class Scheduler {
     for (let i = plan.next; this.workers.free > 0 && i !== undefined; i = plan.next) {
       const s = this.state[i] as number;
       if (s === S_PENDING) return;
-      if (s !== S_READY || !this.resources.fits(i)) return this.dropPlan();
+      if (s !== S_READY || !this.resources.fits(i) || this.options.held?.(i) === true) return this.dropPlan();
       plan.advance();
       out.push(this.run(i, now));
     }
@@ -220,7 +227,13 @@ export class Scheduler {
     else if (s === S_RETRYING) this.retries.remove(task);
     this.set(
       task,
-      outcome === 'succeeded' ? S_SUCCEEDED : outcome === 'failed' ? S_FAILED : S_CANCELLED,
+      outcome === 'succeeded'
+        ? S_SUCCEEDED
+        : outcome === 'failed'
+          ? S_FAILED
+          : outcome === 'blocked'
+            ? S_BLOCKED
+            : S_CANCELLED,
       now,
       reason === undefined ? undefined : { reason },
     );
@@ -296,7 +309,7 @@ export class Scheduler {
   /** Why `task` was skipped, if it was. */
   skipCauseOf(task: number): SkipCause | undefined {
     const c = this.skipCause[task];
-    return c === 1 ? 'condition' : c === 2 ? 'upstream' : undefined;
+    return c === 1 ? 'condition' : c === 2 ? 'upstream' : c === 3 ? 'blocked' : undefined;
   }
 
   /** The worker `task` runs (or last ran) on, if it started. */
@@ -350,7 +363,7 @@ export class Scheduler {
 
   private skip(task: number, now: number, reason: string, cause: SkipCause): void {
     this.dropPlan();
-    this.skipCause[task] = cause === 'condition' ? 1 : 2;
+    this.skipCause[task] = cause === 'condition' ? 1 : cause === 'upstream' ? 2 : 3;
     this.set(task, S_SKIPPED, now, { reason, cause });
     this.settle(task, now);
   }
@@ -396,6 +409,9 @@ export class Scheduler {
         const by = (this.skippedDep[d] as number) - 1;
         if (by < 0) this.release(d, now);
         else this.skip(d, now, `dependency "${tasks[by]?.id}" was skipped`, 'condition');
+      } else if (s === S_BLOCKED || (s === S_SKIPPED && this.skipCause[task] === 3)) {
+        // Behind a blocked gate: not a failure, the run ends blocked.
+        this.skip(d, now, `dependency "${id}" was ${s === S_BLOCKED ? 'blocked' : 'skipped'}`, 'blocked');
       } else {
         const what = s === S_FAILED ? 'failed' : s === S_CANCELLED ? 'was cancelled' : 'was skipped';
         this.skip(d, now, `dependency "${id}" ${what}`, 'upstream');

@@ -1,12 +1,22 @@
 /** Where a task stands in a run. */
-export type TaskState = 'pending' | 'ready' | 'running' | 'retrying' | 'succeeded' | 'failed' | 'skipped' | 'cancelled';
-/** How a started (or, on resume, known) task ended. */
-export type Outcome = 'succeeded' | 'failed' | 'cancelled';
-/** Why a task was skipped: its own (or an upstream) `when` was false, or something upstream failed. */
-export type SkipCause = 'condition' | 'upstream';
+export type TaskState =
+  'pending' | 'ready' | 'running' | 'retrying' | 'succeeded' | 'failed' | 'skipped' | 'cancelled' | 'blocked';
+/** How a started (or, on resume, known) task ended; `blocked`: a gate whose condition was false, or a rejected approval. */
+export type Outcome = 'succeeded' | 'failed' | 'cancelled' | 'blocked';
+/**
+ * Why a task was skipped: its own (or an upstream) `when` was false, something upstream failed,
+ * or a gate upstream blocked.
+ */
+export type SkipCause = 'condition' | 'upstream' | 'blocked';
 
 /** The states a task never leaves. */
-export const TERMINAL_STATES: ReadonlySet<TaskState> = new Set(['succeeded', 'failed', 'skipped', 'cancelled']);
+export const TERMINAL_STATES: ReadonlySet<TaskState> = new Set([
+  'succeeded',
+  'failed',
+  'skipped',
+  'cancelled',
+  'blocked',
+]);
 
 /** A task's state change, as the Scheduler reports it (`onTransition`). */
 export interface Transition {

@@ -44,13 +44,14 @@ export function conditionGate(
 
 const LEGAL: Readonly<Record<TaskState, readonly TaskState[]>> = {
   pending: ['ready', 'skipped', 'cancelled'],
-  ready: ['running', 'cancelled'],
-  running: ['succeeded', 'failed', 'cancelled', 'retrying'],
+  ready: ['running', 'cancelled', 'blocked'],
+  running: ['succeeded', 'failed', 'cancelled', 'retrying', 'blocked'],
   retrying: ['ready', 'cancelled'],
   succeeded: [],
   failed: [],
   skipped: [],
   cancelled: [],
+  blocked: [],
 };
 
 /** A dependency in this state keeps an `after` dependent waiting no longer (and does not skip it). */

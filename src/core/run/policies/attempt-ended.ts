@@ -148,6 +148,10 @@ function routeBack(
     return { kind: 'fix', feedback, error: { ...error, message: redact(error.message) }, counts: next };
   }
   const message = redact(`${failure.message} (after ${allowed} fix attempts)`);
-  const error = { message, ...(failure.code === undefined ? {} : { code: failure.code }) };
+  const error = {
+    message,
+    ...(failure.code === undefined ? {} : { code: failure.code }),
+    ...(failure.score === undefined ? {} : { score: failure.score }),
+  };
   return { kind: 'fail', error, counts, releaseWorkspace: true };
 }

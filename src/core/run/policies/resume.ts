@@ -9,6 +9,8 @@ export interface RestoredTask {
   readonly attempts: number;
   /** It succeeded: it never runs again, and its dependents may start. */
   readonly succeeded: boolean;
+  /** It was blocked (a gate, a rejection), with why: it stays blocked, never decided again. */
+  readonly blocked?: string;
 }
 
 /** A task with `resume: never` cut off mid-run: it fails, waiting for a person. */
@@ -56,7 +58,10 @@ export function restoreRun(
     if (r.state !== 'succeeded' && cutOff && last.attempt === attempts && adopt?.get(r.id) === attempts) {
       adopted.add(r.id);
       tasks.push({ task, attempts: attempts - 1, succeeded: false });
-    } else tasks.push({ task, attempts, succeeded: r.state === 'succeeded' });
+    } else {
+      const blocked = r.state === 'blocked' ? { blocked: r.reason ?? 'blocked' } : {};
+      tasks.push({ task, attempts, succeeded: r.state === 'succeeded', ...blocked });
+    }
   }
   for (const r of prior.tasks.values()) {
     if (adopted.has(r.id)) continue;

@@ -12,7 +12,8 @@ export interface StopReason {
 
 /**
  * How a run ended once nothing runs or waits: as it was stopped, else failed when a task failed,
- * was cancelled or was skipped because something upstream failed, else succeeded.
+ * was cancelled or was skipped because something upstream failed, else blocked when a gate blocked
+ * (or a person rejected a task), naming each with why, else succeeded.
  *
  * @example
  * runEnded(state, undefined); // → { status: 'failed', reason: '1 task(s) failed' }
@@ -22,6 +23,10 @@ export function runEnded(state: RunState, stopped: StopReason | undefined): { st
   const failed = [...state.tasks.values()].filter(
     (r) => r.state === 'failed' || r.state === 'cancelled' || (r.state === 'skipped' && r.skipCause === 'upstream'),
   );
-  if (failed.length === 0) return { status: 'succeeded' };
+  if (failed.length === 0) {
+    const blocked = [...state.tasks.values()].filter((r) => r.state === 'blocked');
+    if (blocked.length === 0) return { status: 'succeeded' };
+    return { status: 'blocked', reason: blocked.map((r) => `${r.id} blocked: ${r.reason ?? ''}`).join('; ') };
+  }
   return { status: 'failed', reason: `${failed.filter((r) => r.state === 'failed').length} task(s) failed` };
 }

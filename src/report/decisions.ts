@@ -1,0 +1,27 @@
+import type { TaskRow } from './report-model.js';
+
+/**
+ * What the run's gates, approvals and scores decided, one line each, the same in every report:
+ * `approve blocked: tasks.ui.output.score = 4 < 6`, `deploy approved by ana@host at …`,
+ * `deploy waits for approval since …`.
+ */
+export function decisionLines(rows: readonly TaskRow[]): string[] {
+  const out: string[] = [];
+  for (const r of rows) {
+    const a = r.approval;
+    if (a !== undefined) {
+      const by = a.by === undefined ? '' : ` by ${a.by}`;
+      const when = new Date(a.decidedAt ?? a.since).toISOString();
+      out.push(
+        a.state === 'waiting'
+          ? `${r.id} waits for approval since ${when}`
+          : `${r.id} ${a.state}${by} at ${when}${a.reason === undefined ? '' : `: ${a.reason}`}`,
+      );
+    }
+    if (r.state === 'blocked' && a?.state !== 'rejected') out.push(`${r.id} blocked: ${r.reason ?? ''}`);
+    else if (r.state === 'succeeded' && r.executor === 'gate') out.push(`${r.id} passed`);
+    const scores = r.attempts.flatMap((x) => (x.score === undefined ? [] : [x.score]));
+    if (scores.length > 0) out.push(`${r.id} scored ${scores.join(' → ')}`);
+  }
+  return out;
+}
