@@ -24,14 +24,16 @@ import { taskBudgetExceeded } from './policies/budget.js';
 import { RunSpend } from './run-spend.js';
 import { whenGate, type WhenSources } from './policies/when.js';
 import { gateEnded } from './policies/gate.js';
-import { scoreOf, scoreRejection } from './policies/score.js';
+import { checkResult, rejectedFailure } from './policies/result-check.js';
 import { Approvals } from './approvals.js';
-import { expansionFor, type Rejection } from './policies/expansion.js';
+import type { Rejection } from './policies/expansion.js';
 import { restoreRun } from './policies/resume.js';
 import { CheckRouting } from './check-routing.js';
-import { redactResult } from '../redact.js';
 import type { Executor } from '../ports/executor.js';
 import { StallWatch } from './stall-watch.js';
+import { Pump } from './pump.js';
+import { applyDecision, type Blocked, type Completion, type DecisionHost } from './apply-decision.js';
+import { recordRunStart } from './run-start.js';
 
 export { ENGINE_DEFAULTS, resolveEngineOptions } from './engine-options.js';
 export type { EngineNotice, EngineOptions, ProgressNotice, ResolvedEngineOptions } from './engine-options.js';
@@ -44,24 +46,6 @@ export {
   type RunListener,
 } from './run-bus.js';
 export type { RunOutcome } from './engine-options.js';
-
-/** Why a task ends blocked: one line, and a gate's failing parts. */
-interface Blocked {
-  readonly reason: string;
-  readonly parts?: readonly string[];
-}
-
-/** The longest the engine runs passes back to back without letting the event loop turn, ms. */
-const TURN_MS = 10;
-
-interface Completion {
-  readonly task: number;
-  readonly attempt: number;
-  readonly outcome: TaskOutcome;
-  readonly cause?: AbortCause;
-  /** A gate that blocked (or an approval rejected): the task ends blocked. */
-  readonly blocked?: Blocked;
-}
 
 /**
  * Runs a compiled plan: the scheduler decides, executors run, the journal records. One run at a
@@ -105,20 +89,28 @@ class Run implements AttemptHost {
   private readonly workers: number;
   private readonly mode: RunMode;
   private readonly when: WhenSources;
-  private pumping = false;
-  private pumpScheduled = false;
-  /** When a deferred pass last ran, that is, when the event loop last had a turn. */
-  private turnAt = -Infinity;
   private finished = false;
+  /** Runs the passes (one at a time, batched per turn of the event loop, woken by timers). */
+  private readonly pumper: Pump;
+  private readonly decisions: DecisionHost;
   /** Set while the scheduler cancels tasks that never started; those get their event here. */
   private cancellingPending = false;
-  private again = false;
-  private wakeTimer: unknown;
-  private wakeAt = Infinity;
   private stopReason: StopReason | undefined;
   private done!: (outcome: RunOutcome) => void;
   private fail!: (error: unknown) => void;
   constructor(readonly options: ResolvedEngineOptions) {
+    this.pumper = new Pump(options.clock, {
+      pass: () => this.pass(),
+      pendingCompletions: () => this.completions.length,
+      running: () => this.running.size,
+      finished: () => this.sched.finished,
+      finish: () => this.finishRun(),
+      nextWakeAt: () => this.sched.nextWakeAt(),
+      failed: (error) => {
+        this.abortAll({ kind: 'cancelled', reason: 'internal error' });
+        this.fail(error);
+      },
+    });
     this.clock = options.clock;
     this.graph = options.plan.graph;
     this.tasks = this.graph.tasks;
@@ -135,12 +127,30 @@ class Run implements AttemptHost {
     this.when = { vars: options.plan.vars, env: options.env, task: (id) => this.state.tasks.get(id) };
     this.notify = announcer(options.onEvent, options.bus);
     this.journal = new RunJournal(this.state, options.journal, this.notify, (e) => this.spend.recorded(e));
-    const pump = () => void this.pump();
+    const pump = () => void this.pumper.run();
     this.throttles = new ProviderThrottles(this.clock, options.throttleCooldownMs, () => this.sched, pump);
     const host = { state: this.state, journal: this.journal, tasks: () => this.tasks, block: this.block, pump };
     this.approvals = new Approvals(host, this.clock, options.approvalPollMs, options.pollDecisions);
     this.sched = this.newScheduler(options.score, options.dispatchPlan);
     this.stalls = new StallWatch(this.clock, (i, attempt, silentMs) => this.stalled(i, attempt, silentMs));
+    const run = this; // eslint-disable-line @typescript-eslint/no-this-alias -- getters read the fields an expansion swaps
+    this.decisions = {
+      journal: this.journal,
+      get sched() {
+        return run.sched;
+      },
+      redact: this.redact,
+      feedback: this.feedback,
+      get fixes() {
+        return run.fixes;
+      },
+      get transient() {
+        return run.transient;
+      },
+      rateLimited: (task, ms) => this.throttles.rateLimited(options.executors.get(task.executor)?.info.provider, ms),
+      release: (task, attempt) => void options.workspace?.release(task, attempt, 'failed').catch(() => undefined),
+      stop: (status, reason) => this.stop(status, reason),
+    };
   }
 
   /** The watchdog found attempt `attempt` of task `i` silent: journal it, then stop it (it is retried as a failure). */
@@ -150,7 +160,7 @@ class Run implements AttemptHost {
     const task = this.tasks[i] as ResolvedTask;
     this.journal.recordTask(i, { type: 'task.stalled', at: this.clock.now(), task: task.id, attempt, silentMs });
     slot.abort({ kind: 'stalled', ms: silentMs });
-    void this.pump();
+    void this.pumper.run();
   }
 
   /** A scheduler for the current graph; `score` only fits the graph it was searched for. */
@@ -172,36 +182,16 @@ class Run implements AttemptHost {
       this.fail = reject;
       const now = this.clock.now();
       const prior = this.options.prior;
-      if (prior === undefined) {
-        const options = { failFast: this.options.failFast, ...this.options.runOptions };
-        const tasks = this.tasks.map((t) => t.id);
-        this.journal.record({
-          type: 'run.created',
-          at: now,
-          runId: this.options.runId,
-          plan: this.options.plan.name,
-          workers: this.workers,
-          mode: this.mode,
-          tasks,
-          options,
-        });
-        this.journal.findRecords(this.tasks);
-      } else {
-        this.journal.record({
-          type: 'run.resumed',
-          at: now,
-          by: `pid:${typeof process === 'undefined' ? '?' : process.pid}`,
-        });
-        this.journal.findRecords(this.tasks);
-        this.restore(prior, now);
-      }
+      recordRunStart(this.journal, this.options, this.tasks, now);
+      this.journal.findRecords(this.tasks);
+      if (prior !== undefined) this.restore(prior, now);
       const signal = this.options.signal;
       if (signal !== undefined) {
         if (signal.aborted) this.stop('cancelled', 'interrupted before start');
         else signal.addEventListener('abort', () => this.stop('cancelled', 'interrupted (Ctrl-C)'), { once: true });
       }
       this.sched.begin(now);
-      void this.pump();
+      void this.pumper.run();
     });
   }
 
@@ -230,65 +220,8 @@ class Run implements AttemptHost {
   }
 
   private onTransition(t: Transition): void {
-    const id = (this.tasks[t.task] as ResolvedTask).id;
-    if (t.to === 'ready') {
-      this.journal.recordTask(t.task, { type: 'task.ready', at: t.at, task: id });
-      this.approvals.ready(t.task, t.at);
-    } else if (t.to === 'skipped')
-      this.journal.recordTask(t.task, {
-        type: 'task.skipped',
-        at: t.at,
-        task: id,
-        reason: t.reason ?? 'skipped',
-        cause: t.cause ?? 'upstream',
-      });
-    else if (t.to === 'cancelled' && this.cancellingPending)
-      this.journal.recordTask(t.task, { type: 'task.cancelled', at: t.at, task: id, reason: t.reason ?? 'cancelled' });
-  }
-
-  /**
-   * Completions of short tasks arrive one promise-hop apart; waiting for the current turn of the
-   * event loop to end lets one scheduling pass (and one journal append) take them all. Once every
-   * running attempt has ended there is nothing left to wait for (a chain, M = 1, or all M tasks
-   * done at once) and the pass runs now, unless the event loop has had no turn for
-   * {@link TURN_MS}: timers, I/O and Ctrl-C must not wait behind a long run of instant tasks.
-   */
-  private soon(): void {
-    if (this.completions.length === this.running.size && this.clock.now() - this.turnAt < TURN_MS) {
-      void this.pump();
-      return;
-    }
-    if (this.pumpScheduled) return;
-    this.pumpScheduled = true;
-    this.clock.defer(this.deferredPump);
-  }
-
-  private readonly deferredPump = (): void => {
-    this.pumpScheduled = false;
-    this.turnAt = this.clock.now();
-    void this.pump();
-  };
-
-  private async pump(): Promise<void> {
-    if (this.pumping) {
-      this.again = true;
-      return;
-    }
-    this.pumping = true;
-    try {
-      do {
-        this.again = false;
-        const stored = this.pass();
-        if (stored !== undefined) await stored;
-      } while (this.again || this.completions.length > 0);
-      if (this.sched.finished && this.running.size === 0) await this.finishRun();
-      else this.armWakeTimer();
-    } catch (error) {
-      this.abortAll({ kind: 'cancelled', reason: 'internal error' });
-      this.fail(error);
-    } finally {
-      this.pumping = false;
-    }
+    this.journal.recordTransition(t, (this.tasks[t.task] as ResolvedTask).id, this.cancellingPending);
+    if (t.to === 'ready') this.approvals.ready(t.task, t.at);
   }
 
   /**
@@ -363,68 +296,14 @@ class Run implements AttemptHost {
   };
 
   private apply(i: number, c: Completion, d: AttemptDecision, now: number): void {
-    const task = this.tasks[i] as ResolvedTask;
-    const base = { at: now, task: task.id, attempt: c.attempt };
-    if (d.kind === 'cancel') {
-      this.journal.recordTask(i, { type: 'task.cancelled', ...base, reason: d.reason });
-      this.sched.finish(i, 'cancelled', now, d.reason);
-      return;
-    }
-    // When the process really ran (the executor knows): durations count from there, not from the queue.
-    const { startedAt, endedAt } = c.outcome;
-    const at = {
-      ...base,
-      ...(startedAt === undefined ? {} : { processStartedAt: startedAt }),
-      ...(endedAt === undefined ? {} : { processEndedAt: endedAt }),
-    };
-    if (d.kind === 'succeed') {
-      const ran = (c.outcome as Extract<TaskOutcome, { ok: true }>).result;
-      const score = scoreOf(task, ran);
-      const result = score === undefined ? ran : { ...ran, score };
-      this.journal.recordTask(i, { type: 'task.succeeded', ...at, result: redactResult(result, this.redact) });
-      this.sched.finish(i, 'succeeded', now);
-      return;
-    }
-    this.fixes[i] = d.counts.fixes;
-    this.transient[i] = d.counts.transient;
-    if (d.kind !== 'fix' && d.rateLimited !== undefined) {
-      this.throttles.rateLimited(this.options.executors.get(task.executor)?.info.provider, d.rateLimited.retryAfterMs);
-    }
-    if (d.kind === 'fix') {
-      this.feedback.set(i, d.feedback);
-      this.journal.recordTask(i, { type: 'task.retrying', ...at, error: d.error, retryAt: now });
-      this.sched.retryAt(i, now, now);
-    } else if (d.kind === 'retry') {
-      if (d.note !== undefined) this.feedback.set(i, d.note);
-      const retryAt = now + d.delayMs;
-      this.journal.recordTask(i, { type: 'task.retrying', ...at, error: d.error, retryAt });
-      this.sched.retryAt(i, retryAt, now);
-    } else {
-      this.journal.recordTask(i, { type: 'task.failed', ...at, error: d.error });
-      // Its worktree goes; its branch, which holds the unmerged work, stays for a person to look at.
-      if (d.releaseWorkspace === true)
-        void this.options.workspace?.release(task, c.attempt, 'failed').catch(() => undefined);
-      this.sched.finish(i, 'failed', now, d.error.message);
-      if (d.stopRun !== undefined) this.stop('failed', d.stopRun);
-    }
+    applyDecision(this.decisions, this.tasks[i] as ResolvedTask, i, c, d, now);
   }
 
-  /**
-   * Weft's own checks of a successful result: the caller's `validateResult`, and for a task with
-   * `expands: true`, that its sub-plan joins the plan validly — then the graph grows at once.
-   */
+  /** Weft's own checks of a successful result; an expansion grows the graph at once. */
   private check(task: ResolvedTask, result: TaskResultData): Rejection | undefined {
-    const rejected = this.options.validateResult?.(task, result);
-    if (typeof rejected === 'string')
-      return { message: 'the result did not pass its check', code: 'WEFT_RESULT_INVALID', feedback: rejected };
-    if (rejected !== undefined) return { code: 'WEFT_RESULT_INVALID', ...rejected };
-    const low = scoreRejection(task, result);
-    if (low !== undefined) return low;
-    if (task.expands !== true) return undefined;
-    const d = expansionFor(this.spec, task, result, this.options.recompile);
-    if (d.kind === 'reject') return { message: d.message, code: d.code, feedback: d.feedback };
-    this.grow(task, d.spec, d.compiled, d.added);
-    return undefined;
+    const d = checkResult(task, result, this.spec, this.options);
+    if (d.kind === 'grow') this.grow(task, d.spec, d.compiled, d.added);
+    return d.kind === 'reject' ? d.rejection : undefined;
   }
 
   /** Splices an expansion in: journal it, then swap in the grown graph and a scheduler that adopts the old one's state. */
@@ -464,7 +343,7 @@ class Run implements AttemptHost {
     if (task.gate !== undefined) {
       // A gate runs nothing: it is decided now, from what the tasks it reads ended with.
       this.completions.push({ task: i, attempt: slot.attempt, ...gateEnded(task, this.when, this.clock.now()) });
-      this.soon();
+      this.pumper.soon();
       return;
     }
     if (task.timeoutMs !== undefined) {
@@ -492,7 +371,7 @@ class Run implements AttemptHost {
     this.completions.push(
       reason === undefined ? { task: i, attempt, outcome } : { task: i, attempt, outcome, cause: reason },
     );
-    this.soon();
+    this.pumper.soon();
   }
 
   progress(i: number, attempt: number, progress: ProgressEvent): void {
@@ -514,7 +393,7 @@ class Run implements AttemptHost {
         ...session,
         ...(progress.usage === undefined ? {} : { usage: progress.usage }),
       });
-      void this.pump();
+      void this.pumper.run();
     }
   }
 
@@ -525,26 +404,11 @@ class Run implements AttemptHost {
     this.sched.cancelPending(reason, this.clock.now());
     this.cancellingPending = false;
     if (abortRunning) this.abortAll({ kind: 'cancelled', reason });
-    void this.pump();
+    void this.pumper.run();
   }
 
   private abortAll(cause: AbortCause): void {
     for (const r of this.running.values()) r.abort(cause);
-  }
-
-  private armWakeTimer(): void {
-    const at = this.sched.nextWakeAt();
-    if (at === undefined || at >= this.wakeAt) return;
-    if (this.wakeTimer !== undefined) this.clock.clearTimeout(this.wakeTimer);
-    this.wakeAt = at;
-    this.wakeTimer = this.clock.setTimeout(
-      () => {
-        this.wakeTimer = undefined;
-        this.wakeAt = Infinity;
-        void this.pump();
-      },
-      Math.max(0, at - this.clock.now()),
-    );
   }
 
   private async finishRun(): Promise<void> {
@@ -558,14 +422,10 @@ class Run implements AttemptHost {
       ...(reason === undefined ? {} : { reason }),
     });
     await this.journal.flush();
-    if (this.wakeTimer !== undefined) this.clock.clearTimeout(this.wakeTimer);
+    this.pumper.dispose();
     this.throttles.dispose();
     this.stalls.dispose();
     this.approvals.dispose();
     this.done({ status, state: this.state });
   }
-}
-
-function rejectedFailure(r: Rejection & { readonly score?: number }): TaskFailure {
-  return { message: r.message, code: r.code, fix: r.feedback, ...(r.score === undefined ? {} : { score: r.score }) };
 }

@@ -1,3 +1,4 @@
+import type { Transition } from '../schedule/scheduler.js';
 import type { RunEvent } from './events.js';
 import type { ResolvedTask } from '../plan/graph.js';
 import type { EngineNotice } from './engine-options.js';
@@ -33,6 +34,20 @@ export class RunJournal {
   recordTask(i: number, event: TaskEvent): void {
     applyTaskEvent((this.records[i] ??= taskRecord(this.state, event.task)), event);
     this.recorded(event);
+  }
+
+  /**
+   * Journals what a scheduler transition means for task `i` (`id`): it became ready, it was
+   * skipped (and why), or — while the run is `cancelling` what has not started — it was cancelled.
+   */
+  recordTransition(t: Transition, id: string, cancelling: boolean): void {
+    const at = t.at;
+    if (t.to === 'ready') this.recordTask(t.task, { type: 'task.ready', at, task: id });
+    else if (t.to === 'skipped') {
+      const why = { reason: t.reason ?? 'skipped', cause: t.cause ?? 'upstream' };
+      this.recordTask(t.task, { type: 'task.skipped', at, task: id, ...why });
+    } else if (t.to === 'cancelled' && cancelling)
+      this.recordTask(t.task, { type: 'task.cancelled', at, task: id, reason: t.reason ?? 'cancelled' });
   }
 
   /**
