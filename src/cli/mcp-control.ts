@@ -1,3 +1,4 @@
+import { decide, decider } from './commands/approve.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { hostname } from 'node:os';
@@ -210,6 +211,16 @@ export function mcpControl(options: McpControlOptions): RunControl {
         const runId = await findOrExplain(store, projectDir, ref.runId, find);
         const { summary } = await runStatus(store, projectDir, runId);
         return { summary, report: await runReport(store, projectDir, runId, 'md') };
+      });
+    },
+
+    async approve(ref) {
+      const { projectDir, find } = resolved(ref);
+      return withStore(projectDir, async (store) => {
+        const runId = await find(store);
+        const by = `${decider()} (weft mcp)`;
+        const done = await decide(store, runId, ref.task, ref.decision, { reason: ref.reason, by });
+        return { runId: done.runId, task: ref.task, decision: ref.decision, running: done.running };
       });
     },
 

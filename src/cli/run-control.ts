@@ -1,3 +1,4 @@
+import { decide, decider } from './commands/approve.js';
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, statSync } from 'node:fs';
 import { hostname } from 'node:os';
@@ -294,6 +295,13 @@ export function createRunControl(deps: RunControlDeps): LocalRunControl {
         });
       process.kill(Number(pid), 'SIGINT'); // as Ctrl-C: running tasks are cancelled and the stop journaled
       return { runId, cancelled: true };
+    },
+
+    async decide(runId, task, decision, reason) {
+      await known(runId);
+      const by = `${decider()} (weft serve)`;
+      const done = await decide(store, runId, task, decision, { reason, by });
+      return { runId: done.runId, task, decision, running: done.running };
     },
 
     async resume(runId, options = {}) {

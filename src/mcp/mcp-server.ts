@@ -18,7 +18,7 @@ export interface McpServerOptions {
 }
 
 /**
- * The weft MCP server: tools `plan`, `estimate`, `run`, `status`, `logs`, `result`, `cancel` and
+ * The weft MCP server: tools `plan`, `estimate`, `run`, `status`, `logs`, `result`, `cancel`, `approve` and
  * `build_and_deploy`, each driving weft through the injected {@link RunControl}. Connect it to a
  * transport (stdio for `weft mcp`, streamable HTTP on `weft serve`); {@link McpServer.close} stops
  * following runs (the runs go on).
@@ -179,6 +179,26 @@ export function createMcpServer(control: RunControl, options: McpServerOptions):
       annotations: { destructiveHint: true },
     },
     (a) => answer(() => control.cancel({ runId: a.runId, ...project(a.working_directory) })),
+  );
+  server.registerTool(
+    'approve',
+    {
+      title: 'Approve or reject a waiting task',
+      description:
+        'Decides on a task that waits for a person (`approval: required`; `status` lists what waits): approve lets it start, reject (with a reason) ends it blocked and skips what needs it.',
+      inputSchema: TOOL_INPUTS.approve,
+      annotations: { destructiveHint: true },
+    },
+    (a) =>
+      answer(() =>
+        control.approve({
+          runId: a.runId,
+          task: a.task,
+          decision: a.decision === 'reject' ? 'rejected' : 'approved',
+          ...(a.reason === undefined ? {} : { reason: a.reason }),
+          ...project(a.working_directory),
+        }),
+      ),
   );
   server.registerTool(
     'build_and_deploy',

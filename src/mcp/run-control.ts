@@ -115,6 +115,13 @@ export interface RunControl {
     readonly note?: string;
   }>;
   /**
+   * A person's decision on a task that waits for approval (`approval: required`): `approved` lets
+   * it start, `rejected` (with a reason) ends it blocked. The running weft goes on within a second.
+   */
+  approve(
+    ref: RunRef & { readonly task: string; readonly decision: 'approved' | 'rejected'; readonly reason?: string },
+  ): Promise<{ readonly runId: string; readonly task: string; readonly decision: string; readonly running: boolean }>;
+  /**
    * Calls `onEvent` with each event of a run this control started, from the first, until the run
    * ends (then resolves) or `signal` aborts.
    */

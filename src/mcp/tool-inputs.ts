@@ -1,3 +1,4 @@
+import { TASK_ID_PATTERN } from '../core/plan/plan-schema.js';
 import { z } from 'zod';
 import { WeftError } from '../core/errors.js';
 import type { PlanRef } from './run-control.js';
@@ -98,6 +99,19 @@ export const TOOL_INPUTS = {
   },
   result: { runId, working_directory: workingDirectory },
   cancel: { runId, working_directory: workingDirectory },
+  approve: {
+    runId,
+    task: z
+      .string()
+      .regex(TASK_ID_PATTERN, 'task must be a task id of the run')
+      .describe('The task that waits for approval.'),
+    decision: z
+      .enum(['approve', 'reject'])
+      .default('approve')
+      .describe('approve lets it start; reject ends it blocked.'),
+    reason: z.string().max(2000).optional().describe('Why (required to reject): it becomes the blocked reason.'),
+    working_directory: workingDirectory,
+  },
   build_and_deploy: {
     task: z
       .string({ error: 'task is required: what to build, in words' })

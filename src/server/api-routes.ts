@@ -29,6 +29,8 @@ export const StartRunSchema = z
 
 /** `POST /api/runs/:id/resume`: tasks with `resume: never` to run again (`weft resume --retry`). */
 export const ResumeSchema = z.object({ retry: z.array(z.string().regex(TASK_ID_PATTERN)).optional() }).strict();
+/** `POST /api/runs/:id/tasks/:task/reject`: why (it becomes the task's blocked reason). */
+export const RejectSchema = z.object({ reason: z.string().trim().min(1).max(2000) }).strict();
 
 const LogQuery = z.object({
   attempt: z.coerce.number().int().min(1).optional(),
@@ -84,6 +86,13 @@ export function apiRoutes(control: RunControl, options: { readonly pollMs: numbe
     return c.body(text, 200, { 'content-type': type });
   });
   api.post('/runs/:id/cancel', async (c) => c.json(await control.cancel(c.req.param('id'))));
+  api.post('/runs/:id/tasks/:task/approve', async (c) =>
+    c.json(await control.decide(c.req.param('id'), c.req.param('task'), 'approved')),
+  );
+  api.post('/runs/:id/tasks/:task/reject', async (c) => {
+    const { reason } = await body(c, RejectSchema);
+    return c.json(await control.decide(c.req.param('id'), c.req.param('task'), 'rejected', reason));
+  });
   api.post('/runs/:id/resume', async (c) => {
     const { retry } = await body(c, ResumeSchema);
     return c.json(await control.resume(c.req.param('id'), retry === undefined ? {} : { retry }));

@@ -276,6 +276,53 @@ describe('weft serve: the runs API', () => {
     });
   });
 
+  it('approve and reject decide on a waiting task, in the journal, with who decided', async () => {
+    const WAIT = '20261205-110000-cafe';
+    await store.append(WAIT, [
+      {
+        type: 'run.created',
+        at: T0,
+        runId: WAIT,
+        plan: 'gated',
+        workers: 1,
+        mode: 'parallel',
+        tasks: ['deploy', 'ship'],
+      },
+      { type: 'task.ready', at: T0, task: 'deploy' },
+      { type: 'approval.waiting', at: T0, task: 'deploy' },
+      { type: 'task.ready', at: T0, task: 'ship' },
+      { type: 'approval.waiting', at: T0, task: 'ship' },
+    ]);
+    const post = (path: string, body?: unknown) =>
+      app.request(`/api/runs/${WAIT}/tasks/${path}`, {
+        method: 'POST',
+        headers: { ...auth, 'content-type': 'application/json' },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+    const ok = await post('deploy/approve');
+    expect(ok.status).toBe(200);
+    expect(await ok.json()).toMatchObject({ runId: WAIT, task: 'deploy', decision: 'approved', running: false });
+    // A task that is not waiting any more, a typo, a rejection without a reason: refused, saying why.
+    const again = (await (await post('deploy/approve')).json()) as { error: { message: string; hint: string } };
+    expect(again.error.message).toContain('is not waiting for approval (a person already approved it)');
+    expect(again.error.hint).toBe('waiting: ship');
+    const typo = await post('shipp/approve');
+    expect(typo.status).toBe(400);
+    expect(((await typo.json()) as { error: { hint: string } }).error.hint).toBe('did you mean "ship"?');
+    expect((await post('ship/reject', {})).status).toBe(400);
+    const no = await post('ship/reject', { reason: 'SQL built from input' });
+    expect(no.status).toBe(200);
+    const decided = (await store.read(WAIT)).map((e) => e.event).filter((e) => e.type === 'approval.decided');
+    expect(decided).toEqual([
+      expect.objectContaining({ task: 'deploy', decision: 'approved', by: expect.stringMatching(/\(weft serve\)$/) }),
+      expect.objectContaining({ task: 'ship', decision: 'rejected', reason: 'SQL built from input' }),
+    ]);
+    expect(
+      (await app.request(`/api/runs/${WAIT}/tasks/ship/approve`, { method: 'POST', headers: { host: auth.host } }))
+        .status,
+    ).toBe(401);
+  });
+
   it('cancel and resume refuse with a reason when they cannot act', async () => {
     const cancel = await app.request(`/api/runs/${RUN}/cancel`, { method: 'POST', headers: auth });
     expect(cancel.status).toBe(400);

@@ -109,7 +109,7 @@ describe('weft mcp over stdio', () => {
     const { client } = await connect(gitProject());
     const { tools } = await client.listTools();
     expect(tools.map((t) => t.name).sort()).toEqual(
-      ['build_and_deploy', 'cancel', 'estimate', 'logs', 'plan', 'result', 'run', 'status'].sort(),
+      ['approve', 'build_and_deploy', 'cancel', 'estimate', 'logs', 'plan', 'result', 'run', 'status'].sort(),
     );
     const byName = new Map(tools.map((t) => [t.name, t]));
     expect(Object.keys(byName.get('run')?.inputSchema.properties ?? {})).toEqual(
@@ -211,6 +211,32 @@ describe('weft mcp over stdio', () => {
     expect((await call(client, 'cancel', { runId })).value).toMatchObject({ status: 'cancelled', stopping: false });
   });
 
+  it('approve: a task that waits for a person starts once approved over MCP', { timeout: 150_000 }, async () => {
+    const repo = gitProject();
+    const { client } = await connect(repo);
+    const plan = {
+      name: 'gated',
+      tasks: [
+        { id: 'build', run: ['true'] },
+        { id: 'deploy', needs: ['build'], approval: 'required', run: ['sh', '-c', 'echo deployed'] },
+      ],
+    };
+    const { runId } = (await call(client, 'run', { plan })).value as { runId: string };
+    const typo = await call(client, 'approve', { runId, task: 'deplyo' });
+    expect(typo.isError).toBe(true);
+    expect(typo.text).toContain('has no task "deplyo"');
+    // Once deploy waits (build done), the approval goes through; before, it says what is waiting.
+    const approved = await until(async () => {
+      const a = await call(client, 'approve', { runId, task: 'deploy' });
+      if (a.isError) expect(a.text).toMatch(/not waiting for approval|no run/);
+      return a.isError ? undefined : a.value;
+    });
+    expect(approved).toMatchObject({ runId, task: 'deploy', decision: 'approved' });
+    const status = await ended(client, runId);
+    expect(status.summary.status).toBe('succeeded');
+    expect((await call(client, 'logs', { runId, task: 'deploy' })).value?.text).toBe('deployed\n');
+  });
+
   it('-C names the folder served, whatever the cwd; paths resolve there', { timeout: 60_000 }, async () => {
     const repo = gitProject({ 'plan.yaml': JSON.stringify(SMALL_PLAN) });
     const { client } = await connect(tempProject('weft-mcp-elsewhere-'), ['-C', repo]);
@@ -233,7 +259,7 @@ describe('weft mcp over stdio', () => {
     expect(again.stderr).toContain('weft: --run-id: run my-run-1 exists already');
     const bad = await weft(['run', 'plan.yaml', '--run-id', '../escape'], { cwd: repo });
     expect(bad.code).toBe(2);
-    expect(bad.stderr).toContain('weft: --run-id: "../escape" is not a run id');
+    expect(bad.stderr).toContain(`weft: --run-id expects letters, digits, '-', '_' or '.', got "../escape"`);
   });
 
   it('bad input: a tool error naming the field and the fix, never a stack trace', { timeout: 90_000 }, async () => {

@@ -81,6 +81,16 @@ export interface RunControl {
   estimate(input: StartRunInput): Promise<Readonly<Record<string, unknown>>>;
   /** Asks the run's coordinator to stop (as Ctrl-C does): running tasks are cancelled; `weft resume` continues. */
   cancel(runId: string): Promise<{ readonly runId: string; readonly cancelled: boolean }>;
+  /**
+   * A person's decision on a task that waits for approval (`approval: required`), appended to the
+   * run's journal; a rejection needs a reason. The running weft goes on within a second.
+   */
+  decide(
+    runId: string,
+    task: string,
+    decision: 'approved' | 'rejected',
+    reason?: string,
+  ): Promise<{ readonly runId: string; readonly task: string; readonly decision: string; readonly running: boolean }>;
   /** Continues an unfinished run from its journal (a run started by the server too, after it restarts). */
   resume(runId: string, options?: { readonly retry?: readonly string[] }): Promise<{ readonly runId: string }>;
   /**
