@@ -23,6 +23,8 @@ export interface ServeArgs {
   readonly port?: number;
   /** A run this process drives (`weft run --ui`): its bus, for live notices, and the run the dashboard opens. */
   readonly run?: { readonly id: string; readonly bus: RunBus };
+  /** MCP's streamable HTTP, served at `/mcp` (`weft serve` passes it; `weft run --ui` does not). */
+  readonly mcp?: (request: Request) => Promise<Response>;
 }
 
 /** Wires the run control, the token and the hono app, and listens. */
@@ -35,6 +37,9 @@ export async function startServer(a: ServeArgs): Promise<Served> {
   const named = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
   const hosts = isWildcard(host) ? 'any' : [...new Set([...loopback, named.toLowerCase()])];
   const app = createServer({ control, token, hosts });
+  // MCP's streamable HTTP at /mcp, behind the same token, Host check and body limit as /api/.
+  const mcp = a.mcp;
+  if (mcp !== undefined) app.all('/mcp', (c) => mcp(c.req.raw));
   const listening = await listen(app, host, a.port ?? 0);
   const shown = isWildcard(host) ? listening.url.replace(/\/\/[^/]+:/, '//127.0.0.1:') : listening.url;
   const runPart = a.run === undefined ? '' : `&run=${encodeURIComponent(a.run.id)}`;

@@ -1,6 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
 import { WeftError } from '../core/errors.js';
 import { createMcpServer } from './mcp-server.js';
 import type { RunControl } from './run-control.js';
@@ -90,4 +91,29 @@ function readBody(req: IncomingMessage, max: number): Promise<string> {
 
 function plain(res: ServerResponse, status: number, message: string, headers: Record<string, string> = {}): void {
   res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', ...headers }).end(`${message}\n`);
+}
+
+/**
+ * MCP's streamable HTTP for a fetch-style server (hono's `app.all('/mcp', (c) => handle(c.req.raw))`):
+ * stateless, JSON answers, one server per request. The token, Host and body-size checks are the
+ * mounting server's (`weft serve` guards `/mcp` like `/api/`).
+ */
+export function mcpFetchHandler(options: {
+  readonly control: RunControl;
+  readonly version: string;
+}): (request: Request) => Promise<Response> {
+  return async (request) => {
+    const server = createMcpServer(options.control, { version: options.version, notifyRuns: false });
+    const transport = new WebStandardStreamableHTTPServerTransport({
+      sessionIdGenerator: undefined,
+      enableJsonResponse: true,
+    });
+    await server.connect(transport);
+    try {
+      return await transport.handleRequest(request);
+    } finally {
+      void transport.close();
+      void server.close();
+    }
+  };
 }

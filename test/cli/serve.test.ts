@@ -7,6 +7,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI, ensureBuilt, tempProject } from '../support/weft-cli.js';
 import { api, follow, http, serveChildren, startServe, waitFor, type Server } from '../support/serve.js';
 import { openStore } from '../../src/store/open-store.js';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 
 /** `weft serve` over a real socket, driven as a client would: a token, runs started, followed, cancelled, resumed. */
 
@@ -259,6 +262,41 @@ describe('weft serve over a real socket', () => {
         });
         expect(other.status).toBe(200);
         expect((await http(s.base, '/api/runs', { headers: { host: 'my-box.lan' } })).status).toBe(401);
+      } finally {
+        await s.stop();
+      }
+    },
+    TIMEOUT,
+  );
+
+  it(
+    "serves MCP's streamable HTTP at /mcp behind the same token: the SDK client lists weft's tools",
+    async () => {
+      const s = await startServe(project, env);
+      try {
+        const init = {
+          jsonrpc: '2.0',
+          id: 1,
+          method: 'initialize',
+          params: { protocolVersion: '2025-03-26', capabilities: {}, clientInfo: { name: 't', version: '1' } },
+        };
+        const headers = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
+        const bare = await http(s.base, '/mcp', { method: 'POST', headers, body: JSON.stringify(init) });
+        expect(bare.status).toBe(401);
+        const client = new Client({ name: 'weft-serve-test', version: '1.0.0' });
+        await client.connect(
+          new StreamableHTTPClientTransport(new URL(`${s.base}/mcp`), {
+            requestInit: { headers: { authorization: `Bearer ${s.token}` } },
+          }),
+        );
+        try {
+          const { tools } = await client.listTools();
+          expect(tools.map((t) => t.name)).toEqual(expect.arrayContaining(['run', 'status', 'approve', 'cancel']));
+          const status = (await client.callTool({ name: 'status', arguments: { runId: 'nope' } })) as CallToolResult;
+          expect(status.isError).toBe(true);
+        } finally {
+          await client.close();
+        }
       } finally {
         await s.stop();
       }

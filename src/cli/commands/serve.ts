@@ -1,4 +1,8 @@
+import { fileURLToPath } from 'node:url';
 import { EXIT } from '../exit-codes.js';
+import { mcpFetchHandler } from '../../mcp/http-handler.js';
+import { mcpControl } from '../mcp-control.js';
+import { WEFT_VERSION } from '../version.js';
 import { openJournal } from '../journal.js';
 import { startServer } from '../serve-wiring.js';
 import { wire } from '../wiring.js';
@@ -21,7 +25,11 @@ export async function serveCommand(opts: ServeOptions): Promise<number> {
   const store = await openJournal(projectDir, config);
   try {
     const host = opts.host ?? '127.0.0.1';
-    const served = await startServer({ projectDir, store, executors, host, port: opts.port ?? 4873 });
+    const mcp = mcpFetchHandler({
+      control: mcpControl({ root: projectDir, cli: fileURLToPath(new URL('../main.js', import.meta.url)) }),
+      version: WEFT_VERSION,
+    });
+    const served = await startServer({ projectDir, store, executors, host, port: opts.port ?? 4873, mcp });
     const from = process.env.WEFT_TOKEN ? 'WEFT_TOKEN' : tokenPath();
     if (isWildcard(host))
       process.stderr.write(
