@@ -9,6 +9,7 @@ import { issueAt, schemaIssues, type RawIssue } from './schema-issues.js';
 import { cycleIssues, dependencyIssues, rawDependencyIssues } from './dependency-issues.js';
 import { closest } from '../suggest.js';
 import { contractIssues, contractNeeds, taskContracts } from './contracts.js';
+import { loopIssues, resolveLoop, type ResolvedLoop } from './loop-check.js';
 
 /** What validation needs to know of an executor. */
 export interface ExecutorInfo {
@@ -49,6 +50,8 @@ export interface CompiledPlan {
   /** `vars` after `--set`, typed like the declared values. */
   readonly vars: Readonly<Record<string, string | number | boolean>>;
   readonly graph: Graph;
+  /** The plan's `loop:`, resolved against the graph; absent when it has none. */
+  readonly loop?: ResolvedLoop;
 }
 
 export type { RawIssue } from './schema-issues.js';
@@ -101,6 +104,15 @@ export function checkPlan(raw: unknown, options: CompileOptions): { plan?: Compi
 
   envIssues(defaults.env, (name) => ({ path: ['defaults', 'env', name], field: `defaults.env.${name}` }), issues);
   issues.push(...contractIssues(spec, ids));
+  if (spec.loop !== undefined)
+    issues.push(
+      ...loopIssues(
+        spec.loop,
+        spec,
+        ids,
+        (conditionNames ??= { vars, tasks: conditionTasks(spec, options.executors) }),
+      ),
+    );
   const contracts = taskContracts(spec);
   const providers = contractNeeds(spec);
   spec.tasks.forEach((t, i) => {
@@ -279,7 +291,10 @@ export function checkPlan(raw: unknown, options: CompileOptions): { plan?: Compi
         }),
       ),
     };
-  return { plan: { spec, name: spec.name ?? 'plan', workers: spec.workers ?? 4, vars, graph }, issues: [] };
+  const loop = spec.loop === undefined ? undefined : resolveLoop(spec.loop, graph);
+  if (loop !== undefined && loop.loop === undefined) return { issues: loop.issues };
+  const plan = { spec, name: spec.name ?? 'plan', workers: spec.workers ?? 4, vars, graph };
+  return { plan: loop?.loop === undefined ? plan : { ...plan, loop: loop.loop }, issues: [] };
 }
 
 type VarValue = string | number | boolean;

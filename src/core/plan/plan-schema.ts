@@ -267,6 +267,38 @@ export const ContractSchema = z
   })
   .strict();
 
+/**
+ * A loop (`loop:`): the tasks in `repeat` run again, as new attempts, until `until` holds or `max`
+ * iterations ran; the next iteration's tasks get the `feedback` tasks' outputs and the reasons the
+ * last one did not pass. Tasks that depend on the group wait until the loop ends.
+ */
+export const LoopSchema = z
+  .object({
+    repeat: z
+      .array(z.string())
+      .min(1, { message: 'a loop repeats at least one task' })
+      .describe('The tasks each iteration runs again (new attempts; agent sessions go on).'),
+    until: z
+      .string()
+      .min(1)
+      .describe(
+        'Condition that ends the loop once an iteration ended, e.g. `tasks.approve.passed`; it reads only tasks in repeat.',
+      ),
+    max: z
+      .number()
+      .int()
+      .min(1, { message: 'a loop runs at least 1 iteration' })
+      .max(100)
+      .describe('Most iterations; after the last one the run ends blocked with its reasons.'),
+    feedback: z
+      .array(z.string())
+      .optional()
+      .describe(
+        "Tasks in repeat whose outputs (with the reasons the iteration did not pass) go to the next iteration's tasks: in the prompt of agents, in WEFT_FEEDBACK for scripts.",
+      ),
+  })
+  .strict();
+
 /** The plan's `defaults:`: task fields every task gets unless it sets its own. */
 export const DefaultsSchema = z.object({ ...sharedTaskFields, uses: TaskSchema.shape.uses }).strict();
 
@@ -313,6 +345,9 @@ export const PlanSchema = z
       .describe(
         "Contracts between tasks: a JSON Schema the provider's output must satisfy, given to both sides; a mismatch goes back to the provider.",
       ),
+    loop: LoopSchema.optional().describe(
+      'Repeat a group of tasks until a condition holds: {repeat: [code, review, approve], until: tasks.approve.passed, max: 5, feedback: [review]}.',
+    ),
     tasks: z.array(TaskSchema).min(1, { message: 'a plan needs at least one task' }),
   })
   .strict();
@@ -325,6 +360,8 @@ export type PlanSpec = z.infer<typeof PlanSchema>;
 export type BackoffSpec = z.infer<typeof BackoffSchema>;
 /** A contract (`contracts:` item) as written. */
 export type ContractSpec = z.infer<typeof ContractSchema>;
+/** A plan's `loop:` as written. */
+export type LoopSpec = z.infer<typeof LoopSchema>;
 /** A `budget:` as written. */
 export type BudgetSpec = z.infer<typeof BudgetSchema>;
 

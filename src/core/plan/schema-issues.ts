@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import type { PlanIssue } from '../errors.js';
-import { ContractSchema, PlanSchema, TaskSchema, DefaultsSchema } from './plan-schema.js';
+import { ContractSchema, LoopSchema, PlanSchema, TaskSchema, DefaultsSchema } from './plan-schema.js';
 import { WorkspaceSchema, WorkspaceSetupSchema } from './workspace-schema.js';
 import { closest } from '../suggest.js';
 
@@ -14,6 +14,7 @@ const KNOWN_TASK_FIELDS = Object.keys(TaskSchema.shape);
 const KNOWN_PLAN_FIELDS = Object.keys(PlanSchema.shape);
 const KNOWN_DEFAULT_FIELDS = Object.keys(DefaultsSchema.shape);
 const KNOWN_CONTRACT_FIELDS = Object.keys(ContractSchema.shape);
+const KNOWN_LOOP_FIELDS = Object.keys(LoopSchema.shape);
 /** Fields `workspace:` (path `[workspace]`) or `workspace.setup:` may have. */
 const knownWorkspaceFields = (path: readonly (string | number)[]): readonly string[] =>
   Object.keys(path.length === 1 ? WorkspaceSchema.shape : WorkspaceSetupSchema.shape);
@@ -51,9 +52,11 @@ export function schemaIssues(error: z.ZodError, raw: unknown): RawIssue[] {
             ? KNOWN_PLAN_FIELDS
             : path[0] === 'contracts'
               ? KNOWN_CONTRACT_FIELDS
-              : path[0] === 'defaults' && path.length === 1
-                ? KNOWN_DEFAULT_FIELDS
-                : KNOWN_TASK_FIELDS;
+              : path[0] === 'loop'
+                ? KNOWN_LOOP_FIELDS
+                : path[0] === 'defaults' && path.length === 1
+                  ? KNOWN_DEFAULT_FIELDS
+                  : KNOWN_TASK_FIELDS;
       for (const key of issue.keys) {
         const hint = closest(key, known);
         issues.push({

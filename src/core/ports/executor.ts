@@ -26,8 +26,10 @@ export interface TaskContext {
   readonly inputs: Readonly<Record<string, TaskResultData>>;
   /** A previous session to continue (a retry or a routed-back fix). */
   readonly sessionId?: string;
-  /** Extra text for the prompt of a routed-back fix (merge conflict, failed check). */
+  /** Extra text for the prompt of a routed-back fix (merge conflict, failed check), or a loop's feedback. */
   readonly feedback?: string;
+  /** Which iteration of the plan's `loop:` this is (1, 2, …), for a task the loop repeats (scripts: `WEFT_ITERATION`). */
+  readonly iteration?: number;
   /** The run's secrets: an executor masks them in the log files it leaves (see process/scrub-file.ts). Absent when there are none. */
   readonly redact?: Redactor;
   /** Reports progress; shown live. */

@@ -94,6 +94,7 @@ export class Approvals {
       const i = index.get(d.task);
       const r = this.host.state.tasks.get(d.task);
       if (i === undefined || r?.approval?.state !== 'waiting') continue; // not (or no longer) waiting
+      if (d.at < r.approval.since) continue; // made before this wait began: an earlier iteration's of a loop
       this.host.journal.adopt(d);
       const now = approvalGate(this.host.tasks()[i] as ResolvedTask, this.host.state.tasks.get(d.task)?.approval);
       if (now.kind === 'reject') this.rejected.push({ task: i, reason: now.reason });

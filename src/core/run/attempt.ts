@@ -50,6 +50,8 @@ export interface AttemptHost {
   readonly journal: { readonly records: readonly (TaskRecord | undefined)[] };
   /** Feedback for a task's next attempt (a conflict or failed check to fix), taken once. */
   readonly feedback: Map<number, string>;
+  /** The iteration of the plan's loop task `i` runs in, when the loop repeats it. */
+  iterationOf?(i: number): number | undefined;
   /** Runs an attempt of a check (a task with `verifies`; see check-attempt.ts). */
   runCheck?(i: number, worker: number, slot: Running, executor: Executor): Promise<TaskOutcome>;
   /** An executor's live report. */
@@ -86,6 +88,7 @@ function depKeysOf(graph: Graph, state: RunState, i: number): Record<string, str
 export class AttemptContext implements TaskContext {
   declare readonly sessionId?: string;
   declare readonly feedback?: string;
+  declare readonly iteration?: number;
   declare readonly redact?: Redactor;
   readonly runId: string;
   readonly attempt: number;
@@ -118,6 +121,8 @@ export class AttemptContext implements TaskContext {
     // Absent rather than undefined, as executors have always seen them.
     if (sessionId !== undefined) (this as { sessionId?: string }).sessionId = sessionId;
     if (feedback !== undefined) (this as { feedback?: string }).feedback = feedback;
+    const iteration = host.iterationOf?.(index);
+    if (iteration !== undefined) (this as { iteration?: number }).iteration = iteration;
     const redact = options.redact;
     if (redact !== undefined && 'secrets' in redact && redact.secrets.length > 0)
       (this as { redact?: Redactor }).redact = redact;

@@ -34,6 +34,7 @@ import { StallWatch } from './stall-watch.js';
 import { Pump } from './pump.js';
 import { applyDecision, type Blocked, type Completion, type DecisionHost } from './apply-decision.js';
 import { recordRunStart } from './run-start.js';
+import { LoopRun } from './loop-run.js';
 
 export { ENGINE_DEFAULTS, resolveEngineOptions } from './engine-options.js';
 export type { EngineNotice, EngineOptions, ProgressNotice, ResolvedEngineOptions } from './engine-options.js';
@@ -96,6 +97,7 @@ class Run implements AttemptHost {
   /** Set while the scheduler cancels tasks that never started; those get their event here. */
   private cancellingPending = false;
   private stopReason: StopReason | undefined;
+  private readonly loop: LoopRun | undefined;
   private done!: (outcome: RunOutcome) => void;
   private fail!: (error: unknown) => void;
   constructor(readonly options: ResolvedEngineOptions) {
@@ -131,6 +133,19 @@ class Run implements AttemptHost {
     this.throttles = new ProviderThrottles(this.clock, options.throttleCooldownMs, () => this.sched, pump);
     const host = { state: this.state, journal: this.journal, tasks: () => this.tasks, block: this.block, pump };
     this.approvals = new Approvals(host, this.clock, options.approvalPollMs, options.pollDecisions);
+    const loop = options.plan.loop;
+    this.loop =
+      loop &&
+      new LoopRun(loop, {
+        ...host,
+        sched: () => this.sched,
+        when: this.when,
+        feedback: this.feedback,
+        restartCounts: (i) =>
+          void ((this.fixes[i] = this.transient[i] = 0), (this.resumedAt[i] = this.attempts[i] as number)),
+        stopped: () => this.stopReason && (this.spend.exhausted ? 'budget' : this.stopReason.status),
+        reschedule: (reset) => this.reschedule(reset),
+      });
     this.sched = this.newScheduler(options.score, options.dispatchPlan);
     this.stalls = new StallWatch(this.clock, (i, attempt, silentMs) => this.stalled(i, attempt, silentMs));
     const run = this; // eslint-disable-line @typescript-eslint/no-this-alias -- getters read the fields an expansion swaps
@@ -163,6 +178,13 @@ class Run implements AttemptHost {
     void this.pumper.run();
   }
 
+  /** Swaps in a scheduler that adopts the current one's state (a loop's next iteration: `reset` pending again). */
+  private reschedule(reset?: ReadonlySet<number>): void {
+    const previous = this.sched;
+    this.sched = this.newScheduler(this.options.score);
+    this.sched.adopt(previous, this.clock.now(), reset);
+  }
+
   /** A scheduler for the current graph; `score` only fits the graph it was searched for. */
   private newScheduler(score?: ArrayLike<number>, plan?: DispatchPlan): Scheduler {
     const sequential = this.mode === 'sequential';
@@ -170,9 +192,12 @@ class Run implements AttemptHost {
       workers: this.workers,
       ...(sequential ? { order: 'declaration' as const } : score === undefined ? {} : { score }),
       ...(sequential || plan === undefined ? {} : { plan }),
-      gate: (i) => whenGate(this.tasks[i] as ResolvedTask, this.when),
+      gate: (i) => this.loop?.gate(i) ?? whenGate(this.tasks[i] as ResolvedTask, this.when),
       onTransition: (t) => this.onTransition(t),
       held: (i) => this.approvals.held(i),
+      ...(this.loop === undefined
+        ? {}
+        : { heldEdge: (from: number, to: number) => this.loop?.holds(from, to) === true }),
     });
   }
 
@@ -185,6 +210,7 @@ class Run implements AttemptHost {
       recordRunStart(this.journal, this.options, this.tasks, now);
       this.journal.findRecords(this.tasks);
       if (prior !== undefined) this.restore(prior, now);
+      this.loop?.begin(now);
       const signal = this.options.signal;
       if (signal !== undefined) {
         if (signal.aborted) this.stop('cancelled', 'interrupted before start');
@@ -193,6 +219,10 @@ class Run implements AttemptHost {
       this.sched.begin(now);
       void this.pumper.run();
     });
+  }
+
+  iterationOf(i: number): number | undefined {
+    return this.loop?.iterationOf(i);
   }
 
   counters(): { attempts: Int32Array; fixes: Int32Array; transient: Int32Array } {
@@ -238,6 +268,7 @@ class Run implements AttemptHost {
       if (this.sched.stateOf(f.task) === 'succeeded') this.sched.failSucceeded(f.task, now, f.reason);
     for (const c of completions) this.decide(c, now);
     this.approvals.settle(now);
+    this.loop?.settle(now);
     const assignments = this.stopReason === undefined ? this.sched.start(now) : [];
     for (const { task, worker } of assignments) {
       const attempt = (this.attempts[task] = (this.attempts[task] as number) + 1);

@@ -155,12 +155,39 @@ export type RunEvent =
       /** Who decided (user@host), when known. */
       readonly by?: string;
     })
+  | (Base & {
+      /**
+       * An iteration of the plan's `loop:` began. From the second on, `tasks` (the loop's `repeat`)
+       * start again: their records go back to pending, their last results kept as the loop's `previous`.
+       */
+      readonly type: 'loop.iteration.started';
+      readonly iteration: number;
+      readonly tasks?: readonly string[];
+    })
+  | (Base & {
+      /**
+       * An iteration ended once every repeated task had: `passed` (`until` holds; what depends on the
+       * loop runs), `repeat` (another iteration follows), `exhausted` (that was the `max`-th: the run
+       * ends blocked), `budget` (the run's budget ran out), `failed` (a repeated task failed).
+       */
+      readonly type: 'loop.iteration.ended';
+      readonly iteration: number;
+      readonly outcome: LoopOutcome;
+      /** Why it did not pass: each blocked or failed task with its reason, else `until`'s failing parts. */
+      readonly reasons: readonly string[];
+      readonly durationMs: number;
+      /** What its attempts cost, when any reported a cost. */
+      readonly costUsd?: number;
+    })
   | (Base & { readonly type: 'plan.expanded'; readonly by: string; readonly tasks: readonly unknown[] })
   | (Base & {
       readonly type: 'run.finished';
       readonly status: Exclude<RunStatus, 'running'>;
       readonly reason?: string;
     });
+
+/** How an iteration of a loop ended (see `loop.iteration.ended`). */
+export type LoopOutcome = 'passed' | 'repeat' | 'exhausted' | 'budget' | 'failed';
 
 /** Progress an executor reports while a task runs; shown live, not all journaled. */
 export interface ProgressEvent {

@@ -6,6 +6,8 @@ import { NOTHING_SPENT, runBudgetSpent, spend, type Spent } from './policies/bud
 /** Applies the budget policy to a run: counts what each ended attempt spent, and stops the run once it is spent. */
 export class RunSpend {
   private spent: Spent = NOTHING_SPENT;
+  /** Whether the budget ran out (and the run was stopped for it). */
+  exhausted = false;
 
   constructor(
     private readonly budget: BudgetSpec | undefined,
@@ -22,6 +24,8 @@ export class RunSpend {
     if (usage === undefined) return;
     this.spent = spend(this.spent, usage);
     const over = runBudgetSpent(this.budget, this.spent);
-    if (over !== undefined) this.stop(over);
+    if (over === undefined) return;
+    this.exhausted = true;
+    this.stop(over);
   }
 }

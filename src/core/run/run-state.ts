@@ -1,5 +1,5 @@
 import type { TaskFailure } from '../errors.js';
-import type { RunEvent, RunMode, RunStatus, TaskResultData, Usage } from './events.js';
+import type { LoopOutcome, RunEvent, RunMode, RunStatus, TaskResultData, Usage } from './events.js';
 import type { SkipCause, TaskState } from '../schedule/scheduler.js';
 
 /** One attempt of a task, as the journal tells it. */
@@ -47,6 +47,33 @@ export interface ApprovalRecord {
   by?: string;
 }
 
+/** One iteration of the plan's loop, as the journal tells it. */
+export interface IterationRecord {
+  readonly iteration: number;
+  readonly startedAt: number;
+  /** Each repeated task's first attempt number in this iteration (earlier ones belong to earlier iterations); empty in the first. */
+  readonly firstAttempts: Readonly<Record<string, number>>;
+  endedAt?: number;
+  outcome?: LoopOutcome;
+  reasons?: readonly string[];
+  durationMs?: number;
+  costUsd?: number;
+}
+
+/** What a repeated task ended with in the iteration before the current one. */
+export interface PreviousResult {
+  readonly state: TaskState;
+  readonly result?: TaskResultData;
+  readonly reason?: string;
+}
+
+/** The plan's loop as the journal tells it: its iterations, and what the last repeated one left. */
+export interface LoopRecord {
+  readonly iterations: IterationRecord[];
+  /** The repeated tasks' results in the iteration before the current one, by id (the feedback). */
+  readonly previous: Map<string, PreviousResult>;
+}
+
 /** A run as its journal tells it: a fold over its events ({@link foldRun}). */
 export interface RunState {
   runId: string;
@@ -68,6 +95,8 @@ export interface RunState {
    * moment the coordinator died is unknown, so that gap is not recorded.
    */
   readonly pauses: { readonly from: number; readonly to: number }[];
+  /** The plan's `loop:`, once its first iteration began. */
+  loop?: LoopRecord;
 }
 
 /** The state before any event: what `run.created` (or a journal's replay) starts from. */
@@ -162,6 +191,21 @@ export function applyEvent(state: RunState, event: RunEvent): void {
         if (typeof id === 'string') taskRecord(state, id);
       }
       return;
+    case 'loop.iteration.started':
+      startIteration(state, event);
+      return;
+    case 'loop.iteration.ended': {
+      const it = state.loop?.iterations.find((i) => i.iteration === event.iteration);
+      if (it === undefined) return;
+      Object.assign(it, {
+        endedAt: event.at,
+        outcome: event.outcome,
+        reasons: event.reasons,
+        durationMs: event.durationMs,
+        ...(event.costUsd === undefined ? {} : { costUsd: event.costUsd }),
+      });
+      return;
+    }
     case 'run.finished':
       state.status = event.status;
       state.finishedAt = event.at;
@@ -170,6 +214,32 @@ export function applyEvent(state: RunState, event: RunEvent): void {
     default:
       applyTaskEvent(taskRecord(state, event.task), event);
   }
+}
+
+/**
+ * A loop's iteration begins. From the second on, its tasks start again: each record goes back to
+ * pending (attempt numbers and the agent session go on), and what it ended with is kept as the
+ * loop's `previous` — the next iteration's feedback.
+ */
+function startIteration(state: RunState, event: Extract<RunEvent, { type: 'loop.iteration.started' }>): void {
+  const loop: LoopRecord = (state.loop ??= { iterations: [], previous: new Map() });
+  const firstAttempts: Record<string, number> = {};
+  if (event.tasks !== undefined) loop.previous.clear();
+  for (const id of event.tasks ?? []) {
+    const r = taskRecord(state, id);
+    loop.previous.set(id, {
+      state: r.state,
+      ...(r.result === undefined ? {} : { result: r.result }),
+      ...(r.reason === undefined ? {} : { reason: r.reason }),
+    });
+    firstAttempts[id] = r.attempts.reduce((m, a) => Math.max(m, a.attempt), 0) + 1;
+    r.state = 'pending';
+    for (const key of ['result', 'reason', 'skipCause', 'readyAt', 'endedAt', 'blockedBy', 'approval'] as const)
+      delete r[key];
+  }
+  for (const r of state.tasks.values())
+    firstAttempts[r.id] = r.attempts.reduce((m, a) => Math.max(m, a.attempt), 0) + 1;
+  loop.iterations.push({ iteration: event.iteration, startedAt: event.at, firstAttempts });
 }
 
 /**

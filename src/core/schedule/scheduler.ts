@@ -23,8 +23,16 @@ export interface SchedulerOptions {
   readonly score?: ArrayLike<number>;
   /** Follow this schedule while the run goes as planned (see {@link DispatchPlan}). */
   readonly plan?: DispatchPlan;
-  /** Called when a task's dependencies are done: a string skips it with that reason (its `when`). */
-  readonly gate?: (task: number) => string | undefined;
+  /**
+   * Called when a task's dependencies are done: a string skips it with that reason (its `when`);
+   * `{reason, cause}` skips it with another cause (behind a loop that never passed: `blocked`).
+   */
+  readonly gate?: (task: number) => string | { readonly reason: string; readonly cause: SkipCause } | undefined;
+  /**
+   * Whether `to` must not yet hear that its dependency `from` ended (a loop still open holds what
+   * depends on its tasks); a later scheduler that {@link Scheduler.adopt}s this one tells it.
+   */
+  readonly heldEdge?: (from: number, to: number) => boolean;
   /** Sees every state change, in order. */
   readonly onTransition?: (t: Transition) => void;
   /**
@@ -102,14 +110,14 @@ export class Scheduler {
    * Instead of {@link begin}, for a graph that grew mid-run (a task's output added tasks): takes
    * over the state of the scheduler that ran the smaller graph. Old tasks keep their indices;
    * running ones keep their workers, pool units and locks; pending ones — old or new — wait only
-   * for what has not ended yet.
+   * for what has not ended yet. Tasks in `reset` (a loop's next iteration) start over as pending.
    */
-  adopt(previous: Scheduler, now: number): void {
+  adopt(previous: Scheduler, now: number, reset?: ReadonlySet<number>): void {
     this.dropPlan();
     const old = previous.graph.tasks.length;
     for (let i = 0; i < old; i++) {
       const s = previous.state[i] as number;
-      if (s === S_PENDING) continue;
+      if (s === S_PENDING || reset?.has(i) === true) continue;
       this.state[i] = s;
       this.skipCause[i] = previous.skipCause[i] as number;
       this.arrival[i] = previous.arrival[i] as number;
@@ -160,7 +168,8 @@ export class Scheduler {
     this.dropPlan();
     this.state[task] = S_SUCCEEDED;
     this.terminal++;
-    for (const d of this.graph.dependents[task] ?? []) this.waiting[d] = (this.waiting[d] as number) - 1;
+    for (const d of this.graph.dependents[task] ?? [])
+      if (this.options.heldEdge?.(task, d) !== true) this.waiting[d] = (this.waiting[d] as number) - 1;
   }
 
   /** Starts as many ready tasks as capacity allows, best first; returns them with their worker. */
@@ -353,7 +362,8 @@ export class Scheduler {
   private release(task: number, now: number): void {
     const reason = this.options.gate?.(task);
     if (reason !== undefined) {
-      this.skip(task, now, reason, 'condition');
+      if (typeof reason === 'string') this.skip(task, now, reason, 'condition');
+      else this.skip(task, now, reason.reason, reason.cause);
       return;
     }
     this.arrival[task] = this.arrivals++;
@@ -392,9 +402,10 @@ export class Scheduler {
     const conditionSkip = s === S_SKIPPED && this.skipCause[task] === 1;
     const after = dependents[task];
     if (after === undefined) return;
+    const held = this.options.heldEdge;
     for (let k = 0; k < after.length; k++) {
       const d = after[k] as number;
-      if (this.state[d] !== S_PENDING) continue;
+      if (this.state[d] !== S_PENDING || (held !== undefined && held(task, d))) continue;
       // Whether the edge is hard only matters for a condition-skipped dependency: look it up then.
       const hard = conditionSkip && (deps[d] ?? []).includes(task);
       // A check it waits on only for the verdict (see Graph.verdictDeps) lets it go however it ends.

@@ -211,6 +211,7 @@ export abstract class AgentCliExecutor implements Executor {
       WEFT_TASK_ID: ctx.task.id,
       WEFT_ATTEMPT: String(ctx.attempt),
       WEFT_WORKER: String(ctx.worker),
+      ...(ctx.iteration === undefined ? {} : { WEFT_ITERATION: String(ctx.iteration) }),
     };
     // Claude Code refuses to start inside another Claude Code session it can see.
     delete env['CLAUDECODE'];

@@ -20,7 +20,13 @@ export function composePrompt(ctx: TaskContext): string {
   if (task.outputs !== undefined && task.outputs.length > 0)
     parts.push('', `You must produce: ${task.outputs.join(', ')}`);
   if (ctx.feedback !== undefined)
-    parts.push('', 'Your previous result could not be integrated. Fix this and finish the task:', ctx.feedback);
+    parts.push(
+      '',
+      ctx.iteration !== undefined && ctx.iteration > 1
+        ? `This task runs again: iteration ${ctx.iteration} of a loop. Feedback on your previous work:`
+        : 'Your previous result could not be integrated. Fix this and finish the task:',
+      ctx.feedback,
+    );
   return parts.join('\n');
 }
 

@@ -93,6 +93,7 @@ export class ShellExecutor implements Executor {
       WEFT_ATTEMPT: String(ctx.attempt),
       WEFT_WORKER: String(ctx.worker),
     };
+    if (ctx.iteration !== undefined) own.WEFT_ITERATION = String(ctx.iteration);
     const files = contextFiles(ctx, logs?.dir ?? this.scratch());
     Object.assign(own, files.env);
     if (task.sandbox === true) {
