@@ -53,6 +53,7 @@ export function formatSummary(s: RunSummary, runDir: string | undefined): string
   if (perWorker.length > 0) lines.push(`  per worker   ${perWorker.map(([w, n]) => `w${w}: ${n}`).join(', ')}`);
   if (s.retries > 0) lines.push(`  retries      ${s.retries}`);
   for (const k of s.contracts ?? []) lines.push(`  contract     ${contractLine(k, c)}`);
+  if (s.loop !== undefined) lines.push(...loopLines(s.loop));
   if (s.files !== undefined)
     lines.push(
       `  changes      ${s.files.changed} file${s.files.changed === 1 ? '' : 's'}, +${s.files.added} −${s.files.removed} lines`,
@@ -95,4 +96,17 @@ function placesLine(tasks: RunSummary['tasks']): string | undefined {
   }
   if (byPlace.size === 0) return undefined;
   return [...byPlace].map(([place, ids]) => `${ids.join(', ')}: ${place}`).join(' · ');
+}
+
+/** The loop's iterations: how many, then one line each with how it ended, its time, cost and reasons. */
+function loopLines(iterations: NonNullable<RunSummary['loop']>): string[] {
+  const n = iterations.length;
+  const lines = [`  loop         ${n} iteration${n === 1 ? '' : 's'}`];
+  for (const it of iterations) {
+    const cost = it.costUsd === undefined ? '' : `, $${it.costUsd.toFixed(4)}`;
+    const time = it.durationMs === undefined ? '' : ` (${formatDuration(it.durationMs)}${cost})`;
+    const why = it.reasons.length === 0 ? '' : `: ${stripControl(it.reasons.join('; '))}`;
+    lines.push(`    ${it.iteration}. ${it.outcome ?? 'running'}${time}${why}`);
+  }
+  return lines;
 }

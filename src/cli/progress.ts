@@ -56,6 +56,12 @@ function line(e: EngineNotice, started: Map<string, number>, runId: string): str
       return `${c.yellow('⏸')} ${e.task} waits for approval: weft approve ${runId} ${e.task} (or weft reject … --reason "…")`;
     case 'approval.decided':
       return `${e.decision === 'approved' ? stateMark('succeeded') : stateMark('blocked')} ${e.task} ${e.decision}${e.by === undefined ? '' : ` by ${e.by}`}${e.reason === undefined ? '' : `: ${stripControl(e.reason)}`}`;
+    case 'loop.iteration.started':
+      return e.iteration === 1
+        ? undefined
+        : `${c.cyan('⟳')} loop iteration ${e.iteration}: ${(e.tasks ?? []).join(', ')} again`;
+    case 'loop.iteration.ended':
+      return `${e.outcome === 'passed' ? stateMark('succeeded') : e.outcome === 'repeat' ? c.yellow('⟳') : stateMark('blocked')} loop iteration ${e.iteration} ${ITERATION_ENDS[e.outcome]} ${c.dim(formatDuration(e.durationMs))}${e.reasons.length === 0 ? '' : `: ${stripControl(e.reasons.join('; '))}`}`;
     case 'run.created':
       return `weft ▸ ${e.plan}: ${e.tasks.length} tasks on ${e.workers} worker${e.workers === 1 ? '' : 's'}${e.mode === 'sequential' ? ' (sequential)' : ''}`;
     case 'run.resumed':
@@ -64,6 +70,15 @@ function line(e: EngineNotice, started: Map<string, number>, runId: string): str
       return undefined;
   }
 }
+
+/** How the live line says an iteration ended. */
+const ITERATION_ENDS = {
+  passed: 'passed',
+  repeat: 'did not pass, repeating',
+  exhausted: 'did not pass and was the last (max)',
+  budget: 'stopped: the budget ran out',
+  failed: 'failed',
+} as const;
 
 /** Tasks finished of all the run has: both displays count the same way. */
 class Tally {
@@ -77,6 +92,8 @@ class Tally {
 
   note(e: EngineNotice): void {
     if (e.type === 'plan.expanded') this.total += e.tasks.length; // a task added tasks to the run
+    // A loop's next iteration: its tasks are to do again.
+    if (e.type === 'loop.iteration.started') for (const id of e.tasks ?? []) if (this.ended.delete(id)) this.done--;
     if (
       e.type === 'task.succeeded' ||
       e.type === 'task.failed' ||

@@ -6,6 +6,8 @@ import type { PlanSpec } from '../core/plan/plan-schema.js';
  * schema (`WEFT_OUTPUT`), a check fails while a task it verifies has left a marker file, and —
  * on their first attempt only — the provider writes output that breaks its contract and the first
  * task each check verifies leaves that marker. Given the failure back (`WEFT_FEEDBACK`), they fix it.
+ * A loop's feedback tasks (reviewers) object in the first iteration and approve from the second
+ * (`WEFT_ITERATION`), so the loop runs twice and passes.
  */
 export interface OfflineRoles {
   /** Provider id → the schemas of the contracts it provides. */
@@ -14,19 +16,47 @@ export interface OfflineRoles {
   readonly breakers: ReadonlySet<string>;
   /** Checks (tasks with `verifies`). */
   readonly checks: ReadonlySet<string>;
+  /** A loop's feedback tasks with an `outputSchema`: what each outputs in iteration 1, and from iteration 2 on. */
+  readonly reviewers: ReadonlyMap<string, { readonly objects: unknown; readonly approves: unknown }>;
 }
 
 /** The marker a breaker leaves in the tree until it is given the check's failure back. */
 export const BROKEN_MARKER = 'OFFLINE-BROKEN';
 
 /** The roles of a plan's tasks offline (see {@link OfflineRoles}). */
-export function offlineRoles(spec: Pick<PlanSpec, 'contracts' | 'tasks'>): OfflineRoles {
+export function offlineRoles(spec: Pick<PlanSpec, 'contracts' | 'tasks' | 'loop'>): OfflineRoles {
   const provides = new Map<string, Readonly<Record<string, unknown>>[]>();
   for (const c of spec.contracts ?? [])
     if (c.schema !== undefined) provides.set(c.provider, [...(provides.get(c.provider) ?? []), c.schema]);
   const checks = new Set(spec.tasks.filter((t) => (t.verifies ?? []).length > 0).map((t) => t.id));
   const breakers = new Set(spec.tasks.flatMap((t) => (t.verifies ?? []).slice(0, 1)));
-  return { provides, breakers, checks };
+  const reviewers = new Map<string, { objects: unknown; approves: unknown }>();
+  for (const id of spec.loop?.feedback ?? []) {
+    const schema = spec.tasks.find((t) => t.id === id)?.outputSchema;
+    if (schema !== undefined)
+      reviewers.set(id, { objects: verdictOf(schema, false, id), approves: verdictOf(schema, true, id) });
+  }
+  return { provides, breakers, checks, reviewers };
+}
+
+/**
+ * A reviewer's answer made from its output schema: approving, every number at its `maximum`, every
+ * string empty, every boolean false; objecting, numbers at their `minimum`, strings saying so, booleans true.
+ */
+function verdictOf(schema: unknown, approves: boolean, id: string): unknown {
+  const props = isObject(schema) && isObject(schema['properties']) ? schema['properties'] : {};
+  return Object.fromEntries(
+    Object.entries(props).map(([key, p]) => {
+      const type = isObject(p) ? p['type'] : undefined;
+      if (type === 'number' || type === 'integer') {
+        const bound = isObject(p) ? p[approves ? 'maximum' : 'minimum'] : undefined;
+        return [key, typeof bound === 'number' ? bound : approves ? 1 : 0];
+      }
+      if (type === 'string') return [key, approves ? '' : `offline stand-in: ${id} objects in iteration 1`];
+      if (type === 'boolean') return [key, !approves];
+      return [key, sampleOf(p)];
+    }),
+  );
 }
 
 /** The shell steps of task `id`'s role, after its sleep; empty when it has none. */
@@ -45,6 +75,11 @@ export function roleSteps(id: string, roles: OfflineRoles): string[] {
       `if [ -n "$WEFT_FEEDBACK" ]; then rm -f ${marker}; else printf '%s\\n' ${quote(`${id} left a failing test (offline stand-in)`)} > ${marker}; fi`,
     );
   }
+  const review = roles.reviewers.get(id);
+  if (review !== undefined)
+    steps.push(
+      `if [ "\${WEFT_ITERATION:-1}" -gt 1 ]; then printf '%s\\n' ${quote(JSON.stringify(review.approves))} > "$WEFT_OUTPUT"; else printf '%s\\n' ${quote(JSON.stringify(review.objects))} > "$WEFT_OUTPUT"; fi`,
+    );
   if (roles.checks.has(id))
     steps.push(
       `for f in ${BROKEN_MARKER}-*; do if [ -e "$f" ]; then echo "check failed: $(cat "$f")" >&2; exit 1; fi; done; echo 'check passed'`,

@@ -237,10 +237,13 @@ function makeOffline(doc: Document): void {
   for (const item of tasks.items) {
     if (!isMap(item)) continue;
     const spec = item.toJSON() as TaskSpec;
+    if (spec.gate !== undefined) continue; // a gate runs nothing: it stays as it is
     const estimate = spec.estimate ?? (doc.getIn(['defaults', 'estimate']) as TaskSpec['estimate']);
     const replacement = standIn({ id: spec.id, outputs: spec.outputs, estimate }, roles);
     const at = firstIndex(item, ['executor', 'prompt', 'run']);
-    for (const field of [...AGENT_FIELDS, 'run', 'shell']) item.delete(field);
+    // A loop's reviewer keeps its outputSchema: the conditions that read its output need it.
+    for (const field of [...AGENT_FIELDS, 'run', 'shell'])
+      if (field !== 'outputSchema' || !roles.reviewers.has(spec.id)) item.delete(field);
     const pairs = [
       new Pair(new Scalar('run'), new Scalar(replacement.run)),
       ...(replacement.shell === true ? [new Pair(new Scalar('shell'), new Scalar(true))] : []),
@@ -251,10 +254,12 @@ function makeOffline(doc: Document): void {
     ...[...roles.provides.keys()].map((id) => `${id} breaks its contract`),
     ...[...roles.breakers].map((id) => `${id} breaks its check`),
   ];
-  const routed =
+  let routed =
     breaks.length === 0
       ? ''
       : `\n To show weft routing failures back, on the first attempt ${breaks.join('; ')}.\n Each fixes it when given the failure (WEFT_FEEDBACK).`;
+  if (roles.reviewers.size > 0)
+    routed += `\n The loop's reviewers (${[...roles.reviewers.keys()].join(', ')}) object in iteration 1 and approve from\n iteration 2 on (WEFT_ITERATION), so the loop runs twice, passes, and what waits for it runs once.`;
   const header = ` Offline: every task below is a shell stand-in (weft init --offline) that sleeps a moment and\n writes its outputs — the same graph, runnable without an API key. Drop --offline for the real work.${routed}`;
   doc.commentBefore =
     doc.commentBefore === null || doc.commentBefore === undefined ? header : `${header}\n\n${doc.commentBefore}`;

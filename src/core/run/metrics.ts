@@ -1,4 +1,4 @@
-import type { TaskPlace, Usage } from './events.js';
+import type { LoopOutcome, TaskPlace, Usage } from './events.js';
 import type { ApprovalRecord, AttemptRecord, RunState, TaskRecord } from './run-state.js';
 import { contractVerdicts, type ContractRef, type ContractVerdict } from './contract-verdicts.js';
 
@@ -81,7 +81,18 @@ export interface RunSummary {
   readonly files?: FilesChanged;
   /** Each of the plan's `contracts` with its verdict; absent when the plan has none. */
   readonly contracts?: readonly ContractVerdict[];
+  /** The iterations of the plan's `loop:`, in order; absent when it has none. */
+  readonly loop?: readonly IterationSummary[];
   readonly tasks: readonly TaskSummary[];
+}
+
+/** One iteration of a loop: how it ended, why it did not pass, its time and cost (no outcome while it runs). */
+export interface IterationSummary {
+  readonly iteration: number;
+  readonly outcome?: LoopOutcome;
+  readonly reasons: readonly string[];
+  readonly durationMs?: number;
+  readonly costUsd?: number;
 }
 
 /** The scores of a task's attempts, in order (none: no field). */
@@ -90,14 +101,30 @@ function scoresOf(attempts: readonly AttemptRecord[]): { scores?: number[] } {
   return scores.length === 0 ? {} : { scores };
 }
 
-/** Attempts after one that failed (or was sent back); not those that only re-run work a Ctrl-C or crash cut off. */
-export function retriesOf(attempts: readonly { readonly outcome?: string }[]): number {
+/**
+ * Attempts after one that failed (or was sent back); not those that only re-run work a Ctrl-C or
+ * crash cut off, nor the first of a loop's iteration (`fresh`: those attempt numbers).
+ */
+export function retriesOf(
+  attempts: readonly { readonly attempt?: number; readonly outcome?: string }[],
+  fresh?: ReadonlySet<number>,
+): number {
   let n = 0;
   for (let k = 1; k < attempts.length; k++) {
     const before = attempts[k - 1]?.outcome;
-    if (before !== 'cancelled' && before !== 'interrupted') n++;
+    const attempt = attempts[k]?.attempt;
+    if (before !== 'cancelled' && before !== 'interrupted' && (attempt === undefined || fresh?.has(attempt) !== true))
+      n++;
   }
   return n;
+}
+
+/** Each task's attempts that began a loop's iteration, by task id. */
+function iterationStarts(state: RunState): Map<string, Set<number>> {
+  const starts = new Map<string, Set<number>>();
+  for (const it of state.loop?.iterations ?? [])
+    for (const [id, n] of Object.entries(it.firstAttempts)) starts.set(id, (starts.get(id) ?? new Set()).add(n));
+  return starts;
 }
 
 /** A chain of task ids on one line, `a → b → c`; a long one keeps its first and last `keep` around "… N more …". */
@@ -145,6 +172,7 @@ export function summarize(
   const tasksPerWorker: Record<string, number> = {};
   const busyPerWorkerMs: Record<string, number> = {};
   const tasks: TaskSummary[] = [];
+  const fresh = iterationStarts(state);
   for (const r of records) {
     if (
       r.state === 'succeeded' ||
@@ -174,7 +202,7 @@ export function summarize(
         taskUsage.costUsd += a.usage.costUsd ?? 0;
       }
     }
-    retries += retriesOf(r.attempts);
+    retries += retriesOf(r.attempts, fresh.get(r.id));
     taskTimeMs += duration;
     if (taskUsage !== undefined) {
       usage.inputTokens += taskUsage.inputTokens;
@@ -238,6 +266,17 @@ export function summarize(
     resumes: state.resumes,
     ...(files === undefined ? {} : { files }),
     ...(contracts.length === 0 ? {} : { contracts: contractVerdicts(state, contracts) }),
+    ...(state.loop === undefined
+      ? {}
+      : {
+          loop: state.loop.iterations.map((it) => ({
+            iteration: it.iteration,
+            reasons: it.reasons ?? [],
+            ...(it.outcome === undefined ? {} : { outcome: it.outcome }),
+            ...(it.durationMs === undefined ? {} : { durationMs: it.durationMs }),
+            ...(it.costUsd === undefined ? {} : { costUsd: it.costUsd }),
+          })),
+        }),
     tasks,
   };
 }
