@@ -8,6 +8,7 @@ import { importPlan, IMPORT_FORMATS, type ImportFormat } from '../../plan/import
 import { dispatchOrder } from '../../core/schedule/dispatch-order.js';
 import { staticGate } from '../../core/run/policies/when.js';
 import { compilePlan } from '../../core/plan/compile.js';
+import { iterationMs } from '../../core/plan/loop-check.js';
 import { WeftError } from '../../core/errors.js';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, extname, join } from 'node:path';
@@ -105,14 +106,20 @@ export async function estimateCommand(file: string, opts: EstimateCommandOptions
   return printEstimate(compilePlan(spec, { executors, file, ...vars }), opts);
 }
 
-/** What the estimate takes for granted about gates and approvals (it cannot know what they decide). */
+/** What the estimate takes for granted about gates, approvals and a loop (it cannot know what they decide). */
 function assumed(compiled: CompiledPlan): { assumes?: string[] } {
   const tasks = compiled.graph.tasks;
   const gates = tasks.filter((t) => t.gate !== undefined).map((t) => t.id);
   const approvals = tasks.filter((t) => t.approval === 'required').map((t) => t.id);
+  const loop = compiled.loop;
   const assumes = [
     ...(gates.length === 0 ? [] : [`gates pass at once (${gates.join(', ')})`]),
     ...(approvals.length === 0 ? [] : [`approvals are given at once (${approvals.join(', ')})`]),
+    ...(loop === undefined
+      ? []
+      : [
+          `the loop passes in its first iteration; each further one adds about ${formatDuration(iterationMs(loop, compiled.graph))} (its tasks' critical path), up to ${loop.max - 1} more (max ${loop.max})`,
+        ]),
   ];
   return assumes.length === 0 ? {} : { assumes };
 }

@@ -127,3 +127,19 @@ export function resolveLoop(loop: LoopSpec, graph: Graph): { loop?: ResolvedLoop
   const feedback = (loop.feedback ?? []).map((id) => graph.index.get(id) as number);
   return { loop: { repeat, until, untilSource: loop.until, max: loop.max, feedback }, issues };
 }
+
+/**
+ * How long one iteration of a loop takes at the least: the longest chain of estimates through its
+ * repeated tasks (what `weft estimate` adds for each further iteration), ms.
+ */
+export function iterationMs(loop: ResolvedLoop, graph: Graph): number {
+  const group = new Set(loop.repeat);
+  const ends = new Map<number, number>();
+  for (const i of graph.topo) {
+    if (!group.has(i)) continue;
+    const before = [...(graph.deps[i] ?? []), ...(graph.softDeps[i] ?? [])].filter((d) => group.has(d));
+    const start = Math.max(0, ...before.map((d) => ends.get(d) ?? 0));
+    ends.set(i, start + (graph.tasks[i]?.estimateMs ?? 0));
+  }
+  return Math.max(0, ...ends.values());
+}

@@ -127,6 +127,7 @@ export function describeZodIssue(issue: z.core.$ZodIssue, raw: unknown, path: re
 
 function fixFor(issue: z.core.$ZodIssue, path: readonly (string | number)[]): string {
   const last = path.at(-1);
+  if (path[0] === 'loop' && path.length === 2 && last === 'max') return 'use a whole number from 1 to 100, e.g. max: 5';
   if (last === 'estimate' || last === 'timeout' || last === 'initial' || last === 'max')
     return 'write a duration like 45m, 1h30m, 90s or 250ms';
   if (last === 'id') return 'use letters, digits, ".", "_" and "-" (e.g. build-api)';

@@ -1,0 +1,205 @@
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ensureBuilt, startWeft, tempProject, weft } from '../support/weft-cli.js';
+
+beforeAll(ensureBuilt);
+
+/**
+ * A reviewer script: it copies what it was given in WEFT_FEEDBACK to `feedback-<task>-<iteration>.txt`
+ * and vetoes until iteration `passAt` (WEFT_ITERATION). `code` and `deploy` append a line to a log.
+ */
+const SCRIPTS = {
+  'review.js': `const fs = require('fs');
+const n = Number(process.env.WEFT_ITERATION);
+const task = process.env.WEFT_TASK_ID;
+if (process.env.WEFT_FEEDBACK) fs.copyFileSync(process.env.WEFT_FEEDBACK, 'feedback-' + task + '-' + n + '.txt');
+fs.writeFileSync(process.env.WEFT_OUTPUT, JSON.stringify({ veto: n >= Number(process.argv[2]) ? '' : 'veto in iteration ' + n }));
+`,
+  'log.js': `const fs = require('fs');
+const n = process.env.WEFT_ITERATION;
+if (process.env.WEFT_FEEDBACK) fs.copyFileSync(process.env.WEFT_FEEDBACK, 'feedback-' + process.env.WEFT_TASK_ID + '-' + n + '.txt');
+fs.appendFileSync('ran.log', process.env.WEFT_TASK_ID + ' ' + (n ?? '-') + '\\n');
+`,
+};
+
+function loopPlan(passAt: number, max: number, extra = ''): string {
+  return `tasks:
+  - { id: code, run: [node, log.js] }
+  - id: security
+    needs: [code]
+    run: [node, review.js, '${passAt}']
+    outputSchema: { type: object, properties: { veto: { type: string } } }
+  - { id: approve, gate: '!tasks.security.output.veto' }
+  - { id: deploy, needs: [approve], run: [node, log.js] }
+loop: { repeat: [code, security, approve], until: tasks.approve.passed, max: ${max}, feedback: [security] }
+${extra}`;
+}
+
+function project(plan: string): string {
+  const dir = tempProject('weft-loops-');
+  for (const [file, text] of Object.entries(SCRIPTS)) writeFileSync(join(dir, file), text);
+  writeFileSync(join(dir, 'weft.yaml'), plan);
+  return dir;
+}
+
+const read = (dir: string, file: string): string => readFileSync(join(dir, file), 'utf8');
+
+function summaryOf(
+  dir: string,
+  runId: string,
+): { loop?: { iteration: number; outcome?: string; reasons: string[] }[] } {
+  return JSON.parse(read(dir, join('.weft', 'runs', runId, 'summary.json')));
+}
+
+describe('loop: on the CLI', () => {
+  it('vetoed in iteration 1, approved in 2: scripts get WEFT_ITERATION and WEFT_FEEDBACK, deploy runs once, the summary lists the iterations', async () => {
+    const dir = project(loopPlan(2, 5));
+    const r = await weft(['run', 'weft.yaml', '--no-isolation'], { cwd: dir, timeoutMs: 120_000 });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(read(dir, 'ran.log')).toBe('code 1\ncode 2\ndeploy -\n');
+    expect(r.stdout).toContain(
+      '⟳ loop iteration 1 did not pass, repeating', // then its time and reasons
+    );
+    expect(r.stdout).toMatch(
+      /loop iteration 1 did not pass, repeating \S+: approve blocked: tasks\.security\.output\.veto = 'veto in iteration 1'\n/,
+    );
+    expect(r.stdout).toContain('⟳ loop iteration 2: code, security, approve again');
+    expect(r.stdout).toMatch(/✓ loop iteration 2 passed \S+\n/);
+    // The first iteration gets no feedback; the second gets why the first did not pass and what security said.
+    expect(existsSync(join(dir, 'feedback-code-1.txt'))).toBe(false);
+    const feedback = read(dir, 'feedback-code-2.txt');
+    expect(feedback).toContain(
+      'Iteration 1 of the loop did not pass (until: tasks.approve.passed); this is iteration 2 of at most 5.',
+    );
+    expect(feedback).toContain("- approve blocked: tasks.security.output.veto = 'veto in iteration 1'");
+    expect(feedback).toContain('--- security ---\n{\n  "veto": "veto in iteration 1"\n}');
+    expect(read(dir, 'feedback-security-2.txt')).toBe(feedback);
+    // The summary: per iteration, how it ended and why; a new iteration is not a retry.
+    expect(r.stdout).toMatch(
+      / {2}loop {9}2 iterations\n {4}1\. repeat \(\S+\): approve blocked: tasks\.security\.output\.veto = 'veto in iteration 1'\n {4}2\. passed \(\S+\)\n/,
+    );
+    expect(r.stdout).not.toMatch(/retries/);
+    const runId = /Run (\S+) succeeded/.exec(r.stdout)?.[1] ?? '';
+    expect(summaryOf(dir, runId).loop).toEqual([
+      expect.objectContaining({
+        iteration: 1,
+        outcome: 'repeat',
+        reasons: ["approve blocked: tasks.security.output.veto = 'veto in iteration 1'"],
+      }),
+      expect.objectContaining({ iteration: 2, outcome: 'passed', reasons: [] }),
+    ]);
+    // `weft status` reads the iterations back from the journal.
+    const status = await weft(['status', runId], { cwd: dir });
+    expect(status.stdout).toMatch(/ {2}loop {9}2 iterations\n {4}1\. repeat \(\S+\): approve blocked: /);
+  }, 120_000);
+
+  it("never approved: stops at max, exit 4, with the last iteration's reasons; deploy never runs", async () => {
+    const dir = project(loopPlan(99, 2));
+    const r = await weft(['run', 'weft.yaml', '--no-isolation'], { cwd: dir, timeoutMs: 120_000 });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(4);
+    expect(read(dir, 'ran.log')).toBe('code 1\ncode 2\n');
+    expect(r.stdout).toMatch(
+      /⊘ loop iteration 2 did not pass and was the last \(max\) \S+: approve blocked: tasks\.security\.output\.veto = 'veto in iteration 2'\n/,
+    );
+    expect(r.stdout).toContain(
+      "blocked — the loop stopped after 2 iteration(s) (its max) without passing: approve blocked: tasks.security.output.veto = 'veto in iteration 2'",
+    );
+    expect(r.stdout).toContain('deploy skipped: dependency "approve" was blocked');
+  }, 120_000);
+
+  it('weft estimate says how it treats the loop', async () => {
+    const dir = project(loopPlan(2, 5).replace('run: [node, log.js] }', 'run: [node, log.js], estimate: 20m }'));
+    const r = await weft(['estimate', 'weft.yaml', '--no-history'], { cwd: dir });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(
+      "the loop passes in its first iteration; each further one adds about 20m00s (its tasks' critical path), up to 4 more (max 5)",
+    );
+  });
+
+  it("a person's rejection in iteration 1 is iteration 2's feedback; approving iteration 2 lets deploy run once", async () => {
+    const dir = project(`tasks:
+  - { id: code, run: [node, log.js] }
+  - { id: approve, gate: tasks.code.succeeded, approval: required }
+  - { id: deploy, needs: [approve], run: [node, log.js] }
+loop: { repeat: [code, approve], until: tasks.approve.passed, max: 3 }
+`);
+    const run = startWeft(['run', 'weft.yaml', '--no-isolation'], dir);
+    const waits = (n: number) => run.output().split('approve waits for approval').length - 1 >= n;
+    await until(() => waits(1), 'the first wait');
+    const runId = /weft approve (\S+) approve/.exec(run.output())?.[1] ?? '';
+    const no = await weft(['reject', runId, 'approve', '--reason', 'make the button blue'], { cwd: dir });
+    expect(no.code).toBe(0);
+    await until(() => waits(2), 'the second wait');
+    expect(read(dir, 'feedback-code-2.txt')).toContain('- approve blocked: rejected by ');
+    expect(read(dir, 'feedback-code-2.txt')).toContain(': make the button blue');
+    const yes = await weft(['approve', runId, 'approve'], { cwd: dir });
+    expect(yes.code).toBe(0);
+    const done = await run.done;
+    expect(done.code).toBe(0);
+    expect(read(dir, 'ran.log')).toBe('code 1\ncode 2\ndeploy -\n');
+  }, 120_000);
+});
+
+describe('loop: mistakes are one line each, exit 2', () => {
+  const cases: [string, string, string][] = [
+    [
+      'repeat names an unknown task',
+      loopPlan(2, 5).replace('repeat: [code,', 'repeat: [cod,'),
+      'weft.yaml:9:18 loop.repeat[0]: loop.repeat names no task "cod" — fix: did you mean "code"?',
+    ],
+    [
+      'feedback names a task outside repeat',
+      loopPlan(2, 5).replace('feedback: [security]', 'feedback: [deploy]'),
+      'weft.yaml:9:92 loop.feedback[0]: loop.feedback names "deploy", which is not in loop.repeat — fix: add "deploy" to loop.repeat, or take it out of loop.feedback (feedback comes from the repeated tasks)',
+    ],
+    [
+      'max below 1',
+      loopPlan(2, 0),
+      'weft.yaml:9:73 loop.max: a loop runs at least 1 iteration — fix: use a whole number from 1 to 100, e.g. max: 5',
+    ],
+    [
+      'until reads a task the loop does not repeat',
+      loopPlan(2, 5).replace('until: tasks.approve.passed', 'until: tasks.deploy.succeeded'),
+      'weft.yaml:9:44 loop.until: loop.until reads task "deploy", which is not in loop.repeat — fix: read a task the loop repeats (e.g. its gate), or add "deploy" to loop.repeat',
+    ],
+    [
+      'until reads an unknown field',
+      loopPlan(2, 5).replace('until: tasks.approve.passed', 'until: tasks.approve.pased'),
+      'weft.yaml:9:44 loop.until: condition reads tasks.approve.pased: tasks have no field "pased" — fix: did you mean "passed"?',
+    ],
+    [
+      'an unknown field in loop',
+      loopPlan(2, 5).replace('max: 5', 'max: 5, untill: x'),
+      'weft.yaml:9:81 loop.untill: unknown field "untill" — fix: did you mean "until"?',
+    ],
+  ];
+  it.each(cases)('%s', async (_what, plan, line) => {
+    const dir = project(plan);
+    const r = await weft(['validate', 'weft.yaml'], { cwd: dir });
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim()).toBe(line);
+  });
+
+  it('a task between repeated tasks that is not repeated', async () => {
+    const plan = loopPlan(2, 5)
+      .replace('needs: [code]', 'needs: [lint]')
+      .replace('tasks:\n', 'tasks:\n  - { id: lint, needs: [code], run: "true" }\n');
+    const r = await weft(['validate', 'weft.yaml'], { cwd: project(plan) });
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim()).toMatch(
+      /^weft\.yaml:\d+:\d+ loop\.repeat: task "lint" runs between repeated tasks \(it depends on one, and one depends on it\) but is not repeated — fix: add "lint" to loop\.repeat$/,
+    );
+  });
+});
+
+/** Waits (generously: a loaded machine) until `check` holds. */
+async function until(check: () => boolean, what: string, ms = 90_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
