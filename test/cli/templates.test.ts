@@ -10,6 +10,7 @@ beforeAll(ensureBuilt);
 
 const TEMPLATES = [
   'fullstack-feature',
+  'orion-cycle',
   'parallel-contracts',
   'scout-architect-builders',
   'staged-delivery',
@@ -65,7 +66,7 @@ describe('weft init: mistakes', () => {
     const r = await weft(['init', '--template', 'staged-delivry'], { cwd: project });
     expect(r.code).toBe(2);
     expect(r.stderr).toBe(
-      'weft: unknown template "staged-delivry"\n  did you mean "staged-delivery"? templates: fullstack-feature, parallel-contracts, scout-architect-builders, staged-delivery, test-runner (`weft init` describes them)\n',
+      'weft: unknown template "staged-delivry"\n  did you mean "staged-delivery"? templates: fullstack-feature, orion-cycle, parallel-contracts, scout-architect-builders, staged-delivery, test-runner (`weft init` describes them)\n',
     );
     expect(existsSync(join(project, 'weft.yaml'))).toBe(false);
   });
@@ -280,6 +281,30 @@ describe('parallel-contracts, offline, in a git repository', () => {
     const verifiedAt = ms(t.contract?.attempts[1]?.endedAt);
     for (const side of ['backend', 'frontend'])
       expect(ms(t[side]?.attempts[0]?.startedAt)).toBeGreaterThanOrEqual(verifiedAt);
+  }, 120_000);
+});
+
+describe('orion-cycle, offline, in a git repository', () => {
+  it('iteration 1 is vetoed, iteration 2 approved: 2 iterations, deploy runs once, after the approving one', async () => {
+    const { dir } = gitProject();
+    expect((await weft(['init', '--template', 'orion-cycle', '--offline'], { cwd: dir })).code).toBe(0);
+    const r = await weft(['run', 'weft.yaml'], { cwd: dir });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/tasks +6 succeeded, 0 failed, 0 skipped of 6/);
+    expect(r.stdout).toContain('⟳ loop iteration 1 did not pass, repeating');
+    expect(r.stdout).toContain(
+      "approve blocked: tasks.security.output.veto = 'offline stand-in: security objects in iteration 1'; tasks.ui-review.output.score = 0 < 6; tasks.tests.output.passRate = 0 < 0.8",
+    );
+    expect(r.stdout).toMatch(/✓ loop iteration 2 passed/);
+    expect(r.stdout).toMatch(
+      / {2}loop {9}2 iterations\n {4}1\. repeat \(\S+\): approve blocked: [^\n]+\n {4}2\. passed \(\S+\)\n/,
+    );
+    const t = await attemptsOf(dir);
+    for (const id of ['code', 'ui-review', 'tests', 'security', 'approve']) expect(t[id]?.attempts, id).toHaveLength(2);
+    expect(t.approve?.attempts.map((a) => a.outcome)).toEqual(['blocked', 'succeeded']);
+    expect(t.deploy?.attempts).toHaveLength(1);
+    expect(ms(t.deploy?.attempts[0]?.startedAt)).toBeGreaterThanOrEqual(ms(t.approve?.attempts[1]?.endedAt));
   }, 120_000);
 });
 
