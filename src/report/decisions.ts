@@ -1,12 +1,21 @@
+import { formatDuration } from '../core/plan/duration.js';
+import type { RunSummary } from '../core/run/metrics.js';
 import type { TaskRow } from './report-model.js';
 
 /**
  * What the run's gates, approvals and scores decided, one line each, the same in every report:
  * `approve blocked: tasks.ui.output.score = 4 < 6`, `deploy approved by ana@host at …`,
- * `deploy waits for approval since …`.
+ * `deploy waits for approval since …`; first, each iteration of the plan's loop:
+ * `loop iteration 1: repeat (2m10s, $0.4100): approve blocked: …`.
  */
-export function decisionLines(rows: readonly TaskRow[]): string[] {
+export function decisionLines(rows: readonly TaskRow[], loop: RunSummary['loop'] = []): string[] {
   const out: string[] = [];
+  for (const it of loop) {
+    const cost = it.costUsd === undefined ? '' : `, $${it.costUsd.toFixed(4)}`;
+    const time = it.durationMs === undefined ? '' : ` (${formatDuration(it.durationMs)}${cost})`;
+    const why = it.reasons.length === 0 ? '' : `: ${it.reasons.join('; ')}`;
+    out.push(`loop iteration ${it.iteration}: ${it.outcome ?? 'running'}${time}${why}`);
+  }
   for (const r of rows) {
     const a = r.approval;
     if (a !== undefined) {

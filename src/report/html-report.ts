@@ -116,7 +116,7 @@ ${legend([...ATTEMPT_OUTCOMES.filter((o) => o !== 'running' || model.rows.some((
 ${legend(['succeeded', 'failed', 'skipped', 'cancelled', 'pending', 'critical'])}
 <div class="scroll">${graphSvg(model)}</div></section>
 ${contractsHtml(s)}
-${decisionsHtml(model)}
+${decisionsHtml(model, s.loop)}
 ${failuresHtml(model)}
 ${tasksTableHtml(model)}
 ${usageHtml(model)}

@@ -48,8 +48,8 @@ export function failuresHtml(model: ReportModel): string {
 }
 
 /** What gates and approvals decided, one line each. */
-export function decisionsHtml(model: ReportModel): string {
-  const lines = decisionLines(model.rows);
+export function decisionsHtml(model: ReportModel, loop: RunSummary['loop']): string {
+  const lines = decisionLines(model.rows, loop);
   if (lines.length === 0) return '';
   return `<section class="decisions"><h2>Gates, approvals and scores</h2><ul>${lines.map((l) => `<li>${esc(l)}</li>`).join('')}</ul></section>`;
 }

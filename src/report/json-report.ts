@@ -75,6 +75,8 @@ export interface JsonReport {
     readonly changes: ChangeTotals;
     /** Each of the plan's contracts with its verdict (empty when it has none). */
     readonly contracts: NonNullable<RunSummary['contracts']>;
+    /** Each iteration of the plan's loop: outcome, reasons, time, cost (empty when it has none). */
+    readonly loop: NonNullable<RunSummary['loop']>;
   };
   readonly tasks: readonly JsonTask[];
 }
@@ -121,6 +123,7 @@ export function buildJsonReport(input: ReportInput): JsonReport {
       usage: model.usage,
       changes: model.changes,
       contracts: s.contracts ?? [],
+      loop: s.loop ?? [],
     },
     tasks: model.rows.map((r) => ({
       id: r.id,

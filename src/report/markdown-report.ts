@@ -63,8 +63,8 @@ function contractSection(contracts: RunSummary['contracts']): string[] {
 }
 
 /** What gates and approvals decided. */
-function decisionSection(rows: readonly TaskRow[]): string[] {
-  const lines = decisionLines(rows);
+function decisionSection(rows: readonly TaskRow[], loop: RunSummary['loop']): string[] {
+  const lines = decisionLines(rows, loop);
   return lines.length === 0 ? [] : ['## Gates, approvals and scores', '', ...lines.map((l) => `- ${mdCell(l)}`), ''];
 }
 
@@ -129,7 +129,7 @@ export function renderMarkdown(input: ReportInput): string {
     '',
     ...contractSection(s.contracts),
     ...checkSection(m.rows),
-    ...decisionSection(m.rows),
+    ...decisionSection(m.rows, s.loop),
     ...failureSection(m.rows),
     '## Tasks',
     '',

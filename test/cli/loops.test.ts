@@ -90,6 +90,15 @@ describe('loop: on the CLI', () => {
       }),
       expect.objectContaining({ iteration: 2, outcome: 'passed', reasons: [] }),
     ]);
+    // The reports list each iteration.
+    const md = await weft(['report', runId, '--format', 'md'], { cwd: dir });
+    expect(md.stdout).toMatch(
+      /- loop iteration 1: repeat \(\S+\): approve blocked: tasks\.security\.output\.veto = 'veto in iteration 1'\n- loop iteration 2: passed \(\S+\)\n/,
+    );
+    const json = JSON.parse((await weft(['report', runId, '--format', 'json'], { cwd: dir })).stdout) as {
+      summary: { loop: { outcome: string }[] };
+    };
+    expect(json.summary.loop.map((i) => i.outcome)).toEqual(['repeat', 'passed']);
     // `weft status` reads the iterations back from the journal.
     const status = await weft(['status', runId], { cwd: dir });
     expect(status.stdout).toMatch(/ {2}loop {9}2 iterations\n {4}1\. repeat \(\S+\): approve blocked: /);
