@@ -24,6 +24,8 @@ export interface AttemptJob {
   readonly inputs: Readonly<Record<string, TaskResultData>>;
   readonly sessionId?: string;
   readonly feedback?: string;
+  /** The iteration of the plan's loop, for a task the loop repeats (`WEFT_ITERATION`). */
+  readonly iteration?: number;
   /** When the coordinator made it ready to run (epoch ms), for dispatch latency. */
   readonly readyAt: number;
   /**

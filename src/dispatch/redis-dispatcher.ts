@@ -161,6 +161,7 @@ export class RedisDispatcher {
       readyAt: Date.now(),
       ...(ctx.sessionId === undefined ? {} : { sessionId: ctx.sessionId }),
       ...(ctx.feedback === undefined ? {} : { feedback: ctx.feedback }),
+      ...(ctx.iteration === undefined ? {} : { iteration: ctx.iteration }),
     };
     return new Promise<TaskOutcome>((resolve) => {
       const queue = queueNameOf(r);

@@ -185,6 +185,7 @@ export class RedisWorker {
       inputs: data.inputs,
       ...(data.sessionId === undefined ? {} : { sessionId: data.sessionId }),
       ...(data.feedback === undefined ? {} : { feedback: data.feedback }),
+      ...(data.iteration === undefined ? {} : { iteration: data.iteration }),
       ...(masking === undefined ? {} : { redact: masking }),
       emit: (event) => {
         const shown =
