@@ -239,6 +239,51 @@ describe('loop:', () => {
     expect(again.ran('deploy')).toHaveLength(1);
   });
 
+  it('a loop that is the whole plan repeats and ends when it passes', async () => {
+    const p = plan(
+      [
+        { id: 'tests', run: 'x', outputSchema: OUT },
+        { id: 'ok', gate: 'tasks.tests.output.rate >= 0.8' },
+      ],
+      { repeat: ['tests', 'ok'], until: 'tasks.ok.passed', max: 4 },
+    );
+    const r = await onClock(p, (_id, n) => ({ output: { rate: (n ?? 0) >= 3 ? 0.9 : 0.5 } }));
+    expect(r.status).toBe('succeeded');
+    expect(r.ran('tests').map((c) => c.iteration)).toEqual([1, 2, 3]);
+    expect(r.state.loop?.iterations.map((i) => i.outcome)).toEqual(['repeat', 'repeat', 'passed']);
+  });
+
+  it('a repeated task that fails for good ends the loop as failed: no further iteration, deploy is skipped', async () => {
+    const p = plan(
+      [
+        { id: 'code', run: 'x' },
+        { id: 'deploy', run: 'x', needs: ['code'] },
+      ],
+      { repeat: ['code'], until: 'tasks.code.succeeded', max: 3 },
+    );
+    const clock = new VirtualClock();
+    const failing: Executor = {
+      name: 'test',
+      version: '1',
+      info: { requires: 'run' },
+      run: () => Promise.resolve({ ok: false, failure: { message: 'exit 1' } }),
+    };
+    const events: RunEvent[] = [];
+    const outcome = await runPlan({
+      runId: 'r',
+      plan: p,
+      executors: new Map([['test', failing]]),
+      baseDir: '/tmp',
+      clock,
+      journal: (batch) => void events.push(...batch),
+    });
+    expect(outcome.status).toBe('failed');
+    expect(events.filter((e) => e.type === 'loop.iteration.ended')).toEqual([
+      expect.objectContaining({ iteration: 1, outcome: 'failed', reasons: ['code failed: exit 1'] }),
+    ]);
+    expect(outcome.state.tasks.get('deploy')).toMatchObject({ state: 'skipped', skipCause: 'upstream' });
+  });
+
   it("a person's rejection is the next iteration's feedback; an approval in iteration 2 passes the loop", async () => {
     const p = plan(
       [
