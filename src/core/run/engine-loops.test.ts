@@ -284,6 +284,42 @@ describe('loop:', () => {
     expect(outcome.state.tasks.get('deploy')).toMatchObject({ state: 'skipped', skipCause: 'upstream' });
   });
 
+  it("stopped while iteration 2 waits for a person, then resumed: iteration 1's rejection, read again, is not taken for this wait", async () => {
+    const p = plan(
+      [
+        { id: 'code', run: 'x' },
+        { id: 'approve', gate: 'tasks.code.succeeded', approval: 'required' },
+        { id: 'deploy', run: 'x', needs: ['approve'] },
+      ],
+      { repeat: ['code', 'approve'], until: 'tasks.approve.passed', max: 3 },
+    );
+    const no: ApprovalDecision = {
+      type: 'approval.decided',
+      at: 5000,
+      task: 'approve',
+      decision: 'rejected',
+      reason: 'make the button blue',
+      by: 'ana@box',
+    };
+    // The rejection is written into the journal, as `weft reject` would; the run reads it by polling.
+    const first = await onClock(p, () => ({}), { decide: (now) => (now >= 5000 ? [no] : []), stopAt: 30_000 });
+    expect(first.status).toBe('cancelled');
+    const journal = [...first.events.filter((e) => e.at < 5000 || e.type !== 'approval.decided'), no].sort(
+      (a, b) => a.at - b.at,
+    );
+    const prior = foldRun(journal);
+    expect(prior.loop?.iterations.map((i) => i.iteration)).toEqual([1, 2]);
+    expect(prior.tasks.get('approve')?.approval?.state).toBe('waiting');
+    // A new weft reads the journal's decisions from the start: the old rejection comes again, then an approval.
+    const yes: ApprovalDecision = { ...no, at: 40_000, decision: 'approved' };
+    delete (yes as { reason?: string }).reason;
+    const again = await onClock(p, () => ({}), { prior, decide: (now) => (now >= 10_000 ? [no, yes] : [no]) });
+    expect(again.status).toBe('succeeded');
+    expect(again.events.filter((e) => e.type === 'task.blocked')).toEqual([]);
+    expect(again.ran('deploy')).toHaveLength(1);
+    expect(again.ran('code')).toEqual([]); // iteration 2's code had finished before the stop
+  });
+
   it("a person's rejection is the next iteration's feedback; an approval in iteration 2 passes the loop", async () => {
     const p = plan(
       [
