@@ -221,6 +221,7 @@ class Run implements AttemptHost {
     });
   }
 
+  /** The iteration of the plan's loop task `i` runs in, when the loop repeats it (`WEFT_ITERATION`). */
   iterationOf(i: number): number | undefined {
     return this.loop?.iterationOf(i);
   }
