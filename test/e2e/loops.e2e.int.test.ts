@@ -56,8 +56,8 @@ describe('orion-cycle with the real claude', () => {
       // Iteration 2 continued code's session, and told it why iteration 1 did not pass.
       const [first, second] = code.requests as [RecordedRequest, RecordedRequest];
       expect(first.headers['user-agent']).toMatch(/^claude-cli\//);
-    expect(typeof first.headers['x-claude-code-session-id']).toBe('string');
-    expect(second.headers['x-claude-code-session-id']).toBe(first.headers['x-claude-code-session-id']);
+      expect(typeof first.headers['x-claude-code-session-id']).toBe('string');
+      expect(second.headers['x-claude-code-session-id']).toBe(first.headers['x-claude-code-session-id']);
       const told = second.userTexts.at(-1) as string;
       expect(told).toContain('This task runs again: iteration 2 of a loop. Feedback on your previous work:');
       expect(told).toContain("- approve blocked: tasks.security.output.veto = 'SQL built from input'");
