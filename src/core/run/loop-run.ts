@@ -102,6 +102,7 @@ export class LoopRun {
         state: sched.stateOf(i),
         ...(r?.result === undefined ? {} : { result: r.result }),
         ...(r?.reason === undefined ? {} : { reason: r.reason }),
+        ...(r?.skipCause === undefined ? {} : { skipCause: r.skipCause }),
       };
     });
     const end = iterationEnded(this.loop, it.iteration, views, this.host.when, this.host.stopped());

@@ -58,6 +58,15 @@ describe('iterationEnded', () => {
       outcome: 'failed',
       reasons: ['code failed: exit 1', "approve blocked: tasks.review.output.veto = 'SQL built from input'"],
     });
+    const upstream = approved.map((t) =>
+      t.id === 'review'
+        ? { ...t, state: 'skipped' as const, skipCause: 'upstream' as const, reason: 'dependency "code" failed' }
+        : t,
+    );
+    expect(iterationEnded(loop, 1, upstream, sources(upstream), undefined)).toEqual({
+      outcome: 'failed',
+      reasons: ['review skipped: dependency "code" failed'],
+    });
     expect(iterationEnded(loop, 1, approved, sources(approved), 'failed')?.outcome).toBe('failed');
     expect(iterationEnded(loop, 1, approved, sources(approved), 'budget')?.outcome).toBe('budget');
     expect(iterationEnded(loop, 1, approved, sources(approved), 'cancelled')).toBeUndefined();

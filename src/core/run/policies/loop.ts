@@ -1,7 +1,7 @@
 import { evaluateCondition, resolverOf } from '../../plan/condition.js';
 import { explainFalse } from '../../plan/condition-explain.js';
 import type { ResolvedLoop } from '../../plan/loop-check.js';
-import type { TaskState } from '../../schedule/scheduler.js';
+import type { SkipCause, TaskState } from '../../schedule/scheduler.js';
 import type { LoopOutcome, TaskResultData } from '../events.js';
 import type { PreviousResult } from '../run-state.js';
 import { taskFacts, type WhenSources } from './when.js';
@@ -12,6 +12,8 @@ export interface LoopTaskView {
   readonly state: TaskState;
   readonly result?: TaskResultData;
   readonly reason?: string;
+  /** Why it was skipped, if it was (`upstream`: something it needs failed). */
+  readonly skipCause?: SkipCause;
 }
 
 /** Why the run stopped while the loop was open, if it did. */
@@ -25,7 +27,8 @@ export interface IterationEnd {
 
 /**
  * How iteration `iteration` of a loop ended, once each repeated task did: stopped for the budget →
- * `budget`; a repeated task failed (or the run stopped on a failure) → `failed`; `until` holds →
+ * `budget`; a repeated task failed or was skipped because something it needs failed (or the run
+ * stopped on a failure) → `failed`; `until` holds →
  * `passed`; else `repeat`, or `exhausted` when that was the `max`-th. `undefined` for a run
  * cancelled (Ctrl-C): the iteration did not end, and a resume goes on with it. The reasons name
  * each blocked or failed task with why (a gate's failing parts, a person's rejection), else the
@@ -44,11 +47,13 @@ export function iterationEnded(
 ): IterationEnd | undefined {
   if (stopped === 'cancelled') return undefined;
   const reasons: string[] = [];
+  const broken = (t: LoopTaskView): boolean =>
+    t.state === 'failed' || t.state === 'cancelled' || (t.state === 'skipped' && t.skipCause === 'upstream');
   for (const t of tasks)
-    if (t.state === 'blocked' || t.state === 'failed' || t.state === 'cancelled')
-      reasons.push(`${t.id} ${t.state}: ${t.reason ?? t.state}`);
+    if (t.state === 'blocked' || broken(t)) reasons.push(`${t.id} ${t.state}: ${t.reason ?? t.state}`);
   if (stopped === 'budget') return { outcome: 'budget', reasons };
-  const failed = tasks.some((t) => t.state === 'failed' || t.state === 'cancelled');
+  // Nothing an iteration does mends a failure: running the group again would fail the same way.
+  const failed = tasks.some(broken);
   if (stopped === 'failed' || failed) return { outcome: 'failed', reasons };
   const resolve = resolverOf({
     vars: sources.vars,
