@@ -36,6 +36,14 @@ loop: { repeat: [code, security, approve], until: tasks.approve.passed, max: ${m
 ${extra}`;
 }
 
+/** code, then a gate a person must approve, repeated; deploy after the loop. */
+const APPROVAL_PLAN = `tasks:
+  - { id: code, run: [node, log.js] }
+  - { id: approve, gate: tasks.code.succeeded, approval: required }
+  - { id: deploy, needs: [approve], run: [node, log.js] }
+loop: { repeat: [code, approve], until: tasks.approve.passed, max: 3 }
+`;
+
 function project(plan: string): string {
   const dir = tempProject('weft-loops-');
   for (const [file, text] of Object.entries(SCRIPTS)) writeFileSync(join(dir, file), text);
@@ -129,12 +137,7 @@ describe('loop: on the CLI', () => {
   });
 
   it("a person's rejection in iteration 1 is iteration 2's feedback; approving iteration 2 lets deploy run once", async () => {
-    const dir = project(`tasks:
-  - { id: code, run: [node, log.js] }
-  - { id: approve, gate: tasks.code.succeeded, approval: required }
-  - { id: deploy, needs: [approve], run: [node, log.js] }
-loop: { repeat: [code, approve], until: tasks.approve.passed, max: 3 }
-`);
+    const dir = project(APPROVAL_PLAN);
     const run = startWeft(['run', 'weft.yaml', '--no-isolation'], dir);
     const waits = (n: number) => run.output().split('approve waits for approval').length - 1 >= n;
     await until(() => waits(1), 'the first wait');
@@ -150,6 +153,33 @@ loop: { repeat: [code, approve], until: tasks.approve.passed, max: 3 }
     expect(done.code).toBe(0);
     expect(read(dir, 'ran.log')).toBe('code 1\ncode 2\ndeploy -\n');
   }, 120_000);
+});
+
+describe('loop: with a person deciding, stopped and resumed', () => {
+  it("Ctrl-C while iteration 2 waits, then `weft resume`: iteration 1's rejection is not taken again; an approval passes the loop", async () => {
+    const dir = project(APPROVAL_PLAN);
+    const run = startWeft(['run', 'weft.yaml', '--no-isolation'], dir);
+    const waits = (out: () => string, n: number) => () => out().split('approve waits for approval').length - 1 >= n;
+    await until(waits(run.output, 1), 'the first wait');
+    const runId = /weft approve (\S+) approve/.exec(run.output())?.[1] ?? '';
+    expect((await weft(['reject', runId, 'approve', '--reason', 'make the button blue'], { cwd: dir })).code).toBe(0);
+    await until(waits(run.output, 2), 'the second wait');
+    run.child.kill('SIGINT');
+    expect((await run.done).code).toBe(130);
+
+    // The resumed weft reads the run's decisions from the start, the rejection among them.
+    const resumed = startWeft(['resume', runId], dir);
+    await until(() => resumed.output().includes('resuming'), 'the resume');
+    await new Promise((r) => setTimeout(r, 2500)); // more than one poll of the journal (1 s)
+    expect(resumed.output()).not.toContain('approve blocked');
+    const status = await weft(['status', runId], { cwd: dir });
+    expect(status.stdout).toMatch(/⏸ approve waits for approval since/);
+    expect((await weft(['approve', runId, 'approve'], { cwd: dir })).code).toBe(0);
+    const done = await resumed.done;
+    expect(done.code).toBe(0);
+    expect(done.stdout).toMatch(/✓ loop iteration 2 passed/);
+    expect(read(dir, 'ran.log')).toBe('code 1\ncode 2\ndeploy -\n');
+  }, 240_000);
 });
 
 describe('loop: mistakes are one line each, exit 2', () => {
