@@ -101,6 +101,47 @@ describe('createRunTracer', () => {
     expect(taskB?.attributes).toMatchObject({ 'weft.task.outcome': 'skipped', 'weft.skip.cause': 'condition' });
   });
 
+  it("records each loop iteration's end on the run span, and a task's attempts of iteration 2 under a task span again", () => {
+    const { tracer, spans } = setUp();
+    const events: EngineNotice[] = [
+      { type: 'run.created', at: 0, runId: 'r', plan: 'p', workers: 1, mode: 'parallel', tasks: ['a'] },
+      { type: 'loop.iteration.started', at: 0, iteration: 1 },
+      { type: 'task.ready', at: 0, task: 'a' },
+      { type: 'task.started', at: 1, task: 'a', attempt: 1, worker: 0 },
+      { type: 'task.succeeded', at: 10, task: 'a', attempt: 1, result: {} },
+      {
+        type: 'loop.iteration.ended',
+        at: 10,
+        iteration: 1,
+        outcome: 'repeat',
+        reasons: ['until: tasks.a.output.ok = false'],
+        durationMs: 10,
+        costUsd: 0.5,
+      },
+      { type: 'loop.iteration.started', at: 10, iteration: 2, tasks: ['a'] },
+      { type: 'task.ready', at: 10, task: 'a' },
+      { type: 'task.started', at: 11, task: 'a', attempt: 2, worker: 0 },
+      { type: 'task.succeeded', at: 20, task: 'a', attempt: 2, result: {} },
+      { type: 'loop.iteration.ended', at: 20, iteration: 2, outcome: 'passed', reasons: [], durationMs: 10 },
+      { type: 'run.finished', at: 20, status: 'succeeded' },
+    ];
+    for (const e of events) tracer.onEvent(e);
+    const run = spans().find((s) => s.name === 'weft.run');
+    expect(run?.events.map((e) => e.attributes)).toEqual([
+      {
+        'weft.loop.iteration': 1,
+        'weft.loop.outcome': 'repeat',
+        'weft.loop.duration_ms': 10,
+        'weft.reason': 'until: tasks.a.output.ok = false',
+        'weft.cost.usd': 0.5,
+      },
+      { 'weft.loop.iteration': 2, 'weft.loop.outcome': 'passed', 'weft.loop.duration_ms': 10 },
+    ]);
+    const attempts = spans().filter((s) => s.name === 'weft.attempt');
+    expect(attempts).toHaveLength(2);
+    for (const a of attempts) expect(parentOf(a)).toBeDefined();
+  });
+
   it('gives each running attempt a traceparent a worker can continue, and none once it ended', () => {
     const { tracer, spans } = setUp();
     tracer.onEvent({ type: 'run.created', at: 1, runId: 'r', plan: 'p', workers: 1, mode: 'parallel', tasks: ['a'] });

@@ -224,6 +224,19 @@ export function createRunTracer(tracer: Tracer, options: RunTracerOptions = {}):
       case 'plan.expanded':
         run?.addEvent('weft.plan.expanded', { 'weft.task.id': e.by, 'weft.plan.added': e.tasks.length }, hr(e.at));
         return;
+      case 'loop.iteration.ended':
+        run?.addEvent(
+          'weft.loop.iteration',
+          {
+            'weft.loop.iteration': e.iteration,
+            'weft.loop.outcome': e.outcome,
+            'weft.loop.duration_ms': e.durationMs,
+            ...(e.reasons.length === 0 ? {} : { 'weft.reason': text(e.reasons.join('; ')) }),
+            ...(e.costUsd === undefined ? {} : { 'weft.cost.usd': e.costUsd }),
+          },
+          hr(e.at),
+        );
+        return;
       case 'run.finished': {
         const span = startRun(e.at, {});
         closeOpen(e.at, e.reason ?? `the run ${e.status}`);
