@@ -320,6 +320,18 @@ describe('loop:', () => {
     expect(again.ran('code')).toEqual([]); // iteration 2's code had finished before the stop
   });
 
+  it('stopped after the loop passed, while deploy ran: a resume runs deploy (once more) and nothing of the loop', async () => {
+    const first = await onClock(orion(), vetoOnce, { stopAt: 4000 });
+    expect(first.status).toBe('cancelled');
+    expect(first.ran('deploy')).toHaveLength(1);
+    const prior = foldRun(first.events);
+    expect(prior.loop?.iterations.at(-1)?.outcome).toBe('passed');
+    const again = await onClock(orion(), vetoOnce, { prior });
+    expect(again.status).toBe('succeeded');
+    expect(again.calls.map((c) => c.id)).toEqual(['deploy']);
+    expect(again.loopEvents).toEqual([]);
+  });
+
   it("a person's rejection is the next iteration's feedback; an approval in iteration 2 passes the loop", async () => {
     const p = plan(
       [

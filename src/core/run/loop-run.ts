@@ -40,6 +40,12 @@ export class LoopRun {
     private readonly host: LoopHost,
   ) {
     this.inGroup = new Set(loop.repeat);
+    // A resumed run whose loop had ended: what depends on it hears of its tasks from the start (restore).
+    const last = this.current();
+    if (last?.outcome !== undefined) {
+      this.open = false;
+      this.closedWith = last.outcome;
+    }
   }
 
   /** Whether `to` must wait to hear of `from`: the loop is open and `from` is repeated, `to` not. */
@@ -78,11 +84,7 @@ export class LoopRun {
       this.host.journal.record({ type: 'loop.iteration.started', at: now, iteration: 1 });
       return;
     }
-    if (it.outcome !== undefined) {
-      this.open = false;
-      this.closedWith = it.outcome;
-      return;
-    }
+    if (it.outcome !== undefined) return; // it had ended (see the constructor)
     // Cut off mid-iteration: the tasks that had not ended yet still get the last iteration's feedback.
     if (it.iteration > 1) this.giveFeedback(it.iteration, (i) => this.host.sched().stateOf(i) !== 'succeeded');
   }
