@@ -216,6 +216,18 @@ describe('loop:', () => {
     // Iteration 1's cost: code + three reviews at $0.10 each.
     expect(ended[0]).toMatchObject({ iteration: 1, outcome: 'repeat', costUsd: expect.closeTo(0.4, 5) as number });
     expect(r.ran('code')).toHaveLength(2);
+    // Resumed with more budget, the loop goes on with iteration 2 (its security had still vetoed, so
+    // the gate blocks), then iteration 3 passes; deploy runs once.
+    const fixed: Script = (id, n) => ({ ...vetoOnce(id, n), costUsd: 0.1 });
+    const again = await onClock(orion(5), fixed, { prior: foldRun(r.events), budget: { usd: 5 } });
+    expect(again.status).toBe('succeeded');
+    const ends = again.loopEvents.flatMap((e) => (e.type === 'loop.iteration.ended' ? [[e.iteration, e.outcome]] : []));
+    expect(ends).toEqual([
+      [2, 'repeat'],
+      [3, 'passed'],
+    ]);
+    expect(again.ran('deploy')).toHaveLength(1);
+    expect(again.state.loop?.iterations.map((i) => i.outcome)).toEqual(['repeat', 'repeat', 'passed']);
   });
 
   it('a resume mid-iteration goes on with the same iteration: what it finished stays, the rest gets its feedback', async () => {

@@ -41,8 +41,9 @@ export class LoopRun {
   ) {
     this.inGroup = new Set(loop.repeat);
     // A resumed run whose loop had ended: what depends on it hears of its tasks from the start (restore).
+    // One stopped by the budget or a failure goes on with the same iteration: what failed runs again.
     const last = this.current();
-    if (last?.outcome !== undefined) {
+    if (last?.outcome === 'passed' || last?.outcome === 'exhausted') {
       this.open = false;
       this.closedWith = last.outcome;
     }
@@ -84,7 +85,7 @@ export class LoopRun {
       this.host.journal.record({ type: 'loop.iteration.started', at: now, iteration: 1 });
       return;
     }
-    if (it.outcome !== undefined) return; // it had ended (see the constructor)
+    if (!this.open) return; // it had ended (see the constructor)
     // Cut off mid-iteration: the tasks that had not ended yet still get the last iteration's feedback.
     if (it.iteration > 1) this.giveFeedback(it.iteration, (i) => this.host.sched().stateOf(i) !== 'succeeded');
   }
