@@ -52,6 +52,8 @@ export interface AttemptHost {
   readonly feedback: Map<number, string>;
   /** The iteration of the plan's loop task `i` runs in, when the loop repeats it. */
   iterationOf?(i: number): number | undefined;
+  /** The loop's combined feedback for task `i` in its current iteration, if any. */
+  loopFeedback?(i: number): string | undefined;
   /** Runs an attempt of a check (a task with `verifies`; see check-attempt.ts). */
   runCheck?(i: number, worker: number, slot: Running, executor: Executor): Promise<TaskOutcome>;
   /** An executor's live report. */
@@ -159,8 +161,10 @@ export function runAttempt(
   if (executor === undefined) {
     return { ok: false, failure: { message: `no executor "${task.executor}" is available`, code: 'WEFT_EXECUTOR' } };
   }
-  const feedback = host.feedback.get(i);
-  if (feedback !== undefined) host.feedback.delete(i);
+  const routed = host.feedback.get(i);
+  if (routed !== undefined) host.feedback.delete(i);
+  // A fix's feedback is the more pressing; else, in a loop's later iteration, the loop's.
+  const feedback = routed ?? host.loopFeedback?.(i);
   // A check runs on the merged result and routes its failures; it is not merged itself.
   if (task.verifies !== undefined && task.verifies.length > 0 && host.runCheck !== undefined)
     return host.runCheck(i, worker, slot, executor);

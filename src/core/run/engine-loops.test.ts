@@ -43,7 +43,11 @@ const orion = (max = 5, extraTasks: object[] = []) =>
   );
 
 /** What each task outputs in each iteration (its WEFT_ITERATION), and what it costs. */
-type Script = (id: string, iteration: number | undefined) => { output?: unknown; costUsd?: number };
+type Script = (
+  id: string,
+  iteration: number | undefined,
+  attempt?: number,
+) => { output?: unknown; costUsd?: number; fail?: string };
 
 interface Call {
   readonly id: string;
@@ -74,12 +78,14 @@ async function onClock(
         feedback: ctx.feedback,
         at: clock.now(),
       });
-      const { output, costUsd } = script(ctx.task.id, ctx.iteration);
+      const { output, costUsd, fail } = script(ctx.task.id, ctx.iteration, ctx.attempt);
       const result = {
         ...(output === undefined ? {} : { output }),
         ...(costUsd === undefined ? {} : { usage: { costUsd } }),
       };
-      return new Promise((resolve) => clock.setTimeout(() => resolve({ ok: true, result }), 1000));
+      const outcome =
+        fail === undefined ? { ok: true as const, result } : { ok: false as const, failure: { message: fail } };
+      return new Promise((resolve) => clock.setTimeout(() => resolve(outcome), 1000));
     },
   };
   const given = new Set<ApprovalDecision>();
@@ -249,6 +255,27 @@ describe('loop:', () => {
     expect(again.ran('security').map((c) => c.iteration)).toEqual([2]);
     expect(again.ran('security')[0]?.feedback).toContain("tasks.security.output.veto = 'SQL built from input'");
     expect(again.ran('deploy')).toHaveLength(1);
+  });
+
+  it("a retry within iteration 2 gets the loop's feedback too", async () => {
+    const p = plan(
+      [
+        { id: 'code', run: 'x', retries: 1, backoff: { initial: '1s', jitter: false }, outputSchema: OUT },
+        { id: 'ok', gate: '!tasks.code.output.veto' },
+      ],
+      { repeat: ['code', 'ok'], until: 'tasks.ok.passed', max: 3, feedback: ['code'] },
+    );
+    const r = await onClock(p, (_id, n, attempt) =>
+      n === 1 ? { output: { veto: 'no tests' } } : attempt === 2 ? { fail: 'flaky network' } : { output: { veto: '' } },
+    );
+    expect(r.status).toBe('succeeded');
+    expect(r.ran('code').map((c) => [c.iteration, c.attempt])).toEqual([
+      [1, 1],
+      [2, 2],
+      [2, 3],
+    ]);
+    for (const c of r.ran('code').slice(1))
+      expect(c.feedback).toContain("- ok blocked: tasks.code.output.veto = 'no tests'");
   });
 
   it('a loop that is the whole plan repeats and ends when it passes', async () => {

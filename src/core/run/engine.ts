@@ -140,7 +140,6 @@ class Run implements AttemptHost {
         ...host,
         sched: () => this.sched,
         when: this.when,
-        feedback: this.feedback,
         restartCounts: (i) =>
           void ((this.fixes[i] = this.transient[i] = 0), (this.resumedAt[i] = this.attempts[i] as number)),
         stopped: () => this.stopReason && (this.spend.exhausted ? 'budget' : this.stopReason.status),
@@ -224,6 +223,11 @@ class Run implements AttemptHost {
   /** The iteration of the plan's loop task `i` runs in, when the loop repeats it (`WEFT_ITERATION`). */
   iterationOf(i: number): number | undefined {
     return this.loop?.iterationOf(i);
+  }
+
+  /** The loop's combined feedback for task `i`'s attempts in this iteration, if any. */
+  loopFeedback(i: number): string | undefined {
+    return this.loop?.feedbackOf(i);
   }
 
   counters(): { attempts: Int32Array; fixes: Int32Array; transient: Int32Array } {

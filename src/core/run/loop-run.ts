@@ -14,8 +14,6 @@ export interface LoopHost {
   readonly tasks: () => readonly ResolvedTask[];
   readonly sched: () => Scheduler;
   readonly when: WhenSources;
-  /** Feedback for each task's next attempt. */
-  readonly feedback: Map<number, string>;
   /** A new iteration: retries, fixes and transient failures count afresh for task `i`. */
   readonly restartCounts: (i: number) => void;
   /** Why the run stopped, if it did. */
@@ -34,6 +32,8 @@ export class LoopRun {
   private readonly inGroup: Set<number>;
   private open = true;
   private closedWith: LoopOutcome | undefined;
+  /** The current iteration's combined feedback (none in the first). */
+  private feedback: string | undefined;
 
   constructor(
     private readonly loop: ResolvedLoop,
@@ -87,7 +87,7 @@ export class LoopRun {
     }
     if (!this.open) return; // it had ended (see the constructor)
     // Cut off mid-iteration: the tasks that had not ended yet still get the last iteration's feedback.
-    if (it.iteration > 1) this.giveFeedback(it.iteration, (i) => this.host.sched().stateOf(i) !== 'succeeded');
+    if (it.iteration > 1) this.giveFeedback(it.iteration);
   }
 
   /** Call in each pass, after completions: ends the iteration once every repeated task has ended. */
@@ -128,7 +128,7 @@ export class LoopRun {
       const ids = this.loop.repeat.map((i) => (tasks[i] as ResolvedTask).id);
       this.host.journal.record({ type: 'loop.iteration.started', at: now, iteration: it.iteration + 1, tasks: ids });
       for (const i of this.loop.repeat) this.host.restartCounts(i);
-      this.giveFeedback(it.iteration + 1, () => true);
+      this.giveFeedback(it.iteration + 1);
       this.host.reschedule(this.inGroup);
       return;
     }
@@ -142,15 +142,27 @@ export class LoopRun {
     return this.host.state.loop?.iterations.at(-1);
   }
 
-  /** The combined feedback for iteration `n`, to each repeated task that runs something and `wants` it. */
-  private giveFeedback(n: number, wants: (i: number) => boolean): void {
+  /**
+   * The combined feedback of the current iteration (from the second on) for task `i`, when the loop
+   * repeats it: every attempt of the iteration gets it (a retry too), unless a fix's feedback comes first.
+   */
+  feedbackOf(i: number): string | undefined {
+    return this.inGroup.has(i) ? this.feedback : undefined;
+  }
+
+  /** Makes the combined feedback for iteration `n`. */
+  private giveFeedback(n: number): void {
     const loop = this.host.state.loop;
     if (loop === undefined) return;
     const tasks = this.host.tasks();
     const before = loop.iterations.find((x) => x.iteration === n - 1);
-    const text = loopFeedback(this.loop, (i) => (tasks[i] as ResolvedTask).id, n, before?.reasons ?? [], loop.previous);
-    for (const i of this.loop.repeat)
-      if ((tasks[i] as ResolvedTask).gate === undefined && wants(i)) this.host.feedback.set(i, text);
+    this.feedback = loopFeedback(
+      this.loop,
+      (i) => (tasks[i] as ResolvedTask).id,
+      n,
+      before?.reasons ?? [],
+      loop.previous,
+    );
   }
 
   /** What the iteration's attempts cost, when any reported a cost. */
