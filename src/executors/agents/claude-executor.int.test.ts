@@ -196,15 +196,8 @@ describe('ClaudeExecutor against the real claude', { concurrent: true }, () => {
     h.llm.enqueue('anthropic', step.text('First answer'), step.text('Fixed'));
     const executor = await claude(h);
     const task = agentTask({ id: 'fixme', prompt: 'Write the greeting' });
-    const first = await h.run(executor, task);
-    if (!first.outcome.ok) expect.fail(first.outcome.failure.message);
-    const sessionId = first.outcome.result.sessionId as string;
 
-    const { outcome } = await h.run(executor, task, {
-      attempt: 2,
-      sessionId,
-      feedback: 'Merge conflict in greeting.txt: keep both lines',
-    });
+    const { outcome, sessionId } = await h.runAndFix(executor, task, 'Merge conflict in greeting.txt: keep both lines');
 
     expect(outcome).toMatchObject({
       ok: true,
@@ -255,23 +248,8 @@ describe('ClaudeExecutor against the real claude', { concurrent: true }, () => {
       await mkdir(join(h.home, '.claude'), { recursive: true });
       await writeFile(join(h.home, '.claude', 'settings.json'), JSON.stringify({ model: 'claude-sonnet-4-5' }));
       const ids = ['a', 'b', 'c'];
-      const workdirs = await Promise.all(ids.map((id) => h.workdir(`tree-${id}`)));
-      ids.forEach((id, i) =>
-        h.llm.script(
-          { marker: `[task-${id}]` },
-          step.writeFile(join(workdirs[i] as string, `${id}.txt`), `${id}\n`),
-          step.text(`${id} done`),
-        ),
-      );
-      const executor = await claude(h);
 
-      const attempts = await Promise.all(
-        ids.map((id, i) =>
-          h.run(executor, agentTask({ id, prompt: `Write ${id}.txt [task-${id}]` }), {
-            workdir: workdirs[i] as string,
-          }),
-        ),
-      );
+      const { attempts, workdirs } = await h.runInParallel(await claude(h), ids);
 
       for (const [i, id] of ids.entries()) {
         expect(attempts[i]?.outcome).toMatchObject({ ok: true, result: { text: `${id} done` } });
