@@ -3,13 +3,13 @@
  * folder, and a TaskContext that records the progress it gets.
  */
 import type { Redactor } from '../../../core/redact.js';
-import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { expect, type TestContext } from 'vitest';
 import type { ProgressEvent } from '../../../core/run/events.js';
 import type { AbortCause, Executor, TaskOutcome } from '../../../core/ports/executor.js';
 import type { ResolvedTask } from '../../../core/plan/graph.js';
+import { makeAgentDirs } from '../../../../test/support/fake-llm/agent-env.js';
 import { FakeLlmServer, step } from '../../../../test/support/fake-llm/fake-llm-server.js';
 import { testContext, testTask } from '../../testing/task-context.js';
 
@@ -76,13 +76,13 @@ export interface Parallel {
 /** A server, a HOME, a run folder and a default workdir for one test, removed when it ends. */
 export async function agentHarness({ onTestFinished }: TestContext): Promise<AgentHarness> {
   const llm = await FakeLlmServer.start();
-  const root = await mkdtemp(join(tmpdir(), 'weft-agent-'));
-  const home = join(root, 'home');
+  const dirs = await makeAgentDirs('weft-agent-'); // <root>/{home,work}
+  const { root, home } = dirs;
   const runDir = join(root, 'run');
-  await Promise.all([mkdir(home, { recursive: true }), mkdir(runDir, { recursive: true }), mkdir(join(root, 'work'))]);
+  await mkdir(runDir, { recursive: true });
   onTestFinished(async () => {
     await llm.close();
-    await rm(root, { recursive: true, force: true, maxRetries: 3 });
+    await dirs.cleanup();
   });
   const harness: AgentHarness = {
     llm,
@@ -96,7 +96,7 @@ export async function agentHarness({ onTestFinished }: TestContext): Promise<Age
     },
     async run(executor, task, options = {}) {
       const progress: ProgressEvent[] = [];
-      const workdir = options.workdir ?? join(root, 'work');
+      const workdir = options.workdir ?? dirs.cwd;
       const ctx = testContext(task, {
         runId: options.runId ?? 'run-1',
         attempt: options.attempt ?? 1,
