@@ -2,8 +2,8 @@
 // holds (task ids, titles, log lines) is put on the page with textContent and DOM APIs, never as
 // HTML: a hostile task title stays text.
 
-const $ = (id) => document.getElementById(id);
-const SVG = 'http://www.w3.org/2000/svg';
+import { $, clip, dur, el, ms, svg, usd } from './dom.js';
+import { loopEvent, renderApprovals, renderChecks, renderLoops } from './decisions.js';
 
 /** The token comes in the URL's fragment (never sent to a server); it is kept for this tab only. */
 function readFragment() {
@@ -15,24 +15,16 @@ function readFragment() {
 let wanted = readFragment() ?? sessionStorage.getItem('weft-run');
 const token = sessionStorage.getItem('weft-token');
 
-const state = { runs: [], runId: undefined, detail: undefined, stream: undefined, panel: undefined, skew: 0 };
-
-/** An element with text and classes; `text` always goes in as text. */
-function el(tag, { text, cls, attrs } = {}, children = []) {
-  const node = document.createElement(tag);
-  if (text !== undefined) node.textContent = String(text);
-  if (cls) node.className = cls;
-  for (const [k, v] of Object.entries(attrs ?? {})) node.setAttribute(k, String(v));
-  for (const c of children) node.append(c);
-  return node;
-}
-
-function svg(tag, attrs = {}, text) {
-  const node = document.createElementNS(SVG, tag);
-  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, String(v));
-  if (text !== undefined) node.textContent = String(text);
-  return node;
-}
+const state = {
+  runs: [],
+  runId: undefined,
+  detail: undefined,
+  stream: undefined,
+  panel: undefined,
+  skew: 0,
+  /** The run's loop iterations by number, from its event stream. */
+  loops: new Map(),
+};
 
 function say(text) {
   const m = $('message');
@@ -105,19 +97,7 @@ function connection(live) {
   c.classList.toggle('live', live);
 }
 
-const dur = (ms) => {
-  if (!Number.isFinite(ms) || ms < 0) return '–';
-  if (ms < 1000) return `${Math.round(ms)}ms`;
-  const s = ms / 1000;
-  if (s < 60) return `${s.toFixed(s < 10 ? 1 : 0)}s`;
-  const m = Math.floor(s / 60);
-  return m < 60
-    ? `${m}m${String(Math.round(s % 60)).padStart(2, '0')}s`
-    : `${Math.floor(m / 60)}h${String(m % 60).padStart(2, '0')}m`;
-};
-const usd = (n) => `$${(n ?? 0).toFixed(n >= 1 ? 2 : 4)}`;
 const now = () => Date.now() - state.skew;
-const ms = (iso) => (iso === null || iso === undefined ? undefined : Date.parse(iso));
 
 async function loadRuns() {
   state.runs = await api('/api/runs');
@@ -142,6 +122,7 @@ async function selectRun(id) {
   if (state.runId === id) return;
   state.stream?.();
   state.runId = id;
+  state.loops = new Map();
   sessionStorage.setItem('weft-run', id);
   closePanel();
   for (const li of $('run-list').children) li.classList.toggle('selected', li.dataset.run === id);
@@ -150,6 +131,7 @@ async function selectRun(id) {
   state.stream = subscribe(`/api/runs/${encodeURIComponent(id)}/events`, (msg) => {
     if (state.runId !== id) return false;
     if (msg.event === 'task.progress') return;
+    if (loopEvent(state.loops, msg.event, JSON.parse(msg.data))) renderLoops(state.loops, now());
     // Events come in bursts (one journal append per scheduling pass): one refresh per burst.
     clearTimeout(timer);
     timer = setTimeout(() => void refresh(msg.event === 'run.finished' || msg.event === 'run.resumed'), 20);
@@ -185,6 +167,8 @@ function render(d) {
   renderGraph(d);
   renderWorkers(d);
   renderChecks(d);
+  renderApprovals(d, decide);
+  renderLoops(state.loops, now());
   renderTasks(d);
 }
 
@@ -281,8 +265,6 @@ function renderGraph(d) {
   $('graph').replaceChildren(root);
 }
 
-const clip = (s, n) => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
-
 /** One lane per worker: a bar per attempt (growing while it runs), and what the worker holds now. */
 function renderWorkers(d) {
   const start = ms(d.run.createdAt);
@@ -318,29 +300,6 @@ function renderWorkers(d) {
     lanes.push(el('div', { cls: 'lane' }, [holds, track]));
   }
   $('workers').replaceChildren(...lanes);
-}
-
-function renderChecks(d) {
-  const checks = d.checks ?? [];
-  if (checks.length === 0)
-    return $('checks').replaceChildren(el('span', { text: 'no checks in this plan', cls: 'sub' }));
-  const verdict = (s) => (s === 'succeeded' ? ['pass', 'pass'] : s === 'failed' ? ['fail', 'fail'] : [s, 'wait']);
-  $('checks').replaceChildren(
-    el(
-      'ul',
-      {},
-      checks.map((c) => {
-        const [word, cls] = verdict(c.state);
-        return el('li', { attrs: { 'data-check': c.id } }, [
-          el('strong', { text: c.id }),
-          el('span', { text: ` verifies ${c.verifies.join(', ')}: ` }),
-          el('span', { text: word, cls: `verdict-${cls}` }),
-          el('span', { text: c.attempts > 1 ? ` after ${c.attempts} attempts` : '', cls: 'sub' }),
-          el('span', { text: c.reason ? ` — ${c.reason}` : '', cls: 'sub' }),
-        ]);
-      }),
-    ),
-  );
 }
 
 function renderTasks(d) {
@@ -418,6 +377,28 @@ async function control(action) {
   }
 }
 
+/** A person's decision on a waiting task; a rejection needs a reason. Resolves whether it was taken. */
+async function decide(task, decision, reason) {
+  if (decision === 'rejected' && reason === '') {
+    say(`say why you reject ${task}: a rejection needs a reason`);
+    return false;
+  }
+  try {
+    const path = `/api/runs/${encodeURIComponent(state.runId)}/tasks/${encodeURIComponent(task)}`;
+    await api(`${path}/${decision === 'approved' ? 'approve' : 'reject'}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(decision === 'approved' ? {} : { reason }),
+    });
+    say('');
+    await refresh();
+    return true;
+  } catch (error) {
+    say(error.message);
+    return false;
+  }
+}
+
 $('cancel').addEventListener('click', () => void control('cancel'));
 $('resume').addEventListener('click', () => void control('resume'));
 $('panel-close').addEventListener('click', closePanel);
@@ -429,6 +410,7 @@ setInterval(() => {
   if (state.detail?.driven) {
     renderWorkers(state.detail);
     renderFigures(state.detail, 'running');
+    renderLoops(state.loops, now());
   }
 }, 500);
 // Runs started elsewhere (another terminal, the API) appear in the list.

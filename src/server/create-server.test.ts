@@ -127,9 +127,11 @@ describe('weft serve: checks on every request', () => {
   });
 
   it('a strict CSP and no CORS header on every answer; the dashboard is served without the token', async () => {
-    for (const path of ['/', '/app.js', '/app.css']) {
+    for (const path of ['/', '/app.js', '/dom.js', '/decisions.js', '/app.css']) {
       const res = await app.request(path, { headers: { host: '127.0.0.1' } });
       expect(res.status).toBe(200);
+      // ES modules load only with a JavaScript type (nosniff is on).
+      if (path.endsWith('.js')) expect(res.headers.get('content-type')).toBe('text/javascript; charset=utf-8');
       const csp = res.headers.get('content-security-policy') ?? '';
       expect(csp).toContain("default-src 'none'");
       expect(csp).toContain("script-src 'self'");
