@@ -31,7 +31,8 @@ import {
   renderJson,
   renderMarkdown,
 } from '../report/index.js';
-import { coordinatorOf, readRun } from './journal.js';
+import { coordinatorOf } from './journal.js';
+import { JournalCache } from './journal-cache.js';
 import { newRunId, runDirOf, weftDir, writeJson } from './run-files.js';
 import { secretRedactor } from './secrets.js';
 
@@ -68,13 +69,17 @@ export function createRunControl(deps: RunControlDeps): LocalRunControl {
   const timeoutMs = deps.startTimeoutMs ?? 30_000;
   const catalog = catalogOf(new Map(deps.executors));
   const watchers = new Map<string, Set<(n: EngineNotice) => void>>();
+  // Every read of a run (each poll of each viewer's log follow, each refresh) asks only for what is new.
+  const journal = new JournalCache(store);
 
-  const known = async (runId: string): Promise<void> => {
-    if (!/^[\w.-]{1,80}$/.test(runId) || runId.includes('..') || !(await exists(runId)))
-      throw new WeftError('WEFT_RUN_NOT_FOUND', `no run "${runId}" in the journal`, {
-        hint: 'GET /api/runs lists them',
-      });
+  /** The run's journal so far; `WEFT_RUN_NOT_FOUND` for a run the journal does not hold. */
+  const readRun = async (runId: string) => {
+    const hint = 'GET /api/runs lists them';
+    if (!/^[\w.-]{1,80}$/.test(runId) || runId.includes('..'))
+      throw new WeftError('WEFT_RUN_NOT_FOUND', `no run "${runId}" in the journal`, { hint });
+    return journal.read(runId, hint);
   };
+  const known = async (runId: string): Promise<void> => void (await readRun(runId));
   const exists = async (runId: string): Promise<boolean> => (await store.listRuns()).some((r) => r.id === runId);
   const driven = async (runId: string): Promise<boolean> => {
     const who = await coordinatorOf(store, runId);
@@ -85,14 +90,13 @@ export function createRunControl(deps: RunControlDeps): LocalRunControl {
     return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as unknown) : undefined;
   };
   const reportInput = async (runId: string, withLogs: boolean) => {
-    await known(runId);
-    const { events, state } = await readRun(store, runId);
+    const { events, state, lastSeq } = await readRun(runId);
     const live = state.status === 'running' && (await driven(runId));
     const now = live ? stateAt(state, Date.now()) : state;
     const runDir = runDirOf(projectDir, runId);
     const tails =
       withLogs && existsSync(runDir) ? readLogTails(runDir, state, { redact: secretRedactor(process.env) }) : {};
-    return { input: buildReportInput(events, planJsonOf(runId), tails, { state: now }), live, events };
+    return { input: buildReportInput(events, planJsonOf(runId), tails, { state: now }), live, lastSeq };
   };
 
   const compile = (input: StartRunInput): { compiled: CompiledPlan; file?: string } => {
@@ -177,11 +181,10 @@ export function createRunControl(deps: RunControlDeps): LocalRunControl {
     },
 
     async detail(runId) {
-      const { input, live } = await reportInput(runId, false);
+      const { input, live, lastSeq } = await reportInput(runId, false);
       const report = buildJsonReport(input);
       const layout = layoutGraph(report.plan.tasks);
       const plan = planJsonOf(runId) as PlanJson | undefined;
-      const lastSeq = (await store.listRuns()).find((r) => r.id === runId)?.lastSeq ?? 0;
       const budget = plan?.plan?.budget ?? null;
       return {
         ...report,
@@ -210,9 +213,8 @@ export function createRunControl(deps: RunControlDeps): LocalRunControl {
     },
 
     async log(runId, task, options): Promise<LogSlice> {
-      await known(runId);
+      const { state } = await readRun(runId);
       if (!TASK_ID_PATTERN.test(task)) throw new WeftError('WEFT_USAGE', `"${task}" is not a task id`);
-      const { state } = await readRun(store, runId);
       const record = state.tasks.get(task);
       if (record === undefined)
         throw new WeftError('WEFT_RUN_NOT_FOUND', `run ${runId} has no task "${task}"`, {
@@ -277,8 +279,7 @@ export function createRunControl(deps: RunControlDeps): LocalRunControl {
     },
 
     async cancel(runId) {
-      await known(runId);
-      const { state } = await readRun(store, runId);
+      const { state } = await readRun(runId);
       const held = await store.leaseOf(runId);
       const [host, pid] = held?.owner.split(':') ?? [];
       if (state.status !== 'running' || held === undefined || !(await driven(runId)))
@@ -305,8 +306,7 @@ export function createRunControl(deps: RunControlDeps): LocalRunControl {
     },
 
     async resume(runId, options = {}) {
-      await known(runId);
-      const { state } = await readRun(store, runId);
+      const { state } = await readRun(runId);
       if (state.status === 'succeeded')
         throw new WeftError('WEFT_USAGE', `run ${runId} already succeeded; nothing to resume`);
       if (await driven(runId))
