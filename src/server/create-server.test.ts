@@ -259,7 +259,7 @@ describe('weft serve: the runs API', () => {
     expect(((await missing.json()) as { error: { code: string } }).error.code).toBe('WEFT_PLAN_NOT_FOUND');
   });
 
-  it('POST /api/estimate: the figures weft estimate prints, for an inline plan', async () => {
+  it('POST /api/estimate: what `weft estimate --json` prints (seconds), for an inline plan', async () => {
     const plan = {
       workers: 2,
       tasks: [
@@ -272,9 +272,11 @@ describe('weft serve: the runs API', () => {
     expect(await res.json()).toMatchObject({
       tasks: 3,
       workers: 2,
-      makespan: 15_000,
-      sequential: 25_000,
-      criticalPath: 15_000,
+      makespan: 15,
+      sequential: 25,
+      criticalPath: 15,
+      criticalPathTasks: ['a', 'c'],
+      measured: false,
     });
   });
 
