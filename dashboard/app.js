@@ -2,8 +2,10 @@
 // holds (task ids, titles, log lines) is put on the page with textContent and DOM APIs, never as
 // HTML: a hostile task title stays text.
 
-import { $, clip, dur, el, ms, svg, usd } from './dom.js';
+import { boardHooks, renderFigures, renderGraph, renderTasks, renderWorkers } from './board.js';
+import { $, el, usd } from './dom.js';
 import { loopEvent, renderApprovals, renderChecks, renderLoops } from './decisions.js';
+import { subscribe } from './stream.js';
 
 /** The token comes in the URL's fragment (never sent to a server); it is kept for this tab only. */
 function readFragment() {
@@ -43,61 +45,8 @@ async function api(path, init = {}) {
   return body;
 }
 
-/** Server-sent events over fetch (EventSource cannot send the token); reconnects with Last-Event-ID. */
-function subscribe(path, onEvent, { lastId } = {}) {
-  const controller = new AbortController();
-  let last = lastId;
-  const open = async () => {
-    while (!controller.signal.aborted) {
-      try {
-        const headers = {
-          authorization: `Bearer ${token}`,
-          ...(last === undefined ? {} : { 'last-event-id': String(last) }),
-        };
-        const res = await fetch(path, { headers, signal: controller.signal });
-        if (!res.ok) throw new Error(`HTTP ${res.status}`);
-        connection(true);
-        const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
-        let buffer = '';
-        for (;;) {
-          const { value, done } = await reader.read();
-          if (done) break;
-          buffer += value;
-          let cut;
-          while ((cut = buffer.indexOf('\n\n')) >= 0) {
-            const block = buffer.slice(0, cut);
-            buffer = buffer.slice(cut + 2);
-            const msg = { event: 'message', data: '' };
-            for (const line of block.split('\n')) {
-              const at = line.indexOf(':');
-              if (at <= 0) continue;
-              const field = line.slice(0, at);
-              const val = line.slice(at + 1).replace(/^ /, '');
-              if (field === 'data') msg.data += (msg.data ? '\n' : '') + val;
-              else if (field === 'event') msg.event = val;
-              else if (field === 'id') msg.id = last = val;
-            }
-            if (msg.data !== '' && onEvent(msg) === false) return controller.abort();
-          }
-        }
-      } catch {
-        if (controller.signal.aborted) return;
-        connection(false);
-      }
-      await new Promise((r) => setTimeout(r, 1000));
-    }
-  };
-  void open();
-  return () => controller.abort();
-}
-
-function connection(live) {
-  const c = $('connection');
-  c.textContent = live ? 'live' : 'reconnecting…';
-  c.classList.toggle('live', live);
-}
-
 const now = () => Date.now() - state.skew;
+boardHooks({ now, open: (task) => openPanel(task) });
 
 async function loadRuns() {
   state.runs = await api('/api/runs');
@@ -128,7 +77,7 @@ async function selectRun(id) {
   for (const li of $('run-list').children) li.classList.toggle('selected', li.dataset.run === id);
   await refresh();
   let timer;
-  state.stream = subscribe(`/api/runs/${encodeURIComponent(id)}/events`, (msg) => {
+  state.stream = subscribe(`/api/runs/${encodeURIComponent(id)}/events`, token, (msg) => {
     if (state.runId !== id) return false;
     if (msg.event === 'task.progress') return;
     if (loopEvent(state.loops, msg.event, JSON.parse(msg.data))) renderLoops(state.loops, now());
@@ -172,155 +121,6 @@ function render(d) {
   renderTasks(d);
 }
 
-function renderFigures(d, status) {
-  const s = d.summary;
-  const c = s.counts;
-  const end = ms(d.run.finishedAt) ?? (status === 'running' ? now() : ms(d.run.createdAt) + s.makespanMs);
-  const figures = [
-    ['tasks', `${c.succeeded ?? 0}/${c.total ?? d.tasks.length} succeeded`],
-    ['failed', c.failed ?? 0],
-    ['elapsed', dur(end - ms(d.run.createdAt))],
-    ['workers', `${d.run.workers} (${d.run.mode})`],
-    ['critical path', `${s.criticalPath.join(' → ') || '–'} · ${dur(s.criticalPathMs)}`],
-    ['tokens', `${s.usage.inputTokens + s.usage.outputTokens}`],
-    ['cost', usd(s.usage.costUsd)],
-  ];
-  $('figures').replaceChildren(
-    ...figures.map(([k, v]) => el('div', {}, [el('dt', { text: k }), el('dd', { text: v })])),
-  );
-  const budget = $('budget');
-  const rows = [];
-  if (d.budget?.usd !== undefined)
-    rows.push(['cost', s.usage.costUsd, d.budget.usd, usd(s.usage.costUsd), usd(d.budget.usd)]);
-  if (d.budget?.tokens !== undefined) {
-    const t = s.usage.inputTokens + s.usage.outputTokens;
-    rows.push(['tokens', t, d.budget.tokens, String(t), String(d.budget.tokens)]);
-  }
-  budget.replaceChildren(
-    ...(rows.length === 0
-      ? [el('span', { text: 'no budget set', cls: 'sub' })]
-      : rows.map(([k, v, max, vs, ms2]) =>
-          el('label', { text: `${k}: ${vs} of ${ms2} budget ` }, [
-            el('meter', { attrs: { min: 0, max, value: Math.min(v, max), high: max * 0.8 } }),
-          ]),
-        )),
-  );
-}
-
-function renderGraph(d) {
-  const W = 168,
-    H = 46,
-    P = 12;
-  const tasks = new Map(d.tasks.map((t) => [t.id, t]));
-  const at = new Map(d.layout.nodes.map((n) => [n.id, n]));
-  const chain = d.summary.criticalPath;
-  const critical = new Set(chain.slice(1).map((id, i) => `${chain[i]}\u0000${id}`));
-  const root = svg('svg', {
-    width: d.layout.width + 2 * P,
-    height: d.layout.height + 2 * P,
-    role: 'img',
-    'aria-label': 'Task graph',
-  });
-  for (const e of d.layout.edges) {
-    const a = at.get(e.from),
-      b = at.get(e.to);
-    if (!a || !b) continue;
-    const x1 = a.x + W + P,
-      y1 = a.y + H / 2 + P,
-      x2 = b.x + P,
-      y2 = b.y + H / 2 + P,
-      mid = (x1 + x2) / 2;
-    const cls = ['edge', e.soft ? 'soft' : '', critical.has(`${e.from}\u0000${e.to}`) ? 'critical' : '']
-      .join(' ')
-      .trim();
-    root.append(
-      svg('path', {
-        class: cls,
-        d: `M${x1} ${y1} C${mid} ${y1} ${mid} ${y2} ${x2} ${y2}`,
-        'data-from': e.from,
-        'data-to': e.to,
-      }),
-    );
-  }
-  for (const n of d.layout.nodes) {
-    const t = tasks.get(n.id);
-    if (!t) continue;
-    const g = svg('g', {
-      class: `node state-${t.state}${t.critical ? ' critical' : ''}`,
-      'data-task': t.id,
-      'data-state': t.state,
-      transform: `translate(${n.x + P} ${n.y + P})`,
-    });
-    g.append(svg('title', {}, `${t.id} — ${t.title}\n${t.executor} · ${t.state}${t.reason ? `\n${t.reason}` : ''}`));
-    g.append(svg('rect', { width: W, height: H, rx: 8 }));
-    g.append(svg('text', { x: 10, y: 19 }, clip(t.id, 22)));
-    const running = t.attempts.at(-1)?.outcome === 'running' && d.driven;
-    const time = running ? now() - ms(t.attempts.at(-1).startedAt) : t.durationMs;
-    g.append(
-      svg('text', { x: 10, y: 36, class: 'sub' }, clip(`${t.state}${t.attempts.length ? ` · ${dur(time)}` : ''}`, 28)),
-    );
-    g.addEventListener('click', () => openPanel(t.id));
-    root.append(g);
-  }
-  $('graph').replaceChildren(root);
-}
-
-/** One lane per worker: a bar per attempt (growing while it runs), and what the worker holds now. */
-function renderWorkers(d) {
-  const start = ms(d.run.createdAt);
-  // A live run's attempts still running come with outcome `running` (and the server's now as their end).
-  const attempts = d.tasks.flatMap((t) =>
-    t.attempts.map((a) => ({ task: t, a, s: ms(a.startedAt), e: a.outcome === 'running' ? undefined : ms(a.endedAt) })),
-  );
-  const end = Math.max(now(), ...attempts.map((x) => x.e ?? 0));
-  const finished = ms(d.run.finishedAt);
-  const span = Math.max(1, (finished ?? end) - start);
-  const lanes = [];
-  for (let w = 0; w < d.run.workers; w++) {
-    const mine = attempts.filter((x) => x.a.worker === w);
-    const holding = mine.find((x) => x.e === undefined && d.driven);
-    const holds = el('div', {
-      cls: `holds${holding ? '' : ' idle'}`,
-      text: holding ? `w${w} · ${holding.task.id} · ${dur(now() - holding.s)}` : `w${w} · idle`,
-    });
-    const track = el('div', { cls: 'track', attrs: { 'data-worker': w } });
-    for (const x of mine) {
-      const stop = x.e ?? (d.driven ? now() : x.s);
-      const cls = x.e === undefined ? (d.driven ? 'running' : 'interrupted') : x.a.outcome;
-      const bar = el('div', {
-        cls: `bar ${cls}`,
-        text: x.task.id,
-        attrs: { 'data-task': x.task.id, title: `${x.task.id} #${x.a.attempt} · ${cls} · ${dur(stop - x.s)}` },
-      });
-      bar.style.left = `${((x.s - start) / span) * 100}%`;
-      bar.style.width = `${(Math.max(0, stop - x.s) / span) * 100}%`;
-      bar.addEventListener('click', () => openPanel(x.task.id));
-      track.append(bar);
-    }
-    lanes.push(el('div', { cls: 'lane' }, [holds, track]));
-  }
-  $('workers').replaceChildren(...lanes);
-}
-
-function renderTasks(d) {
-  $('tasks').tBodies[0].replaceChildren(
-    ...d.tasks.map((t) => {
-      const tr = el('tr', { attrs: { 'data-task': t.id } }, [
-        el('td', { text: t.id }),
-        el('td', { text: t.title }),
-        el('td', { text: t.state, cls: `state ${t.state}` }),
-        el('td', { text: t.worker === null ? '' : `w${t.worker}` }),
-        el('td', { text: t.attempts.length ? dur(t.durationMs) : '' }),
-        el('td', { text: t.attempts.length || '' }),
-        el('td', { text: t.usage?.costUsd ? usd(t.usage.costUsd) : '' }),
-        el('td', { text: t.reason ?? '', cls: 'why' }),
-      ]);
-      tr.addEventListener('click', () => openPanel(t.id));
-      return tr;
-    }),
-  );
-}
-
 /** The task panel: what the task is, and its log, streamed while the attempt runs. */
 function openPanel(taskId, stream = 'stdout') {
   closePanel();
@@ -333,7 +133,7 @@ function openPanel(taskId, stream = 'stdout') {
   const log = $('log');
   log.replaceChildren();
   const path = `/api/runs/${encodeURIComponent(state.runId)}/tasks/${encodeURIComponent(taskId)}/log?follow=1&stream=${stream}`;
-  state.panel.stop = subscribe(path, (msg) => {
+  state.panel.stop = subscribe(path, token, (msg) => {
     if (msg.event === 'end') return false;
     if (msg.event !== 'log') return;
     const stick = log.scrollTop + log.clientHeight >= log.scrollHeight - 4;

@@ -127,7 +127,7 @@ describe('weft serve: checks on every request', () => {
   });
 
   it('a strict CSP and no CORS header on every answer; the dashboard is served without the token', async () => {
-    for (const path of ['/', '/app.js', '/dom.js', '/decisions.js', '/app.css']) {
+    for (const path of ['/', '/app.js', '/dom.js', '/board.js', '/stream.js', '/decisions.js', '/app.css']) {
       const res = await app.request(path, { headers: { host: '127.0.0.1' } });
       expect(res.status).toBe(200);
       // ES modules load only with a JavaScript type (nosniff is on).
