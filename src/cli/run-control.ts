@@ -16,7 +16,15 @@ import { buildJsonReport, buildReportInput, layoutGraph, readRange } from '../re
 import { decide, decider } from './commands/approve.js';
 import { coordinatorOf, openJournal, resolveRunId } from './journal.js';
 import { JournalCache } from './journal-cache.js';
-import { explainMissing, insideRoot, runLauncher, type ControlContext, type PlanGoal } from './run-launch.js';
+import { tailOutput } from './output-tail.js';
+import {
+  explainMissing,
+  insideRoot,
+  launchFiles,
+  runLauncher,
+  type ControlContext,
+  type PlanGoal,
+} from './run-launch.js';
 import { runDirOf } from './run-files.js';
 import { runReport, runStatus, taskLog } from './run-views.js';
 import { secretRedactor } from './secrets.js';
@@ -89,13 +97,26 @@ export function createRunControl(deps: RunControlDeps): LocalRunControl {
       return explainMissing(projectDir, given, error);
     }
   };
+  /** Per watched run: what its `--json` output (a run this control's project launched) says, as it says it. */
+  const tails = new Map<string, () => void>();
   const watch: RunControl['watch'] = (runId, listener) => {
-    const set = watchers.get(runId) ?? new Set();
-    watchers.set(runId, set);
+    let set = watchers.get(runId);
+    if (set === undefined) {
+      const own = (set = new Set());
+      watchers.set(runId, own);
+      if (/^[\w.-]{1,80}$/.test(runId))
+        tails.set(
+          runId,
+          tailOutput(launchFiles(projectDir, runId).out, (n) => own.forEach((fn) => fn(n))),
+        );
+    }
     set.add(listener);
     return () => {
       set.delete(listener);
-      if (set.size === 0) watchers.delete(runId);
+      if (set.size > 0 || watchers.get(runId) !== set) return;
+      watchers.delete(runId);
+      tails.get(runId)?.();
+      tails.delete(runId);
     };
   };
   const events: RunControl['events'] = async (runId, afterSeq) => {
@@ -224,6 +245,8 @@ export function createRunControl(deps: RunControlDeps): LocalRunControl {
 
     async close() {
       watchers.clear();
+      for (const stop of tails.values()) stop();
+      tails.clear();
       const opened = [...inner.values()];
       inner.clear();
       for (const o of await Promise.allSettled(opened))
