@@ -300,13 +300,13 @@ export function runLauncher(ctx: ControlContext) {
       let seq = 0;
       let quiet = 0;
       const unwatch = ctx.watch(runId, (notice) => {
-        if (notice.type === 'task.progress') onEvent(notice as never);
+        if (notice.type === 'task.progress') onEvent(notice);
       });
       try {
         while (!signal.aborted) {
           const entries = await ctx.events(runId, seq);
           for (const { seq: n, event } of entries) {
-            onEvent(event as never);
+            onEvent(event);
             seq = n;
           }
           if (entries.at(-1)?.event.type === 'run.finished') return;

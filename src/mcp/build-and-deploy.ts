@@ -1,5 +1,6 @@
 import type { RunSummary } from '../core/run/metrics.js';
-import type { RunControl, RunEventView } from '../core/ports/run-control.js';
+import type { RunControl } from '../core/ports/run-control.js';
+import type { EngineNotice } from '../core/run/engine-options.js';
 
 /** The seed's one-call tool: what to build and how. */
 export interface BuildAndDeployRequest {
@@ -94,7 +95,7 @@ export function withChecksAndDeploy(
 export async function buildAndDeploy(
   control: RunControl,
   request: BuildAndDeployRequest,
-  onEvent: (runId: string, event: RunEventView, totalTasks: number) => void,
+  onEvent: (runId: string, event: EngineNotice, totalTasks: number) => void,
   signal: AbortSignal,
 ): Promise<BuildAndDeployAnswer> {
   const planned = await control.plan({ goal: request.task });

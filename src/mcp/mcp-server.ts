@@ -2,7 +2,8 @@ import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { CallToolResult, LoggingLevel } from '@modelcontextprotocol/sdk/types.js';
 import { formatPlanIssue, isWeftError, PlanValidationError } from '../core/errors.js';
 import { buildAndDeploy } from './build-and-deploy.js';
-import type { RunControl, RunEventView } from '../core/ports/run-control.js';
+import type { RunControl } from '../core/ports/run-control.js';
+import type { EngineNotice } from '../core/run/engine-options.js';
 import { planRefOf, TOOL_INPUTS } from './tool-inputs.js';
 
 /** What {@link createMcpServer} serves. */
@@ -54,7 +55,7 @@ export function createMcpServer(control: RunControl, options: McpServerOptions):
       return toolError(error);
     }
   };
-  const notify = (runId: string, event: RunEventView): void => {
+  const notify = (runId: string, event: EngineNotice): void => {
     server
       .sendLoggingMessage({ level: levelOf(event), logger: 'weft', data: { runId, ...event } })
       .catch(() => undefined); // the client went away; the run goes on
@@ -264,12 +265,12 @@ export const TASK_END_EVENTS: ReadonlySet<string> = new Set([
   'task.cancelled',
 ]);
 
-function levelOf(event: RunEventView): LoggingLevel {
+function levelOf(event: EngineNotice): LoggingLevel {
   if (event.type === 'task.failed' || event.type === 'task.retrying') return 'warning';
   if (event.type === 'run.finished' && event.status !== 'succeeded') return 'warning';
   return 'info';
 }
 
-function describe(event: RunEventView): string {
-  return `${event.task ?? 'run'} ${event.type.replace(/^task\./, '')}`;
+function describe(event: EngineNotice): string {
+  return `${'task' in event ? event.task : 'run'} ${event.type.replace(/^task\./, '')}`;
 }

@@ -145,6 +145,17 @@ describe(`the dashboard's decisions in a browser (${found.source} Chromium)`, ()
       expect(await page.locator('#run-status').textContent()).toBe('running');
       const png = decodePng(await page.screenshot({ fullPage: true }));
       expect(png.width).toBe(1400);
+      // The waiting approval is marked in amber (#f59e0b) on the picture.
+      const shot = decodePng(await item.screenshot());
+      let amber = 0;
+      for (let i = 0; i < shot.data.length; i += shot.channels)
+        if (
+          Math.abs((shot.data[i] ?? 0) - 0xf5) < 16 &&
+          Math.abs((shot.data[i + 1] ?? 0) - 0x9e) < 16 &&
+          Math.abs((shot.data[i + 2] ?? 0) - 0x0b) < 16
+        )
+          amber++;
+      expect(amber).toBeGreaterThan(40);
 
       await item.locator('button.approve').click();
       await page.waitForSelector('#run-status.succeeded', { timeout: 60_000 });

@@ -107,13 +107,6 @@ export interface LogOptions {
   readonly stream?: 'stdout' | 'stderr';
 }
 
-/** One event of a run: a journal event or a progress notice. */
-export interface RunEventView {
-  readonly type: string;
-  readonly task?: string;
-  readonly [key: string]: unknown;
-}
-
 /** What {@link RunControl.cancel} did. */
 export interface CancelAnswer {
   readonly runId: string;
@@ -168,7 +161,7 @@ export interface RunControl {
    * Calls `onEvent` with each journal event of the run from the first, and with what this process
    * learns of it live, until the run finishes (then resolves) or `signal` aborts.
    */
-  follow(runId: string, onEvent: (event: RunEventView) => void, signal: AbortSignal): Promise<void>;
+  follow(runId: string, onEvent: (event: EngineNotice) => void, signal: AbortSignal): Promise<void>;
   /**
    * Asks the run's coordinator to stop, as Ctrl-C does: running tasks are cancelled and the run
    * ends `cancelled` (resume continues it). A run that is not running is left as it is (`stopping: false`).
