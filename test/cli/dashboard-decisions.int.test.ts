@@ -243,6 +243,43 @@ describe(`the dashboard's decisions in a browser (${found.source} Chromium)`, ()
     TIMEOUT,
   );
 
+  it(
+    "a loop's iterations as they are journaled: one running, then its outcome",
+    async () => {
+      const LIVE = '20261205-121500-1001';
+      const at = Date.now();
+      const store = await openStore({ dir: join(project, '.weft') });
+      try {
+        await store.append(LIVE, [
+          { type: 'run.created', at, runId: LIVE, plan: 'looping', workers: 1, mode: 'parallel', tasks: ['fix'] },
+          { type: 'loop.iteration.started', at, iteration: 1 } as unknown as RunEvent,
+        ]);
+        await page.goto(`${server.dashboard}&run=${LIVE}`, { waitUntil: 'load' });
+        await page.waitForSelector('#loops tbody tr[data-iteration="1"][data-outcome="running"]', { timeout: 60_000 });
+        await store.append(LIVE, [
+          {
+            type: 'loop.iteration.ended',
+            at: at + 1500,
+            iteration: 1,
+            outcome: 'budget',
+            reasons: ['the run spent its budget'],
+            durationMs: 1500,
+            costUsd: 1.25,
+          } as unknown as RunEvent,
+        ]);
+        await page.waitForSelector('#loops tbody tr[data-iteration="1"][data-outcome="budget"]', { timeout: 10_000 });
+        expect(
+          await page
+            .locator('#loops tbody tr[data-iteration="1"] td')
+            .evaluateAll((tds) => tds.map((td) => td.textContent)),
+        ).toEqual(['1', 'budget', 'the run spent its budget', '1.5s', '$1.25']);
+      } finally {
+        await store.close();
+      }
+    },
+    TIMEOUT,
+  );
+
   it('no error on the page', () => {
     expect(errors).toEqual([]);
   });
