@@ -168,6 +168,9 @@ export function applyEvent(state: RunState, event: RunEvent): void {
       if (event.reason !== undefined) state.reason = event.reason;
       return;
     default:
+      // An event of a kind this version does not know and of no task (a journal written by a newer
+      // weft, e.g. a loop's iterations) changes no task: it must not make one named "undefined".
+      if (typeof (event as { task?: unknown }).task !== 'string') return;
       applyTaskEvent(taskRecord(state, event.task), event);
   }
 }
