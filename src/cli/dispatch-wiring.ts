@@ -3,7 +3,7 @@ import type { CompiledPlan } from '../core/plan/compile.js';
 import type { ResolvedTask } from '../core/plan/graph.js';
 import type { RunState } from '../core/run/run-state.js';
 import { WeftError } from '../core/errors.js';
-import { checkRedisUrl, RedisDispatcher } from '../dispatch/index.js';
+import { checkRedisUrl, RedisDispatcher, type TraceSource } from '../dispatch/index.js';
 import type { WeftConfig } from './config.js';
 
 /** Where a run's tasks are sent: a Redis URL and queue prefix, and which flag or field said so. */
@@ -43,7 +43,8 @@ export function chooseDispatch(
 
 /** A run's remote dispatch, opened: the executors the engine runs attempts with, and what a resume adopts. */
 export interface OpenDispatch {
-  readonly executors: Map<string, Executor>;
+  /** The executors that send attempts to workers; with `trace`, each job carries its attempt's trace context. */
+  executors(trace?: TraceSource): Map<string, Executor>;
   /** Attempts still running on workers for a coordinator that died (task id → attempt). */
   readonly adopt: ReadonlyMap<string, number>;
   close(): Promise<void>;
@@ -88,7 +89,7 @@ export async function openDispatch(
     const adopt = await d.adoptable(a.runId, running);
     if (adopt.size > 0)
       process.stderr.write(`weft: adopting ${adopt.size} attempt(s) still queued or running on workers\n`);
-    return { executors: d.executors(a.executors), adopt, close: () => d.close() };
+    return { executors: (trace) => d.executors(a.executors, trace), adopt, close: () => d.close() };
   } catch (error) {
     await d.close();
     throw error;

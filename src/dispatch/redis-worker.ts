@@ -46,6 +46,20 @@ export interface RedisWorkerOptions {
   readonly flag?: string;
   /** Told when the worker starts taking a queue's jobs, and of each attempt's end. */
   readonly onNotice?: (line: string) => void;
+  /**
+   * Told when the worker takes an attempt (its job's `trace` holds the coordinator's trace context);
+   * what it returns is told the attempt's outcome, as it goes back. Tracing hooks in here.
+   */
+  readonly onAttempt?: (job: AttemptJob, taken: AttemptTaken) => ((outcome: TaskOutcome) => void) | undefined;
+}
+
+/** Where a worker took an attempt from. */
+export interface AttemptTaken {
+  /** `run:task:attempt`. */
+  readonly jobId: string;
+  readonly queue: string;
+  /** The worker's id. */
+  readonly workerId: string;
 }
 
 const HEARTBEAT_MS = 2_000;
@@ -155,6 +169,19 @@ export class RedisWorker {
 
   /** Runs one attempt; never throws: whatever happens is the outcome the coordinator gets. */
   private async process(job: Job<AttemptJob, TaskOutcome>): Promise<TaskOutcome> {
+    const taken = { jobId: job.id as string, queue: job.queueName, workerId: this.ad.id };
+    let end: ((outcome: TaskOutcome) => void) | undefined;
+    try {
+      end = this.options.onAttempt?.(job.data, taken);
+    } catch {
+      end = undefined; // a hook that fails does not fail the attempt
+    }
+    const outcome = await this.attempt(job);
+    end?.(outcome);
+    return outcome;
+  }
+
+  private async attempt(job: Job<AttemptJob, TaskOutcome>): Promise<TaskOutcome> {
     const data = job.data;
     const startedAt = Date.now();
     if (data.v !== JOB_VERSION)

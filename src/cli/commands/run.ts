@@ -220,7 +220,7 @@ export async function executeRun(a: ExecuteRunArgs): Promise<number> {
     const { status, state } = await runPlan({
       runId,
       plan: compiled,
-      executors: remote?.executors ?? a.executors,
+      executors: remote?.executors(telemetry) ?? a.executors,
       baseDir: a.baseDir,
       runDir,
       workdirFor,

@@ -4,6 +4,7 @@ import { EXIT } from '../exit-codes.js';
 import { weftDir } from '../run-files.js';
 import { taskRedactor } from '../secrets.js';
 import { wire } from '../wiring.js';
+import { startTelemetry } from '../../telemetry/start-telemetry.js';
 
 export interface WorkerCommandOptions {
   readonly redis: string;
@@ -24,6 +25,9 @@ export async function workerCommand(opts: WorkerCommandOptions): Promise<number>
   const { projectDir, executors } = wire(opts.dir);
   const json = opts.json === true;
   const say = (line: string): void => void process.stdout.write(`${line}\n`);
+  // The same OTEL_* variables as a run's: each attempt's span joins the trace its job carries.
+  const telemetry = await startTelemetry(process.env);
+  const tracer = telemetry?.workerTracer();
   const worker = await RedisWorker.start({
     url: opts.redis,
     executors,
@@ -35,6 +39,24 @@ export async function workerCommand(opts: WorkerCommandOptions): Promise<number>
     ...(opts.root === undefined ? {} : { root: opts.root }),
     ...(opts.prefix === undefined ? {} : { prefix: opts.prefix }),
     onNotice: (line) => say(json ? JSON.stringify({ type: 'worker.notice', message: line }) : `weft worker: ${line}`),
+    ...(tracer === undefined
+      ? {}
+      : {
+          onAttempt: (job, taken) =>
+            tracer.startAttempt({
+              runId: job.runId,
+              task: job.task.id,
+              attempt: job.attempt,
+              executor: job.task.executor,
+              readyAt: job.readyAt,
+              ...taken,
+              ...(job.trace === undefined ? {} : { trace: job.trace }),
+              redact: taskRedactor(process.env, job.task.env),
+            }),
+        }),
+  }).catch(async (error: unknown) => {
+    await telemetry?.shutdown();
+    throw error;
   });
   say(json ? JSON.stringify({ type: 'worker.started', worker: worker.ad }) : describe(worker.ad));
   await new Promise<void>((resolve) => {
@@ -48,6 +70,7 @@ export async function workerCommand(opts: WorkerCommandOptions): Promise<number>
     process.once('SIGTERM', stop);
   });
   await worker.close();
+  await telemetry?.shutdown(); // the spans of the last attempts
   return EXIT.ok;
 }
 
