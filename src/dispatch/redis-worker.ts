@@ -81,6 +81,8 @@ export class RedisWorker {
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly keys: ReturnType<typeof keysOf>;
   private readonly runs = new Set<string>();
+  /** Working folders already found fit (they exist, and lie under `--root`). */
+  private readonly workdirs = new Set<string>();
   private closed = false;
 
   private constructor(
@@ -188,8 +190,13 @@ export class RedisWorker {
       return refused(`the job's format (v${String(data.v)}) is not this worker's (v${JOB_VERSION}); upgrade weft`);
     const executor = this.options.executors.get(data.task.executor);
     if (executor === undefined) return refused(`worker ${this.ad.id} has no executor "${data.task.executor}"`);
-    const where = this.checkWorkdir(data.workdir);
-    if (where !== undefined) return refused(`worker ${this.ad.id}: ${where}`);
+    if (!this.workdirs.has(data.workdir)) {
+      const where = this.checkWorkdir(data.workdir);
+      if (where !== undefined) return refused(`worker ${this.ad.id}: ${where}`);
+      // A folder that was fine stays fine for the worker's life (a stat per job cost more than the job's bookkeeping).
+      if (this.workdirs.size >= 10_000) this.workdirs.clear(); // worktrees come and go
+      this.workdirs.add(data.workdir);
+    }
     const controller = new AbortController();
     const jobId = job.id as string;
     this.running.set(jobId, controller);

@@ -3,6 +3,7 @@ import { RedisWorker, type WorkerAd } from '../../dispatch/index.js';
 import { EXIT } from '../exit-codes.js';
 import { weftDir } from '../run-files.js';
 import { taskRedactor } from '../secrets.js';
+import type { Redactor } from '../../core/redact.js';
 import { wire } from '../wiring.js';
 import { startTelemetry } from '../../telemetry/start-telemetry.js';
 
@@ -28,11 +29,23 @@ export async function workerCommand(opts: WorkerCommandOptions): Promise<number>
   // The same OTEL_* variables as a run's: each attempt's span joins the trace its job carries.
   const telemetry = await startTelemetry(process.env);
   const tracer = telemetry?.workerTracer();
+  // Most tasks of a plan share their `env` (often none): their redactor is made once, not per job.
+  const redactors = new Map<string, Redactor>();
+  const redactFor = (env: Readonly<Record<string, string>>): Redactor => {
+    const key = JSON.stringify(env);
+    let r = redactors.get(key);
+    if (r === undefined) {
+      if (redactors.size >= 1_000) redactors.clear();
+      r = taskRedactor(process.env, env);
+      redactors.set(key, r);
+    }
+    return r;
+  };
   const worker = await RedisWorker.start({
     url: opts.redis,
     executors,
     workDir: join(weftDir(projectDir), 'worker'),
-    redactFor: (task) => taskRedactor(process.env, task.env),
+    redactFor: (task) => redactFor(task.env),
     ...(opts.label === undefined ? {} : { labels: opts.label }),
     ...(opts.concurrency === undefined ? {} : { concurrency: opts.concurrency }),
     ...(opts.lockMs === undefined ? {} : { lockMs: opts.lockMs }),
@@ -51,7 +64,7 @@ export async function workerCommand(opts: WorkerCommandOptions): Promise<number>
               readyAt: job.readyAt,
               ...taken,
               ...(job.trace === undefined ? {} : { trace: job.trace }),
-              redact: taskRedactor(process.env, job.task.env),
+              redact: redactFor(job.task.env),
             }),
         }),
   }).catch(async (error: unknown) => {
