@@ -131,4 +131,14 @@ describe('one trace across the coordinator and its workers', () => {
     await stopAll(procs.splice(0));
     expect(receiver.spans.map((s) => s.name).sort()).toEqual(['weft.attempt', 'weft.run', 'weft.task']);
   }, 400_000);
+
+  it('a worker with a malformed endpoint stops at once with one line naming the variable (exit 2)', async () => {
+    const r = await weft(['worker', '--redis', REDIS, '--prefix', uniquePrefix()], {
+      cwd: tempProject('weft-dispatch-trace-bad-'),
+      env: { ...otel('localhost:4318') },
+    });
+    expect(r.code).toBe(2);
+    expect(r.stderr.split('\n')[0]).toBe('weft: OTEL_EXPORTER_OTLP_ENDPOINT: "localhost:4318" is not an http(s) URL');
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
 });
