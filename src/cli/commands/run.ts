@@ -33,7 +33,6 @@ import type { ResolvedTask } from '../../core/plan/graph.js';
 import { recordDurations, withHistory } from '../history.js';
 import { openRunTelemetry } from '../telemetry-wiring.js';
 import { chooseDispatch, openDispatch, type DispatchChoice, type OpenDispatch } from '../dispatch-wiring.js';
-import { isIsolated } from '../../workspace/isolation.js';
 
 export interface RunCommandOptions {
   readonly jobs?: number;
@@ -158,7 +157,6 @@ export async function executeRun(a: ExecuteRunArgs): Promise<number> {
           runId,
           compiled,
           executors: a.executors,
-          isolated: found === undefined ? [] : compiled.graph.tasks.filter(isIsolated),
           ...(a.prior === undefined ? {} : { prior: a.prior }),
         });
   const lease = await takeLease(store, runId).catch(async (error: unknown) => {
@@ -220,7 +218,7 @@ export async function executeRun(a: ExecuteRunArgs): Promise<number> {
     const { status, state } = await runPlan({
       runId,
       plan: compiled,
-      executors: remote?.executors ?? a.executors,
+      executors: remote?.executors(telemetry) ?? a.executors,
       baseDir: a.baseDir,
       runDir,
       workdirFor,
