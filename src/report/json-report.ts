@@ -15,6 +15,8 @@ export interface JsonAttempt {
   readonly usage: Usage | null;
   /** Its output's score (`score:`), kept or sent back below `minScore`. */
   readonly score: number | null;
+  /** The P0 task it was stopped for (`class:`); it ran again. */
+  readonly preemptedBy: string | null;
 }
 
 export interface JsonTask extends ReportTask {
@@ -71,6 +73,8 @@ export interface JsonReport {
     readonly tasksPerWorker: Readonly<Record<string, number>>;
     readonly busyPerWorkerMs: Readonly<Record<string, number>>;
     readonly retries: number;
+    /** Attempts stopped for a P0 task (`class:`). */
+    readonly preemptions: number;
     readonly usage: UsageTotals;
     readonly changes: ChangeTotals;
     /** Each of the plan's contracts with its verdict (empty when it has none). */
@@ -118,6 +122,7 @@ export function buildJsonReport(input: ReportInput): JsonReport {
       tasksPerWorker: s.tasksPerWorker,
       busyPerWorkerMs: s.busyPerWorkerMs,
       retries: s.retries,
+      preemptions: s.preemptions,
       usage: model.usage,
       changes: model.changes,
       contracts: s.contracts ?? [],
@@ -158,6 +163,7 @@ export function buildJsonReport(input: ReportInput): JsonReport {
         error: a.error ?? null,
         usage: a.usage ?? null,
         score: a.score ?? null,
+        preemptedBy: a.preemptedBy ?? null,
       })),
     })),
   };

@@ -108,6 +108,7 @@ export function renderMarkdown(input: ReportInput): string {
         ],
         ['Tasks per worker', perWorker === '' ? '—' : perWorker],
         ['Retries', String(s.retries)],
+        ...(s.preemptions > 0 ? [['Preemptions', String(s.preemptions)]] : []),
         [
           'Tokens',
           `${tokens(m.usage)}${m.usage.cacheReadTokens + m.usage.cacheWriteTokens > 0 ? ` (cache ${int(m.usage.cacheReadTokens)} read / ${int(m.usage.cacheWriteTokens)} written)` : ''}`,

@@ -50,6 +50,7 @@ const DEFAULT_KEEP_WORKTREES = 4;
  * - **release** (an attempt ended without merging: failed, timed out, cancelled): its changes are
  *   committed, its worktree parked, and if it changed anything the branch is kept as
  *   `weft/<run>--<task>--attempt-<n>` for inspection. A retry starts fresh from the integration tip.
+ *   A paused attempt (`retrying`: a preempted agent) keeps its worktree as it is for the next one.
  *
  * Repository-wide operations (worktree add/remove, branch create/rename/delete) are serialized by
  * a per-repository lock; commits in different worktrees run in parallel (each has its own index).
@@ -86,6 +87,8 @@ export class GitWorkspace implements Workspace {
   /** Whether the integration branch holds a change (a merge that changed files, or an earlier life's merges). */
   private changed: boolean;
   private readonly pool: WorktreePool;
+  /** Tasks whose attempt was paused (preempted, `release(…, 'retrying')`): the next one resumes in the worktree as it is. */
+  private readonly paused = new Set<string>();
   private readonly placement: Placement;
   private readonly setup: WorktreeSetup | undefined;
   /** The worktrees and branches of isolated tasks. */
@@ -189,6 +192,8 @@ export class GitWorkspace implements Workspace {
       return this.cwdIn(this.worktreeOf(task.id), task);
     }
     if (place === 'in place') return resolve(this.baseDir, task.cwd ?? '.');
+    const kept = this.tasks.dirOf(task.id);
+    if (this.paused.delete(task.id) && (await isWorktree(this.repo.root, kept))) return this.cwdIn(kept, task);
     const reopened = fix ? await this.tasks.reopenForFix(task.id) : undefined;
     // A first attempt or a retry (or a fix whose branch is gone) starts from the tip.
     const dir = reopened ?? (await this.tasks.start(task.id, Math.max(1, attempt - 1)));
@@ -233,10 +238,11 @@ export class GitWorkspace implements Workspace {
     return merged.ok ? { ...merged, where: 'worktree' } : merged;
   }
 
-  async release(task: ResolvedTask, attempt: number, _outcome: 'failed' | 'cancelled' | 'retrying'): Promise<void> {
+  async release(task: ResolvedTask, attempt: number, outcome: 'failed' | 'cancelled' | 'retrying'): Promise<void> {
     const place = this.placeOf(task);
     if (place === 'merged') return this.mergedResult.park(task.id, this.worktreeOf(task.id));
     if (place === 'in place') return;
+    if (outcome === 'retrying') return void this.paused.add(task.id);
     await this.tasks.shelve(task.id, attempt);
   }
 

@@ -3,7 +3,7 @@ import { controlFields } from './compile-control.js';
 import { parseDuration } from './duration.js';
 import { PlanValidationError } from '../errors.js';
 import { tryBuildGraph, type Graph, type Pool, type ResolvedTask } from './graph.js';
-import { PlanSchema, type PlanSpec, type TaskSpec } from './plan-schema.js';
+import { DEFAULT_PRIORITY_CLASS, PlanSchema, type PlanSpec, type TaskSpec } from './plan-schema.js';
 import { issueAt, schemaIssues, type RawIssue } from './schema-issues.js';
 import { cycleIssues, dependencyIssues, rawDependencyIssues } from './dependency-issues.js';
 import { overriddenVars } from './overridden-vars.js';
@@ -150,6 +150,7 @@ export function checkPlan(raw: unknown, options: CompileOptions): { plan?: Compi
       gate: control.gate,
       gateSource: t.gate,
       priority: t.priority ?? 0,
+      class: t.class ?? defaults.class ?? DEFAULT_PRIORITY_CLASS,
       retries: t.retries ?? defaults.retries ?? 0,
       // Measured durations from earlier runs beat guesses (the planner's or the author's).
       estimateMs: t.gate !== undefined ? 0 : (options.history?.get(t.id) ?? declaredEstimate), // a gate takes no time

@@ -68,6 +68,15 @@ export const LimitsSchema = z
   })
   .strict();
 
+/** The priority classes (`class:`), most urgent first; only a P0 preempts (see `policies/preempt.ts`). */
+export const PRIORITY_CLASSES = ['P0', 'P1', 'P2', 'P3'] as const;
+/** A task's priority class. */
+export type PriorityClass = (typeof PRIORITY_CLASSES)[number];
+/** What a task's class is when neither it nor the defaults set one. */
+export const DEFAULT_PRIORITY_CLASS: PriorityClass = 'P2';
+
+const PriorityClassSchema = z.enum(PRIORITY_CLASSES);
+
 /** Fields a task may set, which `defaults` may also set for every task. */
 const sharedTaskFields = {
   executor: z
@@ -91,6 +100,9 @@ const sharedTaskFields = {
   ),
   limits: LimitsSchema.optional().describe(
     "OS limits of the task's process: {memory: 2GB, cpus: 1.5}, through cgroups (v1 or v2), else rlimits (memory only).",
+  ),
+  class: PriorityClassSchema.optional().describe(
+    'Priority class: P0 (urgent) … P3 (background). Ready tasks start by class before critical path; a ready P0 that finds no worker free (or its pool units held) stops the running task of the lowest class (then the least progressed) and takes its place — the stopped task runs again later (a shell task from the start, an agent resuming its session in its kept worktree), not counted as a failure. @default P2',
   ),
   profile: z
     .enum(['cpu', 'memory', 'io'])

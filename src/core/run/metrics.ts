@@ -25,6 +25,8 @@ export interface TaskSummary {
   readonly scores?: readonly number[];
   /** Its `approval: required`: waiting since when, or who decided what. */
   readonly approval?: ApprovalRecord;
+  /** The P0 tasks its attempts were stopped for (`class:`), one per preempted attempt, in order. */
+  readonly preemptedBy?: readonly string[];
 }
 
 /** Files changed and lines added and removed, as `git diff --numstat` counts them. */
@@ -70,8 +72,10 @@ export interface RunSummary {
   readonly criticalPathMs: number;
   readonly tasksPerWorker: Readonly<Record<string, number>>;
   readonly busyPerWorkerMs: Readonly<Record<string, number>>;
-  /** Attempts that followed a failed (or sent-back) attempt of the same task; re-runs after a Ctrl-C or crash are not counted. */
+  /** Attempts that followed a failed (or sent-back) attempt of the same task; re-runs after a Ctrl-C, a crash or a preemption are not counted. */
   readonly retries: number;
+  /** Attempts stopped for a P0 task (`class:`); each ran again. */
+  readonly preemptions: number;
   readonly usage: { readonly inputTokens: number; readonly outputTokens: number; readonly costUsd: number };
   readonly resumes: number;
   /**
@@ -90,14 +94,20 @@ function scoresOf(attempts: readonly AttemptRecord[]): { scores?: number[] } {
   return scores.length === 0 ? {} : { scores };
 }
 
-/** Attempts after one that failed (or was sent back); not those that only re-run work a Ctrl-C or crash cut off. */
-export function retriesOf(attempts: readonly { readonly outcome?: string }[]): number {
+/** Attempts after one that failed (or was sent back); not those that only re-run work a Ctrl-C, a crash or a preemption cut off. */
+export function retriesOf(attempts: readonly { readonly outcome?: string; readonly preemptedBy?: string }[]): number {
   let n = 0;
   for (let k = 1; k < attempts.length; k++) {
-    const before = attempts[k - 1]?.outcome;
-    if (before !== 'cancelled' && before !== 'interrupted') n++;
+    const before = attempts[k - 1];
+    if (before?.outcome !== 'cancelled' && before?.outcome !== 'interrupted' && before?.preemptedBy === undefined) n++;
   }
   return n;
+}
+
+/** The P0 tasks a task's attempts were stopped for (none: no field). */
+function preemptedByOf(attempts: readonly AttemptRecord[]): { preemptedBy?: string[] } {
+  const by = attempts.flatMap((a) => (a.preemptedBy === undefined ? [] : [a.preemptedBy]));
+  return by.length === 0 ? {} : { preemptedBy: by };
 }
 
 /** A chain of task ids on one line, `a → b → c`; a long one keeps its first and last `keep` around "… N more …". */
@@ -140,6 +150,7 @@ export function summarize(
   let last = -Infinity;
   let taskTimeMs = 0;
   let retries = 0;
+  let preemptions = 0;
   const usage = { inputTokens: 0, outputTokens: 0, costUsd: 0 };
   let files: { changed: number; added: number; removed: number } | undefined;
   const tasksPerWorker: Record<string, number> = {};
@@ -175,6 +186,8 @@ export function summarize(
       }
     }
     retries += retriesOf(r.attempts);
+    const preempted = preemptedByOf(r.attempts);
+    preemptions += preempted.preemptedBy?.length ?? 0;
     taskTimeMs += duration;
     if (taskUsage !== undefined) {
       usage.inputTokens += taskUsage.inputTokens;
@@ -208,6 +221,7 @@ export function summarize(
       ...(r.blockedBy === undefined ? {} : { blockedBy: r.blockedBy }),
       ...scoresOf(r.attempts),
       ...(r.approval === undefined ? {} : { approval: { ...r.approval } }),
+      ...preempted,
     });
   }
   // Time weft was stopped between lives of the run is nobody's makespan.
@@ -234,6 +248,7 @@ export function summarize(
     tasksPerWorker,
     busyPerWorkerMs,
     retries,
+    preemptions,
     usage,
     resumes: state.resumes,
     ...(files === undefined ? {} : { files }),

@@ -17,6 +17,8 @@ export interface AttemptRecord {
   sessionId?: string;
   /** Its output's score (`score:`), accepted or sent back. */
   score?: number;
+  /** The P0 task it was stopped for (`task.preempted`): it ends `retrying`, and the task runs again. */
+  preemptedBy?: string;
 }
 
 /** A task's state, attempts and result, folded from its events. */
@@ -264,6 +266,11 @@ export function applyTaskEvent(r: TaskRecord, event: TaskEvent): void {
         ...(event.reason === undefined ? {} : { reason: event.reason }),
         ...(event.by === undefined ? {} : { by: event.by }),
       };
+      return;
+    }
+    case 'task.preempted': {
+      const a = attemptOf(r, event.attempt);
+      if (a !== undefined) a.preemptedBy = event.by;
       return;
     }
     case 'task.cancelled': {

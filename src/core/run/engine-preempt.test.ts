@@ -1,0 +1,229 @@
+import { describe, expect, it } from 'vitest';
+import { VirtualClock } from '../ports/clock.js';
+import { runPlan } from './engine.js';
+import type { RunEvent } from './events.js';
+import type { Executor, TaskContext, TaskOutcome } from '../ports/executor.js';
+import { compilePlan } from '../plan/compile.js';
+import { summarize } from './metrics.js';
+import { preemptedNote } from './policies/preempt.js';
+
+/** What each attempt saw: its number, feedback and session, and when it started. */
+interface Seen {
+  readonly task: string;
+  readonly attempt: number;
+  readonly at: number;
+  readonly feedback: string | undefined;
+  readonly sessionId: string | undefined;
+}
+
+/**
+ * Runs `tasks` on a VirtualClock with two executors — `test` (a command, like shell) and `agent`
+ * (a prompt, like an agent CLI) — that take `ms[id]` virtual ms (default 1 s), fail a task's first
+ * attempt at once when it is in `failFirst`, report a session, and end with a failure when aborted.
+ */
+async function runVirtual(
+  workers: number,
+  tasks: object[],
+  o: { ms?: Record<string, number>; failFirst?: string[]; pools?: Record<string, number> } = {},
+) {
+  const clock = new VirtualClock();
+  const infos = new Map([
+    ['test', { requires: 'run' as const }],
+    ['agent', { requires: 'prompt' as const }],
+  ]);
+  const plan = compilePlan(
+    {
+      name: 't',
+      workers,
+      defaults: { executor: 'test', backoff: { initial: '100ms', jitter: false } },
+      ...(o.pools === undefined ? {} : { pools: o.pools }),
+      tasks: tasks.map((t) => ('prompt' in t ? { executor: 'agent', ...t } : { run: 'x', ...t })),
+    },
+    { executors: infos },
+  );
+  const seen: Seen[] = [];
+  const behave = (ctx: TaskContext): Promise<TaskOutcome> => {
+    const id = ctx.task.id;
+    seen.push({ task: id, attempt: ctx.attempt, at: clock.now(), feedback: ctx.feedback, sessionId: ctx.sessionId });
+    ctx.emit({ kind: 'session', sessionId: `${id}-session` });
+    if (ctx.attempt === 1 && o.failFirst?.includes(id) === true)
+      return Promise.resolve({ ok: false, failure: { message: 'exit 1' } });
+    return new Promise((resolve) => {
+      const timer = clock.setTimeout(() => resolve({ ok: true, result: { text: id } }), o.ms?.[id] ?? 1000);
+      ctx.signal.addEventListener('abort', () => {
+        clock.clearTimeout(timer);
+        resolve({ ok: false, failure: { message: 'killed by SIGTERM' } });
+      });
+    });
+  };
+  const executors = new Map<string, Executor>(
+    [...infos].map(([name, info]) => [name, { name, version: '1', info, run: behave }]),
+  );
+  const events: RunEvent[] = [];
+  let finished = false;
+  const outcome = runPlan({
+    runId: 'r',
+    plan,
+    executors,
+    baseDir: '/tmp',
+    clock,
+    journal: (batch) => void events.push(...batch),
+  }).finally(() => (finished = true));
+  while (!finished) {
+    await new Promise((r) => setImmediate(r));
+    const next = clock.nextTimerAt();
+    if (next !== undefined) clock.advance(next - clock.now());
+  }
+  const { state, status } = await outcome;
+  const summary = summarize(state, new Map());
+  const started = (task: string) =>
+    events.flatMap((e) => (e.type === 'task.started' && e.task === task ? [{ attempt: e.attempt, at: e.at }] : []));
+  return {
+    state,
+    status,
+    events,
+    seen,
+    summary,
+    started,
+    preempted: events.filter((e) => e.type === 'task.preempted'),
+  };
+}
+
+// `urgent` fails its first attempt at once and retries 100 ms later: by then the other tasks hold every worker.
+const urgentRetry = (cls: string) => ({ id: 'urgent', class: cls, retries: 1 });
+
+describe('priority classes and preemption on the virtual clock', () => {
+  it('starts a P0 at once when it becomes ready while M tasks run; the stopped task runs again and finishes', async () => {
+    const r = await runVirtual(2, [urgentRetry('P0'), { id: 'a', class: 'P2' }, { id: 'b', class: 'P3' }], {
+      ms: { a: 10_000, b: 10_000 },
+      failFirst: ['urgent'],
+    });
+    // The lowest class (b, P3) is stopped, not a (P2).
+    expect(r.preempted).toEqual([
+      { type: 'task.preempted', at: 100, task: 'b', attempt: 1, by: 'urgent', byClass: 'P0' },
+    ]);
+    expect(r.started('urgent')).toEqual([
+      { attempt: 1, at: 0 },
+      { attempt: 2, at: 100 },
+    ]);
+    expect(r.started('b')).toEqual([
+      { attempt: 1, at: 0 },
+      { attempt: 2, at: 1100 }, // when urgent ended and gave its worker back
+    ]);
+    expect(r.status).toBe('succeeded');
+    expect(r.state.tasks.get('b')).toMatchObject({ state: 'succeeded', result: { text: 'b' } });
+    // Not a failure, and not counted as a retry: b has no retries, and the summary counts none for it.
+    expect(r.summary.retries).toBe(1); // urgent's own retry
+    expect(r.summary.preemptions).toBe(1);
+    expect(r.summary.tasks.find((t) => t.id === 'b')?.preemptedBy).toEqual(['urgent']);
+    expect(r.events.find((e) => e.type === 'task.retrying' && e.task === 'b')).toMatchObject({
+      error: { code: 'WEFT_PREEMPTED', message: 'preempted by urgent' },
+      retryAt: 100,
+    });
+  });
+
+  it('stops the least progressed among tasks of the lowest class', async () => {
+    const r = await runVirtual(
+      2,
+      [urgentRetry('P0'), { id: 'early', class: 'P2', estimate: '10s' }, { id: 'late', class: 'P2', estimate: '1s' }],
+      { ms: { early: 10_000, late: 10_000 }, failFirst: ['urgent'] },
+    );
+    // Both started at 0 and ran 100 ms: early is 1% through its estimate, late 10%.
+    expect(r.preempted.map((e) => e.task)).toEqual(['early']);
+  });
+
+  it('resumes a preempted agent in its session with a note; a shell task re-runs from the start without one', async () => {
+    const r = await runVirtual(
+      3,
+      [urgentRetry('P0'), { id: 'writer', class: 'P2', prompt: 'write it' }, { id: 'build', class: 'P2' }],
+      { ms: { writer: 10_000, build: 10_000 }, failFirst: ['urgent'], pools: {} },
+    );
+    expect(r.preempted).toHaveLength(0); // three workers: a worker was free for urgent's retry
+    const two = await runVirtual(
+      1,
+      [
+        { id: 'urgent', class: 'P0', retries: 1, needs: ['writer'] },
+        { id: 'writer', class: 'P2', prompt: 'write it' },
+      ],
+      { ms: { writer: 10_000 } },
+    );
+    expect(two.preempted).toHaveLength(0); // urgent waits for writer: nothing to preempt for
+    const agent = await runVirtual(2, [urgentRetry('P0'), { id: 'writer', class: 'P3', prompt: 'w' }, { id: 'x' }], {
+      ms: { writer: 10_000, x: 10_000 },
+      failFirst: ['urgent'],
+    });
+    expect(agent.preempted.map((e) => e.task)).toEqual(['writer']);
+    expect(agent.seen.filter((s) => s.task === 'writer')).toEqual([
+      { task: 'writer', attempt: 1, at: 0, feedback: undefined, sessionId: undefined },
+      { task: 'writer', attempt: 2, at: 1100, feedback: preemptedNote('urgent'), sessionId: 'writer-session' },
+    ]);
+    const shell = await runVirtual(2, [urgentRetry('P0'), { id: 'build', class: 'P3' }, { id: 'x' }], {
+      ms: { build: 10_000, x: 10_000 },
+      failFirst: ['urgent'],
+    });
+    expect(shell.preempted.map((e) => e.task)).toEqual(['build']);
+    expect(shell.seen.filter((s) => s.task === 'build').map((s) => s.feedback)).toEqual([undefined, undefined]);
+  });
+
+  it('frees the pool units a P0 needs from the lower class holding them, though a worker is free', async () => {
+    const r = await runVirtual(
+      3,
+      [
+        { ...urgentRetry('P0'), uses: { gpu: 1 } },
+        { id: 'train', class: 'P2', uses: { gpu: 1 } },
+        { id: 'lint', class: 'P3' },
+      ],
+      { ms: { train: 10_000, lint: 10_000 }, failFirst: ['urgent'], pools: { gpu: 1 } },
+    );
+    // lint is of a lower class, but stopping it would free no gpu.
+    expect(r.preempted.map((e) => e.task)).toEqual(['train']);
+    expect(r.started('urgent').at(-1)).toEqual({ attempt: 2, at: 100 });
+    expect(r.state.tasks.get('lint')?.attempts).toHaveLength(1);
+    expect(r.status).toBe('succeeded');
+  });
+
+  it('a P1 does not preempt: it waits for a worker', async () => {
+    const r = await runVirtual(2, [urgentRetry('P1'), { id: 'a', class: 'P2' }, { id: 'b', class: 'P3' }], {
+      ms: { a: 10_000, b: 10_000 },
+      failFirst: ['urgent'],
+    });
+    expect(r.preempted).toHaveLength(0);
+    expect(r.started('urgent').at(-1)).toEqual({ attempt: 2, at: 10_000 });
+  });
+
+  it('a P0 does not preempt another P0', async () => {
+    const r = await runVirtual(2, [urgentRetry('P0'), { id: 'a', class: 'P0' }, { id: 'b', class: 'P0' }], {
+      ms: { a: 10_000, b: 10_000 },
+      failFirst: ['urgent'],
+    });
+    expect(r.preempted).toHaveLength(0);
+    expect(r.started('urgent').at(-1)).toEqual({ attempt: 2, at: 10_000 });
+  });
+
+  it('starts ready tasks by class before critical path', async () => {
+    const r = await runVirtual(1, [
+      { id: 'long', class: 'P2', estimate: '1h' },
+      { id: 'next', class: 'P1', estimate: '1s' },
+      { id: 'first', class: 'P0', estimate: '1s' },
+    ]);
+    expect(r.seen.map((s) => s.task)).toEqual(['first', 'next', 'long']);
+    expect(r.preempted).toHaveLength(0);
+  });
+
+  it('takes class from defaults, and a task without one is P2', () => {
+    const infos = new Map([['test', { requires: 'run' as const }]]);
+    const plan = compilePlan(
+      {
+        defaults: { executor: 'test', class: 'P1' },
+        tasks: [
+          { id: 'a', run: 'x' },
+          { id: 'b', run: 'x', class: 'P3' },
+        ],
+      },
+      { executors: infos },
+    );
+    expect(plan.graph.tasks.map((t) => t.class)).toEqual(['P1', 'P3']);
+    const plain = compilePlan({ tasks: [{ id: 'a', run: 'x', executor: 'test' }] }, { executors: infos });
+    expect(plain.graph.tasks[0]?.class).toBe('P2');
+  });
+});
