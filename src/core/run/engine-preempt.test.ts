@@ -5,6 +5,7 @@ import type { RunEvent } from './events.js';
 import type { Executor, TaskContext, TaskOutcome } from '../ports/executor.js';
 import { compilePlan } from '../plan/compile.js';
 import { summarize } from './metrics.js';
+import { foldRun, type RunState } from './run-state.js';
 import { preemptedNote } from './policies/preempt.js';
 
 /** What each attempt saw: its number, feedback and session, and when it started. */
@@ -24,7 +25,7 @@ interface Seen {
 async function runVirtual(
   workers: number,
   tasks: object[],
-  o: { ms?: Record<string, number>; failFirst?: string[]; pools?: Record<string, number> } = {},
+  o: { ms?: Record<string, number>; failFirst?: string[]; pools?: Record<string, number>; prior?: RunState } = {},
 ) {
   const clock = new VirtualClock();
   const infos = new Map([
@@ -68,6 +69,7 @@ async function runVirtual(
     baseDir: '/tmp',
     clock,
     journal: (batch) => void events.push(...batch),
+    ...(o.prior === undefined ? {} : { prior: o.prior }),
   }).finally(() => (finished = true));
   while (!finished) {
     await new Promise((r) => setImmediate(r));
@@ -120,6 +122,22 @@ describe('priority classes and preemption on the virtual clock', () => {
       error: { code: 'WEFT_PREEMPTED', message: 'preempted by urgent' },
       retryAt: 100,
     });
+  });
+
+  it('resumes after a crash between the stop and its end: the preempted task runs again, its attempts go on', async () => {
+    const tasks = [urgentRetry('P0'), { id: 'a', class: 'P2' }, { id: 'b', class: 'P3' }];
+    const o = { ms: { a: 10_000, b: 10_000 }, failFirst: ['urgent'] };
+    const first = await runVirtual(2, tasks, o);
+    // The journal as a crash would leave it: up to the task.preempted, nothing after.
+    const cut = first.events.findIndex((e) => e.type === 'task.preempted');
+    const prior = foldRun([...first.events.slice(0, cut + 1), { type: 'run.resumed', at: 200, by: 'test' }]);
+    expect(prior.tasks.get('b')?.attempts[0]).toMatchObject({ preemptedBy: 'urgent', outcome: 'interrupted' });
+    const resumed = await runVirtual(2, tasks, { ...o, prior });
+    expect(resumed.status).toBe('succeeded');
+    expect(resumed.state.tasks.get('b')).toMatchObject({ state: 'succeeded' });
+    expect(resumed.started('b')[0]?.attempt).toBe(2);
+    expect(resumed.summary.preemptions).toBe(1);
+    expect(resumed.summary.tasks.find((t) => t.id === 'b')?.preemptedBy).toEqual(['urgent']);
   });
 
   it('stops the least progressed among tasks of the lowest class', async () => {
@@ -189,6 +207,18 @@ describe('priority classes and preemption on the virtual clock', () => {
     });
     expect(r.preempted).toHaveLength(0);
     expect(r.started('urgent').at(-1)).toEqual({ attempt: 2, at: 10_000 });
+  });
+
+  it('never stops a `resume: never` task (it has side effects)', async () => {
+    const r = await runVirtual(
+      2,
+      [urgentRetry('P0'), { id: 'deploy', class: 'P3', resume: 'never' }, { id: 'a', class: 'P2' }],
+      {
+        ms: { deploy: 10_000, a: 10_000 },
+        failFirst: ['urgent'],
+      },
+    );
+    expect(r.preempted.map((e) => e.task)).toEqual(['a']);
   });
 
   it('a P0 does not preempt another P0', async () => {
