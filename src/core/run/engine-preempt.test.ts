@@ -25,7 +25,14 @@ interface Seen {
 async function runVirtual(
   workers: number,
   tasks: object[],
-  o: { ms?: Record<string, number>; failFirst?: string[]; pools?: Record<string, number>; prior?: RunState } = {},
+  o: {
+    ms?: Record<string, number>;
+    /** How long a task takes to stop once aborted (a process in its grace period), ms. */
+    stopMs?: Record<string, number>;
+    failFirst?: string[];
+    pools?: Record<string, number>;
+    prior?: RunState;
+  } = {},
 ) {
   const clock = new VirtualClock();
   const infos = new Map([
@@ -53,7 +60,9 @@ async function runVirtual(
       const timer = clock.setTimeout(() => resolve({ ok: true, result: { text: id } }), o.ms?.[id] ?? 1000);
       ctx.signal.addEventListener('abort', () => {
         clock.clearTimeout(timer);
-        resolve({ ok: false, failure: { message: 'killed by SIGTERM' } });
+        const stopped = () => resolve({ ok: false, failure: { message: 'killed by SIGTERM' } });
+        if (o.stopMs?.[id] === undefined) stopped();
+        else clock.setTimeout(stopped, o.stopMs[id]);
       });
     });
   };
@@ -197,6 +206,26 @@ describe('priority classes and preemption on the virtual clock', () => {
     expect(r.preempted.map((e) => e.task)).toEqual(['train']);
     expect(r.started('urgent').at(-1)).toEqual({ attempt: 2, at: 100 });
     expect(r.state.tasks.get('lint')?.attempts).toHaveLength(1);
+    expect(r.status).toBe('succeeded');
+  });
+
+  it('a task stopped for a P0 waits for it to start: it does not take back the units while others stop', async () => {
+    // urgent needs both gpu units; a stops at once, b takes 500 ms (its grace period).
+    const r = await runVirtual(
+      3,
+      [
+        { ...urgentRetry('P0'), uses: { gpu: 2 } },
+        { id: 'a', class: 'P2', uses: { gpu: 1 } },
+        { id: 'b', class: 'P2', uses: { gpu: 1 } },
+      ],
+      { ms: { a: 10_000, b: 10_000 }, stopMs: { b: 500 }, failFirst: ['urgent'], pools: { gpu: 2 } },
+    );
+    expect(r.preempted.map((e) => e.task).sort()).toEqual(['a', 'b']);
+    expect(r.started('urgent').at(-1)).toEqual({ attempt: 2, at: 600 });
+    expect(r.started('a')).toEqual([
+      { attempt: 1, at: 0 },
+      { attempt: 2, at: 1600 },
+    ]);
     expect(r.status).toBe('succeeded');
   });
 

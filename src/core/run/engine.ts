@@ -175,7 +175,7 @@ class Run implements AttemptHost {
       ...(sequential || plan === undefined ? {} : { plan }),
       gate: (i) => whenGate(this.tasks[i] as ResolvedTask, this.when),
       onTransition: (t) => this.onTransition(t),
-      held: (i) => this.approvals.held(i),
+      held: (i) => this.approvals.held(i) || this.preemptor.holds(i, this.sched),
     });
   }
 

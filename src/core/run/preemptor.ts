@@ -15,6 +15,8 @@ export { resumesAfterPreemption } from './policies/preempt.js';
 export class Preemptor {
   private seen: Graph | undefined;
   private urgent: number[] = [];
+  /** Tasks stopped for a P0 that has not started yet, with that P0: they wait for it (see {@link holds}). */
+  private readonly stoppedFor = new Map<number, number>();
 
   /**
    * @param running the attempts running now, by task index
@@ -27,6 +29,19 @@ export class Preemptor {
     private readonly workers: number,
     private readonly held: (task: number) => boolean,
   ) {}
+
+  /**
+   * Whether ready task `i` must wait: it was stopped for a P0 that is still waiting to start. Else,
+   * as soon as the first of several tasks stopped for one P0 ended, it would take back the units it
+   * freed before the others had ended, and be stopped again, and again.
+   */
+  holds(i: number, sched: Scheduler): boolean {
+    const by = this.stoppedFor.get(i);
+    if (by === undefined) return false;
+    if (sched.stateOf(by) === 'ready') return true;
+    this.stoppedFor.delete(i);
+    return false;
+  }
 
   /** After `sched` started what it could at `now` (the graph and scheduler are passed: an expansion swaps them). */
   pass(now: number, graph: Graph, sched: Scheduler): void {
@@ -77,6 +92,7 @@ export class Preemptor {
       } as const;
       this.journal.recordTask(victim, event);
       slot.abort({ kind: 'preempted', by: byId });
+      this.stoppedFor.set(victim, by);
     }
   }
 }
