@@ -10,6 +10,7 @@ import { claudeEnv } from '../../../test/support/fake-llm/agent-env.js';
 import { redactorOf } from '../../core/redact.js';
 import type { AgentExecutorOptions } from './agent-cli-executor.js';
 import { ClaudeExecutor } from './claude-executor.js';
+import { preemptedNote } from '../../core/run/policies/preempt.js';
 import {
   abortOnSession,
   agentHarness,
@@ -207,6 +208,29 @@ describe('ClaudeExecutor against the real claude', { concurrent: true }, () => {
     expect(second?.headers['x-claude-code-session-id']).toBe(sessionId);
     expect(second?.userTexts).toContain('Write the greeting');
     expect(second?.userTexts.at(-1)).toContain('Merge conflict in greeting.txt: keep both lines');
+  });
+
+  it('resumes the session of a preempted attempt, told it was paused', { timeout: TIMEOUT }, async (ctx) => {
+    const h = await agentHarness(ctx);
+    h.llm.enqueue('anthropic', step.hang(), step.text('Carried on'));
+    const executor = await claude(h, { killGraceMs: 1000 });
+    const task = agentTask({ id: 'long', prompt: 'Write the long report' });
+    const controller = new AbortController();
+    const first = await h.run(executor, task, {
+      signal: controller.signal,
+      onProgress: abortOnSession(controller, { kind: 'preempted', by: 'hotfix' }),
+    });
+    expect(first.outcome.ok).toBe(false);
+    const sessionId = first.progress.find((p) => p.kind === 'session')?.sessionId as string;
+    expect(sessionId).toBeDefined();
+
+    // What the engine hands the next attempt of a preempted agent task: its session and the note.
+    const { outcome } = await h.run(executor, task, { attempt: 2, sessionId, feedback: preemptedNote('hotfix') });
+
+    expect(outcome).toMatchObject({ ok: true, result: { text: 'Carried on', sessionId } });
+    const second = h.llm.turns().at(-1);
+    expect(second?.headers['x-claude-code-session-id']).toBe(sessionId);
+    expect(second?.userTexts.at(-1)).toContain('You were paused for an urgent task ("hotfix"); continue');
   });
 
   it('starts a new session when the one to resume is gone', { timeout: TIMEOUT }, async (ctx) => {
