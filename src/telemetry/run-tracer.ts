@@ -140,11 +140,13 @@ export function createRunTracer(tracer: Tracer, options: RunTracerOptions = {}):
     const { span } = state;
     span.setAttributes({ 'weft.attempt.outcome': outcome, ...usageAttributes(state.usage), ...attributes });
     if (error !== undefined) span.setAttributes(failureAttributes(error, outcome, text));
-    span.setStatus(
-      outcome === 'succeeded'
-        ? { code: SpanStatusCode.OK }
-        : { code: SpanStatusCode.ERROR, ...(error === undefined ? {} : { message: text(error.message) }) },
-    );
+    // A preempted attempt did nothing wrong: its status stays unset.
+    if (outcome !== 'preempted')
+      span.setStatus(
+        outcome === 'succeeded'
+          ? { code: SpanStatusCode.OK }
+          : { code: SpanStatusCode.ERROR, ...(error === undefined ? {} : { message: text(error.message) }) },
+      );
     span.end(hr(at));
   };
 
@@ -194,7 +196,13 @@ export function createRunTracer(tracer: Tracer, options: RunTracerOptions = {}):
         endAttempt(e.task, e.attempt, e.at, 'succeeded', resultAttributes(e.result));
         endTask(e.task, e.at, true, { 'weft.task.outcome': 'succeeded', 'weft.task.attempts': e.attempt });
         return;
+      case 'task.preempted':
+        tasks
+          .get(e.task)
+          ?.addEvent('weft.preempted', { 'weft.attempt': e.attempt, 'weft.preempted.by': e.by }, hr(e.at));
+        return;
       case 'task.retrying': {
+        if (e.error.code === 'WEFT_PREEMPTED') return endAttempt(e.task, e.attempt, e.at, 'preempted', {});
         const why = e.error.fix !== undefined ? 'fix' : 'retry';
         endAttempt(e.task, e.attempt, e.at, why === 'fix' ? 'sent back to fix' : 'retrying', {}, e.error);
         tasks
