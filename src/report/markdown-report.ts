@@ -65,7 +65,9 @@ function contractSection(contracts: RunSummary['contracts']): string[] {
 /** What gates and approvals decided. */
 function decisionSection(rows: readonly TaskRow[]): string[] {
   const lines = decisionLines(rows);
-  return lines.length === 0 ? [] : ['## Gates, approvals and scores', '', ...lines.map((l) => `- ${mdCell(l)}`), ''];
+  return lines.length === 0
+    ? []
+    : ['## Gates, approvals, scores and preemptions', '', ...lines.map((l) => `- ${mdCell(l)}`), ''];
 }
 
 /** A readable Markdown report: summary, critical path, failures, per-task table. */
