@@ -1,12 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { VirtualClock } from '../ports/clock.js';
-import { runPlan } from './engine.js';
-import type { RunEvent } from './events.js';
-import type { Executor, TaskContext, TaskOutcome } from '../ports/executor.js';
-import { compilePlan } from '../plan/compile.js';
+import type { TaskContext, TaskOutcome } from '../ports/executor.js';
 import { summarize } from './metrics.js';
 import { foldRun, type RunState } from './run-state.js';
 import { preemptedNote } from './policies/preempt.js';
+import { runOnClock, testExecutor, testPlan } from '../testing/engine-harness.js';
 
 /** What each attempt saw: its number, feedback and session, and when it started. */
 interface Seen {
@@ -18,9 +16,9 @@ interface Seen {
 }
 
 /**
- * Runs `tasks` on a VirtualClock with two executors — `test` (a command, like shell) and `agent`
- * (a prompt, like an agent CLI) — that take `ms[id]` virtual ms (default 1 s), fail a task's first
- * attempt at once when it is in `failFirst`, report a session, and end with a failure when aborted.
+ * Runs `tasks` on a VirtualClock. Each takes `ms[id]` virtual ms (default 1 s), fails its first
+ * attempt at once when it is in `failFirst`, reports a session, and ends with a failure when
+ * aborted (after `stopMs[id]`). With `agent`, the executor runs prompts (as an agent CLI does).
  */
 async function runVirtual(
   workers: number,
@@ -32,22 +30,20 @@ async function runVirtual(
     failFirst?: string[];
     pools?: Record<string, number>;
     prior?: RunState;
+    agent?: boolean;
   } = {},
 ) {
   const clock = new VirtualClock();
-  const infos = new Map([
-    ['test', { requires: 'run' as const }],
-    ['agent', { requires: 'prompt' as const }],
-  ]);
-  const plan = compilePlan(
+  const info = { requires: o.agent === true ? ('prompt' as const) : ('run' as const) };
+  const plan = testPlan(
     {
       name: 't',
       workers,
       defaults: { executor: 'test', backoff: { initial: '100ms', jitter: false } },
       ...(o.pools === undefined ? {} : { pools: o.pools }),
-      tasks: tasks.map((t) => ('prompt' in t ? { executor: 'agent', ...t } : { run: 'x', ...t })),
+      tasks: tasks.map((t) => ({ ...(o.agent === true ? { prompt: 'p' } : { run: 'x' }), ...t })),
     },
-    { executors: infos },
+    info,
   );
   const seen: Seen[] = [];
   const behave = (ctx: TaskContext): Promise<TaskOutcome> => {
@@ -66,26 +62,8 @@ async function runVirtual(
       });
     });
   };
-  const executors = new Map<string, Executor>(
-    [...infos].map(([name, info]) => [name, { name, version: '1', info, run: behave }]),
-  );
-  const events: RunEvent[] = [];
-  let finished = false;
-  const outcome = runPlan({
-    runId: 'r',
-    plan,
-    executors,
-    baseDir: '/tmp',
-    clock,
-    journal: (batch) => void events.push(...batch),
-    ...(o.prior === undefined ? {} : { prior: o.prior }),
-  }).finally(() => (finished = true));
-  while (!finished) {
-    await new Promise((r) => setImmediate(r));
-    const next = clock.nextTimerAt();
-    if (next !== undefined) clock.advance(next - clock.now());
-  }
-  const { state, status } = await outcome;
+  const prior = o.prior === undefined ? {} : { prior: o.prior };
+  const { state, status, events } = await runOnClock(clock, { plan, executor: testExecutor(behave, info), ...prior });
   const summary = summarize(state, new Map());
   const started = (task: string) =>
     events.flatMap((e) => (e.type === 'task.started' && e.task === task ? [{ attempt: e.attempt, at: e.at }] : []));
@@ -160,36 +138,37 @@ describe('priority classes and preemption on the virtual clock', () => {
   });
 
   it('resumes a preempted agent in its session with a note; a shell task re-runs from the start without one', async () => {
-    const r = await runVirtual(
-      3,
-      [urgentRetry('P0'), { id: 'writer', class: 'P2', prompt: 'write it' }, { id: 'build', class: 'P2' }],
-      { ms: { writer: 10_000, build: 10_000 }, failFirst: ['urgent'], pools: {} },
-    );
-    expect(r.preempted).toHaveLength(0); // three workers: a worker was free for urgent's retry
-    const two = await runVirtual(
+    const tasks = [urgentRetry('P0'), { id: 'long', class: 'P3' }, { id: 'x' }];
+    const o = { ms: { long: 10_000, x: 10_000 }, failFirst: ['urgent'] };
+    const agent = await runVirtual(2, tasks, { ...o, agent: true });
+    expect(agent.preempted.map((e) => e.task)).toEqual(['long']);
+    expect(agent.seen.filter((s) => s.task === 'long')).toEqual([
+      { task: 'long', attempt: 1, at: 0, feedback: undefined, sessionId: undefined },
+      { task: 'long', attempt: 2, at: 1100, feedback: preemptedNote('urgent'), sessionId: 'long-session' },
+    ]);
+    const shell = await runVirtual(2, tasks, o);
+    expect(shell.preempted.map((e) => e.task)).toEqual(['long']);
+    expect(shell.seen.filter((s) => s.task === 'long').map((s) => s.feedback)).toEqual([undefined, undefined]);
+  });
+
+  it('preempts nothing while a worker is free, nor for a P0 still waiting on its dependencies', async () => {
+    const free = await runVirtual(3, [urgentRetry('P0'), { id: 'a', class: 'P3' }, { id: 'b' }], {
+      ms: { a: 10_000, b: 10_000 },
+      failFirst: ['urgent'],
+    });
+    expect(free.preempted).toHaveLength(0);
+    expect(free.started('urgent').at(-1)).toEqual({ attempt: 2, at: 100 });
+    const waiting = await runVirtual(
       1,
       [
-        { id: 'urgent', class: 'P0', retries: 1, needs: ['writer'] },
-        { id: 'writer', class: 'P2', prompt: 'write it' },
+        { id: 'urgent', class: 'P0', needs: ['a'] },
+        { id: 'a', class: 'P3' },
       ],
-      { ms: { writer: 10_000 } },
+      {
+        ms: { a: 10_000 },
+      },
     );
-    expect(two.preempted).toHaveLength(0); // urgent waits for writer: nothing to preempt for
-    const agent = await runVirtual(2, [urgentRetry('P0'), { id: 'writer', class: 'P3', prompt: 'w' }, { id: 'x' }], {
-      ms: { writer: 10_000, x: 10_000 },
-      failFirst: ['urgent'],
-    });
-    expect(agent.preempted.map((e) => e.task)).toEqual(['writer']);
-    expect(agent.seen.filter((s) => s.task === 'writer')).toEqual([
-      { task: 'writer', attempt: 1, at: 0, feedback: undefined, sessionId: undefined },
-      { task: 'writer', attempt: 2, at: 1100, feedback: preemptedNote('urgent'), sessionId: 'writer-session' },
-    ]);
-    const shell = await runVirtual(2, [urgentRetry('P0'), { id: 'build', class: 'P3' }, { id: 'x' }], {
-      ms: { build: 10_000, x: 10_000 },
-      failFirst: ['urgent'],
-    });
-    expect(shell.preempted.map((e) => e.task)).toEqual(['build']);
-    expect(shell.seen.filter((s) => s.task === 'build').map((s) => s.feedback)).toEqual([undefined, undefined]);
+    expect(waiting.preempted).toHaveLength(0);
   });
 
   it('frees the pool units a P0 needs from the lower class holding them, though a worker is free', async () => {
@@ -270,19 +249,15 @@ describe('priority classes and preemption on the virtual clock', () => {
   });
 
   it('takes class from defaults, and a task without one is P2', () => {
-    const infos = new Map([['test', { requires: 'run' as const }]]);
-    const plan = compilePlan(
-      {
-        defaults: { executor: 'test', class: 'P1' },
-        tasks: [
-          { id: 'a', run: 'x' },
-          { id: 'b', run: 'x', class: 'P3' },
-        ],
-      },
-      { executors: infos },
-    );
+    const plan = testPlan({
+      defaults: { executor: 'test', class: 'P1' },
+      tasks: [
+        { id: 'a', run: 'x' },
+        { id: 'b', run: 'x', class: 'P3' },
+      ],
+    });
     expect(plan.graph.tasks.map((t) => t.class)).toEqual(['P1', 'P3']);
-    const plain = compilePlan({ tasks: [{ id: 'a', run: 'x', executor: 'test' }] }, { executors: infos });
+    const plain = testPlan({ tasks: [{ id: 'a', run: 'x', executor: 'test' }] });
     expect(plain.graph.tasks[0]?.class).toBe('P2');
   });
 });
