@@ -28,8 +28,8 @@ export interface SchedulerOptions {
   /** Sees every state change, in order. */
   readonly onTransition?: (t: Transition) => void;
   /**
-   * A ready task that may not start yet (it waits for a person's approval): it stays ready, and is
-   * asked about again at each {@link Scheduler.start}.
+   * A ready task that may not start yet (it waits for a person's approval, or for the P0 it was
+   * preempted for to start): it stays ready, and is asked about again at each {@link Scheduler.start}.
    */
   readonly held?: (task: number) => boolean;
 }
