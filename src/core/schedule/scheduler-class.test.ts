@@ -3,6 +3,7 @@ import { compilePlan } from '../plan/compile.js';
 import { TEST_EXECUTORS } from '../testing/arbitraries.js';
 import { searchOrder } from './search/index.js';
 import { Scheduler, type DispatchPlan } from './scheduler.js';
+import { simulate } from './simulate.js';
 
 /** On 2 workers the searched schedule keeps a worker idle at 0 for `long` (see planned-dispatch.test.ts). */
 const idleWins = (longClass: string) =>
@@ -32,5 +33,28 @@ describe('Scheduler: classes and a planned schedule', () => {
     };
     expect(started('P2')).toEqual(['a']); // the plan idles a worker on purpose
     expect(started('P0')).toEqual(['long', 'a']);
+  });
+});
+
+describe('simulate (weft estimate): classes', () => {
+  it('starts ready tasks by class before critical path, with a searched score too', () => {
+    const graph = compilePlan(
+      {
+        tasks: [
+          { id: 'long', run: 'true', estimate: '1h', class: 'P3' },
+          { id: 'mid', run: 'true', estimate: '10m' },
+          { id: 'quick', run: 'true', estimate: '1s', class: 'P0' },
+        ],
+      },
+      { executors: TEST_EXECUTORS },
+    ).graph;
+    const order = (s: { schedule: readonly { task: number; start: number }[] }) =>
+      [...s.schedule].sort((a, b) => a.start - b.start).map((x) => graph.tasks[x.task]?.id);
+    expect(order(simulate(graph, { workers: 1 }))).toEqual(['quick', 'mid', 'long']);
+    expect(order(simulate(graph, { workers: 1, score: searchOrder(graph, 1).score }))).toEqual([
+      'quick',
+      'mid',
+      'long',
+    ]);
   });
 });
