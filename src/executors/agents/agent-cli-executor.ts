@@ -2,6 +2,7 @@ import { createWriteStream, existsSync, mkdirSync, type WriteStream } from 'node
 import { homedir } from 'node:os';
 import type { ProgressEvent } from '../../core/run/events.js';
 import type { Executor, RunEnd, TaskContext, TaskOutcome } from '../../core/ports/executor.js';
+import type { TaskFailure } from '../../core/errors.js';
 import type { Price } from '../../core/run/pricing.js';
 import type { ExecutorInfo } from '../../core/plan/compile.js';
 import { composePrompt } from '../llm/prompt.js';
@@ -13,6 +14,7 @@ import { agentOutcome, fail, notFoundMessage, type AgentNames } from './agent-ou
 import { checkCli } from './cli-version.js';
 import { dropRunState, runStateDir } from './agent-state.js';
 import { agentHomeEntries, BWRAP_FIX, findBwrap, sandboxArgv } from '../process/sandbox.js';
+import { applyLimits, cgroupRoot, memoryExceededMessage, noteStderr } from '../process/os-limits.js';
 import { checkNumbers } from '../../core/options.js';
 import type { AgentSettings } from '../executor-settings.js';
 
@@ -163,7 +165,7 @@ export abstract class AgentCliExecutor implements Executor {
       for (;;) {
         const prompt = sessionId === undefined ? composePrompt(ctx) : resumePrompt(ctx);
         const invocation = await this.invocation(ctx, { sessionId, prompt, baseEnv });
-        const { exit, report, shownUsage } = await this.spawn(ctx, invocation, baseEnv, logs);
+        const { exit, report, shownUsage, overLimit } = await this.spawn(ctx, invocation, baseEnv, logs);
         await invocation.cleanup?.(report);
         if (
           sessionId !== undefined &&
@@ -178,7 +180,11 @@ export abstract class AgentCliExecutor implements Executor {
         }
         if (report.usage !== undefined && JSON.stringify(report.usage) !== shownUsage)
           ctx.emit({ kind: 'usage', usage: report.usage });
-        return agentOutcome(ctx, report, exit, this.names);
+        const outcome = agentOutcome(ctx, report, exit, this.names);
+        const over = overLimit?.(outcome.ok);
+        if (over === undefined) return outcome;
+        // What it spent and said stays in the report.
+        return { ok: false, failure: over, ...(outcome.result === undefined ? {} : { result: outcome.result }) };
       }
     } finally {
       await logs?.close();
@@ -194,7 +200,13 @@ export abstract class AgentCliExecutor implements Executor {
     invocation: Invocation,
     baseEnv: NodeJS.ProcessEnv,
     logs: AttemptLogs | undefined,
-  ): Promise<{ exit: LineProcessExit; report: AgentReport; shownUsage: string | undefined }> {
+  ): Promise<{
+    exit: LineProcessExit;
+    report: AgentReport;
+    shownUsage: string | undefined;
+    /** The failure when the attempt went over its memory limit, asked with whether the agent ended well. */
+    overLimit?: (ended: boolean) => TaskFailure | undefined;
+  }> {
     const { parser } = invocation;
     const env: NodeJS.ProcessEnv = {
       ...baseEnv,
@@ -239,6 +251,16 @@ export abstract class AgentCliExecutor implements Executor {
       });
       [file, ...args] = wrapped as [string, ...string[]];
     }
+    // An agent is a process tree like a shell task: the CLI and every tool it runs share one cgroup
+    // (outside the sandbox, which makes /sys/fs/cgroup read-only).
+    const limits = ctx.task.limits;
+    const limited = applyLimits(
+      [file, ...args],
+      limits,
+      `${ctx.runId}.${ctx.task.id}.${ctx.attempt}`,
+      cgroupRoot(baseEnv),
+    );
+    if (limited !== undefined) [file, ...args] = limited.argv as [string, ...string[]];
     try {
       const exit = await spawnLines(file, args, {
         cwd: ctx.workdir,
@@ -249,9 +271,38 @@ export abstract class AgentCliExecutor implements Executor {
         ...(logs === undefined ? {} : { stdoutLog: logs.stdout, stderrLog: logs.stderr, pidFile: logs.paths.pid }),
         ...(this.options.killGraceMs === undefined ? {} : { killGraceMs: this.options.killGraceMs }),
       });
-      return { exit, report: parser.finish({ exitCode: exit.exitCode, stderrTail: exit.stderrTail }), shownUsage };
+      const report = parser.finish({ exitCode: exit.exitCode, stderrTail: exit.stderrTail });
+      if (limited === undefined || limits?.memory === undefined) return { exit, report, shownUsage };
+      noteStderr(limited, exit.stderrTail);
+      // Read now, before release() removes the cgroup. A tool the OOM killer stopped fails the attempt
+      // even when the agent carried on: the task went over its limit.
+      // Under an rlimit a CLI whose runtime cannot reserve its address space dies by a signal, silently.
+      const unstartable = limited.how === 'rlimit' && exit.signal !== null && !ctx.signal.aborted;
+      const exceeded = { failed: limited.memoryExceeded() || unstartable, killed: limited.oomKilled() };
+      const how =
+        exit.signal !== null
+          ? `killed by ${exit.signal}`
+          : exceeded.killed && exit.exitCode === 0
+            ? 'a process the agent started was killed'
+            : `exited with code ${exit.exitCode}`;
+      const hint = unstartable
+        ? `; an address-space rlimit also counts what ${this.cli.name}'s runtime reserves (about 1GB): raise limits.memory, or run weft where it may write cgroups (/sys/fs/cgroup)`
+        : '';
+      const message = `${memoryExceededMessage(limits.memory)} (${limited.how}): ${how}${hint}`;
+      const overLimit = (ended: boolean): TaskFailure | undefined =>
+        exceeded.killed || (!ended && exceeded.failed)
+          ? {
+              message,
+              code: 'WEFT_LIMIT_EXCEEDED',
+              exitCode: exit.exitCode,
+              signal: exit.signal,
+              ...(exit.stderrTail === '' ? {} : { stderrTail: exit.stderrTail }),
+            }
+          : undefined;
+      return { exit, report, shownUsage, overLimit };
     } finally {
       ctx.signal.removeEventListener('abort', forward);
+      limited?.release();
     }
   }
 }
