@@ -8,6 +8,7 @@ import { issueAt, schemaIssues, type RawIssue } from './schema-issues.js';
 import { cycleIssues, dependencyIssues, rawDependencyIssues } from './dependency-issues.js';
 import { overriddenVars } from './overridden-vars.js';
 import { durationMs, envIssues, executorIssues, MAX_TIMER_MS, poolIssues, whenCondition } from './task-field-checks.js';
+import { defaultsProcessIssues, processFieldIssues } from './process-fields.js';
 import { contractIssues, contractNeeds, taskContracts } from './contracts.js';
 
 /** What validation needs to know of an executor. */
@@ -19,9 +20,14 @@ export interface ExecutorInfo {
    * declared under `pools`, or as wide as `workers` — which weft narrows for a while after a 429.
    */
   readonly provider?: string;
-  /** Extra checks on a task, e.g. a command string that needs `shell: true`. */
   /** Its tasks' `stallAfter` when they set none, ms (agents that go silent for long have hung). @default undefined: not watched */
   readonly stallAfterMs?: number;
+  /**
+   * Its tasks run as an OS process tree (a command, an agent CLI), so `limits` and `sandbox` apply;
+   * a task of any other executor that sets them is refused. @default false
+   */
+  readonly runsProcess?: boolean;
+  /** Extra checks on a task, e.g. a command string that needs `shell: true`. */
   check?(task: TaskSpec): readonly { readonly field: string; readonly message: string; readonly fix?: string }[];
 }
 
@@ -98,6 +104,8 @@ export function checkPlan(raw: unknown, options: CompileOptions): { plan?: Compi
   // A task without a gate reads no condition names: it gets none.
   const noNames = { vars, tasks: new Map<string, ConditionTask>() };
   const gateReads = new Map<string, readonly string[]>();
+  // Whether any task runs a process: `defaults.limits`/`sandbox` would otherwise do nothing.
+  let anyProcess = false;
 
   envIssues(defaults.env, (name) => ({ path: ['defaults', 'env', name], field: `defaults.env.${name}` }), issues);
   issues.push(...contractIssues(spec, ids));
@@ -114,6 +122,10 @@ export function checkPlan(raw: unknown, options: CompileOptions): { plan?: Compi
       t.gate !== undefined ? GATE : (t.executor ?? defaultExecutor(t, defaults.executor, options.executors));
     // A gate runs nothing: no executor to check.
     if (executorName !== GATE) executorIssues(t, executorName, spec.defaults, options.executors, at, issues);
+    const info = executorName === undefined ? undefined : options.executors.get(executorName);
+    // An unknown or missing executor is reported above.
+    if (info?.runsProcess === true || (info === undefined && executorName !== GATE)) anyProcess = true;
+    else processFieldIssues(t, executorName ?? GATE, at, issues);
     const provider = executorProvider(executorName, options);
     const profile = t.profile ?? defaults.profile;
     const profilePool = profile !== undefined && pools.has(`profile:${profile}`) ? `profile:${profile}` : undefined;
@@ -177,6 +189,7 @@ export function checkPlan(raw: unknown, options: CompileOptions): { plan?: Compi
     });
   });
 
+  if (!anyProcess) issues.push(...defaultsProcessIssues(defaults));
   if (issues.length > 0) return { issues };
   const poolList: Pool[] = [...pools].map(([name, capacity]) => ({ name, capacity }));
   // Building the graph orders it topologically; only a plan that cannot be ordered pays for the
