@@ -1,6 +1,8 @@
 import type { TaskFailure } from '../core/errors.js';
 import type { Usage } from '../core/run/events.js';
 import type { RunSummary } from '../core/run/metrics.js';
+import type { Stall } from '../core/run/stalls.js';
+import { stallsById } from './stall-lines.js';
 import type { ReportInput, ReportTask } from './report-input.js';
 import { reportModel, type AttemptOutcome, type ChangeTotals, type UsageTotals } from './report-model.js';
 
@@ -40,6 +42,8 @@ export interface JsonTask extends ReportTask {
   readonly usage: UsageTotals | null;
   readonly files: { readonly changed: number; readonly added: number; readonly removed: number } | null;
   readonly attempts: readonly JsonAttempt[];
+  /** Attempts the watchdog stopped (`stallAfter`) and what came of each (empty when none stalled). */
+  readonly stalls: readonly Stall[];
 }
 
 /** The machine-readable report: the plan, every metric, and each task's attempts. */
@@ -89,6 +93,7 @@ const isoOrNull = (ms: number | undefined): string | null => (ms === undefined ?
 export function buildJsonReport(input: ReportInput): JsonReport {
   const { summary: s, state } = input;
   const model = reportModel(input);
+  const stalls = stallsById(s);
   return {
     format: 'weft-report',
     version: 1,
@@ -165,6 +170,7 @@ export function buildJsonReport(input: ReportInput): JsonReport {
         score: a.score ?? null,
         preemptedBy: a.preemptedBy ?? null,
       })),
+      stalls: stalls.get(r.id) ?? [],
     })),
   };
 }

@@ -3,6 +3,7 @@ import type { ReportInput } from './report-input.js';
 import { dur, int, iso, mdCell, mdFence, pct, STATE_MARK, times, tokens, usd } from './report-format.js';
 import { reportModel, sinceStart, type TaskRow } from './report-model.js';
 import { decisionLines } from './decisions.js';
+import { stallLines } from './stall-lines.js';
 
 const table = (head: readonly string[], rows: readonly (readonly string[])[]): string[] => [
   `| ${head.join(' | ')} |`,
@@ -70,6 +71,12 @@ function decisionSection(rows: readonly TaskRow[]): string[] {
     : ['## Gates, approvals, scores and preemptions', '', ...lines.map((l) => `- ${mdCell(l)}`), ''];
 }
 
+/** What the watchdog stopped (`stallAfter`) and what came of it. */
+function stallSection(summary: RunSummary): string[] {
+  const lines = stallLines(summary);
+  return lines.length === 0 ? [] : ['## Stalls', '', ...lines.map((l) => `- ${mdCell(l)}`), ''];
+}
+
 /** A readable Markdown report: summary, critical path, failures, per-task table. */
 export function renderMarkdown(input: ReportInput): string {
   const { summary: s } = input;
@@ -133,6 +140,7 @@ export function renderMarkdown(input: ReportInput): string {
     ...contractSection(s.contracts),
     ...checkSection(m.rows),
     ...decisionSection(m.rows),
+    ...stallSection(s),
     ...failureSection(m.rows),
     '## Tasks',
     '',

@@ -1,5 +1,6 @@
 import type { TaskPlace, Usage } from './events.js';
 import type { ApprovalRecord, AttemptRecord, RunState, TaskRecord } from './run-state.js';
+import { stallsOf, type Stall } from './stalls.js';
 import { contractVerdicts, type ContractRef, type ContractVerdict } from './contract-verdicts.js';
 
 /** One task in a run's summary. */
@@ -27,6 +28,8 @@ export interface TaskSummary {
   readonly approval?: ApprovalRecord;
   /** The P0 tasks its attempts were stopped for (`class:`), one per preempted attempt, in order. */
   readonly preemptedBy?: readonly string[];
+  /** Attempts the watchdog stopped (`stallAfter`) and what came of each; absent when none stalled. */
+  readonly stalls?: readonly Stall[];
 }
 
 /** Files changed and lines added and removed, as `git diff --numstat` counts them. */
@@ -86,6 +89,12 @@ export interface RunSummary {
   /** Each of the plan's `contracts` with its verdict; absent when the plan has none. */
   readonly contracts?: readonly ContractVerdict[];
   readonly tasks: readonly TaskSummary[];
+}
+
+/** A task's stalls (none: no field). */
+function stallsField(attempts: readonly AttemptRecord[]): { stalls?: Stall[] } {
+  const stalls = stallsOf(attempts);
+  return stalls.length === 0 ? {} : { stalls };
 }
 
 /** The scores of a task's attempts, in order (none: no field). */
@@ -222,6 +231,7 @@ export function summarize(
       ...scoresOf(r.attempts),
       ...(r.approval === undefined ? {} : { approval: { ...r.approval } }),
       ...preempted,
+      ...stallsField(r.attempts),
     });
   }
   // Time weft was stopped between lives of the run is nobody's makespan.

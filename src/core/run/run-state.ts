@@ -19,6 +19,8 @@ export interface AttemptRecord {
   score?: number;
   /** The P0 task it was stopped for (`task.preempted`): it ends `retrying`, and the task runs again. */
   preemptedBy?: string;
+  /** The watchdog stopped it after this long without progress (`task.stalled`), ms. */
+  stalledMs?: number;
 }
 
 /** A task's state, attempts and result, folded from its events. */
@@ -271,6 +273,11 @@ export function applyTaskEvent(r: TaskRecord, event: TaskEvent): void {
     case 'task.preempted': {
       const a = attemptOf(r, event.attempt);
       if (a !== undefined) a.preemptedBy = event.by;
+      return;
+    }
+    case 'task.stalled': {
+      const a = attemptOf(r, event.attempt);
+      if (a !== undefined) a.stalledMs = event.silentMs;
       return;
     }
     case 'task.cancelled': {
