@@ -62,13 +62,17 @@ function cgroupV2(
   bytes: number | undefined,
   cpus: number | undefined,
 ) {
-  if (!existsSync(join(root, 'cgroup.controllers'))) return undefined;
+  // Only where the unified hierarchy has the controllers asked for: under v1 (or a hybrid host) they are
+  // bound to v1 hierarchies, and a v2 cgroup without them would take the writes and limit nothing.
+  const wanted = [...(bytes === undefined ? [] : ['memory']), ...(cpus === undefined ? [] : ['cpu'])];
+  const available = read(join(root, 'cgroup.controllers')).split(/\s+/);
+  if (!existsSync(join(root, 'cgroup.controllers')) || wanted.some((c) => !available.includes(c))) return undefined;
+  const enable = wanted.map((c) => `+${c}`).join(' ');
+  const dir = join(root, 'weft', id);
   try {
-    const parent = join(root, 'weft');
-    mkdirSync(parent, { recursive: true });
-    writeFileSync(join(root, 'cgroup.subtree_control'), '+memory +cpu');
-    writeFileSync(join(parent, 'cgroup.subtree_control'), '+memory +cpu');
-    const dir = join(parent, id);
+    writeFileSync(join(root, 'cgroup.subtree_control'), enable);
+    mkdirSync(join(root, 'weft'), { recursive: true });
+    writeFileSync(join(root, 'weft', 'cgroup.subtree_control'), enable);
     mkdirSync(dir, { recursive: true });
     if (bytes !== undefined) {
       writeFileSync(join(dir, 'memory.max'), String(bytes));
@@ -83,6 +87,7 @@ function cgroupV2(
       release: () => rmdirQuietly(dir),
     };
   } catch {
+    rmdirQuietly(dir);
     return undefined;
   }
 }
