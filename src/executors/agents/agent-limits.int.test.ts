@@ -2,12 +2,13 @@
  * `limits:` on an agent task, with the real Claude Code binary against FakeLlmServer: the CLI and
  * the commands its Bash tool runs are in the attempt's cgroup (or under its rlimit), and a command
  * the OOM killer stops fails the task with "memory limit … exceeded". The limits code is shared by
- * every agent CLI (AgentCliExecutor), so one CLI covers it.
+ * every agent CLI (AgentCliExecutor): claude covers it, codex checks the cgroup once more.
  */
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { claudeEnv } from '../../../test/support/fake-llm/agent-env.js';
+import { claudeEnv, codexEnv } from '../../../test/support/fake-llm/agent-env.js';
 import { ClaudeExecutor } from './claude-executor.js';
+import { CodexExecutor } from './codex-executor.js';
 import { agentHarness, agentTask, CLI_BINS, step, type AgentHarness } from './testing/agent-harness.js';
 
 const TIMEOUT = 90_000;
@@ -22,7 +23,7 @@ function toolOutput(h: AgentHarness): string {
   return (h.llm.turns()[1]?.toolResults ?? []).map((r) => String(r.output)).join('\n');
 }
 
-describe('limits on an agent task (claude)', { concurrent: true }, () => {
+describe('limits on an agent task', { concurrent: true }, () => {
   it(
     'runs the CLI and its tools in the attempt’s cgroup, with the memory and CPU limits set',
     { timeout: TIMEOUT },
@@ -109,6 +110,27 @@ describe('limits on an agent task (claude)', { concurrent: true }, () => {
           ),
         },
       });
+    },
+  );
+
+  it(
+    'codex too: the Node launcher, the codex binary and its shell tool share the attempt’s cgroup',
+    { timeout: TIMEOUT },
+    async (ctx) => {
+      const h = await agentHarness(ctx);
+      h.llm.enqueue('openai', step.shell('cat /proc/self/cgroup'), step.text('looked'));
+      const { env } = await codexEnv(h.llm, { home: h.home });
+      const codex = new CodexExecutor({
+        bin: CLI_BINS.codex,
+        env,
+        baseUrl: `${h.llm.url}/v1`,
+        apiKeyEnv: 'LOCAL_API_KEY',
+        model: 'gpt-5.5',
+        args: ['-c', 'analytics.enabled=false', '--disable', 'plugins'],
+      });
+      const { outcome } = await h.run(codex, agentTask({ id: 'cx', prompt: 'Where am I?', limits: { memory: '2GB' } }));
+      expect(outcome).toMatchObject({ ok: true, result: { text: 'looked' } });
+      expect(toolOutput(h)).toMatch(/^\d+:(memory|):\/weft\/run-1\.cx\.1$/m);
     },
   );
 });
