@@ -14,7 +14,8 @@ import { agentOutcome, fail, notFoundMessage, type AgentNames } from './agent-ou
 import { checkCli } from './cli-version.js';
 import { dropRunState, runStateDir } from './agent-state.js';
 import { agentHomeEntries, BWRAP_FIX, findBwrap, sandboxArgv } from '../process/sandbox.js';
-import { applyLimits, cgroupRoot, memoryExceededMessage, noteStderr } from '../process/os-limits.js';
+import { applyLimits, cgroupRoot } from '../process/os-limits.js';
+import { overMemoryLimit } from './agent-limits.js';
 import { checkNumbers } from '../../core/options.js';
 import type { AgentSettings } from '../executor-settings.js';
 
@@ -273,32 +274,8 @@ export abstract class AgentCliExecutor implements Executor {
       });
       const report = parser.finish({ exitCode: exit.exitCode, stderrTail: exit.stderrTail });
       if (limited === undefined || limits?.memory === undefined) return { exit, report, shownUsage };
-      noteStderr(limited, exit.stderrTail);
-      // Read now, before release() removes the cgroup. A tool the OOM killer stopped fails the attempt
-      // even when the agent carried on: the task went over its limit.
-      // Under an rlimit a CLI whose runtime cannot reserve its address space dies by a signal, silently.
-      const unstartable = limited.how === 'rlimit' && exit.signal !== null && !ctx.signal.aborted;
-      const exceeded = { failed: limited.memoryExceeded() || unstartable, killed: limited.oomKilled() };
-      const how =
-        exit.signal !== null
-          ? `killed by ${exit.signal}`
-          : exceeded.killed && exit.exitCode === 0
-            ? 'a process the agent started was killed'
-            : `exited with code ${exit.exitCode}`;
-      const hint = unstartable
-        ? `; an address-space rlimit also counts what ${this.cli.name}'s runtime reserves (about 1GB): raise limits.memory, or run weft where it may write cgroups (/sys/fs/cgroup)`
-        : '';
-      const message = `${memoryExceededMessage(limits.memory)} (${limited.how}): ${how}${hint}`;
-      const overLimit = (ended: boolean): TaskFailure | undefined =>
-        exceeded.killed || (!ended && exceeded.failed)
-          ? {
-              message,
-              code: 'WEFT_LIMIT_EXCEEDED',
-              exitCode: exit.exitCode,
-              signal: exit.signal,
-              ...(exit.stderrTail === '' ? {} : { stderrTail: exit.stderrTail }),
-            }
-          : undefined;
+      // Read now, before release() removes the cgroup.
+      const overLimit = overMemoryLimit(limited, limits.memory, exit, stop.signal.aborted, this.cli.name);
       return { exit, report, shownUsage, overLimit };
     } finally {
       ctx.signal.removeEventListener('abort', forward);
