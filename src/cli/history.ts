@@ -64,6 +64,9 @@ export async function recordDurations(
   compiled: CompiledPlan,
   state: RunState,
 ): Promise<void> {
+  // Gathered per key first: tasks that share a command or kind share a key, which is then read and
+  // written once, not once per task (1,000 `true` tasks: 2,000 cache rows instead of 6,000 reads and writes).
+  const byKey = new Map<string, Sample[]>();
   for (const r of state.tasks.values()) {
     const a = r.attempts.at(-1);
     const task = compiled.graph.tasks[compiled.graph.index.get(r.id) ?? -1];
@@ -71,9 +74,13 @@ export async function recordDurations(
     if (task === undefined) continue;
     const sample: Sample = [r.id, attemptRunMs(a)];
     for (const key of Object.values(keysOf(scope, task))) {
-      await store.putCache(key, [...(await samplesAt(store, key)), sample].slice(-WINDOW));
+      const samples = byKey.get(key);
+      if (samples === undefined) byKey.set(key, [sample]);
+      else samples.push(sample);
     }
   }
+  for (const [key, samples] of byKey)
+    await store.putCache(key, [...(await samplesAt(store, key)), ...samples.slice(-WINDOW)].slice(-WINDOW));
 }
 
 /**
