@@ -94,12 +94,19 @@ export async function loadHistory(
   tasks: readonly ResolvedTask[],
 ): Promise<Map<string, LearnedDuration>> {
   const learned = new Map<string, LearnedDuration>();
+  // Tasks running the same command, or of one kind, share a key: read it once.
+  const read = new Map<string, readonly Sample[]>();
+  const samplesOf = async (key: string): Promise<readonly Sample[]> => {
+    let found = read.get(key);
+    if (found === undefined) read.set(key, (found = await samplesAt(store, key)));
+    return found;
+  };
   for (const t of tasks) {
     const keys = keysOf(scope, t);
     const samples: Partial<Record<LearnedFrom, readonly number[]>> = {};
     for (const from of ['task', 'command', 'kind'] as const) {
       // A kind speaks for the task's siblings: its own earlier runs (before its command changed) do not count.
-      const found = (await samplesAt(store, keys[from])).filter(([id]) => from !== 'kind' || id !== t.id);
+      const found = (await samplesOf(keys[from])).filter(([id]) => from !== 'kind' || id !== t.id);
       samples[from] = found.map(([, ms]) => ms);
     }
     const l = learnedDuration(t.estimateMs, samples);
