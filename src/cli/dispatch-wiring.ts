@@ -3,7 +3,10 @@ import type { CompiledPlan } from '../core/plan/compile.js';
 import type { ResolvedTask } from '../core/plan/graph.js';
 import type { RunState } from '../core/run/run-state.js';
 import { WeftError } from '../core/errors.js';
-import { checkRedisUrl, RedisDispatcher, type TraceSource } from '../dispatch/index.js';
+// Only the URL check is loaded with the CLI: BullMQ and ioredis (~0.2 s of start-up) are imported
+// when a run really dispatches.
+import type { TraceSource } from '../dispatch/index.js';
+import { checkRedisUrl } from '../dispatch/redis-url.js';
 import type { WeftConfig } from './config.js';
 
 /** Where a run's tasks are sent: a Redis URL and queue prefix, and which flag or field said so. */
@@ -66,6 +69,7 @@ export async function openDispatch(
     readonly prior?: RunState;
   },
 ): Promise<OpenDispatch> {
+  const { RedisDispatcher } = await import('../dispatch/index.js');
   const d = await RedisDispatcher.open({ url: choice.url, prefix: choice.prefix, flag: choice.flag });
   try {
     const unmet = await d.unmet(a.compiled.graph.tasks.filter((t) => a.prior?.tasks.get(t.id)?.state !== 'succeeded'));

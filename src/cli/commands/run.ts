@@ -24,7 +24,6 @@ import { scrubFile } from '../../executors/process/scrub-file.js';
 import { onInterrupt } from '../signals.js';
 import { stopOrphans } from '../orphans.js';
 import { wire } from '../wiring.js';
-import { serveRunUi } from '../serve-wiring.js';
 import { findWorkspace, openWorkspace } from '../workspace-wiring.js';
 import { checkingOutputs } from '../../workspace/outputs.js';
 import { dispatchOrder } from '../../core/schedule/dispatch-order.js';
@@ -88,7 +87,9 @@ export async function runCommand(file: string, opts: RunCommandOptions): Promise
     const bus = new RunBus();
     const ui =
       opts.ui === true
-        ? await serveRunUi({ projectDir, store, executors, bus, runId, port: opts.port ?? 0 })
+        ? await (
+            await import('../serve-wiring.js')
+          ).serveRunUi({ projectDir, store, executors, bus, runId, port: opts.port ?? 0 })
         : undefined;
     try {
       return await executeRun({
