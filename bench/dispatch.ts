@@ -22,6 +22,8 @@ const CONCURRENCY = Number(process.env.WEFT_BENCH_DISPATCH_CONCURRENCY ?? 100);
 const M = WORKERS * CONCURRENCY;
 const REDIS = process.env.WEFT_BENCH_REDIS ?? 'redis://127.0.0.1:6379';
 const TARGET = 5_000;
+/** Another build to measure (a copy of dist/ before a change), for before/after figures on the same machine. */
+const DIST = process.env.WEFT_BENCH_DISPATCH_FROM ?? BUILD;
 
 interface Figures {
   readonly tasksPerSecond: number;
@@ -88,7 +90,10 @@ async function measure(run: () => Promise<{ events: EngineNotice[] }>, cpu?: () 
 
 function startWorker(prefix: string, workDir: string): Promise<ChildProcess> {
   const script = fileURLToPath(new URL('./dispatch-worker.mjs', import.meta.url));
-  const child = spawn(process.execPath, [script, BUILD, REDIS, prefix, String(CONCURRENCY), workDir], {
+  // WEFT_BENCH_DISPATCH_PROFILE=<dir>: each worker writes a .cpuprofile there (bench/cpu-profile.ts reads it).
+  const profile = process.env.WEFT_BENCH_DISPATCH_PROFILE;
+  const node = profile === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${profile}`];
+  const child = spawn(process.execPath, [...node, script, DIST, REDIS, prefix, String(CONCURRENCY), workDir], {
     stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
   });
   return new Promise((resolve, reject) => {
@@ -105,8 +110,8 @@ export const dispatch: Bench = {
   name: 'dispatch',
   summary: `${TASKS} independent no-op tasks through Redis on ${WORKERS} worker processes, and locally`,
   async run(): Promise<BenchOutcome> {
-    const build = ensureBuilt();
-    const from = pathToFileURL(`${BUILD}/`);
+    const build = process.env.WEFT_BENCH_DISPATCH_FROM === undefined ? ensureBuilt() : `the build in ${DIST}`;
+    const from = pathToFileURL(`${DIST}/`);
     const { runPlan } = (await import(new URL('core/run/engine.js', from).href)) as typeof Engine;
     const { compilePlan } = (await import(new URL('core/plan/compile.js', from).href)) as typeof Compile;
     const { RedisDispatcher } = (await import(new URL('dispatch/index.js', from).href)) as typeof Dispatch;

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -18,6 +18,9 @@ const SEED = 1;
 /** Runs of make, the CLI and the in-process run; the diagnostics that split the cost get fewer. */
 const RUNS = 5;
 const DIAGNOSTIC_RUNS = 3;
+/** The shapes timed beside the random DAG (make and the CLI only). */
+const SHAPES = ['wide', 'chain'] as const;
+const SHAPE_NAME = { wide: 'independent', chain: 'chain' } as const;
 const CASE = fileURLToPath(new URL('./shell-case.mjs', import.meta.url));
 
 /** What `bench/shell-case.mjs` prints. */
@@ -84,6 +87,10 @@ interface Timing {
 type Contender =
   | 'make'
   | 'weft CLI'
+  | 'make, independent'
+  | 'weft CLI, independent'
+  | 'make, chain'
+  | 'weft CLI, chain'
   | 'weft CLI, 1-task plan'
   | 'node -e 0'
   | 'in-process, CLI-like'
@@ -98,6 +105,11 @@ interface Entry {
   readonly what: string;
   readonly runs: number;
   readonly measure: () => Promise<Timing>;
+}
+
+/** The make row a row is compared with: the same shape's. */
+function makeOf(name: Contender): Contender {
+  return name.endsWith(', independent') ? 'make, independent' : name.endsWith(', chain') ? 'make, chain' : 'make';
 }
 
 /** Rows that time a fixed cost, not the 1,000 tasks. */
@@ -130,6 +142,13 @@ export const shellVsMake: Bench = {
       writeFileSync(join(dir, 'one.yaml'), planYaml([[]], WORKERS));
       writeFileSync(join(dir, 'Makefile'), makefile(deps));
       writeFileSync(join(dir, 'dag.json'), JSON.stringify(deps));
+      // The issue's two other shapes, make and the CLI only: no dependencies, and one chain.
+      for (const shape of SHAPES) {
+        mkdirSync(join(dir, shape));
+        const d = dagDeps(shape, TASKS, SEED);
+        writeFileSync(join(dir, shape, 'plan.yaml'), planYaml(d, WORKERS));
+        writeFileSync(join(dir, shape, 'Makefile'), makefile(d));
+      }
       const inProcess = (variant: ShellVariant) => async () => {
         // Plain node, no tsx: see bench/shell-case.mjs.
         const f = lastJsonLine<ShellCaseFigures>(
@@ -137,8 +156,10 @@ export const shellVsMake: Bench = {
         );
         return { ms: f.runMs, cpuMs: f.runCpuMs };
       };
-      const cli = (plan: string) => () =>
-        timeCommand(process.execPath, [CLI, 'run', plan, '-j', String(WORKERS), '--no-progress'], dir);
+      const cli =
+        (plan: string, cwd = dir) =>
+        () =>
+          timeCommand(process.execPath, [CLI, 'run', plan, '-j', String(WORKERS), '--no-progress'], cwd);
       const entries: Entry[] = [
         {
           name: 'make',
@@ -152,6 +173,20 @@ export const shellVsMake: Bench = {
           runs: RUNS,
           measure: cli('plan.yaml'),
         },
+        ...SHAPES.flatMap((shape): Entry[] => [
+          {
+            name: `make, ${SHAPE_NAME[shape]}`,
+            what: `make -j ${WORKERS} of ${TASKS} ${shape === 'wide' ? 'independent targets' : 'targets in one chain'}`,
+            runs: RUNS,
+            measure: () => timeCommand('make', ['-j', String(WORKERS)], join(dir, shape)),
+          },
+          {
+            name: `weft CLI, ${SHAPE_NAME[shape]}`,
+            what: `the CLI on the same ${shape === 'wide' ? 'independent tasks' : 'chain'}`,
+            runs: RUNS,
+            measure: cli('plan.yaml', join(dir, shape)),
+          },
+        ]),
         {
           name: 'in-process, CLI-like',
           what: 'runPlan + ShellExecutor (bash spawn helpers fork the tasks), per-task log files and the SQLite journal (.weft/weft.db), as the CLI runs it',
@@ -224,9 +259,10 @@ export const shellVsMake: Bench = {
           minMs: least(e.name),
           perTaskMs: FIXED.has(e.name) ? ms : ms / TASKS,
           cpuMs: cpu(e.name),
-          cpuScope: e.name === 'make' || e.name.startsWith('weft CLI') || e.name === 'node -e 0' ? 'tree' : 'self',
-          ratioToMake: ms / make,
-          minRatioToMake: least(e.name) / least('make'),
+          cpuScope:
+            e.name.startsWith('make') || e.name.startsWith('weft CLI') || e.name === 'node -e 0' ? 'tree' : 'self',
+          ratioToMake: ms / med(makeOf(e.name)),
+          minRatioToMake: least(e.name) / least(makeOf(e.name)),
         };
       });
       const ratio = med('weft CLI') / make;
@@ -238,6 +274,16 @@ export const shellVsMake: Bench = {
           target: `≤ ${TARGET_RATIO}×`,
           pass: ratio <= TARGET_RATIO,
         },
+        ...SHAPES.map((shape): SummaryRow => {
+          const name = SHAPE_NAME[shape];
+          const r = med(`weft CLI, ${name}`) / med(`make, ${name}`);
+          return {
+            figure: `weft CLI ÷ make -j ${WORKERS}, ${TASKS} ${name === 'chain' ? 'true tasks in a chain' : 'independent true tasks'}`,
+            value: `${r.toFixed(2)}× (${int(med(`weft CLI, ${name}`))} vs ${int(med(`make, ${name}`))} ms)`,
+            target: `≤ ${TARGET_RATIO}×`,
+            pass: r <= TARGET_RATIO,
+          };
+        }),
         {
           figure: `in-process runPlan ÷ make -j ${WORKERS}`,
           value: `${inProcessRatio.toFixed(2)}× (${int(med('in-process, CLI-like'))} ms)`,
@@ -272,6 +318,7 @@ export const shellVsMake: Bench = {
       );
       const text = [
         `Shell tasks: ${TASKS} \`true\` tasks, seeded random DAG (each needs 3 distinct earlier tasks), -j ${WORKERS}; median of ${RUNS} runs (diagnostics ${DIAGNOSTIC_RUNS}), round-robin.`,
+        `Also make and the CLI on ${TASKS} independent tasks and on a chain of ${TASKS} (each row's ÷ make is against make on the same shape).`,
         `Build: ${build}. Load average ${load0.toFixed(1)} → ${load1.toFixed(1)} on ${availableParallelism()} cores. In-process figures time runPlan alone (cold JIT, no Node start-up).`,
         'CPU ms "tree": GNU time\'s user + sys of the command and every process it waited for (the `true`s too); "self": the in-process',
         "run's own Node process during runPlan (forks by Node are charged to it; the helpers' forks and the `true`s are not). min ms: the least-disturbed run.",

@@ -2,8 +2,10 @@
 // holds (task ids, titles, log lines) is put on the page with textContent and DOM APIs, never as
 // HTML: a hostile task title stays text.
 
-const $ = (id) => document.getElementById(id);
-const SVG = 'http://www.w3.org/2000/svg';
+import { boardHooks, renderFigures, renderGraph, renderTasks, renderWorkers } from './board.js';
+import { $, el, usd } from './dom.js';
+import { loopEvent, renderApprovals, renderChecks, renderLoops } from './decisions.js';
+import { subscribe } from './stream.js';
 
 /** The token comes in the URL's fragment (never sent to a server); it is kept for this tab only. */
 function readFragment() {
@@ -15,24 +17,16 @@ function readFragment() {
 let wanted = readFragment() ?? sessionStorage.getItem('weft-run');
 const token = sessionStorage.getItem('weft-token');
 
-const state = { runs: [], runId: undefined, detail: undefined, stream: undefined, panel: undefined, skew: 0 };
-
-/** An element with text and classes; `text` always goes in as text. */
-function el(tag, { text, cls, attrs } = {}, children = []) {
-  const node = document.createElement(tag);
-  if (text !== undefined) node.textContent = String(text);
-  if (cls) node.className = cls;
-  for (const [k, v] of Object.entries(attrs ?? {})) node.setAttribute(k, String(v));
-  for (const c of children) node.append(c);
-  return node;
-}
-
-function svg(tag, attrs = {}, text) {
-  const node = document.createElementNS(SVG, tag);
-  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, String(v));
-  if (text !== undefined) node.textContent = String(text);
-  return node;
-}
+const state = {
+  runs: [],
+  runId: undefined,
+  detail: undefined,
+  stream: undefined,
+  panel: undefined,
+  skew: 0,
+  /** The run's loop iterations by number, from its event stream. */
+  loops: new Map(),
+};
 
 function say(text) {
   const m = $('message');
@@ -51,73 +45,8 @@ async function api(path, init = {}) {
   return body;
 }
 
-/** Server-sent events over fetch (EventSource cannot send the token); reconnects with Last-Event-ID. */
-function subscribe(path, onEvent, { lastId } = {}) {
-  const controller = new AbortController();
-  let last = lastId;
-  const open = async () => {
-    while (!controller.signal.aborted) {
-      try {
-        const headers = {
-          authorization: `Bearer ${token}`,
-          ...(last === undefined ? {} : { 'last-event-id': String(last) }),
-        };
-        const res = await fetch(path, { headers, signal: controller.signal });
-        if (!res.ok) throw new Error(`HTTP ${res.status}`);
-        connection(true);
-        const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
-        let buffer = '';
-        for (;;) {
-          const { value, done } = await reader.read();
-          if (done) break;
-          buffer += value;
-          let cut;
-          while ((cut = buffer.indexOf('\n\n')) >= 0) {
-            const block = buffer.slice(0, cut);
-            buffer = buffer.slice(cut + 2);
-            const msg = { event: 'message', data: '' };
-            for (const line of block.split('\n')) {
-              const at = line.indexOf(':');
-              if (at <= 0) continue;
-              const field = line.slice(0, at);
-              const val = line.slice(at + 1).replace(/^ /, '');
-              if (field === 'data') msg.data += (msg.data ? '\n' : '') + val;
-              else if (field === 'event') msg.event = val;
-              else if (field === 'id') msg.id = last = val;
-            }
-            if (msg.data !== '' && onEvent(msg) === false) return controller.abort();
-          }
-        }
-      } catch {
-        if (controller.signal.aborted) return;
-        connection(false);
-      }
-      await new Promise((r) => setTimeout(r, 1000));
-    }
-  };
-  void open();
-  return () => controller.abort();
-}
-
-function connection(live) {
-  const c = $('connection');
-  c.textContent = live ? 'live' : 'reconnecting…';
-  c.classList.toggle('live', live);
-}
-
-const dur = (ms) => {
-  if (!Number.isFinite(ms) || ms < 0) return '–';
-  if (ms < 1000) return `${Math.round(ms)}ms`;
-  const s = ms / 1000;
-  if (s < 60) return `${s.toFixed(s < 10 ? 1 : 0)}s`;
-  const m = Math.floor(s / 60);
-  return m < 60
-    ? `${m}m${String(Math.round(s % 60)).padStart(2, '0')}s`
-    : `${Math.floor(m / 60)}h${String(m % 60).padStart(2, '0')}m`;
-};
-const usd = (n) => `$${(n ?? 0).toFixed(n >= 1 ? 2 : 4)}`;
 const now = () => Date.now() - state.skew;
-const ms = (iso) => (iso === null || iso === undefined ? undefined : Date.parse(iso));
+boardHooks({ now, open: (task) => openPanel(task) });
 
 async function loadRuns() {
   state.runs = await api('/api/runs');
@@ -142,14 +71,16 @@ async function selectRun(id) {
   if (state.runId === id) return;
   state.stream?.();
   state.runId = id;
+  state.loops = new Map();
   sessionStorage.setItem('weft-run', id);
   closePanel();
   for (const li of $('run-list').children) li.classList.toggle('selected', li.dataset.run === id);
   await refresh();
   let timer;
-  state.stream = subscribe(`/api/runs/${encodeURIComponent(id)}/events`, (msg) => {
+  state.stream = subscribe(`/api/runs/${encodeURIComponent(id)}/events`, token, (msg) => {
     if (state.runId !== id) return false;
     if (msg.event === 'task.progress') return;
+    if (loopEvent(state.loops, msg.event, JSON.parse(msg.data))) renderLoops(state.loops, now());
     // Events come in bursts (one journal append per scheduling pass): one refresh per burst.
     clearTimeout(timer);
     timer = setTimeout(() => void refresh(msg.event === 'run.finished' || msg.event === 'run.resumed'), 20);
@@ -185,181 +116,9 @@ function render(d) {
   renderGraph(d);
   renderWorkers(d);
   renderChecks(d);
+  renderApprovals(d, decide);
+  renderLoops(state.loops, now());
   renderTasks(d);
-}
-
-function renderFigures(d, status) {
-  const s = d.summary;
-  const c = s.counts;
-  const end = ms(d.run.finishedAt) ?? (status === 'running' ? now() : ms(d.run.createdAt) + s.makespanMs);
-  const figures = [
-    ['tasks', `${c.succeeded ?? 0}/${c.total ?? d.tasks.length} succeeded`],
-    ['failed', c.failed ?? 0],
-    ['elapsed', dur(end - ms(d.run.createdAt))],
-    ['workers', `${d.run.workers} (${d.run.mode})`],
-    ['critical path', `${s.criticalPath.join(' → ') || '–'} · ${dur(s.criticalPathMs)}`],
-    ['tokens', `${s.usage.inputTokens + s.usage.outputTokens}`],
-    ['cost', usd(s.usage.costUsd)],
-  ];
-  $('figures').replaceChildren(
-    ...figures.map(([k, v]) => el('div', {}, [el('dt', { text: k }), el('dd', { text: v })])),
-  );
-  const budget = $('budget');
-  const rows = [];
-  if (d.budget?.usd !== undefined)
-    rows.push(['cost', s.usage.costUsd, d.budget.usd, usd(s.usage.costUsd), usd(d.budget.usd)]);
-  if (d.budget?.tokens !== undefined) {
-    const t = s.usage.inputTokens + s.usage.outputTokens;
-    rows.push(['tokens', t, d.budget.tokens, String(t), String(d.budget.tokens)]);
-  }
-  budget.replaceChildren(
-    ...(rows.length === 0
-      ? [el('span', { text: 'no budget set', cls: 'sub' })]
-      : rows.map(([k, v, max, vs, ms2]) =>
-          el('label', { text: `${k}: ${vs} of ${ms2} budget ` }, [
-            el('meter', { attrs: { min: 0, max, value: Math.min(v, max), high: max * 0.8 } }),
-          ]),
-        )),
-  );
-}
-
-function renderGraph(d) {
-  const W = 168,
-    H = 46,
-    P = 12;
-  const tasks = new Map(d.tasks.map((t) => [t.id, t]));
-  const at = new Map(d.layout.nodes.map((n) => [n.id, n]));
-  const chain = d.summary.criticalPath;
-  const critical = new Set(chain.slice(1).map((id, i) => `${chain[i]}\u0000${id}`));
-  const root = svg('svg', {
-    width: d.layout.width + 2 * P,
-    height: d.layout.height + 2 * P,
-    role: 'img',
-    'aria-label': 'Task graph',
-  });
-  for (const e of d.layout.edges) {
-    const a = at.get(e.from),
-      b = at.get(e.to);
-    if (!a || !b) continue;
-    const x1 = a.x + W + P,
-      y1 = a.y + H / 2 + P,
-      x2 = b.x + P,
-      y2 = b.y + H / 2 + P,
-      mid = (x1 + x2) / 2;
-    const cls = ['edge', e.soft ? 'soft' : '', critical.has(`${e.from}\u0000${e.to}`) ? 'critical' : '']
-      .join(' ')
-      .trim();
-    root.append(
-      svg('path', {
-        class: cls,
-        d: `M${x1} ${y1} C${mid} ${y1} ${mid} ${y2} ${x2} ${y2}`,
-        'data-from': e.from,
-        'data-to': e.to,
-      }),
-    );
-  }
-  for (const n of d.layout.nodes) {
-    const t = tasks.get(n.id);
-    if (!t) continue;
-    const g = svg('g', {
-      class: `node state-${t.state}${t.critical ? ' critical' : ''}`,
-      'data-task': t.id,
-      'data-state': t.state,
-      transform: `translate(${n.x + P} ${n.y + P})`,
-    });
-    g.append(svg('title', {}, `${t.id} — ${t.title}\n${t.executor} · ${t.state}${t.reason ? `\n${t.reason}` : ''}`));
-    g.append(svg('rect', { width: W, height: H, rx: 8 }));
-    g.append(svg('text', { x: 10, y: 19 }, clip(t.id, 22)));
-    const running = t.attempts.at(-1)?.outcome === 'running' && d.driven;
-    const time = running ? now() - ms(t.attempts.at(-1).startedAt) : t.durationMs;
-    g.append(
-      svg('text', { x: 10, y: 36, class: 'sub' }, clip(`${t.state}${t.attempts.length ? ` · ${dur(time)}` : ''}`, 28)),
-    );
-    g.addEventListener('click', () => openPanel(t.id));
-    root.append(g);
-  }
-  $('graph').replaceChildren(root);
-}
-
-const clip = (s, n) => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
-
-/** One lane per worker: a bar per attempt (growing while it runs), and what the worker holds now. */
-function renderWorkers(d) {
-  const start = ms(d.run.createdAt);
-  // A live run's attempts still running come with outcome `running` (and the server's now as their end).
-  const attempts = d.tasks.flatMap((t) =>
-    t.attempts.map((a) => ({ task: t, a, s: ms(a.startedAt), e: a.outcome === 'running' ? undefined : ms(a.endedAt) })),
-  );
-  const end = Math.max(now(), ...attempts.map((x) => x.e ?? 0));
-  const finished = ms(d.run.finishedAt);
-  const span = Math.max(1, (finished ?? end) - start);
-  const lanes = [];
-  for (let w = 0; w < d.run.workers; w++) {
-    const mine = attempts.filter((x) => x.a.worker === w);
-    const holding = mine.find((x) => x.e === undefined && d.driven);
-    const holds = el('div', {
-      cls: `holds${holding ? '' : ' idle'}`,
-      text: holding ? `w${w} · ${holding.task.id} · ${dur(now() - holding.s)}` : `w${w} · idle`,
-    });
-    const track = el('div', { cls: 'track', attrs: { 'data-worker': w } });
-    for (const x of mine) {
-      const stop = x.e ?? (d.driven ? now() : x.s);
-      const cls = x.e === undefined ? (d.driven ? 'running' : 'interrupted') : x.a.outcome;
-      const bar = el('div', {
-        cls: `bar ${cls}`,
-        text: x.task.id,
-        attrs: { 'data-task': x.task.id, title: `${x.task.id} #${x.a.attempt} · ${cls} · ${dur(stop - x.s)}` },
-      });
-      bar.style.left = `${((x.s - start) / span) * 100}%`;
-      bar.style.width = `${(Math.max(0, stop - x.s) / span) * 100}%`;
-      bar.addEventListener('click', () => openPanel(x.task.id));
-      track.append(bar);
-    }
-    lanes.push(el('div', { cls: 'lane' }, [holds, track]));
-  }
-  $('workers').replaceChildren(...lanes);
-}
-
-function renderChecks(d) {
-  const checks = d.checks ?? [];
-  if (checks.length === 0)
-    return $('checks').replaceChildren(el('span', { text: 'no checks in this plan', cls: 'sub' }));
-  const verdict = (s) => (s === 'succeeded' ? ['pass', 'pass'] : s === 'failed' ? ['fail', 'fail'] : [s, 'wait']);
-  $('checks').replaceChildren(
-    el(
-      'ul',
-      {},
-      checks.map((c) => {
-        const [word, cls] = verdict(c.state);
-        return el('li', { attrs: { 'data-check': c.id } }, [
-          el('strong', { text: c.id }),
-          el('span', { text: ` verifies ${c.verifies.join(', ')}: ` }),
-          el('span', { text: word, cls: `verdict-${cls}` }),
-          el('span', { text: c.attempts > 1 ? ` after ${c.attempts} attempts` : '', cls: 'sub' }),
-          el('span', { text: c.reason ? ` — ${c.reason}` : '', cls: 'sub' }),
-        ]);
-      }),
-    ),
-  );
-}
-
-function renderTasks(d) {
-  $('tasks').tBodies[0].replaceChildren(
-    ...d.tasks.map((t) => {
-      const tr = el('tr', { attrs: { 'data-task': t.id } }, [
-        el('td', { text: t.id }),
-        el('td', { text: t.title }),
-        el('td', { text: t.state, cls: `state ${t.state}` }),
-        el('td', { text: t.worker === null ? '' : `w${t.worker}` }),
-        el('td', { text: t.attempts.length ? dur(t.durationMs) : '' }),
-        el('td', { text: t.attempts.length || '' }),
-        el('td', { text: t.usage?.costUsd ? usd(t.usage.costUsd) : '' }),
-        el('td', { text: t.reason ?? '', cls: 'why' }),
-      ]);
-      tr.addEventListener('click', () => openPanel(t.id));
-      return tr;
-    }),
-  );
 }
 
 /** The task panel: what the task is, and its log, streamed while the attempt runs. */
@@ -374,7 +133,7 @@ function openPanel(taskId, stream = 'stdout') {
   const log = $('log');
   log.replaceChildren();
   const path = `/api/runs/${encodeURIComponent(state.runId)}/tasks/${encodeURIComponent(taskId)}/log?follow=1&stream=${stream}`;
-  state.panel.stop = subscribe(path, (msg) => {
+  state.panel.stop = subscribe(path, token, (msg) => {
     if (msg.event === 'end') return false;
     if (msg.event !== 'log') return;
     const stick = log.scrollTop + log.clientHeight >= log.scrollHeight - 4;
@@ -418,6 +177,28 @@ async function control(action) {
   }
 }
 
+/** A person's decision on a waiting task; a rejection needs a reason. Resolves whether it was taken. */
+async function decide(task, decision, reason) {
+  if (decision === 'rejected' && reason === '') {
+    say(`say why you reject ${task}: a rejection needs a reason`);
+    return false;
+  }
+  try {
+    const path = `/api/runs/${encodeURIComponent(state.runId)}/tasks/${encodeURIComponent(task)}`;
+    await api(`${path}/${decision === 'approved' ? 'approve' : 'reject'}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(decision === 'approved' ? {} : { reason }),
+    });
+    say('');
+    await refresh();
+    return true;
+  } catch (error) {
+    say(error.message);
+    return false;
+  }
+}
+
 $('cancel').addEventListener('click', () => void control('cancel'));
 $('resume').addEventListener('click', () => void control('resume'));
 $('panel-close').addEventListener('click', closePanel);
@@ -429,6 +210,7 @@ setInterval(() => {
   if (state.detail?.driven) {
     renderWorkers(state.detail);
     renderFigures(state.detail, 'running');
+    renderLoops(state.loops, now());
   }
 }, 500);
 // Runs started elsewhere (another terminal, the API) appear in the list.

@@ -3,7 +3,10 @@ import type { CompiledPlan } from '../core/plan/compile.js';
 import type { ResolvedTask } from '../core/plan/graph.js';
 import type { RunState } from '../core/run/run-state.js';
 import { WeftError } from '../core/errors.js';
-import { checkRedisUrl, RedisDispatcher } from '../dispatch/index.js';
+// Only the URL check is loaded with the CLI: BullMQ and ioredis (~0.2 s of start-up) are imported
+// when a run really dispatches.
+import type { TraceSource } from '../dispatch/index.js';
+import { checkRedisUrl } from '../dispatch/redis-url.js';
 import type { WeftConfig } from './config.js';
 
 /** Where a run's tasks are sent: a Redis URL and queue prefix, and which flag or field said so. */
@@ -43,16 +46,19 @@ export function chooseDispatch(
 
 /** A run's remote dispatch, opened: the executors the engine runs attempts with, and what a resume adopts. */
 export interface OpenDispatch {
-  readonly executors: Map<string, Executor>;
+  /** The executors that send attempts to workers; with `trace`, each job carries its attempt's trace context. */
+  executors(trace?: TraceSource): Map<string, Executor>;
   /** Attempts still running on workers for a coordinator that died (task id → attempt). */
   readonly adopt: ReadonlyMap<string, number>;
   close(): Promise<void>;
 }
 
 /**
- * Opens the dispatcher for a run: refuses tasks that would need their own worktree (not supported
- * remotely yet), says which tasks no connected worker can run, and on a resume finds the attempts
- * still alive on workers.
+ * Opens the dispatcher for a run: says which tasks no connected worker can run, and on a resume
+ * finds the attempts still alive on workers. A task that works in its own git worktree is sent with
+ * that worktree's path: the coordinator prepares it and merges what the worker left there, so the
+ * worker must see the coordinator's folders at the same path (one machine, or a shared mount) — a
+ * worker that does not says so, and the attempt fails.
  */
 export async function openDispatch(
   choice: DispatchChoice,
@@ -61,18 +67,9 @@ export async function openDispatch(
     readonly compiled: CompiledPlan;
     readonly executors: ReadonlyMap<string, Executor>;
     readonly prior?: RunState;
-    readonly isolated: readonly ResolvedTask[];
   },
 ): Promise<OpenDispatch> {
-  if (a.isolated.length > 0) {
-    const ids = a.isolated.map((t) => t.id);
-    const named = ids.length <= 3 ? ids.join(', ') : `${ids.slice(0, 3).join(', ')} and ${ids.length - 3} more`;
-    throw new WeftError(
-      'WEFT_USAGE',
-      `${choice.flag}: task${ids.length === 1 ? '' : 's'} ${named} would work in ${ids.length === 1 ? 'its' : 'their'} own git worktree (isolated), which remote workers do not do yet`,
-      { hint: 'add --no-isolation to run them in the project folder on the workers, or run without --dispatch' },
-    );
-  }
+  const { RedisDispatcher } = await import('../dispatch/index.js');
   const d = await RedisDispatcher.open({ url: choice.url, prefix: choice.prefix, flag: choice.flag });
   try {
     const unmet = await d.unmet(a.compiled.graph.tasks.filter((t) => a.prior?.tasks.get(t.id)?.state !== 'succeeded'));
@@ -88,7 +85,7 @@ export async function openDispatch(
     const adopt = await d.adoptable(a.runId, running);
     if (adopt.size > 0)
       process.stderr.write(`weft: adopting ${adopt.size} attempt(s) still queued or running on workers\n`);
-    return { executors: d.executors(a.executors), adopt, close: () => d.close() };
+    return { executors: (trace) => d.executors(a.executors, trace), adopt, close: () => d.close() };
   } catch (error) {
     await d.close();
     throw error;

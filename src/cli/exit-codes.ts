@@ -40,6 +40,7 @@ export function exitCodeForError(code: WeftErrorCode): number {
     case 'WEFT_CHECK_FAILED':
     case 'WEFT_OUTPUT_MISSING':
     case 'WEFT_TASK_STALLED':
+    case 'WEFT_PREEMPTED':
     case 'WEFT_LIMIT_EXCEEDED':
     case 'WEFT_SANDBOX':
     case 'WEFT_SETUP_FAILED':

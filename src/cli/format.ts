@@ -52,6 +52,9 @@ export function formatSummary(s: RunSummary, runDir: string | undefined): string
   const perWorker = Object.entries(s.tasksPerWorker).sort(([a], [b]) => Number(a) - Number(b));
   if (perWorker.length > 0) lines.push(`  per worker   ${perWorker.map(([w, n]) => `w${w}: ${n}`).join(', ')}`);
   if (s.retries > 0) lines.push(`  retries      ${s.retries}`);
+  const preempted = s.tasks.filter((t) => t.preemptedBy !== undefined);
+  if (preempted.length > 0)
+    lines.push(`  preempted    ${preempted.map((t) => `${t.id} (by ${(t.preemptedBy ?? []).join(', ')})`).join(', ')}`);
   for (const k of s.contracts ?? []) lines.push(`  contract     ${contractLine(k, c)}`);
   if (s.loop !== undefined) lines.push(...loopLines(s.loop));
   if (s.files !== undefined)

@@ -64,6 +64,9 @@ export async function recordDurations(
   compiled: CompiledPlan,
   state: RunState,
 ): Promise<void> {
+  // Gathered per key first: tasks that share a command or kind share a key, which is then read and
+  // written once, not once per task (1,000 `true` tasks: 2,000 cache rows instead of 6,000 reads and writes).
+  const byKey = new Map<string, Sample[]>();
   for (const r of state.tasks.values()) {
     const a = r.attempts.at(-1);
     const task = compiled.graph.tasks[compiled.graph.index.get(r.id) ?? -1];
@@ -71,9 +74,13 @@ export async function recordDurations(
     if (task === undefined) continue;
     const sample: Sample = [r.id, attemptRunMs(a)];
     for (const key of Object.values(keysOf(scope, task))) {
-      await store.putCache(key, [...(await samplesAt(store, key)), sample].slice(-WINDOW));
+      const samples = byKey.get(key);
+      if (samples === undefined) byKey.set(key, [sample]);
+      else samples.push(sample);
     }
   }
+  for (const [key, samples] of byKey)
+    await store.putCache(key, [...(await samplesAt(store, key)), ...samples.slice(-WINDOW)].slice(-WINDOW));
 }
 
 /**
@@ -87,12 +94,19 @@ export async function loadHistory(
   tasks: readonly ResolvedTask[],
 ): Promise<Map<string, LearnedDuration>> {
   const learned = new Map<string, LearnedDuration>();
+  // Tasks running the same command, or of one kind, share a key: read it once.
+  const read = new Map<string, readonly Sample[]>();
+  const samplesOf = async (key: string): Promise<readonly Sample[]> => {
+    let found = read.get(key);
+    if (found === undefined) read.set(key, (found = await samplesAt(store, key)));
+    return found;
+  };
   for (const t of tasks) {
     const keys = keysOf(scope, t);
     const samples: Partial<Record<LearnedFrom, readonly number[]>> = {};
     for (const from of ['task', 'command', 'kind'] as const) {
       // A kind speaks for the task's siblings: its own earlier runs (before its command changed) do not count.
-      const found = (await samplesAt(store, keys[from])).filter(([id]) => from !== 'kind' || id !== t.id);
+      const found = (await samplesOf(keys[from])).filter(([id]) => from !== 'kind' || id !== t.id);
       samples[from] = found.map(([, ms]) => ms);
     }
     const l = learnedDuration(t.estimateMs, samples);

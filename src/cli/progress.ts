@@ -38,6 +38,7 @@ function line(e: EngineNotice, started: Map<string, number>, runId: string): str
     case 'task.succeeded':
       return `${stateMark('succeeded')} ${e.task} ${c.dim(time(e.task))}${e.result.cached === true ? c.dim(' (cached)') : ''}`;
     case 'task.retrying':
+      if (e.error.code === 'WEFT_PREEMPTED') return `${stateMark('retrying')} ${e.task} waits for a worker again`;
       return `${stateMark('retrying')} ${e.task} attempt ${e.attempt} failed: ${stripControl(e.error.message)}; retrying in ${formatDuration(e.retryAt - e.at)}`;
     case 'task.failed':
       // What a task wrote is shown without its terminal control sequences (an OSC 52 clipboard write).

@@ -1,39 +1,34 @@
-import { decide, decider } from './commands/approve.js';
-import { spawn } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, statSync } from 'node:fs';
-import { hostname } from 'node:os';
-import { join, resolve } from 'node:path';
+import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { StringDecoder } from 'node:string_decoder';
 import { WeftError } from '../core/errors.js';
-import { compilePlan, type CompiledPlan } from '../core/plan/compile.js';
 import type { Executor } from '../core/ports/executor.js';
-import type { LogSlice, RunControl, RunListItem, StartRunInput } from '../core/ports/run-control.js';
+import type { LogSlice, RunControl, RunListItem } from '../core/ports/run-control.js';
 import type { Store } from '../core/ports/store.js';
 import type { EngineNotice } from '../core/run/engine-options.js';
 import type { RunBus } from '../core/run/run-bus.js';
 import { stateAt } from '../core/run/run-state.js';
 import { TERMINAL_STATES } from '../core/schedule/scheduler.js';
-import { dispatchOrder } from '../core/schedule/dispatch-order.js';
-import { estimate } from '../core/schedule/simulate.js';
-import { staticGate } from '../core/run/policies/when.js';
 import { TASK_ID_PATTERN } from '../core/plan/plan-schema.js';
 import { ControlStripper } from '../core/control-stripper.js';
-import { catalogOf } from '../executors/index.js';
-import { loadPlanFile } from '../plan/load-plan.js';
+import { buildJsonReport, buildReportInput, layoutGraph, readRange } from '../report/index.js';
+import { decide, decider } from './commands/approve.js';
+import { coordinatorOf, openJournal, resolveRunId } from './journal.js';
+import { JournalCache } from './journal-cache.js';
+import { tailOutput } from './output-tail.js';
 import {
-  buildJsonReport,
-  buildReportInput,
-  layoutGraph,
-  readLogTails,
-  readRange,
-  renderHtml,
-  renderJson,
-  renderMarkdown,
-} from '../report/index.js';
-import { coordinatorOf, readRun } from './journal.js';
-import { newRunId, runDirOf, weftDir, writeJson } from './run-files.js';
+  explainMissing,
+  insideRoot,
+  launchFiles,
+  runLauncher,
+  type ControlContext,
+  type PlanGoal,
+} from './run-launch.js';
+import { runDirOf } from './run-files.js';
+import { runReport, runStatus, taskLog } from './run-views.js';
 import { secretRedactor } from './secrets.js';
+import { wire } from './wiring.js';
 
 /** What {@link createRunControl} works with. */
 export interface RunControlDeps {
@@ -41,12 +36,14 @@ export interface RunControlDeps {
   readonly projectDir: string;
   /** The project's journal, open. */
   readonly store: Store;
-  /** The executors, as `wire` built them (to validate plans). */
+  /** The executors, as `wire` built them (to validate plans and check their set-up). */
   readonly executors: ReadonlyMap<string, Executor>;
   /** The weft CLI runs and resumes are started with. @default this installation's `dist/cli/main.js` */
   readonly cliPath?: string;
   /** How long `start` and `resume` wait for the run to reach the journal, ms. @default 30000 */
   readonly startTimeoutMs?: number;
+  /** The AI planner for `plan` (`weft plan`'s `planGoal`). @default none: `plan` refuses */
+  readonly planGoal?: PlanGoal;
 }
 
 /** A {@link RunControl} that also takes the bus of a run this process drives (`weft run --ui`). */
@@ -58,24 +55,27 @@ export interface LocalRunControl extends RunControl {
 const LOG_CHUNK = 256 * 1024;
 
 /**
- * Run control over the journal. Runs are started and resumed as detached `weft run` / `weft
- * resume` processes: they outlive the server, journal every step, and a run whose process died is
- * resumed from its journal like any other. Cancel sends the coordinator SIGINT, as Ctrl-C does.
+ * The one run control `weft serve` and `weft mcp` drive weft through, over the project's journal
+ * (read incrementally, {@link JournalCache}); runs are started, resumed and cancelled by
+ * {@link runLauncher}. `within(folder)` opens the journal of a project folder inside this one.
  */
 export function createRunControl(deps: RunControlDeps): LocalRunControl {
-  const { projectDir, store } = deps;
-  const cli = deps.cliPath ?? fileURLToPath(new URL('./main.js', import.meta.url));
-  const timeoutMs = deps.startTimeoutMs ?? 30_000;
-  const catalog = catalogOf(new Map(deps.executors));
+  const { store } = deps;
+  const projectDir = realpathSync(deps.projectDir);
   const watchers = new Map<string, Set<(n: EngineNotice) => void>>();
+  // Every read of a run (each poll of each viewer's log follow, each refresh) asks only for what is new.
+  const journal = new JournalCache(store);
+  /** Controls of project folders inside this one, by real path, and their journals to close. */
+  const inner = new Map<string, Promise<{ control: LocalRunControl; store: Store }>>();
 
-  const known = async (runId: string): Promise<void> => {
-    if (!/^[\w.-]{1,80}$/.test(runId) || runId.includes('..') || !(await exists(runId)))
-      throw new WeftError('WEFT_RUN_NOT_FOUND', `no run "${runId}" in the journal`, {
-        hint: 'GET /api/runs lists them',
-      });
+  /** The run's journal so far; `WEFT_RUN_NOT_FOUND` for a run the journal does not hold. */
+  const readRun = async (runId: string) => {
+    const hint = 'GET /api/runs lists them';
+    if (!/^[\w.-]{1,80}$/.test(runId) || runId.includes('..'))
+      throw new WeftError('WEFT_RUN_NOT_FOUND', `no run "${runId}" in the journal`, { hint });
+    return journal.read(runId, hint);
   };
-  const exists = async (runId: string): Promise<boolean> => (await store.listRuns()).some((r) => r.id === runId);
+  const known = async (runId: string): Promise<void> => void (await readRun(runId));
   const driven = async (runId: string): Promise<boolean> => {
     const who = await coordinatorOf(store, runId);
     return who !== undefined && who !== 'dead';
@@ -84,104 +84,75 @@ export function createRunControl(deps: RunControlDeps): LocalRunControl {
     const file = join(runDirOf(projectDir, runId), 'plan.json');
     return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as unknown) : undefined;
   };
-  const reportInput = async (runId: string, withLogs: boolean) => {
-    await known(runId);
-    const { events, state } = await readRun(store, runId);
+  const reportInput = async (runId: string) => {
+    const { events, state, lastSeq } = await readRun(runId);
     const live = state.status === 'running' && (await driven(runId));
     const now = live ? stateAt(state, Date.now()) : state;
-    const runDir = runDirOf(projectDir, runId);
-    const tails =
-      withLogs && existsSync(runDir) ? readLogTails(runDir, state, { redact: secretRedactor(process.env) }) : {};
-    return { input: buildReportInput(events, planJsonOf(runId), tails, { state: now }), live, events };
+    return { input: buildReportInput(events, planJsonOf(runId), {}, { state: now }), live, lastSeq };
   };
-
-  const compile = (input: StartRunInput): { compiled: CompiledPlan; file?: string } => {
-    const vars = input.vars === undefined ? {} : { vars: input.vars };
-    if ((input.plan === undefined) === (input.planFile === undefined))
-      throw new WeftError('WEFT_USAGE', 'give one of `plan` (the plan itself), `planFile` (a path) or `goal`', {
-        hint: 'e.g. {"plan": {"tasks": [{"id": "hello", "run": "echo hi"}]}}',
-      });
-    if (input.planFile !== undefined) {
-      const file = resolve(projectDir, input.planFile);
-      return { compiled: loadPlanFile(file, { executors: catalog, ...vars }).compiled, file };
+  const resolve = async (given: string): Promise<string> => {
+    try {
+      return await resolveRunId(store, given);
+    } catch (error) {
+      return explainMissing(projectDir, given, error);
     }
-    return { compiled: compilePlan(input.plan, { executors: catalog, file: '<request body: plan>', ...vars }) };
   };
-
-  /** Starts a detached weft process; resolves once `ready` says so, or rejects with its last stderr line. */
-  const launch = async (runId: string, args: string[], ready: () => Promise<boolean>): Promise<void> => {
-    const dir = join(weftDir(projectDir), 'serve');
-    mkdirSync(dir, { recursive: true });
-    const out = openSync(join(dir, `${runId}.out.jsonl`), 'a');
-    const errFile = join(dir, `${runId}.err.log`);
-    const err = openSync(errFile, 'a');
-    const from = statSync(errFile).size;
-    // The server's token is not the tasks' business.
-    const { WEFT_TOKEN: _token, ...env } = process.env;
-    const child = spawn(process.execPath, [cli, ...args, '-C', projectDir], {
-      cwd: projectDir,
-      detached: true,
-      stdio: ['ignore', out, err],
-      env,
-    });
-    closeSync(out);
-    closeSync(err);
-    let exited: number | null | undefined;
-    child.on('exit', (code) => (exited = code));
-    child.on('error', () => (exited = -1));
-    child.unref();
-    const deadline = Date.now() + timeoutMs;
-    while (Date.now() < deadline) {
-      if (await ready()) return;
-      if (exited !== undefined) {
-        if (await ready()) return;
-        const said = readFileSync(errFile, 'utf8').slice(from).trim().split('\n');
-        const line = said.find((l) => l.startsWith('weft:')) ?? said.at(-1) ?? `exit code ${exited}`;
-        throw new WeftError('WEFT_USAGE', `the run did not start: ${line.replace(/^weft:\s*/, '')}`);
-      }
-      await new Promise((r) => setTimeout(r, 50));
+  /** Per watched run: what its `--json` output (a run this control's project launched) says, as it says it. */
+  const tails = new Map<string, () => void>();
+  const watch: RunControl['watch'] = (runId, listener) => {
+    let set = watchers.get(runId);
+    if (set === undefined) {
+      const own = (set = new Set());
+      watchers.set(runId, own);
+      if (/^[\w.-]{1,80}$/.test(runId))
+        tails.set(
+          runId,
+          tailOutput(launchFiles(projectDir, runId).out, (n) => own.forEach((fn) => fn(n))),
+        );
     }
-    throw new WeftError('WEFT_INTERNAL', `run ${runId} did not reach the journal within ${timeoutMs} ms`, {
-      hint: `see ${errFile}`,
-    });
+    set.add(listener);
+    return () => {
+      set.delete(listener);
+      if (set.size > 0 || watchers.get(runId) !== set) return;
+      watchers.delete(runId);
+      tails.get(runId)?.();
+      tails.delete(runId);
+    };
   };
-
-  /** A goal: `weft plan --yes` plans it (a run of its own), then runs the plan under the id answered now. */
-  const planAndStart = async (input: StartRunInput): Promise<{ runId: string; plannerRunId: string }> => {
-    if (input.plan !== undefined || input.planFile !== undefined)
-      throw new WeftError('WEFT_USAGE', 'give one of `plan` (the plan itself), `planFile` (a path) or `goal`');
-    if (input.goal === undefined || input.goal.trim() === '')
-      throw new WeftError('WEFT_USAGE', '`goal` is empty', { hint: 'say what you want built, in words' });
-    const runId = newRunId();
-    const plannerRunId = `${runId}-planner`;
-    const dir = join(weftDir(projectDir), 'plans');
-    mkdirSync(dir, { recursive: true });
-    const args = ['plan', input.goal, '--yes', '--json', '--run-id', runId, '--base', projectDir];
-    args.push('-o', join(dir, `${runId}.yaml`));
-    if (input.planner !== undefined) args.push('--planner', input.planner);
-    if (input.executor !== undefined) args.push('--executor', input.executor);
-    if (input.workers !== undefined) args.push('-j', String(input.workers));
-    const ignored = (['vars', 'sequential', 'failFast', 'isolation', 'cache'] as const).filter(
-      (k) => input[k] !== undefined,
-    );
-    if (ignored.length > 0)
-      throw new WeftError('WEFT_USAGE', `\`${ignored[0]}\` does not go with \`goal\` (the planner chooses)`);
-    await launch(runId, args, () => exists(plannerRunId));
-    return { runId, plannerRunId };
+  const events: RunControl['events'] = async (runId, afterSeq) => {
+    // Called every poll of every event stream: the store's own read says whether the run exists.
+    if (!/^[\w.-]{1,80}$/.test(runId)) await known(runId);
+    return store.read(runId, afterSeq);
   };
+  const ctx: ControlContext = {
+    projectDir,
+    store,
+    executors: deps.executors,
+    cli: deps.cliPath ?? fileURLToPath(new URL('./main.js', import.meta.url)),
+    timeoutMs: deps.startTimeoutMs ?? 30_000,
+    planGoal: deps.planGoal,
+    readRun,
+    driven,
+    resolve,
+    events,
+    watch,
+  };
+  const control: LocalRunControl = {
+    ...runLauncher(ctx),
+    resolve,
+    events,
+    watch,
 
-  return {
     async listRuns(): Promise<RunListItem[]> {
       const rows = await store.listRuns();
       return Promise.all(rows.map(async (r) => ({ ...r, driven: r.status === 'running' && (await driven(r.id)) })));
     },
 
     async detail(runId) {
-      const { input, live } = await reportInput(runId, false);
+      const { input, live, lastSeq } = await reportInput(runId);
       const report = buildJsonReport(input);
       const layout = layoutGraph(report.plan.tasks);
       const plan = planJsonOf(runId) as PlanJson | undefined;
-      const lastSeq = (await store.listRuns()).find((r) => r.id === runId)?.lastSeq ?? 0;
       const budget = plan?.plan?.budget ?? null;
       return {
         ...report,
@@ -194,25 +165,20 @@ export function createRunControl(deps: RunControlDeps): LocalRunControl {
       };
     },
 
-    async summary(runId) {
-      return (await reportInput(runId, false)).input.summary;
+    async status(runId) {
+      await known(runId);
+      const { summary, driven: live } = await runStatus(store, projectDir, runId);
+      return live === undefined ? { summary } : { summary, driven: live };
     },
 
     async report(runId, format) {
-      const { input } = await reportInput(runId, true);
-      return format === 'json' ? renderJson(input) : format === 'md' ? renderMarkdown(input) : renderHtml(input);
-    },
-
-    async events(runId, afterSeq) {
-      // Called every poll of every event stream: the store's own read says whether the run exists.
-      if (!/^[\w.-]{1,80}$/.test(runId)) await known(runId);
-      return store.read(runId, afterSeq);
+      await known(runId);
+      return runReport(store, projectDir, runId, format);
     },
 
     async log(runId, task, options): Promise<LogSlice> {
-      await known(runId);
+      const { state } = await readRun(runId);
       if (!TASK_ID_PATTERN.test(task)) throw new WeftError('WEFT_USAGE', `"${task}" is not a task id`);
-      const { state } = await readRun(store, runId);
       const record = state.tasks.get(task);
       if (record === undefined)
         throw new WeftError('WEFT_RUN_NOT_FOUND', `run ${runId} has no task "${task}"`, {
@@ -238,97 +204,39 @@ export function createRunControl(deps: RunControlDeps): LocalRunControl {
       return { task, attempt, stream, text, offset, ended: ended && offset >= size };
     },
 
-    async start(input) {
-      if (input.goal !== undefined) return planAndStart(input);
-      if (input.planner !== undefined || input.executor !== undefined)
-        throw new WeftError('WEFT_USAGE', '`planner` and `executor` go with `goal`');
-      const { compiled, file } = compile(input);
-      const runId = newRunId();
-      let planFile = file;
-      if (planFile === undefined) {
-        const dir = join(weftDir(projectDir), 'plans');
-        mkdirSync(dir, { recursive: true });
-        planFile = join(dir, `${runId}.json`);
-        writeJson(planFile, compiled.spec);
-      }
-      const args = ['run', planFile, '--json', '--run-id', runId];
-      if (file === undefined) args.push('--base', projectDir);
-      for (const [k, v] of Object.entries(input.vars ?? {})) args.push('--set', `${k}=${v}`);
-      if (input.workers !== undefined) args.push('-j', String(input.workers));
-      if (input.sequential === true) args.push('--sequential');
-      if (input.failFast === true) args.push('--fail-fast');
-      if (input.isolation === false) args.push('--no-isolation');
-      if (input.cache === false) args.push('--no-cache');
-      await launch(runId, args, () => exists(runId));
-      return { runId };
-    },
-
-    async estimate(input) {
-      const { compiled } = compile(input);
-      const workers = input.sequential === true ? 1 : (input.workers ?? compiled.workers);
-      const mode = input.sequential === true ? 'sequential' : 'parallel';
-      const gate = staticGate(compiled, process.env);
-      const { simulation: _s, ...figures } = estimate(compiled.graph, {
-        workers,
-        gate,
-        ...dispatchOrder(compiled, workers, mode),
-      });
-      return { plan: compiled.name, tasks: compiled.graph.tasks.length, ...figures };
-    },
-
-    async cancel(runId) {
+    async logTail(runId, task, options) {
       await known(runId);
-      const { state } = await readRun(store, runId);
-      const held = await store.leaseOf(runId);
-      const [host, pid] = held?.owner.split(':') ?? [];
-      if (state.status !== 'running' || held === undefined || !(await driven(runId)))
-        throw new WeftError(
-          'WEFT_USAGE',
-          `run ${runId} is not running (${state.status === 'running' ? 'interrupted' : state.status})`,
-          {
-            hint: 'nothing to cancel; resume continues an unfinished run',
-          },
-        );
-      if (host !== hostname() || pid === undefined)
-        throw new WeftError('WEFT_USAGE', `run ${runId} is driven from another machine (${held.owner})`, {
-          hint: 'cancel it there',
-        });
-      process.kill(Number(pid), 'SIGINT'); // as Ctrl-C: running tasks are cancelled and the stop journaled
-      return { runId, cancelled: true };
+      const ref = { runId, task, stream: options.stream ?? 'stdout', ...options } as const;
+      return taskLog(store, projectDir, ref, options.maxBytes ?? 65_536);
     },
 
-    async decide(runId, task, decision, reason) {
+    async decide(runId, task, decision, options = {}) {
       await known(runId);
-      const by = `${decider()} (weft serve)`;
-      const done = await decide(store, runId, task, decision, { reason, by });
+      const by = `${decider()} (${options.via ?? 'weft'})`;
+      const done = await decide(store, runId, task, decision, { reason: options.reason, by });
       return { runId: done.runId, task, decision, running: done.running };
     },
 
-    async resume(runId, options = {}) {
-      await known(runId);
-      const { state } = await readRun(store, runId);
-      if (state.status === 'succeeded')
-        throw new WeftError('WEFT_USAGE', `run ${runId} already succeeded; nothing to resume`);
-      if (await driven(runId))
-        throw new WeftError('WEFT_RUN_LOCKED', `run ${runId} is already being driven`, {
-          hint: 'cancel it first, or wait for it to end',
+    async within(folder) {
+      if (folder === undefined) return control;
+      const dir = insideRoot(projectDir, folder, 'working_directory');
+      if (!statSync(dir).isDirectory())
+        throw new WeftError('WEFT_USAGE', `working_directory: ${folder} is not a folder`, {
+          hint: 'give the project folder',
         });
-      const before = (await store.read(runId)).length;
-      const args = ['resume', runId, '--json', ...(options.retry ?? []).flatMap((t) => ['--retry', t])];
-      const resumed = async (): Promise<boolean> =>
-        (await store.read(runId, before)).some((e) => e.event.type === 'run.resumed');
-      await launch(runId, args, resumed);
-      return { runId };
-    },
-
-    watch(runId, listener) {
-      const set = watchers.get(runId) ?? new Set();
-      watchers.set(runId, set);
-      set.add(listener);
-      return () => {
-        set.delete(listener);
-        if (set.size === 0) watchers.delete(runId);
-      };
+      if (dir === projectDir) return control;
+      let opened = inner.get(dir);
+      if (opened === undefined) {
+        opened = (async () => {
+          const { config, executors } = wire(dir);
+          const own = await openJournal(dir, config);
+          const sub = createRunControl({ ...deps, projectDir: dir, store: own, executors });
+          return { control: sub, store: own };
+        })();
+        inner.set(dir, opened);
+        opened.catch(() => inner.delete(dir));
+      }
+      return (await opened).control;
     },
 
     attach(runId, bus) {
@@ -337,8 +245,18 @@ export function createRunControl(deps: RunControlDeps): LocalRunControl {
 
     async close() {
       watchers.clear();
+      for (const stop of tails.values()) stop();
+      tails.clear();
+      const opened = [...inner.values()];
+      inner.clear();
+      for (const o of await Promise.allSettled(opened))
+        if (o.status === 'fulfilled') {
+          await o.value.control.close();
+          await o.value.store.close();
+        }
     },
   };
+  return control;
 }
 
 /** The bytes up to the last whole UTF-8 character: a read may end inside one, and the next read starts with it. */

@@ -29,7 +29,10 @@ export function runRedactor(env: NodeJS.ProcessEnv, spec: PlanSpec): Redactor {
   return redactorOf([...secretValues(env), ...telemetrySecrets(env), ...planEnvs.flatMap(secretValues)]);
 }
 
-/** One task's redactor on a remote worker: the worker's own secrets and those the task's `env` sets. */
+/**
+ * One task's redactor on a remote worker: the worker's own secrets (its collector's key in
+ * `OTEL_EXPORTER_OTLP_HEADERS` too) and those the task's `env` sets.
+ */
 export function taskRedactor(env: NodeJS.ProcessEnv, taskEnv: Readonly<Record<string, string>>): Redactor {
-  return redactorOf([...secretValues(env), ...secretValues(taskEnv)]);
+  return redactorOf([...secretValues(env), ...telemetrySecrets(env), ...secretValues(taskEnv)]);
 }

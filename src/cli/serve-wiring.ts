@@ -1,10 +1,12 @@
 import type { Executor } from '../core/ports/executor.js';
+import type { RunControl } from '../core/ports/run-control.js';
 import type { Store } from '../core/ports/store.js';
 import type { RunBus } from '../core/run/run-bus.js';
 import { createServer } from '../server/create-server.js';
 import { isWildcard, listen, type Listening } from '../server/listen.js';
 import { loadToken } from '../server/token.js';
 import { createRunControl } from './run-control.js';
+import type { PlanGoal } from './run-launch.js';
 
 /** The server's address and how to stop it. */
 export interface Served extends Listening {
@@ -23,22 +25,32 @@ export interface ServeArgs {
   readonly port?: number;
   /** A run this process drives (`weft run --ui`): its bus, for live notices, and the run the dashboard opens. */
   readonly run?: { readonly id: string; readonly bus: RunBus };
-  /** MCP's streamable HTTP, served at `/mcp` (`weft serve` passes it; `weft run --ui` does not). */
-  readonly mcp?: (request: Request) => Promise<Response>;
+  /**
+   * MCP's streamable HTTP over the server's own run control, served at `/mcp` (`weft serve` passes
+   * it; `weft run --ui` does not).
+   */
+  readonly mcp?: (control: RunControl) => (request: Request) => Promise<Response>;
+  /** The AI planner, for MCP's `plan` and `build_and_deploy` (`weft serve` passes `weft plan`'s). */
+  readonly planGoal?: PlanGoal;
 }
 
 /** Wires the run control, the token and the hono app, and listens. */
 export async function startServer(a: ServeArgs): Promise<Served> {
   const host = a.host ?? '127.0.0.1';
   const { token } = loadToken();
-  const control = createRunControl({ projectDir: a.projectDir, store: a.store, executors: a.executors });
+  const control = createRunControl({
+    projectDir: a.projectDir,
+    store: a.store,
+    executors: a.executors,
+    ...(a.planGoal === undefined ? {} : { planGoal: a.planGoal }),
+  });
   const detach = a.run === undefined ? undefined : control.attach(a.run.id, a.run.bus);
   const loopback = ['127.0.0.1', 'localhost', '[::1]'];
   const named = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
   const hosts = isWildcard(host) ? 'any' : [...new Set([...loopback, named.toLowerCase()])];
   const app = createServer({ control, token, hosts });
   // MCP's streamable HTTP at /mcp, behind the same token, Host check and body limit as /api/.
-  const mcp = a.mcp;
+  const mcp = a.mcp?.(control);
   if (mcp !== undefined) app.all('/mcp', (c) => mcp(c.req.raw));
   const listening = await listen(app, host, a.port ?? 0);
   const shown = isWildcard(host) ? listening.url.replace(/\/\/[^/]+:/, '//127.0.0.1:') : listening.url;

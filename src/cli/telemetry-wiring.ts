@@ -7,6 +7,8 @@ import type { TracedTaskInfo } from '../telemetry/run-tracer.js';
 export interface RunTelemetry {
   /** The tracer's subscriber: subscribe it to the run's bus. */
   readonly onEvent: (event: EngineNotice) => void;
+  /** A running attempt's trace context (W3C headers), which `--dispatch` sends to the worker. */
+  traceContext(task: string, attempt: number): Readonly<Record<string, string>> | undefined;
   /** Ends any span still open (`failure` says why) and sends every span; never throws. */
   close(failure?: unknown): Promise<void>;
 }
@@ -34,6 +36,7 @@ export async function openRunTelemetry(
   const tracer = telemetry.tracer({ taskInfo, redact, runAttributes: { 'weft.plan.file': redact(planFile) } });
   return {
     onEvent: (event) => tracer.onEvent(event),
+    traceContext: (task, attempt) => tracer.traceContext(task, attempt),
     close: async (failure) => {
       if (failure !== undefined)
         tracer.end(failure instanceof Error ? `${failure.name}: ${failure.message}` : String(failure));

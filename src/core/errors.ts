@@ -55,6 +55,8 @@ export type WeftErrorCode =
   | 'WEFT_UNAUTHORIZED'
   /** A task showed no progress (no output, no agent event) for its `stallAfter`: stopped, and retried while it has retries. */
   | 'WEFT_TASK_STALLED'
+  /** A P0 task needed the worker (or pool units) of this running task: the attempt was stopped and the task runs again; not a failure. */
+  | 'WEFT_PREEMPTED'
   /** A task went over its `limits` (memory): the OS stopped it. */
   | 'WEFT_LIMIT_EXCEEDED'
   /** A sandboxed task could not run as asked: bubblewrap missing, or a write outside its folder refused. */

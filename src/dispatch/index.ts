@@ -1,6 +1,6 @@
 /** Remote dispatch on BullMQ: the coordinator's {@link RedisDispatcher} and the workers' {@link RedisWorker}. */
-export { RedisDispatcher, type RedisDispatcherOptions } from './redis-dispatcher.js';
-export { RedisWorker, type RedisWorkerOptions } from './redis-worker.js';
-export { checkRedisUrl } from './redis-connection.js';
+export { RedisDispatcher, type RedisDispatcherOptions, type TraceSource } from './redis-dispatcher.js';
+export { RedisWorker, type RedisWorkerOptions, type AttemptTaken } from './redis-worker.js';
+export { checkRedisUrl } from './redis-url.js';
 export { jobIdOf, queueNameOf, requirementOf, type AttemptJob, type Requirement } from './job.js';
 export { canRun, type WorkerAd } from './worker-ad.js';

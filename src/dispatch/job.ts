@@ -29,8 +29,8 @@ export interface AttemptJob {
   /** When the coordinator made it ready to run (epoch ms), for dispatch latency. */
   readonly readyAt: number;
   /**
-   * Context a tracer carries from the coordinator to the worker (W3C `traceparent`, …), so one
-   * trace can cover the run; unset until tracing is on.
+   * The trace context of the coordinator's attempt span (W3C `traceparent`, `tracestate`), so the
+   * worker's span is its child and one trace covers the run; unset when the run is not traced.
    */
   readonly trace?: Readonly<Record<string, string>>;
 }

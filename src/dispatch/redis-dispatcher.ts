@@ -24,6 +24,12 @@ export interface RedisDispatcherOptions {
   readonly cancelGraceMs?: number;
 }
 
+/** Where the trace context of an attempt comes from (the run's tracer), to send with its job. */
+export interface TraceSource {
+  /** The W3C headers (`traceparent`, …) of the attempt's span, or `undefined` when it is not traced. */
+  traceContext(task: string, attempt: number): Readonly<Record<string, string>> | undefined;
+}
+
 interface Pending {
   readonly emit: (event: ProgressEvent) => void;
   readonly resolve: (outcome: TaskOutcome) => void;
@@ -84,11 +90,15 @@ export class RedisDispatcher {
     return new RedisDispatcher(client, options.prefix ?? 'weft', options);
   }
 
-  /** Executors that run each attempt on a remote worker, one per local executor (whose `info` plans are checked against). */
-  executors(local: ReadonlyMap<string, Executor>): Map<string, Executor> {
+  /**
+   * Executors that run each attempt on a remote worker, one per local executor (whose `info` plans
+   * are checked against). With `trace`, each job carries its attempt's trace context, which the
+   * worker's span continues.
+   */
+  executors(local: ReadonlyMap<string, Executor>, trace?: TraceSource): Map<string, Executor> {
     const remote = new Map<string, Executor>();
     for (const e of local.values())
-      remote.set(e.name, { name: e.name, version: e.version, info: e.info, run: (ctx) => this.run(ctx) });
+      remote.set(e.name, { name: e.name, version: e.version, info: e.info, run: (ctx) => this.run(ctx, trace) });
     return remote;
   }
 
@@ -146,9 +156,10 @@ export class RedisDispatcher {
   }
 
   /** Sends one attempt to its queue and waits for its outcome. */
-  private run(ctx: TaskContext): Promise<TaskOutcome> {
+  private run(ctx: TaskContext, trace: TraceSource | undefined): Promise<TaskOutcome> {
     const r = requirementOf(ctx.task);
     const jobId = jobIdOf(ctx.runId, ctx.task.id, ctx.attempt);
+    const carrier = trace?.traceContext(ctx.task.id, ctx.attempt);
     const data: AttemptJob = {
       v: JOB_VERSION,
       runId: ctx.runId,
@@ -162,6 +173,7 @@ export class RedisDispatcher {
       ...(ctx.sessionId === undefined ? {} : { sessionId: ctx.sessionId }),
       ...(ctx.feedback === undefined ? {} : { feedback: ctx.feedback }),
       ...(ctx.iteration === undefined ? {} : { iteration: ctx.iteration }),
+      ...(carrier === undefined ? {} : { trace: carrier }),
     };
     return new Promise<TaskOutcome>((resolve) => {
       const queue = queueNameOf(r);

@@ -46,6 +46,20 @@ export interface RedisWorkerOptions {
   readonly flag?: string;
   /** Told when the worker starts taking a queue's jobs, and of each attempt's end. */
   readonly onNotice?: (line: string) => void;
+  /**
+   * Told when the worker takes an attempt (its job's `trace` holds the coordinator's trace context);
+   * what it returns is told the attempt's outcome, as it goes back. Tracing hooks in here.
+   */
+  readonly onAttempt?: (job: AttemptJob, taken: AttemptTaken) => ((outcome: TaskOutcome) => void) | undefined;
+}
+
+/** Where a worker took an attempt from. */
+export interface AttemptTaken {
+  /** `run:task:attempt`. */
+  readonly jobId: string;
+  readonly queue: string;
+  /** The worker's id. */
+  readonly workerId: string;
 }
 
 const HEARTBEAT_MS = 2_000;
@@ -67,6 +81,8 @@ export class RedisWorker {
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly keys: ReturnType<typeof keysOf>;
   private readonly runs = new Set<string>();
+  /** Working folders already found fit (they exist, and lie under `--root`). */
+  private readonly workdirs = new Set<string>();
   private closed = false;
 
   private constructor(
@@ -155,14 +171,32 @@ export class RedisWorker {
 
   /** Runs one attempt; never throws: whatever happens is the outcome the coordinator gets. */
   private async process(job: Job<AttemptJob, TaskOutcome>): Promise<TaskOutcome> {
+    const taken = { jobId: job.id as string, queue: job.queueName, workerId: this.ad.id };
+    let end: ((outcome: TaskOutcome) => void) | undefined;
+    try {
+      end = this.options.onAttempt?.(job.data, taken);
+    } catch {
+      end = undefined; // a hook that fails does not fail the attempt
+    }
+    const outcome = await this.attempt(job);
+    end?.(outcome);
+    return outcome;
+  }
+
+  private async attempt(job: Job<AttemptJob, TaskOutcome>): Promise<TaskOutcome> {
     const data = job.data;
     const startedAt = Date.now();
     if (data.v !== JOB_VERSION)
       return refused(`the job's format (v${String(data.v)}) is not this worker's (v${JOB_VERSION}); upgrade weft`);
     const executor = this.options.executors.get(data.task.executor);
     if (executor === undefined) return refused(`worker ${this.ad.id} has no executor "${data.task.executor}"`);
-    const where = this.checkWorkdir(data.workdir);
-    if (where !== undefined) return refused(`worker ${this.ad.id}: ${where}`);
+    if (!this.workdirs.has(data.workdir)) {
+      const where = this.checkWorkdir(data.workdir);
+      if (where !== undefined) return refused(`worker ${this.ad.id}: ${where}`);
+      // A folder that was fine stays fine for the worker's life (a stat per job cost more than the job's bookkeeping).
+      if (this.workdirs.size >= 10_000) this.workdirs.clear(); // worktrees come and go
+      this.workdirs.add(data.workdir);
+    }
     const controller = new AbortController();
     const jobId = job.id as string;
     this.running.set(jobId, controller);

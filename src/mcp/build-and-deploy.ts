@@ -1,5 +1,6 @@
 import type { RunSummary } from '../core/run/metrics.js';
-import type { RunControl, RunEventView } from './run-control.js';
+import type { RunControl } from '../core/ports/run-control.js';
+import type { EngineNotice } from '../core/run/engine-options.js';
 
 /** The seed's one-call tool: what to build and how. */
 export interface BuildAndDeployRequest {
@@ -8,7 +9,6 @@ export interface BuildAndDeployRequest {
   readonly useParallel: boolean;
   /** The GitHub repository the deploy step pushes to. */
   readonly githubRepo?: string;
-  readonly project?: string;
 }
 
 /** The three checks that run side by side once the build is done. */
@@ -89,24 +89,25 @@ export function withChecksAndDeploy(
 }
 
 /**
- * Plans the task, runs the plan with the checks and the held deploy (on the plan's workers, or one
+ * Plans the task (with `control`, the project's), runs the plan with the checks and the held deploy (on the plan's workers, or one
  * at a time), passes each event to `onEvent`, and answers when the run ends.
  */
 export async function buildAndDeploy(
   control: RunControl,
   request: BuildAndDeployRequest,
-  onEvent: (runId: string, event: RunEventView, totalTasks: number) => void,
+  onEvent: (runId: string, event: EngineNotice, totalTasks: number) => void,
   signal: AbortSignal,
 ): Promise<BuildAndDeployAnswer> {
-  const project = request.project === undefined ? {} : { project: request.project };
-  const planned = await control.plan({ goal: request.task, ...project });
+  const planned = await control.plan({ goal: request.task });
   const plan = withChecksAndDeploy(planned.plan, request.githubRepo);
   const tasks = plan.tasks as readonly PlanTask[];
   const planWorkers = typeof plan.workers === 'number' ? plan.workers : 4;
   const workers = request.useParallel ? planWorkers : 1;
-  const { runId, planFile } = await control.start({ plan, workers, ...project });
-  await control.follow({ runId, ...project }, (e) => onEvent(runId, e, tasks.length), signal);
-  const { summary } = await control.status({ runId, ...project });
+  const started = await control.start({ plan, workers });
+  const runId = started.runId;
+  const planFile = started.planFile ?? '';
+  await control.follow(runId, (e) => onEvent(runId, e, tasks.length), signal);
+  const { summary } = await control.status(runId);
   const checkIds = tasks.slice(-4, -1).map((t) => t.id);
   const deployId = tasks.at(-1)?.id ?? 'deploy';
   const byId = new Map(summary.tasks.map((t) => [t.id, t]));

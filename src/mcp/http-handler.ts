@@ -4,7 +4,7 @@ import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/
 import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
 import { WeftError } from '../core/errors.js';
 import { createMcpServer } from './mcp-server.js';
-import type { RunControl } from './run-control.js';
+import type { RunControl } from '../core/ports/run-control.js';
 
 /** What {@link mcpHttpHandler} needs. */
 export interface McpHttpOptions {

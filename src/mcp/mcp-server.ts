@@ -2,7 +2,8 @@ import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { CallToolResult, LoggingLevel } from '@modelcontextprotocol/sdk/types.js';
 import { formatPlanIssue, isWeftError, PlanValidationError } from '../core/errors.js';
 import { buildAndDeploy } from './build-and-deploy.js';
-import type { RunControl, RunEventView } from './run-control.js';
+import type { RunControl } from '../core/ports/run-control.js';
+import type { EngineNotice } from '../core/run/engine-options.js';
 import { planRefOf, TOOL_INPUTS } from './tool-inputs.js';
 
 /** What {@link createMcpServer} serves. */
@@ -54,12 +55,13 @@ export function createMcpServer(control: RunControl, options: McpServerOptions):
       return toolError(error);
     }
   };
-  const notify = (runId: string, event: RunEventView): void => {
+  const notify = (runId: string, event: EngineNotice): void => {
     server
       .sendLoggingMessage({ level: levelOf(event), logger: 'weft', data: { runId, ...event } })
       .catch(() => undefined); // the client went away; the run goes on
   };
-  const project = (dir: string | undefined) => (dir === undefined ? {} : { project: dir });
+  /** The control of the call's project folder (`working_directory`, inside the folder served). */
+  const within = (dir: string | undefined) => control.within(dir);
 
   server.registerTool(
     'plan',
@@ -70,13 +72,12 @@ export function createMcpServer(control: RunControl, options: McpServerOptions):
       inputSchema: TOOL_INPUTS.plan,
     },
     (a) =>
-      answer(() =>
-        control.plan({
+      answer(async () =>
+        (await within(a.working_directory)).plan({
           goal: a.goal,
           ...(a.workers === undefined ? {} : { workers: a.workers }),
           ...(a.planner === undefined ? {} : { planner: a.planner }),
           ...(a.executor === undefined ? {} : { executor: a.executor }),
-          ...project(a.working_directory),
         }),
       ),
   );
@@ -90,13 +91,13 @@ export function createMcpServer(control: RunControl, options: McpServerOptions):
       annotations: { readOnlyHint: true },
     },
     (a) =>
-      answer(() =>
-        control.estimate({
-          ...planRefOf(a),
+      answer(async () => {
+        const ref = planRefOf(a);
+        return (await within(a.working_directory)).estimate({
+          ...ref,
           ...(a.workers === undefined ? {} : { workers: a.workers }),
-          ...project(a.working_directory),
-        }),
-      ),
+        });
+      }),
   );
   server.registerTool(
     'run',
@@ -108,22 +109,17 @@ export function createMcpServer(control: RunControl, options: McpServerOptions):
     },
     (a) =>
       answer(async () => {
-        const started = await control.start({
-          ...planRefOf(a),
+        const ref = planRefOf(a);
+        const c = await within(a.working_directory);
+        const started = await c.start({
+          ...ref,
           ...(a.workers === undefined ? {} : { workers: a.workers }),
           ...(a.sequential === undefined ? {} : { sequential: a.sequential }),
           ...(a.failFast === undefined ? {} : { failFast: a.failFast }),
           ...(a.vars === undefined ? {} : { vars: a.vars }),
-          ...project(a.working_directory),
         });
         if (options.notifyRuns !== false)
-          void control
-            .follow(
-              { runId: started.runId, ...project(a.working_directory) },
-              (e) => notify(started.runId, e),
-              closing.signal,
-            )
-            .catch(() => undefined);
+          void c.follow(started.runId, (e) => notify(started.runId, e), closing.signal).catch(() => undefined);
         return { runId: started.runId };
       }),
   );
@@ -136,7 +132,11 @@ export function createMcpServer(control: RunControl, options: McpServerOptions):
       inputSchema: TOOL_INPUTS.status,
       annotations: { readOnlyHint: true },
     },
-    (a) => answer(() => control.status({ runId: a.runId, ...project(a.working_directory) })),
+    (a) =>
+      answer(async () => {
+        const c = await within(a.working_directory);
+        return c.status(await c.resolve(a.runId));
+      }),
   );
   server.registerTool(
     'logs',
@@ -148,16 +148,14 @@ export function createMcpServer(control: RunControl, options: McpServerOptions):
       annotations: { readOnlyHint: true },
     },
     (a) =>
-      answer(() =>
-        control.logs({
-          runId: a.runId,
-          task: a.task,
+      answer(async () => {
+        const c = await within(a.working_directory);
+        return c.logTail(await c.resolve(a.runId), a.task, {
           ...(a.attempt === undefined ? {} : { attempt: a.attempt }),
           ...(a.stream === undefined ? {} : { stream: a.stream }),
           ...(a.maxBytes === undefined ? {} : { maxBytes: a.maxBytes }),
-          ...project(a.working_directory),
-        }),
-      ),
+        });
+      }),
   );
   server.registerTool(
     'result',
@@ -167,7 +165,13 @@ export function createMcpServer(control: RunControl, options: McpServerOptions):
       inputSchema: TOOL_INPUTS.result,
       annotations: { readOnlyHint: true },
     },
-    (a) => answer(() => control.result({ runId: a.runId, ...project(a.working_directory) })),
+    (a) =>
+      answer(async () => {
+        const c = await within(a.working_directory);
+        const runId = await c.resolve(a.runId);
+        const { summary } = await c.status(runId);
+        return { summary, report: await c.report(runId, 'md') };
+      }),
   );
   server.registerTool(
     'cancel',
@@ -178,7 +182,7 @@ export function createMcpServer(control: RunControl, options: McpServerOptions):
       inputSchema: TOOL_INPUTS.cancel,
       annotations: { destructiveHint: true },
     },
-    (a) => answer(() => control.cancel({ runId: a.runId, ...project(a.working_directory) })),
+    (a) => answer(async () => (await within(a.working_directory)).cancel(a.runId)),
   );
   server.registerTool(
     'approve',
@@ -190,15 +194,11 @@ export function createMcpServer(control: RunControl, options: McpServerOptions):
       annotations: { destructiveHint: true },
     },
     (a) =>
-      answer(() =>
-        control.approve({
-          runId: a.runId,
-          task: a.task,
-          decision: a.decision === 'reject' ? 'rejected' : 'approved',
-          ...(a.reason === undefined ? {} : { reason: a.reason }),
-          ...project(a.working_directory),
-        }),
-      ),
+      answer(async () => {
+        const c = await within(a.working_directory);
+        const decision = a.decision === 'reject' ? 'rejected' : 'approved';
+        return c.decide(await c.resolve(a.runId), a.task, decision, { reason: a.reason, via: 'weft mcp' });
+      }),
   );
   server.registerTool(
     'build_and_deploy',
@@ -214,12 +214,11 @@ export function createMcpServer(control: RunControl, options: McpServerOptions):
         let progress = 0;
         const sent: Promise<void>[] = [];
         const done = await buildAndDeploy(
-          control,
+          await within(a.working_directory),
           {
             task: a.task,
             useParallel: a.use_parallel,
             ...(a.github_repo_name === undefined ? {} : { githubRepo: a.github_repo_name }),
-            ...project(a.working_directory),
           },
           (runId, event, total) => {
             notify(runId, event);
@@ -266,12 +265,12 @@ export const TASK_END_EVENTS: ReadonlySet<string> = new Set([
   'task.cancelled',
 ]);
 
-function levelOf(event: RunEventView): LoggingLevel {
+function levelOf(event: EngineNotice): LoggingLevel {
   if (event.type === 'task.failed' || event.type === 'task.retrying') return 'warning';
   if (event.type === 'run.finished' && event.status !== 'succeeded') return 'warning';
   return 'info';
 }
 
-function describe(event: RunEventView): string {
-  return `${event.task ?? 'run'} ${event.type.replace(/^task\./, '')}`;
+function describe(event: EngineNotice): string {
+  return `${'task' in event ? event.task : 'run'} ${event.type.replace(/^task\./, '')}`;
 }

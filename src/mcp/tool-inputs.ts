@@ -1,7 +1,7 @@
 import { TASK_ID_PATTERN } from '../core/plan/plan-schema.js';
 import { z } from 'zod';
 import { WeftError } from '../core/errors.js';
-import type { PlanRef } from './run-control.js';
+import type { PlanRef } from '../core/ports/run-control.js';
 
 /*
  * The tools' input fields, as zod shapes the MCP SDK both advertises (as JSON Schema) and checks

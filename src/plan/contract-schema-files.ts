@@ -1,7 +1,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { parse } from 'yaml';
 import type { RawIssue } from '../core/plan/compile.js';
+import { yamlPackage } from './yaml-package.js';
 
 /** The largest schema file a contract may name: 1 MB. */
 const MAX_SCHEMA_BYTES = 1 << 20;
@@ -55,7 +55,7 @@ function readSchema(file: string): Record<string, unknown> | string {
   }
   let value: unknown;
   try {
-    value = parse(text) as unknown;
+    value = yamlPackage().parse(text) as unknown;
   } catch (error) {
     return `not JSON or YAML: ${((error as Error).message.split('\n')[0] ?? '').replace(/ at line \d+, column \d+:?$/, '')}`;
   }

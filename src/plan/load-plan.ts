@@ -1,11 +1,12 @@
 import { readFileSync, statSync } from 'node:fs';
 import { dirname, extname, resolve } from 'node:path';
-import { isMap, isPair, isScalar, LineCounter, parseDocument, type Document } from 'yaml';
+import type { Document, LineCounter } from 'yaml';
 import { PlanValidationError, WeftError, type PlanIssue } from '../core/errors.js';
 import { checkPlan, type CompileOptions, type CompiledPlan, type RawIssue } from '../core/plan/compile.js';
 import { inlineSchemaFiles } from './contract-schema-files.js';
 import { jsonOffsets, lineColumn, parseJsonFast } from './fast-json.js';
 import { parseYamlFast } from './fast-yaml.js';
+import { yamlPackage } from './yaml-package.js';
 
 /** The largest plan file weft reads: 64 MB. */
 export const MAX_PLAN_BYTES = 64 * 1024 * 1024;
@@ -124,6 +125,7 @@ export interface YamlDocument {
 
 /** Parses YAML text keeping positions; syntax errors throw a {@link PlanValidationError}, one line each with line and column. */
 export function parseYamlDocument(text: string, file: string): YamlDocument {
+  const { LineCounter, parseDocument } = yamlPackage();
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length > 0) {
@@ -246,6 +248,7 @@ function offsetOf(
 ): number | undefined {
   if (path.length === 0) return doc.contents?.range?.[0];
   // For a missing or unknown key, point at the key itself.
+  const { isMap, isPair, isScalar } = yamlPackage();
   const parent = doc.getIn(path.slice(0, -1), true);
   if (isMap(parent) && key !== undefined) {
     const pair = parent.items.find((p) => isPair(p) && isScalar(p.key) && p.key.value === key);

@@ -3,7 +3,7 @@ import type { RunSummary } from '../core/run/metrics.js';
 import type { TaskRow } from './report-model.js';
 
 /**
- * What the run's gates, approvals and scores decided, one line each, the same in every report:
+ * What the run's gates, approvals, scores and preemptions decided, one line each, the same in every report:
  * `approve blocked: tasks.ui.output.score = 4 < 6`, `deploy approved by ana@host at …`,
  * `deploy waits for approval since …`; first, each iteration of the plan's loop:
  * `loop iteration 1: repeat (2m10s, $0.4100): approve blocked: …`.
@@ -31,6 +31,9 @@ export function decisionLines(rows: readonly TaskRow[], loop: RunSummary['loop']
     else if (r.state === 'succeeded' && r.executor === 'gate') out.push(`${r.id} passed`);
     const scores = r.attempts.flatMap((x) => (x.score === undefined ? [] : [x.score]));
     if (scores.length > 0) out.push(`${r.id} scored ${scores.join(' → ')}`);
+    for (const x of r.attempts)
+      if (x.preemptedBy !== undefined)
+        out.push(`${r.id} attempt ${x.attempt} preempted by P0 task ${x.preemptedBy}; it ran again`);
   }
   return out;
 }

@@ -12,6 +12,30 @@ const count = (text: string, re: RegExp): number => [...text.matchAll(re)].lengt
 const tags = (text: string, re: RegExp): string[] => [...text.matchAll(re)].map((m) => m[0]);
 
 describe('renderHtml', () => {
+  it('lists each preemption among the decisions', () => {
+    const events: RunEvent[] = [
+      { type: 'run.created', at: T0, runId: 'r', plan: 'p', workers: 1, mode: 'parallel', tasks: ['batch', 'hotfix'] },
+      { type: 'task.started', at: T0 + 10, task: 'batch', attempt: 1, worker: 0 },
+      { type: 'task.preempted', at: T0 + 500, task: 'batch', attempt: 1, by: 'hotfix', byClass: 'P0' },
+      {
+        type: 'task.retrying',
+        at: T0 + 600,
+        task: 'batch',
+        attempt: 1,
+        retryAt: T0 + 600,
+        error: { message: 'preempted by hotfix', code: 'WEFT_PREEMPTED' },
+      },
+      { type: 'task.started', at: T0 + 600, task: 'hotfix', attempt: 1, worker: 0 },
+      { type: 'task.succeeded', at: T0 + 700, task: 'hotfix', attempt: 1, result: {} },
+      { type: 'task.started', at: T0 + 700, task: 'batch', attempt: 2, worker: 0 },
+      { type: 'task.succeeded', at: T0 + 900, task: 'batch', attempt: 2, result: {} },
+      { type: 'run.finished', at: T0 + 900, status: 'succeeded' },
+    ];
+    const page = renderHtml(buildReportInput(events, { tasks: [{ id: 'batch' }, { id: 'hotfix' }] }, {}));
+    expect(page).toContain('<h2>Gates, approvals, scores and preemptions</h2>');
+    expect(page).toContain('<li>batch attempt 1 preempted by P0 task hotfix; it ran again</li>');
+  });
+
   it('draws one Gantt bar per attempt, on a row per worker used, coloured by outcome', () => {
     const page = html();
     const bars = tags(page, /<rect class="gantt-bar[^>]*>/g);

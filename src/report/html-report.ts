@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { ganttSvg } from './gantt-svg.js';
 import { graphSvg } from './graph-svg.js';
 import { REPORT_CSS, REPORT_JS } from './html-assets.js';
+import { stallsHtml } from './stall-lines.js';
 import { contractsHtml, decisionsHtml, failuresHtml, logsHtml, tasksTableHtml, usageHtml } from './html-sections.js';
 import type { ReportInput } from './report-input.js';
 import { dur, escapeHtml as esc, int, iso, pct, times, usd } from './report-format.js';
@@ -117,6 +118,7 @@ ${legend(['succeeded', 'failed', 'skipped', 'cancelled', 'pending', 'critical'])
 <div class="scroll">${graphSvg(model)}</div></section>
 ${contractsHtml(s)}
 ${decisionsHtml(model, s.loop)}
+${stallsHtml(input.summary)}
 ${failuresHtml(model)}
 ${tasksTableHtml(model)}
 ${usageHtml(model)}

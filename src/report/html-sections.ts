@@ -47,11 +47,11 @@ export function failuresHtml(model: ReportModel): string {
   return `<section class="failures"><h2>Failures (${failed.length})</h2>${items.join('')}</section>`;
 }
 
-/** What gates and approvals decided, one line each. */
+/** What gates, approvals, scores and preemptions decided, one line each. */
 export function decisionsHtml(model: ReportModel, loop: RunSummary['loop']): string {
   const lines = decisionLines(model.rows, loop);
   if (lines.length === 0) return '';
-  return `<section class="decisions"><h2>Gates, approvals and scores</h2><ul>${lines.map((l) => `<li>${esc(l)}</li>`).join('')}</ul></section>`;
+  return `<section class="decisions"><h2>Gates, approvals, scores and preemptions</h2><ul>${lines.map((l) => `<li>${esc(l)}</li>`).join('')}</ul></section>`;
 }
 
 /** One row per task: state, attempts, worker, timing, usage, files. */

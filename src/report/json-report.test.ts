@@ -75,6 +75,7 @@ describe('renderJson', () => {
         error: { message: 'exit code 1', exitCode: 1, stderrTail: 'flaky: ECONNRESET' },
         usage: null,
         score: null,
+        preemptedBy: null,
       },
       {
         attempt: 2,
@@ -86,6 +87,7 @@ describe('renderJson', () => {
         error: null,
         usage: null,
         score: null,
+        preemptedBy: null,
       },
     ]);
     expect(report.tasks.find((t) => t.id === 'deploy')).toMatchObject({

@@ -1,6 +1,8 @@
 import type { TaskFailure } from '../core/errors.js';
 import type { Usage } from '../core/run/events.js';
 import type { RunSummary } from '../core/run/metrics.js';
+import type { Stall } from '../core/run/stalls.js';
+import { stallsById } from './stall-lines.js';
 import type { ReportInput, ReportTask } from './report-input.js';
 import { reportModel, type AttemptOutcome, type ChangeTotals, type UsageTotals } from './report-model.js';
 
@@ -15,6 +17,8 @@ export interface JsonAttempt {
   readonly usage: Usage | null;
   /** Its output's score (`score:`), kept or sent back below `minScore`. */
   readonly score: number | null;
+  /** The P0 task it was stopped for (`class:`); it ran again. */
+  readonly preemptedBy: string | null;
 }
 
 export interface JsonTask extends ReportTask {
@@ -38,6 +42,8 @@ export interface JsonTask extends ReportTask {
   readonly usage: UsageTotals | null;
   readonly files: { readonly changed: number; readonly added: number; readonly removed: number } | null;
   readonly attempts: readonly JsonAttempt[];
+  /** Attempts the watchdog stopped (`stallAfter`) and what came of each (empty when none stalled). */
+  readonly stalls: readonly Stall[];
 }
 
 /** The machine-readable report: the plan, every metric, and each task's attempts. */
@@ -71,6 +77,8 @@ export interface JsonReport {
     readonly tasksPerWorker: Readonly<Record<string, number>>;
     readonly busyPerWorkerMs: Readonly<Record<string, number>>;
     readonly retries: number;
+    /** Attempts stopped for a P0 task (`class:`). */
+    readonly preemptions: number;
     readonly usage: UsageTotals;
     readonly changes: ChangeTotals;
     /** Each of the plan's contracts with its verdict (empty when it has none). */
@@ -87,6 +95,7 @@ const isoOrNull = (ms: number | undefined): string | null => (ms === undefined ?
 export function buildJsonReport(input: ReportInput): JsonReport {
   const { summary: s, state } = input;
   const model = reportModel(input);
+  const stalls = stallsById(s);
   return {
     format: 'weft-report',
     version: 1,
@@ -120,6 +129,7 @@ export function buildJsonReport(input: ReportInput): JsonReport {
       tasksPerWorker: s.tasksPerWorker,
       busyPerWorkerMs: s.busyPerWorkerMs,
       retries: s.retries,
+      preemptions: s.preemptions,
       usage: model.usage,
       changes: model.changes,
       contracts: s.contracts ?? [],
@@ -161,7 +171,9 @@ export function buildJsonReport(input: ReportInput): JsonReport {
         error: a.error ?? null,
         usage: a.usage ?? null,
         score: a.score ?? null,
+        preemptedBy: a.preemptedBy ?? null,
       })),
+      stalls: stalls.get(r.id) ?? [],
     })),
   };
 }

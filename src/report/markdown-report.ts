@@ -3,6 +3,7 @@ import type { ReportInput } from './report-input.js';
 import { dur, int, iso, mdCell, mdFence, pct, STATE_MARK, times, tokens, usd } from './report-format.js';
 import { reportModel, sinceStart, type TaskRow } from './report-model.js';
 import { decisionLines } from './decisions.js';
+import { stallLines } from './stall-lines.js';
 
 const table = (head: readonly string[], rows: readonly (readonly string[])[]): string[] => [
   `| ${head.join(' | ')} |`,
@@ -65,7 +66,15 @@ function contractSection(contracts: RunSummary['contracts']): string[] {
 /** What gates and approvals decided. */
 function decisionSection(rows: readonly TaskRow[], loop: RunSummary['loop']): string[] {
   const lines = decisionLines(rows, loop);
-  return lines.length === 0 ? [] : ['## Gates, approvals and scores', '', ...lines.map((l) => `- ${mdCell(l)}`), ''];
+  return lines.length === 0
+    ? []
+    : ['## Gates, approvals, scores and preemptions', '', ...lines.map((l) => `- ${mdCell(l)}`), ''];
+}
+
+/** What the watchdog stopped (`stallAfter`) and what came of it. */
+function stallSection(summary: RunSummary): string[] {
+  const lines = stallLines(summary);
+  return lines.length === 0 ? [] : ['## Stalls', '', ...lines.map((l) => `- ${mdCell(l)}`), ''];
 }
 
 /** A readable Markdown report: summary, critical path, failures, per-task table. */
@@ -108,6 +117,7 @@ export function renderMarkdown(input: ReportInput): string {
         ],
         ['Tasks per worker', perWorker === '' ? '—' : perWorker],
         ['Retries', String(s.retries)],
+        ...(s.preemptions > 0 ? [['Preemptions', String(s.preemptions)]] : []),
         [
           'Tokens',
           `${tokens(m.usage)}${m.usage.cacheReadTokens + m.usage.cacheWriteTokens > 0 ? ` (cache ${int(m.usage.cacheReadTokens)} read / ${int(m.usage.cacheWriteTokens)} written)` : ''}`,
@@ -130,6 +140,7 @@ export function renderMarkdown(input: ReportInput): string {
     ...contractSection(s.contracts),
     ...checkSection(m.rows),
     ...decisionSection(m.rows, s.loop),
+    ...stallSection(s),
     ...failureSection(m.rows),
     '## Tasks',
     '',

@@ -44,6 +44,8 @@ export interface AttemptRow {
   readonly usage?: Usage;
   /** Its output's score (`score:`), kept or sent back. */
   readonly score?: number;
+  /** The P0 task it was stopped for (`class:`). */
+  readonly preemptedBy?: string;
 }
 
 /** One task with everything the renderers show about it. */
@@ -159,6 +161,7 @@ export function reportModel(input: ReportInput): ReportModel {
         ...(a.error === undefined ? {} : { error: a.error }),
         ...(a.usage === undefined ? {} : { usage: a.usage }),
         ...(a.score === undefined ? {} : { score: a.score }),
+        ...(a.preemptedBy === undefined ? {} : { preemptedBy: a.preemptedBy }),
       };
     });
     if (taskUsage !== undefined) addUsage(usage, taskUsage);

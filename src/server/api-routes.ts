@@ -74,7 +74,7 @@ export function apiRoutes(control: RunControl, options: { readonly pollMs: numbe
   api.post('/estimate', async (c) => c.json(await control.estimate(asInput(await body(c, StartRunSchema)))));
   api.get('/runs/:id', async (c) => c.json(await control.detail(c.req.param('id'))));
   api.get('/runs/:id/tasks', async (c) => c.json((await control.detail(c.req.param('id'))).tasks));
-  api.get('/runs/:id/summary', async (c) => c.json(await control.summary(c.req.param('id'))));
+  api.get('/runs/:id/summary', async (c) => c.json((await control.status(c.req.param('id'))).summary));
   api.get('/runs/:id/report', async (c) => {
     const format = c.req.query('format') ?? 'json';
     if (format !== 'json' && format !== 'md' && format !== 'html')
@@ -85,13 +85,28 @@ export function apiRoutes(control: RunControl, options: { readonly pollMs: numbe
     ];
     return c.body(text, 200, { 'content-type': type });
   });
-  api.post('/runs/:id/cancel', async (c) => c.json(await control.cancel(c.req.param('id'))));
+  api.post('/runs/:id/cancel', async (c) => {
+    const runId = c.req.param('id');
+    // Exact ids only here, as on every route: a prefix is a 404.
+    if ((await control.resolve(runId)) !== runId)
+      throw new WeftError('WEFT_RUN_NOT_FOUND', `no run "${runId}" in the journal`, {
+        hint: 'GET /api/runs lists them',
+      });
+    const done = await control.cancel(runId);
+    if (!done.stopping)
+      throw new WeftError('WEFT_USAGE', done.note ?? `run ${runId} is not running`, {
+        hint: 'nothing to cancel; resume continues an unfinished run',
+      });
+    return c.json({ runId, cancelled: true });
+  });
   api.post('/runs/:id/tasks/:task/approve', async (c) =>
-    c.json(await control.decide(c.req.param('id'), c.req.param('task'), 'approved')),
+    c.json(await control.decide(c.req.param('id'), c.req.param('task'), 'approved', { via: 'weft serve' })),
   );
   api.post('/runs/:id/tasks/:task/reject', async (c) => {
     const { reason } = await body(c, RejectSchema);
-    return c.json(await control.decide(c.req.param('id'), c.req.param('task'), 'rejected', reason));
+    return c.json(
+      await control.decide(c.req.param('id'), c.req.param('task'), 'rejected', { reason, via: 'weft serve' }),
+    );
   });
   api.post('/runs/:id/resume', async (c) => {
     const { retry } = await body(c, ResumeSchema);

@@ -127,9 +127,11 @@ describe('weft serve: checks on every request', () => {
   });
 
   it('a strict CSP and no CORS header on every answer; the dashboard is served without the token', async () => {
-    for (const path of ['/', '/app.js', '/app.css']) {
+    for (const path of ['/', '/app.js', '/dom.js', '/board.js', '/stream.js', '/decisions.js', '/app.css']) {
       const res = await app.request(path, { headers: { host: '127.0.0.1' } });
       expect(res.status).toBe(200);
+      // ES modules load only with a JavaScript type (nosniff is on).
+      if (path.endsWith('.js')) expect(res.headers.get('content-type')).toBe('text/javascript; charset=utf-8');
       const csp = res.headers.get('content-security-policy') ?? '';
       expect(csp).toContain("default-src 'none'");
       expect(csp).toContain("script-src 'self'");
@@ -257,7 +259,7 @@ describe('weft serve: the runs API', () => {
     expect(((await missing.json()) as { error: { code: string } }).error.code).toBe('WEFT_PLAN_NOT_FOUND');
   });
 
-  it('POST /api/estimate: the figures weft estimate prints, for an inline plan', async () => {
+  it('POST /api/estimate: what `weft estimate --json` prints (seconds), for an inline plan', async () => {
     const plan = {
       workers: 2,
       tasks: [
@@ -270,9 +272,11 @@ describe('weft serve: the runs API', () => {
     expect(await res.json()).toMatchObject({
       tasks: 3,
       workers: 2,
-      makespan: 15_000,
-      sequential: 25_000,
-      criticalPath: 15_000,
+      makespan: 15,
+      sequential: 25,
+      criticalPath: 15,
+      criticalPathTasks: ['a', 'c'],
+      measured: false,
     });
   });
 

@@ -30,6 +30,10 @@ export interface ServerDeps {
 const ASSETS = {
   '/': { file: 'index.html', type: 'text/html; charset=utf-8' },
   '/app.js': { file: 'app.js', type: 'text/javascript; charset=utf-8' },
+  '/dom.js': { file: 'dom.js', type: 'text/javascript; charset=utf-8' },
+  '/decisions.js': { file: 'decisions.js', type: 'text/javascript; charset=utf-8' },
+  '/board.js': { file: 'board.js', type: 'text/javascript; charset=utf-8' },
+  '/stream.js': { file: 'stream.js', type: 'text/javascript; charset=utf-8' },
   '/app.css': { file: 'app.css', type: 'text/css; charset=utf-8' },
 } as const;
 

@@ -142,6 +142,35 @@ describe('createRunTracer', () => {
     for (const a of attempts) expect(parentOf(a)).toBeDefined();
   });
 
+  it('records a preemption as an event of the task; the stopped attempt is no error', () => {
+    const { tracer, spans } = setUp();
+    const events: EngineNotice[] = [
+      { type: 'run.created', at: 1000, runId: 'r1', plan: 'p', workers: 1, mode: 'parallel', tasks: ['b'] },
+      { type: 'task.started', at: 1002, task: 'b', attempt: 1, worker: 0 },
+      { type: 'task.preempted', at: 1100, task: 'b', attempt: 1, by: 'hotfix', byClass: 'P0' },
+      {
+        type: 'task.retrying',
+        at: 1110,
+        task: 'b',
+        attempt: 1,
+        retryAt: 1110,
+        error: { message: 'preempted by hotfix', code: 'WEFT_PREEMPTED' },
+      },
+      { type: 'task.started', at: 1200, task: 'b', attempt: 2, worker: 0 },
+      { type: 'task.succeeded', at: 1300, task: 'b', attempt: 2, result: { exitCode: 0 } },
+      { type: 'run.finished', at: 1400, status: 'succeeded' },
+    ];
+    for (const e of events) tracer.onEvent(e);
+    const attempt1 = spans().find((s) => s.name === 'weft.attempt' && s.attributes['weft.attempt'] === 1);
+    expect(attempt1?.attributes['weft.attempt.outcome']).toBe('preempted');
+    expect(attempt1?.status.code).toBe(0); // UNSET
+    const task = spans().find((s) => s.name === 'weft.task');
+    expect(task?.events.map((x) => [x.name, x.attributes?.['weft.preempted.by']])).toEqual([
+      ['weft.preempted', 'hotfix'],
+    ]);
+    expect(task?.status.code).toBe(1); // OK
+  });
+
   it('gives each running attempt a traceparent a worker can continue, and none once it ended', () => {
     const { tracer, spans } = setUp();
     tracer.onEvent({ type: 'run.created', at: 1, runId: 'r', plan: 'p', workers: 1, mode: 'parallel', tasks: ['a'] });

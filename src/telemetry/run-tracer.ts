@@ -9,9 +9,11 @@ import {
   type Tracer,
 } from '@opentelemetry/api';
 import type { EngineNotice } from '../core/run/engine-options.js';
-import type { TaskResultData, Usage } from '../core/run/events.js';
+import type { Usage } from '../core/run/events.js';
 import type { TaskFailure } from '../core/errors.js';
+import { failureAttributes, resultAttributes, usageAttributes } from './span-attributes.js';
 import { traceparentOf } from './traceparent.js';
+import { injectSpan, type TraceCarrier } from './trace-context.js';
 
 /** What the tracer knows of a task before it runs: its executor and model (from the compiled plan). */
 export interface TracedTaskInfo {
@@ -47,6 +49,12 @@ export interface RunTracer {
    * attempt has ended, or for an attempt not seen.
    */
   traceparent(task: string, attempt: number): string | undefined;
+  /**
+   * The trace context of an attempt that started, as W3C headers (the OpenTelemetry propagator's
+   * `traceparent`, `tracestate`): what `--dispatch` sends with the attempt's job, so the worker's
+   * span is a child of the attempt and one trace covers the run. `undefined` as for {@link traceparent}.
+   */
+  traceContext(task: string, attempt: number): TraceCarrier | undefined;
   /** The run span's `traceparent`, once the run started. */
   runTraceparent(): string | undefined;
   /**
@@ -132,11 +140,13 @@ export function createRunTracer(tracer: Tracer, options: RunTracerOptions = {}):
     const { span } = state;
     span.setAttributes({ 'weft.attempt.outcome': outcome, ...usageAttributes(state.usage), ...attributes });
     if (error !== undefined) span.setAttributes(failureAttributes(error, outcome, text));
-    span.setStatus(
-      outcome === 'succeeded'
-        ? { code: SpanStatusCode.OK }
-        : { code: SpanStatusCode.ERROR, ...(error === undefined ? {} : { message: text(error.message) }) },
-    );
+    // A preempted attempt did nothing wrong: its status stays unset.
+    if (outcome !== 'preempted')
+      span.setStatus(
+        outcome === 'succeeded'
+          ? { code: SpanStatusCode.OK }
+          : { code: SpanStatusCode.ERROR, ...(error === undefined ? {} : { message: text(error.message) }) },
+      );
     span.end(hr(at));
   };
 
@@ -186,7 +196,13 @@ export function createRunTracer(tracer: Tracer, options: RunTracerOptions = {}):
         endAttempt(e.task, e.attempt, e.at, 'succeeded', resultAttributes(e.result));
         endTask(e.task, e.at, true, { 'weft.task.outcome': 'succeeded', 'weft.task.attempts': e.attempt });
         return;
+      case 'task.preempted':
+        tasks
+          .get(e.task)
+          ?.addEvent('weft.preempted', { 'weft.attempt': e.attempt, 'weft.preempted.by': e.by }, hr(e.at));
+        return;
       case 'task.retrying': {
+        if (e.error.code === 'WEFT_PREEMPTED') return endAttempt(e.task, e.attempt, e.at, 'preempted', {});
         const why = e.error.fix !== undefined ? 'fix' : 'retry';
         endAttempt(e.task, e.attempt, e.at, why === 'fix' ? 'sent back to fix' : 'retrying', {}, e.error);
         tasks
@@ -281,6 +297,10 @@ export function createRunTracer(tracer: Tracer, options: RunTracerOptions = {}):
       const state = attempts.get(key(task, attempt));
       return state === undefined ? undefined : traceparentOf(state.span.spanContext());
     },
+    traceContext(task, attempt) {
+      const state = attempts.get(key(task, attempt));
+      return state === undefined ? undefined : injectSpan(state.span);
+    },
     runTraceparent() {
       return run === undefined ? undefined : traceparentOf(run.spanContext());
     },
@@ -302,37 +322,4 @@ export function createRunTracer(tracer: Tracer, options: RunTracerOptions = {}):
 function hr(at: number): HrTime {
   const seconds = Math.floor(at / 1000);
   return [seconds, Math.round((at - seconds * 1000) * 1e6)];
-}
-
-/** Tokens and cost, under the OpenTelemetry GenAI names where there is one. */
-function usageAttributes(usage: Usage | undefined): Attributes {
-  if (usage === undefined) return {};
-  const a: Attributes = {};
-  if (usage.model !== undefined) a['gen_ai.response.model'] = usage.model;
-  if (usage.inputTokens !== undefined) a['gen_ai.usage.input_tokens'] = usage.inputTokens;
-  if (usage.outputTokens !== undefined) a['gen_ai.usage.output_tokens'] = usage.outputTokens;
-  if (usage.cacheReadTokens !== undefined) a['weft.usage.cache_read_tokens'] = usage.cacheReadTokens;
-  if (usage.cacheWriteTokens !== undefined) a['weft.usage.cache_write_tokens'] = usage.cacheWriteTokens;
-  if (usage.costUsd !== undefined) a['weft.cost.usd'] = usage.costUsd;
-  return a;
-}
-
-function resultAttributes(result: TaskResultData): Attributes {
-  const a: Attributes = { ...usageAttributes(result.usage) };
-  if (typeof result.exitCode === 'number') a['process.exit.code'] = result.exitCode;
-  if (result.cached === true) a['weft.cached'] = true;
-  if (result.where !== undefined) a['weft.where'] = result.where;
-  return a;
-}
-
-/** What failed: the code, exit, signal, timeout, and why it is retried or sent back. No stderr. */
-function failureAttributes(error: TaskFailure, outcome: string, text: (s: string) => string): Attributes {
-  const a: Attributes = { 'error.type': error.code ?? (error.exitCode !== undefined ? 'exit' : 'error') };
-  if (typeof error.exitCode === 'number') a['process.exit.code'] = error.exitCode;
-  if (typeof error.signal === 'string') a['weft.signal'] = error.signal;
-  if (error.timedOut === true) a['weft.timed_out'] = true;
-  if (error.transient === true) a['weft.transient'] = true;
-  const reason = outcome === 'retrying' ? 'retry' : error.fix !== undefined ? 'fix' : 'failure';
-  a[`weft.${reason}.reason`] = text(error.message);
-  return a;
 }

@@ -5,6 +5,7 @@
  */
 import { WeftError } from '../core/errors.js';
 import type { RunTracer, RunTracerOptions } from './run-tracer.js';
+import type { WorkerTracer } from './worker-tracer.js';
 
 /** The environment variables weft reads (the OpenTelemetry SDK's standard names). */
 export type TelemetryEnv = Readonly<Record<string, string | undefined>>;
@@ -24,6 +25,8 @@ export interface Telemetry {
   readonly config: TelemetryConfig;
   /** A {@link RunTracer} whose spans this exporter sends. */
   tracer(options?: RunTracerOptions): RunTracer;
+  /** A {@link WorkerTracer} (`weft worker`) whose spans this exporter sends. */
+  workerTracer(): WorkerTracer;
   /** Sends every span still buffered, then stops; never throws (a failure is said once on `warn`). */
   shutdown(): Promise<void>;
 }
@@ -116,12 +119,13 @@ export async function startTelemetry(
 ): Promise<Telemetry | undefined> {
   const config = telemetryConfig(env);
   if (config === undefined) return undefined;
-  const [api, sdk, otlp, resources, { createRunTracer }] = await Promise.all([
+  const [api, sdk, otlp, resources, { createRunTracer }, { createWorkerTracer }] = await Promise.all([
     import('@opentelemetry/api'),
     import('@opentelemetry/sdk-trace-base'),
     import('@opentelemetry/exporter-trace-otlp-http'),
     import('@opentelemetry/resources'),
     import('./run-tracer.js'),
+    import('./worker-tracer.js'),
   ]);
   const warn = options.warn ?? ((line: string) => process.stderr.write(`${line}\n`));
   let warned = false;
@@ -156,6 +160,7 @@ export async function startTelemetry(
   return {
     config,
     tracer: (tracerOptions) => createRunTracer(tracer, tracerOptions),
+    workerTracer: () => createWorkerTracer(tracer),
     shutdown: () =>
       (shut ??= (async () => {
         try {

@@ -5,28 +5,20 @@ import type { TaskResultData } from '../core/run/events.js';
 import type { ResolvedTask } from '../core/plan/graph.js';
 import type { CheckAt, CheckCheckout, Integration, Workspace } from '../core/ports/workspace.js';
 import { checkCheckout } from './check-checkouts.js';
-import { attemptBranch, integrationBranch, taskBranch } from './branch-names.js';
-import { bringIntegrationIn, conflictMarkersLeft } from './fix-merge.js';
+import { integrationBranch, taskBranch } from './branch-names.js';
 import { checkGitWorkspaceOptions, worktreesDirOf, type GitWorkspaceOptions } from './git-workspace-options.js';
-import { git, gitText } from './git.js';
+import { git } from './git.js';
 import { isIsolated, Placement } from './isolation.js';
 import { MergeQueue } from './merge-queue.js';
 import { MergedResult } from './merged-result.js';
 import { missingOutputs, missingOutputsVerdict } from './outputs.js';
 import { openRunBranch } from './run-branch.js';
-import { checkOut, WorktreePool } from './worktree-pool.js';
+import { WorktreePool } from './worktree-pool.js';
 import { WorktreeSetup } from './worktree-setup.js';
 import { openRepository, type Repository } from './repository.js';
 import { repositoryLock, type Serial } from './serial.js';
-import {
-  branchExists,
-  clearStaleDir,
-  commitAll,
-  commitOf,
-  isWorktree,
-  listWorktrees,
-  removeWorktree,
-} from './worktrees.js';
+import { TaskWorktrees } from './task-worktrees.js';
+import { branchExists, commitOf, isWorktree, listWorktrees, removeWorktree } from './worktrees.js';
 
 export type { GitWorkspaceOptions } from './git-workspace-options.js';
 
@@ -58,6 +50,7 @@ const DEFAULT_KEEP_WORKTREES = 4;
  * - **release** (an attempt ended without merging: failed, timed out, cancelled): its changes are
  *   committed, its worktree parked, and if it changed anything the branch is kept as
  *   `weft/<run>--<task>--attempt-<n>` for inspection. A retry starts fresh from the integration tip.
+ *   A paused attempt (`retrying`: a preempted agent) keeps its worktree as it is for the next one.
  *
  * Repository-wide operations (worktree add/remove, branch create/rename/delete) are serialized by
  * a per-repository lock; commits in different worktrees run in parallel (each has its own index).
@@ -94,12 +87,12 @@ export class GitWorkspace implements Workspace {
   /** Whether the integration branch holds a change (a merge that changed files, or an earlier life's merges). */
   private changed: boolean;
   private readonly pool: WorktreePool;
-  /** Files the last fix merge left conflicted, per task: checked for leftover markers on integrate. */
-  private readonly conflicted = new Map<string, readonly string[]>();
+  /** Tasks whose attempt was paused (preempted, `release(…, 'retrying')`): the next one resumes in the worktree as it is. */
+  private readonly paused = new Set<string>();
   private readonly placement: Placement;
   private readonly setup: WorktreeSetup | undefined;
-  /** What weft put into worktrees itself (shared folders, copies): never committed. */
-  private readonly excluded: readonly string[];
+  /** The worktrees and branches of isolated tasks. */
+  private readonly tasks: TaskWorktrees;
   /** The worktrees of tasks that run on the merged result. */
   private readonly mergedResult: MergedResult;
 
@@ -130,7 +123,6 @@ export class GitWorkspace implements Workspace {
     const wanted = spec.setup !== undefined || (spec.copy?.length ?? 0) > 0;
     const setupOptions = { root: repo.root, cacheDir, scratchDir: runDir, spec, lock: this.lock };
     this.setup = wanted ? new WorktreeSetup(setupOptions) : undefined;
-    this.excluded = this.setup?.excluded ?? [];
     this.queue = new MergeQueue({
       runId: this.runId,
       root: repo.root,
@@ -147,6 +139,16 @@ export class GitWorkspace implements Workspace {
       pool: this.pool,
       tip: () => this.queue.tip(),
       provision: async (dir) => this.setup?.provision(dir),
+    });
+    this.tasks = new TaskWorktrees({
+      root: repo.root,
+      runId: this.runId,
+      runDir,
+      integrationBranch: this.integrationBranch,
+      lock: this.lock,
+      pool: this.pool,
+      excluded: this.setup?.excluded ?? [],
+      tip: () => this.queue.tip(),
     });
   }
 
@@ -168,7 +170,7 @@ export class GitWorkspace implements Workspace {
 
   /** The worktree folder of a task (whether or not it exists right now). */
   worktreeOf(taskId: string): string {
-    return join(this.runDir, taskId);
+    return this.tasks.dirOf(taskId);
   }
 
   /**
@@ -190,28 +192,11 @@ export class GitWorkspace implements Workspace {
       return this.cwdIn(this.worktreeOf(task.id), task);
     }
     if (place === 'in place') return resolve(this.baseDir, task.cwd ?? '.');
-    const dir = this.worktreeOf(task.id);
-    const branch = taskBranch(this.runId, task.id);
-    if (fix && (await this.reopen(dir, branch))) {
-      const o = { dir, taskId: task.id, runId: this.runId, integrationBranch: this.integrationBranch };
-      const conflicted = await bringIntegrationIn({ ...o, excluded: this.excluded });
-      if (conflicted !== undefined) this.conflicted.set(task.id, conflicted);
-      await this.setup?.provision(dir);
-      return this.cwdIn(dir, task);
-    }
-    // A first attempt or a retry: put aside whatever an earlier attempt left, start from the tip.
-    await this.shelve(task.id, Math.max(1, attempt - 1));
-    const reused = await this.lock.run(async () => {
-      await clearStaleDir(this.repo.root, dir);
-      const tip = await this.queue.tip();
-      if (await this.pool.take(dir)) {
-        await git(this.repo.root, ['branch', '--no-track', branch, tip]);
-        return true;
-      }
-      await git(this.repo.root, ['worktree', 'add', '-q', '--no-checkout', '-b', branch, dir, tip]);
-      return false;
-    });
-    await (reused ? this.pool.switchTo(dir, branch) : checkOut(dir));
+    const kept = this.tasks.dirOf(task.id);
+    if (this.paused.delete(task.id) && (await isWorktree(this.repo.root, kept))) return this.cwdIn(kept, task);
+    const reopened = fix ? await this.tasks.reopenForFix(task.id) : undefined;
+    // A first attempt or a retry (or a fix whose branch is gone) starts from the tip.
+    const dir = reopened ?? (await this.tasks.start(task.id, Math.max(1, attempt - 1)));
     await this.setup?.provision(dir);
     return this.cwdIn(dir, task);
   }
@@ -246,18 +231,19 @@ export class GitWorkspace implements Workspace {
     const merged = await this.queue.merge(
       task.id,
       taskBranch(this.runId, task.id),
-      this.commitWork(task, attempt, dir),
+      this.tasks.commitWork(task, attempt, dir),
     );
-    if (merged.ok) await this.retire(task.id);
+    if (merged.ok) await this.tasks.retire(task.id);
     if (merged.ok && (merged.files?.changed ?? 0) > 0) this.changed = true;
     return merged.ok ? { ...merged, where: 'worktree' } : merged;
   }
 
-  async release(task: ResolvedTask, attempt: number, _outcome: 'failed' | 'cancelled' | 'retrying'): Promise<void> {
+  async release(task: ResolvedTask, attempt: number, outcome: 'failed' | 'cancelled' | 'retrying'): Promise<void> {
     const place = this.placeOf(task);
     if (place === 'merged') return this.mergedResult.park(task.id, this.worktreeOf(task.id));
     if (place === 'in place') return;
-    await this.shelve(task.id, attempt);
+    if (outcome === 'retrying') return void this.paused.add(task.id);
+    await this.tasks.shelve(task.id, attempt);
   }
 
   /** A detached worktree of `weft/<run>` for a check (see {@link checkCheckout}), in the task's `cwd`. */
@@ -289,7 +275,7 @@ export class GitWorkspace implements Workspace {
         await this.lock.run(() => removeWorktree(this.repo.root, path)); // a check's, left by a crash
         continue;
       }
-      await this.shelve(rel, undefined);
+      await this.tasks.shelve(rel, undefined);
     }
     await this.queue.close();
     await this.lock.run(() => this.pool.trim(this.options.keepWorktrees ?? DEFAULT_KEEP_WORKTREES));
@@ -300,22 +286,6 @@ export class GitWorkspace implements Workspace {
     ) {
       await this.lock.run(() => git(this.repo.root, ['branch', '-D', this.integrationBranch]));
     }
-  }
-
-  // ── prepare ───────────────────────────────────────────────────────────────────────────────────
-
-  /** Makes sure the task's worktree is there for a fix; false when its branch is gone too. */
-  private async reopen(dir: string, branch: string): Promise<boolean> {
-    if (await isWorktree(this.repo.root, dir)) return true;
-    if (!(await branchExists(this.repo.root, branch))) return false;
-    const reused = await this.lock.run(async () => {
-      await clearStaleDir(this.repo.root, dir);
-      if (await this.pool.take(dir)) return true;
-      await git(this.repo.root, ['worktree', 'add', '-q', '--no-checkout', dir, branch]);
-      return false;
-    });
-    await (reused ? this.pool.switchTo(dir, branch) : checkOut(dir));
-    return true;
   }
 
   /** The folder a task works in inside a worktree: its `cwd`, at the same place relative to the repository. */
@@ -334,71 +304,5 @@ export class GitWorkspace implements Workspace {
     const dir = join(worktree, rel);
     mkdirSync(dir, { recursive: true });
     return dir;
-  }
-
-  // ── integrate ─────────────────────────────────────────────────────────────────────────────────
-
-  /** Commits the task's work; returns feedback instead when a fix left conflict markers. */
-  private async commitWork(task: ResolvedTask, attempt: number, dir: string): Promise<Integration | undefined> {
-    const o = { dir, taskId: task.id, integrationBranch: this.integrationBranch };
-    const left = await conflictMarkersLeft(o, this.conflicted.get(task.id) ?? []);
-    if (left !== undefined) return left;
-    await commitAll(dir, `weft: task ${task.id} (run ${this.runId}, attempt ${attempt})`, this.excluded);
-    this.conflicted.delete(task.id);
-    return undefined;
-  }
-
-  /** After a merge: the worktree goes, and so does the branch (its work is in the integration branch). */
-  private async retire(taskId: string): Promise<void> {
-    const dir = this.worktreeOf(taskId);
-    const branch = taskBranch(this.runId, taskId);
-    this.conflicted.delete(taskId);
-    await this.lock.run(async () => {
-      await this.pool.park(dir);
-      if ((await branchExists(this.repo.root, branch)) && (await this.merged(branch)))
-        await git(this.repo.root, ['branch', '-q', '-D', branch]);
-    });
-  }
-
-  // ── release ───────────────────────────────────────────────────────────────────────────────────
-
-  /**
-   * Puts aside an attempt that will not be merged: commits what it changed, removes its worktree,
-   * and keeps its branch only if it holds anything not merged — renamed to `…--attempt-<n>` when
-   * `attempt` is given, so the next attempt can start fresh on the task branch.
-   */
-  private async shelve(taskId: string, attempt: number | undefined): Promise<void> {
-    const dir = this.worktreeOf(taskId);
-    const branch = taskBranch(this.runId, taskId);
-    this.conflicted.delete(taskId);
-    const open = await isWorktree(this.repo.root, dir);
-    const message = `weft: work of task ${taskId}, attempt ${attempt ?? '?'}, which did not merge (run ${this.runId})`;
-    if (open) await commitAll(dir, message, this.excluded);
-    else if (!existsSync(dir) && !(await branchExists(this.repo.root, branch))) return; // nothing to put aside
-    await this.lock.run(async () => {
-      await (open ? this.pool.park(dir) : removeWorktree(this.repo.root, dir));
-      if (!(await branchExists(this.repo.root, branch))) return;
-      if (await this.merged(branch)) {
-        await git(this.repo.root, ['branch', '-q', '-D', branch]); // nothing on it that is not merged
-        return;
-      }
-      if (attempt === undefined) return;
-      let keep = attemptBranch(this.runId, taskId, attempt);
-      for (let k = 2; await branchExists(this.repo.root, keep); k++)
-        keep = `${attemptBranch(this.runId, taskId, attempt)}.${k}`;
-      await git(this.repo.root, ['branch', '-q', '-m', branch, keep]);
-    });
-  }
-
-  // ── small helpers ─────────────────────────────────────────────────────────────────────────────
-
-  /** Whether every commit of `branch` is in the integration branch. */
-  private async merged(branch: string): Promise<boolean> {
-    const ahead = await gitText(this.repo.root, [
-      'rev-list',
-      '--count',
-      `refs/heads/${this.integrationBranch}..refs/heads/${branch}`,
-    ]);
-    return ahead === '0';
   }
 }

@@ -175,6 +175,51 @@ describe(`the dashboard in a browser (${found.source} Chromium)`, () => {
   );
 
   it(
+    'the board shows each event within 250 ms of its journal time',
+    async () => {
+      const go = join(project, 'go-fast');
+      const step = (id: string, needs: string[]) => ({ id, needs, run: ['sh', '-c', 'sleep 0.4'] });
+      const plan = {
+        name: 'latency',
+        tasks: [
+          { id: 'gate', run: ['sh', '-c', `while [ ! -f ${go} ]; do sleep 0.05; done`] },
+          step('one', ['gate']),
+          step('two', ['one']),
+          step('three', ['two']),
+        ],
+      };
+      const { runId } = (await api(server, '/api/runs', { plan, isolation: false })).json() as { runId: string };
+      await page.goto(`${server.dashboard}&run=${runId}`, { waitUntil: 'load' });
+      await page.waitForSelector('#graph g.node[data-task="gate"][data-state="running"]', { timeout: 60_000 });
+      // When (this machine's clock, as the journal's) each task is first shown with each state.
+      await page.evaluate(`(() => {
+        window.__seen = {};
+        const look = () => {
+          for (const g of document.querySelectorAll('#graph g.node[data-task]')) {
+            const key = g.getAttribute('data-task') + ' ' + g.getAttribute('data-state');
+            window.__seen[key] ??= Date.now();
+          }
+        };
+        new MutationObserver(look).observe(document.getElementById('graph'), { childList: true, subtree: true });
+      })()`);
+      writeFileSync(go, '');
+      await page.waitForSelector('#run-status.succeeded', { timeout: 60_000 });
+      const seen = (await page.evaluate('window.__seen')) as Record<string, number>;
+      const journal = await follow(server, runId, (type) => type === 'run.finished');
+      const lags = journal
+        .filter((e) => e.type === 'task.started' || e.type === 'task.succeeded')
+        .map((e) => {
+          const key = `${String(e.data.task)} ${e.type === 'task.started' ? 'running' : 'succeeded'}`;
+          return { key, lag: (seen[key] ?? Infinity) - Number(e.data.at) };
+        })
+        .filter((x) => !x.key.startsWith('gate running')); // shown before the observer was on
+      expect(lags).toHaveLength(7);
+      for (const { key, lag } of lags) expect(lag, key).toBeLessThanOrEqual(250);
+    },
+    TIMEOUT,
+  );
+
+  it(
     'the Cancel button stops a live run, and Resume continues it from the journal',
     async () => {
       const plan = { name: 'stoppable', tasks: [{ id: 'long', run: ['sleep', '120'] }] };

@@ -60,7 +60,7 @@ describe('gates on the CLI', () => {
     const md = await weft(['report', runId, '--format', 'md', '-o', 'r.md'], { cwd: dir });
     expect(md.code).toBe(0);
     const text = readFileSync(join(dir, 'r.md'), 'utf8');
-    expect(text).toContain('## Gates, approvals and scores');
+    expect(text).toContain('## Gates, approvals, scores and preemptions');
     expect(text).toContain(`- approve blocked: ${why.replace('<', '&lt;')}`);
     const json = await weft(['report', runId, '--json'], { cwd: dir });
     const report = JSON.parse(json.stdout) as { run: { status: string }; tasks: { id: string; blockedBy: unknown }[] };
@@ -68,7 +68,7 @@ describe('gates on the CLI', () => {
     expect(report.tasks.find((t) => t.id === 'approve')?.blockedBy).toHaveLength(2);
     const html = await weft(['report', runId, '--format', 'html', '-o', 'r.html'], { cwd: dir });
     expect(html.code).toBe(0);
-    expect(readFileSync(join(dir, 'r.html'), 'utf8')).toContain('Gates, approvals and scores');
+    expect(readFileSync(join(dir, 'r.html'), 'utf8')).toContain('Gates, approvals, scores and preemptions');
   }, 180_000);
 
   it('a gate that holds: exit 0 and the deploy behind it ran', async () => {

@@ -14,21 +14,24 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { mcpControl } from '../../src/cli/mcp-control.js';
+import { openRunControl } from '../../src/cli/open-run-control.js';
 import { mcpHttpHandler } from '../../src/mcp/http-handler.js';
 import { CLI, ensureBuilt, tempProject } from '../support/weft-cli.js';
 
 beforeAll(ensureBuilt);
 
 const servers: Server[] = [];
+const controls: { close(): Promise<void> }[] = [];
 afterEach(async () => {
   await Promise.all(servers.splice(0).map((s) => new Promise((r) => s.close(r))));
+  await Promise.all(controls.splice(0).map((c) => c.close()));
 });
 
 async function serve(token: string) {
   const repo = realpathSync(tempProject('weft-mcp-http-'));
   execFileSync('git', ['init', '-q', '-b', 'main'], { cwd: repo });
-  const control = mcpControl({ root: repo, cli: CLI });
+  const control = await openRunControl(repo, CLI);
+  controls.push(control);
   const server = createServer((req, res) => {
     void mcpHttpHandler({
       control,

@@ -246,7 +246,7 @@ describe('weft mcp over stdio', () => {
     expect((await call(client, 'estimate', { planFile: join(repo, 'plan.yaml') })).value.plan).toBe('small');
     // An inline plan is only estimated: nothing is saved.
     expect((await call(client, 'estimate', { plan: SMALL_PLAN })).value.tasks).toBe(3);
-    expect(existsSync(join(repo, '.weft', 'mcp'))).toBe(false);
+    expect(existsSync(join(repo, '.weft', 'plans'))).toBe(false);
   });
 
   it('weft run --run-id (what weft mcp passes) refuses an id that exists', { timeout: 60_000 }, async () => {
@@ -294,7 +294,7 @@ describe('weft mcp over stdio', () => {
       expect(r.text).not.toMatch(/\n\s+at .+:\d+:\d+/); // no stack
     }
     // Nothing was started by any of them.
-    expect(existsSync(join(repo, 'sub', '.weft', 'mcp', 'runs'))).toBe(false);
+    expect(existsSync(join(repo, 'sub', '.weft', 'launched'))).toBe(false);
   });
 
   it(

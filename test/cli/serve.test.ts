@@ -304,6 +304,48 @@ describe('weft serve over a real socket', () => {
     TIMEOUT,
   );
 
+  it(
+    'one run control behind /api and /mcp: a run started by the MCP tool is cancelled over the API, and no task sees the token',
+    async () => {
+      const token = 'serve-and-mcp-token-0123456789';
+      const s = await startServe(project, { ...env, WEFT_TOKEN: token });
+      const client = new Client({ name: 'weft-serve-test', version: '1.0.0' });
+      await client.connect(
+        new StreamableHTTPClientTransport(new URL(`${s.base}/mcp`), {
+          requestInit: { headers: { authorization: `Bearer ${token}` } },
+        }),
+      );
+      try {
+        const plan = {
+          name: 'from-mcp',
+          tasks: [{ id: 'long', run: ['sh', '-c', 'echo "token=${WEFT_TOKEN:-none}"; sleep 120'] }],
+        };
+        const started = (await client.callTool({ name: 'run', arguments: { plan } })) as CallToolResult;
+        expect(started.isError, JSON.stringify(started.content)).toBeFalsy();
+        const { runId } = started.structuredContent as { runId: string };
+        const runs = (await api(s, '/api/runs')).json() as { id: string }[];
+        expect(runs.map((r) => r.id)).toContain(runId);
+        await waitFor(
+          async () => ((await api(s, `/api/runs/${runId}/tasks/long/log`)).json() as { text: string }).text !== '',
+          'the task log',
+        );
+        expect(((await api(s, `/api/runs/${runId}/tasks/long/log`)).json() as { text: string }).text).toBe(
+          'token=none\n',
+        );
+        const cancel = await api(s, `/api/runs/${runId}/cancel`, {});
+        expect(cancel.json()).toEqual({ runId, cancelled: true });
+        const end = await follow(s, runId, (type) => type === 'run.finished');
+        expect(end.at(-1)?.data).toMatchObject({ status: 'cancelled' });
+        const again = (await client.callTool({ name: 'cancel', arguments: { runId } })) as CallToolResult;
+        expect(again.structuredContent).toMatchObject({ runId, status: 'cancelled', stopping: false });
+      } finally {
+        await client.close();
+        await s.stop();
+      }
+    },
+    TIMEOUT,
+  );
+
   it('bad flags: one line naming the flag, exit code 2', async () => {
     const child = spawn(process.execPath, [CLI, 'serve', '--port', 'abc'], {
       cwd: project,

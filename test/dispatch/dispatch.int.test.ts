@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -198,19 +198,74 @@ describe('settings', () => {
     expect((failed?.error as { message: string }).message).toMatch(/the task's folder .* is outside its --root/);
   }, 400_000);
 
-  it('refuses tasks that would work in their own worktree, before anything runs', async () => {
+  it("a task that works in its own git worktree runs on a worker there, and its work is merged into the run's branch", async () => {
     const project = tempProject('weft-dispatch-iso-');
+    const prefix = uniquePrefix();
+    const git = (...args: string[]) => spawnSync('git', args, { cwd: project, encoding: 'utf8' });
+    git('init', '-q', '-b', 'main');
+    writeFileSync(join(project, 'README'), 'hello\n');
+    git('add', '-A');
+    git('-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-q', '-m', 'init');
+    const where = join(tempProject('weft-dispatch-iso-marks-'), 'where.txt');
+    const gen = (id: string, text: string) => ({
+      id,
+      writes: [`${id}.txt`],
+      run: sh(`echo ${text} > ${id}.txt; echo "${id} $WHO $PWD" >> ${where}`),
+    });
+    const plan = writePlan(project, {
+      name: 'iso',
+      tasks: [
+        gen('a', 'A'),
+        gen('b', 'B'),
+        // Needs isolated tasks, so it runs on their merged result.
+        { id: 'both', needs: ['a', 'b'], run: sh(`cat a.txt b.txt; echo "both $WHO $PWD" >> ${where}`) },
+      ],
+    });
+    git('add', '-A');
+    git('-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-q', '-m', 'plan');
+    procs.push(await startWorker(project, 'remote', prefix, ['--concurrency', '2', '--root', project]));
+    const r = await weft(['run', plan, '--dispatch', REDIS, '--queue-prefix', prefix, '--json'], {
+      cwd: project,
+      timeoutMs: 300_000,
+    });
+    expect(r.code, r.stderr).toBe(0);
+    const ran = readFileSync(where, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => l.split(' '));
+    // Every task ran on the worker, in a worktree under the run's folder — not in the user's checkout.
+    expect(ran.map(([task, who]) => `${task} ${who}`).sort()).toEqual(['a remote', 'b remote', 'both remote']);
+    for (const [, , dir] of ran) expect(dir).toContain(`${join(project, '.weft', 'worktrees')}/`);
+    const both = events(r.stdout).find((e) => e.type === 'task.succeeded' && e.task === 'both');
+    expect((both?.result as { text: string }).text.trim()).toBe('A\nB');
+    // Their work is on the run's branch; the user's checkout is as it was.
+    const branch = git('for-each-ref', '--format=%(refname:short)', 'refs/heads/weft/').stdout.trim();
+    expect(branch).toMatch(/^weft\//);
+    expect(git('show', `${branch}:a.txt`).stdout).toBe('A\n');
+    expect(git('show', `${branch}:b.txt`).stdout).toBe('B\n');
+    expect(existsSync(join(project, 'a.txt'))).toBe(false);
+    expect(git('status', '--porcelain', '--untracked-files=no').stdout).toBe('');
+  }, 400_000);
+
+  it('a worker that does not see the worktree says so: the task fails with its folder named', async () => {
+    const project = tempProject('weft-dispatch-iso-far-');
+    const prefix = uniquePrefix();
     const git = (...args: string[]) => spawnSync('git', args, { cwd: project });
     git('init', '-q');
     git('-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-q', '--allow-empty', '-m', 'init');
-    const plan = writePlan(project, { name: 'iso', tasks: [{ id: 'gen', run: ['true'], writes: ['out/**'] }] });
-    const r = await weft(['run', plan, '--dispatch', REDIS], { cwd: project });
-    expect(r.code).toBe(2);
-    expect(r.stderr).toContain(
-      'weft: --dispatch: task gen would work in its own git worktree (isolated), which remote workers do not do yet',
+    const plan = writePlan(project, { name: 'far', tasks: [{ id: 'gen', run: ['true'], writes: ['out/**'] }] });
+    // --root elsewhere: as a worker on another machine, it cannot work in the coordinator's worktree.
+    procs.push(await startWorker(project, 'far', prefix, ['--root', tempProject('weft-elsewhere-')]));
+    const r = await weft(['run', plan, '--dispatch', REDIS, '--queue-prefix', prefix, '--json'], {
+      cwd: project,
+      timeoutMs: 300_000,
+    });
+    expect(r.code).toBe(1);
+    const failed = events(r.stdout).find((e) => e.type === 'task.failed');
+    expect((failed?.error as { message: string }).message).toMatch(
+      /the task's folder .*\.weft\/worktrees\/.*gen is outside its --root/,
     );
-    expect(r.stderr).toContain('add --no-isolation');
-  });
+  }, 400_000);
 });
 
 describe('secrets', () => {

@@ -3,6 +3,7 @@
  * FakeLlmServer) plans the goal in a run of its own, then the plan runs under the id the API
  * answered at once.
  */
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { e2eProject, ensureBuilt, step } from './e2e-kit.js';
@@ -54,6 +55,38 @@ describe('weft serve: a run from a goal', () => {
         const planner = (await api(s, `/api/runs/${plannerRunId}`)).json() as { run: { status: string } };
         expect(planner.run.status).toBe('succeeded');
         expect(p.llm.verify()).toEqual([]);
+      } finally {
+        await s.stop();
+      }
+    },
+  );
+  it(
+    "a detached run's progress notices (not journaled) reach the event stream while it runs",
+    { timeout: TIMEOUT },
+    async (ctx) => {
+      const p = await e2eProject(ctx);
+      p.llm.script({ marker: '[write-task]' }, step.text('written'));
+      const s = await startServe(p.repo, { ...p.env, XDG_STATE_HOME: join(p.home, 'state'), WEFT_TOKEN: '' });
+      try {
+        const go = join(p.repo, 'go');
+        const plan = {
+          name: 'progress',
+          tasks: [
+            { id: 'wait', run: ['sh', '-c', `while [ ! -f ${go} ]; do sleep 0.05; done`] },
+            { id: 'write', needs: ['wait'], executor: 'anthropic', prompt: 'Write it [write-task].' },
+          ],
+        };
+        const res = await api(s, '/api/runs', { plan, isolation: false });
+        expect(res.status, res.text).toBe(201);
+        const { runId } = res.json() as { runId: string };
+        const seen = follow(s, runId, (type) => type === 'run.finished');
+        await new Promise((r) => setTimeout(r, 300)); // the stream is open before the task starts
+        writeFileSync(go, '');
+        const events = await seen;
+        expect(events.at(-1)?.data).toMatchObject({ status: 'succeeded' });
+        const progress = events.filter((e) => e.type === 'task.progress');
+        expect(progress.length).toBeGreaterThan(0);
+        expect(progress[0]?.data).toMatchObject({ task: 'write', progress: { kind: 'usage' } });
       } finally {
         await s.stop();
       }

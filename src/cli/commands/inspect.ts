@@ -1,3 +1,4 @@
+import { stallLine } from '../../core/run/stalls.js';
 import { existsSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
@@ -76,6 +77,7 @@ export async function statusCommand(given: string | undefined, opts: Common): Pr
       process.stdout.write(
         `  ${mark} ${t.id.padEnd(24)} ${t.state.padEnd(10)} ${t.attempts > 0 ? `${formatDuration(t.durationMs).padStart(7)}  ${t.attempts} attempt${t.attempts === 1 ? '' : 's'}` : ''}${t.reason === undefined ? '' : c.dim(`  ${stripControl(t.reason)}`)}\n`,
       );
+      for (const stall of t.stalls ?? []) process.stdout.write(`      ${c.yellow(stallLine(stall))}\n`);
     }
     return EXIT.ok;
   });

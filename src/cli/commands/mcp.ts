@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { createMcpServer } from '../../mcp/mcp-server.js';
 import { EXIT } from '../exit-codes.js';
-import { mcpControl } from '../mcp-control.js';
+import { openRunControl } from '../open-run-control.js';
 import { WEFT_VERSION } from '../version.js';
 
 export interface McpCommandOptions {
@@ -18,10 +18,10 @@ export interface McpCommandOptions {
 export async function mcpCommand(opts: McpCommandOptions): Promise<number> {
   const protocolOut = createWriteStream('', { fd: 1 });
   process.stdout.write = process.stderr.write.bind(process.stderr) as typeof process.stdout.write;
-  const control = mcpControl({
-    root: opts.dir ?? process.cwd(),
-    cli: fileURLToPath(new URL('../main.js', import.meta.url)),
-  });
+  const control = await openRunControl(
+    opts.dir ?? process.cwd(),
+    fileURLToPath(new URL('../main.js', import.meta.url)),
+  );
   const server = createMcpServer(control, { version: WEFT_VERSION });
   const closed = new Promise<void>((resolve) => {
     server.server.onclose = ((previous) => () => {
@@ -33,5 +33,6 @@ export async function mcpCommand(opts: McpCommandOptions): Promise<number> {
   // The client closing stdin ends the session; runs started from it go on.
   process.stdin.once('end', () => void server.close());
   await closed;
+  await control.close();
   return EXIT.ok;
 }

@@ -24,7 +24,6 @@ import { scrubFile } from '../../executors/process/scrub-file.js';
 import { onInterrupt } from '../signals.js';
 import { stopOrphans } from '../orphans.js';
 import { wire } from '../wiring.js';
-import { serveRunUi } from '../serve-wiring.js';
 import { findWorkspace, openWorkspace } from '../workspace-wiring.js';
 import { checkingOutputs } from '../../workspace/outputs.js';
 import { dispatchOrder } from '../../core/schedule/dispatch-order.js';
@@ -33,7 +32,6 @@ import type { ResolvedTask } from '../../core/plan/graph.js';
 import { recordDurations, withHistory } from '../history.js';
 import { openRunTelemetry } from '../telemetry-wiring.js';
 import { chooseDispatch, openDispatch, type DispatchChoice, type OpenDispatch } from '../dispatch-wiring.js';
-import { isIsolated } from '../../workspace/isolation.js';
 
 export interface RunCommandOptions {
   readonly jobs?: number;
@@ -89,7 +87,9 @@ export async function runCommand(file: string, opts: RunCommandOptions): Promise
     const bus = new RunBus();
     const ui =
       opts.ui === true
-        ? await serveRunUi({ projectDir, store, executors, bus, runId, port: opts.port ?? 0 })
+        ? await (
+            await import('../serve-wiring.js')
+          ).serveRunUi({ projectDir, store, executors, bus, runId, port: opts.port ?? 0 })
         : undefined;
     try {
       return await executeRun({
@@ -158,7 +158,6 @@ export async function executeRun(a: ExecuteRunArgs): Promise<number> {
           runId,
           compiled,
           executors: a.executors,
-          isolated: found === undefined ? [] : compiled.graph.tasks.filter(isIsolated),
           ...(a.prior === undefined ? {} : { prior: a.prior }),
         });
   const lease = await takeLease(store, runId).catch(async (error: unknown) => {
@@ -220,7 +219,7 @@ export async function executeRun(a: ExecuteRunArgs): Promise<number> {
     const { status, state } = await runPlan({
       runId,
       plan: compiled,
-      executors: remote?.executors ?? a.executors,
+      executors: remote?.executors(telemetry) ?? a.executors,
       baseDir: a.baseDir,
       runDir,
       workdirFor,

@@ -1,9 +1,9 @@
-import { fileURLToPath } from 'node:url';
+import type { RunControl } from '../../core/ports/run-control.js';
 import { EXIT } from '../exit-codes.js';
 import { mcpFetchHandler } from '../../mcp/http-handler.js';
-import { mcpControl } from '../mcp-control.js';
 import { WEFT_VERSION } from '../version.js';
 import { openJournal } from '../journal.js';
+import { planGoal } from './plan.js';
 import { startServer } from '../serve-wiring.js';
 import { wire } from '../wiring.js';
 import { isWildcard } from '../../server/listen.js';
@@ -25,11 +25,10 @@ export async function serveCommand(opts: ServeOptions): Promise<number> {
   const store = await openJournal(projectDir, config);
   try {
     const host = opts.host ?? '127.0.0.1';
-    const mcp = mcpFetchHandler({
-      control: mcpControl({ root: projectDir, cli: fileURLToPath(new URL('../main.js', import.meta.url)) }),
-      version: WEFT_VERSION,
-    });
-    const served = await startServer({ projectDir, store, executors, host, port: opts.port ?? 4873, mcp });
+    // MCP at /mcp drives runs through the same run control as the API.
+    const mcp = (control: RunControl) => mcpFetchHandler({ control, version: WEFT_VERSION });
+    const port = opts.port ?? 4873;
+    const served = await startServer({ projectDir, store, executors, host, port, mcp, planGoal });
     const from = process.env.WEFT_TOKEN ? 'WEFT_TOKEN' : tokenPath();
     if (isWildcard(host))
       process.stderr.write(

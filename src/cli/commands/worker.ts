@@ -3,7 +3,9 @@ import { RedisWorker, type WorkerAd } from '../../dispatch/index.js';
 import { EXIT } from '../exit-codes.js';
 import { weftDir } from '../run-files.js';
 import { taskRedactor } from '../secrets.js';
+import type { Redactor } from '../../core/redact.js';
 import { wire } from '../wiring.js';
+import { startTelemetry } from '../../telemetry/start-telemetry.js';
 
 export interface WorkerCommandOptions {
   readonly redis: string;
@@ -24,17 +26,50 @@ export async function workerCommand(opts: WorkerCommandOptions): Promise<number>
   const { projectDir, executors } = wire(opts.dir);
   const json = opts.json === true;
   const say = (line: string): void => void process.stdout.write(`${line}\n`);
+  // The same OTEL_* variables as a run's: each attempt's span joins the trace its job carries.
+  const telemetry = await startTelemetry(process.env);
+  const tracer = telemetry?.workerTracer();
+  // Most tasks of a plan share their `env` (often none): their redactor is made once, not per job.
+  const redactors = new Map<string, Redactor>();
+  const redactFor = (env: Readonly<Record<string, string>>): Redactor => {
+    const key = JSON.stringify(env);
+    let r = redactors.get(key);
+    if (r === undefined) {
+      if (redactors.size >= 1_000) redactors.clear();
+      r = taskRedactor(process.env, env);
+      redactors.set(key, r);
+    }
+    return r;
+  };
   const worker = await RedisWorker.start({
     url: opts.redis,
     executors,
     workDir: join(weftDir(projectDir), 'worker'),
-    redactFor: (task) => taskRedactor(process.env, task.env),
+    redactFor: (task) => redactFor(task.env),
     ...(opts.label === undefined ? {} : { labels: opts.label }),
     ...(opts.concurrency === undefined ? {} : { concurrency: opts.concurrency }),
     ...(opts.lockMs === undefined ? {} : { lockMs: opts.lockMs }),
     ...(opts.root === undefined ? {} : { root: opts.root }),
     ...(opts.prefix === undefined ? {} : { prefix: opts.prefix }),
     onNotice: (line) => say(json ? JSON.stringify({ type: 'worker.notice', message: line }) : `weft worker: ${line}`),
+    ...(tracer === undefined
+      ? {}
+      : {
+          onAttempt: (job, taken) =>
+            tracer.startAttempt({
+              runId: job.runId,
+              task: job.task.id,
+              attempt: job.attempt,
+              executor: job.task.executor,
+              readyAt: job.readyAt,
+              ...taken,
+              ...(job.trace === undefined ? {} : { trace: job.trace }),
+              redact: redactFor(job.task.env),
+            }),
+        }),
+  }).catch(async (error: unknown) => {
+    await telemetry?.shutdown();
+    throw error;
   });
   say(json ? JSON.stringify({ type: 'worker.started', worker: worker.ad }) : describe(worker.ad));
   await new Promise<void>((resolve) => {
@@ -48,6 +83,7 @@ export async function workerCommand(opts: WorkerCommandOptions): Promise<number>
     process.once('SIGTERM', stop);
   });
   await worker.close();
+  await telemetry?.shutdown(); // the spans of the last attempts
   return EXIT.ok;
 }
 

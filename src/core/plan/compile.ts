@@ -1,13 +1,14 @@
-import { ConditionSyntaxError, parseCondition, referencedTasks, type Expr } from './condition.js';
-import { checkWhen, type ConditionTask } from './condition-check.js';
+import type { ConditionTask } from './condition-check.js';
 import { controlFields } from './compile-control.js';
 import { parseDuration } from './duration.js';
 import { PlanValidationError } from '../errors.js';
 import { tryBuildGraph, type Graph, type Pool, type ResolvedTask } from './graph.js';
-import { PlanSchema, type PlanSpec, type TaskSpec } from './plan-schema.js';
+import { DEFAULT_PRIORITY_CLASS, PlanSchema, type PlanSpec, type TaskSpec } from './plan-schema.js';
 import { issueAt, schemaIssues, type RawIssue } from './schema-issues.js';
 import { cycleIssues, dependencyIssues, rawDependencyIssues } from './dependency-issues.js';
-import { closest } from '../suggest.js';
+import { overriddenVars } from './overridden-vars.js';
+import { durationMs, envIssues, executorIssues, MAX_TIMER_MS, poolIssues, whenCondition } from './task-field-checks.js';
+import { defaultsProcessIssues, processFieldIssues } from './process-fields.js';
 import { contractIssues, contractNeeds, taskContracts } from './contracts.js';
 import { loopIssues, resolveLoop, type ResolvedLoop } from './loop-check.js';
 
@@ -20,9 +21,14 @@ export interface ExecutorInfo {
    * declared under `pools`, or as wide as `workers` — which weft narrows for a while after a 429.
    */
   readonly provider?: string;
-  /** Extra checks on a task, e.g. a command string that needs `shell: true`. */
   /** Its tasks' `stallAfter` when they set none, ms (agents that go silent for long have hung). @default undefined: not watched */
   readonly stallAfterMs?: number;
+  /**
+   * Its tasks run as an OS process tree (a command, an agent CLI), so `limits` and `sandbox` apply;
+   * a task of any other executor that sets them is refused. @default false
+   */
+  readonly runsProcess?: boolean;
+  /** Extra checks on a task, e.g. a command string that needs `shell: true`. */
   check?(task: TaskSpec): readonly { readonly field: string; readonly message: string; readonly fix?: string }[];
 }
 
@@ -101,6 +107,8 @@ export function checkPlan(raw: unknown, options: CompileOptions): { plan?: Compi
   // A task without a gate reads no condition names: it gets none.
   const noNames = { vars, tasks: new Map<string, ConditionTask>() };
   const gateReads = new Map<string, readonly string[]>();
+  // Whether any task runs a process: `defaults.limits`/`sandbox` would otherwise do nothing.
+  let anyProcess = false;
 
   envIssues(defaults.env, (name) => ({ path: ['defaults', 'env', name], field: `defaults.env.${name}` }), issues);
   issues.push(...contractIssues(spec, ids));
@@ -118,49 +126,18 @@ export function checkPlan(raw: unknown, options: CompileOptions): { plan?: Compi
   spec.tasks.forEach((t, i) => {
     const at = (field: string, ...rest: (string | number)[]) => issueAt(i, t.id, field, rest);
     dependencyIssues(t, i, ids, issues);
-    const control = controlFields(
-      t,
-      t.gate === undefined ? noNames : (conditionNames ??= { vars, tasks: conditionTasks(spec, options.executors) }),
-    );
+    const names = () => (conditionNames ??= { vars, tasks: conditionTasks(spec, options.executors) });
+    const control = controlFields(t, t.gate === undefined ? noNames : names());
     for (const p of control.problems) issues.push({ ...at(p.field), message: p.message, fix: p.fix });
     gateReads.set(t.id, control.reads);
     const executorName =
       t.gate !== undefined ? GATE : (t.executor ?? defaultExecutor(t, defaults.executor, options.executors));
-    if (executorName === GATE) {
-      // A gate runs nothing: no executor to check.
-    } else if (executorName === undefined) {
-      issues.push({
-        ...at('executor'),
-        message: 'a task with a prompt needs an executor',
-        fix: 'set executor: claude | codex | gemini | anthropic | openai (or defaults.executor)',
-      });
-    } else {
-      const info = options.executors.get(executorName);
-      if (info === undefined) {
-        const hint = closest(executorName, options.executors.keys());
-        issues.push({
-          ...at('executor'),
-          message: `unknown executor "${executorName}"`,
-          fix:
-            hint === undefined ? `use one of: ${[...options.executors.keys()].join(', ')}` : `did you mean "${hint}"?`,
-        });
-      } else {
-        if (info.requires === 'run' && t.run === undefined)
-          issues.push({
-            ...at('run'),
-            message: `executor "${executorName}" needs a command`,
-            fix: 'add run: "<command>"',
-          });
-        if (info.requires === 'prompt' && t.prompt === undefined)
-          issues.push({
-            ...at('prompt'),
-            message: `executor "${executorName}" needs a prompt`,
-            fix: 'add prompt: "<what the agent should do>"',
-          });
-        for (const p of info.check?.(spec.defaults === undefined ? t : { ...defaults, ...t }) ?? [])
-          issues.push({ ...at(p.field), message: p.message, ...(p.fix === undefined ? {} : { fix: p.fix }) });
-      }
-    }
+    // A gate runs nothing: no executor to check.
+    if (executorName !== GATE) executorIssues(t, executorName, spec.defaults, options.executors, at, issues);
+    const info = executorName === undefined ? undefined : options.executors.get(executorName);
+    // An unknown or missing executor is reported above.
+    if (info?.runsProcess === true || (info === undefined && executorName !== GATE)) anyProcess = true;
+    else processFieldIssues(t, executorName ?? GATE, at, issues);
     const provider = executorProvider(executorName, options);
     const profile = t.profile ?? defaults.profile;
     const profilePool = profile !== undefined && pools.has(`profile:${profile}`) ? `profile:${profile}` : undefined;
@@ -173,64 +150,10 @@ export function checkPlan(raw: unknown, options: CompileOptions): { plan?: Compi
       uses[provider] = 1;
       if (!pools.has(provider)) pools.set(provider, spec.workers ?? 4);
     }
-    for (const [pool, units] of Object.entries(uses)) {
-      const capacity = pools.get(pool);
-      if (capacity === undefined) {
-        const hint = closest(pool, pools.keys());
-        issues.push({
-          ...at('uses', pool),
-          message: `unknown pool "${pool}"`,
-          fix: hint === undefined ? `declare it under pools: {${pool}: <capacity>}` : `did you mean "${hint}"?`,
-        });
-      } else if (units > capacity) {
-        issues.push({
-          ...at('uses', pool),
-          message: `needs ${units} units of pool "${pool}" but it has only ${capacity}`,
-          fix: `lower uses.${pool} to at most ${capacity} or raise pools.${pool}`,
-        });
-      }
-    }
-    let when: Expr | undefined;
-    if (typeof t.when === 'string') {
-      try {
-        when = parseCondition(t.when);
-        conditionNames ??= { vars, tasks: conditionTasks(spec, options.executors) };
-        for (const p of checkWhen(when, conditionNames)) issues.push({ ...at('when'), ...p });
-        for (const ref of new Set(referencedTasks(when))) {
-          if (ids.has(ref) && ![...(t.needs ?? []), ...(t.after ?? [])].includes(ref))
-            issues.push({
-              ...at('when'),
-              message: `condition reads task "${ref}" which is not in needs or after`,
-              fix: `add "${ref}" to after (or needs) so it has finished when the condition is checked`,
-            });
-        }
-      } catch (error) {
-        if (!(error instanceof ConditionSyntaxError)) throw error;
-        issues.push({
-          ...at('when'),
-          message: `bad condition at character ${error.position + 1}: ${error.message}`,
-          fix: 'write e.g. vars.flag, !vars.flag, vars.env == "prod" && tasks.build.succeeded',
-        });
-      }
-    } else if (t.when === false) when = { kind: 'literal', value: false };
-
-    const ms = (
-      field: 'estimate' | 'timeout' | 'stallAfter',
-      value: string | number | undefined,
-    ): number | undefined => {
-      if (value === undefined) return undefined;
-      const parsedMs = parseDuration(value);
-      if (parsedMs === undefined)
-        issues.push({ ...at(field), message: `bad duration "${value}"`, fix: 'write e.g. 45m, 1h30m, 90s or 250ms' });
-      // A timer set past 2³¹-1 ms fires at once: such a timeout would kill the task as it starts.
-      else if (field !== 'estimate' && parsedMs > MAX_TIMER_MS)
-        issues.push({
-          ...at(field),
-          message: `${field} ${value} is longer than the longest timer, 24d20h31m`,
-          fix: `use at most 24d, or leave ${field} out for none`,
-        });
-      return parsedMs;
-    };
+    poolIssues(uses, pools, at, issues);
+    const when = whenCondition(t, ids, names, at, issues);
+    const ms = (field: 'estimate' | 'timeout' | 'stallAfter', value: string | number | undefined) =>
+      durationMs(field, value, at, issues);
     envIssues(t.env, (name) => at('env', name), issues);
     const backoff =
       defaults.backoff === undefined && t.backoff === undefined ? NO_BACKOFF : { ...defaults.backoff, ...t.backoff };
@@ -251,6 +174,7 @@ export function checkPlan(raw: unknown, options: CompileOptions): { plan?: Compi
       gate: control.gate,
       gateSource: t.gate,
       priority: t.priority ?? 0,
+      class: t.class ?? defaults.class ?? DEFAULT_PRIORITY_CLASS,
       retries: t.retries ?? defaults.retries ?? 0,
       // Measured durations from earlier runs beat guesses (the planner's or the author's).
       estimateMs: t.gate !== undefined ? 0 : (options.history?.get(t.id) ?? declaredEstimate), // a gate takes no time
@@ -277,6 +201,7 @@ export function checkPlan(raw: unknown, options: CompileOptions): { plan?: Compi
     });
   });
 
+  if (!anyProcess) issues.push(...defaultsProcessIssues(defaults));
   if (issues.length > 0) return { issues };
   const poolList: Pool[] = [...pools].map(([name, capacity]) => ({ name, capacity }));
   // Building the graph orders it topologically; only a plan that cannot be ordered pays for the
@@ -297,37 +222,6 @@ export function checkPlan(raw: unknown, options: CompileOptions): { plan?: Compi
   return { plan: loop?.loop === undefined ? plan : { ...plan, loop: loop.loop }, issues: [] };
 }
 
-type VarValue = string | number | boolean;
-
-/** The longest delay a JavaScript timer takes (2³¹-1 ms); a longer one fires at once. */
-const MAX_TIMER_MS = 2_147_483_647;
-
-/**
- * Names and values of `env` that no process environment can hold: an empty name or one with `=`
- * or NUL, and a value with NUL (it would end the value early, or smuggle in another variable).
- */
-function envIssues(
-  env: Readonly<Record<string, unknown>> | undefined,
-  at: (name: string) => Pick<RawIssue, 'path' | 'field'> & { task?: string },
-  issues: RawIssue[],
-): void {
-  for (const [name, value] of Object.entries(env ?? {})) {
-    if (name === '' || name.includes('=') || name.includes('\0')) {
-      issues.push({
-        ...at(name),
-        message: `environment variable name ${JSON.stringify(name)} is ${name === '' ? 'empty' : `not allowed (it contains ${name.includes('=') ? '"="' : 'NUL'})`}`,
-        fix: 'use letters, digits and _, e.g. NODE_ENV',
-      });
-    } else if (typeof value === 'string' && value.includes('\0')) {
-      issues.push({
-        ...at(name),
-        message: `environment variable ${name} contains a NUL character`,
-        fix: 'remove the NUL (\\u0000): no process environment can hold one',
-      });
-    }
-  }
-}
-
 /** What conditions may read of each task: its `outputSchema`, or that it is a function (output without one). */
 function conditionTasks(spec: PlanSpec, executors: ExecutorCatalog): Map<string, ConditionTask> {
   const fallback = spec.defaults?.executor;
@@ -340,49 +234,6 @@ function conditionTasks(spec: PlanSpec, executors: ExecutorCatalog): Map<string,
       ];
     }),
   );
-}
-
-/**
- * The plan's `vars` with `--set` values over them. A value typed on the command line takes the type
- * of the one it replaces — `--set deploy=no` on `deploy: false` is an error, not the truthy string
- * "no" — and a name the plan does not declare is an error, not a silent no-op.
- */
-function overriddenVars(
-  declared: Readonly<Record<string, VarValue>>,
-  overrides: Readonly<Record<string, VarValue>>,
-  issues: RawIssue[],
-): Record<string, VarValue> {
-  const vars: Record<string, VarValue> = { ...declared };
-  const names = Object.keys(declared);
-  for (const [name, value] of Object.entries(overrides)) {
-    // Own names only: `--set __proto__=1` names no variable, whatever Object.prototype holds.
-    const was = Object.hasOwn(declared, name) ? declared[name] : undefined;
-    const at = { path: was === undefined ? ['vars'] : ['vars', name], field: `vars.${name}` };
-    if (was === undefined) {
-      const hint = closest(name, names);
-      issues.push({
-        ...at,
-        message: `--set ${name}: the plan has no variable "${name}"`,
-        fix:
-          hint !== undefined
-            ? `did you mean "${hint}"?`
-            : names.length > 0
-              ? `its variables: ${names.join(', ')}`
-              : `declare it under vars: {${name}: …}`,
-      });
-    } else if (typeof value !== 'string' || typeof was === 'string') vars[name] = value;
-    else if (typeof was === 'boolean') {
-      if (/^(true|false)$/i.test(value)) vars[name] = value.toLowerCase() === 'true';
-      else
-        issues.push({
-          ...at,
-          message: `--set ${name}=${value}: expected true or false`,
-          fix: `--set ${name}=true or --set ${name}=false`,
-        });
-    } else if (value.trim() !== '' && Number.isFinite(Number(value))) vars[name] = Number(value);
-    else issues.push({ ...at, message: `--set ${name}=${value}: expected a number`, fix: `e.g. --set ${name}=${was}` });
-  }
-  return vars;
 }
 
 /** The executor name a gate resolves to: it runs nothing, no executor is looked up. */

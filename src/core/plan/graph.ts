@@ -1,6 +1,6 @@
 import type { Expr } from './condition.js';
 import { writeScopesOverlap } from './glob-overlap.js';
-import type { BackoffSpec, TaskSpec } from './plan-schema.js';
+import type { BackoffSpec, PriorityClass, TaskSpec } from './plan-schema.js';
 import type { TaskContract } from './contracts.js';
 
 /** A task with the plan's defaults applied and durations in milliseconds. */
@@ -18,6 +18,8 @@ export interface ResolvedTask extends Omit<
   readonly after: readonly string[];
   /** Higher starts first among ready tasks with equal critical path. */
   readonly priority: number;
+  /** Its priority class (`class:`): ready tasks start by class first; a P0 preempts lower classes. */
+  readonly class: PriorityClass;
   /** Further attempts after a failure. */
   readonly retries: number;
   /** Estimate in ms; `undefined` when neither the task, the defaults nor history gave one. */

@@ -68,6 +68,15 @@ export const LimitsSchema = z
   })
   .strict();
 
+/** The priority classes (`class:`), most urgent first; only a P0 preempts (see `policies/preempt.ts`). */
+export const PRIORITY_CLASSES = ['P0', 'P1', 'P2', 'P3'] as const;
+/** A task's priority class. */
+export type PriorityClass = (typeof PRIORITY_CLASSES)[number];
+/** What a task's class is when neither it nor the defaults set one. */
+export const DEFAULT_PRIORITY_CLASS: PriorityClass = 'P2';
+
+const PriorityClassSchema = z.enum(PRIORITY_CLASSES);
+
 /** Fields a task may set, which `defaults` may also set for every task. */
 const sharedTaskFields = {
   executor: z
@@ -90,7 +99,10 @@ const sharedTaskFields = {
     'Watchdog: a task that shows no progress (no output, no agent event) for this long is reported as stalled, stopped and retried (agent sessions resumed). 0 turns it off. @default 10m for agent CLIs (claude, codex, gemini), off for other executors',
   ),
   limits: LimitsSchema.optional().describe(
-    "OS limits of the task's process: {memory: 2GB, cpus: 1.5}, through cgroups (v1 or v2), else rlimits (memory only).",
+    "OS limits of the task's process (a shell command, or an agent CLI with the commands it runs): {memory: 2GB, cpus: 1.5}, through cgroups (v1 or v2), else rlimits (memory only). Refused on tasks that run no process (API, function, gate).",
+  ),
+  class: PriorityClassSchema.optional().describe(
+    'Priority class: P0 (urgent) … P3 (background). Ready tasks start by class before critical path; a ready P0 that finds no worker free (or its pool units held) stops the running task of the lowest class (then the least progressed) and takes its place — the stopped task runs again later (a shell task from the start, an agent resuming its session in its kept worktree), not counted as a failure. @default P2',
   ),
   profile: z
     .enum(['cpu', 'memory', 'io'])
@@ -100,7 +112,7 @@ const sharedTaskFields = {
     .boolean()
     .optional()
     .describe(
-      "Run the task's process under bubblewrap: its folder (worktree or cwd) and an agent's state writable, the rest of the file system read-only, the home folder hidden, /tmp private. Needs bubblewrap installed. @default false",
+      "Run the task's process (shell or agent CLI tasks only) under bubblewrap: its folder (worktree or cwd) and an agent's state writable, the rest of the file system read-only, the home folder hidden, /tmp private. Needs bubblewrap installed. @default false",
     ),
   estimate: DurationSchema.optional().describe('Expected duration; drives critical-path ordering and `weft estimate`.'),
   env: EnvSchema.optional(),

@@ -45,7 +45,10 @@ export interface Workspace {
   prepare(task: ResolvedTask, attempt: number, fix: boolean): Promise<string>;
   /** Folds a successful attempt into the shared result; merges happen one at a time, in order. */
   integrate(task: ResolvedTask, attempt: number, result: TaskResultData): Promise<Integration>;
-  /** The attempt ended without integrating (failure, cancel): keep or clean up its work. */
+  /**
+   * The attempt ended without integrating (failure, cancel): keep or clean up its work. `retrying`:
+   * it was paused (preempted) and the task's next attempt continues in the same folder, as it is.
+   */
   release(task: ResolvedTask, attempt: number, outcome: 'failed' | 'cancelled' | 'retrying'): Promise<void>;
   /**
    * A checkout where a check runs (see {@link CheckAt}). Absent where there is no integration

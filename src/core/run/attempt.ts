@@ -7,6 +7,7 @@ import type { RunState, TaskRecord } from './run-state.js';
 import type { Workspace } from '../ports/workspace.js';
 import { isCacheable, type TaskCache } from '../ports/cache.js';
 import { verifyContracts } from './contract-check.js';
+import { resumesAfterPreemption } from './policies/preempt.js';
 
 /**
  * A running attempt. Its AbortController is made on first use: creating one costs more than a
@@ -211,7 +212,9 @@ async function workIn(
   const outcome = task.contracts === undefined ? ran : checkedAgainstContracts(task)(ran);
   if (!outcome.ok || slot.aborted !== undefined) {
     const cause = slot.aborted;
-    await workspace.release(task, attempt, cause === undefined || cause.kind !== 'cancelled' ? 'failed' : 'cancelled');
+    // A preempted agent's worktree is kept as it is: its next attempt resumes its session there.
+    const paused = cause?.kind === 'preempted' && resumesAfterPreemption(executor.info);
+    await workspace.release(task, attempt, paused ? 'retrying' : cause?.kind === 'cancelled' ? 'cancelled' : 'failed');
     return outcome;
   }
   // Merged before the success is recorded, so dependents start from a tree that holds it.

@@ -1,10 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { VirtualClock } from '../ports/clock.js';
-import { runPlan } from './engine.js';
-import type { RunEvent } from './events.js';
 import type { Executor, TaskContext, TaskOutcome } from '../ports/executor.js';
 import type { CheckAt, Workspace } from '../ports/workspace.js';
-import { compilePlan } from '../plan/compile.js';
+import { runOnClock, testPlan } from '../testing/engine-harness.js';
 
 /**
  * A workspace that keeps what each task last merged in memory (its result text, `ok` or
@@ -65,28 +63,19 @@ function executor(clock: VirtualClock, log: string[]): Executor {
 async function run(tasks: object[]) {
   const clock = new VirtualClock();
   const log: string[] = [];
-  const events: RunEvent[] = [];
   const workspace = memoryWorkspace();
-  const plan = compilePlan(
-    { name: 't', workers: 2, defaults: { executor: 'test' }, tasks: tasks.map((t) => ({ run: 'x', ...t })) },
-    { executors: new Map([['test', { requires: 'run' as const }]]) },
-  );
-  let finished = false;
-  const outcome = runPlan({
-    runId: 'r',
+  const plan = testPlan({
+    name: 't',
+    workers: 2,
+    defaults: { executor: 'test' },
+    tasks: tasks.map((t) => ({ run: 'x', ...t })),
+  });
+  const { state, status, events } = await runOnClock(clock, {
     plan,
-    clock,
     workspace,
-    executors: new Map([['test', executor(clock, log)]]),
+    executor: executor(clock, log),
     baseDir: '/work',
-    journal: (batch) => void events.push(...batch),
-  }).finally(() => (finished = true));
-  while (!finished) {
-    await new Promise((r) => setImmediate(r));
-    const next = clock.nextTimerAt();
-    if (next !== undefined) clock.advance(next - clock.now());
-  }
-  const { state, status } = await outcome;
+  });
   const task = (id: string) => state.tasks.get(id);
   return { status, log, events, task, workspace };
 }

@@ -1,17 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { VirtualClock } from '../ports/clock.js';
-import { runPlan, type EngineOptions } from './engine.js';
+import type { EngineOptions } from './engine.js';
 import type { ApprovalDecision } from './engine-options.js';
-import type { RunEvent } from './events.js';
-import type { Executor } from '../ports/executor.js';
 import { foldRun } from './run-state.js';
-import { compilePlan, type CompiledPlan } from '../plan/compile.js';
+import type { CompiledPlan } from '../plan/compile.js';
+import { runOnClock, testExecutor, testPlan } from '../testing/engine-harness.js';
 
 function plan(tasks: object[]): CompiledPlan {
-  return compilePlan(
-    { name: 't', workers: 2, defaults: { executor: 'test' }, tasks },
-    { executors: new Map([['test', { requires: 'run' as const }]]) },
-  );
+  return testPlan({ name: 't', workers: 2, defaults: { executor: 'test' }, tasks });
 }
 
 const deployPlan = () =>
@@ -31,42 +27,28 @@ async function onClock(
   options: Partial<EngineOptions> & { stopAt?: number } = {},
 ) {
   const clock = new VirtualClock();
-  const events: RunEvent[] = [];
   const log: string[] = [];
-  const executor: Executor = {
-    name: 'test',
-    version: '1',
-    info: { requires: 'run' },
-    run: (ctx) => {
-      log.push(ctx.task.id);
-      return new Promise((resolve) => clock.setTimeout(() => resolve({ ok: true, result: {} }), 1000));
-    },
-  };
+  const executor = testExecutor((ctx) => {
+    log.push(ctx.task.id);
+    return new Promise((resolve) => clock.setTimeout(() => resolve({ ok: true, result: {} }), 1000));
+  });
   const given = new Set<ApprovalDecision>();
   const abort = new AbortController();
-  let finished = false;
-  const outcome = runPlan({
-    runId: 'r',
+  const { stopAt, ...engine } = options;
+  const { status, state, events } = await runOnClock(clock, {
     plan: p,
-    executors: new Map([['test', executor]]),
-    baseDir: '/tmp',
-    clock,
-    journal: (batch) => void events.push(...batch),
+    executor,
     pollDecisions: () => {
       const fresh = decide(clock.now()).filter((d) => !given.has(d));
       for (const d of fresh) given.add(d);
       return Promise.resolve(fresh);
     },
     signal: abort.signal,
-    ...options,
-  }).finally(() => (finished = true));
-  while (!finished) {
-    await new Promise((r) => setImmediate(r));
-    if (options.stopAt !== undefined && clock.now() >= options.stopAt) abort.abort();
-    const next = clock.nextTimerAt();
-    if (next !== undefined) clock.advance(next - clock.now());
-  }
-  const { status, state } = await outcome;
+    ...engine,
+    onTurn: () => {
+      if (stopAt !== undefined && clock.now() >= stopAt) abort.abort();
+    },
+  });
   return {
     status,
     state,

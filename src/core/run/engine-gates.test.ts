@@ -1,56 +1,32 @@
 import { describe, expect, it } from 'vitest';
 import { VirtualClock } from '../ports/clock.js';
 import { runPlan, type EngineOptions } from './engine.js';
-import type { RunEvent } from './events.js';
 import type { Executor } from '../ports/executor.js';
 import { foldRun } from './run-state.js';
-import { compilePlan, type CompiledPlan } from '../plan/compile.js';
+import type { CompiledPlan } from '../plan/compile.js';
+import { runOnClock, testExecutor, testPlan } from '../testing/engine-harness.js';
 
 const SCORED = { type: 'object', properties: { score: { type: 'number' }, veto: { type: 'string' } } };
 
 function plan(tasks: object[], extra: object = {}): CompiledPlan {
-  return compilePlan(
-    { name: 't', workers: 2, defaults: { executor: 'test' }, tasks, ...extra },
-    { executors: new Map([['test', { requires: 'run' as const }]]) },
-  );
+  return testPlan({ name: 't', workers: 2, defaults: { executor: 'test' }, tasks, ...extra });
 }
 
 /** An executor answering each task with the output given for it, taking 1 s of virtual time. */
 function outputs(clock: VirtualClock, by: Record<string, unknown>, log: string[]): Executor {
-  return {
-    name: 'test',
-    version: '1',
-    info: { requires: 'run' },
-    run: (ctx) => {
-      log.push(ctx.task.id);
-      return new Promise((resolve) =>
-        clock.setTimeout(() => resolve({ ok: true, result: { output: by[ctx.task.id] ?? {} } }), 1000),
-      );
-    },
-  };
+  return testExecutor((ctx) => {
+    log.push(ctx.task.id);
+    return new Promise((resolve) =>
+      clock.setTimeout(() => resolve({ ok: true, result: { output: by[ctx.task.id] ?? {} } }), 1000),
+    );
+  });
 }
 
 /** Runs on a virtual clock, advancing it to each timer until the run ends. */
 async function onClock(p: CompiledPlan, by: Record<string, unknown>, options: Partial<EngineOptions> = {}) {
   const clock = new VirtualClock();
-  const events: RunEvent[] = [];
   const log: string[] = [];
-  let finished = false;
-  const outcome = runPlan({
-    runId: 'r',
-    plan: p,
-    executors: new Map([['test', outputs(clock, by, log)]]),
-    baseDir: '/tmp',
-    clock,
-    journal: (batch) => void events.push(...batch),
-    ...options,
-  }).finally(() => (finished = true));
-  while (!finished) {
-    await new Promise((r) => setImmediate(r));
-    const next = clock.nextTimerAt();
-    if (next !== undefined) clock.advance(next - clock.now());
-  }
-  const { status, state } = await outcome;
+  const { status, state, events } = await runOnClock(clock, { plan: p, executor: outputs(clock, by, log), ...options });
   const states = Object.fromEntries([...state.tasks.values()].map((r) => [r.id, r.state]));
   return { status, state, states, events, log };
 }
@@ -104,12 +80,7 @@ describe('gates', () => {
       { id: 'approve', gate: 'tasks.ui.output.score >= 6' },
     ]);
     const clock = new VirtualClock();
-    const failing: Executor = {
-      name: 'test',
-      version: '1',
-      info: { requires: 'run' },
-      run: () => Promise.resolve({ ok: false, failure: { message: 'boom' } }),
-    };
+    const failing = testExecutor(() => Promise.resolve({ ok: false, failure: { message: 'boom' } }));
     const outcome = await runPlan({
       runId: 'r',
       plan: p,

@@ -1,8 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { VirtualClock } from '../ports/clock.js';
-import { runPlan } from './engine.js';
-import type { Executor } from '../ports/executor.js';
-import { compilePlan } from '../plan/compile.js';
+import { runOnClock, testExecutor, testPlan } from '../testing/engine-harness.js';
 import { parseSize } from '../plan/size.js';
 
 describe('profiles cap how many tasks of each profile run at once, on top of workers', () => {
@@ -14,18 +12,12 @@ describe('profiles cap how many tasks of each profile run at once, on top of wor
       { id: 'm1', run: 'x', profile: 'memory', estimate: '10s' },
       { id: 'free', run: 'x', profile: undefined, estimate: '10s' },
     ];
-    const plan = compilePlan(
-      { workers: 8, profiles: { cpu: 2, io: 1 }, defaults: { executor: 'test' }, tasks },
-      { executors: new Map([['test', { requires: 'run' as const }]]) },
-    );
+    const plan = testPlan({ workers: 8, profiles: { cpu: 2, io: 1 }, defaults: { executor: 'test' }, tasks });
     const running = new Map<string, number>();
     const peak = new Map<string, number>();
     const profileOf = (id: string) => tasks.find((t) => t.id === id)?.profile ?? 'none';
-    const executor: Executor = {
-      name: 'test',
-      version: '1',
-      info: { requires: 'run' },
-      run: (ctx) =>
+    const executor = testExecutor(
+      (ctx) =>
         new Promise((resolve) => {
           const p = profileOf(ctx.task.id);
           running.set(p, (running.get(p) ?? 0) + 1);
@@ -35,21 +27,8 @@ describe('profiles cap how many tasks of each profile run at once, on top of wor
             resolve({ ok: true, result: {} });
           }, 10_000);
         }),
-    };
-    let finished = false;
-    const outcome = runPlan({
-      runId: 'r',
-      plan,
-      executors: new Map([['test', executor]]),
-      baseDir: '/tmp',
-      clock,
-    }).finally(() => (finished = true));
-    while (!finished) {
-      await new Promise((r) => setImmediate(r));
-      const next = clock.nextTimerAt();
-      if (next !== undefined) clock.advance(next - clock.now());
-    }
-    const { status } = await outcome;
+    );
+    const { status } = await runOnClock(clock, { plan, executor });
     expect(status).toBe('succeeded');
     expect(Object.fromEntries(peak)).toEqual({ cpu: 2, io: 1, memory: 1, none: 1 });
     expect(clock.now()).toBe(20_000); // four cpu tasks, two at a time

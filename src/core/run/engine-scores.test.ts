@@ -1,56 +1,30 @@
 import { describe, expect, it } from 'vitest';
 import { VirtualClock } from '../ports/clock.js';
-import { runPlan } from './engine.js';
-import type { RunEvent } from './events.js';
-import type { Executor, TaskContext } from '../ports/executor.js';
-import { compilePlan } from '../plan/compile.js';
 import { summarize, dependencyMap } from './metrics.js';
+import { runOnClock, testExecutor, testPlan } from '../testing/engine-harness.js';
 
 const SCORED = { type: 'object', properties: { score: { type: 'number' } } };
 
 /** A reviewer whose nth attempt scores `scores[n-1]`; what each attempt was told is kept. */
 async function review(scores: readonly unknown[], task: object = {}) {
-  const p = compilePlan(
-    {
-      defaults: { executor: 'test' },
-      tasks: [
-        { id: 'ui', run: 'x', outputSchema: SCORED, score: 'score', minScore: 6, ...task },
-        { id: 'ship', run: 'x', needs: ['ui'] },
-      ],
-    },
-    { executors: new Map([['test', { requires: 'run' as const }]]) },
-  );
+  const p = testPlan({
+    defaults: { executor: 'test' },
+    tasks: [
+      { id: 'ui', run: 'x', outputSchema: SCORED, score: 'score', minScore: 6, ...task },
+      { id: 'ship', run: 'x', needs: ['ui'] },
+    ],
+  });
   const clock = new VirtualClock();
   const told: (string | undefined)[] = [];
-  const executor: Executor = {
-    name: 'test',
-    version: '1',
-    info: { requires: 'run' },
-    run: (ctx: TaskContext) => {
-      if (ctx.task.id === 'ship') return Promise.resolve({ ok: true, result: {} });
-      told.push(ctx.feedback);
-      const score = scores[ctx.attempt - 1];
-      return new Promise((resolve) =>
-        clock.setTimeout(() => resolve({ ok: true, result: { output: score === undefined ? {} : { score } } }), 1000),
-      );
-    },
-  };
-  const events: RunEvent[] = [];
-  let finished = false;
-  const outcome = runPlan({
-    runId: 'r',
-    plan: p,
-    executors: new Map([['test', executor]]),
-    baseDir: '/tmp',
-    clock,
-    journal: (b) => void events.push(...b),
-  }).finally(() => (finished = true));
-  while (!finished) {
-    await new Promise((r) => setImmediate(r));
-    const next = clock.nextTimerAt();
-    if (next !== undefined) clock.advance(next - clock.now());
-  }
-  const { status, state } = await outcome;
+  const executor = testExecutor((ctx) => {
+    if (ctx.task.id === 'ship') return Promise.resolve({ ok: true, result: {} });
+    told.push(ctx.feedback);
+    const score = scores[ctx.attempt - 1];
+    return new Promise((resolve) =>
+      clock.setTimeout(() => resolve({ ok: true, result: { output: score === undefined ? {} : { score } } }), 1000),
+    );
+  });
+  const { status, state, events } = await runOnClock(clock, { plan: p, executor });
   const summary = summarize(state, dependencyMap(p.graph.tasks));
   return { status, state, told, events, ui: summary.tasks.find((t) => t.id === 'ui') };
 }

@@ -1,10 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { VirtualClock } from '../ports/clock.js';
-import { runPlan } from './engine.js';
-import type { RunEvent } from './events.js';
-import type { Executor, TaskContext, TaskOutcome } from '../ports/executor.js';
-import { compilePlan } from '../plan/compile.js';
+import type { TaskContext, TaskOutcome } from '../ports/executor.js';
 import { stalledNote } from './policies/stall.js';
+import { runOnClock, testExecutor, testPlan } from '../testing/engine-harness.js';
 
 /** Runs `tasks` on a VirtualClock; the executor is a plain function of the context and the clock. */
 async function runVirtual(
@@ -13,27 +11,12 @@ async function runVirtual(
   info: { requires: 'run'; stallAfterMs?: number } = { requires: 'run' },
 ) {
   const clock = new VirtualClock();
-  const plan = compilePlan(
+  const plan = testPlan(
     { name: 't', workers: 2, defaults: { executor: 'test', backoff: { initial: '10ms', jitter: false } }, tasks },
-    { executors: new Map([['test', info]]) },
+    info,
   );
-  const executor: Executor = { name: 'test', version: '1', info, run: (ctx) => behave(ctx, clock) };
-  const events: RunEvent[] = [];
-  let finished = false;
-  const outcome = runPlan({
-    runId: 'r',
-    plan,
-    executors: new Map([['test', executor]]),
-    baseDir: '/tmp',
-    clock,
-    journal: (batch) => void events.push(...batch),
-  }).finally(() => (finished = true));
-  while (!finished) {
-    await new Promise((r) => setImmediate(r));
-    const next = clock.nextTimerAt();
-    if (next !== undefined) clock.advance(next - clock.now());
-  }
-  const { state } = await outcome;
+  const executor = testExecutor((ctx) => behave(ctx, clock), info);
+  const { state, events } = await runOnClock(clock, { plan, executor });
   return { state, events, at: clock.now() };
 }
 
@@ -102,9 +85,9 @@ describe('the watchdog (stallAfter) on the virtual clock', () => {
       stallAfterMs: 5000,
     });
     expect(defaulted.events.find((e) => e.type === 'task.stalled')).toMatchObject({ at: 5000 });
-    const off = compilePlan(
+    const off = testPlan(
       { tasks: [{ id: 'a', run: 'x', executor: 'test', stallAfter: 0 }] },
-      { executors: new Map([['test', { requires: 'run' as const, stallAfterMs: 5000 }]]) },
+      { requires: 'run', stallAfterMs: 5000 },
     );
     expect(off.graph.tasks[0]?.stallAfterMs).toBeUndefined();
   });

@@ -7,6 +7,7 @@ import { searchOrder } from '../schedule/search/index.js';
 import { foldRun } from './run-state.js';
 import { compilePlan, type CompiledPlan } from '../plan/compile.js';
 import type { PlanSpec } from '../plan/plan-schema.js';
+import { runOnClock } from '../testing/engine-harness.js';
 
 type Behaviour = (ctx: TaskContext) => TaskOutcome | Promise<TaskOutcome>;
 
@@ -450,14 +451,7 @@ describe('runPlan', () => {
         run: (ctx) =>
           new Promise((resolve) => clock.setTimeout(() => resolve({ ok: true, result: {} }), ctx.task.estimateMs ?? 0)),
       };
-      let finished = false;
-      const outcome = run(p, takesItsEstimate, { clock, ...options }).finally(() => (finished = true));
-      while (!finished) {
-        await new Promise((r) => setImmediate(r));
-        const next = clock.nextTimerAt();
-        if (next !== undefined) clock.advance(next - clock.now());
-      }
-      const { events, status } = await outcome;
+      const { events, status } = await runOnClock(clock, { plan: p, executor: takesItsEstimate, ...options });
       const startedAt = (id: string) => events.find((e) => e.type === 'task.started' && e.task === id)?.at;
       return { status, end: events.at(-1)?.at, longAt: startedAt('long') };
     };

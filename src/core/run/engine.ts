@@ -16,8 +16,8 @@ import {
   type EngineNotice,
   type EngineOptions,
   type ResolvedEngineOptions,
+  type RunOutcome,
 } from './engine-options.js';
-import type { RunOutcome } from './engine-options.js';
 import { runAttempt, Running, type AttemptHost } from './attempt.js';
 import { attemptEnded, type AttemptCounts, type AttemptDecision } from './policies/attempt-ended.js';
 import { taskBudgetExceeded } from './policies/budget.js';
@@ -35,6 +35,7 @@ import { Pump } from './pump.js';
 import { applyDecision, type Blocked, type Completion, type DecisionHost } from './apply-decision.js';
 import { recordRunStart } from './run-start.js';
 import { LoopRun } from './loop-run.js';
+import { Preemptor, resumesAfterPreemption } from './preemptor.js';
 
 export { ENGINE_DEFAULTS, resolveEngineOptions } from './engine-options.js';
 export type { EngineNotice, EngineOptions, ProgressNotice, ResolvedEngineOptions } from './engine-options.js';
@@ -85,6 +86,7 @@ class Run implements AttemptHost {
   private readonly stalls: StallWatch;
   /** Tasks with `approval: required` wait here for a person. */
   private readonly approvals: Approvals;
+  private readonly preemptor: Preemptor; // a blocked P0 stops lower classes (`class:`)
   /** Feedback for the next attempt of a task (a merge conflict or failed check to fix). */
   readonly feedback = new Map<number, string>();
   private readonly workers: number;
@@ -146,6 +148,7 @@ class Run implements AttemptHost {
         reschedule: (reset) => this.reschedule(reset),
       });
     this.sched = this.newScheduler(options.score, options.dispatchPlan);
+    this.preemptor = new Preemptor(this.running, this.journal, this.workers, (i) => this.approvals.held(i));
     this.stalls = new StallWatch(this.clock, (i, attempt, silentMs) => this.stalled(i, attempt, silentMs));
     const run = this; // eslint-disable-line @typescript-eslint/no-this-alias -- getters read the fields an expansion swaps
     this.decisions = {
@@ -193,7 +196,7 @@ class Run implements AttemptHost {
       ...(sequential || plan === undefined ? {} : { plan }),
       gate: (i) => this.loop?.gate(i) ?? whenGate(this.tasks[i] as ResolvedTask, this.when),
       onTransition: (t) => this.onTransition(t),
-      held: (i) => this.approvals.held(i),
+      held: (i) => this.approvals.held(i) || this.preemptor.holds(i, this.sched),
       ...(this.loop === undefined
         ? {}
         : { heldEdge: (from: number, to: number) => this.loop?.holds(from, to) === true }),
@@ -278,14 +281,10 @@ class Run implements AttemptHost {
     for (const { task, worker } of assignments) {
       const attempt = (this.attempts[task] = (this.attempts[task] as number) + 1);
       this.running.set(task, new Running(attempt));
-      this.journal.recordTask(task, {
-        type: 'task.started',
-        at: now,
-        task: (this.tasks[task] as ResolvedTask).id,
-        attempt,
-        worker,
-      });
+      const id = (this.tasks[task] as ResolvedTask).id;
+      this.journal.recordTask(task, { type: 'task.started', at: now, task: id, attempt, worker });
     }
+    if (this.stopReason === undefined && this.mode === 'parallel') this.preemptor.pass(now, this.graph, this.sched);
     const stored = this.journal.flush();
     if (stored === undefined) {
       this.dispatchAll(assignments);
@@ -318,7 +317,8 @@ class Run implements AttemptHost {
       resumedAt: this.resumedAt[i] as number,
     };
     const stopping = this.stopReason !== undefined;
-    const ended = { task, attempt: c.attempt, failure, cause: c.cause, counts, stopping };
+    const resumable = resumesAfterPreemption(this.options.executors.get(task.executor)?.info);
+    const ended = { task, attempt: c.attempt, failure, cause: c.cause, counts, stopping, resumable };
     this.apply(i, c, attemptEnded(ended, this.options), now);
   }
 

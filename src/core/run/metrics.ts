@@ -1,5 +1,6 @@
 import type { LoopOutcome, TaskPlace, Usage } from './events.js';
 import type { ApprovalRecord, AttemptRecord, RunState, TaskRecord } from './run-state.js';
+import { stallsOf, type Stall } from './stalls.js';
 import { contractVerdicts, type ContractRef, type ContractVerdict } from './contract-verdicts.js';
 
 /** One task in a run's summary. */
@@ -25,6 +26,10 @@ export interface TaskSummary {
   readonly scores?: readonly number[];
   /** Its `approval: required`: waiting since when, or who decided what. */
   readonly approval?: ApprovalRecord;
+  /** The P0 tasks its attempts were stopped for (`class:`), one per preempted attempt, in order. */
+  readonly preemptedBy?: readonly string[];
+  /** Attempts the watchdog stopped (`stallAfter`) and what came of each; absent when none stalled. */
+  readonly stalls?: readonly Stall[];
 }
 
 /** Files changed and lines added and removed, as `git diff --numstat` counts them. */
@@ -70,8 +75,10 @@ export interface RunSummary {
   readonly criticalPathMs: number;
   readonly tasksPerWorker: Readonly<Record<string, number>>;
   readonly busyPerWorkerMs: Readonly<Record<string, number>>;
-  /** Attempts that followed a failed (or sent-back) attempt of the same task; re-runs after a Ctrl-C or crash are not counted. */
+  /** Attempts that followed a failed (or sent-back) attempt of the same task; re-runs after a Ctrl-C, a crash or a preemption are not counted. */
   readonly retries: number;
+  /** Attempts stopped for a P0 task (`class:`); each ran again. */
+  readonly preemptions: number;
   readonly usage: { readonly inputTokens: number; readonly outputTokens: number; readonly costUsd: number };
   readonly resumes: number;
   /**
@@ -95,6 +102,12 @@ export interface IterationSummary {
   readonly costUsd?: number;
 }
 
+/** A task's stalls (none: no field). */
+function stallsField(attempts: readonly AttemptRecord[]): { stalls?: Stall[] } {
+  const stalls = stallsOf(attempts);
+  return stalls.length === 0 ? {} : { stalls };
+}
+
 /** The scores of a task's attempts, in order (none: no field). */
 function scoresOf(attempts: readonly AttemptRecord[]): { scores?: number[] } {
   const scores = attempts.flatMap((a) => (a.score === undefined ? [] : [a.score]));
@@ -102,18 +115,23 @@ function scoresOf(attempts: readonly AttemptRecord[]): { scores?: number[] } {
 }
 
 /**
- * Attempts after one that failed (or was sent back); not those that only re-run work a Ctrl-C or
- * crash cut off, nor the first of a loop's iteration (`fresh`: those attempt numbers).
+ * Attempts after one that failed (or was sent back); not those that only re-run work a Ctrl-C, a
+ * crash or a preemption cut off, nor the first of a loop's iteration (`fresh`: those attempt numbers).
  */
 export function retriesOf(
-  attempts: readonly { readonly attempt?: number; readonly outcome?: string }[],
+  attempts: readonly { readonly attempt?: number; readonly outcome?: string; readonly preemptedBy?: string }[],
   fresh?: ReadonlySet<number>,
 ): number {
   let n = 0;
   for (let k = 1; k < attempts.length; k++) {
-    const before = attempts[k - 1]?.outcome;
+    const before = attempts[k - 1];
     const attempt = attempts[k]?.attempt;
-    if (before !== 'cancelled' && before !== 'interrupted' && (attempt === undefined || fresh?.has(attempt) !== true))
+    if (
+      before?.outcome !== 'cancelled' &&
+      before?.outcome !== 'interrupted' &&
+      before?.preemptedBy === undefined &&
+      (attempt === undefined || fresh?.has(attempt) !== true)
+    )
       n++;
   }
   return n;
@@ -125,6 +143,12 @@ function iterationStarts(state: RunState): Map<string, Set<number>> {
   for (const it of state.loop?.iterations ?? [])
     for (const [id, n] of Object.entries(it.firstAttempts)) starts.set(id, (starts.get(id) ?? new Set()).add(n));
   return starts;
+}
+
+/** The P0 tasks a task's attempts were stopped for (none: no field). */
+function preemptedByOf(attempts: readonly AttemptRecord[]): { preemptedBy?: string[] } {
+  const by = attempts.flatMap((a) => (a.preemptedBy === undefined ? [] : [a.preemptedBy]));
+  return by.length === 0 ? {} : { preemptedBy: by };
 }
 
 /** A chain of task ids on one line, `a → b → c`; a long one keeps its first and last `keep` around "… N more …". */
@@ -167,6 +191,7 @@ export function summarize(
   let last = -Infinity;
   let taskTimeMs = 0;
   let retries = 0;
+  let preemptions = 0;
   const usage = { inputTokens: 0, outputTokens: 0, costUsd: 0 };
   let files: { changed: number; added: number; removed: number } | undefined;
   const tasksPerWorker: Record<string, number> = {};
@@ -203,6 +228,8 @@ export function summarize(
       }
     }
     retries += retriesOf(r.attempts, fresh.get(r.id));
+    const preempted = preemptedByOf(r.attempts);
+    preemptions += preempted.preemptedBy?.length ?? 0;
     taskTimeMs += duration;
     if (taskUsage !== undefined) {
       usage.inputTokens += taskUsage.inputTokens;
@@ -236,6 +263,8 @@ export function summarize(
       ...(r.blockedBy === undefined ? {} : { blockedBy: r.blockedBy }),
       ...scoresOf(r.attempts),
       ...(r.approval === undefined ? {} : { approval: { ...r.approval } }),
+      ...preempted,
+      ...stallsField(r.attempts),
     });
   }
   // Time weft was stopped between lives of the run is nobody's makespan.
@@ -262,6 +291,7 @@ export function summarize(
     tasksPerWorker,
     busyPerWorkerMs,
     retries,
+    preemptions,
     usage,
     resumes: state.resumes,
     ...(files === undefined ? {} : { files }),

@@ -17,6 +17,10 @@ export interface AttemptRecord {
   sessionId?: string;
   /** Its output's score (`score:`), accepted or sent back. */
   score?: number;
+  /** The P0 task it was stopped for (`task.preempted`): it ends `retrying`, and the task runs again. */
+  preemptedBy?: string;
+  /** The watchdog stopped it after this long without progress (`task.stalled`), ms. */
+  stalledMs?: number;
 }
 
 /** A task's state, attempts and result, folded from its events. */
@@ -212,6 +216,9 @@ export function applyEvent(state: RunState, event: RunEvent): void {
       if (event.reason !== undefined) state.reason = event.reason;
       return;
     default:
+      // An event of a kind this version does not know and of no task (a journal written by a newer
+      // weft, e.g. a loop's iterations) changes no task: it must not make one named "undefined".
+      if (typeof (event as { task?: unknown }).task !== 'string') return;
       applyTaskEvent(taskRecord(state, event.task), event);
   }
 }
@@ -331,6 +338,16 @@ export function applyTaskEvent(r: TaskRecord, event: TaskEvent): void {
         ...(event.reason === undefined ? {} : { reason: event.reason }),
         ...(event.by === undefined ? {} : { by: event.by }),
       };
+      return;
+    }
+    case 'task.preempted': {
+      const a = attemptOf(r, event.attempt);
+      if (a !== undefined) a.preemptedBy = event.by;
+      return;
+    }
+    case 'task.stalled': {
+      const a = attemptOf(r, event.attempt);
+      if (a !== undefined) a.stalledMs = event.silentMs;
       return;
     }
     case 'task.cancelled': {

@@ -3,7 +3,7 @@ import type { RunMode } from '../run/events.js';
 import type { DispatchPlan } from './dispatch-plan.js';
 import { searchOrder } from './search/index.js';
 
-/** The order a run follows: ready-queue priorities, and a schedule to follow while the run goes as planned. */
+/** The order a run follows: ready-queue priorities, and a schedule to follow while the run goes as planned (never in a plan of several classes). */
 export interface DispatchOrder {
   /** Ready-queue priorities, larger first (the Scheduler's `score`). */
   readonly score?: Float64Array;
@@ -22,5 +22,10 @@ export interface DispatchOrder {
 export function dispatchOrder(plan: CompiledPlan, workers: number, mode: RunMode = 'parallel'): DispatchOrder {
   if (mode === 'sequential') return {};
   const found = searchOrder(plan.graph, workers, { seed: 1 });
-  return found.plan === undefined ? { score: found.score } : { score: found.score, dispatchPlan: found.plan };
+  // The search knows nothing of classes (`class:`): its schedule would start a P2 before a ready P1.
+  const tasks = plan.graph.tasks;
+  const oneClass = tasks.every((t) => t.class === tasks[0]?.class);
+  return found.plan === undefined || !oneClass
+    ? { score: found.score }
+    : { score: found.score, dispatchPlan: found.plan };
 }

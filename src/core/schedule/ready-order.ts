@@ -1,18 +1,44 @@
 import type { Graph, ResolvedTask } from '../plan/graph.js';
+import { PRIORITY_CLASSES } from '../plan/plan-schema.js';
 
 /**
- * The order in which ready tasks start:
+ * The order in which ready tasks of one class start:
  * - `critical-path`: longest remaining path first, then `priority`, then declaration order;
  * - `fifo`: in the order they became ready (what `make -j` does);
  * - `declaration`: plan order (used by `--sequential`).
  */
 export type ReadyOrder = 'critical-path' | 'fifo' | 'declaration';
 
+/** A class's rank: 0 for P0 (most urgent) … 3 for P3. */
+export function classRank(task: Pick<ResolvedTask, 'class'>): number {
+  return PRIORITY_CLASSES.indexOf(task.class);
+}
+
 /**
- * The ready queue's "starts before" test: `score` (larger first, ties in declaration order) when
- * given, else `order`. `arrival` is read live: the order each task became ready in (for `fifo`).
+ * The ready queue's "starts before" test: the task's class first (P0 before P1 …; not in
+ * `declaration` order, which `--sequential` promises), then `score` (larger first, ties in
+ * declaration order) when given, else `order`. `arrival` is read live: the order each task became
+ * ready in (for `fifo`).
  */
 export function readyComparator(
+  graph: Graph,
+  order: ReadyOrder | undefined,
+  score: ArrayLike<number> | undefined,
+  arrival: Float64Array,
+): (a: number, b: number) => boolean {
+  const within = orderWithinClass(graph, order, score, arrival);
+  if (order === 'declaration' && score === undefined) return within;
+  const ranks = Uint8Array.from(graph.tasks, classRank);
+  // Most plans leave every task in one class: then the class costs nothing per comparison.
+  if (ranks.every((r) => r === ranks[0])) return within;
+  return (a, b) => {
+    const ca = ranks[a] as number;
+    const cb = ranks[b] as number;
+    return ca !== cb ? ca < cb : within(a, b);
+  };
+}
+
+function orderWithinClass(
   graph: Graph,
   order: ReadyOrder | undefined,
   score: ArrayLike<number> | undefined,

@@ -36,8 +36,8 @@ export interface SchedulerOptions {
   /** Sees every state change, in order. */
   readonly onTransition?: (t: Transition) => void;
   /**
-   * A ready task that may not start yet (it waits for a person's approval): it stays ready, and is
-   * asked about again at each {@link Scheduler.start}.
+   * A ready task that may not start yet (it waits for a person's approval, or for the P0 it was
+   * preempted for to start): it stays ready, and is asked about again at each {@link Scheduler.start}.
    */
   readonly held?: (task: number) => boolean;
 }
@@ -350,13 +350,8 @@ export class Scheduler {
     if (this.state[task] === S_READY) this.readyCount--;
     if (state === S_READY) this.readyCount++;
     this.state[task] = state;
-    const notify = this.options.onTransition;
-    if (notify !== undefined)
-      notify(
-        extra === undefined
-          ? { task, to: STATE_NAMES[state] as TaskState, at }
-          : { task, to: STATE_NAMES[state] as TaskState, at, ...extra },
-      );
+    const to = STATE_NAMES[state] as TaskState;
+    this.options.onTransition?.(extra === undefined ? { task, to, at } : { task, to, at, ...extra });
   }
 
   private release(task: number, now: number): void {
@@ -369,6 +364,7 @@ export class Scheduler {
     this.arrival[task] = this.arrivals++;
     this.set(task, S_READY, now);
     if (this.plan === undefined) this.ready.push(task);
+    else if (this.graph.tasks[task]?.class === 'P0') this.dropPlan(); // a ready P0 does not wait for its turn in the plan
   }
 
   private skip(task: number, now: number, reason: string, cause: SkipCause): void {

@@ -1,26 +1,21 @@
 import { createWriteStream, existsSync, mkdirSync, type WriteStream } from 'node:fs';
 import { homedir } from 'node:os';
+import type { ProgressEvent } from '../../core/run/events.js';
+import type { Executor, RunEnd, TaskContext, TaskOutcome } from '../../core/ports/executor.js';
 import type { TaskFailure } from '../../core/errors.js';
-import type { ProgressEvent, TaskResultData } from '../../core/run/events.js';
-import type { AbortCause, Executor, RunEnd, TaskContext, TaskOutcome } from '../../core/ports/executor.js';
 import type { Price } from '../../core/run/pricing.js';
 import type { ExecutorInfo } from '../../core/plan/compile.js';
 import { composePrompt } from '../llm/prompt.js';
 import { attemptLogPaths, type AttemptLogPaths } from '../process/log-files.js';
 import { scrubFile } from '../process/scrub-file.js';
 import { spawnLines, type LineProcessExit } from '../process/spawn-lines.js';
-import {
-  isRecord,
-  isTransient,
-  oneLine,
-  type AgentError,
-  type AgentEventParser,
-  type AgentReport,
-} from './agent-report.js';
+import { isRecord, oneLine, type AgentEventParser, type AgentReport } from './agent-report.js';
+import { agentOutcome, fail, notFoundMessage, type AgentNames } from './agent-outcome.js';
 import { checkCli } from './cli-version.js';
-import { checkOutput, parseJsonAnswer } from './structured-output.js';
 import { dropRunState, runStateDir } from './agent-state.js';
 import { agentHomeEntries, BWRAP_FIX, findBwrap, sandboxArgv } from '../process/sandbox.js';
+import { applyLimits, cgroupRoot } from '../process/os-limits.js';
+import { overMemoryLimit } from './agent-limits.js';
 import { checkNumbers } from '../../core/options.js';
 import type { AgentSettings } from '../executor-settings.js';
 
@@ -88,8 +83,7 @@ export interface InvocationRequest {
  * The agent CLI executors' common part: checks the binary once, spawns the CLI with the prompt as
  * an argv element (no shell) in the task's workdir with stdin closed and in its own process group
  * (killed on abort), tees its raw output into the attempt's log files, turns its JSON events into
- * progress, and maps the end into a {@link TaskOutcome} — rate limits and overloads as transient
- * failures that the engine backs off from without counting them against the task.
+ * progress, and maps the end into a {@link TaskOutcome} (see {@link agentOutcome}).
  */
 export abstract class AgentCliExecutor implements Executor {
   abstract readonly name: string;
@@ -117,6 +111,11 @@ export abstract class AgentCliExecutor implements Executor {
     return this.options.bin ?? this.cli.defaultBin;
   }
 
+  /** What its failure messages name (see `agent-outcome.ts`). */
+  private get names(): AgentNames {
+    return { cli: this.cli, executor: this.name, bin: this.bin, apiKeyEnv: this.options.apiKeyEnv };
+  }
+
   /** Env every spawn of this CLI gets on top of the base env (retry caps, base URL, API key). */
   protected defaultEnv(_base: NodeJS.ProcessEnv): Record<string, string> {
     return {};
@@ -139,9 +138,7 @@ export abstract class AgentCliExecutor implements Executor {
     if (check.ok) return check;
     return {
       ok: false,
-      message: check.missing
-        ? `${this.cli.name} not found: ${this.cli.install}, or set executors.${this.name}.bin (tried \`${this.bin}\`)`
-        : check.message,
+      message: check.missing ? notFoundMessage(this.names) : check.message,
     };
   }
 
@@ -169,7 +166,7 @@ export abstract class AgentCliExecutor implements Executor {
       for (;;) {
         const prompt = sessionId === undefined ? composePrompt(ctx) : resumePrompt(ctx);
         const invocation = await this.invocation(ctx, { sessionId, prompt, baseEnv });
-        const { exit, report, shownUsage } = await this.spawn(ctx, invocation, baseEnv, logs);
+        const { exit, report, shownUsage, overLimit } = await this.spawn(ctx, invocation, baseEnv, logs);
         await invocation.cleanup?.(report);
         if (
           sessionId !== undefined &&
@@ -184,7 +181,11 @@ export abstract class AgentCliExecutor implements Executor {
         }
         if (report.usage !== undefined && JSON.stringify(report.usage) !== shownUsage)
           ctx.emit({ kind: 'usage', usage: report.usage });
-        return this.outcome(ctx, report, exit);
+        const outcome = agentOutcome(ctx, report, exit, this.names);
+        const over = overLimit?.(outcome.ok);
+        if (over === undefined) return outcome;
+        // What it spent and said stays in the report.
+        return { ok: false, failure: over, ...(outcome.result === undefined ? {} : { result: outcome.result }) };
       }
     } finally {
       await logs?.close();
@@ -200,7 +201,13 @@ export abstract class AgentCliExecutor implements Executor {
     invocation: Invocation,
     baseEnv: NodeJS.ProcessEnv,
     logs: AttemptLogs | undefined,
-  ): Promise<{ exit: LineProcessExit; report: AgentReport; shownUsage: string | undefined }> {
+  ): Promise<{
+    exit: LineProcessExit;
+    report: AgentReport;
+    shownUsage: string | undefined;
+    /** The failure when the attempt went over its memory limit, asked with whether the agent ended well. */
+    overLimit?: (ended: boolean) => TaskFailure | undefined;
+  }> {
     const { parser } = invocation;
     const env: NodeJS.ProcessEnv = {
       ...baseEnv,
@@ -246,6 +253,16 @@ export abstract class AgentCliExecutor implements Executor {
       });
       [file, ...args] = wrapped as [string, ...string[]];
     }
+    // An agent is a process tree like a shell task: the CLI and every tool it runs share one cgroup
+    // (outside the sandbox, which makes /sys/fs/cgroup read-only).
+    const limits = ctx.task.limits;
+    const limited = applyLimits(
+      [file, ...args],
+      limits,
+      `${ctx.runId}.${ctx.task.id}.${ctx.attempt}`,
+      cgroupRoot(baseEnv),
+    );
+    if (limited !== undefined) [file, ...args] = limited.argv as [string, ...string[]];
     try {
       const exit = await spawnLines(file, args, {
         cwd: ctx.workdir,
@@ -256,126 +273,15 @@ export abstract class AgentCliExecutor implements Executor {
         ...(logs === undefined ? {} : { stdoutLog: logs.stdout, stderrLog: logs.stderr, pidFile: logs.paths.pid }),
         ...(this.options.killGraceMs === undefined ? {} : { killGraceMs: this.options.killGraceMs }),
       });
-      return { exit, report: parser.finish({ exitCode: exit.exitCode, stderrTail: exit.stderrTail }), shownUsage };
+      const report = parser.finish({ exitCode: exit.exitCode, stderrTail: exit.stderrTail });
+      if (limited === undefined || limits?.memory === undefined) return { exit, report, shownUsage };
+      // Read now, before release() removes the cgroup.
+      const overLimit = overMemoryLimit(limited, limits.memory, exit, stop.signal.aborted, this.cli.name);
+      return { exit, report, shownUsage, overLimit };
     } finally {
       ctx.signal.removeEventListener('abort', forward);
+      limited?.release();
     }
-  }
-
-  /** Success as the CLI signalled it, validated against `outputSchema`; otherwise the failure a user needs. */
-  protected outcome(ctx: TaskContext, report: AgentReport, exit: LineProcessExit): TaskOutcome {
-    if (exit.spawnError !== undefined) {
-      const e = exit.spawnError;
-      return fail({
-        message:
-          e.code === 'ENOENT'
-            ? `${this.cli.name} not found: ${this.cli.install}, or set executors.${this.name}.bin (tried \`${this.bin}\`)`
-            : `could not start ${this.bin}: ${e.message}`,
-        code: 'WEFT_EXECUTOR',
-        exitCode: null,
-        signal: null,
-      });
-    }
-    for (const note of report.notes ?? []) ctx.emit({ kind: 'status', message: note });
-    const text =
-      report.notes === undefined || report.notes.length === 0
-        ? report.text
-        : `${report.text}\n\n[weft] ${report.notes.join('\n[weft] ')}`;
-    const result: TaskResultData = {
-      exitCode: exit.exitCode,
-      ...(exit.signal === null ? {} : { signal: exit.signal }),
-      ...(text === '' ? {} : { text }),
-      ...(report.usage === undefined ? {} : { usage: report.usage }),
-      ...(report.sessionId === undefined ? {} : { sessionId: report.sessionId }),
-    };
-    const stderrTail = exit.stderrTail === '' ? {} : { stderrTail: exit.stderrTail };
-    const seconds = `${(exit.durationMs / 1000).toFixed(1)}s`;
-
-    if (ctx.signal.aborted) {
-      const cause = ctx.signal.reason as AbortCause | undefined;
-      const why =
-        cause?.kind === 'timeout'
-          ? `timed out after ${cause.ms / 1000}s`
-          : cause?.kind === 'budget'
-            ? `stopped: ${cause.reason}`
-            : `cancelled${cause?.kind === 'cancelled' ? `: ${cause.reason}` : ''}`;
-      return {
-        ok: false,
-        failure: {
-          message: `${this.cli.name} ${why}`,
-          exitCode: exit.exitCode,
-          signal: exit.signal,
-          timedOut: cause?.kind === 'timeout',
-          ...stderrTail,
-        },
-        result,
-      };
-    }
-
-    if (!report.completed)
-      return { ok: false, failure: { ...this.failure(report.error, exit, seconds), ...stderrTail }, result };
-
-    const schema = ctx.task.outputSchema;
-    if (schema === undefined) return { ok: true, result };
-    const answer =
-      report.output !== undefined ? { ok: true as const, value: report.output } : parseJsonAnswer(report.text);
-    const checked = answer.ok
-      ? checkOutput(schema, answer.value)
-      : { ok: false as const, message: 'the answer is not JSON, but the task has an outputSchema' };
-    if (!checked.ok) {
-      // Routed back to the same session as a fix: the work may be fine, only the answer is off.
-      const fix = `${checked.message}. Reply with only one JSON value — no prose, no code fence — that matches this JSON Schema:\n${JSON.stringify(schema)}`;
-      return {
-        ok: false,
-        failure: {
-          message: `${this.cli.name}: ${checked.message}`,
-          code: 'WEFT_OUTPUT_SCHEMA',
-          exitCode: exit.exitCode,
-          fix,
-        },
-        result,
-      };
-    }
-    return { ok: true, result: { ...result, output: checked.value } };
-  }
-
-  private failure(error: AgentError | undefined, exit: LineProcessExit, seconds: string): TaskFailure {
-    const base = { exitCode: exit.exitCode, signal: exit.signal };
-    if (error === undefined) {
-      const how = exit.signal !== null ? `was killed by ${exit.signal}` : `exited with code ${exit.exitCode}`;
-      return {
-        ...base,
-        message: `${this.cli.name} ${how} after ${seconds} without reporting a result${exit.stderrTail === '' ? '' : `: ${oneLine(exit.stderrTail.split('\n').at(-1) ?? '', 200)}`}`,
-        code: 'WEFT_EXECUTOR',
-      };
-    }
-    const status = error.status === undefined ? '' : ` (HTTP ${error.status})`;
-    if (error.kind === 'auth') {
-      const key = this.options.apiKeyEnv ?? this.cli.apiKeyVar;
-      return {
-        ...base,
-        message: `${this.cli.name}: authentication failed${status}: ${oneLine(error.message, 300)} — set ${key}${this.options.apiKeyEnv === undefined ? ` (or executors.${this.name}.apiKeyEnv)` : ''}, or ${this.cli.login}`,
-        code: 'WEFT_AGENT_AUTH',
-      };
-    }
-    if (isTransient(error.kind)) {
-      const what =
-        error.kind === 'rate-limit'
-          ? 'rate limited'
-          : error.kind === 'overloaded'
-            ? 'provider overloaded'
-            : 'API unreachable';
-      return {
-        ...base,
-        message: `${this.cli.name}: ${what}${status}: ${oneLine(error.message, 300)}`,
-        code: 'WEFT_RATE_LIMITED',
-        transient: true,
-        ...(error.retryAfterMs === undefined ? {} : { retryAfterMs: error.retryAfterMs }),
-      };
-    }
-    if (error.kind === 'max-turns')
-      return { ...base, message: `${this.cli.name}: ${oneLine(error.message, 300)}`, code: 'WEFT_AGENT_MAX_TURNS' };
-    return { ...base, message: `${this.cli.name}: ${oneLine(error.message, 400)}${status}`, code: 'WEFT_EXECUTOR' };
   }
 }
 
@@ -406,10 +312,6 @@ function parseLine(parser: AgentEventParser, line: string): ProgressEvent[] {
     parsed = undefined;
   }
   return isRecord(parsed) ? parser.event(parsed) : (parser.text?.(trimmed) ?? []);
-}
-
-function fail(failure: TaskFailure): TaskOutcome {
-  return { ok: false, failure };
 }
 
 /**

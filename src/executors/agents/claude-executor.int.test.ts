@@ -10,6 +10,7 @@ import { claudeEnv } from '../../../test/support/fake-llm/agent-env.js';
 import { redactorOf } from '../../core/redact.js';
 import type { AgentExecutorOptions } from './agent-cli-executor.js';
 import { ClaudeExecutor } from './claude-executor.js';
+import { preemptedNote } from '../../core/run/policies/preempt.js';
 import {
   abortOnSession,
   agentHarness,
@@ -196,15 +197,8 @@ describe('ClaudeExecutor against the real claude', { concurrent: true }, () => {
     h.llm.enqueue('anthropic', step.text('First answer'), step.text('Fixed'));
     const executor = await claude(h);
     const task = agentTask({ id: 'fixme', prompt: 'Write the greeting' });
-    const first = await h.run(executor, task);
-    if (!first.outcome.ok) expect.fail(first.outcome.failure.message);
-    const sessionId = first.outcome.result.sessionId as string;
 
-    const { outcome } = await h.run(executor, task, {
-      attempt: 2,
-      sessionId,
-      feedback: 'Merge conflict in greeting.txt: keep both lines',
-    });
+    const { outcome, sessionId } = await h.runAndFix(executor, task, 'Merge conflict in greeting.txt: keep both lines');
 
     expect(outcome).toMatchObject({
       ok: true,
@@ -214,6 +208,29 @@ describe('ClaudeExecutor against the real claude', { concurrent: true }, () => {
     expect(second?.headers['x-claude-code-session-id']).toBe(sessionId);
     expect(second?.userTexts).toContain('Write the greeting');
     expect(second?.userTexts.at(-1)).toContain('Merge conflict in greeting.txt: keep both lines');
+  });
+
+  it('resumes the session of a preempted attempt, told it was paused', { timeout: TIMEOUT }, async (ctx) => {
+    const h = await agentHarness(ctx);
+    h.llm.enqueue('anthropic', step.hang(), step.text('Carried on'));
+    const executor = await claude(h, { killGraceMs: 1000 });
+    const task = agentTask({ id: 'long', prompt: 'Write the long report' });
+    const controller = new AbortController();
+    const first = await h.run(executor, task, {
+      signal: controller.signal,
+      onProgress: abortOnSession(controller, { kind: 'preempted', by: 'hotfix' }),
+    });
+    expect(first.outcome.ok).toBe(false);
+    const sessionId = first.progress.find((p) => p.kind === 'session')?.sessionId as string;
+    expect(sessionId).toBeDefined();
+
+    // What the engine hands the next attempt of a preempted agent task: its session and the note.
+    const { outcome } = await h.run(executor, task, { attempt: 2, sessionId, feedback: preemptedNote('hotfix') });
+
+    expect(outcome).toMatchObject({ ok: true, result: { text: 'Carried on', sessionId } });
+    const second = h.llm.turns().at(-1);
+    expect(second?.headers['x-claude-code-session-id']).toBe(sessionId);
+    expect(second?.userTexts.at(-1)).toContain('You were paused for an urgent task ("hotfix"); continue');
   });
 
   it('starts a new session when the one to resume is gone', { timeout: TIMEOUT }, async (ctx) => {
@@ -255,23 +272,8 @@ describe('ClaudeExecutor against the real claude', { concurrent: true }, () => {
       await mkdir(join(h.home, '.claude'), { recursive: true });
       await writeFile(join(h.home, '.claude', 'settings.json'), JSON.stringify({ model: 'claude-sonnet-4-5' }));
       const ids = ['a', 'b', 'c'];
-      const workdirs = await Promise.all(ids.map((id) => h.workdir(`tree-${id}`)));
-      ids.forEach((id, i) =>
-        h.llm.script(
-          { marker: `[task-${id}]` },
-          step.writeFile(join(workdirs[i] as string, `${id}.txt`), `${id}\n`),
-          step.text(`${id} done`),
-        ),
-      );
-      const executor = await claude(h);
 
-      const attempts = await Promise.all(
-        ids.map((id, i) =>
-          h.run(executor, agentTask({ id, prompt: `Write ${id}.txt [task-${id}]` }), {
-            workdir: workdirs[i] as string,
-          }),
-        ),
-      );
+      const { attempts, workdirs } = await h.runInParallel(await claude(h), ids);
 
       for (const [i, id] of ids.entries()) {
         expect(attempts[i]?.outcome).toMatchObject({ ok: true, result: { text: `${id} done` } });

@@ -32,6 +32,7 @@ export class ClaudeExecutor extends AgentCliExecutor {
     requires: 'prompt' as const,
     provider: 'claude',
     stallAfterMs: AGENT_STALL_AFTER_MS,
+    runsProcess: true,
     check: sandboxIssues,
   };
 

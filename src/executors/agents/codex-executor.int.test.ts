@@ -191,16 +191,9 @@ describe('CodexExecutor against the real codex', { concurrent: true }, () => {
       h.llm.enqueue('openai', step.text('First answer'), step.writeFile('fixed.txt', 'fixed\n'), step.text('Fixed'));
       const executor = await codex(h);
       const task = agentTask({ id: 'fixme', prompt: 'Write the greeting' });
-      const first = await h.run(executor, task, { workdir });
-      if (!first.outcome.ok) expect.fail(first.outcome.failure.message);
-      const sessionId = first.outcome.result.sessionId as string;
+      const fix = 'Merge conflict in greeting.txt: keep both lines';
 
-      const { outcome } = await h.run(executor, task, {
-        workdir,
-        attempt: 2,
-        sessionId,
-        feedback: 'Merge conflict in greeting.txt: keep both lines',
-      });
+      const { outcome, sessionId } = await h.runAndFix(executor, task, fix, { workdir });
 
       expect(outcome).toMatchObject({
         ok: true,
@@ -239,18 +232,8 @@ describe('CodexExecutor against the real codex', { concurrent: true }, () => {
     async (ctx) => {
       const h = await agentHarness(ctx);
       const ids = ['a', 'b', 'c'];
-      const workdirs = await Promise.all(ids.map((id) => h.workdir(`tree-${id}`)));
-      for (const id of ids)
-        h.llm.script({ marker: `[task-${id}]` }, step.writeFile(`${id}.txt`, `${id}\n`), step.text(`${id} done`));
-      const executor = await codex(h);
 
-      const attempts = await Promise.all(
-        ids.map((id, i) =>
-          h.run(executor, agentTask({ id, prompt: `Write ${id}.txt [task-${id}]` }), {
-            workdir: workdirs[i] as string,
-          }),
-        ),
-      );
+      const { attempts, workdirs } = await h.runInParallel(await codex(h), ids, { relativePaths: true });
 
       for (const [i, id] of ids.entries()) {
         expect(attempts[i]?.outcome).toMatchObject({ ok: true, result: { text: `${id} done` } });

@@ -40,6 +40,7 @@ export class CodexExecutor extends AgentCliExecutor {
     requires: 'prompt' as const,
     provider: 'codex',
     stallAfterMs: AGENT_STALL_AFTER_MS,
+    runsProcess: true,
     check: sandboxIssues,
   };
 

@@ -159,15 +159,8 @@ describe('GeminiExecutor against the real gemini', { concurrent: true }, () => {
     h.llm.enqueue('gemini', step.text('First answer'), step.text('Fixed'));
     const executor = await gemini(h);
     const task = agentTask({ id: 'fixme', prompt: 'Write the greeting' });
-    const first = await h.run(executor, task);
-    if (!first.outcome.ok) expect.fail(first.outcome.failure.message);
-    const sessionId = first.outcome.result.sessionId as string;
 
-    const { outcome } = await h.run(executor, task, {
-      attempt: 2,
-      sessionId,
-      feedback: 'Merge conflict in greeting.txt: keep both lines',
-    });
+    const { outcome, sessionId } = await h.runAndFix(executor, task, 'Merge conflict in greeting.txt: keep both lines');
 
     expect(outcome).toMatchObject({
       ok: true,
@@ -195,21 +188,8 @@ describe('GeminiExecutor against the real gemini', { concurrent: true }, () => {
   it('runs parallel sessions in one HOME, each in its own workdir', { timeout: TIMEOUT }, async (ctx) => {
     const h = await agentHarness(ctx);
     const ids = ['a', 'b', 'c'];
-    const workdirs = await Promise.all(ids.map((id) => h.workdir(`tree-${id}`)));
-    ids.forEach((id, i) =>
-      h.llm.script(
-        { marker: `[task-${id}]` },
-        step.writeFile(join(workdirs[i] as string, `${id}.txt`), `${id}\n`),
-        step.text(`${id} done`),
-      ),
-    );
-    const executor = await gemini(h);
 
-    const attempts = await Promise.all(
-      ids.map((id, i) =>
-        h.run(executor, agentTask({ id, prompt: `Write ${id}.txt [task-${id}]` }), { workdir: workdirs[i] as string }),
-      ),
-    );
+    const { attempts, workdirs } = await h.runInParallel(await gemini(h), ids);
 
     for (const [i, id] of ids.entries()) {
       expect(attempts[i]?.outcome).toMatchObject({ ok: true, result: { text: `${id} done` } });

@@ -34,6 +34,7 @@ export class GeminiExecutor extends AgentCliExecutor {
     requires: 'prompt' as const,
     provider: 'gemini',
     stallAfterMs: AGENT_STALL_AFTER_MS,
+    runsProcess: true,
     check: sandboxIssues,
   };
 

@@ -8,8 +8,11 @@ export interface OsLimits {
   readonly cpus?: number | undefined;
 }
 
-/** Where cgroups are mounted; a test or an unusual host may point elsewhere. @default /sys/fs/cgroup */
-const CGROUP_ROOT = process.env['WEFT_CGROUP_ROOT'] ?? '/sys/fs/cgroup';
+/** Where cgroups are mounted: `WEFT_CGROUP_ROOT` in `env` (a test or an unusual host), else /sys/fs/cgroup. */
+export function cgroupRoot(env: NodeJS.ProcessEnv = process.env): string {
+  const given = env['WEFT_CGROUP_ROOT'];
+  return given === undefined || given === '' ? '/sys/fs/cgroup' : given;
+}
 
 /** The sh script that moves itself into the cgroups named before `--` and then execs the argv after it, as data. */
 const ENTER = 'while [ "$1" != -- ]; do echo $$ > "$1/cgroup.procs" || exit 125; shift; done; shift; exec "$@"';
@@ -20,8 +23,13 @@ export interface AppliedLimits {
   readonly argv: readonly string[];
   /** How the limits are enforced, for messages: `cgroup v1`, `cgroup v2`, `rlimit`. */
   readonly how: string;
-  /** Whether the OS stopped the task for going over its memory limit. */
+  /** Whether the OS stopped the task for going over its memory limit (asked of a task that failed). */
   memoryExceeded(): boolean;
+  /**
+   * Whether the OOM killer killed a process of the attempt: exact, so it may be asked of a task
+   * that ended well (an agent carries on after its tool was killed). Always `false` under rlimits.
+   */
+  oomKilled(): boolean;
   /** Removes the attempt's cgroups (after its processes are gone). */
   release(): void;
 }
@@ -37,24 +45,34 @@ export function applyLimits(
   argv: readonly string[],
   limits: OsLimits | undefined,
   name: string,
+  root: string = cgroupRoot(),
 ): AppliedLimits | undefined {
   if (limits === undefined) return undefined;
   const bytes = limits.memory === undefined ? undefined : parseSize(limits.memory);
   const cpus = limits.cpus;
   if (bytes === undefined && cpus === undefined) return undefined;
   const id = name.replace(/[^A-Za-z0-9_.-]/g, '_');
-  return cgroupV2(argv, id, bytes, cpus) ?? cgroupV1(argv, id, bytes, cpus) ?? rlimit(argv, bytes);
+  return cgroupV2(root, argv, id, bytes, cpus) ?? cgroupV1(root, argv, id, bytes, cpus) ?? rlimit(argv, bytes);
 }
 
-function cgroupV2(argv: readonly string[], id: string, bytes: number | undefined, cpus: number | undefined) {
-  const root = CGROUP_ROOT;
-  if (!existsSync(join(root, 'cgroup.controllers'))) return undefined;
+function cgroupV2(
+  root: string,
+  argv: readonly string[],
+  id: string,
+  bytes: number | undefined,
+  cpus: number | undefined,
+) {
+  // Only where the unified hierarchy has the controllers asked for: under v1 (or a hybrid host) they are
+  // bound to v1 hierarchies, and a v2 cgroup without them would take the writes and limit nothing.
+  const wanted = [...(bytes === undefined ? [] : ['memory']), ...(cpus === undefined ? [] : ['cpu'])];
+  const available = read(join(root, 'cgroup.controllers')).split(/\s+/);
+  if (!existsSync(join(root, 'cgroup.controllers')) || wanted.some((c) => !available.includes(c))) return undefined;
+  const enable = wanted.map((c) => `+${c}`).join(' ');
+  const dir = join(root, 'weft', id);
   try {
-    const parent = join(root, 'weft');
-    mkdirSync(parent, { recursive: true });
-    writeFileSync(join(root, 'cgroup.subtree_control'), '+memory +cpu');
-    writeFileSync(join(parent, 'cgroup.subtree_control'), '+memory +cpu');
-    const dir = join(parent, id);
+    writeFileSync(join(root, 'cgroup.subtree_control'), enable);
+    mkdirSync(join(root, 'weft'), { recursive: true });
+    writeFileSync(join(root, 'weft', 'cgroup.subtree_control'), enable);
     mkdirSync(dir, { recursive: true });
     if (bytes !== undefined) {
       writeFileSync(join(dir, 'memory.max'), String(bytes));
@@ -65,22 +83,30 @@ function cgroupV2(argv: readonly string[], id: string, bytes: number | undefined
       argv: ['/bin/sh', '-c', ENTER, 'weft-limits', dir, '--', ...argv],
       how: 'cgroup v2',
       memoryExceeded: () => /oom_kill [1-9]/.test(read(join(dir, 'memory.events'))),
+      oomKilled: () => /oom_kill [1-9]/.test(read(join(dir, 'memory.events'))),
       release: () => rmdirQuietly(dir),
     };
   } catch {
+    rmdirQuietly(dir);
     return undefined;
   }
 }
 
-function cgroupV1(argv: readonly string[], id: string, bytes: number | undefined, cpus: number | undefined) {
+function cgroupV1(
+  root: string,
+  argv: readonly string[],
+  id: string,
+  bytes: number | undefined,
+  cpus: number | undefined,
+) {
   const dirs: string[] = [];
   // Only where the controllers are mounted: a plain folder would take the writes and limit nothing.
-  if (bytes !== undefined && !existsSync(join(CGROUP_ROOT, 'memory', 'memory.limit_in_bytes'))) return undefined;
-  if (cpus !== undefined && !existsSync(join(CGROUP_ROOT, 'cpu', 'cpu.cfs_quota_us'))) return undefined;
+  if (bytes !== undefined && !existsSync(join(root, 'memory', 'memory.limit_in_bytes'))) return undefined;
+  if (cpus !== undefined && !existsSync(join(root, 'cpu', 'cpu.cfs_quota_us'))) return undefined;
   try {
     let memDir: string | undefined;
     if (bytes !== undefined) {
-      memDir = join(CGROUP_ROOT, 'memory', 'weft', id);
+      memDir = join(root, 'memory', 'weft', id);
       mkdirSync(memDir, { recursive: true });
       dirs.push(memDir);
       writeFileSync(join(memDir, 'memory.limit_in_bytes'), String(bytes));
@@ -89,7 +115,7 @@ function cgroupV1(argv: readonly string[], id: string, bytes: number | undefined
         writeFileSync(join(memDir, 'memory.memsw.limit_in_bytes'), String(bytes));
     }
     if (cpus !== undefined) {
-      const cpuDir = join(CGROUP_ROOT, 'cpu', 'weft', id);
+      const cpuDir = join(root, 'cpu', 'weft', id);
       mkdirSync(cpuDir, { recursive: true });
       dirs.push(cpuDir);
       writeFileSync(join(cpuDir, 'cpu.cfs_period_us'), '100000');
@@ -102,6 +128,7 @@ function cgroupV1(argv: readonly string[], id: string, bytes: number | undefined
       memoryExceeded: () =>
         mem !== undefined &&
         (/oom_kill [1-9]/.test(read(join(mem, 'memory.oom_control'))) || Number(read(join(mem, 'memory.failcnt'))) > 0),
+      oomKilled: () => mem !== undefined && /oom_kill [1-9]/.test(read(join(mem, 'memory.oom_control'))),
       release: () => dirs.forEach(rmdirQuietly),
     };
   } catch {
@@ -119,6 +146,7 @@ function rlimit(argv: readonly string[], bytes: number | undefined): AppliedLimi
     how: 'rlimit',
     memoryExceeded: () =>
       /out of memory|Cannot allocate memory|ENOMEM|std::bad_alloc|MemoryError|\bOOM\b/i.test(stderr),
+    oomKilled: () => false,
     release: () => undefined,
     set stderrTail(text: string) {
       stderr = text;

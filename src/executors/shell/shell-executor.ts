@@ -47,6 +47,7 @@ export class ShellExecutor implements Executor {
   readonly version = '1';
   readonly info = {
     requires: 'run' as const,
+    runsProcess: true,
     check(task: TaskSpec) {
       return [...sandboxIssues(task), ...commandIssues(task)];
     },

@@ -13,6 +13,7 @@ export function testTask(partial: Partial<ResolvedTask> & { readonly id: string 
     needs: [],
     after: [],
     priority: 0,
+    class: 'P2',
     retries: 0,
     estimateMs: undefined,
     timeoutMs: undefined,

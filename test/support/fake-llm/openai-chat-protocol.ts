@@ -3,31 +3,22 @@
  * every OpenAI-compatible client uses it. Shares the `openai` provider (and its script) with the
  * Responses API.
  */
-import type { ContentStep, ErrorStep, Inspection, ProviderProtocol, Reply } from './protocol.js';
+import type { ContentStep, Inspection, ProviderProtocol, Reply } from './protocol.js';
 import {
   asArray,
   bodyBasics,
-  defaultErrorMessage,
   isRecord,
   jsonReply,
-  retryHeaders,
   ScriptProblem,
   SSE_HEADERS,
   splitInTwo,
   sseEvent,
   usageOf,
 } from './protocol.js';
+import { openaiError } from './openai-protocol.js';
 import type { RecordedRequest, ToolResult } from './recorded-request.js';
 import { flattenOutput } from './recorded-request.js';
-import type { ErrorKind, ToolCall } from './steps.js';
-
-const ERRORS: Record<ErrorKind, { status: number; type: string; code: string | null }> = {
-  'bad-request': { status: 400, type: 'invalid_request_error', code: null },
-  unauthorized: { status: 401, type: 'invalid_request_error', code: 'invalid_api_key' },
-  'rate-limited': { status: 429, type: 'requests', code: 'rate_limit_exceeded' },
-  overloaded: { status: 503, type: 'server_error', code: 'server_is_overloaded' },
-  'server-error': { status: 500, type: 'server_error', code: null },
-};
+import type { ToolCall } from './steps.js';
 
 interface FunctionCall {
   id: string;
@@ -165,12 +156,5 @@ export const openaiChatProtocol: ProviderProtocol = {
     };
   },
 
-  error(step: ErrorStep): Reply {
-    const { status, type, code } = ERRORS[step.error];
-    return jsonReply(
-      step.status ?? status,
-      { error: { message: step.message ?? defaultErrorMessage(step.error), type, param: null, code } },
-      retryHeaders(step),
-    );
-  },
+  error: openaiError,
 };

@@ -26,6 +26,16 @@ const ERRORS: Record<ErrorKind, { status: number; type: string; code: string | n
   'server-error': { status: 500, type: 'server_error', code: null },
 };
 
+/** OpenAI's error body for a scripted error, shared by the Responses and Chat Completions APIs. */
+export function openaiError(step: ErrorStep): Reply {
+  const { status, type, code } = ERRORS[step.error];
+  return jsonReply(
+    step.status ?? status,
+    { error: { message: step.message ?? defaultErrorMessage(step.error), type, param: null, code } },
+    retryHeaders(step),
+  );
+}
+
 type Item =
   | {
       type: 'message';
@@ -209,12 +219,5 @@ export const openaiProtocol: ProviderProtocol = {
     };
   },
 
-  error(step: ErrorStep): Reply {
-    const { status, type, code } = ERRORS[step.error];
-    return jsonReply(
-      step.status ?? status,
-      { error: { message: step.message ?? defaultErrorMessage(step.error), type, param: null, code } },
-      retryHeaders(step),
-    );
-  },
+  error: openaiError,
 };

@@ -2,6 +2,7 @@ import type { TaskFailure } from '../../errors.js';
 import type { ResolvedTask } from '../../plan/graph.js';
 import type { AbortCause } from '../../ports/executor.js';
 import { stalledMessage, stalledNote } from './stall.js';
+import { preemptedNote } from './preempt.js';
 
 /** How often a merge conflict or failed check goes back to a task that does not set `fixAttempts`. */
 export const DEFAULT_FIX_ATTEMPTS = 2;
@@ -27,6 +28,8 @@ export interface EndedAttempt {
   readonly counts: AttemptCounts;
   /** The run is stopping (fail-fast, Ctrl-C, budget): nothing is tried again. */
   readonly stopping: boolean;
+  /** Its executor continues where it stopped (an agent's session): a preempted attempt resumes with a note. */
+  readonly resumable?: boolean;
 }
 
 /** The run-wide settings {@link attemptEnded} reads. */
@@ -102,8 +105,10 @@ export function attemptEnded(ended: EndedAttempt, policy: AttemptPolicy): Attemp
   if (failure.fix !== undefined && !ended.stopping) return routeBack(task, failure, failure.fix, counts, policy.redact);
   if (cause?.kind === 'preempted') {
     // Stopped to make room, not failed: it goes back to the queue at once and the try does not count.
-    const error: TaskFailure = { message: `preempted by ${cause.by}` };
-    return { kind: 'retry', delayMs: 0, error, counts: { ...counts, transient: counts.transient + 1 } };
+    if (ended.stopping) return { kind: 'cancel', reason: `preempted by ${cause.by} as the run stopped` };
+    const error: TaskFailure = { message: `preempted by ${cause.by}`, code: 'WEFT_PREEMPTED' };
+    const note = ended.resumable === true ? { note: preemptedNote(cause.by) } : {};
+    return { kind: 'retry', delayMs: 0, error, counts: { ...counts, transient: counts.transient + 1 }, ...note };
   }
   if (cause?.kind === 'budget') {
     return { kind: 'fail', error: { message: cause.reason, code: 'WEFT_BUDGET_EXCEEDED' }, counts };

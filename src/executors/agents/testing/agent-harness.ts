@@ -3,14 +3,14 @@
  * folder, and a TaskContext that records the progress it gets.
  */
 import type { Redactor } from '../../../core/redact.js';
-import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { TestContext } from 'vitest';
+import { expect, type TestContext } from 'vitest';
 import type { ProgressEvent } from '../../../core/run/events.js';
 import type { AbortCause, Executor, TaskOutcome } from '../../../core/ports/executor.js';
 import type { ResolvedTask } from '../../../core/plan/graph.js';
-import { FakeLlmServer } from '../../../../test/support/fake-llm/fake-llm-server.js';
+import { makeAgentDirs } from '../../../../test/support/fake-llm/agent-env.js';
+import { FakeLlmServer, step } from '../../../../test/support/fake-llm/fake-llm-server.js';
 import { testContext, testTask } from '../../testing/task-context.js';
 
 export { step } from '../../../../test/support/fake-llm/fake-llm-server.js';
@@ -30,6 +30,17 @@ export interface AgentHarness {
   workdir(name: string): Promise<string>;
   /** Runs one attempt; `progress` is everything the executor emitted. */
   run(executor: Executor, task: ResolvedTask, options?: RunOptions): Promise<Attempt>;
+  /**
+   * Runs `task` (the test fails if that attempt does), then a fix: attempt 2, resuming the first
+   * attempt's session with `feedback`. `options` (e.g. the workdir) go to both.
+   */
+  runAndFix(executor: Executor, task: ResolvedTask, feedback: string, options?: RunOptions): Promise<Fix>;
+  /**
+   * Runs one task per id at once, each in its own workdir `tree-<id>` and scripted (by the marker
+   * `[task-<id>]` in its prompt) to write `<id>.txt` and answer `<id> done`. `relativePaths`: the
+   * scripted write names the file relative to the workdir rather than by its absolute path.
+   */
+  runInParallel(executor: Executor, ids: readonly string[], options?: { relativePaths?: boolean }): Promise<Parallel>;
 }
 
 export interface RunOptions {
@@ -51,18 +62,29 @@ export interface Attempt {
   readonly workdir: string;
 }
 
+/** A fix attempt: its outcome and progress, and the session it resumed. */
+export interface Fix extends Attempt {
+  readonly sessionId: string;
+}
+
+/** Parallel attempts, in the order of their ids, and the workdir of each. */
+export interface Parallel {
+  readonly attempts: readonly Attempt[];
+  readonly workdirs: readonly string[];
+}
+
 /** A server, a HOME, a run folder and a default workdir for one test, removed when it ends. */
 export async function agentHarness({ onTestFinished }: TestContext): Promise<AgentHarness> {
   const llm = await FakeLlmServer.start();
-  const root = await mkdtemp(join(tmpdir(), 'weft-agent-'));
-  const home = join(root, 'home');
+  const dirs = await makeAgentDirs('weft-agent-'); // <root>/{home,work}
+  const { root, home } = dirs;
   const runDir = join(root, 'run');
-  await Promise.all([mkdir(home, { recursive: true }), mkdir(runDir, { recursive: true }), mkdir(join(root, 'work'))]);
+  await mkdir(runDir, { recursive: true });
   onTestFinished(async () => {
     await llm.close();
-    await rm(root, { recursive: true, force: true, maxRetries: 3 });
+    await dirs.cleanup();
   });
-  return {
+  const harness: AgentHarness = {
     llm,
     root,
     home,
@@ -74,7 +96,7 @@ export async function agentHarness({ onTestFinished }: TestContext): Promise<Age
     },
     async run(executor, task, options = {}) {
       const progress: ProgressEvent[] = [];
-      const workdir = options.workdir ?? join(root, 'work');
+      const workdir = options.workdir ?? dirs.cwd;
       const ctx = testContext(task, {
         runId: options.runId ?? 'run-1',
         attempt: options.attempt ?? 1,
@@ -92,7 +114,29 @@ export async function agentHarness({ onTestFinished }: TestContext): Promise<Age
       });
       return { outcome: await executor.run(ctx), progress, workdir };
     },
+    async runAndFix(executor, task, feedback, options = {}) {
+      const first = await harness.run(executor, task, options);
+      if (!first.outcome.ok) expect.fail(first.outcome.failure.message);
+      const sessionId = first.outcome.result.sessionId as string;
+      return { ...(await harness.run(executor, task, { ...options, attempt: 2, sessionId, feedback })), sessionId };
+    },
+    async runInParallel(executor, ids, { relativePaths = false } = {}) {
+      const workdirs = await Promise.all(ids.map((id) => harness.workdir(`tree-${id}`)));
+      ids.forEach((id, i) => {
+        const file = relativePaths ? `${id}.txt` : join(workdirs[i] as string, `${id}.txt`);
+        llm.script({ marker: `[task-${id}]` }, step.writeFile(file, `${id}\n`), step.text(`${id} done`));
+      });
+      const attempts = await Promise.all(
+        ids.map((id, i) =>
+          harness.run(executor, agentTask({ id, prompt: `Write ${id}.txt [task-${id}]` }), {
+            workdir: workdirs[i] as string,
+          }),
+        ),
+      );
+      return { attempts, workdirs };
+    },
   };
+  return harness;
 }
 
 /** Aborts `controller` with `cause` once the executor reports a session (the CLI is up and talking). */

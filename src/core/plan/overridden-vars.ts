@@ -1,0 +1,47 @@
+import type { RawIssue } from './schema-issues.js';
+import { closest } from '../suggest.js';
+
+type VarValue = string | number | boolean;
+
+/**
+ * The plan's `vars` with `--set` values over them. A value typed on the command line takes the type
+ * of the one it replaces — `--set deploy=no` on `deploy: false` is an error, not the truthy string
+ * "no" — and a name the plan does not declare is an error, not a silent no-op.
+ */
+export function overriddenVars(
+  declared: Readonly<Record<string, VarValue>>,
+  overrides: Readonly<Record<string, VarValue>>,
+  issues: RawIssue[],
+): Record<string, VarValue> {
+  const vars: Record<string, VarValue> = { ...declared };
+  const names = Object.keys(declared);
+  for (const [name, value] of Object.entries(overrides)) {
+    // Own names only: `--set __proto__=1` names no variable, whatever Object.prototype holds.
+    const was = Object.hasOwn(declared, name) ? declared[name] : undefined;
+    const at = { path: was === undefined ? ['vars'] : ['vars', name], field: `vars.${name}` };
+    if (was === undefined) {
+      const hint = closest(name, names);
+      issues.push({
+        ...at,
+        message: `--set ${name}: the plan has no variable "${name}"`,
+        fix:
+          hint !== undefined
+            ? `did you mean "${hint}"?`
+            : names.length > 0
+              ? `its variables: ${names.join(', ')}`
+              : `declare it under vars: {${name}: …}`,
+      });
+    } else if (typeof value !== 'string' || typeof was === 'string') vars[name] = value;
+    else if (typeof was === 'boolean') {
+      if (/^(true|false)$/i.test(value)) vars[name] = value.toLowerCase() === 'true';
+      else
+        issues.push({
+          ...at,
+          message: `--set ${name}=${value}: expected true or false`,
+          fix: `--set ${name}=true or --set ${name}=false`,
+        });
+    } else if (value.trim() !== '' && Number.isFinite(Number(value))) vars[name] = Number(value);
+    else issues.push({ ...at, message: `--set ${name}=${value}: expected a number`, fix: `e.g. --set ${name}=${was}` });
+  }
+  return vars;
+}

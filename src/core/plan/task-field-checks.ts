@@ -1,0 +1,175 @@
+import { ConditionSyntaxError, parseCondition, referencedTasks, type Expr } from './condition.js';
+import { checkWhen, type ConditionNames } from './condition-check.js';
+import type { ExecutorCatalog } from './compile.js';
+import { parseDuration } from './duration.js';
+import type { PlanSpec, TaskSpec } from './plan-schema.js';
+import type { RawIssue } from './schema-issues.js';
+import { closest } from '../suggest.js';
+
+// The per-field checks of `checkPlan`: each adds the problems of one field of a task to `issues`,
+// in the order compile calls them, which is the order a user sees them in.
+
+/** Where a task's problem is: its path in the document and the field's name (see `issueAt`). */
+export type IssueAt = (
+  field: string,
+  ...rest: (string | number)[]
+) => Pick<RawIssue, 'path' | 'field'> & { task?: string };
+
+/** The longest delay a JavaScript timer takes (2³¹-1 ms); a longer one fires at once. */
+export const MAX_TIMER_MS = 2_147_483_647;
+
+/**
+ * `executor`: the task has one (a task with a prompt needs one), it is known, and it gets what it
+ * runs (a command or a prompt); then the executor's own checks on the task with the defaults under it.
+ */
+export function executorIssues(
+  t: TaskSpec,
+  executorName: string | undefined,
+  defaults: PlanSpec['defaults'],
+  executors: ExecutorCatalog,
+  at: IssueAt,
+  issues: RawIssue[],
+): void {
+  if (executorName === undefined) {
+    issues.push({
+      ...at('executor'),
+      message: 'a task with a prompt needs an executor',
+      fix: 'set executor: claude | codex | gemini | anthropic | openai (or defaults.executor)',
+    });
+    return;
+  }
+  const info = executors.get(executorName);
+  if (info === undefined) {
+    const hint = closest(executorName, executors.keys());
+    issues.push({
+      ...at('executor'),
+      message: `unknown executor "${executorName}"`,
+      fix: hint === undefined ? `use one of: ${[...executors.keys()].join(', ')}` : `did you mean "${hint}"?`,
+    });
+    return;
+  }
+  if (info.requires === 'run' && t.run === undefined)
+    issues.push({
+      ...at('run'),
+      message: `executor "${executorName}" needs a command`,
+      fix: 'add run: "<command>"',
+    });
+  if (info.requires === 'prompt' && t.prompt === undefined)
+    issues.push({
+      ...at('prompt'),
+      message: `executor "${executorName}" needs a prompt`,
+      fix: 'add prompt: "<what the agent should do>"',
+    });
+  for (const p of info.check?.(defaults === undefined ? t : { ...defaults, ...t }) ?? [])
+    issues.push({ ...at(p.field), message: p.message, ...(p.fix === undefined ? {} : { fix: p.fix }) });
+}
+
+/** `uses`: every pool is declared (or is the task's provider or profile) and has the units asked for. */
+export function poolIssues(
+  uses: Readonly<Record<string, number>>,
+  pools: ReadonlyMap<string, number>,
+  at: IssueAt,
+  issues: RawIssue[],
+): void {
+  for (const [pool, units] of Object.entries(uses)) {
+    const capacity = pools.get(pool);
+    if (capacity === undefined) {
+      const hint = closest(pool, pools.keys());
+      issues.push({
+        ...at('uses', pool),
+        message: `unknown pool "${pool}"`,
+        fix: hint === undefined ? `declare it under pools: {${pool}: <capacity>}` : `did you mean "${hint}"?`,
+      });
+    } else if (units > capacity) {
+      issues.push({
+        ...at('uses', pool),
+        message: `needs ${units} units of pool "${pool}" but it has only ${capacity}`,
+        fix: `lower uses.${pool} to at most ${capacity} or raise pools.${pool}`,
+      });
+    }
+  }
+}
+
+/**
+ * `when`: the condition parsed and checked against the names it may read (`names` builds them on
+ * first use), and every task it reads waited for; `false` is a condition that never holds.
+ */
+export function whenCondition(
+  t: TaskSpec,
+  ids: ReadonlyMap<string, number>,
+  names: () => ConditionNames,
+  at: IssueAt,
+  issues: RawIssue[],
+): Expr | undefined {
+  if (t.when === false) return { kind: 'literal', value: false };
+  if (typeof t.when !== 'string') return undefined;
+  let when: Expr | undefined;
+  try {
+    when = parseCondition(t.when);
+    for (const p of checkWhen(when, names())) issues.push({ ...at('when'), ...p });
+    for (const ref of new Set(referencedTasks(when))) {
+      if (ids.has(ref) && ![...(t.needs ?? []), ...(t.after ?? [])].includes(ref))
+        issues.push({
+          ...at('when'),
+          message: `condition reads task "${ref}" which is not in needs or after`,
+          fix: `add "${ref}" to after (or needs) so it has finished when the condition is checked`,
+        });
+    }
+  } catch (error) {
+    if (!(error instanceof ConditionSyntaxError)) throw error;
+    issues.push({
+      ...at('when'),
+      message: `bad condition at character ${error.position + 1}: ${error.message}`,
+      fix: 'write e.g. vars.flag, !vars.flag, vars.env == "prod" && tasks.build.succeeded',
+    });
+  }
+  return when;
+}
+
+/** `estimate`, `timeout`, `stallAfter` in ms; a timer beyond what JavaScript can wait for is a problem. */
+export function durationMs(
+  field: 'estimate' | 'timeout' | 'stallAfter',
+  value: string | number | undefined,
+  at: IssueAt,
+  issues: RawIssue[],
+): number | undefined {
+  if (value === undefined) return undefined;
+  const parsedMs = parseDuration(value);
+  if (parsedMs === undefined)
+    issues.push({ ...at(field), message: `bad duration "${value}"`, fix: 'write e.g. 45m, 1h30m, 90s or 250ms' });
+  // A timer set past 2³¹-1 ms fires at once: such a timeout would kill the task as it starts.
+  else if (field !== 'estimate' && parsedMs > MAX_TIMER_MS)
+    issues.push({
+      ...at(field),
+      message: `${field} ${value} is longer than the longest timer, 24d20h31m`,
+      fix: `use at most 24d, or leave ${field} out for none`,
+    });
+  return parsedMs;
+}
+
+/**
+ * `env` (a task's or the defaults'): names and values that no process environment can hold — an
+ * empty name or one with `=` or NUL, and a value with NUL (it would end the value early, or smuggle
+ * in another variable).
+ */
+export function envIssues(
+  env: Readonly<Record<string, unknown>> | undefined,
+  at: (name: string) => Pick<RawIssue, 'path' | 'field'> & { task?: string },
+  issues: RawIssue[],
+): void {
+  for (const [name, value] of Object.entries(env ?? {})) {
+    if (name === '' || name.includes('=') || name.includes('\0')) {
+      issues.push({
+        ...at(name),
+        message: `environment variable name ${JSON.stringify(name)} is ${name === '' ? 'empty' : `not allowed (it contains ${name.includes('=') ? '"="' : 'NUL'})`}`,
+        fix: 'use letters, digits and _, e.g. NODE_ENV',
+      });
+    } else if (typeof value === 'string' && value.includes('\0')) {
+      issues.push({
+        ...at(name),
+        message: `environment variable ${name} contains a NUL character`,
+        fix: 'remove the NUL (\\u0000): no process environment can hold one',
+      });
+    }
+  }
+}

@@ -1,0 +1,29 @@
+import { describe, expect, it } from 'vitest';
+import { compilePlan } from '../plan/compile.js';
+import { dispatchOrder } from './dispatch-order.js';
+
+/** On 2 workers a schedule that keeps a worker idle for `long` beats every list schedule (6 s, not 7 s). */
+const idleWins = (longClass?: string) =>
+  compilePlan(
+    {
+      workers: 2,
+      tasks: [
+        { id: 'a', run: 'x', estimate: '1s' },
+        { id: 'long', run: 'x', estimate: '3s', ...(longClass === undefined ? {} : { class: longClass }) },
+        { id: 'b', run: 'x', estimate: '2s', needs: ['a'] },
+        { id: 'c', run: 'x', estimate: '2s', needs: ['a'] },
+        { id: 'd', run: 'x', estimate: '2s', needs: ['b', 'c'] },
+      ],
+    },
+    { executors: new Map([['shell', { requires: 'run' as const }]]) },
+  );
+
+describe('dispatchOrder', () => {
+  it('follows a searched schedule only when every task is of one class', () => {
+    expect(dispatchOrder(idleWins(), 2).dispatchPlan).toBeDefined();
+    expect(dispatchOrder(idleWins('P2'), 2).dispatchPlan).toBeDefined(); // P2 is the default: still one class
+    const mixed = dispatchOrder(idleWins('P1'), 2);
+    expect(mixed.dispatchPlan).toBeUndefined();
+    expect(mixed.score).toBeDefined();
+  });
+});
