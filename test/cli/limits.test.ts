@@ -51,6 +51,31 @@ tasks:
     expect(r.stdout).toMatch(/✓ fine/);
   });
 
+  it('refuses limits.cpus before the run where no cgroup can cap CPUs (rlimits cannot), with the fix (exit 2)', async () => {
+    const project = tempProject();
+    writeFileSync(
+      join(project, 'plan.yaml'),
+      'defaults: { limits: { cpus: 1.5 } }\ntasks:\n  - { id: a, run: "true" }\n  - { id: b, run: "true", limits: { memory: 300MB, cpus: 2 } }\n',
+    );
+    for (const command of ['validate', 'run']) {
+      const r = await weft([command, 'plan.yaml'], { cwd: project, env: { WEFT_CGROUP_ROOT: join(project, 'none') } });
+      expect(r.code).toBe(2);
+      const lines = r.stderr.trim().split('\n');
+      expect(lines).toHaveLength(2);
+      expect(lines[0]).toMatch(
+        /^plan\.yaml:\d+:\d+ task "a" limits\.cpus: needs a cgroup with the cpu controller that weft may create under .*none, and there is none \(rlimits cannot cap CPUs\) — fix: run weft where it may write cgroups/,
+      );
+      expect(lines[1]).toMatch(/task "b" limits\.cpus:/);
+    }
+    // Memory alone still falls back to the rlimit: no refusal.
+    writeFileSync(join(project, 'plan.yaml'), 'tasks:\n  - { id: a, run: "true", limits: { memory: 300MB } }\n');
+    const ok = await weft(['validate', 'plan.yaml'], {
+      cwd: project,
+      env: { WEFT_CGROUP_ROOT: join(project, 'none') },
+    });
+    expect(ok.code).toBe(0);
+  });
+
   it('refuses a limit that is not a size, naming the field', async () => {
     const project = tempProject();
     writeFileSync(join(project, 'plan.yaml'), 'tasks:\n  - { id: a, run: "true", limits: { memory: lots } }\n');

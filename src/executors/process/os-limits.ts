@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseSize } from '../../core/plan/size.js';
+import type { TaskSpec } from '../../core/plan/plan-schema.js';
 
 /** A task's `limits` as the OS takes them. */
 export interface OsLimits {
@@ -135,6 +136,48 @@ function cgroupV1(
     dirs.forEach(rmdirQuietly);
     return undefined;
   }
+}
+
+/** Per cgroup root: whether weft may make a cgroup there that caps CPUs (probed once). */
+const cpuCaps = new Map<string, boolean>();
+
+/**
+ * Whether `limits.cpus` can be enforced here: a cgroup with the `cpu` controller that weft may
+ * create (v2 with `cpu` in its controllers, else v1's `cpu` hierarchy). Rlimits cannot cap CPUs.
+ */
+export function canCapCpus(root: string = cgroupRoot()): boolean {
+  let can = cpuCaps.get(root);
+  if (can === undefined) cpuCaps.set(root, (can = probeCpuCgroup(root)));
+  return can;
+}
+
+function probeCpuCgroup(root: string): boolean {
+  const v2 = read(join(root, 'cgroup.controllers')).split(/\s+/).includes('cpu');
+  if (!v2 && !existsSync(join(root, 'cpu', 'cpu.cfs_quota_us'))) return false;
+  const probe = join(root, ...(v2 ? [] : ['cpu']), 'weft', `probe-${process.pid}`);
+  try {
+    if (v2) writeFileSync(join(root, 'cgroup.subtree_control'), '+cpu');
+    mkdirSync(probe, { recursive: true });
+    rmdirQuietly(probe);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * A task's `limits.cpus` where no cgroup can cap CPUs: refused before the run (with the memory
+ * limit the rlimit fallback still enforces, CPUs would silently go uncapped).
+ */
+export function limitsIssues(task: TaskSpec): { field: string; message: string; fix: string }[] {
+  if (task.limits?.cpus === undefined || canCapCpus()) return [];
+  return [
+    {
+      field: 'limits.cpus',
+      message: `needs a cgroup with the cpu controller that weft may create under ${cgroupRoot()}, and there is none (rlimits cannot cap CPUs)`,
+      fix: 'run weft where it may write cgroups (as root, or in a delegated cgroup), or remove limits.cpus',
+    },
+  ];
 }
 
 /** The fallback: an address-space rlimit; an allocation past it fails inside the task (ENOMEM). */

@@ -7,7 +7,13 @@ import type { TaskSpec } from '../../core/plan/plan-schema.js';
 import { attemptLogPaths, makeAttemptDir, tailFile, type AttemptLogPaths } from '../process/log-files.js';
 import { scrubFile } from '../process/scrub-file.js';
 import { outputPollMs, watchOutput } from '../process/output-watch.js';
-import { applyLimits, memoryExceededMessage, noteStderr, type AppliedLimits } from '../process/os-limits.js';
+import {
+  applyLimits,
+  limitsIssues,
+  memoryExceededMessage,
+  noteStderr,
+  type AppliedLimits,
+} from '../process/os-limits.js';
 import { BWRAP_FIX, findBwrap, refusedWrite, sandboxArgv, sandboxIssues } from '../process/sandbox.js';
 import { findBash, SpawnHelperPool } from '../process/spawn-helper.js';
 import { helperEnd, spawnTask, type ProcessEnd } from './task-process.js';
@@ -49,7 +55,7 @@ export class ShellExecutor implements Executor {
     requires: 'run' as const,
     runsProcess: true,
     check(task: TaskSpec) {
-      return [...sandboxIssues(task), ...commandIssues(task)];
+      return [...sandboxIssues(task), ...limitsIssues(task), ...commandIssues(task)];
     },
   };
 
