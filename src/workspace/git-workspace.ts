@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, realpathSync } from 'node:fs';
+import { existsSync, mkdirSync, realpathSync, rmSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { WeftError } from '../core/errors.js';
 import type { TaskResultData } from '../core/run/events.js';
@@ -21,8 +21,8 @@ import { repositoryLock, type Serial } from './serial.js';
 import {
   branchExists,
   clearStaleDir,
-  commitAll,
   commitOf,
+  gitDirOf,
   isWorktree,
   listWorktrees,
   removeWorktree,
@@ -201,17 +201,14 @@ export class GitWorkspace implements Workspace {
     }
     // A first attempt or a retry: put aside whatever an earlier attempt left, start from the tip.
     await this.shelve(task.id, Math.max(1, attempt - 1));
+    const tip = await this.queue.tip();
     const reused = await this.lock.run(async () => {
-      await clearStaleDir(this.repo.root, dir);
-      const tip = await this.queue.tip();
-      if (await this.pool.take(dir)) {
-        await git(this.repo.root, ['branch', '--no-track', branch, tip]);
-        return true;
-      }
-      await git(this.repo.root, ['worktree', 'add', '-q', '--no-checkout', '-b', branch, dir, tip]);
+      rmSync(dir, { recursive: true, force: true }); // a crash's leftovers; --force: git may still list it
+      if (await this.pool.take(dir)) return true;
+      await git(this.repo.root, ['worktree', 'add', '-q', '-f', '--no-checkout', '-b', branch, dir, tip]);
       return false;
     });
-    await (reused ? this.pool.switchTo(dir, branch) : checkOut(dir));
+    await (reused ? this.pool.switchTo(dir, tip, branch) : checkOut(dir));
     await this.setup?.provision(dir);
     return this.cwdIn(dir, task);
   }
@@ -235,7 +232,7 @@ export class GitWorkspace implements Workspace {
     }
     if (place === 'in place') return { ok: true, where: 'in place' };
     const dir = this.worktreeOf(task.id);
-    if (!(await isWorktree(this.repo.root, dir)))
+    if (gitDirOf(dir) === undefined)
       throw new WeftError('WEFT_INTERNAL', `task "${task.id}" has no worktree at ${dir} to integrate`);
     // Work without the outputs the task promised is not merged: the task is told what is missing.
     const missing = missingOutputs(this.cwdIn(dir, task), task.outputs ?? []);
@@ -248,7 +245,7 @@ export class GitWorkspace implements Workspace {
       taskBranch(this.runId, task.id),
       this.commitWork(task, attempt, dir),
     );
-    if (merged.ok) await this.retire(task.id);
+    if (merged.ok) await this.retire(task.id, (merged.files?.changed ?? 0) > 0);
     if (merged.ok && (merged.files?.changed ?? 0) > 0) this.changed = true;
     return merged.ok ? { ...merged, where: 'worktree' } : merged;
   }
@@ -343,19 +340,19 @@ export class GitWorkspace implements Workspace {
     const o = { dir, taskId: task.id, integrationBranch: this.integrationBranch };
     const left = await conflictMarkersLeft(o, this.conflicted.get(task.id) ?? []);
     if (left !== undefined) return left;
-    await commitAll(dir, `weft: task ${task.id} (run ${this.runId}, attempt ${attempt})`, this.excluded);
+    await this.pool.commit(dir, `weft: task ${task.id} (run ${this.runId}, attempt ${attempt})`, this.excluded);
     this.conflicted.delete(task.id);
     return undefined;
   }
 
   /** After a merge: the worktree goes, and so does the branch (its work is in the integration branch). */
-  private async retire(taskId: string): Promise<void> {
+  private async retire(taskId: string, contained: boolean): Promise<void> {
     const dir = this.worktreeOf(taskId);
     const branch = taskBranch(this.runId, taskId);
     this.conflicted.delete(taskId);
     await this.lock.run(async () => {
       await this.pool.park(dir);
-      if ((await branchExists(this.repo.root, branch)) && (await this.merged(branch)))
+      if (contained || ((await branchExists(this.repo.root, branch)) && (await this.merged(branch))))
         await git(this.repo.root, ['branch', '-q', '-D', branch]);
     });
   }
@@ -373,7 +370,7 @@ export class GitWorkspace implements Workspace {
     this.conflicted.delete(taskId);
     const open = await isWorktree(this.repo.root, dir);
     const message = `weft: work of task ${taskId}, attempt ${attempt ?? '?'}, which did not merge (run ${this.runId})`;
-    if (open) await commitAll(dir, message, this.excluded);
+    if (open) await this.pool.commit(dir, message, this.excluded);
     else if (!existsSync(dir) && !(await branchExists(this.repo.root, branch))) return; // nothing to put aside
     await this.lock.run(async () => {
       await (open ? this.pool.park(dir) : removeWorktree(this.repo.root, dir));
