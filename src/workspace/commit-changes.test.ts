@@ -26,8 +26,10 @@ describe('commitChanges', () => {
     rmSync(join(r.dir, 'lib/gone.ts'));
     chmodSync(join(r.dir, 'bin/run'), 0o755);
     const before = r.git('rev-parse', 'HEAD');
-    expect(await commitChanges(r.dir, 'weft: task a')).toEqual({ committed: true, clean: true });
+    const made = await commitChanges(r.dir, 'weft: task a');
+    expect(made).toEqual({ committed: true, clean: true, commit: r.git('rev-parse', 'HEAD') });
     expect(r.git('rev-parse', 'HEAD~1')).toBe(before);
+    expect((await commitChanges(r.dir, 'again')).commit).toBeUndefined(); // nothing left to commit
     expect(r.git('log', '-1', '--format=%an <%ae>|%s')).toBe('weft <weft@localhost>|weft: task a');
     expect(r.git('symbolic-ref', 'HEAD')).toBe('refs/heads/main'); // the branch moved, not a detached HEAD
     expect(
@@ -56,7 +58,10 @@ describe('commitChanges', () => {
     r.write('build/x.js', 'ignored folder\n');
     r.write('.env', 'SECRET=1\n');
     symlinkSync(join(r.dir, 'build'), join(r.dir, 'node_modules')); // a shared set-up folder, linked in
-    expect(await commitChanges(r.dir, 'work', ['node_modules', '.env'])).toEqual({ committed: true, clean: false });
+    expect(await commitChanges(r.dir, 'work', ['node_modules', '.env'])).toMatchObject({
+      committed: true,
+      clean: false,
+    });
     expect(r.git('show', '--name-only', '--format=', 'HEAD')).toBe('out.txt');
     // Ignored things alone also make it unclean (the next task must not find them).
     rmSync(join(r.dir, '.env'));

@@ -5,6 +5,8 @@ import { commitAll, mergeInProgress } from './worktrees.js';
 export interface CommittedChanges {
   /** Whether a commit was made. */
   readonly committed: boolean;
+  /** The commit made, when it was made here (not through `commitAll`). */
+  readonly commit?: string;
   /**
    * Whether the worktree now holds exactly its HEAD commit: no ignored, untracked or left-out
    * (`exclude`) file, no uncommitted change. false when unknown. A clean worktree can be switched
@@ -65,7 +67,7 @@ export async function commitChanges(
   if (maybeSame && tree === (await gitText(dir, ['rev-parse', 'HEAD^{tree}']))) return { committed: false, clean };
   const commit = await gitText(dir, ['commit-tree', tree, '-p', 'HEAD', '-m', message]);
   await git(dir, ['update-ref', '-m', `commit: ${message.split('\n')[0] ?? ''}`, 'HEAD', commit]);
-  return { committed: true, clean };
+  return { committed: true, clean, commit };
 }
 
 /** Whether `path` (as git prints it, relative to the worktree) is one of `exclude` or inside one. */

@@ -10,7 +10,7 @@ import { bringIntegrationIn, conflictMarkersLeft } from './fix-merge.js';
 import { checkGitWorkspaceOptions, worktreesDirOf, type GitWorkspaceOptions } from './git-workspace-options.js';
 import { git, gitText } from './git.js';
 import { isIsolated, Placement } from './isolation.js';
-import { MergeQueue } from './merge-queue.js';
+import { MergeQueue, type BeforeMerge } from './merge-queue.js';
 import { MergedResult } from './merged-result.js';
 import { missingOutputs, missingOutputsVerdict } from './outputs.js';
 import { openRunBranch } from './run-branch.js';
@@ -336,13 +336,14 @@ export class GitWorkspace implements Workspace {
   // ── integrate ─────────────────────────────────────────────────────────────────────────────────
 
   /** Commits the task's work; returns feedback instead when a fix left conflict markers. */
-  private async commitWork(task: ResolvedTask, attempt: number, dir: string): Promise<Integration | undefined> {
+  private async commitWork(task: ResolvedTask, attempt: number, dir: string): Promise<BeforeMerge> {
     const o = { dir, taskId: task.id, integrationBranch: this.integrationBranch };
     const left = await conflictMarkersLeft(o, this.conflicted.get(task.id) ?? []);
     if (left !== undefined) return left;
-    await this.pool.commit(dir, `weft: task ${task.id} (run ${this.runId}, attempt ${attempt})`, this.excluded);
+    const message = `weft: task ${task.id} (run ${this.runId}, attempt ${attempt})`;
+    const made = await this.pool.commit(dir, message, this.excluded);
     this.conflicted.delete(task.id);
-    return undefined;
+    return made; // the commit to merge, when known
   }
 
   /** After a merge: the worktree goes, and so does the branch (its work is in the integration branch). */
@@ -350,6 +351,7 @@ export class GitWorkspace implements Workspace {
     const dir = this.worktreeOf(taskId);
     const branch = taskBranch(this.runId, taskId);
     this.conflicted.delete(taskId);
+    await this.pool.detach(dir); // before the lock: parking under it then only moves the worktree
     await this.lock.run(async () => {
       await this.pool.park(dir);
       if (contained || ((await branchExists(this.repo.root, branch)) && (await this.merged(branch))))

@@ -25,6 +25,12 @@ export interface MergeQueueOptions {
   readonly prepare?: (dir: string) => Promise<void>;
 }
 
+/**
+ * What a merge waits for before its turn: an answer instead of merging (an {@link Integration}),
+ * the commit the task branch is at (so git need not be asked), or nothing.
+ */
+export type BeforeMerge = Integration | string | undefined;
+
 /** A merge's outcome in the queue; when it moved the branch, the files it changed are counted after. */
 interface Merged {
   readonly result: Integration;
@@ -61,11 +67,12 @@ export class MergeQueue {
    * Takes a place in the queue now; when its turn comes, waits for `before` (e.g. the task's
    * commit, which may run meanwhile) and merges `taskBranch` unless `before` gave an answer.
    */
-  async merge(taskId: string, taskBranch: string, before: Promise<Integration | undefined>): Promise<Integration> {
+  async merge(taskId: string, taskBranch: string, before: Promise<BeforeMerge>): Promise<Integration> {
     before.catch(() => undefined); // it is awaited in its turn; until then a rejection is not "unhandled"
     const done = await this.serial.run(async (): Promise<Merged> => {
       const answer = await before;
-      return answer === undefined ? this.mergeNow(taskId, taskBranch) : { result: answer };
+      if (answer === undefined || typeof answer === 'string') return this.mergeNow(taskId, taskBranch, answer);
+      return { result: answer };
     });
     if (done.moved === undefined || !done.result.ok) return done.result;
     // Counted once the queue has moved on: the next merge does not wait for it.
@@ -83,14 +90,14 @@ export class MergeQueue {
     );
   }
 
-  private async mergeNow(taskId: string, taskBranch: string, again = false): Promise<Merged> {
+  private async mergeNow(taskId: string, taskBranch: string, at: string | undefined, again = false): Promise<Merged> {
     const { root, runId, branch, checks = [] } = this.options;
     const known = this.known;
-    const refs = [`refs/heads/${taskBranch}^{commit}`];
+    const refs = at === undefined ? [`refs/heads/${taskBranch}^{commit}`] : [];
     if (known === undefined) refs.push(`refs/heads/${branch}^{commit}`, `refs/heads/${branch}^{tree}`);
-    const [theirs = '', before = known?.commit ?? '', beforeTree = known?.tree] = lines(
-      await gitText(root, ['rev-parse', ...refs]),
-    );
+    const asked = refs.length === 0 ? [] : lines(await gitText(root, ['rev-parse', ...refs]));
+    if (at !== undefined) asked.unshift(at);
+    const [theirs = '', before = known?.commit ?? '', beforeTree = known?.tree] = asked;
     // In the object database: no checkout, so the cost follows the change, not the repository's size.
     const merged = await mergeTrees(root, before, theirs);
     if (!merged.clean) {
@@ -110,7 +117,7 @@ export class MergeQueue {
     const move = ['update-ref', '-m', `weft: merge task ${taskId}`, `refs/heads/${branch}`, after, before];
     const moved = await git(root, move, { okCodes: known === undefined || again ? [0] : [0, 128] });
     this.known = undefined;
-    if (moved.exitCode !== 0) return this.mergeNow(taskId, taskBranch, true); // moved by someone else: read it again
+    if (moved.exitCode !== 0) return this.mergeNow(taskId, taskBranch, theirs, true); // moved by someone else: read it again
     this.known = { commit: after, tree: merged.tree };
     return { result: { ok: true, commit: after }, moved: { from: before, to: after } };
   }

@@ -113,6 +113,10 @@ describe('worktree reuse', () => {
     writeFileSync(join(aDir, 'a.txt'), 'a\n');
     expect(await first.integrate(task(tasks, 'a'), 1, {})).toMatchObject({ ok: true });
     await first.close();
+    // Parked clean (a's work committed, nothing else there): marked so in its git folder, at its commit.
+    const slot = (worktrees(repo).find((w) => w.includes('/_pool/')) ?? '').slice('worktree '.length);
+    const mark = join(inWorktree(slot, 'rev-parse', '--absolute-git-dir'), 'weft-parked-clean');
+    expect(readFileSync(mark, 'utf8')).toBe(inWorktree(slot, 'rev-parse', 'HEAD'));
     // The user's branch moved on meanwhile: the next run starts from it, in the parked worktree.
     writeFileSync(join(repo.dir, 'lib/new.ts'), 'export const n = 1;\n');
     repo.git('add', 'lib/new.ts');
@@ -124,6 +128,7 @@ describe('worktree reuse', () => {
     expect(inWorktree(bDir, 'status', '--porcelain', '--ignored')).toBe('');
     expect(existsSync(join(bDir, 'a.txt'))).toBe(false); // r1's work is not on main
     expect(existsSync(join(bDir, 'lib/new.ts'))).toBe(true);
+    expect(existsSync(mark)).toBe(false); // taken: whatever b writes there is not known
     writeFileSync(join(bDir, 'b.txt'), 'b\n');
     expect(await second.integrate(task(tasks, 'b'), 1, {})).toMatchObject({ ok: true });
     await second.close();

@@ -1,19 +1,41 @@
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { commitChanges } from './commit-changes.js';
 import { git } from './git.js';
 import { gitDirOf, listWorktrees, removeWorktree } from './worktrees.js';
 
+/** A full object id (SHA-1 or SHA-256): a commit to check out detached, not a branch name. */
+const OBJECT_ID = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/;
+
 /**
  * Where a parked worktree is marked clean for the runs that take it up: a file in its own git
- * folder (`.git/worktrees/<id>/`), which moves with it and goes when it is removed.
+ * folder (`.git/worktrees/<id>/`), which moves with it and goes when it is removed. It holds the
+ * commit the worktree was parked at, so a mark left behind (by a weft that did not know of it)
+ * no longer counts once the worktree has moved on.
  */
 function cleanMark(worktree: string): string {
   return join(gitDirOf(worktree) ?? join(worktree, '.git'), 'weft-parked-clean');
 }
 
-/** A full object id (SHA-1 or SHA-256): a commit to check out detached, not a branch name. */
-const OBJECT_ID = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/;
+/** The commit a detached worktree's HEAD holds, read from its git folder. */
+function headOf(worktree: string): string | undefined {
+  try {
+    const head = readFileSync(join(gitDirOf(worktree) ?? '', 'HEAD'), 'utf8').trim();
+    return OBJECT_ID.test(head) ? head : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether a parked worktree is marked clean at the commit it is on. */
+function markedClean(worktree: string): boolean {
+  try {
+    const head = headOf(worktree);
+    return head !== undefined && readFileSync(cleanMark(worktree), 'utf8') === head;
+  } catch {
+    return false;
+  }
+}
 
 /**
  * Worktrees a run has finished with, kept checked out for the next task — of this run or of a
@@ -66,7 +88,7 @@ export class WorktreePool {
       const parked = dirname(path) === this.dir && existsSync(join(path, '.git'));
       if (!parked || this.free.includes(path)) continue;
       this.free.push(path);
-      if (existsSync(cleanMark(path))) this.clean.add(path);
+      if (markedClean(path)) this.clean.add(path);
     }
   }
 
@@ -131,13 +153,24 @@ export class WorktreePool {
    * Commits everything in the open worktree at `dir` (see {@link commitChanges}) and remembers
    * whether that left it clean — holding exactly its HEAD commit, nothing ignored or untracked —
    * so that, parked right after, the next task can switch it without a clean or a look at every file.
-   * @returns whether a commit was made
+   * @returns the commit made, when one was made and git said which (else HEAD has to be asked)
    */
-  async commit(dir: string, message: string, exclude: readonly string[] = []): Promise<boolean> {
+  async commit(dir: string, message: string, exclude: readonly string[] = []): Promise<string | undefined> {
     this.committedClean.delete(dir);
-    const { committed, clean } = await commitChanges(dir, message, exclude);
+    const { commit, clean } = await commitChanges(dir, message, exclude);
     if (clean) this.committedClean.add(dir);
-    return committed;
+    return commit;
+  }
+
+  /**
+   * Detaches the open worktree at `dir` — HEAD stays at its commit, so its branch can be deleted or
+   * renamed — unless it is detached already. Needs no lock: call it before {@link WorktreePool.park}
+   * to hold the lock for less. @returns false when git could not
+   */
+  async detach(dir: string): Promise<boolean> {
+    if (headOf(dir) !== undefined) return true; // HEAD holds a commit, not a branch
+    const detach = ['update-ref', '--no-deref', '-m', 'weft: parked for reuse', 'HEAD', 'HEAD'];
+    return (await git(dir, detach, { okCodes: [0, 128] })).exitCode === 0;
   }
 
   /**
@@ -150,9 +183,7 @@ export class WorktreePool {
     this.takenClean.delete(dir);
     const clean = this.committedClean.delete(dir);
     if (!existsSync(join(dir, '.git'))) return removeWorktree(this.root, dir);
-    const detach = ['update-ref', '--no-deref', '-m', 'weft: parked for reuse', 'HEAD', 'HEAD'];
-    const detached = await git(dir, detach, { okCodes: [0, 128] });
-    if (detached.exitCode !== 0) return removeWorktree(this.root, dir);
+    if (!(await this.detach(dir))) return removeWorktree(this.root, dir);
     mkdirSync(this.dir, { recursive: true });
     let slot = join(this.dir, `${this.tag}-${this.next++}`);
     while (existsSync(slot)) slot = join(this.dir, `${this.tag}-${this.next++}`);
@@ -161,7 +192,7 @@ export class WorktreePool {
     this.free.push(slot);
     if (clean) this.clean.add(slot);
     // Told to the next run that takes it up (a mark in the worktree's own git folder).
-    if (clean) writeFileSync(cleanMark(slot), '');
+    if (clean) writeFileSync(cleanMark(slot), headOf(slot) ?? '');
     else rmSync(cleanMark(slot), { force: true });
   }
 
