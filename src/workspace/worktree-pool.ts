@@ -51,7 +51,9 @@ function markedClean(worktree: string): boolean {
  * A worktree committed through {@link WorktreePool.commit} and found clean (nothing ignored or
  * untracked left) is parked marked so, and the task that takes it next is switched with `git
  * read-tree -m -u`, which looks only at the files that differ between the two commits, instead of
- * `git clean` and `git checkout --force`, which look at every file of the repository.
+ * `git clean` and `git checkout --force`, which look at every file of the repository. (What
+ * `git status` does not show stays: an empty folder a task left, or a file written into a parked
+ * worktree after it was parked — nothing weft does writes there.)
  *
  * Every method but {@link WorktreePool.switchTo} and {@link WorktreePool.commit} changes the
  * repository's worktree list: call them under the repository lock. Two runs at once may adopt the same slot: the one whose
