@@ -18,7 +18,7 @@ import { WorktreeSetup } from './worktree-setup.js';
 import { openRepository, type Repository } from './repository.js';
 import { repositoryLock, type Serial } from './serial.js';
 import { TaskWorktrees } from './task-worktrees.js';
-import { branchExists, commitOf, isWorktree, listWorktrees, removeWorktree } from './worktrees.js';
+import { branchExists, commitOf, gitDirOf, isWorktree, listWorktrees, removeWorktree } from './worktrees.js';
 
 export type { GitWorkspaceOptions } from './git-workspace-options.js';
 
@@ -220,7 +220,7 @@ export class GitWorkspace implements Workspace {
     }
     if (place === 'in place') return { ok: true, where: 'in place' };
     const dir = this.worktreeOf(task.id);
-    if (!(await isWorktree(this.repo.root, dir)))
+    if (gitDirOf(dir) === undefined)
       throw new WeftError('WEFT_INTERNAL', `task "${task.id}" has no worktree at ${dir} to integrate`);
     // Work without the outputs the task promised is not merged: the task is told what is missing.
     const missing = missingOutputs(this.cwdIn(dir, task), task.outputs ?? []);
@@ -233,7 +233,7 @@ export class GitWorkspace implements Workspace {
       taskBranch(this.runId, task.id),
       this.tasks.commitWork(task, attempt, dir),
     );
-    if (merged.ok) await this.tasks.retire(task.id);
+    if (merged.ok) await this.tasks.retire(task.id, (merged.files?.changed ?? 0) > 0);
     if (merged.ok && (merged.files?.changed ?? 0) > 0) this.changed = true;
     return merged.ok ? { ...merged, where: 'worktree' } : merged;
   }

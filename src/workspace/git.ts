@@ -22,6 +22,8 @@ export interface GitRunOptions {
   readonly internal?: boolean;
   /** Author and committer. @default {@link WEFT_IDENTITY} when `internal`, else git's own configuration */
   readonly identity?: GitIdentity;
+  /** What git reads on its standard input (`update-index --stdin`). @default nothing */
+  readonly input?: string;
 }
 
 export interface GitResult {
@@ -163,7 +165,7 @@ export async function git(cwd: string, args: readonly string[], options: GitRunO
         env,
         extendEnv: false,
         reject: false,
-        stdin: 'ignore',
+        ...(options.input === undefined ? { stdin: 'ignore' as const } : { input: options.input }),
         stripFinalNewline: false,
         maxBuffer: 256 * 1024 * 1024,
       });

@@ -26,6 +26,18 @@ export interface MergeQueueOptions {
 }
 
 /**
+ * What a merge waits for before its turn: an answer instead of merging (an {@link Integration}),
+ * the commit the task branch is at (so git need not be asked), or nothing.
+ */
+export type BeforeMerge = Integration | string | undefined;
+
+/** A merge's outcome in the queue; when it moved the branch, the files it changed are counted after. */
+interface Merged {
+  readonly result: Integration;
+  readonly moved?: { readonly from: string; readonly to: string };
+}
+
+/**
  * Merges task branches into the integration branch one at a time, in the order they were
  * queued. Each merge is made in the object database (`git merge-tree --write-tree`, then
  * `commit-tree`), with no checkout, so it costs what the task changed whatever the size of the
@@ -37,21 +49,34 @@ export interface MergeQueueOptions {
 export class MergeQueue {
   private readonly serial = new Serial();
   private ready = false;
+  /**
+   * The integration branch's commit and tree as this queue last moved it, so a merge or a task's
+   * start need not ask git. Nothing else moves the branch while the run is open; if something
+   * did, the next merge's compare-and-swap fails and the branch is read again.
+   */
+  private known: { readonly commit: string; readonly tree: string } | undefined;
 
   constructor(private readonly options: MergeQueueOptions) {}
 
   /** The integration branch's current commit. */
   async tip(): Promise<string> {
-    return commitOf(this.options.root, `refs/heads/${this.options.branch}`);
+    return this.known?.commit ?? commitOf(this.options.root, `refs/heads/${this.options.branch}`);
   }
 
   /**
    * Takes a place in the queue now; when its turn comes, waits for `before` (e.g. the task's
    * commit, which may run meanwhile) and merges `taskBranch` unless `before` gave an answer.
    */
-  merge(taskId: string, taskBranch: string, before: Promise<Integration | undefined>): Promise<Integration> {
+  async merge(taskId: string, taskBranch: string, before: Promise<BeforeMerge>): Promise<Integration> {
     before.catch(() => undefined); // it is awaited in its turn; until then a rejection is not "unhandled"
-    return this.serial.run(async () => (await before) ?? this.mergeNow(taskId, taskBranch));
+    const done = await this.serial.run(async (): Promise<Merged> => {
+      const answer = await before;
+      if (answer === undefined || typeof answer === 'string') return this.mergeNow(taskId, taskBranch, answer);
+      return { result: answer };
+    });
+    if (done.moved === undefined || !done.result.ok) return done.result;
+    // Counted once the queue has moved on: the next merge does not wait for it.
+    return { ...done.result, files: await diffStats(this.options.root, done.moved.from, done.moved.to) };
   }
 
   /** Removes the integration worktree (the branch stays). */
@@ -65,28 +90,36 @@ export class MergeQueue {
     );
   }
 
-  private async mergeNow(taskId: string, taskBranch: string): Promise<Integration> {
+  private async mergeNow(taskId: string, taskBranch: string, at: string | undefined, again = false): Promise<Merged> {
     const { root, runId, branch, checks = [] } = this.options;
-    const refs = [`refs/heads/${branch}^{commit}`, `refs/heads/${taskBranch}^{commit}`, `refs/heads/${branch}^{tree}`];
-    const [before = '', theirs = '', beforeTree] = lines(await gitText(root, ['rev-parse', ...refs]));
+    const known = this.known;
+    const refs = at === undefined ? [`refs/heads/${taskBranch}^{commit}`] : [];
+    if (known === undefined) refs.push(`refs/heads/${branch}^{commit}`, `refs/heads/${branch}^{tree}`);
+    const asked = refs.length === 0 ? [] : lines(await gitText(root, ['rev-parse', ...refs]));
+    if (at !== undefined) asked.unshift(at);
+    const [theirs = '', before = known?.commit ?? '', beforeTree = known?.tree] = asked;
     // In the object database: no checkout, so the cost follows the change, not the repository's size.
     const merged = await mergeTrees(root, before, theirs);
     if (!merged.clean) {
-      if (merged.conflicts.length > 0) return this.conflict(taskId, before, theirs, merged);
+      if (merged.conflicts.length > 0) return { result: await this.conflict(taskId, before, theirs, merged) };
       const what = 'git merge-tree reported a conflict without naming a file';
       throw new WeftError('WEFT_INTERNAL', `could not merge task "${taskId}" into ${branch}: ${what}`);
     }
     if (merged.tree === beforeTree) {
-      return { ok: true, files: { changed: 0, added: 0, removed: 0 }, commit: before }; // nothing new
+      return { result: { ok: true, files: { changed: 0, added: 0, removed: 0 }, commit: before } }; // nothing new
     }
     const message = `weft: merge task ${taskId} (run ${runId})`;
     const after = await gitText(root, ['commit-tree', merged.tree, '-p', before, '-p', theirs, '-m', message]);
     if (checks.length > 0) {
       const failed = await this.check(taskId, before, after);
-      if (failed !== undefined) return failed;
+      if (failed !== undefined) return { result: failed };
     }
-    await git(root, ['update-ref', '-m', `weft: merge task ${taskId}`, `refs/heads/${branch}`, after, before]);
-    return { ok: true, files: await diffStats(root, before, after), commit: after };
+    const move = ['update-ref', '-m', `weft: merge task ${taskId}`, `refs/heads/${branch}`, after, before];
+    const moved = await git(root, move, { okCodes: known === undefined || again ? [0] : [0, 128] });
+    this.known = undefined;
+    if (moved.exitCode !== 0) return this.mergeNow(taskId, taskBranch, theirs, true); // moved by someone else: read it again
+    this.known = { commit: after, tree: merged.tree };
+    return { result: { ok: true, commit: after }, moved: { from: before, to: after } };
   }
 
   /**

@@ -1,13 +1,13 @@
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ResolvedTask } from '../core/plan/graph.js';
-import type { Integration } from '../core/ports/workspace.js';
 import { attemptBranch, taskBranch } from './branch-names.js';
 import { bringIntegrationIn, conflictMarkersLeft } from './fix-merge.js';
 import { git, gitText } from './git.js';
+import type { BeforeMerge } from './merge-queue.js';
 import type { Serial } from './serial.js';
 import { checkOut, type WorktreePool } from './worktree-pool.js';
-import { branchExists, clearStaleDir, commitAll, isWorktree, removeWorktree } from './worktrees.js';
+import { branchExists, clearStaleDir, isWorktree, removeWorktree } from './worktrees.js';
 
 /** What {@link TaskWorktrees} works with: the repository, its lock, the run's folders, branch and pool. */
 export interface TaskWorktreesOptions {
@@ -52,17 +52,14 @@ export class TaskWorktrees {
     const dir = this.dirOf(taskId);
     const branch = taskBranch(this.o.runId, taskId);
     await this.shelve(taskId, shelveAs);
+    const tip = await this.o.tip();
     const reused = await lock.run(async () => {
-      await clearStaleDir(root, dir);
-      const tip = await this.o.tip();
-      if (await pool.take(dir)) {
-        await git(root, ['branch', '--no-track', branch, tip]);
-        return true;
-      }
-      await git(root, ['worktree', 'add', '-q', '--no-checkout', '-b', branch, dir, tip]);
+      rmSync(dir, { recursive: true, force: true }); // a crash's leftovers; --force: git may still list it
+      if (await pool.take(dir)) return true;
+      await git(root, ['worktree', 'add', '-q', '-f', '--no-checkout', '-b', branch, dir, tip]);
       return false;
     });
-    await (reused ? pool.switchTo(dir, branch) : checkOut(dir));
+    await (reused ? pool.switchTo(dir, tip, branch) : checkOut(dir));
     return dir;
   }
 
@@ -80,24 +77,29 @@ export class TaskWorktrees {
   }
 
   /** Commits the task's work; returns feedback instead when a fix left conflict markers. */
-  async commitWork(task: ResolvedTask, attempt: number, dir: string): Promise<Integration | undefined> {
+  async commitWork(task: ResolvedTask, attempt: number, dir: string): Promise<BeforeMerge> {
     const o = { dir, taskId: task.id, integrationBranch: this.o.integrationBranch };
     const left = await conflictMarkersLeft(o, this.conflicted.get(task.id) ?? []);
     if (left !== undefined) return left;
-    await commitAll(dir, `weft: task ${task.id} (run ${this.o.runId}, attempt ${attempt})`, this.o.excluded);
+    const message = `weft: task ${task.id} (run ${this.o.runId}, attempt ${attempt})`;
+    const made = await this.o.pool.commit(dir, message, this.o.excluded);
     this.conflicted.delete(task.id);
-    return undefined;
+    return made; // the commit to merge, when known
   }
 
-  /** After a merge: the worktree goes, and so does the branch (its work is in the integration branch). */
-  async retire(taskId: string): Promise<void> {
+  /**
+   * After a merge: the worktree goes, and so does the branch (its work is in the integration
+   * branch; `contained`: the merge said so, no need to ask git).
+   */
+  async retire(taskId: string, contained = false): Promise<void> {
     const { root, lock, pool } = this.o;
     const dir = this.dirOf(taskId);
     const branch = taskBranch(this.o.runId, taskId);
     this.conflicted.delete(taskId);
+    await pool.detach(dir); // before the lock: parking under it then only moves the worktree
     await lock.run(async () => {
       await pool.park(dir);
-      if ((await branchExists(root, branch)) && (await this.merged(branch)))
+      if (contained || ((await branchExists(root, branch)) && (await this.merged(branch))))
         await git(root, ['branch', '-q', '-D', branch]);
     });
   }
@@ -114,7 +116,7 @@ export class TaskWorktrees {
     this.conflicted.delete(taskId);
     const open = await isWorktree(root, dir);
     const message = `weft: work of task ${taskId}, attempt ${attempt ?? '?'}, which did not merge (run ${runId})`;
-    if (open) await commitAll(dir, message, this.o.excluded);
+    if (open) await pool.commit(dir, message, this.o.excluded);
     else if (!existsSync(dir) && !(await branchExists(root, branch))) return; // nothing to put aside
     await lock.run(async () => {
       await (open ? pool.park(dir) : removeWorktree(root, dir));

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ResolvedTask } from '../core/plan/graph.js';
@@ -68,6 +68,41 @@ describe('worktree reuse', () => {
     expect(existsSync(join(repo.dir, '.weft/worktrees/r1/_pool'))).toBe(false);
   });
 
+  it('switches a worktree parked clean by the files that differ only, and still gives the exact tip', async () => {
+    const repo = tempRepo({ 'README.md': '# project\n', 'lib/util.ts': 'export {};\n', 'lib/old.ts': 'old\n' });
+    repos.push(repo);
+    const ws = await GitWorkspace.open({ runId: 'r1', projectDir: repo.dir });
+    const tasks = resolvedTasks([{ id: 'a' }, { id: 'b' }, { id: 'c' }]);
+    const aDir = await ws.prepare(task(tasks, 'a'), 1, false);
+    const bDir = await ws.prepare(task(tasks, 'b'), 1, false); // a second worktree, started before a merges
+    const readme = inode(join(bDir, 'README.md'));
+    writeFileSync(join(aDir, 'lib/util.ts'), 'export const a = 1;\n');
+    rmSync(join(aDir, 'lib/old.ts'));
+    expect(await ws.integrate(task(tasks, 'a'), 1, {})).toMatchObject({ ok: true, files: { changed: 2 } });
+    writeFileSync(join(bDir, 'b.txt'), 'b\n');
+    expect(await ws.integrate(task(tasks, 'b'), 1, {})).toMatchObject({ ok: true, files: { changed: 1 } });
+    // c takes b's worktree (parked last, clean): it must get a's changes too, which b never saw.
+    const cDir = await ws.prepare(task(tasks, 'c'), 1, false);
+    expect(cDir).toBe(join(repo.dir, '.weft/worktrees/r1/c'));
+    expect(inWorktree(cDir, 'symbolic-ref', 'HEAD')).toBe('refs/heads/weft/r1--c');
+    expect(inWorktree(cDir, 'rev-parse', 'HEAD')).toBe(repo.git('rev-parse', 'weft/r1'));
+    expect(inWorktree(cDir, 'status', '--porcelain', '--ignored')).toBe('');
+    expect(readFileSync(join(cDir, 'lib/util.ts'), 'utf8')).toBe('export const a = 1;\n');
+    expect(existsSync(join(cDir, 'lib/old.ts'))).toBe(false);
+    expect(existsSync(join(cDir, 'b.txt'))).toBe(true);
+    expect(inode(join(cDir, 'README.md'))).toBe(readme); // nothing rewritten that did not change
+    writeFileSync(join(cDir, 'c.txt'), 'c\n');
+    expect(await ws.integrate(task(tasks, 'c'), 1, {})).toMatchObject({ ok: true, files: { changed: 1 } });
+    expect(repo.git('ls-tree', '--name-only', '-r', 'weft/r1').split('\n').sort()).toEqual([
+      'README.md',
+      'b.txt',
+      'c.txt',
+      'lib/util.ts',
+    ]);
+    expect(repo.git('branch', '--format=%(refname:short)').split('\n').sort()).toEqual(['main', 'weft/r1']);
+    await ws.close();
+  });
+
   it('the next run takes up a worktree the last one parked; keepWorktrees: 0 leaves none', async () => {
     const repo = tempRepo({ 'README.md': '# project\n', 'lib/util.ts': 'export {};\n' });
     repos.push(repo);
@@ -78,6 +113,10 @@ describe('worktree reuse', () => {
     writeFileSync(join(aDir, 'a.txt'), 'a\n');
     expect(await first.integrate(task(tasks, 'a'), 1, {})).toMatchObject({ ok: true });
     await first.close();
+    // Parked clean (a's work committed, nothing else there): marked so in its git folder, at its commit.
+    const slot = (worktrees(repo).find((w) => w.includes('/_pool/')) ?? '').slice('worktree '.length);
+    const mark = join(inWorktree(slot, 'rev-parse', '--absolute-git-dir'), 'weft-parked-clean');
+    expect(readFileSync(mark, 'utf8')).toBe(inWorktree(slot, 'rev-parse', 'HEAD'));
     // The user's branch moved on meanwhile: the next run starts from it, in the parked worktree.
     writeFileSync(join(repo.dir, 'lib/new.ts'), 'export const n = 1;\n');
     repo.git('add', 'lib/new.ts');
@@ -89,6 +128,7 @@ describe('worktree reuse', () => {
     expect(inWorktree(bDir, 'status', '--porcelain', '--ignored')).toBe('');
     expect(existsSync(join(bDir, 'a.txt'))).toBe(false); // r1's work is not on main
     expect(existsSync(join(bDir, 'lib/new.ts'))).toBe(true);
+    expect(existsSync(mark)).toBe(false); // taken: whatever b writes there is not known
     writeFileSync(join(bDir, 'b.txt'), 'b\n');
     expect(await second.integrate(task(tasks, 'b'), 1, {})).toMatchObject({ ok: true });
     await second.close();

@@ -1,5 +1,5 @@
-import { existsSync, realpathSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readFileSync, realpathSync, rmSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import type { TaskResultData } from '../core/run/events.js';
 import { git, gitTest, gitText } from './git.js';
 
@@ -30,7 +30,25 @@ export async function commitOf(cwd: string, rev: string): Promise<string> {
   return gitText(cwd, ['rev-parse', '--verify', `${rev}^{commit}`]);
 }
 
+/**
+ * The git folder of the checkout whose top folder is `dir`: its `.git` folder, or, for a linked
+ * worktree, the folder its `.git` file points to. undefined when there is neither.
+ */
+export function gitDirOf(dir: string): string | undefined {
+  const dotGit = join(dir, '.git');
+  try {
+    if (statSync(dotGit).isDirectory()) return dotGit;
+    const pointer = /^gitdir: (.+)$/m.exec(readFileSync(dotGit, 'utf8'))?.[1];
+    return pointer === undefined ? undefined : resolve(dir, pointer.trim());
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether a merge is in progress in the checkout whose top folder is `dir` (read from its git folder: no process). */
 export async function mergeInProgress(dir: string): Promise<boolean> {
+  const gitDir = gitDirOf(dir);
+  if (gitDir !== undefined) return existsSync(join(gitDir, 'MERGE_HEAD'));
   return gitTest(dir, ['rev-parse', '-q', '--verify', 'MERGE_HEAD']);
 }
 
