@@ -165,6 +165,48 @@ describe('weft worker --clone', () => {
   }, 400_000);
 });
 
+describe('clone mode: settings and kept work', () => {
+  it('`dispatch.gitRemote` in weft.config.yaml, a path relative to the project folder, works as --git-remote', async () => {
+    const prefix = uniquePrefix();
+    const where = join(tempProject('weft-clone-marks-'), 'where.txt');
+    const p = project({
+      name: 'cfg',
+      tasks: [{ id: 'gen', writes: ['gen.txt'], run: sh(`echo G > gen.txt; echo "$PWD" >> ${where}`) }],
+    });
+    spawnSync('git', ['init', '-q', '--bare', join(p.dir, 'shared.git')]);
+    writeFileSync(
+      join(p.dir, 'weft.config.yaml'),
+      `dispatch: { redis: ${REDIS}, prefix: ${prefix}, gitRemote: shared.git }\n`,
+    );
+    const clone = tempProject('weft-clone-dir-');
+    procs.push(await farWorker(prefix, clone));
+    const r = await weft(['run', p.plan, '--json'], { cwd: p.dir, timeoutMs: 300_000 });
+    expect(r.code, r.stderr).toBe(0);
+    expect(readFileSync(where, 'utf8')).toContain(`${join(realpathSync(clone), 'worktrees')}/`);
+    const runId = (events(r.stdout).find((e) => e.type === 'run.summary') as unknown as { summary: { runId: string } })
+      .summary.runId;
+    expect(p.git('show', `weft/${runId}:gen.txt`).stdout).toBe('G\n');
+  }, 400_000);
+
+  it("a failed attempt's work comes back too, kept on its attempt branch as a local one's", async () => {
+    const prefix = uniquePrefix();
+    const p = project({
+      name: 'failing',
+      tasks: [{ id: 'half', writes: ['half.txt'], run: sh('echo half-done > half.txt; exit 3') }],
+    });
+    const remote = bareRemote();
+    procs.push(await farWorker(prefix, tempProject('weft-clone-dir-')));
+    const r = await weft(
+      ['run', p.plan, '--dispatch', REDIS, '--queue-prefix', prefix, '--git-remote', remote.path, '--json'],
+      { cwd: p.dir, timeoutMs: 300_000 },
+    );
+    expect(r.code).toBe(1);
+    const runId = (events(r.stdout).find((e) => e.type === 'run.summary') as unknown as { summary: { runId: string } })
+      .summary.runId;
+    expect(p.git('show', `weft/${runId}--half--attempt-1:half.txt`).stdout).toBe('half-done\n');
+  }, 400_000);
+});
+
 describe('clone mode: bad input, one line, exit 2', () => {
   it('an isolated task would go to a worker with its own clone, and no shared remote is set', async () => {
     const prefix = uniquePrefix();
