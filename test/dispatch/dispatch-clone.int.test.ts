@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, realpathSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Redis } from 'ioredis';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { needService } from '../support/need-service.js';
 import { ensureBuilt, tempProject, weft } from '../support/weft-cli.js';
@@ -118,6 +119,17 @@ describe('weft worker --clone', () => {
     expect(r.stdout + r.stderr + worker.stdout() + worker.stderr()).not.toContain(SECRET);
     expect(everything(join(p.dir, '.weft'))).not.toContain(SECRET);
     expect(everything(clone)).not.toContain(SECRET);
+    // Nor in Redis: the jobs name the remote without it.
+    const redis = new Redis(REDIS);
+    try {
+      let stored = '';
+      for (const k of await redis.keys(`${prefix}:*`))
+        if ((await redis.type(k)) === 'hash') stored += JSON.stringify(await redis.hgetall(k));
+      expect(stored).toContain(`file://ci@localhost${remote.path}`);
+      expect(stored).not.toContain(SECRET);
+    } finally {
+      redis.disconnect();
+    }
   }, 400_000);
 
   it('a fix after a merge conflict starts on the worker from its previous work with the conflicts marked; resolved there, it merges', async () => {
@@ -231,6 +243,16 @@ describe('clone mode: bad input, one line, exit 2', () => {
       'weft: --git-remote: cannot reach the git remote file://ci:***@localhost/nowhere/missing.git',
     );
     expect(r.stderr + r.stdout).not.toContain(SECRET);
+  });
+
+  it('a --clone folder that cannot be made', async () => {
+    const file = join(tempProject('weft-clone-bad-'), 'a-file');
+    writeFileSync(file, '');
+    const r = await weft(['worker', '--redis', REDIS, '--clone', join(file, 'clones')]);
+    expect(r.code).toBe(2);
+    expect(r.stderr.split('\n')[0]).toContain(
+      `weft: --clone: cannot use ${join(file, 'clones')} as the worker's clone folder (ENOTDIR`,
+    );
   });
 
   it('--git-remote without --dispatch', async () => {
