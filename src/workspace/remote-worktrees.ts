@@ -15,6 +15,9 @@ export interface TaskPlaces {
   readonly excluded: readonly string[];
 }
 
+/** Which attempt, and the folder the coordinator prepared for it. */
+export type AttemptAt = Pick<TaskContext, 'task' | 'attempt' | 'workdir'>;
+
 /** What a worker is told about an attempt (the dispatcher's `CloneSpec`). */
 export interface RemoteAttempt {
   readonly remote: string;
@@ -67,7 +70,7 @@ export class RemoteWorktrees {
   }
 
   /** Pushes where the attempt starts; `undefined` for a task that works in place (no worktree). */
-  async send(ctx: TaskContext): Promise<RemoteAttempt | undefined> {
+  async send(ctx: AttemptAt): Promise<RemoteAttempt | undefined> {
     const place = this.places.placeOf(ctx.task);
     if (place === 'in place') return undefined;
     const dir = this.places.worktreeOf(ctx.task.id);
@@ -82,7 +85,7 @@ export class RemoteWorktrees {
   }
 
   /** Brings the worker's pushed `commit` into the attempt's worktree. */
-  async receive(ctx: TaskContext, spec: RemoteAttempt, commit: string): Promise<void> {
+  async receive(ctx: AttemptAt, spec: RemoteAttempt, commit: string): Promise<void> {
     const dir = this.places.worktreeOf(ctx.task.id);
     await this.remote(dir, ['fetch', '-q', '--no-tags', this.url, spec.result]);
     const fetched = await gitText(dir, ['rev-parse', '--verify', 'FETCH_HEAD^{commit}']);
