@@ -193,7 +193,10 @@ export class RedisDispatcher {
     try {
       await sender.receive(ctx, spec, pushed);
     } catch (error) {
-      const failure = { message: `the work its worker pushed could not be brought back: ${messageOf(error)}` };
+      // Not lost: the commit stays on the remote under the attempt's result ref, for a person to fetch.
+      const failure = {
+        message: `the work its worker pushed (${pushed} at ${spec.result} on the shared remote) could not be brought back: ${messageOf(error)}`,
+      };
       return { ok: false, failure: { ...failure, code: 'WEFT_DISPATCH' } };
     }
     return outcome;

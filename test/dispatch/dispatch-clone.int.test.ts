@@ -100,6 +100,8 @@ describe('weft worker --clone', () => {
       .map((l) => l.split(' '));
     expect(ran.map(([task, who]) => `${task} ${who}`).sort()).toEqual(['a far', 'b far', 'both far']);
     for (const [, , dir] of ran) expect(dir).toContain(`${join(realpathSync(clone), 'worktrees')}/`);
+    // Its clone folder holds its own (bare) clone of the remote beside those worktrees.
+    expect(readdirSync(clone).sort()).toEqual([expect.stringMatching(/^shared-[0-9a-f]{8}\.git$/), 'worktrees']);
     // The third task saw both files.
     const both = events(r.stdout).find((e) => e.type === 'task.succeeded' && e.task === 'both');
     expect((both?.result as { text: string }).text.trim()).toBe('A\nB');
