@@ -80,7 +80,13 @@ describe('weft worker --clone', () => {
       tasks: [
         gen('a', 'A'),
         gen('b', 'B'),
-        { id: 'both', needs: ['a', 'b'], run: sh(`cat a.txt b.txt; echo "both $WHO $PWD" >> ${where}`) },
+        // On the merged result; its declared output, written on the worker, is checked on the coordinator.
+        {
+          id: 'both',
+          needs: ['a', 'b'],
+          outputs: ['report.txt'],
+          run: sh(`cat a.txt b.txt; cat a.txt b.txt > report.txt; echo "both $WHO $PWD" >> ${where}`),
+        },
       ],
     });
     const remote = bareRemote();
@@ -218,6 +224,25 @@ describe('clone mode: settings and kept work', () => {
     const runId = (events(r.stdout).find((e) => e.type === 'run.summary') as unknown as { summary: { runId: string } })
       .summary.runId;
     expect(p.git('show', `weft/${runId}--half--attempt-1:half.txt`).stdout).toBe('half-done\n');
+  }, 400_000);
+});
+
+describe('clone mode beside workers that share the folders', () => {
+  it('with a shared remote set, a worker without --clone still works in the worktree by path', async () => {
+    const prefix = uniquePrefix();
+    const p = project({ name: 'mixed', tasks: [{ id: 'gen', writes: ['gen.txt'], run: sh('echo G > gen.txt') }] });
+    const remote = bareRemote();
+    procs.push(await startWorker(p.dir, 'near', prefix, ['--root', p.dir]));
+    const r = await weft(
+      ['run', p.plan, '--dispatch', REDIS, '--queue-prefix', prefix, '--git-remote', remote.path, '--json'],
+      { cwd: p.dir, timeoutMs: 300_000 },
+    );
+    expect(r.code, r.stderr).toBe(0);
+    const runId = (events(r.stdout).find((e) => e.type === 'run.summary') as unknown as { summary: { runId: string } })
+      .summary.runId;
+    expect(p.git('show', `weft/${runId}:gen.txt`).stdout).toBe('G\n');
+    // It pushed nothing back: the work was in the coordinator's worktree already.
+    expect(gitIn(p.dir)('ls-remote', remote.path, `refs/weft/${runId}/gen/1/result`).stdout).toBe('');
   }, 400_000);
 });
 
