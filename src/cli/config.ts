@@ -25,6 +25,12 @@ const DispatchSchema = z
       .regex(/^[A-Za-z0-9_.-]+$/)
       .optional()
       .describe("Key prefix of the queues (the workers' `--prefix`). @default weft"),
+    gitRemote: z
+      .string()
+      .optional()
+      .describe(
+        'A git remote (URL, or path of a bare repository) the coordinator and `weft worker --clone` workers share: tasks in worktrees travel through it, as `weft run --git-remote` does.',
+      ),
   })
   .strict();
 

@@ -40,6 +40,10 @@ program
   .option('--explain-cache', 'say for each cached task why it hit or missed')
   .option('--dispatch <redis-url>', 'run the tasks on `weft worker` processes through this Redis (redis://host:port)')
   .option('--queue-prefix <prefix>', "with --dispatch: the queues' key prefix, as the workers' --prefix (default weft)")
+  .option(
+    '--git-remote <url-or-path>',
+    'with --dispatch: a git remote shared with `weft worker --clone` workers; tasks in worktrees travel through it',
+  )
   .option('--ui', 'serve the live dashboard for this run (prints its URL; see `weft serve`)')
   .option('--port <port>', 'with --ui: the port (default: any free one)', parsePort)
   .option('-C, --dir <dir>', 'project folder holding .weft/ (default: the current folder)')
@@ -86,6 +90,7 @@ program
   .option('--no-progress', 'plain lines even on a terminal')
   .option('--dispatch <redis-url>', 'run on `weft worker`s through this Redis, adopting their jobs still running')
   .option('--queue-prefix <prefix>', "with --dispatch: the queues' key prefix (default: the run's)")
+  .option('--git-remote <url-or-path>', 'with --dispatch: the git remote shared with `weft worker --clone` workers')
   .option('-C, --dir <dir>', 'project folder holding .weft/')
   .action(async (run: string | undefined, opts) => {
     process.exitCode = await (await import('./commands/resume.js')).resumeCommand(run, opts);
@@ -107,6 +112,10 @@ program
     wholeNumber('--lock-ms', 1_000, 86_400_000),
   )
   .option('--root <dir>', 'only run tasks whose folder is under this one')
+  .option(
+    '--clone <dir>',
+    "keep an own clone of the run's shared git remote here; tasks in worktrees run in worktrees of it",
+  )
   .option('--prefix <prefix>', "the queues' key prefix, as the coordinator's --queue-prefix (default weft)")
   .option('--json', 'print what the worker advertises, then one JSON line per attempt')
   .option('-C, --dir <dir>', 'folder whose weft.config.yaml sets up the executors; logs go to its .weft/worker/')

@@ -21,12 +21,13 @@ export function secretRedactor(env: NodeJS.ProcessEnv): Redactor {
 
 /**
  * A run's redactor: the secrets of weft's environment and those the plan itself sets in an `env`
- * (`defaults.env` or a task's) under a secret-looking name, e.g. `env: { DB_PASSWORD: … }`.
+ * (`defaults.env` or a task's) under a secret-looking name, e.g. `env: { DB_PASSWORD: … }`, and
+ * `more` (a token in the shared git remote's URL).
  */
-export function runRedactor(env: NodeJS.ProcessEnv, spec: PlanSpec): Redactor {
+export function runRedactor(env: NodeJS.ProcessEnv, spec: PlanSpec, more: readonly string[] = []): Redactor {
   const planEnvs = [spec.defaults?.env ?? {}, ...spec.tasks.map((t) => t.env ?? {})];
   // A collector's key in OTEL_EXPORTER_OTLP_HEADERS is a secret too, though its name does not say so.
-  return redactorOf([...secretValues(env), ...telemetrySecrets(env), ...planEnvs.flatMap(secretValues)]);
+  return redactorOf([...secretValues(env), ...telemetrySecrets(env), ...planEnvs.flatMap(secretValues), ...more]);
 }
 
 /**

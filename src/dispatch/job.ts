@@ -1,6 +1,6 @@
 import type { ResolvedTask } from '../core/plan/graph.js';
 import type { TaskResultData } from '../core/run/events.js';
-import type { AbortCause } from '../core/ports/executor.js';
+import type { AbortCause, TaskOutcome } from '../core/ports/executor.js';
 
 /** Version of {@link AttemptJob}: a worker refuses a job whose shape it does not know. */
 export const JOB_VERSION = 1;
@@ -33,7 +33,32 @@ export interface AttemptJob {
    * worker's span is its child and one trace covers the run; unset when the run is not traced.
    */
   readonly trace?: Readonly<Record<string, string>>;
+  /**
+   * Set when the task works in a git worktree and the run names a shared git remote: a worker with
+   * its own clone (`--clone`) works at `base` there instead of in `workdir`, and pushes its work to `result`.
+   */
+  readonly clone?: CloneSpec;
 }
+
+/**
+ * Where a task's attempt starts and where its work goes, on the git remote the coordinator and the
+ * workers share: refs `refs/weft/<run>/<task>/<attempt>/base` and `…/result`.
+ */
+export interface CloneSpec {
+  /** The remote, without a password (a worker reaches it with its own git credentials). */
+  readonly remote: string;
+  /** The ref the attempt starts from (its worktree's state on the coordinator, committed). */
+  readonly base: string;
+  /** The ref the worker pushes the attempt's work to. */
+  readonly result: string;
+  /** The task's folder inside the repository (`''` for its top folder). */
+  readonly cwd: string;
+  /** What the worker's commit of the work says (as a local attempt's). */
+  readonly message: string;
+}
+
+/** A job's result: the attempt's outcome and, in clone mode, the commit the worker pushed to `clone.result`. */
+export type JobResult = TaskOutcome & { readonly pushed?: string };
 
 /** What a task needs from the worker that runs it. */
 export interface Requirement {

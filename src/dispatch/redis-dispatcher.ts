@@ -3,7 +3,18 @@ import type { Redis } from 'ioredis';
 import type { Executor, TaskContext, TaskOutcome } from '../core/ports/executor.js';
 import type { ResolvedTask } from '../core/plan/graph.js';
 import type { ProgressEvent } from '../core/run/events.js';
-import { jobIdOf, JOB_VERSION, keysOf, queueNameOf, requirementOf, type AttemptJob, type Requirement } from './job.js';
+import {
+  jobIdOf,
+  JOB_VERSION,
+  keysOf,
+  queueNameOf,
+  requirementOf,
+  type AttemptJob,
+  type CloneSpec,
+  type JobResult,
+  type Requirement,
+} from './job.js';
+import type { WorktreeSender } from './clone-mode.js';
 import { connectRedis } from './redis-connection.js';
 import { canRun, WORKER_TTL_MS, type WorkerAd } from './worker-ad.js';
 
@@ -32,7 +43,7 @@ export interface TraceSource {
 
 interface Pending {
   readonly emit: (event: ProgressEvent) => void;
-  readonly resolve: (outcome: TaskOutcome) => void;
+  readonly resolve: (outcome: JobResult) => void;
   readonly queue: string;
   heardAt: number;
 }
@@ -93,12 +104,18 @@ export class RedisDispatcher {
   /**
    * Executors that run each attempt on a remote worker, one per local executor (whose `info` plans
    * are checked against). With `trace`, each job carries its attempt's trace context, which the
-   * worker's span continues.
+   * worker's span continues. With `sender` (clone mode), a task in a worktree has its start pushed
+   * to the shared remote and its worker's work brought back (see {@link WorktreeSender}).
    */
-  executors(local: ReadonlyMap<string, Executor>, trace?: TraceSource): Map<string, Executor> {
+  executors(local: ReadonlyMap<string, Executor>, trace?: TraceSource, sender?: WorktreeSender): Map<string, Executor> {
     const remote = new Map<string, Executor>();
     for (const e of local.values())
-      remote.set(e.name, { name: e.name, version: e.version, info: e.info, run: (ctx) => this.run(ctx, trace) });
+      remote.set(e.name, {
+        name: e.name,
+        version: e.version,
+        info: e.info,
+        run: (ctx) => (sender === undefined ? this.run(ctx, trace) : this.runCloned(ctx, trace, sender)),
+      });
     return remote;
   }
 
@@ -155,8 +172,38 @@ export class RedisDispatcher {
     return adopt;
   }
 
+  /**
+   * Clone mode: pushes the attempt's start, sends it, and brings back what its worker pushed — also
+   * for a failed attempt, whose work is kept as a local one's is. A worker that shares the
+   * coordinator's folders works in the worktree by path and pushes nothing.
+   */
+  private async runCloned(
+    ctx: TaskContext,
+    trace: TraceSource | undefined,
+    sender: WorktreeSender,
+  ): Promise<TaskOutcome> {
+    let spec: CloneSpec | undefined;
+    try {
+      spec = await sender.send(ctx);
+    } catch (error) {
+      return { ok: false, failure: { message: messageOf(error), code: 'WEFT_DISPATCH' } };
+    }
+    const { pushed, ...outcome } = await this.run(ctx, trace, spec);
+    if (spec === undefined || pushed === undefined) return outcome;
+    try {
+      await sender.receive(ctx, spec, pushed);
+    } catch (error) {
+      // Not lost: the commit stays on the remote under the attempt's result ref, for a person to fetch.
+      const failure = {
+        message: `the work its worker pushed (${pushed} at ${spec.result} on the shared remote) could not be brought back: ${messageOf(error)}`,
+      };
+      return { ok: false, failure: { ...failure, code: 'WEFT_DISPATCH' } };
+    }
+    return outcome;
+  }
+
   /** Sends one attempt to its queue and waits for its outcome. */
-  private run(ctx: TaskContext, trace: TraceSource | undefined): Promise<TaskOutcome> {
+  private run(ctx: TaskContext, trace: TraceSource | undefined, clone?: CloneSpec): Promise<JobResult> {
     const r = requirementOf(ctx.task);
     const jobId = jobIdOf(ctx.runId, ctx.task.id, ctx.attempt);
     const carrier = trace?.traceContext(ctx.task.id, ctx.attempt);
@@ -174,8 +221,9 @@ export class RedisDispatcher {
       ...(ctx.feedback === undefined ? {} : { feedback: ctx.feedback }),
       ...(ctx.iteration === undefined ? {} : { iteration: ctx.iteration }),
       ...(carrier === undefined ? {} : { trace: carrier }),
+      ...(clone === undefined ? {} : { clone }),
     };
-    return new Promise<TaskOutcome>((resolve) => {
+    return new Promise<JobResult>((resolve) => {
       const queue = queueNameOf(r);
       const pending: Pending = { emit: (e) => ctx.emit(e), resolve, queue, heardAt: Date.now() };
       this.pending.set(jobId, pending);
@@ -219,10 +267,10 @@ export class RedisDispatcher {
     if (job.finishedOn === undefined) return;
     if (job.failedReason !== undefined && job.failedReason !== '' && job.returnvalue == null)
       return this.settle(jobId, lostOutcome(new Error(job.failedReason)));
-    this.settle(jobId, job.returnvalue as TaskOutcome);
+    this.settle(jobId, job.returnvalue as JobResult);
   }
 
-  private settle(jobId: string, outcome: TaskOutcome): void {
+  private settle(jobId: string, outcome: JobResult): void {
     const p = this.pending.get(jobId);
     if (p === undefined) return;
     this.pending.delete(jobId);
@@ -267,7 +315,7 @@ export class RedisDispatcher {
     });
     const events = new QueueEvents(name, { connection: this.client.duplicate(), prefix: this.prefix });
     events.on('error', () => undefined);
-    events.on('completed', ({ jobId, returnvalue }) => this.settle(jobId, returnvalue as unknown as TaskOutcome));
+    events.on('completed', ({ jobId, returnvalue }) => this.settle(jobId, returnvalue as unknown as JobResult));
     events.on('failed', ({ jobId, failedReason }) => this.settle(jobId, lostOutcome(new Error(failedReason))));
     events.on('progress', ({ jobId, data }) => {
       const p = this.pending.get(jobId);
@@ -298,6 +346,10 @@ export class RedisDispatcher {
     }
     this.client.disconnect();
   }
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }
 
 /**

@@ -9,7 +9,8 @@ import type { ResolvedTask } from '../core/plan/graph.js';
 import type { Executor, TaskContext, TaskOutcome } from '../core/ports/executor.js';
 import { endRun } from '../core/ports/executor.js';
 import { WeftError } from '../core/errors.js';
-import { JOB_VERSION, keysOf, type AttemptJob, type CancelMessage, type Requirement } from './job.js';
+import { JOB_VERSION, keysOf, type AttemptJob, type CancelMessage, type JobResult, type Requirement } from './job.js';
+import type { CloneWorktree, CloneWorktrees } from './clone-mode.js';
 import { connectRedis } from './redis-connection.js';
 import { advertise, canRun, type WorkerAd } from './worker-ad.js';
 
@@ -33,6 +34,12 @@ export interface RedisWorkerOptions {
   readonly lockMs?: number;
   /** Tasks' working folders must lie under this folder. @default no limit */
   readonly root?: string;
+  /**
+   * Clone mode (`--clone <dir>`): a task in a worktree whose job names a shared git remote runs in
+   * this worker's own worktree of its own clone, and its work is pushed back. @default off: tasks
+   * work in the folder the coordinator names
+   */
+  readonly clone?: CloneWorktrees;
   /** Where this worker's attempts keep their logs (`<workDir>/<run>/`). */
   readonly workDir: string;
   /**
@@ -115,7 +122,14 @@ export class RedisWorker {
     const subscriber = client.duplicate();
     subscriber.on('error', () => undefined);
     const id = options.id ?? `${hostname()}-${process.pid}-${randomBytes(2).toString('hex')}`;
-    const base = { id, host: hostname(), pid: process.pid, concurrency, labels: options.labels ?? [] };
+    const base = {
+      id,
+      host: hostname(),
+      pid: process.pid,
+      concurrency,
+      labels: options.labels ?? [],
+      clone: options.clone !== undefined,
+    };
     const ad = await advertise(base, options.executors, process.env);
     const w = new RedisWorker(client, subscriber, ad, { ...options, lockMs, concurrency });
     await w.begin();
@@ -154,7 +168,7 @@ export class RedisWorker {
     for (const [name, json] of Object.entries(queues)) {
       if (this.closed || this.workers.has(name) || !canRun(this.ad, JSON.parse(json) as Requirement)) continue;
       const lockMs = this.options.lockMs as number;
-      const worker = new Worker<AttemptJob, TaskOutcome>(name, (job) => this.process(job), {
+      const worker = new Worker<AttemptJob, JobResult>(name, (job) => this.process(job), {
         connection: this.client,
         prefix: this.options.prefix ?? 'weft',
         concurrency: this.options.concurrency ?? 1,
@@ -170,7 +184,7 @@ export class RedisWorker {
   }
 
   /** Runs one attempt; never throws: whatever happens is the outcome the coordinator gets. */
-  private async process(job: Job<AttemptJob, TaskOutcome>): Promise<TaskOutcome> {
+  private async process(job: Job<AttemptJob, JobResult>): Promise<JobResult> {
     const taken = { jobId: job.id as string, queue: job.queueName, workerId: this.ad.id };
     let end: ((outcome: TaskOutcome) => void) | undefined;
     try {
@@ -183,16 +197,27 @@ export class RedisWorker {
     return outcome;
   }
 
-  private async attempt(job: Job<AttemptJob, TaskOutcome>): Promise<TaskOutcome> {
+  private async attempt(job: Job<AttemptJob, JobResult>): Promise<JobResult> {
     const data = job.data;
     const startedAt = Date.now();
     if (data.v !== JOB_VERSION)
       return refused(`the job's format (v${String(data.v)}) is not this worker's (v${JOB_VERSION}); upgrade weft`);
     const executor = this.options.executors.get(data.task.executor);
     if (executor === undefined) return refused(`worker ${this.ad.id} has no executor "${data.task.executor}"`);
-    if (!this.workdirs.has(data.workdir)) {
+    let own: CloneWorktree | undefined;
+    if (this.options.clone !== undefined && data.clone !== undefined) {
+      try {
+        own = await this.options.clone.open(data.clone, {
+          runId: data.runId,
+          taskId: data.task.id,
+          attempt: data.attempt,
+        });
+      } catch (error) {
+        return refused(`worker ${this.ad.id}: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    } else if (!this.workdirs.has(data.workdir)) {
       const where = this.checkWorkdir(data.workdir);
-      if (where !== undefined) return refused(`worker ${this.ad.id}: ${where}`);
+      if (where !== undefined) return refused(`worker ${this.ad.id}: ${where}${this.cloneHint()}`);
       // A folder that was fine stays fine for the worker's life (a stat per job cost more than the job's bookkeeping).
       if (this.workdirs.size >= 10_000) this.workdirs.clear(); // worktrees come and go
       this.workdirs.add(data.workdir);
@@ -215,7 +240,7 @@ export class RedisWorker {
       signal: controller.signal,
       runDir,
       baseDir: data.baseDir,
-      workdir: data.workdir,
+      workdir: own?.workdir ?? data.workdir,
       inputs: data.inputs,
       ...(data.sessionId === undefined ? {} : { sessionId: data.sessionId }),
       ...(data.feedback === undefined ? {} : { feedback: data.feedback }),
@@ -238,10 +263,43 @@ export class RedisWorker {
     } finally {
       this.running.delete(jobId);
     }
-    this.options.onNotice?.(`${jobId} ${outcome.ok ? 'succeeded' : `failed: ${outcome.failure.message}`}`);
     // The task's time is the worker's: from when it took the job, not from when it was queued.
-    const timed = { ...outcome, startedAt: outcome.startedAt ?? startedAt, endedAt: outcome.endedAt ?? Date.now() };
+    const endedAt = outcome.endedAt ?? Date.now();
+    const pushed = own === undefined ? undefined : await this.pushBack(own, outcome);
+    if (pushed !== undefined && 'failure' in pushed) outcome = pushed.failure;
+    this.options.onNotice?.(`${jobId} ${outcome.ok ? 'succeeded' : `failed: ${outcome.failure.message}`}`);
+    const timed: JobResult = {
+      ...outcome,
+      startedAt: outcome.startedAt ?? startedAt,
+      endedAt,
+      ...(pushed !== undefined && 'commit' in pushed ? { pushed: pushed.commit } : {}),
+    };
     return masking === undefined ? timed : redactValue(timed, masking);
+  }
+
+  /**
+   * Commits and pushes what an attempt did in this worker's own worktree — a failed one's too, so
+   * the coordinator keeps it as it keeps a local attempt's. A success whose work cannot be pushed
+   * fails: its work would be lost.
+   */
+  private async pushBack(
+    own: CloneWorktree,
+    outcome: TaskOutcome,
+  ): Promise<{ readonly commit: string } | { readonly failure: TaskOutcome } | undefined> {
+    try {
+      return { commit: await own.finish() };
+    } catch (error) {
+      await own.discard().catch(() => undefined);
+      if (!outcome.ok) return undefined;
+      const why = error instanceof Error ? error.message : String(error);
+      return { failure: refused(`worker ${this.ad.id} could not push the task's work back: ${why}`) };
+    }
+  }
+
+  /** For a worker with its own clone that got a task by path: how it could have got it through git. */
+  private cloneHint(): string {
+    if (this.options.clone === undefined) return '';
+    return '; this worker works in its own clone (--clone), which it does for a task in a worktree when the run names a shared git remote (weft run --git-remote)';
   }
 
   /** Why a task cannot work in `dir` here, if it cannot: tasks work in place, in a folder both machines see. */

@@ -27,6 +27,8 @@ export interface WorkerAd {
   readonly labels: readonly string[];
   /** Attempts it runs at once per queue. */
   readonly concurrency: number;
+  /** Whether it works in its own clone (`--clone`): it needs the run's shared git remote for tasks in worktrees. */
+  readonly clone?: boolean;
   /** Last heartbeat, epoch ms. */
   readonly seenAt: number;
 }
@@ -41,7 +43,7 @@ export function canRun(ad: Pick<WorkerAd, 'executors' | 'labels'>, r: Requiremen
 
 /** Builds a worker's advertisement: each executor's set-up checked once, keys as booleans. */
 export async function advertise(
-  base: Pick<WorkerAd, 'id' | 'host' | 'pid' | 'concurrency'> & { readonly labels: readonly string[] },
+  base: Pick<WorkerAd, 'id' | 'host' | 'pid' | 'concurrency' | 'clone'> & { readonly labels: readonly string[] },
   executors: ReadonlyMap<string, Executor>,
   env: NodeJS.ProcessEnv,
 ): Promise<WorkerAd> {

@@ -168,6 +168,11 @@ export class GitWorkspace implements Workspace {
     return workspace;
   }
 
+  /** What weft puts into worktrees itself (shared set-up folders, copies): never a task's work. */
+  get excluded(): readonly string[] {
+    return this.setup?.excluded ?? [];
+  }
+
   /** The worktree folder of a task (whether or not it exists right now). */
   worktreeOf(taskId: string): string {
     return this.tasks.dirOf(taskId);

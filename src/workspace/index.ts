@@ -7,3 +7,5 @@ export { GitError, WEFT_IDENTITY, type GitIdentity } from './git.js';
 export { openRepository, type Repository } from './repository.js';
 export { branchExists } from './worktrees.js';
 export { missingOutputs, missingOutputsVerdict } from './outputs.js';
+export { RemoteWorktrees, attemptRefs, type TaskPlaces } from './remote-worktrees.js';
+export { WorkerClone } from './worker-clone.js';

@@ -27,6 +27,8 @@ export interface ResumeOptions {
   readonly dispatch?: string;
   /** `--queue-prefix`: its queues' key prefix (default: the one the run used). */
   readonly queuePrefix?: string;
+  /** `--git-remote`: the git remote tasks in worktrees travel through to workers with their own clone. */
+  readonly gitRemote?: string;
 }
 
 const UNFINISHED = new Set(['running', 'cancelled', 'interrupted']);
@@ -106,7 +108,11 @@ export async function resumeCommand(given: string | undefined, opts: ResumeOptio
     // A run that was dispatched keeps its queues' prefix: its jobs are there to be adopted.
     const dispatching = opts.dispatch !== undefined || config.dispatch !== undefined;
     const prefix = opts.queuePrefix ?? (dispatching ? o.dispatch?.prefix : undefined);
-    const dispatch = chooseDispatch({ ...opts, ...(prefix === undefined ? {} : { queuePrefix: prefix }) }, config);
+    const dispatch = chooseDispatch(
+      { ...opts, ...(prefix === undefined ? {} : { queuePrefix: prefix }) },
+      config,
+      projectDir,
+    );
     if (dispatch === undefined && o.dispatch !== undefined)
       process.stderr.write(
         `weft: run ${runId} was dispatched to workers; resuming it here runs its tasks locally (give --dispatch to adopt the workers' jobs)\n`,

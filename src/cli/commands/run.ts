@@ -19,6 +19,7 @@ import type { EngineNotice, EngineOptions } from '../../core/run/engine.js';
 import type { ApprovalDecision } from '../../core/run/engine-options.js';
 import { runRedactor } from '../secrets.js';
 import { redactValue, type Redactor } from '../../core/redact.js';
+import { remoteSecrets } from '../../core/remote-url.js';
 import { attemptLogPaths } from '../../executors/process/log-files.js';
 import { scrubFile } from '../../executors/process/scrub-file.js';
 import { onInterrupt } from '../signals.js';
@@ -51,6 +52,8 @@ export interface RunCommandOptions {
   readonly dispatch?: string;
   /** `--queue-prefix`: the queues' key prefix (the workers' `--prefix`). */
   readonly queuePrefix?: string;
+  /** `--git-remote`: the git remote tasks in worktrees travel through to workers with their own clone. */
+  readonly gitRemote?: string;
   /** `--ui`: serve the dashboard for this run while it runs. */
   readonly ui?: boolean;
   /** With `--ui`: the port. @default 0 (any free one) */
@@ -69,7 +72,7 @@ export async function runCommand(file: string, opts: RunCommandOptions): Promise
   const loaded = loadPlanFile(file, { executors: catalog, ...vars }, baseDir);
   const planPath = loaded.file;
   const mode = opts.sequential === true ? 'sequential' : 'parallel';
-  const dispatch = chooseDispatch(opts, config);
+  const dispatch = chooseDispatch(opts, config, projectDir);
   const store = await openJournal(projectDir, config);
   try {
     const scope = {
@@ -159,6 +162,8 @@ export async function executeRun(a: ExecuteRunArgs): Promise<number> {
           compiled,
           executors: a.executors,
           ...(a.prior === undefined ? {} : { prior: a.prior }),
+          worktrees: found !== undefined,
+          cwd: a.projectDir,
         });
   const lease = await takeLease(store, runId).catch(async (error: unknown) => {
     await remote?.close();
@@ -172,7 +177,7 @@ export async function executeRun(a: ExecuteRunArgs): Promise<number> {
         `weft: stopped ${stopped.length} task process(es) left running by the coordinator that died: ${stopped.join(', ')}\n`,
       );
   }
-  const redact = runRedactor(process.env, compiled.spec);
+  const redact = runRedactor(process.env, compiled.spec, remoteSecrets(a.dispatch?.gitRemote?.url ?? ''));
   // Started before any task: a malformed OTEL_* variable stops the run here, with one line.
   const telemetry = await openRunTelemetry(compiled, redact, a.planFile);
   if (a.prior !== undefined) scrubUnfinishedLogs(a.prior, runDir, redact);
@@ -219,7 +224,7 @@ export async function executeRun(a: ExecuteRunArgs): Promise<number> {
     const { status, state } = await runPlan({
       runId,
       plan: compiled,
-      executors: remote?.executors(telemetry) ?? a.executors,
+      executors: remote?.executors(telemetry, workspace) ?? a.executors,
       baseDir: a.baseDir,
       runDir,
       workdirFor,

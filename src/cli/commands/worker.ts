@@ -1,5 +1,6 @@
 import { join } from 'node:path';
-import { RedisWorker, type WorkerAd } from '../../dispatch/index.js';
+import { RedisWorker, type CloneWorktrees, type WorkerAd } from '../../dispatch/index.js';
+import { WeftError } from '../../core/errors.js';
 import { EXIT } from '../exit-codes.js';
 import { weftDir } from '../run-files.js';
 import { taskRedactor } from '../secrets.js';
@@ -13,6 +14,8 @@ export interface WorkerCommandOptions {
   readonly concurrency?: number;
   readonly lockMs?: number;
   readonly root?: string;
+  /** `--clone <dir>`: this worker's own clone of the run's shared git remote, and its worktrees. */
+  readonly clone?: string;
   readonly prefix?: string;
   readonly json?: boolean;
   readonly dir?: string;
@@ -50,6 +53,7 @@ export async function workerCommand(opts: WorkerCommandOptions): Promise<number>
     ...(opts.concurrency === undefined ? {} : { concurrency: opts.concurrency }),
     ...(opts.lockMs === undefined ? {} : { lockMs: opts.lockMs }),
     ...(opts.root === undefined ? {} : { root: opts.root }),
+    ...(opts.clone === undefined ? {} : { clone: await cloneFolder(opts.clone) }),
     ...(opts.prefix === undefined ? {} : { prefix: opts.prefix }),
     onNotice: (line) => say(json ? JSON.stringify({ type: 'worker.notice', message: line }) : `weft worker: ${line}`),
     ...(tracer === undefined
@@ -87,6 +91,22 @@ export async function workerCommand(opts: WorkerCommandOptions): Promise<number>
   return EXIT.ok;
 }
 
+/**
+ * The worker's own clone folder (`--clone`), made when missing.
+ * @throws WeftError (`WEFT_USAGE`) when it cannot be
+ */
+async function cloneFolder(dir: string): Promise<CloneWorktrees> {
+  const { WorkerClone } = await import('../../workspace/worker-clone.js');
+  try {
+    return new WorkerClone(dir);
+  } catch (error) {
+    const why = error instanceof Error ? error.message : String(error);
+    throw new WeftError('WEFT_USAGE', `--clone: cannot use ${dir} as the worker's clone folder (${why})`, {
+      cause: error,
+    });
+  }
+}
+
 /** The worker's first line: what it runs, with which labels and keys, and what it cannot run and why. */
 function describe(ad: WorkerAd): string {
   const keys = Object.entries(ad.keys)
@@ -95,7 +115,8 @@ function describe(ad: WorkerAd): string {
   const lines = [
     `weft worker ${ad.id}: runs ${ad.executors.join(', ') || 'nothing'}` +
       `${ad.labels.length === 0 ? '' : `; labels ${ad.labels.join(', ')}`}` +
-      `${keys.length === 0 ? '' : `; keys set: ${keys.join(', ')}`}; ${ad.concurrency} at once per queue`,
+      `${keys.length === 0 ? '' : `; keys set: ${keys.join(', ')}`}; ${ad.concurrency} at once per queue` +
+      `${ad.clone === true ? '; tasks in worktrees run in its own clone' : ''}`,
     ...Object.entries(ad.unavailable).map(([name, why]) => `  not ${name}: ${why}`),
   ];
   return lines.join('\n');

@@ -1,0 +1,128 @@
+import { relative } from 'node:path';
+import { WeftError } from '../core/errors.js';
+import type { TaskContext } from '../core/ports/executor.js';
+import type { ResolvedTask } from '../core/plan/graph.js';
+import { maskRemote, shownRemote, withoutPassword } from '../core/remote-url.js';
+import { refComponent } from './branch-names.js';
+import { git, gitText, type GitResult } from './git.js';
+import { mergeInProgress } from './worktrees.js';
+
+/** Where a task of the run works: what {@link RemoteWorktrees} needs of the run's `GitWorkspace`. */
+export interface TaskPlaces {
+  placeOf(task: ResolvedTask): 'in place' | 'worktree' | 'merged';
+  worktreeOf(taskId: string): string;
+  /** What weft put into worktrees itself: never sent. */
+  readonly excluded: readonly string[];
+}
+
+/** Which attempt, and the folder the coordinator prepared for it. */
+export type AttemptAt = Pick<TaskContext, 'task' | 'attempt' | 'workdir'>;
+
+/** What a worker is told about an attempt (the dispatcher's `CloneSpec`). */
+export interface RemoteAttempt {
+  readonly remote: string;
+  readonly base: string;
+  readonly result: string;
+  readonly cwd: string;
+  readonly message: string;
+}
+
+/** `refs/weft/<run>/<task>/<attempt>`: an attempt's refs on the shared remote (`…/base`, `…/result`). */
+export function attemptRefs(runId: string, taskId: string, attempt: number): { base: string; result: string } {
+  const at = `refs/weft/${runId}/${refComponent(taskId)}/${attempt}`;
+  return { base: `${at}/base`, result: `${at}/result` };
+}
+
+/**
+ * The coordinator's side of clone mode: a task's worktree travels through a git remote the
+ * coordinator and the workers share. Before its job goes out, the state its worktree was prepared
+ * in is pushed as `refs/weft/<run>/<task>/<attempt>/base` — the integration tip for a first attempt;
+ * for a fix, the previous attempt's work with the tip merged in. When that merge left conflicts
+ * (marked in the files, a merge in progress), they cannot be pushed as such: the files as they are,
+ * markers included, are committed on top of both sides (a commit no branch holds) and that is sent.
+ * The worker's pushed result is then brought back into the same worktree — fast-forwarded when the
+ * worktree was clean, else its files laid over the open merge — so the merge, the conflict-marker
+ * check and the commit happen here exactly as for a local attempt.
+ *
+ * A password in the remote's URL stays here: it is masked in every message, and workers get the
+ * URL without it.
+ */
+export class RemoteWorktrees {
+  /** @param url the shared remote, as the user gave it (checked with {@link RemoteWorktrees.check}) */
+  constructor(
+    private readonly url: string,
+    private readonly runId: string,
+    private readonly places: TaskPlaces,
+  ) {}
+
+  /**
+   * Checks the remote answers (`git ls-remote`), before the run starts.
+   * @param flag what the user set it with, for the message (`--git-remote`, `dispatch.gitRemote`)
+   * @throws WeftError (`WEFT_USAGE`) naming the flag when it does not
+   */
+  static async check(url: string, flag: string, cwd: string): Promise<void> {
+    const r = await git(cwd, ['ls-remote', '--heads', url], { okCodes: [0, 1, 2, 128] });
+    if (r.exitCode === 0) return;
+    const why = maskRemote(r.stderr.trim().split('\n').at(-1) ?? '', url);
+    throw new WeftError('WEFT_USAGE', `${flag}: cannot reach the git remote ${shownRemote(url)} (${why})`, {
+      hint: 'give a URL or the path of a bare repository the workers can reach too (git init --bare <path>)',
+    });
+  }
+
+  /** Pushes where the attempt starts; `undefined` for a task that works in place (no worktree). */
+  async send(ctx: AttemptAt): Promise<RemoteAttempt | undefined> {
+    const place = this.places.placeOf(ctx.task);
+    if (place === 'in place') return undefined;
+    const dir = this.places.worktreeOf(ctx.task.id);
+    const refs = attemptRefs(this.runId, ctx.task.id, ctx.attempt);
+    const base = await this.startOf(dir, ctx.task.id, ctx.attempt);
+    await this.remote(dir, ['push', '-q', this.url, `+${base}:${refs.base}`]);
+    const message =
+      place === 'worktree'
+        ? `weft: task ${ctx.task.id} (run ${this.runId}, attempt ${ctx.attempt})`
+        : `weft: what task ${ctx.task.id} left on the merged result (run ${this.runId}, attempt ${ctx.attempt})`;
+    return { remote: withoutPassword(this.url), ...refs, cwd: relative(dir, ctx.workdir), message };
+  }
+
+  /** Brings the worker's pushed `commit` into the attempt's worktree. */
+  async receive(ctx: AttemptAt, spec: RemoteAttempt, commit: string): Promise<void> {
+    const dir = this.places.worktreeOf(ctx.task.id);
+    await this.remote(dir, ['fetch', '-q', '--no-tags', this.url, spec.result]);
+    const fetched = await gitText(dir, ['rev-parse', '--verify', 'FETCH_HEAD^{commit}']);
+    if (fetched !== commit)
+      throw new WeftError(
+        'WEFT_DISPATCH',
+        `${spec.result} on the remote is ${fetched}, not the ${commit} its worker pushed`,
+      );
+    const onBranch = this.places.placeOf(ctx.task) === 'worktree' && !(await mergeInProgress(dir));
+    // On the task's branch the worker's commits are kept; an open fix merge (or the merged result's
+    // detached worktree) gets the files, and is concluded (or parked) as a local attempt's would be.
+    await git(dir, onBranch ? ['merge', '--ff-only', '-q', commit] : ['read-tree', '--reset', '-u', commit]);
+  }
+
+  /** The commit the worktree's state is: HEAD when it is clean, else a commit of its files on top of HEAD (and MERGE_HEAD). */
+  private async startOf(dir: string, taskId: string, attempt: number): Promise<string> {
+    await git(dir, ['add', '-A']);
+    const excluded = this.places.excluded;
+    if (excluded.length > 0) await git(dir, ['reset', '-q', '--', ...excluded.map((p) => `:(literal)${p}`)]);
+    const tree = await gitText(dir, ['write-tree']);
+    const head = await gitText(dir, ['rev-parse', 'HEAD']);
+    const merging = await mergeInProgress(dir);
+    if (!merging && tree === (await gitText(dir, ['rev-parse', 'HEAD^{tree}']))) return head;
+    const parents = ['-p', head, ...(merging ? ['-p', await gitText(dir, ['rev-parse', 'MERGE_HEAD'])] : [])];
+    const message = merging
+      ? `weft: task ${taskId}'s fix merge with its conflicts marked, sent to a worker (run ${this.runId}, attempt ${attempt})`
+      : `weft: task ${taskId}'s worktree as it was, sent to a worker (run ${this.runId}, attempt ${attempt})`;
+    return gitText(dir, ['commit-tree', tree, ...parents, '-m', message]);
+  }
+
+  /** A git command that names the remote: its password never reaches a message. */
+  private async remote(dir: string, args: readonly string[]): Promise<GitResult> {
+    try {
+      return await git(dir, args);
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      throw new WeftError('WEFT_DISPATCH', maskRemote(message, this.url));
+    }
+  }
+}
