@@ -1,8 +1,8 @@
-import { evaluateCondition, resolverOf } from '../../plan/condition.js';
+import { evaluateCondition } from '../../plan/condition.js';
 import { explainFalse } from '../../plan/condition-explain.js';
 import type { ResolvedTask } from '../../plan/graph.js';
 import type { TaskOutcome } from '../../ports/executor.js';
-import { taskFacts, type WhenSources } from './when.js';
+import { resolverFor, type WhenSources } from './when.js';
 
 /** What a gate decides: pass (its dependents may run) or block, naming the failing parts with their values. */
 export type GateDecision =
@@ -20,14 +20,7 @@ export type GateDecision =
  */
 export function gateDecision(task: ResolvedTask, sources: WhenSources): GateDecision {
   if (task.gate === undefined) return { kind: 'pass' };
-  const resolve = resolverOf({
-    vars: sources.vars,
-    ...(sources.env === undefined ? {} : { env: sources.env }),
-    task: (id) => {
-      const r = sources.task(id);
-      return r === undefined ? undefined : taskFacts(r);
-    },
-  });
+  const resolve = resolverFor(sources);
   if (evaluateCondition(task.gate, resolve)) return { kind: 'pass' };
   const parts = explainFalse(task.gate, resolve);
   return { kind: 'block', reason: parts.join('; '), parts };

@@ -1,10 +1,10 @@
-import { evaluateCondition, resolverOf } from '../../plan/condition.js';
+import { evaluateCondition } from '../../plan/condition.js';
 import { explainFalse } from '../../plan/condition-explain.js';
 import type { ResolvedLoop } from '../../plan/loop-check.js';
 import type { SkipCause, TaskState } from '../../schedule/scheduler.js';
 import type { LoopOutcome, TaskResultData } from '../events.js';
 import type { PreviousResult } from '../run-state.js';
-import { taskFacts, type WhenSources } from './when.js';
+import { resolverFor, type WhenSources } from './when.js';
 
 /** A repeated task as the loop's policy sees it at an iteration's end. */
 export interface LoopTaskView {
@@ -55,14 +55,7 @@ export function iterationEnded(
   // Nothing an iteration does mends a failure: running the group again would fail the same way.
   const failed = tasks.some(broken);
   if (stopped === 'failed' || failed) return { outcome: 'failed', reasons };
-  const resolve = resolverOf({
-    vars: sources.vars,
-    ...(sources.env === undefined ? {} : { env: sources.env }),
-    task: (id) => {
-      const r = sources.task(id);
-      return r === undefined ? undefined : taskFacts(r);
-    },
-  });
+  const resolve = resolverFor(sources);
   if (evaluateCondition(loop.until, resolve)) return { outcome: 'passed', reasons: [] };
   if (reasons.length === 0) reasons.push(...explainFalse(loop.until, resolve).map((p) => `until: ${p}`));
   return { outcome: iteration >= loop.max ? 'exhausted' : 'repeat', reasons };

@@ -27,6 +27,18 @@ export function taskFacts(r: TaskView): TaskFacts {
   };
 }
 
+/** How `when`, `gate` and a loop's `until` look names up in `sources` (see {@link resolverOf}). */
+export function resolverFor(sources: WhenSources): ReturnType<typeof resolverOf> {
+  return resolverOf({
+    vars: sources.vars,
+    ...(sources.env === undefined ? {} : { env: sources.env }),
+    task: (id) => {
+      const r = sources.task(id);
+      return r === undefined ? undefined : taskFacts(r);
+    },
+  });
+}
+
 /**
  * The gate on a task whose dependencies are done: `undefined` lets it run, a string skips it with
  * that reason (its `when` is false). The engine asks it with the run's state; `weft estimate`
@@ -38,14 +50,7 @@ export function taskFacts(r: TaskView): TaskFacts {
  */
 export function whenGate(task: ResolvedTask, sources: WhenSources): string | undefined {
   if (task.when === undefined) return undefined;
-  const resolve = resolverOf({
-    vars: sources.vars,
-    ...(sources.env === undefined ? {} : { env: sources.env }),
-    task: (id) => {
-      const r = sources.task(id);
-      return r === undefined ? undefined : taskFacts(r);
-    },
-  });
+  const resolve = resolverFor(sources);
   return evaluateCondition(task.when, resolve) ? undefined : `condition \`${task.whenSource}\` is false`;
 }
 
