@@ -1,5 +1,5 @@
 import type { TaskFailure } from '../errors.js';
-import type { ProgressEvent, RunMode, TaskResultData, Usage } from './events.js';
+import type { ProgressEvent, RunMode, TaskResultData } from './events.js';
 import type { AbortCause, TaskOutcome } from '../ports/executor.js';
 import type { ResolvedTask } from '../plan/graph.js';
 import type { PlanSpec, TaskSpec } from '../plan/plan-schema.js';
@@ -19,8 +19,9 @@ import {
   type RunOutcome,
 } from './engine-options.js';
 import { runAttempt, Running, type AttemptHost } from './attempt.js';
-import { attemptEnded, type AttemptCounts, type AttemptDecision } from './policies/attempt-ended.js';
-import { taskBudgetExceeded } from './policies/budget.js';
+import { attemptEnded, type AttemptDecision } from './policies/attempt-ended.js';
+import { TaskCounters } from './task-counters.js';
+import { TaskProgress } from './task-progress.js';
 import { RunSpend } from './run-spend.js';
 import { whenGate, type WhenSources } from './policies/when.js';
 import { gateEnded } from './policies/gate.js';
@@ -72,11 +73,7 @@ class Run implements AttemptHost {
   private completions: Completion[] = [];
   private spec: PlanSpec;
   private readonly running = new Map<number, Running>();
-  private attempts: Int32Array;
-  private transient: Int32Array;
-  private fixes: Int32Array;
-  /** Attempts made before a resume, which don't count against `retries`. */
-  private resumedAt: Int32Array;
+  private readonly counts: TaskCounters;
   private readonly spend: RunSpend;
   readonly redact: (text: string) => string;
   /** Checks (tasks with `verifies`) route their failures to the tasks that broke them. */
@@ -95,6 +92,8 @@ class Run implements AttemptHost {
   private finished = false;
   /** Runs the passes (one at a time, batched per turn of the event loop, woken by timers). */
   private readonly pumper: Pump;
+  /** Takes what running attempts report: shown, journaled, checked against their budget. */
+  private readonly progressOf: TaskProgress;
   private readonly decisions: DecisionHost;
   /** Set while the scheduler cancels tasks that never started; those get their event here. */
   private cancellingPending = false;
@@ -120,10 +119,7 @@ class Run implements AttemptHost {
     this.tasks = this.graph.tasks;
     this.mode = options.mode;
     this.workers = options.workers;
-    this.attempts = new Int32Array(this.tasks.length);
-    this.transient = new Int32Array(this.tasks.length);
-    this.fixes = new Int32Array(this.tasks.length);
-    this.resumedAt = new Int32Array(this.tasks.length);
+    this.counts = new TaskCounters(this.tasks.length);
     this.state = options.prior ?? emptyRunState();
     this.spec = options.plan.spec;
     this.spend = new RunSpend(options.budget, this.state, (reason) => this.stop('failed', reason, false));
@@ -142,14 +138,24 @@ class Run implements AttemptHost {
         ...host,
         sched: () => this.sched,
         when: this.when,
-        restartCounts: (i) =>
-          void ((this.fixes[i] = this.transient[i] = 0), (this.resumedAt[i] = this.attempts[i] as number)),
+        restartCounts: (i) => this.counts.restart(i),
         stopped: () => this.stopReason && (this.spend.exhausted ? 'budget' : this.stopReason.status),
         reschedule: (reset) => this.reschedule(reset),
       });
     this.sched = this.newScheduler(options.score, options.dispatchPlan);
     this.preemptor = new Preemptor(this.running, this.journal, this.workers, (i) => this.approvals.held(i));
     this.stalls = new StallWatch(this.clock, (i, attempt, silentMs) => this.stalled(i, attempt, silentMs));
+    const { clock, journal, stalls, running, redact, notify } = this;
+    this.progressOf = new TaskProgress({
+      clock,
+      journal,
+      stalls,
+      running,
+      redact,
+      notify,
+      tasks: () => this.tasks,
+      pump,
+    });
     const run = this; // eslint-disable-line @typescript-eslint/no-this-alias -- getters read the fields an expansion swaps
     this.decisions = {
       journal: this.journal,
@@ -159,10 +165,10 @@ class Run implements AttemptHost {
       redact: this.redact,
       feedback: this.feedback,
       get fixes() {
-        return run.fixes;
+        return run.counts.fixes;
       },
       get transient() {
-        return run.transient;
+        return run.counts.transient;
       },
       rateLimited: (task, ms) => this.throttles.rateLimited(options.executors.get(task.executor)?.info.provider, ms),
       release: (task, attempt) => void options.workspace?.release(task, attempt, 'failed').catch(() => undefined),
@@ -233,8 +239,8 @@ class Run implements AttemptHost {
     return this.loop?.feedbackOf(i);
   }
 
-  counters(): { attempts: Int32Array; fixes: Int32Array; transient: Int32Array } {
-    return { attempts: this.attempts, fixes: this.fixes, transient: this.transient };
+  counters(): TaskCounters {
+    return this.counts;
   }
 
   runCheck(i: number, worker: number, slot: Running, executor: Executor): Promise<TaskOutcome> {
@@ -246,7 +252,7 @@ class Run implements AttemptHost {
     const { tasks, needsDecision } = restoreRun(prior, this.graph, this.options.retryTasks, this.options.adopt);
     for (const r of tasks) {
       // Retries start afresh after a resume; attempt numbers go on.
-      this.attempts[r.task] = this.resumedAt[r.task] = r.attempts;
+      this.counts.resumed(r.task, r.attempts);
       if (r.succeeded) this.sched.restoreSucceeded(r.task);
     }
     // A blocked gate stays blocked: its decision is in the journal and is not made again.
@@ -279,7 +285,7 @@ class Run implements AttemptHost {
     this.loop?.settle(now);
     const assignments = this.stopReason === undefined ? this.sched.start(now) : [];
     for (const { task, worker } of assignments) {
-      const attempt = (this.attempts[task] = (this.attempts[task] as number) + 1);
+      const attempt = this.counts.started(task);
       this.running.set(task, new Running(attempt));
       const id = (this.tasks[task] as ResolvedTask).id;
       this.journal.recordTask(task, { type: 'task.started', at: now, task: id, attempt, worker });
@@ -311,11 +317,7 @@ class Run implements AttemptHost {
       if (!outcome.ok) failure = outcome.failure;
       else if (rejected !== undefined) failure = rejectedFailure(rejected);
     }
-    const counts: AttemptCounts = {
-      fixes: this.fixes[i] as number,
-      transient: this.transient[i] as number,
-      resumedAt: this.resumedAt[i] as number,
-    };
+    const counts = this.counts.countsOf(i);
     const stopping = this.stopReason !== undefined;
     const resumable = resumesAfterPreemption(this.options.executors.get(task.executor)?.info);
     const ended = { task, attempt: c.attempt, failure, cause: c.cause, counts, stopping, resumable };
@@ -346,16 +348,7 @@ class Run implements AttemptHost {
   private grow(by: ResolvedTask, spec: PlanSpec, compiled: CompiledPlan, added: readonly TaskSpec[]): void {
     const now = this.clock.now();
     this.journal.record({ type: 'plan.expanded', at: now, by: by.id, tasks: added });
-    const n = compiled.graph.tasks.length;
-    const widen = (a: Int32Array): Int32Array => {
-      const b = new Int32Array(n);
-      b.set(a);
-      return b;
-    };
-    this.attempts = widen(this.attempts);
-    this.transient = widen(this.transient);
-    this.fixes = widen(this.fixes);
-    this.resumedAt = widen(this.resumedAt);
+    this.counts.widen(compiled.graph.tasks.length);
     const previous = this.sched;
     this.spec = spec;
     this.graph = compiled.graph;
@@ -363,14 +356,6 @@ class Run implements AttemptHost {
     this.sched = this.newScheduler();
     this.sched.adopt(previous, now);
     this.journal.findRecords(this.tasks);
-  }
-
-  /** A running task's usage passed its own budget: stop it (not retried). */
-  private checkTaskBudget(i: number, attempt: number, usage: Usage): void {
-    const over = taskBudgetExceeded((this.tasks[i] as ResolvedTask).budget, usage);
-    const slot = this.running.get(i);
-    if (over !== undefined && slot?.attempt === attempt)
-      slot.abort({ kind: 'budget', reason: over } satisfies AbortCause);
   }
 
   private dispatch(i: number, worker: number): void {
@@ -411,26 +396,7 @@ class Run implements AttemptHost {
   }
 
   progress(i: number, attempt: number, progress: ProgressEvent): void {
-    const id = (this.tasks[i] as ResolvedTask).id;
-    const at = this.clock.now();
-    this.stalls.progress(i, attempt);
-    if (progress.kind === 'output') return; // a heartbeat for the watchdog, nothing to show
-    // What an agent says or runs is shown live (and --json prints it): its secrets masked like the journal's.
-    const shown = progress.message === undefined ? progress : { ...progress, message: this.redact(progress.message) };
-    this.notify?.({ type: 'task.progress', at, task: id, attempt, progress: shown });
-    if (progress.usage !== undefined) this.checkTaskBudget(i, attempt, progress.usage);
-    if (progress.kind === 'session' || progress.kind === 'usage') {
-      const session = progress.sessionId === undefined ? {} : { sessionId: progress.sessionId };
-      this.journal.recordTask(i, {
-        type: 'task.output',
-        at,
-        task: id,
-        attempt,
-        ...session,
-        ...(progress.usage === undefined ? {} : { usage: progress.usage }),
-      });
-      void this.pumper.run();
-    }
+    this.progressOf.take(i, attempt, progress);
   }
 
   private stop(status: 'cancelled' | 'failed', reason: string, abortRunning = true): void {
