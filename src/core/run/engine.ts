@@ -1,13 +1,12 @@
 import type { TaskFailure } from '../errors.js';
 import type { ProgressEvent, RunMode, TaskResultData } from './events.js';
-import type { AbortCause, TaskOutcome } from '../ports/executor.js';
+import type { TaskOutcome } from '../ports/executor.js';
 import type { ResolvedTask } from '../plan/graph.js';
 import type { PlanSpec, TaskSpec } from '../plan/plan-schema.js';
 import type { Clock } from '../ports/clock.js';
 import { emptyRunState, type RunState } from './run-state.js';
 import { RunJournal } from './run-journal.js';
 import { ProviderThrottles } from './provider-throttles.js';
-import { runEnded, type StopReason } from './policies/run-ended.js';
 import { Scheduler, type Assignment, type DispatchPlan, type Transition } from '../schedule/scheduler.js';
 import type { CompiledPlan } from '../plan/compile.js';
 import {
@@ -18,13 +17,14 @@ import {
   type ResolvedEngineOptions,
   type RunOutcome,
 } from './engine-options.js';
-import { runAttempt, Running, type AttemptHost } from './attempt.js';
+import { Running, type AttemptHost } from './attempt.js';
 import { attemptEnded, type AttemptDecision } from './policies/attempt-ended.js';
 import { TaskCounters } from './task-counters.js';
+import { RunEnd } from './run-end.js';
+import { dispatchAttempt, type DispatchHost } from './dispatch-attempt.js';
 import { TaskProgress } from './task-progress.js';
 import { RunSpend } from './run-spend.js';
 import { whenGate, type WhenSources } from './policies/when.js';
-import { gateEnded } from './policies/gate.js';
 import { checkResult, rejectedFailure } from './policies/result-check.js';
 import { Approvals } from './approvals.js';
 import type { Rejection } from './policies/expansion.js';
@@ -89,15 +89,14 @@ class Run implements AttemptHost {
   private readonly workers: number;
   private readonly mode: RunMode;
   private readonly when: WhenSources;
-  private finished = false;
   /** Runs the passes (one at a time, batched per turn of the event loop, woken by timers). */
   private readonly pumper: Pump;
+  private readonly dispatcher: DispatchHost;
   /** Takes what running attempts report: shown, journaled, checked against their budget. */
   private readonly progressOf: TaskProgress;
   private readonly decisions: DecisionHost;
-  /** Set while the scheduler cancels tasks that never started; those get their event here. */
-  private cancellingPending = false;
-  private stopReason: StopReason | undefined;
+  /** Stops the run early, and finishes it once. */
+  private readonly end: RunEnd;
   private readonly loop: LoopRun | undefined;
   private done!: (outcome: RunOutcome) => void;
   private fail!: (error: unknown) => void;
@@ -110,7 +109,7 @@ class Run implements AttemptHost {
       finish: () => this.finishRun(),
       nextWakeAt: () => this.sched.nextWakeAt(),
       failed: (error) => {
-        this.abortAll({ kind: 'cancelled', reason: 'internal error' });
+        this.end.abortAll({ kind: 'cancelled', reason: 'internal error' });
         this.fail(error);
       },
     });
@@ -122,12 +121,14 @@ class Run implements AttemptHost {
     this.counts = new TaskCounters(this.tasks.length);
     this.state = options.prior ?? emptyRunState();
     this.spec = options.plan.spec;
-    this.spend = new RunSpend(options.budget, this.state, (reason) => this.stop('failed', reason, false));
+    this.spend = new RunSpend(options.budget, this.state, (reason) => this.end.stop('failed', reason, false));
     this.redact = options.redact;
     this.when = { vars: options.plan.vars, env: options.env, task: (id) => this.state.tasks.get(id) };
     this.notify = announcer(options.onEvent, options.bus);
     this.journal = new RunJournal(this.state, options.journal, this.notify, (e) => this.spend.recorded(e));
     const pump = () => void this.pumper.run();
+    const { clock, state, journal, running } = this;
+    this.end = new RunEnd({ clock, state, journal, running, sched: () => this.sched, pump });
     this.throttles = new ProviderThrottles(this.clock, options.throttleCooldownMs, () => this.sched, pump);
     const host = { state: this.state, journal: this.journal, tasks: () => this.tasks, block: this.block, pump };
     this.approvals = new Approvals(host, this.clock, options.approvalPollMs, options.pollDecisions);
@@ -139,13 +140,15 @@ class Run implements AttemptHost {
         sched: () => this.sched,
         when: this.when,
         restartCounts: (i) => this.counts.restart(i),
-        stopped: () => this.stopReason && (this.spend.exhausted ? 'budget' : this.stopReason.status),
+        stopped: () => this.end.stopReason && (this.spend.exhausted ? 'budget' : this.end.stopReason.status),
         reschedule: (reset) => this.reschedule(reset),
       });
     this.sched = this.newScheduler(options.score, options.dispatchPlan);
     this.preemptor = new Preemptor(this.running, this.journal, this.workers, (i) => this.approvals.held(i));
     this.stalls = new StallWatch(this.clock, (i, attempt, silentMs) => this.stalled(i, attempt, silentMs));
-    const { clock, journal, stalls, running, redact, notify } = this;
+    const { stalls, redact, notify, when } = this;
+    const complete = (c: Completion) => void (this.completions.push(c), this.pumper.soon());
+    this.dispatcher = { clock, when, stalls, attempts: this, complete };
     this.progressOf = new TaskProgress({
       clock,
       journal,
@@ -172,7 +175,7 @@ class Run implements AttemptHost {
       },
       rateLimited: (task, ms) => this.throttles.rateLimited(options.executors.get(task.executor)?.info.provider, ms),
       release: (task, attempt) => void options.workspace?.release(task, attempt, 'failed').catch(() => undefined),
-      stop: (status, reason) => this.stop(status, reason),
+      stop: (status, reason) => this.end.stop(status, reason),
     };
   }
 
@@ -221,8 +224,8 @@ class Run implements AttemptHost {
       this.loop?.begin(now);
       const signal = this.options.signal;
       if (signal !== undefined) {
-        if (signal.aborted) this.stop('cancelled', 'interrupted before start');
-        else signal.addEventListener('abort', () => this.stop('cancelled', 'interrupted (Ctrl-C)'), { once: true });
+        if (signal.aborted) this.end.stop('cancelled', 'interrupted before start');
+        else signal.addEventListener('abort', () => this.end.stop('cancelled', 'interrupted (Ctrl-C)'), { once: true });
       }
       this.sched.begin(now);
       void this.pumper.run();
@@ -264,7 +267,7 @@ class Run implements AttemptHost {
   }
 
   private onTransition(t: Transition): void {
-    this.journal.recordTransition(t, (this.tasks[t.task] as ResolvedTask).id, this.cancellingPending);
+    this.journal.recordTransition(t, (this.tasks[t.task] as ResolvedTask).id, this.end.cancellingPending);
     if (t.to === 'ready') this.approvals.ready(t.task, t.at);
   }
 
@@ -283,14 +286,14 @@ class Run implements AttemptHost {
     for (const c of completions) this.decide(c, now);
     this.approvals.settle(now);
     this.loop?.settle(now);
-    const assignments = this.stopReason === undefined ? this.sched.start(now) : [];
+    const assignments = this.end.stopReason === undefined ? this.sched.start(now) : [];
     for (const { task, worker } of assignments) {
       const attempt = this.counts.started(task);
       this.running.set(task, new Running(attempt));
       const id = (this.tasks[task] as ResolvedTask).id;
       this.journal.recordTask(task, { type: 'task.started', at: now, task: id, attempt, worker });
     }
-    if (this.stopReason === undefined && this.mode === 'parallel') this.preemptor.pass(now, this.graph, this.sched);
+    if (this.end.stopReason === undefined && this.mode === 'parallel') this.preemptor.pass(now, this.graph, this.sched);
     const stored = this.journal.flush();
     if (stored === undefined) {
       this.dispatchAll(assignments);
@@ -300,7 +303,14 @@ class Run implements AttemptHost {
   }
 
   private dispatchAll(assignments: readonly Assignment[]): void {
-    for (const { task, worker } of assignments) this.dispatch(task, worker);
+    for (const { task, worker } of assignments)
+      dispatchAttempt(
+        this.dispatcher,
+        this.tasks[task] as ResolvedTask,
+        task,
+        worker,
+        this.running.get(task) as Running,
+      );
   }
 
   /** Asks the attempt-ended policy what an outcome leads to, and applies it. */
@@ -318,7 +328,7 @@ class Run implements AttemptHost {
       else if (rejected !== undefined) failure = rejectedFailure(rejected);
     }
     const counts = this.counts.countsOf(i);
-    const stopping = this.stopReason !== undefined;
+    const stopping = this.end.stopReason !== undefined;
     const resumable = resumesAfterPreemption(this.options.executors.get(task.executor)?.info);
     const ended = { task, attempt: c.attempt, failure, cause: c.cause, counts, stopping, resumable };
     this.apply(i, c, attemptEnded(ended, this.options), now);
@@ -358,76 +368,17 @@ class Run implements AttemptHost {
     this.journal.findRecords(this.tasks);
   }
 
-  private dispatch(i: number, worker: number): void {
-    const slot = this.running.get(i) as Running;
-    const task = this.tasks[i] as ResolvedTask;
-    if (task.gate !== undefined) {
-      // A gate runs nothing: it is decided now, from what the tasks it reads ended with.
-      this.completions.push({ task: i, attempt: slot.attempt, ...gateEnded(task, this.when, this.clock.now()) });
-      this.pumper.soon();
-      return;
-    }
-    if (task.timeoutMs !== undefined) {
-      const ms = task.timeoutMs;
-      slot.timer = this.clock.setTimeout(() => slot.abort({ kind: 'timeout', ms }), ms);
-    }
-    this.stalls.watch(i, slot.attempt, task.stallAfterMs);
-    void this.attempt(i, worker, slot);
-  }
-
-  /** One attempt, start to end; never throws: whatever happens becomes a completion. */
-  private async attempt(i: number, worker: number, slot: Running): Promise<void> {
-    let outcome: TaskOutcome;
-    try {
-      outcome = await runAttempt(this, i, worker, slot);
-    } catch (error) {
-      outcome = {
-        ok: false,
-        failure: { message: error instanceof Error ? error.message : String(error), code: 'WEFT_EXECUTOR' },
-      };
-    }
-    if (slot.timer !== undefined) this.clock.clearTimeout(slot.timer);
-    const { attempt } = slot; // read at the end: a check moves on to new attempts while it waits for fixes
-    const reason = slot.aborted;
-    this.completions.push(
-      reason === undefined ? { task: i, attempt, outcome } : { task: i, attempt, outcome, cause: reason },
-    );
-    this.pumper.soon();
-  }
-
   progress(i: number, attempt: number, progress: ProgressEvent): void {
     this.progressOf.take(i, attempt, progress);
   }
 
-  private stop(status: 'cancelled' | 'failed', reason: string, abortRunning = true): void {
-    if (this.stopReason !== undefined) return;
-    this.stopReason = { status, reason };
-    this.cancellingPending = true;
-    this.sched.cancelPending(reason, this.clock.now());
-    this.cancellingPending = false;
-    if (abortRunning) this.abortAll({ kind: 'cancelled', reason });
-    void this.pumper.run();
-  }
-
-  private abortAll(cause: AbortCause): void {
-    for (const r of this.running.values()) r.abort(cause);
-  }
-
   private async finishRun(): Promise<void> {
-    if (this.finished) return;
-    this.finished = true;
-    const { status, reason } = runEnded(this.state, this.stopReason);
-    this.journal.record({
-      type: 'run.finished',
-      at: this.clock.now(),
-      status,
-      ...(reason === undefined ? {} : { reason }),
-    });
-    await this.journal.flush();
+    const outcome = await this.end.finish();
+    if (outcome === undefined) return;
     this.pumper.dispose();
     this.throttles.dispose();
     this.stalls.dispose();
     this.approvals.dispose();
-    this.done({ status, state: this.state });
+    this.done(outcome);
   }
 }
