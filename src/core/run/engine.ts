@@ -36,7 +36,7 @@ import { Pump } from './pump.js';
 import { applyDecision, type Blocked, type Completion, type DecisionHost } from './apply-decision.js';
 import { recordRunStart } from './run-start.js';
 import { LoopRun } from './loop-run.js';
-import { Preemptor, resumesAfterPreemption } from './preemptor.js';
+import { Preemptor, restorePreempted, resumesAfterPreemption } from './preemptor.js';
 
 export { ENGINE_DEFAULTS, resolveEngineOptions } from './engine-options.js';
 export type { EngineNotice, EngineOptions, ProgressNotice, ResolvedEngineOptions } from './engine-options.js';
@@ -256,6 +256,7 @@ class Run implements AttemptHost {
     for (const r of tasks) {
       // Retries start afresh after a resume; attempt numbers go on.
       this.counts.resumed(r.task, r.attempts);
+      restorePreempted(this.options, this.tasks[r.task] as ResolvedTask, r, this.feedback); // its note, its worktree
       if (r.succeeded) this.sched.restoreSucceeded(r.task);
     }
     // A blocked gate stays blocked: its decision is in the journal and is not made again.
