@@ -5,6 +5,21 @@ import { summarize } from './metrics.js';
 import { foldRun, type RunState } from './run-state.js';
 import { preemptedNote } from './policies/preempt.js';
 import { runOnClock, testExecutor, testPlan } from '../testing/engine-harness.js';
+import type { Workspace } from '../ports/workspace.js';
+
+/** A workspace that only records what the engine asks of it, in order. */
+function recordingWorkspace(): Workspace & { readonly calls: string[] } {
+  const calls: string[] = [];
+  return {
+    calls,
+    prepare: (task, attempt, fix) => (
+      calls.push(`prepare ${task.id} ${attempt}${fix ? ' fix' : ''}`),
+      Promise.resolve('/tmp')
+    ),
+    integrate: (task, attempt) => (calls.push(`integrate ${task.id} ${attempt}`), Promise.resolve({ ok: true })),
+    release: (task, attempt, outcome) => (calls.push(`release ${task.id} ${attempt} ${outcome}`), Promise.resolve()),
+  };
+}
 
 /** What each attempt saw: its number, feedback and session, and when it started. */
 interface Seen {
@@ -31,6 +46,7 @@ async function runVirtual(
     pools?: Record<string, number>;
     prior?: RunState;
     agent?: boolean;
+    workspace?: Workspace;
   } = {},
 ) {
   const clock = new VirtualClock();
@@ -63,7 +79,9 @@ async function runVirtual(
     });
   };
   const prior = o.prior === undefined ? {} : { prior: o.prior };
-  const { state, status, events } = await runOnClock(clock, { plan, executor: testExecutor(behave, info), ...prior });
+  const workspace = o.workspace === undefined ? {} : { workspace: o.workspace };
+  const executor = testExecutor(behave, info);
+  const { state, status, events } = await runOnClock(clock, { plan, executor, ...prior, ...workspace });
   const summary = summarize(state, new Map());
   const started = (task: string) =>
     events.flatMap((e) => (e.type === 'task.started' && e.task === task ? [{ attempt: e.attempt, at: e.at }] : []));
@@ -125,6 +143,35 @@ describe('priority classes and preemption on the virtual clock', () => {
     expect(resumed.started('b')[0]?.attempt).toBe(2);
     expect(resumed.summary.preemptions).toBe(1);
     expect(resumed.summary.tasks.find((t) => t.id === 'b')?.preemptedBy).toEqual(['urgent']);
+  });
+
+  it('resumes a preempted agent after a crash as without one: the note, in its kept worktree', async () => {
+    const tasks = [urgentRetry('P0'), { id: 'long', class: 'P3' }, { id: 'x' }];
+    const o = { ms: { long: 10_000, x: 10_000 }, failFirst: ['urgent'], agent: true };
+    const first = await runVirtual(2, tasks, { ...o, workspace: recordingWorkspace() });
+    // The journal as a crash would leave it: up to the task.preempted, nothing after.
+    const cut = first.events.findIndex((e) => e.type === 'task.preempted');
+    const prior = foldRun([...first.events.slice(0, cut + 1), { type: 'run.resumed', at: 200, by: 'test' }]);
+    const workspace = recordingWorkspace();
+    const resumed = await runVirtual(2, tasks, { ...o, prior, workspace });
+    expect(resumed.status).toBe('succeeded');
+    const long = resumed.seen.filter((s) => s.task === 'long');
+    // Its attempts go on, in its session, told it was paused (after urgent and x: its class is the lowest).
+    expect(long).toEqual([
+      { task: 'long', attempt: 2, at: 1000, feedback: preemptedNote('urgent'), sessionId: 'long-session' },
+    ]);
+    // Its paused worktree is kept for it before its next attempt prepares one, as without a crash.
+    const ofLong = workspace.calls.filter((c) => c.includes(' long '));
+    expect(ofLong.slice(0, 2)).toEqual(['release long 1 retrying', 'prepare long 2 fix']);
+    // A shell task after the same crash runs again without a note.
+    const shellFirst = await runVirtual(2, tasks, { ...o, agent: false });
+    const shellCut = shellFirst.events.findIndex((e) => e.type === 'task.preempted');
+    const shellPrior = foldRun([
+      ...shellFirst.events.slice(0, shellCut + 1),
+      { type: 'run.resumed', at: 200, by: 'test' },
+    ]);
+    const shell = await runVirtual(2, tasks, { ...o, agent: false, prior: shellPrior });
+    expect(shell.seen.filter((s) => s.task === 'long').map((s) => s.feedback)).toEqual([undefined]);
   });
 
   it('stops the least progressed among tasks of the lowest class', async () => {

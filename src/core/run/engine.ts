@@ -1,13 +1,12 @@
 import type { TaskFailure } from '../errors.js';
-import type { ProgressEvent, RunMode, TaskResultData, Usage } from './events.js';
-import type { AbortCause, TaskOutcome } from '../ports/executor.js';
+import type { ProgressEvent, RunMode, TaskResultData } from './events.js';
+import type { TaskOutcome } from '../ports/executor.js';
 import type { ResolvedTask } from '../plan/graph.js';
 import type { PlanSpec, TaskSpec } from '../plan/plan-schema.js';
 import type { Clock } from '../ports/clock.js';
 import { emptyRunState, type RunState } from './run-state.js';
 import { RunJournal } from './run-journal.js';
 import { ProviderThrottles } from './provider-throttles.js';
-import { runEnded, type StopReason } from './policies/run-ended.js';
 import { Scheduler, type Assignment, type DispatchPlan, type Transition } from '../schedule/scheduler.js';
 import type { CompiledPlan } from '../plan/compile.js';
 import {
@@ -18,12 +17,14 @@ import {
   type ResolvedEngineOptions,
   type RunOutcome,
 } from './engine-options.js';
-import { runAttempt, Running, type AttemptHost } from './attempt.js';
-import { attemptEnded, type AttemptCounts, type AttemptDecision } from './policies/attempt-ended.js';
-import { taskBudgetExceeded } from './policies/budget.js';
+import { Running, type AttemptHost } from './attempt.js';
+import { attemptEnded, type AttemptDecision } from './policies/attempt-ended.js';
+import { TaskCounters } from './task-counters.js';
+import { RunEnd } from './run-end.js';
+import { dispatchAttempt, type DispatchHost } from './dispatch-attempt.js';
+import { TaskProgress } from './task-progress.js';
 import { RunSpend } from './run-spend.js';
 import { whenGate, type WhenSources } from './policies/when.js';
-import { gateEnded } from './policies/gate.js';
 import { checkResult, rejectedFailure } from './policies/result-check.js';
 import { Approvals } from './approvals.js';
 import type { Rejection } from './policies/expansion.js';
@@ -35,7 +36,7 @@ import { Pump } from './pump.js';
 import { applyDecision, type Blocked, type Completion, type DecisionHost } from './apply-decision.js';
 import { recordRunStart } from './run-start.js';
 import { LoopRun } from './loop-run.js';
-import { Preemptor, resumesAfterPreemption } from './preemptor.js';
+import { Preemptor, restorePreempted, resumesAfterPreemption } from './preemptor.js';
 
 export { ENGINE_DEFAULTS, resolveEngineOptions } from './engine-options.js';
 export type { EngineNotice, EngineOptions, ProgressNotice, ResolvedEngineOptions } from './engine-options.js';
@@ -72,11 +73,7 @@ class Run implements AttemptHost {
   private completions: Completion[] = [];
   private spec: PlanSpec;
   private readonly running = new Map<number, Running>();
-  private attempts: Int32Array;
-  private transient: Int32Array;
-  private fixes: Int32Array;
-  /** Attempts made before a resume, which don't count against `retries`. */
-  private resumedAt: Int32Array;
+  private readonly counts: TaskCounters;
   private readonly spend: RunSpend;
   readonly redact: (text: string) => string;
   /** Checks (tasks with `verifies`) route their failures to the tasks that broke them. */
@@ -92,13 +89,14 @@ class Run implements AttemptHost {
   private readonly workers: number;
   private readonly mode: RunMode;
   private readonly when: WhenSources;
-  private finished = false;
   /** Runs the passes (one at a time, batched per turn of the event loop, woken by timers). */
   private readonly pumper: Pump;
+  private readonly dispatcher: DispatchHost;
+  /** Takes what running attempts report: shown, journaled, checked against their budget. */
+  private readonly progressOf: TaskProgress;
   private readonly decisions: DecisionHost;
-  /** Set while the scheduler cancels tasks that never started; those get their event here. */
-  private cancellingPending = false;
-  private stopReason: StopReason | undefined;
+  /** Stops the run early, and finishes it once. */
+  private readonly end: RunEnd;
   private readonly loop: LoopRun | undefined;
   private done!: (outcome: RunOutcome) => void;
   private fail!: (error: unknown) => void;
@@ -111,7 +109,7 @@ class Run implements AttemptHost {
       finish: () => this.finishRun(),
       nextWakeAt: () => this.sched.nextWakeAt(),
       failed: (error) => {
-        this.abortAll({ kind: 'cancelled', reason: 'internal error' });
+        this.end.abortAll({ kind: 'cancelled', reason: 'internal error' });
         this.fail(error);
       },
     });
@@ -120,18 +118,17 @@ class Run implements AttemptHost {
     this.tasks = this.graph.tasks;
     this.mode = options.mode;
     this.workers = options.workers;
-    this.attempts = new Int32Array(this.tasks.length);
-    this.transient = new Int32Array(this.tasks.length);
-    this.fixes = new Int32Array(this.tasks.length);
-    this.resumedAt = new Int32Array(this.tasks.length);
+    this.counts = new TaskCounters(this.tasks.length);
     this.state = options.prior ?? emptyRunState();
     this.spec = options.plan.spec;
-    this.spend = new RunSpend(options.budget, this.state, (reason) => this.stop('failed', reason, false));
+    this.spend = new RunSpend(options.budget, this.state, (reason) => this.end.stop('failed', reason, false));
     this.redact = options.redact;
     this.when = { vars: options.plan.vars, env: options.env, task: (id) => this.state.tasks.get(id) };
     this.notify = announcer(options.onEvent, options.bus);
     this.journal = new RunJournal(this.state, options.journal, this.notify, (e) => this.spend.recorded(e));
     const pump = () => void this.pumper.run();
+    const { clock, state, journal, running } = this;
+    this.end = new RunEnd({ clock, state, journal, running, sched: () => this.sched, pump });
     this.throttles = new ProviderThrottles(this.clock, options.throttleCooldownMs, () => this.sched, pump);
     const host = { state: this.state, journal: this.journal, tasks: () => this.tasks, block: this.block, pump };
     this.approvals = new Approvals(host, this.clock, options.approvalPollMs, options.pollDecisions);
@@ -142,14 +139,26 @@ class Run implements AttemptHost {
         ...host,
         sched: () => this.sched,
         when: this.when,
-        restartCounts: (i) =>
-          void ((this.fixes[i] = this.transient[i] = 0), (this.resumedAt[i] = this.attempts[i] as number)),
-        stopped: () => this.stopReason && (this.spend.exhausted ? 'budget' : this.stopReason.status),
+        restartCounts: (i) => this.counts.restart(i),
+        stopped: () => this.end.stopReason && (this.spend.exhausted ? 'budget' : this.end.stopReason.status),
         reschedule: (reset) => this.reschedule(reset),
       });
     this.sched = this.newScheduler(options.score, options.dispatchPlan);
     this.preemptor = new Preemptor(this.running, this.journal, this.workers, (i) => this.approvals.held(i));
     this.stalls = new StallWatch(this.clock, (i, attempt, silentMs) => this.stalled(i, attempt, silentMs));
+    const { stalls, redact, notify, when } = this;
+    const complete = (c: Completion) => void (this.completions.push(c), this.pumper.soon());
+    this.dispatcher = { clock, when, stalls, attempts: this, complete };
+    this.progressOf = new TaskProgress({
+      clock,
+      journal,
+      stalls,
+      running,
+      redact,
+      notify,
+      tasks: () => this.tasks,
+      pump,
+    });
     const run = this; // eslint-disable-line @typescript-eslint/no-this-alias -- getters read the fields an expansion swaps
     this.decisions = {
       journal: this.journal,
@@ -159,14 +168,14 @@ class Run implements AttemptHost {
       redact: this.redact,
       feedback: this.feedback,
       get fixes() {
-        return run.fixes;
+        return run.counts.fixes;
       },
       get transient() {
-        return run.transient;
+        return run.counts.transient;
       },
       rateLimited: (task, ms) => this.throttles.rateLimited(options.executors.get(task.executor)?.info.provider, ms),
       release: (task, attempt) => void options.workspace?.release(task, attempt, 'failed').catch(() => undefined),
-      stop: (status, reason) => this.stop(status, reason),
+      stop: (status, reason) => this.end.stop(status, reason),
     };
   }
 
@@ -215,8 +224,8 @@ class Run implements AttemptHost {
       this.loop?.begin(now);
       const signal = this.options.signal;
       if (signal !== undefined) {
-        if (signal.aborted) this.stop('cancelled', 'interrupted before start');
-        else signal.addEventListener('abort', () => this.stop('cancelled', 'interrupted (Ctrl-C)'), { once: true });
+        if (signal.aborted) this.end.stop('cancelled', 'interrupted before start');
+        else signal.addEventListener('abort', () => this.end.stop('cancelled', 'interrupted (Ctrl-C)'), { once: true });
       }
       this.sched.begin(now);
       void this.pumper.run();
@@ -233,8 +242,8 @@ class Run implements AttemptHost {
     return this.loop?.feedbackOf(i);
   }
 
-  counters(): { attempts: Int32Array; fixes: Int32Array; transient: Int32Array } {
-    return { attempts: this.attempts, fixes: this.fixes, transient: this.transient };
+  counters(): TaskCounters {
+    return this.counts;
   }
 
   runCheck(i: number, worker: number, slot: Running, executor: Executor): Promise<TaskOutcome> {
@@ -246,7 +255,8 @@ class Run implements AttemptHost {
     const { tasks, needsDecision } = restoreRun(prior, this.graph, this.options.retryTasks, this.options.adopt);
     for (const r of tasks) {
       // Retries start afresh after a resume; attempt numbers go on.
-      this.attempts[r.task] = this.resumedAt[r.task] = r.attempts;
+      this.counts.resumed(r.task, r.attempts);
+      restorePreempted(this.options, this.tasks[r.task] as ResolvedTask, r, this.feedback); // its note, its worktree
       if (r.succeeded) this.sched.restoreSucceeded(r.task);
     }
     // A blocked gate stays blocked: its decision is in the journal and is not made again.
@@ -258,7 +268,7 @@ class Run implements AttemptHost {
   }
 
   private onTransition(t: Transition): void {
-    this.journal.recordTransition(t, (this.tasks[t.task] as ResolvedTask).id, this.cancellingPending);
+    this.journal.recordTransition(t, (this.tasks[t.task] as ResolvedTask).id, this.end.cancellingPending);
     if (t.to === 'ready') this.approvals.ready(t.task, t.at);
   }
 
@@ -277,14 +287,14 @@ class Run implements AttemptHost {
     for (const c of completions) this.decide(c, now);
     this.approvals.settle(now);
     this.loop?.settle(now);
-    const assignments = this.stopReason === undefined ? this.sched.start(now) : [];
+    const assignments = this.end.stopReason === undefined ? this.sched.start(now) : [];
     for (const { task, worker } of assignments) {
-      const attempt = (this.attempts[task] = (this.attempts[task] as number) + 1);
+      const attempt = this.counts.started(task);
       this.running.set(task, new Running(attempt));
       const id = (this.tasks[task] as ResolvedTask).id;
       this.journal.recordTask(task, { type: 'task.started', at: now, task: id, attempt, worker });
     }
-    if (this.stopReason === undefined && this.mode === 'parallel') this.preemptor.pass(now, this.graph, this.sched);
+    if (this.end.stopReason === undefined && this.mode === 'parallel') this.preemptor.pass(now, this.graph, this.sched);
     const stored = this.journal.flush();
     if (stored === undefined) {
       this.dispatchAll(assignments);
@@ -294,7 +304,14 @@ class Run implements AttemptHost {
   }
 
   private dispatchAll(assignments: readonly Assignment[]): void {
-    for (const { task, worker } of assignments) this.dispatch(task, worker);
+    for (const { task, worker } of assignments)
+      dispatchAttempt(
+        this.dispatcher,
+        this.tasks[task] as ResolvedTask,
+        task,
+        worker,
+        this.running.get(task) as Running,
+      );
   }
 
   /** Asks the attempt-ended policy what an outcome leads to, and applies it. */
@@ -311,12 +328,8 @@ class Run implements AttemptHost {
       if (!outcome.ok) failure = outcome.failure;
       else if (rejected !== undefined) failure = rejectedFailure(rejected);
     }
-    const counts: AttemptCounts = {
-      fixes: this.fixes[i] as number,
-      transient: this.transient[i] as number,
-      resumedAt: this.resumedAt[i] as number,
-    };
-    const stopping = this.stopReason !== undefined;
+    const counts = this.counts.countsOf(i);
+    const stopping = this.end.stopReason !== undefined;
     const resumable = resumesAfterPreemption(this.options.executors.get(task.executor)?.info);
     const ended = { task, attempt: c.attempt, failure, cause: c.cause, counts, stopping, resumable };
     this.apply(i, c, attemptEnded(ended, this.options), now);
@@ -346,16 +359,7 @@ class Run implements AttemptHost {
   private grow(by: ResolvedTask, spec: PlanSpec, compiled: CompiledPlan, added: readonly TaskSpec[]): void {
     const now = this.clock.now();
     this.journal.record({ type: 'plan.expanded', at: now, by: by.id, tasks: added });
-    const n = compiled.graph.tasks.length;
-    const widen = (a: Int32Array): Int32Array => {
-      const b = new Int32Array(n);
-      b.set(a);
-      return b;
-    };
-    this.attempts = widen(this.attempts);
-    this.transient = widen(this.transient);
-    this.fixes = widen(this.fixes);
-    this.resumedAt = widen(this.resumedAt);
+    this.counts.widen(compiled.graph.tasks.length);
     const previous = this.sched;
     this.spec = spec;
     this.graph = compiled.graph;
@@ -365,103 +369,17 @@ class Run implements AttemptHost {
     this.journal.findRecords(this.tasks);
   }
 
-  /** A running task's usage passed its own budget: stop it (not retried). */
-  private checkTaskBudget(i: number, attempt: number, usage: Usage): void {
-    const over = taskBudgetExceeded((this.tasks[i] as ResolvedTask).budget, usage);
-    const slot = this.running.get(i);
-    if (over !== undefined && slot?.attempt === attempt)
-      slot.abort({ kind: 'budget', reason: over } satisfies AbortCause);
-  }
-
-  private dispatch(i: number, worker: number): void {
-    const slot = this.running.get(i) as Running;
-    const task = this.tasks[i] as ResolvedTask;
-    if (task.gate !== undefined) {
-      // A gate runs nothing: it is decided now, from what the tasks it reads ended with.
-      this.completions.push({ task: i, attempt: slot.attempt, ...gateEnded(task, this.when, this.clock.now()) });
-      this.pumper.soon();
-      return;
-    }
-    if (task.timeoutMs !== undefined) {
-      const ms = task.timeoutMs;
-      slot.timer = this.clock.setTimeout(() => slot.abort({ kind: 'timeout', ms }), ms);
-    }
-    this.stalls.watch(i, slot.attempt, task.stallAfterMs);
-    void this.attempt(i, worker, slot);
-  }
-
-  /** One attempt, start to end; never throws: whatever happens becomes a completion. */
-  private async attempt(i: number, worker: number, slot: Running): Promise<void> {
-    let outcome: TaskOutcome;
-    try {
-      outcome = await runAttempt(this, i, worker, slot);
-    } catch (error) {
-      outcome = {
-        ok: false,
-        failure: { message: error instanceof Error ? error.message : String(error), code: 'WEFT_EXECUTOR' },
-      };
-    }
-    if (slot.timer !== undefined) this.clock.clearTimeout(slot.timer);
-    const { attempt } = slot; // read at the end: a check moves on to new attempts while it waits for fixes
-    const reason = slot.aborted;
-    this.completions.push(
-      reason === undefined ? { task: i, attempt, outcome } : { task: i, attempt, outcome, cause: reason },
-    );
-    this.pumper.soon();
-  }
-
   progress(i: number, attempt: number, progress: ProgressEvent): void {
-    const id = (this.tasks[i] as ResolvedTask).id;
-    const at = this.clock.now();
-    this.stalls.progress(i, attempt);
-    if (progress.kind === 'output') return; // a heartbeat for the watchdog, nothing to show
-    // What an agent says or runs is shown live (and --json prints it): its secrets masked like the journal's.
-    const shown = progress.message === undefined ? progress : { ...progress, message: this.redact(progress.message) };
-    this.notify?.({ type: 'task.progress', at, task: id, attempt, progress: shown });
-    if (progress.usage !== undefined) this.checkTaskBudget(i, attempt, progress.usage);
-    if (progress.kind === 'session' || progress.kind === 'usage') {
-      const session = progress.sessionId === undefined ? {} : { sessionId: progress.sessionId };
-      this.journal.recordTask(i, {
-        type: 'task.output',
-        at,
-        task: id,
-        attempt,
-        ...session,
-        ...(progress.usage === undefined ? {} : { usage: progress.usage }),
-      });
-      void this.pumper.run();
-    }
-  }
-
-  private stop(status: 'cancelled' | 'failed', reason: string, abortRunning = true): void {
-    if (this.stopReason !== undefined) return;
-    this.stopReason = { status, reason };
-    this.cancellingPending = true;
-    this.sched.cancelPending(reason, this.clock.now());
-    this.cancellingPending = false;
-    if (abortRunning) this.abortAll({ kind: 'cancelled', reason });
-    void this.pumper.run();
-  }
-
-  private abortAll(cause: AbortCause): void {
-    for (const r of this.running.values()) r.abort(cause);
+    this.progressOf.take(i, attempt, progress);
   }
 
   private async finishRun(): Promise<void> {
-    if (this.finished) return;
-    this.finished = true;
-    const { status, reason } = runEnded(this.state, this.stopReason);
-    this.journal.record({
-      type: 'run.finished',
-      at: this.clock.now(),
-      status,
-      ...(reason === undefined ? {} : { reason }),
-    });
-    await this.journal.flush();
+    const outcome = await this.end.finish();
+    if (outcome === undefined) return;
     this.pumper.dispose();
     this.throttles.dispose();
     this.stalls.dispose();
     this.approvals.dispose();
-    this.done({ status, state: this.state });
+    this.done(outcome);
   }
 }

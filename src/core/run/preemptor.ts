@@ -2,8 +2,16 @@ import type { Graph, ResolvedTask } from '../plan/graph.js';
 import type { Scheduler } from '../schedule/scheduler.js';
 import type { Running } from './attempt.js';
 import type { RunJournal } from './run-journal.js';
+import type { ResolvedEngineOptions } from './engine-options.js';
+import type { RestoredTask } from './policies/resume.js';
 import { classRank } from '../schedule/ready-order.js';
-import { preemptions, type BlockedTask, type RunningTask } from './policies/preempt.js';
+import {
+  preemptedNote,
+  preemptions,
+  resumesAfterPreemption,
+  type BlockedTask,
+  type RunningTask,
+} from './policies/preempt.js';
 
 export { resumesAfterPreemption } from './policies/preempt.js';
 
@@ -95,4 +103,21 @@ export class Preemptor {
       this.stoppedFor.set(victim, by);
     }
   }
+}
+
+/**
+ * On resume, for a task whose last attempt was preempted before weft stopped ({@link RestoredTask.preemptedBy}):
+ * what that life kept only in memory is made again, so an agent resumes as it would have — its next
+ * attempt gets the note in `feedback`, and its worktree is kept for it (`release(…, 'retrying')`,
+ * which a workspace takes at once). A shell or function task just runs again.
+ */
+export function restorePreempted(
+  options: ResolvedEngineOptions,
+  task: ResolvedTask,
+  r: RestoredTask,
+  feedback: Map<number, string>,
+): void {
+  if (r.preemptedBy === undefined || !resumesAfterPreemption(options.executors.get(task.executor)?.info)) return;
+  feedback.set(r.task, preemptedNote(r.preemptedBy));
+  void options.workspace?.release(task, r.attempts, 'retrying').catch(() => undefined);
 }

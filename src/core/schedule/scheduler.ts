@@ -1,67 +1,31 @@
 import type { Graph } from '../plan/graph.js';
 import { IndexHeap } from './heap.js';
-import type { Assignment, Outcome, SkipCause, TaskState, Transition } from './task-state.js';
-import { readyComparator, type ReadyOrder } from './ready-order.js';
-import { checkedPlan, type DispatchPlan } from './dispatch-plan.js';
+import type { Assignment, Outcome, SkipCause, TaskState } from './task-state.js';
+import { readyComparator } from './ready-order.js';
+import { checkedPlan } from './dispatch-plan.js';
 import { PlanFollower } from './plan-follower.js';
 import { Resources } from './resources.js';
 import { RetryQueue } from './retry-queue.js';
 import { WorkerSlots } from './worker-slots.js';
+import type { SchedulerOptions } from './scheduler-options.js';
+import {
+  S_CANCELLED,
+  S_FAILED,
+  S_PENDING,
+  S_READY,
+  S_RETRYING,
+  S_RUNNING,
+  S_SKIPPED,
+  S_SUCCEEDED,
+} from './state-codes.js';
+import { STATE_NAMES, outcomeCode, skipCauseOfCode, skipCode } from './state-codes.js';
+import { dependencyEnded } from './dependency-ended.js';
 
 export type { TaskState, Outcome, SkipCause, Transition, Assignment } from './task-state.js';
 export { TERMINAL_STATES } from './task-state.js';
 export type { ReadyOrder } from './ready-order.js';
 export type { DispatchPlan } from './dispatch-plan.js';
-
-/** How a {@link Scheduler} orders and limits a graph's tasks. */
-export interface SchedulerOptions {
-  /** The budget M. */
-  readonly workers: number;
-  /** @default 'critical-path' */
-  readonly order?: ReadyOrder;
-  /** Custom priority: larger starts first; ties fall back to declaration order. Overrides `order`. */
-  readonly score?: ArrayLike<number>;
-  /** Follow this schedule while the run goes as planned (see {@link DispatchPlan}). */
-  readonly plan?: DispatchPlan;
-  /**
-   * Called when a task's dependencies are done: a string skips it with that reason (its `when`);
-   * `{reason, cause}` skips it with another cause (behind a loop that never passed: `blocked`).
-   */
-  readonly gate?: (task: number) => string | { readonly reason: string; readonly cause: SkipCause } | undefined;
-  /**
-   * Whether `to` must not yet hear that its dependency `from` ended (a loop still open holds what
-   * depends on its tasks); a later scheduler that {@link Scheduler.adopt}s this one tells it.
-   */
-  readonly heldEdge?: (from: number, to: number) => boolean;
-  /** Sees every state change, in order. */
-  readonly onTransition?: (t: Transition) => void;
-  /**
-   * A ready task that may not start yet (it waits for a person's approval, or for the P0 it was
-   * preempted for to start): it stays ready, and is asked about again at each {@link Scheduler.start}.
-   */
-  readonly held?: (task: number) => boolean;
-}
-
-const S_PENDING = 0,
-  S_READY = 1,
-  S_RUNNING = 2,
-  S_RETRYING = 3,
-  S_SUCCEEDED = 4,
-  S_FAILED = 5,
-  S_SKIPPED = 6,
-  S_CANCELLED = 7,
-  S_BLOCKED = 8;
-const STATE_NAMES: readonly TaskState[] = [
-  'pending',
-  'ready',
-  'running',
-  'retrying',
-  'succeeded',
-  'failed',
-  'skipped',
-  'cancelled',
-  'blocked',
-];
+export type { SchedulerOptions } from './scheduler-options.js';
 
 /**
  * The pure scheduling core: a dependency-aware ready queue on M workers with pools and
@@ -234,18 +198,7 @@ export class Scheduler {
     if (s === S_RUNNING) this.vacate(task);
     else if (s === S_READY) this.removeReady(task);
     else if (s === S_RETRYING) this.retries.remove(task);
-    this.set(
-      task,
-      outcome === 'succeeded'
-        ? S_SUCCEEDED
-        : outcome === 'failed'
-          ? S_FAILED
-          : outcome === 'blocked'
-            ? S_BLOCKED
-            : S_CANCELLED,
-      now,
-      reason === undefined ? undefined : { reason },
-    );
+    this.set(task, outcomeCode(outcome), now, reason === undefined ? undefined : { reason });
     this.settle(task, now);
   }
 
@@ -317,8 +270,7 @@ export class Scheduler {
 
   /** Why `task` was skipped, if it was. */
   skipCauseOf(task: number): SkipCause | undefined {
-    const c = this.skipCause[task];
-    return c === 1 ? 'condition' : c === 2 ? 'upstream' : c === 3 ? 'blocked' : undefined;
+    return skipCauseOfCode(this.skipCause[task]);
   }
 
   /** The worker `task` runs (or last ran) on, if it started. */
@@ -369,7 +321,7 @@ export class Scheduler {
 
   private skip(task: number, now: number, reason: string, cause: SkipCause): void {
     this.dropPlan();
-    this.skipCause[task] = cause === 'condition' ? 1 : cause === 'upstream' ? 2 : 3;
+    this.skipCause[task] = skipCode(cause);
     this.set(task, S_SKIPPED, now, { reason, cause });
     this.settle(task, now);
   }
@@ -392,37 +344,28 @@ export class Scheduler {
   }
 
   private notifyDependents(task: number, now: number): void {
-    const { dependents, deps, tasks, verdictDeps } = this.graph;
-    const s = this.state[task] as number;
-    const id = tasks[task]?.id;
-    const conditionSkip = s === S_SKIPPED && this.skipCause[task] === 1;
-    const after = dependents[task];
+    const after = this.graph.dependents[task];
     if (after === undefined) return;
+    const s = this.state[task] as number;
+    const skip = this.skipCause[task] as number;
     const held = this.options.heldEdge;
     for (let k = 0; k < after.length; k++) {
       const d = after[k] as number;
       if (this.state[d] !== S_PENDING || (held !== undefined && held(task, d))) continue;
-      // Whether the edge is hard only matters for a condition-skipped dependency: look it up then.
-      const hard = conditionSkip && (deps[d] ?? []).includes(task);
-      // A check it waits on only for the verdict (see Graph.verdictDeps) lets it go however it ends.
-      const verdict = s !== S_SUCCEEDED && (verdictDeps[d]?.includes(task) ?? false);
-      if (s === S_SUCCEEDED || conditionSkip || verdict) {
-        // A hard dependency skipped by a condition dooms this task, but a failure among its other
-        // dependencies must still win (and reach its `after` dependents): decide once all have ended,
-        // so how a task ends never depends on which dependency happened to end first.
-        if (hard && conditionSkip && this.skippedDep[d] === 0) this.skippedDep[d] = task + 1;
-        this.waiting[d] = (this.waiting[d] as number) - 1;
-        if (this.waiting[d] !== 0) continue;
-        const by = (this.skippedDep[d] as number) - 1;
-        if (by < 0) this.release(d, now);
-        else this.skip(d, now, `dependency "${tasks[by]?.id}" was skipped`, 'condition');
-      } else if (s === S_BLOCKED || (s === S_SKIPPED && this.skipCause[task] === 3)) {
-        // Behind a blocked gate: not a failure, the run ends blocked.
-        this.skip(d, now, `dependency "${id}" was ${s === S_BLOCKED ? 'blocked' : 'skipped'}`, 'blocked');
-      } else {
-        const what = s === S_FAILED ? 'failed' : s === S_CANCELLED ? 'was cancelled' : 'was skipped';
-        this.skip(d, now, `dependency "${id}" ${what}`, 'upstream');
+      const end = dependencyEnded(this.graph, task, d, s, skip);
+      if (typeof end === 'object') {
+        this.skip(d, now, end.reason, end.cause);
+        continue;
       }
+      // A hard dependency skipped by a condition dooms this task, but a failure among its other
+      // dependencies must still win (and reach its `after` dependents): decide once all have ended,
+      // so how a task ends never depends on which dependency happened to end first.
+      if (end === 'doomed' && this.skippedDep[d] === 0) this.skippedDep[d] = task + 1;
+      this.waiting[d] = (this.waiting[d] as number) - 1;
+      if (this.waiting[d] !== 0) continue;
+      const by = (this.skippedDep[d] as number) - 1;
+      if (by < 0) this.release(d, now);
+      else this.skip(d, now, `dependency "${this.graph.tasks[by]?.id}" was skipped`, 'condition');
     }
   }
 

@@ -63,6 +63,21 @@ describe('restoreRun', () => {
     ]);
   });
 
+  it('names the P0 a task not ended since was preempted for in its last attempt, so its next attempt resumes after it', () => {
+    const events = cutOff();
+    const resumed = events.pop() as RunEvent;
+    events.push({ type: 'task.preempted', at: 2000, task: 'b', attempt: 1, by: 'urgent', byClass: 'P0' }, resumed);
+    expect(restoreRun(foldRun(events), plan.graph).tasks[2]).toEqual({
+      task: 2,
+      attempts: 1,
+      succeeded: false,
+      preemptedBy: 'urgent',
+    });
+    // Once it ran again (or ended), the preemption is behind it.
+    events.splice(-1, 0, { type: 'task.started', at: 2500, task: 'b', attempt: 2, worker: 0 });
+    expect(restoreRun(foldRun(events), plan.graph).tasks[2]).toEqual({ task: 2, attempts: 2, succeeded: false });
+  });
+
   it('runs it again when a person said so, and keeps asking in a later resume until then', () => {
     expect(restoreRun(foldRun(cutOff()), plan.graph, new Set(['deploy'])).needsDecision).toEqual([]);
     const asked = [

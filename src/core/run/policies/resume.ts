@@ -11,6 +11,11 @@ export interface RestoredTask {
   readonly succeeded: boolean;
   /** It was blocked (a gate, a rejection), with why: it stays blocked, never decided again. */
   readonly blocked?: string;
+  /**
+   * Its last attempt was stopped for this P0 (`task.preempted`) and it has not ended since: its
+   * next attempt resumes after the preemption (an agent is told so, in its kept worktree).
+   */
+  readonly preemptedBy?: string;
 }
 
 /** A task with `resume: never` cut off mid-run: it fails, waiting for a person. */
@@ -60,7 +65,9 @@ export function restoreRun(
       tasks.push({ task, attempts: attempts - 1, succeeded: false });
     } else {
       const blocked = r.state === 'blocked' ? { blocked: r.reason ?? 'blocked' } : {};
-      tasks.push({ task, attempts, succeeded: r.state === 'succeeded', ...blocked });
+      const by = r.state === 'succeeded' || r.state === 'blocked' ? undefined : last?.preemptedBy;
+      const preempted = by === undefined ? {} : { preemptedBy: by };
+      tasks.push({ task, attempts, succeeded: r.state === 'succeeded', ...blocked, ...preempted });
     }
   }
   for (const r of prior.tasks.values()) {

@@ -1,0 +1,32 @@
+import type { DispatchPlan } from './dispatch-plan.js';
+import type { ReadyOrder } from './ready-order.js';
+import type { SkipCause, Transition } from './task-state.js';
+
+/** How a {@link Scheduler} orders and limits a graph's tasks. */
+export interface SchedulerOptions {
+  /** The budget M. */
+  readonly workers: number;
+  /** @default 'critical-path' */
+  readonly order?: ReadyOrder;
+  /** Custom priority: larger starts first; ties fall back to declaration order. Overrides `order`. */
+  readonly score?: ArrayLike<number>;
+  /** Follow this schedule while the run goes as planned (see {@link DispatchPlan}). */
+  readonly plan?: DispatchPlan;
+  /**
+   * Called when a task's dependencies are done: a string skips it with that reason (its `when`);
+   * `{reason, cause}` skips it with another cause (behind a loop that never passed: `blocked`).
+   */
+  readonly gate?: (task: number) => string | { readonly reason: string; readonly cause: SkipCause } | undefined;
+  /**
+   * Whether `to` must not yet hear that its dependency `from` ended (a loop still open holds what
+   * depends on its tasks); a later scheduler that {@link Scheduler.adopt}s this one tells it.
+   */
+  readonly heldEdge?: (from: number, to: number) => boolean;
+  /** Sees every state change, in order. */
+  readonly onTransition?: (t: Transition) => void;
+  /**
+   * A ready task that may not start yet (it waits for a person's approval, or for the P0 it was
+   * preempted for to start): it stays ready, and is asked about again at each {@link Scheduler.start}.
+   */
+  readonly held?: (task: number) => boolean;
+}
