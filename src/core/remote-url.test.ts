@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { maskRemote, remoteSecrets, shownRemote, withoutPassword } from './remote-url.js';
+import { maskRemote, remoteAccess, remoteSecrets, shownRemote, withoutPassword } from './remote-url.js';
 
 describe('a git remote URL', () => {
   it('shows its password masked', () => {
@@ -33,5 +33,18 @@ describe('a git remote URL', () => {
     expect(maskRemote(`fatal: could not read from ${url} (pa@ss-123)`, url)).toBe(
       'fatal: could not read from https://ci:***@host/app.git (***)',
     );
+  });
+
+  it('reaches the remote with the password off the command line: an http header in the environment', () => {
+    expect(remoteAccess('https://ci:s3cret@git.example.com/app.git')).toEqual({
+      url: 'https://ci@git.example.com/app.git',
+      env: {
+        GIT_CONFIG_COUNT: '1',
+        GIT_CONFIG_KEY_0: 'http.extraHeader',
+        GIT_CONFIG_VALUE_0: `Authorization: Basic ${Buffer.from('ci:s3cret').toString('base64')}`,
+      },
+    });
+    expect(remoteAccess('ssh://git:pw@host/app.git')).toEqual({ url: 'ssh://git@host/app.git', env: {} });
+    expect(remoteAccess('/srv/git/app.git')).toEqual({ url: '/srv/git/app.git', env: {} });
   });
 });

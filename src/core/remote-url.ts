@@ -51,3 +51,31 @@ export function withoutPassword(url: string): string {
 export function maskRemote(text: string, url: string): string {
   return remoteSecrets(url).reduce((t, s) => t.split(s).join('***'), text);
 }
+
+/**
+ * How weft's own git commands reach the remote without its password on their command line (where
+ * `ps` would show it): the URL without the password, and for http(s) the credentials as an
+ * `Authorization` header given through git's `GIT_CONFIG_*` environment (git ≥ 2.31).
+ * @example remoteAccess('https://ci:s3cret@git.example.com/app.git')
+ * // { url: 'https://ci@git.example.com/app.git', env: { GIT_CONFIG_COUNT: '1', GIT_CONFIG_KEY_0: 'http.extraHeader', GIT_CONFIG_VALUE_0: 'Authorization: Basic Y2k6czNjcmV0' } }
+ */
+export function remoteAccess(url: string): { url: string; env: Record<string, string> } {
+  const p = split(url);
+  if (p === undefined || p.password === '') return { url, env: {} };
+  const bare = withoutPassword(url);
+  if (!/^https?:\/\//i.test(p.scheme)) return { url: bare, env: {} };
+  const decode = (s: string): string => {
+    try {
+      return decodeURIComponent(s);
+    } catch {
+      return s;
+    }
+  };
+  const basic = Buffer.from(`${decode(p.user)}:${decode(p.password)}`).toString('base64');
+  const env = {
+    GIT_CONFIG_COUNT: '1',
+    GIT_CONFIG_KEY_0: 'http.extraHeader',
+    GIT_CONFIG_VALUE_0: `Authorization: Basic ${basic}`,
+  };
+  return { url: bare, env };
+}

@@ -24,6 +24,8 @@ export interface GitRunOptions {
   readonly identity?: GitIdentity;
   /** What git reads on its standard input (`update-index --stdin`). @default nothing */
   readonly input?: string;
+  /** More environment for this command (e.g. a remote's credentials, kept off the command line). */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 export interface GitResult {
@@ -156,7 +158,7 @@ const LOCK_RETRIES = 5;
 export async function git(cwd: string, args: readonly string[], options: GitRunOptions = {}): Promise<GitResult> {
   const internal = options.internal ?? true;
   const argv = internal ? [...INTERNAL_CONFIG, ...args] : [...args];
-  const env = gitEnv(options.identity ?? (internal ? WEFT_IDENTITY : undefined));
+  const env = { ...gitEnv(options.identity ?? (internal ? WEFT_IDENTITY : undefined)), ...options.env };
   let result;
   for (let attempt = 1; ; attempt++) {
     try {

@@ -70,8 +70,36 @@ describe('an attempt through a shared remote', () => {
       .send({ task: a, attempt: 1, workdir })
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(Error);
-    expect((error as Error).message).toContain('file://ci:***@localhost/nowhere/shared.git');
+    expect((error as Error).message).toContain('file://ci@localhost/nowhere/shared.git'); // the password never on git's command line
     expect((error as Error).message).not.toContain('tok-secret-99');
     await ws.close();
+  });
+});
+
+describe('a remote over http with a password in its URL', () => {
+  it('sends the password as an Authorization header from git’s environment, and masks it in the refusal', async () => {
+    const { createServer } = await import('node:http');
+    const seen: (string | undefined)[] = [];
+    const server = createServer((req, res) => {
+      seen.push(req.headers.authorization);
+      res.writeHead(403).end('no');
+    });
+    await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+    const port = (server.address() as { port: number }).port;
+    try {
+      const url = `http://ci:s3cr%40t@127.0.0.1:${port}/app.git`;
+      const refused = await RemoteWorktrees.check(url, '--git-remote', tmpdir()).then(
+        () => undefined,
+        (e: Error) => e.message,
+      );
+      expect(refused).toMatch(
+        /^--git-remote: cannot reach the git remote http:\/\/ci:\*\*\*@127\.0\.0\.1:\d+\/app\.git/,
+      );
+      expect(refused).not.toContain('s3cr');
+      // The server got the credentials (decoded), though the command line carried none.
+      expect(seen).toContain(`Basic ${Buffer.from('ci:s3cr@t').toString('base64')}`);
+    } finally {
+      server.close();
+    }
   });
 });

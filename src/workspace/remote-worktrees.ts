@@ -2,7 +2,7 @@ import { relative } from 'node:path';
 import { WeftError } from '../core/errors.js';
 import type { TaskContext } from '../core/ports/executor.js';
 import type { ResolvedTask } from '../core/plan/graph.js';
-import { maskRemote, shownRemote, withoutPassword } from '../core/remote-url.js';
+import { maskRemote, remoteAccess, shownRemote, withoutPassword } from '../core/remote-url.js';
 import { refComponent } from './branch-names.js';
 import { git, gitText, type GitResult } from './git.js';
 import { mergeInProgress } from './worktrees.js';
@@ -61,7 +61,8 @@ export class RemoteWorktrees {
    * @throws WeftError (`WEFT_USAGE`) naming the flag when it does not
    */
   static async check(url: string, flag: string, cwd: string): Promise<void> {
-    const r = await git(cwd, ['ls-remote', '--heads', url], { okCodes: [0, 1, 2, 128] });
+    const access = remoteAccess(url);
+    const r = await git(cwd, ['ls-remote', '--heads', access.url], { okCodes: [0, 1, 2, 128], env: access.env });
     if (r.exitCode === 0) return;
     const why = maskRemote(r.stderr.trim().split('\n').at(-1) ?? '', url);
     throw new WeftError('WEFT_USAGE', `${flag}: cannot reach the git remote ${shownRemote(url)} (${why})`, {
@@ -76,7 +77,7 @@ export class RemoteWorktrees {
     const dir = this.places.worktreeOf(ctx.task.id);
     const refs = attemptRefs(this.runId, ctx.task.id, ctx.attempt);
     const base = await this.startOf(dir, ctx.task.id, ctx.attempt);
-    await this.remote(dir, ['push', '-q', this.url, `+${base}:${refs.base}`]);
+    await this.remote(dir, ['push', '-q'], [`+${base}:${refs.base}`]);
     const message =
       place === 'worktree'
         ? `weft: task ${ctx.task.id} (run ${this.runId}, attempt ${ctx.attempt})`
@@ -87,7 +88,7 @@ export class RemoteWorktrees {
   /** Brings the worker's pushed `commit` into the attempt's worktree. */
   async receive(ctx: AttemptAt, spec: RemoteAttempt, commit: string): Promise<void> {
     const dir = this.places.worktreeOf(ctx.task.id);
-    await this.remote(dir, ['fetch', '-q', '--no-tags', this.url, spec.result]);
+    await this.remote(dir, ['fetch', '-q', '--no-tags'], [spec.result]);
     const fetched = await gitText(dir, ['rev-parse', '--verify', 'FETCH_HEAD^{commit}']);
     if (fetched !== commit)
       throw new WeftError(
@@ -117,9 +118,10 @@ export class RemoteWorktrees {
   }
 
   /** A git command that names the remote: its password never reaches a message. */
-  private async remote(dir: string, args: readonly string[]): Promise<GitResult> {
+  private async remote(dir: string, command: readonly string[], refspecs: readonly string[]): Promise<GitResult> {
+    const access = remoteAccess(this.url); // the password in git's environment, not on its command line
     try {
-      return await git(dir, args);
+      return await git(dir, [...command, access.url, ...refspecs], { env: access.env });
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       throw new WeftError('WEFT_DISPATCH', maskRemote(message, this.url));
