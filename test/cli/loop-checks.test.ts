@@ -9,14 +9,14 @@ beforeAll(ensureBuilt);
 
 /**
  * `code` writes `code.txt` (isolated: `writes`): `v<iteration>`, and in iteration 1 ` broken` too
- * until the check's failure comes back to it. Every script appends what it did to LOG, outside the repo.
+ * until the check's failure comes back to it (with ALWAYS=1, in every iteration). Every script appends what it did to LOG, outside the repo.
  */
 const SCRIPTS = {
   'code.js': `const fs = require('fs');
 const e = process.env;
 const fb = e.WEFT_FEEDBACK === undefined ? '' : fs.readFileSync(e.WEFT_FEEDBACK, 'utf8');
 const fix = fb.includes('BUILD ERROR');
-const text = 'v' + e.WEFT_ITERATION + (e.WEFT_ITERATION === '1' && !fix ? ' broken' : '');
+const text = 'v' + e.WEFT_ITERATION + ((e.ALWAYS === '1' || e.WEFT_ITERATION === '1') && !fix ? ' broken' : '');
 fs.writeFileSync('code.txt', text + '\\n');
 fs.appendFileSync(e.LOG, 'code ' + e.WEFT_ITERATION + ' attempt ' + e.WEFT_ATTEMPT + (fix ? ' fix' : '') + ': ' + text + '\\n');
 `,
@@ -76,5 +76,45 @@ loop: { repeat: [code, build, review, approve], until: tasks.approve.passed, max
     );
     expect(r.stdout).toMatch(/✓ loop iteration 2 passed \S+\n/);
     expect(repo.git('show', `weft/${runId}:code.txt`)).toBe('v2');
+  }, 150_000);
+});
+
+describe('loop: a check that fails in every iteration', () => {
+  it('fixes count afresh per iteration: with fixAttempts 1, each iteration fixes code once and the check runs again on the fix', async () => {
+    const log = join(mkdtempSync(join(tmpdir(), 'weft-loop-check-log-')), 'log.txt');
+    const plan = `tasks:
+  - { id: code, run: [node, code.js], writes: [code.txt], fixAttempts: 1, env: { LOG: ${log}, ALWAYS: '1' } }
+  - { id: build, verifies: [code], run: [node, check.js], env: { LOG: ${log} } }
+  - id: review
+    needs: [build]
+    run: [node, review.js]
+    env: { LOG: ${log} }
+    outputSchema: { type: object, properties: { veto: { type: string } } }
+  - { id: approve, gate: '!tasks.review.output.veto' }
+  - { id: deploy, needs: [approve], run: [node, deploy.js], env: { LOG: ${log} } }
+loop: { repeat: [code, build, review, approve], until: tasks.approve.passed, max: 3 }
+`;
+    const repo = tempRepo({ 'plan.yaml': plan, ...SCRIPTS });
+    const r = await weft(['run', 'plan.yaml'], { cwd: repo.dir, timeoutMs: 120_000 });
+    expect(r.stderr).toBe('');
+    expect(r.code, r.stdout).toBe(0);
+    const runId = /Run (\S+) succeeded/.exec(r.stdout)?.[1] ?? '';
+    const tip = repo.git('rev-parse', `weft/${runId}`);
+    expect(readFileSync(log, 'utf8')).toBe(
+      [
+        'code 1 attempt 1: v1 broken',
+        'check 1: v1 broken',
+        'code 1 attempt 2 fix: v1',
+        'check 1: v1',
+        'review 1',
+        'code 2 attempt 3: v2 broken',
+        'check 2: v2 broken',
+        'code 2 attempt 4 fix: v2',
+        'check 2: v2',
+        'review 2',
+        `deploy -: v2 at ${tip}`,
+        '',
+      ].join('\n'),
+    );
   }, 150_000);
 });
