@@ -1,5 +1,5 @@
 import { formatDuration } from '../core/plan/duration.js';
-import { chainLine, type RunSummary } from '../core/run/metrics.js';
+import { chainLine, criticalSteps, type RunSummary } from '../core/run/metrics.js';
 import type { ContractVerdict } from '../core/run/contract-verdicts.js';
 import { STATE_MARK } from '../report/report-format.js';
 import { stripControl } from '../core/control-stripper.js';
@@ -42,7 +42,7 @@ export function formatSummary(s: RunSummary, runDir: string | undefined): string
     `  tasks        ${counts.succeeded} succeeded, ${counts.failed} failed, ${counts.skipped} skipped${counts.cancelled > 0 ? `, ${counts.cancelled} cancelled` : ''}${(counts.blocked ?? 0) > 0 ? `, ${counts.blocked} blocked` : ''}${(counts.running ?? 0) > 0 ? `, ${counts.running} running` : ''}${counts.pending > 0 ? `, ${counts.pending} not run` : ''} of ${counts.total}`,
     `  makespan     ${formatDuration(s.makespanMs)} on ${s.workers} worker${s.workers === 1 ? '' : 's'}${s.pausedMs > 0 ? c.dim(` (not counting ${formatDuration(s.pausedMs)} while weft was stopped)`) : ''}`,
     `  task time    ${formatDuration(s.taskTimeMs)} summed → speed-up ${s.speedup.toFixed(2)}×, utilisation ${pct(s.utilisation)}`,
-    `  critical path ${s.criticalPath.length === 0 ? '—' : `${chainLine(s.criticalPath)} (${formatDuration(s.criticalPathMs)})`}`,
+    `  critical path ${s.criticalPath.length === 0 ? '—' : `${chainLine(criticalSteps(s))} (${formatDuration(s.criticalPathMs)})`}`,
   ];
   const durationOf = new Map(s.tasks.map((t) => [t.id, t.durationMs]));
   if (s.criticalPath.length > 0)

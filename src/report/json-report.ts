@@ -72,6 +72,8 @@ export interface JsonReport {
     readonly speedup: number;
     readonly utilisation: number;
     readonly criticalPath: readonly string[];
+    /** With a `loop:`: each step's iteration (null: a task the loop does not repeat). */
+    readonly criticalPathIterations?: readonly (number | null)[];
     readonly criticalPathMs: number;
     readonly workersUsed: readonly number[];
     readonly tasksPerWorker: Readonly<Record<string, number>>;
@@ -124,6 +126,7 @@ export function buildJsonReport(input: ReportInput): JsonReport {
       speedup: s.speedup,
       utilisation: s.utilisation,
       criticalPath: s.criticalPath,
+      ...(s.criticalPathIterations === undefined ? {} : { criticalPathIterations: s.criticalPathIterations }),
       criticalPathMs: s.criticalPathMs,
       workersUsed: model.workersUsed,
       tasksPerWorker: s.tasksPerWorker,

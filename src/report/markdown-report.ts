@@ -1,4 +1,4 @@
-import { chainLine, type RunSummary } from '../core/run/metrics.js';
+import { chainLine, criticalSteps, type RunSummary } from '../core/run/metrics.js';
 import type { ReportInput } from './report-input.js';
 import { dur, int, iso, mdCell, mdFence, pct, STATE_MARK, times, tokens, usd } from './report-format.js';
 import { reportModel, sinceStart, type TaskRow } from './report-model.js';
@@ -135,7 +135,7 @@ export function renderMarkdown(input: ReportInput): string {
     '',
     s.criticalPath.length === 0
       ? 'No task ran.'
-      : `${chainLine(s.criticalPath, (id) => `\`${id.replace(/[`\n]/g, '')}\``)} (${dur(s.criticalPathMs)})`,
+      : `${chainLine(criticalSteps(s), (id) => `\`${id.replace(/[`\n]/g, '')}\``)} (${dur(s.criticalPathMs)})`,
     '',
     ...contractSection(s.contracts),
     ...checkSection(m.rows),

@@ -89,7 +89,22 @@ describe('loop: on the CLI', () => {
       / {2}loop {9}2 iterations\n {4}1\. repeat \(\S+\): approve blocked: tasks\.security\.output\.veto = 'veto in iteration 1'\n {4}2\. passed \(\S+\)\n/,
     );
     expect(r.stdout).not.toMatch(/retries/);
+    // The critical path spans the whole run: each repeated task once per iteration, named with it
+    // (iteration 1's 0 ms gate may tie with security's end), then what waited for the loop.
+    expect(r.stdout).toMatch(
+      /critical path code#1 → security#1 → (approve#1 → )?code#2 → security#2 → approve#2 → deploy \(\S+\)\n/,
+    );
     const runId = /Run (\S+) succeeded/.exec(r.stdout)?.[1] ?? '';
+    const cp = JSON.parse(read(dir, join('.weft', 'runs', runId, 'summary.json'))) as {
+      makespanMs: number;
+      criticalPathMs: number;
+      criticalPath: string[];
+      criticalPathIterations: (number | null)[];
+    };
+    expect(cp.criticalPath.at(-1)).toBe('deploy');
+    expect(cp.criticalPathIterations.at(-1)).toBeNull();
+    expect(cp.criticalPathIterations.slice(0, 2)).toEqual([1, 1]);
+    expect(cp.criticalPathMs).toBeLessThanOrEqual(cp.makespanMs + 1);
     expect(summaryOf(dir, runId).loop).toEqual([
       expect.objectContaining({
         iteration: 1,
@@ -100,6 +115,7 @@ describe('loop: on the CLI', () => {
     ]);
     // The reports list each iteration.
     const md = await weft(['report', runId, '--format', 'md'], { cwd: dir });
+    expect(md.stdout).toMatch(/`code#1` → `security#1` → .*`code#2` → `security#2` → `approve#2` → `deploy` \(/);
     expect(md.stdout).toMatch(
       /- loop iteration 1: repeat \(\S+\): approve blocked: tasks\.security\.output\.veto = 'veto in iteration 1'\n- loop iteration 2: passed \(\S+\)\n/,
     );

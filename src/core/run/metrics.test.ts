@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { RunEvent } from './events.js';
-import { chainLine, dependencyMap, summarize } from './metrics.js';
+import { chainLine, criticalSteps, dependencyMap, summarize } from './metrics.js';
 import { foldRun } from './run-state.js';
 
 const deps = dependencyMap([{ id: 'a' }, { id: 'b', needs: ['a'] }, { id: 'c', needs: ['a'] }]);
@@ -116,5 +116,41 @@ describe('chainLine', () => {
     expect(chainLine(ids(25_000), (id) => `<${id}>`)).toBe(
       '<t0> → <t1> → <t2> → <t3> → … 24992 more … → <t24996> → <t24997> → <t24998> → <t24999>',
     );
+  });
+});
+
+describe('summarize: the critical path of a looped run', () => {
+  it('is over the whole run: a repeated task is a step per iteration, named with it; the wait between iterations is followed', () => {
+    // code → review repeated; ship after the loop. Iteration 2 begins 50 ms after iteration 1 ended.
+    const loopDeps = dependencyMap([
+      { id: 'code' },
+      { id: 'review', needs: ['code'] },
+      { id: 'ship', needs: ['review'] },
+    ]);
+    const ok = { exitCode: 0 };
+    const state = foldRun([
+      { ...created, tasks: ['code', 'review', 'ship'] },
+      { type: 'loop.iteration.started', at: 0, iteration: 1 },
+      { type: 'task.started', at: 0, task: 'code', attempt: 1, worker: 0 },
+      { type: 'task.succeeded', at: 1000, task: 'code', attempt: 1, result: ok },
+      { type: 'task.started', at: 1000, task: 'review', attempt: 1, worker: 0 },
+      { type: 'task.succeeded', at: 1200, task: 'review', attempt: 1, result: ok },
+      { type: 'loop.iteration.ended', at: 1200, iteration: 1, outcome: 'repeat', reasons: ['x'], durationMs: 1200 },
+      { type: 'loop.iteration.started', at: 1250, iteration: 2, tasks: ['code', 'review'] },
+      { type: 'task.started', at: 1250, task: 'code', attempt: 2, worker: 0 },
+      { type: 'task.succeeded', at: 3250, task: 'code', attempt: 2, result: ok },
+      { type: 'task.started', at: 3250, task: 'review', attempt: 2, worker: 0 },
+      { type: 'task.succeeded', at: 3500, task: 'review', attempt: 2, result: ok },
+      { type: 'loop.iteration.ended', at: 3500, iteration: 2, outcome: 'passed', reasons: [], durationMs: 2250 },
+      { type: 'task.started', at: 3500, task: 'ship', attempt: 1, worker: 0 },
+      { type: 'task.succeeded', at: 3600, task: 'ship', attempt: 1, result: ok },
+      { type: 'run.finished', at: 3600, status: 'succeeded' },
+    ]);
+    const s = summarize(state, loopDeps);
+    expect(s.criticalPath).toEqual(['code', 'review', 'code', 'review', 'ship']);
+    expect(s.criticalPathIterations).toEqual([1, 1, 2, 2, null]);
+    // Each step its own iteration's time — not a task's first start to its last end.
+    expect(s.criticalPathMs).toBe(1000 + 200 + 2000 + 250 + 100);
+    expect(criticalSteps(s)).toEqual(['code#1', 'review#1', 'code#2', 'review#2', 'ship']);
   });
 });
