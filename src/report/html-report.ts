@@ -1,4 +1,4 @@
-import { chainLine } from '../core/run/metrics.js';
+import { chainLine, criticalSteps } from '../core/run/metrics.js';
 import { createHash } from 'node:crypto';
 import { ganttSvg } from './gantt-svg.js';
 import { graphSvg } from './graph-svg.js';
@@ -74,7 +74,10 @@ function summaryHtml(input: ReportInput, model: ReportModel): string {
   const chain =
     s.criticalPath.length === 0
       ? '<span class="empty">no task ran</span>'
-      : chainLine(s.criticalPath, (id) => `<span class="task" data-task="${esc(id)}">${esc(id)}</span>`);
+      : chainLine(
+          criticalSteps(s).map((label, k) => ({ id: s.criticalPath[k] as string, label })),
+          ({ id, label }) => `<span class="task" data-task="${esc(id)}">${esc(label)}</span>`,
+        );
   const perWorker = model.workersUsed
     .map((w) => `w${w}: ${s.tasksPerWorker[String(w)] ?? 0} attempts, ${dur(s.busyPerWorkerMs[String(w)] ?? 0)} busy`)
     .join(' · ');

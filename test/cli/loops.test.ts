@@ -119,6 +119,8 @@ describe('loop: on the CLI', () => {
     expect(md.stdout).toMatch(
       /- loop iteration 1: repeat \(\S+\): approve blocked: tasks\.security\.output\.veto = 'veto in iteration 1'\n- loop iteration 2: passed \(\S+\)\n/,
     );
+    const html = await weft(['report', runId, '--format', 'html'], { cwd: dir });
+    expect(readFileSync(html.stdout.trim(), 'utf8')).toContain('<span class="task" data-task="code">code#2</span>');
     const json = JSON.parse((await weft(['report', runId, '--format', 'json'], { cwd: dir })).stdout) as {
       summary: { loop: { outcome: string }[] };
     };

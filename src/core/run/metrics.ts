@@ -165,7 +165,7 @@ export function criticalSteps(s: Pick<RunSummary, 'criticalPath' | 'criticalPath
 }
 
 /** A chain of task ids on one line, `a → b → c`; a long one keeps its first and last `keep` around "… N more …". */
-export function chainLine(ids: readonly string[], render: (id: string) => string = (id) => id, keep = 4): string {
+export function chainLine<T = string>(ids: readonly T[], render: (id: T) => string = String, keep = 4): string {
   if (ids.length <= 2 * keep + 1) return ids.map(render).join(' → ');
   return [...ids.slice(0, keep).map(render), `… ${ids.length - 2 * keep} more …`, ...ids.slice(-keep).map(render)].join(
     ' → ',
