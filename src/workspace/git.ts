@@ -179,7 +179,6 @@ function runGit(
   return new Promise((resolve) => {
     const out: Buffer[] = [];
     const err: Buffer[] = [];
-    let size = 0;
     let failure: Ran['failure'];
     let settled = false;
     const settle = (exitCode: number | undefined): void => {
@@ -200,9 +199,9 @@ function runGit(
       settle(undefined);
       return;
     }
-    const collect =
-      (into: Buffer[], name: string) =>
-      (chunk: Buffer): void => {
+    const collect = (into: Buffer[], name: string) => {
+      let size = 0; // per stream, as execa's maxBuffer
+      return (chunk: Buffer): void => {
         if (failure !== undefined) return;
         size += chunk.length;
         if (size > MAX_BUFFER) {
@@ -212,6 +211,7 @@ function runGit(
         }
         into.push(chunk);
       };
+    };
     child.stdout?.on('data', collect(out, 'output'));
     child.stderr?.on('data', collect(err, 'error output'));
     child.on('error', (error) => {
