@@ -103,7 +103,7 @@ export async function openDispatch(
   },
 ): Promise<OpenDispatch> {
   const remote = choice.gitRemote;
-  // The git code (and execa) is loaded only when a remote is set.
+  // The git code is loaded only when a remote is set.
   const Remote = remote === undefined ? undefined : (await import('../workspace/remote-worktrees.js')).RemoteWorktrees;
   if (remote !== undefined && a.worktrees) await Remote?.check(remote.url, remote.flag, a.cwd);
   const { RedisDispatcher } = await import('../dispatch/index.js');

@@ -34,4 +34,18 @@ describe('git', () => {
       /^git rev-parse --verify no-such-branch failed in .* \(exit 128\): fatal: Needed a single revision$/,
     );
   });
+
+  it('passes its input on stdin and keeps the final newline of the output', async () => {
+    repo = tempRepo();
+    const r = await git(repo.dir, ['hash-object', '--stdin'], { input: 'x\n' });
+    expect(r.stdout).toBe('587be6b4c3f93f93c489c0111bba5596147a26cb\n');
+  });
+
+  it('throws a GitError without an exit code when git cannot start there', async () => {
+    repo = tempRepo();
+    const error = await git(join(repo.dir, 'no-such-folder'), ['status']).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(GitError);
+    expect((error as GitError).exitCode).toBeUndefined();
+    expect((error as GitError).message).toMatch(/^git status failed in .*no-such-folder: could not run git: .*ENOENT/);
+  });
 });

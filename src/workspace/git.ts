@@ -1,4 +1,4 @@
-import { execa } from 'execa';
+import { spawn } from 'node:child_process';
 import { WeftError } from '../core/errors.js';
 
 /** Who weft's own commits and merges are by. */
@@ -154,36 +154,103 @@ function gitEnv(identity: GitIdentity | undefined): Record<string, string> {
 const LOCK_BUSY = /Unable to create '[^']*\.lock': File exists/;
 const LOCK_RETRIES = 5;
 
+/** Most git prints before weft gives up on it (a `diff` or `ls-files` of a huge tree). */
+const MAX_BUFFER = 256 * 1024 * 1024;
+
+/** How one git process ended: its exit code, or why there is none (not started, killed, too much output). */
+interface Ran {
+  readonly exitCode: number | undefined;
+  readonly stdout: string;
+  readonly stderr: string;
+  /** Set when there is no exit code. */
+  readonly failure?: { readonly message: string; readonly cause?: unknown };
+}
+
+/**
+ * One `git` process through `node:child_process` (argv, no shell): about half the Node CPU per
+ * process of execa, and an isolated task runs ~17 of them. Only `env` is its environment.
+ */
+function runGit(
+  cwd: string,
+  argv: readonly string[],
+  env: Record<string, string>,
+  input: string | undefined,
+): Promise<Ran> {
+  return new Promise((resolve) => {
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    let failure: Ran['failure'];
+    let settled = false;
+    const settle = (exitCode: number | undefined): void => {
+      if (settled) return;
+      settled = true;
+      const stdout = Buffer.concat(out).toString('utf8');
+      const stderr = Buffer.concat(err).toString('utf8');
+      resolve({ exitCode: failure === undefined ? exitCode : undefined, stdout, stderr, ...(failure && { failure }) });
+    };
+    let child;
+    try {
+      child = spawn('git', argv, { cwd, env, stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+    } catch (error) {
+      failure = {
+        message: `could not run git: ${error instanceof Error ? error.message : String(error)}`,
+        cause: error,
+      };
+      settle(undefined);
+      return;
+    }
+    const collect = (into: Buffer[], name: string) => {
+      let size = 0; // per stream, as execa's maxBuffer
+      return (chunk: Buffer): void => {
+        if (failure !== undefined) return;
+        size += chunk.length;
+        if (size > MAX_BUFFER) {
+          failure = { message: `git's ${name} was larger than ${MAX_BUFFER} bytes` };
+          child.kill();
+          return;
+        }
+        into.push(chunk);
+      };
+    };
+    child.stdout?.on('data', collect(out, 'output'));
+    child.stderr?.on('data', collect(err, 'error output'));
+    child.on('error', (error) => {
+      failure ??= { message: `could not run git: ${error.message}`, cause: error };
+      settle(undefined);
+    });
+    child.on('close', (code, signal) => {
+      if (code === null) failure ??= { message: `git was killed by ${signal ?? 'a signal'}` };
+      settle(code ?? undefined);
+    });
+    if (child.stdin !== null) {
+      // git may exit before reading all of it (an error): its exit code says so, not EPIPE.
+      child.stdin.on('error', () => {});
+      child.stdin.end(input);
+    }
+  });
+}
+
 /** Runs `git <args>` in `cwd` (argv, no shell). Throws a {@link GitError} on an exit code not in `okCodes`. */
 export async function git(cwd: string, args: readonly string[], options: GitRunOptions = {}): Promise<GitResult> {
   const internal = options.internal ?? true;
   const argv = internal ? [...INTERNAL_CONFIG, ...args] : [...args];
   const env = { ...gitEnv(options.identity ?? (internal ? WEFT_IDENTITY : undefined)), ...options.env };
-  let result;
+  let result: Ran;
   for (let attempt = 1; ; attempt++) {
-    try {
-      result = await execa('git', argv, {
-        cwd,
-        env,
-        extendEnv: false,
-        reject: false,
-        ...(options.input === undefined ? { stdin: 'ignore' as const } : { input: options.input }),
-        stripFinalNewline: false,
-        maxBuffer: 256 * 1024 * 1024,
-      });
-    } catch (error) {
-      throw new GitError(args, cwd, undefined, '', { cause: error });
-    }
+    result = await runGit(cwd, argv, env, options.input);
     // Another git process (the user's, another weft) holds a lock this command needs: it failed
     // before changing anything, so wait a moment and run it again.
-    if (result.exitCode === 0 || attempt > LOCK_RETRIES || !LOCK_BUSY.test(String(result.stderr ?? ''))) break;
+    if (result.exitCode === 0 || attempt > LOCK_RETRIES || !LOCK_BUSY.test(result.stderr)) break;
     await new Promise((r) => setTimeout(r, 50 * 2 ** attempt));
   }
-  const exitCode = result.exitCode ?? -1;
-  const out: GitResult = { exitCode, stdout: String(result.stdout ?? ''), stderr: String(result.stderr ?? '') };
-  if (result.failed && result.exitCode === undefined)
-    throw new GitError(args, cwd, undefined, String(result.message ?? ''), { cause: result.cause });
-  if (!(options.okCodes ?? [0]).includes(exitCode)) throw new GitError(args, cwd, exitCode, out.stderr || out.stdout);
+  if (result.exitCode === undefined) {
+    const failure = result.failure ?? { message: 'git ended without an exit code' };
+    const said = [result.stderr, failure.message].filter((t) => t.trim() !== '').join('\n');
+    throw new GitError(args, cwd, undefined, said, { cause: failure.cause });
+  }
+  const out: GitResult = { exitCode: result.exitCode, stdout: result.stdout, stderr: result.stderr };
+  if (!(options.okCodes ?? [0]).includes(out.exitCode))
+    throw new GitError(args, cwd, out.exitCode, out.stderr || out.stdout);
   return out;
 }
 
