@@ -2,6 +2,7 @@ import { relative } from 'node:path';
 import { WeftError } from '../core/errors.js';
 import type { TaskContext } from '../core/ports/executor.js';
 import type { ResolvedTask } from '../core/plan/graph.js';
+import type { WorkspaceSpec } from '../core/plan/workspace-schema.js';
 import { maskRemote, remoteAccess, shownRemote, withoutPassword } from '../core/remote-url.js';
 import { refComponent } from './branch-names.js';
 import { git, gitText, type GitResult } from './git.js';
@@ -13,6 +14,8 @@ export interface TaskPlaces {
   worktreeOf(taskId: string): string;
   /** What weft put into worktrees itself: never sent. */
   readonly excluded: readonly string[];
+  /** The run's `workspace:`, when it has one: a worker makes its own worktrees ready with it. */
+  readonly workspaceSpec?: WorkspaceSpec | undefined;
 }
 
 /** Which attempt, and the folder the coordinator prepared for it. */
@@ -25,6 +28,7 @@ export interface RemoteAttempt {
   readonly result: string;
   readonly cwd: string;
   readonly message: string;
+  readonly workspace?: WorkspaceSpec;
 }
 
 /** `refs/weft/<run>/<task>/<attempt>`: an attempt's refs on the shared remote (`…/base`, `…/result`). */
@@ -82,7 +86,14 @@ export class RemoteWorktrees {
       place === 'worktree'
         ? `weft: task ${ctx.task.id} (run ${this.runId}, attempt ${ctx.attempt})`
         : `weft: what task ${ctx.task.id} left on the merged result (run ${this.runId}, attempt ${ctx.attempt})`;
-    return { remote: withoutPassword(this.url), ...refs, cwd: relative(dir, ctx.workdir), message };
+    const workspace = this.places.workspaceSpec;
+    return {
+      remote: withoutPassword(this.url),
+      ...refs,
+      cwd: relative(dir, ctx.workdir),
+      message,
+      ...(workspace === undefined ? {} : { workspace }),
+    };
   }
 
   /** Brings the worker's pushed `commit` into the attempt's worktree. */
