@@ -79,6 +79,10 @@ describe('clone mode: coordinator SIGKILLed, then weft resume', () => {
       expect(p.git('show', `weft/${runId}:quick.txt`).stdout).toBe('Q\n');
       const subjects = p.git('log', '--format=%s', `weft/${runId}`).stdout.trim().split('\n');
       expect(subjects.filter((s) => /^weft: task slow \(run /.test(s))).toHaveLength(1);
+      // Its start was not pushed again by the resume: the worker's commit sits on the base it was sent.
+      const at = `refs/weft/${runId}/slow/1`;
+      p.git('fetch', '-q', remote, `${at}/base:${at}/base`, `${at}/result:${at}/result`);
+      expect(p.git('rev-parse', `${at}/result^`).stdout).toBe(p.git('rev-parse', `${at}/base`).stdout);
       // Adopted: the attempt that was running was waited for, not started again.
       expect(resumed.stderr).toMatch(/adopting 1 attempt\(s\) still queued or running on workers/);
       expect(readFileSync(marks, 'utf8').trim().split('\n')).toEqual(['start 1', 'end 1']);
