@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, realpathSync, rmSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import type { WorkspaceSpec } from '../core/plan/workspace-schema.js';
+import { WeftError } from '../core/errors.js';
+import { WorkspaceSchema, type WorkspaceSpec } from '../core/plan/workspace-schema.js';
 import { refComponent } from './branch-names.js';
 import { git, gitText } from './git.js';
 import { repositoryLock } from './serial.js';
@@ -54,6 +55,7 @@ export class WorkerClone {
     const repo = this.repoOf(spec.remote);
     const lock = repositoryLock(repo);
     const wt = join(this.dir, 'worktrees', at.runId, refComponent(at.taskId));
+    const setup = this.setupOf(repo, spec.workspace);
     await lock.run(async () => {
       if (!existsSync(join(repo, 'HEAD'))) {
         rmSync(repo, { recursive: true, force: true }); // a clone cut off before it was done
@@ -70,7 +72,6 @@ export class WorkerClone {
         await removeWorktree(repo, wt);
         await git(repo, ['update-ref', '-d', spec.base]);
       });
-    const setup = this.setupOf(repo, spec.workspace);
     try {
       await setup?.provision(wt);
     } catch (error) {
@@ -95,6 +96,9 @@ export class WorkerClone {
   /** The set-up of a run's `workspace:` for the clone `repo`; `undefined` when there is nothing to do. */
   private setupOf(repo: string, spec: WorkspaceSpec | undefined): WorktreeSetup | undefined {
     if (spec === undefined || (spec.setup === undefined && (spec.copy?.length ?? 0) === 0)) return undefined;
+    // A job's paths are checked as a plan's are: none may lead out of the clone folder's files/ or the worktree.
+    if (!WorkspaceSchema.safeParse(spec).success)
+      throw new WeftError('WEFT_DISPATCH', "the job's workspace (set-up, copies) is not a valid `workspace:`");
     const id = `${repo}\0${JSON.stringify(spec)}`;
     let setup = this.setups.get(id);
     if (setup === undefined) {
