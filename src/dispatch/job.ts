@@ -1,4 +1,5 @@
 import type { ResolvedTask } from '../core/plan/graph.js';
+import type { WorkspaceSpec } from '../core/plan/workspace-schema.js';
 import type { TaskResultData } from '../core/run/events.js';
 import type { AbortCause, TaskOutcome } from '../core/ports/executor.js';
 
@@ -55,6 +56,11 @@ export interface CloneSpec {
   readonly cwd: string;
   /** What the worker's commit of the work says (as a local attempt's). */
   readonly message: string;
+  /**
+   * The run's `workspace:` (set-up command, names of files to copy), for the worker to make its own
+   * worktree ready the same way. Names only: a copied file's content (`.env`) never goes into a job.
+   */
+  readonly workspace?: WorkspaceSpec;
 }
 
 /** A job's result: the attempt's outcome and, in clone mode, the commit the worker pushed to `clone.result`. */

@@ -184,7 +184,8 @@ export class RedisDispatcher {
   ): Promise<TaskOutcome> {
     let spec: CloneSpec | undefined;
     try {
-      spec = await sender.send(ctx);
+      const sent = await this.sentBefore(ctx);
+      spec = sent === undefined ? await sender.send(ctx) : sent.clone;
     } catch (error) {
       return { ok: false, failure: { message: messageOf(error), code: 'WEFT_DISPATCH' } };
     }
@@ -200,6 +201,17 @@ export class RedisDispatcher {
       return { ok: false, failure: { ...failure, code: 'WEFT_DISPATCH' } };
     }
     return outcome;
+  }
+
+  /**
+   * The job of an attempt a dead coordinator sent and a resume adopts, as it was sent: its start is
+   * not pushed again (its worker may have started from it, or be done); `undefined` for any other.
+   */
+  private async sentBefore(ctx: TaskContext): Promise<{ readonly clone?: CloneSpec } | undefined> {
+    const jobId = jobIdOf(ctx.runId, ctx.task.id, ctx.attempt);
+    if (!this.adopted.has(jobId)) return undefined;
+    const job = await Job.fromId<AttemptJob, JobResult>((await this.lane(requirementOf(ctx.task))).queue, jobId);
+    return job?.data;
   }
 
   /** Sends one attempt to its queue and waits for its outcome. */

@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, realpathSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { WeftError } from '../core/errors.js';
+import type { WorkspaceSpec } from '../core/plan/workspace-schema.js';
 import type { TaskResultData } from '../core/run/events.js';
 import type { ResolvedTask } from '../core/plan/graph.js';
 import type { CheckAt, CheckCheckout, Integration, Workspace } from '../core/ports/workspace.js';
@@ -171,6 +172,12 @@ export class GitWorkspace implements Workspace {
   /** What weft puts into worktrees itself (shared set-up folders, copies): never a task's work. */
   get excluded(): readonly string[] {
     return this.setup?.excluded ?? [];
+  }
+
+  /** The run's `workspace:` (set-up, copies), as written: sent to workers that make their own worktrees. */
+  get workspaceSpec(): WorkspaceSpec | undefined {
+    const spec = this.options.workspace;
+    return spec === undefined || (spec.setup === undefined && (spec.copy?.length ?? 0) === 0) ? undefined : spec;
   }
 
   /** The worktree folder of a task (whether or not it exists right now). */

@@ -2,9 +2,10 @@ import { relative } from 'node:path';
 import { WeftError } from '../core/errors.js';
 import type { TaskContext } from '../core/ports/executor.js';
 import type { ResolvedTask } from '../core/plan/graph.js';
+import type { WorkspaceSpec } from '../core/plan/workspace-schema.js';
 import { maskRemote, remoteAccess, shownRemote, withoutPassword } from '../core/remote-url.js';
-import { refComponent } from './branch-names.js';
-import { git, gitText, type GitResult } from './git.js';
+import { integrationBranch, refComponent } from './branch-names.js';
+import { git, gitTest, gitText, type GitResult } from './git.js';
 import { mergeInProgress } from './worktrees.js';
 
 /** Where a task of the run works: what {@link RemoteWorktrees} needs of the run's `GitWorkspace`. */
@@ -13,6 +14,8 @@ export interface TaskPlaces {
   worktreeOf(taskId: string): string;
   /** What weft put into worktrees itself: never sent. */
   readonly excluded: readonly string[];
+  /** The run's `workspace:`, when it has one: a worker makes its own worktrees ready with it. */
+  readonly workspaceSpec?: WorkspaceSpec | undefined;
 }
 
 /** Which attempt, and the folder the coordinator prepared for it. */
@@ -25,6 +28,7 @@ export interface RemoteAttempt {
   readonly result: string;
   readonly cwd: string;
   readonly message: string;
+  readonly workspace?: WorkspaceSpec;
 }
 
 /** `refs/weft/<run>/<task>/<attempt>`: an attempt's refs on the shared remote (`…/base`, `…/result`). */
@@ -82,7 +86,14 @@ export class RemoteWorktrees {
       place === 'worktree'
         ? `weft: task ${ctx.task.id} (run ${this.runId}, attempt ${ctx.attempt})`
         : `weft: what task ${ctx.task.id} left on the merged result (run ${this.runId}, attempt ${ctx.attempt})`;
-    return { remote: withoutPassword(this.url), ...refs, cwd: relative(dir, ctx.workdir), message };
+    const workspace = this.places.workspaceSpec;
+    return {
+      remote: withoutPassword(this.url),
+      ...refs,
+      cwd: relative(dir, ctx.workdir),
+      message,
+      ...(workspace === undefined ? {} : { workspace }),
+    };
   }
 
   /** Brings the worker's pushed `commit` into the attempt's worktree. */
@@ -98,7 +109,22 @@ export class RemoteWorktrees {
     const onBranch = this.places.placeOf(ctx.task) === 'worktree' && !(await mergeInProgress(dir));
     // On the task's branch the worker's commits are kept; an open fix merge (or the merged result's
     // detached worktree) gets the files, and is concluded (or parked) as a local attempt's would be.
-    await git(dir, onBranch ? ['merge', '--ff-only', '-q', commit] : ['read-tree', '--reset', '-u', commit]);
+    if (!onBranch) await git(dir, ['read-tree', '--reset', '-u', commit]);
+    else if (await this.madeAfresh(dir, commit)) await git(dir, ['reset', '-q', '--hard', commit]);
+    else await git(dir, ['merge', '--ff-only', '-q', commit]);
+  }
+
+  /**
+   * Whether the worktree was made again since the attempt's start was sent — a resumed coordinator
+   * that adopted an attempt still on a worker makes it at the integration tip, which may have moved
+   * on: its HEAD is then not where the worker started, but it holds nothing of the task's (clean, on
+   * the run's branch). Its branch is set to the worker's work, which merges as a local attempt that
+   * started before the tip moved does.
+   */
+  private async madeAfresh(dir: string, commit: string): Promise<boolean> {
+    if (await gitTest(dir, ['merge-base', '--is-ancestor', 'HEAD', commit])) return false;
+    const clean = (await gitText(dir, ['status', '--porcelain', '--untracked-files=no'])) === '';
+    return clean && gitTest(dir, ['merge-base', '--is-ancestor', 'HEAD', integrationBranch(this.runId)]);
   }
 
   /** The commit the worktree's state is: HEAD when it is clean, else a commit of its files on top of HEAD (and MERGE_HEAD). */

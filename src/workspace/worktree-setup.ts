@@ -9,8 +9,12 @@ import type { Serial } from './serial.js';
 import { clearStaleDir } from './worktrees.js';
 
 export interface WorktreeSetupOptions {
-  /** Top folder of the user's checkout: where `copy` files come from. */
+  /** Top folder of the user's checkout (or a bare repository): set-ups are built in worktrees of it. */
   readonly root: string;
+  /** Where `copy` files come from. @default root */
+  readonly copyFrom?: string;
+  /** What to say when a `copy` file is not there. @default 'create it, or take it out of workspace.copy' */
+  readonly copyHint?: string;
   /** Where finished set-ups are kept, one folder per key (`.weft/setup`). */
   readonly cacheDir: string;
   /** Where a set-up is built (a scratch worktree; the run's worktree folder). */
@@ -50,7 +54,8 @@ export class WorktreeSetup {
 
   /** `copy` files that are not in the user's checkout (relative paths). */
   missingCopies(): string[] {
-    return (this.options.spec.copy ?? []).filter((p) => !existsSync(join(this.options.root, p)));
+    const from = this.options.copyFrom ?? this.options.root;
+    return (this.options.spec.copy ?? []).filter((p) => !existsSync(join(from, p)));
   }
 
   /**
@@ -144,11 +149,12 @@ export class WorktreeSetup {
   }
 
   private copyInto(dir: string): void {
+    const top = this.options.copyFrom ?? this.options.root;
     for (const path of this.options.spec.copy ?? []) {
-      const from = join(this.options.root, path);
+      const from = join(top, path);
       if (!existsSync(from)) {
-        throw new WeftError('WEFT_USAGE', `workspace.copy: ${path} is not in ${this.options.root}`, {
-          hint: 'create it, or take it out of workspace.copy',
+        throw new WeftError('WEFT_USAGE', `workspace.copy: ${path} is not in ${top}`, {
+          hint: this.options.copyHint ?? 'create it, or take it out of workspace.copy',
         });
       }
       cpSync(from, join(dir, path), { recursive: true, force: true });

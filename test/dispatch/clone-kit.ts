@@ -1,0 +1,47 @@
+import { spawnSync } from 'node:child_process';
+import { realpathSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { tempProject } from '../support/weft-cli.js';
+import { startWorker, type Proc } from './dispatch-kit.js';
+
+/** Helpers of the clone-mode tests (`weft worker --clone`, `--git-remote`). */
+export const sh = (script: string): string[] => ['sh', '-c', script];
+
+export function gitIn(dir: string) {
+  return (...args: string[]) => spawnSync('git', args, { cwd: dir, encoding: 'utf8' });
+}
+
+/** A repository with one commit holding the plan and `files`. */
+export function project(
+  plan: unknown,
+  files: Readonly<Record<string, string>> = {},
+): { dir: string; plan: string; git: ReturnType<typeof gitIn> } {
+  const dir = tempProject('weft-clone-project-');
+  const git = gitIn(dir);
+  git('init', '-q', '-b', 'main');
+  writeFileSync(join(dir, 'README'), 'hello\n');
+  for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
+  const file = join(dir, 'plan.json');
+  writeFileSync(file, JSON.stringify(plan));
+  git('add', '-A');
+  git('-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-q', '-m', 'init');
+  return { dir, plan: file, git };
+}
+
+/** An empty bare repository. */
+export function bareRemote(): string {
+  const path = join(realpathSync(tempProject('weft-clone-remote-')), 'shared.git');
+  spawnSync('git', ['init', '-q', '--bare', path]);
+  return path;
+}
+
+/** A worker that cannot see the coordinator's folders: started elsewhere, `--root` elsewhere. */
+export function farWorker(prefix: string, clone: string, who = 'far', args: readonly string[] = []): Promise<Proc> {
+  const home = tempProject('weft-clone-worker-home-');
+  return startWorker(home, who, prefix, ['--concurrency', '2', '--root', home, '--clone', clone, ...args]);
+}
+
+/** The run id in a `--json` run's summary. */
+export function runIdOf(all: readonly Record<string, unknown>[]): string {
+  return (all.find((e) => e.type === 'run.summary') as unknown as { summary: { runId: string } }).summary.runId;
+}
