@@ -5,6 +5,7 @@ import { Redis } from 'ioredis';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { needService } from '../support/need-service.js';
 import { ensureBuilt, tempProject, weft } from '../support/weft-cli.js';
+import { bareRemote, farWorker, gitIn, project, sh } from './clone-kit.js';
 import { events, REDIS, startWorker, stopAll, uniquePrefix, type Proc } from './dispatch-kit.js';
 
 /**
@@ -21,30 +22,11 @@ beforeAll(() => {
   ensureBuilt();
 }, 300_000);
 
-const sh = (script: string): string[] => ['sh', '-c', script];
 const SECRET = 's3cret-tok-4711';
 
-function gitIn(dir: string) {
-  return (...args: string[]) => spawnSync('git', args, { cwd: dir, encoding: 'utf8' });
-}
-
-/** A repository with one commit, the plan committed in it. */
-function project(plan: unknown): { dir: string; plan: string; git: ReturnType<typeof gitIn> } {
-  const dir = tempProject('weft-clone-project-');
-  const git = gitIn(dir);
-  git('init', '-q', '-b', 'main');
-  writeFileSync(join(dir, 'README'), 'hello\n');
-  const file = join(dir, 'plan.json');
-  writeFileSync(file, JSON.stringify(plan));
-  git('add', '-A');
-  git('-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-q', '-m', 'init');
-  return { dir, plan: file, git };
-}
-
 /** An empty bare repository, and a `file://` URL for it with a password in it. */
-function bareRemote(): { path: string; url: string } {
-  const path = join(realpathSync(tempProject('weft-clone-remote-')), 'shared.git');
-  spawnSync('git', ['init', '-q', '--bare', path]);
+function remoteWithPassword(): { path: string; url: string } {
+  const path = bareRemote();
   return { path, url: `file://ci:${SECRET}@localhost${path}` };
 }
 
@@ -58,12 +40,6 @@ function everything(dir: string): string {
     else if (s.isFile() && s.size < 50_000_000) all += readFileSync(path, 'latin1');
   }
   return all;
-}
-
-/** A worker that cannot see the coordinator's folders: started elsewhere, `--root` elsewhere. */
-function farWorker(prefix: string, clone: string): Promise<Proc> {
-  const home = tempProject('weft-clone-worker-home-');
-  return startWorker(home, 'far', prefix, ['--concurrency', '2', '--root', home, '--clone', clone]);
 }
 
 describe('weft worker --clone', () => {
@@ -89,7 +65,7 @@ describe('weft worker --clone', () => {
         },
       ],
     });
-    const remote = bareRemote();
+    const remote = remoteWithPassword();
     const clone = tempProject('weft-clone-dir-');
     const worker = await farWorker(prefix, clone);
     procs.push(worker);
@@ -157,7 +133,7 @@ describe('weft worker --clone', () => {
     writeFileSync(join(p.dir, 'shared.txt'), 'base\n');
     p.git('add', '-A');
     p.git('-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-q', '-m', 'shared');
-    const remote = bareRemote();
+    const remote = remoteWithPassword();
     procs.push(await farWorker(prefix, tempProject('weft-clone-dir-')));
     const r = await weft(
       ['run', p.plan, '--dispatch', REDIS, '--queue-prefix', prefix, '--git-remote', remote.url, '--json'],
@@ -214,7 +190,7 @@ describe('clone mode: settings and kept work', () => {
       name: 'failing',
       tasks: [{ id: 'half', writes: ['half.txt'], run: sh('echo half-done > half.txt; exit 3') }],
     });
-    const remote = bareRemote();
+    const remote = remoteWithPassword();
     procs.push(await farWorker(prefix, tempProject('weft-clone-dir-')));
     const r = await weft(
       ['run', p.plan, '--dispatch', REDIS, '--queue-prefix', prefix, '--git-remote', remote.path, '--json'],
@@ -231,7 +207,7 @@ describe('clone mode beside workers that share the folders', () => {
   it('with a shared remote set, a worker without --clone still works in the worktree by path', async () => {
     const prefix = uniquePrefix();
     const p = project({ name: 'mixed', tasks: [{ id: 'gen', writes: ['gen.txt'], run: sh('echo G > gen.txt') }] });
-    const remote = bareRemote();
+    const remote = remoteWithPassword();
     procs.push(await startWorker(p.dir, 'near', prefix, ['--root', p.dir]));
     const r = await weft(
       ['run', p.plan, '--dispatch', REDIS, '--queue-prefix', prefix, '--git-remote', remote.path, '--json'],
