@@ -1,5 +1,5 @@
 import type { ResolvedTask } from '../core/plan/graph.js';
-import type { WorkspaceSpec } from '../core/plan/workspace-schema.js';
+import type { CloneAttempt } from '../core/ports/workspace.js';
 import type { TaskResultData } from '../core/run/events.js';
 import type { AbortCause, TaskOutcome } from '../core/ports/executor.js';
 
@@ -41,27 +41,8 @@ export interface AttemptJob {
   readonly clone?: CloneSpec;
 }
 
-/**
- * Where a task's attempt starts and where its work goes, on the git remote the coordinator and the
- * workers share: refs `refs/weft/<run>/<task>/<attempt>/base` and `…/result`.
- */
-export interface CloneSpec {
-  /** The remote, without a password (a worker reaches it with its own git credentials). */
-  readonly remote: string;
-  /** The ref the attempt starts from (its worktree's state on the coordinator, committed). */
-  readonly base: string;
-  /** The ref the worker pushes the attempt's work to. */
-  readonly result: string;
-  /** The task's folder inside the repository (`''` for its top folder). */
-  readonly cwd: string;
-  /** What the worker's commit of the work says (as a local attempt's). */
-  readonly message: string;
-  /**
-   * The run's `workspace:` (set-up command, names of files to copy), for the worker to make its own
-   * worktree ready the same way. Names only: a copied file's content (`.env`) never goes into a job.
-   */
-  readonly workspace?: WorkspaceSpec;
-}
+/** Where a task's attempt starts and where its work goes, on the shared git remote (see {@link CloneAttempt}). */
+export type CloneSpec = CloneAttempt;
 
 /** A job's result: the attempt's outcome and, in clone mode, the commit the worker pushed to `clone.result`. */
 export type JobResult = TaskOutcome & { readonly pushed?: string };

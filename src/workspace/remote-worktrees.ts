@@ -3,6 +3,7 @@ import { WeftError } from '../core/errors.js';
 import type { TaskContext } from '../core/ports/executor.js';
 import type { ResolvedTask } from '../core/plan/graph.js';
 import type { WorkspaceSpec } from '../core/plan/workspace-schema.js';
+import type { CloneAttempt } from '../core/ports/workspace.js';
 import { maskRemote, remoteAccess, shownRemote, withoutPassword } from '../core/remote-url.js';
 import { integrationBranch, refComponent } from './branch-names.js';
 import { git, gitTest, gitText, type GitResult } from './git.js';
@@ -21,15 +22,8 @@ export interface TaskPlaces {
 /** Which attempt, and the folder the coordinator prepared for it. */
 export type AttemptAt = Pick<TaskContext, 'task' | 'attempt' | 'workdir'>;
 
-/** What a worker is told about an attempt (the dispatcher's `CloneSpec`). */
-export interface RemoteAttempt {
-  readonly remote: string;
-  readonly base: string;
-  readonly result: string;
-  readonly cwd: string;
-  readonly message: string;
-  readonly workspace?: WorkspaceSpec;
-}
+/** What a worker is told about an attempt (see {@link CloneAttempt}). */
+export type RemoteAttempt = CloneAttempt;
 
 /** `refs/weft/<run>/<task>/<attempt>`: an attempt's refs on the shared remote (`…/base`, `…/result`). */
 export function attemptRefs(runId: string, taskId: string, attempt: number): { base: string; result: string } {

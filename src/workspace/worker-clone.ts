@@ -3,22 +3,12 @@ import { existsSync, mkdirSync, realpathSync, rmSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { WeftError } from '../core/errors.js';
 import { WorkspaceSchema, type WorkspaceSpec } from '../core/plan/workspace-schema.js';
+import type { CloneAttempt } from '../core/ports/workspace.js';
 import { refComponent } from './branch-names.js';
 import { git, gitText } from './git.js';
 import { repositoryLock } from './serial.js';
 import { WorktreeSetup } from './worktree-setup.js';
 import { commitAll, removeWorktree } from './worktrees.js';
-
-/** What a worker is told about an attempt (the dispatcher's `CloneSpec`). */
-export interface CloneAttempt {
-  readonly remote: string;
-  readonly base: string;
-  readonly result: string;
-  readonly cwd: string;
-  readonly message: string;
-  /** The run's `workspace:`: this worker makes its worktree ready with it. */
-  readonly workspace?: WorkspaceSpec;
-}
 
 /**
  * A worker's own clone of each shared remote it is sent work from (`weft worker --clone <dir>`):

@@ -1,6 +1,7 @@
 import type { WeftErrorCode } from '../errors.js';
 import type { TaskPlace, TaskResultData } from '../run/events.js';
 import type { ResolvedTask } from '../plan/graph.js';
+import type { WorkspaceSpec } from '../plan/workspace-schema.js';
 
 /** What integrating a finished attempt gave: merged, or feedback for the task to fix. */
 export type Integration =
@@ -57,4 +58,28 @@ export interface Workspace {
   checkout?(check: ResolvedTask, at: CheckAt): Promise<CheckCheckout>;
   /** The run is over: tidy up what is left (worktrees of unfinished tasks; branches with work stay). */
   close?(): Promise<void>;
+}
+
+/**
+ * An attempt run by a worker in its own clone (`weft worker --clone`): where it starts and where its
+ * work goes, on the git remote the coordinator and the workers share — refs
+ * `refs/weft/<run>/<task>/<attempt>/base` and `…/result`. The coordinator's workspace makes it, the
+ * dispatcher carries it in the job, the worker's clone runs it.
+ */
+export interface CloneAttempt {
+  /** The remote, without a password (a worker reaches it with its own git credentials). */
+  readonly remote: string;
+  /** The ref the attempt starts from (its worktree's state on the coordinator, committed). */
+  readonly base: string;
+  /** The ref the worker pushes the attempt's work to. */
+  readonly result: string;
+  /** The task's folder inside the repository (`''` for its top folder). */
+  readonly cwd: string;
+  /** What the worker's commit of the work says (as a local attempt's). */
+  readonly message: string;
+  /**
+   * The run's `workspace:` (set-up command, names of files to copy), for the worker to make its own
+   * worktree ready the same way. Names only: a copied file's content (`.env`) never goes into a job.
+   */
+  readonly workspace?: WorkspaceSpec;
 }
