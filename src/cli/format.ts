@@ -1,5 +1,6 @@
 import { formatDuration } from '../core/plan/duration.js';
-import { chainLine, criticalSteps, type RunSummary } from '../core/run/metrics.js';
+import { chainLine, criticalSteps } from '../core/run/critical-path.js';
+import type { RunSummary } from '../core/run/metrics.js';
 import type { ContractVerdict } from '../core/run/contract-verdicts.js';
 import { STATE_MARK } from '../report/report-format.js';
 import { stripControl } from '../core/control-stripper.js';

@@ -1,4 +1,4 @@
-import { chainLine, criticalSteps } from '../core/run/metrics.js';
+import { chainLine, criticalSteps } from '../core/run/critical-path.js';
 import { createHash } from 'node:crypto';
 import { ganttSvg } from './gantt-svg.js';
 import { graphSvg } from './graph-svg.js';

@@ -1,4 +1,5 @@
-import { chainLine, criticalSteps, type RunSummary } from '../core/run/metrics.js';
+import { chainLine, criticalSteps } from '../core/run/critical-path.js';
+import type { RunSummary } from '../core/run/metrics.js';
 import type { ReportInput } from './report-input.js';
 import { dur, int, iso, mdCell, mdFence, pct, STATE_MARK, times, tokens, usd } from './report-format.js';
 import { reportModel, sinceStart, type TaskRow } from './report-model.js';

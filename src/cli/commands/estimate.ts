@@ -1,4 +1,4 @@
-import { chainLine } from '../../core/run/metrics.js';
+import { chainLine } from '../../core/run/critical-path.js';
 import { formatDuration } from '../../core/plan/duration.js';
 import { estimate, type EstimateFigures } from '../../core/schedule/simulate.js';
 import { catalogOf } from '../../executors/index.js';

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { RunEvent } from './events.js';
-import { chainLine, criticalSteps, dependencyMap, summarize } from './metrics.js';
+import { chainLine, criticalSteps } from './critical-path.js';
+import { dependencyMap, summarize } from './metrics.js';
 import { foldRun } from './run-state.js';
 
 const deps = dependencyMap([{ id: 'a' }, { id: 'b', needs: ['a'] }, { id: 'c', needs: ['a'] }]);
