@@ -1,23 +1,15 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { needService } from '../support/need-service.js';
-import { ensureBuilt, tempProject, weft } from '../support/weft-cli.js';
+import { describe, expect, it } from 'vitest';
+import { tempProject, weft } from '../support/weft-cli.js';
 import { bareRemote, farWorker, project, runIdOf, sh } from './clone-kit.js';
-import { events, REDIS, start, stopAll, uniquePrefix, until, type Proc } from './dispatch-kit.js';
+import { events, REDIS, start, uniquePrefix, until, workerProcs } from './dispatch-kit.js';
 
 /**
  * Clone mode and a coordinator that dies: `weft resume` with the same `--git-remote` takes up the
  * attempt a `--clone` worker is running (or runs it again) and merges its work into `weft/<run>` once.
  */
-const procs: (Proc | undefined)[] = [];
-afterEach(async () => {
-  await stopAll(procs.splice(0));
-});
-beforeAll(() => {
-  needService('redis');
-  ensureBuilt();
-}, 300_000);
+const procs = workerProcs();
 
 describe('clone mode: coordinator SIGKILLed, then weft resume', () => {
   it.each([

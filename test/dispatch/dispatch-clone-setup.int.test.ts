@@ -1,25 +1,17 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { needService } from '../support/need-service.js';
-import { ensureBuilt, tempProject, weft } from '../support/weft-cli.js';
+import { describe, expect, it } from 'vitest';
+import { tempProject, weft } from '../support/weft-cli.js';
 import { bareRemote, farWorker, project, runIdOf, sh } from './clone-kit.js';
-import { events, REDIS, stopAll, uniquePrefix, type Proc } from './dispatch-kit.js';
+import { events, REDIS, uniquePrefix, workerProcs } from './dispatch-kit.js';
 
 /**
  * Clone mode and the plan's `workspace:`: a worker with its own clone makes its worktrees ready as
  * the coordinator does — the set-up run in its clone folder, once per lockfile content — and takes
  * the files git does not track from its own `<clone>/files/`, never from the job.
  */
-const procs: (Proc | undefined)[] = [];
-afterEach(async () => {
-  await stopAll(procs.splice(0));
-});
-beforeAll(() => {
-  needService('redis');
-  ensureBuilt();
-}, 300_000);
+const procs = workerProcs();
 
 const COORDINATOR_SECRET = 'coordinator-only-9931';
 

@@ -2,25 +2,17 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, realpathSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { needService } from '../support/need-service.js';
-import { ensureBuilt, tempProject, weft } from '../support/weft-cli.js';
+import { describe, expect, it } from 'vitest';
+import { tempProject, weft } from '../support/weft-cli.js';
 import { bareRemote, farWorker, gitIn, project, sh } from './clone-kit.js';
-import { events, REDIS, startWorker, stopAll, uniquePrefix, type Proc } from './dispatch-kit.js';
+import { events, REDIS, startWorker, uniquePrefix, workerProcs } from './dispatch-kit.js';
 
 /**
  * Clone mode: `weft worker --clone <dir>` keeps its own clone of a git remote the coordinator
  * shares (`weft run --git-remote`), and never sees the coordinator's folders (its `--root` is
  * elsewhere). Tasks in worktrees go out as refs on the remote and their work comes back the same way.
  */
-const procs: (Proc | undefined)[] = [];
-afterEach(async () => {
-  await stopAll(procs.splice(0));
-});
-beforeAll(() => {
-  needService('redis');
-  ensureBuilt();
-}, 300_000);
+const procs = workerProcs();
 
 const SECRET = 's3cret-tok-4711';
 

@@ -2,7 +2,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { CLI } from '../support/weft-cli.js';
+import { afterEach, beforeAll } from 'vitest';
+import { needService } from '../support/need-service.js';
+import { CLI, ensureBuilt } from '../support/weft-cli.js';
 
 export const REDIS = 'redis://127.0.0.1:6379';
 
@@ -122,4 +124,20 @@ export function events(stdout: string): { type: string; task?: string; attempt?:
     .split('\n')
     .filter((l) => l.startsWith('{'))
     .map((l) => JSON.parse(l) as { type: string });
+}
+
+/**
+ * A test file's worker processes: Redis must answer and the CLI be built before its tests; each
+ * test's workers are stopped after it. Push every started worker onto the array returned.
+ */
+export function workerProcs(): (Proc | undefined)[] {
+  const procs: (Proc | undefined)[] = [];
+  afterEach(async () => {
+    await stopAll(procs.splice(0));
+  });
+  beforeAll(() => {
+    needService('redis');
+    ensureBuilt();
+  }, 300_000);
+  return procs;
 }

@@ -1,23 +1,15 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { needService } from '../support/need-service.js';
-import { ensureBuilt, tempProject } from '../support/weft-cli.js';
-import { REDIS, start, startWorker, stopAll, uniquePrefix, type Proc } from './dispatch-kit.js';
+import { describe, expect, it } from 'vitest';
+import { tempProject } from '../support/weft-cli.js';
+import { REDIS, start, startWorker, uniquePrefix, workerProcs } from './dispatch-kit.js';
 
 /**
  * A plan's `loop:` under `weft run --dispatch` with a real `weft worker`: the repeated scripts run on
  * the worker (WHO is set only in its environment) and see WEFT_ITERATION and, from iteration 2 on, the
  * combined feedback in the file WEFT_FEEDBACK names.
  */
-const procs: (Proc | undefined)[] = [];
-afterEach(async () => {
-  await stopAll(procs.splice(0));
-});
-beforeAll(() => {
-  needService('redis');
-  ensureBuilt();
-}, 300_000);
+const procs = workerProcs();
 
 const SCRIPTS = {
   'review.js': `const fs = require('fs');
