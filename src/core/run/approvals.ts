@@ -65,13 +65,12 @@ export class Approvals {
     this.timer = undefined;
   }
 
-  private waiting(): number[] {
-    const out: number[] = [];
-    this.host.tasks().forEach((t, i) => {
+  /** Whether any ready task still waits for a decision. */
+  private anyWaiting(): boolean {
+    return this.host.tasks().some((t) => {
       const r = this.host.state.tasks.get(t.id);
-      if (r?.approval?.state === 'waiting' && r.state === 'ready') out.push(i);
+      return r?.approval?.state === 'waiting' && r.state === 'ready';
     });
-    return out;
   }
 
   private arm(): void {
@@ -101,6 +100,6 @@ export class Approvals {
       changed = true;
     }
     if (changed) this.host.pump();
-    if (this.waiting().length > 0) this.arm();
+    if (this.anyWaiting()) this.arm();
   }
 }

@@ -36,7 +36,8 @@ import { Pump } from './pump.js';
 import { applyDecision, type Blocked, type Completion, type DecisionHost } from './apply-decision.js';
 import { recordRunStart } from './run-start.js';
 import { LoopRun } from './loop-run.js';
-import { Preemptor, restorePreempted, resumesAfterPreemption } from './preemptor.js';
+import { Preemptor, restorePreempted } from './preemptor.js';
+import { resumesAfterPreemption } from './policies/preempt.js';
 
 export { ENGINE_DEFAULTS, resolveEngineOptions } from './engine-options.js';
 export type { EngineNotice, EngineOptions, ProgressNotice, ResolvedEngineOptions } from './engine-options.js';

@@ -13,8 +13,6 @@ import {
   type RunningTask,
 } from './policies/preempt.js';
 
-export { resumesAfterPreemption } from './policies/preempt.js';
-
 /**
  * Applies the preemption policy ({@link preemptions}) after each scheduling pass: finds the ready
  * P0 tasks the scheduler could not start, and stops (journals `task.preempted`, aborts with cause

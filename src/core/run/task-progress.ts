@@ -31,10 +31,10 @@ export class TaskProgress {
   /** Attempt `attempt` of task `i` reported `progress`. */
   take(i: number, attempt: number, progress: ProgressEvent): void {
     const { host } = this;
-    const id = (host.tasks()[i] as ResolvedTask).id;
-    const at = host.clock.now();
     host.stalls.progress(i, attempt);
     if (progress.kind === 'output') return; // a heartbeat for the watchdog, nothing to show
+    const id = (host.tasks()[i] as ResolvedTask).id;
+    const at = host.clock.now();
     // What an agent says or runs is shown live (and --json prints it): its secrets masked like the journal's.
     const shown = progress.message === undefined ? progress : { ...progress, message: host.redact(progress.message) };
     host.notify?.({ type: 'task.progress', at, task: id, attempt, progress: shown });

@@ -9,6 +9,7 @@ import { RetryQueue } from './retry-queue.js';
 import { WorkerSlots } from './worker-slots.js';
 import type { SchedulerOptions } from './scheduler-options.js';
 import {
+  STATE_NAMES,
   S_CANCELLED,
   S_FAILED,
   S_PENDING,
@@ -17,8 +18,10 @@ import {
   S_RUNNING,
   S_SKIPPED,
   S_SUCCEEDED,
+  outcomeCode,
+  skipCauseOfCode,
+  skipCode,
 } from './state-codes.js';
-import { STATE_NAMES, outcomeCode, skipCauseOfCode, skipCode } from './state-codes.js';
 import { dependencyEnded } from './dependency-ended.js';
 
 export type { TaskState, Outcome, SkipCause, Transition, Assignment } from './task-state.js';
