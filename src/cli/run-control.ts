@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { existsSync, realpathSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { StringDecoder } from 'node:string_decoder';
@@ -14,7 +14,7 @@ import { TASK_ID_PATTERN } from '../core/plan/plan-schema.js';
 import { ControlStripper } from '../core/control-stripper.js';
 import { buildJsonReport, buildReportInput, layoutGraph, readRange } from '../report/index.js';
 import { decide, decider } from './commands/approve.js';
-import { coordinatorOf, openJournal, resolveRunId } from './journal.js';
+import { openJournal, resolveRunId } from './journal.js';
 import { JournalCache } from './journal-cache.js';
 import { tailOutput } from './output-tail.js';
 import {
@@ -26,7 +26,7 @@ import {
   type PlanGoal,
 } from './run-launch.js';
 import { runDirOf } from './run-files.js';
-import { runReport, runStatus, taskLog } from './run-views.js';
+import { driven as isDriven, readPlanJson, runReport, runStatus, taskLog } from './run-views.js';
 import { secretRedactor } from './secrets.js';
 import { wire } from './wiring.js';
 
@@ -76,14 +76,8 @@ export function createRunControl(deps: RunControlDeps): LocalRunControl {
     return journal.read(runId, hint);
   };
   const known = async (runId: string): Promise<void> => void (await readRun(runId));
-  const driven = async (runId: string): Promise<boolean> => {
-    const who = await coordinatorOf(store, runId);
-    return who !== undefined && who !== 'dead';
-  };
-  const planJsonOf = (runId: string): unknown => {
-    const file = join(runDirOf(projectDir, runId), 'plan.json');
-    return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as unknown) : undefined;
-  };
+  const driven = (runId: string): Promise<boolean> => isDriven(store, runId);
+  const planJsonOf = (runId: string): unknown => readPlanJson(runDirOf(projectDir, runId));
   const reportInput = async (runId: string) => {
     const { events, state, lastSeq } = await readRun(runId);
     const live = state.status === 'running' && (await driven(runId));
@@ -166,14 +160,12 @@ export function createRunControl(deps: RunControlDeps): LocalRunControl {
     },
 
     async status(runId) {
-      await known(runId);
-      const { summary, driven: live } = await runStatus(store, projectDir, runId);
+      const { summary, driven: live } = await runStatus(store, projectDir, runId, () => readRun(runId));
       return live === undefined ? { summary } : { summary, driven: live };
     },
 
     async report(runId, format) {
-      await known(runId);
-      return runReport(store, projectDir, runId, format);
+      return runReport(store, projectDir, runId, format, () => readRun(runId));
     },
 
     async log(runId, task, options): Promise<LogSlice> {
@@ -205,9 +197,9 @@ export function createRunControl(deps: RunControlDeps): LocalRunControl {
     },
 
     async logTail(runId, task, options) {
-      await known(runId);
+      const view = await readRun(runId);
       const ref = { runId, task, stream: options.stream ?? 'stdout', ...options } as const;
-      return taskLog(store, projectDir, ref, options.maxBytes ?? 65_536);
+      return taskLog(store, projectDir, ref, options.maxBytes ?? 65_536, () => Promise.resolve(view));
     },
 
     async decide(runId, task, decision, options = {}) {

@@ -31,7 +31,7 @@ export interface ControlContext {
   /** How long a start waits for the run to reach the journal, ms. */
   readonly timeoutMs: number;
   /** The run's journal so far (read incrementally); `WEFT_RUN_NOT_FOUND` for an unknown run. */
-  readRun(runId: string): Promise<{ readonly state: RunState }>;
+  readRun(runId: string): Promise<{ readonly state: RunState; readonly lastSeq: number }>;
   /** The AI planner, in this process (`weft plan`'s); without it `plan` refuses. */
   readonly planGoal?: PlanGoal | undefined;
   /** A live coordinator holds the run's lease. */
@@ -251,17 +251,16 @@ export function runLauncher(ctx: ControlContext) {
     },
 
     async resume(runId, options = {}) {
-      const { state } = await ctx.readRun(runId);
+      const { state, lastSeq } = await ctx.readRun(runId);
       if (state.status === 'succeeded')
         throw new WeftError('WEFT_USAGE', `run ${runId} already succeeded; nothing to resume`);
       if (await ctx.driven(runId))
         throw new WeftError('WEFT_RUN_LOCKED', `run ${runId} is already being driven`, {
           hint: 'cancel it first, or wait for it to end',
         });
-      const before = (await store.read(runId)).length;
       const args = ['resume', runId, '--json', ...(options.retry ?? []).flatMap((t) => ['--retry', t])];
       const resumed = async (): Promise<boolean> =>
-        (await store.read(runId, before)).some((e) => e.event.type === 'run.resumed');
+        (await store.read(runId, lastSeq)).some((e) => e.event.type === 'run.resumed');
       await launch(runId, args, resumed);
       return { runId };
     },

@@ -2,7 +2,8 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { WeftError } from '../core/errors.js';
 import { dependencyMap, summarize, type RunSummary } from '../core/run/metrics.js';
-import { stateAt } from '../core/run/run-state.js';
+import { stateAt, type RunState } from '../core/run/run-state.js';
+import type { RunEvent } from '../core/run/events.js';
 import { contractRefsOf } from '../core/run/contract-verdicts.js';
 import type { Store } from '../core/ports/store.js';
 import { TASK_ID_PATTERN } from '../core/plan/plan-schema.js';
@@ -46,9 +47,20 @@ export interface RunStatusView {
   readonly runDir: string;
 }
 
-/** The run's summary from its journal; a live run's running tasks count their time so far. */
-export async function runStatus(store: Store, projectDir: string, runId: string): Promise<RunStatusView> {
-  const { state } = await readRun(store, runId);
+/** A run's journal read whole: its events and their fold. */
+type ReadJournal = () => Promise<{ readonly events: readonly RunEvent[]; readonly state: RunState }>;
+
+/**
+ * The run's summary from its journal; a live run's running tasks count their time so far.
+ * @param read how to read the journal (a caller that keeps it, e.g. `JournalCache`, passes its own). @default the whole journal from the store
+ */
+export async function runStatus(
+  store: Store,
+  projectDir: string,
+  runId: string,
+  read: ReadJournal = () => readRun(store, runId),
+): Promise<RunStatusView> {
+  const { state } = await read();
   const runDir = runDirOf(projectDir, runId);
   const live = state.status === 'running' && (await driven(store, runId));
   // A live run: what is running counts its time so far.
@@ -62,14 +74,18 @@ export async function runStatus(store: Store, projectDir: string, runId: string)
 export const REPORT_FORMATS = ['json', 'md', 'html'] as const;
 export type ReportFormat = (typeof REPORT_FORMATS)[number];
 
-/** The run's report as text (JSON, Markdown or self-contained HTML), secrets of this environment masked in the log tails. */
+/**
+ * The run's report as text (JSON, Markdown or self-contained HTML), secrets of this environment masked in the log tails.
+ * @param read as for {@link runStatus}
+ */
 export async function runReport(
   store: Store,
   projectDir: string,
   runId: string,
   format: ReportFormat,
+  read: ReadJournal = () => readRun(store, runId),
 ): Promise<string> {
-  const { events, state } = await readRun(store, runId);
+  const { events, state } = await read();
   const runDir = runDirOf(projectDir, runId);
   const input = buildReportInput(
     events,
@@ -89,14 +105,18 @@ export interface TaskLogRef {
   readonly stream: 'stdout' | 'stderr';
 }
 
-/** Where a task's log is, after checking the run has that task. */
+/**
+ * Where a task's log is, after checking the run has that task.
+ * @param read as for {@link runStatus}
+ */
 export async function taskLogFile(
   store: Store,
   projectDir: string,
   ref: TaskLogRef,
+  read: ReadJournal = () => readRun(store, ref.runId),
 ): Promise<{ file: string; attempt: number }> {
   if (!TASK_ID_PATTERN.test(ref.task)) throw new WeftError('WEFT_USAGE', `"${ref.task}" is not a task id`);
-  const { state } = await readRun(store, ref.runId);
+  const { state } = await read();
   const record = state.tasks.get(ref.task);
   if (record === undefined)
     throw new WeftError('WEFT_USAGE', `run ${ref.runId} has no task "${ref.task}"`, {
@@ -122,14 +142,16 @@ export interface TaskLogView {
 /**
  * The last `maxBytes` of a task's log, secrets of this environment masked and terminal control
  * sequences removed (the text goes to another program, which may show it on a terminal).
+ * @param read as for {@link runStatus}
  */
 export async function taskLog(
   store: Store,
   projectDir: string,
   ref: TaskLogRef,
   maxBytes: number,
+  read: ReadJournal = () => readRun(store, ref.runId),
 ): Promise<TaskLogView> {
-  const { file, attempt } = await taskLogFile(store, projectDir, ref);
+  const { file, attempt } = await taskLogFile(store, projectDir, ref, read);
   if (!existsSync(file)) return { attempt, text: '', bytes: 0, truncated: false, exists: false };
   const size = statSync(file).size;
   const start = Math.max(0, size - maxBytes);

@@ -7,7 +7,14 @@ import { escapeHtml as esc } from './report-format.js';
  * `build attempt 1 stalled (no progress for 1.00s): retried as attempt 2`.
  */
 export function stallLines(summary: RunSummary): string[] {
-  return summary.tasks.flatMap((t) => (t.stalls ?? []).map((s) => `${t.id} ${stallLine(s)}`));
+  return stallEntries(summary).map((e) => e.line);
+}
+
+/** Each stall with its task and its line, for {@link stallLines} and {@link stallsHtml}. */
+function stallEntries(summary: RunSummary): { task: string; stall: Stall; line: string }[] {
+  return summary.tasks.flatMap((t) =>
+    (t.stalls ?? []).map((stall) => ({ task: t.id, stall, line: `${t.id} ${stallLine(stall)}` })),
+  );
 }
 
 /** Each task's stalls by id, for the JSON report (a task without any is absent). */
@@ -17,10 +24,8 @@ export function stallsById(summary: RunSummary): ReadonlyMap<string, readonly St
 
 /** The stalls section of the HTML report: `li.stall[data-task][data-then]`; empty when nothing stalled. */
 export function stallsHtml(summary: RunSummary): string {
-  const items = summary.tasks.flatMap((t) =>
-    (t.stalls ?? []).map(
-      (s) => `<li class="stall" data-task="${esc(t.id)}" data-then="${s.then}">${esc(`${t.id} ${stallLine(s)}`)}</li>`,
-    ),
+  const items = stallEntries(summary).map(
+    ({ task, stall, line }) => `<li class="stall" data-task="${esc(task)}" data-then="${stall.then}">${esc(line)}</li>`,
   );
   return items.length === 0 ? '' : `<section class="stalls"><h2>Stalls</h2><ul>${items.join('')}</ul></section>`;
 }

@@ -1,7 +1,5 @@
 import type { TaskFailure } from '../../core/errors.js';
-import type { TaskSpec } from '../../core/plan/plan-schema.js';
-import { limitsIssues, memoryExceededMessage, noteStderr, type AppliedLimits } from '../process/os-limits.js';
-import { sandboxIssues } from '../process/sandbox.js';
+import { memoryExceededMessage, noteStderr, type AppliedLimits } from '../process/os-limits.js';
 import type { LineProcessExit } from '../process/spawn-lines.js';
 
 /**
@@ -39,9 +37,4 @@ export function overMemoryLimit(
     ...(exit.stderrTail === '' ? {} : { stderrTail: exit.stderrTail }),
   };
   return (ended) => (killed || (!ended && failed) ? failure : undefined);
-}
-
-/** An agent CLI task's checks before the run: `sandbox` needs bubblewrap, `limits.cpus` a cgroup. */
-export function agentProcessIssues(task: TaskSpec): { field: string; message: string; fix: string }[] {
-  return [...sandboxIssues(task), ...limitsIssues(task)];
 }

@@ -6,7 +6,7 @@ import {
   type InvocationRequest,
   AGENT_STALL_AFTER_MS,
 } from './agent-cli-executor.js';
-import { agentProcessIssues } from './agent-limits.js';
+import { processIssues } from '../process/os-limits.js';
 import { claudeConfigEnv, taskStateDir } from './agent-state.js';
 import { ClaudeEvents } from './claude-events.js';
 import { claudePermissionMode } from './permission-mode.js';
@@ -33,7 +33,7 @@ export class ClaudeExecutor extends AgentCliExecutor {
     provider: 'claude',
     stallAfterMs: AGENT_STALL_AFTER_MS,
     runsProcess: true,
-    check: agentProcessIssues,
+    check: processIssues,
   };
 
   constructor(options: AgentExecutorOptions = {}) {

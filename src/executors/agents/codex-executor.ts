@@ -8,7 +8,7 @@ import {
   type InvocationRequest,
   AGENT_STALL_AFTER_MS,
 } from './agent-cli-executor.js';
-import { agentProcessIssues } from './agent-limits.js';
+import { processIssues } from '../process/os-limits.js';
 import { taskStateDir } from './agent-state.js';
 import { CodexEvents, type CodexTotals } from './codex-events.js';
 import { codexSandboxMode } from './permission-mode.js';
@@ -41,7 +41,7 @@ export class CodexExecutor extends AgentCliExecutor {
     provider: 'codex',
     stallAfterMs: AGENT_STALL_AFTER_MS,
     runsProcess: true,
-    check: agentProcessIssues,
+    check: processIssues,
   };
 
   constructor(options: AgentExecutorOptions = {}) {

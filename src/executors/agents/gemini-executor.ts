@@ -6,7 +6,7 @@ import {
   type InvocationRequest,
   AGENT_STALL_AFTER_MS,
 } from './agent-cli-executor.js';
-import { agentProcessIssues } from './agent-limits.js';
+import { processIssues } from '../process/os-limits.js';
 import { GeminiEvents } from './gemini-events.js';
 import { geminiApprovalMode } from './permission-mode.js';
 import { outputInstruction } from './structured-output.js';
@@ -35,7 +35,7 @@ export class GeminiExecutor extends AgentCliExecutor {
     provider: 'gemini',
     stallAfterMs: AGENT_STALL_AFTER_MS,
     runsProcess: true,
-    check: agentProcessIssues,
+    check: processIssues,
   };
 
   constructor(options: AgentExecutorOptions = {}) {

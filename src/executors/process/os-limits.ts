@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'n
 import { join } from 'node:path';
 import { parseSize } from '../../core/plan/size.js';
 import type { TaskSpec } from '../../core/plan/plan-schema.js';
+import { sandboxIssues } from './sandbox.js';
 
 /** A task's `limits` as the OS takes them. */
 export interface OsLimits {
@@ -165,11 +166,16 @@ function probeCpuCgroup(root: string): boolean {
   }
 }
 
+/** A process-running task's checks before the run (shell and agent CLIs): `sandbox` needs bubblewrap, `limits.cpus` a cgroup. */
+export function processIssues(task: TaskSpec): { field: string; message: string; fix: string }[] {
+  return [...sandboxIssues(task), ...limitsIssues(task)];
+}
+
 /**
  * A task's `limits.cpus` where no cgroup can cap CPUs: refused before the run (with the memory
  * limit the rlimit fallback still enforces, CPUs would silently go uncapped).
  */
-export function limitsIssues(task: TaskSpec): { field: string; message: string; fix: string }[] {
+function limitsIssues(task: TaskSpec): { field: string; message: string; fix: string }[] {
   if (task.limits?.cpus === undefined || canCapCpus()) return [];
   return [
     {

@@ -9,12 +9,12 @@ import { scrubFile } from '../process/scrub-file.js';
 import { outputPollMs, watchOutput } from '../process/output-watch.js';
 import {
   applyLimits,
-  limitsIssues,
+  processIssues,
   memoryExceededMessage,
   noteStderr,
   type AppliedLimits,
 } from '../process/os-limits.js';
-import { BWRAP_FIX, findBwrap, refusedWrite, sandboxArgv, sandboxIssues } from '../process/sandbox.js';
+import { BWRAP_FIX, findBwrap, refusedWrite, sandboxArgv } from '../process/sandbox.js';
 import { findBash, SpawnHelperPool } from '../process/spawn-helper.js';
 import { helperEnd, spawnTask, type ProcessEnd } from './task-process.js';
 import { MAX_COMMAND_LENGTH, parseCommand } from './command.js';
@@ -55,7 +55,7 @@ export class ShellExecutor implements Executor {
     requires: 'run' as const,
     runsProcess: true,
     check(task: TaskSpec) {
-      return [...sandboxIssues(task), ...limitsIssues(task), ...commandIssues(task)];
+      return [...processIssues(task), ...commandIssues(task)];
     },
   };
 
