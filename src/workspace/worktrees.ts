@@ -52,7 +52,8 @@ export async function mergeInProgress(dir: string): Promise<boolean> {
   return gitTest(dir, ['rev-parse', '-q', '--verify', 'MERGE_HEAD']);
 }
 
-const UNMERGED = new Set(['DD', 'AU', 'UD', 'UA', 'DU', 'AA', 'UU']);
+/** Index states (`git status` XY) of a path that is part of a merge's conflict. */
+export const UNMERGED: ReadonlySet<string> = new Set(['DD', 'AU', 'UD', 'UA', 'DU', 'AA', 'UU']);
 
 /** Files a merge left unmerged in a worktree, with their `git status` code. */
 export async function unmergedFiles(dir: string): Promise<{ path: string; status: string }[]> {
