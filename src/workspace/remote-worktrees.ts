@@ -7,7 +7,7 @@ import type { CloneAttempt } from '../core/ports/workspace.js';
 import { maskRemote, remoteAccess, shownRemote, withoutPassword } from '../core/remote-url.js';
 import { integrationBranch, refComponent } from './branch-names.js';
 import { git, gitTest, gitText, type GitResult } from './git.js';
-import { mergeInProgress } from './worktrees.js';
+import { mergeInProgress, stageAll } from './worktrees.js';
 
 /** Where a task of the run works: what {@link RemoteWorktrees} needs of the run's `GitWorkspace`. */
 export interface TaskPlaces {
@@ -123,9 +123,7 @@ export class RemoteWorktrees {
 
   /** The commit the worktree's state is: HEAD when it is clean, else a commit of its files on top of HEAD (and MERGE_HEAD). */
   private async startOf(dir: string, taskId: string, attempt: number): Promise<string> {
-    await git(dir, ['add', '-A']);
-    const excluded = this.places.excluded;
-    if (excluded.length > 0) await git(dir, ['reset', '-q', '--', ...excluded.map((p) => `:(literal)${p}`)]);
+    await stageAll(dir, this.places.excluded);
     const tree = await gitText(dir, ['write-tree']);
     const head = await gitText(dir, ['rev-parse', 'HEAD']);
     const merging = await mergeInProgress(dir);
