@@ -22,9 +22,6 @@ export interface TaskPlaces {
 /** Which attempt, and the folder the coordinator prepared for it. */
 export type AttemptAt = Pick<TaskContext, 'task' | 'attempt' | 'workdir'>;
 
-/** What a worker is told about an attempt (see {@link CloneAttempt}). */
-export type RemoteAttempt = CloneAttempt;
-
 /** `refs/weft/<run>/<task>/<attempt>`: an attempt's refs on the shared remote (`…/base`, `…/result`). */
 export function attemptRefs(runId: string, taskId: string, attempt: number): { base: string; result: string } {
   const at = `refs/weft/${runId}/${refComponent(taskId)}/${attempt}`;
@@ -69,7 +66,7 @@ export class RemoteWorktrees {
   }
 
   /** Pushes where the attempt starts; `undefined` for a task that works in place (no worktree). */
-  async send(ctx: AttemptAt): Promise<RemoteAttempt | undefined> {
+  async send(ctx: AttemptAt): Promise<CloneAttempt | undefined> {
     const place = this.places.placeOf(ctx.task);
     if (place === 'in place') return undefined;
     const dir = this.places.worktreeOf(ctx.task.id);
@@ -91,7 +88,7 @@ export class RemoteWorktrees {
   }
 
   /** Brings the worker's pushed `commit` into the attempt's worktree. */
-  async receive(ctx: AttemptAt, spec: RemoteAttempt, commit: string): Promise<void> {
+  async receive(ctx: AttemptAt, spec: CloneAttempt, commit: string): Promise<void> {
     const dir = this.places.worktreeOf(ctx.task.id);
     await this.remote(dir, ['fetch', '-q', '--no-tags'], [spec.result]);
     const fetched = await gitText(dir, ['rev-parse', '--verify', 'FETCH_HEAD^{commit}']);
