@@ -6,7 +6,7 @@ import type { WorkspaceSpec } from '../core/plan/workspace-schema.js';
 import type { CloneAttempt } from '../core/ports/workspace.js';
 import { maskRemote, remoteAccess, shownRemote, withoutPassword } from '../core/remote-url.js';
 import { integrationBranch, refComponent } from './branch-names.js';
-import { git, gitTest, gitText, type GitResult } from './git.js';
+import { git, gitTest, gitText, lines, type GitResult } from './git.js';
 import { mergeInProgress, stageAll } from './worktrees.js';
 
 /** Where a task of the run works: what {@link RemoteWorktrees} needs of the run's `GitWorkspace`. */
@@ -122,9 +122,9 @@ export class RemoteWorktrees {
   private async startOf(dir: string, taskId: string, attempt: number): Promise<string> {
     await stageAll(dir, this.places.excluded);
     const tree = await gitText(dir, ['write-tree']);
-    const head = await gitText(dir, ['rev-parse', 'HEAD']);
+    const [head = '', headTree] = lines(await gitText(dir, ['rev-parse', 'HEAD', 'HEAD^{tree}']));
     const merging = await mergeInProgress(dir);
-    if (!merging && tree === (await gitText(dir, ['rev-parse', 'HEAD^{tree}']))) return head;
+    if (!merging && tree === headTree) return head;
     const parents = ['-p', head, ...(merging ? ['-p', await gitText(dir, ['rev-parse', 'MERGE_HEAD'])] : [])];
     const message = merging
       ? `weft: task ${taskId}'s fix merge with its conflicts marked, sent to a worker (run ${this.runId}, attempt ${attempt})`
