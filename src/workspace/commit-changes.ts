@@ -1,5 +1,5 @@
 import { git, gitText } from './git.js';
-import { commitAll, mergeInProgress } from './worktrees.js';
+import { commitAll, mergeInProgress, UNMERGED } from './worktrees.js';
 
 /** What {@link commitChanges} did, and what it saw of the worktree. */
 export interface CommittedChanges {
@@ -14,9 +14,6 @@ export interface CommittedChanges {
    */
   readonly clean: boolean;
 }
-
-/** Index states of a path that is part of a merge's conflict: commit those through `git commit`. */
-const UNMERGED = new Set(['DD', 'AU', 'UD', 'UA', 'DU', 'AA', 'UU']);
 
 /**
  * Commits everything a task changed in its worktree — new, changed and deleted files (`.gitignore`

@@ -6,8 +6,8 @@ import type { WorkspaceSpec } from '../core/plan/workspace-schema.js';
 import type { CloneAttempt } from '../core/ports/workspace.js';
 import { maskRemote, remoteAccess, shownRemote, withoutPassword } from '../core/remote-url.js';
 import { integrationBranch, refComponent } from './branch-names.js';
-import { git, gitTest, gitText, type GitResult } from './git.js';
-import { mergeInProgress } from './worktrees.js';
+import { git, gitTest, gitText, lines, type GitResult } from './git.js';
+import { mergeInProgress, stageAll } from './worktrees.js';
 
 /** Where a task of the run works: what {@link RemoteWorktrees} needs of the run's `GitWorkspace`. */
 export interface TaskPlaces {
@@ -21,9 +21,6 @@ export interface TaskPlaces {
 
 /** Which attempt, and the folder the coordinator prepared for it. */
 export type AttemptAt = Pick<TaskContext, 'task' | 'attempt' | 'workdir'>;
-
-/** What a worker is told about an attempt (see {@link CloneAttempt}). */
-export type RemoteAttempt = CloneAttempt;
 
 /** `refs/weft/<run>/<task>/<attempt>`: an attempt's refs on the shared remote (`…/base`, `…/result`). */
 export function attemptRefs(runId: string, taskId: string, attempt: number): { base: string; result: string } {
@@ -69,7 +66,7 @@ export class RemoteWorktrees {
   }
 
   /** Pushes where the attempt starts; `undefined` for a task that works in place (no worktree). */
-  async send(ctx: AttemptAt): Promise<RemoteAttempt | undefined> {
+  async send(ctx: AttemptAt): Promise<CloneAttempt | undefined> {
     const place = this.places.placeOf(ctx.task);
     if (place === 'in place') return undefined;
     const dir = this.places.worktreeOf(ctx.task.id);
@@ -91,7 +88,7 @@ export class RemoteWorktrees {
   }
 
   /** Brings the worker's pushed `commit` into the attempt's worktree. */
-  async receive(ctx: AttemptAt, spec: RemoteAttempt, commit: string): Promise<void> {
+  async receive(ctx: AttemptAt, spec: CloneAttempt, commit: string): Promise<void> {
     const dir = this.places.worktreeOf(ctx.task.id);
     await this.remote(dir, ['fetch', '-q', '--no-tags'], [spec.result]);
     const fetched = await gitText(dir, ['rev-parse', '--verify', 'FETCH_HEAD^{commit}']);
@@ -123,13 +120,11 @@ export class RemoteWorktrees {
 
   /** The commit the worktree's state is: HEAD when it is clean, else a commit of its files on top of HEAD (and MERGE_HEAD). */
   private async startOf(dir: string, taskId: string, attempt: number): Promise<string> {
-    await git(dir, ['add', '-A']);
-    const excluded = this.places.excluded;
-    if (excluded.length > 0) await git(dir, ['reset', '-q', '--', ...excluded.map((p) => `:(literal)${p}`)]);
+    await stageAll(dir, this.places.excluded);
     const tree = await gitText(dir, ['write-tree']);
-    const head = await gitText(dir, ['rev-parse', 'HEAD']);
+    const [head = '', headTree] = lines(await gitText(dir, ['rev-parse', 'HEAD', 'HEAD^{tree}']));
     const merging = await mergeInProgress(dir);
-    if (!merging && tree === (await gitText(dir, ['rev-parse', 'HEAD^{tree}']))) return head;
+    if (!merging && tree === headTree) return head;
     const parents = ['-p', head, ...(merging ? ['-p', await gitText(dir, ['rev-parse', 'MERGE_HEAD'])] : [])];
     const message = merging
       ? `weft: task ${taskId}'s fix merge with its conflicts marked, sent to a worker (run ${this.runId}, attempt ${attempt})`

@@ -52,7 +52,8 @@ export async function mergeInProgress(dir: string): Promise<boolean> {
   return gitTest(dir, ['rev-parse', '-q', '--verify', 'MERGE_HEAD']);
 }
 
-const UNMERGED = new Set(['DD', 'AU', 'UD', 'UA', 'DU', 'AA', 'UU']);
+/** Index states (`git status` XY) of a path that is part of a merge's conflict. */
+export const UNMERGED: ReadonlySet<string> = new Set(['DD', 'AU', 'UD', 'UA', 'DU', 'AA', 'UU']);
 
 /** Files a merge left unmerged in a worktree, with their `git status` code. */
 export async function unmergedFiles(dir: string): Promise<{ path: string; status: string }[]> {
@@ -85,13 +86,20 @@ export async function changedPaths(dir: string, untracked: boolean): Promise<str
 
 /**
  * Stages everything in the worktree (new, changed, deleted; `.gitignore` still applies) but the
+ * paths in `exclude`: what weft put there itself (shared set-up folders, copied files), never the task's work.
+ */
+export async function stageAll(dir: string, exclude: readonly string[] = []): Promise<void> {
+  await git(dir, ['add', '-A']);
+  // Unstaged after the fact: an exclude pathspec on `git add` fails when the path is also ignored.
+  if (exclude.length > 0) await git(dir, ['reset', '-q', '--', ...exclude.map((p) => `:(literal)${p}`)]);
+}
+
+/**
+ * Stages everything in the worktree (new, changed, deleted; `.gitignore` still applies) but the
  * paths in `exclude`, and commits it. Also concludes a merge in progress. @returns whether a commit was made
  */
 export async function commitAll(dir: string, message: string, exclude: readonly string[] = []): Promise<boolean> {
-  await git(dir, ['add', '-A']);
-  // `exclude`: what weft put there itself (shared set-up folders, copied files), never the task's work.
-  // Unstaged after the fact: an exclude pathspec on `git add` fails when the path is also ignored.
-  if (exclude.length > 0) await git(dir, ['reset', '-q', '--', ...exclude.map((p) => `:(literal)${p}`)]);
+  await stageAll(dir, exclude);
   const staged = !(await gitTest(dir, ['diff', '--cached', '--quiet']));
   if (!staged && !(await mergeInProgress(dir))) return false;
   await git(dir, ['commit', '--no-verify', '-q', '-m', message]);
