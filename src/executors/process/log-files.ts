@@ -25,14 +25,17 @@ export function attemptLogPaths(runDir: string, taskId: string, attempt: number)
 /**
  * Creates the attempt's folder. A plain mkdir is one system call (~20 µs); `recursive` costs
  * twice that on every task, so it is only the fallback for a run dir without `tasks/` yet.
+ * @returns whether it was made now (so no earlier attempt left anything in it).
  */
-export function makeAttemptDir(paths: AttemptLogPaths): void {
+export function makeAttemptDir(paths: AttemptLogPaths): boolean {
   try {
     mkdirSync(paths.dir);
+    return true;
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') mkdirSync(paths.dir, { recursive: true });
-    else if (code !== 'EEXIST') throw error;
+    if (code === 'ENOENT') return mkdirSync(paths.dir, { recursive: true }) !== undefined;
+    if (code !== 'EEXIST') throw error;
+    return false;
   }
 }
 

@@ -1,10 +1,14 @@
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { findBash, SpawnHelperPool, type HelperRequest } from './spawn-helper.js';
+import { SpawnHelperPool, type HelperRequest } from './spawn-helper.js';
+import { findBash, findPython, helperPrograms, type HelperProgram } from './helper-programs.js';
 
 const bash = findBash();
+const python = findPython();
+/** Each program on its own, where this machine has it (python: Linux with python3). */
+const only = (kind: 'bash' | 'python'): readonly HelperProgram[] => helperPrograms(kind);
 const alive = (pid: number): boolean => {
   try {
     return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
@@ -20,9 +24,15 @@ function request(argv: string[], cwd: string, signal = new AbortController().sig
   return { argv, cwd, env: {}, stdout: join(cwd, 'out.log'), stderr: join(cwd, 'err.log'), signal, killGraceMs: 200 };
 }
 
-describe.skipIf(bash === undefined)('SpawnHelperPool', () => {
+describe.each([
+  ['bash', bash === undefined],
+  ['python', python === undefined],
+] as const)('SpawnHelperPool, %s helpers', (kind, missing) => {
+  if (missing) return void it.skip(`${kind} is not installed`);
+  const programs = only(kind);
+
   it('fails the running task when its helper dies, kills what it started, and starts a new helper', async () => {
-    const pool = new SpawnHelperPool(bash as string, () => process.env);
+    const pool = new SpawnHelperPool(programs, () => process.env);
     const cwd = mkdtempSync(join(tmpdir(), 'weft-helper-test-'));
     try {
       const run = pool.run(request(['sh', '-c', 'echo $PPID > helper.pid; echo $$ > task.pid; sleep 30'], cwd));
@@ -48,7 +58,7 @@ describe.skipIf(bash === undefined)('SpawnHelperPool', () => {
   });
 
   it('leaves no helper behind after close', async () => {
-    const pool = new SpawnHelperPool(bash as string, () => process.env);
+    const pool = new SpawnHelperPool(programs, () => process.env);
     const cwd = mkdtempSync(join(tmpdir(), 'weft-helper-test-'));
     const [a, b] = await Promise.all([
       pool.run(request(['sh', '-c', 'echo $PPID > a.pid'], cwd)),
@@ -67,7 +77,7 @@ describe.skipIf(bash === undefined)('SpawnHelperPool', () => {
   });
 
   it("says when the task's process was forked and reaped, by the helper's clock", async () => {
-    const pool = new SpawnHelperPool(bash as string, () => process.env);
+    const pool = new SpawnHelperPool(programs, () => process.env);
     const cwd = mkdtempSync(join(tmpdir(), 'weft-helper-test-'));
     try {
       const before = Date.now();
@@ -81,7 +91,7 @@ describe.skipIf(bash === undefined)('SpawnHelperPool', () => {
   });
 
   it('reports a missing command or working directory without running anything', async () => {
-    const pool = new SpawnHelperPool(bash as string, () => process.env);
+    const pool = new SpawnHelperPool(programs, () => process.env);
     const cwd = mkdtempSync(join(tmpdir(), 'weft-helper-test-'));
     try {
       expect(await pool.run(request(['no-such-command-xyz'], cwd))).toEqual({ kind: 'not-found' });
@@ -90,6 +100,49 @@ describe.skipIf(bash === undefined)('SpawnHelperPool', () => {
       expect(await pool.run({ ...request(['true'], cwd), stdout: join(cwd, 'no', 'such', 'dir.log') })).toEqual({
         kind: 'no-log-file',
       });
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('passes argv verbatim, applies the env changes to the base env, and runs the task in its own group with stdin /dev/null', async () => {
+    const pool = new SpawnHelperPool(programs, () => ({ ...process.env, KEEP: 'base', DROP: 'x' }));
+    const cwd = mkdtempSync(join(tmpdir(), 'weft-helper-test-'));
+    try {
+      const tricky = 'a b\n$(touch pwned) `id` \'"; *';
+      const script =
+        'printf "%s|" "$1" "$KEEP" "${DROP-unset}" "$NEW" > out.txt; ps -o pgid= -p $$ > pgid.txt; echo $$ > pid.txt; cat > stdin.txt';
+      const exit = await pool.run({
+        ...request(['sh', '-c', script, 'sh', tricky], cwd),
+        env: { NEW: 'v=1 2' },
+      });
+      expect(exit).toMatchObject({ kind: 'exited', code: 0 });
+      expect(readFileSync(join(cwd, 'out.txt'), 'utf8')).toBe(`${tricky}|base|x|v=1 2|`);
+      expect(existsSync(join(cwd, 'pwned'))).toBe(false);
+      expect(readFileSync(join(cwd, 'pgid.txt'), 'utf8').trim()).toBe(
+        readFileSync(join(cwd, 'pid.txt'), 'utf8').trim(),
+      );
+      expect(readFileSync(join(cwd, 'stdin.txt'), 'utf8')).toBe('');
+      const unset = await pool.run({ ...request(['sh', '-c', 'echo "${DROP-unset}" > drop.txt'], cwd), env: {} });
+      expect(unset).toMatchObject({ kind: 'exited', code: 0 });
+      expect(readFileSync(join(cwd, 'drop.txt'), 'utf8')).toBe('x\n');
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('tells a task killed by a signal from one that exited with 128 + n, and a file it cannot run', async () => {
+    const pool = new SpawnHelperPool(programs, () => process.env);
+    const cwd = mkdtempSync(join(tmpdir(), 'weft-helper-test-'));
+    try {
+      expect(await pool.run(request(['sh', '-c', 'kill -TERM $$'], cwd))).toMatchObject({
+        kind: 'signaled',
+        signal: 'SIGTERM',
+      });
+      expect(await pool.run(request(['sh', '-c', 'exit 143'], cwd))).toMatchObject({ kind: 'exited', code: 143 });
+      writeFileSync(join(cwd, 'not-executable.sh'), 'echo hi\n');
+      expect(await pool.run(request(['./not-executable.sh'], cwd))).toMatchObject({ kind: 'exited', code: 126 });
+      expect(readFileSync(join(cwd, 'err.log'), 'utf8')).toMatch(/[Pp]ermission denied/);
     } finally {
       await pool.close();
     }
@@ -108,7 +161,7 @@ describe.skipIf(bash === undefined)('SpawnHelperPool', () => {
   it('never sends a NUL in an env name or value: it would smuggle in another variable', async () => {
     expect(SpawnHelperPool.envChanges({}, { A: 'x\0B=injected' })).toBeUndefined();
     expect(SpawnHelperPool.envChanges({}, { 'A\0B': '1' })).toBeUndefined();
-    const pool = new SpawnHelperPool(bash as string, () => process.env);
+    const pool = new SpawnHelperPool(programs, () => process.env);
     const cwd = mkdtempSync(join(tmpdir(), 'weft-helper-test-'));
     try {
       // Refused (left to plain spawn, which refuses it too), so nothing ran with B set.
@@ -117,6 +170,21 @@ describe.skipIf(bash === undefined)('SpawnHelperPool', () => {
       expect(existsSync(join(cwd, 'env.txt'))).toBe(false);
       expect(await pool.run({ ...request(argv, cwd), env: { A: 'x' } })).toMatchObject({ kind: 'exited', code: 0 });
       expect(readFileSync(join(cwd, 'env.txt'), 'utf8')).toBe('B=\n');
+    } finally {
+      await pool.close();
+    }
+  });
+});
+
+describe.skipIf(bash === undefined)('SpawnHelperPool, a helper that cannot start', () => {
+  it('is not started again: the task and the next ones run on the next program', async () => {
+    const broken: HelperProgram = { kind: 'python', file: '/bin/sh', args: ['-c', 'exit 3'] };
+    const pool = new SpawnHelperPool([broken, ...only('bash')], () => process.env);
+    const cwd = mkdtempSync(join(tmpdir(), 'weft-helper-test-'));
+    try {
+      expect(await pool.run(request(['sh', '-c', 'exit 4'], cwd))).toMatchObject({ kind: 'exited', code: 4 });
+      expect(pool.program.kind).toBe('bash');
+      expect(await pool.run(request(['true'], cwd))).toMatchObject({ kind: 'exited', code: 0 });
     } finally {
       await pool.close();
     }

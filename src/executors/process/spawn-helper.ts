@@ -1,62 +1,18 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { constants, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Socket } from 'node:net';
 import { tailFile } from './log-files.js';
 import { killGroupOnAbort, killProcessGroup } from './process-group.js';
+import type { HelperProgram } from './helper-programs.js';
 
 /**
- * A long-lived bash per worker that forks and execs each task, so the coordinator never forks
- * itself: a fork of a big Node process blocks its event loop for about a millisecond, a fork of
- * this small shell costs the coordinator nothing.
- *
- * Requests are NUL-terminated fields on the helper's stdin: cwd, stdout file, stderr file, pid file
- * (empty: none), a count and that many `NAME=value` to export, a count and names to unset, argc, argv.
- * They are read with `read -r -d ''` into variables and an array: data, never code; `exec --
- * "${argv[@]}"` runs them with no word splitting, globbing or expansion. Answers are lines:
- * `S <pid> <time>` once forked (bash 5's
- * $EPOCHREALTIME, taken just before the fork, so it is never later than the task's own first instant: a busy coordinator may read the line much later), `D` (no such cwd), `N` (command not found), `R` (a log file cannot be
- * opened), `X <status> <time>` once reaped. bash hides whether 128+n meant "killed by signal n", so job
- * control (`set -m`, which also gives each task its own process group) and a CHLD trap print the
- * job's state (`[1]+ <pid> Done|Exit n|Terminated|Killed…`) before `X`; LC_ALL=C keeps it English.
- * The task's env is the helper's (the coordinator's as of the helper's start) plus the task's own
- * variables: sending only those spares copying the whole env per task. bash itself rewrites a few
- * variables (see {@link BASH_OWNED}), which are therefore always sent.
- * It ends at EOF on stdin, that is when weft closes it, exits or is killed.
+ * A long-lived helper per worker that forks and execs each task, so the coordinator never forks
+ * itself: a fork of a big Node process blocks its event loop for about a millisecond, a fork by
+ * this small process costs the coordinator nothing. The programs and their protocol are in
+ * helper-programs.ts (python's `posix_spawn` where there is one, else bash).
  */
-export const SPAWN_HELPER_SCRIPT = `set +o posix -m
-LC_ALL=C
-unset TMOUT
-trap 'jobs -l' CHLD
-rd() { IFS= read -r -d '' "$1"; }
-run_task() {
-  cd -- "$cwd" 2>/dev/null || { printf 'D\\n'; exit 1; }
-  ((\${#sets[@]} == 0)) || export -- "\${sets[@]}"
-  ((\${#unsets[@]} == 0)) || unset -v -- "\${unsets[@]}"
-  if [[ \${argv[0]} == */* ]]; then [[ -f \${argv[0]} ]]; else type -P -- "\${argv[0]}" >/dev/null; fi || { printf 'N\\n'; exit 127; }
-  exec </dev/null 2>"$err" >"$out" || { printf 'R\\n'; exit 1; }
-  exec -- "\${argv[@]}"
-}
-while rd cwd && rd out && rd err && rd pidfile && rd n; do
-  sets=()
-  for ((i = 0; i < n; i++)); do rd v || exit; sets+=("$v"); done
-  rd n || exit
-  unsets=()
-  for ((i = 0; i < n; i++)); do rd v || exit; unsets+=("$v"); done
-  rd n || exit
-  argv=()
-  for ((i = 0; i < n; i++)); do rd v || exit; argv+=("$v"); done
-  forked=$EPOCHREALTIME
-  ( run_task ) &
-  pid=$!
-  [[ -z $pidfile ]] || printf '%s' "$pid" >"$pidfile"
-  printf 'S %s %s\\n' "$pid" "$forked"
-  wait "$pid"
-  printf 'X %s %s\\n' "$?" "$EPOCHREALTIME"
-done
-`;
-
 /**
  * Variables bash sets or rewrites in what its children inherit (PWD, OLDPWD and SHLVL even when
  * absent, IFS and PS4 when present), or that the helper changes for itself (LC_ALL, TMOUT): each
@@ -104,11 +60,6 @@ type HelperEndKind =
   /** The helper went away; `started` says whether the task had been forked (then its group is killed). */
   | { readonly kind: 'helper-died'; readonly started: boolean; readonly detail: string };
 
-/** bash, where one is installed; `undefined` without one. */
-export function findBash(): string | undefined {
-  return ['/bin/bash', '/usr/bin/bash', '/usr/local/bin/bash', '/opt/homebrew/bin/bash'].find((p) => existsSync(p));
-}
-
 /**
  * Helpers for one executor: started on first use, one per task running at once (so one per
  * worker), reused, restarted when one dies, all stopped by {@link close}. Idle helpers do not keep
@@ -119,12 +70,22 @@ export class SpawnHelperPool {
   private readonly all = new Set<Helper>();
   private scratch: string | undefined;
   private started = 0;
+  private programs: readonly HelperProgram[];
 
   constructor(
-    private readonly bash: string,
+    /** What to start, in order of preference: one that dies before running any task is not started again. */
+    programs: readonly HelperProgram[],
     /** The env helpers start with; requests send what differs. */
     private readonly baseEnv: () => NodeJS.ProcessEnv,
-  ) {}
+  ) {
+    if (programs.length === 0) throw new Error('SpawnHelperPool needs a helper program');
+    this.programs = programs;
+  }
+
+  /** The program new helpers run (after any that could not start). */
+  get program(): HelperProgram {
+    return this.programs[0] as HelperProgram;
+  }
 
   /**
    * What to export and unset for a task whose env is the helper's plus `overrides`, or `undefined`
@@ -179,8 +140,10 @@ export class SpawnHelperPool {
           ? { ...exit, stderrTail: tailFile(stderr, request.stderrTailBytes ?? 2000) }
           : exit;
       this.release(helper);
-      // A helper that died before forking never ran the task: once more on a fresh one.
+      // A helper that died before forking never ran the task: once more on a fresh one, of the next
+      // program if this one never ran anything (a python too old for posix_spawn, say).
       if (exit.kind !== 'helper-died' || exit.started || tries === 2) return result;
+      if (!helper.ranAny && this.programs.length > 1) this.programs = this.programs.filter((p) => p !== helper.program);
     }
   }
 
@@ -198,7 +161,7 @@ export class SpawnHelperPool {
     // Where stderr goes for tasks without log files: a file per helper, read before it is reused.
     this.scratch ??= mkdtempSync(join(tmpdir(), 'weft-helper-'));
     const scratch = join(this.scratch, `${++this.started}.stderr`);
-    const helper = new Helper(this.bash, this.baseEnv(), scratch, () => {
+    const helper = new Helper(this.program, this.baseEnv(), scratch, () => {
       this.all.delete(helper);
       const i = this.idle.indexOf(helper);
       if (i >= 0) this.idle.splice(i, 1);
@@ -228,24 +191,27 @@ interface Pending {
 class Helper {
   readonly base: Readonly<Record<string, string>>;
   dead = false;
+  /** Whether it has forked a task yet. */
+  ranAny = false;
   private readonly child: ChildProcess;
   private pending: Pending | undefined;
   private partial = '';
   private stderrTail = '';
 
   constructor(
-    bash: string,
+    readonly program: HelperProgram,
     env: NodeJS.ProcessEnv,
     readonly scratch: string,
     onDeath: () => void,
   ) {
     this.base = Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined));
-    // Its own session, so a Ctrl-C on the terminal reaches weft (which stops tasks its way), not the helper. -p: no BASH_ENV, no functions from the env.
-    this.child = spawn(bash, ['-p', '-c', SPAWN_HELPER_SCRIPT, 'weft-spawn-helper'], {
-      env: this.base,
-      stdio: ['pipe', 'pipe', 'pipe'],
-      detached: true,
-    });
+    // Its own session, so a Ctrl-C on the terminal reaches weft (which stops tasks its way), not the helper.
+    this.child = spawn(program.file, program.args, { env: this.base, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
+    // python reads the base env first: its own may differ (python sets nothing, but how it was started might).
+    if (program.kind === 'python') {
+      const entries = Object.entries(this.base).map(([k, v]) => `${k}=${v}`);
+      this.child.stdin?.write(`${[String(entries.length), ...entries].join('\0')}\0`);
+    }
     this.child.unref();
     for (const stream of [this.child.stdin, this.child.stdout, this.child.stderr]) (stream as Socket | null)?.unref();
     this.child.stdout?.setEncoding('utf8').on('data', (text: string) => this.onData(text));
@@ -321,12 +287,19 @@ class Helper {
     if (tag === 'S') {
       const [pid = '', forkedAt = ''] = value.split(' ');
       p.pid = Number(pid);
+      this.ranAny = true;
       p.startedAt = epochMs(forkedAt);
       p.stopKilling = killGroupOnAbort({ pid: p.pid }, p.request.signal, p.request.killGraceMs);
     } else if (tag === 'D') p.answer = 'no-cwd';
     else if (tag === 'N') p.answer = 'not-found';
     else if (tag === 'R') p.answer = 'no-log-file';
-    else if (tag === 'X') {
+    else if (tag === 'K') {
+      // python's: killed by a signal.
+      const [n = '', reapedAt = ''] = value.split(' ');
+      p.endedAt = epochMs(reapedAt);
+      const name = signalName(Number(n));
+      this.finish(name === undefined ? { kind: 'exited', code: 128 + Number(n) } : { kind: 'signaled', signal: name });
+    } else if (tag === 'X') {
       const [code = '', reapedAt = ''] = value.split(' ');
       const status = Number(code);
       p.endedAt = epochMs(reapedAt);
@@ -359,7 +332,7 @@ class Helper {
   }
 }
 
-/** bash's `$EPOCHREALTIME` (seconds) in ms; bash < 5 has none: then the moment its line arrives is the best known. */
+/** The helper's clock (epoch seconds) in ms; bash < 5 has none: then the moment its line arrives is the best known. */
 function epochMs(text: string): number {
   const seconds = Number(text);
   return text !== '' && Number.isFinite(seconds) ? Math.floor(seconds * 1000) : Date.now(); // floor, like Date.now()

@@ -5,6 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { TaskContext } from '../../core/ports/executor.js';
 import type { ResolvedTask } from '../../core/plan/graph.js';
 import { ShellExecutor } from './shell-executor.js';
+import { helperPrograms } from '../process/helper-programs.js';
 import { parseCommand } from './command.js';
 import { testContext, testTask } from '../testing/task-context.js';
 
@@ -34,10 +35,15 @@ const alive = (pid: number): boolean => {
   }
 };
 
-describe.each([
-  ['through spawn helpers', true],
-  ['spawned by Node', false],
-])('ShellExecutor, tasks %s', (_, spawnHelper) => {
+describe.each(
+  (
+    [
+      ['through python spawn helpers', 'python'],
+      ['through bash spawn helpers', 'bash'],
+      ['spawned by Node', false],
+    ] as const
+  ).filter(([, kind]) => kind === false || helperPrograms(kind).length > 0),
+)('ShellExecutor, tasks %s', (_, spawnHelper) => {
   const shell = new ShellExecutor({ killGraceMs: 500, spawnHelper });
   afterAll(() => shell.endRun());
 

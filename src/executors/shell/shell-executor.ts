@@ -15,7 +15,8 @@ import {
   type AppliedLimits,
 } from '../process/os-limits.js';
 import { BWRAP_FIX, findBwrap, refusedWrite, sandboxArgv } from '../process/sandbox.js';
-import { findBash, SpawnHelperPool } from '../process/spawn-helper.js';
+import { SpawnHelperPool } from '../process/spawn-helper.js';
+import { helperPrograms, helperSettingOf, type HelperSetting } from '../process/helper-programs.js';
 import { helperEnd, spawnTask, type ProcessEnd } from './task-process.js';
 import { MAX_COMMAND_LENGTH, parseCommand } from './command.js';
 import { checkOutput } from '../agents/structured-output.js';
@@ -36,11 +37,13 @@ export interface ShellExecutorOptions {
    */
   readonly env?: NodeJS.ProcessEnv;
   /**
-   * Fork tasks from a small long-lived bash per worker (see process/spawn-helper.ts) rather than
-   * from Node, whose every fork blocks its event loop. `false`, or WEFT_SPAWN_HELPER=0 in the
-   * environment, spawns each task from Node. @default true when bash is installed
+   * Fork tasks from a small long-lived helper per worker (see process/spawn-helper.ts) rather than
+   * from Node, whose every fork blocks its event loop: python's posix_spawn on Linux where python3
+   * is installed, else bash. `'bash'` or `'python'` uses only that one; `false` spawns each task
+   * from Node. WEFT_SPAWN_HELPER (0, bash, python) in the environment says the same.
+   * @default true (python, else bash, else Node)
    */
-  readonly spawnHelper?: boolean;
+  readonly spawnHelper?: HelperSetting;
 }
 
 /**
@@ -91,7 +94,7 @@ export class ShellExecutor implements Executor {
       return { ok: false, failure: { message: `working directory ${ctx.workdir} does not exist` } };
 
     const logs = ctx.runDir === undefined ? undefined : attemptLogPaths(ctx.runDir, task.id, ctx.attempt);
-    if (logs !== undefined) makeAttemptDir(logs);
+    const fresh = logs !== undefined && makeAttemptDir(logs);
     // What the task's env adds to the base one (copying all of process.env costs ~0.1 ms a task).
     const own: Record<string, string> = {
       ...task.env,
@@ -101,7 +104,7 @@ export class ShellExecutor implements Executor {
       WEFT_WORKER: String(ctx.worker),
     };
     if (ctx.iteration !== undefined) own.WEFT_ITERATION = String(ctx.iteration);
-    const files = contextFiles(ctx, logs?.dir ?? this.scratch());
+    const files = contextFiles(ctx, logs?.dir ?? this.scratch(), fresh);
     Object.assign(own, files.env);
     if (task.sandbox === true) {
       const bwrap = findBwrap(this.options.env ?? process.env);
@@ -258,12 +261,11 @@ export class ShellExecutor implements Executor {
     return { dir: this.scratchDir };
   }
 
-  /** The spawn helpers, unless switched off or bash is missing. */
+  /** The spawn helpers, unless switched off or neither python nor bash is there. */
   private helpers(): SpawnHelperPool | undefined {
     if (this.pool === undefined) {
-      const wanted = this.options.spawnHelper ?? process.env.WEFT_SPAWN_HELPER !== '0';
-      const bash = wanted ? findBash() : undefined;
-      this.pool = bash === undefined ? null : new SpawnHelperPool(bash, () => this.options.env ?? process.env);
+      const programs = helperPrograms(this.options.spawnHelper ?? helperSettingOf(process.env.WEFT_SPAWN_HELPER));
+      this.pool = programs.length === 0 ? null : new SpawnHelperPool(programs, () => this.options.env ?? process.env);
     }
     return this.pool ?? undefined;
   }
@@ -359,14 +361,15 @@ interface ContextFiles {
  * one) and `WEFT_OUTPUT` (where JSON it writes becomes its output). They live beside the
  * attempt's logs (`<runDir>/tasks/<id>/<attempt>.*`), or in the executor's scratch folder (removed after the attempt).
  */
-function contextFiles(ctx: TaskContext, where: string | { readonly dir: string }): ContextFiles {
+function contextFiles(ctx: TaskContext, where: string | { readonly dir: string }, fresh: boolean): ContextFiles {
   const scratch = typeof where !== 'string';
   const dir = scratch ? where.dir : where;
   // In a shared scratch folder, names must not collide between runs and tasks.
   const prefix = scratch ? `${ctx.runId}.${ctx.task.id}.${ctx.attempt}.` : `${ctx.attempt}.`;
   const output = join(dir, `${prefix}output.json`);
-  // A file left by an earlier life of this attempt number (a crash) must not pass for this one's.
-  rmSync(output, { force: true });
+  // A file left by an earlier life of this attempt number (a crash) must not pass for this one's;
+  // a folder made just now holds none.
+  if (!fresh) rmSync(output, { force: true });
   const env: Record<string, string> = { WEFT_OUTPUT: output };
   if (ctx.feedback !== undefined) {
     const path = join(dir, `${prefix}feedback.txt`);
