@@ -59,7 +59,8 @@ export function helperPrograms(setting: HelperSetting): HelperProgram[] {
  * task's own first instant: a busy coordinator may read the line much later), `D` (no such cwd),
  * `N` (command not found), `R` (a log file cannot be opened), then `X <status> <time>` once reaped
  * or `K <signal number> <time>` when a signal killed it. The task runs in its own process group,
- * stdin /dev/null. A helper ends at EOF on stdin, that is when weft closes it, exits or is killed.
+ * stdin /dev/null; once it is reaped, the helper SIGKILLs what is left of that group (nothing a task
+ * started may outlive it) before it answers. A helper ends at EOF on stdin, that is when weft closes it, exits or is killed.
  *
  * bash hides whether 128+n meant "killed by signal n", so job control (`set -m`, which also gives
  * each task its own process group) and a CHLD trap print the job's state (`[1]+ <pid> Done|Exit
@@ -94,7 +95,9 @@ while rd cwd && rd out && rd err && rd pidfile && rd n; do
   [[ -z $pidfile ]] || printf '%s' "$pid" >"$pidfile"
   printf 'S %s %s\\n' "$pid" "$forked"
   wait "$pid"
-  printf 'X %s %s\\n' "$?" "$EPOCHREALTIME"
+  st=$?
+  kill -KILL -- "-$pid" 2>/dev/null
+  printf 'X %s %s\\n' "$st" "$EPOCHREALTIME"
 done
 `;
 
@@ -189,6 +192,10 @@ while True:
             f.write(str(pid))
     say('S %d %.6f' % (pid, forked))
     _, status = os.waitpid(pid, 0)
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except OSError:
+        pass
     if os.WIFSIGNALED(status):
         say('K %d %.6f' % (os.WTERMSIG(status), time.time()))
     else:

@@ -323,8 +323,9 @@ class Helper {
     this.pending = undefined;
     (this.child.stdout as Socket | null)?.unref();
     p.stopKilling?.();
-    // Nothing a task started may outlive it (and a helper that died leaves no task behind).
-    if (p.pid !== undefined) killProcessGroup({ pid: p.pid }, 'SIGKILL');
+    // Nothing a task started may outlive it: the helper killed what was left of its group once it
+    // reaped it; a helper that died leaves no task behind.
+    if (p.pid !== undefined && exit.kind === 'helper-died') killProcessGroup({ pid: p.pid }, 'SIGKILL');
     // Times only for a task that really ran (a missing command was forked, but never exec'd).
     const ran =
       (exit.kind === 'exited' || exit.kind === 'signaled') && p.startedAt !== undefined && p.endedAt !== undefined;

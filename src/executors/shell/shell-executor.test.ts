@@ -103,6 +103,17 @@ describe.each(
     });
   });
 
+  it('leaves nothing a task started running once the task has exited', async () => {
+    const workdir = mkdtempSync(join(tmpdir(), 'weft-cwd-'));
+    const outcome = await shell.run(
+      context(task({ id: 'leaves', run: ['sh', '-c', 'sleep 60 & echo $! > child.pid'] }), { workdir }),
+    );
+    expect(outcome.ok).toBe(true);
+    const child = Number(readFileSync(join(workdir, 'child.pid'), 'utf8'));
+    for (let i = 0; i < 50 && alive(child); i++) await new Promise((r) => setTimeout(r, 20));
+    expect(alive(child)).toBe(false);
+  });
+
   it('kills the whole process group when aborted (timeout or Ctrl-C)', async () => {
     const workdir = mkdtempSync(join(tmpdir(), 'weft-cwd-'));
     const controller = new AbortController();

@@ -90,7 +90,8 @@ export class ShellExecutor implements Executor {
         };
       argv = parsed.argv;
     }
-    if (!existsSync(ctx.workdir))
+    // A spawn helper answers this itself; Node's spawn would call a missing cwd a missing command.
+    if (this.helpers() === undefined && !existsSync(ctx.workdir))
       return { ok: false, failure: { message: `working directory ${ctx.workdir} does not exist` } };
 
     const logs = ctx.runDir === undefined ? undefined : attemptLogPaths(ctx.runDir, task.id, ctx.attempt);

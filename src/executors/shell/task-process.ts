@@ -76,10 +76,11 @@ export function spawnTask(argv: readonly string[], o: SpawnTaskOptions): Promise
     child.on('error', (error: NodeJS.ErrnoException) => {
       spawnError = error;
     });
+    // Nothing a task started may outlive it; and what it left behind holding its stderr pipe would
+    // hold off 'close' until it ended.
+    child.on('exit', () => killProcessGroup(child, 'SIGKILL'));
     child.on('close', (code, signal) => {
       stopKilling();
-      // Nothing a task started may outlive it.
-      killProcessGroup(child, 'SIGKILL');
       if (spawnError !== undefined)
         resolve({
           exitCode: null,
