@@ -116,6 +116,23 @@ export class MemoryStore implements Store {
     this.cache.set(key, serializeCacheValue(key, value));
   }
 
+  async getCacheMany(keys: readonly string[]): Promise<Map<string, unknown>> {
+    this.open();
+    const found = new Map<string, unknown>();
+    for (const key of keys) {
+      const json = this.cache.get(key);
+      if (json !== undefined) found.set(key, JSON.parse(json) as unknown);
+    }
+    return found;
+  }
+
+  async putCacheMany(entries: ReadonlyMap<string, unknown>): Promise<void> {
+    this.open();
+    // All serialized before any is stored: one that cannot be leaves the cache as it was.
+    const rows = [...entries].map(([key, value]) => [key, serializeCacheValue(key, value)] as const);
+    for (const [key, json] of rows) this.cache.set(key, json);
+  }
+
   async close(): Promise<void> {
     this.closed = true;
   }

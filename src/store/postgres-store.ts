@@ -182,6 +182,21 @@ export class PostgresStore implements Store {
     await this.run('write the cache', () => this.pool.query(sql, [key, json]));
   }
 
+  async getCacheMany(keys: readonly string[]): Promise<Map<string, unknown>> {
+    const sql = `SELECT key, value FROM ${this.s}.cache WHERE key = ANY($1::text[])`;
+    return this.run('read the cache', async () => {
+      const rows = (await this.pool.query<{ key: string; value: unknown }>(sql, [keys])).rows;
+      return new Map(rows.map((r) => [r.key, r.value]));
+    });
+  }
+
+  async putCacheMany(entries: ReadonlyMap<string, unknown>): Promise<void> {
+    const rows = [...entries].map(([key, value]) => [key, serializeCacheValue(key, value)] as const);
+    if (rows.length === 0) return;
+    const sql = `INSERT INTO ${this.s}.cache (key, value) SELECT k, v::json FROM unnest($1::text[], $2::text[]) AS t(k, v) ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = now()`;
+    await this.run('write the cache', () => this.pool.query(sql, [rows.map(([k]) => k), rows.map(([, v]) => v)]));
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;

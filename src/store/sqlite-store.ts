@@ -191,6 +191,30 @@ export class SqliteStore implements Store {
     this.guard('write the cache', () => this.stmt.putCache.run(key, serializeCacheValue(key, value), this.now()));
   }
 
+  async getCacheMany(keys: readonly string[]): Promise<Map<string, unknown>> {
+    // One read transaction: a statement outside one takes and drops the file's read lock each time.
+    return this.guard('read the cache', () =>
+      this.db.transaction(() => {
+        const found = new Map<string, unknown>();
+        for (const key of keys) {
+          const row = this.stmt.getCache.get(key) as { value: string } | undefined;
+          if (row !== undefined) found.set(key, JSON.parse(row.value) as unknown);
+        }
+        return found;
+      })(),
+    );
+  }
+
+  async putCacheMany(entries: ReadonlyMap<string, unknown>): Promise<void> {
+    const rows = [...entries].map(([key, value]) => [key, serializeCacheValue(key, value)] as const);
+    const now = this.now();
+    this.guard('write the cache', () =>
+      this.db.transaction(() => {
+        for (const [key, json] of rows) this.stmt.putCache.run(key, json, now);
+      })(),
+    );
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;

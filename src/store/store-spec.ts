@@ -250,6 +250,32 @@ export function storeSpec(name: string, open: () => Promise<StoreUnderTest>, opt
       expect(await store.getCache('k3')).toBeUndefined();
     });
 
+    it('reads and writes many cache keys at once, all or none', async () => {
+      await store.putCache('m0', 'before');
+      const entries = new Map<string, unknown>(range(1, 1500).map((i) => [`m${i}`, [`t${i}`, i]]));
+      entries.set('m0', { replaced: true, text: 'é\u0000' });
+      await store.putCacheMany(entries);
+      const found = await store.getCacheMany(['m0', 'm7', 'm1500', 'missing']);
+      expect(Object.fromEntries(found)).toEqual({
+        m0: { replaced: true, text: 'é\u0000' },
+        m7: ['t7', 7],
+        m1500: ['t1500', 1500],
+      });
+      expect((await store.getCacheMany([...entries.keys()])).size).toBe(1501);
+      expect(await store.getCacheMany([])).toEqual(new Map());
+      await expect(
+        store.putCacheMany(
+          new Map<string, unknown>([
+            ['m1', 'changed'],
+            ['m2', undefined],
+          ]),
+        ),
+      ).rejects.toMatchObject({
+        code: 'WEFT_STORE',
+      });
+      expect(await store.getCache('m1')).toEqual(['t1', 1]);
+    });
+
     it('keeps thousands of events in order', async () => {
       await store.append('big', [created('big')]);
       for (let b = 0; b < 50; b++)

@@ -98,6 +98,18 @@ export interface Store {
    */
   putCache(key: string, value: unknown): Promise<void>;
 
+  /**
+   * The values of many keys in one read (`getCache` per key costs a round trip or a lock each: a
+   * 100,000-task plan's learned durations are 200,000 keys). Keys without a value are absent.
+   */
+  getCacheMany(keys: readonly string[]): Promise<Map<string, unknown>>;
+
+  /**
+   * Stores (or replaces) many values at once, all or none.
+   * @throws `WEFT_STORE` when a value is `undefined` or cannot be stored as JSON (then none is stored).
+   */
+  putCacheMany(entries: ReadonlyMap<string, unknown>): Promise<void>;
+
   /** Releases connections and files. Idempotent; any other call after it fails with `WEFT_STORE`. */
   close(): Promise<void>;
 }
