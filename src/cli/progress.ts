@@ -22,12 +22,34 @@ export async function createProgress(
   done = 0,
   runId = '<run>',
 ): Promise<Progress> {
-  if (mode === 'json') return { onEvent: (e) => process.stdout.write(`${JSON.stringify(e)}\n`), stop: () => undefined };
+  if (mode === 'json') {
+    const out = stdoutLines;
+    return { onEvent: (e) => out.add(`${JSON.stringify(e)}\n`), stop: () => out.flush() };
+  }
   const tally = new Tally(total, done, runId);
   return mode === 'live' ? new LiveBoard(tally, workers, (await import('log-update')).default) : new PlainLines(tally);
 }
 
 const c = painter();
+
+/**
+ * Lines for stdout, written together once per turn of the event loop: one write per line cost
+ * ~10 µs of system time each (a second for a 100,000-task run's 200,000 lines).
+ */
+class StdoutLines {
+  private pending: string[] = [];
+
+  add(text: string): void {
+    if (this.pending.push(text) === 1) setImmediate(() => this.flush());
+  }
+
+  flush(): void {
+    if (this.pending.length === 0) return;
+    const text = this.pending.join('');
+    this.pending = [];
+    process.stdout.write(text);
+  }
+}
 
 function line(e: EngineNotice, started: Map<string, number>, runId: string): string | undefined {
   const time = (task: string): string => formatDuration(e.at - (started.get(task) ?? e.at));
@@ -110,8 +132,12 @@ class Tally {
   }
 }
 
+/** The run's stdout lines: the progress display's, and `--explain-cache`'s between them. */
+export const stdoutLines = new StdoutLines();
+
 class PlainLines implements Progress {
   private readonly started = new Map<string, number>();
+  private readonly out = stdoutLines;
 
   constructor(private readonly tally: Tally) {}
 
@@ -119,12 +145,14 @@ class PlainLines implements Progress {
     this.tally.note(e);
     const text = line(e, this.started, this.tally.runId);
     if (text !== undefined)
-      process.stdout.write(
+      this.out.add(
         `${text}${e.type.startsWith('task.') && e.type !== 'task.started' ? c.dim(` [${this.tally.done}/${this.tally.total}]`) : ''}\n`,
       );
   };
 
-  stop(): void {}
+  stop(): void {
+    this.out.flush();
+  }
 }
 
 class LiveBoard implements Progress {

@@ -12,7 +12,7 @@ import { loadPlanFile } from '../../plan/load-plan.js';
 import { exitCodeForStatus } from '../exit-codes.js';
 import { formatSummary } from '../format.js';
 import { openJournal, takeLease } from '../journal.js';
-import { createProgress, type ProgressMode } from '../progress.js';
+import { createProgress, stdoutLines, type ProgressMode } from '../progress.js';
 import { createRunDir, newRunId, weftDir, writeJson } from '../run-files.js';
 import { FileTaskCache } from '../../store/task-cache.js';
 import type { EngineNotice, EngineOptions } from '../../core/run/engine.js';
@@ -347,7 +347,7 @@ function scrubUnfinishedLogs(prior: RunState, runDir: string, redact: Redactor):
 function explaining(next: (e: EngineNotice) => void): (e: EngineNotice) => void {
   return (e) => {
     if (e.type === 'task.progress' && e.progress.message?.startsWith('cache ') === true)
-      process.stdout.write(`cache ${e.task}: ${e.progress.message.slice(6)}\n`);
+      stdoutLines.add(`cache ${e.task}: ${e.progress.message.slice(6)}\n`);
     next(e);
   };
 }
