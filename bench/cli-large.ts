@@ -2,7 +2,8 @@
  * The CLI on large plan files (issue #16 item 1): `weft validate` and `weft estimate` of files of
  * 1k, 10k and 100k tasks, YAML and JSON (`bench/plan-file.ts`, ~280 bytes a task), each the real
  * binary in its own process timed by `/usr/bin/time` (wall, CPU, peak RSS); and `weft run` of the
- * 1k file (shell tasks, SQLite journal, no worktrees) for context.
+ * 1k file (shell tasks, SQLite journal, no worktrees) for context; and `weft run` of a plan of gates
+ * (no process) of 10k and 100k tasks beside the in-process engine on the same DAG (item 1's 1.5×).
  *
  *   npx tsx bench/run.ts cli-large            # WEFT_BENCH_CLI_SIZES=1000,10000 for a quicker look
  */
@@ -11,12 +12,27 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CLI, ensureBuilt } from './built.js';
-import { planFileText } from './plan-file.js';
+import { fileURLToPath } from 'node:url';
+import { gatePlanText, planFileText } from './plan-file.js';
+import type { CaseFigures } from './overhead-case.js';
+import { lastJsonLine, runNode } from './run-node.js';
 import type { Bench, SummaryRow } from './types.js';
 
-/** Targets of issue #16: 100k tasks validated or estimated in < 3 s and < 500 MB. */
-const TARGET = { seconds: 3, rssMb: 500 } as const;
+/**
+ * Targets of issue #16: 100k tasks validated or estimated in < 3 s and < 500 MB; \`weft run\` of a
+ * 100k plan end to end within 1.5× of the in-process figure (the overhead bench's compile + run).
+ */
+const TARGET = { seconds: 3, rssMb: 500, runOverInProcess: 1.5 } as const;
+const OVERHEAD_CASE = fileURLToPath(new URL('./overhead-case.ts', import.meta.url));
 const TIME = '/usr/bin/time';
+
+/** The in-process engine on the same DAG (overhead-case.ts: compilePlan + runPlan, no-op executor, no journal). */
+interface InProcessRow {
+  readonly tasks: number;
+  readonly endToEndS: number;
+  readonly cpuS: number;
+  readonly peakRssMb: number;
+}
 
 interface CliRow {
   readonly command: string;
@@ -46,13 +62,14 @@ function timed(args: readonly string[], cwd: string): Omit<CliRow, 'command' | '
 export const cliLarge: Bench = {
   name: 'cli-large',
   summary: 'weft validate / estimate / run through the real CLI on plan files of 1k–100k tasks',
-  run() {
+  async run() {
     if (!existsSync(TIME)) throw new Error(`${TIME} is needed for the peak RSS (apt-get install time)`);
     ensureBuilt();
     const sizes = (process.env.WEFT_BENCH_CLI_SIZES ?? '1000,10000,100000').split(',').map(Number);
     const dir = mkdtempSync(join(tmpdir(), 'weft-cli-large-'));
     const load0 = loadavg()[0] ?? 0;
     const rows: CliRow[] = [];
+    const inProcess: InProcessRow[] = [];
     try {
       for (const tasks of sizes)
         for (const format of ['json', 'yaml'] as const) {
@@ -71,6 +88,29 @@ export const cliLarge: Bench = {
           }
           rmSync(file, { force: true });
         }
+      // weft run end to end on a plan that runs no process, beside the in-process engine on the same DAG.
+      for (const tasks of sizes.filter((n) => n >= 10_000)) {
+        const file = join(dir, `gates-${tasks}.json`);
+        const text = gatePlanText(tasks);
+        writeFileSync(file, text);
+        const project = mkdtempSync(join(dir, 'gates-'));
+        const args = ['run', file, '--no-progress', '--no-isolation', '-j', '8'];
+        rows.push({
+          command: 'run gates',
+          format: 'json',
+          tasks,
+          bytes: Buffer.byteLength(text),
+          ...timed(args, project),
+        });
+        const f = lastJsonLine<CaseFigures>(await runNode(OVERHEAD_CASE, ['random', String(tasks), '--workers', '8']));
+        inProcess.push({
+          tasks,
+          endToEndS: f.endToEndMs / 1000,
+          cpuS: (f.compileCpuMs + f.runCpuMs) / 1000,
+          peakRssMb: f.peakRssMb,
+        });
+        rmSync(file, { force: true });
+      }
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -83,6 +123,16 @@ export const cliLarge: Bench = {
           `  ${r.command.padEnd(11)}  ${r.format.padEnd(6)} ${String(r.tasks).padStart(8)} ${(r.bytes / 1e6).toFixed(1).padStart(8)} ${r.wallS.toFixed(2).padStart(9)} ${r.cpuS.toFixed(2).padStart(8)} ${r.peakRssMb.toFixed(0).padStart(13)} ${String(r.exit).padStart(6)}`,
       ),
     ];
+    const gateLines = inProcess.map((p) => {
+      const cli = rows.find((r) => r.command === 'run gates' && r.tasks === p.tasks);
+      return `  ${String(p.tasks).padStart(7)} tasks: weft run ${cli?.wallS.toFixed(2)} s (CPU ${cli?.cpuS.toFixed(2)} s, ${cli?.peakRssMb.toFixed(0)} MB) · in-process compile + run ${p.endToEndS.toFixed(2)} s (CPU ${p.cpuS.toFixed(2)} s, ${p.peakRssMb.toFixed(0)} MB) · ${((cli?.wallS ?? NaN) / p.endToEndS).toFixed(2)}×`;
+    });
+    if (gateLines.length > 0)
+      lines.push(
+        '',
+        '`weft run` of a plan of gates (the same random DAG; gates run nothing) against the in-process engine with a no-op executor, no journal (bench/overhead-case.ts):',
+        ...gateLines,
+      );
     const checked = rows.filter((r) => r.tasks >= 100_000 && (r.command === 'validate' || r.command === 'estimate'));
     const summary: SummaryRow[] = checked.flatMap((r) => [
       {
@@ -98,10 +148,20 @@ export const cliLarge: Bench = {
         pass: r.peakRssMb < TARGET.rssMb,
       },
     ]);
+    for (const p of inProcess.filter((x) => x.tasks >= 100_000)) {
+      const cli = rows.find((r) => r.command === 'run gates' && r.tasks === p.tasks);
+      const ratio = (cli?.wallS ?? NaN) / p.endToEndS;
+      summary.push({
+        figure: `CLI run 100k (gates) ÷ in-process`,
+        value: `${ratio.toFixed(2)}× (${cli?.wallS.toFixed(2)} s vs ${p.endToEndS.toFixed(2)} s)`,
+        target: `≤ ${TARGET.runOverInProcess}×`,
+        pass: ratio <= TARGET.runOverInProcess && cli?.exit === 0,
+      });
+    }
     return {
       text: lines.join('\n'),
       summary,
-      results: { nproc: availableParallelism(), load: [load0, load1], rows },
+      results: { nproc: availableParallelism(), load: [load0, load1], rows, inProcess },
       ok: summary.every((s) => s.pass !== false),
     };
   },

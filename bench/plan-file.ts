@@ -44,6 +44,21 @@ export function planFileText(tasks: number, format: 'yaml' | 'json', bad?: numbe
   return `${out.join('\n')}\n`;
 }
 
+/**
+ * The same DAG as a plan of gates (JSON): each task passes once the first task it needs succeeded
+ * (a root: once \`1 == 1\`). Gates run nothing, so \`weft run\` of it times the CLI and its journal,
+ * not processes: the CLI's counterpart of the overhead bench's no-op executor.
+ */
+export function gatePlanText(tasks: number): string {
+  const deps = dagDeps('random', tasks);
+  const lines = deps.map((ds, i) => {
+    const first = ds[0];
+    const gate = first === undefined ? '1 == 1' : `tasks.${taskId(first)}.succeeded`;
+    return `    ${JSON.stringify({ id: taskId(i), needs: ds.map(taskId), gate })}`;
+  });
+  return `{\n  "name": "gates-${tasks}",\n  "workers": 8,\n  "tasks": [\n${lines.join(',\n')}\n  ]\n}\n`;
+}
+
 if (import.meta.url === `file://${process.argv[1]}`) {
   const [n, out] = process.argv.slice(2);
   const badAt = process.argv.indexOf('--bad');
