@@ -20,7 +20,7 @@ async function parentsUnder(setting: string | undefined): Promise<string[]> {
     cwd: project,
     env: setting === undefined ? { WEFT_SPAWN_HELPER: undefined } : { WEFT_SPAWN_HELPER: setting },
   });
-  expect(r.exitCode, r.stderr).toBe(0);
+  expect(r.code, r.stderr).toBe(0);
   return readFileSync(join(project, 'parents.txt'), 'utf8').trim().split('\n');
 }
 
