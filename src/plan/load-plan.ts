@@ -25,7 +25,16 @@ export interface LoadedPlan {
  */
 export function loadPlanFile(path: string, options: Omit<CompileOptions, 'file'>, baseDir?: string): LoadedPlan {
   const file = resolve(path);
-  let text: string;
+  const text = readPlanText(path);
+  return { file, compiled: parsePlanText(text, path, options, baseDir ?? dirname(file)) };
+}
+
+/**
+ * A plan file's text, refused (one line, naming the file) when it is not a regular file, is over
+ * {@link MAX_PLAN_BYTES} or cannot be read.
+ */
+export function readPlanText(path: string): string {
+  const file = resolve(path);
   try {
     // Checked before reading: /dev/zero or a FIFO would be read for ever, a huge file into an
     // out-of-memory abort.
@@ -46,7 +55,7 @@ export function loadPlanFile(path: string, options: Omit<CompileOptions, 'file'>
           fix: 'split the plan, or let a task generate tasks with expands: true',
         },
       ]);
-    text = readFileSync(file, 'utf8');
+    return readFileSync(file, 'utf8');
   } catch (error) {
     if (error instanceof WeftError) throw error;
     const code = (error as NodeJS.ErrnoException).code;
@@ -56,7 +65,6 @@ export function loadPlanFile(path: string, options: Omit<CompileOptions, 'file'>
       { cause: error, hint: 'pass the path of a plan file, e.g. examples/app.yaml' },
     );
   }
-  return { file, compiled: parsePlanText(text, path, options, baseDir ?? dirname(file)) };
 }
 
 /**

@@ -3,7 +3,7 @@ import { formatDuration } from '../../core/plan/duration.js';
 import { estimate, type EstimateFigures } from '../../core/schedule/simulate.js';
 import { catalogOf } from '../../executors/index.js';
 import { wire } from '../wiring.js';
-import { loadPlanFile } from '../../plan/load-plan.js';
+import { loadPlanFile, parsePlanText, readPlanText } from '../../plan/load-plan.js';
 import { importPlan, IMPORT_FORMATS, type ImportFormat } from '../../plan/import/index.js';
 import { dispatchOrder } from '../../core/schedule/dispatch-order.js';
 import { staticGate } from '../../core/run/policies/when.js';
@@ -11,7 +11,7 @@ import { compilePlan } from '../../core/plan/compile.js';
 import { iterationMs } from '../../core/plan/loop-check.js';
 import { WeftError } from '../../core/errors.js';
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, extname, join } from 'node:path';
+import { dirname, extname, join, resolve } from 'node:path';
 import { openJournal } from '../journal.js';
 import { weftDir } from '../run-files.js';
 import { withHistory } from '../history.js';
@@ -55,12 +55,14 @@ function figuresJson(f: EstimateFigures): Record<string, number> {
   };
 }
 
-/** Without --format: an `.stg` file is an STG graph, a JSON file with a `workflow` object a WfCommons trace, anything else a plan. */
-function guessFormat(file: string): string {
+/**
+ * Without --format: an `.stg` file is an STG graph, a JSON file with a `workflow` object a WfCommons
+ * trace, anything else a plan. `text`: a JSON file's text, read once for this and the plan loader.
+ */
+function guessFormat(file: string, text: string | undefined): string {
   if (extname(file).toLowerCase() === '.stg') return 'stg';
-  if (extname(file).toLowerCase() !== '.json') return 'plan';
+  if (text === undefined) return 'plan';
   try {
-    const text = readFileSync(file, 'utf8');
     // A plan rarely names "workflow": only then is the whole file parsed here (twice for a large plan is slow).
     if (!/"workflow"\s*:/.test(text)) return 'plan';
     const doc = JSON.parse(text) as unknown;
@@ -79,9 +81,14 @@ export async function estimateCommand(file: string, opts: EstimateCommandOptions
   const { projectDir, config, executors: all } = wire(opts.dir);
   const executors = catalogOf(all);
   const vars = opts.set === undefined ? {} : { vars: opts.set };
-  const format = opts.format ?? guessFormat(file);
+  // A JSON file is read once: to tell a WfCommons trace from a plan, and as the plan.
+  const json = opts.format === undefined && extname(file).toLowerCase() === '.json' ? readPlanText(file) : undefined;
+  const format = opts.format ?? guessFormat(file, json);
   if (format === 'plan') {
-    const loaded = loadPlanFile(file, { executors, ...vars });
+    const loaded =
+      json === undefined
+        ? loadPlanFile(file, { executors, ...vars })
+        : { file: resolve(file), compiled: parsePlanText(json, file, { executors, ...vars }, dirname(resolve(file))) };
     if (opts.history === false || !existsSync(join(weftDir(projectDir), 'weft.db')))
       return printEstimate(loaded.compiled, opts);
     const store = await openJournal(projectDir, config);
