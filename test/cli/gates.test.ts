@@ -1,4 +1,5 @@
-import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ensureBuilt, tempProject, weft } from '../support/weft-cli.js';
@@ -29,6 +30,21 @@ function project(plan: string): string {
 }
 
 describe('gates on the CLI', () => {
+  it('a gate runs nothing, so it needs no worktree: none is made in a repository, no warning outside one', async () => {
+    const plan = `tasks:\n  - { id: a, run: "true" }\n  - { id: b, needs: [a], gate: tasks.a.succeeded }\n`;
+    const outside = project(plan);
+    const r = await weft(['run', 'plans/review.yaml'], { cwd: outside });
+    expect([r.code, r.stderr]).toEqual([0, '']);
+    const repo = project(plan);
+    execFileSync('git', ['init', '-q'], { cwd: repo });
+    execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-q', '--allow-empty', '-m', 'init'], {
+      cwd: repo,
+    });
+    const inRepo = await weft(['run', 'plans/review.yaml'], { cwd: repo });
+    expect([inRepo.code, inRepo.stderr]).toEqual([0, '']);
+    expect(existsSync(join(repo, '.weft', 'worktrees'))).toBe(false);
+  });
+
   it('a blocked gate: exit 4, the failing parts with their values in the live lines, summary, status and reports', async () => {
     const dir = project(reviewPlan(4, 'SQL built from input'));
     const r = await weft(['run', 'plans/review.yaml', '--no-isolation'], { cwd: dir, timeoutMs: 120_000 });
