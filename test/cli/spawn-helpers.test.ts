@@ -26,10 +26,7 @@ async function parentsUnder(setting: string | undefined): Promise<string[]> {
 
 describe.skipIf(process.platform !== 'linux')('WEFT_SPAWN_HELPER: which helper starts shell tasks', () => {
   it.skipIf(findPython() === undefined)('by default, python where there is a python3', async () => {
-    expect(await parentsUnder(undefined)).toEqual([
-      expect.stringMatching(/^python/),
-      expect.stringMatching(/^python/),
-    ]);
+    expect(await parentsUnder(undefined)).toEqual([expect.stringMatching(/^python/), expect.stringMatching(/^python/)]);
   });
 
   it.skipIf(findBash() === undefined)('bash with WEFT_SPAWN_HELPER=bash', async () => {
@@ -37,10 +34,7 @@ describe.skipIf(process.platform !== 'linux')('WEFT_SPAWN_HELPER: which helper s
   });
 
   it.skipIf(findPython() === undefined)('python with WEFT_SPAWN_HELPER=python', async () => {
-    expect(await parentsUnder('python')).toEqual([
-      expect.stringMatching(/^python/),
-      expect.stringMatching(/^python/),
-    ]);
+    expect(await parentsUnder('python')).toEqual([expect.stringMatching(/^python/), expect.stringMatching(/^python/)]);
   });
 
   it('Node itself with WEFT_SPAWN_HELPER=0', async () => {
