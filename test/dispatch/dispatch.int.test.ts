@@ -80,11 +80,16 @@ describe('weft worker + weft run --dispatch', () => {
     const retried = journal.filter((e) => e.type === 'task.retrying');
     expect(retried.length).toBeGreaterThan(0);
     expect(retried.length).toBeLessThanOrEqual(4); // w1's --concurrency
-    const takenByW1 = new Set(killedAt.filter((m) => m.who === 'w1' && m.phase === 'start').map((m) => m.task));
     for (const e of retried) {
       expect(e.attempt).toBe(1);
       expect(e.error).toMatchObject({ code: 'WEFT_WORKER_LOST', transient: true });
-      expect(takenByW1.has(e.task as string), `${e.task} ran again but w1 never ran it`).toBe(true);
+      // Its first attempt was w1's: started there, or taken by w1 and killed before its first line
+      // (w1's slots run in step, so the kill often lands as one takes its next job) — never another worker's.
+      const firstBy = all.filter((m) => m.task === e.task && m.attempt === 1).map((m) => m.who);
+      expect(
+        firstBy.every((who) => who === 'w1'),
+        `${e.task}'s first attempt ran on ${firstBy.join(', ')}`,
+      ).toBe(true);
       expect(succeeded.find((s) => s.task === e.task)?.attempt).toBe(2);
       // Its second attempt ran on a live worker.
       expect(all.filter((m) => m.task === e.task && m.attempt === 2).map((m) => m.who)).not.toContain('w1');
@@ -130,7 +135,13 @@ describe('weft worker + weft run --dispatch', () => {
       expect(all.filter((m) => m.task === t.id && m.phase === 'start').length, t.id).toBe(1);
       expect(all.filter((m) => m.task === t.id && m.phase === 'end').length, t.id).toBe(1);
     }
-    expect(all.every((m) => m.attempt === 1)).toBe(true);
+    // An attempt 2 only where attempt 1 never started anywhere: the coordinator was killed after it
+    // journaled the start and before the job reached Redis, so there was nothing to adopt.
+    for (const m of all.filter((x) => x.attempt !== 1))
+      expect(
+        all.filter((x) => x.task === m.task && x.attempt === 1),
+        m.task,
+      ).toEqual([]);
     const summary = events(resumed.stdout).find((e) => e.type === 'run.summary') as unknown as {
       summary: { status: string };
     };
