@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { formatPlanIssue, PlanValidationError } from '../errors.js';
+import { planProblems } from '../testing/plan-problems.js';
+import { formatPlanIssue, type PlanValidationError } from '../errors.js';
 import { TaskIdSchema } from './plan-schema.js';
 import { planArbitrary } from '../testing/arbitraries.js';
 import { checkPlan, compilePlan, type ExecutorCatalog } from './compile.js';
@@ -10,18 +11,7 @@ const executors: ExecutorCatalog = new Map([
   ['claude', { requires: 'prompt' as const }],
 ]);
 
-/** The lines a user sees for a plan in `plan.yaml` (empty when it compiles). */
-function problems(plan: unknown, catalog: ExecutorCatalog = executors): string[] {
-  try {
-    compilePlan(plan, { file: 'plan.yaml', executors: catalog });
-    return [];
-  } catch (error) {
-    if (!(error instanceof PlanValidationError)) throw error;
-    expect(error.message).toBe(error.issues.map(formatPlanIssue).join('\n'));
-    expect(error.code).toBe('WEFT_PLAN_INVALID');
-    return error.issues.map(formatPlanIssue);
-  }
-}
+const problems = (plan: unknown, catalog: ExecutorCatalog = executors): string[] => planProblems(plan, catalog);
 
 const task = (id: string, extra: Record<string, unknown> = {}) => ({ id, run: `make ${id}`, ...extra });
 

@@ -1,21 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { formatPlanIssue, PlanValidationError } from '../errors.js';
-import { compilePlan, type ExecutorCatalog } from './compile.js';
+import { planProblems, SHELL_AND_CLAUDE as executors } from '../testing/plan-problems.js';
+import { compilePlan } from './compile.js';
 
-const executors: ExecutorCatalog = new Map([
-  ['shell', { requires: 'run' as const }],
-  ['claude', { requires: 'prompt' as const }],
-]);
-
-function problems(plan: unknown): string[] {
-  try {
-    compilePlan(plan, { file: 'plan.yaml', executors });
-    return [];
-  } catch (error) {
-    if (!(error instanceof PlanValidationError)) throw error;
-    return error.issues.map(formatPlanIssue);
-  }
-}
+const problems = (plan: unknown): string[] => planProblems(plan);
 
 const task = (id: string, extra: Record<string, unknown> = {}) => ({ id, run: `make ${id}`, ...extra });
 const SCHEMA = { type: 'object', required: ['endpoints'], properties: { endpoints: { type: 'array' } } };

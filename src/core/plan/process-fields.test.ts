@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatPlanIssue, PlanValidationError } from '../errors.js';
+import { planProblems } from '../testing/plan-problems.js';
 import { compilePlan, type ExecutorCatalog } from './compile.js';
 
 // As `catalogOf(defaultExecutors())` describes them: shell and the agent CLIs run a process.
@@ -10,16 +10,7 @@ const executors: ExecutorCatalog = new Map([
   ['fn', { requires: 'fn' as const }],
 ]);
 
-/** The lines a user sees for a plan in `plan.yaml` (empty when it compiles). */
-function problems(plan: unknown): string[] {
-  try {
-    compilePlan(plan, { file: 'plan.yaml', executors });
-    return [];
-  } catch (error) {
-    if (!(error instanceof PlanValidationError)) throw error;
-    return error.issues.map(formatPlanIssue);
-  }
-}
+const problems = (plan: unknown): string[] => planProblems(plan, executors);
 
 const FIX = 'only shell tasks and agent CLI tasks (claude, codex, gemini) run a process';
 
