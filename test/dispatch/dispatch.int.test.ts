@@ -2,10 +2,10 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
 import { join } from 'node:path';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { needService } from '../support/need-service.js';
 import { TEST_DATABASE_URL } from '../support/services.js';
-import { ensureBuilt, tempProject, weft } from '../support/weft-cli.js';
+import { tempProject, weft } from '../support/weft-cli.js';
 import {
   events,
   killMachine,
@@ -15,10 +15,9 @@ import {
   sleep,
   start,
   startWorker,
-  stopAll,
   uniquePrefix,
   until,
-  type Proc,
+  workerProcs,
 } from './dispatch-kit.js';
 
 /**
@@ -26,14 +25,7 @@ import {
  * the journal of the resume test): tasks append "task attempt worker phase" to lines.txt in the
  * project folder, which every worker shares (tasks run in place).
  */
-const procs: (Proc | undefined)[] = [];
-afterEach(async () => {
-  await stopAll(procs.splice(0));
-});
-beforeAll(() => {
-  needService('redis');
-  ensureBuilt();
-}, 300_000);
+const procs = workerProcs();
 
 const sh = (script: string): string[] => ['sh', '-c', script];
 
