@@ -36,11 +36,15 @@ fs.appendFileSync(process.env.LOG, 'deploy ' + (process.env.WEFT_ITERATION ?? '-
 `,
 };
 
-describe('loop: with a check inside the repeated group, in git with isolated tasks', () => {
-  it("iteration 1's check failure goes back to code as a fix; until then repeats; iteration 2 runs code and the check on the new work; deploy runs once on the final work", async () => {
-    const log = join(mkdtempSync(join(tmpdir(), 'weft-loop-check-log-')), 'log.txt');
-    const plan = `tasks:
-  - { id: code, run: [node, code.js], writes: [code.txt], env: { LOG: ${log} } }
+/**
+ * Runs, in a fresh repository, code → its check (build) → review → a gate, repeated until the gate
+ * passes (max 3), then deploy; each script appends what it saw to a log. `code`, `loop` and
+ * `codeEnv` add fields to code's task, the loop and code's env. Expects the run to succeed.
+ */
+async function runLoop(code: string, loop: string, codeEnv = '') {
+  const log = join(mkdtempSync(join(tmpdir(), 'weft-loop-check-log-')), 'log.txt');
+  const plan = `tasks:
+  - { id: code, run: [node, code.js], writes: [code.txt]${code}, env: { LOG: ${log}${codeEnv} } }
   - { id: build, verifies: [code], run: [node, check.js], env: { LOG: ${log} } }
   - id: review
     needs: [build]
@@ -49,14 +53,19 @@ describe('loop: with a check inside the repeated group, in git with isolated tas
     outputSchema: { type: object, properties: { veto: { type: string } } }
   - { id: approve, gate: '!tasks.review.output.veto' }
   - { id: deploy, needs: [approve], run: [node, deploy.js], env: { LOG: ${log} } }
-loop: { repeat: [code, build, review, approve], until: tasks.approve.passed, max: 3, feedback: [review] }
+loop: { repeat: [code, build, review, approve], until: tasks.approve.passed, max: 3${loop} }
 `;
-    const repo = tempRepo({ 'plan.yaml': plan, ...SCRIPTS });
-    const r = await weft(['run', 'plan.yaml'], { cwd: repo.dir, timeoutMs: 120_000 });
-    expect(r.stderr).toBe('');
-    expect(r.code, r.stdout).toBe(0);
-    const runId = /Run (\S+) succeeded/.exec(r.stdout)?.[1] ?? '';
-    const tip = repo.git('rev-parse', `weft/${runId}`);
+  const repo = tempRepo({ 'plan.yaml': plan, ...SCRIPTS });
+  const r = await weft(['run', 'plan.yaml'], { cwd: repo.dir, timeoutMs: 120_000 });
+  expect(r.stderr).toBe('');
+  expect(r.code, r.stdout).toBe(0);
+  const runId = /Run (\S+) succeeded/.exec(r.stdout)?.[1] ?? '';
+  return { log, r, repo, runId, tip: repo.git('rev-parse', `weft/${runId}`) };
+}
+
+describe('loop: with a check inside the repeated group, in git with isolated tasks', () => {
+  it("iteration 1's check failure goes back to code as a fix; until then repeats; iteration 2 runs code and the check on the new work; deploy runs once on the final work", async () => {
+    const { log, r, repo, runId, tip } = await runLoop('', ', feedback: [review]');
     expect(readFileSync(log, 'utf8')).toBe(
       [
         'code 1 attempt 1: v1 broken',
@@ -81,25 +90,7 @@ loop: { repeat: [code, build, review, approve], until: tasks.approve.passed, max
 
 describe('loop: a check that fails in every iteration', () => {
   it('fixes count afresh per iteration: with fixAttempts 1, each iteration fixes code once and the check runs again on the fix', async () => {
-    const log = join(mkdtempSync(join(tmpdir(), 'weft-loop-check-log-')), 'log.txt');
-    const plan = `tasks:
-  - { id: code, run: [node, code.js], writes: [code.txt], fixAttempts: 1, env: { LOG: ${log}, ALWAYS: '1' } }
-  - { id: build, verifies: [code], run: [node, check.js], env: { LOG: ${log} } }
-  - id: review
-    needs: [build]
-    run: [node, review.js]
-    env: { LOG: ${log} }
-    outputSchema: { type: object, properties: { veto: { type: string } } }
-  - { id: approve, gate: '!tasks.review.output.veto' }
-  - { id: deploy, needs: [approve], run: [node, deploy.js], env: { LOG: ${log} } }
-loop: { repeat: [code, build, review, approve], until: tasks.approve.passed, max: 3 }
-`;
-    const repo = tempRepo({ 'plan.yaml': plan, ...SCRIPTS });
-    const r = await weft(['run', 'plan.yaml'], { cwd: repo.dir, timeoutMs: 120_000 });
-    expect(r.stderr).toBe('');
-    expect(r.code, r.stdout).toBe(0);
-    const runId = /Run (\S+) succeeded/.exec(r.stdout)?.[1] ?? '';
-    const tip = repo.git('rev-parse', `weft/${runId}`);
+    const { log, tip } = await runLoop(', fixAttempts: 1', '', ", ALWAYS: '1'");
     expect(readFileSync(log, 'utf8')).toBe(
       [
         'code 1 attempt 1: v1 broken',
