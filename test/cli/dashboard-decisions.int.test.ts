@@ -1,13 +1,12 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunEvent } from '../../src/core/run/events.js';
 import { openStore } from '../../src/store/open-store.js';
-import { findChromium, launchChromium } from '../support/chromium.js';
+import { findChromium } from '../support/chromium.js';
 import { ensureBuilt, tempProject, weft } from '../support/weft-cli.js';
-import { api, follow, serveChildren, startServe, type Server } from '../support/serve.js';
+import { api, follow, closeServedPage, servedPage, type Server } from '../support/serve.js';
 import { decodePng } from '../../src/report/fixtures/png.js';
 
 /**
@@ -94,20 +93,10 @@ beforeAll(async () => {
   } finally {
     await store.close();
   }
-  server = await startServe(project, { XDG_STATE_HOME: mkdtempSync(join(tmpdir(), 'weft-state-')), WEFT_TOKEN: '' });
-  browser = await launchChromium(found);
-  page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
-  page.on('console', (m) => {
-    if (m.type() === 'error') errors.push(m.text());
-  });
-  page.on('pageerror', (e) => errors.push(e.message));
+  ({ server, browser, page } = await servedPage(project, found, errors));
 }, TIMEOUT);
 
-afterAll(async () => {
-  await browser?.close();
-  await server?.stop();
-  for (const c of serveChildren) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
-});
+afterAll(() => closeServedPage({ server, browser }));
 
 /** A plan whose `deploy` waits for a person, started through the API; resolves once the page shows the wait. */
 async function waitingRun(name: string): Promise<string> {

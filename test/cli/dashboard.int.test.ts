@@ -1,11 +1,10 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { findChromium, launchChromium } from '../support/chromium.js';
+import { findChromium } from '../support/chromium.js';
 import { ensureBuilt, tempProject, weft } from '../support/weft-cli.js';
-import { api, follow, serveChildren, startServe, waitFor, type Server } from '../support/serve.js';
+import { api, follow, closeServedPage, servedPage, waitFor, type Server } from '../support/serve.js';
 import { colourStats, decodePng } from '../../src/report/fixtures/png.js';
 
 /**
@@ -56,21 +55,11 @@ beforeAll(async () => {
   const ran = await weft(['run', 'plan.yaml', '--no-isolation', '--json'], { cwd: project });
   expect(ran.code, ran.stderr).toBe(0);
   finishedRun = /"runId":"([^"]+)"/.exec(ran.stdout)?.[1] ?? '';
-  server = await startServe(project, { XDG_STATE_HOME: mkdtempSync(join(tmpdir(), 'weft-state-')), WEFT_TOKEN: '' });
-  browser = await launchChromium(found);
-  page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+  ({ server, browser, page } = await servedPage(project, found, errors));
   page.on('request', (r) => requests.push(r.url()));
-  page.on('console', (m) => {
-    if (m.type() === 'error') errors.push(m.text());
-  });
-  page.on('pageerror', (e) => errors.push(e.message));
 }, TIMEOUT);
 
-afterAll(async () => {
-  await browser?.close();
-  await server?.stop();
-  for (const c of serveChildren) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
-});
+afterAll(() => closeServedPage({ server, browser }));
 
 const states = (): Promise<Record<string, string>> =>
   page

@@ -1,5 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
 import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium, type FoundChromium } from './chromium.js';
 import { CLI } from './weft-cli.js';
 
 /** Helpers for tests of `weft serve` over a real socket (test/cli/serve.test.ts, the dashboard's browser test). */
@@ -127,3 +132,32 @@ export const waitFor = async (ok: () => boolean | Promise<boolean>, what: string
   }
   throw new Error(`timed out waiting for ${what}`);
 };
+
+/**
+ * `weft serve` on `project` (no token, a state folder of its own) and a headless Chromium page;
+ * console and page errors go to `errors`. Close it all with {@link closeServedPage}.
+ */
+export async function servedPage(
+  project: string,
+  found: FoundChromium,
+  errors: string[],
+): Promise<{ server: Server; browser: Browser; page: Page }> {
+  const server = await startServe(project, {
+    XDG_STATE_HOME: mkdtempSync(join(tmpdir(), 'weft-state-')),
+    WEFT_TOKEN: '',
+  });
+  const browser = await launchChromium(found);
+  const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+  page.on('console', (m) => {
+    if (m.type() === 'error') errors.push(m.text());
+  });
+  page.on('pageerror', (e) => errors.push(e.message));
+  return { server, browser, page };
+}
+
+/** Closes what {@link servedPage} opened, and SIGKILLs any `weft serve` of the file still running. */
+export async function closeServedPage(s: { server?: Server; browser?: Browser }): Promise<void> {
+  await s.browser?.close();
+  await s.server?.stop();
+  for (const c of serveChildren) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+}
