@@ -270,7 +270,7 @@ export abstract class AgentCliExecutor implements Executor {
         signal: stop.signal,
         onLine: (line) => show(parseLine(parser, line)),
         ...(parser.stderr === undefined ? {} : { onStderrLine: (line: string) => show(parser.stderr?.(line) ?? []) }),
-        ...(logs === undefined ? {} : { stdoutLog: logs.stdout, stderrLog: logs.stderr, pidFile: logs.paths.pid }),
+        ...(logs === undefined ? {} : { stdoutLog: logs.stdout, stderrLog: logs.stderr }),
         ...(this.options.killGraceMs === undefined ? {} : { killGraceMs: this.options.killGraceMs }),
       });
       const report = parser.finish({ exitCode: exit.exitCode, stderrTail: exit.stderrTail });

@@ -52,8 +52,7 @@ export function helperPrograms(setting: HelperSetting): HelperProgram[] {
 }
 
 /**
- * Requests are NUL-terminated fields on the helper's stdin: cwd, stdout file, stderr file, pid file
- * (empty: none), a count and that many `NAME=value` to export, a count and names to unset, argc, argv.
+ * Requests are NUL-terminated fields on the helper's stdin: cwd, stdout file, stderr file, a count and that many `NAME=value` to export, a count and names to unset, argc, argv.
  * They are data, never code: nothing splits, globs or expands them. Answers are lines:
  * `S <pid> <time>` once forked (epoch seconds, taken just before the fork, so never later than the
  * task's own first instant: a busy coordinator may read the line much later), `D` (no such cwd),
@@ -80,7 +79,7 @@ run_task() {
   exec </dev/null 2>"$err" >"$out" || { printf 'R\\n'; exit 1; }
   exec -- "\${argv[@]}"
 }
-while rd cwd && rd out && rd err && rd pidfile && rd n; do
+while rd cwd && rd out && rd err && rd n; do
   sets=()
   for ((i = 0; i < n; i++)); do rd v || exit; sets+=("$v"); done
   rd n || exit
@@ -92,7 +91,6 @@ while rd cwd && rd out && rd err && rd pidfile && rd n; do
   forked=$EPOCHREALTIME
   ( run_task ) &
   pid=$!
-  [[ -z $pidfile ]] || printf '%s' "$pid" >"$pidfile"
   printf 'S %s %s\\n' "$pid" "$forked"
   wait "$pid"
   st=$?
@@ -150,7 +148,7 @@ ignored = [s for s in signal.valid_signals() if s not in (signal.SIGKILL, signal
 ignored += [signal.SIGPIPE, signal.SIGXFSZ]
 W = os.O_WRONLY | os.O_CREAT | os.O_TRUNC
 while True:
-    cwd, out, err, pidfile = tok(), tok(), tok(), tok()
+    cwd, out, err = tok(), tok(), tok()
     sets = pairs(int(tok()))
     unsets = [tok() for _ in range(int(tok()))]
     argv = [tok() for _ in range(int(tok()))]
@@ -187,9 +185,6 @@ while True:
         continue
     os.close(fo)
     os.close(fe)
-    if pidfile:
-        with open(pidfile, 'w') as f:
-            f.write(str(pid))
     say('S %d %.6f' % (pid, forked))
     _, status = os.waitpid(pid, 0)
     try:

@@ -3,13 +3,13 @@ import { join } from 'node:path';
 
 /**
  * Where one attempt leaves its traces: `<runDir>/tasks/<task>/<attempt>.stdout.log|stderr.log`
- * (what `weft logs` reads) and `<attempt>.pid` (the process group `weft resume` stops if weft died).
+ * (what `weft logs` reads). No pid file: `weft resume` finds a dead coordinator's task processes by
+ * the WEFT_RUN_ID, WEFT_TASK_ID and WEFT_ATTEMPT in their env (src/cli/orphans.ts).
  */
 export interface AttemptLogPaths {
   readonly dir: string;
   readonly stdout: string;
   readonly stderr: string;
-  readonly pid: string;
 }
 
 export function attemptLogPaths(runDir: string, taskId: string, attempt: number): AttemptLogPaths {
@@ -18,7 +18,6 @@ export function attemptLogPaths(runDir: string, taskId: string, attempt: number)
     dir,
     stdout: join(dir, `${attempt}.stdout.log`),
     stderr: join(dir, `${attempt}.stderr.log`),
-    pid: join(dir, `${attempt}.pid`),
   };
 }
 

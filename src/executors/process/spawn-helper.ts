@@ -37,8 +37,6 @@ export interface HelperRequest {
   readonly stderr: string | undefined;
   /** @default 2000 */
   readonly stderrTailBytes?: number;
-  /** Where the helper writes the task's pid (the process group `weft resume` stops if weft died). */
-  readonly pidFile?: string;
   /** Aborting kills the task's process group: SIGTERM, then SIGKILL after `killGraceMs`. */
   readonly signal: AbortSignal;
   readonly killGraceMs: number;
@@ -118,11 +116,7 @@ export class SpawnHelperPool {
    * cannot go through a helper (an env name bash cannot set, a NUL byte): use plain spawn.
    */
   async run(request: HelperRequest): Promise<HelperExit | undefined> {
-    if (
-      [request.cwd, request.stdout, request.stderr ?? '', request.pidFile ?? '', ...request.argv].some((s) =>
-        s.includes('\0'),
-      )
-    )
+    if ([request.cwd, request.stdout, request.stderr ?? '', ...request.argv].some((s) => s.includes('\0')))
       return undefined;
     for (let tries = 1; ; tries++) {
       const helper = this.idle.pop() ?? this.start();
@@ -246,7 +240,6 @@ class Helper {
         request.cwd,
         request.stdout,
         request.stderr,
-        request.pidFile ?? '',
         String(sets.length),
         ...sets,
         String(unsets.length),

@@ -1,5 +1,4 @@
 import { spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
 import type { Writable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import { killGroupOnAbort, killProcessGroup } from './process-group.js';
@@ -16,8 +15,6 @@ export interface SpawnLinesOptions {
   /** Raw stdout / stderr are copied here as they arrive (the attempt's log files); left open. */
   readonly stdoutLog?: Writable;
   readonly stderrLog?: Writable;
-  /** The child's pid is written here (the group `weft resume` stops if weft itself died). */
-  readonly pidFile?: string;
   /** @default 3000 */
   readonly killGraceMs?: number;
   /** Bytes of stderr kept for the failure message. @default 4000 */
@@ -58,7 +55,6 @@ export function spawnLines(
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true,
     });
-    if (options.pidFile !== undefined && child.pid !== undefined) writeFileSync(options.pidFile, String(child.pid));
     const stopKilling = killGroupOnAbort(child, options.signal, options.killGraceMs ?? 3000);
 
     const stdout = lineSplitter(options.onLine);

@@ -187,15 +187,6 @@ describe.each(
     expect(exited).toMatchObject({ ok: false, failure: { signal: null, exitCode: 139, stderrTail: 'late' } });
   });
 
-  it('writes the pid file of each attempt', async () => {
-    const runDir = mkdtempSync(join(tmpdir(), 'weft-run-'));
-    const outcome = await shell.run(context(task({ id: 'pid', run: ['sh', '-c', 'echo $$'] }), { runDir }));
-    expect(outcome.ok).toBe(true);
-    expect(readFileSync(join(runDir, 'tasks', 'pid', '1.pid'), 'utf8')).toBe(
-      readFileSync(join(runDir, 'tasks', 'pid', '1.stdout.log'), 'utf8').trim(),
-    );
-  });
-
   it('gives the task the environment a plain spawn would: the base one, its env and WEFT_* (WEFT_OUTPUT always; no WEFT_INPUTS without needs, no WEFT_FEEDBACK on a first attempt)', async () => {
     // `_` aside: bash drops it (a shell sets it to the command it runs; what the coordinator inherited is stale).
     const { _: _stale, ...inherited } = process.env;

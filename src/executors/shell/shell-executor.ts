@@ -174,7 +174,6 @@ export class ShellExecutor implements Executor {
         env: own,
         stdout: logs?.stdout ?? '/dev/null',
         stderr: logs?.stderr,
-        ...(logs === undefined ? {} : { pidFile: logs.pid }),
         signal: ctx.signal,
         killGraceMs,
         stderrTailBytes: tailBytes,

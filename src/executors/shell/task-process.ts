@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { closeSync, openSync, writeFileSync } from 'node:fs';
+import { closeSync, openSync } from 'node:fs';
 import type { AttemptLogPaths } from '../process/log-files.js';
 import { killGroupOnAbort, killProcessGroup } from '../process/process-group.js';
 import type { HelperExit } from '../process/spawn-helper.js';
@@ -65,8 +65,6 @@ export function spawnTask(argv: readonly string[], o: SpawnTaskOptions): Promise
     const child = spawn(file, args, { cwd: o.cwd, env: o.env, stdio, detached: true });
     const startedAt = Date.now(); // spawn() returns once the process is forked
     for (const fd of fds) closeSync(fd);
-    // If weft itself dies, `weft resume` finds the process group by this file and stops it.
-    if (o.logs !== undefined && child.pid !== undefined) writeFileSync(o.logs.pid, String(child.pid));
     let stderrMem = '';
     child.stderr?.on('data', (chunk: Buffer) => {
       stderrMem = (stderrMem + chunk.toString()).slice(-o.tailBytes);

@@ -3,7 +3,8 @@
  * folder, and a TaskContext that records the progress it gets.
  */
 import type { Redactor } from '../../../core/redact.js';
-import { mkdir, readFile } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { expect, type TestContext } from 'vitest';
 import type { ProgressEvent } from '../../../core/run/events.js';
@@ -12,6 +13,7 @@ import type { ResolvedTask } from '../../../core/plan/graph.js';
 import { makeAgentDirs } from '../../../../test/support/fake-llm/agent-env.js';
 import { FakeLlmServer, step } from '../../../../test/support/fake-llm/fake-llm-server.js';
 import { testContext, testTask } from '../../testing/task-context.js';
+import { taskProcesses, type TaskProcess } from '../../process/task-processes.js';
 
 export { step } from '../../../../test/support/fake-llm/fake-llm-server.js';
 export { CLI_BINS } from '../../../../test/support/fake-llm/run-cli.js';
@@ -146,31 +148,31 @@ export function abortOnSession(controller: AbortController, cause: AbortCause): 
   };
 }
 
-/** Whether any process of the group led by `pid` is still running (zombies do not count). */
-export async function groupAlive(pid: number): Promise<boolean> {
-  try {
-    process.kill(-pid, 0);
-  } catch {
-    return false;
-  }
-  // Members may be zombies waiting for their parent: look closer.
-  const { readdir } = await import('node:fs/promises');
-  for (const entry of await readdir('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = await readFile(`/proc/${entry}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (fields[0] !== 'Z' && Number(fields[2]) === pid) return true;
-    } catch {
-      // Gone meanwhile.
-    }
-  }
-  return false;
+/** An aborted attempt, and the task's processes (found by their WEFT_* env) at its session and after. */
+export interface AbortedAttempt {
+  readonly outcome: TaskOutcome;
+  readonly atSession: readonly TaskProcess[];
+  readonly left: readonly TaskProcess[];
 }
 
-/** The pid an attempt's executor wrote into the run folder. */
-export async function attemptPid(runDir: string, taskId: string, attempt = 1): Promise<number> {
-  return Number(await readFile(join(runDir, 'tasks', taskId, `${attempt}.pid`), 'utf8'));
+/**
+ * Runs task `stuck` (script a hanging model first) and aborts it with `cause` once its session
+ * starts, in a run of its own, so other tests' processes never count.
+ */
+export async function abortStuck(h: AgentHarness, executor: Executor, cause: AbortCause): Promise<AbortedAttempt> {
+  const runId = `abort-${randomUUID()}`;
+  const controller = new AbortController();
+  const abort = abortOnSession(controller, cause);
+  let atSession: TaskProcess[] = [];
+  const { outcome } = await h.run(executor, agentTask({ id: 'stuck', prompt: 'Hi' }), {
+    runId,
+    signal: controller.signal,
+    onProgress: (event) => {
+      if (event.kind === 'session') atSession = taskProcesses(runId);
+      abort(event);
+    },
+  });
+  return { outcome, atSession, left: taskProcesses(runId) };
 }
 
 /** Progress messages of one kind. */
