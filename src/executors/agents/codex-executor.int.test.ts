@@ -11,7 +11,6 @@ import { codexEnv } from '../../../test/support/fake-llm/agent-env.js';
 import type { AgentExecutorOptions } from './agent-cli-executor.js';
 import { CodexExecutor } from './codex-executor.js';
 import {
-  abortOnSession,
   agentHarness,
   agentTask,
   CLI_BINS,

@@ -10,7 +10,6 @@ import { geminiEnv } from '../../../test/support/fake-llm/agent-env.js';
 import type { AgentExecutorOptions } from './agent-cli-executor.js';
 import { GeminiExecutor } from './gemini-executor.js';
 import {
-  abortOnSession,
   agentHarness,
   agentTask,
   CLI_BINS,
