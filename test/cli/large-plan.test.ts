@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ensureBuilt, tempProject, weft } from '../support/weft-cli.js';
@@ -49,4 +49,32 @@ describe('a 100,000-task JSON plan (the fast path: positions only for an error)'
     expect(e.code, e.stderr).toBe(0);
     expect(JSON.parse(e.stdout)).toMatchObject({ tasks: TASKS, workers: 8, bestWorkersBy: 'lower bound' });
   }, 600_000);
+});
+
+describe('run files of a large plan', () => {
+  /** Runs `a` and `gates` gates on it; returns plan.json and summary.json as written. */
+  async function runFiles(gates: number): Promise<{ plan: string; summary: string }> {
+    const dir = tempProject('weft-large-');
+    const tasks = ['  - { id: a, run: "true" }'];
+    for (let i = 0; i < gates; i++) tasks.push(`  - { id: g${i}, needs: [a], gate: tasks.a.succeeded }`);
+    writeFileSync(join(dir, 'plan.yaml'), `tasks:\n${tasks.join('\n')}\n`);
+    const r = await weft(['run', 'plan.yaml', '--no-progress'], { cwd: dir, timeoutMs: 120_000 });
+    expect(r.code, r.stderr).toBe(0);
+    const runs = join(dir, '.weft', 'runs');
+    const run = join(runs, readdirSync(runs)[0] as string);
+    return {
+      plan: readFileSync(join(run, 'plan.json'), 'utf8'),
+      summary: readFileSync(join(run, 'summary.json'), 'utf8'),
+    };
+  }
+
+  it('up to 1,000 tasks indented; past that compact, one line each, the same JSON', async () => {
+    const small = await runFiles(999);
+    expect(small.plan.startsWith(`{\n  "file": `)).toBe(true);
+    expect(small.summary.split('\n').length).toBeGreaterThan(1000);
+    const large = await runFiles(1000);
+    for (const text of [large.plan, large.summary]) expect(text.split('\n')).toHaveLength(2); // one line and the final newline
+    expect(JSON.parse(large.plan).plan.tasks).toHaveLength(1001);
+    expect(JSON.parse(large.summary)).toMatchObject({ status: 'succeeded', counts: { succeeded: 1001 } });
+  }, 240_000);
 });

@@ -13,7 +13,7 @@ import { exitCodeForStatus } from '../exit-codes.js';
 import { formatSummary } from '../format.js';
 import { openJournal, takeLease } from '../journal.js';
 import { createProgress, stdoutLines, type ProgressMode } from '../progress.js';
-import { createRunDir, newRunId, weftDir, writeJson } from '../run-files.js';
+import { createRunDir, newRunId, PRETTY_JSON_TASKS, weftDir, writeJson } from '../run-files.js';
 import { FileTaskCache } from '../../store/task-cache.js';
 import type { EngineNotice, EngineOptions } from '../../core/run/engine.js';
 import type { ApprovalDecision } from '../../core/run/engine-options.js';
@@ -184,15 +184,20 @@ export async function executeRun(a: ExecuteRunArgs): Promise<number> {
   // What the plan holds literally (a key in a `run` line, a password in `env`) stays out of plan.json and the journal.
   const spec = redactValue(compiled.spec, redact);
   const vars = redactValue(compiled.vars, redact);
+  const pretty = compiled.graph.tasks.length <= PRETTY_JSON_TASKS;
   if (a.prior === undefined)
-    writeJson(join(runDir, 'plan.json'), {
-      file: a.planFile,
-      name: compiled.name,
-      workers: a.workers,
-      mode: a.mode,
-      vars,
-      plan: spec,
-    });
+    writeJson(
+      join(runDir, 'plan.json'),
+      {
+        file: a.planFile,
+        name: compiled.name,
+        workers: a.workers,
+        mode: a.mode,
+        vars,
+        plan: spec,
+      },
+      pretty,
+    );
   const progressMode: ProgressMode =
     a.display.json === true
       ? 'json'
@@ -267,7 +272,7 @@ export async function executeRun(a: ExecuteRunArgs): Promise<number> {
     const scope = { projectDir: a.projectDir, planFile: a.planFile, baseDir: a.baseDir };
     await recordDurations(store, scope, compiled, state);
     const summary = summarize(state, dependencyMap(compiled.graph.tasks), compiled.spec.contracts);
-    writeJson(join(runDir, 'summary.json'), summary);
+    writeJson(join(runDir, 'summary.json'), summary, pretty);
     if (a.display.json === true) process.stdout.write(`${JSON.stringify({ type: 'run.summary', summary, runDir })}\n`);
     else {
       process.stdout.write(`${formatSummary(summary, runDir)}\n`);

@@ -38,6 +38,7 @@ export class Approvals {
   /** A task became ready: journal its wait, or note a rejection made while weft was stopped. */
   ready(i: number, at: number): void {
     const task = this.host.tasks()[i] as ResolvedTask;
+    if (task.approval !== 'required') return; // nothing to wait for (and no lookup of its record)
     const d = approvalGate(task, this.host.state.tasks.get(task.id)?.approval);
     if (d.kind === 'wait' && d.record) this.host.journal.recordTask(i, { type: 'approval.waiting', at, task: task.id });
     if (d.kind === 'reject') this.rejected.push({ task: i, reason: d.reason });
