@@ -9,17 +9,23 @@ import { departsFromEstimate } from './surprise.js';
 export class SurpriseWatch {
   /** When each task (last) started. */
   private readonly startedAt: Float64Array;
+  /** Each task's estimate, ms; NaN without one. */
+  private readonly estimate: Float64Array;
+  /** No running task overruns before this (a lower bound: tasks that ended may have held it), ms. */
+  private earliest = Infinity;
 
   constructor(
-    private readonly graph: Graph,
+    graph: Graph,
     private readonly tolerance: number,
   ) {
     this.startedAt = new Float64Array(graph.tasks.length);
+    this.estimate = Float64Array.from(graph.tasks, (t) => t.estimateMs ?? Number.NaN);
   }
 
   /** `task` started at `now`. */
   started(task: number, now: number): void {
     this.startedAt[task] = now;
+    this.earliest = Math.min(this.earliest, this.deadline(task));
   }
 
   /** Takes over the start times of the tasks a smaller (or the same) graph's watch saw. */
@@ -32,19 +38,34 @@ export class SurpriseWatch {
     return this.departs(task, now, true);
   }
 
-  /** Whether one of the running tasks (`taskOn`: the task on each worker, -1 for none) has run past its estimate by `now`. */
+  /**
+   * Whether one of the running tasks (`taskOn`: the task on each worker, -1 for none) has run past
+   * its estimate by `now`. Looks at the workers only once the earliest deadline has passed, so a
+   * run that goes as estimated pays O(1) per call.
+   */
   overrun(taskOn: ArrayLike<number>, now: number): boolean {
+    if (now <= this.earliest) return false;
+    let next = Infinity;
     for (let w = 0; w < taskOn.length; w++) {
       const task = taskOn[w] as number;
-      if (task >= 0 && this.departs(task, now, false)) return true;
+      if (task < 0) continue;
+      if (this.departs(task, now, false)) return true;
+      next = Math.min(next, this.deadline(task));
     }
+    this.earliest = next;
     return false;
+  }
+
+  /** When `task`, running, starts to depart from its estimate (never without one), ms. */
+  private deadline(task: number): number {
+    const estimate = this.estimate[task] as number;
+    return Number.isNaN(estimate) ? Infinity : (this.startedAt[task] as number) + estimate * (1 + this.tolerance);
   }
 
   private departs(task: number, now: number, ended: boolean): boolean {
     // A task without an estimate runs on a made-up default: its duration surprises no one.
-    const estimate = this.graph.tasks[task]?.estimateMs;
-    if (estimate === undefined) return false;
+    const estimate = this.estimate[task] as number;
+    if (Number.isNaN(estimate)) return false;
     return departsFromEstimate(estimate, now - (this.startedAt[task] as number), ended, this.tolerance);
   }
 }
