@@ -46,6 +46,8 @@ export interface RunOptions {
   readonly score?: ArrayLike<number>;
   readonly order?: ReadyOrder;
   readonly plan?: SearchResult['plan'];
+  /** The Scheduler's `surpriseScore`: the order from the first task off its estimate on. */
+  readonly surpriseScore?: ArrayLike<number>;
   readonly research?: Research;
 }
 
@@ -55,6 +57,8 @@ export interface RealizedRun {
   readonly searches: number;
   /** Whether the dispatch plan was still followed at the end (the run went as planned). */
   readonly planHeld: boolean;
+  /** Whether the Scheduler switched to its `surpriseScore` (a task ended off, or ran past, its estimate). */
+  readonly surprised: boolean;
 }
 
 /**
@@ -85,6 +89,7 @@ export function runOnClock(
     ...(options.order === undefined ? {} : { order: options.order }),
     ...(options.score === undefined ? {} : { score: options.score }),
     ...(options.plan === undefined ? {} : { plan: options.plan }),
+    ...(options.surpriseScore === undefined ? {} : { surpriseScore: options.surpriseScore }),
   });
   const end = new Float64Array(n);
   const running = new IndexHeap((a, b) => (end[a] as number) < (end[b] as number) || (end[a] === end[b] && a < b));
@@ -128,7 +133,7 @@ export function runOnClock(
       sched.finish(running.pop() as number, 'succeeded', now);
   }
   if (!sched.finished) throw new Error('runOnClock: tasks left unscheduled');
-  return { makespan: now, searches, planHeld: sched.planned };
+  return { makespan: now, searches, planHeld: sched.planned, surprised: sched.surprised };
 }
 
 /** The {@link Research} prototype's order: a search on what is left, mapped back to the graph's tasks. */

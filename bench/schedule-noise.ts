@@ -1,5 +1,6 @@
 import type { Graph } from '../src/core/plan/graph.js';
 import { criticalPathScore, searchOrder, type SearchOptions } from '../src/core/schedule/search/index.js';
+import { graphDispatchOrder } from '../src/core/schedule/dispatch-order.js';
 import { agentPlan } from './agent-plans.js';
 import { benchDataAvailable, BENCH_DATA, stgGraphs, wfcommonsGraphs } from './data.js';
 import { normals, realDurations, robustChoice, runOnClock, type RunOptions } from './noisy-run.js';
@@ -37,7 +38,7 @@ const POLICIES = [
   'weft',
   'critical-path',
   'fifo',
-  'proto-list',
+  'searched',
   'proto-research',
   'proto-robust',
   'clairvoyant-cp',
@@ -62,6 +63,8 @@ export interface NoiseRow {
   /** weft's search on the estimates handed the Scheduler a dispatch plan (idle time on purpose). */
   readonly planned: boolean;
   readonly planHeld: boolean;
+  /** weft's Scheduler switched to the expected-path order (a task ended off, or ran past, its estimate). */
+  readonly surprised: boolean;
   readonly searches: number;
   /** The robust-choice prototype kept weft's searched order (else it took critical path). */
   readonly robustKeptSearch: boolean;
@@ -86,21 +89,34 @@ function measureItem(item: Item, itemIndex: number): NoiseRow[] {
   const rows: NoiseRow[] = [];
   const { graph } = item;
   for (const workers of NOISE_WORKERS) {
-    // What `weft run` hands the Scheduler: searched on the estimates, seed 1, default budget.
-    const found = searchOrder(graph, workers, { seed: 1 });
-    const weft: RunOptions = { score: found.score, ...(found.plan === undefined ? {} : { plan: found.plan }) };
+    // What `weft run` hands the Scheduler (`dispatchOrder`): the order searched on the estimates
+    // (seed 1, default budget), its dispatch plan where it found one, and the expected-path order
+    // that takes over at the first surprise.
+    const order = graphDispatchOrder(graph, workers);
+    const weft: RunOptions = {
+      ...(order.score === undefined ? {} : { score: order.score }),
+      ...(order.dispatchPlan === undefined ? {} : { plan: order.dispatchPlan }),
+      ...(order.surpriseScore === undefined ? {} : { surpriseScore: order.surpriseScore }),
+    };
+    // weft before the surprise policy: the searched order (and plan) to the end, whatever happens.
+    const { surpriseScore: _switch, ...searchedOnly } = weft;
     const criticalPath: RunOptions = { order: 'critical-path' };
     const robust =
-      robustChoice(graph, workers, [weft, criticalPath], { ...ROBUST, seed: 7_000_001 * (itemIndex + 1) + workers }) ===
-      0
-        ? weft
+      robustChoice(graph, workers, [searchedOnly, criticalPath], {
+        ...ROBUST,
+        seed: 7_000_001 * (itemIndex + 1) + workers,
+      }) === 0
+        ? searchedOnly
         : criticalPath;
     const policies: Readonly<Record<Exclude<Policy, 'clairvoyant-cp'>, RunOptions>> = {
       weft,
       'critical-path': criticalPath,
       fifo: { order: 'fifo' },
-      'proto-list': { score: found.score },
-      'proto-research': { score: found.score, research: { options: RESEARCH_BUDGET } },
+      searched: searchedOnly,
+      'proto-research': {
+        ...(order.score === undefined ? {} : { score: order.score }),
+        research: { options: RESEARCH_BUDGET },
+      },
       'proto-robust': robust,
     };
     for (let seed = 1; seed <= NOISE_SEEDS; seed++) {
@@ -134,10 +150,11 @@ function measureItem(item: Item, itemIndex: number): NoiseRow[] {
           makespan,
           searched,
           hindsight,
-          planned: found.plan !== undefined,
+          planned: order.dispatchPlan !== undefined,
           planHeld: runs.weft.planHeld,
+          surprised: runs.weft.surprised,
           searches: runs['proto-research'].searches,
-          robustKeptSearch: robust === weft,
+          robustKeptSearch: robust === searchedOnly,
         });
       }
     }
@@ -207,6 +224,7 @@ function perPair(rows: readonly NoiseRow[]): Record<string, unknown>[] {
       mean,
       planned: first.planned,
       robustKeptSearch: first.robustKeptSearch,
+      surprised: g.filter((r) => r.surprised).length,
       researches: g.reduce((t, r) => t + r.searches, 0),
     };
   });
@@ -226,7 +244,7 @@ function table(groups: readonly Group[]): string {
     'worst',
     'weft ≤ FIFO',
     '>FIFO',
-    'proto list-only',
+    'searched, no switch',
     'worst',
     'proto re-search',
     'worst',
@@ -242,7 +260,7 @@ function table(groups: readonly Group[]): string {
     ...(['weft', 'critical-path', 'fifo'] as const).flatMap((p) => [f4(g.mean[p]), f4(g.worst[p])]),
     g.mean.weft <= g.mean.fifo + 1e-12 ? 'yes' : 'NO',
     String(g.worseThanFifo),
-    ...(['proto-list', 'proto-research', 'proto-robust'] as const).flatMap((p) => [f4(g.mean[p]), f4(g.worst[p])]),
+    ...(['searched', 'proto-research', 'proto-robust'] as const).flatMap((p) => [f4(g.mean[p]), f4(g.worst[p])]),
     f4(g.mean['clairvoyant-cp']),
   ]);
   return formatTable(head, rows, 2);
@@ -293,11 +311,14 @@ export const scheduleNoise: Bench = {
       'Schedules under surprise: each task takes estimate × exp(σZ − σ²/2) (lognormal, mean one; seeded), the Scheduler sees only the estimates.',
       `  ${count('stg')} STG graphs (every ${STG_STRIDE}rd with a known optimum), ${count('wfcommons')} WfCommons traces, ${count('agent')} agent-shaped plans (bench/agent-plans.ts);`,
       `  M = ${NOISE_WORKERS.join(', ')}; ${NOISE_SEEDS} noise draws per (graph, M) (1 at σ = 0), the same at every σ. Ratios ÷ hindsight = the best of searchOrder given`,
-      '  the real durations and every realized makespan below. weft = searchOrder on the estimates (score, and a dispatch plan where it found one),',
-      '  as `weft run` does; crit-path / FIFO = the Scheduler\'s own orders. ">FIFO" = runs where weft took longer than FIFO.',
-      '  PROTOTYPES (not weft\'s policy): "list-only" = weft\'s score without the dispatch plan (no idle time on purpose);',
-      `  "re-search" = list-only, and after a task overruns its estimate, at the next choice searchOrder again on what is left (${RESEARCH_BUDGET.iterations} orders);`,
-      `  "robust" = of weft's order and plain critical path, the one with the shorter mean makespan on ${ROBUST.draws} draws of an assumed σ = ${ROBUST.sigma} (other seeds).`,
+      '  the real durations and every realized makespan below. weft = what `weft run` hands the Scheduler (dispatchOrder): searchOrder on the',
+      '  estimates (score, and a dispatch plan where it found one) until a task ends off, or runs past, its estimate by more than 2%, then the',
+      "  expected-path order (src/core/schedule/surprise.ts: longest remaining path under an assumed lognormal spread of 0.5, not the bench's σ).",
+      '  "searched, no switch" = weft before that policy: the searched order (and plan) to the end. crit-path / FIFO = the Scheduler\'s own orders.',
+      '  ">FIFO" = runs where weft took longer than FIFO.',
+      `  PROTOTYPES (not weft's policy): "re-search" = the searched score, and after a task overruns its estimate, at the next choice searchOrder`,
+      `  again on what is left (${RESEARCH_BUDGET.iterations} orders); "robust" = of the searched order and plain critical path, the one with the shorter mean makespan`,
+      `  on ${ROBUST.draws} draws of an assumed σ = ${ROBUST.sigma} (other seeds).`,
       '  "cp knowing real" = NOT an online policy: critical path ranked on the real durations, what knowing them is worth to plain critical path.',
       '',
       table(groups),
@@ -305,13 +326,13 @@ export const scheduleNoise: Bench = {
       ...summary.map((r) => `${r.pass === true ? 'PASS' : 'MISS'}  ${r.figure}: ${r.value} ${r.target}`),
       '',
       `Dispatch plans (idle on purpose): ${new Set(planned.map((r) => `${r.file}@${r.workers}`)).size} (graph, M) pairs; with noise (σ > 0) the plan held to the end in ${planned.filter((r) => r.planHeld).length} of ${planned.length} runs;`,
-      `  on those runs weft ÷ list-only: mean ${f4(planned.reduce((t, r) => t + r.makespan.weft / r.makespan['proto-list'], 0) / Math.max(1, planned.length))}.`,
+      `Surprise switch (to the expected-path order): in ${rows.filter((r) => r.sigma === 0 && r.surprised).length} of ${rows.filter((r) => r.sigma === 0).length} runs at σ = 0; in ${rows.filter((r) => r.sigma > 0 && r.surprised).length} of ${rows.filter((r) => r.sigma > 0).length} with noise.`,
       'Paired differences, % of hindsight (mean ± standard error over the same runs; negative = the first is shorter):',
       ...SIGMAS.map(
         (sigma) =>
           `  σ=${sigma.toFixed(1)}  ${SETS.map((set) => {
             const g = rows.filter((r) => r.sigma === sigma && r.set === set);
-            return `${SET_NAME[set]}: weft − crit-path ${pairedGap(g, 'weft', 'critical-path')}, re-search − weft ${pairedGap(g, 'proto-research', 'weft')}, robust − weft ${pairedGap(g, 'proto-robust', 'weft')}`;
+            return `${SET_NAME[set]}: weft − searched ${pairedGap(g, 'weft', 'searched')}, weft − crit-path ${pairedGap(g, 'weft', 'critical-path')}, robust − weft ${pairedGap(g, 'proto-robust', 'weft')}`;
           }).join('; ')}`,
       ),
       `Robust prototype kept weft's searched order on ${new Set(rows.filter((r) => r.robustKeptSearch).map((r) => `${r.file}@${r.workers}`)).size} of ${new Set(rows.map((r) => `${r.file}@${r.workers}`)).size} (graph, M) pairs, else plain critical path.`,

@@ -62,6 +62,11 @@ export interface EngineOptions {
   /** A schedule to follow while the run goes as planned (`dispatchOrder`'s); see `DispatchPlan`. */
   readonly dispatchPlan?: DispatchPlan;
   /**
+   * Ready-queue priorities from the first task that ends off (or runs past) its estimate on, in
+   * place of `score` (`dispatchOrder`'s expected-path order; see `surprise.ts`). @default `score` throughout
+   */
+  readonly surpriseScore?: ArrayLike<number>;
+  /**
    * Durable journal: every batch of events is handed here, and awaited, *before* it takes effect
    * (a task starts only once its `task.started` is stored).
    */

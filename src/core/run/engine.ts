@@ -144,7 +144,7 @@ class Run implements AttemptHost {
         stopped: () => this.end.stopReason && (this.spend.exhausted ? 'budget' : this.end.stopReason.status),
         reschedule: (reset) => this.reschedule(reset),
       });
-    this.sched = this.newScheduler(options.score, options.dispatchPlan);
+    this.sched = this.newScheduler(options.score, options.dispatchPlan, options.surpriseScore);
     this.preemptor = new Preemptor(this.running, this.journal, this.workers, (i) => this.approvals.held(i));
     this.stalls = new StallWatch(this.clock, (i, attempt, silentMs) => this.stalled(i, attempt, silentMs));
     const { stalls, redact, notify, when } = this;
@@ -193,17 +193,18 @@ class Run implements AttemptHost {
   /** Swaps in a scheduler that adopts the current one's state (a loop's next iteration: `reset` pending again). */
   private reschedule(reset?: ReadonlySet<number>): void {
     const previous = this.sched;
-    this.sched = this.newScheduler(this.options.score);
+    this.sched = this.newScheduler(this.options.score, undefined, this.options.surpriseScore);
     this.sched.adopt(previous, this.clock.now(), reset);
   }
 
-  /** A scheduler for the current graph; `score` only fits the graph it was searched for. */
-  private newScheduler(score?: ArrayLike<number>, plan?: DispatchPlan): Scheduler {
+  /** A scheduler for the current graph; `score` (and `surpriseScore`) only fit the graph they were found for. */
+  private newScheduler(score?: ArrayLike<number>, plan?: DispatchPlan, surpriseScore?: ArrayLike<number>): Scheduler {
     const sequential = this.mode === 'sequential';
     return new Scheduler(this.graph, {
       workers: this.workers,
       ...(sequential ? { order: 'declaration' as const } : score === undefined ? {} : { score }),
       ...(sequential || plan === undefined ? {} : { plan }),
+      ...(sequential || surpriseScore === undefined ? {} : { surpriseScore }),
       gate: (i) => this.loop?.gate(i) ?? whenGate(this.tasks[i] as ResolvedTask, this.when),
       onTransition: (t) => this.onTransition(t),
       held: (i) => this.approvals.held(i) || this.preemptor.holds(i, this.sched),

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { compilePlan } from '../plan/compile.js';
 import { dispatchOrder } from './dispatch-order.js';
+import { expectedPathScore } from './surprise.js';
 
 /** On 2 workers a schedule that keeps a worker idle for `long` beats every list schedule (6 s, not 7 s). */
 const idleWins = (longClass?: string) =>
@@ -25,5 +26,12 @@ describe('dispatchOrder', () => {
     const mixed = dispatchOrder(idleWins('P1'), 2);
     expect(mixed.dispatchPlan).toBeUndefined();
     expect(mixed.score).toBeDefined();
+  });
+
+  it('hands on the expected-path order for the first surprise; a sequential run gets nothing', () => {
+    const plan = idleWins();
+    expect(dispatchOrder(plan, 2).surpriseScore).toEqual(expectedPathScore(plan.graph));
+    expect(dispatchOrder(idleWins('P1'), 2).surpriseScore).toBeDefined();
+    expect(dispatchOrder(plan, 2, 'sequential')).toEqual({});
   });
 });

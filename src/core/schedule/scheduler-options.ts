@@ -13,6 +13,15 @@ export interface SchedulerOptions {
   /** Follow this schedule while the run goes as planned (see {@link DispatchPlan}). */
   readonly plan?: DispatchPlan;
   /**
+   * Priorities (larger first) that replace `score` from the first surprise on: a task with an
+   * estimate ends off it, or runs past it, by more than `surpriseTolerance` of it (e.g.
+   * `expectedPathScore`, which `dispatchOrder` hands on with the searched order; see `surprise.ts`).
+   * Without it `score` holds to the end.
+   */
+  readonly surpriseScore?: ArrayLike<number>;
+  /** How far off its estimate a task may end or run, as a fraction of it, before it is a surprise. @default 0.02 */
+  readonly surpriseTolerance?: number;
+  /**
    * Called when a task's dependencies are done: a string skips it with that reason (its `when`);
    * `{reason, cause}` skips it with another cause (behind a loop that never passed: `blocked`).
    */

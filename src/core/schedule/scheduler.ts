@@ -23,6 +23,8 @@ import {
   skipCode,
 } from './state-codes.js';
 import { dependencyEnded } from './dependency-ended.js';
+import { DEFAULT_SURPRISE_TOLERANCE } from './surprise.js';
+import { SurpriseWatch } from './surprise-watch.js';
 
 export type { TaskState, Outcome, SkipCause, Transition, Assignment } from './task-state.js';
 export { TERMINAL_STATES } from './task-state.js';
@@ -43,7 +45,7 @@ export class Scheduler {
   private readonly arrival: Float64Array;
   private readonly resources: Resources;
   private readonly workers: WorkerSlots;
-  private readonly ready: IndexHeap;
+  private ready: IndexHeap;
   private readonly retries = new RetryQueue();
   private readonly toSettle: number[] = [];
   private settling = false;
@@ -52,6 +54,8 @@ export class Scheduler {
   private readyCount = 0;
   /** The plan being followed; while it is, ready tasks wait outside the heap for their turn. */
   private plan: PlanFollower | undefined;
+  /** Until the first surprise, when there is a `surpriseScore` to switch to. */
+  private watch: SurpriseWatch | undefined;
 
   constructor(
     readonly graph: Graph,
@@ -71,6 +75,8 @@ export class Scheduler {
     this.ready = new IndexHeap(readyComparator(graph, options.order, options.score, this.arrival));
     for (let i = 0; i < n; i++) this.waiting[i] = (graph.deps[i]?.length ?? 0) + (graph.softDeps[i]?.length ?? 0);
     if (options.plan !== undefined) this.plan = new PlanFollower(checkedPlan(graph, options.plan));
+    if (options.surpriseScore !== undefined)
+      this.watch = new SurpriseWatch(graph, options.surpriseTolerance ?? DEFAULT_SURPRISE_TOLERANCE);
   }
 
   /**
@@ -99,6 +105,8 @@ export class Scheduler {
     }
     this.retries.addAll(previous.retries);
     this.arrivals = previous.arrivals;
+    if (previous.surprised) this.switchOnSurprise();
+    else if (previous.watch !== undefined) this.watch?.adopt(previous.watch);
     for (let p = 0; p < this.resources.pools && p < previous.resources.pools; p++) {
       this.setPoolCapacity(this.graph.pools[p]?.name ?? '', previous.resources.capacityAt(p) as number);
     }
@@ -142,6 +150,9 @@ export class Scheduler {
   /** Starts as many ready tasks as capacity allows, best first; returns them with their worker. */
   start(now: number): Assignment[] {
     this.wakeRetries(now);
+    // Only a choice (more ready tasks than free workers) needs to know of a task running long.
+    if (this.watch !== undefined && this.readyCount > this.workers.free && this.workers.free > 0)
+      if (this.watch.overrun(this.workers.taskOn, now)) this.switchOnSurprise();
     const out: Assignment[] = [];
     if (this.plan !== undefined) this.followPlan(now, out);
     if (this.workers.free === 0 || this.ready.size === 0) return out;
@@ -185,7 +196,26 @@ export class Scheduler {
     for (let i = 0; i < this.graph.tasks.length; i++) if (this.state[i] === S_READY) this.ready.push(i);
   }
 
+  /**
+   * Whether a task's duration departed from its estimate, so that ready tasks now start in
+   * `surpriseScore` order (false without one).
+   */
+  get surprised(): boolean {
+    return this.watch === undefined && this.options.surpriseScore !== undefined;
+  }
+
+  /** The first surprise: from now on ready tasks start in `surpriseScore` order. */
+  private switchOnSurprise(): void {
+    const score = this.options.surpriseScore;
+    if (score === undefined || this.surprised) return;
+    this.watch = undefined;
+    const waiting = this.ready.toArray();
+    this.ready = new IndexHeap(readyComparator(this.graph, this.options.order, score, this.arrival));
+    for (const i of waiting) this.ready.push(i);
+  }
+
   private run(i: number, now: number): Assignment {
+    this.watch?.started(i, now);
     const w = this.workers.take(i);
     this.resources.acquire(i, 1);
     this.set(i, S_RUNNING, now, { worker: w });
@@ -196,6 +226,7 @@ export class Scheduler {
   finish(task: number, outcome: Outcome, now: number, reason?: string): void {
     const s = this.state[task] as number;
     if (s >= S_SUCCEEDED) throw new Error(`task ${this.graph.tasks[task]?.id} already ended`);
+    if (s === S_RUNNING && outcome === 'succeeded' && this.watch?.endsOff(task, now) === true) this.switchOnSurprise();
     if (this.plan !== undefined && (s !== S_RUNNING || outcome !== 'succeeded' || this.plan.offPlan(task, now)))
       this.dropPlan();
     if (s === S_RUNNING) this.vacate(task);

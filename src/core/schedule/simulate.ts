@@ -25,6 +25,8 @@ export interface SimulateOptions {
   readonly score?: ArrayLike<number>;
   /** A schedule to follow while every task takes its estimate (see `DispatchPlan`), e.g. `searchOrder`'s `plan`. */
   readonly dispatchPlan?: DispatchPlan;
+  /** Priorities once a task's `duration` departs from its estimate (see `SchedulerOptions.surpriseScore`). */
+  readonly surpriseScore?: ArrayLike<number>;
   /** Durations to use instead of the graph's, ms. */
   readonly duration?: ArrayLike<number>;
   readonly gate?: (task: number) => string | undefined;
@@ -42,6 +44,7 @@ export function simulate(graph: Graph, options: SimulateOptions): Simulation {
     ...(options.order === undefined ? {} : { order: options.order }),
     ...(options.score === undefined ? {} : { score: options.score }),
     ...(options.dispatchPlan === undefined ? {} : { plan: options.dispatchPlan }),
+    ...(options.surpriseScore === undefined ? {} : { surpriseScore: options.surpriseScore }),
     ...(options.gate === undefined ? {} : { gate: options.gate }),
     onTransition: (t) => {
       if (t.to === 'skipped') skipped.push(t.task);
