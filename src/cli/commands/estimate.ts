@@ -157,23 +157,65 @@ function estimateRows(compiled: CompiledPlan, opts: EstimateCommandOptions): Est
   // the plan is small enough, by the lower bound otherwise (see SIMULATED_BEST_M_TASKS).
   const first = rows[0] as (typeof rows)[number];
   const bounded = opts.sweep === undefined && graph.tasks.length > SIMULATED_BEST_M_TASKS;
-  const candidates =
-    opts.sweep === undefined
-      ? Array.from({ length: Math.min(graph.tasks.length, 64) }, (_, k) =>
-          k + 1 === first.workers
-            ? first
-            : {
-                workers: k + 1,
-                makespan: bounded
-                  ? Math.max(first.criticalPath, first.sequential / (k + 1))
-                  : estimate(graph, { workers: k + 1, gate, ...dispatchOrder(compiled, k + 1) }).makespan,
-              },
+  const bound = (m: number): number => Math.max(first.criticalPath, first.sequential / m);
+  const useful = Array.from({ length: Math.min(graph.tasks.length, 64) }, (_, k) => k + 1);
+  const found =
+    opts.sweep !== undefined
+      ? smallestWithin(
+          rows.map((r) => r.workers),
+          (m) => (rows[m - range[0]] as (typeof rows)[number]).makespan,
         )
-      : rows;
-  const best = Math.min(...candidates.map((r) => r.makespan));
-  const smallest = candidates.find((r) => r.makespan <= best * 1.05) ?? rows[0];
+      : bounded
+        ? smallestWithin(useful, (m) => (m === first.workers ? first.makespan : bound(m)))
+        : smallestSimulated(
+            useful,
+            (m) =>
+              m === first.workers
+                ? first.makespan
+                : estimate(graph, { workers: m, gate, ...dispatchOrder(compiled, m) }).makespan,
+            bound,
+          );
+  const { best } = found;
+  const smallest = { workers: found.smallest ?? first.workers };
   const criticalPath = ids(graph.criticalPath).filter((id) => !first.skipped.includes(id));
   return { rows, first, best, smallest, criticalPath, bounded };
+}
+
+/** "Smallest M within 5% of the best makespan". */
+const WITHIN_BEST = 1.05;
+
+interface BestWorkers {
+  readonly best: number;
+  readonly smallest: number | undefined;
+}
+
+/** The best makespan over `ms` and the smallest M within 5% of it, every M's makespan known. */
+function smallestWithin(ms: readonly number[], makespan: (m: number) => number): BestWorkers {
+  const best = Math.min(...ms.map(makespan));
+  return { best, smallest: ms.find((m) => makespan(m) <= best * WITHIN_BEST) };
+}
+
+/**
+ * {@link smallestWithin} where each makespan costs a simulation, simulating only the M that can
+ * matter. `bound(m)` never exceeds M's makespan and never rises with M (max(critical path,
+ * work ÷ M)): the best is looked for from the largest M down until the bound reaches the best
+ * found (no smaller M can beat it), then the smallest M within 5% of it from 1 up, skipping the M
+ * whose bound is already too long. The same answer as simulating every M.
+ */
+export function smallestSimulated(
+  ms: readonly number[],
+  makespan: (m: number) => number,
+  bound: (m: number) => number,
+): BestWorkers {
+  const known = new Map<number, number>();
+  const at = (m: number): number => {
+    let value = known.get(m);
+    if (value === undefined) known.set(m, (value = makespan(m)));
+    return value;
+  };
+  let best = Infinity;
+  for (let k = ms.length - 1; k >= 0 && bound(ms[k] as number) < best; k--) best = Math.min(best, at(ms[k] as number));
+  return { best, smallest: ms.find((m) => bound(m) <= best * WITHIN_BEST && at(m) <= best * WITHIN_BEST) };
 }
 
 /**
