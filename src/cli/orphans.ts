@@ -5,13 +5,19 @@ import { taskProcesses, type TaskProcess } from '../executors/process/task-proce
  * When a coordinator dies (SIGKILL, power cut of the terminal), the tasks it started live on in
  * their own process groups. Before a resume runs them again, stop the ones that are still there:
  * the processes whose env names this run and an attempt the dead coordinator never saw end
- * (SIGTERM, then SIGKILL after 3 s). Returns those attempts, `task#attempt`.
+ * (SIGTERM, then SIGKILL after 3 s). Attempts in `adopted` (task id → attempt: still queued or
+ * running on a dispatch worker, which may be on this machine) are the resume's to take over, not
+ * orphans. Returns the attempts stopped, `task#attempt`.
  */
-export async function stopOrphans(state: RunState): Promise<string[]> {
+export async function stopOrphans(
+  state: RunState,
+  adopted: ReadonlyMap<string, number> = new Map(),
+): Promise<string[]> {
   const unseen: string[] = [];
   for (const r of state.tasks.values())
     for (const a of r.attempts)
-      if (a.endedAt === undefined || a.outcome === 'interrupted') unseen.push(`${r.id}#${a.attempt}`);
+      if ((a.endedAt === undefined || a.outcome === 'interrupted') && adopted.get(r.id) !== a.attempt)
+        unseen.push(`${r.id}#${a.attempt}`);
   if (unseen.length === 0) return [];
   const wanted = new Set(unseen);
   const orphans = (): TaskProcess[] => taskProcesses(state.runId).filter((p) => wanted.has(`${p.task}#${p.attempt}`));

@@ -171,7 +171,7 @@ export async function executeRun(a: ExecuteRunArgs): Promise<number> {
   });
   const runDir = createRunDir(a.projectDir, runId);
   if (a.prior !== undefined) {
-    const stopped = await stopOrphans(a.prior);
+    const stopped = await stopOrphans(a.prior, remote?.adopt);
     if (stopped.length > 0)
       process.stderr.write(
         `weft: stopped ${stopped.length} task process(es) left running by the coordinator that died: ${stopped.join(', ')}\n`,
