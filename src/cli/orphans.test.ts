@@ -1,25 +1,15 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { applyEvent, emptyRunState, type RunState } from '../core/run/run-state.js';
 import { taskProcesses } from '../executors/process/task-processes.js';
+import { killTaskLikeProcesses, spawnTaskLike } from '../executors/testing/task-like-process.js';
 import { stopOrphans } from './orphans.js';
 
-const started: ChildProcess[] = [];
-afterEach(() => {
-  for (const child of started.splice(0))
-    try {
-      process.kill(-(child.pid as number), 'SIGKILL');
-    } catch {
-      // gone
-    }
-});
+afterEach(killTaskLikeProcesses);
 
-/** A `sleep` in a process group of its own, carrying attempt `attempt` of `task` of run `runId`. */
-function sleeper(runId: string, task: string, attempt: number): void {
-  const env = { ...process.env, WEFT_RUN_ID: runId, WEFT_TASK_ID: task, WEFT_ATTEMPT: String(attempt) };
-  started.push(spawn('sleep', ['30'], { env, detached: true, stdio: 'ignore' }));
-}
+/** A `sleep` carrying attempt `attempt` of `task` of run `runId`. */
+const sleeper = (runId: string, task: string, attempt: number): unknown =>
+  spawnTaskLike('sleep', ['30'], { runId, task, attempt });
 
 /** A run whose coordinator died with `a#1` and `b#1` running and `done#1` ended. */
 function deadRun(runId: string): RunState {

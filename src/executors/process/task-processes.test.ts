@@ -1,31 +1,16 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { killTaskLikeProcesses, spawnTaskLike } from '../testing/task-like-process.js';
 import { taskProcesses } from './task-processes.js';
 
-const started: ChildProcess[] = [];
-afterEach(() => {
-  for (const child of started.splice(0))
-    try {
-      process.kill(-(child.pid as number), 'SIGKILL');
-    } catch {
-      // gone
-    }
-});
+afterEach(killTaskLikeProcesses);
 
-/** Starts `sh -c script` in a process group of its own with a task's WEFT_* env; resolves once `ready` exists. */
+/** Starts `sh -c script` as a task's process; resolves once `ready` exists. */
 async function task(runId: string, id: string, attempt: number, script: string, dir: string): Promise<number> {
-  const env = { ...process.env, WEFT_RUN_ID: runId, WEFT_TASK_ID: id, WEFT_ATTEMPT: String(attempt) };
-  const child = spawn('sh', ['-c', `${script}\necho > ready-${id}\nwait`], {
-    cwd: dir,
-    env,
-    detached: true,
-    stdio: 'ignore',
-  });
-  started.push(child);
+  const child = spawnTaskLike('sh', ['-c', `${script}\necho > ready-${id}\nwait`], { runId, task: id, attempt }, dir);
   for (let i = 0; i < 200 && !existsSync(join(dir, `ready-${id}`)); i++) await new Promise((r) => setTimeout(r, 10));
   return child.pid as number;
 }
