@@ -153,8 +153,8 @@ function estimateRows(compiled: CompiledPlan, opts: EstimateCommandOptions): Est
     const order = ids(f.simulation.schedule.map((s) => s.task));
     rows.push({ ...f, skipped: ids(f.simulation.skipped), order });
   }
-  // "Best M" looks across every useful M, not just the one asked about: simulated for each when
-  // the plan is small enough, by the lower bound otherwise (see SIMULATED_BEST_M_TASKS).
+  // "Best M" looks across every useful M, not just the one asked about: simulated where it can
+  // matter when the plan is small enough, by the lower bound otherwise (see SIMULATED_BEST_M_TASKS).
   const first = rows[0] as (typeof rows)[number];
   const bounded = opts.sweep === undefined && graph.tasks.length > SIMULATED_BEST_M_TASKS;
   const bound = (m: number): number => Math.max(first.criticalPath, first.sequential / m);
