@@ -24,6 +24,24 @@ function request(argv: string[], cwd: string, signal = new AbortController().sig
   return { argv, cwd, env: {}, stdout: join(cwd, 'out.log'), stderr: join(cwd, 'err.log'), signal, killGraceMs: 200 };
 }
 
+/**
+ * Runs `test` with a pool of `programs` (helpers started with `baseEnv`) and a fresh folder for the
+ * tasks to work in; the pool is closed afterwards, whatever happens.
+ */
+async function withPool(
+  programs: readonly HelperProgram[],
+  test: (pool: SpawnHelperPool, cwd: string) => Promise<void>,
+  baseEnv: () => NodeJS.ProcessEnv = () => process.env,
+): Promise<void> {
+  const pool = new SpawnHelperPool(programs, baseEnv);
+  const cwd = mkdtempSync(join(tmpdir(), 'weft-helper-test-'));
+  try {
+    await test(pool, cwd);
+  } finally {
+    await pool.close();
+  }
+}
+
 describe.each([
   ['bash', bash === undefined],
   ['python', python === undefined],
@@ -32,9 +50,7 @@ describe.each([
   const programs = only(kind);
 
   it('fails the running task when its helper dies, kills what it started, and starts a new helper', async () => {
-    const pool = new SpawnHelperPool(programs, () => process.env);
-    const cwd = mkdtempSync(join(tmpdir(), 'weft-helper-test-'));
-    try {
+    await withPool(programs, async (pool, cwd) => {
       const run = pool.run(request(['sh', '-c', 'echo $PPID > helper.pid; echo $$ > task.pid; sleep 30'], cwd));
       await waitFor(
         () => existsSync(join(cwd, 'task.pid')) && readFileSync(join(cwd, 'task.pid'), 'utf8').endsWith('\n'),
@@ -52,9 +68,7 @@ describe.each([
         startedAt: expect.any(Number),
         endedAt: expect.any(Number),
       });
-    } finally {
-      await pool.close();
-    }
+    });
   });
 
   it('leaves no helper behind after close', async () => {
@@ -77,64 +91,54 @@ describe.each([
   });
 
   it("says when the task's process was forked and reaped, by the helper's clock", async () => {
-    const pool = new SpawnHelperPool(programs, () => process.env);
-    const cwd = mkdtempSync(join(tmpdir(), 'weft-helper-test-'));
-    try {
+    await withPool(programs, async (pool, cwd) => {
       const before = Date.now();
       const exit = await pool.run(request(['sleep', '0.2'], cwd));
       const after = Date.now();
       const { startedAt = NaN, endedAt = NaN } = exit ?? {};
       expect([before <= startedAt, endedAt - startedAt >= 200, endedAt <= after]).toEqual([true, true, true]);
-    } finally {
-      await pool.close();
-    }
+    });
   });
 
   it('reports a missing command or working directory without running anything', async () => {
-    const pool = new SpawnHelperPool(programs, () => process.env);
-    const cwd = mkdtempSync(join(tmpdir(), 'weft-helper-test-'));
-    try {
+    await withPool(programs, async (pool, cwd) => {
       expect(await pool.run(request(['no-such-command-xyz'], cwd))).toEqual({ kind: 'not-found' });
       expect(await pool.run(request(['./missing.sh'], cwd))).toEqual({ kind: 'not-found' });
       expect(await pool.run(request(['true'], join(cwd, 'gone')))).toEqual({ kind: 'no-cwd' });
       expect(await pool.run({ ...request(['true'], cwd), stdout: join(cwd, 'no', 'such', 'dir.log') })).toEqual({
         kind: 'no-log-file',
       });
-    } finally {
-      await pool.close();
-    }
+    });
   });
 
   it('passes argv verbatim, applies the env changes to the base env, and runs the task in its own group with stdin /dev/null', async () => {
-    const pool = new SpawnHelperPool(programs, () => ({ ...process.env, KEEP: 'base', DROP: 'x' }));
-    const cwd = mkdtempSync(join(tmpdir(), 'weft-helper-test-'));
-    try {
-      const tricky = 'a b\n$(touch pwned) `id` \'"; *';
-      const script =
-        'printf "%s|" "$1" "$KEEP" "${DROP-unset}" "$NEW" > out.txt; ps -o pgid= -p $$ > pgid.txt; echo $$ > pid.txt; cat > stdin.txt';
-      const exit = await pool.run({
-        ...request(['sh', '-c', script, 'sh', tricky], cwd),
-        env: { NEW: 'v=1 2' },
-      });
-      expect(exit).toMatchObject({ kind: 'exited', code: 0 });
-      expect(readFileSync(join(cwd, 'out.txt'), 'utf8')).toBe(`${tricky}|base|x|v=1 2|`);
-      expect(existsSync(join(cwd, 'pwned'))).toBe(false);
-      expect(readFileSync(join(cwd, 'pgid.txt'), 'utf8').trim()).toBe(
-        readFileSync(join(cwd, 'pid.txt'), 'utf8').trim(),
-      );
-      expect(readFileSync(join(cwd, 'stdin.txt'), 'utf8')).toBe('');
-      const unset = await pool.run({ ...request(['sh', '-c', 'echo "${DROP-unset}" > drop.txt'], cwd), env: {} });
-      expect(unset).toMatchObject({ kind: 'exited', code: 0 });
-      expect(readFileSync(join(cwd, 'drop.txt'), 'utf8')).toBe('x\n');
-    } finally {
-      await pool.close();
-    }
+    await withPool(
+      programs,
+      async (pool, cwd) => {
+        const tricky = 'a b\n$(touch pwned) `id` \'"; *';
+        const script =
+          'printf "%s|" "$1" "$KEEP" "${DROP-unset}" "$NEW" > out.txt; ps -o pgid= -p $$ > pgid.txt; echo $$ > pid.txt; cat > stdin.txt';
+        const exit = await pool.run({
+          ...request(['sh', '-c', script, 'sh', tricky], cwd),
+          env: { NEW: 'v=1 2' },
+        });
+        expect(exit).toMatchObject({ kind: 'exited', code: 0 });
+        expect(readFileSync(join(cwd, 'out.txt'), 'utf8')).toBe(`${tricky}|base|x|v=1 2|`);
+        expect(existsSync(join(cwd, 'pwned'))).toBe(false);
+        expect(readFileSync(join(cwd, 'pgid.txt'), 'utf8').trim()).toBe(
+          readFileSync(join(cwd, 'pid.txt'), 'utf8').trim(),
+        );
+        expect(readFileSync(join(cwd, 'stdin.txt'), 'utf8')).toBe('');
+        const unset = await pool.run({ ...request(['sh', '-c', 'echo "${DROP-unset}" > drop.txt'], cwd), env: {} });
+        expect(unset).toMatchObject({ kind: 'exited', code: 0 });
+        expect(readFileSync(join(cwd, 'drop.txt'), 'utf8')).toBe('x\n');
+      },
+      () => ({ ...process.env, KEEP: 'base', DROP: 'x' }),
+    );
   });
 
   it('tells a task killed by a signal from one that exited with 128 + n, and a file it cannot run', async () => {
-    const pool = new SpawnHelperPool(programs, () => process.env);
-    const cwd = mkdtempSync(join(tmpdir(), 'weft-helper-test-'));
-    try {
+    await withPool(programs, async (pool, cwd) => {
       expect(await pool.run(request(['sh', '-c', 'kill -TERM $$'], cwd))).toMatchObject({
         kind: 'signaled',
         signal: 'SIGTERM',
@@ -143,9 +147,7 @@ describe.each([
       writeFileSync(join(cwd, 'not-executable.sh'), 'echo hi\n');
       expect(await pool.run(request(['./not-executable.sh'], cwd))).toMatchObject({ kind: 'exited', code: 126 });
       expect(readFileSync(join(cwd, 'err.log'), 'utf8')).toMatch(/[Pp]ermission denied/);
-    } finally {
-      await pool.close();
-    }
+    });
   });
 
   it('sends only what changes, and leaves to plain spawn what bash cannot pass on', () => {
@@ -161,32 +163,24 @@ describe.each([
   it('never sends a NUL in an env name or value: it would smuggle in another variable', async () => {
     expect(SpawnHelperPool.envChanges({}, { A: 'x\0B=injected' })).toBeUndefined();
     expect(SpawnHelperPool.envChanges({}, { 'A\0B': '1' })).toBeUndefined();
-    const pool = new SpawnHelperPool(programs, () => process.env);
-    const cwd = mkdtempSync(join(tmpdir(), 'weft-helper-test-'));
-    try {
+    await withPool(programs, async (pool, cwd) => {
       // Refused (left to plain spawn, which refuses it too), so nothing ran with B set.
       const argv = ['sh', '-c', 'echo "B=$B" > env.txt'];
       expect(await pool.run({ ...request(argv, cwd), env: { A: 'x\0B=injected' } })).toBeUndefined();
       expect(existsSync(join(cwd, 'env.txt'))).toBe(false);
       expect(await pool.run({ ...request(argv, cwd), env: { A: 'x' } })).toMatchObject({ kind: 'exited', code: 0 });
       expect(readFileSync(join(cwd, 'env.txt'), 'utf8')).toBe('B=\n');
-    } finally {
-      await pool.close();
-    }
+    });
   });
 });
 
 describe.skipIf(bash === undefined)('SpawnHelperPool, a helper that cannot start', () => {
   it('is not started again: the task and the next ones run on the next program', async () => {
     const broken: HelperProgram = { kind: 'python', file: '/bin/sh', args: ['-c', 'exit 3'] };
-    const pool = new SpawnHelperPool([broken, ...only('bash')], () => process.env);
-    const cwd = mkdtempSync(join(tmpdir(), 'weft-helper-test-'));
-    try {
+    await withPool([broken, ...only('bash')], async (pool, cwd) => {
       expect(await pool.run(request(['sh', '-c', 'exit 4'], cwd))).toMatchObject({ kind: 'exited', code: 4 });
       expect(pool.program.kind).toBe('bash');
       expect(await pool.run(request(['true'], cwd))).toMatchObject({ kind: 'exited', code: 0 });
-    } finally {
-      await pool.close();
-    }
+    });
   });
 });
