@@ -67,6 +67,11 @@ export function serializeCacheValue(key: string, value: unknown): string {
   return toJson(value, () => `cache value for "${key}"`);
 }
 
+/** {@link serializeCacheValue} of every entry, all before any is stored (one that cannot be refuses them all). */
+export function serializeCacheEntries(entries: ReadonlyMap<string, unknown>): (readonly [string, string])[] {
+  return [...entries].map(([key, value]) => [key, serializeCacheValue(key, value)] as const);
+}
+
 function toJson(value: unknown, what: () => string): string {
   let json: string | undefined;
   try {

@@ -8,6 +8,7 @@ import {
   nextRunRow,
   runNotFound,
   serializeBatch,
+  serializeCacheEntries,
   serializeCacheValue,
 } from './journal-rules.js';
 
@@ -128,8 +129,7 @@ export class MemoryStore implements Store {
 
   async putCacheMany(entries: ReadonlyMap<string, unknown>): Promise<void> {
     this.open();
-    // All serialized before any is stored: one that cannot be leaves the cache as it was.
-    const rows = [...entries].map(([key, value]) => [key, serializeCacheValue(key, value)] as const);
+    const rows = serializeCacheEntries(entries);
     for (const [key, json] of rows) this.cache.set(key, json);
   }
 

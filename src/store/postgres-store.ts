@@ -11,6 +11,7 @@ import {
   nextRunRow,
   runNotFound,
   serializeBatch,
+  serializeCacheEntries,
   serializeCacheValue,
   storeError,
   runRowOf,
@@ -191,7 +192,7 @@ export class PostgresStore implements Store {
   }
 
   async putCacheMany(entries: ReadonlyMap<string, unknown>): Promise<void> {
-    const rows = [...entries].map(([key, value]) => [key, serializeCacheValue(key, value)] as const);
+    const rows = serializeCacheEntries(entries);
     if (rows.length === 0) return;
     const sql = `INSERT INTO ${this.s}.cache (key, value) SELECT k, v::json FROM unnest($1::text[], $2::text[]) AS t(k, v) ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = now()`;
     await this.run('write the cache', () => this.pool.query(sql, [rows.map(([k]) => k), rows.map(([, v]) => v)]));

@@ -12,6 +12,7 @@ import {
   nextRunRow,
   runNotFound,
   serializeBatchArray,
+  serializeCacheEntries,
   serializeCacheValue,
   storeError,
   runRowOf,
@@ -206,7 +207,7 @@ export class SqliteStore implements Store {
   }
 
   async putCacheMany(entries: ReadonlyMap<string, unknown>): Promise<void> {
-    const rows = [...entries].map(([key, value]) => [key, serializeCacheValue(key, value)] as const);
+    const rows = serializeCacheEntries(entries);
     const now = this.now();
     this.guard('write the cache', () =>
       this.db.transaction(() => {
