@@ -22,10 +22,8 @@ export async function createProgress(
   done = 0,
   runId = '<run>',
 ): Promise<Progress> {
-  if (mode === 'json') {
-    const out = stdoutLines;
-    return { onEvent: (e) => out.add(`${JSON.stringify(e)}\n`), stop: () => out.flush() };
-  }
+  if (mode === 'json')
+    return { onEvent: (e) => stdoutLines.add(`${JSON.stringify(e)}\n`), stop: () => stdoutLines.flush() };
   const tally = new Tally(total, done, runId);
   return mode === 'live' ? new LiveBoard(tally, workers, (await import('log-update')).default) : new PlainLines(tally);
 }
@@ -137,7 +135,6 @@ export const stdoutLines = new StdoutLines();
 
 class PlainLines implements Progress {
   private readonly started = new Map<string, number>();
-  private readonly out = stdoutLines;
 
   constructor(private readonly tally: Tally) {}
 
@@ -145,13 +142,13 @@ class PlainLines implements Progress {
     this.tally.note(e);
     const text = line(e, this.started, this.tally.runId);
     if (text !== undefined)
-      this.out.add(
+      stdoutLines.add(
         `${text}${e.type.startsWith('task.') && e.type !== 'task.started' ? c.dim(` [${this.tally.done}/${this.tally.total}]`) : ''}\n`,
       );
   };
 
   stop(): void {
-    this.out.flush();
+    stdoutLines.flush();
   }
 }
 
