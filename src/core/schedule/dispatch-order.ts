@@ -35,11 +35,20 @@ export function dispatchOrder(plan: CompiledPlan, workers: number, mode: RunMode
 /** {@link dispatchOrder} of a parallel run, on the compiled graph (what the schedule-noise bench runs). */
 export function graphDispatchOrder(graph: Graph, workers: number): DispatchOrder {
   const found = searchOrder(graph, workers, { seed: 1 });
-  const surpriseScore = expectedPathScore(graph);
+  const surpriseScore = expectedPathScoreOf(graph);
   // The search knows nothing of classes (`class:`): its schedule would start a P2 before a ready P1.
   const tasks = graph.tasks;
   const oneClass = tasks.every((t) => t.class === tasks[0]?.class);
   return found.plan === undefined || !oneClass
     ? { score: found.score, surpriseScore }
     : { score: found.score, dispatchPlan: found.plan, surpriseScore };
+}
+
+/** The expected-path order depends on the graph alone: made once per graph, however many M are asked about (`weft estimate`). */
+const expectedPaths = new WeakMap<Graph, Float64Array>();
+
+function expectedPathScoreOf(graph: Graph): Float64Array {
+  let score = expectedPaths.get(graph);
+  if (score === undefined) expectedPaths.set(graph, (score = expectedPathScore(graph)));
+  return score;
 }
