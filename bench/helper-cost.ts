@@ -5,17 +5,23 @@
  *
  *   node --import tsx bench/helper-cost.ts [--tasks 1000] [--runs 3]
  *
- * - weft's bash helper (`SPAWN_HELPER_SCRIPT`, as the ShellExecutor runs it: logs, pid file, job control);
+ * - weft's bash helper (`SPAWN_HELPER_SCRIPT`, as the ShellExecutor runs it: logs, job control);
  * - bash's floor: a loop of `( exec true ) & wait` under job control, nothing else;
  * - weft's python helper (`PYTHON_HELPER_SCRIPT`: `os.posix_spawn`, the same job; Linux with python3);
  * - make: `make -j 1` of the same number of independent `true` targets.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { findPython, PYTHON_HELPER_SCRIPT, SPAWN_HELPER_SCRIPT } from '../src/executors/process/helper-programs.js';
+import {
+  encodeBaseEnv,
+  encodeRequest,
+  findPython,
+  PYTHON_HELPER_SCRIPT,
+  SPAWN_HELPER_SCRIPT,
+} from '../src/executors/process/helper-programs.js';
 
 const { values } = parseArgs({
   options: { tasks: { type: 'string', default: '1000' }, runs: { type: 'string', default: '3' } },
@@ -25,17 +31,24 @@ const RUNS = Number(values.runs);
 const dir = mkdtempSync(join(tmpdir(), 'weft-helper-cost-'));
 mkdirSync(join(dir, 'logs'));
 
-/** weft's request format (see spawn-helper.ts): cwd, stdout, stderr, pid file, sets, unsets, argv. */
-const requests = Array.from(
-  { length: TASKS },
-  (_, i) =>
-    [dir, join(dir, 'logs', `${i}.out`), join(dir, 'logs', `${i}.err`), '', '0', '0', '1', 'true'].join('\0') + '\0',
+/** weft's requests (`encodeRequest`): a `true` a task, each with its two log files. */
+const requests = Array.from({ length: TASKS }, (_, i) =>
+  encodeRequest({
+    cwd: dir,
+    stdout: join(dir, 'logs', `${i}.out`),
+    stderr: join(dir, 'logs', `${i}.err`),
+    sets: [],
+    unsets: [],
+    argv: ['true'],
+  }),
 ).join('');
 writeFileSync(join(dir, 'requests'), requests);
 
 /** weft's python helper reads the base env before its first request. */
-const baseEnv = Object.entries(process.env).flatMap(([k, v]) => (v === undefined ? [] : [`${k}=${v}`]));
-writeFileSync(join(dir, 'requests-python'), [String(baseEnv.length), ...baseEnv].join('\0') + '\0' + requests);
+const baseEnv = Object.fromEntries(
+  Object.entries(process.env).filter((e): e is [string, string] => e[1] !== undefined),
+);
+writeFileSync(join(dir, 'requests-python'), encodeBaseEnv(baseEnv) + requests);
 
 writeFileSync(
   join(dir, 'Makefile'),
@@ -76,12 +89,21 @@ const contenders: Contender[] = [
   ...(has('make') ? [{ name: 'make -j 1', argv: ['make', '-s', '-j', '1', '-C', dir], fromRequests: false }] : []),
 ];
 
-/** Wall and CPU (user + sys of the command and its children) by GNU time's -f, in ms. */
+/**
+ * Wall and CPU (user + sys of the command and its children) by GNU time's -f, in ms. A helper's
+ * answers are kept and checked: every request must have run its `true` (`X 0`), or the figure
+ * would time a helper that choked on its input.
+ */
 function timeOnce(c: Contender): { wallMs: number; cpuMs: number } {
-  const script = `${c.fromRequests ? `cat "$0" | ` : ''}/usr/bin/time -f '%e %U %S' "$@" >/dev/null 2>"$0.time"; cat "$0.time"`;
-  const out = execFileSync('bash', ['-c', script, join(dir, c.requests ?? 'requests'), ...c.argv], {
-    encoding: 'utf8',
-  });
+  const requests = join(dir, c.requests ?? 'requests');
+  const script = `${c.fromRequests ? `cat "$0" | ` : ''}/usr/bin/time -f '%e %U %S' "$@" >"$0.answers" 2>"$0.time"; cat "$0.time"`;
+  const out = execFileSync('bash', ['-c', script, requests, ...c.argv], { encoding: 'utf8' });
+  if (c.fromRequests) {
+    const ran = readFileSync(`${requests}.answers`, 'utf8')
+      .split('\n')
+      .filter((l) => l.startsWith('X 0 ')).length;
+    if (ran !== TASKS) throw new Error(`${c.name}: ${ran} of ${TASKS} requests ran \`true\``);
+  }
   const [wall, user, sys] = (out.trim().split('\n').at(-1) ?? '').split(' ').map(Number) as [number, number, number];
   return { wallMs: wall * 1000, cpuMs: (user + sys) * 1000 };
 }

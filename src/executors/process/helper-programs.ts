@@ -99,6 +99,29 @@ while rd cwd && rd out && rd err && rd n; do
 done
 `;
 
+/** What one request carries (the fields of {@link encodeRequest}). */
+export interface RequestFields {
+  readonly cwd: string;
+  readonly stdout: string;
+  readonly stderr: string;
+  /** `NAME=value` to set over the base env, and names to unset. */
+  readonly sets: readonly string[];
+  readonly unsets: readonly string[];
+  readonly argv: readonly string[];
+}
+
+/** One request as both helpers read it: NUL-terminated fields (see {@link SPAWN_HELPER_SCRIPT}). */
+export function encodeRequest(r: RequestFields): string {
+  const fields = [r.cwd, r.stdout, r.stderr, String(r.sets.length), ...r.sets, String(r.unsets.length), ...r.unsets];
+  return `${[...fields, String(r.argv.length), ...r.argv].join('\0')}\0`;
+}
+
+/** The base env as the python helper reads it before its first request: a count, then `NAME=value`. */
+export function encodeBaseEnv(env: Readonly<Record<string, string>>): string {
+  const entries = Object.entries(env).map(([k, v]) => `${k}=${v}`);
+  return `${[String(entries.length), ...entries].join('\0')}\0`;
+}
+
 /** -p: no BASH_ENV, no functions from the env. */
 const BASH_ARGS = ['-p', '-c', SPAWN_HELPER_SCRIPT, 'weft-spawn-helper'];
 

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { Socket } from 'node:net';
 import { tailFile } from './log-files.js';
 import { killGroupOnAbort, killProcessGroup } from './process-group.js';
-import type { HelperProgram } from './helper-programs.js';
+import { encodeBaseEnv, encodeRequest, type HelperProgram } from './helper-programs.js';
 
 /**
  * A long-lived helper per worker that forks and execs each task, so the coordinator never forks
@@ -203,8 +203,7 @@ class Helper {
     this.child = spawn(program.file, program.args, { env: this.base, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
     // python reads the base env first: its own may differ (python sets nothing, but how it was started might).
     if (program.kind === 'python') {
-      const entries = Object.entries(this.base).map(([k, v]) => `${k}=${v}`);
-      this.child.stdin?.write(`${[String(entries.length), ...entries].join('\0')}\0`);
+      this.child.stdin?.write(encodeBaseEnv(this.base));
     }
     this.child.unref();
     for (const stream of [this.child.stdin, this.child.stdout, this.child.stderr]) (stream as Socket | null)?.unref();
@@ -235,19 +234,8 @@ class Helper {
       this.pending = { request, resolve };
       // Busy: keep Node alive until the answer comes.
       (this.child.stdout as Socket | null)?.ref();
-      const { sets, unsets } = changes;
-      const fields = [
-        request.cwd,
-        request.stdout,
-        request.stderr,
-        String(sets.length),
-        ...sets,
-        String(unsets.length),
-        ...unsets,
-        String(request.argv.length),
-        ...request.argv,
-      ];
-      this.child.stdin?.write(`${fields.join('\0')}\0`);
+      const { cwd, stdout, stderr, argv } = request;
+      this.child.stdin?.write(encodeRequest({ cwd, stdout, stderr, argv, ...changes }));
     });
   }
 
