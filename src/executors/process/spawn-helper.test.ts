@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -147,6 +147,36 @@ describe.each([
       writeFileSync(join(cwd, 'not-executable.sh'), 'echo hi\n');
       expect(await pool.run(request(['./not-executable.sh'], cwd))).toMatchObject({ kind: 'exited', code: 126 });
       expect(readFileSync(join(cwd, 'err.log'), 'utf8')).toMatch(/[Pp]ermission denied/);
+    });
+  });
+
+  it('finds a command on PATH again once the one found before is gone, and reads a relative PATH folder from each cwd', async () => {
+    await withPool(programs, async (pool, cwd) => {
+      const tool = (dir: string, says: string): void => {
+        mkdirSync(join(cwd, dir), { recursive: true });
+        writeFileSync(join(cwd, dir, 'weft-tool'), `#!/bin/sh\necho ${says} > "$1"\n`, { mode: 0o755 });
+      };
+      const said = (file: string): string => readFileSync(join(cwd, file), 'utf8').trim();
+      tool('first', 'first');
+      tool('second', 'second');
+      const onPath = (path: string, out: string, dir = cwd): HelperRequest => ({
+        ...request(['weft-tool', join(cwd, out)], dir),
+        env: { PATH: `${path}:/usr/bin:/bin` },
+      });
+      const absolute = `${join(cwd, 'first')}:${join(cwd, 'second')}`;
+      expect(await pool.run(onPath(absolute, 'a.txt'))).toMatchObject({ kind: 'exited', code: 0 });
+      rmSync(join(cwd, 'first', 'weft-tool'));
+      expect(await pool.run(onPath(absolute, 'b.txt'))).toMatchObject({ kind: 'exited', code: 0 });
+      expect([said('a.txt'), said('b.txt')]).toEqual(['first', 'second']);
+      // `bin` is each task's own cwd's bin, before `second`: found in `second` from x, in y/bin from y.
+      mkdirSync(join(cwd, 'x'));
+      tool('y/bin', 'y');
+      for (const d of ['x', 'y'])
+        expect(await pool.run(onPath(`bin:${join(cwd, 'second')}`, `${d}.txt`, join(cwd, d)))).toMatchObject({
+          kind: 'exited',
+          code: 0,
+        });
+      expect([said('x.txt'), said('y.txt')]).toEqual(['second', 'y']);
     });
   });
 
