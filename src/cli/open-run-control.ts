@@ -6,7 +6,7 @@ import { wire } from './wiring.js';
 /**
  * The run control of the project folder `root` with its own journal and the AI planner (`weft mcp`);
  * `close` closes the journal.
- * @param cliPath The weft CLI runs are started with. @default this installation's `dist/cli/main.js`
+ * @param cliPath The weft CLI runs are started with. @default this installation's `weft` (`CLI_PATH` in cli-path.ts)
  * @example const control = await openRunControl(process.cwd()); … await control.close();
  */
 export async function openRunControl(root: string, cliPath?: string): Promise<LocalRunControl> {

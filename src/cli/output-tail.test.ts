@@ -18,7 +18,7 @@ describe('tailOutput', () => {
     const file = join(mkdtempSync(join(tmpdir(), 'weft-tail-')), 'run.out.jsonl');
     writeFileSync(file, `${JSON.stringify({ type: 'run.created', at: 1 })}\n`);
     const seen: EngineNotice[] = [];
-    const stop = tailOutput(file, (n) => seen.push(n), 10);
+    const { stop } = tailOutput(file, (n) => seen.push(n), 10);
     try {
       const progress = JSON.stringify({
         type: 'task.progress',
@@ -42,10 +42,25 @@ describe('tailOutput', () => {
     }
   });
 
+  it('poll reads what is new at once, without waiting for the next turn', () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'weft-tail-')), 'run.out.jsonl');
+    writeFileSync(file, '');
+    const seen: EngineNotice[] = [];
+    const { poll, stop } = tailOutput(file, (n) => seen.push(n), 60_000);
+    try {
+      appendFileSync(file, `${JSON.stringify({ type: 'task.progress', task: 'a' })}\n`);
+      expect(seen).toEqual([]);
+      poll();
+      expect(seen).toEqual([{ type: 'task.progress', task: 'a' }]);
+    } finally {
+      stop();
+    }
+  });
+
   it('waits for a file that does not exist yet', async () => {
     const file = join(mkdtempSync(join(tmpdir(), 'weft-tail-')), 'later.jsonl');
     const seen: EngineNotice[] = [];
-    const stop = tailOutput(file, (n) => seen.push(n), 10);
+    const { stop } = tailOutput(file, (n) => seen.push(n), 10);
     try {
       await new Promise((r) => setTimeout(r, 30));
       writeFileSync(file, `${JSON.stringify({ type: 'run.finished', status: 'succeeded' })}\n`);

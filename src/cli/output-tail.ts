@@ -7,9 +7,14 @@ import { readRange } from '../report/index.js';
  * Follows the `--json` output of a run this server started (one event or progress notice a line)
  * from its size now on, calling `onNotice` with each new line, every `everyMs`: how a server learns
  * at once what a detached `weft run` publishes, progress notices included (those are not journaled).
- * @returns a function that stops it.
+ * `poll` reads what is new at once: called before the run's journal is read, it passes on every
+ * notice the run printed before the events that read returns (the run prints as it goes).
  */
-export function tailOutput(file: string, onNotice: (notice: EngineNotice) => void, everyMs = 100): () => void {
+export function tailOutput(
+  file: string,
+  onNotice: (notice: EngineNotice) => void,
+  everyMs = 100,
+): { readonly poll: () => void; readonly stop: () => void } {
   let offset = existsSync(file) ? statSync(file).size : 0;
   let partial = '';
   const decoder = new StringDecoder('utf8'); // a read may end inside a character
@@ -35,5 +40,5 @@ export function tailOutput(file: string, onNotice: (notice: EngineNotice) => voi
   };
   const timer = setInterval(poll, everyMs);
   timer.unref();
-  return () => clearInterval(timer);
+  return { poll, stop: () => clearInterval(timer) };
 }

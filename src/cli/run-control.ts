@@ -1,6 +1,6 @@
 import { existsSync, realpathSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { CLI_PATH } from './cli-path.js';
 import { StringDecoder } from 'node:string_decoder';
 import { WeftError } from '../core/errors.js';
 import type { Executor } from '../core/ports/executor.js';
@@ -38,7 +38,7 @@ export interface RunControlDeps {
   readonly store: Store;
   /** The executors, as `wire` built them (to validate plans and check their set-up). */
   readonly executors: ReadonlyMap<string, Executor>;
-  /** The weft CLI runs and resumes are started with. @default this installation's `dist/cli/main.js` */
+  /** The weft CLI runs and resumes are started with. @default this installation's `weft` ({@link CLI_PATH}) */
   readonly cliPath?: string;
   /** How long `start` and `resume` wait for the run to reach the journal, ms. @default 30000 */
   readonly startTimeoutMs?: number;
@@ -92,7 +92,7 @@ export function createRunControl(deps: RunControlDeps): LocalRunControl {
     }
   };
   /** Per watched run: what its `--json` output (a run this control's project launched) says, as it says it. */
-  const tails = new Map<string, () => void>();
+  const tails = new Map<string, ReturnType<typeof tailOutput>>();
   const watch: RunControl['watch'] = (runId, listener) => {
     let set = watchers.get(runId);
     if (set === undefined) {
@@ -109,20 +109,23 @@ export function createRunControl(deps: RunControlDeps): LocalRunControl {
       set.delete(listener);
       if (set.size > 0 || watchers.get(runId) !== set) return;
       watchers.delete(runId);
-      tails.get(runId)?.();
+      tails.get(runId)?.stop();
       tails.delete(runId);
     };
   };
   const events: RunControl['events'] = async (runId, afterSeq) => {
     // Called every poll of every event stream: the store's own read says whether the run exists.
     if (!/^[\w.-]{1,80}$/.test(runId)) await known(runId);
+    // What the run printed before these events reaches its watchers first (a progress notice
+    // before the run.finished after it).
+    tails.get(runId)?.poll();
     return store.read(runId, afterSeq);
   };
   const ctx: ControlContext = {
     projectDir,
     store,
     executors: deps.executors,
-    cli: deps.cliPath ?? fileURLToPath(new URL('./main.js', import.meta.url)),
+    cli: deps.cliPath ?? CLI_PATH,
     timeoutMs: deps.startTimeoutMs ?? 30_000,
     planGoal: deps.planGoal,
     readRun,
@@ -237,7 +240,7 @@ export function createRunControl(deps: RunControlDeps): LocalRunControl {
 
     async close() {
       watchers.clear();
-      for (const stop of tails.values()) stop();
+      for (const tail of tails.values()) tail.stop();
       tails.clear();
       const opened = [...inner.values()];
       inner.clear();

@@ -176,9 +176,10 @@ async function eventStream(
   let ended = false;
   try {
     while (!stream.aborted) {
+      // Read first: reading the journal passes on the notices the run printed before these events.
+      const entries = await control.events(runId, seq);
       for (const notice of progress.splice(0))
         await stream.writeSSE({ event: notice.type, data: JSON.stringify(notice) });
-      const entries = await control.events(runId, seq);
       for (const { seq: n, event } of entries) {
         await stream.writeSSE({ id: String(n), event: event.type, data: JSON.stringify(event) });
         seq = n;

@@ -140,7 +140,10 @@ export interface RunControl {
   status(runId: string): Promise<{ readonly summary: RunSummary; readonly driven?: boolean }>;
   /** The run's report: a JSON object's text, Markdown or self-contained HTML. */
   report(runId: string, format: 'json' | 'md' | 'html'): Promise<string>;
-  /** The journal's events after `afterSeq`, in order. */
+  /**
+   * The journal's events after `afterSeq`, in order. Read after what the run printed before them
+   * has reached its {@link watch}ers: a progress notice never comes after the event that followed it.
+   */
   events(runId: string, afterSeq: number): Promise<JournalEntry[]>;
   /** A task's log from `offset`. */
   log(runId: string, task: string, options: LogOptions & { readonly offset?: number }): Promise<LogSlice>;
