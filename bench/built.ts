@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -11,8 +11,8 @@ export const ROOT = fileURLToPath(new URL('../', import.meta.url));
  * while others work in the same tree.
  */
 export const BUILD = join(ROOT, 'bench', '.build', 'dist');
-/** The built CLI, what `weft` runs after `npm install`. */
-export const CLI = join(BUILD, 'cli', 'main.js');
+/** The built CLI, what `weft` runs after `npm install`: tsc's output bundled (scripts/bundle-cli.mjs). */
+export const CLI = join(BUILD, 'bin', 'main.js');
 
 /** What `tsconfig.build.json` leaves out of dist/. */
 const NOT_BUILT = /(\.test\.ts|-spec\.ts|\.d\.ts)$|(^|\/)(testing|fixtures)\//;
@@ -38,13 +38,13 @@ export function staleSources(): string[] {
 
 /**
  * Builds src/ into {@link BUILD} with `tsc -p tsconfig.build.json` when a source is newer than its
- * output, so the benches time the code in src/. Returns a line saying what it did. tsc emits even
+ * output, and bundles it into the CLI as `npm run build` does, so the benches time the code in src/. Returns a line saying what it did. tsc emits even
  * with type errors (others may be mid-edit); that is reported, and the bench goes on with what was
  * emitted.
  */
 export function ensureBuilt(): string {
   const stale = staleSources();
-  if (stale.length === 0) return `bench/.build is up to date with src/ (${sourceState()})`;
+  if (stale.length === 0 && existsSync(CLI)) return `bench/.build is up to date with src/ (${sourceState()})`;
   mkdirSync(BUILD, { recursive: true });
   // Never committed: the folder ignores itself.
   writeFileSync(join(BUILD, '..', '.gitignore'), '*\n');
@@ -52,10 +52,15 @@ export function ensureBuilt(): string {
     cwd: ROOT,
     encoding: 'utf8',
   });
-  const what = `built src/ at ${sourceState()} into bench/.build (tsc -p tsconfig.build.json; ${stale.length} source(s) were newer than their output)`;
-  if (tsc.status === 0) return what;
-  if (statSync(CLI, { throwIfNoEntry: false }) === undefined)
+  const what = `built src/ at ${sourceState()} into bench/.build (tsc -p tsconfig.build.json and scripts/bundle-cli.mjs; ${stale.length} source(s) were newer than their output)`;
+  if (!existsSync(join(BUILD, 'cli', 'main.js')))
     throw new Error(`tsc -p tsconfig.build.json --outDir ${BUILD} failed and left no CLI:\n${tsc.stdout}${tsc.stderr}`);
+  const bundle = spawnSync(process.execPath, [join(ROOT, 'scripts', 'bundle-cli.mjs'), BUILD], {
+    cwd: ROOT,
+    encoding: 'utf8',
+  });
+  if (bundle.status !== 0) throw new Error(`scripts/bundle-cli.mjs ${BUILD} failed:\n${bundle.stdout}${bundle.stderr}`);
+  if (tsc.status === 0) return what;
   const first = `${tsc.stdout}${tsc.stderr}`.split('\n').find((l) => l.includes('error')) ?? `exit ${tsc.status}`;
   return `${what}; tsc reported errors (first: ${first.trim()}), timing what it emitted`;
 }

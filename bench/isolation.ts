@@ -174,7 +174,7 @@ export const isolation: Bench = {
       }),
       1,
     );
-    const cli = `\`node <build>/cli/main.js run <plan> -j ${WORKERS} --no-progress\``;
+    const cli = `\`node <build>/bin/main.js run <plan> -j ${WORKERS} --no-progress\``;
     const text = [
       `${TASKS} tasks (\`sh -c 'echo k > out-k.txt'\`) at -j ${WORKERS}, ${cli}`,
       `in a fresh repository of N one-line files (${PER_DIR} per folder).`,

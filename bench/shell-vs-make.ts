@@ -173,7 +173,7 @@ export const shellVsMake: Bench = {
         },
         {
           name: 'weft CLI',
-          what: `node <built>/cli/main.js run plan.yaml -j ${WORKERS} --no-progress: start-up, YAML, logs, journal, summary`,
+          what: `node <built>/bin/main.js run plan.yaml -j ${WORKERS} --no-progress: start-up, YAML, logs, journal, summary`,
           runs: RUNS,
           measure: cli('plan.yaml'),
         },

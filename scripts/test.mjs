@@ -21,7 +21,7 @@ const steps = [
       '.dependency-cruiser.cjs',
     ],
   ],
-  ['build', 'npx', ['--no-install', 'tsc', '-p', 'tsconfig.build.json']],
+  ['build', 'npm', ['run', '--silent', 'build']],
   ['lint', 'npx', ['--no-install', 'eslint', '.']],
   ['typecheck', 'npx', ['--no-install', 'tsc', '-p', 'tsconfig.json', '--noEmit']],
   ['import rules', 'npx', ['--no-install', 'depcruise', 'src', '--config', '.dependency-cruiser.cjs']],

@@ -1,6 +1,6 @@
 /**
  * `weft mcp` as its clients use it: the MCP SDK's Client over a real stdio child
- * (`node dist/cli/main.js mcp`) in a temp git repository; runs are real `weft run` processes.
+ * (`node dist/bin/main.js mcp`) in a temp git repository; runs are real `weft run` processes.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';

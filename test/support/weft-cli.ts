@@ -4,12 +4,13 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
-export const CLI = join(ROOT, 'dist/cli/main.js');
+/** What `weft` runs: the bundle of dist/ (scripts/bundle-cli.mjs). */
+export const CLI = join(ROOT, 'dist/bin/main.js');
 
-/** Builds dist/ if it is missing or older than the sources, so the CLI tests run the real binary. */
+/** Builds dist/ and the binary if missing or older than the sources, so the CLI tests run the real binary. */
 export function ensureBuilt(): void {
   if (existsSync(CLI) && statSync(CLI).mtimeMs > newestSource(join(ROOT, 'src'))) return;
-  const r = spawnSync('npx', ['--no-install', 'tsc', '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'inherit' });
+  const r = spawnSync('npm', ['run', '--silent', 'build'], { cwd: ROOT, stdio: 'inherit' });
   if (r.status !== 0) throw new Error('build failed');
 }
 
