@@ -47,7 +47,7 @@ export interface RunOptions {
   readonly order?: ReadyOrder;
   readonly plan?: SearchResult['plan'];
   /** The Scheduler's `surpriseScore`: the order from the first task off its estimate on. */
-  readonly surpriseScore?: ArrayLike<number>;
+  readonly surpriseScore?: () => ArrayLike<number>;
   readonly research?: Research;
 }
 

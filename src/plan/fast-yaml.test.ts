@@ -37,6 +37,8 @@ describe('parseYamlFast', () => {
   it('leaves to the yaml path what it must report or bound', () => {
     expect(parseYamlFast('a: 1\na: 2\n', 100)).toBeUndefined(); // a repeated key
     expect(parseYamlFast('x: &a [1, 2]\ny: *a\n', 100)).toBeUndefined(); // an alias
+    expect(parseYamlFast('x: [1, 2]\ny: *a\n', 100)).toBeUndefined(); // an alias without its anchor
+    expect(parseYamlFast('run: "a && b"\nx: a&b\n', 100)).toEqual({ run: 'a && b', x: 'a&b' }); // & but no alias
     expect(parseYamlFast('a: [1, 2\n', 100)).toBeUndefined(); // a syntax error
     expect(parseYamlFast('a: !custom 1\n', 100)).toBeUndefined(); // a tag it does not know
     const deep = `${'['.repeat(101)}${']'.repeat(101)}`;

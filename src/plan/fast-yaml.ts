@@ -50,16 +50,18 @@ export function parseYamlFast(text: string, maxDepth: number): unknown {
   } catch {
     return undefined;
   }
-  return plainTree(value, maxDepth) ? value : undefined;
+  // Without an `&` there is no anchor, so no alias (js-yaml refuses one that names no anchor): no
+  // node can be reached twice, and the walk need not remember the 200k nodes of a 100k-task plan.
+  return plainTree(value, maxDepth, text.includes('&')) ? value : undefined;
 }
 
-/** Whether `value` is a tree (no node reached twice) no deeper than `maxDepth`. */
-function plainTree(value: unknown, maxDepth: number): boolean {
-  const seen = new Set<object>();
+/** Whether `value` is a tree (no node reached twice, looked for when `shared`) no deeper than `maxDepth`. */
+function plainTree(value: unknown, maxDepth: number, shared: boolean): boolean {
+  const seen = shared ? new Set<object>() : undefined;
   const walk = (node: unknown, depth: number): boolean => {
     if (typeof node !== 'object' || node === null) return true;
-    if (depth > maxDepth || seen.has(node)) return false;
-    seen.add(node);
+    if (depth > maxDepth || seen?.has(node) === true) return false;
+    seen?.add(node);
     const children = Array.isArray(node) ? node : Object.values(node);
     for (const child of children) if (!walk(child, depth + 1)) return false;
     return true;

@@ -1,3 +1,4 @@
+import { isAscii } from 'node:buffer';
 import { readFileSync, statSync } from 'node:fs';
 import { dirname, extname, resolve } from 'node:path';
 import type { Document, LineCounter } from 'yaml';
@@ -55,7 +56,7 @@ export function readPlanText(path: string): string {
           fix: 'split the plan, or let a task generate tasks with expands: true',
         },
       ]);
-    return readFileSync(file, 'utf8');
+    return decodeText(readFileSync(file));
   } catch (error) {
     if (error instanceof WeftError) throw error;
     const code = (error as NodeJS.ErrnoException).code;
@@ -65,6 +66,14 @@ export function readPlanText(path: string): string {
       { cause: error, hint: 'pass the path of a plan file, e.g. examples/app.yaml' },
     );
   }
+}
+
+/**
+ * `bytes` read as UTF-8. A file of ASCII only (most plans) is read as Latin-1, which gives the same
+ * string without the UTF-8 decoder: ~100 ms less for a 28 MB plan.
+ */
+export function decodeText(bytes: Buffer): string {
+  return isAscii(bytes) ? bytes.toString('latin1') : bytes.toString('utf8');
 }
 
 /**

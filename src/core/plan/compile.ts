@@ -206,7 +206,8 @@ export function checkPlan(raw: unknown, options: CompileOptions): { plan?: Compi
   const poolList: Pool[] = [...pools].map(([name, capacity]) => ({ name, capacity }));
   // Building the graph orders it topologically; only a plan that cannot be ordered pays for the
   // search that names its cycles.
-  const graph = tryBuildGraph({ name: spec.name ?? 'plan', tasks, pools: poolList });
+  // Without duplicate ids (an issue), `ids` is the graph's index: 100k ids are not indexed twice.
+  const graph = tryBuildGraph({ name: spec.name ?? 'plan', tasks, pools: poolList, index: ids });
   if (graph === undefined)
     return {
       issues: cycleIssues(

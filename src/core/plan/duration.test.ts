@@ -28,6 +28,26 @@ describe('parseDuration', () => {
     expect(parseDuration(text)).toBeUndefined();
   });
 
+  it('answers a text it has seen the same as the first time, also once it has forgotten some', () => {
+    const texts = ['45m', '1h 30m', 'abc', '', '2h', '1.5h', '-5s', 'x'.repeat(40), '90'];
+    const first = texts.map(parseDuration);
+    expect(first).toEqual([
+      2_700_000,
+      5_400_000,
+      undefined,
+      undefined,
+      7_200_000,
+      5_400_000,
+      undefined,
+      undefined,
+      90_000,
+    ]);
+    expect(texts.map(parseDuration)).toEqual(first);
+    // More texts than it remembers: it starts over, and still answers the same.
+    for (let s = 0; s < 3000; s++) expect(parseDuration(`${s}s`)).toBe(s * 1000);
+    expect(texts.map(parseDuration)).toEqual(first);
+  });
+
   it('rejects numbers that are not a duration', () => {
     for (const n of [-1, Number.NaN, Number.POSITIVE_INFINITY]) expect(parseDuration(n)).toBeUndefined();
   });

@@ -9,6 +9,23 @@ const PART = /(\d+(?:\.\d+)?)(ms|s|m|h|d)/g;
  */
 export function parseDuration(value: string | number): number | undefined {
   if (typeof value === 'number') return Number.isFinite(value) && value >= 0 ? Math.round(value * 1000) : undefined;
+  const known = remembered.get(value);
+  if (known !== undefined || remembered.has(value)) return known;
+  const ms = parseDurationText(value);
+  if (value.length <= MAX_REMEMBERED_LENGTH) {
+    if (remembered.size >= MAX_REMEMBERED) remembered.clear();
+    remembered.set(value, ms);
+  }
+  return ms;
+}
+
+// A large plan gives the same few durations ('2h', '5m') to thousands of tasks (200k parses for
+// the 100k-task bench plan): each text is parsed once. Bounded, for a long-running `weft serve`.
+const remembered = new Map<string, number | undefined>();
+const MAX_REMEMBERED = 1024;
+const MAX_REMEMBERED_LENGTH = 32;
+
+function parseDurationText(value: string): number | undefined {
   const text = value.trim().replace(/\s+/g, '');
   if (/^\d+(?:\.\d+)?$/.test(text)) return Math.round(Number(text) * 1000);
   if (!DURATION.test(text)) return undefined;

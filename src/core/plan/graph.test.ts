@@ -30,6 +30,37 @@ describe('buildGraph', () => {
     );
   });
 
+  it('builds the same graph on the id index compilePlan hands it as on its own', () => {
+    const same = (graph: Graph) => {
+      const again = buildGraph({ name: graph.name, tasks: graph.tasks, pools: graph.pools });
+      const { deps, softDeps, verdictDeps, dependents, topo, rank, criticalPath } = again;
+      expect({ deps, softDeps, verdictDeps, dependents, topo, rank, criticalPath }).toEqual({
+        deps: graph.deps,
+        softDeps: graph.softDeps,
+        verdictDeps: graph.verdictDeps,
+        dependents: graph.dependents,
+        topo: graph.topo,
+        rank: graph.rank,
+        criticalPath: graph.criticalPath,
+      });
+      expect([...again.index]).toEqual([...graph.index]);
+    };
+    fc.assert(
+      fc.property(planArbitrary({ maxTasks: 80 }), ({ graph }) => same(graph)),
+      { numRuns: 60 },
+    );
+    // A check, a gate and repeated names.
+    same(
+      compile([
+        { id: 'a', run: 'x' },
+        { id: 'b', run: 'x', needs: ['a', 'a'], after: ['a'] },
+        { id: 'c', run: 'x', verifies: ['b'] },
+        { id: 'g', gate: 'tasks.a.succeeded', after: ['b'] },
+        { id: 'd', run: 'x', needs: ['b'], after: ['g', 'g'] },
+      ]),
+    );
+  });
+
   it('orders tasks topologically', () => {
     fc.assert(
       fc.property(planArbitrary({ maxTasks: 80 }), ({ graph }) => {

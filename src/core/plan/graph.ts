@@ -117,6 +117,8 @@ export interface GraphInput {
   readonly tasks: readonly ResolvedTask[];
   /** The plan's pools. */
   readonly pools: readonly Pool[];
+  /** Task id → index, when the caller has it already (`compilePlan`). @default made here */
+  readonly index?: ReadonlyMap<string, number>;
 }
 
 /**
@@ -132,8 +134,7 @@ export function buildGraph(input: GraphInput): Graph {
 export function tryBuildGraph(input: GraphInput): Graph | undefined {
   const { tasks } = input;
   const n = tasks.length;
-  const index = new Map<string, number>();
-  tasks.forEach((t, i) => index.set(t.id, i));
+  const index = input.index ?? idIndex(tasks);
   const lookup = (id: string): number => {
     const i = index.get(id);
     if (i === undefined) throw new Error(`buildGraph: unknown task "${id}" (validate the plan first)`);
@@ -205,6 +206,12 @@ export function tryBuildGraph(input: GraphInput): Graph | undefined {
     criticalPathMs,
     totalWorkMs,
   };
+}
+
+function idIndex(tasks: readonly ResolvedTask[]): Map<string, number> {
+  const index = new Map<string, number>();
+  tasks.forEach((t, i) => index.set(t.id, i));
+  return index;
 }
 
 /**

@@ -63,9 +63,10 @@ export interface EngineOptions {
   readonly dispatchPlan?: DispatchPlan;
   /**
    * Ready-queue priorities from the first task that ends off (or runs past) its estimate on, in
-   * place of `score` (`dispatchOrder`'s expected-path order; see `surprise.ts`). @default `score` throughout
+   * place of `score` (`dispatchOrder`'s expected-path order; see `surprise.ts`), made when that
+   * first happens. @default `score` throughout
    */
-  readonly surpriseScore?: ArrayLike<number>;
+  readonly surpriseScore?: () => ArrayLike<number>;
   /**
    * Durable journal: every batch of events is handed here, and awaited, *before* it takes effect
    * (a task starts only once its `task.started` is stored).

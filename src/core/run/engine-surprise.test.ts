@@ -24,7 +24,7 @@ async function startOrder(firstMs: number, surpriseScore?: number[]): Promise<st
     plan,
     executor,
     score: [3, 1, 2],
-    ...(surpriseScore === undefined ? {} : { surpriseScore }),
+    ...(surpriseScore === undefined ? {} : { surpriseScore: () => surpriseScore }),
   });
   expect(status).toBe('succeeded');
   return events.flatMap((e) => (e.type === 'task.started' ? [e.task] : []));

@@ -198,7 +198,11 @@ class Run implements AttemptHost {
   }
 
   /** A scheduler for the current graph; `score` (and `surpriseScore`) only fit the graph they were found for. */
-  private newScheduler(score?: ArrayLike<number>, plan?: DispatchPlan, surpriseScore?: ArrayLike<number>): Scheduler {
+  private newScheduler(
+    score?: ArrayLike<number>,
+    plan?: DispatchPlan,
+    surpriseScore?: () => ArrayLike<number>,
+  ): Scheduler {
     const sequential = this.mode === 'sequential';
     return new Scheduler(this.graph, {
       workers: this.workers,

@@ -15,8 +15,11 @@ export interface DispatchOrder {
   readonly score?: Float64Array;
   /** Present when a schedule that idles a worker on purpose beats every list order. */
   readonly dispatchPlan?: DispatchPlan;
-  /** From the first surprise on, in place of `score`: the expected remaining path (see `surprise.ts`). */
-  readonly surpriseScore?: Float64Array;
+  /**
+   * From the first surprise on, in place of `score`: the expected remaining path (see `surprise.ts`),
+   * made at the first call (a run that goes as estimated never makes it).
+   */
+  readonly surpriseScore?: () => Float64Array;
 }
 
 /**
@@ -35,7 +38,7 @@ export function dispatchOrder(plan: CompiledPlan, workers: number, mode: RunMode
 /** {@link dispatchOrder} of a parallel run, on the compiled graph (what the schedule-noise bench runs). */
 export function graphDispatchOrder(graph: Graph, workers: number): DispatchOrder {
   const found = searchOrder(graph, workers, { seed: 1 });
-  const surpriseScore = expectedPathScoreOf(graph);
+  const surpriseScore = () => expectedPathScoreOf(graph);
   // The search knows nothing of classes (`class:`): its schedule would start a P2 before a ready P1.
   const tasks = graph.tasks;
   const oneClass = tasks.every((t) => t.class === tasks[0]?.class);

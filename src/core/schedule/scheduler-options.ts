@@ -16,9 +16,10 @@ export interface SchedulerOptions {
    * Priorities (larger first) that replace `score` from the first surprise on: a task with an
    * estimate ends off it, or runs past it, by more than `surpriseTolerance` of it (e.g.
    * `expectedPathScore`, which `dispatchOrder` hands on with the searched order; see `surprise.ts`).
-   * Without it `score` holds to the end.
+   * Without it `score` holds to the end. A function, called at the first surprise only: a run that
+   * goes as estimated (every `weft estimate` simulation) never pays for making them.
    */
-  readonly surpriseScore?: ArrayLike<number>;
+  readonly surpriseScore?: () => ArrayLike<number>;
   /** How far off its estimate a task may end or run, as a fraction of it, before it is a surprise. @default 0.02 */
   readonly surpriseTolerance?: number;
   /**

@@ -20,7 +20,7 @@ const plan = (firstEstimate: string | null = '10s'): Graph =>
     { executors: TEST_EXECUTORS },
   ).graph;
 const SCORE = [3, 1, 2];
-const SURPRISE = [3, 2, 1];
+const SURPRISE = () => [3, 2, 1];
 
 /** Starts `first` at 0, ends it at `endsAt`, and names the task that starts next. */
 function nextAfterFirst(endsAt: number, options: Partial<SchedulerOptions> = {}, graph = plan()): string[] {
@@ -47,6 +47,15 @@ describe('Scheduler: the first surprise switches the ready queue to surpriseScor
     expect(nextAfterFirst(13_000, { surpriseTolerance: 0.2 })).toEqual(['x', 'true']);
   });
 
+  it('makes the surprise order at the first surprise only, once', () => {
+    let calls = 0;
+    const counted = { surpriseScore: () => (calls++, SURPRISE()) };
+    expect(nextAfterFirst(10_000, counted)).toEqual(['y', 'false']);
+    expect(calls).toBe(0);
+    expect(nextAfterFirst(15_000, counted)).toEqual(['x', 'true']);
+    expect(calls).toBe(1);
+  });
+
   it('without a surpriseScore the score holds whatever happens', () => {
     expect(nextAfterFirst(15_000, { surpriseScore: undefined })).toEqual(['y', 'false']);
   });
@@ -70,7 +79,7 @@ describe('Scheduler: the first surprise switches the ready queue to surpriseScor
       { executors: TEST_EXECUTORS },
     ).graph;
     const run = (longEndsBy: number): string[] => {
-      const sched = new Scheduler(graph, { workers: 2, score: [4, 3, 1, 2], surpriseScore: [4, 3, 2, 1] });
+      const sched = new Scheduler(graph, { workers: 2, score: [4, 3, 1, 2], surpriseScore: () => [4, 3, 2, 1] });
       sched.begin(0);
       expect(sched.start(0)).toHaveLength(2);
       sched.finish(1, 'succeeded', 20_000);

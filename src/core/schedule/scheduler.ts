@@ -206,9 +206,10 @@ export class Scheduler {
 
   /** The first surprise: from now on ready tasks start in `surpriseScore` order. */
   private switchOnSurprise(): void {
-    const score = this.options.surpriseScore;
-    if (score === undefined || this.surprised) return;
+    const surpriseScore = this.options.surpriseScore;
+    if (surpriseScore === undefined || this.surprised) return;
     this.watch = undefined;
+    const score = surpriseScore();
     const waiting = this.ready.toArray();
     this.ready = new IndexHeap(readyComparator(this.graph, this.options.order, score, this.arrival));
     for (const i of waiting) this.ready.push(i);

@@ -26,7 +26,7 @@ export interface SimulateOptions {
   /** A schedule to follow while every task takes its estimate (see `DispatchPlan`), e.g. `searchOrder`'s `plan`. */
   readonly dispatchPlan?: DispatchPlan;
   /** Priorities once a task's `duration` departs from its estimate (see `SchedulerOptions.surpriseScore`). */
-  readonly surpriseScore?: ArrayLike<number>;
+  readonly surpriseScore?: () => ArrayLike<number>;
   /** Durations to use instead of the graph's, ms. */
   readonly duration?: ArrayLike<number>;
   readonly gate?: (task: number) => string | undefined;
