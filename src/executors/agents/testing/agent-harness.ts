@@ -148,7 +148,11 @@ export function abortOnSession(controller: AbortController, cause: AbortCause): 
   };
 }
 
-/** An aborted attempt, and the task's processes (found by their WEFT_* env) at its session and after. */
+/**
+ * An aborted attempt, and the task's processes (found by their WEFT_* env) at its session and those
+ * still there {@link GONE_WITHIN_MS} after it ended: a process killed with its group exits a moment
+ * after the attempt returns (more than a moment on a loaded machine), but exits.
+ */
 export interface AbortedAttempt {
   readonly outcome: TaskOutcome;
   readonly atSession: readonly TaskProcess[];
@@ -172,7 +176,19 @@ export async function abortStuck(h: AgentHarness, executor: Executor, cause: Abo
       abort(event);
     },
   });
-  return { outcome, atSession, left: taskProcesses(runId) };
+  return { outcome, atSession, left: await leftAfter(runId, GONE_WITHIN_MS) };
+}
+
+const GONE_WITHIN_MS = 3000;
+
+/** The run's processes still alive once none is, or after `ms`. */
+async function leftAfter(runId: string, ms: number): Promise<TaskProcess[]> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const left = taskProcesses(runId);
+    if (left.length === 0 || Date.now() >= end) return left;
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }
 
 /** Progress messages of one kind. */
