@@ -2,16 +2,9 @@ import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ensureBuilt, startWeft, tempProject, weft } from '../support/weft-cli.js';
+import { isRunning } from '../../src/executors/testing/task-like-process.js';
 
 beforeAll(ensureBuilt);
-
-const alive = (pid: number): boolean => {
-  try {
-    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return false;
-  }
-};
 
 describe('Ctrl-C', () => {
   it('stops running tasks (their whole process groups), records it, and exits 130', async () => {
@@ -29,13 +22,13 @@ describe('Ctrl-C', () => {
     for (let i = 0; i < 200 && !(existsSync(join(project, 'one.pid')) && existsSync(join(project, 'two.pid'))); i++)
       await new Promise((r) => setTimeout(r, 25));
     const pids = ['one', 'two'].map((id) => Number(readFileSync(join(project, `${id}.pid`), 'utf8')));
-    expect(pids.every(alive)).toBe(true);
+    expect(pids.every(isRunning)).toBe(true);
     child.kill('SIGINT');
     const r = await done;
     expect(r.code).toBe(130);
     expect(r.stderr).toContain('stopping — cancelling running tasks');
-    for (let i = 0; i < 40 && pids.some(alive); i++) await new Promise((res) => setTimeout(res, 25));
-    expect(pids.some(alive)).toBe(false);
+    for (let i = 0; i < 40 && pids.some(isRunning); i++) await new Promise((res) => setTimeout(res, 25));
+    expect(pids.some(isRunning)).toBe(false);
     const runDir = join(project, '.weft', 'runs', readdirSync(join(project, '.weft', 'runs'))[0] as string);
     expect(JSON.parse(readFileSync(join(runDir, 'summary.json'), 'utf8'))).toMatchObject({
       status: 'cancelled',
@@ -65,8 +58,8 @@ describe('Ctrl-C', () => {
     child.kill('SIGHUP');
     const r = await done;
     expect([r.code, r.signal]).toEqual([130, null]);
-    await until(() => !alive(pid));
-    expect(alive(pid)).toBe(false);
+    await until(() => !isRunning(pid));
+    expect(isRunning(pid)).toBe(false);
     const status = JSON.parse((await weft(['status', '--json'], { cwd: project })).stdout);
     expect(status.tasks.map((t: { id: string; state: string }) => `${t.id}:${t.state}`)).toEqual(['one:cancelled']);
   });
@@ -84,14 +77,14 @@ describe('Ctrl-C', () => {
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     child.kill('SIGINT');
     await until(() => stderr.includes('stopping'));
-    expect(pids.every(alive)).toBe(true); // SIGTERM did nothing to it
+    expect(pids.every(isRunning)).toBe(true); // SIGTERM did nothing to it
     child.kill('SIGINT');
     const r = await done;
     expect(r.code).toBe(130);
     expect(r.stderr).toContain('quitting — killed 1 task process group(s)');
     // weft is gone, and with it the 3 s SIGTERM→SIGKILL grace timer: only the second Ctrl-C can have killed them.
-    await until(() => !pids.some(alive));
-    expect(pids.filter(alive)).toEqual([]);
+    await until(() => !pids.some(isRunning));
+    expect(pids.filter(isRunning)).toEqual([]);
   });
 });
 

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { startCli } from '../crash/crash-kit.js';
 import { ensureBuilt, tempProject, weft as runWeft } from '../support/weft-cli.js';
+import { isRunning } from '../../src/executors/testing/task-like-process.js';
 
 beforeAll(ensureBuilt);
 
@@ -26,13 +27,6 @@ async function until(what: string, check: () => boolean, timeoutMs = 20_000): Pr
 
 const lines = (project: string): string[] =>
   existsSync(join(project, 'lines.txt')) ? readFileSync(join(project, 'lines.txt'), 'utf8').trim().split('\n') : [];
-const alive = (pid: number): boolean => {
-  try {
-    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return false;
-  }
-};
 
 interface RunRow {
   id: string;
@@ -261,7 +255,7 @@ describe('resuming', () => {
     first.child.kill('SIGKILL');
     expect((await first.done).signal).toBe('SIGKILL');
     const sleeper = Number(readFileSync(join(project, 'sleep.pid'), 'utf8'));
-    expect(alive(sleeper)).toBe(true);
+    expect(isRunning(sleeper)).toBe(true);
     // Its lease has not expired, but its holder is gone: weft says so, and how to go on.
     expect((await weft(['runs'], project)).stdout).toMatch(
       / killed +interrupted\* +3 [^\n]*\n\* the journal says running, but no coordinator drives it \(killed or crashed\); `weft resume` continues it\n$/,
@@ -280,7 +274,7 @@ describe('resuming', () => {
     // The count goes on from what the first life finished (a), it does not start again at 0.
     expect(r.stdout).toMatch(/✓ b \S+ \[2\/3\]\n/);
     expect(r.stdout).toMatch(/✓ c \S+ \[3\/3\]\n/);
-    expect(alive(sleeper)).toBe(false);
+    expect(isRunning(sleeper)).toBe(false);
     expect(lines(project)).toEqual(['a 1', 'b 1', 'b 2', 'c 1']);
     const summary = JSON.parse((await weft(['status', '--json'], project)).stdout);
     expect(summary).toMatchObject({ status: 'succeeded', resumes: 1, counts: { succeeded: 3 } });

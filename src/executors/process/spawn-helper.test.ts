@@ -4,18 +4,12 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { SpawnHelperPool, type HelperRequest } from './spawn-helper.js';
 import { findBash, findPython, helperPrograms, type HelperProgram } from './helper-programs.js';
+import { isRunning } from '../testing/task-like-process.js';
 
 const bash = findBash();
 const python = findPython();
 /** Each program on its own, where this machine has it (python: Linux with python3). */
 const only = (kind: 'bash' | 'python'): readonly HelperProgram[] => helperPrograms(kind);
-const alive = (pid: number): boolean => {
-  try {
-    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return false;
-  }
-};
 const waitFor = async (check: () => boolean): Promise<void> => {
   for (let i = 0; i < 200 && !check(); i++) await new Promise((r) => setTimeout(r, 20));
 };
@@ -60,8 +54,8 @@ describe.each([
       process.kill(helper, 'SIGKILL');
       const exit = await run;
       expect(exit).toMatchObject({ kind: 'helper-died', started: true, detail: 'SIGKILL' });
-      await waitFor(() => !alive(task));
-      expect(alive(task)).toBe(false);
+      await waitFor(() => !isRunning(task));
+      expect(isRunning(task)).toBe(false);
       expect(await pool.run(request(['sh', '-c', 'exit 3'], cwd))).toEqual({
         kind: 'exited',
         code: 3,
@@ -85,9 +79,9 @@ describe.each([
     ]);
     const helpers = ['a.pid', 'b.pid'].map((f) => Number(readFileSync(join(cwd, f), 'utf8')));
     expect(new Set(helpers).size).toBe(2); // one per task running at once
-    expect(helpers.every(alive)).toBe(true);
+    expect(helpers.every(isRunning)).toBe(true);
     await pool.close();
-    expect(helpers.some(alive)).toBe(false);
+    expect(helpers.some(isRunning)).toBe(false);
   });
 
   it("says when the task's process was forked and reaped, by the helper's clock", async () => {

@@ -8,6 +8,7 @@ import { ShellExecutor } from './shell-executor.js';
 import { helperPrograms } from '../process/helper-programs.js';
 import { parseCommand } from './command.js';
 import { testContext, testTask } from '../testing/task-context.js';
+import { isRunning } from '../testing/task-like-process.js';
 
 function task(partial: Partial<ResolvedTask> & { id: string }): ResolvedTask {
   return testTask({ executor: 'shell', ...partial });
@@ -27,13 +28,6 @@ function context(
 }
 
 /** Running and not a zombie (a killed process whose parent has not reaped it yet is dead to us). */
-const alive = (pid: number): boolean => {
-  try {
-    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return false;
-  }
-};
 
 describe.each(
   (
@@ -110,8 +104,8 @@ describe.each(
     );
     expect(outcome.ok).toBe(true);
     const child = Number(readFileSync(join(workdir, 'child.pid'), 'utf8'));
-    for (let i = 0; i < 50 && alive(child); i++) await new Promise((r) => setTimeout(r, 20));
-    expect(alive(child)).toBe(false);
+    for (let i = 0; i < 50 && isRunning(child); i++) await new Promise((r) => setTimeout(r, 20));
+    expect(isRunning(child)).toBe(false);
   });
 
   it('kills the whole process group when aborted (timeout or Ctrl-C)', async () => {
@@ -130,7 +124,7 @@ describe.each(
     for (let i = 0; i < 1000 && !written(); i++) await new Promise((r) => setTimeout(r, 20));
     const child = Number(readFileSync(join(workdir, 'child.pid'), 'utf8'));
     const parent = Number(readFileSync(join(workdir, 'parent.pid'), 'utf8'));
-    expect(alive(child)).toBe(true);
+    expect(isRunning(child)).toBe(true);
     controller.abort({ kind: 'timeout', ms: 100 });
     const outcome = await run;
     expect(outcome.ok).toBe(false);
@@ -138,9 +132,9 @@ describe.each(
       expect(outcome.failure.timedOut).toBe(true);
       expect(outcome.failure.signal).toBe('SIGTERM');
     }
-    for (let i = 0; i < 50 && (alive(child) || alive(parent)); i++) await new Promise((r) => setTimeout(r, 20));
-    expect(alive(child)).toBe(false);
-    expect(alive(parent)).toBe(false);
+    for (let i = 0; i < 50 && (isRunning(child) || isRunning(parent)); i++) await new Promise((r) => setTimeout(r, 20));
+    expect(isRunning(child)).toBe(false);
+    expect(isRunning(parent)).toBe(false);
   });
 
   it('escalates to SIGKILL when a task ignores SIGTERM', async () => {

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 
 const started: ChildProcess[] = [];
 
@@ -32,4 +33,13 @@ export function killTaskLikeProcesses(): void {
     } catch {
       // gone
     }
+}
+
+/** Whether process `pid` is running: it exists and is not a zombie waiting to be reaped (Linux's /proc). */
+export function isRunning(pid: number): boolean {
+  try {
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false;
+  }
 }
