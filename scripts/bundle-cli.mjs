@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // The `weft` binary: tsc's dist/cli/main.js and what it imports, bundled by esbuild into
-// <dist>/bin/main.js and its chunks. Loading ~330 small ES modules (97 of them zod's) was most of
-// every command's start-up; one bundle loads ~120 ms sooner on a 2-core VM (bench/README.md).
+// <dist>/bin/main.js and its chunks. Loading ~330 small ES modules (97 of them zod's) was a large part
+// of every command's start-up: a 1-task `weft run` 0.46 → 0.35 s on a 2-core VM (bench/README.md,
+// shell-vs-make, fourth session).
 // What is imported lazily (`--dispatch`, `--ui`, `weft mcp`, ...) stays in chunks of its own,
 // loaded when used. Only the pure-JS packages every command loads are bundled; the rest stay in
 // node_modules: native code (better-sqlite3), files read beside their own code (bullmq's Lua

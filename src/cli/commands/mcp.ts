@@ -1,7 +1,6 @@
 import { createWriteStream } from 'node:fs';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { createMcpServer } from '../../mcp/mcp-server.js';
-import { CLI_PATH } from '../cli-path.js';
 import { EXIT } from '../exit-codes.js';
 import { openRunControl } from '../open-run-control.js';
 import { WEFT_VERSION } from '../version.js';
@@ -18,7 +17,7 @@ export interface McpCommandOptions {
 export async function mcpCommand(opts: McpCommandOptions): Promise<number> {
   const protocolOut = createWriteStream('', { fd: 1 });
   process.stdout.write = process.stderr.write.bind(process.stderr) as typeof process.stdout.write;
-  const control = await openRunControl(opts.dir ?? process.cwd(), CLI_PATH);
+  const control = await openRunControl(opts.dir ?? process.cwd());
   const server = createMcpServer(control, { version: WEFT_VERSION });
   const closed = new Promise<void>((resolve) => {
     server.server.onclose = ((previous) => () => {

@@ -166,10 +166,10 @@ def find(name, env):
     if b'/' in name:
         return name if os.path.isfile(name) else None
     path = env.get(b'PATH', os.defpath.encode())
-    dirs = path.split(b':')
     p = found.get((name, path))
     if p is not None and os.access(p, os.X_OK):
         return p
+    dirs = path.split(b':')
     for d in dirs:
         p = os.path.join(d or b'.', name)
         if os.path.isfile(p) and os.access(p, os.X_OK):
