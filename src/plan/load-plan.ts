@@ -7,6 +7,7 @@ import { checkPlan, type CompileOptions, type CompiledPlan, type RawIssue } from
 import { inlineSchemaFiles } from './contract-schema-files.js';
 import { jsonOffsets, lineColumn, parseJsonFast } from './fast-json.js';
 import { parseYamlFast } from './fast-yaml.js';
+import { yamlExcerpt } from './yaml-excerpt.js';
 import { yamlPackage } from './yaml-package.js';
 
 /** The largest plan file weft reads: 64 MB. */
@@ -105,6 +106,8 @@ export function parsePlanText(
   if (plan !== undefined && baseDir !== undefined) issues.push(...cwdIssues(plan, baseDir));
   if (plan !== undefined && issues.length === 0) return plan;
   if (json !== undefined) throw new PlanValidationError(locateJsonIssues(issues, text, file));
+  const excerpted = parsed === undefined ? locateInExcerpt(issues, text, yaml, file) : undefined;
+  if (excerpted !== undefined) throw new PlanValidationError(excerpted);
   const { doc, lines } = parsed ?? parseYamlDocument(text, file);
   // In the order they appear in the file (the checks find them in passes).
   throw new PlanValidationError(locateIssues(issues, doc, lines, file));
@@ -219,6 +222,39 @@ export function locateIssues(
   return issues
     .map((i) => locate(i, doc, lines, file))
     .sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0));
+}
+
+/**
+ * {@link locateIssues} for a YAML file read by the fast path, in the `yaml` package's document of
+ * an excerpt holding only the tasks with issues (see yaml-excerpt.ts): the same positions as in
+ * the whole file's. Undefined when the file cannot be cut so; the caller then reads it whole.
+ */
+function locateInExcerpt(
+  issues: readonly RawIssue[],
+  text: string,
+  value: unknown,
+  file: string,
+): PlanIssue[] | undefined {
+  const taskOf = (i: RawIssue): number | undefined =>
+    i.path[0] === 'tasks' && typeof i.path[1] === 'number' ? i.path[1] : undefined;
+  const keep = new Set(issues.map(taskOf).filter((i) => i !== undefined));
+  const excerpt = yamlExcerpt(text, value, keep, (t) => parseYamlFast(t, MAX_PLAN_DEPTH));
+  if (excerpt === undefined) return undefined;
+  let document: YamlDocument;
+  try {
+    document = parseYamlDocument(excerpt.text, file);
+  } catch {
+    return undefined;
+  }
+  const moved = issues.map((i): RawIssue => {
+    const task = taskOf(i);
+    return task === undefined
+      ? i
+      : { ...i, path: ['tasks', excerpt.taskIndex.get(task) as number, ...i.path.slice(2)] };
+  });
+  return locateIssues(moved, document.doc, document.lines, file).map((i) =>
+    i.line === undefined ? i : { ...i, line: excerpt.fileLine(i.line) },
+  );
 }
 
 /**

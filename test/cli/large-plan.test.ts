@@ -51,6 +51,25 @@ describe('a 100,000-task JSON plan (the fast path: positions only for an error)'
   }, 600_000);
 });
 
+describe('a 100,000-task YAML plan with one bad task', () => {
+  it('one line naming file:line:col (found in an excerpt of the file), task, field and fix; exit 2', async () => {
+    const dir = tempProject('weft-large-');
+    const tasks = Array.from({ length: TASKS }, (_, i) => {
+      const needs = i === 0 ? '[]' : `[t${Math.floor(i / 2)}]`;
+      return `  - id: t${i}\n    run: "echo task ${i}"\n    needs: ${needs}\n${i === BAD ? '    colour: red\n' : ''}`;
+    });
+    writeFileSync(join(dir, 'plan.yaml'), `name: large\nworkers: 8\ntasks:\n${tasks.join('')}`);
+    const r = await weft(['validate', 'plan.yaml'], { cwd: dir, timeoutMs: 300_000 });
+    expect(r.code).toBe(2);
+    const lines = r.stderr.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    // Task i starts on line 4 + 3i; the bad one's fourth line is its colour.
+    expect(lines[0]).toMatch(
+      `plan.yaml:${4 + 3 * BAD + 3}:5 task "t${BAD}" colour: unknown field "colour" — fix: remove it`,
+    );
+  }, 300_000);
+});
+
 describe('run files of a large plan', () => {
   /** Runs `a` and `gates` gates on it; returns plan.json and summary.json as written. */
   async function runFiles(gates: number): Promise<{ plan: string; summary: string }> {

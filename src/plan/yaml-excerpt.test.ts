@@ -1,0 +1,112 @@
+import fc from 'fast-check';
+import { stringify } from 'yaml';
+import { describe, expect, it } from 'vitest';
+import { PlanValidationError, type PlanIssue } from '../core/errors.js';
+import { checkPlan } from '../core/plan/compile.js';
+import { catalogOf, defaultExecutors } from '../executors/index.js';
+import { parseYamlFast } from './fast-yaml.js';
+import { locateIssues, parsePlanText, parseYamlDocument } from './load-plan.js';
+import { yamlExcerpt } from './yaml-excerpt.js';
+
+const executors = catalogOf(defaultExecutors());
+const read = (text: string): unknown => parseYamlFast(text, 100);
+
+/** The issues parsePlanText reports (a YAML file the fast path reads: located in an excerpt). */
+function reported(text: string): readonly PlanIssue[] {
+  try {
+    parsePlanText(text, 'plan.yaml', { executors });
+  } catch (error) {
+    if (error instanceof PlanValidationError) return error.issues;
+    throw error;
+  }
+  return [];
+}
+
+/** The issues as the whole file's document places them (the path every YAML error took before). */
+function wholeFile(text: string): readonly PlanIssue[] {
+  try {
+    const { doc, lines, raw } = parseYamlDocument(text, 'plan.yaml');
+    return locateIssues(checkPlan(raw, { executors }).issues, doc, lines, 'plan.yaml');
+  } catch (error) {
+    if (error instanceof PlanValidationError) return error.issues; // its syntax errors
+    throw error;
+  }
+}
+
+/** Task `i` of a plan of `n`; `bad` decides which field of it is wrong, if any. */
+function task(i: number, bad: number | undefined): Record<string, unknown> {
+  const t: Record<string, unknown> = { id: `t${i}`, run: `echo ${i}`, needs: i === 0 ? [] : [`t${i - 1}`] };
+  if (bad === 0) t.colour = 'red';
+  if (bad === 1) t.needs = ['nope'];
+  if (bad === 2) t.estimate = 'soon';
+  if (bad === 3) t.retries = -1;
+  if (bad === 4) t.run = 7;
+  if (bad === 5) t.id = 't0';
+  return t;
+}
+
+/** A plan of `n` tasks, those in `bad` broken, rendered as YAML in one of several layouts. */
+function planText(n: number, bad: ReadonlyMap<number, number>, layout: number, topBad: boolean): string {
+  const tasks = Array.from({ length: n }, (_, i) => task(i, bad.get(i)));
+  const plan = { name: 'p', workers: topBad ? 0 : 2, tasks, defaults: { retries: 1 } };
+  if (layout === 0) return stringify(plan);
+  if (layout === 1) return stringify(plan, { indentSeq: false }); // tasks:\n- id: …
+  if (layout === 2) return stringify(plan, { indent: 4, lineWidth: 20 }); // long strings folded over lines
+  if (layout === 3) {
+    // Comments and blank lines between and inside items, at every indentation, and CRLF.
+    const lines = stringify(plan).split('\n');
+    return lines.map((l, k) => (k % 3 === 0 ? `${l}\n\n# note ${k}\n  # indented ${k}` : l)).join('\r\n');
+  }
+  // Flow items, one a line; `tasks` last.
+  const items = tasks.map((t) => `  - ${JSON.stringify(t)}`).join('\n');
+  return `name: p\nworkers: ${topBad ? 0 : 2}\ndefaults: {retries: 1}\ntasks:\n${items}\n`;
+}
+
+describe('issues in a YAML plan read by the fast path', () => {
+  it('are reported at the line and column the whole file gives, in every layout', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 12 }),
+        fc.array(fc.tuple(fc.nat(11), fc.nat(5)), { maxLength: 4 }),
+        fc.nat(4),
+        fc.boolean(),
+        (n, broken, layout, topBad) => {
+          const bad = new Map(broken.filter(([i]) => i < n));
+          const text = planText(n, bad, layout, topBad);
+          const expected = wholeFile(text);
+          expect(reported(text), text).toEqual(expected);
+          // …found in an excerpt, not by reading the whole file again.
+          expect(yamlExcerpt(text, read(text), new Set(bad.keys()), read), text).toBeDefined();
+        },
+      ),
+      { seed: 20261206, numRuns: 200 },
+    );
+  });
+
+  it('cuts the file down to the tasks with issues, and maps its lines back', () => {
+    const n = 1000;
+    const text = planText(n, new Map([[765, 0]]), 0, false);
+    const excerpt = yamlExcerpt(text, read(text), new Set([765]), read);
+    expect(excerpt).toBeDefined();
+    expect(excerpt?.text.length).toBeLessThan(200);
+    expect(excerpt?.taskIndex.get(765)).toBe(0);
+    const issue = reported(text)[0];
+    expect(issue).toMatchObject({ task: 't765', column: 5 });
+    expect(text.split('\n')[(issue?.line as number) - 1]).toBe('    colour: red');
+  });
+
+  it('reads the whole file when it cannot be cut: tasks in flow style, nested deeper, or a line that only looks like an item', () => {
+    const flow = 'tasks: [{id: a, run: "true", colour: red}]\n';
+    expect(yamlExcerpt(flow, read(flow), new Set([0]), read)).toBeUndefined();
+    expect(reported(flow)).toEqual(wholeFile(flow));
+    const indented = 'plan:\n  tasks:\n    - {id: a}\n';
+    expect(yamlExcerpt(indented, { tasks: [] }, new Set(), read)).toBeUndefined();
+    // A double-quoted string continued on a line that starts like an item: js-yaml reads it, the
+    // cut would split the string, and the whole file's document reports what YAML 1.2 says of it.
+    const tricky = 'tasks:\n- id: a\n  run: "echo one\n- two"\n  colour: red\n- id: b\n  run: "true"\n';
+    expect(read(tricky)).toMatchObject({ tasks: [{ run: 'echo one - two' }, { id: 'b' }] });
+    expect(yamlExcerpt(tricky, read(tricky), new Set([0]), read)).toBeUndefined();
+    expect(reported(tricky)).toEqual(wholeFile(tricky));
+    expect(reported(tricky)[0]).toMatchObject({ line: 3, message: expect.stringMatching(/bad YAML/) as string });
+  });
+});
