@@ -40,14 +40,18 @@ const CORE_SCHEMA = FAILSAFE_SCHEMA.extend({
 
 /**
  * The plain value of YAML `text`, or `undefined` when the caller should take the `yaml` path: the
- * text does not parse (that path reports where), repeats a key, uses an alias (a node shared
- * between places, which `yaml` bounds against alias bombs), or nests deeper than `maxDepth`.
+ * text does not parse (that path reports where; `onError` hears the line js-yaml stopped at),
+ * repeats a key, uses an alias (a node shared between places, which `yaml` bounds against alias
+ * bombs), or nests deeper than `maxDepth`.
  */
-export function parseYamlFast(text: string, maxDepth: number): unknown {
+export function parseYamlFast(text: string, maxDepth: number, onError?: (line: number) => void): unknown {
   let value: unknown;
   try {
     value = load(text, { schema: CORE_SCHEMA });
-  } catch {
+  } catch (error) {
+    // Where js-yaml stopped (its mark's line is 0-based): a syntax error, a repeated key.
+    const line = (error as { mark?: { line?: unknown } }).mark?.line;
+    if (typeof line === 'number') onError?.(line + 1);
     return undefined;
   }
   // Without an `&` there is no anchor, so no alias (js-yaml refuses one that names no anchor): no

@@ -7,11 +7,14 @@ import { checkPlan, type CompileOptions, type CompiledPlan, type RawIssue } from
 import { inlineSchemaFiles } from './contract-schema-files.js';
 import { jsonOffsets, lineColumn, parseJsonFast } from './fast-json.js';
 import { parseYamlFast } from './fast-yaml.js';
-import { yamlExcerpt } from './yaml-excerpt.js';
+import { excerptAround, yamlExcerpt } from './yaml-excerpt.js';
 import { yamlPackage } from './yaml-package.js';
 
 /** The largest plan file weft reads: 64 MB. */
 export const MAX_PLAN_BYTES = 64 * 1024 * 1024;
+
+/** A YAML file this large with a syntax error is reported from an excerpt around it (throwSyntaxInExcerpt). */
+const EXCERPT_MIN_BYTES = 1024 * 1024;
 
 /** How deep mappings and lists may nest in a plan (a real plan needs fewer than 20 levels). */
 export const MAX_PLAN_DEPTH = 100;
@@ -91,7 +94,9 @@ export function parsePlanText(
   // JSON and YAML are read without positions; they are found (by the `yaml` parser, which also
   // reports syntax errors and takes what the fast paths are not sure of) only for an error to report.
   const json = parseJsonFast(text, MAX_PLAN_DEPTH);
-  const yaml = json === undefined ? parseYamlFast(text, MAX_PLAN_DEPTH) : undefined;
+  let stopped: number | undefined;
+  const yaml = json === undefined ? parseYamlFast(text, MAX_PLAN_DEPTH, (line) => (stopped = line)) : undefined;
+  if (stopped !== undefined) throwSyntaxInExcerpt(text, stopped, file);
   const parsed = json === undefined && yaml === undefined ? parseYamlDocument(text, file) : undefined;
   const raw: unknown = parsed !== undefined ? parsed.raw : json !== undefined ? json : yaml;
   // A contract's schemaFile is read next to the plan: compiling is pure and reads no files.
@@ -145,26 +150,8 @@ export interface YamlDocument {
 
 /** Parses YAML text keeping positions; syntax errors throw a {@link PlanValidationError}, one line each with line and column. */
 export function parseYamlDocument(text: string, file: string): YamlDocument {
-  const { LineCounter, parseDocument } = yamlPackage();
-  const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
-  if (doc.errors.length > 0) {
-    const issues: PlanIssue[] = doc.errors.map((e) => {
-      const pos = lines.linePos(e.pos[0]);
-      const first = e.message.split('\n')[0] ?? e.message;
-      const message = /Maximum call stack/.test(first)
-        ? `nested deeper than the parser can follow (keep it under ${MAX_PLAN_DEPTH} levels)`
-        : first;
-      return {
-        file,
-        line: pos.line,
-        column: pos.col,
-        message: `bad ${extname(file) === '.json' ? 'JSON/YAML' : 'YAML'}: ${message.replace(/ at line \d+, column \d+:?$/, '')}`,
-        fix: 'fix the syntax at that position',
-      };
-    });
-    throw new PlanValidationError(issues);
-  }
+  const { doc, lines } = yamlDocument(text);
+  if (doc.errors.length > 0) throw new PlanValidationError(syntaxIssues(doc, lines, file));
   const fail = (message: string, offset = 0): never => {
     const pos = lines.linePos(offset);
     throw new PlanValidationError([
@@ -187,6 +174,47 @@ export function parseYamlDocument(text: string, file: string): YamlDocument {
   }
   if (depthOf(raw) > MAX_PLAN_DEPTH) fail(`bad YAML: nested deeper than ${MAX_PLAN_DEPTH} levels`);
   return { doc, lines, raw };
+}
+
+function yamlDocument(text: string): { doc: Document; lines: LineCounter } {
+  const { LineCounter, parseDocument } = yamlPackage();
+  const lines = new LineCounter();
+  return { doc: parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true }), lines };
+}
+
+/** A document's syntax errors, one issue each with line and column. */
+function syntaxIssues(doc: Document, lines: LineCounter, file: string): PlanIssue[] {
+  return doc.errors.map((e) => {
+    const pos = lines.linePos(e.pos[0]);
+    const first = e.message.split('\n')[0] ?? e.message;
+    const message = /Maximum call stack/.test(first)
+      ? `nested deeper than the parser can follow (keep it under ${MAX_PLAN_DEPTH} levels)`
+      : first;
+    return {
+      file,
+      line: pos.line,
+      column: pos.col,
+      message: `bad ${extname(file) === '.json' ? 'JSON/YAML' : 'YAML'}: ${message.replace(/ at line \d+, column \d+:?$/, '')}`,
+      fix: 'fix the syntax at that position',
+    };
+  });
+}
+
+/**
+ * Throws the syntax errors of a large YAML file's task item where js-yaml stopped (line `stopped`),
+ * found in an excerpt of the file (see yaml-excerpt.ts) rather than the `yaml` package's document
+ * of the whole file (~20 s and 2 GB for 100,000 tasks). Only when that excerpt has errors and all of
+ * them lie in that item; otherwise returns, and the caller reads the whole file. A small file
+ * (under 1 MB) is always read whole: every syntax error in it is reported, not only one item's.
+ */
+function throwSyntaxInExcerpt(text: string, stopped: number, file: string): void {
+  if (text.length < EXCERPT_MIN_BYTES) return;
+  const excerpt = excerptAround(text, stopped);
+  if (excerpt === undefined) return;
+  const { doc, lines } = yamlDocument(excerpt.text);
+  const issues = syntaxIssues(doc, lines, file).map((i) => ({ ...i, line: excerpt.fileLine(i.line as number) }));
+  if (issues.length > 0 && issues.every((i) => i.line >= excerpt.from && i.line <= excerpt.to))
+    throw new PlanValidationError(issues);
 }
 
 /** Whether `path` is a folder; a name too long or a path through a file is not one. */

@@ -6,7 +6,7 @@ import { checkPlan } from '../core/plan/compile.js';
 import { catalogOf, defaultExecutors } from '../executors/index.js';
 import { parseYamlFast } from './fast-yaml.js';
 import { locateIssues, parsePlanText, parseYamlDocument } from './load-plan.js';
-import { yamlExcerpt } from './yaml-excerpt.js';
+import { excerptAround, yamlExcerpt } from './yaml-excerpt.js';
 
 const executors = catalogOf(defaultExecutors());
 const read = (text: string): unknown => parseYamlFast(text, 100);
@@ -110,3 +110,50 @@ describe('issues in a YAML plan read by the fast path', () => {
     expect(reported(tricky)[0]).toMatchObject({ line: 3, message: expect.stringMatching(/bad YAML/) as string });
   });
 });
+
+/** Ways to break one line of a task item. */
+const BREAKS: readonly ((line: string) => string)[] = [
+  (l) => ` ${l}`, // indented one more
+  (l) => l.trimStart(), // not indented
+  (l) => `${l}\n${l}`, // the key again
+  (l) => l.replace(':', ''), // no colon
+  (l) => l.replace('[', '[ [').replace('"', '"\''), // an unclosed bracket or quote
+  (l) => l.replace(/^ +/, '\t'), // a tab
+  (l) => `${l} ]`, // a stray bracket
+];
+
+describe('syntax errors in a large YAML plan', () => {
+  it('are found in the excerpt of the task item where js-yaml stopped', () => {
+    const lines = planText(50, new Map(), 0, false).split('\n');
+    const at = lines.indexOf('  - id: t30') + 1; // the item's second line (1-based: +1)
+    lines.splice(at, 0, lines[at] as string); // its first field twice
+    const text = `# ${'x'.repeat(1024 * 1024)}\n${lines.join('\n')}`;
+    let stopped: number | undefined;
+    expect(parseYamlFast(text, 100, (line) => (stopped = line))).toBeUndefined();
+    const excerpt = excerptAround(text, stopped as number);
+    expect(excerpt).toMatchObject({ from: at + 1, to: at + 5 }); // id, run, run again, needs and its item
+    expect(excerpt?.text.split('\n').length).toBeLessThan(20);
+    expect(reported(text)).toEqual([
+      expect.objectContaining({ line: at + 3, column: 5, message: 'bad YAML: Map keys must be unique' }),
+    ]);
+    expect(reported(text)).toEqual(wholeFile(text));
+  });
+
+
+  it('are reported as the whole file reports them, from an excerpt or from the whole file', () => {
+    // Over 1 MB (a long comment first), the size from which an excerpt is tried.
+    const padding = `# ${'x'.repeat(1024 * 1024)}\n`;
+    fc.assert(
+      fc.property(fc.integer({ min: 2, max: 10 }), fc.nat(), fc.nat(), fc.nat(BREAKS.length - 1), (n, at, field, how) => {
+        const lines = planText(n, new Map(), 0, false).split('\n');
+        const fields = lines.flatMap((l, k) => (/^ {4}\w/.test(l) ? [k] : []));
+        const k = fields[(at + field) % fields.length] as number;
+        lines[k] = (BREAKS[how] as (l: string) => string)(lines[k] as string);
+        const text = padding + lines.join('\n');
+        expect(reported(text), lines.join('\n')).toEqual(wholeFile(text));
+      }),
+      { seed: 20261206, numRuns: 60 },
+    );
+  });
+});
+

@@ -38,21 +38,7 @@ export function yamlExcerpt(
   const kept = keep.size === 0 ? [0] : [...keep].sort((a, b) => a - b);
   if (kept.some((i) => !Number.isInteger(i) || i < 0 || i >= items.starts.length)) return undefined;
 
-  // Segments of whole lines: the text before the first item, each kept item, the text after the last.
-  const parts: string[] = [];
-  const segments: { readonly from: number; readonly fileFrom: number }[] = [];
-  let lines = 1;
-  const add = (start: number, end: number, fileLine: number): void => {
-    const part = text.slice(start, end);
-    parts.push(part);
-    segments.push({ from: lines, fileFrom: fileLine });
-    lines += countLines(part);
-  };
-  add(0, items.starts[0] as number, 1);
-  for (const i of kept) add(items.starts[i] as number, items.starts[i + 1] ?? items.end, items.lines[i] as number);
-  add(items.end, text.length, items.endLine);
-  const excerpt = parts.join('');
-
+  const { text: excerpt, fileLine } = cut(text, items, kept);
   let read: unknown;
   try {
     read = parse(excerpt);
@@ -65,9 +51,44 @@ export function yamlExcerpt(
   const rest = (o: Record<string, unknown>): Record<string, unknown> => ({ ...o, tasks: undefined });
   if (!isDeepStrictEqual(rest(read), rest(value))) return undefined;
 
+  return { text: excerpt, taskIndex: new Map(kept.map((i, j) => [i, j])), fileLine };
+}
+
+/**
+ * The excerpt of `text` keeping the top-level keys and the task item that holds line `line` (where
+ * a reader stopped at a syntax error), with the file's lines `from`–`to` of that item; undefined
+ * when `tasks` is not a block sequence at the top level or the line is not in one of its items.
+ * Nothing checks that it reads as the file does (the file does not read): the caller trusts only
+ * errors it finds inside that item.
+ */
+export function excerptAround(
+  text: string,
+  line: number,
+): { readonly text: string; fileLine(n: number): number; readonly from: number; readonly to: number } | undefined {
+  const items = taskItems(text);
+  if (items === undefined || line < (items.lines[0] as number) || line >= items.endLine) return undefined;
+  let i = items.lines.length - 1;
+  while ((items.lines[i] as number) > line) i--;
+  const to = (items.lines[i + 1] ?? items.endLine) - 1;
+  return { ...cut(text, items, [i]), from: items.lines[i] as number, to };
+}
+
+/** `text` cut to whole lines: the text before the first item, the items `kept` (in order), the text after the last. */
+function cut(text: string, items: TaskItems, kept: readonly number[]): { text: string; fileLine(n: number): number } {
+  const parts: string[] = [];
+  const segments: { readonly from: number; readonly fileFrom: number }[] = [];
+  let lines = 1;
+  const add = (start: number, end: number, fileLine: number): void => {
+    const part = text.slice(start, end);
+    parts.push(part);
+    segments.push({ from: lines, fileFrom: fileLine });
+    lines += countLines(part);
+  };
+  add(0, items.starts[0] as number, 1);
+  for (const i of kept) add(items.starts[i] as number, items.starts[i + 1] ?? items.end, items.lines[i] as number);
+  add(items.end, text.length, items.endLine);
   return {
-    text: excerpt,
-    taskIndex: new Map(kept.map((i, j) => [i, j])),
+    text: parts.join(''),
     fileLine(n) {
       let s = segments.length - 1;
       while (s > 0 && (segments[s] as { from: number }).from > n) s--;
