@@ -2,7 +2,7 @@
  * What the durable journal costs: 10k no-op task lifecycles appended to SqliteStore vs MemoryStore,
  * and a whole 10k no-op-task run through the engine with each journal. Prints figures; not a test.
  *
- *   node --import tsx bench/journal-overhead.ts [--tasks 10000] [--workers 8] [--dir /tmp] [--trials 3] [--full]
+ *   node --import tsx bench/journal-overhead.ts [--tasks 10000] [--workers 8] [--dir /tmp] [--trials 11] [--full]
  *
  * `--full` adds SqliteStore with synchronous=FULL (an fsync per commit: minutes, not seconds).
  *
@@ -26,7 +26,7 @@ const { values: args } = parseArgs({
     tasks: { type: 'string', default: '10000' },
     workers: { type: 'string', default: '8' },
     dir: { type: 'string', default: tmpdir() },
-    trials: { type: 'string', default: '3' },
+    trials: { type: 'string', default: '11' },
     full: { type: 'boolean', default: false },
   },
 });
