@@ -97,6 +97,27 @@ describe('compilePlan: what a user sees for a broken plan', () => {
     ]);
   });
 
+  it('reports one line for an entry that closes several cycles: the shortest, and how many were found', () => {
+    // a needs d, which needs b (which needs x, which needs a) and c (which needs a): a.needs[0] closes
+    // a → x → b → d → a, found first, and the shorter a → c → d → a; e ⇄ f is a line of its own.
+    const plan = {
+      tasks: [
+        task('a', { needs: ['d'] }),
+        task('b', { needs: ['x'] }),
+        task('c', { needs: ['a'] }),
+        task('x', { needs: ['a'] }),
+        task('d', { needs: ['b', 'c'] }),
+        task('e', { needs: ['f'] }),
+        task('f', { needs: ['g', 'e'] }),
+        task('g'),
+      ],
+    };
+    expect(problems(plan)).toEqual([
+      'plan.yaml task "a" needs[0]: dependency cycle a → c → d → a (the shortest of 2 found through needs[0]) — fix: remove one of these dependencies',
+      'plan.yaml task "e" needs[0]: dependency cycle e → f → e — fix: remove one of these dependencies',
+    ]);
+  });
+
   it('points at the exact entry of a cycle so a loader can find its line', () => {
     const { issues } = checkPlan(
       { tasks: [task('x'), task('a', { needs: ['x', 'b'] }), task('b', { needs: ['a'] })] },

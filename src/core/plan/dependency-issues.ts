@@ -68,7 +68,11 @@ export function rawDependencyIssues(raw: unknown): RawIssue[] {
   return issues;
 }
 
-/** Finds dependency cycles and reports each as `a → b → c → a`. */
+/**
+ * Finds dependency cycles and reports each as `a → b → c → a`, once per dependency entry that
+ * closes one: one wrong entry in a dense plan closes many cycles (100,000 tasks: a dozen through
+ * one `needs`), and the user needs one line that points at it — the shortest, with how many more.
+ */
 export function cycleIssues(tasks: readonly TaskSpec[]): RawIssue[] {
   const index = new Map(tasks.map((t, i) => [t.id, i]));
   const edges = tasks.map((t) =>
@@ -78,7 +82,8 @@ export function cycleIssues(tasks: readonly TaskSpec[]): RawIssue[] {
   );
   const state = new Uint8Array(tasks.length); // 0 new, 1 on stack, 2 done
   const stack: number[] = [];
-  const issues: RawIssue[] = [];
+  /** By the closing entry's path: the shortest cycle through it, and how many were found. */
+  const found = new Map<string, { issue: RawIssue; length: number; count: number }>();
   const visit = (start: number): void => {
     // Iterative DFS: plans can be deep chains.
     const iters: number[] = [0];
@@ -109,13 +114,19 @@ export function cycleIssues(tasks: readonly TaskSpec[]): RawIssue[] {
             ? 'after'
             : 'verifies';
         const k = Math.max(0, (first?.[key] ?? []).indexOf(closing));
-        issues.push({
-          path: ['tasks', next, key, k],
-          task: first?.id ?? '?',
-          field: `${key}[${k}]`,
-          message: `dependency cycle ${[...flow, flow[0]].join(' → ')}`,
-          fix: 'remove one of these dependencies',
-        });
+        const at = `${next}.${key}.${k}`;
+        const seen = found.get(at);
+        if (seen !== undefined) seen.count++;
+        if (seen === undefined || cycle.length < seen.length) {
+          const issue: RawIssue = {
+            path: ['tasks', next, key, k],
+            task: first?.id ?? '?',
+            field: `${key}[${k}]`,
+            message: `dependency cycle ${[...flow, flow[0]].join(' → ')}`,
+            fix: 'remove one of these dependencies',
+          };
+          found.set(at, { issue, length: cycle.length, count: seen?.count ?? 1 });
+        }
       } else if (state[next] === 0) {
         state[next] = 1;
         stack.push(next);
@@ -124,5 +135,9 @@ export function cycleIssues(tasks: readonly TaskSpec[]): RawIssue[] {
     }
   };
   for (let i = 0; i < tasks.length; i++) if (state[i] === 0) visit(i);
-  return issues;
+  return [...found.values()].map(({ issue, count }) =>
+    count === 1
+      ? issue
+      : { ...issue, message: `${issue.message} (the shortest of ${count} found through ${issue.field})` },
+  );
 }
