@@ -47,6 +47,30 @@ describe('Ctrl-C', () => {
     expect(runs).toMatchObject([{ status: 'cancelled', tasks: 3 }]);
   });
 
+  it('stops a long run of gates, which end as they start and so never wait for the event loop', async () => {
+    const project = tempProject();
+    const n = 50_000;
+    const gates = Array.from(
+      { length: n - 1 },
+      (_, i) => `  - { id: g${i + 1}, needs: [g${i}], gate: tasks.g${i}.succeeded }`,
+    );
+    writeFileSync(
+      join(project, 'plan.yaml'),
+      ['workers: 1', 'tasks:', '  - { id: g0, run: "true" }', ...gates].join('\n'),
+    );
+    const { child, done, output } = startWeft(['run', 'plan.yaml', '--no-progress'], project);
+    for (let i = 0; i < 2400 && !output().includes('✓ g2 '); i++) await new Promise((r) => setTimeout(r, 25));
+    child.kill('SIGINT');
+    const r = await done;
+    expect(r.code, r.stderr).toBe(130);
+    const runs = JSON.parse((await weft(['runs', '--json'], { cwd: project })).stdout);
+    expect(runs).toMatchObject([{ status: 'cancelled', tasks: n }]);
+    const status = JSON.parse((await weft(['status', '--json'], { cwd: project })).stdout);
+    const succeeded = status.tasks.filter((t: { state: string }) => t.state === 'succeeded').length;
+    expect(succeeded).toBeGreaterThan(2);
+    expect(succeeded).toBeLessThan(n);
+  }, 120_000);
+
   it('closing the terminal (SIGHUP) stops running tasks like Ctrl-C, records it, and exits 130', async () => {
     const project = tempProject();
     writeFileSync(

@@ -487,4 +487,48 @@ describe('runPlan', () => {
     expect(outcome.status).toBe('succeeded');
     expect(doneWhenTimerFired).toBeLessThan(n);
   });
+
+  it('so do gates, decided as they are dispatched, and instant tasks whose every pass awaits the journal', async () => {
+    // Gates end within the pass that starts them, and a journal's append resolves in a microtask:
+    // in neither case does a completion wait for the event loop, which must still turn (Ctrl-C).
+    const n = 20_000;
+    const gates = compilePlan(
+      {
+        name: 't',
+        workers: 1,
+        tasks: Array.from({ length: n }, (_, i) =>
+          i === 0
+            ? { id: 't0', executor: 'test', run: 'x' }
+            : { id: `t${i}`, gate: `tasks.t${i - 1}.succeeded`, needs: [`t${i - 1}`] },
+        ),
+      },
+      { executors: new Map([['test', { requires: 'run' as const }]]) },
+    );
+    let started = 0;
+    let startedWhenTimerFired: number | undefined;
+    setTimeout(() => (startedWhenTimerFired = started), 0);
+    const counted = (e: { type: string }): void => void (e.type === 'task.started' && started++);
+    const instant: Executor = {
+      name: 'test',
+      version: '1',
+      info: { requires: 'run' },
+      run: async () => ({ ok: true, result: {} }),
+    };
+    const executors = new Map([['test', instant]]);
+    const gated = await runPlan({ runId: 'r', plan: gates, executors, baseDir: '/tmp', onEvent: counted });
+    expect(gated.status).toBe('succeeded');
+    expect(startedWhenTimerFired).toBeLessThan(n);
+
+    const chain = plan(
+      Array.from({ length: n }, (_, i) => ({ id: `t${i}`, ...(i === 0 ? {} : { needs: [`t${i - 1}`] }) })),
+      { workers: 4 },
+    );
+    started = 0;
+    startedWhenTimerFired = undefined;
+    setTimeout(() => (startedWhenTimerFired = started), 0);
+    const journal = async (): Promise<void> => {};
+    const journaled = await runPlan({ runId: 'r', plan: chain, executors, baseDir: '/tmp', journal, onEvent: counted });
+    expect(journaled.status).toBe('succeeded');
+    expect(startedWhenTimerFired).toBeLessThan(n);
+  });
 });

@@ -52,6 +52,10 @@ export class Pump {
       void this.run();
       return;
     }
+    this.defer();
+  }
+
+  private defer(): void {
     if (this.scheduled) return;
     this.scheduled = true;
     this.clock.defer(this.deferred);
@@ -75,6 +79,12 @@ export class Pump {
         this.again = false;
         const stored = this.host.pass();
         if (stored !== undefined) await stored;
+        // Gates end within the pass that starts them, and a journal's append resolves in a
+        // microtask: completions that never wait for the event loop must not keep it from turning.
+        if ((this.again || this.host.pendingCompletions() > 0) && this.clock.now() - this.turnAt >= TURN_MS) {
+          this.defer();
+          return;
+        }
       } while (this.again || this.host.pendingCompletions() > 0);
       if (this.host.finished() && this.host.running() === 0) await this.host.finish();
       else this.armWakeTimer();
