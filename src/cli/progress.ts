@@ -13,7 +13,7 @@ export interface Progress {
 
 /**
  * Chooses the display: a live board on a terminal, plain lines in a pipe, JSON lines with --json.
- * log-update is loaded only for the live board (it costs ~70 ms of start-up).
+ * log-update is loaded only for the live board (it costs ~70 ms of start-up); `logUpdate` replaces it.
  */
 export async function createProgress(
   mode: ProgressMode,
@@ -21,11 +21,13 @@ export async function createProgress(
   workers: number,
   done = 0,
   runId = '<run>',
+  logUpdate?: typeof LogUpdate,
 ): Promise<Progress> {
   if (mode === 'json')
     return { onEvent: (e) => stdoutLines.add(`${JSON.stringify(e)}\n`), stop: () => stdoutLines.flush() };
   const tally = new Tally(total, done, runId);
-  return mode === 'live' ? new LiveBoard(tally, workers, (await import('log-update')).default) : new PlainLines(tally);
+  if (mode === 'plain') return new PlainLines(tally);
+  return new LiveBoard(tally, workers, logUpdate ?? (await import('log-update')).default);
 }
 
 const c = painter();
@@ -152,12 +154,21 @@ class PlainLines implements Progress {
   }
 }
 
+/**
+ * The board of workers under the lines of what happened. Lines and the board are drawn once per
+ * turn of the event loop, not per event: clearing and redrawing the board for each event took
+ * ~0.3 ms, which made a 20,000-gate run 8.4 s on a terminal against 1.6 s in a pipe.
+ */
 class LiveBoard implements Progress {
   private readonly started = new Map<string, number>();
   private readonly onWorker: (string | undefined)[];
   private readonly last = new Map<string, string>();
   private readonly begun = Date.now();
   private readonly timer: NodeJS.Timeout;
+  /** Lines to print above the board at the next draw. */
+  private lines: string[] = [];
+  private drawing = false;
+  private stopped = false;
 
   constructor(
     private readonly tally: Tally,
@@ -188,12 +199,26 @@ class LiveBoard implements Progress {
       if (w >= 0) this.onWorker[w] = undefined;
     }
     const text = line(e, this.started, this.tally.runId);
-    if (text !== undefined && e.type !== 'task.started') {
-      this.logUpdate.clear();
-      process.stdout.write(`${text}\n`);
+    if (text !== undefined && e.type !== 'task.started') this.lines.push(`${text}\n`);
+    if (!this.drawing) {
+      this.drawing = true;
+      setImmediate(this.draw);
     }
+  };
+
+  private readonly draw = (): void => {
+    this.drawing = false;
+    if (this.stopped) return; // stop() printed the lines, and the board is gone
+    this.printLines();
     this.render();
   };
+
+  private printLines(): void {
+    if (this.lines.length === 0) return;
+    this.logUpdate.clear();
+    process.stdout.write(this.lines.join(''));
+    this.lines = [];
+  }
 
   private render(): void {
     const now = Date.now();
@@ -212,7 +237,9 @@ class LiveBoard implements Progress {
   }
 
   stop(): void {
+    this.stopped = true;
     clearInterval(this.timer);
+    this.printLines();
     this.logUpdate.clear();
     this.logUpdate.done();
   }

@@ -1,0 +1,54 @@
+import type LogUpdate from 'log-update';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import type { EngineNotice } from '../core/run/engine.js';
+import { createProgress } from './progress.js';
+
+afterEach(() => vi.restoreAllMocks());
+
+/** A stand-in for log-update (the terminal's board): what it was asked to draw, and how often it cleared. */
+function board(): { logUpdate: typeof LogUpdate; draws: string[]; clears: () => number } {
+  const draws: string[] = [];
+  let clears = 0;
+  const logUpdate = Object.assign((text: string) => void draws.push(text), {
+    clear: () => void clears++,
+    done: () => undefined,
+  }) as unknown as typeof LogUpdate;
+  return { logUpdate, draws, clears: () => clears };
+}
+
+const at = 1_000;
+const started = (i: number): EngineNotice => ({ type: 'task.started', at, task: `t${i}`, attempt: 1, worker: i % 4 });
+const succeeded = (i: number): EngineNotice => ({ type: 'task.succeeded', at, task: `t${i}`, attempt: 1, result: {} });
+
+describe('the live board', () => {
+  it('prints every line, in order, and redraws once per turn of the event loop rather than per event', async () => {
+    const written: string[] = [];
+    vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      written.push(String(chunk));
+      return true;
+    });
+    const { logUpdate, draws, clears } = board();
+    const progress = await createProgress('live', 2000, 4, 0, 'r', logUpdate);
+    for (let i = 0; i < 2000; i++) {
+      progress.onEvent(started(i));
+      progress.onEvent(succeeded(i));
+    }
+    expect(draws).toHaveLength(0); // nothing yet: drawn when this turn ends
+    await new Promise((r) => setImmediate(r));
+    expect(draws).toHaveLength(1);
+    expect(draws[0]).toMatch(/2000\/2000.* done · elapsed/);
+    expect(clears()).toBe(1);
+    const lines = written.join('').split('\n').filter(Boolean);
+    expect(lines).toHaveLength(2000);
+    expect(lines[0]).toMatch(/t0 /);
+    expect(lines[1999]).toMatch(/t1999 /);
+
+    // Lines that come after the last draw are printed when it stops, and the board is not drawn again.
+    progress.onEvent(started(2000));
+    progress.onEvent({ type: 'task.failed', at, task: 't2000', attempt: 1, error: { message: 'boom' } });
+    progress.stop();
+    await new Promise((r) => setImmediate(r));
+    expect(draws).toHaveLength(1);
+    expect(written.join('')).toMatch(/t2000 boom\n$/);
+  });
+});
