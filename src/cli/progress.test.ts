@@ -52,3 +52,51 @@ describe('the live board', () => {
     expect(written.join('')).toMatch(/t2000 boom\n$/);
   });
 });
+
+describe('tasks cancelled before they started', () => {
+  const cancelled = (i: number, reason = 'interrupted (Ctrl-C)'): EngineNotice => ({
+    type: 'task.cancelled',
+    at,
+    task: `t${i}`,
+    reason,
+  });
+
+  async function shown(mode: 'live' | 'plain', events: readonly EngineNotice[]): Promise<string[]> {
+    const written: string[] = [];
+    vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      written.push(String(chunk));
+      return true;
+    });
+    const progress = await createProgress(mode, 1000, 4, 0, 'r', board().logUpdate);
+    for (const e of events) progress.onEvent(e);
+    await new Promise((r) => setImmediate(r));
+    progress.stop();
+    vi.restoreAllMocks();
+    return written.join('').split('\n').filter(Boolean);
+  }
+
+  it('are one line per reason past five, each on its own line up to five, in both displays', async () => {
+    const many = [
+      started(0),
+      { type: 'task.cancelled', at, task: 't0', attempt: 1, reason: 'interrupted (Ctrl-C)' } as EngineNotice,
+      ...Array.from({ length: 998 }, (_, i) => cancelled(i + 1)),
+      cancelled(999, 't5 failed (--fail-fast)'),
+    ];
+    for (const mode of ['live', 'plain'] as const) {
+      const lines = await shown(mode, many);
+      expect(lines.map((l) => l.replace(/ \[\d+\/1000\]$/, ''))).toEqual([
+        ...(mode === 'plain' ? ['▸ t0 started on w0'] : []),
+        '■ t0 cancelled: interrupted (Ctrl-C)',
+        '■ 998 tasks not started, cancelled: interrupted (Ctrl-C) (t1, t2, t3, … t998)',
+        '■ t999 cancelled: t5 failed (--fail-fast)',
+      ]);
+      const few = await shown(mode, [cancelled(1), cancelled(2), succeeded(3), cancelled(4)]);
+      expect(few.map((l) => l.replace(/ \[\d+\/1000\]$/, ''))).toEqual([
+        '■ t1 cancelled: interrupted (Ctrl-C)',
+        '■ t2 cancelled: interrupted (Ctrl-C)',
+        expect.stringMatching(/^✓ t3 /) as string,
+        '■ t4 cancelled: interrupted (Ctrl-C)',
+      ]);
+    }
+  });
+});

@@ -132,24 +132,77 @@ class Tally {
   }
 }
 
+/** Past this many, tasks cancelled before they started are one line (per reason), not one each. */
+const CANCELLED_ONE_BY_ONE = 5;
+
+/**
+ * Cancellations of tasks that had not started (Ctrl-C or --fail-fast cancel every task still
+ * waiting), held until the next other line or the end of the turn: a few are shown one by one, more
+ * as one line per reason. A 100,000-task run stopped early printed a line for each of the 99,000
+ * tasks it never started.
+ */
+class NotStarted {
+  private readonly held = new Map<string, string[]>();
+
+  /** Holds `e` when it is such a cancellation. */
+  hold(e: EngineNotice): boolean {
+    if (e.type !== 'task.cancelled' || e.attempt !== undefined) return false;
+    const ids = this.held.get(e.reason);
+    if (ids === undefined) this.held.set(e.reason, [e.task]);
+    else ids.push(e.task);
+    return true;
+  }
+
+  /** The lines for what is held, which is then let go. */
+  release(): string[] {
+    const lines = [...this.held].flatMap(([reason, ids]) =>
+      ids.length <= CANCELLED_ONE_BY_ONE
+        ? ids.map((id) => `${stateMark('cancelled')} ${id} cancelled: ${reason}`)
+        : [
+            `${stateMark('cancelled')} ${ids.length} tasks not started, cancelled: ${reason} (${ids.slice(0, 3).join(', ')}, … ${ids.at(-1) ?? ''})`,
+          ],
+    );
+    this.held.clear();
+    return lines;
+  }
+}
+
 /** The run's stdout lines: the progress display's, and `--explain-cache`'s between them. */
 export const stdoutLines = new StdoutLines();
 
 class PlainLines implements Progress {
   private readonly started = new Map<string, number>();
+  private readonly notStarted = new NotStarted();
+  private releasing = false;
 
   constructor(private readonly tally: Tally) {}
 
   readonly onEvent = (e: EngineNotice): void => {
     this.tally.note(e);
+    if (this.notStarted.hold(e)) {
+      if (!this.releasing) {
+        this.releasing = true;
+        setImmediate(this.release);
+      }
+      return;
+    }
     const text = line(e, this.started, this.tally.runId);
-    if (text !== undefined)
-      stdoutLines.add(
-        `${text}${e.type.startsWith('task.') && e.type !== 'task.started' ? c.dim(` [${this.tally.done}/${this.tally.total}]`) : ''}\n`,
-      );
+    if (text === undefined) return;
+    this.release();
+    stdoutLines.add(`${text}${e.type.startsWith('task.') && e.type !== 'task.started' ? this.count() : ''}\n`);
+  };
+
+  private count(): string {
+    return c.dim(` [${this.tally.done}/${this.tally.total}]`);
+  }
+
+  private readonly release = (): void => {
+    this.releasing = false;
+    for (const text of this.notStarted.release()) stdoutLines.add(`${text}${this.count()}\n`);
   };
 
   stop(): void {
+    this.release();
     stdoutLines.flush();
   }
 }
@@ -169,6 +222,7 @@ class LiveBoard implements Progress {
   private lines: string[] = [];
   private drawing = false;
   private stopped = false;
+  private readonly notStarted = new NotStarted();
 
   constructor(
     private readonly tally: Tally,
@@ -198,8 +252,11 @@ class LiveBoard implements Progress {
       const w = this.onWorker.indexOf(e.task);
       if (w >= 0) this.onWorker[w] = undefined;
     }
-    const text = line(e, this.started, this.tally.runId);
-    if (text !== undefined && e.type !== 'task.started') this.lines.push(`${text}\n`);
+    const text = this.notStarted.hold(e) ? undefined : line(e, this.started, this.tally.runId);
+    if (text !== undefined && e.type !== 'task.started') {
+      this.releaseHeld();
+      this.lines.push(`${text}\n`);
+    }
     if (!this.drawing) {
       this.drawing = true;
       setImmediate(this.draw);
@@ -213,7 +270,13 @@ class LiveBoard implements Progress {
     this.render();
   };
 
+  /** What {@link notStarted} holds, as lines after those already queued. */
+  private releaseHeld(): void {
+    for (const text of this.notStarted.release()) this.lines.push(`${text}\n`);
+  }
+
   private printLines(): void {
+    this.releaseHeld();
     if (this.lines.length === 0) return;
     this.logUpdate.clear();
     process.stdout.write(this.lines.join(''));
