@@ -53,7 +53,7 @@ describe('the live board', () => {
   });
 });
 
-describe('tasks cancelled before they started', () => {
+describe('tasks ended in bulk: cancelled before they started, skipped after a skipped dependency', () => {
   const cancelled = (i: number, reason = 'interrupted (Ctrl-C)'): EngineNotice => ({
     type: 'task.cancelled',
     at,
@@ -89,6 +89,25 @@ describe('tasks cancelled before they started', () => {
         '■ t0 cancelled: interrupted (Ctrl-C)',
         '■ 998 tasks not started, cancelled: interrupted (Ctrl-C) (t1, t2, t3, … t998)',
         '■ t999 cancelled: t5 failed (--fail-fast)',
+      ]);
+      const skipped = (i: number, reason: string): EngineNotice => ({
+        type: 'task.skipped',
+        at,
+        task: `t${i}`,
+        reason,
+        cause: 'upstream',
+      });
+      const cascade = await shown(mode, [
+        { type: 'task.failed', at, task: 't0', attempt: 1, error: { message: 'exited with code 1' } },
+        skipped(1, 'dependency "t0" failed'),
+        ...Array.from({ length: 700 }, (_, i) =>
+          skipped(i + 2, `dependency "t${Math.floor((i + 1) / 2)}" was skipped`),
+        ),
+      ]);
+      expect(cascade.map((l) => l.replace(/ \[\d+\/1000\]$/, ''))).toEqual([
+        '✗ t0 exited with code 1',
+        '↷ t1 skipped: dependency "t0" failed',
+        '↷ 700 tasks skipped: a dependency was skipped (t2, t3, t4, … t701)',
       ]);
       const few = await shown(mode, [cancelled(1), cancelled(2), succeeded(3), cancelled(4)]);
       expect(few.map((l) => l.replace(/ \[\d+\/1000\]$/, ''))).toEqual([

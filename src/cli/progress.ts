@@ -132,36 +132,49 @@ class Tally {
   }
 }
 
-/** Past this many, tasks cancelled before they started are one line (per reason), not one each. */
-const CANCELLED_ONE_BY_ONE = 5;
+/** Past this many, tasks ended the same way in a row are one line, not one each. */
+const ONE_BY_ONE = 5;
 
 /**
- * Cancellations of tasks that had not started (Ctrl-C or --fail-fast cancel every task still
- * waiting), held until the next other line or the end of the turn: a few are shown one by one, more
- * as one line per reason. A 100,000-task run stopped early printed a line for each of the 99,000
- * tasks it never started.
+ * Tasks ended in bulk, held until the next other line or the end of the turn: tasks cancelled
+ * before they started (Ctrl-C or --fail-fast cancel every task still waiting), and tasks skipped
+ * because a dependency was skipped or cancelled (what a failure far upstream leaves behind). A few
+ * are shown one by one, more as one line per kind. A 100,000-task run stopped early printed a line
+ * for each of the 99,000 tasks it never started; a failed task with 2,000 dependents, 2,000 lines.
  */
-class NotStarted {
-  private readonly held = new Map<string, string[]>();
+class Collapsed {
+  /** Per kind: the line's text before the count, its mark, the one-by-one lines, and the tasks. */
+  private readonly held = new Map<string, { what: string; mark: string; lines: string[]; ids: string[] }>();
 
-  /** Holds `e` when it is such a cancellation. */
+  /** Holds `e` when it is such an end. */
   hold(e: EngineNotice): boolean {
-    if (e.type !== 'task.cancelled' || e.attempt !== undefined) return false;
-    const ids = this.held.get(e.reason);
-    if (ids === undefined) this.held.set(e.reason, [e.task]);
-    else ids.push(e.task);
+    if (e.type !== 'task.cancelled' && e.type !== 'task.skipped') return false;
+    let kind: { key: string; what: string; mark: string; line: string } | undefined;
+    if (e.type === 'task.cancelled') {
+      if (e.attempt !== undefined) return false;
+      const line = `${e.task} cancelled: ${e.reason}`;
+      kind = { key: `c ${e.reason}`, what: `tasks not started, cancelled: ${e.reason}`, mark: 'cancelled', line };
+    } else {
+      const via = /^dependency ".*" (was skipped|was cancelled)$/.exec(e.reason)?.[1];
+      const line = `${e.task} skipped: ${e.reason}`;
+      if (via !== undefined)
+        kind = { key: `s ${via}`, what: `tasks skipped: a dependency ${via}`, mark: 'skipped', line };
+    }
+    if (kind === undefined) return false;
+    const group = this.held.get(kind.key) ?? { what: kind.what, mark: kind.mark, lines: [], ids: [] };
+    this.held.set(kind.key, group);
+    group.lines.push(kind.line);
+    group.ids.push(e.task);
     return true;
   }
 
   /** The lines for what is held, which is then let go. */
   release(): string[] {
-    const lines = [...this.held].flatMap(([reason, ids]) =>
-      ids.length <= CANCELLED_ONE_BY_ONE
-        ? ids.map((id) => `${stateMark('cancelled')} ${id} cancelled: ${reason}`)
-        : [
-            `${stateMark('cancelled')} ${ids.length} tasks not started, cancelled: ${reason} (${ids.slice(0, 3).join(', ')}, … ${ids.at(-1) ?? ''})`,
-          ],
-    );
+    const lines = [...this.held.values()].flatMap(({ what, mark, lines, ids }) => {
+      const m = stateMark(mark);
+      if (ids.length <= ONE_BY_ONE) return lines.map((l) => `${m} ${l}`);
+      return [`${m} ${ids.length} ${what} (${ids.slice(0, 3).join(', ')}, … ${ids.at(-1) ?? ''})`];
+    });
     this.held.clear();
     return lines;
   }
@@ -172,14 +185,14 @@ export const stdoutLines = new StdoutLines();
 
 class PlainLines implements Progress {
   private readonly started = new Map<string, number>();
-  private readonly notStarted = new NotStarted();
+  private readonly collapsed = new Collapsed();
   private releasing = false;
 
   constructor(private readonly tally: Tally) {}
 
   readonly onEvent = (e: EngineNotice): void => {
     this.tally.note(e);
-    if (this.notStarted.hold(e)) {
+    if (this.collapsed.hold(e)) {
       if (!this.releasing) {
         this.releasing = true;
         setImmediate(this.release);
@@ -198,7 +211,7 @@ class PlainLines implements Progress {
 
   private readonly release = (): void => {
     this.releasing = false;
-    for (const text of this.notStarted.release()) stdoutLines.add(`${text}${this.count()}\n`);
+    for (const text of this.collapsed.release()) stdoutLines.add(`${text}${this.count()}\n`);
   };
 
   stop(): void {
@@ -222,7 +235,7 @@ class LiveBoard implements Progress {
   private lines: string[] = [];
   private drawing = false;
   private stopped = false;
-  private readonly notStarted = new NotStarted();
+  private readonly collapsed = new Collapsed();
 
   constructor(
     private readonly tally: Tally,
@@ -252,7 +265,7 @@ class LiveBoard implements Progress {
       const w = this.onWorker.indexOf(e.task);
       if (w >= 0) this.onWorker[w] = undefined;
     }
-    const text = this.notStarted.hold(e) ? undefined : line(e, this.started, this.tally.runId);
+    const text = this.collapsed.hold(e) ? undefined : line(e, this.started, this.tally.runId);
     if (text !== undefined && e.type !== 'task.started') {
       this.releaseHeld();
       this.lines.push(`${text}\n`);
@@ -270,9 +283,9 @@ class LiveBoard implements Progress {
     this.render();
   };
 
-  /** What {@link notStarted} holds, as lines after those already queued. */
+  /** What {@link collapsed} holds, as lines after those already queued. */
   private releaseHeld(): void {
-    for (const text of this.notStarted.release()) this.lines.push(`${text}\n`);
+    for (const text of this.collapsed.release()) this.lines.push(`${text}\n`);
   }
 
   private printLines(): void {
