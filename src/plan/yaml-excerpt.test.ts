@@ -139,21 +139,58 @@ describe('syntax errors in a large YAML plan', () => {
     expect(reported(text)).toEqual(wholeFile(text));
   });
 
-
   it('are reported as the whole file reports them, from an excerpt or from the whole file', () => {
     // Over 1 MB (a long comment first), the size from which an excerpt is tried.
     const padding = `# ${'x'.repeat(1024 * 1024)}\n`;
     fc.assert(
-      fc.property(fc.integer({ min: 2, max: 10 }), fc.nat(), fc.nat(), fc.nat(BREAKS.length - 1), (n, at, field, how) => {
-        const lines = planText(n, new Map(), 0, false).split('\n');
-        const fields = lines.flatMap((l, k) => (/^ {4}\w/.test(l) ? [k] : []));
-        const k = fields[(at + field) % fields.length] as number;
-        lines[k] = (BREAKS[how] as (l: string) => string)(lines[k] as string);
-        const text = padding + lines.join('\n');
-        expect(reported(text), lines.join('\n')).toEqual(wholeFile(text));
-      }),
+      fc.property(
+        fc.integer({ min: 2, max: 10 }),
+        fc.nat(),
+        fc.nat(),
+        fc.nat(BREAKS.length - 1),
+        (n, at, field, how) => {
+          const lines = planText(n, new Map(), 0, false).split('\n');
+          const fields = lines.flatMap((l, k) => (/^ {4}\w/.test(l) ? [k] : []));
+          const k = fields[(at + field) % fields.length] as number;
+          lines[k] = (BREAKS[how] as (l: string) => string)(lines[k] as string);
+          const text = padding + lines.join('\n');
+          expect(reported(text), lines.join('\n')).toEqual(wholeFile(text));
+        },
+      ),
       { seed: 20261206, numRuns: 60 },
     );
   });
-});
 
+  it('in a JSON plan whose tasks take whole lines, likewise', () => {
+    const name = 'x'.repeat(1024 * 1024); // over 1 MB
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 2, max: 10 }),
+        fc.nat(),
+        fc.nat(BREAKS.length - 1),
+        fc.boolean(),
+        (n, at, how, oneLine) => {
+          const tasks = Array.from({ length: n }, (_, i) => task(i, undefined));
+          const text = oneLine
+            ? `{"name": "${name}", "workers": 2,\n"tasks": [\n${tasks.map((t) => `  ${JSON.stringify(t)}`).join(',\n')}\n]}\n`
+            : JSON.stringify({ name, workers: 2, tasks, defaults: { retries: 1 } }, null, 2);
+          const lines = text.split('\n');
+          const fields = lines.flatMap((l, k) => (/^\s+(\{"id"|"id"|"run"|"needs")/.test(l) ? [k] : []));
+          const k = fields[at % fields.length] as number;
+          lines[k] = (BREAKS[how] as (l: string) => string)(lines[k] as string);
+          const broken = lines.join('\n');
+          expect(reported(broken), broken.replace(name, 'x…')).toEqual(wholeFile(broken));
+        },
+      ),
+      { seed: 20261206, numRuns: 25 },
+    );
+    // A key twice in a task: reported from the excerpt of that task, at the line the whole file gives.
+    const text = JSON.stringify({ name, tasks: Array.from({ length: 40 }, (_, i) => task(i, undefined)) }, null, 2);
+    const twice = text.replace('"run": "echo 30",', '"run": "echo 30",\n      "run": "again",');
+    let stopped: number | undefined;
+    expect(parseYamlFast(twice, 100, (line) => (stopped = line))).toBeUndefined();
+    expect(excerptAround(twice, stopped as number)?.text.split('\n').length).toBeLessThan(20);
+    expect(reported(twice)).toEqual(wholeFile(twice));
+    expect(reported(twice)).toEqual([expect.objectContaining({ message: 'bad YAML: Map keys must be unique' })]);
+  });
+});

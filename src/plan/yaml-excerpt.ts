@@ -57,7 +57,8 @@ export function yamlExcerpt(
 /**
  * The excerpt of `text` keeping the top-level keys and the task item that holds line `line` (where
  * a reader stopped at a syntax error), with the file's lines `from`–`to` of that item; undefined
- * when `tasks` is not a block sequence at the top level or the line is not in one of its items.
+ * when `tasks` is neither a block sequence at the top level nor a JSON list whose items each take
+ * whole lines, or the line is not in one of its items.
  * Nothing checks that it reads as the file does (the file does not read): the caller trusts only
  * errors it finds inside that item.
  */
@@ -65,7 +66,7 @@ export function excerptAround(
   text: string,
   line: number,
 ): { readonly text: string; fileLine(n: number): number; readonly from: number; readonly to: number } | undefined {
-  const items = taskItems(text);
+  const items = taskItems(text) ?? jsonTaskItems(text);
   if (items === undefined || line < (items.lines[0] as number) || line >= items.endLine) return undefined;
   let i = items.lines.length - 1;
   while ((items.lines[i] as number) > line) i--;
@@ -143,6 +144,61 @@ function taskItems(text: string): TaskItems | undefined {
     at = nl + 1;
   }
   return starts.length === 0 ? undefined : { starts, lines, end: text.length, endLine: line };
+}
+
+/**
+ * The items of a JSON file's top-level `"tasks"` list, when each takes whole lines (only blanks
+ * before it on its first line, only a comma after it on its last), as `JSON.stringify` with an
+ * indent or one task a line writes them: by a scan that follows strings and brackets. A file that
+ * does not parse may mislead it (an unclosed string); the caller trusts only errors found inside
+ * the item it keeps.
+ */
+function jsonTaskItems(text: string): TaskItems | undefined {
+  const starts: number[] = [];
+  const lines: number[] = [];
+  let line = 1;
+  let depth = 0;
+  let inTasks = false; // inside the tasks list (its items at depth 2)
+  let key: string | undefined; // the last string read at depth 1
+  let itemStart = -1; // where the current item starts, while in one
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x0a) line++;
+    else if (c === 0x22 /* " */) {
+      let j = i + 1;
+      for (; j < text.length && text.charCodeAt(j) !== 0x22; j++) {
+        if (text.charCodeAt(j) === 0x5c /* \ */) j++;
+        else if (text.charCodeAt(j) === 0x0a) line++; // not in JSON, but a broken file must not shift lines
+      }
+      if (depth === 1) key = text.slice(i + 1, j);
+      if (inTasks && depth === 2 && itemStart < 0) return undefined; // a string item: not a task
+      i = j;
+    } else if (c === 0x7b /* { */ || c === 0x5b /* [ */) {
+      if (depth === 1 && c === 0x5b && key === 'tasks' && starts.length === 0) inTasks = true;
+      else if (inTasks && depth === 2) {
+        const lineStart = text.lastIndexOf('\n', i - 1) + 1;
+        if (text.slice(lineStart, i).trim() !== '') return undefined;
+        itemStart = lineStart;
+        starts.push(lineStart);
+        lines.push(line);
+      }
+      depth++;
+    } else if (c === 0x7d /* } */ || c === 0x5d /* ] */) {
+      depth--;
+      if (inTasks && depth === 2 && itemStart >= 0) {
+        const lineEnd = text.indexOf('\n', i);
+        const rest = text.slice(i + 1, lineEnd < 0 ? text.length : lineEnd).trim();
+        if (rest !== '' && rest !== ',') return undefined;
+        itemStart = -1;
+      } else if (inTasks && depth === 1) {
+        // The list's end: its items take whole lines, so `]` starts the first line after them.
+        const lineStart = text.lastIndexOf('\n', i - 1) + 1;
+        if (starts.length === 0 || text.slice(lineStart, i).trim() !== '') return undefined;
+        return { starts, lines, end: lineStart, endLine: line };
+      }
+    }
+  }
+  return undefined;
 }
 
 function countLines(s: string): number {
