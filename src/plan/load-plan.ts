@@ -13,7 +13,7 @@ import { yamlPackage } from './yaml-package.js';
 /** The largest plan file weft reads: 64 MB. */
 export const MAX_PLAN_BYTES = 64 * 1024 * 1024;
 
-/** A YAML file this large with a syntax error is reported from an excerpt around it (throwSyntaxInExcerpt). */
+/** A plan file this large with a syntax error is reported from an excerpt around it (throwSyntaxInExcerpt). */
 const EXCERPT_MIN_BYTES = 1024 * 1024;
 
 /** How deep mappings and lists may nest in a plan (a real plan needs fewer than 20 levels). */
@@ -92,7 +92,8 @@ export function parsePlanText(
   baseDir?: string,
 ): CompiledPlan {
   // JSON and YAML are read without positions; they are found (by the `yaml` parser, which also
-  // reports syntax errors and takes what the fast paths are not sure of) only for an error to report.
+  // reports syntax errors and takes what the fast paths are not sure of) only for an error to report,
+  // in an excerpt of a large file where one can be cut (yaml-excerpt.ts).
   const json = parseJsonFast(text, MAX_PLAN_DEPTH);
   let stopped: number | undefined;
   const yaml = json === undefined ? parseYamlFast(text, MAX_PLAN_DEPTH, (line) => (stopped = line)) : undefined;
@@ -201,7 +202,7 @@ function syntaxIssues(doc: Document, lines: LineCounter, file: string): PlanIssu
 }
 
 /**
- * Throws the syntax errors of a large YAML file's task item where js-yaml stopped (line `stopped`),
+ * Throws the syntax errors of a large plan file's task item where js-yaml stopped (line `stopped`),
  * found in an excerpt of the file (see yaml-excerpt.ts) rather than the `yaml` package's document
  * of the whole file (~20 s and 2 GB for 100,000 tasks). Only when that excerpt has errors and all of
  * them lie in that item; otherwise returns, and the caller reads the whole file. A small file
