@@ -226,7 +226,7 @@ const DRAW_EVERY_MS = 50;
 /**
  * The board of workers under the lines of what happened. Lines and the board are drawn together,
  * at most once per turn of the event loop and once per {@link DRAW_EVERY_MS}, not per event:
- * log-update's redraw of the board costs ~0.3–0.8 ms, which made a 20,000-gate run 8.4 s on a
+ * log-update's redraw of the board costs ~0.2–0.8 ms, which made a 20,000-gate run 8.4 s on a
  * terminal against 1.6 s in a pipe, and added ~0.8 s to 1,000 one-millisecond shell tasks.
  */
 class LiveBoard implements Progress {
