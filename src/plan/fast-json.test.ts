@@ -1,29 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { PlanValidationError, type PlanIssue } from '../core/errors.js';
-import { checkPlan } from '../core/plan/compile.js';
-import { catalogOf, defaultExecutors } from '../executors/index.js';
+import type { PlanValidationError} from '../core/errors.js';
+import { type PlanIssue } from '../core/errors.js';
 import { hasDuplicateKeyOrDepth, parseJsonFast } from './fast-json.js';
-import { locateIssues, parsePlanText, parseYamlDocument } from './load-plan.js';
+import { parseYamlDocument } from './load-plan.js';
+import { reportedIssues, wholeFileIssues } from './testing/plan-issues.js';
 
-const executors = catalogOf(defaultExecutors());
-
-/** The issues parsePlanText reports (JSON: the fast path). */
-function fastIssues(text: string): readonly PlanIssue[] {
-  try {
-    parsePlanText(text, 'plan.json', { executors });
-  } catch (error) {
-    if (error instanceof PlanValidationError) return error.issues;
-    throw error;
-  }
-  return [];
-}
-
-/** The issues the YAML parser's positions give (the path every file took before the fast path). */
-function yamlIssues(text: string): readonly PlanIssue[] {
-  const { doc, lines, raw } = parseYamlDocument(text, 'plan.json');
-  return locateIssues(checkPlan(raw, { executors }).issues, doc, lines, 'plan.json');
-}
+/** The issues parsePlanText reports (JSON: the fast path), and the YAML parser's positions for them. */
+const fastIssues = (text: string): readonly PlanIssue[] => reportedIssues(text, 'plan.json');
+const yamlIssues = (text: string): readonly PlanIssue[] => wholeFileIssues(text, 'plan.json');
 
 const BAD_PLANS: unknown[] = [
   { tasks: [{ id: 'a', run: 'true', colour: 'red' }] },

@@ -1,37 +1,15 @@
 import fc from 'fast-check';
 import { stringify } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { PlanValidationError, type PlanIssue } from '../core/errors.js';
-import { checkPlan } from '../core/plan/compile.js';
-import { catalogOf, defaultExecutors } from '../executors/index.js';
+import type { PlanIssue } from '../core/errors.js';
 import { parseYamlFast } from './fast-yaml.js';
-import { locateIssues, parsePlanText, parseYamlDocument } from './load-plan.js';
+import { reportedIssues, wholeFileIssues } from './testing/plan-issues.js';
 import { excerptAround, yamlExcerpt } from './yaml-excerpt.js';
 
-const executors = catalogOf(defaultExecutors());
 const read = (text: string): unknown => parseYamlFast(text, 100);
 
-/** The issues parsePlanText reports (a YAML file the fast path reads: located in an excerpt). */
-function reported(text: string): readonly PlanIssue[] {
-  try {
-    parsePlanText(text, 'plan.yaml', { executors });
-  } catch (error) {
-    if (error instanceof PlanValidationError) return error.issues;
-    throw error;
-  }
-  return [];
-}
-
-/** The issues as the whole file's document places them (the path every YAML error took before). */
-function wholeFile(text: string): readonly PlanIssue[] {
-  try {
-    const { doc, lines, raw } = parseYamlDocument(text, 'plan.yaml');
-    return locateIssues(checkPlan(raw, { executors }).issues, doc, lines, 'plan.yaml');
-  } catch (error) {
-    if (error instanceof PlanValidationError) return error.issues; // its syntax errors
-    throw error;
-  }
-}
+const reported = (text: string): readonly PlanIssue[] => reportedIssues(text, 'plan.yaml');
+const wholeFile = (text: string): readonly PlanIssue[] => wholeFileIssues(text, 'plan.yaml');
 
 /** Task `i` of a plan of `n`; `bad` decides which field of it is wrong, if any. */
 function task(i: number, bad: number | undefined): Record<string, unknown> {
