@@ -1,14 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import type { PlanValidationError} from '../core/errors.js';
-import { type PlanIssue } from '../core/errors.js';
+import type { PlanIssue, PlanValidationError } from '../core/errors.js';
+import { catalogOf, defaultExecutors } from '../executors/index.js';
 import { hasDuplicateKeyOrDepth, parseJsonFast } from './fast-json.js';
 import { parseYamlDocument } from './load-plan.js';
 import { reportedIssues, wholeFileIssues } from './testing/plan-issues.js';
 
+const executors = catalogOf(defaultExecutors());
+
 /** The issues parsePlanText reports (JSON: the fast path), and the YAML parser's positions for them. */
-const fastIssues = (text: string): readonly PlanIssue[] => reportedIssues(text, 'plan.json');
-const yamlIssues = (text: string): readonly PlanIssue[] => wholeFileIssues(text, 'plan.json');
+const fastIssues = (text: string): readonly PlanIssue[] => reportedIssues(text, 'plan.json', executors);
+const yamlIssues = (text: string): readonly PlanIssue[] => wholeFileIssues(text, 'plan.json', executors);
 
 const BAD_PLANS: unknown[] = [
   { tasks: [{ id: 'a', run: 'true', colour: 'red' }] },

@@ -2,14 +2,16 @@ import fc from 'fast-check';
 import { stringify } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import type { PlanIssue } from '../core/errors.js';
+import { catalogOf, defaultExecutors } from '../executors/index.js';
 import { parseYamlFast } from './fast-yaml.js';
 import { reportedIssues, wholeFileIssues } from './testing/plan-issues.js';
 import { excerptAround, yamlExcerpt } from './yaml-excerpt.js';
 
+const executors = catalogOf(defaultExecutors());
 const read = (text: string): unknown => parseYamlFast(text, 100);
 
-const reported = (text: string): readonly PlanIssue[] => reportedIssues(text, 'plan.yaml');
-const wholeFile = (text: string): readonly PlanIssue[] => wholeFileIssues(text, 'plan.yaml');
+const reported = (text: string): readonly PlanIssue[] => reportedIssues(text, 'plan.yaml', executors);
+const wholeFile = (text: string): readonly PlanIssue[] => wholeFileIssues(text, 'plan.yaml', executors);
 
 /** Task `i` of a plan of `n`; `bad` decides which field of it is wrong, if any. */
 function task(i: number, bad: number | undefined): Record<string, unknown> {

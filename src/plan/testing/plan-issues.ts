@@ -1,12 +1,11 @@
 import { PlanValidationError, type PlanIssue } from '../../core/errors.js';
-import { checkPlan } from '../../core/plan/compile.js';
-import { catalogOf, defaultExecutors } from '../../executors/index.js';
+import { checkPlan, type CompileOptions } from '../../core/plan/compile.js';
 import { locateIssues, parsePlanText, parseYamlDocument } from '../load-plan.js';
 
-const executors = catalogOf(defaultExecutors());
+type Executors = CompileOptions['executors'];
 
 /** The issues `parsePlanText` reports for `text` read as `file` (the fast paths), none when it is valid. */
-export function reportedIssues(text: string, file: string): readonly PlanIssue[] {
+export function reportedIssues(text: string, file: string, executors: Executors): readonly PlanIssue[] {
   return issuesThrown(() => {
     parsePlanText(text, file, { executors });
     return [];
@@ -17,7 +16,7 @@ export function reportedIssues(text: string, file: string): readonly PlanIssue[]
  * The issues as the `yaml` package's document of the whole text places them: the path every
  * error took before the fast paths, which they must agree with. Its syntax errors, when it has any.
  */
-export function wholeFileIssues(text: string, file: string): readonly PlanIssue[] {
+export function wholeFileIssues(text: string, file: string, executors: Executors): readonly PlanIssue[] {
   return issuesThrown(() => {
     const { doc, lines, raw } = parseYamlDocument(text, file);
     return locateIssues(checkPlan(raw, { executors }).issues, doc, lines, file);
