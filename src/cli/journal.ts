@@ -93,14 +93,17 @@ export async function readRun(store: Store, runId: string): Promise<{ events: Ru
   return { events, state: foldRun(events) };
 }
 
-/** A run id as typed (a unique prefix is enough), or the most recent run. */
+/** What names the most recent run wherever a run id is asked for (weft's ids start with a date). */
+export const LATEST_RUN = 'latest';
+
+/** A run id as typed (a unique prefix is enough), or the most recent run (none given, or `latest`). */
 export async function resolveRunId(
   store: Store,
   given: string | undefined,
   filter: (status: string) => boolean = () => true,
 ): Promise<string> {
   const runs = await store.listRuns();
-  if (given === undefined) {
+  if (given === undefined || given === LATEST_RUN) {
     const latest = runs.find((r) => filter(r.status));
     if (latest === undefined)
       throw new WeftError('WEFT_RUN_NOT_FOUND', 'no run to pick', {

@@ -79,7 +79,7 @@ program
 program
   .command('resume')
   .description('continue an interrupted run from its journal (default: the most recent unfinished one)')
-  .argument('[run]', 'run id (a unique prefix is enough)')
+  .argument('[run]', 'run id, unique prefix or `latest` (default: the most recent unfinished run)')
   .option(
     '--retry <task>',
     'run again a task with `resume: never` that was cut off (repeatable)',
@@ -135,7 +135,7 @@ program
 program
   .command('status')
   .description('where a run stands, task by task (default: the latest run)')
-  .argument('[run]', 'run id or unique prefix')
+  .argument('[run]', 'run id, unique prefix or `latest` (the default)')
   .option('--json', 'the full summary as JSON')
   .option('-C, --dir <dir>', 'project folder holding .weft/')
   .action(async (run: string | undefined, opts) => {
@@ -145,7 +145,7 @@ program
 program
   .command('approve')
   .description('let a task that waits for approval (approval: required) go on')
-  .argument('<run>', 'run id or unique prefix')
+  .argument('<run>', 'run id, unique prefix or `latest`')
   .argument('<task>', 'task id')
   .option('--json', 'print the decision as JSON')
   .option('-C, --dir <dir>', 'project folder holding .weft/')
@@ -156,7 +156,7 @@ program
 program
   .command('reject')
   .description('refuse a task that waits for approval: it ends blocked with the reason')
-  .argument('<run>', 'run id or unique prefix')
+  .argument('<run>', 'run id, unique prefix or `latest`')
   .argument('<task>', 'task id')
   .option('--reason <text>', 'why (required): shown in the summary and reports')
   .option('--json', 'print the decision as JSON')
@@ -168,7 +168,7 @@ program
 program
   .command('logs')
   .description("a task's output (stdout; --stderr for stderr)")
-  .argument('<run>', 'run id or unique prefix')
+  .argument('<run>', 'run id, unique prefix or `latest`')
   .argument('<task>', 'task id')
   .option('-f, --follow', 'keep printing until the task ends')
   .option('--attempt <n>', 'which attempt (default: the latest)')
@@ -182,7 +182,7 @@ program
 program
   .command('report')
   .description('a run report: html (self-contained, with a Gantt chart and the graph), md or json')
-  .argument('[run]', 'run id or unique prefix (default: the latest run)')
+  .argument('[run]', 'run id, unique prefix or `latest` (the default)')
   .option('--format <format>', 'html | md | json (default html, written to the run folder)')
   .option('-o, --output <file>', 'write it here')
   .option('--json', 'same as --format json')
@@ -194,7 +194,7 @@ program
 program
   .command('apply')
   .description("bring a run's integration branch (weft/<run>) into your current branch")
-  .argument('[run]', 'run id or unique prefix (default: the latest run)')
+  .argument('[run]', 'run id, unique prefix or `latest` (the default)')
   .option('--merge', 'merge instead of fast-forward only')
   .option('--json', 'print what was applied as JSON')
   .option('-C, --dir <dir>', 'project folder')

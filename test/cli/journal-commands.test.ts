@@ -118,6 +118,15 @@ describe('inspecting the journal', () => {
     expect(missing.stderr.split('\n')[0]).toBe(`weft: run ${good} has no task "nope"`);
   }, 60_000);
 
+  it('`latest` names the most recent run wherever a run id is asked for', async () => {
+    expect(await weft(['logs', 'latest', 'boom', '--stderr'], project)).toMatchObject({ code: 0, stdout: 'no\n' });
+    const status = await weft(['status', 'latest', '--json'], project);
+    expect(JSON.parse(status.stdout)).toMatchObject({ runId: bad, status: 'failed' });
+    expect((await weft(['report', 'latest', '--format', 'md'], project)).stdout.split('\n')[0]).toBe(
+      `# weft run ${bad} — bad`,
+    );
+  }, 60_000);
+
   it('weft report: markdown and JSON on stdout; html written to the run folder, its path printed', async () => {
     const md = await weft(['report', good, '--format', 'md'], project);
     expect(md.code).toBe(0);
