@@ -24,7 +24,7 @@ export function jsonSchemaProblem(schema: Readonly<Record<string, unknown>>): st
   const slip = structuralSlip(schema, '');
   if (slip !== undefined) return slip;
   try {
-    z.fromJSONSchema(schema as Parameters<typeof z.fromJSONSchema>[0]);
+    validatorOf(schema);
     return undefined;
   } catch (error) {
     return error instanceof Error ? error.message : String(error);
@@ -40,7 +40,7 @@ export function jsonSchemaProblem(schema: Readonly<Record<string, unknown>>): st
 export function checkJson(schema: Readonly<Record<string, unknown>>, value: unknown): SchemaCheck {
   let validator: z.ZodType;
   try {
-    validator = z.fromJSONSchema(schema as Parameters<typeof z.fromJSONSchema>[0]);
+    validator = validatorOf(schema);
   } catch (error) {
     const why = error instanceof Error ? error.message : String(error);
     return { ok: false, path: '(schema)', problem: `not a JSON Schema weft can check: ${why}` };
@@ -49,6 +49,38 @@ export function checkJson(schema: Readonly<Record<string, unknown>>, value: unkn
   if (checked.success) return { ok: true, value: checked.data };
   const first = checked.error.issues[0];
   return { ok: false, path: jsonPath(first?.path ?? []), problem: first?.message ?? 'does not match' };
+}
+
+/** zod's validator for a JSON Schema, with every `required` name listed ({@link withRequiredListed}). */
+function validatorOf(schema: Readonly<Record<string, unknown>>): z.ZodType {
+  return z.fromJSONSchema(withRequiredListed(schema) as Parameters<typeof z.fromJSONSchema>[0]);
+}
+
+/** Keywords whose values are data (a value to compare with), not schemas: never rewritten. */
+const DATA_KEYWORDS = new Set(['const', 'enum', 'default', 'examples']);
+
+/**
+ * A copy of `schema` in which every name in a `required` list is also under `properties`. zod's
+ * converter enforces `required` only for the names `properties` lists: `{type: object, required:
+ * [b]}` alone accepted `{}`. A name added this way takes any value, or the `additionalProperties`
+ * schema when there is one, so the copy means what JSON Schema says the original means (a name
+ * that `additionalProperties: false` forbids is refused before: {@link structuralSlip}).
+ */
+function withRequiredListed(schema: unknown): unknown {
+  if (Array.isArray(schema)) return schema.map(withRequiredListed);
+  if (!isMapping(schema)) return schema;
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(schema))
+    out[key] = DATA_KEYWORDS.has(key) ? value : withRequiredListed(value);
+  const required = out['required'];
+  if (!Array.isArray(required)) return out;
+  const listed = isMapping(out['properties']) ? out['properties'] : {};
+  const missing = required.filter((name): name is string => typeof name === 'string' && !Object.hasOwn(listed, name));
+  if (missing.length === 0) return out;
+  const extra = out['additionalProperties'];
+  const anyValue = isMapping(extra) ? extra : {};
+  out['properties'] = { ...listed, ...Object.fromEntries(missing.map((name) => [name, anyValue])) };
+  return out;
 }
 
 /** A zod issue path as a reader writes it: `endpoints[0].method`, `(root)` when empty. */
@@ -98,6 +130,9 @@ function structuralSlip(schema: unknown, at: string): string | undefined {
   const required = schema['required'];
   if (required !== undefined && (!Array.isArray(required) || required.some((r) => typeof r !== 'string')))
     return `${where('required')} must be a list of property names`;
+  const forbidden = forbiddenRequired(schema);
+  if (forbidden !== undefined)
+    return `${where('required')} names "${forbidden}", which \`additionalProperties: false\` forbids: list it under ${where('properties')}`;
   const items = schema['items'];
   if (items !== undefined) {
     const slip = structuralSlip(items, where('items'));
@@ -106,4 +141,13 @@ function structuralSlip(schema: unknown, at: string): string | undefined {
   const enumValues = schema['enum'];
   if (enumValues !== undefined && !Array.isArray(enumValues)) return `${where('enum')} must be a list of values`;
   return undefined;
+}
+
+/** A required name no value can have: not under `properties` while `additionalProperties: false` (and no `patternProperties`) forbids every other name. */
+function forbiddenRequired(schema: Readonly<Record<string, unknown>>): string | undefined {
+  const required = schema['required'];
+  if (schema['additionalProperties'] !== false || schema['patternProperties'] !== undefined || !Array.isArray(required))
+    return undefined;
+  const listed = isMapping(schema['properties']) ? schema['properties'] : {};
+  return required.find((name): name is string => typeof name === 'string' && !Object.hasOwn(listed, name));
 }

@@ -184,6 +184,23 @@ describe('contracts: schemaFile and mistakes', () => {
     expect(r.stdout).toContain('contract     api ✓ verified: design → web (broken once, fixed)');
   });
 
+  it('a required key the schema lists under no `properties` is still required: `{}` breaks the contract', async () => {
+    const dir = tempProject();
+    writeFileSync(
+      join(dir, 'plan.yaml'),
+      `contracts:
+  - { name: api, provider: design, consumers: [server], schema: { type: object, required: [endpoints] } }
+tasks:
+  - { id: design, run: [echo, '{}'], fixAttempts: 0 }
+  - { id: server, run: 'true' }
+`,
+    );
+    const r = await weft(['run', 'plan.yaml', '--no-progress'], { cwd: dir });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain('contract "api" broken: endpoints');
+    expect(r.stdout).not.toContain('✓ verified');
+  });
+
   it('a missing schemaFile, an unknown consumer and a bad schema: one line each, exit 2', async () => {
     const dir = tempProject();
     writeFileSync(
