@@ -290,8 +290,8 @@ describe('resuming', () => {
     expect(summary.reason).toBeUndefined();
   }, 60_000);
 
-  /** Starts the plan, waits until `deploy` (resume: never) is running and `other` is done, SIGKILLs weft. */
-  async function killDuringDeploy(): Promise<{ project: string; runId: string }> {
+  /** Starts the plan, waits until `deploy` (resume: never) is running and `other` is done, then signals weft (SIGKILL: a crash). */
+  async function killDuringDeploy(signal: NodeJS.Signals = 'SIGKILL'): Promise<{ project: string; runId: string }> {
     const project = tempProject('weft-journal-');
     writePlan(project, 'plan.yaml', 'never', [
       { id: 'deploy', resume: 'never', run: sh(`${LINE}; if [ "$WEFT_ATTEMPT" = 1 ]; then sleep 60; fi`) },
@@ -303,7 +303,7 @@ describe('resuming', () => {
       'deploy to start and other to finish',
       () => first.stdout().includes('"type":"task.succeeded","at":') && lines(project).includes('deploy 1'),
     );
-    first.child.kill('SIGKILL');
+    first.child.kill(signal);
     await first.done;
     return { project, runId: (JSON.parse(first.stdout().split('\n')[0] as string) as { runId: string }).runId };
   }
@@ -340,6 +340,20 @@ describe('resuming', () => {
     expect(after).toMatchObject({ status: 'succeeded', resumes: 2, counts: { succeeded: 3 } });
     expect(after.tasks.find((t: { id: string }) => t.id === 'deploy').reason).toBeUndefined();
   }, 90_000);
+
+  // A stop is no different from a crash: the task was cut off mid-run either way.
+  for (const signal of ['SIGINT', 'SIGTERM'] as const)
+    it(`resume: never — a task stopped by ${signal} is not run again either`, async () => {
+      const { project } = await killDuringDeploy(signal);
+      const resumed = await weft(['resume'], project);
+      expect(resumed.code).toBe(1);
+      expect(resumed.stdout).toContain(
+        '✗ deploy was running when weft stopped and has resume: never; check its side effects, then run it again with `weft resume --retry deploy`',
+      );
+      expect(lines(project).sort()).toEqual(['deploy 1', 'other 1']);
+      expect((await weft(['resume', '--retry', 'deploy'], project)).code).toBe(0);
+      expect(lines(project)).toContain('deploy 2');
+    }, 90_000);
 
   // The decision is asked for until a person gives it: a second plain resume holds the task back too.
   it('resume: never — a second plain resume still does not run the task', async () => {

@@ -34,8 +34,9 @@ export interface Restoration {
 
 /**
  * Keeps what an earlier life of this run finished; everything else runs again — except a task with
- * side effects (`resume: never`) that was cut off mid-run (in this resume, or an earlier one that
- * already asked), which waits for a person unless `retryTasks` names it.
+ * side effects (`resume: never`) that was cut off mid-run (by a crash or a stop: Ctrl-C, SIGTERM, a
+ * cancel, --fail-fast; in this resume, or an earlier one that already asked), which waits for a
+ * person unless `retryTasks` names it.
  *
  * `adopt` names attempts still running elsewhere (a remote worker's job, by task id → attempt): the
  * task's next attempt is that one again, so it is waited for rather than started anew. Only an
@@ -74,7 +75,10 @@ export function restoreRun(
     if (adopted.has(r.id)) continue;
     const task = graph.index.get(r.id);
     const last = r.attempts.at(-1);
-    const undecided = last?.outcome === 'interrupted' || last?.error?.code === 'WEFT_NEEDS_DECISION';
+    // Cut off: by a crash (interrupted), or stopped while running — Ctrl-C, SIGTERM, a cancel,
+    // --fail-fast (cancelled); or an earlier resume already asked.
+    const undecided =
+      last?.outcome === 'interrupted' || last?.outcome === 'cancelled' || last?.error?.code === 'WEFT_NEEDS_DECISION';
     if (task === undefined || graph.tasks[task]?.resume !== 'never' || !undecided) continue;
     if (r.state === 'succeeded' || retryTasks?.has(r.id) === true) continue;
     const message =
