@@ -282,6 +282,24 @@ describe('GitWorkspace', () => {
     expect(branches(repo)).toEqual(['main', 'weft/r1', 'weft/r1--a--attempt-1']);
   });
 
+  it("closes cleanly while failed attempts' releases are still putting their worktrees aside", async () => {
+    const repo = setup();
+    const ws = await open(repo);
+    const ids = ['a', 'b', 'c', 'd', 'e', 'f'];
+    const tasks = resolvedTasks(ids.map((id) => ({ id })));
+    const dirs = await Promise.all(ids.map((id) => ws.prepare(task(tasks, id), 1, false)));
+    for (const dir of dirs) writeFileSync(join(dir, 'half-done.txt'), 'wip\n');
+    // As the engine does: a release is not awaited before the run ends and closes the workspace.
+    // (The race this guards, close committing a worktree a release was parking, showed in the CLI
+    // on a task whose conflict fix failed; this interleaving alone does not always hit it.)
+    const released = ids.map((id) => ws.release(task(tasks, id), 1, 'failed'));
+    await ws.close();
+    await Promise.all(released);
+    for (const dir of dirs) expect(existsSync(dir)).toBe(false);
+    for (const id of ids) expect(show(repo, `weft/r1--${id}--attempt-1`, 'half-done.txt')).toBe('wip');
+    expect(branches(repo)).toEqual(['main', ...ids.map((id) => `weft/r1--${id}--attempt-1`)]);
+  });
+
   it('puts aside what an attempt left when it never got released (a crash) before the retry', async () => {
     const repo = setup();
     const ws = await open(repo);

@@ -278,6 +278,8 @@ export class GitWorkspace implements Workspace {
    * ones beyond `keepWorktrees` (which stay, detached and clean, for the next run). Branches stay.
    */
   async close(): Promise<void> {
+    // A failed attempt's release is not awaited by the engine: it may still be putting its worktree aside.
+    await this.tasks.settled();
     const open = await listWorktrees(this.repo.root);
     for (const path of open) {
       const rel = relative(this.runDir, path);

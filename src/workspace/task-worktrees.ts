@@ -35,6 +35,8 @@ export interface TaskWorktreesOptions {
 export class TaskWorktrees {
   /** Files the last fix merge left conflicted, per task: checked for leftover markers on commit. */
   private readonly conflicted = new Map<string, readonly string[]>();
+  /** The shelving under way, per task: a second one (the run's close, while a failed attempt's is still going) waits for it. */
+  private readonly shelving = new Map<string, Promise<void>>();
 
   constructor(private readonly o: TaskWorktreesOptions) {}
 
@@ -110,6 +112,24 @@ export class TaskWorktrees {
    * `attempt` is given, so the next attempt can start fresh on the task branch.
    */
   async shelve(taskId: string, attempt: number | undefined): Promise<void> {
+    const before = this.shelving.get(taskId);
+    const now = (before === undefined ? Promise.resolve() : before.catch(() => undefined)).then(() =>
+      this.shelveNow(taskId, attempt),
+    );
+    this.shelving.set(taskId, now);
+    try {
+      await now;
+    } finally {
+      if (this.shelving.get(taskId) === now) this.shelving.delete(taskId);
+    }
+  }
+
+  /** Once every shelving under way has ended (however it ended). */
+  async settled(): Promise<void> {
+    await Promise.allSettled([...this.shelving.values()]);
+  }
+
+  private async shelveNow(taskId: string, attempt: number | undefined): Promise<void> {
     const { root, runId, lock, pool } = this.o;
     const dir = this.dirOf(taskId);
     const branch = taskBranch(runId, taskId);
