@@ -1,4 +1,6 @@
+import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { WeftError } from '../core/errors.js';
 import type { Executor } from '../core/ports/executor.js';
 import { defaultExecutors } from '../executors/index.js';
 import { loadConfig, type WeftConfig } from './config.js';
@@ -12,10 +14,23 @@ export interface Wiring {
 /** Chooses the executors: config file + environment → one Executor per name (stores: journal.ts; workspace: workspace-wiring.ts). */
 export function wire(dir: string | undefined): Wiring {
   const projectDir = resolve(dir ?? process.cwd());
+  if (dir !== undefined) refuseMissingFolder(dir, projectDir);
   const config = loadConfig(projectDir);
   const executors = defaultExecutors({
     ...(config.executors === undefined ? {} : { settings: config.executors }),
     ...(config.pricing === undefined ? {} : { prices: config.pricing }),
   });
   return { projectDir, config, executors };
+}
+
+/**
+ * A project folder given (`-C`) must be there: a mistyped one would otherwise get a new, empty
+ * journal, and a server would serve it.
+ */
+function refuseMissingFolder(given: string, projectDir: string): void {
+  const stat = statSync(projectDir, { throwIfNoEntry: false });
+  if (stat?.isDirectory() === true) return;
+  throw new WeftError('WEFT_USAGE', `-C ${given}: ${stat === undefined ? 'no such folder' : 'not a folder'}`, {
+    hint: '-C names the project folder, the one that holds (or will hold) .weft/',
+  });
 }

@@ -118,6 +118,27 @@ describe('inspecting the journal', () => {
     expect(missing.stderr.split('\n')[0]).toBe(`weft: run ${good} has no task "nope"`);
   }, 60_000);
 
+  it('a report path that cannot take the file, and a -C folder that is not there: one line, exit 2, nothing made', async () => {
+    const missing = await weft(['report', '-o', join(project, 'no-such-dir', 'r.html')], project);
+    expect(missing).toMatchObject({ code: 2, stdout: '' });
+    expect(missing.stderr.split('\n')[0]).toBe(
+      `weft: cannot write the report to ${join(project, 'no-such-dir', 'r.html')}: no such folder`,
+    );
+    expect((await weft(['report', '-o', project], project)).stderr.split('\n')[0]).toBe(
+      `weft: cannot write the report to ${project}: it is a folder`,
+    );
+    const typo = join(project, 'typo');
+    for (const args of [['status'], ['runs'], ['run', 'good.yaml'], ['serve', '-p', '0'], ['mcp']]) {
+      const r = await weft([...args, '-C', typo], project);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stderr.split('\n')[0]).toBe(`weft: -C ${typo}: no such folder`);
+    }
+    expect(existsSync(typo)).toBe(false);
+    const file = await weft(['serve', '-p', '0', '-C', join(project, 'good.yaml')], project);
+    expect(file).toMatchObject({ code: 2 });
+    expect(file.stderr.split('\n')[0]).toBe(`weft: -C ${join(project, 'good.yaml')}: not a folder`);
+  }, 60_000);
+
   it('`latest` names the most recent run wherever a run id is asked for', async () => {
     expect(await weft(['logs', 'latest', 'boom', '--stderr'], project)).toMatchObject({ code: 0, stdout: 'no\n' });
     const status = await weft(['status', 'latest', '--json'], project);

@@ -1,5 +1,5 @@
 import { stallLine } from '../../core/run/stalls.js';
-import { existsSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import { formatDuration } from '../../core/plan/duration.js';
@@ -199,9 +199,23 @@ export async function reportCommand(
     const output = opts.output ?? (format === 'html' ? join(runDir, 'report.html') : undefined);
     if (output === undefined) process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
     else {
-      writeFileSync(output, text);
+      if (opts.output === undefined) mkdirSync(runDir, { recursive: true }); // a run folder someone removed
+      writeReport(output, text);
       process.stdout.write(`${output}\n`);
     }
     return EXIT.ok;
   });
+}
+
+/** Writes a report file; a path that cannot take one (no such folder, a folder) is the user's to fix. */
+function writeReport(output: string, text: string): void {
+  try {
+    writeFileSync(output, text);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'no such folder' : code === 'EISDIR' ? 'it is a folder' : (error as Error).message;
+    throw new WeftError('WEFT_USAGE', `cannot write the report to ${output}: ${why}`, {
+      hint: '-o takes a file path in a folder that exists',
+    });
+  }
 }
