@@ -89,6 +89,29 @@ describe('compilePlan: score and minScore', () => {
     expect(problems({ tasks: [{ ...review, score: 'score', minScore: 6 }] })).toEqual([]);
   });
 
+  it('score without an outputSchema: refused before the run (every attempt would fail after it)', () => {
+    expect(problems({ tasks: [{ id: 'ui', run: 'review', score: 'score', minScore: 6 }] })).toEqual([
+      'plan.yaml task "ui" score: score "score" needs an outputSchema that declares it: the output is checked against it, then scored — fix: add outputSchema: {type: object, required: [score], properties: {score: {type: number}}}',
+    ]);
+  });
+
+  it('an outputSchema that is not a JSON Schema: refused before the run, not after the task ran', () => {
+    expect(problems({ tasks: [{ id: 'ui', run: 'review', outputSchema: { type: 'objectt' } }] })).toEqual([
+      'plan.yaml task "ui" outputSchema: not a JSON Schema weft can check: Unsupported type: objectt — fix: e.g. {type: object, required: [score], properties: {score: {type: number}}}',
+    ]);
+    const forbidding = { type: 'object', required: ['score'], additionalProperties: false };
+    expect(problems({ tasks: [{ id: 'ui', run: 'review', outputSchema: forbidding }] })).toEqual([
+      expect.stringContaining('outputSchema: not a JSON Schema weft can check: required names "score"'),
+    ]);
+  });
+
+  it('a check cannot verify a gate: there is no work of its to send a fix back to', () => {
+    const tasks = [review, { id: 'ok', gate: 'tasks.ui.succeeded' }, { id: 'c', run: 'test', verifies: ['ui', 'ok'] }];
+    expect(problems({ tasks })).toEqual([
+      'plan.yaml task "c" verifies[1]: "ok" is a gate: it runs nothing, so there is no work of its to check — fix: verify the tasks the gate reads, or make this check read the gate with when: tasks.ok.passed',
+    ]);
+  });
+
   it('approval takes only "required"', () => {
     expect(problems({ tasks: [{ ...review, approval: 'required' }] })).toEqual([]);
     expect(problems({ tasks: [{ ...review, approval: 'yes' }] })).toEqual([

@@ -67,9 +67,17 @@ export function controlFields(t: TaskSpec, names: ConditionNames): ControlFields
   return { gate, reads: reads.filter((id) => id !== t.id), problems };
 }
 
-/** `score:` names a key the task's `outputSchema` declares, when it declares its properties. */
+/** `score:` names a numeric key the task's `outputSchema` declares (when it declares its properties). */
 function scoreProblems(key: string, schema: Readonly<Record<string, unknown>> | undefined): FieldProblem[] {
-  const properties = schema?.properties;
+  if (schema === undefined)
+    return [
+      {
+        field: 'score',
+        message: `score "${key}" needs an outputSchema that declares it: the output is checked against it, then scored`,
+        fix: `add outputSchema: {type: object, required: [${key}], properties: {${key}: {type: number}}}`,
+      },
+    ];
+  const properties = schema.properties;
   if (typeof properties !== 'object' || properties === null) return [];
   const keys = Object.keys(properties);
   if (keys.includes(key)) {

@@ -7,7 +7,16 @@ import { DEFAULT_PRIORITY_CLASS, PlanSchema, type PlanSpec, type TaskSpec } from
 import { issueAt, schemaIssues, type RawIssue } from './schema-issues.js';
 import { cycleIssues, dependencyIssues, rawDependencyIssues } from './dependency-issues.js';
 import { overriddenVars } from './overridden-vars.js';
-import { durationMs, envIssues, executorIssues, MAX_TIMER_MS, poolIssues, whenCondition } from './task-field-checks.js';
+import {
+  durationMs,
+  envIssues,
+  executorIssues,
+  MAX_TIMER_MS,
+  outputSchemaIssues,
+  poolIssues,
+  verifiedGateIssues,
+  whenCondition,
+} from './task-field-checks.js';
 import { defaultsProcessIssues, processFieldIssues } from './process-fields.js';
 import { contractIssues, contractNeeds, taskContracts } from './contracts.js';
 import { loopIssues, resolveLoop, type ResolvedLoop } from './loop-check.js';
@@ -126,6 +135,8 @@ export function checkPlan(raw: unknown, options: CompileOptions): { plan?: Compi
   spec.tasks.forEach((t, i) => {
     const at = (field: string, ...rest: (string | number)[]) => issueAt(i, t.id, field, rest);
     dependencyIssues(t, i, ids, issues);
+    verifiedGateIssues(t, spec.tasks, ids, at, issues);
+    outputSchemaIssues(t, at, issues);
     const names = () => (conditionNames ??= { vars, tasks: conditionTasks(spec, options.executors) });
     const control = controlFields(t, t.gate === undefined ? noNames : names());
     for (const p of control.problems) issues.push({ ...at(p.field), message: p.message, fix: p.fix });

@@ -107,6 +107,13 @@ describe('contracts: what a user sees for a broken one', () => {
     ]);
   });
 
+  it('a gate cannot be a provider: it outputs nothing', () => {
+    const tasks = [task('design'), task('api'), task('web'), { id: 'ok', gate: 'tasks.api.succeeded' }];
+    expect(problems(plan({ provider: 'ok', consumers: ['web'] }, tasks))).toEqual([
+      'plan.yaml contracts[0].provider: "ok" is a gate: it runs nothing and outputs nothing to check — fix: name the task whose output the contract describes',
+    ]);
+  });
+
   it('a bad name, an unknown field with did-you-mean, no consumers', () => {
     expect(problems(plan({ name: 'todo api', consumer: ['api'], consumers: [] }))).toEqual([
       'plan.yaml contracts[0].name: contract names use letters, digits, ".", "_" and "-", and start with a letter or digit — fix: see `weft schema` for the expected shape',

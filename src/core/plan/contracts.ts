@@ -50,10 +50,17 @@ export function contractIssues(spec: PlanSpec, ids: ReadonlyMap<string, number>)
       return false;
     };
     const providerKnown = task(c.provider, at('provider'));
-    if (providerKnown && (spec.tasks[ids.get(c.provider) as number]?.verifies ?? []).length > 0)
+    const provider = providerKnown ? spec.tasks[ids.get(c.provider) as number] : undefined;
+    if ((provider?.verifies ?? []).length > 0)
       issues.push({
         ...at('provider'),
         message: `"${c.provider}" is a check (it has verifies); a check's output is its verdict, not work to build on`,
+        fix: 'name the task whose output the contract describes',
+      });
+    if (provider?.gate !== undefined)
+      issues.push({
+        ...at('provider'),
+        message: `"${c.provider}" is a gate: it runs nothing and outputs nothing to check`,
         fix: 'name the task whose output the contract describes',
       });
     const seen = new Set<string>();

@@ -5,6 +5,7 @@ import { parseDuration } from './duration.js';
 import type { PlanSpec, TaskSpec } from './plan-schema.js';
 import type { RawIssue } from './schema-issues.js';
 import { closest } from '../suggest.js';
+import { jsonSchemaProblem } from '../json-schema.js';
 
 // The per-field checks of `checkPlan`: each adds the problems of one field of a task to `issues`,
 // in the order compile calls them, which is the order a user sees them in.
@@ -172,4 +173,47 @@ export function envIssues(
       });
     }
   }
+}
+
+/** What {@link jsonSchemaProblem} said of each outputSchema text seen. */
+const schemaProblems = new Map<string, string | undefined>();
+
+/** `outputSchema` is a JSON Schema weft can check outputs against: refused before the run, not after the task ran. */
+export function outputSchemaIssues(t: TaskSpec, at: IssueAt, issues: RawIssue[]): void {
+  if (t.outputSchema === undefined) return;
+  // Many tasks share one schema (a reviewer's verdict): each text is converted once.
+  const text = JSON.stringify(t.outputSchema);
+  if (!schemaProblems.has(text)) {
+    if (schemaProblems.size >= 1000) schemaProblems.clear(); // a long-lived server compiles many plans
+    schemaProblems.set(text, jsonSchemaProblem(t.outputSchema));
+  }
+  const problem = schemaProblems.get(text);
+  if (problem !== undefined)
+    issues.push({
+      ...at('outputSchema'),
+      message: `not a JSON Schema weft can check: ${problem}`,
+      fix: 'e.g. {type: object, required: [score], properties: {score: {type: number}}}',
+    });
+}
+
+/**
+ * `verifies` names work to check, not a gate: a gate runs nothing, so a failing check could route
+ * no fix back to it.
+ */
+export function verifiedGateIssues(
+  t: TaskSpec,
+  tasks: readonly TaskSpec[],
+  ids: ReadonlyMap<string, number>,
+  at: IssueAt,
+  issues: RawIssue[],
+): void {
+  (t.verifies ?? []).forEach((id, k) => {
+    const target = ids.get(id);
+    if (target !== undefined && tasks[target]?.gate !== undefined)
+      issues.push({
+        ...at('verifies', k),
+        message: `"${id}" is a gate: it runs nothing, so there is no work of its to check`,
+        fix: `verify the tasks the gate reads, or make this check read the gate with when: tasks.${id}.passed`,
+      });
+  });
 }
