@@ -70,6 +70,8 @@ export class FileTaskCache implements TaskCache {
         }),
       ),
       env: sha(JSON.stringify(Object.entries(task.env).sort())),
+      // What an entry keeps besides the result: an entry saved before `outputs` named a file holds none of it.
+      outputs: sha(JSON.stringify({ writes: task.writes, outputs: task.outputs ?? [] })),
     };
     for (const file of matchFiles(workdir, task.inputs ?? []))
       parts[`input:${file}`] = sha(readFileSync(join(workdir, file)));

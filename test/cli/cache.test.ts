@@ -59,4 +59,26 @@ describe('task cache', () => {
     // --no-cache runs everything.
     expect((await runOnce(project, ['--no-cache'])).ran).toEqual(['gen-a', 'gen-b', 'join', 'report']);
   });
+
+  it('declaring outputs on a cached task misses once, keeps the file, and restores it after', async () => {
+    const project = tempProject();
+    writeFileSync(join(project, 'in.txt'), 'IN\n');
+    const gen = (extra: string) =>
+      `tasks:\n  - { id: gen, run: [sh, -c, 'cat in.txt > gen.out; echo gen >> ran.txt'], inputs: [in.txt]${extra} }\n`;
+    writeFileSync(join(project, 'plan.yaml'), gen(''));
+    expect((await runOnce(project)).ran).toEqual(['gen']);
+
+    // The entry saved without `outputs` holds no file: it must not hit once gen.out is declared.
+    writeFileSync(join(project, 'plan.yaml'), gen(', outputs: [gen.out]'));
+    rmSync(join(project, 'gen.out'));
+    const declared = await runOnce(project);
+    expect(declared.ran).toEqual(['gen']);
+    expect(declared.stdout).toContain('cache gen: miss: outputs changed');
+    expect(declared.stdout).not.toContain('declared outputs are missing');
+
+    rmSync(join(project, 'gen.out'));
+    const restored = await runOnce(project);
+    expect(restored.ran).toEqual([]);
+    expect(readFileSync(join(project, 'gen.out'), 'utf8')).toBe('IN\n');
+  });
 });
