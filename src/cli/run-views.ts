@@ -156,7 +156,12 @@ export async function taskLog(
   const size = statSync(file).size;
   const start = Math.max(0, size - maxBytes);
   let text = readRange(file, start, size).toString('utf8');
-  if (start > 0) text = text.replace(/^[^\n]*\n?/, ''); // a cut first line (and maybe character)
+  if (start > 0) {
+    // A cut first line goes, unless it is all there is (one long line, e.g. JSON): its end is the
+    // log's end. A character cut in two is dropped either way.
+    const newline = text.indexOf('\n');
+    text = newline >= 0 && newline < text.length - 1 ? text.slice(newline + 1) : text.replace(/^\uFFFD+/, '');
+  }
   return {
     attempt,
     text: secretRedactor(process.env)(stripControl(text)),

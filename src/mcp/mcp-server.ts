@@ -1,6 +1,6 @@
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { CallToolResult, LoggingLevel } from '@modelcontextprotocol/sdk/types.js';
-import { formatPlanIssue, isWeftError, PlanValidationError } from '../core/errors.js';
+import { isWeftError } from '../core/errors.js';
 import { buildAndDeploy } from './build-and-deploy.js';
 import type { RunControl } from '../core/ports/run-control.js';
 import type { EngineNotice } from '../core/run/engine-options.js';
@@ -248,10 +248,8 @@ export function createMcpServer(control: RunControl, options: McpServerOptions):
 /** A tool error: the code, the message and the fix, one problem a line; never a stack trace. */
 export function toolError(error: unknown): CallToolResult {
   let text: string;
-  if (error instanceof PlanValidationError)
-    text = `${error.code}: ${error.message}\n${error.issues.map(formatPlanIssue).join('\n')}`;
-  else if (isWeftError(error))
-    text = `${error.code}: ${error.message}${error.hint === undefined ? '' : `\n${error.hint}`}`;
+  // A plan's message is already its problems, one a line.
+  if (isWeftError(error)) text = `${error.code}: ${error.message}${error.hint === undefined ? '' : `\n${error.hint}`}`;
   else
     text = `WEFT_INTERNAL: internal error — please report it: ${error instanceof Error ? error.message : String(error)}`;
   return { isError: true, content: [{ type: 'text', text }] };

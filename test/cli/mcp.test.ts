@@ -152,6 +152,9 @@ describe('weft mcp over stdio', () => {
 
       const out = await call(client, 'logs', { runId, task: 'hello' });
       expect(out.value).toMatchObject({ attempt: 1, text: 'hello from weft\n', truncated: false, exists: true });
+      // Shorter than its one line: the line's end, not nothing.
+      const end = await call(client, 'logs', { runId, task: 'hello', maxBytes: 8 });
+      expect(end.value).toMatchObject({ text: 'om weft\n', bytes: 16, truncated: true });
       const err = await call(client, 'logs', { runId, task: 'hello', stream: 'stderr' });
       expect(err.value.text).toBe('oops\n');
 
@@ -292,6 +295,8 @@ describe('weft mcp over stdio', () => {
       expect(r.isError, `${tool} ${JSON.stringify(args)} → ${r.text}`).toBe(true);
       expect(r.text, `${tool} ${JSON.stringify(args)}`).toMatch(expected);
       expect(r.text).not.toMatch(/\n\s+at .+:\d+:\d+/); // no stack
+      const lines = r.text.split('\n');
+      expect(new Set(lines).size, `each problem once: ${r.text}`).toBe(lines.length);
     }
     // Nothing was started by any of them.
     expect(existsSync(join(repo, 'sub', '.weft', 'launched'))).toBe(false);

@@ -6,7 +6,7 @@ const problems = (plan: unknown): string[] => planProblems(plan);
 
 const task = (id: string, extra: Record<string, unknown> = {}) => ({ id, run: `make ${id}`, ...extra });
 const SCHEMA = { type: 'object', required: ['endpoints'], properties: { endpoints: { type: 'array' } } };
-const plan = (contract: Record<string, unknown>, tasks = [task('design'), task('api'), task('web')]) => ({
+const plan = (contract: Record<string, unknown>, tasks: object[] = [task('design'), task('api'), task('web')]) => ({
   contracts: [{ name: 'todo-api', schema: SCHEMA, provider: 'design', consumers: ['api', 'web'], ...contract }],
   tasks,
 });
