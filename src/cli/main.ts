@@ -9,7 +9,7 @@ import {
   type PlanIssue,
 } from '../core/errors.js';
 import { EXIT, exitCodeForError } from './exit-codes.js';
-import { collectVar, parsePort, parseRunId, parseSweep, parseWorkers, wholeNumber } from './options.js';
+import { collectVar, parseAttempt, parsePort, parseRunId, parseSweep, parseWorkers, wholeNumber } from './options.js';
 import { WEFT_VERSION } from './version.js';
 
 // Each command's module is imported when it runs: loading them all (git, reports, importers, the
@@ -52,6 +52,7 @@ program
   .addOption(new Option('--run-id <id>').hideHelp().argParser(parseRunId))
   .addOption(new Option('--base <dir>').hideHelp())
   .action(async (plan: string | undefined, opts) => {
+    refuseUnpaired(opts, plan);
     if (opts.resume === true)
       process.exitCode = await (await import('./commands/resume.js')).resumeCommand(undefined, opts);
     else if (opts.goal !== undefined)
@@ -171,7 +172,7 @@ program
   .argument('<run>', 'run id, unique prefix or `latest`')
   .argument('<task>', 'task id')
   .option('-f, --follow', 'keep printing until the task ends')
-  .option('--attempt <n>', 'which attempt (default: the latest)')
+  .option('--attempt <n>', 'which attempt (default: the latest)', parseAttempt)
   .option('--stderr', 'stderr instead of stdout')
   .option('--json', 'accepted for symmetry; logs are raw text')
   .option('-C, --dir <dir>', 'project folder holding .weft/')
@@ -362,3 +363,20 @@ async function main(argv: string[]): Promise<void> {
 }
 
 await main(process.argv);
+
+/** `weft run` options that only mean something with another: silently ignored, they would mislead. */
+function refuseUnpaired(
+  opts: { port?: number; ui?: boolean; planner?: string; yes?: boolean; goal?: string; resume?: boolean },
+  plan: string | undefined,
+): void {
+  const needs = (flag: string, other: string): never => {
+    throw new WeftError('WEFT_USAGE', `${flag} needs ${other}`, { hint: '`weft run --help` says what goes with what' });
+  };
+  if (opts.port !== undefined && opts.ui !== true) needs('--port', '--ui');
+  if (opts.goal === undefined && opts.planner !== undefined) needs('--planner', '--goal');
+  if (opts.goal === undefined && opts.yes === true) needs('--yes', '--goal');
+  if (opts.resume === true && (plan !== undefined || opts.goal !== undefined))
+    throw new WeftError('WEFT_USAGE', '--resume continues the most recent unfinished run: it takes no plan or goal', {
+      hint: '`weft resume <run>` continues another run; leave --resume out to start this plan',
+    });
+}

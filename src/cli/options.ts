@@ -8,6 +8,14 @@ export function parseWorkers(value: string): number {
   return n;
 }
 
+/** Parses `--attempt <n>`: attempts are numbered from 1. */
+export function parseAttempt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1)
+    throw new WeftError('WEFT_USAGE', `--attempt expects an attempt number from 1, got "${value}"`);
+  return n;
+}
+
 /** Parses `--sweep 1-16` into [1, 16]. */
 export function parseSweep(value: string): [number, number] {
   const m = /^(\d+)-(\d+)$/.exec(value.trim());

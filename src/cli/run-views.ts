@@ -122,7 +122,16 @@ export async function taskLogFile(
     throw new WeftError('WEFT_USAGE', `run ${ref.runId} has no task "${ref.task}"`, {
       hint: `\`weft status ${ref.runId}\` lists its tasks`,
     });
-  const attempt = ref.attempt ?? record.attempts.at(-1)?.attempt ?? 1;
+  const made = record.attempts.at(-1)?.attempt ?? 0;
+  if (ref.attempt !== undefined && ref.attempt > made && state.status !== 'running')
+    throw new WeftError(
+      'WEFT_USAGE',
+      `task "${ref.task}" of run ${ref.runId} made ${made} attempt(s), not ${ref.attempt}`,
+      {
+        hint: 'leave out --attempt for the last one',
+      },
+    );
+  const attempt = ref.attempt ?? (made === 0 ? 1 : made);
   const file = join(runDirOf(projectDir, ref.runId), 'tasks', ref.task, `${attempt}.${ref.stream}.log`);
   return { file, attempt };
 }

@@ -139,6 +139,39 @@ describe('inspecting the journal', () => {
     expect(file.stderr.split('\n')[0]).toBe(`weft: -C ${join(project, 'good.yaml')}: not a folder`);
   }, 60_000);
 
+  it('weft logs --attempt: a number from 1, and one the task made; exit 2 otherwise', async () => {
+    const junk = await weft(['logs', good, 'hello', '--attempt', 'abc'], project);
+    expect(junk).toMatchObject({ code: 2, stdout: '' });
+    expect(junk.stderr.split('\n')[0]).toBe('weft: --attempt expects an attempt number from 1, got "abc"');
+    expect((await weft(['logs', good, 'hello', '--attempt', '0'], project)).code).toBe(2);
+    const beyond = await weft(['logs', good, 'hello', '--attempt', '5'], project);
+    expect(beyond.code).toBe(2);
+    expect(beyond.stderr.split('\n')[0]).toBe(`weft: task "hello" of run ${good} made 1 attempt(s), not 5`);
+    expect(await weft(['logs', good, 'hello', '--attempt', '1'], project)).toMatchObject({
+      code: 0,
+      stdout: 'out-line\n',
+    });
+  }, 60_000);
+
+  it('weft run refuses an option that means nothing without its partner, before anything runs', async () => {
+    const cases: [string[], string][] = [
+      [['run', 'good.yaml', '--port', '5555'], 'weft: --port needs --ui'],
+      [['run', 'good.yaml', '--planner', 'claude'], 'weft: --planner needs --goal'],
+      [['run', 'good.yaml', '-y'], 'weft: --yes needs --goal'],
+      [
+        ['run', 'good.yaml', '--resume'],
+        'weft: --resume continues the most recent unfinished run: it takes no plan or goal',
+      ],
+    ];
+    const before = (await weft(['runs', '--json'], project)).stdout;
+    for (const [args, line] of cases) {
+      const r = await weft(args, project);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stderr.split('\n')[0]).toBe(line);
+    }
+    expect((await weft(['runs', '--json'], project)).stdout).toBe(before);
+  }, 60_000);
+
   it('`latest` names the most recent run wherever a run id is asked for', async () => {
     expect(await weft(['logs', 'latest', 'boom', '--stderr'], project)).toMatchObject({ code: 0, stdout: 'no\n' });
     const status = await weft(['status', 'latest', '--json'], project);

@@ -107,7 +107,7 @@ function writeOut(text: string): Promise<void> {
 export async function logsCommand(
   given: string,
   task: string,
-  opts: Common & { follow?: boolean; attempt?: string; stderr?: boolean },
+  opts: Common & { follow?: boolean; attempt?: number; stderr?: boolean },
 ): Promise<number> {
   if (!TASK_ID_PATTERN.test(task)) throw new WeftError('WEFT_USAGE', `"${task}" is not a task id`);
   const shown = withStore(opts.dir, async (store, projectDir) => {
@@ -116,7 +116,7 @@ export async function logsCommand(
       runId,
       task,
       stream: opts.stderr === true ? ('stderr' as const) : ('stdout' as const),
-      ...(opts.attempt === undefined ? {} : { attempt: Number(opts.attempt) }),
+      ...(opts.attempt === undefined ? {} : { attempt: opts.attempt }),
     };
     const { file, attempt } = await taskLogFile(store, projectDir, ref);
     let { state } = await readRun(store, runId);
