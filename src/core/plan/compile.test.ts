@@ -141,6 +141,19 @@ describe('compilePlan: what a user sees for a broken plan', () => {
     ]);
   });
 
+  it('refuses a timeout of 0, which would stop the task as it starts (stallAfter: 0 is no watchdog)', () => {
+    expect(problems({ tasks: [task('a', { timeout: '0s' })] })).toEqual([
+      'plan.yaml task "a" timeout: timeout 0 would stop the task as it starts — fix: give the longest the task may take, e.g. 30m, or leave timeout out for none',
+    ]);
+    expect(problems({ tasks: [task('a', { stallAfter: 0 })] })).toEqual([]);
+  });
+
+  it('refuses run and prompt on one task: its executor would ignore one of them', () => {
+    expect(problems({ tasks: [task('a', { prompt: 'also this' })] })).toEqual([
+      expect.stringContaining('plan.yaml task "a" prompt: a task runs a command or gives a prompt, not both'),
+    ]);
+  });
+
   it('names an unknown executor and suggests the closest one', () => {
     expect(problems({ tasks: [{ id: 'a', executor: 'claud', prompt: 'hi' }] })).toEqual([
       'plan.yaml task "a" executor: unknown executor "claud" — fix: did you mean "claude"?',

@@ -55,7 +55,8 @@ export const LimitsSchema = z
   .object({
     memory: z
       .union([
-        z.string().regex(/^\s*\d+(?:\.\d+)?\s*(?:B|K|KB|KiB|M|MB|MiB|G|GB|GiB|T|TB|TiB)?\s*$/i, {
+        // No `i` flag: JSON Schema patterns have none, and `weft schema` must accept what validate does.
+        z.string().regex(/^\s*\d+(?:\.\d+)?\s*(?:[Bb]|[KkMmGgTt](?:[Bb]|[Ii][Bb])?)?\s*$/, {
           message: 'expected a size like 2GB, 512MB or 100M',
         }),
         z.number().int().positive(),

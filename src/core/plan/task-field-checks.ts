@@ -49,6 +49,12 @@ export function executorIssues(
     });
     return;
   }
+  if (t.run !== undefined && t.prompt !== undefined)
+    issues.push({
+      ...at(info.requires === 'prompt' ? 'run' : 'prompt'),
+      message: `a task runs a command or gives a prompt, not both: executor "${executorName}" would ignore its ${info.requires === 'prompt' ? 'run' : 'prompt'}`,
+      fix: 'keep run for a command, prompt for an agent; split the work into two tasks if it needs both',
+    });
   if (info.requires === 'run' && t.run === undefined)
     issues.push({
       ...at('run'),
@@ -138,6 +144,13 @@ export function durationMs(
   const parsedMs = parseDuration(value);
   if (parsedMs === undefined)
     issues.push({ ...at(field), message: `bad duration "${value}"`, fix: 'write e.g. 45m, 1h30m, 90s or 250ms' });
+  // A timeout of 0 kills the task as it starts (stallAfter: 0 means no watchdog, as documented).
+  else if (field === 'timeout' && parsedMs === 0)
+    issues.push({
+      ...at(field),
+      message: 'timeout 0 would stop the task as it starts',
+      fix: 'give the longest the task may take, e.g. 30m, or leave timeout out for none',
+    });
   // A timer set past 2³¹-1 ms fires at once: such a timeout would kill the task as it starts.
   else if (field !== 'estimate' && parsedMs > MAX_TIMER_MS)
     issues.push({
