@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { closest, editDistance } from './suggest.js';
+import { closest, editDistance, typoDistance } from './suggest.js';
 
 describe('editDistance', () => {
   it.each([
@@ -31,7 +31,38 @@ describe('editDistance', () => {
   });
 });
 
+describe('typoDistance', () => {
+  it.each([
+    ['shpi', 'ship', 1],
+    ['biuld', 'build', 1],
+    ['ca', 'abc', 3],
+    ['kitten', 'sitting', 3],
+    ['', 'ab', 2],
+  ])('%s → %s is %d', (a, b, d) => {
+    expect(typoDistance(a, b)).toBe(d);
+  });
+
+  it('is Levenshtein but for swaps: never more, and less by at most one a swap', () => {
+    const word = fc.string({ unit: fc.constantFrom('a', 'b', 'c'), maxLength: 7 });
+    fc.assert(
+      fc.property(word, word, (a, b) => {
+        const d = typoDistance(a, b);
+        expect(d).toBe(typoDistance(b, a));
+        expect(d).toBeLessThanOrEqual(editDistance(a, b));
+        expect(d).toBeGreaterThanOrEqual(Math.ceil(editDistance(a, b) / 2));
+        expect(d === 0).toBe(a === b);
+      }),
+      { numRuns: 500 },
+    );
+  });
+});
+
 describe('closest', () => {
+  it('takes two swapped letters for one typo', () => {
+    expect(closest('shpi', ['ship', 'test'])).toBe('ship');
+    expect(closest('nedes', ['needs'])).toBe('needs');
+  });
+
   it('suggests the nearest candidate, ignoring case', () => {
     expect(closest('biuld', ['test', 'build', 'deploy'])).toBe('build');
     expect(closest('BUILD', ['build'])).toBe('build');

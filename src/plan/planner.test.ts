@@ -52,7 +52,7 @@ describe('the planner writes contracts in the structured form', () => {
   it('an unknown task, a bad schema or the old text form goes back to the planner as feedback', () => {
     expect(checkPlannerAnswer(answer({ consumers: ['api', 'iu'] }), req, { executors })).toEqual({
       feedback:
-        'The plan is not valid:\n- plan contracts[0].consumers[1]: unknown task "iu" — fix: use the id of a task in this plan\nReturn the whole corrected plan.',
+        'The plan is not valid:\n- plan contracts[0].consumers[1]: unknown task "iu" — fix: did you mean "ui"?\nReturn the whole corrected plan.',
     });
     const bad = checkPlannerAnswer(answer({ schema: { type: 'list' } }), req, { executors });
     expect('feedback' in bad && bad.feedback).toContain(
