@@ -72,7 +72,7 @@ export async function takeLease(store: Store, runId: string): Promise<Lease> {
   const timer = setInterval(() => {
     store.renewLease(runId, owner, LEASE_TTL_MS).then(
       (ok) => {
-        if (!ok) lost.abort();
+        if (!ok) lost.abort('another weft took over the run (this one lost its lease)');
       },
       () => undefined, // a passing store error: the next renewal tries again
     );

@@ -1,8 +1,12 @@
 import { killLiveGroups } from '../executors/process/process-group.js';
 import { EXIT } from './exit-codes.js';
 
-/** The signals that stop a run: Ctrl-C, `kill`, and the terminal closing (SIGHUP). */
-const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+/** The signals that stop a run: Ctrl-C, `kill`, and the terminal closing (SIGHUP), with what the run records for each. */
+const STOP_SIGNALS = {
+  SIGINT: 'interrupted (Ctrl-C)',
+  SIGTERM: 'stopped (SIGTERM)',
+  SIGHUP: 'the terminal closed (SIGHUP)',
+} as const;
 
 /**
  * Ctrl-C, SIGTERM or SIGHUP once: stop cleanly and record it. Twice: SIGKILL every task's process
@@ -17,18 +21,18 @@ export function onInterrupt(): { signal: AbortSignal; dispose(): void } {
     count++;
     if (count === 1) {
       say('\nweft: stopping — cancelling running tasks (Ctrl-C again to quit at once; `weft resume` continues)\n');
-      controller.abort();
+      controller.abort(STOP_SIGNALS[name as keyof typeof STOP_SIGNALS] ?? `stopped (${name})`);
     } else {
       const killed = killLiveGroups();
       say(`\nweft: quitting — killed ${killed} task process group(s); \`weft resume\` continues\n`);
       process.exit(EXIT.interrupted);
     }
   };
-  for (const name of STOP_SIGNALS) process.on(name, handler);
+  for (const name of Object.keys(STOP_SIGNALS)) process.on(name, handler);
   return {
     signal: controller.signal,
     dispose: () => {
-      for (const name of STOP_SIGNALS) process.off(name, handler);
+      for (const name of Object.keys(STOP_SIGNALS)) process.off(name, handler);
     },
   };
 }

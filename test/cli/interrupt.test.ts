@@ -71,22 +71,27 @@ describe('Ctrl-C', () => {
     expect(succeeded).toBeLessThan(n);
   }, 120_000);
 
-  it('closing the terminal (SIGHUP) stops running tasks like Ctrl-C, records it, and exits 130', async () => {
-    const project = tempProject();
-    writeFileSync(
-      join(project, 'plan.yaml'),
-      ['tasks:', "  - { id: one, run: [sh, -c, 'sleep 60 & echo $! > one.pid; wait'] }"].join('\n'),
-    );
-    const { child, done } = startWeft(['run', 'plan.yaml'], project);
-    const pid = await pidFrom(join(project, 'one.pid'));
-    child.kill('SIGHUP');
-    const r = await done;
-    expect([r.code, r.signal]).toEqual([130, null]);
-    await until(() => !isRunning(pid));
-    expect(isRunning(pid)).toBe(false);
-    const status = JSON.parse((await weft(['status', '--json'], { cwd: project })).stdout);
-    expect(status.tasks.map((t: { id: string; state: string }) => `${t.id}:${t.state}`)).toEqual(['one:cancelled']);
-  });
+  for (const [signal, reason] of [
+    ['SIGHUP', 'the terminal closed (SIGHUP)'],
+    ['SIGTERM', 'stopped (SIGTERM)'],
+  ] as const)
+    it(`${signal} stops running tasks like Ctrl-C, records why ("${reason}"), and exits 130`, async () => {
+      const project = tempProject();
+      writeFileSync(
+        join(project, 'plan.yaml'),
+        ['tasks:', "  - { id: one, run: [sh, -c, 'sleep 60 & echo $! > one.pid; wait'] }"].join('\n'),
+      );
+      const { child, done } = startWeft(['run', 'plan.yaml'], project);
+      const pid = await pidFrom(join(project, 'one.pid'));
+      child.kill(signal);
+      const r = await done;
+      expect([r.code, r.signal]).toEqual([130, null]);
+      await until(() => !isRunning(pid));
+      expect(isRunning(pid)).toBe(false);
+      const status = JSON.parse((await weft(['status', '--json'], { cwd: project })).stdout);
+      expect(status.tasks.map((t: { id: string; state: string }) => `${t.id}:${t.state}`)).toEqual(['one:cancelled']);
+      expect(status.reason).toBe(reason);
+    });
 
   it('a second Ctrl-C kills a task that ignores SIGTERM (its whole process group) and quits at once', async () => {
     const project = tempProject();

@@ -231,7 +231,14 @@ class Run implements AttemptHost {
       const signal = this.options.signal;
       if (signal !== undefined) {
         if (signal.aborted) this.end.stop('cancelled', 'interrupted before start');
-        else signal.addEventListener('abort', () => this.end.stop('cancelled', 'interrupted (Ctrl-C)'), { once: true });
+        else
+          signal.addEventListener(
+            'abort',
+            // The caller says why (which signal, a lost lease) by aborting with a string.
+            () =>
+              this.end.stop('cancelled', typeof signal.reason === 'string' ? signal.reason : 'interrupted (Ctrl-C)'),
+            { once: true },
+          );
       }
       this.sched.begin(now);
       void this.pumper.run();
