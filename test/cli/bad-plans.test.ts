@@ -82,7 +82,10 @@ describe('bad plans get one clear line per problem and exit 2, and nothing is wr
     writeFileSync(join(project, 'plan.yaml'), cases[1]?.[1] ?? '');
     const r = await weft(['validate', 'plan.yaml', '--json'], { cwd: project });
     expect(r.code).toBe(2);
-    expect(JSON.parse(r.stdout)).toMatchObject({
+    const out = JSON.parse(r.stdout);
+    // The error object every command's --json failure has, too.
+    expect(out.error).toMatchObject({ code: 'WEFT_PLAN_INVALID', issues: out.issues });
+    expect(out).toMatchObject({
       valid: false,
       issues: [
         {

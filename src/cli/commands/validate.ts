@@ -21,7 +21,9 @@ export function validateCommand(file: string, opts: { json?: boolean; dir?: stri
     return EXIT.ok;
   } catch (error) {
     if (error instanceof PlanValidationError && opts.json === true) {
-      process.stdout.write(`${JSON.stringify({ valid: false, file, issues: error.issues })}\n`);
+      // `error` as every command's --json failure has it (README: Commands), beside validate's own shape.
+      const failed = { code: error.code, message: error.message, issues: error.issues };
+      process.stdout.write(`${JSON.stringify({ valid: false, file, issues: error.issues, error: failed })}\n`);
       return EXIT.usage;
     }
     throw error;
