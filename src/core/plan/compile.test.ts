@@ -141,6 +141,21 @@ describe('compilePlan: what a user sees for a broken plan', () => {
     ]);
   });
 
+  it('an unknown field inside a nested mapping is checked against that mapping, with did-you-mean', () => {
+    expect(
+      problems({
+        budget: { dollars: 5 },
+        defaults: { backoff: { inital: '2s' } },
+        tasks: [task('a', { backoff: { intial: '2s' }, limits: { memroy: '2GB' } })],
+      }),
+    ).toEqual([
+      'plan.yaml defaults.backoff.inital: unknown field "inital" — fix: did you mean "initial"?',
+      'plan.yaml budget.dollars: unknown field "dollars" — fix: remove it (known fields: usd, tokens)',
+      'plan.yaml task "a" backoff.intial: unknown field "intial" — fix: did you mean "initial"?',
+      'plan.yaml task "a" limits.memroy: unknown field "memroy" — fix: did you mean "memory"?',
+    ]);
+  });
+
   it('refuses a timeout of 0, which would stop the task as it starts (stallAfter: 0 is no watchdog)', () => {
     expect(problems({ tasks: [task('a', { timeout: '0s' })] })).toEqual([
       'plan.yaml task "a" timeout: timeout 0 would stop the task as it starts — fix: give the longest the task may take, e.g. 30m, or leave timeout out for none',

@@ -1,7 +1,6 @@
 import type { z } from 'zod';
 import type { PlanIssue } from '../errors.js';
-import { ContractSchema, LoopSchema, PlanSchema, TaskSchema, DefaultsSchema } from './plan-schema.js';
-import { WorkspaceSchema, WorkspaceSetupSchema } from './workspace-schema.js';
+import { PlanSchema } from './plan-schema.js';
 import { closest } from '../suggest.js';
 
 // Schema problems in a YAML writer's words: each zod issue becomes one RawIssue that names the
@@ -10,14 +9,49 @@ import { closest } from '../suggest.js';
 /** An issue before it is given a file and a line: `path` is where in the document it sits. */
 export type RawIssue = Omit<PlanIssue, 'file'> & { readonly path: readonly (string | number)[] };
 
-const KNOWN_TASK_FIELDS = Object.keys(TaskSchema.shape);
-const KNOWN_PLAN_FIELDS = Object.keys(PlanSchema.shape);
-const KNOWN_DEFAULT_FIELDS = Object.keys(DefaultsSchema.shape);
-const KNOWN_CONTRACT_FIELDS = Object.keys(ContractSchema.shape);
-const KNOWN_LOOP_FIELDS = Object.keys(LoopSchema.shape);
-/** Fields `workspace:` (path `[workspace]`) or `workspace.setup:` may have. */
-const knownWorkspaceFields = (path: readonly (string | number)[]): readonly string[] =>
-  Object.keys(path.length === 1 ? WorkspaceSchema.shape : WorkspaceSetupSchema.shape);
+/** A zod schema as its definition shows it (zod 4's `_zod.def`, the introspection it offers libraries). */
+interface SchemaDef {
+  readonly type: string;
+  readonly shape?: Readonly<Record<string, unknown>>;
+  readonly element?: unknown;
+  readonly valueType?: unknown;
+  readonly innerType?: unknown;
+  readonly options?: readonly unknown[];
+  readonly in?: unknown;
+  readonly getter?: () => unknown;
+}
+const defOf = (schema: unknown): SchemaDef | undefined =>
+  (schema as { _zod?: { def?: SchemaDef } } | undefined)?._zod?.def;
+
+/** The schemas a value may match, wrappers (optional, default, union, …) looked through. */
+function alternatives(schema: unknown): unknown[] {
+  const def = defOf(schema);
+  if (def === undefined) return [];
+  if (def.type === 'union') return (def.options ?? []).flatMap(alternatives);
+  if (def.innerType !== undefined) return alternatives(def.innerType);
+  if (def.type === 'pipe') return alternatives(def.in);
+  if (def.type === 'lazy' && def.getter !== undefined) return alternatives(def.getter());
+  return [schema];
+}
+
+/**
+ * The fields an object at `path` in a plan may have, read off the plan schema itself: a task's,
+ * `backoff`'s, a profile's, `workspace.setup`'s… Empty when the path leads to no object schema.
+ */
+export function knownFieldsAt(path: readonly (string | number)[]): string[] {
+  let at = alternatives(PlanSchema);
+  for (const key of path)
+    at = at.flatMap((schema) => {
+      const def = defOf(schema) as SchemaDef;
+      if (def.type === 'object' && typeof key === 'string') return alternatives(def.shape?.[key]);
+      if (def.type === 'array' && typeof key === 'number') return alternatives(def.element);
+      if (def.type === 'record') return alternatives(def.valueType);
+      return [];
+    });
+  const fields = new Set<string>();
+  for (const schema of at) for (const key of Object.keys(defOf(schema)?.shape ?? {})) fields.add(key);
+  return [...fields];
+}
 
 function taskAt(raw: unknown, path: readonly PropertyKey[]): string | undefined {
   if (path[0] !== 'tasks' || typeof path[1] !== 'number') return undefined;
@@ -45,18 +79,7 @@ export function schemaIssues(error: z.ZodError, raw: unknown): RawIssue[] {
     const task = taskAt(raw, path);
     const base = { path, ...(task === undefined ? {} : { task }) };
     if (issue.code === 'unrecognized_keys') {
-      const known =
-        path[0] === 'workspace'
-          ? knownWorkspaceFields(path)
-          : path.length === 0
-            ? KNOWN_PLAN_FIELDS
-            : path[0] === 'contracts'
-              ? KNOWN_CONTRACT_FIELDS
-              : path[0] === 'loop'
-                ? KNOWN_LOOP_FIELDS
-                : path[0] === 'defaults' && path.length === 1
-                  ? KNOWN_DEFAULT_FIELDS
-                  : KNOWN_TASK_FIELDS;
+      const known = knownFieldsAt(path);
       for (const key of issue.keys) {
         const hint = closest(key, known);
         issues.push({
@@ -64,7 +87,12 @@ export function schemaIssues(error: z.ZodError, raw: unknown): RawIssue[] {
           path: [...path, key],
           field: fieldName([...path, key]),
           message: `unknown field "${key}"`,
-          fix: hint === undefined ? `remove it (known fields: ${known.join(', ')})` : `did you mean "${hint}"?`,
+          fix:
+            hint !== undefined
+              ? `did you mean "${hint}"?`
+              : known.length === 0
+                ? 'remove it'
+                : `remove it (known fields: ${known.join(', ')})`,
         });
       }
       continue;
