@@ -209,7 +209,7 @@ program
   .argument('<plan>', 'plan file')
   .option('--json', 'print the result as JSON')
   .action(async (plan: string, opts) => {
-    process.exitCode = (await import('./commands/validate.js')).validateCommand(plan, opts);
+    process.exitCode = await (await import('./commands/validate.js')).validateCommand(plan, opts);
   });
 
 program

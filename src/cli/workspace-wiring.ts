@@ -38,7 +38,12 @@ export interface WorkspacePlan {
  * @throws PlanValidationError when an isolated task's `cwd` is outside the plan's repository, or a
  *   `workspace.copy` file is not in it (ConfigValidationError when that comes from `weft.config.yaml`)
  */
-export async function findWorkspace(plan: CompiledPlan, where: WorkspacePlace): Promise<WorkspacePlan | undefined> {
+export async function findWorkspace(
+  plan: CompiledPlan,
+  where: WorkspacePlace,
+  /** Say on stderr when there is no repository (the tasks run in place); `weft validate` only checks. */
+  warn = true,
+): Promise<WorkspacePlan | undefined> {
   const isolated = plan.graph.tasks.filter(isIsolated);
   if (isolated.length === 0) return undefined;
   const { openRepository } = await import('../workspace/index.js');
@@ -51,7 +56,10 @@ export async function findWorkspace(plan: CompiledPlan, where: WorkspacePlace): 
     const why = error.message.startsWith(resolve(where.baseDir))
       ? error.message.replace(resolve(where.baseDir), folder)
       : error.message;
-    process.stderr.write(`weft: ${why}; ${isolated.length} task(s) that write files run in place, without isolation\n`);
+    if (warn)
+      process.stderr.write(
+        `weft: ${why}; ${isolated.length} task(s) that write files run in place, without isolation\n`,
+      );
     return undefined;
   }
   const outside = isolated

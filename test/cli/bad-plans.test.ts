@@ -1,4 +1,5 @@
-import { existsSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ensureBuilt, tempProject, weft } from '../support/weft-cli.js';
@@ -152,6 +153,33 @@ describe('bad plans get one clear line per problem and exit 2, and nothing is wr
     expect(run).toMatchObject({ code: 2, stdout: '' });
     expect(run.stderr.split('\n').filter((l) => l !== '')).toEqual([expect.stringMatching(line)]);
     expect(existsSync(join(project, '.weft'))).toBe(false);
+  });
+
+  it('validate refuses what run would refuse from the repository around the plan; without git it stays quiet', async () => {
+    const outer = tempProject();
+    const repo = join(outer, 'repo');
+    mkdirSync(repo);
+    execFileSync('git', ['init', '-q', '-b', 'main'], { cwd: repo });
+    execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-q', '--allow-empty', '-m', 'i'], {
+      cwd: repo,
+    });
+    writeFileSync(join(repo, 'out.yaml'), 'tasks:\n  - { id: b, run: "true", writes: [x], cwd: ../ }\n');
+    writeFileSync(
+      join(repo, 'copy.yaml'),
+      'workspace: { copy: [.env] }\ntasks:\n  - { id: b, run: "true", writes: [x] }\n',
+    );
+    for (const [file, says] of [
+      ['out.yaml', `task "b" cwd: works in ${outer}, outside the repository ${repo} that holds the plan`],
+      ['copy.yaml', `workspace.copy[0]: .env is not in ${repo}, so it cannot be copied into worktrees`],
+    ]) {
+      const validate = await weft(['validate', file], { cwd: repo });
+      const run = await weft(['run', file], { cwd: repo });
+      expect([validate.code, run.code], file).toEqual([2, 2]);
+      expect(validate.stderr).toContain(says);
+      expect(run.stderr).toContain(says);
+    }
+    writeFileSync(join(outer, 'agent.yaml'), 'tasks:\n  - { id: b, run: "true", writes: [x] }\n');
+    expect(await weft(['validate', 'agent.yaml'], { cwd: outer })).toMatchObject({ code: 0, stderr: '' });
   });
 
   it('a missing file and a bad flag are usage errors', async () => {

@@ -1,13 +1,21 @@
 import { PlanValidationError } from '../../core/errors.js';
 import { catalogOf } from '../../executors/index.js';
+import { dirname } from 'node:path';
 import { wire } from '../wiring.js';
+import { findWorkspace } from '../workspace-wiring.js';
 import { loadPlanFile } from '../../plan/load-plan.js';
 import { formatDuration } from '../../core/plan/duration.js';
 import { EXIT } from '../exit-codes.js';
 
-export function validateCommand(file: string, opts: { json?: boolean; dir?: string }): number {
+export async function validateCommand(file: string, opts: { json?: boolean; dir?: string }): Promise<number> {
   try {
-    const { compiled } = loadPlanFile(file, { executors: catalogOf(wire(opts.dir).executors) });
+    const { projectDir, executors } = wire(opts.dir);
+    const loaded = loadPlanFile(file, { executors: catalogOf(executors) });
+    const { compiled } = loaded;
+    // What `weft run` refuses before anything runs, from the repository around the plan: an isolated
+    // task working outside it, a `workspace.copy` file not in it.
+    const place = { runId: 'validate', projectDir, baseDir: dirname(loaded.file), planFile: loaded.file };
+    await findWorkspace(compiled, place, false);
     const { graph } = compiled;
     if (opts.json === true) {
       process.stdout.write(
