@@ -9,6 +9,7 @@ import {
   type PlanIssue,
 } from '../core/errors.js';
 import { EXIT, exitCodeForError } from './exit-codes.js';
+import { redactValue } from '../core/redact.js';
 import { collectVar, parseAttempt, parsePort, parseRunId, parseSweep, parseWorkers, wholeNumber } from './options.js';
 import { WEFT_VERSION } from './version.js';
 
@@ -325,12 +326,17 @@ async function main(argv: string[]): Promise<void> {
     return;
   }
   const json = wantsJson(argv.slice(2));
+  // An error may quote a plan's value, a path or a command: a secret of this environment in it is masked.
+  let redact: (text: string) => string = (text) => text;
   const report = (error: JsonError['error']): void => {
-    if (json) process.stdout.write(`${JSON.stringify({ error } satisfies JsonError)}\n`);
+    if (json) process.stdout.write(`${JSON.stringify({ error: redactValue(error, redact) } satisfies JsonError)}\n`);
   };
+  const say = (text: string): void => void process.stderr.write(redact(text));
   try {
     await program.parseAsync(argv);
   } catch (error) {
+    // Loaded only on an error: start-up stays as it was.
+    redact = (await import('./secrets.js')).secretRedactor(process.env);
     if (error instanceof CommanderError) {
       // Commander has written its own line to stderr already.
       process.exitCode = error.exitCode === 0 ? EXIT.ok : EXIT.usage;
@@ -340,18 +346,18 @@ async function main(argv: string[]): Promise<void> {
     }
     if (error instanceof PlanValidationError || error instanceof ConfigValidationError) {
       // One line per problem, `file:line:col …` so editors and terminals can jump to it.
-      process.stderr.write(`${error.issues.map(formatPlanIssue).join('\n')}\n`);
+      say(`${error.issues.map(formatPlanIssue).join('\n')}\n`);
       report({ code: error.code, message: error.message, issues: error.issues });
       process.exitCode = exitCodeForError(error.code);
       return;
     }
     if (isWeftError(error)) {
-      process.stderr.write(`weft: ${error.message}${error.hint === undefined ? '' : `\n  ${error.hint}`}\n`);
+      say(`weft: ${error.message}${error.hint === undefined ? '' : `\n  ${error.hint}`}\n`);
       report({ code: error.code, message: error.message, ...(error.hint === undefined ? {} : { hint: error.hint }) });
       process.exitCode = exitCodeForError(error.code);
       return;
     }
-    process.stderr.write(
+    say(
       `weft: internal error — please report it: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
     );
     report({

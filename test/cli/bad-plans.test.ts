@@ -171,7 +171,7 @@ describe('bad plans get one clear line per problem and exit 2, and nothing is wr
     for (const [file, says] of [
       ['out.yaml', `task "b" cwd: works in ${outer}, outside the repository ${repo} that holds the plan`],
       ['copy.yaml', `workspace.copy[0]: .env is not in ${repo}, so it cannot be copied into worktrees`],
-    ]) {
+    ] as [string, string][]) {
       const validate = await weft(['validate', file], { cwd: repo });
       const run = await weft(['run', file], { cwd: repo });
       expect([validate.code, run.code], file).toEqual([2, 2]);
@@ -180,6 +180,21 @@ describe('bad plans get one clear line per problem and exit 2, and nothing is wr
     }
     writeFileSync(join(outer, 'agent.yaml'), 'tasks:\n  - { id: b, run: "true", writes: [x] }\n');
     expect(await weft(['validate', 'agent.yaml'], { cwd: outer })).toMatchObject({ code: 0, stderr: '' });
+  });
+
+  it('a secret of the environment in an error (a path, an id) is masked, on stderr and in --json', async () => {
+    const project = tempProject();
+    writeFileSync(join(project, 'plan.yaml'), 'tasks:\n  - { id: a, run: "true", cwd: nowhere-supersecret123 }\n');
+    const env = { MY_API_KEY: 'supersecret123' };
+    const plain = await weft(['validate', 'plan.yaml'], { cwd: project, env });
+    expect(plain.code).toBe(2);
+    expect(plain.stderr).toContain('nowhere-***');
+    const json = await weft(['run', 'plan.yaml', '--json'], { cwd: project, env });
+    const unknown = await weft(['status', 'x-supersecret123'], { cwd: project, env });
+    const validateJson = await weft(['validate', 'plan.yaml', '--json'], { cwd: project, env });
+    expect(validateJson.code).toBe(2);
+    for (const r of [plain, json, unknown, validateJson]) expect(r.stdout + r.stderr).not.toContain('supersecret123');
+    expect(JSON.parse(json.stdout).error.issues[0].message).toContain('nowhere-***');
   });
 
   it('a missing file and a bad flag are usage errors', async () => {

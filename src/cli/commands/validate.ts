@@ -3,6 +3,8 @@ import { catalogOf } from '../../executors/index.js';
 import { dirname } from 'node:path';
 import { wire } from '../wiring.js';
 import { findWorkspace } from '../workspace-wiring.js';
+import { secretRedactor } from '../secrets.js';
+import { redactValue } from '../../core/redact.js';
 import { loadPlanFile } from '../../plan/load-plan.js';
 import { formatDuration } from '../../core/plan/duration.js';
 import { EXIT } from '../exit-codes.js';
@@ -31,7 +33,8 @@ export async function validateCommand(file: string, opts: { json?: boolean; dir?
     if (error instanceof PlanValidationError && opts.json === true) {
       // `error` as every command's --json failure has it (README: Commands), beside validate's own shape.
       const failed = { code: error.code, message: error.message, issues: error.issues };
-      process.stdout.write(`${JSON.stringify({ valid: false, file, issues: error.issues, error: failed })}\n`);
+      const out = redactValue({ valid: false, file, issues: error.issues, error: failed }, secretRedactor(process.env));
+      process.stdout.write(`${JSON.stringify(out)}\n`);
       return EXIT.usage;
     }
     throw error;
