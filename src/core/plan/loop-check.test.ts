@@ -77,5 +77,9 @@ describe('loop:', () => {
   it("an iteration takes at least its tasks' critical path", () => {
     const plan = compilePlan({ tasks, loop }, { executors });
     expect(iterationMs(plan.loop!, plan.graph)).toBe(35 * 60_000); // code 20m → review 15m (ui runs beside)
+    // Without estimates, the default the schedule assumes (1m a task), not nothing.
+    const bare = tasks.map(({ estimate: _e, ...t }: { estimate?: string }) => t);
+    const unestimated = compilePlan({ tasks: bare, loop }, { executors });
+    expect(iterationMs(unestimated.loop!, unestimated.graph)).toBe(2 * 60_000);
   });
 });

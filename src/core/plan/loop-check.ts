@@ -139,7 +139,7 @@ export function iterationMs(loop: ResolvedLoop, graph: Graph): number {
     if (!group.has(i)) continue;
     const before = [...(graph.deps[i] ?? []), ...(graph.softDeps[i] ?? [])].filter((d) => group.has(d));
     const start = Math.max(0, ...before.map((d) => ends.get(d) ?? 0));
-    ends.set(i, start + (graph.tasks[i]?.estimateMs ?? 0));
+    ends.set(i, start + (graph.duration[i] ?? 0)); // the estimate, or the default the schedule assumes
   }
   return Math.max(0, ...ends.values());
 }
