@@ -138,6 +138,18 @@ describe('checkCondition: every name a condition reads is checked before anythin
     expect(problems('tasks.ui.output.meta.lint.errors < vars.level')).toEqual([]);
   });
 
+  it('refuses comparing a whole object or list: its author meant a value inside it', () => {
+    expect(problems('tasks.ui.output < 6')).toEqual([
+      'condition compares tasks.ui.output, an object in outputSchema, in tasks.ui.output < 6 — fix: compare a value inside it, e.g. tasks.ui.output.<key>',
+    ]);
+    expect(problems('tasks.ui.output.tags == "x"')).toEqual([
+      'condition compares tasks.ui.output.tags, a list in outputSchema, in tasks.ui.output.tags == "x" — fix: compare a value inside it, e.g. tasks.ui.output.tags.0',
+    ]);
+    expect(problems('6 <= tasks.ui.output.meta')).toHaveLength(1);
+    expect(problems('tasks.ui.output.tags.0 == "x"')).toEqual([]);
+    expect(problems('tasks.ui.output.meta')).toEqual([]); // read for its truth, not compared
+  });
+
   it('reports every problem in one condition', () => {
     expect(problems('tasks.build.succeded || vars.nope || tasks.ui.output.scroe > 1')).toHaveLength(3);
   });

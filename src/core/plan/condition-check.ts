@@ -22,7 +22,7 @@ export interface ConditionProblem {
 }
 
 /** What a name or literal is known to hold; `unknown` when only the run can tell (env, untyped output). */
-type Kind = 'string' | 'number' | 'boolean' | 'null' | 'unknown';
+type Kind = 'string' | 'number' | 'boolean' | 'null' | 'object' | 'list' | 'unknown';
 
 type Schema = Readonly<Record<string, unknown>>;
 
@@ -98,6 +98,16 @@ function comparisonProblem(
 ): ConditionProblem | undefined {
   if (left === 'unknown' || right === 'unknown') return undefined;
   const shown = `${describe(expr.left)} ${op} ${describe(expr.right)}`;
+  // A whole object or list compared: its author meant a value inside it.
+  const whole =
+    left === 'object' || left === 'list' ? expr.left : right === 'object' || right === 'list' ? expr.right : undefined;
+  if (whole !== undefined && !(left === right && (op === '==' || op === '!='))) {
+    const kind = whole === expr.left ? left : right;
+    return {
+      message: `condition compares ${describe(whole)}, ${a(kind)} in outputSchema, in ${shown}`,
+      fix: `compare a value inside it, e.g. ${describe(whole)}.${kind === 'list' ? '0' : '<key>'}`,
+    };
+  }
   if (op !== '==' && op !== '!=') {
     if (left === 'number' && right === 'number') return undefined;
     const wrong = left === 'number' ? right : left;
@@ -114,7 +124,7 @@ function comparisonProblem(
 }
 
 function a(kind: Kind): string {
-  return kind === 'boolean' ? 'a boolean' : kind === 'null' ? 'null' : `a ${kind}`;
+  return kind === 'boolean' ? 'a boolean' : kind === 'null' ? 'null' : kind === 'object' ? 'an object' : `a ${kind}`;
 }
 
 function example(kind: Kind): string {
@@ -231,11 +241,13 @@ function outputKind(
     at = `${at}.${key}`;
   }
   const type = schema?.type;
-  return type === 'string' || type === 'boolean' || type === 'null'
+  return type === 'string' || type === 'boolean' || type === 'null' || type === 'object'
     ? type
     : type === 'number' || type === 'integer'
       ? 'number'
-      : 'unknown';
+      : type === 'array'
+        ? 'list'
+        : 'unknown';
 }
 
 function isSchema(v: unknown): v is Schema {
