@@ -17,6 +17,24 @@ const created: RunEvent = {
 const failure = { message: 'exited with code 1' };
 
 describe('summarize', () => {
+  it('does not count as retries the attempts a resume of a failed run made', () => {
+    const state = foldRun([
+      created,
+      { type: 'task.started', at: 0, task: 'a', attempt: 1, worker: 0 },
+      { type: 'task.retrying', at: 1000, task: 'a', attempt: 1, error: failure, retryAt: 1000 },
+      { type: 'task.started', at: 1000, task: 'a', attempt: 2, worker: 0 },
+      { type: 'task.failed', at: 2000, task: 'a', attempt: 2, error: failure },
+      { type: 'run.finished', at: 2000, status: 'failed' },
+      { type: 'run.resumed', at: 5000, by: 'test' },
+      { type: 'task.started', at: 5000, task: 'a', attempt: 3, worker: 0 },
+      { type: 'task.retrying', at: 6000, task: 'a', attempt: 3, error: failure, retryAt: 6000 },
+      { type: 'task.started', at: 6000, task: 'a', attempt: 4, worker: 0 },
+      { type: 'task.failed', at: 7000, task: 'a', attempt: 4, error: failure },
+      { type: 'run.finished', at: 7000, status: 'failed' },
+    ]);
+    expect(summarize(state, deps).retries).toBe(2); // 1 → 2 and 3 → 4; 2 → 3 is the resume
+  });
+
   it('counts a retry after a failure, not a re-run of what a Ctrl-C cut off; the stop is not makespan', () => {
     const state = foldRun([
       created,

@@ -143,6 +143,26 @@ export function retriesOf(
   return n;
 }
 
+/**
+ * A task's attempts that began afresh: a loop's iteration (`iterations`), or the first after a
+ * resume of a run that had ended — a person asked for it again, weft did not retry it.
+ */
+function freshStarts(
+  attempts: readonly AttemptRecord[],
+  iterations: ReadonlySet<number> | undefined,
+  pauses: RunState['pauses'],
+): ReadonlySet<number> | undefined {
+  if (pauses.length === 0) return iterations;
+  const fresh = new Set(iterations);
+  for (let k = 1; k < attempts.length; k++) {
+    const ended = attempts[k - 1]?.endedAt;
+    const started = attempts[k]?.startedAt;
+    if (ended !== undefined && started !== undefined && pauses.some((p) => p.from >= ended && p.to <= started))
+      fresh.add(attempts[k]?.attempt as number);
+  }
+  return fresh;
+}
+
 /** Each task's attempts that began a loop's iteration, by task id. */
 function iterationStarts(state: RunState): Map<string, Set<number>> {
   const starts = new Map<string, Set<number>>();
@@ -225,7 +245,7 @@ export function summarize(
         taskUsage.costUsd += a.usage.costUsd ?? 0;
       }
     }
-    retries += retriesOf(r.attempts, fresh.get(r.id));
+    retries += retriesOf(r.attempts, freshStarts(r.attempts, fresh.get(r.id), state.pauses));
     const preempted = preemptedByOf(r.attempts);
     preemptions += preempted.preemptedBy?.length ?? 0;
     taskTimeMs += duration;
