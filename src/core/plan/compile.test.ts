@@ -97,6 +97,15 @@ describe('compilePlan: what a user sees for a broken plan', () => {
     ]);
   });
 
+  it('reports a cycle with the other problems, not once they are fixed', () => {
+    const plan = { tasks: [task('a', { needs: ['b'], retries: -1 }), task('b', { needs: ['a', 'nope'] })] };
+    expect(problems(plan)).toEqual([
+      expect.stringMatching(/^plan\.yaml task "a" retries: /),
+      'plan.yaml task "b" needs[1]: unknown task "nope" — fix: use the id of a task in this plan',
+      'plan.yaml task "a" needs[0]: dependency cycle a → b → a — fix: remove one of these dependencies',
+    ]);
+  });
+
   it('reports one line for an entry that closes several cycles: the shortest, and how many were found', () => {
     // a needs d, which needs b (which needs x, which needs a) and c (which needs a): a.needs[0] closes
     // a → x → b → d → a, found first, and the shorter a → c → d → a; e ⇄ f is a line of its own.

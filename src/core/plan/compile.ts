@@ -213,21 +213,23 @@ export function checkPlan(raw: unknown, options: CompileOptions): { plan?: Compi
   });
 
   if (!anyProcess) issues.push(...defaultsProcessIssues(defaults));
-  if (issues.length > 0) return { issues };
+  const cycles = () =>
+    cycleIssues(
+      spec.tasks.map((t) => {
+        const reads = gateReads.get(t.id) ?? [];
+        return reads.length === 0 ? t : { ...t, after: [...(t.after ?? []), ...reads] };
+      }),
+    );
+  if (issues.length > 0) {
+    // A cycle is reported with the other problems, not once they are fixed.
+    return { issues: [...issues, ...cycles()] };
+  }
   const poolList: Pool[] = [...pools].map(([name, capacity]) => ({ name, capacity }));
   // Building the graph orders it topologically; only a plan that cannot be ordered pays for the
   // search that names its cycles.
   // Without duplicate ids (an issue), `ids` is the graph's index: 100k ids are not indexed twice.
   const graph = tryBuildGraph({ name: spec.name ?? 'plan', tasks, pools: poolList, index: ids });
-  if (graph === undefined)
-    return {
-      issues: cycleIssues(
-        spec.tasks.map((t) => {
-          const reads = gateReads.get(t.id) ?? [];
-          return reads.length === 0 ? t : { ...t, after: [...(t.after ?? []), ...reads] };
-        }),
-      ),
-    };
+  if (graph === undefined) return { issues: cycles() };
   const loop = spec.loop === undefined ? undefined : resolveLoop(spec.loop, graph);
   if (loop !== undefined && loop.loop === undefined) return { issues: loop.issues };
   const plan = { spec, name: spec.name ?? 'plan', workers: spec.workers ?? 4, vars, graph };

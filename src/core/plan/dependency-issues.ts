@@ -52,6 +52,8 @@ export function rawDependencyIssues(raw: unknown): RawIssue[] {
     if (t !== undefined && !ids.has(t.id)) ids.set(t.id, i);
   });
   const issues: RawIssue[] = [];
+  // Cycles among the tasks with an id (the others stand in as no task), reported with the rest.
+  const cycles = cycleIssues(shaped.map((t) => t ?? { id: '' }) as TaskSpec[]);
   shaped.forEach((t, i) => {
     if (t !== undefined)
       dependencyIssues(
@@ -65,7 +67,7 @@ export function rawDependencyIssues(raw: unknown): RawIssue[] {
         issues,
       );
   });
-  return issues;
+  return [...issues, ...cycles];
 }
 
 /**
@@ -75,10 +77,11 @@ export function rawDependencyIssues(raw: unknown): RawIssue[] {
  */
 export function cycleIssues(tasks: readonly TaskSpec[]): RawIssue[] {
   const index = new Map(tasks.map((t, i) => [t.id, i]));
-  const edges = tasks.map((t) =>
+  // A task that needs itself is reported by dependencyIssues, as such.
+  const edges = tasks.map((t, i) =>
     [...(t.needs ?? []), ...(t.after ?? []), ...(t.verifies ?? [])]
       .map((d) => index.get(d) ?? -1)
-      .filter((d) => d >= 0),
+      .filter((d) => d >= 0 && d !== i),
   );
   const state = new Uint8Array(tasks.length); // 0 new, 1 on stack, 2 done
   const stack: number[] = [];
