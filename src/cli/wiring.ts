@@ -12,9 +12,10 @@ export interface Wiring {
 }
 
 /** Chooses the executors: config file + environment → one Executor per name (stores: journal.ts; workspace: workspace-wiring.ts). */
-export function wire(dir: string | undefined): Wiring {
+export function wire(dir: string | undefined, options: { readonly newFolder?: boolean } = {}): Wiring {
   const projectDir = resolve(dir ?? process.cwd());
-  if (dir !== undefined) refuseMissingFolder(dir, projectDir);
+  // `weft init -o new/plan.yaml` makes its folder; everything else works in one that is there.
+  if (dir !== undefined && options.newFolder !== true) refuseMissingFolder(dir, projectDir);
   const config = loadConfig(projectDir);
   const executors = defaultExecutors({
     ...(config.executors === undefined ? {} : { settings: config.executors }),

@@ -106,7 +106,7 @@ function printTemplates(templates: readonly TemplateInfo[], json: boolean): numb
 
 /** The executors this project has, plus the agent CLIs templates name, so the graph is checked either way. */
 function catalogFor(projectDir: string): { catalog: ExecutorCatalog; missing: string[] } {
-  const catalog = new Map(catalogOf(wire(projectDir).executors));
+  const catalog = new Map(catalogOf(wire(projectDir, { newFolder: true }).executors));
   const missing = AGENT_CLIS.filter((name) => !catalog.has(name));
   for (const name of missing) catalog.set(name, { requires: 'prompt' });
   return { catalog, missing };

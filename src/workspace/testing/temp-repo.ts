@@ -68,7 +68,10 @@ export function resolvedTasks(tasks: readonly Record<string, unknown>[]): Map<st
     ['claude', { requires: 'prompt' as const }],
   ]);
   const plan = compilePlan(
-    { name: 't', tasks: tasks.map((t) => ({ executor: 'claude', prompt: 'do it', ...t })) },
+    {
+      name: 't',
+      tasks: tasks.map((t) => ({ executor: 'claude', ...(t.run === undefined ? { prompt: 'do it' } : {}), ...t })),
+    },
     { executors },
   );
   return new Map(plan.graph.tasks.map((t) => [t.id, t]));
