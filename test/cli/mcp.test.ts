@@ -282,7 +282,7 @@ describe('weft mcp over stdio', () => {
       [
         'run',
         { plan: { tasks: [{ id: 'a', rnu: ['true'] }] } },
-        /WEFT_PLAN_INVALID[\s\S]*plan task "a" rnu: unknown field "rnu" — fix: remove it/,
+        /WEFT_PLAN_INVALID[\s\S]*plan task "a" rnu: unknown field "rnu" — fix: did you mean "run"\?/,
       ],
       ['run', { plan: { tasks: [{ id: 'a', run: ['true'], needs: ['b'] }] } }, /needs[\s\S]*"b"/],
       ['run', { plan: SMALL_PLAN, workers: 0 }, /workers/],
