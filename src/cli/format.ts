@@ -4,6 +4,7 @@ import type { RunSummary } from '../core/run/metrics.js';
 import type { ContractVerdict } from '../core/run/contract-verdicts.js';
 import { STATE_MARK } from '../report/report-format.js';
 import { stripControl } from '../core/control-stripper.js';
+import { redactValue } from '../core/redact.js';
 
 const useColor = (stream: NodeJS.WriteStream): boolean => stream.isTTY === true && process.env.NO_COLOR === undefined;
 
@@ -28,7 +29,9 @@ export function stateMark(state: string): string {
 const pct = (x: number): string => `${(x * 100).toFixed(0)}%`;
 
 /** The end-of-run summary a person reads. */
-export function formatSummary(s: RunSummary, runDir: string | undefined): string {
+export function formatSummary(summary: RunSummary, runDir: string | undefined): string {
+  // What tasks wrote (a reason quoting an output, an id, the plan's name) must not drive the terminal.
+  const s = redactValue(summary, stripControl);
   const c = painter();
   const { counts } = s;
   const status =

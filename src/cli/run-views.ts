@@ -8,7 +8,15 @@ import { contractRefsOf } from '../core/run/contract-verdicts.js';
 import type { Store } from '../core/ports/store.js';
 import { TASK_ID_PATTERN } from '../core/plan/plan-schema.js';
 import { stripControl } from '../core/control-stripper.js';
-import { buildReportInput, readLogTails, readRange, renderHtml, renderJson, renderMarkdown } from '../report/index.js';
+import {
+  buildReportInput,
+  planTasksOf,
+  readLogTails,
+  readRange,
+  renderHtml,
+  renderJson,
+  renderMarkdown,
+} from '../report/index.js';
 import { coordinatorOf, readRun } from './journal.js';
 import { runDirOf } from './run-files.js';
 import { secretRedactor } from './secrets.js';
@@ -21,10 +29,8 @@ import { secretRedactor } from './secrets.js';
 
 /** The dependencies written in a run's plan.json, for `summarize`. */
 export function depsOf(planJson: unknown): Map<string, string[]> {
-  return dependencyMap(
-    (planJson as { plan?: { tasks?: { id: string; needs?: string[]; after?: string[] }[] } } | undefined)?.plan
-      ?.tasks ?? [],
-  );
+  // As the run waited: with what checks verify, gates read and contracts' providers.
+  return dependencyMap(planTasksOf(planJson));
 }
 
 /** A run's plan.json (what it ran), or undefined for a run without its folder. */
@@ -87,13 +93,17 @@ export async function runReport(
 ): Promise<string> {
   const { events, state } = await read();
   const runDir = runDirOf(projectDir, runId);
+  // A live run: what is running counts its time so far, as in `weft status`.
+  const live = state.status === 'running' && (await driven(store, runId));
   const input = buildReportInput(
     events,
     readPlanJson(runDir),
     existsSync(runDir) ? readLogTails(runDir, state, { redact: secretRedactor(process.env) }) : {},
-    { state },
+    { state: live ? stateAt(state, Date.now()) : state },
   );
-  return format === 'json' ? renderJson(input) : format === 'md' ? renderMarkdown(input) : renderHtml(input);
+  if (format === 'json') return renderJson(input); // JSON escapes control characters itself
+  // A task's output, title or reason must not drive the terminal the report is printed on.
+  return stripControl(format === 'md' ? renderMarkdown(input) : renderHtml(input));
 }
 
 /** Which log of which attempt of a task. */

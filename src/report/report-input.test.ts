@@ -52,4 +52,22 @@ describe('planTasksOf', () => {
     expect(planTasksOf(undefined)).toEqual([]);
     expect(planTasksOf({ plan: { tasks: 'no' } })).toEqual([]);
   });
+
+  it('has what the run waited on: what a check verifies, what a gate reads, a contract provider', () => {
+    const tasks = planTasksOf({
+      contracts: [{ name: 'api', provider: 'ui', consumers: ['deploy'] }],
+      tasks: [
+        { id: 'ui', run: 'x' },
+        { id: 'test', run: 'x', verifies: ['ui'] },
+        { id: 'approve', gate: 'tasks.ui.output.score >= 6 && tasks.test.succeeded' },
+        { id: 'deploy', run: 'x', needs: ['approve'] },
+      ],
+    });
+    expect(tasks.map((t) => [t.id, t.needs, t.after])).toEqual([
+      ['ui', [], []],
+      ['test', ['ui'], []],
+      ['approve', [], ['ui', 'test']],
+      ['deploy', ['approve', 'ui'], []],
+    ]);
+  });
 });

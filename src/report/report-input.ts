@@ -1,3 +1,4 @@
+import { parseCondition, referencedTasks } from '../core/plan/condition.js';
 import type { RunEvent } from '../core/run/events.js';
 import { summarize, type RunSummary, dependencyMap } from '../core/run/metrics.js';
 import { foldRun, type RunState } from '../core/run/run-state.js';
@@ -52,13 +53,25 @@ function taskOf(raw: unknown, defaultExecutor: string | undefined): ReportTask |
       : typeof raw.executor === 'string'
         ? raw.executor
         : (defaultExecutor ?? ('fn' in raw ? 'fn' : 'shell'));
+  const id = raw.id;
   return {
-    id: raw.id,
-    title: typeof raw.title === 'string' && raw.title !== '' ? raw.title : raw.id,
-    needs: strings(raw.needs),
-    after: strings(raw.after),
+    id,
+    title: typeof raw.title === 'string' && raw.title !== '' ? raw.title : id,
+    // What the run waited on, as the compiled graph has it: a check waits for what it verifies, a
+    // gate for the tasks its condition reads.
+    needs: [...new Set([...strings(raw.needs), ...strings(raw.verifies)])],
+    after: [...new Set([...strings(raw.after), ...(typeof raw.gate === 'string' ? gateReads(raw.gate, id) : [])])],
     executor,
   };
+}
+
+/** The tasks a gate's condition reads (a condition that does not parse reads none: the plan was checked). */
+function gateReads(gate: string, self: string): string[] {
+  try {
+    return referencedTasks(parseCondition(gate)).filter((t) => t !== self);
+  } catch {
+    return [];
+  }
 }
 
 /**
@@ -70,7 +83,16 @@ export function planTasksOf(planJson: unknown): ReportTask[] {
   if (!isObject(plan) || !Array.isArray(plan.tasks)) return [];
   const defaults =
     isObject(plan.defaults) && typeof plan.defaults.executor === 'string' ? plan.defaults.executor : undefined;
-  return plan.tasks.flatMap((t) => taskOf(t, defaults) ?? []);
+  const tasks = plan.tasks.flatMap((t) => taskOf(t, defaults) ?? []);
+  // A contract's consumers wait for its provider.
+  const providers = new Map<string, string[]>();
+  for (const c of Array.isArray(plan.contracts) ? plan.contracts : [])
+    if (isObject(c) && typeof c.provider === 'string')
+      for (const consumer of strings(c.consumers))
+        providers.set(consumer, [...(providers.get(consumer) ?? []), c.provider]);
+  return providers.size === 0
+    ? tasks
+    : tasks.map((t) => ({ ...t, needs: [...new Set([...t.needs, ...(providers.get(t.id) ?? [])])] }));
 }
 
 /** The plan's defaults.executor, so expanded tasks resolve the way the plan's own tasks do. */

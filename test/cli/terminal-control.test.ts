@@ -49,4 +49,36 @@ describe("a task's terminal control sequences", () => {
     const file = readFileSync(join(project, '.weft', 'runs', runId, 'tasks', 'evil', '1.stderr.log'), 'utf8');
     expect(controls(file).length).toBeGreaterThan(0);
   }, 60_000);
+
+  it("are dropped from a reason that quotes a task's output, a plan's name, weft runs and the md/html reports", async () => {
+    const project = tempProject('weft-ctl-');
+    const name = 'evil\x1b[2Jplan';
+    writeFileSync(
+      join(project, 'plan.yaml'),
+      JSON.stringify({
+        name,
+        tasks: [
+          {
+            id: 'sec',
+            // The output's JSON escapes stand for a screen clear, a clipboard write and a bell.
+            run: ['node', '-e', 'console.log(JSON.stringify({ veto: "bad \\u001b[2J\\u001b]52;c;eA==\\u0007x" }))'],
+            outputSchema: { type: 'object' },
+          },
+          { id: 'approve', gate: '!tasks.sec.output.veto' },
+        ],
+      }),
+    );
+    const run = await weft(['run', 'plan.yaml'], { cwd: project, env: { WEFT_DATABASE_URL: '' } });
+    expect(run.code).toBe(4);
+    expect(run.stdout).toContain('approve blocked');
+    const shown = await Promise.all(
+      [['status'], ['runs'], ['report', '--format', 'md'], ['report', '--format', 'html', '-o', '-']].map((args) =>
+        weft(args, { cwd: project }),
+      ),
+    );
+    for (const r of [run, ...shown]) {
+      expect(controls(r.stdout)).toEqual([]);
+      expect(r.stdout).not.toContain('\x1b[2J');
+    }
+  }, 60_000);
 });

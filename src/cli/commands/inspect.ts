@@ -47,7 +47,7 @@ export async function runsCommand(opts: Common): Promise<number> {
         const orphaned = r.status === 'running' && !(await driven(store, r.id));
         if (orphaned) orphans++;
         process.stdout.write(
-          `${r.id.padEnd(22)} ${r.plan.slice(0, 20).padEnd(20)} ${(orphaned ? 'interrupted*' : r.status).padEnd(12)} ${String(r.tasks).padStart(5)}  ${new Date(r.createdAt).toISOString().padEnd(23)} +${formatDuration(r.lastEventAt - r.createdAt)}\n`,
+          `${r.id.padEnd(22)} ${stripControl(r.plan).slice(0, 20).padEnd(20)} ${(orphaned ? 'interrupted*' : r.status).padEnd(12)} ${String(r.tasks).padStart(5)}  ${new Date(r.createdAt).toISOString().padEnd(23)} +${formatDuration(r.lastEventAt - r.createdAt)}\n`,
         );
       }
       if (orphans > 0) process.stdout.write(`* ${ORPHANED}\n`);
