@@ -54,6 +54,17 @@ describe('composePrompt: contracts', () => {
 
   it('a fix names the broken contract in its feedback', () => {
     const prompt = composePrompt(ctx('design', { feedback: 'Your output breaks the contract "todo-api"' }));
-    expect(prompt.endsWith('Fix this and finish the task:\nYour output breaks the contract "todo-api"')).toBe(true);
+    expect(
+      prompt.endsWith(
+        'Your previous attempt did not finish this task. What happened, and what to do now:\nYour output breaks the contract "todo-api"',
+      ),
+    ).toBe(true);
+  });
+
+  it('a pause for an urgent task is not called a result that could not be integrated', () => {
+    const note = 'You were paused for an urgent task ("hot"); continue where you left off.';
+    const prompt = composePrompt(ctx('design', { feedback: note }));
+    expect(prompt).not.toMatch(/could not be integrated|Fix this/);
+    expect(prompt.endsWith(note)).toBe(true);
   });
 });

@@ -24,7 +24,8 @@ export function composePrompt(ctx: TaskContext): string {
       '',
       ctx.iteration !== undefined && ctx.iteration > 1
         ? `This task runs again: iteration ${ctx.iteration} of a loop. Feedback on your previous work:`
-        : 'Your previous result could not be integrated. Fix this and finish the task:',
+        : // Not only a fix: a pause for an urgent task or a stall comes back this way too, and says so itself.
+          'Your previous attempt did not finish this task. What happened, and what to do now:',
       ctx.feedback,
     );
   return parts.join('\n');
