@@ -1,8 +1,11 @@
 import { WeftError } from '../core/errors.js';
 
+/** The number a flag's value writes in decimal digits, else NaN: `1e3`, `0x3` and ` 3` are no worker counts. */
+const digits = (value: string): number => (/^\d+$/.test(value) ? Number(value) : NaN);
+
 /** Parses `-j 4`: a positive whole number. */
 export function parseWorkers(value: string): number {
-  const n = Number(value);
+  const n = digits(value);
   if (!Number.isInteger(n) || n < 1 || n > 1024)
     throw new WeftError('WEFT_USAGE', `-j expects a whole number of workers from 1 to 1024, got "${value}"`);
   return n;
@@ -10,7 +13,7 @@ export function parseWorkers(value: string): number {
 
 /** Parses `--attempt <n>`: attempts are numbered from 1. */
 export function parseAttempt(value: string): number {
-  const n = Number(value);
+  const n = digits(value);
   if (!Number.isInteger(n) || n < 1)
     throw new WeftError('WEFT_USAGE', `--attempt expects an attempt number from 1, got "${value}"`);
   return n;
@@ -36,7 +39,7 @@ export function collectVar(pair: string, previous: Record<string, string> = {}):
 /** A parser for a flag taking a whole number from `min` to `max`, naming the flag when the value is not one. */
 export function wholeNumber(flag: string, min: number, max: number): (value: string) => number {
   return (value) => {
-    const n = Number(value);
+    const n = digits(value);
     if (!Number.isInteger(n) || n < min || n > max)
       throw new WeftError('WEFT_USAGE', `${flag} expects a whole number from ${min} to ${max}, got "${value}"`);
     return n;
@@ -45,8 +48,8 @@ export function wholeNumber(flag: string, min: number, max: number): (value: str
 
 /** Parses `--port 8080`: 0 (any free port) to 65535. */
 export function parsePort(value: string): number {
-  const n = Number(value);
-  if (!/^\d+$/.test(value.trim()) || !Number.isInteger(n) || n < 0 || n > 65535)
+  const n = digits(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535)
     throw new WeftError('WEFT_USAGE', `--port expects a port number from 0 to 65535, got "${value}"`);
   return n;
 }
