@@ -129,4 +129,15 @@ describe('tasks ended in bulk: cancelled before they started, skipped after a sk
       ]);
     }
   });
+
+  it('count each task where it ended in the plain lines: a held line keeps its own [n/N]', async () => {
+    const lines = await shown('plain', [cancelled(1), cancelled(2), succeeded(3), cancelled(4)]);
+    // eslint-disable-next-line no-control-regex -- the count is dimmed when colours are on
+    expect(lines.map((l) => l.replace(/\x1b\[[\d;]*m/g, '').replace(/^.* (\[\d+\/1000\])$/, '$1'))).toEqual([
+      '[1/1000]',
+      '[2/1000]',
+      '[3/1000]',
+      '[4/1000]',
+    ]);
+  });
 });

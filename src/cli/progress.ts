@@ -146,8 +146,8 @@ class Collapsed {
   /** Per kind: the line's text before the count, its mark, the one-by-one lines, and the tasks. */
   private readonly held = new Map<string, { what: string; mark: string; lines: string[]; ids: string[] }>();
 
-  /** Holds `e` when it is such an end. */
-  hold(e: EngineNotice): boolean {
+  /** Holds `e` when it is such an end; `count` is what its own line ends with, should it be shown alone. */
+  hold(e: EngineNotice, count = ''): boolean {
     if (e.type !== 'task.cancelled' && e.type !== 'task.skipped') return false;
     let kind: { key: string; what: string; mark: string; line: string } | undefined;
     if (e.type === 'task.cancelled') {
@@ -163,17 +163,17 @@ class Collapsed {
     if (kind === undefined) return false;
     const group = this.held.get(kind.key) ?? { what: kind.what, mark: kind.mark, lines: [], ids: [] };
     this.held.set(kind.key, group);
-    group.lines.push(kind.line);
+    group.lines.push(`${kind.line}${count}`);
     group.ids.push(e.task);
     return true;
   }
 
-  /** The lines for what is held, which is then let go. */
-  release(): string[] {
+  /** The lines for what is held, which is then let go; a line for many ends with `count`, the tally now. */
+  release(count = ''): string[] {
     const lines = [...this.held.values()].flatMap(({ what, mark, lines, ids }) => {
       const m = stateMark(mark);
       if (ids.length <= ONE_BY_ONE) return lines.map((l) => `${m} ${l}`);
-      return [`${m} ${ids.length} ${what} (${ids.slice(0, 3).join(', ')}, … ${ids.at(-1) ?? ''})`];
+      return [`${m} ${ids.length} ${what} (${ids.slice(0, 3).join(', ')}, … ${ids.at(-1) ?? ''})${count}`];
     });
     this.held.clear();
     return lines;
@@ -192,7 +192,7 @@ class PlainLines implements Progress {
 
   readonly onEvent = (e: EngineNotice): void => {
     this.tally.note(e);
-    if (this.collapsed.hold(e)) {
+    if (this.collapsed.hold(e, this.count())) {
       if (!this.releasing) {
         this.releasing = true;
         setImmediate(this.release);
@@ -211,7 +211,7 @@ class PlainLines implements Progress {
 
   private readonly release = (): void => {
     this.releasing = false;
-    for (const text of this.collapsed.release()) stdoutLines.add(`${text}${this.count()}\n`);
+    for (const text of this.collapsed.release(this.count())) stdoutLines.add(`${text}\n`);
   };
 
   stop(): void {
