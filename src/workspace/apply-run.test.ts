@@ -77,7 +77,7 @@ describe('applyRun', () => {
     expect(await refusal(applyRun(repo.dir, 'r1', { mode: 'ff' }))).toMatchObject({
       code: 'WEFT_USAGE',
       message: expect.stringMatching(/cannot fast-forward main/),
-      hint: expect.stringMatching(/mode "merge"/),
+      hint: expect.stringMatching(/`weft apply --merge` \(mode "merge"/),
     });
     const applied = await applyRun(repo.dir, 'r1', { mode: 'merge' });
     expect(applied).toMatchObject({ how: 'merge', before: moved, files: { changed: 1, added: 2 } });

@@ -83,7 +83,7 @@ export async function applyRun(repoDir: string, runId: string, options: ApplyRun
       throw new WeftError(
         'WEFT_USAGE',
         `cannot fast-forward ${branch} to ${from}: ${branch} has commits the run did not start from`,
-        { hint: 'apply it as a merge instead (mode "merge")' },
+        { hint: 'apply it as a merge instead: `weft apply --merge` (mode "merge" from the library)' },
       );
     }
     await git(root, ['merge', '--ff-only', '-q', from], user);
