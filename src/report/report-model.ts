@@ -172,6 +172,8 @@ export function reportModel(input: ReportInput): ReportModel {
       changes.linesRemoved += files.removed;
     }
     const log = input.logTails[t.id];
+    // A failed task's exit code is its last attempt's (as the summary has it).
+    const exitCode = r?.result?.exitCode ?? r?.attempts.at(-1)?.error?.exitCode;
     return {
       ...t,
       state: r?.state ?? 'pending',
@@ -180,7 +182,7 @@ export function reportModel(input: ReportInput): ReportModel {
       attempts,
       durationMs,
       ...(attempts.length === 0 ? {} : { worker: (attempts.at(-1) as AttemptRow).worker }),
-      ...(r?.result?.exitCode === undefined ? {} : { exitCode: r.result.exitCode }),
+      ...(exitCode === undefined ? {} : { exitCode }),
       ...(taskUsage === undefined ? {} : { usage: taskUsage }),
       ...(files === undefined ? {} : { files }),
       ...(error === undefined ? {} : { error }),

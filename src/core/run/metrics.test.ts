@@ -17,6 +17,16 @@ const created: RunEvent = {
 const failure = { message: 'exited with code 1' };
 
 describe('summarize', () => {
+  it("has a failed task's exit code: its last attempt's", () => {
+    const state = foldRun([
+      created,
+      { type: 'task.started', at: 0, task: 'a', attempt: 1, worker: 0 },
+      { type: 'task.failed', at: 1000, task: 'a', attempt: 1, error: { message: 'exited with code 3', exitCode: 3 } },
+      { type: 'run.finished', at: 1000, status: 'failed' },
+    ]);
+    expect(summarize(state, deps).tasks.find((t) => t.id === 'a')).toMatchObject({ state: 'failed', exitCode: 3 });
+  });
+
   it('does not count as retries the attempts a resume of a failed run made', () => {
     const state = foldRun([
       created,

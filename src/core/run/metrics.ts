@@ -143,6 +143,9 @@ export function retriesOf(
   return n;
 }
 
+const exitCodeOf = (code: number | null | undefined): { exitCode?: number | null } =>
+  code === undefined ? {} : { exitCode: code };
+
 /**
  * A task's attempts that began afresh: a loop's iteration (`iterations`), or the first after a
  * resume of a run that had ended — a person asked for it again, weft did not retry it.
@@ -272,7 +275,8 @@ export function summarize(
         : { worker: lastAttempt.worker, startedAt: firstAttempt?.startedAt, endedAt: lastAttempt.endedAt }),
       durationMs: duration,
       ...(r.reason === undefined ? {} : { reason: r.reason }),
-      ...(r.result?.exitCode === undefined ? {} : { exitCode: r.result.exitCode }),
+      // A failed task's is its last attempt's, as the reports show it.
+      ...exitCodeOf(r.result?.exitCode ?? lastAttempt?.error?.exitCode),
       ...(taskUsage === undefined ? {} : { usage: taskUsage }),
       ...(taskFiles === undefined
         ? {}
