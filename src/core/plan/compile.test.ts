@@ -165,6 +165,16 @@ describe('compilePlan: what a user sees for a broken plan', () => {
     ]);
   });
 
+  it("refuses a budget on a shell task (it reports no cost) and a pool named like a profile's", () => {
+    expect(problems({ tasks: [task('a', { budget: { usd: 1 } })] })).toEqual([
+      'plan.yaml task "a" budget: a command reports no tokens or cost, so a budget on it would never stop it — fix: put budget on agent or API tasks, or on the plan (budget: at the top)',
+    ]);
+    expect(problems({ budget: { usd: 1 }, tasks: [task('a')] })).toEqual([]);
+    expect(problems({ profiles: { cpu: 1 }, pools: { 'profile:cpu': 3 }, tasks: [task('a')] })).toEqual([
+      'plan.yaml pools.profile:cpu: pool names starting with "profile:" are the profiles\' own (profiles: {cpu: N} makes that pool) — fix: rename the pool, or cap the profile under profiles',
+    ]);
+  });
+
   it('refuses a timeout of 0, which would stop the task as it starts (stallAfter: 0 is no watchdog)', () => {
     expect(problems({ tasks: [task('a', { timeout: '0s' })] })).toEqual([
       'plan.yaml task "a" timeout: timeout 0 would stop the task as it starts — fix: give the longest the task may take, e.g. 30m, or leave timeout out for none',
