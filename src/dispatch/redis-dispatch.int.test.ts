@@ -40,6 +40,13 @@ const functions = new Map<string, TaskFunction>([
       }),
   ],
   [
+    'never',
+    () => {
+      seen.set('never', { runs: (seen.get('never')?.runs ?? 0) + 1 });
+      return 'ran';
+    },
+  ],
+  [
     'slow',
     async () => {
       const s = seen.get('slow') ?? { runs: 0 };
@@ -111,6 +118,30 @@ describe('RedisDispatcher and RedisWorker on a real Redis', () => {
     expect(status).toBe('failed');
     expect(state.tasks.get('hangs')?.attempts[0]?.error?.message).toMatch(/timed out after 0.3s/);
     expect(seen.get('hangs')?.aborted).toEqual({ kind: 'timeout', ms: 300 });
+  });
+
+  it('an attempt stopped before any worker took it is taken out of its queue: a worker that comes later never runs it', async () => {
+    const started = Date.now();
+    const { status, state } = await run({
+      name: 'unclaimed',
+      tasks: [{ id: 'never', executor: 'fn', labels: ['late'], timeout: '300ms', retries: 1 }],
+    });
+    expect(status).toBe('failed');
+    expect(state.tasks.get('never')?.attempts).toHaveLength(2);
+    expect(Date.now() - started).toBeLessThan(5_000); // no wait for an answer no worker would send
+    const late = await RedisWorker.start({
+      url: URL,
+      prefix,
+      executors: local,
+      workDir: mkdtempSync(join(tmpdir(), 'weft-worker-')),
+      labels: ['late'],
+    });
+    try {
+      await sleep(1_500);
+    } finally {
+      await late.close();
+    }
+    expect(seen.get('never')).toBeUndefined();
   });
 
   it('a second coordinator adopts an attempt still running instead of running it again', async () => {

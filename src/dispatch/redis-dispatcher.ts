@@ -18,6 +18,8 @@ import type { WorktreeSender } from './clone-mode.js';
 import { connectRedis } from './redis-connection.js';
 import { canRun, WORKER_TTL_MS, type WorkerAd } from './worker-ad.js';
 
+/** States of a job no worker holds yet. */
+const WAITING: ReadonlySet<string> = new Set(['waiting', 'delayed', 'prioritized', 'paused', 'waiting-children']);
 /** Options of {@link RedisDispatcher.open}. */
 export interface RedisDispatcherOptions {
   /** `redis://host:port[/db]`. */
@@ -241,12 +243,17 @@ export class RedisDispatcher {
       this.pending.set(jobId, pending);
       const { signal } = ctx;
       const cancel = (): void => {
-        void this.client.publish(this.keys.cancelChannel, JSON.stringify({ jobId, cause: signal.reason }));
-        // A worker that is gone cannot answer: the attempt ends here after a grace period.
-        setTimeout(
-          () => this.settle(jobId, { ok: false, failure: { message: 'cancelled; its worker did not answer' } }),
-          this.cancelGraceMs,
-        ).unref();
+        void this.withdraw(r, jobId).then((withdrawn) => {
+          // Still in its queue: taken out, it can never run (a later worker would run it otherwise).
+          if (withdrawn)
+            return this.settle(jobId, { ok: false, failure: { message: 'cancelled before a worker took it' } });
+          void this.client.publish(this.keys.cancelChannel, JSON.stringify({ jobId, cause: signal.reason }));
+          // A worker that is gone cannot answer: the attempt ends here after a grace period.
+          setTimeout(
+            () => this.settle(jobId, { ok: false, failure: { message: 'cancelled; its worker did not answer' } }),
+            this.cancelGraceMs,
+          ).unref();
+        });
       };
       void this.lane(r).then(
         (lane) => {
@@ -260,9 +267,31 @@ export class RedisDispatcher {
     });
   }
 
+  /**
+   * Takes an attempt's job back before any worker has it: out of the batch not yet sent, or out of
+   * its queue while it waits there. False once a worker holds it (it is then told to stop).
+   */
+  private async withdraw(r: Requirement, jobId: string): Promise<boolean> {
+    try {
+      const lane = await this.lane(r);
+      const unsent = lane.batch.findIndex((b) => b.opts.jobId === jobId);
+      if (unsent >= 0) {
+        lane.batch.splice(unsent, 1);
+        return true;
+      }
+      const job = await Job.fromId(lane.queue, jobId);
+      if (job === undefined || !WAITING.has(await job.getState())) return false;
+      // 0 when a worker took it in between: locked jobs are not removed.
+      return (await lane.queue.remove(jobId)) === 1;
+    } catch {
+      return false;
+    }
+  }
+
   /** Adds the jobs gathered in one turn with one round trip. */
   private async flush(lane: Lane): Promise<void> {
     const batch = lane.batch.splice(0);
+    if (batch.length === 0) return; // all withdrawn before they were sent
     try {
       await lane.queue.addBulk(batch);
     } catch (error) {
