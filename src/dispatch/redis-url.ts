@@ -28,5 +28,11 @@ export function checkRedisUrl(url: string, flag: string): URL {
     throw new WeftError('WEFT_USAGE', `${flag}: "${shownUrl(url)}" is not a Redis URL`, {
       hint: 'expected redis://host:port[/db], e.g. redis://127.0.0.1:6379',
     });
+  // The client would ignore a db that is not a number (its keys then land in db 0).
+  const db = u.pathname.replace(/^\//, '');
+  if (db !== '' && !/^\d{1,5}$/.test(db))
+    throw new WeftError('WEFT_USAGE', `${flag}: "${db}" in "${shownUrl(url)}" is not a database number`, {
+      hint: 'give the db as a number, e.g. redis://127.0.0.1:6379/1, or leave it out for db 0',
+    });
   return u;
 }

@@ -315,6 +315,12 @@ describe('bad input: one line naming the flag and the fix, exit 2', () => {
     [['worker', '--redis', REDIS, '--concurrency', '0'], 'weft: --concurrency expects a whole number from 1'],
     [['worker', '--redis', REDIS, '--lock-ms', '5'], 'weft: --lock-ms expects a whole number from 1000'],
     [['worker', '--redis', REDIS, '--label', 'a b'], 'weft: --label: "a b" is not a label'],
+    [
+      ['worker', '--redis', REDIS, '--root', join(project, 'nope')],
+      `weft: --root ${join(project, 'nope')}: no such folder`,
+    ],
+    [['worker', '--redis', `${REDIS}/abc`], `weft: --redis: "abc" in "${REDIS}/abc" is not a database number`],
+    [['run', plan, '--dispatch', `${REDIS}/x1`], `weft: --dispatch: "x1" in "${REDIS}/x1" is not a database number`],
     [['run', plan, '--queue-prefix', 'x'], 'weft: --queue-prefix needs --dispatch'],
     [['run', plan, '--dispatch', REDIS, '--queue-prefix', 'a:b'], 'weft: --queue-prefix: "a:b" is not a prefix'],
   ])('weft %j', async (args, line) => {

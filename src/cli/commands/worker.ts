@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { RedisWorker, type CloneWorktrees, type WorkerAd } from '../../dispatch/index.js';
 import { WeftError } from '../../core/errors.js';
@@ -28,6 +29,11 @@ export interface WorkerCommandOptions {
 export async function workerCommand(opts: WorkerCommandOptions): Promise<number> {
   const { projectDir, executors } = wire(opts.dir);
   const json = opts.json === true;
+  if (opts.root !== undefined && statSync(opts.root, { throwIfNoEntry: false })?.isDirectory() !== true)
+    // Refused now, not as every task's failure (taken for a lost worker and retried).
+    throw new WeftError('WEFT_USAGE', `--root ${opts.root}: no such folder`, {
+      hint: '--root names the folder tasks may run under; create it, or give one that exists',
+    });
   const say = (line: string): void => void process.stdout.write(`${line}\n`);
   // The same OTEL_* variables as a run's: each attempt's span joins the trace its job carries.
   const telemetry = await startTelemetry(process.env);
