@@ -153,6 +153,21 @@ describe('inspecting the journal', () => {
     });
   }, 60_000);
 
+  it('weft logs of a task that never started says so, not "yet"', async () => {
+    const skipped = tempProject('weft-journal-');
+    writePlan(skipped, 'plan.yaml', 'skips', [
+      { id: 'boom', run: sh('exit 3') },
+      { id: 'after', needs: ['boom'], run: sh('echo never') },
+    ]);
+    expect((await weft(['run', 'plan.yaml'], skipped)).code).toBe(1);
+    const r = await weft(['logs', 'latest', 'after'], skipped);
+    expect(r).toMatchObject({
+      code: 0,
+      stdout: '',
+      stderr: 'weft: after never started (it was skipped): it has no log\n',
+    });
+  }, 60_000);
+
   it('weft run refuses an option that means nothing without its partner, before anything runs', async () => {
     const cases: [string[], string][] = [
       [['run', 'good.yaml', '--port', '5555'], 'weft: --port needs --ui'],

@@ -15,6 +15,7 @@ import { secretRedactor } from '../secrets.js';
 import { ControlStripper, stripControl } from '../../core/control-stripper.js';
 import { wire } from '../wiring.js';
 import type { Store } from '../../core/ports/store.js';
+import type { RunState } from '../../core/run/run-state.js';
 import { driven, REPORT_FORMATS, runReport, runStatus, taskLogFile, type ReportFormat } from '../run-views.js';
 
 interface Common {
@@ -149,9 +150,7 @@ export async function logsCommand(
     await pump(opts.follow !== true);
     if (opts.follow !== true) {
       if (!existsSync(file))
-        process.stderr.write(
-          `weft: no ${opts.stderr === true ? 'stderr' : 'stdout'} log for ${task} attempt ${attempt} yet\n`,
-        );
+        process.stderr.write(`weft: ${noLog(state, task, attempt, opts.stderr === true ? 'stderr' : 'stdout')}\n`);
       return EXIT.ok;
     }
     const ended = (): boolean => {
@@ -218,4 +217,12 @@ function writeReport(output: string, text: string): void {
       hint: '-o takes a file path in a folder that exists',
     });
   }
+}
+
+/** Why a task's attempt has no log file to show: not yet, never started, or kept elsewhere. */
+function noLog(state: RunState, task: string, attempt: number, stream: 'stdout' | 'stderr'): string {
+  const r = state.tasks.get(task);
+  if (r === undefined || !TERMINAL_STATES.has(r.state)) return `no ${stream} log for ${task} attempt ${attempt} yet`;
+  if (r.attempts.length === 0) return `${task} never started (it was ${r.state}): it has no log`;
+  return `${task} attempt ${attempt} left no ${stream} log here: a gate runs nothing, and a task a remote worker (weft worker) ran keeps its logs on that worker, under .weft/worker/`;
 }
