@@ -16,6 +16,13 @@ const created: RunEvent = {
 };
 const failure = { message: 'exited with code 1' };
 
+/** Task a's first attempt fails and is retried: its second starts at 1000. */
+const aFailsOnceThenRuns: RunEvent[] = [
+  { type: 'task.started', at: 0, task: 'a', attempt: 1, worker: 0 },
+  { type: 'task.retrying', at: 1000, task: 'a', attempt: 1, error: failure, retryAt: 1000 },
+  { type: 'task.started', at: 1000, task: 'a', attempt: 2, worker: 0 },
+];
+
 describe('summarize', () => {
   it("has a failed task's exit code: its last attempt's", () => {
     const state = foldRun([
@@ -30,9 +37,7 @@ describe('summarize', () => {
   it('does not count as retries the attempts a resume of a failed run made', () => {
     const state = foldRun([
       created,
-      { type: 'task.started', at: 0, task: 'a', attempt: 1, worker: 0 },
-      { type: 'task.retrying', at: 1000, task: 'a', attempt: 1, error: failure, retryAt: 1000 },
-      { type: 'task.started', at: 1000, task: 'a', attempt: 2, worker: 0 },
+      ...aFailsOnceThenRuns,
       { type: 'task.failed', at: 2000, task: 'a', attempt: 2, error: failure },
       { type: 'run.finished', at: 2000, status: 'failed' },
       { type: 'run.resumed', at: 5000, by: 'test' },
@@ -48,9 +53,7 @@ describe('summarize', () => {
   it('counts a retry after a failure, not a re-run of what a Ctrl-C cut off; the stop is not makespan', () => {
     const state = foldRun([
       created,
-      { type: 'task.started', at: 0, task: 'a', attempt: 1, worker: 0 },
-      { type: 'task.retrying', at: 1000, task: 'a', attempt: 1, error: failure, retryAt: 1000 },
-      { type: 'task.started', at: 1000, task: 'a', attempt: 2, worker: 0 },
+      ...aFailsOnceThenRuns,
       { type: 'task.succeeded', at: 3000, task: 'a', attempt: 2, result: { exitCode: 0 } },
       { type: 'task.started', at: 3000, task: 'b', attempt: 1, worker: 0 },
       { type: 'task.started', at: 3000, task: 'c', attempt: 1, worker: 1 },
