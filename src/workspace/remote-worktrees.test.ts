@@ -96,6 +96,15 @@ describe('a remote over http with a password in its URL', () => {
         /^--git-remote: cannot reach the git remote http:\/\/ci:\*\*\*@127\.0\.0\.1:\d+\/app\.git/,
       );
       expect(refused).not.toContain('s3cr');
+      // A path that is no repository: git's reason, not its closing advice.
+      const missing = join(tmpdir(), 'no-such-remote.git');
+      const gone = await RemoteWorktrees.check(missing, '--git-remote', tmpdir()).then(
+        () => undefined,
+        (e: Error) => e.message,
+      );
+      expect(gone).toBe(
+        `--git-remote: cannot reach the git remote ${missing} ('${missing}' does not appear to be a git repository)`,
+      );
       // The server got the credentials (decoded), though the command line carried none.
       expect(seen).toContain(`Basic ${Buffer.from('ci:s3cr@t').toString('base64')}`);
     } finally {

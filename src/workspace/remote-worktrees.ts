@@ -59,7 +59,10 @@ export class RemoteWorktrees {
     const access = remoteAccess(url);
     const r = await git(cwd, ['ls-remote', '--heads', access.url], { okCodes: [0, 1, 2, 128], env: access.env });
     if (r.exitCode === 0) return;
-    const why = maskRemote(r.stderr.trim().split('\n').at(-1) ?? '', url);
+    // git's first `fatal:` line says what is wrong; its last may be advice ("… and the repository exists.").
+    const lines = r.stderr.trim().split('\n');
+    const fatal = lines.find((l) => l.startsWith('fatal: '))?.slice('fatal: '.length);
+    const why = maskRemote(fatal ?? lines.at(-1) ?? '', url);
     throw new WeftError('WEFT_USAGE', `${flag}: cannot reach the git remote ${shownRemote(url)} (${why})`, {
       hint: 'give a URL or the path of a bare repository the workers can reach too (git init --bare <path>)',
     });
