@@ -106,9 +106,9 @@ export async function commitAll(dir: string, message: string, exclude: readonly 
   return true;
 }
 
-/** Files changed and lines added/removed between two commits (`git diff --numstat`). */
+/** Files changed and lines added/removed between two commits (`git diff --numstat`; a renamed file is one change, its edits its lines, as `git diff --stat` shows it). */
 export async function diffStats(cwd: string, from: string, to: string): Promise<NonNullable<TaskResultData['files']>> {
-  const out = await gitText(cwd, ['diff', '--numstat', '--no-renames', from, to]);
+  const out = await gitText(cwd, ['diff', '--numstat', '--find-renames', from, to]);
   let changed = 0;
   let added = 0;
   let removed = 0;
