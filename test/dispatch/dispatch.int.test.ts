@@ -60,9 +60,11 @@ describe('weft worker + weft run --dispatch', () => {
     await sleep(500); // a line being written as the signals landed
     const killedAt = marks(project);
     const { code } = await run.done;
-    expect(code, run.stderr()).toBe(0);
-    const all = marks(project);
     const journal = events(run.stdout());
+    // Should it fail: which task failed, and why (the run's own account, on its --json stdout).
+    const failures = journal.filter((e) => e.type === 'task.failed' || e.type === 'run.finished');
+    expect(code, `${run.stderr()}${JSON.stringify(failures)}`).toBe(0);
+    const all = marks(project);
     const succeeded = journal.filter((e) => e.type === 'task.succeeded');
     // None lost: every task succeeded once.
     expect(new Set(succeeded.map((e) => e.task)).size).toBe(200);
