@@ -100,6 +100,18 @@ describe('contracts: what a user sees for a broken one', () => {
     expect(problems(two)[0]).toMatch(/contracts\[0\]\.consumers\[0\]: provider "design" waits for "api"/);
   });
 
+  it("a cycle is reported with the contracts' other problems, not once they are fixed", () => {
+    const tasks = [task('design', { needs: ['web'] }), task('api'), task('web'), task('build', { verifies: ['api'] })];
+    const two = plan({ consumers: ['web'] }, tasks);
+    two.contracts.push({ name: 'back', schema: SCHEMA, provider: 'build', consumers: ['api'] });
+    expect(problems(two)).toEqual([
+      expect.stringMatching(/contracts\[1\]\.provider: "build" is a check/),
+      expect.stringMatching(/contracts\[0\]\.consumers\[0\]: provider "design" waits for "web"/),
+      // build verifies api, and api as a consumer waits for build: a cycle too
+      expect.stringMatching(/contracts\[1\]\.consumers\[0\]: provider "build" waits for "api"/),
+    ]);
+  });
+
   it('a check cannot be a provider', () => {
     const tasks = [task('design'), task('api'), task('web'), task('build', { verifies: ['api'] })];
     expect(problems(plan({ provider: 'build', consumers: ['web'] }, tasks))).toEqual([

@@ -77,7 +77,8 @@ export function contractIssues(spec: PlanSpec, ids: ReadonlyMap<string, number>)
       seen.add(id);
     });
   });
-  if (issues.length === 0) issues.push(...cycleIssues(spec, ids));
+  // With the other problems, not once they are fixed.
+  issues.push(...cycleIssues(spec, ids));
   return issues;
 }
 
@@ -158,7 +159,8 @@ function cycleIssues(spec: PlanSpec, ids: ReadonlyMap<string, number>): RawIssue
       stack.push(...depsOf(id));
     }
     c.consumers.forEach((id, j) => {
-      if (reached.has(id))
+      // A provider listed as its own consumer is reported as that.
+      if (reached.has(id) && id !== c.provider)
         issues.push({
           path: ['contracts', k, 'consumers', j],
           field: `contracts[${k}].consumers[${j}]`,
