@@ -4,7 +4,6 @@ import type { RunSummary } from '../core/run/metrics.js';
 import type { ContractVerdict } from '../core/run/contract-verdicts.js';
 import { STATE_MARK } from '../report/report-format.js';
 import { stripControl } from '../core/control-stripper.js';
-import { redactValue } from '../core/redact.js';
 
 const useColor = (stream: NodeJS.WriteStream): boolean => stream.isTTY === true && process.env.NO_COLOR === undefined;
 
@@ -29,9 +28,7 @@ export function stateMark(state: string): string {
 const pct = (x: number): string => `${(x * 100).toFixed(0)}%`;
 
 /** The end-of-run summary a person reads. */
-export function formatSummary(summary: RunSummary, runDir: string | undefined): string {
-  // What tasks wrote (a reason quoting an output, an id, the plan's name) must not drive the terminal.
-  const s = redactValue(summary, stripControl);
+export function formatSummary(s: RunSummary, runDir: string | undefined): string {
   const c = painter();
   const { counts } = s;
   const status =
@@ -42,7 +39,8 @@ export function formatSummary(summary: RunSummary, runDir: string | undefined): 
         : c.yellow(s.status);
   const lines = [
     '',
-    `${c.bold(`Run ${s.runId}`)} ${status}${s.reason === undefined ? '' : ` — ${s.reason}`}${s.mode === 'sequential' ? ' (sequential)' : ''}`,
+    // The run's reason may quote what a task wrote (a gate's output): it must not drive the terminal.
+    `${c.bold(`Run ${s.runId}`)} ${status}${s.reason === undefined ? '' : ` — ${stripControl(s.reason)}`}${s.mode === 'sequential' ? ' (sequential)' : ''}`,
     `  tasks        ${counts.succeeded} succeeded, ${counts.failed} failed, ${counts.skipped} skipped${counts.cancelled > 0 ? `, ${counts.cancelled} cancelled` : ''}${(counts.blocked ?? 0) > 0 ? `, ${counts.blocked} blocked` : ''}${(counts.running ?? 0) > 0 ? `, ${counts.running} running` : ''}${counts.pending > 0 ? `, ${counts.pending} not run` : ''} of ${counts.total}`,
     `  makespan     ${formatDuration(s.makespanMs)} on ${s.workers} worker${s.workers === 1 ? '' : 's'}${s.pausedMs > 0 ? c.dim(` (not counting ${formatDuration(s.pausedMs)} while weft was stopped)`) : ''}`,
     `  task time    ${formatDuration(s.taskTimeMs)} summed → speed-up ${s.speedup.toFixed(2)}×, utilisation ${pct(s.utilisation)}`,
