@@ -72,15 +72,23 @@ function withRequiredListed(schema: unknown): unknown {
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(schema))
     out[key] = DATA_KEYWORDS.has(key) ? value : withRequiredListed(value);
-  const required = out['required'];
-  if (!Array.isArray(required)) return out;
-  const listed = isMapping(out['properties']) ? out['properties'] : {};
-  const missing = required.filter((name): name is string => typeof name === 'string' && !Object.hasOwn(listed, name));
+  const missing = unlistedRequired(out);
   if (missing.length === 0) return out;
   const extra = out['additionalProperties'];
   const anyValue = isMapping(extra) ? extra : {};
-  out['properties'] = { ...listed, ...Object.fromEntries(missing.map((name) => [name, anyValue])) };
+  out['properties'] = { ...listedProperties(out), ...Object.fromEntries(missing.map((name) => [name, anyValue])) };
   return out;
+}
+
+const listedProperties = (schema: Readonly<Record<string, unknown>>): Readonly<Record<string, unknown>> =>
+  isMapping(schema['properties']) ? schema['properties'] : {};
+
+/** The names in `schema`'s `required` list that its `properties` does not list. */
+function unlistedRequired(schema: Readonly<Record<string, unknown>>): string[] {
+  const required = schema['required'];
+  if (!Array.isArray(required)) return [];
+  const listed = listedProperties(schema);
+  return required.filter((name): name is string => typeof name === 'string' && !Object.hasOwn(listed, name));
 }
 
 /** A zod issue path as a reader writes it: `endpoints[0].method`, `(root)` when empty. */
@@ -145,9 +153,6 @@ function structuralSlip(schema: unknown, at: string): string | undefined {
 
 /** A required name no value can have: not under `properties` while `additionalProperties: false` (and no `patternProperties`) forbids every other name. */
 function forbiddenRequired(schema: Readonly<Record<string, unknown>>): string | undefined {
-  const required = schema['required'];
-  if (schema['additionalProperties'] !== false || schema['patternProperties'] !== undefined || !Array.isArray(required))
-    return undefined;
-  const listed = isMapping(schema['properties']) ? schema['properties'] : {};
-  return required.find((name): name is string => typeof name === 'string' && !Object.hasOwn(listed, name));
+  if (schema['additionalProperties'] !== false || schema['patternProperties'] !== undefined) return undefined;
+  return unlistedRequired(schema)[0];
 }

@@ -49,12 +49,14 @@ export function executorIssues(
     });
     return;
   }
-  if (t.run !== undefined && t.prompt !== undefined)
+  if (t.run !== undefined && t.prompt !== undefined) {
+    const ignored = info.requires === 'prompt' ? 'run' : 'prompt';
     issues.push({
-      ...at(info.requires === 'prompt' ? 'run' : 'prompt'),
-      message: `a task runs a command or gives a prompt, not both: executor "${executorName}" would ignore its ${info.requires === 'prompt' ? 'run' : 'prompt'}`,
+      ...at(ignored),
+      message: `a task runs a command or gives a prompt, not both: executor "${executorName}" would ignore its ${ignored}`,
       fix: 'keep run for a command, prompt for an agent; split the work into two tasks if it needs both',
     });
+  }
   if (info.requires === 'run' && t.run === undefined)
     issues.push({
       ...at('run'),
