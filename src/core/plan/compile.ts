@@ -8,12 +8,14 @@ import { issueAt, schemaIssues, type RawIssue } from './schema-issues.js';
 import { cycleIssues, dependencyIssues, rawDependencyIssues } from './dependency-issues.js';
 import { overriddenVars } from './overridden-vars.js';
 import {
+  budgetIssues,
   durationMs,
   envIssues,
   executorIssues,
   MAX_TIMER_MS,
   outputSchemaIssues,
   poolIssues,
+  poolNameIssues,
   verifiedGateIssues,
   whenCondition,
 } from './task-field-checks.js';
@@ -105,14 +107,7 @@ export function checkPlan(raw: unknown, options: CompileOptions): { plan?: Compi
     } else ids.set(t.id, i);
   });
   const pools = new Map(Object.entries(spec.pools ?? {}));
-  for (const name of pools.keys())
-    if (name.startsWith('profile:'))
-      issues.push({
-        path: ['pools', name],
-        field: `pools.${name}`,
-        message: `pool names starting with "profile:" are the profiles' own (profiles: {${name.slice(8)}: N} makes that pool)`,
-        fix: `rename the pool, or cap the profile under profiles`,
-      });
+  poolNameIssues(pools.keys(), issues);
   // Each capped profile is a pool its tasks hold one unit of (`profile:cpu`), so the scheduler caps it like any pool.
   for (const [profile, cap] of Object.entries(spec.profiles ?? {}))
     if (cap !== undefined) pools.set(`profile:${profile}`, cap);
@@ -154,13 +149,7 @@ export function checkPlan(raw: unknown, options: CompileOptions): { plan?: Compi
     // A gate runs nothing: no executor to check.
     if (executorName !== GATE) executorIssues(t, executorName, spec.defaults, options.executors, at, issues);
     const info = executorName === undefined ? undefined : options.executors.get(executorName);
-    // The built-in shell executor: a command reports no usage (an executor of the library's user may).
-    if (t.budget !== undefined && executorName === 'shell')
-      issues.push({
-        ...at('budget'),
-        message: 'a command reports no tokens or cost, so a budget on it would never stop it',
-        fix: 'put budget on agent or API tasks, or on the plan (budget: at the top)',
-      });
+    budgetIssues(t, executorName, at, issues);
     // An unknown or missing executor is reported above.
     if (info?.runsProcess === true || (info === undefined && executorName !== GATE)) anyProcess = true;
     else processFieldIssues(t, executorName ?? GATE, at, issues);

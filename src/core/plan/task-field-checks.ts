@@ -232,3 +232,25 @@ export function verifiedGateIssues(
       });
   });
 }
+
+/** `pools`: a name starting with `profile:` is a profile's own pool, which `profiles:` would silently replace. */
+export function poolNameIssues(names: Iterable<string>, issues: RawIssue[]): void {
+  for (const name of names)
+    if (name.startsWith('profile:'))
+      issues.push({
+        path: ['pools', name],
+        field: `pools.${name}`,
+        message: `pool names starting with "profile:" are the profiles' own (profiles: {${name.slice(8)}: N} makes that pool)`,
+        fix: `rename the pool, or cap the profile under profiles`,
+      });
+}
+
+/** A task's own `budget` on the built-in shell executor: a command reports no usage (an executor of the library's user may). */
+export function budgetIssues(t: TaskSpec, executorName: string | undefined, at: IssueAt, issues: RawIssue[]): void {
+  if (t.budget !== undefined && executorName === 'shell')
+    issues.push({
+      ...at('budget'),
+      message: 'a command reports no tokens or cost, so a budget on it would never stop it',
+      fix: 'put budget on agent or API tasks, or on the plan (budget: at the top)',
+    });
+}
