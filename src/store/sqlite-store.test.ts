@@ -1,6 +1,8 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SqliteStore } from './sqlite-store.js';
@@ -82,6 +84,44 @@ describe('SqliteStore', () => {
     const store = new SqliteStore({ path, busyTimeoutMs: 1234, synchronous: 'NORMAL' });
     await store.close();
   });
+
+  it("puts a new journal in place whole: no draft is left, and a killed creator's draft is removed", async () => {
+    const dir = tempDir();
+    const dead = spawnSync('true').pid; // exited: its id names no process now
+    writeFileSync(join(dir, `weft.db.init-${dead}`), ''); // what a creator killed mid-way leaves
+    writeFileSync(join(dir, `weft.db.init-${process.ppid}`), ''); // a creator still at work
+    await new SqliteStore({ path: join(dir, 'weft.db') }).close();
+    expect(readdirSync(dir).sort()).toEqual(['weft.db', `weft.db.init-${process.ppid}`]);
+    // Killed after putting its journal in place: the draft is a second name of the journal.
+    writeFileSync(join(dir, `weft.db.init-${dead}`), '');
+    await new SqliteStore({ path: join(dir, 'weft.db') }).close();
+    expect(readdirSync(dir).sort()).toEqual(['weft.db', `weft.db.init-${process.ppid}`]);
+  });
+
+  it('is created by several processes at once without any failing, and they share one journal', async () => {
+    const path = join(tempDir(), 'sub', 'weft.db');
+    const module = join(dirname(fileURLToPath(import.meta.url)), 'sqlite-store.ts');
+    const script = `const { SqliteStore } = await import(${JSON.stringify(module)});
+      const store = new SqliteStore({ path: ${JSON.stringify(path)} });
+      const runId = 'r' + process.pid;
+      await store.append(runId, [{ type: 'run.created', at: 1, runId, plan: 'p', workers: 1, mode: 'parallel', tasks: ['a'] }]);
+      await store.close();`;
+    const exits = await Promise.all(
+      Array.from({ length: 6 }, () => {
+        const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+          stdio: ['ignore', 'ignore', 'pipe'],
+        });
+        let stderr = '';
+        child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+        return new Promise<string>((resolve) => child.once('exit', (code) => resolve(`${code} ${stderr}`.trim())));
+      }),
+    );
+    expect(exits).toEqual(Array.from({ length: 6 }, () => '0'));
+    const store = new SqliteStore({ path });
+    expect(await store.listRuns()).toHaveLength(6);
+    await store.close();
+    expect(readdirSync(dirname(path)).filter((name) => name.includes('.init-'))).toEqual([]);
+  }, 30_000);
 
   it('refuses a journal written by a newer weft, naming the versions', () => {
     const path = join(tempDir(), 'weft.db');

@@ -1,5 +1,5 @@
-import { mkdirSync, statSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { linkSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { RunEvent } from '../core/run/events.js';
 import type { JournalEntry, RunRow, Store } from '../core/ports/store.js';
@@ -80,8 +80,11 @@ export class SqliteStore implements Store {
     refuseEmptyJournal(this.path);
     try {
       mkdirSync(dirname(this.path), { recursive: true });
+      removeDrafts(this.path);
+      if (sizeOf(this.path) === undefined) createJournal(this.path);
       this.db = new Database(this.path);
     } catch (error) {
+      if (error instanceof WeftError) throw error;
       throw storeError(
         `cannot open the journal at ${this.path}: ${(error as Error).message}`,
         error,
@@ -90,14 +93,7 @@ export class SqliteStore implements Store {
     }
     try {
       this.db.pragma(`busy_timeout = ${busy}`);
-      const mode = this.db.pragma('journal_mode = WAL', { simple: true }) as string;
-      // Without WAL a reader blocks the writer and crash safety rests on a rollback journal.
-      if (mode !== 'wal')
-        throw storeError(
-          `cannot put the journal at ${this.path} in WAL mode (got ${mode})`,
-          undefined,
-          'keep .weft/ on a local disk, not a network share',
-        );
+      enterWal(this.db, this.path);
       this.db.pragma(`synchronous = ${synchronous}`);
       // A checkpoint costs two fsyncs (WAL, then database) on the appending thread; at SQLite's
       // default of 1000 pages that was one every ~450 batches. Crash safety does not depend on it.
@@ -324,6 +320,63 @@ function prepareStatements(db: Database.Database) {
 }
 
 type Statements = ReturnType<typeof prepareStatements>;
+
+/** Without WAL a reader blocks the writer and crash safety rests on a rollback journal. */
+function enterWal(db: Database.Database, path: string): void {
+  const mode = db.pragma('journal_mode = WAL', { simple: true }) as string;
+  if (mode !== 'wal')
+    throw storeError(
+      `cannot put the journal at ${path} in WAL mode (got ${mode})`,
+      undefined,
+      'keep .weft/ on a local disk, not a network share',
+    );
+}
+
+const draftOf = (path: string, pid: number): string => `${path}.init-${pid}`;
+
+/**
+ * Makes a new journal whole, then puts it in place: built (WAL mode, tables) under a name of its
+ * own and linked to `path`, which never replaces a file there. SQLite would create `path` at 0
+ * bytes and write it a moment later, so a `kill -9` in between left a file that
+ * {@link refuseEmptyJournal} rightly takes for a wiped journal. Two processes creating at once
+ * both link; the second finds the first's and uses it.
+ */
+function createJournal(path: string): void {
+  const draft = draftOf(path, process.pid);
+  try {
+    const db = new Database(draft);
+    try {
+      enterWal(db, path);
+      migrateSqlite(db, path);
+    } finally {
+      db.close(); // the last connection checkpoints and removes the draft's -wal and -shm
+    }
+    linkSync(draft, path);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  } finally {
+    rmSync(draft, { force: true });
+  }
+}
+
+/** Removes the drafts of creators killed before they removed their own (see {@link createJournal}). */
+function removeDrafts(path: string): void {
+  const prefix = basename(draftOf(path, 0)).slice(0, -1);
+  for (const name of readdirSync(dirname(path)))
+    if (name.startsWith(prefix) && !isAlive(Number(name.slice(prefix.length))))
+      rmSync(join(dirname(path), name), { force: true });
+}
+
+/** Whether a process with this id runs (signal 0 checks without sending; EPERM: it runs, not ours). */
+function isAlive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
 
 /**
  * A journal file of 0 bytes (and no write-ahead log to rebuild it from) was truncated or wiped:
