@@ -1,20 +1,39 @@
 import { hostname } from 'node:os';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { WeftError } from '../core/errors.js';
 import type { RunEvent } from '../core/run/events.js';
 import { foldRun, type RunState } from '../core/run/run-state.js';
 import type { Store } from '../core/ports/store.js';
+import { MemoryStore } from '../store/memory-store.js';
 import { openStore } from '../store/open-store.js';
 import type { WeftConfig } from './config.js';
 import { weftDir } from './run-files.js';
 
-/** The run journal: SQLite in .weft/ by default, PostgreSQL from config or WEFT_DATABASE_URL. */
-export async function openJournal(projectDir: string, config: WeftConfig): Promise<Store> {
+/**
+ * The run journal: SQLite in .weft/ by default, PostgreSQL from config or WEFT_DATABASE_URL.
+ * @param options.create `false` for commands that only read it (`weft runs`, `status`, `estimate`…):
+ *   a folder with no journal is left as it is, and they see an empty one. @default true
+ */
+export async function openJournal(
+  projectDir: string,
+  config: WeftConfig,
+  options: { readonly create?: boolean } = {},
+): Promise<Store> {
+  if (options.create === false && !hasJournal(projectDir, config)) return new MemoryStore();
   const dir = weftDir(projectDir);
   mkdirSync(dir, { recursive: true });
-  const url = process.env.WEFT_DATABASE_URL || config.database; // an empty variable does not hide the config
+  const url = databaseUrl(config);
   return openStore({ dir, ...(url === undefined ? {} : { url }) });
 }
+
+/** Whether the project has a journal to read: a database is configured, or .weft/weft.db is there. */
+export function hasJournal(projectDir: string, config: WeftConfig): boolean {
+  return databaseUrl(config) !== undefined || existsSync(join(weftDir(projectDir), 'weft.db'));
+}
+
+// An empty variable does not hide the config.
+const databaseUrl = (config: WeftConfig): string | undefined => process.env.WEFT_DATABASE_URL || config.database;
 
 export const LEASE_TTL_MS = 15_000;
 

@@ -62,6 +62,26 @@ describe('inspecting the journal', () => {
     expect(await weft(['runs', '--json'], empty)).toMatchObject({ code: 0, stdout: '[]\n' });
   }, 60_000);
 
+  it('commands that only read leave a folder with no journal as it was (no .weft/ where a user only looked)', async () => {
+    const empty = tempProject('weft-journal-');
+    writePlan(empty, 'plan.yaml', 'p', [{ id: 'a', run: sh('true') }]);
+    const reads = [
+      ['runs'],
+      ['status'],
+      ['logs', 'latest', 'a'],
+      ['report'],
+      ['apply'],
+      ['approve', 'latest', 'a'],
+      ['estimate', 'plan.yaml'],
+    ];
+    const codes = [];
+    for (const args of reads) codes.push(`${args[0]} ${(await weft(args, empty)).code}`);
+    expect(codes).toEqual(['runs 0', 'status 2', 'logs 2', 'report 2', 'apply 2', 'approve 2', 'estimate 0']);
+    expect(existsSync(join(empty, '.weft'))).toBe(false);
+    expect((await weft(['run', 'plan.yaml'], empty)).code).toBe(0);
+    expect(existsSync(join(empty, '.weft', 'weft.db'))).toBe(true);
+  }, 60_000);
+
   it('weft runs: newest first, as a table and as JSON', async () => {
     const json = await weft(['runs', '--json'], project);
     expect(JSON.parse(json.stdout)).toMatchObject([

@@ -16,7 +16,7 @@ export async function applyCommand(
   opts: { dir?: string; merge?: boolean; json?: boolean },
 ): Promise<number> {
   const { projectDir, config } = wire(opts.dir);
-  const store = await openJournal(projectDir, config);
+  const store = await openJournal(projectDir, config, { create: false });
   let runId: string;
   let state: RunState;
   try {

@@ -96,7 +96,7 @@ export async function decideCommand(
       hint: `weft reject ${given} ${taskId} --reason "what must change"`,
     });
   const { projectDir, config } = wire(opts.dir);
-  const store = await openJournal(projectDir, config);
+  const store = await openJournal(projectDir, config, { create: false });
   try {
     const { runId, event, running } = await decide(store, given, taskId, decision, { reason: opts.reason });
     if (opts.json === true) process.stdout.write(`${JSON.stringify({ runId, ...event, running })}\n`);

@@ -11,10 +11,9 @@ import { staticGate } from '../../core/run/policies/when.js';
 import { compilePlan } from '../../core/plan/compile.js';
 import { iterationMs } from '../../core/plan/loop-check.js';
 import { WeftError } from '../../core/errors.js';
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, extname, join, resolve } from 'node:path';
-import { openJournal } from '../journal.js';
-import { weftDir } from '../run-files.js';
+import { readFileSync } from 'node:fs';
+import { dirname, extname, resolve } from 'node:path';
+import { hasJournal, openJournal } from '../journal.js';
 import { withHistory } from '../history.js';
 import type { LearnedDuration } from '../../core/plan/learned-duration.js';
 import { learnedJson, learnedLines } from '../learned-lines.js';
@@ -90,8 +89,8 @@ export async function estimateCommand(file: string, opts: EstimateCommandOptions
       json === undefined
         ? loadPlanFile(file, { executors, ...vars })
         : { file: resolve(file), compiled: parsePlanText(json, file, { executors, ...vars }, dirname(resolve(file))) };
-    if (opts.history === false || !existsSync(join(weftDir(projectDir), 'weft.db')))
-      return printEstimate(loaded.compiled, opts);
+    // With no journal there is nothing learned: no history keys to work out for every task.
+    if (opts.history === false || !hasJournal(projectDir, config)) return printEstimate(loaded.compiled, opts);
     const store = await openJournal(projectDir, config);
     try {
       const scope = { projectDir, planFile: loaded.file, baseDir: dirname(loaded.file) };

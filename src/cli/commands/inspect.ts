@@ -25,7 +25,7 @@ interface Common {
 
 async function withStore<T>(dir: string | undefined, fn: (store: Store, projectDir: string) => Promise<T>): Promise<T> {
   const { projectDir, config } = wire(dir);
-  const store = await openJournal(projectDir, config);
+  const store = await openJournal(projectDir, config, { create: false });
   try {
     return await fn(store, projectDir);
   } finally {
