@@ -37,7 +37,13 @@ export function redactValue<T>(value: T, redact: (text: string) => string): T {
   return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redactValue(v, redact)])) as T;
 }
 
-/** A task's result with its text masked (the only part of it a task writes freely). */
+/** A task's result with what the task writes freely masked: its text, and every string of its output. */
 export function redactResult(result: TaskResultData, redact: (text: string) => string): TaskResultData {
-  return result.text === undefined ? result : { ...result, text: redact(result.text) };
+  const none = (redact as Partial<Redactor>).secrets?.length === 0;
+  if (none || (result.text === undefined && result.output === undefined)) return result;
+  return {
+    ...result,
+    ...(result.text === undefined ? {} : { text: redact(result.text) }),
+    ...(result.output === undefined ? {} : { output: redactValue(result.output, redact) }),
+  };
 }

@@ -57,6 +57,32 @@ describe('a secret a task prints', () => {
     expect(masked.some((p) => p.startsWith('.weft/weft.db'))).toBe(true);
   }, 60_000);
 
+  it('is masked in the structured output it writes: the journal, a gate quoting it, a dependent, every file', async () => {
+    const project = tempProject('weft-secrets-');
+    const plan = {
+      name: 'leaky-output',
+      tasks: [
+        {
+          id: 'mint',
+          run: ['sh', '-c', 'printf \'{"t": "%s"}\' "$ANTHROPIC_API_KEY" > "$WEFT_OUTPUT"'],
+          outputSchema: { type: 'object', properties: { t: { type: 'string' } } },
+        },
+        { id: 'check', gate: 'tasks.mint.output.t == "nope"' },
+        { id: 'use', needs: ['mint'], run: ['sh', '-c', 'cat "$WEFT_INPUTS"'] },
+      ],
+    };
+    writeFileSync(join(project, 'plan.yaml'), JSON.stringify(plan));
+    const run = await weft(['run', 'plan.yaml', '--no-progress', '--json'], project);
+    expect(run.code).toBe(4); // the gate blocks
+    expect(run.stdout).toContain("tasks.mint.output.t = '***' != 'nope'");
+    expect(run.stdout).not.toContain(SECRET);
+    const runId = (JSON.parse((await weft(['runs', '--json'], project)).stdout) as { id: string }[])[0]?.id as string;
+    const outputFile = join(project, '.weft', 'runs', runId, 'tasks', 'mint', '1.output.json');
+    expect(readFileSync(outputFile, 'utf8')).toBe('{"t": "***"}');
+    expect((await weft(['logs', 'latest', 'use'], project, {})).stdout).toContain('"t": "***"');
+    expect(filesHolding(project, SECRET)).toEqual([]);
+  }, 60_000);
+
   it('weft logs masks the secrets of its environment in a log an older weft left unmasked', async () => {
     const project = tempProject('weft-secrets-');
     writeFileSync(join(project, 'plan.yaml'), JSON.stringify({ name: 'old', tasks: [{ id: 't', run: ['true'] }] }));

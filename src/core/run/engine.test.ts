@@ -293,6 +293,22 @@ describe('runPlan', () => {
     });
   });
 
+  it("masks secrets in a task's structured output: the journal, gates and dependents see the mask", async () => {
+    const seen: unknown[] = [];
+    const r = await run(
+      plan([{ id: 'token' }, { id: 'use', needs: ['token'] }]),
+      scripted({
+        token: () => ({ ok: true, result: { output: { key: 'sk-live-123456', nested: ['x sk-live-123456 y'] } } }),
+        use: (ctx) => (seen.push(ctx.inputs), { ok: true, result: {} }),
+      }),
+      { redact: (s) => s.replaceAll('sk-live-123456', '***') },
+    );
+    expect(JSON.stringify(r.events)).not.toContain('sk-live-123456');
+    expect(r.state.tasks.get('token')?.result?.output).toEqual({ key: '***', nested: ['x *** y'] });
+    expect(JSON.stringify(seen)).not.toContain('sk-live-123456');
+    expect(JSON.stringify(seen)).toContain('***');
+  });
+
   it('a run budget stops new tasks once spent, and says why', async () => {
     const costly: Behaviour = () => ({
       ok: true,

@@ -190,9 +190,10 @@ export class ShellExecutor implements Executor {
       tailBytes,
     });
     const durationMs = (end.endedAt ?? Date.now()) - (end.startedAt ?? started); // a wait to be forked is not the task's time
-    // A task that printed a secret (`echo $API_KEY`) leaves no copy of it in its logs.
-    if (logs !== undefined && ctx.redact !== undefined)
-      for (const path of [logs.stdout, logs.stderr]) scrubFile(path, ctx.redact.secrets);
+    // A task that printed a secret (`echo $API_KEY`) leaves no copy of it in its logs or its output file.
+    if (ctx.redact !== undefined)
+      for (const path of [logs?.stdout, logs?.stderr, outputFile])
+        if (path !== undefined) scrubFile(path, ctx.redact.secrets);
     if (end.error !== undefined) return { ok: false, failure: { message: end.error, exitCode: null, signal: null } };
 
     const { exitCode, signal } = end;
