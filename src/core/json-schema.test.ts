@@ -34,6 +34,19 @@ describe('checkJson: `required` means required wherever the name is listed', () 
   });
 });
 
+describe('checkJson: array length limits hold without `items`', () => {
+  it.each([
+    [{ type: 'array', minItems: 1 }, [], false],
+    [{ type: 'array', minItems: 1 }, ['x'], true],
+    [{ type: 'array', maxItems: 2 }, [1, 2, 3], false],
+    [{ type: ['array', 'null'], minItems: 1 }, [], false],
+    [{ type: ['array', 'null'], minItems: 1 }, null, true],
+    [{ type: 'object', properties: { endpoints: { type: 'array', minItems: 1 } } }, { endpoints: [] }, false],
+  ])('%j on %j: %s', (schema, value, ok) => {
+    expect(checkJson(schema, value).ok).toBe(ok);
+  });
+});
+
 describe('jsonSchemaProblem', () => {
   it('refuses a required name that `additionalProperties: false` forbids: no value could match', () => {
     expect(jsonSchemaProblem({ type: 'object', required: ['b'], additionalProperties: false })).toBe(

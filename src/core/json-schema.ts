@@ -51,27 +51,31 @@ export function checkJson(schema: Readonly<Record<string, unknown>>, value: unkn
   return { ok: false, path: jsonPath(first?.path ?? []), problem: first?.message ?? 'does not match' };
 }
 
-/** zod's validator for a JSON Schema, with every `required` name listed ({@link withRequiredListed}). */
+/** zod's validator for a JSON Schema, with the gaps of its converter filled ({@link withGapsFilled}). */
 function validatorOf(schema: Readonly<Record<string, unknown>>): z.ZodType {
-  return z.fromJSONSchema(withRequiredListed(schema) as Parameters<typeof z.fromJSONSchema>[0]);
+  return z.fromJSONSchema(withGapsFilled(schema) as Parameters<typeof z.fromJSONSchema>[0]);
 }
 
 /** Keywords whose values are data (a value to compare with), not schemas: never rewritten. */
 const DATA_KEYWORDS = new Set(['const', 'enum', 'default', 'examples']);
 
 /**
- * A copy of `schema` in which every name in a `required` list is also under `properties`. zod's
- * converter enforces `required` only for the names `properties` lists: `{type: object, required:
- * [b]}` alone accepted `{}`. A name added this way takes any value, or the `additionalProperties`
- * schema when there is one, so the copy means what JSON Schema says the original means (a name
- * that `additionalProperties: false` forbids is refused before: {@link structuralSlip}).
+ * A copy of `schema` that means what JSON Schema says the original means, where zod's converter
+ * would ignore part of it:
+ * - Every name in a `required` list is also under `properties`: the converter enforces `required`
+ *   only for the names `properties` lists (`{type: object, required: [b]}` alone accepted `{}`). A
+ *   name added this way takes any value, or the `additionalProperties` schema when there is one (a
+ *   name that `additionalProperties: false` forbids is refused before: {@link structuralSlip}).
+ * - An array with `minItems`/`maxItems` and no `items` gets `items: {}` (any item): without it the
+ *   converter dropped the limits, so `{type: array, minItems: 1}` accepted `[]`.
  */
-function withRequiredListed(schema: unknown): unknown {
-  if (Array.isArray(schema)) return schema.map(withRequiredListed);
+function withGapsFilled(schema: unknown): unknown {
+  if (Array.isArray(schema)) return schema.map(withGapsFilled);
   if (!isMapping(schema)) return schema;
   const out: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(schema))
-    out[key] = DATA_KEYWORDS.has(key) ? value : withRequiredListed(value);
+  for (const [key, value] of Object.entries(schema)) out[key] = DATA_KEYWORDS.has(key) ? value : withGapsFilled(value);
+  const counted = out['minItems'] !== undefined || out['maxItems'] !== undefined;
+  if (counted && out['items'] === undefined && out['prefixItems'] === undefined) out['items'] = {};
   const missing = unlistedRequired(out);
   if (missing.length === 0) return out;
   const extra = out['additionalProperties'];
