@@ -5,6 +5,7 @@
  * so a field added here is accepted in the file, described in the schema and typed in the options.
  */
 import { z } from 'zod';
+import { PERMISSION_MODES } from '../core/plan/plan-schema.js';
 
 const baseUrl = z.string().url();
 const apiKeyEnv = z.string().min(1);
@@ -21,8 +22,7 @@ export const AgentSettingsSchema = z
     model: model.optional().describe("Model when the task names none. Default: the CLI's own."),
     args: z.array(z.string()).optional().describe('Extra CLI arguments, added before the prompt.'),
     permissionMode: z
-      .string()
-      .min(1)
+      .enum(PERMISSION_MODES)
       .optional()
       .describe('Permission mode when the task names none (e.g. acceptEdits). Default: edit files in the workspace.'),
     baseUrl: baseUrl

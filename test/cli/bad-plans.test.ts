@@ -58,6 +58,11 @@ const cases: [string, string, RegExp][] = [
     /^plan\.yaml:2:\d+ task "\.\.\/\.\.\/etc" id: task ids use letters, digits/m,
   ],
   [
+    'misspelt permission mode (taken for the default, it gave a review agent write access)',
+    'tasks:\n  - { id: a, prompt: review only, executor: claude, permissionMode: readonly }\n',
+    /^plan\.yaml:2:\d+ task "a" permissionMode: "readonly" is not one of plan, read-only, .+ — fix: did you mean "read-only"\?$/m,
+  ],
+  [
     'shell syntax without shell',
     'tasks:\n  - { id: a, run: "ls | wc -l" }\n',
     /^plan\.yaml:2:\d+ task "a" run: command uses "\|", which needs a shell — fix: set shell: true, or write run as an argv list$/m,

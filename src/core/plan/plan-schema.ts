@@ -78,6 +78,25 @@ export const DEFAULT_PRIORITY_CLASS: PriorityClass = 'P2';
 
 const PriorityClassSchema = z.enum(PRIORITY_CLASSES);
 
+/**
+ * The agents' permission modes a plan may name: each CLI's own names, which every agent executor
+ * maps to its nearest mode (see `executors/agents/permission-mode.ts`). A name outside the list is
+ * refused: taken for the default, a misspelt `readonly` gave an agent write access.
+ */
+export const PERMISSION_MODES = [
+  'plan',
+  'read-only',
+  'acceptEdits',
+  'auto_edit',
+  'workspace-write',
+  'bypassPermissions',
+  'yolo',
+  'danger-full-access',
+  'default',
+  'auto',
+  'dontAsk',
+] as const;
+
 /** Fields a task may set, which `defaults` may also set for every task. */
 const sharedTaskFields = {
   executor: z
@@ -130,7 +149,12 @@ const sharedTaskFields = {
     .describe('Run `run` through /bin/sh. Off by default: commands are split into argv and run without a shell.'),
   model: z.string().optional().describe('Model for agent and LLM executors.'),
   maxTurns: z.number().int().positive().optional().describe('Agent turn limit.'),
-  permissionMode: z.string().optional().describe('Agent permission mode (executor-specific, e.g. acceptEdits).'),
+  permissionMode: z
+    .enum(PERMISSION_MODES)
+    .optional()
+    .describe(
+      'Agent permission mode: read only (plan, read-only), edit the workspace (acceptEdits, auto_edit, workspace-write; the default) or anything (bypassPermissions, yolo, danger-full-access); each agent maps it to its own nearest mode.',
+    ),
   allowedTools: z.array(z.string()).optional().describe('Tools the agent may use.'),
   fixAttempts: z
     .number()

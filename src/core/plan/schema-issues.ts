@@ -101,7 +101,7 @@ export function schemaIssues(error: z.ZodError, raw: unknown): RawIssue[] {
       ...base,
       field: fieldName(path),
       message: describeZodIssue(issue, raw, path),
-      fix: fixFor(issue, path),
+      fix: fixFor(issue, path, raw),
     });
   }
   return issues;
@@ -150,11 +150,18 @@ export function describeZodIssue(issue: z.core.$ZodIssue, raw: unknown, path: re
     return `expected ${typeWord(issue.expected)}, got ${received}`;
   }
   if (issue.code === 'invalid_union') return 'has the wrong type';
+  if (issue.code === 'invalid_value' && issue.values.length > 1)
+    return `${JSON.stringify(valueAt(raw, path)) ?? 'nothing'} is not one of ${issue.values.map(String).join(', ')}`;
   return issue.message;
 }
 
-function fixFor(issue: z.core.$ZodIssue, path: readonly (string | number)[]): string {
+function fixFor(issue: z.core.$ZodIssue, path: readonly (string | number)[], raw: unknown): string {
   const last = path.at(-1);
+  const given = valueAt(raw, path);
+  if (issue.code === 'invalid_value' && typeof given === 'string') {
+    const near = closest(given, issue.values.map(String));
+    if (near !== undefined) return `did you mean "${near}"?`;
+  }
   if (path[0] === 'loop' && path.length === 2 && last === 'max') return 'use a whole number from 1 to 100, e.g. max: 5';
   if (last === 'estimate' || last === 'timeout' || last === 'initial' || last === 'max')
     return 'write a duration like 45m, 1h30m, 90s or 250ms';
