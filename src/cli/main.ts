@@ -27,7 +27,10 @@ program
   .description('run a plan on M workers, critical path first')
   .argument('[plan]', 'plan file (YAML or JSON)')
   .option('--resume', 'continue the most recent unfinished run instead (same as `weft resume`)')
-  .option('--goal <goal>', 'plan the goal with an AI planner first (see `weft plan`), then run it')
+  .option(
+    '--goal <goal>',
+    'plan the goal with an AI planner first (see `weft plan`), save the plan as [plan] (default plan.yaml), then run it',
+  )
   .option('--planner <executor>', 'with --goal: the executor that plans')
   .option('-y, --yes', 'with --goal: run the plan without asking')
   .option('-j, --jobs <M>', "workers: how many tasks run at once (default: the plan's `workers`)", parseWorkers)
@@ -59,7 +62,7 @@ program
     else if (opts.goal !== undefined)
       process.exitCode = await (
         await import('./commands/plan.js')
-      ).planCommand(opts.goal, { ...opts, output: plan ?? 'plan.yaml' });
+      ).planCommand(opts.goal, { ...opts, ...(plan === undefined ? {} : { output: plan }) });
     else if (plan === undefined)
       throw new WeftError('WEFT_USAGE', 'weft run needs a plan file', {
         hint: 'e.g. `weft run examples/app.yaml`, or `weft run --resume`',
@@ -240,7 +243,8 @@ program
     'who plans: claude, codex, gemini, anthropic, openai (default: config `planner`, else the first one installed)',
   )
   .option('--executor <executor>', 'who runs the planned tasks (default: the planner when it is an agent CLI)')
-  .option('-o, --output <file>', 'where to save the plan', 'plan.yaml')
+  .option('-o, --output <file>', 'where to save the plan (default: plan.yaml in the project folder)')
+  .option('--force', 'overwrite the plan file if it exists')
   .option('--attempts <n>', 'answers the planner gets to produce a valid plan', '3')
   .option('-y, --yes', 'run the plan straight away')
   .option('--json', 'print events and the plan as JSON lines')

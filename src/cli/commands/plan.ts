@@ -1,5 +1,5 @@
-import { accessSync, constants, writeFileSync } from 'node:fs';
-import { delimiter, join, resolve } from 'node:path';
+import { accessSync, constants, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { delimiter, dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { stringify } from 'yaml';
 import { WeftError } from '../../core/errors.js';
@@ -21,7 +21,10 @@ export interface PlanCommandOptions {
   readonly planner?: string;
   /** Executor the planned tasks run on. @default the planner when it is an agent CLI */
   readonly executor?: string;
+  /** Where the plan is saved. @default plan.yaml in the project folder */
   readonly output?: string;
+  /** Overwrite `output` when it exists. */
+  readonly force?: boolean;
   readonly yes?: boolean;
   readonly json?: boolean;
   readonly dir?: string;
@@ -95,6 +98,11 @@ export async function planGoal(
   opts: PlanCommandOptions,
 ): Promise<{ code: number; file?: string; plan?: CheckedPlan }> {
   const { projectDir, executors, config } = wire(opts.dir);
+  if (goal.trim() === '')
+    throw new WeftError('WEFT_USAGE', 'the goal is empty', { hint: 'say what you want built, e.g. "a todo app"' });
+  // Checked before the planner is paid: a plan that cannot be saved, or would replace one, is refused now.
+  const file = opts.output === undefined ? join(projectDir, 'plan.yaml') : resolve(opts.output);
+  refuseOutput(file, opts.force === true);
   const catalog = catalogOf(executors);
   const planner = choosePlanner(opts.planner, config, new Set(executors.keys()));
   const workers = opts.jobs ?? 4;
@@ -155,7 +163,6 @@ export async function planGoal(
     );
     return { code: code === EXIT.ok ? EXIT.failed : code };
   }
-  const file = resolve(opts.output ?? 'plan.yaml');
   const { analysis } = checked.output;
   const header = [
     `# Planned by weft (${planner}) from the goal: ${goal}`,
@@ -172,6 +179,23 @@ export async function planGoal(
       `${JSON.stringify({ type: 'plan', file, analysis, tasks: checked.spec.tasks.map((t) => ({ id: t.id, needs: t.needs ?? [], estimate: t.estimate })) })}\n`,
     );
   return { code: EXIT.ok, file, plan: checked };
+}
+
+/** A plan file that exists (unless `force`), or a folder it cannot be written in, is refused. */
+function refuseOutput(file: string, force: boolean): void {
+  if (existsSync(file) && !force)
+    throw new WeftError('WEFT_USAGE', `${file} already exists`, {
+      hint: 'name another file (weft plan -o other.yaml, or weft run other.yaml --goal …), or overwrite it with weft plan --force',
+    });
+  try {
+    mkdirSync(dirname(file), { recursive: true });
+    accessSync(dirname(file), constants.W_OK);
+  } catch (error) {
+    throw new WeftError('WEFT_USAGE', `cannot write the plan to ${file}: ${(error as Error).message}`, {
+      hint: 'pass -o with a path in a folder you can write',
+      cause: error,
+    });
+  }
 }
 
 export async function planCommand(goal: string, opts: PlanCommandOptions): Promise<number> {

@@ -1,0 +1,46 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ensureBuilt, tempProject, weft } from '../support/weft-cli.js';
+
+beforeAll(ensureBuilt);
+
+/** A planner that would be paid if weft got that far: its API points nowhere that answers. */
+const env = { ANTHROPIC_API_KEY: 'sk-ant-test-000000', ANTHROPIC_BASE_URL: 'http://127.0.0.1:9' };
+
+describe('weft plan refuses, before the planner is asked, a plan it could not save or would overwrite', () => {
+  it('an existing plan.yaml (also from weft run --goal) is kept, one line, exit 2', async () => {
+    const project = tempProject();
+    const mine = 'name: mine\ntasks:\n  - { id: precious, run: "true" }\n';
+    writeFileSync(join(project, 'plan.yaml'), mine);
+    for (const args of [
+      ['plan', 'a todo app', '--planner', 'anthropic'],
+      ['run', '--goal', 'a todo app', '--planner', 'anthropic', '--yes'],
+    ]) {
+      const r = await weft(args, { cwd: project, env });
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stderr).toBe(
+        `weft: ${join(project, 'plan.yaml')} already exists\n  name another file (weft plan -o other.yaml, or weft run other.yaml --goal …), or overwrite it with weft plan --force\n`,
+      );
+    }
+    expect(readFileSync(join(project, 'plan.yaml'), 'utf8')).toBe(mine);
+  });
+
+  it('-C: the plan goes into that project folder, not the current one', async () => {
+    const project = tempProject();
+    writeFileSync(join(project, 'plan.yaml'), 'tasks: []\n');
+    const r = await weft(['plan', 'a todo app', '--planner', 'anthropic', '-C', project], { cwd: tempProject(), env });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`weft: ${join(project, 'plan.yaml')} already exists`);
+  });
+
+  it('an -o it cannot write, and an empty goal, are usage errors, not a stack trace after the planner was paid', async () => {
+    const project = tempProject();
+    writeFileSync(join(project, 'file'), '');
+    const cannot = await weft(['plan', 'x', '--planner', 'anthropic', '-o', 'file/plan.yaml'], { cwd: project, env });
+    expect(cannot.code).toBe(2);
+    expect(cannot.stderr).toMatch(/^weft: cannot write the plan to .*file\/plan\.yaml: .*\n {2}pass -o with a path/);
+    const empty = await weft(['plan', '  ', '--planner', 'anthropic'], { cwd: project, env });
+    expect(empty).toMatchObject({ code: 2, stderr: expect.stringMatching(/^weft: the goal is empty\n/) });
+  });
+});
