@@ -60,6 +60,17 @@ describe('without an API key', () => {
       () => new AnthropicExecutor({ apiKeyEnv: 'TEAM_KEY', env: {} }),
       'TEAM_KEY is not set: export your API key as TEAM_KEY (executors.anthropic.apiKeyEnv in weft.config.yaml names it)',
     ],
+    [
+      // The provider's own key is not sent instead: it would go to the server the config chose for another key.
+      'openai, a baseUrl and apiKeyEnv unset, OPENAI_API_KEY set',
+      () =>
+        new OpenAiExecutor({
+          baseUrl: 'http://127.0.0.1:9/v1',
+          apiKeyEnv: 'OLLAMA_API_KEY',
+          env: { OPENAI_API_KEY: 'sk-real-openai-key' },
+        }),
+      'OLLAMA_API_KEY is not set: export your API key as OLLAMA_API_KEY (executors.openai.apiKeyEnv in weft.config.yaml names it)',
+    ],
   ])('%s: fails at once saying which variable to set, without calling the API', async (_name, make, message) => {
     expect(await run(make(), task({ id: 't', prompt: 'Hi' }))).toEqual({
       ok: false,

@@ -59,18 +59,24 @@ abstract class LlmExecutor implements Executor {
   /** The provider's own variable for its API key. */
   protected abstract readonly keyVar: string;
 
-  /** The API key: the configured one, else the provider's variable; `undefined` when neither is set. */
+  /**
+   * The API key: the configured one, else the provider's variable unless `apiKeyEnv` names another
+   * (then only that one: the provider's key must not go to the server a config chose for another
+   * key); `undefined` when none is set.
+   */
   protected apiKey(): string | undefined {
-    const key = this.options.apiKey ?? (this.options.env ?? process.env)[this.keyVar];
+    const own = this.options.apiKeyEnv === undefined ? (this.options.env ?? process.env)[this.keyVar] : undefined;
+    const key = this.options.apiKey ?? own;
     return key === '' ? undefined : key;
   }
 
   /**
    * Without a key the provider's API answers 401 (or, offline, "Connection error."): what to set
-   * instead. A baseUrl (a local server, a proxy) may need none.
+   * instead. A baseUrl (a local server, a proxy) may need none, unless the config names a key variable.
    */
   private missingKey(): string | undefined {
-    if (this.apiKey() !== undefined || this.options.baseUrl !== undefined) return undefined;
+    if (this.apiKey() !== undefined) return undefined;
+    if (this.options.baseUrl !== undefined && this.options.apiKeyEnv === undefined) return undefined;
     const named = this.options.apiKeyEnv;
     return named === undefined
       ? `${this.keyVar} is not set: export your API key as ${this.keyVar} (or name the variable that holds it with executors.${this.name}.apiKeyEnv in weft.config.yaml)`
