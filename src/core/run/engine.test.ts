@@ -345,6 +345,22 @@ describe('runPlan', () => {
     });
   });
 
+  it('a task whose one call costs more than its own budget fails, though the call answered (an API task)', async () => {
+    const oneCall: Behaviour = (ctx) => {
+      ctx.emit({ kind: 'usage', usage: { inputTokens: 100, outputTokens: 20, costUsd: 1.2 } });
+      return { ok: true, result: { text: 'done', usage: { inputTokens: 100, outputTokens: 20, costUsd: 1.2 } } };
+    };
+    const r = await run(
+      plan([{ id: 'd', retries: 2, budget: { usd: 0.5 } }, { id: 'e', needs: ['d'] }]),
+      scripted({ d: oneCall }),
+    );
+    expect(r.states).toEqual({ d: 'failed', e: 'skipped' });
+    expect(r.state.tasks.get('d')?.attempts).toHaveLength(1);
+    expect(r.events.find((e) => e.type === 'task.failed')).toMatchObject({
+      error: { code: 'WEFT_BUDGET_EXCEEDED', message: 'task budget exceeded: $1.2 > $0.5' },
+    });
+  });
+
   it("a rate limit narrows the provider's pool for a while instead of failing the task", async () => {
     let running = 0;
     let peakAfterLimit = 0;

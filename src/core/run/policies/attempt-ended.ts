@@ -100,6 +100,11 @@ export function backoffMs(backoff: ResolvedTask['backoff'], n: number, random: (
 export function attemptEnded(ended: EndedAttempt, policy: AttemptPolicy): AttemptDecision {
   const { task, attempt, cause, counts } = ended;
   if (cause?.kind === 'cancelled') return { kind: 'cancel', reason: cause.reason };
+  // Over its own budget, it fails whether or not it finished first: one API call, priced only once it
+  // has answered, cannot be stopped in time, and a success would hide that the limit was passed.
+  if (cause?.kind === 'budget') {
+    return { kind: 'fail', error: { message: cause.reason, code: 'WEFT_BUDGET_EXCEEDED' }, counts };
+  }
   const failure = ended.failure;
   if (failure === undefined) return { kind: 'succeed' };
   if (failure.fix !== undefined && !ended.stopping) return routeBack(task, failure, failure.fix, counts, policy.redact);
@@ -109,9 +114,6 @@ export function attemptEnded(ended: EndedAttempt, policy: AttemptPolicy): Attemp
     const error: TaskFailure = { message: `preempted by ${cause.by}`, code: 'WEFT_PREEMPTED' };
     const note = ended.resumable === true ? { note: preemptedNote(cause.by) } : {};
     return { kind: 'retry', delayMs: 0, error, counts: { ...counts, transient: counts.transient + 1 }, ...note };
-  }
-  if (cause?.kind === 'budget') {
-    return { kind: 'fail', error: { message: cause.reason, code: 'WEFT_BUDGET_EXCEEDED' }, counts };
   }
   const timedOut = cause?.kind === 'timeout' ? { timedOut: true, message: `timed out after ${cause.ms / 1000}s` } : {};
   const stalled =
