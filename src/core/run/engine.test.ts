@@ -351,13 +351,34 @@ describe('runPlan', () => {
       return { ok: true, result: { text: 'done', usage: { inputTokens: 100, outputTokens: 20, costUsd: 1.2 } } };
     };
     const r = await run(
-      plan([{ id: 'd', retries: 2, budget: { usd: 0.5 } }, { id: 'e', needs: ['d'] }]),
+      plan([
+        { id: 'd', retries: 2, budget: { usd: 0.5 } },
+        { id: 'e', needs: ['d'] },
+      ]),
       scripted({ d: oneCall }),
     );
     expect(r.states).toEqual({ d: 'failed', e: 'skipped' });
     expect(r.state.tasks.get('d')?.attempts).toHaveLength(1);
     expect(r.events.find((e) => e.type === 'task.failed')).toMatchObject({
       error: { code: 'WEFT_BUDGET_EXCEEDED', message: 'task budget exceeded: $1.2 > $0.5' },
+    });
+  });
+
+  it('a run budget in dollars stops the run at usage it cannot price, saying which model lacks a price', async () => {
+    const unpriced: Behaviour = () => ({
+      ok: true,
+      result: { usage: { model: 'llama3.1', inputTokens: 1_000_000, outputTokens: 1_000_000 } },
+    });
+    const r = await run(
+      plan([{ id: 'a' }, { id: 'b', needs: ['a'] }], { budget: { usd: 0.0001 } }),
+      scripted({ a: unpriced, b: unpriced }),
+    );
+    expect(r.states).toEqual({ a: 'succeeded', b: 'cancelled' });
+    expect(r.events.at(-1)).toMatchObject({
+      type: 'run.finished',
+      status: 'failed',
+      reason:
+        'budget of $0.0001 cannot be kept: model "llama3.1" has no price (add it under pricing: in weft.config.yaml)',
     });
   });
 

@@ -1,7 +1,7 @@
 import type { BudgetSpec } from '../plan/plan-schema.js';
 import type { RunEvent } from './events.js';
 import type { RunState } from './run-state.js';
-import { NOTHING_SPENT, runBudgetSpent, spend, type Spent } from './policies/budget.js';
+import { NOTHING_SPENT, runBudgetSpent, spend, unpricedUsage, type Spent } from './policies/budget.js';
 
 /** Applies the budget policy to a run: counts what each ended attempt spent, and stops the run once it is spent. */
 export class RunSpend {
@@ -23,7 +23,7 @@ export class RunSpend {
     const usage = this.state.tasks.get(event.task)?.attempts.find((a) => a.attempt === event.attempt)?.usage;
     if (usage === undefined) return;
     this.spent = spend(this.spent, usage);
-    const over = runBudgetSpent(this.budget, this.spent);
+    const over = unpricedUsage(this.budget, usage) ?? runBudgetSpent(this.budget, this.spent);
     if (over === undefined) return;
     this.exhausted = true;
     this.stop(over);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { NOTHING_SPENT, runBudgetSpent, spend, taskBudgetExceeded } from './budget.js';
+import { NOTHING_SPENT, runBudgetSpent, spend, taskBudgetExceeded, unpricedUsage } from './budget.js';
 
 describe('budget policy', () => {
   it('adds up what attempts spent and stops the run once the budget is reached', () => {
@@ -19,5 +19,18 @@ describe('budget policy', () => {
       'task budget exceeded: 5010 > 5000 tokens',
     );
     expect(taskBudgetExceeded({ usd: 1 }, { costUsd: 1.5 })).toBe('task budget exceeded: $1.5 > $1');
+  });
+
+  it('a budget in dollars stops at tokens it cannot price, instead of counting them as $0', () => {
+    const unpriced = { model: 'llama3.1', inputTokens: 900_000, outputTokens: 900_000 };
+    const reason =
+      'budget of $1 cannot be kept: model "llama3.1" has no price (add it under pricing: in weft.config.yaml)';
+    expect(unpricedUsage({ usd: 1 }, unpriced)).toBe(reason);
+    expect(taskBudgetExceeded({ usd: 1 }, unpriced)).toBe(`task ${reason}`);
+    // Priced, no tokens yet, or a budget in tokens only: nothing to say.
+    expect(unpricedUsage({ usd: 1 }, { ...unpriced, costUsd: 0 })).toBeUndefined();
+    expect(unpricedUsage({ usd: 1 }, { model: 'llama3.1' })).toBeUndefined();
+    expect(unpricedUsage({ tokens: 1e9 }, unpriced)).toBeUndefined();
+    expect(taskBudgetExceeded({ tokens: 1e9 }, unpriced)).toBeUndefined();
   });
 });

@@ -33,11 +33,24 @@ export function runBudgetSpent(budget: BudgetSpec, spent: Spent): string | undef
 }
 
 /**
+ * A budget in dollars cannot be kept on a usage with tokens and no price (a model the price table
+ * and `pricing:` do not list): the reason to stop, as if it were spent — else it would count $0
+ * and never stop anything.
+ */
+export function unpricedUsage(budget: BudgetSpec | undefined, usage: Usage): string | undefined {
+  if (budget?.usd === undefined || usage.costUsd !== undefined || tokensOf(usage) === 0) return undefined;
+  const model = usage.model === undefined ? 'its model' : `model "${usage.model}"`;
+  return `budget of $${budget.usd} cannot be kept: ${model} has no price (add it under pricing: in weft.config.yaml)`;
+}
+
+/**
  * Whether a running task's usage passed its own budget: the reason to stop it (it is not
  * retried), or `undefined`. Only passing it counts.
  */
 export function taskBudgetExceeded(budget: BudgetSpec | undefined, usage: Usage): string | undefined {
   if (budget === undefined) return undefined;
+  const unpriced = unpricedUsage(budget, usage);
+  if (unpriced !== undefined) return `task ${unpriced}`;
   const tokens = tokensOf(usage);
   const usd = usage.costUsd ?? 0;
   if (budget.usd !== undefined && usd > budget.usd) return `task budget exceeded: $${usage.costUsd} > $${budget.usd}`;
