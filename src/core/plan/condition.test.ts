@@ -47,7 +47,9 @@ describe('parseCondition + evaluateCondition', () => {
     // Ordering needs two numbers: a word is neither above nor below a number.
     expect(check('vars.env > 1', { env: 'prod' })).toBe(false);
     expect(check('vars.env <= 1', { env: 'prod' })).toBe(false);
-    expect(check('vars.missing == null')).toBe(false);
+    // What is not there is null, as in JSON: `!= null` does not hold for an absent value.
+    expect(check('vars.missing == null')).toBe(true);
+    expect(check('vars.missing != null')).toBe(false);
     expect(check('vars.none == null', { none: null })).toBe(true);
   });
 
@@ -302,7 +304,7 @@ describe('resolverOf: conditions read the run as data', () => {
   it('never resolves a prototype member: vars.constructor, vars.__proto__, vars.toString are undefined', () => {
     for (const name of ['constructor', '__proto__', 'toString', 'hasOwnProperty', 'valueOf']) {
       expect(holds(`vars.${name}`)).toBe(false);
-      expect(holds(`vars.${name} == null`)).toBe(false);
+      expect(holds(`vars.${name} != null`)).toBe(false);
       expect(holds(`env.${name}`)).toBe(false);
       expect(holds(`tasks.ui.output.${name}`)).toBe(false);
       expect(holds(`tasks.ui.output.tags.${name}`)).toBe(false);

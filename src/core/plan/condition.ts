@@ -253,6 +253,8 @@ function truthy(v: Value): boolean {
 }
 
 function loose(v: Value): Value {
+  // What is not there (an output key, an unset variable) is null, as JSON and the docs' `null` say.
+  if (v === undefined) return null;
   // Values from --set and env are strings; compare "2" with 2 and "true" with true as a user means.
   if (typeof v !== 'string') return v;
   if (v === 'true' || v === 'false') return v === 'true';
