@@ -89,6 +89,19 @@ describe.each(
     expect(readFileSync(join(runDir, 'tasks', 'piped', '1.stdout.log'), 'utf8').trim()).toBe('2');
   });
 
+  it('with shell: true and a list, keeps each word whole (spaces, quotes, $, a script for sh -c)', async () => {
+    const runDir = mkdtempSync(join(tmpdir(), 'weft-run-'));
+    const words = ['file with spaces.txt', "it's", '$HOME', '"q"', '', '*', 'x;y'];
+    const listed = task({ id: 'listed', run: ['printf', '[%s]', ...words], shell: true });
+    expect((await shell.run(context(listed, { runDir }))).ok).toBe(true);
+    expect(readFileSync(join(runDir, 'tasks', 'listed', '1.stdout.log'), 'utf8')).toBe(
+      words.map((w) => `[${w}]`).join(''),
+    );
+    const script = task({ id: 'script', run: ['sh', '-c', 'echo "one two"'], shell: true });
+    expect((await shell.run(context(script, { runDir }))).ok).toBe(true);
+    expect(readFileSync(join(runDir, 'tasks', 'script', '1.stdout.log'), 'utf8')).toBe('one two\n');
+  });
+
   it('says clearly when the command does not exist', async () => {
     const outcome = await shell.run(context(task({ id: 'nope', run: ['definitely-not-a-command-xyz'] })));
     expect(outcome).toMatchObject({

@@ -1,6 +1,7 @@
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
+import { quote } from 'shell-quote';
 import type { AbortCause, Executor, TaskContext, TaskOutcome } from '../../core/ports/executor.js';
 import type { TaskResultData } from '../../core/run/events.js';
 import type { TaskSpec } from '../../core/plan/plan-schema.js';
@@ -80,7 +81,8 @@ export class ShellExecutor implements Executor {
     const { task } = ctx;
     const run = task.run ?? [];
     let argv: readonly string[];
-    if (task.shell === true) argv = ['/bin/sh', '-c', typeof run === 'string' ? run : run.join(' ')];
+    // A list through the shell keeps its words whole: joined bare, [touch, 'a b'] made two files.
+    if (task.shell === true) argv = ['/bin/sh', '-c', typeof run === 'string' ? run : quote(run)];
     else {
       const parsed = parseCommand(run);
       if ('error' in parsed)
