@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -39,5 +39,45 @@ describe('FileTaskCache', () => {
     expect(reworded.explain).toBe('miss: prompt changed');
     const newVersion = await cache.probe(task('Review the code'), { name: 'claude', version: '2.2.0' }, {}, work);
     expect(newVersion.explain).toBe('miss: executor changed');
+  });
+
+  it('counts inputs outside the task folder, under node_modules, or by absolute path: each change is a miss', async () => {
+    const outside = mkdtempSync(join(tmpdir(), 'weft-shared-'));
+    const work = join(outside, 'project');
+    mkdirSync(join(work, 'node_modules', 'lib'), { recursive: true });
+    mkdirSync(join(outside, 'docs'));
+    const files = {
+      shared: join(outside, 'shared.txt'),
+      module: join(work, 'node_modules', 'lib', 'version'),
+      absolute: join(outside, 'abs.txt'),
+      doc: join(outside, 'docs', 'a.md'),
+      local: join(work, 'a.ts'),
+    };
+    for (const path of Object.values(files)) writeFileSync(path, 'v1');
+    const inputs = ['../shared.txt', 'node_modules/lib/version', files.absolute, '../docs/*.md', '*.ts'];
+    const withInputs = compilePlan({ tasks: [{ id: 't', executor: 'claude', prompt: 'x', inputs }] }, { executors })
+      .graph.tasks[0]!;
+    const shell = { name: 'shell', version: '1' };
+    const cache = new FileTaskCache(new MemoryStore(), join(outside, 'blobs'), 'plan');
+    const first = await cache.probe(withInputs, shell, {}, work);
+    expect(
+      Object.keys(first.parts)
+        .filter((k) => k.startsWith('input:'))
+        .sort(),
+    ).toEqual([
+      'input:../abs.txt',
+      'input:../docs/a.md',
+      'input:../shared.txt',
+      'input:a.ts',
+      'input:node_modules/lib/version',
+    ]);
+    await cache.save(first, withInputs, { exitCode: 0 }, work);
+    expect((await cache.probe(withInputs, shell, {}, work)).hit).toBeDefined();
+    for (const [name, path] of Object.entries(files)) {
+      writeFileSync(path, `v2 ${name}`);
+      const probe = await cache.probe(withInputs, shell, {}, work);
+      expect(probe.hit, name).toBeUndefined();
+      await cache.save(probe, withInputs, { exitCode: 0 }, work);
+    }
   });
 });

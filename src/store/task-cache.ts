@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
-import { dirname, join, relative, sep } from 'node:path';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import picomatch from 'picomatch';
 import { explainMiss, type CacheProbe, type KeyParts, type TaskCache } from '../core/ports/cache.js';
 import type { TaskResultData } from '../core/run/events.js';
@@ -15,26 +15,56 @@ interface Entry {
 const SKIP = new Set(['.git', 'node_modules', '.weft']);
 const sha = (data: string | Buffer): string => createHash('sha256').update(data).digest('hex');
 
-/** Files under `root` matching any of the globs, sorted, as paths relative to root. */
+/**
+ * Files matching any of the globs, sorted, as paths relative to `root` (with `/`). Globs inside
+ * `root` are matched in one walk that leaves out `.git`, `node_modules` and `.weft`; a glob that
+ * names a place the walk leaves out (`node_modules/lib/version`) or lies outside `root`
+ * (`../shared.txt`, an absolute path) is walked from its own base — an input there must count,
+ * or a change to it would never run the task again.
+ */
 function matchFiles(root: string, globs: readonly string[]): string[] {
-  const isMatch = picomatch(
-    globs.map((g) => g.replace(/^\.\//, '')),
-    { dot: true },
-  );
-  const out: string[] = [];
+  const inside: string[] = [];
+  const out = new Set<string>();
+  for (const glob of globs.map((g) => g.replace(/^\.\//, ''))) {
+    const { base, glob: rest, negated } = picomatch.scan(glob);
+    const from = resolve(root, base);
+    const away = relative(root, from).split(sep);
+    if (negated || (!away.includes('..') && !isAbsolute(relative(root, from)) && !away.some((d) => SKIP.has(d))))
+      inside.push(glob);
+    else if (rest === '') collect(from, () => true, root, out); // a plain path: that file, or all a folder holds
+    else collect(from, picomatch(rest, { dot: true }), root, out, from);
+  }
+  if (inside.length > 0) collect(root, picomatch(inside, { dot: true }), root, out, root, SKIP);
+  return [...out].sort();
+}
+
+/**
+ * Adds to `out` the files at or under `path` whose path relative to `base` matches, as paths
+ * relative to `root`; folders named in `skip` are not entered.
+ */
+function collect(
+  path: string,
+  isMatch: (rel: string) => boolean,
+  root: string,
+  out: Set<string>,
+  base = path,
+  skip: ReadonlySet<string> = new Set(),
+): void {
+  const stat = statSync(path, { throwIfNoEntry: false });
+  if (stat === undefined) return;
+  const add = (full: string): void => {
+    if (isMatch(relative(base, full).split(sep).join('/'))) out.add(relative(root, full).split(sep).join('/'));
+  };
+  if (stat.isFile()) return add(path);
   const walk = (dir: string): void => {
     for (const entry of readdirSync(dir, { withFileTypes: true })) {
-      if (SKIP.has(entry.name)) continue;
+      if (skip.has(entry.name)) continue;
       const full = join(dir, entry.name);
       if (entry.isDirectory()) walk(full);
-      else if (entry.isFile()) {
-        const rel = relative(root, full).split(sep).join('/');
-        if (isMatch(rel)) out.push(rel);
-      }
+      else if (entry.isFile()) add(full);
     }
   };
-  if (existsSync(root)) walk(root);
-  return out.sort();
+  if (stat.isDirectory()) walk(path);
 }
 
 /**
