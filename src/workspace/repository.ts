@@ -40,8 +40,8 @@ export async function openRepository(dir: string): Promise<Repository> {
 }
 
 /**
- * Makes git ignore `dir` (weft's worktrees) in the user's checkout, so `git status` there stays
- * clean and `git add -A` never picks up a nested worktree. Writes to `.git/info/exclude` — local,
+ * Makes git ignore `dir` (weft's folder: journal, logs, worktrees) in the user's checkout, so
+ * `git status` there stays clean and `git add -A` never picks up the journal or a nested worktree. Writes to `.git/info/exclude` — local,
  * never committed — and only when nothing ignores it yet.
  */
 export async function excludeFromCheckout(repo: Repository, dir: string): Promise<void> {
@@ -53,5 +53,5 @@ export async function excludeFromCheckout(repo: Repository, dir: string): Promis
   const current = existsSync(exclude) ? readFileSync(exclude, 'utf8') : '';
   mkdirSync(dirname(exclude), { recursive: true });
   const sep = current === '' || current.endsWith('\n') ? '' : '\n';
-  appendFileSync(exclude, `${sep}# weft's task worktrees\n/${path}/\n`);
+  appendFileSync(exclude, `${sep}# weft's journal, logs and task worktrees\n/${path}/\n`);
 }

@@ -1,5 +1,5 @@
 import { existsSync, mkdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { integrationBranch } from './branch-names.js';
 import { git, gitText } from './git.js';
 import { excludeFromCheckout, type Repository } from './repository.js';
@@ -35,7 +35,9 @@ export async function openRunBranch(repo: Repository, runId: string, worktreesDi
   let base!: string;
   let changed = false;
   await repositoryLock(repo.commonDir).run(async () => {
-    await excludeFromCheckout(repo, realpathSync(worktreesDir));
+    // All of .weft/ (journal, logs, worktrees), not only the worktrees: `git add -A` committed the journal.
+    const weftDir = dirname(realpathSync(worktreesDir));
+    await excludeFromCheckout(repo, basename(weftDir) === '.weft' ? weftDir : realpathSync(worktreesDir));
     if (await branchExists(repo.root, branch)) {
       // A resumed run: keep what was merged so far.
       const recorded = existsSync(runFile)

@@ -39,6 +39,15 @@ describe("the plan's folder decides the repository isolated tasks work in", () =
     expect(existsSync(join(here.dir, 'out.txt'))).toBe(false);
   });
 
+  it('in the repository it runs in, all of .weft/ (journal, logs, worktrees) is ignored: git add -A picks none of it up', async () => {
+    const repo = tempRepo({ 'plan.yaml': WRITES_OUT });
+    const r = await weft(['run', 'plan.yaml'], { cwd: repo.dir });
+    expect(r.code, r.stderr).toBe(0);
+    expect(existsSync(join(repo.dir, '.weft', 'weft.db'))).toBe(true);
+    expect(repo.git('status', '--porcelain', '--untracked-files=all')).toBe('');
+    expect(repo.git('add', '-A', '--dry-run')).toBe('');
+  });
+
   it('a plan in a plain folder (no git) while the current folder is a repository: runs without isolation and says so', async () => {
     const here = tempRepo();
     const plain = tempProject('weft-plain-');
