@@ -9,6 +9,9 @@ export function newRunId(now = new Date()): string {
   return `${stamp}-${randomBytes(2).toString('hex')}`;
 }
 
+/** What the planner's own run records as its plan file: it has none (`weft resume` refuses such a run). */
+export const PLANNER_FILE = '<planner>';
+
 export function weftDir(projectDir: string): string {
   return join(projectDir, '.weft');
 }

@@ -224,6 +224,33 @@ describe.concurrent('The AI planner', () => {
   );
 
   it(
+    'Ctrl-C while the planner thinks: says no plan was saved; weft resume of the planner run refuses and says to plan again',
+    { timeout: TIMEOUT },
+    async (ctx) => {
+      const p = await e2eProject(ctx);
+      p.llm.script({ marker: PLANNER }, step.hang());
+      const planning = p.start(['plan', GOAL, '--planner', 'anthropic']);
+      await waitFor('the planner to be asked', () => p.llm.turns().length === 1);
+      planning.child.kill('SIGINT');
+      const r = await planning.done;
+      expect(r.code).toBe(130);
+      expect(r.stderr).toContain(
+        'weft: planning stopped before the planner answered; no plan was saved — plan again with the same command\n',
+      );
+      expect(r.stderr).not.toContain('did not produce a valid plan');
+      expect(existsSync(join(p.repo, 'plan.yaml'))).toBe(false);
+      const resumed = await p.weft(['resume']);
+      expect(resumed.code).toBe(2);
+      expect(resumed.stderr).toMatch(
+        new RegExp(
+          `^weft: run \\S+ was the planner's, planning "${GOAL}"; resuming it would not save a plan\n  plan again: weft plan`,
+        ),
+      );
+      expect(p.llm.turns()).toHaveLength(1); // the resume asked nobody
+    },
+  );
+
+  it(
     'gives up with a one-line error naming the planner and the attempts when no answer is valid; no plan file',
     { timeout: TIMEOUT },
     async (ctx) => {

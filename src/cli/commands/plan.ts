@@ -11,7 +11,7 @@ import { checkPlannerAnswer, plannerPrompt, repoLayout, type CheckedPlan } from 
 import type { WeftConfig } from '../config.js';
 import { EXIT } from '../exit-codes.js';
 import { openJournal } from '../journal.js';
-import { newRunId } from '../run-files.js';
+import { newRunId, PLANNER_FILE } from '../run-files.js';
 import { wire } from '../wiring.js';
 import { printEstimate } from './estimate.js';
 import { executeRun, runCommand } from './run.js';
@@ -135,8 +135,8 @@ export async function planGoal(
   try {
     code = await executeRun({
       runId: opts.plannerRunId ?? (opts.runId === undefined ? newRunId() : `${opts.runId}-planner`),
-      compiled: compilePlan(plannerPlan, { executors: catalog, file: '<planner>' }),
-      planFile: '<planner>',
+      compiled: compilePlan(plannerPlan, { executors: catalog, file: PLANNER_FILE }),
+      planFile: PLANNER_FILE,
       baseDir: projectDir,
       projectDir,
       workers: 1,
@@ -156,6 +156,12 @@ export async function planGoal(
     });
   } finally {
     await store.close();
+  }
+  if (checked === undefined && code === EXIT.interrupted) {
+    process.stderr.write(
+      `weft: planning stopped before the planner answered; no plan was saved — plan again with the same command\n`,
+    );
+    return { code };
   }
   if (checked === undefined) {
     process.stderr.write(

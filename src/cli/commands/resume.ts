@@ -7,6 +7,7 @@ import { catalogOf } from '../../executors/index.js';
 import type { Store } from '../../core/ports/store.js';
 import { EXIT } from '../exit-codes.js';
 import { openJournal, readRun, resolveRunId } from '../journal.js';
+import { PLANNER_FILE } from '../run-files.js';
 import { wire } from '../wiring.js';
 import { executeRun } from './run.js';
 import { existsSync } from 'node:fs';
@@ -85,6 +86,12 @@ export async function resumeCommand(given: string | undefined, opts: ResumeOptio
       throw new WeftError(
         'WEFT_USAGE',
         `run ${runId} was started by a weft that did not record its plan; it cannot be resumed`,
+      );
+    if (o.planFile === PLANNER_FILE)
+      throw new WeftError(
+        'WEFT_USAGE',
+        `run ${runId} was the planner's, planning "${o.spec.description ?? 'a goal'}"; resuming it would not save a plan`,
+        { hint: 'plan again: weft plan "<goal>" (or weft run --goal "<goal>")' },
       );
     if (state.status === 'succeeded') {
       process.stdout.write(
