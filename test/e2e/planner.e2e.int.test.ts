@@ -251,6 +251,27 @@ describe.concurrent('The AI planner', () => {
   );
 
   it(
+    'an API planner whose answer is not JSON is told so, with its answer, and answers again',
+    { timeout: TIMEOUT },
+    async (ctx) => {
+      const p = await e2eProject(ctx);
+      const planner = p.llm.script(
+        { marker: PLANNER },
+        step.text('Sure! Here is the plan: {not json'),
+        step.json(TODO_PLAN),
+      );
+      const r = await p.weft(['plan', GOAL, '--planner', 'anthropic']);
+      expect(r.code, r.stdout + r.stderr).toBe(0);
+      expect(planner.requests).toHaveLength(2);
+      const told = planner.requests[1]?.userTexts.join('\n') ?? '';
+      expect(told).toContain('the answer is not JSON, but the task has an outputSchema');
+      expect(told).toContain('Your answer was:\nSure! Here is the plan: {not json');
+      expect(savedPlan(p).tasks.map((t) => t.id)).toEqual(['api', 'ui']);
+      expect(p.llm.verify()).toEqual([]);
+    },
+  );
+
+  it(
     'gives up with a one-line error naming the planner and the attempts when no answer is valid; no plan file',
     { timeout: TIMEOUT },
     async (ctx) => {

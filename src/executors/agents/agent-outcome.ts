@@ -4,7 +4,7 @@ import type { AbortCause, TaskContext, TaskOutcome } from '../../core/ports/exec
 import type { LineProcessExit } from '../process/spawn-lines.js';
 import { isTransient, oneLine, type AgentError, type AgentReport } from './agent-report.js';
 import type { CliDescription } from './agent-cli-executor.js';
-import { checkOutput, parseJsonAnswer } from './structured-output.js';
+import { checkOutput, parseJsonAnswer, schemaFix } from './structured-output.js';
 
 /** What an agent's failure messages name, so that a user knows what to fix. */
 export interface AgentNames {
@@ -90,15 +90,14 @@ export function agentOutcome(
     ? checkOutput(schema, answer.value)
     : { ok: false as const, message: 'the answer is not JSON, but the task has an outputSchema' };
   if (!checked.ok) {
-    // Routed back to the same session as a fix: the work may be fine, only the answer is off.
-    const fix = `${checked.message}. Reply with only one JSON value — no prose, no code fence — that matches this JSON Schema:\n${JSON.stringify(schema)}`;
+    // Routed back to the same session as a fix.
     return {
       ok: false,
       failure: {
         message: `${name}: ${checked.message}`,
         code: 'WEFT_OUTPUT_SCHEMA',
         exitCode: exit.exitCode,
-        fix,
+        fix: schemaFix(checked.message, schema),
       },
       result,
     };

@@ -12,6 +12,14 @@ export function checkOutput(schema: Readonly<Record<string, unknown>>, value: un
   return { ok: false, message: `the answer does not match outputSchema: ${checked.path} ${checked.problem}`.trim() };
 }
 
+/**
+ * What a task whose answer missed its `outputSchema` is told when it goes back to fix it (the
+ * work may be fine, only the answer is off).
+ */
+export function schemaFix(message: string, schema: Readonly<Record<string, unknown>>): string {
+  return `${message}. Reply with only one JSON value — no prose, no code fence — that matches this JSON Schema:\n${JSON.stringify(schema)}`;
+}
+
 /** What an agent without a schema flag is told to end with (Gemini). */
 export function outputInstruction(schema: Readonly<Record<string, unknown>>): string {
   return [

@@ -121,7 +121,7 @@ describe.each(providers)('$name against FakeLlmServer', ({ provider, make, model
       expect(body).toMatchObject({ response_format: { type: 'json_schema', json_schema: { name: 'answer', schema } } });
   });
 
-  it('fails when the answer does not match outputSchema', async (ctx) => {
+  it('fails when the answer does not match outputSchema, as a fix that quotes the answer', async (ctx) => {
     const llm = await server(ctx);
     llm.enqueue(provider, step.json({ answer: 42 }));
 
@@ -129,7 +129,11 @@ describe.each(providers)('$name against FakeLlmServer', ({ provider, make, model
 
     expect(outcome).toMatchObject({
       ok: false,
-      failure: { message: expect.stringMatching(/^the answer does not match outputSchema: answer /) },
+      failure: {
+        message: expect.stringMatching(/^the answer does not match outputSchema: answer /),
+        code: 'WEFT_OUTPUT_SCHEMA',
+        fix: expect.stringMatching(/^the answer does not match outputSchema: answer [^]*Your answer was:\n.*42/),
+      },
     });
     if (!outcome.ok) expect(outcome.failure.transient).toBeUndefined();
   });

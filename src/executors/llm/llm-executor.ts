@@ -1,7 +1,7 @@
 // The SDKs load only when an API task runs: every weft command starts faster without them.
 import type Anthropic from '@anthropic-ai/sdk';
 import type OpenAI from 'openai';
-import { checkOutput, parseJsonAnswer } from '../agents/structured-output.js';
+import { checkOutput, parseJsonAnswer, schemaFix } from '../agents/structured-output.js';
 import type { Usage } from '../../core/run/events.js';
 import type { Executor, TaskContext, TaskOutcome } from '../../core/ports/executor.js';
 import { priceUsage, type Price } from '../../core/run/pricing.js';
@@ -109,7 +109,13 @@ abstract class LlmExecutor implements Executor {
     const checked = answer.ok
       ? checkOutput(schema, answer.value)
       : { ok: false as const, message: 'the answer is not JSON, but the task has an outputSchema' };
-    if (!checked.ok) return { ok: false, failure: { message: checked.message }, result: { text: reply.text, usage } };
+    if (!checked.ok) {
+      // Back as a fix, like an agent's; an API call has no session, so the fix quotes the answer.
+      const answered = reply.text.length > 2000 ? `${reply.text.slice(0, 2000)}…` : reply.text;
+      const fix = `${schemaFix(checked.message, schema)}\nYour answer was:\n${answered}`;
+      const failure = { message: checked.message, code: 'WEFT_OUTPUT_SCHEMA' as const, fix };
+      return { ok: false, failure, result: { text: reply.text, usage } };
+    }
     return { ok: true, result: { text: reply.text, output: checked.value, usage } };
   }
 }
