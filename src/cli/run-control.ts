@@ -13,6 +13,7 @@ import { TERMINAL_STATES } from '../core/schedule/scheduler.js';
 import { TASK_ID_PATTERN } from '../core/plan/plan-schema.js';
 import { ControlStripper } from '../core/control-stripper.js';
 import { buildJsonReport, buildReportInput, layoutGraph, readRange } from '../report/index.js';
+import { logOffsets } from '../executors/process/scrub-file.js';
 import { decide, decider } from './commands/approve.js';
 import { openJournal, resolveRunId } from './journal.js';
 import { JournalCache } from './journal-cache.js';
@@ -184,10 +185,12 @@ export function createRunControl(deps: RunControlDeps): LocalRunControl {
       const stream = options.stream ?? 'stdout';
       const file = join(runDirOf(projectDir, runId), 'tasks', task, `${attempt}.${stream}.log`);
       const size = existsSync(file) ? statSync(file).size : 0;
-      let offset = Math.min(Math.max(0, options.offset ?? 0), size);
-      const bytes0 = offset < size ? readRange(file, offset, Math.min(size, offset + LOG_CHUNK)) : Buffer.alloc(0);
+      // Offsets count the log as written: a follower's offset holds across the scrub at the attempt's end.
+      const offsets = logOffsets(file, size);
+      const at = Math.min(offsets.toFile(Math.max(0, options.offset ?? 0)), size);
+      const bytes0 = at < size ? readRange(file, at, Math.min(size, at + LOG_CHUNK)) : Buffer.alloc(0);
       const bytes = wholeCharacters(bytes0);
-      offset += bytes.length;
+      const offset = offsets.toRaw(at + bytes.length);
       const strip = new ControlStripper();
       const text = secretRedactor(process.env)(strip.push(new StringDecoder('utf8').write(bytes)) + strip.end());
       // A run nobody drives (finished, or its coordinator died) writes no more.
@@ -196,7 +199,7 @@ export function createRunControl(deps: RunControlDeps): LocalRunControl {
         !(await driven(runId)) ||
         attempt < latest ||
         (TERMINAL_STATES.has(record.state) && record.attempts.at(-1)?.endedAt !== undefined);
-      return { task, attempt, stream, text, offset, ended: ended && offset >= size };
+      return { task, attempt, stream, text, offset, ended: ended && at + bytes.length >= size };
     },
 
     async logTail(runId, task, options) {

@@ -204,3 +204,25 @@ describe('the log of an attempt whose weft was killed by SIGKILL', () => {
     expect(filesHolding(join(project, '.weft'), PASSWORD)).toEqual([]);
   }, 90_000);
 });
+
+describe('weft logs -f across the scrub at the end of an attempt', () => {
+  it('goes on after a secret where it left off: nothing after it is lost or garbled', async () => {
+    const project = tempProject('weft-secrets-');
+    const half = (range: string): string => `$(printf %s "$DB_PASSWORD" | cut -c${range})`;
+    const script = `echo "pw=$DB_PASSWORD"; printf "half=%s" "${half('1-6')}"; sleep 1.5; printf "%s done\\n" "${half('7-')}"; echo "after line"`;
+    writeFileSync(
+      join(project, 'plan.yaml'),
+      JSON.stringify({ tasks: [{ id: 't', env: { DB_PASSWORD: PASSWORD }, run: ['sh', '-c', script] }] }),
+    );
+    const run = startCli(['run', 'plan.yaml'], project);
+    const runs = join(project, '.weft', 'runs');
+    await until(() => existsSync(runs) && readdirSync(runs).length > 0);
+    // Followed from a shell that does not know the plan's secret: it reads the file as the run writes it.
+    const follow = startCli(['logs', 'latest', 't', '-f'], project);
+    expect((await run.done).code).toBe(0);
+    const followed = await follow.done;
+    expect(followed.code).toBe(0);
+    expect(followed.stdout).toMatch(/^pw=/);
+    expect(followed.stdout.endsWith(' done\nafter line\n')).toBe(true);
+  }, 60_000);
+});

@@ -10,6 +10,7 @@ import { readRange } from '../../report/index.js';
 import { EXIT } from '../exit-codes.js';
 import { formatSummary, painter, stateMark } from '../format.js';
 import { openJournal, readRun, resolveRunId } from '../journal.js';
+import { logOffsets } from '../../executors/process/scrub-file.js';
 import { runDirOf } from '../run-files.js';
 import { secretRedactor } from '../secrets.js';
 import { ControlStripper, stripControl } from '../../core/control-stripper.js';
@@ -137,12 +138,15 @@ export async function logsCommand(
       if (cut > 0) await writeOut(text.slice(0, cut));
     };
     // Only what is new, a chunk at a time, as fast as stdout takes it: a log may be far larger than memory should hold.
+    // `offset` counts the log as written; once the attempt ends the file is scrubbed shorter (see logOffsets).
     const pump = async (final = false): Promise<void> => {
       const size = existsSync(file) ? statSync(file).size : 0;
-      while (offset < size) {
-        const bytes = readRange(file, offset, Math.min(size, offset + LOG_CHUNK));
+      const offsets = logOffsets(file, size);
+      for (let at = offsets.toFile(offset); at < size; ) {
+        const bytes = readRange(file, at, Math.min(size, at + LOG_CHUNK));
         if (bytes.length === 0) break;
-        offset += bytes.length;
+        at += bytes.length;
+        offset = offsets.toRaw(at);
         await show(decoder.write(bytes), false);
       }
       if (final) await show(decoder.end(), true);

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { redactorOf } from '../../core/redact.js';
-import { scrubFile } from './scrub-file.js';
+import { logOffsets, scrubFile } from './scrub-file.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'weft-scrub-'));
 let n = 0;
@@ -56,5 +56,36 @@ describe('scrubFile', () => {
       ),
       { numRuns: 500 },
     );
+  });
+});
+
+describe('logOffsets', () => {
+  it('maps a follower of the log as written into the scrubbed file, and back, around each mask', () => {
+    const written = 'tok=sk-live-123456\nhalf=sk-live-123456 done\nafter line\n';
+    const path = file(written);
+    expect(logOffsets(path, statSync(path).size).toFile(30)).toBe(30); // not scrubbed yet: as written
+    scrubFile(path, ['sk-live-123456']);
+    const now = readFileSync(path, 'utf8');
+    expect(now).toBe('tok=***\nhalf=*** done\nafter line\n');
+    const offsets = logOffsets(path, statSync(path).size);
+    // Before the first secret, after it, inside the second (the reader saw part of it), after it, at the end.
+    const rest = (raw: number): string => now.slice(offsets.toFile(raw));
+    expect(rest(4)).toBe(now.slice(4));
+    expect(rest(19)).toBe('half=*** done\nafter line\n');
+    expect(rest(30)).toBe(' done\nafter line\n');
+    expect(rest(38)).toBe(' done\nafter line\n');
+    expect(rest(written.length)).toBe('');
+    expect([0, 4, 7, 8, 13, 16, 21, now.length].map((f) => offsets.toRaw(f))).toEqual([
+      0,
+      4,
+      18,
+      19,
+      24,
+      38,
+      43,
+      written.length,
+    ]);
+    // A file that is not the scrub's (another size) reads as written.
+    expect(logOffsets(path, now.length + 1).toFile(30)).toBe(30);
   });
 });
