@@ -39,8 +39,11 @@ export const ConfigSchema = z
   .object({
     database: z
       .string()
+      .regex(/^(postgres(ql)?:\/\/\S+|sqlite:\S*|memory:)$/i, 'expected postgres://…, sqlite:<file> or memory:')
       .optional()
-      .describe('Journal store: a postgres:// URL shared by several machines; default SQLite in .weft/.'),
+      .describe(
+        'Journal store: a postgres:// URL shared by several machines, sqlite:<file>, or memory: (nothing kept); default SQLite in .weft/.',
+      ),
     planner: z.string().optional().describe('Executor that writes plans from goals.'),
     dispatch: DispatchSchema.optional().describe(
       'Run tasks on remote workers (`weft worker`) through this Redis, as `weft run --dispatch` does.',

@@ -31,7 +31,7 @@ describe('openStore', () => {
 
   it('refuses a URL it does not know, without echoing its password', async () => {
     const error = await openStore({ url: 'mysql://me:s3cret@db/weft', dir }).catch((e: unknown) => e);
-    expect(error).toMatchObject({ code: 'WEFT_STORE', hint: expect.stringContaining('postgres://') });
+    expect(error).toMatchObject({ code: 'WEFT_CONFIG_INVALID', hint: expect.stringContaining('postgres://') });
     expect((error as Error).message).not.toContain('s3cret');
   });
 });

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import type { Store } from '../core/ports/store.js';
+import { WeftError } from '../core/errors.js';
 import { storeError } from './journal-rules.js';
 import { MemoryStore } from './memory-store.js';
 import { SqliteStore } from './sqlite-store.js';
@@ -34,11 +35,9 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
   }
   if (url.startsWith('sqlite:'))
     return new SqliteStore({ path: url.slice('sqlite:'.length) || join(options.dir, 'weft.db') });
-  throw storeError(
-    `unknown journal URL \`${url.replace(/\/\/[^@/]*@/, '//***@')}\``,
-    undefined,
-    'use memory:, postgres://user@host/db, or sqlite:<file> (or leave it unset for .weft/weft.db)',
-  );
+  throw new WeftError('WEFT_CONFIG_INVALID', `unknown journal URL \`${url.replace(/\/\/[^@/]*@/, '//***@')}\``, {
+    hint: 'use memory:, postgres://user@host/db, or sqlite:<file> (or leave it unset for .weft/weft.db)',
+  });
 }
 
 /** Takes weft's own `schema` parameter out of the URL; the rest goes to `pg` as it is. */

@@ -31,7 +31,8 @@ function matchFiles(root: string, globs: readonly string[]): string[] {
     const away = relative(root, from).split(sep);
     if (negated || (!away.includes('..') && !isAbsolute(relative(root, from)) && !away.some((d) => SKIP.has(d))))
       inside.push(glob);
-    else if (rest === '') collect(from, () => true, root, out); // a plain path: that file, or all a folder holds
+    else if (rest === '')
+      collect(from, () => true, root, out); // a plain path: that file, or all a folder holds
     else collect(from, picomatch(rest, { dot: true }), root, out, from);
   }
   if (inside.length > 0) collect(root, picomatch(inside, { dot: true }), root, out, root, SKIP);

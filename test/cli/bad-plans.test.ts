@@ -140,6 +140,21 @@ describe('bad plans get one clear line per problem and exit 2, and nothing is wr
     expect(existsSync(join(project, '.weft'))).toBe(false);
   });
 
+  it('a journal URL weft does not know, in weft.config.yaml or WEFT_DATABASE_URL, is a usage error: one line, exit 2', async () => {
+    const project = tempProject();
+    writeFileSync(join(project, 'plan.yaml'), 'tasks:\n  - { id: a, run: "true" }\n');
+    writeFileSync(join(project, 'weft.config.yaml'), 'database: mysql://x@localhost/db\n');
+    const fromConfig = await weft(['run', 'plan.yaml'], { cwd: project, env: { WEFT_DATABASE_URL: undefined } });
+    expect(fromConfig).toMatchObject({ code: 2, stdout: '' });
+    expect(fromConfig.stderr).toBe(
+      'weft.config.yaml:1:1 database: expected postgres://…, sqlite:<file> or memory: — fix: see `weft schema --config`, or "What to configure" in the README\n',
+    );
+    writeFileSync(join(project, 'weft.config.yaml'), '');
+    const fromEnv = await weft(['runs'], { cwd: project, env: { WEFT_DATABASE_URL: 'mysql://u:pw@h/db' } });
+    expect(fromEnv).toMatchObject({ code: 2, stdout: '' });
+    expect(fromEnv.stderr).toMatch(/^weft: unknown journal URL `mysql:\/\/\*\*\*@h\/db`\n/);
+  });
+
   it("a weft.config.yaml that is not YAML is the config's problem, not the plan's: exit 2, its line", async () => {
     const project = tempProject();
     writeFileSync(join(project, 'plan.yaml'), 'tasks:\n  - { id: a, run: "true" }\n');
