@@ -165,11 +165,25 @@ describe('compilePlan: what a user sees for a broken plan', () => {
     ]);
   });
 
-  it("refuses a budget on a shell task (it reports no cost) and a pool named like a profile's", () => {
-    expect(problems({ tasks: [task('a', { budget: { usd: 1 } })] })).toEqual([
+  it("refuses a budget or an agent's field on a shell task, a budget no task can reach, and a pool named like a profile's", () => {
+    const agent = { id: 'r', prompt: 'review', executor: 'claude' };
+    expect(problems({ tasks: [task('a', { budget: { usd: 1 } }), agent] })).toEqual([
       'plan.yaml task "a" budget: a command reports no tokens or cost, so a budget on it would never stop it — fix: put budget on agent or API tasks, or on the plan (budget: at the top)',
     ]);
-    expect(problems({ budget: { usd: 1 }, tasks: [task('a')] })).toEqual([]);
+    expect(problems({ tasks: [task('a', { model: 'opus', maxTurns: 3, permissionMode: 'plan' })] })).toEqual(
+      ['model', 'maxTurns', 'permissionMode'].map(
+        (f) =>
+          `plan.yaml task "a" ${f}: a command is no agent: ${f} would do nothing on it — fix: remove ${f}, or make the task an agent's (prompt: "…", executor: claude)`,
+      ),
+    );
+    // In defaults they are for the plan's agent tasks; a budget of the plan bounds its agent and API tasks.
+    expect(problems({ defaults: { model: 'opus' }, budget: { usd: 1 }, tasks: [task('a'), agent] })).toEqual([]);
+    expect(problems({ budget: { usd: 1 }, defaults: { budget: { usd: 1 } }, tasks: [task('a')] })).toEqual(
+      ['budget', 'defaults.budget'].map(
+        (f) =>
+          `plan.yaml ${f}: no task here reports tokens or cost (commands and gates do not), so this budget would never stop anything — fix: remove it, or give it agent or API tasks to bound`,
+      ),
+    );
     expect(problems({ profiles: { cpu: 1 }, pools: { 'profile:cpu': 3 }, tasks: [task('a')] })).toEqual([
       'plan.yaml pools.profile:cpu: pool names starting with "profile:" are the profiles\' own (profiles: {cpu: N} makes that pool) — fix: rename the pool, or cap the profile under profiles',
     ]);

@@ -8,7 +8,8 @@ import { issueAt, schemaIssues, type RawIssue } from './schema-issues.js';
 import { cycleIssues, dependencyIssues, rawDependencyIssues } from './dependency-issues.js';
 import { overriddenVars } from './overridden-vars.js';
 import {
-  budgetIssues,
+  budgetWithoutUsage,
+  commandFieldIssues,
   durationMs,
   envIssues,
   executorIssues,
@@ -121,6 +122,8 @@ export function checkPlan(raw: unknown, options: CompileOptions): { plan?: Compi
   const gateReads = new Map<string, readonly string[]>();
   // Whether any task runs a process: `defaults.limits`/`sandbox` would otherwise do nothing.
   let anyProcess = false;
+  // Whether any task may report tokens or cost: a plan's `budget` would otherwise never stop anything.
+  let anyUsage = false;
 
   envIssues(defaults.env, (name) => ({ path: ['defaults', 'env', name], field: `defaults.env.${name}` }), issues);
   issues.push(...contractIssues(spec, ids));
@@ -149,7 +152,8 @@ export function checkPlan(raw: unknown, options: CompileOptions): { plan?: Compi
     // A gate runs nothing: no executor to check.
     if (executorName !== GATE) executorIssues(t, executorName, spec.defaults, options.executors, at, issues);
     const info = executorName === undefined ? undefined : options.executors.get(executorName);
-    budgetIssues(t, executorName, at, issues);
+    commandFieldIssues(t, executorName, at, issues);
+    if (executorName !== GATE && executorName !== 'shell') anyUsage = true;
     // An unknown or missing executor is reported above.
     if (info?.runsProcess === true || (info === undefined && executorName !== GATE)) anyProcess = true;
     else processFieldIssues(t, executorName ?? GATE, at, issues);
@@ -217,6 +221,7 @@ export function checkPlan(raw: unknown, options: CompileOptions): { plan?: Compi
   });
 
   if (!anyProcess) issues.push(...defaultsProcessIssues(defaults));
+  if (!anyUsage) issues.push(...budgetWithoutUsage(spec));
   const cycles = () =>
     cycleIssues(
       spec.tasks.map((t) => {

@@ -245,12 +245,50 @@ export function poolNameIssues(names: Iterable<string>, issues: RawIssue[]): voi
       });
 }
 
-/** A task's own `budget` on the built-in shell executor: a command reports no usage (an executor of the library's user may). */
-export function budgetIssues(t: TaskSpec, executorName: string | undefined, at: IssueAt, issues: RawIssue[]): void {
-  if (t.budget !== undefined && executorName === 'shell')
+/** An agent's fields, which a command has no use for. */
+const AGENT_FIELDS = ['model', 'maxTurns', 'permissionMode', 'allowedTools'] as const;
+
+/**
+ * A task's own fields that the built-in shell executor would ignore: `budget` (a command reports no
+ * usage; an executor of the library's user may) and an agent's `model`, `maxTurns`,
+ * `permissionMode`, `allowedTools`. Set in `defaults`, they are for the plan's other tasks.
+ */
+export function commandFieldIssues(
+  t: TaskSpec,
+  executorName: string | undefined,
+  at: IssueAt,
+  issues: RawIssue[],
+): void {
+  if (executorName !== 'shell') return;
+  if (t.budget !== undefined)
     issues.push({
       ...at('budget'),
       message: 'a command reports no tokens or cost, so a budget on it would never stop it',
       fix: 'put budget on agent or API tasks, or on the plan (budget: at the top)',
     });
+  for (const field of AGENT_FIELDS)
+    if (t[field] !== undefined)
+      issues.push({
+        ...at(field),
+        message: `a command is no agent: ${field} would do nothing on it`,
+        fix: `remove ${field}, or make the task an agent's (prompt: "…", executor: claude)`,
+      });
+}
+
+/**
+ * A plan's `budget` (or `defaults.budget`) where no task can report tokens or cost (only commands
+ * and gates): it would never stop anything.
+ */
+export function budgetWithoutUsage(spec: PlanSpec): RawIssue[] {
+  const places = [
+    ...(spec.budget === undefined ? [] : [['budget'] as const]),
+    ...(spec.defaults?.budget === undefined ? [] : [['defaults', 'budget'] as const]),
+  ];
+  return places.map((path) => ({
+    path: [...path],
+    field: path.join('.'),
+    message:
+      'no task here reports tokens or cost (commands and gates do not), so this budget would never stop anything',
+    fix: 'remove it, or give it agent or API tasks to bound',
+  }));
 }
