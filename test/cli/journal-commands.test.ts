@@ -136,6 +136,12 @@ describe('inspecting the journal', () => {
     const missing = await weft(['logs', good, 'nope'], project);
     expect(missing.code).toBe(2);
     expect(missing.stderr.split('\n')[0]).toBe(`weft: run ${good} has no task "nope"`);
+    // A failed command that said why only on stderr: the empty stdout says where to look.
+    expect(await weft(['logs', bad, 'boom'], project)).toMatchObject({
+      code: 0,
+      stdout: '',
+      stderr: 'weft: boom printed nothing on stdout; --stderr shows its 3 bytes of stderr\n',
+    });
   }, 60_000);
 
   it('a report path that cannot take the file, and a -C folder that is not there: one line, exit 2, nothing made', async () => {

@@ -199,6 +199,10 @@ describe.concurrent('The AI planner', () => {
         ],
       });
       expect(r.stdout).toMatch(/predicted makespan\s+50m00s on 3 workers/);
+      // The planner's answer, though an API task writes no log, is what weft logs shows of it.
+      const logs = await p.weft(['logs', 'latest', 'plan']);
+      expect(logs.stderr).toBe('weft: plan left no log here (an API task writes none); this is its answer\n');
+      expect(JSON.parse(logs.stdout)).toMatchObject({ analysis: { complexity: 'simple' } });
       expect(p.llm.verify()).toEqual([]);
     },
   );

@@ -142,7 +142,7 @@ export async function logsCommand(
     const pump = async (final = false): Promise<void> => {
       const size = existsSync(file) ? statSync(file).size : 0;
       const offsets = logOffsets(file, size);
-      for (let at = offsets.toFile(offset); at < size; ) {
+      for (let at = offsets.toFile(offset); at < size;) {
         const bytes = readRange(file, at, Math.min(size, at + LOG_CHUNK));
         if (bytes.length === 0) break;
         at += bytes.length;
@@ -153,8 +153,21 @@ export async function logsCommand(
     };
     await pump(opts.follow !== true);
     if (opts.follow !== true) {
-      if (!existsSync(file))
+      const answer = existsSync(file) || opts.stderr === true ? undefined : answerOf(state, task);
+      if (answer !== undefined) {
+        process.stderr.write(`weft: ${task} left no log here (an API task writes none); this is its answer\n`);
+        await show(`${answer.endsWith('\n') ? answer : `${answer}\n`}`, true);
+      } else if (!existsSync(file))
         process.stderr.write(`weft: ${noLog(state, task, attempt, opts.stderr === true ? 'stderr' : 'stdout')}\n`);
+      else if (offset === 0 && opts.stderr !== true) {
+        // A failed command often says why only on stderr: an empty answer must not look like "nothing happened".
+        const other = file.replace(/\.stdout\.log$/, '.stderr.log');
+        const bytes = existsSync(other) ? statSync(other).size : 0;
+        if (bytes > 0)
+          process.stderr.write(
+            `weft: ${task} printed nothing on stdout; --stderr shows its ${bytes} bytes of stderr\n`,
+          );
+      }
       return EXIT.ok;
     }
     const ended = (): boolean => {
@@ -224,9 +237,18 @@ function writeReport(output: string, text: string): void {
 }
 
 /** Why a task's attempt has no log file to show: not yet, never started, or kept elsewhere. */
+/** What an API task answered (it writes no log): its text, else its structured output as JSON. */
+function answerOf(state: RunState, task: string): string | undefined {
+  const result = state.tasks.get(task)?.result;
+  if (result?.cached === true) return undefined;
+  if (result?.text !== undefined && result.text !== '') return result.text;
+  return result?.output === undefined ? undefined : JSON.stringify(result.output, null, 2);
+}
+
 function noLog(state: RunState, task: string, attempt: number, stream: 'stdout' | 'stderr'): string {
   const r = state.tasks.get(task);
   if (r === undefined || !TERMINAL_STATES.has(r.state)) return `no ${stream} log for ${task} attempt ${attempt} yet`;
   if (r.attempts.length === 0) return `${task} never started (it was ${r.state}): it has no log`;
+  if (r.result?.cached === true) return `${task} took its result from the cache (nothing ran): it has no log`;
   return `${task} attempt ${attempt} left no ${stream} log here: a gate runs nothing, and a task a remote worker (weft worker) ran keeps its logs on that worker, under .weft/worker/`;
 }
