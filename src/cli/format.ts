@@ -7,6 +7,9 @@ import { stripControl } from '../core/control-stripper.js';
 
 const useColor = (stream: NodeJS.WriteStream): boolean => stream.isTTY === true && process.env.NO_COLOR === undefined;
 
+/** `n` and the noun, plural but for one: `1 task`, `3 tasks`. */
+export const count = (n: number, noun: string): string => `${n} ${noun}${n === 1 ? '' : 's'}`;
+
 export function painter(stream: NodeJS.WriteStream = process.stdout) {
   const on = useColor(stream);
   const wrap = (code: number) => (s: string) => (on ? `\x1b[${code}m${s}\x1b[0m` : s);

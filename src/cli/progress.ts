@@ -1,7 +1,7 @@
 import type LogUpdate from 'log-update';
 import { formatDuration } from '../core/plan/duration.js';
 import type { EngineNotice } from '../core/run/engine.js';
-import { painter, stateMark } from './format.js';
+import { count, painter, stateMark } from './format.js';
 import { stripControl } from '../core/control-stripper.js';
 
 export type ProgressMode = 'live' | 'plain' | 'json';
@@ -86,7 +86,7 @@ function line(e: EngineNotice, started: Map<string, number>, runId: string): str
     case 'loop.iteration.ended':
       return `${e.outcome === 'passed' ? stateMark('succeeded') : e.outcome === 'repeat' ? c.yellow('⟳') : stateMark('blocked')} loop iteration ${e.iteration} ${ITERATION_ENDS[e.outcome]} ${c.dim(formatDuration(e.durationMs))}${e.reasons.length === 0 ? '' : `: ${stripControl(e.reasons.join('; '))}`}`;
     case 'run.created':
-      return `weft ▸ ${stripControl(e.plan)}: ${e.tasks.length} tasks on ${e.workers} worker${e.workers === 1 ? '' : 's'}${e.mode === 'sequential' ? ' (sequential)' : ''}`;
+      return `weft ▸ ${stripControl(e.plan)}: ${count(e.tasks.length, 'task')} on ${count(e.workers, 'worker')}${e.mode === 'sequential' ? ' (sequential)' : ''}`;
     case 'run.resumed':
       return `weft ▸ resuming`;
     default:

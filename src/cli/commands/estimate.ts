@@ -1,4 +1,5 @@
 import { stripControl } from '../../core/control-stripper.js';
+import { count } from '../format.js';
 import { chainLine } from '../../core/run/critical-path.js';
 import { formatDuration } from '../../core/plan/duration.js';
 import { estimate, type EstimateFigures } from '../../core/schedule/simulate.js';
@@ -251,7 +252,7 @@ export function printEstimate(compiled: CompiledPlan, opts: EstimateCommandOptio
   const { graph } = compiled;
   const { rows, first, best, smallest, criticalPath, bounded } = estimateRows(compiled, opts);
   const out: string[] = [
-    `${stripControl(compiled.name)}: ${graph.tasks.length} tasks${first.skipped.length > 0 ? ` (${first.skipped.length} skipped by conditions: ${first.skipped.join(', ')})` : ''}`,
+    `${stripControl(compiled.name)}: ${count(graph.tasks.length, 'task')}${first.skipped.length > 0 ? ` (${first.skipped.length} skipped by conditions: ${first.skipped.join(', ')})` : ''}`,
   ];
   if (opts.sweep === undefined) {
     out.push(

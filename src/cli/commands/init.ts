@@ -1,4 +1,5 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { count } from '../format.js';
 import { dirname, join, relative, resolve } from 'node:path';
 import { WeftError } from '../../core/errors.js';
 import type { ExecutorCatalog } from '../../core/plan/compile.js';
@@ -78,7 +79,7 @@ export function initCommand(opts: InitCommandOptions): number {
     return EXIT.ok;
   }
   const lines = [
-    `wrote ${output}: template ${template.name}, ${tasks} tasks${opts.offline === true ? ', offline stand-ins' : ''}`,
+    `wrote ${output}: template ${template.name}, ${count(tasks, 'task')}${opts.offline === true ? ', offline stand-ins' : ''}`,
     ...notes.map((n) => `  ${n}`),
     `next: weft estimate ${output}, then weft run ${output}`,
   ];

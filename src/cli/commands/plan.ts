@@ -1,4 +1,5 @@
 import { accessSync, constants, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { count } from '../format.js';
 import { delimiter, dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { stringify } from 'yaml';
@@ -172,12 +173,12 @@ export async function planGoal(
   const { analysis } = checked.output;
   const header = [
     `# Planned by weft (${planner}) from the goal: ${goal}`,
-    `# ${analysis.complexity}, ${checked.spec.tasks.length} tasks: ${analysis.reasons.join('; ')}`,
+    `# ${analysis.complexity}, ${count(checked.spec.tasks.length, 'task')}: ${analysis.reasons.join('; ')}`,
   ].join('\n');
   writeFileSync(file, `${header}\n${stringify(checked.spec, { lineWidth: 0 })}`);
   if (opts.json !== true) {
     process.stdout.write(
-      `\nPlan written to ${file}: ${analysis.complexity} (${analysis.reasons.join('; ')}), ${checked.spec.tasks.length} tasks on ${workers} workers\n`,
+      `\nPlan written to ${file}: ${analysis.complexity} (${analysis.reasons.join('; ')}), ${count(checked.spec.tasks.length, 'task')} on ${count(workers, 'worker')}\n`,
     );
     printEstimate(checked.compiled, { jobs: workers });
   } else

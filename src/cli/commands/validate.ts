@@ -1,4 +1,5 @@
 import { PlanValidationError } from '../../core/errors.js';
+import { count } from '../format.js';
 import { catalogOf } from '../../executors/index.js';
 import { dirname } from 'node:path';
 import { wire } from '../wiring.js';
@@ -25,7 +26,7 @@ export async function validateCommand(file: string, opts: { json?: boolean; dir?
       );
     } else {
       process.stdout.write(
-        `${file}: valid — ${graph.tasks.length} tasks, critical path ${formatDuration(graph.criticalPathMs)}\n`,
+        `${file}: valid — ${count(graph.tasks.length, 'task')}, critical path ${formatDuration(graph.criticalPathMs)}\n`,
       );
     }
     return EXIT.ok;
