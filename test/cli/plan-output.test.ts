@@ -43,4 +43,24 @@ describe('weft plan refuses, before the planner is asked, a plan it could not sa
     const empty = await weft(['plan', '  ', '--planner', 'anthropic'], { cwd: project, env });
     expect(empty).toMatchObject({ code: 2, stderr: expect.stringMatching(/^weft: the goal is empty\n/) });
   });
+
+  it('a planner that cannot plan, or a typo of one, and --attempts that is no count: one line each, exit 2', async () => {
+    const project = tempProject();
+    const plan = (...args: string[]) => weft(['plan', 'x', ...args], { cwd: project, env });
+    const typo = await plan('--planner', 'clade');
+    expect(typo).toMatchObject({ code: 2, stdout: '' });
+    expect(typo.stderr).toMatch(
+      /^weft: --planner: "clade" is not an executor that can plan\n {2}did you mean "claude"\? planners: /,
+    );
+    expect(typo.stderr).not.toMatch(/planners: .*\bshell\b/);
+    const shell = await plan('--planner', 'shell');
+    expect(shell.stderr).toMatch(/^weft: --planner: "shell" is not an executor that can plan\n/);
+    for (const attempts of ['abc', '0', '1.5']) {
+      const r = await plan('--planner', 'anthropic', '--attempts', attempts);
+      expect(r).toMatchObject({
+        code: 2,
+        stderr: `weft: --attempts expects a whole number from 1 to 21, got "${attempts}"\n`,
+      });
+    }
+  });
 });

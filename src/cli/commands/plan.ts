@@ -4,6 +4,7 @@ import { delimiter, dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { stringify } from 'yaml';
 import { WeftError } from '../../core/errors.js';
+import { closest } from '../../core/suggest.js';
 import type { PlanSpec } from '../../core/plan/plan-schema.js';
 import { plannerJsonSchema } from '../../core/plan/planner-schema.js';
 import { compilePlan } from '../../core/plan/compile.js';
@@ -86,10 +87,13 @@ export function choosePlanner(given: string | undefined, config: WeftConfig, kno
       },
     );
   }
-  if (!known.has(name))
-    throw new WeftError('WEFT_USAGE', `--planner: unknown executor "${name}"`, {
-      hint: `use one of: ${[...known].join(', ')}`,
+  if (!known.has(name)) {
+    const near = closest(name, known);
+    const from = given === undefined ? 'weft.config.yaml planner' : '--planner';
+    throw new WeftError('WEFT_USAGE', `${from}: "${name}" is not an executor that can plan`, {
+      hint: `${near === undefined ? '' : `did you mean "${near}"? `}planners: ${[...known].join(', ')}`,
     });
+  }
   return name;
 }
 
@@ -105,9 +109,13 @@ export async function planGoal(
   const file = opts.output === undefined ? join(projectDir, 'plan.yaml') : resolve(opts.output);
   refuseOutput(file, opts.force === true);
   const catalog = catalogOf(executors);
-  const planner = choosePlanner(opts.planner, config, new Set(executors.keys()));
+  // Only an agent or an LLM answers a prompt: a shell or function executor cannot plan.
+  const planners = new Set([...catalog].filter(([, info]) => info.requires === 'prompt').map(([name]) => name));
+  const planner = choosePlanner(opts.planner, config, planners);
   const workers = opts.jobs ?? 4;
-  const attempts = Math.max(1, Number(opts.attempts ?? 3));
+  const attempts = Number(opts.attempts ?? 3);
+  if (!/^\d+$/.test(opts.attempts ?? '3') || attempts < 1 || attempts > 21)
+    throw new WeftError('WEFT_USAGE', `--attempts expects a whole number from 1 to 21, got "${opts.attempts}"`);
   const executor =
     opts.executor ??
     ((AGENT_CLIS as readonly string[]).includes(planner)
