@@ -211,7 +211,9 @@ program
   .command('validate')
   .description('check a plan without running anything')
   .argument('<plan>', 'plan file')
+  .option('--set <name=value>', 'set a plan variable, as weft run would (repeatable)', collectVar)
   .option('--json', 'print the result as JSON')
+  .option('-C, --dir <dir>', 'project folder (its weft.config.yaml and repository checks)')
   .action(async (plan: string, opts) => {
     process.exitCode = await (await import('./commands/validate.js')).validateCommand(plan, opts);
   });

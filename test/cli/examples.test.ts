@@ -24,6 +24,17 @@ describe('examples', () => {
     expect(r.code).toBe(0);
   });
 
+  it('validate --set checks the value as weft run would: a wrong type or name is one line each, exit 2', async () => {
+    const good = await weft(['validate', 'examples/pipeline.yaml', '--set', 'security=false']);
+    expect(good).toMatchObject({ code: 0, stderr: '' });
+    const bad = await weft(['validate', 'examples/pipeline.yaml', '--set', 'security=0', '--set', 'securty=false']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('vars.security: --set security=0: expected true or false');
+    expect(bad.stderr).toContain(
+      'vars.securty: --set securty: the plan has no variable "securty" — fix: did you mean "security"?',
+    );
+  });
+
   it('app.yaml runs to success with a summary and run files', async () => {
     const project = tempProject();
     const r = await weft(['run', join(ROOT, 'examples/app.yaml'), '-j', '2', '--no-isolation'], { cwd: project });

@@ -10,10 +10,14 @@ import { loadPlanFile } from '../../plan/load-plan.js';
 import { formatDuration } from '../../core/plan/duration.js';
 import { EXIT } from '../exit-codes.js';
 
-export async function validateCommand(file: string, opts: { json?: boolean; dir?: string }): Promise<number> {
+export async function validateCommand(
+  file: string,
+  opts: { json?: boolean; dir?: string; set?: Record<string, string> },
+): Promise<number> {
   try {
     const { projectDir, executors } = wire(opts.dir);
-    const loaded = loadPlanFile(file, { executors: catalogOf(executors) });
+    const vars = opts.set === undefined ? {} : { vars: opts.set };
+    const loaded = loadPlanFile(file, { executors: catalogOf(executors), ...vars });
     const { compiled } = loaded;
     // What `weft run` refuses before anything runs, from the repository around the plan: an isolated
     // task working outside it, a `workspace.copy` file not in it.
