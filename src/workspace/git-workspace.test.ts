@@ -41,6 +41,9 @@ describe('isIsolated', () => {
     expect(isIsolated({ executor: 'shell', writes: ['src/**'] })).toBe(true);
     expect(isIsolated({ executor: 'shell', writes: [] })).toBe(false);
     expect(isIsolated({ executor: 'fn', writes: [] })).toBe(false);
+    // An API task only answers: no worktree to set up for it (nor a "runs in place" warning without git).
+    expect(isIsolated({ executor: 'anthropic', writes: [] })).toBe(false);
+    expect(isIsolated({ executor: 'openai', writes: [] })).toBe(false);
   });
 });
 

@@ -1,12 +1,16 @@
 import type { ResolvedTask } from '../core/plan/graph.js';
 import { GATE } from '../core/plan/compile.js';
 
-/** Executors that run in the project folder unless their task declares `writes`; a gate runs nothing. */
-const IN_PLACE_EXECUTORS: ReadonlySet<string> = new Set(['shell', 'fn', GATE]);
+/**
+ * Executors that run in the project folder unless their task declares `writes`: a gate runs
+ * nothing, and an API task (`anthropic`, `openai`) only answers — it changes no file, so a worktree
+ * would cost its set-up for nothing.
+ */
+const IN_PLACE_EXECUTORS: ReadonlySet<string> = new Set(['shell', 'fn', 'anthropic', 'openai', GATE]);
 
 /**
  * Whether a task works in its own git worktree and has its result merged: every agent task
- * (any executor but `shell`, `fn` and a gate), and any task that declares the files it `writes`.
+ * (any executor but those above), and any task that declares the files it `writes`.
  * The others run in the project folder itself, as they would without weft.
  *
  * @example
