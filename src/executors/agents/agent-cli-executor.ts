@@ -51,6 +51,8 @@ export interface CliDescription {
   readonly apiKeyVar: string;
   /** How a user logs in instead, named in authentication failures. */
   readonly login: string;
+  /** Lines the CLI always prints on stderr, which say nothing about a failure (left out of its reason). */
+  readonly stderrNoise?: RegExp;
 }
 
 /**
@@ -264,7 +266,7 @@ export abstract class AgentCliExecutor implements Executor {
     );
     if (limited !== undefined) [file, ...args] = limited.argv as [string, ...string[]];
     try {
-      const exit = await spawnLines(file, args, {
+      const ran = await spawnLines(file, args, {
         cwd: ctx.workdir,
         env,
         signal: stop.signal,
@@ -273,6 +275,9 @@ export abstract class AgentCliExecutor implements Executor {
         ...(logs === undefined ? {} : { stdoutLog: logs.stdout, stderrLog: logs.stderr }),
         ...(this.options.killGraceMs === undefined ? {} : { killGraceMs: this.options.killGraceMs }),
       });
+      const noise = this.cli.stderrNoise;
+      const quiet = noise === undefined ? ran.stderrTail : ran.stderrTail.replace(new RegExp(noise, 'gm'), '').trim();
+      const exit = quiet === ran.stderrTail ? ran : { ...ran, stderrTail: quiet };
       const report = parser.finish({ exitCode: exit.exitCode, stderrTail: exit.stderrTail });
       if (limited === undefined || limits?.memory === undefined) return { exit, report, shownUsage };
       // Read now, before release() removes the cgroup.

@@ -157,6 +157,10 @@ describe('CodexExecutor against the real codex', { concurrent: true }, () => {
     if (!auth.outcome.ok)
       expect(auth.outcome.failure.message).toContain('— set LOCAL_API_KEY, or log in with `codex login`');
     for (const a of [bad, auth]) if (!a.outcome.ok) expect(a.outcome.failure.transient).toBeUndefined();
+    // Codex says this on every run without a terminal: it is no part of why one failed.
+    for (const a of [bad, auth])
+      if (!a.outcome.ok)
+        expect(a.outcome.failure.stderrTail ?? '').not.toContain('Reading additional input from stdin');
   });
 
   it('returns a 429 as a transient failure after the provider’s capped retry', { timeout: TIMEOUT }, async (ctx) => {

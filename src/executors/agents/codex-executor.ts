@@ -52,6 +52,8 @@ export class CodexExecutor extends AgentCliExecutor {
         install: 'npm i -g @openai/codex',
         apiKeyVar: 'OPENAI_API_KEY',
         login: 'log in with `codex login`',
+        // Printed whenever its stdin is no terminal, also after a failure: not a reason.
+        stderrNoise: /^Reading additional input from stdin\.\.\.\n?/,
       },
       options,
     );
