@@ -282,12 +282,16 @@ describe.concurrent('The AI planner', () => {
       const p = await e2eProject(ctx);
       const planner = p.llm.script({ marker: PLANNER }, step.json(CYCLIC_PLAN, { times: 3 }));
 
-      const r = await p.weft(['plan', GOAL, '--planner', 'anthropic']);
+      const r = await p.weft(['plan', GOAL, '--planner', 'anthropic', '--json']);
 
       expect(r.code).toBe(1);
-      expect(r.stderr).toBe(
-        'weft: the planner (anthropic) did not produce a valid plan in 3 answers; see `weft status` for what it was told\n',
-      );
+      const message =
+        'the planner (anthropic) did not produce a valid plan in 3 answers; see `weft status` for what it was told';
+      expect(r.stderr).toBe(`weft: ${message}\n`);
+      // --json: the error object every failing command prints, last on stdout.
+      expect(JSON.parse(r.stdout.trim().split('\n').at(-1) ?? '')).toEqual({
+        error: { code: 'WEFT_RESULT_INVALID', message },
+      });
       expect(existsSync(join(p.repo, 'plan.yaml'))).toBe(false);
       // Each retry was told why.
       expect(planner.requests.map((q) => (q.userTexts.at(-1) ?? '').includes('dependency cycle a → b → a'))).toEqual([

@@ -166,17 +166,16 @@ export async function planGoal(
   } finally {
     await store.close();
   }
-  if (checked === undefined && code === EXIT.interrupted) {
-    process.stderr.write(
-      `weft: planning stopped before the planner answered; no plan was saved — plan again with the same command\n`,
-    );
-    return { code };
-  }
   if (checked === undefined) {
-    process.stderr.write(
-      `weft: the planner (${planner}) did not produce a valid plan in ${attempts} answer${attempts === 1 ? '' : 's'}; see \`weft status\` for what it was told\n`,
-    );
-    return { code: code === EXIT.ok ? EXIT.failed : code };
+    const interrupted = code === EXIT.interrupted;
+    const message = interrupted
+      ? 'planning stopped before the planner answered; no plan was saved — plan again with the same command'
+      : `the planner (${planner}) did not produce a valid plan in ${count(attempts, 'answer')}; see \`weft status\` for what it was told`;
+    process.stderr.write(`weft: ${message}\n`);
+    // As every command failing under --json: one error object on stdout (a stop is no failure: a run stopped by Ctrl-C prints none).
+    if (opts.json === true && !interrupted)
+      process.stdout.write(`${JSON.stringify({ error: { code: 'WEFT_RESULT_INVALID', message } })}\n`);
+    return { code: interrupted || code !== EXIT.ok ? code : EXIT.failed };
   }
   const { analysis } = checked.output;
   const header = [
