@@ -31,6 +31,16 @@ describe('withChecksAndDeploy', () => {
     expect(compiled.graph.tasks).toHaveLength(6);
   });
 
+  it('refuses a plan whose tasks use an LLM API: it cannot run the checks, only say it did', () => {
+    const api = { ...planned, tasks: planned.tasks.map((t) => ({ ...t, executor: 'openai' })) };
+    expect(() => withChecksAndDeploy(api, undefined)).toThrow(
+      expect.objectContaining({
+        code: 'WEFT_USAGE',
+        message: `build_and_deploy: the plan's tasks use "openai", which only answers and cannot run the checks`,
+      }),
+    );
+  });
+
   it('keeps ids unique when the planner already used unit, lint or deploy', () => {
     const plan = withChecksAndDeploy(
       {

@@ -1,3 +1,4 @@
+import { WeftError } from '../core/errors.js';
 import type { RunSummary } from '../core/run/metrics.js';
 import type { RunControl } from '../core/ports/run-control.js';
 import type { EngineNotice } from '../core/run/engine-options.js';
@@ -13,6 +14,9 @@ export interface BuildAndDeployRequest {
 
 /** The three checks that run side by side once the build is done. */
 export const CHECKS = ['unit', 'e2e', 'lint'] as const;
+
+/** The built-in executors that only answer (LLM APIs). */
+const ANSWERS_ONLY: ReadonlySet<string> = new Set(['anthropic', 'openai']);
 
 /** What `build_and_deploy` answers when its run ends. */
 export interface BuildAndDeployAnswer {
@@ -64,6 +68,15 @@ export function withChecksAndDeploy(
     return name;
   };
   const executor = tasks.find((t) => t.executor !== undefined)?.executor ?? 'claude';
+  // A check runs the project's tests: an LLM API can only say it did.
+  if (ANSWERS_ONLY.has(executor))
+    throw new WeftError(
+      'WEFT_USAGE',
+      `build_and_deploy: the plan's tasks use "${executor}", which only answers and cannot run the checks`,
+      {
+        hint: 'give it an agent that runs commands: install claude, codex or gemini, or pass executor',
+      },
+    );
   const built = tasks.map((t) => t.id);
   const checks = CHECKS.map((c) => ({
     id: free(c),

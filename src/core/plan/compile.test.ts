@@ -165,6 +165,18 @@ describe('compilePlan: what a user sees for a broken plan', () => {
     ]);
   });
 
+  it('refuses writes and outputs on a task of an executor that only answers (an LLM API): they could never hold', () => {
+    const catalog: ExecutorCatalog = new Map([...executors, ['api', { requires: 'prompt', answersOnly: true }]]);
+    const ask = { id: 'ask', executor: 'api', prompt: 'write the server', writes: ['src/**'], outputs: ['src/x.ts'] };
+    expect(problems({ tasks: [ask] }, catalog)).toEqual(
+      ['writes', 'outputs'].map(
+        (f) =>
+          `plan.yaml task "ask" ${f}: executor "api" only answers (in text or JSON) and changes no file, so ${f} could never hold — fix: give the task to an agent that edits files (executor: claude, codex or gemini), or remove ${f}`,
+      ),
+    );
+    expect(problems({ tasks: [{ id: 'ask', executor: 'api', prompt: 'review' }] }, catalog)).toEqual([]);
+  });
+
   it("refuses a budget or an agent's field on a shell task, a budget no task can reach, and a pool named like a profile's", () => {
     const agent = { id: 'r', prompt: 'review', executor: 'claude' };
     expect(problems({ tasks: [task('a', { budget: { usd: 1 } }), agent] })).toEqual([

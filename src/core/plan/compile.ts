@@ -8,6 +8,7 @@ import { issueAt, schemaIssues, type RawIssue } from './schema-issues.js';
 import { cycleIssues, dependencyIssues, rawDependencyIssues } from './dependency-issues.js';
 import { overriddenVars } from './overridden-vars.js';
 import {
+  answerFieldIssues,
   budgetWithoutUsage,
   commandFieldIssues,
   durationMs,
@@ -40,6 +41,8 @@ export interface ExecutorInfo {
    * a task of any other executor that sets them is refused. @default false
    */
   readonly runsProcess?: boolean;
+  /** It only answers (an LLM API): it changes no file, so `writes` and `outputs` on its tasks are refused. @default false */
+  readonly answersOnly?: boolean;
   /** Extra checks on a task, e.g. a command string that needs `shell: true`. */
   check?(task: TaskSpec): readonly { readonly field: string; readonly message: string; readonly fix?: string }[];
 }
@@ -152,6 +155,7 @@ export function checkPlan(raw: unknown, options: CompileOptions): { plan?: Compi
     // A gate runs nothing: no executor to check.
     if (executorName !== GATE) executorIssues(t, executorName, spec.defaults, options.executors, at, issues);
     const info = executorName === undefined ? undefined : options.executors.get(executorName);
+    if (executorName !== undefined) answerFieldIssues(t, executorName, info, at, issues);
     commandFieldIssues(t, executorName, at, issues);
     if (executorName !== GATE && executorName !== 'shell') anyUsage = true;
     // An unknown or missing executor is reported above.

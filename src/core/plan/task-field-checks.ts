@@ -276,6 +276,28 @@ export function commandFieldIssues(
 }
 
 /**
+ * `writes` and `outputs` on a task of an executor that only answers (an LLM API: a prompt, and no
+ * process that could touch a file): its outputs could never be there, so every attempt — each one
+ * paid — would fail for them.
+ */
+export function answerFieldIssues(
+  t: TaskSpec,
+  executorName: string,
+  info: { readonly answersOnly?: boolean } | undefined,
+  at: IssueAt,
+  issues: RawIssue[],
+): void {
+  if (info?.answersOnly !== true) return;
+  for (const field of ['writes', 'outputs'] as const)
+    if ((t[field] ?? []).length > 0)
+      issues.push({
+        ...at(field),
+        message: `executor "${executorName}" only answers (in text or JSON) and changes no file, so ${field} could never hold`,
+        fix: `give the task to an agent that edits files (executor: claude, codex or gemini), or remove ${field}`,
+      });
+}
+
+/**
  * A plan's `budget` (or `defaults.budget`) where no task can report tokens or cost (only commands
  * and gates): it would never stop anything.
  */

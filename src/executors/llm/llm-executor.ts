@@ -44,7 +44,7 @@ interface Reply {
 abstract class LlmExecutor implements Executor {
   abstract readonly name: string;
   readonly version = '1';
-  readonly info = { requires: 'prompt' as const, provider: '' };
+  readonly info = { requires: 'prompt' as const, provider: '', answersOnly: true };
 
   protected readonly options: LlmExecutorOptions & { readonly maxTokens: number };
 
@@ -122,7 +122,7 @@ abstract class LlmExecutor implements Executor {
 
 export class AnthropicExecutor extends LlmExecutor {
   readonly name = 'anthropic';
-  override readonly info = { requires: 'prompt' as const, provider: 'anthropic' };
+  override readonly info = { requires: 'prompt' as const, provider: 'anthropic', answersOnly: true };
   protected readonly keyVar = 'ANTHROPIC_API_KEY';
   private client: Anthropic | undefined;
 
@@ -180,7 +180,7 @@ export class AnthropicExecutor extends LlmExecutor {
 /** OpenAI and every OpenAI-compatible server (Ollama, vLLM, LM Studio) via Chat Completions. */
 export class OpenAiExecutor extends LlmExecutor {
   readonly name = 'openai';
-  override readonly info = { requires: 'prompt' as const, provider: 'openai' };
+  override readonly info = { requires: 'prompt' as const, provider: 'openai', answersOnly: true };
   protected readonly keyVar = 'OPENAI_API_KEY';
   private client: OpenAI | undefined;
 
