@@ -15,6 +15,7 @@ import { estimateJson } from './commands/estimate.js';
 import type { planGoal } from './commands/plan.js';
 import { withHistory } from './history.js';
 import { coordinatorOf } from './journal.js';
+import { CANCEL_SIGNAL } from './signals.js';
 import { newRunId, weftDir, writeJson } from './run-files.js';
 
 /** `weft plan`'s planner (a type only: the planner's command reaches `weft run`'s, which serves a control with `--ui`). */
@@ -273,7 +274,7 @@ export function runLauncher(ctx: ControlContext) {
         // Started a moment ago: its process has not journaled the run yet.
         const child = children.get(given);
         if (child?.pid === undefined) throw error;
-        process.kill(child.pid, 'SIGINT');
+        process.kill(child.pid, CANCEL_SIGNAL);
         return { runId: given, status: 'running', stopping: true };
       }
       const { state } = await ctx.readRun(runId);
@@ -291,7 +292,7 @@ export function runLauncher(ctx: ControlContext) {
           stopping: false,
           note: `run ${runId} is driven from another machine (${owner}): cancel it there`,
         };
-      process.kill(Number(pid), 'SIGINT'); // as Ctrl-C: running tasks are cancelled and the stop journaled
+      process.kill(Number(pid), CANCEL_SIGNAL); // as Ctrl-C: running tasks are cancelled and the stop journaled, with who stopped it
       return { runId, status: state.status, stopping: true };
     },
 

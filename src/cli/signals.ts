@@ -1,11 +1,18 @@
 import { killLiveGroups } from '../executors/process/process-group.js';
 import { EXIT } from './exit-codes.js';
 
-/** The signals that stop a run: Ctrl-C, `kill`, and the terminal closing (SIGHUP), with what the run records for each. */
+/**
+ * The signal `weft serve` and `weft mcp` stop a run with: its own, so the run records who stopped it
+ * (SIGINT would say Ctrl-C).
+ */
+export const CANCEL_SIGNAL = 'SIGUSR2';
+
+/** The signals that stop a run: Ctrl-C, `kill`, the terminal closing (SIGHUP), a cancel, with what the run records for each. */
 const STOP_SIGNALS = {
   SIGINT: 'interrupted (Ctrl-C)',
   SIGTERM: 'stopped (SIGTERM)',
   SIGHUP: 'the terminal closed (SIGHUP)',
+  [CANCEL_SIGNAL]: 'cancelled through weft serve or weft mcp',
 } as const;
 
 /**

@@ -117,7 +117,11 @@ describe('weft serve over a real socket', () => {
         const cancel = await api(s, `/api/runs/${runId}/cancel`, {});
         expect(cancel.json()).toEqual({ runId, cancelled: true });
         const end = await follow(s, runId, (type) => type === 'run.finished');
-        expect(end.at(-1)?.data).toMatchObject({ status: 'cancelled' });
+        // Recorded as what it was, not as a Ctrl-C.
+        expect(end.at(-1)?.data).toMatchObject({
+          status: 'cancelled',
+          reason: 'cancelled through weft serve or weft mcp',
+        });
       } finally {
         await s.stop();
       }
