@@ -58,7 +58,10 @@ export async function checkCheckout(o: CheckCheckoutsOptions, checkId: string, a
           `task "${at.kind === 'alone' ? at.task : ''}"'s change does not apply on its own: ${(r.stderr || r.stdout).trim()}`,
         );
     }
-    return { dir, tree: await gitText(dir, ['write-tree']), release };
+    const tree = await gitText(dir, ['write-tree']);
+    return at.kind === 'tip'
+      ? { dir, tree, release, where: `merged result @${tip.slice(0, 7)}` }
+      : { dir, tree, release };
   } catch (error) {
     await release();
     throw error;

@@ -118,6 +118,10 @@ describe('checks: a task that `verifies` others runs on the merged result and ro
     expect(ship[0]?.seen).toEqual({ 'backend.txt': 'ok', 'frontend.txt': 'ok' });
     expect(ship[0]?.head).toBe(repo.git('rev-parse', `weft/${runId}`));
     expect(ship[0]?.cwd).not.toBe(repo.dir);
+    // The summary says where the check ran, as it says where each task did: the merged result.
+    const where = summaryOf(repo.dir).tasks.find((t) => t.id === 'build') as { where?: string };
+    expect(where.where).toMatch(/^merged result @[0-9a-f]{7}$/);
+    expect(r.stdout).toMatch(/ran +backend, frontend: worktree · build, ship: merged result @/);
     // Never in the user's checkout: it ran in worktrees elsewhere, and the checkout is as it was.
     for (const c of checks) expect(c.cwd).toContain(join(repo.dir, '.weft', 'worktrees', runId, '_check-build-'));
     expect(existsSync(join(repo.dir, 'backend.txt'))).toBe(false);

@@ -28,6 +28,8 @@ export interface CheckCheckout {
   readonly dir: string;
   /** The git tree it holds: a check's verdict is the same on the same tree. */
   readonly tree: string;
+  /** Where the check ran, for its result: the integration branch's tip (`merged result @<sha>`); none for a blame checkout. */
+  readonly where?: TaskPlace;
   /** Removes the checkout. */
   release(): Promise<void>;
 }

@@ -121,7 +121,10 @@ async function checkOn(
     const key = `${check.id}\0${checkout.tree}`;
     const known = routes.checkVerdicts.get(key);
     if (known !== undefined) return known;
-    const outcome = await executor.run(new AttemptContext(host, i, slot, check, worker, checkout.dir, undefined));
+    const ran = await executor.run(new AttemptContext(host, i, slot, check, worker, checkout.dir, undefined));
+    // The summary's "where it ran" names a check's place as it names a task's.
+    const where = checkout.where;
+    const outcome = ran.ok && where !== undefined ? { ...ran, result: { ...ran.result, where } } : ran;
     if (slot.aborted === undefined && (outcome.ok || outcome.failure.transient !== true))
       routes.checkVerdicts.set(key, outcome);
     return outcome;
