@@ -298,10 +298,12 @@ program
     process.exitCode = await (await import('./commands/mcp.js')).mcpCommand(opts);
   });
 
-// A closed pipe on stdout (`weft run … | head`) must not kill a run that is spending money.
-process.stdout.on('error', (error: NodeJS.ErrnoException) => {
-  if (error.code !== 'EPIPE') throw error;
-});
+// A closed pipe (`weft run … | head`) or a closed terminal (EIO, before its SIGHUP arrives) must not
+// kill a run that is spending money: it stops cleanly on the SIGHUP, or goes on unseen.
+for (const stream of [process.stdout, process.stderr])
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE' && error.code !== 'EIO') throw error;
+  });
 
 /**
  * `--json` among the arguments (before a `--`): the command's caller reads JSON, so an error is

@@ -27,7 +27,8 @@ export function onInterrupt(): { signal: AbortSignal; dispose(): void } {
     if (name === 'SIGHUP') ignoreOutputErrors();
     count++;
     if (count === 1) {
-      say('\nweft: stopping — cancelling running tasks (Ctrl-C again to quit at once; `weft resume` continues)\n');
+      const again = name === 'SIGINT' ? 'Ctrl-C again' : `${name} again`;
+      say(`\nweft: stopping — cancelling running tasks (${again} to quit at once; \`weft resume\` continues)\n`);
       controller.abort(STOP_SIGNALS[name as keyof typeof STOP_SIGNALS] ?? `stopped (${name})`);
     } else {
       const killed = killLiveGroups();
