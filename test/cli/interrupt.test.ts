@@ -1,7 +1,8 @@
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ensureBuilt, startWeft, tempProject, weft } from '../support/weft-cli.js';
+import { CLI, ensureBuilt, startWeft, tempProject, weft } from '../support/weft-cli.js';
 import { isRunning } from '../../src/executors/testing/task-like-process.js';
 
 beforeAll(ensureBuilt);
@@ -92,6 +93,36 @@ describe('Ctrl-C', () => {
       expect(status.tasks.map((t: { id: string; state: string }) => `${t.id}:${t.state}`)).toEqual(['one:cancelled']);
       expect(status.reason).toBe(reason);
     });
+
+  it('a terminal that closes under a live run (its output fails with EIO, then SIGHUP): stopped and recorded, no stack trace', async () => {
+    const project = tempProject();
+    writeFileSync(
+      join(project, 'plan.yaml'),
+      JSON.stringify({
+        tasks: [
+          { id: 'one', run: ['sh', '-c', 'sleep 60 & echo $! > one.pid; wait'] },
+          { id: 'talk', run: ['sh', '-c', 'while true; do echo line; sleep 0.1; done'] },
+        ],
+      }),
+    );
+    // A real terminal (script's pty), taken away as a closed window takes it: its owner killed.
+    const command = `node ${JSON.stringify(CLI)} run plan.yaml 2> err.txt`;
+    const terminal = spawn('script', ['-qfc', command, '/dev/null'], { cwd: project, detached: true, stdio: 'ignore' });
+    const pid = await pidFrom(join(project, 'one.pid'));
+    await new Promise((r) => setTimeout(r, 500));
+    process.kill(terminal.pid as number, 'SIGKILL');
+    await until(() => !isRunning(pid), 20_000);
+    await until(
+      () =>
+        JSON.parse(execFileSync('node', [CLI, 'runs', '--json'], { cwd: project, encoding: 'utf8' }))[0]?.status !==
+        'running',
+      20_000,
+    );
+    const err = readFileSync(join(project, 'err.txt'), 'utf8');
+    expect(err).not.toMatch(/Error: write EIO|\n\s+at /);
+    const status = JSON.parse((await weft(['status', '--json'], { cwd: project })).stdout);
+    expect(status).toMatchObject({ status: 'cancelled', reason: 'the terminal closed (SIGHUP)' });
+  });
 
   it('a second Ctrl-C kills a task that ignores SIGTERM (its whole process group) and quits at once', async () => {
     const project = tempProject();
