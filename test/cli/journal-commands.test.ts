@@ -256,6 +256,20 @@ describe('inspecting the journal', () => {
     expect(pdf.stderr).toBe('weft: --format expects json, md or html, got "pdf"\n');
   }, 60_000);
 
+  it('weft resume of a run whose plan file was edited since says so: it goes on with the plan as it was', async () => {
+    const edited = tempProject('weft-journal-');
+    writePlan(edited, 'plan.yaml', 'p', [{ id: 'b', run: sh('exit 3') }]);
+    expect((await weft(['run', 'plan.yaml'], edited)).code).toBe(1);
+    const same = await weft(['resume', 'latest'], edited);
+    expect(same.stderr).not.toContain('changed since');
+    writePlan(edited, 'plan.yaml', 'p', [{ id: 'b', run: sh('true') }]);
+    const r = await weft(['resume', 'latest'], edited);
+    expect(r.code).toBe(1); // the command as it was
+    expect(r.stderr).toMatch(
+      /^weft: \S+plan\.yaml changed since run \S+ started; the resume goes on with the plan as it was then \(`weft run \S*plan\.yaml` starts a run of the edited plan\)\n/,
+    );
+  }, 60_000);
+
   it('weft resume with nothing unfinished says so and exits 2; a finished run by id is a no-op', async () => {
     const none = await weft(['resume'], tempProject('weft-journal-'));
     expect(none).toMatchObject({ code: 2, stderr: 'weft: no run to resume\n  start one with `weft run <plan>`\n' });

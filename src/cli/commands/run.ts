@@ -1,4 +1,5 @@
-import { realpathSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { readFileSync, realpathSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { RunBus, runPlan } from '../../core/run/engine.js';
 import { checkSetup, endRun, type Executor } from '../../core/ports/executor.js';
@@ -253,6 +254,8 @@ export async function executeRun(a: ExecuteRunArgs): Promise<number> {
       runOptions: {
         failFast: a.failFast,
         planFile: a.planFile,
+        // What the file held: `weft resume` says when it was edited since (it resumes the plan as it was).
+        ...(a.prior === undefined ? fileDigest(a.planFile) : {}),
         baseDir: a.baseDir,
         projectDir: a.projectDir,
         isolation: a.isolation,
@@ -365,4 +368,13 @@ function decisionsOf(store: Store, runId: string): () => Promise<ApprovalDecisio
     afterSeq = entries.at(-1)?.seq ?? afterSeq;
     return entries.flatMap((e) => (e.event.type === 'approval.decided' ? [e.event] : []));
   };
+}
+
+/** The plan file's sha256, as `planSha256`; nothing for a label such as `<planner>` or a file that cannot be read. */
+export function fileDigest(path: string): { planSha256?: string } {
+  try {
+    return path.startsWith('<') ? {} : { planSha256: createHash('sha256').update(readFileSync(path)).digest('hex') };
+  } catch {
+    return {};
+  }
 }
