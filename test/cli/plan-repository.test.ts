@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, realpathSync, writeFi
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tempRepo } from '../../src/workspace/testing/temp-repo.js';
-import { ensureBuilt, tempProject, weft } from '../support/weft-cli.js';
+import { ensureBuilt, startWeft, tempProject, weft } from '../support/weft-cli.js';
 
 beforeAll(ensureBuilt);
 
@@ -37,6 +37,28 @@ describe("the plan's folder decides the repository isolated tasks work in", () =
     expect(applied.stdout).toMatch(new RegExp(`^applied weft/${runId} to main \\(fast-forward\\)`));
     expect(there.read('out.txt')).toBe('made by gen\n');
     expect(existsSync(join(here.dir, 'out.txt'))).toBe(false);
+  });
+
+  it('weft apply refuses a run still going, and warns of a run that did not succeed: its branch holds part of the work', async () => {
+    const plan = `tasks:
+  - { id: quick, run: [node, -e, "require('fs').writeFileSync('a.txt', 'a')"], writes: [a.txt] }
+  - { id: slow, run: [sleep, '60'], writes: [b.txt] }
+`;
+    const repo = tempRepo({ 'plan.yaml': plan });
+    const running = startWeft(['run', 'plan.yaml', '--json'], repo.dir);
+    // quick's work is merged (the branch exists) while slow still runs.
+    for (let i = 0; i < 400 && !/"type":"task.succeeded"[^\n]*"task":"quick"/.test(running.output()); i++)
+      await new Promise((r) => setTimeout(r, 25));
+    const early = await weft(['apply'], { cwd: repo.dir });
+    expect(early.code).toBe(2);
+    expect(early.stderr).toMatch(/^weft: run \S+ is still running\n {2}apply it once it ends/);
+    expect(repo.git('log', '--oneline').split('\n')).toHaveLength(1); // nothing applied
+    running.child.kill('SIGINT');
+    expect((await running.done).code).toBe(130);
+    const late = await weft(['apply'], { cwd: repo.dir });
+    expect(late.code, late.stderr).toBe(0);
+    expect(late.stderr).toMatch(/^weft: run \S+ ended cancelled: its branch holds only the work merged before that\n$/);
+    expect(repo.read('a.txt')).toBe('a');
   });
 
   it('in the repository it runs in, all of .weft/ (journal, logs, worktrees) is ignored: git add -A picks none of it up', async () => {

@@ -1,9 +1,10 @@
 import { existsSync } from 'node:fs';
 import { applyRun, branchExists, integrationBranch, openRepository } from '../../workspace/index.js';
-import { isWeftError } from '../../core/errors.js';
+import { isWeftError, WeftError } from '../../core/errors.js';
 import type { RunState } from '../../core/run/run-state.js';
 import { EXIT } from '../exit-codes.js';
 import { openJournal, readRun, resolveRunId } from '../journal.js';
+import { driven } from '../run-views.js';
 import { wire } from '../wiring.js';
 
 /**
@@ -19,12 +20,23 @@ export async function applyCommand(
   const store = await openJournal(projectDir, config, { create: false });
   let runId: string;
   let state: RunState;
+  let live: boolean;
   try {
     runId = await resolveRunId(store, given);
     state = (await readRun(store, runId)).state;
+    live = state.status === 'running' && (await driven(store, runId));
   } finally {
     await store.close();
   }
+  // Its branch moves with every merge: applied now, the rest would come later, in a second apply.
+  if (live)
+    throw new WeftError('WEFT_USAGE', `run ${runId} is still running`, {
+      hint: `apply it once it ends (\`weft apply ${runId}\`), or stop it first (Ctrl-C where it runs)`,
+    });
+  if (state.status !== 'succeeded')
+    process.stderr.write(
+      `weft: run ${runId} ${state.status === 'running' ? 'was interrupted' : `ended ${state.status}`}: its branch holds only the work merged before that\n`,
+    );
   const repoDir = runFolder(state) ?? projectDir;
   if (!changedFiles(state) && !(await hasBranch(repoDir, runId))) {
     const files = { changed: 0, added: 0, removed: 0 };
