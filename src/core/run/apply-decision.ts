@@ -36,6 +36,8 @@ export interface DecisionHost {
   /** The task failed for good: its worktree goes (its branch stays). */
   release(task: ResolvedTask, attempt: number): void;
   stop(status: 'failed', reason: string): void;
+  /** Why the run is stopping, once it is (a budget spent by the attempt just recorded, Ctrl-C). */
+  readonly stopping: string | undefined;
 }
 
 /**
@@ -76,15 +78,19 @@ export function applyDecision(
   if (d.kind !== 'fix' && d.rateLimited !== undefined) {
     host.rateLimited(task, d.rateLimited.retryAfterMs);
   }
-  if (d.kind === 'fix') {
-    host.feedback.set(i, d.feedback);
-    host.journal.recordTask(i, { type: 'task.retrying', ...at, error: d.error, retryAt: now });
-    host.sched.retryAt(i, now, now);
-  } else if (d.kind === 'retry') {
-    if (d.note !== undefined) host.feedback.set(i, d.note);
-    const retryAt = now + d.delayMs;
+  if (d.kind === 'fix' || d.kind === 'retry') {
+    const note = d.kind === 'fix' ? d.feedback : d.note;
+    if (note !== undefined) host.feedback.set(i, note);
+    const retryAt = d.kind === 'fix' ? now : now + d.delayMs;
     host.journal.recordTask(i, { type: 'task.retrying', ...at, error: d.error, retryAt });
-    host.sched.retryAt(i, retryAt, now);
+    // Recording it may have stopped the run (its usage spent the budget): then it is not tried
+    // again — queued after the stop cancelled what waited, it would wait for ever.
+    const stopping = host.stopping;
+    if (stopping === undefined) host.sched.retryAt(i, retryAt, now);
+    else {
+      host.journal.recordTask(i, { type: 'task.cancelled', at: now, task: task.id, reason: stopping });
+      host.sched.finish(i, 'cancelled', now, stopping);
+    }
   } else {
     host.journal.recordTask(i, { type: 'task.failed', ...at, error: d.error });
     // Its worktree goes; its branch, which holds the unmerged work, stays for a person to look at.

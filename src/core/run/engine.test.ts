@@ -382,6 +382,24 @@ describe('runPlan', () => {
     });
   });
 
+  it('a run budget spent by an attempt sent back as a fix ends the run (it hung with the fix queued)', async () => {
+    // As an API task: the usage reported, then an answer that is not what the schema wants.
+    const big: Behaviour = (ctx) => {
+      ctx.emit({ kind: 'usage', usage: { inputTokens: 1000, outputTokens: 1000 } });
+      return {
+        ok: false,
+        failure: { message: 'not JSON', code: 'WEFT_OUTPUT_SCHEMA', fix: 'answer in JSON' },
+        result: { usage: { inputTokens: 1000, outputTokens: 1000 } },
+      };
+    };
+    const r = await run(plan([{ id: 'fix', fixAttempts: 5 }], { budget: { tokens: 3000 } }), scripted({ fix: big }));
+    expect(r.status).toBe('failed');
+    expect(r.events.at(-1)).toMatchObject({
+      type: 'run.finished',
+      reason: 'budget exceeded: spent 4000 of 3000 tokens',
+    });
+  });
+
   it("a rate limit narrows the provider's pool for a while instead of failing the task", async () => {
     let running = 0;
     let peakAfterLimit = 0;

@@ -177,6 +177,9 @@ class Run implements AttemptHost {
       rateLimited: (task, ms) => this.throttles.rateLimited(options.executors.get(task.executor)?.info.provider, ms),
       release: (task, attempt) => void options.workspace?.release(task, attempt, 'failed').catch(() => undefined),
       stop: (status, reason) => this.end.stop(status, reason),
+      get stopping() {
+        return run.end.stopReason?.reason;
+      },
     };
   }
 
