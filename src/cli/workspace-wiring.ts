@@ -1,3 +1,4 @@
+import type { RunState } from '../core/run/run-state.js';
 import { existsSync, realpathSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import type { CompiledPlan } from '../core/plan/compile.js';
@@ -79,10 +80,12 @@ export async function openWorkspace(
   found: WorkspacePlan,
   where: WorkspacePlace,
   plan?: CompiledPlan,
+  prior?: RunState,
 ): Promise<GitWorkspace> {
   const { GitWorkspace } = await import('../workspace/index.js');
   const { worktreesDir } = found;
-  const at = { runId: where.runId, projectDir: where.baseDir, baseDir: where.baseDir, worktreesDir };
+  const succeeded = prior === undefined ? {} : { succeeded: successesOf(prior) };
+  const at = { runId: where.runId, projectDir: where.baseDir, baseDir: where.baseDir, worktreesDir, ...succeeded };
   const workspace = await GitWorkspace.open({ ...at, tasks: plan?.graph.tasks ?? [], workspace: found.workspace });
   for (const w of workspace.warnings) process.stderr.write(`weft: ${w}\n`);
   return workspace;
@@ -134,4 +137,15 @@ function checkCopies(spec: WorkspaceSpec, file: string, root: string): void {
     .filter((i) => i !== undefined);
   if (issues.length === 0) return;
   throw file.endsWith(CONFIG_FILE) ? new ConfigValidationError(issues) : new PlanValidationError(issues);
+}
+
+/**
+ * How many times the journal records each task that has not succeeded (yet) as succeeded: a merge
+ * beyond that on the run's branch was never journaled. A task that stands succeeded is left out
+ * (its merges are all its own: nothing is taken off for it).
+ */
+function successesOf(state: RunState): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const t of state.tasks.values()) if (t.state !== 'succeeded') counts.set(t.id, t.successes ?? 0);
+  return counts;
 }

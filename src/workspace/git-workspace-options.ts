@@ -13,6 +13,12 @@ export interface GitWorkspaceOptions {
   readonly projectDir: string;
   /** Folder a task's relative `cwd` resolves against (the plan file's folder). @default projectDir */
   readonly baseDir?: string;
+  /**
+   * A resumed run: for each task that has not succeeded, how many times the journal says it did (a
+   * loop's earlier iterations). Its merges on the run's branch beyond that were never journaled
+   * (weft stopped between the two) — see `openRunBranch`.
+   */
+  readonly succeeded?: ReadonlyMap<string, number>;
   /** Where the run's worktrees go (`<worktreesDir>/<run-id>/<task-id>`). @default <projectDir>/.weft/worktrees */
   readonly worktreesDir?: string;
   /**

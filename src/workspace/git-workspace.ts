@@ -162,7 +162,12 @@ export class GitWorkspace implements Workspace {
   static async open(options: GitWorkspaceOptions): Promise<GitWorkspace> {
     checkGitWorkspaceOptions(options);
     const repo = await openRepository(options.projectDir);
-    const { runDir, base, changed, warnings } = await openRunBranch(repo, options.runId, worktreesDirOf(options));
+    const { runDir, base, changed, warnings } = await openRunBranch(
+      repo,
+      options.runId,
+      worktreesDirOf(options),
+      options.succeeded,
+    );
     const lock = repositoryLock(repo.commonDir);
     const workspace = new GitWorkspace(repo, options, runDir, base, warnings, changed);
     await lock.run(() => workspace.pool.adopt()); // worktrees parked before a crash

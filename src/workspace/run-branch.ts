@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { integrationBranch } from './branch-names.js';
-import { git, gitText } from './git.js';
+import { git, gitText, lines } from './git.js';
 import { excludeFromCheckout, type Repository } from './repository.js';
 import { repositoryLock } from './serial.js';
 import { branchExists, changedPaths, commitOf } from './worktrees.js';
@@ -26,7 +26,12 @@ export interface RunBranch {
  * branch `weft/<run-id>` from the current HEAD — or, when the branch exists (a resumed run), keeps
  * what was merged so far and the base recorded in the run's folder.
  */
-export async function openRunBranch(repo: Repository, runId: string, worktreesDir: string): Promise<RunBranch> {
+export async function openRunBranch(
+  repo: Repository,
+  runId: string,
+  worktreesDir: string,
+  succeeded?: ReadonlyMap<string, number>,
+): Promise<RunBranch> {
   mkdirSync(join(worktreesDir, runId), { recursive: true });
   const runDir = realpathSync(join(worktreesDir, runId));
   const branch = integrationBranch(runId);
@@ -44,6 +49,10 @@ export async function openRunBranch(repo: Repository, runId: string, worktreesDi
         ? (JSON.parse(readFileSync(runFile, 'utf8')) as { base?: string }).base
         : undefined;
       base = recorded ?? (await gitText(repo.root, ['merge-base', 'HEAD', branch]));
+      if (succeeded !== undefined) {
+        const note = await dropUnjournaledMerges(repo.root, branch, base, runId, succeeded);
+        if (note !== undefined) warnings.push(note);
+      }
       changed = (await commitOf(repo.root, branch)) !== base;
     } else {
       base = await commitOf(repo.root, 'HEAD');
@@ -57,4 +66,51 @@ export async function openRunBranch(repo: Repository, runId: string, worktreesDi
     writeFileSync(runFile, `${JSON.stringify({ runId, branch, base }, null, 2)}\n`);
   });
   return { runDir, base, changed, warnings };
+}
+
+/**
+ * A resumed run's merges that the journal never recorded: weft moved the branch for a task's merge
+ * and stopped (Ctrl-C, a crash) before journaling the task's success, so the task runs again and
+ * its change would be applied a second time. The merges of each task beyond the number of
+ * successes the journal holds are taken off the branch when nothing after them on it was
+ * journaled (the usual case: they are its last commits); else they stay, and the note says so.
+ * @returns what the user is told, if anything was found
+ */
+async function dropUnjournaledMerges(
+  root: string,
+  branch: string,
+  base: string,
+  runId: string,
+  succeeded: ReadonlyMap<string, number>,
+): Promise<string | undefined> {
+  const log = lines(await gitText(root, ['log', '--first-parent', '--format=%H %P%x1f%s', `${base}..${branch}`]));
+  const merges = log.reverse().map((line) => {
+    const [head = '', subject = ''] = line.split('\x1f');
+    const [sha = '', parent = ''] = head.split(' ');
+    const m = /^weft: merge task (\S+) \(run (\S+)\)$/.exec(subject);
+    return { sha, parent, task: m !== null && m[2] === runId ? m[1] : undefined };
+  });
+  const seen = new Map<string, number>();
+  const unjournaled = merges.map(({ task }) => {
+    if (task === undefined || !succeeded.has(task)) return false; // a task the journal has succeeded: its merges stand
+    const n = (seen.get(task) ?? 0) + 1;
+    seen.set(task, n);
+    return n > (succeeded.get(task) ?? 0);
+  });
+  const first = unjournaled.indexOf(true);
+  if (first === -1) return undefined;
+  const tasks = [...new Set(merges.filter((_, i) => unjournaled[i]).map((m) => m.task))].join(', ');
+  if (!unjournaled.slice(first).every(Boolean))
+    return `${branch} holds merges of ${tasks} that the journal does not record (weft stopped between them); they run again, and their changes may be on the branch twice — check it before \`weft apply\``;
+  const from = merges[first] as { parent: string };
+  const tip = merges.at(-1) as { sha: string };
+  await git(root, [
+    'update-ref',
+    '-m',
+    'weft: take off merges the journal never recorded',
+    `refs/heads/${branch}`,
+    from.parent,
+    tip.sha,
+  ]);
+  return `${branch}: took off the merge of ${tasks}, made just before weft stopped but never journaled; ${tasks.includes(',') ? 'they run' : 'it runs'} again`;
 }

@@ -39,6 +39,8 @@ export interface TaskRecord {
   blockedBy?: readonly string[];
   /** Where its `approval: required` stands: waiting since when, or decided. */
   approval?: ApprovalRecord;
+  /** How many `task.succeeded` events it has (a loop's iterations, a success a check later sent back). */
+  successes?: number;
 }
 
 /** A task's approval, as the journal tells it. */
@@ -290,6 +292,7 @@ export function applyTaskEvent(r: TaskRecord, event: TaskEvent): void {
     }
     case 'task.succeeded': {
       r.state = 'succeeded';
+      r.successes = (r.successes ?? 0) + 1;
       r.result = event.result;
       r.endedAt = event.at;
       if (event.result.sessionId !== undefined) r.sessionId = event.result.sessionId;
