@@ -83,6 +83,20 @@ describe('a secret a task prints', () => {
     expect(filesHolding(project, SECRET)).toEqual([]);
   }, 60_000);
 
+  it('is masked where a gate that read it quotes it: the reason, the journal, status, the summary', async () => {
+    const project = tempProject('weft-secrets-');
+    writeFileSync(
+      join(project, 'plan.yaml'),
+      JSON.stringify({ tasks: [{ id: 'g', gate: 'env.ANTHROPIC_API_KEY == "nope"' }] }),
+    );
+    const run = await weft(['run', 'plan.yaml', '--no-progress', '--json'], project);
+    expect(run.code).toBe(4);
+    expect(run.stdout).toContain("env.ANTHROPIC_API_KEY = '***' != 'nope'");
+    expect(run.stdout).not.toContain(SECRET);
+    expect((await weft(['status'], project, {})).stdout).not.toContain(SECRET);
+    expect(filesHolding(project, SECRET)).toEqual([]);
+  }, 60_000);
+
   it('weft logs masks the secrets of its environment in a log an older weft left unmasked', async () => {
     const project = tempProject('weft-secrets-');
     writeFileSync(join(project, 'plan.yaml'), JSON.stringify({ name: 'old', tasks: [{ id: 't', run: ['true'] }] }));

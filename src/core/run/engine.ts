@@ -354,10 +354,12 @@ class Run implements AttemptHost {
   /** A gate blocked, or a person rejected the task: it ends blocked and its dependents are skipped. */
   readonly block = (i: number, b: Blocked, now: number, attempt?: number): void => {
     const id = (this.tasks[i] as ResolvedTask).id;
-    const parts = b.parts === undefined ? {} : { parts: b.parts };
+    // A gate's reason quotes the values it read: a secret of the environment (env.TOKEN) among them is masked.
+    const reason = this.redact(b.reason);
+    const parts = b.parts === undefined ? {} : { parts: b.parts.map(this.redact) };
     const ran = attempt === undefined ? {} : { attempt };
-    this.journal.recordTask(i, { type: 'task.blocked', at: now, task: id, ...ran, reason: b.reason, ...parts });
-    this.sched.finish(i, 'blocked', now, b.reason);
+    this.journal.recordTask(i, { type: 'task.blocked', at: now, task: id, ...ran, reason, ...parts });
+    this.sched.finish(i, 'blocked', now, reason);
   };
 
   private apply(i: number, c: Completion, d: AttemptDecision, now: number): void {
