@@ -164,7 +164,6 @@ export class ShellExecutor implements Executor {
     started: number,
     limited: AppliedLimits | undefined,
   ): Promise<TaskOutcome> {
-    const { task } = ctx;
     const file = argv[0] as string;
     const { tailBytes, killGraceMs } = this.options;
     const cwd = resolve(ctx.workdir);
@@ -192,10 +191,25 @@ export class ShellExecutor implements Executor {
       tailBytes,
     });
     const durationMs = (end.endedAt ?? Date.now()) - (end.startedAt ?? started); // a wait to be forked is not the task's time
-    // A task that printed a secret (`echo $API_KEY`) leaves no copy of it in its logs or its output file.
+    // A task that printed a secret (`echo $API_KEY`) leaves no copy of it in its logs (its output file:
+    // once read, so that its schema checks what the task wrote, not the mask).
     if (ctx.redact !== undefined)
-      for (const path of [logs?.stdout, logs?.stderr, outputFile])
-        if (path !== undefined) scrubFile(path, ctx.redact.secrets);
+      for (const path of [logs?.stdout, logs?.stderr]) if (path !== undefined) scrubFile(path, ctx.redact.secrets);
+    const outcome = this.outcomeOf(ctx, end, logs, outputFile, limited, durationMs);
+    if (ctx.redact !== undefined) scrubFile(outputFile, ctx.redact.secrets);
+    return outcome;
+  }
+
+  private outcomeOf(
+    ctx: TaskContext,
+    end: ProcessEnd,
+    logs: AttemptLogPaths | undefined,
+    outputFile: string,
+    limited: AppliedLimits | undefined,
+    durationMs: number,
+  ): TaskOutcome {
+    const { task } = ctx;
+    const { tailBytes } = this.options;
     if (end.error !== undefined) return { ok: false, failure: { message: end.error, exitCode: null, signal: null } };
 
     const { exitCode, signal } = end;
