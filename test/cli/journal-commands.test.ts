@@ -73,10 +73,20 @@ describe('inspecting the journal', () => {
       ['apply'],
       ['approve', 'latest', 'a'],
       ['estimate', 'plan.yaml'],
+      ['resume'],
     ];
     const codes = [];
     for (const args of reads) codes.push(`${args[0]} ${(await weft(args, empty)).code}`);
-    expect(codes).toEqual(['runs 0', 'status 2', 'logs 2', 'report 2', 'apply 2', 'approve 2', 'estimate 0']);
+    expect(codes).toEqual([
+      'runs 0',
+      'status 2',
+      'logs 2',
+      'report 2',
+      'apply 2',
+      'approve 2',
+      'estimate 0',
+      'resume 2',
+    ]);
     expect(existsSync(join(empty, '.weft'))).toBe(false);
     expect((await weft(['run', 'plan.yaml'], empty)).code).toBe(0);
     expect(existsSync(join(empty, '.weft', 'weft.db'))).toBe(true);

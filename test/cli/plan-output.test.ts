@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ensureBuilt, tempProject, weft } from '../support/weft-cli.js';
@@ -40,6 +40,9 @@ describe('weft plan refuses, before the planner is asked, a plan it could not sa
     const cannot = await weft(['plan', 'x', '--planner', 'anthropic', '-o', 'file/plan.yaml'], { cwd: project, env });
     expect(cannot.code).toBe(2);
     expect(cannot.stderr).toMatch(/^weft: cannot write the plan to .*file\/plan\.yaml: .*\n {2}pass -o with a path/);
+    mkdirSync(join(project, 'plans'));
+    const folder = await weft(['plan', 'x', '--planner', 'anthropic', '-o', 'plans', '--force'], { cwd: project, env });
+    expect(folder).toMatchObject({ code: 2, stderr: expect.stringMatching(/^weft: \S+plans is a folder\n/) });
     const empty = await weft(['plan', '  ', '--planner', 'anthropic'], { cwd: project, env });
     expect(empty).toMatchObject({ code: 2, stderr: expect.stringMatching(/^weft: the goal is empty\n/) });
   });

@@ -1,4 +1,4 @@
-import { accessSync, constants, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { count } from '../format.js';
 import { delimiter, dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline/promises';
@@ -197,6 +197,16 @@ export async function planGoal(
 
 /** A plan file that exists (unless `force`), or a folder it cannot be written in, is refused. */
 function refuseOutput(file: string, force: boolean): void {
+  let folder = false;
+  try {
+    folder = statSync(file).isDirectory();
+  } catch {
+    // not there, or its folder is not one: the mkdir below says why
+  }
+  if (folder)
+    throw new WeftError('WEFT_USAGE', `${file} is a folder`, {
+      hint: 'pass -o with the plan file to write, e.g. -o plans/plan.yaml',
+    });
   if (existsSync(file) && !force)
     throw new WeftError('WEFT_USAGE', `${file} already exists`, {
       hint: 'name another file (weft plan -o other.yaml, or weft run other.yaml --goal …), or overwrite it with weft plan --force',

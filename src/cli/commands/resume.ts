@@ -60,7 +60,7 @@ async function pickRun(store: Store, retrying: boolean): Promise<string> {
  */
 export async function resumeCommand(given: string | undefined, opts: ResumeOptions): Promise<number> {
   const { projectDir, executors, config } = wire(opts.dir);
-  const store = await openJournal(projectDir, config);
+  const store = await openJournal(projectDir, config, { create: false }); // no journal: nothing to resume, and none made
   try {
     const runId =
       given === undefined ? await pickRun(store, opts.retry !== undefined) : await resolveRunId(store, given);

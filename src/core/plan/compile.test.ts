@@ -188,6 +188,8 @@ describe('compilePlan: what a user sees for a broken plan', () => {
           `plan.yaml task "a" ${f}: a command is no agent: ${f} would do nothing on it — fix: remove ${f}, or make the task an agent's (prompt: "…", executor: claude)`,
       ),
     );
+    // A task that expands the plan may add agent tasks for the budget to bound.
+    expect(problems({ budget: { usd: 1 }, tasks: [task('a', { expands: true })] })).toEqual([]);
     // In defaults they are for the plan's agent tasks; a budget of the plan bounds its agent and API tasks.
     expect(problems({ defaults: { model: 'opus' }, budget: { usd: 1 }, tasks: [task('a'), agent] })).toEqual([]);
     expect(problems({ budget: { usd: 1 }, defaults: { budget: { usd: 1 } }, tasks: [task('a')] })).toEqual(

@@ -157,7 +157,8 @@ export function checkPlan(raw: unknown, options: CompileOptions): { plan?: Compi
     const info = executorName === undefined ? undefined : options.executors.get(executorName);
     if (executorName !== undefined) answerFieldIssues(t, executorName, info, at, issues);
     commandFieldIssues(t, executorName, at, issues);
-    if (executorName !== GATE && executorName !== 'shell') anyUsage = true;
+    // A task that expands the plan may add agent or API tasks: a budget can bound what it adds.
+    if ((executorName !== GATE && executorName !== 'shell') || t.expands === true) anyUsage = true;
     // An unknown or missing executor is reported above.
     if (info?.runsProcess === true || (info === undefined && executorName !== GATE)) anyProcess = true;
     else processFieldIssues(t, executorName ?? GATE, at, issues);
