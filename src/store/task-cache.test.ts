@@ -42,19 +42,19 @@ describe('FileTaskCache', () => {
   });
 
   it('counts inputs outside the task folder, under node_modules, or by absolute path: each change is a miss', async () => {
-    const outside = mkdtempSync(join(tmpdir(), 'weft-shared-'));
+    const outside = mkdtempSync(join(tmpdir(), 'weft-outside-'));
     const work = join(outside, 'project');
     mkdirSync(join(work, 'node_modules', 'lib'), { recursive: true });
     mkdirSync(join(outside, 'docs'));
     const files = {
-      shared: join(outside, 'shared.txt'),
+      common: join(outside, 'common.txt'),
       module: join(work, 'node_modules', 'lib', 'version'),
       absolute: join(outside, 'abs.txt'),
       doc: join(outside, 'docs', 'a.md'),
       local: join(work, 'a.ts'),
     };
     for (const path of Object.values(files)) writeFileSync(path, 'v1');
-    const inputs = ['../shared.txt', 'node_modules/lib/version', files.absolute, '../docs/*.md', '*.ts'];
+    const inputs = ['../common.txt', 'node_modules/lib/version', files.absolute, '../docs/*.md', '*.ts'];
     const withInputs = compilePlan({ tasks: [{ id: 't', executor: 'claude', prompt: 'x', inputs }] }, { executors })
       .graph.tasks[0]!;
     const shell = { name: 'shell', version: '1' };
@@ -66,8 +66,8 @@ describe('FileTaskCache', () => {
         .sort(),
     ).toEqual([
       'input:../abs.txt',
+      'input:../common.txt',
       'input:../docs/a.md',
-      'input:../shared.txt',
       'input:a.ts',
       'input:node_modules/lib/version',
     ]);

@@ -19,7 +19,7 @@ const sha = (data: string | Buffer): string => createHash('sha256').update(data)
  * Files matching any of the globs, sorted, as paths relative to `root` (with `/`). Globs inside
  * `root` are matched in one walk that leaves out `.git`, `node_modules` and `.weft`; a glob that
  * names a place the walk leaves out (`node_modules/lib/version`) or lies outside `root`
- * (`../shared.txt`, an absolute path) is walked from its own base — an input there must count,
+ * (`../common.txt`, an absolute path) is walked from its own base — an input there must count,
  * or a change to it would never run the task again.
  */
 function matchFiles(root: string, globs: readonly string[]): string[] {
