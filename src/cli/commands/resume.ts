@@ -9,7 +9,7 @@ import { EXIT } from '../exit-codes.js';
 import { openJournal, readRun, resolveRunId } from '../journal.js';
 import { PLANNER_FILE } from '../run-files.js';
 import { wire } from '../wiring.js';
-import { executeRun, fileDigest } from './run.js';
+import { executeRun, planStamp } from './run.js';
 import { existsSync } from 'node:fs';
 import { isDeepStrictEqual } from 'node:util';
 import { redactValue, SECRET_MASK } from '../../core/redact.js';
@@ -71,7 +71,7 @@ export async function resumeCommand(given: string | undefined, opts: ResumeOptio
       spec?: PlanSpec;
       vars?: Record<string, string | number | boolean>;
       planFile?: string;
-      planSha256?: string;
+      planStamp?: string;
       baseDir?: string;
       projectDir?: string;
       failFast?: boolean;
@@ -104,7 +104,7 @@ export async function resumeCommand(given: string | undefined, opts: ResumeOptio
     }
     // An edited plan file is not what a resume runs: say so, rather than let the edit seem ignored.
     const file = moved(o.planFile);
-    if (file !== undefined && o.planSha256 !== undefined && fileDigest(file).planSha256 !== o.planSha256)
+    if (file !== undefined && o.planStamp !== undefined && planStamp(file).planStamp !== o.planStamp)
       process.stderr.write(
         `weft: ${file} changed since run ${runId} started; the resume goes on with the plan as it was then (\`weft run ${relative(process.cwd(), file) || file}\` starts a run of the edited plan)\n`,
       );

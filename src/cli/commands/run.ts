@@ -1,5 +1,4 @@
-import { createHash } from 'node:crypto';
-import { readFileSync, realpathSync } from 'node:fs';
+import { realpathSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { RunBus, runPlan } from '../../core/run/engine.js';
 import { checkSetup, endRun, type Executor } from '../../core/ports/executor.js';
@@ -255,7 +254,7 @@ export async function executeRun(a: ExecuteRunArgs): Promise<number> {
         failFast: a.failFast,
         planFile: a.planFile,
         // What the file held: `weft resume` says when it was edited since (it resumes the plan as it was).
-        ...(a.prior === undefined ? fileDigest(a.planFile) : {}),
+        ...(a.prior === undefined ? planStamp(a.planFile) : {}),
         baseDir: a.baseDir,
         projectDir: a.projectDir,
         isolation: a.isolation,
@@ -370,11 +369,13 @@ function decisionsOf(store: Store, runId: string): () => Promise<ApprovalDecisio
   };
 }
 
-/** The plan file's sha256, as `planSha256`; nothing for a label such as `<planner>` or a file that cannot be read. */
-export function fileDigest(path: string): { planSha256?: string } {
-  try {
-    return path.startsWith('<') ? {} : { planSha256: createHash('sha256').update(readFileSync(path)).digest('hex') };
-  } catch {
-    return {};
-  }
+/**
+ * The plan file as it is now, as `planStamp` (its size and modification time): a `stat`, where a
+ * hash would read a large plan a second time at every run's start. Nothing for a label such as
+ * `<planner>` or a file that cannot be read.
+ */
+export function planStamp(path: string): { planStamp?: string } {
+  if (path.startsWith('<')) return {};
+  const stat = statSync(path, { throwIfNoEntry: false });
+  return stat === undefined ? {} : { planStamp: `${stat.size}:${stat.mtimeMs}` };
 }
