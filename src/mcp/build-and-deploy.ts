@@ -1,4 +1,5 @@
 import { WeftError } from '../core/errors.js';
+import { ANSWERING_EXECUTORS } from '../core/plan/compile.js';
 import type { RunSummary } from '../core/run/metrics.js';
 import type { RunControl } from '../core/ports/run-control.js';
 import type { EngineNotice } from '../core/run/engine-options.js';
@@ -14,9 +15,6 @@ export interface BuildAndDeployRequest {
 
 /** The three checks that run side by side once the build is done. */
 export const CHECKS = ['unit', 'e2e', 'lint'] as const;
-
-/** The built-in executors that only answer (LLM APIs). */
-const ANSWERS_ONLY: ReadonlySet<string> = new Set(['anthropic', 'openai']);
 
 /** What `build_and_deploy` answers when its run ends. */
 export interface BuildAndDeployAnswer {
@@ -69,7 +67,7 @@ export function withChecksAndDeploy(
   };
   const executor = tasks.find((t) => t.executor !== undefined)?.executor ?? 'claude';
   // A check runs the project's tests: an LLM API can only say it did.
-  if (ANSWERS_ONLY.has(executor))
+  if (ANSWERING_EXECUTORS.has(executor))
     throw new WeftError(
       'WEFT_USAGE',
       `build_and_deploy: the plan's tasks use "${executor}", which only answers and cannot run the checks`,

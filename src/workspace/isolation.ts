@@ -1,12 +1,12 @@
 import type { ResolvedTask } from '../core/plan/graph.js';
-import { GATE } from '../core/plan/compile.js';
+import { ANSWERING_EXECUTORS, GATE } from '../core/plan/compile.js';
 
 /**
  * Executors that run in the project folder unless their task declares `writes`: a gate runs
  * nothing, and an API task (`anthropic`, `openai`) only answers — it changes no file, so a worktree
  * would cost its set-up for nothing.
  */
-const IN_PLACE_EXECUTORS: ReadonlySet<string> = new Set(['shell', 'fn', 'anthropic', 'openai', GATE]);
+const IN_PLACE_EXECUTORS: ReadonlySet<string> = new Set(['shell', 'fn', GATE, ...ANSWERING_EXECUTORS]);
 
 /**
  * Whether a task works in its own git worktree and has its result merged: every agent task

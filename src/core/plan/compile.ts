@@ -267,6 +267,12 @@ function conditionTasks(spec: PlanSpec, executors: ExecutorCatalog): Map<string,
 /** The executor name a gate resolves to: it runs nothing, no executor is looked up. */
 export const GATE = 'gate';
 
+/**
+ * The built-in executors that only answer (LLM APIs; their `info.answersOnly`), for the places that
+ * know a task by its executor's name alone: such a task needs no worktree and cannot run a check.
+ */
+export const ANSWERING_EXECUTORS: ReadonlySet<string> = new Set(['anthropic', 'openai']);
+
 // Shared by every task that sets none: a 100k-task plan should not allocate 200k empty objects.
 const NO_ENV: Readonly<Record<string, string>> = Object.freeze({});
 const NO_USES: Record<string, number> = Object.freeze({}) as Record<string, number>;
