@@ -31,7 +31,7 @@ export function dispatchAttempt(
   slot: Running,
 ): void {
   if (task.gate !== undefined) {
-    host.complete({ task: i, attempt: slot.attempt, ...gateEnded(task, host.when, host.clock.now()) });
+    host.complete({ task: i, attempt: slot.attempt, ...gateEnded(task, host.when) });
     return;
   }
   if (task.timeoutMs !== undefined) {

@@ -92,6 +92,44 @@ describe('runPlan', () => {
     expect(events.at(-1)).toMatchObject({ type: 'run.finished', status: 'succeeded' });
   });
 
+  it('passes that start only gates share one append; a task with effects starts only once all before it is stored', async () => {
+    const batches: RunEvent[][] = [];
+    const storedWhenXRan: RunEvent[] = [];
+    const gates = (from: number, n: number, first: string) =>
+      Array.from({ length: n }, (_, k) => {
+        const dep = k === 0 ? first : `g${from + k - 1}`;
+        return { id: `g${from + k}`, needs: [dep], gate: `tasks.${dep}.succeeded`, run: undefined };
+      });
+    const p = plan([{ id: 'a' }, ...gates(0, 200, 'a'), { id: 'x', needs: ['g199'] }, ...gates(200, 50, 'x')]);
+    const outcome = await runPlan({
+      runId: 'r',
+      plan: p,
+      baseDir: '/tmp',
+      executors: new Map([
+        [
+          'test',
+          scripted({
+            x: () => {
+              storedWhenXRan.push(...batches.flat());
+              return { ok: true, result: {} };
+            },
+          }),
+        ],
+      ]),
+      journal: (batch) => void batches.push([...batch]),
+    });
+    expect(outcome.status).toBe('succeeded');
+    // A chain of gates is a pass per gate; each pass used to be its own append (250 and more).
+    expect(batches.length).toBeLessThan(30);
+    const stored = storedWhenXRan.map((e) => `${e.type} ${'task' in e ? e.task : ''}`);
+    expect(stored).toContain('task.started x');
+    for (let k = 0; k < 200; k++) expect(stored).toContain(`task.succeeded g${k}`);
+    const events = batches.flat();
+    expect([...foldRun(events).tasks.values()].every((r) => r.state === 'succeeded')).toBe(true);
+    // A gate runs no process: its success carries no process times.
+    expect(events.find((e) => e.type === 'task.succeeded' && e.task === 'g7')).not.toHaveProperty('processStartedAt');
+  });
+
   it('never runs more than M tasks at once', async () => {
     let now = 0;
     let peak = 0;

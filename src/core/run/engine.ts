@@ -311,12 +311,20 @@ class Run implements AttemptHost {
       this.journal.recordTask(task, { type: 'task.started', at: now, task: id, attempt, worker });
     }
     if (this.end.stopReason === undefined && this.mode === 'parallel') this.preemptor.pass(now, this.graph, this.sched);
+    if (assignments.length > 0 && assignments.every((a) => this.isGate(a.task)) && this.journal.hold(now)) {
+      this.dispatchAll(assignments);
+      return undefined;
+    }
     const stored = this.journal.flush();
     if (stored === undefined) {
       this.dispatchAll(assignments);
       return undefined;
     }
     return stored.then(() => this.dispatchAll(assignments));
+  }
+
+  private isGate(i: number): boolean {
+    return (this.tasks[i] as ResolvedTask).gate !== undefined;
   }
 
   private dispatchAll(assignments: readonly Assignment[]): void {

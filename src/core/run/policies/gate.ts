@@ -27,15 +27,14 @@ export function gateDecision(task: ResolvedTask, sources: WhenSources): GateDeci
 }
 
 /**
- * A gate's attempt as the engine completes it: it took no time (`at`), and either passed (a success
- * with no output) or carries why it blocked.
+ * A gate's attempt as the engine completes it: it took no time, and either passed (a success with no
+ * output) or carries why it blocked. No process ran, so the outcome has no process times.
  */
 export function gateEnded(
   task: ResolvedTask,
   sources: WhenSources,
-  at: number,
 ): { outcome: TaskOutcome; blocked?: { reason: string; parts: readonly string[] } } {
   const d = gateDecision(task, sources);
-  const outcome: TaskOutcome = { ok: true, result: {}, startedAt: at, endedAt: at };
+  const outcome: TaskOutcome = { ok: true, result: {} };
   return d.kind === 'pass' ? { outcome } : { outcome, blocked: { reason: d.reason, parts: d.parts } };
 }
