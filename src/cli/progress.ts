@@ -170,6 +170,7 @@ class Collapsed {
 
   /** The lines for what is held, which is then let go; a line for many ends with `count`, the tally now. */
   release(count = ''): string[] {
+    if (this.held.size === 0) return []; // every other line of a run comes here first
     const lines = [...this.held.values()].flatMap(({ what, mark, lines, ids }) => {
       const m = stateMark(mark);
       if (ids.length <= ONE_BY_ONE) return lines.map((l) => `${m} ${l}`);

@@ -31,10 +31,15 @@ export function redactorOf(values: Iterable<string>): Redactor {
  * must not reach the journal, `plan.json` or the `--json` stream.
  */
 export function redactValue<T>(value: T, redact: (text: string) => string): T {
+  if ((redact as Partial<Redactor>).secrets?.length === 0) return value; // nothing to mask: no copy
+  return masked(value, redact);
+}
+
+function masked<T>(value: T, redact: (text: string) => string): T {
   if (typeof value === 'string') return redact(value) as T;
-  if (Array.isArray(value)) return value.map((v: unknown) => redactValue(v, redact)) as T;
+  if (Array.isArray(value)) return value.map((v: unknown) => masked(v, redact)) as T;
   if (value === null || typeof value !== 'object') return value;
-  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redactValue(v, redact)])) as T;
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, masked(v, redact)])) as T;
 }
 
 /** A task's result with what the task writes freely masked: its text, and every string of its output. */

@@ -14,7 +14,6 @@ export function pausedWithin(state: RunState, from: number, to: number): number 
 /** One stretch of a task's attempts: all of them, or — for a task a loop repeats — those of one iteration. */
 interface Stretch {
   readonly r: TaskRecord;
-  readonly key: string;
   readonly iteration: number | undefined;
   readonly start: number;
   readonly end: number;
@@ -26,8 +25,7 @@ function stretchesOf(r: TaskRecord, iterationAt: ReadonlyMap<number, number> | u
   let from: { start: number; iteration: number | undefined } | undefined;
   let end = -Infinity;
   const close = (): void => {
-    if (from !== undefined)
-      out.push({ r, key: `${r.id}#${out.length}`, iteration: from.iteration, start: from.start, end });
+    if (from !== undefined) out.push({ r, iteration: from.iteration, start: from.start, end });
   };
   for (const a of r.attempts) {
     const it = iterationAt?.get(a.attempt);
@@ -65,7 +63,7 @@ export function criticalChain(
   for (const r of state.tasks.values()) stretches.set(r.id, stretchesOf(r, iterationAt.get(r.id)));
   // By end time, to find what ended as a task started without scanning every task at each step.
   const ran = [...stretches.values()].flat().sort((a, b) => a.end - b.end);
-  const onPath = new Set<string>();
+  const onPath = new Set<Stretch>();
   /** A stretch not yet on the chain that ended within 1 ms of `t`, later than `after`. */
   const endedAround = (t: number, after: number): Stretch | undefined => {
     let lo = 0;
@@ -77,7 +75,7 @@ export function criticalChain(
     }
     for (let i = lo; i < ran.length && (ran[i] as Stretch).end <= t + 1; i++) {
       const o = ran[i] as Stretch;
-      if (!onPath.has(o.key) && o.end > after) return o;
+      if (!onPath.has(o) && o.end > after) return o;
     }
     return undefined;
   };
@@ -100,20 +98,20 @@ export function criticalChain(
   /** The stretch of iteration `n` that ended last, by `t`. */
   const lastOf = (n: number, t: number): Stretch | undefined => {
     let best: Stretch | undefined;
-    for (const o of ran) if (o.iteration === n && o.end <= t + 1 && !onPath.has(o.key)) best = o;
+    for (const o of ran) if (o.iteration === n && o.end <= t + 1 && !onPath.has(o)) best = o;
     return best;
   };
   const path: Stretch[] = [];
   let ms = 0;
-  while (current !== undefined && !onPath.has(current.key)) {
+  while (current !== undefined && !onPath.has(current)) {
     const s: Stretch = current;
     path.push(s);
-    onPath.add(s.key);
+    onPath.add(s);
     ms += s.end - s.start - pausedWithin(state, s.start, s.end);
     let next: Stretch | undefined;
     let nextEnd = -Infinity;
     for (const d of ranDeps(s.r.id)) {
-      if (d.end <= s.start + 1 && d.end >= nextEnd && !onPath.has(d.key)) [nextEnd, next] = [d.end, d];
+      if (d.end <= s.start + 1 && d.end >= nextEnd && !onPath.has(d)) [nextEnd, next] = [d.end, d];
     }
     // Started well after its dependencies ended: it waited for capacity, held by whatever ended as it started.
     if (next === undefined || nextEnd < s.start - 1) next = endedAround(s.start, nextEnd) ?? next;
