@@ -22,14 +22,27 @@ export async function openJournal(
 ): Promise<Store> {
   if (options.create === false && !hasJournal(projectDir, config)) return new MemoryStore();
   const dir = weftDir(projectDir);
-  mkdirSync(dir, { recursive: true });
   const url = databaseUrl(config);
+  // .weft/ is made only for a journal that lives in it (a PostgreSQL journal or sqlite:<file> needs none).
+  if (sqliteFile(url) === undefined) mkdirSync(dir, { recursive: true });
   return openStore({ dir, ...(url === undefined ? {} : { url }) });
 }
 
-/** Whether the project has a journal to read: a database is configured, or .weft/weft.db is there. */
+/**
+ * Whether the project has a journal to read: a database server is configured, or the SQLite file
+ * (.weft/weft.db, or the one a `sqlite:<file>` URL names) is there.
+ */
 export function hasJournal(projectDir: string, config: WeftConfig): boolean {
-  return databaseUrl(config) !== undefined || existsSync(join(weftDir(projectDir), 'weft.db'));
+  const url = databaseUrl(config);
+  const file = url === undefined ? undefined : sqliteFile(url);
+  if (url !== undefined && file === undefined) return true;
+  return existsSync(file ?? join(weftDir(projectDir), 'weft.db'));
+}
+
+/** The file a `sqlite:<file>` URL names (as the store opens it: from the working folder); undefined for any other URL or none. */
+function sqliteFile(url: string | undefined): string | undefined {
+  const file = url?.startsWith('sqlite:') === true ? url.slice('sqlite:'.length) : undefined;
+  return file === '' ? undefined : file;
 }
 
 // An empty variable does not hide the config.

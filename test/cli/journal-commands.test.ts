@@ -92,6 +92,20 @@ describe('inspecting the journal', () => {
     expect(existsSync(join(empty, '.weft', 'weft.db'))).toBe(true);
   }, 60_000);
 
+  it('with a sqlite:<file> journal URL, commands that only read make neither the file nor .weft/', async () => {
+    const empty = tempProject('weft-journal-');
+    writePlan(empty, 'plan.yaml', 'p', [{ id: 'a', run: sh('true') }]);
+    const inFile = (args: readonly string[]) =>
+      runWeft(args, { cwd: empty, env: { WEFT_DATABASE_URL: 'sqlite:journal.db' } });
+    expect(await inFile(['runs'])).toMatchObject({ code: 0 });
+    expect((await inFile(['status'])).code).toBe(2);
+    expect(existsSync(join(empty, 'journal.db'))).toBe(false);
+    expect(existsSync(join(empty, '.weft'))).toBe(false);
+    expect((await inFile(['run', 'plan.yaml'])).code).toBe(0);
+    expect(existsSync(join(empty, 'journal.db'))).toBe(true);
+    expect(JSON.parse((await inFile(['runs', '--json'])).stdout)).toHaveLength(1);
+  }, 60_000);
+
   it('weft runs: newest first, as a table and as JSON', async () => {
     const json = await weft(['runs', '--json'], project);
     expect(JSON.parse(json.stdout)).toMatchObject([
