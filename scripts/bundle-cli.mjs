@@ -6,14 +6,26 @@
 // What is imported lazily (`--dispatch`, `--ui`, `weft mcp`, ...) stays in chunks of its own,
 // loaded when used. Only the pure-JS packages every command loads are bundled; the rest stay in
 // node_modules: native code (better-sqlite3), files read beside their own code (bullmq's Lua
-// scripts), and the large optional ones.
+// scripts), and the large optional ones. ajv (weft's JSON Schema checker, ~100 small CommonJS
+// files with its dependencies) is bundled into the chunk of the commands that compile a plan.
 //
 //   node scripts/bundle-cli.mjs [dist]      # default: dist
 import { chmodSync, readdirSync, rmSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { build } from 'esbuild';
 
-const BUNDLED = new Set(['zod', 'commander', 'js-yaml', 'picomatch', 'shell-quote']);
+const BUNDLED = new Set([
+  'zod',
+  'commander',
+  'js-yaml',
+  'picomatch',
+  'shell-quote',
+  'ajv',
+  'ajv-formats',
+  'fast-deep-equal',
+  'fast-uri',
+  'json-schema-traverse',
+]);
 const dist = process.argv[2] ?? 'dist';
 const outdir = join(dist, 'bin');
 

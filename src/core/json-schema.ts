@@ -1,4 +1,8 @@
-import { z } from 'zod';
+import AjvModule from 'ajv';
+import type { ErrorObject, Options, ValidateFunction } from 'ajv';
+import Ajv2020Module from 'ajv/dist/2020.js';
+import addFormatsModule from 'ajv-formats';
+import { closest } from './suggest.js';
 
 /** A value checked against a JSON Schema: the value as parsed, or where and why it does not match. */
 export type SchemaCheck =
@@ -11,91 +15,39 @@ export type SchemaCheck =
       readonly problem: string;
     };
 
+type Schema = Readonly<Record<string, unknown>>;
+
 /**
  * Why `schema` is not a JSON Schema weft can check values against, or `undefined` when it is. The
- * checker is zod's `fromJSONSchema` (weft's one JSON Schema validator, also used for `outputSchema`);
- * the common slips it lets through (`properties` not a mapping, `required` not a list of names) are
- * refused here.
+ * checker is ajv (JSON Schema 2020-12, or draft-07 when `$schema` names it), the one JSON Schema
+ * validator weft has: `outputSchema` and contracts both use it. Refused besides what the
+ * meta-schema refuses: a keyword or `format` ajv does not know (a typo like `minimun` would check
+ * nothing), and a `required` name that `additionalProperties: false` forbids (no value could match).
  *
  * @example
- * jsonSchemaProblem({ type: 'strin' }); // → 'Unsupported type: strin'
+ * jsonSchemaProblem({ type: 'strng' }); // → 'type "strng" is not a JSON Schema type: did you mean "string"?'
  */
-export function jsonSchemaProblem(schema: Readonly<Record<string, unknown>>): string | undefined {
-  const slip = structuralSlip(schema, '');
-  if (slip !== undefined) return slip;
-  try {
-    validatorOf(schema);
-    return undefined;
-  } catch (error) {
-    return error instanceof Error ? error.message : String(error);
-  }
+export function jsonSchemaProblem(schema: Schema): string | undefined {
+  const compiled = compiledOf(schema);
+  return 'problem' in compiled ? compiled.problem : undefined;
 }
 
 /**
- * Checks `value` against `schema` and names the first mismatch by its path.
+ * Checks `value` against `schema` and names the first mismatch by its path. The value is not
+ * changed (a `default` is an annotation, never filled in).
  *
  * @example
- * checkJson({ type: 'object', required: ['id'] }, {}); // → { ok: false, path: 'id', problem: 'Invalid input: expected nonoptional, received undefined' }
+ * checkJson({ type: 'object', required: ['id'] }, {}); // → { ok: false, path: 'id', problem: 'is required' }
  */
-export function checkJson(schema: Readonly<Record<string, unknown>>, value: unknown): SchemaCheck {
-  let validator: z.ZodType;
-  try {
-    validator = validatorOf(schema);
-  } catch (error) {
-    const why = error instanceof Error ? error.message : String(error);
-    return { ok: false, path: '(schema)', problem: `not a JSON Schema weft can check: ${why}` };
-  }
-  const checked = validator.safeParse(value);
-  if (checked.success) return { ok: true, value: checked.data };
-  const first = checked.error.issues[0];
-  return { ok: false, path: jsonPath(first?.path ?? []), problem: first?.message ?? 'does not match' };
+export function checkJson(schema: Schema, value: unknown): SchemaCheck {
+  const compiled = compiledOf(schema);
+  if ('problem' in compiled)
+    return { ok: false, path: '(schema)', problem: `not a JSON Schema weft can check: ${compiled.problem}` };
+  if (compiled.validate(value)) return { ok: true, value };
+  return mismatch(compiled.validate.errors ?? [], value);
 }
 
-/** zod's validator for a JSON Schema, with the gaps of its converter filled ({@link withGapsFilled}). */
-function validatorOf(schema: Readonly<Record<string, unknown>>): z.ZodType {
-  return z.fromJSONSchema(withGapsFilled(schema) as Parameters<typeof z.fromJSONSchema>[0]);
-}
-
-/** Keywords whose values are data (a value to compare with), not schemas: never rewritten. */
-const DATA_KEYWORDS = new Set(['const', 'enum', 'default', 'examples']);
-
-/**
- * A copy of `schema` that means what JSON Schema says the original means, where zod's converter
- * would ignore part of it:
- * - Every name in a `required` list is also under `properties`: the converter enforces `required`
- *   only for the names `properties` lists (`{type: object, required: [b]}` alone accepted `{}`). A
- *   name added this way takes any value, or the `additionalProperties` schema when there is one (a
- *   name that `additionalProperties: false` forbids is refused before: {@link structuralSlip}).
- * - An array with `minItems`/`maxItems` and no `items` gets `items: {}` (any item): without it the
- *   converter dropped the limits, so `{type: array, minItems: 1}` accepted `[]`.
- */
-function withGapsFilled(schema: unknown): unknown {
-  if (Array.isArray(schema)) return schema.map(withGapsFilled);
-  if (!isMapping(schema)) return schema;
-  const out: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(schema)) out[key] = DATA_KEYWORDS.has(key) ? value : withGapsFilled(value);
-  const counted = out['minItems'] !== undefined || out['maxItems'] !== undefined;
-  if (counted && out['items'] === undefined && out['prefixItems'] === undefined) out['items'] = {};
-  const missing = unlistedRequired(out);
-  if (missing.length === 0) return out;
-  const extra = out['additionalProperties'];
-  const anyValue = isMapping(extra) ? extra : {};
-  out['properties'] = { ...listedProperties(out), ...Object.fromEntries(missing.map((name) => [name, anyValue])) };
-  return out;
-}
-
-const listedProperties = (schema: Readonly<Record<string, unknown>>): Readonly<Record<string, unknown>> =>
-  isMapping(schema['properties']) ? schema['properties'] : {};
-
-/** The names in `schema`'s `required` list that its `properties` does not list. */
-function unlistedRequired(schema: Readonly<Record<string, unknown>>): string[] {
-  const required = schema['required'];
-  if (!Array.isArray(required)) return [];
-  const listed = listedProperties(schema);
-  return required.filter((name): name is string => typeof name === 'string' && !Object.hasOwn(listed, name));
-}
-
-/** A zod issue path as a reader writes it: `endpoints[0].method`, `(root)` when empty. */
+/** A path as a reader writes it: `endpoints[0].method`, `(root)` when empty. */
 export function jsonPath(path: readonly PropertyKey[]): string {
   const text = path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? String(p) : `.${String(p)}`)).join('');
   return text === '' ? '(root)' : text;
@@ -123,40 +75,378 @@ export function parseJsonAnswer(text: string): { readonly ok: true; readonly val
   return { ok: false };
 }
 
-const isMapping = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v);
+// ---------------------------------------------------------------------------------------------
+// Compiling
 
-/** Slips zod's converter accepts silently, found by walking the schema (`at` is where, for the message). */
-function structuralSlip(schema: unknown, at: string): string | undefined {
-  if (typeof schema === 'boolean') return undefined;
-  if (!isMapping(schema)) return `${at || 'the schema'} must be a mapping (or true/false)`;
-  const where = (key: string): string => (at === '' ? key : `${at}.${key}`);
-  const props = schema['properties'];
-  if (props !== undefined) {
-    if (!isMapping(props)) return `${where('properties')} must be a mapping of property names to schemas`;
-    for (const [name, sub] of Object.entries(props)) {
-      const slip = structuralSlip(sub, `${where('properties')}.${name}`);
-      if (slip !== undefined) return slip;
-    }
+type Compiled = { readonly validate: ValidateFunction } | { readonly problem: string };
+
+/** Each schema object compiled once: a task's schema is checked at every attempt. */
+const compiledSchemas = new WeakMap<object, Compiled>();
+
+function compiledOf(schema: Schema): Compiled {
+  if (!isMapping(schema)) return { problem: 'the schema must be a mapping' };
+  let compiled = compiledSchemas.get(schema);
+  if (compiled === undefined) {
+    compiled = compile(schema);
+    compiledSchemas.set(schema, compiled);
   }
-  const required = schema['required'];
-  if (required !== undefined && (!Array.isArray(required) || required.some((r) => typeof r !== 'string')))
-    return `${where('required')} must be a list of property names`;
-  const forbidden = forbiddenRequired(schema);
-  if (forbidden !== undefined)
-    return `${where('required')} names "${forbidden}", which \`additionalProperties: false\` forbids: list it under ${where('properties')}`;
+  return compiled;
+}
+
+type Draft = '2020-12' | 'draft-07';
+
+/** The `$schema` values weft checks, without a trailing `#`. */
+const DRAFTS: ReadonlyMap<string, Draft> = new Map([
+  ['https://json-schema.org/draft/2020-12/schema', '2020-12'],
+  ['http://json-schema.org/draft-07/schema', 'draft-07'],
+]);
+
+const OPTIONS: Options = {
+  allErrors: false,
+  // Refused, not ignored: an unknown keyword (`minimun`) or format would check nothing.
+  strictSchema: true,
+  strictNumbers: true,
+  // JSON Schema's meaning: `{minimum: 5}` holds for numbers and lets anything else through.
+  strictTypes: false,
+  strictTuples: false,
+  strictRequired: false,
+  // The meta-schema check is made by hand first, to word its errors ("schema is invalid: data/…" otherwise).
+  validateSchema: false,
+  // A schema's `$id` is not kept between schemas (two plans may use the same one).
+  addUsedSchema: false,
+  // `multipleOf: 0.01` holds for 0.3 (0.3 / 0.01 is 29.999999999999996).
+  multipleOfPrecision: 9,
+  // An error carries the schema and the value where it failed (read only when a value does not match).
+  verbose: true,
+  logger: false,
+};
+
+/** One ajv per draft, made when first needed: building one and its meta-schema takes tens of ms. */
+const checkers = new Map<Draft, Checker>();
+type Checker = InstanceType<typeof Ajv2020Module.default>;
+
+function checkerFor(draft: Draft): Checker {
+  let checker = checkers.get(draft);
+  if (checker === undefined) {
+    checker = draft === '2020-12' ? new Ajv2020Module.default(OPTIONS) : new AjvModule.default(OPTIONS);
+    addFormatsModule.default(checker);
+    checkers.set(draft, checker);
+  }
+  return checker;
+}
+
+function compile(schema: Schema): Compiled {
+  const declared = schema['$schema'];
+  const draft = declared === undefined ? '2020-12' : DRAFTS.get(String(declared).replace(/#$/, ''));
+  if (draft === undefined)
+    return {
+      problem: `$schema ${JSON.stringify(declared)} is not a draft weft checks: leave it out (JSON Schema 2020-12), or use ${[...DRAFTS.keys()].join(' or ')}`,
+    };
+  const before = slipBeforeMeta(schema, draft);
+  if (before !== undefined) return { problem: before };
+  const checker = checkerFor(draft);
+  const id = schema['$id'];
+  if (typeof id === 'string' && isTaken(checker, id))
+    return {
+      problem: `$id ${JSON.stringify(id)} is the id of a JSON Schema meta-schema: give the schema an id of its own`,
+    };
+  if (checker.validateSchema(schema) !== true) return { problem: metaProblem(checker.errors ?? [], schema) };
+  const after = slipAfterMeta(schema, draft);
+  if (after !== undefined) return { problem: after };
+  try {
+    return { validate: checker.compile(schema) };
+  } catch (error) {
+    return { problem: compileProblem(error instanceof Error ? error.message : String(error), schema, draft, checker) };
+  } finally {
+    // ajv keeps every schema it compiled (a Map): a long-lived server checks many plans.
+    checker.removeSchema(schema);
+  }
+}
+
+/** An id the checker already holds (a meta-schema's): compiling over it would lose that schema. */
+function isTaken(checker: Checker, id: string): boolean {
+  const key = id.replace(/#$/, '');
+  return checker.schemas[key] !== undefined || checker.refs[key] !== undefined;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Where a schema has sub-schemas
+
+/** Keywords whose value is a schema. */
+const SCHEMA_KEYWORDS = [
+  'additionalProperties',
+  'unevaluatedProperties',
+  'propertyNames',
+  'additionalItems',
+  'unevaluatedItems',
+  'contains',
+  'not',
+  'if',
+  'then',
+  'else',
+  'contentSchema',
+];
+/** Keywords whose value is a list of schemas. */
+const SCHEMA_LIST_KEYWORDS = ['allOf', 'anyOf', 'oneOf', 'prefixItems'];
+/** Keywords whose value maps names to schemas. */
+const SCHEMA_MAP_KEYWORDS = ['properties', 'patternProperties', '$defs', 'definitions', 'dependentSchemas'];
+
+/**
+ * Each sub-schema of `schema` with the path to it (`properties`, `a`), not the schemas in them.
+ * Values that are data (`const`, `enum`, `default`, `examples`) are never read as schemas.
+ */
+function* subSchemas(schema: Schema, draft: Draft): Generator<readonly [readonly PropertyKey[], unknown]> {
+  for (const key of SCHEMA_KEYWORDS) if (schema[key] !== undefined) yield [[key], schema[key]];
   const items = schema['items'];
-  if (items !== undefined) {
-    const slip = structuralSlip(items, where('items'));
-    if (slip !== undefined) return slip;
+  if (Array.isArray(items) && draft === 'draft-07') for (const [i, sub] of items.entries()) yield [['items', i], sub];
+  else if (items !== undefined) yield [['items'], items];
+  for (const key of SCHEMA_LIST_KEYWORDS) {
+    const list = schema[key];
+    if (Array.isArray(list)) for (const [i, sub] of list.entries()) yield [[key, i], sub];
   }
-  const enumValues = schema['enum'];
-  if (enumValues !== undefined && !Array.isArray(enumValues)) return `${where('enum')} must be a list of values`;
+  for (const key of [...SCHEMA_MAP_KEYWORDS, 'dependencies']) {
+    const map = schema[key];
+    if (!isMapping(map)) continue;
+    for (const [name, sub] of Object.entries(map))
+      if (key !== 'dependencies' || !Array.isArray(sub)) yield [[key, name], sub];
+  }
+}
+
+/** The first (depth first) of `found` in `schema` or its sub-schemas, with where it is. */
+function findInSchema<T>(
+  schema: unknown,
+  draft: Draft,
+  found: (schema: Schema, at: readonly PropertyKey[]) => T | undefined,
+  at: readonly PropertyKey[] = [],
+): T | undefined {
+  if (!isMapping(schema)) return undefined;
+  const here = found(schema, at);
+  if (here !== undefined) return here;
+  for (const [path, sub] of subSchemas(schema, draft)) {
+    const inside = findInSchema(sub, draft, found, [...at, ...path]);
+    if (inside !== undefined) return inside;
+  }
   return undefined;
 }
 
-/** A required name no value can have: not under `properties` while `additionalProperties: false` (and no `patternProperties`) forbids every other name. */
-function forbiddenRequired(schema: Readonly<Record<string, unknown>>): string | undefined {
-  if (schema['additionalProperties'] !== false || schema['patternProperties'] !== undefined) return undefined;
-  return unlistedRequired(schema)[0];
+// ---------------------------------------------------------------------------------------------
+// Why a schema is refused
+
+const JSON_TYPES = ['string', 'number', 'integer', 'boolean', 'object', 'array', 'null'];
+
+/** Common slips, worded for a plan's author before the meta-schema's terser words. */
+function slipBeforeMeta(schema: Schema, draft: Draft): string | undefined {
+  return findInSchema(schema, draft, (s, at) => {
+    const where = (key: string): string => jsonPath([...at, key]);
+    for (const [path, sub] of subSchemas(s, draft))
+      if (!isMapping(sub) && typeof sub !== 'boolean') {
+        const key = String(path[0]);
+        if (key === 'items' && Array.isArray(sub))
+          return `${where(key)} must be a schema: a list of schemas, one per position, is prefixItems in JSON Schema 2020-12`;
+        return `${jsonPath([...at, ...path])} must be a schema (a mapping, or true/false)`;
+      }
+    for (const key of SCHEMA_MAP_KEYWORDS)
+      if (s[key] !== undefined && !isMapping(s[key])) return `${where(key)} must be a mapping of names to schemas`;
+    const types = s['type'];
+    for (const type of Array.isArray(types) ? types : types === undefined ? [] : [types]) {
+      if (typeof type === 'string' && JSON_TYPES.includes(type)) continue;
+      const near = typeof type === 'string' ? closest(type, JSON_TYPES) : undefined;
+      return `${where('type')} ${JSON.stringify(type)} is not a JSON Schema type: ${near === undefined ? `use ${JSON_TYPES.join(', ')}` : `did you mean "${near}"?`}`;
+    }
+    const required = s['required'];
+    if (required !== undefined && (!Array.isArray(required) || required.some((r) => typeof r !== 'string')))
+      return `${where('required')} must be a list of property names`;
+    if (s['enum'] !== undefined && !Array.isArray(s['enum'])) return `${where('enum')} must be a list of values`;
+    return undefined;
+  });
 }
+
+/** What the meta-schema accepts and still no value could match. */
+function slipAfterMeta(schema: Schema, draft: Draft): string | undefined {
+  return findInSchema(schema, draft, (s, at) => {
+    const forbidden = forbiddenRequired(s);
+    if (forbidden === undefined) return undefined;
+    return `${jsonPath([...at, 'required'])} names "${forbidden}", which \`additionalProperties: false\` forbids: list it under ${jsonPath([...at, 'properties'])}`;
+  });
+}
+
+/** A required name no value can have: not under `properties` while `additionalProperties: false` (and no `patternProperties`) forbids every other name. */
+function forbiddenRequired(schema: Schema): string | undefined {
+  if (schema['additionalProperties'] !== false || schema['patternProperties'] !== undefined) return undefined;
+  const required = schema['required'];
+  const listed = isMapping(schema['properties']) ? schema['properties'] : {};
+  if (!Array.isArray(required)) return undefined;
+  return required.find((name): name is string => typeof name === 'string' && !Object.hasOwn(listed, name));
+}
+
+/** The meta-schema's first complaint, at its place in the schema (`properties.a.minItems must be >= 0`). */
+function metaProblem(errors: readonly ErrorObject[], schema: Schema): string {
+  const found = mismatch(errors, schema);
+  return found.path === '(root)' ? `the schema ${found.problem}` : `${found.path} ${found.problem}`;
+}
+
+/** Some of the formats ajv-formats checks, for a message. */
+const COMMON_FORMATS = 'date-time, date, time, duration, email, hostname, ipv4, ipv6, uri, url, uuid, regex';
+
+/** ajv's compile error, located and with "did you mean" for an unknown keyword or format. */
+function compileProblem(message: string, schema: Schema, draft: Draft, checker: Checker): string {
+  const keyword = /^strict mode: unknown keyword: "(.*)"$/.exec(message)?.[1];
+  if (keyword !== undefined) {
+    const at = findInSchema(schema, draft, (s, path) => (Object.hasOwn(s, keyword) ? path : undefined));
+    const known = Object.keys(checker.RULES.keywords);
+    const near = closest(keyword, known);
+    return [
+      `${at === undefined || at.length === 0 ? '' : `${jsonPath(at)} has `}unknown keyword "${keyword}": `,
+      near === undefined ? `JSON Schema ${draft} has no such keyword` : `did you mean "${near}"?`,
+    ].join('');
+  }
+  const format = /^unknown format "(.*)" ignored in schema at path "#(.*)"$/.exec(message);
+  if (format !== null) {
+    const [, name = '', pointer = ''] = format;
+    const near = closest(name, Object.keys(checker.formats));
+    const at = jsonPath(pointerSegments(pointer, schema));
+    return [
+      `${at === '(root)' ? '' : `${at} has `}unknown format "${name}": `,
+      near === undefined
+        ? `weft checks ${COMMON_FORMATS}, … (leave it out, or give a pattern)`
+        : `did you mean "${near}"?`,
+    ].join('');
+  }
+  return message.replace(/^strict mode: /, '');
+}
+
+// ---------------------------------------------------------------------------------------------
+// Why a value does not match
+
+/**
+ * The first mismatch in ajv's errors, worded for whoever must fix the value. With `allErrors`
+ * off, validation stops at the first failing keyword, whose error is the last; the errors before
+ * it are from the branches of an `anyOf`/`oneOf`/`if` that failed on the way.
+ */
+function mismatch(errors: readonly ErrorObject[], value: unknown): Extract<SchemaCheck, { ok: false }> {
+  let index = errors.length - 1;
+  // `if` failed its `then`/`else`: the error inside says what is missing.
+  while (index > 0 && errors[index]?.keyword === 'if') index--;
+  const error = errors[index];
+  if (error === undefined) return { ok: false, path: '(root)', problem: 'does not match' };
+  const path = pointerSegments(error.instancePath, value);
+  const params = error.params as Record<string, unknown>;
+  const name = (key: string): string | undefined => (typeof params[key] === 'string' ? params[key] : undefined);
+  const at = (extra?: string): string => jsonPath(extra === undefined ? path : [...path, extra]);
+  switch (error.keyword) {
+    case 'required':
+      return { ok: false, path: at(name('missingProperty')), problem: 'is required' };
+    case 'dependentRequired':
+    case 'dependencies':
+      return {
+        ok: false,
+        path: at(name('missingProperty')),
+        problem: `is required when ${JSON.stringify(params['property'])} is present`,
+      };
+    case 'additionalProperties':
+      return {
+        ok: false,
+        path: at(name('additionalProperty')),
+        problem: 'is not allowed (additionalProperties: false)',
+      };
+    case 'unevaluatedProperties':
+      return {
+        ok: false,
+        path: at(name('unevaluatedProperty')),
+        problem: 'is not allowed (unevaluatedProperties: false)',
+      };
+    case 'false schema':
+      return { ok: false, path: at(), problem: 'is not allowed (the schema here is false)' };
+    case 'type':
+      return {
+        ok: false,
+        path: at(),
+        problem: `must be ${typesOf(params['type'])}, not ${kindOf(error.data)}`,
+      };
+    case 'enum':
+      return { ok: false, path: at(), problem: `must be one of ${listOf(params['allowedValues'])}` };
+    case 'const':
+      return { ok: false, path: at(), problem: `must be ${short(params['allowedValue'])}` };
+    case 'anyOf':
+    case 'oneOf':
+      return {
+        ok: false,
+        path: at(),
+        problem: alternativesProblem(error),
+      };
+    case 'propertyNames': {
+      const inner = errors[index - 1];
+      return {
+        ok: false,
+        path: at(),
+        problem: `has a property name ${JSON.stringify(params['propertyName'])} that ${inner?.message ?? 'is not allowed'}`,
+      };
+    }
+    default:
+      return { ok: false, path: at(), problem: error.message ?? `does not match ${error.keyword}` };
+  }
+}
+
+/** Keywords that do not constrain a value. */
+const ANNOTATIONS = new Set(['title', 'description', '$comment', 'examples', 'default', 'deprecated']);
+
+/** An `anyOf`/`oneOf` that failed: the types it takes when its branches name only types. */
+function alternativesProblem(error: ErrorObject): string {
+  if (error.keyword === 'oneOf' && Array.isArray(error.params['passingSchemas']))
+    return 'must match exactly one schema in oneOf, but matches more than one';
+  const branches: unknown = error.schema;
+  const onlyTypes = (b: unknown): b is Schema =>
+    isMapping(b) && b['type'] !== undefined && Object.keys(b).every((k) => k === 'type' || ANNOTATIONS.has(k));
+  if (Array.isArray(branches) && branches.every(onlyTypes))
+    return `must be ${typesOf(branches.map((b) => b['type']))}, not ${kindOf(error.data)}`;
+  return `must match a schema in ${error.keyword}`;
+}
+
+/** `string or null` from ajv's `type` params (`"string"`, `"string,null"`, or a list of them). */
+function typesOf(types: unknown): string {
+  const names = [types]
+    .flat(2)
+    .flatMap((t) => String(t).split(','))
+    .filter((t, i, all) => t !== '' && all.indexOf(t) === i);
+  return names.length <= 1 ? (names[0] ?? 'another type') : `${names.slice(0, -1).join(', ')} or ${names.at(-1)}`;
+}
+
+/** What a JSON value is, in JSON Schema's type names. */
+function kindOf(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'array';
+  return typeof value;
+}
+
+/** `"GET", "POST" or "DELETE"`: values as JSON, long ones cut, a long list too. */
+function listOf(values: unknown): string {
+  const list = Array.isArray(values) ? values.map(short) : [short(values)];
+  if (list.length > 12) return `${list.slice(0, 10).join(', ')}, … (${list.length} values)`;
+  return list.length <= 1 ? (list[0] ?? '') : `${list.slice(0, -1).join(', ')} or ${list.at(-1)}`;
+}
+
+function short(value: unknown): string {
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > 60 ? `${text.slice(0, 59)}…` : text;
+}
+
+/** A JSON Pointer's steps (`/endpoints/0` → `endpoints`, 0): a step into an array is a number. */
+function pointerSegments(pointer: string, value: unknown): PropertyKey[] {
+  if (pointer === '') return [];
+  const steps: PropertyKey[] = [];
+  let here = value;
+  for (const raw of pointer.slice(1).split('/')) {
+    const step = raw.replace(/~1/g, '/').replace(/~0/g, '~');
+    if (Array.isArray(here) && /^\d+$/.test(step)) {
+      steps.push(Number(step));
+      here = here[Number(step)];
+    } else {
+      steps.push(step);
+      here = isMapping(here) ? here[step] : undefined;
+    }
+  }
+  return steps;
+}
+
+const isMapping = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);

@@ -56,7 +56,7 @@ describe('the planner writes contracts in the structured form', () => {
     });
     const bad = checkPlannerAnswer(answer({ schema: { type: 'list' } }), req, { executors });
     expect('feedback' in bad && bad.feedback).toContain(
-      'contracts[0].schema: schema is not a JSON Schema weft can check: Unsupported type: list',
+      'contracts[0].schema: schema is not a JSON Schema weft can check: type "list" is not a JSON Schema type: use string, number, integer, boolean, object, array, null',
     );
     const old = { ...answer({}), contracts: [{ name: 'x', between: ['api', 'ui'], description: 'GET /todos' }] };
     const feedback = checkPlannerAnswer(old, req, { executors });

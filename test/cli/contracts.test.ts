@@ -91,7 +91,7 @@ describe('contracts: the provider is checked, a mismatch goes back to it', () =>
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(r.stdout).toContain(
-      '↻ design attempt 1 failed: contract "todo-api" broken: endpoints[0].method: Invalid option: expected one of "GET"|"POST"|"DELETE"',
+      '↻ design attempt 1 failed: contract "todo-api" broken: endpoints[0].method: must be one of "GET", "POST" or "DELETE"',
     );
     expect(r.stdout).toContain('  contract     todo-api ✓ verified: design → web, server (broken once, fixed)');
 
@@ -102,7 +102,7 @@ describe('contracts: the provider is checked, a mismatch goes back to it', () =>
       ['2', false],
     ]);
     expect(design[1]?.feedback).toContain(
-      'Your output breaks the contract "todo-api", which you provide to web and server: endpoints[0].method: Invalid option',
+      'Your output breaks the contract "todo-api", which you provide to web and server: endpoints[0].method: must be one of',
     );
     expect(design[0]?.contracts?.['todo-api']).toMatchObject({ role: 'provider', consumers: ['web', 'server'] });
     // Consumers waited for the fixed provider (they did not list it in needs) and got the contract and its output.
@@ -123,8 +123,7 @@ describe('contracts: the provider is checked, a mismatch goes back to it', () =>
         consumers: ['web', 'server'],
         verdict: 'verified',
         brokenAttempts: 1,
-        problem:
-          'contract "todo-api" broken: endpoints[0].method: Invalid option: expected one of "GET"|"POST"|"DELETE"',
+        problem: 'contract "todo-api" broken: endpoints[0].method: must be one of "GET", "POST" or "DELETE"',
       },
     ]);
     // Only the fixed work was merged.
@@ -143,7 +142,7 @@ describe('contracts: the provider is checked, a mismatch goes back to it', () =>
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/tasks +1 succeeded, 1 failed, 2 skipped of 4/);
     expect(r.stdout).toContain(
-      '  contract     todo-api ✗ broken: contract "todo-api" broken: endpoints[0].method: Invalid option: expected one of "GET"|"POST"|"DELETE" (after 1 fix attempts)',
+      '  contract     todo-api ✗ broken: contract "todo-api" broken: endpoints[0].method: must be one of "GET", "POST" or "DELETE" (after 1 fix attempts)',
     );
     const byId = Object.fromEntries(summaryOf(dir).tasks.map((t: { id: string }) => [t.id, t]));
     expect(byId.docs).toMatchObject({ state: 'succeeded' });
@@ -219,7 +218,7 @@ tasks:
       `plan.yaml:2:16 contracts[0].schemaFile: nope.json: no such file — fix: give the path relative to the plan's folder`,
     );
     expect(r.stderr).toContain(
-      'plan.yaml:3:16 contracts[1].schema: schema is not a JSON Schema weft can check: Unsupported type: strng',
+      'plan.yaml:3:16 contracts[1].schema: schema is not a JSON Schema weft can check: type "strng" is not a JSON Schema type: did you mean "string"?',
     );
     expect(r.stderr).toContain(
       'plan.yaml:3:70 contracts[1].consumers[0]: unknown task "tes" — fix: did you mean "test"?',

@@ -52,7 +52,7 @@ describe('contracts with the real claude binary', () => {
 
       expect(r.code, r.stdout + r.stderr).toBe(0);
       expect(r.stdout).toContain(
-        '↻ design attempt 1 failed: contract "todos-api" broken: endpoints[0].method: Invalid option',
+        '↻ design attempt 1 failed: contract "todos-api" broken: endpoints[0].method: must be one of',
       );
       expect(r.stdout).toContain('contract     todos-api ✓ verified: design → ui (broken once, fixed)');
       const [first, second] = design.requests as [RecordedRequest, RecordedRequest];
@@ -62,7 +62,7 @@ describe('contracts with the real claude binary', () => {
       expect(first.userTexts.join('\n')).toContain(`Schema of "todos-api": ${JSON.stringify(SCHEMA)}`);
       // The mismatch came back to the same session.
       expect(second.userTexts.at(-1)).toContain(
-        'Your output breaks the contract "todos-api", which you provide to ui: endpoints[0].method: Invalid option',
+        'Your output breaks the contract "todos-api", which you provide to ui: endpoints[0].method: must be one of',
       );
       expect(sessionsOf(p.llm, '[task-design]').size).toBe(1);
       // The consumer was told the contract and got the verified answer as the provider's output.

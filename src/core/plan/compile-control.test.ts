@@ -97,7 +97,7 @@ describe('compilePlan: score and minScore', () => {
 
   it('an outputSchema that is not a JSON Schema: refused before the run, not after the task ran', () => {
     expect(problems({ tasks: [{ id: 'ui', run: 'review', outputSchema: { type: 'objectt' } }] })).toEqual([
-      'plan.yaml task "ui" outputSchema: not a JSON Schema weft can check: Unsupported type: objectt — fix: e.g. {type: object, required: [score], properties: {score: {type: number}}}',
+      'plan.yaml task "ui" outputSchema: not a JSON Schema weft can check: type "objectt" is not a JSON Schema type: did you mean "object"? — fix: e.g. {type: object, required: [score], properties: {score: {type: number}}}',
     ]);
     const forbidding = { type: 'object', required: ['score'], additionalProperties: false };
     expect(problems({ tasks: [{ id: 'ui', run: 'review', outputSchema: forbidding }] })).toEqual([

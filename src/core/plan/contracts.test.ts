@@ -60,13 +60,13 @@ describe('contracts: what a user sees for a broken one', () => {
 
   it('a JSON Schema weft cannot check', () => {
     expect(problems(plan({ schema: { type: 'strin' } }))).toEqual([
-      'plan.yaml contracts[0].schema: schema is not a JSON Schema weft can check: Unsupported type: strin — fix: write a JSON Schema, e.g. {type: object, required: [id], properties: {id: {type: string}}}',
+      'plan.yaml contracts[0].schema: schema is not a JSON Schema weft can check: type "strin" is not a JSON Schema type: did you mean "string"? — fix: write a JSON Schema, e.g. {type: object, required: [id], properties: {id: {type: string}}}',
     ]);
     expect(problems(plan({ schema: { type: 'object', required: 'id' } }))[0]).toContain(
       'schema is not a JSON Schema weft can check: required must be a list of property names',
     );
     expect(problems(plan({ schema: { type: 'object', properties: { a: 5 } } }))[0]).toContain(
-      'properties.a must be a mapping (or true/false)',
+      'properties.a must be a schema (a mapping, or true/false)',
     );
   });
 

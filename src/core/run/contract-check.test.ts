@@ -54,12 +54,12 @@ describe('verifyContracts', () => {
       ok: false,
       failure: {
         code: 'WEFT_CONTRACT_BROKEN',
-        message: 'contract "api" broken: endpoints[0].method: Invalid option: expected one of "GET"|"POST"',
+        message: 'contract "api" broken: endpoints[0].method: must be one of "GET" or "POST"',
       },
     });
     const fix = verdict?.ok === false ? verdict.failure.fix : undefined;
     expect(fix).toContain(
-      'Your output breaks the contract "api", which you provide to web and server: endpoints[0].method: Invalid option',
+      'Your output breaks the contract "api", which you provide to web and server: endpoints[0].method: must be one of "GET" or "POST".',
     );
     expect(fix).toContain(JSON.stringify(SCHEMA));
   });
@@ -82,7 +82,10 @@ describe('contractVerdicts', () => {
     { type: 'run.created', at: 0, runId: 'r', plan: 'p', workers: 1, mode: 'parallel', tasks: ['design', 'web'] },
     { type: 'task.started', at: 1, task: 'design', attempt: 1, worker: 0 },
   ];
-  const broken = { message: 'contract "api" broken: endpoints: Too small', code: 'WEFT_CONTRACT_BROKEN' as const };
+  const broken = {
+    message: 'contract "api" broken: endpoints: must NOT have fewer than 1 items',
+    code: 'WEFT_CONTRACT_BROKEN' as const,
+  };
 
   it('verified after a fix', () => {
     const state = foldRun([

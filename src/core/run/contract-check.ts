@@ -25,7 +25,7 @@ export function providedContracts(task: ResolvedTask): readonly TaskContract[] {
  *
  * @example
  * verifyContracts(task, { exitCode: 0, output: { endpoints: [] } });
- * // → { ok: false, failure: { message: 'contract "api" broken: endpoints: Too small: …', code: 'WEFT_CONTRACT_BROKEN', fix: … } }
+ * // → { ok: false, failure: { message: 'contract "api" broken: endpoints: must NOT have fewer than 1 items', code: 'WEFT_CONTRACT_BROKEN', fix: … } }
  */
 export function verifyContracts(task: ResolvedTask, result: TaskResultData): ContractVerdict | undefined {
   const provided = providedContracts(task);
