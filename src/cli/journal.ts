@@ -1,9 +1,10 @@
 import { hostname } from 'node:os';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { WeftError } from '../core/errors.js';
+import { WeftError, type WeftErrorCode } from '../core/errors.js';
 import type { RunEvent } from '../core/run/events.js';
 import { foldRun, type RunState } from '../core/run/run-state.js';
+import { closest } from '../core/suggest.js';
 import type { Store } from '../core/ports/store.js';
 import { MemoryStore } from '../store/memory-store.js';
 import { openStore } from '../store/open-store.js';
@@ -123,6 +124,21 @@ export async function takeLease(store: Store, runId: string): Promise<Lease> {
 export async function readRun(store: Store, runId: string): Promise<{ events: RunEvent[]; state: RunState }> {
   const events = (await store.read(runId)).map((e) => e.event);
   return { events, state: foldRun(events) };
+}
+
+/**
+ * The error for a task id a run does not have (a typo, most often): `message` names it, the hint the
+ * closest id the run has, or else `otherwise` (where its ids are listed).
+ */
+export function unknownTask(
+  message: string,
+  task: string,
+  known: Iterable<string>,
+  otherwise: string,
+  code: WeftErrorCode = 'WEFT_USAGE',
+): WeftError {
+  const near = closest(task, known);
+  return new WeftError(code, message, { hint: near === undefined ? otherwise : `did you mean "${near}"?` });
 }
 
 /** What names the most recent run wherever a run id is asked for (weft's ids start with a date). */

@@ -15,7 +15,7 @@ import { ControlStripper } from '../core/control-stripper.js';
 import { buildJsonReport, buildReportInput, layoutGraph, readRange } from '../report/index.js';
 import { logOffsets } from '../executors/process/scrub-file.js';
 import { decide, decider } from './commands/approve.js';
-import { openJournal, resolveRunId } from './journal.js';
+import { openJournal, resolveRunId, unknownTask } from './journal.js';
 import { JournalCache } from './journal-cache.js';
 import { tailOutput } from './output-tail.js';
 import {
@@ -177,9 +177,13 @@ export function createRunControl(deps: RunControlDeps): LocalRunControl {
       if (!TASK_ID_PATTERN.test(task)) throw new WeftError('WEFT_USAGE', `"${task}" is not a task id`);
       const record = state.tasks.get(task);
       if (record === undefined)
-        throw new WeftError('WEFT_RUN_NOT_FOUND', `run ${runId} has no task "${task}"`, {
-          hint: `GET /api/runs/${runId}/tasks lists them`,
-        });
+        throw unknownTask(
+          `run ${runId} has no task "${task}"`,
+          task,
+          state.tasks.keys(),
+          `GET /api/runs/${runId}/tasks lists them`,
+          'WEFT_RUN_NOT_FOUND',
+        );
       const latest = record.attempts.at(-1)?.attempt ?? 1;
       const attempt = options.attempt ?? latest;
       const stream = options.stream ?? 'stdout';

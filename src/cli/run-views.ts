@@ -17,7 +17,7 @@ import {
   renderJson,
   renderMarkdown,
 } from '../report/index.js';
-import { coordinatorOf, readRun } from './journal.js';
+import { coordinatorOf, readRun, unknownTask } from './journal.js';
 import { runDirOf } from './run-files.js';
 import { secretRedactor } from './secrets.js';
 
@@ -129,9 +129,12 @@ export async function taskLogFile(
   const { state } = await read();
   const record = state.tasks.get(ref.task);
   if (record === undefined)
-    throw new WeftError('WEFT_USAGE', `run ${ref.runId} has no task "${ref.task}"`, {
-      hint: `\`weft status ${ref.runId}\` lists its tasks`,
-    });
+    throw unknownTask(
+      `run ${ref.runId} has no task "${ref.task}"`,
+      ref.task,
+      state.tasks.keys(),
+      `\`weft status ${ref.runId}\` lists its tasks`,
+    );
   const made = record.attempts.at(-1)?.attempt ?? 0;
   if (ref.attempt !== undefined && ref.attempt > made && state.status !== 'running')
     throw new WeftError(

@@ -158,14 +158,48 @@ describe('inspecting the journal', () => {
     expect(out).toMatchObject({ code: 0, stdout: 'out-line\n', stderr: '' });
     expect((await weft(['logs', good, 'hello', '--stderr'], project)).stdout).toBe('err-line\n');
     const missing = await weft(['logs', good, 'nope'], project);
-    expect(missing.code).toBe(2);
-    expect(missing.stderr.split('\n')[0]).toBe(`weft: run ${good} has no task "nope"`);
+    expect(missing).toMatchObject({
+      code: 2,
+      stdout: '',
+      stderr: `weft: run ${good} has no task "nope"\n  \`weft status ${good}\` lists its tasks\n`,
+    });
+    // A typo of one of its tasks: the one meant is named.
+    expect(await weft(['logs', good, 'helo'], project)).toMatchObject({
+      code: 2,
+      stdout: '',
+      stderr: `weft: run ${good} has no task "helo"\n  did you mean "hello"?\n`,
+    });
     // A failed command that said why only on stderr: the empty stdout says where to look.
     expect(await weft(['logs', bad, 'boom'], project)).toMatchObject({
       code: 0,
       stdout: '',
       stderr: 'weft: boom printed nothing on stdout; --stderr shows its 3 bytes of stderr\n',
     });
+  }, 60_000);
+
+  it('weft resume --retry with a task the run does not have: refused, exit 2, before anything runs — even on a finished run', async () => {
+    const before = JSON.parse((await weft(['runs', '--json'], project)).stdout) as RunRow[];
+    // A succeeded run used to answer "already succeeded; nothing to resume", exit 0: the typo passed unseen.
+    expect(await weft(['resume', good, '--retry', 'wrold'], project)).toMatchObject({
+      code: 2,
+      stdout: '',
+      stderr: `weft: --retry: no task "wrold" in run ${good}\n  did you mean "world"?\n`,
+    });
+    expect(await weft(['resume', good, '--retry', 'world', '--retry', 'nosuch'], project)).toMatchObject({
+      code: 2,
+      stderr: `weft: --retry: no task "nosuch" in run ${good}\n  \`weft status ${good}\` lists its tasks\n`,
+    });
+    // A failed run: nothing is run again for a typo.
+    const failed = await weft(['resume', bad, '--retry', 'bom', '--json'], project);
+    expect(failed).toMatchObject({
+      code: 2,
+      stderr: `weft: --retry: no task "bom" in run ${bad}\n  did you mean "boom"?\n`,
+    });
+    expect(JSON.parse(failed.stdout)).toEqual({
+      error: { code: 'WEFT_USAGE', message: `--retry: no task "bom" in run ${bad}`, hint: 'did you mean "boom"?' },
+    });
+    expect(JSON.parse((await weft(['runs', '--json'], project)).stdout)).toEqual(before);
+    expect(JSON.parse((await weft(['status', bad, '--json'], project)).stdout)).toMatchObject({ resumes: 0 });
   }, 60_000);
 
   it('a report path that cannot take the file, and a -C folder that is not there: one line, exit 2, nothing made', async () => {
@@ -461,7 +495,10 @@ describe('resuming', () => {
     });
 
     const unknown = await weft(['resume', '--retry', 'nope'], project);
-    expect(unknown).toMatchObject({ code: 2, stderr: `weft: --retry: no task "nope" in run ${runId}\n` });
+    expect(unknown).toMatchObject({
+      code: 2,
+      stderr: `weft: --retry: no task "nope" in run ${runId}\n  \`weft status ${runId}\` lists its tasks\n`,
+    });
 
     // As the message says: no run id needed, though the run now stands failed.
     const retried = await weft(['resume', '--retry', 'deploy'], project);

@@ -1,9 +1,8 @@
 import { hostname, userInfo } from 'node:os';
 import { WeftError } from '../../core/errors.js';
-import { closest } from '../../core/suggest.js';
 import type { ApprovalDecision } from '../../core/run/engine-options.js';
 import { EXIT } from '../exit-codes.js';
-import { coordinatorOf, openJournal, readRun, resolveRunId } from '../journal.js';
+import { coordinatorOf, openJournal, readRun, resolveRunId, unknownTask } from '../journal.js';
 import { wire } from '../wiring.js';
 import type { Store } from '../../core/ports/store.js';
 
@@ -53,12 +52,13 @@ export async function decide(
   const runId = await resolveRunId(store, given);
   const { state } = await readRun(store, runId);
   const record = state.tasks.get(taskId);
-  if (record === undefined) {
-    const hint = closest(taskId, state.tasks.keys());
-    throw new WeftError('WEFT_USAGE', `run ${runId} has no task "${taskId}"`, {
-      hint: hint === undefined ? '`weft status` lists its tasks' : `did you mean "${hint}"?`,
-    });
-  }
+  if (record === undefined)
+    throw unknownTask(
+      `run ${runId} has no task "${taskId}"`,
+      taskId,
+      state.tasks.keys(),
+      '`weft status` lists its tasks',
+    );
   if (record.approval?.state !== 'waiting') {
     const waiting = [...state.tasks.values()].filter((r) => r.approval?.state === 'waiting').map((r) => r.id);
     const now =

@@ -6,7 +6,7 @@ import { compilePlan } from '../../core/plan/compile.js';
 import { catalogOf } from '../../executors/index.js';
 import type { Store } from '../../core/ports/store.js';
 import { EXIT } from '../exit-codes.js';
-import { openJournal, readRun, resolveRunId } from '../journal.js';
+import { openJournal, readRun, resolveRunId, unknownTask } from '../journal.js';
 import { PLANNER_FILE } from '../run-files.js';
 import { wire } from '../wiring.js';
 import { executeRun, planStamp } from './run.js';
@@ -65,6 +65,15 @@ export async function resumeCommand(given: string | undefined, opts: ResumeOptio
     const runId =
       given === undefined ? await pickRun(store, opts.retry !== undefined) : await resolveRunId(store, given);
     const { events, state } = await readRun(store, runId);
+    // Checked first: a typo in --retry must not pass for "nothing to retry" (a finished run) or start the rest.
+    const unknown = (opts.retry ?? []).find((id) => !state.tasks.has(id));
+    if (unknown !== undefined)
+      throw unknownTask(
+        `--retry: no task "${unknown}" in run ${runId}`,
+        unknown,
+        state.tasks.keys(),
+        `\`weft status ${runId}\` lists its tasks`,
+      );
     const created = events[0];
     if (created?.type !== 'run.created') throw new WeftError('WEFT_STORE', `run ${runId} has no run.created event`);
     const o = (created.options ?? {}) as {
@@ -131,8 +140,6 @@ export async function resumeCommand(given: string | undefined, opts: ResumeOptio
       process.stderr.write(
         `weft: run ${runId} was dispatched to workers; resuming it here runs its tasks locally (give --dispatch to adopt the workers' jobs)\n`,
       );
-    const unknown = (opts.retry ?? []).filter((id) => !compiled.graph.index.has(id));
-    if (unknown.length > 0) throw new WeftError('WEFT_USAGE', `--retry: no task "${unknown[0]}" in run ${runId}`);
     return await executeRun({
       runId,
       compiled,
