@@ -63,6 +63,11 @@ const cases: [string, string, RegExp][] = [
     /^plan\.yaml:2:\d+ task "a" permissionMode: "readonly" is not one of plan, read-only, .+ — fix: did you mean "read-only"\?$/m,
   ],
   [
+    "an agent CLI's field on an API task (one call: no turns, no tools)",
+    'tasks:\n  - { id: a, prompt: review only, executor: anthropic, permissionMode: plan }\n',
+    /^plan\.yaml:2:\d+ task "a" permissionMode: executor "anthropic" only answers \(one API call: no turns, no tools\), so permissionMode, an agent CLI's field, would do nothing on it — fix: remove permissionMode, or give the task to an agent CLI \(executor: claude, codex or gemini\)$/m,
+  ],
+  [
     'shell syntax without shell',
     'tasks:\n  - { id: a, run: "ls | wc -l" }\n',
     /^plan\.yaml:2:\d+ task "a" run: command uses "\|", which needs a shell — fix: set shell: true, or write run as an argv list$/m,
@@ -81,6 +86,45 @@ describe('bad plans get one clear line per problem and exit 2, and nothing is wr
       expect(r.stdout).toBe('');
     }
     expect(existsSync(join(project, '.weft'))).toBe(false);
+  });
+
+  it("an agent CLI's fields on an LLM API task: each refused where it is; what an API call reads is not", async () => {
+    const project = tempProject();
+    writeFileSync(
+      join(project, 'plan.yaml'),
+      [
+        'defaults: { maxTurns: 20 }', // for the plan's agent tasks
+        'tasks:',
+        '  - id: ask',
+        '    executor: openai',
+        '    prompt: Score the design',
+        '    model: gpt-5-mini',
+        '    maxTurns: 5',
+        '    permissionMode: read-only',
+        '    allowedTools: [Read]',
+        '    outputSchema: { type: object, properties: { score: { type: number } } }',
+        '    budget: { usd: 0.5 }',
+        '',
+      ].join('\n'),
+    );
+    const r = await weft(['validate', 'plan.yaml'], { cwd: project });
+    expect(r).toMatchObject({ code: 2, stdout: '' });
+    expect(r.stderr.split('\n').filter((l) => l !== '')).toEqual(
+      [
+        ['7:5', 'maxTurns'],
+        ['8:5', 'permissionMode'],
+        ['9:5', 'allowedTools'],
+      ].map(
+        ([at, f]) =>
+          `plan.yaml:${at} task "ask" ${f}: executor "openai" only answers (one API call: no turns, no tools), so ${f}, an agent CLI's field, would do nothing on it — fix: remove ${f}, or give the task to an agent CLI (executor: claude, codex or gemini)`,
+      ),
+    );
+    // model, prompt, outputSchema and budget are what the call uses.
+    writeFileSync(
+      join(project, 'plan.yaml'),
+      'defaults: { maxTurns: 20 }\ntasks:\n  - { id: ask, executor: anthropic, prompt: hi, model: claude-sonnet-4-6, budget: { usd: 0.5 }, outputSchema: { type: object } }\n',
+    );
+    expect(await weft(['validate', 'plan.yaml'], { cwd: project })).toMatchObject({ code: 0 });
   });
 
   it('validate --json lists the issues', async () => {

@@ -177,6 +177,39 @@ describe('compilePlan: what a user sees for a broken plan', () => {
     expect(problems({ tasks: [{ id: 'ask', executor: 'api', prompt: 'review' }] }, catalog)).toEqual([]);
   });
 
+  it("refuses an agent CLI's maxTurns, permissionMode and allowedTools on an API task; model, budget and outputSchema it uses", () => {
+    const catalog: ExecutorCatalog = new Map([...executors, ['api', { requires: 'prompt', answersOnly: true }]]);
+    const ask = {
+      id: 'ask',
+      executor: 'api',
+      prompt: 'review',
+      maxTurns: 3,
+      permissionMode: 'plan',
+      allowedTools: ['Read'],
+    };
+    expect(problems({ tasks: [ask] }, catalog)).toEqual(
+      ['maxTurns', 'permissionMode', 'allowedTools'].map(
+        (f) =>
+          `plan.yaml task "ask" ${f}: executor "api" only answers (one API call: no turns, no tools), so ${f}, an agent CLI's field, would do nothing on it — fix: remove ${f}, or give the task to an agent CLI (executor: claude, codex or gemini)`,
+      ),
+    );
+    const used = { model: 'm', budget: { usd: 1 }, outputSchema: { type: 'object' }, timeout: '1m', retries: 2 };
+    expect(problems({ tasks: [{ id: 'ask', executor: 'api', prompt: 'review', ...used }] }, catalog)).toEqual([]);
+    // In defaults they are for the plan's agent tasks; an agent task keeps them.
+    const agent = {
+      id: 'code',
+      executor: 'claude',
+      prompt: 'code',
+      maxTurns: 3,
+      permissionMode: 'plan',
+      allowedTools: ['Read'],
+    };
+    const defaults = { maxTurns: 3, permissionMode: 'plan', allowedTools: ['Read'] };
+    expect(problems({ defaults, tasks: [{ id: 'ask', executor: 'api', prompt: 'review' }, agent] }, catalog)).toEqual(
+      [],
+    );
+  });
+
   it("refuses a budget or an agent's field on a shell task, a budget no task can reach, and a pool named like a profile's", () => {
     const agent = { id: 'r', prompt: 'review', executor: 'claude' };
     expect(problems({ tasks: [task('a', { budget: { usd: 1 } }), agent] })).toEqual([

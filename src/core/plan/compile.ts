@@ -41,7 +41,10 @@ export interface ExecutorInfo {
    * a task of any other executor that sets them is refused. @default false
    */
   readonly runsProcess?: boolean;
-  /** It only answers (an LLM API): it changes no file, so `writes` and `outputs` on its tasks are refused. @default false */
+  /**
+   * It only answers (an LLM API): it changes no file and is no agent, so `writes`, `outputs` and an
+   * agent CLI's `maxTurns`, `permissionMode`, `allowedTools` on its tasks are refused. @default false
+   */
   readonly answersOnly?: boolean;
   /** Extra checks on a task, e.g. a command string that needs `shell: true`. */
   check?(task: TaskSpec): readonly { readonly field: string; readonly message: string; readonly fix?: string }[];

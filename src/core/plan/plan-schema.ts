@@ -148,14 +148,22 @@ const sharedTaskFields = {
     .optional()
     .describe('Run `run` through /bin/sh. Off by default: commands are split into argv and run without a shell.'),
   model: z.string().optional().describe('Model for agent and LLM executors.'),
-  maxTurns: z.number().int().positive().optional().describe('Agent turn limit.'),
+  maxTurns: z
+    .number()
+    .int()
+    .positive()
+    .optional()
+    .describe('Agent turn limit (agent CLIs: claude, codex, gemini; refused on shell and API tasks).'),
   permissionMode: z
     .enum(PERMISSION_MODES)
     .optional()
     .describe(
-      'Agent permission mode: read only (plan, read-only), edit the workspace (acceptEdits, auto_edit, workspace-write; the default) or anything (bypassPermissions, yolo, danger-full-access); each agent maps it to its own nearest mode.',
+      'Agent permission mode (agent CLIs: claude, codex, gemini; refused on shell and API tasks): read only (plan, read-only), edit the workspace (acceptEdits, auto_edit, workspace-write; the default) or anything (bypassPermissions, yolo, danger-full-access); each agent maps it to its own nearest mode.',
     ),
-  allowedTools: z.array(z.string()).optional().describe('Tools the agent may use.'),
+  allowedTools: z
+    .array(z.string())
+    .optional()
+    .describe('Tools the agent may use (agent CLIs: claude, codex, gemini; refused on shell and API tasks).'),
   fixAttempts: z
     .number()
     .int()

@@ -245,8 +245,11 @@ export function poolNameIssues(names: Iterable<string>, issues: RawIssue[]): voi
       });
 }
 
-/** An agent's fields, which a command has no use for. */
-const AGENT_FIELDS = ['model', 'maxTurns', 'permissionMode', 'allowedTools'] as const;
+/** The fields only an agent CLI reads (its turns, tools and permissions): an LLM API call has none. */
+const AGENT_CLI_FIELDS = ['maxTurns', 'permissionMode', 'allowedTools'] as const;
+
+/** An agent's fields, which a command has no use for (an API task reads `model` too). */
+const AGENT_FIELDS = ['model', ...AGENT_CLI_FIELDS] as const;
 
 /**
  * A task's own fields that the built-in shell executor would ignore: `budget` (a command reports no
@@ -276,9 +279,10 @@ export function commandFieldIssues(
 }
 
 /**
- * `writes` and `outputs` on a task of an executor that only answers (an LLM API: a prompt, and no
- * process that could touch a file): its outputs could never be there, so every attempt — each one
- * paid — would fail for them.
+ * On a task of an executor that only answers (an LLM API: a prompt, and no process that could touch
+ * a file): `writes` and `outputs`, which could never be there, so every attempt — each one paid —
+ * would fail for them; and an agent CLI's `maxTurns`, `permissionMode`, `allowedTools`, which one
+ * API call (no turns, no tools) never reads. Set in `defaults`, those are for the plan's agent tasks.
  */
 export function answerFieldIssues(
   t: TaskSpec,
@@ -294,6 +298,13 @@ export function answerFieldIssues(
         ...at(field),
         message: `executor "${executorName}" only answers (in text or JSON) and changes no file, so ${field} could never hold`,
         fix: `give the task to an agent that edits files (executor: claude, codex or gemini), or remove ${field}`,
+      });
+  for (const field of AGENT_CLI_FIELDS)
+    if (t[field] !== undefined)
+      issues.push({
+        ...at(field),
+        message: `executor "${executorName}" only answers (one API call: no turns, no tools), so ${field}, an agent CLI's field, would do nothing on it`,
+        fix: `remove ${field}, or give the task to an agent CLI (executor: claude, codex or gemini)`,
       });
 }
 
