@@ -32,6 +32,10 @@ program
     'plan the goal with an AI planner first (see `weft plan`), save the plan as [plan] (default plan.yaml), then run it',
   )
   .option('--planner <executor>', 'with --goal: the executor that plans')
+  .option(
+    '--attempts <n>',
+    'with --goal: answers the planner gets to produce a valid plan, 1-21 (default 3; as `weft plan --attempts`)',
+  )
   .option('-y, --yes', 'with --goal: run the plan without asking')
   .option('-j, --jobs <M>', "workers: how many tasks run at once (default: the plan's `workers`)", parseWorkers)
   .option('--json', 'print events as JSON lines, then the summary')
@@ -380,7 +384,15 @@ await main(process.argv);
 
 /** `weft run` options that only mean something with another: silently ignored, they would mislead. */
 function refuseUnpaired(
-  opts: { port?: number; ui?: boolean; planner?: string; yes?: boolean; goal?: string; resume?: boolean },
+  opts: {
+    port?: number;
+    ui?: boolean;
+    planner?: string;
+    attempts?: string;
+    yes?: boolean;
+    goal?: string;
+    resume?: boolean;
+  },
   plan: string | undefined,
 ): void {
   const needs = (flag: string, other: string): never => {
@@ -388,6 +400,7 @@ function refuseUnpaired(
   };
   if (opts.port !== undefined && opts.ui !== true) needs('--port', '--ui');
   if (opts.goal === undefined && opts.planner !== undefined) needs('--planner', '--goal');
+  if (opts.goal === undefined && opts.attempts !== undefined) needs('--attempts', '--goal');
   if (opts.goal === undefined && opts.yes === true) needs('--yes', '--goal');
   if (opts.resume === true && (plan !== undefined || opts.goal !== undefined))
     throw new WeftError('WEFT_USAGE', '--resume continues the most recent unfinished run: it takes no plan or goal', {

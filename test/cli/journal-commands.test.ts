@@ -256,6 +256,7 @@ describe('inspecting the journal', () => {
     const cases: [string[], string][] = [
       [['run', 'good.yaml', '--port', '5555'], 'weft: --port needs --ui'],
       [['run', 'good.yaml', '--planner', 'claude'], 'weft: --planner needs --goal'],
+      [['run', 'good.yaml', '--attempts', '2'], 'weft: --attempts needs --goal'],
       [['run', 'good.yaml', '-y'], 'weft: --yes needs --goal'],
       [
         ['run', 'good.yaml', '--resume'],

@@ -2,6 +2,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ensureBuilt, tempProject, weft } from '../support/weft-cli.js';
+import { FakeLlmServer, step } from '../support/fake-llm/fake-llm-server.js';
 
 beforeAll(ensureBuilt);
 
@@ -66,4 +67,53 @@ describe('weft plan refuses, before the planner is asked, a plan it could not sa
       });
     }
   });
+
+  it('weft run --goal refuses an --attempts that is no count the same way, before the planner is asked', async () => {
+    const project = tempProject();
+    for (const attempts of ['abc', '0', '22']) {
+      const r = await weft(['run', '--goal', 'x', '--planner', 'anthropic', '--attempts', attempts], {
+        cwd: project,
+        env,
+      });
+      expect(r).toMatchObject({
+        code: 2,
+        stdout: '',
+        stderr: `weft: --attempts expects a whole number from 1 to 21, got "${attempts}"\n`,
+      });
+    }
+  });
+});
+
+describe('--attempts reaches the planner', () => {
+  /** An answer the planner is told to fix every time: a needs b, b needs a. */
+  const cyclic = {
+    analysis: { complexity: 'simple', reasons: ['two steps'], taskCount: 2 },
+    tasks: [
+      { id: 'a', title: 'A', prompt: 'Do a.', needs: ['b'], estimate: '10m' },
+      { id: 'b', title: 'B', prompt: 'Do b.', needs: ['a'], estimate: '10m' },
+    ],
+  };
+
+  // `weft run --goal` had no --attempts (commander refused it as unknown): only `weft plan` could change the count.
+  for (const [command, args] of [
+    ['weft plan', ['plan', 'a todo app']],
+    ['weft run --goal', ['run', '--goal', 'a todo app', '--yes']],
+  ] as const)
+    for (const attempts of [1, 2])
+      it(`${command} --attempts ${attempts}: the planner answers ${attempts} time(s), then weft gives up`, async (ctx) => {
+        const llm = await FakeLlmServer.start();
+        ctx.onTestFinished(() => llm.close());
+        const planner = llm.script({ provider: 'anthropic' }, step.json(cyclic, { times: attempts }));
+        const project = tempProject();
+        const r = await weft([...args, '--planner', 'anthropic', '--attempts', String(attempts)], {
+          cwd: project,
+          env: { ANTHROPIC_API_KEY: 'sk-ant-test-000000', ANTHROPIC_BASE_URL: llm.url },
+        });
+        expect(r.code, r.stderr).toBe(1);
+        expect(r.stderr).toBe(
+          `weft: the planner (anthropic) did not produce a valid plan in ${attempts === 1 ? '1 answer' : '2 answers'}; see \`weft status\` for what it was told\n`,
+        );
+        expect(planner.requests).toHaveLength(attempts);
+        expect(llm.verify()).toEqual([]);
+      });
 });
