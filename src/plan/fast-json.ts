@@ -172,3 +172,175 @@ export function lineColumn(text: string): (offset: number) => { line: number; co
     return { line: lo + 1, col: offset - (starts[lo] as number) + 1 };
   };
 }
+
+/** Where text stops being JSON: the offset, what is wrong there, and how to fix it. */
+export interface JsonSyntaxError {
+  readonly offset: number;
+  readonly message: string;
+  readonly fix: string;
+}
+
+const AT_POSITION = 'fix the syntax at that position';
+
+/**
+ * The first place `text` breaks the JSON grammar (RFC 8259; a leading byte-order mark is let
+ * through), or `undefined` when it is JSON. A file named `.json` must be JSON: read as YAML, a
+ * trailing comma, a comment or a key without quotes would pass unnoticed. A scan with a stack of
+ * the open brackets, so deep nesting costs no recursion; called only once `JSON.parse` failed.
+ */
+export function jsonSyntaxError(text: string): JsonSyntaxError | undefined {
+  const bad = firstSyntaxError(text);
+  // Wrong from its first character: likely YAML in a file named .json.
+  return bad === undefined || bad.offset !== firstNonSpace(text)
+    ? bad
+    : {
+        ...bad,
+        message: `not JSON from its start: ${bad.message}`,
+        fix: 'write the plan as JSON, or name the file .yaml if it is YAML',
+      };
+}
+
+function firstSyntaxError(text: string): JsonSyntaxError | undefined {
+  const n = text.length;
+  const open: number[] = []; // 0x7b ({) or 0x5b ([) for each open object or list
+  let i = text.charCodeAt(0) === 0xfeff ? 1 : 0;
+  const space = (): void => {
+    for (let c = text.charCodeAt(i); c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09; c = text.charCodeAt(++i));
+  };
+  const fail = (offset: number, message: string, fix = AT_POSITION): JsonSyntaxError => ({ offset, message, fix });
+  space();
+  if (i >= n)
+    return fail(i, 'the file is empty', 'write the plan as one JSON object: {"tasks": [ … ]}, or name the file .yaml');
+  let want: 'value' | 'key' | 'after' = 'value';
+  for (;;) {
+    space();
+    const c = text.charCodeAt(i);
+    if (want === 'after') {
+      const top = open[open.length - 1];
+      if (top === undefined)
+        return i >= n
+          ? undefined
+          : fail(i, 'more text after the JSON value ended', 'remove it, or fix the brackets before it');
+      if (c === 0x2c /* , */) {
+        const comma = i++;
+        space();
+        const next = text.charCodeAt(i);
+        if (next === 0x7d || next === 0x5d)
+          return fail(comma, `a comma before "${text[i]}": JSON allows no trailing comma`, 'remove the comma');
+        want = top === 0x7b ? 'key' : 'value';
+      } else if (c === top + 2 /* } after {, ] after [ */) {
+        open.pop();
+        i++;
+      } else if (i >= n) {
+        return fail(
+          n,
+          `the file ends inside ${top === 0x7b ? 'an object' : 'a list'}`,
+          `close it with ${top === 0x7b ? '}' : ']'}`,
+        );
+      } else {
+        return unexpected(
+          text,
+          i,
+          top === 0x7b ? 'expected "," or "}" after a member' : 'expected "," or "]" after an item',
+        );
+      }
+      continue;
+    }
+    if (want === 'key') {
+      if (c !== 0x22) return unexpected(text, i, 'expected a key in double quotes');
+      const end = stringEnd(text, i);
+      if (typeof end !== 'number') return end;
+      i = end + 1;
+      space();
+      if (text.charCodeAt(i) !== 0x3a /* : */) return unexpected(text, i, 'expected ":" after the key');
+      i++;
+      want = 'value';
+      continue;
+    }
+    // A value.
+    want = 'after';
+    if (c === 0x7b || c === 0x5b) {
+      open.push(c);
+      i++;
+      space();
+      if (text.charCodeAt(i) === c + 2) {
+        open.pop();
+        i++;
+      } else want = c === 0x7b ? 'key' : 'value';
+    } else if (c === 0x22) {
+      const end = stringEnd(text, i);
+      if (typeof end !== 'number') return end;
+      i = end + 1;
+    } else if (c === 0x2d || (c >= 0x30 && c <= 0x39)) {
+      NUMBER.lastIndex = i;
+      const match = NUMBER.exec(text);
+      const after = match === null ? i : i + match[0].length;
+      if (match === null || /[\w.+-]/.test(text[after] ?? ''))
+        return fail(i, 'not a JSON number', 'write e.g. 5, -0.5 or 1e3 (no leading zero, no + sign, no hex)');
+      i = after;
+    } else {
+      const word = /[A-Za-z_$][\w$-]*/y;
+      word.lastIndex = i;
+      const literal = word.exec(text)?.[0];
+      if (literal !== 'true' && literal !== 'false' && literal !== 'null')
+        return unexpected(text, i, 'expected a value');
+      i += literal.length;
+    }
+  }
+}
+
+const NUMBER = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
+
+/** The offset of the `"` closing the string that opens at `at`, or what is wrong inside it. */
+function stringEnd(text: string, at: number): number | JsonSyntaxError {
+  for (let j = at + 1; j < text.length; j++) {
+    const c = text.charCodeAt(j);
+    if (c === 0x22) return j;
+    if (c < 0x20)
+      return {
+        offset: j,
+        message: 'a control character (a line break or tab) inside a string',
+        fix: 'write it escaped: \\n, \\t',
+      };
+    if (c === 0x5c /* \ */) {
+      const e = text[j + 1] ?? '';
+      if (e === 'u' ? !/^[0-9A-Fa-f]{4}$/.test(text.slice(j + 2, j + 6)) : !'"\\/bfnrt'.includes(e) || e === '')
+        return {
+          offset: j,
+          message: `a bad escape "\\${e === 'u' ? text.slice(j + 1, j + 6) : e}" in a string`,
+          fix: 'use \\" \\\\ \\/ \\b \\f \\n \\r \\t or \\u followed by 4 hex digits',
+        };
+      j += e === 'u' ? 5 : 1;
+    }
+  }
+  return {
+    offset: at,
+    message: 'a string that never ends (no closing ")',
+    fix: 'close it with "',
+  };
+}
+
+/** What is wrong at `at`, where `expected` was expected: the common slips from YAML and JavaScript named. */
+function unexpected(text: string, at: number, expected: string): JsonSyntaxError {
+  const c = text[at];
+  if (c === undefined)
+    return {
+      offset: at,
+      message: `the file ends where ${expected.replace(/^expected /, '')} should be`,
+      fix: AT_POSITION,
+    };
+  if (c === '/' && (text[at + 1] === '/' || text[at + 1] === '*'))
+    return { offset: at, message: 'a comment: JSON has none', fix: 'remove it, or write the plan as YAML (.yaml)' };
+  if (c === "'")
+    return { offset: at, message: 'a string in single quotes: JSON needs double quotes', fix: 'write "…"' };
+  const word = /[A-Za-z_$][\w$-]*/y;
+  word.lastIndex = at;
+  const bare = word.exec(text)?.[0];
+  if (bare !== undefined)
+    return {
+      offset: at,
+      message: `${expected}, found ${JSON.stringify(bare)} without quotes`,
+      fix: `write it in double quotes: ${JSON.stringify(bare)}`,
+    };
+  return { offset: at, message: `${expected}, found ${JSON.stringify(c)}`, fix: AT_POSITION };
+}

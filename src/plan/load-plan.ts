@@ -5,7 +5,7 @@ import type { Document, LineCounter } from 'yaml';
 import { PlanValidationError, WeftError, type PlanIssue } from '../core/errors.js';
 import { checkPlan, type CompileOptions, type CompiledPlan, type RawIssue } from '../core/plan/compile.js';
 import { inlineSchemaFiles } from './contract-schema-files.js';
-import { jsonOffsets, lineColumn, parseJsonFast } from './fast-json.js';
+import { jsonOffsets, jsonSyntaxError, lineColumn, parseJsonFast } from './fast-json.js';
 import { parseYamlFast } from './fast-yaml.js';
 import { excerptAround, yamlExcerpt } from './yaml-excerpt.js';
 import { yamlPackage } from './yaml-package.js';
@@ -95,6 +95,8 @@ export function parsePlanText(
   // reports syntax errors and takes what the fast paths are not sure of) only for an error to report,
   // in an excerpt of a large file where one can be cut (yaml-excerpt.ts).
   const json = parseJsonFast(text, MAX_PLAN_DEPTH);
+  // A .json file is JSON: the YAML path below would take a trailing comma or a comment silently.
+  if (json === undefined && isJsonFile(file)) refuseNonJson(text, file);
   let stopped: number | undefined;
   const yaml = json === undefined ? parseYamlFast(text, MAX_PLAN_DEPTH, (line) => (stopped = line)) : undefined;
   if (stopped !== undefined) throwSyntaxInExcerpt(text, stopped, file);
@@ -117,6 +119,21 @@ export function parsePlanText(
   const { doc, lines } = parsed ?? parseYamlDocument(text, file);
   // In the order they appear in the file (the checks find them in passes).
   throw new PlanValidationError(locateIssues(issues, doc, lines, file));
+}
+
+/** Whether `file` is named as JSON (`.json`, any case): then it must be JSON, not YAML. */
+function isJsonFile(file: string): boolean {
+  return extname(file).toLowerCase() === '.json';
+}
+
+/** Throws where `text`, from a file named .json, stops being JSON (one issue, with line and column). */
+function refuseNonJson(text: string, file: string): void {
+  const bad = jsonSyntaxError(text);
+  if (bad === undefined) return; // JSON that the YAML path reads for its positions (a repeated key, deep nesting)
+  const pos = lineColumn(text)(bad.offset);
+  throw new PlanValidationError([
+    { file, line: pos.line, column: pos.col, message: `bad JSON: ${bad.message}`, fix: bad.fix },
+  ]);
 }
 
 /**
@@ -195,7 +212,7 @@ function syntaxIssues(doc: Document, lines: LineCounter, file: string): PlanIssu
       file,
       line: pos.line,
       column: pos.col,
-      message: `bad ${extname(file) === '.json' ? 'JSON/YAML' : 'YAML'}: ${message.replace(/ at line \d+, column \d+:?$/, '')}`,
+      message: `bad ${isJsonFile(file) ? 'JSON' : 'YAML'}: ${message.replace(/ at line \d+, column \d+:?$/, '')}`,
       fix: 'fix the syntax at that position',
     };
   });

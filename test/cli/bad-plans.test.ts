@@ -127,6 +127,44 @@ describe('bad plans get one clear line per problem and exit 2, and nothing is wr
     expect(await weft(['validate', 'plan.yaml'], { cwd: project })).toMatchObject({ code: 0 });
   });
 
+  it('a .json plan must be JSON: a trailing comma or a comment is refused at its line and column (YAML took them)', async () => {
+    const project = tempProject();
+    const trailing = '{\n  "name": "p",\n  "tasks": [\n    { "id": "a", "run": "true" },\n  ]\n}\n';
+    writeFileSync(join(project, 'plan.json'), trailing);
+    for (const command of ['validate', 'run', 'estimate']) {
+      const r = await weft([command, 'plan.json'], { cwd: project });
+      expect(r, command).toMatchObject({
+        code: 2,
+        stdout: '',
+        stderr: 'plan.json:4:33: bad JSON: a comma before "]": JSON allows no trailing comma — fix: remove the comma\n',
+      });
+    }
+    const json = await weft(['validate', 'plan.json', '--json'], { cwd: project });
+    expect(JSON.parse(json.stdout)).toMatchObject({
+      valid: false,
+      issues: [
+        {
+          file: 'plan.json',
+          line: 4,
+          column: 33,
+          message: 'bad JSON: a comma before "]": JSON allows no trailing comma',
+        },
+      ],
+    });
+    writeFileSync(join(project, 'comment.json'), '{\n  // the plan\n  "tasks": [{ "id": "a", "run": "true" }]\n}\n');
+    expect((await weft(['validate', 'comment.json'], { cwd: project })).stderr).toBe(
+      'comment.json:2:3: bad JSON: a comment: JSON has none — fix: remove it, or write the plan as YAML (.yaml)\n',
+    );
+    writeFileSync(join(project, 'yaml.json'), 'tasks:\n  - { id: a, run: "true" }\n');
+    expect((await weft(['validate', 'yaml.json'], { cwd: project })).stderr).toBe(
+      'yaml.json:1:1: bad JSON: not JSON from its start: expected a value, found "tasks" without quotes — fix: write the plan as JSON, or name the file .yaml if it is YAML\n',
+    );
+    expect(existsSync(join(project, '.weft'))).toBe(false);
+    // The same text in a YAML file is YAML, which allows it.
+    writeFileSync(join(project, 'plan.yaml'), trailing);
+    expect(await weft(['validate', 'plan.yaml'], { cwd: project })).toMatchObject({ code: 0 });
+  });
+
   it('validate --json lists the issues', async () => {
     const project = tempProject();
     writeFileSync(join(project, 'plan.yaml'), cases[1]?.[1] ?? '');

@@ -39,6 +39,20 @@ describe('a 100,000-task JSON plan (the fast path: positions only for an error)'
     expect(r.stderr).not.toMatch(/\n\s+at /);
   }, 300_000);
 
+  it('with a trailing comma after its last task: refused (a .json plan is JSON), one line with file:line:col; exit 2', async () => {
+    const dir = tempProject('weft-large-');
+    const text = largeJson().replace(/\n {2}\]\n\}\n$/, ',\n  ]\n}\n');
+    writeFileSync(join(dir, 'plan.json'), text);
+    const line = 5 + TASKS - 1;
+    const column = (text.split('\n')[line - 1] ?? '').length;
+    const r = await weft(['validate', 'plan.json'], { cwd: dir, timeoutMs: 300_000 });
+    expect(r).toMatchObject({
+      code: 2,
+      stdout: '',
+      stderr: `plan.json:${line}:${column}: bad JSON: a comma before "]": JSON allows no trailing comma — fix: remove the comma\n`,
+    });
+  }, 300_000);
+
   it('valid: validate and estimate read it', async () => {
     const dir = tempProject('weft-large-');
     writeFileSync(join(dir, 'plan.json'), largeJson().replace(',"colour":"red"', ''));

@@ -117,3 +117,24 @@ describe('--attempts reaches the planner', () => {
         expect(llm.verify()).toEqual([]);
       });
 });
+
+describe('weft plan -o plan.json', () => {
+  it('saves the plan as JSON (a .json plan must be JSON), which validates', async (ctx) => {
+    const llm = await FakeLlmServer.start();
+    ctx.onTestFinished(() => llm.close());
+    const answer = {
+      analysis: { complexity: 'simple', reasons: ['one review'], taskCount: 1 },
+      tasks: [{ id: 'review', title: 'Review', prompt: 'Review the design.', estimate: '5m' }],
+    };
+    llm.script({ provider: 'anthropic' }, step.json(answer));
+    const project = tempProject();
+    const fake = { ANTHROPIC_API_KEY: 'sk-ant-test-000000', ANTHROPIC_BASE_URL: llm.url };
+    const args = ['plan', 'review the design', '--planner', 'anthropic', '--executor', 'anthropic', '-o', 'plan.json'];
+    const r = await weft(args, { cwd: project, env: fake });
+    expect(r.code, r.stderr).toBe(0);
+    const saved = JSON.parse(readFileSync(join(project, 'plan.json'), 'utf8')) as { tasks: { id: string }[] };
+    expect(saved.tasks.map((t) => t.id)).toEqual(['review']);
+    expect(await weft(['validate', 'plan.json'], { cwd: project, env: fake })).toMatchObject({ code: 0, stderr: '' });
+    expect(llm.verify()).toEqual([]);
+  });
+});

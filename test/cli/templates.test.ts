@@ -117,6 +117,16 @@ describe('weft init: writing a plan', () => {
     expect(plan.tasks.every((t) => t.executor !== undefined && t.prompt !== undefined)).toBe(true);
   });
 
+  it('-o plan.json writes the plan as JSON (a .json plan must be JSON), which validates and runs', async () => {
+    const project = tempProject();
+    const r = await weft(['init', '--template', 'test-runner', '--offline', '-o', 'plan.json'], { cwd: project });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout.split('\n')[0]).toMatch(/^wrote plan\.json: template test-runner, \d+ tasks/);
+    const text = readFileSync(join(project, 'plan.json'), 'utf8');
+    expect(JSON.parse(text)).toEqual(parse(text)); // JSON, not YAML that happens to parse
+    expect(await weft(['validate', 'plan.json'], { cwd: project })).toMatchObject({ code: 0, stderr: '' });
+  });
+
   it('-o - prints the plan', async () => {
     const r = await weft(['init', '--template', 'scout-architect-builders', '--offline', '-o', '-'], {
       cwd: tempProject(),

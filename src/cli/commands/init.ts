@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { count } from '../format.js';
-import { dirname, join, relative, resolve } from 'node:path';
+import { dirname, extname, join, relative, resolve } from 'node:path';
+import { parse } from 'yaml';
 import { WeftError } from '../../core/errors.js';
 import type { ExecutorCatalog } from '../../core/plan/compile.js';
 import { catalogOf } from '../../executors/index.js';
@@ -52,7 +53,12 @@ export function initCommand(opts: InitCommandOptions): number {
   });
 
   const { catalog, missing } = catalogFor(projectDir);
-  const compiled = parsePlanText(rendered.text, toStdout ? '<stdout>' : output, { executors: catalog });
+  // A .json plan must be JSON (the loader refuses YAML there): the template's plan as JSON, without its comments.
+  const text =
+    !toStdout && extname(output).toLowerCase() === '.json'
+      ? `${JSON.stringify(parse(rendered.text), null, 2)}\n`
+      : rendered.text;
+  const compiled = parsePlanText(text, toStdout ? '<stdout>' : output, { executors: catalog });
   const used = new Set(compiled.graph.tasks.map((t) => t.executor));
   const absent = missing.filter((name) => used.has(name));
   const notes = [
@@ -70,7 +76,7 @@ export function initCommand(opts: InitCommandOptions): number {
     return EXIT.ok;
   }
   mkdirSync(dirname(path), { recursive: true });
-  writeFileSync(path, rendered.text);
+  writeFileSync(path, text);
   const tasks = compiled.graph.tasks.length;
   if (opts.json === true) {
     process.stdout.write(

@@ -1,6 +1,6 @@
 import { accessSync, constants, existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { count } from '../format.js';
-import { delimiter, dirname, join, resolve } from 'node:path';
+import { delimiter, dirname, extname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { stringify } from 'yaml';
 import { WeftError } from '../../core/errors.js';
@@ -182,7 +182,13 @@ export async function planGoal(
     `# Planned by weft (${planner}) from the goal: ${goal}`,
     `# ${analysis.complexity}, ${count(checked.spec.tasks.length, 'task')}: ${analysis.reasons.join('; ')}`,
   ].join('\n');
-  writeFileSync(file, `${header}\n${stringify(checked.spec, { lineWidth: 0 })}`);
+  // A .json plan must be JSON (the loader refuses YAML there), which has no comments for the header.
+  writeFileSync(
+    file,
+    extname(file).toLowerCase() === '.json'
+      ? `${JSON.stringify(checked.spec, null, 2)}\n`
+      : `${header}\n${stringify(checked.spec, { lineWidth: 0 })}`,
+  );
   if (opts.json !== true) {
     process.stdout.write(
       `\nPlan written to ${file}: ${analysis.complexity} (${analysis.reasons.join('; ')}), ${count(checked.spec.tasks.length, 'task')} on ${count(workers, 'worker')}\n`,
