@@ -24,8 +24,8 @@ export async function openJournal(
   if (options.create === false && !hasJournal(projectDir, config)) return new MemoryStore();
   const dir = weftDir(projectDir);
   const url = databaseUrl(config);
-  // .weft/ is made only for a journal that lives in it (a PostgreSQL journal or sqlite:<file> needs none).
-  if (sqliteFile(url) === undefined) mkdirSync(dir, { recursive: true });
+  // .weft/ is made only for the journal that lives in it (PostgreSQL, sqlite:<file> and memory: need none).
+  if (url === undefined || url.trim() === 'sqlite:') mkdirSync(dir, { recursive: true });
   return openStore({ dir, ...(url === undefined ? {} : { url }) });
 }
 
