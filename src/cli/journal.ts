@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { WeftError, type WeftErrorCode } from '../core/errors.js';
 import type { RunEvent } from '../core/run/events.js';
@@ -9,10 +9,11 @@ import type { Store } from '../core/ports/store.js';
 import { MemoryStore } from '../store/memory-store.js';
 import { openStore } from '../store/open-store.js';
 import type { WeftConfig } from './config.js';
-import { weftDir } from './run-files.js';
+import { createWeftDir, weftDir } from './run-files.js';
 
 /**
- * The run journal: SQLite in .weft/ by default, PostgreSQL from config or WEFT_DATABASE_URL.
+ * The run journal: SQLite in .weft/ by default, PostgreSQL from config or WEFT_DATABASE_URL. A
+ * journal it creates makes .weft/ and keeps it out of git ({@link createWeftDir}).
  * @param options.create `false` for commands that only read it (`weft runs`, `status`, `estimate`…):
  *   a folder with no journal is left as it is, and they see an empty one. @default true
  */
@@ -22,10 +23,10 @@ export async function openJournal(
   options: { readonly create?: boolean } = {},
 ): Promise<Store> {
   if (options.create === false && !hasJournal(projectDir, config)) return new MemoryStore();
-  const dir = weftDir(projectDir);
   const url = databaseUrl(config);
-  // .weft/ is made only for the journal that lives in it (PostgreSQL, sqlite:<file> and memory: need none).
-  if (url === undefined || url.trim() === 'sqlite:') mkdirSync(dir, { recursive: true });
+  // A command that only reads a journal kept elsewhere (PostgreSQL, sqlite:<file>) makes no .weft/.
+  const elsewhere = url !== undefined && url.trim() !== 'sqlite:';
+  const dir = options.create === false && elsewhere ? weftDir(projectDir) : await createWeftDir(projectDir);
   return openStore({ dir, ...(url === undefined ? {} : { url }) });
 }
 

@@ -16,6 +16,26 @@ export function weftDir(projectDir: string): string {
   return join(projectDir, '.weft');
 }
 
+/**
+ * Makes the project's `.weft/` and keeps it out of the git work tree that holds it (if any), for
+ * every command that writes there: a run whose tasks all run in place opens no worktree, and
+ * `git add -A` committed its journal and logs. A repository whose exclude file cannot be written
+ * gets a warning and the command goes on; without git there is nothing to keep it out of.
+ */
+export async function createWeftDir(projectDir: string): Promise<string> {
+  const dir = weftDir(projectDir);
+  mkdirSync(dir, { recursive: true });
+  const { excludeFromWorkTree } = await import('../workspace/repository.js');
+  try {
+    await excludeFromWorkTree(dir);
+  } catch (error) {
+    process.stderr.write(
+      `weft: could not add ${dir} to git's exclude file (${error instanceof Error ? error.message : String(error)}); add .weft/ to .gitignore so it is not committed\n`,
+    );
+  }
+  return dir;
+}
+
 export function runDirOf(projectDir: string, runId: string): string {
   if (!/^[\w.-]+$/.test(runId) || runId.includes('..')) throw new Error(`bad run id "${runId}"`);
   return join(weftDir(projectDir), 'runs', runId);

@@ -70,6 +70,23 @@ describe("the plan's folder decides the repository isolated tasks work in", () =
     expect(repo.git('add', '-A', '--dry-run')).toBe('');
   });
 
+  it('a run whose tasks all run in place (no worktree) keeps .weft/ out of git too, in the repository or a subfolder of it, once', async () => {
+    const plan = `tasks:\n  - { id: hello, run: [node, -e, "console.log('hi')"] }\n`;
+    const repo = tempRepo({ 'plan.yaml': plan, 'app/plan.yaml': plan });
+    repo.write('.git/info/exclude', '*.bak\n');
+    for (let i = 0; i < 2; i++) {
+      const r = await weft(['run', 'plan.yaml'], { cwd: repo.dir });
+      expect(r.code, r.stderr).toBe(0);
+    }
+    const inApp = await weft(['run', 'plan.yaml'], { cwd: join(repo.dir, 'app') });
+    expect(inApp.code, inApp.stderr).toBe(0);
+    expect(existsSync(join(repo.dir, 'app', '.weft', 'weft.db'))).toBe(true);
+    expect(repo.git('status', '--porcelain', '--untracked-files=all')).toBe('');
+    expect(repo.read('.git/info/exclude')).toBe(
+      "*.bak\n# weft's journal, logs and task worktrees\n/.weft/\n# weft's journal, logs and task worktrees\n/app/.weft/\n",
+    );
+  });
+
   it('a plan in a plain folder (no git) while the current folder is a repository: runs without isolation and says so', async () => {
     const here = tempRepo();
     const plain = tempProject('weft-plain-');
@@ -82,7 +99,7 @@ describe("the plan's folder decides the repository isolated tasks work in", () =
     expect(readFileSync(join(plain, 'out.txt'), 'utf8')).toBe('made by gen\n');
     expect(r.stdout).not.toContain('result ');
     expect(here.git('branch', '--list', 'weft/*')).toBe('');
-    expect(here.git('status', '--porcelain', '--untracked-files=no')).toBe('');
+    expect(here.git('status', '--porcelain', '--untracked-files=all')).toBe(''); // its .weft/ (the journal) is ignored
   });
 
   it("an isolated task whose cwd leaves the plan's repository is refused before any task runs: one line, exit 2", async () => {

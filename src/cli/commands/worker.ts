@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { RedisWorker, type CloneWorktrees, type WorkerAd } from '../../dispatch/index.js';
 import { WeftError } from '../../core/errors.js';
 import { EXIT } from '../exit-codes.js';
-import { weftDir } from '../run-files.js';
+import { createWeftDir, weftDir } from '../run-files.js';
 import { taskRedactor } from '../secrets.js';
 import type { Redactor } from '../../core/redact.js';
 import { wire } from '../wiring.js';
@@ -81,6 +81,7 @@ export async function workerCommand(opts: WorkerCommandOptions): Promise<number>
     await telemetry?.shutdown();
     throw error;
   });
+  await createWeftDir(projectDir); // its attempts' logs go there: kept out of git, as a run's
   say(json ? JSON.stringify({ type: 'worker.started', worker: worker.ad }) : describe(worker.ad));
   await new Promise<void>((resolve) => {
     const stop = (): void => {
