@@ -72,6 +72,21 @@ const cases: [string, string, RegExp][] = [
     'tasks:\n  - { id: a, run: "ls | wc -l" }\n',
     /^plan\.yaml:2:\d+ task "a" run: command uses "\|", which needs a shell — fix: set shell: true, or write run as an argv list$/m,
   ],
+  [
+    "writes outside the plan's folder",
+    'tasks:\n  - id: a\n    run: "true"\n    writes: [src/**, ../other/x.txt]\n',
+    /^plan\.yaml:4:22 task "a" writes\[1\]: "\.\.\/other\/x\.txt" climbs out of the plan's folder: a task writes files only inside it — fix: name a path inside the plan's folder, relative to the task's folder \(e\.g\. src\/\*\*\), or remove it$/m,
+  ],
+  [
+    'writes an absolute path',
+    'tasks:\n  - { id: a, run: "true", writes: [/etc/passwd] }\n',
+    /^plan\.yaml:2:\d+ task "a" writes\[0\]: "\/etc\/passwd" is an absolute path: a task writes files only inside the plan's folder — fix: /m,
+  ],
+  [
+    "outputs outside the plan's folder",
+    'tasks:\n  - { id: a, run: "true", outputs: [../../secret] }\n',
+    /^plan\.yaml:2:\d+ task "a" outputs\[0\]: "\.\.\/\.\.\/secret" climbs out of the plan's folder: a task produces files only inside it — fix: /m,
+  ],
 ];
 
 describe('bad plans get one clear line per problem and exit 2, and nothing is written', () => {
@@ -163,6 +178,25 @@ describe('bad plans get one clear line per problem and exit 2, and nothing is wr
     // The same text in a YAML file is YAML, which allows it.
     writeFileSync(join(project, 'plan.yaml'), trailing);
     expect(await weft(['validate', 'plan.yaml'], { cwd: project })).toMatchObject({ code: 0 });
+  });
+
+  it("writes and outputs whose `..` stays inside the plan's folder are fine, and run makes them there", async () => {
+    const project = tempProject();
+    mkdirSync(join(project, 'web'));
+    const plan = `tasks:
+  - id: a
+    cwd: web
+    run: [node, -e, "require('fs').mkdirSync('../shared'); require('fs').writeFileSync('../shared/x.txt', 'x')"]
+    writes: [a/../b.txt, ../shared/**]
+    outputs: [../shared/x.txt]
+`;
+    writeFileSync(join(project, 'plan.yaml'), plan);
+    const validate = await weft(['validate', 'plan.yaml'], { cwd: project });
+    expect(validate.stderr).toBe('');
+    expect(validate.code).toBe(0);
+    const run = await weft(['run', 'plan.yaml'], { cwd: project });
+    expect(run.code, run.stderr).toBe(0);
+    expect(existsSync(join(project, 'shared', 'x.txt'))).toBe(true);
   });
 
   it('validate --json lists the issues', async () => {

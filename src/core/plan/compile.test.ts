@@ -210,6 +210,46 @@ describe('compilePlan: what a user sees for a broken plan', () => {
     );
   });
 
+  it('refuses writes and outputs that leave the plan’s folder: `..` that climbs out once normalised, absolute and drive paths', () => {
+    const plan = {
+      tasks: [
+        task('a', { writes: ['../other/x.txt', 'src/**', 'a/../b.txt', './c/./d/../e'] }),
+        task('b', { writes: ['/etc/passwd', 'C:\\Users\\x', 'd:/x', '\\\\host\\share\\x'] }),
+        task('c', { outputs: ['../../secret', 'dist/app.js', 'x/../../y', 'a\\..\\..\\y'] }),
+        task('d', { writes: ['src/{a,../../b}/*.ts', 'src/**/../../z', '{/etc,src}/x'] }),
+      ],
+    };
+    const climbs = (id: string, field: string, k: number, path: string, bound = "the plan's folder") =>
+      `plan.yaml task "${id}" ${field}[${k}]: ${JSON.stringify(path)} climbs out of ${bound}: a task ${field === 'writes' ? 'writes' : 'produces'} files only inside it — fix: name a path inside ${bound}, relative to the task's folder (e.g. ${field === 'writes' ? 'src/**' : 'dist/app.js'}), or remove it`;
+    const absolute = (id: string, k: number, path: string) =>
+      `plan.yaml task "${id}" writes[${k}]: ${JSON.stringify(path)} is an absolute path: a task writes files only inside the plan's folder — fix: name a path inside the plan's folder, relative to the task's folder (e.g. src/**), or remove it`;
+    expect(problems(plan)).toEqual([
+      climbs('a', 'writes', 0, '../other/x.txt'),
+      absolute('b', 0, '/etc/passwd'),
+      absolute('b', 1, 'C:\\Users\\x'),
+      absolute('b', 2, 'd:/x'),
+      absolute('b', 3, '\\\\host\\share\\x'),
+      climbs('c', 'outputs', 0, '../../secret'),
+      climbs('c', 'outputs', 2, 'x/../../y'),
+      climbs('c', 'outputs', 3, 'a\\..\\..\\y'),
+      climbs('d', 'writes', 0, 'src/{a,../../b}/*.ts'),
+      climbs('d', 'writes', 1, 'src/**/../../z'), // ** may be no folder: that is ../z
+      absolute('d', 2, '{/etc,src}/x'),
+    ]);
+  });
+
+  it("reads writes and outputs from the task's folder: `..` back into the plan's folder is fine, out of a cwd outside it is not", () => {
+    expect(
+      problems({ tasks: [task('a', { cwd: 'web/app', writes: ['../shared/**'], outputs: ['../../out.txt'] })] }),
+    ).toEqual([]);
+    expect(problems({ defaults: { cwd: 'web' }, tasks: [task('a', { outputs: ['../x', '../../x'] })] })).toEqual([
+      `plan.yaml task "a" outputs[1]: "../../x" climbs out of the plan's folder: a task produces files only inside it — fix: name a path inside the plan's folder, relative to the task's folder (e.g. dist/app.js), or remove it`,
+    ]);
+    expect(problems({ tasks: [task('a', { cwd: '../lib', writes: ['src/**', '../x'] })] })).toEqual([
+      `plan.yaml task "a" writes[1]: "../x" climbs out of the task's folder (cwd: ../lib): a task writes files only inside it — fix: name a path inside the task's folder (cwd: ../lib), relative to it (e.g. src/**), or remove it`,
+    ]);
+  });
+
   it("refuses a budget or an agent's field on a shell task, a budget no task can reach, and a pool named like a profile's", () => {
     const agent = { id: 'r', prompt: 'review', executor: 'claude' };
     expect(problems({ tasks: [task('a', { budget: { usd: 1 } }), agent] })).toEqual([

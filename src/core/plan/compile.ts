@@ -16,6 +16,7 @@ import {
   executorIssues,
   MAX_TIMER_MS,
   outputSchemaIssues,
+  pathFieldIssues,
   poolIssues,
   poolNameIssues,
   verifiedGateIssues,
@@ -160,6 +161,7 @@ export function checkPlan(raw: unknown, options: CompileOptions): { plan?: Compi
     const info = executorName === undefined ? undefined : options.executors.get(executorName);
     if (executorName !== undefined) answerFieldIssues(t, executorName, info, at, issues);
     commandFieldIssues(t, executorName, at, issues);
+    pathFieldIssues(t, t.cwd ?? defaults.cwd, at, issues);
     // A task that expands the plan may add agent or API tasks: a budget can bound what it adds.
     if ((executorName !== GATE && executorName !== 'shell') || t.expands === true) anyUsage = true;
     // An unknown or missing executor is reported above.

@@ -251,7 +251,9 @@ export const TaskSchema = z
     writes: z
       .array(z.string().min(1))
       .optional()
-      .describe('Globs of files the task may write; tasks whose globs overlap never run at once.'),
+      .describe(
+        "Globs of files the task may write (relative to its folder, inside the plan's folder); tasks whose globs overlap never run at once.",
+      ),
     inputs: z
       .array(z.string().min(1))
       .optional()
@@ -260,7 +262,7 @@ export const TaskSchema = z
       .array(z.string().min(1))
       .optional()
       .describe(
-        'Files the task must produce (paths or globs, relative to its folder); a task that ends without one is sent back, then fails.',
+        "Files the task must produce (paths or globs, relative to its folder, inside the plan's folder); a task that ends without one is sent back, then fails.",
       ),
     outputSchema: z
       .record(z.string(), z.unknown())

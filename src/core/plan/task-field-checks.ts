@@ -5,6 +5,7 @@ import { parseDuration } from './duration.js';
 import type { PlanSpec, TaskSpec } from './plan-schema.js';
 import type { RawIssue } from './schema-issues.js';
 import { closest } from '../suggest.js';
+import { expandBraces } from './glob-overlap.js';
 import { jsonSchemaProblem } from '../json-schema.js';
 
 // The per-field checks of `checkPlan`: each adds the problems of one field of a task to `issues`,
@@ -306,6 +307,53 @@ export function answerFieldIssues(
         message: `executor "${executorName}" only answers (one API call: no turns, no tools), so ${field}, an agent CLI's field, would do nothing on it`,
         fix: `remove ${field}, or give the task to an agent CLI (executor: claude, codex or gemini)`,
       });
+}
+
+/** A path that names a place of its own, not one under the task's folder: `/etc/x`, `\\host\share`, `C:\x`, `C:/x`. */
+const ABSOLUTE = /^(?:[/\\]|[A-Za-z]:(?:[/\\]|$))/;
+
+/**
+ * How far a relative path (or glob) goes from where it starts, in folders: where it ends
+ * (`a/../b` → 1) and the highest it climbs (`../x` → -1, `a/../b` → 0). Both separators count (a
+ * plan may be run on Windows); `**` may match no folder at all, so a `..` after it climbs from
+ * the folder before it.
+ */
+function walk(path: string): { readonly end: number; readonly lowest: number } {
+  let end = 0;
+  let lowest = 0;
+  for (const segment of path.split(/[/\\]+/)) {
+    if (segment === '..') lowest = Math.min(lowest, --end);
+    else if (segment !== '' && segment !== '.' && segment !== '**') end++;
+  }
+  return { end, lowest };
+}
+
+/**
+ * `writes` and `outputs` name files inside the plan's folder, written from the task's folder (its
+ * `cwd`): an absolute path, or one whose `..` climbs out once normalised (`a/../b` stays in), would
+ * let a task claim any file on the machine, the run's cache copy files to and from there, and
+ * `outputs` check files no worktree holds. A task whose `cwd` is outside the plan's folder (or
+ * absolute) may not climb out of its own folder. Every alternative of a `{a,b}` glob is checked.
+ */
+export function pathFieldIssues(t: TaskSpec, cwd: string | undefined, at: IssueAt, issues: RawIssue[]): void {
+  const paths = [...(t.writes ?? []), ...(t.outputs ?? [])];
+  if (paths.length === 0) return;
+  const dir = cwd === undefined || ABSOLUTE.test(cwd) ? undefined : walk(cwd);
+  // How deep under the bound (the plan's folder, else the task's own) the task's folder is.
+  const start = dir === undefined || dir.lowest < 0 ? 0 : dir.end;
+  const inPlan = cwd === undefined || (dir !== undefined && dir.lowest >= 0);
+  const bound = inPlan ? "the plan's folder" : `the task's folder (cwd: ${cwd})`;
+  for (const field of ['writes', 'outputs'] as const)
+    (t[field] ?? []).forEach((path, k) => {
+      const alternatives = expandBraces(path.trim());
+      const absolute = alternatives.some((alt) => ABSOLUTE.test(alt));
+      if (!absolute && alternatives.every((alt) => start + walk(alt).lowest >= 0)) return;
+      issues.push({
+        ...at(field, k),
+        message: `${JSON.stringify(path)} ${absolute ? 'is an absolute path' : `climbs out of ${bound}`}: a task ${field === 'writes' ? 'writes' : 'produces'} files only inside ${absolute ? bound : 'it'}`,
+        fix: `name a path inside ${bound}, relative to ${inPlan ? "the task's folder" : 'it'} (e.g. ${field === 'writes' ? 'src/**' : 'dist/app.js'}), or remove it`,
+      });
+    });
 }
 
 /**
