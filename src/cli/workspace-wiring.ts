@@ -74,18 +74,21 @@ export async function findWorkspace(
 
 /**
  * Opens the run's worktrees where {@link findWorkspace} found them, made ready as its `workspace`
- * says; says what the user should know. `plan` tells which tasks run on the merged result.
+ * says; says what the user should know. `plan` tells which tasks run on the merged result; a
+ * resume's `prior` state (and the attempts it `adopted` from dispatch workers) which tasks'
+ * leftovers go.
  */
 export async function openWorkspace(
   found: WorkspacePlan,
   where: WorkspacePlace,
   plan?: CompiledPlan,
   prior?: RunState,
+  adopted?: ReadonlyMap<string, number>,
 ): Promise<GitWorkspace> {
   const { GitWorkspace } = await import('../workspace/index.js');
   const { worktreesDir } = found;
-  const succeeded = prior === undefined ? {} : { succeeded: successesOf(prior) };
-  const at = { runId: where.runId, projectDir: where.baseDir, baseDir: where.baseDir, worktreesDir, ...succeeded };
+  const resumed = prior === undefined ? {} : { succeeded: successesOf(prior), cutOff: cutOffOf(prior, adopted) };
+  const at = { runId: where.runId, projectDir: where.baseDir, baseDir: where.baseDir, worktreesDir, ...resumed };
   const workspace = await GitWorkspace.open({ ...at, tasks: plan?.graph.tasks ?? [], workspace: found.workspace });
   for (const w of workspace.warnings) process.stderr.write(`weft: ${w}\n`);
   return workspace;
@@ -148,4 +151,24 @@ function successesOf(state: RunState): Map<string, number> {
   const counts = new Map<string, number>();
   for (const t of state.tasks.values()) if (t.state !== 'succeeded') counts.set(t.id, t.successes ?? 0);
   return counts;
+}
+
+/**
+ * For each task that has not succeeded, its attempts that were cut off — never ended (the
+ * coordinator died), or stopped (Ctrl-C, SIGTERM, a cancel, --fail-fast): a resume does that work
+ * again from scratch, so their kept work goes once the task's is merged. An attempt still running
+ * on a dispatch worker, which the resume adopts, is not cut off; nor is one that failed on its own
+ * (its work stays for inspection).
+ */
+function cutOffOf(state: RunState, adopted: ReadonlyMap<string, number> | undefined): Map<string, number[]> {
+  const cut = new Map<string, number[]>();
+  for (const t of state.tasks.values()) {
+    if (t.state === 'succeeded') continue;
+    const attempts = t.attempts
+      .filter((a) => a.endedAt === undefined || a.outcome === 'interrupted' || a.outcome === 'cancelled')
+      .map((a) => a.attempt)
+      .filter((n) => adopted?.get(t.id) !== n);
+    if (attempts.length > 0) cut.set(t.id, attempts);
+  }
+  return cut;
 }

@@ -19,6 +19,15 @@ export interface GitWorkspaceOptions {
    * (weft stopped between the two) — see `openRunBranch`.
    */
   readonly succeeded?: ReadonlyMap<string, number>;
+  /**
+   * A resumed run: for each task that has not succeeded, the numbers of its attempts that were cut
+   * off (the coordinator died, or a stop: Ctrl-C, SIGTERM, a cancel, --fail-fast), not counting one
+   * a dispatch worker still runs (adopted). Their half-done work is put aside as `…--attempt-<n>`
+   * as any unmerged attempt's is (by the stop, or when the task starts again), and those branches
+   * are deleted once the task's work is merged: it was redone from the start, and will never be
+   * merged. (A failed attempt's branch stays.)
+   */
+  readonly cutOff?: ReadonlyMap<string, readonly number[]>;
   /** Where the run's worktrees go (`<worktreesDir>/<run-id>/<task-id>`). @default <projectDir>/.weft/worktrees */
   readonly worktreesDir?: string;
   /**

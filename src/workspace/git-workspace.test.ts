@@ -314,6 +314,42 @@ describe('GitWorkspace', () => {
     expect(show(repo, 'weft/r1--a--attempt-1', 'partial.txt')).toBe('partial');
   });
 
+  it("a resume deletes a cut-off attempt's kept work once its task's work is merged; a failed attempt's stays", async () => {
+    const repo = setup();
+    const ids = ['killed', 'stopped', 'failed', 'again', 'waiting'];
+    const tasks = resolvedTasks(ids.map((id) => ({ id })));
+    const first = await open(repo);
+    for (const id of ids) writeFileSync(join(await first.prepare(task(tasks, id), 1, false), 'half.txt'), 'half\n');
+    // killed, again, waiting: the coordinator died mid-attempt (never released). stopped: Ctrl-C
+    // released it; failed: it failed on its own. Both were kept as …--attempt-1.
+    await first.release(task(tasks, 'stopped'), 1, 'cancelled');
+    await first.release(task(tasks, 'failed'), 1, 'failed');
+
+    const cutOff = new Map(['killed', 'stopped', 'again', 'waiting'].map((id) => [id, [1]]));
+    const resumed = await open(repo, { cutOff });
+    for (const id of ['killed', 'stopped', 'failed', 'again']) {
+      const dir = await resumed.prepare(task(tasks, id), 2, false);
+      expect(existsSync(join(dir, 'half.txt'))).toBe(false); // it starts afresh from the tip
+      expect(show(repo, `weft/r1--${id}--attempt-1`, 'half.txt')).toBe('half'); // kept until its work is merged
+      writeFileSync(join(dir, `${id}.txt`), 'done\n');
+      if (id === 'again') await resumed.release(task(tasks, id), 2, 'failed');
+      else expect(await resumed.integrate(task(tasks, id), 2, {})).toMatchObject({ ok: true });
+    }
+    await resumed.close();
+    // killed and stopped were redone and merged: their cut-off work is gone. failed's own failure
+    // stays, as does the work of again (it has not succeeded) and of waiting (never started again).
+    expect(branches(repo)).toEqual([
+      'main',
+      'weft/r1',
+      'weft/r1--again--attempt-1',
+      'weft/r1--again--attempt-2',
+      'weft/r1--failed--attempt-1',
+      'weft/r1--waiting',
+    ]);
+    expect(() => show(repo, 'weft/r1', 'half.txt')).toThrow();
+    expect(repo.git('worktree', 'list')).not.toMatch(/\.weft\/worktrees\/r1\//);
+  });
+
   it('runs plain shell tasks in the project folder (their cwd), and isolated ones at the same place in their worktree', async () => {
     const repo = setup({ 'pkg/web/index.ts': '' });
     const ws = await open(repo, { baseDir: join(repo.dir, 'pkg') });

@@ -51,6 +51,9 @@ const DEFAULT_KEEP_WORKTREES = 4;
  * - **release** (an attempt ended without merging: failed, timed out, cancelled): its changes are
  *   committed, its worktree parked, and if it changed anything the branch is kept as
  *   `weft/<run>--<task>--attempt-<n>` for inspection. A retry starts fresh from the integration tip.
+ *   An attempt cut off by a stop or a killed weft is put aside the same way (when the resume starts
+ *   its task again, if the stop did not), and its branch is deleted once the task's work is merged
+ *   (`cutOff`): it was redone from the start. A failed attempt's branch stays.
  *   A paused attempt (`retrying`: a preempted agent) keeps its worktree as it is for the next one.
  *
  * Repository-wide operations (worktree add/remove, branch create/rename/delete) are serialized by
@@ -90,6 +93,8 @@ export class GitWorkspace implements Workspace {
   private readonly pool: WorktreePool;
   /** Tasks whose attempt was paused (preempted, `release(…, 'retrying')`): the next one resumes in the worktree as it is. */
   private readonly paused = new Set<string>();
+  /** A resume's tasks whose last attempt was cut off, until their work is merged (see `GitWorkspaceOptions.cutOff`). */
+  private readonly cutOff: Map<string, readonly number[]>;
   private readonly placement: Placement;
   private readonly setup: WorktreeSetup | undefined;
   /** The worktrees and branches of isolated tasks. */
@@ -106,6 +111,7 @@ export class GitWorkspace implements Workspace {
     changed: boolean,
   ) {
     this.changed = changed;
+    this.cutOff = new Map(options.cutOff);
     this.runId = options.runId;
     this.repoRoot = repo.root;
     this.integrationBranch = integrationBranch(options.runId);
@@ -251,6 +257,12 @@ export class GitWorkspace implements Workspace {
       this.tasks.commitWork(task, attempt, dir),
     );
     if (merged.ok) await this.tasks.retire(task.id, (merged.files?.changed ?? 0) > 0);
+    const cut = merged.ok ? this.cutOff.get(task.id) : undefined;
+    if (cut !== undefined) {
+      // Its work is merged: what the attempt a stop or a killed weft cut off left was redone, never to be merged.
+      this.cutOff.delete(task.id);
+      await this.tasks.dropShelved(task.id, cut);
+    }
     if (merged.ok && (merged.files?.changed ?? 0) > 0) this.changed = true;
     return merged.ok ? { ...merged, where: 'worktree' } : merged;
   }

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { ResolvedTask } from '../core/plan/graph.js';
 import { attemptBranch, taskBranch } from './branch-names.js';
 import { bringIntegrationIn, conflictMarkersLeft } from './fix-merge.js';
-import { git, gitText } from './git.js';
+import { git, gitText, lines } from './git.js';
 import type { BeforeMerge } from './merge-queue.js';
 import type { Serial } from './serial.js';
 import { checkOut, type WorktreePool } from './worktree-pool.js';
@@ -122,6 +122,27 @@ export class TaskWorktrees {
     } finally {
       if (this.shelving.get(taskId) === now) this.shelving.delete(taskId);
     }
+  }
+
+  /**
+   * Deletes the `…--attempt-<n>` branches (and their `.k` twins) that the given attempts of a task
+   * were put aside as, once the task's work is merged: attempts cut off by a stop or a killed weft,
+   * whose work a later attempt redid from the start.
+   */
+  async dropShelved(taskId: string, attempts: readonly number[]): Promise<void> {
+    const { root, runId, lock } = this.o;
+    await this.shelving.get(taskId)?.catch(() => undefined);
+    const names = new Set(attempts.map((n) => attemptBranch(runId, taskId, n)));
+    const twin = (b: string): boolean => names.has(b.replace(/\.\d+$/, ''));
+    await lock.run(async () => {
+      const listed = await gitText(root, [
+        'for-each-ref',
+        '--format=%(refname:short)',
+        `refs/heads/${taskBranch(runId, taskId)}--attempt-*`,
+      ]);
+      const branches = lines(listed).filter((b) => names.has(b) || twin(b));
+      if (branches.length > 0) await git(root, ['branch', '-q', '-D', ...branches]);
+    });
   }
 
   /** Once every shelving under way has ended (however it ended). */

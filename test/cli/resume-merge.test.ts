@@ -1,5 +1,5 @@
 import { execFileSync, spawn } from 'node:child_process';
-import { chmodSync, existsSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tempRepo } from '../../src/workspace/testing/temp-repo.js';
@@ -50,4 +50,46 @@ describe('a stop between a merge and its journal entry', () => {
       .filter((s) => s.startsWith('weft: merge task t1'));
     expect(merges).toHaveLength(1);
   }, 60_000);
+});
+
+describe('a coordinator SIGKILLed mid-attempt', () => {
+  it('resume keeps the cut-off work until the task is redone and merged, then deletes it: no attempt branch left, the change merged once', async () => {
+    const plan = `tasks:
+  - id: gen
+    run: [sh, -c, 'echo made >> out.txt; if [ "$WEFT_ATTEMPT" -lt 3 ]; then sleep 60; fi']
+    writes: [out.txt]
+`;
+    const repo = tempRepo({ 'plan.yaml': plan });
+    const env = { ...process.env, NO_COLOR: '1', WEFT_DATABASE_URL: '' };
+    const refs = () => repo.git('branch', '--list', 'weft/*', '--format=%(refname:short)').split('\n');
+    const runIdOf = () => refs().flatMap((b) => /^weft\/(\S+)--gen$/.exec(b)?.[1] ?? [])[0];
+    /** Starts `weft <args>` and SIGKILLs it once attempt `attempt` has written in its worktree, on the task's branch. */
+    const killDuring = async (args: string[], attempt: number, kept: number[]): Promise<void> => {
+      const child = spawn(process.execPath, [CLI, ...args], { cwd: repo.dir, env, stdio: 'ignore' });
+      const written = () => {
+        const runId = runIdOf();
+        if (runId === undefined || !kept.every((k) => refs().includes(`weft/${runId}--gen--attempt-${k}`)))
+          return false;
+        const out = join(repo.dir, '.weft', 'worktrees', runId, 'gen', 'out.txt');
+        return existsSync(out) && readFileSync(out, 'utf8') === 'made\n';
+      };
+      for (let i = 0; i < 600 && !written(); i++) await new Promise((r) => setTimeout(r, 25));
+      expect(written(), `attempt ${attempt} never wrote`).toBe(true);
+      child.kill('SIGKILL');
+      await new Promise((r) => child.once('close', r));
+    };
+    await killDuring(['run', 'plan.yaml', '--json'], 1, []);
+    const runId = runIdOf() ?? '';
+    // The resume puts attempt 1's work aside (kept: its redo has not merged yet), and is killed too.
+    await killDuring(['resume', '--json'], 2, [1]);
+
+    const resumed = await weft(['resume', '--no-progress'], { cwd: repo.dir, env: { WEFT_DATABASE_URL: undefined } });
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(resumed.stdout).toContain(`Run ${runId} succeeded`);
+    expect(repo.git('branch', '--list', 'weft/*--attempt-*')).toBe('');
+    expect(refs()).toEqual([`weft/${runId}`]);
+    expect(repo.git('show', `weft/${runId}:out.txt`)).toBe('made'); // attempts 1 and 2 left no line in it
+    expect(repo.git('worktree', 'list')).not.toContain(join('.weft', 'worktrees', runId));
+    expect(repo.git('status', '--porcelain')).toBe('');
+  }, 90_000);
 });
