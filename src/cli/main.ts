@@ -66,7 +66,7 @@ program
     else if (opts.goal !== undefined)
       process.exitCode = await (
         await import('./commands/plan.js')
-      ).planCommand(opts.goal, { ...opts, ...(plan === undefined ? {} : { output: plan }) });
+      ).planCommand(opts.goal, { ...opts, ...(plan === undefined ? {} : { output: plan }) }, opts);
     else if (plan === undefined)
       throw new WeftError('WEFT_USAGE', 'weft run needs a plan file', {
         hint: 'e.g. `weft run examples/app.yaml`, or `weft run --resume`',

@@ -118,6 +118,36 @@ describe('--attempts reaches the planner', () => {
       });
 });
 
+describe('weft run --goal', () => {
+  it("hands the planned run weft run's own options (--sequential, --fail-fast): they were dropped", async (ctx) => {
+    const llm = await FakeLlmServer.start();
+    ctx.onTestFinished(() => llm.close());
+    const answer = {
+      analysis: { complexity: 'simple', reasons: ['two reviews'], taskCount: 2 },
+      tasks: [
+        { id: 'a', title: 'A', prompt: 'Review A.', estimate: '5m' },
+        { id: 'b', title: 'B', prompt: 'Review B.', estimate: '5m' },
+      ],
+    };
+    llm.script({ provider: 'anthropic' }, step.json(answer), step.text('ok', { times: 2 }));
+    const project = tempProject();
+    const fake = { ANTHROPIC_API_KEY: 'sk-ant-test-000000', ANTHROPIC_BASE_URL: llm.url };
+    const args = ['run', '--goal', 'review', '--planner', 'anthropic', '--yes', '--json'];
+    const flags = ['--sequential', '--fail-fast', '--no-isolation'];
+    const r = await weft([...args, ...flags], { cwd: project, env: fake });
+    expect(r.code, r.stderr).toBe(0);
+    const created = r.stdout
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as { type?: string; mode?: string; options?: Record<string, unknown> })
+      .filter((e) => e.type === 'run.created');
+    // The planner's own run, then the planned one.
+    expect(created).toHaveLength(2);
+    expect(created[1]).toMatchObject({ mode: 'sequential', options: { failFast: true } });
+    expect(llm.verify()).toEqual([]);
+  });
+});
+
 describe('weft plan -o plan.json', () => {
   it('saves the plan as JSON (a .json plan must be JSON), which validates', async (ctx) => {
     const llm = await FakeLlmServer.start();

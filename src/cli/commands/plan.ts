@@ -16,7 +16,7 @@ import { openJournal } from '../journal.js';
 import { newRunId, PLANNER_FILE } from '../run-files.js';
 import { wire } from '../wiring.js';
 import { printEstimate } from './estimate.js';
-import { executeRun, runCommand } from './run.js';
+import { executeRun, runCommand, type RunCommandOptions } from './run.js';
 
 export interface PlanCommandOptions {
   readonly jobs?: number;
@@ -228,7 +228,16 @@ function refuseOutput(file: string, force: boolean): void {
   }
 }
 
-export async function planCommand(goal: string, opts: PlanCommandOptions): Promise<number> {
+/**
+ * Plans `goal`, saves the plan, shows its estimate and — with `--yes` or a person's yes — runs it.
+ * @param run `weft run --goal`'s own options (`--fail-fast`, `--set`, `--no-isolation`, `--dispatch`,
+ *   `--ui`…), which the planned run takes as `weft run <plan>` would. @default none (`weft plan --yes`)
+ */
+export async function planCommand(
+  goal: string,
+  opts: PlanCommandOptions,
+  run: RunCommandOptions = {},
+): Promise<number> {
   const { code, file } = await planGoal(goal, opts);
   if (code !== EXIT.ok || file === undefined) return code;
   if (!(await confirmRun(opts))) {
@@ -237,6 +246,7 @@ export async function planCommand(goal: string, opts: PlanCommandOptions): Promi
     return EXIT.ok;
   }
   return runCommand(file, {
+    ...run,
     ...(opts.runId === undefined ? {} : { runId: opts.runId }),
     ...(opts.base === undefined ? {} : { base: opts.base }),
     ...(opts.jobs === undefined ? {} : { jobs: opts.jobs }),
