@@ -1,6 +1,6 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, type TestContext } from 'vitest';
 import { ensureBuilt, tempProject, weft } from '../support/weft-cli.js';
 import { FakeLlmServer, step } from '../support/fake-llm/fake-llm-server.js';
 
@@ -118,20 +118,24 @@ describe('--attempts reaches the planner', () => {
       });
 });
 
+/** A planner's answer of one review task per id. */
+const reviews = (...ids: string[]) => ({
+  analysis: { complexity: 'simple', reasons: ['reviews'], taskCount: ids.length },
+  tasks: ids.map((id) => ({ id, title: `Review ${id}`, prompt: `Review ${id}.`, estimate: '5m' })),
+});
+
+/** A fake Anthropic API for one test (closed after it), and the env that points weft at it. */
+async function fakeLlm(ctx: TestContext) {
+  const llm = await FakeLlmServer.start();
+  ctx.onTestFinished(() => llm.close());
+  return { llm, fake: { ANTHROPIC_API_KEY: 'sk-ant-test-000000', ANTHROPIC_BASE_URL: llm.url } };
+}
+
 describe('weft run --goal', () => {
   it("hands the planned run weft run's own options (--sequential, --fail-fast): they were dropped", async (ctx) => {
-    const llm = await FakeLlmServer.start();
-    ctx.onTestFinished(() => llm.close());
-    const answer = {
-      analysis: { complexity: 'simple', reasons: ['two reviews'], taskCount: 2 },
-      tasks: [
-        { id: 'a', title: 'A', prompt: 'Review A.', estimate: '5m' },
-        { id: 'b', title: 'B', prompt: 'Review B.', estimate: '5m' },
-      ],
-    };
-    llm.script({ provider: 'anthropic' }, step.json(answer), step.text('ok', { times: 2 }));
+    const { llm, fake } = await fakeLlm(ctx);
+    llm.script({ provider: 'anthropic' }, step.json(reviews('a', 'b')), step.text('ok', { times: 2 }));
     const project = tempProject();
-    const fake = { ANTHROPIC_API_KEY: 'sk-ant-test-000000', ANTHROPIC_BASE_URL: llm.url };
     const args = ['run', '--goal', 'review', '--planner', 'anthropic', '--yes', '--json'];
     const flags = ['--sequential', '--fail-fast', '--no-isolation'];
     const r = await weft([...args, ...flags], { cwd: project, env: fake });
@@ -150,15 +154,9 @@ describe('weft run --goal', () => {
 
 describe('weft plan -o plan.json', () => {
   it('saves the plan as JSON (a .json plan must be JSON), which validates', async (ctx) => {
-    const llm = await FakeLlmServer.start();
-    ctx.onTestFinished(() => llm.close());
-    const answer = {
-      analysis: { complexity: 'simple', reasons: ['one review'], taskCount: 1 },
-      tasks: [{ id: 'review', title: 'Review', prompt: 'Review the design.', estimate: '5m' }],
-    };
-    llm.script({ provider: 'anthropic' }, step.json(answer));
+    const { llm, fake } = await fakeLlm(ctx);
+    llm.script({ provider: 'anthropic' }, step.json(reviews('review')));
     const project = tempProject();
-    const fake = { ANTHROPIC_API_KEY: 'sk-ant-test-000000', ANTHROPIC_BASE_URL: llm.url };
     const args = ['plan', 'review the design', '--planner', 'anthropic', '--executor', 'anthropic', '-o', 'plan.json'];
     const r = await weft(args, { cwd: project, env: fake });
     expect(r.code, r.stderr).toBe(0);
