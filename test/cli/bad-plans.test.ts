@@ -186,9 +186,9 @@ describe('bad plans get one clear line per problem and exit 2, and nothing is wr
     const plan = `tasks:
   - id: a
     cwd: web
-    run: [node, -e, "require('fs').mkdirSync('../shared'); require('fs').writeFileSync('../shared/x.txt', 'x')"]
-    writes: [a/../b.txt, ../shared/**]
-    outputs: [../shared/x.txt]
+    run: [node, -e, "require('fs').mkdirSync('../common'); require('fs').writeFileSync('../common/x.txt', 'x')"]
+    writes: [a/../b.txt, ../common/**]
+    outputs: [../common/x.txt]
 `;
     writeFileSync(join(project, 'plan.yaml'), plan);
     const validate = await weft(['validate', 'plan.yaml'], { cwd: project });
@@ -196,7 +196,7 @@ describe('bad plans get one clear line per problem and exit 2, and nothing is wr
     expect(validate.code).toBe(0);
     const run = await weft(['run', 'plan.yaml'], { cwd: project });
     expect(run.code, run.stderr).toBe(0);
-    expect(existsSync(join(project, 'shared', 'x.txt'))).toBe(true);
+    expect(existsSync(join(project, 'common', 'x.txt'))).toBe(true);
   });
 
   it('validate --json lists the issues', async () => {

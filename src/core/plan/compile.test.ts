@@ -240,7 +240,7 @@ describe('compilePlan: what a user sees for a broken plan', () => {
 
   it("reads writes and outputs from the task's folder: `..` back into the plan's folder is fine, out of a cwd outside it is not", () => {
     expect(
-      problems({ tasks: [task('a', { cwd: 'web/app', writes: ['../shared/**'], outputs: ['../../out.txt'] })] }),
+      problems({ tasks: [task('a', { cwd: 'web/app', writes: ['../common/**'], outputs: ['../../out.txt'] })] }),
     ).toEqual([]);
     expect(problems({ defaults: { cwd: 'web' }, tasks: [task('a', { outputs: ['../x', '../../x'] })] })).toEqual([
       `plan.yaml task "a" outputs[1]: "../../x" climbs out of the plan's folder: a task produces files only inside it — fix: name a path inside the plan's folder, relative to the task's folder (e.g. dist/app.js), or remove it`,
