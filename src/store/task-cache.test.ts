@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, writeFileSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -79,5 +79,65 @@ describe('FileTaskCache', () => {
       expect(probe.hit, name).toBeUndefined();
       await cache.save(probe, withInputs, { exitCode: 0 }, work);
     }
+  });
+
+  it('follows links inside an input folder: a change behind a linked file or folder is a miss; loops end', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'weft-links-'));
+    const work = join(root, 'project');
+    mkdirSync(join(work, 'src', 'nested'), { recursive: true });
+    mkdirSync(join(root, 'shared'));
+    writeFileSync(join(root, 'shared', 'config.json'), 'v1');
+    writeFileSync(join(work, 'src', 'nested', 'deep.ts'), 'v1');
+    symlinkSync(join(root, 'shared', 'config.json'), join(work, 'src', 'config.json'));
+    symlinkSync(join(work, 'src', 'nested'), join(work, 'src', 'alias'));
+    symlinkSync('..', join(work, 'src', 'nested', 'up'));
+    symlinkSync('/', join(work, 'src', 'rootfs'));
+    symlinkSync(join(root, 'gone'), join(work, 'src', 'broken'));
+    const linked = compilePlan(
+      { tasks: [{ id: 't', executor: 'claude', prompt: 'x', inputs: ['src'] }] },
+      { executors },
+    ).graph.tasks[0]!;
+    const shell = { name: 'shell', version: '1' };
+    const cache = new FileTaskCache(new MemoryStore(), join(root, 'blobs'), 'plan');
+    const first = await cache.probe(linked, shell, {}, work);
+    expect(
+      Object.keys(first.parts)
+        .filter((k) => k.startsWith('input:'))
+        .sort(),
+    ).toEqual(['input:src/alias/deep.ts', 'input:src/config.json', 'input:src/nested/deep.ts']);
+    await cache.save(first, linked, { exitCode: 0 }, work);
+    expect((await cache.probe(linked, shell, {}, work)).hit).toBeDefined();
+    writeFileSync(join(root, 'shared', 'config.json'), 'v2');
+    const changed = await cache.probe(linked, shell, {}, work);
+    expect(changed.hit).toBeUndefined();
+    expect(changed.explain).toContain('src/config.json');
+  });
+
+  it('reads a plain folder in inputs and writes as everything under it (not its node_modules)', async () => {
+    const work = mkdtempSync(join(tmpdir(), 'weft-folder-'));
+    mkdirSync(join(work, 'src', 'lib'), { recursive: true });
+    mkdirSync(join(work, 'src', 'node_modules'));
+    writeFileSync(join(work, 'src', 'lib', 'a.ts'), 'v1');
+    writeFileSync(join(work, 'src', 'node_modules', 'dep.js'), 'v1');
+    const build = compilePlan(
+      { tasks: [{ id: 'build', run: 'make', inputs: ['src'], writes: ['dist'] }] },
+      { executors: new Map([['shell', { requires: 'run' as const }]]) },
+    ).graph.tasks[0]!;
+    const shell = { name: 'shell', version: '1' };
+    const cache = new FileTaskCache(new MemoryStore(), join(work, '.weft', 'blobs'), 'plan');
+    const first = await cache.probe(build, shell, {}, work);
+    expect(Object.keys(first.parts).filter((k) => k.startsWith('input:'))).toEqual(['input:src/lib/a.ts']);
+    mkdirSync(join(work, 'dist', 'js'), { recursive: true });
+    writeFileSync(join(work, 'dist', 'js', 'app.js'), 'built');
+    await cache.save(first, build, { exitCode: 0 }, work);
+    rmSync(join(work, 'dist'), { recursive: true });
+    const again = await cache.probe(build, shell, {}, work);
+    expect(again.hit).toBeDefined();
+    await cache.restore(again, build, work);
+    expect(readFileSync(join(work, 'dist', 'js', 'app.js'), 'utf8')).toBe('built');
+    writeFileSync(join(work, 'src', 'lib', 'a.ts'), 'v2');
+    const changed = await cache.probe(build, shell, {}, work);
+    expect(changed.hit).toBeUndefined();
+    expect(changed.explain).toBe('miss: input src/lib/a.ts changed');
   });
 });

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import picomatch from 'picomatch';
 import { explainMiss, type CacheProbe, type KeyParts, type TaskCache } from '../core/ports/cache.js';
@@ -16,7 +16,8 @@ const SKIP = new Set(['.git', 'node_modules', '.weft']);
 const sha = (data: string | Buffer): string => createHash('sha256').update(data).digest('hex');
 
 /**
- * Files matching any of the globs, sorted, as paths relative to `root` (with `/`). Globs inside
+ * Files matching any of the globs, sorted, as paths relative to `root` (with `/`); a glob without
+ * magic (`src`, `dist/app.js`) is that file or everything under that folder. Globs inside
  * `root` are matched in one walk that leaves out `.git`, `node_modules` and `.weft`; a glob that
  * names a place the walk leaves out (`node_modules/lib/version`) or lies outside `root`
  * (`../common.txt`, an absolute path) is walked from its own base — an input there must count,
@@ -29,10 +30,11 @@ function matchFiles(root: string, globs: readonly string[]): string[] {
     const { base, glob: rest, negated } = picomatch.scan(glob);
     const from = resolve(root, base);
     const away = relative(root, from).split(sep);
-    if (negated || (!away.includes('..') && !isAbsolute(relative(root, from)) && !away.some((d) => SKIP.has(d))))
-      inside.push(glob);
-    else if (rest === '')
-      collect(from, () => true, root, out); // a plain path: that file, or all a folder holds
+    const walked = !away.includes('..') && !isAbsolute(relative(root, from)) && !away.some((d) => SKIP.has(d));
+    if (negated) inside.push(glob);
+    // A plain path: that file, or all a folder holds (inside the walk, not its .git or node_modules).
+    else if (rest === '') collect(from, () => true, root, out, from, walked ? SKIP : new Set());
+    else if (walked) inside.push(glob);
     else collect(from, picomatch(rest, { dot: true }), root, out, from);
   }
   if (inside.length > 0) collect(root, picomatch(inside, { dot: true }), root, out, root, SKIP);
@@ -57,15 +59,27 @@ function collect(
     if (isMatch(relative(base, full).split(sep).join('/'))) out.add(relative(root, full).split(sep).join('/'));
   };
   if (stat.isFile()) return add(path);
+  if (!stat.isDirectory()) return;
+  // A link counts as what it points to: a linked file's content is what the task reads. A linked
+  // folder is entered when it lies inside the walked one (not `-> /`), each folder once (not `loop -> ..`).
+  const top = realpathSync(path);
+  const entered = new Set<string>();
   const walk = (dir: string): void => {
     for (const entry of readdirSync(dir, { withFileTypes: true })) {
       if (skip.has(entry.name)) continue;
       const full = join(dir, entry.name);
-      if (entry.isDirectory()) walk(full);
-      else if (entry.isFile()) add(full);
+      const kind = entry.isSymbolicLink() ? statSync(full, { throwIfNoEntry: false }) : entry;
+      if (kind?.isFile() === true) add(full);
+      else if (kind?.isDirectory() === true) {
+        const real = entry.isSymbolicLink() ? realpathSync(full) : full;
+        if (entry.isSymbolicLink() && (real === top || relative(top, real).startsWith('..') || entered.has(real)))
+          continue;
+        entered.add(real);
+        walk(full);
+      }
     }
   };
-  if (stat.isDirectory()) walk(path);
+  walk(path);
 }
 
 /**

@@ -13,7 +13,9 @@ describe('globsOverlap', () => {
     ['**', 'a/b/c', true],
     ['a/**/b', 'a/b', true],
     ['a/**/b', 'a/x/y/b', true],
-    ['a/**/b', 'a/x/c', false],
+    ['a/**/b', 'a/x/*.c', false],
+    // A path without magic may be a folder: a/x/c/b is under it.
+    ['a/**/b', 'a/x/c', true],
     ['src/**/*.test.ts', 'src/**/*.spec.ts', false],
     ['src/**/*.ts', 'src/api/**', true],
     ['docs/*.md', 'README.md', false],
@@ -93,6 +95,14 @@ describe('expandBraces and normaliseGlob', () => {
     expect(globsOverlap('out/part{1..3}.csv', 'out/part4.csv')).toBe(false);
     // A range too long to list is taken as "anything here", never as nothing.
     expect(globsOverlap('out/{1..100000}.csv', 'out/77777.csv')).toBe(true);
+  });
+
+  it('reads a path without magic as that file or the folder and everything under it', () => {
+    expect(globsOverlap('dist', 'dist/app.js')).toBe(true);
+    expect(globsOverlap('src/api', 'src/*/handlers.ts')).toBe(true);
+    expect(globsOverlap('{web,api}', 'api/x.ts')).toBe(true);
+    expect(globsOverlap('dist', 'distro/app.js')).toBe(false);
+    expect(globsOverlap('docs/a.md', 'docs/b.md')).toBe(false);
   });
 
   it('normalises folders, leading ./ and separators', () => {

@@ -126,10 +126,18 @@ function pathsOverlap(a: readonly string[], b: readonly string[]): boolean {
   return go(0, 0);
 }
 
+/**
+ * The globs a `writes` entry stands for: a path without magic (`dist`) is that file or the folder
+ * and all under it, as the cache reads it; `dist/` is already the folder's.
+ */
+function spans(glob: string): string[] {
+  return expandBraces(normaliseGlob(glob)).flatMap((g) => (/[*?[]/.test(g) ? [g] : [g, `${g}/**`]));
+}
+
 /** True when some path can match both globs. */
 export function globsOverlap(a: string, b: string): boolean {
-  for (const x of expandBraces(normaliseGlob(a))) {
-    for (const y of expandBraces(normaliseGlob(b))) {
+  for (const x of spans(a)) {
+    for (const y of spans(b)) {
       if (pathsOverlap(x.split('/'), y.split('/'))) return true;
     }
   }
