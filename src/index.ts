@@ -140,7 +140,14 @@ async function libraryTracer(
     return { tracer: createRunTracer(given, options), close: async () => undefined };
   }
   const telemetry = await startTelemetry(process.env);
-  return telemetry === undefined ? undefined : { tracer: telemetry.tracer(options), close: () => telemetry.shutdown() };
+  return telemetry === undefined
+    ? undefined
+    : {
+        tracer: telemetry.tracer(options),
+        close: async () => {
+          await telemetry.shutdown();
+        },
+      };
 }
 
 /**

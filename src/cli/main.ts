@@ -9,6 +9,7 @@ import {
   type PlanIssue,
 } from '../core/errors.js';
 import { EXIT, exitCodeForError } from './exit-codes.js';
+import { mustExit } from './exit-when-done.js';
 import { redactValue } from '../core/redact.js';
 import { collectVar, parseAttempt, parsePort, parseRunId, parseSweep, parseWorkers, wholeNumber } from './options.js';
 import { WEFT_VERSION } from './version.js';
@@ -381,6 +382,9 @@ async function main(argv: string[]): Promise<void> {
 }
 
 await main(process.argv);
+// Timers a library left running (an exporter retrying to a collector that is down) must not hold
+// the terminal after the command is done: end once what was written has gone out.
+if (mustExit()) process.stdout.write('', () => process.exit());
 
 /** `weft run` options that only mean something with another: silently ignored, they would mislead. */
 function refuseUnpaired(

@@ -1,6 +1,7 @@
 import type { CompiledPlan } from '../core/plan/compile.js';
 import type { EngineNotice } from '../core/run/engine-options.js';
 import { startTelemetry } from '../telemetry/start-telemetry.js';
+import { exitWhenDone } from './exit-when-done.js';
 import type { TracedTaskInfo } from '../telemetry/run-tracer.js';
 
 /** A run's telemetry as the CLI wires it: an event subscriber, and the end that flushes the spans. */
@@ -41,7 +42,7 @@ export async function openRunTelemetry(
       if (failure !== undefined)
         tracer.end(failure instanceof Error ? `${failure.name}: ${failure.message}` : String(failure));
       else tracer.end();
-      await telemetry.shutdown();
+      if ((await telemetry.shutdown()) === 'gave up') exitWhenDone();
     },
   };
 }

@@ -27,8 +27,12 @@ export interface Telemetry {
   tracer(options?: RunTracerOptions): RunTracer;
   /** A {@link WorkerTracer} (`weft worker`) whose spans this exporter sends. */
   workerTracer(): WorkerTracer;
-  /** Sends every span still buffered, then stops; never throws (a failure is said once on `warn`). */
-  shutdown(): Promise<void>;
+  /**
+   * Sends every span still buffered, then stops; never throws (a failure is said once on `warn`).
+   * `'gave up'` when an export was still being retried: the exporter's retry timers may then keep
+   * the process alive for up to its export timeout, which a command ending now should not wait out.
+   */
+  shutdown(): Promise<'flushed' | 'gave up'>;
 }
 
 /**
@@ -103,6 +107,9 @@ export interface StartTelemetryOptions {
   readonly warn?: (line: string) => void;
 }
 
+/** How long the end of a run waits for spans once an export attempt has failed and is retried, ms. */
+const RETRY_GRACE_MS = 1500;
+
 /**
  * Starts an OTLP/HTTP (JSON) trace exporter when `env` names an endpoint (see {@link telemetryConfig});
  * `undefined` otherwise, without importing any OpenTelemetry module. Spans are batched (the SDK's
@@ -135,6 +142,9 @@ export async function startTelemetry(
     const why = message instanceof Error ? message.message : String(message);
     warn(`weft: telemetry: could not send spans to ${config.url} (${why.split('\n')[0] ?? why})`);
   };
+  // Set when an export attempt fails and the exporter retries (a collector that is down or busy).
+  let retried: (() => void) | undefined;
+  const retrying = new Promise<void>((resolve) => (retried = resolve));
   // The SDK reports a failed export through diag; that is the one thing weft says about it.
   api.diag.setLogger(
     {
@@ -142,9 +152,11 @@ export async function startTelemetry(
       warn: () => undefined,
       info: () => undefined,
       debug: () => undefined,
-      verbose: () => undefined,
+      verbose: (message) => {
+        if (message.startsWith('Scheduling export retry')) retried?.();
+      },
     },
-    api.DiagLogLevel.ERROR,
+    api.DiagLogLevel.VERBOSE,
   );
   const resource = resources
     .resourceFromAttributes({
@@ -156,19 +168,31 @@ export async function startTelemetry(
   const exporter = new otlp.OTLPTraceExporter({ url: config.url, headers: { ...config.headers } });
   const provider = new sdk.BasicTracerProvider({ resource, spanProcessors: [new sdk.BatchSpanProcessor(exporter)] });
   const tracer = provider.getTracer('weft', options.serviceVersion);
-  let shut: Promise<void> | undefined;
+  let shut: Promise<'flushed' | 'gave up'> | undefined;
   return {
     config,
     tracer: (tracerOptions) => createRunTracer(tracer, tracerOptions),
     workerTracer: () => createWorkerTracer(tracer),
     shutdown: () =>
       (shut ??= (async () => {
+        // A collector that failed an attempt gets one more chance, not the exporter's ~10 s of
+        // retries that a run would wait out at its end (a refused connection took 9 s).
+        let timer: NodeJS.Timeout | undefined;
+        const gaveUp = retrying.then(
+          () => new Promise<'gave up'>((resolve) => (timer = setTimeout(() => resolve('gave up'), RETRY_GRACE_MS))),
+        );
         try {
-          await provider.forceFlush();
+          if ((await Promise.race([provider.forceFlush(), gaveUp])) === 'gave up') {
+            warnOnce('no success after a retry; gave up waiting at exit');
+            return 'gave up';
+          }
           await provider.shutdown();
         } catch (error) {
           warnOnce(error);
+        } finally {
+          clearTimeout(timer);
         }
+        return 'flushed';
       })()),
   };
 }

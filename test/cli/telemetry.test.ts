@@ -182,14 +182,27 @@ describe('weft run with OTEL_EXPORTER_OTLP_ENDPOINT', () => {
     expect(run.stderr).not.toMatch(/\n\s+at /);
   }, 60_000);
 
-  it('a collector that is down costs one warning, not the run', async () => {
+  it('a collector that is down costs one warning, not the run, and is not waited out', async () => {
     const dir = project();
+    const started = Date.now();
     const run = await weft(['run', 'plan.yaml', '--no-progress', '--no-isolation'], {
       cwd: dir,
       env: clean({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:9' }),
     });
     expect(run.code, run.stderr).toBe(0);
     expect(run.stderr.match(/weft: telemetry: could not send spans/g) ?? []).toHaveLength(1);
+    expect(run.stderr).toContain('gave up waiting at exit');
+    expect(run.stdout).toContain('3 tasks');
+    // The exporter retries a refused connection for ~10 s; the run used to end only then (9 s).
+    expect(Date.now() - started).toBeLessThan(7000);
+    // A failed run keeps its exit code when weft ends the process itself.
+    writeFileSync(join(dir, 'fail.yaml'), JSON.stringify({ tasks: [{ id: 'bad', run: ['false'] }] }));
+    const failed = await weft(['run', 'fail.yaml', '--no-progress', '--no-isolation'], {
+      cwd: dir,
+      env: clean({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:9' }),
+    });
+    expect(failed.code, failed.stderr).toBe(1);
+    expect(failed.stderr).toContain('gave up waiting at exit');
   }, 60_000);
 
   it('OTEL_SDK_DISABLED=true and OTEL_TRACES_EXPORTER=none send nothing', async () => {

@@ -8,6 +8,7 @@ import { taskRedactor } from '../secrets.js';
 import type { Redactor } from '../../core/redact.js';
 import { wire } from '../wiring.js';
 import { startTelemetry } from '../../telemetry/start-telemetry.js';
+import { exitWhenDone } from '../exit-when-done.js';
 
 export interface WorkerCommandOptions {
   readonly redis: string;
@@ -94,7 +95,8 @@ export async function workerCommand(opts: WorkerCommandOptions): Promise<number>
     process.once('SIGTERM', stop);
   });
   await worker.close();
-  await telemetry?.shutdown(); // the spans of the last attempts
+  // The spans of the last attempts; a collector that is down is not waited out.
+  if ((await telemetry?.shutdown()) === 'gave up') exitWhenDone();
   return EXIT.ok;
 }
 
