@@ -3,8 +3,9 @@ import { controlFields } from './compile-control.js';
 import { parseDuration } from './duration.js';
 import { PlanValidationError } from '../errors.js';
 import { tryBuildGraph, type Graph, type Pool, type ResolvedTask } from './graph.js';
-import { DEFAULT_PRIORITY_CLASS, PlanSchema, type PlanSpec, type TaskSpec } from './plan-schema.js';
+import { DEFAULT_PRIORITY_CLASS, type PlanSpec, type TaskSpec } from './plan-schema.js';
 import { issueAt, schemaIssues, type RawIssue } from './schema-issues.js';
+import { parsePlan } from './plan-parse.js';
 import { cycleIssues, dependencyIssues, rawDependencyIssues } from './dependency-issues.js';
 import { overriddenVars } from './overridden-vars.js';
 import {
@@ -96,7 +97,7 @@ export function compilePlan(raw: unknown, options: CompileOptions): CompiledPlan
 
 /** Like {@link compilePlan} but returns the issues (with their document paths) instead of throwing. */
 export function checkPlan(raw: unknown, options: CompileOptions): { plan?: CompiledPlan; issues: RawIssue[] } {
-  const parsed = PlanSchema.safeParse(raw);
+  const parsed = parsePlan(raw);
   // A plan the schema rejects still gets its dependencies checked, so one pass shows every problem.
   if (!parsed.success) return { issues: [...schemaIssues(parsed.error, raw), ...rawDependencyIssues(raw)] };
   const spec = parsed.data;
