@@ -65,3 +65,33 @@ describe('the planner writes contracts in the structured form', () => {
     );
   });
 });
+
+describe('tasks planned for an executor that only answers (an LLM API)', () => {
+  const api: ExecutorCatalog = new Map([['anthropic', { requires: 'prompt' as const, answersOnly: true }]]);
+  const apiReq = { goal: 'Compare three databases', workers: 2, executor: 'anthropic', answersOnly: true };
+  const tasks = (extra: Record<string, unknown>) => ({
+    analysis: { complexity: 'simple', reasons: ['three reviews'], taskCount: 2 },
+    tasks: [
+      { id: 'pg', title: 'PostgreSQL', prompt: 'Review PostgreSQL.', estimate: '5m', ...extra },
+      { id: 'sum', title: 'Summary', prompt: 'Compare.', estimate: '5m', needs: ['pg'] },
+    ],
+  });
+
+  it('are not offered writes or outputs, in the prompt or its schema', () => {
+    const prompt = plannerPrompt({ ...apiReq, layout: '' });
+    expect(prompt).toContain('The tasks run on anthropic, which only answers');
+    expect(prompt).not.toContain('`writes`');
+    expect(prompt).not.toContain('"writes"');
+    expect(prompt).not.toContain('"outputs"');
+    // Tasks that write files are still offered both.
+    expect(plannerPrompt({ ...req, layout: '' })).toContain('"writes"');
+  });
+
+  it('an answer that gives writes goes back as schema feedback; one without passes', () => {
+    const refused = checkPlannerAnswer(tasks({ writes: ['notes/**'] }), apiReq, { executors: api });
+    expect('feedback' in refused && refused.feedback).toMatch(/tasks\.0: Unrecognized key: "writes"/);
+    const checked = checkPlannerAnswer(tasks({}), apiReq, { executors: api });
+    if (!('plan' in checked)) throw new Error(checked.feedback);
+    expect(checked.plan.compiled.graph.tasks.map((t) => t.executor)).toEqual(['anthropic', 'anthropic']);
+  });
+});

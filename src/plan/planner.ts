@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { PlanValidationError, formatPlanIssue } from '../core/errors.js';
 import {
   complexityFor,
-  PlannerOutputSchema,
+  plannerOutputSchema,
   plannerJsonSchema,
   plannerOutputToPlan,
   type PlannerOutput,
@@ -24,6 +24,8 @@ export interface PlanRequest {
   readonly layout: string;
   /** A template the planner may follow, as YAML. */
   readonly skeleton?: string;
+  /** `executor` only answers (an LLM API): its tasks write no files, so the planner is offered no `writes` or `outputs`. */
+  readonly answersOnly?: boolean;
 }
 
 /** What the planner is told: the goal, the budget, the repository, the rules, the output schema. */
@@ -36,8 +38,15 @@ export function plannerPrompt(req: PlanRequest): string {
     '',
     'First size the goal: simple (1–3 tasks), moderate (3–8), complex (8–15) or larger (15+), with the reasons, and choose N.',
     'Then write the tasks. Each task: a short kebab-case id, a title, a prompt that lets an agent do it alone, `needs` (ids it must wait for),',
-    'an `estimate` such as 20m, `writes` (globs of the only files it may change), and `outputs` (what it must produce).',
-    'Rules: no dependency cycles; every id in needs must exist; two tasks whose `writes` can touch the same file must be ordered by needs;',
+    ...(req.answersOnly === true
+      ? [
+          `and an \`estimate\` such as 20m. The tasks run on ${req.executor}, which only answers: a task's answer is its result, and it changes no file.`,
+          'Rules: no dependency cycles; every id in needs must exist;',
+        ]
+      : [
+          'an `estimate` such as 20m, `writes` (globs of the only files it may change), and `outputs` (what it must produce).',
+          'Rules: no dependency cycles; every id in needs must exist; two tasks whose `writes` can touch the same file must be ordered by needs;',
+        ]),
     "maximise parallelism: only add a dependency when a task really uses the other's result. Where tasks must agree (e.g. an API's",
     'request/response shape shared by backend and frontend), write a `contracts` entry: a `name`, a one-sentence `description`, the',
     '`provider` (the task whose final answer is the agreement as JSON — often a contract-first task), the `consumers` (tasks that build',
@@ -48,7 +57,7 @@ export function plannerPrompt(req: PlanRequest): string {
     'Repository layout:',
     req.layout || '(empty repository)',
     '',
-    `Answer only with JSON matching this schema: ${JSON.stringify(plannerJsonSchema())}`,
+    `Answer only with JSON matching this schema: ${JSON.stringify(plannerJsonSchema(req))}`,
   ].join('\n');
 }
 
@@ -87,10 +96,10 @@ export interface CheckedPlan {
  */
 export function checkPlannerAnswer(
   raw: unknown,
-  req: Pick<PlanRequest, 'goal' | 'workers' | 'executor'>,
+  req: Pick<PlanRequest, 'goal' | 'workers' | 'executor' | 'answersOnly'>,
   options: Omit<CompileOptions, 'file'>,
 ): { plan: CheckedPlan } | { feedback: string } {
-  const parsed = PlannerOutputSchema.safeParse(typeof raw === 'string' ? (jsonText(raw) ?? raw) : raw);
+  const parsed = plannerOutputSchema(req).safeParse(typeof raw === 'string' ? (jsonText(raw) ?? raw) : raw);
   if (!parsed.success) {
     return {
       feedback: `Your answer does not match the schema:\n${parsed.error.issues

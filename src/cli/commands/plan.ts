@@ -121,7 +121,8 @@ export async function planGoal(
     ((AGENT_CLIS as readonly string[]).includes(planner)
       ? planner
       : (installedCli(config, new Set(executors.keys())) ?? planner));
-  const request = { goal, workers, executor, layout: repoLayout(projectDir) };
+  const answersOnly = catalog.get(executor)?.answersOnly === true;
+  const request = { goal, workers, executor, layout: repoLayout(projectDir), answersOnly };
   const plannerPlan: PlanSpec = {
     name: 'planner',
     description: goal,
@@ -132,7 +133,7 @@ export async function planGoal(
         title: `Plan: ${goal.slice(0, 60)}`,
         executor: planner,
         prompt: plannerPrompt(request),
-        outputSchema: plannerJsonSchema(),
+        outputSchema: plannerJsonSchema(request),
         fixAttempts: attempts - 1,
         cache: false,
       },

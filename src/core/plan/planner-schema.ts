@@ -1,6 +1,21 @@
 import { z } from 'zod';
 import { ContractSchema, DurationSchema, TaskIdSchema, type PlanSpec, type TaskSpec } from './plan-schema.js';
 
+/** One task of the planner's answer. */
+const PlannerTaskSchema = z
+  .object({
+    id: TaskIdSchema,
+    title: z.string().min(1),
+    prompt: z.string().min(1).describe('Everything the agent needs to do this task on its own.'),
+    executor: z.string().optional(),
+    needs: z.array(z.string()).optional(),
+    priority: z.number().int().optional(),
+    estimate: DurationSchema.describe('e.g. 20m'),
+    writes: z.array(z.string()).optional().describe('Globs of the files this task may write.'),
+    outputs: z.array(z.string()).optional().describe('What the task must produce.'),
+  })
+  .strict();
+
 /**
  * What the AI planner must return (structured output): a sizing of the goal and the tasks. The
  * same schema is handed to the agent (as JSON Schema) and checks its answer.
@@ -37,32 +52,36 @@ export const PlannerOutputSchema = z
           .strict(),
       )
       .optional(),
-    tasks: z
-      .array(
-        z
-          .object({
-            id: TaskIdSchema,
-            title: z.string().min(1),
-            prompt: z.string().min(1).describe('Everything the agent needs to do this task on its own.'),
-            executor: z.string().optional(),
-            needs: z.array(z.string()).optional(),
-            priority: z.number().int().optional(),
-            estimate: DurationSchema.describe('e.g. 20m'),
-            writes: z.array(z.string()).optional().describe('Globs of the files this task may write.'),
-            outputs: z.array(z.string()).optional().describe('What the task must produce.'),
-          })
-          .strict(),
-      )
-      .min(1),
+    tasks: z.array(PlannerTaskSchema).min(1),
   })
   .strict();
+
+/**
+ * The planner's answer when the planned tasks run on an executor that only answers (an LLM API):
+ * tasks without `writes` and `outputs`, which validation refuses on such tasks — offered them,
+ * the planner spent its answers on plans that could not pass.
+ */
+const AnswersOnlyOutputSchema = PlannerOutputSchema.extend({
+  tasks: z.array(PlannerTaskSchema.omit({ writes: true, outputs: true })).min(1),
+});
+
+/** The schema of the planner's answer for tasks that run on an executor that writes files, or only answers. */
+export function plannerOutputSchema(options: { readonly answersOnly?: boolean } = {}): typeof PlannerOutputSchema {
+  // The narrower schema's answers are answers of the wider one (without two optional fields).
+  return options.answersOnly === true
+    ? (AnswersOnlyOutputSchema as unknown as typeof PlannerOutputSchema)
+    : PlannerOutputSchema;
+}
 
 /** The AI planner's answer: its sizing analysis, the tasks and the contracts between them. */
 export type PlannerOutput = z.infer<typeof PlannerOutputSchema>;
 
 /** The JSON Schema of the planner's answer, for the structured output the planner is asked for. */
-export function plannerJsonSchema(): Record<string, unknown> {
-  const { $schema: _drop, ...schema } = z.toJSONSchema(PlannerOutputSchema, { io: 'input' }) as Record<string, unknown>;
+export function plannerJsonSchema(options: { readonly answersOnly?: boolean } = {}): Record<string, unknown> {
+  const { $schema: _drop, ...schema } = z.toJSONSchema(plannerOutputSchema(options), { io: 'input' }) as Record<
+    string,
+    unknown
+  >;
   return schema;
 }
 
