@@ -142,6 +142,39 @@ describe('bad plans get one clear line per problem and exit 2, and nothing is wr
     expect(await weft(['validate', 'plan.yaml'], { cwd: project })).toMatchObject({ code: 0 });
   });
 
+  it('env and shell on an LLM API task are refused where they are (it runs no process); defaults.env and cwd are not', async () => {
+    const project = tempProject();
+    writeFileSync(
+      join(project, 'plan.yaml'),
+      [
+        'defaults: { env: { CI: "1" } }', // for the plan's commands and agents
+        'tasks:',
+        '  - id: ask',
+        '    executor: anthropic',
+        '    prompt: Score the design',
+        '    env: { MODE: strict }',
+        '    shell: true',
+        '',
+      ].join('\n'),
+    );
+    const r = await weft(['validate', 'plan.yaml'], { cwd: project });
+    expect(r).toMatchObject({ code: 2, stdout: '' });
+    expect(r.stderr.split('\n').filter((l) => l !== '')).toEqual(
+      [
+        ['6:5', 'env'],
+        ['7:5', 'shell'],
+      ].map(
+        ([at, f]) =>
+          `plan.yaml:${at} task "ask" ${f}: executor "anthropic" only answers (one API call, no process), so ${f}, which sets up a task's process, would do nothing on it — fix: remove ${f}, or give the task to a command or an agent CLI (executor: shell, claude, codex or gemini)`,
+      ),
+    );
+    writeFileSync(
+      join(project, 'plan.yaml'),
+      'defaults: { env: { CI: "1" } }\ntasks:\n  - { id: ask, executor: anthropic, prompt: hi, cwd: . }\n  - { id: build, run: "true" }\n',
+    );
+    expect(await weft(['validate', 'plan.yaml'], { cwd: project })).toMatchObject({ code: 0 });
+  });
+
   it('a .json plan must be JSON: a trailing comma or a comment is refused at its line and column (YAML took them)', async () => {
     const project = tempProject();
     const trailing = '{\n  "name": "p",\n  "tasks": [\n    { "id": "a", "run": "true" },\n  ]\n}\n';

@@ -210,6 +210,23 @@ describe('compilePlan: what a user sees for a broken plan', () => {
     );
   });
 
+  it('refuses env and shell on an API task, which runs no process; defaults.env and cwd stay allowed', () => {
+    const catalog: ExecutorCatalog = new Map([...executors, ['api', { requires: 'prompt', answersOnly: true }]]);
+    const ask = { id: 'ask', executor: 'api', prompt: 'review', env: { MODE: 'strict' }, shell: true };
+    expect(problems({ tasks: [ask] }, catalog)).toEqual(
+      ['env', 'shell'].map(
+        (f) =>
+          `plan.yaml task "ask" ${f}: executor "api" only answers (one API call, no process), so ${f}, which sets up a task's process, would do nothing on it — fix: remove ${f}, or give the task to a command or an agent CLI (executor: shell, claude, codex or gemini)`,
+      ),
+    );
+    // defaults.env is for the plan's commands and agents: it leaves the API task valid, as does its cwd.
+    const plan = {
+      defaults: { env: { MODE: 'strict' } },
+      tasks: [{ id: 'ask', executor: 'api', prompt: 'review', cwd: 'docs' }, task('build', { env: { CI: '1' } })],
+    };
+    expect(problems(plan, catalog)).toEqual([]);
+  });
+
   it('refuses writes and outputs that leave the plan’s folder: `..` that climbs out once normalised, absolute and drive paths', () => {
     const plan = {
       tasks: [

@@ -30,7 +30,9 @@ export const TaskIdSchema = z
 
 const EnvSchema = z
   .record(z.string(), z.union([z.string(), z.number(), z.boolean()]))
-  .describe('Environment variables for the task.');
+  .describe(
+    "Environment variables for the task's process (shell and agent CLI tasks; refused on an API task, which runs none).",
+  );
 
 /** A spending limit (`budget:` of a task or of the plan): USD and/or tokens. */
 export const BudgetSchema = z
@@ -146,7 +148,9 @@ const sharedTaskFields = {
   shell: z
     .boolean()
     .optional()
-    .describe('Run `run` through /bin/sh. Off by default: commands are split into argv and run without a shell.'),
+    .describe(
+      'Run `run` through /bin/sh. Off by default: commands are split into argv and run without a shell. Refused on API tasks.',
+    ),
   model: z.string().optional().describe('Model for agent and LLM executors.'),
   maxTurns: z
     .number()

@@ -249,6 +249,9 @@ export function poolNameIssues(names: Iterable<string>, issues: RawIssue[]): voi
 /** The fields only an agent CLI reads (its turns, tools and permissions): an LLM API call has none. */
 const AGENT_CLI_FIELDS = ['maxTurns', 'permissionMode', 'allowedTools'] as const;
 
+/** The fields that set up a task's process (its environment, its command's shell): an LLM API call runs none. */
+const SETUP_FIELDS = ['env', 'shell'] as const;
+
 /** An agent's fields, which a command has no use for (an API task reads `model` too). */
 const AGENT_FIELDS = ['model', ...AGENT_CLI_FIELDS] as const;
 
@@ -282,8 +285,10 @@ export function commandFieldIssues(
 /**
  * On a task of an executor that only answers (an LLM API: a prompt, and no process that could touch
  * a file): `writes` and `outputs`, which could never be there, so every attempt — each one paid —
- * would fail for them; and an agent CLI's `maxTurns`, `permissionMode`, `allowedTools`, which one
- * API call (no turns, no tools) never reads. Set in `defaults`, those are for the plan's agent tasks.
+ * would fail for them; an agent CLI's `maxTurns`, `permissionMode`, `allowedTools`, which one
+ * API call (no turns, no tools) never reads; and `env` and `shell`, which set up a process the call
+ * never starts (its `cwd` stays: inputs are read from it). Set in `defaults`, those are for the
+ * plan's other tasks.
  */
 export function answerFieldIssues(
   t: TaskSpec,
@@ -306,6 +311,13 @@ export function answerFieldIssues(
         ...at(field),
         message: `executor "${executorName}" only answers (one API call: no turns, no tools), so ${field}, an agent CLI's field, would do nothing on it`,
         fix: `remove ${field}, or give the task to an agent CLI (executor: claude, codex or gemini)`,
+      });
+  for (const field of SETUP_FIELDS)
+    if (t[field] !== undefined)
+      issues.push({
+        ...at(field),
+        message: `executor "${executorName}" only answers (one API call, no process), so ${field}, which sets up a task's process, would do nothing on it`,
+        fix: `remove ${field}, or give the task to a command or an agent CLI (executor: shell, claude, codex or gemini)`,
       });
 }
 
