@@ -182,25 +182,36 @@ export interface JsonSyntaxError {
 
 const AT_POSITION = 'fix the syntax at that position';
 
+/** What a `.json` file holds, for the fixes that say what to write: `the plan` and its shape by default. */
+export interface JsonFileKind {
+  /** e.g. `the plan`, `the schema` */
+  readonly holds: string;
+  /** The smallest such JSON value, e.g. `{"tasks": [ … ]}`. */
+  readonly example: string;
+}
+
+const PLAN_FILE: JsonFileKind = { holds: 'the plan', example: '{"tasks": [ … ]}' };
+
 /**
  * The first place `text` breaks the JSON grammar (RFC 8259; a leading byte-order mark is let
  * through), or `undefined` when it is JSON. A file named `.json` must be JSON: read as YAML, a
  * trailing comma, a comment or a key without quotes would pass unnoticed. A scan with a stack of
  * the open brackets, so deep nesting costs no recursion; called only once `JSON.parse` failed.
+ * `kind` says what the file holds (a plan unless given), in the fixes that name it.
  */
-export function jsonSyntaxError(text: string): JsonSyntaxError | undefined {
-  const bad = firstSyntaxError(text);
+export function jsonSyntaxError(text: string, kind: JsonFileKind = PLAN_FILE): JsonSyntaxError | undefined {
+  const bad = firstSyntaxError(text, kind);
   // Wrong from its first character: likely YAML in a file named .json.
   return bad === undefined || bad.offset !== firstNonSpace(text)
     ? bad
     : {
         ...bad,
         message: `not JSON from its start: ${bad.message}`,
-        fix: 'write the plan as JSON, or name the file .yaml if it is YAML',
+        fix: `write ${kind.holds} as JSON, or name the file .yaml if it is YAML`,
       };
 }
 
-function firstSyntaxError(text: string): JsonSyntaxError | undefined {
+function firstSyntaxError(text: string, kind: JsonFileKind): JsonSyntaxError | undefined {
   const n = text.length;
   const open: number[] = []; // 0x7b ({) or 0x5b ([) for each open object or list
   let i = text.charCodeAt(0) === 0xfeff ? 1 : 0;
@@ -210,7 +221,11 @@ function firstSyntaxError(text: string): JsonSyntaxError | undefined {
   const fail = (offset: number, message: string, fix = AT_POSITION): JsonSyntaxError => ({ offset, message, fix });
   space();
   if (i >= n)
-    return fail(i, 'the file is empty', 'write the plan as one JSON object: {"tasks": [ … ]}, or name the file .yaml');
+    return fail(
+      i,
+      'the file is empty',
+      `write ${kind.holds} as one JSON object: ${kind.example}, or name the file .yaml`,
+    );
   let want: 'value' | 'key' | 'after' = 'value';
   for (;;) {
     space();
@@ -239,6 +254,7 @@ function firstSyntaxError(text: string): JsonSyntaxError | undefined {
         );
       } else {
         return unexpected(
+          kind,
           text,
           i,
           top === 0x7b ? 'expected "," or "}" after a member' : 'expected "," or "]" after an item',
@@ -247,12 +263,12 @@ function firstSyntaxError(text: string): JsonSyntaxError | undefined {
       continue;
     }
     if (want === 'key') {
-      if (c !== 0x22) return unexpected(text, i, 'expected a key in double quotes');
+      if (c !== 0x22) return unexpected(kind, text, i, 'expected a key in double quotes');
       const end = stringEnd(text, i);
       if (typeof end !== 'number') return end;
       i = end + 1;
       space();
-      if (text.charCodeAt(i) !== 0x3a /* : */) return unexpected(text, i, 'expected ":" after the key');
+      if (text.charCodeAt(i) !== 0x3a /* : */) return unexpected(kind, text, i, 'expected ":" after the key');
       i++;
       want = 'value';
       continue;
@@ -283,7 +299,7 @@ function firstSyntaxError(text: string): JsonSyntaxError | undefined {
       word.lastIndex = i;
       const literal = word.exec(text)?.[0];
       if (literal !== 'true' && literal !== 'false' && literal !== 'null')
-        return unexpected(text, i, 'expected a value');
+        return unexpected(kind, text, i, 'expected a value');
       i += literal.length;
     }
   }
@@ -321,7 +337,7 @@ function stringEnd(text: string, at: number): number | JsonSyntaxError {
 }
 
 /** What is wrong at `at`, where `expected` was expected: the common slips from YAML and JavaScript named. */
-function unexpected(text: string, at: number, expected: string): JsonSyntaxError {
+function unexpected(kind: JsonFileKind, text: string, at: number, expected: string): JsonSyntaxError {
   const c = text[at];
   if (c === undefined)
     return {
@@ -330,7 +346,11 @@ function unexpected(text: string, at: number, expected: string): JsonSyntaxError
       fix: AT_POSITION,
     };
   if (c === '/' && (text[at + 1] === '/' || text[at + 1] === '*'))
-    return { offset: at, message: 'a comment: JSON has none', fix: 'remove it, or write the plan as YAML (.yaml)' };
+    return {
+      offset: at,
+      message: 'a comment: JSON has none',
+      fix: `remove it, or write ${kind.holds} as YAML (.yaml)`,
+    };
   if (c === "'")
     return { offset: at, message: 'a string in single quotes: JSON needs double quotes', fix: 'write "…"' };
   const word = /[A-Za-z_$][\w$-]*/y;

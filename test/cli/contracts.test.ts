@@ -200,6 +200,42 @@ tasks:
     expect(r.stdout).not.toContain('✓ verified');
   });
 
+  it('a .json schemaFile must be JSON: a trailing comma or a comment is refused at its line and column (YAML took them)', async () => {
+    const dir = tempProject();
+    const plan = (file: string) =>
+      `contracts:\n  - { name: api, schemaFile: ${file}, provider: build, consumers: [test] }\ntasks:\n  - { id: build, run: 'true' }\n  - { id: test, run: 'true' }\n`;
+    writeFileSync(join(dir, 'api.json'), '{\n  "type": "object",\n  "required": ["endpoints"],\n}\n');
+    writeFileSync(join(dir, 'plan.yaml'), plan('api.json'));
+    for (const command of ['validate', 'run']) {
+      const r = await weft([command, 'plan.yaml'], { cwd: dir });
+      expect(r, command).toMatchObject({
+        code: 2,
+        stdout: '',
+        stderr:
+          'plan.yaml:2:18 contracts[0].schemaFile: api.json:3:28: bad JSON: a comma before "}": JSON allows no trailing comma — fix: remove the comma\n',
+      });
+    }
+    writeFileSync(join(dir, 'commented.json'), '{\n  // what the API returns\n  "type": "object"\n}\n');
+    writeFileSync(join(dir, 'plan.yaml'), plan('commented.json'));
+    expect(await weft(['validate', 'plan.yaml'], { cwd: dir })).toMatchObject({
+      code: 2,
+      stderr:
+        'plan.yaml:2:18 contracts[0].schemaFile: commented.json:2:3: bad JSON: a comment: JSON has none — fix: remove it, or write the schema as YAML (.yaml)\n',
+    });
+    writeFileSync(join(dir, 'yaml.json'), 'type: object\n');
+    writeFileSync(join(dir, 'plan.yaml'), plan('yaml.json'));
+    expect((await weft(['validate', 'plan.yaml'], { cwd: dir })).stderr).toBe(
+      'plan.yaml:2:18 contracts[0].schemaFile: yaml.json:1:1: bad JSON: not JSON from its start: expected a value, found "type" without quotes — fix: write the schema as JSON, or name the file .yaml if it is YAML\n',
+    );
+    // The same schema, as strict JSON or as YAML (comment and all), is read.
+    writeFileSync(join(dir, 'api.json'), '{\n  "type": "object",\n  "required": ["endpoints"]\n}\n');
+    writeFileSync(join(dir, 'plan.yaml'), plan('api.json'));
+    expect(await weft(['validate', 'plan.yaml'], { cwd: dir })).toMatchObject({ code: 0, stderr: '' });
+    writeFileSync(join(dir, 'api.yaml'), '# what the API returns\ntype: object\nrequired: [endpoints,]\n');
+    writeFileSync(join(dir, 'plan.yaml'), plan('api.yaml'));
+    expect(await weft(['validate', 'plan.yaml'], { cwd: dir })).toMatchObject({ code: 0, stderr: '' });
+  });
+
   it('a missing schemaFile, an unknown consumer and a bad schema: one line each, exit 2', async () => {
     const dir = tempProject();
     writeFileSync(

@@ -309,7 +309,9 @@ export const ContractSchema = z
       .string()
       .min(1)
       .optional()
-      .describe('A JSON or YAML file holding the JSON Schema, relative to the plan file. Give this or schema.'),
+      .describe(
+        'A JSON or YAML file holding the JSON Schema, relative to the plan file (a .json one must be strict JSON). Give this or schema.',
+      ),
     provider: z.string().describe('The task whose output must satisfy the contract.'),
     consumers: z
       .array(z.string())
