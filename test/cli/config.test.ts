@@ -6,8 +6,8 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, expectTypeOf, it } from 'vitest';
-import { z } from 'zod';
 import { parse } from 'yaml';
+import { checkJson, jsonSchemaProblem } from '../../src/core/json-schema.js';
 import {
   AgentSettingsSchema,
   LlmSettingsSchema,
@@ -49,11 +49,26 @@ describe('weft schema --config', () => {
     const schema = await configSchema();
     const draft = 'https://json-schema.org/draft/2020-12/schema';
     expect(schema).toMatchObject({ $schema: draft, type: 'object', additionalProperties: false });
-    const validator = z.fromJSONSchema(schema as Parameters<typeof z.fromJSONSchema>[0]);
-    expect(validator.safeParse(readmeConfig()).success).toBe(true);
-    expect(validator.safeParse({ executors: { openai: { baseURL: 'http://localhost:1' } } }).success).toBe(false);
-    expect(validator.safeParse({ executors: { claud: { model: 'x' } } }).success).toBe(false);
-    expect(validator.safeParse({ executors: { claude: { args: 'not-a-list' } } }).success).toBe(false);
+    // Checked with weft's own JSON Schema validator (ajv, as outputSchema and contracts are), which
+    // takes 2020-12 the way an editor's schema support does.
+    const plain = schema as Readonly<Record<string, unknown>>;
+    expect(jsonSchemaProblem(plain)).toBeUndefined();
+    expect(checkJson(plain, readmeConfig())).toMatchObject({ ok: true });
+    expect(checkJson(plain, { executors: { openai: { baseURL: 'http://localhost:1' } } })).toEqual({
+      ok: false,
+      path: 'executors.openai.baseURL',
+      problem: 'is not allowed (additionalProperties: false)',
+    });
+    expect(checkJson(plain, { executors: { claud: { model: 'x' } } })).toEqual({
+      ok: false,
+      path: 'executors.claud',
+      problem: 'is not allowed (additionalProperties: false)',
+    });
+    expect(checkJson(plain, { executors: { claude: { args: 'not-a-list' } } })).toEqual({
+      ok: false,
+      path: 'executors.claude.args',
+      problem: 'must be array, not string',
+    });
   });
 
   it("lists each executor's settings exactly as the zod source does, with descriptions", async () => {
