@@ -386,7 +386,11 @@ await main(process.argv);
 // the terminal after the command is done: end once what was written has gone out.
 if (mustExit()) process.stdout.write('', () => process.exit());
 
-/** `weft run` options that only mean something with another: silently ignored, they would mislead. */
+/**
+ * `weft run` options that only mean something with another: silently ignored, they would mislead.
+ * And `--set` with `--goal`: a planned plan declares no vars, so every `--set` would be refused —
+ * after the planner had been paid.
+ */
 function refuseUnpaired(
   opts: {
     port?: number;
@@ -396,6 +400,7 @@ function refuseUnpaired(
     yes?: boolean;
     goal?: string;
     resume?: boolean;
+    set?: Readonly<Record<string, string>>;
   },
   plan: string | undefined,
 ): void {
@@ -406,6 +411,10 @@ function refuseUnpaired(
   if (opts.goal === undefined && opts.planner !== undefined) needs('--planner', '--goal');
   if (opts.goal === undefined && opts.attempts !== undefined) needs('--attempts', '--goal');
   if (opts.goal === undefined && opts.yes === true) needs('--yes', '--goal');
+  if (opts.goal !== undefined && opts.set !== undefined)
+    throw new WeftError('WEFT_USAGE', '--set does not go with --goal: a planned plan declares no vars for it to set', {
+      hint: 'write the plan first (weft plan "<goal>" -o plan.yaml), declare its vars, then weft run plan.yaml --set name=value',
+    });
   if (opts.resume === true && (plan !== undefined || opts.goal !== undefined))
     throw new WeftError('WEFT_USAGE', '--resume continues the most recent unfinished run: it takes no plan or goal', {
       hint: '`weft resume <run>` continues another run; leave --resume out to start this plan',

@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it, type TestContext } from 'vitest';
 import { ensureBuilt, tempProject, weft } from '../support/weft-cli.js';
@@ -149,6 +149,28 @@ describe('weft run --goal', () => {
     expect(created).toHaveLength(2);
     expect(created[1]).toMatchObject({ mode: 'sequential', options: { failFast: true } });
     expect(llm.verify()).toEqual([]);
+  });
+});
+
+describe('weft run --goal --set', () => {
+  it('is refused before the planner is asked (a planned plan declares no vars): exit 2, no request, no plan', async (ctx) => {
+    const { llm, fake } = await fakeLlm(ctx);
+    // What the planner would answer, were it asked: the old weft paid for it, then refused --set.
+    const planner = llm.script({ provider: 'anthropic' }, step.json(reviews('review')));
+    const project = tempProject();
+    const r = await weft(['run', '--goal', 'review', '--planner', 'anthropic', '--yes', '--set', 'env=prod'], {
+      cwd: project,
+      env: fake,
+    });
+    expect(r).toMatchObject({
+      code: 2,
+      stdout: '',
+      stderr:
+        'weft: --set does not go with --goal: a planned plan declares no vars for it to set\n  write the plan first (weft plan "<goal>" -o plan.yaml), declare its vars, then weft run plan.yaml --set name=value\n',
+    });
+    expect(planner.requests).toHaveLength(0);
+    expect(llm.requests).toHaveLength(0);
+    expect(existsSync(join(project, 'plan.yaml'))).toBe(false);
   });
 });
 
