@@ -174,6 +174,45 @@ describe('weft run --goal --set', () => {
   });
 });
 
+describe('-o into folders that are not there yet', () => {
+  /** An answer the planner never gets right: a needs b, b needs a. */
+  const cyclic = {
+    analysis: { complexity: 'simple', reasons: ['two steps'], taskCount: 2 },
+    tasks: [
+      { id: 'a', title: 'A', prompt: 'Do a.', needs: ['b'], estimate: '10m' },
+      { id: 'b', title: 'B', prompt: 'Do b.', needs: ['a'], estimate: '10m' },
+    ],
+  };
+
+  it('a planner that fails leaves no folder behind (weft plan -o, weft run <file> --goal)', async (ctx) => {
+    const { llm, fake } = await fakeLlm(ctx);
+    const planner = llm.script({ provider: 'anthropic' }, step.json(cyclic, { times: 2 }));
+    const project = tempProject();
+    for (const args of [
+      ['plan', 'a todo app', '-o', 'some/new/folder/plan.yaml'],
+      ['run', 'some/new/folder/plan.yaml', '--goal', 'a todo app', '--yes'],
+    ]) {
+      const r = await weft([...args, '--planner', 'anthropic', '--attempts', '1'], { cwd: project, env: fake });
+      expect(r.code, args.join(' ')).toBe(1);
+      expect(r.stderr).toMatch(/^weft: the planner \(anthropic\) did not produce a valid plan in 1 answer;/);
+      expect(existsSync(join(project, 'some')), args.join(' ')).toBe(false);
+    }
+    expect(planner.requests).toHaveLength(2);
+    expect(llm.verify()).toEqual([]);
+  });
+
+  it('a plan the planner got right is written there, the folders made', async (ctx) => {
+    const { llm, fake } = await fakeLlm(ctx);
+    llm.script({ provider: 'anthropic' }, step.json(reviews('review')));
+    const project = tempProject();
+    const args = ['plan', 'review', '--planner', 'anthropic', '--executor', 'anthropic', '-o', 'some/new/plan.yaml'];
+    const r = await weft(args, { cwd: project, env: fake });
+    expect(r.code, r.stderr).toBe(0);
+    expect(readFileSync(join(project, 'some/new/plan.yaml'), 'utf8')).toContain('id: review');
+    expect(llm.verify()).toEqual([]);
+  });
+});
+
 describe('weft plan -o plan.json', () => {
   it('saves the plan as JSON (a .json plan must be JSON), which validates', async (ctx) => {
     const { llm, fake } = await fakeLlm(ctx);

@@ -184,7 +184,7 @@ export async function planGoal(
     `# ${analysis.complexity}, ${count(checked.spec.tasks.length, 'task')}: ${analysis.reasons.join('; ')}`,
   ].join('\n');
   // A .json plan must be JSON (the loader refuses YAML there), which has no comments for the header.
-  writeFileSync(
+  writePlan(
     file,
     extname(file).toLowerCase() === '.json'
       ? `${JSON.stringify(checked.spec, null, 2)}\n`
@@ -202,7 +202,10 @@ export async function planGoal(
   return { code: EXIT.ok, file, plan: checked };
 }
 
-/** A plan file that exists (unless `force`), or a folder it cannot be written in, is refused. */
+/**
+ * A plan file that exists (unless `force`), or a folder it cannot be written in, is refused. Its
+ * folder is not made here: a planner that fails would leave it behind (see {@link writePlan}).
+ */
 function refuseOutput(file: string, force: boolean): void {
   let folder = false;
   try {
@@ -219,11 +222,39 @@ function refuseOutput(file: string, force: boolean): void {
       hint: 'name another file (weft plan -o other.yaml, or weft run other.yaml --goal …), or overwrite it with weft plan --force',
     });
   try {
-    mkdirSync(dirname(file), { recursive: true });
-    accessSync(dirname(file), constants.W_OK);
+    // The folders missing on the way are made in the nearest one there, which must be writable.
+    accessSync(nearestFolder(dirname(file)), constants.W_OK);
   } catch (error) {
     throw new WeftError('WEFT_USAGE', `cannot write the plan to ${file}: ${(error as Error).message}`, {
       hint: 'pass -o with a path in a folder you can write',
+      cause: error,
+    });
+  }
+}
+
+/**
+ * `dir`, or the nearest folder above it that exists.
+ * @throws {Error} when what is there is not a folder (a file in the way), or cannot be looked at.
+ */
+function nearestFolder(dir: string): string {
+  for (let at = dir; ; at = dirname(at)) {
+    const stat = statSync(at, { throwIfNoEntry: false });
+    if (stat !== undefined) {
+      if (!stat.isDirectory()) throw new Error(`${at} is not a folder`);
+      return at;
+    }
+    if (dirname(at) === at) return at;
+  }
+}
+
+/** Saves the plan, making its folder now that there is a plan to put in it. */
+function writePlan(file: string, text: string): void {
+  try {
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(file, text);
+  } catch (error) {
+    throw new WeftError('WEFT_USAGE', `cannot write the plan to ${file}: ${(error as Error).message}`, {
+      hint: 'pass -o with a path in a folder you can write, and plan again',
       cause: error,
     });
   }
