@@ -142,6 +142,33 @@ export function unknownTask(
   return new WeftError(code, message, { hint: near === undefined ? otherwise : `did you mean "${near}"?` });
 }
 
+/**
+ * Why a resume of run `runId` cannot take `retry` (`weft resume --retry`, the server's resume
+ * `retry`), or `undefined`: a task the run does not have (first, with did-you-mean: a typo must not
+ * pass for "nothing to retry"), or one that already succeeded — a resume keeps a success, so naming
+ * it would do nothing.
+ */
+export function retryRefusal(runId: string, state: RunState, retry: readonly string[]): WeftError | undefined {
+  const unknown = retry.find((id) => !state.tasks.has(id));
+  if (unknown !== undefined)
+    return unknownTask(
+      `--retry: no task "${unknown}" in run ${runId}`,
+      unknown,
+      state.tasks.keys(),
+      `\`weft status ${runId}\` lists its tasks`,
+    );
+  const done = retry.find((id) => state.tasks.get(id)?.state === 'succeeded');
+  if (done !== undefined)
+    return new WeftError(
+      'WEFT_USAGE',
+      `--retry: task "${done}" already succeeded in run ${runId}; there is nothing to retry`,
+      {
+        hint: '--retry runs again a task with resume: never that was cut off; `weft run <plan> --no-cache` runs every task again',
+      },
+    );
+  return undefined;
+}
+
 /** What names the most recent run wherever a run id is asked for (weft's ids start with a date). */
 export const LATEST_RUN = 'latest';
 

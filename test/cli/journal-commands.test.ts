@@ -198,6 +198,14 @@ describe('inspecting the journal', () => {
     expect(JSON.parse(failed.stdout)).toEqual({
       error: { code: 'WEFT_USAGE', message: `--retry: no task "bom" in run ${bad}`, hint: 'did you mean "boom"?' },
     });
+    // A task that succeeded: nothing to retry. On a succeeded run this answered "nothing to resume", exit 0.
+    expect(await weft(['resume', good, '--retry', 'world'], project)).toMatchObject({
+      code: 2,
+      stdout: '',
+      stderr: expect.stringMatching(
+        new RegExp(`^weft: --retry: task "world" already succeeded in run ${good}; there is nothing to retry\\n`),
+      ),
+    });
     expect(JSON.parse((await weft(['runs', '--json'], project)).stdout)).toEqual(before);
     expect(JSON.parse((await weft(['status', bad, '--json'], project)).stdout)).toMatchObject({ resumes: 0 });
   }, 60_000);
@@ -500,6 +508,15 @@ describe('resuming', () => {
       code: 2,
       stderr: `weft: --retry: no task "nope" in run ${runId}\n  \`weft status ${runId}\` lists its tasks\n`,
     });
+    // other succeeded before the crash: a resume keeps it, so --retry of it would do nothing — refused, nothing runs.
+    // (It was taken silently: the resume went on without running other again.)
+    const succeeded = await weft(['resume', '--retry', 'other'], project);
+    expect(succeeded).toMatchObject({
+      code: 2,
+      stdout: '',
+      stderr: `weft: --retry: task "other" already succeeded in run ${runId}; there is nothing to retry\n  --retry runs again a task with resume: never that was cut off; \`weft run <plan> --no-cache\` runs every task again\n`,
+    });
+    expect(lines(project).sort()).toEqual(['deploy 1', 'other 1']);
 
     // As the message says: no run id needed, though the run now stands failed.
     const retried = await weft(['resume', '--retry', 'deploy'], project);

@@ -6,7 +6,7 @@ import { compilePlan } from '../../core/plan/compile.js';
 import { catalogOf } from '../../executors/index.js';
 import type { Store } from '../../core/ports/store.js';
 import { EXIT } from '../exit-codes.js';
-import { openJournal, readRun, resolveRunId, unknownTask } from '../journal.js';
+import { openJournal, readRun, resolveRunId, retryRefusal } from '../journal.js';
 import { PLANNER_FILE } from '../run-files.js';
 import { wire } from '../wiring.js';
 import { executeRun, planStamp } from './run.js';
@@ -65,15 +65,10 @@ export async function resumeCommand(given: string | undefined, opts: ResumeOptio
     const runId =
       given === undefined ? await pickRun(store, opts.retry !== undefined) : await resolveRunId(store, given);
     const { events, state } = await readRun(store, runId);
-    // Checked first: a typo in --retry must not pass for "nothing to retry" (a finished run) or start the rest.
-    const unknown = (opts.retry ?? []).find((id) => !state.tasks.has(id));
-    if (unknown !== undefined)
-      throw unknownTask(
-        `--retry: no task "${unknown}" in run ${runId}`,
-        unknown,
-        state.tasks.keys(),
-        `\`weft status ${runId}\` lists its tasks`,
-      );
+    // Checked first: a typo in --retry, or a task that succeeded, must not pass for "nothing to resume"
+    // (a finished run) or start the rest.
+    const refusal = retryRefusal(runId, state, opts.retry ?? []);
+    if (refusal !== undefined) throw refusal;
     const created = events[0];
     if (created?.type !== 'run.created') throw new WeftError('WEFT_STORE', `run ${runId} has no run.created event`);
     const o = (created.options ?? {}) as {
