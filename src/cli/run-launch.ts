@@ -14,7 +14,7 @@ import { loadPlanFile } from '../plan/load-plan.js';
 import { estimateJson } from './commands/estimate.js';
 import type { planGoal } from './commands/plan.js';
 import { withHistory } from './history.js';
-import { coordinatorOf } from './journal.js';
+import { coordinatorOf, retryRefusal } from './journal.js';
 import { CANCEL_SIGNAL } from './signals.js';
 import { newRunId, weftDir, writeJson } from './run-files.js';
 
@@ -253,6 +253,10 @@ export function runLauncher(ctx: ControlContext) {
 
     async resume(runId, options = {}) {
       const { state, lastSeq } = await ctx.readRun(runId);
+      // As `weft resume --retry` checks them, did-you-mean and all (the launched resume's refusal
+      // would come back as its first line only), before the run's own state.
+      const refusal = retryRefusal(runId, state, options.retry ?? []);
+      if (refusal !== undefined) throw refusal;
       if (state.status === 'succeeded')
         throw new WeftError('WEFT_USAGE', `run ${runId} already succeeded; nothing to resume`);
       if (await ctx.driven(runId))

@@ -341,6 +341,36 @@ describe('weft serve: the runs API', () => {
     expect((await app.request(`/api/runs/nope/cancel`, { method: 'POST', headers: auth })).status).toBe(404);
   });
 
+  it('resume refuses a retry task the run does not have with the did-you-mean weft resume gives, and one that succeeded', async () => {
+    const retry = async (task: string) => {
+      const res = await app.request(`/api/runs/${RUN}/resume`, {
+        method: 'POST',
+        body: JSON.stringify({ retry: [task] }),
+        headers: auth,
+      });
+      return { status: res.status, body: (await res.json()) as unknown };
+    };
+    // The hint was dropped: the launched `weft resume` refused, and only its first line came back.
+    expect(await retry('tset')).toEqual({
+      status: 400,
+      body: {
+        error: { code: 'WEFT_USAGE', message: `--retry: no task "tset" in run ${RUN}`, hint: 'did you mean "test"?' },
+      },
+    });
+    expect(await retry('build')).toEqual({
+      status: 400,
+      body: {
+        error: {
+          code: 'WEFT_USAGE',
+          message: `--retry: task "build" already succeeded in run ${RUN}; there is nothing to retry`,
+          hint: '--retry runs again a task with resume: never that was cut off; `weft run <plan> --no-cache` runs every task again',
+        },
+      },
+    });
+    // Nothing was started: the run is as it was.
+    expect((await store.read(RUN, 0)).map((e) => e.event.type)).toEqual(events.map((e) => e.type));
+  });
+
   it('a run this process drives (weft run --ui): progress notices on its bus reach the event stream, without an id', async () => {
     const bus = new RunBus();
     const detach = control.attach(RUN, bus);
