@@ -115,7 +115,8 @@ export class RedisDispatcher {
       remote.set(e.name, {
         name: e.name,
         version: e.version,
-        info: e.info,
+        // An attempt waits in its queue until a worker takes it: its timeout counts from then.
+        info: { ...e.info, queues: true },
         run: (ctx) => (sender === undefined ? this.run(ctx, trace) : this.runCloned(ctx, trace, sender)),
       });
     return remote;
@@ -366,7 +367,9 @@ export class RedisDispatcher {
     });
     events.on('active', ({ jobId }) => {
       const p = this.pending.get(jobId);
-      if (p !== undefined) p.heardAt = Date.now();
+      if (p === undefined) return;
+      p.heardAt = Date.now();
+      p.emit({ kind: 'status', message: 'a worker took it' });
     });
     await events.waitUntilReady();
     await this.client.hset(this.keys.queues, name, JSON.stringify(r));

@@ -177,6 +177,29 @@ describe('weft worker + weft run --dispatch', () => {
   }, 400_000);
 });
 
+describe('a task waiting in the queue for a worker', () => {
+  it('is not timed out or called stalled before a worker takes it: both count from then', async () => {
+    const project = tempProject('weft-dispatch-queued-');
+    const prefix = uniquePrefix();
+    const plan = writePlan(project, {
+      name: 'queued',
+      tasks: [
+        { id: 'render', labels: ['gpu'], timeout: '3s', stallAfter: '2s', run: sh(`${MARK('start')}; ${MARK('end')}`) },
+      ],
+    });
+    const run = start(['run', plan, '--dispatch', REDIS, '--queue-prefix', prefix, '--json'], project);
+    procs.push(run);
+    await until(() => run.stderr().includes('no worker'), 'the notice');
+    await sleep(4500); // past both the timeout and the watchdog, counted from when it was sent
+    expect(marks(project)).toEqual([]);
+    procs.push(await startWorker(project, 'late', prefix, ['--label', 'gpu']));
+    const done = await run.done;
+    expect(done.code, run.stderr()).toBe(0);
+    expect(marks(project).map((m) => `${m.task} ${m.attempt} ${m.phase}`)).toEqual(['render 1 start', 'render 1 end']);
+    expect(events(run.stdout()).filter((e) => e.type === 'task.failed')).toEqual([]);
+  }, 400_000);
+});
+
 describe('settings', () => {
   it('`dispatch:` in weft.config.yaml sends the run to the workers without a flag', async () => {
     const project = tempProject('weft-dispatch-config-');

@@ -48,6 +48,12 @@ export interface ExecutorInfo {
    * agent CLI's `maxTurns`, `permissionMode`, `allowedTools` on its tasks are refused. @default false
    */
   readonly answersOnly?: boolean;
+  /**
+   * Its attempts wait in a queue before they start (a remote worker takes them, `--dispatch`): a
+   * task's `timeout` and watchdog count from its first progress — which it reports when a worker
+   * takes the attempt — not from when it was sent. @default false
+   */
+  readonly queues?: boolean;
   /** Extra checks on a task, e.g. a command string that needs `shell: true`. */
   check?(task: TaskSpec): readonly { readonly field: string; readonly message: string; readonly fix?: string }[];
 }

@@ -16,6 +16,11 @@ import { resumesAfterPreemption } from './policies/preempt.js';
 export class Running {
   /** Its timeout's timer, if it has one. */
   timer?: unknown;
+  /**
+   * Set while the attempt waits in a queue for a worker (an executor that `queues`): arms its
+   * timeout and watchdog, at its first progress.
+   */
+  onStart?: () => void;
   private controller: AbortController | undefined;
   private cause: AbortCause | undefined;
 

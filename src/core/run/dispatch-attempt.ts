@@ -10,6 +10,8 @@ import type { StallWatch } from './stall-watch.js';
 /** What {@link dispatchAttempt} needs from the engine. */
 export interface DispatchHost {
   readonly clock: Clock;
+  /** Whether `task`'s attempts wait in a queue before they start (its executor `queues`). */
+  queues(task: ResolvedTask): boolean;
   readonly when: WhenSources;
   readonly stalls: StallWatch;
   /** What the attempt itself reads and reports to. */
@@ -20,8 +22,9 @@ export interface DispatchHost {
 
 /**
  * Starts a dispatched attempt of `task` (index `i`) on `worker`: a gate is decided at once, from what
- * the tasks it reads ended with; anything else runs with its timeout armed and the watchdog on it.
- * Whatever happens, it ends as one completion handed to the host.
+ * the tasks it reads ended with; anything else runs with its timeout armed and the watchdog on it —
+ * once a worker takes it, for an attempt that waits in a queue (a task no connected worker can run
+ * may wait there for hours). Whatever happens, it ends as one completion handed to the host.
  */
 export function dispatchAttempt(
   host: DispatchHost,
@@ -34,11 +37,15 @@ export function dispatchAttempt(
     host.complete({ task: i, attempt: slot.attempt, ...gateEnded(task, host.when) });
     return;
   }
-  if (task.timeoutMs !== undefined) {
-    const ms = task.timeoutMs;
-    slot.timer = host.clock.setTimeout(() => slot.abort({ kind: 'timeout', ms }), ms);
-  }
-  host.stalls.watch(i, slot.attempt, task.stallAfterMs);
+  const arm = (): void => {
+    if (task.timeoutMs !== undefined) {
+      const ms = task.timeoutMs;
+      slot.timer = host.clock.setTimeout(() => slot.abort({ kind: 'timeout', ms }), ms);
+    }
+    host.stalls.watch(i, slot.attempt, task.stallAfterMs);
+  };
+  if (host.queues(task)) slot.onStart = arm;
+  else arm();
   void attempt(host, i, worker, slot);
 }
 

@@ -8,7 +8,7 @@ import { runOnClock, testExecutor, testPlan } from '../testing/engine-harness.js
 async function runVirtual(
   tasks: object[],
   behave: (ctx: TaskContext, clock: VirtualClock) => Promise<TaskOutcome>,
-  info: { requires: 'run'; stallAfterMs?: number } = { requires: 'run' },
+  info: { requires: 'run'; stallAfterMs?: number; queues?: boolean } = { requires: 'run' },
 ) {
   const clock = new VirtualClock();
   const plan = testPlan(
@@ -90,5 +90,37 @@ describe('the watchdog (stallAfter) on the virtual clock', () => {
       { requires: 'run', stallAfterMs: 5000 },
     );
     expect(off.graph.tasks[0]?.stallAfterMs).toBeUndefined();
+  });
+});
+
+describe('an attempt that waits in a queue (an executor that queues: remote workers)', () => {
+  /** Waits `queuedMs` for a worker, says so, then works `workMs` saying nothing. */
+  const queued =
+    (queuedMs: number, workMs: number) =>
+    (ctx: TaskContext, clock: VirtualClock): Promise<TaskOutcome> =>
+      new Promise((resolve) => {
+        ctx.signal.addEventListener('abort', () => resolve({ ok: false, failure: { message: 'stopped' } }));
+        clock.setTimeout(() => {
+          ctx.emit({ kind: 'status', message: 'a worker took it' });
+          clock.setTimeout(() => resolve({ ok: true, result: {} }), workMs);
+        }, queuedMs);
+      });
+
+  it('counts its timeout and watchdog from when a worker takes it, not from when it was sent', async () => {
+    const task = { id: 'render', run: 'x', timeout: '3s', stallAfter: '2s' };
+    const { state, events, at } = await runVirtual([task], queued(60_000, 1500), { requires: 'run', queues: true });
+    expect(events.filter((e) => e.type === 'task.stalled' || e.type === 'task.failed')).toEqual([]);
+    expect(state.tasks.get('render')?.state).toBe('succeeded');
+    expect(at).toBe(61_500);
+  });
+
+  it('still times out once taken; and an executor that does not queue counts from the start', async () => {
+    const late = await runVirtual([{ id: 'slow', run: 'x', timeout: '3s' }], queued(60_000, 5000), {
+      requires: 'run',
+      queues: true,
+    });
+    expect(late.events.find((e) => e.type === 'task.failed')).toMatchObject({ at: 63_000 });
+    const local = await runVirtual([{ id: 'slow', run: 'x', timeout: '3s' }], queued(60_000, 5000));
+    expect(local.events.find((e) => e.type === 'task.failed')).toMatchObject({ at: 3000 });
   });
 });

@@ -149,7 +149,8 @@ class Run implements AttemptHost {
     this.stalls = new StallWatch(this.clock, (i, attempt, silentMs) => this.stalled(i, attempt, silentMs));
     const { stalls, redact, notify, when } = this;
     const complete = (c: Completion) => void (this.completions.push(c), this.pumper.soon());
-    this.dispatcher = { clock, when, stalls, attempts: this, complete };
+    const queues = (task: ResolvedTask) => options.executors.get(task.executor)?.info.queues === true;
+    this.dispatcher = { clock, when, stalls, queues, attempts: this, complete };
     this.progressOf = new TaskProgress({
       clock,
       journal,

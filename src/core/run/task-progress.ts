@@ -31,6 +31,13 @@ export class TaskProgress {
   /** Attempt `attempt` of task `i` reported `progress`. */
   take(i: number, attempt: number, progress: ProgressEvent): void {
     const { host } = this;
+    const slot = host.running.get(i);
+    // The first word from an attempt that waited in a queue: a worker took it, its clocks start now.
+    if (slot?.attempt === attempt && slot.onStart !== undefined) {
+      const start = slot.onStart;
+      slot.onStart = undefined;
+      start();
+    }
     host.stalls.progress(i, attempt);
     if (progress.kind === 'output') return; // a heartbeat for the watchdog, nothing to show
     const id = (host.tasks()[i] as ResolvedTask).id;
