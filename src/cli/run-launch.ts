@@ -141,11 +141,7 @@ export function runLauncher(ctx: ControlContext) {
       if (await ready()) return;
       if (exited !== undefined) {
         if (await ready()) return; // it ran, and quickly
-        const said = readFileSync(files.err, 'utf8').slice(from).trim().split('\n');
-        const line = said.find((l) => l.startsWith('weft:')) ?? said.at(-1) ?? `exit code ${exited}`;
-        throw new WeftError('WEFT_USAGE', `the run did not start: ${line.replace(/^weft:\s*/, '')}`, {
-          hint: 'fix that and start it again',
-        });
+        throw didNotStart(readFileSync(files.err, 'utf8').slice(from), exited);
       }
       await new Promise((r) => setTimeout(r, 50));
     }
@@ -336,4 +332,19 @@ export function explainMissing(projectDir: string, given: string, error: unknown
     said === '' ? `run ${given} has not started yet` : `run ${given} did not start: ${said}`,
     { cause: error, hint: said === '' ? 'ask again in a moment' : 'fix that and start it again' },
   );
+}
+
+/**
+ * Why a launched weft process ended before its run was journalled, from what it wrote to stderr:
+ * its `weft: …` line with the hint under it (a did-you-mean, the variable to fix), or else the
+ * plan's issues, one a line as `weft validate` gives them.
+ */
+export function didNotStart(stderr: string, exitCode: number | null): WeftError {
+  const said = stderr.trim().split('\n');
+  const at = said.findIndex((l) => l.startsWith('weft:'));
+  const hint = at >= 0 ? said[at + 1] : undefined;
+  const message = at >= 0 ? (said[at] as string).replace(/^weft:\s*/, '') : said.filter((l) => l !== '').join('\n');
+  return new WeftError('WEFT_USAGE', `the run did not start: ${message || `exit code ${exitCode}`}`, {
+    hint: hint !== undefined && /^\s/.test(hint) ? hint.trim() : 'fix that and start it again',
+  });
 }

@@ -107,6 +107,28 @@ describe('weft serve over a real socket', () => {
   );
 
   it(
+    'a run that cannot start comes back as one error with the hint the CLI gives',
+    async () => {
+      const s = await startServe(project, { ...env, OTEL_EXPORTER_OTLP_ENDPOINT: 'localhost:4318' });
+      try {
+        const plan = { name: 'no-start', tasks: [{ id: 'one', run: ['true'] }] };
+        const refused = await api(s, '/api/runs', { plan, isolation: false });
+        expect(refused.status).toBe(400);
+        expect(refused.json()).toEqual({
+          error: {
+            code: 'WEFT_USAGE',
+            message: 'the run did not start: OTEL_EXPORTER_OTLP_ENDPOINT: "localhost:4318" is not an http(s) URL',
+            hint: "set it to the collector's OTLP/HTTP address, e.g. OTEL_EXPORTER_OTLP_ENDPOINT=http://localhost:4318",
+          },
+        });
+      } finally {
+        await s.stop();
+      }
+    },
+    TIMEOUT,
+  );
+
+  it(
     'POST /api/runs/:id/cancel stops a running run as Ctrl-C does',
     async () => {
       const s = await startServe(project, env);
