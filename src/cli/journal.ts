@@ -145,8 +145,8 @@ export function unknownTask(
 /**
  * Why a resume of run `runId` cannot take `retry` (`weft resume --retry`, the server's resume
  * `retry`), or `undefined`: a task the run does not have (first, with did-you-mean: a typo must not
- * pass for "nothing to retry"), or one that already succeeded — a resume keeps a success, so naming
- * it would do nothing.
+ * pass for "nothing to retry"), or one that is blocked or already succeeded — a resume keeps both,
+ * so naming it would do nothing.
  */
 export function retryRefusal(runId: string, state: RunState, retry: readonly string[]): WeftError | undefined {
   const unknown = retry.find((id) => !state.tasks.has(id));
@@ -156,6 +156,15 @@ export function retryRefusal(runId: string, state: RunState, retry: readonly str
       unknown,
       state.tasks.keys(),
       `\`weft status ${runId}\` lists its tasks`,
+    );
+  const blocked = retry.find((id) => state.tasks.get(id)?.state === 'blocked');
+  if (blocked !== undefined)
+    return new WeftError(
+      'WEFT_USAGE',
+      `--retry: task "${blocked}" is blocked in run ${runId} (${state.tasks.get(blocked)?.reason ?? 'blocked'}); a resume keeps it blocked`,
+      {
+        hint: '--retry runs again a task with resume: never that was cut off; a rejection or a failed gate stands — `weft run <plan>` starts a new run',
+      },
     );
   const done = retry.find((id) => state.tasks.get(id)?.state === 'succeeded');
   if (done !== undefined)

@@ -210,6 +210,21 @@ describe('inspecting the journal', () => {
     expect(JSON.parse((await weft(['status', bad, '--json'], project)).stdout)).toMatchObject({ resumes: 0 });
   }, 60_000);
 
+  it('weft resume --retry of a blocked task: refused with why it is blocked, exit 2 (a resume keeps it blocked)', async () => {
+    const gated = tempProject('weft-blocked-');
+    writeFileSync(join(gated, 'gated.yaml'), 'tasks:\n  - id: ship\n    gate: 1 == 2\n');
+    const run = await weft(['run', 'gated.yaml', '--no-progress', '--no-isolation'], gated);
+    expect(run.code, run.stderr).toBe(4);
+    const id = /^Run (\S+) blocked/m.exec(run.stdout)?.[1] ?? '';
+    expect(await weft(['resume', id, '--retry', 'ship'], gated)).toMatchObject({
+      code: 2,
+      stdout: '',
+      stderr: expect.stringMatching(
+        new RegExp(`^weft: --retry: task "ship" is blocked in run ${id} \\(.+\\); a resume keeps it blocked\\n`),
+      ),
+    });
+  }, 60_000);
+
   it('a report path that cannot take the file, and a -C folder that is not there: one line, exit 2, nothing made', async () => {
     const missing = await weft(['report', '-o', join(project, 'no-such-dir', 'r.html')], project);
     expect(missing).toMatchObject({ code: 2, stdout: '' });
