@@ -103,6 +103,10 @@ describe('expandBraces and normaliseGlob', () => {
     expect(globsOverlap('{web,api}', 'api/x.ts')).toBe(true);
     expect(globsOverlap('dist', 'distro/app.js')).toBe(false);
     expect(globsOverlap('docs/a.md', 'docs/b.md')).toBe(false);
+    expect(globsOverlap('.github', '.github/workflows/ci.yml')).toBe(true);
+    // A name with an extension is a file: it does not overlap everything a ** glob could put under it.
+    expect(globsOverlap('package.json', '**/*.ts')).toBe(false);
+    expect(globsOverlap('package.json', '**/package.json')).toBe(true);
   });
 
   it('normalises folders, leading ./ and separators', () => {

@@ -127,11 +127,16 @@ function pathsOverlap(a: readonly string[], b: readonly string[]): boolean {
 }
 
 /**
- * The globs a `writes` entry stands for: a path without magic (`dist`) is that file or the folder
- * and all under it, as the cache reads it; `dist/` is already the folder's.
+ * The globs a `writes` entry stands for: a path without magic that may name a folder (`dist`,
+ * `.github`) is that file or the folder and all under it, as the cache reads it; one whose last part
+ * has an extension (`package.json`) is a file, or it would overlap every glob of `.ts` files at any
+ * depth; `dist/` is
+ * already the folder's.
  */
 function spans(glob: string): string[] {
-  return expandBraces(normaliseGlob(glob)).flatMap((g) => (/[*?[]/.test(g) ? [g] : [g, `${g}/**`]));
+  return expandBraces(normaliseGlob(glob)).flatMap((g) =>
+    /[*?[]/.test(g) || /.\.[^/]*$/.test(g.slice(g.lastIndexOf('/') + 1)) ? [g] : [g, `${g}/**`],
+  );
 }
 
 /** True when some path can match both globs. */
