@@ -141,3 +141,23 @@ describe('tasks ended in bulk: cancelled before they started, skipped after a sk
     ]);
   });
 });
+
+describe('the line of a task sent to remote workers (--dispatch)', () => {
+  it("says it was sent to the workers' queue, not that it started", async () => {
+    const written: string[] = [];
+    vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      written.push(String(chunk));
+      return true;
+    });
+    const progress = await createProgress('plain', 2, 2, 0, 'r', board().logUpdate);
+    progress.onEvent({ type: 'task.started', at, task: 't0', attempt: 1, worker: 0, queued: true });
+    progress.onEvent(started(1));
+    await new Promise((r) => setImmediate(r));
+    progress.stop();
+    vi.restoreAllMocks();
+    expect(written.join('').split('\n').filter(Boolean)).toEqual([
+      "▸ t0 sent to the workers' queue as w0",
+      '▸ t1 started on w1',
+    ]);
+  });
+});

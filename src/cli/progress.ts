@@ -56,7 +56,7 @@ function line(e: EngineNotice, started: Map<string, number>, runId: string): str
   switch (e.type) {
     case 'task.started':
       started.set(e.task, e.at);
-      return `${stateMark('running')} ${e.task} started on w${e.worker}${e.attempt > 1 ? ` (attempt ${e.attempt})` : ''}`;
+      return `${stateMark('running')} ${e.task} ${e.queued === true ? `sent to the workers' queue as w${e.worker}` : `started on w${e.worker}`}${e.attempt > 1 ? ` (attempt ${e.attempt})` : ''}`;
     case 'task.succeeded':
       return `${stateMark('succeeded')} ${e.task} ${c.dim(time(e.task))}${e.result.cached === true ? c.dim(' (cached)') : ''}`;
     case 'task.retrying':

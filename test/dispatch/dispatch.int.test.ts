@@ -197,6 +197,12 @@ describe('a task waiting in the queue for a worker', () => {
     expect(done.code, run.stderr()).toBe(0);
     expect(marks(project).map((m) => `${m.task} ${m.attempt} ${m.phase}`)).toEqual(['render 1 start', 'render 1 end']);
     expect(events(run.stdout()).filter((e) => e.type === 'task.failed')).toEqual([]);
+    // Sent, not started: the first line says it waits in the queue; its progress says when a worker took it.
+    expect(events(run.stdout()).find((e) => e.type === 'task.started')).toMatchObject({ task: 'render', queued: true });
+    expect(events(run.stdout()).find((e) => e.type === 'task.progress')).toMatchObject({
+      task: 'render',
+      progress: { kind: 'status', message: 'a worker took it' },
+    });
   }, 400_000);
 });
 

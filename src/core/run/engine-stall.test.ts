@@ -112,6 +112,7 @@ describe('an attempt that waits in a queue (an executor that queues: remote work
     expect(events.filter((e) => e.type === 'task.stalled' || e.type === 'task.failed')).toEqual([]);
     expect(state.tasks.get('render')?.state).toBe('succeeded');
     expect(at).toBe(61_500);
+    expect(events.find((e) => e.type === 'task.started')).toMatchObject({ at: 0, queued: true });
   });
 
   it('still times out once taken; and an executor that does not queue counts from the start', async () => {
@@ -122,5 +123,6 @@ describe('an attempt that waits in a queue (an executor that queues: remote work
     expect(late.events.find((e) => e.type === 'task.failed')).toMatchObject({ at: 63_000 });
     const local = await runVirtual([{ id: 'slow', run: 'x', timeout: '3s' }], queued(60_000, 5000));
     expect(local.events.find((e) => e.type === 'task.failed')).toMatchObject({ at: 3000 });
+    expect(local.events.find((e) => e.type === 'task.started')).not.toHaveProperty('queued');
   });
 });

@@ -308,8 +308,9 @@ class Run implements AttemptHost {
     for (const { task, worker } of assignments) {
       const attempt = this.counts.started(task);
       this.running.set(task, new Running(attempt));
-      const id = (this.tasks[task] as ResolvedTask).id;
-      this.journal.recordTask(task, { type: 'task.started', at: now, task: id, attempt, worker });
+      const t = this.tasks[task] as ResolvedTask;
+      const queued = t.gate === undefined && this.dispatcher.queues(t) ? { queued: true as const } : {};
+      this.journal.recordTask(task, { type: 'task.started', at: now, task: t.id, attempt, worker, ...queued });
     }
     if (this.end.stopReason === undefined && this.mode === 'parallel') this.preemptor.pass(now, this.graph, this.sched);
     if (assignments.length > 0 && assignments.every((a) => this.isGate(a.task)) && this.journal.hold(now)) {

@@ -72,7 +72,14 @@ export type RunEvent =
     })
   | (Base & { readonly type: 'run.resumed'; readonly by: string })
   | (Base & { readonly type: 'task.ready'; readonly task: string })
-  | (Base & { readonly type: 'task.started'; readonly task: string; readonly attempt: number; readonly worker: number })
+  | (Base & {
+      readonly type: 'task.started';
+      readonly task: string;
+      readonly attempt: number;
+      readonly worker: number;
+      /** Sent to a queue remote workers take from (`--dispatch`): it runs once one takes it. */
+      readonly queued?: true;
+    })
   | (Base & {
       readonly type: 'task.output';
       readonly task: string;
