@@ -16,17 +16,23 @@ function board(): { logUpdate: typeof LogUpdate; draws: string[]; clears: () => 
   return { logUpdate, draws, clears: () => clears };
 }
 
+/** What the progress writes to stdout, chunk by chunk, instead of the terminal (until `vi.restoreAllMocks()`). */
+function captureStdout(): string[] {
+  const written: string[] = [];
+  vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    written.push(String(chunk));
+    return true;
+  });
+  return written;
+}
+
 const at = 1_000;
 const started = (i: number): EngineNotice => ({ type: 'task.started', at, task: `t${i}`, attempt: 1, worker: i % 4 });
 const succeeded = (i: number): EngineNotice => ({ type: 'task.succeeded', at, task: `t${i}`, attempt: 1, result: {} });
 
 describe('the live board', () => {
   it('prints every line, in order, and redraws at most once per turn of the event loop and per 50 ms, not per event', async () => {
-    const written: string[] = [];
-    vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-      written.push(String(chunk));
-      return true;
-    });
+    const written = captureStdout();
     const { logUpdate, draws, clears } = board();
     const progress = await createProgress('live', 2000, 4, 0, 'r', logUpdate);
     for (let i = 0; i < 2000; i++) {
@@ -73,11 +79,7 @@ describe('tasks ended in bulk: cancelled before they started, skipped after a sk
   });
 
   async function shown(mode: 'live' | 'plain', events: readonly EngineNotice[]): Promise<string[]> {
-    const written: string[] = [];
-    vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-      written.push(String(chunk));
-      return true;
-    });
+    const written = captureStdout();
     const progress = await createProgress(mode, 1000, 4, 0, 'r', board().logUpdate);
     for (const e of events) progress.onEvent(e);
     await new Promise((r) => setImmediate(r));
@@ -144,11 +146,7 @@ describe('tasks ended in bulk: cancelled before they started, skipped after a sk
 
 describe('the line of a task sent to remote workers (--dispatch)', () => {
   it("says it was sent to the workers' queue, not that it started", async () => {
-    const written: string[] = [];
-    vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-      written.push(String(chunk));
-      return true;
-    });
+    const written = captureStdout();
     const progress = await createProgress('plain', 2, 2, 0, 'r', board().logUpdate);
     progress.onEvent({ type: 'task.started', at, task: 't0', attempt: 1, worker: 0, queued: true });
     progress.onEvent(started(1));
