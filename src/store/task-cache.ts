@@ -63,20 +63,21 @@ function collect(
   // A link counts as what it points to: a linked file's content is what the task reads. A linked
   // folder is entered when it lies inside the walked one (not `-> /`), each folder once (not `loop -> ..`).
   const top = realpathSync(path);
-  const entered = new Set<string>();
+  const followed = new Set<string>();
+  /** Whether to enter the linked folder whose real path is `real`: inside the walked one, not it, once. */
+  const follow = (real: string): boolean => {
+    if (real === top || relative(top, real).startsWith('..') || followed.has(real)) return false;
+    followed.add(real);
+    return true;
+  };
   const walk = (dir: string): void => {
     for (const entry of readdirSync(dir, { withFileTypes: true })) {
       if (skip.has(entry.name)) continue;
       const full = join(dir, entry.name);
-      const kind = entry.isSymbolicLink() ? statSync(full, { throwIfNoEntry: false }) : entry;
+      const link = entry.isSymbolicLink();
+      const kind = link ? statSync(full, { throwIfNoEntry: false }) : entry;
       if (kind?.isFile() === true) add(full);
-      else if (kind?.isDirectory() === true) {
-        const real = entry.isSymbolicLink() ? realpathSync(full) : full;
-        if (entry.isSymbolicLink() && (real === top || relative(top, real).startsWith('..') || entered.has(real)))
-          continue;
-        entered.add(real);
-        walk(full);
-      }
+      else if (kind?.isDirectory() === true && (!link || follow(realpathSync(full)))) walk(full);
     }
   };
   walk(path);
