@@ -157,25 +157,21 @@ export function retryRefusal(runId: string, state: RunState, retry: readonly str
       state.tasks.keys(),
       `\`weft status ${runId}\` lists its tasks`,
     );
-  const blocked = retry.find((id) => state.tasks.get(id)?.state === 'blocked');
-  if (blocked !== undefined)
-    return new WeftError(
-      'WEFT_USAGE',
-      `--retry: task "${blocked}" is blocked in run ${runId} (${state.tasks.get(blocked)?.reason ?? 'blocked'}); a resume keeps it blocked`,
-      {
-        hint: '--retry runs again a task with resume: never that was cut off; a rejection or a failed gate stands — `weft run <plan>` starts a new run',
-      },
-    );
-  const done = retry.find((id) => state.tasks.get(id)?.state === 'succeeded');
-  if (done !== undefined)
-    return new WeftError(
-      'WEFT_USAGE',
-      `--retry: task "${done}" already succeeded in run ${runId}; there is nothing to retry`,
-      {
-        hint: '--retry runs again a task with resume: never that was cut off; `weft run <plan> --no-cache` runs every task again',
-      },
-    );
-  return undefined;
+  const kept = retry.map((id) => state.tasks.get(id)).find((r) => r?.state === 'blocked' || r?.state === 'succeeded');
+  if (kept === undefined) return undefined;
+  const [why, otherwise] =
+    kept.state === 'blocked'
+      ? [
+          `is blocked in run ${runId} (${kept.reason ?? 'blocked'}); a resume keeps it blocked`,
+          'a rejection or a failed gate stands — `weft run <plan>` starts a new run',
+        ]
+      : [
+          `already succeeded in run ${runId}; there is nothing to retry`,
+          '`weft run <plan> --no-cache` runs every task again',
+        ];
+  return new WeftError('WEFT_USAGE', `--retry: task "${kept.id}" ${why}`, {
+    hint: `--retry runs again a task with resume: never that was cut off; ${otherwise}`,
+  });
 }
 
 /** What names the most recent run wherever a run id is asked for (weft's ids start with a date). */
