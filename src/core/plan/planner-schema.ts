@@ -66,22 +66,28 @@ const AnswersOnlyOutputSchema = PlannerOutputSchema.extend({
 });
 
 /** The schema of the planner's answer for tasks that run on an executor that writes files, or only answers. */
-export function plannerOutputSchema(options: { readonly answersOnly?: boolean } = {}): typeof PlannerOutputSchema {
+export function plannerOutputSchema(options: { readonly answersOnly?: boolean } = {}): z.ZodType<PlannerOutput> {
   // The narrower schema's answers are answers of the wider one (without two optional fields).
-  return options.answersOnly === true
-    ? (AnswersOnlyOutputSchema as unknown as typeof PlannerOutputSchema)
-    : PlannerOutputSchema;
+  return options.answersOnly === true ? AnswersOnlyOutputSchema : PlannerOutputSchema;
 }
 
 /** The AI planner's answer: its sizing analysis, the tasks and the contracts between them. */
 export type PlannerOutput = z.infer<typeof PlannerOutputSchema>;
 
+/** {@link plannerJsonSchema} by `answersOnly`, made once: the prompt and the planner task's `outputSchema` both take it. */
+const jsonSchemas = new Map<boolean, Record<string, unknown>>();
+
 /** The JSON Schema of the planner's answer, for the structured output the planner is asked for. */
 export function plannerJsonSchema(options: { readonly answersOnly?: boolean } = {}): Record<string, unknown> {
-  const { $schema: _drop, ...schema } = z.toJSONSchema(plannerOutputSchema(options), { io: 'input' }) as Record<
-    string,
-    unknown
-  >;
+  const answersOnly = options.answersOnly === true;
+  let schema = jsonSchemas.get(answersOnly);
+  if (schema === undefined) {
+    const { $schema: _drop, ...rest } = z.toJSONSchema(plannerOutputSchema(options), { io: 'input' }) as Record<
+      string,
+      unknown
+    >;
+    jsonSchemas.set(answersOnly, (schema = rest));
+  }
   return schema;
 }
 
