@@ -54,6 +54,19 @@ interface CliRow {
 /** How many times the 10k and 100k gate runs (CLI and in-process, alternating) are timed. */
 const GATE_RUNS = Math.max(1, Number(process.env.WEFT_BENCH_GATE_RUNS ?? 3) || 3);
 
+/** One in-process compile + run of the random DAG (`--gates`: of the gate plan) in its own process. */
+async function inProcessRun(tasks: number, flags: readonly string[]): Promise<InProcessRow> {
+  const f = lastJsonLine<CaseFigures>(
+    await runNode(OVERHEAD_CASE, ['random', String(tasks), '--workers', '8', ...flags]),
+  );
+  return { tasks, endToEndS: f.endToEndMs / 1000, cpuS: (f.compileCpuMs + f.runCpuMs) / 1000, peakRssMb: f.peakRssMb };
+}
+
+/** The median of in-process runs by wall time, with every run's wall time. */
+function medianRun(runs: readonly InProcessRow[]): InProcessRow {
+  return { ...medianBy(runs, (r) => r.endToEndS), runs: runs.map((r) => r.endToEndS) };
+}
+
 /** The item whose `key` is the median (the lower middle one of an even count). */
 function medianBy<T>(items: readonly T[], key: (t: T) => number): T {
   const sorted = [...items].sort((a, b) => key(a) - key(b));
@@ -84,8 +97,15 @@ export const cliLarge: Bench = {
     const dir = mkdtempSync(join(tmpdir(), 'weft-cli-large-'));
     const load0 = loadavg()[0] ?? 0;
     const rows: CliRow[] = [];
-    /** Each `weft run` of gates with the in-process run of the same DAG. */
-    const gateRuns: { readonly cli: CliRow; readonly inProcess: InProcessRow }[] = [];
+    /**
+     * Each `weft run` of gates with the in-process run of the same DAG: no-op tasks (the overhead
+     * bench, what item 1's 1.5× divides by) and the same gates (what the CLI adds to the engine).
+     */
+    const gateRuns: {
+      readonly cli: CliRow;
+      readonly inProcess: InProcessRow;
+      readonly inProcessGates: InProcessRow;
+    }[] = [];
     try {
       for (const tasks of sizes)
         for (const format of ['json', 'yaml'] as const) {
@@ -119,6 +139,7 @@ export const cliLarge: Bench = {
         // Both sides swing by a third from run to run on a small machine: alternate them, keep the medians.
         const clis: CliRow[] = [];
         const inProcesses: InProcessRow[] = [];
+        const inProcessGates: InProcessRow[] = [];
         for (let k = 0; k < GATE_RUNS; k++) {
           const project = mkdtempSync(join(dir, 'gates-'));
           clis.push({
@@ -129,20 +150,12 @@ export const cliLarge: Bench = {
             ...timed(args, project),
           });
           rmSync(project, { recursive: true, force: true });
-          const f = lastJsonLine<CaseFigures>(
-            await runNode(OVERHEAD_CASE, ['random', String(tasks), '--workers', '8']),
-          );
-          inProcesses.push({
-            tasks,
-            endToEndS: f.endToEndMs / 1000,
-            cpuS: (f.compileCpuMs + f.runCpuMs) / 1000,
-            peakRssMb: f.peakRssMb,
-          });
+          inProcesses.push(await inProcessRun(tasks, []));
+          inProcessGates.push(await inProcessRun(tasks, ['--gates']));
         }
         const cli = { ...medianBy(clis, (r) => r.wallS), runs: clis.map((r) => r.wallS) };
-        const inProcess = { ...medianBy(inProcesses, (r) => r.endToEndS), runs: inProcesses.map((r) => r.endToEndS) };
         rows.push(cli);
-        gateRuns.push({ cli, inProcess });
+        gateRuns.push({ cli, inProcess: medianRun(inProcesses), inProcessGates: medianRun(inProcessGates) });
         rmSync(file, { force: true });
       }
     } finally {
@@ -157,15 +170,19 @@ export const cliLarge: Bench = {
           `  ${r.command.padEnd(11)}  ${r.format.padEnd(6)} ${String(r.tasks).padStart(8)} ${(r.bytes / 1e6).toFixed(1).padStart(8)} ${r.wallS.toFixed(2).padStart(9)} ${r.cpuS.toFixed(2).padStart(8)} ${r.peakRssMb.toFixed(0).padStart(13)} ${String(r.exit).padStart(6)}`,
       ),
     ];
+    const inProcessText = (p: InProcessRow, cli: CliRow): string =>
+      `${p.endToEndS.toFixed(2)} s (CPU ${p.cpuS.toFixed(2)} s, ${p.peakRssMb.toFixed(0)} MB) · ${(cli.wallS / p.endToEndS).toFixed(2)}×`;
     const gateLines = gateRuns.map(
-      ({ cli, inProcess: p }) =>
-        `  ${String(p.tasks).padStart(7)} tasks: weft run ${cli.wallS.toFixed(2)} s (CPU ${cli.cpuS.toFixed(2)} s, ${cli.peakRssMb.toFixed(0)} MB) · in-process compile + run ${p.endToEndS.toFixed(2)} s (CPU ${p.cpuS.toFixed(2)} s, ${p.peakRssMb.toFixed(0)} MB) · ${(cli.wallS / p.endToEndS).toFixed(2)}×` +
-        `\n           medians of ${GATE_RUNS}, alternating: weft run ${walls(cli.runs)} s · in-process ${walls(p.runs)} s`,
+      ({ cli, inProcess: p, inProcessGates: g }) =>
+        `  ${String(p.tasks).padStart(7)} tasks: weft run ${cli.wallS.toFixed(2)} s (CPU ${cli.cpuS.toFixed(2)} s, ${cli.peakRssMb.toFixed(0)} MB)` +
+        `\n           in-process, no-op tasks ${inProcessText(p, cli)}` +
+        `\n           in-process, the same gates ${inProcessText(g, cli)}` +
+        `\n           medians of ${GATE_RUNS}, alternating: weft run ${walls(cli.runs)} s · no-op ${walls(p.runs)} s · gates ${walls(g.runs)} s`,
     );
     if (gateLines.length > 0)
       lines.push(
         '',
-        '`weft run` of a plan of gates (the same random DAG; gates run nothing) against the in-process engine with a no-op executor, no journal (bench/overhead-case.ts):',
+        '`weft run` of a plan of gates (the same random DAG; gates run nothing) against the in-process engine (compile + run, no journal; bench/overhead-case.ts) with no-op tasks (what the 1.5× target divides by) and with the same gates (what the CLI adds over the engine):',
         ...gateLines,
       );
     const checked = rows.filter((r) => r.tasks >= 100_000 && r.command !== 'run -j 8' && r.command !== 'run gates');
@@ -200,6 +217,7 @@ export const cliLarge: Bench = {
         load: [load0, load1],
         rows,
         inProcess: gateRuns.map((g) => g.inProcess),
+        inProcessGates: gateRuns.map((g) => g.inProcessGates),
       },
       ok: summary.every((s) => s.pass !== false),
     };

@@ -1,10 +1,13 @@
 /**
  * One case of the engine-overhead bench, in its own process so that its peak RSS is its own:
  *
- *   node --import tsx bench/overhead-case.ts <wide|chain|random> <tasks> [--workers 8] [--latency] [--from dist|src|<dir>] [--profile <prefix>]
+ *   node --import tsx bench/overhead-case.ts <wide|chain|random> <tasks> [--workers 8] [--latency] [--gates] [--from dist|src|<dir>] [--profile <prefix>]
  *
  * Compiles a plan of no-op tasks with `compilePlan` and runs it with `runPlan` (the real Scheduler
  * and dispatcher, the system clock, no journal), then prints one JSON line ({@link CaseFigures}).
+ * `--gates` makes each task the gate `cli-large` runs through the CLI (`gatePlanText`: it passes
+ * once the first task it needs succeeded) instead of a no-op: the same plan in-process, so the
+ * CLI's own cost can be told from the cost of the gates' conditions.
  * `--latency` also times every event in `onEvent` and every executor call, for the
  * dependency-to-dependent latency; it is a separate run so those timestamps do not slow the
  * throughput figures.
@@ -94,7 +97,13 @@ async function phase<T>(name: string, work: () => T | Promise<T>): Promise<T> {
   return profiled(`${values.profile}-${name}.cpuprofile`, async () => work());
 }
 
-async function runCase(shape: Shape, tasks: number, workers: number, latency: boolean): Promise<CaseFigures> {
+async function runCase(
+  shape: Shape,
+  tasks: number,
+  workers: number,
+  latency: boolean,
+  gates: boolean,
+): Promise<CaseFigures> {
   const baseRssMb = mb(process.resourceUsage().maxRSS);
   const deps = dagDeps(shape, tasks);
   // Each task a plain literal, as a parsed plan file's are: built by spreading (`{ ...t, executor }`),
@@ -103,7 +112,11 @@ async function runCase(shape: Shape, tasks: number, workers: number, latency: bo
   const spec = {
     name: `overhead-${shape}`,
     workers,
-    tasks: dagTasks(deps).map((t) => ({ id: t.id, needs: t.needs, executor: 'noop' })),
+    tasks: dagTasks(deps).map((t) =>
+      gates
+        ? { id: t.id, needs: t.needs, gate: t.needs[0] === undefined ? '1 == 1' : `tasks.${t.needs[0]}.succeeded` }
+        : { id: t.id, needs: t.needs, executor: 'noop' },
+    ),
   };
 
   const exStart = latency ? new Float64Array(tasks) : undefined;
@@ -190,6 +203,7 @@ const { values, positionals } = parseArgs({
   options: {
     workers: { type: 'string', default: '8' },
     latency: { type: 'boolean', default: false },
+    gates: { type: 'boolean', default: false },
     profile: { type: 'string' },
     from: { type: 'string', default: 'dist' },
   },
@@ -211,5 +225,11 @@ const { compilePlan } = (await import(new URL('core/plan/compile.js', from).href
 const [shape, count] = positionals;
 if (shape !== 'wide' && shape !== 'chain' && shape !== 'random')
   throw new Error(`expected a shape wide | chain | random, got ${JSON.stringify(shape)}`);
-const figures = await runCase(shape, Number(count ?? 10_000), Number(values.workers), values.latency === true);
+const figures = await runCase(
+  shape,
+  Number(count ?? 10_000),
+  Number(values.workers),
+  values.latency === true,
+  values.gates === true,
+);
 process.stdout.write(`${JSON.stringify(figures)}\n`);
