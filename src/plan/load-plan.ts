@@ -34,12 +34,24 @@ export function loadPlanFile(path: string, options: Omit<CompileOptions, 'file'>
   return { file, compiled: parsePlanText(text, path, options, baseDir ?? dirname(file)) };
 }
 
+/** Extensions of JavaScript and TypeScript modules: a plan in code, which the CLI does not run. */
+const SCRIPT_EXTENSIONS = new Set(['.js', '.mjs', '.cjs', '.jsx', '.ts', '.mts', '.cts', '.tsx']);
+
 /**
- * A plan file's text, refused (one line, naming the file) when it is not a regular file, is over
- * {@link MAX_PLAN_BYTES} or cannot be read.
+ * A plan file's text, refused (one line, naming the file) when it is named as a script, is not a
+ * regular file, is over {@link MAX_PLAN_BYTES} or cannot be read.
  */
 export function readPlanText(path: string): string {
   const file = resolve(path);
+  // Read as YAML, a script fails with a dozen syntax errors that say nothing of the real problem.
+  if (SCRIPT_EXTENSIONS.has(extname(file).toLowerCase()))
+    throw new PlanValidationError([
+      {
+        file: path,
+        message: 'a script, not a plan file: the CLI reads plans written in YAML or JSON',
+        fix: 'run a plan built in code with the library (runWeft(plan)), or write it out as JSON (JSON.stringify(plan)) and pass that file',
+      },
+    ]);
   try {
     // Checked before reading: /dev/zero or a FIFO would be read for ever, a huge file into an
     // out-of-memory abort.

@@ -136,4 +136,20 @@ describe('bad input through the real binary: one line, exit 2, never a stack tra
     }
     expect(existsSync(join(project, '.weft'))).toBe(false);
   });
+
+  it('a plan written as a script (.ts, .js, .mjs) is refused in one line, not read as YAML', async () => {
+    const project = tempProject();
+    const script = "export default { name: 'p', tasks: ['a', 'b'].map((id) => ({ id, run: 'true' })) };\n";
+    for (const name of ['plan.ts', 'plan.js', 'Plan.MJS']) {
+      writeFileSync(join(project, name), script);
+      for (const command of ['validate', 'estimate', 'run']) {
+        const r = await weft([command, name], { cwd: project });
+        expect(r.stderr.trim(), `${command} ${name}`).toBe(
+          `${name}: a script, not a plan file: the CLI reads plans written in YAML or JSON — fix: run a plan built in code with the library (runWeft(plan)), or write it out as JSON (JSON.stringify(plan)) and pass that file`,
+        );
+        expect(r.code).toBe(2);
+      }
+    }
+    expect(existsSync(join(project, '.weft'))).toBe(false);
+  });
 });
