@@ -25,7 +25,10 @@ export function parseSweep(value: string): [number, number] {
   const lo = Number(m?.[1]);
   const hi = Number(m?.[2]);
   if (m === null || lo < 1 || hi < lo || hi > 1024)
-    throw new WeftError('WEFT_USAGE', `--sweep expects a range like 1-16, got "${value}"`);
+    throw new WeftError(
+      'WEFT_USAGE',
+      `--sweep expects a range of worker counts like 1-16, low to high, within 1-1024, got "${value}"`,
+    );
   return [lo, hi];
 }
 
