@@ -79,7 +79,11 @@ export interface OpenDispatch {
   executors(trace?: TraceSource, workspace?: GitWorkspace): Map<string, Executor>;
   /** Attempts still running on workers for a coordinator that died (task id → attempt). */
   readonly adopt: ReadonlyMap<string, number>;
-  close(): Promise<void>;
+  /**
+   * Closes the connection; for a run that `succeeded`, first deletes its attempt refs from the
+   * shared git remote (clone mode), saying so on stderr when that fails.
+   */
+  close(run?: { readonly succeeded: boolean }): Promise<void>;
 }
 
 /**
@@ -127,14 +131,25 @@ export async function openDispatch(
       process.stderr.write(
         `weft: tasks in worktrees go to workers with their own clone through ${shownRemote(remote.url)}\n`,
       );
-    const sender = (workspace: GitWorkspace | undefined): RemoteWorktrees | undefined =>
-      remote === undefined || workspace === undefined || Remote === undefined
-        ? undefined
-        : new Remote(remote.url, a.runId, workspace);
+    const senders: RemoteWorktrees[] = [];
+    const sender = (workspace: GitWorkspace | undefined): RemoteWorktrees | undefined => {
+      if (remote === undefined || workspace === undefined || Remote === undefined) return undefined;
+      const made = new Remote(remote.url, a.runId, workspace);
+      senders.push(made);
+      return made;
+    };
     return {
       executors: (trace, workspace) => d.executors(a.executors, trace, sender(workspace)),
       adopt,
-      close: () => d.close(),
+      close: async (run) => {
+        if (run?.succeeded === true && remote !== undefined)
+          for (const s of senders)
+            await s.prune(a.cwd).catch((error: unknown) => {
+              const why = error instanceof Error ? error.message : String(error);
+              process.stderr.write(`weft: the run's attempt refs stay on ${shownRemote(remote.url)}: ${why}\n`);
+            });
+        await d.close();
+      },
     };
   } catch (error) {
     await d.close();

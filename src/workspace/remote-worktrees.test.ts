@@ -76,6 +76,33 @@ describe('an attempt through a shared remote', () => {
   });
 });
 
+describe('pruning a run that succeeded', () => {
+  it("deletes every ref of that run's attempts from the shared remote, in slices, and leaves other runs' refs", async () => {
+    const repo = tempRepo();
+    repos.push(repo);
+    const remote = bare();
+    const head = repo.git('rev-parse', 'HEAD');
+    // 450 refs of run r1 (more than one push's slice), and two of run r10, whose id r1 begins.
+    const mine = Array.from({ length: 225 }, (_, k) => [
+      `refs/weft/r1/t${k}/1/base`,
+      `refs/weft/r1/t${k}/1/result`,
+    ]).flat();
+    const other = ['refs/weft/r10/a/1/base', 'refs/weft/r10/a/1/result'];
+    repo.git('push', '-q', remote, 'HEAD:refs/heads/main');
+    const input = [...mine, ...other].map((ref) => `create ${ref} ${head}\n`).join('');
+    execFileSync('git', ['update-ref', '--stdin'], { cwd: remote, input });
+    const ws = await GitWorkspace.open({ runId: 'r1', projectDir: repo.dir, tasks: [task('a')] });
+    expect(await new RemoteWorktrees(remote, 'r1', ws).prune(repo.dir)).toBe(450);
+    const left = execFileSync('git', ['for-each-ref', '--format=%(refname)', 'refs/weft'], {
+      cwd: remote,
+      encoding: 'utf8',
+    });
+    expect(left.trim().split('\n')).toEqual(other);
+    expect(await new RemoteWorktrees(remote, 'r1', ws).prune(repo.dir)).toBe(0); // nothing left: nothing to do
+    await ws.close();
+  });
+});
+
 describe('a remote over http with a password in its URL', () => {
   it('sends the password as an Authorization header from git’s environment, and masks it in the refusal', async () => {
     const { createServer } = await import('node:http');

@@ -22,6 +22,9 @@ export interface TaskPlaces {
 /** Which attempt, and the folder the coordinator prepared for it. */
 export type AttemptAt = Pick<TaskContext, 'task' | 'attempt' | 'workdir'>;
 
+/** How many refs one `git push` of {@link RemoteWorktrees.prune} deletes. */
+const PRUNE_SLICE = 200;
+
 /** `refs/weft/<run>/<task>/<attempt>`: an attempt's refs on the shared remote (`…/base`, `…/result`). */
 export function attemptRefs(runId: string, taskId: string, attempt: number): { base: string; result: string } {
   const at = `refs/weft/${runId}/${refComponent(taskId)}/${attempt}`;
@@ -119,6 +122,28 @@ export class RemoteWorktrees {
     if (await gitTest(dir, ['merge-base', '--is-ancestor', 'HEAD', commit])) return false;
     const clean = (await gitText(dir, ['status', '--porcelain', '--untracked-files=no'])) === '';
     return clean && gitTest(dir, ['merge-base', '--is-ancestor', 'HEAD', integrationBranch(this.runId)]);
+  }
+
+  /**
+   * Deletes the run's attempt refs (`refs/weft/<run>/…`, every life's) from the shared remote, for
+   * a run that succeeded: what they carried is merged, and left there they would pile up, two refs
+   * an attempt, keeping every attempt's commits from git's garbage collection. A run that did not
+   * succeed keeps them: a resume adopts an attempt still on a worker through them, and a person can
+   * fetch work that could not be brought back. Returns how many it deleted.
+   * @param cwd a folder of the repository, to run git in
+   */
+  async prune(cwd: string): Promise<number> {
+    const listed = await this.remote(cwd, ['ls-remote'], [`refs/weft/${this.runId}/*`]);
+    const refs = lines(listed.stdout).map((l) => l.split('\t')[1] ?? '');
+    const ours = refs.filter((r) => r.startsWith(`refs/weft/${this.runId}/`));
+    // In slices, so that thousands of attempts stay within the command line's limit.
+    for (let i = 0; i < ours.length; i += PRUNE_SLICE)
+      await this.remote(
+        cwd,
+        ['push', '-q'],
+        ours.slice(i, i + PRUNE_SLICE).map((r) => `:${r}`),
+      );
+    return ours.length;
   }
 
   /** The commit the worktree's state is: HEAD when it is clean, else a commit of its files on top of HEAD (and MERGE_HEAD). */

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { realpathSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempProject } from '../support/weft-cli.js';
 import { startWorker, type Proc } from './dispatch-kit.js';
@@ -33,6 +33,46 @@ export function bareRemote(): string {
   const path = join(realpathSync(tempProject('weft-clone-remote-')), 'shared.git');
   spawnSync('git', ['init', '-q', '--bare', path]);
   return path;
+}
+
+/** One ref a push to a bare repository changed: `to` is all zeros when the push deleted it. */
+export interface RefUpdate {
+  readonly ref: string;
+  readonly from: string;
+  readonly to: string;
+}
+
+const DELETED = /^0+$/;
+
+/**
+ * Logs every ref a push changes in the bare repository `path` (git's `update` hook), for tests that
+ * look at what went through the remote after weft deleted the run's refs. `sent(ref)`: the commits
+ * pushed to `ref`, in order, deletions left out; `deleted(ref)`: whether a push deleted it.
+ */
+export function logRefUpdates(path: string): {
+  updates(): RefUpdate[];
+  sent(ref: string): string[];
+  deleted(ref: string): boolean;
+} {
+  const log = join(path, 'ref-updates.log');
+  const hook = join(path, 'hooks', 'update');
+  writeFileSync(hook, `#!/bin/sh\necho "$1 $2 $3" >> '${log}'\n`);
+  chmodSync(hook, 0o755);
+  const updates = (): RefUpdate[] =>
+    existsSync(log)
+      ? readFileSync(log, 'utf8')
+          .trim()
+          .split('\n')
+          .map((line) => {
+            const [ref = '', from = '', to = ''] = line.split(' ');
+            return { ref, from, to };
+          })
+      : [];
+  return {
+    updates,
+    sent: (ref) => updates().flatMap((u) => (u.ref === ref && !DELETED.test(u.to) ? [u.to] : [])),
+    deleted: (ref) => updates().some((u) => u.ref === ref && DELETED.test(u.to)),
+  };
 }
 
 /** A worker that cannot see the coordinator's folders: started elsewhere, `--root` elsewhere. */

@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { tempProject, weft } from '../support/weft-cli.js';
-import { bareRemote, farWorker, project, runIdOf, sh } from './clone-kit.js';
+import { bareRemote, farWorker, gitIn, logRefUpdates, project, runIdOf, sh } from './clone-kit.js';
 import { events, REDIS, start, uniquePrefix, until, workerProcs } from './dispatch-kit.js';
 
 /**
@@ -36,6 +36,7 @@ describe('clone mode: coordinator SIGKILLed, then weft resume', () => {
         ],
       });
       const remote = bareRemote();
+      const log = logRefUpdates(remote);
       procs.push(await farWorker(prefix, tempProject('weft-clone-dir-')));
       const args = ['--dispatch', REDIS, '--queue-prefix', prefix, '--git-remote', remote, '--json'];
       const run = start(['run', p.plan, ...args], p.dir);
@@ -73,8 +74,13 @@ describe('clone mode: coordinator SIGKILLed, then weft resume', () => {
       expect(subjects.filter((s) => /^weft: task slow \(run /.test(s))).toHaveLength(1);
       // Its start was not pushed again by the resume: the worker's commit sits on the base it was sent.
       const at = `refs/weft/${runId}/slow/1`;
-      p.git('fetch', '-q', remote, `${at}/base:${at}/base`, `${at}/result:${at}/result`);
-      expect(p.git('rev-parse', `${at}/result^`).stdout).toBe(p.git('rev-parse', `${at}/base`).stdout);
+      const [base, ...again] = log.sent(`${at}/base`);
+      expect(again).toEqual([]);
+      const [result = 'none'] = log.sent(`${at}/result`);
+      expect(gitIn(remote)('rev-parse', `${result}^`).stdout.trim()).toBe(base);
+      // The resumed run succeeded: every ref of the run, both lives', is gone from the remote.
+      expect(log.deleted(`${at}/base`) && log.deleted(`${at}/result`)).toBe(true);
+      expect(gitIn(remote)('for-each-ref', 'refs/weft').stdout).toBe('');
       // Adopted: the attempt that was running was waited for, not started again.
       expect(resumed.stderr).toMatch(/adopting 1 attempt\(s\) still queued or running on workers/);
       expect(readFileSync(marks, 'utf8').trim().split('\n')).toEqual(['start 1', 'end 1']);

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import { tempProject, weft } from '../support/weft-cli.js';
-import { bareRemote, farWorker, gitIn, project, sh } from './clone-kit.js';
+import { bareRemote, farWorker, gitIn, logRefUpdates, project, sh } from './clone-kit.js';
 import { events, REDIS, startWorker, uniquePrefix, workerProcs } from './dispatch-kit.js';
 
 /**
@@ -58,6 +58,7 @@ describe('weft worker --clone', () => {
       ],
     });
     const remote = remoteWithPassword();
+    const log = logRefUpdates(remote.path);
     const clone = tempProject('weft-clone-dir-');
     const worker = await farWorker(prefix, clone);
     procs.push(worker);
@@ -87,10 +88,13 @@ describe('weft worker --clone', () => {
     expect(p.git('rev-parse', '--abbrev-ref', 'HEAD').stdout.trim()).toBe('main');
     expect(existsSync(join(p.dir, 'a.txt'))).toBe(false);
     expect(p.git('status', '--porcelain', '--untracked-files=no').stdout).toBe('');
-    // The attempts went through the remote as refs, base and result.
-    const refs = gitIn(p.dir)('ls-remote', remote.path, `refs/weft/${runId}/*`).stdout;
-    for (const ref of ['a/1/base', 'a/1/result', 'b/1/base', 'b/1/result', 'both/1/base'])
-      expect(refs).toContain(`refs/weft/${runId}/${ref}`);
+    // The attempts went through the remote as refs, base and result, each pushed once; the run
+    // succeeded, so at its end weft deleted them: none is left on the remote.
+    for (const ref of ['a/1/base', 'a/1/result', 'b/1/base', 'b/1/result', 'both/1/base']) {
+      expect(log.sent(`refs/weft/${runId}/${ref}`), ref).toHaveLength(1);
+      expect(log.deleted(`refs/weft/${runId}/${ref}`), ref).toBe(true);
+    }
+    expect(gitIn(p.dir)('ls-remote', remote.path, 'refs/weft/*').stdout).toBe('');
     // The password in the remote's URL is in no message, journal, log, report input or the worker's clone.
     expect(r.stdout + r.stderr + worker.stdout() + worker.stderr()).not.toContain(SECRET);
     expect(everything(join(p.dir, '.weft'))).not.toContain(SECRET);
@@ -126,6 +130,7 @@ describe('weft worker --clone', () => {
     p.git('add', '-A');
     p.git('-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-q', '-m', 'shared');
     const remote = remoteWithPassword();
+    const log = logRefUpdates(remote.path);
     procs.push(await farWorker(prefix, tempProject('weft-clone-dir-')));
     const r = await weft(
       ['run', p.plan, '--dispatch', REDIS, '--queue-prefix', prefix, '--git-remote', remote.url, '--json'],
@@ -139,10 +144,11 @@ describe('weft worker --clone', () => {
     expect(retried?.error).toMatchObject({ code: 'WEFT_MERGE_CONFLICT' });
     expect(all.filter((e) => e.type === 'task.started' && e.task === 'late').map((e) => e.attempt)).toEqual([1, 2]);
     // The fix started from the first attempt's work with the integration tip merged in, markers and all.
-    const base = `refs/weft/${runId}/late/2/base`;
-    p.git('fetch', '-q', remote.path, `${base}:${base}`);
-    expect(p.git('rev-list', '--parents', '-n', '1', base).stdout.trim().split(' ')).toHaveLength(3);
-    expect(p.git('show', `${base}:shared.txt`).stdout).toMatch(/<<<<<<<[^]*late[^]*=======[^]*early[^]*>>>>>>>/);
+    // (Its ref is deleted at the end of the run; the commit it named stays in the remote until git's gc.)
+    const [base = 'none'] = log.sent(`refs/weft/${runId}/late/2/base`);
+    const shared = gitIn(remote.path);
+    expect(shared('rev-list', '--parents', '-n', '1', base).stdout.trim().split(' ')).toHaveLength(3);
+    expect(shared('show', `${base}:shared.txt`).stdout).toMatch(/<<<<<<<[^]*late[^]*=======[^]*early[^]*>>>>>>>/);
     // Its resolution is on the run's branch, merged as a local fix is: the fix's merge concluded here,
     // by the commit of the fix (two parents: the first attempt's work and the tip it conflicted with).
     expect(p.git('show', `weft/${runId}:shared.txt`).stdout).toBe('early\nlate\n');
@@ -192,6 +198,10 @@ describe('clone mode: settings and kept work', () => {
     const runId = (events(r.stdout).find((e) => e.type === 'run.summary') as unknown as { summary: { runId: string } })
       .summary.runId;
     expect(p.git('show', `weft/${runId}--half--attempt-1:half.txt`).stdout).toBe('half-done\n');
+    // The run failed: its refs stay on the remote, for a resume and for a person to look at.
+    const refs = gitIn(p.dir)('ls-remote', remote.path, `refs/weft/${runId}/*`).stdout;
+    expect(refs).toContain(`refs/weft/${runId}/half/1/base`);
+    expect(refs).toContain(`refs/weft/${runId}/half/1/result`);
   }, 400_000);
 });
 
@@ -200,6 +210,7 @@ describe('clone mode beside workers that share the folders', () => {
     const prefix = uniquePrefix();
     const p = project({ name: 'mixed', tasks: [{ id: 'gen', writes: ['gen.txt'], run: sh('echo G > gen.txt') }] });
     const remote = remoteWithPassword();
+    const log = logRefUpdates(remote.path);
     procs.push(await startWorker(p.dir, 'near', prefix, ['--root', p.dir]));
     const r = await weft(
       ['run', p.plan, '--dispatch', REDIS, '--queue-prefix', prefix, '--git-remote', remote.path, '--json'],
@@ -210,7 +221,8 @@ describe('clone mode beside workers that share the folders', () => {
       .summary.runId;
     expect(p.git('show', `weft/${runId}:gen.txt`).stdout).toBe('G\n');
     // It pushed nothing back: the work was in the coordinator's worktree already.
-    expect(gitIn(p.dir)('ls-remote', remote.path, `refs/weft/${runId}/gen/1/result`).stdout).toBe('');
+    expect(log.sent(`refs/weft/${runId}/gen/1/base`)).toHaveLength(1);
+    expect(log.sent(`refs/weft/${runId}/gen/1/result`)).toEqual([]);
   }, 400_000);
 });
 

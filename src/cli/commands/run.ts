@@ -301,7 +301,7 @@ export async function executeRun(a: ExecuteRunArgs): Promise<number> {
       }
     };
     await cleanUp(() => workspace?.close?.());
-    await cleanUp(() => remote?.close());
+    await cleanUp(() => remote?.close({ succeeded }));
     await cleanUp(() => endRun(a.executors, { runId, succeeded }));
     await cleanUp(() => lease.release());
     // Last, so the spans hold the whole run; it never throws, also on Ctrl-C or an error.
