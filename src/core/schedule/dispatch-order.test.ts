@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { compilePlan } from '../plan/compile.js';
 import { dispatchOrder } from './dispatch-order.js';
+import { DEFAULT_MAX_SEARCH_TASKS, searchOrder } from './search/index.js';
 import { expectedPathScore } from './surprise.js';
 
 /** On 2 workers a schedule that keeps a worker idle for `long` beats every list schedule (6 s, not 7 s). */
@@ -33,5 +34,22 @@ describe('dispatchOrder', () => {
     expect(dispatchOrder(plan, 2).surpriseScore?.()).toEqual(expectedPathScore(plan.graph));
     expect(dispatchOrder(idleWins('P1'), 2).surpriseScore).toBeDefined();
     expect(dispatchOrder(plan, 2, 'sequential')).toEqual({});
+  });
+
+  it('gives a plan too large to search the order searchOrder gives it', () => {
+    const n = DEFAULT_MAX_SEARCH_TASKS + 1;
+    const tasks = Array.from({ length: n }, (_, i) => ({
+      id: `t${i}`,
+      run: 'x',
+      estimate: `${1 + ((i * 7) % 13)}s`,
+      priority: i % 3,
+      needs: i < 3 ? [] : [`t${(i * 31) % i}`, `t${i - 1 - (i % 3)}`],
+    }));
+    const plan = compilePlan({ workers: 3, tasks }, { executors: new Map([['shell', { requires: 'run' as const }]]) });
+    const found = searchOrder(plan.graph, 3, { seed: 1 });
+    const order = dispatchOrder(plan, 3);
+    expect(found.strategy).toBe('critical-path');
+    expect(order.score).toEqual(found.score);
+    expect(order.dispatchPlan).toBeUndefined();
   });
 });
