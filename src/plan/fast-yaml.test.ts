@@ -1,7 +1,8 @@
+import fc from 'fast-check';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parse } from 'yaml';
+import { parse, parseDocument } from 'yaml';
 import { parseYamlFast } from './fast-yaml.js';
 
 const yamlFiles = ['examples', 'templates'].flatMap((dir) =>
@@ -28,6 +29,22 @@ describe('parseYamlFast', () => {
     const text = `v: ${scalar}\nlist: [${scalar === '' ? '~' : scalar}]\n`;
     const expected = parse(text) as unknown;
     expect(parseYamlFast(text, 100)).toEqual(expected);
+  });
+
+  // The characters the core schema's patterns look at, so that random scalars hit every type and
+  // many near-misses (`+.inf`, `0x`, `nulL`, `1e`): the fast path resolves each as `yaml` does.
+  const scalarChars = [...'0123456789+-.eExXoOb_~', ...'trueTRUEfalsFALSnNinfINFaA'];
+  it('resolves random plain scalars as the yaml package does', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: fc.constantFrom(...scalarChars), maxLength: 8 }), (scalar) => {
+        const text = `v: ${scalar}\nlist: [${scalar}]\n`;
+        const doc = parseDocument(text);
+        const fast = parseYamlFast(text, 100);
+        if (doc.errors.length > 0 || fast === undefined) return; // not a plain scalar both read
+        expect(fast).toEqual(doc.toJS());
+      }),
+      { numRuns: 3000 },
+    );
   });
 
   it('drops a comment as the yaml package does', () => {
