@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import { PlanSchema, TaskSchema, type PlanSpec } from './plan-schema.js';
+import { schemaPredicate, type Predicate } from './schema-predicate.js';
 
 type Shape = Readonly<Record<string, z.ZodType>>;
 
@@ -9,17 +10,28 @@ const REQUIRED = Object.keys(TASK_FIELDS).filter((k) => !(TASK_FIELDS[k] as z.Zo
 const own = Object.prototype.hasOwnProperty;
 
 /**
+ * Each field's check: its schema read into a plain predicate where it is simple enough (see
+ * {@link schemaPredicate}), else zod's own parse.
+ */
+const FIELD_VALID: Readonly<Record<string, Predicate>> = Object.fromEntries(
+  Object.entries(TASK_FIELDS).map(([key, schema]) => [
+    key,
+    schemaPredicate(schema) ?? ((value: unknown) => schema.safeParse(value).success),
+  ]),
+);
+
+/**
  * Whether `task` is a valid task: a plain object whose every key is a task field, each value
  * valid for its field, every required field present. Only the keys it sets are checked, where
  * zod's object parse walks all ~60 fields of every task and copies it: for 100k tasks that was
- * ~0.5 s of a 2.4 s `weft validate`.
+ * ~0.5 s of a 2.4 s `weft validate`. Most fields are checked without zod at all (`FIELD_VALID`).
  */
 function validTask(task: unknown): boolean {
   if (typeof task !== 'object' || task === null || Array.isArray(task)) return false;
   const fields = task as Record<string, unknown>;
   for (const key in fields) {
     if (!own.call(fields, key) || !own.call(TASK_FIELDS, key)) return false;
-    if (!(TASK_FIELDS[key] as z.ZodType).safeParse(fields[key]).success) return false;
+    if (!(FIELD_VALID[key] as Predicate)(fields[key])) return false;
   }
   for (const key of REQUIRED) if (fields[key] === undefined) return false;
   return true;
