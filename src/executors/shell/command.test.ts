@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { parse } from 'shell-quote';
-import { parseCommand } from './command.js';
+import { commandProblem, MAX_COMMAND_LENGTH, parseCommand } from './command.js';
 
 describe('parseCommand', () => {
   it('splits plain words at once, exactly as shell-quote does', () => {
@@ -23,5 +23,32 @@ describe('parseCommand', () => {
     expect(parseCommand('ls *.ts')).toMatchObject({ error: 'uses the glob "*.ts", which only a shell expands' });
     expect(parseCommand('echo "a b" c')).toEqual({ argv: ['echo', 'a b', 'c'] });
     expect(parseCommand('echo ~/x')).toEqual({ argv: ['echo', '~/x'] });
+  });
+});
+
+describe('commandProblem', () => {
+  it("says what parseCommand's error says, and nothing when it gives argv", () => {
+    const run = fc.oneof(
+      fc.stringMatching(/^[A-Za-z0-9 \t_\-./=,:+@%]{0,40}$/),
+      fc.stringMatching(/^[ \ta|$*#"'\\\0\n]{0,6}$/),
+      fc.string(),
+      fc.array(fc.oneof(fc.string(), fc.constantFrom('', 'a\0'))),
+      fc.constantFrom(' '.repeat(MAX_COMMAND_LENGTH + 1), `${'a'.repeat(MAX_COMMAND_LENGTH)} `),
+    );
+    fc.assert(
+      fc.property(run, (r) => {
+        // shell-quote throws on some text (`${`): then both throw alike.
+        const outcome = (f: () => unknown): unknown => {
+          try {
+            return f();
+          } catch (error) {
+            return { threw: String(error) };
+          }
+        };
+        const parsed = outcome(() => parseCommand(r)) as object;
+        expect(outcome(() => commandProblem(r))).toEqual('argv' in parsed ? undefined : parsed);
+      }),
+      { numRuns: 2000 },
+    );
   });
 });

@@ -19,7 +19,7 @@ import { BWRAP_FIX, findBwrap, refusedWrite, sandboxArgv } from '../process/sand
 import { SpawnHelperPool } from '../process/spawn-helper.js';
 import { helperPrograms, helperSettingOf, type HelperSetting } from '../process/helper-programs.js';
 import { helperEnd, spawnTask, type ProcessEnd } from './task-process.js';
-import { MAX_COMMAND_LENGTH, parseCommand } from './command.js';
+import { commandProblem, MAX_COMMAND_LENGTH, parseCommand } from './command.js';
 import { checkOutput } from '../agents/structured-output.js';
 import { checkNumbers, withDefaults } from '../../core/options.js';
 
@@ -303,16 +303,16 @@ function commandIssues(task: TaskSpec): { field: string; message: string; fix?: 
         ]
       : [];
   }
-  const parsed = parseCommand(task.run);
-  return 'error' in parsed
-    ? [
+  const problem = commandProblem(task.run);
+  return problem === undefined
+    ? []
+    : [
         {
           field: 'run',
-          message: `command ${parsed.error}`,
-          fix: parsed.fix ?? 'set shell: true, or write run as an argv list',
+          message: `command ${problem.error}`,
+          fix: problem.fix ?? 'set shell: true, or write run as an argv list',
         },
-      ]
-    : [];
+      ];
 }
 
 /** The most stdout a task with `outputSchema` may print: its output is read whole. */
