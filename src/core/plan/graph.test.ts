@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { buildGraph, DEFAULT_ESTIMATE_MS, pathIds, type Graph } from './graph.js';
+import { buildGraph, DEFAULT_ESTIMATE_MS, distinct, pathIds, type Graph } from './graph.js';
 import { writeScopesOverlap } from './glob-overlap.js';
 import { longestPath } from '../schedule/simulate.js';
 import { planArbitrary, TEST_EXECUTORS } from '../testing/arbitraries.js';
@@ -182,5 +182,19 @@ describe('buildGraph', () => {
     const waits = crossed.tasks.map((t, i) => [t.id, ids(crossed)(crossed.verdictDeps[i])]);
     expect(waits.filter(([, w]) => (w as string[]).length > 0)).toEqual([['d1', ['c1']]]);
     expect(crossed.topo).toHaveLength(6);
+  });
+});
+
+describe('distinct', () => {
+  it('drops repeats as a Set does, and gives back a list without any as it is', () => {
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 0, max: 20 }), { maxLength: 40 }), (list) => {
+        const copy = [...list];
+        const got = distinct(copy);
+        expect(got).toEqual([...new Set(list)]);
+        if (new Set(list).size === list.length) expect(got).toBe(copy);
+      }),
+      { numRuns: 1000 },
+    );
   });
 });

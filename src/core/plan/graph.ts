@@ -140,8 +140,10 @@ export function tryBuildGraph(input: GraphInput): Graph | undefined {
     if (i === undefined) throw new Error(`buildGraph: unknown task "${id}" (validate the plan first)`);
     return i;
   };
-  const deps = tasks.map((t) => [...new Set(t.needs.map(lookup))]);
-  const softDeps = tasks.map((t, i) => [...new Set(t.after.map(lookup))].filter((d) => !(deps[i] ?? []).includes(d)));
+  const deps = tasks.map((t) => distinct(t.needs.map(lookup)));
+  const softDeps = tasks.map((t, i) =>
+    t.after.length === 0 ? [] : distinct(t.after.map(lookup)).filter((d) => !(deps[i] ?? []).includes(d)),
+  );
   const dependents: number[][] = tasks.map(() => []);
   for (let i = 0; i < n; i++) {
     for (const d of deps[i] ?? []) dependents[d]?.push(i);
@@ -208,6 +210,25 @@ export function tryBuildGraph(input: GraphInput): Graph | undefined {
   };
 }
 
+/**
+ * `list` without repeats, first ones kept, in order: `list` itself when it has none. A task lists a
+ * few dependencies, seldom twice: a Set per task (100,000 of them in a large plan) would be spent
+ * on finding nothing.
+ */
+export function distinct(list: number[]): number[] {
+  if (list.length > 16) return [...new Set(list)];
+  for (let k = 1; k < list.length; k++)
+    if (list.lastIndexOf(list[k] as number, k - 1) !== -1) return [...new Set(list)];
+  return list;
+}
+
+/** The indices of the tasks that `is` holds for (not a flatMap: that makes a list per task). */
+function indicesWhere(tasks: readonly ResolvedTask[], is: (t: ResolvedTask) => boolean): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < tasks.length; i++) if (is(tasks[i] as ResolvedTask)) out.push(i);
+  return out;
+}
+
 function idIndex(tasks: readonly ResolvedTask[]): Map<string, number> {
   const index = new Map<string, number>();
   tasks.forEach((t, i) => index.set(t.id, i));
@@ -228,7 +249,7 @@ function verdictWaits(
   dependents: number[][],
 ): number[][] {
   const waits: number[][] = tasks.map(() => []);
-  const checks = tasks.flatMap((t, c) => ((t.verifies?.length ?? 0) > 0 ? [c] : []));
+  const checks = indicesWhere(tasks, (t) => (t.verifies?.length ?? 0) > 0);
   if (checks.length === 0) return waits;
   /** Whether `to` can be reached from `from` along the edges so far (a wait to it would close a cycle). */
   const reaches = (from: number, to: number): boolean => {
@@ -281,7 +302,7 @@ function topologicalOrder(
 
 function writeConflicts(tasks: readonly ResolvedTask[]): number[][] {
   const conflicts: number[][] = tasks.map(() => []);
-  const writers = tasks.flatMap((t, i) => (t.writes.length > 0 ? [i] : []));
+  const writers = indicesWhere(tasks, (t) => t.writes.length > 0);
   for (let a = 0; a < writers.length; a++) {
     for (let b = a + 1; b < writers.length; b++) {
       const i = writers[a] as number;
