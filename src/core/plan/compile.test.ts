@@ -106,6 +106,17 @@ describe('compilePlan: what a user sees for a broken plan', () => {
     ]);
   });
 
+  it("counts a gate's reads in a cycle by id: of a repeated id, the last task's", () => {
+    const gate = { id: 'g', gate: 'tasks.a.succeeded' };
+    const duplicate =
+      'plan.yaml task "g" tasks[2].id: duplicate id "g" (first used by tasks[1]) — fix: give each task a unique id';
+    expect(problems({ tasks: [task('a', { needs: ['g'] }), gate, task('g')] })).toEqual([duplicate]);
+    expect(problems({ tasks: [task('a', { needs: ['g'] }), task('g'), gate] })).toEqual([
+      duplicate,
+      'plan.yaml task "a" needs[0]: dependency cycle a → g → a — fix: remove one of these dependencies',
+    ]);
+  });
+
   it('reports one line for an entry that closes several cycles: the shortest, and how many were found', () => {
     // a needs d, which needs b (which needs x, which needs a) and c (which needs a): a.needs[0] closes
     // a → x → b → d → a, found first, and the shorter a → c → d → a; e ⇄ f is a line of its own.

@@ -133,7 +133,9 @@ export function checkPlan(raw: unknown, options: CompileOptions): { plan?: Compi
   let conditionNames: { vars: typeof vars; tasks: Map<string, ConditionTask> } | undefined;
   // A task without a gate reads no condition names: it gets none.
   const noNames = { vars, tasks: new Map<string, ConditionTask>() };
-  const gateReads = new Map<string, readonly string[]>();
+  // The tasks each task's gate reads, by task index: a list, not a map by id, which only a plan
+  // with a problem needs (see `cycles`) and a 100k-task plan would spend ~50 ms filling.
+  const gateReads: (readonly string[])[] = [];
   // Whether any task runs a process: `defaults.limits`/`sandbox` would otherwise do nothing.
   let anyProcess = false;
   // Whether any task may report tokens or cost: a plan's `budget` would otherwise never stop anything.
@@ -160,7 +162,7 @@ export function checkPlan(raw: unknown, options: CompileOptions): { plan?: Compi
     const names = () => (conditionNames ??= { vars, tasks: conditionTasks(spec, options.executors) });
     const control = controlFields(t, t.gate === undefined ? noNames : names());
     for (const p of control.problems) issues.push({ ...at(p.field), message: p.message, fix: p.fix });
-    gateReads.set(t.id, control.reads);
+    gateReads.push(control.reads);
     const executorName =
       t.gate !== undefined ? GATE : (t.executor ?? defaultExecutor(t, defaults.executor, options.executors));
     // A gate runs nothing: no executor to check.
@@ -190,7 +192,7 @@ export function checkPlan(raw: unknown, options: CompileOptions): { plan?: Compi
     const when = whenCondition(t, ids, names, at, issues);
     const ms = (field: 'estimate' | 'timeout' | 'stallAfter', value: string | number | undefined) =>
       durationMs(field, value, at, issues);
-    envIssues(t.env, (name) => at('env', name), issues);
+    if (t.env !== undefined) envIssues(t.env, (name) => at('env', name), issues);
     const backoff =
       defaults.backoff === undefined && t.backoff === undefined ? NO_BACKOFF : { ...defaults.backoff, ...t.backoff };
     const declaredEstimate = ms('estimate', t.estimate ?? defaults.estimate); // checked even when history replaces it
@@ -239,13 +241,16 @@ export function checkPlan(raw: unknown, options: CompileOptions): { plan?: Compi
 
   if (!anyProcess) issues.push(...defaultsProcessIssues(defaults));
   if (!anyUsage) issues.push(...budgetWithoutUsage(spec));
-  const cycles = () =>
-    cycleIssues(
+  const cycles = () => {
+    // By id, as dependencies name tasks: a repeated id (an issue too) reads as its last task.
+    const readsOf = new Map(spec.tasks.map((t, i) => [t.id, gateReads[i] ?? []]));
+    return cycleIssues(
       spec.tasks.map((t) => {
-        const reads = gateReads.get(t.id) ?? [];
+        const reads = readsOf.get(t.id) ?? [];
         return reads.length === 0 ? t : { ...t, after: [...(t.after ?? []), ...reads] };
       }),
     );
+  };
   if (issues.length > 0) {
     // A cycle is reported with the other problems, not once they are fixed.
     return { issues: [...issues, ...cycles()] };

@@ -5,6 +5,8 @@ import { closest } from '../suggest.js';
 // Dependency problems: a `needs`, `after` or `verifies` entry naming no task or the task itself,
 // and cycles, each reported once at the entry that closes it.
 
+const DEPENDENCY_FIELDS = ['needs', 'after', 'verifies'] as const;
+
 /** A task's `needs` and `after` that name itself or no task in `ids`. */
 export function dependencyIssues(
   t: {
@@ -17,9 +19,13 @@ export function dependencyIssues(
   ids: ReadonlyMap<string, number>,
   issues: RawIssue[],
 ): void {
-  for (const key of ['needs', 'after', 'verifies'] as const) {
-    (t[key] ?? []).forEach((dep, k) => {
-      if (typeof dep !== 'string') return; // the schema says so
+  // Loops, not forEach: this runs for every task of every plan, and most have no problem.
+  for (const key of DEPENDENCY_FIELDS) {
+    const list = t[key];
+    if (list === undefined) continue;
+    for (let k = 0; k < list.length; k++) {
+      const dep = list[k];
+      if (typeof dep !== 'string') continue; // the schema says so
       if (dep === t.id)
         issues.push({
           ...issueAt(i, t.id, key, [k]),
@@ -34,7 +40,7 @@ export function dependencyIssues(
           fix: hint === undefined ? `use the id of a task in this plan` : `did you mean "${hint}"?`,
         });
       }
-    });
+    }
   }
 }
 
