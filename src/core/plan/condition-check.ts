@@ -139,9 +139,9 @@ function describe(expr: Expr): string {
 
 function refKind(path: readonly string[], names: ConditionNames, problems: ConditionProblem[]): Kind {
   const [root = '', name = '', field, ...keys] = path;
-  const ref = path.join('.');
+  // The name is joined only for a problem: most names read are fine.
   const fail = (message: string, fix: string): Kind => {
-    problems.push({ message: `condition reads ${ref}: ${message}`, fix });
+    problems.push({ message: `condition reads ${path.join('.')}: ${message}`, fix });
     return 'unknown';
   };
   if (root === 'env')

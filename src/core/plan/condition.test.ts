@@ -131,6 +131,12 @@ describe('parseCondition + evaluateCondition', () => {
     expect(isWeftError(thrown) && thrown.code).toBe('WEFT_PLAN_INVALID');
   });
 
+  it('ends at trailing white space of any kind', () => {
+    expect(parseCondition('vars.a \n\t\u00a0 ')).toEqual(parseCondition('vars.a'));
+    expect(syntaxError('vars.a &&  \n')).toEqual(['unexpected end of condition', 12]);
+    expect(syntaxError(' \t ')).toEqual(['unexpected end of condition', 3]);
+  });
+
   it('fails on any input only with a syntax error that points inside the text', () => {
     const chars = fc.constantFrom(
       'v',

@@ -48,12 +48,16 @@ type Token = { kind: 'op' | 'name' | 'string' | 'number' | 'paren'; text: string
 const TOKEN =
   /\s*(?:(&&|\|\||==|!=|<=|>=|<|>|!)|([A-Za-z_][\w.-]*)|"((?:[^"\\]|\\.)*)"|'((?:[^'\\]|\\.)*)'|(-?\d+(?:\.\d+)?)|([()]))/y;
 
+/** Nothing but spaces from `lastIndex` to the end (sticky: no copy of the rest is made per token). */
+const ONLY_SPACE = /\s*$/y;
+
 function tokenize(source: string): Token[] {
   const tokens: Token[] = [];
   TOKEN.lastIndex = 0;
   let pos = 0;
   while (pos < source.length) {
-    if (/^\s*$/.test(source.slice(pos))) break;
+    ONLY_SPACE.lastIndex = pos;
+    if (ONLY_SPACE.test(source)) break;
     TOKEN.lastIndex = pos;
     const m = TOKEN.exec(source);
     if (m === null) {
