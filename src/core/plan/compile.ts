@@ -270,16 +270,23 @@ export function checkPlan(raw: unknown, options: CompileOptions): { plan?: Compi
 /** What conditions may read of each task: its `outputSchema`, or that it is a function (output without one). */
 function conditionTasks(spec: PlanSpec, executors: ExecutorCatalog): Map<string, ConditionTask> {
   const fallback = spec.defaults?.executor;
-  return new Map(
-    spec.tasks.map((t) => {
-      const fn = executors.get(t.executor ?? fallback ?? '')?.requires === 'fn';
-      return [
-        t.id,
-        { ...(t.outputSchema === undefined ? {} : { outputSchema: t.outputSchema }), outputWithoutSchema: fn },
-      ];
-    }),
-  );
+  const names = new Map<string, ConditionTask>();
+  for (const t of spec.tasks) {
+    const fn = executors.get(t.executor ?? fallback ?? '')?.requires === 'fn';
+    // A task without a schema is one of two facts, shared: 100k tasks need not be 100k objects.
+    const facts =
+      t.outputSchema !== undefined
+        ? { outputSchema: t.outputSchema, outputWithoutSchema: fn }
+        : fn
+          ? FUNCTION_TASK
+          : PLAIN_TASK;
+    names.set(t.id, facts); // a repeated id (reported elsewhere) reads as its last task, as before
+  }
+  return names;
 }
+
+const FUNCTION_TASK: ConditionTask = Object.freeze({ outputWithoutSchema: true });
+const PLAIN_TASK: ConditionTask = Object.freeze({ outputWithoutSchema: false });
 
 /** The executor name a gate resolves to: it runs nothing, no executor is looked up. */
 export const GATE = 'gate';
