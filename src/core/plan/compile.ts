@@ -207,8 +207,13 @@ export function checkPlan(raw: unknown, options: CompileOptions): { plan?: Compi
           ? (t.needs ?? [])
           : [...new Set([...(t.needs ?? []), ...(t.verifies ?? []), ...(providers.get(t.id) ?? [])])],
       ...(contracts.has(t.id) ? { contracts: contracts.get(t.id) } : {}),
-      // A gate waits for the tasks it reads.
-      after: control.reads.length === 0 ? (t.after ?? []) : [...new Set([...(t.after ?? []), ...control.reads])],
+      // A gate waits for the tasks it reads (a list without repeats: with no `after` of its own, it is the after).
+      after:
+        control.reads.length === 0
+          ? (t.after ?? [])
+          : (t.after ?? []).length === 0
+            ? control.reads
+            : [...new Set([...(t.after ?? []), ...control.reads])],
       gate: control.gate,
       gateSource: t.gate,
       priority: t.priority ?? 0,
