@@ -17,6 +17,11 @@ function aliasBomb(): string {
 /** [plan text, the one line weft validate prints] — found by the fuzzer, or by reading the code. */
 const cases: [string, string, string][] = [
   [
+    'a "${" no "}" closes in a command (shell-quote throws on it)',
+    'tasks:\n  - id: a\n    run: "echo ${"\n',
+    'plan.yaml:3:5 task "a" run: command has a "${" that no "}" closes, which only a shell would try to read — fix: set shell: true, or write run as an argv list',
+  ],
+  [
     'an undefined alias',
     'tasks:\n  - id: a\n    run: *nope\n',
     'plan.yaml:3:10: bad YAML: alias *nope names no anchor (&nope) before it — fix: fix the syntax at that position',

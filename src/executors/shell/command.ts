@@ -43,10 +43,16 @@ export function parseCommand(run: string | readonly string[]): ParsedCommand {
     return argv.length === 0 ? { error: 'empty command' } : { argv };
   }
   const vars: string[] = [];
-  const parts = parse(run, (name) => {
-    vars.push(name);
-    return '';
-  });
+  let parts: ReturnType<typeof parse>;
+  try {
+    parts = parse(run, (name) => {
+      vars.push(name);
+      return '';
+    });
+  } catch {
+    // shell-quote throws on a `${` it cannot close ("Bad substitution"): text only a shell reads.
+    return { error: 'has a "${" that no "}" closes, which only a shell would try to read' };
+  }
   if (vars.length > 0) return { error: `uses $${vars[0]}, which only a shell expands` };
   const argv: string[] = [];
   for (const p of parts) {
