@@ -344,6 +344,19 @@ describe('staged-delivery, offline, in a git repository', () => {
     expect(git('ls-tree', '-r', '--name-only', branch)).not.toContain('OFFLINE-BROKEN');
     expect(git('ls-tree', '-r', '--name-only', branch)).toContain('reports/backend-qa.md');
   }, 120_000);
+
+  it('in a repository with no commit yet (tasks run in place, blame cannot run) it says it could not tell who broke the check', async () => {
+    const dir = tempProject();
+    execFileSync('git', ['init', '-q'], { cwd: dir });
+    expect((await weft(['init', '--template', 'staged-delivery', '--offline'], { cwd: dir })).code).toBe(0);
+    const r = await weft(['run', 'weft.yaml'], { cwd: dir });
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain('has no commit yet');
+    expect(r.stdout).toContain(
+      '↻ build attempt 1 failed: check build: failed; backend and frontend could not be checked on their own, so backend and frontend are told',
+    );
+    expect(r.stdout).not.toContain('broken by backend and frontend');
+  }, 120_000);
 });
 
 describe('test-runner', () => {

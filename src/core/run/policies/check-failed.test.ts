@@ -64,12 +64,14 @@ describe('checkFailed: whom a failed check goes back to', () => {
     expect(d.kind === 'route' && d.feedback).toContain('together they break it');
   });
 
-  it('all of them when blame could not run (no trials, or a trial that could not be made)', () => {
-    expect(checkFailed({ ...base, verified: [v('a'), v('b')], alone: new Map() })).toMatchObject({
+  it('all of them when blame could not run (no trials, or a trial that could not be made), saying so', () => {
+    const none = checkFailed({ ...base, verified: [v('a'), v('b')], alone: new Map() });
+    expect(none).toMatchObject({
       kind: 'route',
       to: ['a', 'b'],
-      summary: 'check build: broken by a and b',
+      summary: 'check build: failed; a and b could not be checked on their own, so a and b are told',
     });
+    expect(none.kind === 'route' && none.feedback).toContain('Which of you broke it could not be told');
     expect(
       checkFailed({
         ...base,
@@ -79,7 +81,15 @@ describe('checkFailed: whom a failed check goes back to', () => {
           ['b', 'passes'],
         ]),
       }),
-    ).toMatchObject({ to: ['a', 'b'] });
+    ).toMatchObject({
+      to: ['a', 'b'],
+      summary: 'check build: failed; a could not be checked on its own; b passes on its own, so a and b are told',
+    });
+    // One task verified: it is the culprit, checked alone or not.
+    expect(checkFailed({ ...base, verified: [v('a')], alone: new Map() })).toMatchObject({
+      to: ['a'],
+      summary: 'check build: broken by a',
+    });
   });
 
   it('a culprit whose fixAttempts are spent ends it: the reason names it and holds the output', () => {

@@ -69,7 +69,7 @@ export function checkFailed(f: FailedCheck): CheckDecision {
   const passed = ids.filter((id) => f.alone.get(id) === 'passes');
   const combination = broke.length === 0 && passed.length === ids.length && ids.length > 1;
   const to = broke.length > 0 ? broke : ids;
-  const summary = summaryOf(f.check, to, passed, combination);
+  const summary = summaryOf(f.check, ids, broke, passed, combination);
   const spent = f.verified.filter((v) => to.includes(v.id) && v.fixes >= (v.fixAttempts ?? DEFAULT_FIX_ATTEMPTS));
   const tail = f.output === '' ? '(no output)' : f.output;
   if (spent.length > 0) {
@@ -78,9 +78,11 @@ export function checkFailed(f: FailedCheck): CheckDecision {
   }
   const why = combination
     ? `Each of ${list(ids)} passes it on its own; together they break it, so all of you are told.`
-    : passed.length > 0
-      ? `It fails with your work alone on the tree before them, while ${list(passed)} pass${passed.length === 1 ? 'es' : ''} on its own.`
-      : '';
+    : broke.length === 0 && ids.length > 1
+      ? 'Which of you broke it could not be told, so all of you are told.'
+      : passed.length > 0
+        ? `It fails with your work alone on the tree before them, while ${list(passed)} pass${passed.length === 1 ? 'es' : ''} on its own.`
+        : '';
   const feedback = [
     `The check "${f.check}", which verifies ${list(ids)}, failed on the merged result in ${f.branch}. ${summary}.`,
     why,
@@ -94,13 +96,27 @@ export function checkFailed(f: FailedCheck): CheckDecision {
   return { kind: 'route', to, summary, feedback };
 }
 
-function summaryOf(check: string, to: readonly string[], passed: readonly string[], combination: boolean): string {
-  if (combination) return `check ${check}: broken only by ${list(to)} together; each passes on its own`;
+/**
+ * The verdict in one line. "broken by" names only tasks shown to break the check on their own (or
+ * the one task it verifies); when none was, and some could not be checked alone (blame could not
+ * run: a repository with no commit, a tree that could not be made), it says so rather than
+ * blaming every task.
+ */
+function summaryOf(
+  check: string,
+  ids: readonly string[],
+  broke: readonly string[],
+  passed: readonly string[],
+  combination: boolean,
+): string {
+  if (combination) return `check ${check}: broken only by ${list(ids)} together; each passes on its own`;
+  const own = (n: number): string => (n === 1 ? 'its' : 'their');
   const passes =
-    passed.length === 0
-      ? ''
-      : `; ${list(passed)} pass${passed.length === 1 ? 'es' : ''} on ${passed.length === 1 ? 'its' : 'their'} own`;
-  return `check ${check}: broken by ${list(to)}${passes}`;
+    passed.length === 0 ? '' : `; ${list(passed)} pass${passed.length === 1 ? 'es' : ''} on ${own(passed.length)} own`;
+  if (broke.length > 0 || ids.length === 1)
+    return `check ${check}: broken by ${list(broke.length > 0 ? broke : ids)}${passes}`;
+  const unknown = ids.filter((id) => !passed.includes(id));
+  return `check ${check}: failed; ${list(unknown)} could not be checked on ${own(unknown.length)} own${passes}, so ${list(ids)} are told`;
 }
 
 function list(ids: readonly string[]): string {
