@@ -35,6 +35,11 @@ export interface SchedulerOptions {
   /** Sees every state change, in order. */
   readonly onTransition?: (t: Transition) => void;
   /**
+   * Sees every task skipped, in order: all a simulation wants of the transitions, without one built
+   * for each of its tasks' three or more (see `simulate`).
+   */
+  readonly onSkipped?: (task: number) => void;
+  /**
    * A ready task that may not start yet (it waits for a person's approval, or for the P0 it was
    * preempted for to start): it stays ready, and is asked about again at each {@link Scheduler.start}.
    */

@@ -52,6 +52,8 @@ describe('Scheduler on random plans', () => {
             .filter((t) => ['succeeded', 'failed', 'skipped', 'cancelled'].includes(t.to))
             .map((t) => t.task);
           expect(ends.sort((a, b) => a - b)).toEqual(graph.tasks.map((_, i) => i));
+          // `onSkipped` (what a simulation listens to) sees the skipped transitions, in their order.
+          expect(trace.skipped).toEqual(trace.transitions.filter((t) => t.to === 'skipped').map((t) => t.task));
         },
       ),
       { numRuns: 150 },

@@ -1,6 +1,6 @@
 import type { Graph } from '../plan/graph.js';
 import { IndexHeap } from './heap.js';
-import type { Assignment, Outcome, SkipCause, TaskState } from './task-state.js';
+import type { Assignment, Outcome, SkipCause, TaskState, Transition } from './task-state.js';
 import { readyComparator } from './ready-order.js';
 import { checkedPlan } from './dispatch-plan.js';
 import { PlanFollower } from './plan-follower.js';
@@ -219,7 +219,7 @@ export class Scheduler {
     this.watch?.started(i, now);
     const w = this.workers.take(i);
     this.resources.acquire(i, 1);
-    this.set(i, S_RUNNING, now, { worker: w });
+    this.set(i, S_RUNNING, now, w);
     return { task: i, worker: w };
   }
 
@@ -233,7 +233,7 @@ export class Scheduler {
     if (s === S_RUNNING) this.vacate(task);
     else if (s === S_READY) this.removeReady(task);
     else if (s === S_RETRYING) this.retries.remove(task);
-    this.set(task, outcomeCode(outcome), now, reason === undefined ? undefined : { reason });
+    this.set(task, outcomeCode(outcome), now, undefined, reason);
     this.settle(task, now);
   }
 
@@ -244,7 +244,7 @@ export class Scheduler {
   failSucceeded(task: number, now: number, reason: string): void {
     if (this.state[task] !== S_SUCCEEDED) throw new Error(`task ${this.graph.tasks[task]?.id} has not succeeded`);
     this.dropPlan();
-    this.set(task, S_FAILED, now, { reason });
+    this.set(task, S_FAILED, now, undefined, reason);
     this.terminal--; // counted again as it settles
     this.settle(task, now);
   }
@@ -264,7 +264,7 @@ export class Scheduler {
     for (let i = 0; i < this.graph.tasks.length; i++) {
       const s = this.state[i] as number;
       if (s === S_PENDING || s === S_READY || s === S_RETRYING) {
-        this.set(i, S_CANCELLED, now, { reason });
+        this.set(i, S_CANCELLED, now, undefined, reason);
         this.terminal++;
       }
     }
@@ -328,17 +328,15 @@ export class Scheduler {
     return this.workers.free === this.options.workers && this.readyCount === 0 && this.retries.size === 0;
   }
 
-  private set(
-    task: number,
-    state: number,
-    at: number,
-    extra?: { worker?: number; reason?: string; cause?: SkipCause },
-  ): void {
+  /**
+   * Moves `task` to `state` and tells `onTransition`, if there is one: only then is a Transition
+   * built (a simulation has none, and moves every task three times or more).
+   */
+  private set(task: number, state: number, at: number, worker?: number, reason?: string, cause?: SkipCause): void {
     if (this.state[task] === S_READY) this.readyCount--;
     if (state === S_READY) this.readyCount++;
     this.state[task] = state;
-    const to = STATE_NAMES[state] as TaskState;
-    this.options.onTransition?.(extra === undefined ? { task, to, at } : { task, to, at, ...extra });
+    this.options.onTransition?.(transition(task, STATE_NAMES[state] as TaskState, at, worker, reason, cause));
   }
 
   private release(task: number, now: number): void {
@@ -357,7 +355,8 @@ export class Scheduler {
   private skip(task: number, now: number, reason: string, cause: SkipCause): void {
     this.dropPlan();
     this.skipCause[task] = skipCode(cause);
-    this.set(task, S_SKIPPED, now, { reason, cause });
+    this.set(task, S_SKIPPED, now, undefined, reason, cause);
+    this.options.onSkipped?.(task);
     this.settle(task, now);
   }
 
@@ -423,4 +422,18 @@ export class Scheduler {
     while (this.ready.size > 0) this.ready.pop();
     for (const i of keep) this.ready.push(i);
   }
+}
+
+/** A state change as `onTransition` sees it: `worker` for a start, `reason` (and `cause`) for an end that has one. */
+function transition(
+  task: number,
+  to: TaskState,
+  at: number,
+  worker: number | undefined,
+  reason: string | undefined,
+  cause: SkipCause | undefined,
+): Transition {
+  if (worker !== undefined) return { task, to, at, worker };
+  if (reason === undefined) return { task, to, at };
+  return cause === undefined ? { task, to, at, reason } : { task, to, at, reason, cause };
 }

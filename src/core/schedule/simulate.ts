@@ -46,9 +46,7 @@ export function simulate(graph: Graph, options: SimulateOptions): Simulation {
     ...(options.dispatchPlan === undefined ? {} : { plan: options.dispatchPlan }),
     ...(options.surpriseScore === undefined ? {} : { surpriseScore: options.surpriseScore }),
     ...(options.gate === undefined ? {} : { gate: options.gate }),
-    onTransition: (t) => {
-      if (t.to === 'skipped') skipped.push(t.task);
-    },
+    onSkipped: (task) => skipped.push(task),
   });
   const end = new Float64Array(graph.tasks.length);
   const running = new IndexHeap((a, b) => (end[a] as number) < (end[b] as number) || (end[a] === end[b] && a < b));

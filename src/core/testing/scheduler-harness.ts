@@ -218,6 +218,8 @@ export interface RunTrace {
   readonly attempts: readonly number[];
   readonly starts: readonly StartRecord[];
   readonly transitions: readonly Transition[];
+  /** The tasks skipped, in the order `onSkipped` saw them. */
+  readonly skipped: readonly number[];
   /** When the last task ended. */
   readonly makespan: number;
   /** With a `plan`: when the Scheduler stopped following it, if it did. */
@@ -235,6 +237,7 @@ export function runOnScheduler(graph: Graph, behaviour: readonly TaskBehaviour[]
   const monitor = new SchedulerMonitor(graph, options.workers);
   const transitions: Transition[] = [];
   const starts: StartRecord[] = [];
+  const skipped: number[] = [];
   const attempts = new Array<number>(n).fill(0);
   const endAt = new Float64Array(n);
   const running = new Set<number>();
@@ -247,6 +250,7 @@ export function runOnScheduler(graph: Graph, behaviour: readonly TaskBehaviour[]
       monitor.onTransition(t);
       transitions.push(t);
     },
+    onSkipped: (task) => skipped.push(task),
   });
   const { cancelAt } = options;
   let cancelled = false;
@@ -298,6 +302,7 @@ export function runOnScheduler(graph: Graph, behaviour: readonly TaskBehaviour[]
     attempts,
     starts,
     transitions,
+    skipped,
     makespan: now,
     ...(planDroppedAt === undefined ? {} : { planDroppedAt }),
   };
