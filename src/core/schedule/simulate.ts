@@ -1,5 +1,5 @@
 import type { Graph } from '../plan/graph.js';
-import { IndexHeap } from './heap.js';
+import { keyHeapPop, keyHeapPush } from './key-heap.js';
 import { Scheduler, type DispatchPlan, type ReadyOrder } from './scheduler.js';
 
 /** A task's place in a simulated schedule: its worker, start and end, ms. */
@@ -48,23 +48,30 @@ export function simulate(graph: Graph, options: SimulateOptions): Simulation {
     ...(options.gate === undefined ? {} : { gate: options.gate }),
     onSkipped: (task) => skipped.push(task),
   });
-  const end = new Float64Array(graph.tasks.length);
-  const running = new IndexHeap((a, b) => (end[a] as number) < (end[b] as number) || (end[a] === end[b] && a < b));
+  // The running tasks, soonest end first (ties: lower index): a key heap on minus each one's end,
+  // as a key heap puts the larger key first. Not an IndexHeap, whose comparator call then sees the
+  // ready queue's comparator alone and can inline it (two made it polymorphic: ~10% of a simulation).
+  const negEnd = new Float64Array(graph.tasks.length);
+  const running = new Int32Array(options.workers);
+  let size = 0;
   const schedule: SimulatedTask[] = [];
   let now = 0;
   sched.begin(now);
   for (;;) {
     for (const { task, worker } of sched.start(now)) {
-      end[task] = now + (duration[task] as number);
-      running.push(task);
-      schedule.push({ task, worker, start: now, end: end[task] as number });
+      const end = now + (duration[task] as number);
+      negEnd[task] = -end;
+      size = keyHeapPush(running, size, task, negEnd);
+      schedule.push({ task, worker, start: now, end });
     }
-    const next = running.peek();
-    if (next === undefined) break;
-    now = end[next] as number;
+    if (size === 0) break;
+    now = -(negEnd[running[0] as number] as number);
     // Finish everything that ends at this instant before deciding what starts next.
-    while (running.size > 0 && end[running.peek() as number] === now)
-      sched.finish(running.pop() as number, 'succeeded', now);
+    while (size > 0 && -(negEnd[running[0] as number] as number) === now) {
+      const task = running[0] as number;
+      size = keyHeapPop(running, size, negEnd);
+      sched.finish(task, 'succeeded', now);
+    }
   }
   if (!sched.finished) throw new Error('simulate: tasks left unscheduled');
   return { makespan: now, schedule, skipped };
