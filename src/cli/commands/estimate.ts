@@ -134,8 +134,8 @@ function assumed(compiled: CompiledPlan): { assumes?: string[] } {
 
 /** A plan's estimate on a virtual clock for each M asked about, and the best M: what both outputs show. */
 interface EstimateRows {
-  readonly rows: readonly (EstimateFigures & { skipped: string[]; order: string[] })[];
-  readonly first: EstimateFigures & { skipped: string[]; order: string[] };
+  readonly rows: readonly EstimateRow[];
+  readonly first: EstimateRow;
   readonly best: number;
   readonly smallest: { readonly workers: number } | undefined;
   readonly criticalPath: string[];
@@ -143,16 +143,18 @@ interface EstimateRows {
   readonly bounded: boolean;
 }
 
+/** One M's figures, its schedule, and the ids of the tasks its conditions skip. */
+type EstimateRow = ReturnType<typeof estimate> & { skipped: string[] };
+
 function estimateRows(compiled: CompiledPlan, opts: EstimateCommandOptions): EstimateRows {
   const { graph } = compiled;
   const gate = staticGate(compiled, process.env);
   const ids = (path: readonly number[]) => path.map((i) => graph.tasks[i]?.id ?? '?');
   const range = opts.sweep ?? [opts.jobs ?? compiled.workers, opts.jobs ?? compiled.workers];
-  const rows: (EstimateFigures & { skipped: string[]; order: string[] })[] = [];
+  const rows: EstimateRow[] = [];
   for (let m = range[0]; m <= range[1]; m++) {
     const f = estimate(graph, { workers: m, gate, ...dispatchOrder(compiled, m) });
-    const order = ids(f.simulation.schedule.map((s) => s.task));
-    rows.push({ ...f, skipped: ids(f.simulation.skipped), order });
+    rows.push({ ...f, skipped: ids(f.simulation.skipped) });
   }
   // "Best M" looks across every useful M, not just the one asked about: simulated where it can
   // matter when the plan is small enough, by the lower bound otherwise (see SIMULATED_BEST_M_TASKS).
@@ -233,7 +235,7 @@ export function estimateJson(compiled: CompiledPlan, opts: EstimateCommandOption
   );
   const head = { plan: compiled.name, tasks: graph.tasks.length, measured: learned.length > 0, learned };
   // The order tasks start in on the virtual clock: a run starts them so while all goes as estimated.
-  const order = { order: first.order };
+  const order = { order: first.simulation.schedule.map((s) => graph.tasks[s.task]?.id ?? '?') };
   const tail = {
     criticalPathTasks: criticalPath,
     skipped: first.skipped,
