@@ -201,4 +201,13 @@ describe('criticalPathScore', () => {
       { numRuns: 100 },
     );
   });
+
+  it('on the graph’s own durations (its `rank`) is the score on a copy of them (bottom levels worked out)', () => {
+    fc.assert(
+      fc.property(dag({ resources: true }), ({ graph }) => {
+        expect(criticalPathScore(graph)).toEqual(criticalPathScore(graph, Float64Array.from(graph.duration)));
+      }),
+      { numRuns: 100 },
+    );
+  });
 });
