@@ -19,7 +19,10 @@ export class SurpriseWatch {
     private readonly tolerance: number,
   ) {
     this.startedAt = new Float64Array(graph.tasks.length);
-    this.estimate = Float64Array.from(graph.tasks, (t) => t.estimateMs ?? Number.NaN);
+    // An index loop: `Float64Array.from` with a mapper walks an iterator (~15 ms for 100,000 tasks).
+    const n = graph.tasks.length;
+    this.estimate = new Float64Array(n);
+    for (let i = 0; i < n; i++) this.estimate[i] = graph.tasks[i]?.estimateMs ?? Number.NaN;
   }
 
   /** `task` started at `now`. */
