@@ -22,6 +22,7 @@ export function learnedFigure(id: string, l: LearnedDuration): string {
  * order of `ids`; none when nothing was learned.
  */
 export function learnedLines(ids: readonly string[], learned: ReadonlyMap<string, LearnedDuration>): string[] {
+  if (learned.size === 0) return []; // `--no-history`, or no earlier runs: not a lookup per task
   const rows = ids.filter((id) => learned.has(id));
   if (rows.length === 0) return [];
   const width = Math.min(24, Math.max(...rows.map((id) => id.length)));
@@ -36,6 +37,7 @@ export function learnedLines(ids: readonly string[], learned: ReadonlyMap<string
 
 /** The same for `weft estimate --json`, in seconds like its other figures. */
 export function learnedJson(ids: readonly string[], learned: ReadonlyMap<string, LearnedDuration>): object[] {
+  if (learned.size === 0) return []; // not an empty array per task
   const sec = (ms: number): number => Math.round(ms) / 1000;
   return ids.flatMap((id) => {
     const l = learned.get(id);
