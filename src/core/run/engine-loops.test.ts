@@ -399,3 +399,41 @@ describe('loop:', () => {
     expect(r.events.filter((e) => e.type === 'approval.waiting')).toHaveLength(2);
   });
 });
+
+describe('loop: after an expansion grew the graph', () => {
+  it("the next iteration's scheduler orders the grown graph by critical path, not by a score found for the smaller one", async () => {
+    const executors = new Map([['test', { requires: 'run' as const }]]);
+    const p = compilePlan(
+      {
+        name: 't',
+        workers: 1,
+        defaults: { executor: 'test' },
+        tasks: [
+          { id: 'scan', run: 'x', expands: true },
+          { id: 'code', run: 'x', outputSchema: OUT },
+          { id: 'approve', gate: 'tasks.code.output.score >= 6' },
+        ],
+        loop: { repeat: ['code', 'approve'], until: 'tasks.approve.passed', max: 3 },
+      },
+      { executors },
+    );
+    // scan adds, after the loop: `short`, declared first, and `long` → `tail`, the longer path.
+    const added = [
+      { id: 'short', run: 'x', needs: ['approve'] },
+      { id: 'long', run: 'x', needs: ['approve'] },
+      { id: 'tail', run: 'x', needs: ['long'] },
+    ];
+    const r = await onClock(
+      p,
+      (id, n) =>
+        id === 'scan' ? { output: { tasks: added } } : id === 'code' ? { output: { score: n === 1 ? 3 : 8 } } : {},
+      {
+        recompile: (spec) => compilePlan(spec, { executors }),
+        // What `weft run` hands the engine: an order found for the plan as written (3 tasks).
+        score: Float64Array.from([3, 2, 1]),
+      },
+    );
+    expect(r.status).toBe('succeeded');
+    expect(r.calls.map((c) => c.id)).toEqual(['scan', 'code', 'code', 'long', 'short', 'tail']);
+  });
+});

@@ -197,7 +197,12 @@ class Run implements AttemptHost {
   /** Swaps in a scheduler that adopts the current one's state (a loop's next iteration: `reset` pending again). */
   private reschedule(reset?: ReadonlySet<number>): void {
     const previous = this.sched;
-    this.sched = this.newScheduler(this.options.score, undefined, this.options.surpriseScore);
+    // `score` and `surpriseScore` were found for the plan as written: once an expansion grew the
+    // graph they name none of its new tasks, and critical path orders it (as `grow` does).
+    const fits = this.graph === this.options.plan.graph;
+    this.sched = fits
+      ? this.newScheduler(this.options.score, undefined, this.options.surpriseScore)
+      : this.newScheduler();
     this.sched.adopt(previous, this.clock.now(), reset);
   }
 
