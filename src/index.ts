@@ -38,6 +38,7 @@ import { resolve } from 'node:path';
 import type { Tracer } from '@opentelemetry/api';
 import { startTelemetry } from './telemetry/start-telemetry.js';
 import type { RunTracer, RunTracerOptions } from './telemetry/run-tracer.js';
+import { tracedTaskInfo } from './telemetry/task-info.js';
 
 export { WeftError, PlanValidationError, formatPlanIssue, isWeftError } from './core/errors.js';
 export type { PlanIssue, TaskFailure, WeftErrorCode, WeftErrorOptions } from './core/errors.js';
@@ -177,12 +178,7 @@ export async function runWeft(
   const order = given || !Number.isInteger(workers) || workers < 1 ? {} : dispatchOrder(compiled, workers, mode);
   const { graph } = compiled;
   const spans = await libraryTracer(options.tracer, {
-    taskInfo: (id) => {
-      const t = graph.tasks[graph.index.get(id) ?? -1];
-      return t === undefined
-        ? undefined
-        : { executor: t.executor, ...(t.model === undefined ? {} : { model: t.model }) };
-    },
+    taskInfo: tracedTaskInfo(graph, executors),
     ...(typeof options.redact === 'function' ? { redact: options.redact } : {}),
   });
   const own = options.onEvent;

@@ -2,7 +2,8 @@ import type { CompiledPlan } from '../core/plan/compile.js';
 import type { EngineNotice } from '../core/run/engine-options.js';
 import { startTelemetry } from '../telemetry/start-telemetry.js';
 import { exitWhenDone } from './exit-when-done.js';
-import type { TracedTaskInfo } from '../telemetry/run-tracer.js';
+import type { Executor } from '../core/ports/executor.js';
+import { tracedTaskInfo } from '../telemetry/task-info.js';
 
 /** A run's telemetry as the CLI wires it: an event subscriber, and the end that flushes the spans. */
 export interface RunTelemetry {
@@ -24,16 +25,12 @@ export async function openRunTelemetry(
   compiled: CompiledPlan,
   redact: (text: string) => string,
   planFile: string,
+  /** The run's executors: a task without `model` is traced with the one its executor uses. */
+  executors?: ReadonlyMap<string, Executor>,
 ): Promise<RunTelemetry | undefined> {
   const telemetry = await startTelemetry(process.env);
   if (telemetry === undefined) return undefined;
-  const { graph } = compiled;
-  const taskInfo = (id: string): TracedTaskInfo | undefined => {
-    const t = graph.tasks[graph.index.get(id) ?? -1];
-    return t === undefined
-      ? undefined
-      : { executor: t.executor, title: t.title, ...(t.model === undefined ? {} : { model: t.model }) };
-  };
+  const taskInfo = tracedTaskInfo(compiled.graph, executors);
   const tracer = telemetry.tracer({ taskInfo, redact, runAttributes: { 'weft.plan.file': redact(planFile) } });
   return {
     onEvent: (event) => tracer.onEvent(event),

@@ -179,7 +179,7 @@ export async function executeRun(a: ExecuteRunArgs): Promise<number> {
   }
   const redact = runRedactor(process.env, compiled.spec, remoteSecrets(a.dispatch?.gitRemote?.url ?? ''));
   // Started before any task: a malformed OTEL_* variable stops the run here, with one line.
-  const telemetry = await openRunTelemetry(compiled, redact, a.planFile);
+  const telemetry = await openRunTelemetry(compiled, redact, a.planFile, a.executors);
   if (a.prior !== undefined) scrubUnfinishedLogs(a.prior, runDir, redact);
   // What the plan holds literally (a key in a `run` line, a password in `env`) stays out of plan.json and the journal.
   const spec = redactValue(compiled.spec, redact);

@@ -83,6 +83,12 @@ export interface Executor {
    * `undefined` when they can (as far as can be known without running one).
    */
   checkSetup?(): Promise<string | undefined>;
+  /**
+   * The model an attempt of `task` asks for: the task's `model`, else the one this executor is set
+   * up with (weft.config.yaml, or its own default); `undefined` when it leaves the choice to its
+   * CLI. For traces (`gen_ai.request.model`).
+   */
+  modelFor?(task: Pick<ResolvedTask, 'model'>): string | undefined;
 }
 
 /**

@@ -128,9 +128,9 @@ export abstract class AgentCliExecutor implements Executor {
     return undefined;
   }
 
-  /** The model for a task: the task's, else the configured one, else the CLI's own default. */
-  protected model(ctx: TaskContext): string | undefined {
-    return ctx.task.model ?? this.options.model;
+  /** The model for a task: the task's, else the configured one; `undefined`: the CLI's own default. */
+  modelFor(task: { readonly model?: string | undefined }): string | undefined {
+    return task.model ?? this.options.model;
   }
 
   /** `<bin> --version`, once per binary and process; a message saying what to install when it fails. */

@@ -70,7 +70,7 @@ export class ClaudeExecutor extends AgentCliExecutor {
     const { task } = ctx;
     const dir = await taskStateDir(this.options.stateDir, request.baseEnv, ctx.runId, 'claude', task.id);
     const env = await claudeConfigEnv(dir, request.baseEnv);
-    const model = this.model(ctx);
+    const model = this.modelFor(ctx.task);
     const args = ['-p', '--output-format', 'stream-json', '--verbose'];
     if (model !== undefined) args.push('--model', model);
     if (task.maxTurns !== undefined) args.push('--max-turns', String(task.maxTurns));

@@ -78,7 +78,7 @@ export class CodexExecutor extends AgentCliExecutor {
     const { task } = ctx;
     const dir = await taskStateDir(this.options.stateDir, request.baseEnv, ctx.runId, 'codex', task.id);
     const sandbox = codexSandboxMode(task.permissionMode ?? this.options.permissionMode);
-    const model = this.model(ctx);
+    const model = this.modelFor(ctx.task);
     const resuming = request.sessionId !== undefined;
     const args = resuming
       ? ['exec', 'resume', ...this.providerArgs(), '-c', `sandbox_mode="${sandbox}"`]

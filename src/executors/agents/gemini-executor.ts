@@ -62,7 +62,7 @@ export class GeminiExecutor extends AgentCliExecutor {
 
   protected invocation(ctx: TaskContext, request: InvocationRequest): Promise<Invocation> {
     const { task } = ctx;
-    const model = this.model(ctx);
+    const model = this.modelFor(ctx.task);
     const args = ['-o', 'stream-json'];
     if (model !== undefined) args.push('-m', model);
     args.push(

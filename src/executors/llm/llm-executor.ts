@@ -87,10 +87,15 @@ abstract class LlmExecutor implements Executor {
     return this.missingKey();
   }
 
+  /** The task's model, else the configured one, else this API's default. */
+  modelFor(task: { readonly model?: string | undefined }): string {
+    return task.model ?? this.options.model ?? this.defaultModel();
+  }
+
   async run(ctx: TaskContext): Promise<TaskOutcome> {
     const missing = this.missingKey();
     if (missing !== undefined) return { ok: false, failure: { message: missing, code: 'WEFT_EXECUTOR' } };
-    const model = ctx.task.model ?? this.options.model ?? this.defaultModel();
+    const model = this.modelFor(ctx.task);
     let reply: Reply;
     try {
       reply = await this.call(ctx, composePrompt(ctx), model);
