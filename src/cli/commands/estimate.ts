@@ -143,13 +143,18 @@ interface EstimateRows {
   readonly bounded: boolean;
 }
 
+/** The ids of the tasks at `indices` of `graph`. */
+function idsOf(graph: CompiledPlan['graph'], indices: readonly number[]): string[] {
+  return indices.map((i) => graph.tasks[i]?.id ?? '?');
+}
+
 /** One M's figures, its schedule, and the ids of the tasks its conditions skip. */
 type EstimateRow = ReturnType<typeof estimate> & { skipped: string[] };
 
 function estimateRows(compiled: CompiledPlan, opts: EstimateCommandOptions): EstimateRows {
   const { graph } = compiled;
   const gate = staticGate(compiled, process.env);
-  const ids = (path: readonly number[]) => path.map((i) => graph.tasks[i]?.id ?? '?');
+  const ids = (path: readonly number[]) => idsOf(graph, path);
   const range = opts.sweep ?? [opts.jobs ?? compiled.workers, opts.jobs ?? compiled.workers];
   const rows: EstimateRow[] = [];
   for (let m = range[0]; m <= range[1]; m++) {
@@ -235,7 +240,12 @@ export function estimateJson(compiled: CompiledPlan, opts: EstimateCommandOption
   );
   const head = { plan: compiled.name, tasks: graph.tasks.length, measured: learned.length > 0, learned };
   // The order tasks start in on the virtual clock: a run starts them so while all goes as estimated.
-  const order = { order: first.simulation.schedule.map((s) => graph.tasks[s.task]?.id ?? '?') };
+  const order = {
+    order: idsOf(
+      graph,
+      first.simulation.schedule.map((s) => s.task),
+    ),
+  };
   const tail = {
     criticalPathTasks: criticalPath,
     skipped: first.skipped,
