@@ -40,7 +40,7 @@ export function parseJournalReport(text: string): { appends: AppendFigures[]; ru
         eventsPerSecond: num(a[3] ?? ''),
         usPerAppend: Number(a[4]),
       });
-    const b = /^\s+(\S.*?)\s+([\d,]+) ms wall\s+([\d,]+) ms CPU\s+([\d,]+) tasks\/s/.exec(line);
+    const b = /^\s+(\S.*?)\s+([\d,.]+) ms wall\s+([\d,.]+) ms CPU\s+([\d,]+) tasks\/s/.exec(line);
     if (b !== null)
       runs.push({
         journal: b[1] ?? '',
@@ -67,7 +67,7 @@ export const journalOverhead: Bench = {
     const wall = sqlite.wallMs / memory.wallMs;
     const cpu = sqlite.cpuMs / memory.cpuMs;
     const pass = wall <= TARGET_SQLITE_OVER_MEMORY;
-    const pct = (x: number): string => `${x >= 1 ? '+' : ''}${((x - 1) * 100).toFixed(0)}%`;
+    const pct = (x: number): string => `${x >= 1 ? '+' : ''}${((x - 1) * 100).toFixed(1)}%`;
     const summary: SummaryRow[] = [
       {
         figure: '10k no-op run: SqliteStore vs MemoryStore, wall',
