@@ -95,3 +95,32 @@ describe('tasks planned for an executor that only answers (an LLM API)', () => {
     expect(checked.plan.compiled.graph.tasks.map((t) => t.executor)).toEqual(['anthropic', 'anthropic']);
   });
 });
+
+describe('the sizing the planner is told is the one it is checked against', () => {
+  const sized = (complexity: string, n: number) => ({
+    analysis: { complexity, reasons: ['parts'], taskCount: n },
+    tasks: Array.from({ length: n }, (_, i) => ({ id: `t${i}`, title: 'T', prompt: 'Do it.', estimate: '5m' })),
+  });
+
+  it('a count at the end of two ranges (3: simple 1–3 or moderate 3–8) passes as either', () => {
+    for (const [complexity, n] of [
+      ['simple', 3],
+      ['moderate', 3],
+      ['moderate', 8],
+      ['complex', 8],
+      ['complex', 15],
+      ['larger', 15],
+    ] as const)
+      expect('plan' in checkPlannerAnswer(sized(complexity, n), req, { executors }), `${complexity} ${n}`).toBe(true);
+  });
+
+  it('a count outside the range goes back naming the sizes it may have', () => {
+    expect(checkPlannerAnswer(sized('complex', 3), req, { executors })).toEqual({
+      feedback:
+        'The plan is not valid:\n- 3 tasks is "simple" or "moderate", not "complex"\nReturn the whole corrected plan.',
+    });
+    expect(checkPlannerAnswer(sized('moderate', 2), req, { executors })).toEqual({
+      feedback: 'The plan is not valid:\n- 2 tasks is "simple", not "moderate"\nReturn the whole corrected plan.',
+    });
+  });
+});

@@ -3,7 +3,7 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { PlanValidationError, formatPlanIssue } from '../core/errors.js';
 import {
-  complexityFor,
+  complexitiesFor,
   plannerOutputSchema,
   plannerJsonSchema,
   plannerOutputToPlan,
@@ -127,9 +127,10 @@ export function checkPlannerAnswer(
   const problems = unorderedWriters(compiled);
   if (output.analysis.taskCount !== output.tasks.length)
     problems.push(`analysis.taskCount is ${output.analysis.taskCount} but you wrote ${output.tasks.length} tasks`);
-  if (complexityFor(output.tasks.length) !== output.analysis.complexity)
+  const sizes = complexitiesFor(output.tasks.length);
+  if (!sizes.includes(output.analysis.complexity))
     problems.push(
-      `${output.tasks.length} tasks is "${complexityFor(output.tasks.length)}", not "${output.analysis.complexity}"`,
+      `${output.tasks.length} tasks is ${sizes.map((c) => `"${c}"`).join(' or ')}, not "${output.analysis.complexity}"`,
     );
   if (problems.length > 0)
     return {

@@ -91,9 +91,18 @@ export function plannerJsonSchema(options: { readonly answersOnly?: boolean } = 
   return schema;
 }
 
-/** The rule of thumb the planner is told, and checked against. */
-export function complexityFor(n: number): PlannerOutput['analysis']['complexity'] {
-  return n <= 3 ? 'simple' : n <= 8 ? 'moderate' : n <= 15 ? 'complex' : 'larger';
+/**
+ * The rule of thumb the planner is told, and checked against: the sizes `n` tasks may be called.
+ * The ranges it is told (1–3, 3–8, 8–15, 15+) share their ends, so 3 tasks are "simple" or "moderate".
+ */
+export function complexitiesFor(n: number): PlannerOutput['analysis']['complexity'][] {
+  const ranges = [
+    ['simple', 1, 3],
+    ['moderate', 3, 8],
+    ['complex', 8, 15],
+    ['larger', 15, Infinity],
+  ] as const;
+  return ranges.filter(([, lo, hi]) => n >= lo && n <= hi).map(([name]) => name);
 }
 
 /**
