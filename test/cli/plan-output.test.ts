@@ -110,8 +110,11 @@ describe('--attempts reaches the planner', () => {
           env: { ANTHROPIC_API_KEY: 'sk-ant-test-000000', ANTHROPIC_BASE_URL: llm.url },
         });
         expect(r.code, r.stderr).toBe(1);
+        // What it was told is said here: the journal (and so `weft status`) keeps only "did not pass its check".
         expect(r.stderr).toBe(
-          `weft: the planner (anthropic) did not produce a valid plan in ${attempts === 1 ? '1 answer' : '2 answers'}; see \`weft status\` for what it was told\n`,
+          `weft: the planner (anthropic) did not produce a valid plan in ${attempts === 1 ? '1 answer' : '2 answers'}; its last answer was told:\n` +
+            '  The plan is not valid:\n' +
+            '  - plan task "a" needs[0]: dependency cycle a → b → a — fix: remove one of these dependencies\n',
         );
         expect(planner.requests).toHaveLength(attempts);
         expect(llm.verify()).toEqual([]);

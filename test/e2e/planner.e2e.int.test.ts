@@ -276,7 +276,7 @@ describe.concurrent('The AI planner', () => {
   );
 
   it(
-    'gives up with a one-line error naming the planner and the attempts when no answer is valid; no plan file',
+    'gives up naming the planner, the attempts and what its last answer was told when no answer is valid; no plan file',
     { timeout: TIMEOUT },
     async (ctx) => {
       const p = await e2eProject(ctx);
@@ -285,12 +285,13 @@ describe.concurrent('The AI planner', () => {
       const r = await p.weft(['plan', GOAL, '--planner', 'anthropic', '--json']);
 
       expect(r.code).toBe(1);
-      const message =
-        'the planner (anthropic) did not produce a valid plan in 3 answers; see `weft status` for what it was told';
-      expect(r.stderr).toBe(`weft: ${message}\n`);
+      const message = 'the planner (anthropic) did not produce a valid plan in 3 answers; its last answer was told:';
+      const hint =
+        'The plan is not valid:\n- plan task "a" needs[0]: dependency cycle a → b → a — fix: remove one of these dependencies';
+      expect(r.stderr).toBe(`weft: ${message}\n${hint.replace(/^/gm, '  ')}\n`);
       // --json: the error object every failing command prints, last on stdout.
       expect(JSON.parse(r.stdout.trim().split('\n').at(-1) ?? '')).toEqual({
-        error: { code: 'WEFT_RESULT_INVALID', message },
+        error: { code: 'WEFT_RESULT_INVALID', message, hint },
       });
       expect(existsSync(join(p.repo, 'plan.yaml'))).toBe(false);
       // Each retry was told why.

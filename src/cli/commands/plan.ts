@@ -140,6 +140,8 @@ export async function planGoal(
     ],
   };
   let checked: CheckedPlan | undefined;
+  // What the planner's last refused answer was told: the journal keeps only "did not pass its check".
+  let told: string | undefined;
   const store = await openJournal(projectDir, config);
   let code: number;
   try {
@@ -159,7 +161,7 @@ export async function planGoal(
       display: { ...(opts.json === true ? { json: true } : {}), progress: opts.progress ?? true },
       validateResult: (_task, result) => {
         const r = checkPlannerAnswer(result.output ?? result.text, request, { executors: catalog });
-        if ('feedback' in r) return r.feedback;
+        if ('feedback' in r) return (told = r.feedback);
         checked = r.plan;
         return undefined;
       },
@@ -171,11 +173,18 @@ export async function planGoal(
     const interrupted = code === EXIT.interrupted;
     const message = interrupted
       ? 'planning stopped before the planner answered; no plan was saved — plan again with the same command'
-      : `the planner (${planner}) did not produce a valid plan in ${count(attempts, 'answer')}; see \`weft status\` for what it was told`;
-    process.stderr.write(`weft: ${message}\n`);
+      : told === undefined
+        ? `the planner (${planner}) did not produce a valid plan in ${count(attempts, 'answer')}; \`weft status\` says why`
+        : `the planner (${planner}) did not produce a valid plan in ${count(attempts, 'answer')}; its last answer was told:`;
+    const hint = interrupted ? undefined : told?.replace(/\nReturn the whole corrected plan\.$/, '');
+    process.stderr.write(
+      `weft: ${message}\n${hint === undefined ? '' : `${hint.replace(/^/gm, '  ').replace(/[ \t]+$/gm, '')}\n`}`,
+    );
     // As every command failing under --json: one error object on stdout (a stop is no failure: a run stopped by Ctrl-C prints none).
     if (opts.json === true && !interrupted)
-      process.stdout.write(`${JSON.stringify({ error: { code: 'WEFT_RESULT_INVALID', message } })}\n`);
+      process.stdout.write(
+        `${JSON.stringify({ error: { code: 'WEFT_RESULT_INVALID', message, ...(hint === undefined ? {} : { hint }) } })}\n`,
+      );
     return { code: interrupted || code !== EXIT.ok ? code : EXIT.failed };
   }
   const { analysis } = checked.output;
