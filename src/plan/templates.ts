@@ -309,6 +309,11 @@ function coerce(name: string, raw: string, fallback: TemplateValue): TemplateVal
       throw new WeftError('WEFT_USAGE', `--set ${name} expects a number, got "${raw}"`);
     return n;
   }
+  // A blank text leaves a prompt saying "Feature: ." or a check with no command (`run: ""`, which no plan may have).
+  if (raw.trim() === '')
+    throw new WeftError('WEFT_USAGE', `--set ${name} expects some text, got "${raw}"`, {
+      hint: `leave --set ${name} out for the template's own, or give one: --set ${name}="…"`,
+    });
   return raw;
 }
 

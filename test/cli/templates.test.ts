@@ -96,6 +96,24 @@ describe('weft init: mistakes', () => {
     expect(bad.code).toBe(2);
     expect(bad.stderr).toBe('weft: --set security expects true or false, got "perhaps"\n');
   });
+
+  // An empty verify was "template staged-delivery rendered an invalid plan: tasks.4.run: Too small…", exit 70 (a
+  // bug in weft); an empty goal wrote prompts saying "Feature: .".
+  it('a blank text value is a usage error, and no file is written', async () => {
+    const project = tempProject();
+    for (const [template, set] of [
+      ['staged-delivery', 'verify='],
+      ['fullstack-feature', 'goal=  '],
+    ] as const) {
+      const r = await weft(['init', '--template', template, '--set', set], { cwd: project });
+      const name = set.split('=')[0] ?? '';
+      expect(r).toMatchObject({ code: 2, stdout: '' });
+      expect(r.stderr).toBe(
+        `weft: --set ${name} expects some text, got "${set.slice(name.length + 1)}"\n  leave --set ${name} out for the template's own, or give one: --set ${name}="…"\n`,
+      );
+    }
+    expect(existsSync(join(project, 'weft.yaml'))).toBe(false);
+  });
 });
 
 describe('weft init: writing a plan', () => {
