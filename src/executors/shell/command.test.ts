@@ -10,7 +10,8 @@ describe('parseCommand', () => {
       fc.property(plain, (run) => {
         const expected = parse(run).filter((p): p is string => typeof p === 'string');
         const got = parseCommand(run);
-        if (expected.length === 0) expect(got).toEqual({ error: 'empty command' });
+        if (expected.length === 0)
+          expect(got).toEqual({ error: 'is empty', fix: 'write the command to run, e.g. run: npm test' });
         else expect(got).toEqual({ argv: expected });
       }),
       { numRuns: 2000 },

@@ -40,7 +40,7 @@ export function parseCommand(run: string | readonly string[]): ParsedCommand {
   // 100,000-task plan pays for every task while it is validated.
   if (PLAIN_WORDS.test(run)) {
     const argv = run.split(/[ \t]+/).filter((w) => w !== '');
-    return argv.length === 0 ? { error: 'empty command' } : { argv };
+    return argv.length === 0 ? EMPTY : { argv };
   }
   const vars: string[] = [];
   let parts: ReturnType<typeof parse>;
@@ -61,7 +61,7 @@ export function parseCommand(run: string | readonly string[]): ParsedCommand {
     else if ('op' in p) return { error: `uses "${p.op}", which needs a shell` };
     else return { error: 'contains a comment' };
   }
-  return argv.length === 0 ? { error: 'empty command' } : { argv };
+  return argv.length === 0 ? EMPTY : { argv };
 }
 
 /**
@@ -79,4 +79,8 @@ export function commandProblem(
   return 'error' in parsed ? parsed : undefined;
 }
 
-const EMPTY = { error: 'empty command' } as const;
+/** A blank `run`: nothing to run, which no shell would change. */
+export const EMPTY: { readonly error: string; readonly fix: string } = {
+  error: 'is empty',
+  fix: 'write the command to run, e.g. run: npm test',
+};

@@ -252,6 +252,15 @@ describe('parseCommand', () => {
   ])('refuses shell syntax in %s', (run, error) => {
     expect(parseCommand(run)).toEqual({ error });
   });
+  // Was "command empty command — fix: set shell: true, …", and with shell: true a blank run passed (and did nothing).
+  it('validation refuses a blank command, with or without a shell, and says to write one', () => {
+    const check = new ShellExecutor().info.check;
+    const blank = { field: 'run', message: 'command is empty', fix: 'write the command to run, e.g. run: npm test' };
+    expect(check({ id: 'x', run: ' ' })).toEqual([blank]);
+    expect(check({ id: 'x', run: ' \t', shell: true })).toEqual([blank]);
+    expect(check({ id: 'x', run: [' '], shell: true })).toEqual([blank]);
+    expect(check({ id: 'x', run: 'true', shell: true })).toEqual([]);
+  });
   it('validation tells the user to opt in to a shell', () => {
     const issues = new ShellExecutor().info.check({ id: 'x', run: 'ls | wc' });
     expect(issues).toEqual([

@@ -19,7 +19,7 @@ import { BWRAP_FIX, findBwrap, refusedWrite, sandboxArgv } from '../process/sand
 import { SpawnHelperPool } from '../process/spawn-helper.js';
 import { helperPrograms, helperSettingOf, type HelperSetting } from '../process/helper-programs.js';
 import { helperEnd, spawnTask, type ProcessEnd } from './task-process.js';
-import { commandProblem, MAX_COMMAND_LENGTH, parseCommand } from './command.js';
+import { commandProblem, EMPTY, MAX_COMMAND_LENGTH, parseCommand } from './command.js';
 import { checkOutput } from '../agents/structured-output.js';
 import { checkNumbers, withDefaults } from '../../core/options.js';
 
@@ -88,7 +88,9 @@ export class ShellExecutor implements Executor {
       if ('error' in parsed)
         return {
           ok: false,
-          failure: { message: `command ${parsed.error}; set shell: true or write run as an argv list` },
+          failure: {
+            message: `command ${parsed.error}; ${parsed.fix ?? 'set shell: true or write run as an argv list'}`,
+          },
         };
       argv = parsed.argv;
     }
@@ -293,6 +295,8 @@ function commandIssues(task: TaskSpec): { field: string; message: string; fix?: 
   if (task.run === undefined) return [];
   if (task.shell === true) {
     const text = typeof task.run === 'string' ? task.run : task.run.join(' ');
+    // `sh -c ' '` runs nothing and succeeds: a check or a deploy that does nothing.
+    if (text.trim() === '') return [{ field: 'run', message: `command ${EMPTY.error}`, fix: EMPTY.fix }];
     return text.length > MAX_COMMAND_LENGTH
       ? [
           {
