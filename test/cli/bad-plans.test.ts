@@ -87,6 +87,22 @@ const cases: [string, string, RegExp][] = [
     'tasks:\n  - { id: a, run: "true", outputs: [../../secret] }\n',
     /^plan\.yaml:2:\d+ task "a" outputs\[0\]: "\.\.\/\.\.\/secret" climbs out of the plan's folder: a task produces files only inside it — fix: /m,
   ],
+  // These three were "has the wrong type" / zod's "Invalid input: expected …", each with "see `weft schema`".
+  [
+    'a list for a value that is a string, a number or a boolean',
+    'vars: { tags: [a, b] }\ntasks:\n  - { id: a, run: "true" }\n',
+    /^plan\.yaml:1:\d+ vars\.tags: expected a string, a number or true or false, got a list — fix: write a string, a number or true or false$/m,
+  ],
+  [
+    'approval that is not "required"',
+    'tasks:\n  - { id: a, run: "true", approval: yes }\n',
+    /^plan\.yaml:2:\d+ task "a" approval: expected "required", got string "yes" — fix: write approval: required$/m,
+  ],
+  [
+    'resume that is neither auto nor never',
+    'tasks:\n  - { id: a, run: "true", resume: sometimes }\n',
+    /^plan\.yaml:2:\d+ task "a" resume: "sometimes" is not one of auto, never — fix: use auto or never$/m,
+  ],
 ];
 
 describe('bad plans get one clear line per problem and exit 2, and nothing is written', () => {

@@ -134,25 +134,47 @@ function valueAt(raw: unknown, path: readonly (string | number)[]): unknown {
 
 /** What a schema issue means, in a YAML writer's words, for the value at `path` in `raw`. */
 export function describeZodIssue(issue: z.core.$ZodIssue, raw: unknown, path: readonly (string | number)[]): string {
-  if (issue.code === 'invalid_type') {
-    const got = valueAt(raw, path);
-    const shown = JSON.stringify(got) ?? '';
-    const received =
-      got === undefined
-        ? 'nothing'
-        : Array.isArray(got)
-          ? 'a list'
-          : got === null
-            ? 'null'
-            : typeof got === 'object'
-              ? 'a mapping'
-              : `${typeof got} ${shown.length > 40 ? `${shown.slice(0, 37)}…` : shown}`;
-    return `expected ${typeWord(issue.expected)}, got ${received}`;
+  if (issue.code === 'invalid_type') return `expected ${typeWord(issue.expected)}, got ${received(raw, path)}`;
+  if (issue.code === 'invalid_union') {
+    const types = unionTypes(issue);
+    return types === undefined ? 'has the wrong type' : `expected ${types}, got ${received(raw, path)}`;
   }
-  if (issue.code === 'invalid_union') return 'has the wrong type';
-  if (issue.code === 'invalid_value' && issue.values.length > 1)
-    return `${JSON.stringify(valueAt(raw, path)) ?? 'nothing'} is not one of ${issue.values.map(String).join(', ')}`;
+  if (issue.code === 'invalid_value')
+    return issue.values.length > 1
+      ? `${JSON.stringify(valueAt(raw, path)) ?? 'nothing'} is not one of ${issue.values.map(String).join(', ')}`
+      : `expected ${JSON.stringify(issue.values[0]) ?? String(issue.values[0])}, got ${received(raw, path)}`;
   return issue.message;
+}
+
+/** What the document holds at `path`, as an issue says what came: `a list`, `string "x"`, `nothing`. */
+function received(raw: unknown, path: readonly (string | number)[]): string {
+  const got = valueAt(raw, path);
+  const shown = JSON.stringify(got) ?? '';
+  return got === undefined
+    ? 'nothing'
+    : Array.isArray(got)
+      ? 'a list'
+      : got === null
+        ? 'null'
+        : typeof got === 'object'
+          ? 'a mapping'
+          : `${typeof got} ${shown.length > 40 ? `${shown.slice(0, 37)}…` : shown}`;
+}
+
+/**
+ * The types a union of plain types takes, in a YAML writer's words (`a string, a number or true or
+ * false`), when each of its alternatives failed only on the value's type; else undefined.
+ */
+function unionTypes(issue: z.core.$ZodIssue): string | undefined {
+  if (issue.code !== 'invalid_union') return undefined;
+  const words: string[] = [];
+  for (const branch of issue.errors) {
+    const only = branch.length === 1 ? branch[0] : undefined;
+    if (only?.code !== 'invalid_type' || only.path.length > 0) return undefined;
+    words.push(typeWord(only.expected));
+  }
+  if (words.length === 0) return undefined;
+  return words.length === 1 ? words[0] : `${words.slice(0, -1).join(', ')} or ${words.at(-1) as string}`;
 }
 
 function fixFor(issue: z.core.$ZodIssue, path: readonly (string | number)[], raw: unknown): string {
@@ -174,6 +196,14 @@ function fixFor(issue: z.core.$ZodIssue, path: readonly (string | number)[], raw
   if (path.length === 0 || last === 'tasks') return 'a plan needs `tasks:` with at least one task';
   if (issue.code === 'invalid_type')
     return `write ${typeWord(issue.expected)}${issue.expected === 'record' || issue.expected === 'object' ? ', e.g. {NAME: value}' : ''}`;
+  const types = unionTypes(issue);
+  if (types !== undefined) return `write ${types}`;
+  if (issue.code === 'invalid_value' && issue.values.length > 0) {
+    const values = issue.values.map((v) => (typeof v === 'string' ? v : JSON.stringify(v)));
+    return values.length === 1 && typeof last === 'string'
+      ? `write ${last}: ${values[0]}`
+      : `use ${values.join(' or ')}`;
+  }
   return 'see `weft schema` for the expected shape';
 }
 
