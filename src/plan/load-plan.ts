@@ -182,12 +182,17 @@ export interface YamlDocument {
 export function parseYamlDocument(text: string, file: string): YamlDocument {
   const { doc, lines } = yamlDocument(text);
   if (doc.errors.length > 0) throw new PlanValidationError(syntaxIssues(doc, lines, file));
-  const fail = (message: string, offset = 0): never => {
+  const fail = (message: string, offset = 0, fix = 'fix the syntax at that position'): never => {
     const pos = lines.linePos(offset);
-    throw new PlanValidationError([
-      { file, line: pos.line, column: pos.col, message, fix: 'fix the syntax at that position' },
-    ]);
+    throw new PlanValidationError([{ file, line: pos.line, column: pos.col, message, fix }]);
   };
+  // A .json file is read here too: its depth is no YAML problem, and no syntax error.
+  const tooDeep = (): never =>
+    fail(
+      `bad ${isJsonFile(file) ? 'JSON' : 'YAML'}: nested deeper than ${MAX_PLAN_DEPTH} levels`,
+      0,
+      `nest it at most ${MAX_PLAN_DEPTH} levels deep`,
+    );
   let raw: unknown;
   try {
     raw = doc.toJS() as unknown;
@@ -199,10 +204,10 @@ export function parseYamlDocument(text: string, file: string): YamlDocument {
       fail(`bad YAML: alias *${alias} names no anchor (&${alias}) before it`, Math.max(0, text.indexOf(`*${alias}`)));
     if (/Excessive alias count/.test(message))
       fail('bad YAML: its aliases expand into too many copies (an alias bomb?)');
-    if (error instanceof RangeError) fail(`bad YAML: nested deeper than ${MAX_PLAN_DEPTH} levels`);
+    if (error instanceof RangeError) tooDeep();
     throw error;
   }
-  if (depthOf(raw) > MAX_PLAN_DEPTH) fail(`bad YAML: nested deeper than ${MAX_PLAN_DEPTH} levels`);
+  if (depthOf(raw) > MAX_PLAN_DEPTH) tooDeep();
   return { doc, lines, raw };
 }
 

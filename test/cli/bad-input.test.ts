@@ -39,7 +39,7 @@ const cases: [string, string, string][] = [
   [
     '300-deep nesting the parser follows',
     `tasks:\n  - id: a\n    run: "true"\n    outputSchema: ${'{a: '.repeat(300)}1${'}'.repeat(300)}\n`,
-    'plan.yaml:1:1: bad YAML: nested deeper than 100 levels — fix: fix the syntax at that position',
+    'plan.yaml:1:1: bad YAML: nested deeper than 100 levels — fix: nest it at most 100 levels deep',
   ],
   [
     'a 5 MB run string',
@@ -102,6 +102,19 @@ describe('bad input through the real binary: one line, exit 2, never a stack tra
     expect(r.stderr.split('\n').filter((l) => l !== '')).toEqual([line.replace('<dir>', project)]);
     expect(r.code).toBe(2);
     expect(r.stdout).toBe('');
+  });
+
+  // It said "bad YAML: … — fix: fix the syntax at that position" of a .json file whose syntax is right.
+  it('a .json plan nested too deep is bad JSON, to be nested less, not a syntax error of YAML', async () => {
+    const project = tempProject();
+    const deep = `${'{"a": '.repeat(300)}1${'}'.repeat(300)}`;
+    writeFileSync(join(project, 'plan.json'), `{"tasks": [{"id": "a", "run": "true", "outputSchema": ${deep}}]}\n`);
+    const r = await weft(['validate', 'plan.json'], { cwd: project });
+    expect(r).toMatchObject({
+      code: 2,
+      stdout: '',
+      stderr: 'plan.json:1:1: bad JSON: nested deeper than 100 levels — fix: nest it at most 100 levels deep\n',
+    });
   });
 
   it('a cwd that exists, or that a task it waits for may create, is fine', async () => {
