@@ -87,6 +87,12 @@ const cases: [string, string, RegExp][] = [
     'tasks:\n  - { id: a, run: "true", outputs: [../../secret] }\n',
     /^plan\.yaml:2:\d+ task "a" outputs\[0\]: "\.\.\/\.\.\/secret" climbs out of the plan's folder: a task produces files only inside it — fix: /m,
   ],
+  // Its fix was the one for a bad character: "use letters, digits, …".
+  [
+    'an id over 100 characters',
+    `tasks:\n  - { id: ${'a'.repeat(101)}, run: "true" }\n`,
+    /^plan\.yaml:2:\d+ task "a+…" id: task ids are at most 100 characters — fix: shorten it to at most 100 characters$/m,
+  ],
   // These three were "has the wrong type" / zod's "Invalid input: expected …", each with "see `weft schema`".
   [
     'a list for a value that is a string, a number or a boolean',

@@ -187,7 +187,10 @@ function fixFor(issue: z.core.$ZodIssue, path: readonly (string | number)[], raw
   if (path[0] === 'loop' && path.length === 2 && last === 'max') return 'use a whole number from 1 to 100, e.g. max: 5';
   if (last === 'estimate' || last === 'timeout' || last === 'initial' || last === 'max')
     return 'write a duration like 45m, 1h30m, 90s or 250ms';
-  if (last === 'id') return 'use letters, digits, ".", "_" and "-" (e.g. build-api)';
+  if (last === 'id')
+    return issue.code === 'too_big'
+      ? `shorten it to at most ${String(issue.maximum)} characters`
+      : 'use letters, digits, ".", "_" and "-" (e.g. build-api)';
   if (last === 'run') return 'write a command string or an argv list, e.g. run: ["npm", "test"]';
   if (last === 'needs' || last === 'after' || last === 'writes') return 'write a list, e.g. [a, b]';
   const parent = path.at(-2);
