@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { isAbsolute, join, resolve } from 'node:path';
 import { WeftError, type WeftErrorCode } from '../core/errors.js';
 import type { RunEvent } from '../core/run/events.js';
 import { foldRun, type RunState } from '../core/run/run-state.js';
@@ -23,7 +23,7 @@ export async function openJournal(
   options: { readonly create?: boolean } = {},
 ): Promise<Store> {
   if (options.create === false && !hasJournal(projectDir, config)) return new MemoryStore();
-  const url = databaseUrl(config);
+  const url = databaseUrl(config, projectDir);
   // A command that only reads a journal kept elsewhere (PostgreSQL, sqlite:<file>) makes no .weft/.
   const elsewhere = url !== undefined && url.trim() !== 'sqlite:';
   const dir = options.create === false && elsewhere ? weftDir(projectDir) : await createWeftDir(projectDir);
@@ -35,20 +35,30 @@ export async function openJournal(
  * (.weft/weft.db, or the one a `sqlite:<file>` URL names) is there.
  */
 export function hasJournal(projectDir: string, config: WeftConfig): boolean {
-  const url = databaseUrl(config);
+  const url = databaseUrl(config, projectDir);
   const file = url === undefined ? undefined : sqliteFile(url);
   if (url !== undefined && file === undefined) return true;
   return existsSync(file ?? join(weftDir(projectDir), 'weft.db'));
 }
 
-/** The file a `sqlite:<file>` URL names (as the store opens it: from the working folder); undefined for any other URL or none. */
+/** The file a `sqlite:<file>` URL names; undefined for any other URL or none. */
 function sqliteFile(url: string | undefined): string | undefined {
   const file = url?.startsWith('sqlite:') === true ? url.slice('sqlite:'.length) : undefined;
   return file === '' ? undefined : file;
 }
 
-// An empty variable does not hide the config.
-const databaseUrl = (config: WeftConfig): string | undefined => process.env.WEFT_DATABASE_URL || config.database;
+/**
+ * The journal's URL: WEFT_DATABASE_URL, else the config's (an empty variable does not hide the
+ * config), a relative `sqlite:<file>` taken from the project folder — where weft.config.yaml is,
+ * and what `-C` names. Taken from the working folder, `weft runs -C app` read another journal than
+ * `weft run` in app/ wrote, and `weft mcp -C app` (or `weft serve`) waited for a run it had started
+ * in a journal the run never wrote to.
+ */
+function databaseUrl(config: WeftConfig, projectDir: string): string | undefined {
+  const url = process.env.WEFT_DATABASE_URL || config.database;
+  const file = sqliteFile(url);
+  return file === undefined || isAbsolute(file) ? url : `sqlite:${resolve(projectDir, file)}`;
+}
 
 export const LEASE_TTL_MS = 15_000;
 

@@ -106,6 +106,23 @@ describe('inspecting the journal', () => {
     expect(JSON.parse((await inFile(['runs', '--json'])).stdout)).toHaveLength(1);
   }, 60_000);
 
+  // It was taken from the working folder: `weft runs -C app` read (and `weft mcp -C app` made) a journal in the
+  // folder the command ran in, not the one `weft run` in app/ wrote, and the MCP server's `run` tool answered
+  // "the run did not start" for a run that had.
+  it("a relative sqlite:<file> in weft.config.yaml is in the project's folder, also with -C from elsewhere", async () => {
+    const project = tempProject('weft-journal-');
+    const elsewhere = tempProject('weft-elsewhere-');
+    writePlan(project, 'plan.yaml', 'p', [{ id: 'a', run: sh('true') }]);
+    writeFileSync(join(project, 'weft.config.yaml'), 'database: sqlite:journal/runs.db\n');
+    expect((await weft(['run', 'plan.yaml'], project)).code).toBe(0);
+    expect(existsSync(join(project, 'journal', 'runs.db'))).toBe(true);
+    const listed = await weft(['runs', '-C', project, '--json'], elsewhere);
+    expect(JSON.parse(listed.stdout)).toMatchObject([{ plan: 'p', status: 'succeeded' }]);
+    expect((await weft(['run', join(project, 'plan.yaml'), '-C', project], elsewhere)).code).toBe(0);
+    expect(JSON.parse((await weft(['runs', '--json'], project)).stdout)).toHaveLength(2);
+    expect(existsSync(join(elsewhere, 'journal'))).toBe(false);
+  }, 60_000);
+
   it('weft runs: newest first, as a table and as JSON', async () => {
     const json = await weft(['runs', '--json'], project);
     expect(JSON.parse(json.stdout)).toMatchObject([
