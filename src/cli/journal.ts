@@ -31,6 +31,21 @@ export async function openJournal(
 }
 
 /**
+ * Refuses a `memory:` journal to `weft serve` and `weft mcp`: the runs they start are processes of
+ * their own, each with a memory of its own, so the server never saw them ("the run did not start:
+ * exit code 0" for a run that had run).
+ */
+export function refuseMemoryJournal(config: WeftConfig, command: string): void {
+  const url = databaseUrl(config, '.');
+  if (url?.trim().toLowerCase() !== 'memory:') return;
+  throw new WeftError(
+    'WEFT_USAGE',
+    `${command} cannot use the journal memory: (${process.env.WEFT_DATABASE_URL ? 'WEFT_DATABASE_URL' : 'weft.config.yaml database'}): the runs it starts are processes of their own and would share no journal with it`,
+    { hint: 'leave the journal to its default (SQLite in .weft/), or give a sqlite:<file> or postgres:// URL' },
+  );
+}
+
+/**
  * Whether the project has a journal to read: a database server is configured, or the SQLite file
  * (.weft/weft.db, or the one a `sqlite:<file>` URL names) is there.
  */

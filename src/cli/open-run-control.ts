@@ -1,5 +1,5 @@
 import { planGoal } from './commands/plan.js';
-import { openJournal } from './journal.js';
+import { openJournal, refuseMemoryJournal } from './journal.js';
 import { createRunControl, type LocalRunControl } from './run-control.js';
 import { wire } from './wiring.js';
 
@@ -11,6 +11,7 @@ import { wire } from './wiring.js';
  */
 export async function openRunControl(root: string, cliPath?: string): Promise<LocalRunControl> {
   const { projectDir, config, executors } = wire(root);
+  refuseMemoryJournal(config, 'weft mcp');
   const store = await openJournal(projectDir, config);
   const control = createRunControl({
     projectDir,

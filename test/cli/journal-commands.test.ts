@@ -123,6 +123,29 @@ describe('inspecting the journal', () => {
     expect(existsSync(join(elsewhere, 'journal'))).toBe(false);
   }, 60_000);
 
+  // They served a journal of their own while each run they started kept another: the MCP `run` tool answered
+  // "the run did not start: exit code 0" for a run that had run.
+  it('weft serve and weft mcp refuse a memory: journal, which the runs they start could not share', async () => {
+    const project = tempProject('weft-journal-');
+    writeFileSync(join(project, 'weft.config.yaml'), 'database: "memory:"\n');
+    const refusal = (command: string, where: string) =>
+      `weft: ${command} cannot use the journal memory: (${where}): the runs it starts are processes of their own and would share no journal with it\n` +
+      '  leave the journal to its default (SQLite in .weft/), or give a sqlite:<file> or postgres:// URL\n';
+    for (const [args, command] of [
+      [['serve', '-p', '0'], 'weft serve'],
+      [['mcp'], 'weft mcp'],
+    ] as const) {
+      const r = await runWeft(args, { cwd: project, env: { WEFT_DATABASE_URL: undefined }, timeoutMs: 10_000 });
+      expect(r).toMatchObject({ code: 2, stderr: refusal(command, 'weft.config.yaml database') });
+    }
+    const byEnv = await runWeft(['serve', '-p', '0'], {
+      cwd: tempProject('weft-journal-'),
+      env: { WEFT_DATABASE_URL: 'memory:' },
+      timeoutMs: 10_000,
+    });
+    expect(byEnv).toMatchObject({ code: 2, stderr: refusal('weft serve', 'WEFT_DATABASE_URL') });
+  }, 60_000);
+
   it('weft runs: newest first, as a table and as JSON', async () => {
     const json = await weft(['runs', '--json'], project);
     expect(JSON.parse(json.stdout)).toMatchObject([

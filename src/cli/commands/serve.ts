@@ -2,7 +2,7 @@ import type { RunControl } from '../../core/ports/run-control.js';
 import { EXIT } from '../exit-codes.js';
 import { mcpFetchHandler } from '../../mcp/http-handler.js';
 import { WEFT_VERSION } from '../version.js';
-import { openJournal } from '../journal.js';
+import { openJournal, refuseMemoryJournal } from '../journal.js';
 import { planGoal } from './plan.js';
 import { startServer } from '../serve-wiring.js';
 import { wire } from '../wiring.js';
@@ -22,6 +22,7 @@ export interface ServeOptions {
  */
 export async function serveCommand(opts: ServeOptions): Promise<number> {
   const { projectDir, executors, config } = wire(opts.dir);
+  refuseMemoryJournal(config, 'weft serve');
   const store = await openJournal(projectDir, config);
   try {
     const host = opts.host ?? '127.0.0.1';
