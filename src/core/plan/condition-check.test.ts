@@ -127,7 +127,17 @@ describe('checkCondition: every name a condition reads is checked before anythin
       'condition compares a string with >= in vars.mode >= 1 — fix: >= compares numbers; use == or != for strings',
     ]);
     expect(problems('vars.level == "2"')).toEqual([
-      'condition compares a number with a string in vars.level == "2" — fix: compare with a number, e.g. vars.level == 6',
+      'condition compares a number with a string in vars.level == "2" — fix: compare with a number, e.g. vars.level == 2',
+    ]);
+    // The fix writes the literal in the reference's type, wherever the literal stands.
+    expect(problems('"2" != vars.level')).toEqual([
+      'condition compares a string with a number in "2" != vars.level — fix: compare with a number, e.g. vars.level != 2',
+    ]);
+    expect(problems('vars.mode == 3')).toEqual([
+      'condition compares a string with a number in vars.mode == 3 — fix: compare with a string, e.g. vars.mode == "3"',
+    ]);
+    expect(problems('tasks.build.succeeded == "false"')).toEqual([
+      'condition compares a boolean with a string in tasks.build.succeeded == "false" — fix: compare with a boolean, e.g. tasks.build.succeeded == false',
     ]);
     expect(problems('vars.security == 1')).toEqual([
       'condition compares a boolean with a number in vars.security == 1 — fix: compare with a boolean, e.g. vars.security == true',

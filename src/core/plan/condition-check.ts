@@ -117,9 +117,14 @@ function comparisonProblem(
     };
   }
   if (left === right || left === 'null' || right === 'null') return undefined;
+  // The literal is what its author wrote wrong: the fix keeps the reference and writes the literal
+  // in the reference's type (`vars.level == "2"` → `vars.level == 2`).
+  const [keep, change] =
+    expr.left.kind !== 'ref' && expr.right.kind === 'ref' ? [expr.right, expr.left] : [expr.left, expr.right];
+  const kind = keep === expr.left ? left : right;
   return {
     message: `condition compares ${a(left)} with ${a(right)} in ${shown}`,
-    fix: `compare with ${a(left)}, e.g. ${describe(expr.left)} ${op} ${example(left)}`,
+    fix: `compare with ${a(kind)}, e.g. ${describe(keep)} ${op} ${exampleOf(kind, change)}`,
   };
 }
 
@@ -127,7 +132,15 @@ function a(kind: Kind): string {
   return kind === 'boolean' ? 'a boolean' : kind === 'null' ? 'null' : kind === 'object' ? 'an object' : `a ${kind}`;
 }
 
-function example(kind: Kind): string {
+/** A value of `kind` for a fix: the literal `other` written in that type when it has one (`"2"` → `2`), else a placeholder. */
+function exampleOf(kind: Kind, other: Expr): string {
+  if (other.kind === 'literal') {
+    const v = other.value;
+    if (kind === 'number' && typeof v === 'string' && v.trim() !== '' && Number.isFinite(Number(v)))
+      return String(Number(v));
+    if (kind === 'string' && (typeof v === 'number' || typeof v === 'boolean')) return JSON.stringify(String(v));
+    if (kind === 'boolean' && (v === 'true' || v === 'false')) return v;
+  }
   return kind === 'string' ? '"text"' : kind === 'number' ? '6' : 'true';
 }
 
