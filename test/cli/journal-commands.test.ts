@@ -376,6 +376,15 @@ describe('inspecting the journal', () => {
     const pdf = await weft(['report', good, '--format', 'pdf'], project);
     expect(pdf.code).toBe(2);
     expect(pdf.stderr).toBe('weft: --format expects json, md or html, got "pdf"\n');
+
+    // --json and another --format disagree: refused, not Markdown under --json.
+    const both = await weft(['report', good, '--json', '--format', 'md'], project);
+    expect(both.code).toBe(2);
+    expect(JSON.parse(both.stdout).error).toMatchObject({ code: 'WEFT_USAGE', hint: 'give one of them' });
+    expect(both.stderr).toBe('weft: --json asks for --format json, but --format says "md"\n  give one of them\n');
+    const agree = await weft(['report', good, '--json', '--format', 'json'], project);
+    expect(agree.code).toBe(0);
+    expect(JSON.parse(agree.stdout).run.id).toBe(good);
   }, 60_000);
 
   it('weft resume of a run whose plan file was edited since says so: it goes on with the plan as it was', async () => {

@@ -205,6 +205,11 @@ export async function reportCommand(
   given: string | undefined,
   opts: Common & { format?: string; output?: string },
 ): Promise<number> {
+  // `--json --format md` printed Markdown: the two flags disagree, and neither wins quietly.
+  if (opts.json === true && opts.format !== undefined && opts.format !== 'json')
+    throw new WeftError('WEFT_USAGE', `--json asks for --format json, but --format says "${opts.format}"`, {
+      hint: 'give one of them',
+    });
   const format = opts.format ?? (opts.json === true ? 'json' : 'html');
   if (!(REPORT_FORMATS as readonly string[]).includes(format))
     throw new WeftError('WEFT_USAGE', `--format expects json, md or html, got "${format}"`);
