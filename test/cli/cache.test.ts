@@ -16,7 +16,9 @@ const plan = (joinCommand = 'cat out-a.txt out-b.txt > all.txt') =>
 
 async function runOnce(project: string, extra: string[] = []): Promise<{ ran: string[]; stdout: string }> {
   rmSync(join(project, 'ran.txt'), { force: true });
-  const r = await weft(['run', 'plan.yaml', '--explain-cache', ...extra], { cwd: project });
+  // --no-cache leaves nothing to explain (the two together are refused).
+  const explain = extra.includes('--no-cache') ? [] : ['--explain-cache'];
+  const r = await weft(['run', 'plan.yaml', ...explain, ...extra], { cwd: project });
   expect(r.code).toBe(0);
   const ran = existsSync(join(project, 'ran.txt'))
     ? readFileSync(join(project, 'ran.txt'), 'utf8').trim().split('\n').filter(Boolean).sort()
@@ -58,6 +60,12 @@ describe('task cache', () => {
 
     // --no-cache runs everything.
     expect((await runOnce(project, ['--no-cache'])).ran).toEqual(['gen-a', 'gen-b', 'join', 'report']);
+    // and asking why tasks hit or missed with the cache off is refused, not answered with silence.
+    const both = await weft(['run', 'plan.yaml', '--explain-cache', '--no-cache'], { cwd: project });
+    expect(both.code).toBe(2);
+    expect(both.stderr).toBe(
+      'weft: --explain-cache says why cached tasks hit or missed, but --no-cache turns the cache off\n  give one of them\n',
+    );
   });
 
   it('declaring outputs on a cached task misses once, keeps the file, and restores it after', async () => {

@@ -65,6 +65,15 @@ export interface RunCommandOptions {
 }
 
 export async function runCommand(file: string, opts: RunCommandOptions): Promise<number> {
+  // With the cache off there is nothing to explain: the run printed no cache line at all.
+  if (opts.explainCache === true && opts.cache === false)
+    throw new WeftError(
+      'WEFT_USAGE',
+      '--explain-cache says why cached tasks hit or missed, but --no-cache turns the cache off',
+      {
+        hint: 'give one of them',
+      },
+    );
   const { projectDir, executors, config } = wire(opts.dir);
   const catalog = catalogOf(executors);
   const baseDir = opts.base === undefined ? undefined : resolve(opts.base);
