@@ -1,5 +1,5 @@
 import { isAscii } from 'node:buffer';
-import { readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, extname, resolve } from 'node:path';
 import type { Document, LineCounter } from 'yaml';
 import { PlanValidationError, WeftError, type PlanIssue } from '../core/errors.js';
@@ -160,12 +160,14 @@ function cwdIssues(plan: CompiledPlan, baseDir: string): RawIssue[] {
     const dir = resolve(baseDir, cwd);
     if (isDirectory(dir)) return;
     const path = t.cwd === undefined ? ['defaults', 'cwd'] : ['tasks', i, 'cwd'];
+    // A file there is not a missing folder: "create it" would be the wrong fix.
+    const file = existsSync(dir);
     issues.push({
       path,
       task: t.id,
       field: 'cwd',
-      message: `folder "${dir}" does not exist`,
-      fix: "create it, or give cwd relative to the plan's folder",
+      message: file ? `"${dir}" is a file, not a folder` : `folder "${dir}" does not exist`,
+      fix: file ? 'give cwd the folder the task runs in' : "create it, or give cwd relative to the plan's folder",
     });
   });
   return issues;

@@ -77,6 +77,11 @@ const cases: [string, string, string][] = [
     'plan.yaml:4:5 task "a" cwd: folder "<dir>/no/such/dir" does not exist — fix: create it, or give cwd relative to the plan\'s folder',
   ],
   [
+    'a cwd that is a file',
+    'tasks:\n  - id: a\n    run: "true"\n    cwd: plan.yaml\n',
+    'plan.yaml:4:5 task "a" cwd: "<dir>/plan.yaml" is a file, not a folder — fix: give cwd the folder the task runs in',
+  ],
+  [
     'timeout: 25d',
     'tasks:\n  - id: a\n    run: [sleep, "1"]\n    timeout: 25d\n',
     'plan.yaml:4:5 task "a" timeout: timeout 25d is longer than the longest timer, 24d20h31m — fix: use at most 24d, or leave timeout out for none',
