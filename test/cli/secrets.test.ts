@@ -191,7 +191,28 @@ describe('a secret the plan itself holds', () => {
     expect(resumed.stderr).toMatch(
       /the journal keeps the plan's secrets masked \(\*\*\*\), and the plan file they come from \(.*plan\.yaml\) has changed/,
     );
+    expect(resumed.stderr).not.toContain('goes on with the plan'); // it does not
     expect(resumed.stderr).not.toMatch(/\n\s+at /);
+  }, 60_000);
+
+  it('a resume after only a secret value was edited in the plan file (a rotated key) runs with the new value and says so', async () => {
+    const project = tempProject('weft-secrets-');
+    const script = 'if [ -e started ]; then printf %s "$DB_PASSWORD" > got; exit 0; fi; touch started; sleep 30';
+    const plan = (password: string) => ({
+      tasks: [{ id: 't', env: { DB_PASSWORD: password }, run: ['sh', '-c', script] }],
+    });
+    writeFileSync(join(project, 'plan.yaml'), JSON.stringify(plan(PASSWORD)));
+    const first = startWeft(['run', 'plan.yaml', '--no-progress'], project);
+    await until(() => existsSync(join(project, 'started')));
+    first.child.kill('SIGINT');
+    expect((await first.done).code).toBe(130);
+    writeFileSync(join(project, 'plan.yaml'), JSON.stringify(plan(`${PASSWORD}-rotated`)));
+    const resumed = await weft(['resume', '--no-progress'], project, {});
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(resumed.stderr).toMatch(
+      /plan\.yaml changed since run \S+ started; the resume goes on with the plan as it was then, but with the secret values the file holds now/,
+    );
+    expect(readFileSync(join(project, 'got'), 'utf8')).toBe(`${PASSWORD}-rotated`);
   }, 60_000);
 });
 

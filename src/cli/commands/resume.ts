@@ -106,14 +106,17 @@ export async function resumeCommand(given: string | undefined, opts: ResumeOptio
       );
       return EXIT.ok;
     }
-    // An edited plan file is not what a resume runs: say so, rather than let the edit seem ignored.
-    const file = moved(o.planFile);
-    if (file !== undefined && o.planStamp !== undefined && planStamp(file).planStamp !== o.planStamp)
-      process.stderr.write(
-        `weft: ${file} changed since run ${runId} started; the resume goes on with the plan as it was then (\`weft run ${relative(process.cwd(), file) || file}\` starts a run of the edited plan)\n`,
-      );
     // The plan as it was when the run started (not as the file is now), grown by what tasks added.
-    let spec = withSecrets(o.spec, moved(o.planFile), executors, runId);
+    const file = moved(o.planFile);
+    let spec = withSecrets(o.spec, file, executors, runId);
+    // An edited plan file is not what a resume runs: say so, rather than let the edit seem ignored.
+    // Secrets are the exception: the journal has them masked, so they come from the file as it is.
+    if (file !== undefined && o.planStamp !== undefined && planStamp(file).planStamp !== o.planStamp) {
+      const secrets = spec === o.spec ? '' : ', but with the secret values the file holds now';
+      process.stderr.write(
+        `weft: ${file} changed since run ${runId} started; the resume goes on with the plan as it was then${secrets} (\`weft run ${relative(process.cwd(), file) || file}\` starts a run of the edited plan)\n`,
+      );
+    }
     for (const e of events) if (e.type === 'plan.expanded') spec = spliceExpansion(spec, e.by, e.tasks as TaskSpec[]);
     const vars = o.vars === undefined ? {} : { vars: o.vars };
     const options = { executors: catalogOf(executors), file: o.planFile ?? '<journal>', ...vars };
