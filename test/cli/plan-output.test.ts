@@ -66,6 +66,11 @@ describe('weft plan refuses, before the planner is asked, a plan it could not sa
         stderr: `weft: --attempts expects a whole number from 1 to 21, got "${attempts}"\n`,
       });
     }
+    // The flag is named first, even when no planner could be chosen (it was the planner's error).
+    expect(await plan('--planner', 'clade', '--attempts', '0')).toMatchObject({
+      code: 2,
+      stderr: 'weft: --attempts expects a whole number from 1 to 21, got "0"\n',
+    });
   });
 
   it('weft run --goal refuses an --attempts that is no count the same way, before the planner is asked', async () => {

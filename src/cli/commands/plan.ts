@@ -111,11 +111,12 @@ export async function planGoal(
   const catalog = catalogOf(executors);
   // Only an agent or an LLM answers a prompt: a shell or function executor cannot plan.
   const planners = new Set([...catalog].filter(([, info]) => info.requires === 'prompt').map(([name]) => name));
-  const planner = choosePlanner(opts.planner, config, planners);
-  const workers = opts.jobs ?? 4;
+  // The flag first: a bad --attempts is the user's to fix whatever planner there is (or is not).
   const attempts = Number(opts.attempts ?? 3);
   if (!/^\d+$/.test(opts.attempts ?? '3') || attempts < 1 || attempts > 21)
     throw new WeftError('WEFT_USAGE', `--attempts expects a whole number from 1 to 21, got "${opts.attempts}"`);
+  const planner = choosePlanner(opts.planner, config, planners);
+  const workers = opts.jobs ?? 4;
   const executor =
     opts.executor ??
     ((AGENT_CLIS as readonly string[]).includes(planner)
