@@ -54,6 +54,13 @@ export function formatSummary(s: RunSummary, runDir: string | undefined): string
     lines.push(
       `  bottleneck   ${c.bold(s.criticalPath.reduce((a, b) => ((durationOf.get(b) ?? 0) > (durationOf.get(a) ?? 0) ? b : a)))}`,
     );
+  // The critical path adds up task time: a wait for a person is not in it, so it is said here.
+  const decided = s.tasks.flatMap((t) =>
+    t.approval?.decidedAt === undefined
+      ? []
+      : [`${t.id} ${t.approval.state} after ${formatDuration(t.approval.decidedAt - t.approval.since)}`],
+  );
+  if (decided.length > 0) lines.push(`  approvals    ${decided.join(', ')} ${c.dim('(waits for a person)')}`);
   const perWorker = Object.entries(s.tasksPerWorker).sort(([a], [b]) => Number(a) - Number(b));
   if (perWorker.length > 0) lines.push(`  per worker   ${perWorker.map(([w, n]) => `w${w}: ${n}`).join(', ')}`);
   if (s.retries > 0) lines.push(`  retries      ${s.retries}`);

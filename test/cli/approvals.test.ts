@@ -74,6 +74,8 @@ describe('weft approve / weft reject', () => {
     const done = await run.done;
     expect(done.code).toBe(0);
     expect(done.stdout).toMatch(/✓ deploy approved by \S+@\S+/);
+    // The summary says how long the run waited for the person: its critical path counts task time only.
+    expect(done.stdout).toMatch(/\n {2}approvals {4}deploy approved after \d[\dhms.]*s? \(waits for a person\)\n/);
     expect(existsSync(join(dir, 'plans', 'deployed'))).toBe(true);
     const again = await weft(['approve', run.runId, 'deploy'], { cwd: dir });
     expect(again.code).toBe(2);
@@ -88,6 +90,7 @@ describe('weft approve / weft reject', () => {
     const done = await run.done;
     expect(done.code).toBe(4);
     expect(done.stdout).toMatch(/⊘ deploy blocked: rejected by \S+: not on a Friday/);
+    expect(done.stdout).toMatch(/\n {2}approvals {4}deploy rejected after \S+ \(waits for a person\)\n/);
     expect(done.stdout).toContain('announce skipped: dependency "deploy" was blocked');
     expect(existsSync(join(dir, 'plans', 'deployed'))).toBe(false);
   }, 240_000);
