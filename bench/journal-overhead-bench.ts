@@ -71,13 +71,13 @@ export const journalOverhead: Bench = {
     const summary: SummaryRow[] = [
       {
         figure: '10k no-op run: SqliteStore vs MemoryStore, wall',
-        value: `${pct(wall)} (${sqlite.wallMs} vs ${memory.wallMs} ms)`,
+        value: `${pct(wall)} (${sqlite.wallMs.toFixed(1)} vs ${memory.wallMs.toFixed(1)} ms)`,
         target: `≤ +${((TARGET_SQLITE_OVER_MEMORY - 1) * 100).toFixed(0)}%`,
         pass,
       },
       {
         figure: '10k no-op run: SqliteStore vs MemoryStore, CPU',
-        value: `${pct(cpu)} (${sqlite.cpuMs} vs ${memory.cpuMs} ms)`,
+        value: `${pct(cpu)} (${sqlite.cpuMs.toFixed(1)} vs ${memory.cpuMs.toFixed(1)} ms)`,
       },
     ];
     return {
