@@ -34,7 +34,7 @@ describe('the live board', () => {
   it('prints every line, in order, and redraws at most once per turn of the event loop and per 50 ms, not per event', async () => {
     const written = captureStdout();
     const { logUpdate, draws, clears } = board();
-    const progress = await createProgress('live', 2000, 4, 0, 'r', logUpdate);
+    const progress = await createProgress('live', 2000, 4, [], 'r', logUpdate);
     for (let i = 0; i < 2000; i++) {
       progress.onEvent(started(i));
       progress.onEvent(succeeded(i));
@@ -80,7 +80,7 @@ describe('tasks ended in bulk: cancelled before they started, skipped after a sk
 
   async function shown(mode: 'live' | 'plain', events: readonly EngineNotice[]): Promise<string[]> {
     const written = captureStdout();
-    const progress = await createProgress(mode, 1000, 4, 0, 'r', board().logUpdate);
+    const progress = await createProgress(mode, 1000, 4, [], 'r', board().logUpdate);
     for (const e of events) progress.onEvent(e);
     await new Promise((r) => setImmediate(r));
     progress.stop();
@@ -147,7 +147,7 @@ describe('tasks ended in bulk: cancelled before they started, skipped after a sk
 describe('the line of a task sent to remote workers (--dispatch)', () => {
   it("says it was sent to the workers' queue, not that it started", async () => {
     const written = captureStdout();
-    const progress = await createProgress('plain', 2, 2, 0, 'r', board().logUpdate);
+    const progress = await createProgress('plain', 2, 2, [], 'r', board().logUpdate);
     progress.onEvent({ type: 'task.started', at, task: 't0', attempt: 1, worker: 0, queued: true });
     progress.onEvent(started(1));
     await new Promise((r) => setImmediate(r));
@@ -157,5 +157,32 @@ describe('the line of a task sent to remote workers (--dispatch)', () => {
       "▸ t0 sent to the workers' queue as w0",
       '▸ t1 started on w1',
     ]);
+  });
+});
+
+describe('the count after a resume', () => {
+  it('does not count again a task finished before the resume that a check sends back for a fix', async () => {
+    const written = captureStdout();
+    // backend finished before the coordinator died; build (its check) and docs did not.
+    const progress = await createProgress('plain', 3, 2, ['backend'], 'r', board().logUpdate);
+    const ok = (task: string, attempt: number): EngineNotice => ({
+      type: 'task.succeeded',
+      at,
+      task,
+      attempt,
+      result: { exitCode: 0, signal: null },
+    });
+    for (const e of [ok('backend', 2), ok('build', 3), ok('docs', 1)]) progress.onEvent(e);
+    await new Promise((r) => setImmediate(r));
+    progress.stop();
+    vi.restoreAllMocks();
+    // eslint-disable-next-line no-control-regex -- the count is dimmed when colours are on
+    const plain = (l: string): string => l.replace(/\x1b\[[\d;]*m/g, '');
+    const counts = written
+      .join('')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => plain(l).replace(/^.* (\[\d+\/3\])$/, '$1'));
+    expect(counts).toEqual(['[1/3]', '[2/3]', '[3/3]']);
   });
 });

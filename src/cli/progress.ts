@@ -19,7 +19,7 @@ export async function createProgress(
   mode: ProgressMode,
   total: number,
   workers: number,
-  done = 0,
+  done: Iterable<string> = [],
   runId = '<run>',
   logUpdate?: typeof LogUpdate,
 ): Promise<Progress> {
@@ -105,13 +105,20 @@ const ITERATION_ENDS = {
 
 /** Tasks finished of all the run has: both displays count the same way. */
 class Tally {
-  private readonly ended = new Set<string>();
-  /** `done`: tasks an earlier life of the run finished (a resume). */
+  private readonly ended: Set<string>;
+  public done: number;
+  /**
+   * `done`: the tasks an earlier life of the run finished (a resume). They are known as ended, so a
+   * fix one of them gets after the resume (a check sent it back) does not count it again.
+   */
   constructor(
     public total: number,
-    public done: number,
+    done: Iterable<string>,
     readonly runId: string,
-  ) {}
+  ) {
+    this.ended = new Set(done);
+    this.done = this.ended.size;
+  }
 
   note(e: EngineNotice): void {
     if (e.type === 'plan.expanded') this.total += e.tasks.length; // a task added tasks to the run

@@ -216,7 +216,7 @@ export async function executeRun(a: ExecuteRunArgs): Promise<number> {
           ? 'live'
           : 'plain';
   const alreadyDone =
-    a.prior === undefined ? 0 : [...a.prior.tasks.values()].filter((r) => r.state === 'succeeded').length;
+    a.prior === undefined ? [] : [...a.prior.tasks].filter(([, r]) => r.state === 'succeeded').map(([id]) => id);
   const progress = await createProgress(progressMode, compiled.graph.tasks.length, a.workers, alreadyDone, runId);
   // The live lines (or --json) are one subscriber of the run's bus; `--ui`'s server is another.
   const bus = a.bus ?? new RunBus();
