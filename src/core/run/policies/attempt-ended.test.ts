@@ -136,6 +136,29 @@ describe('attemptEnded', () => {
     });
   });
 
+  it("a check's failure once its culprits' fixes ran out is final, whatever its retries", () => {
+    const backoff = { initial: '1s', factor: 2, max: '5s', jitter: false };
+    const plan = compilePlan(
+      {
+        tasks: [
+          { id: 'backend', run: 'true' },
+          { id: 'build', run: 'true', verifies: ['backend'], retries: 2, backoff },
+        ],
+      },
+      { executors: EXECUTORS },
+    );
+    const check = plan.graph.tasks[1] as ResolvedTask;
+    const failure = {
+      message: 'check build: broken by backend (backend after 2 fix attempts)',
+      code: 'WEFT_CHECK_FAILED' as const,
+    };
+    expect(attemptEnded(ended({ task: check, failure }), POLICY)).toMatchObject({ kind: 'fail', error: failure });
+    // Its own failure on a tree it could not blame (a crash of the check) is retried as any.
+    expect(attemptEnded(ended({ task: check, failure: { message: 'exit 1' } }), POLICY)).toMatchObject({
+      kind: 'retry',
+    });
+  });
+
   it('a stopping run retries nothing; fail-fast stops it with the task named', () => {
     expect(attemptEnded(ended({ stopping: true, failure: { message: 'x', fix: 'y' } }), POLICY)).toMatchObject({
       kind: 'fail',

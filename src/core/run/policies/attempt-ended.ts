@@ -129,7 +129,10 @@ export function attemptEnded(ended: EndedAttempt, policy: AttemptPolicy): Attemp
       : {};
   const now: AttemptCounts = transient ? { ...counts, transient: counts.transient + 1 } : counts;
   const counted = attempt - now.resumedAt - now.transient;
-  if (!ended.stopping && (transient || counted <= task.retries)) {
+  // A check that failed after its culprits' fixes ran out failed them too, and its verdict on that
+  // tree is kept: another attempt would run nothing, fail them again and end the same way.
+  const final = error.code === 'WEFT_CHECK_FAILED' && task.verifies !== undefined && task.verifies.length > 0;
+  if (!ended.stopping && !final && (transient || counted <= task.retries)) {
     const n = transient ? now.transient : counted;
     const delayMs = Math.max(error.retryAfterMs ?? 0, backoffMs(task.backoff, n, policy.random));
     const note = cause?.kind === 'stalled' ? { note: stalledNote(cause.ms) } : {};
