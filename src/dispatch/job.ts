@@ -27,6 +27,8 @@ export interface AttemptJob {
   readonly feedback?: string;
   /** The iteration of the plan's loop, for a task the loop repeats (`WEFT_ITERATION`). */
   readonly iteration?: number;
+  /** A check's blame trial: the task whose merges alone it checks (see TaskContext.trial). */
+  readonly trial?: string;
   /** When the coordinator made it ready to run (epoch ms), for dispatch latency. */
   readonly readyAt: number;
   /**
@@ -73,9 +75,10 @@ export function queueNameOf(r: Requirement): string {
  * re-sent attempt never runs twice. BullMQ allows `:` in an id only as exactly two separators, so a
  * `:` in the run or task id is written `%3A` (and `%` as `%25`).
  */
-export function jobIdOf(runId: string, taskId: string, attempt: number): string {
+export function jobIdOf(runId: string, taskId: string, attempt: number, trial?: string): string {
   const esc = (s: string): string => s.replaceAll('%', '%25').replaceAll(':', '%3A');
-  return `${esc(runId)}:${esc(taskId)}:${attempt}`;
+  // A check's blame trial is a job of its own: under the attempt's id it would add nothing and get the attempt's result.
+  return `${esc(runId)}:${esc(taskId)}:${attempt}${trial === undefined ? '' : `.alone-${esc(trial)}`}`;
 }
 
 /** A message on the cancel channel: stop this job's attempt, for this reason. */

@@ -211,7 +211,7 @@ export class RedisDispatcher {
    * not pushed again (its worker may have started from it, or be done); `undefined` for any other.
    */
   private async sentBefore(ctx: TaskContext): Promise<{ readonly clone?: CloneSpec } | undefined> {
-    const jobId = jobIdOf(ctx.runId, ctx.task.id, ctx.attempt);
+    const jobId = jobIdOf(ctx.runId, ctx.task.id, ctx.attempt, ctx.trial);
     if (!this.adopted.has(jobId)) return undefined;
     const job = await Job.fromId<AttemptJob, JobResult>((await this.lane(requirementOf(ctx.task))).queue, jobId);
     return job?.data;
@@ -220,7 +220,7 @@ export class RedisDispatcher {
   /** Sends one attempt to its queue and waits for its outcome. */
   private run(ctx: TaskContext, trace: TraceSource | undefined, clone?: CloneSpec): Promise<JobResult> {
     const r = requirementOf(ctx.task);
-    const jobId = jobIdOf(ctx.runId, ctx.task.id, ctx.attempt);
+    const jobId = jobIdOf(ctx.runId, ctx.task.id, ctx.attempt, ctx.trial);
     const carrier = trace?.traceContext(ctx.task.id, ctx.attempt);
     const data: AttemptJob = {
       v: JOB_VERSION,
@@ -235,6 +235,7 @@ export class RedisDispatcher {
       ...(ctx.sessionId === undefined ? {} : { sessionId: ctx.sessionId }),
       ...(ctx.feedback === undefined ? {} : { feedback: ctx.feedback }),
       ...(ctx.iteration === undefined ? {} : { iteration: ctx.iteration }),
+      ...(ctx.trial === undefined ? {} : { trial: ctx.trial }),
       ...(carrier === undefined ? {} : { trace: carrier }),
       ...(clone === undefined ? {} : { clone }),
     };

@@ -245,6 +245,7 @@ export class RedisWorker {
       ...(data.sessionId === undefined ? {} : { sessionId: data.sessionId }),
       ...(data.feedback === undefined ? {} : { feedback: data.feedback }),
       ...(data.iteration === undefined ? {} : { iteration: data.iteration }),
+      ...(data.trial === undefined ? {} : { trial: data.trial }),
       ...(masking === undefined ? {} : { redact: masking }),
       emit: (event) => {
         const shown =

@@ -112,6 +112,18 @@ describe('checks: a task that `verifies` others runs on the merged result and ro
     expect(new Set(checks.map((c) => c.tree)).size).toBe(checks.length);
     const runId = /Run (\S+) succeeded/.exec(r.stdout)?.[1] ?? '';
     expect(repo.git('show', `weft/${runId}:backend.txt`)).toBe('ok');
+    // The failed attempt's log keeps the failure it was blamed for; each blame trial has its own.
+    const logOf = async (attempt: string, stderr = true): Promise<string> =>
+      (await weft(['logs', runId, 'build', '--attempt', attempt, ...(stderr ? ['--stderr'] : [])], { cwd: repo.dir }))
+        .stdout;
+    expect(await logOf('1')).toContain('BUILD ERROR: backend.txt is broken');
+    expect(await logOf('1', false)).not.toContain('build ok');
+    const logs = readdirSync(join(repo.dir, '.weft', 'runs', runId, 'tasks', 'build'));
+    expect(logs).toContain('1.alone-backend.stderr.log');
+    expect(logs).toContain('1.alone-frontend.stdout.log');
+    expect(
+      readFileSync(join(repo.dir, '.weft', 'runs', runId, 'tasks', 'build', '1.alone-frontend.stdout.log'), 'utf8'),
+    ).toContain('build ok');
     // The deploy after the check saw every merged file, the fix included, at the integration tip.
     const ship = seen.filter((l) => l.who === 'ship');
     expect(ship).toHaveLength(1);

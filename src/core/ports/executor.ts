@@ -30,6 +30,12 @@ export interface TaskContext {
   readonly feedback?: string;
   /** Which iteration of the plan's `loop:` this is (1, 2, …), for a task the loop repeats (scripts: `WEFT_ITERATION`). */
   readonly iteration?: number;
+  /**
+   * Set when this run of a check is a blame trial: the task whose merges alone (on the tree before
+   * the tasks it verifies) it checks. Its logs and its dispatch job are its own, so the attempt's
+   * (the failure being blamed) are kept.
+   */
+  readonly trial?: string;
   /** The run's secrets: an executor masks them in the log files it leaves (see process/scrub-file.ts). Absent when there are none. */
   readonly redact?: Redactor;
   /** Reports progress; shown live. */

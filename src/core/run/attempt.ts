@@ -97,6 +97,7 @@ export class AttemptContext implements TaskContext {
   declare readonly sessionId?: string;
   declare readonly feedback?: string;
   declare readonly iteration?: number;
+  declare readonly trial?: string;
   declare readonly redact?: Redactor;
   readonly runId: string;
   readonly attempt: number;
@@ -116,6 +117,7 @@ export class AttemptContext implements TaskContext {
     readonly worker: number,
     readonly workdir: string,
     feedback: string | undefined,
+    trial?: string,
   ) {
     this.#host = host;
     this.#index = index;
@@ -129,6 +131,7 @@ export class AttemptContext implements TaskContext {
     // Absent rather than undefined, as executors have always seen them.
     if (sessionId !== undefined) (this as { sessionId?: string }).sessionId = sessionId;
     if (feedback !== undefined) (this as { feedback?: string }).feedback = feedback;
+    if (trial !== undefined) (this as { trial?: string }).trial = trial;
     const iteration = host.iterationOf?.(index);
     if (iteration !== undefined) (this as { iteration?: number }).iteration = iteration;
     const redact = options.redact;

@@ -121,7 +121,8 @@ async function checkOn(
     const key = `${check.id}\0${checkout.tree}`;
     const known = routes.checkVerdicts.get(key);
     if (known !== undefined) return known;
-    const ran = await executor.run(new AttemptContext(host, i, slot, check, worker, checkout.dir, undefined));
+    const trial = at.kind === 'alone' ? at.task : undefined;
+    const ran = await executor.run(new AttemptContext(host, i, slot, check, worker, checkout.dir, undefined, trial));
     // The summary's "where it ran" names a check's place as it names a task's.
     const where = checkout.where;
     const outcome = ran.ok && where !== undefined ? { ...ran, result: { ...ran.result, where } } : ran;

@@ -162,7 +162,8 @@ export abstract class AgentCliExecutor implements Executor {
     const refusal = this.preflight(ctx, { ...baseEnv, ...ctx.task.env });
     if (refusal !== undefined) return fail({ message: `${this.cli.name}: ${refusal}`, code: 'WEFT_EXECUTOR' });
 
-    const logs = ctx.runDir === undefined ? undefined : openLogs(attemptLogPaths(ctx.runDir, ctx.task.id, ctx.attempt));
+    const logs =
+      ctx.runDir === undefined ? undefined : openLogs(attemptLogPaths(ctx.runDir, ctx.task.id, ctx.attempt, ctx.trial));
     try {
       let sessionId = ctx.sessionId;
       for (;;) {

@@ -12,13 +12,19 @@ export interface AttemptLogPaths {
   readonly stderr: string;
 }
 
-export function attemptLogPaths(runDir: string, taskId: string, attempt: number): AttemptLogPaths {
+export function attemptLogPaths(runDir: string, taskId: string, attempt: number, trial?: string): AttemptLogPaths {
   const dir = join(runDir, 'tasks', taskId);
+  const stem = attemptStem(attempt, trial);
   return {
     dir,
-    stdout: join(dir, `${attempt}.stdout.log`),
-    stderr: join(dir, `${attempt}.stderr.log`),
+    stdout: join(dir, `${stem}.stdout.log`),
+    stderr: join(dir, `${stem}.stderr.log`),
   };
+}
+
+/** How an attempt's files are named: `2`, or `2.alone-backend` for a check's blame trial of `backend`. */
+export function attemptStem(attempt: number, trial?: string): string {
+  return trial === undefined ? String(attempt) : `${attempt}.alone-${trial}`;
 }
 
 /**

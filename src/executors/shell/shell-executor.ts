@@ -5,7 +5,7 @@ import { quote } from 'shell-quote';
 import type { AbortCause, Executor, TaskContext, TaskOutcome } from '../../core/ports/executor.js';
 import type { TaskResultData } from '../../core/run/events.js';
 import type { TaskSpec } from '../../core/plan/plan-schema.js';
-import { attemptLogPaths, makeAttemptDir, tailFile, type AttemptLogPaths } from '../process/log-files.js';
+import { attemptLogPaths, attemptStem, makeAttemptDir, tailFile, type AttemptLogPaths } from '../process/log-files.js';
 import { scrubFile } from '../process/scrub-file.js';
 import { outputPollMs, watchOutput } from '../process/output-watch.js';
 import {
@@ -98,7 +98,7 @@ export class ShellExecutor implements Executor {
     if (this.helpers() === undefined && !existsSync(ctx.workdir))
       return { ok: false, failure: { message: `working directory ${ctx.workdir} does not exist` } };
 
-    const logs = ctx.runDir === undefined ? undefined : attemptLogPaths(ctx.runDir, task.id, ctx.attempt);
+    const logs = ctx.runDir === undefined ? undefined : attemptLogPaths(ctx.runDir, task.id, ctx.attempt, ctx.trial);
     const fresh = logs !== undefined && makeAttemptDir(logs);
     // What the task's env adds to the base one (copying all of process.env costs ~0.1 ms a task).
     const own: Record<string, string> = {
@@ -386,7 +386,8 @@ function contextFiles(ctx: TaskContext, where: string | { readonly dir: string }
   const scratch = typeof where !== 'string';
   const dir = scratch ? where.dir : where;
   // In a shared scratch folder, names must not collide between runs and tasks.
-  const prefix = scratch ? `${ctx.runId}.${ctx.task.id}.${ctx.attempt}.` : `${ctx.attempt}.`;
+  const stem = attemptStem(ctx.attempt, ctx.trial);
+  const prefix = scratch ? `${ctx.runId}.${ctx.task.id}.${stem}.` : `${stem}.`;
   const output = join(dir, `${prefix}output.json`);
   // A file left by an earlier life of this attempt number (a crash) must not pass for this one's;
   // a folder made just now holds none.
