@@ -80,6 +80,11 @@ export interface OpenDispatch {
   /** Attempts still running on workers for a coordinator that died (task id → attempt). */
   readonly adopt: ReadonlyMap<string, number>;
   /**
+   * Whether workers work in the coordinator's own worktrees, at the same path (no shared git remote):
+   * then an adopted attempt's worktree holds the worker's work, and must be kept as it is.
+   */
+  readonly sharedWorktrees: boolean;
+  /**
    * Closes the connection; for a run that `succeeded`, first deletes its attempt refs from the
    * shared git remote (clone mode), saying so on stderr when that fails.
    */
@@ -141,6 +146,7 @@ export async function openDispatch(
     return {
       executors: (trace, workspace) => d.executors(a.executors, trace, sender(workspace)),
       adopt,
+      sharedWorktrees: remote === undefined,
       close: async (run) => {
         if (run?.succeeded === true && remote !== undefined)
           for (const s of senders)

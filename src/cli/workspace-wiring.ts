@@ -84,10 +84,14 @@ export async function openWorkspace(
   plan?: CompiledPlan,
   prior?: RunState,
   adopted?: ReadonlyMap<string, number>,
+  /** Whether the adopted attempts' workers work in this coordinator's worktrees (no shared git remote). */
+  sharedWorktrees = false,
 ): Promise<GitWorkspace> {
   const { GitWorkspace } = await import('../workspace/index.js');
   const { worktreesDir } = found;
-  const resumed = prior === undefined ? {} : { succeeded: successesOf(prior), cutOff: cutOffOf(prior, adopted) };
+  const kept = sharedWorktrees && adopted !== undefined && adopted.size > 0 ? { adopted } : {};
+  const resumed =
+    prior === undefined ? {} : { succeeded: successesOf(prior), cutOff: cutOffOf(prior, adopted), ...kept };
   const at = { runId: where.runId, projectDir: where.baseDir, baseDir: where.baseDir, worktreesDir, ...resumed };
   const workspace = await GitWorkspace.open({ ...at, tasks: plan?.graph.tasks ?? [], workspace: found.workspace });
   for (const w of workspace.warnings) process.stderr.write(`weft: ${w}\n`);

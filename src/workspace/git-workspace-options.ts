@@ -28,6 +28,12 @@ export interface GitWorkspaceOptions {
    * merged. (A failed attempt's branch stays.)
    */
   readonly cutOff?: ReadonlyMap<string, readonly number[]>;
+  /**
+   * A resumed run: attempts a dispatch worker still runs in the task's worktree here (task id →
+   * attempt; workers that share this machine's folders). Their worktree holds the worker's work so
+   * far: `prepare` keeps it as it is, where it would otherwise put it aside and start afresh.
+   */
+  readonly adopted?: ReadonlyMap<string, number>;
   /** Where the run's worktrees go (`<worktreesDir>/<run-id>/<task-id>`). @default <projectDir>/.weft/worktrees */
   readonly worktreesDir?: string;
   /**

@@ -95,6 +95,8 @@ export class GitWorkspace implements Workspace {
   private readonly paused = new Set<string>();
   /** A resume's tasks whose last attempt was cut off, until their work is merged (see `GitWorkspaceOptions.cutOff`). */
   private readonly cutOff: Map<string, readonly number[]>;
+  /** A resume's attempts a dispatch worker still runs in their worktree, until prepared (see `GitWorkspaceOptions.adopted`). */
+  private readonly adopted: Map<string, number>;
   private readonly placement: Placement;
   private readonly setup: WorktreeSetup | undefined;
   /** The worktrees and branches of isolated tasks. */
@@ -112,6 +114,7 @@ export class GitWorkspace implements Workspace {
   ) {
     this.changed = changed;
     this.cutOff = new Map(options.cutOff);
+    this.adopted = new Map(options.adopted);
     this.runId = options.runId;
     this.repoRoot = repo.root;
     this.integrationBranch = integrationBranch(options.runId);
@@ -216,6 +219,11 @@ export class GitWorkspace implements Workspace {
     }
     if (place === 'in place') return resolve(this.baseDir, task.cwd ?? '.');
     const kept = this.tasks.dirOf(task.id);
+    // An adopted attempt goes on where its worker is working: made afresh, the worktree's work so
+    // far would be put aside, and what the worker wrote after that would never be merged.
+    const adopted = this.adopted.get(task.id) === attempt;
+    this.adopted.delete(task.id);
+    if (adopted && (await isWorktree(this.repo.root, kept))) return this.cwdIn(kept, task);
     if (this.paused.delete(task.id) && (await isWorktree(this.repo.root, kept))) return this.cwdIn(kept, task);
     const reopened = fix ? await this.tasks.reopenForFix(task.id) : undefined;
     // A first attempt or a retry (or a fix whose branch is gone) starts from the tip.

@@ -229,7 +229,9 @@ export async function executeRun(a: ExecuteRunArgs): Promise<number> {
   const stop = AbortSignal.any([interrupt.signal, lease.lost]);
   const catalog = catalogOf(a.executors);
   const workspace =
-    found === undefined ? undefined : await openWorkspace(found, place, compiled, a.prior, remote?.adopt);
+    found === undefined
+      ? undefined
+      : await openWorkspace(found, place, compiled, a.prior, remote?.adopt, remote?.sharedWorktrees === true);
   const workdirFor = (task: ResolvedTask): string =>
     task.cwd === undefined ? a.baseDir : resolve(a.baseDir, task.cwd);
   let succeeded = false;
