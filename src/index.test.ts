@@ -99,6 +99,24 @@ describe('library API', () => {
     });
     expect(estimatePlan(plan, 2)).toMatchObject({ makespan: 660_000, sequential: 960_000, criticalPath: 660_000 });
     expect(estimatePlan(plan, 1).makespan).toBe(960_000);
+    // A bad worker count is a usage error naming it, not a RangeError from the order search.
+    expect(() => estimatePlan(plan, 0)).toThrow(
+      expect.objectContaining({
+        code: 'WEFT_USAGE',
+        message: expect.stringContaining('`workers` to be a positive integer, got `0`'),
+      }),
+    );
+  });
+
+  it('refuses a bad runWeft/startWeft option with a WEFT_USAGE naming it, before anything runs', async () => {
+    const plan = definePlan({ tasks: [{ id: 'a', fn: () => 1 }] });
+    const usage = (field: string) =>
+      expect.objectContaining({ code: 'WEFT_USAGE', message: expect.stringContaining(`\`${field}\``) });
+    await expect(runWeft(plan, null as never)).rejects.toThrow(usage('options'));
+    await expect(runWeft(plan, { signal: 'stop' as never })).rejects.toThrow(usage('signal'));
+    await expect(runWeft(plan, { tracer: 'otel' as never })).rejects.toThrow(usage('tracer'));
+    await expect(runWeft(plan, { on: { 'task.failed': 5 as never } })).rejects.toThrow(usage('on'));
+    expect(() => startWeft(plan, { signal: 'stop' as never })).toThrow(usage('signal'));
   });
 });
 

@@ -34,6 +34,7 @@ import { compilePlan, type CompiledPlan } from './core/plan/compile.js';
 import type { ResolvedTask } from './core/plan/graph.js';
 import { catalogOf, defaultExecutors, type TaskFunction } from './executors/index.js';
 import { checkingOutputs } from './workspace/outputs.js';
+import { WeftError } from './core/errors.js';
 import { resolve } from 'node:path';
 import type { Tracer } from '@opentelemetry/api';
 import { startTelemetry } from './telemetry/start-telemetry.js';
@@ -111,6 +112,15 @@ export function compile(plan: BuiltPlan, vars?: Readonly<Record<string, string |
 export function estimatePlan(plan: BuiltPlan, workers?: number): EstimateFigures {
   const compiled = compile(plan);
   const m = workers ?? compiled.workers;
+  if (!Number.isInteger(m) || m < 1) {
+    throw new WeftError(
+      'WEFT_USAGE',
+      `estimatePlan: Expected \`workers\` to be a positive integer, got \`${typeof m === 'string' ? JSON.stringify(m) : String(m)}\``,
+      {
+        hint: "pass a whole number of workers, 1 or more (or leave it out for the plan's)",
+      },
+    );
+  }
   const gate = staticGate(compiled, process.env);
   return estimate(compiled.graph, { workers: m, gate, ...dispatchOrder(compiled, m) });
 }
@@ -162,6 +172,7 @@ export async function runWeft(
   plan: BuiltPlan,
   options: RunWeftOptions = {},
 ): Promise<RunOutcome & { summary: RunSummary }> {
+  checkLibraryOptions(options);
   const executors = defaultExecutors({ functions: plan.functions });
   const compiled = compilePlan(plan.spec, {
     executors: catalogOf(executors),
@@ -220,6 +231,28 @@ export async function runWeft(
   }
 }
 
+/** What runWeft itself takes (the engine's options are runPlan's to check), checked before anything runs. */
+function checkLibraryOptions(options: RunWeftOptions): void {
+  const fail = (field: string, expected: string): never => {
+    throw new WeftError('WEFT_USAGE', `runWeft: Expected \`${field}\` to be ${expected}`, {
+      hint: `fix the \`${field}\` option passed to runWeft`,
+    });
+  };
+  if (typeof options !== 'object' || options === null) fail('options', 'an object');
+  const { tracer, on, vars, signal } = options;
+  if (tracer !== undefined && tracer !== false && typeof tracer?.startSpan !== 'function') {
+    fail('tracer', 'an OpenTelemetry Tracer or false');
+  }
+  if (
+    on !== undefined &&
+    (typeof on !== 'object' || on === null || Object.values(on).some((f) => typeof f !== 'function'))
+  ) {
+    fail('on', "an object of listeners by event type, e.g. { 'task.failed': (e) => … }");
+  }
+  if (vars !== undefined && (typeof vars !== 'object' || vars === null)) fail('vars', 'an object of values by name');
+  if (signal !== undefined && !(signal instanceof AbortSignal)) fail('signal', 'an AbortSignal');
+}
+
 /** A run started by {@link startWeft}: subscribe to its events, cancel it, await its end. */
 export interface WeftRun {
   readonly runId: string;
@@ -243,6 +276,7 @@ export interface WeftRun {
  * const { status } = await run.done;
  */
 export function startWeft(plan: BuiltPlan, options: RunWeftOptions = {}): WeftRun {
+  checkLibraryOptions(options);
   const bus = options.bus ?? new RunBus();
   const controller = new AbortController();
   const signal =

@@ -69,6 +69,20 @@ describe('engine options', () => {
     );
   });
 
+  it('check the ports and signals too: a wrong one is refused before a task starts, not a failed task or a TypeError', async () => {
+    expect((await rejection({ signal: 'stop' })).message).toContain('`signal` to be an AbortSignal, got `stop`');
+    expect((await rejection({ runDir: 5 })).message).toContain('`runDir` to be a folder path, got `5`');
+    expect((await rejection({ workspace: {} })).message).toContain(
+      '`workspace` to be a Workspace (prepare, integrate, release), got `an object`',
+    );
+    expect((await rejection({ cache: {} })).message).toContain('`cache` to be a TaskCache (probe, restore, save)');
+    expect((await rejection({ prior: 5 })).message).toContain('`prior` to be an object, got `5`');
+    expect((await rejection({ env: 'x' })).message).toContain('`env` to be an object, got `x`');
+    expect((await rejection({ score: 5 })).message).toContain('`score` to be an array of numbers, got `5`');
+    expect((await rejection({ retryTasks: ['a'] })).message).toContain('`retryTasks` to be a Set of task ids');
+    expect((await rejection({ adopt: {} })).message).toContain('`adopt` to be a Map of task id to attempt');
+  });
+
   it('a valid run still runs', async () => {
     expect((await runPlan(base)).status).toBe('succeeded');
   });

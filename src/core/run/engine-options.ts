@@ -194,6 +194,29 @@ export function resolveEngineOptions(options: EngineOptions): ResolvedEngineOpti
     check(o[name] === undefined || typeof o[name] === 'function', name, 'a function', o[name]);
   }
   check(o.bus === undefined || o.bus instanceof RunBus, 'bus', 'a RunBus', o.bus);
+  check(o.signal === undefined || o.signal instanceof AbortSignal, 'signal', 'an AbortSignal', o.signal);
+  check(o.runDir === undefined || typeof o.runDir === 'string', 'runDir', 'a folder path', o.runDir);
+  check(
+    o.surpriseScore === undefined || typeof o.surpriseScore === 'function',
+    'surpriseScore',
+    'a function',
+    o.surpriseScore,
+  );
+  for (const name of ['env', 'prior', 'runOptions', 'dispatchPlan'] as const) {
+    check(o[name] === undefined || isObject(o[name]), name, 'an object', o[name]);
+  }
+  check(
+    o.score === undefined || (isObject(o.score) && typeof o.score.length === 'number'),
+    'score',
+    'an array of numbers',
+    o.score,
+  );
+  check(o.retryTasks === undefined || o.retryTasks instanceof Set, 'retryTasks', 'a Set of task ids', o.retryTasks);
+  check(o.adopt === undefined || o.adopt instanceof Map, 'adopt', 'a Map of task id to attempt', o.adopt);
+  const cache = o.cache === undefined || hasMethods(o.cache, ['probe', 'restore', 'save']);
+  check(cache, 'cache', 'a TaskCache (probe, restore, save)', o.cache);
+  const workspace = o.workspace === undefined || hasMethods(o.workspace, ['prepare', 'integrate', 'release']);
+  check(workspace, 'workspace', 'a Workspace (prepare, integrate, release)', o.workspace);
   check(o.redact === undefined || typeof o.redact === 'function', 'redact', 'a function or a Redactor', o.redact);
   const clock = typeof o.clock?.now === 'function' && typeof o.clock.setTimeout === 'function';
   check(clock, 'clock', 'a Clock (now, setTimeout, clearTimeout, defer)', o.clock);
@@ -204,6 +227,14 @@ export function resolveEngineOptions(options: EngineOptions): ResolvedEngineOpti
     check(tokens === undefined || isNonNegative(tokens), 'budget.tokens', 'a non-negative number', tokens);
   }
   return { ...o, workers, budget, redact: o.redact ?? identity };
+}
+
+function isObject(value: unknown): value is object {
+  return typeof value === 'object' && value !== null;
+}
+
+function hasMethods(value: unknown, names: readonly string[]): boolean {
+  return isObject(value) && names.every((n) => typeof (value as Record<string, unknown>)[n] === 'function');
 }
 
 function isNonNegative(n: unknown): n is number {
