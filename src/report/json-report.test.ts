@@ -110,4 +110,21 @@ describe('renderJson', () => {
     // docs' usage still counts: it came with a task.output event before the attempt ended.
     expect(s.usage.inputTokens).toBe(400);
   });
+
+  it("times a task by its process's life, as the summary and `weft status` do, not from dispatch to its end", () => {
+    // setup was dispatched at +0 and ended at +1000, but its process ran from +400 to +600.
+    const events = sampleEvents().map((e) =>
+      e.type === 'task.succeeded' && e.task === 'setup'
+        ? { ...e, processStartedAt: T0 + 400, processEndedAt: T0 + 600 }
+        : e,
+    );
+    const report = buildJsonReport(
+      buildReportInput(events, samplePlanJson(), sampleLogTails(), { generatedAt: T0 + 10_000 }),
+    );
+    const setup = report.tasks.find((t) => t.id === 'setup');
+    expect(setup?.durationMs).toBe(200);
+    expect(setup?.attempts[0]?.durationMs).toBe(200);
+    // The task time summed is the sum of the tasks' durations the report lists.
+    expect(report.summary.taskTimeMs).toBe(report.tasks.reduce((sum, t) => sum + t.durationMs, 0));
+  });
 });

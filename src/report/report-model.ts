@@ -2,6 +2,7 @@ import type { TaskFailure } from '../core/errors.js';
 import type { TaskResultData, Usage } from '../core/run/events.js';
 import type { ApprovalRecord, AttemptRecord, TaskRecord } from '../core/run/run-state.js';
 import type { LogTail, ReportInput } from './report-input.js';
+import { attemptRunMs } from '../core/run/metrics.js';
 
 /** How an attempt ended; `running` when the journal never saw it end. */
 export type AttemptOutcome = NonNullable<AttemptRecord['outcome']> | 'running';
@@ -147,7 +148,9 @@ export function reportModel(input: ReportInput): ReportModel {
     const attempts = (r?.attempts ?? []).map((a): AttemptRow => {
       workers.add(a.worker);
       origin = Math.min(origin, a.startedAt);
-      durationMs += (a.endedAt ?? a.startedAt) - a.startedAt;
+      // The attempt's own time (its process's life), as the summary and `weft status` count it.
+      const ran = attemptRunMs(a);
+      durationMs += ran;
       if (a.usage !== undefined) addUsage((taskUsage ??= zeroUsage()), a.usage);
       if (a.error !== undefined) error = a.error;
       return {
@@ -156,7 +159,7 @@ export function reportModel(input: ReportInput): ReportModel {
         startedAt: a.startedAt,
         ...(a.endedAt === undefined ? {} : { endedAt: a.endedAt }),
         drawEnd: a.endedAt ?? end,
-        durationMs: (a.endedAt ?? a.startedAt) - a.startedAt,
+        durationMs: ran,
         outcome: a.outcome ?? 'running',
         ...(a.error === undefined ? {} : { error: a.error }),
         ...(a.usage === undefined ? {} : { usage: a.usage }),
