@@ -1,4 +1,3 @@
-import { retriesOf } from '../core/run/metrics.js';
 import { layoutGraph } from './graph-layout.js';
 import { clip, dur, escapeHtml as esc } from './report-format.js';
 import { edgeKey, type ReportModel } from './report-model.js';
@@ -34,7 +33,7 @@ export function graphSvg(model: ReportModel): string {
     const r = rows.get(n.id);
     if (r === undefined) return '';
     const cls = ['node', `state-${r.state}`, ...(r.critical ? ['critical'] : [])].join(' ');
-    const retried = retriesOf(r.attempts);
+    const retried = r.retries;
     const retries = retried > 0 ? ` · ${retried} retr${retried === 1 ? 'y' : 'ies'}` : '';
     const sub = `${r.state}${r.attempts.length === 0 ? '' : ` · ${dur(r.durationMs)}`}${retries}`;
     const tip = [

@@ -36,6 +36,38 @@ describe('renderHtml', () => {
     expect(page).toContain('<li>batch attempt 1 preempted by P0 task hotfix; it ran again</li>');
   });
 
+  it("counts a loop's second iteration as no retry in the graph, as the summary does", () => {
+    const events: RunEvent[] = [
+      { type: 'run.created', at: T0, runId: 'r', plan: 'p', workers: 1, mode: 'parallel', tasks: ['code', 'flaky'] },
+      { type: 'loop.iteration.started', at: T0, iteration: 1 },
+      { type: 'task.started', at: T0, task: 'code', attempt: 1, worker: 0 },
+      { type: 'task.succeeded', at: T0 + 100, task: 'code', attempt: 1, result: {} },
+      { type: 'loop.iteration.ended', at: T0 + 100, iteration: 1, outcome: 'repeat', reasons: ['x'], durationMs: 100 },
+      { type: 'loop.iteration.started', at: T0 + 100, iteration: 2, tasks: ['code'] },
+      { type: 'task.started', at: T0 + 100, task: 'code', attempt: 2, worker: 0 },
+      { type: 'task.succeeded', at: T0 + 200, task: 'code', attempt: 2, result: {} },
+      { type: 'loop.iteration.ended', at: T0 + 200, iteration: 2, outcome: 'passed', reasons: [], durationMs: 100 },
+      { type: 'task.started', at: T0 + 200, task: 'flaky', attempt: 1, worker: 0 },
+      {
+        type: 'task.retrying',
+        at: T0 + 300,
+        task: 'flaky',
+        attempt: 1,
+        retryAt: T0 + 300,
+        error: { message: 'exit 1' },
+      },
+      { type: 'task.started', at: T0 + 300, task: 'flaky', attempt: 2, worker: 0 },
+      { type: 'task.succeeded', at: T0 + 400, task: 'flaky', attempt: 2, result: {} },
+      { type: 'run.finished', at: T0 + 400, status: 'succeeded' },
+    ];
+    const page = renderHtml(buildReportInput(events, { tasks: [{ id: 'code' }, { id: 'flaky' }] }, {}));
+    const node = (id: string) =>
+      new RegExp(`<g class="node[^>]*data-task="${id}"[^>]*><title>([^<]*)</title>`).exec(page)?.[1];
+    expect(node('code')).toContain('succeeded · 200ms');
+    expect(node('code')).not.toContain('retr');
+    expect(node('flaky')).toContain('succeeded · 200ms · 1 retry');
+  });
+
   it('draws one Gantt bar per attempt, on a row per worker used, coloured by outcome', () => {
     const page = html();
     const bars = tags(page, /<rect class="gantt-bar[^>]*>/g);

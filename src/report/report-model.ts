@@ -2,7 +2,7 @@ import type { TaskFailure } from '../core/errors.js';
 import type { TaskResultData, Usage } from '../core/run/events.js';
 import type { ApprovalRecord, AttemptRecord, TaskRecord } from '../core/run/run-state.js';
 import type { LogTail, ReportInput } from './report-input.js';
-import { attemptRunMs } from '../core/run/metrics.js';
+import { attemptRunMs, retriesByTask } from '../core/run/metrics.js';
 
 /** How an attempt ended; `running` when the journal never saw it end. */
 export type AttemptOutcome = NonNullable<AttemptRecord['outcome']> | 'running';
@@ -71,6 +71,8 @@ export interface TaskRow {
   readonly error?: TaskFailure;
   /** On the bottleneck chain. */
   readonly critical: boolean;
+  /** Its retries, as the summary counts them (a loop's new iteration is not one). */
+  readonly retries: number;
   /** A blocked gate's failing parts, with the values they read. */
   readonly blockedBy?: readonly string[];
   /** Its `approval: required`: waiting, or who decided what. */
@@ -140,6 +142,7 @@ export function reportModel(input: ReportInput): ReportModel {
   const changes: ChangeTotals = { filesChanged: 0, linesAdded: 0, linesRemoved: 0 };
   const workers = new Set<number>();
   let origin = Infinity;
+  const retries = retriesByTask(state);
   const rows = input.tasks.map((t): TaskRow => {
     const r = state.tasks.get(t.id);
     let taskUsage: UsageTotals | undefined;
@@ -190,6 +193,7 @@ export function reportModel(input: ReportInput): ReportModel {
       ...(files === undefined ? {} : { files }),
       ...(error === undefined ? {} : { error }),
       critical: critical.has(t.id),
+      retries: retries.get(t.id) ?? 0,
       ...(r?.blockedBy === undefined ? {} : { blockedBy: r.blockedBy }),
       ...(r?.approval === undefined ? {} : { approval: r.approval }),
       ...(log === undefined ? {} : { log }),

@@ -166,6 +166,20 @@ function freshStarts(
   return fresh;
 }
 
+/**
+ * Each task's retries, as the summary counts them: a new attempt after one that failed, not one a
+ * loop's iteration, a preemption, a cancel or a stop of weft began.
+ */
+export function retriesByTask(state: RunState): Map<string, number> {
+  const fresh = iterationStarts(state);
+  return new Map(
+    [...state.tasks.values()].map((r) => [
+      r.id,
+      retriesOf(r.attempts, freshStarts(r.attempts, fresh.get(r.id), state.pauses)),
+    ]),
+  );
+}
+
 /** Each task's attempts that began a loop's iteration, by task id. */
 function iterationStarts(state: RunState): Map<string, Set<number>> {
   const starts = new Map<string, Set<number>>();
