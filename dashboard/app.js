@@ -3,7 +3,7 @@
 // HTML: a hostile task title stays text.
 
 import { boardHooks, renderFigures, renderGraph, renderTasks, renderWorkers } from './board.js';
-import { $, el, usd } from './dom.js';
+import { $, costOf, el } from './dom.js';
 import { loopEvent, renderApprovals, renderChecks, renderLoops } from './decisions.js';
 import { subscribe } from './stream.js';
 
@@ -152,7 +152,7 @@ function renderPanelHead() {
     a ? `attempt ${a.attempt} on w${a.worker}` : 'not started',
     t.reason ?? '',
   ];
-  if (t.usage) sub.push(`${t.usage.inputTokens + t.usage.outputTokens} tokens · ${usd(t.usage.costUsd)}`);
+  if (t.usage) sub.push(`${t.usage.inputTokens + t.usage.outputTokens} tokens · ${costOf(t.usage)}`);
   $('panel-sub').textContent = sub.filter(Boolean).join(' · ');
 }
 

@@ -1,7 +1,7 @@
 // The run's board: figures and budget, the task graph with the critical path, a Gantt lane per
 // worker with what it holds, and the tasks table. Text only, never HTML.
 
-import { $, clip, dur, el, ms, svg, usd } from './dom.js';
+import { $, clip, costOf, dur, el, ms, svg, usd } from './dom.js';
 
 let now = () => Date.now();
 let open = () => undefined;
@@ -23,7 +23,7 @@ export function renderFigures(d, status) {
     ['workers', `${d.run.workers} (${d.run.mode})`],
     ['critical path', `${s.criticalPath.join(' → ') || '–'} · ${dur(s.criticalPathMs)}`],
     ['tokens', `${s.usage.inputTokens + s.usage.outputTokens}`],
-    ['cost', usd(s.usage.costUsd)],
+    ['cost', costOf(s.usage)],
   ];
   $('figures').replaceChildren(
     ...figures.map(([k, v]) => el('div', {}, [el('dt', { text: k }), el('dd', { text: v })])),

@@ -32,6 +32,11 @@ export const dur = (ms) => {
     : `${Math.floor(m / 60)}h${String(m % 60).padStart(2, '0')}m`;
 };
 export const usd = (n) => `$${(n ?? 0).toFixed(n >= 1 ? 2 : 4)}`;
+/** A usage's cost, naming the models it leaves out (tokens with no price are not $0). */
+export const costOf = (u) =>
+  u.unpriced?.length
+    ? `${u.costUsd > 0 ? `${usd(u.costUsd)} + ` : ''}${u.unpriced.join(', ')} unpriced`
+    : usd(u.costUsd);
 export const ms = (iso) => (iso === null || iso === undefined ? undefined : Date.parse(iso));
 export const clip = (s, n) => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
 /** A time of day (local), for "waiting since". */

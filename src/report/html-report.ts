@@ -6,7 +6,7 @@ import { REPORT_CSS, REPORT_JS } from './html-assets.js';
 import { stallsHtml } from './stall-lines.js';
 import { contractsHtml, decisionsHtml, failuresHtml, logsHtml, tasksTableHtml, usageHtml } from './html-sections.js';
 import type { ReportInput } from './report-input.js';
-import { dur, escapeHtml as esc, int, iso, pct, times, usd } from './report-format.js';
+import { costOf, dur, escapeHtml as esc, int, iso, pct, times } from './report-format.js';
 import { ATTEMPT_OUTCOMES, reportModel, type ReportModel } from './report-model.js';
 
 /**
@@ -63,7 +63,7 @@ function summaryHtml(input: ReportInput, model: ReportModel): string {
       int(u.inputTokens + u.outputTokens),
       `${int(u.inputTokens)} in / ${int(u.outputTokens)} out`,
     ),
-    metric('cost', 'Cost', usd(u.costUsd)),
+    metric('cost', 'Cost', costOf(u)),
     metric(
       'files',
       'Files changed',

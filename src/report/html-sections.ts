@@ -1,5 +1,5 @@
 import type { RunSummary } from '../core/run/metrics.js';
-import { dur, escapeHtml as esc, int, usd } from './report-format.js';
+import { costOf, dur, escapeHtml as esc, int } from './report-format.js';
 import { sinceStart, type ReportModel, type TaskRow } from './report-model.js';
 import { decisionLines } from './decisions.js';
 
@@ -82,7 +82,7 @@ export function tasksTableHtml(model: ReportModel): string {
       `<td class="num">${first === undefined ? '—' : `+${esc(dur(sinceStart(model, first.startedAt)))}`}</td>`,
       `<td class="num">${r.attempts.length === 0 ? '—' : esc(dur(r.durationMs))}</td>`,
       `<td class="num">${r.usage === undefined ? '—' : `${int(r.usage.inputTokens)} / ${int(r.usage.outputTokens)}`}</td>`,
-      `<td class="num">${r.usage === undefined ? '—' : esc(usd(r.usage.costUsd))}</td>`,
+      `<td class="num">${r.usage === undefined ? '—' : esc(costOf(r.usage))}</td>`,
       `<td class="num">${r.files === undefined ? '—' : esc(`${r.files.changed} (+${r.files.added}/−${r.files.removed})`)}</td>`,
     ];
     return `<tr class="task-row${r.critical ? ' critical' : ''}" data-task="${esc(r.id)}">${cells.join('')}</tr>`;
@@ -100,7 +100,7 @@ export function usageHtml(model: ReportModel): string {
   if (used.length === 0)
     return `<section class="usage"><h2>Usage and cost</h2><p class="empty">No task reported token usage.</p></section>`;
   const line = (label: string, x: typeof u, cls = ''): string =>
-    `<tr${cls}><td class="id">${label}</td><td class="num">${int(x.inputTokens)}</td><td class="num">${int(x.outputTokens)}</td><td class="num">${int(x.cacheReadTokens)}</td><td class="num">${int(x.cacheWriteTokens)}</td><td class="num">${esc(usd(x.costUsd))}</td></tr>`;
+    `<tr${cls}><td class="id">${label}</td><td class="num">${int(x.inputTokens)}</td><td class="num">${int(x.outputTokens)}</td><td class="num">${int(x.cacheReadTokens)}</td><td class="num">${int(x.cacheWriteTokens)}</td><td class="num">${esc(costOf(x))}</td></tr>`;
   return (
     `<section class="usage"><h2>Usage and cost</h2><table><thead><tr><th>Task</th><th class="num">Input tokens</th><th class="num">Output tokens</th><th class="num">Cache read</th><th class="num">Cache write</th><th class="num">Cost</th></tr></thead><tbody>` +
     used.map((r) => line(esc(r.id), r.usage as typeof u, ` data-task="${esc(r.id)}"`)).join('') +

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { HOSTILE_TITLE, sampleEvents, sampleLogTails, samplePlanJson, T0 } from './fixtures/sample-run.js';
 import { renderMarkdown } from './markdown-report.js';
 import { buildReportInput } from './report-input.js';
+import type { RunEvent } from '../core/run/events.js';
 
 const md = () =>
   renderMarkdown(buildReportInput(sampleEvents(), samplePlanJson(), sampleLogTails(), { generatedAt: T0 + 10_000 }));
@@ -58,5 +59,26 @@ describe('renderMarkdown', () => {
     const tails = { 'test-e2e': { attempt: 1, stdout: '', stderr: 'a\n````\nb' } };
     const text = renderMarkdown(buildReportInput(sampleEvents(), samplePlanJson(), tails, { generatedAt: T0 }));
     expect(text).toContain('`````text\na\n````\nb\n`````');
+  });
+
+  it('says a task with tokens of a model that has no price is unpriced, not $0.00, and the total leaves it out aloud', () => {
+    const usage = (model: string, costUsd?: number) => ({
+      model,
+      inputTokens: 1000,
+      outputTokens: 500,
+      ...(costUsd === undefined ? {} : { costUsd }),
+    });
+    const events: RunEvent[] = [
+      { type: 'run.created', at: T0, runId: 'r', plan: 'p', workers: 2, mode: 'parallel', tasks: ['ask', 'ask2'] },
+      { type: 'task.started', at: T0, task: 'ask', attempt: 1, worker: 0 },
+      { type: 'task.started', at: T0, task: 'ask2', attempt: 1, worker: 1 },
+      { type: 'task.succeeded', at: T0 + 100, task: 'ask', attempt: 1, result: { usage: usage('priced', 0.0105) } },
+      { type: 'task.succeeded', at: T0 + 100, task: 'ask2', attempt: 1, result: { usage: usage('local-llm') } },
+      { type: 'run.finished', at: T0 + 100, status: 'succeeded' },
+    ];
+    const text = renderMarkdown(buildReportInput(events, { tasks: [{ id: 'ask' }, { id: 'ask2' }] }, {}));
+    expect(text).toContain('| Cost | $0.0105 + local-llm unpriced |');
+    expect(text).toMatch(/\| ask2 \|.*\| 1,000 in \/ 500 out \| local-llm unpriced \|/);
+    expect(text).toMatch(/\| ask \|.*\| \$0\.0105 \|/);
   });
 });

@@ -1,7 +1,7 @@
 import { chainLine, criticalSteps } from '../core/run/critical-path.js';
 import type { RunSummary } from '../core/run/metrics.js';
 import type { ReportInput } from './report-input.js';
-import { dur, int, iso, mdCell, mdFence, pct, STATE_MARK, times, tokens, usd } from './report-format.js';
+import { costOf, dur, int, iso, mdCell, mdFence, pct, STATE_MARK, times, tokens } from './report-format.js';
 import { reportModel, sinceStart, type TaskRow } from './report-model.js';
 import { decisionLines } from './decisions.js';
 import { stallLines } from './stall-lines.js';
@@ -123,7 +123,7 @@ export function renderMarkdown(input: ReportInput): string {
           'Tokens',
           `${tokens(m.usage)}${m.usage.cacheReadTokens + m.usage.cacheWriteTokens > 0 ? ` (cache ${int(m.usage.cacheReadTokens)} read / ${int(m.usage.cacheWriteTokens)} written)` : ''}`,
         ],
-        ['Cost', usd(m.usage.costUsd)],
+        ['Cost', costOf(m.usage)],
         [
           'Files changed',
           `${int(m.changes.filesChanged)} (+${int(m.changes.linesAdded)} / −${int(m.changes.linesRemoved)} lines)`,
@@ -159,7 +159,7 @@ export function renderMarkdown(input: ReportInput): string {
           first === undefined ? '—' : `+${dur(sinceStart(m, first.startedAt))}`,
           r.attempts.length === 0 ? '—' : dur(r.durationMs),
           r.usage === undefined ? '—' : tokens(r.usage),
-          r.usage === undefined ? '—' : usd(r.usage.costUsd),
+          r.usage === undefined ? '—' : costOf(r.usage),
           r.files === undefined ? '—' : `${r.files.changed} (+${r.files.added}/−${r.files.removed})`,
         ];
       }),

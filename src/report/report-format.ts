@@ -5,6 +5,12 @@ import { formatDuration } from '../core/plan/duration.js';
 export const pct = (x: number): string => `${(x * 100).toFixed(0)}%`;
 export const int = (n: number): string => Math.round(n).toLocaleString('en-US');
 export const usd = (x: number): string => `$${x.toFixed(x !== 0 && Math.abs(x) < 1 ? 4 : 2)}`;
+
+/** A cost that says what it leaves out: tokens of a model with no price are not $0. */
+export const costOf = (u: { readonly costUsd: number; readonly unpriced?: readonly string[] }): string =>
+  u.unpriced === undefined || u.unpriced.length === 0
+    ? usd(u.costUsd)
+    : `${u.costUsd > 0 ? `${usd(u.costUsd)} + ` : ''}${u.unpriced.join(', ')} unpriced`;
 export const times = (x: number): string => `${x.toFixed(2)}×`;
 export const iso = (ms: number): string => (Number.isFinite(ms) ? new Date(ms).toISOString() : '—');
 export const dur = formatDuration;

@@ -21,7 +21,10 @@ export interface UsageTotals {
   outputTokens: number;
   cacheReadTokens: number;
   cacheWriteTokens: number;
+  /** What the priced usage cost; usage of a model with no price adds nothing here (see `unpriced`). */
   costUsd: number;
+  /** Models whose tokens have no price (not in `pricing:`): the cost leaves them out. Absent when none. */
+  unpriced?: string[];
 }
 
 /** Files changed and lines added/removed, as a git diff --shortstat counts them. */
@@ -118,6 +121,16 @@ function addUsage(into: UsageTotals, u: Usage): void {
   into.cacheReadTokens += u.cacheReadTokens ?? 0;
   into.cacheWriteTokens += u.cacheWriteTokens ?? 0;
   into.costUsd += u.costUsd ?? 0;
+  const tokens = (u.inputTokens ?? 0) + (u.outputTokens ?? 0);
+  if (u.costUsd === undefined && tokens > 0) {
+    const model = u.model ?? 'a model';
+    if (!(into.unpriced ??= []).includes(model)) into.unpriced.push(model);
+  }
+}
+
+function addTotals(into: UsageTotals, u: UsageTotals): void {
+  addUsage(into, u); // its costUsd is a number: nothing unpriced from here
+  for (const model of u.unpriced ?? []) if (!(into.unpriced ??= []).includes(model)) into.unpriced.push(model);
 }
 
 function lastMoment(input: ReportInput): number {
@@ -170,7 +183,7 @@ export function reportModel(input: ReportInput): ReportModel {
         ...(a.preemptedBy === undefined ? {} : { preemptedBy: a.preemptedBy }),
       };
     });
-    if (taskUsage !== undefined) addUsage(usage, taskUsage);
+    if (taskUsage !== undefined) addTotals(usage, taskUsage);
     const files = r?.result?.files;
     if (files !== undefined) {
       changes.filesChanged += files.changed;
