@@ -142,6 +142,41 @@ describe('createRunTracer', () => {
     for (const a of attempts) expect(parentOf(a)).toBeDefined();
   });
 
+  it('keeps a verified task that a check sends back after it succeeded under one task span, with the retry event', () => {
+    const exporter = new InMemorySpanExporter();
+    const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
+    const tracer = createRunTracer(provider.getTracer('test'), {
+      taskInfo: (id) => (id === 'backend' ? { executor: 'shell', reopenable: true } : { executor: 'shell' }),
+    });
+    const broken = { message: 'check build: broken by backend', code: 'WEFT_CHECK_FAILED' as const };
+    const events: EngineNotice[] = [
+      { type: 'run.created', at: 0, runId: 'r', plan: 'p', workers: 1, mode: 'parallel', tasks: ['backend', 'build'] },
+      { type: 'task.ready', at: 0, task: 'backend' },
+      { type: 'task.started', at: 1, task: 'backend', attempt: 1, worker: 0 },
+      { type: 'task.succeeded', at: 10, task: 'backend', attempt: 1, result: {} },
+      { type: 'task.started', at: 11, task: 'build', attempt: 1, worker: 0 },
+      { type: 'task.retrying', at: 20, task: 'build', attempt: 1, retryAt: 20, error: broken },
+      { type: 'task.retrying', at: 20, task: 'backend', attempt: 1, retryAt: 20, error: broken },
+      { type: 'task.started', at: 21, task: 'backend', attempt: 2, worker: 0 },
+      { type: 'task.succeeded', at: 30, task: 'backend', attempt: 2, result: {} },
+      { type: 'task.started', at: 31, task: 'build', attempt: 2, worker: 0 },
+      { type: 'task.succeeded', at: 40, task: 'build', attempt: 2, result: {} },
+      { type: 'run.finished', at: 41, status: 'succeeded' },
+    ];
+    for (const e of events) tracer.onEvent(e);
+    const all = exporter.getFinishedSpans();
+    const backend = all.filter((s) => s.name === 'weft.task' && s.attributes['weft.task.id'] === 'backend');
+    expect(backend).toHaveLength(1);
+    const span = backend[0] as ReadableSpan;
+    expect(span.attributes).toMatchObject({ 'weft.task.outcome': 'succeeded', 'weft.task.attempts': 2 });
+    expect(span.endTime).toEqual([0, 30_000_000]);
+    expect(span.events.map((e) => [e.name, e.attributes?.['weft.retry.reason']])).toEqual([
+      ['weft.retry', 'check build: broken by backend'],
+    ]);
+    const attempts = all.filter((s) => s.name === 'weft.attempt' && s.attributes['weft.task.id'] === 'backend');
+    expect(attempts.map((a) => parentOf(a))).toEqual([span.spanContext().spanId, span.spanContext().spanId]);
+  });
+
   it('records a preemption as an event of the task; the stopped attempt is no error', () => {
     const { tracer, spans } = setUp();
     const events: EngineNotice[] = [

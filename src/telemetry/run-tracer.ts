@@ -20,6 +20,12 @@ export interface TracedTaskInfo {
   readonly executor?: string;
   readonly model?: string;
   readonly title?: string;
+  /**
+   * A check verifies it, so it may be sent back a fix after it succeeded: its `weft.task` span
+   * then stays open until the run ends (ended at its last success), so the fix's attempt and its
+   * `weft.retry` event are under the same span. (A loop's next iteration gets a task span of its own.)
+   */
+  readonly reopenable?: boolean;
 }
 
 /** Options of {@link createRunTracer}. */
@@ -88,6 +94,8 @@ export function createRunTracer(tracer: Tracer, options: RunTracerOptions = {}):
   };
   let run: Span | undefined;
   const tasks = new Map<string, Span>();
+  /** Reopenable tasks that succeeded, their spans held open: when, and on which attempt. */
+  const succeeded = new Map<string, { readonly at: number; readonly attempt: number }>();
   const attempts = new Map<string, AttemptState>();
   const key = (task: string, attempt: number): string => `${task}\u0000${attempt}`;
 
@@ -125,6 +133,7 @@ export function createRunTracer(tracer: Tracer, options: RunTracerOptions = {}):
     );
     span.end(hr(at));
     tasks.delete(task);
+    succeeded.delete(task);
   };
   const endAttempt = (
     task: string,
@@ -168,6 +177,7 @@ export function createRunTracer(tracer: Tracer, options: RunTracerOptions = {}):
         startTask(e.task, e.at);
         return;
       case 'task.started': {
+        succeeded.delete(e.task); // it runs again: its span goes on
         const parent = startTask(e.task, e.at);
         const span = tracer.startSpan(
           'weft.attempt',
@@ -194,6 +204,11 @@ export function createRunTracer(tracer: Tracer, options: RunTracerOptions = {}):
       }
       case 'task.succeeded':
         endAttempt(e.task, e.attempt, e.at, 'succeeded', resultAttributes(e.result));
+        if (options.taskInfo?.(e.task)?.reopenable === true) {
+          startTask(e.task, e.at);
+          succeeded.set(e.task, { at: e.at, attempt: e.attempt });
+          return;
+        }
         endTask(e.task, e.at, true, { 'weft.task.outcome': 'succeeded', 'weft.task.attempts': e.attempt });
         return;
       case 'task.preempted':
@@ -277,6 +292,9 @@ export function createRunTracer(tracer: Tracer, options: RunTracerOptions = {}):
       state.span.setStatus({ code: SpanStatusCode.ERROR, message: text(reason) });
       state.span.end(hr(at));
       attempts.delete(k);
+    }
+    for (const [id, done] of succeeded) {
+      endTask(id, done.at, true, { 'weft.task.outcome': 'succeeded', 'weft.task.attempts': done.attempt });
     }
     for (const [id, span] of tasks) {
       span.setAttribute('weft.task.outcome', 'unfinished');

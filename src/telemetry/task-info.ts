@@ -11,10 +11,17 @@ export function tracedTaskInfo(
   graph: Graph,
   executors?: ReadonlyMap<string, Executor>,
 ): (id: string) => TracedTaskInfo | undefined {
+  // A task a check verifies may be sent back a fix after it succeeded.
+  const reopenable = new Set(graph.tasks.flatMap((t) => t.verifies ?? []));
   return (id) => {
     const t = graph.tasks[graph.index.get(id) ?? -1];
     if (t === undefined) return undefined;
     const model = t.model ?? executors?.get(t.executor)?.modelFor?.(t);
-    return { executor: t.executor, title: t.title, ...(model === undefined ? {} : { model }) };
+    return {
+      executor: t.executor,
+      title: t.title,
+      ...(model === undefined ? {} : { model }),
+      ...(reopenable.has(id) ? { reopenable: true } : {}),
+    };
   };
 }
