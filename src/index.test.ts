@@ -157,7 +157,10 @@ describe('library event bus', () => {
 
     const slow = startWeft(definePlan({ tasks: [{ id: 'wait', run: ['sleep', '30'] }] }));
     slow.on('task.started', () => slow.cancel());
-    expect((await slow.done).status).toBe('cancelled');
+    const stopped = await slow.done;
+    expect(stopped.status).toBe('cancelled');
+    // The application stopped it, not a Ctrl-C.
+    expect(stopped.state.reason).toBe('cancelled (run.cancel())');
   });
 
   it('replayEvents replays a journal through the same handlers', async () => {

@@ -283,5 +283,5 @@ export function startWeft(plan: BuiltPlan, options: RunWeftOptions = {}): WeftRu
     options.signal === undefined ? controller.signal : AbortSignal.any([options.signal, controller.signal]);
   const runId = options.runId ?? `lib-${Date.now().toString(36)}`;
   const done = Promise.resolve().then(() => runWeft(plan, { ...options, runId, bus, signal }));
-  return { runId, bus, on: bus.on.bind(bus), cancel: () => controller.abort(), done };
+  return { runId, bus, on: bus.on.bind(bus), cancel: () => controller.abort('cancelled (run.cancel())'), done };
 }
