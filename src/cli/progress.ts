@@ -106,7 +106,6 @@ const ITERATION_ENDS = {
 /** Tasks finished of all the run has: both displays count the same way. */
 class Tally {
   private readonly ended: Set<string>;
-  public done: number;
   /**
    * `done`: the tasks an earlier life of the run finished (a resume). They are known as ended, so a
    * fix one of them gets after the resume (a check sent it back) does not count it again.
@@ -117,13 +116,17 @@ class Tally {
     readonly runId: string,
   ) {
     this.ended = new Set(done);
-    this.done = this.ended.size;
+  }
+
+  /** How many tasks have ended (each once). */
+  get done(): number {
+    return this.ended.size;
   }
 
   note(e: EngineNotice): void {
     if (e.type === 'plan.expanded') this.total += e.tasks.length; // a task added tasks to the run
     // A loop's next iteration: its tasks are to do again.
-    if (e.type === 'loop.iteration.started') for (const id of e.tasks ?? []) if (this.ended.delete(id)) this.done--;
+    if (e.type === 'loop.iteration.started') for (const id of e.tasks ?? []) this.ended.delete(id);
     if (
       e.type === 'task.succeeded' ||
       e.type === 'task.failed' ||
@@ -132,9 +135,7 @@ class Tally {
       e.type === 'task.blocked'
     ) {
       // A task a check sent back ends twice; it counts once.
-      if (this.ended.has(e.task)) return;
       this.ended.add(e.task);
-      this.done++;
     }
   }
 }
