@@ -232,7 +232,7 @@ export function summarize(
   const tasksPerWorker: Record<string, number> = {};
   const busyPerWorkerMs: Record<string, number> = {};
   const tasks: TaskSummary[] = [];
-  const fresh = iterationStarts(state);
+  const retriesOfTask = retriesByTask(state);
   for (const r of records) {
     if (
       r.state === 'succeeded' ||
@@ -262,7 +262,7 @@ export function summarize(
         taskUsage.costUsd += a.usage.costUsd ?? 0;
       }
     }
-    retries += retriesOf(r.attempts, freshStarts(r.attempts, fresh.get(r.id), state.pauses));
+    retries += retriesOfTask.get(r.id) ?? 0;
     const preempted = preemptedByOf(r.attempts);
     preemptions += preempted.preemptedBy?.length ?? 0;
     taskTimeMs += duration;
