@@ -122,15 +122,17 @@ function addUsage(into: UsageTotals, u: Usage): void {
   into.cacheWriteTokens += u.cacheWriteTokens ?? 0;
   into.costUsd += u.costUsd ?? 0;
   const tokens = (u.inputTokens ?? 0) + (u.outputTokens ?? 0);
-  if (u.costUsd === undefined && tokens > 0) {
-    const model = u.model ?? 'a model';
-    if (!(into.unpriced ??= []).includes(model)) into.unpriced.push(model);
-  }
+  if (u.costUsd === undefined && tokens > 0) addUnpriced(into, [u.model ?? 'a model']);
 }
 
 function addTotals(into: UsageTotals, u: UsageTotals): void {
   addUsage(into, u); // its costUsd is a number: nothing unpriced from here
-  for (const model of u.unpriced ?? []) if (!(into.unpriced ??= []).includes(model)) into.unpriced.push(model);
+  addUnpriced(into, u.unpriced ?? []);
+}
+
+/** Names models whose tokens have no price, each once. */
+function addUnpriced(into: UsageTotals, models: readonly string[]): void {
+  for (const model of models) if (!(into.unpriced ??= []).includes(model)) into.unpriced.push(model);
 }
 
 function lastMoment(input: ReportInput): number {
