@@ -35,6 +35,7 @@ import type { ResolvedTask } from './core/plan/graph.js';
 import { catalogOf, defaultExecutors, type TaskFunction } from './executors/index.js';
 import { checkingOutputs } from './workspace/outputs.js';
 import { WeftError } from './core/errors.js';
+import { checkOption } from './core/options.js';
 import { resolve } from 'node:path';
 import type { Tracer } from '@opentelemetry/api';
 import { startTelemetry } from './telemetry/start-telemetry.js';
@@ -233,24 +234,25 @@ export async function runWeft(
 
 /** What runWeft itself takes (the engine's options are runPlan's to check), checked before anything runs. */
 function checkLibraryOptions(options: RunWeftOptions): void {
-  const fail = (field: string, expected: string): never => {
-    throw new WeftError('WEFT_USAGE', `runWeft: Expected \`${field}\` to be ${expected}`, {
-      hint: `fix the \`${field}\` option passed to runWeft`,
-    });
-  };
-  if (typeof options !== 'object' || options === null) fail('options', 'an object');
+  const check = (ok: boolean, field: string, expected: string, got: unknown): void =>
+    checkOption('runWeft', ok, field, expected, got);
+  check(typeof options === 'object' && options !== null, 'options', 'an object', options);
   const { tracer, on, vars, signal } = options;
-  if (tracer !== undefined && tracer !== false && typeof tracer?.startSpan !== 'function') {
-    fail('tracer', 'an OpenTelemetry Tracer or false');
-  }
-  if (
-    on !== undefined &&
-    (typeof on !== 'object' || on === null || Object.values(on).some((f) => typeof f !== 'function'))
-  ) {
-    fail('on', "an object of listeners by event type, e.g. { 'task.failed': (e) => … }");
-  }
-  if (vars !== undefined && (typeof vars !== 'object' || vars === null)) fail('vars', 'an object of values by name');
-  if (signal !== undefined && !(signal instanceof AbortSignal)) fail('signal', 'an AbortSignal');
+  check(
+    tracer === undefined || tracer === false || typeof tracer?.startSpan === 'function',
+    'tracer',
+    'an OpenTelemetry Tracer or false',
+    tracer,
+  );
+  check(
+    on === undefined ||
+      (typeof on === 'object' && on !== null && Object.values(on).every((f) => typeof f === 'function')),
+    'on',
+    "an object of listeners by event type, e.g. { 'task.failed': (e) => … }",
+    on,
+  );
+  check(vars === undefined || (typeof vars === 'object' && vars !== null), 'vars', 'an object of values by name', vars);
+  check(signal === undefined || signal instanceof AbortSignal, 'signal', 'an AbortSignal', signal);
 }
 
 /** A run started by {@link startWeft}: subscribe to its events, cancel it, await its end. */

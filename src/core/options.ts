@@ -42,3 +42,29 @@ export function checkNumbers<T extends object>(
     }
   }
 }
+
+/**
+ * Checks one option on entry: when `ok` is false, throws a `WEFT_USAGE` {@link WeftError} that names
+ * the owner and the field, says what was expected and what came:
+ * ``runPlan: Expected `signal` to be an AbortSignal, got `stop` ``.
+ * @param passedTo what the hint says the option was passed to. @default owner
+ */
+export function checkOption(
+  owner: string,
+  ok: boolean,
+  field: string,
+  expected: string,
+  got: unknown,
+  passedTo = owner,
+): asserts ok {
+  if (ok) return;
+  const message = `${owner}: Expected \`${field}\` to be ${expected}, got \`${shown(got)}\``;
+  throw new WeftError('WEFT_USAGE', message, { hint: `fix the \`${field}\` option passed to ${passedTo}` });
+}
+
+function shown(value: unknown): string {
+  if (typeof value === 'function') return 'a function';
+  if (value instanceof Map) return 'a Map';
+  if (typeof value === 'object' && value !== null) return Array.isArray(value) ? 'an array' : 'an object';
+  return String(value);
+}

@@ -1,6 +1,7 @@
 import type { Redactor } from '../redact.js';
 import { type Clock, systemClock } from '../ports/clock.js';
-import { WeftError, type WeftErrorCode } from '../errors.js';
+import type { WeftErrorCode } from '../errors.js';
+import { checkOption } from '../options.js';
 import type { ProgressEvent, RunEvent, RunMode, RunStatus, TaskResultData } from './events.js';
 import type { Executor } from '../ports/executor.js';
 import type { ResolvedTask } from '../plan/graph.js';
@@ -247,16 +248,7 @@ function withoutUndefined<T extends object>(options: T): T {
 }
 
 function check(ok: boolean, field: string, expected: string, got: unknown): asserts ok {
-  if (ok) return;
-  const message = `runPlan: Expected \`${field}\` to be ${expected}, got \`${show(got)}\``;
-  throw new WeftError('WEFT_USAGE', message, { hint: `fix the \`${field}\` option passed to runPlan/runWeft` });
-}
-
-function show(value: unknown): string {
-  if (typeof value === 'function') return 'a function';
-  if (value instanceof Map) return 'a Map';
-  if (typeof value === 'object' && value !== null) return Array.isArray(value) ? 'an array' : 'an object';
-  return String(value);
+  checkOption('runPlan', ok, field, expected, got, 'runPlan/runWeft');
 }
 
 /** Why `validateResult` sent a successful attempt back: what failed, and what the task is told. */
