@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { PlanValidationError, formatPlanIssue } from '../core/errors.js';
 import {
   complexitiesFor,
+  complexityRanges,
   plannerOutputSchema,
   plannerJsonSchema,
   plannerOutputToPlan,
@@ -36,7 +37,7 @@ export function plannerPrompt(req: PlanRequest): string {
     `Goal: ${req.goal}`,
     `Budget: ${req.workers} agents can work at the same time. The number of tasks N may exceed ${req.workers}: workers take tasks from a queue as dependencies allow.`,
     '',
-    'First size the goal: simple (1–3 tasks), moderate (3–8), complex (8–15) or larger (15+), with the reasons, and choose N.',
+    `First size the goal: ${sizes()}, with the reasons, and choose N.`,
     'Then write the tasks. Each task: a short kebab-case id, a title, a prompt that lets an agent do it alone, `needs` (ids it must wait for),',
     ...(req.answersOnly === true
       ? [
@@ -167,4 +168,10 @@ export function slug(goal: string): string {
       .replace(/^-|-$/g, '')
       .slice(0, 40) || 'plan'
   );
+}
+
+/** The sizes as the prompt says them: `simple (1–3 tasks), moderate (3–8), complex (8–15) or larger (15+)`. */
+function sizes(): string {
+  const each = complexityRanges((name, range) => `${name} (${range})`);
+  return `${each.slice(0, -1).join(', ')} or ${each.at(-1) as string}`;
 }

@@ -17,6 +17,24 @@ const PlannerTaskSchema = z
   .strict();
 
 /**
+ * The sizes a goal may be, by task count: the rule of thumb the planner is told (in its prompt and
+ * its schema) and checked against. The ranges share their ends: 3 tasks are "simple" or "moderate".
+ */
+const COMPLEXITY_RANGES = [
+  ['simple', 1, 3],
+  ['moderate', 3, 8],
+  ['complex', 8, 15],
+  ['larger', 15, Infinity],
+] as const;
+
+/** The ranges in words, the first with its unit: `simple: 1–3 tasks, moderate: 3–8, …` (`form` lays out one). */
+export function complexityRanges(form: (name: string, range: string) => string): string[] {
+  return COMPLEXITY_RANGES.map(([name, lo, hi], i) =>
+    form(name, `${hi === Infinity ? `${lo}+` : `${lo}–${hi}`}${i === 0 ? ' tasks' : ''}`),
+  );
+}
+
+/**
  * What the AI planner must return (structured output): a sizing of the goal and the tasks. The
  * same schema is handed to the agent (as JSON Schema) and checks its answer.
  */
@@ -26,7 +44,7 @@ export const PlannerOutputSchema = z
       .object({
         complexity: z
           .enum(['simple', 'moderate', 'complex', 'larger'])
-          .describe('simple: 1–3 tasks, moderate: 3–8, complex: 8–15, larger: 15+'),
+          .describe(complexityRanges((name, range) => `${name}: ${range}`).join(', ')),
         reasons: z.array(z.string()).min(1).describe('Why the goal is this size.'),
         taskCount: z
           .number()
@@ -91,18 +109,9 @@ export function plannerJsonSchema(options: { readonly answersOnly?: boolean } = 
   return schema;
 }
 
-/**
- * The rule of thumb the planner is told, and checked against: the sizes `n` tasks may be called.
- * The ranges it is told (1–3, 3–8, 8–15, 15+) share their ends, so 3 tasks are "simple" or "moderate".
- */
+/** The sizes `n` tasks may be called ({@link COMPLEXITY_RANGES}): one, or two at a shared end. */
 export function complexitiesFor(n: number): PlannerOutput['analysis']['complexity'][] {
-  const ranges = [
-    ['simple', 1, 3],
-    ['moderate', 3, 8],
-    ['complex', 8, 15],
-    ['larger', 15, Infinity],
-  ] as const;
-  return ranges.filter(([, lo, hi]) => n >= lo && n <= hi).map(([name]) => name);
+  return COMPLEXITY_RANGES.filter(([, lo, hi]) => n >= lo && n <= hi).map(([name]) => name);
 }
 
 /**
