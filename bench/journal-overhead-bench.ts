@@ -52,6 +52,9 @@ export function parseJournalReport(text: string): { appends: AppendFigures[]; ru
   return { appends, runs };
 }
 
+/** A ratio to MemoryStore as the verdict shows it: `+20.2%`. */
+export const pct = (x: number): string => `${x >= 1 ? '+' : ''}${((x - 1) * 100).toFixed(1)}%`;
+
 /** `bench/journal-overhead.ts` (a standalone script) run in its own process, its figures kept as JSON. */
 export const journalOverhead: Bench = {
   name: 'journal-overhead',
@@ -67,7 +70,6 @@ export const journalOverhead: Bench = {
     const wall = sqlite.wallMs / memory.wallMs;
     const cpu = sqlite.cpuMs / memory.cpuMs;
     const pass = wall <= TARGET_SQLITE_OVER_MEMORY;
-    const pct = (x: number): string => `${x >= 1 ? '+' : ''}${((x - 1) * 100).toFixed(1)}%`;
     const summary: SummaryRow[] = [
       {
         figure: '10k no-op run: SqliteStore vs MemoryStore, wall',

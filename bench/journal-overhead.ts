@@ -20,6 +20,8 @@ import type { Store } from '../src/core/ports/store.js';
 import { compilePlan } from '../src/core/plan/compile.js';
 import { MemoryStore } from '../src/store/memory-store.js';
 import { SqliteStore } from '../src/store/sqlite-store.js';
+// The verdict's own percentage (journal-overhead-bench.ts reads these figures back and judges them).
+import { pct } from './journal-overhead-bench.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -159,7 +161,6 @@ async function measure(
 }
 
 const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
-const pct = (ms: number, base: number): string => `${ms >= base ? '+' : ''}${((ms / base - 1) * 100).toFixed(1)}%`;
 /**
  * The run's medians to 0.1 ms, as printed: journal-overhead-bench.ts reads them back and judges the
  * target on them, so the percentages printed here are the ones it judges.
@@ -203,7 +204,7 @@ try {
     const versus =
       j < 2
         ? ''
-        : `   ${pct(wall, memory.wall).padStart(5)} wall, ${pct(cpu, memory.cpu).padStart(5)} CPU vs MemoryStore`;
+        : `   ${pct(wall / memory.wall).padStart(5)} wall, ${pct(cpu / memory.cpu).padStart(5)} CPU vs MemoryStore`;
     console.log(
       `   ${journal.name.padEnd(17)} ${fmt1(wall).padStart(6)} ms wall ${fmt1(cpu).padStart(6)} ms CPU  ${fmt((TASKS / wall) * 1000).padStart(7)} tasks/s${versus}`,
     );
