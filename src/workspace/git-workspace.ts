@@ -91,12 +91,13 @@ export class GitWorkspace implements Workspace {
   /** Whether the integration branch holds a change (a merge that changed files, or an earlier life's merges). */
   private changed: boolean;
   private readonly pool: WorktreePool;
-  /** Tasks whose attempt was paused (preempted, `release(…, 'retrying')`): the next one resumes in the worktree as it is. */
+  /**
+   * Tasks whose next attempt goes on in the worktree as it is: one paused (preempted,
+   * `release(…, 'retrying')`), or one a resume adopted from a dispatch worker that works in it.
+   */
   private readonly paused = new Set<string>();
   /** A resume's tasks whose last attempt was cut off, until their work is merged (see `GitWorkspaceOptions.cutOff`). */
   private readonly cutOff: Map<string, readonly number[]>;
-  /** A resume's attempts a dispatch worker still runs in their worktree, until prepared (see `GitWorkspaceOptions.adopted`). */
-  private readonly adopted: Map<string, number>;
   private readonly placement: Placement;
   private readonly setup: WorktreeSetup | undefined;
   /** The worktrees and branches of isolated tasks. */
@@ -114,7 +115,9 @@ export class GitWorkspace implements Workspace {
   ) {
     this.changed = changed;
     this.cutOff = new Map(options.cutOff);
-    this.adopted = new Map(options.adopted);
+    // An adopted attempt goes on where its worker is working: made afresh, the worktree's work so
+    // far would be put aside, and what the worker wrote after that would never be merged.
+    for (const id of options.adopted?.keys() ?? []) this.paused.add(id);
     this.runId = options.runId;
     this.repoRoot = repo.root;
     this.integrationBranch = integrationBranch(options.runId);
@@ -219,11 +222,6 @@ export class GitWorkspace implements Workspace {
     }
     if (place === 'in place') return resolve(this.baseDir, task.cwd ?? '.');
     const kept = this.tasks.dirOf(task.id);
-    // An adopted attempt goes on where its worker is working: made afresh, the worktree's work so
-    // far would be put aside, and what the worker wrote after that would never be merged.
-    const adopted = this.adopted.get(task.id) === attempt;
-    this.adopted.delete(task.id);
-    if (adopted && (await isWorktree(this.repo.root, kept))) return this.cwdIn(kept, task);
     if (this.paused.delete(task.id) && (await isWorktree(this.repo.root, kept))) return this.cwdIn(kept, task);
     const reopened = fix ? await this.tasks.reopenForFix(task.id) : undefined;
     // A first attempt or a retry (or a fix whose branch is gone) starts from the tip.
