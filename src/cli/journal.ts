@@ -36,11 +36,11 @@ export async function openJournal(
  * exit code 0" for a run that had run).
  */
 export function refuseMemoryJournal(config: WeftConfig, command: string): void {
-  const url = databaseUrl(config, '.');
+  const { url, from } = configuredUrl(config);
   if (url?.trim().toLowerCase() !== 'memory:') return;
   throw new WeftError(
     'WEFT_USAGE',
-    `${command} cannot use the journal memory: (${process.env.WEFT_DATABASE_URL ? 'WEFT_DATABASE_URL' : 'weft.config.yaml database'}): the runs it starts are processes of their own and would share no journal with it`,
+    `${command} cannot use the journal memory: (${from}): the runs it starts are processes of their own and would share no journal with it`,
     { hint: 'leave the journal to its default (SQLite in .weft/), or give a sqlite:<file> or postgres:// URL' },
   );
 }
@@ -70,9 +70,15 @@ function sqliteFile(url: string | undefined): string | undefined {
  * in a journal the run never wrote to.
  */
 function databaseUrl(config: WeftConfig, projectDir: string): string | undefined {
-  const url = process.env.WEFT_DATABASE_URL || config.database;
+  const { url } = configuredUrl(config);
   const file = sqliteFile(url);
   return file === undefined || isAbsolute(file) ? url : `sqlite:${resolve(projectDir, file)}`;
+}
+
+/** The journal's URL as given, and where: WEFT_DATABASE_URL (an empty one does not hide the config), else weft.config.yaml. */
+function configuredUrl(config: WeftConfig): { url: string | undefined; from: string } {
+  const env = process.env.WEFT_DATABASE_URL;
+  return env ? { url: env, from: 'WEFT_DATABASE_URL' } : { url: config.database, from: 'weft.config.yaml database' };
 }
 
 export const LEASE_TTL_MS = 15_000;
