@@ -1,7 +1,7 @@
 import type { ResolvedTask } from '../core/plan/graph.js';
 import type { CloneAttempt } from '../core/ports/workspace.js';
 import type { TaskResultData } from '../core/run/events.js';
-import type { AbortCause, TaskOutcome } from '../core/ports/executor.js';
+import { attemptStem, type AbortCause, type TaskOutcome } from '../core/ports/executor.js';
 
 /** Version of {@link AttemptJob}: a worker refuses a job whose shape it does not know. */
 export const JOB_VERSION = 1;
@@ -78,7 +78,7 @@ export function queueNameOf(r: Requirement): string {
 export function jobIdOf(runId: string, taskId: string, attempt: number, trial?: string): string {
   const esc = (s: string): string => s.replaceAll('%', '%25').replaceAll(':', '%3A');
   // A check's blame trial is a job of its own: under the attempt's id it would add nothing and get the attempt's result.
-  return `${esc(runId)}:${esc(taskId)}:${attempt}${trial === undefined ? '' : `.alone-${esc(trial)}`}`;
+  return `${esc(runId)}:${esc(taskId)}:${attemptStem(attempt, trial === undefined ? undefined : esc(trial))}`;
 }
 
 /** A message on the cancel channel: stop this job's attempt, for this reason. */

@@ -133,3 +133,11 @@ export interface RunEnd {
 export async function endRun(executors: ReadonlyMap<string, Executor>, end: RunEnd): Promise<void> {
   await Promise.allSettled([...executors.values()].map((e) => e.endRun?.(end)));
 }
+
+/**
+ * An attempt's name in its files and its dispatch job: `2`, or `2.alone-backend` for a check's blame
+ * trial of `backend` ({@link TaskContext.trial}), so a trial's never overwrite the attempt's.
+ */
+export function attemptStem(attempt: number, trial?: string): string {
+  return trial === undefined ? String(attempt) : `${attempt}.alone-${trial}`;
+}

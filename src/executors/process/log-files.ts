@@ -1,5 +1,6 @@
 import { closeSync, mkdirSync, openSync, readSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { attemptStem } from '../../core/ports/executor.js';
 
 /**
  * Where one attempt leaves its traces: `<runDir>/tasks/<task>/<attempt>.stdout.log|stderr.log`
@@ -20,11 +21,6 @@ export function attemptLogPaths(runDir: string, taskId: string, attempt: number,
     stdout: join(dir, `${stem}.stdout.log`),
     stderr: join(dir, `${stem}.stderr.log`),
   };
-}
-
-/** How an attempt's files are named: `2`, or `2.alone-backend` for a check's blame trial of `backend`. */
-export function attemptStem(attempt: number, trial?: string): string {
-  return trial === undefined ? String(attempt) : `${attempt}.alone-${trial}`;
 }
 
 /**

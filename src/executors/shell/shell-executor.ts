@@ -2,10 +2,16 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { quote } from 'shell-quote';
-import type { AbortCause, Executor, TaskContext, TaskOutcome } from '../../core/ports/executor.js';
+import {
+  attemptStem,
+  type AbortCause,
+  type Executor,
+  type TaskContext,
+  type TaskOutcome,
+} from '../../core/ports/executor.js';
 import type { TaskResultData } from '../../core/run/events.js';
 import type { TaskSpec } from '../../core/plan/plan-schema.js';
-import { attemptLogPaths, attemptStem, makeAttemptDir, tailFile, type AttemptLogPaths } from '../process/log-files.js';
+import { attemptLogPaths, makeAttemptDir, tailFile, type AttemptLogPaths } from '../process/log-files.js';
 import { scrubFile } from '../process/scrub-file.js';
 import { outputPollMs, watchOutput } from '../process/output-watch.js';
 import {
