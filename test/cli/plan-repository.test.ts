@@ -159,6 +159,21 @@ describe('the summary names a result branch only when there is one', () => {
     });
   });
 
+  it('a failed run with no branch: weft apply says only that there is nothing to apply, not that its branch holds part of the work', async () => {
+    const repo = tempRepo({
+      'plan.yaml': 'tasks:\n  - { id: look, run: "true", writes: [notes.txt] }\n  - { id: bad, run: "false" }\n',
+    });
+    const r = await weft(['run', 'plan.yaml'], { cwd: repo.dir });
+    expect(r.code).toBe(1);
+    const runId = /Run (\S+) failed/.exec(r.stdout)?.[1] ?? 'no run id in the output';
+    const applied = await weft(['apply'], { cwd: repo.dir });
+    expect(applied.code).toBe(0);
+    expect(applied.stderr).toBe('');
+    expect(applied.stdout).toBe(
+      `nothing to apply: run ${runId} has no branch weft/${runId} (none of its tasks changed a file in a worktree)\n`,
+    );
+  });
+
   it('a task that changes a file: the "result" line names the branch, which exists', async () => {
     const repo = tempRepo({ 'plan.yaml': WRITES_OUT });
     const r = await weft(['run', 'plan.yaml'], { cwd: repo.dir });

@@ -33,10 +33,6 @@ export async function applyCommand(
     throw new WeftError('WEFT_USAGE', `run ${runId} is still running`, {
       hint: `apply it once it ends (\`weft apply ${runId}\`), or stop it first (Ctrl-C where it runs)`,
     });
-  if (state.status !== 'succeeded')
-    process.stderr.write(
-      `weft: run ${runId} ${state.status === 'running' ? 'was interrupted' : `ended ${state.status}`}: its branch holds only the work merged before that\n`,
-    );
   const repoDir = runFolder(state) ?? projectDir;
   if (!changedFiles(state) && !(await hasBranch(repoDir, runId))) {
     const files = { changed: 0, added: 0, removed: 0 };
@@ -48,6 +44,10 @@ export async function applyCommand(
     );
     return EXIT.ok;
   }
+  if (state.status !== 'succeeded')
+    process.stderr.write(
+      `weft: run ${runId} ${state.status === 'running' ? 'was interrupted' : `ended ${state.status}`}: its branch holds only the work merged before that\n`,
+    );
   const applied = await applyRun(repoDir, runId, { mode: opts.merge === true ? 'merge' : 'ff' });
   process.stdout.write(
     opts.json === true
