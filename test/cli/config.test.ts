@@ -122,3 +122,50 @@ describe('weft.config.yaml reaches the executor', () => {
     expect(llm.verify()).toEqual([]);
   });
 });
+
+describe('weft.config.yaml pricing reaches the cost', () => {
+  /** A run of one openai task on a local server whose model has the given pricing (or none). */
+  async function pricedRun(pricing: string | undefined): Promise<{ usage: Record<string, unknown>; md: string }> {
+    const llm = await FakeLlmServer.start();
+    try {
+      llm.enqueue('openai', step.text('answer', { usage: { input: 1000, output: 500 } }));
+      const project = tempProject();
+      writeFileSync(join(project, 'plan.yaml'), 'tasks:\n  - { id: ask, executor: openai, prompt: Say hi }\n');
+      writeFileSync(
+        join(project, 'weft.config.yaml'),
+        `executors:\n  openai: { baseUrl: "${llm.url}/v1", model: local-model-7b }\n${pricing ?? ''}`,
+      );
+      const r = await weft(['run', 'plan.yaml', '--json', '--no-isolation'], {
+        cwd: project,
+        env: { OPENAI_API_KEY: '' },
+      });
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      expect(llm.verify()).toEqual([]);
+      const summary = r.stdout
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+        .map((l) => JSON.parse(l) as { type: string; summary: { usage: Record<string, unknown> } })
+        .find((l) => l.type === 'run.summary');
+      const md = await weft(['report', '--format', 'md'], { cwd: project });
+      return { usage: summary?.summary.usage ?? {}, md: md.stdout };
+    } finally {
+      await llm.close();
+    }
+  }
+
+  it('a model priced by its id prefix: its tokens cost what the table says, in the summary and the report', async () => {
+    const { usage, md } = await pricedRun('pricing:\n  local-model: { input: 2, output: 10 }\n');
+    // 1000 × $2/M + 500 × $10/M
+    expect(usage).toMatchObject({ inputTokens: 1000, outputTokens: 500 });
+    expect(usage.costUsd).toBeCloseTo(0.007, 9);
+    expect(md).toContain('| Cost | $0.0070 |');
+    expect(md).not.toContain('unpriced');
+  });
+
+  it('without a price the tokens are counted and the model named unpriced, not costed at $0', async () => {
+    const { usage, md } = await pricedRun(undefined);
+    expect(usage).toMatchObject({ inputTokens: 1000, outputTokens: 500, costUsd: 0 });
+    expect(md).toContain('local-model-7b unpriced');
+  });
+});
