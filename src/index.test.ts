@@ -118,6 +118,29 @@ describe('library API', () => {
     await expect(runWeft(plan, { on: { 'task.failed': 5 as never } })).rejects.toThrow(usage('on'));
     expect(() => startWeft(plan, { signal: 'stop' as never })).toThrow(usage('signal'));
   });
+
+  it('refuses a misspelt event type (from JavaScript, where the types do not check it) instead of never calling it', async () => {
+    const plan = definePlan({ tasks: [{ id: 'a', fn: () => 1 }] });
+    const misspelt = expect.objectContaining({
+      code: 'WEFT_USAGE',
+      message: 'no run event is called "task.faild"',
+      hint: expect.stringMatching(/^did you mean "task\.failed"\? the types: run\.created, /),
+    });
+    let ran = false;
+    const fn = definePlan({ tasks: [{ id: 'a', fn: () => (ran = true) }] });
+    await expect(runWeft(fn, { on: { 'task.faild': () => undefined } as never })).rejects.toThrow(misspelt);
+    expect(() => startWeft(fn, { on: { 'task.faild': () => undefined } as never })).toThrow(misspelt);
+    expect(ran).toBe(false);
+    const run = startWeft(plan);
+    expect(() => run.on('task.faild' as never, () => undefined)).toThrow(misspelt);
+    expect(() => run.on('task.failed', 'log' as never)).toThrow(
+      expect.objectContaining({
+        code: 'WEFT_USAGE',
+        message: 'the listener of "task.failed" is not a function (got `string`)',
+      }),
+    );
+    await expect(run.done).resolves.toMatchObject({ status: 'succeeded' });
+  });
 });
 
 describe('library event bus', () => {

@@ -22,7 +22,7 @@ import {
   type EngineOptions,
   type RunOutcome,
 } from './core/run/engine.js';
-import type { RunHandlers } from './core/run/run-bus.js';
+import { checkHandlers, type RunHandlers } from './core/run/run-bus.js';
 import { dispatchOrder } from './core/schedule/dispatch-order.js';
 import { staticGate } from './core/run/policies/when.js';
 import { endRun } from './core/ports/executor.js';
@@ -251,6 +251,8 @@ function checkLibraryOptions(options: RunWeftOptions): void {
     "an object of listeners by event type, e.g. { 'task.failed': (e) => … }",
     on,
   );
+  // Its keys: a misspelt event type would never be heard.
+  if (on !== undefined) checkHandlers(on);
   check(vars === undefined || (typeof vars === 'object' && vars !== null), 'vars', 'an object of values by name', vars);
   check(signal === undefined || signal instanceof AbortSignal, 'signal', 'an AbortSignal', signal);
 }

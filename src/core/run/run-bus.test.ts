@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { RunBus, replayEvents } from './run-bus.js';
+import { RUN_EVENT_TYPES, RunBus, replayEvents } from './run-bus.js';
 import type { RunEvent } from './events.js';
 import type { EngineNotice } from './engine-options.js';
 
@@ -48,6 +48,23 @@ describe('RunBus', () => {
     bus.publish(started);
     expect(seen).toEqual([created]);
     expect(bus.size).toBe(0);
+  });
+
+  it('refuses a type no run publishes, naming the nearest, and subscribes none of a map that holds one', () => {
+    const bus = new RunBus();
+    expect(() => bus.on('task.suceeded' as never, () => undefined)).toThrow(
+      expect.objectContaining({ code: 'WEFT_USAGE', hint: expect.stringContaining('did you mean "task.succeeded"?') }),
+    );
+    expect(() => bus.onAll({ 'task.started': () => undefined, 'task.strated': () => undefined } as never)).toThrow(
+      expect.objectContaining({ code: 'WEFT_USAGE', message: 'no run event is called "task.strated"' }),
+    );
+    expect(bus.size).toBe(0);
+    expect(() => replayEvents([created], { 'run.create': () => undefined } as never)).toThrow(
+      expect.objectContaining({ code: 'WEFT_USAGE' }),
+    );
+    // Every type and '*' is taken.
+    for (const type of [...RUN_EVENT_TYPES, '*'] as const) bus.on(type, () => undefined);
+    expect(bus.size).toBe(RUN_EVENT_TYPES.length + 1);
   });
 
   it('replays a journal through the same types, to a bus or to handlers', () => {
