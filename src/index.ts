@@ -51,6 +51,7 @@ export type { ProgressNotice } from './core/run/engine-options.js';
 export {
   RunBus,
   replayEvents,
+  RUN_EVENT_TYPES,
   type RunEventOf,
   type RunEventType,
   type RunHandlers,
