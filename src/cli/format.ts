@@ -47,6 +47,12 @@ export function formatSummary(s: RunSummary, runDir: string | undefined): string
     `  tasks        ${counts.succeeded} succeeded, ${counts.failed} failed, ${counts.skipped} skipped${counts.cancelled > 0 ? `, ${counts.cancelled} cancelled` : ''}${(counts.blocked ?? 0) > 0 ? `, ${counts.blocked} blocked` : ''}${(counts.running ?? 0) > 0 ? `, ${counts.running} running` : ''}${counts.pending > 0 ? `, ${counts.pending} not run` : ''} of ${counts.total}`,
     `  makespan     ${formatDuration(s.makespanMs)} on ${s.workers} worker${s.workers === 1 ? '' : 's'}${s.pausedMs > 0 ? c.dim(` (not counting ${formatDuration(s.pausedMs)} while weft was stopped)`) : ''}`,
     `  task time    ${formatDuration(s.taskTimeMs)} summed → speed-up ${s.speedup.toFixed(2)}×, utilisation ${pct(s.utilisation)}`,
+    // Where isolation dominates (short tasks in worktrees), the speed-up alone reads as weft being slow.
+    ...(s.handlingMs >= 100 && s.handlingMs >= 0.1 * s.makespanMs
+      ? [
+          `  around tasks ${formatDuration(s.handlingMs)} summed outside their processes ${c.dim('(worktrees, commits, merges, output checks)')}`,
+        ]
+      : []),
     `  critical path ${s.criticalPath.length === 0 ? '—' : `${chainLine(criticalSteps(s))} (${formatDuration(s.criticalPathMs)})`}`,
   ];
   const durationOf = new Map(s.tasks.map((t) => [t.id, t.durationMs]));

@@ -107,6 +107,7 @@ describe('renderHtml', () => {
     const page = html();
     expect(page).toMatch(/data-metric="success-rate"><div class="label">Success rate<\/div><div class="value">75%/);
     expect(page).toMatch(/data-metric="speedup">.*?<div class="value">1\.50×/);
+    expect(page).toMatch(/data-metric="handling"><div class="label">Around tasks<\/div><div class="value">0ms</);
     expect(page).toMatch(/data-metric="cost">.*?<div class="value">\$0\.0433/);
     expect(page).toMatch(/data-metric="files">.*?<div class="value">5<\/div><div class="note">\+160 \/ −7 lines/);
     expect(page).toContain('<div class="failure" data-task="test-e2e">');

@@ -43,6 +43,12 @@ function summaryHtml(input: ReportInput, model: ReportModel): string {
       `on ${s.workers} worker${s.workers === 1 ? '' : 's'}${s.pausedMs > 0 ? ` · ${dur(s.pausedMs)} stopped, not counted` : ''}`,
     ),
     metric('task-time', 'Task time', dur(s.taskTimeMs), 'summed over attempts'),
+    metric(
+      'handling',
+      'Around tasks',
+      dur(s.handlingMs),
+      'outside their processes: worktrees, commits, merges, output checks',
+    ),
     metric('speedup', 'Speed-up', times(s.speedup), 'task time ÷ makespan'),
     metric('utilisation', 'Utilisation', pct(s.utilisation), 'of worker time busy'),
     metric(

@@ -126,5 +126,7 @@ describe('renderJson', () => {
     expect(setup?.attempts[0]?.durationMs).toBe(200);
     // The task time summed is the sum of the tasks' durations the report lists.
     expect(report.summary.taskTimeMs).toBe(report.tasks.reduce((sum, t) => sum + t.durationMs, 0));
+    // The other 800 ms were weft's (worktree, merge, checks), and are said to be.
+    expect(report.summary.handlingMs).toBe(800);
   });
 });

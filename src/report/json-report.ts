@@ -69,6 +69,7 @@ export interface JsonReport {
     readonly makespanMs: number;
     readonly pausedMs: number;
     readonly taskTimeMs: number;
+    readonly handlingMs: number;
     readonly speedup: number;
     readonly utilisation: number;
     readonly criticalPath: readonly string[];
@@ -123,6 +124,7 @@ export function buildJsonReport(input: ReportInput): JsonReport {
       makespanMs: s.makespanMs,
       pausedMs: s.pausedMs,
       taskTimeMs: s.taskTimeMs,
+      handlingMs: s.handlingMs,
       speedup: s.speedup,
       utilisation: s.utilisation,
       criticalPath: s.criticalPath,

@@ -16,6 +16,9 @@ describe('renderMarkdown', () => {
     expect(text).toContain('| Success rate | 75% (6 succeeded, 1 failed, 1 skipped of 8) |');
     expect(text).toContain('| Makespan | 9.00s |');
     expect(text).toContain('| Speed-up | 1.50× |');
+    expect(text).toContain(
+      '| Around tasks (summed) | 0ms outside their processes (worktrees, commits, merges, output checks) |',
+    );
     expect(text).toContain('| Utilisation | 50% |');
     expect(text).toContain('| Tasks per worker | w0: 3 (6.50s busy), w1: 3 (4.50s busy), w2: 2 (2.50s busy) |');
     expect(text).toContain('| Retries | 1 |');

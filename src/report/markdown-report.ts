@@ -110,6 +110,10 @@ export function renderMarkdown(input: ReportInput): string {
           `${dur(s.makespanMs)}${s.pausedMs > 0 ? ` (${dur(s.pausedMs)} while weft was stopped not counted)` : ''}`,
         ],
         ['Task time (summed)', dur(s.taskTimeMs)],
+        [
+          'Around tasks (summed)',
+          `${dur(s.handlingMs)} outside their processes (worktrees, commits, merges, output checks)`,
+        ],
         ['Speed-up', times(s.speedup)],
         ['Utilisation', pct(s.utilisation)],
         [

@@ -1,6 +1,8 @@
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { formatDuration } from '../../src/core/plan/duration.js';
+import { tempRepo } from '../../src/workspace/testing/temp-repo.js';
 import { ensureBuilt, ROOT, tempProject, weft } from '../support/weft-cli.js';
 
 beforeAll(ensureBuilt);
@@ -58,6 +60,25 @@ describe('examples', () => {
       plan: { tasks: expect.any(Array) },
     });
     expect(existsSync(join(dir, 'tasks', 'api', '1.stdout.log'))).toBe(true);
+  });
+
+  it("app.yaml as `npm start` runs it, in worktrees of a repository: the time around the tasks' processes is said, apart from task time", async () => {
+    const repo = tempRepo({ 'app.yaml': readFileSync(join(ROOT, 'examples/app.yaml'), 'utf8') });
+    const r = await weft(['run', 'app.yaml', '-j', '2'], { cwd: repo.dir });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/ran +schema, api, ui-setup, ui: worktree/);
+    const summary = JSON.parse(readFileSync(join(onlyRun(repo.dir), 'summary.json'), 'utf8')) as {
+      taskTimeMs: number;
+      handlingMs: number;
+      tasks: { startedAt: number; endedAt: number }[];
+    };
+    // Every attempt's span is its process's time plus weft's around it, nothing lost or counted twice.
+    const spans = summary.tasks.reduce((sum, t) => sum + t.endedAt - t.startedAt, 0);
+    expect(summary.taskTimeMs + summary.handlingMs).toBe(spans);
+    expect(summary.handlingMs).toBeGreaterThan(0);
+    expect(r.stdout).toContain(
+      `around tasks ${formatDuration(summary.handlingMs)} summed outside their processes (worktrees, commits, merges, output checks)`,
+    );
   });
 
   it('app.yaml --sequential runs one at a time in declaration order and says so', async () => {

@@ -24,6 +24,27 @@ const aFailsOnceThenRuns: RunEvent[] = [
 ];
 
 describe('summarize', () => {
+  it('sums what attempts spent outside their processes (worktree, merge, checks) apart from task time', () => {
+    const state = foldRun([
+      created,
+      { type: 'task.started', at: 0, task: 'a', attempt: 1, worker: 0 },
+      {
+        type: 'task.succeeded',
+        at: 1000,
+        task: 'a',
+        attempt: 1,
+        result: { exitCode: 0 },
+        processStartedAt: 300,
+        processEndedAt: 700,
+      },
+      // A function's attempt has no process: all its time is its own.
+      { type: 'task.started', at: 1000, task: 'b', attempt: 1, worker: 0 },
+      { type: 'task.succeeded', at: 1500, task: 'b', attempt: 1, result: {} },
+      { type: 'run.finished', at: 1500, status: 'succeeded' },
+    ]);
+    expect(summarize(state, deps)).toMatchObject({ taskTimeMs: 900, handlingMs: 600, makespanMs: 1500 });
+  });
+
   it("has a failed task's exit code: its last attempt's", () => {
     const state = foldRun([
       created,

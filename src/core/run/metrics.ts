@@ -67,6 +67,12 @@ export interface RunSummary {
   readonly pausedMs: number;
   /** Summed time of every attempt, ms. */
   readonly taskTimeMs: number;
+  /**
+   * Summed time attempts spent in weft's hands outside their processes, ms: a worktree made, the
+   * work committed and merged, outputs checked (under `--dispatch`, the queue too). Part of the
+   * makespan, not of {@link taskTimeMs}.
+   */
+  readonly handlingMs: number;
   /** taskTime ÷ makespan: how many tasks ran at once on average. */
   readonly speedup: number;
   /** taskTime ÷ (workers × makespan). */
@@ -225,6 +231,7 @@ export function summarize(
   let first = Infinity;
   let last = -Infinity;
   let taskTimeMs = 0;
+  let handlingMs = 0;
   let retries = 0;
   let preemptions = 0;
   const usage = { inputTokens: 0, outputTokens: 0, costUsd: 0 };
@@ -250,6 +257,7 @@ export function summarize(
       const end = a.endedAt ?? a.startedAt;
       const ran = attemptRunMs(a);
       duration += ran;
+      handlingMs += end - a.startedAt - ran;
       first = Math.min(first, a.startedAt);
       last = Math.max(last, end);
       const w = String(a.worker);
@@ -320,6 +328,7 @@ export function summarize(
     makespanMs,
     pausedMs,
     taskTimeMs,
+    handlingMs,
     speedup: makespanMs > 0 ? taskTimeMs / makespanMs : 1,
     utilisation: makespanMs > 0 ? taskTimeMs / (workers * makespanMs) : 0,
     criticalPath: chain.path,
