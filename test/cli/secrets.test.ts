@@ -85,6 +85,31 @@ describe('a secret a task prints', () => {
     expect(filesHolding(project, SECRET)).toEqual([]);
   }, 60_000);
 
+  it('is masked in the cache a cached task is stored in (the journal file), and a hit gives the same masked output', async () => {
+    const project = tempProject('weft-secrets-');
+    const plan = {
+      name: 'leaky-cached',
+      tasks: [
+        {
+          id: 'mint',
+          run: ['sh', '-c', 'printf \'{"t": "%s"}\' "$ANTHROPIC_API_KEY" > "$WEFT_OUTPUT"'],
+          outputSchema: { type: 'object', properties: { t: { type: 'string' } } },
+          cache: true,
+        },
+        { id: 'use', needs: ['mint'], run: ['sh', '-c', 'cat "$WEFT_INPUTS"'] },
+      ],
+    };
+    writeFileSync(join(project, 'plan.yaml'), JSON.stringify(plan));
+    const first = await weft(['run', 'plan.yaml', '--no-progress'], project);
+    expect(first.code, first.stderr).toBe(0);
+    expect(filesHolding(project, SECRET)).toEqual([]);
+    const second = await weft(['run', 'plan.yaml', '--no-progress', '--explain-cache'], project);
+    expect(second.code, second.stderr).toBe(0);
+    expect(second.stdout).toContain('cache mint: hit');
+    expect((await weft(['logs', 'latest', 'use'], project, {})).stdout).toContain('"t": "***"');
+    expect(filesHolding(project, SECRET)).toEqual([]);
+  }, 60_000);
+
   it('is masked where a gate that read it quotes it: the reason, the journal, status, the summary', async () => {
     const project = tempProject('weft-secrets-');
     writeFileSync(

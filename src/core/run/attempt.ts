@@ -1,4 +1,4 @@
-import type { Redactor } from '../redact.js';
+import { redactResult, type Redactor } from '../redact.js';
 import type { ProgressEvent, TaskResultData } from './events.js';
 import type { AbortCause, Executor, TaskContext, TaskOutcome } from '../ports/executor.js';
 import type { Graph, ResolvedTask } from '../plan/graph.js';
@@ -271,6 +271,7 @@ async function runThroughCache(
   }
   const outcome = await executor.run(ctx);
   if (!outcome.ok) return outcome;
-  await cache.save(probe, task, outcome.result, ctx.workdir);
+  // The cache is kept in the journal's store: what the task wrote of a secret is masked there as in the journal.
+  await cache.save(probe, task, redactResult(outcome.result, host.options.redact), ctx.workdir);
   return { ...outcome, result: { ...outcome.result, cacheKey: probe.key } };
 }
