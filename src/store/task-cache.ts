@@ -100,6 +100,7 @@ export class FileTaskCache implements TaskCache {
     executor: { name: string; version: string },
     depKeys: Readonly<Record<string, string>>,
     workdir: string,
+    depWrites: Readonly<Record<string, readonly string[]>> = {},
   ): Promise<CacheProbe> {
     const parts: Record<string, string> = {
       executor: `${executor.name}@${executor.version}`,
@@ -122,6 +123,9 @@ export class FileTaskCache implements TaskCache {
     for (const file of matchFiles(workdir, task.inputs ?? []))
       parts[`input:${file}`] = sha(readFileSync(join(workdir, file)));
     for (const [id, key] of Object.entries(depKeys)) parts[`dep:${id}`] = sha(key);
+    for (const [id, globs] of Object.entries(depWrites))
+      for (const file of matchFiles(workdir, globs))
+        parts[`wrote:${id}:${file}`] = sha(readFileSync(join(workdir, file)));
     const key = sha(JSON.stringify(Object.entries(parts).sort()));
     const entry = (await this.store.getCache(`result:${key}`)) as Entry | undefined;
     if (entry !== undefined && entry.files.every((f) => existsSync(this.blob(f.sha))))

@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { tempRepo } from '../../src/workspace/testing/temp-repo.js';
 import { ensureBuilt, tempProject, weft } from '../support/weft-cli.js';
 
 beforeAll(ensureBuilt);
@@ -88,5 +89,39 @@ describe('task cache', () => {
     const restored = await runOnce(project);
     expect(restored.ran).toEqual([]);
     expect(readFileSync(join(project, 'gen.out'), 'utf8')).toBe('IN\n');
+  });
+
+  it('a cached task after an uncached one that writes a file runs again when that file changed (on weft/<run> too)', async () => {
+    // gen is not cached: it runs every time, and what it writes differs; use copies it and is cached.
+    const repo = tempRepo({
+      'README.md': '# project\n',
+      'stamp.txt': 'one\n',
+      'plan.yaml': [
+        'tasks:',
+        `  - { id: gen, run: [sh, -c, 'cat stamp.txt > gen.txt'], writes: [gen.txt] }`,
+        `  - { id: use, run: [sh, -c, 'cp gen.txt use.txt'], needs: [gen], cache: true, writes: [use.txt] }`,
+      ].join('\n'),
+    });
+    const run = async (): Promise<{ stdout: string; gen: string; use: string }> => {
+      const r = await weft(['run', 'plan.yaml', '--explain-cache'], { cwd: repo.dir });
+      expect(r.code, r.stderr).toBe(0);
+      const branch = /result +branch (\S+)/.exec(r.stdout)?.[1] ?? '';
+      return {
+        stdout: r.stdout,
+        gen: repo.git('show', `${branch}:gen.txt`),
+        use: repo.git('show', `${branch}:use.txt`),
+      };
+    };
+    expect(await run()).toMatchObject({ gen: 'one', use: 'one' });
+    // Nothing changed: use hits, and what it restores is what gen wrote again.
+    const same = await run();
+    expect(same.stdout).toContain('cache use: hit: nothing that decides its result changed');
+    expect(same).toMatchObject({ gen: 'one', use: 'one' });
+
+    writeFileSync(join(repo.dir, 'stamp.txt'), 'two\n');
+    repo.commit('two');
+    const changed = await run();
+    expect(changed.stdout).toContain('cache use: miss: gen.txt (written by gen) changed');
+    expect(changed).toMatchObject({ gen: 'two', use: 'two' });
   });
 });

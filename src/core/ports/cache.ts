@@ -19,15 +19,21 @@ export interface CacheProbe {
 /**
  * The task cache: a key is a hash of everything that decides a task's result (executor and
  * version, command or prompt, declared env, contents of declared inputs, dependencies' result
- * keys). A hit restores the result and the files the task wrote, without running it.
+ * keys, and the files an uncached dependency declares it writes, as the task finds them). A hit
+ * restores the result and the files the task wrote, without running it.
  */
 export interface TaskCache {
-  /** Computes the task's key from its inputs and looks it up; `depKeys` are its dependencies' result keys. */
+  /**
+   * Computes the task's key from its inputs and looks it up; `depKeys` are its dependencies' result
+   * keys. `depWrites` names, by dependency, what an uncached one declares it writes (`writes`,
+   * `outputs`): it ran again, so what it wrote is known only by the files' contents in `workdir`.
+   */
   probe(
     task: ResolvedTask,
     executor: { readonly name: string; readonly version: string },
     depKeys: Readonly<Record<string, string>>,
     workdir: string,
+    depWrites?: Readonly<Record<string, readonly string[]>>,
   ): Promise<CacheProbe>;
   /** Puts back the files a cached result wrote. */
   restore(probe: CacheProbe, task: ResolvedTask, workdir: string): Promise<void>;
@@ -46,8 +52,13 @@ export function explainMiss(previous: KeyParts | undefined, now: KeyParts): stri
   if (previous === undefined) return 'miss: first run';
   const changed = Object.keys({ ...previous, ...now }).filter((k) => previous[k] !== now[k]);
   if (changed.length === 0) return 'miss: result not stored';
-  const say = (k: string): string =>
-    k.startsWith('input:') ? `input ${k.slice(6)}` : k.startsWith('dep:') ? `dependency ${k.slice(4)}'s result` : k;
+  const say = (k: string): string => {
+    if (k.startsWith('input:')) return `input ${k.slice(6)}`;
+    if (k.startsWith('dep:')) return `dependency ${k.slice(4)}'s result`;
+    // `wrote:<dependency>:<file>`: a file an uncached dependency writes.
+    const wrote = /^wrote:([^:]*):(.*)$/.exec(k);
+    return wrote === null ? k : `${wrote[2]} (written by ${wrote[1]})`;
+  };
   const added = changed.filter((k) => previous[k] === undefined).map(say);
   const removed = changed.filter((k) => now[k] === undefined).map(say);
   const modified = changed.filter((k) => previous[k] !== undefined && now[k] !== undefined).map(say);

@@ -90,6 +90,21 @@ function depKeysOf(graph: Graph, state: RunState, i: number): Record<string, str
 }
 
 /**
+ * What task `i`'s uncached dependencies declare they write (`writes`, `outputs`), by id: such a
+ * dependency ran again, and its result key (its exit code and text) says nothing of the files it
+ * wrote, which the task may read. A cached one's key already decides the files it restores.
+ */
+function depWritesOf(graph: Graph, state: RunState, i: number): Record<string, readonly string[]> {
+  const writes: Record<string, readonly string[]> = {};
+  for (const d of [...(graph.deps[i] ?? []), ...(graph.softDeps[i] ?? [])]) {
+    const dep = graph.tasks[d] as ResolvedTask;
+    const globs = [...dep.writes, ...(dep.outputs ?? [])];
+    if (globs.length > 0 && state.tasks.get(dep.id)?.result?.cacheKey === undefined) writes[dep.id] = globs;
+  }
+  return writes;
+}
+
+/**
  * What an executor gets for one attempt. A class rather than an object literal with getters and
  * closures, which costs several allocations per attempt: its lazy parts are prototype getters.
  */
@@ -263,7 +278,14 @@ async function runThroughCache(
   ctx: TaskContext,
 ): Promise<TaskOutcome> {
   const { task, attempt } = ctx;
-  const probe = await cache.probe(task, executor, depKeysOf(host.graph, host.state, i), ctx.workdir);
+  const { graph, state } = host;
+  const probe = await cache.probe(
+    task,
+    executor,
+    depKeysOf(graph, state, i),
+    ctx.workdir,
+    depWritesOf(graph, state, i),
+  );
   host.progress(i, attempt, { kind: 'status', message: `cache ${probe.explain}` });
   if (probe.hit !== undefined) {
     await cache.restore(probe, task, ctx.workdir);
