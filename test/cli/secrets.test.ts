@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { tempRepo } from '../../src/workspace/testing/temp-repo.js';
 import { ensureBuilt, startWeft, tempProject, weft as runWeft } from '../support/weft-cli.js';
 import { startCli } from '../crash/crash-kit.js';
 
@@ -108,6 +109,38 @@ describe('a secret a task prints', () => {
     expect(second.stdout).toContain('cache mint: hit');
     expect((await weft(['logs', 'latest', 'use'], project, {})).stdout).toContain('"t": "***"');
     expect(filesHolding(project, SECRET)).toEqual([]);
+  }, 60_000);
+
+  it('is masked in the conflict feedback kept beside the logs of the task it went back to (WEFT_FEEDBACK)', async () => {
+    // Both tasks write the key into one file: the later one conflicts, and its feedback quotes both lines.
+    const write = (who: string): string => `printf "KEY=${who}-%s\\n" "$ANTHROPIC_API_KEY" > conf.env`;
+    const plan = {
+      name: 'leaky-conflict',
+      workers: 2,
+      tasks: [
+        {
+          id: 'late',
+          // Its fix sees the real value in WEFT_FEEDBACK while it runs, as in its files.
+          run: [
+            'sh',
+            '-c',
+            `if [ -n "$WEFT_FEEDBACK" ]; then grep -c "$ANTHROPIC_API_KEY" "$WEFT_FEEDBACK"; echo KEY=both > conf.env; else sleep 1; ${write('late')}; fi`,
+          ],
+          writes: ['late/**'],
+        },
+        { id: 'early', run: ['sh', '-c', write('early')], writes: ['early/**'] },
+      ],
+    };
+    const repo = tempRepo({ 'README.md': '# project\n', 'plan.yaml': JSON.stringify(plan) });
+    const run = await weft(['run', 'plan.yaml', '--no-progress'], repo.dir);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toContain('conflicts in conf.env');
+    const runId = /Run (\S+) succeeded/.exec(run.stdout)?.[1] ?? '';
+    const feedback = readFileSync(join(repo.dir, '.weft', 'runs', runId, 'tasks', 'late', '2.feedback.txt'), 'utf8');
+    expect(feedback).toContain('| KEY=early-***');
+    expect(feedback).toContain('| KEY=late-***');
+    expect((await weft(['logs', runId, 'late', '--attempt', '2'], repo.dir, {})).stdout).toBe('2\n');
+    expect(filesHolding(join(repo.dir, '.weft', 'runs'), SECRET)).toEqual([]);
   }, 60_000);
 
   it('is masked where a gate that read it quotes it: the reason, the journal, status, the summary', async () => {

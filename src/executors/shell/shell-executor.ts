@@ -135,6 +135,9 @@ export class ShellExecutor implements Executor {
       return await this.spawnAndRead(ctx, limited?.argv ?? argv, own, logs, files.output, limited);
     } finally {
       limited?.release();
+      // The feedback kept beside the logs (a conflict's lines, a check's output) may quote a secret as the logs do.
+      const feedback = files.env.WEFT_FEEDBACK;
+      if (ctx.redact !== undefined && feedback !== undefined) scrubFile(feedback, ctx.redact.secrets);
       files.dispose();
     }
   }
