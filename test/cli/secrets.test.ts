@@ -277,7 +277,9 @@ describe('a secret the plan itself holds', () => {
 describe('the log of an attempt whose weft was killed by SIGKILL', () => {
   it('holds the secret raw until the run is resumed, and *** for good after', async () => {
     const project = tempProject('weft-secrets-');
-    const script = 'if [ -e started ]; then exit 0; fi; touch started; echo "pw=$DB_PASSWORD"; sleep 30';
+    // Its output file too, beside the logs: a task writes it before it ends.
+    const script =
+      'if [ -e started ]; then exit 0; fi; touch started; printf "{\\"pw\\": \\"%s\\"}" "$DB_PASSWORD" > "$WEFT_OUTPUT"; echo "pw=$DB_PASSWORD"; sleep 30';
     writeFileSync(
       join(project, 'plan.yaml'),
       JSON.stringify({ tasks: [{ id: 't', env: { DB_PASSWORD: PASSWORD }, run: ['sh', '-c', script] }] }),

@@ -348,8 +348,9 @@ function resultLine(branch: string, repoRoot: string, projectDir: string): strin
 }
 
 /**
- * Masks the secrets in the logs of attempts an earlier life of the run never saw end: a shell
- * task masks its own logs when its process ends, which a coordinator killed by SIGKILL never saw.
+ * Masks the secrets in the logs of attempts an earlier life of the run never saw end, and in the
+ * files beside them (its output file, the feedback of a fix): a shell task masks them when its
+ * process ends, which a coordinator killed by SIGKILL never saw.
  */
 function scrubUnfinishedLogs(prior: RunState, runDir: string, redact: Redactor): void {
   if (redact.secrets.length === 0) return;
@@ -357,7 +358,9 @@ function scrubUnfinishedLogs(prior: RunState, runDir: string, redact: Redactor):
     for (const at of r.attempts) {
       if (at.endedAt !== undefined && at.outcome !== 'interrupted') continue;
       const logs = attemptLogPaths(runDir, r.id, at.attempt);
-      for (const path of [logs.stdout, logs.stderr]) scrubFile(path, redact.secrets);
+      const beside = (name: string): string => logs.stdout.replace(/stdout\.log$/, name);
+      for (const path of [logs.stdout, logs.stderr, beside('output.json'), beside('feedback.txt')])
+        scrubFile(path, redact.secrets);
     }
   }
 }
