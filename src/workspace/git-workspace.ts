@@ -234,11 +234,12 @@ export class GitWorkspace implements Workspace {
    * Runs the workspace's set-up (`workspace.setup`) for the commit tasks start from, unless an
    * earlier run ran it for the same key files: call before any task starts, so a failing set-up
    * fails the run before any work is done.
-   * @throws WeftError `WEFT_SETUP_FAILED` when the set-up command fails
+   * @param signal a stop (Ctrl-C): the set-up command is ended, and this throws
+   * @throws WeftError `WEFT_SETUP_FAILED` when the set-up command fails or is stopped
    */
-  async setUp(): Promise<void> {
+  async setUp(signal?: AbortSignal): Promise<void> {
     if (this.setup === undefined) return;
-    await this.setup.ready(await this.queue.tip());
+    await this.setup.ready(await this.queue.tip(), signal);
   }
 
   async integrate(task: ResolvedTask, attempt: number, _result: TaskResultData): Promise<Integration> {

@@ -63,13 +63,13 @@ export class WorktreeSetup {
    * (or task) ran it for that content. `undefined` when there is no set-up.
    * @throws WeftError `WEFT_SETUP_FAILED` when the command fails or does not produce what `share` names
    */
-  async ready(commit: string): Promise<string | undefined> {
+  async ready(commit: string, signal?: AbortSignal): Promise<string | undefined> {
     const setup = this.options.spec.setup;
     if (setup === undefined) return undefined;
     const key = await this.keyOf(commit);
     let build = this.builds.get(key);
     if (build === undefined) {
-      build = this.build(key, commit);
+      build = this.build(key, commit, signal);
       this.builds.set(key, build);
       build.catch(() => this.builds.delete(key)); // a later try may run it again
     }
@@ -101,7 +101,7 @@ export class WorktreeSetup {
     return hash.digest('hex').slice(0, 24);
   }
 
-  private async build(key: string, commit: string): Promise<string> {
+  private async build(key: string, commit: string, signal?: AbortSignal): Promise<string> {
     const { cacheDir, scratchDir, root, lock } = this.options;
     const setup = this.options.spec.setup;
     const final = join(cacheDir, key);
@@ -116,10 +116,12 @@ export class WorktreeSetup {
       mkdirSync(cacheDir, { recursive: true });
       const log = join(cacheDir, `${key}.log`);
       const [file, ...args] = setup.run as [string, ...string[]];
-      const r = await execa(file, args, { cwd: scratch, reject: false, all: true, stdin: 'ignore' });
+      const r = await runStoppable(file, args, scratch, signal);
       writeFileSync(log, r.all ?? '');
       const shown = `workspace.setup \`${setup.run.join(' ')}\``;
       const where = relative(root, log).startsWith('..') ? log : relative(root, log);
+      if (signal?.aborted === true)
+        throw new WeftError('WEFT_SETUP_FAILED', `${shown} was stopped before any task ran (its output: ${where})`);
       if (r.failed) {
         const ending = r.exitCode === undefined ? (r.signal ?? r.shortMessage) : `exit code ${r.exitCode}`;
         const last = (r.all ?? '').trim().split('\n').at(-1)?.trim() ?? '';
@@ -169,5 +171,39 @@ function isThere(path: string): boolean {
     return true;
   } catch {
     return false;
+  }
+}
+
+/** How long a stopped set-up gets to end after SIGTERM before its process group is killed. */
+const SETUP_KILL_GRACE_MS = 3000;
+
+/**
+ * Runs the set-up command in a process group of its own, which a stop (Ctrl-C, SIGTERM, SIGHUP:
+ * `signal`) ends — SIGTERM, then SIGKILL after a grace — with everything it started (`npm ci`'s
+ * children), rather than waiting minutes for it to finish.
+ */
+async function runStoppable(file: string, args: readonly string[], cwd: string, signal: AbortSignal | undefined) {
+  const child = execa(file, args, { cwd, reject: false, all: true, stdin: 'ignore', detached: true });
+  let timer: NodeJS.Timeout | undefined;
+  const kill = (how: NodeJS.Signals): void => {
+    try {
+      if (child.pid !== undefined) process.kill(-child.pid, how);
+    } catch {
+      // already gone
+    }
+  };
+  const stop = (): void => {
+    kill('SIGTERM');
+    timer = setTimeout(() => kill('SIGKILL'), SETUP_KILL_GRACE_MS);
+    timer.unref();
+  };
+  if (signal?.aborted === true) stop();
+  else signal?.addEventListener('abort', stop, { once: true });
+  try {
+    return await child;
+  } finally {
+    signal?.removeEventListener('abort', stop);
+    if (timer !== undefined) clearTimeout(timer);
+    if (signal?.aborted === true) kill('SIGKILL'); // what it left in its group that ignored SIGTERM
   }
 }

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CLI, ensureBuilt, startWeft, tempProject, weft } from '../support/weft-cli.js';
 import { isRunning } from '../../src/executors/testing/task-like-process.js';
+import { tempRepo } from '../../src/workspace/testing/temp-repo.js';
 
 beforeAll(ensureBuilt);
 
@@ -122,6 +123,39 @@ describe('Ctrl-C', () => {
     expect(err).not.toMatch(/Error: write EIO|\n\s+at /);
     const status = JSON.parse((await weft(['status', '--json'], { cwd: project })).stdout);
     expect(status).toMatchObject({ status: 'cancelled', reason: 'the terminal closed (SIGHUP)' });
+  });
+
+  it('SIGTERM during the workspace set-up (an npm ci) stops it and what it started, at once: cancelled, exit 130', async () => {
+    // The set-up's child (sleep) writes its pid, then would run for a minute.
+    const repo = tempRepo({
+      'package-lock.json': 'v1\n',
+      'plan.yaml': [
+        'workspace:',
+        "  setup: { run: [sh, -c, 'sleep 60 & echo $! > ../setup.pid; wait; mkdir node_modules'], key: [package-lock.json], share: [node_modules] }",
+        'tasks:',
+        '  - { id: a, run: [sh, -c, "echo a > a.txt"], writes: [a.txt] }',
+      ].join('\n'),
+    });
+    const { child, done } = startWeft(['run', 'plan.yaml'], repo.dir);
+    const pidFile = (): string | undefined => {
+      const runs = join(repo.dir, '.weft', 'worktrees');
+      for (const run of existsSync(runs) ? readdirSync(runs) : [])
+        if (existsSync(join(runs, run, 'setup.pid'))) return join(runs, run, 'setup.pid');
+      return undefined;
+    };
+    for (let i = 0; i < 400 && pidFile() === undefined; i++) await new Promise((r) => setTimeout(r, 25));
+    const pid = Number(readFileSync(pidFile() as string, 'utf8'));
+    expect(isRunning(pid)).toBe(true);
+    const sent = Date.now();
+    child.kill('SIGTERM');
+    const r = await done;
+    expect(Date.now() - sent).toBeLessThan(15_000); // not the minute the set-up would take
+    expect(r.code).toBe(130);
+    expect(r.stdout).toContain('■ a cancelled: interrupted before start');
+    for (let i = 0; i < 40 && isRunning(pid); i++) await new Promise((res) => setTimeout(res, 25));
+    expect(isRunning(pid)).toBe(false);
+    const runs = JSON.parse((await weft(['runs', '--json'], { cwd: repo.dir })).stdout);
+    expect(runs).toMatchObject([{ status: 'cancelled', tasks: 1 }]);
   });
 
   it('a second Ctrl-C kills a task that ignores SIGTERM (its whole process group) and quits at once', async () => {

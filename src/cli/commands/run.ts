@@ -237,7 +237,12 @@ export async function executeRun(a: ExecuteRunArgs): Promise<number> {
   let succeeded = false;
   let failure: unknown;
   try {
-    await workspace?.setUp(); // a failing set-up fails the run here, before any task starts
+    try {
+      await workspace?.setUp(stop); // a failing set-up fails the run here, before any task starts
+    } catch (error) {
+      // Stopped while it ran (Ctrl-C, SIGTERM, SIGHUP): the run ends as interrupted, with nothing started.
+      if (!stop.aborted) throw error;
+    }
     const { status, state } = await runPlan({
       runId,
       plan: compiled,
