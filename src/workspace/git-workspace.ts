@@ -13,7 +13,7 @@ import { isIsolated, Placement } from './isolation.js';
 import { MergeQueue } from './merge-queue.js';
 import { MergedResult } from './merged-result.js';
 import { missingOutputs, missingOutputsVerdict } from './outputs.js';
-import { openRunBranch } from './run-branch.js';
+import { openRunBranch, removeFinishedRunFolder } from './run-branch.js';
 import { WorktreePool } from './worktree-pool.js';
 import { WorktreeSetup } from './worktree-setup.js';
 import { openRepository, type Repository } from './repository.js';
@@ -301,7 +301,7 @@ export class GitWorkspace implements Workspace {
    * ran out keeps its branch `weft/<run>--<task>`), removes the integration worktree and the parked
    * ones beyond `keepWorktrees` (which stay, detached and clean, for the next run). Branches stay.
    */
-  async close(): Promise<void> {
+  async close(ended?: { readonly succeeded: boolean }): Promise<void> {
     // A failed attempt's release is not awaited by the engine: it may still be putting its worktree aside.
     await this.tasks.settled();
     const open = await listWorktrees(this.repo.root);
@@ -324,6 +324,7 @@ export class GitWorkspace implements Workspace {
     ) {
       await this.lock.run(() => git(this.repo.root, ['branch', '-D', this.integrationBranch]));
     }
+    if (ended?.succeeded === true) removeFinishedRunFolder(this.runDir);
   }
 
   /** The folder a task works in inside a worktree: its `cwd`, at the same place relative to the repository. */

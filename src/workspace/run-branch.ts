@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { integrationBranch } from './branch-names.js';
 import { git, gitText, lines } from './git.js';
@@ -66,6 +66,16 @@ export async function openRunBranch(
     writeFileSync(runFile, `${JSON.stringify({ runId, branch, base }, null, 2)}\n`);
   });
   return { runDir, base, changed, warnings };
+}
+
+/**
+ * Takes away a succeeded run's folder once it holds only its `_run.json`: nothing will resume it,
+ * so the base it records is not needed, and one folder per run would pile up. A folder that still
+ * holds anything else (a worktree left aside) stays, with its record.
+ */
+export function removeFinishedRunFolder(runDir: string): void {
+  const left = readdirSync(runDir);
+  if (left.every((name) => name === RUN_FILE)) rmSync(runDir, { recursive: true, force: true });
 }
 
 /**

@@ -183,3 +183,20 @@ describe('the summary names a result branch only when there is one', () => {
     expect(repo.git('branch', '--list', `weft/${runId}`)).toBe(`weft/${runId}`);
   });
 });
+
+describe('what a run leaves under .weft/worktrees', () => {
+  it('a succeeded run leaves only the parked worktrees (no folder of its own per run); a failed one keeps the base its resume reads', async () => {
+    const repo = tempRepo({ 'plan.yaml': WRITES_OUT });
+    for (let k = 0; k < 2; k++) expect((await weft(['run', 'plan.yaml'], { cwd: repo.dir })).code).toBe(0);
+    expect(readdirSync(join(repo.dir, '.weft', 'worktrees'))).toEqual(['_pool']);
+    writeFileSync(join(repo.dir, 'fails.yaml'), `${WRITES_OUT}  - { id: bad, run: "false" }\n`);
+    const failed = await weft(['run', 'fails.yaml'], { cwd: repo.dir });
+    expect(failed.code).toBe(1);
+    const runId = /Run (\S+) failed/.exec(failed.stdout)?.[1] ?? 'no run id in the output';
+    expect(readdirSync(join(repo.dir, '.weft', 'worktrees')).sort()).toEqual([runId, '_pool'].sort());
+    expect(JSON.parse(readFileSync(join(repo.dir, '.weft', 'worktrees', runId, '_run.json'), 'utf8'))).toMatchObject({
+      runId,
+      base: repo.git('rev-parse', 'HEAD'),
+    });
+  });
+});

@@ -316,7 +316,7 @@ export async function executeRun(a: ExecuteRunArgs): Promise<number> {
         if (failure === undefined) throw error;
       }
     };
-    await cleanUp(() => workspace?.close?.());
+    await cleanUp(() => workspace?.close?.({ succeeded }));
     await cleanUp(() => remote?.close({ succeeded }));
     await cleanUp(() => endRun(a.executors, { runId, succeeded }));
     await cleanUp(() => lease.release());

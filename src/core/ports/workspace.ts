@@ -58,8 +58,11 @@ export interface Workspace {
    * branch (no git): checks then run where the task would.
    */
   checkout?(check: ResolvedTask, at: CheckAt): Promise<CheckCheckout>;
-  /** The run is over: tidy up what is left (worktrees of unfinished tasks; branches with work stay). */
-  close?(): Promise<void>;
+  /**
+   * The run is over: tidy up what is left (worktrees of unfinished tasks; branches with work stay).
+   * `succeeded`: nothing will resume it, so what only a resume reads can go too.
+   */
+  close?(ended?: { readonly succeeded: boolean }): Promise<void>;
 }
 
 /**
