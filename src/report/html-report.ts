@@ -70,12 +70,14 @@ function summaryHtml(input: ReportInput, model: ReportModel): string {
       `${int(u.inputTokens)} in / ${int(u.outputTokens)} out`,
     ),
     metric('cost', 'Cost', costOf(u)),
-    metric(
-      'files',
-      'Files changed',
-      int(model.changes.filesChanged),
-      `+${int(model.changes.linesAdded)} / −${int(model.changes.linesRemoved)} lines`,
-    ),
+    model.changes === null
+      ? metric('files', 'Files changed', '—', 'not measured: every task ran in place')
+      : metric(
+          'files',
+          'Files changed',
+          int(model.changes.filesChanged),
+          `+${int(model.changes.linesAdded)} / −${int(model.changes.linesRemoved)} lines`,
+        ),
   ];
   const chain =
     s.criticalPath.length === 0

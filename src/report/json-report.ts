@@ -83,7 +83,8 @@ export interface JsonReport {
     /** Attempts stopped for a P0 task (`class:`). */
     readonly preemptions: number;
     readonly usage: UsageTotals;
-    readonly changes: ChangeTotals;
+    /** null when every task ran in place: weft did not see what they changed. */
+    readonly changes: ChangeTotals | null;
     /** Each of the plan's contracts with its verdict (empty when it has none). */
     readonly contracts: NonNullable<RunSummary['contracts']>;
     /** Each iteration of the plan's loop: outcome, reasons, time, cost (empty when it has none). */

@@ -27,6 +27,14 @@ describe('renderMarkdown', () => {
     expect(text).toContain('| Files changed | 5 (+160 / −7 lines) |');
   });
 
+  it('says files changed were not measured, rather than 0, when no task ran in a worktree', () => {
+    const events = sampleEvents().filter(
+      (e) => e.type !== 'task.succeeded' || (e.task !== 'package' && e.task !== 'docs'),
+    );
+    const text = renderMarkdown(buildReportInput(events, samplePlanJson(), {}, { generatedAt: T0 }));
+    expect(text).toContain('| Files changed | — (not measured: every task ran in place) |');
+  });
+
   it('names the critical path and shows each failure with its error and stderr tail', () => {
     const text = md();
     expect(text).toContain('## Critical path\n\n`setup` → `build` → `test-unit` → `package` (9.00s)');

@@ -130,7 +130,9 @@ export function renderMarkdown(input: ReportInput): string {
         ['Cost', costOf(m.usage)],
         [
           'Files changed',
-          `${int(m.changes.filesChanged)} (+${int(m.changes.linesAdded)} / −${int(m.changes.linesRemoved)} lines)`,
+          m.changes === null
+            ? '— (not measured: every task ran in place)'
+            : `${int(m.changes.filesChanged)} (+${int(m.changes.linesAdded)} / −${int(m.changes.linesRemoved)} lines)`,
         ],
         ...(s.resumes > 0 ? [['Resumes', String(s.resumes)]] : []),
       ],

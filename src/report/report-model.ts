@@ -93,7 +93,8 @@ export interface ReportModel {
   /** Workers that ran at least one attempt, ascending. */
   readonly workersUsed: readonly number[];
   readonly usage: UsageTotals;
-  readonly changes: ChangeTotals;
+  /** What the run changed, as the summary has it; null when every task ran in place (not measured). */
+  readonly changes: ChangeTotals | null;
   /** Consecutive pairs on the bottleneck chain, `from→to`. */
   readonly criticalEdges: ReadonlySet<string>;
   /** When weft was stopped between lives of the run, within [origin, end], in order. */
@@ -154,7 +155,6 @@ export function reportModel(input: ReportInput): ReportModel {
     summary.criticalPath.slice(1).map((id, i) => edgeKey(summary.criticalPath[i] as string, id)),
   );
   const usage = zeroUsage();
-  const changes: ChangeTotals = { filesChanged: 0, linesAdded: 0, linesRemoved: 0 };
   const workers = new Set<number>();
   let origin = Infinity;
   const retries = retriesByTask(state);
@@ -187,11 +187,6 @@ export function reportModel(input: ReportInput): ReportModel {
     });
     if (taskUsage !== undefined) addTotals(usage, taskUsage);
     const files = r?.result?.files;
-    if (files !== undefined) {
-      changes.filesChanged += files.changed;
-      changes.linesAdded += files.added;
-      changes.linesRemoved += files.removed;
-    }
     const log = input.logTails[t.id];
     // A failed task's exit code is its last attempt's (as the summary has it).
     const exitCode = r?.result?.exitCode ?? r?.attempts.at(-1)?.error?.exitCode;
@@ -225,7 +220,10 @@ export function reportModel(input: ReportInput): ReportModel {
     end: last,
     workersUsed: [...workers].sort((a, b) => a - b),
     usage,
-    changes,
+    changes:
+      summary.files === undefined
+        ? null
+        : { filesChanged: summary.files.changed, linesAdded: summary.files.added, linesRemoved: summary.files.removed },
     criticalEdges,
     pauses,
   };

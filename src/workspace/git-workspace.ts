@@ -19,7 +19,7 @@ import { WorktreeSetup } from './worktree-setup.js';
 import { openRepository, type Repository } from './repository.js';
 import { repositoryLock, type Serial } from './serial.js';
 import { TaskWorktrees } from './task-worktrees.js';
-import { branchExists, commitOf, gitDirOf, isWorktree, listWorktrees, removeWorktree } from './worktrees.js';
+import { branchExists, commitOf, diffStats, gitDirOf, isWorktree, listWorktrees, removeWorktree } from './worktrees.js';
 
 export type { GitWorkspaceOptions } from './git-workspace-options.js';
 
@@ -294,6 +294,12 @@ export class GitWorkspace implements Workspace {
     };
     const made = await checkCheckout(o, check.id, at);
     return { ...made, dir: this.cwdIn(made.dir, check) };
+  }
+
+  /** The integration branch against the run's base: what `weft apply` brings, each file once. */
+  async resultChanges(): Promise<NonNullable<TaskResultData['files']>> {
+    if (!(await branchExists(this.repo.root, this.integrationBranch))) return { changed: 0, added: 0, removed: 0 };
+    return diffStats(this.repo.root, this.baseCommit, this.integrationBranch);
   }
 
   /**

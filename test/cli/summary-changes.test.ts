@@ -43,6 +43,34 @@ describe('summary.json has the files and lines each worktree task changed, and t
     );
   });
 
+  it('a file two tasks changed counts once in the total, as in git (each task keeps its own figures)', async () => {
+    const plan = `tasks:
+  - id: a
+    run: [node, -e, "require('fs').writeFileSync('shared.txt', 'a\\\\n')"]
+    writes: [shared.txt]
+  - id: b
+    needs: [a]
+    run: [node, -e, "const fs = require('fs'); fs.appendFileSync('shared.txt', 'b\\\\n'); fs.writeFileSync('b.txt', 'b\\\\n')"]
+    writes: [shared.txt, b.txt]
+`;
+    const repo = tempRepo({ 'plan.yaml': plan });
+    const r = await weft(['run', 'plan.yaml'], { cwd: repo.dir });
+    expect(r.code).toBe(0);
+    const runId = /Run (\S+) succeeded/.exec(r.stdout)?.[1] ?? '';
+    expect(repo.git('diff', '--shortstat', `main...weft/${runId}`)).toBe('2 files changed, 3 insertions(+)');
+    expect(r.stdout).toContain('  changes      2 files, +3 −0 lines\n');
+    const summary = summaryOf(repo.dir);
+    expect(summary.files).toEqual({ changed: 2, added: 3, removed: 0 });
+    const byId = new Map(summary.tasks.map((t) => [t.id, t]));
+    expect(byId.get('a')?.files).toEqual({ changed: 1, added: 1, removed: 0 });
+    expect(byId.get('b')?.files).toEqual({ changed: 2, added: 2, removed: 0 });
+    // weft status and the report read the same journal.
+    expect((await weft(['status'], { cwd: repo.dir })).stdout).toContain('  changes      2 files, +3 −0 lines\n');
+    expect((await weft(['report', '--format', 'md'], { cwd: repo.dir })).stdout).toContain(
+      '| Files changed | 2 (+3 / −0 lines) |',
+    );
+  });
+
   it('a run whose tasks all ran in place has no files figures (not zeros it did not measure)', async () => {
     const project = tempProject(); // no git: every task runs in place
     copyFileSync(join(ROOT, 'examples/app.yaml'), join(project, 'app.yaml'));

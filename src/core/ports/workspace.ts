@@ -44,6 +44,11 @@ export interface Workspace {
    * while no task has changed a file (there is nothing to bring in, and the branch goes at `close`).
    */
   readonly resultBranch?: string | undefined;
+  /**
+   * What the combined result changes against where the run started (`git diff --numstat` of the
+   * integration branch), for the summary: a file several tasks changed counts once.
+   */
+  resultChanges?(): Promise<NonNullable<TaskResultData['files']>>;
   /** The directory this attempt works in (created if needed). `fix` is set for a routed-back fix. */
   prepare(task: ResolvedTask, attempt: number, fix: boolean): Promise<string>;
   /** Folds a successful attempt into the shared result; merges happen one at a time, in order. */

@@ -129,7 +129,16 @@ class Run implements AttemptHost {
     this.journal = new RunJournal(this.state, options.journal, this.notify, (e) => this.spend.recorded(e));
     const pump = () => void this.pumper.run();
     const { clock, state, journal, running } = this;
-    this.end = new RunEnd({ clock, state, journal, running, sched: () => this.sched, pump });
+    const workspace = options.workspace;
+    this.end = new RunEnd({
+      clock,
+      state,
+      journal,
+      running,
+      sched: () => this.sched,
+      pump,
+      ...(workspace?.resultChanges === undefined ? {} : { resultChanges: workspace.resultChanges.bind(workspace) }),
+    });
     this.throttles = new ProviderThrottles(this.clock, options.throttleCooldownMs, () => this.sched, pump);
     const host = { state: this.state, journal: this.journal, tasks: () => this.tasks, block: this.block, pump };
     this.approvals = new Approvals(host, this.clock, options.approvalPollMs, options.pollDecisions);

@@ -191,6 +191,11 @@ export type RunEvent =
       readonly type: 'run.finished';
       readonly status: Exclude<RunStatus, 'running'>;
       readonly reason?: string;
+      /**
+       * What the run's result (its integration branch) changes against the commit it started
+       * from, as `weft apply` would bring it: a file two tasks changed counts once.
+       */
+      readonly files?: TaskResultData['files'];
     });
 
 /** How an iteration of a loop ended (see `loop.iteration.ended`). */

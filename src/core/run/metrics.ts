@@ -94,8 +94,10 @@ export interface RunSummary {
   readonly usage: { readonly inputTokens: number; readonly outputTokens: number; readonly costUsd: number };
   readonly resumes: number;
   /**
-   * The tasks' `files` summed (a file two tasks changed counts twice); present when a task worked
-   * in a worktree, absent when every task ran in place (weft did not see what they changed).
+   * What the run changed: the result branch against the run's base, as `weft apply` would bring
+   * it (a file two tasks changed counts once; a journal from before that was measured: the tasks'
+   * `files` summed). Present when a task worked in a worktree, absent when every task ran in place
+   * (weft did not see what they changed).
    */
   readonly files?: FilesChanged;
   /** Each of the plan's `contracts` with its verdict; absent when the plan has none. */
@@ -311,6 +313,8 @@ export function summarize(
       ...stallsField(r.attempts),
     });
   }
+  // The result branch's own diff where the run measured it: tasks that changed one file count it once.
+  if (files !== undefined && state.files !== undefined) files = { ...state.files };
   // Time weft was stopped between lives of the run is nobody's makespan.
   const pausedMs = Number.isFinite(first) ? pausedWithin(state, first, last) : 0;
   const makespanMs = Number.isFinite(first) ? last - first - pausedMs : 0;

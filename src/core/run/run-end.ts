@@ -6,6 +6,7 @@ import type { RunOutcome } from './engine-options.js';
 import { runEnded, type StopReason } from './policies/run-ended.js';
 import type { RunJournal } from './run-journal.js';
 import type { RunState } from './run-state.js';
+import type { TaskResultData } from './events.js';
 
 /** What {@link RunEnd} reads and stops in the engine; the scheduler through a getter, since an expansion swaps it. */
 export interface RunEndHost {
@@ -16,6 +17,8 @@ export interface RunEndHost {
   sched(): Scheduler;
   /** Asks for a pass. */
   pump(): void;
+  /** What the run's result changes against its base, where there is a workspace that knows. */
+  resultChanges?(): Promise<NonNullable<TaskResultData['files']>>;
 }
 
 /**
@@ -53,7 +56,15 @@ export class RunEnd {
     this.finished = true;
     const { state, journal, clock } = this.host;
     const { status, reason } = runEnded(state, this.stopReason);
-    journal.record({ type: 'run.finished', at: clock.now(), status, ...(reason === undefined ? {} : { reason }) });
+    // Not knowing it (git failed) is no reason to lose how the run ended: the tasks' figures stand.
+    const files = await this.host.resultChanges?.().catch(() => undefined);
+    journal.record({
+      type: 'run.finished',
+      at: clock.now(),
+      status,
+      ...(reason === undefined ? {} : { reason }),
+      ...(files === undefined ? {} : { files }),
+    });
     await journal.flush();
     return { status, state };
   }

@@ -90,6 +90,8 @@ export interface RunState {
   createdAt: number;
   finishedAt?: number;
   reason?: string;
+  /** The result branch's changes against the run's base, as its last `run.finished` measured them. */
+  files?: TaskResultData['files'];
   /** Tasks in declaration order (expansions appended). */
   readonly tasks: Map<string, TaskRecord>;
   readonly expansions: { by: string; tasks: readonly unknown[] }[];
@@ -216,6 +218,7 @@ export function applyEvent(state: RunState, event: RunEvent): void {
       state.status = event.status;
       state.finishedAt = event.at;
       if (event.reason !== undefined) state.reason = event.reason;
+      if (event.files !== undefined) state.files = event.files;
       return;
     default:
       // An event of a kind this version does not know and of no task (a journal written by a newer
