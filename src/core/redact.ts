@@ -37,6 +37,12 @@ export function redactValue<T>(value: T, redact: (text: string) => string): T {
 
 function masked<T>(value: T, redact: (text: string) => string): T {
   if (typeof value === 'string') return redact(value) as T;
+  // A password written as a number in YAML (`DB_PASSWORD: 98765432`) reaches the task as its digits: masked like them.
+  if (typeof value === 'number') {
+    const digits = String(value);
+    const shown = redact(digits);
+    return (shown === digits ? value : shown) as T;
+  }
   if (Array.isArray(value)) return value.map((v: unknown) => masked(v, redact)) as T;
   if (value === null || typeof value !== 'object') return value;
   return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, masked(v, redact)])) as T;

@@ -234,6 +234,31 @@ describe('a secret the plan itself holds', () => {
     }
   }, 90_000);
 
+  it('a password written as a number in YAML stays out of weft.db, plan.json and the --json stream; resume still runs with it', async () => {
+    const project = tempProject('weft-secrets-');
+    const script =
+      'if [ -e started ]; then [ "$DB_PASSWORD" = 98765432 ] && echo same > ok; exit 0; fi; touch started; sleep 30';
+    writeFileSync(
+      join(project, 'plan.yaml'),
+      `tasks:\n  - id: t\n    env: { DB_PASSWORD: 98765432 }\n    run: ['sh', '-c', '${script}']\n`,
+    );
+    const first = startWeft(['run', 'plan.yaml', '--json'], project);
+    await until(() => existsSync(join(project, 'started')));
+    first.child.kill('SIGINT');
+    const r = await first.done;
+    expect(r.code).toBe(130);
+    expect(r.stdout).toContain('"type":"run.created"');
+    expect(r.stdout).not.toContain('98765432');
+    expect(filesHolding(join(project, '.weft'), '98765432')).toEqual([]);
+    const planJson = JSON.parse(
+      readFileSync(join(project, '.weft', 'runs', await latestRun(project), 'plan.json'), 'utf8'),
+    );
+    expect(planJson.plan.tasks[0].env).toEqual({ DB_PASSWORD: '***' });
+    const resumed = await weft(['resume', '--no-progress'], project, {});
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(readFileSync(join(project, 'ok'), 'utf8')).toBe('same\n');
+  }, 90_000);
+
   it('a resume whose plan file changed since is refused in one line, not run with *** for the password', async () => {
     const project = tempProject('weft-secrets-');
     const plan = { tasks: [{ id: 't', env: { DB_PASSWORD: PASSWORD }, run: ['sleep', '30'] }] };
