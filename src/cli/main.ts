@@ -269,7 +269,7 @@ program
   .description('write a plan from a template (without --template: list the templates)')
   .option(
     '-t, --template <name>',
-    'template to start from: staged-delivery, fullstack-feature, scout-architect-builders, test-runner',
+    'template to start from: fullstack-feature, orion-cycle, parallel-contracts, scout-architect-builders, staged-delivery, test-runner',
   )
   .option('-o, --output <file>', 'where to write the plan ("-" prints it)', 'weft.yaml')
   .option('--set <name=value>', 'set a template variable, e.g. goal="…" or security=false (repeatable)', collectVar)

@@ -61,6 +61,13 @@ describe('weft init: the template list', () => {
 });
 
 describe('weft init: mistakes', () => {
+  it('--help names every template there is', async () => {
+    const help = (await weft(['init', '--help'])).stdout.replace(/\s+/g, ' ');
+    const listed = JSON.parse((await weft(['init', '--json'])).stdout).templates.map((t: { name: string }) => t.name);
+    expect(listed).toEqual(TEMPLATES);
+    for (const name of listed) expect(help).toContain(name);
+  });
+
   it('an unknown template is a usage error with a suggestion', async () => {
     const project = tempProject();
     const r = await weft(['init', '--template', 'staged-delivry'], { cwd: project });
