@@ -151,7 +151,12 @@ function unorderedWriters(plan: CompiledPlan): string[] {
   graph.tasks.forEach((a, i) =>
     graph.tasks.forEach((b, j) => {
       if (j <= i || a.writes.length === 0 || b.writes.length === 0) return;
-      if (!writeScopesOverlap(a.writes, b.writes) || reach[i]?.has(j) === true || reach[j]?.has(i) === true) return;
+      if (
+        !writeScopesOverlap(a.writes, b.writes, a.cwd, b.cwd) ||
+        reach[i]?.has(j) === true ||
+        reach[j]?.has(i) === true
+      )
+        return;
       out.push(
         `tasks "${a.id}" and "${b.id}" both write ${[...a.writes, ...b.writes].filter((w, k, all) => all.indexOf(w) === k).join(', ')} with no order between them: make one need the other, or split the files`,
       );

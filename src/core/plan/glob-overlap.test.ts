@@ -78,6 +78,14 @@ describe('writeScopesOverlap', () => {
     expect(writeScopesOverlap(['README.md', 'docs/'], ['src/**', 'CHANGELOG.md'])).toBe(false);
     expect(writeScopesOverlap([], ['**'])).toBe(false);
   });
+
+  it("reads each task's globs from its own folder (cwd)", () => {
+    expect(writeScopesOverlap(['x.ts'], ['sub/x.ts'], 'sub', undefined)).toBe(true);
+    expect(writeScopesOverlap(['../x.ts'], ['x.ts'], 'sub/deep', 'sub')).toBe(true);
+    expect(writeScopesOverlap(['**'], ['other/a.ts'], 'sub', '.')).toBe(false);
+    expect(writeScopesOverlap(['**'], ['sub/a.ts'], './sub/', undefined)).toBe(true);
+    expect(writeScopesOverlap(['{a,../b}.ts'], ['b.ts'], 'sub', undefined)).toBe(true);
+  });
 });
 
 describe('expandBraces and normaliseGlob', () => {
@@ -113,6 +121,18 @@ describe('expandBraces and normaliseGlob', () => {
     expect(normaliseGlob('./src/')).toBe('src/**');
     expect(normaliseGlob(' ././a//b\\c ')).toBe('a/b/c');
     expect(normaliseGlob('')).toBe('**');
+  });
+
+  it('takes a part away for each `..` after it, as the path it names', () => {
+    expect(normaliseGlob('src/a/../a/x.ts')).toBe('src/a/x.ts');
+    expect(normaliseGlob('src/./a/x.ts')).toBe('src/a/x.ts');
+    expect(normaliseGlob('src/a/..')).toBe('src/**');
+    expect(normaliseGlob('../x')).toBe('../x');
+    expect(globsOverlap('src/a/../a/x.ts', 'src/a/x.ts')).toBe(true);
+    expect(globsOverlap('src/*/../b.ts', 'src/b.ts')).toBe(true);
+    // After `**` (no folder or many) the `..` is dropped: a/b.ts and a/c/b.ts are both still named.
+    expect(globsOverlap('a/**/../b.ts', 'a/b.ts')).toBe(true);
+    expect(globsOverlap('a/**/../b.ts', 'a/c/b.ts')).toBe(true);
   });
 });
 

@@ -55,12 +55,23 @@ function rangeValues(body: string): string[] | undefined {
   return values;
 }
 
-/** Normalises a glob: `./src/` → `src/**`, duplicate slashes removed. */
+/**
+ * Normalises a glob: `./src/` → `src/**`, duplicate slashes and `.` parts removed, and a `..` taking
+ * away the part before it (`src/a/../b.ts` → `src/b.ts`). A `..` right after `**`, which may stand
+ * for no folder or many, is dropped: what is left still names every path the glob did.
+ */
 export function normaliseGlob(glob: string): string {
-  let g = glob.trim().replace(/\\/g, '/').replace(/\/+/g, '/');
-  while (g.startsWith('./')) g = g.slice(2);
-  if (g.endsWith('/')) g += '**';
-  return g === '' ? '**' : g;
+  const parts: string[] = [];
+  const g = glob.trim().replace(/\\/g, '/');
+  for (const part of g.split('/')) {
+    const last = parts.at(-1);
+    if (part === '' || part === '.') continue;
+    if (part !== '..' || last === undefined || last === '..') parts.push(part);
+    else if (last !== '**') parts.pop();
+  }
+  const out = `${g.startsWith('/') ? '/' : ''}${parts.join('/')}`;
+  if (g.endsWith('/') || /(?:^|\/)\.\.?$/.test(g)) return out === '' || out === '/' ? `${out}**` : `${out}/**`;
+  return out === '' ? '**' : out;
 }
 
 type Atom = { readonly star: boolean; readonly any: boolean; readonly char: string };
@@ -134,9 +145,9 @@ function pathsOverlap(a: readonly string[], b: readonly string[]): boolean {
  * already the folder's.
  */
 function spans(glob: string): string[] {
-  return expandBraces(normaliseGlob(glob)).flatMap((g) =>
-    /[*?[]/.test(g) || /.\.[^/]*$/.test(g.slice(g.lastIndexOf('/') + 1)) ? [g] : [g, `${g}/**`],
-  );
+  return expandBraces(glob)
+    .map(normaliseGlob)
+    .flatMap((g) => (/[*?[]/.test(g) || /.\.[^/]*$/.test(g.slice(g.lastIndexOf('/') + 1)) ? [g] : [g, `${g}/**`]));
 }
 
 /** True when some path can match both globs. */
@@ -149,7 +160,26 @@ export function globsOverlap(a: string, b: string): boolean {
   return false;
 }
 
-/** True when any glob of one list can match a path that a glob of the other matches. */
-export function writeScopesOverlap(a: readonly string[], b: readonly string[]): boolean {
-  return a.some((x) => b.some((y) => globsOverlap(x, y)));
+/**
+ * True when any glob of one list can match a path that a glob of the other matches. A list's globs
+ * are relative to its task's folder (`cwd`, relative to the plan's folder), when it has one: `x.ts`
+ * from `sub` is `sub/x.ts`.
+ */
+export function writeScopesOverlap(
+  a: readonly string[],
+  b: readonly string[],
+  cwdA?: string | undefined,
+  cwdB?: string | undefined,
+): boolean {
+  const inA = a.map((x) => withinFolder(cwdA, x));
+  const inB = b.map((y) => withinFolder(cwdB, y));
+  return inA.some((x) => inB.some((y) => globsOverlap(x, y)));
+}
+
+/** A glob written from a task's folder, as a glob from the plan's folder (its braces kept whole). */
+function withinFolder(cwd: string | undefined, glob: string): string {
+  if (cwd === undefined || cwd.trim() === '' || cwd.trim() === '.') return glob;
+  const folder = cwd.trim().replace(/[\\/]+$/, '');
+  const g = glob.trim();
+  return /^[\\/]/.test(g) ? g : `${folder === '' ? '' : folder}/${g}`;
 }

@@ -307,7 +307,7 @@ function writeConflicts(tasks: readonly ResolvedTask[]): number[][] {
     for (let b = a + 1; b < writers.length; b++) {
       const i = writers[a] as number;
       const j = writers[b] as number;
-      if (writeScopesOverlap(tasks[i]?.writes ?? [], tasks[j]?.writes ?? [])) {
+      if (writeScopesOverlap(tasks[i]?.writes ?? [], tasks[j]?.writes ?? [], tasks[i]?.cwd, tasks[j]?.cwd)) {
         conflicts[i]?.push(j);
         conflicts[j]?.push(i);
       }

@@ -128,7 +128,8 @@ export class SchedulerMonitor {
     const key = Math.min(a, b) * this.graph.tasks.length + Math.max(a, b);
     let v = this.overlapMemo.get(key);
     if (v === undefined) {
-      v = writeScopesOverlap(this.graph.tasks[a]?.writes ?? [], this.graph.tasks[b]?.writes ?? []);
+      const [x, y] = [this.graph.tasks[a], this.graph.tasks[b]];
+      v = writeScopesOverlap(x?.writes ?? [], y?.writes ?? [], x?.cwd, y?.cwd);
       this.overlapMemo.set(key, v);
     }
     return v;
