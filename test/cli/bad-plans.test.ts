@@ -104,6 +104,27 @@ const cases: [string, string, RegExp][] = [
     'tasks:\n  - { id: a, run: "true", approval: yes }\n',
     /^plan\.yaml:2:\d+ task "a" approval: expected "required", got string "yes" — fix: write approval: required$/m,
   ],
+  // These were zod's "Too small: expected number to be >=0" with "fix: see `weft schema` for the expected shape".
+  [
+    'negative retries',
+    'tasks:\n  - { id: a, run: "true", retries: -1 }\n',
+    /^plan\.yaml:2:\d+ task "a" retries: must be at least 0, got number -1 — fix: write 0 or more$/m,
+  ],
+  [
+    'fixAttempts over its most',
+    'tasks:\n  - { id: a, run: "true", fixAttempts: 50 }\n',
+    /^plan\.yaml:2:\d+ task "a" fixAttempts: must be at most 20, got number 50 — fix: write 20 or less$/m,
+  ],
+  [
+    'a pool of no units',
+    'pools: { gpu: 0 }\ntasks:\n  - { id: a, run: "true" }\n',
+    /^plan\.yaml:1:\d+ pools\.gpu: must be more than 0, got number 0 — fix: write a number above 0$/m,
+  ],
+  [
+    'an empty writes glob',
+    'tasks:\n  - { id: a, run: "true", writes: [""] }\n',
+    /^plan\.yaml:2:\d+ task "a" writes\[0\]: is empty — fix: write a value, or remove it$/m,
+  ],
   [
     'resume that is neither auto nor never',
     'tasks:\n  - { id: a, run: "true", resume: sometimes }\n',

@@ -143,7 +143,39 @@ export function describeZodIssue(issue: z.core.$ZodIssue, raw: unknown, path: re
     return issue.values.length > 1
       ? `${JSON.stringify(valueAt(raw, path)) ?? 'nothing'} is not one of ${issue.values.map(String).join(', ')}`
       : `expected ${JSON.stringify(issue.values[0]) ?? String(issue.values[0])}, got ${received(raw, path)}`;
-  return issue.message;
+  return outOfBounds(issue, raw, path)?.message ?? issue.message;
+}
+
+/**
+ * A number, text or list past a bound of the schema, in a YAML writer's words, with the fix (zod
+ * says "Too small: expected number to be >=0"); undefined for another issue, or for a bound whose
+ * message the schema words itself ("a loop runs at least 1 iteration").
+ */
+function outOfBounds(
+  issue: z.core.$ZodIssue,
+  raw: unknown,
+  path: readonly (string | number)[],
+): { readonly message: string; readonly fix: string } | undefined {
+  if (issue.code !== 'too_small' && issue.code !== 'too_big') return undefined;
+  if (!/^Too (?:small|big):/.test(issue.message)) return undefined;
+  const small = issue.code === 'too_small';
+  const limit = String(small ? issue.minimum : issue.maximum);
+  if (issue.origin === 'number') {
+    const exclusive = issue.inclusive === false;
+    const [words, fix] = small
+      ? exclusive
+        ? ['more than', `a number above ${limit}`]
+        : ['at least', `${limit} or more`]
+      : exclusive
+        ? ['less than', `a number below ${limit}`]
+        : ['at most', `${limit} or less`];
+    return { message: `must be ${words} ${limit}, got ${received(raw, path)}`, fix: `write ${fix}` };
+  }
+  if (small && limit === '1' && issue.origin === 'string')
+    return { message: 'is empty', fix: 'write a value, or remove it' };
+  if (small && limit === '1' && issue.origin === 'array')
+    return { message: 'is an empty list', fix: 'list at least one item, or remove it' };
+  return undefined;
 }
 
 /** What the document holds at `path`, as an issue says what came: `a list`, `string "x"`, `nothing`. */
@@ -197,6 +229,8 @@ function fixFor(issue: z.core.$ZodIssue, path: readonly (string | number)[], raw
   if (typeof last === 'number' && (parent === 'needs' || parent === 'after')) return 'write a task id, e.g. "build"';
   if (last === 'workers') return 'use a whole number from 1 to 1024';
   if (path.length === 0 || last === 'tasks') return 'a plan needs `tasks:` with at least one task';
+  const bounds = outOfBounds(issue, raw, path);
+  if (bounds !== undefined) return bounds.fix;
   if (issue.code === 'invalid_type')
     return `write ${typeWord(issue.expected)}${issue.expected === 'record' || issue.expected === 'object' ? ', e.g. {NAME: value}' : ''}`;
   const types = unionTypes(issue);
