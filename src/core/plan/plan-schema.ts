@@ -192,7 +192,12 @@ const sharedTaskFields = {
 export const TaskSchema = z
   .object({
     id: TaskIdSchema,
-    title: z.string().optional().describe('Human title shown in progress and reports.'),
+    title: z
+      .string()
+      .optional()
+      .describe(
+        'Human title shown in the reports (HTML, Markdown, JSON) and traces; the live lines and weft status name the id.',
+      ),
     run: z
       .union([z.string().min(1), z.array(z.string()).min(1)])
       .optional()
