@@ -33,7 +33,7 @@ export interface ExecutorInfo {
   readonly requires: 'run' | 'prompt' | 'fn';
   /**
    * The API provider behind it (`anthropic`, `openai`, …). Its tasks share a pool of that name —
-   * declared under `pools`, or as wide as `workers` — which weft narrows for a while after a 429.
+   * declared under `pools`, or as wide as the run's workers — which weft narrows for a while after a 429.
    */
   readonly provider?: string;
   /** Its tasks' `stallAfter` when they set none, ms (agents that go silent for long have hung). @default undefined: not watched */
@@ -186,7 +186,7 @@ export function checkPlan(raw: unknown, options: CompileOptions): { plan?: Compi
     if (profilePool !== undefined) uses[profilePool] = 1;
     if (provider !== undefined && uses[provider] === undefined) {
       uses[provider] = 1;
-      if (!pools.has(provider)) pools.set(provider, spec.workers ?? 4);
+      if (!pools.has(provider)) pools.set(provider, UNDECLARED_PROVIDER_POOL);
     }
     poolIssues(uses, pools, at, issues);
     const when = whenCondition(t, ids, names, at, issues);
@@ -303,6 +303,12 @@ export const GATE = 'gate';
 export const ANSWERING_EXECUTORS: ReadonlySet<string> = new Set(['anthropic', 'openai']);
 
 // Shared by every task that sets none: a 100k-task plan should not allocate 200k empty objects.
+/**
+ * The capacity of a provider's pool the plan does not declare: as wide as the run's workers, whatever
+ * `-j` makes them (the plan's `workers` was 4 agents at most under `-j 8`), so it binds only while a
+ * rate limit narrows it (see `run/provider-throttles.ts`, which narrows it from the workers).
+ */
+export const UNDECLARED_PROVIDER_POOL = 1 << 20;
 const NO_ENV: Readonly<Record<string, string>> = Object.freeze({});
 const NO_USES: Record<string, number> = Object.freeze({}) as Record<string, number>;
 const NO_BACKOFF: NonNullable<TaskSpec['backoff']> = Object.freeze({});

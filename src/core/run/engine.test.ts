@@ -5,7 +5,7 @@ import type { RunEvent } from './events.js';
 import type { Executor, TaskContext, TaskOutcome } from '../ports/executor.js';
 import { searchOrder } from '../schedule/search/index.js';
 import { foldRun } from './run-state.js';
-import { compilePlan, type CompiledPlan } from '../plan/compile.js';
+import { compilePlan, UNDECLARED_PROVIDER_POOL, type CompiledPlan } from '../plan/compile.js';
 import type { PlanSpec } from '../plan/plan-schema.js';
 import { runOnClock } from '../testing/engine-harness.js';
 
@@ -467,7 +467,8 @@ describe('runPlan', () => {
       },
       { executors: new Map([['test', { requires: 'run' as const, provider: 'acme' }]]) },
     );
-    expect(p.graph.pools).toEqual([{ name: 'acme', capacity: 4 }]);
+    // Not declared: as wide as the run's workers, narrowed from them (4 → 2) after the 429.
+    expect(p.graph.pools).toEqual([{ name: 'acme', capacity: UNDECLARED_PROVIDER_POOL }]);
     const events: RunEvent[] = [];
     const outcome = await runPlan({
       runId: 'r',
@@ -479,6 +480,36 @@ describe('runPlan', () => {
     expect(outcome.status).toBe('succeeded');
     expect(events.filter((e) => e.type === 'task.retrying')).toHaveLength(1);
     expect(peakAfterLimit).toBeLessThanOrEqual(2);
+  });
+
+  it("a provider's pool the plan does not declare is as wide as the run's workers, not the plan's", async () => {
+    let running = 0;
+    let peak = 0;
+    const executor: Executor = {
+      ...scripted({}),
+      info: { requires: 'run', provider: 'acme' },
+      run: async () => {
+        peak = Math.max(peak, ++running);
+        await sleep(30);
+        running--;
+        return { ok: true, result: {} };
+      },
+    };
+    const catalog = new Map([['test', { requires: 'run' as const, provider: 'acme' }]]);
+    const ids = Array.from({ length: 8 }, (_, i) => `t${i}`);
+    const p = compilePlan(
+      { workers: 2, defaults: { executor: 'test' }, tasks: ids.map((id) => ({ id, run: 'x' })) },
+      { executors: catalog },
+    );
+    const outcome = await runPlan({
+      runId: 'r',
+      plan: p,
+      workers: 8, // -j 8
+      executors: new Map([['test', executor]]),
+      baseDir: '/tmp',
+    });
+    expect(outcome.status).toBe('succeeded');
+    expect(peak).toBe(8);
   });
 
   it('a task with expands: true splices its sub-plan into the running graph; dependents wait for it', async () => {

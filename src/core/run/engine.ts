@@ -139,7 +139,13 @@ class Run implements AttemptHost {
       pump,
       ...(workspace?.resultChanges === undefined ? {} : { resultChanges: workspace.resultChanges.bind(workspace) }),
     });
-    this.throttles = new ProviderThrottles(this.clock, options.throttleCooldownMs, () => this.sched, pump);
+    this.throttles = new ProviderThrottles(
+      this.clock,
+      options.throttleCooldownMs,
+      () => this.sched,
+      pump,
+      this.workers,
+    );
     const host = { state: this.state, journal: this.journal, tasks: () => this.tasks, block: this.block, pump };
     this.approvals = new Approvals(host, this.clock, options.approvalPollMs, options.pollDecisions);
     const loop = options.plan.loop;

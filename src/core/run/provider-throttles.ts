@@ -15,12 +15,15 @@ export class ProviderThrottles {
     private readonly cooldownMs: number,
     private readonly scheduler: () => Scheduler,
     private readonly restored: () => void,
+    /** The run's workers: a pool wider than them (a provider's the plan does not declare) is narrowed from them. */
+    private readonly workers: number = Number.MAX_SAFE_INTEGER,
   ) {}
 
   /** A task of `provider` was rate-limited; nothing happens for a provider without a pool. */
   rateLimited(provider: string | undefined, retryAfterMs: number | undefined): void {
-    const capacity = provider === undefined ? undefined : this.scheduler().poolCapacity(provider);
-    if (provider === undefined || capacity === undefined) return;
+    const pool = provider === undefined ? undefined : this.scheduler().poolCapacity(provider);
+    if (provider === undefined || pool === undefined) return;
+    const capacity = Math.min(pool, this.workers);
     const current = this.narrowed.get(provider);
     const d = throttle({ capacity, current, cooldownMs: this.cooldownMs, retryAfterMs });
     if (current !== undefined) this.clock.clearTimeout(current.timer);
