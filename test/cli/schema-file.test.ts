@@ -59,6 +59,15 @@ describe('schema/plan.schema.json is what `weft schema` prints', () => {
     expect(documented.sort()).toEqual(Object.keys(taskSchema(schemaFile()).properties).sort());
   });
 
+  it('describes every plan field the README lists, and no other', () => {
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    const list = /^Plan fields besides `tasks`: ([\s\S]+?)\.$/m.exec(readme)?.[1];
+    expect(list).toBeDefined();
+    const documented = [...(list ?? '').matchAll(/`([A-Za-z]+)`/g)].map((m) => m[1]);
+    const fields = Object.keys(schemaFile().properties).filter((k) => k !== 'tasks' && k !== '$schema');
+    expect(documented.sort()).toEqual(fields.sort());
+  });
+
   it('names only executors that exist: each one it lists is accepted in a plan', async () => {
     const description = taskSchema(schemaFile()).properties.executor?.description ?? '';
     const names = /Who runs the task: ([a-z, ]+)\./.exec(description)?.[1]?.split(', ') ?? [];
