@@ -42,6 +42,11 @@ describe('globsOverlap', () => {
     ['src//a.ts', 'src/a.ts', true],
     ['src\\win\\a.ts', 'src/win/a.ts', true],
     ['', 'anything/at/all', true],
+    // Extglobs, as picomatch reads them: a possible overlap is reported rather than missed.
+    ['src/!(b)/x.ts', 'src/a/x.ts', true],
+    ['src/@(a|c)/x.ts', 'src/a/x.ts', true],
+    ['src/+(a)/x.ts', 'src/a/y.ts', false],
+    ['!dist/**', 'src/a.ts', true],
   ])('%s and %s overlap: %s', (a, b, expected) => {
     expect(globsOverlap(a, b)).toBe(expected);
     expect(globsOverlap(b, a)).toBe(expected);
@@ -157,6 +162,9 @@ function segmentGlob(segment: string): fc.Arbitrary<string> {
     `{zz,{${first}q,${segment}}}`,
     segment.replace(/\d/, '{1..3}'),
     segment.replace(/\d/, '?'),
+    `@(${segment}|zz)`,
+    '!(zz)',
+    `+(${first})${segment.slice(1)}`,
     'zz',
   );
 }

@@ -145,9 +145,24 @@ function pathsOverlap(a: readonly string[], b: readonly string[]): boolean {
  * already the folder's.
  */
 function spans(glob: string): string[] {
-  return expandBraces(glob)
+  return expandBraces(withoutExtglobs(glob))
     .map(normaliseGlob)
     .flatMap((g) => (/[*?[]/.test(g) || /.\.[^/]*$/.test(g.slice(g.lastIndexOf('/') + 1)) ? [g] : [g, `${g}/**`]));
+}
+
+/**
+ * A glob with its extglobs (`!(b)`, `@(a|c)`, `+(x)`, which picomatch reads, as the cache does) as
+ * the `*` that covers each, and a negated glob (`!dist/**`) as `**`: a possible overlap is reported
+ * rather than missed.
+ */
+function withoutExtglobs(glob: string): string {
+  if (/^\s*!(?!\()/.test(glob)) return '**';
+  let g = glob;
+  for (let before = ''; before !== g;) {
+    before = g;
+    g = g.replace(/[@!+*?]\(([^()]*)\)/g, (_, inner: string) => (inner.includes('/') ? '**' : '*'));
+  }
+  return g;
 }
 
 /** True when some path can match both globs. */
