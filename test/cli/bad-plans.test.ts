@@ -126,6 +126,11 @@ const cases: [string, string, RegExp][] = [
     /^plan\.yaml:2:\d+ task "a" writes\[0\]: is empty — fix: write a value, or remove it$/m,
   ],
   [
+    'a loop that repeats nothing',
+    'loop: { repeat: [], until: tasks.a.succeeded, max: 2 }\ntasks:\n  - { id: a, run: "true" }\n',
+    /^plan\.yaml:1:\d+ loop\.repeat: a loop repeats at least one task — fix: list the tasks each iteration runs again, e\.g\. repeat: \[code, review\]$/m,
+  ],
+  [
     'resume that is neither auto nor never',
     'tasks:\n  - { id: a, run: "true", resume: sometimes }\n',
     /^plan\.yaml:2:\d+ task "a" resume: "sometimes" is not one of auto, never — fix: use auto or never$/m,

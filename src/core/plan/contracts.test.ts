@@ -128,8 +128,8 @@ describe('contracts: what a user sees for a broken one', () => {
 
   it('a bad name, an unknown field with did-you-mean, no consumers', () => {
     expect(problems(plan({ name: 'todo api', consumer: ['api'], consumers: [] }))).toEqual([
-      'plan.yaml contracts[0].name: contract names use letters, digits, ".", "_" and "-", and start with a letter or digit — fix: see `weft schema` for the expected shape',
-      'plan.yaml contracts[0].consumers: a contract needs at least one consumer — fix: see `weft schema` for the expected shape',
+      'plan.yaml contracts[0].name: contract names use letters, digits, ".", "_" and "-", and start with a letter or digit — fix: name it like todo-api',
+      'plan.yaml contracts[0].consumers: a contract needs at least one consumer — fix: list the tasks that build against it, e.g. consumers: [frontend]',
       'plan.yaml contracts[0].consumer: unknown field "consumer" — fix: did you mean "consumers"?',
     ]);
   });

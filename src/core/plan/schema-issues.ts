@@ -228,6 +228,11 @@ function fixFor(issue: z.core.$ZodIssue, path: readonly (string | number)[], raw
   const parent = path.at(-2);
   if (typeof last === 'number' && (parent === 'needs' || parent === 'after')) return 'write a task id, e.g. "build"';
   if (last === 'workers') return 'use a whole number from 1 to 1024';
+  if (path[0] === 'loop' && path.length === 2 && last === 'repeat')
+    return 'list the tasks each iteration runs again, e.g. repeat: [code, review]';
+  if (path[0] === 'contracts' && path.length === 3 && last === 'consumers')
+    return 'list the tasks that build against it, e.g. consumers: [frontend]';
+  if (path[0] === 'contracts' && path.length === 3 && last === 'name') return 'name it like todo-api';
   if (path.length === 0 || last === 'tasks') return 'a plan needs `tasks:` with at least one task';
   const bounds = outOfBounds(issue, raw, path);
   if (bounds !== undefined) return bounds.fix;
