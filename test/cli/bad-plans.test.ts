@@ -126,6 +126,16 @@ const cases: [string, string, RegExp][] = [
     /^plan\.yaml:2:\d+ task "a" writes\[0\]: is empty — fix: write a value, or remove it$/m,
   ],
   [
+    'a label with a space',
+    'tasks:\n  - { id: a, run: "true", labels: ["gpu x"] }\n',
+    /^plan\.yaml:2:\d+ task "a" labels\[0\]: a label is letters, digits, `_`, `\.` or `-` — fix: name the label like gpu or linux-x64$/m,
+  ],
+  [
+    'a memory limit that is no size',
+    'tasks:\n  - { id: a, run: "true", limits: { memory: 2XB } }\n',
+    /^plan\.yaml:2:\d+ task "a" limits\.memory: expected a size like 2GB, 512MB or 100M — fix: write a size like 2GB, 512MB or 100M \(a number is bytes\)$/m,
+  ],
+  [
     'a loop that repeats nothing',
     'loop: { repeat: [], until: tasks.a.succeeded, max: 2 }\ntasks:\n  - { id: a, run: "true" }\n',
     /^plan\.yaml:1:\d+ loop\.repeat: a loop repeats at least one task — fix: list the tasks each iteration runs again, e\.g\. repeat: \[code, review\]$/m,

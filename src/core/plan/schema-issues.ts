@@ -228,6 +228,8 @@ function fixFor(issue: z.core.$ZodIssue, path: readonly (string | number)[], raw
   const parent = path.at(-2);
   if (typeof last === 'number' && (parent === 'needs' || parent === 'after')) return 'write a task id, e.g. "build"';
   if (last === 'workers') return 'use a whole number from 1 to 1024';
+  if (typeof last === 'number' && path.at(-2) === 'labels') return 'name the label like gpu or linux-x64';
+  if (last === 'memory' && path.at(-2) === 'limits') return 'write a size like 2GB, 512MB or 100M (a number is bytes)';
   if (path[0] === 'loop' && path.length === 2 && last === 'repeat')
     return 'list the tasks each iteration runs again, e.g. repeat: [code, review]';
   if (path[0] === 'contracts' && path.length === 3 && last === 'consumers')
