@@ -133,11 +133,17 @@ function openPanel(taskId, stream = 'stdout') {
   const log = $('log');
   log.replaceChildren();
   const path = `/api/runs/${encodeURIComponent(state.runId)}/tasks/${encodeURIComponent(taskId)}/log?follow=1&stream=${stream}`;
+  let attempt;
   state.panel.stop = subscribe(path, token, (msg) => {
     if (msg.event === 'end') return false;
     if (msg.event !== 'log') return;
     const stick = log.scrollTop + log.clientHeight >= log.scrollHeight - 4;
-    log.append(document.createTextNode(JSON.parse(msg.data).text));
+    const slice = JSON.parse(msg.data);
+    // A retry's log follows the attempt before it, under a line that says so.
+    if (attempt !== undefined && slice.attempt !== attempt)
+      log.append(el('span', { text: `── attempt ${slice.attempt} ──\n`, cls: 'attempt' }));
+    attempt = slice.attempt;
+    log.append(document.createTextNode(slice.text));
     if (stick) log.scrollTop = log.scrollHeight;
   });
 }

@@ -123,6 +123,15 @@ export function apiRoutes(control: RunControl, options: { readonly pollMs: numbe
       for (;;) {
         if (slice.text !== '')
           await stream.writeSSE({ event: 'log', data: JSON.stringify(slice), id: String(slice.offset) });
+        // Following the task (no attempt asked for): a retry's (or a loop iteration's) attempt goes on
+        // where the one before it ended.
+        if (slice.ended && q.attempt === undefined) {
+          const latest = await control.log(runId, task, { ...q, offset: 0 });
+          if (latest.attempt > slice.attempt) {
+            slice = await control.log(runId, task, { ...q, attempt: slice.attempt + 1, offset: 0 });
+            continue;
+          }
+        }
         if (slice.ended) {
           await stream.writeSSE({
             event: 'end',

@@ -164,6 +164,27 @@ describe(`the dashboard in a browser (${found.source} Chromium)`, () => {
   );
 
   it(
+    "the task panel opened on a failing attempt shows the retry's log after it, under a line naming the attempt",
+    async () => {
+      const flaky = 'echo "try $WEFT_ATTEMPT"; sleep 1; test "$WEFT_ATTEMPT" -ge 2';
+      const plan = {
+        name: 'retried',
+        tasks: [{ id: 'flaky', run: ['sh', '-c', flaky], retries: 1, backoff: { initial: '1s' } }],
+      };
+      const { runId } = (await api(server, '/api/runs', { plan, isolation: false })).json() as { runId: string };
+      await page.goto(`${server.dashboard}&run=${runId}`, { waitUntil: 'load' });
+      await page.waitForSelector('#graph g.node[data-task="flaky"][data-state="running"]', { timeout: 60_000 });
+      await page.locator('#graph g.node[data-task="flaky"]').click();
+      await waitFor(async () => ((await page.locator('#log').textContent()) ?? '').includes('try 1'), 'try 1');
+      await page.waitForSelector('#run-status.succeeded', { timeout: 60_000 });
+      await waitFor(async () => ((await page.locator('#log').textContent()) ?? '').includes('try 2'), 'try 2');
+      expect(await page.locator('#log').textContent()).toBe('try 1\n── attempt 2 ──\ntry 2\n');
+      expect(await page.locator('#panel-sub').textContent()).toContain('attempt 2');
+    },
+    TIMEOUT,
+  );
+
+  it(
     'the board shows each event within 250 ms of its journal time',
     async () => {
       const go = join(project, 'go-fast');

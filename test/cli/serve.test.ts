@@ -152,6 +152,39 @@ describe('weft serve over a real socket', () => {
   );
 
   it(
+    "following a task's log (follow=1, no attempt) goes on with its retry, to the attempt that ends it",
+    async () => {
+      const s = await startServe(project, env);
+      try {
+        const flaky = 'echo "attempt $WEFT_ATTEMPT"; sleep 1; test "$WEFT_ATTEMPT" -ge 2';
+        const plan = {
+          name: 'retried',
+          tasks: [{ id: 'flaky', run: ['sh', '-c', flaky], retries: 1, backoff: { initial: '1s' } }],
+        };
+        const { runId } = (await api(s, '/api/runs', { plan, isolation: false })).json() as { runId: string };
+        const res = await fetch(`${s.base}/api/runs/${runId}/tasks/flaky/log?follow=1`, {
+          headers: { authorization: `Bearer ${s.token}` },
+        });
+        const body = await res.text(); // the stream ends with its `end` event
+        const events = body
+          .split('\n\n')
+          .map((block) => ({ event: /^event: (.*)$/m.exec(block)?.[1], data: /^data: (.*)$/m.exec(block)?.[1] }))
+          .filter((e) => e.event !== undefined && e.data !== undefined)
+          .map((e) => ({ event: e.event, ...(JSON.parse(e.data as string) as { attempt: number; text?: string }) }));
+        const logs = events.filter((e) => e.event === 'log');
+        expect(logs.map((e) => [e.attempt, e.text])).toEqual([
+          [1, 'attempt 1\n'],
+          [2, 'attempt 2\n'],
+        ]);
+        expect(events.at(-1)).toMatchObject({ event: 'end', attempt: 2 });
+      } finally {
+        await s.stop();
+      }
+    },
+    TIMEOUT,
+  );
+
+  it(
     'a run started over the API outlives the server; killed too, a new server resumes it from the journal',
     async () => {
       const go = join(project, 'go');
