@@ -28,7 +28,7 @@ import {
 } from './run-launch.js';
 import { runDirOf } from './run-files.js';
 import { driven as isDriven, readPlanJson, runReport, runStatus, taskLog } from './run-views.js';
-import { secretRedactor } from './secrets.js';
+import { runViewRedactor } from './secrets.js';
 import { wire } from './wiring.js';
 
 /** What {@link createRunControl} works with. */
@@ -173,7 +173,7 @@ export function createRunControl(deps: RunControlDeps): LocalRunControl {
     },
 
     async log(runId, task, options): Promise<LogSlice> {
-      const { state } = await readRun(runId);
+      const { state, events } = await readRun(runId);
       if (!TASK_ID_PATTERN.test(task)) throw new WeftError('WEFT_USAGE', `"${task}" is not a task id`);
       const record = state.tasks.get(task);
       if (record === undefined)
@@ -196,7 +196,10 @@ export function createRunControl(deps: RunControlDeps): LocalRunControl {
       const bytes = wholeCharacters(bytes0);
       const offset = offsets.toRaw(at + bytes.length);
       const strip = new ControlStripper();
-      const text = secretRedactor(process.env)(strip.push(new StringDecoder('utf8').write(bytes)) + strip.end());
+      const text = runViewRedactor(
+        process.env,
+        events[0],
+      )(strip.push(new StringDecoder('utf8').write(bytes)) + strip.end());
       // A run nobody drives (finished, or its coordinator died) writes no more.
       const ended =
         state.status !== 'running' ||

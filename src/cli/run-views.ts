@@ -19,7 +19,7 @@ import {
 } from '../report/index.js';
 import { coordinatorOf, readRun, unknownTask } from './journal.js';
 import { runDirOf } from './run-files.js';
-import { secretRedactor } from './secrets.js';
+import { runViewRedactor } from './secrets.js';
 
 /*
  * What a run looks like from outside — its status, a task's log, its report — as values, for the
@@ -98,7 +98,7 @@ export async function runReport(
   const input = buildReportInput(
     events,
     readPlanJson(runDir),
-    existsSync(runDir) ? readLogTails(runDir, state, { redact: secretRedactor(process.env) }) : {},
+    existsSync(runDir) ? readLogTails(runDir, state, { redact: runViewRedactor(process.env, events[0]) }) : {},
     { state: live ? stateAt(state, Date.now()) : state },
   );
   if (format === 'json') return renderJson(input); // JSON escapes control characters itself
@@ -162,7 +162,7 @@ export interface TaskLogView {
 }
 
 /**
- * The last `maxBytes` of a task's log, secrets of this environment masked and terminal control
+ * The last `maxBytes` of a task's log, secrets of this environment and of the plan's `env` masked and terminal control
  * sequences removed (the text goes to another program, which may show it on a terminal).
  * @param read as for {@link runStatus}
  */
@@ -173,7 +173,8 @@ export async function taskLog(
   maxBytes: number,
   read: ReadJournal = () => readRun(store, ref.runId),
 ): Promise<TaskLogView> {
-  const { file, attempt } = await taskLogFile(store, projectDir, ref, read);
+  const view = await read();
+  const { file, attempt } = await taskLogFile(store, projectDir, ref, () => Promise.resolve(view));
   if (!existsSync(file)) return { attempt, text: '', bytes: 0, truncated: false, exists: false };
   const size = statSync(file).size;
   const start = Math.max(0, size - maxBytes);
@@ -186,7 +187,7 @@ export async function taskLog(
   }
   return {
     attempt,
-    text: secretRedactor(process.env)(stripControl(text)),
+    text: runViewRedactor(process.env, view.events[0])(stripControl(text)),
     bytes: size,
     truncated: start > 0,
     exists: true,

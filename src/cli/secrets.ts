@@ -1,4 +1,7 @@
-import { redactorOf, type Redactor } from '../core/redact.js';
+import { statSync } from 'node:fs';
+import { redactorOf, SECRET_MASK, type Redactor } from '../core/redact.js';
+import type { RunEvent } from '../core/run/events.js';
+import { parseYamlDocument, readPlanText } from '../plan/load-plan.js';
 import type { PlanSpec } from '../core/plan/plan-schema.js';
 import { telemetrySecrets } from '../telemetry/start-telemetry.js';
 
@@ -36,4 +39,54 @@ export function runRedactor(env: NodeJS.ProcessEnv, spec: PlanSpec, more: readon
  */
 export function taskRedactor(env: NodeJS.ProcessEnv, taskEnv: Readonly<Record<string, string>>): Redactor {
   return redactorOf([...secretValues(env), ...telemetrySecrets(env), ...secretValues(taskEnv)]);
+}
+
+/** The secret values a plan file sets in `env`, by file, while the file stays as it was read. */
+const planFileSecrets = new Map<string, { readonly stamp: string; readonly values: readonly string[] }>();
+
+/**
+ * The secrets a plan file sets in `env` (`defaults.env` or a task's, under a secret-looking name),
+ * read from the file as it is now; none for a file that is gone or does not parse.
+ */
+function secretsOfPlanFile(file: string): readonly string[] {
+  let stamp: string;
+  try {
+    const s = statSync(file);
+    stamp = `${s.size}:${s.mtimeMs}`;
+  } catch {
+    return [];
+  }
+  const known = planFileSecrets.get(file);
+  if (known?.stamp === stamp) return known.values;
+  let values: string[] = [];
+  try {
+    const raw = parseYamlDocument(readPlanText(file), file).raw as {
+      defaults?: { env?: unknown };
+      tasks?: { env?: unknown }[];
+    };
+    const envs = [raw.defaults?.env, ...(Array.isArray(raw.tasks) ? raw.tasks.map((t) => t?.env) : [])];
+    values = envs.flatMap((e) =>
+      e !== null && typeof e === 'object' && !Array.isArray(e)
+        ? secretValues(e as Record<string, string | number | boolean | undefined>)
+        : [],
+    );
+  } catch {
+    // Not a plan any more: its secrets cannot be known.
+  }
+  planFileSecrets.set(file, { stamp, values });
+  return values;
+}
+
+/**
+ * What masks a run's logs for someone reading them while the run goes on (`weft logs`, the API,
+ * `weft mcp`): the secrets of this environment, and those the run's plan sets in `env` — kept
+ * masked in the journal, so taken from the plan file its `run.created` names. A log file holds
+ * what a task printed as it printed it until its attempt ends.
+ */
+export function runViewRedactor(env: NodeJS.ProcessEnv, created: RunEvent | undefined): Redactor {
+  const o = (created?.type === 'run.created' ? created.options : undefined) as
+    { spec?: unknown; planFile?: unknown } | undefined;
+  const masked = o?.spec !== undefined && JSON.stringify(o.spec).includes(SECRET_MASK);
+  const fromPlan = masked && typeof o.planFile === 'string' ? secretsOfPlanFile(o.planFile) : [];
+  return redactorOf([...secretValues(env), ...fromPlan]);
 }

@@ -201,6 +201,35 @@ describe('a secret the plan itself holds', () => {
     expect(filesHolding(join(project, '.weft'), PASSWORD)).toEqual([]);
   }, 60_000);
 
+  it("while the attempt runs (its log file still raw), weft logs and the report show the plan's password as ***", async () => {
+    const project = tempProject('weft-secrets-');
+    const script = 'echo "pw=$DB_PASSWORD"; while [ ! -e go ]; do sleep 0.1; done; exit 1';
+    writeFileSync(
+      join(project, 'plan.yaml'),
+      JSON.stringify({ tasks: [{ id: 't', env: { DB_PASSWORD: PASSWORD }, run: ['sh', '-c', script] }] }),
+    );
+    const cli = startCli(['run', 'plan.yaml', '--no-isolation'], project);
+    try {
+      const runs = join(project, '.weft', 'runs');
+      const raw = (): string => {
+        const id = existsSync(runs) ? readdirSync(runs)[0] : undefined;
+        const file = id === undefined ? '' : join(runs, id, 'tasks', 't', '1.stdout.log');
+        return file !== '' && existsSync(file) ? readFileSync(file, 'utf8') : '';
+      };
+      await until(() => raw().includes('pw='));
+      expect(raw()).toBe(`pw=${PASSWORD}\n`); // the attempt goes on: the file is masked when it ends
+      const runId = await latestRun(project);
+      const logs = await weft(['logs', runId, 't'], project, {});
+      expect(logs.stdout).toBe('pw=***\n');
+      const report = await weft(['report', runId, '--format', 'md'], project, {});
+      expect(report.code, report.stderr).toBe(0);
+      expect(report.stdout).not.toContain(PASSWORD);
+    } finally {
+      writeFileSync(join(project, 'go'), '');
+      await cli.done;
+    }
+  }, 60_000);
+
   it('a known key written literally in the plan stays out of weft.db, plan.json and the --json stream; resume still runs with it', async () => {
     const project = tempProject('weft-secrets-');
     // First life: note the key and the password the task got, then wait to be interrupted. Second life: check them.

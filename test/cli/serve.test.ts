@@ -185,6 +185,44 @@ describe('weft serve over a real socket', () => {
   );
 
   it(
+    "a password the plan sets in env is *** in the live log, over the API and MCP's logs tool, while the attempt runs",
+    async () => {
+      const s = await startServe(project, env);
+      const client = new Client({ name: 'weft-serve-test', version: '1.0.0' });
+      const go = join(project, 'go-secret');
+      try {
+        const password = 'hunter2-plan-password';
+        const script = `echo "pw=$DB_PASSWORD"; while [ ! -e ${go} ]; do sleep 0.1; done`;
+        const plan = {
+          name: 'secret',
+          tasks: [{ id: 't', env: { DB_PASSWORD: password }, run: ['sh', '-c', script] }],
+        };
+        const { runId } = (await api(s, '/api/runs', { plan, isolation: false })).json() as { runId: string };
+        let log = { text: '', ended: true };
+        await waitFor(async () => {
+          log = (await api(s, `/api/runs/${runId}/tasks/t/log`)).json() as typeof log;
+          return log.text !== '';
+        }, 'the log');
+        expect(log).toMatchObject({ text: 'pw=***\n', ended: false });
+        await client.connect(
+          new StreamableHTTPClientTransport(new URL(`${s.base}/mcp`), {
+            requestInit: { headers: { authorization: `Bearer ${s.token}` } },
+          }),
+        );
+        const logs = (await client.callTool({ name: 'logs', arguments: { runId, task: 't' } })) as CallToolResult;
+        expect(logs.structuredContent).toMatchObject({ text: 'pw=***\n' });
+        const report = await api(s, `/api/runs/${runId}/report?format=md`);
+        expect(report.text).not.toContain(password);
+      } finally {
+        writeFileSync(go, '');
+        await client.close();
+        await s.stop();
+      }
+    },
+    TIMEOUT,
+  );
+
+  it(
     'a run started over the API outlives the server; killed too, a new server resumes it from the journal',
     async () => {
       const go = join(project, 'go');

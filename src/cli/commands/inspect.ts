@@ -12,7 +12,7 @@ import { formatSummary, painter, stateMark } from '../format.js';
 import { openJournal, readRun, resolveRunId } from '../journal.js';
 import { logOffsets } from '../../executors/process/scrub-file.js';
 import { runDirOf } from '../run-files.js';
-import { secretRedactor } from '../secrets.js';
+import { runViewRedactor } from '../secrets.js';
 import { ControlStripper, stripControl } from '../../core/control-stripper.js';
 import { wire } from '../wiring.js';
 import type { Store } from '../../core/ports/store.js';
@@ -121,11 +121,12 @@ export async function logsCommand(
       ...(opts.attempt === undefined ? {} : { attempt: opts.attempt }),
     };
     const { file, attempt } = await taskLogFile(store, projectDir, ref);
-    let { state } = await readRun(store, runId);
+    const read = await readRun(store, runId);
+    let { state } = read;
     let offset = 0;
-    // Secrets of this environment are masked too (the executors mask the run's own in the files once
-    // an attempt ends); text that may be the start of one waits for the next read.
-    const redact = secretRedactor(process.env);
+    // Secrets of this environment and of the plan's `env` are masked too (the executors mask the run's
+    // own in the files once an attempt ends); text that may be the start of one waits for the next read.
+    const redact = runViewRedactor(process.env, read.events[0]);
     const hold = Math.max(0, ...redact.secrets.map((s) => s.length - 1));
     let held = '';
     const decoder = new StringDecoder('utf8'); // a read may end inside a character
