@@ -116,13 +116,22 @@ export function apiRoutes(control: RunControl, options: { readonly pollMs: numbe
     const { follow, ...q } = query(c, LogQuery);
     const runId = c.req.param('id');
     const task = c.req.param('task');
-    const first = await control.log(runId, task, q);
-    if (follow !== '1' && follow !== 'true') return c.json(first);
+    const following = follow === '1' || follow === 'true';
+    // A follower that reconnects (`Last-Event-ID`, `<attempt>:<offset>` of the last event it got) goes on
+    // from there, rather than from the start of the log it already has.
+    const last = following ? /^([1-9]\d{0,5}):(\d{1,15})$/.exec(c.req.header('last-event-id') ?? '') : null;
+    const from = last === null ? q : { ...q, attempt: Number(last[1]), offset: Number(last[2]) };
+    const first = await control.log(runId, task, from);
+    if (!following) return c.json(first);
     return streamSSE(c, async (stream) => {
       let slice = first;
       for (;;) {
         if (slice.text !== '')
-          await stream.writeSSE({ event: 'log', data: JSON.stringify(slice), id: String(slice.offset) });
+          await stream.writeSSE({
+            event: 'log',
+            data: JSON.stringify(slice),
+            id: `${slice.attempt}:${slice.offset}`,
+          });
         // Following the task (no attempt asked for): a retry's (or a loop iteration's) attempt goes on
         // where the one before it ended.
         if (slice.ended && q.attempt === undefined) {

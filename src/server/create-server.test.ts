@@ -218,6 +218,26 @@ describe('weft serve: the runs API', () => {
     expect((await app.request(`/api/runs/${RUN}/tasks/build/log?stream=both`, { headers: auth })).status).toBe(400);
   });
 
+  it('a log follower that reconnects with Last-Event-ID gets the rest of the log, not all of it again', async () => {
+    const first = await (await app.request(`/api/runs/${RUN}/tasks/build/log?follow=1`, { headers: auth })).text();
+    const id = /^id: (.*)$/m.exec(first)?.[1];
+    const whole = (await (await app.request(`/api/runs/${RUN}/tasks/build/log`, { headers: auth })).json()) as {
+      offset: number;
+    };
+    expect(id).toBe(`1:${whole.offset}`); // the attempt and the offset in the log after the event
+    const again = await app.request(`/api/runs/${RUN}/tasks/build/log?follow=1`, {
+      headers: { ...auth, 'last-event-id': id as string },
+    });
+    const text = await again.text();
+    expect(text).not.toContain('event: log');
+    expect(text).toContain('event: end');
+    const midway = await app.request(`/api/runs/${RUN}/tasks/build/log?follow=1`, {
+      headers: { ...auth, 'last-event-id': '1:9' },
+    });
+    const rest = /^data: (.*)$/m.exec(await midway.text())?.[1] ?? '{}';
+    expect((JSON.parse(rest) as { text: string }).text).toBe(`${HOSTILE}\ndone\n`);
+  });
+
   it('events as SSE with the journal seq as id; Last-Event-ID resumes after it', async () => {
     const all = await readEvents(await app.request(`/api/runs/${RUN}/events`, { headers: auth }), events.length);
     expect(all.map((e) => e.id)).toEqual(events.map((_, i) => String(i + 1)));
