@@ -1,6 +1,6 @@
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { CallToolResult, LoggingLevel } from '@modelcontextprotocol/sdk/types.js';
-import { isWeftError } from '../core/errors.js';
+import { isWeftError, WeftError } from '../core/errors.js';
 import { buildAndDeploy } from './build-and-deploy.js';
 import type { RunControl } from '../core/ports/run-control.js';
 import type { EngineNotice } from '../core/run/engine-options.js';
@@ -195,6 +195,15 @@ export function createMcpServer(control: RunControl, options: McpServerOptions):
     },
     (a) =>
       answer(async () => {
+        // The field to fill in, rather than the CLI's `--reason` the run control's refusal names.
+        if (a.decision === 'reject' && (a.reason ?? '').trim() === '')
+          throw new WeftError(
+            'WEFT_USAGE',
+            'reason is required to reject: why, in words (it becomes the blocked reason)',
+            {
+              hint: 'call approve again with decision "reject" and a reason, e.g. {"reason": "the migration drops a column"}',
+            },
+          );
         const c = await within(a.working_directory);
         const decision = a.decision === 'reject' ? 'rejected' : 'approved';
         return c.decide(await c.resolve(a.runId), a.task, decision, { reason: a.reason, via: 'weft mcp' });

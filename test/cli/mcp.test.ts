@@ -289,6 +289,12 @@ describe('weft mcp over stdio', () => {
       ['status', { runId: 'nosuchrun' }, /WEFT_RUN_NOT_FOUND: no run "nosuchrun"/],
       ['build_and_deploy', { task: 'x', github_repo_name: 'a b' }, /github_repo_name: a repository name/],
       ['estimate', { plan: { tasks: [] } }, /WEFT_PLAN_INVALID/],
+      [
+        'approve',
+        { runId: 'x', task: 'deploy', decision: 'reject' },
+        /^WEFT_USAGE: reason is required to reject[^]*a reason/,
+      ],
+      ['approve', { runId: 'x', task: 'deploy', decision: 'reject', reason: '  ' }, /reason is required to reject/],
     ];
     for (const [tool, args, expected] of cases) {
       const r = await call(client, tool, args);
