@@ -184,7 +184,17 @@ export function createRunControl(deps: RunControlDeps): LocalRunControl {
           `GET /api/runs/${runId}/tasks lists them`,
           'WEFT_RUN_NOT_FOUND',
         );
-      const latest = record.attempts.at(-1)?.attempt ?? 1;
+      const made = record.attempts.at(-1)?.attempt ?? 0;
+      // An attempt a run that no longer runs never made is a mistake, as in `weft logs --attempt`, not an empty log.
+      if (options.attempt !== undefined && options.attempt > made && state.status !== 'running')
+        throw new WeftError(
+          'WEFT_USAGE',
+          `task "${task}" of run ${runId} made ${made} attempt(s), not ${options.attempt}`,
+          {
+            hint: 'leave out attempt for the latest',
+          },
+        );
+      const latest = made === 0 ? 1 : made;
       const attempt = options.attempt ?? latest;
       const stream = options.stream ?? 'stdout';
       const file = join(runDirOf(projectDir, runId), 'tasks', task, `${attempt}.${stream}.log`);

@@ -201,7 +201,7 @@ describe('weft serve: the runs API', () => {
     expect(bad.status).toBe(400);
   });
 
-  it('a task log: from an offset, terminal control sequences removed; an unknown run or task is a 404', async () => {
+  it('a task log: from an offset, terminal control sequences removed; an unknown run or task is a 404, an attempt never made a 400', async () => {
     const res = await app.request(`/api/runs/${RUN}/tasks/build/log`, { headers: auth });
     const log = (await res.json()) as { text: string; offset: number; ended: boolean };
     expect(log.text).toBe(`compiled\n${HOSTILE}\ndone\n`);
@@ -216,6 +216,15 @@ describe('weft serve: the runs API', () => {
     expect((await app.request(`/api/runs/nope/tasks/build/log`, { headers: auth })).status).toBe(404);
     expect((await app.request(`/api/runs/${RUN}/tasks/ghost/log`, { headers: auth })).status).toBe(404);
     expect((await app.request(`/api/runs/${RUN}/tasks/build/log?stream=both`, { headers: auth })).status).toBe(400);
+    const never = await app.request(`/api/runs/${RUN}/tasks/build/log?attempt=3`, { headers: auth });
+    expect(never.status).toBe(400);
+    expect(await never.json()).toEqual({
+      error: {
+        code: 'WEFT_USAGE',
+        message: `task "build" of run ${RUN} made 1 attempt(s), not 3`,
+        hint: 'leave out attempt for the latest',
+      },
+    });
   });
 
   it('a log follower that reconnects with Last-Event-ID gets the rest of the log, not all of it again', async () => {
