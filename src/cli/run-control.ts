@@ -8,7 +8,7 @@ import type { LogSlice, RunControl, RunListItem } from '../core/ports/run-contro
 import type { Store } from '../core/ports/store.js';
 import type { EngineNotice } from '../core/run/engine-options.js';
 import type { RunBus } from '../core/run/run-bus.js';
-import { stateAt } from '../core/run/run-state.js';
+import { stateAt, type RunState } from '../core/run/run-state.js';
 import { TERMINAL_STATES } from '../core/schedule/scheduler.js';
 import { TASK_ID_PATTERN } from '../core/plan/plan-schema.js';
 import { ControlStripper } from '../core/control-stripper.js';
@@ -185,15 +185,7 @@ export function createRunControl(deps: RunControlDeps): LocalRunControl {
           'WEFT_RUN_NOT_FOUND',
         );
       const made = record.attempts.at(-1)?.attempt ?? 0;
-      // An attempt a run that no longer runs never made is a mistake, as in `weft logs --attempt`, not an empty log.
-      if (options.attempt !== undefined && options.attempt > made && state.status !== 'running')
-        throw new WeftError(
-          'WEFT_USAGE',
-          `task "${task}" of run ${runId} made ${made} attempt(s), not ${options.attempt}`,
-          {
-            hint: 'leave out attempt for the latest',
-          },
-        );
+      refuseNeverMade(runId, task, state, options.attempt);
       const latest = made === 0 ? 1 : made;
       const attempt = options.attempt ?? latest;
       const stream = options.stream ?? 'stdout';
@@ -221,6 +213,7 @@ export function createRunControl(deps: RunControlDeps): LocalRunControl {
 
     async logTail(runId, task, options) {
       const view = await readRun(runId);
+      refuseNeverMade(runId, task, view.state, options.attempt);
       const ref = { runId, task, stream: options.stream ?? 'stdout', ...options } as const;
       return taskLog(store, projectDir, ref, options.maxBytes ?? 65_536, () => Promise.resolve(view));
     },
@@ -272,6 +265,18 @@ export function createRunControl(deps: RunControlDeps): LocalRunControl {
     },
   };
   return control;
+}
+
+/**
+ * An attempt a run that no longer runs never made is a mistake (as `weft logs --attempt` says), not an
+ * empty log; the field is named as the API and MCP name it.
+ */
+function refuseNeverMade(runId: string, task: string, state: RunState, attempt: number | undefined): void {
+  const made = state.tasks.get(task)?.attempts.at(-1)?.attempt;
+  if (made === undefined || attempt === undefined || attempt <= made || state.status === 'running') return;
+  throw new WeftError('WEFT_USAGE', `task "${task}" of run ${runId} made ${made} attempt(s), not ${attempt}`, {
+    hint: 'leave out attempt for the latest',
+  });
 }
 
 /** The bytes up to the last whole UTF-8 character: a read may end inside one, and the next read starts with it. */

@@ -238,6 +238,11 @@ describe('weft mcp over stdio', () => {
     const status = await ended(client, runId);
     expect(status.summary.status).toBe('succeeded');
     expect((await call(client, 'logs', { runId, task: 'deploy' })).value?.text).toBe('deployed\n');
+    const never = await call(client, 'logs', { runId, task: 'deploy', attempt: 2 });
+    expect(never).toMatchObject({ isError: true });
+    expect(never.text).toBe(
+      `WEFT_USAGE: task "deploy" of run ${runId} made 1 attempt(s), not 2\nleave out attempt for the latest`,
+    );
   });
 
   it('-C names the folder served, whatever the cwd; paths resolve there', { timeout: 60_000 }, async () => {
