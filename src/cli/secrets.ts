@@ -77,6 +77,9 @@ function secretsOfPlanFile(file: string): readonly string[] {
   return values;
 }
 
+/** Whether a run's journaled plan has secrets masked in it, by its `run.created` event. */
+const maskedPlans = new WeakMap<RunEvent, boolean>();
+
 /**
  * What masks a run's logs for someone reading them while the run goes on (`weft logs`, the API,
  * `weft mcp`): the secrets of this environment, and those the run's plan sets in `env` — kept
@@ -86,7 +89,12 @@ function secretsOfPlanFile(file: string): readonly string[] {
 export function runViewRedactor(env: NodeJS.ProcessEnv, created: RunEvent | undefined): Redactor {
   const o = (created?.type === 'run.created' ? created.options : undefined) as
     { spec?: unknown; planFile?: unknown } | undefined;
-  const masked = o?.spec !== undefined && JSON.stringify(o.spec).includes(SECRET_MASK);
-  const fromPlan = masked && typeof o.planFile === 'string' ? secretsOfPlanFile(o.planFile) : [];
+  let masked = false;
+  if (created !== undefined && o !== undefined) {
+    // Asked at every poll of a follower: a large plan is serialised once.
+    masked = maskedPlans.get(created) ?? JSON.stringify(o.spec ?? null).includes(SECRET_MASK);
+    maskedPlans.set(created, masked);
+  }
+  const fromPlan = masked && typeof o?.planFile === 'string' ? secretsOfPlanFile(o.planFile) : [];
   return redactorOf([...secretValues(env), ...fromPlan]);
 }
