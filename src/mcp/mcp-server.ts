@@ -116,7 +116,10 @@ export function createMcpServer(control: RunControl, options: McpServerOptions):
           ...(a.workers === undefined ? {} : { workers: a.workers }),
           ...(a.sequential === undefined ? {} : { sequential: a.sequential }),
           ...(a.failFast === undefined ? {} : { failFast: a.failFast }),
-          ...(a.vars === undefined ? {} : { vars: a.vars }),
+          // Typed by the plan's own `vars`, as `--set` values are: a JSON true is "true".
+          ...(a.vars === undefined
+            ? {}
+            : { vars: Object.fromEntries(Object.entries(a.vars).map(([k, v]) => [k, String(v)])) }),
         });
         if (options.notifyRuns !== false)
           void c.follow(started.runId, (e) => notify(started.runId, e), closing.signal).catch(() => undefined);

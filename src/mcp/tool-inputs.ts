@@ -77,9 +77,11 @@ export const TOOL_INPUTS = {
     sequential: z.boolean().optional().describe('One task at a time, in declaration order. Default false.'),
     failFast: z.boolean().optional().describe('Stop at the first failed task. Default false.'),
     vars: z
-      .record(z.string(), z.string())
+      .record(z.string(), z.union([z.string(), z.number(), z.boolean()]))
       .optional()
-      .describe('Plan variables for `when` conditions, as `--set name=value` sets them.'),
+      .describe(
+        'Plan variables for `when` conditions, as `--set name=value` sets them (true, 3 and "true", "3" alike).',
+      ),
     working_directory: workingDirectory,
   },
   status: { runId, working_directory: workingDirectory },

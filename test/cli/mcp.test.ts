@@ -245,6 +245,25 @@ describe('weft mcp over stdio', () => {
     );
   });
 
+  it("run: vars set the plan's variables, given as JSON values or as strings", { timeout: 150_000 }, async () => {
+    const repo = gitProject();
+    const { client } = await connect(repo);
+    const plan = {
+      name: 'typed',
+      vars: { deploy: false, replicas: 1 },
+      tasks: [{ id: 'ship', when: 'vars.deploy && vars.replicas > 2', run: ['sh', '-c', 'echo shipped'] }],
+    };
+    for (const vars of [
+      { deploy: true, replicas: 3 },
+      { deploy: 'true', replicas: '3' },
+    ]) {
+      const started = await call(client, 'run', { plan, vars });
+      expect(started.isError, started.text).toBe(false);
+      const status = await ended(client, started.value.runId as string);
+      expect(status.summary.tasks).toEqual([expect.objectContaining({ id: 'ship', state: 'succeeded' })]);
+    }
+  });
+
   it('-C names the folder served, whatever the cwd; paths resolve there', { timeout: 60_000 }, async () => {
     const repo = gitProject({ 'plan.yaml': JSON.stringify(SMALL_PLAN) });
     const { client } = await connect(tempProject('weft-mcp-elsewhere-'), ['-C', repo]);
