@@ -8,6 +8,8 @@ import { startCli } from '../crash/crash-kit.js';
 beforeAll(ensureBuilt);
 
 const SECRET = 'sk-ant-test-5f4e3d2c1b0a';
+/** A task's command that writes the key it was given as its structured output `{"t": <key>}`. */
+const PRINTS_KEY_AS_OUTPUT = ['sh', '-c', 'printf \'{"t": "%s"}\' "$ANTHROPIC_API_KEY" > "$WEFT_OUTPUT"'];
 /** The key in the environment, as a user with an API key exported has it; the journal is the project's own SQLite file. */
 const weft = (args: readonly string[], cwd: string, env: NodeJS.ProcessEnv = { ANTHROPIC_API_KEY: SECRET }) =>
   runWeft(args, { cwd, env: { WEFT_DATABASE_URL: undefined, ...env } });
@@ -65,7 +67,7 @@ describe('a secret a task prints', () => {
       tasks: [
         {
           id: 'mint',
-          run: ['sh', '-c', 'printf \'{"t": "%s"}\' "$ANTHROPIC_API_KEY" > "$WEFT_OUTPUT"'],
+          run: PRINTS_KEY_AS_OUTPUT,
           outputSchema: { type: 'object', properties: { t: { type: 'string', minLength: 10 } } },
         },
         { id: 'check', gate: 'tasks.mint.output.t == "nope"' },
@@ -93,7 +95,7 @@ describe('a secret a task prints', () => {
       tasks: [
         {
           id: 'mint',
-          run: ['sh', '-c', 'printf \'{"t": "%s"}\' "$ANTHROPIC_API_KEY" > "$WEFT_OUTPUT"'],
+          run: PRINTS_KEY_AS_OUTPUT,
           outputSchema: { type: 'object', properties: { t: { type: 'string' } } },
           cache: true,
         },
