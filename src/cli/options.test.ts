@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseAttempt, parsePort, parseSweep, parseWorkers, wholeNumber } from './options.js';
+import { collectVar, parseAttempt, parsePort, parseSweep, parseWorkers, wholeNumber } from './options.js';
 
 describe('number flags take decimal digits only', () => {
   it('-j, --attempt, --port and the whole-number flags refuse 1e3, 0x3, " 3", 1.5 and 3abc (exit 2)', () => {
@@ -24,5 +24,21 @@ describe('--sweep', () => {
       expect(() => parseSweep(bad), bad).toThrow(
         `--sweep expects a range of worker counts like 1-16, low to high, within 1-1024, got "${bad}"`,
       );
+  });
+});
+
+describe('--set', () => {
+  it('collects name=value pairs, and a pair without a name or = says how to write it', () => {
+    expect(collectVar('b=2', collectVar('a=x=y'))).toEqual({ a: 'x=y', b: '2' });
+    expect(() => collectVar('noeq')).toThrow(
+      expect.objectContaining({
+        code: 'WEFT_USAGE',
+        message: '--set expects name=value, got "noeq"',
+        hint: 'write --set noeq=<value>, one --set per variable',
+      }),
+    );
+    expect(() => collectVar('=3')).toThrow(
+      expect.objectContaining({ hint: 'write --set <name>=<value>, one --set per variable' }),
+    );
   });
 });

@@ -35,7 +35,10 @@ export function parseSweep(value: string): [number, number] {
 /** Collects `--set name=value` pairs. */
 export function collectVar(pair: string, previous: Record<string, string> = {}): Record<string, string> {
   const at = pair.indexOf('=');
-  if (at <= 0) throw new WeftError('WEFT_USAGE', `--set expects name=value, got "${pair}"`);
+  if (at <= 0)
+    throw new WeftError('WEFT_USAGE', `--set expects name=value, got "${pair}"`, {
+      hint: `write --set ${at === 0 ? '<name>' : pair}=<value>, one --set per variable`,
+    });
   return { ...previous, [pair.slice(0, at)]: pair.slice(at + 1) };
 }
 

@@ -54,6 +54,6 @@ export function createRunDir(projectDir: string, runId: string): string {
 export const PRETTY_JSON_TASKS = 1000;
 
 /** `value` as JSON, indented unless `pretty` is false. */
-export function writeJson(path: string, value: unknown, pretty = true): void {
-  writeFileSync(path, `${pretty ? JSON.stringify(value, null, 2) : JSON.stringify(value)}\n`);
+export function writeJson(path: string, value: unknown, pretty = true, mode?: number): void {
+  writeFileSync(path, `${pretty ? JSON.stringify(value, null, 2) : JSON.stringify(value)}\n`, { mode });
 }

@@ -233,7 +233,8 @@ export function runLauncher(ctx: ControlContext) {
         const dir = join(weftDir(projectDir), 'plans');
         mkdirSync(dir, { recursive: true });
         planFile = join(dir, `${runId}.json`);
-        writeJson(planFile, compiled.spec);
+        // Its env holds the secrets as given (a resume runs with them): readable by this user only.
+        writeJson(planFile, compiled.spec, true, 0o600);
       }
       const args = ['run', planFile, '--json', '--run-id', runId];
       if (file === undefined) args.push('--base', projectDir);

@@ -99,6 +99,8 @@ describe('weft serve over a real socket', () => {
         expect(log.text).not.toContain(s.token);
         for (const path of ['/api/runs', `/api/runs/${runId}`, `/api/runs/${runId}/report?format=html`])
           expect((await api(s, path)).text).not.toContain(s.token);
+        // The plan sent inline is kept for its resume, with its env as given: this user's to read only.
+        expect(statSync(join(project, '.weft', 'plans', `${runId}.json`)).mode & 0o777).toBe(0o600);
       } finally {
         await s.stop();
       }
