@@ -186,15 +186,20 @@ export function writeScopesOverlap(
   cwdA?: string | undefined,
   cwdB?: string | undefined,
 ): boolean {
-  const inA = a.map((x) => withinFolder(cwdA, x));
-  const inB = b.map((y) => withinFolder(cwdB, y));
+  const inA = writesFromPlanFolder(a, cwdA);
+  const inB = writesFromPlanFolder(b, cwdB);
   return inA.some((x) => inB.some((y) => globsOverlap(x, y)));
 }
 
+/** A task's `writes` as globs from the plan's folder (see {@link writeScopesOverlap}). */
+export function writesFromPlanFolder(writes: readonly string[], cwd: string | undefined): readonly string[] {
+  return cwd === undefined ? writes : writes.map((g) => withinFolder(cwd, g));
+}
+
 /** A glob written from a task's folder, as a glob from the plan's folder (its braces kept whole). */
-function withinFolder(cwd: string | undefined, glob: string): string {
-  if (cwd === undefined || cwd.trim() === '' || cwd.trim() === '.') return glob;
+function withinFolder(cwd: string, glob: string): string {
+  if (cwd.trim() === '' || cwd.trim() === '.') return glob;
   const folder = cwd.trim().replace(/[\\/]+$/, '');
   const g = glob.trim();
-  return /^[\\/]/.test(g) ? g : `${folder === '' ? '' : folder}/${g}`;
+  return /^[\\/]/.test(g) ? g : `${folder}/${g}`;
 }

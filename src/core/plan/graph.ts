@@ -1,5 +1,5 @@
 import type { Expr } from './condition.js';
-import { writeScopesOverlap } from './glob-overlap.js';
+import { writeScopesOverlap, writesFromPlanFolder } from './glob-overlap.js';
 import type { BackoffSpec, PriorityClass, TaskSpec } from './plan-schema.js';
 import type { TaskContract } from './contracts.js';
 
@@ -303,11 +303,13 @@ function topologicalOrder(
 function writeConflicts(tasks: readonly ResolvedTask[]): number[][] {
   const conflicts: number[][] = tasks.map(() => []);
   const writers = indicesWhere(tasks, (t) => t.writes.length > 0);
+  // Each writer's globs from the plan's folder once, not once per pair.
+  const scopes = writers.map((i) => writesFromPlanFolder(tasks[i]?.writes ?? [], tasks[i]?.cwd));
   for (let a = 0; a < writers.length; a++) {
     for (let b = a + 1; b < writers.length; b++) {
       const i = writers[a] as number;
       const j = writers[b] as number;
-      if (writeScopesOverlap(tasks[i]?.writes ?? [], tasks[j]?.writes ?? [], tasks[i]?.cwd, tasks[j]?.cwd)) {
+      if (writeScopesOverlap(scopes[a] ?? [], scopes[b] ?? [])) {
         conflicts[i]?.push(j);
         conflicts[j]?.push(i);
       }
