@@ -28,9 +28,21 @@ export function secretRedactor(env: NodeJS.ProcessEnv): Redactor {
  * `more` (a token in the shared git remote's URL).
  */
 export function runRedactor(env: NodeJS.ProcessEnv, spec: PlanSpec, more: readonly string[] = []): Redactor {
-  const planEnvs = [spec.defaults?.env ?? {}, ...spec.tasks.map((t) => t.env ?? {})];
   // A collector's key in OTEL_EXPORTER_OTLP_HEADERS is a secret too, though its name does not say so.
-  return redactorOf([...secretValues(env), ...telemetrySecrets(env), ...planEnvs.flatMap(secretValues), ...more]);
+  return redactorOf([...secretValues(env), ...telemetrySecrets(env), ...planEnvSecrets(spec), ...more]);
+}
+
+/**
+ * The values a plan sets in an `env` (`defaults.env` or a task's) under a secret-looking name; the
+ * plan as parsed or as a file holds it (an `env` that is not a map holds none).
+ */
+function planEnvSecrets(plan: { readonly defaults?: { readonly env?: unknown }; readonly tasks?: unknown }): string[] {
+  const tasks = Array.isArray(plan.tasks) ? (plan.tasks as ({ readonly env?: unknown } | null)[]) : [];
+  return [plan.defaults?.env, ...tasks.map((t) => t?.env)].flatMap((e) =>
+    e !== null && typeof e === 'object' && !Array.isArray(e)
+      ? secretValues(e as Record<string, string | number | boolean | undefined>)
+      : [],
+  );
 }
 
 /**
@@ -60,16 +72,8 @@ function secretsOfPlanFile(file: string): readonly string[] {
   if (known?.stamp === stamp) return known.values;
   let values: string[] = [];
   try {
-    const raw = parseYamlDocument(readPlanText(file), file).raw as {
-      defaults?: { env?: unknown };
-      tasks?: { env?: unknown }[];
-    };
-    const envs = [raw.defaults?.env, ...(Array.isArray(raw.tasks) ? raw.tasks.map((t) => t?.env) : [])];
-    values = envs.flatMap((e) =>
-      e !== null && typeof e === 'object' && !Array.isArray(e)
-        ? secretValues(e as Record<string, string | number | boolean | undefined>)
-        : [],
-    );
+    const raw = parseYamlDocument(readPlanText(file), file).raw;
+    if (raw !== null && typeof raw === 'object') values = planEnvSecrets(raw);
   } catch {
     // Not a plan any more: its secrets cannot be known.
   }
