@@ -184,9 +184,8 @@ export function createRunControl(deps: RunControlDeps): LocalRunControl {
           `GET /api/runs/${runId}/tasks lists them`,
           'WEFT_RUN_NOT_FOUND',
         );
-      const made = record.attempts.at(-1)?.attempt ?? 0;
       refuseNeverMade(runId, task, state, options.attempt);
-      const latest = made === 0 ? 1 : made;
+      const latest = record.attempts.at(-1)?.attempt ?? 1;
       const attempt = options.attempt ?? latest;
       const stream = options.stream ?? 'stdout';
       const file = join(runDirOf(projectDir, runId), 'tasks', task, `${attempt}.${stream}.log`);
