@@ -302,13 +302,14 @@ export const GATE = 'gate';
  */
 export const ANSWERING_EXECUTORS: ReadonlySet<string> = new Set(['anthropic', 'openai']);
 
-// Shared by every task that sets none: a 100k-task plan should not allocate 200k empty objects.
 /**
  * The capacity of a provider's pool the plan does not declare: as wide as the run's workers, whatever
  * `-j` makes them (the plan's `workers` was 4 agents at most under `-j 8`), so it binds only while a
  * rate limit narrows it (see `run/provider-throttles.ts`, which narrows it from the workers).
  */
 export const UNDECLARED_PROVIDER_POOL = 1 << 20;
+
+// Shared by every task that sets none: a 100k-task plan should not allocate 200k empty objects.
 const NO_ENV: Readonly<Record<string, string>> = Object.freeze({});
 const NO_USES: Record<string, number> = Object.freeze({}) as Record<string, number>;
 const NO_BACKOFF: NonNullable<TaskSpec['backoff']> = Object.freeze({});
