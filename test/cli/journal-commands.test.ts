@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { startCli } from '../crash/crash-kit.js';
+import { killReaperOf, startCli } from '../crash/crash-kit.js';
 import { ensureBuilt, tempProject, weft as runWeft } from '../support/weft-cli.js';
 import { isRunning } from '../../src/executors/testing/task-like-process.js';
 
@@ -501,6 +501,8 @@ describe('resuming', () => {
     const live = JSON.parse((await weft(['status', '--json'], project)).stdout);
     expect(live).toMatchObject({ status: 'running', driven: true, counts: { succeeded: 1, running: 1, pending: 1 } });
     expect(live.tasks.find((t: { id: string }) => t.id === 'b').durationMs).toBeGreaterThanOrEqual(250);
+    // A crash that takes weft's orphan reaper too (test/cli/crash-orphans.test.ts: weft alone).
+    expect(killReaperOf(first.child.pid as number)).toBe(true);
     first.child.kill('SIGKILL');
     expect((await first.done).signal).toBe('SIGKILL');
     const sleeper = Number(readFileSync(join(project, 'sleep.pid'), 'utf8'));
@@ -543,6 +545,7 @@ describe('resuming', () => {
       'deploy to start and other to finish',
       () => first.stdout().includes('"type":"task.succeeded","at":') && lines(project).includes('deploy 1'),
     );
+    if (signal === 'SIGKILL') expect(killReaperOf(first.child.pid as number)).toBe(true); // as above
     first.child.kill(signal);
     await first.done;
     return { project, runId: (JSON.parse(first.stdout().split('\n')[0] as string) as { runId: string }).runId };

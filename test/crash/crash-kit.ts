@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { RunEvent } from '../../src/core/run/events.js';
@@ -32,9 +32,16 @@ export interface Cli {
   stdout(): string;
 }
 
-/** Starts `weft …` in `cwd`, no TTY; SIGKILLs it after `timeoutMs` so a hang fails the test instead of stalling it. */
-export function startCli(args: readonly string[], cwd: string, timeoutMs = 60_000): Cli {
-  const child = spawn(process.execPath, [CLI, ...args], { cwd, env: cliEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+/**
+ * Starts `weft …` in `cwd`, no TTY, with `env` over the test's own; SIGKILLs it after `timeoutMs` so
+ * a hang fails the test instead of stalling it.
+ */
+export function startCli(args: readonly string[], cwd: string, timeoutMs = 60_000, env: NodeJS.ProcessEnv = {}): Cli {
+  const child = spawn(process.execPath, [CLI, ...args], {
+    cwd,
+    env: { ...cliEnv(), ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   let lines = 0;
@@ -64,6 +71,29 @@ export function startCli(args: readonly string[], cwd: string, timeoutMs = 60_00
     whenLines: (n) => (n <= lines ? Promise.resolve() : new Promise<void>((wake) => waiters.push({ n, wake }))),
     stdout: () => stdout,
   };
+}
+
+/**
+ * SIGKILLs the orphan reaper of the weft process `pid` (`weft-reaper <pid>`, see
+ * src/executors/process/orphan-reaper.ts): with it gone too, a SIGKILL of weft leaves its task
+ * processes running, as a crash that takes both (the OOM killer, a power cut of the machine's
+ * processes) would, for what `weft resume` does about them. @returns whether one was found.
+ */
+export function killReaperOf(pid: number): boolean {
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    let argv: string[];
+    try {
+      argv = readFileSync(`/proc/${name}/cmdline`, 'utf8').split('\0');
+    } catch {
+      continue; // ended meanwhile
+    }
+    const at = argv.indexOf('weft-reaper');
+    if (at < 0 || argv[at + 1] !== String(pid)) continue;
+    process.kill(Number(name), 'SIGKILL');
+    return true;
+  }
+  return false;
 }
 
 /** When to SIGKILL: `delayMs` after the process printed `afterLines` lines (0: after it started). */

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { needService } from '../support/need-service.js';
 import { TEST_DATABASE_URL } from '../support/services.js';
 import { tempProject, weft } from '../support/weft-cli.js';
+import { isRunning } from '../../src/executors/testing/task-like-process.js';
 import {
   events,
   killMachine,
@@ -96,6 +97,27 @@ describe('weft worker + weft run --dispatch', () => {
     // Nothing ran on w1 after the kill.
     expect(all.filter((m) => m.who === 'w1')).toEqual(killedAt.filter((m) => m.who === 'w1'));
   }, 600_000);
+
+  it('a worker SIGKILLed on its own takes its task processes with it (its orphan reaper stops them)', async () => {
+    const project = tempProject('weft-dispatch-');
+    const prefix = uniquePrefix();
+    const plan = writePlan(project, {
+      name: 'reaped',
+      tasks: [{ id: 'long', run: sh('sleep 60 & echo $! > long.pid; wait') }],
+    });
+    const worker = await startWorker(project, 'w1', prefix);
+    procs.push(worker);
+    const run = start(['run', plan, '--dispatch', REDIS, '--queue-prefix', prefix], project);
+    procs.push(run);
+    const pidFile = join(project, 'long.pid');
+    await until(() => existsSync(pidFile) && readFileSync(pidFile, 'utf8').endsWith('\n'), 'the task to start');
+    const sleeper = Number(readFileSync(pidFile, 'utf8'));
+    worker.child.kill('SIGKILL');
+    await worker.done;
+    await until(() => !isRunning(sleeper), 'the task process to be stopped', 10_000);
+    run.child.kill('SIGTERM');
+    expect((await run.done).code).toBe(130);
+  }, 300_000);
 
   it('coordinator SIGKILLed, then `weft resume --dispatch` (PostgreSQL journal): no attempt starts twice', async () => {
     needService('postgres');

@@ -134,10 +134,13 @@ const BASH_ARGS = ['-p', '-c', SPAWN_HELPER_SCRIPT, 'weft-spawn-helper'];
  * folder before it: ~9 on a PATH with version managers) and looks again only once that file is gone
  * — or always, when the PATH has a relative folder, whose meaning depends on the task's cwd.
  * A command found but refused by the kernel (no execute permission, not a program) exits 126 with
- * the reason in its stderr file, as a shell's would.
+ * the reason in its stderr file, as a shell's would. While a task runs the helper also watches its
+ * stdin: end of input then means weft died (a SIGKILL), and the helper stops the task's group as
+ * the orphan reaper would (SIGTERM, SIGKILL after 3 s) and exits — it knows the task from its fork,
+ * before weft has read the `S` line (the bash helper cannot watch both, so it leaves that to the reaper).
  */
 export const PYTHON_HELPER_SCRIPT = String.raw`
-import os, signal, sys, time
+import os, select, signal, sys, time
 buf = b''
 pos = 0
 def tok():
@@ -177,6 +180,47 @@ def find(name, env):
                 found[(name, path)] = p
             return p
     return None
+def gone(pid):
+    try:
+        os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:
+        pass
+    try:
+        os.killpg(pid, 0)
+        return False
+    except OSError:
+        return True
+def orphaned(pid):
+    try:
+        os.killpg(pid, signal.SIGTERM)
+    except OSError:
+        pass
+    for _ in range(30):
+        if gone(pid):
+            sys.exit(0)
+        time.sleep(0.1)
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except OSError:
+        pass
+    sys.exit(0)
+def reap(pid):
+    global buf, pos
+    try:
+        fd = os.pidfd_open(pid)
+    except (AttributeError, OSError):
+        fd = -1
+    while fd >= 0:
+        ready = select.select([0, fd], [], [])[0]
+        if fd in ready:
+            os.close(fd)
+            break
+        chunk = os.read(0, 65536)
+        if not chunk:
+            orphaned(pid)
+        buf = buf[pos:] + chunk
+        pos = 0
+    return os.waitpid(pid, 0)[1]
 base = pairs(int(tok()))
 ignored = [s for s in signal.valid_signals() if s not in (signal.SIGKILL, signal.SIGSTOP) and signal.getsignal(s) == signal.SIG_IGN]
 ignored += [signal.SIGPIPE, signal.SIGXFSZ]
@@ -220,7 +264,7 @@ while True:
     os.close(fo)
     os.close(fe)
     say('S %d %.6f' % (pid, forked))
-    _, status = os.waitpid(pid, 0)
+    status = reap(pid)
     try:
         os.killpg(pid, signal.SIGKILL)
     except OSError:

@@ -1,4 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
+import { OrphanReaper } from './orphan-reaper.js';
 
 /**
  * Signals a child's whole process group. The child must have been spawned with `detached: true`,
@@ -13,8 +14,21 @@ export function killProcessGroup(child: Pick<ChildProcess, 'pid'>, signal: NodeJ
   }
 }
 
-/** Process groups of tasks running now (registered by {@link killGroupOnAbort} until their task ends). */
+/**
+ * Process groups of tasks running now (registered by {@link killGroupOnAbort} until their task ends),
+ * mirrored to a reaper process that stops them if this process dies without doing so.
+ */
 const liveGroups = new Set<number>();
+const reaper = new OrphanReaper();
+
+function addLive(pgid: number): void {
+  liveGroups.add(pgid);
+  reaper.started(pgid);
+}
+
+function removeLive(pgid: number): void {
+  if (liveGroups.delete(pgid)) reaper.ended(pgid);
+}
 
 /**
  * SIGKILLs the process group of every task still running, at once: for a coordinator on its way
@@ -23,8 +37,10 @@ const liveGroups = new Set<number>();
  */
 export function killLiveGroups(): number {
   const n = liveGroups.size;
-  for (const pid of liveGroups) killProcessGroup({ pid }, 'SIGKILL');
-  liveGroups.clear();
+  for (const pid of liveGroups) {
+    killProcessGroup({ pid }, 'SIGKILL');
+    removeLive(pid);
+  }
   return n;
 }
 
@@ -36,7 +52,7 @@ export function killLiveGroups(): number {
 export function killGroupOnAbort(child: Pick<ChildProcess, 'pid'>, signal: AbortSignal, graceMs: number): () => void {
   let killTimer: NodeJS.Timeout | undefined;
   const pid = child.pid;
-  if (pid !== undefined) liveGroups.add(pid);
+  if (pid !== undefined) addLive(pid);
   const onAbort = (): void => {
     killProcessGroup(child, 'SIGTERM');
     killTimer = setTimeout(() => killProcessGroup(child, 'SIGKILL'), graceMs);
@@ -45,7 +61,7 @@ export function killGroupOnAbort(child: Pick<ChildProcess, 'pid'>, signal: Abort
   if (signal.aborted) onAbort();
   else signal.addEventListener('abort', onAbort, { once: true });
   return () => {
-    if (pid !== undefined) liveGroups.delete(pid);
+    if (pid !== undefined) removeLive(pid);
     signal.removeEventListener('abort', onAbort);
     if (killTimer !== undefined) clearTimeout(killTimer);
   };

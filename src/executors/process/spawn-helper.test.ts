@@ -1,9 +1,17 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { SpawnHelperPool, type HelperRequest } from './spawn-helper.js';
-import { findBash, findPython, helperPrograms, type HelperProgram } from './helper-programs.js';
+import {
+  encodeBaseEnv,
+  encodeRequest,
+  findBash,
+  findPython,
+  helperPrograms,
+  type HelperProgram,
+} from './helper-programs.js';
 import { isRunning } from '../testing/task-like-process.js';
 
 const bash = findBash();
@@ -206,5 +214,26 @@ describe.skipIf(bash === undefined)('SpawnHelperPool, a helper that cannot start
       expect(pool.program.kind).toBe('bash');
       expect(await pool.run(request(['true'], cwd))).toMatchObject({ kind: 'exited', code: 0 });
     });
+  });
+});
+
+describe.skipIf(python === undefined)('the python helper, when weft dies while a task runs', () => {
+  it('stops the task’s group itself at end of input, before weft has even read the pid, and exits', async () => {
+    const [program] = only('python');
+    const cwd = mkdtempSync(join(tmpdir(), 'weft-helper-test-'));
+    // The helper as a dead weft leaves it: its stdin is closed once the task has been forked, and no one reads its answers.
+    const helper = spawn(program?.file as string, program?.args ?? [], { stdio: ['pipe', 'ignore', 'ignore'] });
+    const fields = { cwd, stdout: join(cwd, 'out.log'), stderr: join(cwd, 'err.log'), sets: [], unsets: [] };
+    helper.stdin.write(encodeBaseEnv({ PATH: process.env.PATH ?? '' }));
+    helper.stdin.write(encodeRequest({ ...fields, argv: ['sh', '-c', 'sleep 30 & echo $! > sleep.pid; wait'] }));
+    const file = join(cwd, 'sleep.pid');
+    await waitFor(() => existsSync(file) && readFileSync(file, 'utf8').endsWith('\n'));
+    const sleeper = Number(readFileSync(file, 'utf8'));
+    const exited = new Promise((r) => helper.once('exit', r));
+    helper.stdin.end();
+    await exited;
+    await waitFor(() => !isRunning(sleeper));
+    expect(isRunning(sleeper)).toBe(false);
+    rmSync(cwd, { recursive: true, force: true });
   });
 });
