@@ -8,6 +8,7 @@ import type { WorkspaceSpec } from '../core/plan/workspace-schema.js';
 import { CONFIG_FILE, loadConfig } from './config.js';
 import type { GitWorkspace } from '../workspace/index.js';
 import { isIsolated } from '../workspace/isolation.js';
+import { killGroupOnAbort } from '../executors/process/process-group.js';
 
 /** Where a run works: the plan's folder and the folder holding `.weft/` (the journal). */
 export interface WorkspacePlace {
@@ -93,7 +94,12 @@ export async function openWorkspace(
   const resumed =
     prior === undefined ? {} : { succeeded: successesOf(prior), cutOff: cutOffOf(prior, adopted), ...kept };
   const at = { runId: where.runId, projectDir: where.baseDir, baseDir: where.baseDir, worktreesDir, ...resumed };
-  const workspace = await GitWorkspace.open({ ...at, tasks: plan?.graph.tasks ?? [], workspace: found.workspace });
+  const workspace = await GitWorkspace.open({
+    ...at,
+    tasks: plan?.graph.tasks ?? [],
+    workspace: found.workspace,
+    guardGroup: killGroupOnAbort,
+  });
   for (const w of workspace.warnings) process.stderr.write(`weft: ${w}\n`);
   return workspace;
 }

@@ -5,6 +5,7 @@ import type { WorkspaceSpec } from '../core/plan/workspace-schema.js';
 import { assertRunId } from './branch-names.js';
 import type { GitIdentity } from './git.js';
 import type { PlacedTask } from './isolation.js';
+import type { GroupGuard } from './worktree-setup.js';
 
 /** How `GitWorkspace.open` sets up a run's workspace: the run, the repository, checks, set-up. */
 export interface GitWorkspaceOptions {
@@ -66,6 +67,8 @@ export interface GitWorkspaceOptions {
   readonly workspace?: WorkspaceSpec;
   /** Where finished set-ups are kept between runs. @default <worktreesDir>/../setup (.weft/setup) */
   readonly setupDir?: string;
+  /** How the set-up command's process group is stopped (see `GroupGuard`). @default stopGroupOnAbort */
+  readonly guardGroup?: GroupGuard;
 }
 
 /**

@@ -134,7 +134,8 @@ export class GitWorkspace implements Workspace {
     const worktreesDir = worktreesDirOf(options);
     const cacheDir = resolve(options.setupDir ?? join(dirname(worktreesDir), 'setup'));
     const wanted = spec.setup !== undefined || (spec.copy?.length ?? 0) > 0;
-    const setupOptions = { root: repo.root, cacheDir, scratchDir: runDir, spec, lock: this.lock };
+    const guardGroup = options.guardGroup;
+    const setupOptions = { root: repo.root, cacheDir, scratchDir: runDir, spec, lock: this.lock, guardGroup };
     this.setup = wanted ? new WorktreeSetup(setupOptions) : undefined;
     this.queue = new MergeQueue({
       runId: this.runId,

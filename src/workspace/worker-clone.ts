@@ -7,7 +7,7 @@ import type { CloneAttempt } from '../core/ports/workspace.js';
 import { refComponent } from './branch-names.js';
 import { git, gitText } from './git.js';
 import { repositoryLock } from './serial.js';
-import { WorktreeSetup } from './worktree-setup.js';
+import { WorktreeSetup, type GroupGuard } from './worktree-setup.js';
 import { commitAll, removeWorktree } from './worktrees.js';
 
 /**
@@ -33,7 +33,11 @@ export class WorkerClone {
   /** One set-up per remote and `workspace:` (its builds are shared by that remote's attempts). */
   private readonly setups = new Map<string, WorktreeSetup>();
 
-  constructor(dir: string) {
+  /** @param guardGroup how a set-up's process group is stopped (see `GroupGuard`) */
+  constructor(
+    dir: string,
+    private readonly guardGroup?: GroupGuard,
+  ) {
     mkdirSync(dir, { recursive: true });
     this.dir = realpathSync(resolve(dir));
   }
@@ -101,6 +105,7 @@ export class WorkerClone {
         scratchDir: join(this.dir, 'worktrees'),
         spec,
         lock: repositoryLock(repo),
+        guardGroup: this.guardGroup,
       });
       this.setups.set(id, setup);
     }

@@ -22,6 +22,44 @@ export interface WorktreeSetupOptions {
   readonly spec: WorkspaceSpec;
   /** The repository lock: worktree add/remove go under it. */
   readonly lock: Serial;
+  /** How the set-up's process group is stopped on a stop and when weft quits or dies. @default {@link stopGroupOnAbort} */
+  readonly guardGroup?: GroupGuard;
+}
+
+/**
+ * Stops a detached child's process group when `signal` aborts — SIGTERM, then SIGKILL after
+ * `graceMs` — until the returned function is called, once the child has exited. The CLI passes the
+ * executors' own (`killGroupOnAbort`), which also counts the group among those weft kills on a
+ * second Ctrl-C and its orphan reaper stops if weft dies.
+ */
+export type GroupGuard = (
+  child: { readonly pid?: number | undefined },
+  signal: AbortSignal,
+  graceMs: number,
+) => () => void;
+
+/** A {@link GroupGuard} on its own, for a workspace made without one (the library's). */
+export const stopGroupOnAbort: GroupGuard = (child, signal, graceMs) => {
+  let timer: NodeJS.Timeout | undefined;
+  const stop = (): void => {
+    killGroup(child.pid, 'SIGTERM');
+    timer = setTimeout(() => killGroup(child.pid, 'SIGKILL'), graceMs);
+    timer.unref();
+  };
+  if (signal.aborted) stop();
+  else signal.addEventListener('abort', stop, { once: true });
+  return () => {
+    signal.removeEventListener('abort', stop);
+    if (timer !== undefined) clearTimeout(timer);
+  };
+};
+
+function killGroup(pid: number | undefined, how: NodeJS.Signals): void {
+  try {
+    if (pid !== undefined) process.kill(-pid, how);
+  } catch {
+    // already gone
+  }
 }
 
 /** Marks a finished set-up folder; a folder without it is a crashed build and is built again. */
@@ -116,7 +154,7 @@ export class WorktreeSetup {
       mkdirSync(cacheDir, { recursive: true });
       const log = join(cacheDir, `${key}.log`);
       const [file, ...args] = setup.run as [string, ...string[]];
-      const r = await runStoppable(file, args, scratch, signal);
+      const r = await runStoppable(file, args, scratch, signal, this.options.guardGroup ?? stopGroupOnAbort);
       writeFileSync(log, r.all ?? '');
       const shown = `workspace.setup \`${setup.run.join(' ')}\``;
       const where = relative(root, log).startsWith('..') ? log : relative(root, log);
@@ -182,28 +220,19 @@ const SETUP_KILL_GRACE_MS = 3000;
  * `signal`) ends — SIGTERM, then SIGKILL after a grace — with everything it started (`npm ci`'s
  * children), rather than waiting minutes for it to finish.
  */
-async function runStoppable(file: string, args: readonly string[], cwd: string, signal: AbortSignal | undefined) {
+async function runStoppable(
+  file: string,
+  args: readonly string[],
+  cwd: string,
+  signal: AbortSignal | undefined,
+  guard: GroupGuard,
+) {
   const child = execa(file, args, { cwd, reject: false, all: true, stdin: 'ignore', detached: true });
-  let timer: NodeJS.Timeout | undefined;
-  const kill = (how: NodeJS.Signals): void => {
-    try {
-      if (child.pid !== undefined) process.kill(-child.pid, how);
-    } catch {
-      // already gone
-    }
-  };
-  const stop = (): void => {
-    kill('SIGTERM');
-    timer = setTimeout(() => kill('SIGKILL'), SETUP_KILL_GRACE_MS);
-    timer.unref();
-  };
-  if (signal?.aborted === true) stop();
-  else signal?.addEventListener('abort', stop, { once: true });
+  const release = guard(child, signal ?? new AbortController().signal, SETUP_KILL_GRACE_MS);
   try {
     return await child;
   } finally {
-    signal?.removeEventListener('abort', stop);
-    if (timer !== undefined) clearTimeout(timer);
-    if (signal?.aborted === true) kill('SIGKILL'); // what it left in its group that ignored SIGTERM
+    release();
+    if (signal?.aborted === true) killGroup(child.pid, 'SIGKILL'); // what it left in its group that ignored SIGTERM
   }
 }

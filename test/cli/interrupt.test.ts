@@ -125,8 +125,8 @@ describe('Ctrl-C', () => {
     expect(status).toMatchObject({ status: 'cancelled', reason: 'the terminal closed (SIGHUP)' });
   });
 
-  it('SIGTERM during the workspace set-up (an npm ci) stops it and what it started, at once: cancelled, exit 130', async () => {
-    // The set-up's child (sleep) writes its pid, then would run for a minute.
+  /** `weft run` of a plan whose workspace set-up (an npm ci) starts a sleep of a minute, once that sleep runs. */
+  async function duringSetup(): Promise<{ repo: string; pid: number } & ReturnType<typeof startWeft>> {
     const repo = tempRepo({
       'package-lock.json': 'v1\n',
       'plan.yaml': [
@@ -136,7 +136,7 @@ describe('Ctrl-C', () => {
         '  - { id: a, run: [sh, -c, "echo a > a.txt"], writes: [a.txt] }',
       ].join('\n'),
     });
-    const { child, done } = startWeft(['run', 'plan.yaml'], repo.dir);
+    const started = startWeft(['run', 'plan.yaml'], repo.dir);
     const pidFile = (): string | undefined => {
       const runs = join(repo.dir, '.weft', 'worktrees');
       for (const run of existsSync(runs) ? readdirSync(runs) : [])
@@ -146,6 +146,11 @@ describe('Ctrl-C', () => {
     for (let i = 0; i < 400 && pidFile() === undefined; i++) await new Promise((r) => setTimeout(r, 25));
     const pid = Number(readFileSync(pidFile() as string, 'utf8'));
     expect(isRunning(pid)).toBe(true);
+    return { repo: repo.dir, pid, ...started };
+  }
+
+  it('SIGTERM during the workspace set-up (an npm ci) stops it and what it started, at once: cancelled, exit 130', async () => {
+    const { repo, pid, child, done } = await duringSetup();
     const sent = Date.now();
     child.kill('SIGTERM');
     const r = await done;
@@ -154,8 +159,16 @@ describe('Ctrl-C', () => {
     expect(r.stdout).toContain('■ a cancelled: interrupted before start');
     for (let i = 0; i < 40 && isRunning(pid); i++) await new Promise((res) => setTimeout(res, 25));
     expect(isRunning(pid)).toBe(false);
-    const runs = JSON.parse((await weft(['runs', '--json'], { cwd: repo.dir })).stdout);
+    const runs = JSON.parse((await weft(['runs', '--json'], { cwd: repo })).stdout);
     expect(runs).toMatchObject([{ status: 'cancelled', tasks: 1 }]);
+  });
+
+  it('SIGKILL during the workspace set-up leaves nothing of it running (the orphan reaper stops it)', async () => {
+    const { pid, child, done } = await duringSetup();
+    child.kill('SIGKILL');
+    expect((await done).signal).toBe('SIGKILL');
+    await until(() => !isRunning(pid), 10_000);
+    expect(isRunning(pid)).toBe(false);
   });
 
   it('a second Ctrl-C kills a task that ignores SIGTERM (its whole process group) and quits at once', async () => {

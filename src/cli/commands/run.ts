@@ -23,6 +23,7 @@ import { remoteSecrets } from '../../core/remote-url.js';
 import { attemptLogPaths } from '../../executors/process/log-files.js';
 import { scrubFile } from '../../executors/process/scrub-file.js';
 import { onInterrupt } from '../signals.js';
+import { armReaper } from '../../executors/process/process-group.js';
 import { stopOrphans } from '../orphans.js';
 import { wire } from '../wiring.js';
 import { findWorkspace, openWorkspace } from '../workspace-wiring.js';
@@ -226,6 +227,7 @@ export async function executeRun(a: ExecuteRunArgs): Promise<number> {
   // The tracer after the display, so the display sees each event first.
   const untrace = telemetry === undefined ? undefined : bus.on('*', telemetry.onEvent);
   const interrupt = onInterrupt();
+  armReaper(); // before the set-up or any task starts: a crash from here on leaves no process behind
   const stop = AbortSignal.any([interrupt.signal, lease.lost]);
   const catalog = catalogOf(a.executors);
   const workspace =

@@ -9,6 +9,7 @@ import type { Redactor } from '../../core/redact.js';
 import { wire } from '../wiring.js';
 import { startTelemetry } from '../../telemetry/start-telemetry.js';
 import { exitWhenDone } from '../exit-when-done.js';
+import { armReaper, killGroupOnAbort } from '../../executors/process/process-group.js';
 
 export interface WorkerCommandOptions {
   readonly redis: string;
@@ -36,6 +37,7 @@ export async function workerCommand(opts: WorkerCommandOptions): Promise<number>
       hint: '--root names the folder tasks may run under; create it, or give one that exists',
     });
   const say = (line: string): void => void process.stdout.write(`${line}\n`);
+  armReaper(); // a worker killed by SIGKILL takes its tasks' processes with it
   // The same OTEL_* variables as a run's: each attempt's span joins the trace its job carries.
   const telemetry = await startTelemetry(process.env);
   const tracer = telemetry?.workerTracer();
@@ -107,7 +109,7 @@ export async function workerCommand(opts: WorkerCommandOptions): Promise<number>
 async function cloneFolder(dir: string): Promise<CloneWorktrees> {
   const { WorkerClone } = await import('../../workspace/worker-clone.js');
   try {
-    return new WorkerClone(dir);
+    return new WorkerClone(dir, killGroupOnAbort);
   } catch (error) {
     const why = error instanceof Error ? error.message : String(error);
     throw new WeftError('WEFT_USAGE', `--clone: cannot use ${dir} as the worker's clone folder (${why})`, {

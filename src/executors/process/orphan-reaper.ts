@@ -35,13 +35,22 @@ for g in "\${!groups[@]}"; do kill -KILL -- "-$g" 2>/dev/null; done
 export const REAPER_NAME = 'weft-reaper';
 
 /**
- * The reaper of this process, started with the first group it is told of. Without bash (or if it
+ * The reaper of this process, started by {@link OrphanReaper.arm} or with the first group it is told of. Without bash (or if it
  * cannot start) there is none, and a crashed weft's task processes live on until `weft resume`
  * stops them, as before.
  */
 export class OrphanReaper {
   private child: ChildProcess | undefined;
   private gone = false;
+
+  /**
+   * Starts the reaper now rather than with the first group: a group is then recorded by one pipe
+   * write right after its fork, not after a fork of weft's own — so a weft killed in between (a
+   * task that starts fast on a loaded machine) leaves none unrecorded.
+   */
+  arm(): void {
+    if (this.child === undefined && !this.gone) this.start();
+  }
 
   started(pgid: number): void {
     this.send(`+${pgid}\n`);

@@ -21,6 +21,11 @@ export function killProcessGroup(child: Pick<ChildProcess, 'pid'>, signal: NodeJ
 const liveGroups = new Set<number>();
 const reaper = new OrphanReaper();
 
+/** Starts this process's orphan reaper before any task (see {@link OrphanReaper.arm}): for a process about to run tasks. */
+export function armReaper(): void {
+  reaper.arm();
+}
+
 function addLive(pgid: number): void {
   liveGroups.add(pgid);
   reaper.started(pgid);
