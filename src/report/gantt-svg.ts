@@ -1,5 +1,5 @@
 import { clip, dur, escapeHtml as esc } from './report-format.js';
-import { sinceStart, type ReportModel } from './report-model.js';
+import { FULL_REPORT_TASKS, sinceStart, type AttemptRow, type ReportModel, type TaskRow } from './report-model.js';
 
 const LABEL_W = 52;
 const PLOT_W = 940;
@@ -50,7 +50,8 @@ export function ganttSvg(model: ReportModel): string {
     const y = i * ROW_H;
     return `<g class="gantt-row" data-worker="${w}"><rect class="gantt-lane${i % 2 === 1 ? ' odd' : ''}" x="0" y="${y}" width="${LABEL_W + PLOT_W}" height="${ROW_H}"/><text class="gantt-worker" x="8" y="${y + ROW_H / 2 + 4}">w${w}</text></g>`;
   });
-  const rects = bars.map(({ row, a }) => {
+  const many = bars.length > FULL_REPORT_TASKS ? mergedBars(model, bars, x) : undefined;
+  const rects = (many?.single ?? bars).map(({ row, a }) => {
     const x1 = x(a.startedAt);
     const w = Math.max(2, x(a.drawEnd) - x1);
     const y = (rowOf.get(a.worker) ?? 0) * ROW_H + (ROW_H - BAR_H) / 2;
@@ -72,8 +73,75 @@ export function ganttSvg(model: ReportModel): string {
       text
     );
   });
+  const merged = (many?.merged ?? []).map((m: MergedBar) => {
+    const y = (rowOf.get(m.worker) ?? 0) * ROW_H + (ROW_H - BAR_H) / 2;
+    const tip = `${m.count} attempts on w${m.worker}: ${m.outcome}\n+${dur(shown(m.from))} → +${dur(shown(m.to))}`;
+    return `<rect class="gantt-bar gantt-many outcome-${m.outcome}" data-worker="${m.worker}" data-outcome="${m.outcome}" data-attempts="${m.count}" x="${m.x1.toFixed(1)}" y="${y}" width="${(m.x2 - m.x1).toFixed(1)}" height="${BAR_H}" rx="3"><title>${esc(tip)}</title></rect>`;
+  });
   return (
     `<svg class="gantt" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" role="img" aria-label="Gantt chart: attempts per worker over time">` +
-    `<g class="gantt-lanes">${lanes.join('')}</g><g class="gantt-axis">${ticks.join('')}</g><g class="gantt-bars">${rects.join('')}</g>${pauses.join('')}</svg>`
+    `<g class="gantt-lanes">${lanes.join('')}</g><g class="gantt-axis">${ticks.join('')}</g><g class="gantt-bars">${merged.join('')}${rects.join('')}</g>${pauses.join('')}</svg>`
   );
+}
+
+type Bar = { readonly row: TaskRow; readonly a: AttemptRow };
+
+/** Attempts drawn as one bar: neighbours on a worker's row with the same outcome that touch at the chart's scale. */
+interface MergedBar {
+  readonly worker: number;
+  readonly outcome: string;
+  readonly count: number;
+  readonly from: number;
+  readonly to: number;
+  readonly x1: number;
+  readonly x2: number;
+}
+
+/**
+ * For a run of more than {@link FULL_REPORT_TASKS} attempts: a bar per attempt would be tens of MB
+ * of SVG in which hundreds of attempts share each pixel. Attempts on the critical path keep their own
+ * bars (`single`); on each worker's row the others that touch or overlap at the chart's scale (less
+ * than a pixel apart) with the same outcome are drawn as one `rect.gantt-many[data-attempts]`.
+ */
+function mergedBars(
+  model: ReportModel,
+  bars: readonly Bar[],
+  x: (t: number) => number,
+): { single: Bar[]; merged: MergedBar[] } {
+  const single: Bar[] = [];
+  const byWorker = new Map<number, Bar[]>();
+  for (const b of bars) {
+    if (b.row.critical) single.push(b);
+    else {
+      const list = byWorker.get(b.a.worker);
+      if (list === undefined) byWorker.set(b.a.worker, [b]);
+      else list.push(b);
+    }
+  }
+  const merged: MergedBar[] = [];
+  for (const w of model.workersUsed) {
+    const list = (byWorker.get(w) ?? []).sort((p, q) => p.a.startedAt - q.a.startedAt);
+    let open: ({ -readonly [K in keyof MergedBar]: MergedBar[K] } & { first: Bar }) | undefined;
+    const close = (): void => {
+      if (open === undefined) return;
+      if (open.count === 1)
+        single.push(open.first); // alone at this scale: its own bar, labelled
+      else merged.push(open);
+    };
+    for (const bar of list) {
+      const { a } = bar;
+      const x1 = x(a.startedAt);
+      const x2 = Math.max(x1 + 2, x(a.drawEnd));
+      if (open !== undefined && open.outcome === a.outcome && x1 <= open.x2 + 1) {
+        open.count++;
+        open.to = Math.max(open.to, a.drawEnd);
+        open.x2 = Math.max(open.x2, x2);
+        continue;
+      }
+      close();
+      open = { worker: w, outcome: a.outcome, count: 1, from: a.startedAt, to: a.drawEnd, x1, x2, first: bar };
+    }
+    close();
+  }
+  return { single, merged };
 }

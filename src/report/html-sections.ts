@@ -55,7 +55,7 @@ export function decisionsHtml(model: ReportModel, loop: RunSummary['loop']): str
 }
 
 /** One row per task: state, attempts, worker, timing, usage, files. */
-export function tasksTableHtml(model: ReportModel): string {
+export function tasksTableHtml(model: ReportModel, note = ''): string {
   const head = [
     'Task',
     'Title',
@@ -88,7 +88,7 @@ export function tasksTableHtml(model: ReportModel): string {
     return `<tr class="task-row${r.critical ? ' critical' : ''}" data-task="${esc(r.id)}">${cells.join('')}</tr>`;
   };
   return (
-    `<section class="tasks"><h2>Tasks</h2><div class="scroll"><table><thead><tr>${head.map((h) => `<th${numeric.has(h) ? ' class="num"' : ''}>${h}</th>`).join('')}</tr></thead>` +
+    `<section class="tasks"><h2>Tasks</h2>${note === '' ? '' : `<p class="meta shown-note">${esc(note)}</p>`}<div class="scroll"><table><thead><tr>${head.map((h) => `<th${numeric.has(h) ? ' class="num"' : ''}>${h}</th>`).join('')}</tr></thead>` +
     `<tbody>${model.rows.map(row).join('')}</tbody></table></div><p class="meta">Tasks in bold blue are on the critical path.</p></section>`
   );
 }

@@ -1,4 +1,4 @@
-import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { TASK_ID_PATTERN } from '../core/plan/plan-schema.js';
 import type { RunState } from '../core/run/run-state.js';
@@ -51,9 +51,11 @@ export function readLogTails(
   }: { readonly lines?: number; readonly redact?: (text: string) => string } = {},
 ): Record<string, LogTail> {
   const tails: Record<string, LogTail> = {};
+  // One listing rather than a look per task: most tasks of a large plan (gates, tasks not run) have no folder.
+  const folders = new Set(existsSync(join(runDir, 'tasks')) ? readdirSync(join(runDir, 'tasks')) : []);
   for (const r of state.tasks.values()) {
     // Ids name folders; never follow one that could leave the run folder.
-    if (!TASK_ID_PATTERN.test(r.id) || r.attempts.length === 0) continue;
+    if (!folders.has(r.id) || !TASK_ID_PATTERN.test(r.id) || r.attempts.length === 0) continue;
     const attempt = Math.max(...r.attempts.map((a) => a.attempt));
     const base = join(runDir, 'tasks', r.id, String(attempt));
     const stdout = redact(readTail(`${base}.stdout.log`, lines));

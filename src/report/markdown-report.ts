@@ -2,7 +2,7 @@ import { chainLine, criticalSteps } from '../core/run/critical-path.js';
 import type { RunSummary } from '../core/run/metrics.js';
 import type { ReportInput } from './report-input.js';
 import { costOf, dur, int, iso, mdCell, mdFence, pct, STATE_MARK, times, tokens } from './report-format.js';
-import { reportModel, sinceStart, type TaskRow } from './report-model.js';
+import { reportModel, shownNote, shownRows, sinceStart, type TaskRow } from './report-model.js';
 import { decisionLines } from './decisions.js';
 import { stallLines } from './stall-lines.js';
 
@@ -82,6 +82,8 @@ function stallSection(summary: RunSummary): string[] {
 export function renderMarkdown(input: ReportInput): string {
   const { summary: s } = input;
   const m = reportModel(input);
+  const rows = shownRows(m.rows);
+  const note = shownNote(m.rows.length, rows.length);
   const c = s.counts;
   const counts = [
     `${c.succeeded} succeeded`,
@@ -146,14 +148,15 @@ export function renderMarkdown(input: ReportInput): string {
     '',
     ...contractSection(s.contracts),
     ...checkSection(m.rows),
-    ...decisionSection(m.rows, s.loop),
+    ...decisionSection(rows, s.loop),
     ...stallSection(s),
-    ...failureSection(m.rows),
+    ...failureSection(rows),
     '## Tasks',
     '',
+    ...(note === '' ? [] : [note, '']),
     ...table(
       ['Task', 'Title', 'Executor', 'State', 'Attempts', 'Worker', 'Start', 'Duration', 'Tokens', 'Cost', 'Files'],
-      m.rows.map((r) => {
+      rows.map((r) => {
         const first = r.attempts[0];
         return [
           `${r.critical ? '**' : ''}${mdCell(r.id)}${r.critical ? '**' : ''}`,

@@ -108,6 +108,41 @@ export function sinceStart(model: Pick<ReportModel, 'origin' | 'pauses'>, t: num
 
 export const edgeKey = (from: string, to: string): string => `${from}\u2192${to}`;
 
+/**
+ * Up to this many tasks a report shows every one: in its task table, its logs and (HTML) its task
+ * graph. A larger run's report stays one that opens (a 100,000-task run's was 146 MB of HTML): no
+ * graph, and the table and logs show this many tasks, chosen by {@link shownRows}.
+ */
+export const FULL_REPORT_TASKS = 2000;
+
+const FAILED = new Set<string>(['failed', 'blocked']);
+
+/**
+ * The rows a report's task table and logs show: every row when there are at most `limit`, else
+ * `limit` of them — failed and blocked tasks first, then the critical path, then the longest —
+ * in the plan's order.
+ */
+export function shownRows(rows: readonly TaskRow[], limit = FULL_REPORT_TASKS): readonly TaskRow[] {
+  if (rows.length <= limit) return rows;
+  const rank = (r: TaskRow): number => (FAILED.has(r.state) ? 0 : r.critical ? 1 : 2);
+  const order = rows.map((r, i) => i);
+  order.sort((a, b) => {
+    const ra = rows[a] as TaskRow;
+    const rb = rows[b] as TaskRow;
+    return rank(ra) - rank(rb) || rb.durationMs - ra.durationMs || a - b;
+  });
+  return order
+    .slice(0, limit)
+    .sort((a, b) => a - b)
+    .map((i) => rows[i] as TaskRow);
+}
+
+/** What a report says when it shows only some tasks ({@link shownRows}); '' when it shows all. */
+export function shownNote(total: number, shown: number): string {
+  if (shown >= total) return '';
+  return `${shown.toLocaleString('en-US')} of ${total.toLocaleString('en-US')} tasks shown: failed and blocked ones first, then the critical path, then the longest. \`weft report --format json\` lists every task.`;
+}
+
 const zeroUsage = (): UsageTotals => ({
   inputTokens: 0,
   outputTokens: 0,
