@@ -74,7 +74,7 @@ describe('library API', () => {
     const { status, summary } = await runWeft(plan, { baseDir, journal: (batch) => void events.push(...batch) });
     expect(status).toBe('failed');
     const failed = events.find((e) => e.type === 'task.failed');
-    const message = 'finished but its declared outputs are missing: report.md (after 1 fix attempts)';
+    const message = 'finished but its declared outputs are missing: report.md (after 1 fix attempt)';
     expect(failed).toMatchObject({ task: 'gen', attempt: 2, error: { code: 'WEFT_OUTPUT_MISSING', message } });
     const states = summary.tasks.map((t) => `${t.id}:${t.state}`);
     expect(states).toEqual(['gen:failed', 'after:skipped', 'docs:succeeded']);

@@ -180,7 +180,7 @@ describe('checks: a task that `verifies` others runs on the merged result and ro
     expect(r.code).toBe(1);
     const tasks = summaryOf(repo.dir).tasks;
     const reason =
-      'check build: broken by backend; frontend passes on its own (backend after 1 fix attempts); its output:';
+      'check build: broken by backend; frontend passes on its own (backend after 1 fix attempt); its output:';
     expect(tasks.find((t) => t.id === 'build')).toMatchObject({
       state: 'failed',
       reason: expect.stringContaining(reason),

@@ -142,7 +142,7 @@ describe('contracts: the provider is checked, a mismatch goes back to it', () =>
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/tasks +1 succeeded, 1 failed, 2 skipped of 4/);
     expect(r.stdout).toContain(
-      '  contract     todo-api ✗ broken: contract "todo-api" broken: endpoints[0].method: must be one of "GET", "POST" or "DELETE" (after 1 fix attempts)',
+      '  contract     todo-api ✗ broken: contract "todo-api" broken: endpoints[0].method: must be one of "GET", "POST" or "DELETE" (after 1 fix attempt)',
     );
     const byId = Object.fromEntries(summaryOf(dir).tasks.map((t: { id: string }) => [t.id, t]));
     expect(byId.docs).toMatchObject({ state: 'succeeded' });

@@ -67,7 +67,7 @@ describe('`outputs:` are enforced: a task that ends without a declared output fa
     const r = await weft(['run', 'plan.yaml'], { cwd: repo.dir });
     expect(r.code).toBe(1);
     expect(r.stdout).toContain(
-      '  ✗ gen: finished but its declared outputs are missing: report.md, data/*.json (after 1 fix attempts)\n',
+      '  ✗ gen: finished but its declared outputs are missing: report.md, data/*.json (after 1 fix attempt)\n',
     );
     expect(r.stdout).not.toContain('result ');
     expect(

@@ -94,7 +94,7 @@ describe('checks in the engine (virtual clock): a culprit whose fixes run out', 
   it('fails with the check, and only their dependents are skipped: a dependent of the other task runs', async () => {
     const r = await run(project('never', { fixAttempts: 1 }));
     expect(r.status).toBe('failed');
-    const reason = 'check build: broken by backend; frontend passes on its own (backend after 1 fix attempts)';
+    const reason = 'check build: broken by backend; frontend passes on its own (backend after 1 fix attempt)';
     expect(r.task('backend')).toMatchObject({ state: 'failed' });
     expect(r.task('backend')?.reason).toContain(reason);
     expect(r.task('build')).toMatchObject({ state: 'failed' });

@@ -132,7 +132,7 @@ describe('attemptEnded', () => {
     });
     expect(attemptEnded(ended({ task: task({ fixAttempts: 0 }), failure }), POLICY)).toMatchObject({
       kind: 'fail',
-      error: { message: 'merge conflict *** (after 0 fix attempts)' },
+      error: { message: 'merge conflict ***' }, // no fix allowed: it failed at once
     });
   });
 

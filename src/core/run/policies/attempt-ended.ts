@@ -142,6 +142,11 @@ export function attemptEnded(ended: EndedAttempt, policy: AttemptPolicy): Attemp
   return { kind: 'fail', error, counts: now, ...rateLimited, ...stop };
 }
 
+/** `1 fix attempt`, `2 fix attempts`: how a failure says how many fixes were spent. */
+export function fixAttemptsText(n: number): string {
+  return `${n} fix attempt${n === 1 ? '' : 's'}`;
+}
+
 /** A merge conflict or failed check goes back to the task that caused it, with the details. */
 function routeBack(
   task: ResolvedTask,
@@ -157,7 +162,9 @@ function routeBack(
     const next = { ...counts, fixes: counts.fixes + 1, transient: counts.transient + 1 };
     return { kind: 'fix', feedback, error: { ...error, message: redact(error.message) }, counts: next };
   }
-  const message = redact(`${failure.message} (after ${allowed} fix attempts)`);
+  // With no fix allowed it failed at once: there is nothing "after" to tell.
+  const after = allowed === 0 ? '' : ` (after ${fixAttemptsText(allowed)})`;
+  const message = redact(`${failure.message}${after}`);
   const error = {
     message,
     ...(failure.code === undefined ? {} : { code: failure.code }),

@@ -106,7 +106,7 @@ describe('checkFailed: whom a failed check goes back to', () => {
       summary: 'check build: broken by backend; frontend passes on its own',
       culprits: ['backend'],
       reason:
-        'check build: broken by backend; frontend passes on its own (backend after 1 fix attempts); its output:\nerror TS2322 in api.ts',
+        'check build: broken by backend; frontend passes on its own (backend after 1 fix attempt); its output:\nerror TS2322 in api.ts',
     });
   });
 

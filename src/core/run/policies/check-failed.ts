@@ -1,4 +1,4 @@
-import { DEFAULT_FIX_ATTEMPTS } from './attempt-ended.js';
+import { DEFAULT_FIX_ATTEMPTS, fixAttemptsText } from './attempt-ended.js';
 
 /** How a check did on one tree: it passed, it failed, or it could not be run there. */
 export type Verdict = 'passes' | 'fails' | 'unknown';
@@ -73,7 +73,9 @@ export function checkFailed(f: FailedCheck): CheckDecision {
   const spent = f.verified.filter((v) => to.includes(v.id) && v.fixes >= (v.fixAttempts ?? DEFAULT_FIX_ATTEMPTS));
   const tail = f.output === '' ? '(no output)' : f.output;
   if (spent.length > 0) {
-    const allowed = spent.map((v) => `${v.id} after ${v.fixAttempts ?? DEFAULT_FIX_ATTEMPTS} fix attempts`).join(', ');
+    const allowed = spent
+      .map((v) => `${v.id} after ${fixAttemptsText(v.fixAttempts ?? DEFAULT_FIX_ATTEMPTS)}`)
+      .join(', ');
     return { kind: 'fail', summary, culprits: to, reason: `${summary} (${allowed}); its output:\n${tail}` };
   }
   const why = combination
