@@ -39,6 +39,7 @@ export function exitCodeForError(code: WeftErrorCode): number {
     case 'WEFT_MERGE_CONFLICT':
     case 'WEFT_CHECK_FAILED':
     case 'WEFT_OUTPUT_MISSING':
+    case 'WEFT_OUTSIDE_WRITES':
     case 'WEFT_TASK_STALLED':
     case 'WEFT_PREEMPTED':
     case 'WEFT_LIMIT_EXCEEDED':

@@ -45,6 +45,8 @@ export type WeftErrorCode =
   | 'WEFT_CHECK_FAILED'
   /** A task finished without a file its `outputs` declares; routed back to the task to fix. */
   | 'WEFT_OUTPUT_MISSING'
+  /** A task with `writes` changed files outside them; none of its work is merged, and it is routed back to the task to fix. */
+  | 'WEFT_OUTSIDE_WRITES'
   /** The workspace's set-up command (`workspace.setup`) failed: no task ran. */
   | 'WEFT_SETUP_FAILED'
   /** Remote dispatch could not start or reach its queue (a bad or unreachable `--dispatch`/`--redis` URL). */

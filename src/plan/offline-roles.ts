@@ -1,4 +1,5 @@
-import type { PlanSpec } from '../core/plan/plan-schema.js';
+import picomatch from 'picomatch';
+import type { PlanSpec, TaskSpec } from '../core/plan/plan-schema.js';
 
 /**
  * What an offline stand-in does besides sleeping and writing its outputs, so that an offline run
@@ -14,6 +15,8 @@ export interface OfflineRoles {
   readonly provides: ReadonlyMap<string, readonly Readonly<Record<string, unknown>>[]>;
   /** Tasks that break their check on the first attempt (the first each check verifies). */
   readonly breakers: ReadonlySet<string>;
+  /** Where each breaker leaves its marker, from its folder: inside its `writes`, or it would not be merged. */
+  readonly markers: ReadonlyMap<string, string>;
   /** Checks (tasks with `verifies`). */
   readonly checks: ReadonlySet<string>;
   /** A loop's feedback tasks with an `outputSchema`: what each outputs in iteration 1, and from iteration 2 on. */
@@ -30,13 +33,30 @@ export function offlineRoles(spec: Pick<PlanSpec, 'contracts' | 'tasks' | 'loop'
     if (c.schema !== undefined) provides.set(c.provider, [...(provides.get(c.provider) ?? []), c.schema]);
   const checks = new Set(spec.tasks.filter((t) => (t.verifies ?? []).length > 0).map((t) => t.id));
   const breakers = new Set(spec.tasks.flatMap((t) => (t.verifies ?? []).slice(0, 1)));
+  const markers = new Map(spec.tasks.filter((t) => breakers.has(t.id)).map((t) => [t.id, markerPath(t)] as const));
   const reviewers = new Map<string, { objects: unknown; approves: unknown }>();
   for (const id of spec.loop?.feedback ?? []) {
     const schema = spec.tasks.find((t) => t.id === id)?.outputSchema;
     if (schema !== undefined)
       reviewers.set(id, { objects: verdictOf(schema, false, id), approves: verdictOf(schema, true, id) });
   }
-  return { provides, breakers, checks, reviewers };
+  return { provides, breakers, markers, checks, reviewers };
+}
+
+/**
+ * Where a breaker leaves its marker: in the first folder its `writes` name (`server/**` → `server/`),
+ * as a task's work that changes anything else is not merged; in its own folder when it has none.
+ */
+function markerPath(t: Pick<TaskSpec, 'id' | 'writes'>): string {
+  const name = `${BROKEN_MARKER}-${t.id}`;
+  for (const glob of t.writes ?? []) {
+    if (glob.trim().startsWith('!')) continue;
+    const { base, isGlob } = picomatch.scan(glob.trim().replace(/^\.\//, ''));
+    // A plain path is a folder unless it names a file (`report.md`).
+    const dir = isGlob ? base : /\.[^/]*$/.test(base) ? undefined : base.replace(/\/+$/, '');
+    if (dir !== undefined) return dir === '' ? name : `${dir}/${name}`;
+  }
+  return name;
 }
 
 /**
@@ -70,9 +90,10 @@ export function roleSteps(id: string, roles: OfflineRoles): string[] {
     );
   }
   if (roles.breakers.has(id)) {
-    const marker = `${BROKEN_MARKER}-${id}`;
+    const marker = roles.markers.get(id) ?? `${BROKEN_MARKER}-${id}`;
+    const dir = marker.includes('/') ? `mkdir -p ${quote(marker.slice(0, marker.lastIndexOf('/')))}; ` : '';
     steps.push(
-      `if [ -n "$WEFT_FEEDBACK" ]; then rm -f ${marker}; else printf '%s\\n' ${quote(`${id} left a failing test (offline stand-in)`)} > ${marker}; fi`,
+      `if [ -n "$WEFT_FEEDBACK" ]; then rm -f ${quote(marker)}; else ${dir}printf '%s\\n' ${quote(`${id} left a failing test (offline stand-in)`)} > ${quote(marker)}; fi`,
     );
   }
   const review = roles.reviewers.get(id);
@@ -82,7 +103,7 @@ export function roleSteps(id: string, roles: OfflineRoles): string[] {
     );
   if (roles.checks.has(id))
     steps.push(
-      `for f in ${BROKEN_MARKER}-*; do if [ -e "$f" ]; then echo "check failed: $(cat "$f")" >&2; exit 1; fi; done; echo 'check passed'`,
+      `for f in $(find . -name .git -prune -o -type f -name '${BROKEN_MARKER}-*' -print); do echo "check failed: $(cat "$f")" >&2; exit 1; done; echo 'check passed'`,
     );
   return steps;
 }

@@ -246,8 +246,9 @@ describe('offline stand-ins that show the routing', () => {
     const { spec } = renderTemplate(loadTemplate('staged-delivery'), { offline: true });
     const byId = new Map(spec.tasks.map((t) => [t.id, t]));
     expect(byId.get('build')?.verifies).toEqual(['backend', 'frontend']);
-    expect(byId.get('build')?.run).toContain('for f in OFFLINE-BROKEN-*');
-    expect(byId.get('backend')?.run).toContain('rm -f OFFLINE-BROKEN-backend');
+    expect(byId.get('build')?.run).toContain("-name 'OFFLINE-BROKEN-*'");
+    // Inside its writes (server/**): work that changes anything else is not merged.
+    expect(byId.get('backend')?.run).toContain("rm -f 'server/OFFLINE-BROKEN-backend'");
     expect(byId.get('frontend')?.run).not.toContain('OFFLINE-BROKEN');
     for (const qa of ['backend-qa', 'frontend-qa']) expect(ancestors(spec, qa).has('build')).toBe(true);
     const real = renderTemplate(loadTemplate('staged-delivery'), {});

@@ -51,9 +51,10 @@ describe('GitWorkspace under runPlan', () => {
         workers: 3,
         defaults: { executor: 'shell', shell: true },
         tasks: [
-          // Their write scopes do not overlap, so they run at the same time — yet both edit settings.txt.
-          { id: 'a', run: edit('A', 'B'), writes: ['A.*'], env: { SYNC_DIR: sync } },
-          { id: 'b', run: edit('B', 'A'), writes: ['B.*'], env: { SYNC_DIR: sync } },
+          // Agents (the shell executor under an agent's name) that declare no writes: they may change
+          // any file and run at the same time — and both edit settings.txt.
+          { id: 'a', executor: 'agent', run: edit('A', 'B'), env: { SYNC_DIR: sync } },
+          { id: 'b', executor: 'agent', run: edit('B', 'A'), env: { SYNC_DIR: sync } },
           {
             id: 'check',
             needs: ['a', 'b'],
@@ -64,14 +65,22 @@ describe('GitWorkspace under runPlan', () => {
           { id: 'plain', run: 'pwd > /dev/null' },
         ],
       },
-      { executors: new Map([['shell', shell.info]]) },
+      {
+        executors: new Map([
+          ['shell', shell.info],
+          ['agent', shell.info],
+        ]),
+      },
     );
     const ws = await GitWorkspace.open({ runId: 'e2e', projectDir: repo.dir });
     const events: RunEvent[] = [];
     const outcome = await runPlan({
       runId: 'e2e',
       plan,
-      executors: new Map([['shell', shell]]),
+      executors: new Map([
+        ['shell', shell],
+        ['agent', shell],
+      ]),
       baseDir: repo.dir,
       workspace: ws,
       journal: (batch) => void events.push(...batch),

@@ -14,6 +14,7 @@ import { MergeQueue } from './merge-queue.js';
 import { MergedResult } from './merged-result.js';
 import { missingOutputs, missingOutputsVerdict } from './outputs.js';
 import { openRunBranch, removeFinishedRunFolder } from './run-branch.js';
+import { writeScope } from './stray-writes.js';
 import { WorktreePool } from './worktree-pool.js';
 import { WorktreeSetup } from './worktree-setup.js';
 import { openRepository, type Repository } from './repository.js';
@@ -42,7 +43,8 @@ const DEFAULT_KEEP_WORKTREES = 4;
  *   edits files cannot drive; a merge shows every conflict at once and is concluded by the one
  *   commit weft makes, keeping the task's history as it was.)
  * - **integrate**: checks that the task's declared `outputs` exist (missing ones go back to the
- *   task as feedback, unmerged), commits everything the task changed (author weft), merges its branch
+ *   task as feedback, unmerged), commits everything the task changed (author weft), refuses work
+ *   that changed files outside its `writes` (see {@link writeScope}: back to the task, unmerged), merges its branch
  *   into the tip without a checkout (a merge commit made by `git merge-tree` and `commit-tree`; see
  *   {@link MergeQueue}), runs the `checks` on it in an integration worktree when there are any, and
  *   only then moves `weft/<run>` — so no task ever branches from a merge that a check later
@@ -263,6 +265,7 @@ export class GitWorkspace implements Workspace {
       task.id,
       taskBranch(this.runId, task.id),
       this.tasks.commitWork(task, attempt, dir),
+      writeScope(task, this.repo.root, this.baseDir, this.integrationBranch),
     );
     if (merged.ok) await this.tasks.retire(task.id, (merged.files?.changed ?? 0) > 0);
     const cut = merged.ok ? this.cutOff.get(task.id) : undefined;

@@ -31,6 +31,13 @@ export interface MergeQueueOptions {
  */
 export type BeforeMerge = Integration | string | undefined;
 
+/**
+ * What a task may bring into the integration branch: given the paths its work changes (from the
+ * repository's top folder, each once: a rename is its two paths), an answer when some may not be
+ * merged (see `stray-writes.ts`), else `undefined`.
+ */
+export type MergeScope = (changed: readonly string[]) => Integration | undefined;
+
 /** A merge's outcome in the queue; when it moved the branch, the files it changed are counted after. */
 interface Merged {
   readonly result: Integration;
@@ -65,13 +72,20 @@ export class MergeQueue {
 
   /**
    * Takes a place in the queue now; when its turn comes, waits for `before` (e.g. the task's
-   * commit, which may run meanwhile) and merges `taskBranch` unless `before` gave an answer.
+   * commit, which may run meanwhile) and merges `taskBranch` unless `before` gave an answer, or
+   * `scope` refused what the branch changes against where it meets the integration branch.
    */
-  async merge(taskId: string, taskBranch: string, before: Promise<BeforeMerge>): Promise<Integration> {
+  async merge(
+    taskId: string,
+    taskBranch: string,
+    before: Promise<BeforeMerge>,
+    scope?: MergeScope,
+  ): Promise<Integration> {
     before.catch(() => undefined); // it is awaited in its turn; until then a rejection is not "unhandled"
     const done = await this.serial.run(async (): Promise<Merged> => {
       const answer = await before;
-      if (answer === undefined || typeof answer === 'string') return this.mergeNow(taskId, taskBranch, answer);
+      if (answer === undefined || typeof answer === 'string')
+        return this.mergeNow(taskId, taskBranch, answer, false, scope);
       return { result: answer };
     });
     if (done.moved === undefined || !done.result.ok) return done.result;
@@ -90,7 +104,13 @@ export class MergeQueue {
     );
   }
 
-  private async mergeNow(taskId: string, taskBranch: string, at: string | undefined, again = false): Promise<Merged> {
+  private async mergeNow(
+    taskId: string,
+    taskBranch: string,
+    at: string | undefined,
+    again = false,
+    scope?: MergeScope,
+  ): Promise<Merged> {
     const { root, runId, branch, checks = [] } = this.options;
     const known = this.known;
     const refs = at === undefined ? [`refs/heads/${taskBranch}^{commit}`] : [];
@@ -98,6 +118,12 @@ export class MergeQueue {
     const asked = refs.length === 0 ? [] : lines(await gitText(root, ['rev-parse', ...refs]));
     if (at !== undefined) asked.unshift(at);
     const [theirs = '', before = known?.commit ?? '', beforeTree = known?.tree] = asked;
+    if (scope !== undefined) {
+      // What the merge would bring: the branch's changes since it last met the integration branch.
+      const diff = ['diff', '--name-only', '-z', '--no-renames', `${before}...${theirs}`];
+      const refused = scope((await git(root, diff)).stdout.split('\0').filter((path) => path !== ''));
+      if (refused !== undefined) return { result: refused };
+    }
     // In the object database: no checkout, so the cost follows the change, not the repository's size.
     const merged = await mergeTrees(root, before, theirs);
     if (!merged.clean) {

@@ -4,6 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { tempRepo } from '../../src/workspace/testing/temp-repo.js';
 import { ensureBuilt, startWeft, tempProject, weft as runWeft } from '../support/weft-cli.js';
 import { startCli } from '../crash/crash-kit.js';
+import { fakeClaude } from '../support/fake-agent.js';
 
 beforeAll(ensureBuilt);
 
@@ -114,7 +115,8 @@ describe('a secret a task prints', () => {
   }, 60_000);
 
   it('is masked in the conflict feedback kept beside the logs of the task it went back to (WEFT_FEEDBACK)', async () => {
-    // Both tasks write the key into one file: the later one conflicts, and its feedback quotes both lines.
+    // Both tasks write the key into one file: an agent, which declares no writes, and a script whose
+    // writes hold the file. They run at once; the later one conflicts, and its feedback quotes both lines.
     const write = (who: string): string => `printf "KEY=${who}-%s\\n" "$ANTHROPIC_API_KEY" > conf.env`;
     const plan = {
       name: 'leaky-conflict',
@@ -128,14 +130,19 @@ describe('a secret a task prints', () => {
             '-c',
             `if [ -n "$WEFT_FEEDBACK" ]; then grep -c "$ANTHROPIC_API_KEY" "$WEFT_FEEDBACK"; echo KEY=both > conf.env; else sleep 1; ${write('late')}; fi`,
           ],
-          writes: ['late/**'],
+          writes: ['conf.env'],
         },
-        { id: 'early', run: ['sh', '-c', write('early')], writes: ['early/**'] },
+        { id: 'early', executor: 'claude', prompt: 'write conf.env', env: { FAKE_WORK: write('early') } },
       ],
     };
-    const repo = tempRepo({ 'README.md': '# project\n', 'plan.yaml': JSON.stringify(plan) });
+    const config = `executors:\n  claude: { bin: "${fakeClaude()}" }\n`;
+    const repo = tempRepo({
+      'README.md': '# project\n',
+      'plan.yaml': JSON.stringify(plan),
+      'weft.config.yaml': config,
+    });
     const run = await weft(['run', 'plan.yaml', '--no-progress'], repo.dir);
-    expect(run.code, run.stderr).toBe(0);
+    expect(run.code, run.stdout + run.stderr).toBe(0);
     expect(run.stdout).toContain('conflicts in conf.env');
     const runId = /Run (\S+) succeeded/.exec(run.stdout)?.[1] ?? '';
     const feedback = readFileSync(join(repo.dir, '.weft', 'runs', runId, 'tasks', 'late', '2.feedback.txt'), 'utf8');

@@ -196,10 +196,15 @@ export function writesFromPlanFolder(writes: readonly string[], cwd: string | un
   return cwd === undefined ? writes : writes.map((g) => withinFolder(cwd, g));
 }
 
-/** A glob written from a task's folder, as a glob from the plan's folder (its braces kept whole). */
-function withinFolder(cwd: string, glob: string): string {
+/**
+ * A glob written from a task's folder, as a glob from the plan's folder (its braces kept whole); a
+ * negated one (`!dist/**`, not the extglob `!(a)`) stays negated: `!sub/dist/**`.
+ */
+export function withinFolder(cwd: string, glob: string): string {
   if (cwd.trim() === '' || cwd.trim() === '.') return glob;
   const folder = cwd.trim().replace(/[\\/]+$/, '');
   const g = glob.trim();
-  return /^[\\/]/.test(g) ? g : `${folder}/${g}`;
+  const negated = /^!(?!\()/.test(g);
+  const body = negated ? g.slice(1) : g;
+  return /^[\\/]/.test(body) ? g : `${negated ? '!' : ''}${folder}/${body}`;
 }
