@@ -24,6 +24,12 @@ export interface AppliedRun {
   readonly files: NonNullable<TaskResultData['files']>;
 }
 
+/** The branch checked out in the repository at `root`; `undefined` when its HEAD is detached. */
+export async function checkedOutBranch(root: string): Promise<string | undefined> {
+  const head = await git(root, ['symbolic-ref', '-q', '--short', 'HEAD'], { internal: false, okCodes: [0, 1] });
+  return head.exitCode === 0 ? head.stdout.trim() : undefined;
+}
+
 /**
  * Brings a run's integration branch `weft/<run-id>` into the user's current branch — the one step
  * that touches the user's checkout (`weft apply <run>`). Runs with the user's own git settings and
@@ -46,12 +52,11 @@ export async function applyRun(repoDir: string, runId: string, options: ApplyRun
     });
   }
   const user = { internal: false } as const;
-  const head = await git(root, ['symbolic-ref', '-q', '--short', 'HEAD'], { ...user, okCodes: [0, 1] });
-  if (head.exitCode !== 0)
+  const branch = await checkedOutBranch(root);
+  if (branch === undefined)
     throw new WeftError('WEFT_USAGE', `HEAD in ${root} is detached; weft applies a run to a branch`, {
       hint: 'check out the branch to apply it to, e.g. `git switch main`',
     });
-  const branch = head.stdout.trim();
   if (branch === from)
     throw new WeftError('WEFT_USAGE', `${from} is checked out in ${root}; apply the run to another branch`, {
       hint: 'check out the branch to apply it to, e.g. `git switch main`',

@@ -182,6 +182,22 @@ describe('the summary names a result branch only when there is one', () => {
     expect(r.stdout).toContain(`result       branch weft/${runId} · \`weft apply\` brings it into your branch`);
     expect(repo.git('branch', '--list', `weft/${runId}`)).toBe(`weft/${runId}`);
   });
+
+  it('on a detached HEAD the "result" line says to switch to a branch first, as `weft apply` asks', async () => {
+    const repo = tempRepo({ 'plan.yaml': WRITES_OUT });
+    repo.git('switch', '-q', '--detach');
+    const r = await weft(['run', 'plan.yaml'], { cwd: repo.dir });
+    expect(r.code).toBe(0);
+    const runId = runIdOf(r.stdout);
+    expect(r.stdout).toContain(
+      `result       branch weft/${runId} · HEAD is detached: switch to a branch (\`git switch <branch>\`), then \`weft apply\` brings it in\n`,
+    );
+    const refused = await weft(['apply', runId], { cwd: repo.dir });
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('is detached');
+    repo.git('switch', '-q', 'main');
+    expect((await weft(['apply', runId], { cwd: repo.dir })).code).toBe(0);
+  });
 });
 
 describe('what a run leaves under .weft/worktrees', () => {

@@ -28,6 +28,7 @@ import { stopOrphans } from '../orphans.js';
 import { wire } from '../wiring.js';
 import { findWorkspace, openWorkspace } from '../workspace-wiring.js';
 import { checkingOutputs } from '../../workspace/outputs.js';
+import { checkedOutBranch } from '../../workspace/apply-run.js';
 import { dispatchOrder } from '../../core/schedule/dispatch-order.js';
 import { staticGate } from '../../core/run/policies/when.js';
 import type { ResolvedTask } from '../../core/plan/graph.js';
@@ -298,7 +299,9 @@ export async function executeRun(a: ExecuteRunArgs): Promise<number> {
     else {
       process.stdout.write(`${formatSummary(summary, runDir)}\n`);
       if (workspace?.resultBranch !== undefined)
-        process.stdout.write(`${resultLine(workspace.resultBranch, workspace.repoRoot, a.projectDir)}\n`);
+        process.stdout.write(
+          `${resultLine(workspace.resultBranch, workspace.repoRoot, a.projectDir, await checkedOutBranch(workspace.repoRoot))}\n`,
+        );
     }
     return exitCodeForStatus(status);
   } catch (error) {
@@ -346,12 +349,19 @@ async function refuseUnlessSetUp(a: ExecuteRunArgs): Promise<void> {
   );
 }
 
-/** The summary's pointer to the run's result: the branch, and its repository when that is not the project's. */
-function resultLine(branch: string, repoRoot: string, projectDir: string): string {
+/**
+ * The summary's pointer to the run's result: the branch, and its repository when that is not the
+ * project's. `checkedOut`: the branch checked out there; `undefined` on a detached HEAD, which
+ * `weft apply` refuses, so the line says what to do first.
+ */
+function resultLine(branch: string, repoRoot: string, projectDir: string, checkedOut: string | undefined): string {
   const rel = relative(repoRoot, realpathSync(projectDir));
-  if (!rel.startsWith('..') && !isAbsolute(rel))
-    return `  result       branch ${branch} · \`weft apply\` brings it into your branch`;
-  return `  result       branch ${branch} in ${repoRoot} · \`weft apply\` brings it into the branch checked out there`;
+  const ours = !rel.startsWith('..') && !isAbsolute(rel);
+  const where = ours ? '' : ` in ${repoRoot}`;
+  if (checkedOut === undefined)
+    return `  result       branch ${branch}${where} · HEAD${where} is detached: switch to a branch (\`git switch <branch>\`), then \`weft apply\` brings it in`;
+  if (ours) return `  result       branch ${branch} · \`weft apply\` brings it into your branch`;
+  return `  result       branch ${branch}${where} · \`weft apply\` brings it into the branch checked out there`;
 }
 
 /**
