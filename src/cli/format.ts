@@ -70,6 +70,8 @@ export function formatSummary(s: RunSummary, runDir: string | undefined): string
   const perWorker = Object.entries(s.tasksPerWorker).sort(([a], [b]) => Number(a) - Number(b));
   if (perWorker.length > 0) lines.push(`  per worker   ${perWorker.map(([w, n]) => `w${w}: ${n}`).join(', ')}`);
   if (s.retries > 0) lines.push(`  retries      ${s.retries}`);
+  if (s.fixes > 0)
+    lines.push(`  fixes        ${s.fixes} ${c.dim('(sent back to their task: conflicts, failed checks, …)')}`);
   const preempted = s.tasks.filter((t) => t.preemptedBy !== undefined);
   if (preempted.length > 0)
     lines.push(`  preempted    ${preempted.map((t) => `${t.id} (by ${(t.preemptedBy ?? []).join(', ')})`).join(', ')}`);

@@ -61,6 +61,11 @@ function line(e: EngineNotice, started: Map<string, number>, runId: string): str
       return `${stateMark('succeeded')} ${e.task} ${c.dim(time(e.task))}${e.result.cached === true ? c.dim(' (cached)') : ''}`;
     case 'task.retrying':
       if (e.error.code === 'WEFT_PREEMPTED') return `${stateMark('retrying')} ${e.task} waits for a worker again`;
+      if (e.fix !== undefined) {
+        // Sent back to the task to fix, not retried: it goes again at once, in the same session.
+        const to = e.error.code === 'WEFT_MERGE_CONFLICT' ? 'resolve' : 'fix';
+        return `${stateMark('retrying')} ${e.task} attempt ${e.attempt}: ${stripControl(e.error.message)} — sent back to ${e.task} to ${to} (fix ${e.fix.n} of ${e.fix.of})`;
+      }
       return `${stateMark('retrying')} ${e.task} attempt ${e.attempt} failed: ${stripControl(e.error.message)}; retrying in ${formatDuration(e.retryAt - e.at)}`;
     case 'task.failed':
       // What a task wrote is shown without its terminal control sequences (an OSC 52 clipboard write).

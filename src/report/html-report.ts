@@ -70,6 +70,9 @@ function summaryHtml(input: ReportInput, model: ReportModel): string {
       String(s.retries),
       s.resumes > 0 ? `${s.resumes} resume${s.resumes === 1 ? '' : 's'}` : '',
     ),
+    ...(s.fixes > 0
+      ? [metric('fixes', 'Fixes', String(s.fixes), 'sent back to their task: conflicts, failed checks, …')]
+      : []),
     metric(
       'tokens',
       'Tokens',

@@ -80,6 +80,8 @@ export interface JsonReport {
     readonly tasksPerWorker: Readonly<Record<string, number>>;
     readonly busyPerWorkerMs: Readonly<Record<string, number>>;
     readonly retries: number;
+    /** Attempts that were fixes, sent back to their task (a conflict, a failed check…): not retries. */
+    readonly fixes: number;
     /** Attempts stopped for a P0 task (`class:`). */
     readonly preemptions: number;
     readonly usage: UsageTotals;
@@ -135,6 +137,7 @@ export function buildJsonReport(input: ReportInput): JsonReport {
       tasksPerWorker: s.tasksPerWorker,
       busyPerWorkerMs: s.busyPerWorkerMs,
       retries: s.retries,
+      fixes: s.fixes,
       preemptions: s.preemptions,
       usage: model.usage,
       changes: model.changes,

@@ -124,6 +124,7 @@ export function renderMarkdown(input: ReportInput): string {
         ],
         ['Tasks per worker', perWorker === '' ? '—' : perWorker],
         ['Retries', String(s.retries)],
+        ...(s.fixes > 0 ? [['Fixes', `${s.fixes} (sent back to their task)`]] : []),
         ...(s.preemptions > 0 ? [['Preemptions', String(s.preemptions)]] : []),
         [
           'Tokens',

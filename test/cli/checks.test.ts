@@ -94,7 +94,7 @@ describe('checks: a task that `verifies` others runs on the merged result and ro
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('↻ build attempt 1 failed: check build: broken by backend; frontend passes on its own;');
     expect(r.stdout).toContain(
-      '↻ backend attempt 1 failed: check build: broken by backend; frontend passes on its own;',
+      '↻ backend attempt 1: check build: broken by backend; frontend passes on its own — sent back to backend to fix (fix 1 of 2)',
     );
     expect(r.stdout).toMatch(/ \[4\/4\]\n/); // backend ended twice, counted once
     expect(r.stdout).not.toContain('[5/4]');

@@ -91,7 +91,7 @@ describe('contracts: the provider is checked, a mismatch goes back to it', () =>
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(r.stdout).toContain(
-      '↻ design attempt 1 failed: contract "todo-api" broken: endpoints[0].method: must be one of "GET", "POST" or "DELETE"',
+      '↻ design attempt 1: contract "todo-api" broken: endpoints[0].method: must be one of "GET", "POST" or "DELETE" — sent back to design to fix (fix 1 of 1)',
     );
     expect(r.stdout).toContain('  contract     todo-api ✓ verified: design → web, server (broken once, fixed)');
 
@@ -179,7 +179,7 @@ describe('contracts: schemaFile and mistakes', () => {
     const r = await weft(['run', 'plans/plan.yaml', '--no-isolation'], { cwd: dir });
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain('↻ design attempt 1 failed: contract "api" broken: endpoints[0].method:');
+    expect(r.stdout).toContain('↻ design attempt 1: contract "api" broken: endpoints[0].method:');
     expect(r.stdout).toContain('contract     api ✓ verified: design → web (broken once, fixed)');
   });
 

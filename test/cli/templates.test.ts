@@ -299,7 +299,7 @@ describe('parallel-contracts, offline, in a git repository', () => {
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/tasks +4 succeeded, 0 failed, 0 skipped of 4/);
-    expect(r.stdout).toContain('↻ contract attempt 1 failed: contract "api" broken: endpoints:');
+    expect(r.stdout).toContain('↻ contract attempt 1: contract "api" broken: endpoints:');
     expect(r.stdout).toContain('↻ integration attempt 1 failed: check integration: broken by backend');
     expect(r.stdout).toContain('contract     api ✓ verified: contract → backend, frontend (broken once, fixed)');
     expect(summaryOf(dir)).toMatchObject({

@@ -52,7 +52,7 @@ describe('contracts with the real claude binary', () => {
 
       expect(r.code, r.stdout + r.stderr).toBe(0);
       expect(r.stdout).toContain(
-        '↻ design attempt 1 failed: contract "todos-api" broken: endpoints[0].method: must be one of',
+        '↻ design attempt 1: contract "todos-api" broken: endpoints[0].method: must be one of',
       );
       expect(r.stdout).toContain('contract     todos-api ✓ verified: design → ui (broken once, fixed)');
       const [first, second] = design.requests as [RecordedRequest, RecordedRequest];

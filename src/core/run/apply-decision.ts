@@ -82,7 +82,8 @@ export function applyDecision(
     const note = d.kind === 'fix' ? d.feedback : d.note;
     if (note !== undefined) host.feedback.set(i, note);
     const retryAt = d.kind === 'fix' ? now : now + d.delayMs;
-    host.journal.recordTask(i, { type: 'task.retrying', ...at, error: d.error, retryAt });
+    const fix = d.kind === 'fix' ? { fix: d.fix } : {};
+    host.journal.recordTask(i, { type: 'task.retrying', ...at, error: d.error, retryAt, ...fix });
     // Recording it may have stopped the run (its usage spent the budget): then it is not tried
     // again — queued after the stop cancelled what waited, it would wait for ever.
     const stopping = host.stopping;

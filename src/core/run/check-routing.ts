@@ -5,6 +5,7 @@ import { runAttempt, Running, type AttemptHost } from './attempt.js';
 import { runCheckAttempt, type CheckRoutes } from './check-attempt.js';
 import type { RunJournal } from './run-journal.js';
 import { redactResult } from '../redact.js';
+import { DEFAULT_FIX_ATTEMPTS } from './policies/attempt-ended.js';
 
 /** What routing a check's failure needs from the engine: its journal and its per-task counters. */
 export interface RoutingHost extends AttemptHost {
@@ -69,6 +70,8 @@ export class CheckRouting implements CheckRoutes {
     const id = this.idOf(i);
     const at = this.host.options.clock.now();
     const last = counters.attempts[i] as number;
+    const task = this.host.graph.tasks[i] as ResolvedTask;
+    const fix = { n: (counters.fixes[i] as number) + 1, of: task.fixAttempts ?? DEFAULT_FIX_ATTEMPTS };
     journal.recordTask(i, {
       type: 'task.retrying',
       at,
@@ -76,6 +79,7 @@ export class CheckRouting implements CheckRoutes {
       attempt: last,
       error: this.masked(error),
       retryAt: at,
+      fix,
     });
     counters.fixes[i] = (counters.fixes[i] as number) + 1;
     counters.transient[i] = (counters.transient[i] as number) + 1;

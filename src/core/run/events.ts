@@ -102,6 +102,11 @@ export type RunEvent =
         readonly attempt: number;
         readonly error: TaskFailure;
         readonly retryAt: number;
+        /**
+         * Sent back to the task to fix (a merge conflict, a failed check, missing outputs, files
+         * outside its writes…), not retried: the next attempt is fix `n` of the `of` it may have.
+         */
+        readonly fix?: { readonly n: number; readonly of: number };
       })
   | (Base &
       Ran & {

@@ -87,8 +87,10 @@ export interface RunSummary {
   readonly criticalPathMs: number;
   readonly tasksPerWorker: Readonly<Record<string, number>>;
   readonly busyPerWorkerMs: Readonly<Record<string, number>>;
-  /** Attempts that followed a failed (or sent-back) attempt of the same task; re-runs after a Ctrl-C, a crash or a preemption are not counted. */
+  /** Attempts that followed a failed attempt of the same task; re-runs after a Ctrl-C, a crash or a preemption, and fixes, are not counted. */
   readonly retries: number;
+  /** Attempts that were fixes: sent back to their task after a merge conflict, a failed check, missing outputs… */
+  readonly fixes: number;
   /** Attempts stopped for a P0 task (`class:`); each ran again. */
   readonly preemptions: number;
   readonly usage: { readonly inputTokens: number; readonly outputTokens: number; readonly costUsd: number };
@@ -129,11 +131,17 @@ function scoresOf(attempts: readonly AttemptRecord[]): { scores?: number[] } {
 }
 
 /**
- * Attempts after one that failed (or was sent back); not those that only re-run work a Ctrl-C, a
- * crash or a preemption cut off, nor the first of a loop's iteration (`fresh`: those attempt numbers).
+ * Attempts after one that failed; not fixes (after one sent back to be fixed, counted by
+ * {@link fixesOf}), nor those that only re-run work a Ctrl-C, a crash or a preemption cut off, nor the
+ * first of a loop's iteration (`fresh`: those attempt numbers).
  */
 export function retriesOf(
-  attempts: readonly { readonly attempt?: number; readonly outcome?: string; readonly preemptedBy?: string }[],
+  attempts: readonly {
+    readonly attempt?: number;
+    readonly outcome?: string;
+    readonly preemptedBy?: string;
+    readonly fix?: unknown;
+  }[],
   fresh?: ReadonlySet<number>,
 ): number {
   let n = 0;
@@ -141,6 +149,7 @@ export function retriesOf(
     const before = attempts[k - 1];
     const attempt = attempts[k]?.attempt;
     if (
+      before?.fix === undefined &&
       before?.outcome !== 'cancelled' &&
       before?.outcome !== 'interrupted' &&
       before?.preemptedBy === undefined &&
@@ -148,6 +157,13 @@ export function retriesOf(
     )
       n++;
   }
+  return n;
+}
+
+/** Attempts that were fixes: each follows one sent back to be fixed. */
+export function fixesOf(attempts: readonly { readonly fix?: unknown }[]): number {
+  let n = 0;
+  for (let k = 1; k < attempts.length; k++) if (attempts[k - 1]?.fix !== undefined) n++;
   return n;
 }
 
@@ -235,6 +251,7 @@ export function summarize(
   let taskTimeMs = 0;
   let handlingMs = 0;
   let retries = 0;
+  let fixes = 0;
   let preemptions = 0;
   const usage = { inputTokens: 0, outputTokens: 0, costUsd: 0 };
   let files: { changed: number; added: number; removed: number } | undefined;
@@ -273,6 +290,7 @@ export function summarize(
       }
     }
     retries += retriesOfTask.get(r.id) ?? 0;
+    fixes += fixesOf(r.attempts);
     const preempted = preemptedByOf(r.attempts);
     preemptions += preempted.preemptedBy?.length ?? 0;
     taskTimeMs += duration;
@@ -341,6 +359,7 @@ export function summarize(
     tasksPerWorker,
     busyPerWorkerMs,
     retries,
+    fixes,
     preemptions,
     usage,
     resumes: state.resumes,

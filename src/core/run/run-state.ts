@@ -21,6 +21,8 @@ export interface AttemptRecord {
   preemptedBy?: string;
   /** The watchdog stopped it after this long without progress (`task.stalled`), ms. */
   stalledMs?: number;
+  /** It was sent back to be fixed (see the `task.retrying` event): the next attempt is a fix, not a retry. */
+  fix?: { readonly n: number; readonly of: number };
 }
 
 /** A task's state, attempts and result, folded from its events. */
@@ -306,7 +308,8 @@ export function applyTaskEvent(r: TaskRecord, event: TaskEvent): void {
     }
     case 'task.retrying': {
       r.state = 'retrying';
-      closeAttempt(r, event.attempt, event.at, 'retrying', event.error, event);
+      const a = closeAttempt(r, event.attempt, event.at, 'retrying', event.error, event);
+      if (a !== undefined && event.fix !== undefined) a.fix = event.fix;
       return;
     }
     case 'task.failed': {

@@ -121,6 +121,7 @@ describe('attemptEnded', () => {
       feedback: 'resolve a.txt',
       error: { message: 'merge conflict ***', code: 'WEFT_MERGE_CONFLICT' },
       counts: { fixes: 1, transient: 1, resumedAt: 0 },
+      fix: { n: 1, of: DEFAULT_FIX_ATTEMPTS },
     });
     const spent = { fixes: DEFAULT_FIX_ATTEMPTS, transient: 2, resumedAt: 0 };
     const fail = attemptEnded(ended({ attempt: 3, failure, counts: spent }), POLICY);

@@ -57,7 +57,14 @@ export type AttemptDecision =
   | { readonly kind: 'cancel'; readonly reason: string }
   | { readonly kind: 'succeed' }
   /** Send the task back at once, same session, with `feedback` (a merge conflict, a failed check). */
-  | { readonly kind: 'fix'; readonly feedback: string; readonly error: TaskFailure; readonly counts: AttemptCounts }
+  | {
+      readonly kind: 'fix';
+      readonly feedback: string;
+      readonly error: TaskFailure;
+      readonly counts: AttemptCounts;
+      /** Which fix the next attempt is (`n`, from 1) of the `of` the task may have. */
+      readonly fix: { readonly n: number; readonly of: number };
+    }
   /** Try again after `delayMs`. */
   | {
       readonly kind: 'retry';
@@ -160,7 +167,8 @@ function routeBack(
     const { fix: _fix, ...error } = failure;
     // A fix is not a retry: it counts as transient.
     const next = { ...counts, fixes: counts.fixes + 1, transient: counts.transient + 1 };
-    return { kind: 'fix', feedback, error: { ...error, message: redact(error.message) }, counts: next };
+    const fix = { n: next.fixes, of: allowed };
+    return { kind: 'fix', feedback, error: { ...error, message: redact(error.message) }, counts: next, fix };
   }
   // With no fix allowed it failed at once: there is nothing "after" to tell.
   const after = allowed === 0 ? '' : ` (after ${fixAttemptsText(allowed)})`;
