@@ -47,7 +47,9 @@ describe('createRunTracer', () => {
         task: 'a',
         attempt: 2,
         retryAt: 1200,
-        error: { message: 'merge conflict in a.txt', code: 'WEFT_MERGE_CONFLICT', fix: 'resolve it' },
+        // As the engine journals a fix: the event says so, the error carries no `fix` hint of its own.
+        error: { message: 'merge conflict in a.txt', code: 'WEFT_MERGE_CONFLICT' },
+        fix: { n: 1, of: 2 },
       },
       { type: 'task.started', at: 1300, task: 'a', attempt: 3, worker: 1 },
       { type: 'task.succeeded', at: 1400, task: 'a', attempt: 3, result: { exitCode: 0 } },

@@ -11,7 +11,7 @@ import {
 import type { EngineNotice } from '../core/run/engine-options.js';
 import type { Usage } from '../core/run/events.js';
 import type { TaskFailure } from '../core/errors.js';
-import { failureAttributes, resultAttributes, usageAttributes } from './span-attributes.js';
+import { failureAttributes, resultAttributes, SENT_BACK, usageAttributes } from './span-attributes.js';
 import { traceparentOf } from './traceparent.js';
 import { injectSpan, type TraceCarrier } from './trace-context.js';
 
@@ -218,8 +218,8 @@ export function createRunTracer(tracer: Tracer, options: RunTracerOptions = {}):
         return;
       case 'task.retrying': {
         if (e.error.code === 'WEFT_PREEMPTED') return endAttempt(e.task, e.attempt, e.at, 'preempted', {});
-        const why = e.error.fix !== undefined ? 'fix' : 'retry';
-        endAttempt(e.task, e.attempt, e.at, why === 'fix' ? 'sent back to fix' : 'retrying', {}, e.error);
+        const why = e.fix !== undefined ? 'fix' : 'retry';
+        endAttempt(e.task, e.attempt, e.at, why === 'fix' ? SENT_BACK : 'retrying', {}, e.error);
         tasks
           .get(e.task)
           ?.addEvent(

@@ -24,6 +24,9 @@ export function resultAttributes(result: TaskResultData): Attributes {
   return a;
 }
 
+/** The outcome of an attempt sent back to its task to fix (a conflict, a failed check…), as spans say it. */
+export const SENT_BACK = 'sent back to fix';
+
 /** What failed: the code, exit, signal, timeout, and why it is retried or sent back. No stderr. */
 export function failureAttributes(error: TaskFailure, outcome: string, text: (s: string) => string): Attributes {
   const a: Attributes = { 'error.type': error.code ?? (error.exitCode !== undefined ? 'exit' : 'error') };
@@ -31,7 +34,7 @@ export function failureAttributes(error: TaskFailure, outcome: string, text: (s:
   if (typeof error.signal === 'string') a['weft.signal'] = error.signal;
   if (error.timedOut === true) a['weft.timed_out'] = true;
   if (error.transient === true) a['weft.transient'] = true;
-  const reason = outcome === 'retrying' ? 'retry' : error.fix !== undefined ? 'fix' : 'failure';
+  const reason = outcome === 'retrying' ? 'retry' : outcome === SENT_BACK ? 'fix' : 'failure';
   a[`weft.${reason}.reason`] = text(error.message);
   return a;
 }
