@@ -98,6 +98,8 @@ export class GitWorkspace implements Workspace {
    * `release(…, 'retrying')`), or one a resume adopted from a dispatch worker that works in it.
    */
   private readonly paused = new Set<string>();
+  /** Whether a task of this life of the run has worked in a worktree of its own (see `resultChanges`). */
+  private worktreeUsed = false;
   /** A resume's tasks whose last attempt was cut off, until their work is merged (see `GitWorkspaceOptions.cutOff`). */
   private readonly cutOff: Map<string, readonly number[]>;
   private readonly placement: Placement;
@@ -224,6 +226,7 @@ export class GitWorkspace implements Workspace {
       return this.cwdIn(this.worktreeOf(task.id), task);
     }
     if (place === 'in place') return resolve(this.baseDir, task.cwd ?? '.');
+    this.worktreeUsed = true;
     const kept = this.tasks.dirOf(task.id);
     if (this.paused.delete(task.id) && (await isWorktree(this.repo.root, kept))) return this.cwdIn(kept, task);
     const reopened = fix ? await this.tasks.reopenForFix(task.id) : undefined;
@@ -301,9 +304,11 @@ export class GitWorkspace implements Workspace {
   }
 
   /** The integration branch against the run's base: what `weft apply` brings, each file once. */
-  async resultChanges(): Promise<NonNullable<TaskResultData['files']>> {
-    if (!(await branchExists(this.repo.root, this.integrationBranch))) return { changed: 0, added: 0, removed: 0 };
-    return diffStats(this.repo.root, this.baseCommit, this.integrationBranch);
+  async resultChanges(): Promise<NonNullable<TaskResultData['files']> | undefined> {
+    if (await branchExists(this.repo.root, this.integrationBranch))
+      return diffStats(this.repo.root, this.baseCommit, this.integrationBranch);
+    // Nothing merged: none, measured, when a task worked in a worktree; else every task ran in place, unseen.
+    return this.worktreeUsed ? { changed: 0, added: 0, removed: 0 } : undefined;
   }
 
   /**

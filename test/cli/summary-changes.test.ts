@@ -71,6 +71,27 @@ describe('summary.json has the files and lines each worktree task changed, and t
     );
   });
 
+  it('a run whose worktree tasks all failed merged nothing: 0 files, measured (not "every task ran in place")', async () => {
+    const plan = 'tasks:\n  - id: broken\n    run: [sh, -c, "echo x > a.txt; exit 1"]\n    writes: [a.txt]\n';
+    const repo = tempRepo({ 'README.md': '# project\n', 'plan.yaml': plan });
+    const r = await weft(['run', 'plan.yaml'], { cwd: repo.dir });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain('  changes      0 files, +0 −0 lines\n');
+    expect(summaryOf(repo.dir).files).toEqual({ changed: 0, added: 0, removed: 0 });
+    const md = (await weft(['report', '--format', 'md'], { cwd: repo.dir })).stdout;
+    expect(md).toContain('| Files changed | 0 (+0 / −0 lines) |');
+    expect(md).not.toContain('every task ran in place');
+  });
+
+  it('a run in a repository whose tasks all ran in place has no files figures either', async () => {
+    const plan = 'tasks:\n  - id: look\n    run: [sh, -c, "echo x > a.txt"]\n';
+    const repo = tempRepo({ 'README.md': '# project\n', 'plan.yaml': plan });
+    const r = await weft(['run', 'plan.yaml'], { cwd: repo.dir });
+    expect(r.code).toBe(0);
+    expect(r.stdout).not.toContain('changes ');
+    expect(summaryOf(repo.dir)).not.toHaveProperty('files');
+  });
+
   it('a run whose tasks all ran in place has no files figures (not zeros it did not measure)', async () => {
     const project = tempProject(); // no git: every task runs in place
     copyFileSync(join(ROOT, 'examples/app.yaml'), join(project, 'app.yaml'));

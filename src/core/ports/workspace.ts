@@ -46,9 +46,10 @@ export interface Workspace {
   readonly resultBranch?: string | undefined;
   /**
    * What the combined result changes against where the run started (`git diff --numstat` of the
-   * integration branch), for the summary: a file several tasks changed counts once.
+   * integration branch), for the summary: a file several tasks changed counts once. `undefined`
+   * when it cannot be told: no task worked where weft sees its changes (all ran in place).
    */
-  resultChanges?(): Promise<NonNullable<TaskResultData['files']>>;
+  resultChanges?(): Promise<NonNullable<TaskResultData['files']> | undefined>;
   /** The directory this attempt works in (created if needed). `fix` is set for a routed-back fix. */
   prepare(task: ResolvedTask, attempt: number, fix: boolean): Promise<string>;
   /** Folds a successful attempt into the shared result; merges happen one at a time, in order. */

@@ -331,8 +331,9 @@ export function summarize(
       ...stallsField(r.attempts),
     });
   }
-  // The result branch's own diff where the run measured it: tasks that changed one file count it once.
-  if (files !== undefined && state.files !== undefined) files = { ...state.files };
+  // The result branch's own diff where the run measured it: tasks that changed one file count it once,
+  // and a run whose worktree tasks all failed merged none (a journal from before that: the tasks' sum).
+  if (state.files !== undefined) files = { ...state.files };
   // Time weft was stopped between lives of the run is nobody's makespan.
   const pausedMs = Number.isFinite(first) ? pausedWithin(state, first, last) : 0;
   const makespanMs = Number.isFinite(first) ? last - first - pausedMs : 0;

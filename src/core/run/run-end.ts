@@ -18,7 +18,7 @@ export interface RunEndHost {
   /** Asks for a pass. */
   pump(): void;
   /** What the run's result changes against its base, where there is a workspace that knows. */
-  resultChanges?(): Promise<NonNullable<TaskResultData['files']>>;
+  resultChanges?(): Promise<NonNullable<TaskResultData['files']> | undefined>;
 }
 
 /**
