@@ -18,13 +18,17 @@ export function renderChecks(d) {
     return $('checks').replaceChildren(el('span', { text: 'no checks or gates in this plan', cls: 'sub' }));
   const rows = [
     ...checks.map((c) => {
-      const [word, cls] = verdictOf(c.state);
+      // A flaky check passed, but only when run again on the same tree: it says so, and how it failed.
+      const [word, cls] = c.flaky ? ['pass (flaky)', 'wait'] : verdictOf(c.state);
+      const why = c.flaky
+        ? `failed (${c.flaky}), then passed when run again on the same tree; no task was told`
+        : c.reason;
       return el('li', { attrs: { 'data-check': c.id } }, [
         el('strong', { text: c.id }),
         el('span', { text: ` verifies ${c.verifies.join(', ')}: ` }),
         el('span', { text: word, cls: `verdict-${cls}` }),
         el('span', { text: c.attempts > 1 ? ` after ${c.attempts} attempts` : '', cls: 'sub' }),
-        el('span', { text: c.reason ? ` — ${c.reason}` : '', cls: 'sub' }),
+        el('span', { text: why ? ` — ${why}` : '', cls: 'sub' }),
       ]);
     }),
     ...gates.map((g) => {

@@ -88,6 +88,11 @@ export function formatSummary(s: RunSummary, runDir: string | undefined): string
   const scored = s.tasks.filter((t) => t.scores !== undefined);
   if (scored.length > 0)
     lines.push(`  scores       ${scored.map((t) => `${t.id}: ${(t.scores ?? []).join(' → ')}`).join(', ')}`);
+  for (const t of s.tasks)
+    if (t.flaky !== undefined)
+      lines.push(
+        `  flaky        ${c.yellow(t.id)}: failed (${stripControl(t.flaky)}), then passed when run again on the same tree ${c.dim('(no task was told)')}`,
+      );
   const where = placesLine(s.tasks);
   if (where !== undefined) lines.push(`  ran          ${where}`);
   for (const t of s.tasks) {

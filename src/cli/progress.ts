@@ -3,6 +3,7 @@ import { formatDuration } from '../core/plan/duration.js';
 import type { EngineNotice } from '../core/run/engine.js';
 import { count, painter, stateMark } from './format.js';
 import { stripControl } from '../core/control-stripper.js';
+import { flakySummary } from '../core/run/policies/check-failed.js';
 
 export type ProgressMode = 'live' | 'plain' | 'json';
 
@@ -58,7 +59,7 @@ function line(e: EngineNotice, started: Map<string, number>, runId: string): str
       started.set(e.task, e.at);
       return `${stateMark('running')} ${e.task} ${e.queued === true ? `sent to the workers' queue as w${e.worker}` : `started on w${e.worker}`}${e.attempt > 1 ? ` (attempt ${e.attempt})` : ''}`;
     case 'task.succeeded':
-      return `${stateMark('succeeded')} ${e.task} ${c.dim(time(e.task))}${e.result.cached === true ? c.dim(' (cached)') : ''}`;
+      return `${stateMark('succeeded')} ${e.task} ${c.dim(time(e.task))}${e.result.cached === true ? c.dim(' (cached)') : ''}${e.result.flaky === undefined ? '' : ` ${c.yellow('⚠')} ${stripControl(flakySummary(e.task, e.result.flaky))}`}`;
     case 'task.retrying':
       if (e.error.code === 'WEFT_PREEMPTED') return `${stateMark('retrying')} ${e.task} waits for a worker again`;
       if (e.fix !== undefined) {

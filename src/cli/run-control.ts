@@ -296,16 +296,27 @@ interface PlanJson {
   };
 }
 
-/** The plan's checks (tasks with `verifies:`) and their verdicts so far: the check task's state, attempts and reason. */
+/**
+ * The plan's checks (tasks with `verifies:`) and their verdicts so far: the check task's state,
+ * attempts and reason, and `flaky` (how its failed run ended) for one whose failure did not repeat.
+ */
 function checksOf(
   plan: PlanJson | undefined,
-  tasks: readonly { id: string; state: string; attempts: readonly unknown[]; reason: string | null }[],
-): { id: string; verifies: string[]; state: string; attempts: number; reason: string | null }[] {
+  tasks: readonly {
+    id: string;
+    state: string;
+    attempts: readonly unknown[];
+    reason: string | null;
+    flaky: string | null;
+  }[],
+): { id: string; verifies: string[]; state: string; attempts: number; reason: string | null; flaky: string | null }[] {
   const byId = new Map(tasks.map((t) => [t.id, t]));
   return (plan?.plan?.tasks ?? []).flatMap((t) => {
     const verifies = Array.isArray(t.verifies) ? t.verifies.filter((c): c is string => typeof c === 'string') : [];
     const row = typeof t.id === 'string' ? byId.get(t.id) : undefined;
     if (verifies.length === 0 || row === undefined) return [];
-    return [{ id: row.id, verifies, state: row.state, attempts: row.attempts.length, reason: row.reason }];
+    return [
+      { id: row.id, verifies, state: row.state, attempts: row.attempts.length, reason: row.reason, flaky: row.flaky },
+    ];
   });
 }

@@ -51,10 +51,11 @@ function masked<T>(value: T, redact: (text: string) => string): T {
 /** A task's result with what the task writes freely masked: its text, and every string of its output. */
 export function redactResult(result: TaskResultData, redact: (text: string) => string): TaskResultData {
   const none = (redact as Partial<Redactor>).secrets?.length === 0;
-  if (none || (result.text === undefined && result.output === undefined)) return result;
+  if (none || (result.text === undefined && result.output === undefined && result.flaky === undefined)) return result;
   return {
     ...result,
     ...(result.text === undefined ? {} : { text: redact(result.text) }),
+    ...(result.flaky === undefined ? {} : { flaky: redact(result.flaky) }),
     ...(result.output === undefined ? {} : { output: redactValue(result.output, redact) }),
   };
 }

@@ -27,7 +27,7 @@ export interface AttemptJob {
   readonly feedback?: string;
   /** The iteration of the plan's loop, for a task the loop repeats (`WEFT_ITERATION`). */
   readonly iteration?: number;
-  /** A check's blame trial: the task whose merges alone it checks (see TaskContext.trial). */
+  /** A check's run beyond its attempt's first: `again` or `alone-<task>` (see TaskContext.trial). */
   readonly trial?: string;
   /** When the coordinator made it ready to run (epoch ms), for dispatch latency. */
   readonly readyAt: number;

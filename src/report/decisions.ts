@@ -1,6 +1,22 @@
 import { formatDuration } from '../core/plan/duration.js';
 import type { RunSummary } from '../core/run/metrics.js';
 import type { TaskRow } from './report-model.js';
+import { flakySummary } from '../core/run/policies/check-failed.js';
+
+/**
+ * What the run's checks found (`verifies`), each verdict once, the same in every report:
+ * `check build: broken by backend; frontend passes on its own`, or for a check whose failure did
+ * not repeat on the same tree `check build: flaky — failed (…), then passed when run again on the same tree; no task is told`.
+ */
+export function checkLines(rows: readonly TaskRow[]): string[] {
+  const verdicts = new Set<string>();
+  for (const r of rows) {
+    for (const a of r.attempts)
+      if (a.error?.code === 'WEFT_CHECK_FAILED') verdicts.add(a.error.message.split('\n')[0] as string);
+    if (r.flaky !== undefined) verdicts.add(flakySummary(r.id, r.flaky));
+  }
+  return [...verdicts];
+}
 
 /**
  * What the run's gates, approvals, scores and preemptions decided, one line each, the same in every report:

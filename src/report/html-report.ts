@@ -4,7 +4,15 @@ import { ganttSvg } from './gantt-svg.js';
 import { graphSvg } from './graph-svg.js';
 import { REPORT_CSS, REPORT_JS } from './html-assets.js';
 import { stallsHtml } from './stall-lines.js';
-import { contractsHtml, decisionsHtml, failuresHtml, logsHtml, tasksTableHtml, usageHtml } from './html-sections.js';
+import {
+  checksHtml,
+  contractsHtml,
+  decisionsHtml,
+  failuresHtml,
+  logsHtml,
+  tasksTableHtml,
+  usageHtml,
+} from './html-sections.js';
 import type { ReportInput } from './report-input.js';
 import { costOf, dur, escapeHtml as esc, int, iso, pct, times } from './report-format.js';
 import {
@@ -148,6 +156,7 @@ ${legend([...ATTEMPT_OUTCOMES.filter((o) => o !== 'running' || model.rows.some((
 <div class="scroll">${ganttSvg(model)}</div></section>
 ${graphSection(model)}
 ${contractsHtml(s)}
+${checksHtml(model)}
 ${decisionsHtml(shown, s.loop)}
 ${stallsHtml(input.summary)}
 ${failuresHtml(shown)}

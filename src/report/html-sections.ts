@@ -1,7 +1,7 @@
 import type { RunSummary } from '../core/run/metrics.js';
 import { costOf, dur, escapeHtml as esc, int } from './report-format.js';
 import { sinceStart, type ReportModel, type TaskRow } from './report-model.js';
-import { decisionLines } from './decisions.js';
+import { checkLines, decisionLines } from './decisions.js';
 
 /** Table and log sections of the HTML report. Every piece of run data goes through `esc`. */
 
@@ -45,6 +45,13 @@ export function failuresHtml(model: ReportModel): string {
     );
   });
   return `<section class="failures"><h2>Failures (${failed.length})</h2>${items.join('')}</section>`;
+}
+
+/** What the run's checks found (`verifies`), one line each, as the Markdown report says it. */
+export function checksHtml(model: ReportModel): string {
+  const lines = checkLines(model.rows);
+  if (lines.length === 0) return '';
+  return `<section class="checks"><h2>Checks</h2><ul>${lines.map((l) => `<li>${esc(l)}</li>`).join('')}</ul></section>`;
 }
 
 /** What gates, approvals, scores and preemptions decided, one line each. */

@@ -44,6 +44,8 @@ export interface JsonTask extends ReportTask {
   readonly attempts: readonly JsonAttempt[];
   /** Attempts the watchdog stopped (`stallAfter`) and what came of each (empty when none stalled). */
   readonly stalls: readonly Stall[];
+  /** A check that failed, then passed when run again on the same tree: how its failed run ended; else null. */
+  readonly flaky: string | null;
 }
 
 /** The machine-readable report: the plan, every metric, and each task's attempts. */
@@ -170,6 +172,7 @@ export function buildJsonReport(input: ReportInput): JsonReport {
             },
       usage: r.usage ?? null,
       files: r.files ?? null,
+      flaky: r.flaky ?? null,
       attempts: r.attempts.map((a) => ({
         attempt: a.attempt,
         worker: a.worker,

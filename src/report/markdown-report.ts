@@ -3,7 +3,7 @@ import type { RunSummary } from '../core/run/metrics.js';
 import type { ReportInput } from './report-input.js';
 import { costOf, dur, int, iso, mdCell, mdFence, pct, STATE_MARK, times, tokens } from './report-format.js';
 import { reportModel, shownNote, shownRows, sinceStart, type TaskRow } from './report-model.js';
-import { decisionLines } from './decisions.js';
+import { checkLines, decisionLines } from './decisions.js';
 import { stallLines } from './stall-lines.js';
 
 const table = (head: readonly string[], rows: readonly (readonly string[])[]): string[] => [
@@ -34,13 +34,10 @@ function failureSection(rows: readonly TaskRow[]): string[] {
   return out;
 }
 
-/** What the run's checks found (`verifies`): each verdict once, e.g. `check build: broken by backend; frontend passes on its own`. */
+/** What the run's checks found (`verifies`), see {@link checkLines}. */
 function checkSection(rows: readonly TaskRow[]): string[] {
-  const verdicts = new Set<string>();
-  for (const r of rows)
-    for (const a of r.attempts)
-      if (a.error?.code === 'WEFT_CHECK_FAILED') verdicts.add(a.error.message.split('\n')[0] as string);
-  return verdicts.size === 0 ? [] : ['## Checks', '', ...[...verdicts].map((v) => `- ${mdCell(v)}`), ''];
+  const verdicts = checkLines(rows);
+  return verdicts.length === 0 ? [] : ['## Checks', '', ...verdicts.map((v) => `- ${mdCell(v)}`), ''];
 }
 
 /** Each contract's verdict (`contracts:`), when the plan has any. */

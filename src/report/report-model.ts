@@ -81,6 +81,8 @@ export interface TaskRow {
   /** Its `approval: required`: waiting, or who decided what. */
   readonly approval?: ApprovalRecord;
   readonly log?: LogTail;
+  /** A check that failed, then passed when run again on the same tree: how its failed run ended. */
+  readonly flaky?: string;
 }
 
 /** The run's model: rows per task plus the run-wide figures the summary does not hold. */
@@ -242,6 +244,7 @@ export function reportModel(input: ReportInput): ReportModel {
       ...(r?.blockedBy === undefined ? {} : { blockedBy: r.blockedBy }),
       ...(r?.approval === undefined ? {} : { approval: r.approval }),
       ...(log === undefined ? {} : { log }),
+      ...(r?.result?.flaky === undefined || r.state !== 'succeeded' ? {} : { flaky: r.result.flaky }),
     };
   });
   if (!Number.isFinite(origin)) origin = state.createdAt;

@@ -178,7 +178,7 @@ describe('weft serve: the runs API', () => {
     ]);
     expect(d.budget).toEqual({ usd: 5 });
     expect(d.checks).toEqual([
-      { id: 'test', verifies: ['build'], state: 'failed', attempts: 1, reason: expect.any(String) },
+      { id: 'test', verifies: ['build'], state: 'failed', attempts: 1, reason: expect.any(String), flaky: null },
     ]);
     expect(d).toMatchObject({ driven: false, lastSeq: events.length });
   });

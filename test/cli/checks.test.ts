@@ -107,9 +107,11 @@ describe('checks: a task that `verifies` others runs on the merged result and ro
     // The last check ran on a tree holding both tasks' work, the fixed backend included.
     const checks = seen.filter((l) => l.who === 'check');
     expect(checks.at(-1)?.seen).toEqual({ 'backend.txt': 'ok', 'frontend.txt': 'ok' });
-    // Tip, backend alone, frontend alone, tip after the fix: never twice on the same tree.
-    expect(checks).toHaveLength(4);
-    expect(new Set(checks.map((c) => c.tree)).size).toBe(checks.length);
+    // Tip, the tip again (the failure repeats: not flaky), backend alone, frontend alone, tip after
+    // the fix: twice on the failing tree only, to confirm the failure.
+    expect(checks).toHaveLength(5);
+    expect(checks[1]?.tree).toBe(checks[0]?.tree);
+    expect(new Set(checks.map((c) => c.tree)).size).toBe(4);
     const runId = /Run (\S+) succeeded/.exec(r.stdout)?.[1] ?? '';
     expect(repo.git('show', `weft/${runId}:backend.txt`)).toBe('ok');
     // The failed attempt's log keeps the failure it was blamed for; each blame trial has its own.
@@ -200,11 +202,93 @@ describe('checks: a task that `verifies` others runs on the merged result and ro
     expect(tasks.find((t) => t.id === 'storybook')).toMatchObject({ state: 'succeeded' });
     expect(r.stdout).toMatch(/api-docs.*dependency "backend" failed/);
     expect(lines().filter((l) => l.who === 'backend')).toHaveLength(2); // the first attempt and 1 fix
-    // The fix changed nothing, so the tree is the same: the check ran at the tip and on each task
-    // alone once; its verdicts were reused after the fix (never twice on the same tree).
-    expect(lines().filter((l) => l.who === 'check')).toHaveLength(3);
+    // The fix changed nothing, so the tree is the same: the check ran at the tip twice (the failure
+    // repeats) and on each task alone once; its verdicts were reused after the fix.
+    expect(lines().filter((l) => l.who === 'check')).toHaveLength(4);
     expect(new Set(lines().flatMap((l) => (l.who === 'check' ? [l.tree] : []))).size).toBe(3);
   });
+});
+
+describe("a flaky check: a failure that does not repeat on the same tree is no task's", () => {
+  /** Fails its first run ("connection reset"), passes every run after: the counter is outside the repository. */
+  const flaky = `const fs = require('fs');
+const f = process.env.COUNT;
+const n = (fs.existsSync(f) ? Number(fs.readFileSync(f, 'utf8')) : 0) + 1;
+fs.writeFileSync(f, String(n));
+const tree = require('child_process').execFileSync('git', ['write-tree'], { encoding: 'utf8' }).trim();
+fs.appendFileSync(process.env.LOG, JSON.stringify({ who: 'check', tree }) + '\\n');
+if (n === 1) { console.error('FLAKE: connection reset'); process.exit(1); }
+console.log('build ok');
+`;
+
+  it.each([
+    ['two tasks', '[backend, frontend]'],
+    ['one task', '[backend]'],
+  ])(
+    'verifying %s: it runs again on the same tree, passes, is reported flaky everywhere, and nobody is told',
+    async (_name, verifies) => {
+      const dir = mkdtempSync(join(tmpdir(), 'weft-flaky-'));
+      const log = join(dir, 'log.jsonl');
+      const plan = `tasks:
+  - { id: backend, run: [node, worker.js], writes: [backend.txt], env: { MODE: ok, LOG: ${log} } }
+  - { id: frontend, run: [node, worker.js], writes: [frontend.txt], env: { MODE: ok, LOG: ${log} } }
+  - { id: build, verifies: ${verifies}, needs: [frontend], run: [node, check.js], env: { LOG: ${log}, COUNT: ${join(dir, 'count')} } }
+  - { id: ship, needs: [build], run: "true" }
+`;
+      const repo = tempRepo({ 'plan.yaml': plan, 'worker.js': worker, 'check.js': flaky });
+      const r = await weft(['run', 'plan.yaml'], { cwd: repo.dir, timeoutMs: 120_000 });
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      const seen = readFileSync(log, 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as Line);
+      // Nobody was sent the failure: each task ran once, without feedback.
+      expect(seen.filter((l) => l.who !== 'check').map((l) => [l.who, l.feedback])).toEqual(
+        expect.arrayContaining([
+          ['backend', ''],
+          ['frontend', ''],
+        ]),
+      );
+      expect(seen.filter((l) => l.who !== 'check')).toHaveLength(2);
+      // It ran twice, on the same tree.
+      const checks = seen.filter((l) => l.who === 'check');
+      expect(checks).toHaveLength(2);
+      expect(checks[1]?.tree).toBe(checks[0]?.tree);
+      const verdict = 'check build: flaky — failed (exited with code 1 after';
+      expect(r.stdout).toMatch(
+        /✓ build \S+ ⚠ check build: flaky — failed \(exited with code 1 after [\d.]+m?s: FLAKE: connection reset\), then passed when run again on the same tree; no task is told \[3\/4\]\n/,
+      );
+      expect(r.stdout).not.toContain('↻');
+      expect(r.stdout).toMatch(
+        /\n {2}flaky {8}build: failed \(exited with code 1 after [\d.]+m?s: FLAKE: connection reset\), then passed when run again on the same tree \(no task was told\)\n/,
+      );
+      expect(r.stdout).toMatch(/Run \S+ succeeded/);
+      const tasks = summaryOf(repo.dir).tasks;
+      expect(tasks.map((t) => t.state)).toEqual(['succeeded', 'succeeded', 'succeeded', 'succeeded']);
+      expect(tasks.find((t) => t.id === 'build')).toMatchObject({
+        flaky: expect.stringContaining('FLAKE: connection reset'),
+      });
+      const md = await weft(['report', '--format', 'md'], { cwd: repo.dir });
+      expect(md.stdout).toMatch(
+        /## Checks\n\n- check build: flaky — failed \(exited with code 1 after .*FLAKE: connection reset\), then passed when run again on the same tree; no task is told\n/,
+      );
+      const html = await weft(['report', '--format', 'html'], { cwd: repo.dir });
+      expect(readFileSync(html.stdout.trim(), 'utf8')).toContain(
+        '<section class="checks"><h2>Checks</h2><ul><li>' + verdict,
+      );
+      const json = JSON.parse((await weft(['report', '--format', 'json'], { cwd: repo.dir })).stdout) as {
+        tasks: { id: string; flaky: string | null }[];
+      };
+      expect(json.tasks.find((t) => t.id === 'build')?.flaky).toContain('FLAKE: connection reset');
+      expect(json.tasks.find((t) => t.id === 'backend')?.flaky).toBeNull();
+      // The failed run's logs keep the failure; the run that passed has its own.
+      const runId = /Run (\S+) succeeded/.exec(r.stdout)?.[1] ?? '';
+      const logs = join(repo.dir, '.weft', 'runs', runId, 'tasks', 'build');
+      expect(readFileSync(join(logs, '1.stderr.log'), 'utf8')).toContain('FLAKE: connection reset');
+      expect(readFileSync(join(logs, '1.again.stdout.log'), 'utf8')).toContain('build ok');
+    },
+  );
 });
 
 describe('a bad `verifies` is refused before anything runs: one line, exit 2', () => {

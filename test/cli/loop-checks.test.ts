@@ -70,6 +70,7 @@ describe('loop: with a check inside the repeated group, in git with isolated tas
       [
         'code 1 attempt 1: v1 broken',
         'check 1: v1 broken',
+        'check 1: v1 broken', // run again on the same tree: the failure repeats, so it is code's
         'code 1 attempt 2 fix: v1',
         'check 1: v1',
         'review 1',
@@ -95,10 +96,12 @@ describe('loop: a check that fails in every iteration', () => {
       [
         'code 1 attempt 1: v1 broken',
         'check 1: v1 broken',
+        'check 1: v1 broken', // run again on the same tree: the failure repeats, so it is code's
         'code 1 attempt 2 fix: v1',
         'check 1: v1',
         'review 1',
         'code 2 attempt 3: v2 broken',
+        'check 2: v2 broken',
         'check 2: v2 broken',
         'code 2 attempt 4 fix: v2',
         'check 2: v2',

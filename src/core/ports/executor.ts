@@ -31,9 +31,10 @@ export interface TaskContext {
   /** Which iteration of the plan's `loop:` this is (1, 2, …), for a task the loop repeats (scripts: `WEFT_ITERATION`). */
   readonly iteration?: number;
   /**
-   * Set when this run of a check is a blame trial: the task whose merges alone (on the tree before
-   * the tasks it verifies) it checks. Its logs and its dispatch job are its own, so the attempt's
-   * (the failure being blamed) are kept.
+   * Set when this run of a check is not the attempt's first: `again` for the run that confirms a
+   * failure on the same tree, `alone-<task>` for a blame trial (the task whose merges alone, on the
+   * tree before the tasks it verifies, it checks). Its logs and its dispatch job are its own, so the
+   * attempt's (the failure being confirmed or blamed) are kept.
    */
   readonly trial?: string;
   /** The run's secrets: an executor masks them in the log files it leaves (see process/scrub-file.ts). Absent when there are none. */
@@ -135,9 +136,10 @@ export async function endRun(executors: ReadonlyMap<string, Executor>, end: RunE
 }
 
 /**
- * An attempt's name in its files and its dispatch job: `2`, or `2.alone-backend` for a check's blame
- * trial of `backend` ({@link TaskContext.trial}), so a trial's never overwrite the attempt's.
+ * An attempt's name in its files and its dispatch job: `2`, `2.again` for the run of a check that
+ * confirms its failure, or `2.alone-backend` for its blame trial of `backend` ({@link TaskContext.trial}),
+ * so a trial's never overwrite the attempt's.
  */
 export function attemptStem(attempt: number, trial?: string): string {
-  return trial === undefined ? String(attempt) : `${attempt}.alone-${trial}`;
+  return trial === undefined ? String(attempt) : `${attempt}.${trial}`;
 }

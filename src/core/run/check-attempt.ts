@@ -3,7 +3,7 @@ import type { Executor, TaskOutcome } from '../ports/executor.js';
 import type { CheckAt, Workspace } from '../ports/workspace.js';
 import type { ResolvedTask } from '../plan/graph.js';
 import { AttemptContext, type AttemptHost, type Running } from './attempt.js';
-import { blameTrials, checkFailed, type Verdict } from './policies/check-failed.js';
+import { blameTrials, checkFailed, flakyLine, type Verdict } from './policies/check-failed.js';
 
 /** What a check's attempt needs from its run beyond an ordinary attempt's (see check-routing.ts). */
 export interface CheckRoutes {
@@ -37,8 +37,10 @@ function outputOf(outcome: TaskOutcome): string {
 /**
  * One attempt of a check (a task with `verifies`) as the engine sees it: the check runs on the
  * integration branch at the commit that holds what it verifies (a worktree of it, never the
- * user's checkout). When it fails, the tasks that broke it are found (each one's merges alone,
- * see `policies/check-failed.ts`), get the check's output back as a fix (journaled as their own
+ * user's checkout). When it fails, it runs once more on the same tree: a failure that does not
+ * repeat is flaky — the check passes, its result says so (`flaky`), and no task is told. A failure
+ * that repeats goes to the tasks that broke it (each one's merges alone, see
+ * `policies/check-failed.ts`), which get the check's output back as a fix (journaled as their own
  * attempts, merged), and the check runs again — until it passes or their `fixAttempts` run out.
  */
 export async function runCheckAttempt(
@@ -57,18 +59,35 @@ export async function runCheckAttempt(
   const workspace = host.options.workspace;
   const canCheckAlone = workspace?.checkout !== undefined;
   for (;;) {
-    const outcome = await checkOn(host, routes, i, worker, slot, executor, { kind: 'tip' });
+    const tip = await checkOn(host, routes, i, worker, slot, executor, { kind: 'tip' });
+    const outcome = tip.outcome;
     if (outcome.ok || slot.aborted !== undefined || outcome.failure.transient === true || verified.length === 0)
       return outcome;
+    if (!tip.known) {
+      // A failure counts once it repeats on the same tree (`<attempt>.again`): one that does not
+      // says nothing about the tasks verified, and routing it would fail an innocent one.
+      const again = await checkOn(host, routes, i, worker, slot, executor, { kind: 'tip' }, 'again');
+      if (slot.aborted !== undefined) return outcome;
+      if (again.outcome.ok)
+        return again.tree === tip.tree
+          ? { ...again.outcome, result: { ...again.outcome.result, flaky: flakyLine(outcome.failure) } }
+          : again.outcome; // the tip moved on (unrelated work merged): its verdict is that tree's
+      if (again.outcome.failure.transient === true) return again.outcome;
+    }
     const alone = new Map<string, Verdict>();
     for (const id of blameTrials(ids, canCheckAlone)) {
-      const trial = await checkOn(host, routes, i, worker, slot, executor, {
-        kind: 'alone',
-        task: id,
-        among: ids,
-      }).catch(() => undefined);
+      const trial = await checkOn(
+        host,
+        routes,
+        i,
+        worker,
+        slot,
+        executor,
+        { kind: 'alone', task: id, among: ids },
+        `alone-${id}`,
+      ).catch(() => undefined);
       if (slot.aborted !== undefined) return outcome;
-      alone.set(id, trial === undefined ? 'unknown' : trial.ok ? 'passes' : 'fails');
+      alone.set(id, trial === undefined ? 'unknown' : trial.outcome.ok ? 'passes' : 'fails');
     }
     const d = checkFailed({
       check: check.id,
@@ -100,7 +119,19 @@ export async function runCheckAttempt(
   }
 }
 
-/** Runs the check once on the tree `at` names (or where the task works, without a workspace that can). */
+/** A check's verdict on one tree: `known` when it was kept from an earlier run on that tree. */
+interface Checked {
+  readonly outcome: TaskOutcome;
+  /** The tree it ran on; none without a workspace that makes checkouts. */
+  readonly tree?: string;
+  readonly known: boolean;
+}
+
+/**
+ * Runs the check once on the tree `at` names (or where the task works, without a workspace that
+ * can). `trial` names a run beyond the attempt's first (see TaskContext.trial); `again` runs even
+ * where a verdict is kept, and its verdict replaces it.
+ */
 async function checkOn(
   host: AttemptHost,
   routes: CheckRoutes,
@@ -109,26 +140,27 @@ async function checkOn(
   slot: Running,
   executor: Executor,
   at: CheckAt,
-): Promise<TaskOutcome> {
+  trial?: string,
+): Promise<Checked> {
   const check = host.graph.tasks[i] as ResolvedTask;
   const workspace: Workspace | undefined = host.options.workspace;
   if (workspace?.checkout === undefined) {
     const workdir = host.options.workdirFor?.(check) ?? host.options.baseDir;
-    return executor.run(new AttemptContext(host, i, slot, check, worker, workdir, undefined));
+    const outcome = await executor.run(new AttemptContext(host, i, slot, check, worker, workdir, undefined, trial));
+    return { outcome, known: false };
   }
   const checkout = await workspace.checkout(check, at);
   try {
     const key = `${check.id}\0${checkout.tree}`;
-    const known = routes.checkVerdicts.get(key);
-    if (known !== undefined) return known;
-    const trial = at.kind === 'alone' ? at.task : undefined;
+    const known = trial === 'again' ? undefined : routes.checkVerdicts.get(key);
+    if (known !== undefined) return { outcome: known, tree: checkout.tree, known: true };
     const ran = await executor.run(new AttemptContext(host, i, slot, check, worker, checkout.dir, undefined, trial));
     // The summary's "where it ran" names a check's place as it names a task's.
     const where = checkout.where;
     const outcome = ran.ok && where !== undefined ? { ...ran, result: { ...ran.result, where } } : ran;
     if (slot.aborted === undefined && (outcome.ok || outcome.failure.transient !== true))
       routes.checkVerdicts.set(key, outcome);
-    return outcome;
+    return { outcome, tree: checkout.tree, known: false };
   } finally {
     await checkout.release();
   }

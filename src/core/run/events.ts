@@ -30,6 +30,12 @@ export interface TaskResultData {
   readonly score?: number;
   /** Where the task ran (see {@link TaskPlace}); set when the run had a workspace. */
   readonly where?: TaskPlace;
+  /**
+   * Set on a check (a task with `verifies`) that failed, then passed when run again on the same
+   * tree: how its failed run ended (`exited with code 1 after 0.2s: <last line it wrote>`). No task
+   * was told; the check counts as passed.
+   */
+  readonly flaky?: string;
 }
 
 /**

@@ -31,6 +31,8 @@ export interface TaskSummary {
   readonly preemptedBy?: readonly string[];
   /** Attempts the watchdog stopped (`stallAfter`) and what came of each; absent when none stalled. */
   readonly stalls?: readonly Stall[];
+  /** A check that failed, then passed when run again on the same tree: how its failed run ended (see TaskResultData.flaky). */
+  readonly flaky?: string;
 }
 
 /** Files changed and lines added and removed, as `git diff --numstat` counts them. */
@@ -324,6 +326,7 @@ export function summarize(
         ? {}
         : { files: { changed: taskFiles.changed, added: taskFiles.added, removed: taskFiles.removed } }),
       ...(r.result?.where === undefined ? {} : { where: r.result.where }),
+      ...(r.result?.flaky === undefined || r.state !== 'succeeded' ? {} : { flaky: r.result.flaky }),
       ...(r.blockedBy === undefined ? {} : { blockedBy: r.blockedBy }),
       ...scoresOf(r.attempts),
       ...(r.approval === undefined ? {} : { approval: { ...r.approval } }),

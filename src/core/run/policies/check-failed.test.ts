@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { blameTrials, checkFailed, type Verdict } from './check-failed.js';
+import { blameTrials, checkFailed, flakyLine, type Verdict } from './check-failed.js';
 
 const v = (id: string, fixes = 0, fixAttempts?: number) => ({ id, fixes, fixAttempts });
 const base = { check: 'build', output: 'error TS2322 in api.ts', branch: 'weft/r1' };
@@ -122,5 +122,15 @@ describe('checkFailed: whom a failed check goes back to', () => {
       ]),
     });
     expect(d).toMatchObject({ kind: 'route', to: ['a'] });
+  });
+});
+
+describe('flakyLine: how a flaky check failed, in one line', () => {
+  it('the message and the last line the check wrote; the message alone when that line is already in it', () => {
+    expect(
+      flakyLine({ message: 'exited with code 1 after 0.2s', stderrTail: 'connecting…\nFLAKE: connection reset\n\n' }),
+    ).toBe('exited with code 1 after 0.2s: FLAKE: connection reset');
+    expect(flakyLine({ message: 'timed out after 5s' })).toBe('timed out after 5s');
+    expect(flakyLine({ message: 'bad output: x\nmore', stderrTail: 'x' })).toBe('bad output: x');
   });
 });

@@ -1,3 +1,4 @@
+import type { TaskFailure } from '../../errors.js';
 import { DEFAULT_FIX_ATTEMPTS, fixAttemptsText } from './attempt-ended.js';
 
 /** How a check did on one tree: it passed, it failed, or it could not be run there. */
@@ -119,6 +120,30 @@ function summaryOf(
     return `check ${check}: broken by ${list(broke.length > 0 ? broke : ids)}${passes}`;
   const unknown = ids.filter((id) => !passed.includes(id));
   return `check ${check}: failed; ${list(unknown)} could not be checked on ${own(unknown.length)} own${passes}, so ${list(ids)} are told`;
+}
+
+/**
+ * How a flaky check's failed run ended, in one line for the result, the live lines and the report:
+ * its message and the last line it wrote. A check that fails on a tree and passes when run again on
+ * the same tree is flaky: its failure says nothing about the tasks it verifies, so none is told.
+ *
+ * @example
+ * flakyLine({ message: 'exited with code 1 after 0.2s', stderrTail: 'connecting…\nFLAKE: connection reset' })
+ * // → 'exited with code 1 after 0.2s: FLAKE: connection reset'
+ */
+export function flakyLine(failure: TaskFailure): string {
+  const last = (failure.stderrTail ?? '')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '')
+    .at(-1);
+  const message = failure.message.split('\n')[0] ?? '';
+  return (last === undefined || message.includes(last) ? message : `${message}: ${last}`).slice(0, 300);
+}
+
+/** The verdict line of a flaky check, as the report's checks and the live line say it. */
+export function flakySummary(check: string, flaky: string): string {
+  return `check ${check}: flaky — failed (${flaky}), then passed when run again on the same tree; no task is told`;
 }
 
 function list(ids: readonly string[]): string {
