@@ -15,11 +15,15 @@ export function boardHooks(hooks) {
 export function renderFigures(d, status) {
   const s = d.summary;
   const c = s.counts;
-  const end = ms(d.run.finishedAt) ?? (status === 'running' ? now() : ms(d.run.createdAt) + s.makespanMs);
+  // The makespan as `weft status` counts it: first start to last end, less the time weft was stopped
+  // between lives of the run. The server's figure is as of `d.now`; it grows while an attempt runs.
+  const growing = status === 'running' && d.driven && (c.running ?? 0) > 0;
+  const makespan = s.makespanMs + (growing ? Math.max(0, now() - d.now) : 0);
+  const stopped = s.pausedMs > 0 ? ` (not counting ${dur(s.pausedMs)} while weft was stopped)` : '';
   const figures = [
     ['tasks', `${c.succeeded ?? 0}/${c.total ?? d.tasks.length} succeeded`],
     ['failed', c.failed ?? 0],
-    ['elapsed', dur(end - ms(d.run.createdAt))],
+    ['makespan', `${dur(makespan)}${stopped}`],
     ['workers', `${d.run.workers} (${d.run.mode})`],
     ['critical path', `${s.criticalPath.join(' → ') || '–'} · ${dur(s.criticalPathMs)}`],
     ['tokens', `${s.usage.inputTokens + s.usage.outputTokens}`],

@@ -250,6 +250,46 @@ describe(`the dashboard in a browser (${found.source} Chromium)`, () => {
     TIMEOUT,
   );
 
+  it(
+    "a resumed run's makespan is the one `weft status` gives: the time weft was stopped is not in it, and it says so",
+    async () => {
+      const go = join(project, 'go-resumed');
+      const plan = {
+        name: 'resumed',
+        tasks: [
+          { id: 'hold', run: ['sh', '-c', `while [ ! -f ${go} ]; do sleep 0.05; done`] },
+          { id: 'next', needs: ['hold'], run: ['sh', '-c', 'sleep 0.3'] },
+        ],
+      };
+      const { runId } = (await api(server, '/api/runs', { plan, isolation: false })).json() as { runId: string };
+      await waitFor(async () => (await api(server, `/api/runs/${runId}/cancel`, {})).status === 200, 'a cancel');
+      await follow(server, runId, (type) => type === 'run.finished');
+      await new Promise((r) => setTimeout(r, 3000)); // weft is stopped
+      writeFileSync(go, '');
+      expect((await api(server, `/api/runs/${runId}/resume`, {})).status).toBe(200);
+      await page.goto(`${server.dashboard}&run=${runId}`, { waitUntil: 'load' });
+      await page.waitForSelector('#run-status.succeeded', { timeout: 60_000 });
+      const { makespanMs, pausedMs } = (await api(server, `/api/runs/${runId}/summary`)).json() as {
+        makespanMs: number;
+        pausedMs: number;
+      };
+      expect(pausedMs).toBeGreaterThan(2500);
+      const figure = await page.locator('#figures div', { hasText: 'makespan' }).locator('dd').textContent();
+      const m = /^(\d+(?:\.\d)?)(ms|s) \(not counting (\d+(?:\.\d)?)(ms|s) while weft was stopped\)$/.exec(
+        figure ?? '',
+      );
+      expect(m, figure ?? '').not.toBeNull();
+      const msOf = (n?: string, unit?: string): number => Number(n) * (unit === 's' ? 1000 : 1);
+      expect(Math.abs(msOf(m?.[1], m?.[2]) - makespanMs)).toBeLessThanOrEqual(50);
+      expect(Math.abs(msOf(m?.[3], m?.[4]) - pausedMs)).toBeLessThanOrEqual(50);
+      // `weft status` says the same makespan.
+      const status = await weft(['status', runId], { cwd: project });
+      expect(status.stdout).toMatch(/makespan +\S+ on \d+ workers? \(not counting \S+ while weft was stopped\)/);
+      expect(await page.locator('#figures dt', { hasText: 'elapsed' }).count()).toBe(0);
+    },
+    TIMEOUT,
+  );
+
   it('fetched nothing but the server, and the CSP refused nothing', () => {
     const origin = new URL(server.base).origin;
     expect(requests.filter((u) => new URL(u).origin !== origin)).toEqual([]);
