@@ -8,7 +8,7 @@ import type { LogSlice, RunControl, RunListItem } from '../core/ports/run-contro
 import type { Store } from '../core/ports/store.js';
 import type { EngineNotice } from '../core/run/engine-options.js';
 import type { RunBus } from '../core/run/run-bus.js';
-import { stateAt, type RunState } from '../core/run/run-state.js';
+import { mayRunAgain, stateAt, type RunState } from '../core/run/run-state.js';
 import { TERMINAL_STATES } from '../core/schedule/scheduler.js';
 import { TASK_ID_PATTERN } from '../core/plan/plan-schema.js';
 import { ControlStripper } from '../core/control-stripper.js';
@@ -27,7 +27,7 @@ import {
   type PlanGoal,
 } from './run-launch.js';
 import { runDirOf } from './run-files.js';
-import { driven as isDriven, readPlanJson, runReport, runStatus, taskLog } from './run-views.js';
+import { driven as isDriven, loopRepeatOf, readPlanJson, runReport, runStatus, taskLog } from './run-views.js';
 import { runViewRedactor } from './secrets.js';
 import { wire } from './wiring.js';
 
@@ -201,12 +201,15 @@ export function createRunControl(deps: RunControlDeps): LocalRunControl {
         process.env,
         events[0],
       )(strip.push(new StringDecoder('utf8').write(bytes)) + strip.end());
-      // A run nobody drives (finished, or its coordinator died) writes no more.
+      // A run nobody drives (finished, or its coordinator died) writes no more; a task the loop may
+      // repeat has more to write, in its next iteration's attempt.
       const ended =
         state.status !== 'running' ||
         !(await driven(runId)) ||
         attempt < latest ||
-        (TERMINAL_STATES.has(record.state) && record.attempts.at(-1)?.endedAt !== undefined);
+        (TERMINAL_STATES.has(record.state) &&
+          record.attempts.at(-1)?.endedAt !== undefined &&
+          !mayRunAgain(state, task, loopRepeatOf(planJsonOf(runId))));
       return { task, attempt, stream, text, offset, ended: ended && at + bytes.length >= size };
     },
 

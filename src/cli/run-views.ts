@@ -33,6 +33,12 @@ export function depsOf(planJson: unknown): Map<string, string[]> {
   return dependencyMap(planTasksOf(planJson));
 }
 
+/** The tasks a run's `loop:` repeats, from its plan.json (none without a loop). */
+export function loopRepeatOf(planJson: unknown): readonly string[] {
+  const repeat = (planJson as { plan?: { loop?: { repeat?: unknown } } } | undefined)?.plan?.loop?.repeat;
+  return Array.isArray(repeat) ? repeat.filter((t): t is string => typeof t === 'string') : [];
+}
+
 /** A run's plan.json (what it ran), or undefined for a run without its folder. */
 export function readPlanJson(runDir: string): unknown {
   const file = join(runDir, 'plan.json');

@@ -1,8 +1,9 @@
 import { spawnSync } from 'node:child_process';
-import { appendFileSync, truncateSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readdirSync, truncateSync, writeFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { CLI, ensureBuilt, tempProject, weft } from '../support/weft-cli.js';
+import { CLI, ensureBuilt, startWeft, tempProject, weft } from '../support/weft-cli.js';
 
 beforeAll(ensureBuilt);
 
@@ -51,4 +52,35 @@ describe('weft logs into a pipe that closes early', () => {
       expect(r.stderr).toBe('weft exit 0\n');
     }
   }, 60_000);
+});
+
+describe('weft logs -f of a task that is retried', () => {
+  it("goes on with the retry's log, under a line on stderr naming the attempt, and ends with the task", async () => {
+    const project = tempProject('weft-follow-retry-');
+    const go = join(project, 'go');
+    const flaky = `echo "attempt $WEFT_ATTEMPT"; while [ ! -f ${go} ]; do sleep 0.05; done; test "$WEFT_ATTEMPT" -ge 2`;
+    writeFileSync(
+      join(project, 'plan.yaml'),
+      JSON.stringify({ tasks: [{ id: 't', run: ['sh', '-c', flaky], retries: 1, backoff: { initial: '10ms' } }] }),
+    );
+    const run = startWeft(['run', 'plan.yaml'], project);
+    let runId = '';
+    for (let i = 0; i < 400 && !existsSync(join(project, '.weft', 'runs')); i++) await sleep(50);
+    for (let i = 0; i < 400 && runId === ''; i++) {
+      const dirs = existsSync(join(project, '.weft', 'runs')) ? readdirSync(join(project, '.weft', 'runs')) : [];
+      runId = dirs[0] ?? '';
+      if (runId === '' || !existsSync(join(project, '.weft', 'runs', runId, 'tasks', 't', '1.stdout.log'))) {
+        runId = '';
+        await sleep(50);
+      }
+    }
+    const logs = startWeft(['logs', runId, 't', '-f'], project);
+    for (let i = 0; i < 400 && !logs.output().includes('attempt 1'); i++) await sleep(50);
+    writeFileSync(go, '');
+    const r = await logs.done;
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe('attempt 1\nattempt 2\n');
+    expect(r.stderr).toBe('── attempt 2 ──\n');
+    expect((await run.done).code).toBe(0);
+  }, 90_000);
 });

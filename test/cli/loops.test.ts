@@ -1,7 +1,8 @@
+import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ensureBuilt, startWeft, tempProject, weft } from '../support/weft-cli.js';
+import { CLI, ensureBuilt, startWeft, tempProject, weft } from '../support/weft-cli.js';
 
 beforeAll(ensureBuilt);
 
@@ -154,6 +155,32 @@ describe('loop: on the CLI', () => {
       "the loop passes in its first iteration; each further one adds about 21m00s (its tasks' critical path), up to 4 more (max 5)",
     );
   });
+
+  it('weft logs -f of a repeated task follows it into each iteration, until the loop ends', async () => {
+    const dir = project(`tasks:
+  - { id: code, run: [sh, -c, 'echo "code $WEFT_ITERATION"; sleep 1'] }
+  - id: security
+    needs: [code]
+    run: [sh, -c, 'sleep 0.3; node review.js 3']
+    outputSchema: { type: object, properties: { veto: { type: string } } }
+  - { id: approve, gate: '!tasks.security.output.veto' }
+loop: { repeat: [code, security, approve], until: tasks.approve.passed, max: 4 }
+`);
+    const run = startWeft(['run', 'weft.yaml', '--no-isolation'], dir);
+    let runId = '';
+    await until(() => {
+      const runs = JSON.parse(
+        spawnSync(process.execPath, [CLI, 'runs', '--json'], { cwd: dir, encoding: 'utf8' }).stdout || '[]',
+      ) as { id: string }[];
+      runId = runs[0]?.id ?? '';
+      return runId !== '';
+    }, 'the run');
+    const logs = await weft(['logs', runId, 'code', '-f'], { cwd: dir });
+    expect(logs.code).toBe(0);
+    expect(logs.stdout).toBe('code 1\ncode 2\ncode 3\n');
+    expect(logs.stderr).toBe('── attempt 2 ──\n── attempt 3 ──\n');
+    expect((await run.done).code).toBe(0);
+  }, 120_000);
 
   it("a person's rejection in iteration 1 is iteration 2's feedback; approving iteration 2 lets deploy run once", async () => {
     const dir = project(APPROVAL_PLAN);

@@ -187,6 +187,49 @@ describe('weft serve over a real socket', () => {
   );
 
   it(
+    "following the log of a task the plan's loop repeats goes on into each iteration's attempt, until the loop ends",
+    async () => {
+      const s = await startServe(project, env);
+      try {
+        const veto = `echo "{\\"veto\\": \\"$([ $WEFT_ITERATION -ge 3 ] || echo no)\\"}" > "$WEFT_OUTPUT"`;
+        const plan = {
+          name: 'looped',
+          tasks: [
+            { id: 'code', run: ['sh', '-c', 'echo "code $WEFT_ITERATION"; sleep 1'] },
+            {
+              id: 'review',
+              needs: ['code'],
+              outputSchema: { type: 'object' },
+              run: ['sh', '-c', `sleep 0.5; ${veto}`],
+            },
+            { id: 'approve', gate: '!tasks.review.output.veto' },
+          ],
+          loop: { repeat: ['code', 'review', 'approve'], until: 'tasks.approve.passed', max: 4 },
+        };
+        const { runId } = (await api(s, '/api/runs', { plan, isolation: false })).json() as { runId: string };
+        const res = await fetch(`${s.base}/api/runs/${runId}/tasks/code/log?follow=1`, {
+          headers: { authorization: `Bearer ${s.token}` },
+        });
+        const body = await res.text(); // the stream ends with its `end` event
+        const events = body
+          .split('\n\n')
+          .map((block) => ({ event: /^event: (.*)$/m.exec(block)?.[1], data: /^data: (.*)$/m.exec(block)?.[1] }))
+          .filter((e) => e.event !== undefined && e.data !== undefined)
+          .map((e) => ({ event: e.event, ...(JSON.parse(e.data as string) as { attempt: number; text?: string }) }));
+        expect(events.filter((e) => e.event === 'log').map((e) => [e.attempt, e.text])).toEqual([
+          [1, 'code 1\n'],
+          [2, 'code 2\n'],
+          [3, 'code 3\n'],
+        ]);
+        expect(events.at(-1)).toMatchObject({ event: 'end', attempt: 3 });
+      } finally {
+        await s.stop();
+      }
+    },
+    TIMEOUT,
+  );
+
+  it(
     "a password the plan sets in env is *** in the live log, over the API and MCP's logs tool, while the attempt runs",
     async () => {
       const s = await startServe(project, env);

@@ -16,8 +16,17 @@ import { runViewRedactor } from '../secrets.js';
 import { ControlStripper, stripControl } from '../../core/control-stripper.js';
 import { wire } from '../wiring.js';
 import type { Store } from '../../core/ports/store.js';
-import type { RunState } from '../../core/run/run-state.js';
-import { driven, REPORT_FORMATS, runReport, runStatus, taskLogFile, type ReportFormat } from '../run-views.js';
+import { mayRunAgain, type RunState } from '../../core/run/run-state.js';
+import {
+  driven,
+  loopRepeatOf,
+  readPlanJson,
+  REPORT_FORMATS,
+  runReport,
+  runStatus,
+  taskLogFile,
+  type ReportFormat,
+} from '../run-views.js';
 
 interface Common {
   readonly dir?: string;
@@ -120,7 +129,7 @@ export async function logsCommand(
       stream: opts.stderr === true ? ('stderr' as const) : ('stdout' as const),
       ...(opts.attempt === undefined ? {} : { attempt: opts.attempt }),
     };
-    const { file, attempt } = await taskLogFile(store, projectDir, ref);
+    let { file, attempt } = await taskLogFile(store, projectDir, ref);
     const read = await readRun(store, runId);
     let { state } = read;
     let offset = 0;
@@ -129,9 +138,9 @@ export async function logsCommand(
     const redact = runViewRedactor(process.env, read.events[0]);
     const hold = Math.max(0, ...redact.secrets.map((s) => s.length - 1));
     let held = '';
-    const decoder = new StringDecoder('utf8'); // a read may end inside a character
+    let decoder = new StringDecoder('utf8'); // a read may end inside a character
     // A task's output must not drive the user's terminal (an OSC 52 clipboard write, cursor moves).
-    const strip = new ControlStripper();
+    let strip = new ControlStripper();
     const show = async (piece: string, final: boolean): Promise<void> => {
       const text = redact(held + strip.push(piece) + (final ? strip.end() : ''));
       const cut = final || redact.secrets.length === 0 ? text.length : Math.max(0, text.length - hold);
@@ -171,14 +180,37 @@ export async function logsCommand(
       }
       return EXIT.ok;
     }
+    // Following the task (no --attempt): a retry's or the loop's next iteration's attempt goes on where
+    // the one before it ended, under a line (on stderr) naming it; the loop's tasks are followed while it may repeat them.
+    const repeat = opts.attempt === undefined ? loopRepeatOf(readPlanJson(runDirOf(projectDir, runId))) : [];
+    const latest = (): number => state.tasks.get(task)?.attempts.at(-1)?.attempt ?? attempt;
+    const next = async (): Promise<void> => {
+      await pump(true);
+      ({ file, attempt } = await taskLogFile(store, projectDir, { ...ref, attempt: attempt + 1 }));
+      offset = 0;
+      decoder = new StringDecoder('utf8');
+      strip = new ControlStripper();
+      process.stderr.write(`── attempt ${attempt} ──\n`);
+    };
     const ended = (): boolean => {
       const r = state.tasks.get(task);
-      return r !== undefined && TERMINAL_STATES.has(r.state) && (r.attempts.at(-1)?.attempt ?? attempt) === attempt;
+      if (r === undefined) return false;
+      // The attempt asked for: once it has ended (a later one writes elsewhere).
+      if (opts.attempt !== undefined)
+        return (
+          r.attempts.some((a) => a.attempt === attempt && a.endedAt !== undefined) ||
+          (TERMINAL_STATES.has(r.state) && latest() === attempt)
+        );
+      return TERMINAL_STATES.has(r.state) && latest() === attempt && !mayRunAgain(state, task, repeat);
     };
     while (!ended() && state.status === 'running') {
       await new Promise((r) => setTimeout(r, 250));
       await pump();
       ({ state } = await readRun(store, runId));
+      if (opts.attempt === undefined && latest() > attempt) {
+        await next();
+        continue;
+      }
       // No coordinator (read again: one that just finished released its lease after journaling the end).
       if (
         state.status === 'running' &&
@@ -191,6 +223,8 @@ export async function logsCommand(
         return EXIT.ok;
       }
     }
+    // The run ended while this follower was behind: the attempts after the one it showed, in order.
+    while (opts.attempt === undefined && latest() > attempt) await next();
     await pump(true);
     return EXIT.ok;
   });

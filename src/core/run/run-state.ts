@@ -377,6 +377,20 @@ export function foldRun(events: Iterable<RunEvent>): RunState {
 }
 
 /**
+ * Whether task `id` may yet start another attempt after the one it ended with: the run goes on, the
+ * plan's loop repeats it (`repeat`), and the loop's last iteration has not ended, or ended to repeat.
+ * A log follower keeps following such a task into its next iteration's attempt.
+ *
+ * @example
+ * mayRunAgain(state, 'code', ['code', 'review']) // → true while iteration 1 runs, false once it passed
+ */
+export function mayRunAgain(state: RunState, id: string, repeat: readonly string[]): boolean {
+  if (state.status !== 'running' || !repeat.includes(id)) return false;
+  const last = state.loop?.iterations.at(-1);
+  return last?.outcome === undefined || last.outcome === 'repeat';
+}
+
+/**
  * The run as it stands at `now`: a copy whose attempts still running end at `now` (no outcome), so
  * that durations and makespan of a live run count the time so far. The state itself is not touched.
  */
