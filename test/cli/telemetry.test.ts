@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { CLI, ensureBuilt, tempProject, weft, type CliResult } from '../support/weft-cli.js';
 import { startOtlpReceiver, type ReceivedSpan } from '../support/otlp-receiver.js';
+import { FakeLlmServer, step } from '../support/fake-llm/fake-llm-server.js';
 
 beforeAll(ensureBuilt);
 
@@ -61,6 +62,49 @@ const task = (spans: ReceivedSpan[], id: string) =>
   byName(spans, 'weft.task').find((s) => s.attributes['weft.task.id'] === id) as ReceivedSpan;
 
 describe('weft run with OTEL_EXPORTER_OTLP_ENDPOINT', () => {
+  it('an API task: gen_ai.request.model is the model asked for, gen_ai.response.model the one the API says answered', async (ctx) => {
+    const otlp = await receiver();
+    const llm = await FakeLlmServer.start();
+    ctx.onTestFinished(() => llm.close());
+    llm.enqueue('anthropic', step.text('hi', { model: 'claude-sonnet-4-6-20270101', usage: { input: 10, output: 2 } }));
+    llm.enqueue('openai', step.text('hello', { model: 'q4/served', usage: { input: 1000, output: 500 } }));
+    const dir = tempProject('weft-otel-llm-');
+    const plan = {
+      name: 'asked',
+      tasks: [
+        { id: 'claude', executor: 'anthropic', model: 'claude-sonnet-4-6', prompt: 'Say hi' },
+        { id: 'local', executor: 'openai', model: 'local-model-7b', prompt: 'Say hello' },
+      ],
+    };
+    writeFileSync(join(dir, 'plan.yaml'), JSON.stringify(plan));
+    writeFileSync(
+      join(dir, 'weft.config.yaml'),
+      `executors:\n  anthropic: { baseUrl: "${llm.url}" }\n  openai: { baseUrl: "${llm.url}/v1" }\npricing:\n  local-model-7b: { input: 2, output: 10 }\n`,
+    );
+    const env = clean({ OTEL_EXPORTER_OTLP_ENDPOINT: otlp.url, ANTHROPIC_API_KEY: 'k-test', OPENAI_API_KEY: 'k-test' });
+    const run = await weft(['run', 'plan.yaml', '--no-progress', '--no-isolation'], { cwd: dir, env });
+    expect(run.code, run.stderr).toBe(0);
+    expect(llm.verify()).toEqual([]);
+    const attempt = (id: string) =>
+      byName(otlp.spans, 'weft.attempt').find((s) => s.attributes['weft.task.id'] === id)?.attributes;
+    expect(task(otlp.spans, 'claude').attributes['gen_ai.request.model']).toBe('claude-sonnet-4-6');
+    expect(attempt('claude')).toMatchObject({
+      'gen_ai.response.model': 'claude-sonnet-4-6-20270101',
+      'gen_ai.usage.input_tokens': 10,
+    });
+    expect(task(otlp.spans, 'local').attributes['gen_ai.request.model']).toBe('local-model-7b');
+    expect(attempt('local')).toMatchObject({ 'gen_ai.response.model': 'q4/served' });
+    // The price of the model asked for still prices an answer from a model it has no price for.
+    const md = await weft(['report', '--format', 'md'], { cwd: dir });
+    expect(md.stdout).not.toContain('q4/served unpriced');
+    const local = (
+      JSON.parse((await weft(['status', '--json'], { cwd: dir })).stdout) as {
+        tasks: { id: string; usage?: { costUsd: number } }[];
+      }
+    ).tasks.find((t) => t.id === 'local');
+    expect(local?.usage?.costUsd).toBeCloseTo(0.007, 9); // 1000 × $2/M + 500 × $10/M
+  }, 60_000);
+
   it('sends one trace: run → task → attempt, with the attributes, and no secret', async () => {
     const otlp = await receiver();
     const dir = project();

@@ -92,6 +92,16 @@ abstract class LlmExecutor implements Executor {
     return task.model ?? this.options.model ?? this.defaultModel();
   }
 
+  /**
+   * The reply's usage with its cost. `usage.model` is the model the API says answered (a dated id
+   * for an alias, a server's own name); where no price matches it, the price of the model asked for does.
+   */
+  private priced(usage: Usage, asked: string): Usage {
+    const own = priceUsage(usage, this.options.prices);
+    if (own.costUsd !== undefined || usage.model === asked) return own;
+    return { ...priceUsage({ ...usage, model: asked }, this.options.prices), model: usage.model ?? asked };
+  }
+
   async run(ctx: TaskContext): Promise<TaskOutcome> {
     const missing = this.missingKey();
     if (missing !== undefined) return { ok: false, failure: { message: missing, code: 'WEFT_EXECUTOR' } };
@@ -104,7 +114,7 @@ abstract class LlmExecutor implements Executor {
       const retryAfter = e.headers instanceof Headers ? e.headers.get('retry-after') : e.headers?.['retry-after'];
       return { ok: false, failure: httpFailure(e.status, e.message ?? String(error), retryAfter) };
     }
-    const usage = priceUsage(reply.usage, this.options.prices);
+    const usage = this.priced(reply.usage, model);
     ctx.emit({ kind: 'usage', usage });
     const schema = ctx.task.outputSchema;
     if (schema === undefined) return { ok: true, result: { text: reply.text, usage } };
@@ -168,7 +178,7 @@ export class AnthropicExecutor extends LlmExecutor {
     const tool = message.content.find((b) => b.type === 'tool_use');
     const u = message.usage;
     const usage: Usage = {
-      model,
+      model: message.model || model, // the model that answered, as the API names it
       inputTokens: u.input_tokens + (u.cache_read_input_tokens ?? 0) + (u.cache_creation_input_tokens ?? 0),
       outputTokens: u.output_tokens,
       cacheReadTokens: u.cache_read_input_tokens ?? 0,
@@ -219,7 +229,7 @@ export class OpenAiExecutor extends LlmExecutor {
     return {
       text,
       usage: {
-        model,
+        model: completion.model || model, // the model that answered, as the server names it
         inputTokens: u?.prompt_tokens ?? 0,
         outputTokens: u?.completion_tokens ?? 0,
         cacheReadTokens: cached,

@@ -105,7 +105,7 @@ export const anthropicProtocol: ProviderProtocol = {
     const blocks = blocksFor(step, request);
     const stopReason = blocks.some((b) => b.type === 'tool_use') ? 'tool_use' : 'end_turn';
     const id = `msg_fake_${request.seq}`;
-    const model = request.model ?? 'claude-fake';
+    const model = step.model ?? request.model ?? 'claude-fake';
     const startUsage = {
       input_tokens: usage.input,
       cache_creation_input_tokens: 0,

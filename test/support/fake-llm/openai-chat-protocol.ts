@@ -100,7 +100,7 @@ export const openaiChatProtocol: ProviderProtocol = {
     const base = {
       id: `chatcmpl-fake-${request.seq}`,
       created: Math.floor(Date.now() / 1000),
-      model: request.model ?? 'gpt-fake',
+      model: step.model ?? request.model ?? 'gpt-fake',
       system_fingerprint: null,
     };
     const usage = {

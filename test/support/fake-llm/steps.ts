@@ -38,6 +38,8 @@ interface StepBase {
   readonly times?: number;
   /** Wait this long before answering (exercise timeouts). @default 0 */
   readonly delayMs?: number;
+  /** The model the reply says answered (a dated id for an alias, say). @default the model the request asked for */
+  readonly model?: string;
 }
 
 export type Step =
