@@ -4,6 +4,7 @@ import { WeftError } from '../core/errors.js';
 import type { Executor } from '../core/ports/executor.js';
 import { defaultExecutors } from '../executors/index.js';
 import { loadConfig, type WeftConfig } from './config.js';
+import { DEFAULT_PRICES } from '../core/run/pricing.js';
 
 export interface Wiring {
   readonly projectDir: string;
@@ -19,7 +20,8 @@ export function wire(dir: string | undefined, options: { readonly newFolder?: bo
   const config = loadConfig(projectDir);
   const executors = defaultExecutors({
     ...(config.executors === undefined ? {} : { settings: config.executors }),
-    ...(config.pricing === undefined ? {} : { prices: config.pricing }),
+    // A project's `pricing:` adds to (and overrides) the list prices; it does not unprice every other model.
+    ...(config.pricing === undefined ? {} : { prices: { ...DEFAULT_PRICES, ...config.pricing } }),
   });
   return { projectDir, config, executors };
 }

@@ -163,6 +163,26 @@ describe('weft.config.yaml pricing reaches the cost', () => {
     expect(md).not.toContain('unpriced');
   });
 
+  it("a project's pricing adds to the list prices: a model it does not name keeps its list price", async (ctx) => {
+    const llm = await FakeLlmServer.start();
+    ctx.onTestFinished(() => llm.close());
+    llm.enqueue('anthropic', step.text('answer', { usage: { input: 1000, output: 500 } }));
+    const project = tempProject();
+    writeFileSync(join(project, 'plan.yaml'), 'tasks:\n  - { id: ask, executor: anthropic, prompt: Say hi }\n');
+    // The README's example: a price for a local model only.
+    writeFileSync(
+      join(project, 'weft.config.yaml'),
+      `executors:\n  anthropic: { baseUrl: "${llm.url}", model: claude-sonnet-4-6 }\npricing:\n  llama3.1: { input: 0, output: 0 }\n`,
+    );
+    const r = await weft(['run', 'plan.yaml', '--no-isolation'], { cwd: project, env: { ANTHROPIC_API_KEY: 'k' } });
+    expect(r.code, r.stderr).toBe(0);
+    const usage = (
+      JSON.parse((await weft(['status', '--json'], { cwd: project })).stdout) as { usage: { costUsd: number } }
+    ).usage;
+    expect(usage.costUsd).toBeCloseTo(0.0105, 9); // 1000 × $3/M + 500 × $15/M, claude-sonnet-4's list price
+    expect((await weft(['report', '--format', 'md'], { cwd: project })).stdout).not.toContain('unpriced');
+  });
+
   it('without a price the tokens are counted and the model named unpriced, not costed at $0', async () => {
     const { usage, md } = await pricedRun(undefined);
     expect(usage).toMatchObject({ inputTokens: 1000, outputTokens: 500, costUsd: 0 });
