@@ -64,7 +64,11 @@ export function criticalChain(
   // By end time, to find what ended as a task started without scanning every task at each step.
   const ran = [...stretches.values()].flat().sort((a, b) => a.end - b.end);
   const onPath = new Set<Stretch>();
-  /** A stretch not yet on the chain that ended within 1 ms of `t`, later than `after`. */
+  /**
+   * A stretch not yet on the chain that ended within 1 ms of `t`, later than `after`: the one that
+   * ended last, and on a tie (an instant gate ends in the millisecond the task before it did) the one
+   * that started last.
+   */
   const endedAround = (t: number, after: number): Stretch | undefined => {
     let lo = 0;
     let hi = ran.length;
@@ -73,11 +77,13 @@ export function criticalChain(
       if ((ran[mid] as Stretch).end < t - 1) lo = mid + 1;
       else hi = mid;
     }
+    let best: Stretch | undefined;
     for (let i = lo; i < ran.length && (ran[i] as Stretch).end <= t + 1; i++) {
       const o = ran[i] as Stretch;
-      if (!onPath.has(o) && o.end > after) return o;
+      if (onPath.has(o) || o.end <= after) continue;
+      if (best === undefined || o.end > best.end || (o.end === best.end && o.start >= best.start)) best = o;
     }
-    return undefined;
+    return best;
   };
   let current: Stretch | undefined;
   let latest = -Infinity;

@@ -206,4 +206,42 @@ describe('summarize: the critical path of a looped run', () => {
     expect(s.criticalPathMs).toBe(1000 + 200 + 2000 + 250 + 100);
     expect(criticalSteps(s)).toEqual(['code#1', 'review#1', 'code#2', 'review#2', 'ship']);
   });
+
+  it('an instant gate blocked in the millisecond review ended is on the chain: the next iteration waited for it, not for review', () => {
+    const loopDeps = dependencyMap([
+      { id: 'code' },
+      { id: 'review', needs: ['code'] },
+      { id: 'approve', needs: ['review'] },
+    ]);
+    const ok = { exitCode: 0 };
+    const events: RunEvent[] = [{ ...created, tasks: ['code', 'review', 'approve'] }];
+    for (const [n, t] of [
+      [1, 0],
+      [2, 2000],
+    ] as const) {
+      events.push(
+        n === 1
+          ? { type: 'loop.iteration.started', at: t, iteration: 1 }
+          : { type: 'loop.iteration.started', at: t, iteration: n, tasks: ['code', 'review', 'approve'] },
+        { type: 'task.started', at: t, task: 'code', attempt: n, worker: 0 },
+        { type: 'task.succeeded', at: t + 1000, task: 'code', attempt: n, result: ok },
+        { type: 'task.started', at: t + 1000, task: 'review', attempt: n, worker: 0 },
+        { type: 'task.succeeded', at: t + 2000, task: 'review', attempt: n, result: ok },
+        { type: 'task.started', at: t + 2000, task: 'approve', attempt: n, worker: 0 },
+      );
+      if (n === 1) events.push({ type: 'task.blocked', at: 2000, task: 'approve', attempt: 1, reason: 'veto' });
+      else events.push({ type: 'task.succeeded', at: 4000, task: 'approve', attempt: 2, result: {} });
+      events.push({
+        type: 'loop.iteration.ended',
+        at: t + 2000,
+        iteration: n,
+        outcome: n === 1 ? 'repeat' : 'passed',
+        reasons: [],
+        durationMs: 2000,
+      });
+    }
+    events.push({ type: 'run.finished', at: 4000, status: 'succeeded' });
+    const s = summarize(foldRun(events), loopDeps);
+    expect(criticalSteps(s)).toEqual(['code#1', 'review#1', 'approve#1', 'code#2', 'review#2', 'approve#2']);
+  });
 });
