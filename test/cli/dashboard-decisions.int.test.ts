@@ -269,6 +269,33 @@ describe(`the dashboard's decisions in a browser (${found.source} Chromium)`, ()
     TIMEOUT,
   );
 
+  it(
+    'a flaky check (failed, then passed when run again on the same tree) says so, and how it failed',
+    async () => {
+      const count = join(project, 'flaky-count');
+      const script = `n=$(cat ${count} 2>/dev/null || echo 0); n=$((n+1)); echo $n > ${count}; [ $n -ge 2 ] || { echo 'FLAKE: connection reset' >&2; exit 1; }`;
+      const plan = {
+        name: 'flaky',
+        tasks: [
+          { id: 'api', run: ['true'] },
+          { id: 'build', verifies: ['api'], run: ['sh', '-c', script] },
+        ],
+      };
+      const started = await api(server, '/api/runs', { plan, isolation: false });
+      expect(started.status, started.text).toBe(201);
+      const { runId } = started.json() as { runId: string };
+      await page.goto(`${server.dashboard}&run=${runId}`, { waitUntil: 'load' });
+      await page.waitForSelector('#run-status.succeeded', { timeout: 60_000 });
+      const row = page.locator('#checks li[data-check="build"]');
+      await row.waitFor({ timeout: 60_000 });
+      expect(await row.locator('.verdict-wait').textContent()).toBe('pass (flaky)');
+      expect(await row.textContent()).toMatch(
+        /^build verifies api: pass \(flaky\) — failed \(exited with code 1 after \S+: FLAKE: connection reset\), then passed when run again on the same tree; no task was told$/,
+      );
+    },
+    TIMEOUT,
+  );
+
   it('no error on the page', () => {
     expect(errors).toEqual([]);
   });
