@@ -183,7 +183,8 @@ export interface YamlDocument {
 /** Parses YAML text keeping positions; syntax errors throw a {@link PlanValidationError}, one line each with line and column. */
 export function parseYamlDocument(text: string, file: string): YamlDocument {
   const { doc, lines } = yamlDocument(text);
-  if (doc.errors.length > 0) throw new PlanValidationError(syntaxIssues(doc, lines, file));
+  // The first error only: the ones after it are mostly the parser losing its way because of it.
+  if (doc.errors.length > 0) throw new PlanValidationError(syntaxIssues(doc, lines, file).slice(0, 1));
   const fail = (message: string, offset = 0, fix = 'fix the syntax at that position'): never => {
     const pos = lines.linePos(offset);
     throw new PlanValidationError([{ file, line: pos.line, column: pos.col, message, fix }]);
@@ -219,22 +220,40 @@ function yamlDocument(text: string): { doc: Document; lines: LineCounter } {
   return { doc: parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true }), lines };
 }
 
-/** A document's syntax errors, one issue each with line and column. */
+/** How to fix a syntax error of the `yaml` package, by its code (and message, where a code covers several). */
+function syntaxFix(code: string, message: string): string {
+  if (code === 'TAB_AS_INDENT') return 'indent with spaces, not tabs';
+  if (code === 'DUPLICATE_KEY') return 'remove the repeated key, or rename it';
+  if (code === 'MULTILINE_IMPLICIT_KEY' || message.startsWith('Implicit map keys need'))
+    return 'write `key: value` on one line (a key needs a colon and a space after it)';
+  if (message.startsWith('Nested mappings are not allowed'))
+    return 'quote the value: it holds ": " (e.g. run: "echo a: b")';
+  if (/Missing closing .?quote/.test(message)) return 'close the quote';
+  if (/end with a [\]}]/.test(message))
+    return `close the ${message.endsWith('}') ? '{ … } mapping with }' : '[ … ] list with ]'}`;
+  if (code === 'BAD_INDENT' || message.startsWith('Sequence item without'))
+    return 'indent it as the lines beside it are (a list item starts with "- ")';
+  return 'check the indentation, colons, quotes and brackets there';
+}
+
+/** A document's syntax errors, one issue each with line and column, in the order they appear. */
 function syntaxIssues(doc: Document, lines: LineCounter, file: string): PlanIssue[] {
-  return doc.errors.map((e) => {
-    const pos = lines.linePos(e.pos[0]);
-    const first = e.message.split('\n')[0] ?? e.message;
-    const message = /Maximum call stack/.test(first)
-      ? `nested deeper than the parser can follow (keep it under ${MAX_PLAN_DEPTH} levels)`
-      : first;
-    return {
-      file,
-      line: pos.line,
-      column: pos.col,
-      message: `bad ${isJsonFile(file) ? 'JSON' : 'YAML'}: ${message.replace(/ at line \d+, column \d+:?$/, '')}`,
-      fix: 'fix the syntax at that position',
-    };
-  });
+  return [...doc.errors]
+    .sort((a, b) => a.pos[0] - b.pos[0])
+    .map((e) => {
+      const pos = lines.linePos(e.pos[0]);
+      const first = e.message.split('\n')[0] ?? e.message;
+      const message = /Maximum call stack/.test(first)
+        ? `nested deeper than the parser can follow (keep it under ${MAX_PLAN_DEPTH} levels)`
+        : first;
+      return {
+        file,
+        line: pos.line,
+        column: pos.col,
+        message: `bad ${isJsonFile(file) ? 'JSON' : 'YAML'}: ${message.replace(/ at line \d+, column \d+:?$/, '')}`,
+        fix: /Maximum call stack/.test(first) ? 'fix the syntax at that position' : syntaxFix(e.code, first),
+      };
+    });
 }
 
 /**
@@ -251,7 +270,7 @@ function throwSyntaxInExcerpt(text: string, stopped: number, file: string): void
   const { doc, lines } = yamlDocument(excerpt.text);
   const issues = syntaxIssues(doc, lines, file).map((i) => ({ ...i, line: excerpt.fileLine(i.line as number) }));
   if (issues.length > 0 && issues.every((i) => i.line >= excerpt.from && i.line <= excerpt.to))
-    throw new PlanValidationError(issues);
+    throw new PlanValidationError(issues.slice(0, 1));
 }
 
 /** Whether `path` is a folder; a name too long or a path through a file is not one. */

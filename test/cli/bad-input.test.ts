@@ -109,6 +109,43 @@ describe('bad input through the real binary: one line, exit 2, never a stack tra
     expect(r.stdout).toBe('');
   });
 
+  // A syntax error printed every error the parser met after it too (two lines for one unclosed
+  // bracket), each with the fix "fix the syntax at that position", which says nothing.
+  it.each([
+    [
+      'an unclosed [ list',
+      'tasks:\n  - id: a\n    run: [echo, hi\n  - id: b\n    run: echo\n',
+      'plan.yaml:4:3: bad YAML: Flow sequence in block collection must be sufficiently indented and end with a ] — fix: close the [ … ] list with ]',
+    ],
+    [
+      'a tab',
+      'tasks:\n\t- id: a\n    run: echo\n',
+      'plan.yaml:2:1: bad YAML: Tabs are not allowed as indentation — fix: indent with spaces, not tabs',
+    ],
+    [
+      'a value holding ": "',
+      'tasks:\n  - id: a\n    run: echo a: b\n',
+      'plan.yaml:3:10: bad YAML: Nested mappings are not allowed in compact mappings — fix: quote the value: it holds ": " (e.g. run: "echo a: b")',
+    ],
+    [
+      'a key without its colon',
+      'tasks:\n  - id: a\n    run echo\n    needs: []\n',
+      'plan.yaml:3:5: bad YAML: Implicit keys need to be on a single line — fix: write `key: value` on one line (a key needs a colon and a space after it)',
+    ],
+  ])('a YAML syntax error (%s) is one line with its fix, for validate, run and estimate', async (_name, text, line) => {
+    const project = tempProject();
+    writeFileSync(join(project, 'plan.yaml'), text);
+    for (const command of ['validate', 'run', 'estimate']) {
+      const r = await weft([command, 'plan.yaml'], { cwd: project });
+      expect({ command, code: r.code, stdout: r.stdout, stderr: r.stderr }).toEqual({
+        command,
+        code: 2,
+        stdout: '',
+        stderr: `${line}\n`,
+      });
+    }
+  });
+
   // It said "bad YAML: … — fix: fix the syntax at that position" of a .json file whose syntax is right.
   it('a .json plan nested too deep is bad JSON, to be nested less, not a syntax error of YAML', async () => {
     const project = tempProject();

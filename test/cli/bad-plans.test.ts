@@ -10,7 +10,7 @@ const cases: [string, string, RegExp][] = [
   [
     'bad YAML',
     'name: x\ntasks:\n  - id: a\n    run: [true\n',
-    /^plan\.yaml:\d+:\d+: bad YAML: .+ — fix: fix the syntax at that position$/m,
+    /^plan\.yaml:\d+:\d+: bad YAML: .+ — fix: close the \[ … \] list with \]$/m,
   ],
   [
     'unknown dependency',
@@ -366,7 +366,7 @@ describe('bad plans get one clear line per problem and exit 2, and nothing is wr
     const project = tempProject();
     writeFileSync(join(project, 'plan.yaml'), 'tasks:\n  - { id: a, run: "true" }\n');
     writeFileSync(join(project, 'weft.config.yaml'), 'executors: { claude: { model: x }\n');
-    const line = /^weft\.config\.yaml:2:1: bad YAML: .+ — fix: fix the syntax at that position$/;
+    const line = /^weft\.config\.yaml:2:1: bad YAML: .+ — fix: close the \{ … \} mapping with \}$/;
     // `validate --json` must not answer {"valid": false, "file": "plan.yaml"}: the plan was never checked.
     const validate = await weft(['validate', 'plan.yaml', '--json'], { cwd: project });
     expect(validate.code).toBe(2);
