@@ -32,6 +32,22 @@ const cases: [string, string, RegExp][] = [
     'tasks:\n  - { id: a, run: "true", estimate: 45 minutes }\n',
     /^plan\.yaml:2:\d+ task "a" estimate: expected a duration like 45m, 1h30m, 90s or 250ms — fix: write a duration like 45m, 1h30m, 90s or 250ms$/m,
   ],
+  // `1m1m` was read as 2m, `30m1h` as 1h30m, and a backoff's `1h30` as the default 1s.
+  ...(
+    [
+      ['estimate', 'estimate: 1m1m', 'estimate'],
+      ['timeout', 'timeout: 30m1h', 'timeout'],
+      ['stallAfter', 'stallAfter: 5s5s', 'stallAfter'],
+      ['backoff.initial', 'backoff: { initial: 1h30 }', 'backoff\\.initial'],
+      ['backoff.max', 'backoff: { max: 1m 1m }', 'backoff\\.max'],
+    ] as const
+  ).map(([name, field, at]): [string, string, RegExp] => [
+    `malformed duration in ${name}`,
+    `tasks:\n  - id: a\n    run: "true"\n    ${field}\n`,
+    new RegExp(
+      `^plan\\.yaml:4:\\d+ task "a" ${at}: bad duration "${field.replace(/^.*?: (\{ \w+: )?| \}$/g, '')}" — fix: write e\\.g\\. 45m, 1h30m, 90s or 250ms: each unit once, the largest first\n$`,
+    ),
+  ]),
   [
     'unknown executor',
     'tasks:\n  - { id: a, run: "true", executor: shel }\n',

@@ -154,7 +154,7 @@ describe('compilePlan: what a user sees for a broken plan', () => {
 
   it('rejects a bad duration', () => {
     expect(problems({ tasks: [task('a', { estimate: '1h30' })] })).toEqual([
-      'plan.yaml task "a" estimate: bad duration "1h30" — fix: write e.g. 45m, 1h30m, 90s or 250ms',
+      'plan.yaml task "a" estimate: bad duration "1h30" — fix: write e.g. 45m, 1h30m, 90s or 250ms: each unit once, the largest first',
     ]);
     expect(problems({ tasks: [task('a', { timeout: '5 minutes' })] })).toEqual([
       'plan.yaml task "a" timeout: expected a duration like 45m, 1h30m, 90s or 250ms — fix: write a duration like 45m, 1h30m, 90s or 250ms',
@@ -442,7 +442,7 @@ describe('compilePlan: what a user sees for a broken plan', () => {
     ).toEqual([
       'plan.yaml task "a" needs[0]: unknown task "b" — fix: use the id of a task in this plan',
       'plan.yaml task "c" executor: unknown executor "codex" — fix: use one of: shell, claude',
-      'plan.yaml task "d" estimate: bad duration "1h30" — fix: write e.g. 45m, 1h30m, 90s or 250ms',
+      'plan.yaml task "d" estimate: bad duration "1h30" — fix: write e.g. 45m, 1h30m, 90s or 250ms: each unit once, the largest first',
     ]);
   });
 

@@ -1,6 +1,5 @@
 import type { ConditionTask } from './condition-check.js';
 import { controlFields } from './compile-control.js';
-import { parseDuration } from './duration.js';
 import { PlanValidationError } from '../errors.js';
 import { tryBuildGraph, type Graph, type Pool, type ResolvedTask } from './graph.js';
 import { DEFAULT_PRIORITY_CLASS, type PlanSpec, type TaskSpec } from './plan-schema.js';
@@ -12,6 +11,7 @@ import {
   answerFieldIssues,
   budgetWithoutUsage,
   commandFieldIssues,
+  backoffMs,
   durationMs,
   envIssues,
   executorIssues,
@@ -227,9 +227,8 @@ export function checkPlan(raw: unknown, options: CompileOptions): { plan?: Compi
         backoff === NO_BACKOFF
           ? DEFAULT_BACKOFF
           : {
-              initialMs: backoff.initial === undefined ? 1000 : (parseDuration(backoff.initial) ?? 1000),
-              maxMs:
-                backoff.max === undefined ? 300_000 : Math.min(MAX_TIMER_MS, parseDuration(backoff.max) ?? 300_000),
+              initialMs: backoffMs('initial', backoff.initial, 1000, at, issues),
+              maxMs: Math.min(MAX_TIMER_MS, backoffMs('max', backoff.max, 300_000, at, issues)),
               factor: backoff.factor ?? 2,
               jitter: backoff.jitter ?? true,
             },

@@ -1,9 +1,16 @@
 const UNIT_MS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
-const DURATION = /^(?:\d+(?:\.\d+)?(?:ms|s|m|h|d))+$/;
+const NUMBER = '\\d+(?:\\.\\d+)?';
+/**
+ * A duration's text: a bare number of seconds, or parts with units, each unit at most once and the
+ * largest first (`1h30m`, `4m05s`; not `1m1m`, which reads as a typo, nor `30m1h`); spaces between parts.
+ * The plan schema's pattern (and so the JSON Schema's).
+ */
+export const DURATION_PATTERN = `^\\s*(?:${NUMBER}|(?=\\d)(?:${NUMBER}d\\s*)?(?:${NUMBER}h\\s*)?(?:${NUMBER}m\\s*)?(?:${NUMBER}s\\s*)?(?:${NUMBER}ms)?)\\s*$`;
+const DURATION = new RegExp(DURATION_PATTERN);
 const PART = /(\d+(?:\.\d+)?)(ms|s|m|h|d)/g;
 
 /**
- * Parses `45m`, `1h30m`, `90s`, `250ms`, `2d`; a bare number counts as seconds.
+ * Parses `45m`, `1h30m`, `90s`, `250ms`, `2d` ({@link DURATION_PATTERN}); a bare number counts as seconds.
  * Returns milliseconds, or `undefined` when the text is not a duration.
  * @example parseDuration('1h30m') // 5_400_000
  */
@@ -26,9 +33,9 @@ const MAX_REMEMBERED = 1024;
 const MAX_REMEMBERED_LENGTH = 32;
 
 function parseDurationText(value: string): number | undefined {
-  const text = value.trim().replace(/\s+/g, '');
+  if (!DURATION.test(value)) return undefined;
+  const text = value.trim();
   if (/^\d+(?:\.\d+)?$/.test(text)) return Math.round(Number(text) * 1000);
-  if (!DURATION.test(text)) return undefined;
   let total = 0;
   for (const match of text.matchAll(PART)) total += Number(match[1]) * (UNIT_MS[match[2] ?? 's'] ?? 0);
   return Math.round(total);

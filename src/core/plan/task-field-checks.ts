@@ -136,6 +136,27 @@ export function whenCondition(
   return when;
 }
 
+/** How to write a duration, for a duration field that holds none. */
+const DURATION_FIX = 'write e.g. 45m, 1h30m, 90s or 250ms: each unit once, the largest first';
+
+/**
+ * A backoff's `initial` or `max` in ms, `fallback` when not given; a text that is not a duration is
+ * a problem, not the default.
+ */
+export function backoffMs(
+  key: 'initial' | 'max',
+  value: string | number | undefined,
+  fallback: number,
+  at: IssueAt,
+  issues: RawIssue[],
+): number {
+  if (value === undefined) return fallback;
+  const parsedMs = parseDuration(value);
+  if (parsedMs === undefined)
+    issues.push({ ...at('backoff', key), message: `bad duration "${value}"`, fix: DURATION_FIX });
+  return parsedMs ?? fallback;
+}
+
 /** `estimate`, `timeout`, `stallAfter` in ms; a timer beyond what JavaScript can wait for is a problem. */
 export function durationMs(
   field: 'estimate' | 'timeout' | 'stallAfter',
@@ -145,8 +166,7 @@ export function durationMs(
 ): number | undefined {
   if (value === undefined) return undefined;
   const parsedMs = parseDuration(value);
-  if (parsedMs === undefined)
-    issues.push({ ...at(field), message: `bad duration "${value}"`, fix: 'write e.g. 45m, 1h30m, 90s or 250ms' });
+  if (parsedMs === undefined) issues.push({ ...at(field), message: `bad duration "${value}"`, fix: DURATION_FIX });
   // A timeout of 0 kills the task as it starts (stallAfter: 0 means no watchdog, as documented).
   else if (field === 'timeout' && parsedMs === 0)
     issues.push({
