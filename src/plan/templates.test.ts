@@ -177,7 +177,11 @@ describe('renderTemplate', () => {
       '--set security expects true or false, got "maybe"',
     );
     expect(usageError(() => renderTemplate(loadTemplate('test-runner'), { vars: { shards: 'many' } })).message).toBe(
-      '--set shards expects a number, got "many"',
+      '--set shards expects a decimal number, got "many"',
+    );
+    // `0x10` was read as 16, as Number() reads it: a typo more often than hex.
+    expect(usageError(() => renderTemplate(loadTemplate('test-runner'), { vars: { shards: '0x10' } })).message).toBe(
+      '--set shards expects a decimal number, got "0x10"',
     );
   });
 

@@ -3,6 +3,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isMap, isScalar, isSeq, Pair, parseDocument, Scalar, visit, type Document, type YAMLMap } from 'yaml';
 import { parseDuration } from '../core/plan/duration.js';
+import { DECIMAL_NUMBER } from '../core/plan/overridden-vars.js';
 import { WeftError } from '../core/errors.js';
 import { PlanSchema, type PlanSpec, type TaskSpec } from '../core/plan/plan-schema.js';
 import { closest } from '../core/suggest.js';
@@ -305,8 +306,10 @@ function coerce(name: string, raw: string, fallback: TemplateValue): TemplateVal
   }
   if (typeof fallback === 'number') {
     const n = Number(raw);
-    if (raw.trim() === '' || !Number.isFinite(n))
-      throw new WeftError('WEFT_USAGE', `--set ${name} expects a number, got "${raw}"`);
+    if (!DECIMAL_NUMBER.test(raw) || !Number.isFinite(n))
+      throw new WeftError('WEFT_USAGE', `--set ${name} expects a decimal number, got "${raw}"`, {
+        hint: `e.g. --set ${name}=${fallback}`,
+      });
     return n;
   }
   // A blank text leaves a prompt saying "Feature: ." or a check with no command (`run: ""`, which no plan may have).

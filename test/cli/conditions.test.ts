@@ -82,6 +82,25 @@ describe('when conditions on a real run: every documented form, read from real s
     expect(r.stdout).toMatch(/^✓ deep /m);
   });
 
+  // `--set level=0x10` was read as 16 (and `0b11` as 3, `" 5"` as 5): Number() reads more than decimals.
+  it('--set of a number variable takes a decimal number; hex, binary and padded numbers are refused', async () => {
+    const project = tempProject();
+    writeFileSync(
+      join(project, 'plan.yaml'),
+      'vars: { level: 2 }\ntasks:\n  - { id: deep, when: vars.level >= 3, run: "true" }\n',
+    );
+    for (const value of ['0x10', '0b11', '0o7', ' 5', 'Infinity', '']) {
+      const r = await weft(['validate', 'plan.yaml', '--set', `level=${value}`], { cwd: project });
+      expect({ value, code: r.code, stderr: r.stderr }).toEqual({
+        value,
+        code: 2,
+        stderr: `plan.yaml:1:9 vars.level: --set level=${value}: expected a decimal number — fix: e.g. --set level=2\n`,
+      });
+    }
+    for (const value of ['16', '-2.5', '1e3', '+4', '.5'])
+      expect((await weft(['validate', 'plan.yaml', '--set', `level=${value}`], { cwd: project })).code).toBe(0);
+  });
+
   it('a shell task with outputSchema that prints no JSON fails with the reason, and what reads it is skipped', async () => {
     const project = tempProject();
     const plan =

@@ -62,7 +62,7 @@ describe('compilePlan: what a user sees for a broken plan', () => {
     // "no" is a truthy string: taken as is, it would have deployed.
     expect(wrong({ deploy: 'no', replicas: 'many', deplyo: 'true' })).toEqual([
       'plan.yaml vars.deploy: --set deploy=no: expected true or false — fix: --set deploy=true or --set deploy=false',
-      'plan.yaml vars.replicas: --set replicas=many: expected a number — fix: e.g. --set replicas=2',
+      'plan.yaml vars.replicas: --set replicas=many: expected a decimal number — fix: e.g. --set replicas=2',
       'plan.yaml vars.deplyo: --set deplyo: the plan has no variable "deplyo" — fix: did you mean "deploy"?',
     ]);
   });

@@ -4,6 +4,13 @@ import { closest } from '../suggest.js';
 type VarValue = string | number | boolean;
 
 /**
+ * A number as typed for a number variable: decimal digits, a sign, a fraction, an exponent (`16`,
+ * `-2.5`, `1e3`). `Number()` would also take `0x10` as 16, `0b11` as 3 and `" 5"` as 5 — a typo more
+ * often than a meaning, and none of them what the plan's own YAML (`0b11` is a string there) reads alike.
+ */
+export const DECIMAL_NUMBER = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
+
+/**
  * The plan's `vars` with `--set` values over them. A value typed on the command line takes the type
  * of the one it replaces — `--set deploy=no` on `deploy: false` is an error, not the truthy string
  * "no" — and a name the plan does not declare is an error, not a silent no-op.
@@ -40,8 +47,13 @@ export function overriddenVars(
           message: `--set ${name}=${value}: expected true or false`,
           fix: `--set ${name}=true or --set ${name}=false`,
         });
-    } else if (value.trim() !== '' && Number.isFinite(Number(value))) vars[name] = Number(value);
-    else issues.push({ ...at, message: `--set ${name}=${value}: expected a number`, fix: `e.g. --set ${name}=${was}` });
+    } else if (DECIMAL_NUMBER.test(value) && Number.isFinite(Number(value))) vars[name] = Number(value);
+    else
+      issues.push({
+        ...at,
+        message: `--set ${name}=${value}: expected a decimal number`,
+        fix: `e.g. --set ${name}=${was}`,
+      });
   }
   return vars;
 }
