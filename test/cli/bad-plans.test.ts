@@ -48,6 +48,12 @@ const cases: [string, string, RegExp][] = [
       `^plan\\.yaml:4:\\d+ task "a" ${at}: bad duration "${field.replace(/^.*?: (\{ \w+: )?| \}$/g, '')}" — fix: write e\\.g\\. 45m, 1h30m, 90s or 250ms: each unit once, the largest first\n$`,
     ),
   ]),
+  // A cap no task has the profile of was accepted, and capped nothing.
+  [
+    'a profiles cap no task has the profile of',
+    'profiles: { cpu: 2, io: 1 }\ntasks:\n  - { id: a, run: "true", profile: io }\n',
+    /^plan\.yaml:1:13 profiles\.cpu: no task has profile: cpu, so profiles\.cpu would cap nothing — fix: give the tasks it should cap profile: cpu \(or defaults\.profile\), or remove profiles\.cpu\n$/,
+  ],
   [
     'unknown executor',
     'tasks:\n  - { id: a, run: "true", executor: shel }\n',

@@ -299,7 +299,9 @@ describe('compilePlan: what a user sees for a broken plan', () => {
           `plan.yaml ${f}: no task here reports tokens or cost (commands and gates do not), so this budget would never stop anything — fix: remove it, or give it agent or API tasks to bound`,
       ),
     );
-    expect(problems({ profiles: { cpu: 1 }, pools: { 'profile:cpu': 3 }, tasks: [task('a')] })).toEqual([
+    expect(
+      problems({ profiles: { cpu: 1 }, pools: { 'profile:cpu': 3 }, tasks: [task('a', { profile: 'cpu' })] }),
+    ).toEqual([
       'plan.yaml pools.profile:cpu: pool names starting with "profile:" are the profiles\' own (profiles: {cpu: N} makes that pool) — fix: rename the pool, or cap the profile under profiles',
     ]);
   });

@@ -140,6 +140,9 @@ export function checkPlan(raw: unknown, options: CompileOptions): { plan?: Compi
   let anyProcess = false;
   // Whether any task may report tokens or cost: a plan's `budget` would otherwise never stop anything.
   let anyUsage = false;
+  // The profiles tasks have, and whether a task may add more: a `profiles` cap no task has caps nothing.
+  const usedProfiles = new Set<string>();
+  let anyExpands = false;
 
   envIssues(defaults.env, (name) => ({ path: ['defaults', 'env', name], field: `defaults.env.${name}` }), issues);
   issues.push(...contractIssues(spec, ids));
@@ -178,6 +181,8 @@ export function checkPlan(raw: unknown, options: CompileOptions): { plan?: Compi
     else processFieldIssues(t, executorName ?? GATE, at, issues);
     const provider = executorProvider(executorName, options);
     const profile = t.profile ?? defaults.profile;
+    if (profile !== undefined) usedProfiles.add(profile);
+    if (t.expands === true) anyExpands = true;
     const profilePool = profile !== undefined && pools.has(`profile:${profile}`) ? `profile:${profile}` : undefined;
     const uses: Record<string, number> =
       defaults.uses === undefined && t.uses === undefined && provider === undefined && profilePool === undefined
@@ -245,6 +250,8 @@ export function checkPlan(raw: unknown, options: CompileOptions): { plan?: Compi
 
   if (!anyProcess) issues.push(...defaultsProcessIssues(defaults));
   if (!anyUsage) issues.push(...budgetWithoutUsage(spec));
+  // A task that expands the plan may add tasks of any profile.
+  if (!anyExpands) issues.push(...unusedProfileIssues(spec, usedProfiles));
   const cycles = () => {
     // By id, as dependencies name tasks: a repeated id (an issue too) reads as its last task.
     const readsOf = new Map(spec.tasks.map((t, i) => [t.id, gateReads[i] ?? []]));
@@ -269,6 +276,18 @@ export function checkPlan(raw: unknown, options: CompileOptions): { plan?: Compi
   if (loop !== undefined && loop.loop === undefined) return { issues: loop.issues };
   const plan = { spec, name: spec.name ?? 'plan', workers: spec.workers ?? 4, vars, graph };
   return { plan: loop?.loop === undefined ? plan : { ...plan, loop: loop.loop }, issues: [] };
+}
+
+/** `profiles` caps no task has the `profile` of: they would cap nothing (a misspelt profile, or a leftover). */
+function unusedProfileIssues(spec: PlanSpec, used: ReadonlySet<string>): RawIssue[] {
+  return Object.keys(spec.profiles ?? {})
+    .filter((p) => !used.has(p))
+    .map((p) => ({
+      path: ['profiles', p],
+      field: `profiles.${p}`,
+      message: `no task has profile: ${p}, so profiles.${p} would cap nothing`,
+      fix: `give the tasks it should cap profile: ${p} (or defaults.profile), or remove profiles.${p}`,
+    }));
 }
 
 /** What conditions may read of each task: its `outputSchema`, or that it is a function (output without one). */
