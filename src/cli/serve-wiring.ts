@@ -1,3 +1,4 @@
+import { networkInterfaces } from 'node:os';
 import type { Executor } from '../core/ports/executor.js';
 import type { RunControl } from '../core/ports/run-control.js';
 import type { Store } from '../core/ports/store.js';
@@ -12,6 +13,11 @@ import type { PlanGoal } from './run-launch.js';
 export interface Served extends Listening {
   /** The dashboard's URL, the token in its fragment (which browsers never send to a server). */
   readonly dashboard: string;
+  /**
+   * Listening on every interface (`--host 0.0.0.0` or `::`): the dashboard's URL at each of this
+   * machine's network addresses, which other machines can open (`dashboard` names 127.0.0.1). Empty otherwise.
+   */
+  readonly network: readonly string[];
 }
 
 /** What {@link startServer} serves. */
@@ -55,15 +61,28 @@ export async function startServer(a: ServeArgs): Promise<Served> {
   const listening = await listen(app, host, a.port ?? 0);
   const shown = isWildcard(host) ? listening.url.replace(/\/\/[^/]+:/, '//127.0.0.1:') : listening.url;
   const runPart = a.run === undefined ? '' : `&run=${encodeURIComponent(a.run.id)}`;
+  const network = isWildcard(host) ? networkAddresses(host === '0.0.0.0') : [];
   return {
     ...listening,
     dashboard: `${shown}/#token=${token}${runPart}`,
+    network: network.map((address) => `http://${address}:${listening.port}/#token=${token}${runPart}`),
     close: async () => {
       detach?.();
       await control.close();
       await listening.close();
     },
   };
+}
+
+/**
+ * This machine's addresses other machines can reach it at: not loopback, not IPv6 link-local (which
+ * needs a zone in a URL); IPv4 only for `0.0.0.0`. IPv6 ones in brackets, for a URL.
+ */
+function networkAddresses(ipv4Only: boolean): string[] {
+  return Object.values(networkInterfaces())
+    .flatMap((list) => list ?? [])
+    .filter((i) => !i.internal && (i.family === 'IPv4' || (!ipv4Only && !i.address.startsWith('fe80:'))))
+    .map((i) => (i.family === 'IPv4' ? i.address : `[${i.address}]`));
 }
 
 /** `weft run --ui`: the dashboard for the run this process starts, while it runs. The URL goes to stderr. */

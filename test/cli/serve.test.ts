@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { createServer, type AddressInfo } from 'node:net';
 import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI, ensureBuilt, tempProject } from '../support/weft-cli.js';
@@ -395,6 +395,22 @@ describe('weft serve over a real socket', () => {
       const s = await startServe(project, env, ['--host', '0.0.0.0']);
       try {
         expect(s.dashboard).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/#token=/);
+        // 127.0.0.1 opens it on this machine only: it also printed a URL other machines can open,
+        // at this machine's network address, with the token as the dashboard's URL has it.
+        const address = Object.values(networkInterfaces())
+          .flatMap((l) => l ?? [])
+          .find((i) => !i.internal && i.family === 'IPv4')?.address;
+        if (address !== undefined) {
+          const port = new URL(s.base).port;
+          const remote = `http://${address}:${port}/#token=${s.token}`;
+          await waitFor(() => s.stdout().includes('API'), 'the API line');
+          expect(s.stdout()).toContain(`\n  from other machines: ${remote}`);
+          expect(s.stdout()).toContain(`\n  API http://127.0.0.1:${port}/api/ `);
+          const there = await http(`http://${address}:${port}`, '/api/runs', {
+            headers: { authorization: `Bearer ${s.token}`, host: `${address}:${port}` },
+          });
+          expect(there.status).toBe(200);
+        }
         await waitFor(
           () => s.stderr().includes('listening on every interface (0.0.0.0): the Host header is not checked'),
           'the warning',

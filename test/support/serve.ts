@@ -20,6 +20,8 @@ export interface Server {
   readonly dashboard: string;
   /** What it wrote on stderr so far. */
   stderr(): string;
+  /** What it wrote on stdout so far. */
+  stdout(): string;
   stop(signal?: NodeJS.Signals): Promise<void>;
 }
 
@@ -55,6 +57,7 @@ export async function startServe(
     token,
     dashboard,
     stderr: () => err,
+    stdout: () => out,
     stop: async (signal = 'SIGINT') => {
       child.kill(signal);
       await exited;

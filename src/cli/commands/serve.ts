@@ -37,11 +37,14 @@ export async function serveCommand(opts: ServeOptions): Promise<number> {
       );
     if (opts.json === true)
       process.stdout.write(
-        `${JSON.stringify({ type: 'serve.listening', url: served.url, dashboard: served.dashboard, token: from })}\n`,
+        `${JSON.stringify({ type: 'serve.listening', url: served.url, dashboard: served.dashboard, ...(served.network.length > 0 ? { network: served.network } : {}), token: from })}\n`,
       );
     else {
       process.stdout.write(`weft serve: ${served.dashboard}\n`);
-      process.stdout.write(`  API ${served.url}/api/ · Authorization: Bearer <token from ${from}> · Ctrl-C stops\n`);
+      // 127.0.0.1 opens it here only; from other machines, one of this machine's addresses.
+      if (served.network.length > 0) process.stdout.write(`  from other machines: ${served.network.join(' · ')}\n`);
+      const api = served.dashboard.slice(0, served.dashboard.indexOf('/#'));
+      process.stdout.write(`  API ${api}/api/ · Authorization: Bearer <token from ${from}> · Ctrl-C stops\n`);
     }
     await new Promise<void>((resolve) => {
       const stop = (): void => {
