@@ -179,14 +179,19 @@ export function unknownTask(
  * pass for "nothing to retry"), or one that is blocked or already succeeded — a resume keeps both,
  * so naming it would do nothing.
  */
-export function retryRefusal(runId: string, state: RunState, retry: readonly string[]): WeftError | undefined {
+export function retryRefusal(
+  runId: string,
+  state: RunState,
+  retry: readonly string[],
+  field = '--retry',
+): WeftError | undefined {
   const unknown = retry.find((id) => !state.tasks.has(id));
   if (unknown !== undefined)
     return unknownTask(
-      `--retry: no task "${unknown}" in run ${runId}`,
+      `${field}: no task "${unknown}" in run ${runId}`,
       unknown,
       state.tasks.keys(),
-      `\`weft status ${runId}\` lists its tasks`,
+      field === '--retry' ? `\`weft status ${runId}\` lists its tasks` : `GET /api/runs/${runId}/tasks lists them`,
     );
   const kept = retry.map((id) => state.tasks.get(id)).find((r) => r?.state === 'blocked' || r?.state === 'succeeded');
   if (kept === undefined) return undefined;
@@ -194,14 +199,16 @@ export function retryRefusal(runId: string, state: RunState, retry: readonly str
     kept.state === 'blocked'
       ? [
           `is blocked in run ${runId} (${kept.reason ?? 'blocked'}); a resume keeps it blocked`,
-          'a rejection or a failed gate stands — `weft run <plan>` starts a new run',
+          `a rejection or a failed gate stands — ${field === '--retry' ? '`weft run <plan>` starts' : 'start'} a new run`,
         ]
       : [
           `already succeeded in run ${runId}; there is nothing to retry`,
-          '`weft run <plan> --no-cache` runs every task again',
+          field === '--retry'
+            ? '`weft run <plan> --no-cache` runs every task again'
+            : 'a new run with `cache: false` runs every task again',
         ];
-  return new WeftError('WEFT_USAGE', `--retry: task "${kept.id}" ${why}`, {
-    hint: `--retry runs again a task with resume: never that was cut off; ${otherwise}`,
+  return new WeftError('WEFT_USAGE', `${field}: task "${kept.id}" ${why}`, {
+    hint: `${field} runs again a task with resume: never that was cut off; ${otherwise}`,
   });
 }
 

@@ -89,7 +89,12 @@ export function createRunControl(deps: RunControlDeps): LocalRunControl {
     try {
       return await resolveRunId(store, given);
     } catch (error) {
-      return explainMissing(projectDir, given, error);
+      // resolveRunId's hint names `weft runs`, which an API or MCP caller does not type (as readRun's).
+      const named =
+        error instanceof WeftError && error.code === 'WEFT_RUN_NOT_FOUND'
+          ? new WeftError(error.code, error.message, { cause: error, hint: 'GET /api/runs lists them' })
+          : error;
+      return explainMissing(projectDir, given, named);
     }
   };
   /** Per watched run: what its `--json` output (a run this control's project launched) says, as it says it. */
@@ -221,7 +226,16 @@ export function createRunControl(deps: RunControlDeps): LocalRunControl {
     },
 
     async decide(runId, task, decision, options = {}) {
-      await known(runId);
+      const { state } = await readRun(runId);
+      // An unknown task is not found (404), as for its log, not a mistake in the request (`weft approve`'s 2).
+      if (!state.tasks.has(task))
+        throw unknownTask(
+          `run ${runId} has no task "${task}"`,
+          task,
+          state.tasks.keys(),
+          `GET /api/runs/${runId}/tasks lists them`,
+          'WEFT_RUN_NOT_FOUND',
+        );
       const by = `${decider()} (${options.via ?? 'weft'})`;
       const done = await decide(store, runId, task, decision, { reason: options.reason, by });
       return { runId: done.runId, task, decision, running: done.running };

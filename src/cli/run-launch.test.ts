@@ -22,4 +22,15 @@ describe('didNotStart: why a run the server launched ended before its journal', 
     expect(didNotStart('weft: the journal is locked\n', 2).hint).toBe('fix that and start it again');
     expect(didNotStart('', 137).message).toBe('the run did not start: exit code 137');
   });
+
+  // It said `--planner: "nope" is not …` to an API or MCP caller, who sent a `planner` field.
+  it('names the flags this control passed as the request fields they came from', () => {
+    const e = didNotStart(
+      'weft: --planner: "nope" is not an executor that can plan\n  did you mean "codex"? planners: codex\n',
+      2,
+    );
+    expect(e.message).toBe('the run did not start: `planner`: "nope" is not an executor that can plan');
+    const f = didNotStart('weft: no planner found\n  install one, or pass --planner <executor>; or -j 2\n', 2);
+    expect(f.hint).toBe('install one, or pass `planner`; or `workers` 2');
+  });
 });

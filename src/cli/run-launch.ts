@@ -83,7 +83,7 @@ export function runLauncher(ctx: ControlContext) {
   const exists = async (runId: string): Promise<boolean> => (await store.listRuns()).some((r) => r.id === runId);
 
   const compile = (input: StartRunInput): { compiled: CompiledPlan; file?: string } => {
-    const vars = input.vars === undefined ? {} : { vars: { ...input.vars } };
+    const vars = input.vars === undefined ? {} : { vars: { ...input.vars }, varsFrom: 'request' as const };
     if ((input.plan === undefined) === (input.planFile === undefined))
       throw new WeftError('WEFT_USAGE', 'give one of `plan` (the plan itself), `planFile` (a path) or `goal`', {
         hint: 'e.g. {"plan": {"tasks": [{"id": "hello", "run": "echo hi"}]}}',
@@ -252,7 +252,7 @@ export function runLauncher(ctx: ControlContext) {
       const { state, lastSeq } = await ctx.readRun(runId);
       // As `weft resume --retry` checks them, did-you-mean and all (the launched resume's refusal
       // would come back as its first line only), before the run's own state.
-      const refusal = retryRefusal(runId, state, options.retry ?? []);
+      const refusal = retryRefusal(runId, state, options.retry ?? [], 'retry');
       if (refusal !== undefined) throw refusal;
       if (state.status === 'succeeded')
         throw new WeftError('WEFT_USAGE', `run ${runId} already succeeded; nothing to resume`);
@@ -336,6 +336,17 @@ export function explainMissing(projectDir: string, given: string, error: unknown
 }
 
 /**
+ * What the launched process said of the flags this control passed it, named as the request's fields
+ * (`planner`, `executor`, `workers`, `vars.<name>`): the caller sent fields, not flags.
+ */
+function asFields(text: string): string {
+  return text
+    .replace(/--(planner|executor)\b(?: <executor>)?/g, '`$1`')
+    .replace(/(?:-j|--jobs)\b(?: <M>)?/g, '`workers`')
+    .replace(/--set ([\w.-]+)=?/g, '`vars.$1`');
+}
+
+/**
  * Why a launched weft process ended before its run was journalled, from what it wrote to stderr:
  * its `weft: …` line with the hint under it (a did-you-mean, the variable to fix), or else the
  * plan's issues, one a line as `weft validate` gives them.
@@ -345,7 +356,7 @@ export function didNotStart(stderr: string, exitCode: number | null): WeftError 
   const at = said.findIndex((l) => l.startsWith('weft:'));
   const hint = at >= 0 ? said[at + 1] : undefined;
   const message = at >= 0 ? (said[at] as string).replace(/^weft:\s*/, '') : said.filter((l) => l !== '').join('\n');
-  return new WeftError('WEFT_USAGE', `the run did not start: ${message || `exit code ${exitCode}`}`, {
-    hint: hint !== undefined && /^\s/.test(hint) ? hint.trim() : 'fix that and start it again',
+  return new WeftError('WEFT_USAGE', `the run did not start: ${asFields(message) || `exit code ${exitCode}`}`, {
+    hint: hint !== undefined && /^\s/.test(hint) ? asFields(hint.trim()) : 'fix that and start it again',
   });
 }

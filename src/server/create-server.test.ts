@@ -285,6 +285,22 @@ describe('weft serve: the runs API', () => {
     expect(await message({ plan: { tasks: [] }, planner: 'claude' })).toContain('go with `goal`');
     expect(await message({ goal: 'an app', sequential: true })).toContain('`sequential` does not go with `goal`');
     expect((await post(JSON.stringify({ workers: 0, plan: {} }))).status).toBe(400);
+    // `vars` are named as the request's field: it said "--set nope: …", a flag the caller never typed.
+    const vars = await post(
+      JSON.stringify({
+        plan: { vars: { level: 1 }, tasks: [{ id: 'a', run: ['true'] }] },
+        vars: { nope: 1, level: '0x10' },
+      }),
+    );
+    expect(vars.status).toBe(400);
+    expect(((await vars.json()) as { error: { issues: unknown[] } }).error.issues).toEqual([
+      expect.objectContaining({ field: 'vars.nope', message: 'the plan has no variable "nope"' }),
+      expect.objectContaining({
+        field: 'vars.level',
+        message: '"0x10": expected a decimal number',
+        fix: 'e.g. vars: {"level": 1}',
+      }),
+    ]);
     const missing = await post(JSON.stringify({ planFile: 'nope.yaml' }));
     expect(((await missing.json()) as { error: { code: string } }).error.code).toBe('WEFT_PLAN_NOT_FOUND');
   });
@@ -340,9 +356,11 @@ describe('weft serve: the runs API', () => {
     const again = (await (await post('deploy/approve')).json()) as { error: { message: string; hint: string } };
     expect(again.error.message).toContain('is not waiting for approval (a person already approved it)');
     expect(again.error.hint).toBe('waiting: ship');
+    // An unknown task was 400 here but 404 for its log: not found, as an unknown run is.
     const typo = await post('shipp/approve');
-    expect(typo.status).toBe(400);
+    expect(typo.status).toBe(404);
     expect(((await typo.json()) as { error: { hint: string } }).error.hint).toBe('did you mean "ship"?');
+    expect((await post('ghost/reject', { reason: 'x' })).status).toBe(404);
     expect((await post('ship/reject', {})).status).toBe(400);
     const no = await post('ship/reject', { reason: 'SQL built from input' });
     expect(no.status).toBe(200);
@@ -383,7 +401,8 @@ describe('weft serve: the runs API', () => {
     expect(await retry('tset')).toEqual({
       status: 400,
       body: {
-        error: { code: 'WEFT_USAGE', message: `--retry: no task "tset" in run ${RUN}`, hint: 'did you mean "test"?' },
+        // The field sent, not `weft resume`'s flag.
+        error: { code: 'WEFT_USAGE', message: `retry: no task "tset" in run ${RUN}`, hint: 'did you mean "test"?' },
       },
     });
     expect(await retry('build')).toEqual({
@@ -391,8 +410,8 @@ describe('weft serve: the runs API', () => {
       body: {
         error: {
           code: 'WEFT_USAGE',
-          message: `--retry: task "build" already succeeded in run ${RUN}; there is nothing to retry`,
-          hint: '--retry runs again a task with resume: never that was cut off; `weft run <plan> --no-cache` runs every task again',
+          message: `retry: task "build" already succeeded in run ${RUN}; there is nothing to retry`,
+          hint: 'retry runs again a task with resume: never that was cut off; a new run with `cache: false` runs every task again',
         },
       },
     });

@@ -6,7 +6,7 @@ import { DEFAULT_PRIORITY_CLASS, type PlanSpec, type TaskSpec } from './plan-sch
 import { issueAt, schemaIssues, type RawIssue } from './schema-issues.js';
 import { parsePlan } from './plan-parse.js';
 import { cycleIssues, dependencyIssues, rawDependencyIssues } from './dependency-issues.js';
-import { overriddenVars } from './overridden-vars.js';
+import { overriddenVars, type VarsFrom } from './overridden-vars.js';
 import {
   answerFieldIssues,
   budgetWithoutUsage,
@@ -68,6 +68,8 @@ export interface CompileOptions {
   readonly executors: ExecutorCatalog;
   /** `--set` overrides for `vars`. */
   readonly vars?: Readonly<Record<string, string | number | boolean>>;
+  /** Where `vars` came from, for the messages about them. @default 'flags' (`--set`) */
+  readonly varsFrom?: VarsFrom;
   /** Measured durations by task id (running medians of earlier runs); they take precedence over `estimate`. */
   readonly history?: ReadonlyMap<string, number>;
 }
@@ -126,7 +128,7 @@ export function checkPlan(raw: unknown, options: CompileOptions): { plan?: Compi
   // Each capped profile is a pool its tasks hold one unit of (`profile:cpu`), so the scheduler caps it like any pool.
   for (const [profile, cap] of Object.entries(spec.profiles ?? {}))
     if (cap !== undefined) pools.set(`profile:${profile}`, cap);
-  const vars = overriddenVars(spec.vars ?? {}, options.vars ?? {}, issues);
+  const vars = overriddenVars(spec.vars ?? {}, options.vars ?? {}, issues, options.varsFrom);
   const defaults = spec.defaults ?? {};
   const tasks: ResolvedTask[] = [];
   // Built only for a plan with conditions: a 100k-task plan without any should not pay for it.

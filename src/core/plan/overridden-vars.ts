@@ -4,6 +4,24 @@ import { closest } from '../suggest.js';
 type VarValue = string | number | boolean;
 
 /**
+ * Where the overrides came from: `weft run --set` (`flags`), or the `vars` of an HTTP request or MCP
+ * call (`request`), whose messages name no flag.
+ */
+export type VarsFrom = 'flags' | 'request';
+
+const FLAGS = {
+  name: (name: string) => `--set ${name}: `,
+  value: (name: string, value: string) => `--set ${name}=${value}: `,
+  example: (name: string, a: string, b?: string) =>
+    b === undefined ? `e.g. --set ${name}=${a}` : `--set ${name}=${a} or --set ${name}=${b}`,
+};
+const REQUEST: typeof FLAGS = {
+  name: () => '',
+  value: (_name, value) => `${JSON.stringify(value)}: `,
+  example: (name, a, b) => (b === undefined ? `e.g. vars: {"${name}": ${a}}` : `give vars.${name} ${a} or ${b}`),
+};
+
+/**
  * A number as typed for a number variable: decimal digits, a sign, a fraction, an exponent (`16`,
  * `-2.5`, `1e3`). `Number()` would also take `0x10` as 16, `0b11` as 3 and `" 5"` as 5 — a typo more
  * often than a meaning, and none of them what the plan's own YAML (`0b11` is a string there) reads alike.
@@ -19,7 +37,9 @@ export function overriddenVars(
   declared: Readonly<Record<string, VarValue>>,
   overrides: Readonly<Record<string, VarValue>>,
   issues: RawIssue[],
+  from: VarsFrom = 'flags',
 ): Record<string, VarValue> {
+  const say = from === 'flags' ? FLAGS : REQUEST;
   const vars: Record<string, VarValue> = { ...declared };
   const names = Object.keys(declared);
   for (const [name, value] of Object.entries(overrides)) {
@@ -30,7 +50,7 @@ export function overriddenVars(
       const hint = closest(name, names);
       issues.push({
         ...at,
-        message: `--set ${name}: the plan has no variable "${name}"`,
+        message: `${say.name(name)}the plan has no variable "${name}"`,
         fix:
           hint !== undefined
             ? `did you mean "${hint}"?`
@@ -44,15 +64,15 @@ export function overriddenVars(
       else
         issues.push({
           ...at,
-          message: `--set ${name}=${value}: expected true or false`,
-          fix: `--set ${name}=true or --set ${name}=false`,
+          message: `${say.value(name, value)}expected true or false`,
+          fix: say.example(name, 'true', 'false'),
         });
     } else if (DECIMAL_NUMBER.test(value) && Number.isFinite(Number(value))) vars[name] = Number(value);
     else
       issues.push({
         ...at,
-        message: `--set ${name}=${value}: expected a decimal number`,
-        fix: `e.g. --set ${name}=${was}`,
+        message: `${say.value(name, value)}expected a decimal number`,
+        fix: say.example(name, String(was)),
       });
   }
   return vars;
