@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { ConfigValidationError, PlanValidationError } from '../core/errors.js';
@@ -126,11 +126,29 @@ function parseConfigYaml(text: string): ReturnType<typeof parseYamlDocument> {
   }
 }
 
+/** The config file's text; a folder of that name or a file weft may not read is one line, not a crash. */
+function readConfigText(file: string): string {
+  const refuse = (message: string, fix: string, cause?: unknown): never => {
+    throw new ConfigValidationError([{ file: CONFIG_FILE, message, fix }], { cause });
+  };
+  if (!statSync(file).isFile())
+    refuse('not a regular file (a folder?)', `make ${CONFIG_FILE} a YAML file, or remove it for the defaults`);
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (error) {
+    return refuse(
+      `cannot read it (${(error as NodeJS.ErrnoException).code ?? String(error)})`,
+      'let this user read it (chmod u+r), or remove it for the defaults',
+      error,
+    );
+  }
+}
+
 /** `weft.config.yaml` in `projectDir`, validated; every problem comes back at once, one line each with its position. */
 export function loadConfig(projectDir: string): WeftConfig {
   const file = join(projectDir, CONFIG_FILE);
   if (!existsSync(file)) return {};
-  const { doc, lines, raw } = parseConfigYaml(readFileSync(file, 'utf8'));
+  const { doc, lines, raw } = parseConfigYaml(readConfigText(file));
   const parsed = ConfigSchema.safeParse(raw ?? {});
   if (!parsed.success) {
     throw new ConfigValidationError(locateIssues(configIssues(parsed.error, raw), doc, lines, CONFIG_FILE));

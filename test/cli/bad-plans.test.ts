@@ -384,6 +384,22 @@ describe('bad plans get one clear line per problem and exit 2, and nothing is wr
     expect(fromEnv.stderr).toMatch(/^weft: unknown journal URL `mysql:\/\/\*\*\*@h\/db`\n/);
   });
 
+  // It crashed: "internal error — please report it: Error: EISDIR …" and a stack, exit 70.
+  it('a weft.config.yaml that is a folder is one line, exit 2, for every command that reads it', async () => {
+    const project = tempProject();
+    writeFileSync(join(project, 'plan.yaml'), 'tasks:\n  - { id: a, run: "true" }\n');
+    mkdirSync(join(project, 'weft.config.yaml'));
+    for (const args of [['validate', 'plan.yaml'], ['run', 'plan.yaml'], ['runs']]) {
+      const r = await weft(args, { cwd: project });
+      expect({ args, code: r.code, stderr: r.stderr }).toEqual({
+        args,
+        code: 2,
+        stderr:
+          'weft.config.yaml: not a regular file (a folder?) — fix: make weft.config.yaml a YAML file, or remove it for the defaults\n',
+      });
+    }
+  });
+
   it("a weft.config.yaml that is not YAML is the config's problem, not the plan's: exit 2, its line", async () => {
     const project = tempProject();
     writeFileSync(join(project, 'plan.yaml'), 'tasks:\n  - { id: a, run: "true" }\n');
