@@ -54,6 +54,12 @@ const cases: [string, string, RegExp][] = [
     'profiles: { cpu: 2, io: 1 }\ntasks:\n  - { id: a, run: "true", profile: io }\n',
     /^plan\.yaml:1:13 profiles\.cpu: no task has profile: cpu, so profiles\.cpu would cap nothing — fix: give the tasks it should cap profile: cpu \(or defaults\.profile\), or remove profiles\.cpu\n$/,
   ],
+  // Tasks keyed by id, as other tools write them: the fix said "a plan needs `tasks:`", which it has.
+  [
+    'tasks as a mapping by id',
+    'tasks:\n  build:\n    run: "true"\n',
+    /^plan\.yaml:1:1 tasks: expected a list, got a mapping — fix: write tasks as a list, each with its id: `- id: build` and its fields under it\n$/,
+  ],
   [
     'unknown executor',
     'tasks:\n  - { id: a, run: "true", executor: shel }\n',

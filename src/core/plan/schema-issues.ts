@@ -235,6 +235,9 @@ function fixFor(issue: z.core.$ZodIssue, path: readonly (string | number)[], raw
   if (path[0] === 'contracts' && path.length === 3 && last === 'consumers')
     return 'list the tasks that build against it, e.g. consumers: [frontend]';
   if (path[0] === 'contracts' && path.length === 3 && last === 'name') return 'name it like todo-api';
+  // `tasks: {build: {run: …}}`, a mapping by id as other tools write it: weft's is a list with ids.
+  if (path.length === 1 && last === 'tasks' && typeof given === 'object' && given !== null && !Array.isArray(given))
+    return 'write tasks as a list, each with its id: `- id: build` and its fields under it';
   if (path.length === 0 || last === 'tasks') return 'a plan needs `tasks:` with at least one task';
   const bounds = outOfBounds(issue, raw, path);
   if (bounds !== undefined) return bounds.fix;
