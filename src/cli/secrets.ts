@@ -1,4 +1,5 @@
-import { statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { redactorOf, SECRET_MASK, type Redactor } from '../core/redact.js';
 import type { RunEvent } from '../core/run/events.js';
 import { parseYamlDocument, readPlanText } from '../plan/load-plan.js';
@@ -30,6 +31,85 @@ export function secretRedactor(env: NodeJS.ProcessEnv): Redactor {
 export function runRedactor(env: NodeJS.ProcessEnv, spec: PlanSpec, more: readonly string[] = []): Redactor {
   // A collector's key in OTEL_EXPORTER_OTLP_HEADERS is a secret too, though its name does not say so.
   return redactorOf([...secretValues(env), ...telemetrySecrets(env), ...planEnvSecrets(spec), ...more]);
+}
+
+/** A dotenv line: `NAME=value`, `export NAME="value"`. */
+const DOTENV_LINE = /^\s*(?:export\s+)?([A-Za-z_][\w.-]*)\s*=\s*(.*)$/;
+/** A `workspace.copy` file larger than this is not read for secrets: a `.env` is a few lines. */
+const MAX_COPY_BYTES = 1 << 20;
+/** Files read for secrets in one copied folder, at most. */
+const MAX_COPY_FILES = 200;
+
+/**
+ * The values of a dotenv text's secret-looking names (`DB_PASSWORD=…`, `export API_TOKEN="…"`), as
+ * dotenv reads them: without their quotes, an unquoted one without its ` # comment`; a quoted value
+ * that spans lines as a whole and line by line (a PEM key printed one line at a time).
+ *
+ * @example
+ * dotenvSecrets('DB_PASSWORD="hunter2!" # staging\nPORT=5432\n') // ['hunter2!']
+ */
+export function dotenvSecrets(text: string): string[] {
+  const found: string[] = [];
+  const lines = text.split(/\r?\n/);
+  for (let i = 0; i < lines.length; i++) {
+    const m = DOTENV_LINE.exec(lines[i] as string);
+    if (m === null) continue;
+    const name = m[1] as string;
+    let raw = (m[2] as string).trim();
+    const quote = raw[0];
+    let value: string;
+    if (quote === '"' || quote === "'" || quote === '`') {
+      // A quoted value ends at its closing quote, on this line or a later one.
+      while (raw.indexOf(quote, 1) < 0 && i + 1 < lines.length) raw += `\n${lines[++i] as string}`;
+      const end = raw.indexOf(quote, 1);
+      value = raw.slice(1, end < 0 ? undefined : end);
+    } else value = raw.replace(/\s+#.*$/, '');
+    if (!SECRET_NAME.test(name)) continue;
+    // dotenv reads a backslash-n in a double-quoted value as a line break.
+    const read = quote === '"' ? value.replaceAll('\\n', '\n') : value;
+    found.push(value, read, ...(read.includes('\n') ? read.split('\n').map((l) => l.trim()) : []));
+  }
+  return [...new Set(found)];
+}
+
+/** The secrets a copied file holds, by file, while the file stays as it was read. */
+const copiedFileSecrets = new Map<string, { readonly stamp: string; readonly values: readonly string[] }>();
+
+/**
+ * The secrets the files `workspace.copy` puts in every worktree hold (a `.env`'s `API_TOKEN=…`),
+ * read from `files` (in the checkout they are copied from) as they are now: what a task prints of
+ * them is masked like weft's own. A folder's files are read too; a file that is gone, too large
+ * or unreadable holds none.
+ */
+export function copiedSecrets(files: readonly string[]): string[] {
+  const found: string[] = [];
+  let count = 0;
+  const read = (path: string): void => {
+    const s = statSync(path, { throwIfNoEntry: false });
+    if (s === undefined || count >= MAX_COPY_FILES) return;
+    if (s.isDirectory()) {
+      for (const name of readdirSync(path)) read(join(path, name));
+      return;
+    }
+    if (!s.isFile() || s.size > MAX_COPY_BYTES) return;
+    count++;
+    const stamp = `${s.size}:${s.mtimeMs}`;
+    const known = copiedFileSecrets.get(path);
+    if (known?.stamp === stamp) {
+      found.push(...known.values);
+      return;
+    }
+    let values: string[] = [];
+    try {
+      values = dotenvSecrets(readFileSync(path, 'utf8'));
+    } catch {
+      // Unreadable: nothing known to mask.
+    }
+    copiedFileSecrets.set(path, { stamp, values });
+    found.push(...values);
+  };
+  for (const file of files) read(file);
+  return found;
 }
 
 /**
@@ -86,13 +166,14 @@ const maskedPlans = new WeakMap<RunEvent, boolean>();
 
 /**
  * What masks a run's logs for someone reading them while the run goes on (`weft logs`, the API,
- * `weft mcp`): the secrets of this environment, and those the run's plan sets in `env` — kept
+ * `weft mcp`): the secrets of this environment, those of the files `workspace.copy` put in its
+ * worktrees, and those the run's plan sets in `env` — kept
  * masked in the journal, so taken from the plan file its `run.created` names. A log file holds
  * what a task printed as it printed it until its attempt ends.
  */
 export function runViewRedactor(env: NodeJS.ProcessEnv, created: RunEvent | undefined): Redactor {
   const o = (created?.type === 'run.created' ? created.options : undefined) as
-    { spec?: unknown; planFile?: unknown } | undefined;
+    { spec?: unknown; planFile?: unknown; copied?: unknown } | undefined;
   let masked = false;
   if (created !== undefined && o !== undefined) {
     // Asked at every poll of a follower: a large plan is serialised once.
@@ -100,5 +181,7 @@ export function runViewRedactor(env: NodeJS.ProcessEnv, created: RunEvent | unde
     maskedPlans.set(created, masked);
   }
   const fromPlan = masked && typeof o?.planFile === 'string' ? secretsOfPlanFile(o.planFile) : [];
-  return redactorOf([...secretValues(env), ...fromPlan]);
+  // The files `workspace.copy` put in the run's worktrees (a `.env`): named in the journal, read here.
+  const copied = Array.isArray(o?.copied) ? copiedSecrets(o.copied.filter((f) => typeof f === 'string')) : [];
+  return redactorOf([...secretValues(env), ...fromPlan, ...copied]);
 }

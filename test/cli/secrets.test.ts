@@ -386,3 +386,68 @@ describe('weft logs -f across the scrub at the end of an attempt', () => {
     expect(followed.stdout.endsWith(' done\nafter line\n')).toBe(true);
   }, 60_000);
 });
+
+describe('a secret in a file workspace.copy puts in every worktree', () => {
+  const TOKEN = 'tok-from-dotenv-7c6b5a';
+  const DOTENV = [
+    `DB_PASSWORD=${PASSWORD} # staging`,
+    `export API_TOKEN="${TOKEN}"`,
+    "PRIVATE_KEY='-----BEGIN KEY-----",
+    'bWlpLWtleS1saW5lLW9uZQ==',
+    "-----END KEY-----'",
+    'PUBLIC_URL=https://example.test/visible',
+    '',
+  ].join('\n');
+
+  it('is masked in the log, weft logs while it runs, the reports and the journal; other lines stay', async () => {
+    const repo = tempRepo({ '.gitignore': '.env\n', 'README.md': '# p\n' });
+    repo.write('.env', DOTENV);
+    const go = join(repo.dir, 'go'); // untracked: not an uncommitted change of the run
+    const script = `cat .env; while [ ! -e ${go} ]; do sleep 0.1; done`;
+    writeFileSync(
+      join(repo.dir, 'plan.yaml'),
+      JSON.stringify({
+        workspace: { copy: ['.env'] },
+        tasks: [{ id: 't', run: ['sh', '-c', script], writes: ['out'] }],
+      }),
+    );
+    repo.commit('plan');
+    const cli = startCli(['run', 'plan.yaml', '--no-progress'], repo.dir);
+    try {
+      const runs = join(repo.dir, '.weft', 'runs');
+      const raw = (): string => {
+        const id = existsSync(runs) ? readdirSync(runs)[0] : undefined;
+        const file = id === undefined ? '' : join(runs, id, 'tasks', 't', '1.stdout.log');
+        return file !== '' && existsSync(file) ? readFileSync(file, 'utf8') : '';
+      };
+      await until(() => raw().includes('PUBLIC_URL'));
+      // The attempt goes on, its log still raw: weft logs, from a shell without these secrets, masks them.
+      const live = await weft(['logs', await latestRun(repo.dir), 't'], repo.dir, {});
+      expect(live.stdout).not.toContain(TOKEN);
+      expect(live.stdout).toContain('API_TOKEN="***"');
+    } finally {
+      writeFileSync(go, '');
+      expect((await cli.done).code).toBe(0);
+    }
+    const runId = await latestRun(repo.dir);
+    const logs = await weft(['logs', runId, 't'], repo.dir, {});
+    expect(logs.stdout).toBe(
+      [
+        'DB_PASSWORD=*** # staging',
+        'export API_TOKEN="***"',
+        "PRIVATE_KEY='***'", // the whole key, as it is printed; a line of it printed alone is masked too
+        'PUBLIC_URL=https://example.test/visible',
+        '',
+      ].join('\n'),
+    );
+    const report = await weft(['report', runId, '--format', 'md', '-o', join(repo.dir, 'report.md')], repo.dir, {});
+    expect(report.code, report.stderr).toBe(0);
+    // Nothing weft keeps holds them: only the copies of .env it put in the worktrees (and the user's own).
+    for (const secret of [PASSWORD, TOKEN, 'bWlpLWtleS1saW5lLW9uZQ=='])
+      expect(
+        filesHolding(repo.dir, secret)
+          .map((p) => p.slice(repo.dir.length + 1))
+          .filter((p) => !p.endsWith('.env')),
+      ).toEqual([]);
+  }, 60_000);
+});

@@ -17,7 +17,7 @@ import { createRunDir, newRunId, PRETTY_JSON_TASKS, weftDir, writeJson } from '.
 import { FileTaskCache } from '../../store/task-cache.js';
 import type { EngineNotice, EngineOptions } from '../../core/run/engine.js';
 import type { ApprovalDecision } from '../../core/run/engine-options.js';
-import { runRedactor } from '../secrets.js';
+import { copiedSecrets, runRedactor } from '../secrets.js';
 import { redactValue, type Redactor } from '../../core/redact.js';
 import { remoteSecrets } from '../../core/remote-url.js';
 import { attemptLogPaths } from '../../executors/process/log-files.js';
@@ -188,7 +188,12 @@ export async function executeRun(a: ExecuteRunArgs): Promise<number> {
         `weft: stopped ${stopped.length} task process(es) left running by the coordinator that died: ${stopped.join(', ')}\n`,
       );
   }
-  const redact = runRedactor(process.env, compiled.spec, remoteSecrets(a.dispatch?.gitRemote?.url ?? ''));
+  // The files `workspace.copy` puts in every worktree (a `.env`) hold secrets a task may print.
+  const copied = found === undefined ? [] : (found.workspace.copy ?? []).map((p) => join(found.root, p));
+  const redact = runRedactor(process.env, compiled.spec, [
+    ...remoteSecrets(a.dispatch?.gitRemote?.url ?? ''),
+    ...copiedSecrets(copied),
+  ]);
   // Started before any task: a malformed OTEL_* variable stops the run here, with one line.
   const telemetry = await openRunTelemetry(compiled, redact, a.planFile, a.executors);
   if (a.prior !== undefined) scrubUnfinishedLogs(a.prior, runDir, redact);
@@ -280,6 +285,8 @@ export async function executeRun(a: ExecuteRunArgs): Promise<number> {
         isolation: a.isolation,
         vars,
         spec,
+        // Where `weft logs` reads the copied files' secrets while an attempt's log is still raw (names, no values).
+        ...(copied.length === 0 ? {} : { copied }),
         ...(a.dispatch === undefined ? {} : { dispatch: { prefix: a.dispatch.prefix } }),
       },
       ...(a.cache === false
