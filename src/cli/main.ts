@@ -101,6 +101,11 @@ program
   .option('--dispatch <redis-url>', 'run on `weft worker`s through this Redis, adopting their jobs still running')
   .option('--queue-prefix <prefix>', "with --dispatch: the queues' key prefix (default: the run's)")
   .option('--git-remote <url-or-path>', 'with --dispatch: the git remote shared with `weft worker --clone` workers')
+  .option(
+    '--set <name=value>',
+    'give again a secret var the run got from --set (the journal keeps it masked)',
+    collectVar,
+  )
   .option('-C, --dir <dir>', 'project folder holding .weft/')
   .action(async (run: string | undefined, opts) => {
     process.exitCode = await (await import('./commands/resume.js')).resumeCommand(run, opts);

@@ -25,12 +25,12 @@ export function secretRedactor(env: NodeJS.ProcessEnv): Redactor {
 
 /**
  * A run's redactor: the secrets of weft's environment and those the plan itself sets in an `env`
- * (`defaults.env` or a task's) under a secret-looking name, e.g. `env: { DB_PASSWORD: … }`, and
+ * (`defaults.env` or a task's) or its `vars` under a secret-looking name, e.g. `env: { DB_PASSWORD: … }`, and
  * `more` (a token in the shared git remote's URL).
  */
 export function runRedactor(env: NodeJS.ProcessEnv, spec: PlanSpec, more: readonly string[] = []): Redactor {
   // A collector's key in OTEL_EXPORTER_OTLP_HEADERS is a secret too, though its name does not say so.
-  return redactorOf([...secretValues(env), ...telemetrySecrets(env), ...planEnvSecrets(spec), ...more]);
+  return redactorOf([...secretValues(env), ...telemetrySecrets(env), ...planSecrets(spec), ...more]);
 }
 
 /** A dotenv line: `NAME=value`, `export NAME="value"`. */
@@ -113,16 +113,29 @@ export function copiedSecrets(files: readonly string[]): string[] {
 }
 
 /**
- * The values a plan sets in an `env` (`defaults.env` or a task's) under a secret-looking name; the
- * plan as parsed or as a file holds it (an `env` that is not a map holds none).
+ * The values a plan sets under a secret-looking name in an `env` (`defaults.env` or a task's) or in
+ * `vars` (`api_token: …`); the plan as parsed or as a file holds them (an `env` that is not a map
+ * holds none).
  */
-function planEnvSecrets(plan: { readonly defaults?: { readonly env?: unknown }; readonly tasks?: unknown }): string[] {
+function planSecrets(plan: {
+  readonly vars?: unknown;
+  readonly defaults?: { readonly env?: unknown };
+  readonly tasks?: unknown;
+}): string[] {
   const tasks = Array.isArray(plan.tasks) ? (plan.tasks as ({ readonly env?: unknown } | null)[]) : [];
-  return [plan.defaults?.env, ...tasks.map((t) => t?.env)].flatMap((e) =>
+  return [plan.vars, plan.defaults?.env, ...tasks.map((t) => t?.env)].flatMap((e) =>
     e !== null && typeof e === 'object' && !Array.isArray(e)
       ? secretValues(e as Record<string, string | number | boolean | undefined>)
       : [],
   );
+}
+
+/**
+ * The values of a run's secret-looking `vars` (`--set api_token=…` or the plan's own): they decide
+ * `when` conditions, and stay out of the journal, `plan.json` and the reasons a condition gives.
+ */
+export function varSecrets(vars: Readonly<Record<string, string | number | boolean>>): string[] {
+  return secretValues(vars);
 }
 
 /**
@@ -153,7 +166,7 @@ function secretsOfPlanFile(file: string): readonly string[] {
   let values: string[] = [];
   try {
     const raw = parseYamlDocument(readPlanText(file), file).raw;
-    if (raw !== null && typeof raw === 'object') values = planEnvSecrets(raw);
+    if (raw !== null && typeof raw === 'object') values = planSecrets(raw);
   } catch {
     // Not a plan any more: its secrets cannot be known.
   }

@@ -451,3 +451,69 @@ describe('a secret in a file workspace.copy puts in every worktree', () => {
       ).toEqual([]);
   }, 60_000);
 });
+
+describe('a var named like a secret', () => {
+  const TOKEN = 'tok-set-on-the-command-line-42';
+  /** Runs until it is interrupted the first time; the second time it ends at once. */
+  const SLOW = ['sh', '-c', 'if [ -e started ]; then exit 0; fi; touch started; sleep 30'];
+
+  it('given with --set stays out of weft.db, plan.json, --json and the reports, also in a condition; a resume needs it again', async () => {
+    const project = tempProject('weft-secrets-');
+    const plan = {
+      vars: { api_token: 'none', mode: 'fast' },
+      tasks: [
+        { id: 'slow', run: SLOW },
+        { id: 'after', after: ['slow'], when: `vars.api_token == "${TOKEN}"`, run: ['touch', 'ran-after'] },
+      ],
+    };
+    writeFileSync(join(project, 'plan.yaml'), JSON.stringify(plan));
+    const first = startWeft(['run', 'plan.yaml', '--json', '--set', `api_token=${TOKEN}`], project);
+    await until(() => existsSync(join(project, 'started')));
+    first.child.kill('SIGINT');
+    const r = await first.done;
+    expect(r.code).toBe(130);
+    expect(r.stdout).toContain('"vars":{"api_token":"***","mode":"fast"}'); // run.created, as the --json stream gives it
+    expect(r.stdout).not.toContain(TOKEN);
+    const runId = await latestRun(project);
+    const planJson = JSON.parse(readFileSync(join(project, '.weft', 'runs', runId, 'plan.json'), 'utf8'));
+    expect(planJson.vars).toEqual({ api_token: '***', mode: 'fast' });
+    // Not run with `***` for the token: refused in one line that says what to give.
+    const refused = await weft(['resume', '--no-progress'], project, {});
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain(
+      `run ${runId}: var api_token was given with --set, and the journal keeps its value masked (***)`,
+    );
+    expect(refused.stderr).toContain(`weft resume ${runId} --set api_token=…`);
+    expect(refused.stderr).not.toMatch(/\n\s+at /);
+    const wrong = await weft(['resume', '--set', 'mode=slow'], project, {});
+    expect(wrong.code).toBe(2);
+    expect(wrong.stderr).toContain('--set mode: a resume keeps the vars run');
+    const resumed = await weft(['resume', '--no-progress', '--set', `api_token=${TOKEN}`], project, {});
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(existsSync(join(project, 'ran-after'))).toBe(true); // its condition saw the token itself
+    for (const format of ['md', 'json', 'html'])
+      expect((await weft(['report', runId, '--format', format], project, {})).stdout).not.toContain(TOKEN);
+    expect(filesHolding(join(project, '.weft'), TOKEN)).toEqual([]);
+  }, 90_000);
+
+  it('set by the plan itself is masked too, and a resume takes it back from the plan file', async () => {
+    const project = tempProject('weft-secrets-');
+    const plan = {
+      vars: { db_password: PASSWORD },
+      tasks: [
+        { id: 'slow', run: SLOW },
+        { id: 'after', after: ['slow'], when: `vars.db_password == "${PASSWORD}"`, run: ['touch', 'ran-after'] },
+      ],
+    };
+    writeFileSync(join(project, 'plan.yaml'), JSON.stringify(plan));
+    const first = startWeft(['run', 'plan.yaml', '--no-progress'], project);
+    await until(() => existsSync(join(project, 'started')));
+    first.child.kill('SIGINT');
+    expect((await first.done).code).toBe(130);
+    expect(filesHolding(join(project, '.weft'), PASSWORD)).toEqual([]);
+    const resumed = await weft(['resume', '--no-progress'], project, {});
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(existsSync(join(project, 'ran-after'))).toBe(true);
+    expect(filesHolding(join(project, '.weft'), PASSWORD)).toEqual([]);
+  }, 90_000);
+});

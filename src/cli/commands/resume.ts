@@ -14,7 +14,7 @@ import { existsSync } from 'node:fs';
 import { isDeepStrictEqual } from 'node:util';
 import { redactValue, SECRET_MASK } from '../../core/redact.js';
 import { loadPlanFile } from '../../plan/load-plan.js';
-import { runRedactor } from '../secrets.js';
+import { runRedactor, varSecrets } from '../secrets.js';
 import { withHistory } from '../history.js';
 import { chooseDispatch } from '../dispatch-wiring.js';
 
@@ -30,6 +30,8 @@ export interface ResumeOptions {
   readonly queuePrefix?: string;
   /** `--git-remote`: the git remote tasks in worktrees travel through to workers with their own clone. */
   readonly gitRemote?: string;
+  /** `--set`: a var the journal keeps masked (a secret `--set` gave the run), given again. */
+  readonly set?: Record<string, string>;
 }
 
 const UNFINISHED = new Set(['running', 'cancelled', 'interrupted']);
@@ -74,6 +76,7 @@ export async function resumeCommand(given: string | undefined, opts: ResumeOptio
     const o = (created.options ?? {}) as {
       spec?: PlanSpec;
       vars?: Record<string, string | number | boolean>;
+      setVars?: string[];
       planFile?: string;
       planStamp?: string;
       baseDir?: string;
@@ -106,9 +109,10 @@ export async function resumeCommand(given: string | undefined, opts: ResumeOptio
       );
       return EXIT.ok;
     }
+    refuseMaskedVars(o.vars ?? {}, o.setVars ?? [], opts.set ?? {}, runId);
     // The plan as it was when the run started (not as the file is now), grown by what tasks added.
     const file = moved(o.planFile);
-    let spec = withSecrets(o.spec, file, executors, runId);
+    let spec = withSecrets(o.spec, file, executors, runId, opts.set ?? {});
     // An edited plan file is not what a resume runs: say so, rather than let the edit seem ignored.
     // Secrets are the exception: the journal has them masked, so they come from the file as it is.
     if (file !== undefined && o.planStamp !== undefined && planStamp(file).planStamp !== o.planStamp) {
@@ -118,7 +122,7 @@ export async function resumeCommand(given: string | undefined, opts: ResumeOptio
       );
     }
     for (const e of events) if (e.type === 'plan.expanded') spec = spliceExpansion(spec, e.by, e.tasks as TaskSpec[]);
-    const vars = o.vars === undefined ? {} : { vars: o.vars };
+    const vars = { vars: unmaskedVars(o.vars ?? {}, spec.vars ?? {}, opts.set ?? {}) };
     const options = { executors: catalogOf(executors), file: o.planFile ?? '<journal>', ...vars };
     // Ordered by the durations learned so far, as `weft run` and `weft estimate` order it (a label such as
     // `<planner>` is not a path, and does not move with the project).
@@ -171,6 +175,8 @@ function withSecrets(
   planFile: string | undefined,
   executors: ReturnType<typeof wire>['executors'],
   runId: string,
+  /** The resume's `--set`: a secret var the run's `--set` gave may be written in the plan (a `when`). */
+  given: Readonly<Record<string, string>>,
 ): PlanSpec {
   if (!JSON.stringify(journaled).includes(SECRET_MASK)) return journaled;
   const refuse = (why: string): never => {
@@ -190,9 +196,62 @@ function withSecrets(
   } catch (error) {
     return refuse(`the plan file they come from (${planFile}) no longer loads: ${(error as Error).message}`);
   }
-  if (isDeepStrictEqual(JSON.parse(JSON.stringify(redactValue(spec, runRedactor(process.env, spec)))), journaled))
+  if (
+    isDeepStrictEqual(
+      JSON.parse(JSON.stringify(redactValue(spec, runRedactor(process.env, spec, varSecrets(given))))),
+      journaled,
+    )
+  )
     return spec;
   return refuse(
     `the plan file they come from (${planFile}) has changed since the run started (or a secret variable is not set)`,
   );
+}
+
+const isMasked = (value: unknown): boolean => typeof value === 'string' && value.includes(SECRET_MASK);
+
+/**
+ * Refuses, before anything else, a resume that would decide a `when` with `***`: a var named like a
+ * secret (`api_token`) that the run's `--set` gave is masked in the journal, so the resume's
+ * `--set` must give it again; and a `--set` for any other var, which a resume keeps as it was.
+ */
+function refuseMaskedVars(
+  journaled: Readonly<Record<string, string | number | boolean>>,
+  setVars: readonly string[],
+  given: Readonly<Record<string, string>>,
+  runId: string,
+): void {
+  const masked = Object.keys(journaled).filter((name) => isMasked(journaled[name]));
+  const extra = Object.keys(given).find((name) => !masked.includes(name));
+  if (extra !== undefined)
+    throw new WeftError(
+      'WEFT_USAGE',
+      `--set ${extra}: a resume keeps the vars run ${runId} started with; --set gives back only one the journal keeps masked (${SECRET_MASK})`,
+      { hint: masked.length === 0 ? 'leave --set out' : `masked here: ${masked.join(', ')}` },
+    );
+  const missing = masked.find((name) => setVars.includes(name) && given[name] === undefined);
+  if (missing !== undefined)
+    throw new WeftError(
+      'WEFT_USAGE',
+      `run ${runId}: var ${missing} was given with --set, and the journal keeps its value masked (${SECRET_MASK})`,
+      { hint: `give it again: weft resume ${runId} --set ${missing}=…` },
+    );
+}
+
+/**
+ * The run's vars with the values the journal keeps masked given back: from the resume's `--set`
+ * when the run's `--set` gave them (see {@link refuseMaskedVars}), else from the plan as the plan
+ * file holds it (restored by {@link withSecrets}).
+ */
+function unmaskedVars(
+  journaled: Readonly<Record<string, string | number | boolean>>,
+  planVars: Readonly<Record<string, string | number | boolean>>,
+  given: Readonly<Record<string, string>>,
+): Record<string, string | number | boolean> {
+  const vars = { ...journaled };
+  for (const name of Object.keys(journaled).filter((n) => isMasked(journaled[n]))) {
+    const value = given[name] ?? planVars[name];
+    if (value !== undefined) vars[name] = value;
+  }
+  return vars;
 }

@@ -17,7 +17,7 @@ import { createRunDir, newRunId, PRETTY_JSON_TASKS, weftDir, writeJson } from '.
 import { FileTaskCache } from '../../store/task-cache.js';
 import type { EngineNotice, EngineOptions } from '../../core/run/engine.js';
 import type { ApprovalDecision } from '../../core/run/engine-options.js';
-import { copiedSecrets, runRedactor } from '../secrets.js';
+import { copiedSecrets, runRedactor, varSecrets } from '../secrets.js';
 import { redactValue, type Redactor } from '../../core/redact.js';
 import { remoteSecrets } from '../../core/remote-url.js';
 import { attemptLogPaths } from '../../executors/process/log-files.js';
@@ -122,6 +122,7 @@ export async function runCommand(file: string, opts: RunCommandOptions): Promise
         store,
         display: opts,
         ...(dispatch === undefined ? {} : { dispatch }),
+        ...(opts.set === undefined ? {} : { setVars: Object.keys(opts.set) }),
       });
     } finally {
       await ui?.close();
@@ -156,6 +157,8 @@ export interface ExecuteRunArgs {
   readonly dispatch?: DispatchChoice;
   /** The run's event bus, when someone besides the display listens (`--ui`). @default a new one */
   readonly bus?: RunBus;
+  /** The names of the vars `--set` gave (journaled, so a resume knows which masked ones it needs again). */
+  readonly setVars?: readonly string[];
 }
 
 /** Runs (or resumes) a run: lease, journal, workspace, live display, summary. Returns the exit code. */
@@ -193,6 +196,7 @@ export async function executeRun(a: ExecuteRunArgs): Promise<number> {
   const redact = runRedactor(process.env, compiled.spec, [
     ...remoteSecrets(a.dispatch?.gitRemote?.url ?? ''),
     ...copiedSecrets(copied),
+    ...varSecrets(compiled.vars),
   ]);
   // Started before any task: a malformed OTEL_* variable stops the run here, with one line.
   const telemetry = await openRunTelemetry(compiled, redact, a.planFile, a.executors);
@@ -287,6 +291,8 @@ export async function executeRun(a: ExecuteRunArgs): Promise<number> {
         spec,
         // Where `weft logs` reads the copied files' secrets while an attempt's log is still raw (names, no values).
         ...(copied.length === 0 ? {} : { copied }),
+        // Which vars came from --set (names only): a resume needs a masked one given again.
+        ...(a.setVars === undefined || a.setVars.length === 0 ? {} : { setVars: a.setVars }),
         ...(a.dispatch === undefined ? {} : { dispatch: { prefix: a.dispatch.prefix } }),
       },
       ...(a.cache === false
