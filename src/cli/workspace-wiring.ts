@@ -9,6 +9,7 @@ import { CONFIG_FILE, loadConfig } from './config.js';
 import type { GitWorkspace } from '../workspace/index.js';
 import { isIsolated } from '../workspace/isolation.js';
 import { killGroupOnAbort } from '../executors/process/process-group.js';
+import { uncommittedInputs } from './uncommitted-inputs.js';
 
 /** Where a run works: the plan's folder and the folder holding `.weft/` (the journal). */
 export interface WorkspacePlace {
@@ -37,8 +38,9 @@ export interface WorkspacePlan {
  * could never work in a worktree (its `cwd` leaves the repository) is refused here, before
  * anything runs. The git code (and execa) is loaded only when needed: ~80 ms of start-up that a
  * plan of plain commands does not pay.
- * @throws PlanValidationError when an isolated task's `cwd` is outside the plan's repository, or a
- *   `workspace.copy` file is not in it (ConfigValidationError when that comes from `weft.config.yaml`)
+ * @throws PlanValidationError when an isolated task's `cwd` is outside the plan's repository, a
+ *   `workspace.copy` file is not in it (ConfigValidationError when that comes from `weft.config.yaml`),
+ *   or a file a worktree task names in `inputs` is not committed (see uncommitted-inputs.ts)
  */
 export async function findWorkspace(
   plan: CompiledPlan,
@@ -70,6 +72,9 @@ export async function findWorkspace(
   if (outside.length > 0) throw new PlanValidationError(outside);
   const { spec, file } = workspaceSpec(plan, where);
   checkCopies(spec, file, root);
+  const inputs = await uncommittedInputs(plan, where, root, spec.copy ?? []);
+  for (const w of inputs.warnings) process.stderr.write(`weft: ${w}\n`);
+  if (inputs.issues.length > 0) throw new PlanValidationError(inputs.issues);
   return { root, worktreesDir: worktreesDirFor(where.projectDir, root), workspace: spec };
 }
 

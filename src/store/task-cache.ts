@@ -23,7 +23,7 @@ const sha = (data: string | Buffer): string => createHash('sha256').update(data)
  * (`../common.txt`, an absolute path) is walked from its own base — an input there must count,
  * or a change to it would never run the task again.
  */
-function matchFiles(root: string, globs: readonly string[]): string[] {
+export function matchFiles(root: string, globs: readonly string[]): string[] {
   const inside: string[] = [];
   const out = new Set<string>();
   for (const glob of globs.map((g) => g.replace(/^\.\//, ''))) {

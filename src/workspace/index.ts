@@ -9,3 +9,4 @@ export { branchExists } from './worktrees.js';
 export { missingOutputs, missingOutputsVerdict } from './outputs.js';
 export { RemoteWorktrees, attemptRefs, type TaskPlaces } from './remote-worktrees.js';
 export { WorkerClone } from './worker-clone.js';
+export { commitStanding, type CommitStanding } from './commit-standing.js';
