@@ -92,6 +92,8 @@ export async function openWorkspace(
   adopted?: ReadonlyMap<string, number>,
   /** Whether the adopted attempts' workers work in this coordinator's worktrees (no shared git remote). */
   sharedWorktrees = false,
+  /** Masks the run's secrets in what the set-up prints. */
+  redact?: (text: string) => string,
 ): Promise<GitWorkspace> {
   const { GitWorkspace } = await import('../workspace/index.js');
   const { worktreesDir } = found;
@@ -104,6 +106,7 @@ export async function openWorkspace(
     tasks: plan?.graph.tasks ?? [],
     workspace: found.workspace,
     guardGroup: killGroupOnAbort,
+    ...(redact === undefined ? {} : { redact }),
   });
   for (const w of workspace.warnings) process.stderr.write(`weft: ${w}\n`);
   return workspace;

@@ -69,6 +69,8 @@ export interface GitWorkspaceOptions {
   readonly setupDir?: string;
   /** How the set-up command's process group is stopped (see `GroupGuard`). @default stopGroupOnAbort */
   readonly guardGroup?: GroupGuard;
+  /** Masks the run's secrets in the set-up's log and messages (it runs with weft's env and the `copy` files). @default none */
+  readonly redact?: (text: string) => string;
 }
 
 /**

@@ -138,8 +138,15 @@ export class GitWorkspace implements Workspace {
     const worktreesDir = worktreesDirOf(options);
     const cacheDir = resolve(options.setupDir ?? join(dirname(worktreesDir), 'setup'));
     const wanted = spec.setup !== undefined || (spec.copy?.length ?? 0) > 0;
-    const guardGroup = options.guardGroup;
-    const setupOptions = { root: repo.root, cacheDir, scratchDir: runDir, spec, lock: this.lock, guardGroup };
+    const setupOptions = {
+      root: repo.root,
+      cacheDir,
+      scratchDir: runDir,
+      spec,
+      lock: this.lock,
+      ...(options.guardGroup === undefined ? {} : { guardGroup: options.guardGroup }),
+      ...(options.redact === undefined ? {} : { redact: options.redact }),
+    };
     this.setup = wanted ? new WorktreeSetup(setupOptions) : undefined;
     this.queue = new MergeQueue({
       runId: this.runId,

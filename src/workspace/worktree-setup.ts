@@ -22,6 +22,8 @@ export interface WorktreeSetupOptions {
   readonly spec: WorkspaceSpec;
   /** The repository lock: worktree add/remove go under it. */
   readonly lock: Serial;
+  /** Masks secrets in what the set-up printed (its log, the line quoted when it fails). @default none */
+  readonly redact?: (text: string) => string;
   /** How the set-up's process group is stopped on a stop and when weft quits or dies. @default {@link stopGroupOnAbort} */
   readonly guardGroup?: GroupGuard;
 }
@@ -155,14 +157,16 @@ export class WorktreeSetup {
       const log = join(cacheDir, `${key}.log`);
       const [file, ...args] = setup.run as [string, ...string[]];
       const r = await runStoppable(file, args, scratch, signal, this.options.guardGroup ?? stopGroupOnAbort);
-      writeFileSync(log, r.all ?? '');
+      // It runs with weft's environment and the `copy` files: what it prints of their secrets is masked.
+      const output = (this.options.redact ?? ((t: string) => t))(r.all ?? '');
+      writeFileSync(log, output);
       const shown = `workspace.setup \`${setup.run.join(' ')}\``;
       const where = relative(root, log).startsWith('..') ? log : relative(root, log);
       if (signal?.aborted === true)
         throw new WeftError('WEFT_SETUP_FAILED', `${shown} was stopped before any task ran (its output: ${where})`);
       if (r.failed) {
         const ending = r.exitCode === undefined ? (r.signal ?? r.shortMessage) : `exit code ${r.exitCode}`;
-        const last = (r.all ?? '').trim().split('\n').at(-1)?.trim() ?? '';
+        const last = output.trim().split('\n').at(-1)?.trim() ?? '';
         const said = last === '' ? '' : `: ${last}`;
         const message = `${shown} failed (${ending}) before any task ran${said} (all its output: ${where})`;
         throw new WeftError('WEFT_SETUP_FAILED', message);

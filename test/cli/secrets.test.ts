@@ -452,6 +452,27 @@ describe('a secret in a file workspace.copy puts in every worktree', () => {
   }, 60_000);
 });
 
+describe('a secret the workspace set-up prints', () => {
+  it("is masked in its log and the line that says it failed: weft's env and the copy files' secrets", async () => {
+    const repo = tempRepo({ '.gitignore': '.env\n', 'lock.txt': 'v1\n' });
+    repo.write('.env', 'API_TOKEN=tok-the-setup-printed-1\n');
+    const setup = ['sh', '-c', 'echo "key=$ANTHROPIC_API_KEY"; cat .env; exit 1'];
+    const plan = {
+      workspace: { setup: { run: setup, key: ['lock.txt'], share: ['deps'] }, copy: ['.env'] },
+      tasks: [{ id: 't', run: ['touch', 'x'], writes: ['x'] }],
+    };
+    writeFileSync(join(repo.dir, 'plan.yaml'), JSON.stringify(plan));
+    repo.commit('plan');
+    const run = await weft(['run', 'plan.yaml', '--no-progress'], repo.dir);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain('failed (exit code 1) before any task ran: API_TOKEN=***');
+    const log = readdirSync(join(repo.dir, '.weft', 'setup')).find((f) => f.endsWith('.log')) ?? '';
+    expect(readFileSync(join(repo.dir, '.weft', 'setup', log), 'utf8')).toBe('key=***\nAPI_TOKEN=***');
+    for (const secret of [SECRET, 'tok-the-setup-printed-1'])
+      expect(filesHolding(join(repo.dir, '.weft'), secret).filter((p) => !p.endsWith('.env'))).toEqual([]);
+  }, 60_000);
+});
+
 describe('a var named like a secret', () => {
   const TOKEN = 'tok-set-on-the-command-line-42';
   /** Runs until it is interrupted the first time; the second time it ends at once. */

@@ -243,7 +243,7 @@ export async function executeRun(a: ExecuteRunArgs): Promise<number> {
   const workspace =
     found === undefined
       ? undefined
-      : await openWorkspace(found, place, compiled, a.prior, remote?.adopt, remote?.sharedWorktrees === true);
+      : await openWorkspace(found, place, compiled, a.prior, remote?.adopt, remote?.sharedWorktrees === true, redact);
   const workdirFor = (task: ResolvedTask): string =>
     task.cwd === undefined ? a.baseDir : resolve(a.baseDir, task.cwd);
   let succeeded = false;
