@@ -140,10 +140,15 @@ export function varSecrets(vars: Readonly<Record<string, string | number | boole
 
 /**
  * One task's redactor on a remote worker: the worker's own secrets (its collector's key in
- * `OTEL_EXPORTER_OTLP_HEADERS` too) and those the task's `env` sets.
+ * `OTEL_EXPORTER_OTLP_HEADERS` too, its `.env` for worktrees), and those the task's `env` sets.
  */
-export function taskRedactor(env: NodeJS.ProcessEnv, taskEnv: Readonly<Record<string, string>>): Redactor {
-  return redactorOf([...secretValues(env), ...telemetrySecrets(env), ...secretValues(taskEnv)]);
+export function taskRedactor(
+  env: NodeJS.ProcessEnv,
+  taskEnv: Readonly<Record<string, string>>,
+  /** The secrets of the worker's own `workspace.copy` files (see {@link copiedSecrets}). */
+  copied: readonly string[] = [],
+): Redactor {
+  return redactorOf([...secretValues(env), ...telemetrySecrets(env), ...secretValues(taskEnv), ...copied]);
 }
 
 /** The secret values a plan file sets in `env`, by file, while the file stays as it was read. */

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
@@ -96,6 +96,40 @@ describe('weft worker --clone and workspace:', () => {
     } finally {
       redis.disconnect();
     }
+  }, 400_000);
+
+  it("masks the secrets of the worker's own .env in what its tasks print, on the worker and on the coordinator", async () => {
+    const prefix = uniquePrefix();
+    const p = project(
+      {
+        name: 'leaky-env',
+        workspace: { copy: ['.env'] },
+        tasks: [{ id: 'a', writes: ['a.txt'], run: sh('cat .env; touch a.txt') }],
+      },
+      { '.gitignore': '.env\n' },
+    );
+    writeFileSync(join(p.dir, '.env'), `API_TOKEN=${COORDINATOR_SECRET}\n`);
+    const clone = realpathSync(tempProject('weft-clone-dir-'));
+    mkdirSync(join(clone, 'files'));
+    writeFileSync(join(clone, 'files', '.env'), 'API_TOKEN=worker-own-secret-4417\nPLAIN=kept\n');
+    procs.push(await farWorker(prefix, clone));
+    const r = await runOn(p, prefix, bareRemote());
+    expect(r.code, r.stderr).toBe(0);
+    const runId = runIdOf(events(r.stdout));
+    const logs = await weft(['logs', runId, 'a'], { cwd: p.dir });
+    expect(logs.stdout).toBe('API_TOKEN=***\nPLAIN=kept\n');
+    expect(r.stdout).not.toContain('worker-own-secret-4417');
+    const weftDir = join(p.dir, '.weft');
+    const holding = readdirSync(weftDir, { recursive: true, encoding: 'utf8' }).filter((f) => {
+      const path = join(weftDir, f);
+      return (
+        !f.endsWith('.env') &&
+        existsSync(path) &&
+        !statSync(path).isDirectory() &&
+        readFileSync(path).includes('worker-own-secret-4417')
+      );
+    });
+    expect(holding).toEqual([]);
   }, 400_000);
 
   it('refuses an attempt whose `workspace.copy` file the worker does not have, naming where to put it', async () => {

@@ -1,10 +1,10 @@
 import { statSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { RedisWorker, type CloneWorktrees, type WorkerAd } from '../../dispatch/index.js';
 import { WeftError } from '../../core/errors.js';
 import { EXIT } from '../exit-codes.js';
 import { createWeftDir, weftDir } from '../run-files.js';
-import { taskRedactor } from '../secrets.js';
+import { copiedSecrets, taskRedactor } from '../secrets.js';
 import type { Redactor } from '../../core/redact.js';
 import { wire } from '../wiring.js';
 import { startTelemetry } from '../../telemetry/start-telemetry.js';
@@ -43,12 +43,16 @@ export async function workerCommand(opts: WorkerCommandOptions): Promise<number>
   const tracer = telemetry?.workerTracer();
   // Most tasks of a plan share their `env` (often none): their redactor is made once, not per job.
   const redactors = new Map<string, Redactor>();
+  // With --clone, the files `workspace.copy` puts in worktrees are this worker's own (<clone>/files/,
+  // a `.env`): their secrets are masked like its env's, read as they are now.
+  const files = opts.clone === undefined ? undefined : join(resolve(opts.clone), 'files');
   const redactFor = (env: Readonly<Record<string, string>>): Redactor => {
-    const key = JSON.stringify(env);
+    const copied = files === undefined ? [] : copiedSecrets([files]);
+    const key = JSON.stringify([env, copied]);
     let r = redactors.get(key);
     if (r === undefined) {
       if (redactors.size >= 1_000) redactors.clear();
-      r = taskRedactor(process.env, env);
+      r = taskRedactor(process.env, env, copied);
       redactors.set(key, r);
     }
     return r;
