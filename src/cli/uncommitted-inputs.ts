@@ -43,21 +43,35 @@ export async function uncommittedInputs(
     copy.flatMap((p) => [p.replace(/^\.\//, ''), `${p.replace(/^\.\/|\/+$/g, '')}/**`]),
     { dot: true },
   );
-  const written = writtenMatcher(plan.graph.tasks);
+  // Asked only of the files git finds not as committed (few): a large plan has many `writes` globs.
+  let writtenBy: ((path: string) => boolean) | undefined;
+  const written = (file: string): boolean => {
+    writtenBy ??= writtenMatcher(plan.graph.tasks);
+    return writtenBy(relative(base, join(root, file)).split(sep).join('/'));
+  };
+  // Many tasks name the same globs from the same folder: each is walked once.
+  const walked = new Map<string, string[]>();
+  const filesOf = (dir: string, pattern: string): string[] => {
+    const key = `${dir}\0${pattern}`;
+    const known = walked.get(key);
+    if (known !== undefined) return known;
+    const files = matchFiles(dir, [pattern])
+      .map((f) => fromRoot(dir, f))
+      .filter((f) => inRepo(f) && !brought(f));
+    walked.set(key, files);
+    return files;
+  };
   const asked = tasks.map((task) => {
     const dir = resolve(base, task.cwd ?? '.');
     const patterns = (task.inputs ?? []).map((pattern, i) => {
-      const files = matchFiles(dir, [pattern])
-        .map((f) => fromRoot(dir, f))
-        .filter((f) => inRepo(f) && !brought(f) && !written(relative(base, join(root, f)).split(sep).join('/')));
-      return { pattern, i, files, literal: !picomatch.scan(pattern).isGlob };
+      return { pattern, i, files: filesOf(dir, pattern), literal: !picomatch.scan(pattern).isGlob };
     });
     return { task, dir, patterns };
   });
   const { commitStanding } = await import('../workspace/index.js');
   const standing = await commitStanding(root, [...new Set(asked.flatMap((a) => a.patterns.flatMap((p) => p.files)))]);
-  const absent = new Set(standing.absent);
-  const changed = new Set(standing.changed);
+  const absent = new Set(standing.absent.filter((f) => !written(f)));
+  const changed = new Set(standing.changed.filter((f) => !written(f)));
   const issues: PlanIssue[] = [];
   const warnings: string[] = [];
   for (const { task, dir, patterns } of asked)

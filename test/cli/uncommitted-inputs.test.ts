@@ -66,3 +66,22 @@ describe('an inputs file a worktree task names that is not committed', () => {
     expect(repo.git('show', `weft/${runId}:out-t.txt`)).toBe('committed');
   }, 60_000);
 });
+
+describe('the inputs check on a large plan', () => {
+  it('walks each glob once, not once per task: 1,000 worktree tasks naming src/**/*.ts validate in seconds', async () => {
+    const files: Record<string, string> = {};
+    for (let i = 0; i < 300; i++) files[`src/f${i}.ts`] = `${i}\n`;
+    const tasks = Array.from({ length: 1000 }, (_, i) => ({
+      id: `t${i}`,
+      run: ['true'],
+      writes: [`out/${i}`],
+      inputs: ['src/**/*.ts'],
+    }));
+    const repo = tempRepo({ ...files, 'plan.yaml': JSON.stringify({ tasks }) });
+    const started = Date.now();
+    const r = await weft(['validate', 'plan.yaml'], { cwd: repo.dir, timeoutMs: 170_000 });
+    expect(r.code, r.stderr).toBe(0);
+    // ~10 s on a busy machine (most of it the plan's write scopes); a walk per task took minutes.
+    expect(Date.now() - started).toBeLessThan(90_000);
+  }, 180_000);
+});
