@@ -261,6 +261,8 @@ export function runLauncher(ctx: ControlContext) {
           hint: 'cancel it first, or wait for it to end',
         });
       const args = ['resume', runId, '--json', ...(options.retry ?? []).flatMap((t) => ['--retry', t])];
+      // The secret vars it was started with: the journal keeps them masked, so the resume is given them again.
+      for (const [k, v] of Object.entries(options.vars ?? {})) args.push('--set', `${k}=${v}`);
       const resumed = async (): Promise<boolean> =>
         (await store.read(runId, lastSeq)).some((e) => e.event.type === 'run.resumed');
       await launch(runId, args, resumed);

@@ -27,8 +27,16 @@ export const StartRunSchema = z
   })
   .strict();
 
-/** `POST /api/runs/:id/resume`: tasks with `resume: never` to run again (`weft resume --retry`). */
-export const ResumeSchema = z.object({ retry: z.array(z.string().regex(TASK_ID_PATTERN)).optional() }).strict();
+/**
+ * `POST /api/runs/:id/resume`: tasks with `resume: never` to run again (`weft resume --retry`), and
+ * the secret-named vars the run was started with, which the journal keeps masked (`--set`).
+ */
+export const ResumeSchema = z
+  .object({
+    retry: z.array(z.string().regex(TASK_ID_PATTERN)).optional(),
+    vars: StartRunSchema.shape.vars,
+  })
+  .strict();
 /** `POST /api/runs/:id/tasks/:task/reject`: why (it becomes the task's blocked reason). */
 export const RejectSchema = z.object({ reason: z.string().trim().min(1).max(2000) }).strict();
 
@@ -109,8 +117,9 @@ export function apiRoutes(control: RunControl, options: { readonly pollMs: numbe
     );
   });
   api.post('/runs/:id/resume', async (c) => {
-    const { retry } = await body(c, ResumeSchema);
-    return c.json(await control.resume(c.req.param('id'), retry === undefined ? {} : { retry }));
+    const { retry, vars } = await body(c, ResumeSchema);
+    const options = { ...(retry === undefined ? {} : { retry }), ...(vars === undefined ? {} : { vars }) };
+    return c.json(await control.resume(c.req.param('id'), options));
   });
   api.get('/runs/:id/tasks/:task/log', async (c) => {
     const { follow, ...q } = query(c, LogQuery);

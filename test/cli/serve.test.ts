@@ -154,6 +154,44 @@ describe('weft serve over a real socket', () => {
   );
 
   it(
+    'a run started with a secret var resumes over the API when given it again (vars), and is refused without it',
+    async () => {
+      const s = await startServe(project, env);
+      try {
+        const secret = 'sk-resume-secret-7f3a9c';
+        const go = join(project, 'go-secret');
+        const plan = {
+          name: 'secret-var',
+          vars: { api_token: 'none' },
+          tasks: [
+            { id: 'wait', run: ['sh', '-c', `while [ ! -f ${go} ]; do sleep 0.1; done`] },
+            { id: 'after', needs: ['wait'], when: `vars.api_token == "${secret}"`, run: ['true'] },
+          ],
+        };
+        const started = await api(s, '/api/runs', { plan, isolation: false, vars: { api_token: secret } });
+        const { runId } = started.json() as { runId: string };
+        await follow(s, runId, (type) => type === 'task.started');
+        await api(s, `/api/runs/${runId}/cancel`, {});
+        await follow(s, runId, (type) => type === 'run.finished');
+        const refused = await api(s, `/api/runs/${runId}/resume`, {});
+        expect(refused.status).toBe(400);
+        expect(JSON.stringify(refused.json())).toContain('api_token');
+        writeFileSync(go, '');
+        const resumed = await api(s, `/api/runs/${runId}/resume`, { vars: { api_token: secret } });
+        expect(resumed.status).toBe(200);
+        let finishes = 0; // the cancel's, then the resume's
+        const end = await follow(s, runId, (type) => type === 'run.finished' && ++finishes === 2);
+        expect(end.at(-1)?.data).toMatchObject({ status: 'succeeded' });
+        // The condition read the real value: `after` ran, not skipped.
+        expect(end.some((e) => e.type === 'task.succeeded' && e.data.task === 'after')).toBe(true);
+      } finally {
+        await s.stop();
+      }
+    },
+    TIMEOUT,
+  );
+
+  it(
     "following a task's log (follow=1, no attempt) goes on with its retry, to the attempt that ends it",
     async () => {
       const s = await startServe(project, env);

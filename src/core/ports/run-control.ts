@@ -182,7 +182,10 @@ export interface RunControl {
     options?: { readonly reason?: string | undefined; readonly via?: string },
   ): Promise<{ readonly runId: string; readonly task: string; readonly decision: string; readonly running: boolean }>;
   /** Continues an unfinished run from its journal (a run started by the server too, after it restarts). */
-  resume(runId: string, options?: { readonly retry?: readonly string[] }): Promise<{ readonly runId: string }>;
+  resume(
+    runId: string,
+    options?: { readonly retry?: readonly string[]; readonly vars?: Readonly<Record<string, string>> },
+  ): Promise<{ readonly runId: string }>;
   /**
    * Calls `listener` on what this process learns of the run live, before the journal is read: its
    * events and progress notices. @returns a function that stops it.
