@@ -60,6 +60,17 @@ const cases: [string, string, RegExp][] = [
     'tasks:\n  build:\n    run: "true"\n',
     /^plan\.yaml:1:1 tasks: expected a list, got a mapping — fix: write tasks as a list, each with its id: `- id: build` and its fields under it\n$/,
   ],
+  // An empty file was "expected a mapping, got null — fix: a plan needs `tasks:`".
+  [
+    'an empty file',
+    '',
+    /^plan\.yaml \(plan\): is empty \(or holds only comments\) — fix: write a plan: `tasks:` with at least one task \(`weft init` writes one from a template\)\n$/,
+  ],
+  [
+    'a file of comments only',
+    '# a plan, one day\n',
+    /^plan\.yaml \(plan\): is empty \(or holds only comments\) — fix: write a plan/,
+  ],
   [
     'unknown executor',
     'tasks:\n  - { id: a, run: "true", executor: shel }\n',

@@ -134,6 +134,7 @@ function valueAt(raw: unknown, path: readonly (string | number)[]): unknown {
 
 /** What a schema issue means, in a YAML writer's words, for the value at `path` in `raw`. */
 export function describeZodIssue(issue: z.core.$ZodIssue, raw: unknown, path: readonly (string | number)[]): string {
+  if (path.length === 0 && (raw === null || raw === undefined)) return 'is empty (or holds only comments)';
   if (issue.code === 'invalid_type') return `expected ${typeWord(issue.expected)}, got ${received(raw, path)}`;
   if (issue.code === 'invalid_union') {
     const types = unionTypes(issue);
@@ -238,6 +239,8 @@ function fixFor(issue: z.core.$ZodIssue, path: readonly (string | number)[], raw
   // `tasks: {build: {run: …}}`, a mapping by id as other tools write it: weft's is a list with ids.
   if (path.length === 1 && last === 'tasks' && typeof given === 'object' && given !== null && !Array.isArray(given))
     return 'write tasks as a list, each with its id: `- id: build` and its fields under it';
+  if (path.length === 0 && (given === null || given === undefined))
+    return 'write a plan: `tasks:` with at least one task (`weft init` writes one from a template)';
   if (path.length === 0 || last === 'tasks') return 'a plan needs `tasks:` with at least one task';
   const bounds = outOfBounds(issue, raw, path);
   if (bounds !== undefined) return bounds.fix;
