@@ -25,6 +25,12 @@ async function until(what: string, check: () => boolean, timeoutMs = 20_000): Pr
   }
 }
 
+/**
+ * For a crash that leaves task processes behind (for `weft resume` to stop): Node spawns each task
+ * itself, as it does an agent's, where the spawn helper would stop its task when weft's pipe closes.
+ */
+const NO_HELPER = { WEFT_SPAWN_HELPER: '0' };
+
 const lines = (project: string): string[] =>
   existsSync(join(project, 'lines.txt')) ? readFileSync(join(project, 'lines.txt'), 'utf8').trim().split('\n') : [];
 
@@ -494,7 +500,7 @@ describe('resuming', () => {
       },
       { id: 'c', needs: ['b'], run: sh(LINE) },
     ]);
-    const first = startCli(['run', 'plan.yaml'], project);
+    const first = startCli(['run', 'plan.yaml'], project, 60_000, NO_HELPER);
     await until('b to start', () => existsSync(join(project, 'sleep.pid')));
     // While it runs: b counts as running, with the time it has run so far.
     await new Promise((r) => setTimeout(r, 300));
@@ -540,7 +546,7 @@ describe('resuming', () => {
       { id: 'other', run: sh(LINE) },
       { id: 'after', needs: ['deploy'], run: sh(LINE) },
     ]);
-    const first = startCli(['run', 'plan.yaml', '--json'], project);
+    const first = startCli(['run', 'plan.yaml', '--json'], project, 60_000, NO_HELPER);
     await until(
       'deploy to start and other to finish',
       () => first.stdout().includes('"type":"task.succeeded","at":') && lines(project).includes('deploy 1'),
