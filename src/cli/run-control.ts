@@ -181,14 +181,7 @@ export function createRunControl(deps: RunControlDeps): LocalRunControl {
       const { state, events } = await readRun(runId);
       if (!TASK_ID_PATTERN.test(task)) throw new WeftError('WEFT_USAGE', `"${task}" is not a task id`);
       const record = state.tasks.get(task);
-      if (record === undefined)
-        throw unknownTask(
-          `run ${runId} has no task "${task}"`,
-          task,
-          state.tasks.keys(),
-          `GET /api/runs/${runId}/tasks lists them`,
-          'WEFT_RUN_NOT_FOUND',
-        );
+      if (record === undefined) throw taskNotFound(runId, task, state);
       refuseNeverMade(runId, task, state, options.attempt);
       const latest = record.attempts.at(-1)?.attempt ?? 1;
       const attempt = options.attempt ?? latest;
@@ -228,14 +221,7 @@ export function createRunControl(deps: RunControlDeps): LocalRunControl {
     async decide(runId, task, decision, options = {}) {
       const { state } = await readRun(runId);
       // An unknown task is not found (404), as for its log, not a mistake in the request (`weft approve`'s 2).
-      if (!state.tasks.has(task))
-        throw unknownTask(
-          `run ${runId} has no task "${task}"`,
-          task,
-          state.tasks.keys(),
-          `GET /api/runs/${runId}/tasks lists them`,
-          'WEFT_RUN_NOT_FOUND',
-        );
+      if (!state.tasks.has(task)) throw taskNotFound(runId, task, state);
       const by = `${decider()} (${options.via ?? 'weft'})`;
       const done = await decide(store, runId, task, decision, { reason: options.reason, by });
       return { runId: done.runId, task, decision, running: done.running };
@@ -336,4 +322,15 @@ function checksOf(
       { id: row.id, verifies, state: row.state, attempts: row.attempts.length, reason: row.reason, flaky: row.flaky },
     ];
   });
+}
+
+/** An unknown task of a run, for the API: not found (404), as an unknown run is, with did-you-mean. */
+function taskNotFound(runId: string, task: string, state: RunState): WeftError {
+  return unknownTask(
+    `run ${runId} has no task "${task}"`,
+    task,
+    state.tasks.keys(),
+    `GET /api/runs/${runId}/tasks lists them`,
+    'WEFT_RUN_NOT_FOUND',
+  );
 }
