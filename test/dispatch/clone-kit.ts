@@ -76,8 +76,16 @@ export function logRefUpdates(path: string): {
 }
 
 /** A worker that cannot see the coordinator's folders: started elsewhere, `--root` elsewhere. */
-export function farWorker(prefix: string, clone: string, who = 'far', args: readonly string[] = []): Promise<Proc> {
+export function farWorker(
+  prefix: string,
+  clone: string,
+  who = 'far',
+  args: readonly string[] = [],
+  /** The worker's own `weft.config.yaml` (its executors), if any. */
+  config?: string,
+): Promise<Proc> {
   const home = tempProject('weft-clone-worker-home-');
+  if (config !== undefined) writeFileSync(join(home, 'weft.config.yaml'), config);
   return startWorker(home, who, prefix, ['--concurrency', '2', '--root', home, '--clone', clone, ...args]);
 }
 

@@ -3,6 +3,7 @@ import { existsSync, readdirSync, readFileSync, realpathSync, statSync, writeFil
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
+import { fakeClaude } from '../support/fake-agent.js';
 import { tempProject, weft } from '../support/weft-cli.js';
 import { bareRemote, farWorker, gitIn, logRefUpdates, project, sh } from './clone-kit.js';
 import { events, REDIS, startWorker, uniquePrefix, workerProcs } from './dispatch-kit.js';
@@ -114,24 +115,26 @@ describe('weft worker --clone', () => {
 
   it('a fix after a merge conflict starts on the worker from its previous work with the conflicts marked; resolved there, it merges', async () => {
     const prefix = uniquePrefix();
-    // Both start from the same commit and change shared.txt (their `writes` do not say so, or they
-    // would not run at once); "late" ends second, so its merge conflicts. Its fix finds the markers
-    // and resolves them by keeping both lines.
+    // Both start from the same commit and change shared.txt: "early" an agent (no `writes`: it may
+    // change any file, so nothing keeps them apart), "late" a script that may write shared.txt.
+    // "late" ends second, so its merge conflicts. Its fix finds the markers and keeps both lines.
     const fix = `if grep -q '<<<<<<<' shared.txt; then printf 'early\\nlate\\n' > shared.txt; echo fixed > fixed.txt; else sleep 2; echo late > shared.txt; fi`;
+    const agent = `executors:\n  claude: { bin: "${fakeClaude()}" }\n`;
     const p = project({
       name: 'conflict',
       workers: 2,
       tasks: [
-        { id: 'early', writes: ['early/**'], run: sh('echo early > shared.txt') },
-        { id: 'late', writes: ['late/**'], run: sh(fix) },
+        { id: 'early', executor: 'claude', prompt: 'write shared.txt', env: { FAKE_WORK: 'echo early > shared.txt' } },
+        { id: 'late', writes: ['shared.txt', 'fixed.txt'], run: sh(fix) },
       ],
     });
+    writeFileSync(join(p.dir, 'weft.config.yaml'), agent);
     writeFileSync(join(p.dir, 'shared.txt'), 'base\n');
     p.git('add', '-A');
     p.git('-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-q', '-m', 'shared');
     const remote = remoteWithPassword();
     const log = logRefUpdates(remote.path);
-    procs.push(await farWorker(prefix, tempProject('weft-clone-dir-')));
+    procs.push(await farWorker(prefix, tempProject('weft-clone-dir-'), 'far', [], agent));
     const r = await weft(
       ['run', p.plan, '--dispatch', REDIS, '--queue-prefix', prefix, '--git-remote', remote.url, '--json'],
       { cwd: p.dir, timeoutMs: 300_000 },
