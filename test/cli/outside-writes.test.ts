@@ -67,22 +67,22 @@ describe('a task that changes files outside its writes', () => {
   }, 60_000);
 
   it('its writes are read from its cwd, with .. and extglobs, and its outputs are its to write too', async () => {
-    const make = 'echo a > src/a.ts; echo s > ../shared/s.txt; echo r > report.md';
+    const make = 'echo a > src/a.ts; echo s > ../common/s.txt; echo r > report.md';
     const plan = `tasks:
   - id: pkg
     cwd: pkg
-    writes: ["src/@(a|b).ts", ../shared/**]
+    writes: ["src/@(a|b).ts", ../common/**]
     outputs: [report.md]
     run: [sh, -c, '${make}']
 `;
-    const repo = tempRepo({ 'pkg/src/a.ts': '0\n', 'shared/s.txt': '0\n', 'plan.yaml': plan });
+    const repo = tempRepo({ 'pkg/src/a.ts': '0\n', 'common/s.txt': '0\n', 'plan.yaml': plan });
     const r = await weft(['run', 'plan.yaml', '--no-progress'], { cwd: repo.dir });
     expect(r.code, r.stdout + r.stderr).toBe(0);
     const runId = /Run (\S+) succeeded/.exec(r.stdout)?.[1] ?? '';
     expect(repo.git('diff', '--name-only', 'main', `weft/${runId}`).split('\n')).toEqual([
+      'common/s.txt',
       'pkg/report.md',
       'pkg/src/a.ts',
-      'shared/s.txt',
     ]);
   }, 60_000);
 });

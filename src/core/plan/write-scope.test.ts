@@ -4,11 +4,11 @@ import { strayWrites } from './write-scope.js';
 
 describe('strayWrites: what a task changed outside the files it may write', () => {
   it('reads globs from the task’s folder, resolving . and ..', () => {
-    const changed = ['pkg/src/a.ts', 'shared/x.ts', 'README.md', 'pkg/README.md'];
-    expect(strayWrites(changed, ['src/**', '../shared/**'], 'pkg')).toEqual(['README.md', 'pkg/README.md']);
-    expect(strayWrites(changed, ['./src/../src/**', '../shared/'], 'pkg')).toEqual(['README.md', 'pkg/README.md']);
+    const changed = ['pkg/src/a.ts', 'common/x.ts', 'README.md', 'pkg/README.md'];
+    expect(strayWrites(changed, ['src/**', '../common/**'], 'pkg')).toEqual(['README.md', 'pkg/README.md']);
+    expect(strayWrites(changed, ['./src/../src/**', '../common/'], 'pkg')).toEqual(['README.md', 'pkg/README.md']);
     expect(strayWrites(changed, ['**'], '')).toEqual([]);
-    expect(strayWrites(changed, ['**'], 'pkg')).toEqual(['shared/x.ts', 'README.md']);
+    expect(strayWrites(changed, ['**'], 'pkg')).toEqual(['common/x.ts', 'README.md']);
   });
 
   it('a path without magic is that file or everything under that folder', () => {
