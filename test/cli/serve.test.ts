@@ -14,6 +14,23 @@ import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 /** `weft serve` over a real socket, driven as a client would: a token, runs started, followed, cancelled, resumed. */
 
 const TIMEOUT = 180_000;
+
+/** A task's log followed (`follow=1`, no attempt) to the stream's end, as its server-sent events. */
+async function followedLog(
+  s: { readonly base: string; readonly token: string },
+  runId: string,
+  task: string,
+): Promise<{ event: string | undefined; attempt: number; text?: string }[]> {
+  const res = await fetch(`${s.base}/api/runs/${runId}/tasks/${task}/log?follow=1`, {
+    headers: { authorization: `Bearer ${s.token}` },
+  });
+  const body = await res.text(); // the stream ends with its `end` event
+  return body
+    .split('\n\n')
+    .map((block) => ({ event: /^event: (.*)$/m.exec(block)?.[1], data: /^data: (.*)$/m.exec(block)?.[1] }))
+    .filter((e) => e.event !== undefined && e.data !== undefined)
+    .map((e) => ({ event: e.event, ...(JSON.parse(e.data as string) as { attempt: number; text?: string }) }));
+}
 const children = serveChildren;
 
 /** A port nothing listens on right now. */
@@ -202,15 +219,7 @@ describe('weft serve over a real socket', () => {
           tasks: [{ id: 'flaky', run: ['sh', '-c', flaky], retries: 1, backoff: { initial: '1s' } }],
         };
         const { runId } = (await api(s, '/api/runs', { plan, isolation: false })).json() as { runId: string };
-        const res = await fetch(`${s.base}/api/runs/${runId}/tasks/flaky/log?follow=1`, {
-          headers: { authorization: `Bearer ${s.token}` },
-        });
-        const body = await res.text(); // the stream ends with its `end` event
-        const events = body
-          .split('\n\n')
-          .map((block) => ({ event: /^event: (.*)$/m.exec(block)?.[1], data: /^data: (.*)$/m.exec(block)?.[1] }))
-          .filter((e) => e.event !== undefined && e.data !== undefined)
-          .map((e) => ({ event: e.event, ...(JSON.parse(e.data as string) as { attempt: number; text?: string }) }));
+        const events = await followedLog(s, runId, 'flaky');
         const logs = events.filter((e) => e.event === 'log');
         expect(logs.map((e) => [e.attempt, e.text])).toEqual([
           [1, 'attempt 1\n'],
@@ -245,15 +254,7 @@ describe('weft serve over a real socket', () => {
           loop: { repeat: ['code', 'review', 'approve'], until: 'tasks.approve.passed', max: 4 },
         };
         const { runId } = (await api(s, '/api/runs', { plan, isolation: false })).json() as { runId: string };
-        const res = await fetch(`${s.base}/api/runs/${runId}/tasks/code/log?follow=1`, {
-          headers: { authorization: `Bearer ${s.token}` },
-        });
-        const body = await res.text(); // the stream ends with its `end` event
-        const events = body
-          .split('\n\n')
-          .map((block) => ({ event: /^event: (.*)$/m.exec(block)?.[1], data: /^data: (.*)$/m.exec(block)?.[1] }))
-          .filter((e) => e.event !== undefined && e.data !== undefined)
-          .map((e) => ({ event: e.event, ...(JSON.parse(e.data as string) as { attempt: number; text?: string }) }));
+        const events = await followedLog(s, runId, 'code');
         expect(events.filter((e) => e.event === 'log').map((e) => [e.attempt, e.text])).toEqual([
           [1, 'code 1\n'],
           [2, 'code 2\n'],

@@ -180,6 +180,11 @@ def find(name, env):
                 found[(name, path)] = p
             return p
     return None
+def killpg(pid, sig):
+    try:
+        os.killpg(pid, sig)
+    except OSError:
+        pass
 def gone(pid):
     try:
         os.waitpid(pid, os.WNOHANG)
@@ -191,18 +196,12 @@ def gone(pid):
     except OSError:
         return True
 def orphaned(pid):
-    try:
-        os.killpg(pid, signal.SIGTERM)
-    except OSError:
-        pass
+    killpg(pid, signal.SIGTERM)
     for _ in range(30):
         if gone(pid):
             sys.exit(0)
         time.sleep(0.1)
-    try:
-        os.killpg(pid, signal.SIGKILL)
-    except OSError:
-        pass
+    killpg(pid, signal.SIGKILL)
     sys.exit(0)
 def reap(pid):
     global buf, pos
@@ -265,10 +264,7 @@ while True:
     os.close(fe)
     say('S %d %.6f' % (pid, forked))
     status = reap(pid)
-    try:
-        os.killpg(pid, signal.SIGKILL)
-    except OSError:
-        pass
+    killpg(pid, signal.SIGKILL)
     if os.WIFSIGNALED(status):
         say('K %d %.6f' % (os.WTERMSIG(status), time.time()))
     else:
