@@ -165,6 +165,8 @@ describe('Ctrl-C', () => {
 
   it('SIGKILL during the workspace set-up leaves nothing of it running (the orphan reaper stops it)', async () => {
     const { pid, child, done } = await duringSetup();
+    // The set-up writes its pid as weft records its group with the reaper: the kill comes after that.
+    await new Promise((r) => setTimeout(r, 500));
     child.kill('SIGKILL');
     expect((await done).signal).toBe('SIGKILL');
     await until(() => !isRunning(pid), 10_000);
