@@ -42,6 +42,9 @@ export interface ControlContext {
   watch: RunControl['watch'];
 }
 
+/** How long a resume waits for a run whose end is journaled to let go of it, ms. */
+const RELEASE_WAIT_MS = 10_000;
+
 /** Where a run this control started keeps its `--json` output and its stderr. */
 export const launchFiles = (projectDir: string, runId: string) => {
   const dir = join(weftDir(projectDir), 'launched');
@@ -107,6 +110,18 @@ export function runLauncher(ctx: ControlContext) {
       });
   };
 
+  /**
+   * Whether a process still holds the run. One whose end is journaled (a cancel's stop, a failure) is
+   * only writing its report and exiting: it is given a few seconds to let go rather than refused.
+   */
+  const stillDriven = async (runId: string, status: RunState['status']): Promise<boolean> => {
+    for (let waited = 0; await ctx.driven(runId); waited += 100) {
+      if (status === 'running' || waited >= RELEASE_WAIT_MS) return true;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    return false;
+  };
+
   /** Starts a detached weft process; resolves once `ready` says so, or rejects with its last stderr line. */
   const launch = async (runId: string, args: string[], ready: () => Promise<boolean>): Promise<void> => {
     const files = launchFiles(projectDir, runId);
@@ -141,7 +156,7 @@ export function runLauncher(ctx: ControlContext) {
       if (await ready()) return;
       if (exited !== undefined) {
         if (await ready()) return; // it ran, and quickly
-        throw didNotStart(readFileSync(files.err, 'utf8').slice(from), exited);
+        throw didNotStart(readFileSync(files.err).subarray(from).toString('utf8'), exited); // `from` counts bytes
       }
       await new Promise((r) => setTimeout(r, 50));
     }
@@ -256,7 +271,7 @@ export function runLauncher(ctx: ControlContext) {
       if (refusal !== undefined) throw refusal;
       if (state.status === 'succeeded')
         throw new WeftError('WEFT_USAGE', `run ${runId} already succeeded; nothing to resume`);
-      if (await ctx.driven(runId))
+      if (await stillDriven(runId, state.status))
         throw new WeftError('WEFT_RUN_LOCKED', `run ${runId} is already being driven`, {
           hint: 'cancel it first, or wait for it to end',
         });
