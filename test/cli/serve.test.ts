@@ -176,7 +176,7 @@ describe('weft serve over a real socket', () => {
       const s = await startServe(project, env);
       try {
         const secret = 'sk-resume-secret-7f3a9c';
-        const go = join(project, 'go-secret');
+        const go = join(project, 'go-secret-var');
         const plan = {
           name: 'secret-var',
           vars: { api_token: 'none' },
@@ -289,7 +289,7 @@ describe('weft serve over a real socket', () => {
     async () => {
       const s = await startServe(project, env);
       const client = new Client({ name: 'weft-serve-test', version: '1.0.0' });
-      const go = join(project, 'go-secret');
+      const go = join(project, 'go-password');
       try {
         const password = 'hunter2-plan-password';
         const script = `echo "pw=$DB_PASSWORD"; while [ ! -e ${go} ]; do sleep 0.1; done`;
