@@ -158,7 +158,7 @@ describe('loop: on the CLI', () => {
 
   it('weft logs -f of a repeated task follows it into each iteration, until the loop ends', async () => {
     const dir = project(`tasks:
-  - { id: code, run: [sh, -c, 'echo "code $WEFT_ITERATION"; sleep 1'] }
+  - { id: code, run: [sh, -c, 'echo "code $WEFT_ITERATION"; while [ ! -e go ]; do sleep 0.1; done'] }
   - id: security
     needs: [code]
     run: [sh, -c, 'sleep 0.3; node review.js 3']
@@ -175,7 +175,12 @@ loop: { repeat: [code, security, approve], until: tasks.approve.passed, max: 4 }
       runId = runs[0]?.id ?? '';
       return runId !== '';
     }, 'the run');
-    const logs = await weft(['logs', runId, 'code', '-f'], { cwd: dir });
+    // The first iteration waits until the follower has shown it (a loaded machine could otherwise
+    // end it before the follower starts, which then rightly begins at the attempt running then).
+    const follower = startWeft(['logs', runId, 'code', '-f'], dir);
+    await until(() => follower.output().includes('code 1'), 'the follower to show iteration 1');
+    writeFileSync(join(dir, 'go'), '');
+    const logs = await follower.done;
     expect(logs.code).toBe(0);
     expect(logs.stdout).toBe('code 1\ncode 2\ncode 3\n');
     expect(logs.stderr).toBe('── attempt 2 ──\n── attempt 3 ──\n');

@@ -11,7 +11,7 @@ const checks = new Map<string, Promise<CliCheck>>();
  * Runs `<bin> --version` once per binary and process (executors share it; a failure is not
  * remembered, so installing the CLI mid-run helps the next attempt).
  */
-export function checkCli(bin: string, env: NodeJS.ProcessEnv, timeoutMs = 30_000): Promise<CliCheck> {
+export function checkCli(bin: string, env: NodeJS.ProcessEnv, timeoutMs = 60_000): Promise<CliCheck> {
   let check = checks.get(bin);
   if (check === undefined) {
     check = runVersion(bin, env, timeoutMs);
@@ -38,12 +38,13 @@ function runVersion(bin: string, env: NodeJS.ProcessEnv, timeoutMs: number): Pro
               missing: true,
               message: `${bin}: ${code === 'ENOENT' ? 'not found' : 'not executable'}`,
             });
-          else
-            resolve({
-              ok: false,
-              missing: false,
-              message: `\`${bin} --version\` failed: ${(stderr || error.message).trim().split('\n')[0]}`,
-            });
+          else {
+            // A slow machine is not a broken CLI: say which it was.
+            const why = error.killed
+              ? `did not answer in ${timeoutMs / 1000} s`
+              : `failed: ${(stderr || error.message).trim().split('\n')[0]}`;
+            resolve({ ok: false, missing: false, message: `\`${bin} --version\` ${why}` });
+          }
           return;
         }
         const text = `${stdout}\n${stderr}`;
