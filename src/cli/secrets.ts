@@ -1,12 +1,11 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { redactorOf, SECRET_MASK, type Redactor } from '../core/redact.js';
+import { redactorOf, SECRET_MASK, SECRET_NAME, type Redactor } from '../core/redact.js';
+import { STRUCTURED_FILE, structuredSecrets } from './structured-secrets.js';
 import type { RunEvent } from '../core/run/events.js';
 import { parseYamlDocument, readPlanText } from '../plan/load-plan.js';
 import type { PlanSpec } from '../core/plan/plan-schema.js';
 import { telemetrySecrets } from '../telemetry/start-telemetry.js';
-
-const SECRET_NAME = /(KEY|TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIAL|AUTH)/i;
 
 /** Values of the secret-looking names (API keys, tokens, passwords) in one set of variables. */
 function secretValues(vars: Readonly<Record<string, string | number | boolean | undefined>>): string[] {
@@ -76,7 +75,8 @@ export function dotenvSecrets(text: string): string[] {
 const copiedFileSecrets = new Map<string, { readonly stamp: string; readonly values: readonly string[] }>();
 
 /**
- * The secrets the files `workspace.copy` puts in every worktree hold (a `.env`'s `API_TOKEN=…`),
+ * The secrets the files `workspace.copy` puts in every worktree hold (a `.env`'s `API_TOKEN=…`, a
+ * JSON or YAML file's `api_key: …`),
  * read from `files` (in the checkout they are copied from) as they are now: what a task prints of
  * them is masked like weft's own. A folder's files are read too; a file that is gone, too large
  * or unreadable holds none.
@@ -101,7 +101,8 @@ export function copiedSecrets(files: readonly string[]): string[] {
     }
     let values: string[] = [];
     try {
-      values = dotenvSecrets(readFileSync(path, 'utf8'));
+      const text = readFileSync(path, 'utf8');
+      values = STRUCTURED_FILE.test(path) ? structuredSecrets(text) : dotenvSecrets(text);
     } catch {
       // Unreadable: nothing known to mask.
     }

@@ -10,6 +10,9 @@ export interface Redactor {
   readonly secrets: readonly string[];
 }
 
+/** A name that looks secret (`API_KEY`, `db_password`, `GITHUB_TOKEN`): its value is masked. */
+export const SECRET_NAME = /(KEY|TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIAL|AUTH)/i;
+
 /** Values shorter than this are not masked: they would mask ordinary words. */
 export const MIN_SECRET_LENGTH = 6;
 /** What a redactor puts in place of a secret. */

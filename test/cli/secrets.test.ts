@@ -450,6 +450,38 @@ describe('a secret in a file workspace.copy puts in every worktree', () => {
           .filter((p) => !p.endsWith('.env')),
       ).toEqual([]);
   }, 60_000);
+  it('in a JSON or YAML copy file (a secret-named key) is masked in the log, weft logs, every report and the journal', async () => {
+    const repo = tempRepo({ '.gitignore': 'secrets.json\nconfig/\n', 'README.md': '# p\n' });
+    const json = { api_key: 'json-key-3e2d1c', url: 'https://visible.test', db: { password: 'json-pw-9a8b7c' } };
+    repo.write('secrets.json', `${JSON.stringify(json, null, 2)}\n`);
+    repo.write('config/local.yaml', 'service:\n  name: visible-name\n  auth_token: yaml-tok-6f5e4d\n');
+    writeFileSync(
+      join(repo.dir, 'plan.yaml'),
+      JSON.stringify({
+        workspace: { copy: ['secrets.json', 'config'] },
+        tasks: [{ id: 't', run: ['sh', '-c', 'cat secrets.json config/local.yaml'], writes: ['out'] }],
+      }),
+    );
+    repo.commit('plan');
+    const run = await weft(['run', 'plan.yaml', '--no-progress'], repo.dir, {});
+    expect(run.code, run.stderr).toBe(0);
+    const runId = await latestRun(repo.dir);
+    const logs = await weft(['logs', runId, 't'], repo.dir, {});
+    expect(logs.stdout).toContain('"api_key": "***"');
+    expect(logs.stdout).toContain('"password": "***"');
+    expect(logs.stdout).toContain('"url": "https://visible.test"');
+    expect(logs.stdout).toContain('  name: visible-name\n  auth_token: ***\n');
+    for (const format of ['md', 'html', 'json'])
+      expect(
+        (await weft(['report', runId, '--format', format, '-o', join(repo.dir, `r.${format}`)], repo.dir, {})).code,
+      ).toBe(0);
+    for (const secret of ['json-key-3e2d1c', 'json-pw-9a8b7c', 'yaml-tok-6f5e4d'])
+      expect(
+        filesHolding(repo.dir, secret)
+          .map((p) => p.slice(repo.dir.length + 1))
+          .filter((p) => !p.endsWith('secrets.json') && !p.endsWith('local.yaml')),
+      ).toEqual([]);
+  }, 60_000);
 });
 
 describe('a secret the workspace set-up prints', () => {
