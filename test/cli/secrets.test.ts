@@ -482,6 +482,31 @@ describe('a secret in a file workspace.copy puts in every worktree', () => {
           .filter((p) => !p.endsWith('secrets.json') && !p.endsWith('local.yaml')),
       ).toEqual([]);
   }, 60_000);
+
+  it('also written literally in the plan, a resume of the unchanged plan just resumes (with the value)', async () => {
+    const repo = tempRepo({ '.gitignore': '.env\n', 'README.md': '# p\n' });
+    repo.write('.env', `API_TOKEN=${TOKEN}\n`);
+    const flag = join(repo.dir, '.git', 'second-life'); // outside the worktrees: b fails until it is there
+    writeFileSync(
+      join(repo.dir, 'plan.yaml'),
+      JSON.stringify({
+        workspace: { copy: ['.env'] },
+        tasks: [
+          { id: 'a', run: ['sh', '-c', `echo ${TOKEN} > a.txt`], writes: ['a.txt'] },
+          { id: 'b', run: ['sh', '-c', `test -e ${flag} && cat a.txt > b.txt`], writes: ['b.txt'], needs: ['a'] },
+        ],
+      }),
+    );
+    repo.commit('plan');
+    expect((await weft(['run', 'plan.yaml', '--no-progress'], repo.dir, {})).code).toBe(1);
+    const runId = await latestRun(repo.dir);
+    writeFileSync(flag, '');
+    const resume = await weft(['resume', runId, '--no-progress'], repo.dir, {});
+    expect(resume.stderr).toBe('');
+    expect(resume.code).toBe(0);
+    expect(repo.git('show', `weft/${runId}:b.txt`)).toBe(TOKEN);
+    expect(filesHolding(join(repo.dir, '.weft'), TOKEN).filter((p) => !p.includes('/worktrees/'))).toEqual([]);
+  }, 60_000);
 });
 
 describe('a secret the workspace set-up prints', () => {

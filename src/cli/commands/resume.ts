@@ -14,7 +14,7 @@ import { existsSync } from 'node:fs';
 import { isDeepStrictEqual } from 'node:util';
 import { redactValue, SECRET_MASK } from '../../core/redact.js';
 import { loadPlanFile } from '../../plan/load-plan.js';
-import { runRedactor, varSecrets } from '../secrets.js';
+import { copiedSecrets, runRedactor, varSecrets } from '../secrets.js';
 import { withHistory } from '../history.js';
 import { chooseDispatch } from '../dispatch-wiring.js';
 
@@ -84,6 +84,7 @@ export async function resumeCommand(given: string | undefined, opts: ResumeOptio
       failFast?: boolean;
       isolation?: boolean;
       dispatch?: { prefix?: string };
+      copied?: string[];
     };
     // A project copied or moved since: the plan's folder moves with it.
     const moved = (path: string | undefined): string | undefined =>
@@ -112,7 +113,9 @@ export async function resumeCommand(given: string | undefined, opts: ResumeOptio
     refuseMaskedVars(o.vars ?? {}, o.setVars ?? [], opts.set ?? {}, runId);
     // The plan as it was when the run started (not as the file is now), grown by what tasks added.
     const file = moved(o.planFile);
-    let spec = withSecrets(o.spec, file, executors, runId, opts.set ?? {});
+    // A value of a `workspace.copy` file (a `.env`) written in the plan too is masked in the journal's plan.
+    const copied = copiedSecrets((o.copied ?? []).map((path) => moved(path) ?? path));
+    let spec = withSecrets(o.spec, file, executors, runId, [...varSecrets(opts.set ?? {}), ...copied]);
     // An edited plan file is not what a resume runs: say so, rather than let the edit seem ignored.
     // Secrets are the exception: the journal has them masked, so they come from the file as it is.
     if (file !== undefined && o.planStamp !== undefined && planStamp(file).planStamp !== o.planStamp) {
@@ -175,8 +178,11 @@ function withSecrets(
   planFile: string | undefined,
   executors: ReturnType<typeof wire>['executors'],
   runId: string,
-  /** The resume's `--set`: a secret var the run's `--set` gave may be written in the plan (a `when`). */
-  given: Readonly<Record<string, string>>,
+  /**
+   * Secrets the run masked the plan with beyond the file's own: the resume's `--set` (a secret var
+   * the run's `--set` gave may be written in the plan, in a `when`), the `workspace.copy` files'.
+   */
+  more: readonly string[],
 ): PlanSpec {
   if (!JSON.stringify(journaled).includes(SECRET_MASK)) return journaled;
   const refuse = (why: string): never => {
@@ -196,12 +202,7 @@ function withSecrets(
   } catch (error) {
     return refuse(`the plan file they come from (${planFile}) no longer loads: ${(error as Error).message}`);
   }
-  if (
-    isDeepStrictEqual(
-      JSON.parse(JSON.stringify(redactValue(spec, runRedactor(process.env, spec, varSecrets(given))))),
-      journaled,
-    )
-  )
+  if (isDeepStrictEqual(JSON.parse(JSON.stringify(redactValue(spec, runRedactor(process.env, spec, more)))), journaled))
     return spec;
   return refuse(
     `the plan file they come from (${planFile}) has changed since the run started (or a secret variable is not set)`,
