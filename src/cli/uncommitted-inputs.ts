@@ -24,12 +24,14 @@ export interface InputStanding {
  * file not in the commit is refused (the task could never read it); a glob or folder that takes in
  * such files, and a file with uncommitted changes, is said in one line. Files `workspace.copy`
  * brings and files a task of the plan writes (`writes`, `outputs`) are there when it runs: not asked about.
+ * A resumed run's tasks start from the commit the run started from (`resumed.base`), whatever HEAD is now.
  */
 export async function uncommittedInputs(
   plan: CompiledPlan,
   where: { readonly baseDir: string; readonly planFile: string },
   root: string,
   copy: readonly string[],
+  resumed?: { readonly runId: string; readonly base: string },
 ): Promise<InputStanding> {
   const placement = new Placement(plan.graph.tasks);
   const tasks = plan.graph.tasks.filter(
@@ -69,7 +71,9 @@ export async function uncommittedInputs(
     return { task, dir, patterns };
   });
   const { commitStanding } = await import('../workspace/index.js');
-  const standing = await commitStanding(root, [...new Set(asked.flatMap((a) => a.patterns.flatMap((p) => p.files)))]);
+  const paths = [...new Set(asked.flatMap((a) => a.patterns.flatMap((p) => p.files)))];
+  const standing = await commitStanding(root, paths, resumed?.base);
+  const say = sayings(resumed);
   const absent = new Set(standing.absent.filter((f) => !written(f)));
   const changed = new Set(standing.changed.filter((f) => !written(f)));
   const issues: PlanIssue[] = [];
@@ -85,23 +89,40 @@ export async function uncommittedInputs(
           file: where.planFile,
           task: task.id,
           field,
-          message: `${pattern} is not committed, so the task's worktree will not have it`,
-          fix: 'commit it, or list it in workspace.copy',
+          message: `${pattern} ${say.absent('is')}, so the task's worktree will not have it`,
+          fix: say.fix('it'),
         });
       else if (missing.length > 0) {
         const [it, is] = missing.length === 1 ? ['it', 'is'] : ['them', 'are'];
         warnings.push(
-          `task ${task.id}: inputs ${pattern}: ${listed(missing)} ${is} not committed, so the task's worktree will not have ${it} (commit ${it}, or list ${it} in workspace.copy)`,
+          `task ${task.id}: inputs ${pattern}: ${listed(missing)} ${say.absent(is)}, so the task's worktree will not have ${it} (${say.fix(it)})`,
         );
       }
       if (edited.length > 0) {
-        const [it, has] = edited.length === 1 ? ['it', 'has'] : ['them', 'have'];
-        warnings.push(
-          `task ${task.id}: inputs ${pattern}: ${listed(edited)} ${has} uncommitted changes; the task's worktree has ${it} as committed (commit ${it} for the task to see the changes)`,
-        );
+        const [it, one] = edited.length === 1 ? ['it', true] : ['them', false];
+        warnings.push(`task ${task.id}: inputs ${pattern}: ${listed(edited)} ${say.changed(one, it)}`);
       }
     }
   return { issues, warnings };
+}
+
+/** What is said of files a worktree will not have as the checkout has them: against HEAD, or a resumed run's base. */
+function sayings(resumed: { readonly runId: string; readonly base: string } | undefined) {
+  if (resumed === undefined)
+    return {
+      absent: (is: string) => `${is} not committed`,
+      fix: (it: string) => `commit ${it}, or list ${it} in workspace.copy`,
+      changed: (one: boolean, it: string) =>
+        `${one ? 'has' : 'have'} uncommitted changes; the task's worktree has ${it} as committed (commit ${it} for the task to see the changes)`,
+    };
+  const commit = `commit ${resumed.base.slice(0, 10)} that run ${resumed.runId} started from`;
+  const fix = 'a resume keeps that commit; `weft run` starts a new run from yours';
+  return {
+    absent: (is: string) => `${is} not in ${commit}`,
+    fix: () => fix,
+    changed: (one: boolean, it: string) =>
+      `${one ? 'differs' : 'differ'} from ${commit}; the task's worktree has ${it} as in that commit (${fix})`,
+  };
 }
 
 /** `a.cfg` / `a.cfg, b.cfg, c.cfg and 3 more`. */

@@ -47,10 +47,12 @@ export async function findWorkspace(
   where: WorkspacePlace,
   /** Say on stderr when there is no repository (the tasks run in place); `weft validate` only checks. */
   warn = true,
+  /** A resume: its tasks start from the commit the run started from, not HEAD. */
+  resumed = false,
 ): Promise<WorkspacePlan | undefined> {
   const isolated = plan.graph.tasks.filter(isIsolated);
   if (isolated.length === 0) return undefined;
-  const { openRepository } = await import('../workspace/index.js');
+  const { openRepository, resumedRunBase } = await import('../workspace/index.js');
   let root: string;
   try {
     root = (await openRepository(where.baseDir)).root;
@@ -72,10 +74,13 @@ export async function findWorkspace(
   if (outside.length > 0) throw new PlanValidationError(outside);
   const { spec, file } = workspaceSpec(plan, where);
   checkCopies(spec, file, root);
-  const inputs = await uncommittedInputs(plan, where, root, spec.copy ?? []);
+  const worktreesDir = worktreesDirFor(where.projectDir, root);
+  const base = resumed ? await resumedRunBase(root, worktreesDir, where.runId) : undefined;
+  const since = base === undefined ? undefined : { runId: where.runId, base };
+  const inputs = await uncommittedInputs(plan, where, root, spec.copy ?? [], since);
   for (const w of inputs.warnings) process.stderr.write(`weft: ${w}\n`);
   if (inputs.issues.length > 0) throw new PlanValidationError(inputs.issues);
-  return { root, worktreesDir: worktreesDirFor(where.projectDir, root), workspace: spec };
+  return { root, worktreesDir, workspace: spec };
 }
 
 /**

@@ -10,3 +10,4 @@ export { missingOutputs, missingOutputsVerdict } from './outputs.js';
 export { RemoteWorktrees, attemptRefs, type TaskPlaces } from './remote-worktrees.js';
 export { WorkerClone } from './worker-clone.js';
 export { commitStanding, type CommitStanding } from './commit-standing.js';
+export { resumedRunBase } from './run-branch.js';

@@ -45,10 +45,7 @@ export async function openRunBranch(
     await excludeFromCheckout(repo, basename(weftDir) === '.weft' ? weftDir : realpathSync(worktreesDir));
     if (await branchExists(repo.root, branch)) {
       // A resumed run: keep what was merged so far.
-      const recorded = existsSync(runFile)
-        ? (JSON.parse(readFileSync(runFile, 'utf8')) as { base?: string }).base
-        : undefined;
-      base = recorded ?? (await gitText(repo.root, ['merge-base', 'HEAD', branch]));
+      base = await recordedBase(repo.root, runFile, branch);
       if (succeeded !== undefined) {
         const note = await dropUnjournaledMerges(repo.root, branch, base, runId, succeeded);
         if (note !== undefined) warnings.push(note);
@@ -66,6 +63,24 @@ export async function openRunBranch(
     writeFileSync(runFile, `${JSON.stringify({ runId, branch, base }, null, 2)}\n`);
   });
   return { runDir, base, changed, warnings };
+}
+
+/** A resumed run's base: the one its folder records, else where its branch left HEAD. */
+async function recordedBase(root: string, runFile: string, branch: string): Promise<string> {
+  const recorded = existsSync(runFile)
+    ? (JSON.parse(readFileSync(runFile, 'utf8')) as { base?: string }).base
+    : undefined;
+  return recorded ?? (await gitText(root, ['merge-base', 'HEAD', branch]));
+}
+
+/**
+ * The commit a resumed run's tasks start from (see {@link openRunBranch}), not the checkout's HEAD
+ * now; undefined for a run whose branch was never made (its resume starts from HEAD).
+ */
+export async function resumedRunBase(root: string, worktreesDir: string, runId: string): Promise<string | undefined> {
+  const branch = integrationBranch(runId);
+  if (!(await branchExists(root, branch))) return undefined;
+  return recordedBase(root, join(worktreesDir, runId, RUN_FILE), branch);
 }
 
 /**

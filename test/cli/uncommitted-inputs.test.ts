@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tempRepo } from '../../src/workspace/testing/temp-repo.js';
@@ -64,6 +64,36 @@ describe('an inputs file a worktree task names that is not committed', () => {
     for (const line of said) expect(run.stderr).toContain(line);
     const runId = /Run (\S+) succeeded/.exec(run.stdout)?.[1] ?? '';
     expect(repo.git('show', `weft/${runId}:out-t.txt`)).toBe('committed');
+  }, 60_000);
+});
+
+describe('the inputs check of a resume', () => {
+  it('asks about the commit the run started from, not HEAD now: a file untracked since is there; one edited since is said', async () => {
+    const repo = tempRepo({ 'README.md': '# p\n', 'local.cfg': 'v1\n', 'shared.cfg': 'v1\n' });
+    const flag = join(repo.dir, '.git', 'second-life'); // outside the worktrees: the task fails until it is there
+    const run = `cat local.cfg shared.cfg > out.txt; test -e ${flag}`;
+    // `first` merges its work: the run's branch stays, and a resume goes on from the commit it started from.
+    repo.write(
+      'plan.yaml',
+      `tasks:\n  - { id: first, run: [touch, first.txt], writes: [first.txt] }\n  - { id: t, run: [sh, -c, '${run}'], writes: [out.txt], inputs: [local.cfg, shared.cfg], needs: [first] }\n`,
+    );
+    repo.commit('plan');
+    const first = await weft(['run', 'plan.yaml', '--no-progress'], { cwd: repo.dir });
+    expect(first.code, first.stderr).toBe(1);
+    const runId = /Run (\S+) failed/.exec(first.stdout)?.[1] ?? '';
+    const base = repo.git('rev-parse', 'HEAD').slice(0, 10);
+    // Since then: local.cfg is no longer tracked (kept, ignored), shared.cfg was edited and committed.
+    repo.git('rm', '-q', '--cached', 'local.cfg');
+    repo.write('.gitignore', 'local.cfg\n');
+    repo.write('shared.cfg', 'v2\n');
+    repo.commit('untrack local.cfg, edit shared.cfg');
+    writeFileSync(flag, '');
+    const resume = await weft(['resume', runId, '--no-progress'], { cwd: repo.dir });
+    expect(resume.code, resume.stderr).toBe(0);
+    expect(resume.stderr).toBe(
+      `weft: task t: inputs shared.cfg: shared.cfg differs from commit ${base} that run ${runId} started from; the task's worktree has it as in that commit (a resume keeps that commit; \`weft run\` starts a new run from yours)\n`,
+    );
+    expect(repo.git('show', `weft/${runId}:out.txt`)).toBe('v1\nv1');
   }, 60_000);
 });
 

@@ -167,7 +167,7 @@ export async function executeRun(a: ExecuteRunArgs): Promise<number> {
   // Remote workers check their own set-up: the keys and CLIs are theirs.
   if (a.dispatch === undefined) await refuseUnlessSetUp(a);
   const place = { runId, projectDir: a.projectDir, baseDir: a.baseDir, planFile: a.planFile };
-  const found = a.isolation ? await findWorkspace(compiled, place) : undefined;
+  const found = a.isolation ? await findWorkspace(compiled, place, true, a.prior !== undefined) : undefined;
   const remote: OpenDispatch | undefined =
     a.dispatch === undefined
       ? undefined
