@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { ConfigValidationError, PlanValidationError } from '../core/errors.js';
 import { closest } from '../core/suggest.js';
-import { describeZodIssue, type RawIssue } from '../core/plan/schema-issues.js';
+import { describeZodIssue, valueAt, type RawIssue } from '../core/plan/schema-issues.js';
 import { locateIssues, parseYamlDocument } from '../plan/load-plan.js';
 import { ExecutorsSettingsSchema } from '../executors/index.js';
 import { WorkspaceSchema, WorkspaceSetupSchema } from '../core/plan/workspace-schema.js';
@@ -34,6 +34,9 @@ const DispatchSchema = z
   })
   .strict();
 
+/** The executors that answer a prompt, so can plan: every configurable one. */
+const PLANNERS = Object.keys(ExecutorsSettingsSchema.shape) as [string, ...string[]];
+
 /** `weft.config.yaml` in the project folder: settings that belong to a machine or team, not a plan. */
 export const ConfigSchema = z
   .object({
@@ -44,7 +47,10 @@ export const ConfigSchema = z
       .describe(
         'Journal store: a postgres:// URL shared by several machines, sqlite:<file>, or memory: (nothing kept); default SQLite in .weft/.',
       ),
-    planner: z.string().optional().describe('Executor that writes plans from goals.'),
+    planner: z
+      .enum(PLANNERS)
+      .optional()
+      .describe('Executor that writes plans from goals (an agent CLI or an LLM API; shell and fn cannot plan).'),
     dispatch: DispatchSchema.optional().describe(
       'Run tasks on remote workers (`weft worker`) through this Redis, as `weft run --dispatch` does.',
     ),
@@ -105,12 +111,20 @@ function configIssues(error: z.ZodError, raw: unknown): RawIssue[] {
         };
       });
     }
+    const given = valueAt(raw, path);
+    const near =
+      issue.code === 'invalid_value' && typeof given === 'string'
+        ? closest(given, issue.values.map(String))
+        : undefined;
     return [
       {
         path,
         field: path.join('.') || '(top)',
         message: describeZodIssue(issue, raw, path),
-        fix: 'see `weft schema --config`, or "What to configure" in the README',
+        fix:
+          near === undefined
+            ? 'see `weft schema --config`, or "What to configure" in the README'
+            : `did you mean "${near}"?`,
       },
     ];
   });

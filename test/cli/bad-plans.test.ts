@@ -386,6 +386,26 @@ describe('bad plans get one clear line per problem and exit 2, and nothing is wr
     expect(existsSync(join(project, '.weft'))).toBe(false);
   });
 
+  // `planner: claud` passed `weft validate` and `weft run` silently; only `weft plan` found it.
+  it('a planner in weft.config.yaml that cannot plan is refused by every command that reads the file, with did-you-mean', async () => {
+    const project = tempProject();
+    writeFileSync(join(project, 'plan.yaml'), 'tasks:\n  - { id: a, run: "true" }\n');
+    writeFileSync(join(project, 'weft.config.yaml'), 'planner: claud\n');
+    for (const args of [
+      ['validate', 'plan.yaml'],
+      ['run', 'plan.yaml'],
+    ]) {
+      const r = await weft(args, { cwd: project });
+      expect({ args, code: r.code, stderr: r.stderr }).toEqual({
+        args,
+        code: 2,
+        stderr:
+          'weft.config.yaml:1:1 planner: "claud" is not one of claude, codex, gemini, anthropic, openai — fix: did you mean "claude"?\n',
+      });
+    }
+    expect(existsSync(join(project, '.weft'))).toBe(false);
+  });
+
   it('a journal URL weft does not know, in weft.config.yaml or WEFT_DATABASE_URL, is a usage error: one line, exit 2', async () => {
     const project = tempProject();
     writeFileSync(join(project, 'plan.yaml'), 'tasks:\n  - { id: a, run: "true" }\n');

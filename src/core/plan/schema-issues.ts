@@ -125,7 +125,7 @@ function typeWord(expected: string): string {
 }
 
 /** The value at `path` in the document as written (zod's issues do not carry it). */
-function valueAt(raw: unknown, path: readonly (string | number)[]): unknown {
+export function valueAt(raw: unknown, path: readonly (string | number)[]): unknown {
   return path.reduce<unknown>(
     (v, key) => (typeof v === 'object' && v !== null ? (v as Record<string | number, unknown>)[key] : undefined),
     raw,
