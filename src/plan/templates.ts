@@ -177,11 +177,13 @@ export function renderTemplate(template: Template, options: RenderOptions = {}):
         node.value = node.value.replace(PLACEHOLDER, (_m, name: string) => String(values[name]));
     },
   });
+  const textOnlyNames: string[] = [];
   for (const name of Object.keys(template.vars)) {
     const textOnly = used.has(name) && !new RegExp(`vars\\.${name}(?![\\w-])`).test(conditions);
     if (generator?.params[name] !== undefined || textOnly) {
       if (doc.hasIn(['vars', name])) doc.deleteIn(['vars', name]);
     } else doc.setIn(['vars', name], values[name]);
+    if (textOnly) textOnlyNames.push(name);
     if (textOnly && options.offline !== true && options.vars?.[name] === undefined)
       notes.push(
         `the ${commands.includes(`{{${name}}}`) ? 'commands' : 'prompts'} say ${name} = "${String(values[name])}"; set your own with --set ${name}="…"`,
@@ -195,6 +197,13 @@ export function renderTemplate(template: Template, options: RenderOptions = {}):
   else doc.set('$schema', options.schema);
 
   const text = doc.toString({ lineWidth: 0, flowCollectionPadding: false });
+  // A value only the replaced commands and prompts held would vanish without a word (comments do not count).
+  const content = JSON.stringify(doc.toJS());
+  for (const name of textOnlyNames)
+    if (options.offline === true && options.vars?.[name] !== undefined && !content.includes(String(values[name])))
+      notes.push(
+        `--offline: the stand-ins replace the commands and prompts, so ${name} = "${String(values[name])}" is not used; drop --offline to use it`,
+      );
   const parsed = PlanSchema.safeParse(parseDocument(text).toJS());
   if (!parsed.success)
     throw new WeftError(

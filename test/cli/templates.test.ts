@@ -152,6 +152,23 @@ describe('weft init: writing a plan', () => {
     expect(await weft(['validate', 'plan.json'], { cwd: project })).toMatchObject({ code: 0, stderr: '' });
   });
 
+  // `--offline --set verify="make ci"` wrote stand-ins and said nothing: the command was dropped silently.
+  it('--offline says which --set values the stand-ins leave unused', async () => {
+    const project = tempProject();
+    const r = await weft(
+      ['init', '--template', 'staged-delivery', '--offline', '--set', 'verify=make ci', '--set', 'security=false'],
+      { cwd: project },
+    );
+    expect(r).toMatchObject({ code: 0, stderr: '' });
+    expect(r.stdout.split('\n')).toEqual([
+      'wrote weft.yaml: template staged-delivery, 12 tasks, offline stand-ins',
+      '  --offline: the stand-ins replace the commands and prompts, so verify = "make ci" is not used; drop --offline to use it',
+      'next: weft estimate weft.yaml, then weft run weft.yaml',
+      '',
+    ]);
+    expect(readFileSync(join(project, 'weft.yaml'), 'utf8')).toContain('security: false');
+  });
+
   it('-o - prints the plan', async () => {
     const r = await weft(['init', '--template', 'scout-architect-builders', '--offline', '-o', '-'], {
       cwd: tempProject(),
