@@ -19,7 +19,7 @@ export interface McpServerOptions {
 }
 
 /**
- * The weft MCP server: tools `plan`, `estimate`, `run`, `status`, `logs`, `result`, `cancel`, `approve` and
+ * The weft MCP server: tools `plan`, `estimate`, `run`, `status`, `logs`, `result`, `cancel`, `resume`, `approve` and
  * `build_and_deploy`, each driving weft through the injected {@link RunControl}. Connect it to a
  * transport (stdio for `weft mcp`, streamable HTTP on `weft serve`); {@link McpServer.close} stops
  * following runs (the runs go on).
@@ -116,10 +116,7 @@ export function createMcpServer(control: RunControl, options: McpServerOptions):
           ...(a.workers === undefined ? {} : { workers: a.workers }),
           ...(a.sequential === undefined ? {} : { sequential: a.sequential }),
           ...(a.failFast === undefined ? {} : { failFast: a.failFast }),
-          // Typed by the plan's own `vars`, as `--set` values are: a JSON true is "true".
-          ...(a.vars === undefined
-            ? {}
-            : { vars: Object.fromEntries(Object.entries(a.vars).map(([k, v]) => [k, String(v)])) }),
+          ...(a.vars === undefined ? {} : { vars: varsOf(a.vars) }),
         });
         if (options.notifyRuns !== false)
           void c.follow(started.runId, (e) => notify(started.runId, e), closing.signal).catch(() => undefined);
@@ -181,11 +178,28 @@ export function createMcpServer(control: RunControl, options: McpServerOptions):
     {
       title: 'Cancel a run',
       description:
-        'Stops a running run: its running tasks are cancelled and the run ends "cancelled" (`weft resume` can continue it). A run that has ended is left as it is.',
+        'Stops a running run: its running tasks are cancelled and the run ends "cancelled" (`resume` continues it). A run that has ended is left as it is.',
       inputSchema: TOOL_INPUTS.cancel,
       annotations: { destructiveHint: true },
     },
     (a) => answer(async () => (await within(a.working_directory)).cancel(a.runId)),
+  );
+  server.registerTool(
+    'resume',
+    {
+      title: 'Resume a run',
+      description:
+        'Continues an unfinished run (cancelled, failed, or `driven: false`) from its journal, as `weft resume`: what succeeded is kept, the rest runs. Answers {runId} once it goes on; follow it with `status`.',
+      inputSchema: TOOL_INPUTS.resume,
+    },
+    (a) =>
+      answer(async () => {
+        const c = await within(a.working_directory);
+        return c.resume(await c.resolve(a.runId), {
+          ...(a.retry === undefined ? {} : { retry: a.retry }),
+          ...(a.vars === undefined ? {} : { vars: varsOf(a.vars) }),
+        });
+      }),
   );
   server.registerTool(
     'approve',
@@ -274,6 +288,11 @@ export const TASK_END_EVENTS: ReadonlySet<string> = new Set([
   'task.skipped',
   'task.cancelled',
 ]);
+
+/** Tool `vars` as `--set` gives them: typed by the plan's own `vars`, so a JSON true is "true". */
+function varsOf(vars: Readonly<Record<string, string | number | boolean>>): Record<string, string> {
+  return Object.fromEntries(Object.entries(vars).map(([k, v]) => [k, String(v)]));
+}
 
 function levelOf(event: EngineNotice): LoggingLevel {
   if (event.type === 'task.failed' || event.type === 'task.retrying') return 'warning';

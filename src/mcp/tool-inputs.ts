@@ -26,6 +26,9 @@ const runId = z
   .max(100)
   .describe('The id the `run` tool answered (a unique prefix is enough).');
 
+/** Plan variables as JSON values; typed by the plan's own `vars`, as `--set` values are. */
+const vars = z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional();
+
 const workers = z
   .number()
   .int()
@@ -76,12 +79,9 @@ export const TOOL_INPUTS = {
     workers,
     sequential: z.boolean().optional().describe('One task at a time, in declaration order. Default false.'),
     failFast: z.boolean().optional().describe('Stop at the first failed task. Default false.'),
-    vars: z
-      .record(z.string(), z.union([z.string(), z.number(), z.boolean()]))
-      .optional()
-      .describe(
-        'Plan variables for `when` conditions, as `--set name=value` sets them (true, 3 and "true", "3" alike).',
-      ),
+    vars: vars.describe(
+      'Plan variables for `when` conditions, as `--set name=value` sets them (true, 3 and "true", "3" alike).',
+    ),
     working_directory: workingDirectory,
   },
   status: { runId, working_directory: workingDirectory },
@@ -101,6 +101,19 @@ export const TOOL_INPUTS = {
   },
   result: { runId, working_directory: workingDirectory },
   cancel: { runId, working_directory: workingDirectory },
+  resume: {
+    runId,
+    retry: z
+      .array(z.string().regex(TASK_ID_PATTERN, 'retry: task ids of the run'))
+      .optional()
+      .describe(
+        'Tasks with `resume: never` that were cut off mid-run, to run again (`weft resume --retry`). Default: none.',
+      ),
+    vars: vars.describe(
+      'The secret-named vars the run was started with (the journal keeps them masked), given again, as `weft resume --set` does.',
+    ),
+    working_directory: workingDirectory,
+  },
   approve: {
     runId,
     task: z

@@ -109,7 +109,7 @@ describe('weft mcp over stdio', () => {
     const { client } = await connect(gitProject());
     const { tools } = await client.listTools();
     expect(tools.map((t) => t.name).sort()).toEqual(
-      ['approve', 'build_and_deploy', 'cancel', 'estimate', 'logs', 'plan', 'result', 'run', 'status'].sort(),
+      ['approve', 'build_and_deploy', 'cancel', 'estimate', 'logs', 'plan', 'result', 'resume', 'run', 'status'].sort(),
     );
     const byName = new Map(tools.map((t) => [t.name, t]));
     expect(Object.keys(byName.get('run')?.inputSchema.properties ?? {})).toEqual(
@@ -122,6 +122,9 @@ describe('weft mcp over stdio', () => {
     );
     expect((bd?.properties?.use_parallel as { default?: unknown }).default).toBe(true);
     expect(bd?.required).toEqual(['task']);
+    expect(Object.keys(byName.get('resume')?.inputSchema.properties ?? {}).sort()).toEqual(
+      ['retry', 'runId', 'vars', 'working_directory'].sort(),
+    );
   });
 
   it(
@@ -244,6 +247,49 @@ describe('weft mcp over stdio', () => {
       `WEFT_USAGE: task "deploy" of run ${runId} made 1 attempt(s), not 2\nleave out attempt for the latest`,
     );
   });
+
+  it(
+    'resume: a cancelled run goes on from its journal, given again the secret var it was started with',
+    { timeout: 150_000 },
+    async () => {
+      const repo = gitProject();
+      const { client } = await connect(repo);
+      const secret = 'sk-mcp-resume-5d1e';
+      const go = join(repo, 'go');
+      const plan = {
+        name: 'resumable',
+        vars: { api_token: 'none' },
+        tasks: [
+          { id: 'wait', run: ['sh', '-c', `echo started; while [ ! -f ${go} ]; do sleep 0.1; done`] },
+          { id: 'after', needs: ['wait'], when: `vars.api_token == "${secret}"`, run: ['sh', '-c', 'echo after'] },
+        ],
+      };
+      const { runId } = (await call(client, 'run', { plan, vars: { api_token: secret } })).value as { runId: string };
+      await until(async () => ((await call(client, 'logs', { runId, task: 'wait' })).value?.text ? true : undefined));
+      await call(client, 'cancel', { runId });
+      expect((await ended(client, runId)).summary.status).toBe('cancelled');
+      writeFileSync(go, '');
+
+      // As `POST /api/runs/:id/resume` answers: the task to retry named as the field, with a did-you-mean.
+      const typo = await call(client, 'resume', { runId, retry: ['wiat'] });
+      expect(typo.isError).toBe(true);
+      expect(typo.text).toBe(`WEFT_USAGE: retry: no task "wiat" in run ${runId}\ndid you mean "wait"?`);
+      // Without the secret the journal keeps masked, the resume is refused and says which var.
+      const refused = await call(client, 'resume', { runId: runId.slice(0, 17) });
+      expect(refused.isError).toBe(true);
+      expect(refused.text).toContain('var api_token was given with --set');
+
+      const resumed = await call(client, 'resume', { runId: runId.slice(0, 17), vars: { api_token: secret } });
+      expect(resumed.isError, resumed.text).toBe(false);
+      expect(resumed.value).toEqual({ runId });
+      const status = await ended(client, runId);
+      expect(status.summary.status).toBe('succeeded');
+      // The condition read the real value: `after` ran, not skipped.
+      expect((await call(client, 'logs', { runId, task: 'after' })).value.text).toBe('after\n');
+      const again = await call(client, 'resume', { runId });
+      expect(again.text).toBe(`WEFT_USAGE: run ${runId} already succeeded; nothing to resume`);
+    },
+  );
 
   it("run: vars set the plan's variables, given as JSON values or as strings", { timeout: 150_000 }, async () => {
     const repo = gitProject();
