@@ -3,7 +3,7 @@ import { formatDuration } from '../core/plan/duration.js';
 import type { EngineNotice } from '../core/run/engine.js';
 import { count, painter, stateMark } from './format.js';
 import { stripControl } from '../core/control-stripper.js';
-import { flakySummary } from '../core/run/policies/check-failed.js';
+import { flakySummary, waitsForFixes } from '../core/run/policies/check-failed.js';
 
 export type ProgressMode = 'live' | 'plain' | 'json';
 
@@ -67,6 +67,9 @@ function line(e: EngineNotice, started: Map<string, number>, runId: string): str
         const to = e.error.code === 'WEFT_MERGE_CONFLICT' ? 'resolve' : 'fix';
         return `${stateMark('retrying')} ${e.task} attempt ${e.attempt}: ${stripControl(e.error.message)} — sent back to ${e.task} to ${to} (fix ${e.fix.n} of ${e.fix.of})`;
       }
+      // A check whose failure went to the tasks that broke it: it runs again on their fixes.
+      if (e.waitsFor !== undefined)
+        return `${stateMark('retrying')} ${e.task} attempt ${e.attempt} failed: ${stripControl(e.error.message)}; ${waitsForFixes(e.waitsFor)}`;
       return `${stateMark('retrying')} ${e.task} attempt ${e.attempt} failed: ${stripControl(e.error.message)}; retrying in ${formatDuration(e.retryAt - e.at)}`;
     case 'task.failed':
       // What a task wrote is shown without its terminal control sequences (an OSC 52 clipboard write).

@@ -92,7 +92,13 @@ describe('checks: a task that `verifies` others runs on the merged result and ro
     const r = await weft(['run', 'plan.yaml'], { cwd: repo.dir, timeoutMs: 120_000 });
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain('↻ build attempt 1 failed: check build: broken by backend; frontend passes on its own;');
+    // The check waits for the culprit's fix: not a retry, in its line or in the summary's counts.
+    expect(r.stdout).toContain(
+      '↻ build attempt 1 failed: check build: broken by backend; frontend passes on its own; waits for the fix of backend [2/4]\n',
+    );
+    expect(r.stdout).not.toContain('retrying in');
+    expect(r.stdout).not.toMatch(/^ {2}retries/m);
+    expect(r.stdout).toMatch(/^ {2}fixes +1 /m);
     expect(r.stdout).toContain(
       '↻ backend attempt 1: check build: broken by backend; frontend passes on its own — sent back to backend to fix (fix 1 of 2)',
     );
@@ -152,7 +158,9 @@ describe('checks: a task that `verifies` others runs on the merged result and ro
     const { repo, lines } = project('broken', 'broken');
     const r = await weft(['run', 'plan.yaml'], { cwd: repo.dir, timeoutMs: 120_000 });
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain('check build: broken by backend and frontend');
+    expect(r.stdout).toContain(
+      '↻ build attempt 1 failed: check build: broken by backend and frontend; waits for the fixes of backend and frontend [2/4]\n',
+    );
     const told = lines()
       .filter((l) => l.feedback !== undefined && l.feedback !== '')
       .map((l) => l.who)

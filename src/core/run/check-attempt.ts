@@ -12,10 +12,10 @@ export interface CheckRoutes {
   /** Fixes routed back to task `i` so far. */
   fixesOf(i: number): number;
   /**
-   * Records that the check's attempt failed with `error` (the blame) and starts its next attempt
-   * on the same worker; returns its number.
+   * Records that the check's attempt failed with `error` (the blame) and waits for the fixes of
+   * `culprits`, and starts its next attempt on the same worker; returns its number.
    */
-  againCheck(i: number, worker: number, slot: Running, error: TaskFailure): number;
+  againCheck(i: number, worker: number, slot: Running, error: TaskFailure, culprits: readonly string[]): number;
   /**
    * Runs a fix of verified task `i` with `feedback` as an attempt of its own (journaled, merged
    * like any), on the check's worker, aborted with the check.
@@ -110,7 +110,7 @@ export async function runCheckAttempt(
       } as TaskOutcome;
     }
     const error: TaskFailure = { message: d.summary, code: 'WEFT_CHECK_FAILED' };
-    routes.againCheck(i, worker, slot, error);
+    routes.againCheck(i, worker, slot, error, d.to);
     for (const id of d.to) {
       await routes.fixVerified(host.graph.index.get(id) as number, worker, slot, d.feedback, error);
       if (slot.aborted !== undefined)

@@ -37,7 +37,7 @@ export class CheckRouting implements CheckRoutes {
     return this.host.counters().fixes[i] as number;
   }
 
-  againCheck(i: number, worker: number, slot: Running, error: TaskFailure): number {
+  againCheck(i: number, worker: number, slot: Running, error: TaskFailure, culprits: readonly string[]): number {
     const { journal } = this.host;
     const now = this.host.options.clock.now();
     const id = this.idOf(i);
@@ -48,6 +48,7 @@ export class CheckRouting implements CheckRoutes {
       attempt: slot.attempt,
       error: this.masked(error),
       retryAt: now,
+      waitsFor: culprits,
     });
     const counters = this.host.counters();
     const attempt = (counters.attempts[i] = (counters.attempts[i] as number) + 1);

@@ -113,6 +113,11 @@ export type RunEvent =
          * outside its writes…), not retried: the next attempt is fix `n` of the `of` it may have.
          */
         readonly fix?: { readonly n: number; readonly of: number };
+        /**
+         * A check whose failure was sent to these tasks to fix: its next attempt runs once their
+         * fixes are merged. Waiting for them, not a retry of the check.
+         */
+        readonly waitsFor?: readonly string[];
       })
   | (Base &
       Ran & {

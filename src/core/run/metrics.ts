@@ -134,8 +134,9 @@ function scoresOf(attempts: readonly AttemptRecord[]): { scores?: number[] } {
 
 /**
  * Attempts after one that failed; not fixes (after one sent back to be fixed, counted by
- * {@link fixesOf}), nor those that only re-run work a Ctrl-C, a crash or a preemption cut off, nor the
- * first of a loop's iteration (`fresh`: those attempt numbers).
+ * {@link fixesOf}), nor a check's attempt after it waited for the fixes of the tasks it blamed, nor
+ * those that only re-run work a Ctrl-C, a crash or a preemption cut off, nor the first of a loop's
+ * iteration (`fresh`: those attempt numbers).
  */
 export function retriesOf(
   attempts: readonly {
@@ -143,6 +144,7 @@ export function retriesOf(
     readonly outcome?: string;
     readonly preemptedBy?: string;
     readonly fix?: unknown;
+    readonly waitsFor?: unknown;
   }[],
   fresh?: ReadonlySet<number>,
 ): number {
@@ -152,6 +154,7 @@ export function retriesOf(
     const attempt = attempts[k]?.attempt;
     if (
       before?.fix === undefined &&
+      before?.waitsFor === undefined &&
       before?.outcome !== 'cancelled' &&
       before?.outcome !== 'interrupted' &&
       before?.preemptedBy === undefined &&

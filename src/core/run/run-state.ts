@@ -23,6 +23,8 @@ export interface AttemptRecord {
   stalledMs?: number;
   /** It was sent back to be fixed (see the `task.retrying` event): the next attempt is a fix, not a retry. */
   fix?: { readonly n: number; readonly of: number };
+  /** A check's attempt whose failure went to these tasks to fix: the next attempt waited for them, not a retry. */
+  waitsFor?: readonly string[];
 }
 
 /** A task's state, attempts and result, folded from its events. */
@@ -310,6 +312,7 @@ export function applyTaskEvent(r: TaskRecord, event: TaskEvent): void {
       r.state = 'retrying';
       const a = closeAttempt(r, event.attempt, event.at, 'retrying', event.error, event);
       if (a !== undefined && event.fix !== undefined) a.fix = event.fix;
+      if (a !== undefined && event.waitsFor !== undefined) a.waitsFor = event.waitsFor;
       return;
     }
     case 'task.failed': {

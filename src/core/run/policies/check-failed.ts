@@ -146,6 +146,14 @@ export function flakySummary(check: string, flaky: string): string {
   return `check ${check}: flaky — failed (${flaky}), then passed when run again on the same tree; no task is told`;
 }
 
+/**
+ * What a failed check does while the tasks it blamed fix their work, as the live line says it.
+ * @example waitsForFixes(['backend']) // → 'waits for the fix of backend'
+ */
+export function waitsForFixes(culprits: readonly string[]): string {
+  return `waits for the fix${culprits.length === 1 ? '' : 'es'} of ${list(culprits)}`;
+}
+
 function list(ids: readonly string[]): string {
   return ids.length <= 1 ? (ids[0] ?? '') : `${ids.slice(0, -1).join(', ')} and ${ids[ids.length - 1]}`;
 }
