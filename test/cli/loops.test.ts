@@ -204,6 +204,43 @@ loop: { repeat: [code, security, approve], until: tasks.approve.passed, max: 4 }
     expect(done.code).toBe(0);
     expect(read(dir, 'ran.log')).toBe('code 1\ncode 2\ndeploy -\n');
   }, 120_000);
+
+  it('weft status in iteration 2: which iteration each repeated task is in, and how it ended in iteration 1 (the gate blocked)', async () => {
+    // code holds iteration 2 until the file `go` is there.
+    const hold = `[sh, -c, 'node log.js; [ "$WEFT_ITERATION" = 1 ] || while [ ! -f go ]; do sleep 0.1; done']`;
+    const dir = project(loopPlan(2, 5).replace('run: [node, log.js] }', `run: ${hold} }`));
+    const run = startWeft(['run', 'weft.yaml', '--no-isolation'], dir);
+    try {
+      let status = '';
+      const end = Date.now() + 90_000;
+      while (!/▸ code +running .* 2 attempts/.test(status)) {
+        if (Date.now() > end) throw new Error(`timed out waiting for iteration 2: ${status}\n${run.output()}`);
+        await new Promise((r) => setTimeout(r, 200));
+        status = (await weft(['status'], { cwd: dir })).stdout;
+      }
+      expect(status).toMatch(/\n {2}▸ code +running +\S+ {2}2 attempts {2}in iteration 2; iteration 1: succeeded\n/);
+      expect(status).toMatch(
+        /\n {2}· security +pending +\S+ {2}1 attempt {2}not yet in iteration 2; iteration 1: succeeded\n/,
+      );
+      expect(status).toMatch(
+        /\n {2}· approve +pending +\S+ {2}1 attempt {2}not yet in iteration 2; iteration 1: blocked — tasks\.security\.output\.veto = 'veto in iteration 1'\n/,
+      );
+      expect(status).toMatch(/\n {2}· deploy +pending +\n/); // not repeated: nothing to say of iterations
+      const json = JSON.parse((await weft(['status', '--json'], { cwd: dir })).stdout) as {
+        tasks: { id: string; iteration?: unknown }[];
+      };
+      expect(json.tasks.find((t) => t.id === 'approve')?.iteration).toEqual({
+        current: 2,
+        before: { state: 'blocked', reason: "tasks.security.output.veto = 'veto in iteration 1'" },
+      });
+    } finally {
+      writeFileSync(join(dir, 'go'), ''); // the run ends, whatever the test saw
+    }
+    expect((await run.done).code).toBe(0);
+    // Once the run has ended, each task's state is its last iteration's: no note.
+    const after = await weft(['status'], { cwd: dir });
+    expect(after.stdout).not.toContain('iteration 1:');
+  }, 120_000);
 });
 
 describe('loop: with a person deciding, stopped and resumed', () => {

@@ -17,6 +17,7 @@ import { ControlStripper, stripControl } from '../../core/control-stripper.js';
 import { wire } from '../wiring.js';
 import type { Store } from '../../core/ports/store.js';
 import { mayRunAgain, type RunState } from '../../core/run/run-state.js';
+import type { TaskSummary } from '../../core/run/metrics.js';
 import {
   driven,
   loopRepeatOf,
@@ -86,12 +87,21 @@ export async function statusCommand(given: string | undefined, opts: Common): Pr
     for (const t of summary.tasks) {
       const mark = stateMark(t.state);
       process.stdout.write(
-        `  ${mark} ${t.id.padEnd(24)} ${t.state.padEnd(10)} ${t.attempts > 0 ? `${formatDuration(t.durationMs).padStart(7)}  ${t.attempts} attempt${t.attempts === 1 ? '' : 's'}` : ''}${t.reason === undefined ? '' : c.dim(`  ${stripControl(t.reason)}`)}\n`,
+        `  ${mark} ${t.id.padEnd(24)} ${t.state.padEnd(10)} ${t.attempts > 0 ? `${formatDuration(t.durationMs).padStart(7)}  ${t.attempts} attempt${t.attempts === 1 ? '' : 's'}` : ''}${t.reason === undefined ? '' : c.dim(`  ${stripControl(t.reason)}`)}${t.iteration === undefined ? '' : c.dim(`  ${iterationNote(t.state, t.iteration)}`)}\n`,
       );
       for (const stall of t.stalls ?? []) process.stdout.write(`      ${c.yellow(stallLine(stall))}\n`);
     }
     return EXIT.ok;
   });
+}
+
+/**
+ * Where a repeated task stands in the loop's current iteration, and how it ended in the one before:
+ * `not yet in iteration 2; iteration 1: blocked — tasks.code.output.score = 3 < 6`.
+ */
+function iterationNote(state: string, it: NonNullable<TaskSummary['iteration']>): string {
+  const before = `iteration ${it.current - 1}: ${it.before.state}${it.before.reason === undefined ? '' : ` — ${stripControl(it.before.reason)}`}`;
+  return `${state === 'pending' ? 'not yet in' : 'in'} iteration ${it.current}; ${before}`;
 }
 
 const LOG_CHUNK = 1 << 20;

@@ -33,6 +33,14 @@ export interface TaskSummary {
   readonly stalls?: readonly Stall[];
   /** A check that failed, then passed when run again on the same tree: how its failed run ended (see TaskResultData.flaky). */
   readonly flaky?: string;
+  /**
+   * A task the plan's loop repeats that has not ended in the current iteration (from the second
+   * on): which iteration that is, and how the task ended in the one before (a gate's verdict).
+   */
+  readonly iteration?: {
+    readonly current: number;
+    readonly before: { readonly state: TaskRecord['state']; readonly reason?: string };
+  };
 }
 
 /** Files changed and lines added and removed, as `git diff --numstat` counts them. */
@@ -118,6 +126,19 @@ export interface IterationSummary {
   readonly reasons: readonly string[];
   readonly durationMs?: number;
   readonly costUsd?: number;
+}
+
+/** A repeated task not yet ended in the loop's current iteration: which one, and how it ended in the one before. */
+function iterationField(state: RunState, r: TaskRecord): Pick<TaskSummary, 'iteration'> {
+  const before = state.loop?.previous.get(r.id);
+  const current = state.loop?.iterations.at(-1)?.iteration;
+  if (before === undefined || current === undefined || !['pending', 'running', 'retrying'].includes(r.state)) return {};
+  return {
+    iteration: {
+      current,
+      before: { state: before.state, ...(before.reason === undefined ? {} : { reason: before.reason }) },
+    },
+  };
 }
 
 /** A task's stalls (none: no field). */
@@ -335,6 +356,7 @@ export function summarize(
       ...(r.approval === undefined ? {} : { approval: { ...r.approval } }),
       ...preempted,
       ...stallsField(r.attempts),
+      ...iterationField(state, r),
     });
   }
   // The result branch's own diff where the run measured it: tasks that changed one file count it once,
