@@ -113,10 +113,11 @@ describe('checks: a task that `verifies` others runs on the merged result and ro
     // The last check ran on a tree holding both tasks' work, the fixed backend included.
     const checks = seen.filter((l) => l.who === 'check');
     expect(checks.at(-1)?.seen).toEqual({ 'backend.txt': 'ok', 'frontend.txt': 'ok' });
-    // Tip, the tip again (the failure repeats: not flaky), backend alone, frontend alone, tip after
-    // the fix: twice on the failing tree only, to confirm the failure.
-    expect(checks).toHaveLength(5);
+    // Tip, the tip again (the failure repeats: not flaky), backend alone and again (its failure
+    // repeats too), frontend alone, tip after the fix: twice on a failing tree only, to confirm it.
+    expect(checks).toHaveLength(6);
     expect(checks[1]?.tree).toBe(checks[0]?.tree);
+    expect(checks[3]?.tree).toBe(checks[2]?.tree);
     expect(new Set(checks.map((c) => c.tree)).size).toBe(4);
     const runId = /Run (\S+) succeeded/.exec(r.stdout)?.[1] ?? '';
     expect(repo.git('show', `weft/${runId}:backend.txt`)).toBe('ok');
@@ -210,9 +211,9 @@ describe('checks: a task that `verifies` others runs on the merged result and ro
     expect(tasks.find((t) => t.id === 'storybook')).toMatchObject({ state: 'succeeded' });
     expect(r.stdout).toMatch(/api-docs.*dependency "backend" failed/);
     expect(lines().filter((l) => l.who === 'backend')).toHaveLength(2); // the first attempt and 1 fix
-    // The fix changed nothing, so the tree is the same: the check ran at the tip twice (the failure
-    // repeats) and on each task alone once; its verdicts were reused after the fix.
-    expect(lines().filter((l) => l.who === 'check')).toHaveLength(4);
+    // The fix changed nothing, so the tree is the same: the check ran at the tip twice and on
+    // backend alone twice (each failure repeats), on frontend alone once; its verdicts were reused after the fix.
+    expect(lines().filter((l) => l.who === 'check')).toHaveLength(5);
     expect(new Set(lines().flatMap((l) => (l.who === 'check' ? [l.tree] : []))).size).toBe(3);
   });
 });
@@ -297,6 +298,49 @@ console.log('build ok');
       expect(readFileSync(join(logs, '1.again.stdout.log'), 'utf8')).toContain('build ok');
     },
   );
+
+  it('a blame trial that fails once, then passes on the same tree, blames nobody: only the real culprit is told', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'weft-flaky-trial-'));
+    const log = join(dir, 'log.jsonl');
+    // The check, but its first run on frontend's work alone (no backend.txt) fails with a flake.
+    const flakyAlone = check.replace(
+      'const bad =',
+      `if (seen['frontend.txt'] === 'ok' && !('backend.txt' in seen) && !fs.existsSync(process.env.MARK)) {
+  fs.writeFileSync(process.env.MARK, '');
+  console.error('FLAKE: connection reset');
+  process.exit(1);
+}
+const bad =`,
+    );
+    const plan = `tasks:
+  - { id: backend, run: [node, worker.js], writes: [backend.txt], env: { MODE: broken, LOG: ${log} } }
+  - { id: frontend, run: [node, worker.js], writes: [frontend.txt], env: { MODE: ok, LOG: ${log} } }
+  - { id: build, verifies: [backend, frontend], run: [node, check.js], env: { LOG: ${log}, MARK: ${join(dir, 'mark')} } }
+`;
+    const repo = tempRepo({ 'plan.yaml': plan, 'worker.js': worker, 'check.js': flakyAlone });
+    const r = await weft(['run', 'plan.yaml'], { cwd: repo.dir, timeoutMs: 120_000 });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(existsSync(join(dir, 'mark'))).toBe(true); // the flake happened
+    expect(r.stdout).toContain(
+      'check build: broken by backend; frontend passes on its own; waits for the fix of backend',
+    );
+    const seen = readFileSync(log, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Line);
+    const told = seen.filter((l) => l.feedback !== undefined && l.feedback !== '');
+    expect(told.map((l) => l.who)).toEqual(['backend']);
+    // Each trial that failed ran again on the same tree; its logs are the attempt's `alone-<task>.again`.
+    const runId = /Run (\S+) succeeded/.exec(r.stdout)?.[1] ?? '';
+    const logs = readdirSync(join(repo.dir, '.weft', 'runs', runId, 'tasks', 'build'));
+    expect(logs).toEqual(
+      expect.arrayContaining(['1.alone-frontend.again.stdout.log', '1.alone-backend.again.stderr.log']),
+    );
+    expect(
+      readFileSync(join(repo.dir, '.weft', 'runs', runId, 'tasks', 'build', '1.alone-frontend.stderr.log'), 'utf8'),
+    ).toContain('FLAKE: connection reset');
+  });
 });
 
 describe('a bad `verifies` is refused before anything runs: one line, exit 2', () => {

@@ -76,17 +76,16 @@ export async function runCheckAttempt(
     }
     const alone = new Map<string, Verdict>();
     for (const id of blameTrials(ids, canCheckAlone)) {
-      const trial = await checkOn(
-        host,
-        routes,
-        i,
-        worker,
-        slot,
-        executor,
-        { kind: 'alone', task: id, among: ids },
-        `alone-${id}`,
-      ).catch(() => undefined);
+      const at: CheckAt = { kind: 'alone', task: id, among: ids };
+      const run = (name: string) => checkOn(host, routes, i, worker, slot, executor, at, name).catch(() => undefined);
+      let trial = await run(`alone-${id}`);
       if (slot.aborted !== undefined) return outcome;
+      // A trial's failure blames the task once it repeats on the same tree, as the check's own
+      // failure counts (`<attempt>.alone-<task>.again`): a flaky one must not send an innocent task a fix.
+      if (trial?.known === false && !trial.outcome.ok && trial.outcome.failure.transient !== true) {
+        trial = await run(`alone-${id}.again`);
+        if (slot.aborted !== undefined) return outcome;
+      }
       alone.set(id, trial === undefined ? 'unknown' : trial.outcome.ok ? 'passes' : 'fails');
     }
     const d = checkFailed({
@@ -129,8 +128,8 @@ interface Checked {
 
 /**
  * Runs the check once on the tree `at` names (or where the task works, without a workspace that
- * can). `trial` names a run beyond the attempt's first (see TaskContext.trial); `again` runs even
- * where a verdict is kept, and its verdict replaces it.
+ * can). `trial` names a run beyond the attempt's first (see TaskContext.trial); one that runs
+ * `again` (`again`, `alone-<task>.again`) runs even where a verdict is kept, and its verdict replaces it.
  */
 async function checkOn(
   host: AttemptHost,
@@ -152,7 +151,7 @@ async function checkOn(
   const checkout = await workspace.checkout(check, at);
   try {
     const key = `${check.id}\0${checkout.tree}`;
-    const known = trial === 'again' ? undefined : routes.checkVerdicts.get(key);
+    const known = trial === 'again' || trial?.endsWith('.again') === true ? undefined : routes.checkVerdicts.get(key);
     if (known !== undefined) return { outcome: known, tree: checkout.tree, known: true };
     const ran = await executor.run(new AttemptContext(host, i, slot, check, worker, checkout.dir, undefined, trial));
     // The summary's "where it ran" names a check's place as it names a task's.
