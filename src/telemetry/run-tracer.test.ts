@@ -103,6 +103,38 @@ describe('createRunTracer', () => {
     expect(taskB?.attributes).toMatchObject({ 'weft.task.outcome': 'skipped', 'weft.skip.cause': 'condition' });
   });
 
+  it('traces a check whose failure went to the task that broke it as waiting for that fix, not as a retry', () => {
+    const { tracer, spans } = setUp();
+    const events: EngineNotice[] = [
+      { type: 'run.created', at: 0, runId: 'r', plan: 'p', workers: 1, mode: 'parallel', tasks: ['b'] },
+      { type: 'task.started', at: 1, task: 'b', attempt: 1, worker: 0 },
+      {
+        type: 'task.retrying',
+        at: 10,
+        task: 'b',
+        attempt: 1,
+        retryAt: 10,
+        error: { message: 'check b: broken by a', exitCode: 1 },
+        waitsFor: ['a'],
+      },
+      { type: 'task.started', at: 20, task: 'b', attempt: 2, worker: 0 },
+      { type: 'task.succeeded', at: 30, task: 'b', attempt: 2, result: { exitCode: 0 } },
+      { type: 'run.finished', at: 30, status: 'succeeded' },
+    ];
+    for (const e of events) tracer.onEvent(e);
+    const all = spans();
+    const first = all.find((s) => s.name === 'weft.attempt' && s.attributes['weft.attempt'] === 1);
+    expect(first?.attributes).toMatchObject({
+      'weft.attempt.outcome': 'waits for the fix',
+      'weft.failure.reason': 'check b: broken by a',
+    });
+    expect(first?.attributes['weft.retry.reason']).toBeUndefined();
+    const task = all.find((s) => s.name === 'weft.task');
+    expect(task?.events.map((e) => [e.name, e.attributes])).toEqual([
+      ['weft.waits', { 'weft.attempt': 1, 'weft.waits.for': ['a'], 'weft.failure.reason': 'check b: broken by a' }],
+    ]);
+  });
+
   it("records each loop iteration's end on the run span, and a task's attempts of iteration 2 under a task span again", () => {
     const { tracer, spans } = setUp();
     const events: EngineNotice[] = [

@@ -11,7 +11,7 @@ import {
 import type { EngineNotice } from '../core/run/engine-options.js';
 import type { Usage } from '../core/run/events.js';
 import type { TaskFailure } from '../core/errors.js';
-import { failureAttributes, resultAttributes, SENT_BACK, usageAttributes } from './span-attributes.js';
+import { failureAttributes, resultAttributes, SENT_BACK, usageAttributes, WAITS_FOR_FIX } from './span-attributes.js';
 import { traceparentOf } from './traceparent.js';
 import { injectSpan, type TraceCarrier } from './trace-context.js';
 
@@ -218,6 +218,20 @@ export function createRunTracer(tracer: Tracer, options: RunTracerOptions = {}):
         return;
       case 'task.retrying': {
         if (e.error.code === 'WEFT_PREEMPTED') return endAttempt(e.task, e.attempt, e.at, 'preempted', {});
+        if (e.waitsFor !== undefined) {
+          // A check that failed on the merged work: its failure went to the tasks that broke it; not a retry.
+          endAttempt(e.task, e.attempt, e.at, WAITS_FOR_FIX, {}, e.error);
+          tasks.get(e.task)?.addEvent(
+            'weft.waits',
+            {
+              'weft.attempt': e.attempt,
+              'weft.waits.for': [...e.waitsFor],
+              'weft.failure.reason': text(e.error.message),
+            },
+            hr(e.at),
+          );
+          return;
+        }
         const why = e.fix !== undefined ? 'fix' : 'retry';
         endAttempt(e.task, e.attempt, e.at, why === 'fix' ? SENT_BACK : 'retrying', {}, e.error);
         tasks

@@ -27,6 +27,9 @@ export function resultAttributes(result: TaskResultData): Attributes {
 /** The outcome of an attempt sent back to its task to fix (a conflict, a failed check…), as spans say it. */
 export const SENT_BACK = 'sent back to fix';
 
+/** The outcome of a check's attempt whose failure went to the tasks that broke it: it waits for their fixes. */
+export const WAITS_FOR_FIX = 'waits for the fix';
+
 /** What failed: the code, exit, signal, timeout, and why it is retried or sent back. No stderr. */
 export function failureAttributes(error: TaskFailure, outcome: string, text: (s: string) => string): Attributes {
   const a: Attributes = { 'error.type': error.code ?? (error.exitCode !== undefined ? 'exit' : 'error') };
