@@ -54,6 +54,12 @@ const cases: [string, string, RegExp][] = [
     'profiles: { cpu: 2, io: 1 }\ntasks:\n  - { id: a, run: "true", profile: io }\n',
     /^plan\.yaml:1:13 profiles\.cpu: no task has profile: cpu, so profiles\.cpu would cap nothing — fix: give the tasks it should cap profile: cpu \(or defaults\.profile\), or remove profiles\.cpu\n$/,
   ],
+  // A pool no task used was accepted, and capped nothing.
+  [
+    'a pool no task uses',
+    'pools: { gpu: 1, net: 2 }\ntasks:\n  - { id: a, run: "true", uses: { net: 1 } }\n',
+    /^plan\.yaml:1:10 pools\.gpu: no task uses pool gpu, so pools\.gpu would cap nothing — fix: give the tasks it should cap uses: \{gpu: 1\} \(or defaults\.uses\), or remove pools\.gpu\n$/,
+  ],
   // Tasks keyed by id, as other tools write them: the fix said "a plan needs `tasks:`", which it has.
   [
     'tasks as a mapping by id',

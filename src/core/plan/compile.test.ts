@@ -355,8 +355,22 @@ describe('compilePlan: what a user sees for a broken plan', () => {
     ]);
   });
 
+  // A pool no task used was accepted, and capped nothing (a `profiles` cap no task has was refused).
+  it("refuses a pool no task uses, counting defaults.uses and an executor's provider pool as uses", () => {
+    expect(problems({ pools: { gpu: 1, net: 2 }, tasks: [task('a', { uses: { net: 1 } })] })).toEqual([
+      'plan.yaml pools.gpu: no task uses pool gpu, so pools.gpu would cap nothing — fix: give the tasks it should cap uses: {gpu: 1} (or defaults.uses), or remove pools.gpu',
+    ]);
+    expect(problems({ pools: { gpu: 1 }, defaults: { uses: { gpu: 1 } }, tasks: [task('a')] })).toEqual([]);
+    const api: ExecutorCatalog = new Map([...executors, ['api', { requires: 'prompt' as const, provider: 'acme' }]]);
+    const ask = { id: 'ask', executor: 'api', prompt: 'hi' };
+    expect(problems({ pools: { acme: 2 }, tasks: [ask] }, api)).toEqual([]);
+    // A task that expands the plan may add tasks that use it.
+    expect(problems({ pools: { gpu: 1 }, tasks: [task('a', { expands: true })] })).toEqual([]);
+  });
+
   it('names an unknown pool and a task that needs more of a pool than exists', () => {
-    expect(problems({ pools: { gpu: 1 }, tasks: [task('train', { uses: { gpus: 1 } })] })).toEqual([
+    const other = task('eval', { uses: { gpu: 1 } });
+    expect(problems({ pools: { gpu: 1 }, tasks: [task('train', { uses: { gpus: 1 } }), other] })).toEqual([
       'plan.yaml task "train" uses.gpus: unknown pool "gpus" — fix: did you mean "gpu"?',
     ]);
     expect(problems({ tasks: [task('train', { uses: { gpu: 1 } })] })).toEqual([

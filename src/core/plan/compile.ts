@@ -142,8 +142,9 @@ export function checkPlan(raw: unknown, options: CompileOptions): { plan?: Compi
   let anyProcess = false;
   // Whether any task may report tokens or cost: a plan's `budget` would otherwise never stop anything.
   let anyUsage = false;
-  // The profiles tasks have, and whether a task may add more: a `profiles` cap no task has caps nothing.
+  // The profiles and pools tasks use, and whether a task may add more: a cap no task uses caps nothing.
   const usedProfiles = new Set<string>();
+  const usedPools = new Set<string>();
   let anyExpands = false;
 
   envIssues(defaults.env, (name) => ({ path: ['defaults', 'env', name], field: `defaults.env.${name}` }), issues);
@@ -196,6 +197,7 @@ export function checkPlan(raw: unknown, options: CompileOptions): { plan?: Compi
       if (!pools.has(provider)) pools.set(provider, UNDECLARED_PROVIDER_POOL);
     }
     poolIssues(uses, pools, at, issues);
+    for (const pool in uses) usedPools.add(pool);
     const when = whenCondition(t, ids, names, at, issues);
     const ms = (field: 'estimate' | 'timeout' | 'stallAfter', value: string | number | undefined) =>
       durationMs(field, value, at, issues);
@@ -252,8 +254,8 @@ export function checkPlan(raw: unknown, options: CompileOptions): { plan?: Compi
 
   if (!anyProcess) issues.push(...defaultsProcessIssues(defaults));
   if (!anyUsage) issues.push(...budgetWithoutUsage(spec));
-  // A task that expands the plan may add tasks of any profile.
-  if (!anyExpands) issues.push(...unusedProfileIssues(spec, usedProfiles));
+  // A task that expands the plan may add tasks of any profile, using any pool.
+  if (!anyExpands) issues.push(...unusedCapIssues(spec, usedProfiles, usedPools));
   const cycles = () => {
     // By id, as dependencies name tasks: a repeated id (an issue too) reads as its last task.
     const readsOf = new Map(spec.tasks.map((t, i) => [t.id, gateReads[i] ?? []]));
@@ -280,16 +282,35 @@ export function checkPlan(raw: unknown, options: CompileOptions): { plan?: Compi
   return { plan: loop?.loop === undefined ? plan : { ...plan, loop: loop.loop }, issues: [] };
 }
 
-/** `profiles` caps no task has the `profile` of: they would cap nothing (a misspelt profile, or a leftover). */
-function unusedProfileIssues(spec: PlanSpec, used: ReadonlySet<string>): RawIssue[] {
-  return Object.keys(spec.profiles ?? {})
-    .filter((p) => !used.has(p))
-    .map((p) => ({
-      path: ['profiles', p],
-      field: `profiles.${p}`,
-      message: `no task has profile: ${p}, so profiles.${p} would cap nothing`,
-      fix: `give the tasks it should cap profile: ${p} (or defaults.profile), or remove profiles.${p}`,
-    }));
+/**
+ * `profiles` caps no task has the `profile` of, and `pools` no task uses (in `uses`, or as its
+ * executor's provider): they would cap nothing (a misspelt name, or a leftover).
+ */
+function unusedCapIssues(spec: PlanSpec, profiles: ReadonlySet<string>, pools: ReadonlySet<string>): RawIssue[] {
+  type Words = (n: string) => string;
+  const unused = (kind: 'profiles' | 'pools', used: ReadonlySet<string>, has: Words, give: Words) =>
+    Object.keys(spec[kind] ?? {})
+      .filter((n) => !used.has(n))
+      .map((n) => ({
+        path: [kind, n],
+        field: `${kind}.${n}`,
+        message: `no task ${has(n)}, so ${kind}.${n} would cap nothing`,
+        fix: `give the tasks it should cap ${give(n)}, or remove ${kind}.${n}`,
+      }));
+  return [
+    ...unused(
+      'profiles',
+      profiles,
+      (n) => `has profile: ${n}`,
+      (n) => `profile: ${n} (or defaults.profile)`,
+    ),
+    ...unused(
+      'pools',
+      pools,
+      (n) => `uses pool ${n}`,
+      (n) => `uses: {${n}: 1} (or defaults.uses)`,
+    ),
+  ];
 }
 
 /** What conditions may read of each task: its `outputSchema`, or that it is a function (output without one). */

@@ -188,11 +188,14 @@ export function planArbitrary(options: PlanArbitraryOptions = {}): fc.Arbitrary<
           ...(s.retries > 0 ? { retries: s.retries } : {}),
         };
       });
+      // Only the pools some task uses: a pool no task uses is refused.
+      const used = new Set(tasks.flatMap((t) => Object.keys(t.uses ?? {})));
+      const declared = Object.fromEntries(Object.entries(poolCapacity).filter(([pool]) => used.has(pool)));
       const spec: PlanSpec = {
         name: 'random',
         workers,
         vars,
-        ...(Object.keys(pools).length > 0 ? { pools } : {}),
+        ...(Object.keys(declared).length > 0 ? { pools: declared } : {}),
         tasks,
       };
       const compiled = compilePlan(spec, { executors: TEST_EXECUTORS });

@@ -6,8 +6,11 @@ import { simulate } from '../simulate.js';
 import { compilePlan, type ExecutorCatalog } from '../../plan/compile.js';
 
 const executors: ExecutorCatalog = new Map([['shell', { requires: 'run' as const }]]);
-const graphOf = (tasks: readonly TaskSpec[], pools?: Record<string, number>) =>
-  compilePlan({ tasks, ...(pools === undefined ? {} : { pools }) }, { executors }).graph;
+/** The graph of `tasks`, with those of `pools` they use (a pool no task uses is refused). */
+const graphOf = (tasks: readonly TaskSpec[], pools: Record<string, number> = {}) => {
+  const used = Object.entries(pools).filter(([pool]) => tasks.some((t) => t.uses?.[pool] !== undefined));
+  return compilePlan({ tasks, ...(used.length === 0 ? {} : { pools: Object.fromEntries(used) }) }, { executors }).graph;
+};
 
 /** Random DAGs with soft deps, pools and write scopes, and a random order to run them in. */
 const dagWithOrder = fc

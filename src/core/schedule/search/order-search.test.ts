@@ -8,8 +8,10 @@ import { compilePlan, type ExecutorCatalog } from '../../plan/compile.js';
 
 const executors: ExecutorCatalog = new Map([['shell', { requires: 'run' as const }]]);
 
-function graphOf(tasks: readonly TaskSpec[], pools?: Record<string, number>): Graph {
-  return compilePlan({ tasks, ...(pools === undefined ? {} : { pools }) }, { executors }).graph;
+/** The graph of `tasks`, with those of `pools` they use (a pool no task uses is refused). */
+function graphOf(tasks: readonly TaskSpec[], pools: Record<string, number> = {}): Graph {
+  const used = Object.entries(pools).filter(([pool]) => tasks.some((t) => t.uses?.[pool] !== undefined));
+  return compilePlan({ tasks, ...(used.length === 0 ? {} : { pools: Object.fromEntries(used) }) }, { executors }).graph;
 }
 
 /** Graham's anomaly in five tasks: critical path starts t0 and t3 (rank 6 each) and ends at 8 s. */
