@@ -288,7 +288,7 @@ describe('weft serve: the runs API', () => {
     // `vars` are named as the request's field: it said "--set nope: …", a flag the caller never typed.
     const vars = await post(
       JSON.stringify({
-        plan: { vars: { level: 1 }, tasks: [{ id: 'a', run: ['true'] }] },
+        plan: { vars: { level: 1 }, tasks: [{ id: 'a', run: ['true'], when: 'vars.level > 0' }] },
         vars: { nope: 1, level: '0x10' },
       }),
     );

@@ -60,6 +60,17 @@ const cases: [string, string, RegExp][] = [
     'pools: { gpu: 1, net: 2 }\ntasks:\n  - { id: a, run: "true", uses: { net: 1 } }\n',
     /^plan\.yaml:1:10 pools\.gpu: no task uses pool gpu, so pools\.gpu would cap nothing — fix: give the tasks it should cap uses: \{gpu: 1\} \(or defaults\.uses\), or remove pools\.gpu\n$/,
   ],
+  // A variable nothing read was accepted, and did nothing; a `{{goal}}` in a plan file stays as written.
+  [
+    'a variable no condition reads',
+    'vars: { deploy: false, level: 1 }\ntasks:\n  - { id: a, run: "true", when: vars.deploy }\n',
+    /^plan\.yaml:1:24 vars\.level: no condition reads vars\.level, so it would do nothing — fix: read it in a when, gate or loop\.until \(e\.g\. when: vars\.level\), or remove vars\.level\n$/,
+  ],
+  [
+    'a variable only a {{placeholder}} names',
+    'vars: { goal: csv }\ntasks:\n  - { id: a, run: "echo {{goal}}" }\n',
+    /^plan\.yaml:1:9 vars\.goal: no condition reads vars\.goal, so it would do nothing — fix: \{\{goal\}\} in a task is not filled in from vars \(only weft init fills a template's in\): write the value there, and remove vars\.goal\n$/,
+  ],
   // Tasks keyed by id, as other tools write them: the fix said "a plan needs `tasks:`", which it has.
   [
     'tasks as a mapping by id',

@@ -43,7 +43,8 @@ describe('compilePlan: what a user sees for a broken plan', () => {
   });
 
   it('types --set values like the variables they replace, and refuses names the plan does not declare', () => {
-    const spec = { vars: { deploy: false, replicas: 2, env: 'dev' }, tasks: [task('a', { when: 'vars.deploy' })] };
+    const when = 'vars.deploy || vars.replicas > 2 || vars.env == "prod"';
+    const spec = { vars: { deploy: false, replicas: 2, env: 'dev' }, tasks: [task('a', { when })] };
     const compiled = (vars: Record<string, string>) => compilePlan(spec, { file: 'plan.yaml', executors, vars }).vars;
     expect(compiled({ deploy: 'TRUE', replicas: '3', env: 'prod' })).toEqual({
       deploy: true,
@@ -475,7 +476,10 @@ describe('compilePlan: a valid plan', () => {
       {
         vars: { env: 'dev', level: 1 },
         defaults: { retries: 2, timeout: '10m', env: { CI: true } },
-        tasks: [task('build', { estimate: '90s' }), task('test', { needs: ['build'], retries: 0, env: { N: 4 } })],
+        tasks: [
+          task('build', { estimate: '90s', when: 'vars.env == "prod" && vars.level >= 1' }),
+          task('test', { needs: ['build'], retries: 0, env: { N: 4 } }),
+        ],
       },
       { executors, vars: { env: 'prod' }, history: new Map([['test', 4_000]]) },
     );

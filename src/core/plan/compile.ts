@@ -255,7 +255,7 @@ export function checkPlan(raw: unknown, options: CompileOptions): { plan?: Compi
   if (!anyProcess) issues.push(...defaultsProcessIssues(defaults));
   if (!anyUsage) issues.push(...budgetWithoutUsage(spec));
   // A task that expands the plan may add tasks of any profile, using any pool.
-  if (!anyExpands) issues.push(...unusedCapIssues(spec, usedProfiles, usedPools));
+  if (!anyExpands) issues.push(...unusedCapIssues(spec, usedProfiles, usedPools), ...unreadVarIssues(spec));
   const cycles = () => {
     // By id, as dependencies name tasks: a repeated id (an issue too) reads as its last task.
     const readsOf = new Map(spec.tasks.map((t, i) => [t.id, gateReads[i] ?? []]));
@@ -311,6 +311,32 @@ function unusedCapIssues(spec: PlanSpec, profiles: ReadonlySet<string>, pools: R
       (n) => `uses: {${n}: 1} (or defaults.uses)`,
     ),
   ];
+}
+
+/** A name a condition reads from `vars` (`vars.deploy`, `!vars.deploy`, `vars.level >= 2`). */
+const VAR_READ = /(?<![\w.-])vars\.([A-Za-z_][\w-]*)/g;
+
+/**
+ * `vars` no condition reads (a task's `when` or `gate`, `loop.until`): only conditions read them, so
+ * they would do nothing (a leftover, a misspelt name, or a `{{name}}` that only `weft init` fills in).
+ */
+function unreadVarIssues(spec: PlanSpec): RawIssue[] {
+  const declared = Object.keys(spec.vars ?? {});
+  if (declared.length === 0) return [];
+  const read = new Set<string>();
+  for (const text of [spec.loop?.until, ...spec.tasks.flatMap((t) => [t.when, t.gate])])
+    if (typeof text === 'string') for (const m of text.matchAll(VAR_READ)) read.add(m[1] as string);
+  const unread = declared.filter((n) => !read.has(n));
+  if (unread.length === 0) return [];
+  const tasks = JSON.stringify(spec.tasks);
+  return unread.map((n) => ({
+    path: ['vars', n],
+    field: `vars.${n}`,
+    message: `no condition reads vars.${n}, so it would do nothing`,
+    fix: [`{{${n}}}`, `{{ ${n} }}`].some((p) => tasks.includes(p))
+      ? `{{${n}}} in a task is not filled in from vars (only weft init fills a template's in): write the value there, and remove vars.${n}`
+      : `read it in a when, gate or loop.until (e.g. when: vars.${n}), or remove vars.${n}`,
+  }));
 }
 
 /** What conditions may read of each task: its `outputSchema`, or that it is a function (output without one). */

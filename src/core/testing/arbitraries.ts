@@ -188,13 +188,15 @@ export function planArbitrary(options: PlanArbitraryOptions = {}): fc.Arbitrary<
           ...(s.retries > 0 ? { retries: s.retries } : {}),
         };
       });
-      // Only the pools some task uses: a pool no task uses is refused.
+      // Only the pools some task uses and the vars some `when` reads: the others are refused.
       const used = new Set(tasks.flatMap((t) => Object.keys(t.uses ?? {})));
       const declared = Object.fromEntries(Object.entries(poolCapacity).filter(([pool]) => used.has(pool)));
+      const whens = tasks.map((t) => t.when).join(' ');
+      const read = Object.fromEntries(Object.entries(vars).filter(([name]) => whens.includes(`vars.${name}`)));
       const spec: PlanSpec = {
         name: 'random',
         workers,
-        vars,
+        ...(Object.keys(read).length > 0 ? { vars: read } : {}),
         ...(Object.keys(declared).length > 0 ? { pools: declared } : {}),
         tasks,
       };

@@ -9,7 +9,8 @@ const SCORED = { type: 'object', properties: { score: { type: 'number' }, veto: 
 function gateTask(gate: string): { task: ResolvedTask; vars: Record<string, string | number | boolean> } {
   const p = compilePlan(
     {
-      vars: { force: false },
+      // Declared only where the gate reads it: a variable nothing reads is refused.
+      ...(gate.includes('vars.force') ? { vars: { force: false } } : {}),
       tasks: [
         { id: 'ui', run: 'x', outputSchema: SCORED },
         { id: 'security', run: 'x', outputSchema: SCORED },

@@ -9,7 +9,8 @@ const EXECUTORS = new Map([['shell', { requires: 'run' as const }]]);
 function planWith(when: string, vars: Record<string, string | number | boolean> = {}) {
   return compilePlan(
     {
-      vars,
+      // Only the vars the condition reads: a variable nothing reads is refused.
+      vars: Object.fromEntries(Object.entries(vars).filter(([name]) => when.includes(`vars.${name}`))),
       tasks: [
         {
           id: 'build',
