@@ -181,14 +181,14 @@ describe('renderTemplate', () => {
     expect(unknown.message).toBe('--set securty: template "staged-delivery" has no variable "securty"');
     expect(unknown.hint).toBe('did you mean "security"?');
     expect(usageError(() => renderTemplate(staged, { vars: { security: 'maybe' } })).message).toBe(
-      '--set security expects true or false, got "maybe"',
+      '--set security=maybe: expected true or false',
     );
     expect(usageError(() => renderTemplate(loadTemplate('test-runner'), { vars: { shards: 'many' } })).message).toBe(
-      '--set shards expects a decimal number, got "many"',
+      '--set shards=many: expected a decimal number',
     );
     // `0x10` was read as 16, as Number() reads it: a typo more often than hex.
     expect(usageError(() => renderTemplate(loadTemplate('test-runner'), { vars: { shards: '0x10' } })).message).toBe(
-      '--set shards expects a decimal number, got "0x10"',
+      '--set shards=0x10: expected a decimal number',
     );
   });
 

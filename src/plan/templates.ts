@@ -3,7 +3,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isMap, isScalar, isSeq, Pair, parseDocument, Scalar, visit, type Document, type YAMLMap } from 'yaml';
 import { parseDuration } from '../core/plan/duration.js';
-import { DECIMAL_NUMBER } from '../core/plan/overridden-vars.js';
+import { typedValue, wrongFlagValue } from '../core/plan/overridden-vars.js';
 import { WeftError } from '../core/errors.js';
 import { PlanSchema, type PlanSpec, type TaskSpec } from '../core/plan/plan-schema.js';
 import { closest } from '../core/suggest.js';
@@ -307,20 +307,14 @@ function resolveValues(template: Template, set: Readonly<Record<string, string>>
   return values;
 }
 
+/** A `--set` value typed as `weft run` types it, so `--set security=yes` is refused by both. */
 function coerce(name: string, raw: string, fallback: TemplateValue): TemplateValue {
-  if (typeof fallback === 'boolean') {
-    if (/^(true|yes|on|1)$/i.test(raw)) return true;
-    if (/^(false|no|off|0)$/i.test(raw)) return false;
-    throw new WeftError('WEFT_USAGE', `--set ${name} expects true or false, got "${raw}"`);
+  const typed = typedValue(raw, fallback);
+  if (!('value' in typed)) {
+    const { message, fix } = wrongFlagValue(name, raw, typed);
+    throw new WeftError('WEFT_USAGE', message, { hint: fix });
   }
-  if (typeof fallback === 'number') {
-    const n = Number(raw);
-    if (!DECIMAL_NUMBER.test(raw) || !Number.isFinite(n))
-      throw new WeftError('WEFT_USAGE', `--set ${name} expects a decimal number, got "${raw}"`, {
-        hint: `e.g. --set ${name}=${fallback}`,
-      });
-    return n;
-  }
+  if (typeof fallback !== 'string') return typed.value;
   // A blank text leaves a prompt saying "Feature: ." or a check with no command (`run: ""`, which no plan may have).
   if (raw.trim() === '')
     throw new WeftError('WEFT_USAGE', `--set ${name} expects some text, got "${raw}"`, {

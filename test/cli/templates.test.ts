@@ -101,7 +101,30 @@ describe('weft init: mistakes', () => {
     );
     const bad = await weft(['init', '--template', 'staged-delivery', '--set', 'security=perhaps'], { cwd: project });
     expect(bad.code).toBe(2);
-    expect(bad.stderr).toBe('weft: --set security expects true or false, got "perhaps"\n');
+    expect(bad.stderr).toBe(
+      'weft: --set security=perhaps: expected true or false\n  --set security=true or --set security=false\n',
+    );
+  });
+
+  // `weft init --set security=yes` wrote security: true where `weft run --set security=yes` was refused.
+  it('types --set values as weft run does: yes is neither true nor false to either', async () => {
+    const project = tempProject();
+    const init = await weft(['init', '--template', 'staged-delivery', '--offline', '--set', 'security=yes'], {
+      cwd: project,
+    });
+    expect([init.code, init.stderr]).toEqual([
+      2,
+      'weft: --set security=yes: expected true or false\n  --set security=true or --set security=false\n',
+    ]);
+    expect(existsSync(join(project, 'weft.yaml'))).toBe(false);
+    await weft(['init', '--template', 'staged-delivery', '--offline'], { cwd: project });
+    const run = await weft(['validate', 'weft.yaml', '--set', 'security=yes'], { cwd: project });
+    expect([run.code, run.stderr]).toEqual([
+      2,
+      expect.stringContaining(
+        'vars.security: --set security=yes: expected true or false — fix: --set security=true or --set security=false',
+      ),
+    ]);
   });
 
   // An empty verify was "template staged-delivery rendered an invalid plan: tasks.4.run: Too small…", exit 70 (a

@@ -58,22 +58,41 @@ export function overriddenVars(
               ? `its variables: ${names.join(', ')}`
               : `declare it under vars: {${name}: …}`,
       });
-    } else if (typeof value !== 'string' || typeof was === 'string') vars[name] = value;
-    else if (typeof was === 'boolean') {
-      if (/^(true|false)$/i.test(value)) vars[name] = value.toLowerCase() === 'true';
+    } else if (typeof value !== 'string') vars[name] = value;
+    else {
+      const typed = typedValue(value, was);
+      if ('value' in typed) vars[name] = typed.value;
       else
         issues.push({
           ...at,
-          message: `${say.value(name, value)}expected true or false`,
-          fix: say.example(name, 'true', 'false'),
+          message: `${say.value(name, value)}expected ${typed.expected}`,
+          fix: say.example(name, ...typed.e),
         });
-    } else if (DECIMAL_NUMBER.test(value) && Number.isFinite(Number(value))) vars[name] = Number(value);
-    else
-      issues.push({
-        ...at,
-        message: `${say.value(name, value)}expected a decimal number`,
-        fix: say.example(name, String(was)),
-      });
+    }
   }
   return vars;
+}
+
+/**
+ * A value typed for a variable (`--set name=value`, for `weft run` and `weft init` alike), typed
+ * like the one it replaces: `true`/`false` for a boolean (any case; `yes` or `1` is refused, not
+ * read as true), decimal digits for a number; or what was expected, with examples.
+ */
+export function typedValue(
+  raw: string,
+  was: VarValue,
+): { value: VarValue } | { expected: string; e: [string, string?] } {
+  if (typeof was === 'string') return { value: raw };
+  if (typeof was === 'boolean')
+    return /^(true|false)$/i.test(raw)
+      ? { value: raw.toLowerCase() === 'true' }
+      : { expected: 'true or false', e: ['true', 'false'] };
+  return DECIMAL_NUMBER.test(raw) && Number.isFinite(Number(raw))
+    ? { value: Number(raw) }
+    : { expected: 'a decimal number', e: [String(was)] };
+}
+
+/** How a `--set` flag with a value of the wrong type is refused: `--set deploy=no: expected true or false`. */
+export function wrongFlagValue(name: string, raw: string, typed: { expected: string; e: [string, string?] }) {
+  return { message: `${FLAGS.value(name, raw)}expected ${typed.expected}`, fix: FLAGS.example(name, ...typed.e) };
 }
