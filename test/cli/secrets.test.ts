@@ -541,7 +541,12 @@ describe('a var named like a secret', () => {
       vars: { api_token: 'none', mode: 'fast' },
       tasks: [
         { id: 'slow', run: SLOW },
-        { id: 'after', after: ['slow'], when: `vars.api_token == "${TOKEN}"`, run: ['touch', 'ran-after'] },
+        {
+          id: 'after',
+          after: ['slow'],
+          when: `vars.api_token == "${TOKEN}" && vars.mode == "fast"`, // a var no condition reads is refused
+          run: ['touch', 'ran-after'],
+        },
       ],
     };
     writeFileSync(join(project, 'plan.yaml'), JSON.stringify(plan));
