@@ -21,6 +21,8 @@ const program = new Command()
   .description('Run AI agent work in parallel: plans, a critical-path scheduler on M workers, a journal, reports.')
   .version(WEFT_VERSION)
   .showSuggestionAfterError()
+  // Its errors are written by main(), as weft's are: one line, then the fix.
+  .configureOutput({ outputError: () => undefined })
   .exitOverride();
 
 program
@@ -335,6 +337,19 @@ interface JsonError {
   };
 }
 
+/**
+ * A command line commander refused (an unknown flag or command, a missing argument), as weft says
+ * a mistake: the problem, and the fix — commander's did-you-mean, else where the right words are.
+ */
+function commanderProblem(error: CommanderError, given: string | undefined): { message: string; hint: string } {
+  const [first = '', ...rest] = error.message.replace(/^error: /, '').split('\n');
+  const command = program.commands.find((c) => c.name() === given);
+  const help =
+    command === undefined ? '`weft --help` lists the commands' : `\`weft ${command.name()} --help\` shows its usage`;
+  const similar = /^\(Did you mean (.*)\?\)$/.exec(rest.join(' ').trim())?.[1];
+  return { message: first, hint: similar === undefined ? help : `did you mean ${similar}? ${help}` };
+}
+
 /** The one error boundary: a user's mistake is one line and an exit code, never a stack trace. */
 async function main(argv: string[]): Promise<void> {
   if (argv.length <= 2) {
@@ -356,10 +371,12 @@ async function main(argv: string[]): Promise<void> {
     // Loaded only on an error: start-up stays as it was.
     redact = (await import('./secrets.js')).secretRedactor(process.env);
     if (error instanceof CommanderError) {
-      // Commander has written its own line to stderr already.
       process.exitCode = error.exitCode === 0 ? EXIT.ok : EXIT.usage;
-      if (error.exitCode !== 0)
-        report({ code: 'WEFT_USAGE', message: error.message.replace(/^error: /, '').replace(/\n/g, ' ') });
+      if (error.exitCode !== 0) {
+        const { message, hint } = commanderProblem(error, argv[2]);
+        say(`weft: ${message}\n  ${hint}\n`);
+        report({ code: 'WEFT_USAGE', message, hint });
+      }
       return;
     }
     if (error instanceof PlanValidationError || error instanceof ConfigValidationError) {

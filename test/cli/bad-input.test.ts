@@ -212,4 +212,23 @@ describe('bad input through the real binary: one line, exit 2, never a stack tra
     }
     expect(existsSync(join(project, '.weft'))).toBe(false);
   });
+
+  // Commander's own line ("error: unknown option '--jbos'" and "(Did you mean --jobs?)") had no
+  // `weft:` and, without a near flag, no fix at all.
+  it.each([
+    [
+      ['run', 'plan.yaml', '--jbos', '2'],
+      "weft: unknown option '--jbos'\n  did you mean --jobs? `weft run --help` shows its usage",
+    ],
+    [['run', 'plan.yaml', '--bogus'], "weft: unknown option '--bogus'\n  `weft run --help` shows its usage"],
+    [
+      ['status', '--jsno'],
+      "weft: unknown option '--jsno'\n  did you mean --json? `weft status --help` shows its usage",
+    ],
+    [['plan'], "weft: missing required argument 'goal'\n  `weft plan --help` shows its usage"],
+    [['rnu', 'plan.yaml'], "weft: unknown command 'rnu'\n  did you mean run? `weft --help` lists the commands"],
+  ])("a command line the parser refuses (%j) is weft's line and its fix, exit 2", async (args, lines) => {
+    const r = await weft(args, { cwd: tempProject() });
+    expect({ code: r.code, stdout: r.stdout, stderr: r.stderr }).toEqual({ code: 2, stdout: '', stderr: `${lines}\n` });
+  });
 });
