@@ -1,6 +1,6 @@
 import { isAscii } from 'node:buffer';
-import { existsSync, readFileSync, statSync } from 'node:fs';
-import { dirname, extname, resolve } from 'node:path';
+import { closeSync, existsSync, openSync, readdirSync, readFileSync, readSync, statSync } from 'node:fs';
+import { dirname, extname, join, resolve } from 'node:path';
 import type { Document, LineCounter } from 'yaml';
 import { PlanValidationError, WeftError, type PlanIssue } from '../core/errors.js';
 import { checkPlan, type CompileOptions, type CompiledPlan, type RawIssue } from '../core/plan/compile.js';
@@ -56,11 +56,12 @@ export function readPlanText(path: string): string {
     // Checked before reading: /dev/zero or a FIFO would be read for ever, a huge file into an
     // out-of-memory abort.
     const stat = statSync(file);
+    if (stat.isDirectory()) throw new PlanValidationError([folderGiven(path, file)]);
     if (!stat.isFile())
       throw new PlanValidationError([
         {
           file: path,
-          message: 'not a regular file (a device, FIFO or folder)',
+          message: 'not a regular file (a device or FIFO)',
           fix: 'pass the path of a plan file (.yaml or .json)',
         },
       ]);
@@ -84,12 +85,49 @@ export function readPlanText(path: string): string {
   }
 }
 
+/** A folder passed where a plan file goes: the fix names the plan files in it. */
+function folderGiven(path: string, dir: string): PlanIssue {
+  const plans = readdirSync(dir)
+    .filter((name) => PLAN_FILE.test(name) && looksLikePlan(join(dir, name)))
+    .sort();
+  const shown = plans.slice(0, 3).map((name) => join(path, name));
+  return {
+    file: path,
+    message: 'a folder, not a plan file',
+    fix:
+      shown.length === 0
+        ? 'pass the path of a plan file (.yaml or .json); `weft init` writes one'
+        : `pass a plan file in it, e.g. ${shown.join(', ')}${plans.length > 3 ? ', …' : ''}`,
+  };
+}
+
+/** A name a plan file may have. */
+const PLAN_FILE = /\.(ya?ml|json)$/i;
+
+/** A YAML or JSON file with `tasks` at its top, read no further than its first 64 KB. */
+function looksLikePlan(file: string): boolean {
+  let fd: number | undefined;
+  try {
+    if (!statSync(file).isFile()) return false; // a FIFO would block the open
+    fd = openSync(file, 'r');
+    const head = Buffer.alloc(65_536);
+    const text = head.subarray(0, readSync(fd, head, 0, head.length, 0)).toString('utf8');
+    return /^tasks\s*:|^\s{0,4}"tasks"\s*:|^\{\s*"tasks"\s*:/m.test(text);
+  } catch {
+    return false; // a folder named x.yaml, or unreadable
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
 /**
  * `bytes` read as UTF-8. A file of ASCII only (most plans) is read as Latin-1, which gives the same
  * string without the UTF-8 decoder: ~100 ms less for a 28 MB plan.
  */
 export function decodeText(bytes: Buffer): string {
-  return isAscii(bytes) ? bytes.toString('latin1') : bytes.toString('utf8');
+  // A byte-order mark (an editor's on Windows) is not text: kept, line 1's columns were one off.
+  const text = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? bytes.subarray(3) : bytes;
+  return isAscii(text) ? text.toString('latin1') : text.toString('utf8');
 }
 
 /**

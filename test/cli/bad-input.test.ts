@@ -179,9 +179,9 @@ describe('bad input through the real binary: one line, exit 2, never a stack tra
     truncateSync((writeFileSync(join(project, 'huge.yaml'), ''), join(project, 'huge.yaml')), 64 * 1024 * 1024 + 1);
     const notFile = '— fix: pass the path of a plan file (.yaml or .json)';
     for (const [path, line] of [
-      ['/dev/zero', `/dev/zero: not a regular file (a device, FIFO or folder) ${notFile}`],
-      ['fifo.yaml', `fifo.yaml: not a regular file (a device, FIFO or folder) ${notFile}`],
-      ['folder.yaml', `folder.yaml: not a regular file (a device, FIFO or folder) ${notFile}`],
+      ['/dev/zero', `/dev/zero: not a regular file (a device or FIFO) ${notFile}`],
+      ['fifo.yaml', `fifo.yaml: not a regular file (a device or FIFO) ${notFile}`],
+      ['folder.yaml', `folder.yaml: a folder, not a plan file ${notFile}; \`weft init\` writes one`],
       [
         'huge.yaml',
         'huge.yaml: 67108865 bytes, over the 64 MB a plan file may have — fix: split the plan, or let a task generate tasks with expands: true',
@@ -195,6 +195,40 @@ describe('bad input through the real binary: one line, exit 2, never a stack tra
       }
     }
     expect(existsSync(join(project, '.weft'))).toBe(false);
+  });
+
+  // It said "not a regular file (a device, FIFO or folder)" of `weft validate .`.
+  it('a folder given for the plan names the plan files in it (those with tasks), without opening a FIFO', async () => {
+    const project = tempProject();
+    writeFileSync(join(project, 'build.yaml'), 'tasks:\n  - { id: a, run: "true" }\n');
+    writeFileSync(join(project, 'deploy.json'), '{\n  "name": "d",\n  "tasks": []\n}\n');
+    writeFileSync(join(project, 'package.json'), '{ "name": "app", "scripts": { "tasks": "x" } }\n');
+    writeFileSync(join(project, 'compose.yaml'), 'services:\n  db: { image: postgres }\n');
+    expect(spawnSync('mkfifo', [join(project, 'pipe.yaml')]).status).toBe(0);
+    for (const command of ['validate', 'run', 'estimate']) {
+      const r = await weft([command, '.'], { cwd: project, timeoutMs: 20_000 });
+      expect({ code: r.code, stderr: r.stderr }).toEqual({
+        code: 2,
+        stderr: '.: a folder, not a plan file — fix: pass a plan file in it, e.g. build.yaml, deploy.json\n',
+      });
+    }
+  });
+
+  // An editor's byte-order mark was read as a character of line 1: its columns were one off.
+  it('a plan file that starts with a byte-order mark has the columns of one without, YAML and JSON', async () => {
+    const project = tempProject();
+    const BOM = '\ufeff';
+    const plans = [
+      ['plan.yaml', 'tasks: [{ id: a, run: "true", nedds: [] }]\n', '1:31'],
+      ['plan.json', '{"tasks": [{"id": "a", "run": "true", "nedds": []}]}\n', '1:39'],
+    ] as const;
+    for (const [name, text, at] of plans) {
+      writeFileSync(join(project, name), BOM + text);
+      const r = await weft(['validate', name], { cwd: project });
+      expect(r.stderr).toBe(`${name}:${at} task "a" nedds: unknown field "nedds" — fix: did you mean "needs"?\n`);
+      writeFileSync(join(project, name), BOM + text.replace('nedds', 'needs'));
+      expect((await weft(['validate', name], { cwd: project })).code).toBe(0);
+    }
   });
 
   it('a plan written as a script (.ts, .js, .mjs) is refused in one line, not read as YAML', async () => {
