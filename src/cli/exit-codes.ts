@@ -19,6 +19,7 @@ export function exitCodeForError(code: WeftErrorCode): number {
     case 'WEFT_USAGE':
     case 'WEFT_IMPORT':
     case 'WEFT_RUN_NOT_FOUND':
+    case 'WEFT_RUN_STATE':
     case 'WEFT_DISPATCH':
     case 'WEFT_UNAUTHORIZED':
       return EXIT.usage;

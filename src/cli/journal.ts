@@ -207,7 +207,7 @@ export function retryRefusal(
             ? '`weft run <plan> --no-cache` runs every task again'
             : 'a new run with `cache: false` runs every task again',
         ];
-  return new WeftError('WEFT_USAGE', `${field}: task "${kept.id}" ${why}`, {
+  return new WeftError('WEFT_RUN_STATE', `${field}: task "${kept.id}" ${why}`, {
     hint: `${field} runs again a task with resume: never that was cut off; ${otherwise}`,
   });
 }

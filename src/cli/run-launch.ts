@@ -270,7 +270,7 @@ export function runLauncher(ctx: ControlContext) {
       const refusal = retryRefusal(runId, state, options.retry ?? [], 'retry');
       if (refusal !== undefined) throw refusal;
       if (state.status === 'succeeded')
-        throw new WeftError('WEFT_USAGE', `run ${runId} already succeeded; nothing to resume`);
+        throw new WeftError('WEFT_RUN_STATE', `run ${runId} already succeeded; nothing to resume`);
       if (await stillDriven(runId, state.status))
         throw new WeftError('WEFT_RUN_LOCKED', `run ${runId} is already being driven`, {
           hint: 'cancel it first, or wait for it to end',

@@ -19,6 +19,11 @@ export type WeftErrorCode =
   | 'WEFT_RUN_NOT_FOUND'
   /** Another live coordinator holds the run's lease. */
   | 'WEFT_RUN_LOCKED'
+  /**
+   * The run or task is not in a state that allows the request: cancelling a run that is not running,
+   * resuming one that succeeded, approving a task that does not wait, retrying one that succeeded.
+   */
+  | 'WEFT_RUN_STATE'
   /** The journal store refused or failed (bad arguments, a broken database, a lost connection). */
   | 'WEFT_STORE'
   /** An executor could not run the task (binary or API key missing, no such workdir, no such executor). */

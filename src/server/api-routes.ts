@@ -102,7 +102,7 @@ export function apiRoutes(control: RunControl, options: { readonly pollMs: numbe
       });
     const done = await control.cancel(runId);
     if (!done.stopping)
-      throw new WeftError('WEFT_USAGE', done.note ?? `run ${runId} is not running`, {
+      throw new WeftError('WEFT_RUN_STATE', done.note ?? `run ${runId} is not running`, {
         hint: 'nothing to cancel; resume continues an unfinished run',
       });
     return c.json({ runId, cancelled: true });

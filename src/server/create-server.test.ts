@@ -353,7 +353,10 @@ describe('weft serve: the runs API', () => {
     expect(ok.status).toBe(200);
     expect(await ok.json()).toMatchObject({ runId: WAIT, task: 'deploy', decision: 'approved', running: false });
     // A task that is not waiting any more, a typo, a rejection without a reason: refused, saying why.
-    const again = (await (await post('deploy/approve')).json()) as { error: { message: string; hint: string } };
+    const againRes = await post('deploy/approve');
+    expect(againRes.status).toBe(409); // a fine request the task's state refuses
+    const again = (await againRes.json()) as { error: { code: string; message: string; hint: string } };
+    expect(again.error.code).toBe('WEFT_RUN_STATE');
     expect(again.error.message).toContain('is not waiting for approval (a person already approved it)');
     expect(again.error.hint).toBe('waiting: ship');
     // An unknown task was 400 here but 404 for its log: not found, as an unknown run is.
@@ -377,7 +380,8 @@ describe('weft serve: the runs API', () => {
 
   it('cancel and resume refuse with a reason when they cannot act', async () => {
     const cancel = await app.request(`/api/runs/${RUN}/cancel`, { method: 'POST', headers: auth });
-    expect(cancel.status).toBe(400);
+    expect(cancel.status).toBe(409); // the request is fine; the run is not running
+    expect(((await cancel.clone().json()) as { error: { code: string } }).error.code).toBe('WEFT_RUN_STATE');
     expect(((await cancel.json()) as { error: { message: string } }).error.message).toContain('not running');
     const resume = await app.request(`/api/runs/${RUN}/resume`, {
       method: 'POST',
@@ -406,10 +410,10 @@ describe('weft serve: the runs API', () => {
       },
     });
     expect(await retry('build')).toEqual({
-      status: 400,
+      status: 409,
       body: {
         error: {
-          code: 'WEFT_USAGE',
+          code: 'WEFT_RUN_STATE',
           message: `retry: task "build" already succeeded in run ${RUN}; there is nothing to retry`,
           hint: 'retry runs again a task with resume: never that was cut off; a new run with `cache: false` runs every task again',
         },

@@ -8,6 +8,7 @@ export function statusForCode(code: WeftErrorCode): ContentfulStatusCode {
     case 'WEFT_RUN_NOT_FOUND':
       return 404;
     case 'WEFT_RUN_LOCKED':
+    case 'WEFT_RUN_STATE':
       return 409;
     case 'WEFT_PLAN_INVALID':
     case 'WEFT_PLAN_NOT_FOUND':

@@ -287,7 +287,7 @@ describe('weft mcp over stdio', () => {
       // The condition read the real value: `after` ran, not skipped.
       expect((await call(client, 'logs', { runId, task: 'after' })).value.text).toBe('after\n');
       const again = await call(client, 'resume', { runId });
-      expect(again.text).toBe(`WEFT_USAGE: run ${runId} already succeeded; nothing to resume`);
+      expect(again.text).toBe(`WEFT_RUN_STATE: run ${runId} already succeeded; nothing to resume`);
     },
   );
 

@@ -359,8 +359,10 @@ describe('weft serve over a real socket', () => {
         expect(end.some((e) => e.type === 'run.resumed')).toBe(true);
         const detail = (await api(s2, `/api/runs/${runId}`)).json() as { run: { resumes: number } };
         expect(detail.run.resumes).toBe(1);
+        // The request is fine; the run's state (succeeded) refuses it.
         const again = await api(s2, `/api/runs/${runId}/resume`, {});
-        expect(again.status).toBe(400);
+        expect(again.status).toBe(409);
+        expect(again.json()).toMatchObject({ error: { code: 'WEFT_RUN_STATE' } });
       } finally {
         await s2.stop();
       }

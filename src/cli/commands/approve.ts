@@ -63,7 +63,7 @@ export async function decide(
     const waiting = [...state.tasks.values()].filter((r) => r.approval?.state === 'waiting').map((r) => r.id);
     const now =
       record.approval === undefined ? `it is ${record.state}` : `a person already ${record.approval.state} it`;
-    throw new WeftError('WEFT_USAGE', `task "${taskId}" of run ${runId} is not waiting for approval (${now})`, {
+    throw new WeftError('WEFT_RUN_STATE', `task "${taskId}" of run ${runId} is not waiting for approval (${now})`, {
       hint: waiting.length === 0 ? 'no task of this run waits for approval' : `waiting: ${waiting.join(', ')}`,
     });
   }
