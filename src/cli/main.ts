@@ -422,6 +422,8 @@ function refuseUnpaired(
     yes?: boolean;
     goal?: string;
     resume?: boolean;
+    sequential?: boolean;
+    jobs?: number;
     set?: Readonly<Record<string, string>>;
   },
   plan: string | undefined,
@@ -433,6 +435,10 @@ function refuseUnpaired(
   if (opts.goal === undefined && opts.planner !== undefined) needs('--planner', '--goal');
   if (opts.goal === undefined && opts.attempts !== undefined) needs('--attempts', '--goal');
   if (opts.goal === undefined && opts.yes === true) needs('--yes', '--goal');
+  if (opts.sequential === true && opts.jobs !== undefined)
+    throw new WeftError('WEFT_USAGE', '--sequential runs one task at a time: it does not go with -j', {
+      hint: 'leave out -j, or --sequential to run on M workers',
+    });
   if (opts.goal !== undefined && opts.set !== undefined)
     throw new WeftError('WEFT_USAGE', '--set does not go with --goal: a planned plan declares no vars for it to set', {
       hint: 'write the plan first (weft plan "<goal>" -o plan.yaml), declare its vars, then weft run plan.yaml --set name=value',

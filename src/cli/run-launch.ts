@@ -226,6 +226,7 @@ export function runLauncher(ctx: ControlContext) {
     async estimate(input) {
       if (input.goal !== undefined)
         throw new WeftError('WEFT_USAGE', 'estimate takes `plan` or `planFile`, not `goal`');
+      refuseSequentialWorkers(input);
       const { compiled, file } = compile(input);
       const jobs = input.sequential === true ? 1 : input.workers;
       const opts = jobs === undefined ? {} : { jobs };
@@ -240,6 +241,7 @@ export function runLauncher(ctx: ControlContext) {
       if (input.goal !== undefined) return planAndStart(input);
       if (input.planner !== undefined || input.executor !== undefined)
         throw new WeftError('WEFT_USAGE', '`planner` and `executor` go with `goal`');
+      refuseSequentialWorkers(input);
       const { compiled, file } = compile(input);
       await refuseUnlessSetUp(compiled);
       const runId = newRunId();
@@ -361,6 +363,14 @@ function asFields(text: string): string {
     .replace(/--(planner|executor)\b(?: <executor>)?/g, '`$1`')
     .replace(/(?:-j|--jobs)\b(?: <M>)?/g, '`workers`')
     .replace(/--set ([\w.-]+)=?/g, '`vars.$1`');
+}
+
+/** `sequential` runs one task at a time: `workers` beside it would be dropped without a word. */
+function refuseSequentialWorkers(input: { readonly sequential?: boolean; readonly workers?: number }): void {
+  if (input.sequential === true && input.workers !== undefined)
+    throw new WeftError('WEFT_USAGE', '`sequential` runs one task at a time: it does not go with `workers`', {
+      hint: 'leave out `workers`, or `sequential` to run on that many workers',
+    });
 }
 
 /**

@@ -285,6 +285,14 @@ describe('weft serve: the runs API', () => {
     expect(await message({ plan: { tasks: [] }, planner: 'claude' })).toContain('go with `goal`');
     expect(await message({ goal: 'an app', sequential: true })).toContain('`sequential` does not go with `goal`');
     expect((await post(JSON.stringify({ workers: 0, plan: {} }))).status).toBe(400);
+    // `workers` beside `sequential` was dropped without a word.
+    const paired = await post(
+      JSON.stringify({ workers: 3, sequential: true, plan: { tasks: [{ id: 'a', run: 'true' }] } }),
+    );
+    expect(paired.status).toBe(400);
+    expect(((await paired.json()) as { error: { message: string } }).error.message).toBe(
+      '`sequential` runs one task at a time: it does not go with `workers`',
+    );
     // `vars` are named as the request's field: it said "--set nope: …", a flag the caller never typed.
     const vars = await post(
       JSON.stringify({

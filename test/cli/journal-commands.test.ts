@@ -327,6 +327,11 @@ describe('inspecting the journal', () => {
       [['run', 'good.yaml', '--planner', 'claude'], 'weft: --planner needs --goal'],
       [['run', 'good.yaml', '--attempts', '2'], 'weft: --attempts needs --goal'],
       [['run', 'good.yaml', '-y'], 'weft: --yes needs --goal'],
+      // -j was dropped without a word: the summary said 1 worker.
+      [
+        ['run', 'good.yaml', '--sequential', '-j', '3'],
+        'weft: --sequential runs one task at a time: it does not go with -j',
+      ],
       [
         ['run', 'good.yaml', '--resume'],
         'weft: --resume continues the most recent unfinished run: it takes no plan or goal',
