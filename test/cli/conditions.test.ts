@@ -197,7 +197,10 @@ describe('a condition that reads something wrong is refused before anything runs
 
   it('--set of a name the plan does not declare, __proto__ included, is refused', async () => {
     const project = tempProject();
-    writeFileSync(join(project, 'plan.yaml'), `${base}`);
+    writeFileSync(
+      join(project, 'plan.yaml'),
+      `${base}  - { id: ship, needs: [build], when: 'vars.level > 1 && vars.mode == "prod"', run: "true" }\n`,
+    );
     for (const name of ['__proto__', 'constructor', 'toString']) {
       const r = await weft(['run', 'plan.yaml', '--set', `${name}=1`], { cwd: project });
       expect(r.code).toBe(2);

@@ -255,7 +255,10 @@ export function checkPlan(raw: unknown, options: CompileOptions): { plan?: Compi
   if (!anyProcess) issues.push(...defaultsProcessIssues(defaults));
   if (!anyUsage) issues.push(...budgetWithoutUsage(spec));
   // A task that expands the plan may add tasks of any profile, using any pool.
-  if (!anyExpands) issues.push(...unusedCapIssues(spec, usedProfiles, usedPools), ...unreadVarIssues(spec));
+  // A var a broken condition may be meant to read is not called unread: that condition's own line says what is wrong.
+  const conditionBroken = issues.some((i) => /(^|\.)(when|gate|until)$/.test(i.field ?? ''));
+  if (!anyExpands)
+    issues.push(...unusedCapIssues(spec, usedProfiles, usedPools), ...(conditionBroken ? [] : unreadVarIssues(spec)));
   const cycles = () => {
     // By id, as dependencies name tasks: a repeated id (an issue too) reads as its last task.
     const readsOf = new Map(spec.tasks.map((t, i) => [t.id, gateReads[i] ?? []]));
