@@ -33,7 +33,11 @@ describe.runIf(process.platform === 'linux')('taskProcesses', () => {
     const dir = mkdtempSync(join(tmpdir(), 'weft-procs-'));
     const run = `run-${randomUUID()}`;
     // The child leaves the run: the group is no longer the run's alone.
-    const leader = await task(run, 'mixed', 1, 'env -u WEFT_RUN_ID sleep 30 &', dir);
+    const leader = await task(run, 'mixed', 1, 'env -u WEFT_RUN_ID sleep 30 & echo $! > child.pid', dir);
+    // Until `env` has exec'd sleep, the child still has the run's env (a loaded machine showed it).
+    const child = Number(readFileSync(join(dir, 'child.pid'), 'utf8'));
+    const execd = () => readFileSync(`/proc/${child}/cmdline`, 'utf8').startsWith('sleep\0');
+    for (let i = 0; i < 500 && !execd(); i++) await new Promise((r) => setTimeout(r, 10));
     expect(taskProcesses(run)).toEqual([{ pid: leader, task: 'mixed', attempt: 1, target: leader }]);
   });
 
