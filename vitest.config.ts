@@ -7,8 +7,8 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
-    // One file at a time on a 2-core machine (vitest's default): the suite is CPU-bound, and two at a
-    // time took 1703 s against 1278 s for one.
+    // One file at a time on a 2-core machine (vitest's default): the suite is CPU-bound; two at a time
+    // took 1703 s of vitest here, where one had taken 1278 s.
     // Starts PostgreSQL and Redis when they are down and installed; see test/support/services.ts.
     globalSetup: ['test/support/global-setup.ts'],
   },
