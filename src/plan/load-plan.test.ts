@@ -8,12 +8,17 @@ describe('decodeText', () => {
   it.each([
     ['ASCII', 'tasks:\n  - id: a\n    run: echo "hi"\n'],
     ['accents and CJK', 'name: café\ntasks:\n  - id: 建て\n    run: echo ü\n'],
-    ['a byte-order mark', '\uFEFFname: x\n'],
     ['emoji (4-byte UTF-8)', 'name: 🚀\n'],
     ['the empty file', ''],
   ])('reads %s as UTF-8 does', (_name, text) => {
     const bytes = Buffer.from(text, 'utf8');
     expect(decodeText(bytes)).toBe(bytes.toString('utf8'));
+  });
+
+  // Kept, it was a character of line 1 and shifted its columns by one.
+  it('drops a byte-order mark, before ASCII text and before UTF-8', () => {
+    expect(decodeText(Buffer.from('\uFEFFname: x\n', 'utf8'))).toBe('name: x\n');
+    expect(decodeText(Buffer.from('\uFEFFname: café\n', 'utf8'))).toBe('name: café\n');
   });
 
   it('reads bytes that are not UTF-8 as UTF-8 does (replacement characters, not Latin-1)', () => {
