@@ -1,9 +1,9 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { redactorOf, SECRET_MASK, SECRET_NAME, type Redactor } from '../core/redact.js';
-import { STRUCTURED_FILE, structuredSecrets } from './structured-secrets.js';
+import { structuredSecrets } from './structured-secrets.js';
 import type { RunEvent } from '../core/run/events.js';
-import { parseYamlDocument, readPlanText } from '../plan/load-plan.js';
+import { parseYamlDocument, readPlanText, YAML_OR_JSON_FILE } from '../plan/load-plan.js';
 import type { PlanSpec } from '../core/plan/plan-schema.js';
 import { telemetrySecrets } from '../telemetry/start-telemetry.js';
 
@@ -102,7 +102,8 @@ export function copiedSecrets(files: readonly string[]): string[] {
     let values: string[] = [];
     try {
       const text = readFileSync(path, 'utf8');
-      values = STRUCTURED_FILE.test(path) ? structuredSecrets(text) : dotenvSecrets(text);
+      // A JSON or YAML file is read as such; any other as dotenv lines.
+      values = YAML_OR_JSON_FILE.test(path) ? structuredSecrets(text) : dotenvSecrets(text);
     } catch {
       // Unreadable: nothing known to mask.
     }

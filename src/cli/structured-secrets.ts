@@ -2,9 +2,6 @@ import type { Node as YamlNode } from 'yaml';
 import { SECRET_NAME } from '../core/redact.js';
 import { yamlPackage } from '../plan/yaml-package.js';
 
-/** A JSON or YAML file, read for secrets as such (any other file is read as dotenv lines). */
-export const STRUCTURED_FILE = /\.(json|ya?ml)$/i;
-
 /**
  * The values under secret-looking keys in a JSON or YAML text (`"api_key": "…"`, `db: { password: … }`),
  * every scalar below such a key (`credentials: { user: …, pass: … }`) too: as read, and as written in

@@ -88,7 +88,7 @@ export function readPlanText(path: string): string {
 /** A folder passed where a plan file goes: the fix names the plan files in it. */
 function folderGiven(path: string, dir: string): PlanIssue {
   const plans = readdirSync(dir)
-    .filter((name) => PLAN_FILE.test(name) && looksLikePlan(join(dir, name)))
+    .filter((name) => YAML_OR_JSON_FILE.test(name) && looksLikePlan(join(dir, name)))
     .sort();
   const shown = plans.slice(0, 3).map((name) => join(path, name));
   return {
@@ -101,8 +101,8 @@ function folderGiven(path: string, dir: string): PlanIssue {
   };
 }
 
-/** A name a plan file may have. */
-const PLAN_FILE = /\.(ya?ml|json)$/i;
+/** A YAML or JSON file's name: what a plan file may be called, and what is read as such elsewhere. */
+export const YAML_OR_JSON_FILE = /\.(ya?ml|json)$/i;
 
 /** A YAML or JSON file with `tasks` at its top, read no further than its first 64 KB. */
 function looksLikePlan(file: string): boolean {
