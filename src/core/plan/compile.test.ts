@@ -370,6 +370,10 @@ describe('compilePlan: what a user sees for a broken plan', () => {
   });
 
   it('names an unknown pool and a task that needs more of a pool than exists', () => {
+    // The only task that means to use gpu misspells it: one line, not also "pools.gpu would cap nothing".
+    expect(problems({ pools: { gpu: 1 }, tasks: [task('train', { uses: { gpus: 1 } })] })).toEqual([
+      'plan.yaml task "train" uses.gpus: unknown pool "gpus" — fix: did you mean "gpu"?',
+    ]);
     const other = task('eval', { uses: { gpu: 1 } });
     expect(problems({ pools: { gpu: 1 }, tasks: [task('train', { uses: { gpus: 1 } }), other] })).toEqual([
       'plan.yaml task "train" uses.gpus: unknown pool "gpus" — fix: did you mean "gpu"?',

@@ -5,6 +5,7 @@ import { tryBuildGraph, type Graph, type Pool, type ResolvedTask } from './graph
 import { DEFAULT_PRIORITY_CLASS, type PlanSpec, type TaskSpec } from './plan-schema.js';
 import { issueAt, schemaIssues, type RawIssue } from './schema-issues.js';
 import { parsePlan } from './plan-parse.js';
+import { closest } from '../suggest.js';
 import { cycleIssues, dependencyIssues, rawDependencyIssues } from './dependency-issues.js';
 import { overriddenVars, type VarsFrom } from './overridden-vars.js';
 import {
@@ -197,7 +198,9 @@ export function checkPlan(raw: unknown, options: CompileOptions): { plan?: Compi
       if (!pools.has(provider)) pools.set(provider, UNDECLARED_PROVIDER_POOL);
     }
     poolIssues(uses, pools, at, issues);
-    for (const pool in uses) usedPools.add(pool);
+    // A misspelt pool (reported above, with a did-you-mean) counts as a use of the pool it was meant
+    // for: that pool is not also called unused.
+    for (const pool in uses) usedPools.add(pools.has(pool) ? pool : (closest(pool, pools.keys()) ?? pool));
     const when = whenCondition(t, ids, names, at, issues);
     const ms = (field: 'estimate' | 'timeout' | 'stallAfter', value: string | number | undefined) =>
       durationMs(field, value, at, issues);
