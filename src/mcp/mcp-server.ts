@@ -19,7 +19,7 @@ export interface McpServerOptions {
 }
 
 /**
- * The weft MCP server: tools `plan`, `estimate`, `run`, `status`, `logs`, `result`, `cancel`, `resume`, `approve` and
+ * The weft MCP server: tools `plan`, `estimate`, `run`, `runs`, `status`, `logs`, `result`, `cancel`, `resume`, `approve` and
  * `build_and_deploy`, each driving weft through the injected {@link RunControl}. Connect it to a
  * transport (stdio for `weft mcp`, streamable HTTP on `weft serve`); {@link McpServer.close} stops
  * following runs (the runs go on).
@@ -121,6 +121,21 @@ export function createMcpServer(control: RunControl, options: McpServerOptions):
         if (options.notifyRuns !== false)
           void c.follow(started.runId, (e) => notify(started.runId, e), closing.signal).catch(() => undefined);
         return { runId: started.runId };
+      }),
+  );
+  server.registerTool(
+    'runs',
+    {
+      title: 'The runs of the project',
+      description:
+        "The project's runs, newest first: `id`, `plan` (its name), `status`, `tasks`, `createdAt` and `lastEventAt` (ms since the epoch), and `driven` (false for a running run nobody drives any more: `resume` continues it).",
+      inputSchema: TOOL_INPUTS.runs,
+      annotations: { readOnlyHint: true },
+    },
+    (a) =>
+      answer(async () => {
+        const all = await (await within(a.working_directory)).listRuns();
+        return { runs: all.slice(0, a.limit ?? 20), total: all.length };
       }),
   );
   server.registerTool(
@@ -275,10 +290,21 @@ export function createMcpServer(control: RunControl, options: McpServerOptions):
 export function toolError(error: unknown): CallToolResult {
   let text: string;
   // A plan's message is already its problems, one a line.
-  if (isWeftError(error)) text = `${error.code}: ${error.message}${error.hint === undefined ? '' : `\n${error.hint}`}`;
+  if (isWeftError(error))
+    text = `${error.code}: ${error.message}${error.hint === undefined ? '' : `\n${toolHint(error.hint)}`}`;
   else
     text = `WEFT_INTERNAL: internal error — please report it: ${error instanceof Error ? error.message : String(error)}`;
   return { isError: true, content: [{ type: 'text', text }] };
+}
+
+/**
+ * A hint in the tools' words: the run control's hints name the HTTP API's routes, which an MCP
+ * client does not call (`GET /api/runs lists them` → the `runs` tool).
+ */
+function toolHint(hint: string): string {
+  return hint
+    .replace(/\bGET \/api\/runs\/[^\s/]+\/tasks\b/g, 'the `status` tool')
+    .replace(/\bGET \/api\/runs\b/g, 'the `runs` tool');
 }
 
 /** Events that end a task's part in the run. */

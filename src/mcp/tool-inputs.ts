@@ -84,6 +84,10 @@ export const TOOL_INPUTS = {
     ),
     working_directory: workingDirectory,
   },
+  runs: {
+    limit: z.number().int().min(1).max(1000).optional().describe('The most runs to answer, newest first. Default 20.'),
+    working_directory: workingDirectory,
+  },
   status: { runId, working_directory: workingDirectory },
   logs: {
     runId,

@@ -109,7 +109,19 @@ describe('weft mcp over stdio', () => {
     const { client } = await connect(gitProject());
     const { tools } = await client.listTools();
     expect(tools.map((t) => t.name).sort()).toEqual(
-      ['approve', 'build_and_deploy', 'cancel', 'estimate', 'logs', 'plan', 'result', 'resume', 'run', 'status'].sort(),
+      [
+        'approve',
+        'build_and_deploy',
+        'cancel',
+        'estimate',
+        'logs',
+        'plan',
+        'result',
+        'resume',
+        'run',
+        'runs',
+        'status',
+      ].sort(),
     );
     const byName = new Map(tools.map((t) => [t.name, t]));
     expect(Object.keys(byName.get('run')?.inputSchema.properties ?? {})).toEqual(
@@ -163,6 +175,13 @@ describe('weft mcp over stdio', () => {
 
       const result = await call(client, 'result', { runId });
       expect(result.value.summary).toMatchObject({ runId, status: 'succeeded', counts: { total: 3, succeeded: 3 } });
+      // `runs` lists it (an MCP client has no `weft runs`); `limit` bounds the answer.
+      const runs = await call(client, 'runs', {});
+      expect(runs.value).toMatchObject({
+        total: 1,
+        runs: [{ id: runId, plan: 'small', status: 'succeeded', tasks: 3, driven: false }],
+      });
+      expect((await call(client, 'runs', { limit: 0 })).text).toMatch(/limit/);
       expect(result.value.report).toContain(`# weft run ${runId} — small`);
       expect(result.value.report).toMatch(/\| \*\*after\*\* \| after \| shell \| ✓ succeeded \|/);
 
@@ -230,7 +249,11 @@ describe('weft mcp over stdio', () => {
     const { runId } = (await call(client, 'run', { plan })).value as { runId: string };
     const typo = await call(client, 'approve', { runId, task: 'deplyo' });
     expect(typo.isError).toBe(true);
-    expect(typo.text).toContain('has no task "deplyo"');
+    // The hint names the tool that lists the tasks, not the HTTP API's route.
+    expect(typo.text).toBe(`WEFT_RUN_NOT_FOUND: run ${runId} has no task "deplyo"\ndid you mean "deploy"?`);
+    // Without a near name, the hint names the tool that lists the tasks, not the HTTP API's route.
+    const none = await call(client, 'approve', { runId, task: 'zzz' });
+    expect(none.text).toBe(`WEFT_RUN_NOT_FOUND: run ${runId} has no task "zzz"\nthe \`status\` tool lists them`);
     // Once deploy waits (build done), the approval goes through; before, it says what is waiting.
     const approved = await until(async () => {
       const a = await call(client, 'approve', { runId, task: 'deploy' });
@@ -356,7 +379,7 @@ describe('weft mcp over stdio', () => {
       ],
       ['run', { plan: { tasks: [{ id: 'a', run: ['true'], needs: ['b'] }] } }, /needs[\s\S]*"b"/],
       ['run', { plan: SMALL_PLAN, workers: 0 }, /workers/],
-      ['status', { runId: 'nosuchrun' }, /WEFT_RUN_NOT_FOUND: no run "nosuchrun"/],
+      ['status', { runId: 'nosuchrun' }, /^WEFT_RUN_NOT_FOUND: no run "nosuchrun".*\nthe `runs` tool lists them$/],
       ['build_and_deploy', { task: 'x', github_repo_name: 'a b' }, /github_repo_name: a repository name/],
       ['estimate', { plan: { tasks: [] } }, /WEFT_PLAN_INVALID/],
       [
