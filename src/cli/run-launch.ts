@@ -316,8 +316,8 @@ export function runLauncher(ctx: ControlContext) {
       return { runId, status: state.status, stopping: true };
     },
 
-    async follow(runId, onEvent, signal) {
-      let seq = 0;
+    async follow(runId, onEvent, signal, afterSeq = 0) {
+      let seq = afterSeq;
       let quiet = 0;
       const unwatch = ctx.watch(runId, (notice) => {
         if (notice.type === 'task.progress') onEvent(notice);

@@ -204,16 +204,22 @@ export function createMcpServer(control: RunControl, options: McpServerOptions):
     {
       title: 'Resume a run',
       description:
-        'Continues an unfinished run (cancelled, failed, or `driven: false`) from its journal, as `weft resume`: what succeeded is kept, the rest runs. Answers {runId} once it goes on; follow it with `status`.',
+        'Continues an unfinished run (cancelled, failed, or `driven: false`) from its journal, as `weft resume`: what succeeded is kept, the rest runs. Answers {runId} once it goes on; its events come as notifications, as those of a run `run` started do.',
       inputSchema: TOOL_INPUTS.resume,
     },
     (a) =>
       answer(async () => {
         const c = await within(a.working_directory);
-        return c.resume(await c.resolve(a.runId), {
+        const runId = await c.resolve(a.runId);
+        // Its events from the resume on come as notifications, as a started run's do; not those before.
+        const before = (await c.events(runId, 0)).at(-1)?.seq ?? 0;
+        const resumed = await c.resume(runId, {
           ...(a.retry === undefined ? {} : { retry: a.retry }),
           ...(a.vars === undefined ? {} : { vars: varsOf(a.vars) }),
         });
+        if (options.notifyRuns !== false)
+          void c.follow(runId, (e) => notify(runId, e), closing.signal, before).catch(() => undefined);
+        return resumed;
       }),
   );
   server.registerTool(

@@ -276,7 +276,7 @@ describe('weft mcp over stdio', () => {
     { timeout: 150_000 },
     async () => {
       const repo = gitProject();
-      const { client } = await connect(repo);
+      const { client, logs } = await connect(repo);
       const secret = 'sk-mcp-resume-5d1e';
       const go = join(repo, 'go');
       const plan = {
@@ -302,11 +302,19 @@ describe('weft mcp over stdio', () => {
       expect(refused.isError).toBe(true);
       expect(refused.text).toContain('var api_token was given with --set');
 
+      await until(async () => (logs.some((l) => l.type === 'run.finished') ? true : undefined), 30_000);
+      const beforeResume = logs.length;
       const resumed = await call(client, 'resume', { runId: runId.slice(0, 17), vars: { api_token: secret } });
       expect(resumed.isError, resumed.text).toBe(false);
       expect(resumed.value).toEqual({ runId });
       const status = await ended(client, runId);
       expect(status.summary.status).toBe('succeeded');
+      // The resumed run's events come as notifications too, from the resume on (none of the first run's again).
+      await until(async () => (logs.filter((l) => l.type === 'run.finished').length === 2 ? true : undefined), 30_000);
+      const after = logs.slice(beforeResume).filter((l) => l.runId === runId);
+      expect(after[0]?.type).toBe('run.resumed');
+      expect(after.filter((l) => l.type === 'task.succeeded').map((l) => l.task)).toEqual(['wait', 'after']);
+      expect(after.at(-1)?.type).toBe('run.finished');
       // The condition read the real value: `after` ran, not skipped.
       expect((await call(client, 'logs', { runId, task: 'after' })).value.text).toBe('after\n');
       const again = await call(client, 'resume', { runId });

@@ -161,10 +161,11 @@ export interface RunControl {
    */
   start(input: StartRunInput): Promise<StartedRun>;
   /**
-   * Calls `onEvent` with each journal event of the run from the first, and with what this process
-   * learns of it live, until the run finishes (then resolves) or `signal` aborts.
+   * Calls `onEvent` with each journal event of the run after `afterSeq` (default: from the first),
+   * and with what this process learns of it live, until the run finishes (then resolves) or
+   * `signal` aborts. A resumed run is followed from the last event before its resume.
    */
-  follow(runId: string, onEvent: (event: EngineNotice) => void, signal: AbortSignal): Promise<void>;
+  follow(runId: string, onEvent: (event: EngineNotice) => void, signal: AbortSignal, afterSeq?: number): Promise<void>;
   /**
    * Asks the run's coordinator to stop, as Ctrl-C does: running tasks are cancelled and the run
    * ends `cancelled` (resume continues it). A run that is not running is left as it is (`stopping: false`).
