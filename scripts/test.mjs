@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// The whole test suite, as CI and a new developer run it: build, lint, typecheck, import rules,
-// then every test. Ends with one plain line: "N passed, N failed".
+// The whole test suite, as CI and a new developer run it: format, build, then weft's own checks run
+// by weft (examples/checks.yaml: lint ∥ typecheck ∥ core unit tests ∥ a second build), import
+// rules, then every test. Ends with one plain line: "N passed, N failed".
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 
@@ -22,15 +23,35 @@ const steps = [
     ],
   ],
   ['build', 'npm', ['run', '--silent', 'build']],
-  ['lint', 'npx', ['--no-install', 'eslint', '.']],
-  ['typecheck', 'npx', ['--no-install', 'tsc', '-p', 'tsconfig.json', '--noEmit']],
+  ['checks, run by weft', 'node', ['dist/bin/main.js', 'run', 'examples/checks.yaml', '--no-isolation', '--no-cache']],
   ['import rules', 'npx', ['--no-install', 'depcruise', 'src', '--config', '.dependency-cruiser.cjs']],
 ];
+/** The checks' run as a user reads it, then what weft's summary must say; a failed check's output in full. */
+const CHECK_IDS = ['lint', 'typecheck', 'unit', 'build'];
+function checksRun(r) {
+  const out = r.stdout.toString();
+  process.stdout.write(out);
+  process.stderr.write(r.stderr.toString());
+  const problems = [];
+  if (!/tasks +4 succeeded/.test(out)) problems.push('the summary does not say "tasks 4 succeeded"');
+  if (!/bottleneck +(lint|typecheck|unit|build)\n/.test(out)) problems.push('the summary names no bottleneck');
+  if (r.status !== 0 || problems.length > 0)
+    for (const task of CHECK_IDS)
+      for (const stream of [[], ['--stderr']]) {
+        const log = spawnSync('node', ['dist/bin/main.js', 'logs', 'latest', task, ...stream], { encoding: 'utf8' });
+        if ((log.stdout ?? '').trim() !== '')
+          process.stdout.write(`\n── ${task} ${stream[0] ?? '--stdout'}\n${log.stdout}`);
+      }
+  for (const p of problems) process.stdout.write(`weft's checks: ${p}\n`);
+  return r.status === 0 && problems.length === 0 ? 0 : (r.status ?? 1) || 1;
+}
 for (const [name, cmd, args] of steps) {
   process.stdout.write(`\n── ${name}\n`);
-  const r = spawnSync(cmd, args, { stdio: 'inherit' });
-  if (r.status !== 0) {
-    process.stdout.write(`\n${name} failed (exit ${r.status})\n0 passed, 1 failed\n`);
+  const checks = name.startsWith('checks');
+  const r = spawnSync(cmd, args, { stdio: checks ? 'pipe' : 'inherit', maxBuffer: 64 << 20 });
+  const status = checks ? checksRun(r) : r.status;
+  if (status !== 0) {
+    process.stdout.write(`\n${name} failed (exit ${status})\n0 passed, 1 failed\n`);
     process.exit(1);
   }
 }
