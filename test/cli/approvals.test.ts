@@ -123,6 +123,14 @@ describe('weft approve / weft reject', () => {
     await new Promise((r) => setTimeout(r, 1500));
     const status = await weft(['status', run.runId], { cwd: dir });
     expect(status.stdout).toContain(`deploy waits for approval since ${since}`);
+    // Its row says where it stands now, not why the last life stopped it (it had said
+    // `ready  interrupted (Ctrl-C)`); so does --json.
+    const row = status.stdout.split('\n').find((l) => l.startsWith('  · deploy '));
+    expect(row?.trim().split(/ {2,}/)).toEqual(['· deploy', 'ready', 'waits for approval']);
+    const json = await weft(['status', run.runId, '--json'], { cwd: dir });
+    const deploy = (JSON.parse(json.stdout) as { tasks: { id: string }[] }).tasks.find((t) => t.id === 'deploy');
+    expect(deploy).toMatchObject({ state: 'ready', approval: { state: 'waiting' } });
+    expect(deploy).not.toHaveProperty('reason');
     const ok = await weft(['approve', run.runId, 'deploy'], { cwd: dir });
     expect(ok.stdout).toContain('the running weft goes on');
     expect((await resumed.done).code).toBe(0);

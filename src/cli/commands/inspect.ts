@@ -87,12 +87,18 @@ export async function statusCommand(given: string | undefined, opts: Common): Pr
     for (const t of summary.tasks) {
       const mark = stateMark(t.state);
       process.stdout.write(
-        `  ${mark} ${t.id.padEnd(24)} ${t.state.padEnd(10)} ${t.attempts > 0 ? `${formatDuration(t.durationMs).padStart(7)}  ${t.attempts} attempt${t.attempts === 1 ? '' : 's'}` : ''}${t.reason === undefined ? '' : c.dim(`  ${stripControl(t.reason)}`)}${t.iteration === undefined ? '' : c.dim(`  ${iterationNote(t.state, t.iteration)}`)}\n`,
+        `  ${mark} ${t.id.padEnd(24)} ${t.state.padEnd(10)} ${t.attempts > 0 ? `${formatDuration(t.durationMs).padStart(7)}  ${t.attempts} attempt${t.attempts === 1 ? '' : 's'}` : ''}${rowReason(t, c)}${t.iteration === undefined ? '' : c.dim(`  ${iterationNote(t.state, t.iteration)}`)}\n`,
       );
       for (const stall of t.stalls ?? []) process.stdout.write(`      ${c.yellow(stallLine(stall))}\n`);
     }
     return EXIT.ok;
   });
+}
+
+/** Why a task stands where it does, for its status row: a ready task may be held for a person. */
+function rowReason(t: TaskSummary, c: ReturnType<typeof painter>): string {
+  if (t.state === 'ready' && t.approval?.state === 'waiting') return `  ${c.yellow('waits for approval')}`;
+  return t.reason === undefined ? '' : c.dim(`  ${stripControl(t.reason)}`);
 }
 
 /**

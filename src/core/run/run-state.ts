@@ -267,6 +267,9 @@ export function applyTaskEvent(r: TaskRecord, event: TaskEvent): void {
     case 'task.ready': {
       r.state = 'ready';
       r.readyAt = event.at;
+      // Ready again (a resume, a check's fix): why it last ended (cancelled by a Ctrl-C, failed) no
+      // longer describes it — e.g. a task that waits for approval again after `weft resume`.
+      delete r.reason;
       return;
     }
     case 'task.started': {
