@@ -102,6 +102,26 @@ describe('checks: a task that `verifies` others runs on the merged result and ro
     expect(r.stdout).toContain(
       '↻ backend attempt 1: check build: broken by backend; frontend passes on its own — sent back to backend to fix (fix 1 of 2)',
     );
+    // In that order: the culprit's fix, then the check again (its attempt 2 began only once the fix
+    // had run; it had said `▸ build started … (attempt 2)` before the fix began).
+    const out = r.stdout.split('\n');
+    const flow = out
+      .slice(out.findIndex((l) => l.startsWith('↻ build attempt 1 failed')))
+      .filter((l) => /^[▸✓↻] (build|backend) /.test(l))
+      .map((l) =>
+        l
+          .replace(/ on w\d+/, '')
+          .replace(/^(✓ \S+) .*/, '$1')
+          .replace(/ \[\d\/4\]$/, ''),
+      );
+    expect(flow).toEqual([
+      '↻ build attempt 1 failed: check build: broken by backend; frontend passes on its own; waits for the fix of backend',
+      '↻ backend attempt 1: check build: broken by backend; frontend passes on its own — sent back to backend to fix (fix 1 of 2)',
+      '▸ backend started (attempt 2)',
+      '✓ backend',
+      '▸ build started (attempt 2)',
+      '✓ build',
+    ]);
     expect(r.stdout).toMatch(/ \[4\/4\]\n/); // backend ended twice, counted once
     expect(r.stdout).not.toContain('[5/4]');
     const report = await weft(['report', '--format', 'md'], { cwd: repo.dir });

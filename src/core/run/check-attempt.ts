@@ -13,9 +13,14 @@ export interface CheckRoutes {
   fixesOf(i: number): number;
   /**
    * Records that the check's attempt failed with `error` (the blame) and waits for the fixes of
-   * `culprits`, and starts its next attempt on the same worker; returns its number.
+   * `culprits`, and numbers its next attempt (on the same worker); returns that number.
    */
   againCheck(i: number, worker: number, slot: Running, error: TaskFailure, culprits: readonly string[]): number;
+  /**
+   * Records that the check's next attempt starts: once the fixes it waited for have run, so the
+   * journal (and the live lines) say the fix, then the check again — not the check, then the fix.
+   */
+  startAgain(i: number, worker: number, slot: Running): void;
   /**
    * Runs a fix of verified task `i` with `feedback` as an attempt of its own (journaled, merged
    * like any), on the check's worker, aborted with the check.
@@ -115,6 +120,7 @@ export async function runCheckAttempt(
       if (slot.aborted !== undefined)
         return { ok: false, failure: { message: 'cancelled while a fix ran', code: 'WEFT_CHECK_FAILED' } };
     }
+    routes.startAgain(i, worker, slot);
   }
 }
 

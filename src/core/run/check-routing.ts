@@ -19,7 +19,8 @@ export interface RoutingHost extends AttemptHost {
 /**
  * The engine's side of checks (see check-attempt.ts): a verified task's fix runs as an attempt of
  * its own, recorded in the journal like any — `task.retrying` with the check's verdict, then
- * `task.started` and its end — on the check's worker while the check waits for it.
+ * `task.started` and its end — on the check's worker while the check waits for it; the check's
+ * next attempt is journaled as started once the fixes have run, when it really runs again.
  */
 export class CheckRouting implements CheckRoutes {
   readonly checkVerdicts = new Map<string, TaskOutcome>();
@@ -54,9 +55,14 @@ export class CheckRouting implements CheckRoutes {
     const attempt = (counters.attempts[i] = (counters.attempts[i] as number) + 1);
     counters.transient[i] = (counters.transient[i] as number) + 1; // waiting for a fix is not a retry of the check
     slot.attempt = attempt;
-    journal.recordTask(i, { type: 'task.started', at: now, task: id, attempt, worker });
-    void journal.flush();
     return attempt;
+  }
+
+  startAgain(i: number, worker: number, slot: Running): void {
+    const { journal } = this.host;
+    const at = this.host.options.clock.now();
+    journal.recordTask(i, { type: 'task.started', at, task: this.idOf(i), attempt: slot.attempt, worker });
+    void journal.flush();
   }
 
   async fixVerified(
