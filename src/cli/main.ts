@@ -359,7 +359,8 @@ async function main(argv: string[]): Promise<void> {
     return;
   }
   const json = wantsJson(argv.slice(2));
-  // An error may quote a plan's value, a path or a command: a secret of this environment in it is masked.
+  // An error may quote a plan's value, a path or a command: a secret in it (of this environment, the
+  // plan's, a secret var's `--set`) is masked.
   let redact: (text: string) => string = (text) => text;
   const report = (error: JsonError['error']): void => {
     if (json) process.stdout.write(`${JSON.stringify({ error: redactValue(error, redact) } satisfies JsonError)}\n`);
@@ -369,7 +370,13 @@ async function main(argv: string[]): Promise<void> {
     await program.parseAsync(argv);
   } catch (error) {
     // Loaded only on an error: start-up stays as it was.
-    redact = (await import('./secrets.js')).secretRedactor(process.env);
+    // A plan's own secrets too (`env: { API_TOKEN: … }`), and a secret var's `--set` value.
+    const files =
+      error instanceof PlanValidationError || error instanceof ConfigValidationError
+        ? error.issues.map((i) => i.file)
+        : [];
+    const { errorRedactor, setsOf } = await import('./secrets.js');
+    redact = errorRedactor(process.env, [...files, ...argv.slice(2)], setsOf(argv.slice(2)));
     if (error instanceof CommanderError) {
       process.exitCode = error.exitCode === 0 ? EXIT.ok : EXIT.usage;
       if (error.exitCode !== 0) {

@@ -15,14 +15,6 @@ function secretValues(vars: Readonly<Record<string, string | number | boolean | 
 }
 
 /**
- * Masks the values of secret-looking environment variables (API keys, tokens) wherever they
- * appear in text bound for the journal, logs or reports.
- */
-export function secretRedactor(env: NodeJS.ProcessEnv): Redactor {
-  return redactorOf(secretValues(env));
-}
-
-/**
  * A run's redactor: the secrets of weft's environment and those the plan itself sets in an `env`
  * (`defaults.env` or a task's) or its `vars` under a secret-looking name, e.g. `env: { DB_PASSWORD: … }`, and
  * `more` (a token in the shared git remote's URL).
@@ -30,6 +22,38 @@ export function secretRedactor(env: NodeJS.ProcessEnv): Redactor {
 export function runRedactor(env: NodeJS.ProcessEnv, spec: PlanSpec, more: readonly string[] = []): Redactor {
   // A collector's key in OTEL_EXPORTER_OTLP_HEADERS is a secret too, though its name does not say so.
   return redactorOf([...secretValues(env), ...telemetrySecrets(env), ...planSecrets(spec), ...more]);
+}
+
+/**
+ * What masks an error weft prints (the CLI's error boundary, `weft validate --json`): the secrets of
+ * this environment, those the plan files among `files` set (`env: { API_TOKEN: … }`, a secret-looking
+ * var, quoted back in a `when` the message shows) and the values `sets` (`--set`) gives secret-looking
+ * vars (`--set api_token=…` of the wrong type is quoted back). A file that is not YAML or JSON, or is
+ * gone, holds none.
+ *
+ * @example
+ * errorRedactor(process.env, ['plan.yaml'], { api_token: 'sk-live-1' })
+ */
+export function errorRedactor(
+  env: NodeJS.ProcessEnv,
+  files: Iterable<string>,
+  sets: Readonly<Record<string, string>> = {},
+): Redactor {
+  const plans = new Set([...files].filter((f) => YAML_OR_JSON_FILE.test(f)));
+  return redactorOf([...secretValues(env), ...[...plans].flatMap((f) => secretsOfPlanFile(f)), ...secretValues(sets)]);
+}
+
+/** The `--set name=value` pairs of a command line (before `--`), as the commands that take them read them. */
+export function setsOf(argv: readonly string[]): Record<string, string> {
+  const end = argv.indexOf('--');
+  const args = end === -1 ? argv : argv.slice(0, end);
+  const sets: Record<string, string> = {};
+  args.forEach((arg, i) => {
+    const pair = arg === '--set' ? args[i + 1] : arg.startsWith('--set=') ? arg.slice('--set='.length) : undefined;
+    const at = pair?.indexOf('=') ?? -1;
+    if (pair !== undefined && at > 0) sets[pair.slice(0, at)] = pair.slice(at + 1);
+  });
+  return sets;
 }
 
 /** A dotenv line: `NAME=value`, `export NAME="value"`. */

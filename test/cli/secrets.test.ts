@@ -579,6 +579,38 @@ describe('a var named like a secret', () => {
     expect(filesHolding(join(project, '.weft'), TOKEN)).toEqual([]);
   }, 90_000);
 
+  it('quoted back in a mistake (a wrong --set, a when that compares it wrongly) is *** in weft validate, its --json and weft run', async () => {
+    const project = tempProject('weft-secrets-');
+    // A number var given a token by --set: the message quotes what was given.
+    writeFileSync(
+      join(project, 'set.yaml'),
+      JSON.stringify({ vars: { api_token: 5 }, tasks: [{ id: 'a', run: 'true', when: 'vars.api_token > 1' }] }),
+    );
+    // The plan's own password, written again in a condition the message quotes.
+    writeFileSync(
+      join(project, 'when.yaml'),
+      JSON.stringify({
+        vars: { db_password: PASSWORD },
+        tasks: [{ id: 'a', run: 'true', when: `vars.db_password > "${PASSWORD}"` }],
+      }),
+    );
+    const cases = [
+      { args: ['set.yaml', '--set', `api_token=${TOKEN}`], says: '--set api_token=***: expected a decimal number' },
+      { args: ['when.yaml'], says: 'condition compares a string with > in vars.db_password > "***"' },
+    ];
+    for (const { args, says } of cases)
+      for (const command of [['validate'], ['validate', '--json'], ['run', '--no-progress']]) {
+        const r = await weft([...command, ...args], project, {});
+        expect(r.code, command.join(' ')).toBe(2);
+        const shown = command.includes('--json')
+          ? (JSON.parse(r.stdout) as { issues: { message: string }[] }).issues[0]?.message
+          : r.stderr;
+        expect(shown, command.join(' ')).toContain(says);
+        expect(r.stdout + r.stderr, command.join(' ')).not.toContain(TOKEN);
+        expect(r.stdout + r.stderr, command.join(' ')).not.toContain(PASSWORD);
+      }
+  }, 90_000);
+
   it('set by the plan itself is masked too, and a resume takes it back from the plan file', async () => {
     const project = tempProject('weft-secrets-');
     const plan = {

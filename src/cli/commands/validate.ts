@@ -4,7 +4,7 @@ import { catalogOf } from '../../executors/index.js';
 import { dirname } from 'node:path';
 import { wire } from '../wiring.js';
 import { findWorkspace } from '../workspace-wiring.js';
-import { secretRedactor } from '../secrets.js';
+import { errorRedactor } from '../secrets.js';
 import { redactValue } from '../../core/redact.js';
 import { loadPlanFile } from '../../plan/load-plan.js';
 import { formatDuration } from '../../core/plan/duration.js';
@@ -38,7 +38,8 @@ export async function validateCommand(
     if (error instanceof PlanValidationError && opts.json === true) {
       // `error` as every command's --json failure has it (README: Commands), beside validate's own shape.
       const failed = { code: error.code, message: error.message, issues: error.issues };
-      const out = redactValue({ valid: false, file, issues: error.issues, error: failed }, secretRedactor(process.env));
+      const redact = errorRedactor(process.env, [file, ...error.issues.map((i) => i.file)], opts.set);
+      const out = redactValue({ valid: false, file, issues: error.issues, error: failed }, redact);
       process.stdout.write(`${JSON.stringify(out)}\n`);
       return EXIT.usage;
     }
