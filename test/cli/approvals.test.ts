@@ -119,8 +119,11 @@ describe('weft approve / weft reject', () => {
     run.child.kill('SIGINT');
     await run.done;
     const resumed = startWeft(['resume', run.runId], dir);
-    await until(() => resumed.output().includes('resuming'), 'the resume');
-    await new Promise((r) => setTimeout(r, 1500));
+    // The resume says again what to type (it had said only `weft ▸ resuming`).
+    await until(
+      () => resumed.output().includes(`⏸ deploy waits for approval: weft approve ${run.runId} deploy`),
+      'the wait',
+    );
     const status = await weft(['status', run.runId], { cwd: dir });
     expect(status.stdout).toContain(`deploy waits for approval since ${since}`);
     // Its row says where it stands now, not why the last life stopped it (it had said

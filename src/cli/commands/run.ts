@@ -231,8 +231,8 @@ export async function executeRun(a: ExecuteRunArgs): Promise<number> {
   const progress = await createProgress(progressMode, compiled.graph.tasks.length, a.workers, alreadyDone, runId);
   // The live lines (or --json) are one subscriber of the run's bus; `--ui`'s server is another.
   const bus = a.bus ?? new RunBus();
-  const showing =
-    a.display.explainCache === true && a.display.json !== true ? explaining(progress.onEvent) : progress.onEvent;
+  const shown = a.display.json === true ? progress.onEvent : waitingAgain(progress.onEvent, a.prior);
+  const showing = a.display.explainCache === true && a.display.json !== true ? explaining(shown) : shown;
   const unsubscribe = bus.on('*', showing);
   // The tracer after the display, so the display sees each event first.
   const untrace = telemetry === undefined ? undefined : bus.on('*', telemetry.onEvent);
@@ -393,6 +393,22 @@ function scrubUnfinishedLogs(prior: RunState, runDir: string, redact: Redactor):
         scrubFile(path, redact.secrets);
     }
   }
+}
+
+/**
+ * A resume's lines: a task that waited for approval when the run stopped waits again from the same
+ * moment, so no new `approval.waiting` is journaled — its line saying what to type is shown again
+ * once it is ready (the lines only; the journal and `--json` stream keep the one wait).
+ */
+function waitingAgain(next: (e: EngineNotice) => void, prior: RunState | undefined): (e: EngineNotice) => void {
+  const waiting = new Set(
+    prior === undefined ? [] : [...prior.tasks].filter(([, r]) => r.approval?.state === 'waiting').map(([id]) => id),
+  );
+  if (waiting.size === 0) return next;
+  return (e) => {
+    next(e);
+    if (e.type === 'task.ready' && waiting.delete(e.task)) next({ type: 'approval.waiting', at: e.at, task: e.task });
+  };
 }
 
 /** `--explain-cache`: a line per cached task saying why it hit or missed. */
