@@ -430,6 +430,10 @@ function refuseUnpaired(
     goal?: string;
     resume?: boolean;
     sequential?: boolean;
+    failFast?: boolean;
+    isolation?: boolean;
+    cache?: boolean;
+    explainCache?: boolean;
     jobs?: number;
     set?: Readonly<Record<string, string>>;
   },
@@ -454,4 +458,24 @@ function refuseUnpaired(
     throw new WeftError('WEFT_USAGE', '--resume continues the most recent unfinished run: it takes no plan or goal', {
       hint: '`weft resume <run>` continues another run; leave --resume out to start this plan',
     });
+  // A resumed run keeps how it was started (its journal says); these would be dropped without a word.
+  const startOnly = [
+    ['--fail-fast', opts.failFast === true],
+    ['--sequential', opts.sequential === true],
+    ['--no-isolation', opts.isolation === false],
+    ['--no-cache', opts.cache === false],
+    ['--explain-cache', opts.explainCache === true],
+    ['--ui', opts.ui === true],
+  ] as const;
+  const dropped = startOnly.find(([, given]) => given)?.[0];
+  if (opts.resume === true && dropped !== undefined)
+    throw new WeftError(
+      'WEFT_USAGE',
+      `${dropped} does not go with --resume: a resumed run keeps the options it started with`,
+      {
+        hint:
+          '`weft resume --help` lists what a resume takes; leave it out, or start a new run: weft run <plan> ' +
+          dropped,
+      },
+    );
 }

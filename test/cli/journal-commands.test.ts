@@ -336,6 +336,13 @@ describe('inspecting the journal', () => {
         ['run', 'good.yaml', '--resume'],
         'weft: --resume continues the most recent unfinished run: it takes no plan or goal',
       ],
+      // A resume runs with the options the run started with: these were dropped without a word.
+      ...['--fail-fast', '--sequential', '--no-isolation', '--no-cache', '--explain-cache', '--ui'].map(
+        (flag): [string[], string] => [
+          ['run', '--resume', flag],
+          `weft: ${flag} does not go with --resume: a resumed run keeps the options it started with`,
+        ],
+      ),
     ];
     const before = (await weft(['runs', '--json'], project)).stdout;
     for (const [args, line] of cases) {
