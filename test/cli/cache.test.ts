@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tempRepo } from '../../src/workspace/testing/temp-repo.js';
-import { ensureBuilt, tempProject, weft } from '../support/weft-cli.js';
+import { ensureBuilt, startWeft, tempProject, weft } from '../support/weft-cli.js';
 
 beforeAll(ensureBuilt);
 
@@ -123,5 +123,42 @@ describe('task cache', () => {
     const changed = await run();
     expect(changed.stdout).toContain('cache use: miss: gen.txt (written by gen) changed');
     expect(changed).toMatchObject({ gen: 'two', use: 'two' });
+  });
+});
+
+describe('--no-cache across a resume', () => {
+  it('a run started with --no-cache and interrupted runs its remaining tasks on resume, not from the cache', async () => {
+    const project = tempProject();
+    writeFileSync(join(project, 'in.txt'), 'x\n');
+    writeFileSync(
+      join(project, 'plan.yaml'),
+      [
+        'tasks:',
+        `  - { id: slow, run: [sh, -c, 'echo slow >> ran.txt; if [ -e hang ]; then sleep 30; fi'], inputs: [in.txt] }`,
+        `  - { id: after, run: [sh, -c, 'echo after >> ran.txt'], inputs: [in.txt], needs: [slow] }`,
+      ].join('\n'),
+    );
+    const ran = () =>
+      existsSync(join(project, 'ran.txt'))
+        ? readFileSync(join(project, 'ran.txt'), 'utf8').trim().split('\n').sort()
+        : [];
+    // A first run fills the cache with every task.
+    expect((await weft(['run', 'plan.yaml'], { cwd: project })).code).toBe(0);
+    rmSync(join(project, 'ran.txt'));
+    writeFileSync(join(project, 'hang'), '');
+    const first = startWeft(['run', 'plan.yaml', '--no-cache'], project);
+    for (let end = Date.now() + 20_000; !ran().includes('slow');) {
+      if (Date.now() > end) throw new Error('slow never started');
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    first.child.kill('SIGTERM');
+    expect((await first.done).code).toBe(130);
+    rmSync(join(project, 'hang'));
+    rmSync(join(project, 'ran.txt'));
+    const resumed = await weft(['resume'], { cwd: project });
+    expect(resumed.code, resumed.stderr).toBe(0);
+    // Before, the resume took slow and after from the first run's cache: "(cached)", and neither ran.
+    expect(resumed.stdout).not.toContain('(cached)');
+    expect(ran()).toEqual(['after', 'slow']);
   });
 });

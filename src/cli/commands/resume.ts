@@ -83,6 +83,7 @@ export async function resumeCommand(given: string | undefined, opts: ResumeOptio
       projectDir?: string;
       failFast?: boolean;
       isolation?: boolean;
+      cache?: boolean;
       dispatch?: { prefix?: string };
       copied?: string[];
     };
@@ -155,6 +156,7 @@ export async function resumeCommand(given: string | undefined, opts: ResumeOptio
       mode: created.mode,
       failFast: o.failFast === true,
       isolation: o.isolation !== false,
+      cache: o.cache !== false,
       executors,
       store,
       display: opts,

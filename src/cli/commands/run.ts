@@ -287,6 +287,8 @@ export async function executeRun(a: ExecuteRunArgs): Promise<number> {
         baseDir: a.baseDir,
         projectDir: a.projectDir,
         isolation: a.isolation,
+        // `--no-cache`: a resume runs every task too, rather than take what it left from the cache.
+        ...(a.cache === false ? { cache: false } : {}),
         vars,
         spec,
         // Where `weft logs` reads the copied files' secrets while an attempt's log is still raw (names, no values).
