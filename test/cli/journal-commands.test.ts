@@ -419,6 +419,20 @@ describe('inspecting the journal', () => {
     );
   }, 60_000);
 
+  it('weft resume -j of a run started with --sequential is refused: it was dropped, the resume ran one at a time', async () => {
+    const own = tempProject('weft-journal-');
+    writePlan(own, 'bad.yaml', 'bad', [{ id: 'boom', run: sh('exit 3') }]);
+    const first = await weft(['run', 'bad.yaml', '--sequential', '--json'], own);
+    expect(first.code).toBe(1);
+    const runId = (JSON.parse(first.stdout.split('\n')[0] as string) as { runId: string }).runId;
+    expect(await weft(['resume', runId, '-j', '3'], own)).toMatchObject({
+      code: 2,
+      stderr:
+        `weft: -j: run ${runId} was started with --sequential, and a resume runs it one task at a time too\n` +
+        '  leave out -j; `weft run <plan> -j M` starts a run on M workers\n',
+    });
+  }, 60_000);
+
   it('weft resume with nothing unfinished says so and exits 2; a finished run by id is a no-op', async () => {
     const none = await weft(['resume'], tempProject('weft-journal-'));
     expect(none).toMatchObject({ code: 2, stderr: 'weft: no run to resume\n  start one with `weft run <plan>`\n' });

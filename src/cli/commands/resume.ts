@@ -112,6 +112,12 @@ export async function resumeCommand(given: string | undefined, opts: ResumeOptio
       return EXIT.ok;
     }
     refuseMaskedVars(o.vars ?? {}, o.setVars ?? [], opts.set ?? {}, runId);
+    if (created.mode === 'sequential' && opts.jobs !== undefined)
+      throw new WeftError(
+        'WEFT_USAGE',
+        `-j: run ${runId} was started with --sequential, and a resume runs it one task at a time too`,
+        { hint: 'leave out -j; `weft run <plan> -j M` starts a run on M workers' },
+      );
     // The plan as it was when the run started (not as the file is now), grown by what tasks added.
     const file = moved(o.planFile);
     // A value of a `workspace.copy` file (a `.env`) written in the plan too is masked in the journal's plan.
