@@ -82,6 +82,25 @@ describe('when conditions on a real run: every documented form, read from real s
     expect(r.stdout).toMatch(/^✓ deep /m);
   });
 
+  it('weft estimate --set leaves out what a condition skips, and names the critical path of what runs', async () => {
+    const project = tempProject();
+    const plan =
+      'vars: { deep: true }\ntasks:\n' +
+      '  - { id: a, run: "true", estimate: 1m }\n  - { id: b, run: "true", estimate: 2m }\n' +
+      '  - { id: c, needs: [a], when: vars.deep, run: "true", estimate: 10m }\n';
+    writeFileSync(join(project, 'plan.yaml'), plan);
+    const figures = async (...set: string[]) =>
+      JSON.parse((await weft(['estimate', 'plan.yaml', '--json', '-j', '2', ...set], { cwd: project })).stdout);
+    expect(await figures()).toMatchObject({ makespan: 660, criticalPathTasks: ['a', 'c'], skipped: [] });
+    // Before, the critical path was the whole plan's less c: "a", 60 s, beside a critical path of 120 s (b).
+    expect(await figures('--set', 'deep=false')).toMatchObject({
+      makespan: 120,
+      criticalPath: 120,
+      criticalPathTasks: ['b'],
+      skipped: ['c'],
+    });
+  });
+
   // `--set level=0x10` was read as 16 (and `0b11` as 3, `" 5"` as 5): Number() reads more than decimals.
   it('--set of a number variable takes a decimal number; hex, binary and padded numbers are refused', async () => {
     const project = tempProject();

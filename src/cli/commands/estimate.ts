@@ -2,7 +2,7 @@ import { stripControl } from '../../core/control-stripper.js';
 import { count } from '../format.js';
 import { chainLine } from '../../core/run/critical-path.js';
 import { formatDuration } from '../../core/plan/duration.js';
-import { estimate, type EstimateFigures } from '../../core/schedule/simulate.js';
+import { estimate, longestChain, type EstimateFigures } from '../../core/schedule/simulate.js';
 import { catalogOf } from '../../executors/index.js';
 import { wire } from '../wiring.js';
 import { loadPlanFile, parsePlanText, readPlanText } from '../../plan/load-plan.js';
@@ -185,7 +185,11 @@ function estimateRows(compiled: CompiledPlan, opts: EstimateCommandOptions): Est
           );
   const { best } = found;
   const smallest = { workers: found.smallest ?? first.workers };
-  const criticalPath = ids(graph.criticalPath).filter((id) => !first.skipped.includes(id));
+  // With tasks skipped by conditions, the longest path may run elsewhere than the whole plan's.
+  const criticalPath =
+    first.simulation.skipped.length === 0
+      ? ids(graph.criticalPath)
+      : ids(longestChain(graph, graph.duration, new Set(first.simulation.skipped)));
   return { rows, first, best, smallest, criticalPath, bounded };
 }
 

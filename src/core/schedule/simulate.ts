@@ -128,6 +128,35 @@ export function longestPath(
   return best;
 }
 
+/**
+ * The tasks of {@link longestPath} that run, first to last: from the task that finishes last, back
+ * each step to the (hard or soft) dependency that finished last. Skipped tasks take no time and
+ * are left out of the chain, which goes on through them to what they waited for.
+ */
+export function longestChain(
+  graph: Graph,
+  duration: ArrayLike<number>,
+  skipped: ReadonlySet<number> = new Set(),
+): number[] {
+  const finish = new Float64Array(graph.tasks.length);
+  const { topo, deps, softDeps } = graph;
+  let last = -1;
+  for (const i of topo) {
+    const start = Math.max(latestFinish(deps[i], finish), latestFinish(softDeps[i], finish));
+    finish[i] = start + (skipped.has(i) ? 0 : (duration[i] as number));
+    if (last === -1 || (finish[i] as number) > (finish[last] as number)) last = i;
+  }
+  const chain: number[] = [];
+  for (let i = last; i !== -1;) {
+    if (!skipped.has(i)) chain.push(i);
+    let before = -1;
+    for (const d of [...(deps[i] ?? []), ...(softDeps[i] ?? [])])
+      if (before === -1 || (finish[d] as number) > (finish[before] as number)) before = d;
+    i = before;
+  }
+  return chain.reverse();
+}
+
 /** The latest of `tasks`' finish times, 0 for none. */
 function latestFinish(tasks: readonly number[] | undefined, finish: Float64Array): number {
   let latest = 0;
