@@ -189,6 +189,21 @@ describe('inspecting the journal', () => {
     });
   }, 60_000);
 
+  it('-C reads the project named, from any folder: status, logs, report, and estimate learning from its runs', async () => {
+    const elsewhere = tempProject('weft-elsewhere-');
+    const status = await weft(['status', '-C', project], elsewhere);
+    expect(status.stdout).toContain(`Run ${bad} failed — 1 task(s) failed`);
+    expect(await weft(['logs', 'latest', 'boom', '--stderr', '-C', project], elsewhere)).toMatchObject({
+      code: 0,
+      stdout: 'no\n',
+    });
+    const md = await weft(['report', good, '--format', 'md', '-C', project], elsewhere);
+    expect(md.stdout.split('\n')[0]).toBe(`# weft run ${good} — good`);
+    const estimate = await weft(['estimate', join(project, 'good.yaml'), '--json', '-C', project], elsewhere);
+    expect(JSON.parse(estimate.stdout)).toMatchObject({ measured: true, learned: [{ task: 'hello', runs: 1 }, {}] });
+    expect(existsSync(join(elsewhere, '.weft'))).toBe(false);
+  }, 60_000);
+
   it('weft status: an unknown or ambiguous run is one line (and a hint), exit 2', async () => {
     const unknown = await weft(['status', 'nope'], project);
     expect(unknown.code).toBe(2);
