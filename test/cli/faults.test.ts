@@ -106,3 +106,18 @@ describe('a disk that fills up during a run', () => {
     60_000,
   );
 });
+
+describe('weft run --fail-fast', () => {
+  it('stops the tasks still running at the first failure, and says why', async () => {
+    const project = tempProject('weft-faults-');
+    const tasks = [
+      { id: 'boom', run: ['sh', '-c', 'sleep 0.2; exit 3'] },
+      { id: 'slow', run: ['sleep', '5'] },
+    ];
+    writeFileSync(join(project, 'plan.yaml'), JSON.stringify({ workers: 2, tasks }));
+    const r = await weft(['run', 'plan.yaml', '--fail-fast'], project);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain('■ slow cancelled: fail-fast: task "boom" failed');
+    expect(r.stdout).toContain('failed — fail-fast: task "boom" failed');
+  }, 60_000);
+});
