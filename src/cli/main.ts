@@ -190,7 +190,7 @@ program
   .option('-f, --follow', 'keep printing until the task ends')
   .option('--attempt <n>', 'which attempt (default: the latest)', parseAttempt)
   .option('--stderr', 'stderr instead of stdout')
-  .option('--json', 'accepted for symmetry; logs are raw text')
+  .option('--json', 'a failure as one JSON object on stdout (the log stays text)')
   .option('-C, --dir <dir>', 'project folder holding .weft/')
   .action(async (run: string, task: string, opts) => {
     process.exitCode = await (await import('./commands/inspect.js')).logsCommand(run, task, opts);

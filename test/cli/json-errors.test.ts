@@ -65,6 +65,11 @@ describe('with --json, a command that fails prints one JSON object on stdout and
     expect(r.stderr).not.toMatch(/\n\s+at /);
   });
 
+  it("weft logs --help says what its --json does (it said 'accepted for symmetry', as if it did nothing)", async () => {
+    const help = await weft(['logs', '--help']);
+    expect(help.stdout).toMatch(/ --json +a failure as one JSON object on stdout \(the log stays text\)\n/);
+  });
+
   it('a bad plan lists every issue with its position, as validate --json does', async () => {
     const project = tempProject();
     writeFileSync(join(project, 'plan.yaml'), BAD_PLAN);
