@@ -1,5 +1,5 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { isAbsolute, join, relative } from 'node:path';
 import { z } from 'zod';
 import { ConfigValidationError, PlanValidationError } from '../core/errors.js';
 import { closest } from '../core/suggest.js';
@@ -131,9 +131,9 @@ function configIssues(error: z.ZodError, raw: unknown): RawIssue[] {
 }
 
 /** The YAML of the config file; a syntax error is the config's problem, not a plan's. */
-function parseConfigYaml(text: string): ReturnType<typeof parseYamlDocument> {
+function parseConfigYaml(text: string, shown: string): ReturnType<typeof parseYamlDocument> {
   try {
-    return parseYamlDocument(text, CONFIG_FILE);
+    return parseYamlDocument(text, shown);
   } catch (error) {
     if (error instanceof PlanValidationError) throw new ConfigValidationError(error.issues, { cause: error });
     throw error;
@@ -141,9 +141,9 @@ function parseConfigYaml(text: string): ReturnType<typeof parseYamlDocument> {
 }
 
 /** The config file's text; a folder of that name or a file weft may not read is one line, not a crash. */
-function readConfigText(file: string): string {
+function readConfigText(file: string, shown: string): string {
   const refuse = (message: string, fix: string, cause?: unknown): never => {
-    throw new ConfigValidationError([{ file: CONFIG_FILE, message, fix }], { cause });
+    throw new ConfigValidationError([{ file: shown, message, fix }], { cause });
   };
   if (!statSync(file).isFile())
     refuse('not a regular file (a folder?)', `make ${CONFIG_FILE} a YAML file, or remove it for the defaults`);
@@ -162,10 +162,13 @@ function readConfigText(file: string): string {
 export function loadConfig(projectDir: string): WeftConfig {
   const file = join(projectDir, CONFIG_FILE);
   if (!existsSync(file)) return {};
-  const { doc, lines, raw } = parseConfigYaml(readConfigText(file));
+  // Named from where weft was started (`-C app` from above it: app/weft.config.yaml), so a terminal or editor finds it.
+  const near = relative(process.cwd(), file);
+  const shown = near.startsWith('..') || isAbsolute(near) ? file : near;
+  const { doc, lines, raw } = parseConfigYaml(readConfigText(file, shown), shown);
   const parsed = ConfigSchema.safeParse(raw ?? {});
   if (!parsed.success) {
-    throw new ConfigValidationError(locateIssues(configIssues(parsed.error, raw), doc, lines, CONFIG_FILE));
+    throw new ConfigValidationError(locateIssues(configIssues(parsed.error, raw), doc, lines, shown));
   }
   return parsed.data;
 }

@@ -403,6 +403,22 @@ describe('bad plans get one clear line per problem and exit 2, and nothing is wr
     expect(existsSync(join(project, '.weft'))).toBe(false);
   });
 
+  it('validate -C reads the weft.config.yaml of the folder named, and names it by its path from where weft runs', async () => {
+    const above = tempProject();
+    mkdirSync(join(above, 'app'));
+    writeFileSync(join(above, 'app', 'plan.yaml'), 'tasks:\n  - { id: a, run: "true" }\n');
+    writeFileSync(join(above, 'app', 'weft.config.yaml'), 'executors:\n  claude: { modle: x }\n');
+    // Without -C the folder above is the project: no config there, the plan is valid.
+    expect((await weft(['validate', 'app/plan.yaml'], { cwd: above })).code).toBe(0);
+    const r = await weft(['validate', 'app/plan.yaml', '-C', 'app'], { cwd: above });
+    // It said weft.config.yaml:2:13, a file that is not in the folder weft ran in.
+    expect(r).toMatchObject({
+      code: 2,
+      stdout: '',
+      stderr: 'app/weft.config.yaml:2:13 executors.claude.modle: unknown field "modle" — fix: did you mean "model"?\n',
+    });
+  });
+
   // `planner: claud` passed `weft validate` and `weft run` silently; only `weft plan` found it.
   it('a planner in weft.config.yaml that cannot plan is refused by every command that reads the file, with did-you-mean', async () => {
     const project = tempProject();
