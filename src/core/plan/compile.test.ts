@@ -505,6 +505,24 @@ describe('compilePlan: a valid plan', () => {
     expect(build?.backoff).toEqual({ initialMs: 1000, maxMs: 300_000, factor: 2, jitter: true });
   });
 
+  it('backoff: an initial delay longer than the default max waits that long; one longer than a max given is refused', () => {
+    const backoffOf = (b: Record<string, unknown>) =>
+      compilePlan({ tasks: [task('a', { backoff: b })] }, { executors }).graph.tasks[0]?.backoff;
+    // The default max (5m) does not cut an initial delay of 10m down to 5m.
+    expect(backoffOf({ initial: '10m' })).toEqual({ initialMs: 600_000, maxMs: 600_000, factor: 2, jitter: true });
+    expect(backoffOf({ initial: '2s', max: '1m', factor: 3, jitter: false })).toEqual({
+      initialMs: 2_000,
+      maxMs: 60_000,
+      factor: 3,
+      jitter: false,
+    });
+    expect(
+      problems({ defaults: { backoff: { max: '1s' } }, tasks: [task('a', { backoff: { initial: '10m' } })] }),
+    ).toEqual([
+      'plan.yaml task "a" backoff.initial: initial delay 10m00s is longer than backoff.max 1.00s, so no retry would wait that long — fix: lower backoff.initial to at most 1.00s, or raise backoff.max',
+    ]);
+  });
+
   it('compiles every plan the random-plan arbitrary makes', () => {
     fc.assert(
       fc.property(planArbitrary({ maxTasks: 30 }), ({ spec, graph }) => {

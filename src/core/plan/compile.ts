@@ -2,7 +2,8 @@ import type { ConditionTask } from './condition-check.js';
 import { controlFields } from './compile-control.js';
 import { PlanValidationError } from '../errors.js';
 import { tryBuildGraph, type Graph, type Pool, type ResolvedTask } from './graph.js';
-import { DEFAULT_PRIORITY_CLASS, type PlanSpec, type TaskSpec } from './plan-schema.js';
+import { DEFAULT_PRIORITY_CLASS, type BackoffSpec, type PlanSpec, type TaskSpec } from './plan-schema.js';
+import { formatDuration } from './duration.js';
 import { issueAt, schemaIssues, type RawIssue } from './schema-issues.js';
 import { parsePlan } from './plan-parse.js';
 import { closest } from '../suggest.js';
@@ -23,6 +24,7 @@ import {
   poolNameIssues,
   verifiedGateIssues,
   whenCondition,
+  type IssueAt,
 } from './task-field-checks.js';
 import { defaultsProcessIssues, processFieldIssues } from './process-fields.js';
 import { contractIssues, contractNeeds, taskContracts } from './contracts.js';
@@ -235,15 +237,7 @@ export function checkPlan(raw: unknown, options: CompileOptions): { plan?: Compi
       estimateMs: t.gate !== undefined ? 0 : (options.history?.get(t.id) ?? declaredEstimate), // a gate takes no time
       timeoutMs: ms('timeout', t.timeout ?? defaults.timeout),
       stallAfterMs: stallAfterMs(ms('stallAfter', t.stallAfter ?? defaults.stallAfter), executorName, options),
-      backoff:
-        backoff === NO_BACKOFF
-          ? DEFAULT_BACKOFF
-          : {
-              initialMs: backoffMs('initial', backoff.initial, 1000, at, issues),
-              maxMs: Math.min(MAX_TIMER_MS, backoffMs('max', backoff.max, 300_000, at, issues)),
-              factor: backoff.factor ?? 2,
-              jitter: backoff.jitter ?? true,
-            },
+      backoff: backoff === NO_BACKOFF ? DEFAULT_BACKOFF : resolveBackoff(backoff, at, issues),
       when,
       whenSource: typeof t.when === 'string' ? t.when : t.when === false ? 'false' : undefined,
       uses,
@@ -387,6 +381,28 @@ const NO_ENV: Readonly<Record<string, string>> = Object.freeze({});
 const NO_USES: Record<string, number> = Object.freeze({}) as Record<string, number>;
 const NO_BACKOFF: NonNullable<TaskSpec['backoff']> = Object.freeze({});
 const DEFAULT_BACKOFF = Object.freeze({ initialMs: 1000, maxMs: 300_000, factor: 2, jitter: true });
+
+/**
+ * A task's `backoff` (its own over the defaults'). `max` defaults to 5m, or to `initial` when that is
+ * longer: `initial: 10m` alone waits 10m, not 5m. An `initial` longer than a `max` given with it is
+ * refused: no delay could be that long.
+ */
+function resolveBackoff(backoff: BackoffSpec, at: IssueAt, issues: RawIssue[]): ResolvedTask['backoff'] {
+  const initialMs = backoffMs('initial', backoff.initial, 1000, at, issues);
+  const maxMs = backoffMs('max', backoff.max, Math.max(300_000, initialMs), at, issues);
+  if (initialMs > maxMs && backoff.max !== undefined)
+    issues.push({
+      ...at('backoff', 'initial'),
+      message: `initial delay ${formatDuration(initialMs)} is longer than backoff.max ${formatDuration(maxMs)}, so no retry would wait that long`,
+      fix: `lower backoff.initial to at most ${formatDuration(maxMs)}, or raise backoff.max`,
+    });
+  return {
+    initialMs,
+    maxMs: Math.min(MAX_TIMER_MS, maxMs),
+    factor: backoff.factor ?? 2,
+    jitter: backoff.jitter ?? true,
+  };
+}
 
 /** The task's own (or the defaults') `stallAfter`, else its executor's; 0 means not watched. */
 function stallAfterMs(

@@ -47,7 +47,9 @@ export const BackoffSchema = z
   .object({
     initial: DurationSchema.optional().describe('First delay before a retry. @default 1s'),
     factor: z.number().min(1).optional().describe('Each further delay is multiplied by this. @default 2'),
-    max: DurationSchema.optional().describe('Longest delay. @default 5m'),
+    max: DurationSchema.optional().describe(
+      'Longest delay; shorter than initial is refused. @default 5m, or initial when that is longer',
+    ),
     jitter: z.boolean().optional().describe('Randomise each delay by ±50% so retries do not stampede. @default true'),
   })
   .strict();
