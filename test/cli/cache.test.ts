@@ -69,6 +69,23 @@ describe('task cache', () => {
     );
   });
 
+  it('cache: false runs a task with inputs every time (in defaults too), while one without it hits', async () => {
+    const project = tempProject();
+    writeFileSync(join(project, 'in.txt'), 'IN\n');
+    const line = (id: string, extra = '') =>
+      `  - { id: ${id}, run: [sh, -c, 'echo ${id} >> ran.txt'], inputs: [in.txt]${extra} }`;
+    writeFileSync(join(project, 'plan.yaml'), ['tasks:', line('kept'), line('fresh', ', cache: false')].join('\n'));
+    expect((await runOnce(project)).ran).toEqual(['fresh', 'kept']);
+    expect((await runOnce(project)).ran).toEqual(['fresh']);
+    writeFileSync(
+      join(project, 'plan.yaml'),
+      ['defaults: { cache: false }', 'tasks:', line('kept'), line('fresh', ', cache: true')].join('\n'),
+    );
+    // fresh was never saved: it runs once more, then hits; kept now runs every time.
+    expect((await runOnce(project)).ran).toEqual(['fresh', 'kept']);
+    expect((await runOnce(project)).ran).toEqual(['kept']);
+  });
+
   it('declaring outputs on a cached task misses once, keeps the file, and restores it after', async () => {
     const project = tempProject();
     writeFileSync(join(project, 'in.txt'), 'IN\n');

@@ -180,7 +180,9 @@ const sharedTaskFields = {
   cache: z
     .boolean()
     .optional()
-    .describe('Let a re-run skip this task when nothing that decides its result changed. @default true'),
+    .describe(
+      'Let a re-run skip this task when nothing that decides its result changed; false turns it off even with inputs. @default true when the task declares inputs, else false',
+    ),
   budget: BudgetSchema.optional().describe('Limit for one task: exceeding it stops the task (not retried).'),
   resume: z
     .enum(['auto', 'never'])
