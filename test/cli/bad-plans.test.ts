@@ -222,7 +222,7 @@ describe('bad plans get one clear line per problem and exit 2, and nothing is wr
     writeFileSync(
       join(project, 'plan.yaml'),
       [
-        'defaults: { maxTurns: 20 }', // for the plan's agent tasks
+        'defaults: { maxTurns: 20 }', // for agent tasks, and this plan has none
         'tasks:',
         '  - id: ask',
         '    executor: openai',
@@ -238,8 +238,9 @@ describe('bad plans get one clear line per problem and exit 2, and nothing is wr
     );
     const r = await weft(['validate', 'plan.yaml'], { cwd: project });
     expect(r).toMatchObject({ code: 2, stdout: '' });
-    expect(r.stderr.split('\n').filter((l) => l !== '')).toEqual(
-      [
+    expect(r.stderr.split('\n').filter((l) => l !== '')).toEqual([
+      "plan.yaml:1:13 defaults.maxTurns: no task of this plan is an agent CLI task (claude, codex, gemini), so maxTurns would do nothing — fix: remove defaults.maxTurns: it is an agent CLI's field",
+      ...[
         ['7:5', 'maxTurns'],
         ['8:5', 'permissionMode'],
         ['9:5', 'allowedTools'],
@@ -247,11 +248,11 @@ describe('bad plans get one clear line per problem and exit 2, and nothing is wr
         ([at, f]) =>
           `plan.yaml:${at} task "ask" ${f}: executor "openai" only answers (one API call: no turns, no tools), so ${f}, an agent CLI's field, would do nothing on it — fix: remove ${f}, or give the task to an agent CLI (executor: claude, codex or gemini)`,
       ),
-    );
+    ]);
     // model, prompt, outputSchema and budget are what the call uses.
     writeFileSync(
       join(project, 'plan.yaml'),
-      'defaults: { maxTurns: 20 }\ntasks:\n  - { id: ask, executor: anthropic, prompt: hi, model: claude-sonnet-4-6, budget: { usd: 0.5 }, outputSchema: { type: object } }\n',
+      'tasks:\n  - { id: ask, executor: anthropic, prompt: hi, model: claude-sonnet-4-6, budget: { usd: 0.5 }, outputSchema: { type: object } }\n',
     );
     expect(await weft(['validate', 'plan.yaml'], { cwd: project })).toMatchObject({ code: 0 });
   });

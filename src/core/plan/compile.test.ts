@@ -505,6 +505,45 @@ describe('compilePlan: a valid plan', () => {
     expect(build?.backoff).toEqual({ initialMs: 1000, maxMs: 300_000, factor: 2, jitter: true });
   });
 
+  it('refuses shell on an agent task and defaults no task reads, one line each', () => {
+    const withApi: ExecutorCatalog = new Map([
+      ...executors,
+      ['openai', { requires: 'prompt' as const, answersOnly: true }],
+    ]);
+    const agent = (id: string, extra: Record<string, unknown> = {}) => ({
+      id,
+      executor: 'claude',
+      prompt: 'go',
+      ...extra,
+    });
+    expect(problems({ tasks: [agent('a', { shell: true })] })).toEqual([
+      'plan.yaml task "a" shell: executor "claude" runs no command (it is given a prompt), so shell would do nothing — fix: remove shell; it is for tasks with run',
+    ]);
+    expect(problems({ defaults: { shell: true, permissionMode: 'plan' }, tasks: [agent('a')] })).toEqual([
+      'plan.yaml defaults.shell: no task of this plan runs a command (run:), so shell would do nothing — fix: remove defaults.shell',
+    ]);
+    expect(
+      problems(
+        {
+          defaults: { model: 'm', maxTurns: 3, allowedTools: ['Bash'] },
+          tasks: [task('a'), { id: 'b', executor: 'openai', prompt: 'hi' }],
+        },
+        withApi,
+      ),
+    ).toEqual([
+      "plan.yaml defaults.maxTurns: no task of this plan is an agent CLI task (claude, codex, gemini), so maxTurns would do nothing — fix: remove defaults.maxTurns: it is an agent CLI's field",
+      "plan.yaml defaults.allowedTools: no task of this plan is an agent CLI task (claude, codex, gemini), so allowedTools would do nothing — fix: remove defaults.allowedTools: it is an agent CLI's field",
+    ]);
+    expect(problems({ defaults: { model: 'm' }, tasks: [task('a')] })).toEqual([
+      'plan.yaml defaults.model: no task of this plan gives a prompt (agent or API tasks), so model would do nothing — fix: remove defaults.model: a command has no model',
+    ]);
+    // Each acts on some task of these plans, or on the tasks one that expands may add.
+    expect(problems({ defaults: { shell: true, model: 'm', maxTurns: 3 }, tasks: [task('a'), agent('b')] })).toEqual(
+      [],
+    );
+    expect(problems({ defaults: { model: 'm', maxTurns: 3 }, tasks: [task('a', { expands: true })] })).toEqual([]);
+  });
+
   it('backoff: an initial delay longer than the default max waits that long; one longer than a max given is refused', () => {
     const backoffOf = (b: Record<string, unknown>) =>
       compilePlan({ tasks: [task('a', { backoff: b })] }, { executors }).graph.tasks[0]?.backoff;

@@ -10,6 +10,7 @@ import { closest } from '../suggest.js';
 import { cycleIssues, dependencyIssues, rawDependencyIssues } from './dependency-issues.js';
 import { overriddenVars, type VarsFrom } from './overridden-vars.js';
 import {
+  agentShellIssues,
   answerFieldIssues,
   budgetWithoutUsage,
   commandFieldIssues,
@@ -22,6 +23,7 @@ import {
   pathFieldIssues,
   poolIssues,
   poolNameIssues,
+  unusedDefaultsIssues,
   verifiedGateIssues,
   whenCondition,
   type IssueAt,
@@ -149,6 +151,8 @@ export function checkPlan(raw: unknown, options: CompileOptions): { plan?: Compi
   const usedProfiles = new Set<string>();
   const usedPools = new Set<string>();
   let anyExpands = false;
+  // Which kinds of task there are: `defaults.shell`, `.model` and an agent CLI's fields act only on some.
+  const kinds = { command: false, prompt: false, agent: false };
 
   envIssues(defaults.env, (name) => ({ path: ['defaults', 'env', name], field: `defaults.env.${name}` }), issues);
   issues.push(...contractIssues(spec, ids));
@@ -177,7 +181,16 @@ export function checkPlan(raw: unknown, options: CompileOptions): { plan?: Compi
     // A gate runs nothing: no executor to check.
     if (executorName !== GATE) executorIssues(t, executorName, spec.defaults, options.executors, at, issues);
     const info = executorName === undefined ? undefined : options.executors.get(executorName);
-    if (executorName !== undefined) answerFieldIssues(t, executorName, info, at, issues);
+    if (executorName !== undefined) {
+      answerFieldIssues(t, executorName, info, at, issues);
+      agentShellIssues(t, executorName, info, at, issues);
+    }
+    // An unknown executor (reported above) is not held against the defaults.
+    if (executorName !== GATE) {
+      kinds.command ||= info === undefined || info.requires === 'run';
+      kinds.prompt ||= info === undefined || info.requires === 'prompt';
+      kinds.agent ||= info === undefined || (info.requires === 'prompt' && info.answersOnly !== true);
+    }
     commandFieldIssues(t, executorName, at, issues);
     pathFieldIssues(t, t.cwd ?? defaults.cwd, at, issues);
     // A task that expands the plan may add agent or API tasks: a budget can bound what it adds.
@@ -255,7 +268,11 @@ export function checkPlan(raw: unknown, options: CompileOptions): { plan?: Compi
   // A var a broken condition may be meant to read is not called unread: that condition's own line says what is wrong.
   const conditionBroken = issues.some((i) => /(^|\.)(when|gate|until)$/.test(i.field ?? ''));
   if (!anyExpands)
-    issues.push(...unusedCapIssues(spec, usedProfiles, usedPools), ...(conditionBroken ? [] : unreadVarIssues(spec)));
+    issues.push(
+      ...unusedCapIssues(spec, usedProfiles, usedPools),
+      ...(conditionBroken ? [] : unreadVarIssues(spec)),
+      ...unusedDefaultsIssues(defaults, kinds),
+    );
   const cycles = () => {
     // By id, as dependencies name tasks: a repeated id (an issue too) reads as its last task.
     const readsOf = new Map(spec.tasks.map((t, i) => [t.id, gateReads[i] ?? []]));

@@ -151,7 +151,7 @@ const sharedTaskFields = {
     .boolean()
     .optional()
     .describe(
-      'Run `run` through /bin/sh. Off by default: commands are split into argv and run without a shell. Refused on API tasks.',
+      'Run `run` through /bin/sh. Off by default: commands are split into argv and run without a shell. Refused on tasks without `run` (agent and API tasks).',
     ),
   model: z.string().optional().describe('Model for agent and LLM executors.'),
   maxTurns: z

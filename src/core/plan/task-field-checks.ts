@@ -302,6 +302,69 @@ export function commandFieldIssues(
       });
 }
 
+/** What kinds of task a plan has, for the `defaults` fields that only some kinds read. */
+export interface TaskKinds {
+  /** A task runs a command (an executor that takes `run`): `shell` acts on it. */
+  command: boolean;
+  /** A task gives a prompt (an agent or an API): `model` acts on it. */
+  prompt: boolean;
+  /** A task is an agent's, not one API call: `maxTurns`, `permissionMode`, `allowedTools` act on it. */
+  agent: boolean;
+}
+
+/**
+ * `shell` on an agent's task: it runs no command (its prompt is an argument, never through a shell),
+ * so `shell` would do nothing. (On an API task it is refused with the other set-up fields.)
+ */
+export function agentShellIssues(
+  t: TaskSpec,
+  executorName: string,
+  info: { readonly requires: string; readonly answersOnly?: boolean } | undefined,
+  at: IssueAt,
+  issues: RawIssue[],
+): void {
+  if (t.shell !== true || info?.requires !== 'prompt' || info.answersOnly === true) return;
+  issues.push({
+    ...at('shell'),
+    message: `executor "${executorName}" runs no command (it is given a prompt), so shell would do nothing`,
+    fix: 'remove shell; it is for tasks with run',
+  });
+}
+
+/**
+ * `defaults` fields no task of the plan reads: `shell` without a command task, `model` without a
+ * prompt, an agent CLI's `maxTurns`, `permissionMode`, `allowedTools` without an agent's task.
+ * (A plan with a task that `expands` is not asked: the tasks it adds may read them.)
+ */
+export function unusedDefaultsIssues(defaults: NonNullable<PlanSpec['defaults']>, kinds: TaskKinds): RawIssue[] {
+  const unused = (field: keyof typeof defaults, none: string, fix: string): RawIssue[] =>
+    defaults[field] === undefined
+      ? []
+      : [
+          {
+            path: ['defaults', field],
+            field: `defaults.${field}`,
+            message: `${none}, so ${field} would do nothing`,
+            fix: `remove defaults.${field}${fix}`,
+          },
+        ];
+  return [
+    ...(kinds.command ? [] : unused('shell', 'no task of this plan runs a command (run:)', '')),
+    ...(kinds.prompt
+      ? []
+      : unused('model', 'no task of this plan gives a prompt (agent or API tasks)', ': a command has no model')),
+    ...(kinds.agent
+      ? []
+      : AGENT_CLI_FIELDS.flatMap((field) =>
+          unused(
+            field,
+            'no task of this plan is an agent CLI task (claude, codex, gemini)',
+            ": it is an agent CLI's field",
+          ),
+        )),
+  ];
+}
+
 /**
  * On a task of an executor that only answers (an LLM API: a prompt, and no process that could touch
  * a file): `writes` and `outputs`, which could never be there, so every attempt — each one paid —
