@@ -25,6 +25,27 @@ describe('compilePlan: what a user sees for a broken plan', () => {
     ]);
   });
 
+  it('gives each wrongly typed field a fix that fits it: a duration, a mapping of its keys, an argv list, a path', () => {
+    expect(
+      problems({
+        budget: 5,
+        workspace: {
+          setup: { run: 'npm ci', key: ['../package-lock.json'], share: ['node_modules'] },
+          copy: ['/etc/x'],
+        },
+        tasks: [task('a', { stallAfter: '5q', backoff: '5s', limits: '2GB' })],
+      }),
+    ).toEqual([
+      'plan.yaml budget: expected a mapping, got number 5 — fix: write a mapping, e.g. budget: {usd: 5}',
+      'plan.yaml workspace.setup.run: expected a list, got string "npm ci" — fix: write the command as an argv list (no shell), e.g. run: [npm, ci]',
+      'plan.yaml workspace.setup.key[0]: must be a path relative to the repository top, inside it (no leading / and no ..) — fix: write the path from the repository top, e.g. package-lock.json',
+      'plan.yaml workspace.copy[0]: must be a path relative to the repository top, inside it (no leading / and no ..) — fix: write the path from the repository top, e.g. .env or config/local.json',
+      'plan.yaml task "a" backoff: expected a mapping, got string "5s" — fix: write a mapping, e.g. backoff: {initial: 5s, max: 5m}',
+      'plan.yaml task "a" stallAfter: expected a duration like 45m, 1h30m, 90s or 250ms — fix: write a duration like 45m, 1h30m, 90s or 250ms',
+      'plan.yaml task "a" limits: expected a mapping, got string "2GB" — fix: write a mapping, e.g. limits: {memory: 2GB, cpus: 1.5}',
+    ]);
+  });
+
   it('still names unknown dependencies when the schema rejects the plan, so one pass shows every problem', () => {
     expect(
       problems({

@@ -210,6 +210,13 @@ function unionTypes(issue: z.core.$ZodIssue): string | undefined {
   return words.length === 1 ? words[0] : `${words.slice(0, -1).join(', ')} or ${words.at(-1) as string}`;
 }
 
+/** How the fields that hold a mapping of their own keys are written, for a value of another type (`budget: 5`). */
+const MAPPING_EXAMPLES: Readonly<Record<string, string>> = {
+  backoff: '{initial: 5s, max: 5m}',
+  limits: '{memory: 2GB, cpus: 1.5}',
+  budget: '{usd: 5}',
+};
+
 function fixFor(issue: z.core.$ZodIssue, path: readonly (string | number)[], raw: unknown): string {
   const last = path.at(-1);
   const given = valueAt(raw, path);
@@ -218,8 +225,15 @@ function fixFor(issue: z.core.$ZodIssue, path: readonly (string | number)[], raw
     if (near !== undefined) return `did you mean "${near}"?`;
   }
   if (path[0] === 'loop' && path.length === 2 && last === 'max') return 'use a whole number from 1 to 100, e.g. max: 5';
-  if (last === 'estimate' || last === 'timeout' || last === 'initial' || last === 'max')
+  if (last === 'estimate' || last === 'timeout' || last === 'stallAfter' || last === 'initial' || last === 'max')
     return 'write a duration like 45m, 1h30m, 90s or 250ms';
+  if (path[0] === 'workspace' && path[1] === 'setup' && path.length === 3 && last === 'run')
+    return 'write the command as an argv list (no shell), e.g. run: [npm, ci]';
+  if (path[0] === 'workspace' && issue.code === 'custom') {
+    const list = path.at(-2);
+    const eg = list === 'key' ? 'package-lock.json' : list === 'share' ? 'node_modules' : '.env or config/local.json';
+    return `write the path from the repository top, e.g. ${eg}`;
+  }
   if (last === 'id')
     return issue.code === 'too_big'
       ? `shorten it to at most ${String(issue.maximum)} characters`
@@ -244,6 +258,9 @@ function fixFor(issue: z.core.$ZodIssue, path: readonly (string | number)[], raw
   if (path.length === 0 || last === 'tasks') return 'a plan needs `tasks:` with at least one task';
   const bounds = outOfBounds(issue, raw, path);
   if (bounds !== undefined) return bounds.fix;
+  const example = typeof last === 'string' ? MAPPING_EXAMPLES[last] : undefined;
+  if (issue.code === 'invalid_type' && issue.expected === 'object' && example !== undefined)
+    return `write a mapping, e.g. ${last as string}: ${example}`;
   if (issue.code === 'invalid_type')
     return `write ${typeWord(issue.expected)}${issue.expected === 'record' || issue.expected === 'object' ? ', e.g. {NAME: value}' : ''}`;
   const types = unionTypes(issue);
