@@ -70,3 +70,18 @@ tasks:
     expect(r.stdout).toMatch(/✗ hog memory limit 100MB exceeded \(cgroup v\d\): killed by SIGKILL/);
   });
 });
+
+describe('labels: where they act', () => {
+  it('a run without --dispatch says its labelled tasks run here, whatever their labels', async () => {
+    const project = tempProject();
+    writeFileSync(
+      join(project, 'plan.yaml'),
+      'tasks:\n  - { id: train, run: "true", labels: [gpu] }\n  - { id: plain, run: "true" }\n',
+    );
+    const r = await weft(['run', 'plan.yaml'], { cwd: project });
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe(
+      'weft: labels choose remote workers under --dispatch; this run has none: task train runs here, whatever their labels\n',
+    );
+  });
+});

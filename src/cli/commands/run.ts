@@ -161,11 +161,28 @@ export interface ExecuteRunArgs {
   readonly setVars?: readonly string[];
 }
 
+/**
+ * `labels` choose remote workers (`--dispatch`); a run without it runs every task here, labels or
+ * not — said on stderr, so `labels: [gpu]` is not taken for a guarantee.
+ */
+function warnLabelsHere(compiled: CompiledPlan): void {
+  const labelled = compiled.graph.tasks.filter((t) => (t.labels ?? []).length > 0).map((t) => t.id);
+  if (labelled.length === 0) return;
+  const shown =
+    labelled.length > 5 ? `${labelled.slice(0, 5).join(', ')}, … (${labelled.length})` : labelled.join(', ');
+  process.stderr.write(
+    `weft: labels choose remote workers under --dispatch; this run has none: ${labelled.length === 1 ? `task ${shown} runs` : `tasks ${shown} run`} here, whatever their labels\n`,
+  );
+}
+
 /** Runs (or resumes) a run: lease, journal, workspace, live display, summary. Returns the exit code. */
 export async function executeRun(a: ExecuteRunArgs): Promise<number> {
   const { runId, compiled, store } = a;
   // Remote workers check their own set-up: the keys and CLIs are theirs.
-  if (a.dispatch === undefined) await refuseUnlessSetUp(a);
+  if (a.dispatch === undefined) {
+    await refuseUnlessSetUp(a);
+    warnLabelsHere(compiled);
+  }
   const place = { runId, projectDir: a.projectDir, baseDir: a.baseDir, planFile: a.planFile };
   const found = a.isolation ? await findWorkspace(compiled, place, true, a.prior !== undefined) : undefined;
   const remote: OpenDispatch | undefined =
