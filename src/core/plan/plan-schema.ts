@@ -369,7 +369,10 @@ export const PlanSchema = z
   .object({
     $schema: z.string().optional(),
     name: z.string().min(1).optional().describe('Name of the plan.'),
-    description: z.string().optional(),
+    description: z
+      .string()
+      .optional()
+      .describe("What the plan is for, for people reading it (`weft init` lists a template's); runs do not read it."),
     workers: z
       .number()
       .int()
