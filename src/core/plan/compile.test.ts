@@ -583,6 +583,59 @@ describe('compilePlan: a valid plan', () => {
     ]);
   });
 
+  it('every task gets what defaults set unless it sets its own', () => {
+    const plan = compilePlan(
+      {
+        profiles: { cpu: 2 },
+        pools: { db: 1 },
+        defaults: {
+          profile: 'cpu',
+          class: 'P1',
+          estimate: '7m',
+          stallAfter: '2m',
+          labels: ['gpu'],
+          resume: 'never',
+          fixAttempts: 5,
+          cache: false,
+          uses: { db: 1 },
+        },
+        tasks: [
+          task('a'),
+          task('b', {
+            class: 'P3',
+            estimate: '1m',
+            stallAfter: 0,
+            labels: [],
+            resume: 'auto',
+            fixAttempts: 0,
+            cache: true,
+          }),
+        ],
+      },
+      { executors },
+    );
+    const [a, b] = plan.graph.tasks;
+    expect(a).toMatchObject({
+      class: 'P1',
+      estimateMs: 420_000,
+      stallAfterMs: 120_000,
+      labels: ['gpu'],
+      resume: 'never',
+      fixAttempts: 5,
+      cache: false,
+      uses: { db: 1, 'profile:cpu': 1 },
+    });
+    expect(b).toMatchObject({
+      class: 'P3',
+      estimateMs: 60_000,
+      labels: [],
+      resume: 'auto',
+      fixAttempts: 0,
+      cache: true,
+    });
+    expect(b?.stallAfterMs).toBeUndefined();
+  });
+
   it('compiles every plan the random-plan arbitrary makes', () => {
     fc.assert(
       fc.property(planArbitrary({ maxTasks: 30 }), ({ spec, graph }) => {
