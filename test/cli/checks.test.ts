@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { tempRepo } from '../../src/workspace/testing/temp-repo.js';
-import { ensureBuilt, weft } from '../support/weft-cli.js';
+import { ensureBuilt, startWeft, weft } from '../support/weft-cli.js';
 
 beforeAll(ensureBuilt);
 vi.setConfig({ testTimeout: 150_000 });
@@ -11,12 +11,18 @@ vi.setConfig({ testTimeout: 150_000 });
 /**
  * A stand-in for an agent: writes `<task>.txt` — first as MODE says (`broken`, `half`: fine alone,
  * broken next to another `half`), and `ok` once it is given feedback (WEFT_FEEDBACK); `never`
- * writes `broken` whatever it is told. It logs what it was told.
+ * writes `broken` whatever it is told. It logs what it was told. With FIX_WAITS (ms), its first fix
+ * busy-waits that long first (it leaves `<LOG>.waited`): time to press Ctrl-C while it runs.
  */
 const worker = `const fs = require('fs');
 const e = process.env;
 const fb = e.WEFT_FEEDBACK === undefined ? '' : fs.readFileSync(e.WEFT_FEEDBACK, 'utf8');
 fs.appendFileSync(e.LOG, JSON.stringify({ who: e.WEFT_TASK_ID, attempt: e.WEFT_ATTEMPT, feedback: fb }) + '\\n');
+if (fb !== '' && e.FIX_WAITS !== undefined && !fs.existsSync(e.LOG + '.waited')) {
+  fs.writeFileSync(e.LOG + '.waited', '');
+  const until = Date.now() + Number(e.FIX_WAITS);
+  while (Date.now() < until);
+}
 const mode = e.MODE === 'never' ? 'broken' : fb !== '' ? 'ok' : e.MODE;
 fs.writeFileSync(e.WEFT_TASK_ID + '.txt', mode + '\\n');
 `;
@@ -52,13 +58,14 @@ interface Line {
   seen?: Record<string, string>;
 }
 
-function project(backend: string, frontend: string, extra = '', more = '') {
+/** `backendEnv`: more of backend's environment (`, FIX_WAITS: 6000`). */
+function project(backend: string, frontend: string, extra = '', more = '', backendEnv = '') {
   const log = join(mkdtempSync(join(tmpdir(), 'weft-check-log-')), 'log.jsonl');
   const plan = `tasks:
   - id: backend
     run: [node, worker.js]
     writes: [backend.txt]
-    env: { MODE: ${backend}, LOG: ${log} }
+    env: { MODE: ${backend}, LOG: ${log}${backendEnv} }
 ${extra}  - id: frontend
     run: [node, worker.js]
     writes: [frontend.txt]
@@ -235,6 +242,44 @@ describe('checks: a task that `verifies` others runs on the merged result and ro
     // backend alone twice (each failure repeats), on frontend alone once; its verdicts were reused after the fix.
     expect(lines().filter((l) => l.who === 'check')).toHaveLength(5);
     expect(new Set(lines().flatMap((l) => (l.who === 'check' ? [l.tree] : []))).size).toBe(3);
+  });
+
+  it('Ctrl-C while the culprit is being fixed: the fix is cancelled, not retried, nothing is left running, and weft resume finishes', async () => {
+    const { repo, lines } = project('broken', 'ok', '', '', ', FIX_WAITS: 6000');
+    const run = startWeft(['run', 'plan.yaml'], repo.dir);
+    // The fix's process runs (it logged itself), not only its attempt: a line may be half written.
+    const fixRuns = () => {
+      try {
+        return lines().some((l) => l.who === 'backend' && l.attempt === '2');
+      } catch {
+        return false;
+      }
+    };
+    for (let i = 0; i < 2400 && !(/▸ backend started on w\d+ \(attempt 2\)/.test(run.output()) && fixRuns()); i++)
+      await new Promise((r) => setTimeout(r, 25));
+    run.child.kill('SIGINT');
+    const r = await run.done;
+    expect(r.code).toBe(130);
+    // Cut off by Ctrl-C like any running task; it was said "retrying in 0ms", and counted as running.
+    expect(r.stdout).toContain('■ backend cancelled: interrupted (Ctrl-C) [3/4]\n');
+    expect(r.stdout).not.toContain('retrying in');
+    expect(r.stdout).toContain('  tasks        1 succeeded, 0 failed, 0 skipped, 3 cancelled of 4\n');
+    const status = JSON.parse((await weft(['status', '--json'], { cwd: repo.dir })).stdout);
+    expect(status.counts).toMatchObject({ running: 0, cancelled: 3, succeeded: 1 });
+    expect(status.tasks.map((t: { id: string; state: string }) => `${t.id}:${t.state}`)).toEqual([
+      'backend:cancelled',
+      'frontend:succeeded',
+      'build:cancelled',
+      'ship:cancelled',
+    ]);
+    // The resume sends backend its fix again, the check passes on it, and ship runs.
+    const resumed = await weft(['resume'], { cwd: repo.dir, timeoutMs: 120_000 });
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(resumed.stdout).toContain('— sent back to backend to fix (fix 1 of 2)');
+    expect(resumed.stdout).toMatch(/^✓ build /m);
+    expect(resumed.stdout).toMatch(/^✓ ship /m);
+    expect(resumed.stdout).toContain('  tasks        4 succeeded, 0 failed, 0 skipped of 4\n');
+    expect(lines().filter((l) => l.who === 'ship')[0]?.seen).toEqual({ 'backend.txt': 'ok', 'frontend.txt': 'ok' });
   });
 });
 

@@ -106,7 +106,12 @@ export class CheckRouting implements CheckRoutes {
     }
     check.signal.removeEventListener('abort', abort);
     const end = this.host.options.clock.now();
-    if (outcome.ok) {
+    const cut = slot.aborted;
+    if (cut?.kind === 'cancelled') {
+      // Stopped with its check (Ctrl-C, SIGTERM, --fail-fast): cancelled, as any task cut off so, not
+      // a failure to retry (the run counted it as running for ever); `weft resume` runs it again.
+      journal.recordTask(i, { type: 'task.cancelled', at: end, task: id, attempt, reason: cut.reason });
+    } else if (outcome.ok) {
       const result = redactResult(outcome.result, this.host.redact);
       journal.recordTask(i, { type: 'task.succeeded', at: end, task: id, attempt, result });
     } else {
