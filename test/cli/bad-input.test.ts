@@ -265,4 +265,17 @@ describe('bad input through the real binary: one line, exit 2, never a stack tra
     const r = await weft(args, { cwd: tempProject() });
     expect({ code: r.code, stdout: r.stdout, stderr: r.stderr }).toEqual({ code: 2, stdout: '', stderr: `${lines}\n` });
   });
+
+  // Commander's own words: "option '-j, --jobs <M>' cannot be used with option '--sweep <range>'".
+  it("two flags that do not go together say so in weft's words, with the fix, and as JSON", async () => {
+    const project = tempProject();
+    const r = await weft(['estimate', 'plan.yaml', '--sweep', '1-3', '--jobs', '2', '--json'], { cwd: project });
+    const message = '-j and --sweep do not go together: --sweep tries each worker count in its range';
+    const hint = 'leave out -j to sweep (e.g. --sweep 1-16), or --sweep to estimate on -j workers';
+    expect({ code: r.code, stderr: r.stderr, stdout: JSON.parse(r.stdout) }).toEqual({
+      code: 2,
+      stderr: `weft: ${message}\n  ${hint}\n`,
+      stdout: { error: { code: 'WEFT_USAGE', message, hint } },
+    });
+  });
 });
