@@ -122,11 +122,11 @@ program
     'a label tasks may require (`labels: [gpu]`); repeatable',
     (v: string, prev: string[] = []) => [...prev, v],
   )
-  .option('--concurrency <n>', 'attempts run at once per queue (default 1)', wholeNumber('--concurrency', 1, 10_000))
+  .option('--concurrency <n>', 'attempts run at once per queue (default 1)', wholeNumber('--concurrency', 1, 10_000, 4))
   .option(
     '--lock-ms <ms>',
     "how soon a killed worker's attempt is taken as lost, ms (default 30000)",
-    wholeNumber('--lock-ms', 1_000, 86_400_000),
+    wholeNumber('--lock-ms', 1_000, 86_400_000, 30_000),
   )
   .option('--root <dir>', 'only run tasks whose folder is under this one')
   .option(

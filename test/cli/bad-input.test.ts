@@ -278,4 +278,65 @@ describe('bad input through the real binary: one line, exit 2, never a stack tra
       stdout: { error: { code: 'WEFT_USAGE', message, hint } },
     });
   });
+
+  // A flag's value it cannot take was one line with no fix under it.
+  it.each([
+    [
+      ['run', 'plan.yaml', '-j', '0'],
+      '-j expects a whole number of workers from 1 to 1024, got "0"',
+      '-j takes how many tasks run at once, in digits, e.g. -j 4',
+    ],
+    [
+      ['estimate', 'plan.yaml', '--sweep', '3-1'],
+      '--sweep expects a range of worker counts like 1-16, low to high, within 1-1024, got "3-1"',
+      'write low-high, e.g. --sweep 1-16 to try every worker count from 1 to 16',
+    ],
+    [
+      ['estimate', 'plan.yaml', '--format', 'xyz'],
+      '--format expects plan, stg or wfcommons, got "xyz"',
+      'e.g. --format stg, or leave --format out to go by the file: an .stg file, a WfCommons trace (.json), else a plan',
+    ],
+    [
+      ['report', '--format', 'pdf'],
+      '--format expects json, md or html, got "pdf"',
+      'e.g. --format md; without --format the report is html',
+    ],
+    [
+      ['logs', 'latest', 'a', '--attempt', '0'],
+      '--attempt expects an attempt number from 1, got "0"',
+      'attempts are numbered 1, 2, … e.g. --attempt 2; leave --attempt out for the latest',
+    ],
+    [
+      ['serve', '--port', '99999'],
+      '--port expects a port number from 0 to 65535, got "99999"',
+      'e.g. --port 8080, or --port 0 for any free port',
+    ],
+    [
+      ['worker', '--redis', 'redis://127.0.0.1:1', '--concurrency', '0'],
+      '--concurrency expects a whole number from 1 to 10000, got "0"',
+      '--concurrency takes digits only, e.g. --concurrency 4',
+    ],
+    [
+      ['worker', '--redis', 'redis://127.0.0.1:1', '--lock-ms', '5'],
+      '--lock-ms expects a whole number from 1000 to 86400000, got "5"',
+      '--lock-ms takes digits only, e.g. --lock-ms 30000',
+    ],
+    [
+      ['plan', 'x', '--attempts', '0'],
+      '--attempts expects a whole number from 1 to 21, got "0"',
+      '--attempts takes digits only, e.g. --attempts 3 (the default)',
+    ],
+    [
+      ['run', 'plan.yaml', '--run-id', '..'],
+      "--run-id expects letters, digits, '-', '_' or '.', got \"..\"",
+      "at most 80 of them, with no '..', e.g. --run-id nightly-1; leave --run-id out for a new id",
+    ],
+  ])('a flag value it cannot take (%j) is its line and a fix line, exit 2', async (args, message, hint) => {
+    const r = await weft(args, { cwd: tempProject() });
+    expect({ code: r.code, stdout: r.stdout, stderr: r.stderr }).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: `weft: ${message}\n  ${hint}\n`,
+    });
+  });
 });

@@ -47,6 +47,10 @@ describe("weft estimate on users' own task graphs", () => {
 
   it('an unknown format is a usage error', async () => {
     const r = await weft(['estimate', 'x.dot', '--format', 'dot']);
-    expect(r).toMatchObject({ code: 2, stderr: 'weft: --format expects plan, stg or wfcommons, got "dot"\n' });
+    expect(r).toMatchObject({
+      code: 2,
+      stderr:
+        'weft: --format expects plan, stg or wfcommons, got "dot"\n  e.g. --format stg, or leave --format out to go by the file: an .stg file, a WfCommons trace (.json), else a plan\n',
+    });
   });
 });

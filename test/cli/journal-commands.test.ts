@@ -408,7 +408,9 @@ describe('inspecting the journal', () => {
 
     const pdf = await weft(['report', good, '--format', 'pdf'], project);
     expect(pdf.code).toBe(2);
-    expect(pdf.stderr).toBe('weft: --format expects json, md or html, got "pdf"\n');
+    expect(pdf.stderr).toBe(
+      'weft: --format expects json, md or html, got "pdf"\n  e.g. --format md; without --format the report is html\n',
+    );
 
     // --json and another --format disagree: refused, not Markdown under --json.
     const both = await weft(['report', good, '--json', '--format', 'md'], project);

@@ -9,6 +9,9 @@ beforeAll(ensureBuilt);
 /** A planner that would be paid if weft got that far: its API points nowhere that answers. */
 const env = { ANTHROPIC_API_KEY: 'sk-ant-test-000000', ANTHROPIC_BASE_URL: 'http://127.0.0.1:9' };
 
+/** The fix line under a refused --attempts. */
+const ATTEMPTS_FIX = '  --attempts takes digits only, e.g. --attempts 3 (the default)\n';
+
 describe('weft plan refuses, before the planner is asked, a plan it could not save or would overwrite', () => {
   it('an existing plan.yaml (also from weft run --goal) is kept, one line, exit 2', async () => {
     const project = tempProject();
@@ -63,13 +66,13 @@ describe('weft plan refuses, before the planner is asked, a plan it could not sa
       const r = await plan('--planner', 'anthropic', '--attempts', attempts);
       expect(r).toMatchObject({
         code: 2,
-        stderr: `weft: --attempts expects a whole number from 1 to 21, got "${attempts}"\n`,
+        stderr: `weft: --attempts expects a whole number from 1 to 21, got "${attempts}"\n${ATTEMPTS_FIX}`,
       });
     }
     // The flag is named first, even when no planner could be chosen (it was the planner's error).
     expect(await plan('--planner', 'clade', '--attempts', '0')).toMatchObject({
       code: 2,
-      stderr: 'weft: --attempts expects a whole number from 1 to 21, got "0"\n',
+      stderr: `weft: --attempts expects a whole number from 1 to 21, got "0"\n${ATTEMPTS_FIX}`,
     });
   });
 
@@ -83,7 +86,7 @@ describe('weft plan refuses, before the planner is asked, a plan it could not sa
       expect(r).toMatchObject({
         code: 2,
         stdout: '',
-        stderr: `weft: --attempts expects a whole number from 1 to 21, got "${attempts}"\n`,
+        stderr: `weft: --attempts expects a whole number from 1 to 21, got "${attempts}"\n${ATTEMPTS_FIX}`,
       });
     }
   });

@@ -103,7 +103,9 @@ export async function estimateCommand(file: string, opts: EstimateCommandOptions
     }
   }
   if (!(IMPORT_FORMATS as readonly string[]).includes(format))
-    throw new WeftError('WEFT_USAGE', `--format expects plan, ${IMPORT_FORMATS.join(' or ')}, got "${format}"`);
+    throw new WeftError('WEFT_USAGE', `--format expects plan, ${IMPORT_FORMATS.join(' or ')}, got "${format}"`, {
+      hint: 'e.g. --format stg, or leave --format out to go by the file: an .stg file, a WfCommons trace (.json), else a plan',
+    });
   let text: string;
   try {
     text = readFileSync(file, 'utf8');

@@ -263,7 +263,9 @@ export async function reportCommand(
     });
   const format = opts.format ?? (opts.json === true ? 'json' : 'html');
   if (!(REPORT_FORMATS as readonly string[]).includes(format))
-    throw new WeftError('WEFT_USAGE', `--format expects json, md or html, got "${format}"`);
+    throw new WeftError('WEFT_USAGE', `--format expects json, md or html, got "${format}"`, {
+      hint: 'e.g. --format md; without --format the report is html',
+    });
   return withStore(opts.dir, async (store, projectDir) => {
     const runId = await resolveRunId(store, given);
     const text = await runReport(store, projectDir, runId, format as ReportFormat);

@@ -114,7 +114,9 @@ export async function planGoal(
   // The flag first: a bad --attempts is the user's to fix whatever planner there is (or is not).
   const attempts = Number(opts.attempts ?? 3);
   if (!/^\d+$/.test(opts.attempts ?? '3') || attempts < 1 || attempts > 21)
-    throw new WeftError('WEFT_USAGE', `--attempts expects a whole number from 1 to 21, got "${opts.attempts}"`);
+    throw new WeftError('WEFT_USAGE', `--attempts expects a whole number from 1 to 21, got "${opts.attempts}"`, {
+      hint: '--attempts takes digits only, e.g. --attempts 3 (the default)',
+    });
   const planner = choosePlanner(opts.planner, config, planners);
   const workers = opts.jobs ?? 4;
   const executor =
