@@ -53,4 +53,15 @@ describe("weft estimate on users' own task graphs", () => {
         'weft: --format expects plan, stg or wfcommons, got "dot"\n  e.g. --format stg, or leave --format out to go by the file: an .stg file, a WfCommons trace (.json), else a plan\n',
     });
   });
+
+  // It said `fix: declare it under vars: {x: …}`, which an STG file cannot do.
+  it('--set on an STG file says the file has no variables, not to declare one', async () => {
+    const file = join(DATA, 'stg/50/rand0000.stg');
+    const r = await weft(['estimate', file, '--set', 'x=1']);
+    expect({ code: r.code, stdout: r.stdout, stderr: r.stderr }).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: `weft: --set does not apply to ${file}: an STG file has no variables\n  leave --set out: only a weft plan (YAML or JSON) declares variables, under vars:\n`,
+    });
+  });
 });

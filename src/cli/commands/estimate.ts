@@ -106,6 +106,13 @@ export async function estimateCommand(file: string, opts: EstimateCommandOptions
     throw new WeftError('WEFT_USAGE', `--format expects plan, ${IMPORT_FORMATS.join(' or ')}, got "${format}"`, {
       hint: 'e.g. --format stg, or leave --format out to go by the file: an .stg file, a WfCommons trace (.json), else a plan',
     });
+  // Only a plan declares vars: an imported graph has none, so `declare it under vars:` would be no fix.
+  if (opts.set !== undefined) {
+    const what = format === 'stg' ? 'an STG file' : 'a WfCommons trace';
+    throw new WeftError('WEFT_USAGE', `--set does not apply to ${file}: ${what} has no variables`, {
+      hint: 'leave --set out: only a weft plan (YAML or JSON) declares variables, under vars:',
+    });
+  }
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -113,7 +120,7 @@ export async function estimateCommand(file: string, opts: EstimateCommandOptions
     throw new WeftError('WEFT_PLAN_NOT_FOUND', `${file}: no such file`, { cause: error });
   }
   const spec = importPlan(text, format as ImportFormat, file);
-  return printEstimate(compilePlan(spec, { executors, file, ...vars }), opts);
+  return printEstimate(compilePlan(spec, { executors, file }), opts);
 }
 
 /** What the estimate takes for granted about gates, approvals and a loop (it cannot know what they decide). */
