@@ -41,9 +41,13 @@ export function chooseDispatch(
   const url = opts.dispatch ?? config.dispatch?.redis;
   if (url === undefined) {
     if (opts.queuePrefix !== undefined)
-      throw new WeftError('WEFT_USAGE', '--queue-prefix needs --dispatch (or `dispatch:` in weft.config.yaml)');
+      throw new WeftError('WEFT_USAGE', '--queue-prefix needs --dispatch (or `dispatch:` in weft.config.yaml)', {
+        hint: 'add --dispatch redis://host:6379, the Redis your workers use, or leave --queue-prefix out',
+      });
     if (opts.gitRemote !== undefined)
-      throw new WeftError('WEFT_USAGE', '--git-remote needs --dispatch (or `dispatch:` in weft.config.yaml)');
+      throw new WeftError('WEFT_USAGE', '--git-remote needs --dispatch (or `dispatch:` in weft.config.yaml)', {
+        hint: 'add --dispatch redis://host:6379, the Redis your workers use, or leave --git-remote out',
+      });
     return undefined;
   }
   const flag = fromFlag ? '--dispatch' : 'dispatch.redis (weft.config.yaml)';
@@ -56,7 +60,9 @@ export function chooseDispatch(
   const remote = opts.gitRemote ?? config.dispatch?.gitRemote;
   if (remote === undefined) return { url, prefix, flag };
   if (remote.trim() === '')
-    throw new WeftError('WEFT_USAGE', '--git-remote: expected a git URL or the path of a bare repository, got ""');
+    throw new WeftError('WEFT_USAGE', '--git-remote: expected a git URL or the path of a bare repository, got ""', {
+      hint: 'e.g. --git-remote /srv/git/app.git or --git-remote git@host:app.git, or leave it out',
+    });
   const remoteFlag = opts.gitRemote !== undefined ? '--git-remote' : 'dispatch.gitRemote (weft.config.yaml)';
   // A path is made absolute: the workers are told it as it is (one on a shared disk sees the same path).
   const gitRemote = isUrlLike(remote)

@@ -339,4 +339,31 @@ describe('bad input through the real binary: one line, exit 2, never a stack tra
       stderr: `weft: ${message}\n  ${hint}\n`,
     });
   });
+
+  // A flag that needs --dispatch, given without it, was one line with no fix under it.
+  it.each([
+    ['--queue-prefix', 'x'],
+    ['--git-remote', '/srv/git/app.git'],
+  ])('%s without --dispatch is its line and a fix line, exit 2', async (flag, value) => {
+    const project = tempProject();
+    writeFileSync(join(project, 'plan.yaml'), 'tasks:\n  - { id: a, run: "true" }\n');
+    const r = await weft(['run', 'plan.yaml', flag, value], { cwd: project });
+    expect({ code: r.code, stdout: r.stdout, stderr: r.stderr }).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: `weft: ${flag} needs --dispatch (or \`dispatch:\` in weft.config.yaml)\n  add --dispatch redis://host:6379, the Redis your workers use, or leave ${flag} out\n`,
+    });
+  });
+
+  it('an empty --git-remote is its line and a fix line, exit 2', async () => {
+    const project = tempProject();
+    writeFileSync(join(project, 'plan.yaml'), 'tasks:\n  - { id: a, run: "true" }\n');
+    const r = await weft(['run', 'plan.yaml', '--dispatch', 'redis://127.0.0.1:1', '--git-remote='], { cwd: project });
+    expect({ code: r.code, stdout: r.stdout, stderr: r.stderr }).toEqual({
+      code: 2,
+      stdout: '',
+      stderr:
+        'weft: --git-remote: expected a git URL or the path of a bare repository, got ""\n  e.g. --git-remote /srv/git/app.git or --git-remote git@host:app.git, or leave it out\n',
+    });
+  });
 });
