@@ -13,6 +13,7 @@ import { mustExit } from './exit-when-done.js';
 import { redactValue } from '../core/redact.js';
 import { collectVar, parseAttempt, parsePort, parseRunId, parseSweep, parseWorkers, wholeNumber } from './options.js';
 import { WEFT_VERSION } from './version.js';
+import { conflictProblem } from './flag-conflicts.js';
 
 // Each command's module is imported when it runs: loading them all (git, reports, importers, the
 // planner) would be start-up time that every command pays.
@@ -349,30 +350,6 @@ function commanderProblem(error: CommanderError, given: string | undefined): { m
   if (error.code === 'commander.conflictingOption') return conflictProblem(first, help);
   const similar = /^\(Did you mean (.*)\?\)$/.exec(rest.join(' ').trim())?.[1];
   return { message: first, hint: similar === undefined ? help : `did you mean ${similar}? ${help}` };
-}
-
-/**
- * Why two flags given together (an option's `.conflicts()`) do not go together, and the fix; keyed by
- * their short names in the order commander names them (the one declaring the conflict first).
- */
-const CONFLICTS: Readonly<Record<string, { why: string; fix: string }>> = {
-  '-j --sweep': {
-    why: '--sweep tries each worker count in its range',
-    fix: 'leave out -j to sweep (e.g. --sweep 1-16), or --sweep to estimate on -j workers',
-  },
-};
-
-/**
- * Commander's "option '-j, --jobs <M>' cannot be used with option '--sweep <range>'", in weft's words:
- * `-j and --sweep do not go together`, why, and the fix (without a reason written: leave one out).
- */
-function conflictProblem(line: string, help: string): { message: string; hint: string } {
-  const flags = [...line.matchAll(/'([^']+)'/g)].map((m) => (m[1] ?? '').split(/[\s,|]+/)[0] ?? '');
-  const [a = '', b = ''] = flags;
-  const known = CONFLICTS[`${a} ${b}`];
-  return known === undefined
-    ? { message: `${a} and ${b} do not go together`, hint: `leave out ${a} or ${b}; ${help}` }
-    : { message: `${a} and ${b} do not go together: ${known.why}`, hint: known.fix };
 }
 
 /** The one error boundary: a user's mistake is one line and an exit code, never a stack trace. */
